@@ -1,0 +1,59 @@
+/**
+ * The component lifecycle (after Akvorado): each component is built by `createX(config, deps)`
+ * and returns `{ name, start(), stop() }`. A Lifecycle starts components in order and stops
+ * them in reverse, so a component may rely on those started before it.
+ */
+import type { Logger } from './logger.ts';
+
+export interface Component {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class Lifecycle {
+  private readonly started: Component[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  async start(components: readonly Component[]): Promise<void> {
+    for (const component of components) {
+      try {
+        await component.start();
+      } catch (error) {
+        this.logger.error({ err: error, component: component.name }, 'component failed to start');
+        await this.stop();
+        throw error;
+      }
+      this.started.push(component);
+      this.logger.debug({ component: component.name }, 'component started');
+    }
+  }
+
+  async stop(): Promise<void> {
+    while (this.started.length > 0) {
+      const component = this.started.pop()!;
+      try {
+        await component.stop();
+        this.logger.debug({ component: component.name }, 'component stopped');
+      } catch (error) {
+        this.logger.error({ err: error, component: component.name }, 'component failed to stop');
+      }
+    }
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM (a second one exits at once). */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
