@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian tools the test suite cross-checks against: Wireshark's tshark, softflowd
+# (a real NetFlow exporter), nfdump's nfcapd (a peer collector), tcpdump, and busybox-static
+# (emulated IoT devices). Tests that need a missing tool skip with a message instead.
+set -euo pipefail
+packages=(tshark softflowd nfdump tcpdump busybox-static)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-test-tools: need root to install: ${missing[*]} (run with sudo)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

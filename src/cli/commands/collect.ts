@@ -1,0 +1,71 @@
+/** `tsunagi collect`: receive flows live and print a rate line until SIGINT/SIGTERM. */
+import type { Command } from 'commander';
+import { loadConfig } from '../../core/config.ts';
+import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
+import { createLogger, LogConfig } from '../../core/logger.ts';
+import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/metrics.ts';
+import { z } from 'zod';
+import { createFlowCollector, FlowConfig } from '../../flow/index.ts';
+import type { CliContext } from '../context.ts';
+import { formatRate, StatusLine } from '../progress.ts';
+
+const CollectConfig = z.object({ log: LogConfig, metrics: MetricsConfig, flow: FlowConfig });
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('collect')
+    .description('receive NetFlow v5/v9, IPFIX and sFlow v5 over UDP and print a rate line')
+    .option('-l, --listen <host:port...>', 'UDP address to listen on (repeatable)')
+    .option('-c, --config <file>', 'configuration file (YAML or JSON)')
+    .option('--metrics <host:port>', 'serve Prometheus metrics on this address')
+    .option('--interval <seconds>', 'seconds between rate lines', '5')
+    .option('--templates <file>', 'persist templates in this file across restarts')
+    .action(async (options: { listen?: string[]; config?: string; metrics?: string; interval: string; templates?: string }) => {
+      const flags: Record<string, unknown> = { flow: {} as Record<string, unknown> };
+      const flow = flags.flow as Record<string, unknown>;
+      if (options.listen) flow.listen = options.listen;
+      if (options.templates) flow.templateFile = options.templates;
+      if (options.metrics) flags.metrics = { listen: options.metrics };
+      const config = loadConfig(CollectConfig, { file: options.config, env: ctx.env, flags });
+      await runCollector(config, ctx, Number(options.interval) || 5);
+    });
+}
+
+async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliContext, intervalSeconds: number) {
+  const logger = createLogger(config.log, ctx.stderr);
+  const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
+  let flowsSinceLast = 0;
+  const collector = createFlowCollector(config.flow, {
+    registry,
+    logger,
+    sink: (batch) => {
+      flowsSinceLast += batch.length;
+    },
+  });
+  const lifecycle = new Lifecycle(logger);
+  await lifecycle.start([collector, createMetricsServer(config.metrics, { registry, logger })]);
+  const status = new StatusLine(ctx);
+  status.update(
+    `listening on ${collector.listeners.map((l) => `${l.address.replace(/:\d+$/, '')}:${l.boundPort}`).join(', ')}`,
+  );
+  let last = collector.counters();
+  let lastTime = performance.now();
+  const timer = setInterval(() => {
+    collector.flush();
+    const now = performance.now();
+    const seconds = (now - lastTime) / 1000;
+    const current = collector.counters();
+    const line =
+      `flows/s ${formatRate(flowsSinceLast / seconds)}  packets/s ${formatRate((current.payloads - last.payloads) / seconds)}` +
+      `  flows ${current.records}  errors ${current.decodeErrors}  drops ${current.kernelDrops}`;
+    flowsSinceLast = 0;
+    last = current;
+    lastTime = now;
+    status.update(line);
+  }, intervalSeconds * 1000);
+  const signal = await untilSignal();
+  clearInterval(timer);
+  await lifecycle.stop();
+  const total = collector.counters();
+  status.done(`stopped by ${signal}: ${total.records} flows from ${total.payloads} packets, ${total.decodeErrors} errors`);
+}

@@ -1,0 +1,40 @@
+/**
+ * Buffered writes to stdout that respect back-pressure and end quietly when the reader goes
+ * away (`tsunagi flows decode ... | head` must not print an EPIPE stack).
+ */
+import type { Writable } from 'node:stream';
+
+export interface Output {
+  write(text: string): void;
+  end(): Promise<void>;
+}
+
+const CHUNK = 1 << 16;
+
+export function writeOut(stream: Writable): Output {
+  let pending = '';
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') closed = true;
+    else throw error;
+  });
+  const push = () => {
+    if (!closed && pending.length > 0) stream.write(pending);
+    pending = '';
+  };
+  return {
+    write(text: string) {
+      pending += text;
+      if (pending.length >= CHUNK) push();
+    },
+    async end() {
+      push();
+      if (closed || stream === process.stdout) {
+        // process.stdout is never ended; wait for what was written to drain.
+        if (!closed && stream.writableNeedDrain) await new Promise((resolve) => stream.once('drain', resolve));
+        return;
+      }
+      await new Promise<void>((resolve) => stream.end(resolve));
+    },
+  };
+}

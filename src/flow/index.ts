@@ -1,0 +1,158 @@
+/**
+ * The flow collector component: UDP listeners feed the decoder, which writes FlowBatches that
+ * go to the sink once full or after `flushIntervalMs`. Templates persist across restarts in
+ * `templateFile`. Nothing here keeps a flow after its batch is handed on.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { FlowBatchWriter, type FlowSink } from '../core/flowbatch.ts';
+import type { Component } from '../core/lifecycle.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import type { FlowConfig } from './config.ts';
+import { createFlowDecoder, type FlowDecoder } from './decoder.ts';
+import { createUdpInput, readUdpDrops, type UdpListener } from './input-udp.ts';
+
+export { FlowConfig } from './config.ts';
+
+export interface FlowCollectorDeps {
+  sink: FlowSink;
+  registry?: Registry;
+  logger?: Logger;
+}
+
+/** Running totals since start, for rate lines and tests. */
+export interface CollectorCounters {
+  payloads: number;
+  records: number;
+  batches: number;
+  decodeErrors: number;
+  kernelDrops: number;
+}
+
+export interface FlowCollector extends Component {
+  readonly decoder: FlowDecoder;
+  readonly listeners: readonly UdpListener[];
+  counters(): CollectorCounters;
+  /** Hands on the partly filled batch now. */
+  flush(): void;
+}
+
+export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps): FlowCollector {
+  const logger = deps.logger ?? silentLogger();
+  const decoder = createFlowDecoder(config.decoder, { registry: deps.registry, logger });
+  let payloads = 0;
+  let records = 0;
+  let batches = 0;
+  const writer = new FlowBatchWriter((batch) => {
+    batches++;
+    deps.sink(batch);
+  }, config.batchSize);
+
+  const input = createUdpInput(
+    config.listen,
+    config.receiveBufferBytes,
+    (payload, exporter, exporterPort) => {
+      payloads++;
+      records += decoder.decode(payload, { exporter, exporterPort, receivedMs: Date.now() }, writer);
+    },
+    (error, address) => logger.error({ err: error, listen: address }, 'UDP socket error'),
+  );
+
+  const boundPorts = () => input.listeners.map((l) => l.boundPort);
+  if (deps.registry) {
+    new Gauge({
+      name: 'tsunagi_flow_udp_kernel_drops',
+      help: 'Datagrams the kernel dropped on the collector sockets (from /proc/net/udp), since the sockets opened',
+      registers: [deps.registry],
+      collect() {
+        this.set(readUdpDrops(boundPorts()));
+      },
+    });
+    new Counter({
+      name: 'tsunagi_flow_batches_total',
+      help: 'FlowBatches handed on to detection',
+      registers: [deps.registry],
+      collect() {
+        this.reset();
+        this.inc(batches);
+      },
+    });
+  }
+
+  let flushTimer: NodeJS.Timeout | undefined;
+  let saveTimer: NodeJS.Timeout | undefined;
+  let savedState = '';
+
+  async function loadTemplates(): Promise<void> {
+    if (!config.templateFile) return;
+    let text: string;
+    try {
+      text = await readFile(config.templateFile, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return;
+    }
+    try {
+      decoder.importState(JSON.parse(text));
+      savedState = text;
+      logger.info({ file: config.templateFile }, 'templates restored');
+    } catch (error) {
+      // A damaged state file must not stop collection: templates are re-sent by exporters.
+      logger.warn({ err: error, file: config.templateFile }, 'template file unreadable; starting without it');
+    }
+  }
+
+  async function saveTemplates(): Promise<void> {
+    if (!config.templateFile) return;
+    const text = JSON.stringify(decoder.exportState());
+    if (text === savedState) return;
+    const temporary = `${config.templateFile}.tmp`;
+    await writeFile(temporary, text);
+    await rename(temporary, config.templateFile);
+    savedState = text;
+  }
+
+  return {
+    name: 'flow',
+    decoder,
+    get listeners() {
+      return input.listeners;
+    },
+    counters() {
+      const errors = Object.values(decoder.stats.errors ?? {}).reduce((sum: number, n) => sum + Number(n), 0);
+      return { payloads, records, batches, decodeErrors: errors, kernelDrops: readUdpDrops(boundPorts()) };
+    },
+    flush() {
+      writer.flush();
+    },
+    async start() {
+      await loadTemplates();
+      const listeners = await input.start();
+      for (const l of listeners) {
+        if (l.receiveBufferBytes < config.receiveBufferBytes) {
+          logger.warn(
+            { listen: l.address, asked: config.receiveBufferBytes, got: l.receiveBufferBytes },
+            'receive buffer smaller than asked: raise net.core.rmem_max to avoid drops at high rates',
+          );
+        }
+      }
+      logger.info({ listen: listeners.map((l) => `${l.address} (port ${l.boundPort})`) }, 'listening for flows');
+      flushTimer = setInterval(() => {
+        writer.flush();
+        decoder.expire(Date.now());
+      }, config.flushIntervalMs);
+      saveTimer = setInterval(() => {
+        saveTemplates().catch((error: unknown) => logger.warn({ err: error }, 'saving templates failed'));
+      }, 30_000);
+      flushTimer.unref();
+      saveTimer.unref();
+    },
+    async stop() {
+      clearInterval(flushTimer);
+      clearInterval(saveTimer);
+      await input.stop();
+      writer.flush();
+      await saveTemplates();
+    },
+  };
+}
