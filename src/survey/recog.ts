@@ -74,6 +74,8 @@ export function translatePattern(pattern: string, flagNames: string[] = []): Reg
     if (flag === 'REG_ICASE' && !flags.includes('i')) flags += 'i';
     if ((flag === 'REG_MULTILINE' || flag === 'REG_DOT_NEWLINE') && !flags.includes('s')) flags += 's';
   }
+  // '.' is written as U+FFFF first and resolved once all flags are known.
+  if (source.includes('\uFFFF')) throw new Error('pattern holds U+FFFF');
   let out = '';
   let inClass = false;
   let lastWasQuantifier = false;
@@ -134,6 +136,17 @@ export function translatePattern(pattern: string, flagNames: string[] = []): Reg
       lastWasQuantifier = false;
       continue;
     }
+    const scoped = c === '(' ? /^\(\?([imx]+)(?:-[imx]+)?[:)]/.exec(source.slice(i, i + 8)) : null;
+    if (scoped) {
+      // Node 20 has no scoped modifiers: widen them to the whole pattern (may match a little more).
+      if (scoped[1]!.includes('x')) throw new Error('extended (?x:) groups are not supported');
+      if (scoped[1]!.includes('i') && !flags.includes('i')) flags += 'i';
+      if (scoped[1]!.includes('m') && !flags.includes('s')) flags += 's';
+      if (scoped[0].endsWith(':')) out += '(?:';
+      i += scoped[0].length - 1;
+      lastWasQuantifier = false;
+      continue;
+    }
     if (c === '(' && source.startsWith('(?#', i)) {
       const end = source.indexOf(')', i);
       i = end < 0 ? source.length : end;
@@ -150,9 +163,10 @@ export function translatePattern(pattern: string, flagNames: string[] = []): Reg
       continue;
     }
     lastWasQuantifier = false;
-    out += c;
+    // Ruby's '.' is anything but \n (JS also stops at \r and U+2028/9).
+    out += c === '.' ? '\uFFFF' : c;
   }
-  return new RegExp(out, flags);
+  return new RegExp(out.replaceAll('\uFFFF', flags.includes('s') ? '[\\s\\S]' : '[^\\n]'), flags);
 }
 
 function interpolate(value: string, params: Record<string, string>): string | undefined {
@@ -174,7 +188,7 @@ export function applyFingerprint(fingerprint: RecogFingerprint, text: string): R
   for (const p of fingerprint.params) {
     if (p.pos > 0) {
       const captured = m[p.pos];
-      if (captured !== undefined && captured !== '') params[p.name] = captured;
+      if (captured !== undefined) params[p.name] = captured;
     } else if (p.value.includes('{')) templated.push(p);
     else params[p.name] = p.value;
   }
