@@ -1,0 +1,148 @@
+/** The database schema as kysely table types: one shape for SQLite and PostgreSQL. */
+import type { Generated } from 'kysely';
+
+/** Timestamps are ISO 8601 text with milliseconds and `Z`, so they sort as text on both engines. */
+export type IsoTime = string;
+
+export interface IndicatorTable {
+  id: string;
+  kind: string;
+  value: string;
+  /** 0 when the indicator has no port. */
+  port: number;
+  /** '' when the indicator has no protocol. */
+  proto: string;
+  family: string;
+  confidence: number;
+  tier: string;
+  tlp: string;
+  asn: number | null;
+  /** JSON object: product, vendor, version, cve and other kind-specific details. */
+  attributes: string;
+  first_seen: IsoTime;
+  last_seen: IsoTime;
+  expires_at: IsoTime;
+  withdrawn_at: IsoTime | null;
+  withdrawn_reason: string | null;
+  created_at: IsoTime;
+  modified_at: IsoTime;
+}
+
+export interface SightingTable {
+  id: string;
+  indicator_id: string;
+  source: string;
+  confidence: number;
+  count: number;
+  first_seen: IsoTime;
+  last_seen: IsoTime;
+}
+
+export interface RelationshipTable {
+  id: string;
+  from_id: string;
+  to_id: string;
+  type: string;
+  source: string;
+  first_seen: IsoTime;
+  last_seen: IsoTime;
+}
+
+export interface OrganisationTable {
+  id: string;
+  name: string;
+  role: string;
+  consent_at: IsoTime | null;
+  consent_terms: string | null;
+  /** JSON array of CIDR strings. */
+  prefixes: string;
+  /** JSON array of AS numbers. */
+  asns: string;
+  created_at: IsoTime;
+}
+
+export interface TokenTable {
+  id: string;
+  org_id: string;
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  hash: string;
+  /** JSON array of scope names. */
+  scopes: string;
+  label: string;
+  created_at: IsoTime;
+  revoked_at: IsoTime | null;
+}
+
+export interface AuditTable {
+  seq: Generated<number>;
+  at: IsoTime;
+  actor: string;
+  action: string;
+  target: string;
+  reason: string;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface CollectionTable {
+  id: string;
+  api_root: string;
+  title: string;
+  description: string;
+  /** The most restricted tier an object in this collection may carry. */
+  ceiling: string;
+  /** The least tier a reader needs. */
+  read_tier: string;
+  /** The least tier a writer needs; null: nobody writes over TAXII. */
+  write_tier: string | null;
+  /** 1: posted objects are also merged into intel as submissions of the posting organisation. */
+  ingest: number;
+  created_at: IsoTime;
+}
+
+export interface StixObjectTable {
+  seq: Generated<number>;
+  collection_id: string;
+  object_id: string;
+  object_type: string;
+  spec_version: string;
+  version: IsoTime;
+  date_added: IsoTime;
+  is_latest: number;
+  tier: string;
+  tlp: string;
+  body: string;
+}
+
+export interface TaxiiStatusTable {
+  id: string;
+  api_root: string;
+  org_id: string;
+  status: string;
+  request_timestamp: IsoTime;
+  total: number;
+  success: number;
+  failure: number;
+  pending: number;
+  /** JSON: { successes: [...], failures: [...] } */
+  details: string;
+}
+
+export interface KeyValueTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  indicators: IndicatorTable;
+  sightings: SightingTable;
+  relationships: RelationshipTable;
+  organisations: OrganisationTable;
+  tokens: TokenTable;
+  audit_log: AuditTable;
+  collections: CollectionTable;
+  stix_objects: StixObjectTable;
+  taxii_status: TaxiiStatusTable;
+  kv: KeyValueTable;
+}

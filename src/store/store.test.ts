@@ -1,0 +1,157 @@
+/** The store suite, run against SQLite and PostgreSQL alike. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { openStore } from './index.ts';
+import { testEngines } from './testing.ts';
+
+for (const engine of testEngines()) {
+  describe(`store on ${engine.name}`, { skip: engine.skip }, () => {
+    test('migrates to the latest schema and records the migration', async () => {
+      const store = await engine.open();
+      try {
+        const tables = [
+          'indicators',
+          'sightings',
+          'relationships',
+          'organisations',
+          'tokens',
+          'audit_log',
+          'collections',
+          'stix_objects',
+          'taxii_status',
+          'kv',
+        ] as const;
+        for (const table of tables) {
+          const rows = await store.db
+            .selectFrom(table)
+            .select(sql<number>`count(*)`.as('n'))
+            .execute();
+          assert.equal(Number(rows[0]!.n), 0, table);
+        }
+        const applied = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(store.db);
+        assert.deepEqual(
+          applied.rows.map((r) => r.name),
+          ['0001_initial'],
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('enforces the indicator key and cascades sightings', async () => {
+      const store = await engine.open();
+      try {
+        const row = {
+          id: 'i1',
+          kind: 'c2',
+          value: '192.0.2.1',
+          port: 443,
+          proto: 'tcp',
+          family: 'mirai',
+          confidence: 80,
+          tier: 'council',
+          tlp: 'amber',
+          asn: 64500,
+          attributes: '{}',
+          first_seen: '2026-01-01T00:00:00.000Z',
+          last_seen: '2026-01-01T00:00:00.000Z',
+          expires_at: '2026-02-01T00:00:00.000Z',
+          withdrawn_at: null,
+          withdrawn_reason: null,
+          created_at: '2026-01-01T00:00:00.000Z',
+          modified_at: '2026-01-01T00:00:00.000Z',
+        };
+        await store.db.insertInto('indicators').values(row).execute();
+        await assert.rejects(
+          store.db
+            .insertInto('indicators')
+            .values({ ...row, id: 'i2' })
+            .execute(),
+        );
+        await store.db
+          .insertInto('sightings')
+          .values({
+            id: 's1',
+            indicator_id: 'i1',
+            source: 'isp-a',
+            confidence: 80,
+            count: 1,
+            first_seen: row.first_seen,
+            last_seen: row.last_seen,
+          })
+          .execute();
+        const got = await store.db.selectFrom('indicators').selectAll().executeTakeFirstOrThrow();
+        assert.equal(got.asn, 64500);
+        assert.equal(typeof got.asn, 'number');
+        await store.db.deleteFrom('indicators').where('id', '=', 'i1').execute();
+        assert.equal((await store.db.selectFrom('sightings').selectAll().execute()).length, 0);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('the audit table refuses updates and deletes', async () => {
+      const store = await engine.open();
+      try {
+        await store.db
+          .insertInto('audit_log')
+          .values({
+            at: 'x',
+            actor: 'a',
+            action: 'b',
+            target: 'c',
+            reason: '',
+            detail: '{}',
+            prev_hash: '0',
+            hash: '1',
+          })
+          .execute();
+        const row = await store.db.selectFrom('audit_log').selectAll().executeTakeFirstOrThrow();
+        assert.equal(typeof row.seq, 'number');
+        await assert.rejects(
+          store.db.updateTable('audit_log').set({ actor: 'mallory' }).execute(),
+          /append-only/,
+        );
+        await assert.rejects(store.db.deleteFrom('audit_log').execute(), /append-only/);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('transactions roll back on error', async () => {
+      const store = await engine.open();
+      try {
+        await assert.rejects(
+          store.transaction(async (trx) => {
+            await trx.insertInto('kv').values({ key: 'k', value: 'v' }).execute();
+            throw new Error('boom');
+          }, 1),
+          /boom/,
+        );
+        assert.equal((await store.db.selectFrom('kv').selectAll().execute()).length, 0);
+        await store.transaction((trx) => trx.insertInto('kv').values({ key: 'k', value: 'v' }).execute(), 1);
+        assert.equal((await store.db.selectFrom('kv').selectAll().execute()).length, 1);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+test('a data directory store keeps its data across reopening', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-store-'));
+  try {
+    const first = await openStore({ dataDir: join(dir, 'data') });
+    await first.db.insertInto('kv').values({ key: 'k', value: 'kept' }).execute();
+    await first.close();
+    const second = await openStore({ dataDir: join(dir, 'data') });
+    assert.equal((await second.db.selectFrom('kv').selectAll().executeTakeFirstOrThrow()).value, 'kept');
+    await second.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
