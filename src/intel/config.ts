@@ -1,0 +1,22 @@
+/** Intel configuration: how long each kind of indicator stays current without a new sighting. */
+import { z } from 'zod';
+
+const days = z.number().positive().max(3650);
+
+export const IntelConfig = z
+  .object({
+    /** Days after the last sighting before an indicator expires, per kind. */
+    ttlDays: z
+      .object({
+        c2: days.default(30),
+        bot: days.default(7),
+        'vulnerable-device': days.default(90),
+        url: days.default(30),
+        domain: days.default(30),
+      })
+      .prefault({}),
+    /** Most sightings accepted in one recordSightings call. */
+    maxBatch: z.number().int().positive().max(100_000).default(10_000),
+  })
+  .prefault({});
+export type IntelConfig = z.infer<typeof IntelConfig>;

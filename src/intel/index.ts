@@ -1,0 +1,516 @@
+/**
+ * Intel: indicators built from sightings by named sources. The same C&C server reported by three
+ * ISPs is one indicator with three sightings; confidence combines them; indicators expire when
+ * no longer seen and can be withdrawn. No network I/O happens here.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Selectable, Transaction } from 'kysely';
+import { Counter, type Registry } from 'prom-client';
+import type { Component } from '../core/lifecycle.ts';
+import type { Logger } from '../core/logger.ts';
+import { InputError } from '../core/errors.ts';
+import type { Database, Store } from '../store/index.ts';
+import type { IndicatorTable } from '../store/schema.ts';
+import { IntelConfig } from './config.ts';
+import {
+  indicatorKey,
+  parseSighting,
+  type IndicatorKey,
+  type ParsedSighting,
+  type SightingInput,
+} from './normalise.ts';
+import {
+  TIERS,
+  moreRestrictedTier,
+  moreRestrictedTlp,
+  tierAllows,
+  type AuditSink,
+  type Indicator,
+  type IndicatorKind,
+  type Relationship,
+  type Sighting,
+  type Tier,
+  type Tlp,
+} from './types.ts';
+
+export * from './types.ts';
+export { IntelConfig } from './config.ts';
+export { SightingInput, indicatorKey, canonicalIp } from './normalise.ts';
+export type { IndicatorKey } from './normalise.ts';
+
+export interface IntelDeps {
+  store: Store;
+  logger: Logger;
+  registry: Registry;
+  audit?: AuditSink;
+}
+
+export interface ListQuery {
+  kinds?: IndicatorKind[];
+  family?: string;
+  minConfidence?: number;
+  /** Only indicators releasable to this tier. */
+  releasableTo?: Tier;
+  source?: string;
+  includeWithdrawn?: boolean;
+  includeExpired?: boolean;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+  limit?: number;
+  now?: Date;
+}
+
+export interface RecordResult {
+  indicatorId: string;
+  created: boolean;
+}
+
+export type IndicatorRef = string | { kind: IndicatorKind; value: string; port?: number; proto?: string };
+
+export interface Intel extends Component {
+  /** Records one sighting (merging into an existing indicator). Throws InputError on bad input. */
+  recordSighting(input: SightingInput, actor?: string): Promise<RecordResult>;
+  /** Records many in one transaction: all or nothing. */
+  recordSightings(inputs: readonly SightingInput[], actor?: string): Promise<RecordResult[]>;
+  /** Marks an indicator withdrawn (a false positive or cleaned up); it stays for history. */
+  withdraw(ref: IndicatorRef, reason: string, actor: string): Promise<Indicator>;
+  relate(from: IndicatorRef, to: IndicatorRef, type: string, source: string): Promise<Relationship>;
+  get(ref: IndicatorRef): Promise<Indicator | undefined>;
+  list(query?: ListQuery): Promise<{ items: Indicator[]; next?: string }>;
+  sightings(indicatorId: string): Promise<Sighting[]>;
+  relationships(indicatorId: string): Promise<Relationship[]>;
+  /** Indicators modified after a watermark, oldest first: what a publisher follows. */
+  changedSince(after: { modifiedAt: string; id: string } | undefined, limit: number): Promise<Indicator[]>;
+}
+
+function rowToIndicator(row: Selectable<IndicatorTable>): Indicator {
+  return {
+    id: row.id,
+    kind: row.kind as IndicatorKind,
+    value: row.value,
+    port: row.port,
+    proto: row.proto,
+    family: row.family,
+    confidence: row.confidence,
+    tier: row.tier as Tier,
+    tlp: row.tlp as Tlp,
+    asn: row.asn === null ? null : Number(row.asn),
+    attributes: JSON.parse(row.attributes) as Record<string, string>,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    expiresAt: row.expires_at,
+    withdrawnAt: row.withdrawn_at,
+    withdrawnReason: row.withdrawn_reason,
+    createdAt: row.created_at,
+    modifiedAt: row.modified_at,
+  };
+}
+
+/** Independent sources: the chance all of them are wrong is the product of each being wrong. */
+export function combineConfidence(confidences: readonly number[]): number {
+  let allWrong = 1;
+  for (const c of confidences) allWrong *= 1 - Math.min(100, Math.max(0, c)) / 100;
+  return Math.round((1 - allWrong) * 100);
+}
+
+/** A version timestamp strictly after `previous`, as STIX needs for a new version. */
+function nextModified(now: Date, previous: string | undefined): string {
+  let t = now.getTime();
+  if (previous) t = Math.max(t, Date.parse(previous) + 1);
+  return new Date(t).toISOString();
+}
+
+function encodeCursor(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64url');
+}
+function decodeCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text || text.length > 200) throw new InputError('bad cursor');
+  return text;
+}
+
+export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
+  const { store, audit } = deps;
+  const db = store.db;
+  const counts = { recorded: 0, created: 0, rejected: 0, withdrawn: 0 };
+  new Counter({
+    name: 'tsunagi_intel_sightings_total',
+    help: 'Sightings recorded, by outcome (created a new indicator, merged into one, rejected as bad input)',
+    labelNames: ['outcome'],
+    registers: [deps.registry],
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'created' }, counts.created);
+      this.inc({ outcome: 'merged' }, counts.recorded - counts.created);
+      this.inc({ outcome: 'rejected' }, counts.rejected);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_intel_withdrawn_total',
+    help: 'Indicators withdrawn',
+    registers: [deps.registry],
+    collect() {
+      this.reset();
+      this.inc(counts.withdrawn);
+    },
+  });
+
+  const ttlMs = (kind: IndicatorKind) => config.ttlDays[kind] * 86_400_000;
+
+  async function findByKey(trx: Transaction<Database> | typeof db, key: IndicatorKey) {
+    return trx
+      .selectFrom('indicators')
+      .selectAll()
+      .where('kind', '=', key.kind)
+      .where('value', '=', key.value)
+      .where('port', '=', key.port)
+      .where('proto', '=', key.proto)
+      .executeTakeFirst();
+  }
+
+  async function resolve(trx: Transaction<Database> | typeof db, ref: IndicatorRef) {
+    if (typeof ref === 'string')
+      return trx.selectFrom('indicators').selectAll().where('id', '=', ref).executeTakeFirst();
+    return findByKey(trx, indicatorKey(ref.kind, ref.value, ref.port, ref.proto));
+  }
+
+  async function mergeOne(
+    trx: Transaction<Database>,
+    sighting: ParsedSighting,
+    key: IndicatorKey,
+    now: Date,
+  ): Promise<RecordResult> {
+    const observed = sighting.observedAt ? new Date(sighting.observedAt).toISOString() : now.toISOString();
+    const family = (sighting.family ?? '').trim().toLowerCase();
+    const existing = await findByKey(trx, key);
+    let indicatorId: string;
+    let created = false;
+    if (!existing) {
+      indicatorId = randomUUID();
+      created = true;
+      await trx
+        .insertInto('indicators')
+        .values({
+          id: indicatorId,
+          kind: key.kind,
+          value: key.value,
+          port: key.port,
+          proto: key.proto,
+          family,
+          confidence: Math.round(sighting.confidence),
+          tier: sighting.tier,
+          tlp: sighting.tlp,
+          asn: sighting.asn ?? null,
+          attributes: JSON.stringify(sighting.attributes ?? {}),
+          first_seen: observed,
+          last_seen: observed,
+          expires_at: new Date(Date.parse(observed) + ttlMs(key.kind)).toISOString(),
+          withdrawn_at: null,
+          withdrawn_reason: null,
+          created_at: now.toISOString(),
+          modified_at: now.toISOString(),
+        })
+        .execute();
+    } else {
+      indicatorId = existing.id;
+    }
+
+    const previous = await trx
+      .selectFrom('sightings')
+      .selectAll()
+      .where('indicator_id', '=', indicatorId)
+      .where('source', '=', sighting.source)
+      .executeTakeFirst();
+    if (previous) {
+      await trx
+        .updateTable('sightings')
+        .set({
+          count: previous.count + 1,
+          confidence: Math.max(previous.confidence, Math.round(sighting.confidence)),
+          first_seen: observed < previous.first_seen ? observed : previous.first_seen,
+          last_seen: observed > previous.last_seen ? observed : previous.last_seen,
+        })
+        .where('id', '=', previous.id)
+        .execute();
+    } else {
+      await trx
+        .insertInto('sightings')
+        .values({
+          id: randomUUID(),
+          indicator_id: indicatorId,
+          source: sighting.source,
+          confidence: Math.round(sighting.confidence),
+          count: 1,
+          first_seen: observed,
+          last_seen: observed,
+        })
+        .execute();
+    }
+
+    if (existing) {
+      const all = await trx
+        .selectFrom('sightings')
+        .select('confidence')
+        .where('indicator_id', '=', indicatorId)
+        .execute();
+      const lastSeen = observed > existing.last_seen ? observed : existing.last_seen;
+      const attributes = {
+        ...(JSON.parse(existing.attributes) as Record<string, string>),
+        ...(sighting.attributes ?? {}),
+      };
+      // A later sighting brings a withdrawn indicator back; an older report does not.
+      const revived = existing.withdrawn_at !== null && observed > existing.withdrawn_at;
+      await trx
+        .updateTable('indicators')
+        .set({
+          confidence: combineConfidence(all.map((r) => r.confidence)),
+          family: existing.family || family,
+          // Merging keeps the most careful classification any source asked for.
+          tier: moreRestrictedTier(existing.tier as Tier, sighting.tier),
+          tlp: moreRestrictedTlp(existing.tlp as Tlp, sighting.tlp),
+          asn: existing.asn ?? sighting.asn ?? null,
+          attributes: JSON.stringify(attributes),
+          first_seen: observed < existing.first_seen ? observed : existing.first_seen,
+          last_seen: lastSeen,
+          expires_at: new Date(Date.parse(lastSeen) + ttlMs(key.kind)).toISOString(),
+          withdrawn_at: revived ? null : existing.withdrawn_at,
+          withdrawn_reason: revived ? null : existing.withdrawn_reason,
+          modified_at: nextModified(now, existing.modified_at),
+        })
+        .where('id', '=', indicatorId)
+        .execute();
+    }
+
+    if (sighting.c2 && key.kind === 'bot') {
+      const target = await findByKey(
+        trx,
+        indicatorKey('c2', sighting.c2.value, sighting.c2.port, sighting.c2.proto),
+      );
+      if (target)
+        await upsertRelationship(trx, indicatorId, target.id, 'communicates-with', sighting.source, observed);
+    }
+    return { indicatorId, created };
+  }
+
+  async function upsertRelationship(
+    trx: Transaction<Database>,
+    fromId: string,
+    toId: string,
+    type: string,
+    source: string,
+    at: string,
+  ): Promise<Relationship> {
+    const existing = await trx
+      .selectFrom('relationships')
+      .selectAll()
+      .where('from_id', '=', fromId)
+      .where('to_id', '=', toId)
+      .where('type', '=', type)
+      .executeTakeFirst();
+    if (existing) {
+      const lastSeen = at > existing.last_seen ? at : existing.last_seen;
+      await trx
+        .updateTable('relationships')
+        .set({ last_seen: lastSeen })
+        .where('id', '=', existing.id)
+        .execute();
+      return {
+        id: existing.id,
+        fromId,
+        toId,
+        type,
+        source: existing.source,
+        firstSeen: existing.first_seen,
+        lastSeen,
+      };
+    }
+    const id = randomUUID();
+    await trx
+      .insertInto('relationships')
+      .values({ id, from_id: fromId, to_id: toId, type, source, first_seen: at, last_seen: at })
+      .execute();
+    return { id, fromId, toId, type, source, firstSeen: at, lastSeen: at };
+  }
+
+  async function recordSightings(inputs: readonly SightingInput[], actor = 'intel'): Promise<RecordResult[]> {
+    if (inputs.length > config.maxBatch) {
+      counts.rejected += inputs.length;
+      throw new InputError(`too many sightings in one call: ${inputs.length} > ${config.maxBatch}`);
+    }
+    const parsed: ReturnType<typeof parseSighting>[] = [];
+    for (const input of inputs) {
+      try {
+        parsed.push(parseSighting(input));
+      } catch (error) {
+        counts.rejected++;
+        throw error;
+      }
+    }
+    const now = new Date();
+    const results = await store.transaction(async (trx) => {
+      const out: RecordResult[] = [];
+      for (const { sighting, key } of parsed) out.push(await mergeOne(trx, sighting, key, now));
+      if (audit && out.length > 0) {
+        const sources = [...new Set(parsed.map((p) => p.sighting.source))];
+        await audit.append(trx, {
+          actor,
+          action: 'intel.record',
+          target: out.length === 1 ? `indicator:${out[0]!.indicatorId}` : `indicators:${out.length}`,
+          detail: { count: out.length, created: out.filter((r) => r.created).length, sources },
+        });
+      }
+      return out;
+    }, audit?.lockKey);
+    counts.recorded += results.length;
+    counts.created += results.filter((r) => r.created).length;
+    return results;
+  }
+
+  return {
+    name: 'intel',
+    async start() {},
+    async stop() {},
+    async recordSighting(input, actor) {
+      return (await recordSightings([input], actor))[0]!;
+    },
+    recordSightings,
+
+    async withdraw(ref, reason, actor) {
+      if (!reason.trim()) throw new InputError('a withdrawal needs a reason');
+      const row = await store.transaction(async (trx) => {
+        const found = await resolve(trx, ref);
+        if (!found) throw new InputError('no such indicator');
+        const now = new Date();
+        await trx
+          .updateTable('indicators')
+          .set({
+            withdrawn_at: now.toISOString(),
+            withdrawn_reason: reason.slice(0, 500),
+            modified_at: nextModified(now, found.modified_at),
+          })
+          .where('id', '=', found.id)
+          .execute();
+        await audit?.append(trx, {
+          actor,
+          action: 'intel.withdraw',
+          target: `indicator:${found.id}`,
+          reason: reason.slice(0, 500),
+        });
+        return trx.selectFrom('indicators').selectAll().where('id', '=', found.id).executeTakeFirstOrThrow();
+      }, audit?.lockKey);
+      counts.withdrawn++;
+      return rowToIndicator(row);
+    },
+
+    async relate(from, to, type, source) {
+      if (!/^[a-z][a-z0-9-]{0,62}$/.test(type)) throw new InputError(`bad relationship type "${type}"`);
+      return store.transaction(async (trx) => {
+        const a = await resolve(trx, from);
+        const b = await resolve(trx, to);
+        if (!a || !b) throw new InputError('both ends of a relationship must be known indicators');
+        const rel = await upsertRelationship(trx, a.id, b.id, type, source, new Date().toISOString());
+        await audit?.append(trx, {
+          actor: source,
+          action: 'intel.relate',
+          target: `relationship:${rel.id}`,
+          detail: { from: a.id, to: b.id, type },
+        });
+        return rel;
+      }, audit?.lockKey);
+    },
+
+    async get(ref) {
+      const row = await resolve(db, ref);
+      return row ? rowToIndicator(row) : undefined;
+    },
+
+    async list(query = {}) {
+      const limit = Math.min(Math.max(query.limit ?? 100, 1), 10_000);
+      const now = (query.now ?? new Date()).toISOString();
+      let q = db
+        .selectFrom('indicators')
+        .selectAll()
+        .orderBy('id')
+        .limit(limit + 1);
+      if (query.kinds?.length) q = q.where('kind', 'in', query.kinds);
+      if (query.family) q = q.where('family', '=', query.family.toLowerCase());
+      if (query.minConfidence !== undefined) q = q.where('confidence', '>=', query.minConfidence);
+      if (query.releasableTo) {
+        // Releasable to a reader at tier R: the indicator's broadest tier is R or less restricted.
+        const reader = query.releasableTo;
+        q = q.where(
+          'tier',
+          'in',
+          TIERS.filter((t) => tierAllows(reader, t)),
+        );
+      }
+      if (query.source) {
+        const source = query.source;
+        q = q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('sightings')
+              .select('sightings.id')
+              .whereRef('sightings.indicator_id', '=', 'indicators.id')
+              .where('sightings.source', '=', source),
+          ),
+        );
+      }
+      if (!query.includeWithdrawn) q = q.where('withdrawn_at', 'is', null);
+      if (!query.includeExpired) q = q.where('expires_at', '>', now);
+      if (query.cursor) q = q.where('id', '>', decodeCursor(query.cursor));
+      const rows = await q.execute();
+      const items = rows.slice(0, limit).map(rowToIndicator);
+      return rows.length > limit ? { items, next: encodeCursor(items[items.length - 1]!.id) } : { items };
+    },
+
+    async sightings(indicatorId) {
+      const rows = await db
+        .selectFrom('sightings')
+        .selectAll()
+        .where('indicator_id', '=', indicatorId)
+        .orderBy('source')
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        indicatorId: r.indicator_id,
+        source: r.source,
+        confidence: r.confidence,
+        count: r.count,
+        firstSeen: r.first_seen,
+        lastSeen: r.last_seen,
+      }));
+    },
+
+    async relationships(indicatorId) {
+      const rows = await db
+        .selectFrom('relationships')
+        .selectAll()
+        .where((eb) => eb.or([eb('from_id', '=', indicatorId), eb('to_id', '=', indicatorId)]))
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        fromId: r.from_id,
+        toId: r.to_id,
+        type: r.type,
+        source: r.source,
+        firstSeen: r.first_seen,
+        lastSeen: r.last_seen,
+      }));
+    },
+
+    async changedSince(after, limit) {
+      let q = db.selectFrom('indicators').selectAll().orderBy('modified_at').orderBy('id').limit(limit);
+      if (after) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('modified_at', '>', after.modifiedAt),
+            eb.and([eb('modified_at', '=', after.modifiedAt), eb('id', '>', after.id)]),
+          ]),
+        );
+      }
+      return (await q.execute()).map(rowToIndicator);
+    },
+  };
+}
