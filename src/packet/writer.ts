@@ -244,3 +244,134 @@ export function internetChecksum(data: Uint8Array): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
 }
+
+export interface PcapngInterfaceOptions {
+  /** if_tsresol byte: n for 10^-n seconds, 0x80|n for 2^-n seconds. Omitted: microseconds. */
+  tsresol?: number;
+  /** if_tsoffset in seconds. */
+  tsoffset?: number;
+  snaplen?: number;
+}
+
+/**
+ * Builds pcapng files block by block (either byte order), for fixtures: sections, interfaces
+ * with timestamp resolutions, Enhanced/Simple/obsolete Packet blocks and arbitrary blocks.
+ */
+export class PcapngWriter {
+  private readonly blocks: Buffer[] = [];
+  private readonly unitsPerSecond: number[] = [];
+
+  constructor(private readonly bigEndian = false) {
+    this.newSection();
+  }
+
+  /** Starts a new section (interface ids restart from 0). */
+  newSection(): this {
+    const body = Buffer.alloc(16);
+    this.u32(body, 0x1a2b3c4d, 0);
+    this.u16(body, 1, 4);
+    this.u16(body, 0, 6);
+    body.fill(0xff, 8, 16); // section length unknown (-1)
+    this.unitsPerSecond.length = 0;
+    return this.addBlock(0x0a0d0d0a, body);
+  }
+
+  /** Adds an Interface Description Block; returns the writer (the interface id is its order in the section). */
+  addInterface(linkType: number, options: PcapngInterfaceOptions = {}): this {
+    const opts: Buffer[] = [];
+    if (options.tsresol !== undefined) opts.push(this.option(9, Buffer.from([options.tsresol])));
+    if (options.tsoffset !== undefined) {
+      const value = Buffer.alloc(8);
+      if (this.bigEndian) value.writeBigInt64BE(BigInt(options.tsoffset));
+      else value.writeBigInt64LE(BigInt(options.tsoffset));
+      opts.push(this.option(14, value));
+    }
+    if (opts.length > 0) opts.push(Buffer.alloc(4)); // opt_endofopt
+    const head = Buffer.alloc(8);
+    this.u16(head, linkType, 0);
+    this.u32(head, options.snaplen ?? 0, 4);
+    const resolution = options.tsresol ?? 6;
+    this.unitsPerSecond.push((resolution & 0x80) === 0 ? 10 ** resolution : 2 ** (resolution & 0x7f));
+    return this.addBlock(1, Buffer.concat([head, ...opts]));
+  }
+
+  /** Adds an Enhanced Packet Block (timestamp relative to any if_tsoffset). */
+  addPacket(interfaceId: number, data: Uint8Array, timestampMs: number, originalLength = data.length): this {
+    const head = Buffer.alloc(20);
+    this.u32(head, interfaceId, 0);
+    this.writeTimestamp(head, 4, interfaceId, timestampMs);
+    this.u32(head, data.length, 12);
+    this.u32(head, originalLength, 16);
+    return this.addBlock(6, Buffer.concat([head, pad4(data)]));
+  }
+
+  /** Adds an obsolete Packet Block (type 2). */
+  addObsoletePacket(interfaceId: number, data: Uint8Array, timestampMs: number): this {
+    const head = Buffer.alloc(20);
+    this.u16(head, interfaceId, 0);
+    this.writeTimestamp(head, 4, interfaceId, timestampMs);
+    this.u32(head, data.length, 12);
+    this.u32(head, data.length, 16);
+    return this.addBlock(2, Buffer.concat([head, pad4(data)]));
+  }
+
+  /** Adds a Simple Packet Block (interface 0, no timestamp). */
+  addSimplePacket(data: Uint8Array, originalLength = data.length): this {
+    const head = Buffer.alloc(4);
+    this.u32(head, originalLength, 0);
+    return this.addBlock(3, Buffer.concat([head, pad4(data)]));
+  }
+
+  /** Adds any block: `body` is padded to 4 bytes and framed with type and both lengths. */
+  addBlock(type: number, body: Uint8Array): this {
+    const padded = pad4(body);
+    const block = Buffer.alloc(12 + padded.length);
+    this.u32(block, type, 0);
+    this.u32(block, block.length, 4);
+    block.set(padded, 8);
+    this.u32(block, block.length, block.length - 4);
+    this.blocks.push(block);
+    return this;
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.concat(this.blocks);
+  }
+
+  async writeFile(path: string): Promise<void> {
+    await writeFile(path, this.toBuffer());
+  }
+
+  private writeTimestamp(target: Buffer, offset: number, interfaceId: number, timestampMs: number): void {
+    const perSecond = this.unitsPerSecond[interfaceId] ?? 1e6;
+    // Exact for decimal resolutions when the time is a whole number of microseconds.
+    const units = Number.isInteger(Math.log10(perSecond))
+      ? (BigInt(Math.round(timestampMs * 1000)) * BigInt(perSecond)) / 1000000n
+      : BigInt(Math.round((timestampMs / 1000) * perSecond));
+    this.u32(target, Number(units >> 32n), offset);
+    this.u32(target, Number(units & 0xffffffffn), offset + 4);
+  }
+
+  private option(code: number, value: Buffer): Buffer {
+    const head = Buffer.alloc(4);
+    this.u16(head, code, 0);
+    this.u16(head, value.length, 2);
+    return Buffer.concat([head, pad4(value)]);
+  }
+
+  private u32(target: Buffer, value: number, offset: number): void {
+    if (this.bigEndian) target.writeUInt32BE(value >>> 0, offset);
+    else target.writeUInt32LE(value >>> 0, offset);
+  }
+
+  private u16(target: Buffer, value: number, offset: number): void {
+    if (this.bigEndian) target.writeUInt16BE(value, offset);
+    else target.writeUInt16LE(value, offset);
+  }
+}
+
+function pad4(data: Uint8Array): Buffer {
+  const padded = Buffer.alloc((data.length + 3) & ~3);
+  padded.set(data);
+  return padded;
+}
