@@ -56,12 +56,13 @@ export function decodeIpfix(
       sh.countError('ipfix', 'set_length');
       return rows;
     }
-    if (o + setLength > end) {
-      sh.countError('ipfix', 'set_truncated');
-      return rows;
-    }
     const body = o + 4;
-    const setEnd = o + setLength;
+    let setEnd = o + setLength;
+    if (setEnd > end) {
+      // Decode the records that fit (as other collectors do), but count the damage.
+      sh.countError('ipfix', 'set_truncated');
+      setEnd = end;
+    }
     if (setId === TEMPLATE_SET) rows += templates(sh, ctx, b, body, setEnd, false, out);
     else if (setId === OPTIONS_TEMPLATE_SET) rows += templates(sh, ctx, b, body, setEnd, true, out);
     else if (setId >= 256) rows += decodeDataSet(sh, ctx, setId, b, body, setEnd, out);

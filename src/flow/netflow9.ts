@@ -46,12 +46,13 @@ export function decodeNetflow9(
       if (!allZero(b, o, end)) sh.countError('netflow9', 'set_length');
       return rows;
     }
-    if (o + setLength > end) {
-      sh.countError('netflow9', 'set_truncated');
-      return rows;
-    }
     const body = o + 4;
-    const setEnd = o + setLength;
+    let setEnd = o + setLength;
+    if (setEnd > end) {
+      // Decode the records that fit (as other collectors do), but count the damage.
+      sh.countError('netflow9', 'set_truncated');
+      setEnd = end;
+    }
     if (setId === 0) rows += templates(sh, ctx, b, body, setEnd, out);
     else if (setId === 1) rows += optionsTemplates(sh, ctx, b, body, setEnd, out);
     else if (setId >= 256) rows += decodeDataSet(sh, ctx, setId, b, body, setEnd, out);
