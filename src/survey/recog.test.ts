@@ -13,7 +13,14 @@ describe('recog', () => {
     for (const db of recog.databases.values()) assert.deepEqual(db.skipped, [], db.name);
   });
 
-  for (const family of ['telnet_banners', 'ssh_banners', 'http_servers', 'http_wwwauth', 'html_title', 'x509_subjects']) {
+  for (const family of [
+    'telnet_banners',
+    'ssh_banners',
+    'http_servers',
+    'http_wwwauth',
+    'html_title',
+    'x509_subjects',
+  ]) {
     test(`${family}: every example yields its expected params`, () => {
       const db = recog.databases.get(family);
       assert.ok(db && db.fingerprints.length > 50, family);
@@ -21,8 +28,12 @@ describe('recog', () => {
       for (const fp of db.fingerprints) {
         for (const example of fp.examples) {
           const params = applyFingerprint(fp, example.text);
-          assert.ok(params, `${fp.id} (${fp.description}) does not match its example ${JSON.stringify(example.text)}`);
-          for (const [name, value] of Object.entries(example.expect)) assert.equal(params[name], value, `${fp.id} ${name}`);
+          assert.ok(
+            params,
+            `${fp.id} (${fp.description}) does not match its example ${JSON.stringify(example.text)}`,
+          );
+          for (const [name, value] of Object.entries(example.expect))
+            assert.equal(params[name], value, `${fp.id} ${name}`);
           checked++;
         }
       }

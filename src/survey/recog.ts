@@ -87,7 +87,8 @@ export function translatePattern(pattern: string, flagNames: string[] = []): Reg
       i++;
       lastWasQuantifier = false;
       if (next === 'h') out += inClass ? '0-9A-Fa-f' : '[0-9A-Fa-f]';
-      else if (next === 'H') out += inClass ? '\\x00-\\x2f\\x3a-\\x40\\x47-\\x60\\x67-\\uffff' : '[^0-9A-Fa-f]';
+      else if (next === 'H')
+        out += inClass ? '\\x00-\\x2f\\x3a-\\x40\\x47-\\x60\\x67-\\uffff' : '[^0-9A-Fa-f]';
       else if (!inClass && next === 'A') out += '(?<![\\s\\S])';
       else if (!inClass && next === 'z') out += '(?![\\s\\S])';
       else if (!inClass && next === 'Z') out += '(?=\\n?(?![\\s\\S]))';
@@ -180,7 +181,10 @@ function interpolate(value: string, params: Record<string, string>): string | un
 }
 
 /** Applies one fingerprint; undefined when its pattern does not match. */
-export function applyFingerprint(fingerprint: RecogFingerprint, text: string): Record<string, string> | undefined {
+export function applyFingerprint(
+  fingerprint: RecogFingerprint,
+  text: string,
+): Record<string, string> | undefined {
   const m = fingerprint.regex.exec(text);
   if (!m) return undefined;
   const params: Record<string, string> = {};
@@ -202,7 +206,8 @@ export function applyFingerprint(fingerprint: RecogFingerprint, text: string): R
 /** Loads one recog XML file. Patterns JS cannot run are listed in `skipped`, not thrown. */
 export function loadRecogFile(path: string): RecogDatabase {
   const root = parseXml(readFileSync(path, 'utf8'));
-  if (root.name !== 'fingerprints') throw new Error(`${path}: root element is <${root.name}>, expected <fingerprints>`);
+  if (root.name !== 'fingerprints')
+    throw new Error(`${path}: root element is <${root.name}>, expected <fingerprints>`);
   const name = path.replace(/^.*[\\/]/, '').replace(/\.xml$/, '');
   const db: RecogDatabase = {
     name,
@@ -232,11 +237,19 @@ export function loadRecogFile(path: string): RecogDatabase {
     for (const child of element.children) {
       if (child.name === 'description') description = child.text.trim().replace(/\s+/g, ' ');
       else if (child.name === 'param') {
-        params.push({ pos: Number(child.attributes.pos ?? 0), name: child.attributes.name ?? '', value: child.attributes.value ?? '' });
+        params.push({
+          pos: Number(child.attributes.pos ?? 0),
+          name: child.attributes.name ?? '',
+          value: child.attributes.value ?? '',
+        });
       } else if (child.name === 'example') {
         const expect: Record<string, string> = {};
-        for (const [key, value] of Object.entries(child.attributes)) if (!key.startsWith('_')) expect[key] = value;
-        const text = child.attributes._encoding === 'base64' ? Buffer.from(child.text.trim(), 'base64').toString('latin1') : child.text;
+        for (const [key, value] of Object.entries(child.attributes))
+          if (!key.startsWith('_')) expect[key] = value;
+        const text =
+          child.attributes._encoding === 'base64'
+            ? Buffer.from(child.text.trim(), 'base64').toString('latin1')
+            : child.text;
         examples.push({ text, expect });
       }
     }
@@ -251,7 +264,8 @@ export class Recog {
 
   /** Loads the named files (without `.xml`) from `dir`, or every `.xml` file when `names` is empty. */
   static load(dir: string, names: readonly string[] = []): Recog {
-    const files = names.length > 0 ? names.map((n) => `${n}.xml`) : readdirSync(dir).filter((f) => f.endsWith('.xml'));
+    const files =
+      names.length > 0 ? names.map((n) => `${n}.xml`) : readdirSync(dir).filter((f) => f.endsWith('.xml'));
     const map = new Map<string, RecogDatabase>();
     for (const file of files) {
       const db = loadRecogFile(join(dir, file));

@@ -23,7 +23,8 @@ const ATTRIBUTE = /([A-Za-z_:][-A-Za-z0-9_.:]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 function parseAttributes(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   ATTRIBUTE.lastIndex = 0;
-  for (let m = ATTRIBUTE.exec(text); m; m = ATTRIBUTE.exec(text)) out[m[1]!] = decodeEntities(m[2] ?? m[3] ?? '');
+  for (let m = ATTRIBUTE.exec(text); m; m = ATTRIBUTE.exec(text))
+    out[m[1]!] = decodeEntities(m[2] ?? m[3] ?? '');
   return out;
 }
 

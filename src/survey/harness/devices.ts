@@ -1,0 +1,332 @@
+/**
+ * Emulated IoT devices for tests and the benchmark, bound to 127.0.0.0/8 addresses: busybox
+ * telnetd with a fake login (never a real shell), busybox httpd with Basic auth, a Digest-auth
+ * web server, an ssh2 server, and hostile services. Each records what it received.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+
+export interface Device {
+  readonly host: string;
+  readonly port: number;
+  /** What the device saw, one event per line (never a password). */
+  records(): string[];
+  stop(): Promise<void>;
+}
+
+export function busyboxPath(): string | undefined {
+  for (const p of ['/bin/busybox', '/usr/bin/busybox']) if (existsSync(p)) return p;
+  const found = spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim();
+  return found || undefined;
+}
+
+/** Resolves once something accepts TCP connections on host:port (or rejects after `timeoutMs`). */
+export async function waitForPort(host: string, port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s: Socket = connect({ host, port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export interface TelnetDeviceOptions {
+  host: string;
+  port: number;
+  /** Text before the login prompt, e.g. `MikroTik v6.40.8 (bugfix)`. */
+  banner: string;
+  loginPrompt?: string;
+  username: string;
+  password: string;
+  shellPrompt?: string;
+}
+
+/**
+ * busybox telnetd whose login program is a script: it prints the banner, asks for user and
+ * password, and after a good login only records lines it receives (CMD ...), running nothing.
+ */
+export async function startTelnetDevice(options: TelnetDeviceOptions): Promise<Device> {
+  const busybox = busyboxPath();
+  if (!busybox) throw new Error('busybox is not installed (apt-get install -y busybox-static)');
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-telnet-'));
+  const record = join(dir, 'record.log');
+  writeFileSync(record, '');
+  const script = join(dir, 'login.sh');
+  const prompt = options.shellPrompt ?? '# ';
+  writeFileSync(
+    script,
+    [
+      '#!/bin/sh',
+      `REC=${shellQuote(record)}`,
+      'echo CONNECT >> "$REC"',
+      `printf '%s\\n%s' ${shellQuote(options.banner)} ${shellQuote(options.loginPrompt ?? 'Login: ')}`,
+      'read -r user || exit 0',
+      'stty -echo 2>/dev/null',
+      "printf 'Password: '",
+      'read -r pass || exit 0',
+      'stty echo 2>/dev/null',
+      "printf '\\n'",
+      `if [ "$user" = ${shellQuote(options.username)} ] && [ "$pass" = ${shellQuote(options.password)} ]; then`,
+      '  echo "LOGIN_OK $user" >> "$REC"',
+      `  printf '%s' ${shellQuote(prompt)}`,
+      `  while read -r line; do echo "CMD $line" >> "$REC"; printf '%s' ${shellQuote(prompt)}; done`,
+      '  echo "DISCONNECT" >> "$REC"',
+      'else',
+      '  echo "LOGIN_FAIL $user" >> "$REC"',
+      "  printf 'Login incorrect\\n'",
+      '  sleep 1',
+      'fi',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(script, 0o755);
+  const issue = join(dir, 'issue');
+  writeFileSync(issue, '');
+  const child = spawn(
+    busybox,
+    ['telnetd', '-F', '-K', '-b', `${options.host}:${options.port}`, '-l', script, '-f', issue],
+    { stdio: 'ignore' },
+  );
+  try {
+    await waitForPort(options.host, options.port);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return {
+    host: options.host,
+    port: options.port,
+    records: () => readFileSync(record, 'utf8').split('\n').filter(Boolean),
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface HttpDeviceOptions {
+  host: string;
+  port: number;
+  realm: string;
+  username: string;
+  password: string;
+  title?: string;
+}
+
+/** busybox httpd protecting `/` with Basic auth under a device realm; -vv logs each request. */
+export async function startHttpDevice(options: HttpDeviceOptions): Promise<Device> {
+  const busybox = busyboxPath();
+  if (!busybox) throw new Error('busybox is not installed (apt-get install -y busybox-static)');
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-httpd-'));
+  const home = join(dir, 'www');
+  spawnSync('mkdir', ['-p', home]);
+  writeFileSync(
+    join(home, 'index.html'),
+    `<html><head><title>${options.title ?? 'Device'}</title></head><body>ok</body></html>\n`,
+  );
+  writeFileSync(join(dir, 'httpd.conf'), `/:${options.username}:${options.password}\n`);
+  const log: string[] = [];
+  const child = spawn(
+    busybox,
+    [
+      'httpd',
+      '-f',
+      '-vv',
+      '-p',
+      `${options.host}:${options.port}`,
+      '-h',
+      home,
+      '-c',
+      join(dir, 'httpd.conf'),
+      '-r',
+      options.realm,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    for (const line of text.split('\n')) if (line.trim() && log.length < 10000) log.push(line.trim());
+  });
+  try {
+    await waitForPort(options.host, options.port);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return {
+    host: options.host,
+    port: options.port,
+    records: () => [...log],
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+
+/** A web UI behind RFC 7616 Digest auth (MD5, qop=auth), as many DVRs and cameras use. */
+export async function startDigestDevice(options: HttpDeviceOptions & { server?: string }): Promise<Device> {
+  const log: string[] = [];
+  const server: HttpServer = createHttpServer((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    const params: Record<string, string> = {};
+    for (const m of auth.matchAll(/(\w+)=(?:"([^"]*)"|([^\s,]+))/g)) params[m[1]!] = m[2] ?? m[3] ?? '';
+    const ha1 = md5(`${options.username}:${options.realm}:${options.password}`);
+    const ha2 = md5(`${req.method}:${params.uri ?? ''}`);
+    const expected = md5(`${ha1}:${params.nonce}:${params.nc}:${params.cnonce}:${params.qop}:${ha2}`);
+    const ok =
+      auth.startsWith('Digest ') && params.username === options.username && params.response === expected;
+    log.push(`${req.method} ${req.url} ${auth ? (ok ? 'AUTH_OK' : 'AUTH_FAIL') : 'NO_AUTH'}`);
+    const headers: Record<string, string> = options.server ? { server: options.server } : {};
+    if (!ok) {
+      res.writeHead(401, {
+        ...headers,
+        'www-authenticate': `Digest realm="${options.realm}", qop="auth", nonce="${randomBytes(8).toString('hex')}", opaque="x1"`,
+      });
+      res.end('<html><head><title>401 Unauthorized</title></head></html>');
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-type': 'text/html' });
+    res.end(`<html><head><title>${options.title ?? 'Device'}</title></head></html>`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    host: options.host,
+    port: options.port,
+    records: () => [...log],
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface SshDeviceOptions {
+  host: string;
+  port: number;
+  /** Software part of the identification line, e.g. `dropbear_2014.63` or `ROSSSH`. */
+  ident: string;
+  username: string;
+  password: string;
+}
+
+/** An ssh2 server that accepts one known password and records auth, channel and exec requests. */
+export async function startSshDevice(options: SshDeviceOptions): Promise<Device> {
+  const log: string[] = [];
+  const { private: privateKey } = ssh2.utils.generateKeyPairSync('ed25519');
+  const server = new ssh2.Server({ hostKeys: [privateKey], ident: options.ident }, (client) => {
+    log.push('CONNECT');
+    client.on('authentication', (ctx) => {
+      if (
+        ctx.method === 'password' &&
+        ctx.username === options.username &&
+        ctx.password === options.password
+      ) {
+        log.push(`LOGIN_OK ${ctx.username}`);
+        ctx.accept();
+      } else {
+        if (ctx.method !== 'none') log.push(`LOGIN_FAIL ${ctx.username} ${ctx.method}`);
+        ctx.reject(['password']);
+      }
+    });
+    client.on('session', (accept) => {
+      log.push('SESSION');
+      const session = accept();
+      session.on('exec', (_a, _r, info) => log.push(`CMD ${info.command}`));
+      session.on('shell', () => log.push('SHELL'));
+    });
+    client.on('request', (_a, _r, name) => log.push(`REQUEST ${name}`));
+    client.on('close', () => log.push('DISCONNECT'));
+    client.on('error', () => log.push('ERROR'));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    host: options.host,
+    port: options.port,
+    records: () => [...log],
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export type HostileMode = 'endless-banner' | 'negotiation-loop' | 'silent' | 'huge-header';
+
+/** Services that try to hang or exhaust a scanner. */
+export async function startHostileDevice(options: {
+  host: string;
+  port: number;
+  mode: HostileMode;
+}): Promise<Device> {
+  const log: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: NetServer = createNetServer((socket) => {
+    sockets.add(socket);
+    log.push('CONNECT');
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    const pump = (chunk: Buffer) => {
+      const tick = () => {
+        if (socket.destroyed) return;
+        if (socket.write(chunk)) setImmediate(tick);
+        else socket.once('drain', tick);
+      };
+      tick();
+    };
+    if (options.mode === 'endless-banner') pump(Buffer.from('A'.repeat(4096)));
+    else if (options.mode === 'negotiation-loop') {
+      // Re-asks DO ECHO / WILL SGA forever, whatever the answer.
+      socket.on('data', () => {});
+      pump(Buffer.from([255, 253, 1, 255, 251, 3, 255, 253, 24, 255, 251, 1]));
+    } else if (options.mode === 'huge-header') {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\n');
+        pump(Buffer.from(`X-Filler: ${'B'.repeat(4000)}\r\n`));
+      });
+    }
+    // 'silent' accepts and never says anything.
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    host: options.host,
+    port: options.port,
+    records: () => [...log],
+    stop: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
