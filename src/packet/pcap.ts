@@ -71,7 +71,8 @@ export class PcapParser implements CaptureParser {
     record.capturedLength = capturedLength;
     record.originalLength = readU32(buf, offset + 12, le);
     const start = offset + headerLength;
-    record.data = buf.subarray(start, start + capturedLength);
+    record.buffer = buf;
+    record.offset = start;
     this.stats.packets++;
     this.stats.capturedBytes += capturedLength;
     this.packetReady = true;

@@ -149,7 +149,8 @@ export class PcapngParser implements CaptureParser {
     record.capturedLength = capturedLength;
     record.originalLength = readU32(buf, offset + timestampAt + 12, le);
     const start = offset + timestampAt + 16;
-    record.data = buf.subarray(start, start + capturedLength);
+    record.buffer = buf;
+    record.offset = start;
     this.stats.packets++;
     this.stats.capturedBytes += capturedLength;
     this.packetReady = true;
@@ -175,7 +176,8 @@ export class PcapngParser implements CaptureParser {
     record.timestampMs = 0;
     record.capturedLength = capturedLength;
     record.originalLength = originalLength;
-    record.data = buf.subarray(offset + 12, offset + 12 + capturedLength);
+    record.buffer = buf;
+    record.offset = offset + 12;
     this.stats.packets++;
     this.stats.capturedBytes += capturedLength;
     this.packetReady = true;

@@ -1,31 +1,34 @@
 /** Shared shapes of the capture readers: the reused packet record, statistics and the parser step contract. */
 
+const EMPTY = new Uint8Array(0);
+
 /**
- * One captured packet. Readers reuse a single instance and `data` is a view into their
- * read buffer: both are valid only until the reader moves to the next packet. Copy
- * (`Buffer.from(pkt.data)`) whatever must outlive that.
+ * One captured packet. Readers reuse a single instance, and its bytes live in the reader's
+ * buffer: both are valid only until the reader moves to the next packet. Copy
+ * (`Buffer.from(pkt.data)`) whatever must outlive that. Hot loops should read
+ * `buffer[offset, offset + capturedLength)` directly: `data` makes a view on each access.
  */
-export interface CapturePacket {
+export class CapturePacket {
   /** Link-layer header type (see LinkType in writer.ts). */
-  linkType: number;
+  linkType = 0;
   /** Capture time in ms since the epoch, with fractions (0 when the format has none, e.g. pcapng SPB). */
-  timestampMs: number;
-  capturedLength: number;
-  originalLength: number;
+  timestampMs = 0;
+  capturedLength = 0;
+  originalLength = 0;
   /** pcapng interface index within its section (0 for classic pcap). */
-  interfaceId: number;
-  data: Uint8Array;
+  interfaceId = 0;
+  /** The reader's buffer and where this packet's bytes start in it. */
+  buffer: Uint8Array = EMPTY;
+  offset = 0;
+
+  /** The captured bytes (a zero-copy view into the reader's buffer). */
+  get data(): Uint8Array {
+    return this.buffer.subarray(this.offset, this.offset + this.capturedLength);
+  }
 }
 
 export function createCapturePacket(): CapturePacket {
-  return {
-    linkType: 0,
-    timestampMs: 0,
-    capturedLength: 0,
-    originalLength: 0,
-    interfaceId: 0,
-    data: new Uint8Array(0),
-  };
+  return new CapturePacket();
 }
 
 /** Kinds of damage a reader counts. Framing errors end the read; the others skip one record. */
