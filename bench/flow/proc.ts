@@ -1,0 +1,153 @@
+/**
+ * Process helpers for the flow benchmark: CPU time from /proc/PID/stat, UDP socket queue and
+ * drop counters from /proc/net/udp, and child processes with bounded waits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system, all threads, live and exited) used by process `pid`, from
+ * fields 14 and 15 of /proc/PID/stat. The command name (field 2) may hold spaces, so fields
+ * are counted from the closing parenthesis.
+ */
+export function readCpuSeconds(pid: number): number {
+  return parseCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+}
+
+export function parseCpuSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the name, field 3 (state) is index 0, so utime (14) and stime (15) are 11 and 12.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('unexpected /proc/PID/stat layout');
+  return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+export interface UdpSocketState {
+  /** Bytes waiting in the receive queue. */
+  rxQueue: number;
+  /** Datagrams the kernel dropped on this socket (receive buffer full). */
+  drops: number;
+}
+
+/** The IPv4 UDP socket bound to `port`, or undefined when none is. */
+export function readUdpSocket(
+  port: number,
+  table = readFileSync('/proc/net/udp', 'latin1'),
+): UdpSocketState | undefined {
+  const lines = table.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const columns = lines[i]!.trim().split(/\s+/);
+    if (columns.length < 13) continue;
+    const local = columns[1]!;
+    if (parseInt(local.slice(local.indexOf(':') + 1), 16) !== port) continue;
+    const queues = columns[4]!;
+    return {
+      rxQueue: parseInt(queues.slice(queues.indexOf(':') + 1), 16),
+      drops: Number(columns[columns.length - 1]),
+    };
+  }
+  return undefined;
+}
+
+/** A UDP port that was free a moment ago on 127.0.0.1 (for tools that cannot bind port 0). */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every `everyMs` until it returns true; throws `what` after `timeoutMs`. */
+export async function waitFor(
+  check: () => boolean,
+  timeoutMs: number,
+  what: string,
+  everyMs = 20,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A child process whose stdout lines are collected; stderr is kept for error messages. */
+export interface Child {
+  process: ChildProcess;
+  pid: number;
+  lines: string[];
+  stderr(): string;
+  exited: Promise<number | null>;
+  /** Resolves with the next stdout line (beyond those already consumed), or throws on timeout/exit. */
+  nextLine(timeoutMs: number, what: string): Promise<string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function startChild(command: string, args: readonly string[], options: { cwd?: string } = {}): Child {
+  const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  const lines: string[] = [];
+  let stderr = '';
+  let consumed = 0;
+  let exitCode: number | null | undefined;
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    // Bounded: only the tail matters for an error message.
+    stderr = (stderr + chunk).slice(-8192);
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => {
+      exitCode = null;
+      resolve(null);
+    });
+    child.once('close', (code) => {
+      exitCode = code;
+      resolve(code);
+    });
+  });
+  return {
+    process: child,
+    pid: child.pid,
+    lines,
+    stderr: () => stderr,
+    exited,
+    async nextLine(timeoutMs, what) {
+      await waitFor(() => lines.length > consumed || exitCode !== undefined, timeoutMs, what, 10);
+      if (lines.length > consumed) return lines[consumed++]!;
+      throw new Error(
+        `${command} exited (${exitCode}) before ${what}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      );
+    },
+    kill(signal = 'SIGTERM') {
+      if (exitCode === undefined) child.kill(signal);
+    },
+  };
+}
+
+/** Waits for the child to exit, killing it with SIGKILL after `timeoutMs`. */
+export async function waitExit(child: Child, timeoutMs: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const result = await Promise.race([child.exited, timeout]);
+  clearTimeout(timer);
+  if (result === 'timeout') {
+    child.kill('SIGKILL');
+    await child.exited;
+    throw new Error(`child ${child.pid} did not exit within ${timeoutMs} ms`);
+  }
+  return result;
+}
