@@ -1,0 +1,674 @@
+/**
+ * Darknet analysis: each packet to the darknet updates its source's state (counts, sketches,
+ * fingerprints) and the port statistics; sources are classified with their evidence on demand
+ * and when they expire. Nothing here allocates per packet.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { parsePrefix, prefixContains6, type Prefix } from '../core/ip.ts';
+import type { Logger } from '../core/logger.ts';
+import { PacketInfo, parseFrame, ParseResult } from '../packet/headers.ts';
+import type { DarknetConfig, SourceClass } from './config.ts';
+import { hllAdd, hllCount, mix32 } from './hll.ts';
+import type { RangeTable } from './ranges.ts';
+import { CompiledRules } from './rules.ts';
+import {
+  DST_BITS,
+  DST_REGS,
+  PORT_BITS,
+  PORT_REGS,
+  PORT_SLOTS,
+  PROTO_BIT_ICMP,
+  PROTO_BIT_OTHER,
+  PROTO_BIT_TCP,
+  PROTO_BIT_UDP,
+  SourceTable,
+} from './sources.ts';
+import { PortStats, type StatsRow, type Surge } from './stats.ts';
+
+/** ZMap's fixed IP identification before version 2.1 (and in many forks since). */
+export const ZMAP_IP_ID = 54321;
+
+const TCP_SYN = 2;
+const TCP_RST = 4;
+const TCP_ACK = 16;
+
+export interface DarknetDeps {
+  logger?: Logger;
+  registry?: Registry;
+  /** ASN ranges (`start,end,asn,name`) for per-ASN statistics and ISP lists by ASN. */
+  asn?: RangeTable;
+  /** Country ranges (`start,end,country`) for per-country statistics. */
+  country?: RangeTable;
+  /** Known research/benign scanner networks. */
+  scanners?: RangeTable;
+  /** Receives statistics rows as buckets close (for streaming to a file). */
+  onStatsRow?: (row: StatsRow) => void;
+  onSurge?: (surge: Surge) => void;
+}
+
+/** One source with its class and the evidence behind it. */
+export interface SourceRecord {
+  ip: string;
+  class: SourceClass;
+  /** mirai, masscan, zmap, a rule name, or '' when none applies. */
+  fingerprint: string;
+  packets: number;
+  /** TCP SYN, UDP, ICMP request packets. */
+  probes: number;
+  backscatter: number;
+  firstSeen: number;
+  lastSeen: number;
+  /** Destination ports seen (the first few exactly); `morePorts` when there were more. */
+  ports: number[];
+  morePorts: boolean;
+  distinctDestinations: number;
+  distinctPorts: number;
+  protocols: string[];
+  asn: string;
+  asName: string;
+  country: string;
+  /** Why this class, in words an analyst can check: counts and the rule that decided. */
+  evidence: string;
+}
+
+/** The record handed to the hub (intel) for each infected host. */
+export interface BotIndicator {
+  type: 'bot';
+  ip: string;
+  fingerprint: string;
+  class: SourceClass;
+  firstSeen: string;
+  lastSeen: string;
+  packets: number;
+  ports: number[];
+  tier: DarknetConfig['indicators']['tier'];
+  tlp: DarknetConfig['indicators']['tlp'];
+  evidence: string;
+}
+
+export interface DarknetCounters {
+  /** Frames offered (parsed or not). */
+  frames: number;
+  /** Packets whose destination is in the darknet. */
+  darknet: number;
+  /** IP packets to other destinations: counted and ignored. */
+  notDarknet: number;
+  /** Parse outcomes that stop a frame before an IP header: not IP, unknown link, bad header. */
+  notIp: number;
+  unsupportedLink: number;
+  badHeader: number;
+  /** Frames cut inside their headers (snaplen or corruption): addresses used when read, transport ignored. */
+  truncated: number;
+  /** Non-first fragments (no transport header). */
+  fragments: number;
+  /** Darknet packets whose source could not get a slot (table full). */
+  untracked: number;
+  /** Sources expired from the table after idling. */
+  expired: number;
+}
+
+const CLASS_RANK: Record<SourceClass, number> = { infected: 3, benign: 2, backscatter: 1, unknown: 0 };
+
+export class DarknetAnalyzer {
+  readonly table: SourceTable;
+  readonly stats: PortStats;
+  readonly rules: CompiledRules;
+  readonly counters: DarknetCounters = {
+    frames: 0,
+    darknet: 0,
+    notDarknet: 0,
+    notIp: 0,
+    unsupportedLink: 0,
+    badHeader: 0,
+    truncated: 0,
+    fragments: 0,
+    untracked: 0,
+    expired: 0,
+  };
+  /** Per ASN / country row: packets and sources (sources count table entries, so a source that expires and returns counts twice). */
+  readonly asnPackets: Float64Array;
+  readonly asnSources: Float64Array;
+  readonly countryPackets: Float64Array;
+  readonly countrySources: Float64Array;
+  /** Latest capture time seen. */
+  now = 0;
+  private readonly info = new PacketInfo();
+  private readonly start4: Float64Array;
+  private readonly end4: Float64Array;
+  private readonly prefixes6: Prefix[];
+  private readonly acceptAll: boolean;
+  private nextSweep = 0;
+  private readonly sweepEveryMs: number;
+  /** Classified sources that left the table (unknowns are only counted). */
+  private readonly finished = new Map<string, SourceRecord>();
+  private readonly isps: { name: string; prefixes: Prefix[]; asns: Set<string> }[];
+
+  constructor(
+    readonly config: DarknetConfig,
+    private readonly deps: DarknetDeps = {},
+  ) {
+    this.rules = new CompiledRules(config.rules);
+    this.table = new SourceTable(config.sources.capacity, this.rules.count);
+    this.table.asnRow.fill(-1);
+    this.table.countryRow.fill(-1);
+    this.stats = new PortStats({ ...config.stats, onRow: deps.onStatsRow, onSurge: deps.onSurge });
+    const prefixes = config.prefixes.map((p) => parsePrefix(p));
+    this.acceptAll = prefixes.length === 0;
+    const ranges = prefixes
+      .filter((p) => p.family === 4)
+      .map((p) => [p.network4, (p.network4 | (~p.mask4 >>> 0)) >>> 0] as [number, number])
+      .sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const r of ranges) {
+      const last = merged[merged.length - 1];
+      if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+      else merged.push([r[0], r[1]]);
+    }
+    this.start4 = Float64Array.from(merged.map((r) => r[0]));
+    this.end4 = Float64Array.from(merged.map((r) => r[1]));
+    this.prefixes6 = prefixes.filter((p) => p.family === 6);
+    this.asnPackets = new Float64Array(deps.asn?.size ?? 0);
+    this.asnSources = new Float64Array(deps.asn?.size ?? 0);
+    this.countryPackets = new Float64Array(deps.country?.size ?? 0);
+    this.countrySources = new Float64Array(deps.country?.size ?? 0);
+    this.sweepEveryMs = Math.max(60_000, Math.floor(config.sources.idleTimeoutMs / 4));
+    this.isps = config.isps.map((isp) => ({
+      name: isp.name,
+      prefixes: isp.prefixes.map((p) => parsePrefix(p)),
+      asns: new Set(isp.asns.map(String)),
+    }));
+    if (deps.registry) this.registerMetrics(deps.registry);
+  }
+
+  /** True when IPv4 `address` is in a darknet prefix (empty configuration: every address). */
+  inDarknet4(address: number): boolean {
+    if (this.acceptAll) return true;
+    const starts = this.start4;
+    const n = starts.length;
+    if (n <= 4) {
+      for (let i = 0; i < n; i++) if (address >= starts[i]! && address <= this.end4[i]!) return true;
+      return false;
+    }
+    let lo = 0;
+    let hi = n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! > address) hi = mid - 1;
+      else if (this.end4[mid]! < address) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  }
+
+  inDarknet6(bytes: Uint8Array): boolean {
+    if (this.acceptAll) return true;
+    for (const p of this.prefixes6) if (prefixContains6(p, bytes)) return true;
+    return false;
+  }
+
+  /** Parses one captured frame and observes it; unparseable frames are counted by kind. */
+  observeFrame(linkType: number, data: Uint8Array, timestampMs: number): void {
+    const info = this.info;
+    const result = parseFrame(linkType, data, info);
+    if (result === ParseResult.OK) {
+      this.observe(info, timestampMs, true);
+      return;
+    }
+    this.counters.frames++;
+    if (result === ParseResult.TRUNCATED) {
+      this.counters.truncated++;
+      // The addresses are still good when the cut came after them: count the packet, skip the transport.
+      if (info.ipVersion !== 0) this.observeCounted(info, timestampMs, false);
+    } else if (result === ParseResult.UNSUPPORTED_LINK) this.counters.unsupportedLink++;
+    else if (result === ParseResult.BAD_HEADER) this.counters.badHeader++;
+    else this.counters.notIp++;
+  }
+
+  /** Observes one parsed packet; `complete` is false when its transport header may be missing. */
+  observe(p: PacketInfo, timestampMs: number, complete = true): void {
+    this.counters.frames++;
+    this.observeCounted(p, timestampMs, complete);
+  }
+
+  private observeCounted(p: PacketInfo, timestampMs: number, complete: boolean): void {
+    if (timestampMs > this.now) {
+      this.now = timestampMs;
+      if (timestampMs >= this.nextSweep) this.sweep(timestampMs);
+    }
+    const table = this.table;
+    let slot: number;
+    const v4 = p.ipVersion === 4;
+    if (v4) {
+      if (!this.inDarknet4(p.dst4)) {
+        this.counters.notDarknet++;
+        return;
+      }
+      slot = table.find4(p.src4, true);
+    } else if (p.ipVersion === 6) {
+      if (!this.inDarknet6(p.dst6)) {
+        this.counters.notDarknet++;
+        return;
+      }
+      slot = table.find6(p.src6, true);
+    } else {
+      this.counters.notIp++;
+      return;
+    }
+    this.counters.darknet++;
+    const sourceHash = table.lastHash;
+    const proto = p.proto;
+    const hasTransport = complete && !p.fragment;
+    if (p.fragment) this.counters.fragments++;
+
+    // Packet kind: 1 probe, 2 backscatter, 0 neither; and the statistics key.
+    let kind = 0;
+    let protoIndex: number;
+    let protoBit: number;
+    let port = -1;
+    let flags = 0;
+    if (proto === 6) {
+      protoIndex = 0;
+      protoBit = PROTO_BIT_TCP;
+      if (hasTransport) {
+        port = p.dstPort;
+        flags = p.tcpFlags;
+        const synAck = flags & (TCP_SYN | TCP_ACK);
+        if (synAck === TCP_SYN) kind = 1;
+        else if (synAck === (TCP_SYN | TCP_ACK) || (flags & TCP_RST) !== 0) kind = 2;
+      }
+    } else if (proto === 17) {
+      protoIndex = 1;
+      protoBit = PROTO_BIT_UDP;
+      if (hasTransport) {
+        port = p.dstPort;
+        kind = 1;
+      }
+    } else if (proto === 1 || proto === 58) {
+      protoIndex = 2;
+      protoBit = PROTO_BIT_ICMP;
+      if (hasTransport) {
+        const type = p.icmpType;
+        port = type;
+        if (proto === 1) {
+          // Echo and timestamp requests probe; replies and errors answer someone else's traffic.
+          if (type === 8 || type === 13) kind = 1;
+          else if (
+            type === 0 ||
+            type === 3 ||
+            type === 4 ||
+            type === 5 ||
+            type === 11 ||
+            type === 12 ||
+            type === 14
+          )
+            kind = 2;
+        } else if (type === 128) kind = 1;
+        else if (type === 129 || (type >= 1 && type <= 4)) kind = 2;
+      }
+    } else {
+      protoIndex = 3;
+      protoBit = PROTO_BIT_OTHER;
+      port = proto;
+    }
+    this.stats.add(protoIndex, port, sourceHash, timestampMs);
+
+    if (slot < 0) {
+      this.counters.untracked++;
+      return;
+    }
+    if (table.inserted) {
+      table.firstSeen[slot] = timestampMs;
+      table.lastSeen[slot] = timestampMs;
+      this.enrich(slot, p);
+    } else {
+      if (timestampMs > table.lastSeen[slot]!) table.lastSeen[slot] = timestampMs;
+      if (timestampMs < table.firstSeen[slot]!) table.firstSeen[slot] = timestampMs;
+    }
+    table.packets[slot]!++;
+    table.protoMask[slot]! |= protoBit;
+    const asnRow = table.asnRow[slot]!;
+    if (asnRow >= 0) this.asnPackets[asnRow]!++;
+    const countryRow = table.countryRow[slot]!;
+    if (countryRow >= 0) this.countryPackets[countryRow]!++;
+    const dstHash = v4
+      ? mix32(p.dst4 ^ 0x5bd1e995)
+      : mix32(p.dst6[12]! | (p.dst6[13]! << 8) | (p.dst6[14]! << 16) | (p.dst6[15]! << 24));
+    hllAdd(table.dstSketch, slot * DST_REGS, DST_BITS, dstHash);
+    if (p.fragment) table.fragments[slot]!++;
+    if (port >= 0 && protoIndex < 2) {
+      table.addPort(slot, port);
+      hllAdd(table.portSketch, slot * PORT_REGS, PORT_BITS, mix32(port + protoIndex * 65536));
+    }
+    if (kind === 1) {
+      table.probes[slot]!++;
+      if (protoIndex === 0) {
+        table.syn[slot]!++;
+        if (v4) {
+          const seq = p.tcpSeq;
+          if (seq === p.dst4) table.mirai[slot]!++;
+          if (((p.dst4 ^ port ^ seq) & 0xffff) === p.ipId) table.masscan[slot]!++;
+        }
+      }
+      if (v4 && p.ipId === ZMAP_IP_ID) table.zmap[slot]!++;
+    } else if (kind === 2) {
+      table.backscatter[slot]!++;
+    }
+    if (this.rules.count > 0 && hasTransport) this.rules.apply(p, table.ruleHits, slot * this.rules.count);
+  }
+
+  /** Looks up ASN and country for a new source (once per source, not per packet). */
+  private enrich(slot: number, p: PacketInfo): void {
+    const { asn, country } = this.deps;
+    const table = this.table;
+    if (asn) {
+      const row = p.ipVersion === 4 ? asn.lookup4(p.src4) : asn.lookup6(p.src6);
+      table.asnRow[slot] = row;
+      if (row >= 0) this.asnSources[row]!++;
+    }
+    if (country) {
+      const row = p.ipVersion === 4 ? country.lookup4(p.src4) : country.lookup6(p.src6);
+      table.countryRow[slot] = row;
+      if (row >= 0) this.countrySources[row]!++;
+    }
+  }
+
+  /** Expires sources idle longer than the timeout (capture time); classified ones are kept as records. */
+  sweep(now: number = this.now): void {
+    this.nextSweep = now + this.sweepEveryMs;
+    const table = this.table;
+    const cutoff = now - this.config.sources.idleTimeoutMs;
+    for (let slot = 0; slot < table.capacity;) {
+      if (table.family[slot] !== 0 && table.lastSeen[slot]! < cutoff) {
+        this.retire(slot);
+        table.remove(slot);
+        this.counters.expired++;
+        continue; // remove() may have shifted another entry into this slot
+      }
+      slot++;
+    }
+  }
+
+  private retire(slot: number): void {
+    const record = this.recordOf(slot);
+    if (record.class === 'unknown') return;
+    const previous = this.finished.get(record.ip);
+    this.finished.set(record.ip, previous ? mergeRecords(previous, record) : record);
+  }
+
+  /** Classifies the source in `slot` and explains why. */
+  recordOf(slot: number): SourceRecord {
+    const t = this.table;
+    const c = this.config.classify;
+    const ip = t.addressOf(slot);
+    const packets = t.packets[slot]!;
+    const probes = t.probes[slot]!;
+    const syn = t.syn[slot]!;
+    const backscatter = t.backscatter[slot]!;
+    const ports: number[] = [];
+    for (let j = 0; j < t.portCount[slot]!; j++) ports.push(t.ports[slot * PORT_SLOTS + j]!);
+    ports.sort((a, b) => a - b);
+    const protocols: string[] = [];
+    const mask = t.protoMask[slot]!;
+    if (mask & PROTO_BIT_TCP) protocols.push('tcp');
+    if (mask & PROTO_BIT_UDP) protocols.push('udp');
+    if (mask & PROTO_BIT_ICMP) protocols.push('icmp');
+    if (mask & PROTO_BIT_OTHER) protocols.push('other');
+    const asnRow = t.asnRow[slot]!;
+    const countryRow = t.countryRow[slot]!;
+    const asnInfo = asnRow >= 0 ? this.deps.asn!.rows[asnRow]! : undefined;
+    const counts = `${packets} packets, ${probes} probes (${syn} TCP SYN), ${backscatter} backscatter`;
+
+    let cls: SourceClass = 'unknown';
+    let fingerprint = '';
+    let evidence = '';
+    const scannerRow = this.deps.scanners ? this.deps.scanners.lookupText(ip) : -1;
+    const share = (hits: number, of: number) => (of > 0 ? hits / of : 0);
+    if (scannerRow >= 0) {
+      cls = 'benign';
+      fingerprint = this.fingerprintOf(slot) ?? '';
+      evidence = `in known scanner network "${this.deps.scanners!.rows[scannerRow]!.value}"; ${counts}`;
+    } else if (packets < c.minPackets) {
+      evidence = `${counts}: fewer than ${c.minPackets} packets`;
+    } else if (share(backscatter, packets) >= c.minBackscatterShare) {
+      cls = 'backscatter';
+      evidence = `${counts}: ${(share(backscatter, packets) * 100).toFixed(0)}% SYN-ACK/RST/ICMP replies (victim of spoofed traffic)`;
+    } else {
+      const decided = this.decideFingerprint(slot);
+      if (decided) {
+        cls = decided.cls;
+        fingerprint = decided.name;
+        evidence = `${counts}: ${decided.why}`;
+      } else {
+        evidence = `${counts}: no fingerprint reached ${(c.minFingerprintShare * 100).toFixed(0)}% of probes`;
+      }
+    }
+    return {
+      ip,
+      class: cls,
+      fingerprint,
+      packets,
+      probes,
+      backscatter,
+      firstSeen: t.firstSeen[slot]!,
+      lastSeen: t.lastSeen[slot]!,
+      ports,
+      morePorts: t.portsOverflow[slot] === 1,
+      distinctDestinations: hllCount(t.dstSketch, slot * DST_REGS, DST_REGS),
+      distinctPorts: Math.max(ports.length, hllCount(t.portSketch, slot * PORT_REGS, PORT_REGS)),
+      protocols,
+      asn: asnInfo?.value ?? '',
+      asName: asnInfo?.name ?? '',
+      country: countryRow >= 0 ? this.deps.country!.rows[countryRow]!.value : '',
+      evidence,
+    };
+  }
+
+  /** The strongest fingerprint that passes its thresholds: Mirai, masscan, user rules, ZMap. */
+  private decideFingerprint(slot: number): { name: string; cls: SourceClass; why: string } | undefined {
+    const t = this.table;
+    const c = this.config.classify;
+    const syn = t.syn[slot]!;
+    const probes = t.probes[slot]!;
+    const pct = (hits: number, of: number) => `${hits}/${of} (${((hits / of) * 100).toFixed(0)}%)`;
+    const mirai = t.mirai[slot]!;
+    if (mirai > 0 && mirai >= c.minFingerprintShare * syn) {
+      return {
+        name: 'mirai',
+        cls: c.fingerprintClass.mirai,
+        why: `TCP sequence = destination address in ${pct(mirai, syn)} SYN probes (Mirai family)`,
+      };
+    }
+    const masscan = t.masscan[slot]!;
+    // One match in 65536 happens by chance, so masscan needs two.
+    if (masscan >= 2 && masscan >= c.minFingerprintShare * syn) {
+      return {
+        name: 'masscan',
+        cls: c.fingerprintClass.masscan,
+        why: `IP id = (dst ^ dport ^ seq) & 0xffff in ${pct(masscan, syn)} SYN probes (masscan)`,
+      };
+    }
+    const rules = this.rules;
+    for (let r = 0; r < rules.count; r++) {
+      const hits = t.ruleHits[slot * rules.count + r]!;
+      if (hits >= rules.minHits[r]! && hits >= c.minFingerprintShare * Math.max(probes, 1)) {
+        return {
+          name: rules.names[r]!,
+          cls: rules.classes[r]!,
+          why: `rule "${rules.names[r]}" matched ${pct(hits, Math.max(probes, hits))} probes`,
+        };
+      }
+    }
+    const zmap = t.zmap[slot]!;
+    if (zmap >= 2 && zmap >= c.minFingerprintShare * probes) {
+      return {
+        name: 'zmap',
+        cls: c.fingerprintClass.zmap,
+        why: `IP id ${ZMAP_IP_ID} in ${pct(zmap, probes)} probes (ZMap)`,
+      };
+    }
+    return undefined;
+  }
+
+  private fingerprintOf(slot: number): string | undefined {
+    return this.decideFingerprint(slot)?.name;
+  }
+
+  /** Closes the statistics (call once at the end of a file run). */
+  finish(): void {
+    this.stats.finish();
+  }
+
+  /** Every source: those in the table and those already retired, merged by address. */
+  sources(): SourceRecord[] {
+    const out = new Map(this.finished);
+    const t = this.table;
+    for (let slot = 0; slot < t.capacity; slot++) {
+      if (t.family[slot] === 0) continue;
+      const record = this.recordOf(slot);
+      const previous = out.get(record.ip);
+      out.set(record.ip, previous ? mergeRecords(previous, record) : record);
+    }
+    return [...out.values()].sort(
+      (a, b) => CLASS_RANK[b.class] - CLASS_RANK[a.class] || b.packets - a.packets,
+    );
+  }
+
+  /** Infected-host addresses: the bot list the C&C detector takes. */
+  infectedHosts(records: SourceRecord[] = this.sources()): string[] {
+    return records.filter((r) => r.class === 'infected').map((r) => r.ip);
+  }
+
+  /** Infected hosts per configured ISP (by prefix, or by ASN when an ASN file is given). */
+  infectedHostsByIsp(records: SourceRecord[] = this.sources()): Map<string, string[]> {
+    const out = new Map<string, string[]>(this.isps.map((isp) => [isp.name, []]));
+    for (const r of records) {
+      if (r.class !== 'infected') continue;
+      for (const isp of this.isps) {
+        if (isp.asns.has(r.asn) || isp.prefixes.some((p) => prefixHasText(p, r.ip)))
+          out.get(isp.name)!.push(r.ip);
+      }
+    }
+    return out;
+  }
+
+  /** Indicator records for the hub: one per infected host. */
+  indicators(records: SourceRecord[] = this.sources()): BotIndicator[] {
+    const { tier, tlp } = this.config.indicators;
+    return records
+      .filter((r) => r.class === 'infected')
+      .map((r) => ({
+        type: 'bot' as const,
+        ip: r.ip,
+        fingerprint: r.fingerprint,
+        class: r.class,
+        firstSeen: new Date(r.firstSeen).toISOString(),
+        lastSeen: new Date(r.lastSeen).toISOString(),
+        packets: r.packets,
+        ports: r.ports,
+        tier,
+        tlp,
+        evidence: r.evidence,
+      }));
+  }
+
+  /** Per-ASN and per-country packets and sources, largest first. */
+  groups(
+    kind: 'asn' | 'country',
+    limit = 20,
+  ): { key: string; name: string; packets: number; sources: number }[] {
+    const table = kind === 'asn' ? this.deps.asn : this.deps.country;
+    if (!table) return [];
+    const packets = kind === 'asn' ? this.asnPackets : this.countryPackets;
+    const sources = kind === 'asn' ? this.asnSources : this.countrySources;
+    // Rows of one ASN may be many ranges: sum by key.
+    const byKey = new Map<string, { key: string; name: string; packets: number; sources: number }>();
+    for (let i = 0; i < packets.length; i++) {
+      if (packets[i] === 0) continue;
+      const row = table.rows[i]!;
+      const entry = byKey.get(row.value) ?? { key: row.value, name: row.name, packets: 0, sources: 0 };
+      entry.packets += packets[i]!;
+      entry.sources += sources[i]!;
+      byKey.set(row.value, entry);
+    }
+    return [...byKey.values()].sort((a, b) => b.packets - a.packets).slice(0, limit);
+  }
+
+  private registerMetrics(registry: Registry): void {
+    const counters = this.counters;
+    const table = this.table;
+    new Counter({
+      name: 'tsunagi_darknet_frames_total',
+      help: 'Frames offered to darknet analysis, by outcome.',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ outcome: 'darknet' }, counters.darknet);
+        this.inc({ outcome: 'not_darknet' }, counters.notDarknet);
+        this.inc({ outcome: 'not_ip' }, counters.notIp);
+        this.inc({ outcome: 'unsupported_link' }, counters.unsupportedLink);
+        this.inc({ outcome: 'bad_header' }, counters.badHeader);
+      },
+    });
+    new Counter({
+      name: 'tsunagi_darknet_anomalies_total',
+      help: 'Darknet packets handled specially: truncated headers, fragments, no slot for the source.',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ kind: 'truncated' }, counters.truncated);
+        this.inc({ kind: 'fragment' }, counters.fragments);
+        this.inc({ kind: 'untracked' }, counters.untracked);
+      },
+    });
+    new Counter({
+      name: 'tsunagi_darknet_sources_expired_total',
+      help: 'Sources expired from the table after idling.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(counters.expired);
+      },
+    });
+    new Gauge({
+      name: 'tsunagi_darknet_sources',
+      help: 'Sources held in the table now.',
+      registers: [registry],
+      collect() {
+        this.set(table.size);
+      },
+    });
+  }
+}
+
+function prefixHasText(prefix: Prefix, ip: string): boolean {
+  if (prefix.family === 4) {
+    if (ip.includes(':')) return false;
+    const parts = ip.split('.').map(Number);
+    const value = ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+    return (value & prefix.mask4) >>> 0 === prefix.network4;
+  }
+  if (!ip.includes(':')) return false;
+  const p = parsePrefix(ip);
+  return prefixContains6(prefix, p.network6);
+}
+
+/** Combines two records of one address (a source that expired and came back). */
+export function mergeRecords(a: SourceRecord, b: SourceRecord): SourceRecord {
+  const winner = CLASS_RANK[b.class] >= CLASS_RANK[a.class] ? b : a;
+  const ports = [...new Set([...a.ports, ...b.ports])].sort((x, y) => x - y);
+  return {
+    ...winner,
+    packets: a.packets + b.packets,
+    probes: a.probes + b.probes,
+    backscatter: a.backscatter + b.backscatter,
+    firstSeen: Math.min(a.firstSeen, b.firstSeen),
+    lastSeen: Math.max(a.lastSeen, b.lastSeen),
+    ports: ports.slice(0, PORT_SLOTS),
+    morePorts: a.morePorts || b.morePorts || ports.length > PORT_SLOTS,
+    distinctDestinations: Math.max(a.distinctDestinations, b.distinctDestinations),
+    distinctPorts: Math.max(a.distinctPorts, b.distinctPorts, ports.length),
+    protocols: [...new Set([...a.protocols, ...b.protocols])],
+  };
+}
