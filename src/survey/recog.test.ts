@@ -1,9 +1,8 @@
 /** Every <example> in the recog files must match its own fingerprint with exactly the expected params. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { RECOG_DIR } from './harness/lab.ts';
 import { Recog, applyFingerprint, translatePattern } from './recog.ts';
-
-export const RECOG_DIR = new URL('../../../shared/recog/xml', import.meta.url).pathname;
 
 describe('recog', () => {
   const recog = Recog.load(RECOG_DIR);

@@ -113,6 +113,10 @@ export async function startTelnetDevice(options: TelnetDeviceOptions): Promise<D
   );
   try {
     await waitForPort(options.host, options.port);
+    // The readiness probe ran the login script once; wait for its line, then start clean.
+    for (let i = 0; i < 100 && !readFileSync(record, 'utf8').includes('CONNECT'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(record, '');
   } catch (error) {
     await stopChild(child);
     throw error;

@@ -44,6 +44,10 @@ export const LAB_VULNERABLE_CSV = [
 
 export const LAB_SCOPE = '127.0.77.0/28';
 
+/** The recog files shipped beside the repository (overridable with TSUNAGI_RECOG_PATH). */
+export const RECOG_DIR =
+  process.env.TSUNAGI_RECOG_PATH ?? new URL('../../../../shared/recog/xml', import.meta.url).pathname;
+
 export interface LabDevice {
   device: Device;
   /** What a correct survey must conclude. */
