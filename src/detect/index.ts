@@ -1,0 +1,252 @@
+/**
+ * The detect component: streaming C&C detection over FlowBatches. Front door of src/detect/:
+ * `createDetector(config, deps)` returns `{ name, start, stop, ingest, setBots, tick, candidates,
+ * shareableRows, stats }`. Candidates leave only through the onPublish/onWithdraw callbacks; the
+ * only state written to disk is per-destination aggregates with their expiry.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { z } from 'zod';
+import type { FlowBatch } from '../core/flowbatch.ts';
+import { InputError } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { DetectConfig } from './config.ts';
+import { Detector, type DetectorStats, type PersistedAggregate } from './detector.ts';
+import { loadAsnTable, loadBotList, loadFamilyMap, watchBotList } from './lists.ts';
+import { SHARE_HEADER, type Candidate, type ShareRow } from './types.ts';
+
+export { DetectConfig } from './config.ts';
+export { Detector, type DetectorStats, type PersistedAggregate } from './detector.ts';
+export {
+  loadBotList,
+  parseBotList,
+  loadFamilyMap,
+  parseFamilyMap,
+  loadAsnTable,
+  parseAsnTable,
+  protoName,
+} from './lists.ts';
+export { SHARE_HEADER, type Candidate, type Evidence, type ShareRow } from './types.ts';
+
+export const STATE_FILE = 'detect-state.json';
+
+export interface DetectorDeps {
+  registry?: Registry;
+  logger?: Logger;
+  onPublish?: (candidate: Candidate) => void;
+  onWithdraw?: (candidate: Candidate) => void;
+  /** Clock used to honour the expiry of restored state (defaults to Date.now). */
+  now?: () => number;
+}
+
+export interface DetectorComponent {
+  readonly name: 'detect';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Folds a batch in; no reference to it is kept. `nowMs` advances the stream clock. */
+  ingest(batch: FlowBatch, nowMs?: number): void;
+  /** Replaces the bot list (addresses or CIDRs) while running; returns the rejected entries. */
+  setBots(entries: Iterable<string>): { accepted: number; rejected: string[] };
+  /** Expiry, re-scoring, publish/withdraw. Call periodically (stream time or wall time). */
+  tick(nowMs?: number): void;
+  candidates(): Candidate[];
+  shareableRows(): ShareRow[];
+  readonly stats: DetectorStats;
+  /** The engine, for benchmarks and tests. */
+  readonly detector: Detector;
+}
+
+const PersistedFile = z.object({
+  format: z.literal('tsunagi-detect-state'),
+  version: z.literal(1),
+  aggregates: z.array(
+    z.object({
+      ip: z.string().min(2).max(45),
+      port: z.number().int().min(0).max(65535),
+      proto: z.number().int().min(0).max(255),
+      bots: z.number().min(0),
+      clients: z.number().min(0),
+      flows: z.number().min(0),
+      botFlows: z.number().min(0),
+      bytes: z.tuple([z.number(), z.number(), z.number()]),
+      gaps: z.tuple([z.number(), z.number(), z.number()]),
+      recentGaps: z.array(z.number().min(0)).max(64),
+      windowsSeen: z.number().min(0),
+      expiresAtMs: z.number(),
+    }),
+  ),
+});
+
+/** Renders the shareable list as CSV, highest confidence first (as given). */
+export function formatShareCsv(rows: readonly ShareRow[]): string {
+  const cell = (text: string) => (/[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+  return `${SHARE_HEADER}\n${rows.map((r) => `${r.ip},${r.port},${r.proto},${r.confidence},${cell(r.family)}`).join('\n')}${rows.length ? '\n' : ''}`;
+}
+
+export function createDetector(
+  rawConfig: Partial<DetectConfig> | DetectConfig = {},
+  deps: DetectorDeps = {},
+): DetectorComponent {
+  const config = DetectConfig.parse(rawConfig);
+  const logger = deps.logger ?? silentLogger();
+  const now = deps.now ?? Date.now;
+  const detector = new Detector(config, { onPublish: deps.onPublish, onWithdraw: deps.onWithdraw });
+  let botListRejected = 0;
+  let stopWatching: (() => void) | undefined;
+
+  if (deps.registry) registerMetrics(deps.registry, detector, () => botListRejected);
+
+  const applyBots = (entries: Iterable<string>) => {
+    const result = detector.setBots(entries);
+    botListRejected += result.rejected.length;
+    if (result.rejected.length) {
+      logger.warn(
+        { rejected: result.rejected.length, first: result.rejected[0] },
+        'bot list entries rejected',
+      );
+    }
+    return result;
+  };
+
+  const statePath = config.dataDir ? join(config.dataDir, STATE_FILE) : '';
+
+  return {
+    name: 'detect',
+    detector,
+    stats: detector.stats,
+    async start() {
+      if (config.asnFile) detector.setAsnTable(loadAsnTable(config.asnFile));
+      if (config.familyFile) detector.setFamilyMap(loadFamilyMap(config.familyFile));
+      if (config.botsFile) {
+        const list = loadBotList(config.botsFile);
+        botListRejected += list.rejected.length;
+        detector.setBots(list.entries);
+        logger.info({ bots: list.entries.length, rejected: list.rejected.length }, 'bot list loaded');
+        if (config.watchBotsFile) {
+          stopWatching = watchBotList(
+            config.botsFile,
+            (next) => {
+              botListRejected += next.rejected.length;
+              detector.setBots(next.entries);
+              logger.info({ bots: next.entries.length }, 'bot list reloaded');
+            },
+            (error) => logger.warn({ err: error }, 'bot list reload failed; keeping the previous list'),
+          );
+        }
+      }
+      if (statePath) {
+        let text: string | undefined;
+        try {
+          text = readFileSync(statePath, 'utf8');
+        } catch {
+          text = undefined; // first start: nothing saved yet
+        }
+        if (text !== undefined) {
+          let parsed: z.infer<typeof PersistedFile>;
+          try {
+            parsed = PersistedFile.parse(JSON.parse(text));
+          } catch (error) {
+            throw new InputError(
+              `detector state ${statePath} is not valid: ${(error as Error).message.slice(0, 200)}`,
+            );
+          }
+          const restored = detector.importState(parsed.aggregates as PersistedAggregate[], now());
+          logger.info({ restored, saved: parsed.aggregates.length }, 'detector state restored');
+        }
+      }
+    },
+    async stop() {
+      stopWatching?.();
+      stopWatching = undefined;
+      if (!statePath) return;
+      mkdirSync(config.dataDir, { recursive: true });
+      const body = JSON.stringify({
+        format: 'tsunagi-detect-state',
+        version: 1,
+        aggregates: detector.exportState(),
+      });
+      const temp = `${statePath}.tmp`;
+      writeFileSync(temp, body, { mode: 0o600 });
+      renameSync(temp, statePath);
+    },
+    ingest: (batch, nowMs) => detector.ingest(batch, nowMs),
+    setBots: applyBots,
+    tick: (nowMs) => detector.tick(nowMs),
+    candidates: () => detector.candidates(),
+    shareableRows: () => detector.shareableRows(),
+  };
+}
+
+function registerMetrics(registry: Registry, detector: Detector, rejected: () => number): void {
+  const s = detector.stats;
+  new Counter({
+    name: 'tsunagi_detect_flows_total',
+    help: 'Flow records seen by the detector, by what they were to it',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ kind: 'bot_contact' }, s.botContacts);
+      this.inc({ kind: 'client_contact' }, s.clientContacts);
+      this.inc({ kind: 'scan' }, s.scanFlows);
+      this.inc({ kind: 'not_established' }, s.notEstablished);
+      this.inc({ kind: 'internal' }, s.internal);
+      this.inc({ kind: 'external_is_bot' }, s.externalIsBot);
+      this.inc({ kind: 'allowlisted' }, s.allowlisted);
+      this.inc({ kind: 'all' }, s.flows);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_detect_keys_total',
+    help: 'Destination keys by lifecycle event',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ event: 'created' }, s.keysCreated);
+      this.inc({ event: 'evicted' }, s.evicted);
+      this.inc({ event: 'expired' }, s.expired);
+      this.inc({ event: 'restored' }, s.restored);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_detect_candidates_total',
+    help: 'Candidates published and withdrawn',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ event: 'published' }, s.published);
+      this.inc({ event: 'withdrawn' }, s.withdrawn);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_detect_bot_list_rejected_total',
+    help: 'Bot list entries that were not an address or CIDR',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(rejected());
+    },
+  });
+  new Gauge({
+    name: 'tsunagi_detect_keys',
+    help: 'Destination keys tracked now, and the capacity',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      this.set({ what: 'live' }, detector.table.size);
+      this.set({ what: 'capacity' }, detector.table.capacity);
+      this.set({ what: 'published' }, s.published - s.withdrawn);
+    },
+  });
+  new Gauge({
+    name: 'tsunagi_detect_bot_list_entries',
+    help: 'Entries in the bot list in force',
+    registers: [registry],
+    collect() {
+      this.set(detector.botListSize);
+    },
+  });
+}

@@ -1,0 +1,273 @@
+/**
+ * Inputs of the detector read from user files: the bot list (addresses/CIDRs or CSV with an `ip`
+ * column), the prefix-to-ASN table for ASN allowlists, and the port/IP-to-family mapping.
+ */
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { InputError } from '../core/errors.ts';
+import { parsePrefix, prefixContains4, prefixContains6, type Prefix } from '../core/ip.ts';
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Splits one CSV line on commas, honouring double quotes (enough for the simple files read here). */
+export function splitCsvLine(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      cells.push(cell.trim());
+      cell = '';
+    } else cell += c;
+  }
+  cells.push(cell.trim());
+  return cells;
+}
+
+/** Lines without comments (#...) and blanks, with their 1-based numbers. */
+function meaningfulLines(text: string): { line: string; number: number }[] {
+  const out: { line: string; number: number }[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line) out.push({ line, number: index + 1 });
+  });
+  return out;
+}
+
+export interface BotList {
+  /** Valid entries, each an address or CIDR in canonical text. */
+  entries: string[];
+  /** Lines that were not an address or CIDR: `line N: text`. */
+  rejected: string[];
+}
+
+/**
+ * Parses a bot list: one address or CIDR per line (comments after #), or CSV whose header has
+ * an `ip` column (other columns ignored).
+ */
+export function parseBotList(text: string): BotList {
+  const lines = meaningfulLines(text);
+  const entries: string[] = [];
+  const rejected: string[] = [];
+  let column = -1;
+  let start = 0;
+  const header = lines[0] ? splitCsvLine(lines[0].line).map((c) => c.toLowerCase()) : [];
+  if (header.includes('ip')) {
+    column = header.indexOf('ip');
+    start = 1;
+  }
+  for (let i = start; i < lines.length; i++) {
+    const { line, number } = lines[i]!;
+    const value = column >= 0 ? (splitCsvLine(line)[column] ?? '') : line;
+    try {
+      entries.push(parsePrefix(value).text);
+    } catch {
+      rejected.push(`line ${number}: ${value.slice(0, 80)}`);
+    }
+  }
+  return { entries, rejected };
+}
+
+export function loadBotList(path: string): BotList {
+  return parseBotList(readText(path, 'bot list'));
+}
+
+/**
+ * Calls `onChange` with the re-read list whenever the file changes (debounced). Read errors are
+ * passed to `onError`; the previous list stays in force. Returns a function that stops watching.
+ */
+export function watchBotList(
+  path: string,
+  onChange: (list: BotList) => void,
+  onError: (error: Error) => void,
+  debounceMs = 200,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let watcher: FSWatcher | undefined;
+  const reload = () => {
+    timer = undefined;
+    try {
+      onChange(loadBotList(path));
+    } catch (error) {
+      onError(error as Error);
+    }
+  };
+  try {
+    watcher = watch(path, { persistent: false }, () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(reload, debounceMs);
+    });
+    watcher.on('error', (error) => onError(error));
+  } catch (error) {
+    onError(error as Error);
+  }
+  return () => {
+    if (timer) clearTimeout(timer);
+    watcher?.close();
+  };
+}
+
+/** Longest-prefix lookup of values by address (IPv4 grouped by prefix length, IPv6 by scan). */
+export class PrefixMap<V> {
+  private readonly byLength4 = new Map<number, Map<number, V>>();
+  private lengths4: number[] = [];
+  private readonly list6: { prefix: Prefix; value: V }[] = [];
+
+  set(prefix: Prefix, value: V): void {
+    if (prefix.family === 6) {
+      this.list6.push({ prefix, value });
+      this.list6.sort((a, b) => b.prefix.bits - a.prefix.bits);
+      return;
+    }
+    let map = this.byLength4.get(prefix.bits);
+    if (!map) {
+      map = new Map();
+      this.byLength4.set(prefix.bits, map);
+      this.lengths4 = [...this.byLength4.keys()].sort((a, b) => b - a);
+    }
+    map.set(prefix.network4, value);
+  }
+
+  get4(address: number): V | undefined {
+    for (const bits of this.lengths4) {
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      const value = this.byLength4.get(bits)!.get((address & mask) >>> 0);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+
+  get6(bytes: Uint8Array, offset = 0): V | undefined {
+    for (const { prefix, value } of this.list6) if (prefixContains6(prefix, bytes, offset)) return value;
+    return undefined;
+  }
+}
+
+/** Reads `prefix,asn` lines (a header line is skipped when its asn cell is not a number). */
+export function parseAsnTable(text: string, source = 'asn table'): PrefixMap<number> {
+  const map = new PrefixMap<number>();
+  for (const { line, number } of meaningfulLines(text)) {
+    const [prefixText = '', asnText = ''] = splitCsvLine(line);
+    const asn = Number(asnText.replace(/^as/i, ''));
+    if (!Number.isInteger(asn) || asn < 0) {
+      if (number === 1 || /asn/i.test(asnText)) continue;
+      throw new InputError(`${source} line ${number}: "${asnText}" is not an AS number`);
+    }
+    let prefix: Prefix;
+    try {
+      prefix = parsePrefix(prefixText);
+    } catch {
+      throw new InputError(`${source} line ${number}: "${prefixText}" is not a prefix`);
+    }
+    map.set(prefix, asn);
+  }
+  return map;
+}
+
+export function loadAsnTable(path: string): PrefixMap<number> {
+  return parseAsnTable(readText(path, 'ASN table'), path);
+}
+
+interface FamilyRule {
+  prefix: Prefix | undefined;
+  port: number;
+  proto: number;
+  family: string;
+}
+
+export const PROTO_NAMES: Record<number, string> = {
+  1: 'icmp',
+  6: 'tcp',
+  17: 'udp',
+  58: 'ipv6-icmp',
+  132: 'sctp',
+};
+
+export function protoName(proto: number): string {
+  return PROTO_NAMES[proto] ?? String(proto);
+}
+
+export function protoNumber(text: string): number {
+  const lower = text.toLowerCase();
+  for (const [number, name] of Object.entries(PROTO_NAMES)) if (name === lower) return Number(number);
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new Error(`"${text}" is not a protocol`);
+  return n;
+}
+
+/** Maps a destination to a malware family name from user rules; first matching rule wins. */
+export class FamilyMap {
+  constructor(private readonly rules: FamilyRule[] = []) {}
+
+  get size(): number {
+    return this.rules.length;
+  }
+
+  lookup(
+    family: 4 | 6,
+    ip4: number,
+    ip6: Uint8Array,
+    ip6Offset: number,
+    port: number,
+    proto: number,
+  ): string {
+    for (const rule of this.rules) {
+      if (rule.port >= 0 && rule.port !== port) continue;
+      if (rule.proto >= 0 && rule.proto !== proto) continue;
+      if (rule.prefix) {
+        if (family === 4 ? !prefixContains4(rule.prefix, ip4) : !prefixContains6(rule.prefix, ip6, ip6Offset))
+          continue;
+      }
+      return rule.family;
+    }
+    return '';
+  }
+}
+
+/** Reads CSV with header `ip,port,proto,family`; ip may be a CIDR; empty cells match anything. */
+export function parseFamilyMap(text: string, source = 'family map'): FamilyMap {
+  const lines = meaningfulLines(text);
+  if (lines.length === 0) return new FamilyMap();
+  const header = splitCsvLine(lines[0]!.line).map((c) => c.toLowerCase());
+  const col = (name: string) => header.indexOf(name);
+  if (col('family') < 0)
+    throw new InputError(`${source}: header must name a family column (ip,port,proto,family)`);
+  const rules: FamilyRule[] = [];
+  for (const { line, number } of lines.slice(1)) {
+    const cells = splitCsvLine(line);
+    const cell = (name: string) => (col(name) >= 0 ? (cells[col(name)] ?? '') : '');
+    const family = cell('family');
+    if (!/^[\w.-]{1,64}$/.test(family))
+      throw new InputError(`${source} line ${number}: bad family "${family}"`);
+    try {
+      const port = cell('port') === '' ? -1 : Number(cell('port'));
+      if (!Number.isInteger(port) || port > 65535) throw new Error(`"${cell('port')}" is not a port`);
+      rules.push({
+        prefix: cell('ip') === '' ? undefined : parsePrefix(cell('ip')),
+        port,
+        proto: cell('proto') === '' ? -1 : protoNumber(cell('proto')),
+        family,
+      });
+    } catch (error) {
+      throw new InputError(`${source} line ${number}: ${(error as Error).message}`);
+    }
+  }
+  return new FamilyMap(rules);
+}
+
+export function loadFamilyMap(path: string): FamilyMap {
+  return parseFamilyMap(readText(path, 'family map'), path);
+}
