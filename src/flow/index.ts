@@ -9,7 +9,7 @@ import { FlowBatchWriter, type FlowSink } from '../core/flowbatch.ts';
 import type { Component } from '../core/lifecycle.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { FlowConfig } from './config.ts';
-import { createFlowDecoder, type FlowDecoder } from './decoder.ts';
+import { createFlowDecoder, errorTotal, type FlowDecoder } from './decoder.ts';
 import { createUdpInput, readUdpDrops, type UdpListener } from './input-udp.ts';
 
 export { FlowConfig } from './config.ts';
@@ -119,8 +119,13 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
       return input.listeners;
     },
     counters() {
-      const errors = Object.values(decoder.stats.errors ?? {}).reduce((sum: number, n) => sum + Number(n), 0);
-      return { payloads, records, batches, decodeErrors: errors, kernelDrops: readUdpDrops(boundPorts()) };
+      return {
+        payloads,
+        records,
+        batches,
+        decodeErrors: errorTotal(decoder.stats),
+        kernelDrops: readUdpDrops(boundPorts()),
+      };
     },
     flush() {
       writer.flush();

@@ -43,7 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
       const out = writeOut(ctx.stdout);
       if (options.format === 'csv') out.write(`${FLOW_CSV_HEADER}\n`);
       const summary = await replayFiles(files, decoder, (batch: FlowBatch) => out.write(format(batch)), {
-        raw: Boolean(options.raw),
+        raw: options.raw ? true : 'auto',
         rawExporter: options.exporter,
       });
       await out.end();
