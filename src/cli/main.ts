@@ -7,11 +7,12 @@ import { Command, CommanderError } from 'commander';
 import { TsunagiError } from '../core/errors.ts';
 import { defaultContext, type CliContext } from './context.ts';
 import * as collect from './commands/collect.ts';
+import * as darknet from './commands/darknet.ts';
 import * as flows from './commands/flows.ts';
 import * as start from './commands/start.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
-const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [start, collect, flows];
+const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [start, collect, flows, darknet];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('tsunagi')

@@ -36,6 +36,8 @@ export interface ReplaySummary {
   skipped: Record<string, number>;
   /** Decoder errors by `protocol.kind`. */
   errors: Record<string, number>;
+  /** Data sets still waiting for a template when the files ended (their templates never came). */
+  withoutTemplate: number;
 }
 
 async function looksLikeCapture(path: string): Promise<boolean> {
@@ -76,7 +78,7 @@ export async function replayFiles(
   sink: FlowSink,
   options: ReplayOptions = {},
 ): Promise<ReplaySummary> {
-  const summary: ReplaySummary = { files: 0, payloads: 0, records: 0, skipped: {}, errors: {} };
+  const summary: ReplaySummary = { files: 0, payloads: 0, records: 0, skipped: {}, errors: {}, withoutTemplate: 0 };
   const writer = new FlowBatchWriter(sink, options.batchSize);
   const info = new PacketInfo();
   const skip = (reason: string) => {
@@ -122,6 +124,8 @@ export async function replayFiles(
     options.onFile?.(path, summary);
   }
   writer.flush();
+  const pending = decoder.stats.pending;
+  summary.withoutTemplate = pending.waiting + pending.droppedExpired + pending.droppedOverflow + pending.droppedTooLarge;
   for (const [protocol, kinds] of Object.entries(decoder.stats.errors)) {
     for (const [kind, count] of Object.entries(kinds)) if (count > 0) summary.errors[`${protocol}.${kind}`] = count;
   }

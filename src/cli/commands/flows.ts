@@ -56,7 +56,12 @@ export function register(program: Command, ctx: CliContext): void {
             .join(', ')})\n`,
         );
       }
-      if (summary.records === 0 && errorCount > 0) {
+      if (summary.withoutTemplate > 0) {
+        ctx.stderr.write(
+          `tsunagi: ${summary.withoutTemplate} data sets had no template (give the file holding the templates first)\n`,
+        );
+      }
+      if (summary.records === 0 && errorCount + summary.withoutTemplate > 0) {
         throw new InputError(`no flow record could be decoded from ${files.join(', ')}`);
       }
     });
