@@ -24,12 +24,14 @@ export function hllAdd(regs: Uint8Array, offset: number, bits: number, hash: num
 }
 
 /** Estimates the distinct count of one sketch (with the small-range linear-counting correction). */
+const INVERSE_POWERS = Float64Array.from({ length: 64 }, (_, r) => 2 ** -r);
+
 export function hllCount(regs: Uint8Array, offset: number, registers: number): number {
   let sum = 0;
   let zeros = 0;
   for (let i = 0; i < registers; i++) {
     const r = regs[offset + i]!;
-    sum += 2 ** -r;
+    sum += INVERSE_POWERS[r]!;
     if (r === 0) zeros++;
   }
   const alpha =

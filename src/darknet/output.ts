@@ -1,0 +1,52 @@
+/** Text forms of darknet results: hosts.csv, bot lists (one address per line) and a summary. */
+import type { DarknetAnalyzer, SourceRecord } from './analyzer.ts';
+
+export const HOSTS_CSV_HEADER = 'ip,class,fingerprint,packets,ports';
+
+/** One hosts.csv row; ports are `;`-separated with a trailing `+` when there were more. */
+export function formatHostRow(r: SourceRecord): string {
+  const ports = r.ports.join(';') + (r.morePorts ? '+' : '');
+  return `${r.ip},${r.class},${r.fingerprint},${r.packets},${ports}\n`;
+}
+
+export function formatHostsCsv(records: SourceRecord[]): string {
+  return HOSTS_CSV_HEADER + '\n' + records.map(formatHostRow).join('');
+}
+
+/** The bot list the C&C detector reads: a header `ip` then one address per line. */
+export function formatBotList(addresses: string[]): string {
+  return 'ip\n' + addresses.map((a) => `${a}\n`).join('');
+}
+
+/** A human summary of a finished run. */
+export function formatSummary(analyzer: DarknetAnalyzer, records: SourceRecord[], topPorts: number): string {
+  const c = analyzer.counters;
+  const byClass = new Map<string, number>();
+  for (const r of records) byClass.set(r.class, (byClass.get(r.class) ?? 0) + 1);
+  const lines = [
+    `packets: ${c.frames} frames, ${c.darknet} to the darknet, ${c.notDarknet} elsewhere (ignored)`,
+    `skipped: ${c.notIp} not IP, ${c.unsupportedLink} unknown link type, ${c.badHeader} bad headers; ${c.truncated} truncated, ${c.fragments} fragments, ${c.untracked} untracked (table full)`,
+    `sources: ${records.length} (${['infected', 'benign', 'backscatter', 'unknown'].map((k) => `${k} ${byClass.get(k) ?? 0}`).join(', ')})`,
+    'top ports:',
+    ...analyzer.stats
+      .topPorts(topPorts)
+      .map((p) => `  ${p.protocol}/${p.port}\t${p.packets} packets\t${p.sources} sources`),
+  ];
+  for (const kind of ['asn', 'country'] as const) {
+    const groups = analyzer.groups(kind, 10);
+    if (groups.length === 0) continue;
+    lines.push(`top ${kind === 'asn' ? 'ASNs' : 'countries'}:`);
+    for (const g of groups)
+      lines.push(`  ${g.key}${g.name ? ` ${g.name}` : ''}\t${g.packets} packets\t${g.sources} sources`);
+  }
+  const surges = analyzer.stats.surges;
+  if (surges.length > 0) {
+    lines.push(`surges: ${surges.length}`);
+    for (const s of surges.slice(0, 20)) {
+      lines.push(
+        `  ${new Date(s.start).toISOString()} ${s.protocol}/${s.port}: ${s.sources} sources vs baseline ${s.baseline}`,
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
