@@ -9,22 +9,35 @@ import { createInterface } from 'node:readline';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/**
- * CPU seconds (user + system, all threads, live and exited) used by process `pid`, from
- * fields 14 and 15 of /proc/PID/stat. The command name (field 2) may hold spaces, so fields
- * are counted from the closing parenthesis.
- */
-export function readCpuSeconds(pid: number): number {
-  return parseCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+export interface CpuTimes {
+  user: number;
+  system: number;
 }
 
-export function parseCpuSeconds(stat: string): number {
+/**
+ * CPU seconds in user and kernel mode used by process `pid` (all threads, live and exited),
+ * from fields 14 and 15 of /proc/PID/stat.
+ */
+export function readCpuTimes(pid: number): CpuTimes {
+  return parseCpuTimes(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+}
+
+/** user + system seconds of process `pid`. */
+export function readCpuSeconds(pid: number): number {
+  const { user, system } = readCpuTimes(pid);
+  return user + system;
+}
+
+export function parseCpuTimes(stat: string): CpuTimes {
+  // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the name, field 3 (state) is index 0, so utime (14) and stime (15) are 11 and 12.
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('unexpected /proc/PID/stat layout');
-  return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+  if (fields.length < 13 || !Number.isFinite(utime) || !Number.isFinite(stime)) {
+    throw new Error('unexpected /proc/PID/stat layout');
+  }
+  return { user: utime / CLOCK_TICKS_PER_SECOND, system: stime / CLOCK_TICKS_PER_SECOND };
 }
 
 export interface UdpSocketState {

@@ -15,6 +15,7 @@ import { buildPool, RECORDS_PER_DATAGRAM, VERSION_LABEL, writePool, type BenchVe
 import {
   freeUdpPort,
   readCpuSeconds,
+  readCpuTimes,
   readUdpSocket,
   sleep,
   startChild,
@@ -82,6 +83,8 @@ interface RunResult {
   sendSeconds: number;
   receivedFlows: number;
   cpuSeconds: number;
+  /** Of cpuSeconds, the part in the kernel (mostly receiving datagrams). */
+  systemSeconds: number;
   kernelDrops: number;
 }
 
@@ -175,7 +178,7 @@ async function measure(
     const datagrams = Math.ceil(datagramRate * stepSeconds);
     await sleep(200);
     const dropsBefore = readUdpSocket(receiver.port)?.drops ?? 0;
-    const cpuBefore = readCpuSeconds(receiver.child.pid);
+    const cpuBefore = readCpuTimes(receiver.child.pid);
     const [command, args] = pin(0, process.execPath, [
       '--import',
       'tsx',
@@ -207,7 +210,9 @@ async function measure(
       `${name} to drain its socket`,
       50,
     );
-    const cpuSeconds = readCpuSeconds(receiver.child.pid) - cpuBefore;
+    const cpuAfter = readCpuTimes(receiver.child.pid);
+    const systemSeconds = cpuAfter.system - cpuBefore.system;
+    const cpuSeconds = cpuAfter.user - cpuBefore.user + systemSeconds;
     const { flows, kernelDrops } = await receiver.finish();
     return {
       receiver: name,
@@ -218,6 +223,7 @@ async function measure(
       sendSeconds: sent.seconds,
       receivedFlows: flows,
       cpuSeconds,
+      systemSeconds,
       kernelDrops: kernelDrops - dropsBefore,
     };
   } finally {
@@ -233,7 +239,7 @@ function describeRun(r: RunResult): string {
   return (
     `  ${VERSION_LABEL[r.version].padEnd(10)} ${r.receiver.padEnd(7)} target ${fmtRate(r.rate).padStart(6)} flows/s` +
     ` (sent ${fmtRate(achieved)}/s): sent ${fmt(r.sentFlows)}, received ${fmt(r.receivedFlows)}, lost ${fmt(lost(r))}` +
-    ` (kernel drops ${fmt(r.kernelDrops)} datagrams), CPU ${r.cpuSeconds.toFixed(2)} s, ${fmt(perCpuSecond(r))} flows/CPU-s`
+    ` (kernel drops ${fmt(r.kernelDrops)} datagrams), CPU ${r.cpuSeconds.toFixed(2)} s (kernel ${r.systemSeconds.toFixed(2)}), ${fmt(perCpuSecond(r))} flows/CPU-s`
   );
 }
 
@@ -320,13 +326,13 @@ function summaryTable(summaries: VersionSummary[]): string {
 
 function stepsTable(summaries: VersionSummary[]): string {
   const rows = [
-    '| version | receiver | target flows/s | achieved flows/s | flows sent | flows received | lost | kernel drops (datagrams) | CPU s | flows/CPU-s |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| version | receiver | target flows/s | achieved flows/s | flows sent | flows received | lost | kernel drops (datagrams) | CPU s | of which kernel s | flows/CPU-s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const s of summaries) {
     for (const r of s.steps) {
       rows.push(
-        `| ${VERSION_LABEL[r.version]} | ${r.receiver} | ${fmtRate(r.rate)} | ${fmtRate(r.sentFlows / r.sendSeconds)} | ${fmt(r.sentFlows)} | ${fmt(r.receivedFlows)} | ${fmt(lost(r))} | ${fmt(r.kernelDrops)} | ${r.cpuSeconds.toFixed(2)} | ${fmt(perCpuSecond(r))} |`,
+        `| ${VERSION_LABEL[r.version]} | ${r.receiver} | ${fmtRate(r.rate)} | ${fmtRate(r.sentFlows / r.sendSeconds)} | ${fmt(r.sentFlows)} | ${fmt(r.receivedFlows)} | ${fmt(lost(r))} | ${fmt(r.kernelDrops)} | ${r.cpuSeconds.toFixed(2)} | ${r.systemSeconds.toFixed(2)} | ${fmt(perCpuSecond(r))} |`,
       );
     }
   }
