@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the test suite cross-checks against: Wireshark's tshark, softflowd
-# (a real NetFlow exporter), nfdump's nfcapd (a peer collector), tcpdump, and busybox-static
-# (emulated IoT devices). Tests that need a missing tool skip with a message instead.
+# (a real NetFlow exporter), nfdump's nfcapd (a peer collector), tcpdump, busybox-static
+# (emulated IoT devices) and Chromium (console end-to-end tests). Tests that need a missing tool
+# skip with a message instead.
 set -euo pipefail
-packages=(tshark softflowd nfdump tcpdump busybox-static)
+packages=(tshark softflowd nfdump tcpdump busybox-static chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
