@@ -157,7 +157,7 @@ describe('telegraf corpus', { skip }, () => {
 function logstashGroups(): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const file of readdirSync(LOGSTASH).filter((f) => f.endsWith('.dat'))) {
-    const vendor = file.replace(/\.dat$/, '').replace(/_(tpl|data|opttpl|tplopt|tpls|tpldata|\d).*$/, '');
+    const vendor = file.replace(/\.dat$/, '').replace(/_(tpl|data|opttpl|tplopt|tpls|tpldata).*$/, '');
     const list = groups.get(vendor) ?? [];
     list.push(file);
     groups.set(vendor, list);

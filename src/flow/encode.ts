@@ -239,10 +239,12 @@ function writeSets(out: Bytes, sets: readonly EncodeSet[], ipfix: boolean): numb
     else setId = set.rawSetId;
     out.u16(setId);
     out.u16(0);
-    if ('templates' in set) for (const t of set.templates) (templateRecord(out, t, ipfix), records++);
-    else if ('optionsTemplates' in set)
-      for (const t of set.optionsTemplates) (templateRecord(out, t, ipfix), records++);
-    else if ('withdraw' in set) {
+    if ('templates' in set || 'optionsTemplates' in set) {
+      for (const t of 'templates' in set ? set.templates : set.optionsTemplates) {
+        templateRecord(out, t, ipfix);
+        records++;
+      }
+    } else if ('withdraw' in set) {
       for (const id of set.withdraw) {
         out.u16(id);
         out.u16(0);

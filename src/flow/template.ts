@@ -257,7 +257,7 @@ function generateReader(t: Template): RecordReader {
       }
     }
   }
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- source built from numbers only, see above
+  // The source is built from numbers only (see above).
   return new Function('b', 'o', 'B', 'row', 't', `"use strict";${lines.join('')}`) as RecordReader;
 }
 
