@@ -8,11 +8,15 @@ import { TsunagiError } from '../core/errors.ts';
 import { defaultContext, type CliContext } from './context.ts';
 import * as collect from './commands/collect.ts';
 import * as darknet from './commands/darknet.ts';
+import * as detect from './commands/detect.ts';
 import * as flows from './commands/flows.ts';
+import * as scenario from './commands/scenario.ts';
 import * as start from './commands/start.ts';
+import * as survey from './commands/survey.ts';
+import * as notify from './commands/notify.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
-const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [start, collect, flows, darknet];
+const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [start, collect, flows, darknet, survey, notify, detect, scenario];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('tsunagi')

@@ -73,3 +73,5 @@ export const DetectConfig = z
   })
   .prefault({});
 export type DetectConfig = z.infer<typeof DetectConfig>;
+/** What callers may pass: any subset, defaults fill the rest. */
+export type DetectConfigInput = z.input<typeof DetectConfig>;

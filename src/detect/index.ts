@@ -11,12 +11,12 @@ import { z } from 'zod';
 import type { FlowBatch } from '../core/flowbatch.ts';
 import { InputError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { DetectConfig } from './config.ts';
+import { DetectConfig, type DetectConfigInput } from './config.ts';
 import { Detector, type DetectorStats, type PersistedAggregate } from './detector.ts';
 import { loadAsnTable, loadBotList, loadFamilyMap, watchBotList } from './lists.ts';
 import { SHARE_HEADER, type Candidate, type ShareRow } from './types.ts';
 
-export { DetectConfig } from './config.ts';
+export { DetectConfig, type DetectConfigInput } from './config.ts';
 export { Detector, type DetectorStats, type PersistedAggregate } from './detector.ts';
 export {
   loadBotList,
@@ -85,7 +85,7 @@ export function formatShareCsv(rows: readonly ShareRow[]): string {
 }
 
 export function createDetector(
-  rawConfig: Partial<DetectConfig> | DetectConfig = {},
+  rawConfig: DetectConfigInput = {},
   deps: DetectorDeps = {},
 ): DetectorComponent {
   const config = DetectConfig.parse(rawConfig);

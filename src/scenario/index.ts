@@ -10,3 +10,4 @@ export {
 } from './generate.ts';
 export { Rng } from './rng.ts';
 export { evaluate, type Detection, type Evaluation } from './evaluate.ts';
+export { ExportEncoder, writeExportPcap, sendExportUdp, type ExportFormat } from './emit.ts';
