@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,8 +31,8 @@ const { values: options } = parseArgs({
   options: {
     versions: { type: 'string', default: '5,9,10' },
     /** Send rates to step through, in flows per second. */
-    rates: { type: 'string', default: '200000,400000,800000,1600000,3200000' },
-    seconds: { type: 'string', default: '2.5' },
+    rates: { type: 'string', default: '200000,400000,800000,1600000' },
+    seconds: { type: 'string', default: '4' },
     'pool-datagrams': { type: 'string', default: '4000' },
     'receive-buffer': { type: 'string', default: String(4 * 1024 * 1024) },
     /** Give up stepping once the whole run has taken this long. */
@@ -57,6 +57,8 @@ const stepSeconds = Number(options.seconds);
 const receiveBuffer = Number(options['receive-buffer']);
 const budgetMs = Number(options.budget) * 1000;
 const benchStarted = performance.now();
+/** The machine may be shared: the 1-minute load average before and after says how busy it was. */
+const loadBefore = loadavg()[0]!;
 
 function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
@@ -364,7 +366,7 @@ async function main(): Promise<void> {
     `CPU is user+system time of the receiver process (all threads) from /proc/PID/stat between start of sending and an empty socket queue. ` +
     `Receivers ${useTaskset ? 'pinned to one core (taskset -c 1), sender on core 0' : 'not pinned'}; ` +
     `receive buffer ${fmt(receiveBuffer)} bytes asked by both; ${nfcapdVersion()}; node ${process.version}; ${cpus()[0]?.model ?? 'unknown CPU'}. ` +
-    `Run took ${elapsed.toFixed(0)} s.`;
+    `Run took ${elapsed.toFixed(0)} s; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores.`;
   process.stdout.write(`\n${summary}\n\n${context}\n\nSteps:\n\n${steps}\n`);
   if (options.write) {
     const path = resolve(options.write);
