@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import ipaddr from 'ipaddr.js';
 import { DecoderConfig } from './config.ts';
 import { createFlowDecoder } from './decoder.ts';
 import {
@@ -17,7 +16,7 @@ import { decodeAll } from './testdata/rows.ts';
 
 const T0 = 1_700_000_000;
 const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
-// Eight plain hex groups (dotted-quad tails are parsed inconsistently by ipaddr.js).
+// Eight plain hex groups (ipaddr.js reads "::0.0.0.0" as ::ffff:0:0, so no dotted tails).
 const ipv6 = fc
   .array(fc.nat(0xffff), { minLength: 8, maxLength: 8 })
   .map((w) => w.map((x) => x.toString(16)).join(':'));
