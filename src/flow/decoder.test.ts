@@ -337,6 +337,41 @@ describe('netflow v9', () => {
     assert.equal(decoder.stats.templates.active.netflow9, 1);
   });
 
+  test('a resent template is a refresh; a changed one with the same id replaces it', () => {
+    const decoder = createFlowDecoder(config());
+    const a: EncodeTemplate = {
+      id: 1000,
+      fields: [
+        { id: 8, length: 4 },
+        { id: 12, length: 4 },
+      ],
+    };
+    const b: EncodeTemplate = {
+      id: 1000,
+      fields: [
+        { id: 12, length: 4 },
+        { id: 8, length: 4 },
+      ],
+    };
+    const header = { sysUptime: 0, unixSecs: T0 };
+    const rows = decodeAll(decoder, [
+      encodeV9(header, [{ templates: [a] }, { template: a, records: [['1.1.1.1', '2.2.2.2']] }]),
+      encodeV9(header, [{ templates: [a] }, { template: a, records: [['1.1.1.1', '2.2.2.2']] }]),
+      encodeV9(header, [{ templates: [b] }, { template: b, records: [['2.2.2.2', '1.1.1.1']] }]),
+    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.src, r.dst]),
+      [
+        ['1.1.1.1', '2.2.2.2'],
+        ['1.1.1.1', '2.2.2.2'],
+        ['1.1.1.1', '2.2.2.2'],
+      ],
+    );
+    assert.equal(decoder.stats.templates.learned.netflow9, 2);
+    assert.equal(decoder.stats.templates.refreshed.netflow9, 1);
+    assert.equal(decoder.stats.templates.active.netflow9, 1);
+  });
+
   test('a flood of templates from one exporter stays within maxPerExporter and maxTotal', () => {
     const decoder = createFlowDecoder(config({ templates: { maxPerExporter: 50, maxTotal: 120 } }));
     const fields = IPFIX_TEMPLATE_V4.fields;

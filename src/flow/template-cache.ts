@@ -57,6 +57,10 @@ export class TemplateCache {
   /** Live templates per exporter address in insertion order, for the per-exporter bound. */
   private readonly byExporter = new Map<string, Set<Entry>>();
   private readonly entries = new WeakMap<Template, Entry>();
+  /** The domain returned last, valid while no domain has been dropped since (same generation). */
+  private last: DomainState | undefined;
+  private generation = 0;
+  private lastGeneration = -1;
   /** Live template counts by version. */
   readonly counts = { 9: 0, 10: 0 };
 
@@ -72,15 +76,33 @@ export class TemplateCache {
 
   /** The domain state, created when missing. The number of domains is bounded like templates. */
   domain(exporter: string, port: number, version: 9 | 10, domainId: number): DomainState {
+    // Consecutive packets mostly come from the same exporter and domain: skip building the key.
+    const last = this.last;
+    if (
+      last &&
+      this.lastGeneration === this.generation &&
+      last.exporter === exporter &&
+      last.version === version &&
+      last.domainId === domainId &&
+      last.port === (this.includePort ? port : 0)
+    ) {
+      return last;
+    }
     const key = this.domainKey(exporter, port, version, domainId);
     let state = this.domains.get(key);
-    if (state) return state;
+    if (state) {
+      this.last = state;
+      this.lastGeneration = this.generation;
+      return state;
+    }
     if (this.domains.size >= this.limits.maxTotal) {
       const oldest = this.domains.values().next().value;
       if (oldest) this.dropDomain(oldest);
     }
     state = new DomainState(key, exporter, this.includePort ? port : 0, version, domainId);
     this.domains.set(key, state);
+    this.last = state;
+    this.lastGeneration = this.generation;
     return state;
   }
 
@@ -109,6 +131,19 @@ export class TemplateCache {
     mine.add(entry);
     this.counts[domain.version]++;
     return changed;
+  }
+
+  /** Marks a template as just refreshed so the bounds evict colder ones first. */
+  touch(domain: DomainState, template: Template): void {
+    const entry = this.entries.get(template);
+    if (!entry) return;
+    this.all.delete(entry);
+    this.all.add(entry);
+    const mine = this.byExporter.get(domain.exporter);
+    if (mine) {
+      mine.delete(entry);
+      mine.add(entry);
+    }
   }
 
   /** Withdraws one template; returns whether it existed. */
@@ -157,6 +192,7 @@ export class TemplateCache {
   }
 
   private dropDomain(domain: DomainState): void {
+    this.generation++;
     for (const template of [...domain.templates.values()]) {
       this.remove(domain, template);
       this.events.evicted(domain.version);

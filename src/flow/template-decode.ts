@@ -345,6 +345,13 @@ export function learnTemplate(
   scopeCount: number,
   out: FlowBatchWriter,
 ): number {
+  const existing = ctx.domain.templates.get(id);
+  if (existing && existing.hasFields(fields, options, scopeCount)) {
+    // Exporters resend templates often; an unchanged one keeps its compiled form.
+    sh.cache.touch(ctx.domain, existing);
+    sh.stats.templates.refreshed[ctx.protocol]++;
+    return replayPending(sh, ctx, existing, out);
+  }
   const compiled = compileTemplate(
     id,
     fields,
@@ -358,8 +365,18 @@ export function learnTemplate(
   const changed = sh.cache.add(ctx.domain, compiled);
   if (changed) sh.stats.templates.learned[ctx.protocol]++;
   else sh.stats.templates.refreshed[ctx.protocol]++;
+  return replayPending(sh, ctx, compiled, out);
+}
+
+/** Decodes the data sets that were waiting for `compiled`; returns rows written. */
+function replayPending(
+  sh: TemplatedShared,
+  ctx: MessageContext,
+  compiled: Template,
+  out: FlowBatchWriter,
+): number {
   if (sh.pending.sets === 0) return 0;
-  const waiting = sh.pending.take(PendingSets.key(ctx.domain.key, id));
+  const waiting = sh.pending.take(PendingSets.key(ctx.domain.key, compiled.id));
   if (waiting.length === 0) return 0;
   // Replayed sets resolve times against the header they arrived with.
   const savedExport = ctx.exportMs;

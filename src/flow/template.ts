@@ -89,6 +89,18 @@ export class Template {
     this.hasV6 = hasV6;
   }
 
+  /** True when this template has exactly these fields (a refresh needs no recompilation). */
+  hasFields(fields: readonly TemplateField[], options: boolean, scopeCount: number): boolean {
+    if (options !== this.options || scopeCount !== this.scopeCount || fields.length !== this.fields.length)
+      return false;
+    for (let i = 0; i < fields.length; i++) {
+      const a = this.fields[i]!;
+      const b = fields[i]!;
+      if (a.id !== b.id || a.length !== b.length || a.enterprise !== b.enterprise) return false;
+    }
+    return true;
+  }
+
   /** True when `other` describes the same fields (a refresh, not a change). */
   sameAs(other: Template): boolean {
     if (other.options !== this.options || other.scopeCount !== this.scopeCount) return false;
