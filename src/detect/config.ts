@@ -36,7 +36,7 @@ export const DetectConfig = z
         /** Fewer distinct bots than this never publish. */
         minBots: z.number().int().min(1).default(2),
         /** Bots at which the bot sub-score is full. */
-        fullBots: z.number().int().min(1).default(5),
+        fullBots: z.number().int().min(1).default(3),
         /** Share of bots among all clients at which exclusivity is full. */
         exclusiveShare: z.number().gt(0).max(1).default(0.6),
         /** Windows with bot contact at which persistence is full. */
