@@ -533,9 +533,30 @@ export class DarknetAnalyzer {
     );
   }
 
-  /** Infected-host addresses: the bot list the C&C detector takes. */
-  infectedHosts(records: SourceRecord[] = this.sources()): string[] {
-    return records.filter((r) => r.class === 'infected').map((r) => r.ip);
+  /**
+   * Infected-host addresses: the bot list the C&C detector takes. Without `records` it decides
+   * each source's class without building its evidence (cheap for large tables).
+   */
+  infectedHosts(records?: SourceRecord[]): string[] {
+    if (records) return records.filter((r) => r.class === 'infected').map((r) => r.ip);
+    const out = new Set<string>();
+    for (const r of this.finished.values()) if (r.class === 'infected') out.add(r.ip);
+    const t = this.table;
+    for (let slot = 0; slot < t.capacity; slot++) {
+      if (t.family[slot] !== 0 && this.classOf(slot) === 'infected') out.add(t.addressOf(slot));
+    }
+    return [...out];
+  }
+
+  /** The class of the source in `slot`, by the same steps as recordOf, without the evidence text. */
+  classOf(slot: number): SourceClass {
+    const t = this.table;
+    const c = this.config.classify;
+    if (this.deps.scanners && this.deps.scanners.lookupText(t.addressOf(slot)) >= 0) return 'benign';
+    const packets = t.packets[slot]!;
+    if (packets < c.minPackets) return 'unknown';
+    if (t.backscatter[slot]! >= c.minBackscatterShare * packets) return 'backscatter';
+    return this.decideFingerprint(slot)?.cls ?? 'unknown';
   }
 
   /** Infected hosts per configured ISP (by prefix, or by ASN when an ASN file is given). */
