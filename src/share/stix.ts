@@ -133,9 +133,9 @@ export function hubIdentityObject(hub: HubIdentity, at: string, tier: Tier, tlp:
   );
 }
 
-function stamp<T extends StixObject>(object: T, tier: Tier, tlp: Tlp): T {
-  object.object_marking_refs = [TLP_IDS[tlp]];
-  object.extensions = {
+function stamp(object: StixObject, tier: Tier, tlp: Tlp): StixObject {
+  object['object_marking_refs'] = [TLP_IDS[tlp]];
+  object['extensions'] = {
     ...(object.extensions as object | undefined),
     [TIER_EXTENSION_ID]: { extension_type: 'property-extension', tier },
   };

@@ -1,0 +1,236 @@
+/**
+ * API roots (one per trust group) and TAXII collections with their tier ceilings, plus the table
+ * of STIX objects each collection holds (every version kept, the latest flagged).
+ */
+import type { Transaction } from 'kysely';
+import type { Tier } from '../intel/types.ts';
+import { tierAllows, tierRank } from '../intel/types.ts';
+import type { Database, Store } from '../store/index.ts';
+import type { Principal } from './orgs.ts';
+import { tierOf, tlpFromMarkingId, type StixObject } from './stix.ts';
+
+export interface ApiRoot {
+  /** The URL path segment. */
+  path: string;
+  title: string;
+  description: string;
+}
+
+export const API_ROOTS: readonly ApiRoot[] = [
+  {
+    path: 'full',
+    title: 'Full analysis (総合整理分析情報)',
+    description: 'Government bodies and the analysis center.',
+  },
+  {
+    path: 'council',
+    title: 'Council (提供用総合整理分析情報)',
+    description: 'Council members bound by confidentiality; also where ISPs submit.',
+  },
+  {
+    path: 'public',
+    title: 'Public notice (周知等用総合整理分析情報)',
+    description: 'Sanitised information for public notice and vendors.',
+  },
+];
+
+export interface Collection {
+  id: string;
+  apiRoot: string;
+  title: string;
+  description: string;
+  ceiling: Tier;
+  readTier: Tier;
+  writeTier: Tier | null;
+  ingest: boolean;
+}
+
+/** The fixed collections: their ids stay the same on every hub so clients can be configured once. */
+export const COLLECTION_IDS = {
+  full: '6cd54954-09f2-43dc-bd3a-dc18678b18c7',
+  council: '4ffda6f5-357f-4d90-bd10-e979998326ed',
+  submissions: '4f8f4b0a-eb5d-4507-85e8-bd70558a0bc0',
+  public: '75ffa845-aa1c-4d4c-9ec8-2ee92078ca21',
+} as const;
+
+export const DEFAULT_COLLECTIONS: readonly Collection[] = [
+  {
+    id: COLLECTION_IDS.full,
+    apiRoot: 'full',
+    title: 'Full analysis',
+    description: 'Every indicator with its sightings and sources.',
+    ceiling: 'full',
+    readTier: 'full',
+    writeTier: 'full',
+    ingest: false,
+  },
+  {
+    id: COLLECTION_IDS.council,
+    apiRoot: 'council',
+    title: 'Council indicators',
+    description:
+      'C&C servers and malicious sites, sanitised for council members (no sources, no observation times).',
+    ceiling: 'council',
+    readTier: 'council',
+    writeTier: null,
+    ingest: false,
+  },
+  {
+    id: COLLECTION_IDS.submissions,
+    apiRoot: 'council',
+    title: 'Submissions',
+    description:
+      'ISPs post their C&C lists here; each indicator becomes a sighting by the posting organisation.',
+    ceiling: 'full',
+    readTier: 'full',
+    writeTier: 'council',
+    ingest: true,
+  },
+  {
+    id: COLLECTION_IDS.public,
+    apiRoot: 'public',
+    title: 'Public notice',
+    description: 'Sanitised C&C servers and malicious sites for public notice.',
+    ceiling: 'public',
+    readTier: 'public',
+    writeTier: 'full',
+    ingest: false,
+  },
+];
+
+export async function ensureCollections(store: Store): Promise<void> {
+  for (const c of DEFAULT_COLLECTIONS) {
+    const exists = await store.db
+      .selectFrom('collections')
+      .select('id')
+      .where('id', '=', c.id)
+      .executeTakeFirst();
+    if (exists) continue;
+    await store.db
+      .insertInto('collections')
+      .values({
+        id: c.id,
+        api_root: c.apiRoot,
+        title: c.title,
+        description: c.description,
+        ceiling: c.ceiling,
+        read_tier: c.readTier,
+        write_tier: c.writeTier,
+        ingest: c.ingest ? 1 : 0,
+        created_at: new Date().toISOString(),
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+}
+
+export async function loadCollections(store: Store): Promise<Collection[]> {
+  const rows = await store.db
+    .selectFrom('collections')
+    .selectAll()
+    .orderBy('api_root')
+    .orderBy('title')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    apiRoot: r.api_root,
+    title: r.title,
+    description: r.description,
+    ceiling: r.ceiling as Tier,
+    readTier: r.read_tier as Tier,
+    writeTier: r.write_tier as Tier | null,
+    ingest: r.ingest === 1,
+  }));
+}
+
+export function canRead(p: Principal, c: Collection): boolean {
+  return p.scopes.includes('read') && tierAllows(p.org.tier, c.readTier);
+}
+export function canWrite(p: Principal, c: Collection): boolean {
+  return c.writeTier !== null && p.scopes.includes('write') && tierAllows(p.org.tier, c.writeTier);
+}
+/** Whether an object's tier fits under a collection's ceiling. */
+export function underCeiling(objectTier: Tier, ceiling: Tier): boolean {
+  return tierRank(objectTier) <= tierRank(ceiling);
+}
+
+/** The version of an object: `modified`, else `created`, else when it was added (observables). */
+export function versionOf(object: StixObject, dateAdded: string): string {
+  const v = (object.modified ?? object.created) as string | undefined;
+  return v ? new Date(v).toISOString() : dateAdded;
+}
+
+const TLP_ORDER = ['clear', 'green', 'amber', 'amber+strict', 'red'];
+/** The most restrictive TLP among an object's markings; unmarked counts as amber+strict. */
+export function tlpOf(object: StixObject): string {
+  const refs = Array.isArray(object.object_marking_refs) ? (object.object_marking_refs as string[]) : [];
+  let best = -1;
+  for (const ref of refs) {
+    const tlp = tlpFromMarkingId(ref);
+    if (tlp) best = Math.max(best, TLP_ORDER.indexOf(tlp));
+  }
+  return best < 0 ? 'amber+strict' : TLP_ORDER[best]!;
+}
+
+/**
+ * Adds objects to a collection. A version already there is skipped (TAXII POST is idempotent);
+ * `onlyIfAbsent` skips an object with any version present (shared objects published once).
+ * Returns how many versions were new.
+ */
+export async function addObjects(
+  trx: Transaction<Database>,
+  collectionId: string,
+  objects: readonly StixObject[],
+  dateAdded: string,
+  options: { onlyIfAbsent?: boolean } = {},
+): Promise<number> {
+  let added = 0;
+  for (const object of objects) {
+    const version = versionOf(object, dateAdded);
+    const versions = await trx
+      .selectFrom('stix_objects')
+      .select(['seq', 'version', 'is_latest'])
+      .where('collection_id', '=', collectionId)
+      .where('object_id', '=', object.id)
+      .execute();
+    if (versions.length > 0 && (options.onlyIfAbsent || versions.some((v) => v.version === version)))
+      continue;
+    const latest = versions.find((v) => v.is_latest === 1);
+    const isLatest = !latest || version > latest.version;
+    if (isLatest && latest)
+      await trx.updateTable('stix_objects').set({ is_latest: 0 }).where('seq', '=', latest.seq).execute();
+    await trx
+      .insertInto('stix_objects')
+      .values({
+        collection_id: collectionId,
+        object_id: object.id,
+        object_type: object.type,
+        spec_version: typeof object.spec_version === 'string' ? object.spec_version : '2.1',
+        version,
+        date_added: dateAdded,
+        is_latest: isLatest ? 1 : 0,
+        tier: tierOf(object) ?? 'full',
+        tlp: tlpOf(object),
+        body: JSON.stringify(object),
+      })
+      .execute();
+    added++;
+  }
+  return added;
+}
+
+/** The latest stored version of an object in a collection. */
+export async function latestObject(
+  trx: Transaction<Database> | Store['db'],
+  collectionId: string,
+  objectId: string,
+): Promise<StixObject | undefined> {
+  const row = await trx
+    .selectFrom('stix_objects')
+    .select('body')
+    .where('collection_id', '=', collectionId)
+    .where('object_id', '=', objectId)
+    .where('is_latest', '=', 1)
+    .executeTakeFirst();
+  return row ? (JSON.parse(row.body) as StixObject) : undefined;
+}

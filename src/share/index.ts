@@ -1,0 +1,108 @@
+/**
+ * The sharing hub's front door: `createHub(config, deps)` wires the audit log, organisations,
+ * the STIX publisher and the HTTP server (TAXII 2.1 and the JSON API) over a store and intel.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Component } from '../core/lifecycle.ts';
+import type { Logger } from '../core/logger.ts';
+import { parseHostPort } from '../core/metrics.ts';
+import type { Intel } from '../intel/index.ts';
+import type { Store } from '../store/index.ts';
+import { createAuditLog, type AuditLog } from './audit.ts';
+import { ensureCollections } from './collections.ts';
+import { HubConfig } from './config.ts';
+import { createOrganisations, type Organisations } from './orgs.ts';
+import { createPublisher, type Publisher } from './publisher.ts';
+import { createHubServer } from './server.ts';
+import { hubIdentity } from './stix.ts';
+
+export { HubConfig } from './config.ts';
+export { createAuditLog, verifyExport, verifyRecords, type AuditLog, type VerifyResult } from './audit.ts';
+export {
+  createOrganisations,
+  ROLES,
+  SCOPES,
+  roleTier,
+  type Organisation,
+  type Organisations,
+  type Principal,
+  type Role,
+  type Scope,
+} from './orgs.ts';
+export { COLLECTION_IDS, API_ROOTS } from './collections.ts';
+export { buildExport, EXPORT_NAMES, type ExportName } from './api.ts';
+export { sightingsFromCsv, sightingsFromStix } from './ingest.ts';
+export { createHubServer } from './server.ts';
+export * from './stix.ts';
+
+export interface HubDeps {
+  store: Store;
+  intel: Intel;
+  /** The same audit log intel writes to; made here when not given. */
+  audit?: AuditLog;
+  logger: Logger;
+  registry: Registry;
+}
+
+export interface Hub extends Component {
+  readonly audit: AuditLog;
+  readonly orgs: Organisations;
+  readonly publisher: Publisher;
+  /** The fastify app (ready after start), for inject() in tests and for extension. */
+  app(): FastifyInstance;
+  /** The listening address, e.g. http://127.0.0.1:8470 (after start). */
+  url(): string;
+}
+
+export function createHub(config: HubConfig, deps: HubDeps): Hub {
+  const audit = deps.audit ?? createAuditLog({ store: deps.store });
+  const orgs = createOrganisations({ store: deps.store, audit });
+  const hub = hubIdentity(config.name);
+  const publisher = createPublisher(
+    { intervalMs: config.publishIntervalMs },
+    { store: deps.store, intel: deps.intel, hub, logger: deps.logger, registry: deps.registry },
+  );
+  let app: FastifyInstance | undefined;
+  let url = '';
+  return {
+    name: 'hub',
+    audit,
+    orgs,
+    publisher,
+    async start() {
+      await ensureCollections(deps.store);
+      await publisher.start();
+      app = await createHubServer({
+        config,
+        store: deps.store,
+        intel: deps.intel,
+        orgs,
+        audit,
+        publisher,
+        hub,
+        logger: deps.logger,
+        registry: deps.registry,
+      });
+      if (config.listen) {
+        const { host, port } = parseHostPort(config.listen);
+        await app.listen({ host, port });
+        const address = app.server.address();
+        const actualPort = typeof address === 'object' && address ? address.port : port;
+        url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+        deps.logger.info({ url }, 'hub listening (TAXII at /taxii2/, API at /api/)');
+      } else {
+        await app.ready();
+      }
+    },
+    async stop() {
+      await publisher.stop();
+      await app?.close();
+    },
+    app() {
+      if (!app) throw new Error('hub not started');
+      return app;
+    },
+    url: () => url,
+  };
+}

@@ -1,0 +1,614 @@
+/**
+ * The TAXII 2.1 routes: discovery, API roots per trust group, collections, objects (GET with
+ * added_after, limit, next and match[...] filters; POST), single objects (GET, DELETE), versions,
+ * manifest and status. Each organisation sees only the roots and collections its tier allows;
+ * a POSTed object above a collection's ceiling is refused.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sql, type SelectQueryBuilder } from 'kysely';
+import { InputError } from '../core/errors.ts';
+import { indicatorKey, SightingInput } from '../intel/index.ts';
+import { TIERS, tierAllows } from '../intel/types.ts';
+import type { Database } from '../store/index.ts';
+import {
+  addObjects,
+  API_ROOTS,
+  canRead,
+  canWrite,
+  loadCollections,
+  underCeiling,
+  versionOf,
+  type Collection,
+} from './collections.ts';
+import { HttpError, notFound, principalOf, sendTaxii, TAXII_MEDIA_TYPE, type HubContext } from './http.ts';
+import { sightingsFromStix } from './ingest.ts';
+import type { Principal } from './orgs.ts';
+import { StixCommon, tierOf, type StixObject } from './stix.ts';
+
+const FilterQuery = {
+  type: 'object',
+  properties: {
+    added_after: { type: 'string', maxLength: 40 },
+    limit: { type: 'integer', minimum: 1 },
+    next: { type: 'string', maxLength: 40 },
+    'match[id]': { type: 'string', maxLength: 20_000 },
+    'match[type]': { type: 'string', maxLength: 2000 },
+    'match[version]': { type: 'string', maxLength: 2000 },
+    'match[spec_version]': { type: 'string', maxLength: 100 },
+  },
+} as const;
+
+interface Filters {
+  added_after?: string;
+  limit?: number;
+  next?: string;
+  'match[id]'?: string;
+  'match[type]'?: string;
+  'match[version]'?: string;
+  'match[spec_version]'?: string;
+}
+
+const RootParams = {
+  type: 'object',
+  required: ['root'],
+  properties: { root: { type: 'string', maxLength: 64 } },
+} as const;
+const CollectionParams = {
+  type: 'object',
+  required: ['root', 'collection'],
+  properties: { root: { type: 'string', maxLength: 64 }, collection: { type: 'string', maxLength: 64 } },
+} as const;
+const ObjectParams = {
+  type: 'object',
+  required: ['root', 'collection', 'object'],
+  properties: {
+    root: { type: 'string', maxLength: 64 },
+    collection: { type: 'string', maxLength: 64 },
+    object: { type: 'string', maxLength: 300 },
+  },
+} as const;
+
+function isoOrThrow(text: string, name: string): string {
+  const t = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(t))
+    throw new HttpError(400, 'Bad Request', `${name} must be an RFC 3339 timestamp`);
+  return new Date(t).toISOString();
+}
+
+function list(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length > 1000) throw new HttpError(400, 'Bad Request', 'too many values in a match filter');
+  return items;
+}
+
+function encodeNext(seq: number): string {
+  return Buffer.from(`s${seq}`).toString('base64url');
+}
+function decodeNext(next: string): number {
+  const text = Buffer.from(next, 'base64url').toString('utf8');
+  const seq = /^s(\d{1,15})$/.exec(text);
+  if (!seq) throw new HttpError(400, 'Bad Request', 'next is not a value this server handed out');
+  return Number(seq[1]);
+}
+
+type ObjectQuery = SelectQueryBuilder<Database, 'stix_objects', object>;
+
+/** Applies the TAXII filters shared by objects, manifest and single-object reads. */
+function applyFilters(
+  query: ObjectQuery,
+  collectionId: string,
+  f: Filters,
+  reader: Principal,
+  defaultVersion = 'last',
+): ObjectQuery {
+  let q = query.where('stix_objects.collection_id', '=', collectionId).where(
+    'stix_objects.tier',
+    'in',
+    TIERS.filter((t) => tierAllows(reader.org.tier, t)),
+  );
+  if (f.added_after) q = q.where('stix_objects.date_added', '>', isoOrThrow(f.added_after, 'added_after'));
+  const ids = list(f['match[id]']);
+  if (ids?.length) q = q.where('stix_objects.object_id', 'in', ids);
+  const types = list(f['match[type]']);
+  if (types?.length) q = q.where('stix_objects.object_type', 'in', types);
+  const specs = list(f['match[spec_version]']);
+  if (specs?.length) q = q.where('stix_objects.spec_version', 'in', specs);
+  const versions = list(f['match[version]']) ?? [defaultVersion];
+  if (!versions.includes('all')) {
+    const stamps = versions
+      .filter((v) => v !== 'first' && v !== 'last')
+      .map((v) => isoOrThrow(v, 'match[version]'));
+    q = q.where((eb) => {
+      const ors = [];
+      if (versions.includes('last')) ors.push(eb('stix_objects.is_latest', '=', 1));
+      if (versions.includes('first')) {
+        ors.push(
+          eb(
+            'stix_objects.version',
+            '=',
+            eb
+              .selectFrom('stix_objects as first')
+              .select(sql<string>`min(first.version)`.as('v'))
+              .whereRef('first.collection_id', '=', 'stix_objects.collection_id')
+              .whereRef('first.object_id', '=', 'stix_objects.object_id'),
+          ),
+        );
+      }
+      if (stamps.length) ors.push(eb('stix_objects.version', 'in', stamps));
+      return eb.or(ors);
+    });
+  }
+  if (f.next) q = q.where('stix_objects.seq', '>', decodeNext(f.next));
+  return q;
+}
+
+export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
+  const { store, config, audit } = ctx;
+
+  async function visibleCollections(p: Principal, root?: string): Promise<Collection[]> {
+    const all = await loadCollections(store);
+    return all.filter((c) => (root === undefined || c.apiRoot === root) && (canRead(p, c) || canWrite(p, c)));
+  }
+  async function rootFor(p: Principal, root: string) {
+    const api = API_ROOTS.find((r) => r.path === root);
+    if (!api || (await visibleCollections(p, root)).length === 0) throw notFound();
+    return api;
+  }
+  async function collectionFor(p: Principal, root: string, id: string): Promise<Collection> {
+    await rootFor(p, root);
+    const c = (await visibleCollections(p, root)).find((x) => x.id === id);
+    if (!c) throw notFound();
+    return c;
+  }
+  function readable(p: Principal, c: Collection) {
+    if (!canRead(p, c)) throw new HttpError(403, 'Forbidden', 'This collection does not allow you to read.');
+  }
+  function pageLimit(f: Filters) {
+    return Math.min(f.limit ?? config.defaultPageSize, config.maxPageSize);
+  }
+  /** Records a read of restricted data (AMBER+STRICT or RED) before it is sent. */
+  async function auditRead(
+    request: FastifyRequest,
+    p: Principal,
+    c: Collection,
+    rows: { object_id: string; tlp: string }[],
+  ) {
+    const restricted = rows.filter((r) => r.tlp === 'amber+strict' || r.tlp === 'red');
+    if (restricted.length === 0) return;
+    const purpose = String(request.headers['x-tsunagi-purpose'] ?? 'taxii-poll').slice(0, 100);
+    await audit.record({
+      actor: p.org.name,
+      action: 'taxii.read',
+      target: `collection:${c.id}`,
+      reason: purpose,
+      detail: {
+        objects: rows.length,
+        restricted: restricted.length,
+        first: restricted[0]!.object_id,
+        last: restricted[restricted.length - 1]!.object_id,
+        token: p.tokenId,
+      },
+    });
+  }
+  function dateHeaders(reply: FastifyReply, rows: { date_added: string }[]) {
+    if (rows.length === 0) return;
+    let first = rows[0]!.date_added;
+    let last = first;
+    for (const r of rows) {
+      if (r.date_added < first) first = r.date_added;
+      if (r.date_added > last) last = r.date_added;
+    }
+    reply.header('X-TAXII-Date-Added-First', first).header('X-TAXII-Date-Added-Last', last);
+  }
+
+  app.get('/taxii2/', async (request, reply) => {
+    const p = principalOf(request);
+    const roots = [];
+    for (const r of API_ROOTS)
+      if ((await visibleCollections(p, r.path)).length > 0) roots.push(`/${r.path}/`);
+    return sendTaxii(reply, 200, {
+      title: 'tsunagi TAXII 2.1',
+      description: `Sharing hub of ${ctx.hub.name}`,
+      ...(roots[0] ? { default: roots[0] } : {}),
+      api_roots: roots,
+    });
+  });
+
+  app.get<{ Params: { root: string } }>(
+    '/:root/',
+    { schema: { params: RootParams } },
+    async (request, reply) => {
+      const root = await rootFor(principalOf(request), request.params.root);
+      return sendTaxii(reply, 200, {
+        title: root.title,
+        description: root.description,
+        versions: ['application/taxii+json;version=2.1'],
+        max_content_length: config.bodyLimitBytes,
+      });
+    },
+  );
+
+  app.get<{ Params: { root: string; id: string } }>(
+    '/:root/status/:id/',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          properties: { root: { type: 'string', maxLength: 64 }, id: { type: 'string', maxLength: 64 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      await rootFor(p, request.params.root);
+      const row = await store.db
+        .selectFrom('taxii_status')
+        .selectAll()
+        .where('id', '=', request.params.id)
+        .where('api_root', '=', request.params.root)
+        .where('org_id', '=', p.org.id)
+        .executeTakeFirst();
+      if (!row) throw notFound();
+      const details = JSON.parse(row.details) as { successes: unknown[]; failures: unknown[] };
+      return sendTaxii(reply, 200, {
+        id: row.id,
+        status: row.status,
+        request_timestamp: row.request_timestamp,
+        total_count: row.total,
+        success_count: row.success,
+        successes: details.successes,
+        failure_count: row.failure,
+        failures: details.failures,
+        pending_count: row.pending,
+      });
+    },
+  );
+
+  app.get<{ Params: { root: string } }>(
+    '/:root/collections/',
+    { schema: { params: RootParams } },
+    async (request, reply) => {
+      const p = principalOf(request);
+      await rootFor(p, request.params.root);
+      const collections = (await visibleCollections(p, request.params.root)).map((c) =>
+        describeCollection(p, c),
+      );
+      return sendTaxii(reply, 200, collections.length ? { collections } : {});
+    },
+  );
+
+  app.get<{ Params: { root: string; collection: string } }>(
+    '/:root/collections/:collection/',
+    { schema: { params: CollectionParams } },
+    async (request, reply) => {
+      const p = principalOf(request);
+      return sendTaxii(
+        reply,
+        200,
+        describeCollection(p, await collectionFor(p, request.params.root, request.params.collection)),
+      );
+    },
+  );
+
+  app.get<{ Params: { root: string; collection: string }; Querystring: Filters }>(
+    '/:root/collections/:collection/objects/',
+    { schema: { params: CollectionParams, querystring: FilterQuery } },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const c = await collectionFor(p, request.params.root, request.params.collection);
+      readable(p, c);
+      const limit = pageLimit(request.query);
+      const rows = await applyFilters(store.db.selectFrom('stix_objects'), c.id, request.query, p)
+        .select([
+          'stix_objects.seq',
+          'stix_objects.object_id',
+          'stix_objects.date_added',
+          'stix_objects.tlp',
+          'stix_objects.body',
+        ])
+        .orderBy('stix_objects.seq')
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      const more = rows.length > limit;
+      await auditRead(request, p, c, page);
+      dateHeaders(reply, page);
+      // Bodies are stored as JSON text: splice them in rather than parse and re-serialise.
+      const body = `{"more":${more}${more ? `,"next":"${encodeNext(page[page.length - 1]!.seq)}"` : ''}${page.length ? `,"objects":[${page.map((r) => r.body).join(',')}]` : ''}}`;
+      return reply.code(200).header('content-type', TAXII_MEDIA_TYPE).send(Buffer.from(body));
+    },
+  );
+
+  app.get<{ Params: { root: string; collection: string }; Querystring: Filters }>(
+    '/:root/collections/:collection/manifest/',
+    { schema: { params: CollectionParams, querystring: FilterQuery } },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const c = await collectionFor(p, request.params.root, request.params.collection);
+      readable(p, c);
+      const limit = pageLimit(request.query);
+      const rows = await applyFilters(store.db.selectFrom('stix_objects'), c.id, request.query, p)
+        .select([
+          'stix_objects.seq',
+          'stix_objects.object_id',
+          'stix_objects.date_added',
+          'stix_objects.version',
+          'stix_objects.spec_version',
+        ])
+        .orderBy('stix_objects.seq')
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      const more = rows.length > limit;
+      dateHeaders(reply, page);
+      return sendTaxii(reply, 200, {
+        more,
+        ...(more ? { next: encodeNext(page[page.length - 1]!.seq) } : {}),
+        ...(page.length
+          ? {
+              objects: page.map((r) => ({
+                id: r.object_id,
+                date_added: r.date_added,
+                version: r.version,
+                media_type: `application/stix+json;version=${r.spec_version}`,
+              })),
+            }
+          : {}),
+      });
+    },
+  );
+
+  app.get<{ Params: { root: string; collection: string; object: string }; Querystring: Filters }>(
+    '/:root/collections/:collection/objects/:object/',
+    { schema: { params: ObjectParams, querystring: FilterQuery } },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const c = await collectionFor(p, request.params.root, request.params.collection);
+      readable(p, c);
+      const limit = pageLimit(request.query);
+      const rows = await applyFilters(
+        store.db.selectFrom('stix_objects'),
+        c.id,
+        { ...request.query, 'match[id]': request.params.object },
+        p,
+      )
+        .select([
+          'stix_objects.seq',
+          'stix_objects.object_id',
+          'stix_objects.date_added',
+          'stix_objects.tlp',
+          'stix_objects.body',
+        ])
+        .orderBy('stix_objects.seq')
+        .limit(limit + 1)
+        .execute();
+      if (rows.length === 0 && !request.query['match[version]'] && !request.query.added_after)
+        throw notFound();
+      const page = rows.slice(0, limit);
+      const more = rows.length > limit;
+      await auditRead(request, p, c, page);
+      dateHeaders(reply, page);
+      return sendTaxii(reply, 200, {
+        more,
+        ...(more ? { next: encodeNext(page[page.length - 1]!.seq) } : {}),
+        ...(page.length ? { objects: page.map((r) => JSON.parse(r.body) as unknown) } : {}),
+      });
+    },
+  );
+
+  app.get<{ Params: { root: string; collection: string; object: string }; Querystring: Filters }>(
+    '/:root/collections/:collection/objects/:object/versions/',
+    { schema: { params: ObjectParams, querystring: FilterQuery } },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const c = await collectionFor(p, request.params.root, request.params.collection);
+      readable(p, c);
+      const limit = pageLimit(request.query);
+      const rows = await applyFilters(
+        store.db.selectFrom('stix_objects'),
+        c.id,
+        { ...request.query, 'match[id]': request.params.object, 'match[version]': 'all' },
+        p,
+      )
+        .select(['stix_objects.seq', 'stix_objects.version', 'stix_objects.date_added'])
+        .orderBy('stix_objects.seq')
+        .limit(limit + 1)
+        .execute();
+      if (rows.length === 0 && !request.query.next && !request.query.added_after) throw notFound();
+      const page = rows.slice(0, limit);
+      const more = rows.length > limit;
+      dateHeaders(reply, page);
+      return sendTaxii(reply, 200, {
+        more,
+        ...(more ? { next: encodeNext(page[page.length - 1]!.seq) } : {}),
+        ...(page.length ? { versions: page.map((r) => r.version).sort() } : {}),
+      });
+    },
+  );
+
+  app.delete<{ Params: { root: string; collection: string; object: string }; Querystring: Filters }>(
+    '/:root/collections/:collection/objects/:object/',
+    { schema: { params: ObjectParams, querystring: FilterQuery } },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const c = await collectionFor(p, request.params.root, request.params.collection);
+      if (!canWrite(p, c))
+        throw new HttpError(403, 'Forbidden', 'This collection does not allow you to write.');
+      const objectId = request.params.object;
+      const deleted = await store.transaction(async (trx) => {
+        let q = trx
+          .deleteFrom('stix_objects')
+          .where('collection_id', '=', c.id)
+          .where('object_id', '=', objectId);
+        const versions = list(request.query['match[version]']);
+        if (versions && !versions.includes('all')) {
+          const stamps = versions
+            .filter((v) => v !== 'first' && v !== 'last')
+            .map((v) => isoOrThrow(v, 'match[version]'));
+          const current = await trx
+            .selectFrom('stix_objects')
+            .select(['version', 'is_latest'])
+            .where('collection_id', '=', c.id)
+            .where('object_id', '=', objectId)
+            .orderBy('version')
+            .execute();
+          if (versions.includes('first') && current[0]) stamps.push(current[0].version);
+          if (versions.includes('last'))
+            stamps.push(...current.filter((v) => v.is_latest === 1).map((v) => v.version));
+          q = q.where('version', 'in', stamps.length ? stamps : ['']);
+        }
+        const result = await q.executeTakeFirst();
+        const count = Number(result.numDeletedRows);
+        if (count > 0) {
+          const remaining = await trx
+            .selectFrom('stix_objects')
+            .select(['seq', 'version', 'is_latest'])
+            .where('collection_id', '=', c.id)
+            .where('object_id', '=', objectId)
+            .orderBy('version', 'desc')
+            .execute();
+          if (remaining[0] && !remaining.some((r) => r.is_latest === 1))
+            await trx
+              .updateTable('stix_objects')
+              .set({ is_latest: 1 })
+              .where('seq', '=', remaining[0].seq)
+              .execute();
+          await audit.append(trx, {
+            actor: p.org.name,
+            action: 'taxii.delete',
+            target: `collection:${c.id}`,
+            detail: { object: objectId, versions: count, token: p.tokenId },
+          });
+        }
+        return count;
+      }, audit.lockKey);
+      if (deleted === 0) throw notFound();
+      return reply.code(200).send();
+    },
+  );
+
+  app.post<{ Params: { root: string; collection: string }; Body: { objects: unknown[] } }>(
+    '/:root/collections/:collection/objects/',
+    {
+      schema: {
+        params: CollectionParams,
+        body: {
+          type: 'object',
+          required: ['objects'],
+          properties: {
+            objects: { type: 'array', maxItems: config.maxObjectsPerPost, items: { type: 'object' } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const c = await collectionFor(p, request.params.root, request.params.collection);
+      if (!canWrite(p, c))
+        throw new HttpError(403, 'Forbidden', 'This collection does not allow you to write.');
+      const requestTimestamp = new Date().toISOString();
+      const successes: { id: string; version: string; message?: string }[] = [];
+      const failures: { id: string; version?: string; message: string }[] = [];
+      const accepted: StixObject[] = [];
+      for (const raw of request.body.objects) {
+        const parsed = StixCommon.safeParse(raw);
+        const id =
+          typeof (raw as { id?: unknown }).id === 'string'
+            ? String((raw as { id: string }).id).slice(0, 300)
+            : '';
+        if (!parsed.success) {
+          failures.push({
+            id,
+            message: `not a valid STIX 2.1 object: ${parsed.error.issues[0]!.path.join('.') || '(object)'} ${parsed.error.issues[0]!.message}`,
+          });
+          continue;
+        }
+        const object = parsed.data as StixObject;
+        // An unlabelled object is treated as the most restricted tier until someone says otherwise.
+        const tier = tierOf(object) ?? 'full';
+        if (!underCeiling(tier, c.ceiling)) {
+          failures.push({ id, message: `tier ${tier} is above this collection's ceiling (${c.ceiling})` });
+          continue;
+        }
+        accepted.push(object);
+      }
+      let ingestFailed = new Map<string, string>();
+      if (c.ingest && accepted.length > 0) {
+        const ingested = sightingsFromStix(accepted, p.org.name);
+        ingestFailed = new Map(ingested.failures.map((f) => [f.id, f.message]));
+        const good = [];
+        for (const s of ingested.sightings) {
+          const check = SightingInput.safeParse(s.sighting);
+          try {
+            if (!check.success) throw new InputError(check.error.issues[0]!.message);
+            indicatorKey(check.data.type, check.data.value, check.data.port, check.data.proto);
+            good.push(s.sighting);
+          } catch (error) {
+            ingestFailed.set(s.objectId, `cannot record: ${(error as Error).message}`);
+          }
+        }
+        if (good.length) await ctx.intel.recordSightings(good, p.org.name);
+      }
+      const toStore = accepted.filter((o) => !ingestFailed.has(o.id));
+      for (const [id, message] of ingestFailed) failures.push({ id, message });
+      const dateAdded = new Date().toISOString();
+      const statusId = randomUUID();
+      await store.transaction(async (trx) => {
+        await addObjects(trx, c.id, toStore, dateAdded);
+        for (const o of toStore) successes.push({ id: o.id, version: versionOf(o, dateAdded) });
+        const status = {
+          id: statusId,
+          api_root: c.apiRoot,
+          org_id: p.org.id,
+          status: 'complete',
+          request_timestamp: requestTimestamp,
+          total: request.body.objects.length,
+          success: successes.length,
+          failure: failures.length,
+          pending: 0,
+          details: JSON.stringify({ successes, failures }),
+        };
+        await trx.insertInto('taxii_status').values(status).execute();
+        await audit.append(trx, {
+          actor: p.org.name,
+          action: 'taxii.write',
+          target: `collection:${c.id}`,
+          detail: {
+            status: status.id,
+            success: successes.length,
+            failure: failures.length,
+            token: p.tokenId,
+          },
+        });
+      }, audit.lockKey);
+      if (c.ingest) ctx.publisher.notify();
+      return sendTaxii(reply, 202, {
+        id: statusId,
+        status: 'complete',
+        request_timestamp: requestTimestamp,
+        total_count: request.body.objects.length,
+        success_count: successes.length,
+        successes,
+        failure_count: failures.length,
+        failures,
+        pending_count: 0,
+      });
+    },
+  );
+}
+
+function describeCollection(p: Principal, c: Collection) {
+  return {
+    id: c.id,
+    title: c.title,
+    description: `${c.description} Tier ceiling: ${c.ceiling}.`,
+    can_read: canRead(p, c),
+    can_write: canWrite(p, c),
+    media_types: ['application/stix+json;version=2.1'],
+  };
+}
