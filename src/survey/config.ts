@@ -83,8 +83,8 @@ export type SurveyPlan = z.infer<typeof SurveyPlan>;
 
 export const SurveyConfig = z
   .object({
-    /** Directory of recog XML files. */
-    recogPath: z.string().default('../shared/recog/xml'),
+    /** Directory of recog XML files; empty means `../shared/recog/xml` beside the repository. */
+    recogPath: z.string().default(''),
     connectTimeoutMs: z.number().int().min(1).default(3000),
     /** Bound on any single read phase (banner, login reply, HTTP response). */
     readTimeoutMs: z.number().int().min(1).default(5000),

@@ -1,5 +1,6 @@
 /** The survey component: runs an authorised plan over its scope and hands back findings per host. */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import { UsageError } from '../core/errors.ts';
@@ -28,6 +29,9 @@ export const RECOG_FILES = [
   'x509_subjects',
 ];
 
+/** The recog checkout shipped next to the repository (/work/shared/recog/xml beside /work/main). */
+export const DEFAULT_RECOG_PATH = fileURLToPath(new URL('../../../shared/recog/xml', import.meta.url));
+
 export interface SurveyDeps {
   logger: Logger;
   registry: Registry;
@@ -49,6 +53,8 @@ export interface RunOptions {
   /** Addresses finished by an earlier, interrupted run (resume). */
   skip?: ReadonlySet<string>;
   onHost?: (result: HostResult) => void;
+  /** Every surveyed address once finished (after onHost), findings or not: for resume state. */
+  onHostDone?: (ip: string) => void;
   onProgress?: (progress: SurveyProgress) => void;
   signal?: AbortSignal;
 }
@@ -121,7 +127,7 @@ export function createSurvey(config: SurveyConfig, deps: SurveyDeps): Survey {
   return {
     name: 'survey',
     async start() {
-      recog ??= Recog.load(resolve(config.recogPath), RECOG_FILES);
+      recog ??= Recog.load(config.recogPath ? resolve(config.recogPath) : DEFAULT_RECOG_PATH, RECOG_FILES);
       vulnerable ??= config.vulnerableTable
         ? VulnerableTable.load(config.vulnerableTable)
         : VulnerableTable.empty();
@@ -214,6 +220,7 @@ export function createSurvey(config: SurveyConfig, deps: SurveyDeps): Survey {
           summary.hosts++;
           if (result.findings.some((f) => f.status !== 'exposed')) summary.vulnerable++;
           if (result.findings.length > 0) options.onHost?.(result);
+          options.onHostDone?.(ip);
           options.onProgress?.({ done, total, vulnerable: summary.vulnerable });
         }
       };

@@ -9,6 +9,10 @@ import { busyboxPath } from './harness/devices.ts';
 import { LAB_PASSWORDS, RECOG_DIR, startLab, type Lab } from './harness/lab.ts';
 import { createSurvey, loadPlan, type Finding, type SurveySummary } from './index.ts';
 
+/** Its own addresses, so it can run beside the CLI test. */
+const NET = 76;
+const ip = (n: number) => `127.0.${NET}.${n}`;
+
 const noBusybox = !busyboxPath() && 'busybox is not installed (apt-get install -y busybox-static)';
 
 describe('survey over the device lab', { skip: noBusybox }, () => {
@@ -26,7 +30,7 @@ describe('survey over the device lab', { skip: noBusybox }, () => {
   });
 
   before(async () => {
-    lab = await startLab();
+    lab = await startLab({ net: NET });
     optedOutBefore = lab.devices['opted-out']!.device.records();
     const survey = createSurvey(
       { ...config, vulnerableTable: lab.vulnerablePath },
@@ -60,32 +64,32 @@ describe('survey over the device lab', { skip: noBusybox }, () => {
       if (expect.model) assert.equal(f?.model, expect.model, name);
       if (expect.firmware) assert.equal(f?.firmware, expect.firmware, name);
     }
-    const mikrotik = byIp('127.0.77.2')[0]!;
+    const mikrotik = byIp(ip(2))[0]!;
     assert.equal(mikrotik.cpe, 'cpe:/o:mikrotik:routeros:6.40.8');
     assert.ok(mikrotik.fingerprints[0]?.startsWith('telnet_banners#'));
   });
 
   test('firmware is checked against the vulnerable-version table', () => {
     assert.deepEqual(
-      byIp('127.0.77.2')[0]!.cves.map((c) => c.cve),
+      byIp(ip(2))[0]!.cves.map((c) => c.cve),
       ['CVE-2018-14847'],
     );
-    const zte = byIp('127.0.77.3')[0]!;
+    const zte = byIp(ip(3))[0]!;
     assert.equal(zte.status, 'vulnerable-firmware');
     assert.equal(zte.severity, 'high');
   });
 
   test('vendor defaults are tried first: each weak device opened on its own vendor rule', () => {
     const rule = (ip: string) => byIp(ip).find((f) => f.weakCredential)?.weakCredential?.rule;
-    assert.equal(rule('127.0.77.2'), 'mikrotik-default');
-    assert.equal(rule('127.0.77.4'), 'hikvision-default');
-    assert.equal(rule('127.0.77.6'), 'dvr-default');
+    assert.equal(rule(ip(2)), 'mikrotik-default');
+    assert.equal(rule(ip(4)), 'hikvision-default');
+    assert.equal(rule(ip(6)), 'dvr-default');
     // The Hikvision device saw exactly one login: its vendor default, first.
     const logins = evidence
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { destination: string; action: string; rule: string })
-      .filter((e) => e.destination === '127.0.77.4' && e.action === 'login');
+      .filter((e) => e.destination === ip(4) && e.action === 'login');
     assert.deepEqual(
       logins.map((l) => l.rule),
       ['hikvision-default'],
@@ -128,7 +132,7 @@ describe('survey over the device lab', { skip: noBusybox }, () => {
     assert.deepEqual(optedOutBefore, []);
     assert.deepEqual(lab.devices['opted-out']!.device.records(), []);
     assert.equal(summary.optedOut, 1);
-    assert.ok(!evidence.includes('"127.0.77.8"'));
+    assert.ok(!evidence.includes('"127.0.76.8"'));
   });
 
   test('no password appears in findings or evidence', () => {
@@ -152,9 +156,9 @@ describe('survey over the device lab', { skip: noBusybox }, () => {
   });
 
   test('hostile devices are cut off, marked, and cannot hang the survey', () => {
-    assert.match(byIp('127.0.77.9')[0]?.hostile ?? '', /negotiation loop/);
-    assert.match(byIp('127.0.77.10')[0]?.hostile ?? '', /byte bound/);
-    assert.equal(byIp('127.0.77.11')[0]?.status, 'exposed');
+    assert.match(byIp(ip(9))[0]?.hostile ?? '', /negotiation loop/);
+    assert.match(byIp(ip(10))[0]?.hostile ?? '', /byte bound/);
+    assert.equal(byIp(ip(11))[0]?.status, 'exposed');
   });
 
   test('metrics count connections and logins', async () => {
@@ -168,10 +172,10 @@ describe('survey over the device lab', { skip: noBusybox }, () => {
     await survey.start();
     const before = lab.devices.mikrotik!.device.records().length;
     await assert.rejects(
-      survey.run(loadPlan(lab.planPath), { targets: ['127.0.77.2', '127.0.78.1'] }),
+      survey.run(loadPlan(lab.planPath), { targets: [ip(2), '127.0.78.1'] }),
       /outside the plan's authorised scope: 127\.0\.78\.1 \(out-of-scope\)/,
     );
-    await assert.rejects(survey.run(loadPlan(lab.planPath), { targets: ['127.0.77.8'] }), /opt-out/);
+    await assert.rejects(survey.run(loadPlan(lab.planPath), { targets: [ip(8)] }), /opt-out/);
     assert.equal(lab.devices.mikrotik!.device.records().length, before);
     const last = readFileSync(`${lab.dir}/evidence.jsonl`, 'utf8').trim().split('\n').at(-1)!;
     assert.equal(JSON.parse(last).action, 'refused');

@@ -44,6 +44,28 @@ export async function waitForPort(host: string, port: number, timeoutMs = 5000):
   }
 }
 
+/** True when a socket listens on IPv4 host:port, read from /proc/net/tcp so no connection is made. */
+function listening(host: string, port: number): boolean {
+  const hex = (n: number, width: number) => n.toString(16).toUpperCase().padStart(width, '0');
+  const o = host.split('.').map(Number);
+  const local = `${hex(((o[3]! << 24) | (o[2]! << 16) | (o[1]! << 8) | o[0]!) >>> 0, 8)}:${hex(port, 4)}`;
+  const table = readFileSync('/proc/net/tcp', 'utf8');
+  return table.split('\n').some((line) => {
+    const f = line.trim().split(/\s+/);
+    return f[1] === local && f[3] === '0A';
+  });
+}
+
+/** Waits for a listener without connecting (a connect would run the device's login script). */
+async function waitForListen(host: string, port: number, timeoutMs = 5000): Promise<void> {
+  if (!existsSync('/proc/net/tcp')) return waitForPort(host, port, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  while (!listening(host, port)) {
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -112,11 +134,7 @@ export async function startTelnetDevice(options: TelnetDeviceOptions): Promise<D
     { stdio: 'ignore' },
   );
   try {
-    await waitForPort(options.host, options.port);
-    // The readiness probe ran the login script once; wait for its line, then start clean.
-    for (let i = 0; i < 100 && !readFileSync(record, 'utf8').includes('CONNECT'); i++)
-      await new Promise((r) => setTimeout(r, 20));
-    writeFileSync(record, '');
+    await waitForListen(options.host, options.port);
   } catch (error) {
     await stopChild(child);
     throw error;

@@ -42,7 +42,9 @@ export const LAB_VULNERABLE_CSV = [
   '',
 ].join('\n');
 
-export const LAB_SCOPE = '127.0.77.0/28';
+/** The lab's third octet: tests running at the same time use different ones. */
+export const LAB_NET = 77;
+export const labScope = (net = LAB_NET) => `127.0.${net}.0/28`;
 
 /** The recog files shipped beside the repository (overridable with TSUNAGI_RECOG_PATH). */
 export const RECOG_DIR =
@@ -70,9 +72,9 @@ export const LAB_PORTS = [
 ];
 
 /** Writes the plan files into a fresh directory (no devices). */
-export function writeLabPlan(dir: string, overrides: Record<string, unknown> = {}): string {
+export function writeLabPlan(dir: string, overrides: Record<string, unknown> = {}, net = LAB_NET): string {
   writeFileSync(join(dir, 'credentials.csv'), LAB_CREDENTIALS);
-  writeFileSync(join(dir, 'optout.txt'), '# subscriber asked not to be surveyed\n127.0.77.8\n');
+  writeFileSync(join(dir, 'optout.txt'), `# subscriber asked not to be surveyed\n127.0.${net}.8\n`);
   writeFileSync(join(dir, 'vulnerable.csv'), LAB_VULNERABLE_CSV);
   const now = Date.now();
   const plan = {
@@ -81,7 +83,7 @@ export function writeLabPlan(dir: string, overrides: Record<string, unknown> = {
     organisation: { name: 'tsunagi lab', contact: 'survey@example.org' },
     staff: [{ name: 'Test Operator', role: 'survey lead' }],
     period: { start: new Date(now - 3600_000).toISOString(), end: new Date(now + 86400_000).toISOString() },
-    scope: { cidrs: [LAB_SCOPE] },
+    scope: { cidrs: [labScope(net)] },
     optOut: ['optout.txt'],
     sourceAddresses: ['127.0.0.1'],
     credentials: {
@@ -104,41 +106,48 @@ export function writeLabPlan(dir: string, overrides: Record<string, unknown> = {
   return path;
 }
 
-/** Starts the lab devices; `passwords` lets a test "fix" a device by changing its password. */
-export async function startLab(options: { fixed?: readonly string[]; dir?: string } = {}): Promise<Lab> {
+/** Starts the lab devices; `fixed` ones get a strong password, `absent` ones are not started (gone). */
+export async function startLab(
+  options: { fixed?: readonly string[]; absent?: readonly string[]; dir?: string; net?: number } = {},
+): Promise<Lab> {
+  const net = options.net ?? LAB_NET;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tsunagi-lab-'));
-  const planPath = writeLabPlan(dir);
+  const planPath = writeLabPlan(dir, {}, net);
   const fixed = new Set(options.fixed ?? []);
   const pw = (name: string, weak: string) => (fixed.has(name) ? 'Str0ng-and-unique!' : weak);
   const devices: Record<string, LabDevice> = {};
   const started: Device[] = [];
-  const add = async (name: string, start: Promise<Device>, expect: LabDevice['expect']) => {
-    const device = await start;
+  const absent = new Set(options.absent ?? []);
+  const add = async (name: string, start: () => Promise<Device>, expect: LabDevice['expect']) => {
+    if (absent.has(name)) return;
+    const device = await start();
     started.push(device);
     devices[name] = { device, expect: fixed.has(name) ? { ...expect, weak: false } : expect };
   };
   try {
     await add(
       'mikrotik',
-      startTelnetDevice({
-        host: '127.0.77.2',
-        port: 2323,
-        banner: 'MikroTik v6.40.8 (bugfix)',
-        username: 'admin',
-        password: pw('mikrotik', 'mt-weak-pw'),
-        shellPrompt: '[admin@MikroTik] > ',
-      }),
+      () =>
+        startTelnetDevice({
+          host: `127.0.${net}.2`,
+          port: 2323,
+          banner: 'MikroTik v6.40.8 (bugfix)',
+          username: 'admin',
+          password: pw('mikrotik', 'mt-weak-pw'),
+          shellPrompt: '[admin@MikroTik] > ',
+        }),
       { weak: true, vendor: 'MikroTik', firmware: '6.40.8' },
     );
     await add(
       'zte',
-      startTelnetDevice({
-        host: '127.0.77.3',
-        port: 2323,
-        banner: 'ZXHN H298A V1.1',
-        username: 'root',
-        password: 'Zt3-strong-unique',
-      }),
+      () =>
+        startTelnetDevice({
+          host: `127.0.${net}.3`,
+          port: 2323,
+          banner: 'ZXHN H298A V1.1',
+          username: 'root',
+          password: 'Zt3-strong-unique',
+        }),
       {
         weak: false,
         vendor: 'ZTE',
@@ -148,13 +157,14 @@ export async function startLab(options: { fixed?: readonly string[]; dir?: strin
     );
     await add(
       'hikvision',
-      startHttpDevice({
-        host: '127.0.77.4',
-        port: 8080,
-        realm: 'hikvision',
-        username: 'admin',
-        password: pw('hikvision', 'hik-weak-12345'),
-      }),
+      () =>
+        startHttpDevice({
+          host: `127.0.${net}.4`,
+          port: 8080,
+          realm: 'hikvision',
+          username: 'admin',
+          password: pw('hikvision', 'hik-weak-12345'),
+        }),
       {
         weak: true,
         vendor: 'Hikvision',
@@ -162,13 +172,14 @@ export async function startLab(options: { fixed?: readonly string[]; dir?: strin
     );
     await add(
       'dropbear',
-      startSshDevice({
-        host: '127.0.77.5',
-        port: 2222,
-        ident: 'dropbear_2014.63',
-        username: 'root',
-        password: pw('dropbear', 'xc3511-weak'),
-      }),
+      () =>
+        startSshDevice({
+          host: `127.0.${net}.5`,
+          port: 2222,
+          ident: 'dropbear_2014.63',
+          username: 'root',
+          password: pw('dropbear', 'xc3511-weak'),
+        }),
       {
         weak: true,
         firmware: '2014.63',
@@ -176,44 +187,55 @@ export async function startLab(options: { fixed?: readonly string[]; dir?: strin
     );
     await add(
       'dvr',
-      startDigestDevice({
-        host: '127.0.77.6',
-        port: 8081,
-        realm: 'DVR',
-        username: 'admin',
-        password: pw('dvr', 'dvr-weak-888888'),
-      }),
+      () =>
+        startDigestDevice({
+          host: `127.0.${net}.6`,
+          port: 8081,
+          realm: 'DVR',
+          username: 'admin',
+          password: pw('dvr', 'dvr-weak-888888'),
+        }),
       { weak: true },
     );
     await add(
       'ssh-strong',
-      startSshDevice({
-        host: '127.0.77.7',
-        port: 2222,
-        ident: 'ROSSSH',
-        username: 'admin',
-        password: 'very-Strong-pw-7',
-      }),
+      () =>
+        startSshDevice({
+          host: `127.0.${net}.7`,
+          port: 2222,
+          ident: 'ROSSSH',
+          username: 'admin',
+          password: 'very-Strong-pw-7',
+        }),
       { weak: false, vendor: 'MikroTik' },
     );
     await add(
       'opted-out',
-      startTelnetDevice({
-        host: '127.0.77.8',
-        port: 2323,
-        banner: 'MikroTik v6.40.8 (bugfix)',
-        username: 'admin',
-        password: 'mt-weak-pw',
-      }),
+      () =>
+        startTelnetDevice({
+          host: `127.0.${net}.8`,
+          port: 2323,
+          banner: 'MikroTik v6.40.8 (bugfix)',
+          username: 'admin',
+          password: 'mt-weak-pw',
+        }),
       { weak: false },
     );
-    await add('loop', startHostileDevice({ host: '127.0.77.9', port: 2323, mode: 'negotiation-loop' }), {
-      weak: false,
-    });
-    await add('huge', startHostileDevice({ host: '127.0.77.10', port: 8080, mode: 'huge-header' }), {
-      weak: false,
-    });
-    await add('silent', startHostileDevice({ host: '127.0.77.11', port: 2323, mode: 'silent' }), {
+    await add(
+      'loop',
+      () => startHostileDevice({ host: `127.0.${net}.9`, port: 2323, mode: 'negotiation-loop' }),
+      {
+        weak: false,
+      },
+    );
+    await add(
+      'huge',
+      () => startHostileDevice({ host: `127.0.${net}.10`, port: 8080, mode: 'huge-header' }),
+      {
+        weak: false,
+      },
+    );
+    await add('silent', () => startHostileDevice({ host: `127.0.${net}.11`, port: 2323, mode: 'silent' }), {
       weak: false,
     });
   } catch (error) {
