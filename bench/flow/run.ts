@@ -382,6 +382,9 @@ async function main(): Promise<void> {
       `Measured ${date} with \`${command}\` (bench/flow/run.ts; see bench/flow/README.md).\n\n` +
       `${summary}\n\n${context}\n\nEvery step of the rate search:\n\n${steps}\n`;
     writeFileSync(path, replaceSection(existing, '## Flow collection', body));
+    // Keep `npm run format:check` green: tables come out aligned the way prettier wants them.
+    const prettier = join(repo, 'node_modules', '.bin', 'prettier');
+    spawnSync(prettier, ['--write', path], { stdio: 'ignore', timeout: 30_000 });
     process.stderr.write(`wrote the Flow collection section of ${path}\n`);
   }
 }
