@@ -12,9 +12,11 @@ import * as detect from './commands/detect.ts';
 import * as flows from './commands/flows.ts';
 import * as scenario from './commands/scenario.ts';
 import * as start from './commands/start.ts';
+import * as survey from './commands/survey.ts';
+import * as notify from './commands/notify.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
-const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [start, collect, flows, darknet, detect, scenario];
+const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [start, collect, flows, darknet, survey, notify, detect, scenario];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('tsunagi')
