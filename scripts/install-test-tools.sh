@@ -2,9 +2,9 @@
 # Installs the Debian tools the test suite cross-checks against: Wireshark's tshark, softflowd
 # (a real NetFlow exporter), nfdump's nfcapd (a peer collector), tcpdump, busybox-static
 # (emulated IoT devices) and Chromium (console end-to-end tests). Tests that need a missing tool
-# skip with a message instead.
+# skip with a message instead. libpcap-dev lets npm build the optional live-capture binding (cap).
 set -euo pipefail
-packages=(tshark softflowd nfdump tcpdump busybox-static chromium)
+packages=(tshark softflowd nfdump tcpdump busybox-static chromium libpcap-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
