@@ -10,6 +10,8 @@ export interface DecoderStats {
   records: Record<FlowProtocol, number>;
   /** Data records read but not written as rows (no address fields: NAT events, app tables...). */
   recordsWithoutAddress: Record<FlowProtocol, number>;
+  /** sFlow counter samples: interface statistics, counted and skipped (they carry no flows). */
+  sflowCounterSamples: number;
   /** Options data records that were read (sampling, init time, anything else). */
   optionsRecords: Record<FlowProtocol, number>;
   /** Errors per protocol and kind (kind names are the `kind` label of the metric). */
@@ -52,6 +54,7 @@ export function createDecoderStats(): DecoderStats {
     records: perProtocol(),
     recordsWithoutAddress: perProtocol(),
     optionsRecords: perProtocol(),
+    sflowCounterSamples: 0,
     errors: { netflow5: {}, netflow9: {}, ipfix: {}, sflow5: {}, unknown: {} },
     templates: {
       learned: { netflow9: 0, ipfix: 0 },

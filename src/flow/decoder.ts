@@ -88,7 +88,12 @@ export function createFlowDecoder(config: DecoderConfig, deps: FlowDecoderDeps =
     countRecords: (n: number) => (stats.records.netflow5 += n),
     defaultSamplingRate: config.defaultSamplingRate,
   };
-  const sflow = createSflowDecoder({ countError });
+  const sflow = createSflowDecoder({
+    countError,
+    onCounterSample: () => {
+      stats.sflowCounterSamples++;
+    },
+  });
 
   const refreshGauges = () => {
     stats.templates.active.netflow9 = cache.counts[9];
@@ -247,6 +252,12 @@ function registerMetrics(registry: Registry, stats: DecoderStats): void {
         set({ protocol: p, event: 'withdrawn' }, stats.templates.withdrawn[p]);
       }
     },
+  );
+  counter(
+    'tsunagi_flow_sflow_counter_samples_total',
+    'sFlow counter samples seen and skipped (interface statistics, no flows).',
+    [],
+    (set) => set({}, stats.sflowCounterSamples),
   );
   counter(
     'tsunagi_flow_pending_total',
