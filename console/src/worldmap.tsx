@@ -1,0 +1,100 @@
+// A world map drawn from Natural Earth 110m (world-atlas, public domain), shaded by count per
+// country. Loaded lazily so the overview's first paint does not wait for it.
+import { useMemo } from 'react';
+import { feature } from 'topojson-client';
+import type { GeometryCollection, Topology } from 'topojson-specification';
+import world from 'world-atlas/countries-110m.json';
+
+/** ISO 3166-1 alpha-2 to numeric (the ids world-atlas uses), for the countries most often seen. */
+const NUMERIC: Record<string, string> = {
+  JP: '392',
+  US: '840',
+  CN: '156',
+  KR: '410',
+  TW: '158',
+  IN: '356',
+  RU: '643',
+  BR: '076',
+  VN: '704',
+  ID: '360',
+  TH: '764',
+  PH: '608',
+  MY: '458',
+  SG: '702',
+  HK: '344',
+  DE: '276',
+  FR: '250',
+  GB: '826',
+  NL: '528',
+  IT: '380',
+  ES: '724',
+  UA: '804',
+  TR: '792',
+  IR: '364',
+  EG: '818',
+  ZA: '710',
+  MX: '484',
+  AR: '032',
+  CA: '124',
+  AU: '036',
+  PK: '586',
+  BD: '050',
+  NG: '566',
+  PL: '616',
+  RO: '642',
+  SE: '752',
+  CO: '170',
+  CL: '152',
+  PE: '604',
+  SA: '682',
+};
+
+type Ring = number[][];
+
+function pathOf(geometry: { type: string; coordinates: unknown }, w: number, h: number): string {
+  const project = (p: number[]) =>
+    `${(((p[0]! + 180) / 360) * w).toFixed(1)},${(((90 - p[1]!) / 180) * h).toFixed(1)}`;
+  const ring = (r: Ring) => `M${r.map(project).join('L')}Z`;
+  if (geometry.type === 'Polygon') return (geometry.coordinates as Ring[]).map(ring).join('');
+  if (geometry.type === 'MultiPolygon')
+    return (geometry.coordinates as Ring[][]).flatMap((poly) => poly.map(ring)).join('');
+  return '';
+}
+
+export default function WorldMap({ counts }: { counts: Record<string, number> }) {
+  const w = 720;
+  const h = 360;
+  const shapes = useMemo(() => {
+    const topo = world as unknown as Topology<{ countries: GeometryCollection<{ name: string }> }>;
+    const fc = feature(topo, topo.objects.countries);
+    return fc.features.map((f) => ({
+      id: String(f.id),
+      name: f.properties?.name ?? '',
+      d: pathOf(f.geometry as never, w, h),
+    }));
+  }, []);
+  const byNumeric = new Map<string, number>();
+  for (const [code, n] of Object.entries(counts)) {
+    const id = NUMERIC[code.toUpperCase()];
+    if (id) byNumeric.set(id, (byNumeric.get(id) ?? 0) + n);
+  }
+  const max = Math.max(1, ...byNumeric.values());
+  return (
+    <svg className="map" viewBox={`0 0 ${w} ${h}`} role="img">
+      {shapes.map((s) => {
+        const n = byNumeric.get(s.id) ?? 0;
+        const level = n === 0 ? 0 : 0.2 + 0.8 * Math.sqrt(n / max);
+        return (
+          <path
+            key={s.id + s.name}
+            d={s.d}
+            className="country"
+            fill={n ? `rgba(229,72,77,${level.toFixed(2)})` : undefined}
+          >
+            <title>{`${s.name}: ${n}`}</title>
+          </path>
+        );
+      })}
+    </svg>
+  );
+}

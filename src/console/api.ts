@@ -1,0 +1,617 @@
+/**
+ * The console's JSON API under /console/api/: the same bearer tokens, scopes and tier rules as
+ * TAXII. Every answer is filtered by the reader's tier in SQL (see view.ts) so tables paginate
+ * and count server-side; reads of restricted detail are written to the audit log.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import { INDICATOR_KINDS, type Tier } from '../intel/index.ts';
+import { canRead, canWrite, loadCollections } from '../share/collections.ts';
+import { HttpError, notFound, principalOf, type HubContext } from '../share/http.ts';
+import type { Principal } from '../share/orgs.ts';
+import type { Database } from '../store/index.ts';
+import type { ConsoleConfig } from './config.ts';
+import { indicatorFromRow } from './rows.ts';
+import { HOST_KINDS, indicatorRef, parseRef, viewOf, visibleAt, whereActive, whereVisible } from './view.ts';
+
+const SORTABLE = {
+  created: 'created_at',
+  value: 'value',
+  port: 'port',
+  family: 'family',
+  confidence: 'confidence',
+  lastSeen: 'last_seen',
+} as const;
+type SortKey = keyof typeof SORTABLE;
+/** Sorting by observation time would reveal it: only the full tier may. */
+const FULL_ONLY_SORT: readonly SortKey[] = ['lastSeen'];
+
+const ListQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', enum: [...INDICATOR_KINDS] },
+    q: { type: 'string', maxLength: 100 },
+    family: { type: 'string', maxLength: 100 },
+    minConfidence: { type: 'integer', minimum: 0, maximum: 100 },
+    asn: { type: 'integer', minimum: 0, maximum: 4294967295 },
+    sort: { type: 'string', enum: Object.keys(SORTABLE) },
+    dir: { type: 'string', enum: ['asc', 'desc'] },
+    offset: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+    limit: { type: 'integer', minimum: 1, maximum: 1000 },
+    inactive: { type: 'boolean' },
+  },
+} as const;
+interface ListQuery {
+  kind?: (typeof INDICATOR_KINDS)[number];
+  q?: string;
+  family?: string;
+  minConfidence?: number;
+  asn?: number;
+  sort?: SortKey;
+  dir?: 'asc' | 'desc';
+  offset?: number;
+  limit?: number;
+  inactive?: boolean;
+}
+
+/** Counting stops here: "10,000+" says enough and keeps a count over 1M rows cheap. */
+export const COUNT_CAP = 10_000;
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function hourBuckets(hours: number, now: Date): string[] {
+  const out: string[] = [];
+  const end = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
+  for (let i = hours - 1; i >= 0; i--) out.push(new Date(end - i * 3_600_000).toISOString().slice(0, 13));
+  return out;
+}
+
+export interface ApiState {
+  overviewCache: Map<Tier, { at: number; body: unknown }>;
+}
+
+export function registerApi(
+  app: FastifyInstance,
+  ctx: HubContext,
+  config: ConsoleConfig,
+  state: ApiState,
+): void {
+  const db: Kysely<Database> = ctx.store.db;
+  const engine = ctx.store.engine;
+  const attr = (name: string) =>
+    engine === 'postgres'
+      ? sql<string | null>`(indicators.attributes::jsonb ->> ${name})`
+      : sql<string | null>`json_extract(indicators.attributes, ${`$.${name}`})`;
+
+  function requireFull(p: Principal): void {
+    if (p.org.tier !== 'full')
+      throw new HttpError(403, 'Forbidden', 'This view needs the full-analysis tier.');
+  }
+
+  async function auditRead(
+    request: FastifyRequest,
+    p: Principal,
+    target: string,
+    detail: Record<string, unknown>,
+  ) {
+    await ctx.audit.record({
+      actor: p.org.name,
+      action: 'console.read',
+      target,
+      reason: String(request.headers['x-tsunagi-purpose'] ?? 'console').slice(0, 100),
+      detail: { ...detail, token: p.tokenId },
+    });
+  }
+
+  app.get('/console/api/me', async (request) => {
+    const p = principalOf(request);
+    return {
+      org: p.org.name,
+      role: p.org.role,
+      tier: p.org.tier,
+      scopes: p.scopes,
+      consent: p.org.consentAt !== null,
+    };
+  });
+
+  app.get('/console/api/overview', async (request) => {
+    const p = principalOf(request);
+    const tier = p.org.tier;
+    const cached = state.overviewCache.get(tier);
+    if (cached && performance.now() - cached.at < config.overviewCacheMs) return cached.body;
+    const now = new Date();
+    const since = new Date(now.getTime() - 24 * 3_600_000).toISOString();
+    const visible = () => whereVisible(whereActive(db.selectFrom('indicators'), now), tier);
+    const [byKind, newByKind, trendRows, newest] = await Promise.all([
+      visible()
+        .select(['kind', sql<number>`count(*)`.as('n')])
+        .groupBy('kind')
+        .execute(),
+      visible()
+        .where('created_at', '>', since)
+        .select(['kind', sql<number>`count(*)`.as('n')])
+        .groupBy('kind')
+        .execute(),
+      visible()
+        .where('created_at', '>', since)
+        .select(['kind', sql<string>`substr(created_at, 1, 13)`.as('hour'), sql<number>`count(*)`.as('n')])
+        .groupBy(['kind', sql`substr(created_at, 1, 13)`])
+        .execute(),
+      visible()
+        .where('kind', '=', 'c2')
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .limit(10)
+        .execute(),
+    ]);
+    const hours = hourBuckets(24, now);
+    const trend: Record<string, number[]> = {};
+    for (const r of trendRows) {
+      const series = (trend[r.kind] ??= new Array<number>(hours.length).fill(0));
+      const i = hours.indexOf(r.hour);
+      if (i >= 0) series[i] = Number(r.n);
+    }
+    const body = {
+      tier,
+      at: now.toISOString(),
+      active: Object.fromEntries(byKind.map((r) => [r.kind, Number(r.n)])),
+      new24h: Object.fromEntries(newByKind.map((r) => [r.kind, Number(r.n)])),
+      hours,
+      trend,
+      newestC2: newest.map((r) => viewOf(indicatorFromRow(r), tier, now)),
+    };
+    state.overviewCache.set(tier, { at: performance.now(), body });
+    return body;
+  });
+
+  app.get<{ Querystring: ListQuery }>(
+    '/console/api/indicators',
+    { schema: { querystring: ListQuery } },
+    async (request) => {
+      const p = principalOf(request);
+      const tier = p.org.tier;
+      const qs = request.query;
+      const now = new Date();
+      const sort = qs.sort ?? 'created';
+      if (tier !== 'full' && (FULL_ONLY_SORT.includes(sort) || qs.asn !== undefined || qs.inactive))
+        throw new HttpError(403, 'Forbidden', 'That sort or filter needs the full-analysis tier.');
+      if (tier === 'public' && (sort === 'confidence' || qs.minConfidence !== undefined))
+        throw new HttpError(403, 'Forbidden', 'Confidence is not part of public notice.');
+      const limit = Math.min(qs.limit ?? 50, config.maxPageSize);
+      const offset = qs.offset ?? 0;
+      let q = whereVisible(db.selectFrom('indicators'), tier);
+      if (!qs.inactive) q = whereActive(q, now);
+      if (qs.kind) q = q.where('kind', '=', qs.kind);
+      if (qs.family) q = q.where('family', '=', qs.family.toLowerCase());
+      if (qs.minConfidence !== undefined) q = q.where('confidence', '>=', qs.minConfidence);
+      if (qs.asn !== undefined) q = q.where('asn', '=', qs.asn);
+      if (qs.q) q = q.where(sql<boolean>`value like ${`${escapeLike(qs.q.toLowerCase())}%`} escape '\\'`);
+      const column = SORTABLE[sort];
+      const dir = qs.dir ?? (sort === 'value' || sort === 'port' || sort === 'family' ? 'asc' : 'desc');
+      const [rows, counted] = await Promise.all([
+        q.selectAll().orderBy(column, dir).orderBy('id').offset(offset).limit(limit).execute(),
+        db
+          .selectFrom(
+            q
+              .select(sql<number>`1`.as('one'))
+              .limit(COUNT_CAP + 1)
+              .as('capped'),
+          )
+          .select(sql<number>`count(*)`.as('n'))
+          .executeTakeFirstOrThrow(),
+      ]);
+      const n = Number(counted.n);
+      const items = rows.map((r) => viewOf(indicatorFromRow(r), tier, now));
+      const restricted = items.filter((i) => i.tlp === 'amber+strict' || i.tlp === 'red').length;
+      if (restricted > 0)
+        await auditRead(request, p, 'console:indicators', {
+          objects: items.length,
+          restricted,
+          kind: qs.kind ?? 'any',
+          offset,
+        });
+      return { items, total: Math.min(n, COUNT_CAP), totalCapped: n > COUNT_CAP, offset, limit };
+    },
+  );
+
+  app.get<{ Params: { ref: string } }>(
+    '/console/api/indicators/:ref',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['ref'],
+          properties: { ref: { type: 'string', maxLength: 3000 } },
+        },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const tier = p.org.tier;
+      const now = new Date();
+      let key;
+      try {
+        key = parseRef(request.params.ref);
+      } catch {
+        throw notFound();
+      }
+      const indicator = await ctx.intel.get(key);
+      if (!indicator || !visibleAt(indicator, tier, ctx.hub)) throw notFound();
+      const view = viewOf(indicator, tier, now);
+      if (tier !== 'full') return { indicator: view };
+      const [sightings, relationships, collections, orgs] = await Promise.all([
+        ctx.intel.sightings(indicator.id),
+        ctx.intel.relationships(indicator.id),
+        loadCollections(ctx.store),
+        ctx.orgs.list(),
+      ]);
+      // Where it went: the tiers share's sanitisers publish it to, and who may read those.
+      const tiers: Tier[] = (['full', 'council', 'public'] as const).filter((t) =>
+        visibleAt(indicator, t, ctx.hub),
+      );
+      const sharedWith = tiers.map((t) => ({
+        tier: t,
+        collections: collections.filter((c) => c.readTier === t && c.ceiling === t).map((c) => c.title),
+        organisations: orgs
+          .filter((o) => (t === 'full' ? o.tier === 'full' : t === 'council' ? o.tier !== 'public' : true))
+          .map((o) => o.name),
+      }));
+      const otherIds = relationships
+        .map((r) => (r.fromId === indicator.id ? r.toId : r.fromId))
+        .slice(0, 200);
+      const others = otherIds.length
+        ? await db.selectFrom('indicators').selectAll().where('id', 'in', otherIds).execute()
+        : [];
+      const byId = new Map(others.map((r) => [r.id, indicatorFromRow(r)]));
+      await auditRead(request, p, `indicator:${indicator.id}`, { tlp: indicator.tlp });
+      return {
+        indicator: view,
+        sightings: sightings.map((s) => ({
+          source: s.source,
+          confidence: s.confidence,
+          count: s.count,
+          firstSeen: s.firstSeen,
+          lastSeen: s.lastSeen,
+        })),
+        relationships: relationships.slice(0, 200).map((r) => {
+          const other = byId.get(r.fromId === indicator.id ? r.toId : r.fromId);
+          return {
+            type: r.type,
+            direction: r.fromId === indicator.id ? 'out' : 'in',
+            source: r.source,
+            other: other
+              ? {
+                  ref: indicatorRef(other.kind, other.value, other.port, other.proto),
+                  kind: other.kind,
+                  value: other.value,
+                  port: other.port,
+                }
+              : null,
+            firstSeen: r.firstSeen,
+            lastSeen: r.lastSeen,
+          };
+        }),
+        relationshipsTotal: relationships.length,
+        sharedWith,
+        evidence: indicator.attributes,
+      };
+    },
+  );
+
+  /** Infected hosts and vulnerable devices by AS, country and family (hosts are full tier only). */
+  app.get('/console/api/hosts', async (request) => {
+    const p = principalOf(request);
+    requireFull(p);
+    const now = new Date();
+    const hosts = () => whereActive(db.selectFrom('indicators'), now).where('kind', 'in', [...HOST_KINDS]);
+    const [byAsn, byCountry, byFamily, totals] = await Promise.all([
+      hosts()
+        .select(['kind', 'asn', sql<number>`count(*)`.as('n')])
+        .groupBy(['kind', 'asn'])
+        .orderBy(sql`count(*)`, 'desc')
+        .limit(40)
+        .execute(),
+      hosts()
+        .select(['kind', attr('country').as('country'), sql<number>`count(*)`.as('n')])
+        .groupBy(['kind', attr('country')])
+        .orderBy(sql`count(*)`, 'desc')
+        .limit(200)
+        .execute(),
+      hosts()
+        .select(['kind', 'family', sql<number>`count(*)`.as('n')])
+        .groupBy(['kind', 'family'])
+        .orderBy(sql`count(*)`, 'desc')
+        .limit(40)
+        .execute(),
+      hosts()
+        .select(['kind', sql<number>`count(*)`.as('n')])
+        .groupBy('kind')
+        .execute(),
+    ]);
+    return {
+      totals: Object.fromEntries(totals.map((r) => [r.kind, Number(r.n)])),
+      byAsn: byAsn.map((r) => ({
+        kind: r.kind,
+        asn: r.asn === null ? null : Number(r.asn),
+        count: Number(r.n),
+      })),
+      byCountry: byCountry.map((r) => ({ kind: r.kind, country: r.country ?? '', count: Number(r.n) })),
+      byFamily: byFamily.map((r) => ({ kind: r.kind, family: r.family, count: Number(r.n) })),
+    };
+  });
+
+  /**
+   * Darknet statistics from the hosts the darknet reported (sightings whose source starts with
+   * "darknet"): new scanners per hour, surges, fingerprints, and ports from the `ports` attribute.
+   */
+  app.get('/console/api/darknet', async (request) => {
+    const p = principalOf(request);
+    requireFull(p);
+    const now = new Date();
+    const hours = hourBuckets(48, now);
+    const since = `${hours[0]}:00:00.000Z`;
+    const fromDarknet = () =>
+      db
+        .selectFrom('indicators')
+        .innerJoin('sightings', 'sightings.indicator_id', 'indicators.id')
+        .where('sightings.source', 'like', 'darknet%')
+        .where('indicators.kind', '=', 'bot');
+    const [perHour, recent, total] = await Promise.all([
+      fromDarknet()
+        .where('sightings.first_seen', '>=', since)
+        .select([sql<string>`substr(sightings.first_seen, 1, 13)`.as('hour'), sql<number>`count(*)`.as('n')])
+        .groupBy(sql`substr(sightings.first_seen, 1, 13)`)
+        .execute(),
+      // Ports and fingerprints from the newest 20,000 scanners: bounded work per request.
+      fromDarknet()
+        .select(['indicators.attributes', 'indicators.family'])
+        .orderBy('sightings.last_seen', 'desc')
+        .limit(20_000)
+        .execute(),
+      fromDarknet()
+        .select(sql<number>`count(*)`.as('n'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    const series = new Array<number>(hours.length).fill(0);
+    for (const r of perHour) {
+      const i = hours.indexOf(r.hour);
+      if (i >= 0) series[i] = Number(r.n);
+    }
+    const mean = series.reduce((a, b) => a + b, 0) / series.length;
+    const sd = Math.sqrt(series.reduce((a, b) => a + (b - mean) ** 2, 0) / series.length);
+    const surges = hours
+      .map((h, i) => ({ hour: h, count: series[i]! }))
+      .filter((s) => s.count >= 10 && s.count > mean + 3 * sd);
+    const ports = new Map<number, number>();
+    const fingerprints = new Map<string, number>();
+    for (const r of recent) {
+      let a: Record<string, string> = {};
+      try {
+        a = JSON.parse(r.attributes) as Record<string, string>;
+      } catch {
+        continue;
+      }
+      const fp = a.fingerprint || r.family || 'unknown';
+      fingerprints.set(fp, (fingerprints.get(fp) ?? 0) + 1);
+      for (const part of String(a.ports ?? '').split(/[;, ]+/)) {
+        const port = Number(part.replace('+', ''));
+        if (part && Number.isInteger(port) && port >= 0 && port <= 65535)
+          ports.set(port, (ports.get(port) ?? 0) + 1);
+      }
+    }
+    const top = <K>(m: Map<K, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
+    return {
+      scanners: Number(total.n),
+      sampled: recent.length,
+      hours,
+      newScannersPerHour: series,
+      surges,
+      topPorts: top(ports, 20).map(([port, count]) => ({ port, count })),
+      fingerprints: top(fingerprints, 20).map(([name, count]) => ({ name, count })),
+    };
+  });
+
+  /** Survey findings (vulnerable devices) by product and their notification state. */
+  app.get('/console/api/survey', async (request) => {
+    const p = principalOf(request);
+    requireFull(p);
+    const now = new Date();
+    const devices = () =>
+      whereActive(db.selectFrom('indicators'), now).where('kind', '=', 'vulnerable-device');
+    const [byProduct, byNotification, byService] = await Promise.all([
+      devices()
+        .select([attr('product').as('product'), sql<number>`count(*)`.as('n')])
+        .groupBy(attr('product'))
+        .orderBy(sql`count(*)`, 'desc')
+        .limit(20)
+        .execute(),
+      devices()
+        .select([attr('notification').as('state'), sql<number>`count(*)`.as('n')])
+        .groupBy(attr('notification'))
+        .execute(),
+      devices()
+        .select([attr('service').as('service'), sql<number>`count(*)`.as('n')])
+        .groupBy(attr('service'))
+        .orderBy(sql`count(*)`, 'desc')
+        .limit(20)
+        .execute(),
+    ]);
+    return {
+      byProduct: byProduct.map((r) => ({ product: r.product ?? '', count: Number(r.n) })),
+      byService: byService.map((r) => ({ service: r.service ?? '', count: Number(r.n) })),
+      notification: byNotification.map((r) => ({ state: r.state || 'not-sent', count: Number(r.n) })),
+    };
+  });
+
+  /** Organisations, consent, collections and tokens, as far as the reader may know them. */
+  app.get('/console/api/sharing', async (request) => {
+    const p = principalOf(request);
+    const full = p.org.tier === 'full';
+    const admin = p.scopes.includes('admin');
+    const [orgs, collections] = await Promise.all([ctx.orgs.list(), loadCollections(ctx.store)]);
+    const visibleCollections = collections.filter((c) => canRead(p, c) || canWrite(p, c));
+    const counts = visibleCollections.length
+      ? await db
+          .selectFrom('stix_objects')
+          .select(['collection_id', sql<number>`count(*)`.as('n')])
+          .where('is_latest', '=', 1)
+          .where(
+            'collection_id',
+            'in',
+            visibleCollections.map((c) => c.id),
+          )
+          .groupBy('collection_id')
+          .execute()
+      : [];
+    const tokenRows = await db
+      .selectFrom('tokens')
+      .select(['id', 'label', 'scopes', 'created_at', 'revoked_at'])
+      .where('org_id', '=', p.org.id)
+      .$if(!admin, (q) => q.where('id', '=', p.tokenId))
+      .orderBy('created_at')
+      .execute();
+    return {
+      organisations: (full ? orgs : orgs.filter((o) => o.id === p.org.id)).map((o) => ({
+        name: o.name,
+        role: o.role,
+        tier: o.tier,
+        consentAt: o.consentAt,
+        consentTerms: o.consentTerms,
+        prefixes: o.prefixes.length,
+        asns: o.asns.length,
+      })),
+      collections: visibleCollections.map((c) => ({
+        id: c.id,
+        apiRoot: c.apiRoot,
+        title: c.title,
+        ceiling: c.ceiling,
+        canRead: canRead(p, c),
+        canWrite: canWrite(p, c),
+        objects: Number(counts.find((x) => x.collection_id === c.id)?.n ?? 0),
+      })),
+      tokens: tokenRows.map((t) => ({
+        id: t.id,
+        label: t.label,
+        scopes: JSON.parse(t.scopes) as string[],
+        createdAt: t.created_at,
+        revokedAt: t.revoked_at,
+        current: t.id === p.tokenId,
+      })),
+    };
+  });
+
+  let verified: { at: number; result: unknown } | undefined;
+  app.get<{ Querystring: { before?: number; limit?: number } }>(
+    '/console/api/audit',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            before: { type: 'integer', minimum: 1 },
+            limit: { type: 'integer', minimum: 1, maximum: 500 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      requireFull(p);
+      const limit = request.query.limit ?? 50;
+      let q = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit);
+      if (request.query.before) q = q.where('seq', '<', request.query.before);
+      const rows = await q.execute();
+      // Verifying reads the whole chain: reuse the answer for a few seconds.
+      if (!verified || performance.now() - verified.at > 10_000)
+        verified = { at: performance.now(), result: await ctx.audit.verify() };
+      return {
+        verification: verified.result,
+        records: rows.map((r) => ({
+          seq: Number(r.seq),
+          at: r.at,
+          actor: r.actor,
+          action: r.action,
+          target: r.target,
+          reason: r.reason,
+          detail: r.detail,
+          hash: r.hash,
+        })),
+      };
+    },
+  );
+
+  /** The correlation graph: newest C&C servers, their families and (full tier) the bots talking to them. */
+  app.get<{ Querystring: { limit?: number } }>(
+    '/console/api/graph',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 200 } },
+        },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const tier = p.org.tier;
+      const now = new Date();
+      const c2Rows = await whereVisible(whereActive(db.selectFrom('indicators'), now), tier)
+        .where('kind', '=', 'c2')
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .limit(request.query.limit ?? 60)
+        .execute();
+      const nodes: { id: string; kind: string; label: string }[] = [];
+      const edges: { from: string; to: string; type: string }[] = [];
+      const families = new Set<string>();
+      const idToNode = new Map<string, string>();
+      for (const r of c2Rows) {
+        const ref = indicatorRef(r.kind, r.value, r.port, r.proto);
+        idToNode.set(r.id, ref);
+        nodes.push({ id: ref, kind: 'c2', label: `${r.value}:${r.port}` });
+        if (r.family) {
+          families.add(r.family);
+          edges.push({ from: ref, to: `family:${r.family}`, type: 'controls' });
+        }
+      }
+      if (tier === 'full' && c2Rows.length) {
+        const links = await db
+          .selectFrom('relationships')
+          .innerJoin('indicators', 'indicators.id', 'relationships.from_id')
+          .select([
+            'relationships.from_id',
+            'relationships.to_id',
+            'indicators.kind',
+            'indicators.value',
+            'indicators.port',
+            'indicators.proto',
+            'indicators.family',
+          ])
+          .where(
+            'relationships.to_id',
+            'in',
+            c2Rows.map((r) => r.id),
+          )
+          .where('relationships.type', '=', 'communicates-with')
+          .limit(600)
+          .execute();
+        for (const l of links) {
+          const ref = indicatorRef(l.kind, l.value, l.port, l.proto);
+          if (!idToNode.has(l.from_id)) {
+            idToNode.set(l.from_id, ref);
+            nodes.push({ id: ref, kind: l.kind, label: l.value });
+          }
+          edges.push({ from: ref, to: idToNode.get(l.to_id)!, type: 'communicates-with' });
+        }
+      }
+      for (const f of families) nodes.push({ id: `family:${f}`, kind: 'family', label: f });
+      return { nodes, edges };
+    },
+  );
+}

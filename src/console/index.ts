@@ -1,0 +1,123 @@
+/**
+ * Front door of src/console/: the web console's server side. `createConsole(config, deps)`
+ * returns a component whose `register(app)` adds, to the hub's fastify app, the built SPA (with
+ * a strict CSP), the console JSON API (same tokens, scopes and tiers as TAXII), the live-update
+ * stream and the public self-check.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { InputError } from '../core/errors.ts';
+import type { Component } from '../core/lifecycle.ts';
+import type { Logger } from '../core/logger.ts';
+import { HttpError, tokenFrom, type HubContext } from '../share/http.ts';
+import { RateLimiter } from '../share/ratelimit.ts';
+import { trustedProxySet } from './address.ts';
+import { registerApi, type ApiState } from './api.ts';
+import { ConsoleConfig } from './config.ts';
+import { registerLive, SECURITY_HEADERS, type LiveFeed } from './live.ts';
+import { registerSelfCheck } from './selfcheck.ts';
+import { CONTENT_SECURITY_POLICY, loadDist, registerStatic, type StaticFile } from './static.ts';
+
+export { ConsoleConfig } from './config.ts';
+export { clientAddress, trustedProxySet } from './address.ts';
+export { CONTENT_SECURITY_POLICY } from './static.ts';
+export { visibleAt, viewOf, whereVisible, indicatorRef, type IndicatorView } from './view.ts';
+export type { SelfCheckAnswer, SelfCheckFinding } from './selfcheck.ts';
+
+export interface ConsoleDeps {
+  hub: HubContext;
+  registry: Registry;
+  logger: Logger;
+}
+
+export interface WebConsole extends Component {
+  /** Adds the console's routes to the hub's app; call before the app is ready. */
+  register(app: FastifyInstance): Promise<void>;
+  /** The live-update feed (available after register). */
+  readonly live: LiveFeed | undefined;
+  /** Whether a built SPA was found at start. */
+  readonly built: boolean;
+}
+
+export function createConsole(
+  input: ConsoleConfig | Partial<ConsoleConfig> | undefined,
+  deps: ConsoleDeps,
+): WebConsole {
+  const config = ConsoleConfig.parse(input ?? {});
+  const trusted = trustedProxySet(config.trustedProxies);
+  let files = new Map<string, StaticFile>();
+  let live: LiveFeed | undefined;
+  const state: ApiState = { overviewCache: new Map() };
+  const limiter = new RateLimiter(config.apiRate.perSecond, config.apiRate.burst);
+
+  return {
+    name: 'console',
+    get live() {
+      return live;
+    },
+    get built() {
+      return files.has('/index.html');
+    },
+    async register(app) {
+      await app.register(async (scope) => {
+        scope.addHook('onRequest', async (request, reply) => {
+          reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+          for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+          if (!request.url.startsWith('/console/api/') || request.url.startsWith('/console/api/self-check'))
+            return;
+          reply.header('cache-control', 'no-store');
+          const token = tokenFrom(request.headers.authorization);
+          if (token && !request.principal) request.principal = await deps.hub.orgs.authenticate(token);
+          const key = request.principal ? `t:${request.principal.tokenId}` : `a:${request.ip}`;
+          if (!limiter.take(key)) {
+            throw new HttpError(
+              429,
+              'Too Many Requests',
+              `Slow down; retry in ${limiter.retryAfter(key)} s.`,
+            );
+          }
+          if (request.principal && !request.principal.scopes.includes('read'))
+            throw new HttpError(403, 'Forbidden', 'This token has no read scope.');
+        });
+        scope.setErrorHandler(async (error: FastifyError, request, reply) => {
+          if (error instanceof HttpError) {
+            if (error.status === 429) reply.header('retry-after', '1');
+            return reply
+              .code(error.status)
+              .send({ title: error.title, description: error.description ?? error.title });
+          }
+          if (error instanceof InputError || error.validation) {
+            return reply.code(400).send({ title: 'Bad Request', description: error.message });
+          }
+          if (typeof error.statusCode === 'number' && error.statusCode < 500) {
+            return reply.code(error.statusCode).send({ title: 'Bad Request', description: error.message });
+          }
+          deps.logger.error({ err: error, url: request.routeOptions.url }, 'console request failed');
+          return reply
+            .code(500)
+            .send({
+              title: 'Internal Server Error',
+              description: 'The console could not answer; see the hub log.',
+            });
+        });
+        registerStatic(scope, () => files);
+        registerApi(scope, deps.hub, config, state);
+        registerSelfCheck(scope, deps.hub, config, trusted, deps.registry);
+        live = registerLive(scope, deps.hub, config, {
+          registry: deps.registry,
+          logger: deps.logger,
+          onChange: () => state.overviewCache.clear(),
+        });
+      });
+    },
+    async start() {
+      files = loadDist(config.distDir);
+      if (!files.has('/index.html'))
+        deps.logger.warn({ dir: config.distDir }, 'console not built: run npm run build:console');
+      await live?.start();
+    },
+    async stop() {
+      await live?.stop();
+    },
+  };
+}

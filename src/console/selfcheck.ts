@@ -1,0 +1,121 @@
+/**
+ * The public self-check: tells visitors whether THEIR OWN address (the request's, see
+ * address.ts) is currently listed as infected, weak or hosting C&C, with what kind of problem.
+ * No sign-in, no address parameter (anything in the query is refused), rate-limited per
+ * address, never cached, and it answers nothing about any other address.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import type { PrefixSet } from '../core/ip.ts';
+import type { HubContext } from '../share/http.ts';
+import { RateLimiter } from '../share/ratelimit.ts';
+import { clientAddress } from './address.ts';
+import type { ConsoleConfig } from './config.ts';
+import { whereActive } from './view.ts';
+
+export type SelfCheckCategory = 'infected' | 'weak' | 'c2';
+
+export interface SelfCheckFinding {
+  category: SelfCheckCategory;
+  /** Bot family (infected) — about the visitor's own device only. */
+  family?: string;
+  /** The exposed service and port (weak device, C&C). */
+  service?: string;
+  port?: number;
+  /** The day it was first listed. */
+  since: string;
+}
+
+export interface SelfCheckAnswer {
+  address: string;
+  listed: boolean;
+  findings: SelfCheckFinding[];
+  checkedAt: string;
+}
+
+const CATEGORY: Record<string, SelfCheckCategory> = {
+  bot: 'infected',
+  'vulnerable-device': 'weak',
+  c2: 'c2',
+};
+
+export function registerSelfCheck(
+  app: FastifyInstance,
+  ctx: HubContext,
+  config: ConsoleConfig,
+  trusted: PrefixSet,
+  registry: Registry,
+): void {
+  const limiter = new RateLimiter(config.selfCheck.perMinute / 60, config.selfCheck.burst);
+  const outcomes = { listed: 0, unlisted: 0, limited: 0, refused: 0, unknown: 0 };
+  new Counter({
+    name: 'tsunagi_console_selfcheck_total',
+    help: 'Public self-check requests by outcome (listed, unlisted, rate limited, refused for parameters, address unknown)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, n] of Object.entries(outcomes)) this.inc({ outcome }, n);
+    },
+  });
+
+  app.get('/console/api/self-check', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    if (request.raw.url?.includes('?')) {
+      outcomes.refused++;
+      return reply
+        .code(400)
+        .send({
+          title: 'Bad Request',
+          description:
+            'The self-check takes no parameters: it only ever answers about the address you connect from.',
+        });
+    }
+    const address = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted);
+    if (!address) {
+      outcomes.unknown++;
+      return reply
+        .code(400)
+        .send({ title: 'Bad Request', description: 'Your address could not be determined.' });
+    }
+    if (!limiter.take(address)) {
+      outcomes.limited++;
+      return reply
+        .code(429)
+        .header('retry-after', String(Math.max(1, limiter.retryAfter(address))))
+        .send({ title: 'Too Many Requests', description: 'Please wait a little before checking again.' });
+    }
+    const rows = await whereActive(ctx.store.db.selectFrom('indicators'), new Date())
+      .select(['kind', 'family', 'port', 'attributes', 'created_at'])
+      .where('kind', 'in', Object.keys(CATEGORY))
+      .where('value', '=', address)
+      .limit(20)
+      .execute();
+    const findings: SelfCheckFinding[] = rows.map((r) => {
+      let service: string | undefined;
+      try {
+        const a = JSON.parse(r.attributes) as Record<string, string>;
+        service = typeof a.service === 'string' ? a.service.slice(0, 40) : undefined;
+      } catch {
+        service = undefined;
+      }
+      const category = CATEGORY[r.kind]!;
+      return {
+        category,
+        ...(category === 'infected' && r.family ? { family: r.family } : {}),
+        ...(category !== 'infected' && service ? { service } : {}),
+        ...(category !== 'infected' && r.port ? { port: r.port } : {}),
+        since: r.created_at.slice(0, 10),
+      };
+    });
+    if (findings.length) outcomes.listed++;
+    else outcomes.unlisted++;
+    const answer: SelfCheckAnswer = {
+      address,
+      listed: findings.length > 0,
+      findings,
+      checkedAt: new Date().toISOString(),
+    };
+    return answer;
+  });
+}

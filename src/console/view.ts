@@ -1,0 +1,135 @@
+/**
+ * What a reader at each legal tier may see of an indicator in the console. The rule is share's:
+ * a lower tier sees an indicator only when share's named sanitiser would publish it there, and
+ * sees only what that sanitised product carries (no sources, no observation times, no internal
+ * id; public notice also no confidence). The SQL filter mirrors the sanitisers so pages can be
+ * counted and paginated in the database; a test checks the two agree on every combination.
+ */
+import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import { InputError } from '../core/errors.ts';
+import type { Indicator, IndicatorKind, Tier, Tlp } from '../intel/index.ts';
+import { INDICATOR_KINDS } from '../intel/index.ts';
+import type { Database } from '../store/index.ts';
+import { SANITISERS, type HubIdentity } from '../share/stix.ts';
+
+/** Kinds that name a subscriber's host: share never sends them below the full tier. */
+export const HOST_KINDS: readonly IndicatorKind[] = ['bot', 'vulnerable-device'];
+
+/** Whether share would let a reader at `reader` see this indicator (through its sanitiser). */
+export function visibleAt(indicator: Indicator, reader: Tier, hub: HubIdentity): boolean {
+  if (reader === 'full') return true;
+  const sanitiser = reader === 'council' ? SANITISERS['council-v1'] : SANITISERS['public-v1'];
+  return sanitiser.apply({ indicator, sightings: [], relationships: [], hub }) !== undefined;
+}
+
+type IndicatorQuery<O> = SelectQueryBuilder<Database, 'indicators', O>;
+
+/** The same rule as `visibleAt`, as a WHERE clause on the indicators table. */
+export function whereVisible<O>(query: IndicatorQuery<O>, reader: Tier): IndicatorQuery<O> {
+  if (reader === 'full') return query;
+  const tiers = reader === 'council' ? ['council', 'public'] : ['public'];
+  return query
+    .where('indicators.tier', 'in', tiers)
+    .where('indicators.tlp', '!=', 'red')
+    .where('indicators.kind', 'not in', [...HOST_KINDS]);
+}
+
+/** Active: not withdrawn and not expired. */
+export function whereActive<O>(query: IndicatorQuery<O>, now: Date): IndicatorQuery<O> {
+  return query
+    .where('indicators.withdrawn_at', 'is', null)
+    .where('indicators.expires_at', '>', now.toISOString());
+}
+
+export function activeExpression(eb: ExpressionBuilder<Database, 'indicators'>, now: Date) {
+  return eb.and([
+    eb('indicators.withdrawn_at', 'is', null),
+    eb('indicators.expires_at', '>', now.toISOString()),
+  ]);
+}
+
+/** A stable reference to an indicator that names its key, never its internal id. */
+export function indicatorRef(kind: string, value: string, port: number, proto: string): string {
+  return Buffer.from(`${kind}|${value}|${port}|${proto}`, 'utf8').toString('base64url');
+}
+
+export function parseRef(ref: string): { kind: IndicatorKind; value: string; port: number; proto: string } {
+  const text = Buffer.from(ref, 'base64url').toString('utf8');
+  const parts = text.split('|');
+  const [kind, value, port, proto] = parts;
+  if (
+    parts.length !== 4 ||
+    !(INDICATOR_KINDS as readonly string[]).includes(kind!) ||
+    !value ||
+    !/^\d{1,5}$/.test(port!) ||
+    !/^[a-z0-9-]{0,16}$/i.test(proto!)
+  ) {
+    throw new InputError('not an indicator reference this console handed out');
+  }
+  return { kind: kind as IndicatorKind, value: value!, port: Number(port), proto: proto! };
+}
+
+/** The TLP a sanitised copy carries at a tier (as share's sanitisers mark them). */
+export function tlpAt(indicator: Pick<Indicator, 'tlp'>, reader: Tier): Tlp {
+  if (reader === 'full') return indicator.tlp;
+  if (reader === 'public') return 'clear';
+  return indicator.tlp === 'clear' || indicator.tlp === 'green' ? indicator.tlp : 'amber+strict';
+}
+
+export interface IndicatorView {
+  ref: string;
+  kind: IndicatorKind;
+  value: string;
+  port: number;
+  proto: string;
+  family: string;
+  /** Absent at the public tier. */
+  confidence?: number;
+  /** The tier of the copy this reader sees. */
+  tier: Tier;
+  tlp: Tlp;
+  /** The day it was first published (lower tiers see no observation times). */
+  createdDay: string;
+  active: boolean;
+  /** Full tier only. */
+  asn?: number | null;
+  attributes?: Record<string, string>;
+  firstSeen?: string;
+  lastSeen?: string;
+  expiresAt?: string;
+  withdrawnAt?: string | null;
+  withdrawnReason?: string | null;
+  releasableTo?: Tier;
+  originalTlp?: Tlp;
+}
+
+/** The indicator as a reader at `reader` may see it (call only when `visibleAt` said yes). */
+export function viewOf(ind: Indicator, reader: Tier, now: Date): IndicatorView {
+  const active = ind.withdrawnAt === null && ind.expiresAt > now.toISOString();
+  const base: IndicatorView = {
+    ref: indicatorRef(ind.kind, ind.value, ind.port, ind.proto),
+    kind: ind.kind,
+    value: ind.value,
+    port: ind.port,
+    proto: ind.proto,
+    family: ind.family,
+    tier: reader,
+    tlp: tlpAt(ind, reader),
+    createdDay: ind.createdAt.slice(0, 10),
+    active,
+  };
+  if (reader !== 'public') base.confidence = ind.confidence;
+  if (reader !== 'full') return base;
+  return {
+    ...base,
+    asn: ind.asn,
+    attributes: ind.attributes,
+    firstSeen: ind.firstSeen,
+    lastSeen: ind.lastSeen,
+    expiresAt: ind.expiresAt,
+    withdrawnAt: ind.withdrawnAt,
+    withdrawnReason: ind.withdrawnReason,
+    releasableTo: ind.tier,
+    originalTlp: ind.tlp,
+  };
+}
