@@ -32,12 +32,13 @@ export class EvidenceLog {
 }
 
 /**
- * Connection pacing: a global rate (connections per second) and a minimum gap per host. Slots
- * are handed out in order on the single JS thread, so the limits hold at any concurrency.
+ * Connection pacing: a global rate (connections per second) and a minimum gap per host. A
+ * caller is granted only when both gaps have passed at the moment of granting (re-checked after
+ * every wake-up, since timers fire late and unevenly), so the limits hold at any concurrency.
  */
 export class RateLimiter {
-  private nextGlobal = 0;
-  private readonly nextByHost = new Map<string, number>();
+  private lastGlobal = -Infinity;
+  private readonly lastByHost = new Map<string, number>();
   private readonly gapMs: number;
 
   constructor(
@@ -48,18 +49,26 @@ export class RateLimiter {
     this.gapMs = 1000 / connectionsPerSecond;
   }
 
-  async acquire(host: string): Promise<void> {
-    const hostSlot = Math.max(this.now(), this.nextByHost.get(host) ?? 0);
-    this.nextByHost.set(host, hostSlot + this.perHostIntervalMs);
-    await sleep(hostSlot - this.now());
-    const slot = Math.max(this.now(), this.nextGlobal);
-    this.nextGlobal = slot + this.gapMs;
-    await sleep(slot - this.now());
+  /** Resolves, with the grant time, once `host` may be connected to. */
+  async acquire(host: string): Promise<number> {
+    for (;;) {
+      const now = this.now();
+      const ready = Math.max(
+        this.lastGlobal + this.gapMs,
+        (this.lastByHost.get(host) ?? -Infinity) + this.perHostIntervalMs,
+      );
+      if (now >= ready) {
+        this.lastGlobal = now;
+        this.lastByHost.set(host, now);
+        return now;
+      }
+      await sleep(Math.max(1, ready - now));
+    }
   }
 
   /** Forget a host once it is done, so memory stays bounded by the hosts in flight. */
   release(host: string): void {
-    this.nextByHost.delete(host);
+    this.lastByHost.delete(host);
   }
 }
 
