@@ -44,10 +44,11 @@ export async function* releasable(
   } while (cursor);
 }
 
+/** Collects a generator into a list in a stable order (address, then port), so exports diff well. */
 async function collect(gen: AsyncGenerator<Indicator>): Promise<Indicator[]> {
   const out: Indicator[] = [];
   for await (const x of gen) out.push(x);
-  return out;
+  return out.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.port - b.port));
 }
 
 /** What a reader at each tier sees of one indicator. */
@@ -81,11 +82,18 @@ export const EXPORT_NAMES: readonly ExportName[] = [
   'suricata.rules',
 ];
 
+export interface ExportReader {
+  tier: Tier;
+  /** For bot lists: the reader's own prefixes and AS numbers. */
+  prefixes?: PrefixSet;
+  asns?: number[];
+}
+
 /** Builds one export for a reader; `restricted` says whether it held AMBER+STRICT or RED data. */
 export async function buildExport(
   ctx: HubContext,
   name: ExportName,
-  reader: { tier: Tier; prefixes?: PrefixSet; asns?: number[] },
+  reader: ExportReader,
 ): Promise<{ contentType: string; body: string; count: number; restricted: boolean }> {
   const tier = reader.tier;
   const restrictedOf = (items: Indicator[]) =>

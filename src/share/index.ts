@@ -14,6 +14,8 @@ import { ensureCollections } from './collections.ts';
 import { HubConfig } from './config.ts';
 import { createOrganisations, type Organisations } from './orgs.ts';
 import { createPublisher, type Publisher } from './publisher.ts';
+import { buildExport, type ExportName, type ExportReader } from './api.ts';
+import type { HubContext } from './http.ts';
 import { createHubServer } from './server.ts';
 import { hubIdentity } from './stix.ts';
 
@@ -31,7 +33,7 @@ export {
   type Scope,
 } from './orgs.ts';
 export { COLLECTION_IDS, API_ROOTS } from './collections.ts';
-export { buildExport, EXPORT_NAMES, type ExportName } from './api.ts';
+export { buildExport, EXPORT_NAMES, type ExportName, type ExportReader } from './api.ts';
 export { sightingsFromCsv, sightingsFromStix } from './ingest.ts';
 export { createHubServer } from './server.ts';
 export * from './stix.ts';
@@ -53,6 +55,8 @@ export interface Hub extends Component {
   app(): FastifyInstance;
   /** The listening address, e.g. http://127.0.0.1:8470 (after start). */
   url(): string;
+  /** Builds an export for a reader (the CLI and the API share this). */
+  export(name: ExportName, reader: ExportReader): ReturnType<typeof buildExport>;
 }
 
 export function createHub(config: HubConfig, deps: HubDeps): Hub {
@@ -63,6 +67,16 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     { intervalMs: config.publishIntervalMs },
     { store: deps.store, intel: deps.intel, hub, logger: deps.logger, registry: deps.registry },
   );
+  const ctx: HubContext = {
+    config,
+    store: deps.store,
+    intel: deps.intel,
+    orgs,
+    audit,
+    publisher,
+    hub,
+    logger: deps.logger,
+  };
   let app: FastifyInstance | undefined;
   let url = '';
   return {
@@ -104,5 +118,6 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
       return app;
     },
     url: () => url,
+    export: (name, reader) => buildExport(ctx, name, reader),
   };
 }

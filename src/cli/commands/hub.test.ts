@@ -1,0 +1,131 @@
+/** The hub CLI end to end on a data directory: orgs, tokens, import, export, audit verify, serve. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { main } from '../main.ts';
+import type { CliContext } from '../context.ts';
+import { runServe, ServeConfig } from './serve.ts';
+
+function capture(env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (d: Buffer) => out.push(d.toString()));
+  stderr.on('data', (d: Buffer) => err.push(d.toString()));
+  const ctx: CliContext = { stdout, stderr, env: { USER: 'tester', ...env }, interactive: false };
+  return { ctx, out: () => out.join(''), err: () => err.join('') };
+}
+
+async function run(args: string[]) {
+  const c = capture();
+  const code = await main(args, c.ctx);
+  return { code, out: c.out(), err: c.err() };
+}
+
+test('org, token, import, export and audit verify through the CLI', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hubcli-'));
+  const data = join(dir, 'data');
+  try {
+    assert.equal(
+      (
+        await run([
+          'org',
+          'add',
+          'ISP A',
+          '--role',
+          'isp',
+          '--consent',
+          '--prefix',
+          '192.0.2.0/24',
+          '--asn',
+          'AS64500',
+          '--data',
+          data,
+        ])
+      ).code,
+      0,
+    );
+    assert.equal((await run(['org', 'add', 'x', '--role', 'emperor', '--data', data])).code, 2);
+    const created = await run(['token', 'create', '--org', 'ISP A', '--data', data]);
+    assert.equal(created.code, 0);
+    assert.match(created.out, /^tsg_[A-Za-z0-9_-]{43}\n$/, 'the token alone on stdout');
+
+    const csv = join(dir, 'c2.csv');
+    writeFileSync(
+      csv,
+      '# from ISP A\ndst_ip,dst_port,proto,confidence,malware\n198.51.100.7,443,tcp,80,mirai\n198.51.100.8,23,tcp,60,\n',
+    );
+    const imported = await run(['import', csv, '--org', 'ISP A', '--data', data]);
+    assert.equal(imported.code, 0, imported.err);
+    assert.match(imported.out, /imported 2 sightings from ISP A \(2 new indicators/);
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, '999.1.1.1,80\n');
+    assert.equal((await run(['import', bad, '--org', 'ISP A', '--data', data])).code, 2);
+    assert.equal((await run(['import', csv, '--org', 'Nobody', '--data', data])).code, 2);
+
+    const exported = await run(['export', 'c2', '--format', 'csv', '--data', data]);
+    assert.equal(exported.code, 0, exported.err);
+    assert.match(exported.out, /^198\.51\.100\.7,443,tcp,80,mirai$/m);
+    assert.equal(
+      (await run(['export', 'c2', '--format', 'txt', '--data', data])).out,
+      '198.51.100.7:443\n198.51.100.8:23\n',
+    );
+    const stix = JSON.parse((await run(['export', 'c2', '--format', 'stix', '--data', data])).out) as {
+      type: string;
+      objects: { type: string }[];
+    };
+    assert.equal(stix.type, 'bundle');
+    assert.equal(stix.objects.filter((o) => o.type === 'indicator').length, 2);
+    assert.equal(
+      (await run(['export', 'c2', '--format', 'stix', '--tier', 'public', '--data', data])).code,
+      0,
+    );
+
+    const verified = await run(['audit', 'verify', '--data', data]);
+    assert.equal(verified.code, 0);
+    const head = /head ([0-9a-f]{64})/.exec(verified.out)![1]!;
+    const exportedLog = await run(['audit', 'export', '--data', data]);
+    const logFile = join(dir, 'audit.jsonl');
+    writeFileSync(logFile, exportedLog.out);
+    assert.equal((await run(['audit', 'verify', '--file', logFile, '--head', head])).code, 0);
+    writeFileSync(logFile, exportedLog.out.replace('org:ISP A', 'org:ISP Z'));
+    assert.equal((await run(['audit', 'verify', '--file', logFile])).code, 1);
+
+    // Tamper with the database behind the hub's back: verify fails with exit code 1.
+    const db = new Database(join(data, 'tsunagi.sqlite'));
+    db.exec('DROP TRIGGER audit_log_no_update');
+    db.prepare("UPDATE audit_log SET actor = 'nobody' WHERE seq = 1").run();
+    db.close();
+    const broken = await run(['audit', 'verify', '--data', data]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.err, /record 1 was altered/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve answers TAXII on the address it was given', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-serve-'));
+  try {
+    await run(['org', 'add', 'Citizen', '--role', 'public', '--data', dir]);
+    const token = (await run(['token', 'create', '--org', 'Citizen', '--data', dir])).out.trim();
+    const c = capture();
+    const config = ServeConfig.parse({ data: dir, log: { level: 'silent' }, hub: { listen: '127.0.0.1:0' } });
+    let answer: unknown;
+    await runServe(config, c.ctx, async () => {
+      const url = /tsunagi hub on (http:\/\/[^ ]+) /.exec(c.err())![1]!;
+      const res = await fetch(`${url}/taxii2/`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/taxii+json;version=2.1' },
+      });
+      answer = await res.json();
+    });
+    assert.deepEqual((answer as { api_roots: string[] }).api_roots, ['/public/']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

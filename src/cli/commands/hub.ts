@@ -1,0 +1,304 @@
+/**
+ * Hub administration commands (all take --data DIR, or use $TSUNAGI_DATABASE_URL):
+ * `org add|consent|list`, `token create|revoke`, `import FILE --org NAME`, `export c2|bots|rpz|suricata`,
+ * `audit verify|export`.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Registry } from 'prom-client';
+import { InputError, TsunagiError, UsageError } from '../../core/errors.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { createIntel, IntelConfig } from '../../intel/index.ts';
+import { TIERS, type Tier } from '../../intel/types.ts';
+import {
+  createAuditLog,
+  createHub,
+  HubConfig,
+  ROLES,
+  SCOPES,
+  sightingsFromCsv,
+  sightingsFromStix,
+  verifyExport,
+  type ExportName,
+  type ExportReader,
+  type Role,
+  type Scope,
+  type StixObject,
+} from '../../share/index.ts';
+import type { CliContext } from '../context.ts';
+import { openCliStore } from './serve.ts';
+
+const collectRepeat = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Opens everything a command needs and always closes the store. */
+async function withHub<T>(
+  data: string | undefined,
+  ctx: CliContext,
+  work: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>,
+): Promise<T> {
+  const parts = await open(data, ctx);
+  try {
+    return await work(parts);
+  } finally {
+    await parts.store.close();
+  }
+}
+
+async function open(data: string | undefined, ctx: CliContext) {
+  const store = await openCliStore(data, ctx.env);
+  const registry = new Registry();
+  const logger = silentLogger();
+  const audit = createAuditLog({ store });
+  const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
+  const hub = createHub(HubConfig.parse({ listen: '', publishIntervalMs: 0 }), {
+    store,
+    intel,
+    audit,
+    logger,
+    registry,
+  });
+  return { store, audit, intel, hub, orgs: hub.orgs };
+}
+
+/** The local operator, as the audit log names them. */
+function operator(ctx: CliContext): string {
+  return `cli:${ctx.env.USER ?? ctx.env.LOGNAME ?? 'operator'}`;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const dataOption = ['-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)'] as const;
+
+  const org = program.command('org').description('organisations that share through the hub');
+  org
+    .command('add <name>')
+    .description('add an organisation with its role (and so its tier)')
+    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+    .option('--consent', 'record consent to the council confidentiality terms now')
+    .option('--terms <name>', 'name of the terms consented to', 'council-confidentiality-v1')
+    .option('--prefix <cidr>', 'an address prefix the organisation holds (repeatable)', collectRepeat)
+    .option('--asn <n>', 'an AS number the organisation holds (repeatable)', collectRepeat)
+    .option(...dataOption)
+    .action(
+      async (
+        name: string,
+        o: {
+          role: string;
+          consent?: boolean;
+          terms: string;
+          prefix?: string[];
+          asn?: string[];
+          data?: string;
+        },
+      ) => {
+        if (!(ROLES as readonly string[]).includes(o.role))
+          throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+        const asns = (o.asn ?? []).map((a) => {
+          const n = Number(a.replace(/^AS/i, ''));
+          if (!Number.isInteger(n) || n < 0 || n > 4294967295) throw new UsageError(`bad AS number "${a}"`);
+          return n;
+        });
+        await withHub(o.data, ctx, async ({ orgs }) => {
+          const added = await orgs.add(
+            {
+              name,
+              role: o.role as Role,
+              consent: Boolean(o.consent),
+              consentTerms: o.terms,
+              prefixes: o.prefix ?? [],
+              asns,
+            },
+            operator(ctx),
+          );
+          ctx.stdout.write(
+            `${added.name}\trole ${added.role}\ttier ${added.tier}${added.consentAt ? '\tconsented' : ''}\n`,
+          );
+        });
+      },
+    );
+  org
+    .command('consent <name>')
+    .description("record an organisation's consent to the council confidentiality terms")
+    .option('--terms <name>', 'name of the terms consented to', 'council-confidentiality-v1')
+    .option(...dataOption)
+    .action(async (name: string, o: { terms: string; data?: string }) => {
+      await withHub(o.data, ctx, async ({ orgs }) => {
+        const updated = await orgs.recordConsent(name, o.terms, operator(ctx));
+        ctx.stdout.write(`${updated.name}\ttier ${updated.tier}\tconsented ${updated.consentAt}\n`);
+      });
+    });
+  org
+    .command('list')
+    .description('list organisations')
+    .option(...dataOption)
+    .action(async (o: { data?: string }) => {
+      await withHub(o.data, ctx, async ({ orgs }) => {
+        for (const x of await orgs.list())
+          ctx.stdout.write(
+            `${x.name}\trole ${x.role}\ttier ${x.tier}${x.consentAt ? '\tconsented' : ''}\tprefixes ${x.prefixes.length}\tasns ${x.asns.length}\n`,
+          );
+      });
+    });
+
+  const token = program.command('token').description('API tokens (shown once, stored hashed)');
+  token
+    .command('create')
+    .description('create a token for an organisation; prints the token alone on stdout')
+    .requiredOption('--org <name>', 'organisation')
+    .option('--scope <scopes>', `comma-separated: ${SCOPES.join(', ')}`, 'read,write')
+    .option('--label <text>', 'a note to recognise the token by', '')
+    .option(...dataOption)
+    .action(async (o: { org: string; scope: string; label: string; data?: string }) => {
+      const scopes = o.scope.split(',').map((s) => s.trim()) as Scope[];
+      await withHub(o.data, ctx, async ({ orgs }) => {
+        const created = await orgs.createToken(o.org, { scopes, label: o.label }, operator(ctx));
+        ctx.stderr.write(
+          `token id ${created.id} (keep the token now: it is not stored and cannot be shown again)\n`,
+        );
+        ctx.stdout.write(`${created.token}\n`);
+      });
+    });
+  token
+    .command('revoke <id>')
+    .description('revoke a token by its id')
+    .option(...dataOption)
+    .action(async (id: string, o: { data?: string }) => {
+      await withHub(o.data, ctx, async ({ orgs }) => {
+        await orgs.revokeToken(id, operator(ctx));
+        ctx.stdout.write(`revoked ${id}\n`);
+      });
+    });
+
+  program
+    .command('import <file>')
+    .description('import a STIX bundle or a C&C CSV as a submission from an organisation')
+    .requiredOption('--org <name>', 'the submitting organisation (the sightings are credited to it)')
+    .option('--format <format>', 'auto, stix or csv', 'auto')
+    .option(...dataOption)
+    .action(async (file: string, o: { org: string; format: string; data?: string }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
+      }
+      const format = o.format === 'auto' ? (text.trimStart().startsWith('{') ? 'stix' : 'csv') : o.format;
+      if (format !== 'stix' && format !== 'csv') throw new UsageError('--format must be auto, stix or csv');
+      await withHub(o.data, ctx, async ({ orgs, intel }) => {
+        const submitter = await orgs.get(o.org);
+        if (!submitter) throw new InputError(`no organisation "${o.org}"`);
+        let sightings;
+        let failures: { id: string; message: string }[] = [];
+        if (format === 'stix') {
+          let bundle: { type?: string; objects?: unknown };
+          try {
+            bundle = JSON.parse(text) as typeof bundle;
+          } catch (error) {
+            throw new InputError(`${file} is not JSON: ${(error as Error).message}`);
+          }
+          if (bundle.type !== 'bundle' || !Array.isArray(bundle.objects))
+            throw new InputError(`${file} is not a STIX bundle`);
+          const read = sightingsFromStix(bundle.objects as StixObject[], submitter.name);
+          sightings = read.sightings.map((s) => s.sighting);
+          failures = read.failures;
+        } else {
+          sightings = sightingsFromCsv(text, submitter.name);
+        }
+        let created = 0;
+        for (let i = 0; i < sightings.length; i += 5000) {
+          const results = await intel.recordSightings(
+            sightings.slice(i, i + 5000),
+            `${operator(ctx)} for ${submitter.name}`,
+          );
+          created += results.filter((r) => r.created).length;
+        }
+        ctx.stdout.write(
+          `imported ${sightings.length} sightings from ${submitter.name} (${created} new indicators, ${failures.length} not understood)\n`,
+        );
+        for (const f of failures.slice(0, 20)) ctx.stderr.write(`skipped ${f.id}: ${f.message}\n`);
+      });
+    });
+
+  program
+    .command('export <what>')
+    .description('print an export: c2 (--format csv|txt|stix), bots (--org NAME), rpz, suricata')
+    .option('--format <format>', 'for c2: csv, txt or stix', 'csv')
+    .option('--tier <tier>', `which product: ${TIERS.join(', ')}`, 'council')
+    .option('--org <name>', 'for bots: the ISP whose prefixes and ASNs select the bots')
+    .option(...dataOption)
+    .action(async (what: string, o: { format: string; tier: string; org?: string; data?: string }) => {
+      if (!(TIERS as readonly string[]).includes(o.tier))
+        throw new UsageError(`--tier must be one of ${TIERS.join(', ')}`);
+      const names: Record<string, ExportName | undefined> = {
+        'c2:csv': 'c2.csv',
+        'c2:txt': 'c2.txt',
+        'c2:stix': 'c2.stix.json',
+        bots: 'bots.txt',
+        rpz: 'domains.rpz',
+        suricata: 'suricata.rules',
+      };
+      const name = names[what === 'c2' ? `c2:${o.format}` : what];
+      if (!name)
+        throw new UsageError(
+          what === 'c2' ? '--format must be csv, txt or stix' : 'export what? c2, bots, rpz or suricata',
+        );
+      await withHub(o.data, ctx, async ({ orgs, audit, hub }) => {
+        let reader: ExportReader = { tier: o.tier as Tier };
+        if (name === 'bots.txt') {
+          if (!o.org) throw new UsageError('export bots needs --org NAME');
+          const isp = await orgs.get(o.org);
+          if (!isp) throw new InputError(`no organisation "${o.org}"`);
+          reader = { tier: 'council', prefixes: orgs.prefixSet(isp), asns: isp.asns };
+        }
+        const result = await hub.export(name, reader);
+        if (result.restricted)
+          await audit.record({
+            actor: operator(ctx),
+            action: 'cli.export',
+            target: `export:${name}`,
+            reason: 'cli',
+            detail: { count: result.count, tier: reader.tier, ...(o.org ? { org: o.org } : {}) },
+          });
+        ctx.stdout.write(result.body);
+      });
+    });
+
+  const auditCommand = program.command('audit').description('the append-only, hash-chained audit log');
+  auditCommand
+    .command('verify')
+    .description('verify the chain (in the store, or an exported file); exit 1 when broken')
+    .option('--file <file>', 'verify an exported JSONL file instead of the store (offline)')
+    .option('--head <hash>', 'the head hash kept elsewhere: also catches records cut from the end')
+    .option(...dataOption)
+    .action(async (o: { file?: string; head?: string; data?: string }) => {
+      const result = o.file
+        ? verifyExport(
+            (() => {
+              try {
+                return readFileSync(o.file, 'utf8');
+              } catch (error) {
+                throw new InputError(`cannot read ${o.file}: ${(error as Error).message}`);
+              }
+            })(),
+            o.head,
+          )
+        : await withHub(o.data, ctx, ({ audit }) => audit.verify(o.head));
+      if (!result.ok)
+        throw new TsunagiError(`audit log broken after ${result.records} good records: ${result.problem}`, 1);
+      ctx.stdout.write(`ok: ${result.records} records, head ${result.head}\n`);
+    });
+  auditCommand
+    .command('export')
+    .description('print the audit log as JSONL (verify it later with audit verify --file)')
+    .option(...dataOption)
+    .action(async (o: { data?: string }) => {
+      await withHub(o.data, ctx, async ({ audit }) => {
+        let after = 0;
+        for (;;) {
+          const page = await audit.list(after, 5000);
+          if (page.length === 0) break;
+          ctx.stdout.write(page.map((r) => `${JSON.stringify(r)}\n`).join(''));
+          after = page[page.length - 1]!.seq;
+        }
+      });
+    });
+}
