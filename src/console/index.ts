@@ -93,12 +93,10 @@ export function createConsole(
             return reply.code(error.statusCode).send({ title: 'Bad Request', description: error.message });
           }
           deps.logger.error({ err: error, url: request.routeOptions.url }, 'console request failed');
-          return reply
-            .code(500)
-            .send({
-              title: 'Internal Server Error',
-              description: 'The console could not answer; see the hub log.',
-            });
+          return reply.code(500).send({
+            title: 'Internal Server Error',
+            description: 'The console could not answer; see the hub log.',
+          });
         });
         registerStatic(scope, () => files);
         registerApi(scope, deps.hub, config, state);

@@ -63,13 +63,11 @@ export function registerSelfCheck(
     reply.header('cache-control', 'no-store');
     if (request.raw.url?.includes('?')) {
       outcomes.refused++;
-      return reply
-        .code(400)
-        .send({
-          title: 'Bad Request',
-          description:
-            'The self-check takes no parameters: it only ever answers about the address you connect from.',
-        });
+      return reply.code(400).send({
+        title: 'Bad Request',
+        description:
+          'The self-check takes no parameters: it only ever answers about the address you connect from.',
+      });
     }
     const address = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted);
     if (!address) {

@@ -10,7 +10,7 @@ import { createIntel, IntelConfig } from '../intel/index.ts';
 import { createAuditLog } from '../share/audit.ts';
 import { HubConfig } from '../share/config.ts';
 import { tokenFrom, type HubContext } from '../share/http.ts';
-import { createOrganisations } from '../share/orgs.ts';
+import { createOrganisations, type OrganisationInput } from '../share/orgs.ts';
 import { createPublisher } from '../share/publisher.ts';
 import { hubIdentity } from '../share/stix.ts';
 import { registerTaxii } from '../share/taxii.ts';
@@ -51,11 +51,12 @@ export async function startTestHub(
   const web = createConsole(options.console ?? {}, { hub: ctx, registry, logger });
   await web.register(app);
   const tokens = { full: '', council: '', public: '' };
-  for (const [tier, org] of [
-    ['full', { name: 'NICT analysis', role: 'analysis' as const }],
-    ['council', { name: 'ISP Sakura', role: 'isp' as const, consent: true, prefixes: ['198.18.0.0/15'] }],
-    ['public', { name: 'Vendor Kumo', role: 'vendor' as const }],
-  ] as const) {
+  const seeds: [keyof typeof tokens, OrganisationInput][] = [
+    ['full', { name: 'NICT analysis', role: 'analysis' }],
+    ['council', { name: 'ISP Sakura', role: 'isp', consent: true, prefixes: ['198.18.0.0/15'] }],
+    ['public', { name: 'Vendor Kumo', role: 'vendor' }],
+  ];
+  for (const [tier, org] of seeds) {
     if (!(await orgs.get(org.name))) await orgs.add(org, 'test');
     tokens[tier] = (
       await orgs.createToken(org.name, { scopes: ['read', 'write', 'admin'], label: 'console test' }, 'test')
