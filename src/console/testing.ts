@@ -6,7 +6,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/logger.ts';
-import { createIntel, IntelConfig } from '../intel/index.ts';
+import { createIntel, IntelConfig, type SightingInput } from '../intel/index.ts';
+import { generateScenario } from '../scenario/index.ts';
 import { createAuditLog } from '../share/audit.ts';
 import { HubConfig } from '../share/config.ts';
 import { tokenFrom, type HubContext } from '../share/http.ts';
@@ -81,4 +82,93 @@ export async function startTestHub(
       await store.close();
     },
   };
+}
+
+/**
+ * Sightings for a console demo or test from a generated scenario: its C&C servers (alternating
+ * public, council and full tier), its bots (as darknet scanners linked to a C&C of their family),
+ * and vulnerable devices with survey attributes and a notification state.
+ */
+export function scenarioSightings(
+  options: { hours?: number; subscribers?: number; seed?: number } = {},
+): SightingInput[] {
+  const scenario = generateScenario({
+    hours: options.hours ?? 12,
+    subscribers: options.subscribers ?? 600,
+    seed: options.seed ?? 7,
+  });
+  for (const _batch of scenario.batches()) {
+    // The truth (C&C contacts) fills while the flows are generated.
+  }
+  const truth = scenario.truth;
+  const tiers = ['public', 'council', 'full'] as const;
+  const out: SightingInput[] = [];
+  const at = (ms: number) => new Date(Date.now() - Math.max(0, truth.endMs - ms) / 4).toISOString();
+  truth.c2.forEach((c, i) =>
+    out.push({
+      type: 'c2',
+      value: c.ip,
+      port: c.port,
+      proto: c.proto,
+      family: c.family,
+      source: 'isp-sakura-detector',
+      confidence: 60 + (i % 4) * 10,
+      tier: tiers[i % 3],
+      tlp: i % 3 === 0 ? 'clear' : 'amber',
+      asn: 64_496 + (i % 3),
+      observedAt: at(c.firstContactMs || c.fromMs),
+      attributes: {
+        bots: String(c.bots),
+        period_s: String(Math.round(c.periodMs / 1000)),
+        rule: 'periodic-beacon',
+      },
+    }),
+  );
+  const countries = ['JP', 'JP', 'JP', 'US', 'CN', 'KR', 'TW', 'VN', 'BR', 'IN'];
+  const ports = ['23;2323', '23', '5555', '37215;52869', '8080;23'];
+  [...truth.botList, ...truth.unknownBots].forEach((ip, i) => {
+    const c2 = truth.c2.length ? truth.c2[i % truth.c2.length]! : undefined;
+    out.push({
+      type: 'bot',
+      value: ip,
+      source: 'darknet-nicter',
+      confidence: 85,
+      family: c2?.family ?? 'mirai',
+      asn: 64_500 + (i % 4),
+      observedAt: new Date(Date.now() - (i % 48) * 3_600_000).toISOString(),
+      attributes: {
+        country: countries[i % countries.length]!,
+        ports: ports[i % ports.length]!,
+        fingerprint: i % 3 ? 'mirai' : 'zmap',
+      },
+      ...(c2 ? { c2: { value: c2.ip, port: c2.port, proto: c2.proto } } : {}),
+    });
+  });
+  const products = [
+    ['hikvision camera', 'telnet', 23],
+    ['mikrotik router', 'http', 80],
+    ['dvr generic', 'telnet', 2323],
+    ['nas web ui', 'http', 8080],
+  ] as const;
+  const states = ['sent', 'remediated', 'not-sent', 'sent', 'pending'];
+  for (let i = 0; i < 40; i++) {
+    const [product, service, port] = products[i % products.length]!;
+    out.push({
+      type: 'vulnerable-device',
+      value: `198.19.${(i * 7) % 250}.${((i * 13) % 250) + 1}`,
+      port,
+      proto: 'tcp',
+      source: 'notice-survey',
+      confidence: 95,
+      asn: 64_500 + (i % 4),
+      attributes: {
+        product,
+        service,
+        check: 'weak-credential',
+        notification: states[i % states.length]!,
+        country: 'JP',
+      },
+    });
+  }
+  return out;
 }
