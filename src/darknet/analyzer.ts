@@ -12,8 +12,23 @@ import { hllAdd, hllCount, mix32 } from './hll.ts';
 import type { RangeTable } from './ranges.ts';
 import { CompiledRules } from './rules.ts';
 import {
+  B_DST_SKETCH,
+  B_PORT_SKETCH,
+  B_PROTO_MASK,
+  D_FIRST_SEEN,
+  D_LAST_SEEN,
+  D_PACKETS,
   DST_BITS,
   DST_REGS,
+  F_ASN_ROW,
+  F_BACKSCATTER,
+  F_COUNTRY_ROW,
+  F_FRAGMENTS,
+  F_MASSCAN,
+  F_MIRAI,
+  F_PROBES,
+  F_SYN,
+  F_ZMAP,
   PORT_BITS,
   PORT_REGS,
   PORT_SLOTS,
@@ -21,6 +36,9 @@ import {
   PROTO_BIT_OTHER,
   PROTO_BIT_TCP,
   PROTO_BIT_UDP,
+  RECORD_BYTES,
+  RECORD_F64,
+  RECORD_U32,
   SourceTable,
 } from './sources.ts';
 import { PortStats, type StatsRow, type Surge } from './stats.ts';
@@ -149,8 +167,6 @@ export class DarknetAnalyzer {
   ) {
     this.rules = new CompiledRules(config.rules);
     this.table = new SourceTable(config.sources.capacity, this.rules.count);
-    this.table.asnRow.fill(-1);
-    this.table.countryRow.fill(-1);
     this.stats = new PortStats({ ...config.stats, onRow: deps.onStatsRow, onSurge: deps.onSurge });
     const prefixes = config.prefixes.map((p) => parsePrefix(p));
     this.acceptAll = prefixes.length === 0;
@@ -206,10 +222,14 @@ export class DarknetAnalyzer {
     return false;
   }
 
-  /** Parses one captured frame and observes it; unparseable frames are counted by kind. */
-  observeFrame(linkType: number, data: Uint8Array, timestampMs: number): void {
+  /**
+   * Parses one captured frame, `data[offset, end)` (the whole of `data` by default, so readers
+   * can pass their buffer without a view per packet), and observes it; unparseable frames are
+   * counted by kind.
+   */
+  observeFrame(linkType: number, data: Uint8Array, timestampMs: number, offset = 0, end = data.length): void {
     const info = this.info;
-    const result = parseFrame(linkType, data, info);
+    const result = parseFrame(linkType, data, info, offset, end);
     if (result === ParseResult.OK) {
       this.observe(info, timestampMs, true);
       return;
@@ -316,42 +336,48 @@ export class DarknetAnalyzer {
       this.counters.untracked++;
       return;
     }
+    const f64 = table.f64;
+    const d = slot * RECORD_F64;
     if (table.inserted) {
-      table.firstSeen[slot] = timestampMs;
-      table.lastSeen[slot] = timestampMs;
+      f64[d + D_FIRST_SEEN] = timestampMs;
+      f64[d + D_LAST_SEEN] = timestampMs;
       this.enrich(slot, p);
     } else {
-      if (timestampMs > table.lastSeen[slot]!) table.lastSeen[slot] = timestampMs;
-      if (timestampMs < table.firstSeen[slot]!) table.firstSeen[slot] = timestampMs;
+      if (timestampMs > f64[d + D_LAST_SEEN]!) f64[d + D_LAST_SEEN] = timestampMs;
+      if (timestampMs < f64[d + D_FIRST_SEEN]!) f64[d + D_FIRST_SEEN] = timestampMs;
     }
-    table.packets[slot]!++;
-    table.protoMask[slot]! |= protoBit;
-    const asnRow = table.asnRow[slot]!;
+    f64[d + D_PACKETS]!++;
+    const u32 = table.u32;
+    const bytes = table.bytes;
+    const w = slot * RECORD_U32;
+    const b = slot * RECORD_BYTES;
+    bytes[b + B_PROTO_MASK]! |= protoBit;
+    const asnRow = table.i32[w + F_ASN_ROW]!;
     if (asnRow >= 0) this.asnPackets[asnRow]!++;
-    const countryRow = table.countryRow[slot]!;
+    const countryRow = table.i32[w + F_COUNTRY_ROW]!;
     if (countryRow >= 0) this.countryPackets[countryRow]!++;
     const dstHash = v4
       ? mix32(p.dst4 ^ 0x5bd1e995)
       : mix32(p.dst6[12]! | (p.dst6[13]! << 8) | (p.dst6[14]! << 16) | (p.dst6[15]! << 24));
-    hllAdd(table.dstSketch, slot * DST_REGS, DST_BITS, dstHash);
-    if (p.fragment) table.fragments[slot]!++;
+    hllAdd(bytes, b + B_DST_SKETCH, DST_BITS, dstHash);
+    if (p.fragment) u32[w + F_FRAGMENTS]!++;
     if (port >= 0 && protoIndex < 2) {
       table.addPort(slot, port);
-      hllAdd(table.portSketch, slot * PORT_REGS, PORT_BITS, mix32(port + protoIndex * 65536));
+      hllAdd(bytes, b + B_PORT_SKETCH, PORT_BITS, mix32(port + protoIndex * 65536));
     }
     if (kind === 1) {
-      table.probes[slot]!++;
+      u32[w + F_PROBES]!++;
       if (protoIndex === 0) {
-        table.syn[slot]!++;
+        u32[w + F_SYN]!++;
         if (v4) {
           const seq = p.tcpSeq;
-          if (seq === p.dst4) table.mirai[slot]!++;
-          if (((p.dst4 ^ port ^ seq) & 0xffff) === p.ipId) table.masscan[slot]!++;
+          if (seq === p.dst4) u32[w + F_MIRAI]!++;
+          if (((p.dst4 ^ port ^ seq) & 0xffff) === p.ipId) u32[w + F_MASSCAN]!++;
         }
       }
-      if (v4 && p.ipId === ZMAP_IP_ID) table.zmap[slot]!++;
+      if (v4 && p.ipId === ZMAP_IP_ID) u32[w + F_ZMAP]!++;
     } else if (kind === 2) {
-      table.backscatter[slot]!++;
+      u32[w + F_BACKSCATTER]!++;
     }
     if (this.rules.count > 0 && hasTransport) this.rules.apply(p, table.ruleHits, slot * this.rules.count);
   }
@@ -362,12 +388,12 @@ export class DarknetAnalyzer {
     const table = this.table;
     if (asn) {
       const row = p.ipVersion === 4 ? asn.lookup4(p.src4) : asn.lookup6(p.src6);
-      table.asnRow[slot] = row;
+      table.i32[slot * RECORD_U32 + F_ASN_ROW] = row;
       if (row >= 0) this.asnSources[row]!++;
     }
     if (country) {
       const row = p.ipVersion === 4 ? country.lookup4(p.src4) : country.lookup6(p.src6);
-      table.countryRow[slot] = row;
+      table.i32[slot * RECORD_U32 + F_COUNTRY_ROW] = row;
       if (row >= 0) this.countrySources[row]!++;
     }
   }
@@ -377,14 +403,12 @@ export class DarknetAnalyzer {
     this.nextSweep = now + this.sweepEveryMs;
     const table = this.table;
     const cutoff = now - this.config.sources.idleTimeoutMs;
-    for (let slot = 0; slot < table.capacity;) {
-      if (table.family[slot] !== 0 && table.lastSeen[slot]! < cutoff) {
+    for (let slot = 0; slot < table.highWater; slot++) {
+      if (table.familyOf(slot) !== 0 && table.lastSeen(slot) < cutoff) {
         this.retire(slot);
         table.remove(slot);
         this.counters.expired++;
-        continue; // remove() may have shifted another entry into this slot
       }
-      slot++;
     }
   }
 
@@ -400,21 +424,20 @@ export class DarknetAnalyzer {
     const t = this.table;
     const c = this.config.classify;
     const ip = t.addressOf(slot);
-    const packets = t.packets[slot]!;
-    const probes = t.probes[slot]!;
-    const syn = t.syn[slot]!;
-    const backscatter = t.backscatter[slot]!;
-    const ports: number[] = [];
-    for (let j = 0; j < t.portCount[slot]!; j++) ports.push(t.ports[slot * PORT_SLOTS + j]!);
+    const packets = t.packets(slot);
+    const probes = t.counter(slot, F_PROBES);
+    const syn = t.counter(slot, F_SYN);
+    const backscatter = t.counter(slot, F_BACKSCATTER);
+    const ports = t.portsOf(slot);
     ports.sort((a, b) => a - b);
     const protocols: string[] = [];
-    const mask = t.protoMask[slot]!;
+    const mask = t.protoMask(slot);
     if (mask & PROTO_BIT_TCP) protocols.push('tcp');
     if (mask & PROTO_BIT_UDP) protocols.push('udp');
     if (mask & PROTO_BIT_ICMP) protocols.push('icmp');
     if (mask & PROTO_BIT_OTHER) protocols.push('other');
-    const asnRow = t.asnRow[slot]!;
-    const countryRow = t.countryRow[slot]!;
+    const asnRow = t.asnRow(slot);
+    const countryRow = t.countryRow(slot);
     const asnInfo = asnRow >= 0 ? this.deps.asn!.rows[asnRow]! : undefined;
     const counts = `${packets} packets, ${probes} probes (${syn} TCP SYN), ${backscatter} backscatter`;
 
@@ -449,12 +472,15 @@ export class DarknetAnalyzer {
       packets,
       probes,
       backscatter,
-      firstSeen: t.firstSeen[slot]!,
-      lastSeen: t.lastSeen[slot]!,
+      firstSeen: t.firstSeen(slot),
+      lastSeen: t.lastSeen(slot),
       ports,
-      morePorts: t.portsOverflow[slot] === 1,
-      distinctDestinations: hllCount(t.dstSketch, slot * DST_REGS, DST_REGS),
-      distinctPorts: Math.max(ports.length, hllCount(t.portSketch, slot * PORT_REGS, PORT_REGS)),
+      morePorts: t.portsOverflow(slot),
+      distinctDestinations: hllCount(t.bytes, slot * RECORD_BYTES + B_DST_SKETCH, DST_REGS),
+      distinctPorts: Math.max(
+        ports.length,
+        hllCount(t.bytes, slot * RECORD_BYTES + B_PORT_SKETCH, PORT_REGS),
+      ),
       protocols,
       asn: asnInfo?.value ?? '',
       asName: asnInfo?.name ?? '',
@@ -467,10 +493,10 @@ export class DarknetAnalyzer {
   private decideFingerprint(slot: number): { name: string; cls: SourceClass; why: string } | undefined {
     const t = this.table;
     const c = this.config.classify;
-    const syn = t.syn[slot]!;
-    const probes = t.probes[slot]!;
+    const syn = t.counter(slot, F_SYN);
+    const probes = t.counter(slot, F_PROBES);
     const pct = (hits: number, of: number) => `${hits}/${of} (${((hits / of) * 100).toFixed(0)}%)`;
-    const mirai = t.mirai[slot]!;
+    const mirai = t.counter(slot, F_MIRAI);
     if (mirai > 0 && mirai >= c.minFingerprintShare * syn) {
       return {
         name: 'mirai',
@@ -478,7 +504,7 @@ export class DarknetAnalyzer {
         why: `TCP sequence = destination address in ${pct(mirai, syn)} SYN probes (Mirai family)`,
       };
     }
-    const masscan = t.masscan[slot]!;
+    const masscan = t.counter(slot, F_MASSCAN);
     // One match in 65536 happens by chance, so masscan needs two.
     if (masscan >= 2 && masscan >= c.minFingerprintShare * syn) {
       return {
@@ -498,7 +524,7 @@ export class DarknetAnalyzer {
         };
       }
     }
-    const zmap = t.zmap[slot]!;
+    const zmap = t.counter(slot, F_ZMAP);
     if (zmap >= 2 && zmap >= c.minFingerprintShare * probes) {
       return {
         name: 'zmap',
@@ -522,8 +548,8 @@ export class DarknetAnalyzer {
   sources(): SourceRecord[] {
     const out = new Map(this.finished);
     const t = this.table;
-    for (let slot = 0; slot < t.capacity; slot++) {
-      if (t.family[slot] === 0) continue;
+    for (let slot = 0; slot < t.highWater; slot++) {
+      if (t.familyOf(slot) === 0) continue;
       const record = this.recordOf(slot);
       const previous = out.get(record.ip);
       out.set(record.ip, previous ? mergeRecords(previous, record) : record);
@@ -542,8 +568,8 @@ export class DarknetAnalyzer {
     const out = new Set<string>();
     for (const r of this.finished.values()) if (r.class === 'infected') out.add(r.ip);
     const t = this.table;
-    for (let slot = 0; slot < t.capacity; slot++) {
-      if (t.family[slot] !== 0 && this.classOf(slot) === 'infected') out.add(t.addressOf(slot));
+    for (let slot = 0; slot < t.highWater; slot++) {
+      if (t.familyOf(slot) !== 0 && this.classOf(slot) === 'infected') out.add(t.addressOf(slot));
     }
     return [...out];
   }
@@ -553,9 +579,9 @@ export class DarknetAnalyzer {
     const t = this.table;
     const c = this.config.classify;
     if (this.deps.scanners && this.deps.scanners.lookupText(t.addressOf(slot)) >= 0) return 'benign';
-    const packets = t.packets[slot]!;
+    const packets = t.packets(slot);
     if (packets < c.minPackets) return 'unknown';
-    if (t.backscatter[slot]! >= c.minBackscatterShare * packets) return 'backscatter';
+    if (t.counter(slot, F_BACKSCATTER) >= c.minBackscatterShare * packets) return 'backscatter';
     return this.decideFingerprint(slot)?.cls ?? 'unknown';
   }
 

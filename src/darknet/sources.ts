@@ -1,7 +1,8 @@
 /**
  * Per-source state in one open-addressing hash table (linear probing, backward-shift delete)
- * whose columns are typed arrays: no object per source, no allocation per packet. IPv4 and
- * IPv6 sources share it; an IPv4 key is its address with the other three words zero.
+ * whose slots are fixed-size records in a single ArrayBuffer: a packet's counters, times, ports
+ * and sketches sit together in a few adjacent cache lines instead of across twenty arrays. IPv4
+ * and IPv6 sources share it; an IPv4 key is its address with the other three words zero.
  */
 import { mix32 } from './hll.ts';
 
@@ -19,42 +20,76 @@ export const PROTO_BIT_UDP = 2;
 export const PROTO_BIT_ICMP = 4;
 export const PROTO_BIT_OTHER = 8;
 
+/**
+ * Record layout: bytes per slot and each field's index in the view of its width
+ * (`slot * RECORD_<width> + FIELD`). Hot counters and the key share the first cache line.
+ */
+export const RECORD_BYTES = 160;
+export const RECORD_U32 = RECORD_BYTES / 4;
+export const RECORD_F64 = RECORD_BYTES / 8;
+export const RECORD_U16 = RECORD_BYTES / 2;
+/** u32 fields: key words 0-3, then the hash and the counters. */
+export const F_KEY = 0;
+export const F_HASH = 4;
+/** Probes: TCP SYN without ACK, UDP, ICMP echo/timestamp requests. */
+export const F_PROBES = 5;
+/** TCP SYN probes (the denominator of TCP fingerprints). */
+export const F_SYN = 6;
+/** Replies to spoofed traffic: SYN-ACK, RST, ICMP replies and errors. */
+export const F_BACKSCATTER = 7;
+export const F_MIRAI = 8;
+export const F_MASSCAN = 9;
+export const F_ZMAP = 10;
+export const F_FRAGMENTS = 11;
+/** i32 fields: row in the ASN / country tables (-1 none). */
+export const F_ASN_ROW = 12;
+export const F_COUNTRY_ROW = 13;
+/** u8 fields (byte offsets): 0 empty / 4 / 6, protocol bits, exact port count, ports overflowed. */
+export const B_FAMILY = 56;
+export const B_PROTO_MASK = 57;
+export const B_PORT_COUNT = 58;
+export const B_PORTS_OVERFLOW = 59;
+/** f64 fields: packets, first and last seen (ms, capture time). */
+export const D_PACKETS = 8;
+export const D_FIRST_SEEN = 9;
+export const D_LAST_SEEN = 10;
+/** u16 index of the exact ports (PORT_SLOTS of them). */
+export const W_PORTS = 44;
+/** Byte offsets of the sketches. */
+export const B_PORT_SKETCH = 104;
+export const B_DST_SKETCH = 128;
+
 export class SourceTable {
+  /** Most sources held at once (3/4 of the index slots, so probe runs stay short). */
+  readonly limit: number;
+  /** Index slots (a power of two). */
   readonly capacity: number;
   readonly mask: number;
-  /** Fill limit (3/4 of capacity): past it inserts are refused until expiry frees slots. */
-  readonly limit: number;
   size = 0;
+  /** Records ever handed out: every live record id is below this. */
+  highWater = 0;
   /** Hash of the key found or inserted by the last find (reused for sketches). */
   lastHash = 0;
+  /** Whether the last find created the record. */
+  inserted = false;
 
-  /** 0 empty, 4 or 6. */
-  readonly family: Uint8Array;
-  readonly hash: Uint32Array;
-  readonly key: Uint32Array;
-  readonly packets: Float64Array;
-  readonly firstSeen: Float64Array;
-  readonly lastSeen: Float64Array;
-  /** Probes: TCP SYN without ACK, UDP, ICMP echo/timestamp requests. */
-  readonly probes: Uint32Array;
-  /** TCP SYN probes (the denominator of TCP fingerprints). */
-  readonly syn: Uint32Array;
-  /** Replies to spoofed traffic: SYN-ACK, RST, ICMP replies and errors. */
-  readonly backscatter: Uint32Array;
-  readonly fragments: Uint32Array;
-  readonly mirai: Uint32Array;
-  readonly masscan: Uint32Array;
-  readonly zmap: Uint32Array;
-  readonly protoMask: Uint8Array;
-  readonly ports: Uint16Array;
-  readonly portCount: Uint8Array;
-  readonly portsOverflow: Uint8Array;
-  readonly dstSketch: Uint8Array;
-  readonly portSketch: Uint8Array;
-  /** Row in the ASN / country tables (-1 none). */
-  readonly asnRow: Int32Array;
-  readonly countryRow: Int32Array;
+  /**
+   * The hash index: per slot [first key word, record id + 1] (0 empty), so a probe touches one
+   * small array; records sit densely apart from it, and only the pages of used records are touched.
+   */
+  private readonly index: Uint32Array;
+  /** Ids of records freed by `remove`, reused before new ones. */
+  private readonly freeIds: Int32Array;
+  private freeCount = 0;
+
+  /** Views of the one record buffer; index with the RECORD_* strides and field constants. */
+  readonly bytes: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
   readonly ruleCount: number;
+  /** Hit counts of user rules, `ruleCount` per record (apart: most setups have none). */
   readonly ruleHits: Uint16Array;
 
   constructor(requestedCapacity: number, ruleCount: number) {
@@ -64,186 +99,183 @@ export class SourceTable {
     this.mask = capacity - 1;
     this.limit = Math.floor((capacity * 3) / 4);
     this.ruleCount = ruleCount;
-    this.family = new Uint8Array(capacity);
-    this.hash = new Uint32Array(capacity);
-    this.key = new Uint32Array(capacity * 4);
-    this.packets = new Float64Array(capacity);
-    this.firstSeen = new Float64Array(capacity);
-    this.lastSeen = new Float64Array(capacity);
-    this.probes = new Uint32Array(capacity);
-    this.syn = new Uint32Array(capacity);
-    this.backscatter = new Uint32Array(capacity);
-    this.fragments = new Uint32Array(capacity);
-    this.mirai = new Uint32Array(capacity);
-    this.masscan = new Uint32Array(capacity);
-    this.zmap = new Uint32Array(capacity);
-    this.protoMask = new Uint8Array(capacity);
-    this.ports = new Uint16Array(capacity * PORT_SLOTS);
-    this.portCount = new Uint8Array(capacity);
-    this.portsOverflow = new Uint8Array(capacity);
-    this.dstSketch = new Uint8Array(capacity * DST_REGS);
-    this.portSketch = new Uint8Array(capacity * PORT_REGS);
-    this.asnRow = new Int32Array(capacity);
-    this.countryRow = new Int32Array(capacity);
-    this.ruleHits = new Uint16Array(capacity * Math.max(ruleCount, 1));
+    this.index = new Uint32Array(capacity * 2);
+    this.freeIds = new Int32Array(this.limit);
+    const buffer = new ArrayBuffer(this.limit * RECORD_BYTES);
+    this.bytes = new Uint8Array(buffer);
+    this.u16 = new Uint16Array(buffer);
+    this.u32 = new Uint32Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.ruleHits = new Uint16Array(this.limit * Math.max(ruleCount, 1));
+  }
+
+  /** 0 for a free record, else 4 or 6. */
+  familyOf(id: number): number {
+    return this.bytes[id * RECORD_BYTES + B_FAMILY]!;
   }
 
   /**
-   * Slot of IPv4 source `address`; inserts it when absent and `insert` is true. Returns -1 when
-   * absent (or the table is full). `inserted` tells whether the last call created the slot.
+   * Record id of IPv4 source `address`; inserts it when absent and `insert` is true. Returns -1
+   * when absent (or the table is full). `inserted` tells whether the last call created it.
    */
-  inserted = false;
-
   find4(address: number, insert: boolean): number {
     const h = mix32(address);
     this.lastHash = h;
     this.inserted = false;
     const mask = this.mask;
-    const family = this.family;
-    const key = this.key;
+    const index = this.index;
     let i = h & mask;
     for (;;) {
-      const f = family[i]!;
-      if (f === 0) break;
-      if (f === 4 && key[i * 4] === address) return i;
+      const ref = index[2 * i + 1]!;
+      if (ref === 0) break;
+      if (index[2 * i] === address && this.bytes[(ref - 1) * RECORD_BYTES + B_FAMILY] === 4) return ref - 1;
       i = (i + 1) & mask;
     }
     if (!insert || this.size >= this.limit) return -1;
-    family[i] = 4;
-    this.hash[i] = h;
-    key[i * 4] = address;
-    this.size++;
-    this.inserted = true;
-    return i;
+    const id = this.claim(i, address, 4, h);
+    this.u32[id * RECORD_U32] = address;
+    return id;
   }
 
-  find6(bytes: Uint8Array, insert: boolean): number {
-    const w0 = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
-    const w1 = ((bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!) >>> 0;
-    const w2 = ((bytes[8]! << 24) | (bytes[9]! << 16) | (bytes[10]! << 8) | bytes[11]!) >>> 0;
-    const w3 = ((bytes[12]! << 24) | (bytes[13]! << 16) | (bytes[14]! << 8) | bytes[15]!) >>> 0;
+  find6(bytes6: Uint8Array, insert: boolean): number {
+    const w0 = ((bytes6[0]! << 24) | (bytes6[1]! << 16) | (bytes6[2]! << 8) | bytes6[3]!) >>> 0;
+    const w1 = ((bytes6[4]! << 24) | (bytes6[5]! << 16) | (bytes6[6]! << 8) | bytes6[7]!) >>> 0;
+    const w2 = ((bytes6[8]! << 24) | (bytes6[9]! << 16) | (bytes6[10]! << 8) | bytes6[11]!) >>> 0;
+    const w3 = ((bytes6[12]! << 24) | (bytes6[13]! << 16) | (bytes6[14]! << 8) | bytes6[15]!) >>> 0;
     const h = mix32(w0 ^ mix32(w1 ^ mix32(w2 ^ mix32(w3 ^ 0x6))));
     this.lastHash = h;
     this.inserted = false;
     const mask = this.mask;
-    const family = this.family;
-    const key = this.key;
+    const index = this.index;
+    const u32 = this.u32;
     let i = h & mask;
     for (;;) {
-      const f = family[i]!;
-      if (f === 0) break;
-      const k = i * 4;
-      if (f === 6 && key[k] === w0 && key[k + 1] === w1 && key[k + 2] === w2 && key[k + 3] === w3) return i;
+      const ref = index[2 * i + 1]!;
+      if (ref === 0) break;
+      if (index[2 * i] === w0) {
+        const k = (ref - 1) * RECORD_U32;
+        if (
+          this.bytes[(ref - 1) * RECORD_BYTES + B_FAMILY] === 6 &&
+          u32[k + 1] === w1 &&
+          u32[k + 2] === w2 &&
+          u32[k + 3] === w3
+        )
+          return ref - 1;
+      }
       i = (i + 1) & mask;
     }
     if (!insert || this.size >= this.limit) return -1;
-    family[i] = 6;
-    this.hash[i] = h;
-    const k = i * 4;
-    key[k] = w0;
-    key[k + 1] = w1;
-    key[k + 2] = w2;
-    key[k + 3] = w3;
+    const id = this.claim(i, w0, 6, h);
+    const k = id * RECORD_U32;
+    u32[k] = w0;
+    u32[k + 1] = w1;
+    u32[k + 2] = w2;
+    u32[k + 3] = w3;
+    return id;
+  }
+
+  /** Takes a zeroed record for a new source and links it from the empty index slot `i`. */
+  private claim(i: number, firstWord: number, family: number, hash: number): number {
+    const id = this.freeCount > 0 ? this.freeIds[--this.freeCount]! : this.highWater++;
+    this.index[2 * i] = firstWord;
+    this.index[2 * i + 1] = id + 1;
+    this.bytes[id * RECORD_BYTES + B_FAMILY] = family;
+    this.u32[id * RECORD_U32 + F_HASH] = hash;
+    this.i32[id * RECORD_U32 + F_ASN_ROW] = -1;
+    this.i32[id * RECORD_U32 + F_COUNTRY_ROW] = -1;
     this.size++;
     this.inserted = true;
-    return i;
+    return id;
   }
 
   /** Records destination port `port` for the source in `slot` (exact up to PORT_SLOTS). */
   addPort(slot: number, port: number): void {
-    const n = this.portCount[slot]!;
-    const base = slot * PORT_SLOTS;
-    const ports = this.ports;
+    const at = slot * RECORD_BYTES;
+    const n = this.bytes[at + B_PORT_COUNT]!;
+    const base = slot * RECORD_U16 + W_PORTS;
+    const ports = this.u16;
     for (let j = 0; j < n; j++) if (ports[base + j] === port) return;
     if (n < PORT_SLOTS) {
       ports[base + n] = port;
-      this.portCount[slot] = n + 1;
+      this.bytes[at + B_PORT_COUNT] = n + 1;
     } else {
-      this.portsOverflow[slot] = 1;
+      this.bytes[at + B_PORTS_OVERFLOW] = 1;
     }
   }
 
-  /** Removes `slot`, shifting later entries of its probe run back so lookups stay correct. */
-  remove(slot: number): void {
+  /** Removes record `id`: its index slot is freed (shifting later entries of its probe run back). */
+  remove(id: number): void {
     const mask = this.mask;
-    let hole = slot;
-    let j = slot;
+    const index = this.index;
+    let hole = this.u32[id * RECORD_U32 + F_HASH]! & mask;
+    while (index[2 * hole + 1] !== id + 1) hole = (hole + 1) & mask;
+    let j = hole;
     for (;;) {
       j = (j + 1) & mask;
-      if (this.family[j] === 0) break;
-      const home = this.hash[j]! & mask;
+      const ref = index[2 * j + 1]!;
+      if (ref === 0) break;
+      const home = this.u32[(ref - 1) * RECORD_U32 + F_HASH]! & mask;
       // The entry at j may move into the hole only if its home is not cyclically in (hole, j].
       const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
       if (stays) continue;
-      this.copySlot(j, hole);
+      index[2 * hole] = index[2 * j]!;
+      index[2 * hole + 1] = ref;
       hole = j;
     }
-    this.clearSlot(hole);
+    index[2 * hole] = 0;
+    index[2 * hole + 1] = 0;
+    this.bytes.fill(0, id * RECORD_BYTES, (id + 1) * RECORD_BYTES);
+    const r = this.ruleCount;
+    if (r > 0) this.ruleHits.fill(0, id * r, (id + 1) * r);
+    this.freeIds[this.freeCount++] = id;
     this.size--;
   }
 
-  private copySlot(from: number, to: number): void {
-    this.family[to] = this.family[from]!;
-    this.hash[to] = this.hash[from]!;
-    this.key.copyWithin(to * 4, from * 4, from * 4 + 4);
-    this.packets[to] = this.packets[from]!;
-    this.firstSeen[to] = this.firstSeen[from]!;
-    this.lastSeen[to] = this.lastSeen[from]!;
-    this.probes[to] = this.probes[from]!;
-    this.syn[to] = this.syn[from]!;
-    this.backscatter[to] = this.backscatter[from]!;
-    this.fragments[to] = this.fragments[from]!;
-    this.mirai[to] = this.mirai[from]!;
-    this.masscan[to] = this.masscan[from]!;
-    this.zmap[to] = this.zmap[from]!;
-    this.protoMask[to] = this.protoMask[from]!;
-    this.ports.copyWithin(to * PORT_SLOTS, from * PORT_SLOTS, (from + 1) * PORT_SLOTS);
-    this.portCount[to] = this.portCount[from]!;
-    this.portsOverflow[to] = this.portsOverflow[from]!;
-    this.dstSketch.copyWithin(to * DST_REGS, from * DST_REGS, (from + 1) * DST_REGS);
-    this.portSketch.copyWithin(to * PORT_REGS, from * PORT_REGS, (from + 1) * PORT_REGS);
-    this.asnRow[to] = this.asnRow[from]!;
-    this.countryRow[to] = this.countryRow[from]!;
-    const r = this.ruleCount;
-    if (r > 0) this.ruleHits.copyWithin(to * r, from * r, (from + 1) * r);
+  packets(slot: number): number {
+    return this.f64[slot * RECORD_F64 + D_PACKETS]!;
   }
-
-  private clearSlot(slot: number): void {
-    this.family[slot] = 0;
-    this.hash[slot] = 0;
-    this.key.fill(0, slot * 4, slot * 4 + 4);
-    this.packets[slot] = 0;
-    this.firstSeen[slot] = 0;
-    this.lastSeen[slot] = 0;
-    this.probes[slot] = 0;
-    this.syn[slot] = 0;
-    this.backscatter[slot] = 0;
-    this.fragments[slot] = 0;
-    this.mirai[slot] = 0;
-    this.masscan[slot] = 0;
-    this.zmap[slot] = 0;
-    this.protoMask[slot] = 0;
-    this.ports.fill(0, slot * PORT_SLOTS, (slot + 1) * PORT_SLOTS);
-    this.portCount[slot] = 0;
-    this.portsOverflow[slot] = 0;
-    this.dstSketch.fill(0, slot * DST_REGS, (slot + 1) * DST_REGS);
-    this.portSketch.fill(0, slot * PORT_REGS, (slot + 1) * PORT_REGS);
-    this.asnRow[slot] = -1;
-    this.countryRow[slot] = -1;
-    const r = this.ruleCount;
-    if (r > 0) this.ruleHits.fill(0, slot * r, (slot + 1) * r);
+  firstSeen(slot: number): number {
+    return this.f64[slot * RECORD_F64 + D_FIRST_SEEN]!;
+  }
+  lastSeen(slot: number): number {
+    return this.f64[slot * RECORD_F64 + D_LAST_SEEN]!;
+  }
+  /** A u32 counter (F_PROBES, F_SYN, F_BACKSCATTER, F_MIRAI, F_MASSCAN, F_ZMAP, F_FRAGMENTS). */
+  counter(slot: number, field: number): number {
+    return this.u32[slot * RECORD_U32 + field]!;
+  }
+  asnRow(slot: number): number {
+    return this.i32[slot * RECORD_U32 + F_ASN_ROW]!;
+  }
+  countryRow(slot: number): number {
+    return this.i32[slot * RECORD_U32 + F_COUNTRY_ROW]!;
+  }
+  protoMask(slot: number): number {
+    return this.bytes[slot * RECORD_BYTES + B_PROTO_MASK]!;
+  }
+  portsOverflow(slot: number): boolean {
+    return this.bytes[slot * RECORD_BYTES + B_PORTS_OVERFLOW] === 1;
+  }
+  /** The exact destination ports of `slot`, in arrival order. */
+  portsOf(slot: number): number[] {
+    const n = this.bytes[slot * RECORD_BYTES + B_PORT_COUNT]!;
+    const base = slot * RECORD_U16 + W_PORTS;
+    const out: number[] = [];
+    for (let j = 0; j < n; j++) out.push(this.u16[base + j]!);
+    return out;
   }
 
   /** The source address of `slot` as text. */
   addressOf(slot: number): string {
-    const k = slot * 4;
-    if (this.family[slot] === 4) {
-      const a = this.key[k]!;
+    const k = slot * RECORD_U32;
+    if (this.familyOf(slot) === 4) {
+      const a = this.u32[k]!;
       return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
     }
     const words: string[] = [];
     for (let w = 0; w < 4; w++) {
-      const v = this.key[k + w]!;
+      const v = this.u32[k + w]!;
       words.push((v >>> 16).toString(16), (v & 0xffff).toString(16));
     }
     return compressIpv6(words);
