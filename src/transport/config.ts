@@ -1,0 +1,126 @@
+/** Configuration of the NATS JetStream flow transport: connection, stream limits, publisher and subscriber options. */
+import { z } from 'zod';
+import { MAX_PARTITIONS } from './partition.ts';
+
+/** Flows may sit in the stream at most this long, whatever the configuration says (purpose limitation). */
+export const MAX_FLOW_AGE_MS = 600_000;
+
+const token = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const StreamSettings = z
+  .object({
+    /** JetStream stream that holds the flow messages. */
+    name: z.string().regex(token, 'letters, digits, _ and - only').default('TSUNAGI_FLOWS'),
+    /** Partition p is published on `<subjectPrefix>.<p>`. */
+    subjectPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens, no wildcards')
+      .default('tsunagi.flows'),
+    /** Number of partitions; every collector and detector of a deployment must agree on it. */
+    partitions: z.number().int().min(1).max(MAX_PARTITIONS).default(4),
+    /**
+     * Messages older than this are deleted by the server. Flows are kept only as long as a
+     * detector needs to catch up after a short stall; capped at MAX_FLOW_AGE_MS.
+     */
+    maxAgeMs: z.number().int().min(1000).max(MAX_FLOW_AGE_MS).default(60_000),
+    /** Size cap of the stream; past it the oldest messages go first. */
+    maxBytes: z
+      .number()
+      .int()
+      .min(1 << 20)
+      .default(256 * 1024 * 1024),
+    /**
+     * Only memory: file storage would write raw flow records to disk, which rule 1 of the
+     * architecture forbids. A stream found with file storage is refused at start.
+     */
+    storage: z.literal('memory').default('memory'),
+    /** Copies kept in a NATS cluster (memory storage replicates too). */
+    replicas: z.number().int().min(1).max(5).default(1),
+    /** Create the stream when missing and correct its limits; when false, it must already exist. */
+    ensure: z.boolean().default(true),
+  })
+  .prefault({});
+export type StreamSettings = z.infer<typeof StreamSettings>;
+
+export const PublishSettings = z
+  .object({
+    /**
+     * Bytes of messages awaiting the server's acknowledgement; a message that would pass it is
+     * dropped and counted (one message is always allowed when nothing is in flight).
+     */
+    maxInFlightBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(32 * 1024 * 1024),
+    /** A publish not acknowledged in this time counts as failed. */
+    timeoutMs: z.number().int().min(100).default(5000),
+    /** Largest message; batches are split to fit (and to fit the server's max_payload). */
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+    /** The ISP's own networks: rows are keyed by the side outside them. */
+    subscriberPrefixes: z.array(z.string()).default([]),
+    /** Key side when the prefixes cannot tell: `destination` or the symmetric `service-port` rule. */
+    unknownSide: z.enum(['destination', 'service-port']).default('destination'),
+  })
+  .prefault({});
+export type PublishSettings = z.infer<typeof PublishSettings>;
+
+export const SubscribeSettings = z
+  .object({
+    /** Partitions this process owns; empty means all of them. */
+    partitions: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(MAX_PARTITIONS - 1),
+      )
+      .default([]),
+    /**
+     * Durable consumer name prefix (`<durable>-p<partition>`): a restarted detector resumes
+     * where it stopped. Empty: ephemeral consumers, removed at stop or after `inactiveMs`.
+     */
+    durable: z
+      .string()
+      .regex(/^([A-Za-z0-9_-]{1,48})?$/, 'letters, digits, _ and - only')
+      .default(''),
+    /** Where a new consumer starts: only new messages, or everything still in the stream. */
+    deliver: z.enum(['new', 'all']).default('new'),
+    /** Messages pulled ahead per partition (bounds the memory of unprocessed batches). */
+    fetchMessages: z.number().int().min(1).max(1024).default(16),
+    /** A message not acknowledged in this time is delivered again. */
+    ackWaitMs: z.number().int().min(1000).default(30_000),
+    /** An ephemeral consumer left behind by a crashed process is removed after this long. */
+    inactiveMs: z.number().int().min(1000).default(30_000),
+    /** Messages claiming more rows than this are refused. */
+    maxRows: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20)
+      .default(1 << 16),
+  })
+  .prefault({});
+export type SubscribeSettings = z.infer<typeof SubscribeSettings>;
+
+export const TransportConfig = z
+  .object({
+    /** NATS server URL(s), comma-separated. */
+    url: z.string().min(1).default('nats://127.0.0.1:4222'),
+    /** Connection name shown by the server (`nats server report connections`). */
+    clientName: z.string().default('tsunagi'),
+    /** Give up connecting at start after this long. */
+    connectTimeoutMs: z.number().int().min(100).default(5000),
+    stream: StreamSettings,
+    publish: PublishSettings,
+    subscribe: SubscribeSettings,
+  })
+  .prefault({});
+export type TransportConfig = z.infer<typeof TransportConfig>;
+export type TransportConfigInput = z.input<typeof TransportConfig>;

@@ -1,0 +1,596 @@
+/** FlowBatches over NATS JetStream: a partitioning publisher with bounded in-flight publishes, and a pull-consumer subscriber. */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  ErrorCode,
+  RetentionPolicy,
+  StorageType,
+  connect,
+  millis,
+  nanos,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  type StreamConfig,
+} from 'nats';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { FlowBatch } from '../core/flowbatch.ts';
+import { UsageError } from '../core/errors.ts';
+import { PrefixSet } from '../core/ip.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import type { Component } from '../core/lifecycle.ts';
+import {
+  DECODE_ERROR_KINDS,
+  decodeFlowBatch,
+  encodeExporterTable,
+  encodeFlowRows,
+  encodedSize,
+  rowsPerMessage,
+  type DecodeErrorKind,
+  type ExporterTable,
+} from './codec.ts';
+import { TransportConfig, type StreamSettings, type TransportConfigInput } from './config.ts';
+import { assignPartitions, groupRows, type PartitionOptions } from './partition.ts';
+
+export function parseTransportConfig(input: TransportConfigInput | TransportConfig = {}): TransportConfig {
+  const result = TransportConfig.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new UsageError(`invalid transport configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+export function partitionSubject(stream: StreamSettings, partition: number): string {
+  return `${stream.subjectPrefix}.${partition}`;
+}
+
+async function connectTo(config: TransportConfig, role: string): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: config.url.split(',').map((s) => s.trim()),
+      name: `${config.clientName}-${role}`,
+      timeout: config.connectTimeoutMs,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+    });
+  } catch (error) {
+    throw new Error(`cannot connect to NATS at ${config.url}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function logStatus(nc: NatsConnection, logger: Logger): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'error')
+        logger.warn({ event: s.type, data: String(s.data) }, 'NATS');
+      else if (s.type === 'reconnect') logger.info({ event: s.type, data: String(s.data) }, 'NATS');
+    }
+  })().catch(() => {});
+}
+
+/** The stream configuration tsunagi wants: memory only, short max age, oldest dropped first. */
+export function desiredStream(stream: StreamSettings): Partial<StreamConfig> & { name: string } {
+  return {
+    name: stream.name,
+    subjects: [`${stream.subjectPrefix}.*`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.Memory,
+    max_age: nanos(stream.maxAgeMs),
+    max_bytes: stream.maxBytes,
+    discard: DiscardPolicy.Old,
+    num_replicas: stream.replicas,
+    // Publishes carry no message ids; the window only has to fit inside max_age.
+    duplicate_window: nanos(Math.min(stream.maxAgeMs, 10_000)),
+  };
+}
+
+/**
+ * Creates the stream or brings its limits to the configured values. Refuses a stream that
+ * keeps flows on disk or longer than configured when it may not correct it.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  stream: StreamSettings,
+  logger: Logger,
+): Promise<void> {
+  const want = desiredStream(stream);
+  let info;
+  try {
+    info = await jsm.streams.info(stream.name);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '404') throw error;
+    if (!stream.ensure)
+      throw new UsageError(`NATS stream ${stream.name} does not exist (and stream.ensure is off)`);
+    await jsm.streams.add(want);
+    logger.info(
+      { stream: stream.name, maxAgeMs: stream.maxAgeMs, maxBytes: stream.maxBytes },
+      'NATS stream created',
+    );
+    return;
+  }
+  const have = info.config;
+  if (have.storage !== StorageType.Memory) {
+    throw new UsageError(
+      `NATS stream ${stream.name} uses ${have.storage} storage; raw flows may only be kept in memory`,
+    );
+  }
+  const subjectOk = have.subjects?.includes(want.subjects![0]!) ?? false;
+  const limitsOk = have.max_age > 0 && have.max_age <= want.max_age! && have.max_bytes > 0;
+  if (subjectOk && limitsOk && have.max_age === want.max_age && have.max_bytes === want.max_bytes) return;
+  if (!stream.ensure) {
+    if (subjectOk && limitsOk) return;
+    throw new UsageError(
+      `NATS stream ${stream.name} keeps flows ${have.max_age > 0 ? `${millis(have.max_age)} ms` : 'forever'} ` +
+        `or lacks subject ${want.subjects![0]}; allow stream.ensure to correct it`,
+    );
+  }
+  await jsm.streams.update(stream.name, { ...have, ...want, subjects: want.subjects! });
+  logger.info(
+    { stream: stream.name, maxAgeMs: stream.maxAgeMs, maxBytes: stream.maxBytes },
+    'NATS stream limits updated',
+  );
+}
+
+const DROP_REASONS = [
+  'backpressure',
+  'not_connected',
+  'too_large',
+  'encode_error',
+  'publish_failed',
+] as const;
+type DropReason = (typeof DROP_REASONS)[number];
+const PUBLISH_ERROR_KINDS = ['timeout', 'no_stream', 'other'] as const;
+type PublishErrorKind = (typeof PUBLISH_ERROR_KINDS)[number];
+
+export interface PublisherStats {
+  /** Batches handed to publish(). */
+  batches: number;
+  /** Messages, rows and bytes acknowledged by the stream. */
+  messages: number;
+  rows: number;
+  bytes: number;
+  /** Messages and bytes awaiting acknowledgement. */
+  inFlight: number;
+  inFlightBytes: number;
+  dropped: Record<DropReason, number>;
+  errors: Record<PublishErrorKind, number>;
+}
+
+export interface FlowPublisher extends Component {
+  readonly name: 'transport-publisher';
+  /**
+   * Splits the batch by partition and publishes it. Never blocks and never throws on a full
+   * pipe: rows that cannot be sent now are dropped and counted. Returns the rows sent on their
+   * way. The batch may be reused once this returns.
+   */
+  publish(batch: FlowBatch): number;
+  /** Resolves when every publish sent so far has been acknowledged or has failed. */
+  flush(): Promise<void>;
+  readonly stats: PublisherStats;
+  readonly config: TransportConfig;
+}
+
+export interface TransportDeps {
+  logger?: Logger;
+  registry?: Registry;
+}
+
+/** Collector side: publishes FlowBatches, partitioned by external key, to the flow stream. */
+export function createFlowPublisher(
+  input: TransportConfigInput | TransportConfig,
+  deps: TransportDeps = {},
+): FlowPublisher {
+  const config = parseTransportConfig(input);
+  const logger = (deps.logger ?? silentLogger()).child({ component: 'transport-publisher' });
+  const registry = deps.registry ?? new Registry();
+  const { stream, publish: settings } = config;
+  const partitions = stream.partitions;
+  const subjects = Array.from({ length: partitions }, (_, p) => partitionSubject(stream, p));
+  let partitionOptions: PartitionOptions;
+  try {
+    partitionOptions = {
+      subscribers: new PrefixSet(settings.subscriberPrefixes),
+      unknownSide: settings.unknownSide,
+    };
+  } catch (error) {
+    throw new UsageError(`transport.publish.subscriberPrefixes: ${(error as Error).message}`);
+  }
+
+  const stats: PublisherStats = {
+    batches: 0,
+    messages: 0,
+    rows: 0,
+    bytes: 0,
+    inFlight: 0,
+    inFlightBytes: 0,
+    dropped: { backpressure: 0, not_connected: 0, too_large: 0, encode_error: 0, publish_failed: 0 },
+    errors: { timeout: 0, no_stream: 0, other: 0 },
+  };
+  registerPublisherMetrics(registry, stats);
+
+  let nc: NatsConnection | undefined;
+  let js: JetStreamClient | undefined;
+  let maxMessageBytes = settings.maxMessageBytes;
+  let idleWaiters: Array<() => void> = [];
+  // Scratch arrays, grown to the largest batch seen; reused for every batch.
+  let ids = new Uint16Array(0);
+  let rows = new Uint32Array(0);
+  const counts = new Uint32Array(partitions);
+  const offsets = new Uint32Array(partitions + 1);
+
+  const settle = (size: number) => {
+    stats.inFlight--;
+    stats.inFlightBytes -= size;
+    if (stats.inFlight === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+
+  const hasRoom = (size: number) =>
+    stats.inFlight === 0 || stats.inFlightBytes + size <= settings.maxInFlightBytes;
+
+  const send = (client: JetStreamClient, partition: number, data: Uint8Array, rowCount: number): void => {
+    stats.inFlight++;
+    stats.inFlightBytes += data.length;
+    client.publish(subjects[partition]!, data, { timeout: settings.timeoutMs }).then(
+      () => {
+        stats.messages++;
+        stats.rows += rowCount;
+        stats.bytes += data.length;
+        settle(data.length);
+      },
+      (error: { code?: string; message?: string }) => {
+        const kind: PublishErrorKind =
+          error.code === ErrorCode.Timeout
+            ? 'timeout'
+            : error.code === ErrorCode.NoResponders
+              ? 'no_stream'
+              : 'other';
+        stats.errors[kind]++;
+        stats.dropped.publish_failed += rowCount;
+        if (stats.errors[kind] === 1 || stats.errors[kind] % 1000 === 0) {
+          logger.warn({ kind, err: error.message, count: stats.errors[kind] }, 'flow publish failed');
+        }
+        settle(data.length);
+      },
+    );
+  };
+
+  return {
+    name: 'transport-publisher',
+    stats,
+    config,
+    async start() {
+      nc = await connectTo(config, 'publisher');
+      try {
+        const jsm = await nc.jetstreamManager();
+        await ensureStream(jsm, stream, logger);
+        js = nc.jetstream();
+      } catch (error) {
+        await nc.close();
+        nc = undefined;
+        throw error;
+      }
+      maxMessageBytes = Math.min(settings.maxMessageBytes, nc.info?.max_payload ?? settings.maxMessageBytes);
+      logStatus(nc, logger);
+      logger.info(
+        { url: config.url, stream: stream.name, partitions, maxMessageBytes },
+        'flow publisher connected',
+      );
+    },
+    async stop() {
+      const connection = nc;
+      js = undefined;
+      nc = undefined;
+      if (!connection) return;
+      await Promise.race([
+        this.flush(),
+        new Promise((resolve) => setTimeout(resolve, settings.timeoutMs + 500).unref()),
+      ]);
+      await connection.drain().catch((error: unknown) => logger.warn({ err: error }, 'NATS drain failed'));
+    },
+    flush() {
+      if (stats.inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+    publish(batch) {
+      const n = batch.length;
+      stats.batches++;
+      if (n === 0) return 0;
+      const client = js;
+      if (!client) {
+        stats.dropped.not_connected += n;
+        return 0;
+      }
+      if (ids.length < n) {
+        ids = new Uint16Array(n);
+        rows = new Uint32Array(n);
+      }
+      let table: ExporterTable;
+      try {
+        table = encodeExporterTable(batch.exporters);
+      } catch (error) {
+        stats.dropped.encode_error += n;
+        logger.warn({ err: error }, 'batch cannot be encoded');
+        return 0;
+      }
+      assignPartitions(batch, partitions, ids, counts, partitionOptions);
+      groupRows(ids, n, counts, partitions, rows, offsets);
+      let sent = 0;
+      for (let p = 0; p < partitions; p++) {
+        const start = offsets[p]!;
+        const end = offsets[p + 1]!;
+        if (start === end) continue;
+        let hasV6 = false;
+        for (let k = start; k < end && !hasV6; k++) hasV6 = batch.ipVersion[rows[k]!] === 6;
+        const perMessage = rowsPerMessage(maxMessageBytes, hasV6, table);
+        if (perMessage === 0) {
+          stats.dropped.too_large += end - start;
+          continue;
+        }
+        for (let k = start; k < end; k += perMessage) {
+          const chunkEnd = Math.min(end, k + perMessage);
+          // Checked before encoding, so a message that would be dropped costs no work.
+          if (!hasRoom(encodedSize(chunkEnd - k, hasV6, table))) {
+            stats.dropped.backpressure += chunkEnd - k;
+            continue;
+          }
+          send(client, p, encodeFlowRows(batch, rows, k, chunkEnd, table), chunkEnd - k);
+          sent += chunkEnd - k;
+        }
+      }
+      return sent;
+    },
+  };
+}
+
+function registerPublisherMetrics(registry: Registry, stats: PublisherStats): void {
+  const total = (name: string, help: string, value: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  total(
+    'tsunagi_transport_publish_batches_total',
+    'FlowBatches handed to the publisher',
+    () => stats.batches,
+  );
+  total(
+    'tsunagi_transport_publish_messages_total',
+    'Flow messages acknowledged by the stream',
+    () => stats.messages,
+  );
+  total('tsunagi_transport_publish_rows_total', 'Flow rows acknowledged by the stream', () => stats.rows);
+  total(
+    'tsunagi_transport_publish_bytes_total',
+    'Flow message bytes acknowledged by the stream',
+    () => stats.bytes,
+  );
+  new Counter({
+    name: 'tsunagi_transport_publish_dropped_rows_total',
+    help: 'Flow rows not delivered to the stream, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const reason of DROP_REASONS) this.inc({ reason }, stats.dropped[reason]);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_transport_publish_errors_total',
+    help: 'Failed flow publishes, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const kind of PUBLISH_ERROR_KINDS) this.inc({ kind }, stats.errors[kind]);
+    },
+  });
+  new Gauge({
+    name: 'tsunagi_transport_publish_in_flight_bytes',
+    help: 'Bytes of flow messages awaiting the stream acknowledgement',
+    registers: [registry],
+    collect() {
+      this.set(stats.inFlightBytes);
+    },
+  });
+}
+
+/** Receives each decoded batch with its partition; the message is acknowledged when this returns (or resolves). */
+export type FlowBatchHandler = (batch: FlowBatch, partition: number) => void | Promise<void>;
+
+export interface SubscriberStats {
+  messages: number;
+  rows: number;
+  bytes: number;
+  decodeErrors: Record<DecodeErrorKind, number>;
+  sinkErrors: number;
+  /** Messages waiting in the stream for each owned partition, as of its last delivery. */
+  pending: Map<number, number>;
+}
+
+export interface FlowSubscriber extends Component {
+  readonly name: 'transport-subscriber';
+  /** The partitions this subscriber consumes. */
+  readonly partitions: readonly number[];
+  readonly stats: SubscriberStats;
+  readonly config: TransportConfig;
+}
+
+/** Detector side: consumes the owned partitions and hands each batch to `sink`, acknowledging after it returns. */
+export function createFlowSubscriber(
+  input: TransportConfigInput | TransportConfig,
+  deps: TransportDeps & { sink: FlowBatchHandler },
+): FlowSubscriber {
+  const config = parseTransportConfig(input);
+  const logger = (deps.logger ?? silentLogger()).child({ component: 'transport-subscriber' });
+  const registry = deps.registry ?? new Registry();
+  const { stream, subscribe: settings } = config;
+  const owned = settings.partitions.length > 0 ? [...new Set(settings.partitions)].sort((a, b) => a - b) : [];
+  if (owned.length === 0) for (let p = 0; p < stream.partitions; p++) owned.push(p);
+  const outside = owned.filter((p) => p >= stream.partitions);
+  if (outside.length > 0) {
+    throw new UsageError(
+      `transport.subscribe.partitions ${outside.join(',')} outside 0..${stream.partitions - 1}`,
+    );
+  }
+
+  const decodeErrors = Object.fromEntries(DECODE_ERROR_KINDS.map((k) => [k, 0])) as Record<
+    DecodeErrorKind,
+    number
+  >;
+  const stats: SubscriberStats = {
+    messages: 0,
+    rows: 0,
+    bytes: 0,
+    decodeErrors,
+    sinkErrors: 0,
+    pending: new Map(),
+  };
+  registerSubscriberMetrics(registry, stats);
+
+  let nc: NatsConnection | undefined;
+  let jsm: JetStreamManager | undefined;
+  const running: Array<{
+    partition: number;
+    consumer: string;
+    messages: ConsumerMessages;
+    done: Promise<void>;
+  }> = [];
+
+  const consumeLoop = async (partition: number, messages: ConsumerMessages) => {
+    for await (const m of messages) {
+      stats.messages++;
+      stats.bytes += m.data.length;
+      stats.pending.set(partition, m.info.pending);
+      const result = decodeFlowBatch(m.data, { maxRows: settings.maxRows });
+      if (!result.ok) {
+        stats.decodeErrors[result.error]++;
+        logger.debug({ partition, error: result.error, detail: result.detail }, 'flow message refused');
+        m.term();
+        continue;
+      }
+      try {
+        await deps.sink(result.batch, partition);
+      } catch (error) {
+        // A batch the sink cannot take is not retried: redelivery would fail the same way.
+        stats.sinkErrors++;
+        logger.warn({ err: error, partition }, 'flow sink failed; message dropped');
+        m.term();
+        continue;
+      }
+      stats.rows += result.batch.length;
+      m.ack();
+    }
+  };
+
+  return {
+    name: 'transport-subscriber',
+    partitions: owned,
+    stats,
+    config,
+    async start() {
+      nc = await connectTo(config, 'subscriber');
+      try {
+        jsm = await nc.jetstreamManager();
+        await ensureStream(jsm, stream, logger);
+        const js = nc.jetstream();
+        for (const partition of owned) {
+          const consumerConfig: Partial<ConsumerConfig> = {
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: settings.deliver === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
+            filter_subject: partitionSubject(stream, partition),
+            ack_wait: nanos(settings.ackWaitMs),
+            max_ack_pending: settings.fetchMessages * 4,
+          };
+          if (settings.durable) consumerConfig.durable_name = `${settings.durable}-p${partition}`;
+          else consumerConfig.inactive_threshold = nanos(settings.inactiveMs);
+          const info = await jsm.consumers.add(stream.name, consumerConfig);
+          const consumer = await js.consumers.get(stream.name, info.name);
+          const messages = await consumer.consume({ max_messages: settings.fetchMessages });
+          const done = consumeLoop(partition, messages).catch((error: unknown) => {
+            logger.error({ err: error, partition }, 'flow consumer stopped');
+          });
+          running.push({ partition, consumer: info.name, messages, done });
+        }
+      } catch (error) {
+        await this.stop();
+        throw error;
+      }
+      logStatus(nc, logger);
+      logger.info(
+        { url: config.url, stream: stream.name, partitions: owned, durable: settings.durable || null },
+        'flow subscriber started',
+      );
+    },
+    async stop() {
+      const connection = nc;
+      nc = undefined;
+      const loops = running.splice(0);
+      for (const r of loops) r.messages.stop();
+      await Promise.all(loops.map((r) => r.done));
+      if (jsm && !settings.durable) {
+        for (const r of loops) await jsm.consumers.delete(stream.name, r.consumer).catch(() => false);
+      }
+      jsm = undefined;
+      if (connection)
+        await connection.drain().catch((error: unknown) => logger.warn({ err: error }, 'NATS drain failed'));
+    },
+  };
+}
+
+function registerSubscriberMetrics(registry: Registry, stats: SubscriberStats): void {
+  const total = (name: string, help: string, value: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  total('tsunagi_transport_consume_messages_total', 'Flow messages received', () => stats.messages);
+  total(
+    'tsunagi_transport_consume_rows_total',
+    'Flow rows handed to the sink and acknowledged',
+    () => stats.rows,
+  );
+  total('tsunagi_transport_consume_bytes_total', 'Flow message bytes received', () => stats.bytes);
+  total(
+    'tsunagi_transport_consume_sink_errors_total',
+    'Batches the sink threw on (dropped)',
+    () => stats.sinkErrors,
+  );
+  new Counter({
+    name: 'tsunagi_transport_consume_decode_errors_total',
+    help: 'Flow messages refused by the decoder, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const kind of DECODE_ERROR_KINDS) this.inc({ kind }, stats.decodeErrors[kind]);
+    },
+  });
+  new Gauge({
+    name: 'tsunagi_transport_consume_pending',
+    help: 'Messages waiting in the stream per owned partition (consumer lag), as of its last delivery',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [partition, pending] of stats.pending) this.set({ partition: String(partition) }, pending);
+    },
+  });
+}
