@@ -3,7 +3,16 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { startHostileDevice } from './harness/devices.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { parse } from 'yaml';
+import { silentLogger } from '../core/logger.ts';
+import { SurveyConfig } from './config.ts';
+import { startHostileDevice, startTlsDevice } from './harness/devices.ts';
+import { RECOG_DIR, writeLabPlan } from './harness/lab.ts';
+import { authorisePlan, createSurvey, type Finding } from './index.ts';
 import { RateLimiter } from './gate.ts';
 import { Credential } from './plan.ts';
 import {
@@ -157,6 +166,42 @@ describe('survey probes', () => {
       const mine = times.filter((x) => x.host === host).map((x) => x.t);
       for (let i = 1; i < mine.length; i++)
         assert.ok(mine[i]! - mine[i - 1]! >= 30 - 1e-6, `per-host gap ${mine[i]! - mine[i - 1]!}`);
+    }
+  });
+
+  test('https: the certificate subject identifies the device; Basic auth is checked over TLS', async () => {
+    const device = await startTlsDevice({
+      host: '127.0.75.12',
+      port: 8443,
+      realm: 'router',
+      username: 'admin',
+      password: 'generic-weak-pw',
+      subject: '/C=US/L=Charlotte/O=Araknis Networks (TM)/OU=AN-300-RT-4L2W/CN=d4:6a:91:7a:a3:c4',
+    });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'tsunagi-tls-plan-'));
+      const raw = parse(readFileSync(writeLabPlan(dir), 'utf8')) as Record<string, unknown>;
+      const plan = authorisePlan(
+        { ...raw, scope: { cidrs: ['127.0.75.12/32'] }, ports: [8443] },
+        { baseDir: dir },
+      );
+      const survey = createSurvey(SurveyConfig.parse({ recogPath: RECOG_DIR }), {
+        logger: silentLogger(),
+        registry: new Registry(),
+      });
+      await survey.start();
+      const findings: Finding[] = [];
+      await survey.run(plan, { onHost: (h) => findings.push(...h.findings) });
+      assert.equal(findings.length, 1);
+      const f = findings[0]!;
+      assert.equal(f.service, 'https');
+      assert.equal(f.vendor, 'Araknis Networks');
+      assert.equal(f.model, 'AN-300-RT-4L2W');
+      assert.ok(f.fingerprints.some((id) => id.startsWith('x509_subjects#')));
+      assert.deepEqual(f.weakCredential, { accepted: true, rule: 'generic-admin' });
+      assert.equal(device.records().at(-1), 'GET / AUTH_OK');
+    } finally {
+      await device.stop();
     }
   });
 });

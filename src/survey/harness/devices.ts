@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,6 +249,68 @@ export async function startDigestDevice(options: HttpDeviceOptions & { server?: 
     port: options.port,
     records: () => [...log],
     stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * An HTTPS device UI: a self-signed certificate with a device subject (made with the openssl
+ * CLI) and Basic auth under `realm`.
+ */
+export async function startTlsDevice(options: HttpDeviceOptions & { subject: string }): Promise<Device> {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-tls-'));
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      options.subject,
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { encoding: 'utf8' },
+  );
+  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
+  const log: string[] = [];
+  const expected = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
+  const server = createHttpsServer(
+    { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+    (req, res) => {
+      const ok = req.headers.authorization === expected;
+      log.push(
+        `${req.method} ${req.url} ${req.headers.authorization ? (ok ? 'AUTH_OK' : 'AUTH_FAIL') : 'NO_AUTH'}`,
+      );
+      if (!ok) {
+        res.writeHead(401, { 'www-authenticate': `Basic realm="${options.realm}"` }).end('denied');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<title>${options.title ?? 'Device'}</title>`);
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    host: options.host,
+    port: options.port,
+    records: () => [...log],
+    stop: () =>
+      new Promise((resolve) =>
+        server.close(() => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        }),
+      ),
   };
 }
 
