@@ -79,6 +79,10 @@ export interface Intel extends Component {
   list(query?: ListQuery): Promise<{ items: Indicator[]; next?: string }>;
   sightings(indicatorId: string): Promise<Sighting[]>;
   relationships(indicatorId: string): Promise<Relationship[]>;
+  /** Sightings of many indicators at once, by indicator id (for publishing pages). */
+  sightingsOf(indicatorIds: readonly string[]): Promise<Map<string, Sighting[]>>;
+  /** Relationships starting at many indicators at once, by source indicator id. */
+  relationshipsFrom(indicatorIds: readonly string[]): Promise<Map<string, Relationship[]>>;
   /** Indicators modified after a watermark, oldest first: what a publisher follows. */
   changedSince(after: { modifiedAt: string; id: string } | undefined, limit: number): Promise<Indicator[]>;
 }
@@ -498,6 +502,59 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         firstSeen: r.first_seen,
         lastSeen: r.last_seen,
       }));
+    },
+
+    async sightingsOf(indicatorIds) {
+      const out = new Map<string, Sighting[]>();
+      for (let i = 0; i < indicatorIds.length; i += 500) {
+        const rows = await db
+          .selectFrom('sightings')
+          .selectAll()
+          .where('indicator_id', 'in', indicatorIds.slice(i, i + 500))
+          .orderBy('indicator_id')
+          .orderBy('source')
+          .execute();
+        for (const r of rows) {
+          let list = out.get(r.indicator_id);
+          if (!list) out.set(r.indicator_id, (list = []));
+          list.push({
+            id: r.id,
+            indicatorId: r.indicator_id,
+            source: r.source,
+            confidence: r.confidence,
+            count: r.count,
+            firstSeen: r.first_seen,
+            lastSeen: r.last_seen,
+          });
+        }
+      }
+      return out;
+    },
+
+    async relationshipsFrom(indicatorIds) {
+      const out = new Map<string, Relationship[]>();
+      for (let i = 0; i < indicatorIds.length; i += 500) {
+        const rows = await db
+          .selectFrom('relationships')
+          .selectAll()
+          .where('from_id', 'in', indicatorIds.slice(i, i + 500))
+          .orderBy('id')
+          .execute();
+        for (const r of rows) {
+          let list = out.get(r.from_id);
+          if (!list) out.set(r.from_id, (list = []));
+          list.push({
+            id: r.id,
+            fromId: r.from_id,
+            toId: r.to_id,
+            type: r.type,
+            source: r.source,
+            firstSeen: r.first_seen,
+            lastSeen: r.last_seen,
+          });
+        }
+      }
+      return out;
     },
 
     async changedSince(after, limit) {

@@ -2,10 +2,11 @@
  * API roots (one per trust group) and TAXII collections with their tier ceilings, plus the table
  * of STIX objects each collection holds (every version kept, the latest flagged).
  */
-import type { Transaction } from 'kysely';
+import type { Insertable, Transaction } from 'kysely';
 import type { Tier } from '../intel/types.ts';
 import { tierAllows, tierRank } from '../intel/types.ts';
 import type { Database, Store } from '../store/index.ts';
+import type { StixObjectTable } from '../store/schema.ts';
 import type { Principal } from './orgs.ts';
 import { tierOf, tlpFromMarkingId, type StixObject } from './stix.ts';
 
@@ -175,6 +176,7 @@ export function tlpOf(object: StixObject): string {
 /**
  * Adds objects to a collection. A version already there is skipped (TAXII POST is idempotent);
  * `onlyIfAbsent` skips an object with any version present (shared objects published once).
+ * Works in batches: one read of the versions already stored, one update, chunked inserts.
  * Returns how many versions were new.
  */
 export async function addObjects(
@@ -184,39 +186,87 @@ export async function addObjects(
   dateAdded: string,
   options: { onlyIfAbsent?: boolean } = {},
 ): Promise<number> {
-  let added = 0;
+  if (objects.length === 0) return 0;
+  type Known = { seq: number | undefined; version: string; isLatest: boolean; row?: { is_latest: number } };
+  const known = new Map<string, Known[]>();
+  const ids = [...new Set(objects.map((o) => o.id))];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await trx
+      .selectFrom('stix_objects')
+      .select(['seq', 'object_id', 'version', 'is_latest'])
+      .where('collection_id', '=', collectionId)
+      .where('object_id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      let list = known.get(r.object_id);
+      if (!list) known.set(r.object_id, (list = []));
+      list.push({ seq: r.seq, version: r.version, isLatest: r.is_latest === 1 });
+    }
+  }
+  const unsetLatest: number[] = [];
+  const inserts: Insertable<StixObjectTable>[] = [];
   for (const object of objects) {
     const version = versionOf(object, dateAdded);
-    const versions = await trx
-      .selectFrom('stix_objects')
-      .select(['seq', 'version', 'is_latest'])
-      .where('collection_id', '=', collectionId)
-      .where('object_id', '=', object.id)
-      .execute();
+    let versions = known.get(object.id);
+    if (!versions) known.set(object.id, (versions = []));
     if (versions.length > 0 && (options.onlyIfAbsent || versions.some((v) => v.version === version)))
       continue;
-    const latest = versions.find((v) => v.is_latest === 1);
+    const latest = versions.find((v) => v.isLatest);
     const isLatest = !latest || version > latest.version;
-    if (isLatest && latest)
-      await trx.updateTable('stix_objects').set({ is_latest: 0 }).where('seq', '=', latest.seq).execute();
+    if (isLatest && latest) {
+      latest.isLatest = false;
+      if (latest.seq !== undefined) unsetLatest.push(latest.seq);
+      else latest.row!.is_latest = 0; // a version added earlier in this same batch
+    }
+    const row = {
+      collection_id: collectionId,
+      object_id: object.id,
+      object_type: object.type,
+      spec_version: typeof object.spec_version === 'string' ? object.spec_version : '2.1',
+      version,
+      date_added: dateAdded,
+      is_latest: isLatest ? 1 : 0,
+      tier: tierOf(object) ?? 'full',
+      tlp: tlpOf(object),
+      body: JSON.stringify(object),
+    };
+    inserts.push(row);
+    versions.push({ seq: undefined, version, isLatest, row });
+  }
+  for (let i = 0; i < unsetLatest.length; i += 500) {
+    await trx
+      .updateTable('stix_objects')
+      .set({ is_latest: 0 })
+      .where('seq', 'in', unsetLatest.slice(i, i + 500))
+      .execute();
+  }
+  // 10 columns a row: 200 rows stay far below SQLite's and PostgreSQL's parameter limits.
+  for (let i = 0; i < inserts.length; i += 200)
     await trx
       .insertInto('stix_objects')
-      .values({
-        collection_id: collectionId,
-        object_id: object.id,
-        object_type: object.type,
-        spec_version: typeof object.spec_version === 'string' ? object.spec_version : '2.1',
-        version,
-        date_added: dateAdded,
-        is_latest: isLatest ? 1 : 0,
-        tier: tierOf(object) ?? 'full',
-        tlp: tlpOf(object),
-        body: JSON.stringify(object),
-      })
+      .values(inserts.slice(i, i + 200))
       .execute();
-    added++;
+  return inserts.length;
+}
+
+/** The latest stored versions of objects in a collection, by id. */
+export async function latestObjects(
+  trx: Transaction<Database> | Store['db'],
+  collectionId: string,
+  objectIds: readonly string[],
+): Promise<Map<string, StixObject>> {
+  const out = new Map<string, StixObject>();
+  for (let i = 0; i < objectIds.length; i += 500) {
+    const rows = await trx
+      .selectFrom('stix_objects')
+      .select(['object_id', 'body'])
+      .where('collection_id', '=', collectionId)
+      .where('object_id', 'in', objectIds.slice(i, i + 500))
+      .where('is_latest', '=', 1)
+      .execute();
+    for (const r of rows) out.set(r.object_id, JSON.parse(r.body) as StixObject);
   }
-  return added;
+  return out;
 }
 
 /** The latest stored version of an object in a collection. */

@@ -9,7 +9,7 @@ import type { Component } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Intel } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
-import { addObjects, COLLECTION_IDS, ensureCollections, latestObject } from './collections.ts';
+import { addObjects, COLLECTION_IDS, ensureCollections, latestObjects } from './collections.ts';
 import {
   hubIdentityObject,
   indicatorObjectId,
@@ -89,20 +89,6 @@ export function createPublisher(
     bootstrapped = true;
   }
 
-  async function revokeIn(
-    trx: Parameters<Parameters<Store['transaction']>[0]>[0],
-    collection: string,
-    ids: string[],
-    modified: string,
-    dateAdded: string,
-  ) {
-    for (const id of ids) {
-      const latest = await latestObject(trx, collection, id);
-      if (!latest || latest.revoked === true) continue;
-      await addObjects(trx, collection, [{ ...latest, modified, revoked: true }], dateAdded);
-    }
-  }
-
   async function runOnce(): Promise<number> {
     await bootstrap();
     let handled = 0;
@@ -117,19 +103,17 @@ export function createPublisher(
       const watermark = mark ? (JSON.parse(mark.value) as { modifiedAt: string; id: string }) : undefined;
       const changed = await intel.changedSince(watermark, pageSize);
       if (changed.length === 0) return handled;
-      const inputs: MappingInput[] = [];
-      for (const indicator of changed) {
-        const [sightings, relationships] = await Promise.all([
-          intel.sightings(indicator.id),
-          intel.relationships(indicator.id),
-        ]);
-        inputs.push({
-          indicator,
-          sightings,
-          relationships: relationships.filter((r) => r.fromId === indicator.id),
-          hub,
-        });
-      }
+      const ids = changed.map((i) => i.id);
+      const [sightingsOf, relationshipsOf] = await Promise.all([
+        intel.sightingsOf(ids),
+        intel.relationshipsFrom(ids),
+      ]);
+      const inputs: MappingInput[] = changed.map((indicator) => ({
+        indicator,
+        sightings: sightingsOf.get(indicator.id) ?? [],
+        relationships: relationshipsOf.get(indicator.id) ?? [],
+        hub,
+      }));
       const done = await store.transaction(async (trx) => {
         const now = await trx
           .selectFrom('kv')
@@ -138,21 +122,27 @@ export function createPublisher(
           .executeTakeFirst();
         if ((now?.value ?? null) !== (mark?.value ?? null)) return -1; // another publisher got here first
         const dateAdded = new Date().toISOString();
+        // Gather the whole page per collection, then write each in batches.
+        const versioned = new Map<string, StixObject[]>();
+        const shared = new Map<string, StixObject[]>();
+        const refused = new Map<string, { ids: string[]; modified: Map<string, string> }>();
+        const put = (map: Map<string, StixObject[]>, collection: string, objects: StixObject[]) => {
+          let list = map.get(collection);
+          if (!list) map.set(collection, (list = []));
+          list.push(...objects);
+        };
         for (const input of inputs) {
           const indicator = input.indicator;
           const full = mapFull(input);
-          await addObjects(
-            trx,
+          put(
+            versioned,
             COLLECTION_IDS.full,
             full.filter((o) => !SHARED_TYPES.has(o.type)),
-            dateAdded,
           );
-          await addObjects(
-            trx,
+          put(
+            shared,
             COLLECTION_IDS.full,
             full.filter((o) => SHARED_TYPES.has(o.type)),
-            dateAdded,
-            { onlyIfAbsent: true },
           );
           for (const [sanitiser, collection, tier] of [
             [SANITISERS['council-v1'], COLLECTION_IDS.council, 'council'],
@@ -160,29 +150,39 @@ export function createPublisher(
           ] as const) {
             const out = sanitiser.apply(input);
             if (out) {
-              await addObjects(
-                trx,
+              put(
+                versioned,
                 collection,
                 out.filter((o) => !SHARED_TYPES.has(o.type)),
-                dateAdded,
               );
-              await addObjects(
-                trx,
+              put(
+                shared,
                 collection,
                 out.filter((o) => SHARED_TYPES.has(o.type)),
-                dateAdded,
-                { onlyIfAbsent: true },
               );
             } else {
-              await revokeIn(
-                trx,
-                collection,
-                [indicatorObjectId(indicator.id, tier as Tier), infrastructureId(indicator.id, tier as Tier)],
-                indicator.modifiedAt,
-                dateAdded,
-              );
+              let r = refused.get(collection);
+              if (!r) refused.set(collection, (r = { ids: [], modified: new Map() }));
+              for (const id of [
+                indicatorObjectId(indicator.id, tier as Tier),
+                infrastructureId(indicator.id, tier as Tier),
+              ]) {
+                r.ids.push(id);
+                r.modified.set(id, indicator.modifiedAt);
+              }
             }
           }
+        }
+        for (const [collection, objects] of versioned) await addObjects(trx, collection, objects, dateAdded);
+        for (const [collection, objects] of shared)
+          await addObjects(trx, collection, objects, dateAdded, { onlyIfAbsent: true });
+        // What may no longer reach a tier gets a revoked version there, if it was ever published.
+        for (const [collection, r] of refused) {
+          const latest = await latestObjects(trx, collection, r.ids);
+          const revoked = [...latest.values()]
+            .filter((o) => o.revoked !== true)
+            .map((o) => ({ ...o, modified: r.modified.get(o.id)!, revoked: true }));
+          await addObjects(trx, collection, revoked, dateAdded);
         }
         const last = changed[changed.length - 1]!;
         const value = JSON.stringify({ modifiedAt: last.modifiedAt, id: last.id });
