@@ -37,6 +37,13 @@ export * from './types.ts';
 export { IntelConfig } from './config.ts';
 export { SightingInput, indicatorKey, canonicalIp } from './normalise.ts';
 export type { IndicatorKey } from './normalise.ts';
+export {
+  sightingsFromCandidates,
+  sightingsFromInfectedHosts,
+  sightingsFromSurveyFindings,
+  protocolName,
+} from './adapters.ts';
+export type { CandidateLike, SurveyFindingLike } from './adapters.ts';
 
 export interface IntelDeps {
   store: Store;
