@@ -52,9 +52,18 @@ const NUMERIC: Record<string, string> = {
 type Ring = number[][];
 
 function pathOf(geometry: { type: string; coordinates: unknown }, w: number, h: number): string {
-  const project = (p: number[]) =>
-    `${(((p[0]! + 180) / 360) * w).toFixed(1)},${(((90 - p[1]!) / 180) * h).toFixed(1)}`;
-  const ring = (r: Ring) => `M${r.map(project).join('L')}Z`;
+  // A ring crossing the antimeridian would draw a line across the map: start a new subpath there.
+  const ring = (r: Ring) => {
+    let d = '';
+    let previousX = NaN;
+    for (const p of r) {
+      const x = ((p[0]! + 180) / 360) * w;
+      const y = ((90 - p[1]!) / 180) * h;
+      d += `${Number.isNaN(previousX) || Math.abs(x - previousX) > w / 2 ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`;
+      previousX = x;
+    }
+    return `${d}Z`;
+  };
   if (geometry.type === 'Polygon') return (geometry.coordinates as Ring[]).map(ring).join('');
   if (geometry.type === 'MultiPolygon')
     return (geometry.coordinates as Ring[][]).flatMap((poly) => poly.map(ring)).join('');
@@ -88,8 +97,8 @@ export default function WorldMap({ counts }: { counts: Record<string, number> })
           <path
             key={s.id + s.name}
             d={s.d}
-            className="country"
-            fill={n ? `rgba(229,72,77,${level.toFixed(2)})` : undefined}
+            className={n ? 'country listed' : 'country'}
+            fillOpacity={n ? level.toFixed(2) : undefined}
           >
             <title>{`${s.name}: ${n}`}</title>
           </path>

@@ -71,6 +71,9 @@ function hourBuckets(hours: number, now: Date): string[] {
 
 export interface ApiState {
   overviewCache: Map<Tier, { at: number; body: unknown }>;
+  overviewRefresh: Map<Tier, Promise<unknown>>;
+  /** Set by registerApi: recounts a tier's overview (to warm up, and after changes). */
+  refreshOverview?: (tier: Tier) => Promise<unknown>;
 }
 
 export function registerApi(
@@ -117,11 +120,7 @@ export function registerApi(
     };
   });
 
-  app.get('/console/api/overview', async (request) => {
-    const p = principalOf(request);
-    const tier = p.org.tier;
-    const cached = state.overviewCache.get(tier);
-    if (cached && performance.now() - cached.at < config.overviewCacheMs) return cached.body;
+  async function computeOverview(tier: Tier): Promise<unknown> {
     const now = new Date();
     const since = new Date(now.getTime() - 24 * 3_600_000).toISOString();
     const visible = () => whereVisible(whereActive(db.selectFrom('indicators'), now), tier);
@@ -166,6 +165,31 @@ export function registerApi(
     };
     state.overviewCache.set(tier, { at: performance.now(), body });
     return body;
+  }
+
+  /** Recounts one tier's overview once at a time; callers share the promise. */
+  function refreshOverview(tier: Tier): Promise<unknown> {
+    let running = state.overviewRefresh.get(tier);
+    if (!running) {
+      running = computeOverview(tier).finally(() => state.overviewRefresh.delete(tier));
+      state.overviewRefresh.set(tier, running);
+    }
+    return running;
+  }
+  state.refreshOverview = refreshOverview;
+
+  // Counting a million rows takes a while: a reader gets the last counts at once while a
+  // recount runs behind (stale-while-revalidate); only a request before the first count waits.
+  app.get('/console/api/overview', async (request) => {
+    const tier = principalOf(request).org.tier;
+    const cached = state.overviewCache.get(tier);
+    if (!cached) return refreshOverview(tier);
+    if (performance.now() - cached.at >= config.overviewCacheMs) {
+      refreshOverview(tier).catch((error: unknown) =>
+        ctx.logger.error({ err: error }, 'console overview recount failed'),
+      );
+    }
+    return cached.body;
   });
 
   app.get<{ Querystring: ListQuery }>(

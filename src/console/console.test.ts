@@ -251,7 +251,8 @@ describe('console over HTTP', () => {
       (await get('/console/api/indicators?kind=c2&sort=confidence', hub.tokens.public)).status,
       403,
     );
-    // The overview counts what the reader may see.
+    // The overview counts what the reader may see (recounted when the live feed sees changes).
+    await hub.console.live!.poll();
     const overview = (await (await get('/console/api/overview', hub.tokens.public)).json()) as {
       active: Record<string, number>;
       newestC2: unknown[];

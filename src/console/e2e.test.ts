@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * End to end: Debian's Chromium (headless, driven by playwright-core) against a hub on loopback
  * filled from a generated scenario. Signs in, watches a new C&C server arrive live, filters,
@@ -129,7 +130,7 @@ describe(
       await page.waitForSelector('[data-testid=indicator-table] tbody tr');
       await page.fill('input[name=family]', 'mozi');
       await page.waitForFunction(() => {
-        const rows = [...document.querySelectorAll('[data-testid=indicator-table] tbody tr')];
+        const rows = Array.from(document.querySelectorAll('[data-testid=indicator-table] tbody tr'));
         return rows.length === 1 && rows[0]!.textContent!.includes('203.0.113.200');
       });
       await page.fill('input[name=family]', '');

@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { InputError } from '../core/errors.ts';
 import type { Component } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
+import { TIERS, type Tier } from '../intel/index.ts';
 import { HttpError, tokenFrom, type HubContext } from '../share/http.ts';
 import { RateLimiter } from '../share/ratelimit.ts';
 import { trustedProxySet } from './address.ts';
@@ -47,7 +48,11 @@ export function createConsole(
   const trusted = trustedProxySet(config.trustedProxies);
   let files = new Map<string, StaticFile>();
   let live: LiveFeed | undefined;
-  const state: ApiState = { overviewCache: new Map() };
+  const state: ApiState = { overviewCache: new Map(), overviewRefresh: new Map() };
+  const recount = (tier: Tier) =>
+    state
+      .refreshOverview?.(tier)
+      .catch((error: unknown) => deps.logger.error({ err: error }, 'console overview recount failed'));
   const limiter = new RateLimiter(config.apiRate.perSecond, config.apiRate.burst);
 
   return {
@@ -104,7 +109,10 @@ export function createConsole(
         live = registerLive(scope, deps.hub, config, {
           registry: deps.registry,
           logger: deps.logger,
-          onChange: () => state.overviewCache.clear(),
+          onChange: async () => {
+            // Recount the tiers someone looks at; their next read gets the new counts.
+            await Promise.all([...state.overviewCache.keys()].map(recount));
+          },
         });
       });
     },
@@ -113,6 +121,8 @@ export function createConsole(
       if (!files.has('/index.html'))
         deps.logger.warn({ dir: config.distDir }, 'console not built: run npm run build:console');
       await live?.start();
+      // Warm the counts in the background so the first visitor does not wait for them.
+      for (const tier of TIERS) void recount(tier);
     },
     async stop() {
       await live?.stop();

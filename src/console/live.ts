@@ -43,7 +43,7 @@ export function registerLive(
   app: FastifyInstance,
   ctx: HubContext,
   config: ConsoleConfig,
-  deps: { registry: Registry; logger: Logger; onChange: () => void },
+  deps: { registry: Registry; logger: Logger; onChange: () => Promise<void> | void },
 ): LiveFeed {
   const clients = new Set<Client>();
   const counts = { sent: 0, dropped: 0 };
@@ -124,7 +124,8 @@ export function registerLive(
       if (changed.length < PAGE) break;
     }
     if (handled > 0) {
-      deps.onChange();
+      // Counts first, so a client refetching on "changed" sees the new numbers.
+      await deps.onChange();
       for (const client of clients) send(client, 'changed', { count: handled });
     }
     return handled;
