@@ -193,5 +193,28 @@ describe(
         await lab.stop();
       }
     });
+
+    test('an interrupted run resumes: addresses in the state file are not touched again', async () => {
+      const lab = await startLab({ net: 73 });
+      try {
+        const out = join(lab.dir, 'findings.jsonl');
+        // As if the first run had finished .0 to .4 (and written .2's finding) before it stopped.
+        writeFileSync(`${out}.state`, ['0', '1', '2', '3', '4'].map((n) => `127.0.73.${n}\n`).join(''));
+        writeFileSync(out, '{"earlier":"line kept"}\n');
+        const run = await cli(['survey', 'run', '--plan', lab.planPath, '--out', out, '--recog', RECOG_DIR]);
+        assert.equal(run.code, 0, run.stderr);
+        assert.deepEqual(lab.devices.mikrotik!.device.records(), []);
+        assert.deepEqual(lab.devices.zte!.device.records(), []);
+        assert.ok(lab.devices.dropbear!.device.records().includes('LOGIN_OK root'));
+        const lines = readFileSync(out, 'utf8').trim().split('\n');
+        assert.equal(lines[0], '{"earlier":"line kept"}');
+        assert.ok(!lines.some((l) => l.includes('"127.0.73.2"')));
+        assert.equal(readFileSync(`${out}.state`, 'utf8').trim().split('\n').length, 15);
+        const evidence = readFileSync(join(lab.dir, 'evidence.jsonl'), 'utf8');
+        assert.ok(!evidence.includes('"127.0.73.3"'));
+      } finally {
+        await lab.stop();
+      }
+    });
   },
 );
