@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { parse } from 'yaml';
 import { UsageError } from '../core/errors.ts';
 import { writeLabPlan, LAB_PASSWORDS } from './harness/lab.ts';
@@ -42,7 +43,11 @@ describe('survey plan', () => {
 
   test('passwords never show in a serialised credential', () => {
     const { path } = labPlan();
-    const text = JSON.stringify(loadPlan(path).credentials);
+    const credentials = loadPlan(path).credentials;
+    const text =
+      JSON.stringify(credentials) +
+      inspect(credentials, { showHidden: true, depth: 5 }) +
+      credentials.map(String).join();
     for (const pw of LAB_PASSWORDS) assert.ok(!text.includes(pw), pw);
     assert.match(text, /mikrotik-default/);
   });
