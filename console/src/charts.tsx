@@ -127,7 +127,7 @@ export function ForceGraph({ nodes, edges }: { nodes: GraphNode[]; edges: GraphE
           const dx = px[i]! - px[j]!;
           const dy = py[i]! - py[j]!;
           const d2 = Math.max(dx * dx + dy * dy, 25);
-          const f = 600 / d2;
+          const f = 120 / d2;
           fx[i]! += dx * f;
           fy[i]! += dy * f;
           fx[j]! -= dx * f;
@@ -137,14 +137,14 @@ export function ForceGraph({ nodes, edges }: { nodes: GraphNode[]; edges: GraphE
       for (const [a, b] of links) {
         const dx = px[b]! - px[a]!;
         const dy = py[b]! - py[a]!;
-        fx[a]! += dx * 0.02;
-        fy[a]! += dy * 0.02;
-        fx[b]! -= dx * 0.02;
-        fy[b]! -= dy * 0.02;
+        fx[a]! += dx * 0.06;
+        fy[a]! += dy * 0.06;
+        fx[b]! -= dx * 0.06;
+        fy[b]! -= dy * 0.06;
       }
       for (let i = 0; i < nodes.length; i++) {
-        fx[i]! += (w / 2 - px[i]!) * 0.005;
-        fy[i]! += (h / 2 - py[i]!) * 0.005;
+        fx[i]! += (w / 2 - px[i]!) * 0.03;
+        fy[i]! += (h / 2 - py[i]!) * 0.03;
         px[i] = Math.min(w - 10, Math.max(10, px[i]! + Math.max(-10, Math.min(10, fx[i]!))));
         py[i] = Math.min(h - 10, Math.max(10, py[i]! + Math.max(-10, Math.min(10, fy[i]!))));
       }

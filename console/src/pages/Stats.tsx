@@ -52,37 +52,31 @@ export function HostsPage() {
         <div>
           <h2>{t('byAsn')}</h2>
           <Bars
-            rows={data.byAsn
-              .slice(0, 15)
-              .map((r) => ({
-                label: `${t(`kind_${r.kind}`).slice(0, 8)} AS${r.asn ?? '?'}`,
-                value: r.count,
-                color: color(r.kind),
-              }))}
+            rows={data.byAsn.slice(0, 15).map((r) => ({
+              label: `${t(`kind_${r.kind}`).slice(0, 8)} AS${r.asn ?? '?'}`,
+              value: r.count,
+              color: color(r.kind),
+            }))}
           />
         </div>
         <div>
           <h2>{t('byCountry')}</h2>
           <Bars
-            rows={data.byCountry
-              .slice(0, 15)
-              .map((r) => ({
-                label: `${t(`kind_${r.kind}`).slice(0, 8)} ${r.country || '?'}`,
-                value: r.count,
-                color: color(r.kind),
-              }))}
+            rows={data.byCountry.slice(0, 15).map((r) => ({
+              label: `${t(`kind_${r.kind}`).slice(0, 8)} ${r.country || '?'}`,
+              value: r.count,
+              color: color(r.kind),
+            }))}
           />
         </div>
         <div>
           <h2>{t('byFamily')}</h2>
           <Bars
-            rows={data.byFamily
-              .slice(0, 15)
-              .map((r) => ({
-                label: `${t(`kind_${r.kind}`).slice(0, 8)} ${r.family || '?'}`,
-                value: r.count,
-                color: color(r.kind),
-              }))}
+            rows={data.byFamily.slice(0, 15).map((r) => ({
+              label: `${t(`kind_${r.kind}`).slice(0, 8)} ${r.family || '?'}`,
+              value: r.count,
+              color: color(r.kind),
+            }))}
           />
         </div>
       </div>
