@@ -19,7 +19,11 @@ export const DecoderConfig = z
     pending: z
       .object({
         maxSets: z.number().int().min(0).default(1024),
-        maxBytes: z.number().int().min(0).default(4 * 1024 * 1024),
+        maxBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(4 * 1024 * 1024),
         ttlMs: z.number().int().min(0).default(30_000),
       })
       .prefault({}),
@@ -32,9 +36,25 @@ export const FlowConfig = z
     /** UDP addresses to listen on (host:port); several ports at once are allowed. */
     listen: z.array(z.string()).default(['0.0.0.0:2055', '0.0.0.0:4739', '0.0.0.0:6343']),
     /** SO_RCVBUF asked for each socket; the kernel caps it at net.core.rmem_max. */
-    receiveBufferBytes: z.number().int().min(65536).default(32 * 1024 * 1024),
+    receiveBufferBytes: z
+      .number()
+      .int()
+      .min(65536)
+      .default(32 * 1024 * 1024),
+    /**
+     * How datagrams are read: 'native' is the recvmmsg addon (src/flow/native, Linux, built by
+     * node-gyp), 'dgram' is node's own socket, 'auto' takes the addon when it loads.
+     */
+    receiver: z.enum(['auto', 'native', 'dgram']).default('auto'),
+    /** Datagrams read per recvmmsg call and handed to JS at once (native receiver). */
+    receiveBatchDatagrams: z.number().int().min(1).max(1024).default(64),
     /** Rows per FlowBatch. */
-    batchSize: z.number().int().min(16).max(1 << 16).default(4096),
+    batchSize: z
+      .number()
+      .int()
+      .min(16)
+      .max(1 << 16)
+      .default(4096),
     /** A partly filled batch is handed on after this long. */
     flushIntervalMs: z.number().int().min(10).default(500),
     /** Where templates persist across restarts; empty keeps them in memory only. */

@@ -6,7 +6,8 @@ export const FLOW_CSV_HEADER =
   'exporter,version,start_ms,end_ms,src,dst,src_port,dst_port,proto,tcp_flags,packets,bytes,sampling_rate';
 
 export function rowAddresses(batch: FlowBatch, row: number): [string, string] {
-  if (batch.ipVersion[row] === 6) return [ipv6ToString(batch.src6, row * 16), ipv6ToString(batch.dst6, row * 16)];
+  if (batch.ipVersion[row] === 6)
+    return [ipv6ToString(batch.src6, row * 16), ipv6ToString(batch.dst6, row * 16)];
   return [ipv4ToString(batch.src4[row]!), ipv4ToString(batch.dst4[row]!)];
 }
 

@@ -10,7 +10,8 @@ import type { Component } from '../core/lifecycle.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { FlowConfig } from './config.ts';
 import { createFlowDecoder, errorTotal, type FlowDecoder } from './decoder.ts';
-import { createUdpInput, readUdpDrops, type UdpListener } from './input-udp.ts';
+import { createUdpInput, readUdpDrops, type UdpListener, type UdpReceivePath } from './input-udp.ts';
+import type { PayloadSource } from './types.ts';
 
 export { FlowConfig } from './config.ts';
 
@@ -31,6 +32,8 @@ export interface CollectorCounters {
 
 export interface FlowCollector extends Component {
   readonly decoder: FlowDecoder;
+  /** The UDP receive path in use after start: 'native' (recvmmsg addon) or 'dgram'. */
+  readonly receivePath: UdpReceivePath;
   readonly listeners: readonly UdpListener[];
   counters(): CollectorCounters;
   /** Hands on the partly filled batch now. */
@@ -48,14 +51,28 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
     deps.sink(batch);
   }, config.batchSize);
 
+  // One source object for every payload: the decoders read its fields and keep none of it
+  // (held data sets copy the header times they need), so nothing is allocated per datagram.
+  const source: PayloadSource = { exporter: '', exporterPort: 0, receivedMs: 0 };
+  let receivePathNote = '';
   const input = createUdpInput(
     config.listen,
     config.receiveBufferBytes,
-    (payload, exporter, exporterPort) => {
+    (payload, exporter, exporterPort, receivedMs) => {
       payloads++;
-      records += decoder.decode(payload, { exporter, exporterPort, receivedMs: Date.now() }, writer);
+      source.exporter = exporter;
+      source.exporterPort = exporterPort;
+      source.receivedMs = receivedMs;
+      records += decoder.decode(payload, source, writer);
     },
     (error, address) => logger.error({ err: error, listen: address }, 'UDP socket error'),
+    {
+      receiver: config.receiver,
+      batchDatagrams: config.receiveBatchDatagrams,
+      onPath: (path, reason) => {
+        receivePathNote = reason ?? '';
+      },
+    },
   );
 
   const boundPorts = () => input.listeners.map((l) => l.boundPort);
@@ -66,6 +83,25 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
       registers: [deps.registry],
       collect() {
         this.set(readUdpDrops(boundPorts()));
+      },
+    });
+    new Gauge({
+      name: 'tsunagi_flow_udp_receive_path',
+      help: 'Which UDP receive path is active: native (recvmmsg addon) or dgram (node) = 1',
+      labelNames: ['path'],
+      registers: [deps.registry],
+      collect() {
+        this.reset();
+        if (input.listeners.length > 0) this.set({ path: input.path }, 1);
+      },
+    });
+    new Counter({
+      name: 'tsunagi_flow_udp_truncated_total',
+      help: 'Datagrams longer than the receive slot, cut by the kernel and skipped',
+      registers: [deps.registry],
+      collect() {
+        this.reset();
+        this.inc(input.truncated);
       },
     });
     new Counter({
@@ -118,6 +154,9 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
     get listeners() {
       return input.listeners;
     },
+    get receivePath() {
+      return input.path;
+    },
     counters() {
       return {
         payloads,
@@ -141,7 +180,14 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
           );
         }
       }
-      logger.info({ listen: listeners.map((l) => `${l.address} (port ${l.boundPort})`) }, 'listening for flows');
+      logger.info(
+        {
+          listen: listeners.map((l) => `${l.address} (port ${l.boundPort})`),
+          receivePath: input.path,
+          ...(receivePathNote ? { why: receivePathNote } : {}),
+        },
+        'listening for flows',
+      );
       flushTimer = setInterval(() => {
         writer.flush();
         decoder.expire(Date.now());

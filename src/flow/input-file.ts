@@ -78,7 +78,14 @@ export async function replayFiles(
   sink: FlowSink,
   options: ReplayOptions = {},
 ): Promise<ReplaySummary> {
-  const summary: ReplaySummary = { files: 0, payloads: 0, records: 0, skipped: {}, errors: {}, withoutTemplate: 0 };
+  const summary: ReplaySummary = {
+    files: 0,
+    payloads: 0,
+    records: 0,
+    skipped: {},
+    errors: {},
+    withoutTemplate: 0,
+  };
   const writer = new FlowBatchWriter(sink, options.batchSize);
   const info = new PacketInfo();
   const skip = (reason: string) => {
@@ -98,7 +105,13 @@ export async function replayFiles(
     } else {
       const capture = openCapture(path);
       await capture.forEach((packet) => {
-        const result = parseFrame(packet.linkType, packet.buffer, info, packet.offset, packet.offset + packet.capturedLength);
+        const result = parseFrame(
+          packet.linkType,
+          packet.buffer,
+          info,
+          packet.offset,
+          packet.offset + packet.capturedLength,
+        );
         if (result !== ParseResult.OK) return skip(ParseResultLabel[result] ?? 'unparsed');
         if (info.proto !== IpProto.UDP) return skip('notUdp');
         if (info.fragment || info.moreFragments) return skip('fragment');
@@ -125,9 +138,11 @@ export async function replayFiles(
   }
   writer.flush();
   const pending = decoder.stats.pending;
-  summary.withoutTemplate = pending.waiting + pending.droppedExpired + pending.droppedOverflow + pending.droppedTooLarge;
+  summary.withoutTemplate =
+    pending.waiting + pending.droppedExpired + pending.droppedOverflow + pending.droppedTooLarge;
   for (const [protocol, kinds] of Object.entries(decoder.stats.errors)) {
-    for (const [kind, count] of Object.entries(kinds)) if (count > 0) summary.errors[`${protocol}.${kind}`] = count;
+    for (const [kind, count] of Object.entries(kinds))
+      if (count > 0) summary.errors[`${protocol}.${kind}`] = count;
   }
   return summary;
 }

@@ -1,10 +1,16 @@
 /**
- * UDP input: one socket per listen address, each with a sized receive buffer. Payloads go
- * straight to the decoder; kernel drops are read from /proc/net/udp{,6} for the metrics.
+ * UDP input: one socket per listen address, each with a sized receive buffer. Two receive paths:
+ * the recvmmsg addon (src/flow/native: one JS callback per batch of datagrams, one shared
+ * buffer) when it is built, else node's dgram (one callback and one Buffer per datagram).
+ * Payloads go straight to the decoder; kernel drops are read from /proc/net/udp{,6}.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { ipv4ToString, ipv6ToString } from '../core/ip.ts';
 import { parseHostPort } from '../core/metrics.ts';
+import { loadNativeUdp, type NativeUdpSocket } from './native/index.ts';
 
 export interface UdpListener {
   /** host:port as configured, and the port actually bound (differs when 0 was asked). */
@@ -14,13 +20,43 @@ export interface UdpListener {
   readonly receiveBufferBytes: number;
 }
 
-export type PayloadHandler = (payload: Buffer, exporter: string, exporterPort: number) => void;
+/**
+ * Called once per datagram. `payload` may be a view into a buffer the input reuses: it is valid
+ * only during the call (the decoder copies what it keeps).
+ */
+export type PayloadHandler = (
+  payload: Buffer,
+  exporter: string,
+  exporterPort: number,
+  receivedMs: number,
+) => void;
+
+/** 'auto' takes the addon when it loads, else dgram; 'native' fails when the addon is missing. */
+export type UdpReceiverChoice = 'auto' | 'native' | 'dgram';
+export type UdpReceivePath = 'native' | 'dgram';
+
+export interface UdpInputOptions {
+  receiver?: UdpReceiverChoice;
+  /** Datagrams per recvmmsg call (native path). */
+  batchDatagrams?: number;
+  /** Told once at start which path is active and, for 'auto' falling back, why. */
+  onPath?: (path: UdpReceivePath, reason?: string) => void;
+}
 
 export interface UdpInput {
   start(): Promise<UdpListener[]>;
   stop(): Promise<void>;
   readonly listeners: readonly UdpListener[];
+  /** The receive path in use (decided at start). */
+  readonly path: UdpReceivePath;
+  /** Datagrams longer than a receive slot (cut by the kernel, skipped). */
+  readonly truncated: number;
 }
+
+/** Room for the largest UDP payload (65,527 bytes over IPv6). */
+const SLOT_BYTES = 65536;
+/** Distinct exporter address strings remembered by the native path before starting over. */
+const MAX_EXPORTER_NAMES = 65536;
 
 /** `::ffff:192.0.2.1` from a dual-stack socket reads as the plain IPv4 address. */
 function normaliseAddress(address: string): string {
@@ -32,38 +68,167 @@ export function createUdpInput(
   receiveBufferBytes: number,
   onPayload: PayloadHandler,
   onError: (error: Error, address: string) => void,
+  options: UdpInputOptions = {},
 ): UdpInput {
-  const sockets: Socket[] = [];
+  const choice = options.receiver ?? 'auto';
+  const batchDatagrams = options.batchDatagrams ?? 64;
+  const closers: (() => Promise<void>)[] = [];
   const listeners: UdpListener[] = [];
+  let path: UdpReceivePath = 'dgram';
+  let truncated = 0;
+
+  function choosePath(): UdpReceivePath {
+    if (choice === 'dgram') {
+      options.onPath?.('dgram', 'configured');
+      return 'dgram';
+    }
+    const load = loadNativeUdp();
+    if (load.binding) {
+      options.onPath?.('native');
+      return 'native';
+    }
+    if (choice === 'native') throw new Error(`flow receiver 'native' unavailable: ${load.error}`);
+    options.onPath?.('dgram', load.error);
+    return 'dgram';
+  }
+
+  async function openDgram(address: string, host: string, port: number, family: 4 | 6): Promise<void> {
+    const socket: Socket = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4',
+      recvBufferSize: receiveBufferBytes,
+    });
+    socket.on('message', (payload, rinfo) =>
+      onPayload(payload, normaliseAddress(rinfo.address), rinfo.port, Date.now()),
+    );
+    socket.on('error', (error) => onError(error, address));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    closers.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+    listeners.push({
+      address,
+      boundPort: socket.address().port,
+      family,
+      receiveBufferBytes: socket.getRecvBufferSize(),
+    });
+  }
+
+  function openNative(address: string, host: string, port: number, family: 4 | 6): void {
+    const binding = loadNativeUdp().binding!;
+    const slots = batchDatagrams;
+    const data = Buffer.allocUnsafeSlow(slots * SLOT_BYTES);
+    const lengths = new Int32Array(slots);
+    const sources = new Uint8Array(slots * 16);
+    const ports = new Uint16Array(slots);
+    const families = new Uint8Array(slots);
+    // Exporter names are made once per address: the decoder's per-exporter memos then compare
+    // the same string instance, and no string is built per datagram.
+    const names4 = new Map<number, string>();
+    const names6 = new Map<string, string>();
+    let lastKey = -1;
+    let lastName = '';
+    const onBatch = (count: number): void => {
+      const receivedMs = Date.now();
+      for (let i = 0; i < count; i++) {
+        const length = lengths[i]!;
+        if (length < 0) {
+          truncated++;
+          continue;
+        }
+        const at = i * 16;
+        let name: string;
+        if (families[i] === 4) {
+          const key =
+            ((sources[at]! << 24) | (sources[at + 1]! << 16) | (sources[at + 2]! << 8) | sources[at + 3]!) >>>
+            0;
+          if (key === lastKey) name = lastName;
+          else {
+            let known = names4.get(key);
+            if (known === undefined) {
+              if (names4.size >= MAX_EXPORTER_NAMES) names4.clear();
+              known = ipv4ToString(key);
+              names4.set(key, known);
+            }
+            name = known;
+            lastKey = key;
+            lastName = known;
+          }
+        } else {
+          const text = ipv6ToString(sources, at);
+          let known = names6.get(text);
+          if (known === undefined) {
+            if (names6.size >= MAX_EXPORTER_NAMES) names6.clear();
+            names6.set(text, text);
+            known = text;
+          }
+          name = known;
+          lastKey = -1;
+        }
+        const offset = i * SLOT_BYTES;
+        onPayload(data.subarray(offset, offset + length), name, ports[i]!, receivedMs);
+      }
+    };
+    const socket: NativeUdpSocket = binding.open(
+      host,
+      port,
+      family,
+      receiveBufferBytes,
+      SLOT_BYTES,
+      data,
+      lengths,
+      sources,
+      ports,
+      families,
+      onBatch,
+      (errno, syscall) => {
+        const error = new Error(`${syscall} failed (errno ${errno})`) as NodeJS.ErrnoException;
+        error.errno = errno;
+        error.syscall = syscall;
+        onError(error, address);
+      },
+    );
+    closers.push(async () => socket.close());
+    listeners.push({
+      address,
+      boundPort: socket.localPort(),
+      family,
+      receiveBufferBytes: socket.recvBufferSize(),
+    });
+  }
+
   return {
     listeners,
+    get path() {
+      return path;
+    },
+    get truncated() {
+      return truncated;
+    },
     async start() {
-      for (const address of addresses) {
-        const { host, port } = parseHostPort(address, '0.0.0.0');
-        const family = host.includes(':') ? 6 : 4;
-        const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', recvBufferSize: receiveBufferBytes });
-        socket.on('message', (payload, rinfo) => onPayload(payload, normaliseAddress(rinfo.address), rinfo.port));
-        socket.on('error', (error) => onError(error, address));
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind(port, host, () => {
-            socket.off('error', reject);
-            resolve();
-          });
-        });
-        sockets.push(socket);
-        listeners.push({
-          address,
-          boundPort: socket.address().port,
-          family,
-          receiveBufferBytes: socket.getRecvBufferSize(),
-        });
+      path = choosePath();
+      try {
+        for (const address of addresses) {
+          const { host, port } = parseHostPort(address, '0.0.0.0');
+          const family = host.includes(':') ? 6 : 4;
+          if (path === 'native') {
+            // The addon binds literal addresses only: names are resolved here, as dgram would.
+            const literal = isIP(host) ? host : (await lookup(host, { family })).address;
+            openNative(address, literal, port, family);
+          } else await openDgram(address, host, port, family);
+        }
+      } catch (error) {
+        await this.stop();
+        throw error;
       }
       return listeners;
     },
     async stop() {
-      await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
-      sockets.length = 0;
+      await Promise.all(closers.map((close) => close()));
+      closers.length = 0;
       listeners.length = 0;
     },
   };

@@ -21,6 +21,7 @@ import { ipv4ToString } from '../core/ip.ts';
 import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../packet/writer.ts';
 import { errorTotal } from './decoder.ts';
 import { createFlowCollector, FlowConfig } from './index.ts';
+import { RECEIVE_PATHS } from './testdata/receivers.ts';
 
 const missing = ['softflowd', 'nfcapd', 'nfdump'].filter(
   (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0,
@@ -255,145 +256,154 @@ describe('softflowd round trip: tsunagi and nfcapd agree', { skip }, () => {
     assert.ok(traffic.expected.size >= 700, `only ${traffic.expected.size} flows`);
   });
 
-  for (const version of [5, 9, 10]) {
-    test(`NetFlow ${version === 10 ? 'IPFIX' : `v${version}`}: same flows, packets and bytes`, async () => {
-      // tsunagi, in this process.
-      const rows: ExpectedFlow[] = [];
-      const timing: string[] = [];
-      const timingMismatches: string[] = [];
-      const collector = createFlowCollector(
-        FlowConfig.parse({ listen: ['127.0.0.1:0'], receiveBufferBytes: 1 << 20 }),
-        {
-          sink: (batch) => {
-            for (let i = 0; i < batch.length; i++) {
-              assert.equal(batch.ipVersion[i], 4);
-              assert.equal(batch.version[i], version);
-              assert.equal(batch.exporters[batch.exporter[i]!], '127.0.0.1');
-              const key = flowKey(
-                batch.proto[i]!,
-                ipv4ToString(batch.src4[i]!),
-                ipv4ToString(batch.dst4[i]!),
-                batch.srcPort[i]!,
-                batch.dstPort[i]!,
-              );
-              rows.push({ key, packets: batch.packets[i]!, bytes: batch.bytes[i]! });
-              timing.push(
-                `${key} start ${batch.startMs[i]} duration ${batch.endMs[i]! - batch.startMs[i]!} flags ${batch.tcpFlags[i]}`,
-              );
-              const truth = traffic.timing.get(key);
-              // softflowd keeps milliseconds, so the pcap's quarter-millisecond steps round either
-              // way; v9's header clock has whole seconds only, so its absolute times may be up to
-              // a second off while durations stay exact.
-              const clockSlack = version === 9 ? 1000 : 1;
-              const duration = batch.endMs[i]! - batch.startMs[i]!;
-              if (
-                !truth ||
-                Math.abs(batch.startMs[i]! - truth.firstMs) > clockSlack ||
-                Math.abs(duration - (truth.lastMs - truth.firstMs)) > 1 ||
-                batch.tcpFlags[i] !== truth.tcpFlags
-              ) {
-                timingMismatches.push(
-                  `${key}: start ${batch.startMs[i]} end ${batch.endMs[i]} flags ${batch.tcpFlags[i]}; pcap ${JSON.stringify(truth)}`,
-                );
-              }
-            }
-          },
-        },
-      );
-      await collector.start();
-      let tsunagiExport: { records: number; packets: number };
-      try {
-        const port = collector.listeners[0]!.boundPort;
-        tsunagiExport = await exportWithSoftflowd(pcapPath, port, version, workDir, children);
-        await drained(port);
-        await waitFor(
-          () => collector.counters().payloads >= tsunagiExport.packets,
-          5_000,
-          'tsunagi to read every datagram',
-        );
-      } finally {
-        await collector.stop();
-      }
-      const counters = collector.counters();
-      assert.equal(counters.payloads, tsunagiExport.packets, 'tsunagi read every export packet');
-      // errorTotal rather than counters().decodeErrors, which index.ts still sums as a flat record.
-      assert.equal(errorTotal(collector.decoder.stats), 0, 'no decode errors');
-      assert.equal(
-        rows.length,
-        tsunagiExport.records,
-        'tsunagi decoded as many records as softflowd exported',
-      );
-
-      // nfcapd, a child process writing its flow file.
-      const nfPort = await freeUdpPort();
-      const flowDir = mkdtempSync(join(workDir, `nfcapd-v${version}-`));
-      const nfcapd = startChild('nfcapd', [
-        '-b',
-        '127.0.0.1',
-        '-p',
-        String(nfPort),
-        '-w',
-        flowDir,
-        '-t',
-        '3600',
-      ]);
-      children.push(nfcapd);
-      await waitFor(() => readUdpSocket(nfPort) !== undefined, 10_000, 'nfcapd to bind');
-      const nfExport = await exportWithSoftflowd(pcapPath, nfPort, version, workDir, children);
-      await drained(nfPort);
-      nfcapd.kill('SIGTERM');
-      assert.equal(await waitExit(nfcapd, 10_000), 0, `nfcapd exit: ${nfcapd.stderr()}`);
-      const csv = execFileSync(
-        'nfdump',
-        ['-R', flowDir, '-q', '-N', '-o', 'fmt:%pr,%sa,%da,%sp,%dp,%pkt,%byt,%tsr,%td,%flg'],
-        {
-          encoding: 'utf8',
-          timeout: 20_000,
-        },
-      );
-      const nfTiming: string[] = [];
-      const nfRows = csv
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => {
-          const [proto, src, dst, sport, dport, packets, bytes, start, duration, flags] = line
-            .split(',')
-            .map((c) => c.trim());
-          const protoNumber = PROTOCOLS[proto!] ?? Number(proto);
-          assert.ok(Number.isInteger(protoNumber), `nfdump line: ${line}`);
-          const key = flowKey(protoNumber, src!, dst!, Number(sport), Number(dport));
-          nfTiming.push(
-            `${key} start ${Math.round(Number(start) * 1000)} duration ${Math.round(Number(duration) * 1000)} flags ${tcpFlagBits(flags!)}`,
+  for (const version of [5, 9, 10])
+    for (const { receiver, skip: skipPath } of RECEIVE_PATHS) {
+      test(
+        `NetFlow ${version === 10 ? 'IPFIX' : `v${version}`} (${receiver} receiver): same flows, packets and bytes`,
+        { skip: skipPath },
+        async () => {
+          // tsunagi, in this process.
+          const rows: ExpectedFlow[] = [];
+          const timing: string[] = [];
+          const timingMismatches: string[] = [];
+          const collector = createFlowCollector(
+            FlowConfig.parse({ receiver, listen: ['127.0.0.1:0'], receiveBufferBytes: 1 << 20 }),
+            {
+              sink: (batch) => {
+                for (let i = 0; i < batch.length; i++) {
+                  assert.equal(batch.ipVersion[i], 4);
+                  assert.equal(batch.version[i], version);
+                  assert.equal(batch.exporters[batch.exporter[i]!], '127.0.0.1');
+                  const key = flowKey(
+                    batch.proto[i]!,
+                    ipv4ToString(batch.src4[i]!),
+                    ipv4ToString(batch.dst4[i]!),
+                    batch.srcPort[i]!,
+                    batch.dstPort[i]!,
+                  );
+                  rows.push({ key, packets: batch.packets[i]!, bytes: batch.bytes[i]! });
+                  timing.push(
+                    `${key} start ${batch.startMs[i]} duration ${batch.endMs[i]! - batch.startMs[i]!} flags ${batch.tcpFlags[i]}`,
+                  );
+                  const truth = traffic.timing.get(key);
+                  // softflowd keeps milliseconds, so the pcap's quarter-millisecond steps round either
+                  // way; v9's header clock has whole seconds only, so its absolute times may be up to
+                  // a second off while durations stay exact.
+                  const clockSlack = version === 9 ? 1000 : 1;
+                  const duration = batch.endMs[i]! - batch.startMs[i]!;
+                  if (
+                    !truth ||
+                    Math.abs(batch.startMs[i]! - truth.firstMs) > clockSlack ||
+                    Math.abs(duration - (truth.lastMs - truth.firstMs)) > 1 ||
+                    batch.tcpFlags[i] !== truth.tcpFlags
+                  ) {
+                    timingMismatches.push(
+                      `${key}: start ${batch.startMs[i]} end ${batch.endMs[i]} flags ${batch.tcpFlags[i]}; pcap ${JSON.stringify(truth)}`,
+                    );
+                  }
+                }
+              },
+            },
           );
-          return { key, packets: Number(packets), bytes: Number(bytes) };
-        });
-      assert.equal(nfRows.length, nfExport.records, 'nfcapd stored as many records as softflowd exported');
+          await collector.start();
+          let tsunagiExport: { records: number; packets: number };
+          try {
+            const port = collector.listeners[0]!.boundPort;
+            tsunagiExport = await exportWithSoftflowd(pcapPath, port, version, workDir, children);
+            await drained(port);
+            await waitFor(
+              () => collector.counters().payloads >= tsunagiExport.packets,
+              5_000,
+              'tsunagi to read every datagram',
+            );
+          } finally {
+            await collector.stop();
+          }
+          const counters = collector.counters();
+          assert.equal(counters.payloads, tsunagiExport.packets, 'tsunagi read every export packet');
+          // errorTotal rather than counters().decodeErrors, which index.ts still sums as a flat record.
+          assert.equal(errorTotal(collector.decoder.stats), 0, 'no decode errors');
+          assert.equal(
+            rows.length,
+            tsunagiExport.records,
+            'tsunagi decoded as many records as softflowd exported',
+          );
 
-      // Both collectors agree with each other and with the traffic the pcap was built from.
-      assert.equal(rows.length, nfRows.length, 'flow count');
-      const sum = (list: ExpectedFlow[], field: 'packets' | 'bytes') =>
-        list.reduce((s, f) => s + f[field], 0);
-      assert.equal(sum(rows, 'packets'), sum(nfRows, 'packets'), 'total packets');
-      assert.equal(sum(rows, 'bytes'), sum(nfRows, 'bytes'), 'total bytes');
-      assert.deepEqual(multiset(rows), multiset(nfRows), 'multiset of 5-tuple, packets, bytes');
-      assert.deepEqual(
-        multiset(rows),
-        multiset(traffic.expected.values()),
-        'tsunagi rows match the generated traffic',
+          // nfcapd, a child process writing its flow file.
+          const nfPort = await freeUdpPort();
+          const flowDir = mkdtempSync(join(workDir, `nfcapd-v${version}-`));
+          const nfcapd = startChild('nfcapd', [
+            '-b',
+            '127.0.0.1',
+            '-p',
+            String(nfPort),
+            '-w',
+            flowDir,
+            '-t',
+            '3600',
+          ]);
+          children.push(nfcapd);
+          await waitFor(() => readUdpSocket(nfPort) !== undefined, 10_000, 'nfcapd to bind');
+          const nfExport = await exportWithSoftflowd(pcapPath, nfPort, version, workDir, children);
+          await drained(nfPort);
+          nfcapd.kill('SIGTERM');
+          assert.equal(await waitExit(nfcapd, 10_000), 0, `nfcapd exit: ${nfcapd.stderr()}`);
+          const csv = execFileSync(
+            'nfdump',
+            ['-R', flowDir, '-q', '-N', '-o', 'fmt:%pr,%sa,%da,%sp,%dp,%pkt,%byt,%tsr,%td,%flg'],
+            {
+              encoding: 'utf8',
+              timeout: 20_000,
+            },
+          );
+          const nfTiming: string[] = [];
+          const nfRows = csv
+            .split('\n')
+            .filter((line) => line.trim() !== '')
+            .map((line) => {
+              const [proto, src, dst, sport, dport, packets, bytes, start, duration, flags] = line
+                .split(',')
+                .map((c) => c.trim());
+              const protoNumber = PROTOCOLS[proto!] ?? Number(proto);
+              assert.ok(Number.isInteger(protoNumber), `nfdump line: ${line}`);
+              const key = flowKey(protoNumber, src!, dst!, Number(sport), Number(dport));
+              nfTiming.push(
+                `${key} start ${Math.round(Number(start) * 1000)} duration ${Math.round(Number(duration) * 1000)} flags ${tcpFlagBits(flags!)}`,
+              );
+              return { key, packets: Number(packets), bytes: Number(bytes) };
+            });
+          assert.equal(
+            nfRows.length,
+            nfExport.records,
+            'nfcapd stored as many records as softflowd exported',
+          );
+
+          // Both collectors agree with each other and with the traffic the pcap was built from.
+          assert.equal(rows.length, nfRows.length, 'flow count');
+          const sum = (list: ExpectedFlow[], field: 'packets' | 'bytes') =>
+            list.reduce((s, f) => s + f[field], 0);
+          assert.equal(sum(rows, 'packets'), sum(nfRows, 'packets'), 'total packets');
+          assert.equal(sum(rows, 'bytes'), sum(nfRows, 'bytes'), 'total bytes');
+          assert.deepEqual(multiset(rows), multiset(nfRows), 'multiset of 5-tuple, packets, bytes');
+          assert.deepEqual(
+            multiset(rows),
+            multiset(traffic.expected.values()),
+            'tsunagi rows match the generated traffic',
+          );
+          assert.deepEqual(
+            timingMismatches.slice(0, 5),
+            [],
+            'tsunagi start/end within 1 ms of the pcap, TCP flags equal',
+          );
+          // nfcapd 1.7.1 decodes softflowd's IPFIX times as start = end and a negative duration, so
+          // its timing is compared for v5 and v9 only (tsunagi's IPFIX timing is checked above).
+          if (version !== 10)
+            assert.deepEqual(
+              timing.sort(),
+              nfTiming.sort(),
+              'start, duration (ms) and TCP flags agree with nfcapd',
+            );
+        },
       );
-      assert.deepEqual(
-        timingMismatches.slice(0, 5),
-        [],
-        'tsunagi start/end within 1 ms of the pcap, TCP flags equal',
-      );
-      // nfcapd 1.7.1 decodes softflowd's IPFIX times as start = end and a negative duration, so
-      // its timing is compared for v5 and v9 only (tsunagi's IPFIX timing is checked above).
-      if (version !== 10)
-        assert.deepEqual(
-          timing.sort(),
-          nfTiming.sort(),
-          'start, duration (ms) and TCP flags agree with nfcapd',
-        );
-    });
-  }
+    }
 });
