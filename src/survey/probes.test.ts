@@ -113,6 +113,23 @@ describe('survey probes', () => {
     }
   });
 
+  test('a slow drip cannot hold a read past its total time bound', async () => {
+    const drip = await startHostileDevice({ host: '127.0.75.13', port: 2323, mode: 'slow-drip' });
+    try {
+      const started = performance.now();
+      const got = await telnetBanner(
+        await open(drip.host, drip.port),
+        { maxBytes: 8192, timeoutMs: 400, idleMs: 200 },
+        64,
+      );
+      const took = performance.now() - started;
+      assert.ok(took >= 390 && took < 900, `${took}`);
+      assert.match(got.banner, /^\.+$/);
+    } finally {
+      await drip.stop();
+    }
+  });
+
   test('HTTP responses: status, folded duplicate headers, title', () => {
     const raw = Buffer.from(
       'HTTP/1.1 401 Unauthorized\r\nServer: Boa/0.94.14rc21\r\nX-A: 1\r\nx-a: 2\r\nWWW-Authenticate: Basic realm="DVR"\r\n\r\n<html><TITLE>\n NETSurveillance  WEB </TITLE>',

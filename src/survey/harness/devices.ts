@@ -369,7 +369,7 @@ export async function startSshDevice(options: SshDeviceOptions): Promise<Device>
   };
 }
 
-export type HostileMode = 'endless-banner' | 'negotiation-loop' | 'silent' | 'huge-header';
+export type HostileMode = 'endless-banner' | 'negotiation-loop' | 'silent' | 'huge-header' | 'slow-drip';
 
 /** Services that try to hang or exhaust a scanner. */
 export async function startHostileDevice(options: {
@@ -402,6 +402,10 @@ export async function startHostileDevice(options: {
         socket.write('HTTP/1.1 200 OK\r\n');
         pump(Buffer.from(`X-Filler: ${'B'.repeat(4000)}\r\n`));
       });
+    } else if (options.mode === 'slow-drip') {
+      // One byte every 50 ms, never a prompt: defeats idle timers, not a total bound.
+      const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write('.')), 50);
+      socket.on('close', () => clearInterval(timer));
     }
     // 'silent' accepts and never says anything.
   });
