@@ -78,6 +78,51 @@ export function rowsPerMessage(maxBytes: number, hasV6: boolean, table: Exporter
   return room <= 0 ? 0 : Math.floor(room / (hasV6 ? ROW_BYTES_V6 : ROW_BYTES_V4));
 }
 
+// Gathers, one per element type so each loop stays monomorphic for the JIT.
+function gatherF64(
+  dst: Float64Array,
+  column: Float64Array,
+  rows: Uint32Array,
+  from: number,
+  n: number,
+): void {
+  for (let k = 0; k < n; k++) dst[k] = column[rows[from + k]!]!;
+}
+function gatherU32(dst: Uint32Array, column: Uint32Array, rows: Uint32Array, from: number, n: number): void {
+  for (let k = 0; k < n; k++) dst[k] = column[rows[from + k]!]!;
+}
+function gatherU16(dst: Uint16Array, column: Uint16Array, rows: Uint32Array, from: number, n: number): void {
+  for (let k = 0; k < n; k++) dst[k] = column[rows[from + k]!]!;
+}
+function gatherU8(
+  out: Uint8Array,
+  at: number,
+  column: Uint8Array,
+  rows: Uint32Array,
+  from: number,
+  n: number,
+): void {
+  for (let k = 0; k < n; k++) out[at + k] = column[rows[from + k]!]!;
+}
+function gatherAddr6(
+  out: Uint8Array,
+  at: number,
+  column: Uint8Array,
+  ipVersion: Uint8Array,
+  rows: Uint32Array,
+  from: number,
+  n: number,
+): void {
+  for (let k = 0; k < n; k++) {
+    const row = rows[from + k]!;
+    // The buffer starts zeroed and v4 rows' v6 bytes mean nothing: copy only v6 rows.
+    if (ipVersion[row] !== 6) continue;
+    const src = row * 16;
+    const dst = at + k * 16;
+    for (let b = 0; b < 16; b++) out[dst + b] = column[src + b]!;
+  }
+}
+
 /** Encodes the whole batch. */
 export function encodeFlowBatch(batch: FlowBatch): Uint8Array {
   return encodeFlowRows(batch, null, 0, batch.length);
@@ -131,34 +176,29 @@ export function encodeFlowRows(
   const f64 = (column: Float64Array) => {
     const dst = new Float64Array(buffer, at, n);
     if (rows === null) dst.set(column.subarray(from, to));
-    else for (let k = 0; k < n; k++) dst[k] = column[rows[from + k]!]!;
+    else gatherF64(dst, column, rows, from, n);
     at += n * 8;
   };
   const u32 = (column: Uint32Array) => {
     const dst = new Uint32Array(buffer, at, n);
     if (rows === null) dst.set(column.subarray(from, to));
-    else for (let k = 0; k < n; k++) dst[k] = column[rows[from + k]!]!;
+    else gatherU32(dst, column, rows, from, n);
     at += n * 4;
   };
   const u16 = (column: Uint16Array) => {
     const dst = new Uint16Array(buffer, at, n);
     if (rows === null) dst.set(column.subarray(from, to));
-    else for (let k = 0; k < n; k++) dst[k] = column[rows[from + k]!]!;
+    else gatherU16(dst, column, rows, from, n);
     at += n * 2;
   };
   const u8 = (column: Uint8Array) => {
     if (rows === null) out.set(column.subarray(from, to), at);
-    else for (let k = 0; k < n; k++) out[at + k] = column[rows[from + k]!]!;
+    else gatherU8(out, at, column, rows, from, n);
     at += n;
   };
   const addr6 = (column: Uint8Array) => {
     if (rows === null) out.set(column.subarray(from * 16, to * 16), at);
-    else
-      for (let k = 0; k < n; k++) {
-        const src = rows[from + k]! * 16;
-        const dst = at + k * 16;
-        for (let b = 0; b < 16; b++) out[dst + b] = column[src + b]!;
-      }
+    else gatherAddr6(out, at, column, ipVersion, rows, from, n);
     at += n * 16;
   };
   f64(batch.startMs);
