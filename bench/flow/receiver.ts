@@ -13,6 +13,8 @@ const collector = createFlowCollector(FlowConfig.parse({ listen: ['127.0.0.1:0']
   sink: (batch) => {
     rows += batch.length;
   },
+  // The sink is done with a batch on return, as a streaming detector or a publisher is.
+  recycleBatches: true,
 });
 await collector.start();
 const listener = collector.listeners[0]!;

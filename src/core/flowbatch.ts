@@ -106,23 +106,42 @@ export class FlowBatch {
   }
 }
 
-/** Receives each batch once it is full or flushed. The batch is owned by the sink afterwards. */
+/**
+ * Receives each batch once it is full or flushed. The batch is owned by the sink afterwards,
+ * unless the writer was made with `recycle` (then the sink must be done with it on return).
+ */
 export type FlowSink = (batch: FlowBatch) => void;
+
+export interface FlowBatchWriterOptions {
+  /**
+   * The sink is done with each batch when it returns (it copies or aggregates what it needs):
+   * the writer then resets and reuses the batch instead of allocating a new one per flush.
+   */
+  recycle?: boolean;
+  /** Batches kept for reuse, recycled or given back with `release()` (default 4). */
+  poolSize?: number;
+}
 
 /**
  * Hands out rows across batches: when the current batch fills, it goes to the sink and a
- * fresh one takes its place.
+ * fresh one (from the pool when batches come back) takes its place.
  */
 export class FlowBatchWriter {
   private current: FlowBatch;
   private exporterAddress = '';
   private exporterIdx = 0;
+  private readonly recycle: boolean;
+  private readonly poolSize: number;
+  private readonly pool: FlowBatch[] = [];
 
   constructor(
     private readonly sink: FlowSink,
     private readonly capacity = DEFAULT_BATCH_CAPACITY,
+    options: FlowBatchWriterOptions = {},
   ) {
     this.current = new FlowBatch(capacity);
+    this.recycle = options.recycle ?? false;
+    this.poolSize = options.poolSize ?? 4;
   }
 
   /** The batch to write the next row into (flushing first if the current one is full). */
@@ -154,8 +173,25 @@ export class FlowBatchWriter {
   flush(): void {
     if (this.current.length === 0) return;
     const done = this.current;
-    this.current = new FlowBatch(this.capacity);
+    this.current = this.pool.pop() ?? new FlowBatch(this.capacity);
     this.exporterAddress = '';
     this.sink(done);
+    if (this.recycle) this.release(done);
+  }
+
+  /**
+   * Gives back a batch the sink has finished with, for reuse; the caller must not touch it
+   * afterwards. Batches of another capacity, the batch being written and a full pool are ignored.
+   */
+  release(batch: FlowBatch): void {
+    if (batch.capacity !== this.capacity || batch === this.current) return;
+    if (this.pool.length >= this.poolSize || this.pool.includes(batch)) return;
+    batch.reset();
+    this.pool.push(batch);
+  }
+
+  /** Batches waiting in the pool (for tests and metrics). */
+  get pooled(): number {
+    return this.pool.length;
   }
 }

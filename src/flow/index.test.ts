@@ -297,3 +297,41 @@ for (const { receiver, skip } of RECEIVE_PATHS) {
     },
   );
 }
+
+test('with recycleBatches the collector reuses a few batches and every row still arrives intact', async () => {
+  const lines: string[] = [];
+  const distinct = new Set<FlowBatch>();
+  const collector = createFlowCollector(
+    FlowConfig.parse({
+      receiver: 'dgram',
+      listen: ['127.0.0.1:0'],
+      batchSize: 16,
+      flushIntervalMs: 20,
+      receiveBufferBytes: 1 << 20,
+    }),
+    {
+      recycleBatches: true,
+      sink: (batch) => {
+        distinct.add(batch);
+        lines.push(...formatCsv(batch).trim().split('\n'));
+      },
+    },
+  );
+  await collector.start();
+  try {
+    const port = collector.listeners[0]!.boundPort;
+    await send(
+      port,
+      [0, 1, 2, 3, 4].map((i) =>
+        encodeV9Flows(flows(20, i * 20), { unixSecs: 1_700_000_002, sysUptime: 50_000, sequence: i }),
+      ),
+    );
+    await until(() => lines.length === 100);
+    assert.ok(distinct.size <= 3, `${distinct.size} distinct batches for ${lines.length} rows`);
+    const sources = lines.map((line) => line.split(',')[4]);
+    assert.equal(new Set(sources).size, 100, 'no row was overwritten by a later one');
+    assert.equal(sources[99], '10.0.0.99');
+  } finally {
+    await collector.stop();
+  }
+});

@@ -17,6 +17,11 @@ export { FlowConfig } from './config.ts';
 
 export interface FlowCollectorDeps {
   sink: FlowSink;
+  /**
+   * The sink is done with each batch when it returns (it aggregates or encodes it at once and
+   * keeps no reference): batches are then reset and reused instead of allocated per flush.
+   */
+  recycleBatches?: boolean;
   registry?: Registry;
   logger?: Logger;
 }
@@ -46,10 +51,14 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
   let payloads = 0;
   let records = 0;
   let batches = 0;
-  const writer = new FlowBatchWriter((batch) => {
-    batches++;
-    deps.sink(batch);
-  }, config.batchSize);
+  const writer = new FlowBatchWriter(
+    (batch) => {
+      batches++;
+      deps.sink(batch);
+    },
+    config.batchSize,
+    { recycle: deps.recycleBatches ?? false },
+  );
 
   // One source object for every payload: the decoders read its fields and keep none of it
   // (held data sets copy the header times they need), so nothing is allocated per datagram.
