@@ -9,6 +9,7 @@ import { PrefixSet } from '../core/ip.ts';
 import type { Indicator, IndicatorKind, ListQuery } from '../intel/index.ts';
 import { INDICATOR_KINDS, type Tier } from '../intel/types.ts';
 import { botList, c2Csv, c2Text, rpzZone, suricataRules } from './exports.ts';
+import { mispFeed } from './misp.ts';
 import { HttpError, notFound, principalOf, type HubContext } from './http.ts';
 import type { Principal } from './orgs.ts';
 import {
@@ -306,6 +307,36 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       requireAnalysis(p);
       const items = await ctx.audit.list(request.query.after ?? 0, request.query.limit ?? 100);
       return { items, ...(items.length ? { next: items[items.length - 1]!.seq } : {}) };
+    },
+  );
+
+  app.get<{ Params: { file: string } }>(
+    '/api/export/misp/:file',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          properties: {
+            file: { type: 'string', pattern: '^(manifest\\.json|hashes\\.csv|[0-9a-f-]{36}\\.json)$' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      if (!p.scopes.includes('read')) throw new HttpError(403, 'Forbidden', 'This token may not read.');
+      const tier = p.org.tier;
+      const items = await collect(releasable(ctx, tier, { kinds: ['c2', 'domain', 'url'] }));
+      const feed = mispFeed(items, tier, { name: ctx.hub.name });
+      const file = request.params.file;
+      if (file === 'manifest.json')
+        return reply.header('content-type', 'application/json').send(feed.manifest);
+      if (file === 'hashes.csv')
+        return reply.header('content-type', 'text/csv; charset=utf-8').send(feed.hashes);
+      if (file !== `${feed.eventUuid}.json`) throw notFound();
+      if (tier !== 'public' && items.length > 0)
+        await auditRead(request, p, 'export:misp', { count: items.length });
+      return reply.header('content-type', 'application/json').send(feed.event);
     },
   );
 

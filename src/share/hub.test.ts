@@ -262,6 +262,27 @@ for (const engine of testEngines()) {
         });
         for (const o of bundle.json().objects as StixObject[]) assert.equal(validate(o), undefined);
 
+        const manifest = await h.app.inject({
+          url: '/api/export/misp/manifest.json',
+          headers: { authorization: `Bearer ${h.tokens['ISP B']}` },
+        });
+        const [eventUuid] = Object.keys(manifest.json() as object);
+        const event = await h.app.inject({
+          url: `/api/export/misp/${eventUuid}.json`,
+          headers: { authorization: `Bearer ${h.tokens['ISP B']}` },
+        });
+        const values = (event.json().Event.Attribute as { value: string }[]).map((a) => a.value).sort();
+        assert.deepEqual(values, ['198.51.100.7|443', '203.0.113.5|8080']);
+        assert.equal(
+          (
+            await h.app.inject({
+              url: '/api/export/misp/nope.json',
+              headers: { authorization: `Bearer ${h.tokens['ISP B']}` },
+            })
+          ).statusCode,
+          400,
+        );
+
         const verify = await h.audit.verify();
         assert.equal(verify.ok, true);
         const actions = (await h.audit.list(0, 1000)).map((r) => `${r.action} ${r.actor}`);
