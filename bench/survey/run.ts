@@ -1,7 +1,7 @@
 /**
  * Benchmark (not a test): identification of the same emulated devices by tsunagi and by
  * `nmap -sV`, printing hosts per second, CPU per host and identification accuracy, with ratios.
- * Run: node --import tsx src/survey/bench.ts [rounds]   (needs busybox-static and nmap).
+ * Run: npm run bench:survey -- [rounds]   (needs busybox-static and nmap).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Registry } from 'prom-client';
 import { parse } from 'yaml';
-import { silentLogger } from '../core/logger.ts';
-import { SurveyConfig } from './config.ts';
-import { LAB_PORTS, labScope, RECOG_DIR } from './harness/lab.ts';
-import { authorisePlan, createSurvey, type Finding } from './index.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { SurveyConfig } from '../../src/survey/config.ts';
+import { LAB_PORTS, labScope, RECOG_DIR } from '../../src/survey/harness/lab.ts';
+import { authorisePlan, createSurvey, type Finding } from '../../src/survey/index.ts';
 
 const NET = 74;
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -28,7 +28,7 @@ async function startLabProcess(): Promise<{
   expect: Record<string, Expect>;
   stop(): Promise<void>;
 }> {
-  const serve = new URL('./harness/serve.ts', import.meta.url).pathname;
+  const serve = new URL('../../src/survey/harness/serve.ts', import.meta.url).pathname;
   // Hostile devices are left out: nmap would spend minutes on them, which measures nothing useful.
   const child = spawn(
     process.execPath,
