@@ -1,6 +1,7 @@
 /** FlowBatches over NATS JetStream: a partitioning publisher with bounded in-flight publishes, and a pull-consumer subscriber. */
 import {
   AckPolicy,
+  ConsumerEvents,
   DeliverPolicy,
   DiscardPolicy,
   ErrorCode,
@@ -232,6 +233,11 @@ export function createFlowPublisher(
     }
   };
 
+  const flush = (): Promise<void> => {
+    if (stats.inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => idleWaiters.push(resolve));
+  };
+
   const hasRoom = (size: number) =>
     stats.inFlight === 0 || stats.inFlightBytes + size <= settings.maxInFlightBytes;
 
@@ -290,15 +296,12 @@ export function createFlowPublisher(
       nc = undefined;
       if (!connection) return;
       await Promise.race([
-        this.flush(),
+        flush(),
         new Promise((resolve) => setTimeout(resolve, settings.timeoutMs + 500).unref()),
       ]);
       await connection.drain().catch((error: unknown) => logger.warn({ err: error }, 'NATS drain failed'));
     },
-    flush() {
-      if (stats.inFlight === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => idleWaiters.push(resolve));
-    },
+    flush,
     publish(batch) {
       const n = batch.length;
       stats.batches++;
@@ -407,6 +410,14 @@ function registerPublisherMetrics(registry: Registry, stats: PublisherStats): vo
   });
 }
 
+const WARN_EVENTS = new Set<string>([
+  ConsumerEvents.HeartbeatsMissed,
+  ConsumerEvents.ConsumerNotFound,
+  ConsumerEvents.StreamNotFound,
+  ConsumerEvents.ConsumerDeleted,
+  ConsumerEvents.NoResponders,
+]);
+
 /** Receives each decoded batch with its partition; the message is acknowledged when this returns (or resolves). */
 export type FlowBatchHandler = (batch: FlowBatch, partition: number) => void | Promise<void>;
 
@@ -469,6 +480,17 @@ export function createFlowSubscriber(
     done: Promise<void>;
   }> = [];
 
+  // Missed heartbeats or a consumer deleted under us are worth a warning: the client keeps
+  // retrying, but no flows arrive meanwhile.
+  const watchConsumer = (partition: number, messages: ConsumerMessages) => {
+    void (async () => {
+      for await (const s of await messages.status()) {
+        if (WARN_EVENTS.has(s.type))
+          logger.warn({ partition, event: s.type, data: s.data }, 'flow consumer event');
+      }
+    })().catch(() => {});
+  };
+
   const consumeLoop = async (partition: number, messages: ConsumerMessages) => {
     for await (const m of messages) {
       stats.messages++;
@@ -493,6 +515,20 @@ export function createFlowSubscriber(
       stats.rows += result.batch.length;
       m.ack();
     }
+  };
+
+  const stop = async (): Promise<void> => {
+    const connection = nc;
+    nc = undefined;
+    const loops = running.splice(0);
+    for (const r of loops) r.messages.stop();
+    await Promise.all(loops.map((r) => r.done));
+    if (jsm && !settings.durable) {
+      for (const r of loops) await jsm.consumers.delete(stream.name, r.consumer).catch(() => false);
+    }
+    jsm = undefined;
+    if (connection)
+      await connection.drain().catch((error: unknown) => logger.warn({ err: error }, 'NATS drain failed'));
   };
 
   return {
@@ -522,10 +558,11 @@ export function createFlowSubscriber(
           const done = consumeLoop(partition, messages).catch((error: unknown) => {
             logger.error({ err: error, partition }, 'flow consumer stopped');
           });
+          watchConsumer(partition, messages);
           running.push({ partition, consumer: info.name, messages, done });
         }
       } catch (error) {
-        await this.stop();
+        await stop();
         throw error;
       }
       logStatus(nc, logger);
@@ -534,19 +571,7 @@ export function createFlowSubscriber(
         'flow subscriber started',
       );
     },
-    async stop() {
-      const connection = nc;
-      nc = undefined;
-      const loops = running.splice(0);
-      for (const r of loops) r.messages.stop();
-      await Promise.all(loops.map((r) => r.done));
-      if (jsm && !settings.durable) {
-        for (const r of loops) await jsm.consumers.delete(stream.name, r.consumer).catch(() => false);
-      }
-      jsm = undefined;
-      if (connection)
-        await connection.drain().catch((error: unknown) => logger.warn({ err: error }, 'NATS drain failed'));
-    },
+    stop,
   };
 }
 
