@@ -7,7 +7,12 @@ import { FlowBatch } from '../core/flowbatch.ts';
 import { PrefixSet } from '../core/ip.ts';
 import { encodeFlowBatch } from './codec.ts';
 import type { TransportConfigInput } from './config.ts';
-import { createFlowPublisher, createFlowSubscriber, type FlowSubscriber } from './index.ts';
+import {
+  createFlowPublisher,
+  createFlowSubscriber,
+  parsePartitionList,
+  type FlowSubscriber,
+} from './index.ts';
 import { partitionOfRow } from './partition.ts';
 import { assertSameRow } from './testing.ts';
 
@@ -349,5 +354,12 @@ describe('transport configuration', () => {
         ),
       /partitions 2 outside 0\.\.1/,
     );
+  });
+
+  test('--partitions lists parse into sorted unique partitions', () => {
+    assert.deepEqual(parsePartitionList('3, 0,1-2,1'), [0, 1, 2, 3]);
+    assert.deepEqual(parsePartitionList('5-7'), [5, 6, 7]);
+    assert.throws(() => parsePartitionList('a'), /not a partition or range: "a"/);
+    assert.throws(() => parsePartitionList('4-2'), /empty partition range/);
   });
 });
