@@ -69,3 +69,44 @@ test('release() returns a kept batch to the pool once, and ignores foreign ones'
   writer.release(kept[3]!);
   assert.equal(writer.pooled, 2, 'the pool is bounded');
 });
+
+test('rows() claims as many rows as fit, initialised like addRow even in a recycled batch', () => {
+  const sizes: number[] = [];
+  const writer = new FlowBatchWriter((b) => sizes.push(b.length), 16, { recycle: true });
+  // Dirty every column of the batch, then let it be recycled.
+  for (let i = 0; i < 16; i++) {
+    const row = writer.row('192.0.2.1', 9);
+    const B = writer.active;
+    B.startMs[row] = B.endMs[row] = B.packets[row] = B.bytes[row] = 7;
+    B.src4[row] = B.dst4[row] = B.srcPort[row] = B.dstPort[row] = B.samplingRate[row] = 7;
+    B.proto[row] = B.tcpFlags[row] = B.ipVersion[row] = 6;
+  }
+  writer.flush();
+  assert.equal(writer.rows('192.0.2.2', 10, 10), 10);
+  assert.equal(writer.rows('192.0.2.2', 10, 10), 6, 'only the room left in the batch');
+  assert.equal(writer.rows('192.0.2.2', 10, 0), 1, 'at least one row, in a fresh batch');
+  assert.deepEqual(sizes, [16, 16]);
+  const reference = new FlowBatch(16);
+  reference.addRow(0, 10);
+  const B = writer.active;
+  assert.equal(B.length, 1);
+  for (const column of [
+    'exporter',
+    'version',
+    'startMs',
+    'endMs',
+    'ipVersion',
+    'src4',
+    'dst4',
+    'srcPort',
+    'dstPort',
+    'proto',
+    'tcpFlags',
+    'packets',
+    'bytes',
+    'samplingRate',
+  ] as const) {
+    assert.equal(B[column][0], reference[column][0], column);
+  }
+  assert.deepEqual(B.exporters, ['192.0.2.2']);
+});

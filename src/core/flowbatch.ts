@@ -99,6 +99,31 @@ export class FlowBatch {
     return row;
   }
 
+  /**
+   * Claims `count` rows at once (the caller checks they fit), initialised as `addRow` does,
+   * with one fill per column instead of one store per row and column. Returns the first row.
+   */
+  addRows(exporterIndex: number, version: number, count: number): number {
+    const from = this.length;
+    const to = from + count;
+    this.length = to;
+    this.exporter.fill(exporterIndex, from, to);
+    this.version.fill(version, from, to);
+    this.startMs.fill(0, from, to);
+    this.endMs.fill(0, from, to);
+    this.ipVersion.fill(4, from, to);
+    this.src4.fill(0, from, to);
+    this.dst4.fill(0, from, to);
+    this.srcPort.fill(0, from, to);
+    this.dstPort.fill(0, from, to);
+    this.proto.fill(0, from, to);
+    this.tcpFlags.fill(0, from, to);
+    this.packets.fill(0, from, to);
+    this.bytes.fill(0, from, to);
+    this.samplingRate.fill(1, from, to);
+    return from;
+  }
+
   /** Empties the batch for reuse. */
   reset(): void {
     this.length = 0;
@@ -162,6 +187,27 @@ export class FlowBatchWriter {
       this.exporterIdx = batch.exporterIndex(exporter);
     }
     return batch.addRow(this.exporterIdx, version);
+  }
+
+  /**
+   * Claims up to `wanted` (>= 1) consecutive rows in the current batch for records from
+   * `exporter` (flushing first if it is full); returns how many were claimed, at least 1. The
+   * rows are the last ones of `active`: `active.length - claimed` onwards.
+   */
+  rows(exporter: string, version: number, wanted: number): number {
+    let batch = this.current;
+    if (batch.full) {
+      this.flush();
+      batch = this.current;
+    }
+    if (exporter !== this.exporterAddress || batch.length === 0) {
+      this.exporterAddress = exporter;
+      this.exporterIdx = batch.exporterIndex(exporter);
+    }
+    const room = batch.capacity - batch.length;
+    const count = wanted < room ? (wanted > 1 ? wanted : 1) : room;
+    batch.addRows(this.exporterIdx, version, count);
+    return count;
   }
 
   /** The batch the last `row()` call wrote into. */

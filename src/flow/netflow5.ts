@@ -35,24 +35,30 @@ export function decodeNetflow5(
     if (fits < n) n = fits;
   }
   const exporter = source.exporter;
-  for (let i = 0, o = NETFLOW5_HEADER_LENGTH; i < n; i++, o += NETFLOW5_RECORD_LENGTH) {
-    const row = out.row(exporter, 5);
+  let o = NETFLOW5_HEADER_LENGTH;
+  for (let left = n; left > 0;) {
+    // Rows are claimed for as many records as fit in the batch at once.
+    const claimed = out.rows(exporter, 5, left);
+    left -= claimed;
     const B = out.active;
-    B.src4[row] = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-    B.dst4[row] = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
-    const packets = ((b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!) >>> 0;
-    const bytes = ((b[o + 20]! << 24) | (b[o + 21]! << 16) | (b[o + 22]! << 8) | b[o + 23]!) >>> 0;
-    const first = ((b[o + 24]! << 24) | (b[o + 25]! << 16) | (b[o + 26]! << 8) | b[o + 27]!) >>> 0;
-    const last = ((b[o + 28]! << 24) | (b[o + 29]! << 16) | (b[o + 30]! << 8) | b[o + 31]!) >>> 0;
-    B.startMs[row] = exportMs - upTimeDiff(sysUptime, first);
-    B.endMs[row] = exportMs - upTimeDiff(sysUptime, last);
-    B.srcPort[row] = (b[o + 32]! << 8) | b[o + 33]!;
-    B.dstPort[row] = (b[o + 34]! << 8) | b[o + 35]!;
-    B.tcpFlags[row] = b[o + 37]!;
-    B.proto[row] = b[o + 38]!;
-    B.packets[row] = packets * rate;
-    B.bytes[row] = bytes * rate;
-    B.samplingRate[row] = rate;
+    const endRow = B.length;
+    for (let row = endRow - claimed; row < endRow; row++, o += NETFLOW5_RECORD_LENGTH) {
+      B.src4[row] = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+      B.dst4[row] = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+      const packets = ((b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!) >>> 0;
+      const bytes = ((b[o + 20]! << 24) | (b[o + 21]! << 16) | (b[o + 22]! << 8) | b[o + 23]!) >>> 0;
+      const first = ((b[o + 24]! << 24) | (b[o + 25]! << 16) | (b[o + 26]! << 8) | b[o + 27]!) >>> 0;
+      const last = ((b[o + 28]! << 24) | (b[o + 29]! << 16) | (b[o + 30]! << 8) | b[o + 31]!) >>> 0;
+      B.startMs[row] = exportMs - upTimeDiff(sysUptime, first);
+      B.endMs[row] = exportMs - upTimeDiff(sysUptime, last);
+      B.srcPort[row] = (b[o + 32]! << 8) | b[o + 33]!;
+      B.dstPort[row] = (b[o + 34]! << 8) | b[o + 35]!;
+      B.tcpFlags[row] = b[o + 37]!;
+      B.proto[row] = b[o + 38]!;
+      B.packets[row] = packets * rate;
+      B.bytes[row] = bytes * rate;
+      B.samplingRate[row] = rate;
+    }
   }
   deps.countRecords(n);
   return n;

@@ -215,21 +215,26 @@ export function decodeRecords(
       sh.stats.recordsWithoutAddress[protocol] += n;
       return 0;
     }
-    for (; o + len <= end; o += len) {
-      const row = out.row(exporter, version);
+    while (o + len <= end) {
+      // Rows are claimed for as many records as fit in the batch at once, not one by one.
+      const claimed = out.rows(exporter, version, ((end - o) / len) | 0);
       const B = out.active;
-      if (reader) reader(b, o, B, row, t);
-      else {
-        const ops = tpl.ops;
-        const convs = tpl.convs;
-        const lengths = tpl.lengths;
-        const offsets = tpl.offsets;
-        for (let i = 0; i < ops.length; i++) {
-          if (ops[i] !== Op.SKIP) applyField(ops[i]!, convs[i]!, b, o + offsets[i]!, lengths[i]!, B, row, t);
+      const last = B.length;
+      for (let row = last - claimed; row < last; row++, o += len) {
+        if (reader) reader(b, o, B, row, t);
+        else {
+          const ops = tpl.ops;
+          const convs = tpl.convs;
+          const lengths = tpl.lengths;
+          const offsets = tpl.offsets;
+          for (let i = 0; i < ops.length; i++) {
+            if (ops[i] !== Op.SKIP)
+              applyField(ops[i]!, convs[i]!, b, o + offsets[i]!, lengths[i]!, B, row, t);
+          }
         }
+        finishRow(ctx, tpl, B, row, t, packetRate);
       }
-      finishRow(ctx, tpl, B, row, t, packetRate);
-      rows++;
+      rows += claimed;
     }
   } else {
     const ops = tpl.ops;
