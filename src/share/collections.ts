@@ -184,10 +184,20 @@ export async function addObjects(
   collectionId: string,
   objects: readonly StixObject[],
   dateAdded: string,
-  options: { onlyIfAbsent?: boolean } = {},
+  options: { onlyIfAbsent?: boolean; skipUnchanged?: boolean } = {},
 ): Promise<number> {
   if (objects.length === 0) return 0;
   type Known = { seq: number | undefined; version: string; isLatest: boolean; row?: { is_latest: number } };
+  // Re-sightings move `modified` on objects whose content did not change (relationships, the
+  // sanitised products): storing a version for each would grow the collections for nothing.
+  const unchanged = new Set<StixObject>();
+  if (options.skipUnchanged) {
+    const latest = await latestObjects(trx, collectionId, [...new Set(objects.map((o) => o.id))]);
+    for (const object of objects) {
+      const stored = latest.get(object.id);
+      if (stored && contentKey(stored) === contentKey(object)) unchanged.add(object);
+    }
+  }
   const known = new Map<string, Known[]>();
   const ids = [...new Set(objects.map((o) => o.id))];
   for (let i = 0; i < ids.length; i += 500) {
@@ -209,6 +219,7 @@ export async function addObjects(
     const version = versionOf(object, dateAdded);
     let versions = known.get(object.id);
     if (!versions) known.set(object.id, (versions = []));
+    if (unchanged.has(object)) continue;
     if (versions.length > 0 && (options.onlyIfAbsent || versions.some((v) => v.version === version)))
       continue;
     const latest = versions.find((v) => v.isLatest);
@@ -247,6 +258,11 @@ export async function addObjects(
       .values(inserts.slice(i, i + 200))
       .execute();
   return inserts.length;
+}
+
+/** An object's content apart from its version stamp. */
+function contentKey(object: StixObject): string {
+  return JSON.stringify({ ...object, modified: undefined });
 }
 
 /** The latest stored versions of objects in a collection, by id. */

@@ -596,6 +596,23 @@ describe('hub limits and a real socket', () => {
         200,
         'another token has its own bucket',
       );
+      const guesses = [];
+      for (let i = 0; i < 7; i++) {
+        const fake = `tsg_${String(i).padStart(43, 'x')}`;
+        guesses.push(
+          (
+            await h.app.inject({
+              url: '/taxii2/',
+              headers: { accept: TAXII, authorization: `Bearer ${fake}` },
+            })
+          ).statusCode,
+        );
+      }
+      assert.deepEqual(
+        guesses,
+        [401, 401, 401, 401, 401, 429, 429],
+        'guessing tokens is limited per address',
+      );
       const big = await h.req('POST', objectsUrl('council', C.submissions), 'ISP A', {
         objects: Array.from({ length: 50 }, () => c2Envelope('198.51.100.1', 1, 'x').objects[0]),
       });

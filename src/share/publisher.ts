@@ -173,7 +173,8 @@ export function createPublisher(
             }
           }
         }
-        for (const [collection, objects] of versioned) await addObjects(trx, collection, objects, dateAdded);
+        for (const [collection, objects] of versioned)
+          await addObjects(trx, collection, objects, dateAdded, { skipUnchanged: true });
         for (const [collection, objects] of shared)
           await addObjects(trx, collection, objects, dateAdded, { onlyIfAbsent: true });
         // What may no longer reach a tier gets a revoked version there, if it was ever published.

@@ -60,7 +60,15 @@ export async function createHubServer(ctx: HubContext & { registry: Registry }):
     }
     if (token) {
       const principal = await orgs.authenticate(token);
-      if (!principal) throw new HttpError(401, 'Unauthorized', 'The token is not valid.');
+      if (!principal) {
+        // Guessing tokens costs the client address too, not only a fresh per-token bucket.
+        const addressKey = `a:${request.ip}`;
+        if (!limiter.take(addressKey)) {
+          reply.header('retry-after', String(limiter.retryAfter(addressKey)));
+          throw new HttpError(429, 'Too Many Requests', 'Slow down: too many failed authentications.');
+        }
+        throw new HttpError(401, 'Unauthorized', 'The token is not valid.');
+      }
       request.principal = principal;
     }
   });
