@@ -14,6 +14,7 @@ import { CompiledRules } from './rules.ts';
 import {
   B_DST_SKETCH,
   B_PORT_SKETCH,
+  B_PORTS_OVERFLOW,
   B_PROTO_MASK,
   D_FIRST_SEEN,
   D_LAST_SEEN,
@@ -362,7 +363,8 @@ export class DarknetAnalyzer {
     hllAdd(bytes, b + B_DST_SKETCH, DST_BITS, dstHash);
     if (p.fragment) u32[w + F_FRAGMENTS]!++;
     if (port >= 0 && protoIndex < 2) {
-      table.addPort(slot, port);
+      // Once the exact list has overflowed, adding a port changes nothing.
+      if (bytes[b + B_PORTS_OVERFLOW] === 0) table.addPort(slot, port);
       hllAdd(bytes, b + B_PORT_SKETCH, PORT_BITS, mix32(port + protoIndex * 65536));
     }
     if (kind === 1) {

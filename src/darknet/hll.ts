@@ -60,3 +60,25 @@ export function hllMerge(
     if (r > target[targetOffset + i]!) target[targetOffset + i] = r;
   }
 }
+
+/**
+ * target |= source over registers packed four to a 32-bit word (registers below 128): a per-byte
+ * max without unpacking. Bit 7 of each byte of `(a | 0x80808080) - b` is set exactly where the
+ * byte of a >= the byte of b (no borrow crosses a byte), which gives a per-byte select mask.
+ */
+export function hllMergeWords(
+  target: Uint32Array,
+  targetOffset: number,
+  source: Uint32Array,
+  sourceOffset: number,
+  words: number,
+): void {
+  for (let i = 0; i < words; i++) {
+    const a = target[targetOffset + i]!;
+    const b = source[sourceOffset + i]!;
+    if (a === b) continue;
+    const high = ((a | 0x80808080) - b) & 0x80808080;
+    const keepA = (high - (high >>> 7)) | high;
+    target[targetOffset + i] = ((a & keepA) | (b & ~keepA)) >>> 0;
+  }
+}

@@ -3,7 +3,7 @@
  * 5 minutes, rolled up into hours, days and the whole run by merging sketches, plus new-port
  * surges against a moving baseline. Keys index flat arrays directly: no hashing per packet.
  */
-import { hllAdd, hllCount, hllMerge } from './hll.ts';
+import { hllCount, hllMergeWords } from './hll.ts';
 
 export const PROTOCOL_NAMES = ['tcp', 'udp', 'icmp', 'other'] as const;
 export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
@@ -13,6 +13,15 @@ export const ALL_PORTS = 65536;
 export const KEY_SPACE = PROTOCOL_NAMES.length * PORTS_PER_PROTOCOL;
 const REGS = 64;
 const BITS = 6;
+/** Sparse (register, rank) pairs a key slot holds before it takes a dense block. */
+const SPARSE_MAX = 4;
+const SLOT_BYTES = 32;
+const SLOT_F64 = SLOT_BYTES / 8;
+const SLOT_U32 = SLOT_BYTES / 4;
+/** u32 fields of a key slot (the f64 packet count is word pair 0-1). */
+const S_DENSE = 2;
+const S_COUNT = 3;
+const S_ITEMS = 4;
 
 export const BUCKET_MS = 5 * 60_000;
 const HOUR_MS = 3600_000;
@@ -38,56 +47,174 @@ export interface Surge {
   baseline: number;
 }
 
-/** A set of (protocol, port) counters with one unique-source sketch each. */
+/**
+ * A set of (protocol, port) counters with one unique-source sketch each. Most keys see a few
+ * sources per bucket, so a sketch starts sparse, as up to SPARSE_MAX (register, rank) pairs
+ * inside its key's 32-byte slot, and takes a 64-register dense block only when a fifth register
+ * is set. Both forms hold exactly the same registers, so every estimate and merge is what a
+ * dense sketch gives; the sparse form keeps the hot path's memory (and its cache misses) small.
+ */
 class Layer {
   readonly index = new Int32Array(KEY_SPACE).fill(-1);
   keys = new Int32Array(1024);
-  packets = new Float64Array(1024);
-  regs = new Uint8Array(1024 * REGS);
+  /** Per key slot: f64 packets | u32 dense block + 1 (0: sparse) | u32 sparse count | SPARSE_MAX u32 `register << 8 | rank`. */
+  private slots = new ArrayBuffer(1024 * SLOT_BYTES);
+  private slotF64 = new Float64Array(this.slots);
+  private slotU32 = new Uint32Array(this.slots);
+  /** Dense blocks of REGS registers, handed out in order and all freed by `clear`. */
+  private dense = new Uint8Array(256 * REGS);
+  private denseWords = new Uint32Array(this.dense.buffer);
+  private denseUsed = 0;
   used = 0;
 
   private slot(key: number): number {
     let i = this.index[key]!;
     if (i >= 0) return i;
     i = this.used++;
-    if (i >= this.keys.length) this.grow();
+    if (i >= this.keys.length) this.grow(i + 1);
     this.index[key] = i;
     this.keys[i] = key;
     return i;
   }
 
-  private grow(): void {
-    const n = this.keys.length * 2;
+  /** Makes room for at least `needed` keys (doubling). */
+  private grow(needed: number): void {
+    let n = this.keys.length;
+    while (n < needed) n *= 2;
+    if (n === this.keys.length) return;
     const keys = new Int32Array(n);
     keys.set(this.keys);
-    const packets = new Float64Array(n);
-    packets.set(this.packets);
-    const regs = new Uint8Array(n * REGS);
-    regs.set(this.regs);
+    const slots = new ArrayBuffer(n * SLOT_BYTES);
+    new Uint8Array(slots).set(new Uint8Array(this.slots));
     this.keys = keys;
-    this.packets = packets;
-    this.regs = regs;
+    this.slots = slots;
+    this.slotF64 = new Float64Array(slots);
+    this.slotU32 = new Uint32Array(slots);
+  }
+
+  /** A zeroed dense block (its id + 1). */
+  private newDenseBlock(): number {
+    if (this.denseUsed * REGS >= this.dense.length) {
+      const dense = new Uint8Array(this.dense.length * 2);
+      dense.set(this.dense);
+      this.dense = dense;
+      this.denseWords = new Uint32Array(dense.buffer);
+    }
+    return ++this.denseUsed;
+  }
+
+  packetsAt(i: number): number {
+    return this.slotF64[i * SLOT_F64]!;
   }
 
   add(key: number, sourceHash: number): void {
     const i = this.slot(key);
-    this.packets[i]!++;
-    hllAdd(this.regs, i * REGS, BITS, sourceHash);
+    this.slotF64[i * SLOT_F64]!++;
+    // The register and rank hllAdd would use (REGS = 2^BITS registers).
+    const register = sourceHash >>> (32 - BITS);
+    const rank = Math.clz32(((sourceHash << BITS) | (1 << (BITS - 1))) >>> 0) + 1;
+    this.raise(i, register, rank);
+  }
+
+  /** Register `register` of slot `i`'s sketch = max(itself, rank). */
+  private raise(i: number, register: number, rank: number): void {
+    const u32 = this.slotU32;
+    const w = i * SLOT_U32;
+    const block = u32[w + S_DENSE]!;
+    if (block !== 0) {
+      const at = (block - 1) * REGS + register;
+      if (rank > this.dense[at]!) this.dense[at] = rank;
+      return;
+    }
+    const n = u32[w + S_COUNT]!;
+    for (let j = 0; j < n; j++) {
+      const item = u32[w + S_ITEMS + j]!;
+      if (item >>> 8 === register) {
+        if (rank > (item & 0xff)) u32[w + S_ITEMS + j] = (register << 8) | rank;
+        return;
+      }
+    }
+    if (n < SPARSE_MAX) {
+      u32[w + S_ITEMS + n] = (register << 8) | rank;
+      u32[w + S_COUNT] = n + 1;
+      return;
+    }
+    const at = (this.toDense(i) - 1) * REGS;
+    this.dense[at + register] = rank; // a register none of the sparse pairs held
+  }
+
+  /** Moves slot `i`'s sparse pairs into a new dense block; returns the block id + 1. */
+  private toDense(i: number): number {
+    const block = this.newDenseBlock();
+    const u32 = this.slotU32;
+    const w = i * SLOT_U32;
+    const at = (block - 1) * REGS;
+    const n = u32[w + S_COUNT]!;
+    for (let j = 0; j < n; j++) {
+      const item = u32[w + S_ITEMS + j]!;
+      this.dense[at + (item >>> 8)] = item & 0xff;
+    }
+    u32[w + S_DENSE] = block;
+    u32[w + S_COUNT] = 0;
+    return block;
   }
 
   mergeFrom(other: Layer): void {
-    for (let j = 0; j < other.used; j++) {
+    const count = other.used;
+    if (this.used === 0) {
+      // Into an empty layer (the first bucket of an hour, day or run) a merge is a copy.
+      this.grow(count);
+      this.keys.set(other.keys.subarray(0, count));
+      new Uint8Array(this.slots).set(new Uint8Array(other.slots, 0, count * SLOT_BYTES));
+      while (this.dense.length < other.denseUsed * REGS) {
+        this.dense = new Uint8Array(this.dense.length * 2);
+        this.denseWords = new Uint32Array(this.dense.buffer);
+      }
+      this.dense.set(other.dense.subarray(0, other.denseUsed * REGS));
+      this.denseUsed = other.denseUsed;
+      for (let j = 0; j < count; j++) this.index[other.keys[j]!] = j;
+      this.used = count;
+      return;
+    }
+    this.grow(this.used + count);
+    const from = other.slotU32;
+    const WORDS = REGS / 4;
+    for (let j = 0; j < count; j++) {
       const i = this.slot(other.keys[j]!);
-      this.packets[i]! += other.packets[j]!;
-      hllMerge(this.regs, i * REGS, other.regs, j * REGS, REGS);
+      this.slotF64[i * SLOT_F64]! += other.slotF64[j * SLOT_F64]!;
+      const v = j * SLOT_U32;
+      const otherBlock = from[v + S_DENSE]!;
+      if (otherBlock === 0) {
+        const n = from[v + S_COUNT]!;
+        for (let k = 0; k < n; k++) {
+          const item = from[v + S_ITEMS + k]!;
+          this.raise(i, item >>> 8, item & 0xff);
+        }
+        continue;
+      }
+      let block = this.slotU32[i * SLOT_U32 + S_DENSE]!;
+      if (block === 0) block = this.toDense(i);
+      hllMergeWords(this.denseWords, (block - 1) * WORDS, other.denseWords, (otherBlock - 1) * WORDS, WORDS);
     }
   }
 
   sourcesAt(i: number): number {
-    return hllCount(this.regs, i * REGS, REGS);
+    const w = i * SLOT_U32;
+    const block = this.slotU32[w + S_DENSE]!;
+    if (block !== 0) return hllCount(this.dense, (block - 1) * REGS, REGS);
+    // At most SPARSE_MAX of 64 registers are set, so hllCount's estimate is the linear count
+    // from the zero registers alone (its raw estimate is far below 2.5 * REGS).
+    const zeros = REGS - this.slotU32[w + S_COUNT]!;
+    return Math.round(REGS * Math.log(REGS / zeros));
   }
 
-  rows(granularity: StatsRow['granularity'], start: number, sink: (row: StatsRow) => void): void {
+  /** Emits one row per key; `sources` holds the keys' counts when the caller has them already. */
+  rows(
+    granularity: StatsRow['granularity'],
+    start: number,
+    sink: (row: StatsRow) => void,
+    sources?: Float64Array,
+  ): void {
     for (let i = 0; i < this.used; i++) {
       const key = this.keys[i]!;
       const port = key % PORTS_PER_PROTOCOL;
@@ -96,16 +223,24 @@ class Layer {
         start,
         protocol: PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!,
         port: port === ALL_PORTS ? -1 : port,
-        packets: this.packets[i]!,
-        sources: this.sourcesAt(i),
+        packets: this.packetsAt(i),
+        sources: sources ? sources[i]! : this.sourcesAt(i),
       });
     }
   }
 
+  /** Every key's unique-source estimate, in key order (into a reused array). */
+  countAll(into: Float64Array): Float64Array {
+    const out = into.length >= this.used ? into : new Float64Array(this.keys.length);
+    for (let i = 0; i < this.used; i++) out[i] = this.sourcesAt(i);
+    return out;
+  }
+
   clear(): void {
     for (let i = 0; i < this.used; i++) this.index[this.keys[i]!] = -1;
-    this.packets.fill(0, 0, this.used);
-    this.regs.fill(0, 0, this.used * REGS);
+    new Uint8Array(this.slots).fill(0, 0, this.used * SLOT_BYTES);
+    this.dense.fill(0, 0, this.denseUsed * REGS);
+    this.denseUsed = 0;
     this.used = 0;
   }
 }
@@ -127,6 +262,8 @@ export class PortStats {
   readonly total = new Layer();
   private readonly baseline = new Float64Array(KEY_SPACE);
   private readonly current = new Float64Array(KEY_SPACE);
+  /** Unique-source estimates of the closing 5-minute bucket's keys. */
+  private counts: Float64Array = new Float64Array(1024);
   private bucket = -1;
   private hourStart = -1;
   private dayStart = -1;
@@ -167,8 +304,10 @@ export class PortStats {
   private closeBucket(nextBucket: number): void {
     const layer = this.fiveMinutes;
     const start = this.bucket * BUCKET_MS;
-    layer.rows('5m', start, this.sink);
-    this.updateBaselines(layer, start, nextBucket < 0 ? 1 : nextBucket - this.bucket);
+    // Each key's sources are estimated once, for the rows and the baselines alike.
+    const sources = (this.counts = layer.countAll(this.counts));
+    layer.rows('5m', start, this.sink, sources);
+    this.updateBaselines(layer, sources, start, nextBucket < 0 ? 1 : nextBucket - this.bucket);
     this.hour.mergeFrom(layer);
     this.total.mergeFrom(layer);
     layer.clear();
@@ -188,12 +327,12 @@ export class PortStats {
   }
 
   /** Flags surges in the closing bucket, then moves every key's baseline (idle buckets decay it). */
-  private updateBaselines(layer: Layer, start: number, bucketsAdvanced: number): void {
+  private updateBaselines(layer: Layer, counts: Float64Array, start: number, bucketsAdvanced: number): void {
     const { surgeFactor, surgeMinSources, surgeWarmupBuckets, baselineAlpha } = this.options;
     const current = this.current;
     for (let i = 0; i < layer.used; i++) {
       const key = layer.keys[i]!;
-      const sources = layer.sourcesAt(i);
+      const sources = counts[i]!;
       current[key] = sources;
       if (key % PORTS_PER_PROTOCOL === ALL_PORTS) continue;
       const baseline = this.baseline[key]!;
@@ -207,7 +346,7 @@ export class PortStats {
           protocol: PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!,
           port: key % PORTS_PER_PROTOCOL,
           sources,
-          packets: layer.packets[i]!,
+          packets: layer.packetsAt(i),
           baseline: Math.round(baseline * 100) / 100,
         };
         this.surges.push(surge);
@@ -238,11 +377,11 @@ export class PortStats {
     const layer = this.total;
     const order: number[] = [];
     for (let i = 0; i < layer.used; i++) if (layer.keys[i]! % PORTS_PER_PROTOCOL !== ALL_PORTS) order.push(i);
-    order.sort((a, b) => layer.packets[b]! - layer.packets[a]!);
+    order.sort((a, b) => layer.packetsAt(b) - layer.packetsAt(a));
     return order.slice(0, n).map((i) => ({
       protocol: PROTOCOL_NAMES[(layer.keys[i]! / PORTS_PER_PROTOCOL) | 0]!,
       port: layer.keys[i]! % PORTS_PER_PROTOCOL,
-      packets: layer.packets[i]!,
+      packets: layer.packetsAt(i),
       sources: layer.sourcesAt(i),
     }));
   }
