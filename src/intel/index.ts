@@ -567,12 +567,9 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     async changedSince(after, limit) {
       let q = db.selectFrom('indicators').selectAll().orderBy('modified_at').orderBy('id').limit(limit);
       if (after) {
-        q = q.where((eb) =>
-          eb.or([
-            eb('modified_at', '>', after.modifiedAt),
-            eb.and([eb('modified_at', '=', after.modifiedAt), eb('id', '>', after.id)]),
-          ]),
-        );
+        // A row-value comparison lets both engines seek in the (modified_at, id) index; the
+        // equivalent OR scans from the start on every page.
+        q = q.where((eb) => eb(eb.refTuple('modified_at', 'id'), '>', eb.tuple(after.modifiedAt, after.id)));
       }
       return (await q.execute()).map(rowToIndicator);
     },

@@ -92,6 +92,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
+    // The default 2 MB page cache makes index inserts with random ids (STIX uuids) hit the disk.
+    database.pragma('cache_size = -65536');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
     location = file;
   }
