@@ -405,11 +405,15 @@ export class DarknetAnalyzer {
     this.nextSweep = now + this.sweepEveryMs;
     const table = this.table;
     const cutoff = now - this.config.sources.idleTimeoutMs;
-    for (let slot = 0; slot < table.highWater; slot++) {
-      if (table.familyOf(slot) !== 0 && table.lastSeen(slot) < cutoff) {
-        this.retire(slot);
-        table.remove(slot);
-        this.counters.expired++;
+    if (table.size === 0) return;
+    const ranges = table.idRanges();
+    for (let r = 0; r < ranges.length; r += 2) {
+      for (let slot = ranges[r]!; slot < ranges[r + 1]!; slot++) {
+        if (table.familyOf(slot) !== 0 && table.lastSeen(slot) < cutoff) {
+          this.retire(slot);
+          table.remove(slot);
+          this.counters.expired++;
+        }
       }
     }
   }
@@ -550,11 +554,14 @@ export class DarknetAnalyzer {
   sources(): SourceRecord[] {
     const out = new Map(this.finished);
     const t = this.table;
-    for (let slot = 0; slot < t.highWater; slot++) {
-      if (t.familyOf(slot) === 0) continue;
-      const record = this.recordOf(slot);
-      const previous = out.get(record.ip);
-      out.set(record.ip, previous ? mergeRecords(previous, record) : record);
+    const ranges = t.idRanges();
+    for (let r = 0; r < ranges.length; r += 2) {
+      for (let slot = ranges[r]!; slot < ranges[r + 1]!; slot++) {
+        if (t.familyOf(slot) === 0) continue;
+        const record = this.recordOf(slot);
+        const previous = out.get(record.ip);
+        out.set(record.ip, previous ? mergeRecords(previous, record) : record);
+      }
     }
     return [...out.values()].sort(
       (a, b) => CLASS_RANK[b.class] - CLASS_RANK[a.class] || b.packets - a.packets,
@@ -570,8 +577,11 @@ export class DarknetAnalyzer {
     const out = new Set<string>();
     for (const r of this.finished.values()) if (r.class === 'infected') out.add(r.ip);
     const t = this.table;
-    for (let slot = 0; slot < t.highWater; slot++) {
-      if (t.familyOf(slot) !== 0 && this.classOf(slot) === 'infected') out.add(t.addressOf(slot));
+    const ranges = t.idRanges();
+    for (let r = 0; r < ranges.length; r += 2) {
+      for (let slot = ranges[r]!; slot < ranges[r + 1]!; slot++) {
+        if (t.familyOf(slot) !== 0 && this.classOf(slot) === 'infected') out.add(t.addressOf(slot));
+      }
     }
     return [...out];
   }

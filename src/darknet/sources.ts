@@ -62,25 +62,35 @@ export const B_DST_SKETCH = 128;
 export class SourceTable {
   /** Most sources held at once (3/4 of the index slots, so probe runs stay short). */
   readonly limit: number;
-  /** Index slots (a power of two). */
+  /** Index slots for sources seen once (a power of two). */
   readonly capacity: number;
   readonly mask: number;
   size = 0;
-  /** Records ever handed out: every live record id is below this. */
-  highWater = 0;
   /** Hash of the key found or inserted by the last find (reused for sketches). */
   lastHash = 0;
   /** Whether the last find created the record. */
   inserted = false;
 
   /**
-   * The hash index: per slot [first key word, record id + 1] (0 empty), so a probe touches one
-   * small array; records sit densely apart from it, and only the pages of used records are touched.
+   * Two generations, because most darknet sources send one packet while most packets come from
+   * a few thousand sources. A new source gets a record in [0, limit) and an entry in the big
+   * `newIndex`; its second packet moves it to a record in [limit, 2 limit) and to `hotIndex`,
+   * which grows with the repeat senders only. So the records and index entries that nearly
+   * every packet touches sit together in a few hundred kilobytes instead of across the whole
+   * table (on this kind of hardware a random miss costs more than the rest of the packet).
+   * Index entries are [first key word, record id + 1] pairs (0: empty).
    */
-  private readonly index: Uint32Array;
-  /** Ids of records freed by `remove`, reused before new ones. */
-  private readonly freeIds: Int32Array;
-  private freeCount = 0;
+  private readonly newIndex: Uint32Array;
+  private hotIndex = new Uint32Array(2 * 64);
+  private hotMask = 63;
+  private hotCount = 0;
+  /** Records handed out in each generation, and the ids freed by `remove` for reuse. */
+  private newHigh = 0;
+  private hotHigh = 0;
+  private readonly newFree: Int32Array;
+  private newFreeCount = 0;
+  private readonly hotFree: Int32Array;
+  private hotFreeCount = 0;
 
   /** Views of the one record buffer; index with the RECORD_* strides and field constants. */
   readonly bytes: Uint8Array;
@@ -99,15 +109,17 @@ export class SourceTable {
     this.mask = capacity - 1;
     this.limit = Math.floor((capacity * 3) / 4);
     this.ruleCount = ruleCount;
-    this.index = new Uint32Array(capacity * 2);
-    this.freeIds = new Int32Array(this.limit);
-    const buffer = new ArrayBuffer(this.limit * RECORD_BYTES);
+    this.newIndex = new Uint32Array(capacity * 2);
+    this.newFree = new Int32Array(this.limit);
+    this.hotFree = new Int32Array(this.limit);
+    // Address space for both generations; only the pages of records in use are ever touched.
+    const buffer = new ArrayBuffer(2 * this.limit * RECORD_BYTES);
     this.bytes = new Uint8Array(buffer);
     this.u16 = new Uint16Array(buffer);
     this.u32 = new Uint32Array(buffer);
     this.i32 = new Int32Array(buffer);
     this.f64 = new Float64Array(buffer);
-    this.ruleHits = new Uint16Array(this.limit * Math.max(ruleCount, 1));
+    this.ruleHits = new Uint16Array(2 * this.limit * Math.max(ruleCount, 1));
   }
 
   /** 0 for a free record, else 4 or 6. */
@@ -115,21 +127,38 @@ export class SourceTable {
     return this.bytes[id * RECORD_BYTES + B_FAMILY]!;
   }
 
+  /** [start, end) pairs of record ids that may be in use (check `familyOf`). */
+  idRanges(): number[] {
+    return [0, this.newHigh, this.limit, this.limit + this.hotHigh];
+  }
+
   /**
    * Record id of IPv4 source `address`; inserts it when absent and `insert` is true. Returns -1
-   * when absent (or the table is full). `inserted` tells whether the last call created it.
+   * when absent (or the table is full). `inserted` tells whether the last call created it. A
+   * source found among the new ones moves to the established generation (a new id).
    */
   find4(address: number, insert: boolean): number {
     const h = mix32(address);
     this.lastHash = h;
     this.inserted = false;
+    const bytes = this.bytes;
+    const hot = this.hotIndex;
+    const hotMask = this.hotMask;
+    let i = h & hotMask;
+    for (;;) {
+      const ref = hot[2 * i + 1]!;
+      if (ref === 0) break;
+      if (hot[2 * i] === address && bytes[(ref - 1) * RECORD_BYTES + B_FAMILY] === 4) return ref - 1;
+      i = (i + 1) & hotMask;
+    }
+    const index = this.newIndex;
     const mask = this.mask;
-    const index = this.index;
-    let i = h & mask;
+    i = h & mask;
     for (;;) {
       const ref = index[2 * i + 1]!;
       if (ref === 0) break;
-      if (index[2 * i] === address && this.bytes[(ref - 1) * RECORD_BYTES + B_FAMILY] === 4) return ref - 1;
+      if (index[2 * i] === address && bytes[(ref - 1) * RECORD_BYTES + B_FAMILY] === 4)
+        return this.promote(i, ref - 1);
       i = (i + 1) & mask;
     }
     if (!insert || this.size >= this.limit) return -1;
@@ -146,13 +175,36 @@ export class SourceTable {
     const h = mix32(w0 ^ mix32(w1 ^ mix32(w2 ^ mix32(w3 ^ 0x6))));
     this.lastHash = h;
     this.inserted = false;
-    const mask = this.mask;
-    const index = this.index;
+    let i = this.probe6(this.hotIndex, this.hotMask, h, w0, w1, w2, w3);
+    if (i >= 0) return this.hotIndex[2 * i + 1]! - 1;
+    i = this.probe6(this.newIndex, this.mask, h, w0, w1, w2, w3);
+    if (i >= 0) return this.promote(i, this.newIndex[2 * i + 1]! - 1);
+    if (!insert || this.size >= this.limit) return -1;
+    const id = this.claim(-1 - i, w0, 6, h);
+    const k = id * RECORD_U32;
+    const u32 = this.u32;
+    u32[k] = w0;
+    u32[k + 1] = w1;
+    u32[k + 2] = w2;
+    u32[k + 3] = w3;
+    return id;
+  }
+
+  /** Index slot holding the IPv6 key, or -1 - (the empty slot that ends its probe run). */
+  private probe6(
+    index: Uint32Array,
+    mask: number,
+    h: number,
+    w0: number,
+    w1: number,
+    w2: number,
+    w3: number,
+  ): number {
     const u32 = this.u32;
     let i = h & mask;
     for (;;) {
       const ref = index[2 * i + 1]!;
-      if (ref === 0) break;
+      if (ref === 0) return -1 - i;
       if (index[2 * i] === w0) {
         const k = (ref - 1) * RECORD_U32;
         if (
@@ -161,25 +213,17 @@ export class SourceTable {
           u32[k + 2] === w2 &&
           u32[k + 3] === w3
         )
-          return ref - 1;
+          return i;
       }
       i = (i + 1) & mask;
     }
-    if (!insert || this.size >= this.limit) return -1;
-    const id = this.claim(i, w0, 6, h);
-    const k = id * RECORD_U32;
-    u32[k] = w0;
-    u32[k + 1] = w1;
-    u32[k + 2] = w2;
-    u32[k + 3] = w3;
-    return id;
   }
 
-  /** Takes a zeroed record for a new source and links it from the empty index slot `i`. */
+  /** Takes a zeroed new-generation record and links it from the empty `newIndex` slot `i`. */
   private claim(i: number, firstWord: number, family: number, hash: number): number {
-    const id = this.freeCount > 0 ? this.freeIds[--this.freeCount]! : this.highWater++;
-    this.index[2 * i] = firstWord;
-    this.index[2 * i + 1] = id + 1;
+    const id = this.newFreeCount > 0 ? this.newFree[--this.newFreeCount]! : this.newHigh++;
+    this.newIndex[2 * i] = firstWord;
+    this.newIndex[2 * i + 1] = id + 1;
     this.bytes[id * RECORD_BYTES + B_FAMILY] = family;
     this.u32[id * RECORD_U32 + F_HASH] = hash;
     this.i32[id * RECORD_U32 + F_ASN_ROW] = -1;
@@ -189,27 +233,40 @@ export class SourceTable {
     return id;
   }
 
-  /** Records destination port `port` for the source in `slot` (exact up to PORT_SLOTS). */
-  addPort(slot: number, port: number): void {
-    const at = slot * RECORD_BYTES;
-    const n = this.bytes[at + B_PORT_COUNT]!;
-    const base = slot * RECORD_U16 + W_PORTS;
-    const ports = this.u16;
-    for (let j = 0; j < n; j++) if (ports[base + j] === port) return;
-    if (n < PORT_SLOTS) {
-      ports[base + n] = port;
-      this.bytes[at + B_PORT_COUNT] = n + 1;
-    } else {
-      this.bytes[at + B_PORTS_OVERFLOW] = 1;
+  /** Moves the source in record `id` (at `newIndex` slot `i`) to the established generation. */
+  private promote(i: number, id: number): number {
+    const to = this.limit + (this.hotFreeCount > 0 ? this.hotFree[--this.hotFreeCount]! : this.hotHigh++);
+    this.bytes.copyWithin(to * RECORD_BYTES, id * RECORD_BYTES, (id + 1) * RECORD_BYTES);
+    const r = this.ruleCount;
+    if (r > 0) this.ruleHits.copyWithin(to * r, id * r, (id + 1) * r);
+    const firstWord = this.newIndex[2 * i]!;
+    this.unlink(this.newIndex, this.mask, i);
+    this.release(id);
+    if (++this.hotCount > (this.hotMask + 1) * 0.75) this.growHot();
+    this.link(this.hotIndex, this.hotMask, firstWord, to);
+    return to;
+  }
+
+  /** Puts [firstWord, id + 1] in the first empty slot of its probe run. */
+  private link(index: Uint32Array, mask: number, firstWord: number, id: number): void {
+    let i = this.u32[id * RECORD_U32 + F_HASH]! & mask;
+    while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
+    index[2 * i] = firstWord;
+    index[2 * i + 1] = id + 1;
+  }
+
+  private growHot(): void {
+    const old = this.hotIndex;
+    const slots = (this.hotMask + 1) * 2;
+    this.hotIndex = new Uint32Array(2 * slots);
+    this.hotMask = slots - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] !== 0) this.link(this.hotIndex, this.hotMask, old[i]!, old[i + 1]! - 1);
     }
   }
 
-  /** Removes record `id`: its index slot is freed (shifting later entries of its probe run back). */
-  remove(id: number): void {
-    const mask = this.mask;
-    const index = this.index;
-    let hole = this.u32[id * RECORD_U32 + F_HASH]! & mask;
-    while (index[2 * hole + 1] !== id + 1) hole = (hole + 1) & mask;
+  /** Empties index slot `hole`, shifting later entries of its probe run back so lookups stay correct. */
+  private unlink(index: Uint32Array, mask: number, hole: number): void {
     let j = hole;
     for (;;) {
       j = (j + 1) & mask;
@@ -225,11 +282,43 @@ export class SourceTable {
     }
     index[2 * hole] = 0;
     index[2 * hole + 1] = 0;
+  }
+
+  /** Zeroes record `id` and returns it to its generation's free list. */
+  private release(id: number): void {
     this.bytes.fill(0, id * RECORD_BYTES, (id + 1) * RECORD_BYTES);
     const r = this.ruleCount;
     if (r > 0) this.ruleHits.fill(0, id * r, (id + 1) * r);
-    this.freeIds[this.freeCount++] = id;
+    if (id >= this.limit) this.hotFree[this.hotFreeCount++] = id - this.limit;
+    else this.newFree[this.newFreeCount++] = id;
+  }
+
+  /** Removes the source in record `id`. */
+  remove(id: number): void {
+    const hot = id >= this.limit;
+    const index = hot ? this.hotIndex : this.newIndex;
+    const mask = hot ? this.hotMask : this.mask;
+    let i = this.u32[id * RECORD_U32 + F_HASH]! & mask;
+    while (index[2 * i + 1] !== id + 1) i = (i + 1) & mask;
+    this.unlink(index, mask, i);
+    this.release(id);
+    if (hot) this.hotCount--;
     this.size--;
+  }
+
+  /** Records destination port `port` for the source in `slot` (exact up to PORT_SLOTS). */
+  addPort(slot: number, port: number): void {
+    const at = slot * RECORD_BYTES;
+    const n = this.bytes[at + B_PORT_COUNT]!;
+    const base = slot * RECORD_U16 + W_PORTS;
+    const ports = this.u16;
+    for (let j = 0; j < n; j++) if (ports[base + j] === port) return;
+    if (n < PORT_SLOTS) {
+      ports[base + n] = port;
+      this.bytes[at + B_PORT_COUNT] = n + 1;
+    } else {
+      this.bytes[at + B_PORTS_OVERFLOW] = 1;
+    }
   }
 
   packets(slot: number): number {

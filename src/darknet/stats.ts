@@ -55,41 +55,39 @@ export interface Surge {
  * dense sketch gives; the sparse form keeps the hot path's memory (and its cache misses) small.
  */
 class Layer {
-  readonly index = new Int32Array(KEY_SPACE).fill(-1);
+  /** Keys in use, in first-seen order (a key is in use exactly when its packet count is > 0). */
   keys = new Int32Array(1024);
-  /** Per key slot: f64 packets | u32 dense block + 1 (0: sparse) | u32 sparse count | SPARSE_MAX u32 `register << 8 | rank`. */
-  private slots = new ArrayBuffer(1024 * SLOT_BYTES);
-  private slotF64 = new Float64Array(this.slots);
-  private slotU32 = new Uint32Array(this.slots);
+  /**
+   * One slot per possible key, addressed by the key itself (no index to look up first; only
+   * the pages of keys in use are touched): f64 packets | u32 dense block + 1 (0: sparse) |
+   * u32 sparse count | SPARSE_MAX u32 `register << 8 | rank`.
+   */
+  private readonly slots = new ArrayBuffer(KEY_SPACE * SLOT_BYTES);
+  private readonly slotF64 = new Float64Array(this.slots);
+  private readonly slotU32 = new Uint32Array(this.slots);
   /** Dense blocks of REGS registers, handed out in order and all freed by `clear`. */
   private dense = new Uint8Array(256 * REGS);
   private denseWords = new Uint32Array(this.dense.buffer);
   private denseUsed = 0;
   used = 0;
 
+  /** Lists `key` as in use when it is not yet; returns its slot (the key). */
   private slot(key: number): number {
-    let i = this.index[key]!;
-    if (i >= 0) return i;
-    i = this.used++;
-    if (i >= this.keys.length) this.grow(i + 1);
-    this.index[key] = i;
-    this.keys[i] = key;
-    return i;
+    if (this.slotF64[key * SLOT_F64] === 0) {
+      if (this.used >= this.keys.length) this.grow(this.used + 1);
+      this.keys[this.used++] = key;
+    }
+    return key;
   }
 
-  /** Makes room for at least `needed` keys (doubling). */
+  /** Makes room in the key list for at least `needed` keys (doubling). */
   private grow(needed: number): void {
     let n = this.keys.length;
     while (n < needed) n *= 2;
     if (n === this.keys.length) return;
     const keys = new Int32Array(n);
     keys.set(this.keys);
-    const slots = new ArrayBuffer(n * SLOT_BYTES);
-    new Uint8Array(slots).set(new Uint8Array(this.slots));
     this.keys = keys;
-    this.slots = slots;
-    this.slotF64 = new Float64Array(slots);
-    this.slotU32 = new Uint32Array(slots);
   }
 
   /** A zeroed dense block (its id + 1). */
@@ -103,8 +101,9 @@ class Layer {
     return ++this.denseUsed;
   }
 
+  /** Packets of the `i`th key in use. */
   packetsAt(i: number): number {
-    return this.slotF64[i * SLOT_F64]!;
+    return this.slotF64[this.keys[i]! * SLOT_F64]!;
   }
 
   add(key: number, sourceHash: number): void {
@@ -165,14 +164,18 @@ class Layer {
       // Into an empty layer (the first bucket of an hour, day or run) a merge is a copy.
       this.grow(count);
       this.keys.set(other.keys.subarray(0, count));
-      new Uint8Array(this.slots).set(new Uint8Array(other.slots, 0, count * SLOT_BYTES));
+      const to = this.slotU32;
+      const from = other.slotU32;
+      for (let j = 0; j < count; j++) {
+        const w = other.keys[j]! * SLOT_U32;
+        for (let k = 0; k < SLOT_U32; k++) to[w + k] = from[w + k]!;
+      }
       while (this.dense.length < other.denseUsed * REGS) {
         this.dense = new Uint8Array(this.dense.length * 2);
         this.denseWords = new Uint32Array(this.dense.buffer);
       }
       this.dense.set(other.dense.subarray(0, other.denseUsed * REGS));
       this.denseUsed = other.denseUsed;
-      for (let j = 0; j < count; j++) this.index[other.keys[j]!] = j;
       this.used = count;
       return;
     }
@@ -180,9 +183,10 @@ class Layer {
     const from = other.slotU32;
     const WORDS = REGS / 4;
     for (let j = 0; j < count; j++) {
-      const i = this.slot(other.keys[j]!);
-      this.slotF64[i * SLOT_F64]! += other.slotF64[j * SLOT_F64]!;
-      const v = j * SLOT_U32;
+      const key = other.keys[j]!;
+      const i = this.slot(key);
+      this.slotF64[i * SLOT_F64]! += other.slotF64[key * SLOT_F64]!;
+      const v = key * SLOT_U32;
       const otherBlock = from[v + S_DENSE]!;
       if (otherBlock === 0) {
         const n = from[v + S_COUNT]!;
@@ -198,8 +202,9 @@ class Layer {
     }
   }
 
+  /** Unique-source estimate of the `i`th key in use. */
   sourcesAt(i: number): number {
-    const w = i * SLOT_U32;
+    const w = this.keys[i]! * SLOT_U32;
     const block = this.slotU32[w + S_DENSE]!;
     if (block !== 0) return hllCount(this.dense, (block - 1) * REGS, REGS);
     // At most SPARSE_MAX of 64 registers are set, so hllCount's estimate is the linear count
@@ -237,8 +242,8 @@ class Layer {
   }
 
   clear(): void {
-    for (let i = 0; i < this.used; i++) this.index[this.keys[i]!] = -1;
-    new Uint8Array(this.slots).fill(0, 0, this.used * SLOT_BYTES);
+    const u32 = this.slotU32;
+    for (let i = 0; i < this.used; i++) u32.fill(0, this.keys[i]! * SLOT_U32, (this.keys[i]! + 1) * SLOT_U32);
     this.dense.fill(0, 0, this.denseUsed * REGS);
     this.denseUsed = 0;
     this.used = 0;
