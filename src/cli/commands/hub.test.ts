@@ -88,6 +88,11 @@ test('org, token, import, export and audit verify through the CLI', async () => 
 
     const verified = await run(['audit', 'verify', '--data', data]);
     assert.equal(verified.code, 0);
+    assert.equal(
+      (await run(['hub', 'audit', 'verify', '--data', data])).out,
+      verified.out,
+      'also under tsunagi hub',
+    );
     const head = /head ([0-9a-f]{64})/.exec(verified.out)![1]!;
     const exportedLog = await run(['audit', 'export', '--data', data]);
     const logFile = join(dir, 'audit.jsonl');

@@ -66,6 +66,15 @@ function operator(ctx: CliContext): string {
 }
 
 export function register(program: Command, ctx: CliContext): void {
+  addHubCommands(program, ctx);
+  // The same commands grouped under `tsunagi hub ...`, for those who look for them there.
+  addHubCommands(
+    program.command('hub').description('hub administration: org, token, import, export, audit'),
+    ctx,
+  );
+}
+
+function addHubCommands(program: Command, ctx: CliContext): void {
   const dataOption = ['-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)'] as const;
 
   const org = program.command('org').description('organisations that share through the hub');
