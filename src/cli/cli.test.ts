@@ -130,7 +130,7 @@ describe('tsunagi CLI', () => {
 
   test('start runs on embedded defaults in a data directory and stops on SIGTERM', async () => {
     const data = mkdtempSync(join(tmpdir(), 'tsunagi-start-'));
-    const started = startUntil(['start', '--data', data, '--listen', '127.0.0.1:0', '--metrics', '127.0.0.1:0'], /tsunagi is running/);
+    const started = startUntil(['start', '--data', data, '--listen', '127.0.0.1:0', '--hub', '127.0.0.1:0', '--metrics', '127.0.0.1:0'], /tsunagi is running/);
     await started.ready;
     started.child.kill('SIGTERM');
     assert.equal(await started.exited, 0);

@@ -8,15 +8,18 @@ import { TsunagiError } from '../core/errors.ts';
 import { defaultContext, type CliContext } from './context.ts';
 import * as collect from './commands/collect.ts';
 import * as darknet from './commands/darknet.ts';
+import * as demo from './commands/demo.ts';
 import * as detect from './commands/detect.ts';
 import * as flows from './commands/flows.ts';
 import * as scenario from './commands/scenario.ts';
 import * as start from './commands/start.ts';
 import * as survey from './commands/survey.ts';
 import * as notify from './commands/notify.ts';
+import * as serve from './commands/serve.ts';
+import * as hubAdmin from './commands/hub.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
-const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [start, collect, flows, darknet, survey, notify, detect, scenario];
+const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [start, demo, collect, flows, darknet, survey, notify, detect, scenario, serve, hubAdmin];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('tsunagi')

@@ -12,10 +12,22 @@ export function formatRate(value: number): string {
 
 export class StatusLine {
   private lastLength = 0;
+  private lastShown = -Infinity;
 
-  constructor(private readonly ctx: CliContext) {}
+  /** `minIntervalMs`: updates closer together than this are skipped (a terminal redraws faster). */
+  constructor(
+    private readonly ctx: CliContext,
+    private readonly minIntervalMs = ctx.interactive ? 100 : 2000,
+  ) {}
 
   update(text: string): void {
+    const now = performance.now();
+    if (now - this.lastShown < this.minIntervalMs) return;
+    this.lastShown = now;
+    this.show(text);
+  }
+
+  private show(text: string): void {
     if (this.ctx.interactive) {
       const pad = Math.max(0, this.lastLength - text.length);
       this.ctx.stderr.write(`\r${text}${' '.repeat(pad)}`);
@@ -26,7 +38,7 @@ export class StatusLine {
   }
 
   done(text?: string): void {
-    if (text !== undefined) this.update(text);
+    if (text !== undefined) this.show(text);
     if (this.ctx.interactive && this.lastLength > 0) this.ctx.stderr.write('\n');
     this.lastLength = 0;
   }

@@ -47,7 +47,14 @@ export interface HubDeps {
   registry: Registry;
 }
 
+/** Adds routes to the hub's app before it listens (the console registers itself this way). */
+export type HubPlugin = (app: FastifyInstance) => Promise<void> | void;
+
 export interface Hub extends Component {
+  /** What route plugins share with the hub: store, intel, organisations, audit, publisher. */
+  readonly context: HubContext;
+  /** Registers a plugin; call before start. */
+  use(plugin: HubPlugin): void;
   readonly audit: AuditLog;
   readonly orgs: Organisations;
   readonly publisher: Publisher;
@@ -79,8 +86,14 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
   };
   let app: FastifyInstance | undefined;
   let url = '';
+  const plugins: HubPlugin[] = [];
   return {
     name: 'hub',
+    context: ctx,
+    use(plugin) {
+      if (app) throw new Error('hub plugins must be added before start');
+      plugins.push(plugin);
+    },
     audit,
     orgs,
     publisher,
@@ -98,6 +111,7 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
         logger: deps.logger,
         registry: deps.registry,
       });
+      for (const plugin of plugins) await plugin(app);
       if (config.listen) {
         const { host, port } = parseHostPort(config.listen);
         await app.listen({ host, port });

@@ -32,6 +32,7 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliContext, intervalSeconds: number) {
+  const stopped = untilSignal();
   const logger = createLogger(config.log, ctx.stderr);
   const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
   let flowsSinceLast = 0;
@@ -63,7 +64,7 @@ async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliConte
     lastTime = now;
     status.update(line);
   }, intervalSeconds * 1000);
-  const signal = await untilSignal();
+  const signal = await stopped;
   clearInterval(timer);
   await lifecycle.stop();
   const total = collector.counters();

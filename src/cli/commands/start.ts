@@ -1,84 +1,111 @@
 /**
  * `tsunagi start`: every component in one process on embedded defaults (the single-machine
- * shape of ARCHITECTURE.md): flow collector, then what consumes its batches.
+ * shape of docs/architecture.md): flow collector -> C&C detector -> intel -> hub (TAXII, API,
+ * console), with a rate line on stderr.
  */
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
-import { createLogger, LogConfig } from '../../core/logger.ts';
-import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/metrics.ts';
-import { createFlowCollector, FlowConfig } from '../../flow/index.ts';
+import { createLogger } from '../../core/logger.ts';
+import { createMetricsServer, createRegistry } from '../../core/metrics.ts';
 import type { CliContext } from '../context.ts';
 import { formatRate, StatusLine } from '../progress.ts';
+import { createStack, StackConfig, type Stack } from '../stack.ts';
 
-export const StartConfig = z.object({
-  /** Where the embedded store and component state live. */
-  data: z.string().default('.tsunagi'),
-  log: LogConfig,
-  metrics: MetricsConfig.prefault({ listen: '127.0.0.1:9470' }),
-  flow: FlowConfig,
-});
-export type StartConfig = z.infer<typeof StartConfig>;
+export { StackConfig as StartConfig } from '../stack.ts';
+
+interface StartOptions {
+  config?: string;
+  data?: string;
+  listen?: string[];
+  hub?: string;
+  metrics?: string;
+  bots?: string;
+  subscribers?: string[];
+  nats?: string;
+}
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('start')
-    .description('run tsunagi on one machine: collect flows and hand them to detection')
+    .description('run tsunagi on one machine: collect flows, detect C&C servers, share them (TAXII, API, console)')
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
-    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
+    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA; $TSUNAGI_DATABASE_URL selects PostgreSQL)')
     .option('-l, --listen <host:port...>', 'UDP addresses for flow export (default 0.0.0.0:2055, :4739, :6343)')
+    .option('--hub <host:port>', 'address of TAXII, the API and the console (default 127.0.0.1:8470)')
     .option('--metrics <host:port>', 'Prometheus metrics address (default 127.0.0.1:9470)')
-    .action(async (options: { config?: string; data?: string; listen?: string[]; metrics?: string }) => {
-      const flags: Record<string, unknown> = {};
-      const data = options.data ?? ctx.env.TSUNAGI_DATA;
-      if (data) flags.data = data;
-      if (options.listen) flags.flow = { listen: options.listen };
-      if (options.metrics) flags.metrics = { listen: options.metrics };
-      const config = loadConfig(StartConfig, { file: options.config, env: ctx.env, flags });
+    .option('--bots <file>', 'bot list: one address or CIDR a line, or CSV with an ip column (watched for changes)')
+    .option('--subscribers <cidr...>', "the ISP's own networks: the other side of a flow is the external one")
+    .option('--nats <url>', 'carry flow batches over NATS JetStream (the multi-machine shape)')
+    .action(async (options: StartOptions) => {
+      const config = loadConfig(StackConfig, { file: options.config, env: ctx.env, flags: startFlags(options, ctx.env) });
       await runStart(config, ctx);
     });
 }
 
-export async function runStart(config: StartConfig, ctx: CliContext): Promise<void> {
-  const dataDir = resolve(config.data);
-  mkdirSync(dataDir, { recursive: true });
+export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const flags: Record<string, Record<string, unknown> | string> = {};
+  const data = options.data ?? env.TSUNAGI_DATA;
+  if (data) flags.data = data;
+  if (options.listen) flags.flow = { listen: options.listen };
+  if (options.hub) flags.hub = { listen: options.hub };
+  if (options.metrics) flags.metrics = { listen: options.metrics };
+  const detect: Record<string, unknown> = {};
+  if (options.bots) detect.botsFile = options.bots;
+  if (options.subscribers) detect.subscriberPrefixes = options.subscribers;
+  if (Object.keys(detect).length) flags.detect = detect;
+  const natsUrl = options.nats ?? env.TSUNAGI_NATS_URL;
+  if (natsUrl) flags.nats = { enabled: true, url: natsUrl };
+  return flags;
+}
+
+/** Starts the stack, prints where everything is, and runs until `until` resolves. */
+export async function runStart(
+  config: StackConfig,
+  ctx: CliContext,
+  options: { until?: () => Promise<unknown>; onReady?: (stack: Stack) => Promise<void> | void } = {},
+): Promise<void> {
+  // Listen for the stop signal before anything starts, so an early SIGTERM is not lost.
+  const stopped = (options.until ?? untilSignal)();
   const logger = createLogger(config.log, ctx.stderr);
   const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
-  let flows = 0;
-  const collector = createFlowCollector(
-    { ...config.flow, templateFile: config.flow.templateFile || join(dataDir, 'templates.json') },
-    {
-      registry,
-      logger,
-      sink: (batch) => {
-        flows += batch.length;
-      },
-    },
-  );
+  const stack = await createStack(config, { env: ctx.env, logger, registry });
   const lifecycle = new Lifecycle(logger);
-  await lifecycle.start([collector, createMetricsServer(config.metrics, { registry, logger })]);
   const status = new StatusLine(ctx);
-  status.update(
-    `tsunagi is running (data ${dataDir}); flows on ${collector.listeners
-      .map((l) => `udp ${l.address.replace(/:\d+$/, '')}:${l.boundPort}`)
-      .join(', ')}; metrics http://${config.metrics.listen}/metrics`,
-  );
-  let lastFlows = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    const c = collector.counters();
-    status.update(
-      `flows/s ${formatRate((flows - lastFlows) / ((now - last) / 1000))}  flows ${flows}  errors ${c.decodeErrors}  drops ${c.kernelDrops}`,
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await lifecycle.start([...stack.components, createMetricsServer(config.metrics, { registry, logger })]);
+    const udp = stack.collector.listeners.map((l) => `udp ${l.address.replace(/:\d+$/, '')}:${l.boundPort}`).join(', ');
+    ctx.stderr.write(
+      [
+        `tsunagi is running (data ${stack.dataDir}, store ${stack.store.location})`,
+        `  flows     ${udp}`,
+        `  console   ${stack.hub.url()}/`,
+        `  TAXII     ${stack.hub.url()}/taxii2/`,
+        `  API       ${stack.hub.url()}/api/`,
+        `  metrics   ${config.metrics.listen ? `http://${config.metrics.listen}/metrics` : 'off'}`,
+        '',
+      ].join('\n'),
     );
-    lastFlows = flows;
-    last = now;
-  }, 10_000);
-  const signal = await untilSignal();
-  clearInterval(timer);
-  await lifecycle.stop();
-  status.done(`stopped by ${signal}`);
+    await options.onReady?.(stack);
+    let lastRecords = stack.collector.counters().records;
+    let last = performance.now();
+    timer = setInterval(() => {
+      const now = performance.now();
+      const c = stack.collector.counters();
+      status.update(
+        `flows/s ${formatRate((c.records - lastRecords) / ((now - last) / 1000))}  flows ${c.records}  ` +
+          `C&C published ${stack.published()}  errors ${c.decodeErrors}  drops ${c.kernelDrops}`,
+      );
+      lastRecords = c.records;
+      last = now;
+    }, 5_000);
+    timer.unref();
+    const reason = await stopped;
+    status.done(typeof reason === 'string' ? `stopped by ${reason}` : 'stopped');
+  } finally {
+    clearInterval(timer);
+    await lifecycle.stop();
+    await stack.close();
+  }
 }

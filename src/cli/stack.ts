@@ -1,0 +1,246 @@
+/**
+ * The composition root of `tsunagi start` and `tsunagi demo`: every component of one machine,
+ * wired as docs/architecture.md draws it. Flow batches go from the collector (or from NATS) to
+ * the detector; candidates go to intel as sightings with no ISP-side timestamps; the hub serves
+ * TAXII, the API and the console; the detector's bot list follows intel's bot indicators.
+ * Nothing flows backwards but configuration.
+ */
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import type { FlowBatch } from '../core/flowbatch.ts';
+import type { Component } from '../core/lifecycle.ts';
+import { LogConfig, type Logger } from '../core/logger.ts';
+import { MetricsConfig } from '../core/metrics.ts';
+import { ConsoleConfig, createConsole, type WebConsole } from '../console/index.ts';
+import {
+  createDetector,
+  DetectConfig,
+  loadBotList,
+  type Candidate,
+  type DetectorComponent,
+} from '../detect/index.ts';
+import { watchBotList } from '../detect/lists.ts';
+import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
+import { IntelConfig, type Intel } from '../intel/index.ts';
+import { protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
+import { HubConfig, type Hub } from '../share/index.ts';
+import type { Store } from '../store/index.ts';
+import { createFlowPublisher, createFlowSubscriber, TransportConfig } from '../transport/index.ts';
+import { openHubStack } from './commands/serve.ts';
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export const StackConfig = z.object({
+  /** Where the embedded store and component state live. */
+  data: z.string().default('.tsunagi'),
+  /** The name this ISP's detections carry as their source in intel. */
+  source: z.string().min(1).max(100).default('local-detector'),
+  log: LogConfig,
+  metrics: MetricsConfig.prefault({ listen: '127.0.0.1:9470' }),
+  flow: FlowConfig,
+  detect: DetectConfig,
+  intel: IntelConfig,
+  hub: HubConfig,
+  console: ConsoleConfig,
+  /** The detector also follows intel's bot indicators (darknet sensors, other ISPs' submissions). */
+  botsFromIntel: z
+    .object({
+      enabled: z.boolean().default(true),
+      refreshMs: z.number().int().min(1000).default(30_000),
+      minConfidence: z.number().min(0).max(100).default(50),
+    })
+    .prefault({}),
+  /** NATS JetStream for the multi-machine shape; empty url keeps batches in-process. */
+  nats: TransportConfig.and(z.object({ enabled: z.boolean().default(false) })).prefault({}),
+  /** How often the detector re-scores, expires and publishes (wall time). */
+  tickMs: z.number().int().min(100).default(1000),
+});
+export type StackConfig = z.infer<typeof StackConfig>;
+
+export interface Stack {
+  /** In start order. */
+  readonly components: Component[];
+  readonly collector: FlowCollector;
+  readonly detector: DetectorComponent;
+  readonly intel: Intel;
+  readonly hub: Hub;
+  readonly console: WebConsole;
+  readonly store: Store;
+  readonly dataDir: string;
+  /** Candidates published so far (for the rate line). */
+  published(): number;
+  close(): Promise<void>;
+}
+
+export interface StackDeps {
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  registry: Registry;
+}
+
+function withinData(dataDir: string, path: string): string {
+  return isAbsolute(path) ? path : join(dataDir, path);
+}
+
+export async function createStack(config: StackConfig, deps: StackDeps): Promise<Stack> {
+  const { logger, registry } = deps;
+  const dataDir = resolve(config.data);
+  mkdirSync(dataDir, { recursive: true });
+  const { store, intel, hub } = await openHubStack(
+    { ...config, data: dataDir },
+    { env: deps.env, logger, registry },
+  );
+  const distDir = isAbsolute(config.console.distDir)
+    ? config.console.distDir
+    : resolve(PACKAGE_ROOT, config.console.distDir);
+  const web = createConsole({ ...config.console, distDir }, { hub: hub.context, registry, logger });
+  hub.use((app) => web.register(app));
+
+  let published = 0;
+  // Sightings are written in order; a failure is logged, never thrown into the flow path.
+  let writes = Promise.resolve();
+  const enqueue = (what: string, work: () => Promise<unknown>) => {
+    writes = writes.then(work).then(
+      () => undefined,
+      (error: unknown) => logger.error({ err: error }, `intel ${what} failed`),
+    );
+  };
+  const detector = createDetector(
+    // The stack owns the bot list: the file's entries joined with intel's bots.
+    { ...config.detect, botsFile: '', dataDir: config.detect.dataDir || join(dataDir, 'detect') },
+    {
+      registry,
+      logger,
+      onPublish: (candidate: Candidate) => {
+        published++;
+        logger.info(
+          { ip: candidate.ip, port: candidate.port, proto: candidate.proto, confidence: candidate.confidence },
+          'C&C candidate published',
+        );
+        enqueue('sighting', () => intel.recordSightings(sightingsFromCandidates([candidate], config.source), config.source));
+      },
+      onWithdraw: (candidate: Candidate) =>
+        enqueue('withdrawal', () =>
+          intel.withdraw(
+            { kind: 'c2', value: candidate.ip, port: candidate.port, proto: protocolName(candidate.proto) },
+            'evidence expired at the detector',
+            config.source,
+          ),
+        ),
+    },
+  );
+
+  const useNats = config.nats.enabled;
+  const publisher = useNats
+    ? createFlowPublisher(
+        { ...config.nats, publish: { ...config.nats.publish, subscriberPrefixes: config.detect.subscriberPrefixes } },
+        { logger, registry },
+      )
+    : undefined;
+  const subscriber = useNats
+    ? createFlowSubscriber(config.nats, { sink: (batch: FlowBatch) => detector.ingest(batch), logger, registry })
+    : undefined;
+  const collector = createFlowCollector(
+    {
+      ...config.flow,
+      templateFile: withinData(dataDir, config.flow.templateFile || 'templates.json'),
+    },
+    {
+      registry,
+      logger,
+      sink: publisher ? (batch) => void publisher.publish(batch) : (batch) => detector.ingest(batch),
+    },
+  );
+
+  const timers: NodeJS.Timeout[] = [];
+  let fileBots: readonly string[] = [];
+  let intelBots: readonly string[] = [];
+  let stopWatching: (() => void) | undefined;
+  const applyBots = () => {
+    const { accepted, rejected } = detector.setBots([...fileBots, ...intelBots]);
+    if (rejected.length > 0) logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
+    logger.debug({ bots: accepted, file: fileBots.length, intel: intelBots.length }, 'bot list applied');
+  };
+
+  /** Intel's bot indicators: darknet sensors and other organisations' submissions. */
+  async function refreshBotsFromIntel(): Promise<void> {
+    const bots: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await intel.list({
+        kinds: ['bot'],
+        minConfidence: config.botsFromIntel.minConfidence,
+        cursor,
+        limit: 1000,
+      });
+      for (const indicator of page.items) bots.push(indicator.value);
+      cursor = page.next;
+    } while (cursor && bots.length < 1_000_000);
+    intelBots = bots;
+    applyBots();
+  }
+
+  const botSources: Component = {
+    name: 'detect-inputs',
+    async start() {
+      const botsFile = config.detect.botsFile;
+      if (botsFile) {
+        fileBots = loadBotList(botsFile).entries;
+        if (config.detect.watchBotsFile) {
+          stopWatching = watchBotList(
+            botsFile,
+            (list) => {
+              fileBots = list.entries;
+              applyBots();
+              logger.info({ file: botsFile, entries: fileBots.length }, 'bot list file reloaded');
+            },
+            (error) => logger.warn({ err: error, file: botsFile }, 'bot list file unreadable; keeping the last one'),
+          );
+        }
+      }
+      applyBots();
+      if (config.botsFromIntel.enabled) {
+        const refresh = () =>
+          refreshBotsFromIntel().catch((error: unknown) => logger.warn({ err: error }, 'bot list from intel failed'));
+        await refresh();
+        timers.push(setInterval(refresh, config.botsFromIntel.refreshMs));
+      }
+      timers.push(setInterval(() => detector.tick(Date.now()), config.tickMs));
+    },
+    async stop() {
+      for (const timer of timers) clearInterval(timer);
+      timers.length = 0;
+      stopWatching?.();
+      await writes;
+    },
+  };
+
+  const components: Component[] = [
+    intel,
+    hub,
+    web,
+    detector,
+    ...(subscriber ? [subscriber] : []),
+    ...(publisher ? [publisher] : []),
+    botSources,
+    collector,
+  ];
+  return {
+    components,
+    collector,
+    detector,
+    intel,
+    hub,
+    console: web,
+    store,
+    dataDir,
+    published: () => published,
+    async close() {
+      await writes;
+      await store.close();
+    },
+  };
+}
