@@ -29,7 +29,9 @@ process.once('SIGTERM', () => {
     .stop()
     .then(() => {
       const counters = collector.counters();
-      process.stdout.write(JSON.stringify({ ...counters, kernelDrops, rows }) + '\n');
+      process.stdout.write(
+        JSON.stringify({ ...counters, kernelDrops, rows, receivePath: collector.receivePath }) + '\n',
+      );
       process.exit(0);
     })
     .catch((error: unknown) => {

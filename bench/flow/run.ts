@@ -88,6 +88,9 @@ interface RunResult {
   /** Of cpuSeconds, the part in the kernel (mostly receiving datagrams). */
   systemSeconds: number;
   kernelDrops: number;
+  /** tsunagi only: its UDP receive path and datagrams handed to JS per receive call. */
+  receivePath?: string;
+  datagramsPerCall?: number;
 }
 
 const lost = (r: RunResult) => r.sentFlows - r.receivedFlows;
@@ -97,7 +100,7 @@ interface Receiver {
   child: Child;
   port: number;
   /** Stops the receiver and returns the flows it counted and the drops seen at the end. */
-  finish(): Promise<{ flows: number; kernelDrops: number }>;
+  finish(): Promise<{ flows: number; kernelDrops: number; receivePath?: string; datagramsPerCall?: number }>;
 }
 
 async function startTsunagi(): Promise<Receiver> {
@@ -119,12 +122,20 @@ async function startTsunagi(): Promise<Receiver> {
         rows: number;
         records: number;
         kernelDrops: number;
+        payloads: number;
+        receiveCalls: number;
+        receivePath: string;
       };
       await waitExit(child, 5_000);
       if (summary.rows !== summary.records) {
         throw new Error(`tsunagi: sink saw ${summary.rows} rows but the decoder counted ${summary.records}`);
       }
-      return { flows: summary.rows, kernelDrops: summary.kernelDrops };
+      return {
+        flows: summary.rows,
+        kernelDrops: summary.kernelDrops,
+        receivePath: summary.receivePath,
+        datagramsPerCall: summary.receiveCalls > 0 ? summary.payloads / summary.receiveCalls : 0,
+      };
     },
   };
 }
@@ -215,7 +226,7 @@ async function measure(
     const cpuAfter = readCpuTimes(receiver.child.pid);
     const systemSeconds = cpuAfter.system - cpuBefore.system;
     const cpuSeconds = cpuAfter.user - cpuBefore.user + systemSeconds;
-    const { flows, kernelDrops } = await receiver.finish();
+    const { flows, kernelDrops, receivePath, datagramsPerCall } = await receiver.finish();
     return {
       receiver: name,
       version,
@@ -227,6 +238,8 @@ async function measure(
       cpuSeconds,
       systemSeconds,
       kernelDrops: kernelDrops - dropsBefore,
+      receivePath,
+      datagramsPerCall,
     };
   } finally {
     receiver.child.kill('SIGKILL');
@@ -241,7 +254,10 @@ function describeRun(r: RunResult): string {
   return (
     `  ${VERSION_LABEL[r.version].padEnd(10)} ${r.receiver.padEnd(7)} target ${fmtRate(r.rate).padStart(6)} flows/s` +
     ` (sent ${fmtRate(achieved)}/s): sent ${fmt(r.sentFlows)}, received ${fmt(r.receivedFlows)}, lost ${fmt(lost(r))}` +
-    ` (kernel drops ${fmt(r.kernelDrops)} datagrams), CPU ${r.cpuSeconds.toFixed(2)} s (kernel ${r.systemSeconds.toFixed(2)}), ${fmt(perCpuSecond(r))} flows/CPU-s`
+    ` (kernel drops ${fmt(r.kernelDrops)} datagrams), CPU ${r.cpuSeconds.toFixed(2)} s (kernel ${r.systemSeconds.toFixed(2)}), ${fmt(perCpuSecond(r))} flows/CPU-s` +
+    (r.receivePath
+      ? ` [${r.receivePath} receive path, ${r.datagramsPerCall!.toFixed(1)} datagrams per call]`
+      : '')
   );
 }
 

@@ -48,6 +48,12 @@ export const FlowConfig = z
     receiver: z.enum(['auto', 'native', 'dgram']).default('auto'),
     /** Datagrams read per recvmmsg call and handed to JS at once (native receiver). */
     receiveBatchDatagrams: z.number().int().min(1).max(1024).default(64),
+    /**
+     * Native receiver: while datagrams flow, read the socket every this many ms instead of at
+     * each arrival, so they are taken in batches (adds at most ~2 ms of latency; the receive
+     * buffer holds what arrives meanwhile). 0 reads at every arrival.
+     */
+    receiveCoalesceMs: z.number().int().min(0).max(100).default(1),
     /** Rows per FlowBatch. */
     batchSize: z
       .number()

@@ -207,6 +207,9 @@ for (const { receiver, skip } of RECEIVE_PATHS) {
         collector.flush();
         assert.equal(collector.counters().kernelDrops, 0);
         assert.equal(rows, 6000);
+        const { payloads: read, receiveCalls } = collector.counters();
+        if (receiver === 'dgram') assert.equal(receiveCalls, read);
+        else assert.ok(receiveCalls <= read / 2, `${receiveCalls} receive calls for ${read} datagrams`);
         assert.equal(
           collector.decoder.stats.errors.ipfix['set_length'] ?? 0,
           1,
@@ -335,3 +338,34 @@ test('with recycleBatches the collector reuses a few batches and every row still
     await collector.stop();
   }
 });
+
+test(
+  'native receiver without coalescing (receiveCoalesceMs 0) reads at every arrival',
+  { skip: RECEIVE_PATHS[0]!.skip },
+  async () => {
+    let rows = 0;
+    const collector = createFlowCollector(
+      FlowConfig.parse({
+        receiver: 'native',
+        receiveCoalesceMs: 0,
+        listen: ['127.0.0.1:0'],
+        flushIntervalMs: 20,
+        receiveBufferBytes: 1 << 20,
+      }),
+      { sink: (b) => (rows += b.length) },
+    );
+    await collector.start();
+    try {
+      const port = collector.listeners[0]!.boundPort;
+      for (let i = 0; i < 3; i++) {
+        await send(port, [
+          encodeV9Flows(flows(10, i * 10), { unixSecs: 1_700_000_002, sysUptime: 50_000, sequence: i }),
+        ]);
+        await until(() => rows === 10 * (i + 1));
+      }
+      assert.equal(collector.counters().receiveCalls, 3);
+    } finally {
+      await collector.stop();
+    }
+  },
+);

@@ -29,6 +29,8 @@ export interface FlowCollectorDeps {
 /** Running totals since start, for rate lines and tests. */
 export interface CollectorCounters {
   payloads: number;
+  /** Receive calls that brought payloads (payloads / receiveCalls = datagrams per call). */
+  receiveCalls: number;
   records: number;
   batches: number;
   decodeErrors: number;
@@ -78,6 +80,7 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
     {
       receiver: config.receiver,
       batchDatagrams: config.receiveBatchDatagrams,
+      coalesceMs: config.receiveCoalesceMs,
       onPath: (path, reason) => {
         receivePathNote = reason ?? '';
       },
@@ -169,6 +172,7 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
     counters() {
       return {
         payloads,
+        receiveCalls: input.receiveCalls,
         records,
         batches,
         decodeErrors: errorTotal(decoder.stats),

@@ -39,6 +39,8 @@ export interface UdpInputOptions {
   receiver?: UdpReceiverChoice;
   /** Datagrams per recvmmsg call (native path). */
   batchDatagrams?: number;
+  /** Native path: while datagrams flow, read every this many ms rather than at each arrival (0: never wait). */
+  coalesceMs?: number;
   /** Told once at start which path is active and, for 'auto' falling back, why. */
   onPath?: (path: UdpReceivePath, reason?: string) => void;
 }
@@ -51,6 +53,8 @@ export interface UdpInput {
   readonly path: UdpReceivePath;
   /** Datagrams longer than a receive slot (cut by the kernel, skipped). */
   readonly truncated: number;
+  /** Receive calls that handed datagrams to JS: one per datagram on dgram, per recvmmsg batch natively. */
+  readonly receiveCalls: number;
 }
 
 /** Room for the largest UDP payload (65,527 bytes over IPv6). */
@@ -76,6 +80,7 @@ export function createUdpInput(
   const listeners: UdpListener[] = [];
   let path: UdpReceivePath = 'dgram';
   let truncated = 0;
+  let receiveCalls = 0;
 
   function choosePath(): UdpReceivePath {
     if (choice === 'dgram') {
@@ -97,9 +102,10 @@ export function createUdpInput(
       type: family === 6 ? 'udp6' : 'udp4',
       recvBufferSize: receiveBufferBytes,
     });
-    socket.on('message', (payload, rinfo) =>
-      onPayload(payload, normaliseAddress(rinfo.address), rinfo.port, Date.now()),
-    );
+    socket.on('message', (payload, rinfo) => {
+      receiveCalls++;
+      onPayload(payload, normaliseAddress(rinfo.address), rinfo.port, Date.now());
+    });
     socket.on('error', (error) => onError(error, address));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -132,6 +138,7 @@ export function createUdpInput(
     let lastKey = -1;
     let lastName = '';
     const onBatch = (count: number): void => {
+      receiveCalls++;
       const receivedMs = Date.now();
       for (let i = 0; i < count; i++) {
         const length = lengths[i]!;
@@ -190,6 +197,7 @@ export function createUdpInput(
         error.syscall = syscall;
         onError(error, address);
       },
+      options.coalesceMs ?? 0,
     );
     closers.push(async () => socket.close());
     listeners.push({
@@ -207,6 +215,9 @@ export function createUdpInput(
     },
     get truncated() {
       return truncated;
+    },
+    get receiveCalls() {
+      return receiveCalls;
     },
     async start() {
       path = choosePath();

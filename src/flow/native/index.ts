@@ -21,7 +21,10 @@ export interface NativeUdpBinding {
    * up to `data.length / slotSize` datagrams, with per-datagram `lengths` (negative when
    * truncated), source `addresses` (16 bytes each, IPv4 in the first 4), `ports` and
    * `families` (4 or 6; IPv4-mapped IPv6 sources are reported as 4). The arrays belong to the
-   * socket: their contents are valid only during the callback. Throws an Error with `errno`.
+   * socket: their contents are valid only during the callback. With `coalesceMs` > 0, once
+   * datagrams flow the socket is read every `coalesceMs` by a timer instead of at each
+   * readiness (larger batches, fewer wake-ups; back to readiness when a read finds nothing).
+   * Throws an Error with `errno`.
    */
   open(
     host: string,
@@ -36,6 +39,7 @@ export interface NativeUdpBinding {
     families: Uint8Array,
     onBatch: (count: number) => void,
     onError: (errno: number, syscall: string) => void,
+    coalesceMs: number,
   ): NativeUdpSocket;
 }
 

@@ -26,6 +26,12 @@ struct Receiver {
   napi_ref arrays[5] = {};        // keeps the shared typed arrays alive
   napi_async_context async = nullptr;
   uv_poll_t* poll = nullptr;
+  // Coalescing: after a read, the socket is read again by this timer `coalesce_ms` later instead
+  // of at the next readiness, so datagrams that trickle in are taken in one batch.
+  uv_timer_t* timer = nullptr;
+  int coalesce_ms = 0;
+  bool polling = false;
+  int open_handles = 0;
   int fd = -1;
   bool closing = false;
   bool in_callback = false;
@@ -80,13 +86,20 @@ void DropRefs(Receiver* r) {
   for (napi_ref& ref : r->arrays) ref = nullptr;
 }
 
-void OnPollClosed(uv_handle_t* handle) {
+void OnHandleClosed(uv_handle_t* handle) {
   Receiver* r = static_cast<Receiver*>(handle->data);
-  delete reinterpret_cast<uv_poll_t*>(handle);
+  bool is_poll = handle->type == UV_POLL;
+  if (is_poll)
+    delete reinterpret_cast<uv_poll_t*>(handle);
+  else
+    delete reinterpret_cast<uv_timer_t*>(handle);
   if (r) {
-    r->poll = nullptr;
-    // The wrapper may now be collected; it frees the Receiver in its finalizer.
-    if (r->self) napi_reference_unref(r->env, r->self, nullptr);
+    if (is_poll)
+      r->poll = nullptr;
+    else
+      r->timer = nullptr;
+    // Once both handles are gone the wrapper may be collected; its finalizer frees the Receiver.
+    if (--r->open_handles == 0 && r->self) napi_reference_unref(r->env, r->self, nullptr);
   }
 }
 
@@ -95,7 +108,11 @@ void CloseReceiver(Receiver* r) {
   r->closing = true;
   if (r->poll) {
     uv_poll_stop(r->poll);
-    uv_close(reinterpret_cast<uv_handle_t*>(r->poll), OnPollClosed);
+    uv_close(reinterpret_cast<uv_handle_t*>(r->poll), OnHandleClosed);
+  }
+  if (r->timer) {
+    uv_timer_stop(r->timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(r->timer), OnHandleClosed);
   }
   if (r->fd >= 0) {
     close(r->fd);
@@ -149,14 +166,10 @@ bool CallBatch(Receiver* r, int count) {
   return ok;
 }
 
-void OnReadable(uv_poll_t* handle, int status, int events) {
-  Receiver* r = static_cast<Receiver*>(handle->data);
-  if (!r || r->closing) return;
-  if (status < 0) {
-    CallError(r, -status, "poll");
-    return;
-  }
-  if (!(events & UV_READABLE)) return;
+// Reads until the socket is empty (or kMaxRoundsPerWake batches); returns datagrams read, or
+// -1 when the socket still had more, or when the receiver closed or the callback threw.
+int Drain(Receiver* r) {
+  int total = 0;
   for (int round = 0; round < kMaxRoundsPerWake; round++) {
     for (unsigned i = 0; i < r->slots; i++) {
       r->msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
@@ -165,12 +178,12 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
     int n = recvmmsg(r->fd, r->msgs, r->slots, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return total;
       // ICMP errors and the like: reported, the socket stays open (as node's dgram does).
       CallError(r, errno, "recvmmsg");
-      return;
+      return r->closing ? -1 : total;
     }
-    if (n == 0) return;
+    if (n == 0) return total;
     for (int i = 0; i < n; i++) {
       const struct msghdr& h = r->msgs[i].msg_hdr;
       int32_t len = static_cast<int32_t>(r->msgs[i].msg_len);
@@ -201,8 +214,43 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
         r->families[i] = 0;
       }
     }
-    if (!CallBatch(r, n)) return;
-    if (static_cast<unsigned>(n) < r->slots) return;  // drained
+    total += n;
+    if (!CallBatch(r, n)) return -1;
+    if (static_cast<unsigned>(n) < r->slots) return total;  // drained
+  }
+  return -1;
+}
+
+void OnReadable(uv_poll_t* handle, int status, int events);
+
+void OnTimer(uv_timer_t* handle) {
+  Receiver* r = static_cast<Receiver*>(handle->data);
+  if (!r || r->closing) return;
+  int got = Drain(r);
+  if (r->closing) return;
+  if (got != 0) {
+    // Traffic is flowing: read again after the coalescing delay (at once when more was left).
+    uv_timer_start(r->timer, OnTimer, got < 0 ? 0 : r->coalesce_ms, 0);
+  } else if (!r->polling) {
+    // Idle: wait for the next datagram without delay.
+    if (uv_poll_start(r->poll, UV_READABLE, OnReadable) == 0) r->polling = true;
+  }
+}
+
+void OnReadable(uv_poll_t* handle, int status, int events) {
+  Receiver* r = static_cast<Receiver*>(handle->data);
+  if (!r || r->closing) return;
+  if (status < 0) {
+    CallError(r, -status, "poll");
+    return;
+  }
+  if (!(events & UV_READABLE)) return;
+  int got = Drain(r);
+  if (r->closing || r->coalesce_ms <= 0 || !r->timer) return;
+  if (got != 0) {
+    uv_poll_stop(r->poll);
+    r->polling = false;
+    uv_timer_start(r->timer, OnTimer, got < 0 ? 0 : r->coalesce_ms, 0);
   }
 }
 
@@ -212,13 +260,20 @@ void Finalize(napi_env env, void* data, void* hint) {
   Receiver* r = static_cast<Receiver*>(data);
   if (r->fd >= 0) close(r->fd);
   r->fd = -1;
+  // Still open at collection (only at env teardown): detach; the close callbacks free the handles.
   if (r->poll) {
-    // Still open at collection (only at env teardown): detach, the close callback frees the handle.
     r->poll->data = nullptr;
     uv_poll_stop(r->poll);
     if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(r->poll)))
-      uv_close(reinterpret_cast<uv_handle_t*>(r->poll), OnPollClosed);
+      uv_close(reinterpret_cast<uv_handle_t*>(r->poll), OnHandleClosed);
     r->poll = nullptr;
+  }
+  if (r->timer) {
+    r->timer->data = nullptr;
+    uv_timer_stop(r->timer);
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(r->timer)))
+      uv_close(reinterpret_cast<uv_handle_t*>(r->timer), OnHandleClosed);
+    r->timer = nullptr;
   }
   DropRefs(r);
   if (r->self) napi_delete_reference(env, r->self);
@@ -291,14 +346,17 @@ bool TypedArrayData(napi_env env, napi_value value, napi_typedarray_type want, s
 }
 
 // open(host, port, family, receiveBufferBytes, slotSize, data: Uint8Array, lengths: Int32Array,
-//      addresses: Uint8Array, ports: Uint16Array, families: Uint8Array, onBatch, onError)
+//      addresses: Uint8Array, ports: Uint16Array, families: Uint8Array, onBatch, onError,
+//      coalesceMs)
 // -> { close(), localPort(), recvBufferSize() }; throws an Error with .errno on failure.
 napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 12) {
-    napi_throw_type_error(env, nullptr, "tsunagi_udp.open: 12 arguments expected");
+  int32_t coalesce_ms = 0;
+  if (argc < 13 || napi_get_value_int32(env, argv[12], &coalesce_ms) != napi_ok || coalesce_ms < 0 ||
+      coalesce_ms > 1000) {
+    napi_throw_type_error(env, nullptr, "tsunagi_udp.open: 13 arguments expected, coalesceMs 0..1000");
     return nullptr;
   }
   char host[64];
@@ -385,6 +443,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
   Receiver* r = new Receiver();
   r->env = env;
   r->fd = fd;
+  r->coalesce_ms = coalesce_ms;
   r->slots = slots;
   r->slot_size = static_cast<size_t>(slot_size);
   r->data = static_cast<uint8_t*>(data);
@@ -436,15 +495,21 @@ napi_value Open(napi_env env, napi_callback_info info) {
   napi_get_uv_event_loop(env, &loop);
   r->poll = new uv_poll_t;
   int err = uv_poll_init(loop, r->poll, fd);
-  if (err == 0) {
-    r->poll->data = r;
-    err = uv_poll_start(r->poll, UV_READABLE, OnReadable);
-  } else {
+  if (err != 0) {
     delete r->poll;
     r->poll = nullptr;
-    napi_reference_unref(env, r->self, nullptr);
+  } else {
+    r->poll->data = r;
+    r->open_handles++;
+    r->timer = new uv_timer_t;
+    uv_timer_init(loop, r->timer);  // cannot fail
+    r->timer->data = r;
+    r->open_handles++;
+    err = uv_poll_start(r->poll, UV_READABLE, OnReadable);
+    if (err == 0) r->polling = true;
   }
   if (err != 0) {
+    if (r->open_handles == 0) napi_reference_unref(env, r->self, nullptr);
     CloseReceiver(r);
     DropRefs(r);
     return ThrowErrno(env, "uv_poll_start", -err);
