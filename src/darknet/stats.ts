@@ -47,6 +47,14 @@ export interface Surge {
   baseline: number;
 }
 
+/** Packets and unique sources per key in use, by position in the layer's key list. */
+interface Measured {
+  packets: Float64Array;
+  sources: Float64Array;
+}
+/** Packs a key (< KEY_SPACE) and its position (< KEY_SPACE) into one sortable number. */
+const ORDER_SHIFT = 2 ** 19;
+
 /**
  * A set of (protocol, port) counters with one unique-source sketch each. Most keys see a few
  * sources per bucket, so a sketch starts sparse, as up to SPARSE_MAX (register, rank) pairs
@@ -106,13 +114,19 @@ class Layer {
     return this.slotF64[this.keys[i]! * SLOT_F64]!;
   }
 
-  add(key: number, sourceHash: number): void {
-    const i = this.slot(key);
-    this.slotF64[i * SLOT_F64]!++;
+  /** Counts one packet from the source hashed `sourceHash` under `key` and, unless it is -1, `key2`. */
+  add(key: number, key2: number, sourceHash: number): void {
+    this.measuredFresh = false;
     // The register and rank hllAdd would use (REGS = 2^BITS registers).
     const register = sourceHash >>> (32 - BITS);
     const rank = Math.clz32(((sourceHash << BITS) | (1 << (BITS - 1))) >>> 0) + 1;
+    const i = this.slot(key);
+    this.slotF64[i * SLOT_F64]!++;
     this.raise(i, register, rank);
+    if (key2 < 0) return;
+    const j = this.slot(key2);
+    this.slotF64[j * SLOT_F64]!++;
+    this.raise(j, register, rank);
   }
 
   /** Register `register` of slot `i`'s sketch = max(itself, rank). */
@@ -177,8 +191,17 @@ class Layer {
       this.dense.set(other.dense.subarray(0, other.denseUsed * REGS));
       this.denseUsed = other.denseUsed;
       this.used = count;
+      // A copy measures what its original measured.
+      this.measuredFresh = other.measuredFresh;
+      if (this.measuredFresh) {
+        const m = this.measured;
+        if (m.packets.length < count) this.allocateMeasured();
+        m.packets.set(other.measured.packets.subarray(0, count));
+        m.sources.set(other.measured.sources.subarray(0, count));
+      }
       return;
     }
+    this.measuredFresh = false;
     this.grow(this.used + count);
     const from = other.slotU32;
     const WORDS = REGS / 4;
@@ -204,7 +227,11 @@ class Layer {
 
   /** Unique-source estimate of the `i`th key in use. */
   sourcesAt(i: number): number {
-    const w = this.keys[i]! * SLOT_U32;
+    return this.sourcesOfKey(this.keys[i]!);
+  }
+
+  private sourcesOfKey(key: number): number {
+    const w = key * SLOT_U32;
     const block = this.slotU32[w + S_DENSE]!;
     if (block !== 0) return hllCount(this.dense, (block - 1) * REGS, REGS);
     // At most SPARSE_MAX of 64 registers are set, so hllCount's estimate is the linear count
@@ -213,12 +240,12 @@ class Layer {
     return Math.round(REGS * Math.log(REGS / zeros));
   }
 
-  /** Emits one row per key; `sources` holds the keys' counts when the caller has them already. */
+  /** Emits one row per key in use, in first-seen order; `measured` when the caller has measured already. */
   rows(
     granularity: StatsRow['granularity'],
     start: number,
     sink: (row: StatsRow) => void,
-    sources?: Float64Array,
+    measured: Measured = this.measure(),
   ): void {
     for (let i = 0; i < this.used; i++) {
       const key = this.keys[i]!;
@@ -228,20 +255,48 @@ class Layer {
         start,
         protocol: PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!,
         port: port === ALL_PORTS ? -1 : port,
-        packets: this.packetsAt(i),
-        sources: sources ? sources[i]! : this.sourcesAt(i),
+        packets: measured.packets[i]!,
+        sources: measured.sources[i]!,
       });
     }
   }
 
-  /** Every key's unique-source estimate, in key order (into a reused array). */
-  countAll(into: Float64Array): Float64Array {
-    const out = into.length >= this.used ? into : new Float64Array(this.keys.length);
-    for (let i = 0; i < this.used; i++) out[i] = this.sourcesAt(i);
-    return out;
+  private readonly measured: Measured = { packets: new Float64Array(0), sources: new Float64Array(0) };
+  private order = new Float64Array(0);
+  /** Whether `measured` still describes the layer (nothing added or merged since). */
+  private measuredFresh = false;
+
+  /**
+   * Every key's packets and unique sources, by position in `keys` (into arrays reused until the
+   * next call). Slots are visited in address order, not first-seen order: random reads over a
+   * multi-megabyte slot array cost far more than sorting the keys first.
+   */
+  measure(): Measured {
+    const n = this.used;
+    const m = this.measured;
+    if (this.measuredFresh) return m;
+    if (m.packets.length < n) this.allocateMeasured();
+    const order = this.order.subarray(0, n);
+    for (let i = 0; i < n; i++) order[i] = this.keys[i]! * ORDER_SHIFT + i;
+    order.sort();
+    for (let j = 0; j < n; j++) {
+      const key = Math.floor(order[j]! / ORDER_SHIFT);
+      const i = order[j]! - key * ORDER_SHIFT;
+      m.packets[i] = this.slotF64[key * SLOT_F64]!;
+      m.sources[i] = this.sourcesOfKey(key);
+    }
+    this.measuredFresh = true;
+    return m;
+  }
+
+  private allocateMeasured(): void {
+    this.measured.packets = new Float64Array(this.keys.length);
+    this.measured.sources = new Float64Array(this.keys.length);
+    this.order = new Float64Array(this.keys.length);
   }
 
   clear(): void {
+    this.measuredFresh = false;
     const u32 = this.slotU32;
     for (let i = 0; i < this.used; i++) u32.fill(0, this.keys[i]! * SLOT_U32, (this.keys[i]! + 1) * SLOT_U32);
     this.dense.fill(0, 0, this.denseUsed * REGS);
@@ -267,8 +322,6 @@ export class PortStats {
   readonly total = new Layer();
   private readonly baseline = new Float64Array(KEY_SPACE);
   private readonly current = new Float64Array(KEY_SPACE);
-  /** Unique-source estimates of the closing 5-minute bucket's keys. */
-  private counts: Float64Array = new Float64Array(1024);
   private bucket = -1;
   private hourStart = -1;
   private dayStart = -1;
@@ -293,8 +346,8 @@ export class PortStats {
       else this.latePackets++;
     }
     const base = protocolIndex * PORTS_PER_PROTOCOL;
-    if (port >= 0) this.fiveMinutes.add(base + port, sourceHash);
-    this.fiveMinutes.add(base + ALL_PORTS, sourceHash);
+    if (port >= 0) this.fiveMinutes.add(base + port, base + ALL_PORTS, sourceHash);
+    else this.fiveMinutes.add(base + ALL_PORTS, -1, sourceHash);
   }
 
   /** Closes the open 5-minute bucket and any hour/day it ends, moving to `bucket`. */
@@ -310,9 +363,9 @@ export class PortStats {
     const layer = this.fiveMinutes;
     const start = this.bucket * BUCKET_MS;
     // Each key's sources are estimated once, for the rows and the baselines alike.
-    const sources = (this.counts = layer.countAll(this.counts));
-    layer.rows('5m', start, this.sink, sources);
-    this.updateBaselines(layer, sources, start, nextBucket < 0 ? 1 : nextBucket - this.bucket);
+    const measured = layer.measure();
+    layer.rows('5m', start, this.sink, measured);
+    this.updateBaselines(layer, measured.sources, start, nextBucket < 0 ? 1 : nextBucket - this.bucket);
     this.hour.mergeFrom(layer);
     this.total.mergeFrom(layer);
     layer.clear();
