@@ -181,7 +181,7 @@ class Layer {
       const to = this.slotU32;
       const from = other.slotU32;
       for (let j = 0; j < count; j++) {
-        const w = other.keys[j]! * SLOT_U32;
+        const w = other.keyInAddressOrder(j) * SLOT_U32;
         for (let k = 0; k < SLOT_U32; k++) to[w + k] = from[w + k]!;
       }
       while (this.dense.length < other.denseUsed * REGS) {
@@ -198,6 +198,7 @@ class Layer {
         if (m.packets.length < count) this.allocateMeasured();
         m.packets.set(other.measured.packets.subarray(0, count));
         m.sources.set(other.measured.sources.subarray(0, count));
+        this.order.set(other.order.subarray(0, count));
       }
       return;
     }
@@ -289,6 +290,11 @@ class Layer {
     return m;
   }
 
+  /** The `j`th key in use, in address order when a fresh measurement sorted them (else first-seen order). */
+  private keyInAddressOrder(j: number): number {
+    return this.measuredFresh ? Math.floor(this.order[j]! / ORDER_SHIFT) : this.keys[j]!;
+  }
+
   private allocateMeasured(): void {
     this.measured.packets = new Float64Array(this.keys.length);
     this.measured.sources = new Float64Array(this.keys.length);
@@ -296,12 +302,15 @@ class Layer {
   }
 
   clear(): void {
-    this.measuredFresh = false;
     const u32 = this.slotU32;
-    for (let i = 0; i < this.used; i++) u32.fill(0, this.keys[i]! * SLOT_U32, (this.keys[i]! + 1) * SLOT_U32);
+    for (let i = 0; i < this.used; i++) {
+      const w = this.keyInAddressOrder(i) * SLOT_U32;
+      for (let k = 0; k < SLOT_U32; k++) u32[w + k] = 0;
+    }
     this.dense.fill(0, 0, this.denseUsed * REGS);
     this.denseUsed = 0;
     this.used = 0;
+    this.measuredFresh = false;
   }
 }
 
