@@ -49,11 +49,12 @@ export const FlowConfig = z
     /** Datagrams read per recvmmsg call and handed to JS at once (native receiver). */
     receiveBatchDatagrams: z.number().int().min(1).max(1024).default(64),
     /**
-     * Native receiver: while datagrams flow, read the socket every this many ms instead of at
-     * each arrival, so they are taken in batches (adds at most ~2 ms of latency; the receive
-     * buffer holds what arrives meanwhile). 0 reads at every arrival.
+     * Native receiver: while datagrams flow, read the socket every this many ms (at most)
+     * instead of at each arrival, so they are taken in batches. The delay shrinks by itself
+     * when one read takes more than a quarter of the receive buffer. Adds at most a few ms of
+     * latency; 0 reads at every arrival.
      */
-    receiveCoalesceMs: z.number().int().min(0).max(100).default(1),
+    receiveCoalesceMs: z.number().int().min(0).max(100).default(4),
     /** Rows per FlowBatch. */
     batchSize: z
       .number()

@@ -30,6 +30,9 @@ struct Receiver {
   // of at the next readiness, so datagrams that trickle in are taken in one batch.
   uv_timer_t* timer = nullptr;
   int coalesce_ms = 0;
+  int delay_ms = 0;             // current delay, adapted to the arrival rate (<= coalesce_ms)
+  size_t last_bytes = 0;        // estimated kernel memory the last drain took off the socket
+  size_t rcvbuf = 0;            // SO_RCVBUF as granted (the kernel's own accounting limit)
   bool polling = false;
   int open_handles = 0;
   int fd = -1;
@@ -170,6 +173,7 @@ bool CallBatch(Receiver* r, int count) {
 // -1 when the socket still had more, or when the receiver closed or the callback threw.
 int Drain(Receiver* r) {
   int total = 0;
+  r->last_bytes = 0;
   for (int round = 0; round < kMaxRoundsPerWake; round++) {
     for (unsigned i = 0; i < r->slots; i++) {
       r->msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
@@ -215,6 +219,8 @@ int Drain(Receiver* r) {
       }
     }
     total += n;
+    // The kernel charges each queued datagram its buffer's true size: length plus ~1 KiB.
+    for (int i = 0; i < n; i++) r->last_bytes += static_cast<size_t>(r->msgs[i].msg_len) + 1024;
     if (!CallBatch(r, n)) return -1;
     if (static_cast<unsigned>(n) < r->slots) return total;  // drained
   }
@@ -223,6 +229,18 @@ int Drain(Receiver* r) {
 
 void OnReadable(uv_poll_t* handle, int status, int events);
 
+// The next read's delay: what arrives during one delay must stay well inside the receive
+// buffer, so the delay halves when the last read took more than a quarter of it and grows
+// back (up to coalesce_ms) while reads stay small.
+int NextDelay(Receiver* r, int got) {
+  if (got < 0) return 0;  // more was waiting: read again at once
+  if (r->last_bytes * 4 > r->rcvbuf)
+    r->delay_ms /= 2;
+  else if (r->last_bytes * 16 < r->rcvbuf && r->delay_ms < r->coalesce_ms)
+    r->delay_ms++;
+  return r->delay_ms;
+}
+
 void OnTimer(uv_timer_t* handle) {
   Receiver* r = static_cast<Receiver*>(handle->data);
   if (!r || r->closing) return;
@@ -230,7 +248,7 @@ void OnTimer(uv_timer_t* handle) {
   if (r->closing) return;
   if (got != 0) {
     // Traffic is flowing: read again after the coalescing delay (at once when more was left).
-    uv_timer_start(r->timer, OnTimer, got < 0 ? 0 : r->coalesce_ms, 0);
+    uv_timer_start(r->timer, OnTimer, NextDelay(r, got), 0);
   } else if (!r->polling) {
     // Idle: wait for the next datagram without delay.
     if (uv_poll_start(r->poll, UV_READABLE, OnReadable) == 0) r->polling = true;
@@ -250,7 +268,7 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   if (got != 0) {
     uv_poll_stop(r->poll);
     r->polling = false;
-    uv_timer_start(r->timer, OnTimer, got < 0 ? 0 : r->coalesce_ms, 0);
+    uv_timer_start(r->timer, OnTimer, NextDelay(r, got), 0);
   }
 }
 
@@ -444,6 +462,13 @@ napi_value Open(napi_env env, napi_callback_info info) {
   r->env = env;
   r->fd = fd;
   r->coalesce_ms = coalesce_ms;
+  r->delay_ms = coalesce_ms;
+  {
+    int granted = 0;
+    socklen_t len = sizeof(granted);
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &len);
+    r->rcvbuf = granted > 0 ? static_cast<size_t>(granted) : 212992;
+  }
   r->slots = slots;
   r->slot_size = static_cast<size_t>(slot_size);
   r->data = static_cast<uint8_t*>(data);
