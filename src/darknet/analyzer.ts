@@ -21,9 +21,7 @@ import {
   D_PACKETS,
   DST_BITS,
   DST_REGS,
-  F_ASN_ROW,
   F_BACKSCATTER,
-  F_COUNTRY_ROW,
   F_FRAGMENTS,
   F_MASSCAN,
   F_MIRAI,
@@ -40,6 +38,9 @@ import {
   RECORD_BYTES,
   RECORD_F64,
   RECORD_U32,
+  S_ASN_ROW,
+  S_COUNTRY_ROW,
+  SIDE_WORDS,
   SourceTable,
 } from './sources.ts';
 import { PortStats, type StatsRow, type Surge } from './stats.ts';
@@ -152,6 +153,8 @@ export class DarknetAnalyzer {
   /** Latest capture time seen. */
   now = 0;
   private readonly info = new PacketInfo();
+  /** Whether ASN or country tables were given (else no packet reads a source's rows). */
+  private readonly hasGeo: boolean;
   private readonly start4: Float64Array;
   private readonly end4: Float64Array;
   private readonly prefixes6: Prefix[];
@@ -188,6 +191,7 @@ export class DarknetAnalyzer {
     this.asnSources = new Float64Array(deps.asn?.size ?? 0);
     this.countryPackets = new Float64Array(deps.country?.size ?? 0);
     this.countrySources = new Float64Array(deps.country?.size ?? 0);
+    this.hasGeo = this.asnPackets.length > 0 || this.countryPackets.length > 0;
     this.sweepEveryMs = Math.max(60_000, Math.floor(config.sources.idleTimeoutMs / 4));
     this.isps = config.isps.map((isp) => ({
       name: isp.name,
@@ -344,8 +348,9 @@ export class DarknetAnalyzer {
       f64[d + D_LAST_SEEN] = timestampMs;
       this.enrich(slot, p);
     } else {
+      // firstSeen <= lastSeen, so only a packet older than lastSeen can move firstSeen.
       if (timestampMs > f64[d + D_LAST_SEEN]!) f64[d + D_LAST_SEEN] = timestampMs;
-      if (timestampMs < f64[d + D_FIRST_SEEN]!) f64[d + D_FIRST_SEEN] = timestampMs;
+      else if (timestampMs < f64[d + D_FIRST_SEEN]!) f64[d + D_FIRST_SEEN] = timestampMs;
     }
     f64[d + D_PACKETS]!++;
     const u32 = table.u32;
@@ -353,10 +358,12 @@ export class DarknetAnalyzer {
     const w = slot * RECORD_U32;
     const b = slot * RECORD_BYTES;
     bytes[b + B_PROTO_MASK]! |= protoBit;
-    const asnRow = table.i32[w + F_ASN_ROW]!;
-    if (asnRow >= 0) this.asnPackets[asnRow]!++;
-    const countryRow = table.i32[w + F_COUNTRY_ROW]!;
-    if (countryRow >= 0) this.countryPackets[countryRow]!++;
+    if (this.hasGeo) {
+      const asnRow = table.asnRow(slot);
+      if (asnRow >= 0) this.asnPackets[asnRow]!++;
+      const countryRow = table.countryRow(slot);
+      if (countryRow >= 0) this.countryPackets[countryRow]!++;
+    }
     const dstHash = v4
       ? mix32(p.dst4 ^ 0x5bd1e995)
       : mix32(p.dst6[12]! | (p.dst6[13]! << 8) | (p.dst6[14]! << 16) | (p.dst6[15]! << 24));
@@ -390,12 +397,12 @@ export class DarknetAnalyzer {
     const table = this.table;
     if (asn) {
       const row = p.ipVersion === 4 ? asn.lookup4(p.src4) : asn.lookup6(p.src6);
-      table.i32[slot * RECORD_U32 + F_ASN_ROW] = row;
+      table.side[slot * SIDE_WORDS + S_ASN_ROW] = row;
       if (row >= 0) this.asnSources[row]!++;
     }
     if (country) {
       const row = p.ipVersion === 4 ? country.lookup4(p.src4) : country.lookup6(p.src6);
-      table.i32[slot * RECORD_U32 + F_COUNTRY_ROW] = row;
+      table.side[slot * SIDE_WORDS + S_COUNTRY_ROW] = row;
       if (row >= 0) this.countrySources[row]!++;
     }
   }

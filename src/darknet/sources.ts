@@ -21,43 +21,49 @@ export const PROTO_BIT_ICMP = 4;
 export const PROTO_BIT_OTHER = 8;
 
 /**
- * Record layout: bytes per slot and each field's index in the view of its width
- * (`slot * RECORD_<width> + FIELD`). Hot counters and the key share the first cache line.
+ * Record layout: 128 bytes per source, so a record is exactly two adjacent cache lines, with
+ * each field's index in the view of its width (`id * RECORD_<width> + FIELD`). Fields that a
+ * packet does not touch (IPv6 key words 1-3, ASN/country rows) live apart in `side`.
  */
-export const RECORD_BYTES = 160;
+export const RECORD_BYTES = 128;
 export const RECORD_U32 = RECORD_BYTES / 4;
 export const RECORD_F64 = RECORD_BYTES / 8;
 export const RECORD_U16 = RECORD_BYTES / 2;
-/** u32 fields: key words 0-3, then the hash and the counters. */
+/** u32 fields: key word 0 (the IPv4 address), then the counters. */
 export const F_KEY = 0;
-export const F_HASH = 4;
 /** Probes: TCP SYN without ACK, UDP, ICMP echo/timestamp requests. */
-export const F_PROBES = 5;
+export const F_PROBES = 1;
 /** TCP SYN probes (the denominator of TCP fingerprints). */
-export const F_SYN = 6;
+export const F_SYN = 2;
 /** Replies to spoofed traffic: SYN-ACK, RST, ICMP replies and errors. */
-export const F_BACKSCATTER = 7;
-export const F_MIRAI = 8;
-export const F_MASSCAN = 9;
-export const F_ZMAP = 10;
-export const F_FRAGMENTS = 11;
-/** i32 fields: row in the ASN / country tables (-1 none). */
-export const F_ASN_ROW = 12;
-export const F_COUNTRY_ROW = 13;
+export const F_BACKSCATTER = 3;
+export const F_MIRAI = 4;
+export const F_MASSCAN = 5;
+export const F_ZMAP = 6;
 /** u8 fields (byte offsets): 0 empty / 4 / 6, protocol bits, exact port count, ports overflowed. */
-export const B_FAMILY = 56;
-export const B_PROTO_MASK = 57;
-export const B_PORT_COUNT = 58;
-export const B_PORTS_OVERFLOW = 59;
-/** f64 fields: packets, first and last seen (ms, capture time). */
-export const D_PACKETS = 8;
-export const D_FIRST_SEEN = 9;
-export const D_LAST_SEEN = 10;
-/** u16 index of the exact ports (PORT_SLOTS of them). */
-export const W_PORTS = 44;
-/** Byte offsets of the sketches. */
-export const B_PORT_SKETCH = 104;
-export const B_DST_SKETCH = 128;
+export const B_FAMILY = 28;
+export const B_PROTO_MASK = 29;
+export const B_PORT_COUNT = 30;
+export const B_PORTS_OVERFLOW = 31;
+/** f64 fields: packets, last and first seen (ms, capture time). */
+export const D_PACKETS = 4;
+export const D_LAST_SEEN = 5;
+export const D_FIRST_SEEN = 6;
+/** u16 index of the exact ports (PORT_SLOTS of them, bytes 56-71). */
+export const W_PORTS = 28;
+/** Byte offset of the distinct-port sketch (bytes 72-87). */
+export const B_PORT_SKETCH = 72;
+/** u32 fields: the key's hash (for moving index entries) and fragments seen. */
+export const F_HASH = 22;
+export const F_FRAGMENTS = 23;
+/** Byte offset of the distinct-destination sketch (bytes 96-127). */
+export const B_DST_SKETCH = 96;
+
+/** Side fields, SIDE_WORDS per record in an Int32Array: IPv6 key words 1-3, ASN and country rows (-1 none). */
+export const SIDE_WORDS = 5;
+export const S_KEY1 = 0;
+export const S_ASN_ROW = 3;
+export const S_COUNTRY_ROW = 4;
 
 export class SourceTable {
   /** Most sources held at once (3/4 of the index slots, so probe runs stay short). */
@@ -96,8 +102,9 @@ export class SourceTable {
   readonly bytes: Uint8Array;
   readonly u16: Uint16Array;
   readonly u32: Uint32Array;
-  readonly i32: Int32Array;
   readonly f64: Float64Array;
+  /** Fields no packet touches, SIDE_WORDS per record. */
+  readonly side: Int32Array;
   readonly ruleCount: number;
   /** Hit counts of user rules, `ruleCount` per record (apart: most setups have none). */
   readonly ruleHits: Uint16Array;
@@ -117,8 +124,8 @@ export class SourceTable {
     this.bytes = new Uint8Array(buffer);
     this.u16 = new Uint16Array(buffer);
     this.u32 = new Uint32Array(buffer);
-    this.i32 = new Int32Array(buffer);
     this.f64 = new Float64Array(buffer);
+    this.side = new Int32Array(2 * this.limit * SIDE_WORDS);
     this.ruleHits = new Uint16Array(2 * this.limit * Math.max(ruleCount, 1));
   }
 
@@ -181,12 +188,11 @@ export class SourceTable {
     if (i >= 0) return this.promote(i, this.newIndex[2 * i + 1]! - 1);
     if (!insert || this.size >= this.limit) return -1;
     const id = this.claim(-1 - i, w0, 6, h);
-    const k = id * RECORD_U32;
-    const u32 = this.u32;
-    u32[k] = w0;
-    u32[k + 1] = w1;
-    u32[k + 2] = w2;
-    u32[k + 3] = w3;
+    this.u32[id * RECORD_U32 + F_KEY] = w0;
+    const k = id * SIDE_WORDS + S_KEY1;
+    this.side[k] = w1;
+    this.side[k + 1] = w2;
+    this.side[k + 2] = w3;
     return id;
   }
 
@@ -200,18 +206,18 @@ export class SourceTable {
     w2: number,
     w3: number,
   ): number {
-    const u32 = this.u32;
+    const side = this.side;
     let i = h & mask;
     for (;;) {
       const ref = index[2 * i + 1]!;
       if (ref === 0) return -1 - i;
       if (index[2 * i] === w0) {
-        const k = (ref - 1) * RECORD_U32;
+        const k = (ref - 1) * SIDE_WORDS + S_KEY1;
         if (
           this.bytes[(ref - 1) * RECORD_BYTES + B_FAMILY] === 6 &&
-          u32[k + 1] === w1 &&
-          u32[k + 2] === w2 &&
-          u32[k + 3] === w3
+          side[k] === (w1 | 0) &&
+          side[k + 1] === (w2 | 0) &&
+          side[k + 2] === (w3 | 0)
         )
           return i;
       }
@@ -226,8 +232,8 @@ export class SourceTable {
     this.newIndex[2 * i + 1] = id + 1;
     this.bytes[id * RECORD_BYTES + B_FAMILY] = family;
     this.u32[id * RECORD_U32 + F_HASH] = hash;
-    this.i32[id * RECORD_U32 + F_ASN_ROW] = -1;
-    this.i32[id * RECORD_U32 + F_COUNTRY_ROW] = -1;
+    this.side[id * SIDE_WORDS + S_ASN_ROW] = -1;
+    this.side[id * SIDE_WORDS + S_COUNTRY_ROW] = -1;
     this.size++;
     this.inserted = true;
     return id;
@@ -237,6 +243,7 @@ export class SourceTable {
   private promote(i: number, id: number): number {
     const to = this.limit + (this.hotFreeCount > 0 ? this.hotFree[--this.hotFreeCount]! : this.hotHigh++);
     this.bytes.copyWithin(to * RECORD_BYTES, id * RECORD_BYTES, (id + 1) * RECORD_BYTES);
+    this.side.copyWithin(to * SIDE_WORDS, id * SIDE_WORDS, (id + 1) * SIDE_WORDS);
     const r = this.ruleCount;
     if (r > 0) this.ruleHits.copyWithin(to * r, id * r, (id + 1) * r);
     const firstWord = this.newIndex[2 * i]!;
@@ -287,6 +294,7 @@ export class SourceTable {
   /** Zeroes record `id` and returns it to its generation's free list. */
   private release(id: number): void {
     this.bytes.fill(0, id * RECORD_BYTES, (id + 1) * RECORD_BYTES);
+    this.side.fill(0, id * SIDE_WORDS, (id + 1) * SIDE_WORDS);
     const r = this.ruleCount;
     if (r > 0) this.ruleHits.fill(0, id * r, (id + 1) * r);
     if (id >= this.limit) this.hotFree[this.hotFreeCount++] = id - this.limit;
@@ -335,10 +343,10 @@ export class SourceTable {
     return this.u32[slot * RECORD_U32 + field]!;
   }
   asnRow(slot: number): number {
-    return this.i32[slot * RECORD_U32 + F_ASN_ROW]!;
+    return this.side[slot * SIDE_WORDS + S_ASN_ROW]!;
   }
   countryRow(slot: number): number {
-    return this.i32[slot * RECORD_U32 + F_COUNTRY_ROW]!;
+    return this.side[slot * SIDE_WORDS + S_COUNTRY_ROW]!;
   }
   protoMask(slot: number): number {
     return this.bytes[slot * RECORD_BYTES + B_PROTO_MASK]!;
@@ -357,14 +365,13 @@ export class SourceTable {
 
   /** The source address of `slot` as text. */
   addressOf(slot: number): string {
-    const k = slot * RECORD_U32;
+    const first = this.u32[slot * RECORD_U32 + F_KEY]!;
     if (this.familyOf(slot) === 4) {
-      const a = this.u32[k]!;
-      return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+      return `${first >>> 24}.${(first >>> 16) & 255}.${(first >>> 8) & 255}.${first & 255}`;
     }
     const words: string[] = [];
     for (let w = 0; w < 4; w++) {
-      const v = this.u32[k + w]!;
+      const v = w === 0 ? first : this.side[slot * SIDE_WORDS + S_KEY1 + w - 1]! >>> 0;
       words.push((v >>> 16).toString(16), (v & 0xffff).toString(16));
     }
     return compressIpv6(words);
