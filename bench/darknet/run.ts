@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,8 @@ const { values: options } = parseArgs({
     /** Child mode: analyze this file and print {packets, cpu, wall} as JSON. */
     child: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** Use this capture instead of generating one (e.g. one kept with --keep). */
+    capture: { type: 'string' },
   },
 });
 
@@ -49,7 +51,11 @@ async function run(): Promise<void> {
   const target = Number(options.packets);
   if (!(target >= 1000)) throw new Error('--packets: at least 1000');
   const dir = mkdtempSync(join(tmpdir(), 'tsunagi-bench-darknet-'));
-  const file = join(dir, 'darknet.pcap');
+  const file = options.capture ?? join(dir, 'darknet.pcap');
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   try {
     // Mostly scanners and bots with many packets each, plus a long tail of one-packet noise,
     // at about 20k packets/s of capture time (a /16 telescope's order of magnitude).
@@ -68,11 +74,14 @@ async function run(): Promise<void> {
       durationMs: Math.round(target / 20),
     });
     const t0 = performance.now();
-    const packets = await synthetic.writePcap(file);
+    const packets = options.capture ? 0 : await synthetic.writePcap(file);
     const bytes = statSync(file).size;
     console.log(
-      `capture: ${packets} packets, ${(bytes / 1e6).toFixed(0)} MB, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      options.capture
+        ? `capture: ${file}, ${(bytes / 1e6).toFixed(0)} MB`
+        : `capture: ${packets} packets, ${(bytes / 1e6).toFixed(0)} MB, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
+    const loadBefore = load();
 
     const self = fileURLToPath(import.meta.url);
     const ours = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', file], {
@@ -103,7 +112,7 @@ async function run(): Promise<void> {
       number,
       number,
     ];
-    const tcpdump = { packets, cpu: user + sys, wall: real };
+    const tcpdump = { packets: tsunagi.packets, cpu: user + sys, wall: real };
 
     const rate = (r: { packets: number; cpu: number }) => r.packets / r.cpu;
     const rows = [
@@ -125,6 +134,7 @@ async function run(): Promise<void> {
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    console.log(`load average (1/5/15 min) before: ${loadBefore}; after: ${load()} (2 CPUs shared)`);
     console.log(
       `ratio tsunagi/tcpdump: ${(rate(tsunagi) / rate(tcpdump)).toFixed(2)}  (goal: >= 5M packets/CPU-s; infected hosts found: ${tsunagi.infected})`,
     );
