@@ -51,7 +51,7 @@ export const FlowConfig = z
     /**
      * Native receiver: while datagrams flow, read the socket every this many ms (at most)
      * instead of at each arrival, so they are taken in batches. The delay shrinks by itself
-     * when one read takes more than a quarter of the receive buffer. Adds at most a few ms of
+     * when one read takes more than an eighth of the receive buffer. Adds at most a few ms of
      * latency; 0 reads at every arrival.
      */
     receiveCoalesceMs: z.number().int().min(0).max(100).default(4),

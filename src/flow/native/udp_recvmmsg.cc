@@ -219,8 +219,8 @@ int Drain(Receiver* r) {
       }
     }
     total += n;
-    // The kernel charges each queued datagram its buffer's true size: length plus ~1 KiB.
-    for (int i = 0; i < n; i++) r->last_bytes += static_cast<size_t>(r->msgs[i].msg_len) + 1024;
+    // The kernel charges each queued datagram its buffer's true size: length plus up to ~2 KiB.
+    for (int i = 0; i < n; i++) r->last_bytes += static_cast<size_t>(r->msgs[i].msg_len) + 2048;
     if (!CallBatch(r, n)) return -1;
     if (static_cast<unsigned>(n) < r->slots) return total;  // drained
   }
@@ -230,13 +230,13 @@ int Drain(Receiver* r) {
 void OnReadable(uv_poll_t* handle, int status, int events);
 
 // The next read's delay: what arrives during one delay must stay well inside the receive
-// buffer, so the delay halves when the last read took more than a quarter of it and grows
+// buffer, so the delay halves when the last read took more than an eighth of it and grows
 // back (up to coalesce_ms) while reads stay small.
 int NextDelay(Receiver* r, int got) {
   if (got < 0) return 0;  // more was waiting: read again at once
-  if (r->last_bytes * 4 > r->rcvbuf)
+  if (r->last_bytes * 8 > r->rcvbuf)
     r->delay_ms /= 2;
-  else if (r->last_bytes * 16 < r->rcvbuf && r->delay_ms < r->coalesce_ms)
+  else if (r->last_bytes * 32 < r->rcvbuf && r->delay_ms < r->coalesce_ms)
     r->delay_ms++;
   return r->delay_ms;
 }
