@@ -12,6 +12,7 @@ import { InputError } from '../core/errors.ts';
 import type { Database, Store } from '../store/index.ts';
 import type { IndicatorTable } from '../store/schema.ts';
 import { IntelConfig } from './config.ts';
+import { readTallies, TallyChanges, type TallyReading, type TallyState } from './tally.ts';
 import {
   indicatorKey,
   parseSighting,
@@ -37,6 +38,7 @@ export * from './types.ts';
 export { IntelConfig } from './config.ts';
 export { SightingInput, indicatorKey, canonicalIp } from './normalise.ts';
 export type { IndicatorKey } from './normalise.ts';
+export { readTallies, type TallyClass, type TallyReading } from './tally.ts';
 export {
   sightingsFromCandidates,
   sightingsFromInfectedHosts,
@@ -92,6 +94,22 @@ export interface Intel extends Component {
   relationshipsFrom(indicatorIds: readonly string[]): Promise<Map<string, Relationship[]>>;
   /** Indicators modified after a watermark, oldest first: what a publisher follows. */
   changedSince(after: { modifiedAt: string; id: string } | undefined, limit: number): Promise<Indicator[]>;
+  /**
+   * Active, new-in-24-hours and per-hour counts per (kind, tier, TLP) class at `now`, read from
+   * the tallies this component keeps with every write (no indicator rows are counted).
+   */
+  tallies(now?: Date): Promise<TallyReading>;
+}
+
+function tallyStateOf(row: Selectable<IndicatorTable>): TallyState {
+  return {
+    kind: row.kind,
+    tier: row.tier,
+    tlp: row.tlp,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+    withdrawn: row.withdrawn_at !== null,
+  };
 }
 
 function rowToIndicator(row: Selectable<IndicatorTable>): Indicator {
@@ -168,7 +186,11 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
 
   const ttlMs = (kind: IndicatorKind) => config.ttlDays[kind] * 86_400_000;
 
-  async function findByKey(trx: Transaction<Database> | typeof db, key: IndicatorKey) {
+  // PostgreSQL: a writer locks the row it read, so two transactions merging into the same
+  // indicator cannot both start from the same old state (the tallies move by its old state).
+  const lockRows = store.engine === 'postgres';
+
+  async function findByKey(trx: Transaction<Database> | typeof db, key: IndicatorKey, lock = false) {
     return trx
       .selectFrom('indicators')
       .selectAll()
@@ -176,13 +198,19 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
       .where('value', '=', key.value)
       .where('port', '=', key.port)
       .where('proto', '=', key.proto)
+      .$if(lock && lockRows, (q) => q.forUpdate())
       .executeTakeFirst();
   }
 
-  async function resolve(trx: Transaction<Database> | typeof db, ref: IndicatorRef) {
+  async function resolve(trx: Transaction<Database> | typeof db, ref: IndicatorRef, lock = false) {
     if (typeof ref === 'string')
-      return trx.selectFrom('indicators').selectAll().where('id', '=', ref).executeTakeFirst();
-    return findByKey(trx, indicatorKey(ref.kind, ref.value, ref.port, ref.proto));
+      return trx
+        .selectFrom('indicators')
+        .selectAll()
+        .where('id', '=', ref)
+        .$if(lock && lockRows, (q) => q.forUpdate())
+        .executeTakeFirst();
+    return findByKey(trx, indicatorKey(ref.kind, ref.value, ref.port, ref.proto), lock);
   }
 
   async function mergeOne(
@@ -190,15 +218,25 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     sighting: ParsedSighting,
     key: IndicatorKey,
     now: Date,
+    tallies: TallyChanges,
   ): Promise<RecordResult> {
     const observed = sighting.observedAt ? new Date(sighting.observedAt).toISOString() : now.toISOString();
     const family = (sighting.family ?? '').trim().toLowerCase();
-    const existing = await findByKey(trx, key);
+    const existing = await findByKey(trx, key, true);
     let indicatorId: string;
     let created = false;
     if (!existing) {
       indicatorId = randomUUID();
       created = true;
+      const expiresAt = new Date(Date.parse(observed) + ttlMs(key.kind)).toISOString();
+      tallies.move(undefined, {
+        kind: key.kind,
+        tier: sighting.tier,
+        tlp: sighting.tlp,
+        expiresAt,
+        createdAt: now.toISOString(),
+        withdrawn: false,
+      });
       await trx
         .insertInto('indicators')
         .values({
@@ -215,7 +253,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
           attributes: JSON.stringify(sighting.attributes ?? {}),
           first_seen: observed,
           last_seen: observed,
-          expires_at: new Date(Date.parse(observed) + ttlMs(key.kind)).toISOString(),
+          expires_at: expiresAt,
           withdrawn_at: null,
           withdrawn_reason: null,
           created_at: now.toISOString(),
@@ -271,25 +309,30 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
       };
       // A later sighting brings a withdrawn indicator back; an older report does not.
       const revived = existing.withdrawn_at !== null && observed > existing.withdrawn_at;
-      await trx
-        .updateTable('indicators')
-        .set({
-          confidence: combineConfidence(all.map((r) => r.confidence)),
-          family: existing.family || family,
-          // Merging keeps the most careful classification any source asked for.
-          tier: moreRestrictedTier(existing.tier as Tier, sighting.tier),
-          tlp: moreRestrictedTlp(existing.tlp as Tlp, sighting.tlp),
-          asn: existing.asn ?? sighting.asn ?? null,
-          attributes: JSON.stringify(attributes),
-          first_seen: observed < existing.first_seen ? observed : existing.first_seen,
-          last_seen: lastSeen,
-          expires_at: new Date(Date.parse(lastSeen) + ttlMs(key.kind)).toISOString(),
-          withdrawn_at: revived ? null : existing.withdrawn_at,
-          withdrawn_reason: revived ? null : existing.withdrawn_reason,
-          modified_at: nextModified(now, existing.modified_at),
-        })
-        .where('id', '=', indicatorId)
-        .execute();
+      const changes = {
+        confidence: combineConfidence(all.map((r) => r.confidence)),
+        family: existing.family || family,
+        // Merging keeps the most careful classification any source asked for.
+        tier: moreRestrictedTier(existing.tier as Tier, sighting.tier),
+        tlp: moreRestrictedTlp(existing.tlp as Tlp, sighting.tlp),
+        asn: existing.asn ?? sighting.asn ?? null,
+        attributes: JSON.stringify(attributes),
+        first_seen: observed < existing.first_seen ? observed : existing.first_seen,
+        last_seen: lastSeen,
+        expires_at: new Date(Date.parse(lastSeen) + ttlMs(key.kind)).toISOString(),
+        withdrawn_at: revived ? null : existing.withdrawn_at,
+        withdrawn_reason: revived ? null : existing.withdrawn_reason,
+        modified_at: nextModified(now, existing.modified_at),
+      };
+      tallies.move(tallyStateOf(existing), {
+        kind: existing.kind,
+        tier: changes.tier,
+        tlp: changes.tlp,
+        expiresAt: changes.expires_at,
+        createdAt: existing.created_at,
+        withdrawn: changes.withdrawn_at !== null,
+      });
+      await trx.updateTable('indicators').set(changes).where('id', '=', indicatorId).execute();
     }
 
     if (sighting.c2 && key.kind === 'bot') {
@@ -360,7 +403,9 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     const now = new Date();
     const results = await store.transaction(async (trx) => {
       const out: RecordResult[] = [];
-      for (const { sighting, key } of parsed) out.push(await mergeOne(trx, sighting, key, now));
+      const tallies = new TallyChanges();
+      for (const { sighting, key } of parsed) out.push(await mergeOne(trx, sighting, key, now, tallies));
+      await tallies.apply(trx);
       if (audit && out.length > 0) {
         const sources = [...new Set(parsed.map((p) => p.sighting.source))];
         await audit.append(trx, {
@@ -389,9 +434,12 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     async withdraw(ref, reason, actor) {
       if (!reason.trim()) throw new InputError('a withdrawal needs a reason');
       const row = await store.transaction(async (trx) => {
-        const found = await resolve(trx, ref);
+        const found = await resolve(trx, ref, true);
         if (!found) throw new InputError('no such indicator');
         const now = new Date();
+        const tallies = new TallyChanges();
+        tallies.move(tallyStateOf(found), { ...tallyStateOf(found), withdrawn: true });
+        await tallies.apply(trx);
         await trx
           .updateTable('indicators')
           .set({
@@ -572,6 +620,10 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         q = q.where((eb) => eb(eb.refTuple('modified_at', 'id'), '>', eb.tuple(after.modifiedAt, after.id)));
       }
       return (await q.execute()).map(rowToIndicator);
+    },
+
+    tallies(now = new Date()) {
+      return readTallies(db, now);
     },
   };
 }

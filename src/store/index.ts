@@ -14,6 +14,7 @@ import type { Database } from './schema.ts';
 export type { Database } from './schema.ts';
 export type { Engine } from './migrations.ts';
 export { StoreConfig } from './config.ts';
+export { hourOf, rebuildIndicatorTallies, TALLY_TABLES, type TallyTable } from './tallies.ts';
 
 export type StoreOptions =
   | { dataDir: string }

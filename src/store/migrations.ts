@@ -4,6 +4,7 @@
  * the engine.
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { migration002IndicatorTallies } from './tallies.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -185,7 +186,10 @@ function migration001(engine: Engine): Migration {
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': migration001(engine) };
+      return {
+        '0001_initial': migration001(engine),
+        '0002_indicator_tallies': migration002IndicatorTallies(),
+      };
     },
   };
 }

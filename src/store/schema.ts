@@ -129,6 +129,15 @@ export interface TaxiiStatusTable {
   details: string;
 }
 
+/** Live (not withdrawn) indicators per hour bucket (`hourOf`), kind, tier and TLP; kept by intel. */
+export interface IndicatorTallyTable {
+  hour: string;
+  kind: string;
+  tier: string;
+  tlp: string;
+  n: number;
+}
+
 export interface KeyValueTable {
   key: string;
   value: string;
@@ -145,4 +154,8 @@ export interface Database {
   stix_objects: StixObjectTable;
   taxii_status: TaxiiStatusTable;
   kv: KeyValueTable;
+  /** By hour of `expires_at`. */
+  indicator_expiry_tally: IndicatorTallyTable;
+  /** By hour of `created_at`. */
+  indicator_created_tally: IndicatorTallyTable;
 }

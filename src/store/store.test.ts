@@ -4,8 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { sql } from 'kysely';
-import { openStore } from './index.ts';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { openStore, type Database } from './index.ts';
+import { migrationProvider } from './migrations.ts';
 import { testEngines } from './testing.ts';
 
 for (const engine of testEngines()) {
@@ -24,6 +26,8 @@ for (const engine of testEngines()) {
           'stix_objects',
           'taxii_status',
           'kv',
+          'indicator_expiry_tally',
+          'indicator_created_tally',
         ] as const;
         for (const table of tables) {
           const rows = await store.db
@@ -33,10 +37,9 @@ for (const engine of testEngines()) {
           assert.equal(Number(rows[0]!.n), 0, table);
         }
         const applied = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(store.db);
-        assert.deepEqual(
-          applied.rows.map((r) => r.name),
-          ['0001_initial'],
-        );
+        const names = Object.keys(await migrationProvider(engine.name).getMigrations()).sort();
+        assert.deepEqual(applied.rows.map((r) => r.name).sort(), names);
+        assert.deepEqual(names.slice(0, 2), ['0001_initial', '0002_indicator_tallies']);
       } finally {
         await store.close();
       }
@@ -151,6 +154,103 @@ test('a data directory store keeps its data across reopening', async () => {
     const second = await openStore({ dataDir: join(dir, 'data') });
     assert.equal((await second.db.selectFrom('kv').selectAll().executeTakeFirstOrThrow()).value, 'kept');
     await second.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the tallies migration backfills counts from indicators already stored', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-store-'));
+  try {
+    const file = join(dir, 'old.sqlite');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(file) }) });
+    const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+    assert.equal((await migrator.migrateTo('0001_initial')).error, undefined);
+    const base = {
+      port: 0,
+      proto: '',
+      family: '',
+      confidence: 50,
+      tlp: 'amber',
+      asn: null,
+      attributes: '{}',
+      first_seen: '2026-01-01T00:00:00.000Z',
+      last_seen: '2026-01-01T00:00:00.000Z',
+      withdrawn_reason: null,
+      modified_at: '2026-01-01T05:00:00.000Z',
+    };
+    await db
+      .insertInto('indicators')
+      .values([
+        {
+          ...base,
+          id: 'a',
+          kind: 'bot',
+          value: '192.0.2.1',
+          tier: 'full',
+          withdrawn_at: null,
+          created_at: '2026-01-01T05:10:00.000Z',
+          expires_at: '2026-01-08T00:00:00.000Z',
+        },
+        {
+          ...base,
+          id: 'b',
+          kind: 'bot',
+          value: '192.0.2.2',
+          tier: 'full',
+          withdrawn_at: null,
+          created_at: '2026-01-01T05:50:00.000Z',
+          expires_at: '2026-01-08T00:30:00.000Z',
+        },
+        {
+          ...base,
+          id: 'c',
+          kind: 'c2',
+          value: '192.0.2.3',
+          tier: 'public',
+          withdrawn_at: null,
+          created_at: '2026-01-01T06:00:00.000Z',
+          expires_at: '2026-01-31T00:00:00.000Z',
+        },
+        {
+          ...base,
+          id: 'd',
+          kind: 'c2',
+          value: '192.0.2.4',
+          tier: 'public',
+          withdrawn_at: '2026-01-02T00:00:00.000Z',
+          created_at: '2026-01-01T06:00:00.000Z',
+          expires_at: '2026-01-31T00:00:00.000Z',
+        },
+      ])
+      .execute();
+    await db.destroy();
+    const reopened = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new SqliteDatabase(file) }),
+    });
+    try {
+      assert.equal(
+        (await new Migrator({ db: reopened, provider: migrationProvider('sqlite') }).migrateToLatest()).error,
+        undefined,
+      );
+      const rows = (table: 'indicator_expiry_tally' | 'indicator_created_tally') =>
+        reopened
+          .selectFrom(table)
+          .select(['hour', 'kind', 'tier', 'n'])
+          .orderBy('hour')
+          .orderBy('kind')
+          .execute();
+      assert.deepEqual(await rows('indicator_created_tally'), [
+        { hour: '2026-01-01T05', kind: 'bot', tier: 'full', n: 2 },
+        { hour: '2026-01-01T06', kind: 'c2', tier: 'public', n: 1 },
+      ]);
+      assert.deepEqual(await rows('indicator_expiry_tally'), [
+        { hour: '2026-01-08T00', kind: 'bot', tier: 'full', n: 2 },
+        { hour: '2026-01-31T00', kind: 'c2', tier: 'public', n: 1 },
+      ]);
+    } finally {
+      await reopened.destroy();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
