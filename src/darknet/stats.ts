@@ -335,6 +335,8 @@ export class PortStats {
   private hourStart = -1;
   private dayStart = -1;
   bucketsClosed = 0;
+  /** Capture time of the packet `addNow` counts. */
+  clockMs = 0;
   /** Packets older than the open 5-minute bucket (counted into it). */
   latePackets = 0;
   readonly surges: Surge[] = [];
@@ -349,6 +351,16 @@ export class PortStats {
    * packet has none, e.g. a fragment) from a source whose hash is `sourceHash`.
    */
   add(protocolIndex: number, port: number, sourceHash: number, timestampMs: number): void {
+    this.clockMs = timestampMs;
+    this.addNow(protocolIndex, port, sourceHash);
+  }
+
+  /**
+   * `add` at time `clockMs` (set by the caller first): the hot path, whose arguments are all
+   * small integers, so a call that is not inlined boxes nothing.
+   */
+  addNow(protocolIndex: number, port: number, sourceHash: number): void {
+    const timestampMs = this.clockMs;
     const bucket = Math.floor(timestampMs / BUCKET_MS);
     if (bucket !== this.bucket) {
       if (bucket > this.bucket) this.roll(bucket);
