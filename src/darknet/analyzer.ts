@@ -38,9 +38,6 @@ import {
   RECORD_BYTES,
   RECORD_F64,
   RECORD_U32,
-  S_ASN_ROW,
-  S_COUNTRY_ROW,
-  SIDE_WORDS,
   SourceTable,
 } from './sources.ts';
 import { PortStats, type StatsRow, type Surge } from './stats.ts';
@@ -408,17 +405,18 @@ export class DarknetAnalyzer {
   /** Looks up ASN and country for a new source (once per source, not per packet). */
   private enrich(slot: number, p: PacketInfo): void {
     const { asn, country } = this.deps;
-    const table = this.table;
+    if (!asn && !country) return;
+    let asnRow = -1;
+    let countryRow = -1;
     if (asn) {
-      const row = p.ipVersion === 4 ? asn.lookup4(p.src4) : asn.lookup6(p.src6);
-      table.side[slot * SIDE_WORDS + S_ASN_ROW] = row;
-      if (row >= 0) this.asnSources[row]!++;
+      asnRow = p.ipVersion === 4 ? asn.lookup4(p.src4) : asn.lookup6(p.src6);
+      if (asnRow >= 0) this.asnSources[asnRow]!++;
     }
     if (country) {
-      const row = p.ipVersion === 4 ? country.lookup4(p.src4) : country.lookup6(p.src6);
-      table.side[slot * SIDE_WORDS + S_COUNTRY_ROW] = row;
-      if (row >= 0) this.countrySources[row]!++;
+      countryRow = p.ipVersion === 4 ? country.lookup4(p.src4) : country.lookup6(p.src6);
+      if (countryRow >= 0) this.countrySources[countryRow]!++;
     }
+    this.table.setGeo(slot, asnRow, countryRow);
   }
 
   /** Expires sources idle longer than the timeout (capture time); classified ones are kept as records. */

@@ -59,7 +59,10 @@ export const F_FRAGMENTS = 23;
 /** Byte offset of the distinct-destination sketch (bytes 96-127). */
 export const B_DST_SKETCH = 96;
 
-/** Side fields, SIDE_WORDS per record in an Int32Array: IPv6 key words 1-3, ASN and country rows (-1 none). */
+/**
+ * Side fields, SIDE_WORDS per record in an Int32Array: IPv6 key words 1-3, ASN and country rows
+ * plus one (0 none, so a new IPv4 source without ASN/country tables never touches this array).
+ */
 export const SIDE_WORDS = 5;
 export const S_KEY1 = 0;
 export const S_ASN_ROW = 3;
@@ -225,6 +228,12 @@ export class SourceTable {
     }
   }
 
+  /** Sets the ASN and country rows of `id` (-1 none). */
+  setGeo(id: number, asnRow: number, countryRow: number): void {
+    this.side[id * SIDE_WORDS + S_ASN_ROW] = asnRow + 1;
+    this.side[id * SIDE_WORDS + S_COUNTRY_ROW] = countryRow + 1;
+  }
+
   /** Takes a zeroed new-generation record and links it from the empty `newIndex` slot `i`. */
   private claim(i: number, firstWord: number, family: number, hash: number): number {
     const id = this.newFreeCount > 0 ? this.newFree[--this.newFreeCount]! : this.newHigh++;
@@ -232,8 +241,6 @@ export class SourceTable {
     this.newIndex[2 * i + 1] = id + 1;
     this.bytes[id * RECORD_BYTES + B_FAMILY] = family;
     this.u32[id * RECORD_U32 + F_HASH] = hash;
-    this.side[id * SIDE_WORDS + S_ASN_ROW] = -1;
-    this.side[id * SIDE_WORDS + S_COUNTRY_ROW] = -1;
     this.size++;
     this.inserted = true;
     return id;
@@ -342,11 +349,13 @@ export class SourceTable {
   counter(slot: number, field: number): number {
     return this.u32[slot * RECORD_U32 + field]!;
   }
+  /** Row in the ASN table, -1 none. */
   asnRow(slot: number): number {
-    return this.side[slot * SIDE_WORDS + S_ASN_ROW]!;
+    return this.side[slot * SIDE_WORDS + S_ASN_ROW]! - 1;
   }
+  /** Row in the country table, -1 none. */
   countryRow(slot: number): number {
-    return this.side[slot * SIDE_WORDS + S_COUNTRY_ROW]!;
+    return this.side[slot * SIDE_WORDS + S_COUNTRY_ROW]! - 1;
   }
   protoMask(slot: number): number {
     return this.bytes[slot * RECORD_BYTES + B_PROTO_MASK]!;
