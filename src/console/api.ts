@@ -12,7 +12,16 @@ import type { Principal } from '../share/orgs.ts';
 import type { Database } from '../store/index.ts';
 import type { ConsoleConfig } from './config.ts';
 import { indicatorFromRow } from './rows.ts';
-import { HOST_KINDS, indicatorRef, parseRef, viewOf, visibleAt, whereActive, whereVisible } from './view.ts';
+import {
+  HOST_KINDS,
+  indicatorRef,
+  parseRef,
+  viewOf,
+  visibleAt,
+  visibleClass,
+  whereActive,
+  whereVisible,
+} from './view.ts';
 
 const SORTABLE = {
   created: 'created_at',
@@ -38,6 +47,10 @@ const ListQuery = {
     sort: { type: 'string', enum: Object.keys(SORTABLE) },
     dir: { type: 'string', enum: ['asc', 'desc'] },
     offset: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+    /** Keyset cursor (`next` of the previous page): seeks instead of skipping `offset` rows. */
+    after: { type: 'string', maxLength: 1500, pattern: '^[A-Za-z0-9_-]+$' },
+    /** false: skip the capped count (a client paging on with a cursor already has it). */
+    count: { type: 'boolean' },
     limit: { type: 'integer', minimum: 1, maximum: 1000 },
     inactive: { type: 'boolean' },
   },
@@ -51,8 +64,43 @@ interface ListQuery {
   sort?: SortKey;
   dir?: 'asc' | 'desc';
   offset?: number;
+  after?: string;
+  count?: boolean;
   limit?: number;
   inactive?: boolean;
+}
+
+const NUMERIC_SORT: readonly SortKey[] = ['port', 'confidence'];
+
+/** A keyset cursor names the sort it belongs to and the last row's sort value and id. */
+function encodeCursor(sort: SortKey, dir: 'asc' | 'desc', value: string | number, id: string): string {
+  return Buffer.from(JSON.stringify([sort, dir, value, id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(
+  cursor: string,
+  sort: SortKey,
+  dir: 'asc' | 'desc',
+): { value: string | number; id: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'Bad Request', 'after: not a cursor this console handed out');
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 4 ||
+    typeof parsed[3] !== 'string' ||
+    parsed[3].length > 100 ||
+    (NUMERIC_SORT.includes(sort)
+      ? !Number.isInteger(parsed[2])
+      : typeof parsed[2] !== 'string' || parsed[2].length > 1000)
+  )
+    throw new HttpError(400, 'Bad Request', 'after: not a cursor this console handed out');
+  if (parsed[0] !== sort || parsed[1] !== dir)
+    throw new HttpError(400, 'Bad Request', 'after: the cursor belongs to another sort order');
+  return { value: parsed[2] as string | number, id: parsed[3] };
 }
 
 /** Counting stops here: "10,000+" says enough and keeps a count over 1M rows cheap. */
@@ -120,46 +168,41 @@ export function registerApi(
     };
   });
 
+  /**
+   * Counters and trend come from intel's tallies (a few hundred rows, whatever the store holds);
+   * the newest C&C servers walk the (kind, created_at, id) index backwards. Nothing here counts
+   * indicator rows, so the overview costs the same at 1M indicators as at 100.
+   */
   async function computeOverview(tier: Tier): Promise<unknown> {
     const now = new Date();
-    const since = new Date(now.getTime() - 24 * 3_600_000).toISOString();
-    const visible = () => whereVisible(whereActive(db.selectFrom('indicators'), now), tier);
-    const [byKind, newByKind, trendRows, newest] = await Promise.all([
-      visible()
-        .select(['kind', sql<number>`count(*)`.as('n')])
-        .groupBy('kind')
-        .execute(),
-      visible()
-        .where('created_at', '>', since)
-        .select(['kind', sql<number>`count(*)`.as('n')])
-        .groupBy('kind')
-        .execute(),
-      visible()
-        .where('created_at', '>', since)
-        .select(['kind', sql<string>`substr(created_at, 1, 13)`.as('hour'), sql<number>`count(*)`.as('n')])
-        .groupBy(['kind', sql`substr(created_at, 1, 13)`])
-        .execute(),
-      visible()
+    const [tallies, newest] = await Promise.all([
+      ctx.intel.tallies(now),
+      whereVisible(whereActive(db.selectFrom('indicators'), now), tier)
         .where('kind', '=', 'c2')
         .selectAll()
         .orderBy('created_at', 'desc')
-        .orderBy('id')
+        .orderBy('id', 'desc')
         .limit(10)
         .execute(),
     ]);
-    const hours = hourBuckets(24, now);
+    const active: Record<string, number> = {};
+    const new24h: Record<string, number> = {};
     const trend: Record<string, number[]> = {};
-    for (const r of trendRows) {
-      const series = (trend[r.kind] ??= new Array<number>(hours.length).fill(0));
-      const i = hours.indexOf(r.hour);
-      if (i >= 0) series[i] = Number(r.n);
+    for (const c of tallies.classes) {
+      if (!visibleClass(tier, c)) continue;
+      if (c.active) active[c.kind] = (active[c.kind] ?? 0) + c.active;
+      if (c.new24h) new24h[c.kind] = (new24h[c.kind] ?? 0) + c.new24h;
+      if (c.perHour.some((n) => n !== 0)) {
+        const series = (trend[c.kind] ??= new Array<number>(tallies.hours.length).fill(0));
+        c.perHour.forEach((n, i) => (series[i]! += n));
+      }
     }
     const body = {
       tier,
       at: now.toISOString(),
-      active: Object.fromEntries(byKind.map((r) => [r.kind, Number(r.n)])),
-      new24h: Object.fromEntries(newByKind.map((r) => [r.kind, Number(r.n)])),
-      hours,
+      active,
+      new24h,
+      hours: tallies.hours,
       trend,
       newestC2: newest.map((r) => viewOf(indicatorFromRow(r), tier, now)),
     };
@@ -207,6 +250,8 @@ export function registerApi(
         throw new HttpError(403, 'Forbidden', 'Confidence is not part of public notice.');
       const limit = Math.min(qs.limit ?? 50, config.maxPageSize);
       const offset = qs.offset ?? 0;
+      if (qs.after !== undefined && offset !== 0)
+        throw new HttpError(400, 'Bad Request', 'Give either after or offset, not both.');
       let q = whereVisible(db.selectFrom('indicators'), tier);
       if (!qs.inactive) q = whereActive(q, now);
       if (qs.kind) q = q.where('kind', '=', qs.kind);
@@ -216,19 +261,32 @@ export function registerApi(
       if (qs.q) q = q.where(sql<boolean>`value like ${`${escapeLike(qs.q.toLowerCase())}%`} escape '\\'`);
       const column = SORTABLE[sort];
       const dir = qs.dir ?? (sort === 'value' || sort === 'port' || sort === 'family' ? 'asc' : 'desc');
+      // The id breaks ties in the same direction, so (column, id) is one key an index can seek.
+      let page = q.selectAll().orderBy(column, dir).orderBy('id', dir);
+      if (qs.after !== undefined) {
+        const { value, id } = decodeCursor(qs.after, sort, dir);
+        page = page.where((eb) =>
+          eb(eb.refTuple(column, 'id'), dir === 'asc' ? '>' : '<', eb.tuple(value as never, id)),
+        );
+      } else if (offset > 0) page = page.offset(offset);
       const [rows, counted] = await Promise.all([
-        q.selectAll().orderBy(column, dir).orderBy('id').offset(offset).limit(limit).execute(),
-        db
-          .selectFrom(
-            q
-              .select(sql<number>`1`.as('one'))
-              .limit(COUNT_CAP + 1)
-              .as('capped'),
-          )
-          .select(sql<number>`count(*)`.as('n'))
-          .executeTakeFirstOrThrow(),
+        page.limit(limit + 1).execute(),
+        qs.count === false
+          ? undefined
+          : db
+              .selectFrom(
+                q
+                  .select(sql<number>`1`.as('one'))
+                  .limit(COUNT_CAP + 1)
+                  .as('capped'),
+              )
+              .select(sql<number>`count(*)`.as('n'))
+              .executeTakeFirstOrThrow(),
       ]);
-      const n = Number(counted.n);
+      const more = rows.length > limit;
+      if (more) rows.pop();
+      const last = rows[rows.length - 1];
+      const next = more && last ? encodeCursor(sort, dir, last[column], last.id) : undefined;
       const items = rows.map((r) => viewOf(indicatorFromRow(r), tier, now));
       const restricted = items.filter((i) => i.tlp === 'amber+strict' || i.tlp === 'red').length;
       if (restricted > 0)
@@ -238,7 +296,16 @@ export function registerApi(
           kind: qs.kind ?? 'any',
           offset,
         });
-      return { items, total: Math.min(n, COUNT_CAP), totalCapped: n > COUNT_CAP, offset, limit };
+      if (!counted) return { items, offset, limit, ...(next ? { next } : {}) };
+      const n = Number(counted.n);
+      return {
+        items,
+        total: Math.min(n, COUNT_CAP),
+        totalCapped: n > COUNT_CAP,
+        offset,
+        limit,
+        ...(next ? { next } : {}),
+      };
     },
   );
 

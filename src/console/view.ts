@@ -34,6 +34,13 @@ export function whereVisible<O>(query: IndicatorQuery<O>, reader: Tier): Indicat
     .where('indicators.kind', 'not in', [...HOST_KINDS]);
 }
 
+/** The same rule as `whereVisible` for a class of indicators (the overview's tallies). */
+export function visibleClass(reader: Tier, c: { kind: string; tier: string; tlp: string }): boolean {
+  if (reader === 'full') return true;
+  const tiers: readonly string[] = reader === 'council' ? ['council', 'public'] : ['public'];
+  return tiers.includes(c.tier) && c.tlp !== 'red' && !(HOST_KINDS as readonly string[]).includes(c.kind);
+}
+
 /** Active: not withdrawn and not expired. */
 export function whereActive<O>(query: IndicatorQuery<O>, now: Date): IndicatorQuery<O> {
   return query

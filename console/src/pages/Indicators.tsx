@@ -6,11 +6,15 @@ import { useLiveTick } from '../live.tsx';
 
 interface Page {
   items: IndicatorView[];
-  total: number;
-  totalCapped: boolean;
-  offset: number;
+  /** Absent when the page was asked without a count (later pages keep the first page's). */
+  total?: number;
+  totalCapped?: boolean;
   limit: number;
+  /** Keyset cursor of the next page; absent on the last. */
+  next?: string;
 }
+
+const FIRST: readonly string[] = [];
 
 const PAGE = 25;
 
@@ -22,8 +26,11 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
   const [minConfidence, setMinConfidence] = useState('');
   const [sort, setSort] = useState('created');
   const [dir, setDir] = useState<'asc' | 'desc'>('desc');
-  const [offset, setOffset] = useState(0);
+  // Cursors of the pages after the first (keyset pagination: page 201 costs what page 2 does).
+  const [trail, setTrail] = useState<readonly string[]>(FIRST);
   const [page, setPage] = useState<Page | null>(null);
+  const [counted, setCounted] = useState<{ total: number; capped: boolean } | null>(null);
+  const offset = trail.length * PAGE;
   const [error, setError] = useState<string | null>(null);
   const showConfidence = me.tier !== 'public';
   useEffect(() => {
@@ -35,18 +42,20 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
         minConfidence: showConfidence && minConfidence ? Number(minConfidence) : undefined,
         sort,
         dir,
-        offset,
+        after: trail[trail.length - 1],
+        count: trail.length ? false : undefined,
         limit: PAGE,
       }).then(
         (p) => {
           setPage(p);
+          if (p.total !== undefined) setCounted({ total: p.total, capped: p.totalCapped === true });
           setError(null);
         },
         (e: Error) => setError(e.message),
       );
     }, 150);
     return () => clearTimeout(timer);
-  }, [kind, q, family, minConfidence, sort, dir, offset, tick, showConfidence]);
+  }, [kind, q, family, minConfidence, sort, dir, trail, tick, showConfidence]);
   const header = (key: string, label: string) => (
     <th
       className={`sortable ${sort === key ? 'sorted' : ''}`}
@@ -56,7 +65,7 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
           setSort(key);
           setDir(key === 'value' || key === 'family' || key === 'port' ? 'asc' : 'desc');
         }
-        setOffset(0);
+        setTrail(FIRST);
       }}
     >
       {label}
@@ -71,13 +80,17 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
           <input
             name="q"
             value={q}
-            onChange={(e) => (setQ(e.target.value), setOffset(0))}
+            onChange={(e) => (setQ(e.target.value), setTrail(FIRST))}
             placeholder="203.0.113."
           />
         </label>
         <label>
           {t('family')}
-          <input name="family" value={family} onChange={(e) => (setFamily(e.target.value), setOffset(0))} />
+          <input
+            name="family"
+            value={family}
+            onChange={(e) => (setFamily(e.target.value), setTrail(FIRST))}
+          />
         </label>
         {showConfidence ? (
           <label>
@@ -88,17 +101,17 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
               min="0"
               max="100"
               value={minConfidence}
-              onChange={(e) => (setMinConfidence(e.target.value), setOffset(0))}
+              onChange={(e) => (setMinConfidence(e.target.value), setTrail(FIRST))}
             />
           </label>
         ) : null}
       </form>
       {error ? <p className="error">{error}</p> : null}
-      {page ? (
+      {page && counted ? (
         <>
           <p className="muted" data-testid="total">
-            {page.total.toLocaleString()}
-            {page.totalCapped ? '+' : ''} {t('rows')}
+            {counted.total.toLocaleString()}
+            {counted.capped ? '+' : ''} {t('rows')}
           </p>
           <table className="table" data-testid="indicator-table">
             <thead>
@@ -131,18 +144,15 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
             </tbody>
           </table>
           <div className="pager">
-            <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            <button disabled={trail.length === 0} onClick={() => setTrail(trail.slice(0, -1))}>
               {t('prev')}
             </button>
             <span>
               {page.items.length ? offset + 1 : 0}–{offset + page.items.length} {t('of')}{' '}
-              {page.total.toLocaleString()}
-              {page.totalCapped ? '+' : ''}
+              {counted.total.toLocaleString()}
+              {counted.capped ? '+' : ''}
             </span>
-            <button
-              disabled={offset + PAGE >= page.total && !page.totalCapped}
-              onClick={() => setOffset(offset + PAGE)}
-            >
+            <button disabled={!page.next} onClick={() => page.next && setTrail([...trail, page.next])}>
               {t('next')}
             </button>
           </div>
