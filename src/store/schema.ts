@@ -99,6 +99,8 @@ export interface CollectionTable {
   /** 1: posted objects are also merged into intel as submissions of the posting organisation. */
   ingest: number;
   created_at: IsoTime;
+  /** Set when only this organisation may see the collection (its own network's findings). */
+  owner_org_id: string | null;
 }
 
 export interface StixObjectTable {
