@@ -10,7 +10,6 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { FlowBatch } from '../core/flowbatch.ts';
 import type { Component } from '../core/lifecycle.ts';
 import { LogConfig, type Logger } from '../core/logger.ts';
 import { MetricsConfig } from '../core/metrics.ts';
@@ -23,6 +22,7 @@ import {
   type DetectorComponent,
 } from '../detect/index.ts';
 import { watchBotList } from '../detect/lists.ts';
+import { streamIngest } from '../detect/stream.ts';
 import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
 import { IntelConfig, type Intel } from '../intel/index.ts';
 import { protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
@@ -141,7 +141,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       )
     : undefined;
   const subscriber = useNats
-    ? createFlowSubscriber(config.nats, { sink: (batch: FlowBatch) => detector.ingest(batch), logger, registry })
+    ? createFlowSubscriber(config.nats, { sink: streamIngest(detector), logger, registry })
     : undefined;
   const collector = createFlowCollector(
     {
@@ -151,7 +151,9 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     {
       registry,
       logger,
-      sink: publisher ? (batch) => void publisher.publish(batch) : (batch) => detector.ingest(batch),
+      sink: publisher ? (batch) => void publisher.publish(batch) : streamIngest(detector),
+      // Neither the detector nor the publisher keeps a batch after the sink returns.
+      recycleBatches: true,
     },
   );
 

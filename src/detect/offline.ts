@@ -4,18 +4,17 @@
  * during the capture (its highest confidence), highest first.
  */
 import type { Registry } from 'prom-client';
-import type { FlowBatch } from '../core/flowbatch.ts';
 import type { Logger } from '../core/logger.ts';
 import { DecoderConfig } from '../flow/config.ts';
 import { createFlowDecoder } from '../flow/decoder.ts';
 import { replayFiles, type ReplaySummary } from '../flow/input-file.ts';
 import type { DetectConfigInput } from './config.ts';
+import { streamIngest } from './stream.ts';
 import { createDetector } from './index.ts';
 import { protoName } from './lists.ts';
 import type { Candidate, ShareRow } from './types.ts';
 
 /** Stream time between expiry/re-scoring passes. */
-const TICK_EVERY_MS = 60_000;
 
 export interface OfflineResult {
   candidates: Candidate[];
@@ -41,19 +40,11 @@ export async function detectOffline(
   const detector = createDetector(config, { registry: deps.registry, logger: deps.logger, onPublish: keep });
   await detector.start();
   if (bots.length > 0) detector.setBots(bots);
-  let lastTick = 0;
   const decoder = createFlowDecoder(deps.decoder ?? DecoderConfig.parse({}), {
     registry: deps.registry,
     logger: deps.logger,
   });
-  const replay = await replayFiles(files, decoder, (batch: FlowBatch) => {
-    detector.ingest(batch);
-    const clock = detector.detector.clockMs;
-    if (clock - lastTick >= TICK_EVERY_MS) {
-      detector.tick(clock);
-      lastTick = clock;
-    }
-  });
+  const replay = await replayFiles(files, decoder, streamIngest(detector));
   detector.tick();
   for (const c of detector.candidates()) keep(c);
   await detector.stop();

@@ -1,16 +1,29 @@
-/** `tsunagi detect --flows FILE... --bots BOTS`: offline C&C detection over captured export packets. */
-import { writeFileSync } from 'node:fs';
+/**
+ * `tsunagi detect --flows FILE... --bots BOTS`: offline C&C detection over captured export
+ * packets; or, with `--nats URL`, a live detector consuming its partitions of the flow stream
+ * (the multi-machine shape), keeping the shareable list in `--out` current.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
-import { DetectConfig, formatShareCsv, loadBotList } from '../../detect/index.ts';
+import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
+import { createLogger } from '../../core/logger.ts';
+import { createRegistry } from '../../core/metrics.ts';
+import { createDetector, DetectConfig, formatShareCsv, loadBotList, protoName } from '../../detect/index.ts';
+import { createFlowSubscriber, parsePartitionList } from '../../transport/index.ts';
+import { StatusLine } from '../progress.ts';
 import { detectOffline, formatExplain } from '../../detect/offline.ts';
+import { streamIngest } from '../../detect/stream.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
 
 interface DetectOptions {
-  flows: string[];
+  flows?: string[];
+  nats?: string;
+  partitions?: string;
+  stream?: string;
   bots: string;
   out?: string;
   explain?: boolean;
@@ -29,7 +42,14 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'find C&C servers in captured NetFlow v9/IPFIX/sFlow export packets (pcap/pcapng): writes the shareable list ip,port,proto,confidence,family, highest confidence first',
     )
-    .requiredOption('--flows <file...>', 'capture files of export packets, replayed in order')
+    .option('--flows <file...>', 'capture files of export packets, replayed in order')
+    .option('--nats <url>', 'run live on the flow stream of NATS JetStream instead of files')
+    .option(
+      '--stream <name>',
+      'with --nats: the JetStream stream of flow batches (subjects tsunagi.flows.<p>, or tsunagi.<name>.<p> for another stream)',
+      'TSUNAGI_FLOWS',
+    )
+    .option('--partitions <list>', 'with --nats: the partitions this detector owns, e.g. 0,1 or 0-3 (default all)')
     .requiredOption('--bots <file>', 'known bots: one address or CIDR a line, or CSV with an ip column')
     .option('-o, --out <file>', 'write the shareable CSV here (default: stdout)')
     .option('--explain', 'print the evidence columns of each candidate to stdout')
@@ -57,6 +77,9 @@ export function register(program: Command, ctx: CliContext): void {
       // The offline run never persists state: it reads captures and writes only the list.
       config.dataDir = '';
       config.botsFile = '';
+      if (Boolean(options.flows) === Boolean(options.nats)) {
+        throw new UsageError('give either --flows FILE... (offline) or --nats URL (live)');
+      }
       const botList = loadBotList(options.bots);
       if (botList.rejected.length > 0) {
         ctx.stderr.write(
@@ -64,7 +87,11 @@ export function register(program: Command, ctx: CliContext): void {
         );
       }
       if (botList.entries.length === 0) throw new UsageError(`${options.bots} holds no bot address`);
-      const result = await detectOffline(options.flows, botList.entries, config);
+      if (options.nats) {
+        await runLive(options, config, botList.entries, ctx);
+        return;
+      }
+      const result = await detectOffline(options.flows!, botList.entries, config);
       const csv = formatShareCsv(result.rows);
       const out = writeOut(ctx.stdout);
       if (options.out) {
@@ -85,4 +112,70 @@ export function register(program: Command, ctx: CliContext): void {
           '\n',
       );
     });
+}
+
+/** Live detection on NATS partitions; the shareable list file is replaced on every change. */
+async function runLive(options: DetectOptions, config: DetectConfig, bots: string[], ctx: CliContext): Promise<void> {
+  const stopped = untilSignal();
+  const logger = createLogger({ level: 'warn' }, ctx.stderr);
+  const registry = createRegistry();
+  const status = new StatusLine(ctx);
+  const writeList = () => {
+    if (!options.out) return;
+    const temporary = `${options.out}.tmp`;
+    writeFileSync(temporary, formatShareCsv(detector.shareableRows()));
+    renameSync(temporary, options.out);
+  };
+  // Each change is printed at once (no buffering): another program may be following the stream.
+  const out = ctx.stdout;
+  const detector = createDetector(config, {
+    registry,
+    logger,
+    // Shareable fields only: no timestamps, no subscriber addresses.
+    onPublish: (c) => {
+      out.write(`+${c.ip},${c.port},${protoName(c.proto)},${c.confidence},${c.family}\n`);
+      writeList();
+    },
+    onWithdraw: (c) => {
+      out.write(`-${c.ip},${c.port},${protoName(c.proto)}\n`);
+      writeList();
+    },
+  });
+  detector.setBots(bots);
+  let rows = 0;
+  const ingest = streamIngest(detector);
+  const subscriber = createFlowSubscriber(
+    {
+      url: options.nats,
+      stream: {
+        name: options.stream,
+        ...(options.stream && options.stream !== 'TSUNAGI_FLOWS'
+          ? { subjectPrefix: `tsunagi.${options.stream.toLowerCase()}` }
+          : {}),
+      },
+      subscribe: { partitions: options.partitions ? parsePartitionList(options.partitions) : [] },
+      publish: { subscriberPrefixes: config.subscriberPrefixes },
+    },
+    {
+      sink: (batch) => {
+        rows += batch.length;
+        ingest(batch);
+      },
+      logger,
+      registry,
+    },
+  );
+  const lifecycle = new Lifecycle(logger);
+  await lifecycle.start([detector, subscriber]);
+  writeList();
+  ctx.stderr.write(`tsunagi detect: consuming partitions ${subscriber.partitions.join(',')} from ${options.nats}\n`);
+  const timer = setInterval(() => {
+    detector.tick(Date.now());
+    status.update(`flows ${rows}  candidates ${detector.shareableRows().length}`);
+  }, 1000);
+  const signal = await stopped;
+  clearInterval(timer);
+  await lifecycle.stop();
+  writeList();
+  status.done(`stopped by ${signal}: ${rows} flows, ${detector.shareableRows().length} C&C candidates`);
 }
