@@ -11,9 +11,11 @@ import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Component } from '../core/lifecycle.ts';
+import { UsageError } from '../core/errors.ts';
 import { LogConfig, type Logger } from '../core/logger.ts';
 import { MetricsConfig } from '../core/metrics.ts';
 import { ConsoleConfig, createConsole, type WebConsole } from '../console/index.ts';
+import { createDarknet, DarknetConfig, type Darknet } from '../darknet/index.ts';
 import {
   createDetector,
   DetectConfig,
@@ -55,6 +57,20 @@ export const StackConfig = z.object({
     .prefault({}),
   /** NATS JetStream for the multi-machine shape; empty url keeps batches in-process. */
   nats: TransportConfig.and(z.object({ enabled: z.boolean().default(false) })).prefault({}),
+  /**
+   * Live darknet observation on a capture interface: its infected hosts become bot sightings
+   * in intel (and so the detector's bot list). Off while `interface` is empty.
+   */
+  darknet: DarknetConfig.and(
+    z.object({
+      interface: z.string().max(64).default(''),
+      /** Source name of the darknet's sightings. */
+      source: z.string().min(1).max(100).default('darknet'),
+      confidence: z.number().min(0).max(100).default(80),
+      /** How often newly classified infected hosts go to intel. */
+      pushIntervalMs: z.number().int().min(1000).default(30_000),
+    }),
+  ).prefault({}),
   /** How often the detector re-scores, expires and publishes (wall time). */
   tickMs: z.number().int().min(100).default(1000),
 });
@@ -68,6 +84,9 @@ export interface Stack {
   readonly intel: Intel;
   readonly hub: Hub;
   readonly console: WebConsole;
+  readonly darknet: Darknet | undefined;
+  /** Sends the darknet's infected hosts not yet in intel; returns how many (also run on a timer). */
+  pushDarknet(): Promise<number>;
   readonly store: Store;
   readonly dataDir: string;
   /** Candidates published so far (for the rate line). */
@@ -220,6 +239,52 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     },
   };
 
+  const darknetConfig = config.darknet;
+  if (darknetConfig.interface && darknetConfig.prefixes.length === 0) {
+    throw new UsageError('darknet.interface needs darknet.prefixes: the unused address space it watches');
+  }
+  const darknet = darknetConfig.interface
+    ? createDarknet(darknetConfig, { registry, logger, live: { interface: darknetConfig.interface } })
+    : undefined;
+  /** lastSeen of each infected host as last sent to intel: only news is sent again. */
+  const sentToIntel = new Map<string, string>();
+  async function pushDarknet(): Promise<number> {
+    if (!darknet) return 0;
+    const fresh = darknet.indicators().filter((i) => i.class === 'infected' && sentToIntel.get(i.ip) !== i.lastSeen);
+    if (fresh.length === 0) return 0;
+    await intel.recordSightings(
+      fresh.map((i) => ({
+        type: 'bot' as const,
+        value: i.ip,
+        source: darknetConfig.source,
+        confidence: darknetConfig.confidence,
+        tier: i.tier,
+        tlp: i.tlp,
+        observedAt: i.lastSeen,
+        attributes: { fingerprint: i.fingerprint, ports: i.ports.slice(0, 16).join(';') },
+      })),
+      darknetConfig.source,
+    );
+    for (const i of fresh) sentToIntel.set(i.ip, i.lastSeen);
+    await refreshBotsFromIntel();
+    return fresh.length;
+  }
+  const darknetPusher: Component = {
+    name: 'darknet-to-intel',
+    async start() {
+      if (!darknet) return;
+      timers.push(
+        setInterval(
+          () => void pushDarknet().catch((error: unknown) => logger.warn({ err: error }, 'darknet sightings failed')),
+          darknetConfig.pushIntervalMs,
+        ),
+      );
+    },
+    async stop() {
+      if (darknet) await pushDarknet().catch((error: unknown) => logger.warn({ err: error }, 'darknet sightings failed'));
+    },
+  };
+
   const components: Component[] = [
     intel,
     hub,
@@ -228,6 +293,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     ...(subscriber ? [subscriber] : []),
     ...(publisher ? [publisher] : []),
     botSources,
+    ...(darknet ? [darknet, darknetPusher] : []),
     collector,
   ];
   return {
@@ -237,6 +303,8 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     intel,
     hub,
     console: web,
+    darknet,
+    pushDarknet,
     store,
     dataDir,
     published: () => published,

@@ -23,6 +23,8 @@ interface StartOptions {
   bots?: string;
   subscribers?: string[];
   nats?: string;
+  darknetInterface?: string;
+  darknetPrefix?: string[];
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -37,6 +39,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--bots <file>', 'bot list: one address or CIDR a line, or CSV with an ip column (watched for changes)')
     .option('--subscribers <cidr...>', "the ISP's own networks: the other side of a flow is the external one")
     .option('--nats <url>', 'carry flow batches over NATS JetStream (the multi-machine shape)')
+    .option('--darknet-interface <if>', 'watch darknet traffic live on this capture interface (needs --darknet-prefix)')
+    .option('--darknet-prefix <cidr...>', 'the unused address space the darknet interface receives')
     .action(async (options: StartOptions) => {
       const config = loadConfig(StackConfig, { file: options.config, env: ctx.env, flags: startFlags(options, ctx.env) });
       await runStart(config, ctx);
@@ -54,6 +58,12 @@ export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Recor
   if (options.bots) detect.botsFile = options.bots;
   if (options.subscribers) detect.subscriberPrefixes = options.subscribers;
   if (Object.keys(detect).length) flags.detect = detect;
+  if (options.darknetInterface || options.darknetPrefix) {
+    flags.darknet = {
+      ...(options.darknetInterface ? { interface: options.darknetInterface } : {}),
+      ...(options.darknetPrefix ? { prefixes: options.darknetPrefix } : {}),
+    };
+  }
   const natsUrl = options.nats ?? env.TSUNAGI_NATS_URL;
   if (natsUrl) flags.nats = { enabled: true, url: natsUrl };
   return flags;
