@@ -39,6 +39,8 @@ async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliConte
   const collector = createFlowCollector(config.flow, {
     registry,
     logger,
+    // The sink only counts rows, so batches go back to the pool.
+    recycleBatches: true,
     sink: (batch) => {
       flowsSinceLast += batch.length;
     },
