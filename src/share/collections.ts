@@ -4,11 +4,11 @@
  */
 import type { Insertable, Transaction } from 'kysely';
 import type { Tier } from '../intel/types.ts';
-import { tierAllows, tierRank } from '../intel/types.ts';
+import { TIERS, tierAllows, tierRank } from '../intel/types.ts';
 import type { Database, Store } from '../store/index.ts';
 import type { StixObjectTable } from '../store/schema.ts';
 import type { Principal } from './orgs.ts';
-import { tierOf, tlpFromMarkingId, type StixObject } from './stix.ts';
+import { tierOf, tlpFromMarkingId, uuidv5, type StixObject } from './stix.ts';
 
 export interface ApiRoot {
   /** The URL path segment. */
@@ -33,6 +33,12 @@ export const API_ROOTS: readonly ApiRoot[] = [
     title: 'Public notice (周知等用総合整理分析情報)',
     description: 'Sanitised information for public notice and vendors.',
   },
+  {
+    path: 'network',
+    title: 'Own network',
+    description:
+      'For each organisation alone: infected hosts and vulnerable devices inside its own prefixes and AS numbers.',
+  },
 ];
 
 export interface Collection {
@@ -44,7 +50,17 @@ export interface Collection {
   readTier: Tier;
   writeTier: Tier | null;
   ingest: boolean;
+  /** Set when only this organisation may see the collection (its own network's findings). */
+  ownerOrgId: string | null;
 }
+
+const OWN_NETWORK_NAMESPACE = '3b0f6c8e-2a47-4f0e-9a53-5d6c1e7b8f21';
+/** The id of an organisation's own-network collection: the same on every run, derived from the org. */
+export function ownNetworkCollectionId(orgId: string): string {
+  return uuidv5(`own-network|${orgId}`, OWN_NETWORK_NAMESPACE);
+}
+/** The tier ceiling of own-network collections: products of the `own-network-v1` sanitiser. */
+export const OWN_NETWORK_TIER: Tier = 'council';
 
 /** The fixed collections: their ids stay the same on every hub so clients can be configured once. */
 export const COLLECTION_IDS = {
@@ -64,6 +80,7 @@ export const DEFAULT_COLLECTIONS: readonly Collection[] = [
     readTier: 'full',
     writeTier: 'full',
     ingest: false,
+    ownerOrgId: null,
   },
   {
     id: COLLECTION_IDS.council,
@@ -75,6 +92,7 @@ export const DEFAULT_COLLECTIONS: readonly Collection[] = [
     readTier: 'council',
     writeTier: null,
     ingest: false,
+    ownerOrgId: null,
   },
   {
     id: COLLECTION_IDS.submissions,
@@ -86,6 +104,7 @@ export const DEFAULT_COLLECTIONS: readonly Collection[] = [
     readTier: 'full',
     writeTier: 'council',
     ingest: true,
+    ownerOrgId: null,
   },
   {
     id: COLLECTION_IDS.public,
@@ -96,6 +115,7 @@ export const DEFAULT_COLLECTIONS: readonly Collection[] = [
     readTier: 'public',
     writeTier: 'full',
     ingest: false,
+    ownerOrgId: null,
   },
 ];
 
@@ -141,14 +161,25 @@ export async function loadCollections(store: Store): Promise<Collection[]> {
     readTier: r.read_tier as Tier,
     writeTier: r.write_tier as Tier | null,
     ingest: r.ingest === 1,
+    ownerOrgId: r.owner_org_id ?? null,
   }));
 }
 
 export function canRead(p: Principal, c: Collection): boolean {
-  return p.scopes.includes('read') && tierAllows(p.org.tier, c.readTier);
+  if (!p.scopes.includes('read')) return false;
+  // An own-network collection is its owner's alone, whatever the owner's tier (as bots.txt).
+  if (c.ownerOrgId !== null) return c.ownerOrgId === p.org.id;
+  return tierAllows(p.org.tier, c.readTier);
 }
 export function canWrite(p: Principal, c: Collection): boolean {
+  if (c.ownerOrgId !== null) return false;
   return c.writeTier !== null && p.scopes.includes('write') && tierAllows(p.org.tier, c.writeTier);
+}
+/** The object tiers a reader may receive from a collection. */
+export function readableTiers(p: Principal, c: Collection): Tier[] {
+  if (c.ownerOrgId !== null)
+    return c.ownerOrgId === p.org.id ? TIERS.filter((t) => tierRank(t) <= tierRank(c.ceiling)) : [];
+  return TIERS.filter((t) => tierAllows(p.org.tier, t));
 }
 /** Whether an object's tier fits under a collection's ceiling. */
 export function underCeiling(objectTier: Tier, ceiling: Tier): boolean {

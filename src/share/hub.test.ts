@@ -333,7 +333,8 @@ for (const engine of testEngines()) {
             read: { full: 404, council: 200, submissions: 403, public: 200 },
           },
           'ISP A': {
-            roots: ['/council/', '/public/'],
+            // ISP A names its prefixes, so it also has its own-network collection.
+            roots: ['/council/', '/public/', '/network/'],
             read: { full: 404, council: 200, submissions: 403, public: 200 },
           },
           'ISP Unsigned': {

@@ -9,12 +9,21 @@ import type { Component } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Intel } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
-import { addObjects, COLLECTION_IDS, ensureCollections, latestObjects } from './collections.ts';
+import { PrefixSet } from '../core/ip.ts';
+import {
+  addObjects,
+  COLLECTION_IDS,
+  ensureCollections,
+  latestObjects,
+  OWN_NETWORK_TIER,
+  ownNetworkCollectionId,
+} from './collections.ts';
 import {
   hubIdentityObject,
   indicatorObjectId,
   infrastructureId,
   mapFull,
+  OWN_NETWORK_SANITISER,
   SANITISERS,
   tierExtensionDefinition,
   tlpMarkingDefinition,
@@ -22,7 +31,7 @@ import {
   type MappingInput,
   type StixObject,
 } from './stix.ts';
-import { TLPS, type Tier } from '../intel/types.ts';
+import { TLPS, type Indicator, type Tier } from '../intel/types.ts';
 
 const WATERMARK_KEY = 'publisher.watermark';
 const PUBLISH_LOCK_KEY = 0x7a5a_0002;
@@ -40,6 +49,26 @@ const SHARED_TYPES = new Set([
   'extension-definition',
 ]);
 
+/** An organisation's own network: where its infected hosts and vulnerable devices are published. */
+interface OwnNetwork {
+  orgId: string;
+  collectionId: string;
+  prefixes: PrefixSet;
+  asns: Set<number>;
+}
+
+/** Indicator kinds that name a subscriber's host: they reach only the ISP owning the address. */
+const OWN_NETWORK_KINDS = new Set(['bot', 'vulnerable-device']);
+
+function inNetwork(network: OwnNetwork, indicator: Indicator): boolean {
+  if (indicator.asn !== null && network.asns.has(indicator.asn)) return true;
+  try {
+    return network.prefixes.hasText(indicator.value);
+  } catch {
+    return false;
+  }
+}
+
 export interface Publisher extends Component {
   /** Publishes everything changed since the last run; returns how many indicators it handled. */
   sync(): Promise<number>;
@@ -52,7 +81,8 @@ export function createPublisher(
   deps: { store: Store; intel: Intel; hub: HubIdentity; logger: Logger; registry: Registry },
 ): Publisher {
   const { store, intel, hub } = deps;
-  const pageSize = config.pageSize ?? 500;
+  // Larger pages: fewer transactions and index lookups per indicator (memory stays a few MB a page).
+  const pageSize = config.pageSize ?? 2000;
   let published = 0;
   new Counter({
     name: 'tsunagi_share_published_indicators_total',
@@ -68,6 +98,101 @@ export function createPublisher(
   let again = false;
   let bootstrapped = false;
 
+  function fixedObjects(tier: Tier, now: string): StixObject[] {
+    return [
+      ...TLPS.map(tlpMarkingDefinition),
+      tierExtensionDefinition(hub),
+      hubIdentityObject(hub, now, tier, 'clear'),
+    ];
+  }
+
+  /**
+   * Own networks of every organisation that names prefixes or AS numbers. A network seen for the
+   * first time is back-filled with every host indicator already in intel before its collection
+   * row appears (so a reader never sees a half-filled collection); a crash mid-way redoes it.
+   */
+  async function ownNetworks(): Promise<OwnNetwork[]> {
+    const [orgs, existing] = await Promise.all([
+      store.db.selectFrom('organisations').select(['id', 'name', 'prefixes', 'asns']).execute(),
+      store.db
+        .selectFrom('collections')
+        .select(['id', 'owner_org_id'])
+        .where('owner_org_id', 'is not', null)
+        .execute(),
+    ]);
+    const have = new Set(existing.map((c) => c.id));
+    const out: OwnNetwork[] = [];
+    for (const org of orgs) {
+      const prefixes = JSON.parse(org.prefixes) as string[];
+      const asns = JSON.parse(org.asns) as number[];
+      if (prefixes.length === 0 && asns.length === 0) continue;
+      const network: OwnNetwork = {
+        orgId: org.id,
+        collectionId: ownNetworkCollectionId(org.id),
+        prefixes: new PrefixSet(prefixes),
+        asns: new Set(asns),
+      };
+      if (!have.has(network.collectionId)) await backfill(network, org.name);
+      out.push(network);
+    }
+    return out;
+  }
+
+  async function backfill(network: OwnNetwork, orgName: string): Promise<void> {
+    const now = new Date().toISOString();
+    await store.transaction(async (trx) => {
+      await addObjects(trx, network.collectionId, fixedObjects(OWN_NETWORK_TIER, now), now, {
+        onlyIfAbsent: true,
+      });
+    }, PUBLISH_LOCK_KEY);
+    let cursor: string | undefined;
+    do {
+      const page = await intel.list({
+        kinds: ['bot', 'vulnerable-device'],
+        includeWithdrawn: true,
+        includeExpired: true,
+        limit: pageSize,
+        ...(cursor ? { cursor } : {}),
+      });
+      cursor = page.next;
+      const mine = page.items.filter((i) => inNetwork(network, i));
+      if (mine.length === 0) continue;
+      const relationshipsOf = await intel.relationshipsFrom(mine.map((i) => i.id));
+      const objects: StixObject[] = [];
+      const sharedObjects: StixObject[] = [];
+      for (const indicator of mine) {
+        const out = OWN_NETWORK_SANITISER.apply({
+          indicator,
+          sightings: [],
+          relationships: relationshipsOf.get(indicator.id) ?? [],
+          hub,
+        });
+        for (const o of out ?? []) (SHARED_TYPES.has(o.type) ? sharedObjects : objects).push(o);
+      }
+      const dateAdded = new Date().toISOString();
+      await store.transaction(async (trx) => {
+        await addObjects(trx, network.collectionId, objects, dateAdded, { skipUnchanged: true });
+        await addObjects(trx, network.collectionId, sharedObjects, dateAdded, { onlyIfAbsent: true });
+      }, PUBLISH_LOCK_KEY);
+    } while (cursor);
+    await store.db
+      .insertInto('collections')
+      .values({
+        id: network.collectionId,
+        api_root: 'network',
+        title: `Own network of ${orgName}`,
+        description: `Infected hosts and vulnerable devices inside the prefixes and AS numbers of ${orgName} (sanitiser own-network-v1: no sources, TLP:AMBER+STRICT).`,
+        ceiling: OWN_NETWORK_TIER,
+        read_tier: OWN_NETWORK_TIER,
+        write_tier: null,
+        ingest: 0,
+        created_at: now,
+        owner_org_id: network.orgId,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
   async function bootstrap() {
     if (bootstrapped) return;
     await ensureCollections(store);
@@ -78,12 +203,7 @@ export function createPublisher(
         [COLLECTION_IDS.council, 'council'],
         [COLLECTION_IDS.public, 'public'],
       ] as const) {
-        const fixed: StixObject[] = [
-          ...TLPS.map(tlpMarkingDefinition),
-          tierExtensionDefinition(hub),
-          hubIdentityObject(hub, now, tier, 'clear'),
-        ];
-        await addObjects(trx, collection, fixed, now, { onlyIfAbsent: true });
+        await addObjects(trx, collection, fixedObjects(tier, now), now, { onlyIfAbsent: true });
       }
     }, PUBLISH_LOCK_KEY);
     bootstrapped = true;
@@ -91,6 +211,7 @@ export function createPublisher(
 
   async function runOnce(): Promise<number> {
     await bootstrap();
+    const networks = await ownNetworks();
     let handled = 0;
     for (;;) {
       // Read intel outside the write transaction (SQLite has one connection; a read inside would
@@ -169,6 +290,34 @@ export function createPublisher(
               ]) {
                 r.ids.push(id);
                 r.modified.set(id, indicator.modifiedAt);
+              }
+            }
+          }
+          if (OWN_NETWORK_KINDS.has(indicator.kind)) {
+            const owners = networks.filter((n) => inNetwork(n, indicator));
+            const out = owners.length ? OWN_NETWORK_SANITISER.apply(input) : undefined;
+            for (const network of owners) {
+              if (out) {
+                put(
+                  versioned,
+                  network.collectionId,
+                  out.filter((o) => !SHARED_TYPES.has(o.type)),
+                );
+                put(
+                  shared,
+                  network.collectionId,
+                  out.filter((o) => SHARED_TYPES.has(o.type)),
+                );
+              } else {
+                let r = refused.get(network.collectionId);
+                if (!r) refused.set(network.collectionId, (r = { ids: [], modified: new Map() }));
+                for (const id of [
+                  indicatorObjectId(indicator.id, OWN_NETWORK_TIER),
+                  infrastructureId(indicator.id, OWN_NETWORK_TIER),
+                ]) {
+                  r.ids.push(id);
+                  r.modified.set(id, indicator.modifiedAt);
+                }
               }
             }
           }

@@ -274,9 +274,12 @@ function relationship(
  * come back too; the publisher stores each once per collection.
  */
 export function mapFull(input: MappingInput): StixObject[] {
+  return mapAnalysis(input, 'full', input.indicator.tlp, true);
+}
+
+/** The analysis of one indicator at a tier: ids derive from the tier, so each tier's objects are new. */
+function mapAnalysis(input: MappingInput, tier: Tier, tlp: Tlp, withSightings: boolean): StixObject[] {
   const { indicator: ind, hub } = input;
-  const tier: Tier = 'full';
-  const tlp = ind.tlp;
   const at = ind.modifiedAt;
   const created = ind.createdAt;
   const out: StixObject[] = [];
@@ -416,7 +419,7 @@ export function mapFull(input: MappingInput): StixObject[] {
       out.push(relationship('related-to', sco.id, vuln.id, at, created, hub, tier, tlp));
     }
   }
-  for (const s of input.sightings) {
+  for (const s of withSightings ? input.sightings : []) {
     const identity = identityObject(s.source, hub, created, tier, tlp);
     out.push(identity);
     out.push(
@@ -568,6 +571,24 @@ export const SANITISERS: Record<'council-v1' | 'public-v1', Sanitiser> = {
       if (ind.tier !== 'public' || ind.tlp === 'red' || HOST_KINDS.has(ind.kind)) return undefined;
       return sanitise(input, 'public', 'clear', false);
     },
+  },
+};
+
+/**
+ * `own-network-v1`: an infected host or vulnerable device for the one organisation whose prefixes
+ * or AS numbers hold it (its ISP), in that organisation's own-network collection. New objects at
+ * the council tier under TLP:AMBER+STRICT (the organisation alone); observation times stay (an
+ * ISP needs them to find the subscriber behind a dynamic address), sources and sightings go.
+ * Only host kinds; never RED.
+ */
+export const OWN_NETWORK_SANITISER: Sanitiser = {
+  name: 'own-network-v1',
+  from: 'full',
+  to: 'council',
+  apply(input) {
+    const ind = input.indicator;
+    if (!HOST_KINDS.has(ind.kind) || ind.tlp === 'red') return undefined;
+    return mapAnalysis(input, 'council', 'amber+strict', false);
   },
 };
 

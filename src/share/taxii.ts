@@ -9,7 +9,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type SelectQueryBuilder } from 'kysely';
 import { InputError } from '../core/errors.ts';
 import { indicatorKey, SightingInput } from '../intel/index.ts';
-import { TIERS, tierAllows } from '../intel/types.ts';
 import type { Database } from '../store/index.ts';
 import {
   addObjects,
@@ -17,6 +16,7 @@ import {
   canRead,
   canWrite,
   loadCollections,
+  readableTiers,
   underCeiling,
   versionOf,
   type Collection,
@@ -101,16 +101,15 @@ type ObjectQuery = SelectQueryBuilder<Database, 'stix_objects', object>;
 /** Applies the TAXII filters shared by objects, manifest and single-object reads. */
 function applyFilters(
   query: ObjectQuery,
-  collectionId: string,
+  collection: Collection,
   f: Filters,
   reader: Principal,
   defaultVersion = 'last',
 ): ObjectQuery {
-  let q = query.where('stix_objects.collection_id', '=', collectionId).where(
-    'stix_objects.tier',
-    'in',
-    TIERS.filter((t) => tierAllows(reader.org.tier, t)),
-  );
+  const tiers = readableTiers(reader, collection);
+  let q = query
+    .where('stix_objects.collection_id', '=', collection.id)
+    .where('stix_objects.tier', 'in', tiers.length ? tiers : ['']);
   if (f.added_after) q = q.where('stix_objects.date_added', '>', isoOrThrow(f.added_after, 'added_after'));
   const ids = list(f['match[id]']);
   if (ids?.length) q = q.where('stix_objects.object_id', 'in', ids);
@@ -303,7 +302,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       const c = await collectionFor(p, request.params.root, request.params.collection);
       readable(p, c);
       const limit = pageLimit(request.query);
-      const rows = await applyFilters(store.db.selectFrom('stix_objects'), c.id, request.query, p)
+      const rows = await applyFilters(store.db.selectFrom('stix_objects'), c, request.query, p)
         .select([
           'stix_objects.seq',
           'stix_objects.object_id',
@@ -332,7 +331,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       const c = await collectionFor(p, request.params.root, request.params.collection);
       readable(p, c);
       const limit = pageLimit(request.query);
-      const rows = await applyFilters(store.db.selectFrom('stix_objects'), c.id, request.query, p)
+      const rows = await applyFilters(store.db.selectFrom('stix_objects'), c, request.query, p)
         .select([
           'stix_objects.seq',
           'stix_objects.object_id',
@@ -373,7 +372,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       const limit = pageLimit(request.query);
       const rows = await applyFilters(
         store.db.selectFrom('stix_objects'),
-        c.id,
+        c,
         { ...request.query, 'match[id]': request.params.object },
         p,
       )
@@ -411,7 +410,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       const limit = pageLimit(request.query);
       const rows = await applyFilters(
         store.db.selectFrom('stix_objects'),
-        c.id,
+        c,
         { ...request.query, 'match[id]': request.params.object, 'match[version]': 'all' },
         p,
       )
