@@ -269,19 +269,30 @@ export function registerApi(
           eb(eb.refTuple(column, 'id'), dir === 'asc' ? '>' : '<', eb.tuple(value as never, id)),
         );
       } else if (offset > 0) page = page.offset(offset);
+      // Active rows of a kind (or all kinds) with no other filter: intel's tallies know the exact
+      // number, so nothing is counted; any other filter counts up to COUNT_CAP rows.
+      const byTally =
+        !qs.inactive && !qs.q && !qs.family && qs.minConfidence === undefined && qs.asn === undefined;
       const [rows, counted] = await Promise.all([
         page.limit(limit + 1).execute(),
         qs.count === false
           ? undefined
-          : db
-              .selectFrom(
-                q
-                  .select(sql<number>`1`.as('one'))
-                  .limit(COUNT_CAP + 1)
-                  .as('capped'),
-              )
-              .select(sql<number>`count(*)`.as('n'))
-              .executeTakeFirstOrThrow(),
+          : byTally
+            ? ctx.intel.tallies(now).then((t) => ({
+                n: t.classes
+                  .filter((c) => (!qs.kind || c.kind === qs.kind) && visibleClass(tier, c))
+                  .reduce((sum, c) => sum + c.active, 0),
+                exact: true,
+              }))
+            : db
+                .selectFrom(
+                  q
+                    .select(sql<number>`1`.as('one'))
+                    .limit(COUNT_CAP + 1)
+                    .as('capped'),
+                )
+                .select(sql<number>`count(*)`.as('n'))
+                .executeTakeFirstOrThrow(),
       ]);
       const more = rows.length > limit;
       if (more) rows.pop();
@@ -298,10 +309,11 @@ export function registerApi(
         });
       if (!counted) return { items, offset, limit, ...(next ? { next } : {}) };
       const n = Number(counted.n);
+      const exact = 'exact' in counted;
       return {
         items,
-        total: Math.min(n, COUNT_CAP),
-        totalCapped: n > COUNT_CAP,
+        total: exact ? n : Math.min(n, COUNT_CAP),
+        totalCapped: !exact && n > COUNT_CAP,
         offset,
         limit,
         ...(next ? { next } : {}),
