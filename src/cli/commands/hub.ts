@@ -25,6 +25,7 @@ import {
   type Scope,
   type StixObject,
 } from '../../share/index.ts';
+import { importSurveyFindings } from '../../share/findings-import.ts';
 import type { CliContext } from '../context.ts';
 import { openCliStore } from './serve.ts';
 
@@ -174,6 +175,18 @@ function addHubCommands(program: Command, ctx: CliContext): void {
       await withHub(o.data, ctx, async ({ orgs }) => {
         await orgs.revokeToken(id, operator(ctx));
         ctx.stdout.write(`revoked ${id}\n`);
+      });
+    });
+
+  program
+    .command('import-findings <file>')
+    .description('record `tsunagi survey run` findings (JSON lines) into intel; each ISP receives its own over TAXII (/network/)')
+    .requiredOption('--source <name>', 'the named source of the sightings, e.g. the survey plan')
+    .option(...dataOption)
+    .action(async (file: string, o: { source: string; data?: string }) => {
+      await withHub(o.data, ctx, async ({ intel }) => {
+        const result = await importSurveyFindings(intel, file, o.source, operator(ctx));
+        ctx.stdout.write(`imported ${result.findings} findings from ${o.source} (${result.created} new indicators)\n`);
       });
     });
 
