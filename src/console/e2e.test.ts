@@ -213,6 +213,60 @@ describe(
       await page.context().close();
     });
 
+    test('the C&C table pages forward and back by cursor, keeping the first page’s total', async () => {
+      const extra = Array.from({ length: 30 }, (_, i) => ({
+        type: 'c2' as const,
+        value: `192.0.2.${i + 1}`,
+        port: 8000 + i,
+        proto: 'tcp',
+        family: 'paging',
+        source: 'e2e',
+        confidence: 50,
+        tier: 'full' as const,
+        tlp: 'amber' as const,
+      }));
+      await hub.ctx.intel.recordSightings(extra);
+      const page = await newPage();
+      await signIn(page, hub.tokens.full);
+      await page.click('[data-nav=c2]');
+      await page.fill('input[name=family]', 'paging');
+      const pager = () => page.textContent('.pager span');
+      await page.waitForFunction(() =>
+        document.querySelector('.pager span')?.textContent?.startsWith('1–25 '),
+      );
+      assert.match((await pager()) ?? '', /^1–25 \/ 30$/);
+      const addresses = () =>
+        page.locator('[data-testid=indicator-table] tbody tr td:first-child').allTextContents();
+      const firstPage = await addresses();
+      await page.click('.pager button:last-child');
+      await page.waitForFunction(() =>
+        document.querySelector('.pager span')?.textContent?.startsWith('26–30 '),
+      );
+      assert.match(
+        (await pager()) ?? '',
+        /^26–30 \/ 30$/,
+        'the total is kept on a page asked without a count',
+      );
+      assert.equal(
+        await page.locator('.pager button:last-child').isDisabled(),
+        true,
+        'no page after the last',
+      );
+      const secondPage = await addresses();
+      assert.equal(secondPage.length, 5);
+      assert.deepEqual(
+        [...firstPage, ...secondPage].sort(),
+        extra.map((e) => e.value).sort(),
+        'the two pages hold every row once',
+      );
+      await page.click('.pager button:first-child');
+      await page.waitForFunction(() =>
+        document.querySelector('.pager span')?.textContent?.startsWith('1–25 '),
+      );
+      assert.deepEqual(await addresses(), firstPage);
+      await page.context().close();
+    });
+
     test('no Content-Security-Policy violations on any page', () => {
       assert.deepEqual(cspViolations, []);
     });
