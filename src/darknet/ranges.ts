@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { InputError } from '../core/errors.ts';
 import { parsePrefix } from '../core/ip.ts';
+import { splitCsvLine } from '../core/csv.ts';
 
 export interface RangeRow {
   /** First label (ASN number as text, country code, or network name). */
@@ -116,29 +117,6 @@ export class RangeTable {
   }
 }
 
-/** Splits one CSV line (double quotes allowed around fields, "" inside them). */
-export function splitCsvLine(line: string): string[] {
-  if (!line.includes('"')) return line.split(',');
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(field);
-      field = '';
-    } else field += c;
-  }
-  out.push(field);
-  return out;
-}
 
 function readLines(path: string, what: string): string[] {
   let text: string;

@@ -5,6 +5,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { InputError } from '../core/errors.ts';
 import { parsePrefix, prefixContains4, prefixContains6, type Prefix } from '../core/ip.ts';
+import { splitCsvLine } from '../core/csv.ts';
 
 function readText(path: string, what: string): string {
   try {
@@ -14,27 +15,10 @@ function readText(path: string, what: string): string {
   }
 }
 
-/** Splits one CSV line on commas, honouring double quotes (enough for the simple files read here). */
-export function splitCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      cells.push(cell.trim());
-      cell = '';
-    } else cell += c;
-  }
-  cells.push(cell.trim());
-  return cells;
+
+/** The cells of a CSV line, trimmed. */
+function splitTrimmed(line: string): string[] {
+  return splitCsvLine(line).map((cell) => cell.trim());
 }
 
 /** Lines without comments (#...) and blanks, with their 1-based numbers. */
@@ -64,14 +48,14 @@ export function parseBotList(text: string): BotList {
   const rejected: string[] = [];
   let column = -1;
   let start = 0;
-  const header = lines[0] ? splitCsvLine(lines[0].line).map((c) => c.toLowerCase()) : [];
+  const header = lines[0] ? splitTrimmed(lines[0].line).map((c) => c.toLowerCase()) : [];
   if (header.includes('ip')) {
     column = header.indexOf('ip');
     start = 1;
   }
   for (let i = start; i < lines.length; i++) {
     const { line, number } = lines[i]!;
-    const value = column >= 0 ? (splitCsvLine(line)[column] ?? '') : line;
+    const value = column >= 0 ? (splitTrimmed(line)[column] ?? '') : line;
     try {
       entries.push(parsePrefix(value).text);
     } catch {
@@ -160,7 +144,7 @@ export class PrefixMap<V> {
 export function parseAsnTable(text: string, source = 'asn table'): PrefixMap<number> {
   const map = new PrefixMap<number>();
   for (const { line, number } of meaningfulLines(text)) {
-    const [prefixText = '', asnText = ''] = splitCsvLine(line);
+    const [prefixText = '', asnText = ''] = splitTrimmed(line);
     const asn = Number(asnText.replace(/^as/i, ''));
     if (!Number.isInteger(asn) || asn < 0) {
       if (number === 1 || /asn/i.test(asnText)) continue;
@@ -241,13 +225,13 @@ export class FamilyMap {
 export function parseFamilyMap(text: string, source = 'family map'): FamilyMap {
   const lines = meaningfulLines(text);
   if (lines.length === 0) return new FamilyMap();
-  const header = splitCsvLine(lines[0]!.line).map((c) => c.toLowerCase());
+  const header = splitTrimmed(lines[0]!.line).map((c) => c.toLowerCase());
   const col = (name: string) => header.indexOf(name);
   if (col('family') < 0)
     throw new InputError(`${source}: header must name a family column (ip,port,proto,family)`);
   const rules: FamilyRule[] = [];
   for (const { line, number } of lines.slice(1)) {
-    const cells = splitCsvLine(line);
+    const cells = splitTrimmed(line);
     const cell = (name: string) => (col(name) >= 0 ? (cells[col(name)] ?? '') : '');
     const family = cell('family');
     if (!/^[\w.-]{1,64}$/.test(family))

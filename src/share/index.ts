@@ -100,17 +100,7 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     async start() {
       await ensureCollections(deps.store);
       await publisher.start();
-      app = await createHubServer({
-        config,
-        store: deps.store,
-        intel: deps.intel,
-        orgs,
-        audit,
-        publisher,
-        hub,
-        logger: deps.logger,
-        registry: deps.registry,
-      });
+      app = await createHubServer({ ...ctx, registry: deps.registry });
       for (const plugin of plugins) await plugin(app);
       if (config.listen) {
         const { host, port } = parseHostPort(config.listen);

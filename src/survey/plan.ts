@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/errors.ts';
 import { PrefixSet, ipv4ToString, parsePrefix, type Prefix } from '../core/ip.ts';
 import { DEFAULT_PORT_SERVICE, SurveyPlan, type Service } from './config.ts';
+import { splitCsvLine } from '../core/csv.ts';
 
 /** Ranges a public plan may never touch (RFC 6890 special-purpose blocks and friends). */
 export const SPECIAL_RANGES = [
@@ -126,27 +127,6 @@ export interface AuthorisedPlan {
   evidenceLog: string;
 }
 
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(field);
-      field = '';
-    } else field += c;
-  }
-  out.push(field);
-  return out;
-}
 
 /** Reads a CSV body (first line a header) into rows keyed by header name. */
 export function parseCsv(text: string): Record<string, string>[] {
