@@ -90,18 +90,18 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const [connected, setConnected] = useState(false);
   const [tick, setTick] = useState(0);
   const [recent, setRecent] = useState<LiveItem[]>([]);
-  const [flash, setFlash] = useState<string | null>(null);
+  // The newest indicator, kept untranslated so the banner follows a language switch.
+  const [flash, setFlash] = useState<{ kind: string; value: string } | null>(null);
   useEffect(
     () =>
       followLive((e) => {
         if (e.event === 'indicator') {
           const item = e.data as LiveItem;
           setRecent((r) => [item, ...r].slice(0, 50));
-          if (item.change === 'created')
-            setFlash(`${t(`kind_${item.indicator.kind}`)} ${item.indicator.value}`);
+          if (item.change === 'created') setFlash({ kind: item.indicator.kind, value: item.indicator.value });
         } else if (e.event === 'changed') setTick((n) => n + 1);
       }, setConnected),
-    [t],
+    [],
   );
   const parts = hash.replace(/^#\/?/, '').split('/');
   const page = parts[0] || 'overview';
@@ -143,7 +143,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         </h1>
         {flash ? (
           <div className="flash" data-testid="live-flash" onClick={() => setFlash(null)}>
-            + {flash}
+            + {t(`kind_${flash.kind}`)} {flash.value}
           </div>
         ) : null}
         {body}
