@@ -81,7 +81,10 @@ export function createConsole(
               `Slow down; retry in ${limiter.retryAfter(key)} s.`,
             );
           }
-          if (request.principal && !request.principal.scopes.includes('read'))
+          // Refuse anonymous calls before anything else runs, so they learn nothing (not even
+          // which parameters a route takes).
+          if (!request.principal) throw new HttpError(401, 'Unauthorized', 'Sign in with an organisation token.');
+          if (!request.principal.scopes.includes('read'))
             throw new HttpError(403, 'Forbidden', 'This token has no read scope.');
         });
         scope.setErrorHandler(async (error: FastifyError, request, reply) => {

@@ -3,18 +3,16 @@
  * publisher, TAXII routes and the console) listening on loopback, with an organisation and a
  * token per tier. `tsunagi serve` wires the same parts; this lets the console's tests run alone.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/logger.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../intel/index.ts';
 import { generateScenario } from '../scenario/index.ts';
 import { createAuditLog } from '../share/audit.ts';
 import { HubConfig } from '../share/config.ts';
-import { tokenFrom, type HubContext } from '../share/http.ts';
-import { createOrganisations, type OrganisationInput } from '../share/orgs.ts';
-import { createPublisher } from '../share/publisher.ts';
-import { hubIdentity } from '../share/stix.ts';
-import { registerTaxii } from '../share/taxii.ts';
+import type { HubContext } from '../share/http.ts';
+import { createHub } from '../share/index.ts';
+import type { OrganisationInput } from '../share/orgs.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { ConsoleConfig } from './config.ts';
 import { createConsole, type WebConsole } from './index.ts';
@@ -37,20 +35,22 @@ export async function startTestHub(
   const logger = silentLogger();
   const registry = new Registry();
   const audit = createAuditLog({ store });
-  const orgs = createOrganisations({ store, audit });
   const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
-  const hub = hubIdentity();
-  const config = HubConfig.parse({});
-  const publisher = createPublisher({ intervalMs: 0 }, { store, intel, hub, logger, registry });
-  const ctx: HubContext = { config, store, intel, orgs, audit, publisher, hub, logger };
-  const app = Fastify({ logger: false });
-  app.addHook('onRequest', async (request) => {
-    const token = tokenFrom(request.headers.authorization);
-    if (token) request.principal = await orgs.authenticate(token);
-  });
-  registerTaxii(app, ctx);
-  const web = createConsole(options.console ?? {}, { hub: ctx, registry, logger });
-  await web.register(app);
+  // The hub exactly as `tsunagi serve` and `tsunagi start` build it, with the console as its
+  // plugin: the console's tests see the same hooks (authentication, Accept, rate limits).
+  const host = options.host ?? '127.0.0.1';
+  const hub = createHub(
+    HubConfig.parse({
+      listen: `${host.includes(':') ? `[${host}]` : host}:0`,
+      publishIntervalMs: options.publish ? 2000 : 0,
+      // Tests and the bench drive many requests per token in a burst.
+      rateLimit: { perSecond: 10_000, burst: 10_000 },
+    }),
+    { store, intel, audit, logger, registry },
+  );
+  const web = createConsole(options.console ?? {}, { hub: hub.context, registry, logger });
+  hub.use((app) => web.register(app));
+  const orgs = hub.orgs;
   const tokens = { full: '', council: '', public: '' };
   const seeds: [keyof typeof tokens, OrganisationInput][] = [
     ['full', { name: 'NICT analysis', role: 'analysis' }],
@@ -63,22 +63,18 @@ export async function startTestHub(
       await orgs.createToken(org.name, { scopes: ['read', 'write', 'admin'], label: 'console test' }, 'test')
     ).token;
   }
+  await hub.start();
   await web.start();
-  if (options.publish) await publisher.start();
-  await app.listen({ host: options.host ?? '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    app,
-    ctx,
+    url: hub.url(),
+    app: hub.app(),
+    ctx: hub.context,
     console: web,
     registry,
     tokens,
     async close() {
       await web.stop();
-      await publisher.stop();
-      await app.close();
+      await hub.stop();
       await store.close();
     },
   };

@@ -43,7 +43,9 @@ export async function createHubServer(ctx: HubContext & { registry: Registry }):
     },
   );
 
-  const isApi = (url: string) => url.startsWith('/api/') || url === '/healthz';
+  // JSON APIs (the hub's and the console's, which also streams text/event-stream) are not TAXII:
+  // TAXII's Accept rule and media-typed error bodies apply everywhere else.
+  const isApi = (url: string) => url.startsWith('/api/') || url.startsWith('/console/') || url === '/healthz';
 
   app.addHook('onRequest', async (request, reply) => {
     const url = request.url;
