@@ -2,11 +2,10 @@
  * API roots (one per trust group) and TAXII collections with their tier ceilings, plus the table
  * of STIX objects each collection holds (every version kept, the latest flagged).
  */
-import type { Insertable, Transaction } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Transaction } from 'kysely';
 import type { Tier } from '../intel/types.ts';
 import { TIERS, tierAllows, tierRank } from '../intel/types.ts';
 import type { Database, Store } from '../store/index.ts';
-import type { StixObjectTable } from '../store/schema.ts';
 import type { Principal } from './orgs.ts';
 import { tierOf, tlpFromMarkingId, uuidv5, type StixObject } from './stix.ts';
 
@@ -189,8 +188,11 @@ export function underCeiling(objectTier: Tier, ceiling: Tier): boolean {
 /** The version of an object: `modified`, else `created`, else when it was added (observables). */
 export function versionOf(object: StixObject, dateAdded: string): string {
   const v = (object.modified ?? object.created) as string | undefined;
-  return v ? new Date(v).toISOString() : dateAdded;
+  if (!v) return dateAdded;
+  // Most timestamps already are in the canonical form: skip a Date round trip for those.
+  return CANONICAL_TIMESTAMP.test(v) ? v : new Date(v).toISOString();
 }
+const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 const TLP_ORDER = ['clear', 'green', 'amber', 'amber+strict', 'red'];
 /** The most restrictive TLP among an object's markings; unmarked counts as amber+strict. */
@@ -218,7 +220,7 @@ export async function addObjects(
   options: { onlyIfAbsent?: boolean; skipUnchanged?: boolean } = {},
 ): Promise<number> {
   if (objects.length === 0) return 0;
-  type Known = { seq: number | undefined; version: string; isLatest: boolean; row?: { is_latest: number } };
+  type Known = { seq: number | undefined; version: string; isLatest: boolean; row?: VersionRow };
   // Re-sightings move `modified` on objects whose content did not change (relationships, the
   // sanitised products): storing a version for each would grow the collections for nothing.
   const unchanged = new Set<StixObject>();
@@ -245,7 +247,7 @@ export async function addObjects(
     }
   }
   const unsetLatest: number[] = [];
-  const inserts: Insertable<StixObjectTable>[] = [];
+  const inserts: VersionRow[] = [];
   for (const object of objects) {
     const version = versionOf(object, dateAdded);
     let versions = known.get(object.id);
@@ -260,13 +262,11 @@ export async function addObjects(
       if (latest.seq !== undefined) unsetLatest.push(latest.seq);
       else latest.row!.is_latest = 0; // a version added earlier in this same batch
     }
-    const row = {
-      collection_id: collectionId,
+    const row: VersionRow = {
       object_id: object.id,
       object_type: object.type,
       spec_version: typeof object.spec_version === 'string' ? object.spec_version : '2.1',
       version,
-      date_added: dateAdded,
       is_latest: isLatest ? 1 : 0,
       tier: tierOf(object) ?? 'full',
       tlp: tlpOf(object),
@@ -282,13 +282,75 @@ export async function addObjects(
       .where('seq', 'in', unsetLatest.slice(i, i + 500))
       .execute();
   }
-  // 10 columns a row: 200 rows stay far below SQLite's and PostgreSQL's parameter limits.
-  for (let i = 0; i < inserts.length; i += 200)
-    await trx
-      .insertInto('stix_objects')
-      .values(inserts.slice(i, i + 200))
-      .execute();
+  await insertVersions(trx, collectionId, dateAdded, inserts);
   return inserts.length;
+}
+
+/** A stored version's own columns (the collection and date added are the same for a whole batch). */
+interface VersionRow {
+  object_id: string;
+  object_type: string;
+  spec_version: string;
+  version: string;
+  is_latest: number;
+  tier: string;
+  tlp: string;
+  body: string;
+}
+
+const INSERT_COLUMNS =
+  'collection_id, object_id, object_type, spec_version, version, date_added, is_latest, tier, tlp, body';
+/** Rows per INSERT: 10 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535. */
+const INSERT_CHUNK = 1000;
+const insertSql = new Map<string, string>();
+
+/** The multi-row INSERT text for `rows` rows, built once per size and placeholder style. */
+function insertStatement(rows: number, postgres: boolean): string {
+  const key = `${postgres ? 'pg' : 'sqlite'}:${rows}`;
+  let text = insertSql.get(key);
+  if (text === undefined) {
+    const tuples: string[] = [];
+    for (let r = 0, n = 1; r < rows; r++) {
+      const slots: string[] = [];
+      for (let c = 0; c < 10; c++) slots.push(postgres ? `$${n++}` : '?');
+      tuples.push(`(${slots.join(', ')})`);
+    }
+    text = `insert into stix_objects (${INSERT_COLUMNS}) values ${tuples.join(', ')}`;
+    insertSql.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * Inserts versions through statements whose text is built once per size: the query builder's
+ * per-value parsing and compiling cost more than SQLite's own insert work on a 1000-object POST.
+ */
+async function insertVersions(
+  trx: Transaction<Database>,
+  collectionId: string,
+  dateAdded: string,
+  rows: readonly VersionRow[],
+): Promise<void> {
+  const postgres = trx.getExecutor().adapter instanceof PostgresAdapter;
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const end = Math.min(rows.length, i + INSERT_CHUNK);
+    const params: unknown[] = new Array((end - i) * 10);
+    let p = 0;
+    for (let r = i; r < end; r++) {
+      const row = rows[r]!;
+      params[p++] = collectionId;
+      params[p++] = row.object_id;
+      params[p++] = row.object_type;
+      params[p++] = row.spec_version;
+      params[p++] = row.version;
+      params[p++] = dateAdded;
+      params[p++] = row.is_latest;
+      params[p++] = row.tier;
+      params[p++] = row.tlp;
+      params[p++] = row.body;
+    }
+    await trx.executeQuery(CompiledQuery.raw(insertStatement(end - i, postgres), params));
+  }
 }
 
 /** An object's content apart from its version stamp. */

@@ -1,12 +1,14 @@
 /** STIX mapping: every emitted object validates against the OASIS schemas; sanitisers make new objects. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import type { Indicator, Sighting } from '../intel/types.ts';
 import { stixValidator } from './stix-schemas.ts';
 import {
   SANITISERS,
   StixCommon,
   hubIdentity,
+  isStixCommon,
   hubIdentityObject,
   mapFull,
   patternFor,
@@ -238,5 +240,37 @@ test('the runtime schema rejects malformed objects', () => {
       spec_version: '2.1',
     }).success,
     false,
+  );
+});
+
+test('the fast common-property check accepts exactly what the runtime schema accepts', () => {
+  const uuid = '11111111-1111-4111-8111-111111111111';
+  const field = (...values: unknown[]) => fc.constantFrom<unknown>(undefined, ...values);
+  const candidate = fc.record(
+    {
+      type: field('indicator', 'ipv4-addr', 'marking-definition', 'x-custom', 'Bad', 'a', 7),
+      id: field(
+        `indicator--${uuid}`,
+        `ipv4-addr--${uuid}`,
+        `marking-definition--${uuid}`,
+        `x-custom--${uuid}`,
+        `indicator--${uuid.replace('4111', '6111')}`,
+        'indicator--nope',
+        3,
+      ),
+      spec_version: field('2.1', '2.0', 2.1),
+      created: field('2026-01-01T00:00:00Z', '2026-01-01T00:00:00.123456Z', '2026-01-01 00:00:00', ''),
+      modified: field('2026-01-01T00:00:00.000Z', '2026-1-01T00:00:00Z', null),
+      object_marking_refs: field([], [`marking-definition--${uuid}`], ['nope'], 'x', [1]),
+      name: field('C&C server'),
+    },
+    { requiredKeys: [] },
+  );
+  const envelope = fc.oneof(candidate, fc.constantFrom(null, [], 'text', 5));
+  fc.assert(
+    fc.property(envelope, (value) => {
+      assert.equal(isStixCommon(value), StixCommon.safeParse(value).success, JSON.stringify(value));
+    }),
+    { numRuns: 3000 },
   );
 });

@@ -1,0 +1,99 @@
+/**
+ * Profiles the TAXII POST path alone (not a benchmark row): a fresh hub on SQLite, N envelopes of
+ * 1000 new indicators posted to the full collection, objects/s and p50/p99 printed; with a
+ * directory argument the POST window's CPU profile is written there (open in Chrome DevTools).
+ *
+ * Run: node --import tsx bench/taxii/post-profile.ts [ENVELOPES=30] [PROFILE_DIR]
+ * Env SQLITE_WAL_AUTOCHECKPOINT=PAGES sets SQLite's checkpoint threshold, to see its share.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../src/core/logger.ts';
+import { createIntel, IntelConfig } from '../../src/intel/index.ts';
+import { createAuditLog } from '../../src/share/audit.ts';
+import { COLLECTION_IDS } from '../../src/share/collections.ts';
+import { createHub, HubConfig } from '../../src/share/index.ts';
+import { openStore } from '../../src/store/index.ts';
+
+const TAXII = 'application/taxii+json;version=2.1';
+const ENVELOPES = Number(process.argv[2] ?? 30);
+const PROFILE_DIR = process.argv[3];
+const at = '2026-01-01T00:00:00.000Z';
+const envelopes = Array.from({ length: ENVELOPES }, (_, e) =>
+  JSON.stringify({
+    objects: Array.from({ length: 1000 }, (_, j) => ({
+      type: 'indicator',
+      spec_version: '2.1',
+      id: `indicator--${randomUUID()}`,
+      created: at,
+      modified: at,
+      name: `C&C server 172.${16 + (e >> 8)}.${e & 255}.${j & 255}:${8000 + (j >> 8)}`,
+      indicator_types: ['malicious-activity'],
+      pattern: `[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '172.${16 + (e >> 8)}.${e & 255}.${j & 255}' AND network-traffic:dst_port = ${8000 + (j >> 8)}]`,
+      pattern_type: 'stix',
+      valid_from: at,
+    })),
+  }),
+);
+
+const dir = mkdtempSync(join(tmpdir(), 'taxii-post-'));
+const store = await openStore({ dataDir: dir });
+if (process.env.SQLITE_WAL_AUTOCHECKPOINT)
+  await sql
+    .raw(`PRAGMA wal_autocheckpoint = ${Number(process.env.SQLITE_WAL_AUTOCHECKPOINT)}`)
+    .execute(store.db);
+const logger = silentLogger();
+const registry = new Registry();
+const audit = createAuditLog({ store });
+const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
+const hub = createHub(
+  HubConfig.parse({ listen: '127.0.0.1:0', publishIntervalMs: 0, rateLimit: { perSecond: 1e6, burst: 1e6 } }),
+  { store, intel, audit, logger, registry },
+);
+try {
+  await hub.start();
+  await hub.orgs.add({ name: 'profile-analysis', role: 'analysis' }, 'bench');
+  const { token } = await hub.orgs.createToken('profile-analysis', {}, 'bench');
+  const url = `${hub.url()}/full/collections/${COLLECTION_IDS.full}/objects/`;
+  const session = new Session();
+  session.connect();
+  if (PROFILE_DIR) {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const latencies: number[] = [];
+  const began = performance.now();
+  for (const body of envelopes) {
+    const start = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { accept: TAXII, 'content-type': TAXII, authorization: `Bearer ${token}` },
+      body,
+    });
+    const status = (await res.json()) as { success_count?: number };
+    if (res.status !== 202 || status.success_count !== 1000)
+      throw new Error(`POST ${res.status}: ${JSON.stringify(status).slice(0, 300)}`);
+    latencies.push(performance.now() - start);
+  }
+  const seconds = (performance.now() - began) / 1000;
+  if (PROFILE_DIR) {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    writeFileSync(join(PROFILE_DIR, 'post.cpuprofile'), JSON.stringify(profile));
+  }
+  session.disconnect();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!;
+  console.log(
+    `${ENVELOPES} POSTs of 1000: ${((ENVELOPES * 1000) / seconds).toFixed(0)} objects/s, p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms`,
+  );
+} finally {
+  await hub.stop();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
