@@ -205,8 +205,9 @@ function isTaxiiMediaType(contentType: string | null): boolean {
   if (!contentType) return false;
   const [type, ...params] = contentType.split(';').map((p) => p.trim().toLowerCase());
   if (type !== 'application/taxii+json') return false;
-  const version = params.find((p) => p.startsWith('version='));
-  return !version || version === 'version=2.1';
+  // Parameters may be quoted (`version="2.1"`) and charset may come along.
+  const version = params.find((p) => p.replace(/\s+/g, '').startsWith('version='));
+  return !version || version.replace(/[\s"]/g, '') === 'version=2.1';
 }
 
 /** Reads at most `max` bytes of a body; more is a `too_large` error (the rest is never read). */

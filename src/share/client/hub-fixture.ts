@@ -1,0 +1,58 @@
+/** Test helper: a real tsunagi hub on 127.0.0.1 (in-memory SQLite) with an analysis center, a council member and two ISPs. */
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../core/logger.ts';
+import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
+import { openStore } from '../../store/index.ts';
+import { createAuditLog } from '../audit.ts';
+import { HubConfig } from '../config.ts';
+import { createHub, type Hub } from '../index.ts';
+
+export interface HubFixture {
+  url: string;
+  hub: Hub;
+  intel: Intel;
+  tokens: { analysis: string; council: string; ispA: string; ispB: string; vendor: string };
+  close(): Promise<void>;
+}
+
+export async function startHubFixture(): Promise<HubFixture> {
+  const store = await openStore({ memory: true });
+  const logger = silentLogger();
+  const registry = new Registry();
+  const audit = createAuditLog({ store });
+  const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
+  const hub = createHub(
+    HubConfig.parse({
+      listen: '127.0.0.1:0',
+      publishIntervalMs: 0,
+      rateLimit: { perSecond: 10_000, burst: 10_000 },
+    }),
+    { store, intel, audit, logger, registry },
+  );
+  await hub.start();
+  const seeds = {
+    analysis: { name: 'NICT analysis', role: 'analysis' },
+    council: { name: 'Council Member', role: 'council', consent: true },
+    ispA: { name: 'ISP A', role: 'isp', consent: true, prefixes: ['192.0.2.0/24'] },
+    ispB: { name: 'ISP B', role: 'isp', consent: true, prefixes: ['198.18.0.0/15'] },
+    vendor: { name: 'Vendor', role: 'vendor' },
+  } as const;
+  const tokens = { analysis: '', council: '', ispA: '', ispB: '', vendor: '' };
+  for (const [key, org] of Object.entries(seeds) as [
+    keyof typeof tokens,
+    (typeof seeds)[keyof typeof seeds],
+  ][]) {
+    await hub.orgs.add({ ...org, prefixes: 'prefixes' in org ? [...org.prefixes] : [] }, 'test');
+    tokens[key] = (await hub.orgs.createToken(org.name, {}, 'test')).token;
+  }
+  return {
+    url: hub.url(),
+    hub,
+    intel,
+    tokens,
+    async close() {
+      await hub.stop();
+      await store.close();
+    },
+  };
+}
