@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteHandlerMethod } from 'fastify';
 import { Registry } from 'prom-client';
 import { createTaxiiClient, TaxiiClientError, type TaxiiClientConfigInput } from './index.ts';
 
@@ -27,7 +27,7 @@ describe('TAXII client against hostile servers', () => {
   const seenAuth: string[] = [];
   before(async () => {
     app = Fastify();
-    const root = (path: string, handler: Parameters<FastifyInstance['get']>[1]) =>
+    const root = (path: string, handler: RouteHandlerMethod) =>
       app.get(`/${path}/collections/c/objects/`, handler);
     app.addHook('onRequest', async (request) => {
       seenAuth.push(String(request.headers.authorization ?? ''));
