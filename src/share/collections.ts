@@ -2,7 +2,7 @@
  * API roots (one per trust group) and TAXII collections with their tier ceilings, plus the table
  * of STIX objects each collection holds (every version kept, the latest flagged).
  */
-import { CompiledQuery, PostgresAdapter, type Transaction } from 'kysely';
+import { CompiledQuery, PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { Tier } from '../intel/types.ts';
 import { TIERS, tierAllows, tierRank } from '../intel/types.ts';
 import type { Database, Store } from '../store/index.ts';
@@ -221,22 +221,19 @@ export async function addObjects(
 ): Promise<number> {
   if (objects.length === 0) return 0;
   type Known = { seq: number | undefined; version: string; isLatest: boolean; row?: VersionRow };
+  const known = new Map<string, Known[]>();
   // Re-sightings move `modified` on objects whose content did not change (relationships, the
   // sanitised products): storing a version for each would grow the collections for nothing.
-  const unchanged = new Set<StixObject>();
-  if (options.skipUnchanged) {
-    const latest = await latestObjects(trx, collectionId, [...new Set(objects.map((o) => o.id))]);
-    for (const object of objects) {
-      const stored = latest.get(object.id);
-      if (stored && contentKey(stored) === contentKey(object)) unchanged.add(object);
-    }
-  }
-  const known = new Map<string, Known[]>();
+  // The same read that finds the stored versions brings the latest one's body for that check.
+  const latestBodies = new Map<string, string>();
   const ids = [...new Set(objects.map((o) => o.id))];
   for (let i = 0; i < ids.length; i += 500) {
     const rows = await trx
       .selectFrom('stix_objects')
       .select(['seq', 'object_id', 'version', 'is_latest'])
+      .$if(options.skipUnchanged === true, (q) =>
+        q.select(sql<string | null>`case when is_latest = 1 then body end`.as('latest_body')),
+      )
       .where('collection_id', '=', collectionId)
       .where('object_id', 'in', ids.slice(i, i + 500))
       .execute();
@@ -244,7 +241,13 @@ export async function addObjects(
       let list = known.get(r.object_id);
       if (!list) known.set(r.object_id, (list = []));
       list.push({ seq: r.seq, version: r.version, isLatest: r.is_latest === 1 });
+      if (r.latest_body) latestBodies.set(r.object_id, r.latest_body);
     }
+  }
+  const unchanged = new Set<StixObject>();
+  for (const object of objects) {
+    const stored = latestBodies.get(object.id);
+    if (stored && contentKey(JSON.parse(stored) as StixObject) === contentKey(object)) unchanged.add(object);
   }
   const unsetLatest: number[] = [];
   const inserts: VersionRow[] = [];

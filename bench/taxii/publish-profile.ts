@@ -1,0 +1,82 @@
+/**
+ * Profiles publishing alone (not a benchmark row): intel records N C&C indicators (the TAXII
+ * bench's mix of tiers), then the publisher turns them into STIX; indicators/s printed, and with a
+ * directory argument the publish window's CPU profile written there.
+ *
+ * Run: node --import tsx bench/taxii/publish-profile.ts [INDICATORS=3000] [PROFILE_DIR]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../src/core/logger.ts';
+import { createIntel, IntelConfig, type SightingInput } from '../../src/intel/index.ts';
+import { createAuditLog } from '../../src/share/audit.ts';
+import { createHub, HubConfig } from '../../src/share/index.ts';
+import { openStore } from '../../src/store/index.ts';
+
+const INDICATORS = Number(process.argv[2] ?? 3000);
+const PROFILE_DIR = process.argv[3];
+
+/** The same sightings as bench/taxii/run.ts. */
+function sighting(n: number): SightingInput {
+  return {
+    type: 'c2',
+    value: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+    port: 443 + (n >> 24),
+    proto: 'tcp',
+    ...(n % 7 === 0 ? { family: 'mirai' } : {}),
+    source: `isp-${n % 3}`,
+    confidence: 50 + (n % 40),
+    tier: n % 5 === 0 ? 'full' : n % 2 === 0 ? 'council' : 'public',
+    tlp: n % 2 === 0 ? 'amber' : 'clear',
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'taxii-publish-'));
+const store = await openStore({ dataDir: dir });
+const logger = silentLogger();
+const registry = new Registry();
+const audit = createAuditLog({ store });
+const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
+const hub = createHub(HubConfig.parse({ listen: '127.0.0.1:0', publishIntervalMs: 0 }), {
+  store,
+  intel,
+  audit,
+  logger,
+  registry,
+});
+try {
+  await hub.start();
+  for (let b = 0; b < INDICATORS; b += 5000)
+    await intel.recordSightings(
+      Array.from({ length: Math.min(5000, INDICATORS - b) }, (_, i) => sighting(b + i)),
+    );
+  const session = new Session();
+  session.connect();
+  if (PROFILE_DIR) {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const began = performance.now();
+  await hub.publisher.sync();
+  const seconds = (performance.now() - began) / 1000;
+  if (PROFILE_DIR) {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    writeFileSync(join(PROFILE_DIR, 'publish.cpuprofile'), JSON.stringify(profile));
+  }
+  session.disconnect();
+  const rows = await store.db
+    .selectFrom('stix_objects')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  console.log(
+    `published ${INDICATORS} indicators in ${seconds.toFixed(2)} s: ${(INDICATORS / seconds).toFixed(0)} indicators/s, ${rows.n} STIX rows`,
+  );
+} finally {
+  await hub.stop();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
