@@ -37,7 +37,7 @@ test(
     const config = StackConfig.parse({
       data,
       metrics: { listen: '' },
-      flow: { listen: ['127.0.0.1:0'] },
+      flow: { listen: ['127.0.0.1:0'], },
       hub: { listen: '127.0.0.1:0' },
       darknet: { interface: 'lo', prefixes: ['127.99.0.0/16'], pushIntervalMs: 1000 },
     });

@@ -28,6 +28,7 @@ import { streamIngest } from '../detect/stream.ts';
 import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
 import { IntelConfig, type Intel } from '../intel/index.ts';
 import { protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
+import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../share/client/index.ts';
 import { HubConfig, type Hub } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
 import { createFlowPublisher, createFlowSubscriber, TransportConfig } from '../transport/index.ts';
@@ -55,6 +56,10 @@ export const StackConfig = z.object({
       minConfidence: z.number().min(0).max(100).default(50),
     })
     .prefault({}),
+  /** A remote TAXII collection of bots (e.g. the analysis center's, or this ISP's /network/ one). */
+  botsTaxii: BotFeedConfig.optional(),
+  /** A remote hub collection this ISP shares its C&C list to (ip, port, proto, confidence, family only). */
+  shareTo: C2SharerConfig.optional(),
   /** NATS JetStream for the multi-machine shape; empty url keeps batches in-process. */
   nats: TransportConfig.and(z.object({ enabled: z.boolean().default(false) })).prefault({}),
   /**
@@ -118,6 +123,12 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const web = createConsole({ ...config.console, distDir }, { hub: hub.context, registry, logger });
   hub.use((app) => web.register(app));
 
+  const sharer = config.shareTo
+    ? createC2Sharer(
+        { ...config.shareTo, stateFile: config.shareTo.stateFile || join(dataDir, 'c2-sharer.json') },
+        { logger, registry },
+      )
+    : undefined;
   let published = 0;
   // Sightings are written in order; a failure is logged, never thrown into the flow path.
   let writes = Promise.resolve();
@@ -140,15 +151,18 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
           'C&C candidate published',
         );
         enqueue('sighting', () => intel.recordSightings(sightingsFromCandidates([candidate], config.source), config.source));
+        sharer?.publish(candidate);
       },
-      onWithdraw: (candidate: Candidate) =>
+      onWithdraw: (candidate: Candidate) => {
+        sharer?.withdraw(candidate);
         enqueue('withdrawal', () =>
           intel.withdraw(
             { kind: 'c2', value: candidate.ip, port: candidate.port, proto: protocolName(candidate.proto) },
             'evidence expired at the detector',
             config.source,
           ),
-        ),
+        );
+      },
     },
   );
 
@@ -179,12 +193,29 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const timers: NodeJS.Timeout[] = [];
   let fileBots: readonly string[] = [];
   let intelBots: readonly string[] = [];
+  let taxiiBots: readonly string[] = [];
   let stopWatching: (() => void) | undefined;
   const applyBots = () => {
-    const { accepted, rejected } = detector.setBots([...fileBots, ...intelBots]);
+    const { accepted, rejected } = detector.setBots([...fileBots, ...intelBots, ...taxiiBots]);
     if (rejected.length > 0) logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
-    logger.debug({ bots: accepted, file: fileBots.length, intel: intelBots.length }, 'bot list applied');
+    logger.debug(
+      { bots: accepted, file: fileBots.length, intel: intelBots.length, taxii: taxiiBots.length },
+      'bot list applied',
+    );
   };
+  const botFeed = config.botsTaxii
+    ? createBotFeed(
+        { ...config.botsTaxii, stateFile: config.botsTaxii.stateFile || join(dataDir, 'bot-feed.json') },
+        {
+          logger,
+          registry,
+          onBots: (addresses) => {
+            taxiiBots = addresses;
+            applyBots();
+          },
+        },
+      )
+    : undefined;
 
   /** Intel's bot indicators: darknet sensors and other organisations' submissions. */
   async function refreshBotsFromIntel(): Promise<void> {
@@ -289,10 +320,12 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     intel,
     hub,
     web,
+    ...(sharer ? [sharer] : []),
     detector,
     ...(subscriber ? [subscriber] : []),
     ...(publisher ? [publisher] : []),
     botSources,
+    ...(botFeed ? [botFeed] : []),
     ...(darknet ? [darknet, darknetPusher] : []),
     collector,
   ];

@@ -25,6 +25,12 @@ interface StartOptions {
   nats?: string;
   darknetInterface?: string;
   darknetPrefix?: string[];
+  botsTaxii?: string;
+  botsRoot?: string;
+  botsCollection?: string;
+  shareTo?: string;
+  shareRoot: string;
+  shareCollection?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -41,6 +47,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--nats <url>', 'carry flow batches over NATS JetStream (the multi-machine shape)')
     .option('--darknet-interface <if>', 'watch darknet traffic live on this capture interface (needs --darknet-prefix)')
     .option('--darknet-prefix <cidr...>', 'the unused address space the darknet interface receives')
+    .option('--bots-taxii <url>', 'also take bots from this TAXII server (token: $TSUNAGI_BOTS_TAXII__TOKEN)')
+    .option('--bots-root <name>', 'its API root (default: from discovery)')
+    .option('--bots-collection <id>', 'its collection of bot indicators')
+    .option('--share-to <url>', 'share the C&C list to this hub over TAXII (token: $TSUNAGI_SHARE_TO__TOKEN)')
+    .option('--share-root <name>', 'its API root', 'council')
+    .option('--share-collection <id>', 'its collection for submissions')
     .action(async (options: StartOptions) => {
       const config = loadConfig(StackConfig, { file: options.config, env: ctx.env, flags: startFlags(options, ctx.env) });
       await runStart(config, ctx);
@@ -62,6 +74,21 @@ export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Recor
     flags.darknet = {
       ...(options.darknetInterface ? { interface: options.darknetInterface } : {}),
       ...(options.darknetPrefix ? { prefixes: options.darknetPrefix } : {}),
+    };
+  }
+  // Tokens come from the environment or the config file, never from a command line (ps shows it).
+  if (options.botsTaxii || options.botsCollection) {
+    flags.botsTaxii = {
+      ...(options.botsTaxii ? { url: options.botsTaxii } : {}),
+      ...(options.botsRoot ? { apiRoot: options.botsRoot } : {}),
+      ...(options.botsCollection ? { collection: options.botsCollection } : {}),
+    };
+  }
+  if (options.shareTo || options.shareCollection) {
+    flags.shareTo = {
+      ...(options.shareTo ? { url: options.shareTo } : {}),
+      apiRoot: options.shareRoot,
+      ...(options.shareCollection ? { collection: options.shareCollection } : {}),
     };
   }
   const natsUrl = options.nats ?? env.TSUNAGI_NATS_URL;

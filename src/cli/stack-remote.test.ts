@@ -1,0 +1,76 @@
+/**
+ * The stack wired to another hub: bots in from its TAXII collection, C&C out to it. (Kept apart
+ * from stack.test.ts: the cap libpcap binding used there can crash a process that goes on after
+ * closing a capture, when the garbage collector finalises it.)
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Lifecycle } from '../core/lifecycle.ts';
+import { silentLogger } from '../core/logger.ts';
+import { createRegistry } from '../core/metrics.ts';
+import { streamIngest } from '../detect/stream.ts';
+import { generateScenario } from '../scenario/index.ts';
+import { startHubFixture } from '../share/client/hub-fixture.ts';
+import { createTaxiiClient } from '../share/client/index.ts';
+import { COLLECTION_IDS } from '../share/collections.ts';
+import { createStack, StackConfig } from './stack.ts';
+
+test('start shares its C&C list to a remote hub and takes its bot list from a remote TAXII collection', async () => {
+  const remote = await startHubFixture();
+  const scenario = generateScenario({ seed: 3, hours: 4, subscribers: 400, startMs: Date.UTC(2025, 5, 1) });
+  // The analysis center holds the ISP's infected subscribers (from its darknet).
+  await remote.intel.recordSightings(
+    scenario.truth.botList.map((ip) => ({ type: 'bot' as const, value: ip, source: 'nicter', confidence: 90, tier: 'full' as const })),
+  );
+  await remote.hub.publisher.sync();
+  const data = mkdtempSync(join(tmpdir(), 'tsunagi-stack-remote-'));
+  const logger = silentLogger();
+  const config = StackConfig.parse({
+    data,
+    metrics: { listen: '' },
+    flow: { listen: ['127.0.0.1:0'] },
+    hub: { listen: '127.0.0.1:0' },
+    botsFromIntel: { enabled: false },
+    detect: { subscriberPrefixes: scenario.truth.subscriberPrefixes },
+    botsTaxii: { url: remote.url, apiRoot: 'full', collection: COLLECTION_IDS.full, token: remote.tokens.analysis },
+    shareTo: { url: remote.url, apiRoot: 'council', collection: COLLECTION_IDS.submissions, token: remote.tokens.ispB, batchMs: 50 },
+  });
+  const stack = await createStack(config, { env: {}, logger, registry: createRegistry() });
+  const lifecycle = new Lifecycle(logger);
+  await lifecycle.start(stack.components);
+  try {
+    // The bot feed's first poll gives the detector the remote bot list; the flows then show
+    // which servers those bots talk to.
+    const ingest = streamIngest(stack.detector);
+    await sleep(1500);
+    // Batches arrive over time, as from the collector: the sharer posts between them.
+    for (const batch of scenario.batches()) {
+      ingest(batch);
+      await sleep(5);
+    }
+    stack.detector.tick();
+    assert.ok(stack.published() >= 1, 'the detector published C&C servers');
+    const servers = new Set(scenario.truth.c2.map((c) => `${c.ip}:${c.port}`));
+    let shared: string[] = [];
+    for (let attempt = 0; attempt < 100 && shared.length === 0; attempt++) {
+      await sleep(100);
+      await remote.hub.publisher.sync();
+      const council = createTaxiiClient({ url: remote.url, apiRoot: 'council', collection: COLLECTION_IDS.council, token: remote.tokens.council });
+      const { objects } = await council.getObjects({ types: ['indicator'] });
+      shared = objects
+        .map((o) => /value = '([^']+)' AND network-traffic:dst_port = (\d+)/.exec(String(o.pattern)))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => `${m[1]}:${m[2]}`);
+    }
+    assert.ok(shared.length >= 1, 'the council reads the shared C&C list on the remote hub');
+    for (const server of shared) assert.ok(servers.has(server), `${server} is a C&C server of the scenario`);
+  } finally {
+    await lifecycle.stop();
+    await stack.close();
+    await remote.close();
+  }
+});
