@@ -56,6 +56,8 @@ export function sightingsFromStix(
   }
   for (const o of objects) {
     if (o.type !== 'indicator') continue;
+    // A revoked version is the submitter taking its report back, never a new sighting.
+    if (o.revoked === true) continue;
     if (o.pattern_type !== 'stix' || typeof o.pattern !== 'string') {
       result.failures.push({ id: o.id, message: 'only STIX patterns are read' });
       continue;

@@ -134,6 +134,11 @@ describe('C&C sharer against a real hub', () => {
     first.publish(candidate);
     assert.equal((await first.flush()).sent, 1);
     await first.stop();
+    const sightingsOf = async () => {
+      const indicator = await h.intel.get({ kind: 'c2', value: '198.51.100.99', port: 6667, proto: 'tcp' });
+      return (await h.intel.sightings(indicator!.id)).reduce((sum, sighting) => sum + sighting.count, 0);
+    };
+    const sightingsBefore = await sightingsOf();
 
     // A restarted sharer still knows which indicator to revoke.
     const second = createC2Sharer(config, { logger });
@@ -144,6 +149,7 @@ describe('C&C sharer against a real hub', () => {
     assert.deepEqual([result.sent, result.refused.length], [1, 0]);
     assert.deepEqual(second.shared(), []);
     await second.stop();
+    assert.equal(await sightingsOf(), sightingsBefore, 'a revoked version is not one more sighting');
 
     const reader = createTaxiiClient({
       url: h.url,
