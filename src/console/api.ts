@@ -11,7 +11,7 @@ import { HttpError, notFound, principalOf, type HubContext } from '../share/http
 import type { Principal } from '../share/orgs.ts';
 import type { Database } from '../store/index.ts';
 import type { ConsoleConfig } from './config.ts';
-import { indicatorFromRow } from './rows.ts';
+import { indicatorFromRow } from '../intel/index.ts';
 import {
   HOST_KINDS,
   indicatorRef,

@@ -8,7 +8,7 @@ import { openStore } from '../store/index.ts';
 import { INDICATOR_KINDS, TIERS, TLPS, type SightingInput } from '../intel/index.ts';
 import { hubIdentity } from '../share/stix.ts';
 import { clientAddress, trustedProxySet } from './address.ts';
-import { indicatorFromRow } from './rows.ts';
+import { indicatorFromRow } from '../intel/index.ts';
 import { startTestHub, type TestHub } from './testing.ts';
 import { visibleAt, whereActive, whereVisible } from './view.ts';
 

@@ -112,7 +112,16 @@ function tallyStateOf(row: Selectable<IndicatorTable>): TallyState {
   };
 }
 
-function rowToIndicator(row: Selectable<IndicatorTable>): Indicator {
+/** An indicator row as intel's shape; a damaged attributes column reads as empty rather than failing. */
+export function indicatorFromRow(row: Selectable<IndicatorTable>): Indicator {
+  let attributes: Record<string, string> = {};
+  try {
+    const parsed: unknown = JSON.parse(row.attributes);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      attributes = parsed as Record<string, string>;
+  } catch {
+    // A damaged attributes column shows as empty rather than failing the page.
+  }
   return {
     id: row.id,
     kind: row.kind as IndicatorKind,
@@ -124,7 +133,7 @@ function rowToIndicator(row: Selectable<IndicatorTable>): Indicator {
     tier: row.tier as Tier,
     tlp: row.tlp as Tlp,
     asn: row.asn === null ? null : Number(row.asn),
-    attributes: JSON.parse(row.attributes) as Record<string, string>,
+    attributes,
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,
     expiresAt: row.expires_at,
@@ -458,7 +467,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         return trx.selectFrom('indicators').selectAll().where('id', '=', found.id).executeTakeFirstOrThrow();
       }, audit?.lockKey);
       counts.withdrawn++;
-      return rowToIndicator(row);
+      return indicatorFromRow(row);
     },
 
     async relate(from, to, type, source) {
@@ -480,7 +489,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
 
     async get(ref) {
       const row = await resolve(db, ref);
-      return row ? rowToIndicator(row) : undefined;
+      return row ? indicatorFromRow(row) : undefined;
     },
 
     async list(query = {}) {
@@ -519,7 +528,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
       if (!query.includeExpired) q = q.where('expires_at', '>', now);
       if (query.cursor) q = q.where('id', '>', decodeCursor(query.cursor));
       const rows = await q.execute();
-      const items = rows.slice(0, limit).map(rowToIndicator);
+      const items = rows.slice(0, limit).map(indicatorFromRow);
       return rows.length > limit ? { items, next: encodeCursor(items[items.length - 1]!.id) } : { items };
     },
 
@@ -619,7 +628,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         // equivalent OR scans from the start on every page.
         q = q.where((eb) => eb(eb.refTuple('modified_at', 'id'), '>', eb.tuple(after.modifiedAt, after.id)));
       }
-      return (await q.execute()).map(rowToIndicator);
+      return (await q.execute()).map(indicatorFromRow);
     },
 
     tallies(now = new Date()) {
