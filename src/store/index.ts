@@ -95,6 +95,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     database.pragma('busy_timeout = 5000');
     // The default 2 MB page cache makes index inserts with random ids (STIX uuids) hit the disk.
     database.pragma('cache_size = -65536');
+    // Random-uuid keys dirty about one index page per new STIX version: a 1000-page WAL re-copies
+    // the same hot pages every few commits; a larger one checkpoints them once (up to ~40 MB).
+    database.pragma('wal_autocheckpoint = 10000');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
     location = file;
   }
