@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console */
 // Builds the recvmmsg UDP receiver addon with node-gyp. Never fails the install: without a
 // compiler (or off Linux) the collector falls back to node's dgram and says so in its log.
 // Usage: node src/flow/native/build.mjs [--strict]   (--strict: exit 1 when the build fails)
