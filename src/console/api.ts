@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { INDICATOR_KINDS, type Tier } from '../intel/index.ts';
 import { canRead, canWrite, loadCollections } from '../share/collections.ts';
-import { HttpError, notFound, principalOf, type HubContext } from '../share/http.ts';
+import { HttpError, notFound, principalOf, recordRead, type HubContext } from '../share/http.ts';
 import type { Principal } from '../share/orgs.ts';
 import type { Database } from '../store/index.ts';
 import type { ConsoleConfig } from './config.ts';
@@ -142,20 +142,12 @@ export function registerApi(
       throw new HttpError(403, 'Forbidden', 'This view needs the full-analysis tier.');
   }
 
-  async function auditRead(
+  const auditRead = (
     request: FastifyRequest,
     p: Principal,
     target: string,
     detail: Record<string, unknown>,
-  ) {
-    await ctx.audit.record({
-      actor: p.org.name,
-      action: 'console.read',
-      target,
-      reason: String(request.headers['x-tsunagi-purpose'] ?? 'console').slice(0, 100),
-      detail: { ...detail, token: p.tokenId },
-    });
-  }
+  ) => recordRead(ctx.audit, request, p, { channel: 'console', purpose: 'console', target, detail });
 
   app.get('/console/api/me', async (request) => {
     const p = principalOf(request);

@@ -10,7 +10,7 @@ import type { Indicator, IndicatorKind, ListQuery } from '../intel/index.ts';
 import { INDICATOR_KINDS, type Tier } from '../intel/types.ts';
 import { botList, c2Csv, c2Text, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
-import { HttpError, notFound, principalOf, type HubContext } from './http.ts';
+import { HttpError, notFound, principalOf, recordRead, type HubContext } from './http.ts';
 import type { Principal } from './orgs.ts';
 import {
   mapFull,
@@ -196,20 +196,12 @@ function requireAnalysis(p: Principal) {
 }
 
 export function registerApi(app: FastifyInstance, ctx: HubContext): void {
-  async function auditRead(
+  const auditRead = (
     request: FastifyRequest,
     p: Principal,
     target: string,
     detail: Record<string, unknown>,
-  ) {
-    await ctx.audit.record({
-      actor: p.org.name,
-      action: 'api.read',
-      target,
-      reason: String(request.headers['x-tsunagi-purpose'] ?? 'api').slice(0, 100),
-      detail: { ...detail, token: p.tokenId },
-    });
-  }
+  ) => recordRead(ctx.audit, request, p, { channel: 'api', purpose: 'api', target, detail });
 
   app.get('/api/me', async (request) => {
     const p = principalOf(request);

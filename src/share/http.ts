@@ -86,3 +86,27 @@ export function sendTaxii(reply: FastifyReply, status: number, body: unknown): F
     .header('content-type', TAXII_MEDIA_TYPE)
     .send(Buffer.from(JSON.stringify(body)));
 }
+
+/**
+ * Records a read of restricted data in the audit log: who (organisation and token), what
+ * (target), and why (the caller's X-Tsunagi-Purpose header, else the channel's own default).
+ */
+export async function recordRead(
+  audit: AuditLog,
+  request: FastifyRequest,
+  p: Principal,
+  read: {
+    channel: 'api' | 'console' | 'taxii';
+    purpose: string;
+    target: string;
+    detail: Record<string, unknown>;
+  },
+): Promise<void> {
+  await audit.record({
+    actor: p.org.name,
+    action: `${read.channel}.read`,
+    target: read.target,
+    reason: String(request.headers['x-tsunagi-purpose'] ?? read.purpose).slice(0, 100),
+    detail: { ...read.detail, token: p.tokenId },
+  });
+}

@@ -21,7 +21,15 @@ import {
   versionOf,
   type Collection,
 } from './collections.ts';
-import { HttpError, notFound, principalOf, sendTaxii, TAXII_MEDIA_TYPE, type HubContext } from './http.ts';
+import {
+  HttpError,
+  notFound,
+  principalOf,
+  recordRead,
+  sendTaxii,
+  TAXII_MEDIA_TYPE,
+  type HubContext,
+} from './http.ts';
 import { sightingsFromStix } from './ingest.ts';
 import type { Principal } from './orgs.ts';
 import { isStixCommon, StixCommon, tierOf, type StixObject } from './stix.ts';
@@ -179,18 +187,15 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
   ) {
     const restricted = rows.filter((r) => r.tlp === 'amber+strict' || r.tlp === 'red');
     if (restricted.length === 0) return;
-    const purpose = String(request.headers['x-tsunagi-purpose'] ?? 'taxii-poll').slice(0, 100);
-    await audit.record({
-      actor: p.org.name,
-      action: 'taxii.read',
+    await recordRead(audit, request, p, {
+      channel: 'taxii',
+      purpose: 'taxii-poll',
       target: `collection:${c.id}`,
-      reason: purpose,
       detail: {
         objects: rows.length,
         restricted: restricted.length,
         first: restricted[0]!.object_id,
         last: restricted[restricted.length - 1]!.object_id,
-        token: p.tokenId,
       },
     });
   }
