@@ -13,7 +13,9 @@ const benches = readdirSync('bench', { withFileTypes: true })
 let failed = 0;
 for (const name of benches) {
   console.log(`\n== bench/${name} ==`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join('bench', name, 'run.ts')], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join('bench', name, 'run.ts')], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

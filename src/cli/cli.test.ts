@@ -40,7 +40,8 @@ describe('tsunagi CLI', () => {
   test('help exits 0 and lists the commands', () => {
     const result = run(['--help']);
     assert.equal(result.status, 0);
-    for (const command of ['start', 'collect', 'flows']) assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ['start', 'collect', 'flows'])
+      assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
   });
 
   test('bad usage exits 2 with a message on stderr', () => {
@@ -74,9 +75,19 @@ describe('tsunagi CLI', () => {
     );
     assert.ok(lines.length > 2);
     assert.ok(lines.slice(1).every((line) => line.split(',').length === 13 && line.split(',')[1] === '5'));
-    const jsonl = run(['flows', 'decode', '--raw', '--format', 'jsonl', join(CORPUS, 'telegraf/netflow_v5_example/netflow_v5.bin')]);
+    const jsonl = run([
+      'flows',
+      'decode',
+      '--raw',
+      '--format',
+      'jsonl',
+      join(CORPUS, 'telegraf/netflow_v5_example/netflow_v5.bin'),
+    ]);
     assert.equal(jsonl.status, 0);
-    const records = jsonl.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const records = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.equal(records.length, lines.length - 1);
     assert.equal(records[0].version, '5');
   });
@@ -96,7 +107,10 @@ describe('tsunagi CLI', () => {
     await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', () => resolve()));
     const port = probe.address().port;
     probe.close();
-    const collect = startUntil(['collect', '--listen', `127.0.0.1:${port}`, '--interval', '0.2'], /listening on/);
+    const collect = startUntil(
+      ['collect', '--listen', `127.0.0.1:${port}`, '--interval', '0.2'],
+      /listening on/,
+    );
     await collect.ready;
     const sender = createSocket('udp4');
     const flows = Array.from({ length: 10 }, (_, i) => ({
@@ -110,7 +124,9 @@ describe('tsunagi CLI', () => {
       startMs: 1_700_000_000_000,
       endMs: 1_700_000_000_500,
     }));
-    await new Promise((resolve) => sender.send(encodeIpfixFlows(flows, { exportTime: 1_700_000_001 }), port, '127.0.0.1', resolve));
+    await new Promise((resolve) =>
+      sender.send(encodeIpfixFlows(flows, { exportTime: 1_700_000_001 }), port, '127.0.0.1', resolve),
+    );
     sender.close();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(collect.output().stderr)), 20_000);
@@ -130,7 +146,20 @@ describe('tsunagi CLI', () => {
 
   test('start runs on embedded defaults in a data directory and stops on SIGTERM', async () => {
     const data = mkdtempSync(join(tmpdir(), 'tsunagi-start-'));
-    const started = startUntil(['start', '--data', data, '--listen', '127.0.0.1:0', '--hub', '127.0.0.1:0', '--metrics', '127.0.0.1:0'], /tsunagi is running/);
+    const started = startUntil(
+      [
+        'start',
+        '--data',
+        data,
+        '--listen',
+        '127.0.0.1:0',
+        '--hub',
+        '127.0.0.1:0',
+        '--metrics',
+        '127.0.0.1:0',
+      ],
+      /tsunagi is running/,
+    );
     await started.ready;
     started.child.kill('SIGTERM');
     assert.equal(await started.exited, 0);

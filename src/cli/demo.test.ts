@@ -12,7 +12,20 @@ test('demo replays NetFlow over loopback through collector, detector and hub, an
   const data = mkdtempSync(join(tmpdir(), 'tsunagi-demo-test-'));
   const demo = spawnSync(
     BIN,
-    ['demo', '--exit-when-done', '--data', data, '--hub', '127.0.0.1:0', '--hours', '3', '--subscribers', '300', '--rate', '60000'],
+    [
+      'demo',
+      '--exit-when-done',
+      '--data',
+      data,
+      '--hub',
+      '127.0.0.1:0',
+      '--hours',
+      '3',
+      '--subscribers',
+      '300',
+      '--rate',
+      '60000',
+    ],
     { encoding: 'utf8', timeout: 180_000 },
   );
   assert.equal(demo.status, 0, demo.stderr);

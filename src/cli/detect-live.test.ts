@@ -27,7 +27,21 @@ test(
       BIN,
       // One partition: the test replays hours of traffic in seconds, and partitions consumed at
       // different speeds would skew the stream clock by hours (live traffic skews by seconds).
-      ['detect', '--nats', NATS!, '--stream', stream, '--partitions', '0', '--bots', bots, '--subscribers', ...subscribers, '--out', out],
+      [
+        'detect',
+        '--nats',
+        NATS!,
+        '--stream',
+        stream,
+        '--partitions',
+        '0',
+        '--bots',
+        bots,
+        '--subscribers',
+        ...subscribers,
+        '--out',
+        out,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

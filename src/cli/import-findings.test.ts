@@ -33,7 +33,10 @@ test('survey findings are imported into intel through the CLI; a missing file ex
       status: 'weak-credential',
     });
   writeFileSync(findings, `${finding('198.18.5.7', 23)}\n${finding('203.0.113.9', 2323)}\n`);
-  assert.equal(run(['org', 'add', 'ISP Alpha', '--role', 'isp', '--prefix', '198.18.0.0/15', '--data', data]).status, 0);
+  assert.equal(
+    run(['org', 'add', 'ISP Alpha', '--role', 'isp', '--prefix', '198.18.0.0/15', '--data', data]).status,
+    0,
+  );
   const imported = run(['import-findings', findings, '--source', 'plan-2026-11', '--data', data]);
   assert.equal(imported.status, 0, imported.stderr);
   assert.match(imported.stdout, /imported 2 findings from plan-2026-11 \(2 new indicators\)/);

@@ -19,7 +19,19 @@ import * as serve from './commands/serve.ts';
 import * as hubAdmin from './commands/hub.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
-const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [start, demo, collect, flows, darknet, survey, notify, detect, scenario, serve, hubAdmin];
+const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
+  start,
+  demo,
+  collect,
+  flows,
+  darknet,
+  survey,
+  notify,
+  detect,
+  scenario,
+  serve,
+  hubAdmin,
+];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('tsunagi')

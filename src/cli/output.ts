@@ -31,7 +31,8 @@ export function writeOut(stream: Writable): Output {
       push();
       if (closed || stream === process.stdout) {
         // process.stdout is never ended; wait for what was written to drain.
-        if (!closed && stream.writableNeedDrain) await new Promise((resolve) => stream.once('drain', resolve));
+        if (!closed && stream.writableNeedDrain)
+          await new Promise((resolve) => stream.once('drain', resolve));
         return;
       }
       await new Promise<void>((resolve) => stream.end(resolve));

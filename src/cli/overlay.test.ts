@@ -62,13 +62,30 @@ test('the darknet infected-host list drives C&C detection over the same ISP flow
   assert.deepEqual(listed, [...truth.botList, ...truth.unknownBots].sort());
 
   const c2 = join(dir, 'c2.csv');
-  run(['detect', '--flows', flows, '--bots', bots, '--subscribers', ...truth.subscriberPrefixes, '--out', c2]);
+  run([
+    'detect',
+    '--flows',
+    flows,
+    '--bots',
+    bots,
+    '--subscribers',
+    ...truth.subscriberPrefixes,
+    '--out',
+    c2,
+  ]);
   const rows = readFileSync(c2, 'utf8').trim().split('\n');
   assert.equal(rows[0], 'ip,port,proto,confidence,family');
   const found = new Set(rows.slice(1).map((row) => row.split(',').slice(0, 2).join(':')));
   const servers = truth.c2.map((c) => `${c.ip}:${c.port}`);
   const hits = servers.filter((s) => found.has(s));
-  assert.ok(hits.length >= Math.ceil(servers.length / 2), `found ${hits.length} of ${servers.length}: ${rows.join(' | ')}`);
+  assert.ok(
+    hits.length >= Math.ceil(servers.length / 2),
+    `found ${hits.length} of ${servers.length}: ${rows.join(' | ')}`,
+  );
   const traps = new Set(truth.traps.map((trap) => `${trap.ip}:${trap.port}`));
-  assert.deepEqual([...found].filter((f) => traps.has(f)), [], 'no popular service, resolver or game server is listed');
+  assert.deepEqual(
+    [...found].filter((f) => traps.has(f)),
+    [],
+    'no popular service, resolver or game server is listed',
+  );
 });

@@ -24,7 +24,13 @@ test('start shares its C&C list to a remote hub and takes its bot list from a re
   const scenario = generateScenario({ seed: 3, hours: 4, subscribers: 400, startMs: Date.UTC(2025, 5, 1) });
   // The analysis center holds the ISP's infected subscribers (from its darknet).
   await remote.intel.recordSightings(
-    scenario.truth.botList.map((ip) => ({ type: 'bot' as const, value: ip, source: 'nicter', confidence: 90, tier: 'full' as const })),
+    scenario.truth.botList.map((ip) => ({
+      type: 'bot' as const,
+      value: ip,
+      source: 'nicter',
+      confidence: 90,
+      tier: 'full' as const,
+    })),
   );
   await remote.hub.publisher.sync();
   const data = mkdtempSync(join(tmpdir(), 'tsunagi-stack-remote-'));
@@ -36,8 +42,19 @@ test('start shares its C&C list to a remote hub and takes its bot list from a re
     hub: { listen: '127.0.0.1:0' },
     botsFromIntel: { enabled: false },
     detect: { subscriberPrefixes: scenario.truth.subscriberPrefixes },
-    botsTaxii: { url: remote.url, apiRoot: 'full', collection: COLLECTION_IDS.full, token: remote.tokens.analysis },
-    shareTo: { url: remote.url, apiRoot: 'council', collection: COLLECTION_IDS.submissions, token: remote.tokens.ispB, batchMs: 50 },
+    botsTaxii: {
+      url: remote.url,
+      apiRoot: 'full',
+      collection: COLLECTION_IDS.full,
+      token: remote.tokens.analysis,
+    },
+    shareTo: {
+      url: remote.url,
+      apiRoot: 'council',
+      collection: COLLECTION_IDS.submissions,
+      token: remote.tokens.ispB,
+      batchMs: 50,
+    },
   });
   const stack = await createStack(config, { env: {}, logger, registry: createRegistry() });
   const lifecycle = new Lifecycle(logger);
@@ -59,7 +76,12 @@ test('start shares its C&C list to a remote hub and takes its bot list from a re
     for (let attempt = 0; attempt < 100 && shared.length === 0; attempt++) {
       await sleep(100);
       await remote.hub.publisher.sync();
-      const council = createTaxiiClient({ url: remote.url, apiRoot: 'council', collection: COLLECTION_IDS.council, token: remote.tokens.council });
+      const council = createTaxiiClient({
+        url: remote.url,
+        apiRoot: 'council',
+        collection: COLLECTION_IDS.council,
+        token: remote.tokens.council,
+      });
       const { objects } = await council.getObjects({ types: ['indicator'] });
       shared = objects
         .map((o) => /value = '([^']+)' AND network-traffic:dst_port = (\d+)/.exec(String(o.pattern)))

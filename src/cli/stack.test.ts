@@ -37,7 +37,7 @@ test(
     const config = StackConfig.parse({
       data,
       metrics: { listen: '' },
-      flow: { listen: ['127.0.0.1:0'], },
+      flow: { listen: ['127.0.0.1:0'] },
       hub: { listen: '127.0.0.1:0' },
       darknet: { interface: 'lo', prefixes: ['127.99.0.0/16'], pushIntervalMs: 1000 },
     });
@@ -61,7 +61,14 @@ test(
         });
         injector.send(frame, frame.length);
       }
-      const outside = buildTcpFrame({ srcIp: '127.6.6.6', dstIp: '127.98.0.1', srcPort: 1, dstPort: 23, flags: TcpFlag.SYN, seq: 1 });
+      const outside = buildTcpFrame({
+        srcIp: '127.6.6.6',
+        dstIp: '127.98.0.1',
+        srcPort: 1,
+        dstPort: 23,
+        flags: TcpFlag.SYN,
+        seq: 1,
+      });
       injector.send(outside, outside.length);
       let bots: string[] = [];
       for (let attempt = 0; attempt < 50 && bots.length === 0; attempt++) {
@@ -70,7 +77,9 @@ test(
         bots = (await stack.intel.list({ kinds: ['bot'] })).items.map((i) => i.value);
       }
       assert.deepEqual(bots, ['127.5.5.5']);
-      const sightings = await stack.intel.sightings((await stack.intel.list({ kinds: ['bot'] })).items[0]!.id);
+      const sightings = await stack.intel.sightings(
+        (await stack.intel.list({ kinds: ['bot'] })).items[0]!.id,
+      );
       assert.equal(sightings[0]!.source, 'darknet');
     } finally {
       injector.close();

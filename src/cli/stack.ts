@@ -147,10 +147,17 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       onPublish: (candidate: Candidate) => {
         published++;
         logger.info(
-          { ip: candidate.ip, port: candidate.port, proto: candidate.proto, confidence: candidate.confidence },
+          {
+            ip: candidate.ip,
+            port: candidate.port,
+            proto: candidate.proto,
+            confidence: candidate.confidence,
+          },
           'C&C candidate published',
         );
-        enqueue('sighting', () => intel.recordSightings(sightingsFromCandidates([candidate], config.source), config.source));
+        enqueue('sighting', () =>
+          intel.recordSightings(sightingsFromCandidates([candidate], config.source), config.source),
+        );
         sharer?.publish(candidate);
       },
       onWithdraw: (candidate: Candidate) => {
@@ -169,7 +176,10 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const useNats = config.nats.enabled;
   const publisher = useNats
     ? createFlowPublisher(
-        { ...config.nats, publish: { ...config.nats.publish, subscriberPrefixes: config.detect.subscriberPrefixes } },
+        {
+          ...config.nats,
+          publish: { ...config.nats.publish, subscriberPrefixes: config.detect.subscriberPrefixes },
+        },
         { logger, registry },
       )
     : undefined;
@@ -197,7 +207,8 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   let stopWatching: (() => void) | undefined;
   const applyBots = () => {
     const { accepted, rejected } = detector.setBots([...fileBots, ...intelBots, ...taxiiBots]);
-    if (rejected.length > 0) logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
+    if (rejected.length > 0)
+      logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
     logger.debug(
       { bots: accepted, file: fileBots.length, intel: intelBots.length, taxii: taxiiBots.length },
       'bot list applied',
@@ -249,14 +260,17 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
               applyBots();
               logger.info({ file: botsFile, entries: fileBots.length }, 'bot list file reloaded');
             },
-            (error) => logger.warn({ err: error, file: botsFile }, 'bot list file unreadable; keeping the last one'),
+            (error) =>
+              logger.warn({ err: error, file: botsFile }, 'bot list file unreadable; keeping the last one'),
           );
         }
       }
       applyBots();
       if (config.botsFromIntel.enabled) {
         const refresh = () =>
-          refreshBotsFromIntel().catch((error: unknown) => logger.warn({ err: error }, 'bot list from intel failed'));
+          refreshBotsFromIntel().catch((error: unknown) =>
+            logger.warn({ err: error }, 'bot list from intel failed'),
+          );
         await refresh();
         timers.push(setInterval(refresh, config.botsFromIntel.refreshMs));
       }
@@ -281,7 +295,9 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const sentToIntel = new Map<string, string>();
   async function pushDarknet(): Promise<number> {
     if (!darknet) return 0;
-    const fresh = darknet.indicators().filter((i) => i.class === 'infected' && sentToIntel.get(i.ip) !== i.lastSeen);
+    const fresh = darknet
+      .indicators()
+      .filter((i) => i.class === 'infected' && sentToIntel.get(i.ip) !== i.lastSeen);
     if (fresh.length === 0) return 0;
     await intel.recordSightings(
       fresh.map((i) => ({
@@ -306,13 +322,19 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       if (!darknet) return;
       timers.push(
         setInterval(
-          () => void pushDarknet().catch((error: unknown) => logger.warn({ err: error }, 'darknet sightings failed')),
+          () =>
+            void pushDarknet().catch((error: unknown) =>
+              logger.warn({ err: error }, 'darknet sightings failed'),
+            ),
           darknetConfig.pushIntervalMs,
         ),
       );
     },
     async stop() {
-      if (darknet) await pushDarknet().catch((error: unknown) => logger.warn({ err: error }, 'darknet sightings failed'));
+      if (darknet)
+        await pushDarknet().catch((error: unknown) =>
+          logger.warn({ err: error }, 'darknet sightings failed'),
+        );
     },
   };
 

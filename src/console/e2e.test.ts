@@ -151,7 +151,10 @@ describe(
       );
       assert.equal(await page.getAttribute('html', 'lang'), 'en');
       // The live banner follows the language too.
-      assert.match((await page.textContent('[data-testid=live-flash]')) ?? '', /^\+ C&C servers 203\.0\.113\.200$/);
+      assert.match(
+        (await page.textContent('[data-testid=live-flash]')) ?? '',
+        /^\+ C&C servers 203\.0\.113\.200$/,
+      );
       await shot(page, '05-overview-en');
       await page.click('[data-testid=lang-switch]');
       await page.waitForFunction(

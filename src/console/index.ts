@@ -83,7 +83,8 @@ export function createConsole(
           }
           // Refuse anonymous calls before anything else runs, so they learn nothing (not even
           // which parameters a route takes).
-          if (!request.principal) throw new HttpError(401, 'Unauthorized', 'Sign in with an organisation token.');
+          if (!request.principal)
+            throw new HttpError(401, 'Unauthorized', 'Sign in with an organisation token.');
           if (!request.principal.scopes.includes('read'))
             throw new HttpError(403, 'Forbidden', 'This token has no read scope.');
         });

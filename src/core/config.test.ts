@@ -10,12 +10,18 @@ import { loadConfig, overridesFromEnv } from './config.ts';
 const Schema = z.object({
   name: z.string().default('tsunagi'),
   flow: z
-    .object({ listen: z.array(z.string()).default(['0.0.0.0:2055']), batchSize: z.number().int().default(4096) })
+    .object({
+      listen: z.array(z.string()).default(['0.0.0.0:2055']),
+      batchSize: z.number().int().default(4096),
+    })
     .prefault({}),
 });
 
 test('defaults apply when no source gives a value', () => {
-  assert.deepEqual(loadConfig(Schema), { name: 'tsunagi', flow: { listen: ['0.0.0.0:2055'], batchSize: 4096 } });
+  assert.deepEqual(loadConfig(Schema), {
+    name: 'tsunagi',
+    flow: { listen: ['0.0.0.0:2055'], batchSize: 4096 },
+  });
 });
 
 test('file, then environment, then flags override each other', () => {

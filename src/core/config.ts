@@ -18,7 +18,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Deep-merges `source` into a copy of `target`; arrays and scalars replace. */
-export function mergeDeep(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+export function mergeDeep(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...target };
   for (const [key, value] of Object.entries(source)) {
     const existing = out[key];
@@ -74,7 +77,9 @@ export function readConfigFile(path: string): Overrides {
   try {
     parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new UsageError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+    throw new UsageError(
+      `config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    );
   }
   if (parsed == null) return {};
   if (!isPlainObject(parsed)) throw new UsageError(`config file ${path} must hold a mapping at the top`);
@@ -96,7 +101,9 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
   if (sources.flags) merged = mergeDeep(merged, sources.flags);
   const result = schema.safeParse(merged);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new UsageError(`invalid configuration: ${problems.join('; ')}`);
   }
   return result.data;

@@ -16,18 +16,22 @@ describe('ip', () => {
 
   test('IPv6 text agrees with ipaddr.js RFC 5952 form', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 7 }), (bytes, zeros) => {
-        // Force zero runs of various lengths so compression is exercised.
-        for (let i = 0; i < zeros * 2; i++) bytes[(i + zeros) % 16] = 0;
-        const text = ipv6ToString(bytes);
-        const reference = ipaddr.fromByteArray(Array.from(bytes)) as ipaddr.IPv6;
-        if (reference.isIPv4MappedAddress()) {
-          assert.equal(text, `::ffff:${reference.toIPv4Address().toString()}`);
-        } else {
-          assert.equal(text, reference.toRFC5952String());
-        }
-        assert.deepEqual(ipv6FromString(text), bytes);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.integer({ min: 0, max: 7 }),
+        (bytes, zeros) => {
+          // Force zero runs of various lengths so compression is exercised.
+          for (let i = 0; i < zeros * 2; i++) bytes[(i + zeros) % 16] = 0;
+          const text = ipv6ToString(bytes);
+          const reference = ipaddr.fromByteArray(Array.from(bytes)) as ipaddr.IPv6;
+          if (reference.isIPv4MappedAddress()) {
+            assert.equal(text, `::ffff:${reference.toIPv4Address().toString()}`);
+          } else {
+            assert.equal(text, reference.toRFC5952String());
+          }
+          assert.deepEqual(ipv6FromString(text), bytes);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -51,7 +55,9 @@ describe('ip', () => {
   test('PrefixSet agrees with ipaddr.js match on random IPv4 prefixes', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 })), { maxLength: 8 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 })), {
+          maxLength: 8,
+        }),
         fc.integer({ min: 0, max: 0xffffffff }),
         (prefixes, address) => {
           const texts = prefixes.map(([a, bits]) => `${ipv4ToString(a)}/${bits}`);

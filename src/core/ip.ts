@@ -19,12 +19,19 @@ export function ipv6ToString(bytes: Uint8Array, offset = 0): string {
   const words: number[] = new Array(8);
   for (let i = 0; i < 8; i++) words[i] = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
   // IPv4-mapped addresses read better in their dotted form.
-  if (words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0 && words[4] === 0 && words[5] === 0xffff) {
+  if (
+    words[0] === 0 &&
+    words[1] === 0 &&
+    words[2] === 0 &&
+    words[3] === 0 &&
+    words[4] === 0 &&
+    words[5] === 0xffff
+  ) {
     return `::ffff:${bytes[offset + 12]}.${bytes[offset + 13]}.${bytes[offset + 14]}.${bytes[offset + 15]}`;
   }
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -40,7 +47,10 @@ export function ipv6ToString(bytes: Uint8Array, offset = 0): string {
   const hex = (w: number) => w.toString(16);
   if (bestStart < 0) return words.map(hex).join(':');
   const head = words.slice(0, bestStart).map(hex).join(':');
-  const tail = words.slice(bestStart + bestLength).map(hex).join(':');
+  const tail = words
+    .slice(bestStart + bestLength)
+    .map(hex)
+    .join(':');
   return `${head}::${tail}`;
 }
 
@@ -83,11 +93,18 @@ export function parsePrefix(text: string): Prefix {
   }
   const bytes = Uint8Array.from((address as ipaddr.IPv6).toByteArray());
   for (let bit = parsedBits; bit < 128; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  return { family: 6, bits: parsedBits, network4: 0, mask4: 0, network6: bytes, text: `${ipv6ToString(bytes)}/${parsedBits}` };
+  return {
+    family: 6,
+    bits: parsedBits,
+    network4: 0,
+    mask4: 0,
+    network6: bytes,
+    text: `${ipv6ToString(bytes)}/${parsedBits}`,
+  };
 }
 
 export function prefixContains4(prefix: Prefix, address: number): boolean {
-  return prefix.family === 4 && ((address & prefix.mask4) >>> 0) === prefix.network4;
+  return prefix.family === 4 && (address & prefix.mask4) >>> 0 === prefix.network4;
 }
 
 export function prefixContains6(prefix: Prefix, bytes: Uint8Array, offset = 0): boolean {

@@ -34,7 +34,10 @@ export function parseHostPort(text: string, defaultHost = '127.0.0.1'): { host: 
 }
 
 /** Serves GET /metrics and nothing else. */
-export function createMetricsServer(config: MetricsConfig, deps: { registry: Registry; logger: Logger }): Component {
+export function createMetricsServer(
+  config: MetricsConfig,
+  deps: { registry: Registry; logger: Logger },
+): Component {
   let server: Server | undefined;
   return {
     name: 'metrics',

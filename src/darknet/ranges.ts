@@ -117,7 +117,6 @@ export class RangeTable {
   }
 }
 
-
 function readLines(path: string, what: string): string[] {
   let text: string;
   try {

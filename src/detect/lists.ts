@@ -15,7 +15,6 @@ function readText(path: string, what: string): string {
   }
 }
 
-
 /** The cells of a CSV line, trimmed. */
 function splitTrimmed(line: string): string[] {
   return splitCsvLine(line).map((cell) => cell.trim());

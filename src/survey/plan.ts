@@ -127,7 +127,6 @@ export interface AuthorisedPlan {
   evidenceLog: string;
 }
 
-
 /** Reads a CSV body (first line a header) into rows keyed by header name. */
 export function parseCsv(text: string): Record<string, string>[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));

@@ -20,15 +20,23 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--metrics <host:port>', 'serve Prometheus metrics on this address')
     .option('--interval <seconds>', 'seconds between rate lines', '5')
     .option('--templates <file>', 'persist templates in this file across restarts')
-    .action(async (options: { listen?: string[]; config?: string; metrics?: string; interval: string; templates?: string }) => {
-      const flags: Record<string, unknown> = { flow: {} as Record<string, unknown> };
-      const flow = flags.flow as Record<string, unknown>;
-      if (options.listen) flow.listen = options.listen;
-      if (options.templates) flow.templateFile = options.templates;
-      if (options.metrics) flags.metrics = { listen: options.metrics };
-      const config = loadConfig(CollectConfig, { file: options.config, env: ctx.env, flags });
-      await runCollector(config, ctx, Number(options.interval) || 5);
-    });
+    .action(
+      async (options: {
+        listen?: string[];
+        config?: string;
+        metrics?: string;
+        interval: string;
+        templates?: string;
+      }) => {
+        const flags: Record<string, unknown> = { flow: {} as Record<string, unknown> };
+        const flow = flags.flow as Record<string, unknown>;
+        if (options.listen) flow.listen = options.listen;
+        if (options.templates) flow.templateFile = options.templates;
+        if (options.metrics) flags.metrics = { listen: options.metrics };
+        const config = loadConfig(CollectConfig, { file: options.config, env: ctx.env, flags });
+        await runCollector(config, ctx, Number(options.interval) || 5);
+      },
+    );
 }
 
 async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliContext, intervalSeconds: number) {
@@ -70,5 +78,7 @@ async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliConte
   clearInterval(timer);
   await lifecycle.stop();
   const total = collector.counters();
-  status.done(`stopped by ${signal}: ${total.records} flows from ${total.payloads} packets, ${total.decodeErrors} errors`);
+  status.done(
+    `stopped by ${signal}: ${total.records} flows from ${total.payloads} packets, ${total.decodeErrors} errors`,
+  );
 }

@@ -52,7 +52,9 @@ function positive(name: string, text: string, integer = true): number {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('replay a generated ISP scenario as NetFlow over loopback into the live collector, detector, hub and console')
+    .description(
+      'replay a generated ISP scenario as NetFlow over loopback into the live collector, detector, hub and console',
+    )
     .option('-d, --data <dir>', 'data directory (default: a new temporary one)')
     .option('--hub <host:port>', 'address of the console, TAXII and the API', '127.0.0.1:8470')
     .option('--hours <n>', 'hours of ISP traffic to replay', '6')
@@ -74,7 +76,10 @@ export function register(program: Command, ctx: CliContext): void {
       // clock (the newest flow end) is never behind the wall clock it is also ticked with.
       const scenario = generateScenario({ seed, hours, subscribers, startMs: Date.now() });
       const botsFile = join(data, 'bots.txt');
-      writeFileSync(botsFile, `# bot list of the demo ISP (known infected subscribers)\n${scenario.truth.botList.join('\n')}\n`);
+      writeFileSync(
+        botsFile,
+        `# bot list of the demo ISP (known infected subscribers)\n${scenario.truth.botList.join('\n')}\n`,
+      );
       const config = loadConfig(StackConfig, {
         env: ctx.env,
         flags: {
@@ -109,23 +114,39 @@ export function register(program: Command, ctx: CliContext): void {
         out.write('demo organisations (sign in to the console with a token):\n');
         for (const { tier, term, org } of DEMO_ORGANISATIONS) {
           if (!(await stack.hub.orgs.get(org.name))) await stack.hub.orgs.add(org, 'demo');
-          const { token } = await stack.hub.orgs.createToken(org.name, { scopes: ['read'], label: 'demo' }, 'demo');
+          const { token } = await stack.hub.orgs.createToken(
+            org.name,
+            { scopes: ['read'], label: 'demo' },
+            'demo',
+          );
           out.write(`  ${tier.padEnd(8)} ${org.name.padEnd(21)} ${token}  ${term}\n`);
         }
         // The darknet's view of the same ISP: its infected subscribers, as the console overlays them.
-        await stack.intel.recordSightings(sightingsFromInfectedHosts(scenario.truth.botList, 'demo-darknet'), 'demo');
-        out.write(`replaying ${hours} h of ${subscribers} subscribers at ${formatRate(rate)} flows/s; open ${stack.hub.url()}/\n`);
+        await stack.intel.recordSightings(
+          sightingsFromInfectedHosts(scenario.truth.botList, 'demo-darknet'),
+          'demo',
+        );
+        out.write(
+          `replaying ${hours} h of ${subscribers} subscribers at ${formatRate(rate)} flows/s; open ${stack.hub.url()}/\n`,
+        );
         const port = stack.collector.listeners[0]!.boundPort;
         const status = new StatusLine(ctx);
         const spanMs = hours * 3_600_000;
         const batches = (function* () {
           for (const batch of scenario.batches()) {
             const at = batch.length ? batch.endMs[batch.length - 1]! - scenario.truth.startMs : 0;
-            status.update(`${progressBar(at, spanMs)} scenario ${(at / 3_600_000).toFixed(1)} h  C&C published ${stack.published()}`);
+            status.update(
+              `${progressBar(at, spanMs)} scenario ${(at / 3_600_000).toFixed(1)} h  C&C published ${stack.published()}`,
+            );
             yield batch;
           }
         })();
-        const sent = await sendExportUdp(batches, { host: '127.0.0.1', port, format: options.format as 'v9' | 'ipfix', rate });
+        const sent = await sendExportUdp(batches, {
+          host: '127.0.0.1',
+          port,
+          format: options.format as 'v9' | 'ipfix',
+          rate,
+        });
         // Let the last datagrams be decoded and the detector score the end of the stream.
         await new Promise((resolve) => setTimeout(resolve, 1500));
         stack.collector.flush();

@@ -49,7 +49,10 @@ export function register(program: Command, ctx: CliContext): void {
       'with --nats: the JetStream stream of flow batches (subjects tsunagi.flows.<p>, or tsunagi.<name>.<p> for another stream)',
       'TSUNAGI_FLOWS',
     )
-    .option('--partitions <list>', 'with --nats: the partitions this detector owns, e.g. 0,1 or 0-3 (default all)')
+    .option(
+      '--partitions <list>',
+      'with --nats: the partitions this detector owns, e.g. 0,1 or 0-3 (default all)',
+    )
     .requiredOption('--bots <file>', 'known bots: one address or CIDR a line, or CSV with an ip column')
     .option('-o, --out <file>', 'write the shareable CSV here (default: stdout)')
     .option('--explain', 'print the evidence columns of each candidate to stdout')
@@ -115,7 +118,12 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 /** Live detection on NATS partitions; the shareable list file is replaced on every change. */
-async function runLive(options: DetectOptions, config: DetectConfig, bots: string[], ctx: CliContext): Promise<void> {
+async function runLive(
+  options: DetectOptions,
+  config: DetectConfig,
+  bots: string[],
+  ctx: CliContext,
+): Promise<void> {
   const stopped = untilSignal();
   const logger = createLogger({ level: 'warn' }, ctx.stderr);
   const registry = createRegistry();
@@ -168,7 +176,9 @@ async function runLive(options: DetectOptions, config: DetectConfig, bots: strin
   const lifecycle = new Lifecycle(logger);
   await lifecycle.start([detector, subscriber]);
   writeList();
-  ctx.stderr.write(`tsunagi detect: consuming partitions ${subscriber.partitions.join(',')} from ${options.nats}\n`);
+  ctx.stderr.write(
+    `tsunagi detect: consuming partitions ${subscriber.partitions.join(',')} from ${options.nats}\n`,
+  );
   const timer = setInterval(() => {
     detector.tick(Date.now());
     status.update(`flows ${rows}  candidates ${detector.shareableRows().length}`);

@@ -24,7 +24,10 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'decode NetFlow v5/v9, IPFIX and sFlow v5 from pcap/pcapng captures (or bare payloads with --raw), one row per flow record; files share one decoder state, in order',
     )
-    .argument('<file...>', 'capture files (pcap or pcapng) or, with --raw, files each holding one UDP payload')
+    .argument(
+      '<file...>',
+      'capture files (pcap or pcapng) or, with --raw, files each holding one UDP payload',
+    )
     .option('-f, --format <format>', 'csv or jsonl', 'csv')
     .option('--raw', 'each FILE holds one bare UDP payload')
     .option('--exporter <address>', 'exporter address to report for --raw payloads', '0.0.0.0')

@@ -180,13 +180,17 @@ function addHubCommands(program: Command, ctx: CliContext): void {
 
   program
     .command('import-findings <file>')
-    .description('record `tsunagi survey run` findings (JSON lines) into intel; each ISP receives its own over TAXII (/network/)')
+    .description(
+      'record `tsunagi survey run` findings (JSON lines) into intel; each ISP receives its own over TAXII (/network/)',
+    )
     .requiredOption('--source <name>', 'the named source of the sightings, e.g. the survey plan')
     .option(...dataOption)
     .action(async (file: string, o: { source: string; data?: string }) => {
       await withHub(o.data, ctx, async ({ intel }) => {
         const result = await importSurveyFindings(intel, file, o.source, operator(ctx));
-        ctx.stdout.write(`imported ${result.findings} findings from ${o.source} (${result.created} new indicators)\n`);
+        ctx.stdout.write(
+          `imported ${result.findings} findings from ${o.source} (${result.created} new indicators)\n`,
+        );
       });
     });
 

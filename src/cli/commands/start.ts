@@ -36,16 +36,30 @@ interface StartOptions {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('start')
-    .description('run tsunagi on one machine: collect flows, detect C&C servers, share them (TAXII, API, console)')
+    .description(
+      'run tsunagi on one machine: collect flows, detect C&C servers, share them (TAXII, API, console)',
+    )
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
-    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA; $TSUNAGI_DATABASE_URL selects PostgreSQL)')
-    .option('-l, --listen <host:port...>', 'UDP addresses for flow export (default 0.0.0.0:2055, :4739, :6343)')
+    .option(
+      '-d, --data <dir>',
+      'data directory (default .tsunagi, or $TSUNAGI_DATA; $TSUNAGI_DATABASE_URL selects PostgreSQL)',
+    )
+    .option(
+      '-l, --listen <host:port...>',
+      'UDP addresses for flow export (default 0.0.0.0:2055, :4739, :6343)',
+    )
     .option('--hub <host:port>', 'address of TAXII, the API and the console (default 127.0.0.1:8470)')
     .option('--metrics <host:port>', 'Prometheus metrics address (default 127.0.0.1:9470)')
-    .option('--bots <file>', 'bot list: one address or CIDR a line, or CSV with an ip column (watched for changes)')
+    .option(
+      '--bots <file>',
+      'bot list: one address or CIDR a line, or CSV with an ip column (watched for changes)',
+    )
     .option('--subscribers <cidr...>', "the ISP's own networks: the other side of a flow is the external one")
     .option('--nats <url>', 'carry flow batches over NATS JetStream (the multi-machine shape)')
-    .option('--darknet-interface <if>', 'watch darknet traffic live on this capture interface (needs --darknet-prefix)')
+    .option(
+      '--darknet-interface <if>',
+      'watch darknet traffic live on this capture interface (needs --darknet-prefix)',
+    )
     .option('--darknet-prefix <cidr...>', 'the unused address space the darknet interface receives')
     .option('--bots-taxii <url>', 'also take bots from this TAXII server (token: $TSUNAGI_BOTS_TAXII__TOKEN)')
     .option('--bots-root <name>', 'its API root (default: from discovery)')
@@ -54,7 +68,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--share-root <name>', 'its API root', 'council')
     .option('--share-collection <id>', 'its collection for submissions')
     .action(async (options: StartOptions) => {
-      const config = loadConfig(StackConfig, { file: options.config, env: ctx.env, flags: startFlags(options, ctx.env) });
+      const config = loadConfig(StackConfig, {
+        file: options.config,
+        env: ctx.env,
+        flags: startFlags(options, ctx.env),
+      });
       await runStart(config, ctx);
     });
 }
@@ -112,7 +130,9 @@ export async function runStart(
   let timer: NodeJS.Timeout | undefined;
   try {
     await lifecycle.start([...stack.components, createMetricsServer(config.metrics, { registry, logger })]);
-    const udp = stack.collector.listeners.map((l) => `udp ${l.address.replace(/:\d+$/, '')}:${l.boundPort}`).join(', ');
+    const udp = stack.collector.listeners
+      .map((l) => `udp ${l.address.replace(/:\d+$/, '')}:${l.boundPort}`)
+      .join(', ');
     ctx.stderr.write(
       [
         `tsunagi is running (data ${stack.dataDir}, store ${stack.store.location})`,
