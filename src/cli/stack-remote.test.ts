@@ -1,8 +1,4 @@
-/**
- * The stack wired to another hub: bots in from its TAXII collection, C&C out to it. (Kept apart
- * from stack.test.ts: the cap libpcap binding used there can crash a process that goes on after
- * closing a capture, when the garbage collector finalises it.)
- */
+/** The stack wired to another hub: bots in from its TAXII collection, C&C out to it. */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -45,8 +45,12 @@ test(
     const lifecycle = new Lifecycle(logger);
     await lifecycle.start(stack.components);
     const injector = new cap!.Cap();
+    // The binding writes captured frames into this buffer from native code: it must stay
+    // referenced until close (a buffer the garbage collector frees under it crashes the
+    // process). The filter matches no frame: the injector only sends.
+    const injectorBuffer = Buffer.alloc(65535);
     try {
-      injector.open('lo', '', 1 << 20, Buffer.alloc(65535));
+      injector.open('lo', 'ether proto 0x88b5', 1 << 20, injectorBuffer);
       // A bot at 127.5.5.5 scans the darknet as Mirai does (sequence number = target); a
       // packet to an address outside the darknet is ignored.
       for (let i = 0; i < 12; i++) {
@@ -83,6 +87,7 @@ test(
       assert.equal(sightings[0]!.source, 'darknet');
     } finally {
       injector.close();
+      injectorBuffer.fill(0); // referenced past close, on purpose
       await lifecycle.stop();
       await stack.close();
     }
