@@ -4,7 +4,8 @@
  * shareableRows, stats }`. Candidates leave only through the onPublish/onWithdraw callbacks; the
  * only state written to disk is per-destination aggregates with their expiry.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../core/files.ts';
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
@@ -160,15 +161,12 @@ export function createDetector(
       stopWatching?.();
       stopWatching = undefined;
       if (!statePath) return;
-      mkdirSync(config.dataDir, { recursive: true });
       const body = JSON.stringify({
         format: 'tsunagi-detect-state',
         version: 1,
         aggregates: detector.exportState(),
       });
-      const temp = `${statePath}.tmp`;
-      writeFileSync(temp, body, { mode: 0o600 });
-      renameSync(temp, statePath);
+      writeFileAtomic(statePath, body, { mode: 0o600 });
     },
     ingest: (batch, nowMs) => detector.ingest(batch, nowMs),
     setBots: applyBots,

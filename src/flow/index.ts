@@ -3,7 +3,8 @@
  * go to the sink once full or after `flushIntervalMs`. Templates persist across restarts in
  * `templateFile`. Nothing here keeps a flow after its batch is handed on.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/files.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { FlowBatchWriter, type FlowSink } from '../core/flowbatch.ts';
 import type { Component } from '../core/lifecycle.ts';
@@ -154,9 +155,7 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
     if (!config.templateFile) return;
     const text = JSON.stringify(decoder.exportState());
     if (text === savedState) return;
-    const temporary = `${config.templateFile}.tmp`;
-    await writeFile(temporary, text);
-    await rename(temporary, config.templateFile);
+    writeFileAtomic(config.templateFile, text);
     savedState = text;
   }
 

@@ -3,7 +3,8 @@
  * packets; or, with `--nats URL`, a live detector consuming its partitions of the flow stream
  * (the multi-machine shape), keeping the shareable list in `--out` current.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../core/files.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
@@ -130,9 +131,7 @@ async function runLive(
   const status = new StatusLine(ctx);
   const writeList = () => {
     if (!options.out) return;
-    const temporary = `${options.out}.tmp`;
-    writeFileSync(temporary, formatShareCsv(detector.shareableRows()));
-    renameSync(temporary, options.out);
+    writeFileAtomic(options.out, formatShareCsv(detector.shareableRows()));
   };
   // Each change is printed at once (no buffering): another program may be following the stream.
   const out = ctx.stdout;

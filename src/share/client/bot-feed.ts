@@ -5,8 +5,8 @@
  * revocation honoured) and hands it to `onBots` whenever it changes. The watermark and the set
  * survive restarts in a small JSON file.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../core/files.ts';
 import ipaddr from 'ipaddr.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
@@ -268,11 +268,7 @@ export function createBotFeed(rawConfig: BotFeedConfigInput, deps: BotFeedDeps):
       indicators: [...indicators].map(([id, h]) => [id, h.address, h.modified, h.validUntilMs]),
       observables: [...observables],
     };
-    // Write then rename: a crash mid-write leaves the previous file whole.
-    mkdirSync(dirname(config.stateFile), { recursive: true });
-    const tmp = `${config.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, config.stateFile);
+    writeFileAtomic(config.stateFile, JSON.stringify(state));
   }
 
   async function pollOnce(): Promise<BotFeedPoll> {

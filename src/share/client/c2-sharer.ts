@@ -4,8 +4,8 @@
  * and retried with back-off; a withdrawal goes out as a revoked version of the same indicator.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../core/files.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '../../core/logger.ts';
@@ -417,10 +417,7 @@ export function createC2Sharer(rawConfig: C2SharerConfigInput, deps: C2SharerDep
       shared: [...shared].map(([key, e]) => ({ key, ...e })),
       queue: [...queue.values()],
     };
-    mkdirSync(dirname(config.stateFile), { recursive: true });
-    const tmp = `${config.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, config.stateFile);
+    writeFileAtomic(config.stateFile, JSON.stringify(state));
   }
 
   const sharer: C2Sharer = {
