@@ -187,12 +187,30 @@ async function runTsunagi(
       await intel.recordSightings(
         Array.from({ length: Math.min(batch, indicators - b) }, (_, i) => sighting(b + i)),
       );
-      if (indicators >= 100_000 && (b / batch) % 20 === 19)
-        process.stderr.write(`  intel: ${b + batch} indicators recorded\n`);
+      if (indicators >= 100_000 && (b / batch) % 20 === 19) {
+        const s = (performance.now() - began) / 1000;
+        process.stderr.write(
+          `  intel: ${b + batch} indicators recorded in ${s.toFixed(0)} s (${((b + batch) / s).toFixed(0)}/s)\n`,
+        );
+      }
     }
     const recordPerSecond = indicators / ((performance.now() - began) / 1000);
     began = performance.now();
-    await hub.publisher.sync();
+    // Progress from the publisher's own counter (no query: SQLite has one connection, busy here).
+    const published = registry.getSingleMetric('tsunagi_share_published_indicators_total');
+    const progress =
+      indicators >= 100_000 && published
+        ? setInterval(() => {
+            void Promise.resolve(published.get()).then((m) => {
+              const n = m.values[0]?.value ?? 0;
+              const s = (performance.now() - began) / 1000;
+              process.stderr.write(
+                `  publish: ${n} indicators in ${s.toFixed(0)} s (${(n / s).toFixed(0)}/s)\n`,
+              );
+            });
+          }, 30_000)
+        : undefined;
+    await hub.publisher.sync().finally(() => clearInterval(progress));
     const publishPerSecond = indicators / ((performance.now() - began) / 1000);
     const count = await store.db
       .selectFrom('stix_objects')

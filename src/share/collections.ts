@@ -5,7 +5,7 @@
 import { CompiledQuery, PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { Tier } from '../intel/types.ts';
 import { TIERS, tierAllows, tierRank } from '../intel/types.ts';
-import type { Database, Store } from '../store/index.ts';
+import { sqliteStatements, type Database, type SqliteStatements, type Store } from '../store/index.ts';
 import type { Principal } from './orgs.ts';
 import { tierOf, tlpFromMarkingId, uuidv5, type StixObject } from './stix.ts';
 
@@ -227,16 +227,20 @@ export async function addObjects(
   // The same read that finds the stored versions brings the latest one's body for that check.
   const latestBodies = new Map<string, string>();
   const ids = [...new Set(objects.map((o) => o.id))];
+  const fast = sqliteStatements(trx);
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await trx
-      .selectFrom('stix_objects')
-      .select(['seq', 'object_id', 'version', 'is_latest'])
-      .$if(options.skipUnchanged === true, (q) =>
-        q.select(sql<string | null>`case when is_latest = 1 then body end`.as('latest_body')),
-      )
-      .where('collection_id', '=', collectionId)
-      .where('object_id', 'in', ids.slice(i, i + 500))
-      .execute();
+    const chunk = ids.slice(i, i + 500);
+    const rows = fast
+      ? storedVersionsSqlite(fast, collectionId, chunk, options.skipUnchanged === true)
+      : await trx
+          .selectFrom('stix_objects')
+          .select(['seq', 'object_id', 'version', 'is_latest'])
+          .$if(options.skipUnchanged === true, (q) =>
+            q.select(sql<string | null>`case when is_latest = 1 then body end`.as('latest_body')),
+          )
+          .where('collection_id', '=', collectionId)
+          .where('object_id', 'in', chunk)
+          .execute();
     for (const r of rows) {
       let list = known.get(r.object_id);
       if (!list) known.set(r.object_id, (list = []));
@@ -277,6 +281,11 @@ export async function addObjects(
     };
     inserts.push(row);
     versions.push({ seq: undefined, version, isLatest, row });
+  }
+  if (fast) {
+    const unset = fast.prepare('update stix_objects set is_latest = 0 where seq = ?');
+    for (const seq of unsetLatest) unset.run(seq);
+    unsetLatest.length = 0;
   }
   for (let i = 0; i < unsetLatest.length; i += 500) {
     await trx
@@ -334,6 +343,8 @@ async function insertVersions(
   dateAdded: string,
   rows: readonly VersionRow[],
 ): Promise<void> {
+  const fast = sqliteStatements(trx);
+  if (fast) return insertVersionsSqlite(fast, collectionId, dateAdded, rows);
   const postgres = trx.getExecutor().adapter instanceof PostgresAdapter;
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const end = Math.min(rows.length, i + INSERT_CHUNK);
@@ -356,6 +367,81 @@ async function insertVersions(
   }
 }
 
+/** Rows per prepared multi-row INSERT on SQLite; a remainder goes row by row. */
+const SQLITE_INSERT_CHUNK = 100;
+
+/** SQLite: the same inserts through statements prepared once on the connection. */
+function insertVersionsSqlite(
+  fast: SqliteStatements,
+  collectionId: string,
+  dateAdded: string,
+  rows: readonly VersionRow[],
+): void {
+  const many = fast.prepare(insertStatement(SQLITE_INSERT_CHUNK, false));
+  const one = fast.prepare(insertStatement(1, false));
+  const params: unknown[] = new Array(SQLITE_INSERT_CHUNK * 10);
+  let i = 0;
+  for (; i + SQLITE_INSERT_CHUNK <= rows.length; i += SQLITE_INSERT_CHUNK) {
+    let p = 0;
+    for (let r = i; r < i + SQLITE_INSERT_CHUNK; r++)
+      p = versionParams(params, p, collectionId, dateAdded, rows[r]!);
+    many.run(params);
+  }
+  const single: unknown[] = new Array(10);
+  for (; i < rows.length; i++) {
+    versionParams(single, 0, collectionId, dateAdded, rows[i]!);
+    one.run(single);
+  }
+}
+
+function versionParams(
+  params: unknown[],
+  at: number,
+  collectionId: string,
+  dateAdded: string,
+  row: VersionRow,
+): number {
+  params[at++] = collectionId;
+  params[at++] = row.object_id;
+  params[at++] = row.object_type;
+  params[at++] = row.spec_version;
+  params[at++] = row.version;
+  params[at++] = dateAdded;
+  params[at++] = row.is_latest;
+  params[at++] = row.tier;
+  params[at++] = row.tlp;
+  params[at++] = row.body;
+  return at;
+}
+
+interface StoredVersion {
+  seq: number;
+  object_id: string;
+  version: string;
+  is_latest: number;
+  latest_body?: string | null;
+}
+
+/**
+ * SQLite: stored versions of up to 500 ids through a prepared statement. The id list is padded
+ * with NULLs (which match nothing) to a power of two, so a handful of statements serve every size.
+ */
+function storedVersionsSqlite(
+  fast: SqliteStatements,
+  collectionId: string,
+  ids: readonly string[],
+  withLatestBody: boolean,
+): StoredVersion[] {
+  let slots = 1;
+  while (slots < ids.length) slots *= 2;
+  const text =
+    `select seq, object_id, version, is_latest${withLatestBody ? ', case when is_latest = 1 then body end as latest_body' : ''}` +
+    ` from stix_objects where collection_id = ? and object_id in (${new Array<string>(slots).fill('?').join(', ')})`;
+  const params: unknown[] = [collectionId, ...ids];
+  while (params.length < slots + 1) params.push(null);
+  return fast.prepare(text).all(params) as StoredVersion[];
+}
+
 /** An object's content apart from its version stamp. */
 function contentKey(object: StixObject): string {
   return JSON.stringify({ ...object, modified: undefined });
@@ -368,7 +454,13 @@ export async function latestObjects(
   objectIds: readonly string[],
 ): Promise<Map<string, StixObject>> {
   const out = new Map<string, StixObject>();
+  const fast = sqliteStatements(trx);
   for (let i = 0; i < objectIds.length; i += 500) {
+    if (fast) {
+      for (const r of storedVersionsSqlite(fast, collectionId, objectIds.slice(i, i + 500), true))
+        if (r.latest_body) out.set(r.object_id, JSON.parse(r.latest_body) as StixObject);
+      continue;
+    }
     const rows = await trx
       .selectFrom('stix_objects')
       .select(['object_id', 'body'])

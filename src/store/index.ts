@@ -8,6 +8,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { UsageError } from '../core/errors.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { migrationProvider, type Engine } from './migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -17,8 +18,12 @@ export { StoreConfig } from './config.ts';
 export { hourOf, rebuildIndicatorTallies, TALLY_TABLES, type TallyTable } from './tallies.ts';
 
 export type StoreOptions =
-  | { dataDir: string }
-  | { memory: true }
+  | {
+      dataDir: string;
+      /** SQLite's page cache ceiling, MiB (default 1024, about the STIX key index of ~10M versions). */
+      cacheMiB?: number;
+    }
+  | { memory: true; cacheMiB?: number }
   | {
       databaseUrl: string;
       /** A PostgreSQL schema to work in (created when missing); tests use one per run. */
@@ -33,10 +38,57 @@ export interface Store {
   readonly location: string;
   /** Runs `work` in one transaction; on PostgreSQL `lockKey` serialises writers across replicas. */
   transaction<T>(work: (trx: Transaction<Database>) => Promise<T>, lockKey?: number): Promise<T>;
+  /** SQLite file stores: the worker that checkpoints the WAL off the request path. */
+  readonly checkpointer?: Checkpointer;
   close(): Promise<void>;
 }
 
+/**
+ * Statements prepared once on SQLite's one connection, for the hottest queries (storing STIX
+ * versions): kysely's SQLite driver prepares every statement afresh, which for a 1000-row insert
+ * costs as much as SQLite's own insert work.
+ */
+export interface SqliteStatements {
+  /** The prepared statement for `text`, cached on the connection. */
+  prepare(text: string): SqliteDatabase.Statement;
+}
+
+const sqliteOfTransaction = new WeakMap<Kysely<Database>, SqliteStatements>();
+
+/**
+ * The prepared-statement path of a transaction opened by `store.transaction` on SQLite; undefined
+ * on PostgreSQL (and for any other transaction). Safe only inside that transaction: it holds the
+ * one connection, so nothing else runs on it between these statements.
+ */
+export function sqliteStatements(trx: Kysely<Database>): SqliteStatements | undefined {
+  return sqliteOfTransaction.get(trx);
+}
+
+/** Statements kept per connection; queries with `in (...)` lists make a text per list length. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/** Cached statements per connection, least recently used dropped first. */
+function statementCache(database: SqliteDatabase.Database): SqliteStatements {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(text) {
+      let statement = cache.get(text);
+      if (statement === undefined) {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      } else {
+        cache.delete(text);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
+}
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const DEFAULT_CACHE_MIB = 1024;
+/** WAL pages (4 KiB) after which the SQLite writer checkpoints by itself. */
+const WRITER_BACKSTOP_PAGES = 100_000;
 
 /** Opens (and migrates) the store. */
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -44,6 +96,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let engine: Engine;
   let location: string;
   let migrationSchema: string | undefined;
+  let statements: SqliteStatements | undefined;
+  let checkpointer: Checkpointer | undefined;
   if ('databaseUrl' in options) {
     engine = 'postgres';
     const schema = options.schema;
@@ -93,12 +147,30 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    // The default 2 MB page cache makes index inserts with random ids (STIX uuids) hit the disk.
-    database.pragma('cache_size = -65536');
-    // Random-uuid keys dirty about one index page per new STIX version: a 1000-page WAL re-copies
-    // the same hot pages every few commits; a larger one checkpoints them once (up to ~40 MB).
-    database.pragma('wal_autocheckpoint = 10000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    // Each new STIX version inserts a random uuid into the per-version key, so a page cache
+    // smaller than that index reads a page per insert (a syscall, costly on virtual machines);
+    // SQLite allocates the cache only as pages are used, so small stores stay small.
+    database.pragma(`cache_size = -${Math.round((options.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024)}`);
+    if (file !== ':memory:') {
+      // A worker checkpoints the WAL (checkpointer.ts); the writer's own checkpoint stays as a
+      // backstop for a WAL the worker cannot keep up with (~400 MB), and takes over if it fails.
+      database.pragma(`wal_autocheckpoint = ${WRITER_BACKSTOP_PAGES}`);
+      checkpointer = startCheckpointer(file, {
+        onFailure: () => {
+          // Random-uuid keys dirty about one index page per STIX version: a 1000-page WAL would
+          // re-copy the same hot pages every few commits; 10,000 checkpoints them once.
+          if (database.open) database.pragma('wal_autocheckpoint = 10000');
+        },
+      });
+    }
+    const cache = (statements = statementCache(database));
+    // kysely's driver prepares every query afresh; through the cache a repeated query text (most
+    // of intel's and the hub's) is prepared once per connection.
+    db = new Kysely<Database>({
+      dialect: new SqliteDialect({
+        database: { close: () => database.close(), prepare: (text: string) => cache.prepare(text) },
+      }),
+    });
     location = file;
   }
 
@@ -109,6 +181,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
+    await checkpointer?.stop();
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`store migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
@@ -122,10 +195,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       return db.transaction().execute(async (trx) => {
         if (engine === 'postgres' && lockKey !== undefined)
           await sql`SELECT pg_advisory_xact_lock(${lockKey})`.execute(trx);
+        if (statements) sqliteOfTransaction.set(trx, statements);
         return work(trx);
       });
     },
+    ...(checkpointer ? { checkpointer } : {}),
     async close() {
+      // The worker's connection first: the writer's, closing last, checkpoints and removes the WAL.
+      await checkpointer?.stop();
       await db.destroy();
     },
   };

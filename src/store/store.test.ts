@@ -1,12 +1,12 @@
 /** The store suite, run against SQLite and PostgreSQL alike. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
-import { openStore, type Database } from './index.ts';
+import { openStore, sqliteStatements, type Database } from './index.ts';
 import { migrationProvider } from './migrations.ts';
 import { testEngines } from './testing.ts';
 
@@ -40,6 +40,25 @@ for (const engine of testEngines()) {
         const names = Object.keys(await migrationProvider(engine.name).getMigrations()).sort();
         assert.deepEqual(applied.rows.map((r) => r.name).sort(), names);
         assert.deepEqual(names.slice(0, 2), ['0001_initial', '0002_indicator_tallies']);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('prepared statements only inside a SQLite store transaction, prepared once', async () => {
+      const store = await engine.open();
+      try {
+        assert.equal(sqliteStatements(store.db), undefined);
+        await store.transaction(async (trx) => {
+          const fast = sqliteStatements(trx);
+          if (engine.name === 'postgres') return assert.equal(fast, undefined);
+          assert.ok(fast);
+          const text = 'insert into kv (key, value) values (?, ?)';
+          assert.equal(fast.prepare(text), fast.prepare(text));
+          fast.prepare(text).run(['k', 'v']);
+        });
+        if (engine.name === 'sqlite')
+          assert.deepEqual(await store.db.selectFrom('kv').selectAll().execute(), [{ key: 'k', value: 'v' }]);
       } finally {
         await store.close();
       }
@@ -250,6 +269,45 @@ test('the tallies migration backfills counts from indicators already stored', as
       ]);
     } finally {
       await reopened.destroy();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker checkpoints the SQLite WAL while the writer does not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-store-'));
+  try {
+    const store = await openStore({ dataDir: dir });
+    try {
+      assert.ok(store.checkpointer);
+      const file = join(dir, 'tsunagi.sqlite');
+      const before = statSync(file).size;
+      // ~2 MB: far below the writer's own checkpoint threshold, so only the worker moves it.
+      await store.transaction(async (trx) => {
+        for (let i = 0; i < 2000; i++)
+          await trx
+            .insertInto('kv')
+            .values({ key: `k${i}`, value: 'x'.repeat(1000) })
+            .execute();
+      });
+      const deadline = Date.now() + 20_000;
+      while (statSync(file).size < before + 2_000_000 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(statSync(file).size >= before + 2_000_000, 'the database file never received the WAL');
+      assert.equal(store.checkpointer.failures, 0);
+    } finally {
+      await store.close();
+    }
+    const reopened = await openStore({ dataDir: dir });
+    try {
+      const n = await reopened.db
+        .selectFrom('kv')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(n.n), 2000);
+    } finally {
+      await reopened.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
