@@ -30,7 +30,11 @@ const { values: options } = parseArgs({
 });
 
 async function child(file: string): Promise<void> {
-  const analyzer = new DarknetAnalyzer(DarknetConfig.parse({ prefixes: [PREFIX] }));
+  // Statistics rows are built as for `--stats` (counted here instead of written).
+  let statsRows = 0;
+  const analyzer = new DarknetAnalyzer(DarknetConfig.parse({ prefixes: [PREFIX] }), {
+    onStatsRow: () => statsRows++,
+  });
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const result = await analyzeFiles([file], analyzer);
@@ -43,6 +47,8 @@ async function child(file: string): Promise<void> {
       cpu: (cpu.user + cpu.system) / 1e6,
       wall: (performance.now() - wall0) / 1000,
       infected,
+      statsRows,
+      native: analyzer.usesNative,
     }) + '\n',
   );
 }

@@ -7,9 +7,12 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { parsePrefix, prefixContains6, type Prefix } from '../core/ip.ts';
 import type { Logger } from '../core/logger.ts';
 import { PacketInfo, parseFrame, ParseResult } from '../packet/headers.ts';
+import type { PcapFormat } from '../packet/pcap.ts';
+import type { CaptureStats } from '../packet/record.ts';
 import type { DarknetConfig, SourceClass } from './config.ts';
 import { hllAdd, hllCount, mix32 } from './hll.ts';
 import type { RangeTable } from './ranges.ts';
+import { loadNativeDarknet, NativeSlot, type NativeDarknetBinding } from './native/index.ts';
 import { CompiledRules } from './rules.ts';
 import {
   B_DST_SKETCH,
@@ -61,6 +64,8 @@ export interface DarknetDeps {
   /** Receives statistics rows as buckets close (for streaming to a file). */
   onStatsRow?: (row: StatsRow) => void;
   onSurge?: (surge: Surge) => void;
+  /** Use the C hot loop for classic pcap input when it is built (default true). */
+  native?: boolean;
 }
 
 /** One source with its class and the evidence behind it. */
@@ -166,6 +171,11 @@ export class DarknetAnalyzer {
   /** Classified sources that left the table (unknowns are only counted). */
   private readonly finished = new Map<string, SourceRecord>();
   private readonly isps: { name: string; prefixes: Prefix[]; asns: Set<string> }[];
+  /** The C hot loop, when built and allowed (never with user rules, which it does not apply). */
+  private readonly native: NativeDarknetBinding | undefined;
+  private readonly nativeState = new Float64Array(NativeSlot.COUNT);
+  /** Darknet IPv4 ranges as [start, end] pairs, for the C hot loop. */
+  private readonly ranges4: Float64Array;
 
   constructor(
     readonly config: DarknetConfig,
@@ -189,6 +199,8 @@ export class DarknetAnalyzer {
     this.start4 = Float64Array.from(merged.map((r) => r[0]));
     this.end4 = Float64Array.from(merged.map((r) => r[1]));
     this.prefixes6 = prefixes.filter((p) => p.family === 6);
+    this.ranges4 = Float64Array.from(merged.flat());
+    this.native = deps.native !== false && this.rules.count === 0 ? loadNativeDarknet().binding : undefined;
     this.asnPackets = new Float64Array(deps.asn?.size ?? 0);
     this.asnSources = new Float64Array(deps.asn?.size ?? 0);
     this.countryPackets = new Float64Array(deps.country?.size ?? 0);
@@ -254,6 +266,84 @@ export class DarknetAnalyzer {
     } else if (result === ParseResult.UNSUPPORTED_LINK) this.counters.unsupportedLink++;
     else if (result === ParseResult.BAD_HEADER) this.counters.badHeader++;
     else this.counters.notIp++;
+  }
+
+  /** Frames the C hot loop observed (the rest took the TypeScript path). */
+  nativeFrames = 0;
+
+  /** Whether classic pcap input runs through the C hot loop. */
+  get usesNative(): boolean {
+    return this.native !== undefined;
+  }
+
+  /**
+   * Observes the classic pcap records in `buffer[offset, end)` in the C hot loop, counting them in
+   * `capture` as the parser would, and returns the offset of the first record it left: the
+   * caller parses that one and gives it to `observeFrame` (so a sweep, a bucket roll, a table
+   * that must grow or a frame the loop does not handle takes the TypeScript path), then calls
+   * again. Returns `offset` when the loop is not built.
+   */
+  observePcapRecords(
+    buffer: Uint8Array,
+    offset: number,
+    end: number,
+    format: PcapFormat,
+    capture: CaptureStats,
+  ): number {
+    const native = this.native;
+    if (native === undefined) return offset;
+    const state = this.nativeState;
+    const table = this.table;
+    const counters = this.counters;
+    state[NativeSlot.NOW] = this.now;
+    state[NativeSlot.NEXT_SWEEP] = this.nextSweep;
+    state[NativeSlot.FRAMES] = counters.frames;
+    state[NativeSlot.DARKNET] = counters.darknet;
+    state[NativeSlot.NOT_DARKNET] = counters.notDarknet;
+    state[NativeSlot.UNTRACKED] = counters.untracked;
+    state[NativeSlot.PACKETS] = capture.packets;
+    state[NativeSlot.CAPTURED_BYTES] = capture.capturedBytes;
+    state[NativeSlot.LITTLE_ENDIAN] = format.littleEndian ? 1 : 0;
+    state[NativeSlot.RECORD_HEADER] = format.recordHeader;
+    state[NativeSlot.FRACTION_TO_MS] = format.fractionToMs;
+    state[NativeSlot.LINK_TYPE] = format.linkType;
+    state[NativeSlot.ACCEPT_ALL] = this.acceptAll ? 1 : 0;
+    state[NativeSlot.HAS_GEO] = this.hasGeo ? 1 : 0;
+    table.saveNative(state);
+    this.stats.saveNative(state);
+    const { newIndex, hotIndex, newFree, hotFree } = table.nativeArrays();
+    const { slots, keys, dense } = this.stats.nativeArrays();
+    const next = native.observe(
+      buffer,
+      offset,
+      end,
+      state,
+      this.ranges4,
+      table.bytes,
+      table.side,
+      newIndex,
+      hotIndex,
+      newFree,
+      hotFree,
+      slots,
+      keys,
+      dense,
+      this.asnPackets,
+      this.countryPackets,
+    );
+    if (next === offset) return offset;
+    this.nativeFrames += state[NativeSlot.FAST_FRAMES]!;
+    this.now = state[NativeSlot.NOW]!;
+    this.frameTimeMs = state[NativeSlot.CLOCK_MS]!;
+    counters.frames = state[NativeSlot.FRAMES]!;
+    counters.darknet = state[NativeSlot.DARKNET]!;
+    counters.notDarknet = state[NativeSlot.NOT_DARKNET]!;
+    counters.untracked = state[NativeSlot.UNTRACKED]!;
+    capture.packets = state[NativeSlot.PACKETS]!;
+    capture.capturedBytes = state[NativeSlot.CAPTURED_BYTES]!;
+    table.loadNative(state);
+    this.stats.loadNative(state);
+    return next;
   }
 
   /** Observes one parsed packet; `complete` is false when its transport header may be missing. */

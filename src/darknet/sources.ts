@@ -5,6 +5,7 @@
  * and IPv6 sources share it; an IPv4 key is its address with the other three words zero.
  */
 import { mix32 } from './hll.ts';
+import { NativeSlot } from './native/slots.ts';
 
 /** Exact destination ports remembered per source (more are only estimated). */
 export const PORT_SLOTS = 8;
@@ -130,6 +131,34 @@ export class SourceTable {
     this.f64 = new Float64Array(buffer);
     this.side = new Int32Array(2 * this.limit * SIDE_WORDS);
     this.ruleHits = new Uint16Array(2 * this.limit * Math.max(ruleCount, 1));
+  }
+
+  /** The arrays the native hot loop (native/) works in; `hotIndex` is replaced when it grows. */
+  nativeArrays(): { newIndex: Uint32Array; hotIndex: Uint32Array; newFree: Int32Array; hotFree: Int32Array } {
+    return { newIndex: this.newIndex, hotIndex: this.hotIndex, newFree: this.newFree, hotFree: this.hotFree };
+  }
+
+  /** Writes the scalar state the native hot loop reads and advances into `state` (NativeSlot). */
+  saveNative(state: Float64Array): void {
+    state[NativeSlot.SIZE] = this.size;
+    state[NativeSlot.LIMIT] = this.limit;
+    state[NativeSlot.NEW_HIGH] = this.newHigh;
+    state[NativeSlot.HOT_HIGH] = this.hotHigh;
+    state[NativeSlot.NEW_FREE_COUNT] = this.newFreeCount;
+    state[NativeSlot.HOT_FREE_COUNT] = this.hotFreeCount;
+    state[NativeSlot.HOT_COUNT] = this.hotCount;
+    state[NativeSlot.HOT_MASK] = this.hotMask;
+    state[NativeSlot.MASK] = this.mask;
+  }
+
+  /** Takes back what the native hot loop advanced. */
+  loadNative(state: Float64Array): void {
+    this.size = state[NativeSlot.SIZE]!;
+    this.newHigh = state[NativeSlot.NEW_HIGH]!;
+    this.hotHigh = state[NativeSlot.HOT_HIGH]!;
+    this.newFreeCount = state[NativeSlot.NEW_FREE_COUNT]!;
+    this.hotFreeCount = state[NativeSlot.HOT_FREE_COUNT]!;
+    this.hotCount = state[NativeSlot.HOT_COUNT]!;
   }
 
   /** 0 for a free record, else 4 or 6. */

@@ -4,6 +4,7 @@
  * surges against a moving baseline. Keys index flat arrays directly: no hashing per packet.
  */
 import { hllCount, hllMergeWords } from './hll.ts';
+import { NativeSlot } from './native/slots.ts';
 
 export const PROTOCOL_NAMES = ['tcp', 'udp', 'icmp', 'other'] as const;
 export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
@@ -73,6 +74,7 @@ class Layer {
   private readonly slots = new ArrayBuffer(KEY_SPACE * SLOT_BYTES);
   private readonly slotF64 = new Float64Array(this.slots);
   private readonly slotU32 = new Uint32Array(this.slots);
+  private readonly slotBytes = new Uint8Array(this.slots);
   /** Dense blocks of REGS registers, handed out in order and all freed by `clear`. */
   private dense = new Uint8Array(256 * REGS);
   private denseWords = new Uint32Array(this.dense.buffer);
@@ -107,6 +109,23 @@ class Layer {
       this.denseWords = new Uint32Array(dense.buffer);
     }
     return ++this.denseUsed;
+  }
+
+  /** The arrays the native hot loop (native/) adds into; replaced when they grow. */
+  nativeArrays(): { slots: Uint8Array; keys: Int32Array; dense: Uint8Array } {
+    return { slots: this.slotBytes, keys: this.keys, dense: this.dense };
+  }
+
+  saveNative(state: Float64Array): void {
+    state[NativeSlot.KEYS_USED] = this.used;
+    state[NativeSlot.DENSE_USED] = this.denseUsed;
+    state[NativeSlot.STATS_DIRTY] = 0;
+  }
+
+  loadNative(state: Float64Array): void {
+    this.used = state[NativeSlot.KEYS_USED]!;
+    this.denseUsed = state[NativeSlot.DENSE_USED]!;
+    if (state[NativeSlot.STATS_DIRTY] !== 0) this.measuredFresh = false;
   }
 
   /** Packets of the `i`th key in use. */
@@ -325,9 +344,10 @@ export interface PortStatsOptions {
 }
 
 export class PortStats {
-  private readonly fiveMinutes = new Layer();
-  private readonly hour = new Layer();
-  private readonly day = new Layer();
+  // Not readonly: a layer closing into an empty one changes places with it instead of being copied.
+  private fiveMinutes = new Layer();
+  private hour = new Layer();
+  private day = new Layer();
   readonly total = new Layer();
   private readonly baseline = new Float64Array(KEY_SPACE);
   private readonly current = new Float64Array(KEY_SPACE);
@@ -344,6 +364,23 @@ export class PortStats {
 
   constructor(private readonly options: PortStatsOptions) {
     this.sink = options.onRow ?? (() => {});
+  }
+
+  /** The open 5-minute layer's arrays, for the native hot loop (native/). */
+  nativeArrays(): { slots: Uint8Array; keys: Int32Array; dense: Uint8Array } {
+    return this.fiveMinutes.nativeArrays();
+  }
+
+  /** Writes the state the native hot loop reads and advances into `state` (NativeSlot). */
+  saveNative(state: Float64Array): void {
+    state[NativeSlot.BUCKET] = this.bucket;
+    state[NativeSlot.CLOCK_MS] = this.clockMs;
+    this.fiveMinutes.saveNative(state);
+  }
+
+  loadNative(state: Float64Array): void {
+    this.clockMs = state[NativeSlot.CLOCK_MS]!;
+    this.fiveMinutes.loadNative(state);
   }
 
   /**
@@ -387,15 +424,27 @@ export class PortStats {
     const measured = layer.measure();
     layer.rows('5m', start, this.sink, measured);
     this.updateBaselines(layer, measured.sources, start, nextBucket < 0 ? 1 : nextBucket - this.bucket);
-    this.hour.mergeFrom(layer);
     this.total.mergeFrom(layer);
-    layer.clear();
+    if (this.hour.used === 0) {
+      // The hour's first bucket: the hour takes the layer as it is, and the empty one opens the next bucket.
+      this.fiveMinutes = this.hour;
+      this.hour = layer;
+    } else {
+      this.hour.mergeFrom(layer);
+      layer.clear();
+    }
     this.bucketsClosed++;
     const nextStart = nextBucket < 0 ? Infinity : nextBucket * BUCKET_MS;
     if (nextStart >= this.hourStart + HOUR_MS) {
       this.hour.rows('1h', this.hourStart, this.sink);
-      this.day.mergeFrom(this.hour);
-      this.hour.clear();
+      if (this.day.used === 0) {
+        const hour = this.hour;
+        this.hour = this.day;
+        this.day = hour;
+      } else {
+        this.day.mergeFrom(this.hour);
+        this.hour.clear();
+      }
       this.hourStart = Math.floor(nextStart / HOUR_MS) * HOUR_MS;
     }
     if (nextStart >= this.dayStart + DAY_MS) {

@@ -17,6 +17,12 @@ import {
 
 export { createCaptureStats, type CapturePacket, type CaptureStats } from './record.ts';
 
+/**
+ * Consumes whole records from `buffer[offset, end)` in one go (e.g. native code walking pcap
+ * records) and returns the offset of the first record it left; `offset` when it took none.
+ */
+export type FastPath = (parser: CaptureParser, buffer: Uint8Array, offset: number, end: number) => number;
+
 /** Called once per packet; `packet` and its `data` are reused after the callback returns. */
 export type PacketCallback = (packet: CapturePacket) => void;
 
@@ -106,14 +112,35 @@ export class CaptureFile implements AsyncIterable<CapturePacket> {
     if (!(chunkSize >= 64)) throw new RangeError('chunkSize must be at least 64 bytes');
   }
 
-  /** Calls `onPacket` for each packet; resolves with the statistics when the file is done. */
-  async forEach(onPacket: PacketCallback): Promise<CaptureStats> {
+  /**
+   * Calls `onPacket` for each packet; resolves with the statistics when the file is done. A
+   * `fastPath` may consume whole records itself (counting them in the stats); records it leaves
+   * go through the parser and `onPacket` as usual.
+   */
+  async forEach(onPacket: PacketCallback, fastPath?: FastPath): Promise<CaptureStats> {
     for await (const window of this.windows()) {
       const { parser, buffer } = window;
       const record = parser.record;
       let offset = window.start;
       const end = window.end;
+      // After the fast path declines a record outright, skip it for a growing number of
+      // records (up to 63), so input it never takes (pcapng, IPv6) does not pay a call per record.
+      let declined = 0;
+      let wait = 0;
       for (;;) {
+        if (fastPath !== undefined) {
+          if (wait > 0) wait--;
+          else {
+            const next = fastPath(parser, buffer, offset, end);
+            if (next > offset) {
+              offset = next;
+              declined = 0;
+            } else {
+              declined = Math.min(declined + 1, 6);
+              wait = (1 << declined) - 1;
+            }
+          }
+        }
         const consumed = parser.step(buffer, offset, end);
         if (consumed > 0) {
           offset += consumed;

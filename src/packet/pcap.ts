@@ -25,6 +25,16 @@ export function isPcapMagic(buf: Uint8Array): boolean {
   return [MAGIC_MICRO, MAGIC_NANO, MAGIC_MODIFIED].some((m) => m === be || m === le);
 }
 
+/** The framing of a classic pcap file's records. */
+export interface PcapFormat {
+  littleEndian: boolean;
+  /** 16, or 24 in the modified (Kuznetzov) format. */
+  recordHeader: number;
+  /** ms per unit of the sub-second field. */
+  fractionToMs: number;
+  linkType: number;
+}
+
 export class PcapParser implements CaptureParser {
   readonly record: CapturePacket = createCapturePacket();
   packetReady = false;
@@ -77,6 +87,17 @@ export class PcapParser implements CaptureParser {
     this.stats.capturedBytes += capturedLength;
     this.packetReady = true;
     return total;
+  }
+
+  /** How records are framed, once the global header is read (for readers that walk records natively). */
+  format(): PcapFormat | undefined {
+    if (!this.headerDone) return undefined;
+    return {
+      littleEndian: this.littleEndian,
+      recordHeader: this.recordHeader,
+      fractionToMs: this.fractionToMs,
+      linkType: this.record.linkType,
+    };
   }
 
   private readGlobalHeader(buf: Uint8Array, offset: number): void {

@@ -1,0 +1,611 @@
+/*
+ * The darknet analyzer's hot loop in C: walks classic pcap records in the reader's buffer and
+ * observes every plain IPv4 TCP/UDP/ICMP frame exactly as analyzer.ts does, in the same memory
+ * (the source table's records and indexes, the open 5-minute statistics layer). It stops before
+ * any frame it does not handle itself (IPv6, fragments, cut or odd headers, other link types)
+ * and before anything that needs JavaScript (a sweep or bucket roll, a new source when ASN or
+ * country tables need a lookup, an array that must grow); analyzer.ts then observes that one
+ * frame and calls back in. So the results are the JavaScript path's, bit for bit (tested).
+ */
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+/* Slots of the shared state array (Float64Array); darknet/native/index.ts names them too. */
+enum {
+  S_NOW, S_NEXT_SWEEP, S_BUCKET, S_FRAMES, S_DARKNET, S_NOT_DARKNET, S_UNTRACKED,
+  S_PACKETS, S_CAPTURED_BYTES,
+  S_SIZE, S_LIMIT, S_NEW_HIGH, S_HOT_HIGH, S_NEW_FREE_COUNT, S_HOT_FREE_COUNT, S_HOT_COUNT,
+  S_HOT_MASK, S_MASK,
+  S_KEYS_USED, S_DENSE_USED, S_STATS_DIRTY, S_CLOCK_MS,
+  S_LITTLE_ENDIAN, S_RECORD_HEADER, S_FRACTION_TO_MS, S_LINK_TYPE, S_ACCEPT_ALL, S_HAS_GEO,
+  S_RANGES, S_FAST_FRAMES, S_COUNT
+};
+
+/* sources.ts layout */
+#define RECORD_BYTES 128
+#define SIDE_WORDS 5
+#define F_KEY 0
+#define F_PROBES 1
+#define F_SYN 2
+#define F_BACKSCATTER 3
+#define F_MIRAI 4
+#define F_MASSCAN 5
+#define F_ZMAP 6
+#define F_HASH 22
+#define B_FAMILY 28
+#define B_PROTO_MASK 29
+#define B_PORT_COUNT 30
+#define B_PORTS_OVERFLOW 31
+#define D_PACKETS 4
+#define D_LAST_SEEN 5
+#define D_FIRST_SEEN 6
+#define W_PORTS 28
+#define B_PORT_SKETCH 72
+#define B_DST_SKETCH 96
+#define PORT_SLOTS 8
+#define S_ASN_ROW 3
+#define S_COUNTRY_ROW 4
+/* stats.ts layout */
+#define PORTS_PER_PROTOCOL 65537
+#define ALL_PORTS 65536
+#define SLOT_BYTES 32
+#define REGS 64
+#define BITS 6
+#define SPARSE_MAX 4
+#define BUCKET_MS 300000.0
+#define MAX_RECORD_BYTES (16u * 1024u * 1024u)
+
+typedef struct {
+  double *state;
+  const double *ranges;
+  uint32_t range_count;
+  uint8_t *bytes;
+  size_t bytes_len;
+  int32_t *side;
+  uint32_t *new_index;
+  uint32_t *hot_index;
+  int32_t *new_free;
+  int32_t *hot_free;
+  uint8_t *slots;
+  int32_t *keys;
+  size_t keys_len;
+  uint8_t *dense;
+  size_t dense_len;
+  double *asn_packets;
+  size_t asn_len;
+  double *country_packets;
+  size_t country_len;
+} Ctx;
+
+static inline uint32_t mix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+static inline uint32_t rd32(const uint8_t *p, int le) {
+  return le ? (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24)
+            : ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+static inline uint32_t be32(const uint8_t *p) { return rd32(p, 0); }
+static inline uint32_t be16(const uint8_t *p) { return ((uint32_t)p[0] << 8) | p[1]; }
+
+static inline uint32_t *rec32(Ctx *c, uint32_t id) { return (uint32_t *)(c->bytes + (size_t)id * RECORD_BYTES); }
+static inline double *rec64(Ctx *c, uint32_t id) { return (double *)(c->bytes + (size_t)id * RECORD_BYTES); }
+
+static inline void hll_add(uint8_t *regs, int bits, uint32_t hash) {
+  uint32_t index = hash >> (32 - bits);
+  uint32_t rank = (uint32_t)__builtin_clz((hash << bits) | (1u << (bits - 1))) + 1;
+  if (rank > regs[index]) regs[index] = (uint8_t)rank;
+}
+
+static int in_darknet(Ctx *c, uint32_t address) {
+  const double *r = c->ranges;
+  uint32_t n = c->range_count;
+  if (n <= 4) {
+    for (uint32_t i = 0; i < n; i++)
+      if (address >= r[2 * i] && address <= r[2 * i + 1]) return 1;
+    return 0;
+  }
+  int64_t lo = 0, hi = (int64_t)n - 1;
+  while (lo <= hi) {
+    int64_t mid = (lo + hi) >> 1;
+    if (r[2 * mid] > address) hi = mid - 1;
+    else if (r[2 * mid + 1] < address) lo = mid + 1;
+    else return 1;
+  }
+  return 0;
+}
+
+/* SourceTable.unlink: empties `hole`, shifting later entries of its probe run back. */
+static void unlink_slot(Ctx *c, uint32_t *index, uint32_t mask, uint32_t hole) {
+  uint32_t j = hole;
+  for (;;) {
+    j = (j + 1) & mask;
+    uint32_t ref = index[2 * j + 1];
+    if (ref == 0) break;
+    uint32_t home = rec32(c, ref - 1)[F_HASH] & mask;
+    int stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (stays) continue;
+    index[2 * hole] = index[2 * j];
+    index[2 * hole + 1] = ref;
+    hole = j;
+  }
+  index[2 * hole] = 0;
+  index[2 * hole + 1] = 0;
+}
+
+/* SourceTable.promote for an IPv4 source without rules: moves record `id` (newIndex slot i) to the hot generation. */
+static uint32_t promote(Ctx *c, uint32_t i, uint32_t id) {
+  double *s = c->state;
+  uint32_t limit = (uint32_t)s[S_LIMIT];
+  uint32_t to;
+  if (s[S_HOT_FREE_COUNT] > 0) {
+    s[S_HOT_FREE_COUNT] -= 1;
+    to = limit + (uint32_t)c->hot_free[(uint32_t)s[S_HOT_FREE_COUNT]];
+  } else {
+    to = limit + (uint32_t)s[S_HOT_HIGH];
+    s[S_HOT_HIGH] += 1;
+  }
+  memcpy(c->bytes + (size_t)to * RECORD_BYTES, c->bytes + (size_t)id * RECORD_BYTES, RECORD_BYTES);
+  memcpy(c->side + (size_t)to * SIDE_WORDS, c->side + (size_t)id * SIDE_WORDS, SIDE_WORDS * 4);
+  uint32_t mask = (uint32_t)s[S_MASK];
+  uint32_t first_word = c->new_index[2 * i];
+  unlink_slot(c, c->new_index, mask, i);
+  /* release(id): id < limit always here */
+  memset(c->bytes + (size_t)id * RECORD_BYTES, 0, RECORD_BYTES);
+  memset(c->side + (size_t)id * SIDE_WORDS, 0, SIDE_WORDS * 4);
+  c->new_free[(uint32_t)s[S_NEW_FREE_COUNT]] = (int32_t)id;
+  s[S_NEW_FREE_COUNT] += 1;
+  s[S_HOT_COUNT] += 1;
+  /* link */
+  uint32_t hot_mask = (uint32_t)s[S_HOT_MASK];
+  uint32_t k = rec32(c, to)[F_HASH] & hot_mask;
+  while (c->hot_index[2 * k + 1] != 0) k = (k + 1) & hot_mask;
+  c->hot_index[2 * k] = first_word;
+  c->hot_index[2 * k + 1] = to + 1;
+  return to;
+}
+
+/* Layer.slot + raise + toDense for one key. */
+static void stats_add_key(Ctx *c, uint32_t key, uint32_t reg, uint32_t rank) {
+  double *s = c->state;
+  uint8_t *slot = c->slots + (size_t)key * SLOT_BYTES;
+  double *packets = (double *)slot;
+  uint32_t *w = (uint32_t *)slot;
+  if (*packets == 0) {
+    uint32_t used = (uint32_t)s[S_KEYS_USED];
+    c->keys[used] = (int32_t)key;
+    s[S_KEYS_USED] = used + 1;
+  }
+  *packets += 1;
+  uint32_t block = w[2];
+  if (block != 0) {
+    uint8_t *at = c->dense + (size_t)(block - 1) * REGS + reg;
+    if (rank > *at) *at = (uint8_t)rank;
+    return;
+  }
+  uint32_t n = w[3];
+  for (uint32_t j = 0; j < n; j++) {
+    uint32_t item = w[4 + j];
+    if (item >> 8 == reg) {
+      if (rank > (item & 0xff)) w[4 + j] = (reg << 8) | rank;
+      return;
+    }
+  }
+  if (n < SPARSE_MAX) {
+    w[4 + n] = (reg << 8) | rank;
+    w[3] = n + 1;
+    return;
+  }
+  block = (uint32_t)s[S_DENSE_USED] + 1;
+  s[S_DENSE_USED] = block;
+  uint8_t *d = c->dense + (size_t)(block - 1) * REGS;
+  for (uint32_t j = 0; j < n; j++) d[w[4 + j] >> 8] = (uint8_t)(w[4 + j] & 0xff);
+  w[2] = block;
+  w[3] = 0;
+  d[reg] = (uint8_t)rank;
+}
+
+/*
+ * Two cursors walk ahead of the observing one and prefetch what observing a record will touch.
+ * On this kind of machine a miss costs more than the rest of a packet, and the misses of
+ * different packets are independent, so issuing them early lets them overlap. The far cursor
+ * prefetches the source's hot and new index slots and the port's statistics slot; the near one
+ * reads those (now cached) index slots and prefetches the source's record. Each returns the next
+ * record's offset, or `end` when it cannot tell (observing then runs without prefetches).
+ */
+/* An asm prefetch: GCC drops __builtin_prefetch from chains whose only effect is prefetching. */
+static inline void prefetch(const void *p) { __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p)); }
+
+static inline size_t peek(const uint8_t *buf, size_t at, size_t end, int le, size_t rh, uint32_t link,
+                          const uint8_t **ip_out) {
+  *ip_out = NULL;
+  if (end - at < rh) return end;
+  const uint8_t *r = buf + at;
+  uint32_t caplen = rd32(r + 8, le);
+  size_t total = rh + caplen;
+  if (caplen > MAX_RECORD_BYTES || end - at < total) return end;
+  const uint32_t link_bytes = link == 1 ? 14u : 0u;
+  const uint8_t *ip = r + rh + link_bytes;
+  if (caplen >= link_bytes + 24u && (ip[0] >> 4) == 4 && (ip[0] & 0x0f) >= 5 &&
+      caplen >= link_bytes + ((uint32_t)(ip[0] & 0x0f) << 2) + 4u)
+    *ip_out = ip;
+  return at + total;
+}
+
+static inline size_t prefetch_far(Ctx *c, const uint8_t *buf, size_t at, size_t end, int le, size_t rh,
+                                  uint32_t link, uint32_t hot_mask, uint32_t mask) {
+  const uint8_t *ip;
+  size_t next = peek(buf, at, end, le, rh, link, &ip);
+  if (ip == NULL) return next;
+  uint32_t h = mix32(be32(ip + 12));
+  prefetch(c->hot_index + 2 * (h & hot_mask));
+  prefetch(c->new_index + 2 * (h & mask));
+  uint32_t hl = (uint32_t)(ip[0] & 0x0f) << 2;
+  uint32_t proto = ip[9];
+  uint32_t index = proto == 6 ? 0 : proto == 17 ? 1 : proto == 1 ? 2 : 3;
+  if (index < 3) {
+    uint32_t port = index == 2 ? ip[hl] : be16(ip + hl + 2);
+    prefetch(c->slots + (size_t)(index * PORTS_PER_PROTOCOL + port) * SLOT_BYTES);
+  }
+  return next;
+}
+
+/* Prefetches the record of `src` when its home index slot names it; returns whether it did. */
+static inline int prefetch_entry(Ctx *c, const uint32_t *index, uint32_t slot, uint32_t src) {
+  uint32_t ref = index[2 * slot + 1];
+  if (ref == 0 || index[2 * slot] != src) return 0;
+  const uint8_t *record = c->bytes + (size_t)(ref - 1) * RECORD_BYTES;
+  prefetch(record);
+  prefetch(record + 64);
+  return 1;
+}
+
+static inline size_t prefetch_near(Ctx *c, const uint8_t *buf, size_t at, size_t end, int le, size_t rh,
+                                   uint32_t link, uint32_t hot_mask, uint32_t mask) {
+  const uint8_t *ip;
+  size_t next = peek(buf, at, end, le, rh, link, &ip);
+  if (ip == NULL) return next;
+  uint32_t src = be32(ip + 12);
+  uint32_t h = mix32(src);
+  if (!prefetch_entry(c, c->hot_index, h & hot_mask, src)) prefetch_entry(c, c->new_index, h & mask, src);
+  return next;
+}
+
+#define PREFETCH_NEAR 6
+#define PREFETCH_FAR 14
+
+/*
+ * Observes frames from buf[offset, end) until one needs JavaScript or the buffer ends; returns the
+ * offset of the first record not consumed.
+ */
+static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
+  double *s = c->state;
+  const int le = s[S_LITTLE_ENDIAN] != 0;
+  const size_t rh = (size_t)s[S_RECORD_HEADER];
+  const double fraction = s[S_FRACTION_TO_MS];
+  const uint32_t link = (uint32_t)s[S_LINK_TYPE];
+  const int accept_all = s[S_ACCEPT_ALL] != 0;
+  const int has_geo = s[S_HAS_GEO] != 0;
+  const uint32_t limit = (uint32_t)s[S_LIMIT];
+  const uint32_t mask = (uint32_t)s[S_MASK];
+  const size_t keys_len = c->keys_len;
+  const size_t dense_blocks = c->dense_len / REGS;
+  double now = s[S_NOW];
+  const double next_sweep = s[S_NEXT_SWEEP];
+  const double stats_bucket = s[S_BUCKET];
+  double frames = s[S_FRAMES], darknet = s[S_DARKNET], not_darknet = s[S_NOT_DARKNET];
+  double untracked = s[S_UNTRACKED], packets_read = s[S_PACKETS], captured = s[S_CAPTURED_BYTES];
+  double fast = 0;
+  int dirty = 0;
+  const uint32_t hot_mask0 = (uint32_t)s[S_HOT_MASK];
+  size_t far = offset, near = offset;
+  for (int k = 0; k < PREFETCH_FAR && far < end; k++) {
+    far = prefetch_far(c, buf, far, end, le, rh, link, hot_mask0, mask);
+    if (k >= PREFETCH_FAR - PREFETCH_NEAR && near < end) near = prefetch_near(c, buf, near, end, le, rh, link, hot_mask0, mask);
+  }
+
+  while (end - offset >= rh) {
+    if (far < end) far = prefetch_far(c, buf, far, end, le, rh, link, (uint32_t)s[S_HOT_MASK], mask);
+    if (near < end) near = prefetch_near(c, buf, near, end, le, rh, link, (uint32_t)s[S_HOT_MASK], mask);
+    const uint8_t *r = buf + offset;
+    uint32_t caplen = rd32(r + 8, le);
+    if (caplen > MAX_RECORD_BYTES) break;
+    size_t total = rh + caplen;
+    if (end - offset < total) break;
+    double ts = (double)rd32(r, le) * 1000.0 + (double)rd32(r + 4, le) * fraction;
+    const uint8_t *p = r + rh;
+    const uint8_t *e = p + caplen;
+    const uint8_t *ip;
+    if (link == 1) {
+      if (caplen < 14 || p[12] != 0x08 || p[13] != 0x00) break;
+      ip = p + 14;
+    } else if (link == 101 || link == 228) {
+      ip = p;
+    } else break;
+    if (e - ip < 20 || (ip[0] >> 4) != 4) break;
+    uint32_t hl = (uint32_t)(ip[0] & 0x0f) << 2;
+    if (hl < 20 || (size_t)(e - ip) < hl) break;
+    uint32_t tl = be16(ip + 2);
+    if (tl == 0) tl = (uint32_t)(e - ip);
+    if (tl < hl) break;
+    if (be16(ip + 6) & 0x1fff) break; /* a non-first fragment */
+    uint32_t proto = ip[9];
+    uint32_t ip_id = be16(ip + 4);
+    uint32_t src = be32(ip + 12);
+    uint32_t dst = be32(ip + 16);
+    const uint8_t *l4 = ip + hl;
+    const uint8_t *ip_end = ip + tl;
+    size_t avail = (size_t)(e - l4);
+    uint32_t port, proto_index, proto_bit, kind = 0, flags = 0, seq = 0;
+    if (proto == 6) {
+      if (avail < 20) break;
+      uint32_t thl = (uint32_t)(l4[12] >> 4) << 2;
+      if (thl < 20 || l4 + thl > ip_end || avail < thl) break;
+      port = be16(l4 + 2);
+      seq = be32(l4 + 4);
+      flags = l4[13];
+      proto_index = 0;
+      proto_bit = 1;
+      uint32_t syn_ack = flags & 18;
+      if (syn_ack == 2) kind = 1;
+      else if (syn_ack == 18 || (flags & 4)) kind = 2;
+    } else if (proto == 17) {
+      if (avail < 8) break;
+      port = be16(l4 + 2);
+      proto_index = 1;
+      proto_bit = 2;
+      kind = 1;
+    } else if (proto == 1) {
+      if (avail < 2) break;
+      uint32_t type = l4[0];
+      port = type;
+      proto_index = 2;
+      proto_bit = 4;
+      if (type == 8 || type == 13) kind = 1;
+      else if (type == 0 || type == 3 || type == 4 || type == 5 || type == 11 || type == 12 || type == 14) kind = 2;
+    } else break;
+    if (ts > now && ts >= next_sweep) break;
+
+    if (!(accept_all || in_darknet(c, dst))) {
+      if (ts > now) now = ts;
+      frames++;
+      packets_read++;
+      captured += caplen;
+      not_darknet++;
+      fast++;
+      offset += total;
+      continue;
+    }
+    if (floor(ts / BUCKET_MS) != stats_bucket) break;
+    /* Room for two new statistics keys and a dense block, so nothing below must grow. */
+    if ((size_t)s[S_KEYS_USED] + 2 > keys_len || (size_t)s[S_DENSE_USED] + 2 > dense_blocks) break;
+
+    /* find4, without changing anything yet */
+    uint32_t h = mix32(src);
+    uint32_t hot_mask = (uint32_t)s[S_HOT_MASK];
+    int64_t slot = -1;
+    int where = 0; /* 1 hot, 2 new, 3 insert, 4 full */
+    uint32_t i = h & hot_mask;
+    for (;;) {
+      uint32_t ref = c->hot_index[2 * i + 1];
+      if (ref == 0) break;
+      if (c->hot_index[2 * i] == src && c->bytes[(size_t)(ref - 1) * RECORD_BYTES + B_FAMILY] == 4) {
+        slot = ref - 1;
+        where = 1;
+        break;
+      }
+      i = (i + 1) & hot_mask;
+    }
+    if (!where) {
+      i = h & mask;
+      for (;;) {
+        uint32_t ref = c->new_index[2 * i + 1];
+        if (ref == 0) break;
+        if (c->new_index[2 * i] == src && c->bytes[(size_t)(ref - 1) * RECORD_BYTES + B_FAMILY] == 4) {
+          slot = ref - 1;
+          where = 2;
+          break;
+        }
+        i = (i + 1) & mask;
+      }
+      if (!where) where = s[S_SIZE] >= limit ? 4 : 3;
+    }
+    if (where == 2 && s[S_HOT_COUNT] + 1 > (s[S_HOT_MASK] + 1) * 0.75) break; /* hot index grows in JS */
+    if (where == 3 && has_geo) break; /* ASN and country lookups in JS */
+
+    /* From here on the frame is ours. */
+    offset += total;
+    frames++;
+    packets_read++;
+    captured += caplen;
+    fast++;
+    if (ts > now) now = ts;
+    darknet++;
+    int inserted = 0;
+    if (where == 2) {
+      slot = promote(c, i, (uint32_t)slot);
+    } else if (where == 3) {
+      uint32_t id;
+      if (s[S_NEW_FREE_COUNT] > 0) {
+        s[S_NEW_FREE_COUNT] -= 1;
+        id = (uint32_t)c->new_free[(uint32_t)s[S_NEW_FREE_COUNT]];
+      } else {
+        id = (uint32_t)s[S_NEW_HIGH];
+        s[S_NEW_HIGH] += 1;
+      }
+      c->new_index[2 * i] = src;
+      c->new_index[2 * i + 1] = id + 1;
+      c->bytes[(size_t)id * RECORD_BYTES + B_FAMILY] = 4;
+      rec32(c, id)[F_HASH] = h;
+      rec32(c, id)[F_KEY] = src;
+      s[S_SIZE] += 1;
+      slot = id;
+      inserted = 1;
+    }
+
+    /* PortStats.addNow */
+    s[S_CLOCK_MS] = ts;
+    dirty = 1;
+    {
+      uint32_t reg = h >> (32 - BITS);
+      uint32_t rank = (uint32_t)__builtin_clz((h << BITS) | (1u << (BITS - 1))) + 1;
+      uint32_t base = proto_index * PORTS_PER_PROTOCOL;
+      stats_add_key(c, base + port, reg, rank);
+      stats_add_key(c, base + ALL_PORTS, reg, rank);
+    }
+    if (where == 4) {
+      untracked++;
+      continue;
+    }
+
+    uint32_t id = (uint32_t)slot;
+    uint8_t *b = c->bytes + (size_t)id * RECORD_BYTES;
+    uint32_t *u32 = rec32(c, id);
+    double *f64 = rec64(c, id);
+    if (inserted) {
+      f64[D_FIRST_SEEN] = ts;
+      f64[D_LAST_SEEN] = ts;
+    } else if (ts > f64[D_LAST_SEEN]) {
+      f64[D_LAST_SEEN] = ts;
+    } else if (ts < f64[D_FIRST_SEEN]) {
+      f64[D_FIRST_SEEN] = ts;
+    }
+    f64[D_PACKETS] += 1;
+    b[B_PROTO_MASK] |= (uint8_t)proto_bit;
+    if (has_geo) {
+      int32_t asn_row = c->side[(size_t)id * SIDE_WORDS + S_ASN_ROW] - 1;
+      if (asn_row >= 0 && (size_t)asn_row < c->asn_len) c->asn_packets[asn_row] += 1;
+      int32_t country_row = c->side[(size_t)id * SIDE_WORDS + S_COUNTRY_ROW] - 1;
+      if (country_row >= 0 && (size_t)country_row < c->country_len) c->country_packets[country_row] += 1;
+    }
+    hll_add(b + B_DST_SKETCH, 5, mix32(dst ^ 0x5bd1e995u));
+    if (proto_index < 2) {
+      if (b[B_PORTS_OVERFLOW] == 0) {
+        uint32_t n = b[B_PORT_COUNT];
+        uint16_t *ports = (uint16_t *)b + W_PORTS;
+        uint32_t j = 0;
+        for (; j < n; j++)
+          if (ports[j] == port) break;
+        if (j == n) {
+          if (n < PORT_SLOTS) {
+            ports[n] = (uint16_t)port;
+            b[B_PORT_COUNT] = (uint8_t)(n + 1);
+          } else {
+            b[B_PORTS_OVERFLOW] = 1;
+          }
+        }
+      }
+      hll_add(b + B_PORT_SKETCH, 4, mix32(port + proto_index * 65536));
+    }
+    if (kind == 1) {
+      u32[F_PROBES]++;
+      if (proto_index == 0) {
+        u32[F_SYN]++;
+        if (seq == dst) u32[F_MIRAI]++;
+        if (((dst ^ port ^ seq) & 0xffff) == ip_id) u32[F_MASSCAN]++;
+      }
+      if (ip_id == 54321) u32[F_ZMAP]++;
+    } else if (kind == 2) {
+      u32[F_BACKSCATTER]++;
+    }
+  }
+  s[S_NOW] = now;
+  s[S_FRAMES] = frames;
+  s[S_DARKNET] = darknet;
+  s[S_NOT_DARKNET] = not_darknet;
+  s[S_UNTRACKED] = untracked;
+  s[S_PACKETS] = packets_read;
+  s[S_CAPTURED_BYTES] = captured;
+  s[S_FAST_FRAMES] = fast;
+  if (dirty) s[S_STATS_DIRTY] = 1;
+  return offset;
+}
+
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "darknet native: bad argument"); return NULL; } } while (0)
+
+static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
+  napi_typedarray_type type;
+  size_t len;
+  void *ptr;
+  napi_value ab;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, v, &type, &len, &ptr, &ab, &byte_offset) != napi_ok || type != want) return 0;
+  *data = ptr;
+  *length = len;
+  return 1;
+}
+
+/*
+ * observe(buf, offset, end, state, ranges, records, side, newIndex, hotIndex, newFree, hotFree,
+ *         slots, keys, dense, asnPackets, countryPackets) -> offset
+ */
+static napi_value observe(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 16) {
+    napi_throw_error(env, NULL, "darknet native: observe takes 16 arguments");
+    return NULL;
+  }
+  Ctx c;
+  void *buf = NULL;
+  size_t buf_len = 0, len = 0;
+  double offset_d, end_d;
+  int ok = typed(env, argv[0], napi_uint8_array, &buf, &buf_len);
+  CHECK(napi_get_value_double(env, argv[1], &offset_d));
+  CHECK(napi_get_value_double(env, argv[2], &end_d));
+  ok = ok && typed(env, argv[3], napi_float64_array, (void **)&c.state, &len) && len >= S_COUNT;
+  ok = ok && typed(env, argv[4], napi_float64_array, (void **)&c.ranges, &len);
+  c.range_count = (uint32_t)(len / 2);
+  ok = ok && typed(env, argv[5], napi_uint8_array, (void **)&c.bytes, &c.bytes_len);
+  ok = ok && typed(env, argv[6], napi_int32_array, (void **)&c.side, &len);
+  ok = ok && typed(env, argv[7], napi_uint32_array, (void **)&c.new_index, &len);
+  size_t new_index_len = len;
+  ok = ok && typed(env, argv[8], napi_uint32_array, (void **)&c.hot_index, &len);
+  size_t hot_index_len = len;
+  ok = ok && typed(env, argv[9], napi_int32_array, (void **)&c.new_free, &len);
+  ok = ok && typed(env, argv[10], napi_int32_array, (void **)&c.hot_free, &len);
+  size_t slots_len;
+  ok = ok && typed(env, argv[11], napi_uint8_array, (void **)&c.slots, &slots_len);
+  ok = ok && typed(env, argv[12], napi_int32_array, (void **)&c.keys, &c.keys_len);
+  ok = ok && typed(env, argv[13], napi_uint8_array, (void **)&c.dense, &c.dense_len);
+  ok = ok && typed(env, argv[14], napi_float64_array, (void **)&c.asn_packets, &c.asn_len);
+  ok = ok && typed(env, argv[15], napi_float64_array, (void **)&c.country_packets, &c.country_len);
+  if (!ok) {
+    napi_throw_type_error(env, NULL, "darknet native: wrong typed array");
+    return NULL;
+  }
+  /* The layouts this code assumes; a mismatch means analyzer.ts changed without this file. */
+  double *s = c.state;
+  if (end_d > (double)buf_len || offset_d < 0 || offset_d > end_d ||
+      new_index_len != 2 * ((size_t)s[S_MASK] + 1) || hot_index_len != 2 * ((size_t)s[S_HOT_MASK] + 1) ||
+      c.bytes_len < 2 * (size_t)s[S_LIMIT] * RECORD_BYTES ||
+      slots_len < (size_t)4 * PORTS_PER_PROTOCOL * SLOT_BYTES) {
+    napi_throw_range_error(env, NULL, "darknet native: inconsistent arrays");
+    return NULL;
+  }
+  s[S_FAST_FRAMES] = 0;
+  size_t consumed = run(&c, (const uint8_t *)buf, (size_t)offset_d, (size_t)end_d);
+  napi_value out;
+  CHECK(napi_create_double(env, (double)consumed, &out));
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn;
+  if (napi_create_function(env, "observe", NAPI_AUTO_LENGTH, observe, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "observe", fn) != napi_ok) return NULL;
+  napi_value count;
+  if (napi_create_uint32(env, S_COUNT, &count) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "stateSlots", count) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

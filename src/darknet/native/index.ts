@@ -1,0 +1,59 @@
+/**
+ * Loader for the darknet hot loop in C (darknet_fast.c, built by node-gyp into build/Release at
+ * install). Absent or unloadable, it is reported, never thrown: the analyzer then observes every
+ * frame in TypeScript, with the same results.
+ */
+import { createRequire } from 'node:module';
+import { NativeSlot } from './slots.ts';
+
+export { NativeSlot } from './slots.ts';
+
+export interface NativeDarknetBinding {
+  /** Number of state slots the addon was built with (must equal NativeSlot.COUNT). */
+  stateSlots: number;
+  /** Observes classic pcap records from buffer[offset, end); returns the offset of the first one left. */
+  observe(
+    buffer: Uint8Array,
+    offset: number,
+    end: number,
+    state: Float64Array,
+    ranges: Float64Array,
+    records: Uint8Array,
+    side: Int32Array,
+    newIndex: Uint32Array,
+    hotIndex: Uint32Array,
+    newFree: Int32Array,
+    hotFree: Int32Array,
+    slots: Uint8Array,
+    keys: Int32Array,
+    dense: Uint8Array,
+    asnPackets: Float64Array,
+    countryPackets: Float64Array,
+  ): number;
+}
+
+export type NativeDarknetLoad =
+  { binding: NativeDarknetBinding; error?: undefined } | { binding?: undefined; error: string };
+
+let loaded: NativeDarknetLoad | undefined;
+
+/** The addon, loaded once per process (`TSUNAGI_DARKNET_NATIVE=0` turns it off); `error` says why it is not used. */
+export function loadNativeDarknet(): NativeDarknetLoad {
+  if (loaded) return loaded;
+  if (process.env.TSUNAGI_DARKNET_NATIVE === '0') {
+    loaded = { error: 'turned off by TSUNAGI_DARKNET_NATIVE=0' };
+    return loaded;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const binding = require('./build/Release/tsunagi_darknet.node') as NativeDarknetBinding;
+    if (binding.stateSlots !== NativeSlot.COUNT) {
+      loaded = {
+        error: `built from another version (${binding.stateSlots} state slots, expected ${NativeSlot.COUNT}): run npm install`,
+      };
+    } else loaded = { binding };
+  } catch (error) {
+    loaded = { error: `not built (${(error as Error).message.split('\n')[0]})` };
+  }
+  return loaded;
+}
