@@ -74,6 +74,13 @@ export interface RecordResult {
   created: boolean;
 }
 
+export interface SourceWithdrawal {
+  /** withdrawn: it was the last source; source-removed: others still report it; unknown: the
+   * indicator does not exist or this source never reported it (nothing changed). */
+  outcome: 'withdrawn' | 'source-removed' | 'unknown';
+  indicator?: Indicator;
+}
+
 export type IndicatorRef = string | { kind: IndicatorKind; value: string; port?: number; proto?: string };
 
 export interface Intel extends Component {
@@ -83,6 +90,12 @@ export interface Intel extends Component {
   recordSightings(inputs: readonly SightingInput[], actor?: string): Promise<RecordResult[]>;
   /** Marks an indicator withdrawn (a false positive or cleaned up); it stays for history. */
   withdraw(ref: IndicatorRef, reason: string, actor: string): Promise<Indicator>;
+  /**
+   * One source takes its report back: its sighting goes (kept in the audit log), and the
+   * indicator is withdrawn when no other source still reports it, else its confidence is
+   * recombined from the sources left.
+   */
+  withdrawSource(ref: IndicatorRef, source: string, reason: string, actor: string): Promise<SourceWithdrawal>;
   relate(from: IndicatorRef, to: IndicatorRef, type: string, source: string): Promise<Relationship>;
   get(ref: IndicatorRef): Promise<Indicator | undefined>;
   list(query?: ListQuery): Promise<{ items: Indicator[]; next?: string }>;
@@ -395,6 +408,27 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     return { id, fromId, toId, type, source, firstSeen: at, lastSeen: at };
   }
 
+  /** Withdraws an indicator row and moves its tallies; the caller writes the audit entry. */
+  async function markWithdrawn(
+    trx: Transaction<Database>,
+    found: Selectable<IndicatorTable>,
+    reason: string,
+  ) {
+    const now = new Date();
+    const tallies = new TallyChanges();
+    tallies.move(tallyStateOf(found), { ...tallyStateOf(found), withdrawn: true });
+    await tallies.apply(trx);
+    await trx
+      .updateTable('indicators')
+      .set({
+        withdrawn_at: now.toISOString(),
+        withdrawn_reason: reason.slice(0, 500),
+        modified_at: nextModified(now, found.modified_at),
+      })
+      .where('id', '=', found.id)
+      .execute();
+  }
+
   async function recordSightings(inputs: readonly SightingInput[], actor = 'intel'): Promise<RecordResult[]> {
     if (inputs.length > config.maxBatch) {
       counts.rejected += inputs.length;
@@ -445,19 +479,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
       const row = await store.transaction(async (trx) => {
         const found = await resolve(trx, ref, true);
         if (!found) throw new InputError('no such indicator');
-        const now = new Date();
-        const tallies = new TallyChanges();
-        tallies.move(tallyStateOf(found), { ...tallyStateOf(found), withdrawn: true });
-        await tallies.apply(trx);
-        await trx
-          .updateTable('indicators')
-          .set({
-            withdrawn_at: now.toISOString(),
-            withdrawn_reason: reason.slice(0, 500),
-            modified_at: nextModified(now, found.modified_at),
-          })
-          .where('id', '=', found.id)
-          .execute();
+        await markWithdrawn(trx, found, reason);
         await audit?.append(trx, {
           actor,
           action: 'intel.withdraw',
@@ -468,6 +490,69 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
       }, audit?.lockKey);
       counts.withdrawn++;
       return indicatorFromRow(row);
+    },
+
+    async withdrawSource(ref, source, reason, actor) {
+      if (!reason.trim()) throw new InputError('a withdrawal needs a reason');
+      let newlyWithdrawn = false;
+      const result = await store.transaction(async (trx): Promise<SourceWithdrawal> => {
+        const found = await resolve(trx, ref, true);
+        if (!found) return { outcome: 'unknown' };
+        const sighting = await trx
+          .selectFrom('sightings')
+          .selectAll()
+          .where('indicator_id', '=', found.id)
+          .where('source', '=', source)
+          .executeTakeFirst();
+        if (!sighting) return { outcome: 'unknown', indicator: indicatorFromRow(found) };
+        await trx.deleteFrom('sightings').where('id', '=', sighting.id).execute();
+        const left = await trx
+          .selectFrom('sightings')
+          .select('confidence')
+          .where('indicator_id', '=', found.id)
+          .execute();
+        const outcome = left.length === 0 ? 'withdrawn' : 'source-removed';
+        if (outcome === 'withdrawn') {
+          // Already withdrawn (by an analyst, say): the sighting goes, the withdrawal stays as it was.
+          if (found.withdrawn_at === null) {
+            await markWithdrawn(trx, found, reason);
+            newlyWithdrawn = true;
+          }
+        } else {
+          await trx
+            .updateTable('indicators')
+            .set({
+              confidence: combineConfidence(left.map((r) => r.confidence)),
+              modified_at: nextModified(new Date(), found.modified_at),
+            })
+            .where('id', '=', found.id)
+            .execute();
+        }
+        await audit?.append(trx, {
+          actor,
+          action: 'intel.withdraw-source',
+          target: `indicator:${found.id}`,
+          reason: reason.slice(0, 500),
+          detail: {
+            source,
+            outcome,
+            sighting: {
+              count: sighting.count,
+              confidence: sighting.confidence,
+              firstSeen: sighting.first_seen,
+              lastSeen: sighting.last_seen,
+            },
+          },
+        });
+        const row = await trx
+          .selectFrom('indicators')
+          .selectAll()
+          .where('id', '=', found.id)
+          .executeTakeFirstOrThrow();
+        return { outcome, indicator: indicatorFromRow(row) };
+      }, audit?.lockKey);
+      if (newlyWithdrawn) counts.withdrawn++;
+      return result;
     },
 
     async relate(from, to, type, source) {

@@ -174,6 +174,70 @@ for (const engine of testEngines()) {
       }
     });
 
+    test('a source takes its report back: the indicator stays while another source reports it', async () => {
+      const { store, intel, entries, registry } = await setup();
+      try {
+        const ref = { kind: 'c2' as const, value: '198.51.100.30', port: 443, proto: 'tcp' };
+        const base = {
+          type: 'c2' as const,
+          value: ref.value,
+          port: 443,
+          proto: 'tcp',
+          tier: 'council' as const,
+        };
+        await intel.recordSighting({ ...base, source: 'isp-a', confidence: 50 });
+        const { indicatorId } = await intel.recordSighting({ ...base, source: 'isp-b', confidence: 50 });
+        const active = async () => (await intel.tallies()).classes.reduce((n, c) => n + c.active, 0);
+        assert.equal((await intel.get(indicatorId))!.confidence, 75);
+        assert.equal(await active(), 1);
+
+        await assert.rejects(intel.withdrawSource(ref, 'isp-a', ' ', 'isp-a'), /needs a reason/);
+        const first = await intel.withdrawSource(ref, 'isp-a', 'revoked', 'isp-a');
+        assert.equal(first.outcome, 'source-removed');
+        assert.equal(first.indicator!.withdrawnAt, null);
+        assert.equal(first.indicator!.confidence, 50);
+        assert.deepEqual(
+          (await intel.sightings(indicatorId)).map((s) => s.source),
+          ['isp-b'],
+        );
+        assert.equal(await active(), 1);
+        // Nothing left to take back, and no such indicator: nothing changes.
+        assert.equal((await intel.withdrawSource(ref, 'isp-a', 'revoked', 'isp-a')).outcome, 'unknown');
+        assert.equal(
+          (await intel.withdrawSource({ ...ref, value: '198.51.100.31' }, 'isp-a', 'revoked', 'isp-a'))
+            .outcome,
+          'unknown',
+        );
+
+        const last = await intel.withdrawSource(ref, 'isp-b', 'revoked', 'isp-b');
+        assert.equal(last.outcome, 'withdrawn');
+        assert.ok(last.indicator!.withdrawnAt);
+        assert.equal(last.indicator!.withdrawnReason, 'revoked');
+        assert.equal(await active(), 0);
+        assert.deepEqual(await intel.sightings(indicatorId), []);
+        const audited = entries.filter((e) => e.action === 'intel.withdraw-source');
+        assert.deepEqual(
+          audited.map((e) => [e.target, (e.detail as { source: string; outcome: string }).outcome]),
+          [
+            [`indicator:${indicatorId}`, 'source-removed'],
+            [`indicator:${indicatorId}`, 'withdrawn'],
+          ],
+        );
+        const metric = await registry.getSingleMetric('tsunagi_intel_withdrawn_total')!.get();
+        assert.equal(metric.values[0]!.value, 1);
+        // The source reporting it again later brings it back.
+        await intel.recordSighting({
+          ...base,
+          source: 'isp-b',
+          confidence: 50,
+          observedAt: new Date(Date.now() + 1000).toISOString(),
+        });
+        assert.equal((await intel.get(indicatorId))!.withdrawnAt, null);
+      } finally {
+        await store.close();
+      }
+    });
+
     test('relationships: bot to C&C from a sighting, and explicit ones', async () => {
       const { store, intel } = await setup();
       try {

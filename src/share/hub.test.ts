@@ -138,6 +138,51 @@ const objectsUrl = (root: string, id: string) => `/${root}/collections/${id}/obj
 
 for (const engine of testEngines()) {
   describe(`hub on ${engine.name}`, { skip: engine.skip }, () => {
+    test("a revoked submission takes back only its submitter's report; the last one withdraws the indicator", async () => {
+      const h = await setup(engine.open);
+      try {
+        const url = objectsUrl('council', C.submissions);
+        const post = async (org: string, objects: unknown[]) => {
+          const res = await h.req('POST', url, org, { objects });
+          assert.equal(res.statusCode, 202);
+          return res.json() as { success_count: number; failures: unknown[] };
+        };
+        const revoked = (object: Record<string, unknown>) => ({
+          ...object,
+          modified: '2026-01-02T00:00:00.000Z',
+          revoked: true,
+        });
+        const fromA = c2Envelope('198.51.100.20', 443, 'Mirai').objects[0]!;
+        const fromB = c2Envelope('198.51.100.20', 443, 'Mirai').objects[0]!;
+        const onlyA = c2Envelope('198.51.100.21', 443, 'Mirai').objects[0]!;
+        await post('ISP A', [fromA, onlyA]);
+        await post('ISP B', [fromB]);
+        const shared = { kind: 'c2' as const, value: '198.51.100.20', port: 443, proto: 'tcp' };
+        const single = { ...shared, value: '198.51.100.21' };
+        const sources = async (ref: typeof shared) =>
+          (await h.intel.sightings((await h.intel.get(ref))!.id)).map((s) => s.source).sort();
+        assert.deepEqual(await sources(shared), ['ISP A', 'ISP B']);
+
+        const status = await post('ISP A', [revoked(fromA), revoked(onlyA)]);
+        assert.deepEqual([status.success_count, status.failures], [2, []]);
+        // ISP B still reports the shared server: it stays, now on ISP B's word alone.
+        assert.equal((await h.intel.get(shared))!.withdrawnAt, null);
+        assert.deepEqual(await sources(shared), ['ISP B']);
+        assert.equal((await h.intel.get(shared))!.confidence, 60);
+        // ISP A was the only source of the other one: it is withdrawn.
+        assert.notEqual((await h.intel.get(single))!.withdrawnAt, null);
+        assert.deepEqual(await sources(single), []);
+
+        // Revoking again changes nothing; ISP B taking its report back withdraws the shared one.
+        await post('ISP A', [revoked(fromA)]);
+        assert.equal((await h.intel.get(shared))!.withdrawnAt, null);
+        await post('ISP B', [revoked(fromB)]);
+        assert.notEqual((await h.intel.get(shared))!.withdrawnAt, null);
+      } finally {
+        await h.close();
+      }
+    });
+
     test('ISPs post C&C lists; they merge; the council reads the merged, sanitised list; the public sees only sanitised objects', async () => {
       const h = await setup(engine.open);
       try {

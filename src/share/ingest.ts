@@ -11,6 +11,11 @@ import { tierOf, type StixObject } from './stix.ts';
 
 export interface Ingested {
   sightings: { objectId: string; sighting: SightingInput }[];
+  /**
+   * Revoked indicators: the submitter taking its report of that indicator back. Each names the
+   * indicator as a sighting would (kind, value, port, protocol); it is no sighting.
+   */
+  withdrawals: { objectId: string; sighting: SightingInput }[];
   /** Indicators that could not be read, by object id. */
   failures: { id: string; message: string }[];
 }
@@ -45,7 +50,7 @@ export function sightingsFromStix(
   source: string,
   defaultTier: Tier = 'council',
 ): Ingested {
-  const result: Ingested = { sightings: [], failures: [] };
+  const result: Ingested = { sightings: [], withdrawals: [], failures: [] };
   const byId = new Map(objects.map((o) => [o.id, o]));
   const families = new Map<string, string>();
   for (const o of objects) {
@@ -56,9 +61,8 @@ export function sightingsFromStix(
   }
   for (const o of objects) {
     if (o.type !== 'indicator') continue;
-    // A revoked version is the submitter taking its report back, never a new sighting.
-    if (o.revoked === true) continue;
     if (o.pattern_type !== 'stix' || typeof o.pattern !== 'string') {
+      if (o.revoked === true) continue;
       result.failures.push({ id: o.id, message: 'only STIX patterns are read' });
       continue;
     }
@@ -91,7 +95,11 @@ export function sightingsFromStix(
     } else if (props?.has('domain-name:value')) {
       sighting = { ...base, type: 'domain', value: props.get('domain-name:value')! };
     }
-    if (sighting) result.sightings.push({ objectId: o.id, sighting });
+    // A revoked version is the submitter taking its report back, never a new sighting.
+    if (sighting)
+      (o.revoked === true ? result.withdrawals : result.sightings).push({ objectId: o.id, sighting });
+    else if (o.revoked === true)
+      continue; // nothing this hub could have recorded from it
     else
       result.failures.push({
         id: o.id,
