@@ -14,6 +14,7 @@
  * MEDALLION_DIR, MEDALLION_PYTHON (/usr/bin/python3), TSUNAGI_BENCH_DATABASE_URL for PostgreSQL).
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,34 @@ function timing(latencies: number[], objects: number, seconds: number): Timing {
   return { requests: sorted.length, objects, seconds, p50: at(0.5), p99: at(0.99) };
 }
 
+const agent = new http.Agent({ keepAlive: true });
+
+/**
+ * One request over node:http with no time limit: medallion's first page can take minutes on a
+ * loaded machine, past fetch's fixed 300 s header timeout. Same client for both servers.
+ */
+function request(
+  url: string,
+  options: { method?: string; headers: Record<string, string>; body?: string },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers, agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
 /** Walks the collection from its start with limit=1000 pages, following `next`. */
 async function measureGet(objectsUrl: string, authorization: string, pages: number): Promise<Timing> {
   const latencies: number[] = [];
@@ -58,11 +87,11 @@ async function measureGet(objectsUrl: string, authorization: string, pages: numb
   const start = performance.now();
   for (let i = 0; i < pages; i++) {
     const began = performance.now();
-    const res = await fetch(`${objectsUrl}?limit=1000${next ? `&next=${encodeURIComponent(next)}` : ''}`, {
+    const res = await request(`${objectsUrl}?limit=1000${next ? `&next=${encodeURIComponent(next)}` : ''}`, {
       headers: { accept: TAXII, authorization },
     });
-    if (!res.ok) throw new Error(`GET ${res.status}: ${await res.text()}`);
-    const body = (await res.json()) as { objects?: unknown[]; next?: string; more?: boolean };
+    if (res.status !== 200) throw new Error(`GET ${res.status}: ${res.text.slice(0, 300)}`);
+    const body = JSON.parse(res.text) as { objects?: unknown[]; next?: string; more?: boolean };
     latencies.push(performance.now() - began);
     objects += body.objects?.length ?? 0;
     next = body.more ? body.next : undefined;
@@ -93,12 +122,12 @@ async function measurePost(
       start = performance.now();
     }
     const began = performance.now();
-    const res = await fetch(objectsUrl, {
+    const res = await request(objectsUrl, {
       method: 'POST',
       headers: { accept: TAXII, 'content-type': TAXII, authorization },
       body: envelope,
     });
-    const status = (await res.json()) as { success_count?: number };
+    const status = JSON.parse(res.text) as { success_count?: number };
     latencies.push(performance.now() - began);
     if (res.status !== 202) throw new Error(`POST ${res.status}: ${JSON.stringify(status)}`);
     objects += status.success_count ?? 0;
@@ -334,3 +363,4 @@ if (large) {
 const header = ['server', 'size', 'request', 'req/s', 'objects/s', 'p50 ms', 'p99 ms', 'vs medallion'];
 console.log(`\n| ${header.join(' | ')} |\n|${header.map(() => ' --- ').join('|')}|`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+agent.destroy();
