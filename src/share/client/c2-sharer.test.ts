@@ -149,7 +149,11 @@ describe('C&C sharer against a real hub', () => {
     assert.deepEqual([result.sent, result.refused.length], [1, 0]);
     assert.deepEqual(second.shared(), []);
     await second.stop();
-    assert.equal(await sightingsOf(), sightingsBefore, 'a revoked version is not one more sighting');
+    // Not one more sighting: the submitter's report taken back, and it was the only source.
+    assert.equal(sightingsBefore, 1);
+    assert.equal(await sightingsOf(), 0, "a revoked version removes the submitter's sighting");
+    const withdrawn = await h.intel.get({ kind: 'c2', value: '198.51.100.99', port: 6667, proto: 'tcp' });
+    assert.notEqual(withdrawn!.withdrawnAt, null);
 
     const reader = createTaxiiClient({
       url: h.url,
