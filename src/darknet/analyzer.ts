@@ -200,7 +200,14 @@ export class DarknetAnalyzer {
     this.end4 = Float64Array.from(merged.map((r) => r[1]));
     this.prefixes6 = prefixes.filter((p) => p.family === 6);
     this.ranges4 = Float64Array.from(merged.flat());
-    this.native = deps.native !== false && this.rules.count === 0 ? loadNativeDarknet().binding : undefined;
+    const load = loadNativeDarknet();
+    this.native = deps.native !== false && this.rules.count === 0 ? load.binding : undefined;
+    this.nativeUnavailable =
+      deps.native === false
+        ? 'turned off'
+        : this.rules.count > 0
+          ? 'user rules are applied in TypeScript'
+          : (load.error ?? '');
     this.asnPackets = new Float64Array(deps.asn?.size ?? 0);
     this.asnSources = new Float64Array(deps.asn?.size ?? 0);
     this.countryPackets = new Float64Array(deps.country?.size ?? 0);
@@ -268,6 +275,8 @@ export class DarknetAnalyzer {
     else this.counters.notIp++;
   }
 
+  /** Why the C hot loop is not used ('' when it is). */
+  readonly nativeUnavailable: string;
   /** Frames the C hot loop observed (the rest took the TypeScript path). */
   nativeFrames = 0;
 

@@ -26,6 +26,7 @@ export function formatSummary(analyzer: DarknetAnalyzer, records: SourceRecord[]
   const lines = [
     `packets: ${c.frames} frames, ${c.darknet} to the darknet, ${c.notDarknet} elsewhere (ignored)`,
     `skipped: ${c.notIp} not IP, ${c.unsupportedLink} unknown link type, ${c.badHeader} bad headers; ${c.truncated} truncated, ${c.fragments} fragments, ${c.untracked} untracked (table full)`,
+    `analysis: ${analyzer.nativeFrames} frames in the C hot loop, ${c.frames - analyzer.nativeFrames} in TypeScript${analyzer.usesNative ? '' : ` (C loop not used: ${analyzer.nativeUnavailable})`}`,
     `sources: ${records.length} (${['infected', 'benign', 'backscatter', 'unknown'].map((k) => `${k} ${byClass.get(k) ?? 0}`).join(', ')})`,
     'top ports:',
     ...analyzer.stats
