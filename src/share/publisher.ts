@@ -347,6 +347,9 @@ export function createPublisher(
       handled += done;
       published += done;
       if (done < pageSize) return handled;
+      // On SQLite every query above resolves at once, so a long catch-up would otherwise hold the
+      // event loop to its end: let requests and timers run between pages.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
