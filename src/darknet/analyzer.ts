@@ -280,6 +280,11 @@ export class DarknetAnalyzer {
   /** Frames the C hot loop observed (the rest took the TypeScript path). */
   nativeFrames = 0;
 
+  /** Maps capture files into memory (the C addon's mmap) when the hot loop is used. */
+  get mapFile(): ((fd: number, offset: number, length: number) => Uint8Array) | undefined {
+    return this.native?.mapFile;
+  }
+
   /** Whether classic pcap input runs through the C hot loop. */
   get usesNative(): boolean {
     return this.native !== undefined;

@@ -52,7 +52,9 @@ export async function analyzeFiles(
   const result: AnalyzeFilesResult = { packets: 0, files: [] };
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
-    const capture = openCapture(file);
+    // With the C loop, files are mapped instead of copied into a read buffer.
+    const map = analyzer.mapFile;
+    const capture = openCapture(file, map ? { map } : {});
     const stats = capture.stats;
     let countdown = every;
     let nextProgress = every;

@@ -2,7 +2,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -293,6 +293,46 @@ describe('streaming reader', () => {
       assert.deepEqual(seen, whole, `chunk ${chunkSize}`);
       assert.equal(stats.errors.truncated, 0);
     }
+  });
+
+  test('mapped reading (a mapper of small segments) reads the same packets, in pcap and pcapng', async () => {
+    const maps: [number, number][] = [];
+    // What mmap gives, made with read(2): the file's bytes from a page-aligned offset.
+    const map = (fd: number, offset: number, length: number) => {
+      assert.equal(offset % 4096, 0);
+      maps.push([offset, length]);
+      const bytes = new Uint8Array(length);
+      assert.equal(readSync(fd, bytes, 0, length, offset), length);
+      return bytes;
+    };
+    const ng = new PcapngWriter().addInterface(LinkType.ETHERNET);
+    for (const p of packets) ng.addPacket(0, p.data, p.timestampMs);
+    const ngPath = join(dir, 'stream.pcapng');
+    const ngBuffer = ng.toBuffer();
+    writeFileSync(ngPath, ngBuffer);
+    for (const [file, bytes] of [
+      [path, buffer],
+      [ngPath, ngBuffer],
+    ] as const) {
+      for (const mapSegmentBytes of [4096, 8192, 1 << 20]) {
+        maps.length = 0;
+        const seen: Seen[] = [];
+        const stats = await forEachPacket(file, (p) => seen.push(snapshot(p)), {
+          map,
+          mapMinBytes: 0,
+          mapSegmentBytes,
+        });
+        assert.deepEqual(seen, collect(bytes), `${file}, segments of ${mapSegmentBytes}`);
+        assert.equal(stats.errors.truncated, 0);
+        assert.equal(maps.length > 1, mapSegmentBytes < bytes.length, 'one mapping per segment');
+      }
+    }
+    // A cut record at the end of the last mapping is counted, as when reading.
+    const cut = join(dir, 'cut-mapped.pcap');
+    writeFileSync(cut, buffer.subarray(0, buffer.length - 10));
+    const stats = await forEachPacket(cut, () => {}, { map, mapMinBytes: 0, mapSegmentBytes: 8192 });
+    assert.equal(stats.packets, 299);
+    assert.equal(stats.errors.truncated, 1);
   });
 
   test('async iteration yields the same packets and exposes stats', async () => {

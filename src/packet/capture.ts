@@ -90,11 +90,27 @@ export function* readCapture(
 export interface OpenCaptureOptions {
   /** Bytes read per fs.read (default 1 MiB); grown only for a single record longer than this. */
   chunkSize?: number;
+  /**
+   * Maps `length` bytes of the open file `fd` from `offset` (a multiple of the page size) into
+   * memory, e.g. with mmap(2) in a native addon. Given, files of at least `mapMinBytes` are read
+   * through mappings of up to 1 GiB instead of being copied chunk by chunk.
+   */
+  map?: (fd: number, offset: number, length: number) => Uint8Array;
+  /** Smallest file read through `map` (default 1 MiB; smaller ones gain nothing). */
+  mapMinBytes?: number;
+  /** Bytes per mapping (default 1 GiB; a multiple of 4096 larger than any record). */
+  mapSegmentBytes?: number;
 }
+
+const PAGE = 4096;
 
 /** Opens a capture file for streaming; nothing is read until iteration or `forEach`. */
 export function openCapture(path: string, options: OpenCaptureOptions = {}): CaptureFile {
-  return new CaptureFile(path, options.chunkSize ?? 1 << 20);
+  return new CaptureFile(path, options.chunkSize ?? 1 << 20, {
+    map: options.map,
+    minBytes: options.mapMinBytes ?? 1 << 20,
+    segmentBytes: options.mapSegmentBytes ?? 1 << 30,
+  });
 }
 
 /**
@@ -108,8 +124,15 @@ export class CaptureFile implements AsyncIterable<CapturePacket> {
   constructor(
     readonly path: string,
     private readonly chunkSize: number,
+    private readonly mapping: {
+      map?: ((fd: number, offset: number, length: number) => Uint8Array) | undefined;
+      minBytes: number;
+      segmentBytes: number;
+    } = { minBytes: 0, segmentBytes: 1 << 30 },
   ) {
     if (!(chunkSize >= 64)) throw new RangeError('chunkSize must be at least 64 bytes');
+    if (!(mapping.segmentBytes >= PAGE && mapping.segmentBytes % PAGE === 0))
+      throw new RangeError('mapSegmentBytes must be a positive multiple of 4096');
   }
 
   /**
@@ -188,6 +211,14 @@ export class CaptureFile implements AsyncIterable<CapturePacket> {
       );
     }
     try {
+      const map = this.mapping.map;
+      if (map) {
+        const size = (await handle.stat()).size;
+        if (size > 0 && size >= this.mapping.minBytes) {
+          yield* this.mappedWindows(handle.fd, size, map);
+          return;
+        }
+      }
       let buffer = Buffer.allocUnsafe(this.chunkSize);
       let end = 0;
       let eof = false;
@@ -230,11 +261,48 @@ export class CaptureFile implements AsyncIterable<CapturePacket> {
       await handle.close();
     }
   }
+
+  /**
+   * The file as mappings of up to `segmentBytes`: each next one starts at the page holding the
+   * first unconsumed byte, so a record cut by the end of one mapping is whole in the next (a
+   * mapping grows when one record needs it; the parser refuses records over MAX_RECORD_BYTES).
+   */
+  private *mappedWindows(
+    fd: number,
+    size: number,
+    map: (fd: number, offset: number, length: number) => Uint8Array,
+  ): Generator<ReadWindow> {
+    let segment = this.mapping.segmentBytes;
+    let base = 0;
+    let buffer = map(fd, 0, Math.min(segment, size));
+    const parser = createCaptureParser(
+      buffer.subarray(0, Math.min(buffer.length, 64)),
+      this.stats,
+      this.path,
+    );
+    const window: ReadWindow = { parser, buffer, start: 0, end: buffer.length, stop: false };
+    for (;;) {
+      yield window;
+      if (window.stop) return;
+      if (base + window.end >= size) {
+        if (window.start < window.end) this.stats.errors.truncated++;
+        return;
+      }
+      const next = Math.floor((base + window.start) / PAGE) * PAGE;
+      // A record that starts in the first page and outgrows the mapping: map twice as much.
+      if (next === base) segment *= 2;
+      buffer = map(fd, next, Math.min(segment, size - next));
+      window.buffer = buffer;
+      window.start = base + window.start - next;
+      window.end = buffer.length;
+      base = next;
+    }
+  }
 }
 
 interface ReadWindow {
   parser: CaptureParser;
-  buffer: Buffer;
+  buffer: Uint8Array;
   start: number;
   end: number;
   stop: boolean;

@@ -11,6 +11,8 @@ export { NativeSlot } from './slots.ts';
 export interface NativeDarknetBinding {
   /** Number of state slots the addon was built with (must equal NativeSlot.COUNT). */
   stateSlots: number;
+  /** Maps file bytes [offset, offset + length) (offset page-aligned) privately; unmapped when collected. */
+  mapFile(fd: number, offset: number, length: number): Uint8Array;
   /** Observes classic pcap records from buffer[offset, end); returns the offset of the first one left. */
   observe(
     buffer: Uint8Array,

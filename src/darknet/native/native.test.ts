@@ -3,7 +3,7 @@
  * both, compared record by record, row by row, counter by counter.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -38,8 +38,8 @@ function capture(
 ) {
   const synthetic = new SyntheticDarknet({
     seed,
-    noise: 3000,
-    mirai: 60,
+    noise: Math.round(2000 * hours),
+    mirai: Math.round(40 * hours),
     masscan: 10,
     backscatter: 20,
     packetsPerSource: 60,
@@ -132,8 +132,10 @@ async function same(file: string, overrides: Record<string, unknown> = {}, deps:
 }
 
 describe('darknet C hot loop', { skip }, () => {
-  test('three hours of mixed traffic: identical sources, statistics, surges and counters', async () => {
-    const file = capture('mixed', 11, 3);
+  test('six hours of mixed traffic: identical sources, statistics, surges and counters', async () => {
+    const file = capture('mixed', 11, 6);
+    // Large enough to be read through the addon's mmap (files from 1 MiB), the other path reads it.
+    assert.ok(statSync(file).size > 1 << 20);
     const fast = await same(file);
     assert.ok(fast.outcome.counters.frames > 10_000);
     // Most frames are plain IPv4 and go through the loop; the odd ones took the TypeScript path.
