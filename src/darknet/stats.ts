@@ -56,6 +56,13 @@ interface Measured {
 /** Packs a key (< KEY_SPACE) and its position (< KEY_SPACE) into one sortable number. */
 const ORDER_SHIFT = 2 ** 19;
 
+/** Position of each key in a layer's key list while `measure` orders them; -1 between uses. */
+let sharedKeyPositions: Int32Array | undefined;
+function keyPositions(): Int32Array {
+  sharedKeyPositions ??= new Int32Array(KEY_SPACE).fill(-1);
+  return sharedKeyPositions;
+}
+
 /**
  * A set of (protocol, port) counters with one unique-source sketch each. Most keys see a few
  * sources per bucket, so a sketch starts sparse, as up to SPARSE_MAX (register, rank) pairs
@@ -297,8 +304,21 @@ class Layer {
     if (this.measuredFresh) return m;
     if (m.packets.length < n) this.allocateMeasured();
     const order = this.order.subarray(0, n);
-    for (let i = 0; i < n; i++) order[i] = this.keys[i]! * ORDER_SHIFT + i;
-    order.sort();
+    if (n < KEY_SPACE / 32) {
+      for (let i = 0; i < n; i++) order[i] = this.keys[i]! * ORDER_SHIFT + i;
+      order.sort();
+    } else {
+      // Many keys: one pass over the key space puts them in order faster than a sort.
+      const positions = keyPositions();
+      for (let i = 0; i < n; i++) positions[this.keys[i]!] = i;
+      let j = 0;
+      for (let key = 0; key < KEY_SPACE; key++) {
+        const i = positions[key]!;
+        if (i < 0) continue;
+        order[j++] = key * ORDER_SHIFT + i;
+        positions[key] = -1;
+      }
+    }
     for (let j = 0; j < n; j++) {
       const key = Math.floor(order[j]! / ORDER_SHIFT);
       const i = order[j]! - key * ORDER_SHIFT;
