@@ -196,17 +196,13 @@ static uint32_t promote(Ctx *c, uint32_t i, uint32_t id) {
   return to;
 }
 
-/* Layer.slot + raise + toDense for one key. */
-static void stats_add_key(Ctx *c, uint32_t key, uint32_t reg, uint32_t rank) {
-  double *s = c->state;
+/* Layer.slot + raise + toDense for one key; `keys_used` and `dense_used` are the layer's counts. */
+static inline __attribute__((always_inline)) void stats_add_key(Ctx *c, uint32_t key, uint32_t reg, uint32_t rank,
+                                                                uint32_t *keys_used, uint32_t *dense_used) {
   uint8_t *slot = c->slots + (size_t)key * SLOT_BYTES;
   double *packets = (double *)slot;
   uint32_t *w = (uint32_t *)slot;
-  if (*packets == 0) {
-    uint32_t used = (uint32_t)s[S_KEYS_USED];
-    c->keys[used] = (int32_t)key;
-    s[S_KEYS_USED] = used + 1;
-  }
+  if (*packets == 0) c->keys[(*keys_used)++] = (int32_t)key;
   *packets += 1;
   uint32_t block = w[2];
   if (block != 0) {
@@ -227,8 +223,7 @@ static void stats_add_key(Ctx *c, uint32_t key, uint32_t reg, uint32_t rank) {
     w[3] = n + 1;
     return;
   }
-  block = (uint32_t)s[S_DENSE_USED] + 1;
-  s[S_DENSE_USED] = block;
+  block = ++*dense_used;
   uint8_t *d = c->dense + (size_t)(block - 1) * REGS;
   for (uint32_t j = 0; j < n; j++) d[w[4 + j] >> 8] = (uint8_t)(w[4 + j] & 0xff);
   w[2] = block;
@@ -339,16 +334,20 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
   double untracked = s[S_UNTRACKED], packets_read = s[S_PACKETS], captured = s[S_CAPTURED_BYTES];
   double fast = 0;
   int dirty = 0;
-  const uint32_t hot_mask0 = (uint32_t)s[S_HOT_MASK];
+  // Fixed for the whole call: the hot index only grows in TypeScript, between calls.
+  const uint32_t hot_mask = (uint32_t)s[S_HOT_MASK];
+  uint32_t keys_used = (uint32_t)s[S_KEYS_USED];
+  uint32_t dense_used = (uint32_t)s[S_DENSE_USED];
+  double clock = s[S_CLOCK_MS];
   size_t far = offset, near = offset;
   for (int k = 0; k < PREFETCH_FAR && far < end; k++) {
-    far = prefetch_far(c, buf, far, end, le, rh, link, hot_mask0, mask);
-    if (k >= PREFETCH_FAR - PREFETCH_NEAR && near < end) near = prefetch_near(c, buf, near, end, le, rh, link, hot_mask0, mask);
+    far = prefetch_far(c, buf, far, end, le, rh, link, hot_mask, mask);
+    if (k >= PREFETCH_FAR - PREFETCH_NEAR && near < end) near = prefetch_near(c, buf, near, end, le, rh, link, hot_mask, mask);
   }
 
   while (end - offset >= rh) {
-    if (far < end) far = prefetch_far(c, buf, far, end, le, rh, link, (uint32_t)s[S_HOT_MASK], mask);
-    if (near < end) near = prefetch_near(c, buf, near, end, le, rh, link, (uint32_t)s[S_HOT_MASK], mask);
+    if (far < end) far = prefetch_far(c, buf, far, end, le, rh, link, hot_mask, mask);
+    if (near < end) near = prefetch_near(c, buf, near, end, le, rh, link, hot_mask, mask);
     const uint8_t *r = buf + offset;
     uint32_t caplen = rd32(r + 8, le);
     if (caplen > MAX_RECORD_BYTES) break;
@@ -420,11 +419,10 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
     }
     if (floor(ts / BUCKET_MS) != stats_bucket) break;
     /* Room for two new statistics keys and a dense block, so nothing below must grow. */
-    if ((size_t)s[S_KEYS_USED] + 2 > keys_len || (size_t)s[S_DENSE_USED] + 2 > dense_blocks) break;
+    if ((size_t)keys_used + 2 > keys_len || (size_t)dense_used + 2 > dense_blocks) break;
 
     /* find4, without changing anything yet */
     uint32_t h = mix32(src);
-    uint32_t hot_mask = (uint32_t)s[S_HOT_MASK];
     int64_t slot = -1;
     int where = 0; /* 1 hot, 2 new, 3 insert, 4 full */
     uint32_t i = h & hot_mask;
@@ -487,14 +485,14 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
     }
 
     /* PortStats.addNow */
-    s[S_CLOCK_MS] = ts;
+    clock = ts;
     dirty = 1;
     {
       uint32_t reg = h >> (32 - BITS);
       uint32_t rank = (uint32_t)__builtin_clz((h << BITS) | (1u << (BITS - 1))) + 1;
       uint32_t base = proto_index * PORTS_PER_PROTOCOL;
-      stats_add_key(c, base + port, reg, rank);
-      stats_add_key(c, base + ALL_PORTS, reg, rank);
+      stats_add_key(c, base + port, reg, rank, &keys_used, &dense_used);
+      stats_add_key(c, base + ALL_PORTS, reg, rank, &keys_used, &dense_used);
     }
     if (where == 4) {
       untracked++;
@@ -560,6 +558,9 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
   s[S_PACKETS] = packets_read;
   s[S_CAPTURED_BYTES] = captured;
   s[S_FAST_FRAMES] = fast;
+  s[S_KEYS_USED] = keys_used;
+  s[S_DENSE_USED] = dense_used;
+  s[S_CLOCK_MS] = clock;
   if (dirty) s[S_STATS_DIRTY] = 1;
   return offset;
 }
