@@ -701,7 +701,10 @@ export class DarknetAnalyzer {
     for (const r of this.finished.values()) if (r.class === 'infected') out.add(r.ip);
     const t = this.table;
     const ranges = t.idRanges();
-    for (let r = 0; r < ranges.length; r += 2) {
+    // A source still in the new generation has sent exactly one packet (its second moves it),
+    // so with minPackets above one none of those records can be infected: skip them unread.
+    const first = this.config.classify.minPackets > 1 ? 2 : 0;
+    for (let r = first; r < ranges.length; r += 2) {
       for (let slot = ranges[r]!; slot < ranges[r + 1]!; slot++) {
         if (t.familyOf(slot) !== 0 && this.classOf(slot) === 'infected') out.add(t.addressOf(slot));
       }

@@ -166,7 +166,7 @@ export class SourceTable {
     return this.bytes[id * RECORD_BYTES + B_FAMILY]!;
   }
 
-  /** [start, end) pairs of record ids that may be in use (check `familyOf`). */
+  /** [start, end) pairs of record ids that may be in use (check `familyOf`): the new generation, then the established one. */
   idRanges(): number[] {
     return [0, this.newHigh, this.limit, this.limit + this.hotHigh];
   }
