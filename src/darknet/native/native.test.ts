@@ -34,7 +34,7 @@ function capture(
   name: string,
   seed: number,
   hours: number,
-  options: { snaplen?: number; linkType?: number } = {},
+  options: { snaplen?: number; linkType?: number; bigEndian?: boolean; nanosecond?: boolean } = {},
 ) {
   const synthetic = new SyntheticDarknet({
     seed,
@@ -47,7 +47,10 @@ function capture(
   });
   const random = createRandom(seed + 1);
   const ethernet = (options.linkType ?? LinkType.ETHERNET) === LinkType.ETHERNET;
-  const writer = new PcapWriter(options.linkType ?? LinkType.ETHERNET, options.snaplen ?? 262144);
+  const writer = new PcapWriter(options.linkType ?? LinkType.ETHERNET, options.snaplen ?? 262144, {
+    bigEndian: options.bigEndian ?? false,
+    nanosecond: options.nanosecond ?? false,
+  });
   const dst = () => `198.18.${random() & 255}.${random() & 255}`;
   let n = 0;
   for (const packet of synthetic.packets()) {
@@ -177,6 +180,11 @@ describe('darknet C hot loop', { skip }, () => {
       { numRuns: 60, seed: 7 },
     );
     assert.equal(runs, 60);
+  });
+
+  test('big-endian nanosecond files', async () => {
+    const fast = await same(capture('big', 15, 1, { bigEndian: true, nanosecond: true }));
+    assert.ok(fast.nativeFrames > fast.outcome.counters.frames * 0.8);
   });
 
   test('raw IPv4 link type and a snaplen that cuts payloads', async () => {
