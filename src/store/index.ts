@@ -20,7 +20,7 @@ export { hourOf, rebuildIndicatorTallies, TALLY_TABLES, type TallyTable } from '
 export type StoreOptions =
   | {
       dataDir: string;
-      /** SQLite's page cache ceiling, MiB (default 2048: the STIX key index of ~12M versions and more). */
+      /** SQLite's page cache ceiling, MiB (default 1024). */
       cacheMiB?: number;
     }
   | { memory: true; cacheMiB?: number }
@@ -86,7 +86,7 @@ function statementCache(database: SqliteDatabase.Database): SqliteStatements {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const DEFAULT_CACHE_MIB = 2048;
+const DEFAULT_CACHE_MIB = 1024;
 /** WAL pages (4 KiB) after which the SQLite writer checkpoints by itself. */
 const WRITER_BACKSTOP_PAGES = 100_000;
 
