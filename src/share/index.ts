@@ -34,7 +34,7 @@ export {
 } from './orgs.ts';
 export { COLLECTION_IDS, API_ROOTS } from './collections.ts';
 export { buildExport, EXPORT_NAMES, type ExportName, type ExportReader } from './api.ts';
-export { sightingsFromCsv, sightingsFromStix } from './ingest.ts';
+export { applyWithdrawals, sightingsFromCsv, sightingsFromStix, type Ingested } from './ingest.ts';
 export { createHubServer } from './server.ts';
 export * from './stix.ts';
 

@@ -4,7 +4,7 @@
  * submitting organisation. Only simple patterns are understood; anything else is a named failure.
  */
 import { InputError } from '../core/errors.ts';
-import type { SightingInput } from '../intel/index.ts';
+import { SightingInput, type Intel } from '../intel/index.ts';
 import type { Tier, Tlp } from '../intel/types.ts';
 import { tlpOf } from './collections.ts';
 import { tierOf, type StixObject } from './stix.ts';
@@ -18,6 +18,38 @@ export interface Ingested {
   withdrawals: { objectId: string; sighting: SightingInput }[];
   /** Indicators that could not be read, by object id. */
   failures: { id: string; message: string }[];
+}
+
+/**
+ * Takes back `submitter`'s report of each revoked indicator (intel withdraws an indicator only
+ * when no other source reports it). Returns the withdrawals that could not be applied, by
+ * object id, and how many indicators went away entirely.
+ */
+export async function applyWithdrawals(
+  intel: Pick<Intel, 'withdrawSource'>,
+  withdrawals: Ingested['withdrawals'],
+  submitter: string,
+  actor: string,
+): Promise<{ failures: { id: string; message: string }[]; withdrawn: number }> {
+  const failures: { id: string; message: string }[] = [];
+  let withdrawn = 0;
+  for (const w of withdrawals) {
+    const check = SightingInput.safeParse(w.sighting);
+    try {
+      if (!check.success) throw new InputError(check.error.issues[0]!.message);
+      const { type, value, port, proto } = check.data;
+      const result = await intel.withdrawSource(
+        { kind: type, value, ...(port !== undefined ? { port } : {}), ...(proto ? { proto } : {}) },
+        submitter,
+        `revoked by ${submitter} (${w.objectId})`,
+        actor,
+      );
+      if (result.outcome === 'withdrawn') withdrawn++;
+    } catch (error) {
+      failures.push({ id: w.objectId, message: `cannot withdraw: ${(error as Error).message}` });
+    }
+  }
+  return { failures, withdrawn };
 }
 
 const COMPARISON = /([a-z0-9-]+):([a-z0-9_.[\]*]+)\s*=\s*('(?:[^'\\]|\\.)*'|\d+)/g;

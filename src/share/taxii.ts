@@ -30,7 +30,7 @@ import {
   TAXII_MEDIA_TYPE,
   type HubContext,
 } from './http.ts';
-import { sightingsFromStix } from './ingest.ts';
+import { applyWithdrawals, sightingsFromStix } from './ingest.ts';
 import type { Principal } from './orgs.ts';
 import { isStixCommon, StixCommon, tierOf, type StixObject } from './stix.ts';
 
@@ -561,21 +561,8 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
         if (good.length) await ctx.intel.recordSightings(good, p.org.name);
         // A revoked indicator takes this organisation's report back; the indicator goes only
         // when no other source reports it (intel decides).
-        for (const w of ingested.withdrawals) {
-          const check = SightingInput.safeParse(w.sighting);
-          try {
-            if (!check.success) throw new InputError(check.error.issues[0]!.message);
-            const { type, value, port, proto } = check.data;
-            await ctx.intel.withdrawSource(
-              { kind: type, value, ...(port !== undefined ? { port } : {}), ...(proto ? { proto } : {}) },
-              p.org.name,
-              `revoked by ${p.org.name} (${w.objectId})`,
-              p.org.name,
-            );
-          } catch (error) {
-            ingestFailed.set(w.objectId, `cannot withdraw: ${(error as Error).message}`);
-          }
-        }
+        const taken = await applyWithdrawals(ctx.intel, ingested.withdrawals, p.org.name, p.org.name);
+        for (const f of taken.failures) ingestFailed.set(f.id, f.message);
       }
       const toStore = accepted.filter((o) => !ingestFailed.has(o.id));
       for (const [id, message] of ingestFailed) failures.push({ id, message });

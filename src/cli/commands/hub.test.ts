@@ -63,6 +63,35 @@ test('org, token, import, export and audit verify through the CLI', async () => 
     const imported = await run(['import', csv, '--org', 'ISP A', '--data', data]);
     assert.equal(imported.code, 0, imported.err);
     assert.match(imported.out, /imported 2 sightings from ISP A \(2 new indicators/);
+    // A bundle revoking ISP A's report of .8:23 (its only source) withdraws that server.
+    const t = '2026-01-01T00:00:00.000Z';
+    const revokedBundle = join(dir, 'revoke.json');
+    writeFileSync(
+      revokedBundle,
+      JSON.stringify({
+        type: 'bundle',
+        id: `bundle--${crypto.randomUUID()}`,
+        objects: [
+          {
+            type: 'indicator',
+            spec_version: '2.1',
+            id: `indicator--${crypto.randomUUID()}`,
+            created: t,
+            modified: '2026-01-02T00:00:00.000Z',
+            revoked: true,
+            pattern: `[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '198.51.100.8' AND network-traffic:dst_port = 23 AND network-traffic:protocols[*] = 'tcp']`,
+            pattern_type: 'stix',
+            valid_from: t,
+          },
+        ],
+      }),
+    );
+    const revoked = await run(['import', revokedBundle, '--org', 'ISP A', '--data', data]);
+    assert.equal(revoked.code, 0, revoked.err);
+    assert.match(revoked.out, /revoked 1 reports of ISP A \(1 indicators withdrawn/);
+    assert.equal((await run(['export', 'c2', '--format', 'txt', '--data', data])).out, '198.51.100.7:443\n');
+    assert.equal((await run(['import', csv, '--org', 'ISP A', '--data', data])).code, 0);
+
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, '999.1.1.1,80\n');
     assert.equal((await run(['import', bad, '--org', 'ISP A', '--data', data])).code, 2);

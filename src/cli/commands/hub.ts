@@ -16,8 +16,10 @@ import {
   HubConfig,
   ROLES,
   SCOPES,
+  applyWithdrawals,
   sightingsFromCsv,
   sightingsFromStix,
+  type Ingested,
   verifyExport,
   type ExportName,
   type ExportReader,
@@ -214,6 +216,7 @@ function addHubCommands(program: Command, ctx: CliContext): void {
         if (!submitter) throw new InputError(`no organisation "${o.org}"`);
         let sightings;
         let failures: { id: string; message: string }[] = [];
+        let withdrawals: Ingested['withdrawals'] = [];
         if (format === 'stix') {
           let bundle: { type?: string; objects?: unknown };
           try {
@@ -226,6 +229,7 @@ function addHubCommands(program: Command, ctx: CliContext): void {
           const read = sightingsFromStix(bundle.objects as StixObject[], submitter.name);
           sightings = read.sightings.map((s) => s.sighting);
           failures = read.failures;
+          withdrawals = read.withdrawals;
         } else {
           sightings = sightingsFromCsv(text, submitter.name);
         }
@@ -237,9 +241,21 @@ function addHubCommands(program: Command, ctx: CliContext): void {
           );
           created += results.filter((r) => r.created).length;
         }
+        // Revoked indicators in a bundle take the submitter's report back, as over TAXII.
+        const taken = await applyWithdrawals(
+          intel,
+          withdrawals,
+          submitter.name,
+          `${operator(ctx)} for ${submitter.name}`,
+        );
+        failures = [...failures, ...taken.failures];
         ctx.stdout.write(
           `imported ${sightings.length} sightings from ${submitter.name} (${created} new indicators, ${failures.length} not understood)\n`,
         );
+        if (withdrawals.length > 0)
+          ctx.stdout.write(
+            `revoked ${withdrawals.length - taken.failures.length} reports of ${submitter.name} (${taken.withdrawn} indicators withdrawn, no other source)\n`,
+          );
         for (const f of failures.slice(0, 20)) ctx.stderr.write(`skipped ${f.id}: ${f.message}\n`);
       });
     });
