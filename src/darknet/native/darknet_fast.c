@@ -146,6 +146,25 @@ static void populate(Ctx *c, uint32_t id) {
 #endif
 }
 
+/*
+ * One index's probe run for IPv4 source `src` (hash `h`), as SourceTable.find4 walks it: the
+ * record id, or -1 with `*at` left on the empty slot that ends the run.
+ */
+static inline int64_t probe4(Ctx *c, const uint32_t *index, uint32_t mask, uint32_t h, uint32_t src, uint32_t *at) {
+  uint32_t i = h & mask;
+  for (;;) {
+    uint32_t ref = index[2 * i + 1];
+    if (ref == 0) break;
+    if (index[2 * i] == src && c->bytes[(size_t)(ref - 1) * RECORD_BYTES + B_FAMILY] == 4) {
+      *at = i;
+      return ref - 1;
+    }
+    i = (i + 1) & mask;
+  }
+  *at = i;
+  return -1;
+}
+
 /* SourceTable.unlink: empties `hole`, shifting later entries of its probe run back. */
 static void unlink_slot(Ctx *c, uint32_t *index, uint32_t mask, uint32_t hole) {
   uint32_t j = hole;
@@ -258,6 +277,20 @@ static inline size_t peek(const uint8_t *buf, size_t at, size_t end, int le, siz
   return at + total;
 }
 
+/* Whether index slot `slot` holds an entry whose first key word is `src`. */
+static inline int names(const uint32_t *index, uint32_t slot, uint32_t src) {
+  return index[2 * slot + 1] != 0 && index[2 * slot] == src;
+}
+
+/* Prefetches the record of `src` when its home index slot names it; returns whether it did. */
+static inline int prefetch_entry(Ctx *c, const uint32_t *index, uint32_t slot, uint32_t src) {
+  if (!names(index, slot, src)) return 0;
+  const uint8_t *record = c->bytes + (size_t)(index[2 * slot + 1] - 1) * RECORD_BYTES;
+  prefetch(record);
+  prefetch(record + 64);
+  return 1;
+}
+
 static inline size_t prefetch_far(Ctx *c, const uint8_t *buf, size_t at, size_t end, int le, size_t rh,
                                   uint32_t link, uint32_t hot_mask, uint32_t mask) {
   const uint8_t *ip;
@@ -268,14 +301,7 @@ static inline size_t prefetch_far(Ctx *c, const uint8_t *buf, size_t at, size_t 
   // The hot index is small and cached: a repeat sender found there needs only its record. The
   // big new-source index is prefetched only for the others (a needless miss there costs more
   // than the rest of a repeat sender's packet).
-  const uint32_t *hot = c->hot_index + 2 * (h & hot_mask);
-  if (hot[1] != 0 && hot[0] == src) {
-    const uint8_t *record = c->bytes + (size_t)(hot[1] - 1) * RECORD_BYTES;
-    prefetch(record);
-    prefetch(record + 64);
-  } else {
-    prefetch(c->new_index + 2 * (h & mask));
-  }
+  if (!prefetch_entry(c, c->hot_index, h & hot_mask, src)) prefetch(c->new_index + 2 * (h & mask));
   uint32_t hl = (uint32_t)(ip[0] & 0x0f) << 2;
   uint32_t proto = ip[9];
   uint32_t index = proto == 6 ? 0 : proto == 17 ? 1 : proto == 1 ? 2 : 3;
@@ -286,16 +312,6 @@ static inline size_t prefetch_far(Ctx *c, const uint8_t *buf, size_t at, size_t 
   return next;
 }
 
-/* Prefetches the record of `src` when its home index slot names it; returns whether it did. */
-static inline int prefetch_entry(Ctx *c, const uint32_t *index, uint32_t slot, uint32_t src) {
-  uint32_t ref = index[2 * slot + 1];
-  if (ref == 0 || index[2 * slot] != src) return 0;
-  const uint8_t *record = c->bytes + (size_t)(ref - 1) * RECORD_BYTES;
-  prefetch(record);
-  prefetch(record + 64);
-  return 1;
-}
-
 static inline size_t prefetch_near(Ctx *c, const uint8_t *buf, size_t at, size_t end, int le, size_t rh,
                                    uint32_t link, uint32_t hot_mask, uint32_t mask) {
   const uint8_t *ip;
@@ -303,8 +319,7 @@ static inline size_t prefetch_near(Ctx *c, const uint8_t *buf, size_t at, size_t
   if (ip == NULL) return next;
   uint32_t src = be32(ip + 12);
   uint32_t h = mix32(src);
-  const uint32_t *hot = c->hot_index + 2 * (h & hot_mask);
-  if (hot[1] == 0 || hot[0] != src) prefetch_entry(c, c->new_index, h & mask, src);
+  if (!names(c->hot_index, h & hot_mask, src)) prefetch_entry(c, c->new_index, h & mask, src);
   return next;
 }
 
@@ -423,33 +438,12 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
 
     /* find4, without changing anything yet */
     uint32_t h = mix32(src);
-    int64_t slot = -1;
-    int where = 0; /* 1 hot, 2 new, 3 insert, 4 full */
-    uint32_t i = h & hot_mask;
-    for (;;) {
-      uint32_t ref = c->hot_index[2 * i + 1];
-      if (ref == 0) break;
-      if (c->hot_index[2 * i] == src && c->bytes[(size_t)(ref - 1) * RECORD_BYTES + B_FAMILY] == 4) {
-        slot = ref - 1;
-        where = 1;
-        break;
-      }
-      i = (i + 1) & hot_mask;
-    }
-    if (!where) {
-      i = h & mask;
-      for (;;) {
-        uint32_t ref = c->new_index[2 * i + 1];
-        if (ref == 0) break;
-        if (c->new_index[2 * i] == src && c->bytes[(size_t)(ref - 1) * RECORD_BYTES + B_FAMILY] == 4) {
-          slot = ref - 1;
-          where = 2;
-          break;
-        }
-        i = (i + 1) & mask;
-      }
-      if (!where) where = s[S_SIZE] >= limit ? 4 : 3;
-    }
+    int where; /* 1 hot, 2 new, 3 insert, 4 full */
+    uint32_t i;
+    int64_t slot = probe4(c, c->hot_index, hot_mask, h, src, &i);
+    if (slot >= 0) where = 1;
+    else if ((slot = probe4(c, c->new_index, mask, h, src, &i)) >= 0) where = 2;
+    else where = s[S_SIZE] >= limit ? 4 : 3;
     if (where == 2 && s[S_HOT_COUNT] + 1 > (s[S_HOT_MASK] + 1) * 0.75) break; /* hot index grows in JS */
     if (where == 3 && has_geo) break; /* ASN and country lookups in JS */
 
