@@ -10,7 +10,7 @@ import type { Component } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
 import { InputError } from '../core/errors.ts';
 import type { Database, Store } from '../store/index.ts';
-import type { IndicatorTable } from '../store/schema.ts';
+import type { IndicatorTable, RelationshipTable, SightingTable } from '../store/schema.ts';
 import { IntelConfig } from './config.ts';
 import { readTallies, TallyChanges, type TallyReading, type TallyState } from './tally.ts';
 import {
@@ -154,6 +154,30 @@ export function indicatorFromRow(row: Selectable<IndicatorTable>): Indicator {
     withdrawnReason: row.withdrawn_reason,
     createdAt: row.created_at,
     modifiedAt: row.modified_at,
+  };
+}
+
+function sightingFromRow(r: Selectable<SightingTable>): Sighting {
+  return {
+    id: r.id,
+    indicatorId: r.indicator_id,
+    source: r.source,
+    confidence: r.confidence,
+    count: r.count,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  };
+}
+
+function relationshipFromRow(r: Selectable<RelationshipTable>): Relationship {
+  return {
+    id: r.id,
+    fromId: r.from_id,
+    toId: r.to_id,
+    type: r.type,
+    source: r.source,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
   };
 }
 
@@ -624,15 +648,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         .where('indicator_id', '=', indicatorId)
         .orderBy('source')
         .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        indicatorId: r.indicator_id,
-        source: r.source,
-        confidence: r.confidence,
-        count: r.count,
-        firstSeen: r.first_seen,
-        lastSeen: r.last_seen,
-      }));
+      return rows.map(sightingFromRow);
     },
 
     async relationships(indicatorId) {
@@ -642,15 +658,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         .where((eb) => eb.or([eb('from_id', '=', indicatorId), eb('to_id', '=', indicatorId)]))
         .orderBy('id')
         .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        fromId: r.from_id,
-        toId: r.to_id,
-        type: r.type,
-        source: r.source,
-        firstSeen: r.first_seen,
-        lastSeen: r.last_seen,
-      }));
+      return rows.map(relationshipFromRow);
     },
 
     async sightingsOf(indicatorIds) {
@@ -666,15 +674,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         for (const r of rows) {
           let list = out.get(r.indicator_id);
           if (!list) out.set(r.indicator_id, (list = []));
-          list.push({
-            id: r.id,
-            indicatorId: r.indicator_id,
-            source: r.source,
-            confidence: r.confidence,
-            count: r.count,
-            firstSeen: r.first_seen,
-            lastSeen: r.last_seen,
-          });
+          list.push(sightingFromRow(r));
         }
       }
       return out;
@@ -692,15 +692,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         for (const r of rows) {
           let list = out.get(r.from_id);
           if (!list) out.set(r.from_id, (list = []));
-          list.push({
-            id: r.id,
-            fromId: r.from_id,
-            toId: r.to_id,
-            type: r.type,
-            source: r.source,
-            firstSeen: r.first_seen,
-            lastSeen: r.last_seen,
-          });
+          list.push(relationshipFromRow(r));
         }
       }
       return out;
