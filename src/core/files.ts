@@ -1,6 +1,8 @@
 /** Small file helpers shared by the components that keep state on disk. */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { z } from 'zod';
+import type { Logger } from './logger.ts';
 
 /**
  * Writes `text` to `path` through a temporary file and a rename, so a crash mid-write leaves
@@ -11,4 +13,33 @@ export function writeFileAtomic(path: string, text: string, options: { mode?: nu
   const temporary = `${path}.tmp`;
   writeFileSync(temporary, text, options.mode === undefined ? {} : { mode: options.mode });
   renameSync(temporary, path);
+}
+
+/**
+ * Reads a JSON state file written by `writeFileAtomic` and checks it against `schema`. A missing
+ * file is a first start (undefined, silently); an unreadable or invalid one is logged as `what`
+ * starting afresh (undefined): state is an optimisation, never a reason not to start.
+ */
+export function readStateFile<T>(
+  path: string,
+  schema: z.ZodType<T>,
+  log: Logger,
+  what: string,
+): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      log.warn({ err: error, file: path }, `${what} unreadable; starting afresh`);
+    return undefined;
+  }
+  try {
+    const result = schema.safeParse(JSON.parse(text));
+    if (!result.success) throw new Error(result.error.issues[0]!.message);
+    return result.data;
+  } catch (error) {
+    log.warn({ err: error, file: path }, `${what} is not valid; starting afresh`);
+    return undefined;
+  }
 }

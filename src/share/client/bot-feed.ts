@@ -5,8 +5,7 @@
  * revocation honoured) and hands it to `onBots` whenever it changes. The watermark and the set
  * survive restarts in a small JSON file.
  */
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../core/files.ts';
+import { readStateFile, writeFileAtomic } from '../../core/files.ts';
 import ipaddr from 'ipaddr.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
@@ -226,23 +225,8 @@ export function createBotFeed(rawConfig: BotFeedConfigInput, deps: BotFeedDeps):
 
   function load(): void {
     if (!config.stateFile) return;
-    let text: string;
-    try {
-      text = readFileSync(config.stateFile, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-        log.warn({ err: error, file: config.stateFile }, 'bot feed state unreadable; starting afresh');
-      return;
-    }
-    let parsed: z.infer<typeof StateFile>;
-    try {
-      const result = StateFile.safeParse(JSON.parse(text));
-      if (!result.success) throw new Error(result.error.issues[0]!.message);
-      parsed = result.data;
-    } catch (error) {
-      log.warn({ err: error, file: config.stateFile }, 'bot feed state is not valid; starting afresh');
-      return;
-    }
+    const parsed = readStateFile(config.stateFile, StateFile, log, 'bot feed state');
+    if (!parsed) return;
     if (parsed.source !== source) {
       log.info({ file: config.stateFile }, 'bot feed state is from another collection; starting afresh');
       return;

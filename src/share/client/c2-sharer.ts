@@ -4,8 +4,7 @@
  * and retried with back-off; a withdrawal goes out as a revoked version of the same indicator.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../core/files.ts';
+import { readStateFile, writeFileAtomic } from '../../core/files.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '../../core/logger.ts';
@@ -387,25 +386,13 @@ export function createC2Sharer(rawConfig: C2SharerConfigInput, deps: C2SharerDep
 
   function load(): void {
     if (!config.stateFile) return;
-    let text: string;
-    try {
-      text = readFileSync(config.stateFile, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-        log.warn({ err: error, file: config.stateFile }, 'sharer state unreadable; starting afresh');
-      return;
+    const parsed = readStateFile(config.stateFile, StateFile, log, 'sharer state');
+    if (!parsed || parsed.source !== source) return;
+    for (const s of parsed.shared) {
+      const { key, ...entry } = s;
+      shared.set(key, entry);
     }
-    try {
-      const parsed = StateFile.parse(JSON.parse(text));
-      if (parsed.source !== source) return;
-      for (const s of parsed.shared) {
-        const { key, ...entry } = s;
-        shared.set(key, entry);
-      }
-      for (const q of parsed.queue) queue.set(keyOf(q.candidate), q);
-    } catch (error) {
-      log.warn({ err: error, file: config.stateFile }, 'sharer state is not valid; starting afresh');
-    }
+    for (const q of parsed.queue) queue.set(keyOf(q.candidate), q);
   }
 
   function save(): void {
