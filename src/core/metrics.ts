@@ -3,12 +3,28 @@
  * (never the global one), so tests and several instances in one process stay apart.
  */
 import { createServer, type Server } from 'node:http';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
 import type { Component } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * A counter read from a running total the component already keeps (`value`), at each scrape,
+ * so the hot path pays nothing for it.
+ */
+export function totalCounter(registry: Registry, name: string, help: string, value: () => number): Counter {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(value());
+    },
+  });
+}
 
 export const MetricsConfig = z
   .object({

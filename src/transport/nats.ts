@@ -19,6 +19,7 @@ import {
 } from 'nats';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { FlowBatch } from '../core/flowbatch.ts';
+import { totalCounter } from '../core/metrics.ts';
 import { UsageError } from '../core/errors.ts';
 import { PrefixSet } from '../core/ip.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
@@ -355,15 +356,7 @@ export function createFlowPublisher(
 
 function registerPublisherMetrics(registry: Registry, stats: PublisherStats): void {
   const total = (name: string, help: string, value: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(value());
-      },
-    });
+    totalCounter(registry, name, help, value);
   total(
     'tsunagi_transport_publish_batches_total',
     'FlowBatches handed to the publisher',
@@ -577,15 +570,7 @@ export function createFlowSubscriber(
 
 function registerSubscriberMetrics(registry: Registry, stats: SubscriberStats): void {
   const total = (name: string, help: string, value: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(value());
-      },
-    });
+    totalCounter(registry, name, help, value);
   total('tsunagi_transport_consume_messages_total', 'Flow messages received', () => stats.messages);
   total(
     'tsunagi_transport_consume_rows_total',
