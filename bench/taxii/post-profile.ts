@@ -6,7 +6,6 @@
  * Run: node --import tsx bench/taxii/post-profile.ts [ENVELOPES=30] [PROFILE_DIR]
  * Env SQLITE_WAL_AUTOCHECKPOINT=PAGES sets SQLite's checkpoint threshold, to see its share.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -19,27 +18,12 @@ import { createAuditLog } from '../../src/share/audit.ts';
 import { COLLECTION_IDS } from '../../src/share/collections.ts';
 import { createHub, HubConfig } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { makeEnvelopes } from './data.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
 const ENVELOPES = Number(process.argv[2] ?? 30);
 const PROFILE_DIR = process.argv[3];
-const at = '2026-01-01T00:00:00.000Z';
-const envelopes = Array.from({ length: ENVELOPES }, (_, e) =>
-  JSON.stringify({
-    objects: Array.from({ length: 1000 }, (_, j) => ({
-      type: 'indicator',
-      spec_version: '2.1',
-      id: `indicator--${randomUUID()}`,
-      created: at,
-      modified: at,
-      name: `C&C server 172.${16 + (e >> 8)}.${e & 255}.${j & 255}:${8000 + (j >> 8)}`,
-      indicator_types: ['malicious-activity'],
-      pattern: `[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '172.${16 + (e >> 8)}.${e & 255}.${j & 255}' AND network-traffic:dst_port = ${8000 + (j >> 8)}]`,
-      pattern_type: 'stix',
-      valid_from: at,
-    })),
-  }),
-);
+const envelopes = makeEnvelopes(ENVELOPES);
 
 const dir = mkdtempSync(join(tmpdir(), 'taxii-post-'));
 const store = await openStore({ dataDir: dir });

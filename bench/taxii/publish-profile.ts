@@ -11,28 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/logger.ts';
-import { createIntel, IntelConfig, type SightingInput } from '../../src/intel/index.ts';
+import { createIntel, IntelConfig } from '../../src/intel/index.ts';
 import { createAuditLog } from '../../src/share/audit.ts';
 import { createHub, HubConfig } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { sighting } from './data.ts';
 
 const INDICATORS = Number(process.argv[2] ?? 3000);
 const PROFILE_DIR = process.argv[3];
-
-/** The same sightings as bench/taxii/run.ts. */
-function sighting(n: number): SightingInput {
-  return {
-    type: 'c2',
-    value: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-    port: 443 + (n >> 24),
-    proto: 'tcp',
-    ...(n % 7 === 0 ? { family: 'mirai' } : {}),
-    source: `isp-${n % 3}`,
-    confidence: 50 + (n % 40),
-    tier: n % 5 === 0 ? 'full' : n % 2 === 0 ? 'council' : 'public',
-    tlp: n % 2 === 0 ? 'amber' : 'clear',
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'taxii-publish-'));
 const store = await openStore({ dataDir: dir });

@@ -13,19 +13,19 @@
  * TAXII_BENCH_MEDALLION_INDICATORS (1000), TAXII_BENCH_PAGES (50), TAXII_BENCH_POSTS (20),
  * MEDALLION_DIR, MEDALLION_PYTHON (/usr/bin/python3), TSUNAGI_BENCH_DATABASE_URL for PostgreSQL).
  */
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/logger.ts';
-import { createIntel, IntelConfig, type SightingInput } from '../../src/intel/index.ts';
+import { createIntel, IntelConfig } from '../../src/intel/index.ts';
 import { createAuditLog } from '../../src/share/audit.ts';
 import { COLLECTION_IDS } from '../../src/share/collections.ts';
 import { HubConfig } from '../../src/share/config.ts';
 import { createHub } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { makeEnvelopes, sighting } from './data.ts';
 import { locateMedallion, startMedallion } from './medallion.ts';
 
 const INDICATORS = Number(process.argv[2] ?? process.env.TAXII_BENCH_INDICATORS ?? 1_000_000);
@@ -133,41 +133,6 @@ async function measurePost(
     objects += status.success_count ?? 0;
   }
   return timing(latencies, objects, (performance.now() - start) / 1000);
-}
-
-/** Envelopes of 1000 new C&C indicators, the same for every server. */
-function makeEnvelopes(count: number): string[] {
-  const at = '2026-01-01T00:00:00.000Z';
-  return Array.from({ length: count }, (_, e) =>
-    JSON.stringify({
-      objects: Array.from({ length: 1000 }, (_, j) => ({
-        type: 'indicator',
-        spec_version: '2.1',
-        id: `indicator--${randomUUID()}`,
-        created: at,
-        modified: at,
-        name: `C&C server 172.${16 + (e >> 8)}.${e & 255}.${j & 255}:${8000 + (j >> 8)}`,
-        indicator_types: ['malicious-activity'],
-        pattern: `[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '172.${16 + (e >> 8)}.${e & 255}.${j & 255}' AND network-traffic:dst_port = ${8000 + (j >> 8)}]`,
-        pattern_type: 'stix',
-        valid_from: at,
-      })),
-    }),
-  );
-}
-
-function sighting(n: number): SightingInput {
-  return {
-    type: 'c2',
-    value: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-    port: 443 + (n >> 24),
-    proto: 'tcp',
-    ...(n % 7 === 0 ? { family: 'mirai' } : {}),
-    source: `isp-${n % 3}`,
-    confidence: 50 + (n % 40),
-    tier: n % 5 === 0 ? 'full' : n % 2 === 0 ? 'council' : 'public',
-    tlp: n % 2 === 0 ? 'amber' : 'clear',
-  };
 }
 
 interface TsunagiRun {
