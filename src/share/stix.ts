@@ -592,47 +592,7 @@ export const OWN_NETWORK_SANITISER: Sanitiser = {
   },
 };
 
-/** The common properties every STIX object posted to the hub must have (full schemas run in tests). */
-const Identifier = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9-]{1,248}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/,
-  );
-const Timestamp = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
-export const StixCommon = z
-  .object({
-    type: z.string().regex(/^[a-z][a-z0-9-]{1,248}$/),
-    id: Identifier,
-    spec_version: z.literal('2.1').optional(),
-    created: Timestamp.optional(),
-    modified: Timestamp.optional(),
-    object_marking_refs: z.array(Identifier).optional(),
-  })
-  .loose()
-  .superRefine((o, ctx) => {
-    if (!o.id.startsWith(`${o.type}--`))
-      ctx.addIssue({ code: 'custom', message: 'id does not start with its type' });
-    const sco = [
-      'ipv4-addr',
-      'ipv6-addr',
-      'url',
-      'domain-name',
-      'software',
-      'network-traffic',
-      'file',
-      'autonomous-system',
-      'mac-addr',
-      'email-addr',
-    ].includes(o.type);
-    if (!sco && o.type !== 'marking-definition' && (!o.created || !o.modified))
-      ctx.addIssue({ code: 'custom', message: 'created and modified are required' });
-    if (!sco && !o.spec_version) ctx.addIssue({ code: 'custom', message: 'spec_version 2.1 is required' });
-  });
-
-const IDENTIFIER =
-  /^[a-z][a-z0-9-]{1,248}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const TYPE_NAME = /^[a-z][a-z0-9-]{1,248}$/;
+/** Cyber-observable types: no created/modified/spec_version requirement. */
 const SCO_TYPES = new Set([
   'ipv4-addr',
   'ipv6-addr',
@@ -645,6 +605,33 @@ const SCO_TYPES = new Set([
   'mac-addr',
   'email-addr',
 ]);
+
+const IDENTIFIER =
+  /^[a-z][a-z0-9-]{1,248}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const TYPE_NAME = /^[a-z][a-z0-9-]{1,248}$/;
+const Identifier = z.string().regex(IDENTIFIER);
+const Timestamp = z.string().regex(TIMESTAMP);
+/** The common properties every STIX object posted to the hub must have (full schemas run in tests). */
+export const StixCommon = z
+  .object({
+    type: z.string().regex(TYPE_NAME),
+    id: Identifier,
+    spec_version: z.literal('2.1').optional(),
+    created: Timestamp.optional(),
+    modified: Timestamp.optional(),
+    object_marking_refs: z.array(Identifier).optional(),
+  })
+  .loose()
+  .superRefine((o, ctx) => {
+    if (!o.id.startsWith(`${o.type}--`))
+      ctx.addIssue({ code: 'custom', message: 'id does not start with its type' });
+    const sco = SCO_TYPES.has(o.type);
+    if (!sco && o.type !== 'marking-definition' && (!o.created || !o.modified))
+      ctx.addIssue({ code: 'custom', message: 'created and modified are required' });
+    if (!sco && !o.spec_version) ctx.addIssue({ code: 'custom', message: 'spec_version 2.1 is required' });
+  });
+
 const optionalTimestamp = (v: unknown) => v === undefined || (typeof v === 'string' && TIMESTAMP.test(v));
 
 /**
