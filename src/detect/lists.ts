@@ -6,6 +6,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { InputError } from '../core/errors.ts';
 import { parsePrefix, prefixContains4, prefixContains6, type Prefix } from '../core/ip.ts';
 import { splitCsvLine } from '../core/csv.ts';
+import { PROTOCOL_NAMES, protocolName } from '../core/protocols.ts';
 
 function readText(path: string, what: string): string {
   try {
@@ -171,21 +172,13 @@ interface FamilyRule {
   family: string;
 }
 
-export const PROTO_NAMES: Record<number, string> = {
-  1: 'icmp',
-  6: 'tcp',
-  17: 'udp',
-  58: 'ipv6-icmp',
-  132: 'sctp',
-};
-
 export function protoName(proto: number): string {
-  return PROTO_NAMES[proto] ?? String(proto);
+  return protocolName(proto);
 }
 
 export function protoNumber(text: string): number {
   const lower = text.toLowerCase();
-  for (const [number, name] of Object.entries(PROTO_NAMES)) if (name === lower) return Number(number);
+  for (const [number, name] of Object.entries(PROTOCOL_NAMES)) if (name === lower) return Number(number);
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 255) throw new Error(`"${text}" is not a protocol`);
   return n;

@@ -3,21 +3,11 @@
  * modules): C&C candidates from detect, infected hosts from darknet, findings from the survey.
  * C&C sightings carry no observation time from the ISP side (law rule 2): intel stamps its own.
  */
+import { protocolName } from '../core/protocols.ts';
 import type { SightingInput } from './normalise.ts';
 import type { Tier, Tlp } from './types.ts';
 
-const PROTOCOL_NAMES: Record<number, string> = {
-  1: 'icmp',
-  6: 'tcp',
-  17: 'udp',
-  58: 'ipv6-icmp',
-  132: 'sctp',
-};
-
-export function protocolName(proto: number | string): string {
-  if (typeof proto === 'string') return proto.toLowerCase();
-  return PROTOCOL_NAMES[proto] ?? String(proto);
-}
+export { protocolName } from '../core/protocols.ts';
 
 export interface CandidateLike {
   ip: string;

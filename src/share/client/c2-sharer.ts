@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readStateFile, writeFileAtomic } from '../../core/files.ts';
+import { protocolName } from '../../core/protocols.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '../../core/logger.ts';
@@ -12,14 +13,6 @@ import { canonicalIp } from '../../intel/normalise.ts';
 import { patternFor, TIER_EXTENSION_ID, tlpMarkingId, uuidv5, type StixObject } from '../stix.ts';
 import { C2SharerConfig, type C2SharerConfigInput } from './config.ts';
 import { createTaxiiClient, TaxiiClientError, type TaxiiClient } from './taxii-client.ts';
-
-const PROTOCOL_NAMES: Record<number, string> = {
-  1: 'icmp',
-  6: 'tcp',
-  17: 'udp',
-  58: 'ipv6-icmp',
-  132: 'sctp',
-};
 
 /**
  * What may leave the ISP, and only that: unknown members (times, evidence, subscriber
@@ -46,8 +39,7 @@ interface NormalCandidate {
 
 function normalise(input: unknown): NormalCandidate {
   const c = ShareCandidate.parse(input);
-  const proto =
-    typeof c.proto === 'number' ? (PROTOCOL_NAMES[c.proto] ?? String(c.proto)) : c.proto.toLowerCase();
+  const proto = protocolName(c.proto);
   return {
     ip: canonicalIp(c.ip),
     port: c.port,
