@@ -202,6 +202,7 @@ export class DarknetAnalyzer {
     this.ranges4 = Float64Array.from(merged.flat());
     const load = loadNativeDarknet();
     this.native = deps.native !== false && this.rules.count === 0 ? load.binding : undefined;
+    if (this.native) this.stats.useNative(this.native);
     this.nativeUnavailable =
       deps.native === false
         ? 'turned off'

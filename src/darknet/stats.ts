@@ -4,6 +4,7 @@
  * surges against a moving baseline. Keys index flat arrays directly: no hashing per packet.
  */
 import { hllCount, hllMergeWords } from './hll.ts';
+import type { NativeDarknetBinding } from './native/index.ts';
 import { NativeSlot } from './native/slots.ts';
 
 export const PROTOCOL_NAMES = ['tcp', 'udp', 'icmp', 'other'] as const;
@@ -53,6 +54,11 @@ interface Measured {
   packets: Float64Array;
   sources: Float64Array;
 }
+/** hllCount's linear-counting estimate of a 64-register sketch with `zeros` empty registers. */
+const LINEAR_ESTIMATES = Float64Array.from({ length: REGS + 1 }, (_, zeros) =>
+  zeros === 0 ? 0 : Math.round(REGS * Math.log(REGS / zeros)),
+);
+
 /** Packs a key (< KEY_SPACE) and its position (< KEY_SPACE) into one sortable number. */
 const ORDER_SHIFT = 2 ** 19;
 
@@ -71,6 +77,8 @@ function keyPositions(): Int32Array {
  * dense sketch gives; the sparse form keeps the hot path's memory (and its cache misses) small.
  */
 class Layer {
+  /** The C measure (native/), when the addon is loaded: the same numbers without JIT warm-up. */
+  native: Pick<NativeDarknetBinding, 'measure'> | undefined;
   /** Keys in use, in first-seen order (a key is in use exactly when its packet count is > 0). */
   keys = new Int32Array(1024);
   /**
@@ -263,8 +271,7 @@ class Layer {
     if (block !== 0) return hllCount(this.dense, (block - 1) * REGS, REGS);
     // At most SPARSE_MAX of 64 registers are set, so hllCount's estimate is the linear count
     // from the zero registers alone (its raw estimate is far below 2.5 * REGS).
-    const zeros = REGS - this.slotU32[w + S_COUNT]!;
-    return Math.round(REGS * Math.log(REGS / zeros));
+    return LINEAR_ESTIMATES[REGS - this.slotU32[w + S_COUNT]!]!;
   }
 
   /** Emits one row per key in use, in first-seen order; `measured` when the caller has measured already. */
@@ -304,6 +311,23 @@ class Layer {
     if (this.measuredFresh) return m;
     if (m.packets.length < n) this.allocateMeasured();
     const order = this.order.subarray(0, n);
+    if (this.native) {
+      // A run's layers are measured once each, over up to KEY_SPACE keys: JavaScript would spend
+      // most of that loop unoptimised.
+      this.native.measure(
+        this.slotBytes,
+        this.keys,
+        n,
+        this.dense,
+        LINEAR_ESTIMATES,
+        keyPositions(),
+        order,
+        m.packets,
+        m.sources,
+      );
+      this.measuredFresh = true;
+      return m;
+    }
     if (n < KEY_SPACE / 32) {
       for (let i = 0; i < n; i++) order[i] = this.keys[i]! * ORDER_SHIFT + i;
       order.sort();
@@ -384,6 +408,11 @@ export class PortStats {
 
   constructor(private readonly options: PortStatsOptions) {
     this.sink = options.onRow ?? (() => {});
+  }
+
+  /** Measures layers with the C addon from now on (the analyzer's, when it loaded). */
+  useNative(native: Pick<NativeDarknetBinding, 'measure'>): void {
+    for (const layer of [this.fiveMinutes, this.hour, this.day, this.total]) layer.native = native;
   }
 
   /** The open 5-minute layer's arrays, for the native hot loop (native/). */

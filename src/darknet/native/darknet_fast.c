@@ -320,6 +320,17 @@ static inline size_t prefetch_near(Ctx *c, const uint8_t *buf, size_t at, size_t
   uint32_t src = be32(ip + 12);
   uint32_t h = mix32(src);
   if (!names(c->hot_index, h & hot_mask, src)) prefetch_entry(c, c->new_index, h & mask, src);
+  // The port's statistics slot is cached by now (the far cursor); a dense sketch's register
+  // lives in a separate block that only the slot names.
+  uint32_t proto = ip[9];
+  uint32_t index = proto == 6 ? 0 : proto == 17 ? 1 : proto == 1 ? 2 : 3;
+  if (index < 3) {
+    uint32_t hl = (uint32_t)(ip[0] & 0x0f) << 2;
+    uint32_t port = index == 2 ? ip[hl] : be16(ip + hl + 2);
+    const uint32_t *w = (const uint32_t *)(c->slots + (size_t)(index * PORTS_PER_PROTOCOL + port) * SLOT_BYTES);
+    uint32_t block = w[2];
+    if (block != 0 && block <= c->dense_len / REGS) prefetch(c->dense + (size_t)(block - 1) * REGS + (h >> (32 - BITS)));
+  }
   return next;
 }
 
@@ -629,6 +640,80 @@ static napi_value observe(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * Layer.measure for the native path (stats.ts): each key in use gets its packets and unique-source
+ * estimate, and `order` the keys in address order (key * ORDER_SHIFT + position). The estimate is
+ * hllCount's, operation for operation; its linear-counting branch reads `linear[zeros]`, computed in
+ * TypeScript with Math.log, so both paths round the same numbers.
+ */
+#define KEY_SPACE (4u * PORTS_PER_PROTOCOL)
+#define ORDER_SHIFT 524288.0
+/* 2^-r for the ranks a register can hold (hll.ts's INVERSE_POWERS). */
+static double inverse_powers[64];
+
+static double estimate(const uint8_t *slot, const uint8_t *dense, size_t dense_blocks, const double *linear) {
+  const uint32_t *w = (const uint32_t *)slot;
+  uint32_t block = w[2];
+  if (block == 0 || block > dense_blocks) return linear[REGS - (w[3] <= SPARSE_MAX ? w[3] : SPARSE_MAX)];
+  const uint8_t *regs = dense + (size_t)(block - 1) * REGS;
+  double sum = 0;
+  uint32_t zeros = 0;
+  for (uint32_t i = 0; i < REGS; i++) {
+    uint8_t r = regs[i];
+    sum += r < 64 ? inverse_powers[r] : ldexp(1.0, -(int)r);
+    zeros += r == 0;
+  }
+  double raw = (0.709 * REGS * REGS) / sum;
+  if (raw <= 2.5 * REGS && zeros > 0) return linear[zeros];
+  double whole = floor(raw);
+  return raw - whole >= 0.5 ? whole + 1 : whole; /* Math.round */
+}
+
+static napi_value measure(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *slots, *dense;
+  int32_t *keys, *positions;
+  double *linear, *order, *packets, *sources;
+  size_t slots_len, keys_len, dense_len, linear_len, positions_len, order_len, packets_len, sources_len;
+  double used_d;
+  int ok = argc == 9 && typed(env, argv[0], napi_uint8_array, (void **)&slots, &slots_len) &&
+           typed(env, argv[1], napi_int32_array, (void **)&keys, &keys_len) &&
+           napi_get_value_double(env, argv[2], &used_d) == napi_ok &&
+           typed(env, argv[3], napi_uint8_array, (void **)&dense, &dense_len) &&
+           typed(env, argv[4], napi_float64_array, (void **)&linear, &linear_len) &&
+           typed(env, argv[5], napi_int32_array, (void **)&positions, &positions_len) &&
+           typed(env, argv[6], napi_float64_array, (void **)&order, &order_len) &&
+           typed(env, argv[7], napi_float64_array, (void **)&packets, &packets_len) &&
+           typed(env, argv[8], napi_float64_array, (void **)&sources, &sources_len);
+  size_t used = ok && used_d >= 0 ? (size_t)used_d : 0;
+  if (!ok || used > keys_len || used > order_len || used > packets_len || used > sources_len ||
+      slots_len < (size_t)KEY_SPACE * SLOT_BYTES || positions_len < KEY_SPACE || linear_len < REGS + 1) {
+    napi_throw_type_error(env, NULL, "darknet native: measure: bad arguments");
+    return NULL;
+  }
+  for (size_t i = 0; i < used; i++) {
+    if ((uint32_t)keys[i] >= KEY_SPACE) {
+      napi_throw_range_error(env, NULL, "darknet native: measure: key out of range");
+      return NULL;
+    }
+    positions[keys[i]] = (int32_t)i;
+  }
+  size_t j = 0;
+  const size_t dense_blocks = dense_len / REGS;
+  for (uint32_t key = 0; key < KEY_SPACE && j < used; key++) {
+    int32_t i = positions[key];
+    if (i < 0) continue;
+    positions[key] = -1;
+    const uint8_t *slot = slots + (size_t)key * SLOT_BYTES;
+    order[j++] = key * ORDER_SHIFT + i;
+    packets[i] = *(const double *)slot;
+    sources[i] = estimate(slot, dense, dense_blocks, linear);
+  }
+  return NULL;
+}
+
 static void unmap(napi_env env, void *data, void *hint) {
   (void)env;
   munmap(data, (size_t)(uintptr_t)hint);
@@ -672,12 +757,16 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  for (int r = 0; r < 64; r++) inverse_powers[r] = ldexp(1.0, -r);
   napi_value fn;
   if (napi_create_function(env, "observe", NAPI_AUTO_LENGTH, observe, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "observe", fn) != napi_ok) return NULL;
   napi_value map;
   if (napi_create_function(env, "mapFile", NAPI_AUTO_LENGTH, map_file, NULL, &map) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "mapFile", map) != napi_ok) return NULL;
+  napi_value measure_fn;
+  if (napi_create_function(env, "measure", NAPI_AUTO_LENGTH, measure, NULL, &measure_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "measure", measure_fn) != napi_ok) return NULL;
   napi_value count;
   if (napi_create_uint32(env, S_COUNT, &count) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "stateSlots", count) != napi_ok) return NULL;

@@ -32,6 +32,21 @@ export interface NativeDarknetBinding {
     asnPackets: Float64Array,
     countryPackets: Float64Array,
   ): number;
+  /**
+   * Layer.measure (stats.ts) in C: packets and unique-source estimate of each key in use, and
+   * `order` the keys in address order. `linear[zeros]` is the linear-counting estimate.
+   */
+  measure(
+    slots: Uint8Array,
+    keys: Int32Array,
+    used: number,
+    dense: Uint8Array,
+    linear: Float64Array,
+    positions: Int32Array,
+    order: Float64Array,
+    packets: Float64Array,
+    sources: Float64Array,
+  ): void;
 }
 
 export type NativeDarknetLoad =
@@ -49,9 +64,9 @@ export function loadNativeDarknet(): NativeDarknetLoad {
   try {
     const require = createRequire(import.meta.url);
     const binding = require('./build/Release/tsunagi_darknet.node') as NativeDarknetBinding;
-    if (binding.stateSlots !== NativeSlot.COUNT) {
+    if (binding.stateSlots !== NativeSlot.COUNT || typeof binding.measure !== 'function') {
       loaded = {
-        error: `built from another version (${binding.stateSlots} state slots, expected ${NativeSlot.COUNT}): run npm install`,
+        error: `built from another version of darknet_fast.c (${binding.stateSlots} state slots, expected ${NativeSlot.COUNT}${typeof binding.measure === 'function' ? '' : ', no measure'}): run npm install`,
       };
     } else loaded = { binding };
   } catch (error) {
