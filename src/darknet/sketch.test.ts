@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { hllAdd, hllCount, hllMerge, hllMergeWords, mix32 } from './hll.ts';
+import { loadNativeDarknet } from './native/index.ts';
 import { BUCKET_MS, PortStats, PROTOCOL_NAMES, type StatsRow } from './stats.ts';
 
 describe('sketch fast paths', () => {
@@ -23,62 +24,75 @@ describe('sketch fast paths', () => {
     );
   });
 
-  test('port statistics (sparse sketches that turn dense, merged into hours and days) match dense sketches', () => {
-    // Ports with 1 to 300 distinct sources, spread over buckets in three hours of two days.
-    const t0 = Date.UTC(2025, 0, 15, 22, 0, 0);
-    const events: [number, number, number][] = []; // port, source hash, time
-    const random = (() => {
-      let state = 99;
-      return () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
-    })();
-    const portSources = [1, 2, 3, 4, 5, 6, 9, 17, 40, 300];
-    for (let k = 0; k < portSources.length; k++) {
-      for (let n = 0; n < portSources[k]! * 3; n++) {
-        const source = random() % portSources[k]!;
-        events.push([1000 + k, mix32(source * 7919 + k), t0 + (random() % (3 * 3600_000))]);
+  const native = loadNativeDarknet().binding;
+  const cases = [
+    { name: 'merged into hours and days', spanMs: 3 * 3600_000, native: undefined },
+    { name: 'one bucket: the run total is that bucket', spanMs: BUCKET_MS - 1, native: undefined },
+    ...(native
+      ? [
+          { name: 'merged into hours and days, measured in C', spanMs: 3 * 3600_000, native },
+          { name: 'one bucket, measured in C', spanMs: BUCKET_MS - 1, native },
+        ]
+      : []),
+  ];
+  for (const { name, spanMs, native } of cases)
+    test(`port statistics (sparse sketches that turn dense, ${name}) match dense sketches`, () => {
+      // Ports with 1 to 300 distinct sources, spread over buckets in three hours of two days.
+      const t0 = Date.UTC(2025, 0, 15, 22, 0, 0);
+      const events: [number, number, number][] = []; // port, source hash, time
+      const random = (() => {
+        let state = 99;
+        return () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+      })();
+      const portSources = [1, 2, 3, 4, 5, 6, 9, 17, 40, 300];
+      for (let k = 0; k < portSources.length; k++) {
+        for (let n = 0; n < portSources[k]! * 3; n++) {
+          const source = random() % portSources[k]!;
+          events.push([1000 + k, mix32(source * 7919 + k), t0 + (random() % spanMs)]);
+        }
       }
-    }
-    events.sort((a, b) => a[2] - b[2]);
-    const rows: StatsRow[] = [];
-    const stats = new PortStats({
-      surgeFactor: 5,
-      surgeMinSources: 10,
-      surgeWarmupBuckets: 12,
-      baselineAlpha: 0.1,
-      onRow: (r) => rows.push(r),
+      events.sort((a, b) => a[2] - b[2]);
+      const rows: StatsRow[] = [];
+      const stats = new PortStats({
+        surgeFactor: 5,
+        surgeMinSources: 10,
+        surgeWarmupBuckets: 12,
+        baselineAlpha: 0.1,
+        onRow: (r) => rows.push(r),
+      });
+      if (native) stats.useNative(native);
+      // Reference: one plain 64-register sketch per (granularity, start, port).
+      const reference = new Map<string, { regs: Uint8Array; packets: number }>();
+      const startOf = (granularity: string, t: number) =>
+        granularity === '5m'
+          ? Math.floor(t / BUCKET_MS) * BUCKET_MS
+          : granularity === '1h'
+            ? Math.floor(t / 3600_000) * 3600_000
+            : granularity === '1d'
+              ? Math.floor(t / 86_400_000) * 86_400_000
+              : 0;
+      for (const [port, hash, t] of events) {
+        stats.add(0, port, hash, t);
+        for (const granularity of ['5m', '1h', '1d', 'total']) {
+          const key = `${granularity}/${startOf(granularity, t)}/${port}`;
+          const entry = reference.get(key) ?? { regs: new Uint8Array(64), packets: 0 };
+          hllAdd(entry.regs, 0, 6, hash);
+          entry.packets++;
+          reference.set(key, entry);
+        }
+      }
+      stats.finish();
+      const portRows = rows.filter((r) => r.port >= 0 && r.protocol === PROTOCOL_NAMES[0]);
+      assert.equal(portRows.length, reference.size);
+      let dense = 0;
+      for (const row of portRows) {
+        const entry = reference.get(`${row.granularity}/${row.start}/${row.port}`);
+        assert.ok(entry, `unexpected row ${JSON.stringify(row)}`);
+        assert.equal(row.packets, entry.packets);
+        const expected = hllCount(entry.regs, 0, 64);
+        assert.equal(row.sources, expected, `sources of ${JSON.stringify(row)}`);
+        if (entry.regs.filter((r) => r > 0).length > 4) dense++;
+      }
+      assert.ok(dense > 10, 'some sketches went dense');
     });
-    // Reference: one plain 64-register sketch per (granularity, start, port).
-    const reference = new Map<string, { regs: Uint8Array; packets: number }>();
-    const startOf = (granularity: string, t: number) =>
-      granularity === '5m'
-        ? Math.floor(t / BUCKET_MS) * BUCKET_MS
-        : granularity === '1h'
-          ? Math.floor(t / 3600_000) * 3600_000
-          : granularity === '1d'
-            ? Math.floor(t / 86_400_000) * 86_400_000
-            : 0;
-    for (const [port, hash, t] of events) {
-      stats.add(0, port, hash, t);
-      for (const granularity of ['5m', '1h', '1d', 'total']) {
-        const key = `${granularity}/${startOf(granularity, t)}/${port}`;
-        const entry = reference.get(key) ?? { regs: new Uint8Array(64), packets: 0 };
-        hllAdd(entry.regs, 0, 6, hash);
-        entry.packets++;
-        reference.set(key, entry);
-      }
-    }
-    stats.finish();
-    const portRows = rows.filter((r) => r.port >= 0 && r.protocol === PROTOCOL_NAMES[0]);
-    assert.equal(portRows.length, reference.size);
-    let dense = 0;
-    for (const row of portRows) {
-      const entry = reference.get(`${row.granularity}/${row.start}/${row.port}`);
-      assert.ok(entry, `unexpected row ${JSON.stringify(row)}`);
-      assert.equal(row.packets, entry.packets);
-      const expected = hllCount(entry.regs, 0, 64);
-      assert.equal(row.sources, expected, `sources of ${JSON.stringify(row)}`);
-      if (entry.regs.filter((r) => r > 0).length > 4) dense++;
-    }
-    assert.ok(dense > 10, 'some sketches went dense');
-  });
 });

@@ -392,7 +392,9 @@ export class PortStats {
   private fiveMinutes = new Layer();
   private hour = new Layer();
   private day = new Layer();
-  readonly total = new Layer();
+  /** Every bucket of the run merged; at the end of a one-bucket run, that bucket's layer itself. */
+  private total = new Layer();
+  private native: Pick<NativeDarknetBinding, 'measure'> | undefined;
   private readonly baseline = new Float64Array(KEY_SPACE);
   private readonly current = new Float64Array(KEY_SPACE);
   private bucket = -1;
@@ -412,7 +414,14 @@ export class PortStats {
 
   /** Measures layers with the C addon from now on (the analyzer's, when it loaded). */
   useNative(native: Pick<NativeDarknetBinding, 'measure'>): void {
+    this.native = native;
     for (const layer of [this.fiveMinutes, this.hour, this.day, this.total]) layer.native = native;
+  }
+
+  private newLayer(): Layer {
+    const layer = new Layer();
+    layer.native = this.native;
+    return layer;
   }
 
   /** The open 5-minute layer's arrays, for the native hot loop (native/). */
@@ -467,20 +476,25 @@ export class PortStats {
   }
 
   private closeBucket(nextBucket: number): void {
+    // The run's last close (from finish) prepares nothing for a next bucket: no baselines move,
+    // no layer is cleared (finish replaces the open ones), and a run's only bucket becomes the
+    // total instead of being copied into it.
+    const last = nextBucket < 0;
     const layer = this.fiveMinutes;
     const start = this.bucket * BUCKET_MS;
     // Each key's sources are estimated once, for the rows and the baselines alike.
     const measured = layer.measure();
     layer.rows('5m', start, this.sink, measured);
-    this.updateBaselines(layer, measured.sources, start, nextBucket < 0 ? 1 : nextBucket - this.bucket);
-    this.total.mergeFrom(layer);
+    this.updateBaselines(layer, measured.sources, start, last ? 0 : nextBucket - this.bucket);
+    if (last && this.total.used === 0) this.total = layer;
+    else this.total.mergeFrom(layer);
     if (this.hour.used === 0) {
       // The hour's first bucket: the hour takes the layer as it is, and the empty one opens the next bucket.
       this.fiveMinutes = this.hour;
       this.hour = layer;
     } else {
       this.hour.mergeFrom(layer);
-      layer.clear();
+      if (!last) layer.clear();
     }
     this.bucketsClosed++;
     const nextStart = nextBucket < 0 ? Infinity : nextBucket * BUCKET_MS;
@@ -492,18 +506,21 @@ export class PortStats {
         this.day = hour;
       } else {
         this.day.mergeFrom(this.hour);
-        this.hour.clear();
+        if (!last) this.hour.clear();
       }
       this.hourStart = Math.floor(nextStart / HOUR_MS) * HOUR_MS;
     }
     if (nextStart >= this.dayStart + DAY_MS) {
       this.day.rows('1d', this.dayStart, this.sink);
-      this.day.clear();
+      if (!last) this.day.clear();
       this.dayStart = Math.floor(nextStart / DAY_MS) * DAY_MS;
     }
   }
 
-  /** Flags surges in the closing bucket, then moves every key's baseline (idle buckets decay it). */
+  /**
+   * Flags surges in the closing bucket, then moves every key's baseline (idle buckets decay it)
+   * unless `bucketsAdvanced` is 0 (the run's end: no bucket follows).
+   */
   private updateBaselines(layer: Layer, counts: Float64Array, start: number, bucketsAdvanced: number): void {
     const { surgeFactor, surgeMinSources, surgeWarmupBuckets, baselineAlpha } = this.options;
     const current = this.current;
@@ -530,6 +547,10 @@ export class PortStats {
         this.options.onSurge?.(surge);
       }
     }
+    if (bucketsAdvanced === 0) {
+      for (let i = 0; i < layer.used; i++) current[layer.keys[i]!] = 0;
+      return;
+    }
     const keep = 1 - baselineAlpha;
     // Buckets with no packets at all between this one and the next count as zeros.
     const idleDecay = keep ** Math.max(0, bucketsAdvanced - 1);
@@ -545,6 +566,12 @@ export class PortStats {
     if (this.bucket >= 0) {
       this.closeBucket(-1);
       this.bucket = -1;
+      // The last close left its layers as they were (one may be the total): a next run starts empty.
+      this.fiveMinutes = this.newLayer();
+      this.hour = this.newLayer();
+      this.day = this.newLayer();
+      this.hourStart = -1;
+      this.dayStart = -1;
     }
     this.total.rows('total', 0, this.sink);
   }
