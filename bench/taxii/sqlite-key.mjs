@@ -4,12 +4,14 @@
  * afterwards), then times 40 transactions of one 1000-row INSERT each with WAL checkpoints in a
  * worker thread: insert and commit p50/max, rows/s, the process's CPU split. Env ALSO_WRITER=1
  * first times the same with the writer checkpointing itself (wal_autocheckpoint = 10000);
- * CACHE (KiB) and WARM=1 (read the key index first) show what the page cache changes.
+ * CACHE (KiB) and WARM=1 (read the key index first) show what the page cache changes. KEY=compact
+ * keys versions by (collection number, 52-bit MD5 of the object id, version ms) instead of the
+ * ids (the shape of migration 0004's object_key, ~20-byte index entries instead of ~116).
  *
  * Run: node bench/taxii/sqlite-key.mjs FILE ROWS   (6M rows: ~8 min to fill, 7.8 GB)
  */
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -27,20 +29,33 @@ const cols = [
   '4ffda6f5-357f-4d90-bd10-e979998326ed',
   '75ffa845-aa1c-4d4c-9ec8-2ee92078ca21',
 ];
-if (fresh) {
+const compact = process.env.KEY === 'compact';
+if (fresh && compact) {
+  db.exec(`create table stix_objects (seq integer primary key autoincrement, collection_no integer not null, object_hash integer not null, object_id text not null, object_type text not null, spec_version text not null, version text not null, version_ms integer not null, date_added text not null, is_latest integer not null, tier text not null, tlp text not null, body text not null);
+  create index stix_objects_version on stix_objects (collection_no, object_hash, version_ms);
+  create index stix_objects_page on stix_objects (collection_no, seq);`);
+} else if (fresh) {
   db.exec(`create table stix_objects (seq integer primary key autoincrement, collection_id text not null, object_id text not null, object_type text not null, spec_version text not null, version text not null, date_added text not null, is_latest integer not null, tier text not null, tlp text not null, body text not null, constraint stix_objects_key unique (collection_id, object_id, version));
   create index stix_objects_page on stix_objects (collection_id, seq);`);
 }
 const body = 'x'.repeat(650);
 const tuples = Array.from({ length: 1000 }, () => '(?,?,?,?,?,?,?,?,?,?)').join(',');
-const ins = db.prepare(
-  `insert into stix_objects (collection_id, object_id, object_type, spec_version, version, date_added, is_latest, tier, tlp, body) values ${tuples}`,
-);
+const ins = compact
+  ? db.prepare(
+      `insert into stix_objects (collection_no, object_hash, object_id, object_type, spec_version, version, version_ms, date_added, is_latest, tier, tlp, body) values ${Array.from({ length: 1000 }, () => '(?,?,?,?,?,?,?,?,?,?,?,?)').join(',')}`,
+    )
+  : db.prepare(
+      `insert into stix_objects (collection_id, object_id, object_type, spec_version, version, date_added, is_latest, tier, tlp, body) values ${tuples}`,
+    );
+const hash52 = (id) => parseInt(createHash('md5').update(id).digest('hex').slice(0, 13), 16);
 function rows() {
   const p = [];
   const v = new Date().toISOString();
   for (let i = 0; i < 1000; i++) {
-    p.push(cols[i % 3], 'indicator--' + randomUUID(), 'indicator', '2.1', v, v, 1, 'full', 'amber', body);
+    const id = 'indicator--' + randomUUID();
+    if (compact)
+      p.push(1 + (i % 3), hash52(id), id, 'indicator', '2.1', v, Date.parse(v), v, 1, 'full', 'amber', body);
+    else p.push(cols[i % 3], id, 'indicator', '2.1', v, v, 1, 'full', 'amber', body);
   }
   return p;
 }

@@ -5,7 +5,13 @@
 import { CompiledQuery, PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { Tier } from '../intel/types.ts';
 import { TIERS, tierAllows, tierRank } from '../intel/types.ts';
-import { sqliteStatements, type Database, type SqliteStatements, type Store } from '../store/index.ts';
+import {
+  objectKey,
+  sqliteStatements,
+  type Database,
+  type SqliteStatements,
+  type Store,
+} from '../store/index.ts';
 import type { Principal } from './orgs.ts';
 import { tierOf, tlpFromMarkingId, uuidv5, type StixObject } from './stix.ts';
 
@@ -232,15 +238,18 @@ export async function addObjects(
     const chunk = ids.slice(i, i + 500);
     const rows = fast
       ? storedVersionsSqlite(fast, collectionId, chunk, options.skipUnchanged === true)
-      : await trx
-          .selectFrom('stix_objects')
-          .select(['seq', 'object_id', 'version', 'is_latest'])
-          .$if(options.skipUnchanged === true, (q) =>
-            q.select(sql<string | null>`case when is_latest = 1 then body end`.as('latest_body')),
-          )
-          .where('collection_id', '=', collectionId)
-          .where('object_id', 'in', chunk)
-          .execute();
+      : sameIds(
+          chunk,
+          await trx
+            .selectFrom('stix_objects')
+            .select(['seq', 'object_id', 'version', 'is_latest'])
+            .$if(options.skipUnchanged === true, (q) =>
+              q.select(sql<string | null>`case when is_latest = 1 then body end`.as('latest_body')),
+            )
+            .where('object_key', 'in', objectKeys(collectionId, chunk))
+            .where('collection_id', '=', collectionId)
+            .execute(),
+        );
     for (const r of rows) {
       let list = known.get(r.object_id);
       if (!list) known.set(r.object_id, (list = []));
@@ -271,6 +280,7 @@ export async function addObjects(
     }
     const row: VersionRow = {
       object_id: object.id,
+      object_key: objectKey(collectionId, object.id),
       object_type: object.type,
       spec_version: typeof object.spec_version === 'string' ? object.spec_version : '2.1',
       version,
@@ -301,6 +311,7 @@ export async function addObjects(
 /** A stored version's own columns (the collection and date added are the same for a whole batch). */
 interface VersionRow {
   object_id: string;
+  object_key: number;
   object_type: string;
   spec_version: string;
   version: string;
@@ -311,8 +322,9 @@ interface VersionRow {
 }
 
 const INSERT_COLUMNS =
-  'collection_id, object_id, object_type, spec_version, version, date_added, is_latest, tier, tlp, body';
-/** Rows per INSERT: 10 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535. */
+  'collection_id, object_id, object_key, object_type, spec_version, version, date_added, is_latest, tier, tlp, body';
+const INSERT_PARAMETERS = 11;
+/** Rows per INSERT: 11 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535. */
 const INSERT_CHUNK = 1000;
 const insertSql = new Map<string, string>();
 
@@ -324,7 +336,7 @@ function insertStatement(rows: number, postgres: boolean): string {
     const tuples: string[] = [];
     for (let r = 0, n = 1; r < rows; r++) {
       const slots: string[] = [];
-      for (let c = 0; c < 10; c++) slots.push(postgres ? `$${n++}` : '?');
+      for (let c = 0; c < INSERT_PARAMETERS; c++) slots.push(postgres ? `$${n++}` : '?');
       tuples.push(`(${slots.join(', ')})`);
     }
     text = `insert into stix_objects (${INSERT_COLUMNS}) values ${tuples.join(', ')}`;
@@ -348,21 +360,9 @@ async function insertVersions(
   const postgres = trx.getExecutor().adapter instanceof PostgresAdapter;
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const end = Math.min(rows.length, i + INSERT_CHUNK);
-    const params: unknown[] = new Array((end - i) * 10);
+    const params: unknown[] = new Array((end - i) * INSERT_PARAMETERS);
     let p = 0;
-    for (let r = i; r < end; r++) {
-      const row = rows[r]!;
-      params[p++] = collectionId;
-      params[p++] = row.object_id;
-      params[p++] = row.object_type;
-      params[p++] = row.spec_version;
-      params[p++] = row.version;
-      params[p++] = dateAdded;
-      params[p++] = row.is_latest;
-      params[p++] = row.tier;
-      params[p++] = row.tlp;
-      params[p++] = row.body;
-    }
+    for (let r = i; r < end; r++) p = versionParams(params, p, collectionId, dateAdded, rows[r]!);
     await trx.executeQuery(CompiledQuery.raw(insertStatement(end - i, postgres), params));
   }
 }
@@ -379,7 +379,7 @@ function insertVersionsSqlite(
 ): void {
   const many = fast.prepare(insertStatement(SQLITE_INSERT_CHUNK, false));
   const one = fast.prepare(insertStatement(1, false));
-  const params: unknown[] = new Array(SQLITE_INSERT_CHUNK * 10);
+  const params: unknown[] = new Array(SQLITE_INSERT_CHUNK * INSERT_PARAMETERS);
   let i = 0;
   for (; i + SQLITE_INSERT_CHUNK <= rows.length; i += SQLITE_INSERT_CHUNK) {
     let p = 0;
@@ -387,7 +387,7 @@ function insertVersionsSqlite(
       p = versionParams(params, p, collectionId, dateAdded, rows[r]!);
     many.run(params);
   }
-  const single: unknown[] = new Array(10);
+  const single: unknown[] = new Array(INSERT_PARAMETERS);
   for (; i < rows.length; i++) {
     versionParams(single, 0, collectionId, dateAdded, rows[i]!);
     one.run(single);
@@ -403,6 +403,7 @@ function versionParams(
 ): number {
   params[at++] = collectionId;
   params[at++] = row.object_id;
+  params[at++] = row.object_key;
   params[at++] = row.object_type;
   params[at++] = row.spec_version;
   params[at++] = row.version;
@@ -422,8 +423,20 @@ interface StoredVersion {
   latest_body?: string | null;
 }
 
+/** The object keys of ids in a collection: what the versions' index is searched by. */
+export function objectKeys(collectionId: string, ids: readonly string[]): number[] {
+  return ids.map((id) => objectKey(collectionId, id));
+}
+
+/** The rows that are versions of `ids`: other objects can share a key (it is a hash). */
+function sameIds<R extends { object_id: string }>(ids: readonly string[], rows: R[]): R[] {
+  if (rows.length === 0) return rows;
+  const wanted = new Set(ids);
+  return rows.filter((r) => wanted.has(r.object_id));
+}
+
 /**
- * SQLite: stored versions of up to 500 ids through a prepared statement. The id list is padded
+ * SQLite: stored versions of up to 500 ids through a prepared statement. The key list is padded
  * with NULLs (which match nothing) to a power of two, so a handful of statements serve every size.
  */
 function storedVersionsSqlite(
@@ -436,10 +449,11 @@ function storedVersionsSqlite(
   while (slots < ids.length) slots *= 2;
   const text =
     `select seq, object_id, version, is_latest${withLatestBody ? ', case when is_latest = 1 then body end as latest_body' : ''}` +
-    ` from stix_objects where collection_id = ? and object_id in (${new Array<string>(slots).fill('?').join(', ')})`;
-  const params: unknown[] = [collectionId, ...ids];
-  while (params.length < slots + 1) params.push(null);
-  return fast.prepare(text).all(params) as StoredVersion[];
+    ` from stix_objects where object_key in (${new Array<string>(slots).fill('?').join(', ')}) and collection_id = ?`;
+  const params: unknown[] = objectKeys(collectionId, ids);
+  while (params.length < slots) params.push(null);
+  params.push(collectionId);
+  return sameIds(ids, fast.prepare(text).all(params) as StoredVersion[]);
 }
 
 /** An object's content apart from its version stamp. */
@@ -461,14 +475,15 @@ export async function latestObjects(
         if (r.latest_body) out.set(r.object_id, JSON.parse(r.latest_body) as StixObject);
       continue;
     }
+    const chunk = objectIds.slice(i, i + 500);
     const rows = await trx
       .selectFrom('stix_objects')
       .select(['object_id', 'body'])
+      .where('object_key', 'in', objectKeys(collectionId, chunk))
       .where('collection_id', '=', collectionId)
-      .where('object_id', 'in', objectIds.slice(i, i + 500))
       .where('is_latest', '=', 1)
       .execute();
-    for (const r of rows) out.set(r.object_id, JSON.parse(r.body) as StixObject);
+    for (const r of sameIds(chunk, rows)) out.set(r.object_id, JSON.parse(r.body) as StixObject);
   }
   return out;
 }
@@ -482,6 +497,7 @@ export async function latestObject(
   const row = await trx
     .selectFrom('stix_objects')
     .select('body')
+    .where('object_key', '=', objectKey(collectionId, objectId))
     .where('collection_id', '=', collectionId)
     .where('object_id', '=', objectId)
     .where('is_latest', '=', 1)

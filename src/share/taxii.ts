@@ -9,13 +9,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type SelectQueryBuilder } from 'kysely';
 import { InputError } from '../core/errors.ts';
 import { indicatorKey, SightingInput } from '../intel/index.ts';
-import type { Database } from '../store/index.ts';
+import { objectKey, type Database } from '../store/index.ts';
 import {
   addObjects,
   API_ROOTS,
   canRead,
   canWrite,
   loadCollections,
+  objectKeys,
   readableTiers,
   underCeiling,
   versionOf,
@@ -120,7 +121,11 @@ function applyFilters(
     .where('stix_objects.tier', 'in', tiers.length ? tiers : ['']);
   if (f.added_after) q = q.where('stix_objects.date_added', '>', isoOrThrow(f.added_after, 'added_after'));
   const ids = list(f['match[id]']);
-  if (ids?.length) q = q.where('stix_objects.object_id', 'in', ids);
+  // Through the versions' index (object_key); the ids themselves weed out keys that collide.
+  if (ids?.length)
+    q = q
+      .where('stix_objects.object_key', 'in', objectKeys(collection.id, ids))
+      .where('stix_objects.object_id', 'in', ids);
   const types = list(f['match[type]']);
   if (types?.length) q = q.where('stix_objects.object_type', 'in', types);
   const specs = list(f['match[spec_version]']);
@@ -141,6 +146,7 @@ function applyFilters(
             eb
               .selectFrom('stix_objects as first')
               .select(sql<string>`min(first.version)`.as('v'))
+              .whereRef('first.object_key', '=', 'stix_objects.object_key')
               .whereRef('first.collection_id', '=', 'stix_objects.collection_id')
               .whereRef('first.object_id', '=', 'stix_objects.object_id'),
           ),
@@ -444,9 +450,11 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       if (!canWrite(p, c))
         throw new HttpError(403, 'Forbidden', 'This collection does not allow you to write.');
       const objectId = request.params.object;
+      const key = objectKey(c.id, objectId);
       const deleted = await store.transaction(async (trx) => {
         let q = trx
           .deleteFrom('stix_objects')
+          .where('object_key', '=', key)
           .where('collection_id', '=', c.id)
           .where('object_id', '=', objectId);
         const versions = list(request.query['match[version]']);
@@ -457,6 +465,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
           const current = await trx
             .selectFrom('stix_objects')
             .select(['version', 'is_latest'])
+            .where('object_key', '=', key)
             .where('collection_id', '=', c.id)
             .where('object_id', '=', objectId)
             .orderBy('version')
@@ -472,6 +481,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
           const remaining = await trx
             .selectFrom('stix_objects')
             .select(['seq', 'version', 'is_latest'])
+            .where('object_key', '=', key)
             .where('collection_id', '=', c.id)
             .where('object_id', '=', objectId)
             .orderBy('version', 'desc')

@@ -1,5 +1,5 @@
 /**
- * Moves SQLite's WAL checkpoints off the request path. Random-uuid keys dirty about one index page
+ * Moves SQLite's WAL checkpoints off the request path. Random object keys dirty about one index page
  * per stored STIX version, so copying the WAL back into the database (and its fsync) cost more
  * than the insert itself when the writer did it after a commit. A worker thread with its own
  * connection runs `wal_checkpoint(PASSIVE)` on a timer instead; it never blocks the writer or

@@ -16,6 +16,7 @@ export type { Database } from './schema.ts';
 export type { Engine } from './migrations.ts';
 export { StoreConfig } from './config.ts';
 export { hourOf, rebuildIndicatorTallies, TALLY_TABLES, type TallyTable } from './tallies.ts';
+export { objectKey } from './object-key.ts';
 
 export type StoreOptions =
   | {
@@ -147,7 +148,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    // Each new STIX version inserts a random uuid into the per-version key, so a page cache
+    // Each new STIX version inserts a random key into the versions' index, so a page cache
     // smaller than that index reads a page per insert (a syscall, costly on virtual machines);
     // SQLite allocates the cache only as pages are used, so small stores stay small.
     database.pragma(`cache_size = -${Math.round((options.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024)}`);
@@ -157,7 +158,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       database.pragma(`wal_autocheckpoint = ${WRITER_BACKSTOP_PAGES}`);
       checkpointer = startCheckpointer(file, {
         onFailure: () => {
-          // Random-uuid keys dirty about one index page per STIX version: a 1000-page WAL would
+          // Random object keys dirty about one index page per STIX version: a 1000-page WAL would
           // re-copy the same hot pages every few commits; 10,000 checkpoints them once.
           if (database.open) database.pragma('wal_autocheckpoint = 10000');
         },

@@ -107,6 +107,8 @@ export interface StixObjectTable {
   seq: Generated<number>;
   collection_id: string;
   object_id: string;
+  /** `objectKey(collection_id, object_id)` (object-key.ts): what lookups by id go through. */
+  object_key: number;
   object_type: string;
   spec_version: string;
   version: IsoTime;

@@ -1,8 +1,11 @@
 /**
- * Migrations the sharing hub needs: per-organisation collections (an owner column) and one less
- * index on stix_objects (the (collection_id, object_id) index repeats the unique key's prefix).
+ * Migrations the sharing hub needs: per-organisation collections (an owner column), one less
+ * index on stix_objects (the (collection_id, object_id) index repeats the unique key's prefix),
+ * and versions found by a compact hash key instead of the ids.
  */
-import type { Kysely, Migration } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Migration } from 'kysely';
+import type { Engine } from './migrations.ts';
+import { objectKey, objectKeySqlPostgres } from './object-key.ts';
 
 export function migration003OwnNetworkCollections(): Migration {
   return {
@@ -14,4 +17,124 @@ export function migration003OwnNetworkCollections(): Migration {
       await db.schema.dropIndex('stix_objects_object').execute();
     },
   };
+}
+
+/**
+ * Versions are found by `object_key` (object-key.ts), a 52-bit hash of collection and object id,
+ * instead of the unique key (collection_id, object_id, version): ~116-byte random entries, 1.7 GB
+ * at 12.6M versions, which outgrew the page cache so that each new version read and dirtied a
+ * page of its own. The ids stay in the row and every lookup compares them (a hash can collide);
+ * a version is stored once because every writer reads an object's versions before adding one,
+ * under the hub's write locks. SQLite cannot drop a table constraint, so there the table is
+ * rebuilt (same seq values, same sequence); PostgreSQL alters it in place.
+ */
+export function migration004StixObjectKey(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      if (engine === 'postgres') {
+        await sql`ALTER TABLE stix_objects ADD COLUMN object_key bigint`.execute(db);
+        await sql
+          .raw(`UPDATE stix_objects SET object_key = ${objectKeySqlPostgres('collection_id', 'object_id')}`)
+          .execute(db);
+        await sql`ALTER TABLE stix_objects ALTER COLUMN object_key SET NOT NULL`.execute(db);
+        await sql`ALTER TABLE stix_objects DROP CONSTRAINT stix_objects_key`.execute(db);
+        await sql`CREATE INDEX stix_objects_object_key ON stix_objects (object_key)`.execute(db);
+        return;
+      }
+      const sequence = await sql<{
+        seq: number;
+      }>`SELECT seq FROM sqlite_sequence WHERE name = 'stix_objects'`.execute(db);
+      // Kysely runs SQLite migrations outside a transaction: the rebuild is one, so a crash
+      // leaves the old table whole (and the migration runs again).
+      await sql`BEGIN IMMEDIATE`.execute(db);
+      try {
+        await rebuildSqliteStixObjects(db, sequence.rows[0]?.seq);
+        await sql`COMMIT`.execute(db);
+      } catch (error) {
+        await sql`ROLLBACK`.execute(db);
+        throw error;
+      }
+    },
+  };
+}
+
+const KEYED_COLUMNS = [
+  'seq',
+  'collection_id',
+  'object_id',
+  'object_key',
+  'object_type',
+  'spec_version',
+  'version',
+  'date_added',
+  'is_latest',
+  'tier',
+  'tlp',
+  'body',
+] as const;
+/** Rows copied per statement: 12 parameters a row stays under SQLite's 32,766. */
+const COPY_BATCH = 1000;
+
+type OldVersionRow = Record<Exclude<(typeof KEYED_COLUMNS)[number], 'object_key'>, unknown> & {
+  seq: number;
+  collection_id: string;
+  object_id: string;
+};
+
+async function rebuildSqliteStixObjects(db: Kysely<unknown>, lastSeq: number | undefined): Promise<void> {
+  await sql`CREATE TABLE stix_objects_keyed (
+    seq integer PRIMARY KEY AUTOINCREMENT,
+    collection_id text NOT NULL,
+    object_id text NOT NULL,
+    object_key integer NOT NULL,
+    object_type text NOT NULL,
+    spec_version text NOT NULL,
+    version text NOT NULL,
+    date_added text NOT NULL,
+    is_latest integer NOT NULL,
+    tier text NOT NULL,
+    tlp text NOT NULL,
+    body text NOT NULL
+  )`.execute(db);
+  // The key is computed here (SQLite has no MD5) and copied in seq order, batch by batch.
+  const read = KEYED_COLUMNS.filter((c) => c !== 'object_key').join(', ');
+  for (let after = -1; ;) {
+    const rows = (
+      await sql
+        .raw<OldVersionRow>(
+          `SELECT ${read} FROM stix_objects WHERE seq > ${after} ORDER BY seq LIMIT ${COPY_BATCH}`,
+        )
+        .execute(db)
+    ).rows;
+    if (rows.length === 0) break;
+    const params: unknown[] = [];
+    for (const row of rows)
+      for (const column of KEYED_COLUMNS)
+        params.push(column === 'object_key' ? objectKey(row.collection_id, row.object_id) : row[column]);
+    const tuple = `(${KEYED_COLUMNS.map(() => '?').join(', ')})`;
+    await db.executeQuery(
+      CompiledQuery.raw(
+        `INSERT INTO stix_objects_keyed (${KEYED_COLUMNS.join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
+        params,
+      ),
+    );
+    after = rows[rows.length - 1]!.seq;
+  }
+  await sql`DROP TABLE stix_objects`.execute(db);
+  await sql`ALTER TABLE stix_objects_keyed RENAME TO stix_objects`.execute(db);
+  // Deleted versions past the last row keep their seq values spent: `next` cursors stay apart.
+  if (lastSeq !== undefined)
+    await sql`UPDATE sqlite_sequence SET seq = max(seq, ${lastSeq}) WHERE name = 'stix_objects'`.execute(db);
+  await sql`CREATE INDEX stix_objects_page ON stix_objects (collection_id, seq)`.execute(db);
+  await sql`CREATE INDEX stix_objects_object_key ON stix_objects (object_key)`.execute(db);
+  // Without statistics SQLite's planner takes the page index for `collection_id = ? AND
+  // object_key IN (...)`, a walk of the whole collection. Tell it what is true: a collection
+  // holds many versions, a key about one. (ANALYZE of a small table creates sqlite_stat1; a
+  // later full ANALYZE writes measured numbers of the same shape.)
+  await sql`ANALYZE kv`.execute(db);
+  await sql`DELETE FROM sqlite_stat1 WHERE tbl = 'stix_objects'`.execute(db);
+  await sql`INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
+    ('stix_objects', 'stix_objects_page', '1000000 250000 1'),
+    ('stix_objects', 'stix_objects_object_key', '1000000 1')`.execute(db);
+  await sql`ANALYZE sqlite_schema`.execute(db);
 }

@@ -1,0 +1,173 @@
+/** The STIX object key: the same hash in TypeScript and PostgreSQL, and migration 0004 over old rows. */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './index.ts';
+import { migrationProvider, type Engine } from './migrations.ts';
+import { objectKey, objectKeySqlPostgres } from './object-key.ts';
+
+const url = process.env.TSUNAGI_TEST_DATABASE_URL;
+
+test('object keys are 52-bit, differ by collection and object, and are stable', () => {
+  const a = objectKey('6cd54954-09f2-43dc-bd3a-dc18678b18c7', 'indicator--1');
+  assert.ok(Number.isSafeInteger(a) && a >= 0 && a < 2 ** 52);
+  assert.equal(objectKey('6cd54954-09f2-43dc-bd3a-dc18678b18c7', 'indicator--1'), a);
+  assert.notEqual(objectKey('4ffda6f5-357f-4d90-bd10-e979998326ed', 'indicator--1'), a);
+  assert.notEqual(objectKey('6cd54954-09f2-43dc-bd3a-dc18678b18c7', 'indicator--2'), a);
+  // The first 13 hex digits of MD5("abc indicator--1"), as PostgreSQL computes them too.
+  assert.equal(objectKey('abc', 'indicator--1'), 1216429427884583);
+});
+
+test('PostgreSQL computes the same key as TypeScript', { skip: url ? false : 'no PostgreSQL' }, async () => {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const ids = ['indicator--0f8c0a1e-7c52-5d3c-9a0b-1e2f3a4b5c6d', 'x--ü日本', ''];
+    for (const id of ids) {
+      const { rows } = await client.query<{ k: string }>(
+        `SELECT ${objectKeySqlPostgres('$1::text', '$2::text')} AS k`,
+        ['6cd54954-09f2-43dc-bd3a-dc18678b18c7', id],
+      );
+      assert.equal(Number(rows[0]!.k), objectKey('6cd54954-09f2-43dc-bd3a-dc18678b18c7', id), id);
+    }
+  } finally {
+    await client.end();
+  }
+});
+
+/** A database of one engine, migrated to `0003`, then to the latest schema by the caller. */
+async function oldDatabase(
+  engine: Engine,
+): Promise<{ db: Kysely<Database>; migrator: Migrator; done(): Promise<void> }> {
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'tsunagi-key-'));
+    const db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new SqliteDatabase(join(dir, 'old.sqlite')) }),
+    });
+    return {
+      db,
+      migrator: new Migrator({ db, provider: migrationProvider('sqlite') }),
+      async done() {
+        await db.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = `tsunagi_key_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema}` }),
+    }),
+  });
+  return {
+    db,
+    migrator: new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema }),
+    async done() {
+      await db.destroy();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
+for (const engine of ['sqlite', 'postgres'] as const) {
+  test(
+    `migration 0004 keys the versions already stored (${engine})`,
+    {
+      skip: engine === 'postgres' && !url ? 'no PostgreSQL' : false,
+    },
+    async () => {
+      const { db, migrator, done } = await oldDatabase(engine);
+      try {
+        assert.equal((await migrator.migrateTo('0003_own_network_collections')).error, undefined);
+        const version = (collection_id: string, object_id: string, v: string, is_latest: number) => ({
+          collection_id,
+          object_id,
+          object_type: 'indicator',
+          spec_version: '2.1',
+          version: v,
+          date_added: v,
+          is_latest,
+          tier: 'full',
+          tlp: 'amber',
+          body: JSON.stringify({ id: object_id, modified: v }),
+        });
+        const old = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+        await old
+          .insertInto('stix_objects')
+          .values([
+            version('c1', 'indicator--a', '2026-01-01T00:00:00.000Z', 0),
+            version('c1', 'indicator--a', '2026-01-02T00:00:00.000Z', 1),
+            version('c2', 'indicator--a', '2026-01-01T00:00:00.000Z', 1),
+            version('c1', 'indicator--b', '2026-01-01T00:00:00.000Z', 1),
+            version('c1', 'indicator--gone', '2026-01-01T00:00:00.000Z', 1),
+          ])
+          .execute();
+        // The last version is deleted: its seq must not be handed out again.
+        await old.deleteFrom('stix_objects').where('object_id', '=', 'indicator--gone').execute();
+        const before = await db
+          .selectFrom('stix_objects')
+          .select(['seq', 'object_id', 'body'])
+          .orderBy('seq')
+          .execute();
+
+        assert.equal((await migrator.migrateToLatest()).error, undefined);
+        const after = await db
+          .selectFrom('stix_objects')
+          .select(['seq', 'collection_id', 'object_id', 'object_key', 'body'])
+          .orderBy('seq')
+          .execute();
+        assert.deepEqual(
+          after.map((r) => ({ seq: r.seq, object_id: r.object_id, body: r.body })),
+          before,
+        );
+        for (const r of after) assert.equal(Number(r.object_key), objectKey(r.collection_id, r.object_id));
+        // Found through the key; the ids in the row tell apart whatever shares it.
+        const found = await db
+          .selectFrom('stix_objects')
+          .select('version')
+          .where('object_key', '=', objectKey('c1', 'indicator--a'))
+          .where('collection_id', '=', 'c1')
+          .where('object_id', '=', 'indicator--a')
+          .orderBy('version')
+          .execute();
+        assert.deepEqual(
+          found.map((r) => r.version),
+          ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'],
+        );
+        // A version added after the migration takes a seq past every one used before it.
+        const inserted = await old
+          .insertInto('stix_objects')
+          .values({
+            ...version('c1', 'indicator--c', '2026-01-03T00:00:00.000Z', 1),
+            object_key: objectKey('c1', 'indicator--c'),
+          })
+          .returning('seq')
+          .executeTakeFirstOrThrow();
+        assert.ok(
+          Number(inserted.seq) > Math.max(...before.map((r) => r.seq)) + 1,
+          'a deleted seq was reused',
+        );
+        if (engine === 'sqlite') {
+          const plan = await sql<{
+            detail: string;
+          }>`EXPLAIN QUERY PLAN SELECT seq FROM stix_objects WHERE object_key IN (1, 2) AND collection_id = 'c1'`.execute(
+            db,
+          );
+          assert.match(plan.rows.map((r) => r.detail).join(' '), /stix_objects_object_key/);
+        }
+      } finally {
+        await done();
+      }
+    },
+  );
+}
