@@ -7,7 +7,7 @@ import { createIntel, IntelConfig } from '../intel/index.ts';
 import { testEngines } from '../store/testing.ts';
 import { COLLECTION_IDS } from './collections.ts';
 import { createPublisher } from './publisher.ts';
-import { hubIdentity, indicatorObjectId } from './stix.ts';
+import { hubIdentity, indicatorObjectId, sightingObjectId } from './stix.ts';
 
 for (const engine of testEngines()) {
   describe(`publisher on ${engine.name}`, { skip: engine.skip }, () => {
@@ -81,6 +81,26 @@ for (const engine of testEngines()) {
           !full.some((v) => (JSON.parse(v.body) as { revoked?: boolean }).revoked),
           'the full analysis keeps it live',
         );
+
+        // A source that takes its report back: its sighting gets a revoked version in the full
+        // collection; the other source's stays live.
+        const revokedOf = (v: { body: string }[]) =>
+          (JSON.parse(v.at(-1)!.body) as { revoked?: boolean }).revoked === true;
+        const sightingVersions = (source: string) =>
+          versions(COLLECTION_IDS.full, sightingObjectId(indicatorId, source, 'full'));
+        assert.equal(revokedOf(await sightingVersions('isp-a')), false);
+        const outcome = await intel.withdrawSource(indicatorId, 'isp-a', 'cleaned up', 'isp-a');
+        assert.equal(outcome.outcome, 'source-removed');
+        await publisher.sync();
+        const withdrawnSighting = await sightingVersions('isp-a');
+        assert.equal(withdrawnSighting.filter((v) => v.is_latest === 1).length, 1);
+        assert.equal(withdrawnSighting.at(-1)!.is_latest, 1);
+        assert.ok(revokedOf(withdrawnSighting), "the withdrawn source's sighting is revoked");
+        assert.equal(revokedOf(await sightingVersions('isp-b')), false, 'the other source still reports it');
+        // Publishing again revokes nothing twice.
+        await intel.recordSighting({ ...base, value: '198.51.100.99' });
+        await publisher.sync();
+        assert.equal((await sightingVersions('isp-a')).length, withdrawnSighting.length);
 
         // Withdrawal revokes at the full tier too.
         await intel.withdraw(indicatorId, 'false positive', 'analyst');

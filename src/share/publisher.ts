@@ -8,7 +8,8 @@ import { Counter, type Registry } from 'prom-client';
 import type { Component } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Intel } from '../intel/index.ts';
-import type { Store } from '../store/index.ts';
+import type { Transaction } from 'kysely';
+import type { Database, Store } from '../store/index.ts';
 import { PrefixSet } from '../core/ip.ts';
 import {
   addObjects,
@@ -25,6 +26,7 @@ import {
   mapFull,
   OWN_NETWORK_SANITISER,
   SANITISERS,
+  sightingObjectId,
   tierExtensionDefinition,
   tlpMarkingDefinition,
   type HubIdentity,
@@ -34,6 +36,8 @@ import {
 import { TLPS, type Indicator, type Tier } from '../intel/types.ts';
 
 const WATERMARK_KEY = 'publisher.watermark';
+/** Every source whose sightings were published: a JSON list, kept in the publishing transaction. */
+const SOURCES_KEY = 'publisher.sources';
 const PUBLISH_LOCK_KEY = 0x7a5a_0002;
 /** Types that stand for one shared thing: stored once per collection, not versioned per indicator. */
 const SHARED_TYPES = new Set([
@@ -193,6 +197,19 @@ export function createPublisher(
       .execute();
   }
 
+  /**
+   * The sources whose sightings were ever published. A store that published before this list was
+   * kept starts from every source intel still holds a sighting of (read once, the first time).
+   */
+  async function publishedSources(
+    trx: Transaction<Database>,
+  ): Promise<{ sources: Set<string>; stored: boolean }> {
+    const row = await trx.selectFrom('kv').select('value').where('key', '=', SOURCES_KEY).executeTakeFirst();
+    if (row) return { sources: new Set(JSON.parse(row.value) as string[]), stored: true };
+    const rows = await trx.selectFrom('sightings').select('source').distinct().execute();
+    return { sources: new Set(rows.map((r) => r.source)), stored: false };
+  }
+
   async function bootstrap() {
     if (bootstrapped) return;
     await ensureCollections(store);
@@ -247,6 +264,36 @@ export function createPublisher(
         const versioned = new Map<string, StixObject[]>();
         const shared = new Map<string, StixObject[]>();
         const refused = new Map<string, { ids: string[]; modified: Map<string, string> }>();
+        const revoke = (collection: string, id: string, modifiedAt: string) => {
+          let r = refused.get(collection);
+          if (!r) refused.set(collection, (r = { ids: [], modified: new Map() }));
+          r.ids.push(id);
+          r.modified.set(id, modifiedAt);
+        };
+        // A source that took its report back has no sighting in intel any more, but its sighting
+        // object may still be the latest in the full collection: each source published before and
+        // not reporting now gets a revoked version there (if it ever had one).
+        const { sources, stored } = await publishedSources(trx);
+        const knownBefore = sources.size;
+        for (const input of inputs) for (const s of input.sightings) sources.add(s.source);
+        for (const input of inputs) {
+          const reporting = new Set(input.sightings.map((s) => s.source));
+          for (const source of sources)
+            if (!reporting.has(source))
+              revoke(
+                COLLECTION_IDS.full,
+                sightingObjectId(input.indicator.id, source, 'full'),
+                input.indicator.modifiedAt,
+              );
+        }
+        if (!stored || sources.size !== knownBefore) {
+          const value = JSON.stringify([...sources].sort());
+          await trx
+            .insertInto('kv')
+            .values({ key: SOURCES_KEY, value })
+            .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+            .execute();
+        }
         const put = (map: Map<string, StixObject[]>, collection: string, objects: StixObject[]) => {
           let list = map.get(collection);
           if (!list) map.set(collection, (list = []));
@@ -282,15 +329,11 @@ export function createPublisher(
                 out.filter((o) => SHARED_TYPES.has(o.type)),
               );
             } else {
-              let r = refused.get(collection);
-              if (!r) refused.set(collection, (r = { ids: [], modified: new Map() }));
               for (const id of [
                 indicatorObjectId(indicator.id, tier as Tier),
                 infrastructureId(indicator.id, tier as Tier),
-              ]) {
-                r.ids.push(id);
-                r.modified.set(id, indicator.modifiedAt);
-              }
+              ])
+                revoke(collection, id, indicator.modifiedAt);
             }
           }
           if (OWN_NETWORK_KINDS.has(indicator.kind)) {
@@ -309,15 +352,11 @@ export function createPublisher(
                   out.filter((o) => SHARED_TYPES.has(o.type)),
                 );
               } else {
-                let r = refused.get(network.collectionId);
-                if (!r) refused.set(network.collectionId, (r = { ids: [], modified: new Map() }));
                 for (const id of [
                   indicatorObjectId(indicator.id, OWN_NETWORK_TIER),
                   infrastructureId(indicator.id, OWN_NETWORK_TIER),
-                ]) {
-                  r.ids.push(id);
-                  r.modified.set(id, indicator.modifiedAt);
-                }
+                ])
+                  revoke(network.collectionId, id, indicator.modifiedAt);
               }
             }
           }
@@ -326,7 +365,8 @@ export function createPublisher(
           await addObjects(trx, collection, objects, dateAdded, { skipUnchanged: true });
         for (const [collection, objects] of shared)
           await addObjects(trx, collection, objects, dateAdded, { onlyIfAbsent: true });
-        // What may no longer reach a tier gets a revoked version there, if it was ever published.
+        // What may no longer reach a tier (or a source no longer reports) gets a revoked version
+        // there, if it was ever published.
         for (const [collection, r] of refused) {
           const latest = await latestObjects(trx, collection, r.ids);
           const revoked = [...latest.values()]

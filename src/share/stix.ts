@@ -226,6 +226,10 @@ export function infrastructureId(indicatorId: string, tier: Tier): string {
 export function indicatorObjectId(indicatorId: string, tier: Tier): string {
   return sdoId('indicator', tier, indicatorId);
 }
+/** The id of the sighting object that stands for one source's report of an indicator at a tier. */
+export function sightingObjectId(indicatorId: string, source: string, tier: Tier): string {
+  return sdoId('sighting', tier, indicatorId, source);
+}
 export function malwareId(family: string, tier: Tier): string {
   return sdoId('malware', tier, family);
 }
@@ -427,7 +431,7 @@ function mapAnalysis(input: MappingInput, tier: Tier, tlp: Tlp, withSightings: b
         {
           type: 'sighting',
           spec_version: '2.1',
-          id: sdoId('sighting', tier, ind.id, s.source),
+          id: sightingObjectId(ind.id, s.source, tier),
           created,
           modified: at,
           created_by_ref: hub.id,
