@@ -251,91 +251,142 @@ static inline __attribute__((always_inline)) void stats_add_key(Ctx *c, uint32_t
 }
 
 /*
- * Two cursors walk ahead of the observing one and prefetch what observing a record will touch.
- * On this kind of machine a miss costs more than the rest of a packet, and the misses of
- * different packets are independent, so issuing them early lets them overlap. The far cursor
- * prefetches the source's hot and new index slots and the port's statistics slot; the near one
- * reads those (now cached) index slots and prefetches the source's record. Each returns the next
- * record's offset, or `end` when it cannot tell (observing then runs without prefetches).
+ * Each record is parsed once, by a cursor PREFETCH_FAR records ahead of the observing one, into a
+ * small ring; both the prefetches and the observing read the ring. On this kind of machine a miss
+ * costs more than the rest of a packet, and the misses of different packets are independent, so
+ * issuing them early lets them overlap: at parse time the source's hot or new index slot and the
+ * port's statistics slot; PREFETCH_NEAR records ahead (those slots now cached) the source's record
+ * and the port sketch's dense block.
  */
 /* An asm prefetch: GCC drops __builtin_prefetch from chains whose only effect is prefetching. */
 static inline void prefetch(const void *p) { __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p)); }
 
-static inline size_t peek(const uint8_t *buf, size_t at, size_t end, int le, size_t rh, uint32_t link,
-                          const uint8_t **ip_out) {
-  *ip_out = NULL;
-  if (end - at < rh) return end;
-  const uint8_t *r = buf + at;
+/* One record as the observing loop needs it; only the parse reads packet bytes. */
+typedef struct {
+  size_t at, next;
+  double ts;
+  uint32_t src, dst, hash, seq, caplen, ip_id;
+  uint32_t port, proto_index, proto_bit, kind;
+  int dark;
+} Parsed;
+
+/* The constants of one call: the capture's format and the table sizes the prefetches use. */
+typedef struct {
+  const uint8_t *buf;
+  size_t end, rh;
+  int le, accept_all;
+  uint32_t link, hot_mask, mask;
+  double fraction;
+} Walk;
+
+/*
+ * Parses the record at `at` into `p`; 0 when observing must stop there: the buffer ends inside
+ * it, or the frame is one only the TypeScript path handles (other link or network types,
+ * fragments, cut or odd headers).
+ */
+static inline int parse(const Ctx *c, const Walk *w, size_t at, Parsed *p) {
+  if (w->end - at < w->rh) return 0;
+  const uint8_t *r = w->buf + at;
+  const int le = w->le;
   uint32_t caplen = rd32(r + 8, le);
-  size_t total = rh + caplen;
-  if (caplen > MAX_RECORD_BYTES || end - at < total) return end;
-  const uint32_t link_bytes = link == 1 ? 14u : 0u;
-  const uint8_t *ip = r + rh + link_bytes;
-  if (caplen >= link_bytes + 24u && (ip[0] >> 4) == 4 && (ip[0] & 0x0f) >= 5 &&
-      caplen >= link_bytes + ((uint32_t)(ip[0] & 0x0f) << 2) + 4u)
-    *ip_out = ip;
-  return at + total;
-}
-
-/* Whether index slot `slot` holds an entry whose first key word is `src`. */
-static inline int names(const uint32_t *index, uint32_t slot, uint32_t src) {
-  return index[2 * slot + 1] != 0 && index[2 * slot] == src;
-}
-
-/* Prefetches the record of `src` when its home index slot names it; returns whether it did. */
-static inline int prefetch_entry(Ctx *c, const uint32_t *index, uint32_t slot, uint32_t src) {
-  if (!names(index, slot, src)) return 0;
-  const uint8_t *record = c->bytes + (size_t)(index[2 * slot + 1] - 1) * RECORD_BYTES;
-  prefetch(record);
-  prefetch(record + 64);
+  if (caplen > MAX_RECORD_BYTES) return 0;
+  size_t total = w->rh + caplen;
+  if (w->end - at < total) return 0;
+  const uint8_t *data = r + w->rh;
+  const uint8_t *e = data + caplen;
+  const uint8_t *ip;
+  if (w->link == 1) {
+    if (caplen < 14 || data[12] != 0x08 || data[13] != 0x00) return 0;
+    ip = data + 14;
+  } else if (w->link == 101 || w->link == 228) {
+    ip = data;
+  } else return 0;
+  if (e - ip < 20 || (ip[0] >> 4) != 4) return 0;
+  uint32_t hl = (uint32_t)(ip[0] & 0x0f) << 2;
+  if (hl < 20 || (size_t)(e - ip) < hl) return 0;
+  uint32_t tl = be16(ip + 2);
+  if (tl == 0) tl = (uint32_t)(e - ip);
+  if (tl < hl) return 0;
+  if (be16(ip + 6) & 0x1fff) return 0; /* a non-first fragment */
+  const uint8_t *l4 = ip + hl;
+  const uint8_t *ip_end = ip + tl;
+  size_t avail = (size_t)(e - l4);
+  uint32_t proto = ip[9];
+  p->kind = 0;
+  p->seq = 0;
+  if (proto == 6) {
+    if (avail < 20) return 0;
+    uint32_t thl = (uint32_t)(l4[12] >> 4) << 2;
+    if (thl < 20 || l4 + thl > ip_end || avail < thl) return 0;
+    uint32_t flags = l4[13];
+    p->port = be16(l4 + 2);
+    p->seq = be32(l4 + 4);
+    p->proto_index = 0;
+    p->proto_bit = 1;
+    uint32_t syn_ack = flags & 18;
+    if (syn_ack == 2) p->kind = 1;
+    else if (syn_ack == 18 || (flags & 4)) p->kind = 2;
+  } else if (proto == 17) {
+    if (avail < 8) return 0;
+    p->port = be16(l4 + 2);
+    p->proto_index = 1;
+    p->proto_bit = 2;
+    p->kind = 1;
+  } else if (proto == 1) {
+    if (avail < 2) return 0;
+    uint32_t type = l4[0];
+    p->port = type;
+    p->proto_index = 2;
+    p->proto_bit = 4;
+    if (type == 8 || type == 13) p->kind = 1;
+    else if (type == 0 || type == 3 || type == 4 || type == 5 || type == 11 || type == 12 || type == 14) p->kind = 2;
+  } else return 0;
+  p->at = at;
+  p->next = at + total;
+  p->caplen = caplen;
+  p->ts = (double)rd32(r, le) * 1000.0 + (double)rd32(r + 4, le) * w->fraction;
+  p->ip_id = be16(ip + 4);
+  p->src = be32(ip + 12);
+  p->dst = be32(ip + 16);
+  p->dark = w->accept_all || in_darknet((Ctx *)c, p->dst);
+  p->hash = mix32(p->src);
+  if (p->dark) {
+    // The hot index is small and cached: a repeat sender found there needs only its record. The
+    // big new-source index is prefetched only for the others (a needless miss there costs more
+    // than the rest of a repeat sender's packet).
+    uint32_t slot = p->hash & w->hot_mask;
+    if (c->hot_index[2 * slot + 1] != 0 && c->hot_index[2 * slot] == p->src) {
+      const uint8_t *record = c->bytes + (size_t)(c->hot_index[2 * slot + 1] - 1) * RECORD_BYTES;
+      prefetch(record);
+      prefetch(record + 64);
+    } else {
+      prefetch(c->new_index + 2 * (p->hash & w->mask));
+    }
+    prefetch(c->slots + (size_t)(p->proto_index * PORTS_PER_PROTOCOL + p->port) * SLOT_BYTES);
+  }
   return 1;
 }
 
-static inline size_t prefetch_far(Ctx *c, const uint8_t *buf, size_t at, size_t end, int le, size_t rh,
-                                  uint32_t link, uint32_t hot_mask, uint32_t mask) {
-  const uint8_t *ip;
-  size_t next = peek(buf, at, end, le, rh, link, &ip);
-  if (ip == NULL) return next;
-  uint32_t src = be32(ip + 12);
-  uint32_t h = mix32(src);
-  // The hot index is small and cached: a repeat sender found there needs only its record. The
-  // big new-source index is prefetched only for the others (a needless miss there costs more
-  // than the rest of a repeat sender's packet).
-  if (!prefetch_entry(c, c->hot_index, h & hot_mask, src)) prefetch(c->new_index + 2 * (h & mask));
-  uint32_t hl = (uint32_t)(ip[0] & 0x0f) << 2;
-  uint32_t proto = ip[9];
-  uint32_t index = proto == 6 ? 0 : proto == 17 ? 1 : proto == 1 ? 2 : 3;
-  if (index < 3) {
-    uint32_t port = index == 2 ? ip[hl] : be16(ip + hl + 2);
-    prefetch(c->slots + (size_t)(index * PORTS_PER_PROTOCOL + port) * SLOT_BYTES);
+/* The near prefetches for a parsed record: a new-generation source's record, the port sketch's dense block. */
+static inline void prefetch_near(const Ctx *c, const Walk *w, const Parsed *p) {
+  if (!p->dark) return;
+  uint32_t hot = p->hash & w->hot_mask;
+  if (!(c->hot_index[2 * hot + 1] != 0 && c->hot_index[2 * hot] == p->src)) {
+    uint32_t slot = p->hash & w->mask;
+    if (c->new_index[2 * slot + 1] != 0 && c->new_index[2 * slot] == p->src) {
+      const uint8_t *record = c->bytes + (size_t)(c->new_index[2 * slot + 1] - 1) * RECORD_BYTES;
+      prefetch(record);
+      prefetch(record + 64);
+    }
   }
-  return next;
-}
-
-static inline size_t prefetch_near(Ctx *c, const uint8_t *buf, size_t at, size_t end, int le, size_t rh,
-                                   uint32_t link, uint32_t hot_mask, uint32_t mask) {
-  const uint8_t *ip;
-  size_t next = peek(buf, at, end, le, rh, link, &ip);
-  if (ip == NULL) return next;
-  uint32_t src = be32(ip + 12);
-  uint32_t h = mix32(src);
-  if (!names(c->hot_index, h & hot_mask, src)) prefetch_entry(c, c->new_index, h & mask, src);
-  // The port's statistics slot is cached by now (the far cursor); a dense sketch's register
-  // lives in a separate block that only the slot names.
-  uint32_t proto = ip[9];
-  uint32_t index = proto == 6 ? 0 : proto == 17 ? 1 : proto == 1 ? 2 : 3;
-  if (index < 3) {
-    uint32_t hl = (uint32_t)(ip[0] & 0x0f) << 2;
-    uint32_t port = index == 2 ? ip[hl] : be16(ip + hl + 2);
-    const uint32_t *w = (const uint32_t *)(c->slots + (size_t)(index * PORTS_PER_PROTOCOL + port) * SLOT_BYTES);
-    uint32_t block = w[2];
-    if (block != 0 && block <= c->dense_len / REGS) prefetch(c->dense + (size_t)(block - 1) * REGS + (h >> (32 - BITS)));
-  }
-  return next;
+  const uint32_t *words = (const uint32_t *)(c->slots + (size_t)(p->proto_index * PORTS_PER_PROTOCOL + p->port) * SLOT_BYTES);
+  uint32_t block = words[2];
+  if (block != 0 && block <= c->dense_len / REGS) prefetch(c->dense + (size_t)(block - 1) * REGS + (p->hash >> (32 - BITS)));
 }
 
 #define PREFETCH_NEAR 8
 #define PREFETCH_FAR 24
+#define RING 32 /* a power of two above PREFETCH_FAR */
 
 /*
  * Observes frames from buf[offset, end) until one needs JavaScript or the buffer ends; returns the
@@ -343,11 +394,6 @@ static inline size_t prefetch_near(Ctx *c, const uint8_t *buf, size_t at, size_t
  */
 static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
   double *s = c->state;
-  const int le = s[S_LITTLE_ENDIAN] != 0;
-  const size_t rh = (size_t)s[S_RECORD_HEADER];
-  const double fraction = s[S_FRACTION_TO_MS];
-  const uint32_t link = (uint32_t)s[S_LINK_TYPE];
-  const int accept_all = s[S_ACCEPT_ALL] != 0;
   const int has_geo = s[S_HAS_GEO] != 0;
   const uint32_t limit = (uint32_t)s[S_LIMIT];
   const uint32_t mask = (uint32_t)s[S_MASK];
@@ -356,99 +402,60 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
   double now = s[S_NOW];
   const double next_sweep = s[S_NEXT_SWEEP];
   const double stats_bucket = s[S_BUCKET];
+  // Times at least 1 ms inside the open bucket are in it whatever the division rounds to; only
+  // times near its edges pay for floor(ts / BUCKET_MS).
+  const double bucket_low = stats_bucket * BUCKET_MS + 1, bucket_high = (stats_bucket + 1) * BUCKET_MS - 1;
   double frames = s[S_FRAMES], darknet = s[S_DARKNET], not_darknet = s[S_NOT_DARKNET];
   double untracked = s[S_UNTRACKED], packets_read = s[S_PACKETS], captured = s[S_CAPTURED_BYTES];
   double fast = 0;
   int dirty = 0;
-  // Fixed for the whole call: the hot index only grows in TypeScript, between calls.
-  const uint32_t hot_mask = (uint32_t)s[S_HOT_MASK];
   uint32_t keys_used = (uint32_t)s[S_KEYS_USED];
   uint32_t dense_used = (uint32_t)s[S_DENSE_USED];
   double clock = s[S_CLOCK_MS];
-  size_t far = offset, near = offset;
-  for (int k = 0; k < PREFETCH_FAR && far < end; k++) {
-    far = prefetch_far(c, buf, far, end, le, rh, link, hot_mask, mask);
-    if (k >= PREFETCH_FAR - PREFETCH_NEAR && near < end) near = prefetch_near(c, buf, near, end, le, rh, link, hot_mask, mask);
-  }
+  // Fixed for the whole call: the hot index only grows in TypeScript, between calls.
+  const Walk w = {
+    .buf = buf, .end = end, .rh = (size_t)s[S_RECORD_HEADER], .le = s[S_LITTLE_ENDIAN] != 0,
+    .accept_all = s[S_ACCEPT_ALL] != 0, .link = (uint32_t)s[S_LINK_TYPE],
+    .hot_mask = (uint32_t)s[S_HOT_MASK], .mask = mask, .fraction = s[S_FRACTION_TO_MS],
+  };
+  const uint32_t hot_mask = w.hot_mask;
 
-  while (end - offset >= rh) {
-    if (far < end) far = prefetch_far(c, buf, far, end, le, rh, link, hot_mask, mask);
-    if (near < end) near = prefetch_near(c, buf, near, end, le, rh, link, hot_mask, mask);
-    const uint8_t *r = buf + offset;
-    uint32_t caplen = rd32(r + 8, le);
-    if (caplen > MAX_RECORD_BYTES) break;
-    size_t total = rh + caplen;
-    if (end - offset < total) break;
-    double ts = (double)rd32(r, le) * 1000.0 + (double)rd32(r + 4, le) * fraction;
-    const uint8_t *p = r + rh;
-    const uint8_t *e = p + caplen;
-    const uint8_t *ip;
-    if (link == 1) {
-      if (caplen < 14 || p[12] != 0x08 || p[13] != 0x00) break;
-      ip = p + 14;
-    } else if (link == 101 || link == 228) {
-      ip = p;
-    } else break;
-    if (e - ip < 20 || (ip[0] >> 4) != 4) break;
-    uint32_t hl = (uint32_t)(ip[0] & 0x0f) << 2;
-    if (hl < 20 || (size_t)(e - ip) < hl) break;
-    uint32_t tl = be16(ip + 2);
-    if (tl == 0) tl = (uint32_t)(e - ip);
-    if (tl < hl) break;
-    if (be16(ip + 6) & 0x1fff) break; /* a non-first fragment */
-    uint32_t proto = ip[9];
-    uint32_t ip_id = be16(ip + 4);
-    uint32_t src = be32(ip + 12);
-    uint32_t dst = be32(ip + 16);
-    const uint8_t *l4 = ip + hl;
-    const uint8_t *ip_end = ip + tl;
-    size_t avail = (size_t)(e - l4);
-    uint32_t port, proto_index, proto_bit, kind = 0, flags = 0, seq = 0;
-    if (proto == 6) {
-      if (avail < 20) break;
-      uint32_t thl = (uint32_t)(l4[12] >> 4) << 2;
-      if (thl < 20 || l4 + thl > ip_end || avail < thl) break;
-      port = be16(l4 + 2);
-      seq = be32(l4 + 4);
-      flags = l4[13];
-      proto_index = 0;
-      proto_bit = 1;
-      uint32_t syn_ack = flags & 18;
-      if (syn_ack == 2) kind = 1;
-      else if (syn_ack == 18 || (flags & 4)) kind = 2;
-    } else if (proto == 17) {
-      if (avail < 8) break;
-      port = be16(l4 + 2);
-      proto_index = 1;
-      proto_bit = 2;
-      kind = 1;
-    } else if (proto == 1) {
-      if (avail < 2) break;
-      uint32_t type = l4[0];
-      port = type;
-      proto_index = 2;
-      proto_bit = 4;
-      if (type == 8 || type == 13) kind = 1;
-      else if (type == 0 || type == 3 || type == 4 || type == 5 || type == 11 || type == 12 || type == 14) kind = 2;
-    } else break;
+  Parsed ring[RING];
+  size_t head = 0, tail = 0, ahead = offset;
+  int parsing = 1;
+  while (parsing && tail < PREFETCH_FAR) {
+    if (parse(c, &w, ahead, &ring[tail % RING])) ahead = ring[tail++ % RING].next;
+    else parsing = 0;
+  }
+  for (size_t k = 0; k < PREFETCH_NEAR && k < tail; k++) prefetch_near(c, &w, &ring[k]);
+
+  while (head < tail) {
+    const Parsed *p = &ring[head % RING];
+    if (parsing) {
+      if (parse(c, &w, ahead, &ring[tail % RING])) ahead = ring[tail++ % RING].next;
+      else parsing = 0;
+    }
+    if (head + PREFETCH_NEAR < tail) prefetch_near(c, &w, &ring[(head + PREFETCH_NEAR) % RING]);
+    const double ts = p->ts;
     if (ts > now && ts >= next_sweep) break;
 
-    if (!(accept_all || in_darknet(c, dst))) {
+    if (!p->dark) {
       if (ts > now) now = ts;
       frames++;
       packets_read++;
-      captured += caplen;
+      captured += p->caplen;
       not_darknet++;
       fast++;
-      offset += total;
+      offset = p->next;
+      head++;
       continue;
     }
-    if (floor(ts / BUCKET_MS) != stats_bucket) break;
+    if ((ts < bucket_low || ts > bucket_high) && floor(ts / BUCKET_MS) != stats_bucket) break;
     /* Room for two new statistics keys and a dense block, so nothing below must grow. */
     if ((size_t)keys_used + 2 > keys_len || (size_t)dense_used + 2 > dense_blocks) break;
 
     /* find4, without changing anything yet */
-    uint32_t h = mix32(src);
+    const uint32_t src = p->src, h = p->hash;
     int where; /* 1 hot, 2 new, 3 insert, 4 full */
     uint32_t i;
     int64_t slot = probe4(c, c->hot_index, hot_mask, h, src, &i);
@@ -459,10 +466,11 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
     if (where == 3 && has_geo) break; /* ASN and country lookups in JS */
 
     /* From here on the frame is ours. */
-    offset += total;
+    offset = p->next;
+    head++;
     frames++;
     packets_read++;
-    captured += caplen;
+    captured += p->caplen;
     fast++;
     if (ts > now) now = ts;
     darknet++;
@@ -489,6 +497,7 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
       inserted = 1;
     }
 
+    const uint32_t port = p->port, proto_index = p->proto_index, dst = p->dst;
     /* PortStats.addNow */
     clock = ts;
     dirty = 1;
@@ -517,7 +526,7 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
       f64[D_FIRST_SEEN] = ts;
     }
     f64[D_PACKETS] += 1;
-    b[B_PROTO_MASK] |= (uint8_t)proto_bit;
+    b[B_PROTO_MASK] |= (uint8_t)p->proto_bit;
     if (has_geo) {
       int32_t asn_row = c->side[(size_t)id * SIDE_WORDS + S_ASN_ROW] - 1;
       if (asn_row >= 0 && (size_t)asn_row < c->asn_len) c->asn_packets[asn_row] += 1;
@@ -543,15 +552,16 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
       }
       hll_add(b + B_PORT_SKETCH, 4, mix32(port + proto_index * 65536));
     }
-    if (kind == 1) {
+    if (p->kind == 1) {
       u32[F_PROBES]++;
       if (proto_index == 0) {
+        const uint32_t seq = p->seq;
         u32[F_SYN]++;
         if (seq == dst) u32[F_MIRAI]++;
-        if (((dst ^ port ^ seq) & 0xffff) == ip_id) u32[F_MASSCAN]++;
+        if (((dst ^ port ^ seq) & 0xffff) == p->ip_id) u32[F_MASSCAN]++;
       }
-      if (ip_id == 54321) u32[F_ZMAP]++;
-    } else if (kind == 2) {
+      if (p->ip_id == 54321) u32[F_ZMAP]++;
+    } else if (p->kind == 2) {
       u32[F_BACKSCATTER]++;
     }
   }
