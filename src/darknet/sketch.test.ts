@@ -24,6 +24,29 @@ describe('sketch fast paths', () => {
     );
   });
 
+  test('packets after finish start new buckets from empty layers; the total keeps counting', () => {
+    const rows: StatsRow[] = [];
+    const stats = new PortStats({
+      surgeFactor: 5,
+      surgeMinSources: 10,
+      surgeWarmupBuckets: 12,
+      baselineAlpha: 0.1,
+      onRow: (r) => rows.push(r),
+    });
+    const t0 = Date.UTC(2025, 0, 15, 10, 0, 0);
+    for (let i = 0; i < 50; i++) stats.add(0, 23, mix32(i), t0 + i);
+    stats.finish();
+    rows.length = 0;
+    for (let i = 0; i < 7; i++) stats.add(0, 23, mix32(1000 + i), t0 + 2 * 3600_000 + i);
+    stats.finish();
+    const port23 = (granularity: string) =>
+      rows.filter((r) => r.granularity === granularity && r.port === 23).map((r) => r.packets);
+    assert.deepEqual(port23('5m'), [7]);
+    assert.deepEqual(port23('1h'), [7]);
+    assert.deepEqual(port23('1d'), [7]);
+    assert.deepEqual(port23('total'), [57]);
+  });
+
   const native = loadNativeDarknet().binding;
   const cases = [
     { name: 'merged into hours and days', spanMs: 3 * 3600_000, native: undefined },

@@ -395,6 +395,8 @@ export class PortStats {
   /** Every bucket of the run merged; at the end of a one-bucket run, that bucket's layer itself. */
   private total = new Layer();
   private native: Pick<NativeDarknetBinding, 'measure'> | undefined;
+  /** Set by finish: the open layers hold what the last close left in them. */
+  private layersSpent = false;
   private readonly baseline = new Float64Array(KEY_SPACE);
   private readonly current = new Float64Array(KEY_SPACE);
   private bucket = -1;
@@ -468,6 +470,15 @@ export class PortStats {
 
   /** Closes the open 5-minute bucket and any hour/day it ends, moving to `bucket`. */
   private roll(bucket: number): void {
+    if (this.layersSpent) {
+      // Packets after finish: the last close left its layers as they were (one may be the total).
+      this.fiveMinutes = this.newLayer();
+      this.hour = this.newLayer();
+      this.day = this.newLayer();
+      this.hourStart = -1;
+      this.dayStart = -1;
+      this.layersSpent = false;
+    }
     if (this.bucket >= 0) this.closeBucket(bucket);
     this.bucket = bucket;
     const start = bucket * BUCKET_MS;
@@ -566,12 +577,7 @@ export class PortStats {
     if (this.bucket >= 0) {
       this.closeBucket(-1);
       this.bucket = -1;
-      // The last close left its layers as they were (one may be the total): a next run starts empty.
-      this.fiveMinutes = this.newLayer();
-      this.hour = this.newLayer();
-      this.day = this.newLayer();
-      this.hourStart = -1;
-      this.dayStart = -1;
+      this.layersSpent = true;
     }
     this.total.rows('total', 0, this.sink);
   }
