@@ -41,6 +41,12 @@ describe('synthetic capture with truth labels', () => {
       assert.ok(truth, `unexpected source ${r.ip}`);
       assert.equal(r.class, truth.class, `${r.ip}: ${r.evidence}`);
       if (truth.class === 'infected') assert.equal(r.fingerprint, truth.fingerprint);
+      const because = {
+        mirai: /: TCP sequence = destination address in \d+\/\d+ \(\d+%\) SYN probes \(Mirai family\)$/,
+        masscan: /: IP id = \(dst \^ dport \^ seq\) & 0xffff in \d+\/\d+ \(\d+%\) SYN probes \(masscan\)$/,
+        zmap: /: IP id 54321 in \d+\/\d+ \(\d+%\) probes \(ZMap\)$/,
+      }[r.fingerprint];
+      if (because && r.class !== 'benign') assert.match(r.evidence, because);
     }
     const expected = [...synthetic.truth].filter(([, t]) => t.class === 'infected').map(([ip]) => ip);
     assert.deepEqual(a.infectedHosts().sort(), expected.sort());

@@ -129,6 +129,15 @@ export interface DarknetCounters {
   expired: number;
 }
 
+/** A source's strongest fingerprint: its name, the class it gives, the user rule (-1 built in) and the matching probes. */
+interface FingerprintMatch {
+  name: string;
+  cls: SourceClass;
+  rule: number;
+  hits: number;
+  of: number;
+}
+
 const CLASS_RANK: Record<SourceClass, number> = { infected: 3, benign: 2, backscatter: 1, unknown: 0 };
 
 export class DarknetAnalyzer {
@@ -590,7 +599,7 @@ export class DarknetAnalyzer {
       if (decided) {
         cls = decided.cls;
         fingerprint = decided.name;
-        evidence = `${counts}: ${decided.why}`;
+        evidence = `${counts}: ${this.whyOf(decided)}`;
       } else {
         evidence = `${counts}: no fingerprint reached ${(c.minFingerprintShare * 100).toFixed(0)}% of probes`;
       }
@@ -619,50 +628,46 @@ export class DarknetAnalyzer {
     };
   }
 
-  /** The strongest fingerprint that passes its thresholds: Mirai, masscan, user rules, ZMap. */
-  private decideFingerprint(slot: number): { name: string; cls: SourceClass; why: string } | undefined {
+  /**
+   * The strongest fingerprint that passes its thresholds: Mirai, masscan, user rules, ZMap, with
+   * the matching probes (`hits` of `of`). Classifying needs only the match; `whyOf` words it.
+   */
+  private decideFingerprint(slot: number): FingerprintMatch | undefined {
     const t = this.table;
     const c = this.config.classify;
     const syn = t.counter(slot, F_SYN);
-    const probes = t.counter(slot, F_PROBES);
-    const pct = (hits: number, of: number) => `${hits}/${of} (${((hits / of) * 100).toFixed(0)}%)`;
     const mirai = t.counter(slot, F_MIRAI);
-    if (mirai > 0 && mirai >= c.minFingerprintShare * syn) {
-      return {
-        name: 'mirai',
-        cls: c.fingerprintClass.mirai,
-        why: `TCP sequence = destination address in ${pct(mirai, syn)} SYN probes (Mirai family)`,
-      };
-    }
+    if (mirai > 0 && mirai >= c.minFingerprintShare * syn)
+      return { name: 'mirai', cls: c.fingerprintClass.mirai, rule: -1, hits: mirai, of: syn };
     const masscan = t.counter(slot, F_MASSCAN);
     // One match in 65536 happens by chance, so masscan needs two.
-    if (masscan >= 2 && masscan >= c.minFingerprintShare * syn) {
-      return {
-        name: 'masscan',
-        cls: c.fingerprintClass.masscan,
-        why: `IP id = (dst ^ dport ^ seq) & 0xffff in ${pct(masscan, syn)} SYN probes (masscan)`,
-      };
-    }
+    if (masscan >= 2 && masscan >= c.minFingerprintShare * syn)
+      return { name: 'masscan', cls: c.fingerprintClass.masscan, rule: -1, hits: masscan, of: syn };
+    const probes = t.counter(slot, F_PROBES);
     const rules = this.rules;
     for (let r = 0; r < rules.count; r++) {
       const hits = t.ruleHits[slot * rules.count + r]!;
-      if (hits >= rules.minHits[r]! && hits >= c.minFingerprintShare * Math.max(probes, 1)) {
-        return {
-          name: rules.names[r]!,
-          cls: rules.classes[r]!,
-          why: `rule "${rules.names[r]}" matched ${pct(hits, Math.max(probes, hits))} probes`,
-        };
-      }
+      if (hits >= rules.minHits[r]! && hits >= c.minFingerprintShare * Math.max(probes, 1))
+        return { name: rules.names[r]!, cls: rules.classes[r]!, rule: r, hits, of: Math.max(probes, hits) };
     }
     const zmap = t.counter(slot, F_ZMAP);
-    if (zmap >= 2 && zmap >= c.minFingerprintShare * probes) {
-      return {
-        name: 'zmap',
-        cls: c.fingerprintClass.zmap,
-        why: `IP id ${ZMAP_IP_ID} in ${pct(zmap, probes)} probes (ZMap)`,
-      };
-    }
+    if (zmap >= 2 && zmap >= c.minFingerprintShare * probes)
+      return { name: 'zmap', cls: c.fingerprintClass.zmap, rule: -1, hits: zmap, of: probes };
     return undefined;
+  }
+
+  /** The evidence sentence for a fingerprint match. */
+  private whyOf(match: FingerprintMatch): string {
+    const share = `${match.hits}/${match.of} (${((match.hits / match.of) * 100).toFixed(0)}%)`;
+    if (match.rule >= 0) return `rule "${match.name}" matched ${share} probes`;
+    switch (match.name) {
+      case 'mirai':
+        return `TCP sequence = destination address in ${share} SYN probes (Mirai family)`;
+      case 'masscan':
+        return `IP id = (dst ^ dport ^ seq) & 0xffff in ${share} SYN probes (masscan)`;
+      default:
+        return `IP id ${ZMAP_IP_ID} in ${share} probes (ZMap)`;
+    }
   }
 
   private fingerprintOf(slot: number): string | undefined {
