@@ -284,7 +284,7 @@ typedef struct {
  * it, or the frame is one only the TypeScript path handles (other link or network types,
  * fragments, cut or odd headers).
  */
-static inline int parse(const Ctx *c, const Walk *w, size_t at, Parsed *p) {
+static inline __attribute__((always_inline)) int parse(const Ctx *c, const Walk *w, size_t at, Parsed *p) {
   if (w->end - at < w->rh) return 0;
   const uint8_t *r = w->buf + at;
   const int le = w->le;
@@ -392,7 +392,8 @@ static inline void prefetch_near(const Ctx *c, const Walk *w, const Parsed *p) {
  * Observes frames from buf[offset, end) until one needs JavaScript or the buffer ends; returns the
  * offset of the first record not consumed.
  */
-static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
+static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t *buf, size_t offset, size_t end,
+                                                             const int le, const uint32_t link, const size_t rh) {
   double *s = c->state;
   const int has_geo = s[S_HAS_GEO] != 0;
   const uint32_t limit = (uint32_t)s[S_LIMIT];
@@ -414,8 +415,8 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
   double clock = s[S_CLOCK_MS];
   // Fixed for the whole call: the hot index only grows in TypeScript, between calls.
   const Walk w = {
-    .buf = buf, .end = end, .rh = (size_t)s[S_RECORD_HEADER], .le = s[S_LITTLE_ENDIAN] != 0,
-    .accept_all = s[S_ACCEPT_ALL] != 0, .link = (uint32_t)s[S_LINK_TYPE],
+    .buf = buf, .end = end, .rh = rh, .le = le,
+    .accept_all = s[S_ACCEPT_ALL] != 0, .link = link,
     .hot_mask = (uint32_t)s[S_HOT_MASK], .mask = mask, .fraction = s[S_FRACTION_TO_MS],
   };
   const uint32_t hot_mask = w.hot_mask;
@@ -578,6 +579,19 @@ static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
   s[S_CLOCK_MS] = clock;
   if (dirty) s[S_STATS_DIRTY] = 1;
   return offset;
+}
+
+/*
+ * The common capture format (little-endian classic pcap of Ethernet frames) gets its own copy of
+ * the loop with the format as constants: the byte-order and link-type branches of every field
+ * read fold away.
+ */
+static size_t run(Ctx *c, const uint8_t *buf, size_t offset, size_t end) {
+  const int le = c->state[S_LITTLE_ENDIAN] != 0;
+  const uint32_t link = (uint32_t)c->state[S_LINK_TYPE];
+  const size_t rh = (size_t)c->state[S_RECORD_HEADER];
+  if (le && link == 1 && rh == 16) return run_as(c, buf, offset, end, 1, 1, 16);
+  return run_as(c, buf, offset, end, le, link, rh);
 }
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "darknet native: bad argument"); return NULL; } } while (0)
