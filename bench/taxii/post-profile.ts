@@ -4,7 +4,10 @@
  * directory argument the POST window's CPU profile is written there (open in Chrome DevTools).
  *
  * Run: node --import tsx bench/taxii/post-profile.ts [ENVELOPES=30] [PROFILE_DIR]
- * Env SQLITE_WAL_AUTOCHECKPOINT=PAGES sets SQLite's checkpoint threshold, to see its share.
+ * Env SQLITE_WAL_AUTOCHECKPOINT=PAGES sets SQLite's checkpoint threshold, to see its share,
+ * SQLITE_MMAP_SIZE=BYTES maps the database file;
+ * TAXII_POST_DATA_DIR=DIR posts into an existing store instead (e.g. one kept by
+ * `TAXII_BENCH_KEEP=1 npm run bench:taxii`), which is left in place.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -25,8 +28,11 @@ const ENVELOPES = Number(process.argv[2] ?? 30);
 const PROFILE_DIR = process.argv[3];
 const envelopes = makeEnvelopes(ENVELOPES);
 
-const dir = mkdtempSync(join(tmpdir(), 'taxii-post-'));
+const existing = process.env.TAXII_POST_DATA_DIR;
+const dir = existing ?? mkdtempSync(join(tmpdir(), 'taxii-post-'));
 const store = await openStore({ dataDir: dir });
+if (process.env.SQLITE_MMAP_SIZE)
+  await sql.raw(`PRAGMA mmap_size = ${Number(process.env.SQLITE_MMAP_SIZE)}`).execute(store.db);
 if (process.env.SQLITE_WAL_AUTOCHECKPOINT)
   await sql
     .raw(`PRAGMA wal_autocheckpoint = ${Number(process.env.SQLITE_WAL_AUTOCHECKPOINT)}`)
@@ -41,8 +47,10 @@ const hub = createHub(
 );
 try {
   await hub.start();
-  await hub.orgs.add({ name: 'profile-analysis', role: 'analysis' }, 'bench');
-  const { token } = await hub.orgs.createToken('profile-analysis', {}, 'bench');
+  // A name of its own per run: a kept store may already hold earlier runs' organisations.
+  const org = `profile-analysis-${process.pid}-${Date.now()}`;
+  await hub.orgs.add({ name: org, role: 'analysis' }, 'bench');
+  const { token } = await hub.orgs.createToken(org, {}, 'bench');
   const url = `${hub.url()}/full/collections/${COLLECTION_IDS.full}/objects/`;
   const session = new Session();
   session.connect();
@@ -79,5 +87,5 @@ try {
 } finally {
   await hub.stop();
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (!existing) rmSync(dir, { recursive: true, force: true });
 }

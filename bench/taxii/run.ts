@@ -11,7 +11,8 @@
  *
  * Run: npm run bench:taxii [-- INDICATORS]   (default 1,000,000; env TAXII_BENCH_INDICATORS,
  * TAXII_BENCH_MEDALLION_INDICATORS (1000), TAXII_BENCH_PAGES (50), TAXII_BENCH_POSTS (20),
- * MEDALLION_DIR, MEDALLION_PYTHON (/usr/bin/python3), TSUNAGI_BENCH_DATABASE_URL for PostgreSQL).
+ * MEDALLION_DIR, MEDALLION_PYTHON (/usr/bin/python3), TSUNAGI_BENCH_DATABASE_URL for PostgreSQL,
+ * TAXII_BENCH_KEEP=1 keeps the large run's SQLite directory for post-profile.ts and prints it).
  */
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +36,7 @@ const POSTS = Number(process.env.TAXII_BENCH_POSTS ?? 20);
 /** medallion's memory backend scans the collection per posted object: fewer envelopes keep it minutes. */
 const MEDALLION_POSTS = Math.min(POSTS, 5);
 const DATABASE_URL = process.env.TSUNAGI_BENCH_DATABASE_URL;
+const KEEP = process.env.TAXII_BENCH_KEEP === '1';
 const TAXII = 'application/taxii+json;version=2.1';
 
 interface Timing {
@@ -252,7 +254,8 @@ async function runTsunagi(
       await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(store.db);
     }
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (KEEP && !DATABASE_URL && indicators === INDICATORS) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -233,11 +233,15 @@ export async function addObjects(
   // The same read that finds the stored versions brings the latest one's body for that check.
   const latestBodies = new Map<string, string>();
   const ids = [...new Set(objects.map((o) => o.id))];
+  const keys = objectKeys(collectionId, ids);
+  const keyOf = new Map<string, number>();
+  for (let i = 0; i < ids.length; i++) keyOf.set(ids[i]!, keys[i]!);
   const fast = sqliteStatements(trx);
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
+    const chunkKeys = keys.slice(i, i + 500);
     const rows = fast
-      ? storedVersionsSqlite(fast, collectionId, chunk, options.skipUnchanged === true)
+      ? storedVersionsSqlite(fast, collectionId, chunk, chunkKeys, options.skipUnchanged === true)
       : sameIds(
           chunk,
           await trx
@@ -246,7 +250,7 @@ export async function addObjects(
             .$if(options.skipUnchanged === true, (q) =>
               q.select(sql<string | null>`case when is_latest = 1 then body end`.as('latest_body')),
             )
-            .where('object_key', 'in', objectKeys(collectionId, chunk))
+            .where('object_key', 'in', chunkKeys)
             .where('collection_id', '=', collectionId)
             .execute(),
         );
@@ -280,7 +284,7 @@ export async function addObjects(
     }
     const row: VersionRow = {
       object_id: object.id,
-      object_key: objectKey(collectionId, object.id),
+      object_key: keyOf.get(object.id)!,
       object_type: object.type,
       spec_version: typeof object.spec_version === 'string' ? object.spec_version : '2.1',
       version,
@@ -443,6 +447,7 @@ function storedVersionsSqlite(
   fast: SqliteStatements,
   collectionId: string,
   ids: readonly string[],
+  keys: readonly number[],
   withLatestBody: boolean,
 ): StoredVersion[] {
   let slots = 1;
@@ -450,7 +455,7 @@ function storedVersionsSqlite(
   const text =
     `select seq, object_id, version, is_latest${withLatestBody ? ', case when is_latest = 1 then body end as latest_body' : ''}` +
     ` from stix_objects where object_key in (${new Array<string>(slots).fill('?').join(', ')}) and collection_id = ?`;
-  const params: unknown[] = objectKeys(collectionId, ids);
+  const params: unknown[] = [...keys];
   while (params.length < slots) params.push(null);
   params.push(collectionId);
   return sameIds(ids, fast.prepare(text).all(params) as StoredVersion[]);
@@ -471,7 +476,8 @@ export async function latestObjects(
   const fast = sqliteStatements(trx);
   for (let i = 0; i < objectIds.length; i += 500) {
     if (fast) {
-      for (const r of storedVersionsSqlite(fast, collectionId, objectIds.slice(i, i + 500), true))
+      const chunk = objectIds.slice(i, i + 500);
+      for (const r of storedVersionsSqlite(fast, collectionId, chunk, objectKeys(collectionId, chunk), true))
         if (r.latest_body) out.set(r.object_id, JSON.parse(r.latest_body) as StixObject);
       continue;
     }

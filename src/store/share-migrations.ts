@@ -5,7 +5,7 @@
  */
 import { CompiledQuery, sql, type Kysely, type Migration } from 'kysely';
 import type { Engine } from './migrations.ts';
-import { objectKey, objectKeySqlPostgres } from './object-key.ts';
+import { objectKey } from './object-key.ts';
 
 export function migration003OwnNetworkCollections(): Migration {
   return {
@@ -20,7 +20,7 @@ export function migration003OwnNetworkCollections(): Migration {
 }
 
 /**
- * Versions are found by `object_key` (object-key.ts), a 52-bit hash of collection and object id,
+ * Versions are found by `object_key` (object-key.ts), a 53-bit hash of collection and object id,
  * instead of the unique key (collection_id, object_id, version): ~116-byte random entries, 1.7 GB
  * at 12.6M versions, which outgrew the page cache so that each new version read and dirtied a
  * page of its own. The ids stay in the row and every lookup compares them (a hash can collide);
@@ -33,9 +33,7 @@ export function migration004StixObjectKey(engine: Engine): Migration {
     async up(db: Kysely<unknown>) {
       if (engine === 'postgres') {
         await sql`ALTER TABLE stix_objects ADD COLUMN object_key bigint`.execute(db);
-        await sql
-          .raw(`UPDATE stix_objects SET object_key = ${objectKeySqlPostgres('collection_id', 'object_id')}`)
-          .execute(db);
+        await keyPostgresStixObjects(db);
         await sql`ALTER TABLE stix_objects ALTER COLUMN object_key SET NOT NULL`.execute(db);
         await sql`ALTER TABLE stix_objects DROP CONSTRAINT stix_objects_key`.execute(db);
         await sql`CREATE INDEX stix_objects_object_key ON stix_objects (object_key)`.execute(db);
@@ -56,6 +54,38 @@ export function migration004StixObjectKey(engine: Engine): Migration {
       }
     },
   };
+}
+
+/** Rows keyed per UPDATE on PostgreSQL (two parameters a row, under its 65,535). */
+const KEY_BATCH = 5000;
+
+/** PostgreSQL: the key of every stored version, computed here and written batch by batch. */
+async function keyPostgresStixObjects(db: Kysely<unknown>): Promise<void> {
+  for (let after = -1; ;) {
+    const rows = (
+      await sql<{
+        seq: number;
+        collection_id: string;
+        object_id: string;
+      }>`SELECT seq, collection_id, object_id FROM stix_objects WHERE seq > ${after} ORDER BY seq LIMIT ${KEY_BATCH}`.execute(
+        db,
+      )
+    ).rows;
+    if (rows.length === 0) return;
+    const params: unknown[] = [];
+    const tuples: string[] = [];
+    for (const row of rows) {
+      params.push(row.seq, objectKey(row.collection_id, row.object_id));
+      tuples.push(`($${params.length - 1}::bigint, $${params.length}::bigint)`);
+    }
+    await db.executeQuery(
+      CompiledQuery.raw(
+        `UPDATE stix_objects AS s SET object_key = v.k FROM (VALUES ${tuples.join(', ')}) AS v (seq, k) WHERE s.seq = v.seq`,
+        params,
+      ),
+    );
+    after = Number(rows[rows.length - 1]!.seq);
+  }
 }
 
 const KEYED_COLUMNS = [
@@ -96,7 +126,7 @@ async function rebuildSqliteStixObjects(db: Kysely<unknown>, lastSeq: number | u
     tlp text NOT NULL,
     body text NOT NULL
   )`.execute(db);
-  // The key is computed here (SQLite has no MD5) and copied in seq order, batch by batch.
+  // Copied in seq order, batch by batch, with the key computed here.
   const read = KEYED_COLUMNS.filter((c) => c !== 'object_key').join(', ');
   for (let after = -1; ;) {
     const rows = (
