@@ -529,23 +529,34 @@ export class PortStats {
   }
 
   /**
-   * Flags surges in the closing bucket, then moves every key's baseline (idle buckets decay it)
-   * unless `bucketsAdvanced` is 0 (the run's end: no bucket follows).
+   * Flags surges in the closing bucket (once past the warm-up), then moves every key's baseline
+   * (idle buckets decay it) unless `bucketsAdvanced` is 0 (the run's end: no bucket follows).
    */
   private updateBaselines(layer: Layer, counts: Float64Array, start: number, bucketsAdvanced: number): void {
-    const { surgeFactor, surgeMinSources, surgeWarmupBuckets, baselineAlpha } = this.options;
+    const { surgeWarmupBuckets, baselineAlpha } = this.options;
+    if (this.bucketsClosed >= surgeWarmupBuckets) this.flagSurges(layer, counts, start);
+    if (bucketsAdvanced === 0) return;
     const current = this.current;
+    for (let i = 0; i < layer.used; i++) current[layer.keys[i]!] = counts[i]!;
+    const keep = 1 - baselineAlpha;
+    // Buckets with no packets at all between this one and the next count as zeros.
+    const idleDecay = keep ** Math.max(0, bucketsAdvanced - 1);
+    const baseline = this.baseline;
+    for (let key = 0; key < KEY_SPACE; key++) {
+      baseline[key] = (baselineAlpha * current[key]! + keep * baseline[key]!) * idleDecay;
+    }
+    for (let i = 0; i < layer.used; i++) current[layer.keys[i]!] = 0;
+  }
+
+  /** Reports each port whose unique sources in the closing bucket jumped far above its baseline. */
+  private flagSurges(layer: Layer, counts: Float64Array, start: number): void {
+    const { surgeFactor, surgeMinSources } = this.options;
     for (let i = 0; i < layer.used; i++) {
       const key = layer.keys[i]!;
       const sources = counts[i]!;
-      current[key] = sources;
-      if (key % PORTS_PER_PROTOCOL === ALL_PORTS) continue;
+      if (key % PORTS_PER_PROTOCOL === ALL_PORTS || sources < surgeMinSources) continue;
       const baseline = this.baseline[key]!;
-      if (
-        this.bucketsClosed >= surgeWarmupBuckets &&
-        sources >= surgeMinSources &&
-        sources >= surgeFactor * Math.max(baseline, 1)
-      ) {
+      if (sources >= surgeFactor * Math.max(baseline, 1)) {
         const surge: Surge = {
           start,
           protocol: PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!,
@@ -558,18 +569,6 @@ export class PortStats {
         this.options.onSurge?.(surge);
       }
     }
-    if (bucketsAdvanced === 0) {
-      for (let i = 0; i < layer.used; i++) current[layer.keys[i]!] = 0;
-      return;
-    }
-    const keep = 1 - baselineAlpha;
-    // Buckets with no packets at all between this one and the next count as zeros.
-    const idleDecay = keep ** Math.max(0, bucketsAdvanced - 1);
-    const baseline = this.baseline;
-    for (let key = 0; key < KEY_SPACE; key++) {
-      baseline[key] = (baselineAlpha * current[key]! + keep * baseline[key]!) * idleDecay;
-    }
-    for (let i = 0; i < layer.used; i++) current[layer.keys[i]!] = 0;
   }
 
   /** Closes every open bucket and emits the run's totals. */
