@@ -53,8 +53,7 @@ export async function analyzeFiles(
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
     // With the C loop, files are mapped instead of copied into a read buffer.
-    const map = analyzer.mapFile;
-    const capture = openCapture(file, map ? { map } : {});
+    const capture = openCapture(file, analyzer.fileMapping ?? {});
     const stats = capture.stats;
     let countdown = every;
     let nextProgress = every;

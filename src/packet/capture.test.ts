@@ -303,7 +303,17 @@ describe('streaming reader', () => {
       maps.push([offset, length]);
       const bytes = new Uint8Array(length);
       assert.equal(readSync(fd, bytes, 0, length, offset), length);
+      live.add(bytes);
       return bytes;
+    };
+    // Released mappings are poisoned, as unmapping makes them unreadable: a read after release
+    // would change what is seen.
+    const live = new Set<Uint8Array>();
+    let released = 0;
+    const unmap = (mapping: Uint8Array) => {
+      assert.ok(live.delete(mapping), 'released once, and only what map made');
+      mapping.fill(0xee);
+      released++;
     };
     const ng = new PcapngWriter().addInterface(LinkType.ETHERNET);
     for (const p of packets) ng.addPacket(0, p.data, p.timestampMs);
@@ -316,23 +326,29 @@ describe('streaming reader', () => {
     ] as const) {
       for (const mapSegmentBytes of [4096, 8192, 1 << 20]) {
         maps.length = 0;
+        released = 0;
         const seen: Seen[] = [];
         const stats = await forEachPacket(file, (p) => seen.push(snapshot(p)), {
           map,
+          unmap,
           mapMinBytes: 0,
           mapSegmentBytes,
         });
         assert.deepEqual(seen, collect(bytes), `${file}, segments of ${mapSegmentBytes}`);
         assert.equal(stats.errors.truncated, 0);
         assert.equal(maps.length > 1, mapSegmentBytes < bytes.length, 'one mapping per segment');
+        assert.equal(released, maps.length, 'every mapping released');
       }
     }
     // A cut record at the end of the last mapping is counted, as when reading.
     const cut = join(dir, 'cut-mapped.pcap');
     writeFileSync(cut, buffer.subarray(0, buffer.length - 10));
-    const stats = await forEachPacket(cut, () => {}, { map, mapMinBytes: 0, mapSegmentBytes: 8192 });
+    maps.length = 0;
+    released = 0;
+    const stats = await forEachPacket(cut, () => {}, { map, unmap, mapMinBytes: 0, mapSegmentBytes: 8192 });
     assert.equal(stats.packets, 299);
     assert.equal(stats.errors.truncated, 1);
+    assert.equal(released, maps.length, 'every mapping released');
   });
 
   test('async iteration yields the same packets and exposes stats', async () => {

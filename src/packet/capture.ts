@@ -96,6 +96,11 @@ export interface OpenCaptureOptions {
    * through mappings of up to 1 GiB instead of being copied chunk by chunk.
    */
   map?: (fd: number, offset: number, length: number) => Uint8Array;
+  /**
+   * Releases a mapping from `map` as soon as the reader has moved past it (e.g. detaches and
+   * unmaps it), instead of when it is collected: V8 counts live mappings as memory pressure.
+   */
+  unmap?: (mapping: Uint8Array) => void;
   /** Smallest file read through `map` (default 1 MiB; smaller ones gain nothing). */
   mapMinBytes?: number;
   /** Bytes per mapping (default 1 GiB; a multiple of 4096 larger than any record). */
@@ -108,6 +113,7 @@ const PAGE = 4096;
 export function openCapture(path: string, options: OpenCaptureOptions = {}): CaptureFile {
   return new CaptureFile(path, options.chunkSize ?? 1 << 20, {
     map: options.map,
+    unmap: options.unmap,
     minBytes: options.mapMinBytes ?? 1 << 20,
     segmentBytes: options.mapSegmentBytes ?? 1 << 30,
   });
@@ -126,6 +132,7 @@ export class CaptureFile implements AsyncIterable<CapturePacket> {
     private readonly chunkSize: number,
     private readonly mapping: {
       map?: ((fd: number, offset: number, length: number) => Uint8Array) | undefined;
+      unmap?: ((mapping: Uint8Array) => void) | undefined;
       minBytes: number;
       segmentBytes: number;
     } = { minBytes: 0, segmentBytes: 1 << 30 },
@@ -275,27 +282,37 @@ export class CaptureFile implements AsyncIterable<CapturePacket> {
     let segment = this.mapping.segmentBytes;
     let base = 0;
     let buffer = map(fd, 0, Math.min(segment, size));
+    /** The mapping not yet released. */
+    let live: Uint8Array | undefined = buffer;
     const parser = createCaptureParser(
       buffer.subarray(0, Math.min(buffer.length, 64)),
       this.stats,
       this.path,
     );
     const window: ReadWindow = { parser, buffer, start: 0, end: buffer.length, stop: false };
-    for (;;) {
-      yield window;
-      if (window.stop) return;
-      if (base + window.end >= size) {
-        if (window.start < window.end) this.stats.errors.truncated++;
-        return;
+    try {
+      for (;;) {
+        yield window;
+        if (window.stop) return;
+        if (base + window.end >= size) {
+          if (window.start < window.end) this.stats.errors.truncated++;
+          return;
+        }
+        const next = Math.floor((base + window.start) / PAGE) * PAGE;
+        // A record that starts in the first page and outgrows the mapping: map twice as much.
+        if (next === base) segment *= 2;
+        // Released before the next is made: its unconsumed tail is mapped again there.
+        const done = buffer;
+        live = undefined;
+        this.mapping.unmap?.(done);
+        buffer = live = map(fd, next, Math.min(segment, size - next));
+        window.buffer = buffer;
+        window.start = base + window.start - next;
+        window.end = buffer.length;
+        base = next;
       }
-      const next = Math.floor((base + window.start) / PAGE) * PAGE;
-      // A record that starts in the first page and outgrows the mapping: map twice as much.
-      if (next === base) segment *= 2;
-      buffer = map(fd, next, Math.min(segment, size - next));
-      window.buffer = buffer;
-      window.start = base + window.start - next;
-      window.end = buffer.length;
-      base = next;
+    } finally {
+      if (live) this.mapping.unmap?.(live);
     }
   }
 }

@@ -793,6 +793,23 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   return array;
 }
 
+/* unmapFile(array): detaches a mapFile array (so nothing can read it again) and unmaps it now. */
+static napi_value unmap_file(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type type;
+  size_t length, byte_offset;
+  void *data;
+  napi_value buffer;
+  if (argc != 1 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok) {
+    napi_throw_type_error(env, NULL, "unmapFile(array): an array from mapFile");
+    return NULL;
+  }
+  CHECK(napi_detach_arraybuffer(env, buffer));
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   for (int r = 0; r < 64; r++) inverse_powers[r] = ldexp(1.0, -r);
   napi_value fn;
@@ -801,6 +818,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value map;
   if (napi_create_function(env, "mapFile", NAPI_AUTO_LENGTH, map_file, NULL, &map) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "mapFile", map) != napi_ok) return NULL;
+  napi_value unmap_fn;
+  if (napi_create_function(env, "unmapFile", NAPI_AUTO_LENGTH, unmap_file, NULL, &unmap_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "unmapFile", unmap_fn) != napi_ok) return NULL;
   napi_value measure_fn;
   if (napi_create_function(env, "measure", NAPI_AUTO_LENGTH, measure, NULL, &measure_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "measure", measure_fn) != napi_ok) return NULL;

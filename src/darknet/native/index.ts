@@ -13,6 +13,8 @@ export interface NativeDarknetBinding {
   stateSlots: number;
   /** Maps file bytes [offset, offset + length) (offset page-aligned) privately; unmapped when collected. */
   mapFile(fd: number, offset: number, length: number): Uint8Array;
+  /** Detaches and unmaps an array from mapFile now. */
+  unmapFile(mapping: Uint8Array): void;
   /** Observes classic pcap records from buffer[offset, end); returns the offset of the first one left. */
   observe(
     buffer: Uint8Array,
@@ -64,7 +66,11 @@ export function loadNativeDarknet(): NativeDarknetLoad {
   try {
     const require = createRequire(import.meta.url);
     const binding = require('./build/Release/tsunagi_darknet.node') as NativeDarknetBinding;
-    if (binding.stateSlots !== NativeSlot.COUNT || typeof binding.measure !== 'function') {
+    if (
+      binding.stateSlots !== NativeSlot.COUNT ||
+      typeof binding.measure !== 'function' ||
+      typeof binding.unmapFile !== 'function'
+    ) {
       loaded = {
         error: `built from another version of darknet_fast.c (${binding.stateSlots} state slots, expected ${NativeSlot.COUNT}${typeof binding.measure === 'function' ? '' : ', no measure'}): run npm install`,
       };

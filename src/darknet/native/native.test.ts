@@ -146,6 +146,10 @@ describe('darknet C hot loop', { skip }, () => {
     assert.ok(fast.nativeFrames < fast.outcome.counters.frames);
     assert.ok(fast.outcome.counters.fragments > 0 && fast.outcome.counters.truncated > 0);
     assert.ok(fast.outcome.rows.some((r) => r.granularity === '1h'));
+    // Mapped in windows of a few pages, released as the reader passes them: records cut by every
+    // window's end, and the same results.
+    const windowed = await run(file, {}, { native: true, mapWindowBytes: 3 * 4096 });
+    assert.deepEqual(windowed.outcome, fast.outcome);
   });
 
   test('a full table, sweeps that expire sources, and ASN rows', async () => {
