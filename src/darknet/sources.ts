@@ -5,6 +5,7 @@
  * and IPv6 sources share it; an IPv4 key is its address with the other three words zero.
  */
 import { mix32 } from './hll.ts';
+import { zeroedTable } from './memory.ts';
 import { NativeSlot } from './native/slots.ts';
 
 /** Exact destination ports remembered per source (more are only estimated). */
@@ -120,17 +121,17 @@ export class SourceTable {
     this.mask = capacity - 1;
     this.limit = Math.floor((capacity * 3) / 4);
     this.ruleCount = ruleCount;
-    this.newIndex = new Uint32Array(capacity * 2);
-    this.newFree = new Int32Array(this.limit);
-    this.hotFree = new Int32Array(this.limit);
+    this.newIndex = new Uint32Array(zeroedTable(capacity * 2 * 4));
+    this.newFree = new Int32Array(zeroedTable(this.limit * 4));
+    this.hotFree = new Int32Array(zeroedTable(this.limit * 4));
     // Address space for both generations; only the pages of records in use are ever touched.
-    const buffer = new ArrayBuffer(2 * this.limit * RECORD_BYTES);
+    const buffer = zeroedTable(2 * this.limit * RECORD_BYTES);
     this.bytes = new Uint8Array(buffer);
     this.u16 = new Uint16Array(buffer);
     this.u32 = new Uint32Array(buffer);
     this.f64 = new Float64Array(buffer);
-    this.side = new Int32Array(2 * this.limit * SIDE_WORDS);
-    this.ruleHits = new Uint16Array(2 * this.limit * Math.max(ruleCount, 1));
+    this.side = new Int32Array(zeroedTable(2 * this.limit * SIDE_WORDS * 4));
+    this.ruleHits = new Uint16Array(zeroedTable(2 * this.limit * Math.max(ruleCount, 1) * 2));
   }
 
   /** The arrays the native hot loop (native/) works in; `hotIndex` is replaced when it grows. */

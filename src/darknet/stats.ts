@@ -5,6 +5,7 @@
  */
 import { hllCount, hllMergeWords } from './hll.ts';
 import type { NativeDarknetBinding } from './native/index.ts';
+import { zeroedTable } from './memory.ts';
 import { NativeSlot } from './native/slots.ts';
 
 export const PROTOCOL_NAMES = ['tcp', 'udp', 'icmp', 'other'] as const;
@@ -86,7 +87,7 @@ class Layer {
    * the pages of keys in use are touched): f64 packets | u32 dense block + 1 (0: sparse) |
    * u32 sparse count | SPARSE_MAX u32 `register << 8 | rank`.
    */
-  private readonly slots = new ArrayBuffer(KEY_SPACE * SLOT_BYTES);
+  private readonly slots = zeroedTable(KEY_SPACE * SLOT_BYTES);
   private readonly slotF64 = new Float64Array(this.slots);
   private readonly slotU32 = new Uint32Array(this.slots);
   private readonly slotBytes = new Uint8Array(this.slots);
@@ -397,8 +398,8 @@ export class PortStats {
   private native: Pick<NativeDarknetBinding, 'measure'> | undefined;
   /** Set by finish: the open layers hold what the last close left in them. */
   private layersSpent = false;
-  private readonly baseline = new Float64Array(KEY_SPACE);
-  private readonly current = new Float64Array(KEY_SPACE);
+  private readonly baseline = new Float64Array(zeroedTable(KEY_SPACE * 8));
+  private readonly current = new Float64Array(zeroedTable(KEY_SPACE * 8));
   private bucket = -1;
   private hourStart = -1;
   private dayStart = -1;
