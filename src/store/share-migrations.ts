@@ -24,8 +24,9 @@ export function migration003OwnNetworkCollections(): Migration {
  * instead of the unique key (collection_id, object_id, version): ~116-byte random entries, 1.7 GB
  * at 12.6M versions, which outgrew the page cache so that each new version read and dirtied a
  * page of its own. The ids stay in the row and every lookup compares them (a hash can collide);
- * a version is stored once because every writer reads an object's versions before adding one,
- * under the hub's write locks. SQLite cannot drop a table constraint, so there the table is
+ * a version is stored once because every writer reads an object's versions before adding one in
+ * its transaction, and writers are serialised (one SQLite connection; advisory locks on PostgreSQL,
+ * one for TAXII writes and one for the publisher). SQLite cannot drop a table constraint, so there the table is
  * rebuilt (same seq values, same sequence); PostgreSQL alters it in place.
  */
 export function migration004StixObjectKey(engine: Engine): Migration {
