@@ -8,6 +8,7 @@ import { UsageError } from '../core/errors.ts';
 import { forEachPacketInBuffer } from '../packet/capture.ts';
 import { buildTcpFrame, buildUdpFrame, LinkType, TcpFlag } from '../packet/writer.ts';
 import { DarknetAnalyzer } from './analyzer.ts';
+import { formatHostsCsv } from './output.ts';
 import { DarknetConfig } from './config.ts';
 import { RangeTable, loadAsnFile, loadScannerFile, prefixRange } from './ranges.ts';
 import { loadRuleFile } from './rules.ts';
@@ -151,6 +152,59 @@ describe('fingerprints', () => {
     assert.equal(r.backscatter, 4);
     assert.equal(r.probes, 0);
     assert.deepEqual(r.protocols, ['tcp', 'icmp']);
+  });
+
+  test('hosts.csv written from the table equals the records, ordered by class, packets and address', () => {
+    const synthetic = new SyntheticDarknet({ seed: 21, noise: 3000, durationMs: 4 * 3600_000 });
+    const scannerFile = join(dir, 'scanners-hosts.txt');
+    writeFileSync(scannerFile, '192.0.2.0/24,example-research\n');
+    const setups: [string, Record<string, unknown>, object][] = [
+      ['defaults', {}, {}],
+      // Sources idle for 10 minutes are retired: some addresses come back as one-packet senders.
+      ['with retired sources', { sources: { capacity: 4096, idleTimeoutMs: 600_000 } }, {}],
+      ['with a scanner list', {}, { scanners: loadScannerFile(scannerFile) }],
+      ['one packet decides', { classify: { minPackets: 1 } }, {}],
+    ];
+    const v6 = [0, 1, 2].map((i) =>
+      buildUdpFrame({
+        srcIp: `2001:db8:1::${i + 1}`,
+        dstIp: '2001:db8:dead::1',
+        srcPort: 1,
+        dstPort: 53 + i,
+      }),
+    );
+    for (const [name, overrides, deps] of setups) {
+      const a = analyzer({ prefixes: ['198.18.0.0/16', '2001:db8:dead::/48'], ...overrides }, deps);
+      forEachPacketInBuffer(synthetic.toPcap(), (p) => a.observeFrame(p.linkType, p.data, p.timestampMs));
+      feed(a, [v6[0]!, v6[1]!, v6[1]!, v6[2]!], T0 + 5 * 3600_000);
+      a.finish();
+      let text = '';
+      const counts = a.writeHostsCsv((chunk) => (text += chunk));
+      const records = a.sources();
+      assert.equal(text, formatHostsCsv(records), name);
+      assert.deepEqual(counts, {
+        infected: records.filter((r) => r.class === 'infected').length,
+        benign: records.filter((r) => r.class === 'benign').length,
+        backscatter: records.filter((r) => r.class === 'backscatter').length,
+        unknown: records.filter((r) => r.class === 'unknown').length,
+      });
+      assert.deepEqual(a.sourceCounts(), counts);
+      const rank = { infected: 3, benign: 2, backscatter: 1, unknown: 0 };
+      const value = (ip: string) =>
+        ip.includes(':')
+          ? 2 ** 32 + Number(ip.split(':').pop())
+          : ip.split('.').reduce((v, o) => v * 256 + Number(o), 0);
+      for (let i = 1; i < records.length; i++) {
+        const [p, r] = [records[i - 1]!, records[i]!];
+        const order = rank[p.class] - rank[r.class] || p.packets - r.packets || value(r.ip) - value(p.ip);
+        assert.ok(order > 0, `${name}: ${p.ip} before ${r.ip}`);
+      }
+      assert.ok(
+        records.some((r) => r.ip.includes(':')),
+        'IPv6 sources are listed',
+      );
+      if (name === 'with retired sources') assert.ok(a.counters.expired > 0, 'sources were retired');
+    }
   });
 
   test('IPv6 sources are tracked; the IPv4 fingerprints do not apply to them', () => {

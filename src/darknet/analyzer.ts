@@ -4,7 +4,14 @@
  * and when they expire. Nothing here allocates per packet.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { parsePrefix, prefixContains6, type Prefix } from '../core/ip.ts';
+import {
+  ipv4FromString,
+  ipv4ToString,
+  ipv6FromString,
+  parsePrefix,
+  prefixContains6,
+  type Prefix,
+} from '../core/ip.ts';
 import type { Logger } from '../core/logger.ts';
 import { PacketInfo, parseFrame, ParseResult } from '../packet/headers.ts';
 import type { OpenCaptureOptions } from '../packet/capture.ts';
@@ -16,6 +23,7 @@ import type { RangeTable } from './ranges.ts';
 import { loadNativeDarknet, NativeSlot, type NativeDarknetBinding } from './native/index.ts';
 import { CompiledRules } from './rules.ts';
 import {
+  F_KEY,
   B_DST_SKETCH,
   B_PORT_SKETCH,
   B_PORTS_OVERFLOW,
@@ -44,6 +52,7 @@ import {
   RECORD_U32,
   SourceTable,
 } from './sources.ts';
+import { formatHostRow, HOSTS_CSV_HEADER } from './output.ts';
 import { PortStats, type StatsRow, type Surge } from './stats.ts';
 
 /** ZMap's fixed IP identification before version 2.1 (and in many forks since). */
@@ -698,7 +707,10 @@ export class DarknetAnalyzer {
     this.stats.finish();
   }
 
-  /** Every source: those in the table and those already retired, merged by address. */
+  /**
+   * Every source: those in the table and those already retired, merged by address; most
+   * significant first (class, then packets, then address).
+   */
   sources(): SourceRecord[] {
     const out = new Map(this.finished);
     const t = this.table;
@@ -711,9 +723,90 @@ export class DarknetAnalyzer {
         out.set(record.ip, previous ? mergeRecords(previous, record) : record);
       }
     }
-    return [...out.values()].sort(
-      (a, b) => CLASS_RANK[b.class] - CLASS_RANK[a.class] || b.packets - a.packets,
-    );
+    return sortSources([...out.values()]);
+  }
+
+  /**
+   * hosts.csv (formatHostsCsv of `sources()`), written through `write` in chunks of about 64 KiB,
+   * and the number of sources per class. A darknet's sources are nearly all one-packet senders
+   * still in the table's new generation: those rows are written straight from their records,
+   * ordered by a numeric sort, instead of becoming a record with evidence each (which, for the
+   * hundreds of thousands of a few minutes of a /16, cost seconds of garbage collection).
+   */
+  writeHostsCsv(write: (chunk: string) => void): Record<SourceClass, number> {
+    const { ordered, once, counts } = this.hostTable();
+    let chunk = HOSTS_CSV_HEADER + '\n';
+    const emit = (row: string) => {
+      chunk += row;
+      if (chunk.length >= 1 << 16) {
+        write(chunk);
+        chunk = '';
+      }
+    };
+    // The one-packet senders are 'unknown' with one packet, so they come after every record
+    // with a higher class or more packets; the only other such records are IPv6 senders (retired
+    // records are never 'unknown', a retired address merges into its class), which sort after
+    // every IPv4 address.
+    let i = 0;
+    while (i < ordered.length && (CLASS_RANK[ordered[i]!.class] > 0 || ordered[i]!.packets > 1))
+      emit(formatHostRow(ordered[i++]!));
+    for (let j = 0; j < once.length; j++) {
+      const key = once[j]!;
+      const address = Math.floor(key / ONCE_PORT_SPACE);
+      const port = key - address * ONCE_PORT_SPACE - 1;
+      emit(`${ipv4ToString(address)},unknown,,1,${port >= 0 ? port : ''}\n`);
+    }
+    while (i < ordered.length) emit(formatHostRow(ordered[i++]!));
+    if (chunk) write(chunk);
+    return counts;
+  }
+
+  /** The number of sources per class (what writeHostsCsv counts, without writing). */
+  sourceCounts(): Record<SourceClass, number> {
+    return this.hostTable().counts;
+  }
+
+  /**
+   * Sources split for writeHostsCsv: `once`, the one-packet IPv4 senders of the new generation
+   * that nothing else claims (no scanner list, no retired record of the same address), as
+   * sorted `address * ONCE_PORT_SPACE + port + 1` keys (0: no port); `ordered`, full records of
+   * every other source in sources() order.
+   */
+  private hostTable(): { ordered: SourceRecord[]; once: Float64Array; counts: Record<SourceClass, number> } {
+    const t = this.table;
+    const [newStart, newEnd, hotStart, hotEnd] = t.idRanges() as [number, number, number, number];
+    // With minPackets above one a single packet decides nothing, so the class is 'unknown' and
+    // the fingerprint empty, unless a scanner list marks the address benign.
+    const plain = this.config.classify.minPackets > 1 && !this.deps.scanners;
+    const retired4 = new Set<number>();
+    if (plain) for (const ip of this.finished.keys()) if (!ip.includes(':')) retired4.add(ipv4FromString(ip));
+    const once = new Float64Array(plain ? newEnd - newStart : 0);
+    let onceCount = 0;
+    const out = new Map(this.finished);
+    const add = (slot: number) => {
+      const record = this.recordOf(slot);
+      const previous = out.get(record.ip);
+      out.set(record.ip, previous ? mergeRecords(previous, record) : record);
+    };
+    for (let slot = newStart; slot < newEnd; slot++) {
+      const family = t.familyOf(slot);
+      if (family === 0) continue;
+      const address = t.counter(slot, F_KEY);
+      if (plain && family === 4 && !retired4.has(address)) {
+        const ports = t.portsOf(slot);
+        once[onceCount++] = address * ONCE_PORT_SPACE + (ports.length > 0 ? ports[0]! + 1 : 0);
+      } else add(slot);
+    }
+    for (let slot = hotStart; slot < hotEnd; slot++) if (t.familyOf(slot) !== 0) add(slot);
+    const ordered = sortSources([...out.values()]);
+    const counts: Record<SourceClass, number> = {
+      infected: 0,
+      benign: 0,
+      backscatter: 0,
+      unknown: onceCount,
+    };
+    for (const r of ordered) counts[r.class]++;
+    return { ordered, once: once.subarray(0, onceCount).sort(), counts };
   }
 
   /**
@@ -737,6 +830,24 @@ export class DarknetAnalyzer {
     return [...out];
   }
 
+  /** The records of the infected sources only (retired ones and those in the table). */
+  infectedRecords(): SourceRecord[] {
+    const out = new Map<string, SourceRecord>();
+    for (const r of this.finished.values()) if (r.class === 'infected') out.set(r.ip, r);
+    const t = this.table;
+    const ranges = t.idRanges();
+    const first = this.config.classify.minPackets > 1 ? 2 : 0;
+    for (let r = first; r < ranges.length; r += 2) {
+      for (let slot = ranges[r]!; slot < ranges[r + 1]!; slot++) {
+        if (t.familyOf(slot) === 0 || this.classOf(slot) !== 'infected') continue;
+        const record = this.recordOf(slot);
+        const previous = this.finished.get(record.ip);
+        out.set(record.ip, previous ? mergeRecords(previous, record) : record);
+      }
+    }
+    return [...out.values()];
+  }
+
   /** The class of the source in `slot`, by the same steps as recordOf, without the evidence text. */
   classOf(slot: number): SourceClass {
     const t = this.table;
@@ -749,7 +860,7 @@ export class DarknetAnalyzer {
   }
 
   /** Infected hosts per configured ISP (by prefix, or by ASN when an ASN file is given). */
-  infectedHostsByIsp(records: SourceRecord[] = this.sources()): Map<string, string[]> {
+  infectedHostsByIsp(records: SourceRecord[] = this.infectedRecords()): Map<string, string[]> {
     const out = new Map<string, string[]>(this.isps.map((isp) => [isp.name, []]));
     for (const r of records) {
       if (r.class !== 'infected') continue;
@@ -762,7 +873,7 @@ export class DarknetAnalyzer {
   }
 
   /** Indicator records for the hub: one per infected host. */
-  indicators(records: SourceRecord[] = this.sources()): BotIndicator[] {
+  indicators(records: SourceRecord[] = sortSources(this.infectedRecords())): BotIndicator[] {
     const { tier, tlp } = this.config.indicators;
     return records
       .filter((r) => r.class === 'infected')
@@ -881,4 +992,25 @@ export function mergeRecords(a: SourceRecord, b: SourceRecord): SourceRecord {
     distinctPorts: Math.max(a.distinctPorts, b.distinctPorts, ports.length),
     protocols: [...new Set([...a.protocols, ...b.protocols])],
   };
+}
+
+/** Ports of a one-packet sender fit in a sort key below this (65535 + 1, 0 for none). */
+const ONCE_PORT_SPACE = 65537;
+
+/** The order of sources() and hosts.csv: class (infected first), then packets, then address. */
+function sortSources(records: SourceRecord[]): SourceRecord[] {
+  const keys = new Map<string, string>();
+  for (const r of records) keys.set(r.ip, addressSortKey(r.ip));
+  return records.sort(
+    (a, b) =>
+      CLASS_RANK[b.class] - CLASS_RANK[a.class] ||
+      b.packets - a.packets ||
+      (keys.get(a.ip)! < keys.get(b.ip)! ? -1 : 1),
+  );
+}
+
+/** Text that sorts as addresses do: IPv4 by value, then IPv6 by value. */
+function addressSortKey(ip: string): string {
+  if (!ip.includes(':')) return '4' + ipv4FromString(ip).toString(16).padStart(8, '0');
+  return '6' + Buffer.from(ipv6FromString(ip)).toString('hex');
 }

@@ -1,5 +1,6 @@
 /** Text forms of darknet results: hosts.csv, bot lists (one address per line) and a summary. */
 import type { DarknetAnalyzer, SourceRecord } from './analyzer.ts';
+import type { SourceClass } from './config.ts';
 
 export const HOSTS_CSV_HEADER = 'ip,class,fingerprint,packets,ports';
 
@@ -18,16 +19,19 @@ export function formatBotList(addresses: string[]): string {
   return 'ip\n' + addresses.map((a) => `${a}\n`).join('');
 }
 
-/** A human summary of a finished run. */
-export function formatSummary(analyzer: DarknetAnalyzer, records: SourceRecord[], topPorts: number): string {
+/** A human summary of a finished run; `byClass` counts its sources (e.g. from writeHostsCsv). */
+export function formatSummary(
+  analyzer: DarknetAnalyzer,
+  byClass: Record<SourceClass, number>,
+  topPorts: number,
+): string {
   const c = analyzer.counters;
-  const byClass = new Map<string, number>();
-  for (const r of records) byClass.set(r.class, (byClass.get(r.class) ?? 0) + 1);
+  const total = byClass.infected + byClass.benign + byClass.backscatter + byClass.unknown;
   const lines = [
     `packets: ${c.frames} frames, ${c.darknet} to the darknet, ${c.notDarknet} elsewhere (ignored)`,
     `skipped: ${c.notIp} not IP, ${c.unsupportedLink} unknown link type, ${c.badHeader} bad headers; ${c.truncated} truncated, ${c.fragments} fragments, ${c.untracked} untracked (table full)`,
     `analysis: ${analyzer.nativeFrames} frames in the C hot loop, ${c.frames - analyzer.nativeFrames} in TypeScript${analyzer.usesNative ? '' : ` (C loop not used: ${analyzer.nativeUnavailable})`}`,
-    `sources: ${records.length} (${['infected', 'benign', 'backscatter', 'unknown'].map((k) => `${k} ${byClass.get(k) ?? 0}`).join(', ')})`,
+    `sources: ${total} (${(['infected', 'benign', 'backscatter', 'unknown'] as const).map((k) => `${k} ${byClass[k]}`).join(', ')})`,
     'top ports:',
     ...analyzer.stats
       .topPorts(topPorts)

@@ -9,7 +9,6 @@ import {
   createDarknet,
   DarknetConfig,
   formatBotList,
-  formatHostsCsv,
   formatStatsRow,
   loadAsnFile,
   loadCountryFile,
@@ -18,6 +17,7 @@ import {
   STATS_CSV_HEADER,
   type DarknetDeps,
 } from '../../darknet/index.ts';
+import type { SourceClass } from '../../darknet/config.ts';
 import { formatSummary } from '../../darknet/output.ts';
 import type { CliContext } from '../context.ts';
 import { formatRate, progressBar, StatusLine } from '../progress.ts';
@@ -78,20 +78,32 @@ function addCommonOptions(command: Command): Command {
     );
 }
 
+/** Writes the files asked for; returns the number of sources per class. */
 function writeResults(
   darknet: ReturnType<typeof createDarknet>,
   options: CommonOptions & { ispDir?: string },
-): ReturnType<ReturnType<typeof createDarknet>['sources']> {
-  const records = darknet.sources();
-  if (options.hosts) writeFileSync(options.hosts, formatHostsCsv(records));
-  if (options.bots) writeFileSync(options.bots, formatBotList(darknet.analyzer.infectedHosts(records)));
+): Record<SourceClass, number> {
+  const analyzer = darknet.analyzer;
+  let counts: Record<SourceClass, number>;
+  if (options.hosts) {
+    const fd = openSync(options.hosts, 'w');
+    try {
+      counts = analyzer.writeHostsCsv((chunk) => writeSync(fd, chunk));
+    } finally {
+      closeSync(fd);
+    }
+  } else counts = analyzer.sourceCounts();
+  if (options.bots) writeFileSync(options.bots, formatBotList(analyzer.infectedHosts()));
   if (options.ispDir) {
-    for (const [isp, hosts] of darknet.analyzer.infectedHostsByIsp(records)) {
+    for (const [isp, hosts] of analyzer.infectedHostsByIsp()) {
       writeFileSync(`${options.ispDir}/${isp}.csv`, formatBotList(hosts));
     }
   }
-  return records;
+  return counts;
 }
+
+const sourceTotal = (counts: Record<SourceClass, number>) =>
+  counts.infected + counts.benign + counts.backscatter + counts.unknown;
 
 export function register(program: Command, ctx: CliContext): void {
   const darknet = program
@@ -151,7 +163,7 @@ export function register(program: Command, ctx: CliContext): void {
           }
         }
         status.done();
-        const records = writeResults(component, options);
+        const counts = writeResults(component, options);
         if (options.indicators) {
           writeFileSync(
             options.indicators,
@@ -166,14 +178,14 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.stdout.write(
             JSON.stringify({
               counters: analyzer.counters,
-              sources: records.length,
-              infected: analyzer.infectedHosts(records),
+              sources: sourceTotal(counts),
+              infected: analyzer.infectedHosts(),
               topPorts: analyzer.stats.topPorts(config.stats.topPorts),
               surges: analyzer.stats.surges,
             }) + '\n',
           );
         } else {
-          ctx.stdout.write(formatSummary(analyzer, records, config.stats.topPorts));
+          ctx.stdout.write(formatSummary(analyzer, counts, config.stats.topPorts));
         }
       },
     );
@@ -213,8 +225,8 @@ export function register(program: Command, ctx: CliContext): void {
       clearInterval(timer);
       await component.stop();
       component.analyzer.finish();
-      const records = writeResults(component, options);
-      status.done(`stopped by ${signal}: ${component.liveFrames()} packets, ${records.length} sources`);
-      ctx.stdout.write(formatSummary(component.analyzer, records, config.stats.topPorts));
+      const counts = writeResults(component, options);
+      status.done(`stopped by ${signal}: ${component.liveFrames()} packets, ${sourceTotal(counts)} sources`);
+      ctx.stdout.write(formatSummary(component.analyzer, counts, config.stats.topPorts));
     });
 }
