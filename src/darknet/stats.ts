@@ -599,7 +599,15 @@ export class PortStats {
 
 export const STATS_CSV_HEADER = 'granularity,start,protocol,port,packets,sources';
 
+/** The last start formatted: a run's rows come in runs of the same start. */
+let lastStart = NaN;
+let lastStartText = '';
+
 export function formatStatsRow(row: StatsRow): string {
-  const start = row.granularity === 'total' ? '' : new Date(row.start).toISOString();
+  if (row.start !== lastStart) {
+    lastStart = row.start;
+    lastStartText = new Date(row.start).toISOString();
+  }
+  const start = row.granularity === 'total' ? '' : lastStartText;
   return `${row.granularity},${start},${row.protocol},${row.port < 0 ? 'all' : row.port},${row.packets},${row.sources}\n`;
 }
