@@ -70,6 +70,9 @@ export const S_KEY1 = 0;
 export const S_ASN_ROW = 3;
 export const S_COUNTRY_ROW = 4;
 
+/** Initial slots of the repeat senders' index (a power of two). */
+const HOT_SLOTS = 4096;
+
 export class SourceTable {
   /** Most sources held at once (3/4 of the index slots, so probe runs stay short). */
   readonly limit: number;
@@ -92,8 +95,10 @@ export class SourceTable {
    * Index entries are [first key word, record id + 1] pairs (0: empty).
    */
   private readonly newIndex: Uint32Array;
-  private hotIndex = new Uint32Array(2 * 64);
-  private hotMask = 63;
+  // 4096 slots (32 KiB) from the start: a darknet capture has thousands of repeat senders, and
+  // each doubling below that would rehash in JavaScript and leave the C loop to do it.
+  private hotIndex = new Uint32Array(2 * HOT_SLOTS);
+  private hotMask = HOT_SLOTS - 1;
   private hotCount = 0;
   /** Records handed out in each generation, and the ids freed by `remove` for reuse. */
   private newHigh = 0;
