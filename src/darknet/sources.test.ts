@@ -10,6 +10,24 @@ function v6Bytes(n: number): Uint8Array {
 }
 
 describe('source table generations', () => {
+  test('thousands of repeat senders outgrow the first hot index and are all still found', () => {
+    const table = new SourceTable(1 << 14, 0);
+    const address = (i: number) => (i * 2654435761 + 7) >>> 0;
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5000; i++) {
+        const id = table.find4(address(i), true);
+        assert.ok(id >= 0);
+        table.f64[id * RECORD_F64 + D_PACKETS]!++;
+      }
+    }
+    for (let i = 0; i < 5000; i++) {
+      const id = table.find4(address(i), false);
+      assert.ok(id >= table.limit, 'moved to the established generation');
+      assert.equal(table.packets(id), 2);
+    }
+    assert.equal(table.find4(address(5000), false), -1);
+  });
+
   test('mixed IPv4/IPv6 inserts, lookups and removes agree with a Map model; fields move with the source', () => {
     fc.assert(
       fc.property(

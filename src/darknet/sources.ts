@@ -70,7 +70,10 @@ export const S_KEY1 = 0;
 export const S_ASN_ROW = 3;
 export const S_COUNTRY_ROW = 4;
 
-/** Initial slots of the repeat senders' index (a power of two). */
+/**
+ * Most initial slots of the repeat senders' index (32 KiB): a darknet capture has thousands of
+ * repeat senders, and each doubling below that rehashes in JavaScript (the C loop hands it back).
+ */
 const HOT_SLOTS = 4096;
 
 export class SourceTable {
@@ -95,10 +98,8 @@ export class SourceTable {
    * Index entries are [first key word, record id + 1] pairs (0: empty).
    */
   private readonly newIndex: Uint32Array;
-  // 4096 slots (32 KiB) from the start: a darknet capture has thousands of repeat senders, and
-  // each doubling below that would rehash in JavaScript and leave the C loop to do it.
-  private hotIndex = new Uint32Array(2 * HOT_SLOTS);
-  private hotMask = HOT_SLOTS - 1;
+  private hotIndex: Uint32Array;
+  private hotMask: number;
   private hotCount = 0;
   /** Records handed out in each generation, and the ids freed by `remove` for reuse. */
   private newHigh = 0;
@@ -126,6 +127,11 @@ export class SourceTable {
     this.mask = capacity - 1;
     this.limit = Math.floor((capacity * 3) / 4);
     this.ruleCount = ruleCount;
+    // A quarter of the table's sources, up to HOT_SLOTS (small tables start small).
+    let hotSlots = 64;
+    while (hotSlots < HOT_SLOTS && hotSlots * 4 < this.limit) hotSlots *= 2;
+    this.hotIndex = new Uint32Array(2 * hotSlots);
+    this.hotMask = hotSlots - 1;
     this.newIndex = new Uint32Array(zeroedTable(capacity * 2 * 4));
     this.newFree = new Int32Array(zeroedTable(this.limit * 4));
     this.hotFree = new Int32Array(zeroedTable(this.limit * 4));

@@ -186,6 +186,23 @@ describe('darknet C hot loop', { skip }, () => {
     assert.equal(runs, 60);
   });
 
+  test('repeat senders that outgrow the hot index mid-run', async () => {
+    const file = join(dir, 'repeat.pcap');
+    await new SyntheticDarknet({
+      seed: 16,
+      darknet: '198.18.0.0/16',
+      mirai: 600,
+      masscan: 20,
+      noise: 200,
+      packetsPerSource: 6,
+      durationMs: 120_000,
+    }).writePcap(file);
+    // 2048 slots: a 512-slot hot index, grown past 384 repeat senders.
+    const fast = await same(file, { sources: { capacity: 2048 } });
+    assert.ok(fast.outcome.sources.filter((r) => r.packets > 1).length > 512);
+    assert.ok(fast.nativeFrames > fast.outcome.counters.frames * 0.9);
+  });
+
   test('big-endian nanosecond files', async () => {
     const fast = await same(capture('big', 15, 1, { bigEndian: true, nanosecond: true }));
     assert.ok(fast.nativeFrames > fast.outcome.counters.frames * 0.8);
