@@ -118,13 +118,28 @@ class Layer {
 
   /** A zeroed dense block (its id + 1). */
   private newDenseBlock(): number {
-    if (this.denseUsed * REGS >= this.dense.length) {
-      const dense = new Uint8Array(this.dense.length * 2);
-      dense.set(this.dense);
-      this.dense = dense;
-      this.denseWords = new Uint32Array(dense.buffer);
-    }
+    this.reserveDense(1);
     return ++this.denseUsed;
+  }
+
+  /** Makes room for `blocks` more dense blocks (doubling). */
+  private reserveDense(blocks: number): void {
+    let length = this.dense.length;
+    while ((this.denseUsed + blocks) * REGS > length) length *= 2;
+    if (length === this.dense.length) return;
+    const dense = new Uint8Array(length);
+    dense.set(this.dense);
+    this.dense = dense;
+    this.denseWords = new Uint32Array(dense.buffer);
+  }
+
+  /**
+   * Room for the native loop's next frames: it stops when fewer than two keys or two dense blocks
+   * are left, and would hand every frame back until one of them grows the arrays.
+   */
+  reserveNative(): void {
+    if (this.used + 2 > this.keys.length) this.grow(this.used + 2);
+    this.reserveDense(2);
   }
 
   /** The arrays the native hot loop (native/) adds into; replaced when they grow. */
@@ -434,6 +449,7 @@ export class PortStats {
 
   /** Writes the state the native hot loop reads and advances into `state` (NativeSlot). */
   saveNative(state: Float64Array): void {
+    this.fiveMinutes.reserveNative();
     state[NativeSlot.BUCKET] = this.bucket;
     state[NativeSlot.CLOCK_MS] = this.clockMs;
     this.fiveMinutes.saveNative(state);
