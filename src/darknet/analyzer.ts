@@ -822,6 +822,28 @@ export class DarknetAnalyzer {
     // A source still in the new generation has sent exactly one packet (its second moves it),
     // so with minPackets above one none of those records can be infected: skip them unread.
     const first = this.config.classify.minPackets > 1 ? 2 : 0;
+    if (this.native && !this.deps.scanners) {
+      // The addon classifies as classOf does (it runs only without user rules).
+      const c = this.config.classify;
+      const infected = (cls: SourceClass) => (cls === 'infected' ? 1 : 0);
+      const span = ranges.slice(first);
+      let most = 0;
+      for (let r = 0; r < span.length; r += 2) most += span[r + 1]! - span[r]!;
+      const ids = new Int32Array(most);
+      const count = this.native.infectedSlots(
+        t.bytes,
+        Float64Array.from(span),
+        c.minPackets,
+        c.minBackscatterShare,
+        c.minFingerprintShare,
+        infected(c.fingerprintClass.mirai) |
+          (infected(c.fingerprintClass.masscan) << 1) |
+          (infected(c.fingerprintClass.zmap) << 2),
+        ids,
+      );
+      for (let i = 0; i < count; i++) out.add(t.addressOf(ids[i]!));
+      return [...out];
+    }
     for (let r = first; r < ranges.length; r += 2) {
       for (let slot = ranges[r]!; slot < ranges[r + 1]!; slot++) {
         if (t.familyOf(slot) !== 0 && this.classOf(slot) === 'infected') out.add(t.addressOf(slot));

@@ -751,6 +751,65 @@ static napi_value measure(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * infectedSlots(records, ranges, minPackets, minBackscatterShare, minFingerprintShare, infectedBy,
+ * out) -> count: the record ids in `ranges` ([start, end) pairs) whose source classOf (analyzer.ts)
+ * calls infected, in order, written to `out`. For tables without user rules or a scanner list (the
+ * caller's side of the bargain); `infectedBy` has bit 0 set when the Mirai fingerprint's class is
+ * infected, bit 1 masscan, bit 2 ZMap. The comparisons are classOf's, in doubles.
+ */
+static napi_value infected_slots(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *bytes;
+  double *ranges;
+  int32_t *out;
+  size_t bytes_len, ranges_len, out_len;
+  double min_packets, backscatter_share, fingerprint_share, infected_by;
+  int ok = argc == 7 && typed(env, argv[0], napi_uint8_array, (void **)&bytes, &bytes_len) &&
+           typed(env, argv[1], napi_float64_array, (void **)&ranges, &ranges_len) &&
+           napi_get_value_double(env, argv[2], &min_packets) == napi_ok &&
+           napi_get_value_double(env, argv[3], &backscatter_share) == napi_ok &&
+           napi_get_value_double(env, argv[4], &fingerprint_share) == napi_ok &&
+           napi_get_value_double(env, argv[5], &infected_by) == napi_ok &&
+           typed(env, argv[6], napi_int32_array, (void **)&out, &out_len);
+  if (!ok || ranges_len % 2 != 0) {
+    napi_throw_type_error(env, NULL, "darknet native: infectedSlots: bad arguments");
+    return NULL;
+  }
+  const size_t records = bytes_len / RECORD_BYTES;
+  const int by = (int)infected_by;
+  size_t n = 0;
+  for (size_t r = 0; r < ranges_len; r += 2) {
+    size_t start = ranges[r] > 0 ? (size_t)ranges[r] : 0, end = ranges[r + 1] > 0 ? (size_t)ranges[r + 1] : 0;
+    if (end > records) end = records;
+    for (size_t id = start; id < end; id++) {
+      const uint8_t *b = bytes + id * RECORD_BYTES;
+      if (b[B_FAMILY] == 0) continue;
+      const uint32_t *u32 = (const uint32_t *)b;
+      const double packets = ((const double *)b)[D_PACKETS];
+      if (packets < min_packets) continue;
+      if (u32[F_BACKSCATTER] >= backscatter_share * packets) continue;
+      const double syn = u32[F_SYN], mirai = u32[F_MIRAI], masscan = u32[F_MASSCAN], zmap = u32[F_ZMAP];
+      int infected;
+      if (mirai > 0 && mirai >= fingerprint_share * syn) infected = by & 1;
+      else if (masscan >= 2 && masscan >= fingerprint_share * syn) infected = by & 2;
+      else if (zmap >= 2 && zmap >= fingerprint_share * (double)u32[F_PROBES]) infected = by & 4;
+      else infected = 0;
+      if (!infected) continue;
+      if (n >= out_len) {
+        napi_throw_range_error(env, NULL, "darknet native: infectedSlots: out is too short");
+        return NULL;
+      }
+      out[n++] = (int32_t)id;
+    }
+  }
+  napi_value count;
+  CHECK(napi_create_double(env, (double)n, &count));
+  return count;
+}
+
 static void unmap(napi_env env, void *data, void *hint) {
   (void)env;
   munmap(data, (size_t)(uintptr_t)hint);
@@ -821,6 +880,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value unmap_fn;
   if (napi_create_function(env, "unmapFile", NAPI_AUTO_LENGTH, unmap_file, NULL, &unmap_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "unmapFile", unmap_fn) != napi_ok) return NULL;
+  napi_value infected_fn;
+  if (napi_create_function(env, "infectedSlots", NAPI_AUTO_LENGTH, infected_slots, NULL, &infected_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "infectedSlots", infected_fn) != napi_ok) return NULL;
   napi_value measure_fn;
   if (napi_create_function(env, "measure", NAPI_AUTO_LENGTH, measure, NULL, &measure_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "measure", measure_fn) != napi_ok) return NULL;

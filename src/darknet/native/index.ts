@@ -13,6 +13,20 @@ export interface NativeDarknetBinding {
   stateSlots: number;
   /** Maps file bytes [offset, offset + length) (offset page-aligned) privately; unmapped when collected. */
   mapFile(fd: number, offset: number, length: number): Uint8Array;
+  /**
+   * Record ids in `ranges` ([start, end) pairs) whose source classOf calls infected, written to
+   * `out`; for tables without user rules or a scanner list. `infectedBy`: bit 0 when the Mirai
+   * fingerprint's class is infected, bit 1 masscan, bit 2 ZMap.
+   */
+  infectedSlots(
+    records: Uint8Array,
+    ranges: Float64Array,
+    minPackets: number,
+    minBackscatterShare: number,
+    minFingerprintShare: number,
+    infectedBy: number,
+    out: Int32Array,
+  ): number;
   /** Detaches and unmaps an array from mapFile now. */
   unmapFile(mapping: Uint8Array): void;
   /** Observes classic pcap records from buffer[offset, end); returns the offset of the first one left. */
@@ -66,13 +80,12 @@ export function loadNativeDarknet(): NativeDarknetLoad {
   try {
     const require = createRequire(import.meta.url);
     const binding = require('./build/Release/tsunagi_darknet.node') as NativeDarknetBinding;
-    if (
-      binding.stateSlots !== NativeSlot.COUNT ||
-      typeof binding.measure !== 'function' ||
-      typeof binding.unmapFile !== 'function'
-    ) {
+    const missing = (['measure', 'unmapFile', 'infectedSlots'] as const).filter(
+      (name) => typeof binding[name] !== 'function',
+    );
+    if (binding.stateSlots !== NativeSlot.COUNT || missing.length > 0) {
       loaded = {
-        error: `built from another version of darknet_fast.c (${binding.stateSlots} state slots, expected ${NativeSlot.COUNT}${typeof binding.measure === 'function' ? '' : ', no measure'}): run npm install`,
+        error: `built from another version of darknet_fast.c (${binding.stateSlots} state slots, expected ${NativeSlot.COUNT}${missing.length ? `; no ${missing.join(', ')}` : ''}): run npm install`,
       };
     } else loaded = { binding };
   } catch (error) {

@@ -114,6 +114,7 @@ async function run(file: string, overrides: Record<string, unknown>, deps: Darkn
     nativeFrames: a.nativeFrames,
     outcome: {
       sources: a.sources(),
+      infected: a.infectedHosts(),
       rows,
       surges: a.stats.surges,
       topPorts: a.stats.topPorts(20),
@@ -193,6 +194,8 @@ describe('darknet C hot loop', { skip }, () => {
       darknet: '198.18.0.0/16',
       mirai: 600,
       masscan: 20,
+      zmapUnknown: 20,
+      backscatter: 20,
       noise: 200,
       packetsPerSource: 6,
       durationMs: 120_000,
@@ -201,6 +204,13 @@ describe('darknet C hot loop', { skip }, () => {
     const fast = await same(file, { sources: { capacity: 2048 } });
     assert.ok(fast.outcome.sources.filter((r) => r.packets > 1).length > 512);
     assert.ok(fast.nativeFrames > fast.outcome.counters.frames * 0.9);
+    assert.equal(fast.outcome.infected.length, 620);
+    // Other fingerprint classes and one-packet sources counted: the same infected hosts.
+    const other = await same(file, {
+      sources: { capacity: 2048 },
+      classify: { minPackets: 1, fingerprintClass: { mirai: 'benign', zmap: 'infected' } },
+    });
+    assert.ok(other.outcome.infected.length >= 40, `${other.outcome.infected.length} infected`);
   });
 
   test('big-endian nanosecond files', async () => {
