@@ -268,6 +268,8 @@ typedef struct {
   uint32_t src, dst, hash, seq, caplen, ip_id;
   uint32_t port, proto_index, proto_bit, kind;
   int dark;
+  /* Whether the hot index named the source at parse time (its record is prefetched then). */
+  int hot;
 } Parsed;
 
 /* The constants of one call: the capture's format and the table sizes the prefetches use. */
@@ -277,7 +279,18 @@ typedef struct {
   int le, accept_all;
   uint32_t link, hot_mask, mask;
   double fraction;
+  /* Up to SMALL_RANGES darknet ranges as integers (`small` of them; -1: more, use in_darknet). */
+  int small;
+  uint32_t low[4], high[4];
 } Walk;
+
+#define SMALL_RANGES 4
+
+static inline int in_small_ranges(const Walk *w, uint32_t address) {
+  for (int i = 0; i < w->small; i++)
+    if (address >= w->low[i] && address <= w->high[i]) return 1;
+  return 0;
+}
 
 /*
  * Parses the record at `at` into `p`; 0 when observing must stop there: the buffer ends inside
@@ -348,7 +361,8 @@ static inline __attribute__((always_inline)) int parse(const Ctx *c, const Walk 
   p->ip_id = be16(ip + 4);
   p->src = be32(ip + 12);
   p->dst = be32(ip + 16);
-  p->dark = w->accept_all || in_darknet((Ctx *)c, p->dst);
+  p->dark = w->accept_all || (w->small >= 0 ? in_small_ranges(w, p->dst) : in_darknet((Ctx *)c, p->dst));
+  p->hot = 0;
   p->hash = mix32(p->src);
   if (p->dark) {
     // The hot index is small and cached: a repeat sender found there needs only its record. The
@@ -359,6 +373,7 @@ static inline __attribute__((always_inline)) int parse(const Ctx *c, const Walk 
       const uint8_t *record = c->bytes + (size_t)(c->hot_index[2 * slot + 1] - 1) * RECORD_BYTES;
       prefetch(record);
       prefetch(record + 64);
+      p->hot = 1;
     } else {
       prefetch(c->new_index + 2 * (p->hash & w->mask));
     }
@@ -370,8 +385,7 @@ static inline __attribute__((always_inline)) int parse(const Ctx *c, const Walk 
 /* The near prefetches for a parsed record: a new-generation source's record, the port sketch's dense block. */
 static inline void prefetch_near(const Ctx *c, const Walk *w, const Parsed *p) {
   if (!p->dark) return;
-  uint32_t hot = p->hash & w->hot_mask;
-  if (!(c->hot_index[2 * hot + 1] != 0 && c->hot_index[2 * hot] == p->src)) {
+  if (!p->hot) {
     uint32_t slot = p->hash & w->mask;
     if (c->new_index[2 * slot + 1] != 0 && c->new_index[2 * slot] == p->src) {
       const uint8_t *record = c->bytes + (size_t)(c->new_index[2 * slot + 1] - 1) * RECORD_BYTES;
@@ -414,11 +428,16 @@ static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t
   uint32_t dense_used = (uint32_t)s[S_DENSE_USED];
   double clock = s[S_CLOCK_MS];
   // Fixed for the whole call: the hot index only grows in TypeScript, between calls.
-  const Walk w = {
+  Walk w = {
     .buf = buf, .end = end, .rh = rh, .le = le,
     .accept_all = s[S_ACCEPT_ALL] != 0, .link = link,
     .hot_mask = (uint32_t)s[S_HOT_MASK], .mask = mask, .fraction = s[S_FRACTION_TO_MS],
+    .small = c->range_count <= SMALL_RANGES ? (int)c->range_count : -1,
   };
+  for (int i = 0; i < w.small; i++) {
+    w.low[i] = (uint32_t)c->ranges[2 * i];
+    w.high[i] = (uint32_t)c->ranges[2 * i + 1];
+  }
   const uint32_t hot_mask = w.hot_mask;
 
   Parsed ring[RING];
