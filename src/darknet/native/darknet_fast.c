@@ -555,12 +555,14 @@ static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t
     }
     hll_add(b + B_DST_SKETCH, 5, mix32(dst ^ 0x5bd1e995u));
     if (proto_index < 2) {
+      int listed = 0;
       if (b[B_PORTS_OVERFLOW] == 0) {
         uint32_t n = b[B_PORT_COUNT];
         uint16_t *ports = (uint16_t *)b + W_PORTS;
         uint32_t j = 0;
         for (; j < n; j++)
           if (ports[j] == port) break;
+        listed = j < n;
         if (j == n) {
           if (n < PORT_SLOTS) {
             ports[n] = (uint16_t)port;
@@ -570,7 +572,9 @@ static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t
           }
         }
       }
-      hll_add(b + B_PORT_SKETCH, 4, mix32(port + proto_index * 65536));
+      // A port already listed was added to the sketch with it, unless the list mixes TCP and UDP
+      // ports (it keeps port numbers only): adding it again would change nothing.
+      if (!listed || (b[B_PROTO_MASK] & 3) == 3) hll_add(b + B_PORT_SKETCH, 4, mix32(port + proto_index * 65536));
     }
     if (p->kind == 1) {
       u32[F_PROBES]++;

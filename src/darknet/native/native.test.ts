@@ -213,6 +213,32 @@ describe('darknet C hot loop', { skip }, () => {
     assert.ok(other.outcome.infected.length >= 40, `${other.outcome.infected.length} infected`);
   });
 
+  test('sources sending TCP and UDP to the same ports: the same port sketches', async () => {
+    const writer = new PcapWriter(LinkType.ETHERNET, 262144);
+    const t0 = Date.UTC(2025, 0, 15, 10, 0, 0);
+    let t = t0;
+    for (let i = 0; i < 200; i++) {
+      const src = `203.0.${i >> 4}.${(i & 15) + 1}`;
+      const dst = `198.18.${i & 255}.${(i * 7) & 255}`;
+      // TCP first, then UDP, to ports the exact list already holds; some only ever TCP.
+      for (const port of [53, 123, 53, 443]) {
+        writer.add(
+          buildTcpFrame({ srcIp: src, dstIp: dst, srcPort: 1000, dstPort: port, flags: TcpFlag.SYN }),
+          (t += 10),
+        );
+        if (i % 3 !== 0)
+          writer.add(buildUdpFrame({ srcIp: src, dstIp: dst, srcPort: 1000, dstPort: port }), (t += 10));
+      }
+    }
+    const file = join(dir, 'tcp-udp.pcap');
+    writeFileSync(file, writer.toBuffer());
+    const fast = await same(file);
+    assert.ok(
+      fast.outcome.sources.some((r) => r.distinctPorts > r.ports.length),
+      'the sketch counts TCP and UDP apart',
+    );
+  });
+
   test('big-endian nanosecond files', async () => {
     const fast = await same(capture('big', 15, 1, { bigEndian: true, nanosecond: true }));
     assert.ok(fast.nativeFrames > fast.outcome.counters.frames * 0.8);
