@@ -194,6 +194,7 @@ static uint32_t promote(Ctx *c, uint32_t i, uint32_t id) {
   } else {
     to = limit + (uint32_t)s[S_HOT_HIGH];
     s[S_HOT_HIGH] += 1;
+    if ((((uint32_t)s[S_HOT_HIGH] - 1) & (POPULATE_RECORDS - 1)) == 0) populate(c, to);
   }
   memcpy(c->bytes + (size_t)to * RECORD_BYTES, c->bytes + (size_t)id * RECORD_BYTES, RECORD_BYTES);
   memcpy(c->side + (size_t)to * SIDE_WORDS, c->side + (size_t)id * SIDE_WORDS, SIDE_WORDS * 4);
