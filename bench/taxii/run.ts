@@ -15,7 +15,7 @@
  * TAXII_BENCH_KEEP=1 keeps the large run's SQLite directory for post-profile.ts and prints it).
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -51,6 +51,23 @@ function timing(latencies: number[], objects: number, seconds: number): Timing {
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
   return { requests: sorted.length, objects, seconds, p50: at(0.5), p99: at(0.99) };
+}
+
+/** The share of time some task waited for a CPU over the last 10 s (Linux PSI), or '?'. */
+function cpuPressure(): string {
+  try {
+    return /some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+/** Runs a timed phase and notes the machine's CPU pressure before and after it (2 shared cores). */
+async function underPressure<T>(label: string, phase: () => Promise<T>): Promise<T> {
+  const before = cpuPressure();
+  const result = await phase();
+  process.stderr.write(`  ${label}: CPU pressure (some, avg10) ${before}% before, ${cpuPressure()}% after\n`);
+  return result;
 }
 
 const agent = new http.Agent({ keepAlive: true });
@@ -186,7 +203,7 @@ async function runTsunagi(
       if (indicators >= 100_000 && (b / batch) % 20 === 19) {
         const s = (performance.now() - began) / 1000;
         process.stderr.write(
-          `  intel: ${b + batch} indicators recorded in ${s.toFixed(0)} s (${((b + batch) / s).toFixed(0)}/s)\n`,
+          `  intel: ${b + batch} indicators recorded in ${s.toFixed(0)} s (${((b + batch) / s).toFixed(0)}/s), CPU pressure ${cpuPressure()}%\n`,
         );
       }
     }
@@ -201,7 +218,7 @@ async function runTsunagi(
               const n = m.values[0]?.value ?? 0;
               const s = (performance.now() - began) / 1000;
               process.stderr.write(
-                `  publish: ${n} indicators in ${s.toFixed(0)} s (${(n / s).toFixed(0)}/s)\n`,
+                `  publish: ${n} indicators in ${s.toFixed(0)} s (${(n / s).toFixed(0)}/s), CPU pressure ${cpuPressure()}%\n`,
               );
             });
           }, 30_000)
@@ -235,8 +252,12 @@ async function runTsunagi(
         version: r.version,
       }));
     }
-    const get = await measureGet(objectsUrl, authorization, PAGES);
-    const post = await measurePost(objectsUrl, authorization, envelopes, true);
+    const get = await underPressure(`tsunagi ${indicators} GET`, () =>
+      measureGet(objectsUrl, authorization, PAGES),
+    );
+    const post = await underPressure(`tsunagi ${indicators} POST`, () =>
+      measurePost(objectsUrl, authorization, envelopes, true),
+    );
     return {
       indicators,
       rows: Number(count.n),
@@ -295,12 +316,11 @@ if ('skip' in where) {
   const objects = small.dump!.filter((o) => o.object.type !== 'extension-definition');
   const server = await startMedallion(where, objects);
   try {
-    const get = await measureGet(server.objectsUrl, server.authorization, PAGES);
-    const post = await measurePost(
-      server.objectsUrl,
-      server.authorization,
-      envelopes.slice(1, MEDALLION_POSTS + 1),
-      false,
+    const get = await underPressure('medallion GET', () =>
+      measureGet(server.objectsUrl, server.authorization, PAGES),
+    );
+    const post = await underPressure('medallion POST', () =>
+      measurePost(server.objectsUrl, server.authorization, envelopes.slice(1, MEDALLION_POSTS + 1), false),
     );
     medallion = { get, post, objects: objects.length };
   } finally {
