@@ -6,6 +6,19 @@ import { hllAdd, hllCount, hllMerge, hllMergeWords, mix32 } from './hll.ts';
 import { loadNativeDarknet } from './native/index.ts';
 import { BUCKET_MS, PortStats, PROTOCOL_NAMES, type StatsRow } from './stats.ts';
 
+/** Port statistics with the default surge settings, collecting their rows. */
+function collectingStats(): { rows: StatsRow[]; stats: PortStats } {
+  const rows: StatsRow[] = [];
+  const stats = new PortStats({
+    surgeFactor: 5,
+    surgeMinSources: 10,
+    surgeWarmupBuckets: 12,
+    baselineAlpha: 0.1,
+    onRow: (r) => rows.push(r),
+  });
+  return { rows, stats };
+}
+
 describe('sketch fast paths', () => {
   test('hllMergeWords is a register-wise max, like hllMerge', () => {
     fc.assert(
@@ -25,14 +38,7 @@ describe('sketch fast paths', () => {
   });
 
   test('packets after finish start new buckets from empty layers; the total keeps counting', () => {
-    const rows: StatsRow[] = [];
-    const stats = new PortStats({
-      surgeFactor: 5,
-      surgeMinSources: 10,
-      surgeWarmupBuckets: 12,
-      baselineAlpha: 0.1,
-      onRow: (r) => rows.push(r),
-    });
+    const { rows, stats } = collectingStats();
     const t0 = Date.UTC(2025, 0, 15, 10, 0, 0);
     for (let i = 0; i < 50; i++) stats.add(0, 23, mix32(i), t0 + i);
     stats.finish();
@@ -75,14 +81,7 @@ describe('sketch fast paths', () => {
         }
       }
       events.sort((a, b) => a[2] - b[2]);
-      const rows: StatsRow[] = [];
-      const stats = new PortStats({
-        surgeFactor: 5,
-        surgeMinSources: 10,
-        surgeWarmupBuckets: 12,
-        baselineAlpha: 0.1,
-        onRow: (r) => rows.push(r),
-      });
+      const { rows, stats } = collectingStats();
       if (native) stats.useNative(native);
       // Reference: one plain 64-register sketch per (granularity, start, port).
       const reference = new Map<string, { regs: Uint8Array; packets: number }>();

@@ -895,21 +895,19 @@ static napi_value unmap_file(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   for (int r = 0; r < 64; r++) inverse_powers[r] = ldexp(1.0, -r);
-  napi_value fn;
-  if (napi_create_function(env, "observe", NAPI_AUTO_LENGTH, observe, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "observe", fn) != napi_ok) return NULL;
-  napi_value map;
-  if (napi_create_function(env, "mapFile", NAPI_AUTO_LENGTH, map_file, NULL, &map) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "mapFile", map) != napi_ok) return NULL;
-  napi_value unmap_fn;
-  if (napi_create_function(env, "unmapFile", NAPI_AUTO_LENGTH, unmap_file, NULL, &unmap_fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "unmapFile", unmap_fn) != napi_ok) return NULL;
-  napi_value infected_fn;
-  if (napi_create_function(env, "infectedSlots", NAPI_AUTO_LENGTH, infected_slots, NULL, &infected_fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "infectedSlots", infected_fn) != napi_ok) return NULL;
-  napi_value measure_fn;
-  if (napi_create_function(env, "measure", NAPI_AUTO_LENGTH, measure, NULL, &measure_fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "measure", measure_fn) != napi_ok) return NULL;
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } functions[] = {
+      {"observe", observe},   {"mapFile", map_file},          {"unmapFile", unmap_file},
+      {"measure", measure},   {"infectedSlots", infected_slots},
+  };
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    napi_value fn;
+    if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn) != napi_ok ||
+        napi_set_named_property(env, exports, functions[i].name, fn) != napi_ok)
+      return NULL;
+  }
   napi_value count;
   if (napi_create_uint32(env, S_COUNT, &count) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "stateSlots", count) != napi_ok) return NULL;
