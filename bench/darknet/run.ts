@@ -126,20 +126,27 @@ async function run(): Promise<void> {
       ];
       return { packets: 0, cpu: user + sys, wall: real };
     };
-    /** The run with the median CPU time of `n` (the machine is shared; one run can be unlucky either way). */
-    const median = (n: number, once: () => Measured): Measured => {
-      const all = Array.from({ length: n }, once).sort((a, b) => a.cpu - b.cpu);
+    /** The run with the median CPU time (the machine is shared; one run can be unlucky either way). */
+    const median = (measured: Measured[]): Measured => {
+      const all = [...measured].sort((a, b) => a.cpu - b.cpu);
       return all[Math.floor(all.length / 2)]!;
     };
 
-    const tsunagi = median(runs, () => tsunagiOnce(true));
+    // tsunagi and tcpdump take turns, so a change in the machine's load falls on both alike.
+    const tcpdumpCommand = `tcpdump -q -r "$1" -w /dev/null "net ${PREFIX}"`;
+    const nativeRuns: Measured[] = [];
+    const tcpdumpRuns: Measured[] = [];
+    for (let i = 0; i < runs; i++) {
+      nativeRuns.push(tsunagiOnce(true));
+      tcpdumpRuns.push(timed(tcpdumpCommand, 'tcpdump'));
+    }
+    const tsunagi = median(nativeRuns);
     if (!tsunagi.native)
       console.log(
         'note: the C hot loop is not built (npm run build:native); both tsunagi rows are TypeScript',
       );
-    const typescript = median(runs, () => tsunagiOnce(false));
-    const tcpdumpCommand = `tcpdump -q -r "$1" -w /dev/null "net ${PREFIX}"`;
-    const tcpdump = { ...median(runs, () => timed(tcpdumpCommand, 'tcpdump')), packets: tsunagi.packets };
+    const typescript = median(Array.from({ length: runs }, () => tsunagiOnce(false)));
+    const tcpdump = { ...median(tcpdumpRuns), packets: tsunagi.packets };
     // tshark's per-address statistics are the nearest Debian tool to per-source state (and slow: ~1 min).
     const tsharkCommand = `tshark -r "$1" -q -z "endpoints,ip,ip.dst==${PREFIX}"`;
     const tshark = options['no-tshark']
@@ -164,7 +171,7 @@ async function run(): Promise<void> {
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-    console.log(`median of ${runs} runs for tsunagi and tcpdump, one for tshark`);
+    console.log(`median of ${runs} runs for tsunagi and tcpdump (taking turns), one for tshark`);
     console.log(`load average (1/5/15 min) before: ${loadBefore}; after: ${load()} (2 CPUs shared)`);
     console.log(
       `goal: >= 5M packets/CPU-s: ${(rate(tsunagi) / 1e6).toFixed(2)}M; infected hosts found: ${tsunagi.infected}`,
