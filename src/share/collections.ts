@@ -217,13 +217,22 @@ export function tlpOf(object: StixObject): string {
  * `onlyIfAbsent` skips an object with any version present (shared objects published once).
  * Works in batches: one read of the versions already stored, one update, chunked inserts.
  * Returns how many versions were new.
+ *
+ * On PostgreSQL the unique index (object_key, version) lets one object hold a version under a
+ * key: a version of another object with the same key (a hash collision, or crafted ids) is left
+ * out, passed to `onRefused` and counted (`refusedVersionCount`); the first one stored keeps it.
+ * SQLite has no such index (migration 0005), so there both are stored.
  */
 export async function addObjects(
   trx: Transaction<Database>,
   collectionId: string,
   objects: readonly StixObject[],
   dateAdded: string,
-  options: { onlyIfAbsent?: boolean; skipUnchanged?: boolean } = {},
+  options: {
+    onlyIfAbsent?: boolean;
+    skipUnchanged?: boolean;
+    onRefused?: (object: StixObject, message: string) => void;
+  } = {},
 ): Promise<number> {
   if (objects.length === 0) return 0;
   type Known = { seq: number | undefined; version: string; isLatest: boolean; row?: VersionRow };
@@ -232,49 +241,73 @@ export async function addObjects(
   // sanitised products): storing a version for each would grow the collections for nothing.
   // The same read that finds the stored versions brings the latest one's body for that check.
   const latestBodies = new Map<string, string>();
-  const ids = [...new Set(objects.map((o) => o.id))];
-  const keys = objectKeys(collectionId, ids);
+  const uniqueVersions = trx.getExecutor().adapter instanceof PostgresAdapter;
   const keyOf = new Map<string, number>();
-  for (let i = 0; i < ids.length; i++) keyOf.set(ids[i]!, keys[i]!);
+  const keysSeen = uniqueVersions ? new Set<number>() : undefined;
+  /** Keys two ids of this batch share: their versions are checked against each other. */
+  let sharedKeys: Set<number> | undefined;
+  for (const object of objects) {
+    if (keyOf.has(object.id)) continue;
+    const key = objectKey(collectionId, object.id);
+    keyOf.set(object.id, key);
+    if (!keysSeen) continue;
+    if (keysSeen.has(key)) (sharedKeys ??= new Set()).add(key);
+    else keysSeen.add(key);
+  }
+  const ids = [...keyOf.keys()];
+  const keys = [...keyOf.values()];
+  /** `key version` held by some object, and which one (`collection object`), where keys are shared. */
+  const holders = new Map<string, string>();
   const fast = sqliteStatements(trx);
   for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
     const chunkKeys = keys.slice(i, i + 500);
+    // By key alone: the caller's ids pick their rows; on PostgreSQL other objects' rows under
+    // these keys are versions the unique index would refuse to store again.
     const rows = fast
-      ? storedVersionsSqlite(fast, collectionId, chunk, chunkKeys, options.skipUnchanged === true)
-      : sameIds(
-          chunk,
-          await trx
-            .selectFrom('stix_objects')
-            .select(['seq', 'object_id', 'version', 'is_latest'])
-            .$if(options.skipUnchanged === true, (q) =>
-              q.select(sql<string | null>`case when is_latest = 1 then body end`.as('latest_body')),
-            )
-            .where('object_key', 'in', chunkKeys)
-            .where('collection_id', '=', collectionId)
-            .execute(),
-        );
+      ? storedVersionsSqlite(fast, chunkKeys, options.skipUnchanged === true)
+      : await trx
+          .selectFrom('stix_objects')
+          .select(['seq', 'collection_id', 'object_id', 'object_key', 'version', 'is_latest'])
+          .$if(options.skipUnchanged === true, (q) =>
+            q.select(sql<string | null>`case when is_latest = 1 then body end`.as('latest_body')),
+          )
+          .where('object_key', 'in', chunkKeys)
+          .execute();
     for (const r of rows) {
+      const key = Number(r.object_key);
+      const ours = r.collection_id === collectionId && keyOf.has(r.object_id);
+      // Another object under one of our keys, or a key two ids of this batch share.
+      if (uniqueVersions && (!ours || sharedKeys?.has(key)))
+        holders.set(`${key} ${r.version}`, `${r.collection_id} ${r.object_id}`);
+      if (!ours) continue;
       let list = known.get(r.object_id);
       if (!list) known.set(r.object_id, (list = []));
       list.push({ seq: r.seq, version: r.version, isLatest: r.is_latest === 1 });
       if (r.latest_body) latestBodies.set(r.object_id, r.latest_body);
     }
   }
-  const unchanged = new Set<StixObject>();
-  for (const object of objects) {
-    const stored = latestBodies.get(object.id);
-    if (stored && contentKey(JSON.parse(stored) as StixObject) === contentKey(object)) unchanged.add(object);
-  }
   const unsetLatest: number[] = [];
   const inserts: VersionRow[] = [];
   for (const object of objects) {
+    const stored = latestBodies.get(object.id);
+    if (stored && contentKey(JSON.parse(stored) as StixObject) === contentKey(object)) continue;
     const version = versionOf(object, dateAdded);
     let versions = known.get(object.id);
-    if (!versions) known.set(object.id, (versions = []));
-    if (unchanged.has(object)) continue;
+    if (versions === undefined) known.set(object.id, (versions = []));
     if (versions.length > 0 && (options.onlyIfAbsent || versions.some((v) => v.version === version)))
       continue;
+    const key = keyOf.get(object.id)!;
+    if (holders.size > 0 || sharedKeys?.has(key)) {
+      const keyVersion = `${key} ${version}`;
+      const holder = holders.get(keyVersion);
+      const self = `${collectionId} ${object.id}`;
+      if (holder !== undefined && holder !== self) {
+        refusedVersions++;
+        options.onRefused?.(object, `version ${version} cannot be stored: ${COLLISION}`);
+        continue;
+      }
+      holders.set(keyVersion, self);
+    }
     const latest = versions.find((v) => v.isLatest);
     const isLatest = !latest || version > latest.version;
     if (isLatest && latest) {
@@ -284,7 +317,7 @@ export async function addObjects(
     }
     const row: VersionRow = {
       object_id: object.id,
-      object_key: keyOf.get(object.id)!,
+      object_key: key,
       object_type: object.type,
       spec_version: typeof object.spec_version === 'string' ? object.spec_version : '2.1',
       version,
@@ -310,6 +343,14 @@ export async function addObjects(
   }
   await insertVersions(trx, collectionId, dateAdded, inserts);
   return inserts.length;
+}
+
+const COLLISION =
+  'another object holds this version under the same object key (a hash collision); give it another id';
+let refusedVersions = 0;
+/** Versions refused since start because another object held their key and version. */
+export function refusedVersionCount(): number {
+  return refusedVersions;
 }
 
 /** A stored version's own columns (the collection and date added are the same for a whole batch). */
@@ -344,6 +385,9 @@ function insertStatement(rows: number, postgres: boolean): string {
       tuples.push(`(${slots.join(', ')})`);
     }
     text = `insert into stix_objects (${INSERT_COLUMNS}) values ${tuples.join(', ')}`;
+    // PostgreSQL replicas: a POST racing another replica's publisher on the same object may find
+    // the version it read as absent already stored; it stays stored once, as if they took turns.
+    if (postgres) text += ' on conflict (object_key, version) do nothing';
     insertSql.set(key, text);
   }
   return text;
@@ -421,7 +465,9 @@ function versionParams(
 
 interface StoredVersion {
   seq: number;
+  collection_id: string;
   object_id: string;
+  object_key: number;
   version: string;
   is_latest: number;
   latest_body?: string | null;
@@ -440,25 +486,23 @@ function sameIds<R extends { object_id: string }>(ids: readonly string[], rows: 
 }
 
 /**
- * SQLite: stored versions of up to 500 ids through a prepared statement. The key list is padded
- * with NULLs (which match nothing) to a power of two, so a handful of statements serve every size.
+ * SQLite: stored versions under up to 500 keys, in any collection (the caller compares the ids),
+ * through a prepared statement. The key list is padded with NULLs (which match nothing) to a
+ * power of two, so a handful of statements serve every size.
  */
 function storedVersionsSqlite(
   fast: SqliteStatements,
-  collectionId: string,
-  ids: readonly string[],
   keys: readonly number[],
   withLatestBody: boolean,
 ): StoredVersion[] {
   let slots = 1;
-  while (slots < ids.length) slots *= 2;
+  while (slots < keys.length) slots *= 2;
   const text =
-    `select seq, object_id, version, is_latest${withLatestBody ? ', case when is_latest = 1 then body end as latest_body' : ''}` +
-    ` from stix_objects where object_key in (${new Array<string>(slots).fill('?').join(', ')}) and collection_id = ?`;
+    `select seq, collection_id, object_id, object_key, version, is_latest${withLatestBody ? ', case when is_latest = 1 then body end as latest_body' : ''}` +
+    ` from stix_objects where object_key in (${new Array<string>(slots).fill('?').join(', ')})`;
   const params: unknown[] = [...keys];
   while (params.length < slots) params.push(null);
-  params.push(collectionId);
-  return sameIds(ids, fast.prepare(text).all(params) as StoredVersion[]);
+  return fast.prepare(text).all(params) as StoredVersion[];
 }
 
 /** An object's content apart from its version stamp. */
@@ -477,8 +521,10 @@ export async function latestObjects(
   for (let i = 0; i < objectIds.length; i += 500) {
     if (fast) {
       const chunk = objectIds.slice(i, i + 500);
-      for (const r of storedVersionsSqlite(fast, collectionId, chunk, objectKeys(collectionId, chunk), true))
-        if (r.latest_body) out.set(r.object_id, JSON.parse(r.latest_body) as StixObject);
+      const wanted = new Set(chunk);
+      for (const r of storedVersionsSqlite(fast, objectKeys(collectionId, chunk), true))
+        if (r.latest_body && r.collection_id === collectionId && wanted.has(r.object_id))
+          out.set(r.object_id, JSON.parse(r.latest_body) as StixObject);
       continue;
     }
     const chunk = objectIds.slice(i, i + 500);

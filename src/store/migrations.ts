@@ -5,7 +5,11 @@
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { migration002IndicatorTallies } from './tallies.ts';
-import { migration003OwnNetworkCollections, migration004StixObjectKey } from './share-migrations.ts';
+import {
+  migration003OwnNetworkCollections,
+  migration004StixObjectKey,
+  migration005StixVersionUnique,
+} from './share-migrations.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -192,6 +196,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         '0002_indicator_tallies': migration002IndicatorTallies(),
         '0003_own_network_collections': migration003OwnNetworkCollections(),
         '0004_stix_object_key': migration004StixObjectKey(engine),
+        '0005_stix_version_unique': migration005StixVersionUnique(engine),
       };
     },
   };

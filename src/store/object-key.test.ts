@@ -1,4 +1,4 @@
-/** The STIX object key, and migration 0004 over versions stored before it. */
+/** The STIX object key, migration 0004 over versions stored before it, and 0005's unique versions. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -155,3 +155,75 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     },
   );
 }
+
+test(
+  'migration 0005 (PostgreSQL): a stored version twice is merged, then refused by the database itself',
+  { skip: url ? false : 'no PostgreSQL' },
+  async () => {
+    const { db, migrator, done } = await oldDatabase('postgres');
+    try {
+      assert.equal((await migrator.migrateTo('0004_stix_object_key')).error, undefined);
+      const version = (object_id: string, v: string, is_latest: number) => ({
+        collection_id: 'c1',
+        object_id,
+        object_key: objectKey('c1', object_id),
+        object_type: 'indicator',
+        spec_version: '2.1',
+        version: v,
+        date_added: v,
+        is_latest,
+        tier: 'full',
+        tlp: 'amber',
+        body: JSON.stringify({ id: object_id, modified: v }),
+      });
+      const first = '2026-01-01T00:00:00.000Z';
+      const second = '2026-01-02T00:00:00.000Z';
+      // What a POST racing another replica's publisher could leave under 0004: one version twice,
+      // the later copy flagged latest.
+      await db
+        .insertInto('stix_objects')
+        .values([
+          version('indicator--a', first, 0),
+          version('indicator--a', first, 1),
+          version('indicator--b', first, 0),
+          version('indicator--b', second, 1),
+        ])
+        .execute();
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const rows = await db
+        .selectFrom('stix_objects')
+        .select(['object_id', 'version', 'is_latest'])
+        .orderBy('seq')
+        .execute();
+      // The first copy stayed and took the latest flag.
+      assert.deepEqual(
+        rows.map((r) => [r.object_id, r.version, Number(r.is_latest)]),
+        [
+          ['indicator--a', first, 1],
+          ['indicator--b', first, 0],
+          ['indicator--b', second, 1],
+        ],
+      );
+      await assert.rejects(
+        db
+          .insertInto('stix_objects')
+          .values(version('indicator--a', first, 0))
+          .execute(),
+        /duplicate key value violates unique constraint "stix_objects_key_version"/,
+        'a second copy of a stored version',
+      );
+      // Another object under the same key cannot hold that version either; another version it can.
+      const collider = {
+        ...version('indicator--evil', first, 1),
+        object_key: objectKey('c1', 'indicator--a'),
+      };
+      await assert.rejects(db.insertInto('stix_objects').values(collider).execute(), /unique constraint/);
+      await db
+        .insertInto('stix_objects')
+        .values({ ...collider, version: second, date_added: second })
+        .execute();
+    } finally {
+      await done();
+    }
+  },
+);

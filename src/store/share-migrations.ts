@@ -169,3 +169,45 @@ async function rebuildSqliteStixObjects(db: Kysely<unknown>, lastSeq: number | u
     ('stix_objects', 'stix_objects_object_key', '1000000 1')`.execute(db);
   await sql`ANALYZE sqlite_schema`.execute(db);
 }
+
+/**
+ * PostgreSQL: one stored version per object key. A UNIQUE index on (object_key, version) replaces
+ * the plain object_key index (same count of indexes; its prefix serves every lookup by key).
+ * Writers read an object's versions before adding one, but a POST racing another replica's
+ * publisher on the same object id could store a version twice; now the database refuses it.
+ * Different objects whose keys collide cannot hold the same version either: `addObjects` refuses
+ * such a version before inserting it (collections.ts).
+ *
+ * Not on SQLite: it has one writer, so the race cannot happen there, and the wider entries (a
+ * version is ~24 bytes of text) made the random-access index ~2.5 times the size (795 MiB at
+ * 16.5M versions), past what the page cache keeps beside the page index: POST at 1M indicators
+ * measured ~16% fewer objects/s (BENCHMARKS.md, TAXII).
+ */
+export function migration005StixVersionUnique(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      if (engine !== 'postgres') return;
+      // Versions the race stored twice: the first one stays, keeping the latest flag if either had it.
+      await sql`UPDATE stix_objects AS kept SET is_latest = 1 FROM stix_objects AS later
+        WHERE later.object_key = kept.object_key AND later.version = kept.version
+          AND later.collection_id = kept.collection_id AND later.object_id = kept.object_id
+          AND later.seq > kept.seq AND later.is_latest = 1`.execute(db);
+      await sql`DELETE FROM stix_objects AS later USING stix_objects AS kept
+        WHERE later.object_key = kept.object_key AND later.version = kept.version
+          AND later.collection_id = kept.collection_id AND later.object_id = kept.object_id
+          AND later.seq > kept.seq`.execute(db);
+      try {
+        await sql`CREATE UNIQUE INDEX stix_objects_key_version ON stix_objects (object_key, version)`.execute(
+          db,
+        );
+      } catch (error) {
+        throw new Error(
+          'migration 0005: two different STIX objects share an object_key and a version; ' +
+            'remove one of them (SELECT object_key, version FROM stix_objects GROUP BY 1, 2 HAVING count(*) > 1)',
+          { cause: error },
+        );
+      }
+      await sql`DROP INDEX stix_objects_object_key`.execute(db);
+    },
+  };
+}
