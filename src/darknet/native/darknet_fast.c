@@ -196,14 +196,18 @@ static uint32_t promote(Ctx *c, uint32_t i, uint32_t id) {
     s[S_HOT_HIGH] += 1;
     if ((((uint32_t)s[S_HOT_HIGH] - 1) & (POPULATE_RECORDS - 1)) == 0) populate(c, to);
   }
+  // An IPv4 source's side words are its ASN and country rows, all zero without those tables (and
+  // a released record's are zero): then they are neither copied nor cleared, which would fault in
+  // a page of the side array for nearly every promotion.
+  const int side = s[S_HAS_GEO] != 0;
   memcpy(c->bytes + (size_t)to * RECORD_BYTES, c->bytes + (size_t)id * RECORD_BYTES, RECORD_BYTES);
-  memcpy(c->side + (size_t)to * SIDE_WORDS, c->side + (size_t)id * SIDE_WORDS, SIDE_WORDS * 4);
+  if (side) memcpy(c->side + (size_t)to * SIDE_WORDS, c->side + (size_t)id * SIDE_WORDS, SIDE_WORDS * 4);
   uint32_t mask = (uint32_t)s[S_MASK];
   uint32_t first_word = c->new_index[2 * i];
   unlink_slot(c, c->new_index, mask, i);
   /* release(id): id < limit always here */
   memset(c->bytes + (size_t)id * RECORD_BYTES, 0, RECORD_BYTES);
-  memset(c->side + (size_t)id * SIDE_WORDS, 0, SIDE_WORDS * 4);
+  if (side) memset(c->side + (size_t)id * SIDE_WORDS, 0, SIDE_WORDS * 4);
   c->new_free[(uint32_t)s[S_NEW_FREE_COUNT]] = (int32_t)id;
   s[S_NEW_FREE_COUNT] += 1;
   s[S_HOT_COUNT] += 1;
