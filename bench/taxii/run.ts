@@ -10,7 +10,8 @@
  * TAXII_BENCH_MEDALLION_INDICATORS indicators); tsunagi is measured at that size and at the full one.
  *
  * Run: npm run bench:taxii [-- INDICATORS]   (default 1,000,000; env TAXII_BENCH_INDICATORS,
- * TAXII_BENCH_MEDALLION_INDICATORS (1000), TAXII_BENCH_PAGES (50), TAXII_BENCH_POSTS (20),
+ * TAXII_BENCH_MEDALLION_INDICATORS (1000), TAXII_BENCH_SAME_DATA_INDICATORS (10,000: both servers,
+ * writes only), TAXII_BENCH_PAGES (50), TAXII_BENCH_POSTS (20),
  * MEDALLION_DIR, MEDALLION_PYTHON (/usr/bin/python3), TSUNAGI_BENCH_DATABASE_URL for PostgreSQL,
  * TAXII_BENCH_KEEP=1 keeps the large run's SQLite directory for post-profile.ts and prints it).
  */
@@ -31,6 +32,12 @@ import { locateMedallion, startMedallion } from './medallion.ts';
 
 const INDICATORS = Number(process.argv[2] ?? process.env.TAXII_BENCH_INDICATORS ?? 1_000_000);
 const SMALL = Number(process.env.TAXII_BENCH_MEDALLION_INDICATORS ?? 1000);
+/**
+ * A second size at which both servers hold the same data, for writes only (0: none). medallion's
+ * POST scans the collection per posted object, so its write speed falls with size; its first GET
+ * page is quadratic (minutes at SMALL), so reads are compared at SMALL alone.
+ */
+const MIDDLE = Number(process.env.TAXII_BENCH_SAME_DATA_INDICATORS ?? 10_000);
 const PAGES = Number(process.env.TAXII_BENCH_PAGES ?? 50);
 const POSTS = Number(process.env.TAXII_BENCH_POSTS ?? 20);
 /** medallion's memory backend scans the collection per posted object: fewer envelopes keep it minutes. */
@@ -329,6 +336,28 @@ if ('skip' in where) {
 }
 delete small.dump;
 
+let middle: { tsunagi: TsunagiRun; medallionPost?: Timing; medallionObjects: number } | undefined;
+if (MIDDLE > SMALL && MIDDLE < INDICATORS) {
+  const run = await runTsunagi(MIDDLE, envelopes, true);
+  console.log(
+    `tsunagi ${MIDDLE} indicators: publish ${fmt(run.publishPerSecond)} indicators/s, ${run.rows} stored STIX rows`,
+  );
+  let medallionPost: Timing | undefined;
+  const objects = (run.dump ?? []).filter((o) => o.object.type !== 'extension-definition');
+  if (!('skip' in where)) {
+    const server = await startMedallion(where, objects);
+    try {
+      medallionPost = await underPressure(`medallion POST at ${MIDDLE}`, () =>
+        measurePost(server.objectsUrl, server.authorization, envelopes.slice(1, MEDALLION_POSTS + 1), false),
+      );
+    } finally {
+      await server.stop();
+    }
+  }
+  delete run.dump;
+  middle = { tsunagi: run, medallionPost, medallionObjects: objects.length };
+}
+
 let large: TsunagiRun | undefined;
 if (INDICATORS > SMALL) {
   large = await runTsunagi(INDICATORS, envelopes, false);
@@ -344,6 +373,18 @@ if (medallion) {
 }
 row('tsunagi', sizeOf(SMALL, small.fullObjects), 'GET limit=1000', small.get, medallion?.get);
 row('tsunagi', sizeOf(SMALL, small.fullObjects), 'POST 1000', small.post, medallion?.post);
+if (middle) {
+  if (middle.medallionPost)
+    row('medallion', sizeOf(MIDDLE, middle.medallionObjects), 'POST 1000', middle.medallionPost);
+  row('tsunagi', sizeOf(MIDDLE, middle.tsunagi.fullObjects), 'GET limit=1000', middle.tsunagi.get);
+  row(
+    'tsunagi',
+    sizeOf(MIDDLE, middle.tsunagi.fullObjects),
+    'POST 1000',
+    middle.tsunagi.post,
+    middle.medallionPost,
+  );
+}
 if (large) {
   row('tsunagi', sizeOf(large.indicators, large.fullObjects), 'GET limit=1000', large.get, medallion?.get);
   row('tsunagi', sizeOf(large.indicators, large.fullObjects), 'POST 1000', large.post, medallion?.post);
