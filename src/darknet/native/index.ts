@@ -27,6 +27,8 @@ export interface NativeDarknetBinding {
     infectedBy: number,
     out: Int32Array,
   ): number;
+  /** Faults in every page of `array` now (one madvise instead of a fault per page later). */
+  populate(array: ArrayBufferView): void;
   /** Detaches and unmaps an array from mapFile now. */
   unmapFile(mapping: Uint8Array): void;
   /** Observes classic pcap records from buffer[offset, end); returns the offset of the first one left. */
@@ -80,7 +82,7 @@ export function loadNativeDarknet(): NativeDarknetLoad {
   try {
     const require = createRequire(import.meta.url);
     const binding = require('./build/Release/tsunagi_darknet.node') as NativeDarknetBinding;
-    const missing = (['measure', 'unmapFile', 'infectedSlots'] as const).filter(
+    const missing = (['measure', 'unmapFile', 'infectedSlots', 'populate'] as const).filter(
       (name) => typeof binding[name] !== 'function',
     );
     if (binding.stateSlots !== NativeSlot.COUNT || missing.length > 0) {
