@@ -881,18 +881,25 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
 }
 
 /* unmapFile(array): detaches a mapFile array (so nothing can read it again) and unmaps it now. */
-static napi_value unmap_file(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
+/* The one typed array a function takes; 0 (a TypeError thrown with `usage`) when it is not one. */
+static int typed_argument(napi_env env, napi_callback_info info, const char *usage, napi_typedarray_type *type,
+                          size_t *length, void **data, napi_value *buffer) {
+  size_t argc = 1, byte_offset;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_get_typedarray_info(env, argv[0], type, length, data, buffer, &byte_offset) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value unmap_file(napi_env env, napi_callback_info info) {
   napi_typedarray_type type;
-  size_t length, byte_offset;
+  size_t length;
   void *data;
   napi_value buffer;
-  if (argc != 1 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok) {
-    napi_throw_type_error(env, NULL, "unmapFile(array): an array from mapFile");
-    return NULL;
-  }
+  if (!typed_argument(env, info, "unmapFile(array): an array from mapFile", &type, &length, &data, &buffer)) return NULL;
   CHECK(napi_detach_arraybuffer(env, buffer));
   return NULL;
 }
@@ -904,17 +911,11 @@ static napi_value unmap_file(napi_env env, napi_callback_info info) {
  * zeroing the same pages in one call.
  */
 static napi_value populate_array(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   napi_typedarray_type type;
-  size_t length, byte_offset;
+  size_t length;
   void *data;
   napi_value buffer;
-  if (argc != 1 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok) {
-    napi_throw_type_error(env, NULL, "populate(array): a typed array");
-    return NULL;
-  }
+  if (!typed_argument(env, info, "populate(array): a typed array", &type, &length, &data, &buffer)) return NULL;
   const size_t element = type == napi_float64_array ? 8 : type == napi_int32_array || type == napi_uint32_array ? 4
                          : type == napi_uint16_array || type == napi_int16_array ? 2 : 1;
 #ifdef MADV_POPULATE_WRITE
