@@ -12,6 +12,22 @@ import type { Database } from './index.ts';
 import { migrationProvider, type Engine } from './migrations.ts';
 import { objectKey } from './object-key.ts';
 
+/** A stix_objects row of an indicator version, as the migrations find them (no object_key yet). */
+function versionRow(collection_id: string, object_id: string, v: string, is_latest: number) {
+  return {
+    collection_id,
+    object_id,
+    object_type: 'indicator',
+    spec_version: '2.1',
+    version: v,
+    date_added: v,
+    is_latest,
+    tier: 'full',
+    tlp: 'amber',
+    body: JSON.stringify({ id: object_id, modified: v }),
+  };
+}
+
 const url = process.env.TSUNAGI_TEST_DATABASE_URL;
 
 test('object keys are 53-bit, differ by collection and object, and are stable', () => {
@@ -73,18 +89,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const { db, migrator, done } = await oldDatabase(engine);
       try {
         assert.equal((await migrator.migrateTo('0003_own_network_collections')).error, undefined);
-        const version = (collection_id: string, object_id: string, v: string, is_latest: number) => ({
-          collection_id,
-          object_id,
-          object_type: 'indicator',
-          spec_version: '2.1',
-          version: v,
-          date_added: v,
-          is_latest,
-          tier: 'full',
-          tlp: 'amber',
-          body: JSON.stringify({ id: object_id, modified: v }),
-        });
+        const version = versionRow;
         const old = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
         await old
           .insertInto('stix_objects')
@@ -164,17 +169,8 @@ test(
     try {
       assert.equal((await migrator.migrateTo('0004_stix_object_key')).error, undefined);
       const version = (object_id: string, v: string, is_latest: number) => ({
-        collection_id: 'c1',
-        object_id,
+        ...versionRow('c1', object_id, v, is_latest),
         object_key: objectKey('c1', object_id),
-        object_type: 'indicator',
-        spec_version: '2.1',
-        version: v,
-        date_added: v,
-        is_latest,
-        tier: 'full',
-        tlp: 'amber',
-        body: JSON.stringify({ id: object_id, modified: v }),
       });
       const first = '2026-01-01T00:00:00.000Z';
       const second = '2026-01-02T00:00:00.000Z';
