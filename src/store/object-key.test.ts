@@ -89,16 +89,15 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const { db, migrator, done } = await oldDatabase(engine);
       try {
         assert.equal((await migrator.migrateTo('0003_own_network_collections')).error, undefined);
-        const version = versionRow;
         const old = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
         await old
           .insertInto('stix_objects')
           .values([
-            version('c1', 'indicator--a', '2026-01-01T00:00:00.000Z', 0),
-            version('c1', 'indicator--a', '2026-01-02T00:00:00.000Z', 1),
-            version('c2', 'indicator--a', '2026-01-01T00:00:00.000Z', 1),
-            version('c1', 'indicator--b', '2026-01-01T00:00:00.000Z', 1),
-            version('c1', 'indicator--gone', '2026-01-01T00:00:00.000Z', 1),
+            versionRow('c1', 'indicator--a', '2026-01-01T00:00:00.000Z', 0),
+            versionRow('c1', 'indicator--a', '2026-01-02T00:00:00.000Z', 1),
+            versionRow('c2', 'indicator--a', '2026-01-01T00:00:00.000Z', 1),
+            versionRow('c1', 'indicator--b', '2026-01-01T00:00:00.000Z', 1),
+            versionRow('c1', 'indicator--gone', '2026-01-01T00:00:00.000Z', 1),
           ])
           .execute();
         // The last version is deleted: its seq must not be handed out again.
@@ -137,7 +136,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         const inserted = await old
           .insertInto('stix_objects')
           .values({
-            ...version('c1', 'indicator--c', '2026-01-03T00:00:00.000Z', 1),
+            ...versionRow('c1', 'indicator--c', '2026-01-03T00:00:00.000Z', 1),
             object_key: objectKey('c1', 'indicator--c'),
           })
           .returning('seq')
