@@ -126,6 +126,7 @@ async function setup(
     tokens,
     req,
     audit,
+    registry,
     close: async () => {
       await hub.stop();
       await store.close();
@@ -338,6 +339,8 @@ for (const engine of testEngines()) {
         );
         assert.ok(!actions.includes('taxii.read Citizen'), 'public CLEAR reads are not');
         assert.ok(actions.includes('api.read ISP A'), 'a bot list read is audited');
+        // No key collisions among these posts; the count is scraped with the hub's metrics.
+        assert.match(await h.registry.metrics(), /^tsunagi_hub_refused_versions_total \d+$/m);
       } finally {
         await h.close();
       }

@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
+import { totalCounter } from '../core/metrics.ts';
 import { registerApi } from './api.ts';
+import { refusedVersionCount } from './collections.ts';
 import { acceptsTaxii, HttpError, TAXII_MEDIA_TYPE, tokenFrom, type HubContext } from './http.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { registerTaxii } from './taxii.ts';
@@ -30,6 +32,13 @@ export async function createHubServer(ctx: HubContext & { registry: Registry }):
       for (const [status, n] of counts) this.inc({ status }, n);
     },
   });
+
+  totalCounter(
+    ctx.registry,
+    'tsunagi_hub_refused_versions_total',
+    'STIX versions refused because another object holds that version under the same object key (a hash collision)',
+    refusedVersionCount,
+  );
 
   app.addContentTypeParser(
     /^application\/(taxii|stix)\+json/,
