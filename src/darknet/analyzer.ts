@@ -594,8 +594,7 @@ export class DarknetAnalyzer {
   private retire(slot: number): void {
     const record = this.recordOf(slot);
     if (record.class === 'unknown') return;
-    const previous = this.finished.get(record.ip);
-    this.finished.set(record.ip, previous ? mergeRecords(previous, record) : record);
+    mergeInto(this.finished, record);
   }
 
   /** Classifies the source in `slot` and explains why. */
@@ -729,10 +728,7 @@ export class DarknetAnalyzer {
     const ranges = t.idRanges();
     for (let r = 0; r < ranges.length; r += 2) {
       for (let slot = ranges[r]!; slot < ranges[r + 1]!; slot++) {
-        if (t.familyOf(slot) === 0) continue;
-        const record = this.recordOf(slot);
-        const previous = out.get(record.ip);
-        out.set(record.ip, previous ? mergeRecords(previous, record) : record);
+        if (t.familyOf(slot) !== 0) mergeInto(out, this.recordOf(slot));
       }
     }
     return sortSources([...out.values()]);
@@ -795,11 +791,7 @@ export class DarknetAnalyzer {
     const once = new Float64Array(plain ? newEnd - newStart : 0);
     let onceCount = 0;
     const out = new Map(this.finished);
-    const add = (slot: number) => {
-      const record = this.recordOf(slot);
-      const previous = out.get(record.ip);
-      out.set(record.ip, previous ? mergeRecords(previous, record) : record);
-    };
+    const add = (slot: number) => mergeInto(out, this.recordOf(slot));
     for (let slot = newStart; slot < newEnd; slot++) {
       const family = t.familyOf(slot);
       if (family === 0) continue;
@@ -829,22 +821,41 @@ export class DarknetAnalyzer {
     if (records) return records.filter((r) => r.class === 'infected').map((r) => r.ip);
     const out = new Set<string>();
     for (const r of this.finished.values()) if (r.class === 'infected') out.add(r.ip);
+    const slots = this.infectedSlots();
+    for (let i = 0; i < slots.length; i++) out.add(this.table.addressOf(slots[i]!));
+    return [...out];
+  }
+
+  /** The records of the infected sources only (retired ones and those in the table). */
+  infectedRecords(): SourceRecord[] {
+    const out = new Map<string, SourceRecord>();
+    for (const r of this.finished.values()) if (r.class === 'infected') out.set(r.ip, r);
+    const slots = this.infectedSlots();
+    for (let i = 0; i < slots.length; i++) {
+      const record = this.recordOf(slots[i]!);
+      // Merged with a retired record of any class, as sources() merges them.
+      const previous = this.finished.get(record.ip);
+      out.set(record.ip, previous ? mergeRecords(previous, record) : record);
+    }
+    return [...out.values()];
+  }
+
+  /** Ids of the table's records that classOf calls infected, in id order. */
+  private infectedSlots(): ArrayLike<number> {
     const t = this.table;
-    const ranges = t.idRanges();
     // A source still in the new generation has sent exactly one packet (its second moves it),
     // so with minPackets above one none of those records can be infected: skip them unread.
-    const first = this.config.classify.minPackets > 1 ? 2 : 0;
+    const ranges = t.idRanges().slice(this.config.classify.minPackets > 1 ? 2 : 0);
     if (this.native && !this.deps.scanners) {
       // The addon classifies as classOf does (it runs only without user rules).
       const c = this.config.classify;
       const infected = (cls: SourceClass) => (cls === 'infected' ? 1 : 0);
-      const span = ranges.slice(first);
       let most = 0;
-      for (let r = 0; r < span.length; r += 2) most += span[r + 1]! - span[r]!;
+      for (let r = 0; r < ranges.length; r += 2) most += ranges[r + 1]! - ranges[r]!;
       const ids = new Int32Array(most);
       const count = this.native.infectedSlots(
         t.bytes,
-        Float64Array.from(span),
+        Float64Array.from(ranges),
         c.minPackets,
         c.minBackscatterShare,
         c.minFingerprintShare,
@@ -853,33 +864,15 @@ export class DarknetAnalyzer {
           (infected(c.fingerprintClass.zmap) << 2),
         ids,
       );
-      for (let i = 0; i < count; i++) out.add(t.addressOf(ids[i]!));
-      return [...out];
+      return ids.subarray(0, count);
     }
-    for (let r = first; r < ranges.length; r += 2) {
+    const ids: number[] = [];
+    for (let r = 0; r < ranges.length; r += 2) {
       for (let slot = ranges[r]!; slot < ranges[r + 1]!; slot++) {
-        if (t.familyOf(slot) !== 0 && this.classOf(slot) === 'infected') out.add(t.addressOf(slot));
+        if (t.familyOf(slot) !== 0 && this.classOf(slot) === 'infected') ids.push(slot);
       }
     }
-    return [...out];
-  }
-
-  /** The records of the infected sources only (retired ones and those in the table). */
-  infectedRecords(): SourceRecord[] {
-    const out = new Map<string, SourceRecord>();
-    for (const r of this.finished.values()) if (r.class === 'infected') out.set(r.ip, r);
-    const t = this.table;
-    const ranges = t.idRanges();
-    const first = this.config.classify.minPackets > 1 ? 2 : 0;
-    for (let r = first; r < ranges.length; r += 2) {
-      for (let slot = ranges[r]!; slot < ranges[r + 1]!; slot++) {
-        if (t.familyOf(slot) === 0 || this.classOf(slot) !== 'infected') continue;
-        const record = this.recordOf(slot);
-        const previous = this.finished.get(record.ip);
-        out.set(record.ip, previous ? mergeRecords(previous, record) : record);
-      }
-    }
-    return [...out.values()];
+    return ids;
   }
 
   /** The class of the source in `slot`, by the same steps as recordOf, without the evidence text. */
@@ -1026,6 +1019,12 @@ export function mergeRecords(a: SourceRecord, b: SourceRecord): SourceRecord {
     distinctPorts: Math.max(a.distinctPorts, b.distinctPorts, ports.length),
     protocols: [...new Set([...a.protocols, ...b.protocols])],
   };
+}
+
+/** Puts `record` in `records`, merged with the record of the same address already there. */
+function mergeInto(records: Map<string, SourceRecord>, record: SourceRecord): void {
+  const previous = records.get(record.ip);
+  records.set(record.ip, previous ? mergeRecords(previous, record) : record);
 }
 
 /** Ports of a one-packet sender fit in a sort key below this (65535 + 1, 0 for none). */

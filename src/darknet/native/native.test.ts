@@ -116,6 +116,7 @@ async function run(file: string, overrides: Record<string, unknown>, deps: Darkn
     outcome: {
       sources: a.sources(),
       infected: a.infectedHosts(),
+      indicators: a.indicators(),
       rows,
       surges: a.stats.surges,
       topPorts: a.stats.topPorts(20),
