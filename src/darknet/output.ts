@@ -19,6 +19,11 @@ export function formatBotList(addresses: string[]): string {
   return 'ip\n' + addresses.map((a) => `${a}\n`).join('');
 }
 
+/** All sources of a count per class. */
+export function sourceTotal(byClass: Record<SourceClass, number>): number {
+  return byClass.infected + byClass.benign + byClass.backscatter + byClass.unknown;
+}
+
 /** A human summary of a finished run; `byClass` counts its sources (e.g. from writeHostsCsv). */
 export function formatSummary(
   analyzer: DarknetAnalyzer,
@@ -26,12 +31,11 @@ export function formatSummary(
   topPorts: number,
 ): string {
   const c = analyzer.counters;
-  const total = byClass.infected + byClass.benign + byClass.backscatter + byClass.unknown;
   const lines = [
     `packets: ${c.frames} frames, ${c.darknet} to the darknet, ${c.notDarknet} elsewhere (ignored)`,
     `skipped: ${c.notIp} not IP, ${c.unsupportedLink} unknown link type, ${c.badHeader} bad headers; ${c.truncated} truncated, ${c.fragments} fragments, ${c.untracked} untracked (table full)`,
     `analysis: ${analyzer.nativeFrames} frames in the C hot loop, ${c.frames - analyzer.nativeFrames} in TypeScript${analyzer.usesNative ? '' : ` (C loop not used: ${analyzer.nativeUnavailable})`}`,
-    `sources: ${total} (${(['infected', 'benign', 'backscatter', 'unknown'] as const).map((k) => `${k} ${byClass[k]}`).join(', ')})`,
+    `sources: ${sourceTotal(byClass)} (${(['infected', 'benign', 'backscatter', 'unknown'] as const).map((k) => `${k} ${byClass[k]}`).join(', ')})`,
     'top ports:',
     ...analyzer.stats
       .topPorts(topPorts)

@@ -18,7 +18,7 @@ import {
   type DarknetDeps,
 } from '../../darknet/index.ts';
 import type { SourceClass } from '../../darknet/config.ts';
-import { formatSummary } from '../../darknet/output.ts';
+import { formatSummary, sourceTotal } from '../../darknet/output.ts';
 import type { CliContext } from '../context.ts';
 import { formatRate, progressBar, StatusLine } from '../progress.ts';
 import { z } from 'zod';
@@ -101,9 +101,6 @@ function writeResults(
   }
   return counts;
 }
-
-const sourceTotal = (counts: Record<SourceClass, number>) =>
-  counts.infected + counts.benign + counts.backscatter + counts.unknown;
 
 export function register(program: Command, ctx: CliContext): void {
   const darknet = program
