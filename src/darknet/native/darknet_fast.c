@@ -107,24 +107,6 @@ static inline void hll_add(uint8_t *regs, int bits, uint32_t hash) {
   if (rank > regs[index]) regs[index] = (uint8_t)rank;
 }
 
-static int in_darknet(Ctx *c, uint32_t address) {
-  const double *r = c->ranges;
-  uint32_t n = c->range_count;
-  if (n <= 4) {
-    for (uint32_t i = 0; i < n; i++)
-      if (address >= r[2 * i] && address <= r[2 * i + 1]) return 1;
-    return 0;
-  }
-  int64_t lo = 0, hi = (int64_t)n - 1;
-  while (lo <= hi) {
-    int64_t mid = (lo + hi) >> 1;
-    if (r[2 * mid] > address) hi = mid - 1;
-    else if (r[2 * mid + 1] < address) lo = mid + 1;
-    else return 1;
-  }
-  return 0;
-}
-
 /*
  * New sources take fresh records front to back, and on a virtual machine a first-touch page
  * fault costs microseconds. So at every POPULATE_RECORDS-th fresh record, the next run of
@@ -132,18 +114,23 @@ static int in_darknet(Ctx *c, uint32_t address) {
  * one fault per page.
  */
 #define POPULATE_RECORDS 8192u
-static void populate(Ctx *c, uint32_t id) {
+#define PAGE ((uintptr_t)4096)
+
+/* Faults in the pages of [start, stop) (start page-aligned) with one madvise, where the kernel can. */
+static void populate_pages(uintptr_t start, uintptr_t stop) {
 #ifdef MADV_POPULATE_WRITE
-  const uintptr_t page = 4096;
-  uintptr_t start = (uintptr_t)(c->bytes + (size_t)id * RECORD_BYTES) & ~(page - 1);
-  uintptr_t stop = (uintptr_t)(c->bytes + (size_t)(id + POPULATE_RECORDS) * RECORD_BYTES);
-  uintptr_t limit = (uintptr_t)(c->bytes + c->bytes_len) & ~(page - 1);
-  if (stop > limit) stop = limit;
   if (stop > start) madvise((void *)start, stop - start, MADV_POPULATE_WRITE);
 #else
-  (void)c;
-  (void)id;
+  (void)start;
+  (void)stop;
 #endif
+}
+
+static void populate(Ctx *c, uint32_t id) {
+  uintptr_t start = (uintptr_t)(c->bytes + (size_t)id * RECORD_BYTES) & ~(PAGE - 1);
+  uintptr_t stop = (uintptr_t)(c->bytes + (size_t)(id + POPULATE_RECORDS) * RECORD_BYTES);
+  uintptr_t limit = (uintptr_t)(c->bytes + c->bytes_len) & ~(PAGE - 1);
+  populate_pages(start, stop < limit ? stop : limit);
 }
 
 /*
@@ -284,16 +271,28 @@ typedef struct {
   int le, accept_all;
   uint32_t link, hot_mask, mask;
   double fraction;
-  /* Up to SMALL_RANGES darknet ranges as integers (`small` of them; -1: more, use in_darknet). */
+  /* Up to four darknet ranges as integers (`small` of them; -1: more, searched in Ctx.ranges). */
   int small;
   uint32_t low[4], high[4];
 } Walk;
 
 #define SMALL_RANGES 4
 
-static inline int in_small_ranges(const Walk *w, uint32_t address) {
-  for (int i = 0; i < w->small; i++)
-    if (address >= w->low[i] && address <= w->high[i]) return 1;
+/* Whether `address` is in a darknet range: up to SMALL_RANGES compared in turn, more searched. */
+static inline int in_darknet(const Ctx *c, const Walk *w, uint32_t address) {
+  if (w->small >= 0) {
+    for (int i = 0; i < w->small; i++)
+      if (address >= w->low[i] && address <= w->high[i]) return 1;
+    return 0;
+  }
+  const double *r = c->ranges;
+  int64_t lo = 0, hi = (int64_t)c->range_count - 1;
+  while (lo <= hi) {
+    int64_t mid = (lo + hi) >> 1;
+    if (r[2 * mid] > address) hi = mid - 1;
+    else if (r[2 * mid + 1] < address) lo = mid + 1;
+    else return 1;
+  }
   return 0;
 }
 
@@ -366,7 +365,7 @@ static inline __attribute__((always_inline)) int parse(const Ctx *c, const Walk 
   p->ip_id = be16(ip + 4);
   p->src = be32(ip + 12);
   p->dst = be32(ip + 16);
-  p->dark = w->accept_all || (w->small >= 0 ? in_small_ranges(w, p->dst) : in_darknet((Ctx *)c, p->dst));
+  p->dark = w->accept_all || in_darknet(c, w, p->dst);
   p->hot = 0;
   p->hash = mix32(p->src);
   if (p->dark) {
@@ -918,12 +917,7 @@ static napi_value populate_array(napi_env env, napi_callback_info info) {
   if (!typed_argument(env, info, "populate(array): a typed array", &type, &length, &data, &buffer)) return NULL;
   const size_t element = type == napi_float64_array ? 8 : type == napi_int32_array || type == napi_uint32_array ? 4
                          : type == napi_uint16_array || type == napi_int16_array ? 2 : 1;
-#ifdef MADV_POPULATE_WRITE
-  const uintptr_t page = 4096;
-  uintptr_t start = ((uintptr_t)data + page - 1) & ~(page - 1);
-  uintptr_t stop = ((uintptr_t)data + length * element) & ~(page - 1);
-  if (stop > start) madvise((void *)start, stop - start, MADV_POPULATE_WRITE);
-#endif
+  populate_pages(((uintptr_t)data + PAGE - 1) & ~(PAGE - 1), ((uintptr_t)data + length * element) & ~(PAGE - 1));
   return NULL;
 }
 

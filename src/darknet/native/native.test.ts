@@ -244,6 +244,21 @@ describe('darknet C hot loop', { skip }, () => {
     );
   });
 
+  test('more than four darknet ranges (searched, not compared in turn)', async () => {
+    const prefixes = [
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '198.18.0.0/18',
+      '198.18.128.0/18',
+      '203.0.113.0/24',
+    ];
+    const fast = await same(capture('ranges', 17, 0.3), { prefixes });
+    const c = fast.outcome.counters;
+    assert.ok(c.darknet > 0 && c.notDarknet > 0, 'some packets inside the ranges, some outside');
+    assert.ok(fast.nativeFrames > c.frames * 0.8);
+  });
+
   test('big-endian nanosecond files', async () => {
     const fast = await same(capture('big', 15, 1, { bigEndian: true, nanosecond: true }));
     assert.ok(fast.nativeFrames > fast.outcome.counters.frames * 0.8);
