@@ -130,9 +130,7 @@ export class CaptureFile implements AsyncIterable<CapturePacket> {
   constructor(
     readonly path: string,
     private readonly chunkSize: number,
-    private readonly mapping: {
-      map?: ((fd: number, offset: number, length: number) => Uint8Array) | undefined;
-      unmap?: ((mapping: Uint8Array) => void) | undefined;
+    private readonly mapping: Pick<OpenCaptureOptions, 'map' | 'unmap'> & {
       minBytes: number;
       segmentBytes: number;
     } = { minBytes: 0, segmentBytes: 1 << 30 },
@@ -277,7 +275,7 @@ export class CaptureFile implements AsyncIterable<CapturePacket> {
   private *mappedWindows(
     fd: number,
     size: number,
-    map: (fd: number, offset: number, length: number) => Uint8Array,
+    map: NonNullable<OpenCaptureOptions['map']>,
   ): Generator<ReadWindow> {
     let segment = this.mapping.segmentBytes;
     let base = 0;
