@@ -519,15 +519,13 @@ export async function latestObjects(
   const out = new Map<string, StixObject>();
   const fast = sqliteStatements(trx);
   for (let i = 0; i < objectIds.length; i += 500) {
+    const chunk = objectIds.slice(i, i + 500);
     if (fast) {
-      const chunk = objectIds.slice(i, i + 500);
-      const wanted = new Set(chunk);
-      for (const r of storedVersionsSqlite(fast, objectKeys(collectionId, chunk), true))
-        if (r.latest_body && r.collection_id === collectionId && wanted.has(r.object_id))
+      for (const r of sameIds(chunk, storedVersionsSqlite(fast, objectKeys(collectionId, chunk), true)))
+        if (r.latest_body && r.collection_id === collectionId)
           out.set(r.object_id, JSON.parse(r.latest_body) as StixObject);
       continue;
     }
-    const chunk = objectIds.slice(i, i + 500);
     const rows = await trx
       .selectFrom('stix_objects')
       .select(['object_id', 'body'])
