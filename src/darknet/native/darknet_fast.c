@@ -14,6 +14,7 @@
 #include <math.h>
 #include <errno.h>
 #include <sys/mman.h>
+#include <stdlib.h>
 
 /* Slots of the shared state array (Float64Array); darknet/native/index.ts names them too. */
 enum {
@@ -82,7 +83,9 @@ typedef struct {
   size_t country_len;
 } Ctx;
 
-static inline uint32_t mix32(uint32_t h) {
+#define HOT_INLINE static inline __attribute__((always_inline))
+
+HOT_INLINE uint32_t mix32(uint32_t h) {
   h ^= h >> 16;
   h *= 0x85ebca6bu;
   h ^= h >> 13;
@@ -91,17 +94,17 @@ static inline uint32_t mix32(uint32_t h) {
   return h;
 }
 
-static inline uint32_t rd32(const uint8_t *p, int le) {
+HOT_INLINE uint32_t rd32(const uint8_t *p, int le) {
   return le ? (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24)
             : ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
-static inline uint32_t be32(const uint8_t *p) { return rd32(p, 0); }
-static inline uint32_t be16(const uint8_t *p) { return ((uint32_t)p[0] << 8) | p[1]; }
+HOT_INLINE uint32_t be32(const uint8_t *p) { return rd32(p, 0); }
+HOT_INLINE uint32_t be16(const uint8_t *p) { return ((uint32_t)p[0] << 8) | p[1]; }
 
-static inline uint32_t *rec32(Ctx *c, uint32_t id) { return (uint32_t *)(c->bytes + (size_t)id * RECORD_BYTES); }
-static inline double *rec64(Ctx *c, uint32_t id) { return (double *)(c->bytes + (size_t)id * RECORD_BYTES); }
+HOT_INLINE uint32_t *rec32(Ctx *c, uint32_t id) { return (uint32_t *)(c->bytes + (size_t)id * RECORD_BYTES); }
+HOT_INLINE double *rec64(Ctx *c, uint32_t id) { return (double *)(c->bytes + (size_t)id * RECORD_BYTES); }
 
-static inline void hll_add(uint8_t *regs, int bits, uint32_t hash) {
+HOT_INLINE void hll_add(uint8_t *regs, int bits, uint32_t hash) {
   uint32_t index = hash >> (32 - bits);
   uint32_t rank = (uint32_t)__builtin_clz((hash << bits) | (1u << (bits - 1))) + 1;
   if (rank > regs[index]) regs[index] = (uint8_t)rank;
@@ -137,7 +140,7 @@ static void populate(Ctx *c, uint32_t id) {
  * One index's probe run for IPv4 source `src` (hash `h`), as SourceTable.find4 walks it: the
  * record id, or -1 with `*at` left on the empty slot that ends the run.
  */
-static inline int64_t probe4(Ctx *c, const uint32_t *index, uint32_t mask, uint32_t h, uint32_t src, uint32_t *at) {
+HOT_INLINE int64_t probe4(Ctx *c, const uint32_t *index, uint32_t mask, uint32_t h, uint32_t src, uint32_t *at) {
   uint32_t i = h & mask;
   for (;;) {
     uint32_t ref = index[2 * i + 1];
@@ -208,7 +211,7 @@ static uint32_t promote(Ctx *c, uint32_t i, uint32_t id) {
 }
 
 /* Layer.slot + raise + toDense for one key; `keys_used` and `dense_used` are the layer's counts. */
-static inline __attribute__((always_inline)) void stats_add_key(Ctx *c, uint32_t key, uint32_t reg, uint32_t rank,
+HOT_INLINE void stats_add_key(Ctx *c, uint32_t key, uint32_t reg, uint32_t rank,
                                                                 uint32_t *keys_used, uint32_t *dense_used) {
   uint8_t *slot = c->slots + (size_t)key * SLOT_BYTES;
   double *packets = (double *)slot;
@@ -246,12 +249,20 @@ static inline __attribute__((always_inline)) void stats_add_key(Ctx *c, uint32_t
  * Each record is parsed once, by a cursor PREFETCH_FAR records ahead of the observing one, into a
  * small ring; both the prefetches and the observing read the ring. On this kind of machine a miss
  * costs more than the rest of a packet, and the misses of different packets are independent, so
- * issuing them early lets them overlap: at parse time the source's hot or new index slot and the
- * port's statistics slot; PREFETCH_NEAR records ahead (those slots now cached) the source's record
- * and the port sketch's dense block.
+ * issuing them early lets them overlap, in three stages: at parse time the capture's bytes
+ * DATA_AHEAD on, the source's hot index slot and the port's statistics slot; PREFETCH_MID records
+ * ahead (the hot slot now cached) a repeat sender's record, or else the big new-source index slot;
+ * PREFETCH_NEAR records ahead (those now cached) a new source's record and the port sketch's
+ * dense block.
  */
+#define DATA_AHEAD 2048
+#define PREFETCH_NEAR 6
+#define PREFETCH_MID 14
+#define PREFETCH_FAR 24
+#define RING 32 /* a power of two above PREFETCH_FAR */
+
 /* An asm prefetch: GCC drops __builtin_prefetch from chains whose only effect is prefetching. */
-static inline void prefetch(const void *p) { __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p)); }
+HOT_INLINE void prefetch(const void *p) { __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p)); }
 
 /* One record as the observing loop needs it; only the parse reads packet bytes. */
 typedef struct {
@@ -273,20 +284,14 @@ typedef struct {
   double fraction;
   /* Up to four darknet ranges as integers (`small` of them; -1: more, searched in Ctx.ranges). */
   int small;
-  uint32_t low[4], high[4];
+  uint32_t low[4], span[4];
 } Walk;
 
 #define SMALL_RANGES 4
 
-/* Whether `address` is in a darknet range: up to SMALL_RANGES compared in turn, more searched. */
-static inline int in_darknet(const Ctx *c, const Walk *w, uint32_t address) {
-  if (w->small >= 0) {
-    for (int i = 0; i < w->small; i++)
-      if (address >= w->low[i] && address <= w->high[i]) return 1;
-    return 0;
-  }
-  const double *r = c->ranges;
-  int64_t lo = 0, hi = (int64_t)c->range_count - 1;
+/* Binary search of the sorted darknet ranges (more than SMALL_RANGES of them). */
+static __attribute__((noinline)) int in_darknet_search(const double *r, uint32_t count, uint32_t address) {
+  int64_t lo = 0, hi = (int64_t)count - 1;
   while (lo <= hi) {
     int64_t mid = (lo + hi) >> 1;
     if (r[2 * mid] > address) hi = mid - 1;
@@ -296,14 +301,27 @@ static inline int in_darknet(const Ctx *c, const Walk *w, uint32_t address) {
   return 0;
 }
 
+/* Whether `address` is in a darknet range: up to SMALL_RANGES compared in turn, more searched. */
+HOT_INLINE int in_darknet(const Ctx *c, const Walk *w, uint32_t address) {
+  if (w->small >= 0) {
+    for (int i = 0; i < w->small; i++)
+      if (address - w->low[i] <= w->span[i]) return 1;
+    return 0;
+  }
+  return in_darknet_search(c->ranges, c->range_count, address);
+}
+
 /*
  * Parses the record at `at` into `p`; 0 when observing must stop there: the buffer ends inside
  * it, or the frame is one only the TypeScript path handles (other link or network types,
  * fragments, cut or odd headers).
  */
-static inline __attribute__((always_inline)) int parse(const Ctx *c, const Walk *w, size_t at, Parsed *p) {
+HOT_INLINE int parse(const Ctx *c, const Walk *w, size_t at, Parsed *p) {
   if (w->end - at < w->rh) return 0;
   const uint8_t *r = w->buf + at;
+  // The capture's bytes come from the page cache through a mapping, not a read(2) copy, and the
+  // hardware's stream prefetch stops at every 4 KiB page: fetch the bytes of later records now.
+  if (w->end - at > DATA_AHEAD) prefetch(r + DATA_AHEAD);
   const int le = w->le;
   uint32_t caplen = rd32(r + 8, le);
   if (caplen > MAX_RECORD_BYTES) return 0;
@@ -369,25 +387,36 @@ static inline __attribute__((always_inline)) int parse(const Ctx *c, const Walk 
   p->hot = 0;
   p->hash = mix32(p->src);
   if (p->dark) {
-    // The hot index is small and cached: a repeat sender found there needs only its record. The
-    // big new-source index is prefetched only for the others (a needless miss there costs more
-    // than the rest of a repeat sender's packet).
-    uint32_t slot = p->hash & w->hot_mask;
-    if (c->hot_index[2 * slot + 1] != 0 && c->hot_index[2 * slot] == p->src) {
-      const uint8_t *record = c->bytes + (size_t)(c->hot_index[2 * slot + 1] - 1) * RECORD_BYTES;
-      prefetch(record);
-      prefetch(record + 64);
-      p->hot = 1;
-    } else {
-      prefetch(c->new_index + 2 * (p->hash & w->mask));
-    }
+    prefetch(c->hot_index + 2 * (p->hash & w->hot_mask));
     prefetch(c->slots + (size_t)(p->proto_index * PORTS_PER_PROTOCOL + p->port) * SLOT_BYTES);
   }
   return 1;
 }
 
+/*
+ * The middle prefetches for a parsed record (its hot index slot now cached): a repeat sender
+ * found there gets its record fetched; the others, the big new-source index slot (a needless
+ * miss there costs more than the rest of a repeat sender's packet).
+ */
+HOT_INLINE void prefetch_mid(const Ctx *c, const Walk *w, Parsed *p) {
+  if (!p->dark) return;
+  const uint32_t *hot = c->hot_index;
+  for (uint32_t i = p->hash & w->hot_mask;; i = (i + 1) & w->hot_mask) {
+    uint32_t ref = hot[2 * i + 1];
+    if (ref == 0) break;
+    if (hot[2 * i] == p->src) {
+      const uint8_t *record = c->bytes + (size_t)(ref - 1) * RECORD_BYTES;
+      prefetch(record);
+      prefetch(record + 64);
+      p->hot = 1;
+      return;
+    }
+  }
+  prefetch(c->new_index + 2 * (p->hash & w->mask));
+}
+
 /* The near prefetches for a parsed record: a new-generation source's record, the port sketch's dense block. */
-static inline void prefetch_near(const Ctx *c, const Walk *w, const Parsed *p) {
+HOT_INLINE void prefetch_near(const Ctx *c, const Walk *w, const Parsed *p) {
   if (!p->dark) return;
   if (!p->hot) {
     uint32_t slot = p->hash & w->mask;
@@ -402,16 +431,18 @@ static inline void prefetch_near(const Ctx *c, const Walk *w, const Parsed *p) {
   if (block != 0 && block <= c->dense_len / REGS) prefetch(c->dense + (size_t)(block - 1) * REGS + (p->hash >> (32 - BITS)));
 }
 
-#define PREFETCH_NEAR 8
-#define PREFETCH_FAR 24
-#define RING 32 /* a power of two above PREFETCH_FAR */
 
 /*
  * Observes frames from buf[offset, end) until one needs JavaScript or the buffer ends; returns the
  * offset of the first record not consumed.
  */
-static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t *buf, size_t offset, size_t end,
-                                                             const int le, const uint32_t link, const size_t rh) {
+HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t end, const int le,
+                         const uint32_t link, const size_t rh) {
+  // The loop reads the table pointers from a copy whose address never leaves it: with
+  // -fno-strict-aliasing, every byte store into a record could otherwise overwrite *shared, and
+  // the compiler would reload each pointer after each store.
+  Ctx local = *shared;
+  Ctx *const c = &local;
   double *s = c->state;
   const int has_geo = s[S_HAS_GEO] != 0;
   const uint32_t limit = (uint32_t)s[S_LIMIT];
@@ -440,7 +471,7 @@ static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t
   };
   for (int i = 0; i < w.small; i++) {
     w.low[i] = (uint32_t)c->ranges[2 * i];
-    w.high[i] = (uint32_t)c->ranges[2 * i + 1];
+    w.span[i] = (uint32_t)c->ranges[2 * i + 1] - w.low[i];
   }
   const uint32_t hot_mask = w.hot_mask;
 
@@ -451,6 +482,7 @@ static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t
     if (parse(c, &w, ahead, &ring[tail % RING])) ahead = ring[tail++ % RING].next;
     else parsing = 0;
   }
+  for (size_t k = 0; k < PREFETCH_MID && k < tail; k++) prefetch_mid(c, &w, &ring[k]);
   for (size_t k = 0; k < PREFETCH_NEAR && k < tail; k++) prefetch_near(c, &w, &ring[k]);
 
   while (head < tail) {
@@ -459,6 +491,7 @@ static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t
       if (parse(c, &w, ahead, &ring[tail % RING])) ahead = ring[tail++ % RING].next;
       else parsing = 0;
     }
+    if (head + PREFETCH_MID < tail) prefetch_mid(c, &w, &ring[(head + PREFETCH_MID) % RING]);
     if (head + PREFETCH_NEAR < tail) prefetch_near(c, &w, &ring[(head + PREFETCH_NEAR) % RING]);
     const double ts = p->ts;
     if (ts > now && ts >= next_sweep) break;
@@ -500,7 +533,7 @@ static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t
     darknet++;
     int inserted = 0;
     if (where == 2) {
-      slot = promote(c, i, (uint32_t)slot);
+      slot = promote(shared, i, (uint32_t)slot);
     } else if (where == 3) {
       uint32_t id;
       if (s[S_NEW_FREE_COUNT] > 0) {
@@ -509,7 +542,7 @@ static inline __attribute__((always_inline)) size_t run_as(Ctx *c, const uint8_t
       } else {
         id = (uint32_t)s[S_NEW_HIGH];
         s[S_NEW_HIGH] += 1;
-        if ((id & (POPULATE_RECORDS - 1)) == 0) populate(c, id);
+        if ((id & (POPULATE_RECORDS - 1)) == 0) populate(shared, id);
       }
       c->new_index[2 * i] = src;
       c->new_index[2 * i + 1] = id + 1;
@@ -917,7 +950,9 @@ static napi_value populate_array(napi_env env, napi_callback_info info) {
   if (!typed_argument(env, info, "populate(array): a typed array", &type, &length, &data, &buffer)) return NULL;
   const size_t element = type == napi_float64_array ? 8 : type == napi_int32_array || type == napi_uint32_array ? 4
                          : type == napi_uint16_array || type == napi_int16_array ? 2 : 1;
-  populate_pages(((uintptr_t)data + PAGE - 1) & ~(PAGE - 1), ((uintptr_t)data + length * element) & ~(PAGE - 1));
+  uintptr_t lo = ((uintptr_t)data + PAGE - 1) & ~(PAGE - 1), hi = ((uintptr_t)data + length * element) & ~(PAGE - 1);
+  if (getenv("HUGE")) { uintptr_t H = 2u << 20; uintptr_t a = ((uintptr_t)data + H - 1) & ~(H - 1), b = ((uintptr_t)data + length * element) & ~(H - 1); if (b > a) madvise((void *)a, b - a, MADV_HUGEPAGE); }
+  if (!getenv("NOPOP")) populate_pages(lo, hi);
   return NULL;
 }
 
