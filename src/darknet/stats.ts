@@ -91,9 +91,13 @@ class Layer {
   private readonly slotF64 = new Float64Array(this.slots);
   private readonly slotU32 = new Uint32Array(this.slots);
   private readonly slotBytes = new Uint8Array(this.slots);
-  /** Dense blocks of REGS registers, handed out in order and all freed by `clear`. */
-  private dense = new Uint8Array(256 * REGS);
-  private denseWords = new Uint32Array(this.dense.buffer);
+  /**
+   * Dense blocks of REGS registers, handed out in order and all freed by `clear`: room for one
+   * per possible key from the start (address space: only the pages of blocks in use are
+   * touched), so the array never grows by copying.
+   */
+  private readonly dense = new Uint8Array(zeroedTable(KEY_SPACE * REGS));
+  private readonly denseWords = new Uint32Array(this.dense.buffer);
   private denseUsed = 0;
   used = 0;
 
@@ -118,28 +122,15 @@ class Layer {
 
   /** A zeroed dense block (its id + 1). */
   private newDenseBlock(): number {
-    this.reserveDense(1);
     return ++this.denseUsed;
   }
 
-  /** Makes room for `blocks` more dense blocks (doubling). */
-  private reserveDense(blocks: number): void {
-    let length = this.dense.length;
-    while ((this.denseUsed + blocks) * REGS > length) length *= 2;
-    if (length === this.dense.length) return;
-    const dense = new Uint8Array(length);
-    dense.set(this.dense);
-    this.dense = dense;
-    this.denseWords = new Uint32Array(dense.buffer);
-  }
-
   /**
-   * Room for the native loop's next frames: it stops when fewer than two keys or two dense blocks
-   * are left, and would hand every frame back until one of them grows the arrays.
+   * Room for the native loop's next frames: it stops when fewer than two free places are left in
+   * the key list, and would hand every frame back until the list grows.
    */
   reserveNative(): void {
     if (this.used + 2 > this.keys.length) this.grow(this.used + 2);
-    this.reserveDense(2);
   }
 
   /** The arrays the native hot loop (native/) adds into; replaced when they grow. */
@@ -233,10 +224,6 @@ class Layer {
       for (let j = 0; j < count; j++) {
         const w = other.keyInAddressOrder(j) * SLOT_U32;
         for (let k = 0; k < SLOT_U32; k++) to[w + k] = from[w + k]!;
-      }
-      while (this.dense.length < other.denseUsed * REGS) {
-        this.dense = new Uint8Array(this.dense.length * 2);
-        this.denseWords = new Uint32Array(this.dense.buffer);
       }
       this.dense.set(other.dense.subarray(0, other.denseUsed * REGS));
       this.denseUsed = other.denseUsed;
