@@ -266,7 +266,7 @@ HOT_INLINE void prefetch(const void *p) { __asm__ volatile("prefetcht0 %0" : : "
 
 /* One record as the observing loop needs it; only the parse reads packet bytes. */
 typedef struct {
-  size_t at, next;
+  size_t next;
   double ts;
   uint32_t src, dst, hash, seq, caplen, ip_id;
   uint32_t port, proto_index, proto_bit, kind;
@@ -376,7 +376,6 @@ HOT_INLINE int parse(const Ctx *c, const Walk *w, size_t at, Parsed *p) {
     if (type == 8 || type == 13) p->kind = 1;
     else if (type == 0 || type == 3 || type == 4 || type == 5 || type == 11 || type == 12 || type == 14) p->kind = 2;
   } else return 0;
-  p->at = at;
   p->next = at + total;
   p->caplen = caplen;
   p->ts = (double)rd32(r, le) * 1000.0 + (double)rd32(r + 4, le) * w->fraction;
@@ -455,9 +454,9 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
   // Times at least 1 ms inside the open bucket are in it whatever the division rounds to; only
   // times near its edges pay for floor(ts / BUCKET_MS).
   const double bucket_low = stats_bucket * BUCKET_MS + 1, bucket_high = (stats_bucket + 1) * BUCKET_MS - 1;
-  double frames = s[S_FRAMES], darknet = s[S_DARKNET], not_darknet = s[S_NOT_DARKNET];
-  double untracked = s[S_UNTRACKED], packets_read = s[S_PACKETS], captured = s[S_CAPTURED_BYTES];
-  double fast = 0;
+  // Every frame the loop takes is one more frame, packet read and fast frame, inside the
+  // darknet or not: counted once here (`fast`, `inside`, `captured`) and added to each at the end.
+  uint64_t fast = 0, inside = 0, untracked = 0, captured = 0;
   int dirty = 0;
   uint32_t keys_used = (uint32_t)s[S_KEYS_USED];
   uint32_t dense_used = (uint32_t)s[S_DENSE_USED];
@@ -498,10 +497,7 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
 
     if (!p->dark) {
       if (ts > now) now = ts;
-      frames++;
-      packets_read++;
       captured += p->caplen;
-      not_darknet++;
       fast++;
       offset = p->next;
       head++;
@@ -525,12 +521,10 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
     /* From here on the frame is ours. */
     offset = p->next;
     head++;
-    frames++;
-    packets_read++;
     captured += p->caplen;
     fast++;
     if (ts > now) now = ts;
-    darknet++;
+    inside++;
     int inserted = 0;
     if (where == 2) {
       slot = promote(shared, i, (uint32_t)slot);
@@ -627,13 +621,13 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
     }
   }
   s[S_NOW] = now;
-  s[S_FRAMES] = frames;
-  s[S_DARKNET] = darknet;
-  s[S_NOT_DARKNET] = not_darknet;
-  s[S_UNTRACKED] = untracked;
-  s[S_PACKETS] = packets_read;
-  s[S_CAPTURED_BYTES] = captured;
-  s[S_FAST_FRAMES] = fast;
+  s[S_FRAMES] += (double)fast;
+  s[S_PACKETS] += (double)fast;
+  s[S_DARKNET] += (double)inside;
+  s[S_NOT_DARKNET] += (double)(fast - inside);
+  s[S_UNTRACKED] += (double)untracked;
+  s[S_CAPTURED_BYTES] += (double)captured;
+  s[S_FAST_FRAMES] = (double)fast;
   s[S_KEYS_USED] = keys_used;
   s[S_DENSE_USED] = dense_used;
   s[S_CLOCK_MS] = clock;
