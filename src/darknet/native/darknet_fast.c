@@ -14,7 +14,6 @@
 #include <math.h>
 #include <errno.h>
 #include <sys/mman.h>
-#include <stdlib.h>
 
 /* Slots of the shared state array (Float64Array); darknet/native/index.ts names them too. */
 enum {
@@ -211,8 +210,8 @@ static uint32_t promote(Ctx *c, uint32_t i, uint32_t id) {
 }
 
 /* Layer.slot + raise + toDense for one key; `keys_used` and `dense_used` are the layer's counts. */
-HOT_INLINE void stats_add_key(Ctx *c, uint32_t key, uint32_t reg, uint32_t rank,
-                                                                uint32_t *keys_used, uint32_t *dense_used) {
+HOT_INLINE void stats_add_key(Ctx *c, uint32_t key, uint32_t reg, uint32_t rank, uint32_t *keys_used,
+                              uint32_t *dense_used) {
   uint8_t *slot = c->slots + (size_t)key * SLOT_BYTES;
   double *packets = (double *)slot;
   uint32_t *w = (uint32_t *)slot;
@@ -429,7 +428,6 @@ HOT_INLINE void prefetch_near(const Ctx *c, const Walk *w, const Parsed *p) {
   uint32_t block = words[2];
   if (block != 0 && block <= c->dense_len / REGS) prefetch(c->dense + (size_t)(block - 1) * REGS + (p->hash >> (32 - BITS)));
 }
-
 
 /*
  * Observes frames from buf[offset, end) until one needs JavaScript or the buffer ends; returns the
@@ -944,9 +942,7 @@ static napi_value populate_array(napi_env env, napi_callback_info info) {
   if (!typed_argument(env, info, "populate(array): a typed array", &type, &length, &data, &buffer)) return NULL;
   const size_t element = type == napi_float64_array ? 8 : type == napi_int32_array || type == napi_uint32_array ? 4
                          : type == napi_uint16_array || type == napi_int16_array ? 2 : 1;
-  uintptr_t lo = ((uintptr_t)data + PAGE - 1) & ~(PAGE - 1), hi = ((uintptr_t)data + length * element) & ~(PAGE - 1);
-  if (getenv("HUGE")) { uintptr_t H = 2u << 20; uintptr_t a = ((uintptr_t)data + H - 1) & ~(H - 1), b = ((uintptr_t)data + length * element) & ~(H - 1); if (b > a) madvise((void *)a, b - a, MADV_HUGEPAGE); }
-  if (!getenv("NOPOP")) populate_pages(lo, hi);
+  populate_pages(((uintptr_t)data + PAGE - 1) & ~(PAGE - 1), ((uintptr_t)data + length * element) & ~(PAGE - 1));
   return NULL;
 }
 
