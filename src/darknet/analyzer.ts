@@ -326,11 +326,13 @@ export class DarknetAnalyzer {
   /**
    * Before a large input: faults in the tables the C loop writes at random all over (the
    * new-source index, the open statistics slots) with one call each, instead of a page fault at
-   * a time as sources arrive. Costs a few milliseconds, so only worth it for big captures.
+   * a time as sources arrive, and asks for huge pages for them and for the source records. Costs
+   * a few milliseconds, so only worth it for big captures.
    */
   prefault(): void {
     const native = this.native;
     if (!native) return;
+    native.adviseHugePages(this.table.bytes);
     native.populate(this.table.nativeArrays().newIndex);
     native.populate(this.stats.nativeArrays().slots);
   }

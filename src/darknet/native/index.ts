@@ -27,8 +27,10 @@ export interface NativeDarknetBinding {
     infectedBy: number,
     out: Int32Array,
   ): number;
-  /** Faults in every page of `array` now (one madvise instead of a fault per page later). */
+  /** Faults in every page of `array` now (one madvise instead of a fault per page later), in huge pages where the kernel allows. */
   populate(array: ArrayBufferView): void;
+  /** Asks for transparent huge pages for `array`'s memory from its next first touch on. */
+  adviseHugePages(array: ArrayBufferView): void;
   /** Detaches and unmaps an array from mapFile now. */
   unmapFile(mapping: Uint8Array): void;
   /** Observes classic pcap records from buffer[offset, end); returns the offset of the first one left. */
@@ -82,9 +84,9 @@ export function loadNativeDarknet(): NativeDarknetLoad {
   try {
     const require = createRequire(import.meta.url);
     const binding = require('./build/Release/tsunagi_darknet.node') as NativeDarknetBinding;
-    const missing = (['measure', 'unmapFile', 'infectedSlots', 'populate'] as const).filter(
-      (name) => typeof binding[name] !== 'function',
-    );
+    const missing = (
+      ['measure', 'unmapFile', 'infectedSlots', 'populate', 'adviseHugePages'] as const
+    ).filter((name) => typeof binding[name] !== 'function');
     if (binding.stateSlots !== NativeSlot.COUNT || missing.length > 0) {
       loaded = {
         error: `built from another version of darknet_fast.c (${binding.stateSlots} state slots, expected ${NativeSlot.COUNT}${missing.length ? `; no ${missing.join(', ')}` : ''}): run npm install`,

@@ -153,9 +153,26 @@ describe('darknet C hot loop', { skip }, () => {
     // window's end, and the same results.
     const windowed = await run(file, {}, { native: true, mapWindowBytes: 3 * 4096 });
     assert.deepEqual(windowed.outcome, fast.outcome);
-    // Tables faulted in up front (as for inputs of 64 MiB and more): the same results.
+    // Tables faulted in up front and records in huge pages where the kernel allows (as for inputs
+    // of 64 MiB and more): the same results.
     const prefaulted = await run(file, {}, { native: true }, true);
     assert.deepEqual(prefaulted.outcome, fast.outcome);
+  });
+
+  test('populate and adviseHugePages keep what a table holds and refuse anything but a typed array', () => {
+    const binding = native.binding!;
+    // Big enough to hold whole huge pages, whatever its alignment.
+    const table = new Uint32Array(new SharedArrayBuffer(8 << 20));
+    for (let i = 0; i < table.length; i += 4099) table[i] = i;
+    binding.adviseHugePages(table);
+    binding.populate(table);
+    binding.populate(table.subarray(3, 1000));
+    let changed = 0;
+    for (let i = 0; i < table.length; i++) if (table[i] !== (i % 4099 === 0 ? i : 0)) changed++;
+    assert.equal(changed, 0);
+    for (const bad of [undefined, 42, [1, 2], new ArrayBuffer(8)])
+      for (const call of [binding.adviseHugePages, binding.populate])
+        assert.throws(() => call(bad as unknown as Uint32Array), TypeError);
   });
 
   test('a full table, sweeps that expire sources, and ASN rows', async () => {
