@@ -53,7 +53,7 @@ import {
   SourceTable,
 } from './sources.ts';
 import { formatHostRow, HOSTS_CSV_HEADER } from './output.ts';
-import { PortStats, type StatsRow, type Surge } from './stats.ts';
+import { PortStats, type StatsRow, type StatsRowBatch, type Surge } from './stats.ts';
 
 /** ZMap's fixed IP identification before version 2.1 (and in many forks since). */
 export const ZMAP_IP_ID = 54321;
@@ -73,6 +73,8 @@ export interface DarknetDeps {
   scanners?: RangeTable;
   /** Receives statistics rows as buckets close (for streaming to a file). */
   onStatsRow?: (row: StatsRow) => void;
+  /** Receives the same rows a closing layer at a time, as columns (no object per row). */
+  onStatsRows?: (batch: StatsRowBatch) => void;
   onSurge?: (surge: Surge) => void;
   /** Use the C hot loop for classic pcap input when it is built (default true). */
   native?: boolean;
@@ -211,7 +213,12 @@ export class DarknetAnalyzer {
   ) {
     this.rules = new CompiledRules(config.rules);
     this.table = new SourceTable(config.sources.capacity, this.rules.count);
-    this.stats = new PortStats({ ...config.stats, onRow: deps.onStatsRow, onSurge: deps.onSurge });
+    this.stats = new PortStats({
+      ...config.stats,
+      onRow: deps.onStatsRow,
+      onRows: deps.onStatsRows,
+      onSurge: deps.onSurge,
+    });
     const prefixes = config.prefixes.map((p) => parsePrefix(p));
     this.acceptAll = prefixes.length === 0;
     const ranges = prefixes

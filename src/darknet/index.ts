@@ -19,7 +19,15 @@ export {
 export { loadAsnFile, loadCountryFile, loadScannerFile, RangeTable } from './ranges.ts';
 export { loadRuleFile } from './rules.ts';
 export { formatBotList, formatHostsCsv, HOSTS_CSV_HEADER } from './output.ts';
-export { formatStatsRow, STATS_CSV_HEADER, type StatsRow, type Surge } from './stats.ts';
+export {
+  formatStatsBatch,
+  formatStatsRow,
+  STATS_CSV_HEADER,
+  statsRowAt,
+  type StatsRow,
+  type StatsRowBatch,
+  type Surge,
+} from './stats.ts';
 export { SyntheticDarknet } from './synth.ts';
 
 export interface DarknetLiveOptions {

@@ -4,7 +4,15 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { hllAdd, hllCount, hllMerge, hllMergeWords, mix32 } from './hll.ts';
 import { loadNativeDarknet } from './native/index.ts';
-import { BUCKET_MS, PortStats, PROTOCOL_NAMES, type StatsRow } from './stats.ts';
+import {
+  BUCKET_MS,
+  formatStatsBatch,
+  formatStatsRow,
+  PortStats,
+  PROTOCOL_NAMES,
+  type StatsRow,
+  type StatsRowBatch,
+} from './stats.ts';
 
 /** Port statistics with the default surge settings, collecting their rows. */
 function collectingStats(): { rows: StatsRow[]; stats: PortStats } {
@@ -51,6 +59,37 @@ describe('sketch fast paths', () => {
     assert.deepEqual(port23('1h'), [7]);
     assert.deepEqual(port23('1d'), [7]);
     assert.deepEqual(port23('total'), [57]);
+  });
+
+  test('onRows gets the rows onRow gets, a layer at a time; formatStatsBatch writes their CSV lines', () => {
+    const rows: StatsRow[] = [];
+    const batches: { granularity: string; start: number; length: number; csv: string[] }[] = [];
+    const stats = new PortStats({
+      surgeFactor: 5,
+      surgeMinSources: 10,
+      surgeWarmupBuckets: 12,
+      baselineAlpha: 0.1,
+      onRow: (r) => rows.push(r),
+      onRows: (batch: StatsRowBatch) => {
+        const csv: string[] = [];
+        // A tiny chunk size: the lines must come out whole and in order whatever the chunking.
+        formatStatsBatch(batch, (text) => csv.push(text), 40);
+        batches.push({ granularity: batch.granularity, start: batch.start, length: batch.length, csv });
+      },
+    });
+    const t0 = Date.UTC(2025, 0, 15, 10, 0, 0);
+    for (let i = 0; i < 3000; i++)
+      stats.add(i % 4, (i * 7919) % 70_000 > 65535 ? -1 : (i * 7919) % 65536, mix32(i), t0 + i * 4000);
+    stats.finish();
+    assert.ok(batches.length >= 4 && rows.length > 3000);
+    assert.ok(batches.some((b) => b.granularity === '1h') && batches.at(-1)!.granularity === 'total');
+    assert.equal(
+      batches.reduce((n, b) => n + b.length, 0),
+      rows.length,
+    );
+    assert.equal(batches.map((b) => b.csv.join('')).join(''), rows.map(formatStatsRow).join(''));
+    for (const b of batches)
+      for (const chunk of b.csv.slice(0, -1)) assert.ok(chunk.endsWith('\n') && chunk.length >= 40);
   });
 
   const native = loadNativeDarknet().binding;

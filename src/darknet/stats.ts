@@ -41,6 +41,36 @@ export interface StatsRow {
   sources: number;
 }
 
+/**
+ * The rows of one layer as it closes, as columns by position (a row's protocol and port are its
+ * key's): what `onRows` receives instead of an object per row, valid only during the call.
+ */
+export interface StatsRowBatch {
+  granularity: StatsRow['granularity'];
+  /** Bucket start, ms since the epoch (capture time); 0 for the total. */
+  start: number;
+  /** Rows in the batch: positions [0, length) of the columns. */
+  length: number;
+  /** protocol index * PORTS_PER_PROTOCOL + port (ALL_PORTS: all ports together). */
+  keys: Int32Array;
+  packets: Float64Array;
+  sources: Float64Array;
+}
+
+/** Row `i` of `batch` as an object. */
+export function statsRowAt(batch: StatsRowBatch, i: number): StatsRow {
+  const key = batch.keys[i]!;
+  const port = key % PORTS_PER_PROTOCOL;
+  return {
+    granularity: batch.granularity,
+    start: batch.start,
+    protocol: PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!,
+    port: port === ALL_PORTS ? -1 : port,
+    packets: batch.packets[i]!,
+    sources: batch.sources[i]!,
+  };
+}
+
 export interface Surge {
   start: number;
   protocol: ProtocolName;
@@ -281,21 +311,17 @@ class Layer {
   rows(
     granularity: StatsRow['granularity'],
     start: number,
-    sink: (row: StatsRow) => void,
+    sink: (batch: StatsRowBatch) => void,
     measured: Measured = this.measure(),
   ): void {
-    for (let i = 0; i < this.used; i++) {
-      const key = this.keys[i]!;
-      const port = key % PORTS_PER_PROTOCOL;
-      sink({
-        granularity,
-        start,
-        protocol: PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!,
-        port: port === ALL_PORTS ? -1 : port,
-        packets: measured.packets[i]!,
-        sources: measured.sources[i]!,
-      });
-    }
+    sink({
+      granularity,
+      start,
+      length: this.used,
+      keys: this.keys,
+      packets: measured.packets,
+      sources: measured.sources,
+    });
   }
 
   private readonly measured: Measured = { packets: new Float64Array(0), sources: new Float64Array(0) };
@@ -387,6 +413,11 @@ export interface PortStatsOptions {
   baselineAlpha: number;
   /** Receives every finished row (5m, 1h, 1d as they close; total at finish). */
   onRow?: ((row: StatsRow) => void) | undefined;
+  /**
+   * Receives the same rows a layer at a time, as columns: no object per row (a closing layer of a
+   * busy darknet has a row for most of its 200,000 keys).
+   */
+  onRows?: ((batch: StatsRowBatch) => void) | undefined;
   onSurge?: ((surge: Surge) => void) | undefined;
 }
 
@@ -411,10 +442,14 @@ export class PortStats {
   /** Packets older than the open 5-minute bucket (counted into it). */
   latePackets = 0;
   readonly surges: Surge[] = [];
-  private readonly sink: (row: StatsRow) => void;
+  private readonly sink: (batch: StatsRowBatch) => void;
 
   constructor(private readonly options: PortStatsOptions) {
-    this.sink = options.onRow ?? (() => {});
+    const { onRow, onRows } = options;
+    this.sink = (batch) => {
+      onRows?.(batch);
+      if (onRow) for (let i = 0; i < batch.length; i++) onRow(statsRowAt(batch, i));
+    };
   }
 
   /** Measures layers with the C addon from now on (the analyzer's, when it loaded). */
@@ -607,10 +642,31 @@ let lastStart = NaN;
 let lastStartText = '';
 
 export function formatStatsRow(row: StatsRow): string {
-  if (row.start !== lastStart) {
-    lastStart = row.start;
-    lastStartText = new Date(row.start).toISOString();
+  return `${row.granularity},${startText(row.granularity, row.start)},${row.protocol},${row.port < 0 ? 'all' : row.port},${row.packets},${row.sources}\n`;
+}
+
+/** The CSV lines (formatStatsRow's) of `batch`, passed to `write` in chunks of about `chunk` characters. */
+export function formatStatsBatch(batch: StatsRowBatch, write: (text: string) => void, chunk = 1 << 16): void {
+  const head = `${batch.granularity},${startText(batch.granularity, batch.start)},`;
+  let text = '';
+  for (let i = 0; i < batch.length; i++) {
+    const key = batch.keys[i]!;
+    const port = key % PORTS_PER_PROTOCOL;
+    text += `${head}${PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!},${port === ALL_PORTS ? 'all' : port},${batch.packets[i]!},${batch.sources[i]!}\n`;
+    if (text.length >= chunk) {
+      write(text);
+      text = '';
+    }
   }
-  const start = row.granularity === 'total' ? '' : lastStartText;
-  return `${row.granularity},${start},${row.protocol},${row.port < 0 ? 'all' : row.port},${row.packets},${row.sources}\n`;
+  if (text) write(text);
+}
+
+/** A row's start column: empty for the total, else the bucket start in ISO 8601. */
+function startText(granularity: StatsRow['granularity'], start: number): string {
+  if (granularity === 'total') return '';
+  if (start !== lastStart) {
+    lastStart = start;
+    lastStartText = new Date(start).toISOString();
+  }
+  return lastStartText;
 }

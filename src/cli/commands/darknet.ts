@@ -9,7 +9,7 @@ import {
   createDarknet,
   DarknetConfig,
   formatBotList,
-  formatStatsRow,
+  formatStatsBatch,
   loadAsnFile,
   loadCountryFile,
   loadRuleFile,
@@ -128,13 +128,14 @@ export function register(program: Command, ctx: CliContext): void {
         if (options.stats) {
           statsFd = openSync(options.stats, 'w');
           pending = `${STATS_CSV_HEADER}\n`;
-          deps.onStatsRow = (row) => {
-            pending += formatStatsRow(row);
-            if (pending.length >= 1 << 16) {
-              writeSync(statsFd!, pending);
-              pending = '';
-            }
-          };
+          deps.onStatsRows = (batch) =>
+            formatStatsBatch(batch, (text) => {
+              pending += text;
+              if (pending.length >= 1 << 16) {
+                writeSync(statsFd!, pending);
+                pending = '';
+              }
+            });
         }
         const component = createDarknet(config, deps);
         const status = new StatusLine(ctx);
