@@ -56,7 +56,8 @@ enum {
 #define SLOT_BYTES 32
 #define REGS 64
 #define BITS 6
-#define SPARSE_MAX 4
+#define SPARSE_MAX 8
+#define SLOT_ITEMS 16 /* byte offset of a slot's u16 sparse pairs */
 #define BUCKET_MS 300000.0
 #define MAX_RECORD_BYTES (16u * 1024u * 1024u)
 
@@ -224,21 +225,22 @@ HOT_INLINE void stats_add_key(Ctx *c, uint32_t key, uint32_t reg, uint32_t rank,
     return;
   }
   uint32_t n = w[3];
+  uint16_t *items = (uint16_t *)(slot + SLOT_ITEMS);
   for (uint32_t j = 0; j < n; j++) {
-    uint32_t item = w[4 + j];
+    uint32_t item = items[j];
     if (item >> 8 == reg) {
-      if (rank > (item & 0xff)) w[4 + j] = (reg << 8) | rank;
+      if (rank > (item & 0xff)) items[j] = (uint16_t)((reg << 8) | rank);
       return;
     }
   }
   if (n < SPARSE_MAX) {
-    w[4 + n] = (reg << 8) | rank;
+    items[n] = (uint16_t)((reg << 8) | rank);
     w[3] = n + 1;
     return;
   }
   block = ++*dense_used;
   uint8_t *d = c->dense + (size_t)(block - 1) * REGS;
-  for (uint32_t j = 0; j < n; j++) d[w[4 + j] >> 8] = (uint8_t)(w[4 + j] & 0xff);
+  for (uint32_t j = 0; j < n; j++) d[items[j] >> 8] = (uint8_t)(items[j] & 0xff);
   w[2] = block;
   w[3] = 0;
   d[reg] = (uint8_t)rank;
