@@ -104,7 +104,7 @@ describe('sketch fast paths', () => {
       : []),
   ];
   for (const { name, spanMs, native } of cases)
-    test(`port statistics (sparse sketches that turn dense, ${name}) match dense sketches`, () => {
+    test(`port statistics (sparse sketches that turn dense, ${name}; all ports too) match dense sketches`, () => {
       // Ports with 1 to 300 distinct sources, spread over buckets in three hours of two days.
       const t0 = Date.UTC(2025, 0, 15, 22, 0, 0);
       const events: [number, number, number][] = []; // port, source hash, time
@@ -119,6 +119,10 @@ describe('sketch fast paths', () => {
           events.push([1000 + k, mix32(source * 7919 + k), t0 + (random() % spanMs)]);
         }
       }
+      // Packets without a port (fragments) count only under all ports, which also count every
+      // port's sources.
+      for (let n = 0; n < 60; n++)
+        events.push([-1, mix32(50_000 + (random() % 30)), t0 + (random() % spanMs)]);
       events.sort((a, b) => a[2] - b[2]);
       const { rows, stats } = collectingStats();
       if (native) stats.useNative(native);
@@ -135,16 +139,19 @@ describe('sketch fast paths', () => {
       for (const [port, hash, t] of events) {
         stats.add(0, port, hash, t);
         for (const granularity of ['5m', '1h', '1d', 'total']) {
-          const key = `${granularity}/${startOf(granularity, t)}/${port}`;
-          const entry = reference.get(key) ?? { regs: new Uint8Array(64), packets: 0 };
-          hllAdd(entry.regs, 0, 6, hash);
-          entry.packets++;
-          reference.set(key, entry);
+          for (const column of port >= 0 ? [port, -1] : [-1]) {
+            const key = `${granularity}/${startOf(granularity, t)}/${column}`;
+            const entry = reference.get(key) ?? { regs: new Uint8Array(64), packets: 0 };
+            hllAdd(entry.regs, 0, 6, hash);
+            entry.packets++;
+            reference.set(key, entry);
+          }
         }
       }
       stats.finish();
-      const portRows = rows.filter((r) => r.port >= 0 && r.protocol === PROTOCOL_NAMES[0]);
+      const portRows = rows.filter((r) => r.protocol === PROTOCOL_NAMES[0]);
       assert.equal(portRows.length, reference.size);
+      assert.ok(portRows.filter((r) => r.port < 0).length >= 4, 'all-ports rows of every granularity');
       let dense = 0;
       for (const row of portRows) {
         const entry = reference.get(`${row.granularity}/${row.start}/${row.port}`);
@@ -152,7 +159,7 @@ describe('sketch fast paths', () => {
         assert.equal(row.packets, entry.packets);
         const expected = hllCount(entry.regs, 0, 64);
         assert.equal(row.sources, expected, `sources of ${JSON.stringify(row)}`);
-        if (entry.regs.filter((r) => r > 0).length > 4) dense++;
+        if (entry.regs.filter((r) => r > 0).length > 8) dense++;
       }
       assert.ok(dense > 10, 'some sketches went dense');
     });
