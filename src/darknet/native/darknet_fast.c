@@ -269,7 +269,7 @@ HOT_INLINE void prefetch(const void *p) { __asm__ volatile("prefetcht0 %0" : : "
 typedef struct {
   size_t next;
   double ts;
-  uint32_t src, dst, hash, seq, caplen, ip_id;
+  uint32_t src, dst, hash, seq, ip_id;
   uint32_t port, proto_index, proto_bit, kind;
   int dark;
   /*
@@ -382,7 +382,6 @@ HOT_INLINE int parse(const Ctx *c, const Walk *w, size_t at, Parsed *p) {
     else if (type == 0 || type == 3 || type == 4 || type == 5 || type == 11 || type == 12 || type == 14) p->kind = 2;
   } else return 0;
   p->next = at + total;
-  p->caplen = caplen;
   p->ts = (double)rd32(r, le) * 1000.0 + (double)rd32(r + 4, le) * w->fraction;
   p->ip_id = be16(ip + 4);
   p->src = be32(ip + 12);
@@ -459,8 +458,14 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
   // times near its edges pay for floor(ts / BUCKET_MS).
   const double bucket_low = stats_bucket * BUCKET_MS + 1, bucket_high = (stats_bucket + 1) * BUCKET_MS - 1;
   // Every frame the loop takes is one more frame, packet read and fast frame, inside the
-  // darknet or not: counted once here (`fast`, `inside`, `captured`) and added to each at the end.
-  uint64_t fast = 0, inside = 0, untracked = 0, captured = 0;
+  // darknet or not: counted once here (`fast`, `inside`) and added to each at the end. The frames
+  // taken are the records from `offset` on, so their captured bytes are those records' bytes
+  // less their headers.
+  const size_t first = offset;
+  uint64_t fast = 0, inside = 0, untracked = 0;
+  // Frames that surely leave room for two more statistics keys and dense blocks each (a frame
+  // adds at most two of either): counted down instead of comparing both counts every frame.
+  size_t room = 0;
   int dirty = 0;
   uint32_t keys_used = (uint32_t)s[S_KEYS_USED];
   uint32_t dense_used = (uint32_t)s[S_DENSE_USED];
@@ -501,15 +506,19 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
 
     if (!p->dark) {
       if (ts > now) now = ts;
-      captured += p->caplen;
       fast++;
       offset = p->next;
       head++;
       continue;
     }
     if ((ts < bucket_low || ts > bucket_high) && floor(ts / BUCKET_MS) != stats_bucket) break;
-    /* Room for two new statistics keys and a dense block, so nothing below must grow. */
-    if ((size_t)keys_used + 2 > keys_len || (size_t)dense_used + 2 > dense_blocks) break;
+    /* Room for two new statistics keys and dense blocks, so nothing below must grow. */
+    if (room == 0) {
+      const size_t keys_room = keys_used < keys_len ? (keys_len - keys_used) / 2 : 0;
+      const size_t dense_room = dense_used < dense_blocks ? (dense_blocks - dense_used) / 2 : 0;
+      room = keys_room < dense_room ? keys_room : dense_room;
+      if (room == 0) break;
+    }
 
     /* find4, without changing anything yet */
     const uint32_t src = p->src, h = p->hash;
@@ -529,7 +538,7 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
     /* From here on the frame is ours. */
     offset = p->next;
     head++;
-    captured += p->caplen;
+    room--;
     fast++;
     if (ts > now) now = ts;
     inside++;
@@ -634,7 +643,7 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
   s[S_DARKNET] += (double)inside;
   s[S_NOT_DARKNET] += (double)(fast - inside);
   s[S_UNTRACKED] += (double)untracked;
-  s[S_CAPTURED_BYTES] += (double)captured;
+  s[S_CAPTURED_BYTES] += (double)(offset - first - fast * rh);
   s[S_FAST_FRAMES] = (double)fast;
   s[S_KEYS_USED] = keys_used;
   s[S_DENSE_USED] = dense_used;
