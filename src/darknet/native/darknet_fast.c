@@ -654,8 +654,9 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
 
 /*
  * On x86-64 the loop is also compiled for x86-64-v3 (Haswell, Zen and later), picked at load
- * time: lzcnt for the sketches' ranks, BMI2 shifts and movbe for big-endian fields cut about a
- * tenth of its instructions, and older CPUs still get the baseline copy.
+ * time: lzcnt for the sketches' ranks, BMI2 shifts and movbe for big-endian fields (3% fewer
+ * instructions on the benchmark capture, ~5% less time), and older CPUs still get the baseline
+ * copy.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define RUN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
