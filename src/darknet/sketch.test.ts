@@ -10,12 +10,13 @@ import {
   formatStatsRow,
   PortStats,
   PROTOCOL_NAMES,
+  type PortStatsOptions,
   type StatsRow,
   type StatsRowBatch,
 } from './stats.ts';
 
-/** Port statistics with the default surge settings, collecting their rows. */
-function collectingStats(): { rows: StatsRow[]; stats: PortStats } {
+/** Port statistics with the default surge settings, collecting their rows (and calling `onRows`). */
+function collectingStats(onRows?: PortStatsOptions['onRows']): { rows: StatsRow[]; stats: PortStats } {
   const rows: StatsRow[] = [];
   const stats = new PortStats({
     surgeFactor: 5,
@@ -23,6 +24,7 @@ function collectingStats(): { rows: StatsRow[]; stats: PortStats } {
     surgeWarmupBuckets: 12,
     baselineAlpha: 0.1,
     onRow: (r) => rows.push(r),
+    onRows,
   });
   return { rows, stats };
 }
@@ -62,20 +64,12 @@ describe('sketch fast paths', () => {
   });
 
   test('onRows gets the rows onRow gets, a layer at a time; formatStatsBatch writes their CSV lines', () => {
-    const rows: StatsRow[] = [];
     const batches: { granularity: string; start: number; length: number; csv: string[] }[] = [];
-    const stats = new PortStats({
-      surgeFactor: 5,
-      surgeMinSources: 10,
-      surgeWarmupBuckets: 12,
-      baselineAlpha: 0.1,
-      onRow: (r) => rows.push(r),
-      onRows: (batch: StatsRowBatch) => {
-        const csv: string[] = [];
-        // A tiny chunk size: the lines must come out whole and in order whatever the chunking.
-        formatStatsBatch(batch, (text) => csv.push(text), 40);
-        batches.push({ granularity: batch.granularity, start: batch.start, length: batch.length, csv });
-      },
+    const { rows, stats } = collectingStats((batch: StatsRowBatch) => {
+      const csv: string[] = [];
+      // A tiny chunk size: the lines must come out whole and in order whatever the chunking.
+      formatStatsBatch(batch, (text) => csv.push(text), 40);
+      batches.push({ granularity: batch.granularity, start: batch.start, length: batch.length, csv });
     });
     const t0 = Date.UTC(2025, 0, 15, 10, 0, 0);
     for (let i = 0; i < 3000; i++)

@@ -935,38 +935,42 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   return array;
 }
 
-/* unmapFile(array): detaches a mapFile array (so nothing can read it again) and unmaps it now. */
-/* The one typed array a function takes; 0 (a TypeError thrown with `usage`) when it is not one. */
-static int typed_argument(napi_env env, napi_callback_info info, const char *usage, napi_typedarray_type *type,
-                          size_t *length, void **data, napi_value *buffer) {
+/* The one typed array a function takes. */
+typedef struct {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buffer;
+} TypedArgument;
+
+/* Reads the one typed array a function takes into `a`; 0 (a TypeError thrown with `usage`) when it is not one. */
+static int typed_argument(napi_env env, napi_callback_info info, const char *usage, TypedArgument *a) {
   size_t argc = 1, byte_offset;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-      napi_get_typedarray_info(env, argv[0], type, length, data, buffer, &byte_offset) != napi_ok) {
+      napi_get_typedarray_info(env, argv[0], &a->type, &a->length, &a->data, &a->buffer, &byte_offset) != napi_ok) {
     napi_throw_type_error(env, NULL, usage);
     return 0;
   }
   return 1;
 }
 
+/* unmapFile(array): detaches a mapFile array (so nothing can read it again) and unmaps it now. */
 static napi_value unmap_file(napi_env env, napi_callback_info info) {
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  napi_value buffer;
-  if (!typed_argument(env, info, "unmapFile(array): an array from mapFile", &type, &length, &data, &buffer)) return NULL;
-  CHECK(napi_detach_arraybuffer(env, buffer));
+  TypedArgument a;
+  if (!typed_argument(env, info, "unmapFile(array): an array from mapFile", &a)) return NULL;
+  CHECK(napi_detach_arraybuffer(env, a.buffer));
   return NULL;
 }
 
 /* The bytes of a typed array's pages: [start, stop) rounded inwards to whole pages of `page` bytes. */
-static void array_pages(napi_typedarray_type type, const void *data, size_t length, uintptr_t page, uintptr_t *start,
-                        uintptr_t *stop) {
-  const size_t element = type == napi_float64_array || type == napi_bigint64_array || type == napi_biguint64_array ? 8
-                         : type == napi_int32_array || type == napi_uint32_array || type == napi_float32_array ? 4
-                         : type == napi_uint16_array || type == napi_int16_array ? 2 : 1;
-  *start = ((uintptr_t)data + page - 1) & ~(page - 1);
-  *stop = ((uintptr_t)data + length * element) & ~(page - 1);
+static void array_pages(const TypedArgument *a, uintptr_t page, uintptr_t *start, uintptr_t *stop) {
+  const napi_typedarray_type t = a->type;
+  const size_t element = t == napi_float64_array || t == napi_bigint64_array || t == napi_biguint64_array ? 8
+                         : t == napi_int32_array || t == napi_uint32_array || t == napi_float32_array ? 4
+                         : t == napi_uint16_array || t == napi_int16_array ? 2 : 1;
+  *start = ((uintptr_t)a->data + page - 1) & ~(page - 1);
+  *stop = ((uintptr_t)a->data + a->length * element) & ~(page - 1);
 }
 
 /*
@@ -975,15 +979,13 @@ static void array_pages(napi_typedarray_type type, const void *data, size_t leng
  * in small pages and 7 in huge ones, and a random access then needs one TLB entry per 2 MiB.
  */
 #define HUGE_PAGE ((uintptr_t)2 << 20)
-static void advise_huge_pages(napi_typedarray_type type, const void *data, size_t length) {
+static void advise_huge_pages(const TypedArgument *a) {
 #ifdef MADV_HUGEPAGE
   uintptr_t start, stop;
-  array_pages(type, data, length, HUGE_PAGE, &start, &stop);
+  array_pages(a, HUGE_PAGE, &start, &stop);
   if (stop > start) madvise((void *)start, stop - start, MADV_HUGEPAGE);
 #else
-  (void)type;
-  (void)data;
-  (void)length;
+  (void)a;
 #endif
 }
 
@@ -994,14 +996,11 @@ static void advise_huge_pages(napi_typedarray_type type, const void *data, size_
  * time, cost more than zeroing the same pages in one call.
  */
 static napi_value populate_array(napi_env env, napi_callback_info info) {
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  napi_value buffer;
-  if (!typed_argument(env, info, "populate(array): a typed array", &type, &length, &data, &buffer)) return NULL;
-  advise_huge_pages(type, data, length);
+  TypedArgument a;
+  if (!typed_argument(env, info, "populate(array): a typed array", &a)) return NULL;
+  advise_huge_pages(&a);
   uintptr_t start, stop;
-  array_pages(type, data, length, PAGE, &start, &stop);
+  array_pages(&a, PAGE, &start, &stop);
   populate_pages(start, stop);
   return NULL;
 }
@@ -1011,12 +1010,9 @@ static napi_value populate_array(napi_env env, napi_callback_info info) {
  * records, faulted in by the loop a run at a time as sources arrive).
  */
 static napi_value advise_huge_pages_array(napi_env env, napi_callback_info info) {
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  napi_value buffer;
-  if (!typed_argument(env, info, "adviseHugePages(array): a typed array", &type, &length, &data, &buffer)) return NULL;
-  advise_huge_pages(type, data, length);
+  TypedArgument a;
+  if (!typed_argument(env, info, "adviseHugePages(array): a typed array", &a)) return NULL;
+  advise_huge_pages(&a);
   return NULL;
 }
 
