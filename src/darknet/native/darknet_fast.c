@@ -658,7 +658,7 @@ HOT_INLINE size_t run_as(Ctx *shared, const uint8_t *buf, size_t offset, size_t 
  * instructions on the benchmark capture, ~5% less time), and older CPUs still get the baseline
  * copy.
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && __GNUC__ >= 11 && !defined(__clang__) /* x86-64-v3: GCC 11 on */
 #define RUN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define RUN_CLONES
