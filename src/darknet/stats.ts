@@ -59,15 +59,25 @@ export interface StatsRowBatch {
   sources: Float64Array;
 }
 
+/** The protocol of a key (protocol index * PORTS_PER_PROTOCOL + port). */
+function protocolOfKey(key: number): ProtocolName {
+  return PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!;
+}
+
+/** The port of a key as StatsRow has it: -1 for all ports together. */
+function portOfKey(key: number): number {
+  const port = key % PORTS_PER_PROTOCOL;
+  return port === ALL_PORTS ? -1 : port;
+}
+
 /** Row `i` of `batch` as an object. */
 export function statsRowAt(batch: StatsRowBatch, i: number): StatsRow {
   const key = batch.keys[i]!;
-  const port = key % PORTS_PER_PROTOCOL;
   return {
     granularity: batch.granularity,
     start: batch.start,
-    protocol: PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!,
-    port: port === ALL_PORTS ? -1 : port,
+    protocol: protocolOfKey(key),
+    port: portOfKey(key),
     packets: batch.packets[i]!,
     sources: batch.sources[i]!,
   };
@@ -607,8 +617,8 @@ export class PortStats {
       if (sources >= surgeFactor * Math.max(baseline, 1)) {
         const surge: Surge = {
           start,
-          protocol: PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!,
-          port: key % PORTS_PER_PROTOCOL,
+          protocol: protocolOfKey(key),
+          port: portOfKey(key),
           sources,
           packets: layer.packetsAt(i),
           baseline: Math.round(baseline * 100) / 100,
@@ -636,8 +646,8 @@ export class PortStats {
     for (let i = 0; i < layer.used; i++) if (layer.keys[i]! % PORTS_PER_PROTOCOL !== ALL_PORTS) order.push(i);
     order.sort((a, b) => layer.packetsAt(b) - layer.packetsAt(a));
     return order.slice(0, n).map((i) => ({
-      protocol: PROTOCOL_NAMES[(layer.keys[i]! / PORTS_PER_PROTOCOL) | 0]!,
-      port: layer.keys[i]! % PORTS_PER_PROTOCOL,
+      protocol: protocolOfKey(layer.keys[i]!),
+      port: portOfKey(layer.keys[i]!),
       packets: layer.packetsAt(i),
       sources: layer.sourcesAt(i),
     }));
@@ -651,7 +661,13 @@ let lastStart = NaN;
 let lastStartText = '';
 
 export function formatStatsRow(row: StatsRow): string {
-  return `${row.granularity},${startText(row.granularity, row.start)},${row.protocol},${row.port < 0 ? 'all' : row.port},${row.packets},${row.sources}\n`;
+  return statsLine(
+    `${row.granularity},${startText(row.granularity, row.start)},`,
+    row.protocol,
+    row.port,
+    row.packets,
+    row.sources,
+  );
 }
 
 /** The CSV lines (formatStatsRow's) of `batch`, passed to `write` in chunks of about `chunk` characters. */
@@ -660,14 +676,24 @@ export function formatStatsBatch(batch: StatsRowBatch, write: (text: string) => 
   let text = '';
   for (let i = 0; i < batch.length; i++) {
     const key = batch.keys[i]!;
-    const port = key % PORTS_PER_PROTOCOL;
-    text += `${head}${PROTOCOL_NAMES[(key / PORTS_PER_PROTOCOL) | 0]!},${port === ALL_PORTS ? 'all' : port},${batch.packets[i]!},${batch.sources[i]!}\n`;
+    text += statsLine(head, protocolOfKey(key), portOfKey(key), batch.packets[i]!, batch.sources[i]!);
     if (text.length >= chunk) {
       write(text);
       text = '';
     }
   }
   if (text) write(text);
+}
+
+/** One CSV line after its `granularity,start,` head (a port of -1 is written `all`). */
+function statsLine(
+  head: string,
+  protocol: ProtocolName,
+  port: number,
+  packets: number,
+  sources: number,
+): string {
+  return `${head}${protocol},${port < 0 ? 'all' : port},${packets},${sources}\n`;
 }
 
 /** A row's start column: empty for the total, else the bucket start in ISO 8601. */
