@@ -26,4 +26,14 @@ export { drawParams, type ScenarioParams, type C2Kind } from './seeded/params.ts
 export { PacketSampler } from './sample.ts';
 export { Rng } from './rng.ts';
 export { evaluate, type Detection, type Evaluation } from './evaluate.ts';
+export {
+  scorePublications,
+  bandOf,
+  BANDS,
+  SEEN_MIN_LISTED_BOTS,
+  SEEN_MIN_CONTACTS,
+  type Publication,
+  type Score,
+  type RecallUnit,
+} from './score.ts';
 export { ExportEncoder, writeExportPcap, sendExportUdp, type ExportFormat } from './emit.ts';

@@ -57,14 +57,14 @@ export class Services {
       world.trap(s.v4, s.port, proto, kind);
       if (s.v6) world.trap(s.v6, s.port, proto, kind);
     };
-    this.popular.slice(0, 40).forEach((s) => trapBoth(s, TCP, 'popular'));
+    this.popular.forEach((s) => trapBoth(s, TCP, 'popular'));
     [...this.ispResolvers, ...this.publicResolvers].forEach((s) => trapBoth(s, UDP, 'dns'));
     this.ntp.forEach((s) => trapBoth(s, UDP, 'ntp'));
     this.clouds.forEach((s) => trapBoth(s, cloudProto, 'device-cloud'));
     this.updates.forEach((s) => trapBoth(s, TCP, 'update'));
     this.games.forEach((s) => trapBoth(s, UDP, 'game'));
     this.bootstrap.forEach((s) => trapBoth(s, UDP, 'bittorrent'));
-    this.dhtNodes.slice(0, 40).forEach((s) => trapBoth(s, UDP, 'bittorrent'));
+    this.dhtNodes.forEach((s) => trapBoth(s, UDP, 'bittorrent'));
   }
 
   resolverAddresses(): { isp: Addr[]; public: Addr[] } {

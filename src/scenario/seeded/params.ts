@@ -85,7 +85,8 @@ export function drawC2Port(rng: Rng, highOnly = false): number {
 function drawPlan(rng: Rng): AddressPlanParams {
   const u = rng.next();
   const v4 = u < 0.4 ? 'dedicated' : u < 0.8 ? 'map-e' : 'ds-lite';
-  const psidLength = v4 === 'dedicated' ? 0 : [4, 4, 6, 8][rng.int(0, 3)]!;
+  // MAP-E rules give 16-256 homes an address; a DS-Lite AFTR's port blocks serve 16-64.
+  const psidLength = v4 === 'dedicated' ? 0 : v4 === 'map-e' ? [4, 4, 6, 8][rng.int(0, 3)]! : rng.int(4, 6);
   const psidOffset = v4 === 'map-e' ? (rng.chance(0.7) ? 6 : 4) : 0;
   // IPoE ISPs (shared IPv4) always have native IPv6; a dedicated-IPv4 ISP often does too.
   const v6 = v4 !== 'dedicated' || rng.chance(0.5) ? (rng.chance(0.6) ? 56 : 64) : 'none';

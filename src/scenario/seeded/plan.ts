@@ -4,7 +4,8 @@
  * - dedicated: one public IPv4 per home; any source port.
  * - map-e: 2^psidLength homes share a public IPv4 (RFC 7597 port sets: offset bits `a`, PSID
  *   `k` bits, the rest `m`); a home's ports are (i << (16-a)) | (psid << m) | j with i > 0.
- * - ds-lite: the AFTR gives each home one contiguous block of the ports 1024-65535.
+ * - ds-lite: the AFTR gives each home one contiguous block of 2^(16-k) ports (RFC 7597 with
+ *   offset 0); blocks wholly below 1024 are not handed out, ports below 1024 never used.
  * - native IPv6 (optional, beside any of them): a /56 or /64 per home; devices use privacy
  *   addresses inside the home's first /64 that change every hour.
  */
@@ -63,7 +64,9 @@ export class AddressPlan {
   /** Port-set id of each home (0 when the address is not shared). */
   readonly psid: Uint16Array;
   private readonly m: number;
+  /** DS-Lite: ports per block, and the first block that holds ports >= 1024. */
   private readonly blockSize: number;
+  private readonly firstBlock: number;
   /** Home by `${address}` for dedicated, by address*65536+port owner via portOwner otherwise. */
   private readonly homeByAddress = new Map<number, number>();
   private readonly v4Prefix: string;
@@ -75,11 +78,12 @@ export class AddressPlan {
     rng: Rng,
   ) {
     this.homes = homes;
-    this.homesPerAddress = params.v4 === 'dedicated' ? 1 : 2 ** params.psidLength;
+    this.blockSize = 2 ** (16 - params.psidLength);
+    this.firstBlock = params.v4 === 'ds-lite' ? Math.floor(1024 / this.blockSize) : 0;
+    this.homesPerAddress = params.v4 === 'dedicated' ? 1 : 2 ** params.psidLength - this.firstBlock;
     this.v4 = new Uint32Array(homes);
     this.psid = new Uint16Array(homes);
     this.m = 16 - params.psidOffset - params.psidLength;
-    this.blockSize = Math.floor((65536 - 1024) / this.homesPerAddress);
     if (params.v4 === 'dedicated') {
       // Homes scattered over 198.18.0.0/15 like a real pool.
       const picked = new Set<number>();
@@ -99,7 +103,7 @@ export class AddressPlan {
       const base = (V4_BASE + rng.int(0, 2 ** (17 - bits) - 1) * 2 ** bits) >>> 0;
       for (let h = 0; h < homes; h++) {
         this.v4[h] = (base + 1 + Math.floor(h / this.homesPerAddress)) >>> 0;
-        this.psid[h] = h % this.homesPerAddress;
+        this.psid[h] = this.firstBlock + (h % this.homesPerAddress);
       }
       this.v4Prefix = `${ipv4ToString(base)}/${32 - bits}`;
     }
@@ -109,7 +113,10 @@ export class AddressPlan {
   sourcePort(h: number, rng: Rng): number {
     const p = this.params;
     if (p.v4 === 'dedicated') return rng.int(32768, 60999);
-    if (p.v4 === 'ds-lite') return 1024 + this.psid[h]! * this.blockSize + rng.int(0, this.blockSize - 1);
+    if (p.v4 === 'ds-lite') {
+      const low = Math.max(1024, this.psid[h]! * this.blockSize);
+      return rng.int(low, (this.psid[h]! + 1) * this.blockSize - 1);
+    }
     const i = rng.int(1, 2 ** p.psidOffset - 1);
     const j = rng.int(0, 2 ** this.m - 1);
     return (i << (16 - p.psidOffset)) | (this.psid[h]! << this.m) | j;
@@ -125,13 +132,12 @@ export class AddressPlan {
     let psid: number;
     if (p.v4 === 'ds-lite') {
       if (port < 1024) return -1;
-      psid = Math.floor((port - 1024) / this.blockSize);
-      if (psid >= this.homesPerAddress) return -1;
+      psid = Math.floor(port / this.blockSize);
     } else {
       if (port >>> (16 - p.psidOffset) === 0) return -1;
-      psid = (port >>> this.m) & (this.homesPerAddress - 1);
+      psid = (port >>> this.m) & (2 ** p.psidLength - 1);
     }
-    const h = index * this.homesPerAddress + psid;
+    const h = index * this.homesPerAddress + psid - this.firstBlock;
     return h < this.homes ? h : -1;
   }
 
