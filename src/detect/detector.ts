@@ -43,9 +43,12 @@ export interface DetectorStats {
   restored: number;
 }
 
+/** Why a published candidate was withdrawn: its evidence aged out, the table was full, or it scored too low. */
+export type WithdrawReason = 'expired' | 'evicted' | 'below-threshold';
+
 export interface DetectorCallbacks {
   onPublish?: (candidate: Candidate) => void;
-  onWithdraw?: (candidate: Candidate) => void;
+  onWithdraw?: (candidate: Candidate, reason: WithdrawReason) => void;
 }
 
 /** One persisted aggregate: counts and statistics only, never addresses of clients or flow times. */
@@ -434,7 +437,7 @@ export class Detector {
     } else if (t.published[e] && confidence < threshold - hysteresis) {
       t.published[e] = 0;
       this.stats.withdrawn++;
-      this.callbacks.onWithdraw?.(this.buildCandidate(e, confidence));
+      this.callbacks.onWithdraw?.(this.buildCandidate(e, confidence), 'below-threshold');
     }
   }
 
@@ -450,12 +453,12 @@ export class Detector {
   }
 
   /** Drops entry `e`, withdrawing it first when it was published. */
-  private drop(e: number): void {
+  private drop(e: number, reason: WithdrawReason): void {
     const t = this.table;
     if (t.published[e]) {
       t.published[e] = 0;
       this.stats.withdrawn++;
-      this.callbacks.onWithdraw?.(this.buildCandidate(e, t.confidence[e]!));
+      this.callbacks.onWithdraw?.(this.buildCandidate(e, t.confidence[e]!), reason);
     }
     t.remove(e);
   }
@@ -481,7 +484,7 @@ export class Detector {
     let freed = 0;
     for (let e = 0; e < t.capacity && freed < target; e++) {
       if (t.live[e] && priority[e]! <= cutoff) {
-        this.drop(e);
+        this.drop(e, 'evicted');
         freed++;
         this.stats.evicted++;
       }
@@ -498,7 +501,7 @@ export class Detector {
     for (let e = 0; e < t.capacity; e++) {
       if (!t.live[e]) continue;
       if (t.lastSeen[e]! < horizon) {
-        this.drop(e);
+        this.drop(e, 'expired');
         this.stats.expired++;
       } else if (t.published[e] || t.botSlotsUsed[e]! >= minBots || t.baseBots[e]! >= minBots) {
         this.rescore(e);

@@ -13,12 +13,26 @@ import type { FlowBatch } from '../core/flowbatch.ts';
 import { InputError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { DetectConfig, type DetectConfigInput } from './config.ts';
-import { Detector, type DetectorStats, type PersistedAggregate } from './detector.ts';
+import { Detector, type DetectorStats, type PersistedAggregate, type WithdrawReason } from './detector.ts';
 import { loadAsnTable, loadBotList, loadFamilyMap, watchBotList } from './lists.ts';
 import { SHARE_HEADER, type Candidate, type ShareRow } from './types.ts';
 
 export { DetectConfig, type DetectConfigInput } from './config.ts';
-export { Detector, type DetectorStats, type PersistedAggregate } from './detector.ts';
+export {
+  Detector,
+  type DetectorStats,
+  type PersistedAggregate,
+  type WithdrawReason,
+} from './detector.ts';
+export {
+  createAnnouncer,
+  withdrawReasonText,
+  REANNOUNCE_MIN_CHANGE,
+  type Announcer,
+  type AnnouncerDeps,
+  type AnnounceKind,
+} from './announce.ts';
+export { StreamClock, streamIngest, tickOnStreamClock, STREAM_TICK_MS } from './stream.ts';
 export {
   loadBotList,
   parseBotList,
@@ -36,7 +50,7 @@ export interface DetectorDeps {
   registry?: Registry;
   logger?: Logger;
   onPublish?: (candidate: Candidate) => void;
-  onWithdraw?: (candidate: Candidate) => void;
+  onWithdraw?: (candidate: Candidate, reason: WithdrawReason) => void;
   /** Clock used to honour the expiry of restored state (defaults to Date.now). */
   now?: () => number;
 }

@@ -9,12 +9,11 @@ import { DecoderConfig } from '../flow/config.ts';
 import { createFlowDecoder } from '../flow/decoder.ts';
 import { replayFiles, type ReplaySummary } from '../flow/input-file.ts';
 import type { DetectConfigInput } from './config.ts';
+import { createAnnouncer } from './announce.ts';
 import { streamIngest } from './stream.ts';
 import { createDetector } from './index.ts';
 import { protoName } from './lists.ts';
 import type { Candidate, ShareRow } from './types.ts';
-
-/** Stream time between expiry/re-scoring passes. */
 
 export interface OfflineResult {
   candidates: Candidate[];
@@ -36,17 +35,28 @@ export async function detectOffline(
     if (!seen || c.confidence >= seen.confidence) best.set(c.key, c);
   };
   // An offline report names every C&C server seen during the capture, so a later withdrawal
-  // (expiry) does not remove it from the list; a rising confidence updates it.
-  const detector = createDetector(config, { registry: deps.registry, logger: deps.logger, onPublish: keep });
+  // (expiry) does not remove it from the list; a rising confidence updates it. Announcements
+  // follow the same policy as the live paths, so `start` fed this capture agrees with it.
+  const announcer = createAnnouncer({ onAnnounce: keep, onWithdraw: () => undefined });
+  const detector = createDetector(config, {
+    registry: deps.registry,
+    logger: deps.logger,
+    onPublish: (c) => announcer.publish(c),
+    onWithdraw: (c, reason) => announcer.withdraw(c, reason),
+  });
   await detector.start();
   if (bots.length > 0) detector.setBots(bots);
   const decoder = createFlowDecoder(deps.decoder ?? DecoderConfig.parse({}), {
     registry: deps.registry,
     logger: deps.logger,
   });
-  const replay = await replayFiles(files, decoder, streamIngest(detector));
+  const replay = await replayFiles(
+    files,
+    decoder,
+    streamIngest(detector, { afterTick: () => announcer.review(detector.candidates()) }),
+  );
   detector.tick();
-  for (const c of detector.candidates()) keep(c);
+  announcer.review(detector.candidates());
   await detector.stop();
   const candidates = [...best.values()].sort(
     (a, b) => b.confidence - a.confidence || a.key.localeCompare(b.key),
