@@ -17,14 +17,17 @@ import { MetricsConfig } from '../core/metrics.ts';
 import { ConsoleConfig, createConsole, type WebConsole } from '../console/index.ts';
 import { createDarknet, DarknetConfig, type Darknet } from '../darknet/index.ts';
 import {
+  createAnnouncer,
   createDetector,
   DetectConfig,
   loadBotList,
-  type Candidate,
+  StreamClock,
+  streamIngest,
+  tickOnStreamClock,
+  withdrawReasonText,
   type DetectorComponent,
 } from '../detect/index.ts';
 import { watchBotList } from '../detect/lists.ts';
-import { streamIngest } from '../detect/stream.ts';
 import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
 import { IntelConfig, type Intel } from '../intel/index.ts';
 import { protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
@@ -76,7 +79,10 @@ export const StackConfig = z.object({
       pushIntervalMs: z.number().int().min(1000).default(30_000),
     }),
   ).prefault({}),
-  /** How often the detector re-scores, expires and publishes (wall time). */
+  /**
+   * How often the detector re-scores and re-announces (wall time). Expiry follows stream time:
+   * a wall tick moves the detector's clock only while the flows arrive at wall-clock pace.
+   */
   tickMs: z.number().int().min(100).default(1000),
 });
 export type StackConfig = z.infer<typeof StackConfig>;
@@ -96,6 +102,10 @@ export interface Stack {
   readonly dataDir: string;
   /** Candidates published so far (for the rate line). */
   published(): number;
+  /** Candidates withdrawn so far, every one logged with its reason. */
+  withdrawn(): number;
+  /** The detector's stream clock (newest flow end time, live pace). */
+  readonly clock: StreamClock;
   close(): Promise<void>;
 }
 
@@ -130,6 +140,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       )
     : undefined;
   let published = 0;
+  let withdrawn = 0;
   // Sightings are written in order; a failure is logged, never thrown into the flow path.
   let writes = Promise.resolve();
   const enqueue = (what: string, work: () => Promise<unknown>) => {
@@ -138,40 +149,56 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       (error: unknown) => logger.error({ err: error }, `intel ${what} failed`),
     );
   };
+  const announcer = createAnnouncer({
+    onAnnounce: (candidate, kind) => {
+      if (kind === 'new') published++;
+      logger.info(
+        {
+          ip: candidate.ip,
+          port: candidate.port,
+          proto: candidate.proto,
+          confidence: candidate.confidence,
+          family: candidate.family || undefined,
+        },
+        kind === 'new' ? 'C&C candidate published' : 'C&C candidate re-announced (confidence or family changed)',
+      );
+      enqueue('sighting', () =>
+        intel.recordSightings(sightingsFromCandidates([candidate], config.source), config.source),
+      );
+      sharer?.publish(candidate);
+    },
+    onWithdraw: (candidate, reason) => {
+      withdrawn++;
+      const why = withdrawReasonText(reason);
+      logger.info(
+        { ip: candidate.ip, port: candidate.port, proto: candidate.proto, reason },
+        `C&C candidate withdrawn: ${why}`,
+      );
+      sharer?.withdraw(candidate);
+      // Only this detector's report goes: another source's sighting of the server stays.
+      enqueue('withdrawal', () =>
+        intel.withdrawSource(
+          { kind: 'c2', value: candidate.ip, port: candidate.port, proto: protocolName(candidate.proto) },
+          config.source,
+          why,
+          config.source,
+        ),
+      );
+    },
+  });
   const detector = createDetector(
     // The stack owns the bot list: the file's entries joined with intel's bots.
     { ...config.detect, botsFile: '', dataDir: config.detect.dataDir || join(dataDir, 'detect') },
     {
       registry,
       logger,
-      onPublish: (candidate: Candidate) => {
-        published++;
-        logger.info(
-          {
-            ip: candidate.ip,
-            port: candidate.port,
-            proto: candidate.proto,
-            confidence: candidate.confidence,
-          },
-          'C&C candidate published',
-        );
-        enqueue('sighting', () =>
-          intel.recordSightings(sightingsFromCandidates([candidate], config.source), config.source),
-        );
-        sharer?.publish(candidate);
-      },
-      onWithdraw: (candidate: Candidate) => {
-        sharer?.withdraw(candidate);
-        enqueue('withdrawal', () =>
-          intel.withdraw(
-            { kind: 'c2', value: candidate.ip, port: candidate.port, proto: protocolName(candidate.proto) },
-            'evidence expired at the detector',
-            config.source,
-          ),
-        );
-      },
+      onPublish: (candidate) => announcer.publish(candidate),
+      onWithdraw: (candidate, reason) => announcer.withdraw(candidate, reason),
     },
   );
+  const clock = new StreamClock();
+  const review = () => announcer.review(detector.candidates());
+  const ingest = streamIngest(detector, { clock, afterTick: review });
 
   const useNats = config.nats.enabled;
   const publisher = useNats
@@ -184,7 +211,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       )
     : undefined;
   const subscriber = useNats
-    ? createFlowSubscriber(config.nats, { sink: streamIngest(detector), logger, registry })
+    ? createFlowSubscriber(config.nats, { sink: ingest, logger, registry })
     : undefined;
   const collector = createFlowCollector(
     {
@@ -194,7 +221,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     {
       registry,
       logger,
-      sink: publisher ? (batch) => void publisher.publish(batch) : streamIngest(detector),
+      sink: publisher ? (batch) => void publisher.publish(batch) : ingest,
       // Neither the detector nor the publisher keeps a batch after the sink returns.
       recycleBatches: true,
     },
@@ -274,12 +301,22 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
         await refresh();
         timers.push(setInterval(refresh, config.botsFromIntel.refreshMs));
       }
-      timers.push(setInterval(() => detector.tick(Date.now()), config.tickMs));
+      // Wall-time ticks advance only a live-paced stream (see detect/stream.ts): a replayed
+      // capture is expired on its own clock, never by today's date.
+      timers.push(
+        setInterval(() => {
+          tickOnStreamClock(detector, clock, Date.now());
+          review();
+        }, config.tickMs),
+      );
     },
     async stop() {
       for (const timer of timers) clearInterval(timer);
       timers.length = 0;
       stopWatching?.();
+      // The last scores are announced before the detector saves its state.
+      tickOnStreamClock(detector, clock, Date.now());
+      review();
       await writes;
     },
   };
@@ -363,6 +400,8 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     store,
     dataDir,
     published: () => published,
+    withdrawn: () => withdrawn,
+    clock,
     async close() {
       await writes;
       await store.close();

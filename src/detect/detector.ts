@@ -66,9 +66,12 @@ export interface DetectorStats {
   restored: number;
 }
 
+/** Why a published candidate was withdrawn: its evidence aged out, the table was full, it scored too low, or it moved to another port. */
+export type WithdrawReason = 'expired' | 'evicted' | 'below-threshold' | 'moved';
+
 export interface DetectorCallbacks {
   onPublish?: (candidate: Candidate) => void;
-  onWithdraw?: (candidate: Candidate) => void;
+  onWithdraw?: (candidate: Candidate, reason: WithdrawReason) => void;
   /** A P2P peer of listed bots (an infected host), `internal` when it is a subscriber's home. */
   onPeer?: (peer: Peer) => void;
 }
@@ -765,7 +768,7 @@ export class Detector {
     const { threshold, hysteresis } = this.config.scoring;
     if (t.published[e] && t.publishedPort[e] !== t.port[e] && confidence >= threshold) {
       // The server moved to another port (fast flux): the old key is withdrawn, the new published.
-      this.withdraw(e, confidence);
+      this.withdraw(e, confidence, 'moved');
     }
     if (!t.published[e] && confidence >= threshold) {
       t.published[e] = 1;
@@ -773,7 +776,7 @@ export class Detector {
       this.stats.published++;
       this.callbacks.onPublish?.(this.buildCandidate(e, confidence));
     } else if (t.published[e] && confidence < threshold - hysteresis) {
-      this.withdraw(e, confidence);
+      this.withdraw(e, confidence, 'below-threshold');
     }
     const peerConfidence = this.s.peerConfidence;
     t.peerConfidence[e] = peerConfidence;
@@ -784,11 +787,11 @@ export class Detector {
     }
   }
 
-  private withdraw(e: number, confidence: number): void {
+  private withdraw(e: number, confidence: number, reason: WithdrawReason): void {
     const t = this.table;
     t.published[e] = 0;
     this.stats.withdrawn++;
-    this.callbacks.onWithdraw?.(this.buildCandidate(e, confidence, t.publishedPort[e]!));
+    this.callbacks.onWithdraw?.(this.buildCandidate(e, confidence, t.publishedPort[e]!), reason);
   }
 
   private flushDirty(): void {
@@ -804,9 +807,9 @@ export class Detector {
   }
 
   /** Drops entry `e`, withdrawing it first when it was published. */
-  private drop(e: number): void {
+  private drop(e: number, reason: WithdrawReason): void {
     const t = this.table;
-    if (t.published[e]) this.withdraw(e, t.confidence[e]!);
+    if (t.published[e]) this.withdraw(e, t.confidence[e]!, reason);
     t.remove(e);
   }
 
@@ -831,7 +834,7 @@ export class Detector {
     let freed = 0;
     for (let e = 0; e < t.capacity && freed < target; e++) {
       if (t.live[e] && priority[e]! <= cutoff) {
-        this.drop(e);
+        this.drop(e, 'evicted');
         freed++;
         this.stats.evicted++;
       }
@@ -849,7 +852,7 @@ export class Detector {
     for (let e = 0; e < t.capacity; e++) {
       if (!t.live[e]) continue;
       if (t.lastSeen[e]! < horizon) {
-        this.drop(e);
+        this.drop(e, 'expired');
         this.stats.expired++;
       } else if (t.published[e] || t.botSlotsUsed[e]! >= minBots || t.baseBots[e]! >= minBots) {
         this.rescore(e);

@@ -13,7 +13,7 @@ import type { FlowBatch } from '../core/flowbatch.ts';
 import { InputError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { DetectConfig, type DetectConfigInput } from './config.ts';
-import { Detector, type DetectorStats, type PersistedAggregate } from './detector.ts';
+import { Detector, type DetectorStats, type PersistedAggregate, type WithdrawReason } from './detector.ts';
 import { loadAsnTable, loadBotList, loadFamilyMap, watchBotList } from './lists.ts';
 import {
   PEER_HEADER,
@@ -25,8 +25,24 @@ import {
 } from './types.ts';
 
 export { DetectConfig, type DetectConfigInput } from './config.ts';
-export { Detector, peerRow, shareRow, type DetectorStats, type PersistedAggregate } from './detector.ts';
+export {
+  Detector,
+  peerRow,
+  shareRow,
+  type DetectorStats,
+  type PersistedAggregate,
+  type WithdrawReason,
+} from './detector.ts';
 export { parseSharedRule, type SharedAddressRule } from './homes.ts';
+export {
+  createAnnouncer,
+  withdrawReasonText,
+  REANNOUNCE_MIN_CHANGE,
+  type Announcer,
+  type AnnouncerDeps,
+  type AnnounceKind,
+} from './announce.ts';
+export { StreamClock, streamIngest, tickOnStreamClock, STREAM_TICK_MS } from './stream.ts';
 export {
   loadBotList,
   parseBotList,
@@ -52,7 +68,7 @@ export interface DetectorDeps {
   registry?: Registry;
   logger?: Logger;
   onPublish?: (candidate: Candidate) => void;
-  onWithdraw?: (candidate: Candidate) => void;
+  onWithdraw?: (candidate: Candidate, reason: WithdrawReason) => void;
   /** A P2P peer of listed bots: an infected host, never a C&C server (internal ones are subscribers). */
   onPeer?: (peer: Peer) => void;
   /** Clock used to honour the expiry of restored state (defaults to Date.now). */

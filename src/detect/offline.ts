@@ -9,6 +9,7 @@ import { DecoderConfig } from '../flow/config.ts';
 import { createFlowDecoder } from '../flow/decoder.ts';
 import { replayFiles, type ReplaySummary } from '../flow/input-file.ts';
 import type { DetectConfigInput } from './config.ts';
+import { createAnnouncer } from './announce.ts';
 import { streamIngest } from './stream.ts';
 import { createDetector } from './index.ts';
 import { protoName } from './lists.ts';
@@ -39,16 +40,19 @@ export async function detectOffline(
     if (!seen || c.confidence >= seen.confidence) best.set(c.key, c);
   };
   // An offline report names every C&C server seen during the capture, so a later withdrawal
-  // (expiry) does not remove it from the list; a rising confidence updates it.
+  // (expiry) does not remove it from the list; a rising confidence updates it. Announcements
+  // follow the same policy as the live paths, so `start` fed this capture agrees with it.
   const peers = new Map<string, Peer>();
   const keepPeer = (p: Peer) => {
     const seen = peers.get(p.key);
     if (!seen || p.confidence >= seen.confidence) peers.set(p.key, p);
   };
+  const announcer = createAnnouncer({ onAnnounce: keep, onWithdraw: () => undefined });
   const detector = createDetector(config, {
     registry: deps.registry,
     logger: deps.logger,
-    onPublish: keep,
+    onPublish: (c) => announcer.publish(c),
+    onWithdraw: (c, reason) => announcer.withdraw(c, reason),
     onPeer: keepPeer,
   });
   await detector.start();
@@ -57,9 +61,13 @@ export async function detectOffline(
     registry: deps.registry,
     logger: deps.logger,
   });
-  const replay = await replayFiles(files, decoder, streamIngest(detector));
+  const replay = await replayFiles(
+    files,
+    decoder,
+    streamIngest(detector, { afterTick: () => announcer.review(detector.candidates()) }),
+  );
   detector.tick();
-  for (const c of detector.candidates()) keep(c);
+  announcer.review(detector.candidates());
   for (const p of detector.detector.peers()) keepPeer(p);
   const peerList = [...peers.values()].sort(
     (a, b) => b.confidence - a.confidence || a.key.localeCompare(b.key),

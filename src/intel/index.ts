@@ -353,8 +353,10 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         ...(JSON.parse(existing.attributes) as Record<string, string>),
         ...(sighting.attributes ?? {}),
       };
-      // A later sighting brings a withdrawn indicator back; an older report does not.
-      const revived = existing.withdrawn_at !== null && observed > existing.withdrawn_at;
+      // A later sighting brings a withdrawn indicator back; an older report does not. One of
+      // the same millisecond is not older: a detector that withdraws and re-publishes within
+      // one millisecond must not leave the indicator withdrawn.
+      const revived = existing.withdrawn_at !== null && observed >= existing.withdrawn_at;
       const changes = {
         confidence: combineConfidence(all.map((r) => r.confidence)),
         family: existing.family || family,

@@ -23,12 +23,27 @@ export const StreamSettings = z
      * detector needs to catch up after a short stall; capped at MAX_FLOW_AGE_MS.
      */
     maxAgeMs: z.number().int().min(1000).max(MAX_FLOW_AGE_MS).default(60_000),
-    /** Size cap of the stream; past it the oldest messages go first. */
+    /**
+     * Size cap of the stream; past it the oldest messages go first. Size it with
+     * `streamBytesFor(rowsPerSecond, downtimeSeconds)`: a worker down for that long still finds
+     * every row when it comes back (and set `maxAgeMs` to at least that downtime). Or give
+     * `sizing` and the stream is sized from it.
+     */
     maxBytes: z
       .number()
       .int()
       .min(1 << 20)
       .default(256 * 1024 * 1024),
+    /**
+     * When set, maxBytes = streamBytesFor(rowsPerSecond, downtimeSeconds) and maxAgeMs at least
+     * downtimeSeconds (both still capped: 600 s of flows at most).
+     */
+    sizing: z
+      .object({
+        rowsPerSecond: z.number().int().min(1),
+        downtimeSeconds: z.number().min(1).max(MAX_FLOW_AGE_MS / 1000),
+      })
+      .optional(),
     /**
      * Only memory: file storage would write raw flow records to disk, which rule 1 of the
      * architecture forbids. A stream found with file storage is refused at start.
@@ -42,6 +57,29 @@ export const StreamSettings = z
   .prefault({});
 export type StreamSettings = z.infer<typeof StreamSettings>;
 
+/** Bytes a row takes in the stream: 54 on the wire (86 with IPv6), plus message overhead. */
+export const STREAM_BYTES_PER_ROW = 64;
+
+/**
+ * Stream size that holds `downtimeSeconds` of `rowsPerSecond`: what a worker that was down that
+ * long must find waiting. rows/s x seconds x 64 bytes (54 a row on the wire plus headers and
+ * the server's per-message overhead at 4096-row messages, measured), plus a quarter for IPv6
+ * rows and bursts.
+ */
+export function streamBytesFor(rowsPerSecond: number, downtimeSeconds: number): number {
+  return Math.ceil(rowsPerSecond * downtimeSeconds * STREAM_BYTES_PER_ROW * 1.25);
+}
+
+/** The stream limits in force: `sizing` when given, else maxBytes/maxAgeMs as configured. */
+export function effectiveStreamLimits(stream: StreamSettings): { maxBytes: number; maxAgeMs: number } {
+  if (!stream.sizing) return { maxBytes: stream.maxBytes, maxAgeMs: stream.maxAgeMs };
+  const { rowsPerSecond, downtimeSeconds } = stream.sizing;
+  return {
+    maxBytes: Math.max(1 << 20, streamBytesFor(rowsPerSecond, downtimeSeconds)),
+    maxAgeMs: Math.min(MAX_FLOW_AGE_MS, Math.max(stream.maxAgeMs, Math.ceil(downtimeSeconds * 1000))),
+  };
+}
+
 export const PublishSettings = z
   .object({
     /**
@@ -53,8 +91,20 @@ export const PublishSettings = z
       .int()
       .min(64 * 1024)
       .default(32 * 1024 * 1024),
-    /** A publish not acknowledged in this time counts as failed. */
+    /**
+     * Encoded messages waiting for in-flight room, in memory (raw flows never touch disk, rule
+     * 1): backpressure queues up to this many bytes instead of dropping; only past it are rows
+     * dropped, and every drop is logged and counted.
+     */
+    maxQueuedBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(256 * 1024 * 1024),
+    /** A publish not acknowledged in this time is tried again (same message id: deduplicated). */
     timeoutMs: z.number().int().min(100).default(5000),
+    /** Attempts of one message before its rows are dropped (counted as publish_failed, logged). */
+    attempts: z.number().int().min(1).max(20).default(5),
     /** Largest message; batches are split to fit (and to fit the server's max_payload). */
     maxMessageBytes: z
       .number()

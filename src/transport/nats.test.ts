@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, StorageType, nanos, type JetStreamManager, type NatsConnection } from 'nats';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { FlowBatch } from '../core/flowbatch.ts';
 import { PrefixSet } from '../core/ip.ts';
@@ -200,7 +201,7 @@ describe('transport over NATS JetStream', { skip }, () => {
     }
   });
 
-  test('back-pressure: past maxInFlightBytes, rows are dropped and counted, never queued without bound', async () => {
+  test('back-pressure: past maxInFlightBytes rows wait in the bounded queue and all land', async () => {
     const stream = freshStream(4);
     const registry = new Registry();
     const publisher = createFlowPublisher(cfg(stream, { publish: { maxInFlightBytes: 64 * 1024 } }), {
@@ -208,16 +209,46 @@ describe('transport over NATS JetStream', { skip }, () => {
     });
     await publisher.start();
     try {
-      let sent = 0;
-      for (let b = 0; b < 50; b++) sent += publisher.publish(makeBatch(b * 500, 500));
+      let accepted = 0;
+      for (let b = 0; b < 50; b++) accepted += publisher.publish(makeBatch(b * 500, 500));
       assert.ok(publisher.stats.inFlightBytes <= 64 * 1024);
+      assert.ok(publisher.stats.queuedRows > 0, 'rows waited for in-flight room');
+      assert.equal(accepted, 50 * 500, 'nothing dropped under the queue bound');
+      await publisher.flush();
+      assert.equal(publisher.stats.rows, 50 * 500, 'every row acknowledged');
+      assert.equal(publisher.droppedRows(), 0);
+      const info = await jsm.streams.info(stream.name);
+      assert.equal(info.state.messages, publisher.stats.messages);
+      assert.match(await registry.metrics(), /tsunagi_transport_publish_queued_bytes 0/);
+    } finally {
+      await publisher.stop();
+    }
+    assert.equal(publisher.publish(makeBatch(0, 10)), 0, 'after stop nothing is sent');
+    assert.equal(publisher.stats.dropped.not_connected, 10);
+  });
+
+  test('back-pressure past the queue bound: rows dropped are counted and logged, never silently', async () => {
+    const stream = freshStream(4);
+    const registry = new Registry();
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const publisher = createFlowPublisher(
+      cfg(stream, { publish: { maxInFlightBytes: 64 * 1024, maxQueuedBytes: 64 * 1024 } }),
+      { registry, logger },
+    );
+    await publisher.start();
+    try {
+      let accepted = 0;
+      for (let b = 0; b < 50; b++) accepted += publisher.publish(makeBatch(b * 500, 500));
       await publisher.flush();
       const { dropped } = publisher.stats;
       assert.ok(dropped.backpressure > 0, 'some rows dropped');
-      assert.equal(publisher.stats.rows, sent, 'everything sent was acknowledged');
+      assert.equal(publisher.stats.rows, accepted, 'everything accepted was acknowledged');
       assert.equal(publisher.stats.rows + dropped.backpressure, 50 * 500, 'every row accounted for');
-      const info = await jsm.streams.info(stream.name);
-      assert.equal(info.state.messages, publisher.stats.messages);
+      assert.ok(
+        lines.some((l) => /flow rows dropped before the stream \(backpressure\)/.test(l)),
+        'the drop is logged',
+      );
       assert.match(
         await registry.metrics(),
         /tsunagi_transport_publish_dropped_rows_total\{reason="backpressure"\} [1-9]/,
@@ -225,8 +256,6 @@ describe('transport over NATS JetStream', { skip }, () => {
     } finally {
       await publisher.stop();
     }
-    assert.equal(publisher.publish(makeBatch(0, 10)), 0, 'after stop nothing is sent');
-    assert.equal(publisher.stats.dropped.not_connected, 10);
   });
 
   test('corrupt messages and a failing sink are counted; later messages still arrive', async () => {

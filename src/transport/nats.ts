@@ -17,6 +17,7 @@ import {
   type NatsConnection,
   type StreamConfig,
 } from 'nats';
+import { randomBytes } from 'node:crypto';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { FlowBatch } from '../core/flowbatch.ts';
 import { totalCounter } from '../core/metrics.ts';
@@ -34,7 +35,12 @@ import {
   type DecodeErrorKind,
   type ExporterTable,
 } from './codec.ts';
-import { TransportConfig, type StreamSettings, type TransportConfigInput } from './config.ts';
+import {
+  effectiveStreamLimits,
+  TransportConfig,
+  type StreamSettings,
+  type TransportConfigInput,
+} from './config.ts';
 import { assignPartitions, groupRows, type PartitionOptions } from './partition.ts';
 
 export function parseTransportConfig(input: TransportConfigInput | TransportConfig = {}): TransportConfig {
@@ -76,17 +82,19 @@ function logStatus(nc: NatsConnection, logger: Logger): void {
 
 /** The stream configuration tsunagi wants: memory only, short max age, oldest dropped first. */
 export function desiredStream(stream: StreamSettings): Partial<StreamConfig> & { name: string } {
+  const limits = effectiveStreamLimits(stream);
   return {
     name: stream.name,
     subjects: [`${stream.subjectPrefix}.*`],
     retention: RetentionPolicy.Limits,
     storage: StorageType.Memory,
-    max_age: nanos(stream.maxAgeMs),
-    max_bytes: stream.maxBytes,
+    max_age: nanos(limits.maxAgeMs),
+    max_bytes: limits.maxBytes,
     discard: DiscardPolicy.Old,
     num_replicas: stream.replicas,
-    // Publishes carry no message ids; the window only has to fit inside max_age.
-    duplicate_window: nanos(Math.min(stream.maxAgeMs, 10_000)),
+    // Publishes carry message ids and are retried on timeout: the server drops a retry of a
+    // message it already stored for as long as the message itself may live.
+    duplicate_window: nanos(limits.maxAgeMs),
   };
 }
 
@@ -108,10 +116,7 @@ export async function ensureStream(
     if (!stream.ensure)
       throw new UsageError(`NATS stream ${stream.name} does not exist (and stream.ensure is off)`);
     await jsm.streams.add(want);
-    logger.info(
-      { stream: stream.name, maxAgeMs: stream.maxAgeMs, maxBytes: stream.maxBytes },
-      'NATS stream created',
-    );
+    logger.info({ stream: stream.name, ...effectiveStreamLimits(stream) }, 'NATS stream created');
     return;
   }
   const have = info.config;
@@ -122,7 +127,14 @@ export async function ensureStream(
   }
   const subjectOk = have.subjects?.includes(want.subjects![0]!) ?? false;
   const limitsOk = have.max_age > 0 && have.max_age <= want.max_age! && have.max_bytes > 0;
-  if (subjectOk && limitsOk && have.max_age === want.max_age && have.max_bytes === want.max_bytes) return;
+  if (
+    subjectOk &&
+    limitsOk &&
+    have.max_age === want.max_age &&
+    have.max_bytes === want.max_bytes &&
+    have.duplicate_window === want.duplicate_window
+  )
+    return;
   if (!stream.ensure) {
     if (subjectOk && limitsOk) return;
     throw new UsageError(
@@ -131,10 +143,7 @@ export async function ensureStream(
     );
   }
   await jsm.streams.update(stream.name, { ...have, ...want, subjects: want.subjects! });
-  logger.info(
-    { stream: stream.name, maxAgeMs: stream.maxAgeMs, maxBytes: stream.maxBytes },
-    'NATS stream limits updated',
-  );
+  logger.info({ stream: stream.name, ...effectiveStreamLimits(stream) }, 'NATS stream limits updated');
 }
 
 const DROP_REASONS = [
@@ -151,6 +160,8 @@ type PublishErrorKind = (typeof PUBLISH_ERROR_KINDS)[number];
 export interface PublisherStats {
   /** Batches handed to publish(). */
   batches: number;
+  /** Rows handed to publish(). */
+  rowsIn: number;
   /** Messages, rows and bytes acknowledged by the stream. */
   messages: number;
   rows: number;
@@ -158,6 +169,12 @@ export interface PublisherStats {
   /** Messages and bytes awaiting acknowledgement. */
   inFlight: number;
   inFlightBytes: number;
+  /** Messages, rows and bytes waiting for in-flight room (memory, bounded by maxQueuedBytes). */
+  queued: number;
+  queuedRows: number;
+  queuedBytes: number;
+  /** Publishes tried again after a timeout or error (same message id). */
+  retries: number;
   dropped: Record<DropReason, number>;
   errors: Record<PublishErrorKind, number>;
 }
@@ -165,13 +182,16 @@ export interface PublisherStats {
 export interface FlowPublisher extends Component {
   readonly name: 'transport-publisher';
   /**
-   * Splits the batch by partition and publishes it. Never blocks and never throws on a full
-   * pipe: rows that cannot be sent now are dropped and counted. Returns the rows sent on their
-   * way. The batch may be reused once this returns.
+   * Splits the batch by partition and publishes it. Never blocks: what cannot be sent now
+   * waits in a bounded memory queue; only rows past that bound are dropped, and every drop is
+   * counted and logged. Returns the rows accepted (sent or queued). The batch may be reused
+   * once this returns.
    */
   publish(batch: FlowBatch): number;
-  /** Resolves when every publish sent so far has been acknowledged or has failed. */
+  /** Resolves when every message accepted so far has been acknowledged or has finally failed. */
   flush(): Promise<void>;
+  /** Rows dropped so far, all reasons. */
+  droppedRows(): number;
   readonly stats: PublisherStats;
   readonly config: TransportConfig;
 }
@@ -179,6 +199,33 @@ export interface FlowPublisher extends Component {
 export interface TransportDeps {
   logger?: Logger;
   registry?: Registry;
+}
+
+interface Pending {
+  partition: number;
+  data: Uint8Array;
+  rows: number;
+  id: string;
+  attempt: number;
+}
+
+/** Logs drops at most once per interval per reason, with the rows dropped since the last line. */
+function dropLogger(logger: Logger, intervalMs = 10_000) {
+  const since = new Map<DropReason, { rows: number; at: number }>();
+  return (reason: DropReason, rows: number, total: number) => {
+    const now = Date.now();
+    const entry = since.get(reason) ?? { rows: 0, at: 0 };
+    entry.rows += rows;
+    if (now - entry.at >= intervalMs) {
+      logger.warn(
+        { reason, rows: entry.rows, total },
+        `flow rows dropped before the stream (${reason}); see tsunagi_transport_publish_dropped_rows_total`,
+      );
+      entry.rows = 0;
+      entry.at = now;
+    }
+    since.set(reason, entry);
+  };
 }
 
 /** Collector side: publishes FlowBatches, partitioned by external key, to the flow stream. */
@@ -204,30 +251,44 @@ export function createFlowPublisher(
 
   const stats: PublisherStats = {
     batches: 0,
+    rowsIn: 0,
     messages: 0,
     rows: 0,
     bytes: 0,
     inFlight: 0,
     inFlightBytes: 0,
+    queued: 0,
+    queuedRows: 0,
+    queuedBytes: 0,
+    retries: 0,
     dropped: { backpressure: 0, not_connected: 0, too_large: 0, encode_error: 0, publish_failed: 0 },
     errors: { timeout: 0, no_stream: 0, other: 0 },
   };
   registerPublisherMetrics(registry, stats);
+  const logDrop = dropLogger(logger);
+  const drop = (reason: DropReason, rows: number) => {
+    stats.dropped[reason] += rows;
+    logDrop(reason, rows, stats.dropped[reason]);
+  };
 
   let nc: NatsConnection | undefined;
   let js: JetStreamClient | undefined;
   let maxMessageBytes = settings.maxMessageBytes;
   let idleWaiters: Array<() => void> = [];
+  // Message ids: unique per publisher run, so the stream deduplicates retries only.
+  const runId = randomBytes(6).toString('base64url');
+  let sequence = 0;
+  const queue: Pending[] = [];
+  let queueHead = 0;
   // Scratch arrays, grown to the largest batch seen; reused for every batch.
   let ids = new Uint16Array(0);
   let rows = new Uint32Array(0);
   const counts = new Uint32Array(partitions);
   const offsets = new Uint32Array(partitions + 1);
 
-  const settle = (size: number) => {
-    stats.inFlight--;
-    stats.inFlightBytes -= size;
-    if (stats.inFlight === 0 && idleWaiters.length > 0) {
+  const idle = () => stats.inFlight === 0 && stats.queued === 0;
+  const wakeIdle = () => {
+    if (idle() && idleWaiters.length > 0) {
       const waiters = idleWaiters;
       idleWaiters = [];
       for (const w of waiters) w();
@@ -235,44 +296,88 @@ export function createFlowPublisher(
   };
 
   const flush = (): Promise<void> => {
-    if (stats.inFlight === 0) return Promise.resolve();
+    if (idle()) return Promise.resolve();
     return new Promise<void>((resolve) => idleWaiters.push(resolve));
   };
 
   const hasRoom = (size: number) =>
     stats.inFlight === 0 || stats.inFlightBytes + size <= settings.maxInFlightBytes;
 
-  const send = (client: JetStreamClient, partition: number, data: Uint8Array, rowCount: number): void => {
+  const enqueue = (message: Pending, front = false) => {
+    stats.queued++;
+    stats.queuedRows += message.rows;
+    stats.queuedBytes += message.data.length;
+    if (front && queueHead > 0) queue[--queueHead] = message;
+    else if (front) queue.unshift(message);
+    else queue.push(message);
+  };
+
+  /** Sends queued messages while there is in-flight room. */
+  const pump = () => {
+    const client = js;
+    while (queueHead < queue.length && hasRoom(queue[queueHead]!.data.length)) {
+      const message = queue[queueHead]!;
+      queue[queueHead++] = undefined as unknown as Pending;
+      stats.queued--;
+      stats.queuedRows -= message.rows;
+      stats.queuedBytes -= message.data.length;
+      if (!client) drop('not_connected', message.rows);
+      else send(client, message);
+    }
+    if (queueHead > 1024 && queueHead * 2 > queue.length) {
+      queue.splice(0, queueHead);
+      queueHead = 0;
+    }
+    wakeIdle();
+  };
+
+  const send = (client: JetStreamClient, message: Pending): void => {
     stats.inFlight++;
-    stats.inFlightBytes += data.length;
-    client.publish(subjects[partition]!, data, { timeout: settings.timeoutMs }).then(
-      () => {
-        stats.messages++;
-        stats.rows += rowCount;
-        stats.bytes += data.length;
-        settle(data.length);
-      },
-      (error: { code?: string; message?: string }) => {
-        const kind: PublishErrorKind =
-          error.code === ErrorCode.Timeout
-            ? 'timeout'
-            : error.code === ErrorCode.NoResponders
-              ? 'no_stream'
-              : 'other';
-        stats.errors[kind]++;
-        stats.dropped.publish_failed += rowCount;
-        if (stats.errors[kind] === 1 || stats.errors[kind] % 1000 === 0) {
-          logger.warn({ kind, err: error.message, count: stats.errors[kind] }, 'flow publish failed');
-        }
-        settle(data.length);
-      },
-    );
+    stats.inFlightBytes += message.data.length;
+    message.attempt++;
+    client
+      .publish(subjects[message.partition]!, message.data, { timeout: settings.timeoutMs, msgID: message.id })
+      .then(
+        () => {
+          stats.messages++;
+          stats.rows += message.rows;
+          stats.bytes += message.data.length;
+          settle(message.data.length);
+        },
+        (error: { code?: string; message?: string }) => {
+          const kind: PublishErrorKind =
+            error.code === ErrorCode.Timeout
+              ? 'timeout'
+              : error.code === ErrorCode.NoResponders
+                ? 'no_stream'
+                : 'other';
+          stats.errors[kind]++;
+          if (stats.errors[kind] === 1 || stats.errors[kind] % 1000 === 0) {
+            logger.warn({ kind, err: error.message, count: stats.errors[kind] }, 'flow publish failed');
+          }
+          if (message.attempt < settings.attempts && js) {
+            // Tried again first, with the same id: the stream drops it if the first one landed.
+            stats.retries++;
+            enqueue(message, true);
+          } else {
+            drop('publish_failed', message.rows);
+          }
+          settle(message.data.length);
+        },
+      );
+  };
+
+  const settle = (size: number) => {
+    stats.inFlight--;
+    stats.inFlightBytes -= size;
+    pump();
   };
 
   return {
     name: 'transport-publisher',
     stats,
     config,
+    droppedRows: () => DROP_REASONS.reduce((sum, reason) => sum + stats.dropped[reason], 0),
     async start() {
       nc = await connectTo(config, 'publisher');
       try {
@@ -293,13 +398,16 @@ export function createFlowPublisher(
     },
     async stop() {
       const connection = nc;
+      if (!connection) return;
+      // Everything accepted gets its chance to land, bounded by the attempts' time.
+      const bound = settings.timeoutMs * settings.attempts + 500;
+      await Promise.race([flush(), new Promise((resolve) => setTimeout(resolve, bound).unref())]);
       js = undefined;
       nc = undefined;
-      if (!connection) return;
-      await Promise.race([
-        flush(),
-        new Promise((resolve) => setTimeout(resolve, settings.timeoutMs + 500).unref()),
-      ]);
+      if (stats.queuedRows > 0) drop('not_connected', stats.queuedRows);
+      queue.length = 0;
+      queueHead = 0;
+      stats.queued = stats.queuedRows = stats.queuedBytes = 0;
       await connection.drain().catch((error: unknown) => logger.warn({ err: error }, 'NATS drain failed'));
     },
     flush,
@@ -307,9 +415,10 @@ export function createFlowPublisher(
       const n = batch.length;
       stats.batches++;
       if (n === 0) return 0;
+      stats.rowsIn += n;
       const client = js;
       if (!client) {
-        stats.dropped.not_connected += n;
+        drop('not_connected', n);
         return 0;
       }
       if (ids.length < n) {
@@ -320,13 +429,13 @@ export function createFlowPublisher(
       try {
         table = encodeExporterTable(batch.exporters);
       } catch (error) {
-        stats.dropped.encode_error += n;
+        drop('encode_error', n);
         logger.warn({ err: error }, 'batch cannot be encoded');
         return 0;
       }
       assignPartitions(batch, partitions, ids, counts, partitionOptions);
       groupRows(ids, n, counts, partitions, rows, offsets);
-      let sent = 0;
+      let accepted = 0;
       for (let p = 0; p < partitions; p++) {
         const start = offsets[p]!;
         const end = offsets[p + 1]!;
@@ -335,21 +444,31 @@ export function createFlowPublisher(
         for (let k = start; k < end && !hasV6; k++) hasV6 = batch.ipVersion[rows[k]!] === 6;
         const perMessage = rowsPerMessage(maxMessageBytes, hasV6, table);
         if (perMessage === 0) {
-          stats.dropped.too_large += end - start;
+          drop('too_large', end - start);
           continue;
         }
         for (let k = start; k < end; k += perMessage) {
           const chunkEnd = Math.min(end, k + perMessage);
+          const size = encodedSize(chunkEnd - k, hasV6, table);
+          const direct = stats.queued === 0 && hasRoom(size);
           // Checked before encoding, so a message that would be dropped costs no work.
-          if (!hasRoom(encodedSize(chunkEnd - k, hasV6, table))) {
-            stats.dropped.backpressure += chunkEnd - k;
+          if (!direct && stats.queuedBytes + size > settings.maxQueuedBytes) {
+            drop('backpressure', chunkEnd - k);
             continue;
           }
-          send(client, p, encodeFlowRows(batch, rows, k, chunkEnd, table), chunkEnd - k);
-          sent += chunkEnd - k;
+          const message: Pending = {
+            partition: p,
+            data: encodeFlowRows(batch, rows, k, chunkEnd, table),
+            rows: chunkEnd - k,
+            id: `${runId}-${sequence++}`,
+            attempt: 0,
+          };
+          if (direct) send(client, message);
+          else enqueue(message);
+          accepted += chunkEnd - k;
         }
       }
-      return sent;
+      return accepted;
     },
   };
 }
@@ -401,6 +520,24 @@ function registerPublisherMetrics(registry: Registry, stats: PublisherStats): vo
       this.set(stats.inFlightBytes);
     },
   });
+  new Gauge({
+    name: 'tsunagi_transport_publish_queued_bytes',
+    help: 'Bytes of flow messages waiting in memory for in-flight room (backpressure)',
+    registers: [registry],
+    collect() {
+      this.set(stats.queuedBytes);
+    },
+  });
+  total(
+    'tsunagi_transport_publish_rows_in_total',
+    'Flow rows handed to the publisher (= acknowledged + dropped + in flight + queued)',
+    () => stats.rowsIn,
+  );
+  total(
+    'tsunagi_transport_publish_retries_total',
+    'Flow publishes tried again after a timeout or error (same message id, deduplicated by the stream)',
+    () => stats.retries,
+  );
 }
 
 const WARN_EVENTS = new Set<string>([

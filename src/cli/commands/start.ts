@@ -152,7 +152,7 @@ export async function runStart(
       const c = stack.collector.counters();
       status.update(
         `flows/s ${formatRate((c.records - lastRecords) / ((now - last) / 1000))}  flows ${c.records}  ` +
-          `C&C published ${stack.published()}  errors ${c.decodeErrors}  drops ${c.kernelDrops}`,
+          `C&C published ${stack.published()}  withdrawn ${stack.withdrawn()}  errors ${c.decodeErrors}  drops ${c.kernelDrops}`,
       );
       lastRecords = c.records;
       last = now;
