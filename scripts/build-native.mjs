@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // Builds tsunagi's native addons with node-gyp: the recvmmsg UDP receiver (src/flow/native) and
-// the darknet hot loop (src/darknet/native). Never fails the install: without a compiler (or
-// off Linux) each part falls back to its TypeScript path and says so in its log.
-// Usage: node scripts/build-native.mjs [--strict]   (--strict: exit 1 when a build fails)
+// the darknet hot loop (src/darknet/native), then checks that the optional live-capture binding
+// `cap` loads. Without a compiler (or off Linux) each part falls back to its TypeScript path and
+// says so in its log.
+// Usage: node scripts/build-native.mjs [--strict]
+//   --strict (what `npm install` runs): exit 1 when an addon fails to build or `cap` does not
+//   load, so a checkout or CI whose tests would silently skip the C paths fails instead. A machine
+//   that knowingly goes without sets TSUNAGI_NATIVE_OPTIONAL=1.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const strict = process.argv.includes('--strict');
+const strict = process.argv.includes('--strict') && process.env.TSUNAGI_NATIVE_OPTIONAL !== '1';
 const ADDONS = [
   { dir: 'src/flow/native', fallback: 'the flow collector will use node dgram (slower)' },
   { dir: 'src/darknet/native', fallback: 'darknet analysis will run in TypeScript only (slower)' },
@@ -47,5 +52,22 @@ for (const addon of ADDONS) {
     console.warn(`tsunagi: ${addon.dir} failed to build; ${addon.fallback}`);
     failed = true;
   }
+}
+// npm removes an optional dependency whose install script failed, so a `cap` that did not
+// build shows up here as a module that cannot be found.
+try {
+  createRequire(join(root, 'package.json'))('cap');
+} catch (error) {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  console.warn(
+    `tsunagi: the live-capture binding cap does not load (${reason}); live capture and its tests ` +
+      'need it: install libpcap-dev, a C++ compiler and python3 (scripts/install-test-tools.sh), then npm ci (npm drops an optional dependency that failed to build)',
+  );
+  failed = true;
+}
+if (failed && strict) {
+  console.error(
+    'tsunagi: native build failed (--strict); set TSUNAGI_NATIVE_OPTIONAL=1 to install without it',
+  );
 }
 process.exit(failed && strict ? 1 : 0);

@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian tools the tests and benchmarks cross-check against: Wireshark's tshark,
-# softflowd (a real NetFlow exporter), nfdump's nfcapd (a peer collector), tcpdump,
-# busybox-static (emulated IoT devices), Chromium and a CJK font (console end-to-end tests),
-# nmap (the survey benchmark's peer), Flask for OASIS medallion (the TAXII benchmark's peer)
-# and libpcap-dev (so npm builds the optional live-capture binding, cap). Tests that need a
-# missing tool skip with a message instead.
+# Installs the Debian tools the tests and benchmarks need; CI (CI=true) fails a test that skips
+# for want of one of them (scripts/test.mjs), so everything a test asks for is here:
+# - building: g++, make and python3 for node-gyp (the native addons) and libpcap-dev (the
+#   optional live-capture binding cap, which npm drops silently when it fails to build);
+# - cross-checks: Wireshark's tshark, softflowd (a real NetFlow exporter), nfdump, tcpdump;
+# - emulated IoT devices: busybox-static (telnetd, httpd), dropbear-bin (SSH), lighttpd (HTTP);
+# - the console's end-to-end test: Chromium and a CJK font;
+# - benchmark peers: nfdump's nfcapd and pmacct's nfacctd (flow), nmap (survey), masscan and zmap
+#   (real scanners for the darknet fingerprints), Flask for OASIS medallion (TAXII; medallion
+#   itself is not packaged by Debian, see bench/taxii/README.md), iproute2 for network namespaces.
 set -euo pipefail
-packages=(tshark softflowd nfdump tcpdump busybox-static chromium fonts-noto-cjk libpcap-dev nmap python3-flask python3-flask-httpauth python3-tz python3-six)
+packages=(
+  g++ make python3 libpcap-dev
+  tshark softflowd nfdump tcpdump
+  busybox-static dropbear-bin lighttpd
+  chromium fonts-noto-cjk
+  pmacct nmap masscan zmap iproute2
+  python3-flask python3-flask-httpauth python3-tz python3-six
+)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -20,4 +31,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Other sessions on a shared machine may hold the dpkg lock: wait for it rather than fail.
+apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null

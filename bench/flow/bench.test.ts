@@ -1,4 +1,4 @@
-/** Tests of the flow benchmark's parts: datagram pool, pool file, sequence numbers, /proc parsing, markdown section. */
+/** Tests of the flow benchmark's parts: datagram pool, pool file, sequence numbers, /proc parsing (BENCHMARKS.md sections: bench/lib/report.test.ts). */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,6 @@ import { FlowBatchWriter, type FlowBatch } from '../../src/core/flowbatch.ts';
 import { ipv4ToString } from '../../src/core/ip.ts';
 import { createFlowDecoder, errorTotal } from '../../src/flow/decoder.ts';
 import { DecoderConfig } from '../../src/flow/config.ts';
-import { replaceSection } from './markdown.ts';
 import {
   buildPool,
   generateRecords,
@@ -103,22 +102,5 @@ describe('/proc parsing', () => {
     assert.deepEqual(readUdpSocket(0x9c41, table), { rxQueue: 0x1a00, drops: 42 });
     assert.deepEqual(readUdpSocket(2055, table), { rxQueue: 0, drops: 0 });
     assert.equal(readUdpSocket(1, table), undefined);
-  });
-});
-
-describe('BENCHMARKS.md section', () => {
-  test('replaces only its own section and appends when absent', () => {
-    const doc =
-      '# Benchmarks\n\n## Detection\n\nkeep me\n\n## Flow collection\n\nold\n\n## Store\n\nkeep too\n';
-    const out = replaceSection(doc, '## Flow collection', 'new table');
-    assert.equal(
-      out,
-      '# Benchmarks\n\n## Detection\n\nkeep me\n\n## Flow collection\n\nnew table\n\n## Store\n\nkeep too\n',
-    );
-    assert.equal(replaceSection('', '## Flow collection', 'x'), '# Benchmarks\n\n## Flow collection\n\nx\n');
-    assert.equal(
-      replaceSection('# Benchmarks\n\n## Detection\n\nd\n', '## Flow collection', 'x'),
-      '# Benchmarks\n\n## Detection\n\nd\n\n## Flow collection\n\nx\n',
-    );
   });
 });

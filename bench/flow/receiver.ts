@@ -1,17 +1,32 @@
 /**
- * Benchmark receiver (a child process): tsunagi's flow collector on 127.0.0.1 with a sink that
- * only counts rows. Prints `{"port":N}` once listening and, after SIGTERM, one JSON line with
- * its counters, then exits.
+ * Benchmark receiver (a child process): tsunagi's flow collector on 127.0.0.1. Prints
+ * `{"port":N}` once listening and, after SIGTERM, one JSON line with its counters, then exits.
  *
- * Usage: node --import tsx bench/flow/receiver.ts [RECEIVE_BUFFER_BYTES]
+ * The sink decides how much work the run does:
+ * - `csv:FILE` writes every decoded record to FILE in tsunagi's flow CSV (`tsunagi flows decode`),
+ *   the same kind of work as nfcapd writing its flow files: decode, format, write to disk.
+ * - `count` only counts rows (decode only; not comparable with a collector that stores flows).
+ *
+ * Usage: node --import tsx bench/flow/receiver.ts [RECEIVE_BUFFER_BYTES] [count|csv:FILE]
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { createFlowCollector, FlowConfig } from '../../src/flow/index.ts';
+import { FLOW_CSV_HEADER, formatCsv } from '../../src/flow/format.ts';
 
 const receiveBufferBytes = Number(process.argv[2] ?? 4 * 1024 * 1024);
+const sinkMode = process.argv[3] ?? 'count';
+const csvFile = sinkMode.startsWith('csv:') ? sinkMode.slice(4) : undefined;
+if (!csvFile && sinkMode !== 'count') {
+  process.stderr.write(`receiver: sink must be count or csv:FILE, not ${sinkMode}\n`);
+  process.exit(2);
+}
+const fd = csvFile ? openSync(csvFile, 'w') : -1;
+if (fd >= 0) writeSync(fd, `${FLOW_CSV_HEADER}\n`);
 let rows = 0;
 const collector = createFlowCollector(FlowConfig.parse({ listen: ['127.0.0.1:0'], receiveBufferBytes }), {
   sink: (batch) => {
     rows += batch.length;
+    if (fd >= 0) writeSync(fd, formatCsv(batch));
   },
   // The sink is done with a batch on return, as a streaming detector or a publisher is.
   recycleBatches: true,
@@ -28,6 +43,7 @@ process.once('SIGTERM', () => {
   collector
     .stop()
     .then(() => {
+      if (fd >= 0) closeSync(fd);
       const counters = collector.counters();
       process.stdout.write(
         JSON.stringify({ ...counters, kernelDrops, rows, receivePath: collector.receivePath }) + '\n',

@@ -2,15 +2,17 @@
  * `npm run bench:flow`: replays identical NetFlow v5 / v9 / IPFIX datagrams over loopback to
  * tsunagi's collector and to nfdump's nfcapd, one after the other, each pinned to one core,
  * and prints flows per CPU-second, the ratio tsunagi/nfcapd, loss, and the highest rate
- * (stepped up) at which each receiver lost nothing.
+ * (stepped up) at which each receiver lost nothing. Both sides do the same work: decode every
+ * record and write it to a file on disk (tsunagi its flow CSV, nfcapd its nffile). With
+ * `--receivers tsunagi-count,...` tsunagi's decode-only figure is shown beside, never in a ratio.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { replaceSection } from './markdown.ts';
+import { commandLine, machineLoad, publishReport } from '../lib/report.ts';
 import { buildPool, RECORDS_PER_DATAGRAM, VERSION_LABEL, writePool, type BenchVersion } from './payloads.ts';
 import {
   freeUdpPort,
@@ -31,34 +33,36 @@ const { values: options } = parseArgs({
   options: {
     versions: { type: 'string', default: '5,9,10' },
     /** Send rates to step through, in flows per second. */
-    rates: { type: 'string', default: '200000,400000,800000,1600000' },
-    seconds: { type: 'string', default: '4' },
+    rates: { type: 'string', default: '200000,800000' },
+    seconds: { type: 'string', default: '3' },
     'pool-datagrams': { type: 'string', default: '4000' },
     'receive-buffer': { type: 'string', default: String(4 * 1024 * 1024) },
     /** Give up stepping once the whole run has taken this long. */
     budget: { type: 'string', default: '170' },
-    /** Rewrite the "Flow collection" section of this markdown file with the results. */
+    /** Put the printed "Flow collection" section into this markdown file (BENCHMARKS.md). */
     write: { type: 'string' },
     /** Write V8 CPU profiles of the tsunagi receiver into this directory. */
     'cpu-prof': { type: 'string' },
     'no-taskset': { type: 'boolean', default: false },
-    receivers: { type: 'string', default: 'tsunagi,nfcapd' },
+    receivers: { type: 'string', default: 'tsunagi,tsunagi-count,nfcapd' },
   },
 });
 
+const RECEIVERS: readonly ReceiverName[] = ['tsunagi', 'tsunagi-count', 'nfcapd'];
 const versions = options.versions.split(',').map(Number) as BenchVersion[];
 for (const v of versions) if (![5, 9, 10].includes(v)) throw new Error(`--versions: ${v} is not 5, 9 or 10`);
 const receivers = options.receivers.split(',') as ReceiverName[];
 for (const r of receivers)
-  if (r !== 'tsunagi' && r !== 'nfcapd') throw new Error(`--receivers: ${r} is not tsunagi or nfcapd`);
+  if (!RECEIVERS.includes(r)) throw new Error(`--receivers: ${r} is not one of ${RECEIVERS.join(', ')}`);
 const rates = options.rates.split(',').map(Number);
 if (rates.some((r) => !(r > 0))) throw new Error('--rates: positive flows/s values, comma separated');
 const stepSeconds = Number(options.seconds);
 const receiveBuffer = Number(options['receive-buffer']);
 const budgetMs = Number(options.budget) * 1000;
 const benchStarted = performance.now();
-/** The machine may be shared: the 1-minute load average before and after says how busy it was. */
-const loadBefore = loadavg()[0]!;
+/** The machine may be shared: the load before and after says how busy it was. */
+const loadBefore = machineLoad();
+const startedAt = new Date();
 
 function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
@@ -74,7 +78,8 @@ const useTaskset = !options['no-taskset'] && hasCommand('taskset') && cpus().len
 const pin = (core: number, command: string, args: string[]): [string, string[]] =>
   useTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 
-type ReceiverName = 'tsunagi' | 'nfcapd';
+/** tsunagi writes its flow CSV to disk like nfcapd its files; tsunagi-count only counts rows. */
+type ReceiverName = 'tsunagi' | 'tsunagi-count' | 'nfcapd';
 
 interface RunResult {
   receiver: ReceiverName;
@@ -103,13 +108,15 @@ interface Receiver {
   finish(): Promise<{ flows: number; kernelDrops: number; receivePath?: string; datagramsPerCall?: number }>;
 }
 
-async function startTsunagi(): Promise<Receiver> {
+async function startTsunagi(workDir: string, writeCsv: boolean): Promise<Receiver> {
+  const csvFile = join(workDir, 'tsunagi-flows.csv');
   const nodeArgs = ['--import', 'tsx'];
   if (options['cpu-prof']) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', resolve(options['cpu-prof']));
   const [command, args] = pin(1, process.execPath, [
     ...nodeArgs,
     join(here, 'receiver.ts'),
     String(receiveBuffer),
+    writeCsv ? `csv:${csvFile}` : 'count',
   ]);
   const child = startChild(command, args, { cwd: repo });
   const ready = JSON.parse(await child.nextLine(20_000, 'tsunagi receiver to listen')) as { port: number };
@@ -130,6 +137,13 @@ async function startTsunagi(): Promise<Receiver> {
       if (summary.rows !== summary.records) {
         throw new Error(`tsunagi: sink saw ${summary.rows} rows but the decoder counted ${summary.records}`);
       }
+      if (writeCsv) {
+        // What reached the disk, counted from the file (header line left out), as nfdump -I does.
+        const lines = countLines(csvFile) - 1;
+        rmSync(csvFile, { force: true });
+        if (lines !== summary.rows)
+          throw new Error(`tsunagi: wrote ${lines} CSV lines for ${summary.rows} rows`);
+      }
       return {
         flows: summary.rows,
         kernelDrops: summary.kernelDrops,
@@ -138,6 +152,13 @@ async function startTsunagi(): Promise<Receiver> {
       };
     },
   };
+}
+
+function countLines(path: string): number {
+  const text = readFileSync(path);
+  let lines = 0;
+  for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) lines++;
+  return lines;
 }
 
 async function startNfcapd(workDir: string): Promise<Receiver> {
@@ -184,7 +205,8 @@ async function measure(
   rate: number,
   workDir: string,
 ): Promise<RunResult> {
-  const receiver = name === 'tsunagi' ? await startTsunagi() : await startNfcapd(workDir);
+  const receiver =
+    name === 'nfcapd' ? await startNfcapd(workDir) : await startTsunagi(workDir, name === 'tsunagi');
   try {
     const perDatagram = RECORDS_PER_DATAGRAM[version];
     const datagramRate = Math.ceil(rate / perDatagram);
@@ -275,8 +297,16 @@ async function benchVersion(version: BenchVersion, workDir: string): Promise<Ver
   const poolPath = join(workDir, `pool-v${version}.bin`);
   writePool(poolPath, pool);
   const steps: RunResult[] = [];
-  const maxNoLoss: Record<ReceiverName, number | undefined> = { tsunagi: undefined, nfcapd: undefined };
-  const ceilingNote: Record<ReceiverName, string> = { tsunagi: 'rates exhausted', nfcapd: 'rates exhausted' };
+  const maxNoLoss: Record<ReceiverName, number | undefined> = {
+    tsunagi: undefined,
+    'tsunagi-count': undefined,
+    nfcapd: undefined,
+  };
+  const ceilingNote: Record<ReceiverName, string> = {
+    tsunagi: 'rates exhausted',
+    'tsunagi-count': 'rates exhausted',
+    nfcapd: 'rates exhausted',
+  };
   const active = new Set(receivers);
   for (const rate of rates) {
     for (const name of receivers) {
@@ -308,22 +338,24 @@ async function benchVersion(version: BenchVersion, workDir: string): Promise<Ver
   const clean = (rate: number) =>
     receivers.every((name) => steps.some((s) => s.receiver === name && s.rate === rate && lost(s) === 0));
   const baseRate = [...rates].reverse().find(clean) ?? rates[0]!;
-  const base = {
-    tsunagi: steps.find((s) => s.receiver === 'tsunagi' && s.rate === baseRate),
-    nfcapd: steps.find((s) => s.receiver === 'nfcapd' && s.rate === baseRate),
-  };
+  const base = Object.fromEntries(
+    receivers.map((name) => [name, steps.find((s) => s.receiver === name && s.rate === baseRate)]),
+  ) as Partial<Record<ReceiverName, RunResult>>;
   return { version, base, maxNoLoss, ceilingNote, steps };
 }
 
 function summaryTable(summaries: VersionSummary[]): string {
+  const decodeOnly = receivers.includes('tsunagi-count');
   const rows = [
-    '| version | flows/datagram | compared at (flows/s) | datagrams sent | flows sent | tsunagi flows | nfcapd flows | tsunagi flows/CPU-s | nfcapd flows/CPU-s | ratio tsunagi/nfcapd | loss tsunagi / nfcapd | max no-loss rate tsunagi | max no-loss rate nfcapd |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| version | flows/datagram | compared at (flows/s) | flows sent | tsunagi flows (CSV on disk) | nfcapd flows (nffile on disk) | tsunagi flows/CPU-s | nfcapd flows/CPU-s | ratio tsunagi/nfcapd | loss tsunagi / nfcapd | max no-loss rate tsunagi | max no-loss rate nfcapd |' +
+      (decodeOnly ? ' tsunagi decode-only flows/CPU-s (no ratio: no file written) |' : ''),
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |' +
+      (decodeOnly ? ' ---: |' : ''),
   ];
   for (const s of summaries) {
     const t = s.base.tsunagi;
     const n = s.base.nfcapd;
-    const any = (t ?? n)!;
+    const any = (t ?? n ?? s.base['tsunagi-count'])!;
     const ratio = t && n && perCpuSecond(n) > 0 ? (perCpuSecond(t) / perCpuSecond(n)).toFixed(2) : '-';
     const flows = (r: RunResult | undefined) => (r ? fmt(r.receivedFlows) : '-');
     const rate = (r: RunResult | undefined) => (r ? fmt(perCpuSecond(r)) : '-');
@@ -336,7 +368,8 @@ function summaryTable(summaries: VersionSummary[]): string {
         : `${fmtRate(value)} flows/s (${s.ceilingNote[name]})`;
     };
     rows.push(
-      `| ${VERSION_LABEL[s.version]} | ${RECORDS_PER_DATAGRAM[s.version]} | ${fmtRate(any.rate)} | ${fmt(any.datagrams)} | ${fmt(any.sentFlows)} | ${flows(t)} | ${flows(n)} | ${rate(t)} | ${rate(n)} | ${ratio} | ${loss(t)} / ${loss(n)} | ${ceiling('tsunagi')} | ${ceiling('nfcapd')} |`,
+      `| ${VERSION_LABEL[s.version]} | ${RECORDS_PER_DATAGRAM[s.version]} | ${fmtRate(any.rate)} | ${fmt(any.sentFlows)} | ${flows(t)} | ${flows(n)} | ${rate(t)} | ${rate(n)} | ${ratio} | ${loss(t)} / ${loss(n)} | ${ceiling('tsunagi')} | ${ceiling('nfcapd')} |` +
+        (decodeOnly ? ` ${rate(s.base['tsunagi-count'])} |` : ''),
     );
   }
   return rows.join('\n');
@@ -374,35 +407,33 @@ async function main(): Promise<void> {
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-  const elapsed = (performance.now() - benchStarted) / 1000;
   const summary = summaryTable(summaries);
   const steps = stepsTable(summaries);
-  const context =
-    `Flows per CPU-second, counts and loss are from the highest rate at which both receivers lost nothing (else the lowest rate), each step sending for ${stepSeconds} s; ` +
-    `CPU is user+system time of the receiver process (all threads) from /proc/PID/stat between start of sending and an empty socket queue. ` +
-    `Receivers ${useTaskset ? 'pinned to one core (taskset -c 1), sender on core 0' : 'not pinned'}; ` +
-    `receive buffer ${fmt(receiveBuffer)} bytes asked by both; ${nfcapdVersion()}; node ${process.version}; ${cpus()[0]?.model ?? 'unknown CPU'}. ` +
-    `Run took ${elapsed.toFixed(0)} s; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores.`;
-  process.stdout.write(`\n${summary}\n\n${context}\n\nSteps:\n\n${steps}\n`);
-  if (options.write) {
-    const path = resolve(options.write);
-    let existing = '';
-    try {
-      existing = readFileSync(path, 'utf8');
-    } catch {
-      existing = '';
-    }
-    const date = new Date().toISOString().slice(0, 10);
-    const command = `npm run bench:flow${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
-    const body =
-      `Measured ${date} with \`${command}\` (bench/flow/run.ts; see bench/flow/README.md).\n\n` +
-      `${summary}\n\n${context}\n\nEvery step of the rate search:\n\n${steps}\n`;
-    writeFileSync(path, replaceSection(existing, '## Flow collection', body));
-    // Keep `npm run format:check` green: tables come out aligned the way prettier wants them.
-    const prettier = join(repo, 'node_modules', '.bin', 'prettier');
-    spawnSync(prettier, ['--write', path], { stdio: 'ignore', timeout: 30_000 });
-    process.stderr.write(`wrote the Flow collection section of ${path}\n`);
-  }
+  const method =
+    `Identical NetFlow v5 / v9 / IPFIX datagrams (a pool of ${fmt(Number(options['pool-datagrams']))} per version, sent in a loop) over loopback to each receiver in turn, ` +
+    `stepping the rate ${rates.map(fmtRate).join(' -> ')} flows/s, ${stepSeconds} s a step. Equal work: both receivers decode every record and write it to a file ` +
+    `(tsunagi its flow CSV through \`formatCsv\`, the lines counted afterwards; nfcapd \`-w\` its nffile, counted with \`nfdump -I\`). ` +
+    `CPU is user+system of the receiver process (all threads, /proc/PID/stat) from the start of sending until its socket queue is empty; ` +
+    `the summary compares the highest rate at which both lost nothing. ` +
+    `Receivers ${useTaskset ? 'pinned to core 1 (taskset), sender on core 0' : 'not pinned'}; receive buffer ${fmt(receiveBuffer)} bytes asked by both; ${nfcapdVersion()}.`;
+  publishReport(
+    {
+      title: 'Flow collection',
+      command: commandLine('bench:flow'),
+      method,
+      started: startedAt,
+      loadBefore,
+      loadAfter: machineLoad(),
+      tables: [summary, 'Every step of the rate search:', steps],
+      caveats: [
+        'The machine has 2 cores shared with other sessions: figures move by tens of percent between runs; the load line above says how busy it was.',
+        "The file formats differ: tsunagi's CSV is text, nfcapd's nffile is binary (LZO off); both go through the page cache to the same file system.",
+        'One peer only: pmacct nfacctd (Debian pmacct) was tried as a second peer and wrote no output file from its print plugin in this setup, so it is not in the table.',
+        'CPU times come from 10 ms clock ticks: at low rates a step uses a few tenths of a second, so the lowest rate is the least precise.',
+      ],
+    },
+    options.write,
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,17 +1,15 @@
 /**
  * Runs OASIS medallion (the reference TAXII 2.1 server) on 127.0.0.1 with its memory backend,
  * preloaded from a data file in the backend's own format. medallion is never part of this
- * repository: it is located at run time (MEDALLION_DIR, else extracted from a local git mirror).
+ * repository: MEDALLION_DIR names a medallion 3.0.0 source tree (bench/taxii/README.md says how
+ * to get one); without it the benchmark runs tsunagi alone and says so.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The released medallion whose only dependencies are Debian's python3-flask, -flask-httpauth, -tz, -six. */
-const MEDALLION_TAG = 'v3.0.0';
-const MIRROR = '/work/.mirror/oasis-open+cti-taxii-server/repo';
 const API_ROOT = 'bench';
 export const MEDALLION_COLLECTION = '9f1c3c8e-5c1a-4f3b-9d6e-0b7a2e4c1d10';
 const USER = 'bench';
@@ -26,19 +24,12 @@ export interface Medallion {
 
 /** Where medallion's sources are, or why it cannot run (a message for the reader). */
 export function locateMedallion(): { dir: string; python: string } | { skip: string } {
-  const python = process.env.MEDALLION_PYTHON ?? '/usr/bin/python3';
-  let dir = process.env.MEDALLION_DIR;
-  if (!dir) {
-    if (!existsSync(MIRROR)) return { skip: `MEDALLION_DIR unset and no mirror at ${MIRROR}` };
-    dir = join(tmpdir(), `tsunagi-medallion-${MEDALLION_TAG}`);
-    if (!existsSync(join(dir, 'medallion', '__init__.py'))) {
-      mkdirSync(dir, { recursive: true });
-      const archive = execFileSync('git', ['--git-dir', MIRROR, 'archive', MEDALLION_TAG], {
-        maxBuffer: 256 << 20,
-      });
-      execFileSync('tar', ['-x', '-C', dir], { input: archive });
-    }
-  }
+  const python = process.env.MEDALLION_PYTHON ?? 'python3';
+  const dir = process.env.MEDALLION_DIR;
+  if (!dir)
+    return {
+      skip: 'MEDALLION_DIR unset: point it at a medallion 3.0.0 source tree (see bench/taxii/README.md)',
+    };
   if (!existsSync(join(dir, 'medallion', 'backends', 'memory_backend.py')))
     return { skip: `no medallion memory backend under ${dir}` };
   const check = spawnSync(python, ['-c', 'import flask, flask_httpauth, pytz, six'], { encoding: 'utf8' });

@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -16,7 +17,9 @@ import { scenarioSightings, startTestHub, type TestHub } from './testing.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
-const DIST = join(ROOT, 'console/dist');
+// The console under test is built from this checkout's sources for every run, into a fresh
+// directory: a console/dist left from an older build would test stale code.
+const DIST = mkdtempSync(join(tmpdir(), 'tsunagi-console-e2e-'));
 const SHOTS = join(ROOT, 'test-results/console');
 
 describe(
@@ -30,14 +33,21 @@ describe(
     let publicC2: string;
 
     before(async () => {
-      if (!existsSync(join(DIST, 'index.html'))) {
-        const built = spawnSync(
-          process.execPath,
-          [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'console', '--logLevel', 'warn'],
-          { cwd: ROOT, stdio: 'inherit' },
-        );
-        assert.equal(built.status, 0, 'vite build of the console');
-      }
+      const built = spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/vite/bin/vite.js'),
+          'build',
+          'console',
+          '--outDir',
+          DIST,
+          '--emptyOutDir',
+          '--logLevel',
+          'warn',
+        ],
+        { cwd: ROOT, stdio: 'inherit' },
+      );
+      assert.equal(built.status, 0, 'vite build of the console');
       mkdirSync(SHOTS, { recursive: true });
       hub = await startTestHub({
         console: { distDir: DIST, live: { pollMs: 200, heartbeatMs: 10_000, maxClients: 20 } },
@@ -74,6 +84,7 @@ describe(
     after(async () => {
       await browser?.close();
       await hub?.close();
+      rmSync(DIST, { recursive: true, force: true });
     });
 
     async function newPage(lang: 'ja' | 'en' = 'ja'): Promise<Page> {

@@ -171,7 +171,8 @@ test('tsunagi and tshark agree on (5-tuple, packets, bytes) for the corpus', { s
       `compared ${compared - skippedMalformed.length} vendors; tshark malformed on: ${skippedMalformed.join(', ')}`,
     );
     // Wireshark throws on these: reduced-size encodings and vendor field lengths it does not accept
-    // (e.g. H3C's 2-byte field 43). tsunagi decodes them; the Logstash corpus tests cover them.
+    // (e.g. H3C's 2-byte field 43). tsunagi decodes them; nfdump.test.ts checks them record by
+    // record against nfdump instead.
     const unexpected = skippedMalformed.filter((n) => !KNOWN_TSHARK_MALFORMED.has(n));
     assert.deepEqual(unexpected, [], 'tshark failed on vendors not known to trip it');
     assert.ok(compared >= 30, `tshark decoded flows for ${compared} vendors`);

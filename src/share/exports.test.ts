@@ -67,7 +67,12 @@ test('RPZ and Suricata', () => {
   );
   assert.ok(!rules[2]!.includes('"b"'), 'quotes in a family cannot break out of msg');
   assert.match(rules[3]!, /^alert dns .* content:"\.evil\.example"; endswith; nocase;/);
-  assert.equal(suricataRules(list), suricataRules([...list]), 'sids are stable');
+  // A sid must not change between runs, releases or list orders (IDS consoles key alerts on it):
+  // pinned values, the same for an indicator wherever it stands in the list.
+  const sids = (text: string) => [...text.matchAll(/sid:(\d+);/g)].map((m) => Number(m[1]));
+  assert.deepEqual(sids(suricataRules(list)), [1349381155, 1887551688, 1535710034]);
+  assert.deepEqual(sids(suricataRules([list[2]!, list[0]!])), [1535710034, 1349381155]);
+  assert.deepEqual(sids(suricataRules([ind({ value: '203.0.113.1', confidence: 10 })])), [1349381155]);
 });
 
 test('MISP feed: fixed event uuid per tier, attributes without times, hashes of values', () => {
