@@ -2,7 +2,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -10,9 +10,8 @@ import { FlowBatchWriter, FlowVersion, type FlowBatch } from '../core/flowbatch.
 import { ipv4FromString, ipv4ToString, ipv6FromString, ipv6ToString } from '../core/ip.ts';
 import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../packet/writer.ts';
 import { createSflowDecoder, SflowError } from './sflow.ts';
+import { TELEGRAF } from './testdata/corpus.ts';
 
-const TELEGRAF = '/work/shared/corpus/netflow/telegraf';
-const hasCorpus = existsSync(TELEGRAF);
 const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-sflow-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -167,8 +166,8 @@ function lineFields(line: string): Map<string, string> {
 
 const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, ipv6_icmp: 58, icmpv6: 58 };
 
-describe('Telegraf corpus', { skip: !hasCorpus && `${TELEGRAF} missing` }, () => {
-  const folders = hasCorpus ? readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow')) : [];
+describe('Telegraf corpus', () => {
+  const folders = readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'));
   for (const folder of folders) {
     test(folder, () => {
       const path = join(TELEGRAF, folder);
@@ -487,7 +486,7 @@ function tsharkTuples(layers: Record<string, unknown>): string[] {
 
 describe(
   'against tshark',
-  { skip: (!hasTshark && 'tshark not on PATH') || (!hasCorpus && 'corpus missing') },
+  { skip: !hasTshark && 'tshark not on PATH' },
   () => {
     test('the same multiset of 5-tuple, packets and bytes per flow sample', () => {
       const payloads: [string, Buffer][] = [];
@@ -527,12 +526,9 @@ describe(
 
 describe('fuzz', () => {
   const seeds: Buffer[] = [];
-  if (hasCorpus) {
-    for (const folder of readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'))) {
-      const path = join(TELEGRAF, folder);
-      for (const f of readdirSync(path).filter((n) => n.endsWith('.bin')))
-        seeds.push(readFileSync(join(path, f)));
-    }
+  for (const folder of readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'))) {
+    const path = join(TELEGRAF, folder);
+    for (const f of readdirSync(path).filter((n) => n.endsWith('.bin'))) seeds.push(readFileSync(join(path, f)));
   }
   const tcp = buildTcpFrame({
     srcIp: '10.0.0.1',
