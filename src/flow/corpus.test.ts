@@ -11,7 +11,6 @@ import { createFlowDecoder, errorTotal } from './decoder.ts';
 import { LOGSTASH, TELEGRAF } from './testdata/corpus.ts';
 import { decodeAll, type Row } from './testdata/rows.ts';
 
-
 /** One InfluxDB line-protocol line: measurement, tags and fields (strings unquoted). */
 interface Line {
   measurement: string;

@@ -14,7 +14,6 @@ import { createFlowDecoder, type FlowDecoder } from './decoder.ts';
 import { encodeIpfixFlows, encodeNetflow5Flows, encodeV9, encodeV9Flows, type SimpleFlow } from './encode.ts';
 import { LOGSTASH, TELEGRAF } from './testdata/corpus.ts';
 
-
 function corpus(): Buffer[] {
   const out: Buffer[] = [];
   for (const f of readdirSync(LOGSTASH).sort())

@@ -484,43 +484,39 @@ function tsharkTuples(layers: Record<string, unknown>): string[] {
   return tuples;
 }
 
-describe(
-  'against tshark',
-  { skip: !hasTshark && 'tshark not on PATH' },
-  () => {
-    test('the same multiset of 5-tuple, packets and bytes per flow sample', () => {
-      const payloads: [string, Buffer][] = [];
-      for (const folder of readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'))) {
-        const path = join(TELEGRAF, folder);
-        for (const f of readdirSync(path).filter((n) => n.endsWith('.bin')))
-          payloads.push([folder, readFileSync(join(path, f))]);
-      }
-      let compared = 0;
-      for (const [name, payload] of payloads) {
-        const pcap = join(dir, `${name}.pcap`);
-        const w = new PcapWriter();
-        w.add(
-          buildUdpFrame({ srcIp: '127.0.0.2', dstIp: '127.0.0.1', srcPort: 50000, dstPort: 6343, payload }),
-          SOURCE.receivedMs,
-        );
-        writeFileSync(pcap, w.toBuffer());
-        const json = execFileSync('tshark', ['-r', pcap, '-T', 'json', '--no-duplicate-keys'], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'ignore'],
-          maxBuffer: 64 << 20,
-        });
-        const packets = JSON.parse(json) as { _source: { layers: Record<string, unknown> } }[];
-        const theirs = tsharkTuples(packets[0]!._source.layers).sort();
-        const ours = decode(payload)
-          .rows.map((r) => `${r.src} ${r.dst} ${r.proto} ${r.srcPort} ${r.dstPort} ${r.packets} ${r.bytes}`)
-          .sort();
-        assert.deepEqual(ours, theirs, name);
-        compared += ours.length;
-      }
-      assert.ok(compared >= 6, `compared ${compared} flow samples`);
-    });
-  },
-);
+describe('against tshark', { skip: !hasTshark && 'tshark not on PATH' }, () => {
+  test('the same multiset of 5-tuple, packets and bytes per flow sample', () => {
+    const payloads: [string, Buffer][] = [];
+    for (const folder of readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'))) {
+      const path = join(TELEGRAF, folder);
+      for (const f of readdirSync(path).filter((n) => n.endsWith('.bin')))
+        payloads.push([folder, readFileSync(join(path, f))]);
+    }
+    let compared = 0;
+    for (const [name, payload] of payloads) {
+      const pcap = join(dir, `${name}.pcap`);
+      const w = new PcapWriter();
+      w.add(
+        buildUdpFrame({ srcIp: '127.0.0.2', dstIp: '127.0.0.1', srcPort: 50000, dstPort: 6343, payload }),
+        SOURCE.receivedMs,
+      );
+      writeFileSync(pcap, w.toBuffer());
+      const json = execFileSync('tshark', ['-r', pcap, '-T', 'json', '--no-duplicate-keys'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        maxBuffer: 64 << 20,
+      });
+      const packets = JSON.parse(json) as { _source: { layers: Record<string, unknown> } }[];
+      const theirs = tsharkTuples(packets[0]!._source.layers).sort();
+      const ours = decode(payload)
+        .rows.map((r) => `${r.src} ${r.dst} ${r.proto} ${r.srcPort} ${r.dstPort} ${r.packets} ${r.bytes}`)
+        .sort();
+      assert.deepEqual(ours, theirs, name);
+      compared += ours.length;
+    }
+    assert.ok(compared >= 6, `compared ${compared} flow samples`);
+  });
+});
 
 // --- fuzz -------------------------------------------------------------------------------------
 
@@ -528,7 +524,8 @@ describe('fuzz', () => {
   const seeds: Buffer[] = [];
   for (const folder of readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'))) {
     const path = join(TELEGRAF, folder);
-    for (const f of readdirSync(path).filter((n) => n.endsWith('.bin'))) seeds.push(readFileSync(join(path, f)));
+    for (const f of readdirSync(path).filter((n) => n.endsWith('.bin')))
+      seeds.push(readFileSync(join(path, f)));
   }
   const tcp = buildTcpFrame({
     srcIp: '10.0.0.1',
