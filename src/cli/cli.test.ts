@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { encodeIpfixFlows } from '../flow/encode.ts';
+import { CORPUS } from '../flow/testdata/corpus.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/netflow', import.meta.url));
 
 function run(args: string[]) {
   return spawnSync(BIN, args, { encoding: 'utf8', timeout: 60_000 });

@@ -1,5 +1,7 @@
 /** What every CLI command receives: output streams, environment, and shared option helpers. */
+import { existsSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { UsageError } from '../core/errors.ts';
 
 export interface CliContext {
   stdout: Writable;
@@ -16,4 +18,25 @@ export function defaultContext(): CliContext {
     env: process.env,
     interactive: Boolean(process.stderr.isTTY),
   };
+}
+
+/** The data directory a command works in: --data, else $TSUNAGI_DATA, else `.tsunagi`. */
+export function dataDirOf(data: string | undefined, env: NodeJS.ProcessEnv): string {
+  return data ?? env.TSUNAGI_DATA ?? '.tsunagi';
+}
+
+/**
+ * Commands that read or change a hub's store refuse a data directory that is not there, so a
+ * mistyped `--data` is an error instead of a new empty store. Only `start`, `demo` and
+ * `org add` create one. With $TSUNAGI_DATABASE_URL the store is PostgreSQL and no directory
+ * is needed.
+ */
+export function requireDataDir(data: string | undefined, env: NodeJS.ProcessEnv): void {
+  if (env.TSUNAGI_DATABASE_URL) return;
+  const dir = dataDirOf(data, env);
+  if (!existsSync(dir))
+    throw new UsageError(
+      `no data directory ${dir} (tsunagi start or org add creates one; --data or $TSUNAGI_DATA names it)`,
+    );
+  if (!statSync(dir).isDirectory()) throw new UsageError(`data directory ${dir} is not a directory`);
 }

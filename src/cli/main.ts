@@ -1,11 +1,13 @@
 /**
  * The `tsunagi` command. Each subcommand lives in commands/ and registers itself on the
- * program; this file only maps errors to exit codes (0 ok, 1 runtime error, 2 bad usage or
- * bad input) with a one-line message on stderr.
+ * program; contract.ts checks flags the same way for all of them, and this file is the one
+ * error path: exit code 0 ok, 1 runtime error, 2 bad usage or bad input, with one line on
+ * stderr (and the stack only with --verbose or $TSUNAGI_DEBUG).
  */
 import { Command, CommanderError } from 'commander';
-import { TsunagiError } from '../core/errors.ts';
+import { classifyError } from '../core/errors.ts';
 import { defaultContext, type CliContext } from './context.ts';
+import { applyContract } from './contract.ts';
 import * as collect from './commands/collect.ts';
 import * as darknet from './commands/darknet.ts';
 import * as demo from './commands/demo.ts';
@@ -37,7 +39,7 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('tsunagi')
     .description('Finds the infrastructure of cyber attacks and shares it with the people who must act on it')
     .version('0.1.0')
-    .showHelpAfterError()
+    .option('--verbose', 'print the stack trace of an error')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
@@ -45,6 +47,7 @@ export function buildProgram(ctx: CliContext): Command {
     });
   for (const command of COMMANDS) command.register(program, ctx);
   // Subcommands inherit exitOverride and output settings from the program.
+  applyContract(program);
   return program;
 }
 
@@ -54,16 +57,11 @@ export async function main(argv: string[], ctx: CliContext = defaultContext()): 
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and version output end with exit code 0; anything else commander rejects is usage.
-      return error.exitCode === 0 ? 0 : 2;
-    }
-    if (error instanceof TsunagiError) {
-      ctx.stderr.write(`tsunagi: ${error.message}\n`);
-      return error.exitCode;
-    }
-    ctx.stderr.write(`tsunagi: ${(error as Error)?.message ?? String(error)}\n`);
-    if (ctx.env.TSUNAGI_DEBUG) ctx.stderr.write(`${(error as Error)?.stack}\n`);
-    return 1;
+    // Commander has printed its one line already; help and version end with 0.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    const { exitCode, message } = classifyError(error);
+    ctx.stderr.write(`tsunagi: ${message}\n`);
+    if (argv.includes('--verbose') || ctx.env.TSUNAGI_DEBUG) ctx.stderr.write(`${(error as Error)?.stack}\n`);
+    return exitCode;
   }
 }

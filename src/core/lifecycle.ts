@@ -43,7 +43,14 @@ export class Lifecycle {
   }
 }
 
-/** Resolves on the first SIGINT or SIGTERM (a second one exits at once). */
+/** How long a command may take to stop after SIGINT/SIGTERM before the process ends anyway. */
+export const STOP_DEADLINE_MS = 4_000;
+
+/**
+ * Resolves on the first SIGINT or SIGTERM. A second one exits at once; and if stopping takes
+ * longer than STOP_DEADLINE_MS (a peer that does not answer, a socket that will not close) the
+ * process ends with exit code 1, so every long-running command is gone within 5 s of a signal.
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -51,6 +58,10 @@ export function untilSignal(): Promise<NodeJS.Signals> {
       process.off('SIGTERM', onSignal);
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
+      setTimeout(() => {
+        process.stderr.write(`tsunagi: not stopped ${STOP_DEADLINE_MS / 1000} s after ${signal}; exiting\n`);
+        process.exit(1);
+      }, STOP_DEADLINE_MS).unref();
       resolve(signal);
     };
     process.on('SIGINT', onSignal);

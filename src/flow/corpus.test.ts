@@ -8,13 +8,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DecoderConfig } from './config.ts';
 import { createFlowDecoder, errorTotal } from './decoder.ts';
+import { LOGSTASH, TELEGRAF } from './testdata/corpus.ts';
 import { decodeAll, type Row } from './testdata/rows.ts';
-
-const CORPUS = '/work/shared/corpus/netflow';
-const TELEGRAF = join(CORPUS, 'telegraf');
-const LOGSTASH = join(CORPUS, 'logstash');
-const haveCorpus = existsSync(TELEGRAF) && existsSync(LOGSTASH);
-const skip = !haveCorpus && `corpus not found at ${CORPUS}`;
 
 /** One InfluxDB line-protocol line: measurement, tags and fields (strings unquoted). */
 interface Line {
@@ -117,12 +112,10 @@ function payloadsOf(dir: string): Buffer[] {
     .map((f) => readFileSync(join(dir, f)));
 }
 
-describe('telegraf corpus', { skip }, () => {
-  const folders = haveCorpus
-    ? readdirSync(TELEGRAF).filter(
-        (d) => !d.startsWith('sflow') && existsSync(join(TELEGRAF, d, 'expected.out')),
-      )
-    : [];
+describe('telegraf corpus', () => {
+  const folders = readdirSync(TELEGRAF).filter(
+    (d) => !d.startsWith('sflow') && existsSync(join(TELEGRAF, d, 'expected.out')),
+  );
   for (const folder of folders) {
     test(`${folder}: rows agree with expected.out`, () => {
       const decoder = createFlowDecoder(DecoderConfig.parse({}));
@@ -170,8 +163,8 @@ function logstashGroups(): Map<string, string[]> {
 /** Files that are broken on purpose (or carry trailing garbage) and must yield counted errors. */
 const INVALID = new Set(['netflow5_test_invalid01.dat', 'netflow5_test_invalid02.dat', 'netflow5.dat']);
 
-describe('logstash corpus', { skip }, () => {
-  const groups = haveCorpus ? logstashGroups() : new Map<string, string[]>();
+describe('logstash corpus', () => {
+  const groups = logstashGroups();
   let vendorIndex = 0;
   for (const [vendor, files] of groups) {
     const exporter = `198.51.100.${++vendorIndex}`;

@@ -12,21 +12,16 @@ import { FlowBatchWriter } from '../core/flowbatch.ts';
 import { DecoderConfig } from './config.ts';
 import { createFlowDecoder, type FlowDecoder } from './decoder.ts';
 import { encodeIpfixFlows, encodeNetflow5Flows, encodeV9, encodeV9Flows, type SimpleFlow } from './encode.ts';
-
-const LOGSTASH = '/work/shared/corpus/netflow/logstash';
-const TELEGRAF = '/work/shared/corpus/netflow/telegraf';
+import { LOGSTASH, TELEGRAF } from './testdata/corpus.ts';
 
 function corpus(): Buffer[] {
   const out: Buffer[] = [];
-  if (existsSync(LOGSTASH))
-    for (const f of readdirSync(LOGSTASH).sort())
-      if (f.endsWith('.dat')) out.push(readFileSync(join(LOGSTASH, f)));
-  if (existsSync(TELEGRAF)) {
-    for (const d of readdirSync(TELEGRAF).sort()) {
-      const dir = join(TELEGRAF, d);
-      if (d.startsWith('sflow') || !existsSync(join(dir, 'expected.out'))) continue;
-      for (const f of readdirSync(dir).sort()) if (f.endsWith('.bin')) out.push(readFileSync(join(dir, f)));
-    }
+  for (const f of readdirSync(LOGSTASH).sort())
+    if (f.endsWith('.dat')) out.push(readFileSync(join(LOGSTASH, f)));
+  for (const d of readdirSync(TELEGRAF).sort()) {
+    const dir = join(TELEGRAF, d);
+    if (d.startsWith('sflow') || !existsSync(join(dir, 'expected.out'))) continue;
+    for (const f of readdirSync(dir).sort()) if (f.endsWith('.bin')) out.push(readFileSync(join(dir, f)));
   }
   return out;
 }

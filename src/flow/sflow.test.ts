@@ -2,7 +2,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -10,9 +10,8 @@ import { FlowBatchWriter, FlowVersion, type FlowBatch } from '../core/flowbatch.
 import { ipv4FromString, ipv4ToString, ipv6FromString, ipv6ToString } from '../core/ip.ts';
 import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../packet/writer.ts';
 import { createSflowDecoder, SflowError } from './sflow.ts';
+import { TELEGRAF } from './testdata/corpus.ts';
 
-const TELEGRAF = '/work/shared/corpus/netflow/telegraf';
-const hasCorpus = existsSync(TELEGRAF);
 const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-sflow-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -167,8 +166,8 @@ function lineFields(line: string): Map<string, string> {
 
 const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, ipv6_icmp: 58, icmpv6: 58 };
 
-describe('Telegraf corpus', { skip: !hasCorpus && `${TELEGRAF} missing` }, () => {
-  const folders = hasCorpus ? readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow')) : [];
+describe('Telegraf corpus', () => {
+  const folders = readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'));
   for (const folder of folders) {
     test(folder, () => {
       const path = join(TELEGRAF, folder);
@@ -485,54 +484,48 @@ function tsharkTuples(layers: Record<string, unknown>): string[] {
   return tuples;
 }
 
-describe(
-  'against tshark',
-  { skip: (!hasTshark && 'tshark not on PATH') || (!hasCorpus && 'corpus missing') },
-  () => {
-    test('the same multiset of 5-tuple, packets and bytes per flow sample', () => {
-      const payloads: [string, Buffer][] = [];
-      for (const folder of readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'))) {
-        const path = join(TELEGRAF, folder);
-        for (const f of readdirSync(path).filter((n) => n.endsWith('.bin')))
-          payloads.push([folder, readFileSync(join(path, f))]);
-      }
-      let compared = 0;
-      for (const [name, payload] of payloads) {
-        const pcap = join(dir, `${name}.pcap`);
-        const w = new PcapWriter();
-        w.add(
-          buildUdpFrame({ srcIp: '127.0.0.2', dstIp: '127.0.0.1', srcPort: 50000, dstPort: 6343, payload }),
-          SOURCE.receivedMs,
-        );
-        writeFileSync(pcap, w.toBuffer());
-        const json = execFileSync('tshark', ['-r', pcap, '-T', 'json', '--no-duplicate-keys'], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'ignore'],
-          maxBuffer: 64 << 20,
-        });
-        const packets = JSON.parse(json) as { _source: { layers: Record<string, unknown> } }[];
-        const theirs = tsharkTuples(packets[0]!._source.layers).sort();
-        const ours = decode(payload)
-          .rows.map((r) => `${r.src} ${r.dst} ${r.proto} ${r.srcPort} ${r.dstPort} ${r.packets} ${r.bytes}`)
-          .sort();
-        assert.deepEqual(ours, theirs, name);
-        compared += ours.length;
-      }
-      assert.ok(compared >= 6, `compared ${compared} flow samples`);
-    });
-  },
-);
+describe('against tshark', { skip: !hasTshark && 'tshark not on PATH' }, () => {
+  test('the same multiset of 5-tuple, packets and bytes per flow sample', () => {
+    const payloads: [string, Buffer][] = [];
+    for (const folder of readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'))) {
+      const path = join(TELEGRAF, folder);
+      for (const f of readdirSync(path).filter((n) => n.endsWith('.bin')))
+        payloads.push([folder, readFileSync(join(path, f))]);
+    }
+    let compared = 0;
+    for (const [name, payload] of payloads) {
+      const pcap = join(dir, `${name}.pcap`);
+      const w = new PcapWriter();
+      w.add(
+        buildUdpFrame({ srcIp: '127.0.0.2', dstIp: '127.0.0.1', srcPort: 50000, dstPort: 6343, payload }),
+        SOURCE.receivedMs,
+      );
+      writeFileSync(pcap, w.toBuffer());
+      const json = execFileSync('tshark', ['-r', pcap, '-T', 'json', '--no-duplicate-keys'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        maxBuffer: 64 << 20,
+      });
+      const packets = JSON.parse(json) as { _source: { layers: Record<string, unknown> } }[];
+      const theirs = tsharkTuples(packets[0]!._source.layers).sort();
+      const ours = decode(payload)
+        .rows.map((r) => `${r.src} ${r.dst} ${r.proto} ${r.srcPort} ${r.dstPort} ${r.packets} ${r.bytes}`)
+        .sort();
+      assert.deepEqual(ours, theirs, name);
+      compared += ours.length;
+    }
+    assert.ok(compared >= 6, `compared ${compared} flow samples`);
+  });
+});
 
 // --- fuzz -------------------------------------------------------------------------------------
 
 describe('fuzz', () => {
   const seeds: Buffer[] = [];
-  if (hasCorpus) {
-    for (const folder of readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'))) {
-      const path = join(TELEGRAF, folder);
-      for (const f of readdirSync(path).filter((n) => n.endsWith('.bin')))
-        seeds.push(readFileSync(join(path, f)));
-    }
+  for (const folder of readdirSync(TELEGRAF).filter((d) => d.startsWith('sflow'))) {
+    const path = join(TELEGRAF, folder);
+    for (const f of readdirSync(path).filter((n) => n.endsWith('.bin')))
+      seeds.push(readFileSync(join(path, f)));
   }
   const tcp = buildTcpFrame({
     srcIp: '10.0.0.1',

@@ -1,11 +1,17 @@
-/** Test helper: validates STIX objects against the OASIS JSON schemas in ../shared (draft 2020-12). */
+/**
+ * Test helper: validates STIX objects against the OASIS JSON schemas (draft 2020-12) shipped in
+ * testdata/stix2-json-schemas (OASIS BSD licence beside them).
+ */
 // The OASIS schemas use escapes (`\-`) that the `u` flag rejects, hence unicodeRegExp: false.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
-const SCHEMA_ROOT = process.env.TSUNAGI_STIX_SCHEMAS ?? '/work/shared/stix2-json-schemas/schemas';
+const SCHEMA_ROOT =
+  process.env.TSUNAGI_STIX_SCHEMAS ??
+  fileURLToPath(new URL('./testdata/stix2-json-schemas/schemas/', import.meta.url));
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
 export function stixValidator(): (object: Record<string, unknown>) => string | undefined {

@@ -83,7 +83,7 @@ export type SurveyPlan = z.infer<typeof SurveyPlan>;
 
 export const SurveyConfig = z
   .object({
-    /** Directory of recog XML files; empty means `../shared/recog/xml` beside the repository. */
+    /** Directory of recog XML files; empty means the ones shipped in src/survey/recog/. */
     recogPath: z.string().default(''),
     connectTimeoutMs: z.number().int().min(1).default(3000),
     /** Bound on any single read phase (banner, login reply, HTTP response). */

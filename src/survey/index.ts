@@ -29,8 +29,12 @@ export const RECOG_FILES = [
   'x509_subjects',
 ];
 
-/** The recog checkout shipped next to the repository (/work/shared/recog/xml beside /work/main). */
-export const DEFAULT_RECOG_PATH = fileURLToPath(new URL('../../../shared/recog/xml', import.meta.url));
+/**
+ * The recog files of RECOG_FILES, shipped as package data in src/survey/recog/ (Rapid7's BSD
+ * licence beside them). The path is taken from the package root so that the compiled
+ * dist/survey/index.js finds the same directory.
+ */
+export const DEFAULT_RECOG_PATH = fileURLToPath(new URL('../../src/survey/recog/', import.meta.url));
 
 export interface SurveyDeps {
   logger: Logger;

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../core/files.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
-import { UsageError } from '../../core/errors.ts';
+import { InputError, UsageError } from '../../core/errors.ts';
 import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createRegistry } from '../../core/metrics.ts';
@@ -156,6 +156,10 @@ export function register(program: Command, ctx: CliContext): void {
       return;
     }
     const result = await detectOffline(options.flows!, botList.entries, config);
+    const errors = Object.values(result.replay.errors).reduce((a, b) => a + b, 0);
+    // As in `flows decode`: captures with nothing decodable are bad input, not an empty list.
+    if (result.flows === 0 && errors > 0)
+      throw new InputError(`no flow record could be decoded from ${options.flows!.join(', ')}`);
     const csv = formatShareCsv(result.rows);
     const out = writeOut(ctx.stdout);
     if (options.out) {
@@ -170,7 +174,6 @@ export function register(program: Command, ctx: CliContext): void {
     if (options.explain) out.write(formatExplain(result.candidates, result.peers));
     else if (!options.out) out.write(csv);
     await out.end();
-    const errors = Object.values(result.replay.errors).reduce((a, b) => a + b, 0);
     ctx.stderr.write(
       `tsunagi: ${result.flows} flow records, ${result.rows.length} C&C candidates, ${result.peerRows.length} P2P peers` +
         (result.internalPeerRows.length ? ` (+${result.internalPeerRows.length} inside the ISP)` : '') +

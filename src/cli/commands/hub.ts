@@ -28,13 +28,23 @@ import {
   type StixObject,
 } from '../../share/index.ts';
 import { importSurveyFindings } from '../../share/findings-import.ts';
-import type { CliContext } from '../context.ts';
+import { requireDataDir, type CliContext } from '../context.ts';
 import { openCliStore } from './serve.ts';
 
 const collectRepeat = (value: string, previous: string[] = []) => [...previous, value];
 
-/** Opens everything a command needs and always closes the store. */
+/** For the commands that read or change a hub: its data directory must exist (see requireDataDir). */
 async function withHub<T>(
+  data: string | undefined,
+  ctx: CliContext,
+  work: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>,
+): Promise<T> {
+  requireDataDir(data, ctx.env);
+  return withNewOrExistingHub(data, ctx, work);
+}
+
+/** Opens everything a command needs and always closes the store; `org add` may start a hub. */
+async function withNewOrExistingHub<T>(
   data: string | undefined,
   ctx: CliContext,
   work: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>,
@@ -88,7 +98,7 @@ function addHubCommands(program: Command, ctx: CliContext): void {
     .option('--consent', 'record consent to the council confidentiality terms now')
     .option('--terms <name>', 'name of the terms consented to', 'council-confidentiality-v1')
     .option('--prefix <cidr>', 'an address prefix the organisation holds (repeatable)', collectRepeat)
-    .option('--asn <n>', 'an AS number the organisation holds (repeatable)', collectRepeat)
+    .option('--asn <asn>', 'an AS number the organisation holds (repeatable)', collectRepeat)
     .option(...dataOption)
     .action(
       async (
@@ -109,7 +119,7 @@ function addHubCommands(program: Command, ctx: CliContext): void {
           if (!Number.isInteger(n) || n < 0 || n > 4294967295) throw new UsageError(`bad AS number "${a}"`);
           return n;
         });
-        await withHub(o.data, ctx, async ({ orgs }) => {
+        await withNewOrExistingHub(o.data, ctx, async ({ orgs }) => {
           const added = await orgs.add(
             {
               name,
@@ -324,6 +334,14 @@ function addHubCommands(program: Command, ctx: CliContext): void {
             o.head,
           )
         : await withHub(o.data, ctx, ({ audit }) => audit.verify(o.head));
+      // A file with no audit record at all is the wrong file (2), not a broken chain (1).
+      if (
+        !result.ok &&
+        o.file &&
+        result.records === 0 &&
+        /is not (JSON|an audit record)/.test(result.problem ?? '')
+      )
+        throw new InputError(`${o.file} is not an audit log export: ${result.problem}`);
       if (!result.ok)
         throw new TsunagiError(`audit log broken after ${result.records} good records: ${result.problem}`, 1);
       ctx.stdout.write(`ok: ${result.records} records, head ${result.head}\n`);

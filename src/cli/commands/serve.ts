@@ -13,7 +13,7 @@ import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/m
 import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
 import { createAuditLog, createHub, HubConfig, type Hub } from '../../share/index.ts';
 import { openStore, storeOptionsFrom, type Store } from '../../store/index.ts';
-import type { CliContext } from '../context.ts';
+import { requireDataDir, type CliContext } from '../context.ts';
 
 export const ServeConfig = z.object({
   /** Data directory of the embedded SQLite store (ignored when TSUNAGI_DATABASE_URL is set). */
@@ -65,6 +65,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-l, --listen <host:port>', 'address for TAXII and the API (default 127.0.0.1:8470)')
     .option('--metrics <host:port>', 'Prometheus metrics address (off unless given)')
     .action(async (options: { config?: string; data?: string; listen?: string; metrics?: string }) => {
+      // serve does not create a hub: start or org add does (a mistyped --data must not).
+      requireDataDir(options.data, ctx.env);
       const flags: Record<string, unknown> = {};
       const data = options.data ?? ctx.env.TSUNAGI_DATA;
       if (data) flags.data = data;

@@ -9,6 +9,7 @@ import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createMetricsServer, createRegistry } from '../../core/metrics.ts';
 import type { CliContext } from '../context.ts';
+import { bootstrapAdmin, signInInstructions } from '../first-run.ts';
 import { formatRate, StatusLine } from '../progress.ts';
 import { createStack, StackConfig, type Stack } from '../stack.ts';
 
@@ -73,7 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
         env: ctx.env,
         flags: startFlags(options, ctx.env),
       });
-      await runStart(config, ctx);
+      await runStart(config, ctx, { firstRun: true });
     });
 }
 
@@ -83,7 +84,7 @@ export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Recor
   if (data) flags.data = data;
   if (options.listen) flags.flow = { listen: options.listen };
   if (options.hub) flags.hub = { listen: options.hub };
-  if (options.metrics) flags.metrics = { listen: options.metrics };
+  if (options.metrics !== undefined) flags.metrics = { listen: options.metrics };
   const detect: Record<string, unknown> = {};
   if (options.bots) detect.botsFile = options.bots;
   if (options.subscribers) detect.subscriberPrefixes = options.subscribers;
@@ -118,7 +119,12 @@ export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Recor
 export async function runStart(
   config: StackConfig,
   ctx: CliContext,
-  options: { until?: () => Promise<unknown>; onReady?: (stack: Stack) => Promise<void> | void } = {},
+  options: {
+    until?: () => Promise<unknown>;
+    onReady?: (stack: Stack) => Promise<void> | void;
+    /** On a store with no organisation, create the analysis centre and print its admin token. */
+    firstRun?: boolean;
+  } = {},
 ): Promise<void> {
   // Listen for the stop signal before anything starts, so an early SIGTERM is not lost.
   const stopped = (options.until ?? untilSignal)();
@@ -133,6 +139,7 @@ export async function runStart(
     const udp = stack.collector.listeners
       .map((l) => `udp ${l.address.replace(/:\d+$/, '')}:${l.boundPort}`)
       .join(', ');
+    const first = options.firstRun ? await bootstrapAdmin(stack.hub.orgs) : undefined;
     ctx.stderr.write(
       [
         `tsunagi is running (data ${stack.dataDir}, store ${stack.store.location})`,
@@ -141,9 +148,10 @@ export async function runStart(
         `  TAXII     ${stack.hub.url()}/taxii2/`,
         `  API       ${stack.hub.url()}/api/`,
         `  metrics   ${config.metrics.listen ? `http://${config.metrics.listen}/metrics` : 'off'}`,
-        '',
+        first ? signInInstructions(first, stack.hub.url(), stack.dataDir) : '',
       ].join('\n'),
     );
+
     await options.onReady?.(stack);
     let lastRecords = stack.collector.counters().records;
     let last = performance.now();

@@ -15,6 +15,7 @@ import {
   startTelnetDevice,
   type Device,
 } from './devices.ts';
+import { DEFAULT_RECOG_PATH } from '../index.ts';
 
 /** Approved known-weak pairs. Passwords are distinctive so tests can search outputs for them. */
 export const LAB_CREDENTIALS = [
@@ -46,9 +47,8 @@ export const LAB_VULNERABLE_CSV = [
 export const LAB_NET = 77;
 export const labScope = (net = LAB_NET) => `127.0.${net}.0/28`;
 
-/** The recog files shipped beside the repository (overridable with TSUNAGI_RECOG_PATH). */
-export const RECOG_DIR =
-  process.env.TSUNAGI_RECOG_PATH ?? new URL('../../../../shared/recog/xml', import.meta.url).pathname;
+/** The recog files shipped with the survey (overridable with TSUNAGI_RECOG_PATH). */
+export const RECOG_DIR = process.env.TSUNAGI_RECOG_PATH ?? DEFAULT_RECOG_PATH;
 
 export interface LabDevice {
   device: Device;
