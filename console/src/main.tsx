@@ -2,7 +2,7 @@
 import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, ApiError, followLive, getToken, setToken, type IndicatorView, type Me } from './api.ts';
-import { I18nContext, initialLang, translator, useI18n, type Lang } from './i18n.ts';
+import { dictionaries, I18nContext, initialLang, translator, useI18n, type Lang } from './i18n.ts';
 import { LiveTickContext, type LiveItem } from './live.tsx';
 import { AuditPage, GraphPage, SharingPage } from './pages/Admin.tsx';
 import { IndicatorsPage } from './pages/Indicators.tsx';
@@ -84,6 +84,24 @@ function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   );
 }
 
+/** Where the data the console adds comes from (the AS names' licence asks for this credit). */
+function Footer() {
+  const { t } = useI18n();
+  return (
+    <footer className="footer" data-testid="footer">
+      {t('timeZoneNote')} {t('attribution')}:{' '}
+      <a href="https://db-ip.com" rel="noreferrer" target="_blank">
+        IP Geolocation by DB-IP
+      </a>{' '}
+      (CC BY 4.0),{' '}
+      <a href="https://www.routeviews.org" rel="noreferrer" target="_blank">
+        Route Views
+      </a>{' '}
+      (CC BY 4.0), @ip-location-db/asn.
+    </footer>
+  );
+}
+
 function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const { t } = useI18n();
   const hash = useHash();
@@ -121,7 +139,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
       <header className="top">
         <span className="brand">{t('appName')}</span>
         <span className={`tier tier-${me.tier}`} data-testid="tier">
-          {me.org} · {t(`tier_${me.tier}`)}
+          <span translate="no">{me.org}</span> · {t(`tier_${me.tier}`)}
         </span>
         <span className={`live ${connected ? 'on' : 'off'}`} data-testid="live-state">
           ● {connected ? t('live') : t('liveOff')}
@@ -143,10 +161,11 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         </h1>
         {flash ? (
           <div className="flash" data-testid="live-flash" onClick={() => setFlash(null)}>
-            + {t(`kind_${flash.kind}`)} {flash.value}
+            + {t(`kind_${flash.kind}`)} <span translate="no">{flash.value}</span>
           </div>
         ) : null}
         {body}
+        <Footer />
       </main>
     </LiveTickContext.Provider>
   );
@@ -165,7 +184,10 @@ function App() {
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
-  const i18n = useMemo(() => ({ lang, setLang, t: translator(lang) }), [lang, setLang]);
+  const i18n = useMemo(
+    () => ({ lang, setLang, t: translator(lang), has: (k: string) => k in dictionaries[lang] }),
+    [lang, setLang],
+  );
   const [me, setMe] = useState<Me | null>(null);
   const [checking, setChecking] = useState(Boolean(getToken()));
   useEffect(() => {
@@ -181,6 +203,9 @@ function App() {
     content = (
       <div className="public">
         <div className="signin-top">
+          <a href="/" className="back" data-testid="back-to-console">
+            {i18n.t('backToConsole')}
+          </a>
           <LangSwitch />
         </div>
         <SelfCheckPage />

@@ -1,6 +1,8 @@
 // A world map drawn from Natural Earth 110m (world-atlas, public domain), shaded by count per
 // country. Loaded lazily so the overview's first paint does not wait for it.
 import { useMemo } from 'react';
+import { countryName } from './format.ts';
+import { useI18n } from './i18n.ts';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import world from 'world-atlas/countries-110m.json';
@@ -70,7 +72,28 @@ function pathOf(geometry: { type: string; coordinates: unknown }, w: number, h: 
   return '';
 }
 
+/** A marker's place: the mean of the country's largest ring (good enough at this scale). */
+function anchorOf(geometry: { type: string; coordinates: unknown }, w: number, h: number): [number, number] {
+  const polygons =
+    geometry.type === 'Polygon'
+      ? [geometry.coordinates as Ring[]]
+      : geometry.type === 'MultiPolygon'
+        ? (geometry.coordinates as Ring[][])
+        : [];
+  let best: Ring = [];
+  for (const poly of polygons) if ((poly[0]?.length ?? 0) > best.length) best = poly[0]!;
+  if (!best.length) return [NaN, NaN];
+  let x = 0;
+  let y = 0;
+  for (const p of best) {
+    x += p[0]!;
+    y += p[1]!;
+  }
+  return [((x / best.length + 180) / 360) * w, ((90 - y / best.length) / 180) * h];
+}
+
 export default function WorldMap({ counts }: { counts: Record<string, number> }) {
+  const { lang } = useI18n();
   const w = 720;
   const h = 360;
   const shapes = useMemo(() => {
@@ -78,32 +101,47 @@ export default function WorldMap({ counts }: { counts: Record<string, number> })
     const fc = feature(topo, topo.objects.countries);
     return fc.features.map((f) => ({
       id: String(f.id),
-      name: f.properties?.name ?? '',
       d: pathOf(f.geometry as never, w, h),
+      anchor: anchorOf(f.geometry as never, w, h),
     }));
   }, []);
-  const byNumeric = new Map<string, number>();
+  const byNumeric = new Map<string, { code: string; n: number }>();
   for (const [code, n] of Object.entries(counts)) {
     const id = NUMERIC[code.toUpperCase()];
-    if (id) byNumeric.set(id, (byNumeric.get(id) ?? 0) + n);
+    if (id) byNumeric.set(id, { code, n: (byNumeric.get(id)?.n ?? 0) + n });
   }
-  const max = Math.max(1, ...byNumeric.values());
+  const max = Math.max(1, ...[...byNumeric.values()].map((c) => c.n));
+  const listed = shapes.filter((s) => byNumeric.has(s.id) && !Number.isNaN(s.anchor[0]));
   return (
-    <svg className="map" viewBox={`0 0 ${w} ${h}`} role="img">
+    <svg className="map" viewBox={`0 0 ${w} ${h}`} role="img" data-testid="map">
       {shapes.map((s) => {
-        const n = byNumeric.get(s.id) ?? 0;
+        const n = byNumeric.get(s.id)?.n ?? 0;
         const level = n === 0 ? 0 : 0.2 + 0.8 * Math.sqrt(n / max);
         return (
           <path
-            key={s.id + s.name}
+            key={s.id + s.d.length}
             d={s.d}
             className={n ? 'country listed' : 'country'}
             fillOpacity={n ? level.toFixed(2) : undefined}
-          >
-            <title>{`${s.name}: ${n}`}</title>
-          </path>
+          />
         );
       })}
+      {listed
+        .sort((a, b) => byNumeric.get(b.id)!.n - byNumeric.get(a.id)!.n)
+        .map((s) => {
+          const { code, n } = byNumeric.get(s.id)!;
+          const r = 7 + 9 * Math.sqrt(n / max);
+          return (
+            <g key={`m${s.id}`} className="marker-group" data-country={code}>
+              <circle cx={s.anchor[0]} cy={s.anchor[1]} r={r} className="marker">
+                <title>{`${countryName(code, lang)}: ${n.toLocaleString()}`}</title>
+              </circle>
+              <text x={s.anchor[0]} y={s.anchor[1] + 3.5} textAnchor="middle" className="marker-label">
+                {n.toLocaleString()}
+              </text>
+            </g>
+          );
+        })}
     </svg>
   );
 }

@@ -10,6 +10,7 @@ import { canRead, canWrite, loadCollections } from '../share/collections.ts';
 import { HttpError, notFound, principalOf, recordRead, type HubContext } from '../share/http.ts';
 import type { Principal } from '../share/orgs.ts';
 import type { Database } from '../store/index.ts';
+import { asnDirectory } from './asn.ts';
 import type { ConsoleConfig } from './config.ts';
 import { indicatorFromRow } from '../intel/index.ts';
 import {
@@ -69,6 +70,9 @@ interface ListQuery {
   limit?: number;
   inactive?: boolean;
 }
+
+/** Hosts without an AS placed by their address per hosts request. */
+const HOSTS_ASN_LOOKUPS = 20_000;
 
 const NUMERIC_SORT: readonly SortKey[] = ['port', 'confidence'];
 
@@ -131,6 +135,7 @@ export function registerApi(
   state: ApiState,
 ): void {
   const db: Kysely<Database> = ctx.store.db;
+  const asns = asnDirectory();
   const engine = ctx.store.engine;
   const attr = (name: string) =>
     engine === 'postgres'
@@ -343,7 +348,9 @@ export function registerApi(
         ctx.intel.relationships(indicator.id),
         loadCollections(ctx.store),
         ctx.orgs.list(),
+        asns.ready(),
       ]);
+      const asn = indicator.asn ?? asns.asnOf(indicator.value);
       // Where it went: the tiers share's sanitisers publish it to, and who may read those.
       const tiers: Tier[] = (['full', 'council', 'public'] as const).filter((t) =>
         visibleAt(indicator, t, ctx.hub),
@@ -392,7 +399,13 @@ export function registerApi(
         }),
         relationshipsTotal: relationships.length,
         sharedWith,
-        evidence: indicator.attributes,
+        network: {
+          asn,
+          name: asn === null ? undefined : asns.nameOf(asn),
+          /** The AS came from the bundled database, not from the reporter. */
+          byAddress: indicator.asn === null && asn !== null,
+        },
+        evidence: evidenceOf(indicator.attributes),
       };
     },
   );
@@ -403,8 +416,9 @@ export function registerApi(
     requireFull(p);
     const now = new Date();
     const hosts = () => whereActive(db.selectFrom('indicators'), now).where('kind', 'in', [...HOST_KINDS]);
-    const [byAsn, byCountry, byFamily, totals] = await Promise.all([
+    const [byAsn, byCountry, byFamily, totals, withoutAsn] = await Promise.all([
       hosts()
+        .where('asn', 'is not', null)
         .select(['kind', 'asn', sql<number>`count(*)`.as('n')])
         .groupBy(['kind', 'asn'])
         .orderBy(sql`count(*)`, 'desc')
@@ -426,14 +440,33 @@ export function registerApi(
         .select(['kind', sql<number>`count(*)`.as('n')])
         .groupBy('kind')
         .execute(),
+      // Hosts reported without an AS (a darknet sensor knows only the address): the newest
+      // 20,000 are placed by the bundled database, bounded work per request.
+      hosts()
+        .where('asn', 'is', null)
+        .select(['kind', 'value'])
+        .orderBy('last_seen', 'desc')
+        .limit(HOSTS_ASN_LOOKUPS)
+        .execute(),
+      asns.ready(),
     ]);
+    const perAsn = new Map<string, { kind: string; asn: number | null; count: number }>();
+    const add = (kind: string, asn: number | null, count: number) => {
+      const key = `${kind}|${asn ?? ''}`;
+      const row = perAsn.get(key) ?? { kind, asn, count: 0 };
+      row.count += count;
+      perAsn.set(key, row);
+    };
+    for (const r of byAsn) add(r.kind, Number(r.asn), Number(r.n));
+    for (const r of withoutAsn) add(r.kind, asns.asnOf(r.value), 1);
     return {
       totals: Object.fromEntries(totals.map((r) => [r.kind, Number(r.n)])),
-      byAsn: byAsn.map((r) => ({
-        kind: r.kind,
-        asn: r.asn === null ? null : Number(r.asn),
-        count: Number(r.n),
-      })),
+      byAsn: [...perAsn.values()]
+        .sort((a, b) => b.count - a.count)
+        .slice(0, 40)
+        .map((r) => ({ ...r, name: r.asn === null ? undefined : asns.nameOf(r.asn) })),
+      /** Hosts without an AS beyond the ones placed by address (then byAsn is a sample). */
+      asnSampled: withoutAsn.length === HOSTS_ASN_LOOKUPS,
       byCountry: byCountry.map((r) => ({ kind: r.kind, country: r.country ?? '', count: Number(r.n) })),
       byFamily: byFamily.map((r) => ({ kind: r.kind, family: r.family, count: Number(r.n) })),
     };
@@ -640,7 +673,11 @@ export function registerApi(
     },
   );
 
-  /** The correlation graph: newest C&C servers, their families and (full tier) the bots talking to them. */
+  /**
+   * The correlation graph: the newest C&C servers, their families and (full tier) the infected
+   * hosts, aggregated into one node per family so a thousand bots stay readable. A bot group is
+   * joined to its family and to each C&C server its members were seen talking to (with how many).
+   */
   app.get<{ Querystring: { limit?: number } }>(
     '/console/api/graph',
     {
@@ -662,51 +699,142 @@ export function registerApi(
         .orderBy('created_at', 'desc')
         .limit(request.query.limit ?? 60)
         .execute();
-      const nodes: { id: string; kind: string; label: string }[] = [];
-      const edges: { from: string; to: string; type: string }[] = [];
-      const families = new Set<string>();
+      const nodes: GraphNode[] = [];
+      const edges: { from: string; to: string; type: string; count?: number }[] = [];
+      const families = new Map<string, number>();
       const idToNode = new Map<string, string>();
       for (const r of c2Rows) {
-        const ref = indicatorRef(r.kind, r.value, r.port, r.proto);
-        idToNode.set(r.id, ref);
-        nodes.push({ id: ref, kind: 'c2', label: `${r.value}:${r.port}` });
-        if (r.family) {
-          families.add(r.family);
-          edges.push({ from: ref, to: `family:${r.family}`, type: 'controls' });
+        const ind = indicatorFromRow(r);
+        const ref = indicatorRef(ind.kind, ind.value, ind.port, ind.proto);
+        idToNode.set(ind.id, ref);
+        // The detector's own count of distinct bots, when the reader may see its evidence.
+        const bots = tier === 'full' ? detectorBotCount(ind.attributes) : undefined;
+        nodes.push({
+          id: ref,
+          kind: 'c2',
+          label: `${ind.value}:${ind.port}`,
+          family: ind.family,
+          ...(bots !== undefined ? { count: bots } : {}),
+        });
+        if (ind.family) {
+          families.set(ind.family, (families.get(ind.family) ?? 0) + 1);
+          edges.push({ from: ref, to: `family:${ind.family}`, type: 'member-of' });
         }
       }
-      if (tier === 'full' && c2Rows.length) {
-        const links = await db
-          .selectFrom('relationships')
-          .innerJoin('indicators', 'indicators.id', 'relationships.from_id')
-          .select([
-            'relationships.from_id',
-            'relationships.to_id',
-            'indicators.kind',
-            'indicators.value',
-            'indicators.port',
-            'indicators.proto',
-            'indicators.family',
-          ])
-          .where(
-            'relationships.to_id',
-            'in',
-            c2Rows.map((r) => r.id),
-          )
-          .where('relationships.type', '=', 'communicates-with')
-          .limit(600)
-          .execute();
-        for (const l of links) {
-          const ref = indicatorRef(l.kind, l.value, l.port, l.proto);
-          if (!idToNode.has(l.from_id)) {
-            idToNode.set(l.from_id, ref);
-            nodes.push({ id: ref, kind: l.kind, label: l.value });
-          }
-          edges.push({ from: ref, to: idToNode.get(l.to_id)!, type: 'communicates-with' });
-        }
-      }
-      for (const f of families) nodes.push({ id: `family:${f}`, kind: 'family', label: f });
+      if (tier === 'full' && c2Rows.length) await addBotGroups(c2Rows, families, idToNode, nodes, edges, now);
+      for (const [family, count] of families)
+        nodes.push({ id: `family:${family}`, kind: 'family', label: family, family, count });
       return { nodes, edges };
     },
   );
+
+  /** Active bots of the shown families, and bots seen talking to the shown servers, one node per family. */
+  async function addBotGroups(
+    c2Rows: { id: string }[],
+    families: Map<string, number>,
+    idToNode: Map<string, string>,
+    nodes: GraphNode[],
+    edges: { from: string; to: string; type: string; count?: number }[],
+    now: Date,
+  ): Promise<void> {
+    const talkers = () =>
+      db
+        .selectFrom('relationships')
+        .innerJoin('indicators', 'indicators.id', 'relationships.from_id')
+        .where(
+          'relationships.to_id',
+          'in',
+          c2Rows.map((r) => r.id),
+        )
+        .where('relationships.type', '=', 'communicates-with')
+        .where('indicators.kind', '=', 'bot');
+    const [perFamily, links, talking] = await Promise.all([
+      families.size
+        ? whereActive(db.selectFrom('indicators'), now)
+            .where('kind', '=', 'bot')
+            .where('family', 'in', [...families.keys()])
+            .select(['family', sql<number>`count(*)`.as('n')])
+            .groupBy('family')
+            .execute()
+        : [],
+      talkers()
+        .select(['indicators.family', 'relationships.to_id', sql<number>`count(*)`.as('n')])
+        .groupBy(['indicators.family', 'relationships.to_id'])
+        .execute(),
+      talkers()
+        .select(['indicators.family', sql<number>`count(distinct relationships.from_id)`.as('n')])
+        .groupBy('indicators.family')
+        .execute(),
+    ]);
+    const groups = new Map<string, number>();
+    for (const r of perFamily) groups.set(r.family, Number(r.n));
+    for (const r of talking) groups.set(r.family, Math.max(groups.get(r.family) ?? 0, Number(r.n)));
+    for (const l of links) {
+      edges.push({
+        from: `bots:${l.family}`,
+        to: idToNode.get(l.to_id)!,
+        type: 'communicates-with',
+        count: Number(l.n),
+      });
+    }
+    for (const [family, count] of groups) {
+      nodes.push({ id: `bots:${family}`, kind: 'bots', label: family, family, count });
+      if (family && families.has(family))
+        edges.push({ from: `bots:${family}`, to: `family:${family}`, type: 'member-of', count });
+    }
+  }
+}
+
+interface GraphNode {
+  id: string;
+  /** c2, family, or bots (all infected hosts of one family, full tier only). */
+  kind: 'c2' | 'family' | 'bots';
+  label: string;
+  family: string;
+  /** c2: the detector's distinct bots; family: C&C servers shown; bots: hosts in the group. */
+  count?: number;
+}
+
+/**
+ * An indicator's attributes as flat key/value pairs for the detail view: the detector's evidence
+ * (JSON in `attributes.evidence`) is unpacked, nested keys joined with a dot (`sub.bots`).
+ */
+export function evidenceOf(attributes: Record<string, string>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  const put = (key: string, value: unknown) => {
+    if (value && typeof value === 'object' && !Array.isArray(value))
+      for (const [k, v] of Object.entries(value)) put(`${key}.${k}`, v);
+    else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string')
+      out[key] = value;
+    else if (Array.isArray(value)) out[key] = value.map(String).join(', ');
+  };
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key !== 'evidence') {
+      out[key] = value;
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      out[key] = value; // cut or foreign: still shown, as text
+      continue;
+    }
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      for (const [k, v] of Object.entries(parsed)) put(k, v);
+    else put(key, parsed);
+  }
+  return out;
+}
+
+/** `bots` from the detector's evidence (attributes.evidence, JSON), if there is one. */
+function detectorBotCount(attributes: Record<string, string>): number | undefined {
+  try {
+    const evidence = JSON.parse(attributes.evidence ?? 'null') as { bots?: unknown } | null;
+    if (typeof evidence?.bots === 'number') return evidence.bots;
+  } catch {
+    // not the detector's evidence
+  }
+  const bots = Number(attributes.bots);
+  return attributes.bots !== undefined && Number.isFinite(bots) ? bots : undefined;
 }

@@ -223,6 +223,8 @@ describe('console over HTTP', () => {
     ).json()) as Record<string, unknown>;
     assert.equal(councilDetail.sightings, undefined, 'no sources below full');
     const fullDetail = (await (await get(`/console/api/indicators/${open.ref}`, hub.tokens.full)).json()) as {
+      evidence: Record<string, unknown>;
+      network: { asn: number | null };
       sightings: { source: string }[];
       relationships: unknown[];
       sharedWith: { tier: string }[];
@@ -232,6 +234,8 @@ describe('console over HTTP', () => {
       ['isp-a'],
     );
     assert.equal(fullDetail.relationships.length, 1, 'the bot talking to it');
+    assert.deepEqual(fullDetail.evidence, { score: '0.93' });
+    assert.equal(fullDetail.network.asn, null, 'a documentation address is in no AS');
     assert.deepEqual(
       fullDetail.sharedWith.map((s) => s.tier),
       ['full', 'council', 'public'],
@@ -258,15 +262,26 @@ describe('console over HTTP', () => {
       newestC2: unknown[];
     };
     assert.deepEqual(overview.active, { c2: 1 });
-    const graph = (await (await get('/console/api/graph', hub.tokens.council)).json()) as {
-      nodes: { kind: string }[];
+    type Graph = {
+      nodes: { id: string; kind: string; family: string; count?: number }[];
+      edges: { from: string; to: string; type: string; count?: number }[];
     };
-    assert.ok(graph.nodes.every((n) => n.kind !== 'bot'));
-    const fullGraph = (await (await get('/console/api/graph', hub.tokens.full)).json()) as {
-      nodes: { kind: string }[];
-      edges: unknown[];
-    };
-    assert.ok(fullGraph.nodes.some((n) => n.kind === 'bot'));
+    const graph = (await (await get('/console/api/graph', hub.tokens.council)).json()) as Graph;
+    assert.ok(
+      graph.nodes.every((n) => n.kind !== 'bots'),
+      'no infected hosts below full',
+    );
+    assert.ok(graph.nodes.some((n) => n.kind === 'family' && n.family === 'mirai'));
+    const fullGraph = (await (await get('/console/api/graph', hub.tokens.full)).json()) as Graph;
+    // Both mirai bots form one group joined to its family and to the C&C server one talked to.
+    const group = fullGraph.nodes.find((n) => n.id === 'bots:mirai');
+    assert.equal(group?.count, 2);
+    assert.ok(fullGraph.edges.some((e) => e.from === 'bots:mirai' && e.to === 'family:mirai'));
+    assert.ok(
+      fullGraph.edges.some((e) => e.from === 'bots:mirai' && e.to === open.ref && e.count === 1),
+      'the bot that talks to 203.0.113.10',
+    );
+    assert.ok(fullGraph.edges.some((e) => e.from === open.ref && e.to === 'family:mirai'));
   });
 
   test('filters, sorting, pagination and bad parameters', async () => {
@@ -304,8 +319,14 @@ describe('console over HTTP', () => {
     const hosts = (await (await get('/console/api/hosts', hub.tokens.full)).json()) as {
       totals: Record<string, number>;
       byCountry: { country: string }[];
+      byAsn: { kind: string; asn: number | null; count: number }[];
     };
     assert.equal(hosts.totals.bot, 2);
+    assert.deepEqual(
+      hosts.byAsn.filter((r) => r.kind === 'bot'),
+      [{ kind: 'bot', asn: null, count: 2 }],
+      'bots reported without an AS and in none of the database',
+    );
     assert.ok(hosts.byCountry.some((c) => c.country === 'JP'));
     const darknet = (await (await get('/console/api/darknet', hub.tokens.full)).json()) as {
       scanners: number;
@@ -510,4 +531,23 @@ describe('console over HTTP', () => {
     full.close();
     council.close();
   });
+});
+
+test('the detector’s evidence is unpacked into flat keys for the detail view', async () => {
+  const { evidenceOf } = await import('./api.ts');
+  const evidence = JSON.stringify({
+    bots: 4,
+    scanPort: false,
+    sub: { bots: 0.5, periodicity: 0.9 },
+    list: [1, 2],
+  });
+  assert.deepEqual(evidenceOf({ evidence, country: 'JP' }), {
+    bots: 4,
+    scanPort: false,
+    'sub.bots': 0.5,
+    'sub.periodicity': 0.9,
+    list: '1, 2',
+    country: 'JP',
+  });
+  assert.deepEqual(evidenceOf({ evidence: '{"bots": 4, "cut' }), { evidence: '{"bots": 4, "cut' });
 });

@@ -111,16 +111,14 @@ export function scenarioSightings(
       confidence: 60 + (i % 4) * 10,
       tier: tiers[i % 3],
       tlp: i % 3 === 0 ? 'clear' : 'amber',
-      asn: 64_496 + (i % 3),
       observedAt: at(c.firstContactMs || c.fromMs),
-      attributes: {
-        bots: String(c.bots),
-        period_s: String(Math.round(c.periodMs / 1000)),
-        rule: 'periodic-beacon',
-      },
+      // The detector's evidence, as sightingsFromCandidates stores it (detect's Evidence shape).
+      attributes: { evidence: JSON.stringify(evidenceLike(c.bots, c.periodMs, i)) },
     }),
   );
   const countries = ['JP', 'JP', 'JP', 'US', 'CN', 'KR', 'TW', 'VN', 'BR', 'IN'];
+  // Japanese access networks (their names come from the console's bundled AS database).
+  const accessAsns = [4713, 2516, 17676, 2527];
   const ports = ['23;2323', '23', '5555', '37215;52869', '8080;23'];
   [...truth.botList, ...truth.unknownBots].forEach((ip, i) => {
     const c2 = truth.c2.length ? truth.c2[i % truth.c2.length]! : undefined;
@@ -130,7 +128,7 @@ export function scenarioSightings(
       source: 'darknet-nicter',
       confidence: 85,
       family: c2?.family ?? 'mirai',
-      asn: 64_500 + (i % 4),
+      asn: accessAsns[i % accessAsns.length],
       observedAt: new Date(Date.now() - (i % 48) * 3_600_000).toISOString(),
       attributes: {
         country: countries[i % countries.length]!,
@@ -156,7 +154,7 @@ export function scenarioSightings(
       proto: 'tcp',
       source: 'notice-survey',
       confidence: 95,
-      asn: 64_500 + (i % 4),
+      asn: accessAsns[i % accessAsns.length],
       attributes: {
         product,
         service,
@@ -167,4 +165,31 @@ export function scenarioSightings(
     });
   }
   return out;
+}
+
+/** Counts and sub-scores shaped like the C&C detector's evidence for a server `bots` bots beacon to. */
+function evidenceLike(bots: number, periodMs: number, i: number) {
+  const round3 = (x: number) => Math.round(x * 1000) / 1000;
+  const flows = Math.max(1, bots) * (40 + (i % 7) * 5);
+  const subBots = round3(Math.min(1, bots / 8));
+  return {
+    bots,
+    clients: bots + (i % 3),
+    flows,
+    botFlows: flows - (i % 3) * 4,
+    meanBytesPerFlow: 180 + (i % 5) * 12,
+    sdBytesPerFlow: 6 + (i % 4),
+    windowsSeen: 6 + (i % 6),
+    gaps: flows - Math.max(1, bots),
+    meanGapS: round3(periodMs / 1000),
+    gapCv: round3(0.04 + (i % 5) * 0.01),
+    scanPort: false,
+    sub: {
+      bots: subBots,
+      exclusivity: 0.97,
+      persistence: round3(0.6 + (i % 4) * 0.1),
+      port: 1,
+      periodicity: 0.92,
+    },
+  };
 }

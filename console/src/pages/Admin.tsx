@@ -1,7 +1,8 @@
 // Sharing (organisations, consent, collections, tokens), the audit log, and the correlation graph.
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../api.ts';
-import { ForceGraph, type GraphEdge, type GraphNode } from '../charts.tsx';
+import { formatTime } from '../format.ts';
+import { CorrelationGraph, GraphLegend, type GraphEdge, type GraphNode } from '../graph.tsx';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
 
@@ -35,7 +36,7 @@ interface Sharing {
 }
 
 export function SharingPage() {
-  const { t } = useI18n();
+  const { t, has } = useI18n();
   const [data, setData] = useState<Sharing | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -59,10 +60,18 @@ export function SharingPage() {
         <tbody>
           {data.organisations.map((o) => (
             <tr key={o.name}>
-              <td>{o.name}</td>
-              <td>{o.role}</td>
+              <td translate="no">{o.name}</td>
+              <td>{has(`role_${o.role}`) ? t(`role_${o.role}`) : <span translate="no">{o.role}</span>}</td>
               <td>{t(`tier_${o.tier}`)}</td>
-              <td>{o.consentAt ? `${o.consentTerms} (${o.consentAt.slice(0, 10)})` : '—'}</td>
+              <td>
+                {o.consentAt ? (
+                  <>
+                    <span translate="no">{o.consentTerms}</span> ({formatTime(o.consentAt)})
+                  </>
+                ) : (
+                  '—'
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -72,7 +81,7 @@ export function SharingPage() {
         <thead>
           <tr>
             <th>{t('collections')}</th>
-            <th>API root</th>
+            <th>{t('apiRoot')}</th>
             <th>{t('tier')}</th>
             <th>{t('canRead')}</th>
             <th>{t('canWrite')}</th>
@@ -82,7 +91,9 @@ export function SharingPage() {
         <tbody>
           {data.collections.map((c) => (
             <tr key={c.id}>
-              <td title={c.id}>{c.title}</td>
+              <td title={c.id} translate="no">
+                {c.title}
+              </td>
               <td className="mono">/{c.apiRoot}/</td>
               <td>{t(`tier_${c.ceiling}`)}</td>
               <td>{yes(c.canRead)}</td>
@@ -96,8 +107,8 @@ export function SharingPage() {
       <table className="table">
         <thead>
           <tr>
-            <th>ID</th>
-            <th>label</th>
+            <th>{t('tokenId')}</th>
+            <th>{t('tokenName')}</th>
             <th>{t('scopes')}</th>
             <th>{t('created')}</th>
             <th>{t('revoked')}</th>
@@ -107,12 +118,15 @@ export function SharingPage() {
           {data.tokens.map((k) => (
             <tr key={k.id}>
               <td className="mono">
-                {k.id.slice(0, 8)}… {k.current ? <span className="badge">{t('current')}</span> : null}
+                <span translate="no">{k.id.slice(0, 8)}…</span>{' '}
+                {k.current ? <span className="badge">{t('current')}</span> : null}
               </td>
-              <td>{k.label}</td>
-              <td>{k.scopes.join(', ')}</td>
-              <td>{k.createdAt.slice(0, 10)}</td>
-              <td>{k.revokedAt?.slice(0, 10) ?? '—'}</td>
+              <td translate="no">{k.label}</td>
+              <td>
+                {k.scopes.map((scope) => (has(`scope_${scope}`) ? t(`scope_${scope}`) : scope)).join(', ')}
+              </td>
+              <td>{formatTime(k.createdAt)}</td>
+              <td>{k.revokedAt ? formatTime(k.revokedAt) : '—'}</td>
             </tr>
           ))}
         </tbody>
@@ -135,7 +149,7 @@ interface Audit {
 }
 
 export function AuditPage() {
-  const { t } = useI18n();
+  const { t, has } = useI18n();
   const tick = useLiveTick();
   const [before, setBefore] = useState<number | undefined>(undefined);
   const [data, setData] = useState<Audit | null>(null);
@@ -151,8 +165,11 @@ export function AuditPage() {
   return (
     <section data-page="audit">
       <p className={v.ok ? 'ok' : 'error'} data-testid="audit-verification">
-        {v.ok ? t('chainOk') : t('chainBroken')} — {v.records.toLocaleString()} {t('records')} — head{' '}
-        <span className="mono">{v.head.slice(0, 16)}…</span>
+        {v.ok ? t('chainOk') : t('chainBroken')} — {v.records.toLocaleString()} {t('records')} —{' '}
+        {t('chainHead')}{' '}
+        <span className="mono" translate="no">
+          {v.head.slice(0, 16)}…
+        </span>
         {v.problem ? ` — ${v.problem}` : ''}
       </p>
       <table className="table small">
@@ -163,18 +180,30 @@ export function AuditPage() {
             <th>{t('actor')}</th>
             <th>{t('action')}</th>
             <th>{t('target')}</th>
-            <th>hash</th>
+            <th>{t('hash')}</th>
           </tr>
         </thead>
         <tbody>
           {data.records.map((r) => (
             <tr key={r.seq}>
               <td>{r.seq}</td>
-              <td>{r.at.slice(0, 19).replace('T', ' ')}</td>
-              <td>{r.actor}</td>
-              <td className="mono">{r.action}</td>
-              <td className="mono">{r.target.length > 48 ? `${r.target.slice(0, 47)}…` : r.target}</td>
-              <td className="mono">{r.hash.slice(0, 12)}</td>
+              <td>{formatTime(r.at)}</td>
+              <td translate="no">{r.actor}</td>
+              <td title={r.action}>
+                {has(`action_${r.action}`) ? (
+                  t(`action_${r.action}`)
+                ) : (
+                  <span className="mono" translate="no">
+                    {r.action}
+                  </span>
+                )}
+              </td>
+              <td className="mono" translate="no">
+                {r.target.length > 48 ? `${r.target.slice(0, 47)}…` : r.target}
+              </td>
+              <td className="mono" translate="no">
+                {r.hash.slice(0, 12)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -202,10 +231,18 @@ export function GraphPage() {
   }, []);
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p>{t('loading')}</p>;
+  if (!data.nodes.length)
+    return (
+      <section data-page="graph">
+        <p className="empty" data-testid="empty">
+          {t('emptyGraph')}
+        </p>
+      </section>
+    );
   return (
     <section data-page="graph">
-      <p className="muted">{t('graphHelp')}</p>
-      {data.nodes.length ? <ForceGraph nodes={data.nodes} edges={data.edges} /> : <p>{t('noData')}</p>}
+      <GraphLegend />
+      <CorrelationGraph nodes={data.nodes} edges={data.edges} />
     </section>
   );
 }

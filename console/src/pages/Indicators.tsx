@@ -1,6 +1,8 @@
 // C&C servers (or any kind): a server-side paginated, sortable, filterable table and a detail view.
 import { useEffect, useState } from 'react';
 import { api, ApiError, type IndicatorView, type Me } from '../api.ts';
+import { EvidenceTable } from '../evidence.tsx';
+import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
 
@@ -33,6 +35,9 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
   const offset = trail.length * PAGE;
   const [error, setError] = useState<string | null>(null);
   const showConfidence = me.tier !== 'public';
+  // With the detail open beside it the table keeps only the columns that find a row.
+  const narrow = Boolean(detailRef);
+  const filtered = Boolean(q.trim() || family.trim() || minConfidence);
   useEffect(() => {
     const timer = setTimeout(() => {
       api<Page>('indicators', {
@@ -73,95 +78,124 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
     </th>
   );
   return (
-    <section data-page={`list-${kind}`}>
-      <form className="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          {t('search')}
-          <input
-            name="q"
-            value={q}
-            onChange={(e) => (setQ(e.target.value), setTrail(FIRST))}
-            placeholder="203.0.113."
-          />
-        </label>
-        <label>
-          {t('family')}
-          <input
-            name="family"
-            value={family}
-            onChange={(e) => (setFamily(e.target.value), setTrail(FIRST))}
-          />
-        </label>
-        {showConfidence ? (
+    <section data-page={`list-${kind}`} className={detailRef ? 'split' : undefined}>
+      <div className="split-main">
+        <form className="filters" onSubmit={(e) => e.preventDefault()}>
           <label>
-            {t('minConfidence')}
+            {t('search')}
             <input
-              name="minConfidence"
-              type="number"
-              min="0"
-              max="100"
-              value={minConfidence}
-              onChange={(e) => (setMinConfidence(e.target.value), setTrail(FIRST))}
+              name="q"
+              value={q}
+              onChange={(e) => (setQ(e.target.value), setTrail(FIRST))}
+              placeholder="203.0.113."
             />
           </label>
-        ) : null}
-      </form>
-      {error ? <p className="error">{error}</p> : null}
-      {page && counted ? (
-        <>
-          <p className="muted" data-testid="total">
-            {counted.total.toLocaleString()}
-            {counted.capped ? '+' : ''} {t('rows')}
+          <label>
+            {t('family')}
+            <input
+              name="family"
+              value={family}
+              onChange={(e) => (setFamily(e.target.value), setTrail(FIRST))}
+            />
+          </label>
+          {showConfidence ? (
+            <label>
+              {t('minConfidence')}
+              <input
+                name="minConfidence"
+                type="number"
+                min="0"
+                max="100"
+                value={minConfidence}
+                onChange={(e) => (setMinConfidence(e.target.value), setTrail(FIRST))}
+              />
+            </label>
+          ) : null}
+        </form>
+        {error ? <p className="error">{error}</p> : null}
+        {page && counted && page.items.length === 0 && !trail.length ? (
+          <p className="empty" data-testid="empty">
+            {filtered ? t('emptyFiltered') : t(`emptyList_${kind}`)}
           </p>
-          <table className="table" data-testid="indicator-table">
-            <thead>
-              <tr>
-                {header('value', t('address'))}
-                {header('port', t('port'))}
-                {header('family', t('family'))}
-                {showConfidence ? header('confidence', t('confidence')) : null}
-                <th>{t('tlp')}</th>
-                {header('created', t('created'))}
-                {me.tier === 'full' ? header('lastSeen', t('lastSeen')) : null}
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.map((i) => (
-                <tr key={i.ref} className={detailRef === i.ref ? 'selected' : ''}>
-                  <td className="mono">
-                    <a href={`#/${kind === 'c2' ? 'c2' : `list/${kind}`}/${i.ref}`}>{i.value}</a>
-                  </td>
-                  <td>{i.port ? `${i.port}/${i.proto}` : '—'}</td>
-                  <td>{i.family || '—'}</td>
-                  {showConfidence ? <td>{i.confidence}</td> : null}
-                  <td>
-                    <span className={`tlp tlp-${i.tlp.replace('+', '-')}`}>TLP:{i.tlp.toUpperCase()}</span>
-                  </td>
-                  <td>{i.createdDay}</td>
-                  {me.tier === 'full' ? <td>{i.lastSeen?.slice(0, 16).replace('T', ' ')}</td> : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <div className="pager">
-            <button disabled={trail.length === 0} onClick={() => setTrail(trail.slice(0, -1))}>
-              {t('prev')}
-            </button>
-            <span>
-              {page.items.length ? offset + 1 : 0}–{offset + page.items.length} {t('of')}{' '}
+        ) : page && counted ? (
+          <>
+            <p className="muted" data-testid="total">
               {counted.total.toLocaleString()}
-              {counted.capped ? '+' : ''}
-            </span>
-            <button disabled={!page.next} onClick={() => page.next && setTrail([...trail, page.next])}>
-              {t('next')}
-            </button>
-          </div>
-        </>
-      ) : (
-        <p>{t('loading')}</p>
-      )}
+              {counted.capped ? '+' : ''} {t('rows')}
+            </p>
+            <table className="table" data-testid="indicator-table">
+              <thead>
+                <tr>
+                  {header('value', t('address'))}
+                  {header('port', t('port'))}
+                  {header('family', t('family'))}
+                  {showConfidence ? header('confidence', t('confidence')) : null}
+                  {narrow ? null : <th>{t('tlp')}</th>}
+                  {narrow ? null : header('created', t('created'))}
+                  {me.tier === 'full' ? header('lastSeen', t('lastSeen')) : null}
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((i) => (
+                  <tr key={i.ref} className={detailRef === i.ref ? 'selected' : ''}>
+                    <td className="mono" translate="no">
+                      <a href={`#/${kind === 'c2' ? 'c2' : `list/${kind}`}/${i.ref}`}>{i.value}</a>
+                    </td>
+                    <td translate="no">{i.port ? `${i.port}/${i.proto}` : '—'}</td>
+                    <td>
+                      <Family name={i.family} onPick={(f) => (setFamily(f), setTrail(FIRST))} />
+                    </td>
+                    {showConfidence ? <td>{i.confidence}</td> : null}
+                    {narrow ? null : (
+                      <td>
+                        <span className={`tlp tlp-${i.tlp.replace('+', '-')}`}>
+                          TLP:{i.tlp.toUpperCase()}
+                        </span>
+                      </td>
+                    )}
+                    {narrow ? null : <td>{i.createdDay}</td>}
+                    {me.tier === 'full' ? <td>{formatTime(i.lastSeen)}</td> : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <div className="pager">
+              <button disabled={trail.length === 0} onClick={() => setTrail(trail.slice(0, -1))}>
+                {t('prev')}
+              </button>
+              <span>
+                {page.items.length ? offset + 1 : 0}–{offset + page.items.length} {t('of')}{' '}
+                {counted.total.toLocaleString()}
+                {counted.capped ? '+' : ''}
+              </span>
+              <button disabled={!page.next} onClick={() => page.next && setTrail([...trail, page.next])}>
+                {t('next')}
+              </button>
+            </div>
+          </>
+        ) : (
+          <p>{t('loading')}</p>
+        )}
+      </div>
       {detailRef ? <Detail refId={detailRef} back={kind === 'c2' ? '#/c2' : `#/list/${kind}`} /> : null}
     </section>
+  );
+}
+
+/** A family name (data, untranslated) that filters the table when clicked; blank reads "unknown". */
+export function Family({ name, onPick }: { name: string; onPick?: (family: string) => void }) {
+  const { t } = useI18n();
+  if (!name) return <span className="muted">{t('familyUnknown')}</span>;
+  if (!onPick)
+    return (
+      <span className="family" translate="no">
+        {name}
+      </span>
+    );
+  return (
+    <button type="button" className="family link" translate="no" onClick={() => onPick(name)}>
+      {name}
+    </button>
   );
 }
 
@@ -175,7 +209,24 @@ interface DetailBody {
   }[];
   relationshipsTotal?: number;
   sharedWith?: { tier: string; collections: string[]; organisations: string[] }[];
-  evidence?: Record<string, string>;
+  network?: { asn: number | null; name?: string; byAddress: boolean };
+  evidence?: Record<string, string | number | boolean>;
+}
+
+function otherHref(other: { ref: string; kind: string }): string {
+  return other.kind === 'c2' ? `#/c2/${other.ref}` : `#/list/${other.kind}/${other.ref}`;
+}
+
+/** `AS4730 Osaka University`, or "AS unknown". */
+export function AsName({ asn, name }: { asn: number | null; name?: string }) {
+  const { t } = useI18n();
+  if (asn === null) return <span className="muted">{t('asUnknown')}</span>;
+  return (
+    <span translate="no">
+      AS{asn}
+      {name && name !== `AS${asn}` ? ` ${name}` : ''}
+    </span>
+  );
 }
 
 function Detail({ refId, back }: { refId: string; back: string }) {
@@ -194,13 +245,24 @@ function Detail({ refId, back }: { refId: string; back: string }) {
       {error ? <p className="error">{error}</p> : null}
       {body ? (
         <>
-          <h2 className="mono">
+          <h2 className="mono" translate="no">
             {body.indicator.value}
             {body.indicator.port ? `:${body.indicator.port}/${body.indicator.proto}` : ''}
           </h2>
           <dl>
             <dt>{t('family')}</dt>
-            <dd>{body.indicator.family || '—'}</dd>
+            <dd>
+              <Family name={body.indicator.family} />
+            </dd>
+            {body.network ? (
+              <>
+                <dt>{t('network')}</dt>
+                <dd>
+                  <AsName asn={body.network.asn} name={body.network.name} />
+                  {body.network.byAddress ? <span className="muted"> （{t('asByAddress')}）</span> : null}
+                </dd>
+              </>
+            ) : null}
             {body.indicator.confidence !== undefined ? (
               <>
                 <dt>{t('confidence')}</dt>
@@ -216,21 +278,14 @@ function Detail({ refId, back }: { refId: string; back: string }) {
             {body.indicator.lastSeen ? (
               <>
                 <dt>{t('lastSeen')}</dt>
-                <dd>{body.indicator.lastSeen}</dd>
+                <dd>{formatTime(body.indicator.lastSeen)}</dd>
               </>
             ) : null}
           </dl>
           {body.evidence && Object.keys(body.evidence).length ? (
             <>
               <h3>{t('evidence')}</h3>
-              <dl>
-                {Object.entries(body.evidence).map(([k, v]) => (
-                  <div key={k}>
-                    <dt>{k}</dt>
-                    <dd className="mono">{v}</dd>
-                  </div>
-                ))}
-              </dl>
+              <EvidenceTable evidence={body.evidence} />
             </>
           ) : null}
           {body.sightings ? (
@@ -239,19 +294,21 @@ function Detail({ refId, back }: { refId: string; back: string }) {
               <table className="table small">
                 <thead>
                   <tr>
-                    <th>{t('sources')}</th>
+                    <th>{t('source')}</th>
                     <th>{t('confidence')}</th>
                     <th>{t('count')}</th>
+                    <th>{t('firstSeen')}</th>
                     <th>{t('lastSeen')}</th>
                   </tr>
                 </thead>
                 <tbody>
                   {body.sightings.map((s) => (
                     <tr key={s.source}>
-                      <td>{s.source}</td>
+                      <td translate="no">{s.source}</td>
                       <td>{s.confidence}</td>
-                      <td>{s.count}</td>
-                      <td>{s.lastSeen.slice(0, 16).replace('T', ' ')}</td>
+                      <td>{s.count.toLocaleString()}</td>
+                      <td>{formatTime(s.firstSeen)}</td>
+                      <td>{formatTime(s.lastSeen)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -265,9 +322,16 @@ function Detail({ refId, back }: { refId: string; back: string }) {
               </h3>
               <ul className="compact">
                 {body.relationships.slice(0, 20).map((r, i) => (
-                  <li key={i} className="mono">
-                    {r.direction === 'in' ? '←' : '→'} {r.type}{' '}
-                    {r.other ? `${r.other.kind} ${r.other.value}` : ''}
+                  <li key={i}>
+                    {t(`rel_${r.direction}`)} {t(`rel_${r.type}`)}{' '}
+                    {r.other ? (
+                      <>
+                        {t(`kind_${r.other.kind}`)}{' '}
+                        <a className="mono" translate="no" href={otherHref(r.other)}>
+                          {r.other.value}
+                        </a>
+                      </>
+                    ) : null}
                   </li>
                 ))}
               </ul>
@@ -279,8 +343,9 @@ function Detail({ refId, back }: { refId: string; back: string }) {
               <ul className="compact">
                 {body.sharedWith.map((s) => (
                   <li key={s.tier}>
-                    <strong>{t(`tier_${s.tier}`)}</strong>: {s.collections.join(', ') || '—'} —{' '}
-                    {s.organisations.join(', ') || '—'}
+                    <strong>{t(`tier_${s.tier}`)}</strong>:{' '}
+                    <span translate="no">{s.collections.join(', ') || '—'}</span> —{' '}
+                    <span translate="no">{s.organisations.join(', ') || '—'}</span>
                   </li>
                 ))}
               </ul>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { api, type IndicatorView } from '../api.ts';
 import { Series } from '../charts.tsx';
 import { useI18n } from '../i18n.ts';
+import { Family } from './Indicators.tsx';
 import { useLiveTick, type LiveItem } from '../live.tsx';
 
 interface Overview {
@@ -58,13 +59,19 @@ export function OverviewPage({ recent }: { recent: LiveItem[] }) {
       <h2>{t('trend24h')}</h2>
       <Series
         labels={data.hours}
-        series={kinds
-          .filter((k) => data.trend[k])
-          .map((k) => ({ name: t(`kind_${k}`), values: data.trend[k]!, color: COLORS[k]! }))}
+        series={
+          kinds.some((k) => data.trend[k])
+            ? kinds
+                .filter((k) => data.trend[k])
+                .map((k) => ({ name: t(`kind_${k}`), values: data.trend[k]!, color: COLORS[k]! }))
+            : [{ name: t('kind_c2'), values: data.hours.map(() => 0), color: COLORS.c2! }]
+        }
       />
       <h2>{t('newestC2')}</h2>
       {newest.length === 0 ? (
-        <p>{t('noData')}</p>
+        <p className="empty" data-testid="empty">
+          {t('emptyNewestC2')}
+        </p>
       ) : (
         <table className="table" data-testid="newest-c2">
           <thead>
@@ -79,13 +86,15 @@ export function OverviewPage({ recent }: { recent: LiveItem[] }) {
           <tbody>
             {newest.map((i) => (
               <tr key={i.ref}>
-                <td className="mono">
+                <td className="mono" translate="no">
                   <a href={`#/c2/${i.ref}`}>{i.value}</a>
                 </td>
-                <td>
+                <td translate="no">
                   {i.port}/{i.proto}
                 </td>
-                <td>{i.family}</td>
+                <td>
+                  <Family name={i.family} />
+                </td>
                 <td>{i.confidence ?? '—'}</td>
                 <td>{i.createdDay}</td>
               </tr>

@@ -1,5 +1,6 @@
 // The public self-check: no sign-in; asks the hub about the visitor's own address only.
 import { useState } from 'react';
+import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 
 interface Answer {
@@ -55,7 +56,10 @@ export function SelfCheckPage() {
           data-listed={String(answer.listed)}
         >
           <p>
-            {t('scYourAddress')}: <strong className="mono">{answer.address}</strong>
+            {t('scYourAddress')}:{' '}
+            <strong className="mono" translate="no">
+              {answer.address}
+            </strong>
           </p>
           {answer.listed ? (
             <>
@@ -64,10 +68,12 @@ export function SelfCheckPage() {
                 {answer.findings.map((f, i) => (
                   <li key={i}>
                     <strong>{t(`sc_${f.category}`)}</strong>
-                    {f.family ? ` (${f.family})` : ''}
-                    {f.service || f.port ? ` — ${f.service ?? ''}${f.port ? ` ${f.port}` : ''}` : ''}
+                    {f.family ? <span translate="no"> ({f.family})</span> : null}
+                    {f.service || f.port ? (
+                      <span translate="no">{` — ${f.service ?? ''}${f.port ? ` ${f.port}` : ''}`}</span>
+                    ) : null}
                     <div className="muted">
-                      {t('scSince')}: {f.since}
+                      {t('scSince')}: {f.since.length > 10 ? formatTime(f.since) : f.since}
                     </div>
                     <p>{t(ADVICE[f.category])}</p>
                   </li>

@@ -1,0 +1,258 @@
+// The evidence behind an indicator as a table an analyst can read: each item named and explained
+// in both languages. Items this console does not know are still shown (their key, their value,
+// "no explanation"), never as raw JSON.
+import { formatNumber } from './format.ts';
+import { useI18n, type Lang } from './i18n.ts';
+
+interface Explained {
+  label: Record<Lang, string>;
+  help: Record<Lang, string>;
+  /** How the value reads: a share in [0, 1] as a percentage, seconds, or as it is. */
+  unit?: 'share' | 'seconds' | 'bytes';
+}
+
+const e = (ja: string, en: string, helpJa: string, helpEn: string, unit?: Explained['unit']): Explained => ({
+  label: { ja, en },
+  help: { ja: helpJa, en: helpEn },
+  unit,
+});
+
+/** The C&C detector's evidence (detect's Evidence) and the attributes other sources attach. */
+export const EVIDENCE: Record<string, Explained> = {
+  bots: e(
+    '接続した感染端末',
+    'Infected hosts in contact',
+    'ボットリストに載っている加入者のうち、この宛先に通信した異なる端末の数。多いほど C&C らしい。',
+    'Distinct subscribers from the bot list that contacted this destination. More means more C&C-like.',
+  ),
+  clients: e(
+    '接続した加入者（全体）',
+    'Subscribers in contact (all)',
+    'この宛先に通信した異なる加入者の数（感染端末とそれ以外の合計）。',
+    'Distinct subscribers that contacted this destination, infected or not.',
+  ),
+  flows: e('フロー数', 'Flows', 'この宛先への通信（フロー）の総数。', 'All flows to this destination.'),
+  botFlows: e(
+    '感染端末からのフロー',
+    'Flows from infected hosts',
+    'そのうち感染端末からのフロー数。',
+    'Of those, the flows from infected hosts.',
+  ),
+  meanBytesPerFlow: e(
+    'フローあたり平均バイト数',
+    'Mean bytes per flow',
+    '1 回の通信の平均の大きさ。C&C の定期通信は小さく揃いやすい。',
+    'Average size of one contact. C&C check-ins tend to be small and alike.',
+    'bytes',
+  ),
+  sdBytesPerFlow: e(
+    'バイト数のばらつき',
+    'Spread of bytes per flow',
+    'フローの大きさの標準偏差。小さいほど同じ形の通信の繰り返し。',
+    'Standard deviation of flow sizes. Small means the same message repeated.',
+    'bytes',
+  ),
+  windowsSeen: e(
+    '観測された時間窓',
+    'Windows seen',
+    '通信が見られた集計時間窓の数。長く続くほど持続性が高い。',
+    'Counting windows in which contact was seen. More windows means more persistent.',
+  ),
+  gaps: e(
+    '通信間隔の数',
+    'Gaps measured',
+    '周期性の判定に使った、連続する通信の間隔の数。',
+    'Intervals between consecutive contacts used to judge periodicity.',
+  ),
+  meanGapS: e(
+    '平均通信間隔',
+    'Mean gap',
+    '連続する通信の平均間隔。ボットの定期的な呼びかけ（ビーコン）の周期に当たる。',
+    'Mean interval between contacts: the period of the bots’ beacon.',
+    'seconds',
+  ),
+  gapCv: e(
+    '間隔の変動係数',
+    'Gap variation (CV)',
+    '通信間隔の標準偏差÷平均。0 に近いほど機械的に規則正しい（周期性が高い）。',
+    'Standard deviation of the gaps divided by their mean. Near 0 means machine-regular.',
+  ),
+  scanPort: e(
+    'スキャン対象ポート',
+    'Scanned port',
+    'ワームが広く走査するポート（23 番など）への通信か。はいの場合、C&C ではなく感染拡大の可能性があり確度を下げる。',
+    'Whether the port is one worms scan widely (such as 23). If so it may be spreading, not C&C, and confidence is lowered.',
+  ),
+  'sub.bots': e(
+    '評価: 感染端末数',
+    'Score: infected hosts',
+    '接続した感染端末の数から求めた部分点（0〜100%）。',
+    'Partial score from the number of infected hosts in contact (0–100%).',
+    'share',
+  ),
+  'sub.exclusivity': e(
+    '評価: 排他性（母集団検定）',
+    'Score: exclusivity (population test)',
+    '接続者のうち感染端末が占める割合が、加入者全体の感染率から偶然に期待される値をどれだけ上回るかの検定結果。一般の人気サービスは低くなる。',
+    'A test of how far the share of infected hosts among those in contact exceeds what the population’s infection rate would give by chance. Popular services score low.',
+    'share',
+  ),
+  'sub.persistence': e(
+    '評価: 持続性',
+    'Score: persistence',
+    '何時間・何窓にわたって通信が続いたかから求めた部分点。',
+    'Partial score from how many hours and windows the contact lasted.',
+    'share',
+  ),
+  'sub.port': e(
+    '評価: ポート',
+    'Score: port',
+    'スキャン対象のポートなら 0、それ以外は 1。',
+    '0 for a widely scanned port, otherwise 1.',
+    'share',
+  ),
+  'sub.periodicity': e(
+    '評価: 周期性',
+    'Score: periodicity',
+    '通信間隔の規則正しさから求めた部分点。',
+    'Partial score from how regular the contact intervals are.',
+    'share',
+  ),
+  perBotContacts: e(
+    '端末あたりの通信回数',
+    'Contacts per infected host',
+    '感染端末 1 台あたりの平均通信回数。',
+    'Mean number of contacts per infected host.',
+  ),
+  sampling: e(
+    'サンプリング率',
+    'Sampling rate',
+    'フロー情報のパケットサンプリング率（1/N）。件数はサンプリング後の値。',
+    'Packet sampling rate of the flow data (1 in N). Counts are as sampled.',
+  ),
+  population: e(
+    '母集団',
+    'Population',
+    '排他性の検定に使った加入者数。',
+    'Subscribers used in the exclusivity test.',
+  ),
+  period_s: e('周期', 'Period', 'ビーコンの周期。', 'The beacon period.', 'seconds'),
+  rule: e('判定規則', 'Rule', '登録に使った判定規則の名前。', 'The rule that recorded it.'),
+  score: e('スコア', 'Score', '情報源が付けた評価値。', 'The score the source gave.'),
+  country: e(
+    '国・地域',
+    'Country',
+    'アドレスの国・地域（ISO 3166 コード）。',
+    'Country of the address (ISO 3166 code).',
+  ),
+  ports: e(
+    '宛先ポート',
+    'Destination ports',
+    'ダークネットで観測した、このスキャン元が狙ったポート。',
+    'Ports this scanner probed on the darknet.',
+  ),
+  fingerprint: e(
+    'フィンガープリント',
+    'Fingerprint',
+    'スキャンパケットの特徴から推定したツールやマルウェア。',
+    'Tool or malware inferred from the scan packets.',
+  ),
+  product: e('製品', 'Product', '調査で識別した機器の製品名。', 'The device product the survey identified.'),
+  vendor: e('メーカー', 'Vendor', '機器のメーカー。', 'The device vendor.'),
+  version: e(
+    'ファームウェア',
+    'Firmware',
+    '識別したファームウェアの版。',
+    'The firmware version identified.',
+  ),
+  service: e('サービス', 'Service', '外部に公開されているサービス。', 'The service exposed to the Internet.'),
+  check: e('確認した項目', 'Check', '脆弱性の確認方法。', 'How the weakness was checked.'),
+  status: e('状態', 'Status', '調査で判定した状態。', 'The state the survey found.'),
+  cve: e('CVE', 'CVE', '該当する既知の脆弱性。', 'The known vulnerability that applies.'),
+  credentialRule: e(
+    '弱いパスワードの規則',
+    'Weak credential rule',
+    'ログインできた弱いパスワードの種類（パスワード自体は保存しません）。',
+    'The kind of weak password that worked (the password itself is never kept).',
+  ),
+  notification: e(
+    '通知状況',
+    'Notification',
+    '利用者への注意喚起の状況。',
+    'Where the notice to the user stands.',
+  ),
+};
+
+/** Items whose values are states the dictionary names (`state_sent`, ...). */
+const STATE_KEYS = new Set(['notification', 'status']);
+
+function readable(
+  value: string | number | boolean,
+  how: Explained | undefined,
+  lang: Lang,
+  yes: string,
+  no: string,
+) {
+  if (typeof value === 'boolean') return value ? yes : no;
+  if (typeof value === 'number') {
+    if (how?.unit === 'share') return `${formatNumber(Math.round(value * 1000) / 10, lang)}%`;
+    if (how?.unit === 'seconds') return `${formatNumber(value, lang)} ${lang === 'ja' ? '秒' : 's'}`;
+    if (how?.unit === 'bytes') return `${formatNumber(value, lang)} ${lang === 'ja' ? 'バイト' : 'bytes'}`;
+    return formatNumber(value, lang);
+  }
+  if (how?.unit === 'seconds' && value !== '' && Number.isFinite(Number(value)))
+    return `${formatNumber(Number(value), lang)} ${lang === 'ja' ? '秒' : 's'}`;
+  return value;
+}
+
+export function EvidenceTable({ evidence }: { evidence: Record<string, string | number | boolean> }) {
+  const { t, lang, has } = useI18n();
+  const entries = Object.entries(evidence);
+  if (entries.length === 0) return null;
+  // Known items first, in the order above; unknown ones after, by key.
+  const order = Object.keys(EVIDENCE);
+  entries.sort(([a], [b]) => {
+    const ia = order.indexOf(a);
+    const ib = order.indexOf(b);
+    return (ia < 0 ? order.length : ia) - (ib < 0 ? order.length : ib) || a.localeCompare(b);
+  });
+  return (
+    <>
+      <p className="muted">{t('evidenceHelp')}</p>
+      <table className="table small evidence" data-testid="evidence">
+        <thead>
+          <tr>
+            <th>{t('item')}</th>
+            <th>{t('value')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map(([key, value]) => {
+            const how = EVIDENCE[key];
+            const state = typeof value === 'string' && STATE_KEYS.has(key) && has(`state_${value}`);
+            const shown = state
+              ? t(`state_${value as string}`)
+              : readable(value, how, lang, t('yes'), t('no'));
+            return (
+              <tr key={key} data-key={key}>
+                <td>
+                  {how ? (
+                    <strong>{how.label[lang]}</strong>
+                  ) : (
+                    <strong className="mono" translate="no">
+                      {key}
+                    </strong>
+                  )}
+                  <div className="muted explain">{how ? how.help[lang] : t('evidenceNoHelp')}</div>
+                </td>
+                <td className="value" translate={typeof value === 'string' && !state ? 'no' : undefined}>
+                  {shown}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </>
+  );
+}

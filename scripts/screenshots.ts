@@ -1,0 +1,80 @@
+/**
+ * Screenshots of every console page (1280x800, Japanese and English) into docs/screenshots/,
+ * from a hub on loopback filled with the demo-like dataset, in Debian's Chromium.
+ *
+ *   node --import tsx scripts/screenshots.ts [outDir]
+ *
+ * Exit codes: 0 written, 1 failed (no Chromium, build or page error; one line on stderr).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import {
+  DIST,
+  ensureConsoleBuilt,
+  fillDemo,
+  launchChromium,
+  newConsolePage,
+  openFirstDetail,
+  openPage,
+  PAGES,
+  ROOT,
+  signIn,
+} from '../src/console/e2e-support.ts';
+import { startTestHub } from '../src/console/testing.ts';
+
+const outDir = process.argv[2] ?? join(ROOT, 'docs/screenshots');
+
+/** name, language, how to get there (after signing in as the full tier). */
+const SHOTS: [string, 'ja' | 'en', (page: Page) => Promise<void>][] = [
+  ['01-overview-ja', 'ja', (p) => go(p, 'overview')],
+  ['02-c2-detail-ja', 'ja', (p) => go(p, 'c2').then(() => openFirstDetail(p))],
+  ['03-hosts-ja', 'ja', (p) => go(p, 'hosts')],
+  ['04-graph-ja', 'ja', (p) => go(p, 'graph')],
+  ['05-darknet-ja', 'ja', (p) => go(p, 'darknet')],
+  ['06-survey-ja', 'ja', (p) => go(p, 'survey')],
+  ['07-overview-en', 'en', (p) => go(p, 'overview')],
+  ['08-c2-detail-en', 'en', (p) => go(p, 'c2').then(() => openFirstDetail(p))],
+  ['09-graph-en', 'en', (p) => go(p, 'graph')],
+  ['10-sharing-en', 'en', (p) => go(p, 'sharing')],
+  ['11-audit-en', 'en', (p) => go(p, 'audit')],
+];
+
+function go(page: Page, name: string): Promise<void> {
+  const target = PAGES.find((p) => p.name === name)!;
+  return openPage(page, target.hash, target.ready);
+}
+
+async function main(): Promise<void> {
+  ensureConsoleBuilt();
+  mkdirSync(outDir, { recursive: true });
+  const hub = await startTestHub({ console: { distDir: DIST } });
+  const browser = await launchChromium();
+  try {
+    await fillDemo(hub);
+    for (const [name, lang, reach] of SHOTS) {
+      const page = await newConsolePage(browser, lang);
+      await signIn(page, hub.url, hub.tokens.full);
+      await reach(page);
+      await page.waitForTimeout(300); // the lazily loaded map and fonts settle
+      await page.screenshot({ path: join(outDir, `${name}.png`) });
+      await page.context().close();
+      process.stderr.write(`${name}.png\n`);
+    }
+    // The public self-check, from a listed address (the browser's own, 127.0.0.1).
+    const page = await newConsolePage(browser, 'ja');
+    await page.goto(`${hub.url}/check`);
+    await page.click('[data-testid=self-check-button]');
+    await page.waitForSelector('[data-testid=self-check-result]');
+    await page.screenshot({ path: join(outDir, '12-self-check-ja.png') });
+    process.stderr.write('12-self-check-ja.png\n');
+  } finally {
+    await browser.close();
+    await hub.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`screenshots: ${(error as Error).message.split('\n')[0]}\n`);
+  process.exit(1);
+});

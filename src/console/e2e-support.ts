@@ -1,0 +1,122 @@
+/**
+ * Shared by the browser tests and scripts/screenshots.ts (never by the hub): a console build that
+ * matches its sources, a hub filled with a demo-like dataset, Debian's Chromium, and the list of
+ * every page with what shows it is ready.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { scenarioSightings, type TestHub } from './testing.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const DIST = join(ROOT, 'console/dist');
+
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/** Runs `vite build console` when the build is missing or older than any of its sources. */
+export function ensureConsoleBuilt(): void {
+  const built = join(DIST, 'index.html');
+  const sources = ['src', 'public', 'index.html', 'vite.config.ts'].map((p) => join(ROOT, 'console', p));
+  const newest = Math.max(...sources.filter(existsSync).map(newestMtime));
+  if (existsSync(built) && statSync(built).mtimeMs >= newest) return;
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'console', '--logLevel', 'warn'],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  if (result.status !== 0) throw new Error(`vite build of the console failed (${result.status})`);
+}
+
+/**
+ * The dataset `tsunagi demo` produces, in a form a test can set up in a second: the scenario's
+ * C&C servers with detector evidence, bots linked to them, survey findings, and 127.0.0.1 (the
+ * browser) listed as an infected host so the self-check has something to say.
+ */
+export async function fillDemo(hub: TestHub): Promise<void> {
+  const sightings = scenarioSightings();
+  for (let i = 0; i < sightings.length; i += 500)
+    await hub.ctx.intel.recordSightings(sightings.slice(i, i + 500), 'scenario');
+  await hub.ctx.intel.recordSighting({
+    type: 'bot',
+    value: '127.0.0.1',
+    source: 'darknet-nicter',
+    confidence: 90,
+    family: 'mirai',
+    attributes: { country: 'JP' },
+  });
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export async function newConsolePage(
+  browser: Browser,
+  lang: 'ja' | 'en',
+  viewport = { width: 1280, height: 800 },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport, locale: lang === 'ja' ? 'ja-JP' : 'en-US' });
+  // The language is the console's own choice (kept in localStorage), set before any script runs.
+  await context.addInitScript((l) => localStorage.setItem('tsunagi.lang', l), lang);
+  return context.newPage();
+}
+
+export async function signIn(page: Page, url: string, token: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.fill('input[name=token]', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-testid=tier]');
+}
+
+/** Every route of the console, with a selector that says its data has been drawn. */
+export const PAGES: { name: string; hash: string; ready: string }[] = [
+  {
+    name: 'overview',
+    hash: '#/overview',
+    ready: '[data-testid=newest-c2], section[data-page=overview] .empty',
+  },
+  { name: 'c2', hash: '#/c2', ready: '[data-testid=indicator-table], [data-testid=empty]' },
+  { name: 'bots', hash: '#/list/bot', ready: '[data-testid=indicator-table], [data-testid=empty]' },
+  {
+    name: 'devices',
+    hash: '#/list/vulnerable-device',
+    ready: '[data-testid=indicator-table], [data-testid=empty]',
+  },
+  { name: 'hosts', hash: '#/hosts', ready: '[data-testid=map] .marker, section[data-page=hosts] .empty' },
+  { name: 'darknet', hash: '#/darknet', ready: 'svg.series, section[data-page=darknet] .empty' },
+  { name: 'survey', hash: '#/survey', ready: 'svg.bars, section[data-page=survey] .empty' },
+  { name: 'graph', hash: '#/graph', ready: '[data-testid=graph], section[data-page=graph] .empty' },
+  { name: 'sharing', hash: '#/sharing', ready: 'section[data-page=sharing] table' },
+  { name: 'audit', hash: '#/audit', ready: '[data-testid=audit-verification]' },
+];
+
+/** Opens a page by its route and waits until it has drawn its data. */
+export async function openPage(page: Page, hash: string, ready: string): Promise<void> {
+  await page.evaluate((h) => (location.hash = h), hash);
+  await page.waitForSelector(ready, { timeout: 15_000 });
+}
+
+/** Opens the first row's detail of a list and waits for it. */
+export async function openFirstDetail(page: Page): Promise<void> {
+  await page.click('[data-testid=indicator-table] tbody tr:first-child a');
+  await page.waitForSelector('[data-testid=detail] h2');
+  await page.waitForSelector('[data-testid=detail] table, [data-testid=detail] dl');
+}
