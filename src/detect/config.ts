@@ -52,7 +52,7 @@ export const DetectConfig = z
         /** Fewer returning bots than this never publish. */
         minBots: z.number().int().min(1).default(2),
         /** Returning bots at which the bot sub-score is full. */
-        fullBots: z.number().int().min(1).default(3),
+        fullBots: z.number().int().min(1).default(2),
         /** Contacts of one bot (or one held session) that make it a returning bot. */
         minContacts: z.number().int().min(2).default(3),
         /** Intervals of ONE bot needed before its periodicity counts. */
@@ -61,8 +61,10 @@ export const DetectConfig = z
         minGapMs: z.number().int().min(0).default(2000),
         /** A bot holding one connection (same client port, records every active timeout) this long holds a session. */
         sessionMs: z.number().int().min(0).default(300_000),
-        /** Windows with bot contact at which persistence is full. */
+        /** Windows with bot contact at which persistence (a factor of the score) is full. */
         persistenceWindows: z.number().int().min(1).default(3),
+        /** A bot's own interval CV at which its periodicity falls to 0 (jittered beacons stay above). */
+        periodicCv: z.number().gt(0).default(0.6),
         /**
          * Population test: bots must reach a destination this many times more often (share of
          * bot homes vs share of clean homes) for exclusivity to start, and `enrichmentFull` times
@@ -70,20 +72,22 @@ export const DetectConfig = z
          */
         enrichmentStart: z.number().gt(1).default(8),
         enrichmentFull: z.number().gt(1).default(64),
+        /** Standard errors of log(enrichment) taken off before it is judged (small counts are noisy). */
+        enrichmentZ: z.number().min(0).default(1),
         /**
          * Prior of the clean homes' share reaching a destination, as pseudo-counts (Beta(a, b)):
          * with few clean homes seen, absence among them is weak evidence.
          */
         cleanPrior: z.tuple([z.number().gt(0), z.number().gt(0)]).default([0.5, 50]),
         /**
-         * Weights of the quality terms; the gates (bots, exclusivity) multiply them. Without
-         * repeat contact (per-bot periodicity or a held session) a destination tops out at 45.
+         * Weights of the quality terms; the factors (bots, exclusivity, persistence) multiply
+         * them. Without repeat contact (per-bot periodicity or a held session) a destination
+         * tops out at 40.
          */
         weights: z
           .object({
-            base: z.number().min(0).default(0.3),
-            persistence: z.number().min(0).default(0.15),
-            repeat: z.number().min(0).default(0.55),
+            base: z.number().min(0).default(0.4),
+            repeat: z.number().min(0).default(0.6),
           })
           .prefault({}),
       })
@@ -96,7 +100,7 @@ export const DetectConfig = z
         /** Listed P2P bots that must reach an address for it to be reported as a peer. */
         minBots: z.number().int().min(1).default(2),
         /** Share of a destination's bots that are P2P bots for it to be a peer (never a C&C). */
-        minShare: z.number().min(0).max(1).default(0.5),
+        minShare: z.number().min(0).max(1).default(0.3),
       })
       .prefault({}),
     scanPorts: z

@@ -659,7 +659,7 @@ export class Detector {
         const mean = t.botSlotGapMean[slot]!;
         const cv = mean > 0 ? Math.sqrt(Math.max(0, t.botSlotGapM2[slot]!) / gaps) / mean : 1;
         periodic++;
-        periodicity += Math.max(0, 1 - cv);
+        periodicity += Math.max(0, 1 - cv / c.periodicCv);
         gapMean += mean;
         gapCv += cv;
       }
@@ -717,7 +717,11 @@ export class Detector {
     const [a, b] = this.config.scoring.cleanPrior;
     const botShare = (bots + 0.5) / (botHomes + 1);
     const cleanShare = (clients + a) / (cleanHomes + a + b);
-    s.enrichment = botShare / cleanShare;
+    // A lower bound (enrichmentZ standard errors of the bots' log share) keeps niche services
+    // that two or three bot homes happen to use from looking exclusive by chance; the clean
+    // side's uncertainty is in its prior.
+    const logSe = Math.sqrt(1 / (bots + 0.5));
+    s.enrichment = (botShare / cleanShare) * Math.exp(-this.config.scoring.enrichmentZ * logSe);
     const pooled = (bots + clients) / (botHomes + cleanHomes);
     const se = Math.sqrt(pooled * (1 - pooled) * (1 / botHomes + 1 / Math.max(1, cleanHomes)));
     s.z = se > 0 ? (bots / botHomes - clients / Math.max(1, cleanHomes)) / se : 0;
@@ -754,10 +758,10 @@ export class Detector {
     // Peers and subscriber addresses are never C&C servers.
     if (s.peer || t.internal[e] || s.returning < c.minBots) return 0;
     const w = c.weights;
-    const total = w.base + w.persistence + w.repeat;
-    const quality =
-      total === 0 ? 1 : (w.base + w.persistence * s.subPersistence + w.repeat * s.subRepeat) / total;
-    return Math.round(100 * s.subBots * s.subExclusivity * quality);
+    const total = w.base + w.repeat;
+    const quality = total === 0 ? 1 : (w.base + w.repeat * s.subRepeat) / total;
+    // Persistence multiplies: a destination seen for a few minutes has too little population data.
+    return Math.round(100 * s.subBots * s.subExclusivity * s.subPersistence * quality);
   }
 
   /** Re-scores entry `e` and publishes or withdraws on a threshold crossing. */

@@ -251,8 +251,25 @@ export class BotIndex {
       else this.add6(entry, family, subscriberPrefixes6);
     }
     this.size = entries.length;
-    this.ambiguous = ambiguous;
+    this.ambiguous = ambiguous - this.resolveRedundant();
   }
+
+  /**
+   * A bare shared address also listed with ports most likely names those same homes (two
+   * sources saw the same infection): it stops marking the address ambiguous. Returns how many.
+   */
+  private resolveRedundant(): number {
+    let resolved = 0;
+    for (const address of this.bareShared) {
+      if (!this.portedShared.has(address)) continue;
+      this.v4.set(address, AMBIGUOUS, NOT_BOT);
+      resolved++;
+    }
+    return resolved;
+  }
+
+  private readonly bareShared = new Set<number>();
+  private readonly portedShared = new Set<number>();
 
   /** Returns true when the entry is ambiguous (a shared address without a port). */
   private add4(entry: BotEntry, family: number): boolean {
@@ -265,7 +282,9 @@ export class BotIndex {
     const shared = this.homes.inSharedPool(address);
     if (entry.portLo < 0) {
       if (shared) {
-        if (this.v4.get(address, AMBIGUOUS, NOT_BOT) === NOT_BOT) this.v4.set(address, AMBIGUOUS, family);
+        if (this.bareShared.has(address)) return false;
+        this.bareShared.add(address);
+        this.v4.set(address, AMBIGUOUS, family);
         return true;
       }
       this.v4.set(address, WHOLE, family);
@@ -275,6 +294,7 @@ export class BotIndex {
       this.v4.set(address, WHOLE, family); // a port seen from a dedicated address: the whole address
       return false;
     }
+    this.portedShared.add(address);
     const psidLo = this.homes.psid4(address, entry.portLo);
     const psidHi = this.homes.psid4(address, entry.portHi);
     if (psidLo === psidHi) this.v4.set(address, psidLo, family);

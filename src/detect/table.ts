@@ -10,7 +10,7 @@ import { mix32 } from './sketch.ts';
 /** Exact bot slots per key (per-bot contacts, intervals, sessions); past this, the bot sketch counts. */
 export const BOT_SLOTS = 16;
 /** Exact clean-client slots per key; past this, the client sketch counts. */
-export const CLIENT_SLOTS = 8;
+export const CLIENT_SLOTS = 16;
 /** HyperLogLog precision for bots past the slots (2^5 registers). */
 export const BOT_HLL_BITS = 5;
 /** HyperLogLog precision for other clients (2^6 registers). */

@@ -20,7 +20,7 @@ export interface Evidence {
   /** Distinct clean homes (not listed, not seen scanning) that reached it, and suspect ones. */
   clients: number;
   suspectClients: number;
-  /** Population test: bot homes and clean homes active now, enrichment and two-proportion z. */
+  /** Population test: bot homes and clean homes active now, enrichment (lower bound) and two-proportion z. */
   botHomes: number;
   cleanHomes: number;
   enrichment: number;
@@ -41,7 +41,7 @@ export interface Evidence {
   windowsSeen: number;
   /** True when the port is one the bots scan (shown, not penalised: the population test decides). */
   scanPort: boolean;
-  /** Sub-scores in [0, 1]; confidence = 100 * bots * exclusivity * weighted(base, persistence, repeat). */
+  /** Sub-scores in [0, 1]; confidence = 100 * bots * exclusivity * persistence * weighted(base, repeat). */
   sub: { bots: number; exclusivity: number; persistence: number; repeat: number };
 }
 
