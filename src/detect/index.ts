@@ -18,12 +18,7 @@ import { loadAsnTable, loadBotList, loadFamilyMap, watchBotList } from './lists.
 import { SHARE_HEADER, type Candidate, type ShareRow } from './types.ts';
 
 export { DetectConfig, type DetectConfigInput } from './config.ts';
-export {
-  Detector,
-  type DetectorStats,
-  type PersistedAggregate,
-  type WithdrawReason,
-} from './detector.ts';
+export { Detector, type DetectorStats, type PersistedAggregate, type WithdrawReason } from './detector.ts';
 export {
   createAnnouncer,
   withdrawReasonText,
@@ -63,6 +58,8 @@ export interface DetectorComponent {
   ingest(batch: FlowBatch, nowMs?: number): void;
   /** Replaces the bot list (addresses or CIDRs) while running; returns the rejected entries. */
   setBots(entries: Iterable<string>): { accepted: number; rejected: string[] };
+  /** Writes the aggregates to dataDir now (a checkpoint; stop() does it too). No-op without dataDir. */
+  saveState(): void;
   /** Expiry, re-scoring, publish/withdraw. Call periodically (stream time or wall time). */
   tick(nowMs?: number): void;
   candidates(): Candidate[];
@@ -125,6 +122,15 @@ export function createDetector(
   };
 
   const statePath = config.dataDir ? join(config.dataDir, STATE_FILE) : '';
+  const saveState = () => {
+    if (!statePath) return;
+    const body = JSON.stringify({
+      format: 'tsunagi-detect-state',
+      version: 1,
+      aggregates: detector.exportState(),
+    });
+    writeFileAtomic(statePath, body, { mode: 0o600 });
+  };
 
   return {
     name: 'detect',
@@ -174,14 +180,9 @@ export function createDetector(
     async stop() {
       stopWatching?.();
       stopWatching = undefined;
-      if (!statePath) return;
-      const body = JSON.stringify({
-        format: 'tsunagi-detect-state',
-        version: 1,
-        aggregates: detector.exportState(),
-      });
-      writeFileAtomic(statePath, body, { mode: 0o600 });
+      saveState();
     },
+    saveState,
     ingest: (batch, nowMs) => detector.ingest(batch, nowMs),
     setBots: applyBots,
     tick: (nowMs) => detector.tick(nowMs),
