@@ -66,8 +66,7 @@ async function runLive(dir: string, bots: string, rate: number) {
   let sent = 0;
   try {
     const port = stack.collector.listeners[0]!.boundPort;
-    sent = (await sendExportUdp(day().batches(), { host: '127.0.0.1', port, format: 'ipfix', rate }))
-      .flows;
+    sent = (await sendExportUdp(day().batches(), { host: '127.0.0.1', port, format: 'ipfix', rate })).flows;
     for (let i = 0; i < 200 && stack.collector.counters().records < sent; i++) {
       stack.collector.flush();
       await sleep(50);

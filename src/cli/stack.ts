@@ -34,7 +34,15 @@ import { protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
 import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../share/client/index.ts';
 import { HubConfig, type Hub } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
-import { createFlowPublisher, createFlowSubscriber, TransportConfig } from '../transport/index.ts';
+import {
+  CandidateStreamConfig,
+  createCandidateConsumer,
+  createFlowPublisher,
+  createFlowSubscriber,
+  TransportConfig,
+  type CandidateMessage,
+  type FlowPublisher,
+} from '../transport/index.ts';
 import { openHubStack } from './commands/serve.ts';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,8 +71,20 @@ export const StackConfig = z.object({
   botsTaxii: BotFeedConfig.optional(),
   /** A remote hub collection this ISP shares its C&C list to (ip, port, proto, confidence, family only). */
   shareTo: C2SharerConfig.optional(),
-  /** NATS JetStream for the multi-machine shape; empty url keeps batches in-process. */
-  nats: TransportConfig.and(z.object({ enabled: z.boolean().default(false) })).prefault({}),
+  /**
+   * NATS JetStream for the multi-machine shape; off keeps batches in-process. With it, the
+   * collector publishes to the flow stream, the hub consumes candidates from `detect --nats`
+   * workers, and (unless `localDetect` is off) this process also detects on every partition.
+   */
+  nats: TransportConfig.and(
+    z.object({
+      enabled: z.boolean().default(false),
+      /** Run this machine's detector on all partitions; off when workers own them. */
+      localDetect: z.boolean().default(true),
+      /** Where workers announce candidates (the url defaults to the flow stream's). */
+      candidates: CandidateStreamConfig,
+    }),
+  ).prefault({}),
   /**
    * Live darknet observation on a capture interface: its infected hosts become bot sightings
    * in intel (and so the detector's bot list). Off while `interface` is empty.
@@ -91,6 +111,8 @@ export interface Stack {
   /** In start order. */
   readonly components: Component[];
   readonly collector: FlowCollector;
+  /** The flow publisher when flows go over NATS (its drops go on the rate line). */
+  readonly flowPublisher: FlowPublisher | undefined;
   readonly detector: DetectorComponent;
   readonly intel: Intel;
   readonly hub: Hub;
@@ -160,7 +182,9 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
           confidence: candidate.confidence,
           family: candidate.family || undefined,
         },
-        kind === 'new' ? 'C&C candidate published' : 'C&C candidate re-announced (confidence or family changed)',
+        kind === 'new'
+          ? 'C&C candidate published'
+          : 'C&C candidate re-announced (confidence or family changed)',
       );
       enqueue('sighting', () =>
         intel.recordSightings(sightingsFromCandidates([candidate], config.source), config.source),
@@ -210,8 +234,34 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
         { logger, registry },
       )
     : undefined;
-  const subscriber = useNats
-    ? createFlowSubscriber(config.nats, { sink: ingest, logger, registry })
+  const subscriber =
+    useNats && config.nats.localDetect
+      ? createFlowSubscriber(config.nats, { sink: ingest, logger, registry })
+      : undefined;
+  /** A worker's announcement or withdrawal, written before its message is acknowledged. */
+  const applyWorkerCandidate = async (m: CandidateMessage): Promise<void> => {
+    const ref = { kind: 'c2' as const, value: m.ip, port: m.port, proto: protocolName(m.proto) };
+    if (m.op === 'announce') {
+      logger.info(
+        { worker: m.worker, ip: m.ip, port: m.port, proto: m.proto, confidence: m.confidence },
+        'C&C candidate announced by a worker',
+      );
+      published++;
+      await intel.recordSightings(sightingsFromCandidates([m], config.source), config.source);
+    } else {
+      withdrawn++;
+      logger.info(
+        { worker: m.worker, ip: m.ip, port: m.port, proto: m.proto, reason: m.reason },
+        `C&C candidate withdrawn by a worker: ${m.reason}`,
+      );
+      await intel.withdrawSource(ref, config.source, m.reason, config.source);
+    }
+  };
+  const candidateConsumer = useNats
+    ? createCandidateConsumer(
+        { ...config.nats.candidates, url: config.nats.candidates.url || config.nats.url },
+        { apply: applyWorkerCandidate, logger, registry },
+      )
     : undefined;
   const collector = createFlowCollector(
     {
@@ -382,6 +432,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     ...(sharer ? [sharer] : []),
     detector,
     ...(subscriber ? [subscriber] : []),
+    ...(candidateConsumer ? [candidateConsumer] : []),
     ...(publisher ? [publisher] : []),
     botSources,
     ...(botFeed ? [botFeed] : []),
@@ -391,6 +442,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   return {
     components,
     collector,
+    flowPublisher: publisher,
     detector,
     intel,
     hub,

@@ -83,6 +83,8 @@ export interface DetectorComponent {
   ingest(batch: FlowBatch, nowMs?: number): void;
   /** Replaces the bot list (lines `bot[,family]`, README: Bot list) while running; returns the rejected entries. */
   setBots(entries: Iterable<string>): { accepted: number; rejected: string[] };
+  /** Writes the aggregates to dataDir now (a checkpoint; stop() does it too). No-op without dataDir. */
+  saveState(): void;
   /** Expiry, re-scoring, publish/withdraw. Call periodically (stream time or wall time). */
   tick(nowMs?: number): void;
   candidates(): Candidate[];
@@ -157,6 +159,15 @@ export function createDetector(
   };
 
   const statePath = config.dataDir ? join(config.dataDir, STATE_FILE) : '';
+  const saveState = () => {
+    if (!statePath) return;
+    const body = JSON.stringify({
+      format: 'tsunagi-detect-state',
+      version: 2,
+      aggregates: detector.exportState(),
+    });
+    writeFileAtomic(statePath, body, { mode: 0o600 });
+  };
 
   return {
     name: 'detect',
@@ -212,14 +223,9 @@ export function createDetector(
     async stop() {
       stopWatching?.();
       stopWatching = undefined;
-      if (!statePath) return;
-      const body = JSON.stringify({
-        format: 'tsunagi-detect-state',
-        version: 2,
-        aggregates: detector.exportState(),
-      });
-      writeFileAtomic(statePath, body, { mode: 0o600 });
+      saveState();
     },
+    saveState,
     ingest: (batch, nowMs) => detector.ingest(batch, nowMs),
     setBots: applyBots,
     tick: (nowMs) => detector.tick(nowMs),

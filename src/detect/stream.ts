@@ -78,8 +78,12 @@ export function streamIngest(
   detector: Ingests,
   options: StreamIngestOptions | number = {},
 ): (batch: FlowBatch) => void {
-  const { tickEveryMs = STREAM_TICK_MS, clock, wallNow = Date.now, afterTick } =
-    typeof options === 'number' ? { tickEveryMs: options } : options;
+  const {
+    tickEveryMs = STREAM_TICK_MS,
+    clock,
+    wallNow = Date.now,
+    afterTick,
+  } = typeof options === 'number' ? { tickEveryMs: options } : options;
   let lastTick = 0;
   return (batch) => {
     detector.ingest(batch);

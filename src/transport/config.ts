@@ -41,7 +41,10 @@ export const StreamSettings = z
     sizing: z
       .object({
         rowsPerSecond: z.number().int().min(1),
-        downtimeSeconds: z.number().min(1).max(MAX_FLOW_AGE_MS / 1000),
+        downtimeSeconds: z
+          .number()
+          .min(1)
+          .max(MAX_FLOW_AGE_MS / 1000),
       })
       .optional(),
     /**

@@ -22,8 +22,11 @@ export {
   MAX_FLOW_AGE_MS,
   PublishSettings,
   StreamSettings,
+  STREAM_BYTES_PER_ROW,
   SubscribeSettings,
   TransportConfig,
+  effectiveStreamLimits,
+  streamBytesFor,
   type TransportConfigInput,
 } from './config.ts';
 export {
@@ -67,3 +70,11 @@ export function parsePartitionList(text: string): number[] {
   }
   return [...out].sort((a, b) => a - b);
 }
+export {
+  CandidateMessage,
+  CandidateStreamConfig,
+  createCandidateConsumer,
+  createCandidatePublisher,
+  type CandidateConsumer,
+  type CandidatePublisher,
+} from './candidates.ts';

@@ -557,6 +557,8 @@ export interface SubscriberStats {
   bytes: number;
   decodeErrors: Record<DecodeErrorKind, number>;
   sinkErrors: number;
+  /** Redelivered messages already folded (stream sequence at or below the last one): acknowledged, skipped. */
+  duplicates: number;
   /** Messages waiting in the stream for each owned partition, as of its last delivery. */
   pending: Map<number, number>;
 }
@@ -565,6 +567,8 @@ export interface FlowSubscriber extends Component {
   readonly name: 'transport-subscriber';
   /** The partitions this subscriber consumes. */
   readonly partitions: readonly number[];
+  /** Stream sequence of the last message folded, per partition (for a checkpoint). */
+  positions(): Map<number, number>;
   readonly stats: SubscriberStats;
   readonly config: TransportConfig;
 }
@@ -572,7 +576,11 @@ export interface FlowSubscriber extends Component {
 /** Detector side: consumes the owned partitions and hands each batch to `sink`, acknowledging after it returns. */
 export function createFlowSubscriber(
   input: TransportConfigInput | TransportConfig,
-  deps: TransportDeps & { sink: FlowBatchHandler },
+  deps: TransportDeps & {
+    sink: FlowBatchHandler;
+    /** Durable consumers restart after these stream sequences (a restored checkpoint). */
+    resumeAfter?: ReadonlyMap<number, number>;
+  },
 ): FlowSubscriber {
   const config = parseTransportConfig(input);
   const logger = (deps.logger ?? silentLogger()).child({ component: 'transport-subscriber' });
@@ -597,8 +605,12 @@ export function createFlowSubscriber(
     bytes: 0,
     decodeErrors,
     sinkErrors: 0,
+    duplicates: 0,
     pending: new Map(),
   };
+  // Stream sequence of the last message folded per partition: a consumer delivers a partition in
+  // stream order, so anything at or below it is a redelivery of a folded message.
+  const lastFolded = new Map<number, number>();
   registerSubscriberMetrics(registry, stats);
 
   let nc: NatsConnection | undefined;
@@ -626,6 +638,11 @@ export function createFlowSubscriber(
       stats.messages++;
       stats.bytes += m.data.length;
       stats.pending.set(partition, m.info.pending);
+      if (m.seq <= (lastFolded.get(partition) ?? 0)) {
+        stats.duplicates++;
+        m.ack();
+        continue;
+      }
       const result = decodeFlowBatch(m.data, { maxRows: settings.maxRows });
       if (!result.ok) {
         stats.decodeErrors[result.error]++;
@@ -643,6 +660,7 @@ export function createFlowSubscriber(
         continue;
       }
       stats.rows += result.batch.length;
+      lastFolded.set(partition, m.seq);
       m.ack();
     }
   };
@@ -664,6 +682,7 @@ export function createFlowSubscriber(
   return {
     name: 'transport-subscriber',
     partitions: owned,
+    positions: () => new Map(lastFolded),
     stats,
     config,
     async start() {
@@ -682,6 +701,21 @@ export function createFlowSubscriber(
           };
           if (settings.durable) consumerConfig.durable_name = `${settings.durable}-p${partition}`;
           else consumerConfig.inactive_threshold = nanos(settings.inactiveMs);
+          const resumeAt = deps.resumeAfter?.get(partition);
+          if (resumeAt !== undefined && settings.durable) {
+            // Restored from a checkpoint: everything after it is folded again, whatever the
+            // consumer acknowledged since (that state died with the process).
+            await jsm.consumers.delete(stream.name, consumerConfig.durable_name!).catch(() => false);
+            const firstSeq = (await jsm.streams.info(stream.name)).state.first_seq;
+            if (resumeAt + 1 < firstSeq)
+              logger.error(
+                { partition, checkpoint: resumeAt, firstInStream: firstSeq },
+                'flows aged out of the stream while this worker was down: size stream.sizing for longer downtime',
+              );
+            consumerConfig.deliver_policy = DeliverPolicy.StartSequence;
+            consumerConfig.opt_start_seq = resumeAt + 1;
+            lastFolded.set(partition, resumeAt);
+          }
           const info = await jsm.consumers.add(stream.name, consumerConfig);
           const consumer = await js.consumers.get(stream.name, info.name);
           const messages = await consumer.consume({ max_messages: settings.fetchMessages });
@@ -715,6 +749,11 @@ function registerSubscriberMetrics(registry: Registry, stats: SubscriberStats): 
     () => stats.rows,
   );
   total('tsunagi_transport_consume_bytes_total', 'Flow message bytes received', () => stats.bytes);
+  total(
+    'tsunagi_transport_consume_duplicates_total',
+    'Redelivered flow messages already folded (acknowledged and skipped)',
+    () => stats.duplicates,
+  );
   total(
     'tsunagi_transport_consume_sink_errors_total',
     'Batches the sink threw on (dropped)',

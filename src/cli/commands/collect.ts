@@ -1,4 +1,8 @@
-/** `tsunagi collect`: receive flows live and print a rate line until SIGINT/SIGTERM. */
+/**
+ * `tsunagi collect`: receive flows live and print a rate line until SIGINT/SIGTERM; with
+ * `--nats URL`, the collector of the multi-machine shape: every batch goes to the partitioned
+ * flow stream for `detect --nats` workers, nothing else runs here.
+ */
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.ts';
 import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
@@ -6,10 +10,16 @@ import { createLogger, LogConfig } from '../../core/logger.ts';
 import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/metrics.ts';
 import { z } from 'zod';
 import { createFlowCollector, FlowConfig } from '../../flow/index.ts';
+import { createFlowPublisher, TransportConfig, type FlowPublisher } from '../../transport/index.ts';
 import type { CliContext } from '../context.ts';
 import { formatRate, StatusLine } from '../progress.ts';
 
-const CollectConfig = z.object({ log: LogConfig, metrics: MetricsConfig, flow: FlowConfig });
+const CollectConfig = z.object({
+  log: LogConfig,
+  metrics: MetricsConfig,
+  flow: FlowConfig,
+  nats: TransportConfig.and(z.object({ enabled: z.boolean().default(false) })).prefault({}),
+});
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -20,6 +30,14 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--metrics <host:port>', 'serve Prometheus metrics on this address')
     .option('--interval <seconds>', 'seconds between rate lines', '5')
     .option('--templates <file>', 'persist templates in this file across restarts')
+    .option(
+      '--nats <url>',
+      'publish every flow batch to the NATS JetStream flow stream (for detect --nats workers)',
+    )
+    .option(
+      '--subscribers <cidr...>',
+      "with --nats: the ISP's own networks (partitions by the external side)",
+    )
     .action(
       async (options: {
         listen?: string[];
@@ -27,12 +45,21 @@ export function register(program: Command, ctx: CliContext): void {
         metrics?: string;
         interval: string;
         templates?: string;
+        nats?: string;
+        subscribers?: string[];
       }) => {
         const flags: Record<string, unknown> = { flow: {} as Record<string, unknown> };
         const flow = flags.flow as Record<string, unknown>;
         if (options.listen) flow.listen = options.listen;
         if (options.templates) flow.templateFile = options.templates;
         if (options.metrics) flags.metrics = { listen: options.metrics };
+        const natsUrl = options.nats ?? ctx.env.TSUNAGI_NATS_URL;
+        if (natsUrl)
+          flags.nats = {
+            enabled: true,
+            url: natsUrl,
+            ...(options.subscribers ? { publish: { subscriberPrefixes: options.subscribers } } : {}),
+          };
         const config = loadConfig(CollectConfig, { file: options.config, env: ctx.env, flags });
         await runCollector(config, ctx, Number(options.interval) || 5);
       },
@@ -44,17 +71,25 @@ async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliConte
   const logger = createLogger(config.log, ctx.stderr);
   const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
   let flowsSinceLast = 0;
+  const publisher: FlowPublisher | undefined = config.nats.enabled
+    ? createFlowPublisher(config.nats, { logger, registry })
+    : undefined;
   const collector = createFlowCollector(config.flow, {
     registry,
     logger,
-    // The sink only counts rows, so batches go back to the pool.
+    // Neither counting nor the publisher keeps a batch after the sink returns.
     recycleBatches: true,
     sink: (batch) => {
       flowsSinceLast += batch.length;
+      publisher?.publish(batch);
     },
   });
   const lifecycle = new Lifecycle(logger);
-  await lifecycle.start([collector, createMetricsServer(config.metrics, { registry, logger })]);
+  await lifecycle.start([
+    ...(publisher ? [publisher] : []),
+    collector,
+    createMetricsServer(config.metrics, { registry, logger }),
+  ]);
   const status = new StatusLine(ctx);
   status.update(
     `listening on ${collector.listeners.map((l) => `${l.address.replace(/:\d+$/, '')}:${l.boundPort}`).join(', ')}`,
@@ -68,7 +103,10 @@ async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliConte
     const current = collector.counters();
     const line =
       `flows/s ${formatRate(flowsSinceLast / seconds)}  packets/s ${formatRate((current.payloads - last.payloads) / seconds)}` +
-      `  flows ${current.records}  errors ${current.decodeErrors}  drops ${current.kernelDrops}`;
+      `  flows ${current.records}  errors ${current.decodeErrors}  drops ${current.kernelDrops}` +
+      (publisher
+        ? `  published ${publisher.stats.rows}  unpublished ${publisher.droppedRows()}  queued ${publisher.stats.queuedRows}`
+        : '');
     flowsSinceLast = 0;
     last = current;
     lastTime = now;
@@ -79,6 +117,7 @@ async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliConte
   await lifecycle.stop();
   const total = collector.counters();
   status.done(
-    `stopped by ${signal}: ${total.records} flows from ${total.payloads} packets, ${total.decodeErrors} errors`,
+    `stopped by ${signal}: ${total.records} flows from ${total.payloads} packets, ${total.decodeErrors} errors` +
+      (publisher ? `, ${publisher.stats.rows} published, ${publisher.droppedRows()} unpublished` : ''),
   );
 }

@@ -3,7 +3,8 @@
  * packets; or, with `--nats URL`, a live detector consuming its partitions of the flow stream
  * (the multi-machine shape), keeping the shareable list in `--out` current.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/files.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -11,8 +12,9 @@ import { loadConfig } from '../../core/config.ts';
 import { InputError, UsageError } from '../../core/errors.ts';
 import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
 import { createLogger } from '../../core/logger.ts';
-import { createRegistry } from '../../core/metrics.ts';
+import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/metrics.ts';
 import {
+  createAnnouncer,
   createDetector,
   DetectConfig,
   formatPeerCsv,
@@ -20,12 +22,15 @@ import {
   loadBotList,
   parseSharedRule,
   protoName,
+  StreamClock,
+  streamIngest,
+  tickOnStreamClock,
+  withdrawReasonText,
   type SharedAddressRule,
 } from '../../detect/index.ts';
-import { createFlowSubscriber, parsePartitionList } from '../../transport/index.ts';
+import { createCandidatePublisher, createFlowSubscriber, parsePartitionList } from '../../transport/index.ts';
 import { StatusLine } from '../progress.ts';
 import { detectOffline, formatExplain } from '../../detect/offline.ts';
-import { streamIngest } from '../../detect/stream.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
 
@@ -33,7 +38,15 @@ interface DetectOptions {
   flows?: string[];
   nats?: string;
   partitions?: string;
+  partitionCount?: string;
   stream?: string;
+  durable?: string;
+  worker?: string;
+  state?: string;
+  metrics?: string;
+  hub: boolean;
+  candidates?: string;
+  checkpoint: string;
   bots: string;
   out?: string;
   explain?: boolean;
@@ -102,6 +115,31 @@ export function register(program: Command, ctx: CliContext): void {
     .option(
       '--partitions <list>',
       'with --nats: the partitions this detector owns, e.g. 0,1 or 0-3 (default all)',
+    )
+    .option('--partition-count <n>', 'with --nats: partitions of the flow stream (must match the collectors)')
+    .option(
+      '--durable <name>',
+      'with --nats: durable consumer name prefix (<name>-p<partition>); a restarted worker resumes where it stopped',
+      'tsunagi-detect',
+    )
+    .option(
+      '--worker <name>',
+      "with --nats: this worker's name in the hub stream (default from --durable and --partitions)",
+    )
+    .option(
+      '--state <dir>',
+      'with --nats: save the aggregates here every 30 s and at stop, restore them at start',
+    )
+    .option('--metrics <host:port>', 'with --nats: serve Prometheus metrics on this address')
+    .option('--checkpoint <seconds>', 'with --state: seconds between checkpoints', '30')
+    .option(
+      '--candidates <stream>',
+      'with --nats: the JetStream stream of candidates for the hub (subjects tsunagi.candidates.<worker>, or tsunagi.<name>.<worker>)',
+      'TSUNAGI_CANDIDATES',
+    )
+    .option(
+      '--no-hub',
+      'with --nats: do not announce candidates to the hub stream (tsunagi start --nats consumes it)',
     )
     .requiredOption(
       '--bots <file>',
@@ -193,7 +231,7 @@ function writeFileOrFail(path: string | undefined, body: () => string): void {
   }
 }
 
-/** Live detection on NATS partitions; the shareable list file is replaced on every change. */
+/** Live detection on NATS partitions (a worker of the multi-machine shape). */
 async function runLive(
   options: DetectOptions,
   config: DetectConfig,
@@ -204,28 +242,60 @@ async function runLive(
   const logger = createLogger({ level: 'warn' }, ctx.stderr);
   const registry = createRegistry();
   const status = new StatusLine(ctx);
+  const partitions = options.partitions ? parsePartitionList(options.partitions) : [];
+  const durable = options.durable ?? 'tsunagi-detect';
+  const worker = options.worker ?? `${durable}-${partitions.length ? partitions.join('_') : 'all'}`;
+  const stateDir = options.state ? resolve(options.state) : '';
+  if (stateDir) mkdirSync(stateDir, { recursive: true });
+
+  // The list file changes only when the list does: a restarted worker never replaces the last
+  // list with an empty one before it has anything to say.
+  let listDirty = false;
   const writeList = () => {
-    if (!options.out) return;
+    if (!options.out || !listDirty) return;
     writeFileAtomic(options.out, formatShareCsv(detector.shareableRows()));
+    listDirty = false;
   };
+  const checkpointMs = Number(options.checkpoint) * 1000;
+  if (!(checkpointMs >= 1000))
+    throw new UsageError(`--checkpoint must be at least 1 second, not "${options.checkpoint}"`);
+  const hub = options.hub
+    ? createCandidatePublisher(candidateStream(options.nats!, options.candidates), {
+        worker,
+        logger,
+        registry,
+      })
+    : undefined;
+  const positionsFile = stateDir ? join(stateDir, 'positions.json') : '';
+  const resumeAfter = positionsFile ? readPositions(positionsFile) : undefined;
   // Each change is printed at once (no buffering): another program may be following the stream.
   const out = ctx.stdout;
-  const detector = createDetector(config, {
-    registry,
-    logger,
+  const announcer = createAnnouncer({
     // Shareable fields only: no timestamps, no subscriber addresses.
-    onPublish: (c) => {
+    onAnnounce: (c) => {
       out.write(`+${c.ip},${c.port},${protoName(c.proto)},${c.confidence},${c.family}\n`);
-      writeList();
+      hub?.announce(c);
+      listDirty = true;
     },
-    onWithdraw: (c) => {
-      out.write(`-${c.ip},${c.port},${protoName(c.proto)}\n`);
-      writeList();
+    onWithdraw: (c, reason) => {
+      out.write(`-${c.ip},${c.port},${protoName(c.proto)},${reason}\n`);
+      hub?.withdraw(c, withdrawReasonText(reason));
+      listDirty = true;
     },
   });
+  const detector = createDetector(
+    { ...config, dataDir: stateDir },
+    {
+      registry,
+      logger,
+      onPublish: (c) => announcer.publish(c),
+      onWithdraw: (c, reason) => announcer.withdraw(c, reason),
+    },
+  );
   detector.setBots(bots);
-  let rows = 0;
-  const ingest = streamIngest(detector);
+  const clock = new StreamClock();
+  const review = () => announcer.review(detector.candidates());
+  const ingest = streamIngest(detector, { clock, afterTick: review });
   const subscriber = createFlowSubscriber(
     {
       url: options.nats,
@@ -234,32 +304,94 @@ async function runLive(
         ...(options.stream && options.stream !== 'TSUNAGI_FLOWS'
           ? { subjectPrefix: `tsunagi.${options.stream.toLowerCase()}` }
           : {}),
+        ...(options.partitionCount ? { partitions: Number(options.partitionCount) } : {}),
       },
-      subscribe: { partitions: options.partitions ? parsePartitionList(options.partitions) : [] },
+      // Durable consumers: a restarted worker resumes after its last acknowledged message.
+      subscribe: { partitions, durable, deliver: 'all' },
       publish: { subscriberPrefixes: config.subscriberPrefixes },
     },
-    {
-      sink: (batch) => {
-        rows += batch.length;
-        ingest(batch);
-      },
-      logger,
-      registry,
-    },
+    { sink: ingest, logger, registry, resumeAfter },
   );
+  /** Aggregates and the stream position they include, taken at one instant. */
+  const checkpoint = () => {
+    if (!stateDir) return;
+    const positions = Object.fromEntries(subscriber.positions());
+    detector.saveState();
+    writeFileAtomic(
+      positionsFile,
+      JSON.stringify({ format: 'tsunagi-detect-positions', version: 1, positions }),
+    );
+  };
+  const metrics = createMetricsServer(MetricsConfig.parse({ listen: options.metrics ?? '' }), {
+    registry,
+    logger,
+  });
   const lifecycle = new Lifecycle(logger);
-  await lifecycle.start([detector, subscriber]);
-  writeList();
+  await lifecycle.start([metrics, ...(hub ? [hub] : []), detector, subscriber]);
   ctx.stderr.write(
-    `tsunagi detect: consuming partitions ${subscriber.partitions.join(',')} from ${options.nats}\n`,
+    `tsunagi detect: worker ${worker} consuming partitions ${subscriber.partitions.join(',')} from ${options.nats}` +
+      ` (durable ${durable}${hub ? ', candidates to the hub stream' : ''}${stateDir ? `, state ${stateDir}` : ''})\n`,
   );
+  let lastCheckpoint = performance.now();
   const timer = setInterval(() => {
-    detector.tick(Date.now());
-    status.update(`flows ${rows}  candidates ${detector.shareableRows().length}`);
+    tickOnStreamClock(detector, clock, Date.now());
+    review();
+    writeList();
+    if (stateDir && performance.now() - lastCheckpoint >= checkpointMs) {
+      checkpoint();
+      lastCheckpoint = performance.now();
+    }
+    const s = subscriber.stats;
+    status.update(
+      `flows ${s.rows}  candidates ${detector.shareableRows().length}  redelivered ${s.duplicates}` +
+        (hub ? `  to hub ${hub.stats.sent}` : ''),
+    );
   }, 1000);
   const signal = await stopped;
   clearInterval(timer);
+  // The last scores are announced before the connection to the hub closes.
+  tickOnStreamClock(detector, clock, Date.now());
+  review();
   await lifecycle.stop();
+  checkpoint();
   writeList();
-  status.done(`stopped by ${signal}: ${rows} flows, ${detector.shareableRows().length} C&C candidates`);
+  status.done(
+    `stopped by ${signal}: ${subscriber.stats.rows} flows, ${detector.shareableRows().length} C&C candidates`,
+  );
+}
+
+/** The candidate stream named by --candidates. */
+function candidateStream(url: string, name = 'TSUNAGI_CANDIDATES') {
+  return {
+    url,
+    name,
+    subjectPrefix: name === 'TSUNAGI_CANDIDATES' ? 'tsunagi.candidates' : `tsunagi.${name.toLowerCase()}`,
+  };
+}
+
+/** The stream positions of the last checkpoint, or none (first start, or unreadable: logged by the caller). */
+function readPositions(file: string): Map<number, number> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const parsed = z
+    .object({
+      format: z.literal('tsunagi-detect-positions'),
+      version: z.literal(1),
+      positions: z.record(z.string().regex(/^\d{1,4}$/), z.number().int().min(0)),
+    })
+    .safeParse(parseJson(text));
+  if (!parsed.success) throw new InputError(`${file} is not a checkpoint of stream positions`);
+  return new Map(Object.entries(parsed.data.positions).map(([p, seq]) => [Number(p), seq]));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

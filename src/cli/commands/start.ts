@@ -24,6 +24,7 @@ interface StartOptions {
   bots?: string;
   subscribers?: string[];
   nats?: string;
+  localDetect: boolean;
   darknetInterface?: string;
   darknetPrefix?: string[];
   botsTaxii?: string;
@@ -56,7 +57,14 @@ export function register(program: Command, ctx: CliContext): void {
       'bot list: one address or CIDR a line, or CSV with an ip column (watched for changes)',
     )
     .option('--subscribers <cidr...>', "the ISP's own networks: the other side of a flow is the external one")
-    .option('--nats <url>', 'carry flow batches over NATS JetStream (the multi-machine shape)')
+    .option(
+      '--nats <url>',
+      'carry flow batches over NATS JetStream and take C&C candidates from detect --nats workers (the multi-machine shape)',
+    )
+    .option(
+      '--no-local-detect',
+      'with --nats: run no detector here; detect --nats workers own the partitions',
+    )
     .option(
       '--darknet-interface <if>',
       'watch darknet traffic live on this capture interface (needs --darknet-prefix)',
@@ -111,7 +119,12 @@ export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Recor
     };
   }
   const natsUrl = options.nats ?? env.TSUNAGI_NATS_URL;
-  if (natsUrl) flags.nats = { enabled: true, url: natsUrl };
+  if (natsUrl)
+    flags.nats = {
+      enabled: true,
+      url: natsUrl,
+      ...(options.localDetect === false ? { localDetect: false } : {}),
+    };
   return flags;
 }
 
@@ -160,7 +173,11 @@ export async function runStart(
       const c = stack.collector.counters();
       status.update(
         `flows/s ${formatRate((c.records - lastRecords) / ((now - last) / 1000))}  flows ${c.records}  ` +
-          `C&C published ${stack.published()}  withdrawn ${stack.withdrawn()}  errors ${c.decodeErrors}  drops ${c.kernelDrops}`,
+          `C&C published ${stack.published()}  withdrawn ${stack.withdrawn()}  errors ${c.decodeErrors}  ` +
+          `drops ${c.kernelDrops}` +
+          (stack.flowPublisher
+            ? `  unpublished ${stack.flowPublisher.droppedRows()}  queued ${stack.flowPublisher.stats.queuedRows}`
+            : ''),
       );
       lastRecords = c.records;
       last = now;

@@ -1,0 +1,220 @@
+/**
+ * The multi-machine shape end to end on real NATS JetStream: the `start --nats --no-local-detect`
+ * stack collects a capture over loopback UDP and publishes it to a 2-partition flow stream; two
+ * `detect --nats` worker processes own one partition each and announce candidates to the hub
+ * stream; the hub writes them to intel. One worker is SIGKILLed mid-stream and restarted: it
+ * resumes from its checkpoint, no flow row is lost, and `export c2` equals offline `detect`.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { connect } from 'nats';
+import { Lifecycle } from '../core/lifecycle.ts';
+import type { FlowBatch } from '../core/flowbatch.ts';
+import { silentLogger } from '../core/logger.ts';
+import { createRegistry } from '../core/metrics.ts';
+import { REANNOUNCE_MIN_CHANGE } from '../detect/index.ts';
+import { detectOffline } from '../detect/offline.ts';
+import { generateScenario, sendExportUdp, writeExportPcap } from '../scenario/index.ts';
+import type { CliContext } from './context.ts';
+import { main } from './main.ts';
+import { createStack, StackConfig } from './stack.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
+const NATS = process.env.TSUNAGI_TEST_NATS_URL;
+const day = () => generateScenario({ seed: 12, hours: 1, subscribers: 300 });
+const { truth } = day();
+
+function* take(source: Iterator<FlowBatch>, count: number): Generator<FlowBatch> {
+  for (let i = 0; i < count; i++) {
+    const next = source.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+async function exportC2(data: string): Promise<Map<string, number>> {
+  const stdout = new PassThrough();
+  const chunks: string[] = [];
+  stdout.on('data', (d: Buffer) => chunks.push(d.toString()));
+  const ctx: CliContext = { stdout, stderr: new PassThrough(), env: {}, interactive: false };
+  assert.equal(await main(['export', 'c2', '--format', 'csv', '--data', data], ctx), 0);
+  const rows = new Map<string, number>();
+  for (const line of chunks.join('').trim().split('\n')) {
+    const [ip, port, proto, confidence] = line.split(',');
+    if (!ip || ip.startsWith('#') || ip === 'dst_ip') continue;
+    rows.set(`${ip},${port},${proto}`, Number(confidence));
+  }
+  return rows;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 60_000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+test(
+  'detect --nats workers: durable resume after SIGKILL loses no row, and their candidates reach the hub',
+  { skip: !NATS && 'TSUNAGI_TEST_NATS_URL unset: NATS JetStream test skipped' },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsunagi-workers-'));
+    const id = `${process.pid}_${Date.now().toString(36)}`;
+    const flows = `TSUNAGI_TEST_W_${id}`;
+    const candidates = `TSUNAGI_TEST_C_${id}`;
+    const durable = `w-${id}`;
+    const nc = await connect({ servers: NATS! });
+    const jsm = await nc.jetstreamManager();
+    const bots = join(dir, 'bots.txt');
+    writeFileSync(bots, `${truth.botList.join('\n')}\n`);
+    const workers: ChildProcess[] = [];
+    const logs = ['', ''];
+    const spawnWorker = (p: number) => {
+      const child = spawn(
+        BIN,
+        [
+          'detect',
+          '--nats',
+          NATS!,
+          '--stream',
+          flows,
+          '--partition-count',
+          '2',
+          '--partitions',
+          String(p),
+          '--durable',
+          durable,
+          '--candidates',
+          candidates,
+          '--state',
+          join(dir, `state-${p}`),
+          '--checkpoint',
+          '1',
+          '--out',
+          join(dir, `c2-${p}.csv`),
+          '--bots',
+          bots,
+          '--subscribers',
+          ...truth.subscriberPrefixes,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      child.stderr!.on('data', (d) => (logs[p] += d));
+      child.stdout!.on('data', (d) => (logs[p] += d));
+      workers[p] = child;
+      return until(`worker ${p}`, () => /consuming partitions/.test(logs[p]!));
+    };
+    const data = join(dir, 'hub');
+    const stack = await createStack(
+      StackConfig.parse({
+        data,
+        metrics: { listen: '' },
+        flow: { listen: ['127.0.0.1:0'] },
+        hub: { listen: '127.0.0.1:0' },
+        detect: { subscriberPrefixes: truth.subscriberPrefixes },
+        botsFromIntel: { enabled: false },
+        nats: {
+          enabled: true,
+          url: NATS,
+          localDetect: false,
+          stream: { name: flows, subjectPrefix: `tsunagi.${flows.toLowerCase()}`, partitions: 2 },
+          candidates: {
+            name: candidates,
+            subjectPrefix: `tsunagi.${candidates.toLowerCase()}`,
+            durable: `hub-${id}`,
+          },
+        },
+      }),
+      { env: {}, logger: silentLogger(), registry: createRegistry() },
+    );
+    const lifecycle = new Lifecycle(silentLogger());
+    try {
+      await lifecycle.start(stack.components);
+      await Promise.all([spawnWorker(0), spawnWorker(1)]);
+      const port = stack.collector.listeners[0]!.boundPort;
+      const source = day().batches();
+      let sent = (await sendExportUdp(take(source, 4), { host: '127.0.0.1', port, format: 'ipfix', rate: 0 }))
+        .flows;
+      await until('first part published', async () => {
+        stack.collector.flush();
+        await stack.flowPublisher!.flush();
+        return stack.flowPublisher!.stats.rows === sent;
+      });
+      await until('a checkpoint of worker 0', () => existsSync(join(dir, 'state-0', 'positions.json')));
+      await sleep(1500);
+      workers[0]!.kill('SIGKILL');
+      await new Promise((resolve) => workers[0]!.once('exit', resolve));
+      sent += (
+        await sendExportUdp(
+          { [Symbol.iterator]: () => source },
+          { host: '127.0.0.1', port, format: 'ipfix', rate: 0 },
+        )
+      ).flows;
+      await until('everything published', async () => {
+        stack.collector.flush();
+        await stack.flowPublisher!.flush();
+        return stack.flowPublisher!.stats.rows === sent;
+      });
+      assert.equal(stack.collector.counters().records, sent, 'every flow sent over UDP arrived');
+      assert.equal(stack.flowPublisher!.droppedRows(), 0, 'no row dropped before the stream');
+      await spawnWorker(0);
+      // Every message of both partitions acknowledged by its worker's durable consumer.
+      const last = async () => (await jsm.streams.info(flows)).state;
+      await until('both workers caught up', async () => {
+        for (const p of [0, 1]) {
+          const info = await jsm.consumers.info(flows, `${durable}-p${p}`);
+          if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+        }
+        return true;
+      });
+      const state = await last();
+      assert.equal(state.first_seq, 1, 'the stream discarded nothing');
+      assert.equal(state.messages, stack.flowPublisher!.stats.messages, 'each message stored once');
+      for (const p of [0, 1]) workers[p]!.kill('SIGINT');
+      for (const p of [0, 1])
+        if (workers[p]!.exitCode === null) await new Promise((resolve) => workers[p]!.once('exit', resolve));
+      assert.equal(workers[0]!.exitCode, 0, logs[0]);
+      assert.equal(workers[1]!.exitCode, 0, logs[1]);
+      await until('the hub applied every announcement', async () => {
+        const info = await jsm.consumers.info(candidates, `hub-${id}`);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      });
+    } finally {
+      for (const w of workers) w?.kill('SIGKILL');
+      await lifecycle.stop();
+      await stack.close();
+    }
+    try {
+      const pcap = join(dir, 'capture.pcap');
+      await writeExportPcap(day().batches(), pcap, { format: 'ipfix' });
+      const offline = await detectOffline([pcap], truth.botList, {
+        subscriberPrefixes: truth.subscriberPrefixes,
+      });
+      const expected = new Map(offline.rows.map((r) => [`${r.ip},${r.port},${r.proto}`, r.confidence]));
+      const exported = await exportC2(data);
+      assert.ok(expected.size >= 2, `C&C servers to find (${expected.size})`);
+      assert.deepEqual([...exported.keys()].sort(), [...expected.keys()].sort(), `${logs.join('\n')}`);
+      for (const [key, confidence] of expected) {
+        assert.ok(
+          Math.abs(exported.get(key)! - confidence) < REANNOUNCE_MIN_CHANGE + 1,
+          `${key}: hub ${exported.get(key)} offline ${confidence}`,
+        );
+      }
+      // The restarted worker did not clobber its list with an empty one.
+      assert.match(readFileSync(join(dir, 'c2-0.csv'), 'utf8'), /^ip,port,proto,confidence,family\n/);
+    } finally {
+      await jsm.streams.delete(flows).catch(() => undefined);
+      await jsm.streams.delete(candidates).catch(() => undefined);
+      await nc.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
