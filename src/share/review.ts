@@ -46,7 +46,10 @@ export function capSubmission(sightings: readonly SightingInput[]): {
   asksPublic: boolean[];
 } {
   return {
-    sightings: sightings.map((s) => ({ ...s, tier: moreRestrictedTier((s.tier ?? 'full') as Tier, 'council') })),
+    sightings: sightings.map((s) => ({
+      ...s,
+      tier: moreRestrictedTier((s.tier ?? 'full') as Tier, 'council'),
+    })),
     asksPublic: sightings.map((s) => s.tier === 'public'),
   };
 }
@@ -86,7 +89,8 @@ export async function publicNoticeDecisions(
       .where('status', '=', 'approved')
       .where('indicator_id', 'in', indicatorIds.slice(i, i + 500))
       .execute();
-    for (const r of rows) out.set(r.indicator_id, { approved: true, ...(r.family ? { family: r.family } : {}) });
+    for (const r of rows)
+      out.set(r.indicator_id, { approved: true, ...(r.family ? { family: r.family } : {}) });
   }
   return out;
 }
@@ -104,7 +108,12 @@ export interface Reviews {
   edit(id: string, changes: { family?: string; note?: string }, actor: string): Promise<ReviewEntry>;
 }
 
-export function createReviews(deps: { store: Store; audit: AuditLog; intel: Intel; hub: HubIdentity }): Reviews {
+export function createReviews(deps: {
+  store: Store;
+  audit: AuditLog;
+  intel: Intel;
+  hub: HubIdentity;
+}): Reviews {
   const { store, audit, intel, hub } = deps;
   const db = store.db;
 
@@ -123,7 +132,10 @@ export function createReviews(deps: { store: Store; audit: AuditLog; intel: Inte
     const entry = await mustGet(id);
     const indicator = await intel.get(entry.indicatorId);
     if (!indicator) throw new InputError(`the indicator of review ${id} is gone`);
-    const decision: PublicNoticeDecision = { approved: true, ...(entry.family ? { family: entry.family } : {}) };
+    const decision: PublicNoticeDecision = {
+      approved: true,
+      ...(entry.family ? { family: entry.family } : {}),
+    };
     if (status === 'approved' && !isPublicNotice(indicator, decision))
       throw new InputError(
         `the marking binds: a ${indicator.kind} of tier ${indicator.tier} under TLP:${indicator.tlp.toUpperCase()} cannot reach public notice`,
@@ -220,11 +232,13 @@ export function createReviews(deps: { store: Store; audit: AuditLog; intel: Inte
     refuse: (id, actor, note) => decide(id, actor, 'refused', note),
     async edit(id, changes, actor) {
       const entry = await mustGet(id);
-      if (entry.status !== 'pending') throw new InputError(`review ${id} is ${entry.status}: only a pending entry is edited`);
+      if (entry.status !== 'pending')
+        throw new InputError(`review ${id} is ${entry.status}: only a pending entry is edited`);
       const family = changes.family?.trim().toLowerCase();
       if (family !== undefined && !/^[a-z0-9._-]{0,64}$/.test(family))
         throw new InputError('family: letters, digits, dot, dash, underscore; up to 64');
-      if (changes.note !== undefined && changes.note.length > 500) throw new InputError('note: up to 500 characters');
+      if (changes.note !== undefined && changes.note.length > 500)
+        throw new InputError('note: up to 500 characters');
       await store.transaction(async (trx) => {
         await trx
           .updateTable('share_reviews')
@@ -238,7 +252,11 @@ export function createReviews(deps: { store: Store; audit: AuditLog; intel: Inte
           actor,
           action: 'review.edit',
           target: `indicator:${entry.indicatorId}`,
-          detail: { review: id, ...(family !== undefined ? { family } : {}), note: changes.note !== undefined },
+          detail: {
+            review: id,
+            ...(family !== undefined ? { family } : {}),
+            note: changes.note !== undefined,
+          },
         });
       }, audit.lockKey);
       return mustGet(id);

@@ -614,7 +614,13 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
         const { objects: mine, forOthers } = await changeable(p, c, toStore, trx, failures);
         const allowed = new Set(mine);
         for (const o of toStore) if (!allowed.has(o)) refused.add(o);
-        await recordOwners(trx, c.id, p.org.id, mine.map((o) => o.id), dateAdded);
+        await recordOwners(
+          trx,
+          c.id,
+          p.org.id,
+          mine.map((o) => o.id),
+          dateAdded,
+        );
         await addObjects(trx, c.id, mine, dateAdded, {
           onRefused(object, message) {
             refused.add(object);
