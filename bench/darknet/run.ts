@@ -177,6 +177,22 @@ async function run(): Promise<void> {
       ];
       return { warm, cold: { ...warm, cpu: user + sys, wall: real } };
     };
+    const timed = (command: string, what: string): Measured => {
+      const peer = spawnSync(
+        'bash',
+        ['-c', `TIMEFORMAT='%U %S %R'; time ${command} >/dev/null 2>&1`, 'bash', file],
+        {
+          encoding: 'utf8',
+        },
+      );
+      if (peer.status !== 0) throw new Error(`${what} failed (is it installed?): ${peer.stderr}`);
+      const [user, sys, real] = peer.stderr.trim().split('\n').pop()!.split(/\s+/).map(Number) as [
+        number,
+        number,
+        number,
+      ];
+      return { packets: 0, cpu: user + sys, wall: real };
+    };
     /** The run with the median CPU time (the machine is shared; one run can be unlucky either way). */
     const median = (measured: Measured[]): Measured => {
       const all = [...measured].sort((a, b) => a.cpu - b.cpu);
