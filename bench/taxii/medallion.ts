@@ -24,7 +24,8 @@ export interface Medallion {
 
 /** Where medallion's sources are, or why it cannot run (a message for the reader). */
 export function locateMedallion(): { dir: string; python: string } | { skip: string } {
-  const python = process.env.MEDALLION_PYTHON ?? 'python3';
+  // Debian's python3 carries the Flask packages install-test-tools.sh installs.
+  const python = process.env.MEDALLION_PYTHON ?? '/usr/bin/python3';
   const dir = process.env.MEDALLION_DIR;
   if (!dir)
     return {

@@ -16,7 +16,7 @@
  * TAXII_BENCH_GETS (100 requests; medallion: TAXII_BENCH_MEDALLION_GETS, one walk),
  * TAXII_BENCH_POSTS (10, both servers), MEDALLION_DIR (a medallion 3.0.0 source tree, see
  * bench/taxii/README.md; unset: medallion and the ratios are skipped, and the run says so),
- * MEDALLION_PYTHON (python3), TSUNAGI_BENCH_DATABASE_URL for PostgreSQL, TAXII_BENCH_KEEP=1
+ * MEDALLION_PYTHON (/usr/bin/python3), TSUNAGI_BENCH_DATABASE_URL for PostgreSQL, TAXII_BENCH_KEEP=1
  * keeps the large run's SQLite directory for post-profile.ts and prints it.
  */
 import http from 'node:http';
