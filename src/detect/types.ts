@@ -49,4 +49,4 @@ export interface ShareRow {
   family: string;
 }
 
-export const SHARE_HEADER = 'ip,port,proto,confidence,family';
+export { C2_LIST_HEADER as SHARE_HEADER } from '../core/c2list.ts';

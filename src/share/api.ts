@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PrefixSet } from '../core/ip.ts';
 import type { Indicator, IndicatorKind, ListQuery } from '../intel/index.ts';
 import { INDICATOR_KINDS, type Tier } from '../intel/types.ts';
-import { botList, c2Csv, c2Text, rpzZone, suricataRules } from './exports.ts';
+import { botList, c2Csv, c2FeodoCsv, c2Text, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
 import { HttpError, notFound, principalOf, recordRead, type HubContext } from './http.ts';
 import type { Principal } from './orgs.ts';
@@ -73,10 +73,20 @@ function view(ind: Indicator, tier: Tier) {
   return ind;
 }
 
-export type ExportName = 'c2.csv' | 'c2.txt' | 'c2.stix.json' | 'bots.txt' | 'domains.rpz' | 'suricata.rules';
+export type ExportName =
+  | 'c2.csv'
+  | 'c2.feodo.csv'
+  | 'c2.txt'
+  | 'c2.stix.json'
+  | 'misp.json'
+  | 'bots.txt'
+  | 'domains.rpz'
+  | 'suricata.rules';
 export const EXPORT_NAMES: readonly ExportName[] = [
   'c2.csv',
+  'c2.feodo.csv',
   'c2.txt',
+  'misp.json',
   'c2.stix.json',
   'bots.txt',
   'domains.rpz',
@@ -95,12 +105,20 @@ export async function buildExport(
   ctx: HubContext,
   name: ExportName,
   reader: ExportReader,
-): Promise<{ contentType: string; body: string; count: number; restricted: boolean }> {
+): Promise<{
+  contentType: string;
+  body: string;
+  count: number;
+  restricted: boolean;
+  /** For misp.json: the files of a MISP feed directory (manifest.json, hashes.csv, UUID.json). */
+  files?: Record<string, string>;
+}> {
   const tier = reader.tier;
   const restrictedOf = (items: Indicator[]) =>
     tier !== 'public' && items.some((i) => tier === 'council' || i.tlp === 'amber+strict' || i.tlp === 'red');
   switch (name) {
     case 'c2.csv':
+    case 'c2.feodo.csv':
     case 'c2.txt':
     case 'suricata.rules': {
       const items = await collect(
@@ -109,18 +127,37 @@ export async function buildExport(
       const body =
         name === 'c2.csv'
           ? c2Csv(items, { withConfidence: tier !== 'public' })
-          : name === 'c2.txt'
-            ? c2Text(items)
-            : suricataRules(items);
+          : name === 'c2.feodo.csv'
+            ? c2FeodoCsv(items, { withConfidence: tier !== 'public' })
+            : name === 'c2.txt'
+              ? c2Text(items)
+              : suricataRules(items);
       return {
-        contentType: name === 'c2.csv' ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8',
+        contentType: name.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8',
         body,
         count: items.length,
         restricted: restrictedOf(items),
       };
     }
+    case 'misp.json': {
+      // The event of the MISP feed that /api/export/misp/ serves, with the feed's other files.
+      const items = await collect(releasable(ctx, tier, { kinds: ['c2', 'domain', 'url'] }));
+      const feed = mispFeed(items, tier, { name: ctx.hub.name });
+      const body = `${JSON.stringify(feed.event, null, 1)}\n`;
+      return {
+        contentType: 'application/json',
+        body,
+        count: items.length,
+        restricted: restrictedOf(items),
+        files: {
+          'manifest.json': `${JSON.stringify(feed.manifest, null, 1)}\n`,
+          'hashes.csv': feed.hashes,
+          [`${feed.eventUuid}.json`]: body,
+        },
+      };
+    }
     case 'domains.rpz': {
-      const items = await collect(releasable(ctx, tier, { kinds: ['domain'] }));
+      const items = await collect(releasable(ctx, tier, { kinds: ['domain', 'c2'] }));
       return {
         contentType: 'text/dns; charset=utf-8',
         body: rpzZone(items, 'rpz.tsunagi', Math.floor(Date.now() / 1000)),
