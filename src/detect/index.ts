@@ -15,9 +15,9 @@ import { silentLogger, type Logger } from '../core/logger.ts';
 import { DetectConfig, type DetectConfigInput } from './config.ts';
 import { Detector, type DetectorStats, type PersistedAggregate, type WithdrawReason } from './detector.ts';
 import { loadAsnTable, loadBotList, loadFamilyMap, watchBotList } from './lists.ts';
+import { formatC2List } from '../core/c2list.ts';
 import {
   PEER_HEADER,
-  SHARE_HEADER,
   type Candidate,
   type Peer,
   type PeerRow,
@@ -117,10 +117,9 @@ const PersistedFile = z.object({
   ),
 });
 
-/** Renders the shareable list as CSV, highest confidence first (as given). */
+/** The shareable list in the one C&C list format of core/c2list.ts. */
 export function formatShareCsv(rows: readonly ShareRow[]): string {
-  const cell = (text: string) => (/[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
-  return `${SHARE_HEADER}\n${rows.map((r) => `${r.ip},${r.port},${r.proto},${r.confidence},${cell(r.family)}`).join('\n')}${rows.length ? '\n' : ''}`;
+  return formatC2List(rows);
 }
 
 /** Renders peer rows (bot sightings) as CSV, highest confidence first (as given). */

@@ -88,8 +88,7 @@ export interface ShareRow {
   family: string;
 }
 
-export const SHARE_HEADER = 'ip,port,proto,confidence,family';
-
+export { C2_LIST_HEADER as SHARE_HEADER } from '../core/c2list.ts';
 /** A peer row (bot sighting): the shareable fields plus the listed bots that reached it. */
 export interface PeerRow extends ShareRow {
   bots: number;

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PrefixSet } from '../core/ip.ts';
 import type { Indicator, IndicatorKind, ListQuery } from '../intel/index.ts';
 import { INDICATOR_KINDS, type Tier } from '../intel/types.ts';
-import { botList, c2Csv, c2Text, rpzZone, suricataRules } from './exports.ts';
+import { botList, c2Csv, c2FeodoCsv, c2Text, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
 import { HttpError, notFound, principalOf, recordRead, type HubContext } from './http.ts';
 import type { Principal } from './orgs.ts';
@@ -103,10 +103,20 @@ function restrictedOf(items: readonly ReleasedIndicator[]): boolean {
   return items.some((i) => i.tlp === 'amber+strict' || i.tlp === 'red');
 }
 
-export type ExportName = 'c2.csv' | 'c2.txt' | 'c2.stix.json' | 'bots.txt' | 'domains.rpz' | 'suricata.rules';
+export type ExportName =
+  | 'c2.csv'
+  | 'c2.feodo.csv'
+  | 'c2.txt'
+  | 'c2.stix.json'
+  | 'misp.json'
+  | 'bots.txt'
+  | 'domains.rpz'
+  | 'suricata.rules';
 export const EXPORT_NAMES: readonly ExportName[] = [
   'c2.csv',
+  'c2.feodo.csv',
   'c2.txt',
+  'misp.json',
   'c2.stix.json',
   'bots.txt',
   'domains.rpz',
@@ -121,10 +131,18 @@ export async function buildExport(
   ctx: HubContext,
   name: ExportName,
   reader: ExportReader,
-): Promise<{ contentType: string; body: string; count: number; restricted: boolean }> {
+): Promise<{
+  contentType: string;
+  body: string;
+  count: number;
+  restricted: boolean;
+  /** For misp.json: the files of a MISP feed directory (manifest.json, hashes.csv, UUID.json). */
+  files?: Record<string, string>;
+}> {
   const tier = reader.tier;
   switch (name) {
     case 'c2.csv':
+    case 'c2.feodo.csv':
     case 'c2.txt':
     case 'suricata.rules': {
       const items = await collect(
@@ -134,18 +152,41 @@ export async function buildExport(
       const body =
         name === 'c2.csv'
           ? c2Csv(facts, { withConfidence: tier !== 'public' })
-          : name === 'c2.txt'
-            ? c2Text(facts)
-            : suricataRules(facts);
+          : name === 'c2.feodo.csv'
+            ? c2FeodoCsv(facts, { withConfidence: tier !== 'public' })
+            : name === 'c2.txt'
+              ? c2Text(facts)
+              : suricataRules(facts);
       return {
-        contentType: name === 'c2.csv' ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8',
+        contentType: name.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8',
         body,
         count: items.length,
         restricted: restrictedOf(items),
       };
     }
+    case 'misp.json': {
+      // The event of the MISP feed that /api/export/misp/ serves, with the feed's other files.
+      const items = await collect(releasable(ctx, reader, { kinds: ['c2', 'domain', 'url'] }));
+      const feed = mispFeed(
+        items.map((i) => i.indicator),
+        tier,
+        { name: ctx.hub.name },
+      );
+      const body = `${JSON.stringify(feed.event, null, 1)}\n`;
+      return {
+        contentType: 'application/json',
+        body,
+        count: items.length,
+        restricted: restrictedOf(items),
+        files: {
+          'manifest.json': `${JSON.stringify(feed.manifest, null, 1)}\n`,
+          'hashes.csv': feed.hashes,
+          [`${feed.eventUuid}.json`]: body,
+        },
+      };
+    }
     case 'domains.rpz': {
-      const items = await collect(releasable(ctx, reader, { kinds: ['domain'] }));
+      const items = await collect(releasable(ctx, reader, { kinds: ['domain', 'c2'] }));
       return {
         contentType: 'text/dns; charset=utf-8',
         body: rpzZone(

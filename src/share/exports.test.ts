@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { PrefixSet } from '../core/ip.ts';
 import type { Indicator } from '../intel/types.ts';
-import { botList, c2Csv, c2Text, rpzZone, suricataRules } from './exports.ts';
+import { botList, c2Csv, c2FeodoCsv, c2Text, rpzIpTrigger, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
 
 function ind(over: Partial<Indicator>): Indicator {
@@ -41,9 +41,14 @@ const list = [
 test('C&C CSV and ip:port lists hold no timestamps and quote what needs quoting', () => {
   assert.equal(
     c2Csv(list, { withConfidence: true }),
+    'ip,port,proto,confidence,family\n198.51.100.7,443,tcp,80,mirai\n2001:db8::1,8443,tcp,80,"a,""b"""\n',
+  );
+  assert.equal(c2Csv(list, { withConfidence: false }).split('\n')[1], '198.51.100.7,443,tcp,,mirai');
+  assert.equal(
+    c2FeodoCsv(list, { withConfidence: true }),
     '# tsunagi C&C server list: address, port, protocol, confidence and family only\ndst_ip,dst_port,proto,confidence,malware\n198.51.100.7,443,tcp,80,mirai\n2001:db8::1,8443,tcp,80,"a,""b"""\n',
   );
-  assert.equal(c2Csv(list, { withConfidence: false }).split('\n')[1], 'dst_ip,dst_port,proto,malware');
+  assert.equal(c2FeodoCsv(list, { withConfidence: false }).split('\n')[1], 'dst_ip,dst_port,proto,malware');
   assert.equal(c2Text(list), '198.51.100.7:443\n[2001:db8::1]:8443\n');
 });
 
@@ -57,7 +62,17 @@ test('bot lists keep to the reader’s own prefixes and ASNs', () => {
 test('RPZ and Suricata', () => {
   assert.equal(
     rpzZone(list, 'rpz.tsunagi', 7),
-    '$TTL 300\n@ SOA localhost. hostmaster.rpz.tsunagi. 7 3600 600 86400 300\n@ NS localhost.\nevil.example CNAME .\n*.evil.example CNAME .\n',
+    '$TTL 300\n@ SOA localhost. hostmaster.rpz.tsunagi. 7 3600 600 86400 300\n@ NS localhost.\n' +
+      '32.7.100.51.198.rpz-ip CNAME . ; C&C 198.51.100.7 mirai\n' +
+      '128.1.zz.db8.2001.rpz-ip CNAME . ; C&C 2001:db8::1 a__b_\n' +
+      'evil.example CNAME .\n*.evil.example CNAME .\n',
+  );
+  assert.equal(rpzIpTrigger('1.2.3.4'), '32.4.3.2.1.rpz-ip');
+  assert.equal(rpzIpTrigger('2001:db8:0:1:0:0:0:5'), '128.5.zz.1.0.db8.2001.rpz-ip', 'the longest zero run');
+  assert.equal(
+    rpzIpTrigger('2001:db8:1:2:3:4:0:5'),
+    '128.5.0.4.3.2.1.db8.2001.rpz-ip',
+    'one zero group stays',
   );
   const rules = suricataRules(list).trim().split('\n');
   assert.equal(rules.length, 4);

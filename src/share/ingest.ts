@@ -3,6 +3,7 @@
  * CSV (Feodo-style columns or plain `ip,port,proto,confidence,family`), become sightings by the
  * submitting organisation. Only simple patterns are understood; anything else is a named failure.
  */
+import { splitCsvLine } from '../core/csv.ts';
 import { InputError } from '../core/errors.ts';
 import { SightingInput, type Intel } from '../intel/index.ts';
 import type { Tier, Tlp } from '../intel/types.ts';
@@ -154,7 +155,8 @@ export function sightingsFromCsv(
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (!line || line.startsWith('#')) continue;
-    const cells = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+    // Quoted cells as core/c2list.ts writes them (a family may hold a comma or a quote).
+    const cells = splitCsvLine(line).map((c) => c.trim());
     if (out.length === 0 && cells.some((c) => /^(dst_ip|ip|ip_address|dst_port|port)$/i.test(c))) {
       columns = cells.map((c) => c.toLowerCase());
       continue;

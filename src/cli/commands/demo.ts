@@ -4,7 +4,7 @@
  * publishes C&C servers into intel; the hub serves them over TAXII and in the console, where
  * they appear live. Demo organisations (one per tier) and their tokens are printed.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -75,39 +75,44 @@ export function register(program: Command, ctx: CliContext): void {
       // Scenario time starts now and runs faster than the wall clock, so the detector's stream
       // clock (the newest flow end) is never behind the wall clock it is also ticked with.
       const scenario = generateScenario({ seed, hours, subscribers, startMs: Date.now() });
-      const botsFile = join(data, 'bots.txt');
-      writeFileSync(
-        botsFile,
-        `# bot list of the demo ISP (known infected subscribers)\n${scenario.truth.botList.join('\n')}\n`,
-      );
-      const config = loadConfig(StackConfig, {
-        env: ctx.env,
-        flags: {
-          data,
-          source: 'demo-isp-detector',
-          log: { level: 'warn' },
-          metrics: { listen: '' },
-          flow: { listen: ['127.0.0.1:0'] },
-          hub: { listen: options.hub, publishIntervalMs: 1000 },
-          detect: { botsFile, subscriberPrefixes: scenario.truth.subscriberPrefixes },
-        },
-      });
-      let finished: (reason: string) => void = () => {};
-      const done = new Promise<string>((resolve) => (finished = resolve));
-      await runStart(config, ctx, {
-        until: () => Promise.race([untilSignal(), done]),
-        onReady: (stack) => {
-          void replay(stack).then(
-            () => {
-              if (options.exitWhenDone) finished('the end of the replay');
-            },
-            (error: unknown) => {
-              ctx.stderr.write(`tsunagi: demo replay failed: ${(error as Error).message}\n`);
-              finished('a failed replay');
-            },
-          );
-        },
-      });
+      // A temporary data directory is the demo's own: removed when the demo ends (Ctrl-C too).
+      try {
+        const botsFile = join(data, 'bots.txt');
+        writeFileSync(
+          botsFile,
+          `# bot list of the demo ISP (known infected subscribers)\n${scenario.truth.botList.join('\n')}\n`,
+        );
+        const config = loadConfig(StackConfig, {
+          env: ctx.env,
+          flags: {
+            data,
+            source: 'demo-isp-detector',
+            log: { level: 'warn' },
+            metrics: { listen: '' },
+            flow: { listen: ['127.0.0.1:0'] },
+            hub: { listen: options.hub, publishIntervalMs: 1000 },
+            detect: { botsFile, subscriberPrefixes: scenario.truth.subscriberPrefixes },
+          },
+        });
+        let finished: (reason: string) => void = () => {};
+        const done = new Promise<string>((resolve) => (finished = resolve));
+        await runStart(config, ctx, {
+          until: () => Promise.race([untilSignal(), done]),
+          onReady: (stack) => {
+            void replay(stack).then(
+              () => {
+                if (options.exitWhenDone) finished('the end of the replay');
+              },
+              (error: unknown) => {
+                ctx.stderr.write(`tsunagi: demo replay failed: ${(error as Error).message}\n`);
+                finished('a failed replay');
+              },
+            );
+          },
+        });
+      } finally {
+        if (!options.data) rmSync(data, { recursive: true, force: true });
+      }
 
       async function replay(stack: Stack): Promise<void> {
         const out = ctx.stderr;

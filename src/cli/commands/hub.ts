@@ -3,7 +3,8 @@
  * `org add|consent|list`, `token create|revoke`, `import FILE --org NAME`, `export c2|bots|rpz|suricata`,
  * `audit verify|export`, `review list|approve|edit|refuse`.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import { InputError, TsunagiError, UsageError } from '../../core/errors.ts';
@@ -37,6 +38,31 @@ import { requireDataDir, type CliContext } from '../context.ts';
 import { openCliStore } from './serve.ts';
 
 const collectRepeat = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `export c2 --format X`: the one list format (csv) and the others by name. */
+const C2_FORMATS: Record<string, ExportName> = {
+  csv: 'c2.csv',
+  feodo: 'c2.feodo.csv',
+  txt: 'c2.txt',
+  stix: 'c2.stix.json',
+  misp: 'misp.json',
+};
+const EXPORTS: Record<string, ExportName> = {
+  bots: 'bots.txt',
+  rpz: 'domains.rpz',
+  suricata: 'suricata.rules',
+  misp: 'misp.json',
+};
+
+/** A table entry by a name the user typed (`toString` is not an export). */
+function pick<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+function writeFeed(dir: string, files: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+}
 
 /** For the commands that read or change a hub: its data directory must exist (see requireDataDir). */
 async function withHub<T>(
@@ -287,48 +313,56 @@ function addHubCommands(program: Command, ctx: CliContext): void {
 
   program
     .command('export <what>')
-    .description('print an export: c2 (--format csv|txt|stix), bots (--org NAME), rpz, suricata')
-    .option('--format <format>', 'for c2: csv, txt or stix', 'csv')
+    .description(
+      'print an export: c2 (ip,port,proto,confidence,family; --format for others), bots (--org NAME), rpz (domains and C&C addresses), suricata, misp (a MISP feed with --out-dir)',
+    )
+    .option('--format <format>', `for c2: ${Object.keys(C2_FORMATS).join(', ')}`, 'csv')
     .option('--tier <tier>', `which product: ${TIERS.join(', ')}`, 'council')
     .option('--org <name>', 'for bots: the ISP whose prefixes and ASNs select the bots')
+    .option('--out-dir <dir>', 'for misp: write the feed (manifest.json, hashes.csv, EVENT.json) here')
     .option(...dataOption)
-    .action(async (what: string, o: { format: string; tier: string; org?: string; data?: string }) => {
-      if (!(TIERS as readonly string[]).includes(o.tier))
-        throw new UsageError(`--tier must be one of ${TIERS.join(', ')}`);
-      const names: Record<string, ExportName | undefined> = {
-        'c2:csv': 'c2.csv',
-        'c2:txt': 'c2.txt',
-        'c2:stix': 'c2.stix.json',
-        bots: 'bots.txt',
-        rpz: 'domains.rpz',
-        suricata: 'suricata.rules',
-      };
-      const name = names[what === 'c2' ? `c2:${o.format}` : what];
-      if (!name)
-        throw new UsageError(
-          what === 'c2' ? '--format must be csv, txt or stix' : 'export what? c2, bots, rpz or suricata',
-        );
-      await withHub(o.data, ctx, async ({ orgs, audit, hub }) => {
-        let reader: ExportReader = releaseRule.tierReader(o.tier as Tier);
-        if (name === 'bots.txt') {
-          if (!o.org) throw new UsageError('export bots needs --org NAME');
-          const isp = await orgs.get(o.org);
-          if (!isp) throw new InputError(`no organisation "${o.org}"`);
-          // The bots that organisation itself may receive (the release rule decides).
-          reader = releaseRule.readerOfOrg(isp);
-        }
-        const result = await hub.export(name, reader);
-        if (result.restricted)
-          await audit.record({
-            actor: operator(ctx),
-            action: 'cli.export',
-            target: `export:${name}`,
-            reason: 'cli',
-            detail: { count: result.count, tier: reader.tier, ...(o.org ? { org: o.org } : {}) },
-          });
-        ctx.stdout.write(result.body);
-      });
-    });
+    .action(
+      async (
+        what: string,
+        o: { format: string; tier: string; org?: string; outDir?: string; data?: string },
+      ) => {
+        if (!(TIERS as readonly string[]).includes(o.tier))
+          throw new UsageError(`--tier must be one of ${TIERS.join(', ')}`);
+        const name = what === 'c2' ? pick(C2_FORMATS, o.format) : pick(EXPORTS, what);
+        if (!name)
+          throw new UsageError(
+            what === 'c2'
+              ? `--format must be one of ${Object.keys(C2_FORMATS).join(', ')}, not "${o.format}"`
+              : `export what? one of c2, ${Object.keys(EXPORTS).join(', ')}; not "${what}"`,
+          );
+        if (o.outDir && name !== 'misp.json') throw new UsageError('--out-dir is for export misp');
+        await withHub(o.data, ctx, async ({ orgs, audit, hub }) => {
+          let reader: ExportReader = releaseRule.tierReader(o.tier as Tier);
+          if (name === 'bots.txt') {
+            if (!o.org) throw new UsageError('export bots needs --org NAME');
+            const isp = await orgs.get(o.org);
+            if (!isp) throw new InputError(`no organisation "${o.org}"`);
+            // The bots that organisation itself may receive (the release rule decides).
+            reader = releaseRule.readerOfOrg(isp);
+          }
+          const result = await hub.export(name, reader);
+          if (result.restricted)
+            await audit.record({
+              actor: operator(ctx),
+              action: 'cli.export',
+              target: `export:${name}`,
+              reason: 'cli',
+              detail: { count: result.count, tier: reader.tier, ...(o.org ? { org: o.org } : {}) },
+            });
+          if (o.outDir && result.files) {
+            writeFeed(o.outDir, result.files);
+            ctx.stderr.write(
+              `tsunagi: MISP feed of ${result.count} indicators in ${o.outDir} (${Object.keys(result.files).join(', ')}); serve the directory over HTTP and add its URL as a MISP feed\n`,
+            );
+          } else ctx.stdout.write(result.body);
+        });
+      },
+    );
 
   const review = program
     .command('review')
