@@ -76,3 +76,16 @@ test('candidates, infected hosts and survey findings become indicators', async (
     await store.close();
   }
 });
+
+test('an infected host keeps the family its sensor named (none when it named none)', () => {
+  const families: Record<string, string> = { '192.0.2.1': 'mirai' };
+  const sightings = sightingsFromInfectedHosts(
+    ['192.0.2.1', '192.0.2.2'],
+    'darknet',
+    70,
+    (ip) => families[ip],
+  );
+  assert.equal(sightings[0]!.family, 'mirai');
+  assert.equal('family' in sightings[1]!, false);
+  assert.equal('family' in sightingsFromInfectedHosts(['192.0.2.1'], 'darknet')[0]!, false);
+});
