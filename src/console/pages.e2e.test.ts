@@ -201,7 +201,7 @@ describe(
         const evidenceKeys = await page
           .locator('[data-testid=evidence] tbody tr')
           .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
-        for (const key of ['bots', 'sub.exclusivity', 'sub.periodicity', 'sub.persistence', 'gapCv'])
+        for (const key of ['bots', 'returningBots', 'z', 'enrichment', 'samplingRate', 'sub.exclusivity'])
           assert.ok(evidenceKeys.includes(key), `evidence explains ${key}`);
         assert.match(await textOf(page, '[data-testid=detail] dl'), /family-[a-z]/);
         assert.match(await textOf(page, '[data-testid=detail] dl'), /AS\d+|AS 不明|AS unknown/);
