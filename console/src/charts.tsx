@@ -77,7 +77,7 @@ export function Series({
   const w = 640;
   const h = 170;
   const left = 40;
-  const right = 12;
+  const right = 26;
   const top = 26;
   const bottom = 24;
   const n = labels.length;
