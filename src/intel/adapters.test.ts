@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/logger.ts';
 import { openStore } from '../store/index.ts';
 import {
+  familyOfDarknetFingerprint,
   protocolName,
   sightingsFromCandidates,
   sightingsFromInfectedHosts,
@@ -88,4 +89,10 @@ test('an infected host keeps the family its sensor named (none when it named non
   assert.equal(sightings[0]!.family, 'mirai');
   assert.equal('family' in sightings[1]!, false);
   assert.equal('family' in sightingsFromInfectedHosts(['192.0.2.1'], 'darknet')[0]!, false);
+});
+
+test('only the Mirai fingerprint names a family (scanning tools and user rules do not)', () => {
+  assert.equal(familyOfDarknetFingerprint('mirai'), 'mirai');
+  for (const other of ['masscan', 'zmap', 'my-rule', ''])
+    assert.equal(familyOfDarknetFingerprint(other), undefined);
 });

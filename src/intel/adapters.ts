@@ -64,6 +64,15 @@ export function sightingsFromInfectedHosts(
   });
 }
 
+/**
+ * The malware family a darknet fingerprint names. Only Mirai's (TCP sequence = destination
+ * address) is a family's own mark; masscan and ZMap are tools anyone runs, and user rules may
+ * name anything, so they name no family.
+ */
+export function familyOfDarknetFingerprint(fingerprint: string): string | undefined {
+  return fingerprint === 'mirai' ? 'mirai' : undefined;
+}
+
 export interface SurveyFindingLike {
   ip: string;
   port: number;
