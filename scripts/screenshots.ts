@@ -1,5 +1,5 @@
 /**
- * Screenshots of every console page (1280x800, Japanese and English) into docs/screenshots/,
+ * Screenshots of every console page (1280x800, Japanese and English) into docs/screenshots/console/,
  * from a hub on loopback filled with the demo-like dataset, in Debian's Chromium.
  *
  *   node --import tsx scripts/screenshots.ts [outDir]
@@ -23,7 +23,7 @@ import {
 } from '../src/console/e2e-support.ts';
 import { startTestHub } from '../src/console/testing.ts';
 
-const outDir = process.argv[2] ?? join(ROOT, 'docs/screenshots');
+const outDir = process.argv[2] ?? join(ROOT, 'docs/screenshots/console');
 
 /** name, language, how to get there (after signing in as the full tier). */
 const SHOTS: [string, 'ja' | 'en', (page: Page) => Promise<void>][] = [

@@ -3,6 +3,16 @@
 import { formatHour } from './format.ts';
 import { useI18n } from './i18n.ts';
 
+/** A label cut to about `width` SVG units at 11px (wide characters count double), with an ellipsis. */
+export function fitLabel(label: string, width: number): string {
+  let used = 0;
+  for (let i = 0; i < label.length; i++) {
+    used += label.charCodeAt(i) > 0x2e80 ? 11 : 6.3;
+    if (used > width) return `${label.slice(0, Math.max(1, i - 1))}…`;
+  }
+  return label;
+}
+
 /** Horizontal bars; with no rows, a sentence saying so (`empty`, or "no data yet"). */
 export function Bars({
   rows,
@@ -23,7 +33,7 @@ export function Bars({
         <g key={`${r.label}-${i}`} transform={`translate(0 ${i * 22})`}>
           <text x="0" y="15" className="bar-label" data-translate={r.dataLabel ? 'no' : undefined}>
             <title>{r.label}</title>
-            {r.label.length > 30 ? `${r.label.slice(0, 29)}…` : r.label}
+            {fitLabel(r.label, 180)}
           </text>
           <rect
             x="190"
@@ -67,7 +77,7 @@ export function Series({
   const w = 640;
   const h = 170;
   const left = 40;
-  const right = 12;
+  const right = 26;
   const top = 26;
   const bottom = 24;
   const n = labels.length;

@@ -135,7 +135,9 @@ export function CorrelationGraph({ nodes, edges }: { nodes: GraphNode[]; edges: 
       {bots.map(({ node, y: row }) => (
         <g key={node.id} data-node="bots">
           <circle cx={X.bots} cy={y(row)} r={radius(node.count ?? 0)} fill={COLORS.bots}>
-            <title>{`${node.family || t('familyUnknown')}: ${node.count ?? 0} ${t('graphBotCount')}`}</title>
+            <title data-translate={node.family ? 'no' : undefined}>
+              {`${node.family || t('familyUnknown')}: ${node.count ?? 0} ${t('graphBotCount')}`}
+            </title>
           </circle>
           <text
             x={X.bots - radius(node.count ?? 0) - 6}

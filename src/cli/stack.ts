@@ -30,7 +30,7 @@ import {
 import { watchBotList } from '../detect/lists.ts';
 import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
 import { IntelConfig, type Intel } from '../intel/index.ts';
-import { protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
+import { familyOfDarknetFingerprint, protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
 import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../share/client/index.ts';
 import { HubConfig, type Hub } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
@@ -395,6 +395,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
         tier: i.tier,
         tlp: i.tlp,
         observedAt: i.lastSeen,
+        family: familyOfDarknetFingerprint(i.fingerprint),
         attributes: { fingerprint: i.fingerprint, ports: i.ports.slice(0, 16).join(';') },
       })),
       darknetConfig.source,

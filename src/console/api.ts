@@ -462,14 +462,9 @@ export function registerApi(
         .select(['kind', sql<number>`count(*)`.as('n')])
         .groupBy('kind')
         .execute(),
-      // Hosts reported without an AS (a darknet sensor knows only the address): the newest
-      // 20,000 are placed by the bundled database, bounded work per request.
-      hosts()
-        .where('asn', 'is', null)
-        .select(['kind', 'value'])
-        .orderBy('last_seen', 'desc')
-        .limit(HOSTS_ASN_LOOKUPS)
-        .execute(),
+      // Hosts reported without an AS (a darknet sensor knows only the address): up to 20,000
+      // are placed by the bundled database (no sort, so the work per request stays bounded).
+      hosts().where('asn', 'is', null).select(['kind', 'value']).limit(HOSTS_ASN_LOOKUPS).execute(),
       asns.ready(),
     ]);
     const perAsn = new Map<string, { kind: string; asn: number | null; count: number }>();

@@ -167,29 +167,40 @@ export function scenarioSightings(
   return out;
 }
 
-/** Counts and sub-scores shaped like the C&C detector's evidence for a server `bots` bots beacon to. */
+/**
+ * Counts and sub-scores shaped like the C&C detector's evidence (detect's Evidence: per-bot
+ * returning contacts, the population test, sampling) for a server `bots` bots beacon to.
+ */
 function evidenceLike(bots: number, periodMs: number, i: number) {
   const round3 = (x: number) => Math.round(x * 1000) / 1000;
-  const flows = Math.max(1, bots) * (40 + (i % 7) * 5);
-  const subBots = round3(Math.min(1, bots / 8));
+  const contactsPerBot = 40 + (i % 7) * 5;
+  const flows = Math.max(1, bots) * contactsPerBot;
   return {
     bots,
-    clients: bots + (i % 3),
+    returningBots: bots,
+    returningShare: 1,
+    contactsPerBot,
+    periodicBots: Math.max(0, bots - (i % 2)),
+    periodicity: round3(0.9 + (i % 5) * 0.01),
+    meanGapS: round3(periodMs / 1000),
+    gapCv: round3(0.05 + (i % 5) * 0.01),
+    heldSessions: 0,
+    clients: i % 3,
+    suspectClients: i % 2,
+    botHomes: 60,
+    cleanHomes: 540,
+    enrichment: round3(30 + i * 2.5),
+    z: round3(8 + (i % 6) * 0.7),
+    familyShare: 1,
+    p2pShare: 0,
+    ports: 1,
+    samplingRate: 1,
     flows,
-    botFlows: flows - (i % 3) * 4,
+    botFlows: flows - (i % 3),
     meanBytesPerFlow: 180 + (i % 5) * 12,
     sdBytesPerFlow: 6 + (i % 4),
     windowsSeen: 6 + (i % 6),
-    gaps: flows - Math.max(1, bots),
-    meanGapS: round3(periodMs / 1000),
-    gapCv: round3(0.04 + (i % 5) * 0.01),
     scanPort: false,
-    sub: {
-      bots: subBots,
-      exclusivity: 0.97,
-      persistence: round3(0.6 + (i % 4) * 0.1),
-      port: 1,
-      periodicity: 0.92,
-    },
+    sub: { bots: round3(Math.min(1, bots / 3)), exclusivity: 0.97, persistence: 1, repeat: 0.95 },
   };
 }

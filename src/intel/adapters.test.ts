@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/logger.ts';
 import { openStore } from '../store/index.ts';
 import {
+  familyOfDarknetFingerprint,
   protocolName,
   sightingsFromCandidates,
   sightingsFromInfectedHosts,
@@ -75,4 +76,23 @@ test('candidates, infected hosts and survey findings become indicators', async (
   } finally {
     await store.close();
   }
+});
+
+test('an infected host keeps the family its sensor named (none when it named none)', () => {
+  const families: Record<string, string> = { '192.0.2.1': 'mirai' };
+  const sightings = sightingsFromInfectedHosts(
+    ['192.0.2.1', '192.0.2.2'],
+    'darknet',
+    70,
+    (ip) => families[ip],
+  );
+  assert.equal(sightings[0]!.family, 'mirai');
+  assert.equal('family' in sightings[1]!, false);
+  assert.equal('family' in sightingsFromInfectedHosts(['192.0.2.1'], 'darknet')[0]!, false);
+});
+
+test('only the Mirai fingerprint names a family (scanning tools and user rules do not)', () => {
+  assert.equal(familyOfDarknetFingerprint('mirai'), 'mirai');
+  for (const other of ['masscan', 'zmap', 'my-rule', ''])
+    assert.equal(familyOfDarknetFingerprint(other), undefined);
 });

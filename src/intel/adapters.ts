@@ -40,13 +40,37 @@ export function sightingsFromCandidates(
   }));
 }
 
-/** Infected hosts seen by a darknet sensor: bots, never released below the full tier. */
+/**
+ * Infected hosts seen by a darknet sensor: bots, never released below the full tier. The sensor's
+ * family of a host (from its fingerprint or bot list), when it has one, goes with it.
+ */
 export function sightingsFromInfectedHosts(
   ips: readonly string[],
   source: string,
   confidence = 70,
+  familyOf: (ip: string) => string | undefined = () => undefined,
 ): SightingInput[] {
-  return ips.map((ip) => ({ type: 'bot', value: ip, source, confidence, tier: 'full', tlp: 'amber+strict' }));
+  return ips.map((ip) => {
+    const family = familyOf(ip);
+    return {
+      type: 'bot',
+      value: ip,
+      source,
+      confidence,
+      tier: 'full',
+      tlp: 'amber+strict',
+      ...(family ? { family } : {}),
+    };
+  });
+}
+
+/**
+ * The malware family a darknet fingerprint names. Only Mirai's (TCP sequence = destination
+ * address) is a family's own mark; masscan and ZMap are tools anyone runs, and user rules may
+ * name anything, so they name no family.
+ */
+export function familyOfDarknetFingerprint(fingerprint: string): string | undefined {
+  return fingerprint === 'mirai' ? 'mirai' : undefined;
 }
 
 export interface SurveyFindingLike {

@@ -56,6 +56,8 @@ export interface ScenarioTruth {
   /** Infected households in the bot list, and those not in it. */
   botList: string[];
   unknownBots: string[];
+  /** The malware family of each infected household (listed or not), by address. */
+  botFamilies: Record<string, string>;
   traps: TrapTruth[];
   flows: number;
 }
@@ -238,11 +240,16 @@ export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario
     c2: [],
     botList: [],
     unknownBots: [],
+    botFamilies: {},
     traps: [],
     flows: 0,
   };
-  for (let h = 0; h < n; h++)
-    if (botKind[h]) (botKnown[h] ? truth.botList : truth.unknownBots).push(ipv4ToString(home[h]!));
+  for (let h = 0; h < n; h++) {
+    if (!botKind[h]) continue;
+    const ip = ipv4ToString(home[h]!);
+    (botKnown[h] ? truth.botList : truth.unknownBots).push(ip);
+    truth.botFamilies[ip] = familyNames[botFamily[h]!]!;
+  }
   const trap = (ip: number, port: number, proto: number, kind: TrapTruth['kind']) =>
     truth.traps.push({ ip: ipv4ToString(ip), port, proto: proto === TCP ? 'tcp' : 'udp', kind });
   popular.slice(0, 30).forEach((s) => trap(s.ip, s.port, TCP, 'popular'));

@@ -94,7 +94,9 @@ export function SharingPage() {
               <td title={c.id} translate="no">
                 {c.title}
               </td>
-              <td className="mono">/{c.apiRoot}/</td>
+              <td className="mono" translate="no">
+                /{c.apiRoot}/
+              </td>
               <td>{t(`tier_${c.ceiling}`)}</td>
               <td>{yes(c.canRead)}</td>
               <td>{yes(c.canWrite)}</td>

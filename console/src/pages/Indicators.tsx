@@ -259,7 +259,7 @@ function Detail({ refId, back }: { refId: string; back: string }) {
                 <dt>{t('network')}</dt>
                 <dd>
                   <AsName asn={body.network.asn} name={body.network.name} />
-                  {body.network.byAddress ? <span className="muted"> （{t('asByAddress')}）</span> : null}
+                  {body.network.byAddress ? <span className="muted"> {t('asByAddress')}</span> : null}
                 </dd>
               </>
             ) : null}

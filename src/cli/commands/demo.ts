@@ -80,7 +80,9 @@ export function register(program: Command, ctx: CliContext): void {
         const botsFile = join(data, 'bots.txt');
         writeFileSync(
           botsFile,
-          `# bot list of the demo ISP (known infected subscribers)\n${scenario.truth.botList.join('\n')}\n`,
+          `# bot list of the demo ISP (known infected subscribers and their malware family)\nip,family\n${scenario.truth.botList
+            .map((ip) => `${ip},${scenario.truth.botFamilies[ip] ?? ''}`)
+            .join('\n')}\n`,
         );
         const config = loadConfig(StackConfig, {
           env: ctx.env,
@@ -128,7 +130,12 @@ export function register(program: Command, ctx: CliContext): void {
         }
         // The darknet's view of the same ISP: its infected subscribers, as the console overlays them.
         await stack.intel.recordSightings(
-          sightingsFromInfectedHosts(scenario.truth.botList, 'demo-darknet'),
+          sightingsFromInfectedHosts(
+            scenario.truth.botList,
+            'demo-darknet',
+            undefined,
+            (ip) => scenario.truth.botFamilies[ip],
+          ),
           'demo',
         );
         out.write(

@@ -1,0 +1,287 @@
+/// <reference lib="dom" />
+/**
+ * Every page of the console, in Japanese and in English, in Debian's Chromium, against a hub with
+ * the demo-like dataset and against an empty one. Each page fails the test if it shows a
+ * dictionary key instead of its text, English words in Japanese mode (or Japanese in English
+ * mode) outside data marked translate="no", raw JSON, an ISO timestamp, or "undefined"/"NaN".
+ * It also checks what an analyst relies on: families, AS names, map markers, the graph's three
+ * kinds of node, the evidence table beside (not over) the list, empty states, a zero axis, and the
+ * way back from the self-check. The console is rebuilt first when its build is older than its
+ * sources, so the test always runs what is in the tree.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { dictionaries, type Lang } from '../../console/src/i18n.ts';
+import {
+  CHROMIUM,
+  DIST,
+  ensureConsoleBuilt,
+  fillDemo,
+  launchChromium,
+  newConsolePage,
+  openFirstDetail,
+  openPage,
+  PAGES,
+  signIn,
+} from './e2e-support.ts';
+import { startTestHub, type TestHub } from './testing.ts';
+
+/** Latin words allowed in Japanese mode: names, acronyms, commands and the data credit. */
+const ALLOWED_IN_JA = new Set([
+  'tsunagi',
+  'English',
+  'TLP',
+  'CLEAR',
+  'GREEN',
+  'AMBER',
+  'STRICT',
+  'RED',
+  'API',
+  'ISP',
+  'IPA',
+  'NICT',
+  'NOTICE',
+  'TAXII',
+  'IoT',
+  'URL',
+  'CVE',
+  'ISO',
+  'JST',
+  'UTC',
+  'DB-IP',
+  'IP',
+  'Geolocation',
+  'by',
+  'Route',
+  'Views',
+  'CC',
+  'BY',
+  'ip-location-db/asn',
+  'C&C',
+]);
+/** `tsunagi start`, `tsunagi survey`...: commands are typed as they are. */
+const COMMAND = /\btsunagi (start|detect|darknet|survey)\b/g;
+const JAPANESE = /[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]/;
+const ALLOWED_JAPANESE_IN_EN = new Set(['日本語']);
+
+interface Shown {
+  text: string;
+  /** Inside an element marked translate="no" (data: addresses, names, families). */
+  data: boolean;
+}
+
+/** Every piece of text the page shows (text nodes, SVG titles, placeholders). */
+function shownText(page: Page): Promise<Shown[]> {
+  return page.evaluate(() => {
+    const out: { text: string; data: boolean }[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      const text = node.textContent?.trim() ?? '';
+      if (!parent || !text || parent.closest('script, style, noscript')) continue;
+      out.push({ text, data: Boolean(parent.closest('[translate=no], [data-translate=no]')) });
+    }
+    for (const el of Array.from(document.querySelectorAll('[placeholder]')))
+      out.push({ text: el.getAttribute('placeholder') ?? '', data: true });
+    return out;
+  });
+}
+
+function problems(shown: Shown[], lang: Lang): string[] {
+  const dict = dictionaries[lang];
+  const keys = new Set(Object.keys(dict));
+  const values = new Set(Object.values(dict).flatMap((v) => [v, ...v.split(/\s+/)]));
+  const found: string[] = [];
+  for (const { text, data } of shown) {
+    if (/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)) found.push(`ISO timestamp: ${text}`);
+    if (/[{[]\s*"[^"]*"\s*:|"\s*:\s*[{["\d]/.test(text)) found.push(`raw JSON: ${text}`);
+    if (/\b(undefined|NaN|null)\b|\[object Object\]/.test(text)) found.push(`broken value: ${text}`);
+    if (data) continue;
+    // A key shows as the whole text, or as a key-shaped word (kind_bot, emptyDarknet) inside it.
+    const keyShaped = text
+      .replace(COMMAND, ' ')
+      .split(/[\s:：（）()、,/]+/)
+      .filter((w) => /_|[a-z][A-Z]/.test(w));
+    for (const token of [text, ...keyShaped])
+      if (token && keys.has(token) && !values.has(token)) found.push(`raw i18n key: ${token} (in "${text}")`);
+    if (lang === 'ja') {
+      const words = text.replace(COMMAND, ' ').match(/[A-Za-z][A-Za-z&./-]*[A-Za-z]|[A-Za-z]{1}/g) ?? [];
+      for (const word of words)
+        if (word.length >= 3 && !ALLOWED_IN_JA.has(word))
+          found.push(`English in ja mode: "${word}" in "${text}"`);
+    } else if (JAPANESE.test(text) && !ALLOWED_JAPANESE_IN_EN.has(text)) {
+      found.push(`Japanese in en mode: ${text}`);
+    }
+  }
+  return [...new Set(found)];
+}
+
+async function assertReadable(page: Page, lang: Lang, where: string): Promise<void> {
+  const shown = await shownText(page);
+  assert.ok(shown.length > 5, `${where}: the page shows something`);
+  assert.deepEqual(problems(shown, lang), [], `${where} (${lang})`);
+}
+
+const textOf = async (page: Page, selector: string) => (await page.textContent(selector)) ?? '';
+
+describe(
+  'every console page in both languages',
+  { skip: !existsSync(CHROMIUM) && `${CHROMIUM} missing (scripts/install-test-tools.sh installs it)` },
+  () => {
+    let demo: TestHub;
+    let empty: TestHub;
+    let browser: Browser;
+
+    before(async () => {
+      ensureConsoleBuilt();
+      [demo, empty] = await Promise.all([
+        startTestHub({ console: { distDir: DIST } }),
+        startTestHub({ console: { distDir: DIST } }),
+      ]);
+      await fillDemo(demo);
+      browser = await launchChromium();
+    });
+    after(async () => {
+      await browser?.close();
+      await demo?.close();
+      await empty?.close();
+    });
+
+    test('the checker itself flags each kind of mistake', () => {
+      const mistakes: [Shown, Lang][] = [
+        [{ text: 'emptyDarknet', data: false }, 'en'],
+        [{ text: 'kind_bot', data: false }, 'ja'],
+        [{ text: '感染端末 Infected', data: false }, 'ja'],
+        [{ text: 'ダークネット', data: false }, 'en'],
+        [{ text: '2026-12-05T09:03:00.000Z', data: true }, 'en'],
+        [{ text: '{"bots":4}', data: true }, 'en'],
+        [{ text: 'AS undefined', data: true }, 'en'],
+      ];
+      for (const [shown, lang] of mistakes) assert.ok(problems([shown], lang).length > 0, shown.text);
+      const fine: Shown[] = [
+        { text: 'family-a', data: true },
+        { text: 'TLP:AMBER', data: false },
+        { text: 'tsunagi survey で調べてください', data: false },
+        { text: '2026-12-05 18:03 JST', data: false },
+      ];
+      assert.deepEqual(problems(fine, 'ja'), []);
+    });
+
+    for (const lang of ['ja', 'en'] as const) {
+      test(`${lang}: sign-in, every page and every detail with the demo dataset (full tier)`, async () => {
+        const page = await newConsolePage(browser, lang);
+        await page.goto(`${demo.url}/`);
+        await page.waitForSelector('input[name=token]');
+        await assertReadable(page, lang, 'sign-in');
+        await signIn(page, demo.url, demo.tokens.full);
+        for (const { name, hash, ready } of PAGES) {
+          await openPage(page, hash, ready);
+          await assertReadable(page, lang, name);
+        }
+
+        await openPage(page, '#/overview', '[data-testid=newest-c2]');
+        const families = await page
+          .locator('[data-testid=newest-c2] tbody td:nth-child(3)')
+          .allTextContents();
+        assert.ok(
+          families.length > 0 && families.every((f) => /^family-[a-z]$/.test(f)),
+          `families: ${families}`,
+        );
+
+        // The C&C list, its family column, and a detail beside the table with readable evidence.
+        await openPage(page, '#/c2', '[data-testid=indicator-table]');
+        await openFirstDetail(page);
+        await page.waitForSelector('[data-testid=evidence] tbody tr');
+        await assertReadable(page, lang, 'c2 detail');
+        const table = (await page.locator('[data-testid=indicator-table]').boundingBox())!;
+        const detail = (await page.locator('[data-testid=detail]').boundingBox())!;
+        assert.ok(table.x + table.width <= detail.x, 'the detail does not cover the table');
+        const evidenceKeys = await page
+          .locator('[data-testid=evidence] tbody tr')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+        for (const key of ['bots', 'returningBots', 'z', 'enrichment', 'samplingRate', 'sub.exclusivity'])
+          assert.ok(evidenceKeys.includes(key), `evidence explains ${key}`);
+        assert.match(await textOf(page, '[data-testid=detail] dl'), /family-[a-z]/);
+        assert.match(await textOf(page, '[data-testid=detail] dl'), /AS\d+|AS 不明|AS unknown/);
+        assert.match(await textOf(page, '[data-testid=detail]'), /\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST/);
+
+        for (const kind of ['bot', 'vulnerable-device']) {
+          await openPage(page, `#/list/${kind}`, '[data-testid=indicator-table]');
+          await openFirstDetail(page);
+          await assertReadable(page, lang, `${kind} detail`);
+        }
+
+        // Hosts: markers with counts, AS names from the bundled database.
+        await openPage(page, '#/hosts', '[data-testid=map] .marker');
+        const markers = await page.locator('[data-testid=map] .marker-label').allTextContents();
+        assert.ok(markers.length >= 3 && markers.every((m) => /^\d[\d,]*$/.test(m)), `markers: ${markers}`);
+        const asBars = await textOf(page, 'section[data-page=hosts]');
+        assert.match(asBars, /AS4713 \S+/, 'an AS with its name');
+        assert.doesNotMatch(asBars, /AS\?/);
+
+        // The graph: bot groups, families and C&C servers, joined.
+        await openPage(page, '#/graph', '[data-testid=graph]');
+        for (const kind of ['bots', 'family', 'c2'])
+          assert.ok((await page.locator(`[data-node=${kind}]`).count()) > 0, `graph has ${kind} nodes`);
+        assert.ok((await page.locator('[data-testid=graph] .edge').count()) > 0, 'graph has edges');
+        await page.context().close();
+      });
+
+      test(`${lang}: a public-tier reader's pages`, async () => {
+        const page = await newConsolePage(browser, lang);
+        await signIn(page, demo.url, demo.tokens.public);
+        for (const { name, hash, ready } of PAGES.filter((p) =>
+          ['overview', 'c2', 'graph', 'sharing'].includes(p.name),
+        )) {
+          await openPage(page, hash, ready);
+          await assertReadable(page, lang, `public ${name}`);
+        }
+        await page.context().close();
+      });
+
+      test(`${lang}: empty states on an empty hub`, async () => {
+        const page = await newConsolePage(browser, lang);
+        await signIn(page, empty.url, empty.tokens.full);
+        const dict = dictionaries[lang];
+        for (const { name, hash, ready } of PAGES) {
+          await openPage(page, hash, ready);
+          await assertReadable(page, lang, `empty ${name}`);
+        }
+        for (const [hash, key] of [
+          ['#/c2', 'emptyList_c2'],
+          ['#/list/bot', 'emptyList_bot'],
+          ['#/list/vulnerable-device', 'emptyList_vulnerable-device'],
+          ['#/hosts', 'emptyHosts'],
+          ['#/darknet', 'emptyDarknet'],
+          ['#/survey', 'emptySurvey'],
+          ['#/graph', 'emptyGraph'],
+          ['#/overview', 'emptyNewestC2'],
+        ] as const) {
+          await openPage(page, hash, '[data-testid=empty]');
+          assert.equal(await textOf(page, '[data-testid=empty]'), dict[key], hash);
+        }
+        // An all-zero trend: a zero axis and a sentence, never a made-up top of 1.
+        await openPage(page, '#/overview', 'svg.series');
+        const ticks = await page.locator('svg.series text.tick[text-anchor=end]').allTextContents();
+        assert.deepEqual(ticks, ['0']);
+        assert.match(await textOf(page, 'svg.series'), new RegExp(dict.allZero));
+        await page.context().close();
+      });
+
+      test(`${lang}: the public self-check and the way back`, async () => {
+        const page = await newConsolePage(browser, lang);
+        await page.goto(`${demo.url}/check`);
+        await page.waitForSelector('[data-testid=self-check-button]');
+        await assertReadable(page, lang, 'self-check');
+        await page.click('[data-testid=self-check-button]');
+        await page.waitForSelector('[data-testid=self-check-result]');
+        await assertReadable(page, lang, 'self-check result');
+        await page.click('[data-testid=back-to-console]');
+        await page.waitForSelector('input[name=token]');
+        await page.context().close();
+      });
+    }
+  },
+);
