@@ -140,7 +140,7 @@ describe('purpose limitation', () => {
     ] as const) {
       assertClean(text, where, times);
     }
-    assert.match(explained.stdout(), /^ip,port,proto,confidence,family,bots,clients/);
+    assert.match(explained.stdout(), /^kind,ip,port,proto,confidence,family,family_share,bots,returning/);
   });
 
   test('persisted state holds aggregates only, and restores with its expiry honoured', async () => {
@@ -167,11 +167,11 @@ describe('purpose limitation', () => {
         'clients',
         'expiresAtMs',
         'flows',
-        'gaps',
         'ip',
+        'periodicity',
         'port',
         'proto',
-        'recentGaps',
+        'returningBots',
         'windowsSeen',
       ]);
       assert.equal((row.expiresAtMs as number) % 60_000, 0, 'expiry is coarse (whole minutes)');
