@@ -12,7 +12,14 @@
 import { execSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { FlowBatch } from '../../src/core/flowbatch.ts';
-import { createDetector, DetectConfig, parseBotList, protoName, type Candidate } from '../../src/detect/index.ts';
+import {
+  createDetector,
+  DetectConfig,
+  parseBotList,
+  protoName,
+  type Candidate,
+  type DetectorDeps,
+} from '../../src/detect/index.ts';
 import {
   BANDS,
   PacketSampler,
@@ -94,21 +101,33 @@ interface Run {
   sampler: PacketSampler;
   detector: ReturnType<typeof createDetector>;
   best: Map<string, Publication>;
+  keep: (c: PeerReport, role: string | undefined) => void;
   cpuSeconds: number;
   flows: number;
   botsRejected: number;
 }
 
+/** A P2P peer as a detector that reports peers hands it out (onPeer); older detectors have none. */
+interface PeerReport {
+  ip: string;
+  port: number;
+  proto: number;
+  confidence: number;
+}
+
 function startRun(truth: SeededTruth, rate: number, seed: number): Run {
   const best = new Map<string, Publication>();
-  const keep = (c: Candidate) => {
-    const key = `${c.ip}|${c.port}|${protoName(c.proto)}`;
+  const keep = (c: PeerReport, role: string | undefined) => {
+    const key = `${role ?? 'c2'}|${c.ip}|${c.port}|${protoName(c.proto)}`;
     const seen = best.get(key);
-    const role = (c as { role?: string }).role;
     if (!seen || c.confidence > seen.confidence)
       best.set(key, { ip: c.ip, port: c.port, proto: protoName(c.proto), confidence: c.confidence, role });
   };
-  const detector = createDetector(detectorConfig(truth), { onPublish: keep });
+  const deps: DetectorDeps & { onPeer?: (peer: PeerReport) => void } = {
+    onPublish: (c: Candidate) => keep(c, undefined),
+    onPeer: (peer) => keep(peer, 'p2p-peer'),
+  };
+  const detector = createDetector(detectorConfig(truth), deps);
   const { entries } = botEntries(truth);
   const result = detector.setBots(entries);
   return {
@@ -116,6 +135,7 @@ function startRun(truth: SeededTruth, rate: number, seed: number): Run {
     sampler: new PacketSampler(rate, seed),
     detector,
     best,
+    keep,
     cpuSeconds: 0,
     flows: 0,
     botsRejected: result.rejected.length,
@@ -137,18 +157,7 @@ function finish(run: Run): Publication[] {
   run.detector.tick();
   const used = process.cpuUsage(before);
   run.cpuSeconds += (used.user + used.system) / 1e6;
-  for (const c of run.detector.candidates()) {
-    const key = `${c.ip}|${c.port}|${protoName(c.proto)}`;
-    const seen = run.best.get(key);
-    if (!seen || c.confidence > seen.confidence)
-      run.best.set(key, {
-        ip: c.ip,
-        port: c.port,
-        proto: protoName(c.proto),
-        confidence: c.confidence,
-        role: (c as { role?: string }).role,
-      });
-  }
+  for (const c of run.detector.candidates()) run.keep(c, undefined);
   return [...run.best.values()];
 }
 
@@ -208,28 +217,44 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
   const summary: (string | number)[][] = [];
   for (const rate of rates) {
     const rows = results.map((r) => ({ seed: r.seed, ...r.byRate.get(rate)! }));
-    const mean = (f: (s: Score) => number) => rows.reduce((a, r) => a + f(r.score), 0) / rows.length;
-    const worst = (f: (s: Score) => number) => rows.reduce((w, r) => (f(r.score) < f(w.score) ? r : w));
-    const wp = worst((s) => s.precision);
-    const wr = worst((s) => s.recall);
+    // A seed that publishes nothing has no precision: it is left out of the precision mean and
+    // worst (its recall says what it missed); the pooled column counts every publication.
+    const publishing = rows.filter((r) => r.score.published > 0);
+    const mean = (list: typeof rows, f: (s: Score) => number) =>
+      list.length === 0 ? NaN : list.reduce((a, r) => a + f(r.score), 0) / list.length;
+    const worst = (list: typeof rows, f: (s: Score) => number) =>
+      list.length === 0 ? undefined : list.reduce((w, r) => (f(r.score) < f(w.score) ? r : w));
+    const wp = worst(publishing, (s) => s.precision);
+    const wr = worst(rows, (s) => s.recall)!;
     const published = rows.reduce((a, r) => a + r.score.published, 0);
     const correct = rows.reduce((a, r) => a + r.score.correct, 0);
     const cpu = rows.reduce((a, r) => a + r.cpuSeconds, 0);
     const flows = rows.reduce((a, r) => a + r.flows, 0);
     summary.push([
       `1:${rate}`,
-      f3(mean((s) => s.precision)),
-      `${f3(wp.score.precision)} (seed ${wp.seed})`,
-      f3(mean((s) => s.recall)),
+      f3(mean(publishing, (s) => s.precision)),
+      wp ? `${f3(wp.score.precision)} (seed ${wp.seed})` : '-',
+      `${f3(published === 0 ? NaN : correct / published)} (${correct}/${published})`,
+      `${rows.length - publishing.length}`,
+      f3(mean(rows, (s) => s.recall)),
       `${f3(wr.score.recall)} (seed ${wr.seed})`,
-      f3(mean((s) => s.recallAll)),
-      `${correct}/${published}`,
+      f3(mean(rows, (s) => s.recallAll)),
       Math.round(flows / cpu).toLocaleString('en'),
     ]);
   }
   out.push(
     table(
-      ['sampling', 'precision mean', 'precision worst', 'recall mean', 'recall worst', 'recall (all C&C)', 'correct/published', 'flows per CPU-s'],
+      [
+        'sampling',
+        'precision mean',
+        'precision worst',
+        'precision pooled',
+        'seeds publishing nothing',
+        'recall mean',
+        'recall worst',
+        'recall (all C&C) mean',
+        'detector flows per CPU-s',
+      ],
       summary,
     ),
   );
@@ -320,7 +345,7 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
         r.byRate.get(rates[0]!)!.score.seen,
         ...rates.map((rate) => {
           const s = r.byRate.get(rate)!.score;
-          return `${f3(s.precision)} / ${f3(s.recall)}`;
+          return `${s.published === 0 ? '-' : f3(s.precision)} / ${f3(s.recall)}`;
         }),
       ]),
     ),
@@ -342,6 +367,11 @@ function commit(): string {
   } catch {
     return 'unknown (not a git checkout)';
   }
+}
+
+function cpuTotal(): string {
+  const used = process.cpuUsage();
+  return ((used.user + used.system) / 1e6).toFixed(0);
 }
 
 function main(): void {
@@ -366,7 +396,7 @@ function main(): void {
     results.push(r);
     const parts = o.rates.map((rate) => {
       const x = r.byRate.get(rate)!;
-      return `1:${rate} P ${f3(x.score.precision)} R ${f3(x.score.recall)} (${x.score.correct}/${x.score.published}, seen ${x.score.seen})${x.botsRejected ? ` bots rejected ${x.botsRejected}` : ''}`;
+      return `1:${rate} P ${x.score.published === 0 ? '-' : f3(x.score.precision)} R ${f3(x.score.recall)} (${x.score.correct}/${x.score.published}, seen ${x.score.seen})${x.botsRejected ? ` bots rejected ${x.botsRejected}` : ''}`;
     });
     process.stderr.write(
       `  seed ${seed} ${r.plan} ${r.flows} flows ${((performance.now() - t0) / 1000).toFixed(1)} s: ${parts.join('; ')}\n`,
@@ -375,7 +405,7 @@ function main(): void {
   process.stdout.write(`${report(results, o.rates, o.verbose)}\n\n`);
   process.stdout.write(
     `peak memory: rss ${(memory.rss / 1048576).toFixed(0)} MB, heap + array buffers ${(memory.heap / 1048576).toFixed(0)} MB (generator and ${o.rates.length} detectors alive)\n` +
-      `wall time ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+      `wall time ${((performance.now() - started) / 1000).toFixed(0)} s, process CPU ${cpuTotal()} s (generation, sampling, detection, scoring)\n`,
   );
 }
 

@@ -189,5 +189,7 @@ function botList(world: World, familyName: (f: number) => string) {
       });
     }
   }
-  return { botList: rows.map((r) => r.bot), botListRows: rows, infected, unknownBots };
+  // A bare shared address can be named for several homes: the list holds it once.
+  const unique = [...new Map(rows.map((r) => [r.bot, r])).values()];
+  return { botList: unique.map((r) => r.bot), botListRows: unique, infected, unknownBots };
 }
