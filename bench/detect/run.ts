@@ -12,7 +12,14 @@
 import { execSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { FlowBatch } from '../../src/core/flowbatch.ts';
-import { createDetector, DetectConfig, parseBotList, protoName, type Candidate } from '../../src/detect/index.ts';
+import {
+  createDetector,
+  DetectConfig,
+  parseBotList,
+  protoName,
+  type Candidate,
+  type DetectorDeps,
+} from '../../src/detect/index.ts';
 import {
   BANDS,
   PacketSampler,
@@ -94,21 +101,33 @@ interface Run {
   sampler: PacketSampler;
   detector: ReturnType<typeof createDetector>;
   best: Map<string, Publication>;
+  keep: (c: PeerReport, role: string | undefined) => void;
   cpuSeconds: number;
   flows: number;
   botsRejected: number;
 }
 
+/** A P2P peer as a detector that reports peers hands it out (onPeer); older detectors have none. */
+interface PeerReport {
+  ip: string;
+  port: number;
+  proto: number;
+  confidence: number;
+}
+
 function startRun(truth: SeededTruth, rate: number, seed: number): Run {
   const best = new Map<string, Publication>();
-  const keep = (c: Candidate) => {
-    const key = `${c.ip}|${c.port}|${protoName(c.proto)}`;
+  const keep = (c: PeerReport, role: string | undefined) => {
+    const key = `${role ?? 'c2'}|${c.ip}|${c.port}|${protoName(c.proto)}`;
     const seen = best.get(key);
-    const role = (c as { role?: string }).role;
     if (!seen || c.confidence > seen.confidence)
       best.set(key, { ip: c.ip, port: c.port, proto: protoName(c.proto), confidence: c.confidence, role });
   };
-  const detector = createDetector(detectorConfig(truth), { onPublish: keep });
+  const deps: DetectorDeps & { onPeer?: (peer: PeerReport) => void } = {
+    onPublish: (c: Candidate) => keep(c, undefined),
+    onPeer: (peer) => keep(peer, 'p2p-peer'),
+  };
+  const detector = createDetector(detectorConfig(truth), deps);
   const { entries } = botEntries(truth);
   const result = detector.setBots(entries);
   return {
@@ -116,6 +135,7 @@ function startRun(truth: SeededTruth, rate: number, seed: number): Run {
     sampler: new PacketSampler(rate, seed),
     detector,
     best,
+    keep,
     cpuSeconds: 0,
     flows: 0,
     botsRejected: result.rejected.length,
@@ -137,18 +157,7 @@ function finish(run: Run): Publication[] {
   run.detector.tick();
   const used = process.cpuUsage(before);
   run.cpuSeconds += (used.user + used.system) / 1e6;
-  for (const c of run.detector.candidates()) {
-    const key = `${c.ip}|${c.port}|${protoName(c.proto)}`;
-    const seen = run.best.get(key);
-    if (!seen || c.confidence > seen.confidence)
-      run.best.set(key, {
-        ip: c.ip,
-        port: c.port,
-        proto: protoName(c.proto),
-        confidence: c.confidence,
-        role: (c as { role?: string }).role,
-      });
-  }
+  for (const c of run.detector.candidates()) run.keep(c, undefined);
   return [...run.best.values()];
 }
 

@@ -91,11 +91,12 @@ export function scorePublications(publications: readonly Publication[], truth: S
   let correct = 0;
   const distinct = new Map<string, Publication>();
   for (const p of publications) {
-    const key = keyOf(p.ip, p.port, p.proto);
+    const key = `${p.role ?? ''}|${keyOf(p.ip, p.port, p.proto)}`;
     const seen = distinct.get(key);
     if (!seen || p.confidence > seen.confidence) distinct.set(key, p);
   }
-  for (const [key, p] of distinct) {
+  for (const p of distinct.values()) {
+    const key = keyOf(p.ip, p.port, p.proto);
     if (p.role === 'p2p-peer') {
       peers.published++;
       if (peerKeys.has(key)) peers.correct++;
