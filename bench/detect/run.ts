@@ -97,6 +97,8 @@ function botEntries(truth: SeededTruth): { entries: string[]; form: string } {
 }
 
 interface Run {
+  /** Stream time of the batch being fed (publication times). */
+  clock: number;
   rate: number;
   sampler: PacketSampler;
   detector: ReturnType<typeof createDetector>;
@@ -121,7 +123,14 @@ function startRun(truth: SeededTruth, rate: number, seed: number): Run {
     const key = `${role ?? 'c2'}|${c.ip}|${c.port}|${protoName(c.proto)}`;
     const seen = best.get(key);
     if (!seen || c.confidence > seen.confidence)
-      best.set(key, { ip: c.ip, port: c.port, proto: protoName(c.proto), confidence: c.confidence, role });
+      best.set(key, {
+        ip: c.ip,
+        port: c.port,
+        proto: protoName(c.proto),
+        confidence: c.confidence,
+        role,
+        firstPublishedMs: seen?.firstPublishedMs ?? run.clock,
+      });
   };
   const deps: DetectorDeps & { onPeer?: (peer: PeerReport) => void } = {
     onPublish: (c: Candidate) => keep(c, undefined),
@@ -130,7 +139,8 @@ function startRun(truth: SeededTruth, rate: number, seed: number): Run {
   const detector = createDetector(detectorConfig(truth), deps);
   const { entries } = botEntries(truth);
   const result = detector.setBots(entries);
-  return {
+  const run: Run = {
+    clock: truth.startMs,
     rate,
     sampler: new PacketSampler(rate, seed),
     detector,
@@ -140,10 +150,12 @@ function startRun(truth: SeededTruth, rate: number, seed: number): Run {
     flows: 0,
     botsRejected: result.rejected.length,
   };
+  return run;
 }
 
 function feed(run: Run, batch: FlowBatch, clock: number, tick: boolean): void {
   const input = run.rate === 1 ? batch : run.sampler.sample(batch);
+  run.clock = clock;
   const before = process.cpuUsage();
   run.detector.ingest(input);
   if (tick) run.detector.tick(clock);
@@ -274,6 +286,23 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
           return `${found}/${units.length} (${pct(found, units.length)})`;
         }),
       ]),
+    ),
+  );
+
+  out.push(
+    '',
+    'Publication delay of found C&C (first claim minus first bot contact, stream minutes):',
+    '',
+    table(
+      ['sampling', 'found', 'p50', 'p90', 'max'],
+      rates.map((rate) => {
+        const delays = results
+          .flatMap((r) => r.byRate.get(rate)!.score.units.filter((u) => u.seen && u.delayMs !== undefined))
+          .map((u) => u.delayMs! / 60_000)
+          .sort((a, b) => a - b);
+        const at = (q: number) => (delays.length === 0 ? '-' : delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(1));
+        return [`1:${rate}`, delays.length, at(0.5), at(0.9), delays.length ? delays.at(-1)!.toFixed(1) : '-'];
+      }),
     ),
   );
 

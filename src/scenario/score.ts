@@ -22,6 +22,8 @@ export interface Publication {
   confidence: number;
   /** 'p2p-peer' when the detector says so; anything else is a C&C claim. */
   role?: string;
+  /** Stream time of the first publication, when known (for publication delays). */
+  firstPublishedMs?: number;
 }
 
 export interface RecallUnit {
@@ -30,6 +32,8 @@ export interface RecallUnit {
   kind: string;
   seen: boolean;
   found: boolean;
+  /** First claim minus the server's first bot contact (stream ms), when found and timed. */
+  delayMs?: number;
 }
 
 export interface Score {
@@ -83,8 +87,11 @@ export function scorePublications(publications: readonly Publication[], truth: S
   const bands = Object.fromEntries(BANDS.map((b) => [b, { published: 0, correct: 0 }])) as Score['bands'];
   const falseByKind: Record<string, number> = {};
   const falsePositives: Publication[] = [];
-  const foundExact = new Set<string>();
-  const foundFlux = new Set<string>();
+  // Found servers, with the stream time of their first claim (Infinity when not timed).
+  const foundExact = new Map<string, number>();
+  const foundFlux = new Map<string, number>();
+  const found = (map: Map<string, number>, key: string, at: number | undefined) =>
+    map.set(key, Math.min(map.get(key) ?? Infinity, at ?? Infinity));
   const peers = { published: 0, correct: 0, truth: seenPeers.size, found: 0 };
   const foundPeers = new Set<string>();
   let published = 0;
@@ -111,8 +118,8 @@ export function scorePublications(publications: readonly Publication[], truth: S
     if (ok) {
       correct++;
       band.correct++;
-      if (exact.has(key)) foundExact.add(key);
-      if (flux) foundFlux.add(p.ip);
+      if (exact.has(key)) found(foundExact, key, p.firstPublishedMs);
+      if (flux) found(foundFlux, p.ip, p.firstPublishedMs);
     } else {
       const kind = trapKind.get(key) ?? (peerKeys.has(key) ? 'p2p-peer' : 'other');
       falseByKind[kind] = (falseByKind[kind] ?? 0) + 1;
@@ -138,12 +145,19 @@ export function scorePublications(publications: readonly Publication[], truth: S
   };
 }
 
-function recallUnits(truth: SeededTruth, foundExact: Set<string>, foundFlux: Set<string>): RecallUnit[] {
+function recallUnits(
+  truth: SeededTruth,
+  foundExact: Map<string, number>,
+  foundFlux: Map<string, number>,
+): RecallUnit[] {
   const units: RecallUnit[] = [];
-  const flux = new Map<string, { family: string; knownBots: number; contacts: number }>();
+  const delay = (at: number | undefined, first: number) =>
+    at === undefined || at === Infinity ? undefined : at - first;
+  const flux = new Map<string, { family: string; knownBots: number; contacts: number; first: number }>();
   for (const c of truth.c2) {
     if (c.kind === 'fast-flux') {
-      const u = flux.get(c.ip) ?? { family: c.family, knownBots: 0, contacts: 0 };
+      const u = flux.get(c.ip) ?? { family: c.family, knownBots: 0, contacts: 0, first: c.firstContactMs };
+      u.first = Math.min(u.first, c.firstContactMs);
       // Per address: the most listed bots of any one of its ports (a lower bound), all contacts.
       u.knownBots = Math.max(u.knownBots, c.knownBots);
       u.contacts += c.contacts;
@@ -157,6 +171,7 @@ function recallUnits(truth: SeededTruth, foundExact: Set<string>, foundFlux: Set
       kind: c.kind,
       seen: c.knownBots >= SEEN_MIN_LISTED_BOTS && c.contacts >= SEEN_MIN_CONTACTS,
       found: foundExact.has(key),
+      delayMs: delay(foundExact.get(key), c.firstContactMs),
     });
   }
   for (const [ip, u] of flux) {
@@ -166,6 +181,7 @@ function recallUnits(truth: SeededTruth, foundExact: Set<string>, foundFlux: Set
       kind: 'fast-flux',
       seen: u.knownBots >= SEEN_MIN_LISTED_BOTS && u.contacts >= SEEN_MIN_CONTACTS,
       found: foundFlux.has(ip),
+      delayMs: delay(foundFlux.get(ip), u.first),
     });
   }
   return units;
