@@ -281,7 +281,9 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
       rates.map((rate) => [
         `1:${rate}`,
         ...kinds.map((kind) => {
-          const units = results.flatMap((r) => r.byRate.get(rate)!.score.units.filter((u) => u.kind === kind && u.seen));
+          const units = results.flatMap((r) =>
+            r.byRate.get(rate)!.score.units.filter((u) => u.kind === kind && u.seen),
+          );
           const found = units.filter((u) => u.found).length;
           return `${found}/${units.length} (${pct(found, units.length)})`;
         }),
@@ -300,8 +302,17 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
           .flatMap((r) => r.byRate.get(rate)!.score.units.filter((u) => u.seen && u.delayMs !== undefined))
           .map((u) => u.delayMs! / 60_000)
           .sort((a, b) => a - b);
-        const at = (q: number) => (delays.length === 0 ? '-' : delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(1));
-        return [`1:${rate}`, delays.length, at(0.5), at(0.9), delays.length ? delays.at(-1)!.toFixed(1) : '-'];
+        const at = (q: number) =>
+          delays.length === 0
+            ? '-'
+            : delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(1);
+        return [
+          `1:${rate}`,
+          delays.length,
+          at(0.5),
+          at(0.9),
+          delays.length ? delays.at(-1)!.toFixed(1) : '-',
+        ];
       }),
     ),
   );
@@ -328,7 +339,11 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     ),
   );
 
-  const kindsFp = [...new Set(results.flatMap((r) => rates.flatMap((rate) => Object.keys(r.byRate.get(rate)!.score.falseByKind))))].sort();
+  const kindsFp = [
+    ...new Set(
+      results.flatMap((r) => rates.flatMap((rate) => Object.keys(r.byRate.get(rate)!.score.falseByKind))),
+    ),
+  ].sort();
   if (kindsFp.length > 0) {
     out.push(
       '',
@@ -338,15 +353,21 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
         ['sampling', ...kindsFp],
         rates.map((rate) => [
           `1:${rate}`,
-          ...kindsFp.map((k) => results.reduce((a, r) => a + (r.byRate.get(rate)!.score.falseByKind[k] ?? 0), 0)),
+          ...kindsFp.map((k) =>
+            results.reduce((a, r) => a + (r.byRate.get(rate)!.score.falseByKind[k] ?? 0), 0),
+          ),
         ]),
       ),
     );
   }
 
-  const peerClaims = results.reduce((a, r) => a + rates.reduce((b, rate) => b + r.byRate.get(rate)!.score.peers.published, 0), 0);
+  const peerClaims = results.reduce(
+    (a, r) => a + rates.reduce((b, rate) => b + r.byRate.get(rate)!.score.peers.published, 0),
+    0,
+  );
   out.push('');
-  if (peerClaims === 0) out.push('P2P peers: the detector labels no candidate as a P2P peer (no peer precision/recall).');
+  if (peerClaims === 0)
+    out.push('P2P peers: the detector labels no candidate as a P2P peer (no peer precision/recall).');
   else
     out.push(
       'P2P peers (candidates the detector labels p2p-peer):',
@@ -356,7 +377,17 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
         rates.map((rate) => {
           const p = results.map((r) => r.byRate.get(rate)!.score.peers);
           const sum = (f: (x: (typeof p)[number]) => number) => p.reduce((a, x) => a + f(x), 0);
-          return [`1:${rate}`, pct(sum((x) => x.correct), sum((x) => x.published)), pct(sum((x) => x.found), sum((x) => x.truth))];
+          return [
+            `1:${rate}`,
+            pct(
+              sum((x) => x.correct),
+              sum((x) => x.published),
+            ),
+            pct(
+              sum((x) => x.found),
+              sum((x) => x.truth),
+            ),
+          ];
         }),
       ),
     );
@@ -383,15 +414,23 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     for (const r of results)
       for (const rate of rates)
         for (const fp of r.byRate.get(rate)!.score.falsePositives)
-          out.push(`  seed ${r.seed} 1:${rate} false positive ${fp.ip}:${fp.port}/${fp.proto} confidence ${fp.confidence}`);
+          out.push(
+            `  seed ${r.seed} 1:${rate} false positive ${fp.ip}:${fp.port}/${fp.proto} confidence ${fp.confidence}`,
+          );
   }
   return out.join('\n');
 }
 
 function commit(): string {
   try {
-    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execSync('git status --porcelain', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = execSync('git rev-parse --short HEAD', {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execSync('git status --porcelain', {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return dirty ? `${head} (with uncommitted changes)` : head;
   } catch {
     return 'unknown (not a git checkout)';

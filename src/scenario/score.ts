@@ -81,7 +81,9 @@ export function scorePublications(publications: readonly Publication[], truth: S
   const peerKeys = new Set(truth.p2pPeers.map((p) => keyOf(p.ip, p.port, p.proto)));
   // Peers a detector could know of: reached by >= 2 listed bots.
   const seenPeers = new Set(
-    truth.p2pPeers.filter((p) => p.knownBots >= SEEN_MIN_LISTED_BOTS).map((p) => keyOf(p.ip, p.port, p.proto)),
+    truth.p2pPeers
+      .filter((p) => p.knownBots >= SEEN_MIN_LISTED_BOTS)
+      .map((p) => keyOf(p.ip, p.port, p.proto)),
   );
 
   const bands = Object.fromEntries(BANDS.map((b) => [b, { published: 0, correct: 0 }])) as Score['bands'];
