@@ -9,7 +9,15 @@
  * through onPeer, never as C&C servers.
  */
 import type { FlowBatch } from '../core/flowbatch.ts';
-import { PrefixSet, ipv4ToString, ipv6ToString, parsePrefix, type Prefix } from '../core/ip.ts';
+import {
+  PrefixSet,
+  ipv4ToString,
+  ipv6ToString,
+  parsePrefix,
+  prefixContains4,
+  prefixContains6,
+  type Prefix,
+} from '../core/ip.ts';
 import type { DetectConfig } from './config.ts';
 import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';
 import { FamilyMap, PrefixMap, parseBotLine, protoName } from './lists.ts';
@@ -123,7 +131,11 @@ export class Detector {
 
   private readonly homes: HomeResolver;
   private bots: BotIndex;
+  private externalBots = false;
   private readonly subscribers: PrefixSet;
+  /** IPv4 subscriber prefixes as parallel arrays: a few compares beat set lookups per length. */
+  private readonly subscriberNet4: Uint32Array;
+  private readonly subscriberMask4: Uint32Array;
   private readonly subscribers6: Prefix[];
   private readonly hasSubscribers: boolean;
   private readonly allow: PrefixSet;
@@ -149,8 +161,11 @@ export class Detector {
     new Uint8Array(1 << (FANOUT_HOMES_BITS + FANOUT_BITS)),
     new Uint8Array(1 << (FANOUT_HOMES_BITS + FANOUT_BITS)),
   ];
+  /** Per home slot and generation: 1 once its fan-out reached p2p.minPeers (cached, not re-estimated per score). */
+  private readonly p2pHome = [new Uint8Array(1 << FANOUT_HOMES_BITS), new Uint8Array(1 << FANOUT_HOMES_BITS)];
   private readonly suspect = new Uint8Array(1 << SUSPECT_BITS);
   private generation = 0;
+  private ticks = 0;
   private lastRotationMs = 0;
   // Population sizes, refreshed once per flush (not per key).
   private botHomes = 0;
@@ -194,6 +209,9 @@ export class Detector {
     this.dirtyList = new Int32Array(this.table.capacity);
     this.subscribers = new PrefixSet(config.subscriberPrefixes);
     this.subscribers6 = this.subscribers.prefixes.filter((p) => p.family === 6);
+    const v4 = this.subscribers.prefixes.filter((p) => p.family === 4);
+    this.subscriberNet4 = Uint32Array.from(v4, (p) => p.network4);
+    this.subscriberMask4 = Uint32Array.from(v4, (p) => p.mask4);
     this.hasSubscribers = this.subscribers.size > 0;
     this.homes = new HomeResolver(config.sharedAddressRules, config.homePrefixLength6);
     this.bots = new BotIndex([], this.homes, this.subscribers6);
@@ -223,7 +241,18 @@ export class Detector {
       }
     }
     this.bots = new BotIndex(parsed, this.homes, this.subscribers6);
+    // Listed bots outside the ISP (e.g. from a darknet) make the external side worth a lookup.
+    this.externalBots = !this.hasSubscribers || parsed.some((entry) => !this.insideSubscribers(entry));
     return { accepted: parsed.length, rejected };
+  }
+
+  private insideSubscribers(entry: BotEntry): boolean {
+    const prefix = entry.prefix;
+    if (prefix.family === 4)
+      return this.subscribers.prefixes.some(
+        (p) => p.family === 4 && p.bits <= prefix.bits && prefixContains4(p, prefix.network4),
+      );
+    return this.subscribers6.some((p) => p.bits <= prefix.bits && prefixContains6(p, prefix.network6));
   }
 
   get botListSize(): number {
@@ -236,6 +265,13 @@ export class Detector {
 
   setAsnTable(table: PrefixMap<number>): void {
     this.asnTable = table;
+  }
+
+  private isSubscriber4(address: number): boolean {
+    const nets = this.subscriberNet4;
+    const masks = this.subscriberMask4;
+    for (let k = 0; k < nets.length; k++) if ((address & masks[k]!) >>> 0 === nets[k]) return true;
+    return false;
   }
 
   /** The bot family behind one flow side (NOT_BOT, AMBIGUOUS_BOT or a family index). */
@@ -265,8 +301,8 @@ export class Detector {
       let botFamily = NOT_BOT;
       let internal = false;
       if (hasSubs) {
-        const srcSub = v6 ? subs.has6(batch.src6, off) : subs.has4(src4);
-        const dstSub = v6 ? subs.has6(batch.dst6, off) : subs.has4(dst4);
+        const srcSub = v6 ? subs.has6(batch.src6, off) : this.isSubscriber4(src4);
+        const dstSub = v6 ? subs.has6(batch.dst6, off) : this.isSubscriber4(dst4);
         if (srcSub && dstSub) {
           // Inside the ISP: only a listed bot reaching an unlisted home counts (an internal P2P peer).
           const srcBot = this.botOf(v6, src4, batch.src6, off, srcPort);
@@ -284,8 +320,9 @@ export class Detector {
           continue;
         } else {
           direction = srcSub ? FORWARD : REPLY;
-          const externalBot =
-            direction === FORWARD
+          const externalBot = !this.externalBots
+            ? NOT_BOT
+            : direction === FORWARD
               ? this.botOf(v6, dst4, batch.dst6, off, dstPort)
               : this.botOf(v6, src4, batch.src6, off, srcPort);
           if (externalBot >= 0) {
@@ -467,12 +504,12 @@ export class Detector {
     const peer = v6
       ? mix32(word32(keyBytes, off + 12) ^ mix32(word32(keyBytes, off + 4) ^ HASH_SEED))
       : mix32(key4 ^ HASH_SEED);
-    hllAdd(
-      this.fanout[this.generation]!,
-      (bot >>> (32 - FANOUT_HOMES_BITS)) << FANOUT_BITS,
-      FANOUT_BITS,
-      peer,
-    );
+    const home = bot >>> (32 - FANOUT_HOMES_BITS);
+    const g = this.generation;
+    const sketch = this.fanout[g]!;
+    if (!hllAdd(sketch, home << FANOUT_BITS, FANOUT_BITS, peer) || this.p2pHome[g]![home]) return;
+    if (hllEstimate(sketch, home << FANOUT_BITS, FANOUT_BITS) >= this.config.p2p.minPeers)
+      this.p2pHome[g]![home] = 1;
   }
 
   private recordBotContact(
@@ -608,13 +645,10 @@ export class Detector {
     return Math.max(t.baseBots[e]!, current);
   }
 
-  /** Distinct peers (high ports) the bot home reached in the last expiry periods. */
-  private fanoutOf(botHash: number): number {
-    const offset = (botHash >>> (32 - FANOUT_HOMES_BITS)) << FANOUT_BITS;
-    return Math.max(
-      hllEstimate(this.fanout[0]!, offset, FANOUT_BITS),
-      hllEstimate(this.fanout[1]!, offset, FANOUT_BITS),
-    );
+  /** True when the bot home reached p2p.minPeers distinct high-port peers in the last expiry periods. */
+  private isP2pBot(botHash: number): boolean {
+    const home = botHash >>> (32 - FANOUT_HOMES_BITS);
+    return this.p2pHome[0]![home] === 1 || this.p2pHome[1]![home] === 1;
   }
 
   private isSuspect(clientHash: number): boolean {
@@ -660,7 +694,7 @@ export class Detector {
         gapMean += mean;
         gapCv += cv;
       }
-      if (this.fanoutOf(t.botSlotHash[slot]!) >= this.config.p2p.minPeers) p2p++;
+      if (this.isP2pBot(t.botSlotHash[slot]!)) p2p++;
       this.familyVotes[k] = t.botSlotFamily[slot]!;
     }
     s.returning = Math.max(returning, t.baseReturning[e]!);
@@ -850,12 +884,14 @@ export class Detector {
     const t = this.table;
     const horizon = nowMs - this.config.expiryMs;
     const minBots = this.config.scoring.minBots;
-    for (let e = 0; e < t.capacity; e++) {
+    const full = this.ticks++ % 10 === 0;
+    for (let e = 0; e < t.highWater; e++) {
       if (!t.live[e]) continue;
       if (t.lastSeen[e]! < horizon) {
         this.drop(e);
         this.stats.expired++;
-      } else if (t.published[e] || t.botSlotsUsed[e]! >= minBots || t.baseBots[e]! >= minBots) {
+      } else if (t.published[e] || (full && (t.botSlotsUsed[e]! >= minBots || t.baseBots[e]! >= minBots))) {
+        // Keys with new contact were scored as it came; idle ones only drift with the population.
         this.rescore(e);
       }
     }
@@ -875,6 +911,7 @@ export class Detector {
       this.botPopulation[this.generation]!.fill(0);
       this.cleanPopulation[this.generation]!.fill(0);
       this.fanout[this.generation]!.fill(0);
+      this.p2pHome[this.generation]!.fill(0);
       for (let k = 0; k < this.suspect.length; k++) this.suspect[k]! >>= 1;
     }
     this.lastRotationMs = nowMs;
@@ -981,7 +1018,7 @@ export class Detector {
     this.flushDirty();
     const t = this.table;
     const out: Candidate[] = [];
-    for (let e = 0; e < t.capacity; e++)
+    for (let e = 0; e < t.highWater; e++)
       if (t.live[e] && t.published[e])
         out.push(this.buildCandidate(e, t.confidence[e]!, t.publishedPort[e]!));
     return out.sort((a, b) => b.confidence - a.confidence || a.key.localeCompare(b.key));
@@ -992,7 +1029,7 @@ export class Detector {
     this.flushDirty();
     const t = this.table;
     const out: Peer[] = [];
-    for (let e = 0; e < t.capacity; e++)
+    for (let e = 0; e < t.highWater; e++)
       if (t.live[e] && t.peerPublished[e]) out.push(this.buildPeer(e, t.peerConfidence[e]!));
     return out.sort((a, b) => b.confidence - a.confidence || a.key.localeCompare(b.key));
   }
@@ -1015,7 +1052,7 @@ export class Detector {
     this.flushDirty();
     const t = this.table;
     const out: PersistedAggregate[] = [];
-    for (let e = 0; e < t.capacity; e++) {
+    for (let e = 0; e < t.highWater; e++) {
       if (!t.live[e] || t.internal[e]) continue;
       this.score(e);
       const expires = t.lastSeen[e]! + this.config.expiryMs;

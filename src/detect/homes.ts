@@ -33,6 +33,21 @@ interface CompiledRule {
 const WHOLE = 0x10000;
 /** Second key word of a shared address named without a port: ambiguous. */
 const AMBIGUOUS = 0x20000;
+const FILTER_BITS = 20;
+const FILTER_WORDS = 1 << (FILTER_BITS - 5);
+
+function filterSlot(a: number, b: number): number {
+  return mix32(a ^ mix32(b ^ 0x5bd1e995)) >>> (32 - FILTER_BITS);
+}
+
+function setBit(filter: Uint32Array, slot: number): void {
+  filter[slot >>> 5]! |= 1 << (slot & 31);
+}
+
+function hasBit(filter: Uint32Array, slot: number): boolean {
+  return (filter[slot >>> 5]! & (1 << (slot & 31))) !== 0;
+}
+
 /** Result of a lookup: not a bot. Families are 0 (unknown) and up. */
 export const NOT_BOT = -1;
 /** Result of a lookup: a shared address named without its port: one of its homes, unknown which. */
@@ -230,6 +245,9 @@ export class BotIndex {
   private readonly v4Ranges = new Map<number, { lo: number; hi: number; family: number }[]>();
   private readonly v6: PairMap;
   private readonly v6Prefixes: { prefix: Prefix; family: number }[] = [];
+  /** One bit per hashed listed address (v4) or home (v6): most lookups end at a clear bit. */
+  private readonly filter4 = new Uint32Array(FILTER_WORDS);
+  private readonly filter6 = new Uint32Array(FILTER_WORDS);
 
   constructor(
     entries: readonly BotEntry[],
@@ -274,6 +292,7 @@ export class BotIndex {
   /** Returns true when the entry is ambiguous (a shared address without a port). */
   private add4(entry: BotEntry, family: number): boolean {
     const address = entry.prefix.network4;
+    if (entry.prefix.bits === 32) setBit(this.filter4, filterSlot(address, 0));
     if (entry.prefix.bits < 32) {
       this.v4Cidrs.set(entry.prefix, family);
       this.hasV4Cidrs = true;
@@ -316,6 +335,7 @@ export class BotIndex {
       // An address or a longer prefix inside a home: the whole home.
       this.homes.loadHome6(entry.prefix.network6, 0);
       this.v6.set(this.homes.home6Hi, this.homes.home6Lo, family);
+      setBit(this.filter6, filterSlot(this.homes.home6Hi, this.homes.home6Lo));
     } else {
       this.v6Prefixes.push({ prefix: entry.prefix, family });
       this.v6Prefixes.sort((a, b) => b.prefix.bits - a.prefix.bits);
@@ -324,6 +344,12 @@ export class BotIndex {
 
   /** The family of the bot behind an IPv4 flow side, NOT_BOT or AMBIGUOUS_BOT. */
   lookup4(address: number, port: number): number {
+    if (!hasBit(this.filter4, filterSlot(address, 0))) {
+      if (!this.hasV4Cidrs) return NOT_BOT;
+      const family = this.v4Cidrs.get4(address);
+      if (family === undefined) return NOT_BOT;
+      return this.homes.psid4(address, port) >= 0 ? AMBIGUOUS_BOT : family;
+    }
     const psid = this.homes.psid4(address, port);
     if (psid >= 0) {
       const home = this.v4.get(address, psid, NOT_BOT);
@@ -352,8 +378,12 @@ export class BotIndex {
   lookup6(bytes: Uint8Array, offset: number): number {
     if (this.v6.size > 0) {
       this.homes.loadHome6(bytes, offset);
-      const family = this.v6.get(this.homes.home6Hi, this.homes.home6Lo, NOT_BOT);
-      if (family !== NOT_BOT) return family;
+      const hi = this.homes.home6Hi;
+      const lo = this.homes.home6Lo;
+      if (hasBit(this.filter6, filterSlot(hi, lo))) {
+        const family = this.v6.get(hi, lo, NOT_BOT);
+        if (family !== NOT_BOT) return family;
+      }
     }
     const list = this.v6Prefixes;
     for (let i = 0; i < list.length; i++)

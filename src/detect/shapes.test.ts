@@ -105,7 +105,11 @@ describe('traffic shapes', () => {
       const clean = 100 - infected.length;
       // Exact up to 16 clean homes, a sketch past them.
       if (clean <= 16) assert.equal(state.clients, clean, 'clean cameras counted exactly');
-      else assert.ok(Math.abs(state.clients - clean) <= 0.15 * clean, `clean cameras ${state.clients} of ${clean}`);
+      else
+        assert.ok(
+          Math.abs(state.clients - clean) <= 0.15 * clean,
+          `clean cameras ${state.clients} of ${clean}`,
+        );
     }
   });
 

@@ -148,6 +148,12 @@ export class AggregateTable {
     this.freeCount = n;
   }
 
+  /**
+   * One past the highest entry id ever used: entries are handed out from 0 upward and freed ids
+   * are reused first, so scans over live entries stop here instead of at the capacity.
+   */
+  highWater = 0;
+
   get full(): boolean {
     return this.freeCount === 0;
   }
@@ -232,6 +238,7 @@ export class AggregateTable {
     while (this.index[slot] !== 0) slot = (slot + 1) & this.mask;
     this.index[slot] = e + 1;
     this.size++;
+    if (e >= this.highWater) this.highWater = e + 1;
     return e;
   }
 

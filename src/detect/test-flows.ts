@@ -32,8 +32,9 @@ export function batchOf(rows: readonly Row[]): FlowBatch {
   const exporter = batch.exporterIndex('192.0.2.1');
   for (const r of [...rows].sort((a, b) => a.t - b.t)) {
     const i = batch.addRow(exporter, 10);
-    batch.startMs[i] = r.t;
-    batch.endMs[i] = r.t + (r.durationMs ?? 500);
+    // Whole milliseconds, as exporters give them.
+    batch.startMs[i] = Math.round(r.t);
+    batch.endMs[i] = Math.round(r.t) + (r.durationMs ?? 500);
     if (r.src.includes(':')) {
       batch.ipVersion[i] = 6;
       batch.src6.set(ipv6FromString(r.src), i * 16);
