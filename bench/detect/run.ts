@@ -115,6 +115,7 @@ interface PeerReport {
   port: number;
   proto: number;
   confidence: number;
+  family?: string;
 }
 
 function startRun(truth: SeededTruth, rate: number, seed: number): Run {
@@ -129,6 +130,7 @@ function startRun(truth: SeededTruth, rate: number, seed: number): Run {
         proto: protoName(c.proto),
         confidence: c.confidence,
         role,
+        family: c.family,
         firstPublishedMs: seen?.firstPublishedMs ?? run.clock,
       });
   };
@@ -360,6 +362,20 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
       ),
     );
   }
+
+  out.push(
+    '',
+    'Families named on correct C&C claims (the list names families on some seeds only):',
+    '',
+    table(
+      ['sampling', 'named', 'right'],
+      rates.map((rate) => {
+        const named = results.reduce((a, r) => a + r.byRate.get(rate)!.score.families.named, 0);
+        const right = results.reduce((a, r) => a + r.byRate.get(rate)!.score.families.right, 0);
+        return [`1:${rate}`, named, `${right} (${pct(right, named)})`];
+      }),
+    ),
+  );
 
   const peerClaims = results.reduce(
     (a, r) => a + rates.reduce((b, rate) => b + r.byRate.get(rate)!.score.peers.published, 0),

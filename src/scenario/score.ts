@@ -24,6 +24,8 @@ export interface Publication {
   role?: string;
   /** Stream time of the first publication, when known (for publication delays). */
   firstPublishedMs?: number;
+  /** The family the detector names ('' or absent when it names none). */
+  family?: string;
 }
 
 export interface RecallUnit {
@@ -52,6 +54,8 @@ export interface Score {
   bands: Record<string, { published: number; correct: number }>;
   /** Peer claims: published, true peers among them; peers reached by >= 2 listed bots, found. */
   peers: { published: number; correct: number; truth: number; found: number };
+  /** Correct C&C claims that name a family, and those naming the true one. */
+  families: { named: number; right: number };
 }
 
 export const BANDS = ['<50', '50-59', '60-69', '70-79', '80-89', '90-100'] as const;
@@ -70,6 +74,8 @@ export const SEEN_MIN_CONTACTS = 3;
 
 export function scorePublications(publications: readonly Publication[], truth: SeededTruth): Score {
   const exact = new Set(truth.c2.map((c) => keyOf(c.ip, c.port, c.proto)));
+  const familyOf = new Map(truth.c2.map((c) => [c.ip, c.family]));
+  const families = { named: 0, right: 0 };
   const fluxPorts = new Map<string, Set<number>>();
   for (const c of truth.c2) {
     if (c.kind !== 'fast-flux') continue;
@@ -120,6 +126,10 @@ export function scorePublications(publications: readonly Publication[], truth: S
     if (ok) {
       correct++;
       band.correct++;
+      if (p.family) {
+        families.named++;
+        if (familyOf.get(p.ip) === p.family) families.right++;
+      }
       if (exact.has(key)) found(foundExact, key, p.firstPublishedMs);
       if (flux) found(foundFlux, p.ip, p.firstPublishedMs);
     } else {
@@ -144,6 +154,7 @@ export function scorePublications(publications: readonly Publication[], truth: S
     falsePositives,
     bands,
     peers,
+    families,
   };
 }
 

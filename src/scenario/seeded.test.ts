@@ -347,8 +347,8 @@ describe('seeded scenario', () => {
     const peer = t.p2pPeers[0]!;
     const score = scorePublications(
       [
-        { ip: real.ip, port: real.port, proto: real.proto, confidence: 95 },
-        { ip: flux.ip, port: 0, proto: flux.proto, confidence: 72 },
+        { ip: real.ip, port: real.port, proto: real.proto, confidence: 95, family: real.family },
+        { ip: flux.ip, port: 0, proto: flux.proto, confidence: 72, family: 'mirai' },
         { ip: trap.ip, port: trap.port, proto: trap.proto, confidence: 61 },
         { ip: peer.ip, port: peer.port, proto: 'udp', confidence: 55 },
       ],
@@ -358,6 +358,7 @@ describe('seeded scenario', () => {
     assert.equal(score.correct, 2);
     assert.deepEqual(score.falseByKind, { dns: 1, 'p2p-peer': 1 });
     assert.equal(score.bands['90-100']!.correct, 1);
+    assert.deepEqual(score.families, { named: 2, right: 1 });
     assert.ok(score.units.some((u) => u.kind === 'fast-flux' && u.key === flux.ip && u.found));
   });
 
