@@ -246,7 +246,10 @@ describe('partitionBatch', () => {
 test('balancePartitions: every partition owned once, heaviest spread first, same answer for the same loads', () => {
   const loads = [17, 16, 9, 8, 8, 7, 6, 6, 5, 4, 4, 3, 3, 2, 1, 1];
   const owned = balancePartitions(loads, 2);
-  assert.deepEqual(owned.flat().sort((a, b) => a - b), loads.map((_, p) => p));
+  assert.deepEqual(
+    owned.flat().sort((a, b) => a - b),
+    loads.map((_, p) => p),
+  );
   const totals = owned.map((list) => list.reduce((sum, p) => sum + loads[p]!, 0));
   assert.ok(Math.abs(totals[0]! - totals[1]!) <= 1, `balanced: ${totals.join('/')}`);
   assert.deepEqual(balancePartitions(loads, 2), owned);
