@@ -1,190 +1,412 @@
 /**
- * Detector benchmark: quality against the standard scenario's truth (precision, recall, traps),
- * publication delay (stream time and wall time, also paced at 100k flows/s), throughput alone
- * and behind the IPFIX decoder (its peer, measured in the same run), and memory over a day.
+ * Detector evaluation on the seeded scenario (bench/detect/README.md states the protocol).
  *
- *   npm run bench:detect            (node --expose-gc --import tsx bench/detect/run.ts)
- *   BENCH_HOURS=6 npm run bench:detect   a shorter day
+ *   npm run bench:detect                   evaluation seeds 1000-1019, unsampled, 1:10 and 1:100
+ *   npm run bench:detect -- --quick        evaluation seeds 1000-1004
+ *   npm run bench:detect -- --set tune     tuning seeds 1-20 (tune on these, never on eval)
+ *   options: --hours H (12)  --subscribers N (800)  --rates 1,10,100  --verbose (false positives)
+ *
+ * Each seed's day is generated once and fed to one detector per sampling rate (the sampled
+ * copies through PacketSampler). Only ingest and tick sit inside the CPU measurement.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import type { FlowBatch } from '../../src/core/flowbatch.ts';
-import { DecoderConfig } from '../../src/flow/config.ts';
-import { createFlowDecoder } from '../../src/flow/decoder.ts';
-import { replayFiles } from '../../src/flow/input-file.ts';
-import { createDetector, protoName } from '../../src/detect/index.ts';
-import { evaluate, generateScenario, writeExportPcap, type Detection } from '../../src/scenario/index.ts';
+import {
+  createDetector,
+  DetectConfig,
+  parseBotList,
+  protoName,
+  type Candidate,
+  type DetectorDeps,
+} from '../../src/detect/index.ts';
+import {
+  BANDS,
+  PacketSampler,
+  SEEN_MIN_CONTACTS,
+  SEEN_MIN_LISTED_BOTS,
+  botListCsv,
+  generateSeededScenario,
+  scorePublications,
+  type Publication,
+  type Score,
+  type SeededTruth,
+} from '../../src/scenario/index.ts';
 
-const HOURS = Number(process.env.BENCH_HOURS ?? 24);
-const STANDARD = { seed: 1, subscribers: 2000, hours: HOURS };
-const gc = (globalThis as { gc?: () => void }).gc;
+/** Tuning and evaluation seeds never overlap: tuning below 1000, evaluation from 1000. */
+const SEED_SETS = {
+  tune: { full: range(1, 20), quick: range(1, 5) },
+  eval: { full: range(1000, 1019), quick: range(1000, 1004) },
+} as const;
 
-/** JS heap plus array buffers (the detector's state lives in typed arrays), after a gc when exposed. */
-function heapMb(): number {
-  gc?.();
-  const m = process.memoryUsage();
-  return (m.heapUsed + m.arrayBuffers) / 1048576;
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+function usage(message: string): never {
+  process.stderr.write(`bench:detect: ${message}\n`);
+  process.exit(2);
 }
 
-const rows: [string, string][] = [];
-const row = (name: string, value: string) => {
-  rows.push([name, value]);
-  process.stderr.write(`  ${name}: ${value}\n`);
-};
-
-/** Replays the standard day through a detector; returns detections with stream and wall delays. */
-function qualityRun(useSubscribers: boolean) {
-  const scenario = generateScenario(STANDARD);
-  const detections: Detection[] = [];
-  const wallDelays: number[] = [];
-  let batchWall = 0;
-  const detector = createDetector(
-    { subscriberPrefixes: useSubscribers ? scenario.truth.subscriberPrefixes : [] },
-    {
-      onPublish: (c) => {
-        wallDelays.push(performance.now() - batchWall);
-        detections.push({
-          ip: c.ip,
-          port: c.port,
-          proto: protoName(c.proto),
-          publishedAtMs: detector.detector.clockMs,
-        });
+function options() {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        set: { type: 'string', default: 'eval' },
+        quick: { type: 'boolean', default: false },
+        hours: { type: 'string', default: '12' },
+        subscribers: { type: 'string', default: '800' },
+        rates: { type: 'string', default: '1,10,100' },
+        verbose: { type: 'boolean', default: false },
       },
-    },
-  );
-  detector.setBots(scenario.truth.botList);
-  const heap: { hour: number; mb: number; keys: number }[] = [{ hour: 0, mb: heapMb(), keys: 0 }];
-  let lastTick = 0;
-  let nextHeapHour = 6;
-  let cpu = 0;
-  for (const batch of scenario.batches()) {
-    batchWall = performance.now();
-    const before = process.cpuUsage();
-    detector.ingest(batch);
-    const clock = detector.detector.clockMs;
-    if (clock - lastTick >= 60_000) {
-      detector.tick(clock);
-      lastTick = clock;
-    }
-    const used = process.cpuUsage(before);
-    cpu += (used.user + used.system) / 1e6;
-    const hour = (clock - scenario.truth.startMs) / 3_600_000;
-    if (hour >= nextHeapHour) {
-      heap.push({ hour: nextHeapHour, mb: heapMb(), keys: detector.detector.table.size });
-      nextHeapHour += 6;
-    }
+      strict: true,
+    }).values;
+  } catch (error) {
+    usage((error as Error).message);
   }
+  const set = parsed.set;
+  if (set !== 'tune' && set !== 'eval') usage(`--set must be tune or eval, not "${set}"`);
+  const hours = Number(parsed.hours);
+  const subscribers = Number(parsed.subscribers);
+  const rates = parsed.rates.split(',').map(Number);
+  if (!(hours > 0 && hours <= 48)) usage(`--hours must be in (0, 48], not "${parsed.hours}"`);
+  if (!Number.isInteger(subscribers) || subscribers < 50) usage(`--subscribers must be an integer >= 50`);
+  if (rates.some((r) => !Number.isInteger(r) || r < 1)) usage(`--rates must be integers >= 1`);
+  const seeds = SEED_SETS[set][parsed.quick ? 'quick' : 'full'];
+  return { set, seeds, hours, subscribers, rates, verbose: parsed.verbose };
+}
+
+/** What the operator would configure: subscriber prefixes, shared-address rules, IPv6 home size. */
+function detectorConfig(truth: SeededTruth) {
+  const plan = truth.addressPlan;
+  const config: Record<string, unknown> = { subscriberPrefixes: truth.subscriberPrefixes };
+  if (plan.v4 !== 'dedicated')
+    config.sharedAddressRules = [
+      { kind: plan.v4, pool: plan.v4Prefix, psidLength: plan.psidLength, psidOffset: plan.psidOffset },
+    ];
+  if (plan.v6 !== 'none') config.homePrefixLength6 = plan.v6;
+  return config;
+}
+
+/** The bot list as the detector reads it from a file (`bot,family` CSV), or plain entries. */
+function botEntries(truth: SeededTruth): { entries: string[]; form: string } {
+  const csv = parseBotList(botListCsv(truth.botListRows));
+  if (csv.rejected.length === 0) return { entries: csv.entries, form: 'bot,family csv' };
+  return { entries: truth.botList, form: 'plain entries' };
+}
+
+interface Run {
+  rate: number;
+  sampler: PacketSampler;
+  detector: ReturnType<typeof createDetector>;
+  best: Map<string, Publication>;
+  keep: (c: PeerReport, role: string | undefined) => void;
+  cpuSeconds: number;
+  flows: number;
+  botsRejected: number;
+}
+
+/** A P2P peer as a detector that reports peers hands it out (onPeer); older detectors have none. */
+interface PeerReport {
+  ip: string;
+  port: number;
+  proto: number;
+  confidence: number;
+}
+
+function startRun(truth: SeededTruth, rate: number, seed: number): Run {
+  const best = new Map<string, Publication>();
+  const keep = (c: PeerReport, role: string | undefined) => {
+    const key = `${role ?? 'c2'}|${c.ip}|${c.port}|${protoName(c.proto)}`;
+    const seen = best.get(key);
+    if (!seen || c.confidence > seen.confidence)
+      best.set(key, { ip: c.ip, port: c.port, proto: protoName(c.proto), confidence: c.confidence, role });
+  };
+  const deps: DetectorDeps & { onPeer?: (peer: PeerReport) => void } = {
+    onPublish: (c: Candidate) => keep(c, undefined),
+    onPeer: (peer) => keep(peer, 'p2p-peer'),
+  };
+  const detector = createDetector(detectorConfig(truth), deps);
+  const { entries } = botEntries(truth);
+  const result = detector.setBots(entries);
   return {
-    scenario,
-    result: evaluate(detections, scenario.truth),
-    wallDelays,
-    heap,
-    cpu,
-    flows: detector.stats.flows,
-    keys: detector.detector.table.capacity,
+    rate,
+    sampler: new PacketSampler(rate, seed),
+    detector,
+    best,
+    keep,
+    cpuSeconds: 0,
+    flows: 0,
+    botsRejected: result.rejected.length,
   };
 }
 
-async function main() {
-  process.stderr.write(
-    `standard scenario: seed ${STANDARD.seed}, ${STANDARD.subscribers} subscribers, ${HOURS} h\n`,
-  );
-  const quality = qualityRun(true);
-  const r = quality.result;
-  const t = quality.scenario.truth;
-  row('flows in the day', String(t.flows));
-  row('C&C servers in truth (detectable)', `${t.c2.length} (${r.detectable})`);
-  row('precision', r.precision.toFixed(3));
-  row('recall (all C&C)', r.recall.toFixed(3));
-  row('recall (detectable: >=2 listed bots, >=3 periods seen)', r.detectableRecall.toFixed(3));
-  row('false positives (of which traps)', `${r.falsePositives} (${r.trapsHit.length})`);
-  row(
-    'publication delay, stream time p50 / p99 / max (s)',
-    `${(percentile(r.delaysMs, 50) / 1000).toFixed(0)} / ${(percentile(r.delaysMs, 99) / 1000).toFixed(0)} / ${(Math.max(...r.delaysMs) / 1000).toFixed(0)}`,
-  );
-  row('publication delay, wall time in the detector p99 (ms)', percentile(quality.wallDelays, 99).toFixed(2));
-  const alone = quality.flows / quality.cpu;
-  row('detector alone (flows per CPU-second)', Math.round(alone).toLocaleString('en'));
-  row(
-    'heap + array buffers after gc at 0/6/12/18/24 h (MB; live keys)',
-    quality.heap.map((h) => `${h.mb.toFixed(0)} (${h.keys})`).join(' / '),
-  );
-  row('state capacity (keys, preallocated)', String(quality.keys));
+function feed(run: Run, batch: FlowBatch, clock: number, tick: boolean): void {
+  const input = run.rate === 1 ? batch : run.sampler.sample(batch);
+  const before = process.cpuUsage();
+  run.detector.ingest(input);
+  if (tick) run.detector.tick(clock);
+  const used = process.cpuUsage(before);
+  run.cpuSeconds += (used.user + used.system) / 1e6;
+  run.flows += input.length;
+}
 
-  const peer = qualityRun(false).result;
-  row(
-    'without subscriber prefixes: precision / recall / traps hit',
-    `${peer.precision.toFixed(3)} / ${peer.recall.toFixed(3)} / ${peer.trapsHit.length} (${[...new Set(peer.trapsHit.map((x) => x.kind))].join(',')})`,
+function finish(run: Run): Publication[] {
+  const before = process.cpuUsage();
+  run.detector.tick();
+  const used = process.cpuUsage(before);
+  run.cpuSeconds += (used.user + used.system) / 1e6;
+  for (const c of run.detector.candidates()) run.keep(c, undefined);
+  return [...run.best.values()];
+}
+
+interface SeedResult {
+  seed: number;
+  plan: string;
+  flows: number;
+  byRate: Map<number, { score: Score; cpuSeconds: number; flows: number; botsRejected: number }>;
+}
+
+const memory = { rss: 0, heap: 0 };
+function sampleMemory(): void {
+  const m = process.memoryUsage();
+  memory.rss = Math.max(memory.rss, m.rss);
+  memory.heap = Math.max(memory.heap, m.heapUsed + m.arrayBuffers);
+}
+
+function runSeed(seed: number, hours: number, subscribers: number, rates: number[]): SeedResult {
+  const scenario = generateSeededScenario({ seed, hours, subscribers });
+  const truth = scenario.truth;
+  const runs = rates.map((rate) => startRun(truth, rate, seed));
+  let lastTick = truth.startMs;
+  let batches = 0;
+  for (const batch of scenario.batches()) {
+    const clock = batch.startMs[batch.length - 1]!;
+    const tick = clock - lastTick >= 60_000;
+    if (tick) lastTick = clock;
+    for (const run of runs) feed(run, batch, clock, tick);
+    if (++batches % 64 === 0) sampleMemory();
+  }
+  sampleMemory();
+  const byRate = new Map<number, { score: Score; cpuSeconds: number; flows: number; botsRejected: number }>();
+  for (const run of runs)
+    byRate.set(run.rate, {
+      score: scorePublications(finish(run), truth),
+      cpuSeconds: run.cpuSeconds,
+      flows: run.flows,
+      botsRejected: run.botsRejected,
+    });
+  const plan = truth.addressPlan;
+  const planText = `${plan.v4}${plan.v4 === 'dedicated' ? '' : `/k${plan.psidLength}`}${plan.v6 === 'none' ? '' : `+v6/${plan.v6}`}`;
+  return { seed, plan: planText, flows: truth.flows, byRate };
+}
+
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
+const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(0)} %`);
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
+}
+
+function report(results: SeedResult[], rates: number[], verbose: boolean): string {
+  const out: string[] = [];
+  const summary: (string | number)[][] = [];
+  for (const rate of rates) {
+    const rows = results.map((r) => ({ seed: r.seed, ...r.byRate.get(rate)! }));
+    // A seed that publishes nothing has no precision: it is left out of the precision mean and
+    // worst (its recall says what it missed); the pooled column counts every publication.
+    const publishing = rows.filter((r) => r.score.published > 0);
+    const mean = (list: typeof rows, f: (s: Score) => number) =>
+      list.length === 0 ? NaN : list.reduce((a, r) => a + f(r.score), 0) / list.length;
+    const worst = (list: typeof rows, f: (s: Score) => number) =>
+      list.length === 0 ? undefined : list.reduce((w, r) => (f(r.score) < f(w.score) ? r : w));
+    const wp = worst(publishing, (s) => s.precision);
+    const wr = worst(rows, (s) => s.recall)!;
+    const published = rows.reduce((a, r) => a + r.score.published, 0);
+    const correct = rows.reduce((a, r) => a + r.score.correct, 0);
+    const cpu = rows.reduce((a, r) => a + r.cpuSeconds, 0);
+    const flows = rows.reduce((a, r) => a + r.flows, 0);
+    summary.push([
+      `1:${rate}`,
+      f3(mean(publishing, (s) => s.precision)),
+      wp ? `${f3(wp.score.precision)} (seed ${wp.seed})` : '-',
+      `${f3(published === 0 ? NaN : correct / published)} (${correct}/${published})`,
+      `${rows.length - publishing.length}`,
+      f3(mean(rows, (s) => s.recall)),
+      `${f3(wr.score.recall)} (seed ${wr.seed})`,
+      f3(mean(rows, (s) => s.recallAll)),
+      Math.round(flows / cpu).toLocaleString('en'),
+    ]);
+  }
+  out.push(
+    table(
+      [
+        'sampling',
+        'precision mean',
+        'precision worst',
+        'precision pooled',
+        'seeds publishing nothing',
+        'recall mean',
+        'recall worst',
+        'recall (all C&C) mean',
+        'detector flows per CPU-s',
+      ],
+      summary,
+    ),
   );
 
-  // Paced live path: batches arrive at 100k flows/s; delay = publish time - batch arrival time.
-  {
-    const scenario = generateScenario({ ...STANDARD, hours: Math.min(HOURS, 2) });
-    const batches = [...scenario.batches()];
-    const rate = 100_000;
-    const delays: number[] = [];
-    let arrival = 0;
-    const detector = createDetector(
-      { subscriberPrefixes: scenario.truth.subscriberPrefixes },
-      { onPublish: () => delays.push(performance.now() - arrival) },
-    );
-    detector.setBots(scenario.truth.botList);
-    const start = performance.now();
-    let sent = 0;
-    let lastTick = 0;
-    for (const batch of batches) {
-      const due = start + (sent / rate) * 1000;
-      while (performance.now() < due) await new Promise((resolve) => setImmediate(resolve));
-      arrival = performance.now();
-      detector.ingest(batch);
-      sent += batch.length;
-      if (arrival - lastTick >= 1000) {
-        detector.tick();
-        lastTick = arrival;
-      }
-    }
-    const seconds = (performance.now() - start) / 1000;
-    row(
-      'paced at 100k flows/s: achieved rate, publications, delay p99 (ms, + collector flush <= 500)',
-      `${Math.round(sent / seconds).toLocaleString('en')} flows/s, ${delays.length}, ${percentile(delays, 99).toFixed(2)}`,
+  const kinds = ['periodic', 'long-lived', 'fast-flux', 'beacon'];
+  out.push(
+    '',
+    'Recall per family kind (found / seen, summed over seeds):',
+    '',
+    table(
+      ['sampling', ...kinds],
+      rates.map((rate) => [
+        `1:${rate}`,
+        ...kinds.map((kind) => {
+          const units = results.flatMap((r) => r.byRate.get(rate)!.score.units.filter((u) => u.kind === kind && u.seen));
+          const found = units.filter((u) => u.found).length;
+          return `${found}/${units.length} (${pct(found, units.length)})`;
+        }),
+      ]),
+    ),
+  );
+
+  out.push(
+    '',
+    'Reliability: published candidates per confidence band, and the share that are real C&C:',
+    '',
+    table(
+      ['sampling', ...BANDS],
+      rates.map((rate) => [
+        `1:${rate}`,
+        ...BANDS.map((band) => {
+          let published = 0;
+          let correct = 0;
+          for (const r of results) {
+            const b = r.byRate.get(rate)!.score.bands[band]!;
+            published += b.published;
+            correct += b.correct;
+          }
+          return published === 0 ? '0' : `${published} (${pct(correct, published)})`;
+        }),
+      ]),
+    ),
+  );
+
+  const kindsFp = [...new Set(results.flatMap((r) => rates.flatMap((rate) => Object.keys(r.byRate.get(rate)!.score.falseByKind))))].sort();
+  if (kindsFp.length > 0) {
+    out.push(
+      '',
+      'False positives by what they were (summed over seeds):',
+      '',
+      table(
+        ['sampling', ...kindsFp],
+        rates.map((rate) => [
+          `1:${rate}`,
+          ...kindsFp.map((k) => results.reduce((a, r) => a + (r.byRate.get(rate)!.score.falseByKind[k] ?? 0), 0)),
+        ]),
+      ),
     );
   }
 
-  // Behind the collector: the same first hour as an IPFIX pcap, decoded and detected.
-  {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-detect-'));
-    const path = join(dir, 'flows.pcap');
-    const options = { ...STANDARD, hours: Math.min(HOURS, 1) };
-    await writeExportPcap(generateScenario(options).batches(), path, { format: 'ipfix' });
-    const scenario = generateScenario(options);
-    const detector = createDetector({ subscriberPrefixes: scenario.truth.subscriberPrefixes });
-    detector.setBots(scenario.truth.botList);
-    const decoder = createFlowDecoder(DecoderConfig.parse({}));
-    const before = process.cpuUsage();
-    const summary = await replayFiles([path], decoder, (b: FlowBatch) => detector.ingest(b));
-    const used = process.cpuUsage(before);
-    const behind = summary.records / ((used.user + used.system) / 1e6);
-    rmSync(dir, { recursive: true, force: true });
-    row(
-      'behind the collector: pcap replay + IPFIX decode + detect (flows per CPU-second)',
-      Math.round(behind).toLocaleString('en'),
+  const peerClaims = results.reduce((a, r) => a + rates.reduce((b, rate) => b + r.byRate.get(rate)!.score.peers.published, 0), 0);
+  out.push('');
+  if (peerClaims === 0) out.push('P2P peers: the detector labels no candidate as a P2P peer (no peer precision/recall).');
+  else
+    out.push(
+      'P2P peers (candidates the detector labels p2p-peer):',
+      '',
+      table(
+        ['sampling', 'precision', 'recall (peers reached by >= 2 listed bots)'],
+        rates.map((rate) => {
+          const p = results.map((r) => r.byRate.get(rate)!.score.peers);
+          const sum = (f: (x: (typeof p)[number]) => number) => p.reduce((a, x) => a + f(x), 0);
+          return [`1:${rate}`, pct(sum((x) => x.correct), sum((x) => x.published)), pct(sum((x) => x.found), sum((x) => x.truth))];
+        }),
+      ),
     );
-    row('ratio detector alone / behind the collector', (alone / behind).toFixed(2));
-  }
 
-  const width = Math.max(...rows.map(([name]) => name.length));
-  process.stdout.write(`\n| ${'measure'.padEnd(width)} | value |\n| ${'-'.repeat(width)} | ----- |\n`);
-  for (const [name, value] of rows) process.stdout.write(`| ${name.padEnd(width)} | ${value} |\n`);
+  out.push(
+    '',
+    'Per seed (precision / recall at each rate):',
+    '',
+    table(
+      ['seed', 'address plan', 'flows', 'seen C&C', ...rates.map((r) => `1:${r}`)],
+      results.map((r) => [
+        r.seed,
+        r.plan,
+        r.flows,
+        r.byRate.get(rates[0]!)!.score.seen,
+        ...rates.map((rate) => {
+          const s = r.byRate.get(rate)!.score;
+          return `${s.published === 0 ? '-' : f3(s.precision)} / ${f3(s.recall)}`;
+        }),
+      ]),
+    ),
+  );
+  if (verbose) {
+    for (const r of results)
+      for (const rate of rates)
+        for (const fp of r.byRate.get(rate)!.score.falsePositives)
+          out.push(`  seed ${r.seed} 1:${rate} false positive ${fp.ip}:${fp.port}/${fp.proto} confidence ${fp.confidence}`);
+  }
+  return out.join('\n');
+}
+
+function commit(): string {
+  try {
+    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execSync('git status --porcelain', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty ? `${head} (with uncommitted changes)` : head;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+function cpuTotal(): string {
+  const used = process.cpuUsage();
+  return ((used.user + used.system) / 1e6).toFixed(0);
+}
+
+function main(): void {
+  const o = options();
+  const probe = generateSeededScenario({ seed: o.seeds[0]!, hours: 0.01, subscribers: 50 }).truth;
+  const told = DetectConfig.parse(detectorConfig(probe)) as Record<string, unknown>;
   process.stdout.write(
-    `\ngoals: recall >= 0.95, precision >= 0.99, delay p99 < 2 s at 100k flows/s, memory flat over the day\n`,
+    [
+      `# bench:detect — ${o.set === 'eval' ? 'EVALUATION' : 'TUNING'} seeds ${o.seeds[0]}..${o.seeds.at(-1)}`,
+      `command: ${['node', ...process.argv.slice(1).map((a) => a.replace(/^.*\/bench\//, 'bench/'))].join(' ')}`,
+      `date: ${new Date().toISOString()}  commit: ${commit()}  node ${process.version}`,
+      `scenario: seeded, ${o.subscribers} subscribers, ${o.hours} h per seed; sampling ${o.rates.map((r) => `1:${r}`).join(', ')}`,
+      `seen = reached by >= ${SEEN_MIN_LISTED_BOTS} listed bots with >= ${SEEN_MIN_CONTACTS} contacts (unsampled); detector told shared-address rules: ${'sharedAddressRules' in told ? 'yes' : 'no (not in its config)'}; bot list given as ${botEntries(probe).form}`,
+      '',
+    ].join('\n'),
+  );
+  const results: SeedResult[] = [];
+  const started = performance.now();
+  for (const seed of o.seeds) {
+    const t0 = performance.now();
+    const r = runSeed(seed, o.hours, o.subscribers, o.rates);
+    results.push(r);
+    const parts = o.rates.map((rate) => {
+      const x = r.byRate.get(rate)!;
+      return `1:${rate} P ${x.score.published === 0 ? '-' : f3(x.score.precision)} R ${f3(x.score.recall)} (${x.score.correct}/${x.score.published}, seen ${x.score.seen})${x.botsRejected ? ` bots rejected ${x.botsRejected}` : ''}`;
+    });
+    process.stderr.write(
+      `  seed ${seed} ${r.plan} ${r.flows} flows ${((performance.now() - t0) / 1000).toFixed(1)} s: ${parts.join('; ')}\n`,
+    );
+  }
+  process.stdout.write(`${report(results, o.rates, o.verbose)}\n\n`);
+  process.stdout.write(
+    `peak memory: rss ${(memory.rss / 1048576).toFixed(0)} MB, heap + array buffers ${(memory.heap / 1048576).toFixed(0)} MB (generator and ${o.rates.length} detectors alive)\n` +
+      `wall time ${((performance.now() - started) / 1000).toFixed(0)} s, process CPU ${cpuTotal()} s (generation, sampling, detection, scoring)\n`,
   );
 }
 
-await main();
+main();

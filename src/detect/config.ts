@@ -5,8 +5,24 @@ export const DetectConfig = z
   .object({
     /** The ISP's own networks (CIDRs). When given, the external side of a flow is the side outside them. */
     subscriberPrefixes: z.array(z.string()).default([]),
-    /** Bot list file (one address/CIDR a line, or CSV with an `ip` column); empty means setBots() only. */
+    /** Bot list file (README: Bot list); empty means setBots() only. */
     botsFile: z.string().default(''),
+    /**
+     * Shared public IPv4 pools (MAP-E, DS-Lite with port sets): a home there is the address plus
+     * its PSID, so one infected home does not make its neighbours bots.
+     */
+    sharedAddressRules: z
+      .array(
+        z.object({
+          kind: z.enum(['map-e', 'ds-lite']),
+          pool: z.string(),
+          psidLength: z.number().int().min(0).max(16),
+          psidOffset: z.number().int().min(0).max(16).default(6),
+        }),
+      )
+      .default([]),
+    /** The IPv6 prefix delegated to one home (privacy addresses change inside it). */
+    homePrefixLength6: z.number().int().min(16).max(64).default(56),
     /** Re-read the bot list file when it changes. */
     watchBotsFile: z.boolean().default(true),
     /** Destinations never reported (CIDRs). */
@@ -33,31 +49,58 @@ export const DetectConfig = z
         threshold: z.number().min(0).max(100).default(60),
         /** A published candidate is withdrawn when its confidence falls this far below the threshold. */
         hysteresis: z.number().min(0).max(100).default(15),
-        /** Fewer distinct bots than this never publish. */
+        /** Fewer returning bots than this never publish. */
         minBots: z.number().int().min(1).default(2),
-        /** Bots at which the bot sub-score is full. */
-        fullBots: z.number().int().min(1).default(3),
-        /** Share of bots among all clients at which exclusivity is full. */
-        exclusiveShare: z.number().gt(0).max(1).default(0.6),
-        /** Windows with bot contact at which persistence is full. */
-        persistenceWindows: z.number().int().min(1).default(3),
-        /** Gaps needed before periodicity counts. */
-        minGaps: z.number().int().min(1).default(3),
+        /** Returning bots at which the bot sub-score is full. */
+        fullBots: z.number().int().min(1).default(2),
+        /** Contacts of one bot (or one held session) that make it a returning bot. */
+        minContacts: z.number().int().min(2).default(3),
+        /** Intervals of ONE bot needed before its periodicity counts. */
+        minGaps: z.number().int().min(2).default(3),
         /** Gaps shorter than this are the same contact (bursts, split records). */
         minGapMs: z.number().int().min(0).default(2000),
+        /** A bot holding one connection (same client port, records every active timeout) this long holds a session. */
+        sessionMs: z.number().int().min(0).default(300_000),
+        /** Windows with bot contact at which persistence (a factor of the score) is full. */
+        persistenceWindows: z.number().int().min(1).default(3),
+        /** A bot's own interval CV at which its periodicity falls to 0 (jittered beacons stay above). */
+        periodicCv: z.number().gt(0).default(0.6),
         /**
-         * Weights of the quality terms; the gates (bots, exclusivity) multiply them. With the
-         * defaults, a destination without periodic repeat contact tops out at 55 (under the
-         * threshold): one-off visits by bot households to a site are not enough.
+         * Population test: bots must reach a destination this many times more often (share of
+         * bot homes vs share of clean homes) for exclusivity to start, and `enrichmentFull` times
+         * for it to be full. A vendor cloud every camera uses, infected or not, stays near 1-10.
+         */
+        enrichmentStart: z.number().gt(1).default(8),
+        enrichmentFull: z.number().gt(1).default(64),
+        /** Standard errors of log(enrichment) taken off before it is judged (small counts are noisy). */
+        enrichmentZ: z.number().min(0).default(1),
+        /**
+         * Prior of the clean homes' share reaching a destination, as pseudo-counts (Beta(a, b)):
+         * with few clean homes seen, absence among them is weak evidence.
+         */
+        cleanPrior: z.tuple([z.number().gt(0), z.number().gt(0)]).default([0.5, 50]),
+        /**
+         * Weights of the quality terms; the factors (bots, exclusivity, persistence) multiply
+         * them. Without repeat contact (per-bot periodicity or a held session) a destination
+         * tops out at 40.
          */
         weights: z
           .object({
-            base: z.number().min(0).default(0.25),
-            persistence: z.number().min(0).default(0.15),
-            port: z.number().min(0).default(0.15),
-            periodicity: z.number().min(0).default(0.45),
+            base: z.number().min(0).default(0.4),
+            repeat: z.number().min(0).default(0.6),
           })
           .prefault({}),
+      })
+      .prefault({}),
+    /** P2P botnets (Mozi, Hajime, Hide'n'Seek): bots that reach many peers on high ports. */
+    p2p: z
+      .object({
+        /** Distinct external peers on high ports (per expiry period) that make a bot a P2P bot. */
+        minPeers: z.number().int().min(2).default(12),
+        /** Listed P2P bots that must reach an address for it to be reported as a peer. */
+        minBots: z.number().int().min(1).default(2),
+        /** Share of a destination's bots that are P2P bots for it to be a peer (never a C&C). */
+        minShare: z.number().min(0).max(1).default(0.3),
       })
       .prefault({}),
     scanPorts: z

@@ -92,8 +92,10 @@ describe('detector on hand-made flows', () => {
     assert.ok(c.confidence >= 60 && c.confidence <= 100, `confidence ${c.confidence}`);
     assert.equal(c.evidence.bots, 6);
     assert.equal(c.evidence.clients, 0);
-    assert.ok(c.evidence.sub.periodicity > 0.8, `periodicity ${c.evidence.sub.periodicity}`);
-    assert.equal(c.evidence.sub.port, 1);
+    assert.ok(c.evidence.periodicity > 0.8, `periodicity ${c.evidence.periodicity}`);
+    assert.equal(c.evidence.periodicBots, 6, 'each bot has enough intervals of its own');
+    assert.equal(c.evidence.returningShare, 1);
+    assert.equal(c.evidence.scanPort, false);
     const rows = det.shareableRows();
     assert.deepEqual(Object.keys(rows[0]!).sort(), ['confidence', 'family', 'ip', 'port', 'proto']);
     assert.deepEqual(rows[0], {
@@ -144,13 +146,13 @@ describe('detector on hand-made flows', () => {
     assert.ok(!det.detector.isScanPort(4444, 6));
   });
 
-  test('a destination on a scan port loses its port sub-score', () => {
+  test('a C&C server on a port the bots scan is still found: the port is shown, not penalised', () => {
     const { published, deps } = collect();
-    const det = createDetector({ subscriberPrefixes: SUBS, scoring: { threshold: 1 } }, deps);
+    const det = createDetector({ subscriberPrefixes: SUBS }, deps);
     det.setBots(BOTS);
     det.ingest(batchOf(periodicContacts(BOTS, C2, 23, 12)));
+    assert.equal(published.length, 1);
     assert.equal(published[0]?.evidence.scanPort, true);
-    assert.equal(published[0]?.evidence.sub.port, 0);
   });
 
   test('many uninfected clients make a destination non-exclusive (CDN, NTP, DNS)', () => {
@@ -212,21 +214,51 @@ describe('detector on hand-made flows', () => {
     assert.ok(det.stats.externalIsBot > 0);
   });
 
-  test('IPv6 destinations and CIDR bot entries work', () => {
+  test('IPv6: a bot is its home prefix (/56), whatever privacy address it uses', () => {
+    // Before homes, every privacy address of one home counted as another bot.
     const { published, deps } = collect();
     const det = createDetector({ subscriberPrefixes: ['2001:db8:1::/48'] }, deps);
-    det.setBots(['2001:db8:1:100::/56']);
-    const bots6 = [
-      '2001:db8:1:100::1',
-      '2001:db8:1:100::2',
-      '2001:db8:1:1ff::3',
-      '2001:db8:1:101::4',
-      '2001:db8:1:100::5',
-    ];
-    det.ingest(batchOf(periodicContacts(bots6, '2001:db8:ff::50', 8443, 12)));
+    det.setBots(['2001:db8:1:100::1', '2001:db8:1:200::/56', '2001:db8:1:3000::/52']);
+    const rounds = (addresses: string[], startMs: number) =>
+      periodicContacts(addresses, '2001:db8:ff::50', 8443, 6, 60_000, startMs);
+    // Hour one and hour two: each home has a new privacy address (and the first an unlisted one).
+    det.ingest(
+      batchOf(
+        rounds(
+          ['2001:db8:1:100::a1', '2001:db8:1:200::b1', '2001:db8:1:3000::c1', '2001:db8:1:3100::d1'],
+          T0,
+        ),
+      ),
+    );
+    det.ingest(
+      batchOf(
+        rounds(
+          ['2001:db8:1:100:9::a2', '2001:db8:1:2ff::b2', '2001:db8:1:30ff::c2', '2001:db8:1:31ff::d2'],
+          T0 + 360_000,
+        ),
+      ),
+    );
     assert.equal(published.length, 1);
     assert.equal(published[0]!.ip, '2001:db8:ff::50');
-    assert.equal(published[0]!.evidence.bots, 5);
+    assert.equal(det.candidates()[0]!.evidence.bots, 4, 'four homes, eight addresses');
+  });
+
+  test('IPv6: addresses of one home are one bot, never several', () => {
+    const { published, deps } = collect();
+    const det = createDetector({ subscriberPrefixes: ['2001:db8:1::/48'] }, deps);
+    det.setBots(['2001:db8:1:100::1']);
+    det.ingest(
+      batchOf(
+        periodicContacts(
+          ['2001:db8:1:100::1', '2001:db8:1:100::2', '2001:db8:1:1ff::3'],
+          '2001:db8:ff::50',
+          8443,
+          12,
+        ),
+      ),
+    );
+    assert.equal(published.length, 0, 'one home is one bot: minBots is not met');
+    assert.equal(det.detector.exportState()[0]!.bots, 1);
   });
 
   test('allowlisted CIDRs and ASNs are never tracked', async () => {

@@ -1,22 +1,36 @@
 /**
- * The streaming C&C detector: folds FlowBatches into per-destination aggregates, scores them,
- * and reports candidates as they cross the threshold and when their evidence expires. Pure
- * logic: no I/O, no timers (the component in index.ts adds those).
+ * The streaming C&C detector: folds FlowBatches into per-address aggregates, scores them, and
+ * reports candidates as they cross the threshold and when their evidence expires. Pure logic:
+ * no I/O, no timers (the component in index.ts adds those).
+ *
+ * Evidence is kept per bot home, not pooled: each bot's own contacts, intervals and held
+ * session. Exclusivity is a population test (how often bot homes reach the address against how
+ * often clean homes do). Addresses that P2P bots reach as peers are bot sightings, reported
+ * through onPeer, never as C&C servers.
  */
 import type { FlowBatch } from '../core/flowbatch.ts';
-import { PrefixSet, ipv4ToString, ipv6ToString, parsePrefix } from '../core/ip.ts';
+import {
+  PrefixSet,
+  ipv4ToString,
+  ipv6ToString,
+  parsePrefix,
+  prefixContains4,
+  prefixContains6,
+  type Prefix,
+} from '../core/ip.ts';
 import type { DetectConfig } from './config.ts';
-import { FamilyMap, PrefixMap, protoName } from './lists.ts';
-import { hashAddress4, hashAddress6, hllAdd, hllEstimate } from './sketch.ts';
+import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';
+import { FamilyMap, PrefixMap, parseBotLine, protoName } from './lists.ts';
+import { hllAdd, hllEstimate, mix32 } from './sketch.ts';
 import {
   AggregateTable,
   BOT_HLL_BITS,
   BOT_SLOTS,
   BYTES_PER_KEY,
   CLIENT_HLL_BITS,
-  GAP_RING,
+  CLIENT_SLOTS,
 } from './table.ts';
-import type { Candidate, Evidence, ShareRow } from './types.ts';
+import type { Candidate, Evidence, Peer, PeerRow, ShareRow } from './types.ts';
 
 const TCP = 6;
 const SYN = 0x02;
@@ -24,6 +38,20 @@ const RST = 0x04;
 const ACK = 0x10;
 const FORWARD = 1;
 const REPLY = 2;
+/** Ports below this are services; a flow from a high port to a subscriber's service port was initiated outside. */
+const SERVICE_PORTS = 1024;
+/** Records of one connection follow each other within this idle gap (active-timeout exports). */
+const SESSION_IDLE_MS = 90_000;
+/** Population sketches: distinct bot homes and clean homes active in the last expiry periods. */
+const POPULATION_BITS = 12;
+/** Per-home sketches of distinct high-port peers (P2P fan-out), direct-mapped by home hash. */
+const FANOUT_HOMES_BITS = 16;
+const FANOUT_BITS = 4;
+/** Per-home counters of scan probes by homes not in the bot list (unlisted bots are not clean). */
+const SUSPECT_BITS = 20;
+const SUSPECT_PROBES = 4;
+/** Ports every client uses: probes to them never make a home suspect. */
+const COMMON_PORTS = new Set([53, 80, 123, 443]);
 
 /** Plain-number counters read by the metrics collector. */
 export interface DetectorStats {
@@ -32,23 +60,31 @@ export interface DetectorStats {
   clientContacts: number;
   scanFlows: number;
   notEstablished: number;
+  inbound: number;
   internal: number;
   externalIsBot: number;
+  ambiguous: number;
   allowlisted: number;
   keysCreated: number;
   evicted: number;
   expired: number;
   published: number;
   withdrawn: number;
+  peers: number;
   restored: number;
 }
 
-/** Why a published candidate was withdrawn: its evidence aged out, the table was full, or it scored too low. */
-export type WithdrawReason = 'expired' | 'evicted' | 'below-threshold';
+/**
+ * Why a published candidate was withdrawn: its evidence aged out, the table was full, it scored
+ * too low, or the server moved to another port (the new one is published).
+ */
+export type WithdrawReason = 'expired' | 'evicted' | 'below-threshold' | 'port-moved';
 
 export interface DetectorCallbacks {
   onPublish?: (candidate: Candidate) => void;
   onWithdraw?: (candidate: Candidate, reason: WithdrawReason) => void;
+  /** A P2P peer of listed bots (an infected host), `internal` when it is a subscriber's home. */
+  onPeer?: (peer: Peer) => void;
 }
 
 /** One persisted aggregate: counts and statistics only, never addresses of clients or flow times. */
@@ -57,18 +93,23 @@ export interface PersistedAggregate {
   port: number;
   proto: number;
   bots: number;
+  returningBots: number;
+  periodicity: number;
   clients: number;
   flows: number;
   botFlows: number;
   bytes: [number, number, number];
-  gaps: [number, number, number];
-  recentGaps: number[];
   windowsSeen: number;
   /** Rounded up to the minute, so no flow time can be read back from it. */
   expiresAtMs: number;
 }
 
 const EXPIRY_GRANULARITY_MS = 60_000;
+
+function word32(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
+}
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export class Detector {
   readonly table: AggregateTable;
@@ -78,44 +119,88 @@ export class Detector {
     clientContacts: 0,
     scanFlows: 0,
     notEstablished: 0,
+    inbound: 0,
     internal: 0,
     externalIsBot: 0,
+    ambiguous: 0,
     allowlisted: 0,
     keysCreated: 0,
     evicted: 0,
     expired: 0,
     published: 0,
     withdrawn: 0,
+    peers: 0,
     restored: 0,
   };
   /** Stream clock: the latest flow end seen (or the time given to ingest/tick). */
   clockMs = 0;
 
-  private bots = new PrefixSet();
-  private botCount = 0;
+  private readonly homes: HomeResolver;
+  private bots: BotIndex;
+  private externalBots = false;
   private readonly subscribers: PrefixSet;
+  /** IPv4 subscriber prefixes as parallel arrays: a few compares beat set lookups per length. */
+  private readonly subscriberNet4: Uint32Array;
+  private readonly subscriberMask4: Uint32Array;
+  private readonly subscribers6: Prefix[];
   private readonly hasSubscribers: boolean;
   private readonly allow: PrefixSet;
   private readonly allowAsns: Set<number>;
   private asnTable: PrefixMap<number> | undefined;
   private familyMap: FamilyMap;
-  private readonly salt = (Math.random() * 0x100000000) >>> 0;
   private readonly dirtyList: Int32Array;
   private dirtyCount = 0;
   /** Bot scan flows per destination port (TCP), halved every expiry period so old scans fade. */
   private readonly scanByPort = new Float64Array(65536);
   private scanTotal = 0;
   private readonly staticScan = new Uint8Array(65536);
-  private lastScanDecayMs = 0;
-  // Scratch sub-scores of the last score() call (no allocation per score).
-  private subBots = 0;
-  private subExclusivity = 0;
-  private subPersistence = 0;
-  private subPort = 0;
-  private subPeriodicity = 0;
-  private lastBots = 0;
-  private lastClients = 0;
-  private lastCv = 0;
+  // Two generations (current, previous) rotated every expiry period.
+  private readonly botPopulation = [
+    new Uint8Array(1 << POPULATION_BITS),
+    new Uint8Array(1 << POPULATION_BITS),
+  ];
+  private readonly cleanPopulation = [
+    new Uint8Array(1 << POPULATION_BITS),
+    new Uint8Array(1 << POPULATION_BITS),
+  ];
+  private readonly fanout = [
+    new Uint8Array(1 << (FANOUT_HOMES_BITS + FANOUT_BITS)),
+    new Uint8Array(1 << (FANOUT_HOMES_BITS + FANOUT_BITS)),
+  ];
+  /** Per home slot and generation: 1 once its fan-out reached p2p.minPeers (cached, not re-estimated per score). */
+  private readonly p2pHome = [new Uint8Array(1 << FANOUT_HOMES_BITS), new Uint8Array(1 << FANOUT_HOMES_BITS)];
+  private readonly suspect = new Uint8Array(1 << SUSPECT_BITS);
+  private generation = 0;
+  private ticks = 0;
+  private lastRotationMs = 0;
+  // Population sizes, refreshed once per flush (not per key).
+  private botHomes = 0;
+  private cleanHomes = 0;
+  private readonly familyVotes = new Uint16Array(BOT_SLOTS);
+  // Scratch results of the last score() call (no allocation per score).
+  private s = {
+    bots: 0,
+    returning: 0,
+    contactsPerBot: 0,
+    periodicBots: 0,
+    periodicity: 0,
+    meanGapMs: 0,
+    gapCv: 0,
+    held: 0,
+    clients: 0,
+    suspects: 0,
+    enrichment: 0,
+    z: 0,
+    family: 0,
+    familyShare: 0,
+    p2pShare: 0,
+    peer: false,
+    subBots: 0,
+    subExclusivity: 0,
+    subPersistence: 0,
+    subRepeat: 0,
+    peerConfidence: 0,
+  };
 
   constructor(
     private readonly config: DetectConfig,
@@ -129,7 +214,13 @@ export class Detector {
     this.table = new AggregateTable(Math.max(64, capacity));
     this.dirtyList = new Int32Array(this.table.capacity);
     this.subscribers = new PrefixSet(config.subscriberPrefixes);
+    this.subscribers6 = this.subscribers.prefixes.filter((p) => p.family === 6);
+    const v4 = this.subscribers.prefixes.filter((p) => p.family === 4);
+    this.subscriberNet4 = Uint32Array.from(v4, (p) => p.network4);
+    this.subscriberMask4 = Uint32Array.from(v4, (p) => p.mask4);
     this.hasSubscribers = this.subscribers.size > 0;
+    this.homes = new HomeResolver(config.sharedAddressRules, config.homePrefixLength6);
+    this.bots = new BotIndex([], this.homes, this.subscribers6);
     this.allow = new PrefixSet(config.allowlistPrefixes);
     this.allowAsns = new Set(config.allowlistAsns);
     this.asnTable = options.asnTable;
@@ -137,24 +228,41 @@ export class Detector {
     for (const port of config.scanPorts.static) this.staticScan[port] = 1;
   }
 
-  /** Replaces the bot list (addresses or CIDRs). Returns the entries that did not parse. */
-  setBots(entries: Iterable<string>): { accepted: number; rejected: string[] } {
-    const next = new PrefixSet();
+  /**
+   * Replaces the bot list: lines `bot` or `bot,family` (README: Bot list) or parsed entries.
+   * Returns the entries that did not parse.
+   */
+  setBots(entries: Iterable<string | BotEntry>): { accepted: number; rejected: string[] } {
+    const parsed: BotEntry[] = [];
     const rejected: string[] = [];
     for (const entry of entries) {
+      if (typeof entry !== 'string') {
+        parsed.push(entry);
+        continue;
+      }
       try {
-        next.add(parsePrefix(entry));
+        parsed.push(parseBotLine(entry));
       } catch {
         rejected.push(String(entry).slice(0, 80));
       }
     }
-    this.bots = next;
-    this.botCount = next.size;
-    return { accepted: next.size, rejected };
+    this.bots = new BotIndex(parsed, this.homes, this.subscribers6);
+    // Listed bots outside the ISP (e.g. from a darknet) make the external side worth a lookup.
+    this.externalBots = !this.hasSubscribers || parsed.some((entry) => !this.insideSubscribers(entry));
+    return { accepted: parsed.length, rejected };
+  }
+
+  private insideSubscribers(entry: BotEntry): boolean {
+    const prefix = entry.prefix;
+    if (prefix.family === 4)
+      return this.subscribers.prefixes.some(
+        (p) => p.family === 4 && p.bits <= prefix.bits && prefixContains4(p, prefix.network4),
+      );
+    return this.subscribers6.some((p) => p.bits <= prefix.bits && prefixContains6(p, prefix.network6));
   }
 
   get botListSize(): number {
-    return this.botCount;
+    return this.bots.size;
   }
 
   setFamilyMap(map: FamilyMap): void {
@@ -165,128 +273,263 @@ export class Detector {
     this.asnTable = table;
   }
 
+  private isSubscriber4(address: number): boolean {
+    const nets = this.subscriberNet4;
+    const masks = this.subscriberMask4;
+    for (let k = 0; k < nets.length; k++) if ((address & masks[k]!) >>> 0 === nets[k]) return true;
+    return false;
+  }
+
+  /** The bot family behind one flow side (NOT_BOT, AMBIGUOUS_BOT or a family index). */
+  private botOf(v6: boolean, address4: number, bytes6: Uint8Array, off: number, port: number): number {
+    return v6 ? this.bots.lookup6(bytes6, off) : this.bots.lookup4(address4, port);
+  }
+
+  private homeOf(v6: boolean, address4: number, bytes6: Uint8Array, off: number, port: number): number {
+    return v6 ? this.homes.homeHash6(bytes6, off) : this.homes.homeHash4(address4, port);
+  }
+
   /** Folds one batch into the aggregates; keeps no reference to it. Publishes what crosses the threshold. */
   ingest(batch: FlowBatch, nowMs?: number): void {
-    const t = this.table;
     const n = batch.length;
-    const bots = this.bots;
     const subs = this.subscribers;
     const hasSubs = this.hasSubscribers;
-    const salt = this.salt;
     let clock = this.clockMs;
     for (let i = 0; i < n; i++) {
       this.stats.flows++;
       const v6 = batch.ipVersion[i] === 6;
       const src4 = batch.src4[i]!;
       const dst4 = batch.dst4[i]!;
+      const srcPort = batch.srcPort[i]!;
+      const dstPort = batch.dstPort[i]!;
       const off = i * 16;
-      const srcBot = v6 ? bots.has6(batch.src6, off) : bots.has4(src4);
-      const dstBot = v6 ? bots.has6(batch.dst6, off) : bots.has4(dst4);
       let direction = 0;
-      let clientIsBot = false;
+      let botFamily = NOT_BOT;
+      let internal = false;
       if (hasSubs) {
-        const srcSub = v6 ? subs.has6(batch.src6, off) : subs.has4(src4);
-        const dstSub = v6 ? subs.has6(batch.dst6, off) : subs.has4(dst4);
-        if (srcSub === dstSub) {
+        const srcSub = v6 ? subs.has6(batch.src6, off) : this.isSubscriber4(src4);
+        const dstSub = v6 ? subs.has6(batch.dst6, off) : this.isSubscriber4(dst4);
+        if (srcSub && dstSub) {
+          // Inside the ISP: only a listed bot reaching an unlisted home counts (an internal P2P peer).
+          const srcBot = this.botOf(v6, src4, batch.src6, off, srcPort);
+          const dstBot = this.botOf(v6, dst4, batch.dst6, off, dstPort);
+          if (srcBot >= 0 && dstBot === NOT_BOT) direction = FORWARD;
+          else if (dstBot >= 0 && srcBot === NOT_BOT) direction = REPLY;
+          else {
+            this.stats.internal++;
+            continue;
+          }
+          botFamily = direction === FORWARD ? srcBot : dstBot;
+          internal = true;
+        } else if (!srcSub && !dstSub) {
           this.stats.internal++;
           continue;
+        } else {
+          direction = srcSub ? FORWARD : REPLY;
+          const externalBot = !this.externalBots
+            ? NOT_BOT
+            : direction === FORWARD
+              ? this.botOf(v6, dst4, batch.dst6, off, dstPort)
+              : this.botOf(v6, src4, batch.src6, off, srcPort);
+          if (externalBot >= 0) {
+            this.stats.externalIsBot++;
+            continue;
+          }
+          botFamily =
+            direction === FORWARD
+              ? this.botOf(v6, src4, batch.src6, off, srcPort)
+              : this.botOf(v6, dst4, batch.dst6, off, dstPort);
         }
-        direction = srcSub ? FORWARD : REPLY;
-        if (direction === FORWARD ? dstBot : srcBot) {
+      } else {
+        const srcBot = this.botOf(v6, src4, batch.src6, off, srcPort);
+        const dstBot = this.botOf(v6, dst4, batch.dst6, off, dstPort);
+        if (srcBot >= 0 && dstBot >= 0) {
+          // Bot to bot (P2P peers): the "external" side is itself a known bot.
           this.stats.externalIsBot++;
           continue;
         }
-        clientIsBot = direction === FORWARD ? srcBot : dstBot;
-      } else if (srcBot && dstBot) {
-        // Bot to bot (P2P peers): the "external" side is itself a known bot.
-        this.stats.externalIsBot++;
-        continue;
-      } else if (srcBot || dstBot) {
-        direction = srcBot ? FORWARD : REPLY;
-        clientIsBot = true;
+        if (srcBot === AMBIGUOUS_BOT || dstBot === AMBIGUOUS_BOT) botFamily = AMBIGUOUS_BOT;
+        else if (srcBot >= 0 || dstBot >= 0) {
+          direction = srcBot >= 0 ? FORWARD : REPLY;
+          botFamily = srcBot >= 0 ? srcBot : dstBot;
+        }
       }
-      const proto = batch.proto[i]!;
-      const packets = batch.packets[i]!;
-      const bytes = batch.bytes[i]!;
-      const flags = batch.tcpFlags[i]!;
+      if (botFamily === AMBIGUOUS_BOT) {
+        // One of the homes on a shared address is a bot, we do not know which: none of them counts.
+        this.stats.ambiguous++;
+        continue;
+      }
       const end = batch.endMs[i]!;
-      const start = batch.startMs[i]! || end;
       if (end > clock) clock = end;
-
-      if (!clientIsBot) {
-        // Another client: counts only toward destinations already known from bot contact.
-        let e = -1;
-        let clientHash = 0;
-        if (direction !== REPLY) {
-          const port = batch.dstPort[i]!;
-          e = v6
-            ? t.find6(batch.dst6, off, port, proto, AggregateTable.hashKey6(batch.dst6, off, port, proto))
-            : t.find4(dst4, port, proto, AggregateTable.hashKey4(dst4, port, proto));
-          if (e >= 0) clientHash = v6 ? hashAddress6(batch.src6, off, salt) : hashAddress4(src4, salt);
-        }
-        if (e < 0 && direction !== FORWARD) {
-          const port = batch.srcPort[i]!;
-          e = v6
-            ? t.find6(batch.src6, off, port, proto, AggregateTable.hashKey6(batch.src6, off, port, proto))
-            : t.find4(src4, port, proto, AggregateTable.hashKey4(src4, port, proto));
-          if (e >= 0) clientHash = v6 ? hashAddress6(batch.dst6, off, salt) : hashAddress4(dst4, salt);
-        }
-        if (e >= 0) {
-          this.stats.clientContacts++;
-          t.flows[e]! += 1;
-          if (hllAdd(t.clientHll, e << CLIENT_HLL_BITS, CLIENT_HLL_BITS, clientHash)) this.markDirty(e);
-        }
-        continue;
-      }
-
-      // A known bot is the client. Scanning and unanswered probes are not evidence.
-      const headerBytes = proto === TCP ? 40 : 28;
-      const payload = bytes > packets * headerBytes;
-      let established: boolean;
-      if (proto === TCP) {
-        if (direction === FORWARD && (flags & (SYN | ACK | RST)) === SYN && packets <= 2) {
-          this.stats.scanFlows++;
-          this.scanByPort[batch.dstPort[i]!]! += 1;
-          this.scanTotal++;
-          continue;
-        }
-        established = ((flags & ACK) !== 0 && (packets >= 3 || payload)) || (packets >= 3 && payload);
-      } else {
-        established = payload && (packets >= 3 || direction === REPLY);
-      }
-      if (!established) {
-        this.stats.notEstablished++;
-        continue;
-      }
-      const forward = direction === FORWARD;
-      const port = forward ? batch.dstPort[i]! : batch.srcPort[i]!;
-      const keyBytes = forward ? batch.dst6 : batch.src6;
-      const key4 = forward ? dst4 : src4;
-      const hash = v6
-        ? AggregateTable.hashKey6(keyBytes, off, port, proto)
-        : AggregateTable.hashKey4(key4, port, proto);
-      let e = v6 ? t.find6(keyBytes, off, port, proto, hash) : t.find4(key4, port, proto, hash);
-      if (e < 0) {
-        if (this.isAllowlisted(v6, key4, keyBytes, off)) {
-          this.stats.allowlisted++;
-          continue;
-        }
-        if (t.full) this.evict();
-        e = t.insert(v6 ? 6 : 4, v6 ? 0 : key4, v6 ? keyBytes : undefined, off, port, proto, hash);
-        t.firstSeen[e] = start;
-        this.stats.keysCreated++;
-      }
-      this.stats.botContacts++;
-      const botHash = v6
-        ? hashAddress6(forward ? batch.src6 : batch.dst6, off, salt)
-        : hashAddress4(forward ? src4 : dst4, salt);
-      this.recordBotContact(e, botHash, start, end, bytes);
+      if (botFamily === NOT_BOT) this.foldClient(batch, i, direction, v6);
+      else this.foldBot(batch, i, direction, v6, botFamily, internal);
     }
     this.clockMs = nowMs !== undefined && nowMs > clock ? nowMs : clock;
     this.flushDirty();
   }
 
-  private recordBotContact(e: number, botHash: number, start: number, end: number, bytes: number): void {
+  /** A home not in the bot list: a clean client of addresses already tracked, or a suspect when it scans. */
+  private foldClient(batch: FlowBatch, i: number, direction: number, v6: boolean): void {
+    const t = this.table;
+    const off = i * 16;
+    const proto = batch.proto[i]!;
+    const forward = direction !== REPLY;
+    // Without subscriber prefixes (direction 0) the source is taken as the client.
+    const clientPort = forward ? batch.srcPort[i]! : batch.dstPort[i]!;
+    const client = forward
+      ? this.homeOf(v6, batch.src4[i]!, batch.src6, off, clientPort)
+      : this.homeOf(v6, batch.dst4[i]!, batch.dst6, off, clientPort);
+    const rate = batch.samplingRate[i]! || 1;
+    const flags = batch.tcpFlags[i]!;
+    if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && batch.packets[i]! / rate <= 2) {
+      const port = batch.dstPort[i]!;
+      if (!COMMON_PORTS.has(port) && this.isScanPort(port, TCP)) {
+        const slot = client >>> (32 - SUSPECT_BITS);
+        if (this.suspect[slot]! < 255) this.suspect[slot]! += 1;
+      }
+      return;
+    }
+    hllAdd(this.cleanPopulation[this.generation]!, 0, POPULATION_BITS, client);
+    let e = -1;
+    if (forward) {
+      const dst4 = batch.dst4[i]!;
+      e = v6
+        ? t.find6(batch.dst6, off, proto, AggregateTable.hashKey6(batch.dst6, off, proto))
+        : t.find4(dst4, proto, AggregateTable.hashKey4(dst4, proto));
+    }
+    if (e < 0 && direction !== FORWARD) {
+      const src4 = batch.src4[i]!;
+      e = v6
+        ? t.find6(batch.src6, off, proto, AggregateTable.hashKey6(batch.src6, off, proto))
+        : t.find4(src4, proto, AggregateTable.hashKey4(src4, proto));
+    }
+    if (e < 0) return;
+    this.stats.clientContacts++;
+    t.flows[e]! += 1;
+    if (this.addClient(e, client)) this.markDirty(e);
+  }
+
+  /** Adds a clean home to entry `e`: exact slots first, then the sketch. True when it was new. */
+  private addClient(e: number, client: number): boolean {
+    const t = this.table;
+    const h = (client | 1) >>> 0;
+    const base = e * CLIENT_SLOTS;
+    const used = t.clientSlotsUsed[e]!;
+    for (let s = 0; s < used; s++) if (t.clientSlotHash[base + s] === h) return false;
+    if (used < CLIENT_SLOTS) {
+      t.clientSlotHash[base + used] = h;
+      t.clientSlotsUsed[e] = used + 1;
+      return true;
+    }
+    return hllAdd(t.clientHll, e << CLIENT_HLL_BITS, CLIENT_HLL_BITS, client);
+  }
+
+  /** A listed bot: scanning teaches scan ports; established exchanges become per-bot evidence. */
+  private foldBot(
+    batch: FlowBatch,
+    i: number,
+    direction: number,
+    v6: boolean,
+    family: number,
+    internal: boolean,
+  ): void {
+    const t = this.table;
+    const off = i * 16;
+    const forward = direction === FORWARD;
+    const proto = batch.proto[i]!;
+    const packets = batch.packets[i]!;
+    const bytes = batch.bytes[i]!;
+    const flags = batch.tcpFlags[i]!;
+    const rate = batch.samplingRate[i]! || 1;
+    // Packets and bytes are already scaled by the sampling rate; the gates that count packets
+    // of one record use what was actually sampled.
+    const sampledPackets = packets / rate;
+    const clientPort = forward ? batch.srcPort[i]! : batch.dstPort[i]!;
+    const port = forward ? batch.dstPort[i]! : batch.srcPort[i]!;
+    const bot = forward
+      ? this.homeOf(v6, batch.src4[i]!, batch.src6, off, clientPort)
+      : this.homeOf(v6, batch.dst4[i]!, batch.dst6, off, clientPort);
+    if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && sampledPackets <= 2) {
+      this.stats.scanFlows++;
+      this.scanByPort[port]! += 1;
+      this.scanTotal++;
+      return;
+    }
+    if (clientPort < SERVICE_PORTS && port >= SERVICE_PORTS) {
+      // The outside side initiated (a research scanner probing a subscriber's service): not contact.
+      this.stats.inbound++;
+      return;
+    }
+    const keyBytes = forward ? batch.dst6 : batch.src6;
+    const key4 = forward ? batch.dst4[i]! : batch.src4[i]!;
+    const headerBytes = proto === TCP ? 40 : 28;
+    const payload = bytes > packets * headerBytes;
+    const established =
+      proto === TCP
+        ? ((flags & ACK) !== 0 && (packets >= 3 || payload)) || (packets >= 3 && payload)
+        : payload && (packets >= 3 || direction === REPLY || rate > 1);
+    if (payload && port >= SERVICE_PORTS && !this.isScanPort(port, proto))
+      this.addPeerOf(bot, v6, key4, keyBytes, off);
+    if (!established) {
+      this.stats.notEstablished++;
+      return;
+    }
+    hllAdd(this.botPopulation[this.generation]!, 0, POPULATION_BITS, bot);
+    const hash = v6 ? AggregateTable.hashKey6(keyBytes, off, proto) : AggregateTable.hashKey4(key4, proto);
+    let e = v6 ? t.find6(keyBytes, off, proto, hash) : t.find4(key4, proto, hash);
+    if (e < 0) {
+      if (!internal && this.isAllowlisted(v6, key4, keyBytes, off)) {
+        this.stats.allowlisted++;
+        return;
+      }
+      if (t.full) this.evict();
+      e = t.insert(v6 ? 6 : 4, v6 ? 0 : key4, v6 ? keyBytes : undefined, off, port, proto, hash, internal);
+      t.firstSeen[e] = batch.startMs[i]! || batch.endMs[i]!;
+      this.stats.keysCreated++;
+    }
+    this.stats.botContacts++;
+    const end = batch.endMs[i]!;
+    // A TCP record without SYN continues a connection (active-timeout export); UDP may continue one.
+    const continued = proto !== TCP || (flags & SYN) === 0;
+    this.recordBotContact(
+      e,
+      bot,
+      family,
+      batch.startMs[i]! || end,
+      end,
+      bytes,
+      clientPort,
+      port,
+      rate,
+      continued,
+    );
+  }
+
+  /** Counts a high-port address the bot home exchanged data with (its P2P fan-out). */
+  private addPeerOf(bot: number, v6: boolean, key4: number, keyBytes: Uint8Array, off: number): void {
+    const peer = v6
+      ? mix32(word32(keyBytes, off + 12) ^ mix32(word32(keyBytes, off + 4) ^ HASH_SEED))
+      : mix32(key4 ^ HASH_SEED);
+    const home = bot >>> (32 - FANOUT_HOMES_BITS);
+    const g = this.generation;
+    const sketch = this.fanout[g]!;
+    if (!hllAdd(sketch, home << FANOUT_BITS, FANOUT_BITS, peer) || this.p2pHome[g]![home]) return;
+    if (hllEstimate(sketch, home << FANOUT_BITS, FANOUT_BITS) >= this.config.p2p.minPeers)
+      this.p2pHome[g]![home] = 1;
+  }
+
+  private recordBotContact(
+    e: number,
+    botHash: number,
+    family: number,
+    start: number,
+    end: number,
+    bytes: number,
+    clientPort: number,
+    port: number,
+    rate: number,
+    continued: boolean,
+  ): void {
     const t = this.table;
     const h = (botHash | 1) >>> 0; // 0 marks an empty slot
     const base = e * BOT_SLOTS;
@@ -294,22 +537,27 @@ export class Detector {
     let slot = -1;
     for (let s = 0; s < used; s++) {
       if (t.botSlotHash[base + s] === h) {
-        slot = s;
+        slot = base + s;
         break;
       }
     }
-    if (slot >= 0) {
-      const gap = start - t.botSlotLast[base + slot]!;
-      if (gap >= this.config.scoring.minGapMs) {
-        this.addGap(e, gap);
-        t.botSlotLast[base + slot] = start;
-      }
-    } else if (used < BOT_SLOTS) {
-      t.botSlotHash[base + used] = h;
-      t.botSlotLast[base + used] = start;
+    if (slot >= 0) this.followBot(slot, start, end, clientPort, continued);
+    else if (used < BOT_SLOTS) {
+      slot = base + used;
+      t.botSlotHash[slot] = h;
+      t.botSlotLast[slot] = start;
+      t.botSlotLastEnd[slot] = end;
+      t.botSlotContacts[slot] = 1;
+      t.botSlotPort[slot] = clientPort;
+      t.botSlotFamily[slot] = family;
       t.botSlotsUsed[e] = used + 1;
     }
     hllAdd(t.botHll, e << BOT_HLL_BITS, BOT_HLL_BITS, botHash);
+    if (port !== t.port[e]) {
+      t.port[e] = port;
+      if (t.portChanges[e]! < 65535) t.portChanges[e]! += 1;
+    }
+    if (rate > t.samplingMax[e]!) t.samplingMax[e] = rate;
     t.flows[e]! += 1;
     t.botFlows[e]! += 1;
     // Welford's running mean and variance of bytes per bot flow.
@@ -327,16 +575,39 @@ export class Detector {
     this.markDirty(e);
   }
 
-  private addGap(e: number, gap: number): void {
+  /**
+   * A known bot again: a record continuing its connection (same client port, right after the
+   * last) extends a held session; a new contact adds one interval to that bot's own statistics.
+   */
+  private followBot(slot: number, start: number, end: number, clientPort: number, continued: boolean): void {
     const t = this.table;
-    const n = ++t.gapN[e]!;
-    const delta = gap - t.gapMean[e]!;
-    t.gapMean[e]! += delta / n;
-    t.gapM2[e]! += delta * (gap - t.gapMean[e]!);
-    const next = t.gapRingNext[e]!;
-    t.gapRing[e * GAP_RING + next] = gap;
-    t.gapRingNext[e] = (next + 1) % GAP_RING;
-    if (t.gapRingCount[e]! < GAP_RING) t.gapRingCount[e]! += 1;
+    const lastEnd = t.botSlotLastEnd[slot]!;
+    if (
+      continued &&
+      clientPort !== 0 &&
+      clientPort === t.botSlotPort[slot] &&
+      start - lastEnd <= SESSION_IDLE_MS &&
+      end > lastEnd
+    ) {
+      t.botSlotSessionMs[slot]! += end - lastEnd;
+      t.botSlotLastEnd[slot] = end;
+      return;
+    }
+    const gap = start - t.botSlotLast[slot]!;
+    if (gap < this.config.scoring.minGapMs) {
+      if (end > lastEnd) t.botSlotLastEnd[slot] = end;
+      return;
+    }
+    if (t.botSlotContacts[slot]! < 65535) t.botSlotContacts[slot]! += 1;
+    if (t.botSlotGapN[slot]! < 65535) {
+      const n = ++t.botSlotGapN[slot]!;
+      const delta = gap - t.botSlotGapMean[slot]!;
+      t.botSlotGapMean[slot]! += delta / n;
+      t.botSlotGapM2[slot]! += delta * (gap - t.botSlotGapMean[slot]!);
+    }
+    t.botSlotLast[slot] = start;
+    t.botSlotLastEnd[slot] = end;
+    t.botSlotPort[slot] = clientPort;
   }
 
   private markDirty(e: number): void {
@@ -380,48 +651,154 @@ export class Detector {
     return Math.max(t.baseBots[e]!, current);
   }
 
-  /** Scores entry `e` (0-100) and leaves its sub-scores in the scratch fields. */
+  /** True when the bot home reached p2p.minPeers distinct high-port peers in the last expiry periods. */
+  private isP2pBot(botHash: number): boolean {
+    const home = botHash >>> (32 - FANOUT_HOMES_BITS);
+    return this.p2pHome[0]![home] === 1 || this.p2pHome[1]![home] === 1;
+  }
+
+  private isSuspect(clientHash: number): boolean {
+    return this.suspect[clientHash >>> (32 - SUSPECT_BITS)]! >= SUSPECT_PROBES;
+  }
+
+  private refreshPopulation(): void {
+    const size = (sketches: Uint8Array[]) =>
+      Math.max(hllEstimate(sketches[0]!, 0, POPULATION_BITS), hllEstimate(sketches[1]!, 0, POPULATION_BITS));
+    this.botHomes = size(this.botPopulation);
+    this.cleanHomes = size(this.cleanPopulation);
+  }
+
+  /** Per-bot evidence of entry `e` into the scratch: returning bots, periodicity, sessions, family, P2P. */
+  private perBotEvidence(e: number): void {
+    const t = this.table;
+    const s = this.s;
+    const c = this.config.scoring;
+    const used = t.botSlotsUsed[e]!;
+    const base = e * BOT_SLOTS;
+    let returning = 0;
+    let contacts = 0;
+    let periodic = 0;
+    let periodicity = 0;
+    let gapMean = 0;
+    let gapCv = 0;
+    let held = 0;
+    let p2p = 0;
+    this.familyVotes.fill(0);
+    for (let k = 0; k < used; k++) {
+      const slot = base + k;
+      const n = t.botSlotContacts[slot]!;
+      contacts += n;
+      const holds = t.botSlotSessionMs[slot]! >= c.sessionMs;
+      if (holds) held++;
+      if (n >= c.minContacts || holds) returning++;
+      const gaps = t.botSlotGapN[slot]!;
+      if (gaps >= c.minGaps) {
+        const mean = t.botSlotGapMean[slot]!;
+        const cv = mean > 0 ? Math.sqrt(Math.max(0, t.botSlotGapM2[slot]!) / gaps) / mean : 1;
+        periodic++;
+        periodicity += Math.max(0, 1 - cv / c.periodicCv);
+        gapMean += mean;
+        gapCv += cv;
+      }
+      if (this.isP2pBot(t.botSlotHash[slot]!)) p2p++;
+      this.familyVotes[k] = t.botSlotFamily[slot]!;
+    }
+    s.returning = Math.max(returning, t.baseReturning[e]!);
+    s.contactsPerBot = used ? contacts / used : 0;
+    s.periodicBots = periodic;
+    s.periodicity = periodic ? periodicity / periodic : t.basePeriodicity[e]!;
+    s.meanGapMs = periodic ? gapMean / periodic : 0;
+    s.gapCv = periodic ? gapCv / periodic : 0;
+    s.held = held;
+    s.p2pShare = used ? p2p / used : 0;
+    this.majorityFamily(used);
+  }
+
+  /** The most common named family among the slotted bots, and its share of them. */
+  private majorityFamily(used: number): void {
+    const votes = this.familyVotes;
+    let best = 0;
+    let bestCount = 0;
+    for (let k = 0; k < used; k++) {
+      const family = votes[k]!;
+      if (family === 0) continue;
+      let count = 0;
+      for (let j = 0; j < used; j++) if (votes[j] === family) count++;
+      if (count > bestCount || (count === bestCount && family < best)) {
+        best = family;
+        bestCount = count;
+      }
+    }
+    this.s.family = best;
+    this.s.familyShare = used ? bestCount / used : 0;
+  }
+
+  /** Clean clients of `e` (suspect homes left out) and the population test into the scratch. */
+  private populationTest(e: number): void {
+    const t = this.table;
+    const s = this.s;
+    const used = t.clientSlotsUsed[e]!;
+    let suspects = 0;
+    for (let k = 0; k < used; k++) if (this.isSuspect(t.clientSlotHash[e * CLIENT_SLOTS + k]!)) suspects++;
+    let clients = used - suspects;
+    if (used === CLIENT_SLOTS) {
+      const beyond = hllEstimate(t.clientHll, e << CLIENT_HLL_BITS, CLIENT_HLL_BITS);
+      clients += Math.round(beyond * (clients / CLIENT_SLOTS));
+    }
+    clients = Math.max(clients, t.baseClients[e]!);
+    s.clients = clients;
+    s.suspects = suspects;
+    const bots = s.bots;
+    const botHomes = Math.max(this.botHomes, bots);
+    const cleanHomes = Math.max(this.cleanHomes, clients);
+    const [a, b] = this.config.scoring.cleanPrior;
+    const botShare = (bots + 0.5) / (botHomes + 1);
+    const cleanShare = (clients + a) / (cleanHomes + a + b);
+    // A lower bound (enrichmentZ standard errors of the bots' log share) keeps niche services
+    // that two or three bot homes happen to use from looking exclusive by chance; the clean
+    // side's uncertainty is in its prior.
+    const logSe = Math.sqrt(1 / (bots + 0.5));
+    s.enrichment = (botShare / cleanShare) * Math.exp(-this.config.scoring.enrichmentZ * logSe);
+    const pooled = (bots + clients) / (botHomes + cleanHomes);
+    const se = Math.sqrt(pooled * (1 - pooled) * (1 / botHomes + 1 / Math.max(1, cleanHomes)));
+    s.z = se > 0 ? (bots / botHomes - clients / Math.max(1, cleanHomes)) / se : 0;
+    const { enrichmentStart, enrichmentFull } = this.config.scoring;
+    s.subExclusivity = Math.max(
+      0,
+      Math.min(1, Math.log(s.enrichment / enrichmentStart) / Math.log(enrichmentFull / enrichmentStart)),
+    );
+  }
+
+  /** Scores entry `e` (0-100) and leaves its evidence in the scratch; also the peer confidence. */
   private score(e: number): number {
     const t = this.table;
-    const s = this.config.scoring;
-    const bots = this.distinctBots(e);
-    const clients = Math.max(
-      t.baseClients[e]!,
-      Math.round(hllEstimate(t.clientHll, e << CLIENT_HLL_BITS, CLIENT_HLL_BITS)),
-    );
-    this.lastBots = bots;
-    this.lastClients = clients;
-    this.subBots = Math.min(1, bots / s.fullBots);
-    this.subExclusivity = bots === 0 ? 0 : Math.min(1, bots / (bots + clients) / s.exclusiveShare);
-    this.subPersistence = Math.min(1, t.windowsSeen[e]! / s.persistenceWindows);
-    this.subPort = this.isScanPort(t.port[e]!, t.proto[e]!) ? 0 : 1;
-    const count = t.gapRingCount[e]!;
-    let cv = 0;
-    if (count > 0) {
-      let sum = 0;
-      for (let k = 0; k < count; k++) sum += t.gapRing[e * GAP_RING + k]!;
-      const mean = sum / count;
-      let sq = 0;
-      for (let k = 0; k < count; k++) {
-        const d = t.gapRing[e * GAP_RING + k]! - mean;
-        sq += d * d;
-      }
-      cv = mean > 0 ? Math.sqrt(sq / count) / mean : 0;
-    }
-    this.lastCv = cv;
-    this.subPeriodicity = count >= s.minGaps ? Math.max(0, Math.min(1, 1 - cv)) : 0;
-    if (bots < s.minBots) return 0;
-    const w = s.weights;
-    const total = w.base + w.persistence + w.port + w.periodicity;
-    const quality =
-      total === 0
-        ? 1
-        : (w.base +
-            w.persistence * this.subPersistence +
-            w.port * this.subPort +
-            w.periodicity * this.subPeriodicity) /
-          total;
-    return Math.round(100 * this.subBots * this.subExclusivity * quality);
+    const c = this.config.scoring;
+    const s = this.s;
+    s.bots = this.distinctBots(e);
+    this.perBotEvidence(e);
+    this.populationTest(e);
+    const used = t.botSlotsUsed[e]!;
+    s.subBots = Math.min(1, s.returning / c.fullBots);
+    s.subPersistence = Math.min(1, t.windowsSeen[e]! / c.persistenceWindows);
+    const returningShare = used ? s.returning / used : s.returning > 0 ? 1 : 0;
+    const periodic = s.periodicity * Math.min(1, s.periodicBots / c.minBots);
+    const held = Math.min(1, s.held / c.minBots);
+    s.subRepeat = Math.min(1, returningShare) * Math.max(periodic, held, used ? 0 : s.periodicity);
+    const p2p = this.config.p2p;
+    s.peer = s.p2pShare >= p2p.minShare && t.port[e]! >= SERVICE_PORTS;
+    s.peerConfidence =
+      s.peer && s.bots >= p2p.minBots
+        ? Math.round(
+            100 * Math.min(1, s.bots / c.fullBots) * (t.internal[e] ? 1 : s.subExclusivity) * s.p2pShare,
+          )
+        : 0;
+    // Peers and subscriber addresses are never C&C servers.
+    if (s.peer || t.internal[e] || s.returning < c.minBots) return 0;
+    const w = c.weights;
+    const total = w.base + w.repeat;
+    const quality = total === 0 ? 1 : (w.base + w.repeat * s.subRepeat) / total;
+    // Persistence multiplies: a destination seen for a few minutes has too little population data.
+    return Math.round(100 * s.subBots * s.subExclusivity * s.subPersistence * quality);
   }
 
   /** Re-scores entry `e` and publishes or withdraws on a threshold crossing. */
@@ -430,19 +807,37 @@ export class Detector {
     const confidence = this.score(e);
     t.confidence[e] = confidence;
     const { threshold, hysteresis } = this.config.scoring;
+    if (t.published[e] && t.publishedPort[e] !== t.port[e] && confidence >= threshold) {
+      // The server moved to another port (fast flux): the old key is withdrawn, the new published.
+      this.withdraw(e, confidence, 'port-moved');
+    }
     if (!t.published[e] && confidence >= threshold) {
       t.published[e] = 1;
+      t.publishedPort[e] = t.port[e]!;
       this.stats.published++;
       this.callbacks.onPublish?.(this.buildCandidate(e, confidence));
     } else if (t.published[e] && confidence < threshold - hysteresis) {
-      t.published[e] = 0;
-      this.stats.withdrawn++;
-      this.callbacks.onWithdraw?.(this.buildCandidate(e, confidence), 'below-threshold');
+      this.withdraw(e, confidence, 'below-threshold');
     }
+    const peerConfidence = this.s.peerConfidence;
+    t.peerConfidence[e] = peerConfidence;
+    if (!t.peerPublished[e] && peerConfidence >= threshold) {
+      t.peerPublished[e] = 1;
+      this.stats.peers++;
+      this.callbacks.onPeer?.(this.buildPeer(e, peerConfidence));
+    }
+  }
+
+  private withdraw(e: number, confidence: number, reason: WithdrawReason): void {
+    const t = this.table;
+    t.published[e] = 0;
+    this.stats.withdrawn++;
+    this.callbacks.onWithdraw?.(this.buildCandidate(e, confidence, t.publishedPort[e]!), reason);
   }
 
   private flushDirty(): void {
     const t = this.table;
+    if (this.dirtyCount > 0) this.refreshPopulation();
     for (let k = 0; k < this.dirtyCount; k++) {
       const e = this.dirtyList[k]!;
       if (!t.dirty[e]) continue;
@@ -455,11 +850,7 @@ export class Detector {
   /** Drops entry `e`, withdrawing it first when it was published. */
   private drop(e: number, reason: WithdrawReason): void {
     const t = this.table;
-    if (t.published[e]) {
-      t.published[e] = 0;
-      this.stats.withdrawn++;
-      this.callbacks.onWithdraw?.(this.buildCandidate(e, t.confidence[e]!), reason);
-    }
+    if (t.published[e]) this.withdraw(e, t.confidence[e]!, reason);
     t.remove(e);
   }
 
@@ -473,7 +864,7 @@ export class Detector {
     const priority = new Float64Array(t.capacity);
     for (let e = 0; e < t.capacity; e++) {
       priority[e] = t.live[e]
-        ? (t.published[e] ? 6e15 : 0) +
+        ? (t.published[e] || t.peerPublished[e] ? 6e15 : 0) +
           Math.min(this.distinctBots(e), 500) * 1e13 +
           Math.max(0, Math.min(t.lastSeen[e]!, 9e12))
         : Infinity;
@@ -495,26 +886,41 @@ export class Detector {
   tick(nowMs: number = this.clockMs): void {
     if (nowMs > this.clockMs) this.clockMs = nowMs;
     this.flushDirty();
+    this.refreshPopulation();
     const t = this.table;
     const horizon = nowMs - this.config.expiryMs;
     const minBots = this.config.scoring.minBots;
-    for (let e = 0; e < t.capacity; e++) {
+    const full = this.ticks++ % 10 === 0;
+    for (let e = 0; e < t.highWater; e++) {
       if (!t.live[e]) continue;
       if (t.lastSeen[e]! < horizon) {
         this.drop(e, 'expired');
         this.stats.expired++;
-      } else if (t.published[e] || t.botSlotsUsed[e]! >= minBots || t.baseBots[e]! >= minBots) {
+      } else if (t.published[e] || (full && (t.botSlotsUsed[e]! >= minBots || t.baseBots[e]! >= minBots))) {
+        // Keys with new contact were scored as it came; idle ones only drift with the population.
         this.rescore(e);
       }
     }
-    if (nowMs - this.lastScanDecayMs >= this.config.expiryMs) {
-      // Old scanning fades so that a port the bots stopped scanning can be judged afresh.
-      if (this.lastScanDecayMs !== 0) {
-        for (let p = 0; p < 65536; p++) this.scanByPort[p]! *= 0.5;
-        this.scanTotal *= 0.5;
-      }
-      this.lastScanDecayMs = nowMs;
+    this.rotate(nowMs);
+  }
+
+  /**
+   * Every expiry period: old scanning fades (halved), and the population, fan-out and suspect
+   * sketches start a new generation so they describe recent behaviour.
+   */
+  private rotate(nowMs: number): void {
+    if (nowMs - this.lastRotationMs < this.config.expiryMs) return;
+    if (this.lastRotationMs !== 0) {
+      for (let p = 0; p < 65536; p++) this.scanByPort[p]! *= 0.5;
+      this.scanTotal *= 0.5;
+      this.generation ^= 1;
+      this.botPopulation[this.generation]!.fill(0);
+      this.cleanPopulation[this.generation]!.fill(0);
+      this.fanout[this.generation]!.fill(0);
+      this.p2pHome[this.generation]!.fill(0);
+      for (let k = 0; k < this.suspect.length; k++) this.suspect[k]! >>= 1;
     }
+    this.lastRotationMs = nowMs;
   }
 
   private ipText(e: number): string {
@@ -522,40 +928,68 @@ export class Detector {
     return t.family[e] === 6 ? ipv6ToString(t.ip6, e * 16) : ipv4ToString(t.ip4[e]!);
   }
 
+  /** The family file's name for the address when it has one, else the bots' majority family. */
   private familyOf(e: number): string {
     const t = this.table;
-    if (this.familyMap.size === 0) return '';
-    return this.familyMap.lookup(t.family[e] as 4 | 6, t.ip4[e]!, t.ip6, e * 16, t.port[e]!, t.proto[e]!);
+    if (this.familyMap.size > 0) {
+      const named = this.familyMap.lookup(
+        t.family[e] as 4 | 6,
+        t.ip4[e]!,
+        t.ip6,
+        e * 16,
+        t.port[e]!,
+        t.proto[e]!,
+      );
+      if (named) return named;
+    }
+    return this.bots.families[this.s.family] ?? '';
   }
 
-  private buildCandidate(e: number, confidence: number): Candidate {
+  private buildEvidence(e: number): Evidence {
     const t = this.table;
-    this.score(e); // refresh the scratch sub-scores for the evidence
-    const ip = this.ipText(e);
-    const port = t.port[e]!;
-    const proto = t.proto[e]!;
+    const s = this.s;
     const bytesN = t.bytesN[e]!;
-    const round3 = (x: number) => Math.round(x * 1000) / 1000;
-    const evidence: Evidence = {
-      bots: this.lastBots,
-      clients: this.lastClients,
+    const used = t.botSlotsUsed[e]!;
+    return {
+      bots: s.bots,
+      returningBots: s.returning,
+      returningShare: round3(used ? s.returning / used : 0),
+      contactsPerBot: round3(s.contactsPerBot),
+      periodicBots: s.periodicBots,
+      periodicity: round3(s.periodicity),
+      meanGapS: round3(s.meanGapMs / 1000),
+      gapCv: round3(s.gapCv),
+      heldSessions: s.held,
+      clients: s.clients,
+      suspectClients: s.suspects,
+      botHomes: Math.round(this.botHomes),
+      cleanHomes: Math.round(this.cleanHomes),
+      enrichment: round3(s.enrichment),
+      z: round3(s.z),
+      familyShare: round3(s.familyShare),
+      p2pShare: round3(s.p2pShare),
+      ports: t.portChanges[e]!,
+      samplingRate: t.samplingMax[e]!,
       flows: t.flows[e]!,
       botFlows: t.botFlows[e]!,
       meanBytesPerFlow: Math.round(t.bytesMean[e]!),
       sdBytesPerFlow: bytesN > 1 ? Math.round(Math.sqrt(t.bytesM2[e]! / (bytesN - 1))) : 0,
       windowsSeen: t.windowsSeen[e]!,
-      gaps: t.gapN[e]!,
-      meanGapS: round3(t.gapMean[e]! / 1000),
-      gapCv: round3(this.lastCv),
-      scanPort: this.subPort === 0,
+      scanPort: this.isScanPort(t.port[e]!, t.proto[e]!),
       sub: {
-        bots: round3(this.subBots),
-        exclusivity: round3(this.subExclusivity),
-        persistence: round3(this.subPersistence),
-        port: this.subPort,
-        periodicity: round3(this.subPeriodicity),
+        bots: round3(s.subBots),
+        exclusivity: round3(s.subExclusivity),
+        persistence: round3(s.subPersistence),
+        repeat: round3(s.subRepeat),
       },
     };
+  }
+
+  private buildCandidate(e: number, confidence: number, port = this.table.port[e]!): Candidate {
+    const t = this.table;
+    this.score(e); // refresh the scratch evidence
+    const ip = this.ipText(e);
+    const proto = t.proto[e]!;
     return {
       key: `${ip}|${port}|${proto}`,
       ip,
@@ -563,9 +997,25 @@ export class Detector {
       proto,
       confidence,
       family: this.familyOf(e),
-      evidence,
+      evidence: this.buildEvidence(e),
       firstSeenMs: t.firstSeen[e]!,
       lastSeenMs: t.lastSeen[e]!,
+    };
+  }
+
+  private buildPeer(e: number, confidence: number): Peer {
+    const t = this.table;
+    this.score(e);
+    const ip = this.ipText(e);
+    return {
+      key: `${ip}|${t.port[e]!}|${t.proto[e]!}`,
+      ip,
+      port: t.port[e]!,
+      proto: t.proto[e]!,
+      confidence,
+      family: this.familyOf(e),
+      internal: t.internal[e] === 1,
+      evidence: this.buildEvidence(e),
     };
   }
 
@@ -574,46 +1024,57 @@ export class Detector {
     this.flushDirty();
     const t = this.table;
     const out: Candidate[] = [];
-    for (let e = 0; e < t.capacity; e++)
-      if (t.live[e] && t.published[e]) out.push(this.buildCandidate(e, t.confidence[e]!));
+    for (let e = 0; e < t.highWater; e++)
+      if (t.live[e] && t.published[e])
+        out.push(this.buildCandidate(e, t.confidence[e]!, t.publishedPort[e]!));
     return out.sort((a, b) => b.confidence - a.confidence || a.key.localeCompare(b.key));
+  }
+
+  /** P2P peers reported and still tracked, highest confidence first. */
+  peers(): Peer[] {
+    this.flushDirty();
+    const t = this.table;
+    const out: Peer[] = [];
+    for (let e = 0; e < t.highWater; e++)
+      if (t.live[e] && t.peerPublished[e]) out.push(this.buildPeer(e, t.peerConfidence[e]!));
+    return out.sort((a, b) => b.confidence - a.confidence || a.key.localeCompare(b.key));
+  }
+
+  /** Peer rows: external peers by default; `internal: true` gives the ISP's own infected homes instead. */
+  peerRows(options: { internal?: boolean } = {}): PeerRow[] {
+    const internal = options.internal ?? false;
+    return this.peers()
+      .filter((p) => p.internal === internal)
+      .map((p) => peerRow(p));
   }
 
   /** The shareable list: ip, port, proto, confidence, family. Nothing else leaves. */
   shareableRows(): ShareRow[] {
-    return this.candidates().map((c) => ({
-      ip: c.ip,
-      port: c.port,
-      proto: protoName(c.proto),
-      confidence: c.confidence,
-      family: c.family,
-    }));
+    return this.candidates().map((c) => shareRow(c));
   }
 
-  /** Every live aggregate in its persistable form (counts only). */
+  /** Every live external aggregate in its persistable form (counts only; subscriber homes never). */
   exportState(): PersistedAggregate[] {
     this.flushDirty();
     const t = this.table;
     const out: PersistedAggregate[] = [];
-    for (let e = 0; e < t.capacity; e++) {
-      if (!t.live[e]) continue;
-      const ring: number[] = [];
-      for (let k = 0; k < t.gapRingCount[e]!; k++) ring.push(Math.round(t.gapRing[e * GAP_RING + k]!));
+    for (let e = 0; e < t.highWater; e++) {
+      if (!t.live[e] || t.internal[e]) continue;
+      this.score(e);
       const expires = t.lastSeen[e]! + this.config.expiryMs;
       out.push({
         ip: this.ipText(e),
         port: t.port[e]!,
         proto: t.proto[e]!,
-        bots: this.distinctBots(e),
-        clients: Math.max(
-          t.baseClients[e]!,
-          Math.round(hllEstimate(t.clientHll, e << CLIENT_HLL_BITS, CLIENT_HLL_BITS)),
+        bots: this.s.bots,
+        returningBots: this.s.returning,
+        periodicity: round3(
+          this.s.periodicBots ? this.s.periodicity : Math.max(this.s.periodicity, Math.min(1, this.s.held)),
         ),
+        clients: this.s.clients,
         flows: t.flows[e]!,
         botFlows: t.botFlows[e]!,
         bytes: [t.bytesN[e]!, Math.round(t.bytesMean[e]!), Math.round(t.bytesM2[e]!)],
-        gaps: [t.gapN[e]!, Math.round(t.gapMean[e]!), Math.round(t.gapM2[e]!)],
-        recentGaps: ring,
         windowsSeen: t.windowsSeen[e]!,
         expiresAtMs: Math.ceil(expires / EXPIRY_GRANULARITY_MS) * EXPIRY_GRANULARITY_MS,
       });
@@ -631,23 +1092,18 @@ export class Detector {
       const v6 = prefix.family === 6;
       const bytes = prefix.network6;
       const hash = v6
-        ? AggregateTable.hashKey6(bytes, 0, row.port, row.proto)
-        : AggregateTable.hashKey4(prefix.network4, row.port, row.proto);
-      const existing = v6
-        ? t.find6(bytes, 0, row.port, row.proto, hash)
-        : t.find4(prefix.network4, row.port, row.proto, hash);
+        ? AggregateTable.hashKey6(bytes, 0, row.proto)
+        : AggregateTable.hashKey4(prefix.network4, row.proto);
+      const existing = v6 ? t.find6(bytes, 0, row.proto, hash) : t.find4(prefix.network4, row.proto, hash);
       if (existing >= 0) continue;
       const e = t.insert(v6 ? 6 : 4, prefix.network4, v6 ? bytes : undefined, 0, row.port, row.proto, hash);
       t.baseBots[e] = row.bots;
+      t.baseReturning[e] = row.returningBots;
+      t.basePeriodicity[e] = row.periodicity;
       t.baseClients[e] = row.clients;
       t.flows[e] = row.flows;
       t.botFlows[e] = row.botFlows;
       [t.bytesN[e], t.bytesMean[e], t.bytesM2[e]] = row.bytes;
-      [t.gapN[e], t.gapMean[e], t.gapM2[e]] = row.gaps;
-      const ring = row.recentGaps.slice(-GAP_RING);
-      ring.forEach((gap, k) => (t.gapRing[e * GAP_RING + k] = gap));
-      t.gapRingCount[e] = ring.length;
-      t.gapRingNext[e] = ring.length % GAP_RING;
       t.windowsSeen[e] = row.windowsSeen;
       t.lastSeen[e] = row.expiresAtMs - this.config.expiryMs;
       t.firstSeen[e] = t.lastSeen[e]!;
@@ -659,4 +1115,19 @@ export class Detector {
     this.flushDirty();
     return restored;
   }
+}
+
+export function shareRow(c: Candidate): ShareRow {
+  return { ip: c.ip, port: c.port, proto: protoName(c.proto), confidence: c.confidence, family: c.family };
+}
+
+export function peerRow(p: Peer): PeerRow {
+  return {
+    ip: p.ip,
+    port: p.port,
+    proto: protoName(p.proto),
+    confidence: p.confidence,
+    family: p.family,
+    bots: p.evidence.bots,
+  };
 }

@@ -15,10 +15,25 @@ import { silentLogger, type Logger } from '../core/logger.ts';
 import { DetectConfig, type DetectConfigInput } from './config.ts';
 import { Detector, type DetectorStats, type PersistedAggregate, type WithdrawReason } from './detector.ts';
 import { loadAsnTable, loadBotList, loadFamilyMap, watchBotList } from './lists.ts';
-import { SHARE_HEADER, type Candidate, type ShareRow } from './types.ts';
+import {
+  PEER_HEADER,
+  SHARE_HEADER,
+  type Candidate,
+  type Peer,
+  type PeerRow,
+  type ShareRow,
+} from './types.ts';
 
 export { DetectConfig, type DetectConfigInput } from './config.ts';
-export { Detector, type DetectorStats, type PersistedAggregate, type WithdrawReason } from './detector.ts';
+export {
+  Detector,
+  peerRow,
+  shareRow,
+  type DetectorStats,
+  type PersistedAggregate,
+  type WithdrawReason,
+} from './detector.ts';
+export { parseSharedRule, type SharedAddressRule } from './homes.ts';
 export {
   createAnnouncer,
   withdrawReasonText,
@@ -37,7 +52,15 @@ export {
   parseAsnTable,
   protoName,
 } from './lists.ts';
-export { SHARE_HEADER, type Candidate, type Evidence, type ShareRow } from './types.ts';
+export {
+  PEER_HEADER,
+  SHARE_HEADER,
+  type Candidate,
+  type Evidence,
+  type Peer,
+  type PeerRow,
+  type ShareRow,
+} from './types.ts';
 
 export const STATE_FILE = 'detect-state.json';
 
@@ -46,6 +69,8 @@ export interface DetectorDeps {
   logger?: Logger;
   onPublish?: (candidate: Candidate) => void;
   onWithdraw?: (candidate: Candidate, reason: WithdrawReason) => void;
+  /** A P2P peer of listed bots: an infected host, never a C&C server (internal ones are subscribers). */
+  onPeer?: (peer: Peer) => void;
   /** Clock used to honour the expiry of restored state (defaults to Date.now). */
   now?: () => number;
 }
@@ -56,7 +81,7 @@ export interface DetectorComponent {
   stop(): Promise<void>;
   /** Folds a batch in; no reference to it is kept. `nowMs` advances the stream clock. */
   ingest(batch: FlowBatch, nowMs?: number): void;
-  /** Replaces the bot list (addresses or CIDRs) while running; returns the rejected entries. */
+  /** Replaces the bot list (lines `bot[,family]`, README: Bot list) while running; returns the rejected entries. */
   setBots(entries: Iterable<string>): { accepted: number; rejected: string[] };
   /** Writes the aggregates to dataDir now (a checkpoint; stop() does it too). No-op without dataDir. */
   saveState(): void;
@@ -64,6 +89,8 @@ export interface DetectorComponent {
   tick(nowMs?: number): void;
   candidates(): Candidate[];
   shareableRows(): ShareRow[];
+  /** P2P peers reported; `internal: true` gives the subscriber homes (ISP-internal use only). */
+  peerRows(options?: { internal?: boolean }): PeerRow[];
   readonly stats: DetectorStats;
   /** The engine, for benchmarks and tests. */
   readonly detector: Detector;
@@ -71,19 +98,19 @@ export interface DetectorComponent {
 
 const PersistedFile = z.object({
   format: z.literal('tsunagi-detect-state'),
-  version: z.literal(1),
+  version: z.literal(2),
   aggregates: z.array(
     z.object({
       ip: z.string().min(2).max(45),
       port: z.number().int().min(0).max(65535),
       proto: z.number().int().min(0).max(255),
       bots: z.number().min(0),
+      returningBots: z.number().min(0),
+      periodicity: z.number().min(0).max(1),
       clients: z.number().min(0),
       flows: z.number().min(0),
       botFlows: z.number().min(0),
       bytes: z.tuple([z.number(), z.number(), z.number()]),
-      gaps: z.tuple([z.number(), z.number(), z.number()]),
-      recentGaps: z.array(z.number().min(0)).max(64),
       windowsSeen: z.number().min(0),
       expiresAtMs: z.number(),
     }),
@@ -96,6 +123,12 @@ export function formatShareCsv(rows: readonly ShareRow[]): string {
   return `${SHARE_HEADER}\n${rows.map((r) => `${r.ip},${r.port},${r.proto},${r.confidence},${cell(r.family)}`).join('\n')}${rows.length ? '\n' : ''}`;
 }
 
+/** Renders peer rows (bot sightings) as CSV, highest confidence first (as given). */
+export function formatPeerCsv(rows: readonly PeerRow[]): string {
+  const cell = (text: string) => (/[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+  return `${PEER_HEADER}\n${rows.map((r) => `${r.ip},${r.port},${r.proto},${r.confidence},${cell(r.family)},${r.bots}`).join('\n')}${rows.length ? '\n' : ''}`;
+}
+
 export function createDetector(
   rawConfig: DetectConfigInput = {},
   deps: DetectorDeps = {},
@@ -103,7 +136,11 @@ export function createDetector(
   const config = DetectConfig.parse(rawConfig);
   const logger = deps.logger ?? silentLogger();
   const now = deps.now ?? Date.now;
-  const detector = new Detector(config, { onPublish: deps.onPublish, onWithdraw: deps.onWithdraw });
+  const detector = new Detector(config, {
+    onPublish: deps.onPublish,
+    onWithdraw: deps.onWithdraw,
+    onPeer: deps.onPeer,
+  });
   let botListRejected = 0;
   let stopWatching: (() => void) | undefined;
 
@@ -126,7 +163,7 @@ export function createDetector(
     if (!statePath) return;
     const body = JSON.stringify({
       format: 'tsunagi-detect-state',
-      version: 1,
+      version: 2,
       aggregates: detector.exportState(),
     });
     writeFileAtomic(statePath, body, { mode: 0o600 });
@@ -166,7 +203,13 @@ export function createDetector(
         if (text !== undefined) {
           let parsed: z.infer<typeof PersistedFile>;
           try {
-            parsed = PersistedFile.parse(JSON.parse(text));
+            const json = JSON.parse(text) as { version?: unknown };
+            if (json.version === 1) {
+              // Version 1 held pooled gap statistics that are no longer evidence: start afresh.
+              logger.warn({ statePath }, 'detector state of version 1 ignored (pooled evidence)');
+              return;
+            }
+            parsed = PersistedFile.parse(json);
           } catch (error) {
             throw new InputError(
               `detector state ${statePath} is not valid: ${(error as Error).message.slice(0, 200)}`,
@@ -188,6 +231,7 @@ export function createDetector(
     tick: (nowMs) => detector.tick(nowMs),
     candidates: () => detector.candidates(),
     shareableRows: () => detector.shareableRows(),
+    peerRows: (options) => detector.peerRows(options),
   };
 }
 
@@ -205,6 +249,8 @@ function registerMetrics(registry: Registry, detector: Detector, rejected: () =>
       this.inc({ kind: 'scan' }, s.scanFlows);
       this.inc({ kind: 'not_established' }, s.notEstablished);
       this.inc({ kind: 'internal' }, s.internal);
+      this.inc({ kind: 'inbound' }, s.inbound);
+      this.inc({ kind: 'ambiguous_shared_address' }, s.ambiguous);
       this.inc({ kind: 'external_is_bot' }, s.externalIsBot);
       this.inc({ kind: 'allowlisted' }, s.allowlisted);
       this.inc({ kind: 'all' }, s.flows);
@@ -232,11 +278,12 @@ function registerMetrics(registry: Registry, detector: Detector, rejected: () =>
       this.reset();
       this.inc({ event: 'published' }, s.published);
       this.inc({ event: 'withdrawn' }, s.withdrawn);
+      this.inc({ event: 'peer' }, s.peers);
     },
   });
   new Counter({
     name: 'tsunagi_detect_bot_list_rejected_total',
-    help: 'Bot list entries that were not an address or CIDR',
+    help: 'Bot list entries that were not a bot (README: Bot list)',
     registers: [registry],
     collect() {
       this.reset();

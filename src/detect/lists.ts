@@ -1,12 +1,13 @@
 /**
- * Inputs of the detector read from user files: the bot list (addresses/CIDRs or CSV with an `ip`
- * column), the prefix-to-ASN table for ASN allowlists, and the port/IP-to-family mapping.
+ * Inputs of the detector read from user files: the bot list (homes with an optional family), the
+ * prefix-to-ASN table for ASN allowlists, and the port/IP-to-family mapping.
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { InputError } from '../core/errors.ts';
 import { parsePrefix, prefixContains4, prefixContains6, type Prefix } from '../core/ip.ts';
 import { splitCsvLine } from '../core/csv.ts';
 import { PROTOCOL_NAMES, protocolName } from '../core/protocols.ts';
+import { botEntryText, parseBotEntry, type BotEntry } from './homes.ts';
 
 function readText(path: string, what: string): string {
   try {
@@ -32,34 +33,58 @@ function meaningfulLines(text: string): { line: string; number: number }[] {
 }
 
 export interface BotList {
-  /** Valid entries, each an address or CIDR in canonical text. */
+  /** Valid entries as canonical lines `bot` or `bot,family` (what Detector.setBots() takes). */
   entries: string[];
-  /** Lines that were not an address or CIDR: `line N: text`. */
+  /** Lines that were not a bot: `line N: text`. */
   rejected: string[];
 }
 
+const FAMILY = /^[\w.-]{1,64}$/;
+
+/** Parses one bot (and its family): `bot` or, when `family` is not given, a line `bot,family`. */
+export function parseBotLine(text: string, family?: string): BotEntry {
+  let bot = text;
+  if (family === undefined) {
+    const cells = splitTrimmed(text);
+    bot = cells[0] ?? '';
+    family = cells[1] ?? '';
+  }
+  if (family !== '' && !FAMILY.test(family)) throw new Error(`bad family "${family.slice(0, 40)}"`);
+  return parseBotEntry(bot, family);
+}
+
+/** The canonical line of an entry: `bot` or `bot,family`. */
+export function botLine(entry: BotEntry): string {
+  return entry.family ? `${botEntryText(entry)},${entry.family}` : botEntryText(entry);
+}
+
 /**
- * Parses a bot list: one address or CIDR per line (comments after #), or CSV whose header has
- * an `ip` column (other columns ignored).
+ * Parses a bot list: one bot a line, `#` comments, an optional CSV header naming a `bot` (or
+ * `ip`) column and a `family` column; without a header the first column is the bot and the
+ * optional second its family. Bot forms are those of parseBotEntry() (README: Bot list).
  */
 export function parseBotList(text: string): BotList {
   const lines = meaningfulLines(text);
   const entries: string[] = [];
   const rejected: string[] = [];
-  let column = -1;
+  let botColumn = 0;
+  let familyColumn = 1;
   let start = 0;
   const header = lines[0] ? splitTrimmed(lines[0].line).map((c) => c.toLowerCase()) : [];
-  if (header.includes('ip')) {
-    column = header.indexOf('ip');
+  if (header.includes('bot') || header.includes('ip')) {
+    botColumn = header.includes('bot') ? header.indexOf('bot') : header.indexOf('ip');
+    familyColumn = header.indexOf('family');
     start = 1;
   }
   for (let i = start; i < lines.length; i++) {
     const { line, number } = lines[i]!;
-    const value = column >= 0 ? (splitTrimmed(line)[column] ?? '') : line;
+    const cells = splitTrimmed(line);
+    const value = cells[botColumn] ?? '';
+    const family = familyColumn >= 0 ? (cells[familyColumn] ?? '') : '';
     try {
-      entries.push(parsePrefix(value).text);
+      entries.push(botLine(parseBotLine(value, family)));
     } catch {
-      rejected.push(`line ${number}: ${value.slice(0, 80)}`);
+      rejected.push(`line ${number}: ${line.slice(0, 80)}`);
     }
   }
   return { entries, rejected };

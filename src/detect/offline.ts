@@ -13,11 +13,16 @@ import { createAnnouncer } from './announce.ts';
 import { streamIngest } from './stream.ts';
 import { createDetector } from './index.ts';
 import { protoName } from './lists.ts';
-import type { Candidate, ShareRow } from './types.ts';
+import type { Candidate, Evidence, Peer, PeerRow, ShareRow } from './types.ts';
+import { peerRow } from './detector.ts';
 
 export interface OfflineResult {
   candidates: Candidate[];
   rows: ShareRow[];
+  /** P2P peers of the listed bots (bot sightings), external and internal ones. */
+  peers: Peer[];
+  peerRows: PeerRow[];
+  internalPeerRows: PeerRow[];
   replay: ReplaySummary;
   flows: number;
   keysEvicted: number;
@@ -38,11 +43,17 @@ export async function detectOffline(
   // (expiry) does not remove it from the list; a rising confidence updates it. Announcements
   // follow the same policy as the live paths, so `start` fed this capture agrees with it.
   const announcer = createAnnouncer({ onAnnounce: keep, onWithdraw: () => undefined });
+  const peers = new Map<string, Peer>();
+  const keepPeer = (p: Peer) => {
+    const seen = peers.get(p.key);
+    if (!seen || p.confidence >= seen.confidence) peers.set(p.key, p);
+  };
   const detector = createDetector(config, {
     registry: deps.registry,
     logger: deps.logger,
     onPublish: (c) => announcer.publish(c),
     onWithdraw: (c, reason) => announcer.withdraw(c, reason),
+    onPeer: keepPeer,
   });
   await detector.start();
   if (bots.length > 0) detector.setBots(bots);
@@ -57,6 +68,10 @@ export async function detectOffline(
   );
   detector.tick();
   announcer.review(detector.candidates());
+  for (const p of detector.detector.peers()) keepPeer(p);
+  const peerList = [...peers.values()].sort(
+    (a, b) => b.confidence - a.confidence || a.key.localeCompare(b.key),
+  );
   await detector.stop();
   const candidates = [...best.values()].sort(
     (a, b) => b.confidence - a.confidence || a.key.localeCompare(b.key),
@@ -70,6 +85,9 @@ export async function detectOffline(
       confidence: c.confidence,
       family: c.family,
     })),
+    peers: peerList,
+    peerRows: peerList.filter((p) => !p.internal).map(peerRow),
+    internalPeerRows: peerList.filter((p) => p.internal).map(peerRow),
     replay,
     flows: detector.stats.flows,
     keysEvicted: detector.stats.evicted,
@@ -78,32 +96,53 @@ export async function detectOffline(
 
 /** Evidence columns printed by `--explain` (never times, never client addresses). */
 export const EXPLAIN_HEADER =
-  'ip,port,proto,confidence,family,bots,clients,flows,bot_flows,windows,gaps,mean_gap_s,gap_cv,scan_port,s_bots,s_exclusivity,s_persistence,s_port,s_periodicity';
+  'kind,ip,port,proto,confidence,family,family_share,bots,returning,returning_share,contacts_per_bot,periodic_bots,periodicity,mean_gap_s,gap_cv,held_sessions,clients,suspect_clients,bot_homes,clean_homes,enrichment,z,p2p_share,ports,sampling,windows,scan_port,s_bots,s_exclusivity,s_persistence,s_repeat';
 
-export function formatExplain(candidates: readonly Candidate[]): string {
-  const lines = candidates.map((c) => {
-    const e = c.evidence;
-    return [
-      c.ip,
-      c.port,
-      protoName(c.proto),
-      c.confidence,
-      c.family,
-      e.bots,
-      e.clients,
-      e.flows,
-      e.botFlows,
-      e.windowsSeen,
-      e.gaps,
-      e.meanGapS,
-      e.gapCv,
-      e.scanPort ? 1 : 0,
-      e.sub.bots,
-      e.sub.exclusivity,
-      e.sub.persistence,
-      e.sub.port,
-      e.sub.periodicity,
-    ].join(',');
-  });
+function explainLine(
+  kind: string,
+  c: { ip: string; port: number; proto: number; confidence: number; family: string; evidence: Evidence },
+): string {
+  const e = c.evidence;
+  return [
+    kind,
+    c.ip,
+    c.port,
+    protoName(c.proto),
+    c.confidence,
+    c.family,
+    e.familyShare,
+    e.bots,
+    e.returningBots,
+    e.returningShare,
+    e.contactsPerBot,
+    e.periodicBots,
+    e.periodicity,
+    e.meanGapS,
+    e.gapCv,
+    e.heldSessions,
+    e.clients,
+    e.suspectClients,
+    e.botHomes,
+    e.cleanHomes,
+    e.enrichment,
+    e.z,
+    e.p2pShare,
+    e.ports,
+    e.samplingRate,
+    e.windowsSeen,
+    e.scanPort ? 1 : 0,
+    e.sub.bots,
+    e.sub.exclusivity,
+    e.sub.persistence,
+    e.sub.repeat,
+  ].join(',');
+}
+
+/** C&C candidates (kind `c2`) and external P2P peers (kind `peer`); internal peers never. */
+export function formatExplain(candidates: readonly Candidate[], peers: readonly Peer[] = []): string {
+  const lines = [
+    ...candidates.map((c) => explainLine('c2', c)),
+    ...peers.filter((p) => !p.internal).map((p) => explainLine('peer', p)),
+  ];
   return `${EXPLAIN_HEADER}\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }

@@ -4,7 +4,7 @@
  * raw flow record is written anywhere. Also: persisted state restores with its expiry honoured.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,7 +14,8 @@ import { register } from '../cli/commands/detect.ts';
 import type { CliContext } from '../cli/context.ts';
 import { PrefixSet, ipv4FromString } from '../core/ip.ts';
 import { generateScenario, writeExportPcap } from '../scenario/index.ts';
-import { SHARE_HEADER, STATE_FILE, createDetector, type Candidate } from './index.ts';
+import { PEER_HEADER, SHARE_HEADER, STATE_FILE, createDetector, type Candidate } from './index.ts';
+import { T0, UDP, batchOf, browsing, homes, seeded, type Row } from './test-flows.ts';
 
 const OPTIONS = { seed: 11, subscribers: 250, hours: 3, botFraction: 0.1 } as const;
 
@@ -83,7 +84,6 @@ describe('purpose limitation', () => {
     const output = mkdtempSync(join(tmpdir(), 'detect-out-'));
     const scenario = generateScenario(OPTIONS);
     await writeExportPcap(scenario.batches(), join(input, 'flows.pcap'), { format: 'ipfix' });
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(input, 'bots.txt'), scenario.truth.botList.join('\n'));
 
     const run = async (args: string[]) => {
@@ -140,7 +140,7 @@ describe('purpose limitation', () => {
     ] as const) {
       assertClean(text, where, times);
     }
-    assert.match(explained.stdout(), /^ip,port,proto,confidence,family,bots,clients/);
+    assert.match(explained.stdout(), /^kind,ip,port,proto,confidence,family,family_share,bots,returning/);
   });
 
   test('persisted state holds aggregates only, and restores with its expiry honoured', async () => {
@@ -167,11 +167,11 @@ describe('purpose limitation', () => {
         'clients',
         'expiresAtMs',
         'flows',
-        'gaps',
         'ip',
+        'periodicity',
         'port',
         'proto',
-        'recentGaps',
+        'returningBots',
         'windowsSeen',
       ]);
       assert.equal((row.expiresAtMs as number) % 60_000, 0, 'expiry is coarse (whole minutes)');
@@ -204,5 +204,96 @@ describe('purpose limitation', () => {
     await late.start();
     assert.equal(late.stats.restored, 0, 'expired aggregates are not restored');
     assert.deepEqual(late.candidates(), []);
+  });
+
+  test('P2P peers: external ones only in --peers-out, subscriber homes only in --internal-peers-out, none on the C&C list', async () => {
+    const input = mkdtempSync(join(tmpdir(), 'detect-p2p-in-'));
+    const output = mkdtempSync(join(tmpdir(), 'detect-p2p-out-'));
+    const bots = homes(20);
+    const insidePeers = homes(15, 500); // unlisted subscriber homes the bots reach: infected too
+    const random = seeded(21);
+    const outsidePeers = Array.from({ length: 40 }, (_, k) => `100.${64 + k}.${k + 1}.9`);
+    const rows: Row[] = browsing(homes(200, 1000), ['192.0.2.10', '192.0.2.11', '192.0.2.12'], 2);
+    const seenTimes = new Set<number>();
+    for (const bot of bots) {
+      for (let k = 0; k < 24; k++) {
+        const inside = k % 4 === 0;
+        const peer = inside
+          ? insidePeers[Math.floor(random() * insidePeers.length)]!
+          : outsidePeers[Math.floor(random() * outsidePeers.length)]!;
+        const port = 20000 + ((peer.length * 977 + k) % 30000);
+        const t = Math.round(T0 + random() * 2 * 3_600_000);
+        // The peer answers: an exchange, not a stale address the bot still tries.
+        rows.push({ t, src: bot, dst: peer, sport: 6881, dport: port, proto: UDP, packets: 1, bytes: 200 });
+        rows.push({
+          t: t + 40,
+          src: peer,
+          dst: bot,
+          sport: port,
+          dport: 6881,
+          proto: UDP,
+          packets: 1,
+          bytes: 240,
+        });
+      }
+    }
+    for (const r of rows) {
+      seenTimes.add(Math.round(r.t));
+      seenTimes.add(Math.round(r.t) + 500);
+    }
+    const flows = join(input, 'p2p.pcap');
+    await writeExportPcap([batchOf(rows)], flows, { format: 'ipfix' });
+    writeFileSync(join(input, 'bots.csv'), `bot,family\n${bots.map((b) => `${b},mozi`).join('\n')}\n`);
+    const capture = captureContext();
+    const program = new Command('tsunagi').exitOverride();
+    register(program, capture.ctx);
+    await program.parseAsync(
+      [
+        'detect',
+        '--flows',
+        flows,
+        '--bots',
+        join(input, 'bots.csv'),
+        '--subscribers',
+        '198.18.0.0/15',
+        '--out',
+        join(output, 'c2.csv'),
+        '--peers-out',
+        join(output, 'peers.csv'),
+        '--internal-peers-out',
+        join(output, 'internal-peers.csv'),
+        '--explain',
+      ],
+      { from: 'user' },
+    );
+    const subscribers = new PrefixSet(['198.18.0.0/15']);
+    const c2 = readFileSync(join(output, 'c2.csv'), 'utf8');
+    assert.equal(c2, `${SHARE_HEADER}\n`, 'no peer is on the C&C list');
+    const peers = readFileSync(join(output, 'peers.csv'), 'utf8').trim().split('\n');
+    assert.equal(peers[0], PEER_HEADER);
+    assert.ok(peers.length > 10, `external peers: ${peers.length - 1}`);
+    for (const line of peers.slice(1)) {
+      const ip = line.split(',')[0]!;
+      assert.ok(outsidePeers.includes(ip), `${ip} is an external peer`);
+      assert.match(line, /,mozi,\d+$/);
+    }
+    const internal = readFileSync(join(output, 'internal-peers.csv'), 'utf8').trim().split('\n');
+    assert.ok(internal.length > 5, `internal peers: ${internal.length - 1}`);
+    for (const line of internal.slice(1)) {
+      const ip = line.split(',')[0]!;
+      assert.ok(insidePeers.includes(ip), `${ip} is a subscriber home reached as a peer`);
+    }
+    const clean = {
+      ms: seenTimes,
+      seconds: new Set([...seenTimes].map((t) => Math.floor(t / 1000))),
+      subscribers,
+    };
+    for (const [where, text] of [
+      ['c2.csv', c2],
+      ['peers.csv', peers.join('\n')],
+      ['--explain stdout', capture.stdout()],
+      ['stderr', capture.stderr()],
+    ] as const)
+      assertClean(text, where, clean as ReturnType<typeof flowTimes>);
   });
 });

@@ -1,25 +1,34 @@
 /**
- * The per-destination aggregate table: fixed-size state per (address, port, protocol) key in
- * typed arrays, found through an open-addressing index (linear probing, backward-shift delete).
- * No flow record is kept: only counters, sketches and statistics.
+ * The per-destination aggregate table: fixed-size state per (address, protocol) key in typed
+ * arrays, found through an open-addressing index (linear probing, backward-shift delete). The
+ * key leaves the port out so a server that moves to a new port (fast flux) keeps its evidence;
+ * the port the bots used last is a column. No flow record is kept: only counters, per-bot
+ * statistics in a few exact slots, sketches past them.
  */
 import { mix32 } from './sketch.ts';
 
-/** Exact bot slots per key; past this, bots are counted by the bot sketch. */
-export const BOT_SLOTS = 8;
+/** Exact bot slots per key (per-bot contacts, intervals, sessions); past this, the bot sketch counts. */
+export const BOT_SLOTS = 16;
+/** Exact clean-client slots per key; past this, the client sketch counts. */
+export const CLIENT_SLOTS = 16;
 /** HyperLogLog precision for bots past the slots (2^5 registers). */
 export const BOT_HLL_BITS = 5;
 /** HyperLogLog precision for other clients (2^6 registers). */
 export const CLIENT_HLL_BITS = 6;
-/** Recent bot-to-destination gaps kept for the periodicity score. */
-export const GAP_RING = 8;
 
 const BOT_HLL = 1 << BOT_HLL_BITS;
 const CLIENT_HLL = 1 << CLIENT_HLL_BITS;
 
 /** Approximate bytes one key costs (state arrays plus its share of the index). */
 export const BYTES_PER_KEY =
-  BOT_SLOTS * (4 + 8) + BOT_HLL + CLIENT_HLL + GAP_RING * 4 + 16 /* ip6 */ + 4 * 8 * 13 + 4 * 8; /* index */
+  BOT_SLOTS * (4 + 8 + 8 + 2 + 2 + 2 + 4 + 4 + 4 + 2) +
+  CLIENT_SLOTS * 4 +
+  BOT_HLL +
+  CLIENT_HLL +
+  16 /* ip6 */ +
+  8 * 17 /* float64 columns */ +
+  32 /* small columns */ +
+  4 * 8; /* index */
 
 export class AggregateTable {
   readonly capacity: number;
@@ -28,18 +37,35 @@ export class AggregateTable {
   readonly family: Uint8Array;
   readonly ip4: Uint32Array;
   readonly ip6: Uint8Array;
-  readonly port: Uint16Array;
   readonly proto: Uint8Array;
   readonly hash: Uint32Array;
   readonly live: Uint8Array;
-  // Bots: exact slots (salted hash, last contact time), then a sketch.
+  /** 1 when the address is inside the subscriber prefixes (only ever a P2P peer, never a C&C). */
+  readonly internal: Uint8Array;
+  /** The port the bots used last, and how many times it changed. */
+  readonly port: Uint16Array;
+  readonly portChanges: Uint16Array;
+  // Bots: exact slots (home hash and that bot's own contacts, intervals, session), then a sketch.
   readonly botSlotHash: Uint32Array;
   readonly botSlotLast: Float64Array;
+  readonly botSlotLastEnd: Float64Array;
+  readonly botSlotContacts: Uint16Array;
+  readonly botSlotPort: Uint16Array;
+  readonly botSlotGapN: Uint16Array;
+  readonly botSlotGapMean: Float32Array;
+  readonly botSlotGapM2: Float32Array;
+  readonly botSlotSessionMs: Float32Array;
+  readonly botSlotFamily: Uint16Array;
   readonly botSlotsUsed: Uint8Array;
   readonly botHll: Uint8Array;
-  /** Bots counted before a restart (the sets themselves are never persisted). */
-  readonly baseBots: Float64Array;
+  // Clean clients: exact home hashes, then a sketch.
+  readonly clientSlotHash: Uint32Array;
+  readonly clientSlotsUsed: Uint8Array;
   readonly clientHll: Uint8Array;
+  /** Counts before a restart (the per-bot slots themselves are never persisted). */
+  readonly baseBots: Float64Array;
+  readonly baseReturning: Float64Array;
+  readonly basePeriodicity: Float64Array;
   readonly baseClients: Float64Array;
   // Counters and statistics.
   readonly flows: Float64Array;
@@ -47,12 +73,7 @@ export class AggregateTable {
   readonly bytesN: Float64Array;
   readonly bytesMean: Float64Array;
   readonly bytesM2: Float64Array;
-  readonly gapN: Float64Array;
-  readonly gapMean: Float64Array;
-  readonly gapM2: Float64Array;
-  readonly gapRing: Float32Array;
-  readonly gapRingCount: Uint8Array;
-  readonly gapRingNext: Uint8Array;
+  readonly samplingMax: Uint32Array;
   readonly firstSeen: Float64Array;
   readonly lastSeen: Float64Array;
   readonly lastWindow: Float64Array;
@@ -60,6 +81,10 @@ export class AggregateTable {
   // Publication state.
   readonly confidence: Uint8Array;
   readonly published: Uint8Array;
+  /** The port in the published key (a moved server is published again under its new port). */
+  readonly publishedPort: Uint16Array;
+  readonly peerConfidence: Uint8Array;
+  readonly peerPublished: Uint8Array;
   readonly dirty: Uint8Array;
 
   private readonly index: Int32Array;
@@ -73,34 +98,46 @@ export class AggregateTable {
     this.family = new Uint8Array(n);
     this.ip4 = new Uint32Array(n);
     this.ip6 = new Uint8Array(n * 16);
-    this.port = new Uint16Array(n);
     this.proto = new Uint8Array(n);
     this.hash = new Uint32Array(n);
     this.live = new Uint8Array(n);
+    this.internal = new Uint8Array(n);
+    this.port = new Uint16Array(n);
+    this.portChanges = new Uint16Array(n);
     this.botSlotHash = new Uint32Array(n * BOT_SLOTS);
     this.botSlotLast = new Float64Array(n * BOT_SLOTS);
+    this.botSlotLastEnd = new Float64Array(n * BOT_SLOTS);
+    this.botSlotContacts = new Uint16Array(n * BOT_SLOTS);
+    this.botSlotPort = new Uint16Array(n * BOT_SLOTS);
+    this.botSlotGapN = new Uint16Array(n * BOT_SLOTS);
+    this.botSlotGapMean = new Float32Array(n * BOT_SLOTS);
+    this.botSlotGapM2 = new Float32Array(n * BOT_SLOTS);
+    this.botSlotSessionMs = new Float32Array(n * BOT_SLOTS);
+    this.botSlotFamily = new Uint16Array(n * BOT_SLOTS);
     this.botSlotsUsed = new Uint8Array(n);
     this.botHll = new Uint8Array(n * BOT_HLL);
-    this.baseBots = new Float64Array(n);
+    this.clientSlotHash = new Uint32Array(n * CLIENT_SLOTS);
+    this.clientSlotsUsed = new Uint8Array(n);
     this.clientHll = new Uint8Array(n * CLIENT_HLL);
+    this.baseBots = new Float64Array(n);
+    this.baseReturning = new Float64Array(n);
+    this.basePeriodicity = new Float64Array(n);
     this.baseClients = new Float64Array(n);
     this.flows = new Float64Array(n);
     this.botFlows = new Float64Array(n);
     this.bytesN = new Float64Array(n);
     this.bytesMean = new Float64Array(n);
     this.bytesM2 = new Float64Array(n);
-    this.gapN = new Float64Array(n);
-    this.gapMean = new Float64Array(n);
-    this.gapM2 = new Float64Array(n);
-    this.gapRing = new Float32Array(n * GAP_RING);
-    this.gapRingCount = new Uint8Array(n);
-    this.gapRingNext = new Uint8Array(n);
+    this.samplingMax = new Uint32Array(n);
     this.firstSeen = new Float64Array(n);
     this.lastSeen = new Float64Array(n);
     this.lastWindow = new Float64Array(n);
     this.windowsSeen = new Float64Array(n);
     this.confidence = new Uint8Array(n);
     this.published = new Uint8Array(n);
+    this.publishedPort = new Uint16Array(n);
+    this.peerConfidence = new Uint8Array(n);
+    this.peerPublished = new Uint8Array(n);
     this.dirty = new Uint8Array(n);
     let indexSize = 16;
     while (indexSize < n * 2) indexSize *= 2;
@@ -111,16 +148,22 @@ export class AggregateTable {
     this.freeCount = n;
   }
 
+  /**
+   * One past the highest entry id ever used: entries are handed out from 0 upward and freed ids
+   * are reused first, so scans over live entries stop here instead of at the capacity.
+   */
+  highWater = 0;
+
   get full(): boolean {
     return this.freeCount === 0;
   }
 
-  static hashKey4(ip: number, port: number, proto: number): number {
-    return mix32(mix32(ip) ^ ((port << 8) | proto));
+  static hashKey4(ip: number, proto: number): number {
+    return mix32(mix32(ip) ^ proto);
   }
 
-  static hashKey6(bytes: Uint8Array, offset: number, port: number, proto: number): number {
-    let h = (port << 8) | proto;
+  static hashKey6(bytes: Uint8Array, offset: number, proto: number): number {
+    let h = proto;
     for (let i = 0; i < 16; i += 4) {
       h = mix32(
         h ^
@@ -134,19 +177,13 @@ export class AggregateTable {
   }
 
   /** Entry id of an IPv4 key, or -1. */
-  find4(ip: number, port: number, proto: number, hash: number): number {
+  find4(ip: number, proto: number, hash: number): number {
     let slot = hash & this.mask;
     for (;;) {
       const stored = this.index[slot]!;
       if (stored === 0) return -1;
       const e = stored - 1;
-      if (
-        this.hash[e] === hash &&
-        this.family[e] === 4 &&
-        this.ip4[e] === ip &&
-        this.port[e] === port &&
-        this.proto[e] === proto
-      ) {
+      if (this.hash[e] === hash && this.family[e] === 4 && this.ip4[e] === ip && this.proto[e] === proto) {
         return e;
       }
       slot = (slot + 1) & this.mask;
@@ -154,13 +191,13 @@ export class AggregateTable {
   }
 
   /** Entry id of an IPv6 key, or -1. */
-  find6(bytes: Uint8Array, offset: number, port: number, proto: number, hash: number): number {
+  find6(bytes: Uint8Array, offset: number, proto: number, hash: number): number {
     let slot = hash & this.mask;
     for (;;) {
       const stored = this.index[slot]!;
       if (stored === 0) return -1;
       const e = stored - 1;
-      if (this.hash[e] === hash && this.family[e] === 6 && this.port[e] === port && this.proto[e] === proto) {
+      if (this.hash[e] === hash && this.family[e] === 6 && this.proto[e] === proto) {
         let same = true;
         const base = e * 16;
         for (let i = 0; i < 16; i++) {
@@ -184,6 +221,7 @@ export class AggregateTable {
     port: number,
     proto: number,
     hash: number,
+    internal = false,
   ): number {
     const e = this.freeList[--this.freeCount]!;
     this.clear(e);
@@ -195,10 +233,12 @@ export class AggregateTable {
     this.proto[e] = proto;
     this.hash[e] = hash;
     this.live[e] = 1;
+    this.internal[e] = internal ? 1 : 0;
     let slot = hash & this.mask;
     while (this.index[slot] !== 0) slot = (slot + 1) & this.mask;
     this.index[slot] = e + 1;
     this.size++;
+    if (e >= this.highWater) this.highWater = e + 1;
     return e;
   }
 
@@ -230,30 +270,42 @@ export class AggregateTable {
   }
 
   private clear(e: number): void {
-    this.botSlotHash.fill(0, e * BOT_SLOTS, (e + 1) * BOT_SLOTS);
-    this.botSlotLast.fill(0, e * BOT_SLOTS, (e + 1) * BOT_SLOTS);
+    const bots = e * BOT_SLOTS;
+    this.botSlotHash.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotLast.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotLastEnd.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotContacts.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotPort.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotGapN.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotGapMean.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotGapM2.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotSessionMs.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotFamily.fill(0, bots, bots + BOT_SLOTS);
     this.botSlotsUsed[e] = 0;
     this.botHll.fill(0, e * BOT_HLL, (e + 1) * BOT_HLL);
-    this.baseBots[e] = 0;
+    this.clientSlotHash.fill(0, e * CLIENT_SLOTS, (e + 1) * CLIENT_SLOTS);
+    this.clientSlotsUsed[e] = 0;
     this.clientHll.fill(0, e * CLIENT_HLL, (e + 1) * CLIENT_HLL);
+    this.portChanges[e] = 0;
+    this.baseBots[e] = 0;
+    this.baseReturning[e] = 0;
+    this.basePeriodicity[e] = 0;
     this.baseClients[e] = 0;
     this.flows[e] = 0;
     this.botFlows[e] = 0;
     this.bytesN[e] = 0;
     this.bytesMean[e] = 0;
     this.bytesM2[e] = 0;
-    this.gapN[e] = 0;
-    this.gapMean[e] = 0;
-    this.gapM2[e] = 0;
-    this.gapRing.fill(0, e * GAP_RING, (e + 1) * GAP_RING);
-    this.gapRingCount[e] = 0;
-    this.gapRingNext[e] = 0;
+    this.samplingMax[e] = 1;
     this.firstSeen[e] = 0;
     this.lastSeen[e] = 0;
     this.lastWindow[e] = -1;
     this.windowsSeen[e] = 0;
     this.confidence[e] = 0;
     this.published[e] = 0;
+    this.publishedPort[e] = 0;
+    this.peerConfidence[e] = 0;
+    this.peerPublished[e] = 0;
     this.dirty[e] = 0;
   }
 }

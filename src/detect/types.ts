@@ -1,31 +1,55 @@
-/** What the detector hands out: candidates with their evidence, and the shareable row. */
+/** What the detector hands out: candidates and P2P peers with their evidence, and the shareable row. */
 
 /** The counts and sub-scores that made a candidate, so an analyst can check it without raw data. */
 export interface Evidence {
-  /** Distinct known bots with an established exchange. */
+  /** Distinct listed bot homes with an established exchange. */
   bots: number;
-  /** Distinct other clients (uninfected or unknown), estimated. */
+  /** Of the bots tracked one by one: those that came back (enough contacts, or a held session). */
+  returningBots: number;
+  returningShare: number;
+  /** Mean contacts per contributing bot. */
+  contactsPerBot: number;
+  /** Bots with enough intervals of their own for periodicity, and their mean (1 - CV). */
+  periodicBots: number;
+  periodicity: number;
+  /** Mean of the periodic bots' own mean interval (s) and CV. */
+  meanGapS: number;
+  gapCv: number;
+  /** Bots holding one long connection (records every active timeout on one 5-tuple). */
+  heldSessions: number;
+  /** Distinct clean homes (not listed, not seen scanning) that reached it, and suspect ones. */
   clients: number;
+  suspectClients: number;
+  /** Population test: bot homes and clean homes active now, enrichment (lower bound) and two-proportion z. */
+  botHomes: number;
+  cleanHomes: number;
+  enrichment: number;
+  z: number;
+  /** Share of the contributing bots whose list entry names the reported family. */
+  familyShare: number;
+  /** Share of the contributing bots that are P2P bots (many peers on high ports). */
+  p2pShare: number;
+  /** Distinct ports the bots used on this address (fast flux moves ports, the address stays). */
+  ports: number;
+  /** Highest packet sampling rate of its flows (1 = unsampled). */
+  samplingRate: number;
   flows: number;
   botFlows: number;
   meanBytesPerFlow: number;
   sdBytesPerFlow: number;
   /** Persistence windows with bot contact. */
   windowsSeen: number;
-  /** Bot-to-destination gaps measured, their mean (s) and recent coefficient of variation. */
-  gaps: number;
-  meanGapS: number;
-  gapCv: number;
-  /** True when the port is one the bots scan. */
+  /** True when the port is one the bots scan (shown, not penalised: the population test decides). */
   scanPort: boolean;
-  /** Sub-scores in [0, 1]; confidence = 100 * bots * exclusivity * weighted(quality terms). */
-  sub: { bots: number; exclusivity: number; persistence: number; port: number; periodicity: number };
+  /** Sub-scores in [0, 1]; confidence = 100 * bots * exclusivity * persistence * weighted(base, repeat). */
+  sub: { bots: number; exclusivity: number; persistence: number; repeat: number };
 }
 
 export interface Candidate {
   /** `ip|port|proto`, stable across publish and withdraw. */
   key: string;
   ip: string;
+  /** The port the bots used last. */
   port: number;
   /** IANA protocol number. */
   proto: number;
@@ -39,6 +63,21 @@ export interface Candidate {
   lastSeenMs: number;
 }
 
+/**
+ * A P2P peer of listed bots: an infected host (a bot sighting), never a C&C server. `internal`
+ * peers are homes of the ISP's own subscribers: they go to that ISP's infected-host list only.
+ */
+export interface Peer {
+  key: string;
+  ip: string;
+  port: number;
+  proto: number;
+  confidence: number;
+  family: string;
+  internal: boolean;
+  evidence: Evidence;
+}
+
 /** The shareable list row: exactly these fields and nothing else (no times, no subscribers). */
 export interface ShareRow {
   ip: string;
@@ -50,3 +89,10 @@ export interface ShareRow {
 }
 
 export const SHARE_HEADER = 'ip,port,proto,confidence,family';
+
+/** A peer row (bot sighting): the shareable fields plus the listed bots that reached it. */
+export interface PeerRow extends ShareRow {
+  bots: number;
+}
+
+export const PEER_HEADER = 'ip,port,proto,confidence,family,bots';

@@ -10,22 +10,67 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../core/errors.ts';
 import type { FlowBatch } from '../core/flowbatch.ts';
 import { ipv4ToString, ipv6ToString } from '../core/ip.ts';
-import { encodeIpfixFlows, encodeV9Flows, type SimpleFlow } from '../flow/encode.ts';
+import {
+  IPFIX_TEMPLATE_V4,
+  IPFIX_TEMPLATE_V6,
+  V9_TEMPLATE_V4,
+  V9_TEMPLATE_V6,
+  encodeIpfix,
+  encodeV9,
+  type EncodeSet,
+  type EncodeTemplate,
+  type FieldValue,
+  type SimpleFlow,
+} from '../flow/encode.ts';
+import { IE } from '../flow/fields.ts';
 import { LinkType, PcapWriter, buildUdpFrame } from '../packet/writer.ts';
 
 export type ExportFormat = 'v9' | 'ipfix';
 
-/** Records per message: keeps a v9 or IPFIX message with IPv4 records under a 1500-byte MTU. */
-const RECORDS_PER_MESSAGE = { v9: 30, ipfix: 24 } as const;
-/** Templates are repeated every this many messages (and in the first), as routers do. */
+/** Payload budget of one message: a v9 or IPFIX message stays under a 1500-byte MTU. */
+const MESSAGE_BUDGET = 1400;
+/** Templates (and sampling options) are repeated every this many messages, as routers do. */
 const TEMPLATE_EVERY = 64;
 
-/** Builds export messages from FlowBatches, keeping sequence numbers and the exporter's uptime clock. */
+/**
+ * Options template announcing the exporter's packet sampling interval (RFC 3954 options data
+ * with a System scope; IPFIX with the observation domain as scope). The collector multiplies the
+ * data records' counters by it.
+ */
+const SAMPLING_OPTIONS = {
+  v9: { id: 512, scopeCount: 1, fields: [{ id: 1, length: 4 }, { id: IE.samplingInterval, length: 4 }] },
+  ipfix: {
+    id: 512,
+    scopeCount: 1,
+    fields: [
+      { id: 149, length: 4 }, // observationDomainId
+      { id: IE.samplingInterval, length: 4 },
+    ],
+  },
+} as const satisfies Record<ExportFormat, EncodeTemplate>;
+
+const TEMPLATES = {
+  v9: { v4: V9_TEMPLATE_V4, v6: V9_TEMPLATE_V6 },
+  ipfix: { v4: IPFIX_TEMPLATE_V4, v6: IPFIX_TEMPLATE_V6 },
+} as const;
+
+const recordLength = (t: EncodeTemplate) => t.fields.reduce((sum, f) => sum + f.length, 0);
+
+/**
+ * Builds export messages from FlowBatches, keeping sequence numbers and the exporter's uptime
+ * clock. IPv4 and IPv6 records go in their own templates; rows with a sampling rate above 1 are
+ * written with the counts the router saw (divided by the rate) after an options record that
+ * states the rate, so that a collector restores the same counts.
+ */
 export class ExportEncoder {
   private sequence = 0;
   private messages = 0;
   private bootMs = -1;
-  private readonly pending: SimpleFlow[] = [];
+  private pending: SimpleFlow[] = [];
+  private pendingBytes = 0;
+  private pendingRate = 1;
+  /** The sampling rate the collector was last told (1: never told). */
+  private announcedRate = 1;
   flows = 0;
 
   constructor(readonly format: ExportFormat) {}
@@ -33,9 +78,16 @@ export class ExportEncoder {
   /** Encodes the batch's rows; returns the finished messages with their export times (ms). */
   encode(batch: FlowBatch): { payload: Buffer; exportMs: number }[] {
     const out: { payload: Buffer; exportMs: number }[] = [];
+    const templates = TEMPLATES[this.format];
     for (let i = 0; i < batch.length; i++) {
       const v6 = batch.ipVersion[i] === 6;
+      const rate = Math.max(1, batch.samplingRate[i]!);
       if (this.bootMs < 0) this.bootMs = batch.startMs[i]! - 3_600_000; // the router booted an hour before
+      const size = recordLength(v6 ? templates.v6 : templates.v4);
+      if (this.pending.length > 0 && (rate !== this.pendingRate || this.pendingBytes + size > MESSAGE_BUDGET))
+        out.push(this.finish());
+      this.pendingRate = rate;
+      this.pendingBytes += size;
       this.pending.push({
         src: v6 ? ipv6ToString(batch.src6, i * 16) : ipv4ToString(batch.src4[i]!),
         dst: v6 ? ipv6ToString(batch.dst6, i * 16) : ipv4ToString(batch.dst4[i]!),
@@ -43,12 +95,11 @@ export class ExportEncoder {
         dstPort: batch.dstPort[i]!,
         proto: batch.proto[i]!,
         tcpFlags: batch.tcpFlags[i]!,
-        packets: batch.packets[i]!,
-        bytes: batch.bytes[i]!,
+        packets: Math.round(batch.packets[i]! / rate),
+        bytes: Math.round(batch.bytes[i]! / rate),
         startMs: batch.startMs[i]!,
         endMs: batch.endMs[i]!,
       });
-      if (this.pending.length >= RECORDS_PER_MESSAGE[this.format]) out.push(this.finish());
     }
     return out;
   }
@@ -59,30 +110,51 @@ export class ExportEncoder {
   }
 
   private finish(): { payload: Buffer; exportMs: number } {
-    const flows = this.pending.splice(0, this.pending.length);
+    const flows = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
     let exportMs = 0;
     for (const f of flows) if (f.endMs > exportMs) exportMs = f.endMs;
     const withTemplate = this.messages % TEMPLATE_EVERY === 0;
     this.messages++;
+    const rate = this.pendingRate;
+    const tell = rate !== this.announcedRate || (withTemplate && rate > 1);
+    this.announcedRate = rate;
+    const unixSecs = Math.floor(exportMs / 1000);
+    const sysUptime = exportMs - this.bootMs;
+    // The collector reads v9 times against unixSecs (whole seconds) minus sysUptime.
+    const sets = this.sets(flows, withTemplate, tell ? rate : 0, unixSecs * 1000 - sysUptime);
     let payload: Buffer;
     if (this.format === 'v9') {
       // NetFlow v9 counts export packets in its sequence; IPFIX counts data records.
-      payload = encodeV9Flows(flows, {
-        unixSecs: Math.floor(exportMs / 1000),
-        sysUptime: exportMs - this.bootMs,
-        sequence: this.sequence++,
-        withTemplate,
-      });
+      payload = encodeV9({ unixSecs, sysUptime, sequence: this.sequence++ }, sets);
     } else {
-      payload = encodeIpfixFlows(flows, {
-        exportTime: Math.floor(exportMs / 1000),
-        sequence: this.sequence,
-        withTemplate,
-      });
+      payload = encodeIpfix({ exportTime: Math.floor(exportMs / 1000), sequence: this.sequence }, sets);
       this.sequence += flows.length;
     }
     this.flows += flows.length;
     return { payload, exportMs };
+  }
+
+  /** Template sets, the sampling options record when `tellRate` > 0, then IPv4 and IPv6 data. */
+  private sets(flows: SimpleFlow[], withTemplate: boolean, tellRate: number, bootMs: number): EncodeSet[] {
+    const templates = TEMPLATES[this.format];
+    const options = SAMPLING_OPTIONS[this.format];
+    const sets: EncodeSet[] = [];
+    if (withTemplate || tellRate > 0) {
+      sets.push({ templates: [templates.v4, templates.v6] });
+      sets.push({ optionsTemplates: [options] });
+    }
+    if (tellRate > 0) sets.push({ template: options, records: [[0, tellRate]] });
+    const values = (f: SimpleFlow): FieldValue[] => {
+      const [start, end] = this.format === 'v9' ? [f.startMs - bootMs, f.endMs - bootMs] : [f.startMs, f.endMs];
+      return [f.src, f.dst, f.srcPort, f.dstPort, f.proto, f.tcpFlags ?? 0, 0, 0, f.packets, f.bytes, start, end];
+    };
+    const v4 = flows.filter((f) => !f.src.includes(':'));
+    const v6 = flows.filter((f) => f.src.includes(':'));
+    if (v4.length) sets.push({ template: templates.v4, records: v4.map(values) });
+    if (v6.length) sets.push({ template: templates.v6, records: v6.map(values) });
+    return sets;
   }
 }
 

@@ -2,13 +2,20 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
+import type { FlowBatch } from '../../core/flowbatch.ts';
 import { parseHostPort } from '../../core/metrics.ts';
 import {
+  PacketSampler,
   ScenarioOptions,
+  SeededOptions,
+  botListCsv,
   generateScenario,
+  generateSeededScenario,
   sendExportUdp,
   writeExportPcap,
   type ExportFormat,
+  type ScenarioTruth,
+  type SeededTruth,
 } from '../../scenario/index.ts';
 import type { CliContext } from '../context.ts';
 
@@ -17,36 +24,109 @@ interface CommonOptions {
   hours: string;
   subscribers: string;
   format: string;
+  profile: string;
+  start: string;
+  sampling: string;
   botFraction?: string;
 }
 
-function scenarioFrom(options: CommonOptions) {
-  const number = (text: string | undefined, name: string) => {
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!Number.isFinite(value)) throw new UsageError(`--${name} must be a number, not "${text}"`);
-    return value;
-  };
+function number(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new UsageError(`--${name} must be a number, not "${text}"`);
+  return value;
+}
+
+/** `now` (the stream ends at the current time, so a live detector sees fresh flows) or an ISO time. */
+function startMs(text: string, hours: number): number | undefined {
+  if (text === 'fixed') return undefined;
+  if (text === 'now') return Date.now() - Math.round(hours * 3_600_000);
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms))
+    throw new UsageError(`--start must be now, fixed or an ISO time (2026-12-01T00:00:00Z), not "${text}"`);
+  return ms;
+}
+
+interface Built {
+  batches: () => Iterable<FlowBatch>;
+  truth: ScenarioTruth | SeededTruth;
+  format: ExportFormat;
+  /** The bot list file's text. */
+  botList: string;
+  /** Flags `tsunagi detect` needs for this address plan. */
+  detectHint: string;
+}
+
+function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues.map((i) => `--${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+}
+
+function build(options: CommonOptions): Built {
   if (options.format !== 'v9' && options.format !== 'ipfix')
     throw new UsageError(`--format must be v9 or ipfix, not "${options.format}"`);
-  const parsed = ScenarioOptions.safeParse({
+  if (options.profile !== 'seeded' && options.profile !== 'classic')
+    throw new UsageError(`--profile must be seeded or classic, not "${options.profile}"`);
+  const sampling = number(options.sampling, 'sampling')!;
+  if (!Number.isInteger(sampling) || sampling < 1 || sampling > 65535)
+    throw new UsageError(`--sampling must be an integer from 1 to 65535, not "${options.sampling}"`);
+  const hours = number(options.hours, 'hours') ?? 24;
+  const common = {
     seed: number(options.seed, 'seed'),
-    hours: number(options.hours, 'hours'),
+    hours,
     subscribers: number(options.subscribers, 'subscribers'),
-    botFraction: number(options.botFraction, 'bot-fraction'),
-  });
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+    startMs: startMs(options.start, hours),
+  };
+  const format = options.format as ExportFormat;
+  let built: Built;
+  if (options.profile === 'classic') {
+    const parsed = ScenarioOptions.safeParse({ ...common, botFraction: number(options.botFraction, 'bot-fraction') });
+    if (!parsed.success) throw new UsageError(issues(parsed.error));
+    const s = generateScenario(parsed.data);
+    built = {
+      batches: () => s.batches(),
+      truth: s.truth,
+      format,
+      botList: `# known bots of scenario seed ${s.truth.seed}\n${s.truth.botList.join('\n')}\n`,
+      detectHint: `--subscribers ${s.truth.subscriberPrefixes.join(',')}`,
+    };
+  } else {
+    if (options.botFraction !== undefined)
+      throw new UsageError('--bot-fraction is for --profile classic; the seeded profile draws infection shares per seed');
+    const parsed = SeededOptions.safeParse(common);
+    if (!parsed.success) throw new UsageError(issues(parsed.error));
+    const s = generateSeededScenario(parsed.data);
+    const plan = s.truth.addressPlan;
+    const rule =
+      plan.v4 === 'dedicated'
+        ? ''
+        : ` --${plan.v4} ${plan.v4Prefix},psid-len=${plan.psidLength},offset=${plan.psidOffset}`;
+    built = {
+      batches: () => s.batches(),
+      truth: s.truth,
+      format,
+      botList: botListCsv(s.truth.botListRows),
+      detectHint: `--subscribers ${s.truth.subscriberPrefixes.join(',')}${rule}${plan.v6 === 'none' ? '' : ` --home-prefix6 ${plan.v6}`}`,
+    };
   }
-  return { scenario: generateScenario(parsed.data), format: options.format as ExportFormat };
+  if (sampling > 1) {
+    const sampler = new PacketSampler(sampling, built.truth.seed);
+    const inner = built.batches;
+    built.batches = function* () {
+      for (const batch of inner()) yield sampler.sample(batch);
+    };
+  }
+  return built;
 }
 
 function common(command: Command): Command {
   return command
+    .option('--profile <profile>', 'seeded (every parameter drawn from the seed) or classic (the fixed standard day)', 'seeded')
     .option('--seed <n>', 'random seed (same seed, same day)', '1')
     .option('--hours <h>', 'hours of traffic', '24')
-    .option('--subscribers <n>', 'households', '2000')
-    .option('--bot-fraction <x>', 'share of households with an infected device (default 0.04)')
+    .option('--subscribers <n>', 'households (default 1000 seeded, 2000 classic)')
+    .option('--start <time>', 'stream start: fixed (2024-04-01, repeatable), now (ends now) or an ISO time', 'fixed')
+    .option('--sampling <n>', 'packet sampling 1:n, stated in the export as options data', '1')
+    .option('--bot-fraction <x>', 'classic profile: share of households with an infected device (default 0.04)')
     .option('--format <format>', 'export format: v9 or ipfix', 'ipfix');
 }
 
@@ -61,19 +141,16 @@ export function register(program: Command, ctx: CliContext): void {
         'write the scenario as a pcap of NetFlow v9/IPFIX export packets, with its truth and bot list',
       )
       .requiredOption('-o, --out <file>', 'pcap file to write')
-      .option('--truth <file>', 'truth JSON (C&C servers with active periods, bots, traps)')
-      .option('--bots <file>', 'the bot list the detector is given (one address a line)'),
+      .option('--truth <file>', 'truth JSON (C&C servers with active periods, P2P peers, bots, traps, address plan)')
+      .option('--bots <file>', 'the bot list the detector is given (seeded: bot,family CSV)'),
   ).action(async (options: CommonOptions & { out: string; truth?: string; bots?: string }) => {
-    const { scenario: s, format } = scenarioFrom(options);
-    const written = await writeExportPcap(s.batches(), options.out, { format });
+    const s = build(options);
+    const written = await writeExportPcap(s.batches(), options.out, { format: s.format });
     if (options.truth) writeFileSync(options.truth, `${JSON.stringify(s.truth, null, 2)}\n`);
-    if (options.bots)
-      writeFileSync(
-        options.bots,
-        `# known bots of scenario seed ${s.truth.seed}\n${s.truth.botList.join('\n')}\n`,
-      );
+    if (options.bots) writeFileSync(options.bots, s.botList);
     ctx.stderr.write(
-      `tsunagi: ${written.flows} flows in ${written.packets} ${format} packets -> ${options.out}; ${s.truth.c2.length} C&C servers, ${s.truth.botList.length} listed bots\n`,
+      `tsunagi: ${written.flows} flows in ${written.packets} ${s.format} packets -> ${options.out}; ${s.truth.c2.length} C&C servers, ${s.truth.botList.length} bot list entries\n` +
+        `tsunagi: detect with ${s.detectHint}\n`,
     );
   });
   common(
@@ -91,10 +168,10 @@ export function register(program: Command, ctx: CliContext): void {
     }
     const rate = Number(options.rate);
     if (!(rate >= 0)) throw new UsageError(`--rate must be a number >= 0, not "${options.rate}"`);
-    const { scenario: s, format } = scenarioFrom(options);
-    const sent = await sendExportUdp(s.batches(), { ...target, format, rate });
+    const s = build(options);
+    const sent = await sendExportUdp(s.batches(), { ...target, format: s.format, rate });
     ctx.stderr.write(
-      `tsunagi: sent ${sent.flows} flows in ${sent.packets} ${format} packets to ${options.to} in ${sent.seconds.toFixed(1)} s\n`,
+      `tsunagi: sent ${sent.flows} flows in ${sent.packets} ${s.format} packets to ${options.to} in ${sent.seconds.toFixed(1)} s\n`,
     );
   });
 }
