@@ -36,7 +36,10 @@ export function createAnnouncer(deps: AnnouncerDeps): Announcer {
   const counts = {
     announced: 0,
     reannounced: 0,
-    withdrawn: { expired: 0, evicted: 0, 'below-threshold': 0, moved: 0 } as Record<WithdrawReason, number>,
+    withdrawn: { expired: 0, evicted: 0, 'below-threshold': 0, 'port-moved': 0 } as Record<
+      WithdrawReason,
+      number
+    >,
   };
   const announce = (candidate: Candidate, kind: AnnounceKind) => {
     last.set(candidate.key, { confidence: candidate.confidence, family: candidate.family });
@@ -83,7 +86,7 @@ export function withdrawReasonText(reason: WithdrawReason): string {
       return 'evicted from the detector at its memory ceiling';
     case 'below-threshold':
       return 'confidence fell below the threshold minus hysteresis';
-    case 'moved':
-      return 'the server moved to another port (fast flux); the new port is announced';
+    case 'port-moved':
+      return 'the server moved to another port (published there)';
   }
 }

@@ -74,8 +74,11 @@ export interface DetectorStats {
   restored: number;
 }
 
-/** Why a published candidate was withdrawn: its evidence aged out, the table was full, it scored too low, or it moved to another port. */
-export type WithdrawReason = 'expired' | 'evicted' | 'below-threshold' | 'moved';
+/**
+ * Why a published candidate was withdrawn: its evidence aged out, the table was full, it scored
+ * too low, or the server moved to another port (the new one is published).
+ */
+export type WithdrawReason = 'expired' | 'evicted' | 'below-threshold' | 'port-moved';
 
 export interface DetectorCallbacks {
   onPublish?: (candidate: Candidate) => void;
@@ -806,7 +809,7 @@ export class Detector {
     const { threshold, hysteresis } = this.config.scoring;
     if (t.published[e] && t.publishedPort[e] !== t.port[e] && confidence >= threshold) {
       // The server moved to another port (fast flux): the old key is withdrawn, the new published.
-      this.withdraw(e, confidence, 'moved');
+      this.withdraw(e, confidence, 'port-moved');
     }
     if (!t.published[e] && confidence >= threshold) {
       t.published[e] = 1;

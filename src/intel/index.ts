@@ -188,6 +188,27 @@ export function combineConfidence(confidences: readonly number[]): number {
   return Math.round((1 - allWrong) * 100);
 }
 
+/** Serialises intel's writers across replicas on PostgreSQL when no audit log lends its lock. */
+const INTEL_WRITE_LOCK_KEY = 0x7a5a_0003;
+
+/**
+ * The time a write transaction stamps its changes with: now, but strictly after every
+ * modification already committed. Writers hold one advisory lock on PostgreSQL (SQLite has one
+ * writer), so versions are stamped in commit order, and a follower of `changedSince` (the
+ * publisher, the console's live feed, on any replica) can never pass a watermark over a change
+ * that commits later with an earlier stamp: what lost publications between two hubs.
+ */
+async function commitClock(trx: Transaction<Database>): Promise<Date> {
+  const row = await trx
+    .selectFrom('indicators')
+    .select('modified_at')
+    .orderBy('modified_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const now = Date.now();
+  return new Date(row ? Math.max(now, Date.parse(row.modified_at) + 1) : now);
+}
+
 /** A version timestamp strictly after `previous`, as STIX needs for a new version. */
 function nextModified(now: Date, previous: string | undefined): string {
   let t = now.getTime();
@@ -207,6 +228,8 @@ function decodeCursor(cursor: string): string {
 export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
   const { store, audit } = deps;
   const db = store.db;
+  // The audit log's lock when there is one (its hash chain needs the same order), else intel's.
+  const writeLock = audit?.lockKey ?? INTEL_WRITE_LOCK_KEY;
   const counts = { recorded: 0, created: 0, rejected: 0, withdrawn: 0 };
   new Counter({
     name: 'tsunagi_intel_sightings_total',
@@ -440,7 +463,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     found: Selectable<IndicatorTable>,
     reason: string,
   ) {
-    const now = new Date();
+    const now = await commitClock(trx);
     const tallies = new TallyChanges();
     tallies.move(tallyStateOf(found), { ...tallyStateOf(found), withdrawn: true });
     await tallies.apply(trx);
@@ -469,8 +492,8 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         throw error;
       }
     }
-    const now = new Date();
     const results = await store.transaction(async (trx) => {
+      const now = await commitClock(trx);
       const out: RecordResult[] = [];
       const tallies = new TallyChanges();
       for (const { sighting, key } of parsed) out.push(await mergeOne(trx, sighting, key, now, tallies));
@@ -485,7 +508,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         });
       }
       return out;
-    }, audit?.lockKey);
+    }, writeLock);
     counts.recorded += results.length;
     counts.created += results.filter((r) => r.created).length;
     return results;
@@ -513,7 +536,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
           reason: reason.slice(0, 500),
         });
         return trx.selectFrom('indicators').selectAll().where('id', '=', found.id).executeTakeFirstOrThrow();
-      }, audit?.lockKey);
+      }, writeLock);
       counts.withdrawn++;
       return indicatorFromRow(row);
     },
@@ -549,7 +572,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
             .updateTable('indicators')
             .set({
               confidence: combineConfidence(left.map((r) => r.confidence)),
-              modified_at: nextModified(new Date(), found.modified_at),
+              modified_at: nextModified(await commitClock(trx), found.modified_at),
             })
             .where('id', '=', found.id)
             .execute();
@@ -576,7 +599,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
           .where('id', '=', found.id)
           .executeTakeFirstOrThrow();
         return { outcome, indicator: indicatorFromRow(row) };
-      }, audit?.lockKey);
+      }, writeLock);
       if (newlyWithdrawn) counts.withdrawn++;
       return result;
     },
@@ -595,7 +618,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
           detail: { from: a.id, to: b.id, type },
         });
         return rel;
-      }, audit?.lockKey);
+      }, writeLock);
     },
 
     async get(ref) {

@@ -16,8 +16,12 @@ export const StreamSettings = z
       .string()
       .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens, no wildcards')
       .default('tsunagi.flows'),
-    /** Number of partitions; every collector and detector of a deployment must agree on it. */
-    partitions: z.number().int().min(1).max(MAX_PARTITIONS).default(4),
+    /**
+     * Number of partitions; every collector and detector of a deployment must agree on it. 16
+     * by default: enough for balancePartitions to spread 2-8 workers around heavy keys, while
+     * a 4096-row batch still makes messages of ~256 rows.
+     */
+    partitions: z.number().int().min(1).max(MAX_PARTITIONS).default(16),
     /**
      * Messages older than this are deleted by the server. Flows are kept only as long as a
      * detector needs to catch up after a short stall; capped at MAX_FLOW_AGE_MS.

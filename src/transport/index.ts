@@ -46,6 +46,7 @@ export {
 export {
   MAX_PARTITIONS,
   assignPartitions,
+  balancePartitions,
   groupRows,
   keyHash4,
   keyHash6,

@@ -175,6 +175,8 @@ export interface PublisherStats {
   queuedBytes: number;
   /** Publishes tried again after a timeout or error (same message id). */
   retries: number;
+  /** Rows acknowledged per partition (what balancePartitions weighs). */
+  partitionRows: Float64Array;
   dropped: Record<DropReason, number>;
   errors: Record<PublishErrorKind, number>;
 }
@@ -261,6 +263,7 @@ export function createFlowPublisher(
     queuedRows: 0,
     queuedBytes: 0,
     retries: 0,
+    partitionRows: new Float64Array(partitions),
     dropped: { backpressure: 0, not_connected: 0, too_large: 0, encode_error: 0, publish_failed: 0 },
     errors: { timeout: 0, no_stream: 0, other: 0 },
   };
@@ -341,6 +344,7 @@ export function createFlowPublisher(
         () => {
           stats.messages++;
           stats.rows += message.rows;
+          stats.partitionRows[message.partition]! += message.rows;
           stats.bytes += message.data.length;
           settle(message.data.length);
         },
@@ -518,6 +522,18 @@ function registerPublisherMetrics(registry: Registry, stats: PublisherStats): vo
     registers: [registry],
     collect() {
       this.set(stats.inFlightBytes);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_transport_publish_partition_rows_total',
+    help: 'Flow rows acknowledged per partition (the load balancePartitions weighs)',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      stats.partitionRows.forEach((rows, partition) => {
+        if (rows > 0) this.inc({ partition: String(partition) }, rows);
+      });
     },
   });
   new Gauge({

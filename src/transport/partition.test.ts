@@ -6,6 +6,7 @@ import { FlowBatch } from '../core/flowbatch.ts';
 import { PrefixSet, ipv4FromString, ipv6FromString } from '../core/ip.ts';
 import {
   assignPartitions,
+  balancePartitions,
   groupRows,
   keyHash4,
   keyHash6,
@@ -240,4 +241,19 @@ describe('partitionBatch', () => {
     assert.throws(() => partitionBatch(batch, 1.5), RangeError);
     assert.throws(() => partitionBatch(batch, 100_000), RangeError);
   });
+});
+
+test('balancePartitions: every partition owned once, heaviest spread first, same answer for the same loads', () => {
+  const loads = [17, 16, 9, 8, 8, 7, 6, 6, 5, 4, 4, 3, 3, 2, 1, 1];
+  const owned = balancePartitions(loads, 2);
+  assert.deepEqual(
+    owned.flat().sort((a, b) => a - b),
+    loads.map((_, p) => p),
+  );
+  const totals = owned.map((list) => list.reduce((sum, p) => sum + loads[p]!, 0));
+  assert.ok(Math.abs(totals[0]! - totals[1]!) <= 1, `balanced: ${totals.join('/')}`);
+  assert.deepEqual(balancePartitions(loads, 2), owned);
+  // One key heavier than all the rest together cannot be split: its worker gets it alone.
+  assert.deepEqual(balancePartitions([100, 1, 1, 1], 2), [[0], [1, 2, 3]]);
+  assert.throws(() => balancePartitions(loads, 0), RangeError);
 });

@@ -237,3 +237,24 @@ export function partitionBatch(
   }
   return out;
 }
+
+/**
+ * Partitions for `workers` workers, balanced by measured load (rows per partition, e.g. from
+ * tsunagi_transport_publish_partition_rows_total): heaviest partition first to the least loaded
+ * worker (LPT). A key is never split, so one heavy key (a big resolver or CDN) bounds the
+ * balance; more partitions let the rest spread around it. Ties go to the lower worker, so every
+ * worker computing this from the same loads gets the same answer.
+ */
+export function balancePartitions(loads: readonly number[], workers: number): number[][] {
+  if (!(workers >= 1)) throw new RangeError('at least one worker');
+  const order = loads.map((load, p) => ({ load, p })).sort((a, b) => b.load - a.load || a.p - b.p);
+  const total = new Array<number>(workers).fill(0);
+  const owned: number[][] = Array.from({ length: workers }, () => []);
+  for (const { load, p } of order) {
+    let best = 0;
+    for (let w = 1; w < workers; w++) if (total[w]! < total[best]!) best = w;
+    owned[best]!.push(p);
+    total[best]! += load;
+  }
+  return owned.map((list) => list.sort((a, b) => a - b));
+}

@@ -243,6 +243,8 @@ async function runLive(
   const registry = createRegistry();
   const status = new StatusLine(ctx);
   const partitions = options.partitions ? parsePartitionList(options.partitions) : [];
+  if (options.partitionCount !== undefined && !/^\d{1,4}$/.test(options.partitionCount))
+    throw new UsageError(`--partition-count must be a number of partitions, not "${options.partitionCount}"`);
   const durable = options.durable ?? 'tsunagi-detect';
   const worker = options.worker ?? `${durable}-${partitions.length ? partitions.join('_') : 'all'}`;
   const stateDir = options.state ? resolve(options.state) : '';
