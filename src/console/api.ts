@@ -7,7 +7,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { INDICATOR_KINDS, type Tier } from '../intel/index.ts';
 import { canRead, canWrite, loadCollections } from '../share/collections.ts';
-import { HttpError, notFound, principalOf, recordRead, type HubContext } from '../share/http.ts';
+import {
+  HttpError,
+  isRestrictedTlp,
+  notFound,
+  principalOf,
+  recordRead,
+  type HubContext,
+} from '../share/http.ts';
 import type { Principal } from '../share/orgs.ts';
 import type { Database } from '../store/index.ts';
 import type { ConsoleConfig } from './config.ts';
@@ -291,7 +298,7 @@ export function registerApi(
       const last = rows[rows.length - 1];
       const next = more && last ? encodeCursor(sort, dir, last[column], last.id) : undefined;
       const items = rows.map((r) => viewOf(indicatorFromRow(r), tier, now));
-      const restricted = items.filter((i) => i.tlp === 'amber+strict' || i.tlp === 'red').length;
+      const restricted = items.filter((i) => isRestrictedTlp(i.tlp)).length;
       if (restricted > 0)
         await auditRead(request, p, 'console:indicators', {
           objects: items.length,

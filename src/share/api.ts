@@ -10,7 +10,7 @@ import type { Indicator, IndicatorKind, ListQuery } from '../intel/index.ts';
 import { INDICATOR_KINDS, type Tier } from '../intel/types.ts';
 import { botList, c2Csv, c2Text, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
-import { HttpError, notFound, principalOf, recordRead, type HubContext } from './http.ts';
+import { HttpError, isRestrictedTlp, notFound, principalOf, recordRead, type HubContext } from './http.ts';
 import type { Principal } from './orgs.ts';
 import {
   mapFull,
@@ -98,7 +98,7 @@ export async function buildExport(
 ): Promise<{ contentType: string; body: string; count: number; restricted: boolean }> {
   const tier = reader.tier;
   const restrictedOf = (items: Indicator[]) =>
-    tier !== 'public' && items.some((i) => tier === 'council' || i.tlp === 'amber+strict' || i.tlp === 'red');
+    tier !== 'public' && items.some((i) => tier === 'council' || isRestrictedTlp(i.tlp));
   switch (name) {
     case 'c2.csv':
     case 'c2.txt':
@@ -248,10 +248,7 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       ...(q.cursor ? { cursor: q.cursor } : {}),
     });
     const items = page.items.filter((i) => tier === 'full' || i.tlp !== 'red');
-    if (
-      tier !== 'public' &&
-      items.some((i) => tier === 'council' || i.tlp === 'amber+strict' || i.tlp === 'red')
-    ) {
+    if (tier !== 'public' && items.some((i) => tier === 'council' || isRestrictedTlp(i.tlp))) {
       await auditRead(request, p, 'indicators', { count: items.length });
     }
     return { items: items.map((i) => view(i, tier)), ...(page.next ? { next: page.next } : {}) };
@@ -323,11 +320,12 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       const file = request.params.file;
       if (file === 'manifest.json')
         return reply.header('content-type', 'application/json').send(feed.manifest);
+      if (file !== 'hashes.csv' && file !== `${feed.eventUuid}.json`) throw notFound();
+      // The hashes name every value as surely as the event does.
+      if (tier !== 'public' && items.length > 0)
+        await auditRead(request, p, `export:misp/${file}`, { count: items.length });
       if (file === 'hashes.csv')
         return reply.header('content-type', 'text/csv; charset=utf-8').send(feed.hashes);
-      if (file !== `${feed.eventUuid}.json`) throw notFound();
-      if (tier !== 'public' && items.length > 0)
-        await auditRead(request, p, 'export:misp', { count: items.length });
       return reply.header('content-type', 'application/json').send(feed.event);
     },
   );

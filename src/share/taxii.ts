@@ -24,6 +24,7 @@ import {
 } from './collections.ts';
 import {
   HttpError,
+  isRestrictedTlp,
   notFound,
   principalOf,
   recordRead,
@@ -185,20 +186,22 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
   function pageLimit(f: Filters) {
     return Math.min(f.limit ?? config.defaultPageSize, config.maxPageSize);
   }
-  /** Records a read of restricted data (AMBER+STRICT or RED) before it is sent. */
+  /** Notes a read of restricted data (AMBER, AMBER+STRICT or RED); the server records it before sending. */
   async function auditRead(
     request: FastifyRequest,
     p: Principal,
     c: Collection,
     rows: { object_id: string; tlp: string }[],
+    what: 'objects' | 'manifest' | 'versions' = 'objects',
   ) {
-    const restricted = rows.filter((r) => r.tlp === 'amber+strict' || r.tlp === 'red');
+    const restricted = rows.filter((r) => isRestrictedTlp(r.tlp));
     if (restricted.length === 0) return;
     await recordRead(audit, request, p, {
       channel: 'taxii',
       purpose: 'taxii-poll',
       target: `collection:${c.id}`,
       detail: {
+        ...(what === 'objects' ? {} : { read: what }),
         objects: rows.length,
         restricted: restricted.length,
         first: restricted[0]!.object_id,
@@ -350,12 +353,14 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
           'stix_objects.date_added',
           'stix_objects.version',
           'stix_objects.spec_version',
+          'stix_objects.tlp',
         ])
         .orderBy('stix_objects.seq')
         .limit(limit + 1)
         .execute();
       const page = rows.slice(0, limit);
       const more = rows.length > limit;
+      await auditRead(request, p, c, page, 'manifest');
       dateHeaders(reply, page);
       return sendTaxii(reply, 200, {
         more,
@@ -426,13 +431,20 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
         { ...request.query, 'match[id]': request.params.object, 'match[version]': 'all' },
         p,
       )
-        .select(['stix_objects.seq', 'stix_objects.version', 'stix_objects.date_added'])
+        .select([
+          'stix_objects.seq',
+          'stix_objects.object_id',
+          'stix_objects.version',
+          'stix_objects.date_added',
+          'stix_objects.tlp',
+        ])
         .orderBy('stix_objects.seq')
         .limit(limit + 1)
         .execute();
       if (rows.length === 0 && !request.query.next && !request.query.added_after) throw notFound();
       const page = rows.slice(0, limit);
       const more = rows.length > limit;
+      await auditRead(request, p, c, page, 'versions');
       dateHeaders(reply, page);
       return sendTaxii(reply, 200, {
         more,
@@ -554,34 +566,37 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
         }
         accepted.push(object);
       }
-      let ingestFailed = new Map<string, string>();
-      if (c.ingest && accepted.length > 0) {
-        const ingested = sightingsFromStix(accepted, p.org.name);
-        ingestFailed = new Map(ingested.failures.map((f) => [f.id, f.message]));
-        const good = [];
-        for (const s of ingested.sightings) {
-          const check = SightingInput.safeParse(s.sighting);
-          try {
-            if (!check.success) throw new InputError(check.error.issues[0]!.message);
-            indicatorKey(check.data.type, check.data.value, check.data.port, check.data.proto);
-            good.push(s.sighting);
-          } catch (error) {
-            ingestFailed.set(s.objectId, `cannot record: ${(error as Error).message}`);
-          }
+      const ingested = c.ingest && accepted.length > 0 ? sightingsFromStix(accepted, p.org.name) : undefined;
+      const ingestFailed = new Map(ingested?.failures.map((f) => [f.id, f.message]));
+      const good: SightingInput[] = [];
+      for (const s of ingested?.sightings ?? []) {
+        const check = SightingInput.safeParse(s.sighting);
+        try {
+          if (!check.success) throw new InputError(check.error.issues[0]!.message);
+          indicatorKey(check.data.type, check.data.value, check.data.port, check.data.proto);
+          good.push(s.sighting);
+        } catch (error) {
+          ingestFailed.set(s.objectId, `cannot record: ${(error as Error).message}`);
         }
-        if (good.length) await ctx.intel.recordSightings(good, p.org.name);
-        // A revoked indicator takes this organisation's report back; the indicator goes only
-        // when no other source reports it (intel decides).
-        const taken = await applyWithdrawals(ctx.intel, ingested.withdrawals, p.org.name, p.org.name);
-        for (const f of taken.failures) ingestFailed.set(f.id, f.message);
       }
-      const toStore = accepted.filter((o) => !ingestFailed.has(o.id));
-      for (const [id, message] of ingestFailed) failures.push({ id, message });
       const dateAdded = new Date().toISOString();
       const statusId = randomUUID();
       const total = request.body.objects.length;
       let statusJson = '';
+      // Sightings, withdrawals, objects, status and audit record commit together: a request that
+      // fails anywhere leaves nothing behind.
       await store.transaction(async (trx) => {
+        if (good.length) await ctx.intel.recordSightings(good, p.org.name, { trx });
+        // A revoked indicator takes this organisation's report back; the indicator goes only
+        // when no other source reports it (intel decides).
+        if (ingested) {
+          const taken = await applyWithdrawals(ctx.intel, ingested.withdrawals, p.org.name, p.org.name, {
+            trx,
+          });
+          for (const f of taken.failures) ingestFailed.set(f.id, f.message);
+        }
+        const toStore = accepted.filter((o) => !ingestFailed.has(o.id));
+        for (const [id, message] of ingestFailed) failures.push({ id, message });
         const refused = new Set<StixObject>();
         await addObjects(trx, c.id, toStore, dateAdded, {
           onRefused(object, message) {
