@@ -8,6 +8,7 @@ import type { AuditLog } from './audit.ts';
 import type { HubConfig } from './config.ts';
 import type { Organisations, Principal } from './orgs.ts';
 import type { Publisher } from './publisher.ts';
+import type { Reviews } from './review.ts';
 import type { HubIdentity } from './stix.ts';
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
@@ -19,6 +20,8 @@ export interface HubContext {
   orgs: Organisations;
   audit: AuditLog;
   publisher: Publisher;
+  /** The analysis centre's review queue for public notice. */
+  reviews: Reviews;
   hub: HubIdentity;
   logger: Logger;
 }

@@ -16,6 +16,7 @@ import { createOrganisations, type Organisations } from './orgs.ts';
 import { createPublisher, type Publisher } from './publisher.ts';
 import { buildExport, type ExportName, type ExportReader } from './api.ts';
 import type { HubContext } from './http.ts';
+import { createReviews, type Reviews } from './review.ts';
 import { createHubServer } from './server.ts';
 import { hubIdentity } from './stix.ts';
 
@@ -48,6 +49,15 @@ export {
 } from './orgs.ts';
 export { COLLECTION_IDS, API_ROOTS } from './collections.ts';
 export { buildExport, EXPORT_NAMES, type ExportName, type ExportReader } from './api.ts';
+export {
+  capSubmission,
+  createReviews,
+  REVIEW_STATUSES,
+  type ReviewEntry,
+  type Reviews,
+  type ReviewStatus,
+} from './review.ts';
+export * as releaseRule from './release/index.ts';
 export { applyWithdrawals, sightingsFromCsv, sightingsFromStix, type Ingested } from './ingest.ts';
 export { createHubServer } from './server.ts';
 export * from './stix.ts';
@@ -72,6 +82,7 @@ export interface Hub extends Component {
   readonly audit: AuditLog;
   readonly orgs: Organisations;
   readonly publisher: Publisher;
+  readonly reviews: Reviews;
   /** The fastify app (ready after start), for inject() in tests and for extension. */
   app(): FastifyInstance;
   /** The listening address, e.g. http://127.0.0.1:8470 (after start). */
@@ -88,6 +99,7 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     { intervalMs: config.publishIntervalMs },
     { store: deps.store, intel: deps.intel, hub, logger: deps.logger, registry: deps.registry },
   );
+  const reviews = createReviews({ store: deps.store, audit, intel: deps.intel, hub });
   const ctx: HubContext = {
     config,
     store: deps.store,
@@ -95,6 +107,7 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     orgs,
     audit,
     publisher,
+    reviews,
     hub,
     logger: deps.logger,
   };
@@ -111,6 +124,7 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     audit,
     orgs,
     publisher,
+    reviews,
     async start() {
       await ensureCollections(deps.store);
       await publisher.start();

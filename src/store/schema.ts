@@ -130,6 +130,35 @@ export interface StixObjectTable {
   body: string;
 }
 
+/** Who posted an object over TAXII (objects without a row are the hub's own). */
+export interface StixOwnerTable {
+  collection_id: string;
+  object_id: string;
+  owner_org_id: string;
+  created_at: IsoTime;
+}
+
+/** The analysis centre's review queue: what a submitter asked to reach public notice. */
+export interface ShareReviewTable {
+  id: string;
+  indicator_id: string;
+  kind: string;
+  value: string;
+  port: number;
+  proto: string;
+  /** The submitting organisation's name. */
+  submitted_by: string;
+  claimed_tier: string;
+  /** pending, approved or refused. */
+  status: string;
+  /** The family public notice prints ('' keeps intel's). */
+  family: string;
+  note: string;
+  created_at: IsoTime;
+  decided_at: IsoTime | null;
+  decided_by: string | null;
+}
+
 export interface TaxiiStatusTable {
   id: string;
   api_root: string;
@@ -168,6 +197,8 @@ export interface Database {
   audit_checkpoints: AuditCheckpointTable;
   collections: CollectionTable;
   stix_objects: StixObjectTable;
+  stix_owners: StixOwnerTable;
+  share_reviews: ShareReviewTable;
   taxii_status: TaxiiStatusTable;
   kv: KeyValueTable;
   /** By hour of `expires_at`. */
