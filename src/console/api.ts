@@ -7,7 +7,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { INDICATOR_KINDS, type Tier } from '../intel/index.ts';
 import { canRead, canWrite, loadCollections } from '../share/collections.ts';
-import { HttpError, notFound, principalOf, recordRead, type HubContext } from '../share/http.ts';
+import {
+  HttpError,
+  isRestrictedTlp,
+  notFound,
+  principalOf,
+  recordRead,
+  type HubContext,
+} from '../share/http.ts';
 import {
   mayReadAudit,
   mayReadOrganisations,
@@ -317,7 +324,7 @@ export function registerApi(
       const next = more && last ? encodeCursor(sort, dir, last[column], last.id) : undefined;
       const decisions = await decisionsFor(tier, rows);
       const items = rows.map((r) => viewOf(indicatorFromRow(r), tier, now, decisions.get(r.id)));
-      const restricted = items.filter((i) => i.tlp === 'amber+strict' || i.tlp === 'red').length;
+      const restricted = items.filter((i) => isRestrictedTlp(i.tlp)).length;
       if (restricted > 0)
         await auditRead(request, p, 'console:indicators', {
           objects: items.length,

@@ -170,7 +170,6 @@ describe('console over HTTP', () => {
         tier: 'public',
         tlp: 'clear',
       },
-
     ]);
   });
   after(async () => {

@@ -9,6 +9,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import type { Tier } from '../intel/index.ts';
 import { HttpError, principalOf, type HubContext } from '../share/http.ts';
+import { StreamSlots } from '../share/ratelimit.ts';
 import type { ConsoleConfig } from './config.ts';
 import { viewOf, visibleAt } from './view.ts';
 import type { PublicNoticeDecision } from '../share/release/index.ts';
@@ -149,10 +150,23 @@ export function registerLive(
     return polling;
   }
 
+  const slots = new StreamSlots(
+    config.live.maxClients,
+    config.live.maxPerOrganisation,
+    // A small server keeps at most half its streams back.
+    Math.min(config.live.reservedForAnalysis, Math.floor(config.live.maxClients / 2)),
+  );
+
   app.get('/console/api/live', async (request, reply) => {
     const p = principalOf(request);
-    if (clients.size >= config.live.maxClients)
-      throw new HttpError(503, 'Service Unavailable', 'Too many live streams are open; try again later.');
+    const release = slots.take(p.org.id, p.org.role === 'analysis');
+    if (!release)
+      throw new HttpError(
+        503,
+        'Service Unavailable',
+        'Too many live streams are open for your organisation or in all; try again later.',
+      );
+    request.raw.on('close', release);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {

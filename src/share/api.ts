@@ -10,7 +10,7 @@ import type { Indicator, IndicatorKind, ListQuery } from '../intel/index.ts';
 import { INDICATOR_KINDS, type Tier } from '../intel/types.ts';
 import { botList, c2Csv, c2FeodoCsv, c2Text, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
-import { HttpError, notFound, principalOf, recordRead, type HubContext } from './http.ts';
+import { HttpError, isRestrictedTlp, notFound, principalOf, recordRead, type HubContext } from './http.ts';
 import type { Principal } from './orgs.ts';
 import {
   isHostKind,
@@ -98,9 +98,9 @@ function view(copy: ReleasedIndicator) {
   return ind;
 }
 
-/** Whether a list of copies holds restricted data (AMBER+STRICT or RED): such reads are audited. */
+/** Whether a list of copies holds restricted data (AMBER and above): such reads are audited. */
 function restrictedOf(items: readonly ReleasedIndicator[]): boolean {
-  return items.some((i) => i.tlp === 'amber+strict' || i.tlp === 'red');
+  return items.some((i) => isRestrictedTlp(i.tlp));
 }
 
 export type ExportName =
@@ -398,11 +398,12 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       const file = request.params.file;
       if (file === 'manifest.json')
         return reply.header('content-type', 'application/json').send(feed.manifest);
+      if (file !== 'hashes.csv' && file !== `${feed.eventUuid}.json`) throw notFound();
+      // The hashes name every value as surely as the event does.
+      if (tier !== 'public' && items.length > 0)
+        await auditRead(request, p, `export:misp/${file}`, { count: items.length });
       if (file === 'hashes.csv')
         return reply.header('content-type', 'text/csv; charset=utf-8').send(feed.hashes);
-      if (file !== `${feed.eventUuid}.json`) throw notFound();
-      if (restrictedOf(items) || (tier === 'council' && items.length > 0))
-        await auditRead(request, p, 'export:misp', { count: items.length });
       return reply.header('content-type', 'application/json').send(feed.event);
     },
   );

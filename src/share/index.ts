@@ -21,7 +21,21 @@ import { createHubServer } from './server.ts';
 import { hubIdentity } from './stix.ts';
 
 export { HubConfig } from './config.ts';
-export { createAuditLog, verifyExport, verifyRecords, type AuditLog, type VerifyResult } from './audit.ts';
+export {
+  createAuditLog,
+  verifyExport,
+  verifyRecords,
+  type AuditLog,
+  type VerifyOptions,
+  type VerifyResult,
+} from './audit.ts';
+export {
+  checkpointFile,
+  loadSigner,
+  parseCheckpointFile,
+  type AuditSigner,
+  type Checkpoint,
+} from './audit-checkpoints.ts';
 export {
   createOrganisations,
   ROLES,
@@ -121,7 +135,8 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
         await app.listen({ host, port });
         const address = app.server.address();
         const actualPort = typeof address === 'object' && address ? address.port : port;
-        url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+        const scheme = config.tls ? 'https' : 'http';
+        url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
         deps.logger.info({ url }, 'hub listening (TAXII at /taxii2/, API at /api/)');
       } else {
         await app.ready();
@@ -130,6 +145,8 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     async stop() {
       await publisher.stop();
       await app?.close();
+      // The head at shutdown is signed, so records cut from the end later do not go unseen.
+      await audit.checkpoint();
     },
     app() {
       if (!app) throw new Error('hub not started');

@@ -5,7 +5,7 @@
  */
 import { splitCsvLine } from '../core/csv.ts';
 import { InputError } from '../core/errors.ts';
-import { SightingInput, type Intel } from '../intel/index.ts';
+import { SightingInput, type Intel, type WithinTransaction } from '../intel/index.ts';
 import type { Tier, Tlp } from '../intel/types.ts';
 import { tlpOf } from './collections.ts';
 import { tierOf, type StixObject } from './stix.ts';
@@ -31,6 +31,7 @@ export async function applyWithdrawals(
   withdrawals: Ingested['withdrawals'],
   submitter: string,
   actor: string,
+  within?: WithinTransaction,
 ): Promise<{ failures: { id: string; message: string }[]; withdrawn: number }> {
   const failures: { id: string; message: string }[] = [];
   let withdrawn = 0;
@@ -44,6 +45,7 @@ export async function applyWithdrawals(
         submitter,
         `revoked by ${submitter} (${w.objectId})`,
         actor,
+        within,
       );
       if (result.outcome === 'withdrawn') withdrawn++;
     } catch (error) {

@@ -6,9 +6,9 @@
  * keeps it up to date afterwards); a refusal of an approved entry revokes it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { InputError } from '../core/errors.ts';
-import type { Intel, SightingInput } from '../intel/index.ts';
+import type { Intel, SightingInput, WithinTransaction } from '../intel/index.ts';
 import { moreRestrictedTier, type Tier } from '../intel/types.ts';
 import type { Database, Store } from '../store/index.ts';
 import type { AuditLog } from './audit.ts';
@@ -97,9 +97,11 @@ export async function publicNoticeDecisions(
 
 export interface Reviews {
   /** Queues the submissions that asked for public notice (one entry per indicator, kept if there). */
+  /** With `within`, in the caller's transaction (a TAXII POST's, holding the audit lock). */
   queue(
     entries: readonly { indicatorId: string; sighting: SightingInput }[],
     submittedBy: string,
+    within?: WithinTransaction,
   ): Promise<number>;
   list(status?: ReviewStatus, limit?: number): Promise<ReviewEntry[]>;
   get(id: string): Promise<ReviewEntry | undefined>;
@@ -176,11 +178,11 @@ export function createReviews(deps: {
   }
 
   return {
-    async queue(entries, submittedBy) {
+    async queue(entries, submittedBy, within) {
       if (entries.length === 0) return 0;
       const now = new Date().toISOString();
       let queued = 0;
-      await store.transaction(async (trx) => {
+      const work = async (trx: Transaction<Database>) => {
         for (const { indicatorId, sighting } of entries) {
           const inserted = await trx
             .insertInto('share_reviews')
@@ -210,7 +212,8 @@ export function createReviews(deps: {
           target: 'review-queue',
           detail: { asked: entries.length, queued },
         });
-      }, audit.lockKey);
+      };
+      await (within ? work(within.trx) : store.transaction(work, audit.lockKey));
       return queued;
     },
     async list(status, limit = 200) {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { InputError } from '../core/errors.ts';
-import { indicatorKey, SightingInput } from '../intel/index.ts';
+import { indicatorKey, SightingInput, type WithinTransaction } from '../intel/index.ts';
 import { objectKey, type Database } from '../store/index.ts';
 import {
   addObjects,
@@ -26,6 +26,7 @@ import {
 } from './collections.ts';
 import {
   HttpError,
+  isRestrictedTlp,
   notFound,
   principalOf,
   recordRead,
@@ -202,20 +203,22 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
   function pageLimit(f: Filters) {
     return Math.min(f.limit ?? config.defaultPageSize, config.maxPageSize);
   }
-  /** Records a read of restricted data (AMBER+STRICT or RED) before it is sent. */
+  /** Notes a read of restricted data (AMBER, AMBER+STRICT or RED); the server records it before sending. */
   async function auditRead(
     request: FastifyRequest,
     p: Principal,
     c: Collection,
     rows: { object_id: string; tlp: string }[],
+    what: 'objects' | 'manifest' | 'versions' = 'objects',
   ) {
-    const restricted = rows.filter((r) => r.tlp === 'amber+strict' || r.tlp === 'red');
+    const restricted = rows.filter((r) => isRestrictedTlp(r.tlp));
     if (restricted.length === 0) return;
     await recordRead(audit, request, p, {
       channel: 'taxii',
       purpose: 'taxii-poll',
       target: `collection:${c.id}`,
       detail: {
+        ...(what === 'objects' ? {} : { read: what }),
         objects: rows.length,
         restricted: restricted.length,
         first: restricted[0]!.object_id,
@@ -376,6 +379,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
         .execute();
       const more = rows.length > limit;
       const page = released(p, c, rows.slice(0, limit));
+      await auditRead(request, p, c, page, 'manifest');
       dateHeaders(reply, page);
       return sendTaxii(reply, 200, {
         more,
@@ -449,6 +453,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       )
         .select([
           'stix_objects.seq',
+          'stix_objects.object_id',
           'stix_objects.version',
           'stix_objects.date_added',
           'stix_objects.tier',
@@ -460,6 +465,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       if (rows.length === 0 && !request.query.next && !request.query.added_after) throw notFound();
       const more = rows.length > limit;
       const page = released(p, c, rows.slice(0, limit));
+      await auditRead(request, p, c, page, 'versions');
       dateHeaders(reply, page);
       return sendTaxii(reply, 200, {
         more,
@@ -600,15 +606,17 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       }
       // Ownership: only the organisation that wrote an object (or the analysis centre) versions it.
       const { objects: owned } = await changeable(p, c, accepted, store.db, failures);
-      let ingestFailed = new Map<string, string>();
-      if (c.ingest && owned.length > 0) ingestFailed = await ingest(ctx, p, owned);
-      const toStore = owned.filter((o) => !ingestFailed.has(o.id));
-      for (const [id, message] of ingestFailed) failures.push({ id, message });
       const dateAdded = new Date().toISOString();
       const statusId = randomUUID();
       const total = request.body.objects.length;
       let statusJson = '';
+      // Sightings, reviews, withdrawals, objects, status and audit record commit together: a
+      // request that fails anywhere leaves nothing behind.
       await store.transaction(async (trx) => {
+        const ingestFailed =
+          c.ingest && owned.length > 0 ? await ingest(ctx, p, owned, { trx }) : new Map<string, string>();
+        const toStore = owned.filter((o) => !ingestFailed.has(o.id));
+        for (const [id, message] of ingestFailed) failures.push({ id, message });
         const refused = new Set<StixObject>();
         // Checked again under the write lock: another organisation may have posted the id meanwhile.
         const { objects: mine, forOthers } = await changeable(p, c, toStore, trx, failures);
@@ -705,7 +713,12 @@ async function changeable(
  * A submission into intel: each indicator becomes a sighting by the posting organisation, its
  * claimed tier capped at the council (a claim of public notice is queued for review).
  */
-async function ingest(ctx: HubContext, p: Principal, objects: StixObject[]): Promise<Map<string, string>> {
+async function ingest(
+  ctx: HubContext,
+  p: Principal,
+  objects: StixObject[],
+  within: WithinTransaction,
+): Promise<Map<string, string>> {
   const ingested = sightingsFromStix(objects, p.org.name);
   const failed = new Map(ingested.failures.map((f) => [f.id, f.message]));
   const good: { objectId: string; sighting: SightingInput }[] = [];
@@ -721,17 +734,18 @@ async function ingest(ctx: HubContext, p: Principal, objects: StixObject[]): Pro
   }
   if (good.length) {
     const capped = capSubmission(good.map((g) => g.sighting));
-    const results = await ctx.intel.recordSightings(capped.sightings, p.org.name);
+    const results = await ctx.intel.recordSightings(capped.sightings, p.org.name, within);
     await ctx.reviews.queue(
       results
         .map((r, i) => ({ indicatorId: r.indicatorId, sighting: good[i]!.sighting }))
         .filter((_, i) => capped.asksPublic[i]),
       p.org.name,
+      within,
     );
   }
   // A revoked indicator takes this organisation's report back; the indicator goes only when no
   // other source reports it (intel decides).
-  const taken = await applyWithdrawals(ctx.intel, ingested.withdrawals, p.org.name, p.org.name);
+  const taken = await applyWithdrawals(ctx.intel, ingested.withdrawals, p.org.name, p.org.name, within);
   for (const f of taken.failures) failed.set(f.id, f.message);
   return failed;
 }

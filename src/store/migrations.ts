@@ -10,6 +10,7 @@ import {
   migration004StixObjectKey,
   migration005StixVersionUnique,
   migration006ShareRelease,
+  migration007AuditCheckpoints,
 } from './share-migrations.ts';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -199,6 +200,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         '0004_stix_object_key': migration004StixObjectKey(engine),
         '0005_stix_version_unique': migration005StixVersionUnique(engine),
         '0006_share_release': migration006ShareRelease(),
+        '0007_audit_checkpoints': migration007AuditCheckpoints(engine),
       };
     },
   };

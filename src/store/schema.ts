@@ -85,6 +85,17 @@ export interface AuditTable {
   hash: string;
 }
 
+/** A signed checkpoint of the audit chain: the head hash after record `seq`. */
+export interface AuditCheckpointTable {
+  seq: number;
+  head: string;
+  at: IsoTime;
+  /** The signer's ed25519 public key, raw 32 bytes in base64url. */
+  key: string;
+  /** ed25519 over checkpointMessage(seq, head, at), base64url. */
+  signature: string;
+}
+
 export interface CollectionTable {
   id: string;
   api_root: string;
@@ -183,6 +194,7 @@ export interface Database {
   organisations: OrganisationTable;
   tokens: TokenTable;
   audit_log: AuditTable;
+  audit_checkpoints: AuditCheckpointTable;
   collections: CollectionTable;
   stix_objects: StixObjectTable;
   stix_owners: StixOwnerTable;

@@ -253,3 +253,34 @@ export function migration006ShareRelease(): Migration {
     },
   };
 }
+
+/**
+ * 0007: signed checkpoints of the audit chain (share/audit-checkpoints.ts). Each row is an
+ * ed25519 signature over (seq, head hash, time); like the log, the table refuses UPDATE and DELETE.
+ */
+export function migration007AuditCheckpoints(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('seq', engine === 'postgres' ? 'bigint' : 'integer', (c) => c.primaryKey())
+        .addColumn('head', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .execute();
+      if (engine === 'sqlite') {
+        await sql`CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END`.execute(
+          db,
+        );
+        await sql`CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END`.execute(
+          db,
+        );
+      } else {
+        await sql`CREATE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE ON audit_checkpoints FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`.execute(
+          db,
+        );
+      }
+    },
+  };
+}

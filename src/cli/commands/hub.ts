@@ -27,6 +27,10 @@ import {
   sightingsFromStix,
   type Ingested,
   verifyExport,
+  checkpointFile,
+  loadSigner,
+  parseCheckpointFile,
+  type Checkpoint,
   type ExportName,
   type ExportReader,
   type Role,
@@ -35,7 +39,7 @@ import {
 } from '../../share/index.ts';
 import { importSurveyFindings } from '../../share/findings-import.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
-import { openCliStore } from './serve.ts';
+import { cliDataDir, openCliStore } from './serve.ts';
 
 const collectRepeat = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -84,15 +88,21 @@ async function withNewOrExistingHub<T>(
   try {
     return await work(parts);
   } finally {
-    await parts.store.close();
+    try {
+      // What this command appended is signed before the process goes.
+      await parts.audit.checkpoint();
+    } finally {
+      await parts.store.close();
+    }
   }
 }
 
 async function open(data: string | undefined, ctx: CliContext) {
-  const store = await openCliStore(data, ctx.env);
+  const dataDir = cliDataDir(data, ctx.env);
+  const store = await openCliStore(dataDir, ctx.env);
   const registry = new Registry();
   const logger = silentLogger();
-  const audit = createAuditLog({ store });
+  const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
   const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
   const hub = createHub(HubConfig.parse({ listen: '', publishIntervalMs: 0 }), {
     store,
@@ -102,6 +112,15 @@ async function open(data: string | undefined, ctx: CliContext) {
     registry,
   });
   return { store, audit, intel, hub, orgs: hub.orgs };
+}
+
+/** A file's text; InputError (exit 2) when it cannot be read. */
+function readInput(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** The local operator, as the audit log names them. */
@@ -430,23 +449,27 @@ function addHubCommands(program: Command, ctx: CliContext): void {
   const auditCommand = program.command('audit').description('the append-only, hash-chained audit log');
   auditCommand
     .command('verify')
-    .description('verify the chain (in the store, or an exported file); exit 1 when broken')
+    .description(
+      'verify the chain and its signed checkpoints (in the store, or an exported file); exit 1 when broken',
+    )
     .option('--file <file>', 'verify an exported JSONL file instead of the store (offline)')
-    .option('--head <hash>', 'the head hash kept elsewhere: also catches records cut from the end')
+    .option(
+      '--checkpoints <file>',
+      'checkpoints exported earlier (audit checkpoints export) and kept elsewhere: the chain must pass each',
+    )
+    .option('--head <hash>', 'the head hash kept elsewhere: the log must end exactly there')
     .option(...dataOption)
-    .action(async (o: { file?: string; head?: string; data?: string }) => {
+    .action(async (o: { file?: string; checkpoints?: string; head?: string; data?: string }) => {
+      const kept: Checkpoint[] | undefined = o.checkpoints
+        ? parseCheckpointFile(readInput(o.checkpoints), o.checkpoints)
+        : undefined;
+      const options = {
+        ...(o.head ? { expectHead: o.head } : {}),
+        ...(kept ? { checkpoints: kept } : {}),
+      };
       const result = o.file
-        ? verifyExport(
-            (() => {
-              try {
-                return readFileSync(o.file, 'utf8');
-              } catch (error) {
-                throw new InputError(`cannot read ${o.file}: ${(error as Error).message}`);
-              }
-            })(),
-            o.head,
-          )
-        : await withHub(o.data, ctx, ({ audit }) => audit.verify(o.head));
+        ? verifyExport(readInput(o.file), options)
+        : await withHub(o.data, ctx, ({ audit }) => audit.verify(options));
       // A file with no audit record at all is the wrong file (2), not a broken chain (1).
       if (
         !result.ok &&
@@ -457,7 +480,23 @@ function addHubCommands(program: Command, ctx: CliContext): void {
         throw new InputError(`${o.file} is not an audit log export: ${result.problem}`);
       if (!result.ok)
         throw new TsunagiError(`audit log broken after ${result.records} good records: ${result.problem}`, 1);
-      ctx.stdout.write(`ok: ${result.records} records, head ${result.head}\n`);
+      ctx.stdout.write(
+        `ok: ${result.records} records, head ${result.head}, ${result.checkpoints} signed checkpoints hold\n`,
+      );
+    });
+  auditCommand
+    .command('checkpoints')
+    .description('signed checkpoints of the chain')
+    .command('export')
+    .description(
+      'sign the current head and print every checkpoint as JSON: keep the file elsewhere (the council) for audit verify --checkpoints',
+    )
+    .option(...dataOption)
+    .action(async (o: { data?: string }) => {
+      await withHub(o.data, ctx, async ({ audit }) => {
+        await audit.checkpoint();
+        ctx.stdout.write(checkpointFile(await audit.checkpoints()));
+      });
     });
   auditCommand
     .command('export')
