@@ -661,7 +661,10 @@ export async function revokeProducts(
   const latest = await latestObjects(trx, collectionId, ids);
   const revoked = [...latest.values()]
     .filter((o) => o.revoked !== true)
-    .map((o) => ({ ...o, modified: modified > String(o.modified ?? '') ? modified : dateAdded, revoked: true }));
+    .map((o) => ({
+      ...o,
+      modified: modified > String(o.modified ?? '') ? modified : dateAdded,
+      revoked: true,
+    }));
   await addObjects(trx, collectionId, revoked, dateAdded);
 }
-

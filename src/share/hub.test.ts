@@ -357,7 +357,7 @@ for (const engine of testEngines()) {
           source: 'x',
           confidence: 50,
           tier: 'public',
-          tlp: 'green',
+          tlp: 'clear',
         });
         await h.hub.publisher.sync();
         const cols = {

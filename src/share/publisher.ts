@@ -42,7 +42,6 @@ const WATERMARK_KEY = 'publisher.watermark';
 const SOURCES_KEY = 'publisher.sources';
 const PUBLISH_LOCK_KEY = 0x7a5a_0002;
 
-
 /** An organisation's own network: where its infected hosts and vulnerable devices are published. */
 interface OwnNetwork {
   orgId: string;

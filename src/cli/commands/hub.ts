@@ -1,7 +1,7 @@
 /**
  * Hub administration commands (all take --data DIR, or use $TSUNAGI_DATABASE_URL):
  * `org add|consent|list`, `token create|revoke`, `import FILE --org NAME`, `export c2|bots|rpz|suricata`,
- * `audit verify|export`.
+ * `audit verify|export`, `review list|approve|edit|refuse`.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -17,6 +17,11 @@ import {
   ROLES,
   SCOPES,
   applyWithdrawals,
+  capSubmission,
+  REVIEW_STATUSES,
+  type ReviewEntry,
+  type ReviewStatus,
+  releaseRule,
   sightingsFromCsv,
   sightingsFromStix,
   type Ingested,
@@ -230,7 +235,7 @@ function addHubCommands(program: Command, ctx: CliContext): void {
       }
       const format = o.format === 'auto' ? (text.trimStart().startsWith('{') ? 'stix' : 'csv') : o.format;
       if (format !== 'stix' && format !== 'csv') throw new UsageError('--format must be auto, stix or csv');
-      await withHub(o.data, ctx, async ({ orgs, intel }) => {
+      await withHub(o.data, ctx, async ({ orgs, intel, hub }) => {
         const submitter = await orgs.get(o.org);
         if (!submitter) throw new InputError(`no organisation "${o.org}"`);
         let sightings;
@@ -252,14 +257,24 @@ function addHubCommands(program: Command, ctx: CliContext): void {
         } else {
           sightings = sightingsFromCsv(text, submitter.name);
         }
+        // A submission reaches at most the council; a claim of public notice waits for review.
+        const capped = capSubmission(sightings);
         let created = 0;
+        let queued = 0;
         for (let i = 0; i < sightings.length; i += 5000) {
           const results = await intel.recordSightings(
-            sightings.slice(i, i + 5000),
+            capped.sightings.slice(i, i + 5000),
             `${operator(ctx)} for ${submitter.name}`,
           );
           created += results.filter((r) => r.created).length;
+          queued += await hub.reviews.queue(
+            results
+              .map((r, j) => ({ indicatorId: r.indicatorId, sighting: sightings[i + j]! }))
+              .filter((_, j) => capped.asksPublic[i + j]),
+            submitter.name,
+          );
         }
+        if (queued > 0) ctx.stdout.write(`queued ${queued} for public-notice review (tsunagi review list)\n`);
         // Revoked indicators in a bundle take the submitter's report back, as over TAXII.
         const taken = await applyWithdrawals(
           intel,
@@ -303,12 +318,13 @@ function addHubCommands(program: Command, ctx: CliContext): void {
           what === 'c2' ? '--format must be csv, txt or stix' : 'export what? c2, bots, rpz or suricata',
         );
       await withHub(o.data, ctx, async ({ orgs, audit, hub }) => {
-        let reader: ExportReader = { tier: o.tier as Tier };
+        let reader: ExportReader = releaseRule.tierReader(o.tier as Tier);
         if (name === 'bots.txt') {
           if (!o.org) throw new UsageError('export bots needs --org NAME');
           const isp = await orgs.get(o.org);
           if (!isp) throw new InputError(`no organisation "${o.org}"`);
-          reader = { tier: 'council', prefixes: orgs.prefixSet(isp), asns: isp.asns };
+          // The bots that organisation itself may receive (the release rule decides).
+          reader = releaseRule.readerOfOrg(isp);
         }
         const result = await hub.export(name, reader);
         if (result.restricted)
@@ -321,6 +337,69 @@ function addHubCommands(program: Command, ctx: CliContext): void {
           });
         ctx.stdout.write(result.body);
       });
+    });
+
+  const review = program
+    .command('review')
+    .description('the public-notice review queue: the analysis centre decides what reaches the public');
+  const printEntry = (e: ReviewEntry) =>
+    ctx.stdout.write(
+      `${e.id}\t${e.status}\t${e.kind} ${e.value}${e.port ? `:${e.port}` : ''}${e.proto ? `/${e.proto}` : ''}\tfrom ${e.submittedBy}${e.family ? `\tfamily ${e.family}` : ''}${e.note ? `\tnote ${JSON.stringify(e.note)}` : ''}\n`,
+    );
+  review
+    .command('list')
+    .description('list review entries (pending by default)')
+    .option('--status <status>', `${REVIEW_STATUSES.join(', ')} or all`, 'pending')
+    .option(...dataOption)
+    .action(async (o: { status: string; data?: string }) => {
+      if (o.status !== 'all' && !(REVIEW_STATUSES as readonly string[]).includes(o.status))
+        throw new UsageError(`--status must be one of ${REVIEW_STATUSES.join(', ')} or all`);
+      await withHub(o.data, ctx, async ({ hub }) => {
+        const entries = await hub.reviews.list(
+          o.status === 'all' ? undefined : (o.status as ReviewStatus),
+          10_000,
+        );
+        for (const e of entries) printEntry(e);
+      });
+    });
+  review
+    .command('approve <id>')
+    .description('release the entry to public notice (refused when its marking does not allow it)')
+    .option(...dataOption)
+    .action(async (id: string, o: { data?: string }) => {
+      await withHub(o.data, ctx, async ({ hub }) => printEntry(await hub.reviews.approve(id, operator(ctx))));
+    });
+  review
+    .command('refuse <id>')
+    .description('keep the entry out of public notice (revokes it there if it was approved)')
+    .option('--note <text>', 'why')
+    .option(...dataOption)
+    .action(async (id: string, o: { note?: string; data?: string }) => {
+      await withHub(o.data, ctx, async ({ hub }) =>
+        printEntry(await hub.reviews.refuse(id, operator(ctx), o.note)),
+      );
+    });
+  review
+    .command('edit <id>')
+    .description('edit a pending entry: the family public notice prints, a note')
+    .option('--family <name>', 'the family to print')
+    .option('--note <text>', 'a note')
+    .option(...dataOption)
+    .action(async (id: string, o: { family?: string; note?: string; data?: string }) => {
+      if (o.family === undefined && o.note === undefined)
+        throw new UsageError('edit what? --family or --note');
+      await withHub(o.data, ctx, async ({ hub }) =>
+        printEntry(
+          await hub.reviews.edit(
+            id,
+            {
+              ...(o.family !== undefined ? { family: o.family } : {}),
+              ...(o.note !== undefined ? { note: o.note } : {}),
+            },
+            operator(ctx),
+          ),
+        ),
+      );
     });
 
   const auditCommand = program.command('audit').description('the append-only, hash-chained audit log');

@@ -54,7 +54,15 @@ export function readerOfOrg(org: Organisation, canRead = true): Reader {
 
 /** A reader known only by its tier (CLI exports, tier-wide counts): it holds no addresses. */
 export function tierReader(tier: Tier): Reader {
-  return { orgId: null, role: null, tier, canRead: true, prefixes: new PrefixSet(), asns: new Set(), address: null };
+  return {
+    orgId: null,
+    role: null,
+    tier,
+    canRead: true,
+    prefixes: new PrefixSet(),
+    asns: new Set(),
+    address: null,
+  };
 }
 
 /** The public self-check's caller: public clearance, addressed only by its own address. */
@@ -128,9 +136,7 @@ export interface ReleasedIndicator {
 }
 
 export type Release<T> =
-  | { outcome: 'deny'; reason: string }
-  | { outcome: 'allow'; copy: T }
-  | { outcome: 'sanitised'; copy: T };
+  { outcome: 'deny'; reason: string } | { outcome: 'allow'; copy: T } | { outcome: 'sanitised'; copy: T };
 
 export function release(subject: { type: 'indicator' } & Subject, reader: Reader): Release<ReleasedIndicator>;
 export function release(subject: { type: 'stored' } & Subject, reader: Reader): Release<true>;
@@ -196,16 +202,19 @@ function releaseIndicator(
   decision: PublicNoticeDecision | undefined,
   reader: Reader,
 ): Release<ReleasedIndicator> {
-  if (reader.tier === 'full') return { outcome: 'allow', copy: { indicator: ind, tier: 'full', tlp: ind.tlp, addressed: false } };
+  if (reader.tier === 'full')
+    return { outcome: 'allow', copy: { indicator: ind, tier: 'full', tlp: ind.tlp, addressed: false } };
   if (isHostKind(ind.kind)) {
     if (!holds(reader, ind)) return deny('a host reaches below the full tier only its holder');
     const m = addressedMarking(ind, reader.orgId !== null);
-    if (!markingAllows(reader, m.tier, m.tlp)) return deny(`addressed product under TLP:${m.tlp.toUpperCase()}`);
+    if (!markingAllows(reader, m.tier, m.tlp))
+      return deny(`addressed product under TLP:${m.tlp.toUpperCase()}`);
     return { outcome: 'sanitised', copy: { indicator: ind, tier: m.tier, tlp: m.tlp, addressed: true } };
   }
   if (reader.tier === 'council') {
     // The council product: AMBER+STRICT, or the source's own CLEAR or GREEN (never less strict).
-    const tlp = ind.tlp === 'clear' || ind.tlp === 'green' ? ind.tlp : moreRestrictedTlp(ind.tlp, 'amber+strict');
+    const tlp =
+      ind.tlp === 'clear' || ind.tlp === 'green' ? ind.tlp : moreRestrictedTlp(ind.tlp, 'amber+strict');
     if (!tierAllows('council', ind.tier)) return deny('full analysis only');
     if (!markingAllows(reader, 'council', tlp)) return deny(`TLP:${tlp.toUpperCase()}`);
     return { outcome: 'sanitised', copy: { indicator: ind, tier: 'council', tlp, addressed: false } };
