@@ -98,7 +98,7 @@ function view(copy: ReleasedIndicator) {
   return ind;
 }
 
-/** Whether a list of copies holds restricted data (AMBER, AMBER+STRICT or RED): such reads are audited. */
+/** Whether a list of copies holds restricted data (AMBER and above): such reads are audited. */
 function restrictedOf(items: readonly ReleasedIndicator[]): boolean {
   return items.some((i) => isRestrictedTlp(i.tlp));
 }
