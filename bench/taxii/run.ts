@@ -437,7 +437,7 @@ const caveats = [
   `A p99 is printed only over ${MIN_FOR_P99} requests or more ("—" otherwise); see the requests column.`,
   "The client runs in the benchmark's process, which also holds tsunagi's hub (one event loop for both); medallion runs in a process of its own.",
   "medallion 3.0.0 fails on the extension-definition's `version` property, so it holds one object fewer than tsunagi.",
-  "No read ratio at 10,000 indicators: medallion's memory backend sorts the whole collection against its manifest on each first page.",
+  `No read ratio at ${MIDDLE} indicators: medallion's memory backend sorts the whole collection against its manifest on each first page.`,
 ];
 if ('skip' in where) caveats.unshift(`medallion was not run (${where.skip}), so this run has no ratio.`);
 publishReport(
