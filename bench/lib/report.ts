@@ -42,11 +42,14 @@ export function describeLoad(load: MachineLoad): string {
 export function commitOf(dir = repo): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
+    // Markdown (BENCHMARKS.md as earlier sections rewrite it, READMEs) does not change what runs.
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
       cwd: dir,
       encoding: 'utf8',
-    }).trim();
-    return dirty ? `${head} with uncommitted changes` : head;
+    })
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.endsWith('.md'));
+    return dirty.length > 0 ? `${head} with uncommitted changes` : head;
   } catch {
     return 'unknown (not a git checkout)';
   }

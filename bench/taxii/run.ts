@@ -6,13 +6,13 @@
  *
  * Ratios only between the two servers holding the same data: reads at 1000 indicators (medallion's
  * memory backend sorts the whole collection on each first page, so larger reads take it minutes),
- * writes at 1000 and 10,000. Both servers get the same requests: the same envelopes, one untimed
+ * writes at 1000 and 3000 (10,000 with TAXII_BENCH_SAME_DATA_INDICATORS). Both servers get the same requests: the same envelopes, one untimed
  * warm-up envelope each, and GET walks of the collection repeated until the request count is met.
  * A p99 is printed only over at least 100 requests. A larger tsunagi-only size (e.g. 1,000,000)
  * is shown without a ratio.
  *
  * Run: npm run bench:taxii [-- --write BENCHMARKS.md] [-- LARGE_INDICATORS]
- * env: TAXII_BENCH_MEDALLION_INDICATORS (1000), TAXII_BENCH_SAME_DATA_INDICATORS (10,000),
+ * env: TAXII_BENCH_MEDALLION_INDICATORS (1000), TAXII_BENCH_SAME_DATA_INDICATORS (3000; 10,000 takes medallion tens of minutes),
  * TAXII_BENCH_GETS (100 requests; medallion: TAXII_BENCH_MEDALLION_GETS, one walk),
  * TAXII_BENCH_POSTS (10, both servers), MEDALLION_DIR (a medallion 3.0.0 source tree, see
  * bench/taxii/README.md; unset: medallion and the ratios are skipped, and the run says so),
@@ -50,7 +50,7 @@ const SMALL = Number(process.env.TAXII_BENCH_MEDALLION_INDICATORS ?? 1000);
  * POST scans the collection per posted object, so its write speed falls with size; its first GET
  * page is quadratic (minutes at SMALL), so reads are compared at SMALL alone.
  */
-const MIDDLE = Number(process.env.TAXII_BENCH_SAME_DATA_INDICATORS ?? 10_000);
+const MIDDLE = Number(process.env.TAXII_BENCH_SAME_DATA_INDICATORS ?? 3000);
 /** GET requests per phase for tsunagi: walks of the collection repeated until this many. */
 const PAGES = Number(process.env.TAXII_BENCH_GETS ?? 100);
 /** medallion's first page costs it seconds to minutes: one walk of the small collection by default. */
@@ -437,7 +437,7 @@ const caveats = [
   `A p99 is printed only over ${MIN_FOR_P99} requests or more ("—" otherwise); see the requests column.`,
   "The client runs in the benchmark's process, which also holds tsunagi's hub (one event loop for both); medallion runs in a process of its own.",
   "medallion 3.0.0 fails on the extension-definition's `version` property, so it holds one object fewer than tsunagi.",
-  "No read ratio at 10,000 indicators: medallion's memory backend sorts the whole collection against its manifest on each first page.",
+  `No read ratio at ${MIDDLE} indicators: medallion's memory backend sorts the whole collection against its manifest on each first page.`,
 ];
 if ('skip' in where) caveats.unshift(`medallion was not run (${where.skip}), so this run has no ratio.`);
 publishReport(
