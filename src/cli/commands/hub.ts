@@ -267,7 +267,12 @@ function addHubCommands(program: Command, ctx: CliContext): void {
           failures = read.failures;
           withdrawals = read.withdrawals;
         } else {
-          sightings = sightingsFromCsv(text, submitter.name);
+          try {
+            sightings = sightingsFromCsv(text, submitter.name);
+          } catch (error) {
+            if (error instanceof InputError) throw new InputError(`${file} ${error.message}`);
+            throw error;
+          }
         }
         let created = 0;
         for (let i = 0; i < sightings.length; i += 5000) {
