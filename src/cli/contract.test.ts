@@ -5,11 +5,12 @@
  * command fails here until its bad inputs are listed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { allCommands, commandPath } from './contract.ts';
 import type { CliContext } from './context.ts';
 import { buildProgram, main } from './main.ts';
@@ -216,6 +217,12 @@ describe('CLI contract', () => {
       }
     });
   }
+
+  test('the README names every command', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const unnamed = leafCommands().filter((name) => !readme.includes(name));
+    assert.deepEqual(unnamed, [], 'add these commands to the README table');
+  });
 
   test('the same command under `hub` behaves the same', async () => {
     const result = await run(['hub', 'export', 'c2', '--data', NO_DATA]);
