@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -228,6 +229,22 @@ describe('CLI contract', () => {
     const result = await run(['hub', 'export', 'c2', '--data', NO_DATA]);
     assert.equal(result.code, 2);
     assertOneCleanError(result, /no data directory/);
+  });
+
+  test('a runtime failure (a port taken) exits 1 with one line naming the component and address', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const result = await run(['serve', '--data', DATA, '--listen', `127.0.0.1:${port}`]);
+      assert.equal(result.code, 1);
+      assert.equal(
+        result.stderr,
+        `tsunagi: hub: cannot listen on 127.0.0.1:${port}: address already in use\n`,
+      );
+    } finally {
+      taken.close();
+    }
   });
 
   test('a group without its subcommand names them in one line', async () => {
