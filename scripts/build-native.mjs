@@ -47,11 +47,17 @@ const nodedir =
 let failed = false;
 for (const addon of ADDONS) {
   const args = [...prefix, 'rebuild', '--directory', join(root, addon.dir), ...nodedir];
-  const result = spawnSync(command, args, { stdio: 'inherit' });
+  // node-gyp's ~50 lines per addon are shown only with --strict (npm run build:native) or when
+  // the build fails; `npm install` prints one line per addon.
+  const result = spawnSync(command, args, { stdio: strict ? 'inherit' : 'pipe', encoding: 'utf8' });
   if (result.status !== 0) {
+    if (!strict) {
+      const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trimEnd().split('\n');
+      console.warn(output.slice(-15).join('\n'));
+    }
     console.warn(`tsunagi: ${addon.dir} failed to build; ${addon.fallback}`);
     failed = true;
-  }
+  } else if (!strict) console.log(`tsunagi: built ${addon.dir}`);
 }
 // npm removes an optional dependency whose install script failed, so a `cap` that did not
 // build shows up here as a module that cannot be found.

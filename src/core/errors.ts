@@ -46,6 +46,13 @@ const LISTEN_CODES: Record<string, string> = {
  * error (1).
  */
 export function classifyError(error: unknown): { exitCode: 1 | 2; message: string } {
+  const { exitCode, message } = classify(error);
+  // Lifecycle names the component that failed to start.
+  const component = (error as { component?: unknown } | null)?.component;
+  return { exitCode, message: typeof component === 'string' ? `${component}: ${message}` : message };
+}
+
+function classify(error: unknown): { exitCode: 1 | 2; message: string } {
   if (error instanceof TsunagiError) return { exitCode: error.exitCode, message: error.message };
   const system = error as NodeJS.ErrnoException & { address?: string; port?: number };
   if (system?.syscall === 'listen' || system?.syscall === 'bind') {

@@ -21,7 +21,10 @@ export class Lifecycle {
       try {
         await component.start();
       } catch (error) {
-        this.logger.error({ err: error, component: component.name }, 'component failed to start');
+        // The caller reports it (the CLI in one line, naming the component); the stack is for debugging.
+        if (error && typeof error === 'object')
+          (error as { component?: string }).component ??= component.name;
+        this.logger.debug({ err: error, component: component.name }, 'component failed to start');
         await this.stop();
         throw error;
       }

@@ -291,7 +291,12 @@ function addHubCommands(program: Command, ctx: CliContext): void {
           failures = read.failures;
           withdrawals = read.withdrawals;
         } else {
-          sightings = sightingsFromCsv(text, submitter.name);
+          try {
+            sightings = sightingsFromCsv(text, submitter.name);
+          } catch (error) {
+            if (error instanceof InputError) throw new InputError(`${file} ${error.message}`);
+            throw error;
+          }
         }
         // A submission reaches at most the council; a claim of public notice waits for review.
         const capped = capSubmission(sightings);

@@ -102,6 +102,8 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('-f, --findings <file...>', 'findings JSONL files, oldest first (one per survey round)')
     .option('--format <format>', 'json or csv (the per-service states of the last two rounds as CSV)', 'json')
     .action(async (options: { findings: string[]; format: string }) => {
+      if (options.format !== 'csv' && options.format !== 'json')
+        throw new UsageError(`--format must be json or csv, not "${options.format}"`);
       if (options.findings.length < 2)
         throw new UsageError('track needs at least two findings files (before and after)');
       const rounds = options.findings.map((file) => ({ findings: readFindings(file) }));
