@@ -7,14 +7,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Component } from '../core/lifecycle.ts';
 import { UsageError } from '../core/errors.ts';
 import { LogConfig, type Logger } from '../core/logger.ts';
 import { MetricsConfig } from '../core/metrics.ts';
-import { ConsoleConfig, createConsole, type WebConsole } from '../console/index.ts';
+import { ConsoleConfig, type WebConsole } from '../console/index.ts';
 import { createDarknet, DarknetConfig, type Darknet } from '../darknet/index.ts';
 import {
   createDetector,
@@ -33,8 +32,6 @@ import { HubConfig, type Hub } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
 import { createFlowPublisher, createFlowSubscriber, TransportConfig } from '../transport/index.ts';
 import { openHubStack } from './commands/serve.ts';
-
-const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export const StackConfig = z.object({
   /** Where the embedded store and component state live. */
@@ -112,16 +109,13 @@ function withinData(dataDir: string, path: string): string {
 export async function createStack(config: StackConfig, deps: StackDeps): Promise<Stack> {
   const { logger, registry } = deps;
   const dataDir = resolve(config.data);
-  mkdirSync(dataDir, { recursive: true });
-  const { store, intel, hub } = await openHubStack(
-    { ...config, data: dataDir },
-    { env: deps.env, logger, registry },
-  );
-  const distDir = isAbsolute(config.console.distDir)
-    ? config.console.distDir
-    : resolve(PACKAGE_ROOT, config.console.distDir);
-  const web = createConsole({ ...config.console, distDir }, { hub: hub.context, registry, logger });
-  hub.use((app) => web.register(app));
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const {
+    store,
+    intel,
+    hub,
+    console: web,
+  } = await openHubStack({ ...config, data: dataDir }, { env: deps.env, logger, registry });
 
   const sharer = config.shareTo
     ? createC2Sharer(

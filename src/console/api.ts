@@ -7,7 +7,22 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { INDICATOR_KINDS, type Tier } from '../intel/index.ts';
 import { canRead, canWrite, loadCollections } from '../share/collections.ts';
-import { HttpError, notFound, principalOf, recordRead, type HubContext } from '../share/http.ts';
+import {
+  HttpError,
+  isRestrictedTlp,
+  notFound,
+  principalOf,
+  recordRead,
+  type HubContext,
+} from '../share/http.ts';
+import {
+  mayReadAudit,
+  mayReadOrganisations,
+  readerOf,
+  type PublicNoticeDecision,
+} from '../share/release/index.ts';
+import { publicNoticeDecisions } from '../share/review.ts';
+import { registerReview } from './review.ts';
 import type { Principal } from '../share/orgs.ts';
 import type { Database } from '../store/index.ts';
 import { asnDirectory } from './asn.ts';
@@ -147,6 +162,15 @@ export function registerApi(
       throw new HttpError(403, 'Forbidden', 'This view needs the full-analysis tier.');
   }
 
+  /** The analysis centre's public-notice decisions on rows a public reader is about to see. */
+  async function decisionsFor(tier: Tier, rows: readonly { id: string }[]) {
+    if (tier !== 'public' || rows.length === 0) return new Map<string, PublicNoticeDecision>();
+    return publicNoticeDecisions(
+      db,
+      rows.map((r) => r.id),
+    );
+  }
+
   const auditRead = (
     request: FastifyRequest,
     p: Principal,
@@ -201,7 +225,10 @@ export function registerApi(
       new24h,
       hours: tallies.hours,
       trend,
-      newestC2: newest.map((r) => viewOf(indicatorFromRow(r), tier, now)),
+      newestC2: await (async () => {
+        const decisions = await decisionsFor(tier, newest);
+        return newest.map((r) => viewOf(indicatorFromRow(r), tier, now, decisions.get(r.id)));
+      })(),
     };
     state.overviewCache.set(tier, { at: performance.now(), body });
     return body;
@@ -295,8 +322,9 @@ export function registerApi(
       if (more) rows.pop();
       const last = rows[rows.length - 1];
       const next = more && last ? encodeCursor(sort, dir, last[column], last.id) : undefined;
-      const items = rows.map((r) => viewOf(indicatorFromRow(r), tier, now));
-      const restricted = items.filter((i) => i.tlp === 'amber+strict' || i.tlp === 'red').length;
+      const decisions = await decisionsFor(tier, rows);
+      const items = rows.map((r) => viewOf(indicatorFromRow(r), tier, now, decisions.get(r.id)));
+      const restricted = items.filter((i) => isRestrictedTlp(i.tlp)).length;
       if (restricted > 0)
         await auditRead(request, p, 'console:indicators', {
           objects: items.length,
@@ -340,8 +368,9 @@ export function registerApi(
         throw notFound();
       }
       const indicator = await ctx.intel.get(key);
-      if (!indicator || !visibleAt(indicator, tier, ctx.hub)) throw notFound();
-      const view = viewOf(indicator, tier, now);
+      const decision = indicator ? (await decisionsFor(tier, [indicator])).get(indicator.id) : undefined;
+      if (!indicator || !visibleAt(indicator, tier, ctx.hub, decision)) throw notFound();
+      const view = viewOf(indicator, tier, now, decision);
       if (tier !== 'full') return { indicator: view };
       const [sightings, relationships, collections, orgs] = await Promise.all([
         ctx.intel.sightings(indicator.id),
@@ -573,7 +602,8 @@ export function registerApi(
   /** Organisations, consent, collections and tokens, as far as the reader may know them. */
   app.get('/console/api/sharing', async (request) => {
     const p = principalOf(request);
-    const full = p.org.tier === 'full';
+    // Every organisation only for the analysis centre (release decides); others see themselves.
+    const full = mayReadOrganisations(readerOf(p));
     const admin = p.scopes.includes('admin');
     const [orgs, collections] = await Promise.all([ctx.orgs.list(), loadCollections(ctx.store)]);
     const visibleCollections = collections.filter((c) => canRead(p, c) || canWrite(p, c));
@@ -644,7 +674,8 @@ export function registerApi(
     },
     async (request) => {
       const p = principalOf(request);
-      requireFull(p);
+      if (!mayReadAudit(readerOf(p)))
+        throw new HttpError(403, 'Forbidden', 'The audit log is for the analysis centre.');
       const limit = request.query.limit ?? 50;
       let q = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit);
       if (request.query.before) q = q.where('seq', '<', request.query.before);
@@ -722,6 +753,8 @@ export function registerApi(
       return { nodes, edges };
     },
   );
+
+  registerReview(app, ctx);
 
   /** Active bots of the shown families, and bots seen talking to the shown servers, one node per family. */
   async function addBotGroups(

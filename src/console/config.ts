@@ -30,6 +30,10 @@ export const ConsoleConfig = z
         pollMs: z.number().int().min(50).max(60_000).default(1000),
         heartbeatMs: z.number().int().min(1000).max(300_000).default(15_000),
         maxClients: z.number().int().min(1).max(10_000).default(200),
+        /** Most streams one organisation may hold (all its tokens together). */
+        maxPerOrganisation: z.number().int().min(1).max(10_000).default(20),
+        /** Streams only the analysis center may take, however busy the others are (at most half of maxClients). */
+        reservedForAnalysis: z.number().int().min(0).max(10_000).default(20),
       })
       .prefault({}),
     /** Largest page a table may ask for. */
@@ -39,3 +43,4 @@ export const ConsoleConfig = z
   })
   .prefault({});
 export type ConsoleConfig = z.infer<typeof ConsoleConfig>;
+export type ConsoleConfigInput = z.input<typeof ConsoleConfig>;

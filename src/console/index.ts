@@ -14,7 +14,7 @@ import { HttpError, tokenFrom, type HubContext } from '../share/http.ts';
 import { RateLimiter } from '../share/ratelimit.ts';
 import { trustedProxySet } from './address.ts';
 import { registerApi, type ApiState } from './api.ts';
-import { ConsoleConfig } from './config.ts';
+import { ConsoleConfig, type ConsoleConfigInput } from './config.ts';
 import { registerLive, SECURITY_HEADERS, type LiveFeed } from './live.ts';
 import { registerSelfCheck } from './selfcheck.ts';
 import { CONTENT_SECURITY_POLICY, loadDist, registerStatic, type StaticFile } from './static.ts';
@@ -41,7 +41,7 @@ export interface WebConsole extends Component {
 }
 
 export function createConsole(
-  input: ConsoleConfig | Partial<ConsoleConfig> | undefined,
+  input: ConsoleConfig | ConsoleConfigInput | undefined,
   deps: ConsoleDeps,
 ): WebConsole {
   const config = ConsoleConfig.parse(input ?? {});

@@ -9,8 +9,11 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import type { Tier } from '../intel/index.ts';
 import { HttpError, principalOf, type HubContext } from '../share/http.ts';
+import { StreamSlots } from '../share/ratelimit.ts';
 import type { ConsoleConfig } from './config.ts';
 import { viewOf, visibleAt } from './view.ts';
+import type { PublicNoticeDecision } from '../share/release/index.ts';
+import { publicNoticeDecisions } from '../share/review.ts';
 
 interface Client {
   tier: Tier;
@@ -104,18 +107,27 @@ export function registerLive(
       handled += changed.length;
       if (clients.size === 0) continue;
       const now = new Date();
+      // Public notice holds what the analysis centre approved: its decisions, when a public reader listens.
+      const decisions = [...clients].some((c) => c.tier === 'public')
+        ? await publicNoticeDecisions(
+            ctx.store.db,
+            changed.map((i) => i.id),
+          )
+        : new Map<string, PublicNoticeDecision>();
       for (const indicator of changed) {
         const created = indicator.createdAt === indicator.modifiedAt;
+        const decision = decisions.get(indicator.id);
         const views = new Map<Tier, unknown>();
         for (const client of clients) {
-          if (!visibleAt(indicator, client.tier, ctx.hub)) continue;
+          // The release rule decides, per client, what this change may tell it.
+          if (!visibleAt(indicator, client.tier, ctx.hub, decision)) continue;
           let view = views.get(client.tier);
           if (!view)
             views.set(
               client.tier,
               (view = {
                 change: created ? 'created' : 'updated',
-                indicator: viewOf(indicator, client.tier, now),
+                indicator: viewOf(indicator, client.tier, now, decision),
               }),
             );
           send(client, 'indicator', view);
@@ -138,10 +150,23 @@ export function registerLive(
     return polling;
   }
 
+  const slots = new StreamSlots(
+    config.live.maxClients,
+    config.live.maxPerOrganisation,
+    // A small server keeps at most half its streams back.
+    Math.min(config.live.reservedForAnalysis, Math.floor(config.live.maxClients / 2)),
+  );
+
   app.get('/console/api/live', async (request, reply) => {
     const p = principalOf(request);
-    if (clients.size >= config.live.maxClients)
-      throw new HttpError(503, 'Service Unavailable', 'Too many live streams are open; try again later.');
+    const release = slots.take(p.org.id, p.org.role === 'analysis');
+    if (!release)
+      throw new HttpError(
+        503,
+        'Service Unavailable',
+        'Too many live streams are open for your organisation or in all; try again later.',
+      );
+    request.raw.on('close', release);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {

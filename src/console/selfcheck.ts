@@ -1,6 +1,8 @@
 /**
  * The public self-check: tells visitors whether THEIR OWN address (the request's, see
- * address.ts) is currently listed as infected, weak or hosting C&C, with what kind of problem.
+ * address.ts) is listed as infected, weak or hosting C&C, as far as public notice already says
+ * it (share's release rule for an anonymous reader holding that one address: an entry the
+ * analysis centre released under TLP:CLEAR at the public tier, never restricted analysis).
  * No sign-in, no address parameter (anything in the query is refused), rate-limited per
  * address, never cached, and it answers nothing about any other address.
  */
@@ -12,6 +14,9 @@ import { RateLimiter } from '../share/ratelimit.ts';
 import { clientAddress } from './address.ts';
 import type { ConsoleConfig } from './config.ts';
 import { whereActive } from './view.ts';
+import { indicatorFromRow } from '../intel/index.ts';
+import { anonymousReader, releasedTo } from '../share/release/index.ts';
+import { publicNoticeDecisions } from '../share/review.ts';
 
 export type SelfCheckCategory = 'infected' | 'weak' | 'c2';
 
@@ -84,27 +89,34 @@ export function registerSelfCheck(
         .send({ title: 'Too Many Requests', description: 'Please wait a little before checking again.' });
     }
     const rows = await whereActive(ctx.store.db.selectFrom('indicators'), new Date())
-      .select(['kind', 'family', 'port', 'attributes', 'created_at'])
+      .selectAll()
       .where('kind', 'in', Object.keys(CATEGORY))
       .where('value', '=', address)
       .limit(20)
       .execute();
-    const findings: SelfCheckFinding[] = rows.map((r) => {
-      let service: string | undefined;
-      try {
-        const a = JSON.parse(r.attributes) as Record<string, string>;
-        service = typeof a.service === 'string' ? a.service.slice(0, 40) : undefined;
-      } catch {
-        service = undefined;
-      }
-      const category = CATEGORY[r.kind]!;
-      return {
-        category,
-        ...(category === 'infected' && r.family ? { family: r.family } : {}),
-        ...(category !== 'infected' && service ? { service } : {}),
-        ...(category !== 'infected' && r.port ? { port: r.port } : {}),
-        since: r.created_at.slice(0, 10),
-      };
+    // Only what public notice already says about this address: the release rule, for an
+    // anonymous reader holding just its own address (issue #15, 7: no tip-off to a C&C operator).
+    const reader = anonymousReader(address);
+    const decisions = await publicNoticeDecisions(
+      ctx.store.db,
+      rows.map((r) => r.id),
+    );
+    const findings: SelfCheckFinding[] = rows.flatMap((r) => {
+      const copy = releasedTo(indicatorFromRow(r), reader, decisions.get(r.id));
+      if (!copy) return [];
+      const ind = copy.indicator;
+      const service =
+        typeof ind.attributes.service === 'string' ? ind.attributes.service.slice(0, 40) : undefined;
+      const category = CATEGORY[ind.kind]!;
+      return [
+        {
+          category,
+          ...(category === 'infected' && ind.family ? { family: ind.family } : {}),
+          ...(category !== 'infected' && service ? { service } : {}),
+          ...(category !== 'infected' && ind.port ? { port: ind.port } : {}),
+          since: ind.createdAt.slice(0, 10),
+        },
+      ];
     });
     if (findings.length) outcomes.listed++;
     else outcomes.unlisted++;

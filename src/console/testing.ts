@@ -14,7 +14,7 @@ import type { HubContext } from '../share/http.ts';
 import { createHub } from '../share/index.ts';
 import type { OrganisationInput } from '../share/orgs.ts';
 import { openStore, type Store } from '../store/index.ts';
-import type { ConsoleConfig } from './config.ts';
+import type { ConsoleConfigInput } from './config.ts';
 import { createConsole, type WebConsole } from './index.ts';
 
 export interface TestHub {
@@ -29,7 +29,7 @@ export interface TestHub {
 }
 
 export async function startTestHub(
-  options: { store?: Store; console?: Partial<ConsoleConfig>; host?: string; publish?: boolean } = {},
+  options: { store?: Store; console?: ConsoleConfigInput; host?: string; publish?: boolean } = {},
 ): Promise<TestHub> {
   const store = options.store ?? (await openStore({ memory: true }));
   const logger = silentLogger();

@@ -8,37 +8,80 @@
 import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
 import { InputError } from '../core/errors.ts';
 import type { Indicator, IndicatorKind, Tier, Tlp } from '../intel/index.ts';
-import { INDICATOR_KINDS } from '../intel/index.ts';
+import { INDICATOR_KINDS, TIERS, TLPS } from '../intel/index.ts';
 import type { Database } from '../store/index.ts';
-import { SANITISERS, type HubIdentity } from '../share/stix.ts';
+import {
+  CLEARANCE,
+  HOST_KINDS as RELEASE_HOST_KINDS,
+  isHostKind,
+  markingAllows,
+  receivableMarkings,
+  releasedTo,
+  tierReader,
+  type PublicNoticeDecision,
+} from '../share/release/index.ts';
+import type { HubIdentity } from '../share/stix.ts';
 
-/** Kinds that name a subscriber's host: share never sends them below the full tier. */
-export const HOST_KINDS: readonly IndicatorKind[] = ['bot', 'vulnerable-device'];
+/** Kinds that name a subscriber's host: share never sends them below the full tier (but to their holder). */
+export const HOST_KINDS: readonly IndicatorKind[] = RELEASE_HOST_KINDS;
 
-/** Whether share would let a reader at `reader` see this indicator (through its sanitiser). */
-export function visibleAt(indicator: Indicator, reader: Tier, hub: HubIdentity): boolean {
-  if (reader === 'full') return true;
-  const sanitiser = reader === 'council' ? SANITISERS['council-v1'] : SANITISERS['public-v1'];
-  return sanitiser.apply({ indicator, sightings: [], relationships: [], hub }) !== undefined;
+/**
+ * Whether a reader at `reader` sees this indicator in the console's tier-wide views: share's
+ * release rule for a reader of that tier holding no addresses (hosts reach their holders only
+ * through their own-network products and bots.txt).
+ */
+export function visibleAt(
+  indicator: Indicator,
+  reader: Tier,
+  _hub?: HubIdentity,
+  publicNotice?: PublicNoticeDecision,
+): boolean {
+  return releasedTo(indicator, tierReader(reader), publicNotice) !== undefined;
 }
 
 type IndicatorQuery<O> = SelectQueryBuilder<Database, 'indicators', O>;
 
-/** The same rule as `visibleAt`, as a WHERE clause on the indicators table. */
+/** The same rule as `visibleAt`, as a WHERE clause on the indicators table (approvals included). */
 export function whereVisible<O>(query: IndicatorQuery<O>, reader: Tier): IndicatorQuery<O> {
   if (reader === 'full') return query;
-  const tiers = reader === 'council' ? ['council', 'public'] : ['public'];
-  return query
-    .where('indicators.tier', 'in', tiers)
-    .where('indicators.tlp', '!=', 'red')
-    .where('indicators.kind', 'not in', [...HOST_KINDS]);
+  const { tlps } = receivableMarkings({ tier: reader });
+  const q = query.where('indicators.tlp', 'in', tlps).where('indicators.kind', 'not in', [...HOST_KINDS]);
+  if (reader === 'council') return q.where('indicators.tier', 'in', ['council', 'public']);
+  return q.where((eb) =>
+    eb.or([
+      eb('indicators.tier', '=', 'public'),
+      eb.and([
+        eb('indicators.tier', '=', 'council'),
+        eb.exists(
+          eb
+            .selectFrom('share_reviews')
+            .select('share_reviews.id')
+            .whereRef('share_reviews.indicator_id', '=', 'indicators.id')
+            .where('share_reviews.status', '=', 'approved'),
+        ),
+      ]),
+    ]),
+  );
 }
 
-/** The same rule as `whereVisible` for a class of indicators (the overview's tallies). */
+/** The same rule as `whereVisible` for a class of indicators (the overview's tallies; approvals not counted). */
 export function visibleClass(reader: Tier, c: { kind: string; tier: string; tlp: string }): boolean {
   if (reader === 'full') return true;
-  const tiers: readonly string[] = reader === 'council' ? ['council', 'public'] : ['public'];
-  return tiers.includes(c.tier) && c.tlp !== 'red' && !(HOST_KINDS as readonly string[]).includes(c.kind);
+  return (
+    !isHostKind(c.kind) &&
+    (TIERS as readonly string[]).includes(c.tier) &&
+    (TLPS as readonly string[]).includes(c.tlp) &&
+    markingAllows(
+      { tier: reader },
+      c.tier as Tier,
+      reader === 'council' ? councilTlp(c.tlp as Tlp) : (c.tlp as Tlp),
+    )
+  );
+}
+
+/** The marking of a council copy (as share's council product marks it). */
+function councilTlp(tlp: Tlp): Tlp {
+  return tlp === 'clear' || tlp === 'green' ? tlp : tlp === 'red' ? 'red' : 'amber+strict';
 }
 
 /** Active: not withdrawn and not expired. */
@@ -76,11 +119,10 @@ export function parseRef(ref: string): { kind: IndicatorKind; value: string; por
   return { kind: kind as IndicatorKind, value: value!, port: Number(port), proto: proto! };
 }
 
-/** The TLP a sanitised copy carries at a tier (as share's sanitisers mark them). */
-export function tlpAt(indicator: Pick<Indicator, 'tlp'>, reader: Tier): Tlp {
+/** The TLP a released copy carries at a tier (as share's release rule marks it). */
+export function tlpAt(indicator: Indicator, reader: Tier, publicNotice?: PublicNoticeDecision): Tlp {
   if (reader === 'full') return indicator.tlp;
-  if (reader === 'public') return 'clear';
-  return indicator.tlp === 'clear' || indicator.tlp === 'green' ? indicator.tlp : 'amber+strict';
+  return releasedTo(indicator, tierReader(reader), publicNotice)?.tlp ?? CLEARANCE[reader];
 }
 
 export interface IndicatorView {
@@ -111,7 +153,15 @@ export interface IndicatorView {
 }
 
 /** The indicator as a reader at `reader` may see it (call only when `visibleAt` said yes). */
-export function viewOf(ind: Indicator, reader: Tier, now: Date): IndicatorView {
+export function viewOf(
+  source: Indicator,
+  reader: Tier,
+  now: Date,
+  publicNotice?: PublicNoticeDecision,
+): IndicatorView {
+  // Public notice prints what the analysis centre decided (an edited family).
+  const ind =
+    reader === 'public' && publicNotice?.family ? { ...source, family: publicNotice.family } : source;
   const active = ind.withdrawnAt === null && ind.expiresAt > now.toISOString();
   const base: IndicatorView = {
     ref: indicatorRef(ind.kind, ind.value, ind.port, ind.proto),
@@ -121,7 +171,7 @@ export function viewOf(ind: Indicator, reader: Tier, now: Date): IndicatorView {
     proto: ind.proto,
     family: ind.family,
     tier: reader,
-    tlp: tlpAt(ind, reader),
+    tlp: tlpAt(source, reader, publicNotice),
     createdDay: ind.createdAt.slice(0, 10),
     active,
   };

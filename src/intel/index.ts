@@ -83,11 +83,23 @@ export interface SourceWithdrawal {
 
 export type IndicatorRef = string | { kind: IndicatorKind; value: string; port?: number; proto?: string };
 
+/** The caller's open transaction, for writes that must commit together with its own. */
+export interface WithinTransaction {
+  trx: Transaction<Database>;
+}
+
 export interface Intel extends Component {
   /** Records one sighting (merging into an existing indicator). Throws InputError on bad input. */
   recordSighting(input: SightingInput, actor?: string): Promise<RecordResult>;
-  /** Records many in one transaction: all or nothing. */
-  recordSightings(inputs: readonly SightingInput[], actor?: string): Promise<RecordResult[]>;
+  /**
+   * Records many in one transaction: all or nothing. With `within`, in the caller's transaction
+   * (which must hold the audit lock), so a request's other writes commit or fail with them.
+   */
+  recordSightings(
+    inputs: readonly SightingInput[],
+    actor?: string,
+    within?: WithinTransaction,
+  ): Promise<RecordResult[]>;
   /** Marks an indicator withdrawn (a false positive or cleaned up); it stays for history. */
   withdraw(ref: IndicatorRef, reason: string, actor: string): Promise<Indicator>;
   /**
@@ -95,7 +107,13 @@ export interface Intel extends Component {
    * indicator is withdrawn when no other source still reports it, else its confidence is
    * recombined from the sources left.
    */
-  withdrawSource(ref: IndicatorRef, source: string, reason: string, actor: string): Promise<SourceWithdrawal>;
+  withdrawSource(
+    ref: IndicatorRef,
+    source: string,
+    reason: string,
+    actor: string,
+    within?: WithinTransaction,
+  ): Promise<SourceWithdrawal>;
   relate(from: IndicatorRef, to: IndicatorRef, type: string, source: string): Promise<Relationship>;
   get(ref: IndicatorRef): Promise<Indicator | undefined>;
   list(query?: ListQuery): Promise<{ items: Indicator[]; next?: string }>;
@@ -453,7 +471,19 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
       .execute();
   }
 
-  async function recordSightings(inputs: readonly SightingInput[], actor = 'intel'): Promise<RecordResult[]> {
+  /** Runs `work` in the caller's transaction when given, else in its own under the audit lock. */
+  function inTransaction<T>(
+    within: WithinTransaction | undefined,
+    work: (trx: Transaction<Database>) => Promise<T>,
+  ) {
+    return within ? work(within.trx) : store.transaction(work, audit?.lockKey);
+  }
+
+  async function recordSightings(
+    inputs: readonly SightingInput[],
+    actor = 'intel',
+    within?: WithinTransaction,
+  ): Promise<RecordResult[]> {
     if (inputs.length > config.maxBatch) {
       counts.rejected += inputs.length;
       throw new InputError(`too many sightings in one call: ${inputs.length} > ${config.maxBatch}`);
@@ -468,7 +498,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
       }
     }
     const now = new Date();
-    const results = await store.transaction(async (trx) => {
+    const results = await inTransaction(within, async (trx) => {
       const out: RecordResult[] = [];
       const tallies = new TallyChanges();
       for (const { sighting, key } of parsed) out.push(await mergeOne(trx, sighting, key, now, tallies));
@@ -483,7 +513,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         });
       }
       return out;
-    }, audit?.lockKey);
+    });
     counts.recorded += results.length;
     counts.created += results.filter((r) => r.created).length;
     return results;
@@ -516,10 +546,10 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
       return indicatorFromRow(row);
     },
 
-    async withdrawSource(ref, source, reason, actor) {
+    async withdrawSource(ref, source, reason, actor, within) {
       if (!reason.trim()) throw new InputError('a withdrawal needs a reason');
       let newlyWithdrawn = false;
-      const result = await store.transaction(async (trx): Promise<SourceWithdrawal> => {
+      const result = await inTransaction(within, async (trx): Promise<SourceWithdrawal> => {
         const found = await resolve(trx, ref, true);
         if (!found) return { outcome: 'unknown' };
         const sighting = await trx
@@ -574,7 +604,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
           .where('id', '=', found.id)
           .executeTakeFirstOrThrow();
         return { outcome, indicator: indicatorFromRow(row) };
-      }, audit?.lockKey);
+      });
       if (newlyWithdrawn) counts.withdrawn++;
       return result;
     },

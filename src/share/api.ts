@@ -10,8 +10,18 @@ import type { Indicator, IndicatorKind, ListQuery } from '../intel/index.ts';
 import { INDICATOR_KINDS, type Tier } from '../intel/types.ts';
 import { botList, c2Csv, c2Text, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
-import { HttpError, notFound, principalOf, recordRead, type HubContext } from './http.ts';
+import { HttpError, isRestrictedTlp, notFound, principalOf, recordRead, type HubContext } from './http.ts';
 import type { Principal } from './orgs.ts';
+import {
+  isHostKind,
+  mayReadAudit,
+  mayReadOrganisations,
+  readerOf,
+  releasedTo,
+  type Reader,
+  type ReleasedIndicator,
+} from './release/index.ts';
+import { publicNoticeDecisions } from './review.ts';
 import {
   mapFull,
   SANITISERS,
@@ -20,40 +30,55 @@ import {
   type StixObject,
 } from './stix.ts';
 
-/** Kinds that name a subscriber's host: shown below the full tier only as an ISP's own bot list. */
-const HOST_KINDS: readonly IndicatorKind[] = ['bot', 'vulnerable-device'];
-
-/** Every indicator a reader at `tier` may see (in pages, so memory stays bounded per page). */
+/**
+ * Every indicator a reader may receive, as the copy the release rule gives it (in pages, so
+ * memory stays bounded per page). Public notice also takes what the analysis centre approved
+ * from the council tier, so a public reader's pages are read at the council tier and filtered.
+ */
 export async function* releasable(
   ctx: HubContext,
-  tier: Tier,
+  reader: Reader,
   query: Omit<ListQuery, 'cursor' | 'limit' | 'releasableTo'>,
-): AsyncGenerator<Indicator> {
+): AsyncGenerator<ReleasedIndicator> {
   let cursor: string | undefined;
   do {
+    // Hosts go to their holders whatever their tier (the release rule weighs the marking).
+    const addressed = query.kinds !== undefined && query.kinds.every(isHostKind);
     const page = await ctx.intel.list({
       ...query,
-      releasableTo: tier,
+      ...(addressed ? {} : { releasableTo: reader.tier === 'public' ? 'council' : reader.tier }),
       limit: 5000,
       ...(cursor ? { cursor } : {}),
     });
+    const decisions =
+      reader.tier === 'public'
+        ? await publicNoticeDecisions(
+            ctx.store.db,
+            page.items.map((i) => i.id),
+          )
+        : new Map();
     for (const ind of page.items) {
-      if (tier !== 'full' && (ind.tlp === 'red' || HOST_KINDS.includes(ind.kind))) continue;
-      yield ind;
+      const copy = releasedTo(ind, reader, decisions.get(ind.id));
+      if (copy) yield copy;
     }
     cursor = page.next;
   } while (cursor);
 }
 
 /** Collects a generator into a list in a stable order (address, then port), so exports diff well. */
-async function collect(gen: AsyncGenerator<Indicator>): Promise<Indicator[]> {
-  const out: Indicator[] = [];
+async function collect(gen: AsyncGenerator<ReleasedIndicator>): Promise<ReleasedIndicator[]> {
+  const out: ReleasedIndicator[] = [];
   for await (const x of gen) out.push(x);
-  return out.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.port - b.port));
+  return out.sort((x, y) => {
+    const a = x.indicator;
+    const b = y.indicator;
+    return a.value < b.value ? -1 : a.value > b.value ? 1 : a.port - b.port;
+  });
 }
 
-/** What a reader at each tier sees of one indicator. */
-function view(ind: Indicator, tier: Tier) {
+/** What a reader sees of one released copy: the full row at the full tier, less below. */
+function view(copy: ReleasedIndicator) {
+  const ind = copy.indicator;
   const base = {
     id: ind.id,
     kind: ind.kind,
@@ -62,15 +87,20 @@ function view(ind: Indicator, tier: Tier) {
     proto: ind.proto || undefined,
     family: ind.family || undefined,
   };
-  if (tier === 'public') return base;
-  if (tier === 'council')
+  if (copy.tier === 'public') return { ...base, tlp: copy.tlp };
+  if (copy.tier === 'council')
     return {
       ...base,
       confidence: ind.confidence,
-      tlp: ind.tlp === 'clear' || ind.tlp === 'green' ? ind.tlp : 'amber+strict',
+      tlp: copy.tlp,
       revoked: ind.withdrawnAt ? true : undefined,
     };
   return ind;
+}
+
+/** Whether a list of copies holds restricted data (AMBER and above): such reads are audited. */
+function restrictedOf(items: readonly ReleasedIndicator[]): boolean {
+  return items.some((i) => isRestrictedTlp(i.tlp));
 }
 
 export type ExportName = 'c2.csv' | 'c2.txt' | 'c2.stix.json' | 'bots.txt' | 'domains.rpz' | 'suricata.rules';
@@ -83,12 +113,8 @@ export const EXPORT_NAMES: readonly ExportName[] = [
   'suricata.rules',
 ];
 
-export interface ExportReader {
-  tier: Tier;
-  /** For bot lists: the reader's own prefixes and AS numbers. */
-  prefixes?: PrefixSet;
-  asns?: number[];
-}
+/** Who an export is for: the release rule's reader (an organisation, or a tier for the CLI). */
+export type ExportReader = Reader;
 
 /** Builds one export for a reader; `restricted` says whether it held AMBER+STRICT or RED data. */
 export async function buildExport(
@@ -97,21 +123,20 @@ export async function buildExport(
   reader: ExportReader,
 ): Promise<{ contentType: string; body: string; count: number; restricted: boolean }> {
   const tier = reader.tier;
-  const restrictedOf = (items: Indicator[]) =>
-    tier !== 'public' && items.some((i) => tier === 'council' || i.tlp === 'amber+strict' || i.tlp === 'red');
   switch (name) {
     case 'c2.csv':
     case 'c2.txt':
     case 'suricata.rules': {
       const items = await collect(
-        releasable(ctx, tier, { kinds: name === 'suricata.rules' ? ['c2', 'domain'] : ['c2'] }),
+        releasable(ctx, reader, { kinds: name === 'suricata.rules' ? ['c2', 'domain'] : ['c2'] }),
       );
+      const facts = items.map((i) => i.indicator);
       const body =
         name === 'c2.csv'
-          ? c2Csv(items, { withConfidence: tier !== 'public' })
+          ? c2Csv(facts, { withConfidence: tier !== 'public' })
           : name === 'c2.txt'
-            ? c2Text(items)
-            : suricataRules(items);
+            ? c2Text(facts)
+            : suricataRules(facts);
       return {
         contentType: name === 'c2.csv' ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8',
         body,
@@ -120,45 +145,50 @@ export async function buildExport(
       };
     }
     case 'domains.rpz': {
-      const items = await collect(releasable(ctx, tier, { kinds: ['domain'] }));
+      const items = await collect(releasable(ctx, reader, { kinds: ['domain'] }));
       return {
         contentType: 'text/dns; charset=utf-8',
-        body: rpzZone(items, 'rpz.tsunagi', Math.floor(Date.now() / 1000)),
+        body: rpzZone(
+          items.map((i) => i.indicator),
+          'rpz.tsunagi',
+          Math.floor(Date.now() / 1000),
+        ),
         count: items.length,
         restricted: restrictedOf(items),
       };
     }
     case 'bots.txt': {
-      // Bot lists go to the ISP that owns the addresses, whatever its tier; the full tier sees all.
-      const items: Indicator[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await ctx.intel.list({ kinds: ['bot'], limit: 5000, ...(cursor ? { cursor } : {}) });
-        items.push(...page.items);
-        cursor = page.next;
-      } while (cursor);
-      const body = botList(items, {
-        prefixes: reader.prefixes ?? new PrefixSet(),
-        asns: reader.asns ?? [],
-        all: tier === 'full',
-      });
-      const count = body ? body.trimEnd().split('\n').length : 0;
-      return { contentType: 'text/plain; charset=utf-8', body, count, restricted: count > 0 };
+      // Bots go to the organisation holding their addresses, as the release rule lets it have
+      // them (an addressed AMBER+STRICT product: never RED, never to an unconsented organisation);
+      // the full tier sees all.
+      const items = await collect(releasable(ctx, reader, { kinds: ['bot'] }));
+      const body = botList(
+        items.map((i) => i.indicator),
+        { prefixes: new PrefixSet(), asns: [], all: true },
+      );
+      return {
+        contentType: 'text/plain; charset=utf-8',
+        body,
+        count: items.length,
+        restricted: items.length > 0,
+      };
     }
     case 'c2.stix.json': {
-      const items = await collect(releasable(ctx, tier, { kinds: ['c2'] }));
+      const items = await collect(releasable(ctx, reader, { kinds: ['c2'] }));
       const objects = new Map<string, StixObject>();
       for (const o of [
         ...(['clear', 'green', 'amber', 'amber+strict', 'red'] as const).map(tlpMarkingDefinition),
         tierExtensionDefinition(ctx.hub),
       ])
         objects.set(o.id, o);
-      for (const indicator of items) {
+      for (const { indicator } of items) {
         const input = {
           indicator,
           sightings: tier === 'full' ? await ctx.intel.sightings(indicator.id) : [],
           relationships: [],
           hub: ctx.hub,
+          // The copy was released: for public notice that took the analysis centre's decision.
+          ...(tier === 'public' ? { publicNotice: { approved: true } } : {}),
         };
         const out =
           tier === 'full'
@@ -190,10 +220,6 @@ const IndicatorQuery = {
   },
   additionalProperties: false,
 } as const;
-
-function requireAnalysis(p: Principal) {
-  if (p.org.role !== 'analysis' || !p.scopes.includes('read')) throw notFound();
-}
 
 export function registerApi(app: FastifyInstance, ctx: HubContext): void {
   const auditRead = (
@@ -229,17 +255,19 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
     if (!p.scopes.includes('read')) throw new HttpError(403, 'Forbidden', 'This token may not read.');
     const q = request.query;
     const tier = p.org.tier;
-    if (tier !== 'full' && (q.source || (q.kind && HOST_KINDS.includes(q.kind)))) {
+    if (tier !== 'full' && (q.source || (q.kind && isHostKind(q.kind)))) {
       // Sources and hosts belong to the full analysis: answer as if there were none.
       return { items: [] };
     }
+    const reader = readerOf(p);
     const page = await ctx.intel.list({
-      releasableTo: tier,
+      // Public notice also holds council-tier indicators the analysis centre approved.
+      releasableTo: tier === 'public' ? 'council' : tier,
       ...(q.kind
         ? { kinds: [q.kind] }
         : tier === 'full'
           ? {}
-          : { kinds: INDICATOR_KINDS.filter((k) => !HOST_KINDS.includes(k)) }),
+          : { kinds: INDICATOR_KINDS.filter((k) => !isHostKind(k)) }),
       ...(q.family ? { family: q.family } : {}),
       ...(q.source ? { source: q.source } : {}),
       ...(q.min_confidence !== undefined ? { minConfidence: q.min_confidence } : {}),
@@ -247,14 +275,16 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       limit: q.limit ?? 100,
       ...(q.cursor ? { cursor: q.cursor } : {}),
     });
-    const items = page.items.filter((i) => tier === 'full' || i.tlp !== 'red');
-    if (
-      tier !== 'public' &&
-      items.some((i) => tier === 'council' || i.tlp === 'amber+strict' || i.tlp === 'red')
-    ) {
-      await auditRead(request, p, 'indicators', { count: items.length });
-    }
-    return { items: items.map((i) => view(i, tier)), ...(page.next ? { next: page.next } : {}) };
+    const decisions =
+      tier === 'public'
+        ? await publicNoticeDecisions(
+            ctx.store.db,
+            page.items.map((i) => i.id),
+          )
+        : new Map();
+    const items = page.items.flatMap((i) => releasedTo(i, reader, decisions.get(i.id)) ?? []);
+    if (restrictedOf(items)) await auditRead(request, p, 'indicators', { count: items.length });
+    return { items: items.map(view), ...(page.next ? { next: page.next } : {}) };
   });
 
   app.get<{ Params: { id: string } }>(
@@ -276,7 +306,7 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
 
   app.get('/api/organisations', async (request) => {
     const p = principalOf(request);
-    requireAnalysis(p);
+    if (!mayReadOrganisations(readerOf(p))) throw notFound();
     return { items: await ctx.orgs.list() };
   });
 
@@ -296,7 +326,7 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
     },
     async (request) => {
       const p = principalOf(request);
-      requireAnalysis(p);
+      if (!mayReadAudit(readerOf(p))) throw notFound();
       const items = await ctx.audit.list(request.query.after ?? 0, request.query.limit ?? 100);
       return { items, ...(items.length ? { next: items[items.length - 1]!.seq } : {}) };
     },
@@ -318,16 +348,21 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       const p = principalOf(request);
       if (!p.scopes.includes('read')) throw new HttpError(403, 'Forbidden', 'This token may not read.');
       const tier = p.org.tier;
-      const items = await collect(releasable(ctx, tier, { kinds: ['c2', 'domain', 'url'] }));
-      const feed = mispFeed(items, tier, { name: ctx.hub.name });
+      const items = await collect(releasable(ctx, readerOf(p), { kinds: ['c2', 'domain', 'url'] }));
+      const feed = mispFeed(
+        items.map((i) => i.indicator),
+        tier,
+        { name: ctx.hub.name },
+      );
       const file = request.params.file;
       if (file === 'manifest.json')
         return reply.header('content-type', 'application/json').send(feed.manifest);
+      if (file !== 'hashes.csv' && file !== `${feed.eventUuid}.json`) throw notFound();
+      // The hashes name every value as surely as the event does.
+      if (tier !== 'public' && items.length > 0)
+        await auditRead(request, p, `export:misp/${file}`, { count: items.length });
       if (file === 'hashes.csv')
         return reply.header('content-type', 'text/csv; charset=utf-8').send(feed.hashes);
-      if (file !== `${feed.eventUuid}.json`) throw notFound();
-      if (tier !== 'public' && items.length > 0)
-        await auditRead(request, p, 'export:misp', { count: items.length });
       return reply.header('content-type', 'application/json').send(feed.event);
     },
   );
@@ -343,11 +378,7 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       const p = principalOf(request);
       if (!p.scopes.includes('read')) throw new HttpError(403, 'Forbidden', 'This token may not read.');
       const name = request.params.name as ExportName;
-      const result = await buildExport(ctx, name, {
-        tier: p.org.tier,
-        prefixes: ctx.orgs.prefixSet(p.org),
-        asns: p.org.asns,
-      });
+      const result = await buildExport(ctx, name, readerOf(p));
       if (result.restricted) await auditRead(request, p, `export:${name}`, { count: result.count });
       return reply.header('content-type', result.contentType).send(result.body);
     },

@@ -4,7 +4,7 @@
  */
 import { CompiledQuery, PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { Tier } from '../intel/types.ts';
-import { TIERS, tierAllows, tierRank } from '../intel/types.ts';
+import { tierAllows, tierRank, type Tlp } from '../intel/types.ts';
 import {
   objectKey,
   sqliteStatements,
@@ -13,6 +13,7 @@ import {
   type Store,
 } from '../store/index.ts';
 import type { Principal } from './orgs.ts';
+import { mayReadCollection, readerOf, receivableMarkings } from './release/index.ts';
 import { tierOf, tlpFromMarkingId, uuidv5, type StixObject } from './stix.ts';
 
 export interface ApiRoot {
@@ -118,7 +119,8 @@ export const DEFAULT_COLLECTIONS: readonly Collection[] = [
     description: 'Sanitised C&C servers and malicious sites for public notice.',
     ceiling: 'public',
     readTier: 'public',
-    writeTier: 'full',
+    // Public notice comes only from the analysis centre's decisions (the review queue).
+    writeTier: null,
     ingest: false,
     ownerOrgId: null,
   },
@@ -170,21 +172,19 @@ export async function loadCollections(store: Store): Promise<Collection[]> {
   }));
 }
 
+/** Whether a token's organisation may read a collection (the release module decides). */
 export function canRead(p: Principal, c: Collection): boolean {
-  if (!p.scopes.includes('read')) return false;
-  // An own-network collection is its owner's alone, whatever the owner's tier (as bots.txt).
-  if (c.ownerOrgId !== null) return c.ownerOrgId === p.org.id;
-  return tierAllows(p.org.tier, c.readTier);
+  return mayReadCollection(readerOf(p), c);
 }
 export function canWrite(p: Principal, c: Collection): boolean {
   if (c.ownerOrgId !== null) return false;
   return c.writeTier !== null && p.scopes.includes('write') && tierAllows(p.org.tier, c.writeTier);
 }
-/** The object tiers a reader may receive from a collection. */
-export function readableTiers(p: Principal, c: Collection): Tier[] {
-  if (c.ownerOrgId !== null)
-    return c.ownerOrgId === p.org.id ? TIERS.filter((t) => tierRank(t) <= tierRank(c.ceiling)) : [];
-  return TIERS.filter((t) => tierAllows(p.org.tier, t));
+/** The object tiers and markings a reader may receive from a collection (for SQL filters). */
+export function receivable(p: Principal, c: Collection): { tiers: Tier[]; tlps: Tlp[] } {
+  if (!canRead(p, c)) return { tiers: [], tlps: [] };
+  const m = receivableMarkings(readerOf(p));
+  return { tiers: m.tiers.filter((t) => tierRank(t) <= tierRank(c.ceiling)), tlps: m.tlps };
 }
 /** Whether an object's tier fits under a collection's ceiling. */
 export function underCeiling(objectTier: Tier, ceiling: Tier): boolean {
@@ -553,4 +553,118 @@ export async function latestObject(
     .where('is_latest', '=', 1)
     .executeTakeFirst();
   return row ? (JSON.parse(row.body) as StixObject) : undefined;
+}
+
+/**
+ * Who owns each of `ids` in a collection: the organisation that posted it, null for an object the
+ * hub wrote itself (its publisher), absent for an object not stored there yet.
+ */
+export async function ownersOf(
+  trx: Transaction<Database> | Store['db'],
+  collectionId: string,
+  ids: readonly string[],
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const [owned, stored] = await Promise.all([
+      trx
+        .selectFrom('stix_owners')
+        .select(['object_id', 'owner_org_id'])
+        .where('collection_id', '=', collectionId)
+        .where('object_id', 'in', chunk)
+        .execute(),
+      trx
+        .selectFrom('stix_objects')
+        .select('object_id')
+        .distinct()
+        .where('object_key', 'in', objectKeys(collectionId, chunk))
+        .where('collection_id', '=', collectionId)
+        .where('object_id', 'in', chunk)
+        .execute(),
+    ]);
+    for (const r of stored) out.set(r.object_id, null);
+    for (const r of owned) out.set(r.object_id, r.owner_org_id);
+  }
+  return out;
+}
+
+/** Records the organisation that first posted each object (kept when later versions come). */
+export async function recordOwners(
+  trx: Transaction<Database>,
+  collectionId: string,
+  ownerOrgId: string,
+  ids: readonly string[],
+  at: string,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = ids.slice(i, i + 500).map((id) => ({
+      collection_id: collectionId,
+      object_id: id,
+      owner_org_id: ownerOrgId,
+      created_at: at,
+    }));
+    if (rows.length)
+      await trx
+        .insertInto('stix_owners')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['collection_id', 'object_id']).doNothing())
+        .execute();
+  }
+}
+
+/** Types that stand for one shared thing: stored once per collection, not versioned per indicator. */
+export const SHARED_TYPES = new Set([
+  'malware',
+  'identity',
+  'vulnerability',
+  'software',
+  'ipv4-addr',
+  'ipv6-addr',
+  'url',
+  'domain-name',
+  'marking-definition',
+  'extension-definition',
+]);
+
+/** Writes one indicator's products into a collection: shared objects once, the rest versioned. */
+export async function writeProducts(
+  trx: Transaction<Database>,
+  collectionId: string,
+  objects: readonly StixObject[],
+  dateAdded: string,
+): Promise<void> {
+  await addObjects(
+    trx,
+    collectionId,
+    objects.filter((o) => !SHARED_TYPES.has(o.type)),
+    dateAdded,
+    { skipUnchanged: true },
+  );
+  await addObjects(
+    trx,
+    collectionId,
+    objects.filter((o) => SHARED_TYPES.has(o.type)),
+    dateAdded,
+    { onlyIfAbsent: true },
+  );
+}
+
+/** Gives each of `ids` still live in a collection a revoked version (it may no longer be there). */
+export async function revokeProducts(
+  trx: Transaction<Database>,
+  collectionId: string,
+  ids: readonly string[],
+  modified: string,
+  dateAdded: string,
+): Promise<void> {
+  const latest = await latestObjects(trx, collectionId, ids);
+  const revoked = [...latest.values()]
+    .filter((o) => o.revoked !== true)
+    .map((o) => ({
+      ...o,
+      modified: modified > String(o.modified ?? '') ? modified : dateAdded,
+      revoked: true,
+    }));
+  await addObjects(trx, collectionId, revoked, dateAdded);
 }

@@ -1,5 +1,6 @@
 /** Hub configuration: where it listens and the limits it holds every client to. */
 import { z } from 'zod';
+import { ROLES } from './orgs.ts';
 
 export const HubConfig = z
   .object({
@@ -14,13 +15,25 @@ export const HubConfig = z
     /** Page size when a client gives no limit, and the largest it may ask for. */
     defaultPageSize: z.number().int().positive().default(1000),
     maxPageSize: z.number().int().positive().default(10_000),
-    /** Token bucket per token (or per address before authentication). */
+    /**
+     * Token bucket per organisation (all its tokens share it, so no organisation takes another's
+     * share); per address for anonymous requests and failed sign-ins.
+     */
     rateLimit: z
       .object({
         perSecond: z.number().positive().default(50),
         burst: z.number().positive().default(200),
       })
       .prefault({}),
+    /**
+     * Largest request body per role, in bytes, where it differs from bodyLimitBytes: roles that
+     * can write nowhere get a small one. Anonymous requests get no body at all (401 first).
+     */
+    bodyLimitByRole: z
+      .partialRecord(z.enum(ROLES), z.number().int().positive().max(1_073_741_824))
+      .default({ vendor: 65_536, public: 65_536 }),
+    /** Serve HTTPS directly: PEM files of the certificate (chain) and its private key. */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     /** How often the publisher turns intel changes into STIX in the collections; 0 only on demand. */
     publishIntervalMs: z.number().int().min(0).default(2000),
   })

@@ -4,8 +4,77 @@
  * address, port, protocol, confidence and family only: never timestamps or sources (law rule 2).
  */
 import { createHash } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import { parse as parseDomain } from 'tldts';
 import type { PrefixSet } from '../core/ip.ts';
 import type { Indicator } from '../intel/types.ts';
+
+// Rule languages (Suricata, RPZ zone files, MISP events that feed IDS rules) are code: every
+// value written into them passes the allow-list of its field, or is left out and counted.
+
+export type RuleWriter = 'suricata' | 'rpz' | 'misp';
+const dropped = new Map<string, number>();
+
+/** Values dropped so far by writer and field (for the metric and for tests). */
+export function droppedRuleFields(): ReadonlyMap<string, number> {
+  return dropped;
+}
+export function droppedRuleFieldCount(): number {
+  let total = 0;
+  for (const n of dropped.values()) total += n;
+  return total;
+}
+function drop(writer: RuleWriter, field: string): undefined {
+  const key = `${writer}:${field}`;
+  dropped.set(key, (dropped.get(key) ?? 0) + 1);
+  return undefined;
+}
+
+const LABEL = /^[A-Za-z0-9 ._:/-]{1,64}$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A family or other label: letters, digits, space and `._:/-`, 1 to 64 of them. */
+export function safeLabel(text: string | null | undefined, writer: RuleWriter): string | undefined {
+  if (!text) return undefined;
+  return LABEL.test(text) ? text : drop(writer, 'label');
+}
+
+/** An IPv4 (four decimal parts) or IPv6 address (no zone), in its canonical text. */
+export function safeAddress(text: string, writer: RuleWriter): string | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text).toString();
+  if (/^[0-9A-Fa-f:.]{2,45}$/.test(text) && ipaddr.IPv6.isValid(text))
+    return ipaddr.IPv6.parse(text).toString();
+  return drop(writer, 'address');
+}
+
+/** A domain name with a registrable part under a known suffix (tldts), lower case. */
+export function safeDomain(text: string, writer: RuleWriter): string | undefined {
+  const lower = text.toLowerCase();
+  const parsed = parseDomain(lower);
+  if (HOSTNAME.test(lower) && !parsed.isIp && parsed.hostname === lower && parsed.domain) return lower;
+  return drop(writer, 'domain');
+}
+
+/** An http(s) URL of printable ASCII whose host is an allowed domain or address. */
+export function safeUrl(text: string, writer: RuleWriter): string | undefined {
+  if (text.length > 2048 || !/^[\x21-\x7e]+$/.test(text)) return drop(writer, 'url');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return drop(writer, 'url');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return drop(writer, 'url');
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const ok = ipaddr.isValid(host) ? safeAddress(host, writer) : safeDomain(host, writer);
+  return ok ? text : drop(writer, 'url');
+}
+
+/** A port number, 0 to 65535. */
+export function safePort(port: number, writer: RuleWriter): number | undefined {
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : drop(writer, 'port');
+}
 
 function hostPort(ind: Indicator): string {
   const host = ind.value.includes(':') ? `[${ind.value}]` : ind.value;
@@ -71,7 +140,8 @@ export function rpzZone(indicators: readonly Indicator[], origin: string, serial
   ];
   for (const i of indicators) {
     if (i.kind !== 'domain') continue;
-    lines.push(`${i.value} CNAME .`, `*.${i.value} CNAME .`);
+    const domain = safeDomain(i.value, 'rpz');
+    if (domain) lines.push(`${domain} CNAME .`, `*.${domain} CNAME .`);
   }
   return lines.join('\n') + '\n';
 }
@@ -81,25 +151,29 @@ function sid(id: string): number {
   return 1_000_000_000 + (createHash('sha256').update(id).digest().readUInt32BE(0) % 900_000_000);
 }
 
-function ruleText(text: string): string {
-  return text.replace(/[";\\]/g, '');
+function suricataC2Rule(i: Indicator): string | undefined {
+  const address = safeAddress(i.value, 'suricata');
+  const port = safePort(i.port, 'suricata');
+  if (!address || port === undefined) return undefined;
+  const proto = i.proto === 'tcp' || i.proto === 'udp' ? i.proto : 'ip';
+  const rulePort = port && proto !== 'ip' ? String(port) : 'any';
+  const family = safeLabel(i.family, 'suricata');
+  const shown = `${address.includes(':') ? `[${address}]` : address}${port ? `:${port}` : ''}`;
+  return `alert ${proto} $HOME_NET any -> ${address} ${rulePort} (msg:"tsunagi C&C${family ? ` ${family}` : ''} ${shown}"; classtype:trojan-activity; sid:${sid(i.id)}; rev:1; metadata:confidence ${Math.round(i.confidence)};)`;
+}
+
+function suricataDomainRule(i: Indicator): string | undefined {
+  const domain = safeDomain(i.value, 'suricata');
+  if (!domain) return undefined;
+  return `alert dns $HOME_NET any -> any any (msg:"tsunagi malicious domain ${domain}"; dns.query; dotprefix; content:".${domain}"; endswith; nocase; classtype:trojan-activity; sid:${sid(i.id)}; rev:1;)`;
 }
 
 export function suricataRules(indicators: readonly Indicator[]): string {
   const lines: string[] = ['# tsunagi C&C rules'];
   for (const i of indicators) {
-    if (i.kind === 'c2') {
-      const proto = i.proto === 'tcp' || i.proto === 'udp' ? i.proto : 'ip';
-      const port = i.port && proto !== 'ip' ? String(i.port) : 'any';
-      const family = i.family ? ` ${ruleText(i.family)}` : '';
-      lines.push(
-        `alert ${proto} $HOME_NET any -> ${i.value} ${port} (msg:"tsunagi C&C${family} ${hostPort(i)}"; classtype:trojan-activity; sid:${sid(i.id)}; rev:1; metadata:confidence ${i.confidence};)`,
-      );
-    } else if (i.kind === 'domain') {
-      lines.push(
-        `alert dns $HOME_NET any -> any any (msg:"tsunagi malicious domain ${ruleText(i.value)}"; dns.query; dotprefix; content:".${ruleText(i.value)}"; endswith; nocase; classtype:trojan-activity; sid:${sid(i.id)}; rev:1;)`,
-      );
-    }
+    const rule =
+      i.kind === 'c2' ? suricataC2Rule(i) : i.kind === 'domain' ? suricataDomainRule(i) : undefined;
+    if (rule) lines.push(rule);
   }
   return lines.join('\n') + '\n';
 }

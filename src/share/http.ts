@@ -2,11 +2,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../core/logger.ts';
 import type { Intel } from '../intel/index.ts';
+import type { AuditEntry } from '../intel/types.ts';
 import type { Store } from '../store/index.ts';
 import type { AuditLog } from './audit.ts';
 import type { HubConfig } from './config.ts';
 import type { Organisations, Principal } from './orgs.ts';
 import type { Publisher } from './publisher.ts';
+import type { Reviews } from './review.ts';
 import type { HubIdentity } from './stix.ts';
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
@@ -18,6 +20,8 @@ export interface HubContext {
   orgs: Organisations;
   audit: AuditLog;
   publisher: Publisher;
+  /** The analysis centre's review queue for public notice. */
+  reviews: Reviews;
   hub: HubIdentity;
   logger: Logger;
 }
@@ -44,18 +48,58 @@ declare module 'fastify' {
   }
 }
 
-/** The token from `Authorization: Bearer T` or HTTP Basic with the token as password. */
-export function tokenFrom(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const [scheme, value] = header.split(/\s+/, 2);
-  if (!value) return undefined;
-  if (/^bearer$/i.test(scheme!)) return value;
-  if (/^basic$/i.test(scheme!)) {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
+/** What an Authorization header says: no header, a token, or something this hub refuses to read. */
+export type Credentials = { kind: 'none' } | { kind: 'token'; token: string } | { kind: 'malformed' };
+
+/** RFC 6750's b64token: what may stand after `Bearer ` (and nothing else may follow it). */
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
+const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const BASIC = /^Basic ([A-Za-z0-9+/]+={0,2})$/i;
+
+/**
+ * Reads `Authorization: Bearer TOKEN` or HTTP Basic with the token as password, exactly: one
+ * space, one token, nothing after it. Anything else is malformed (answered 401), never anonymous.
+ */
+export function credentialsFrom(header: string | undefined): Credentials {
+  if (header === undefined || header === '') return { kind: 'none' };
+  const bearer = BEARER.exec(header);
+  if (bearer) return { kind: 'token', token: bearer[1]! };
+  const basic = BASIC.exec(header);
+  if (basic) {
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+    const token = colon >= 0 ? decoded.slice(colon + 1) : '';
+    if (TOKEN.test(token)) return { kind: 'token', token };
   }
-  return undefined;
+  return { kind: 'malformed' };
+}
+
+/** The token of a well-formed Authorization header, else undefined. */
+export function tokenFrom(header: string | undefined): string | undefined {
+  const credentials = credentialsFrom(header);
+  return credentials.kind === 'token' ? credentials.token : undefined;
+}
+
+/**
+ * The only URLs answered without a token (GET/HEAD): health, the console's page and assets, and
+ * the public self-check. Everything else is refused before its body is read.
+ */
+export function isPublicRequest(method: string, url: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  const path = url.split('?', 1)[0]!;
+  return (
+    path === '/healthz' ||
+    path === '/' ||
+    path === '/check' ||
+    path === '/favicon.svg' ||
+    path === '/console/api/self-check' ||
+    /^\/assets\/[^/]+$/.test(path)
+  );
+}
+
+/** TLP markings whose every read is audited (law rule 4): anything not CLEAR or GREEN. */
+export function isRestrictedTlp(tlp: string): boolean {
+  return tlp !== 'clear' && tlp !== 'green';
 }
 
 export function principalOf(request: FastifyRequest): Principal {
@@ -87,26 +131,49 @@ export function sendTaxii(reply: FastifyReply, status: number, body: unknown): F
     .send(Buffer.from(JSON.stringify(body)));
 }
 
+/** A read of restricted data, noted by a route and written once, before the answer is sent. */
+export interface AuditedRead {
+  channel: 'api' | 'console' | 'taxii';
+  purpose: string;
+  target: string;
+  detail: Record<string, unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The restricted read this request makes (server.ts writes it in onSend). */
+    auditedRead?: AuditedRead;
+    /** Set once the request's audit record is written (by a write's own transaction, or onSend). */
+    audited?: boolean;
+  }
+}
+
 /**
- * Records a read of restricted data in the audit log: who (organisation and token), what
- * (target), and why (the caller's X-Tsunagi-Purpose header, else the channel's own default).
+ * Notes a read of restricted data for the audit log: who (organisation and token), what
+ * (target), and why (the caller's X-Tsunagi-Purpose header, else the channel's own default). The
+ * server writes ONE record per request in its onSend hook, before the answer leaves, and only
+ * when the request succeeded; a second note in the same request adds to the first.
  */
 export async function recordRead(
-  audit: AuditLog,
+  _audit: AuditLog,
   request: FastifyRequest,
-  p: Principal,
-  read: {
-    channel: 'api' | 'console' | 'taxii';
-    purpose: string;
-    target: string;
-    detail: Record<string, unknown>;
-  },
+  _principal: Principal,
+  read: AuditedRead,
 ): Promise<void> {
-  await audit.record({
+  // (The log and principal parameters stay for the routes' existing calls; the server has both.)
+  const earlier = request.auditedRead;
+  request.auditedRead = earlier
+    ? { ...earlier, detail: { ...earlier.detail, also: { target: read.target, ...read.detail } } }
+    : read;
+}
+
+/** The audit entry of a noted read, written by the server when the request succeeds. */
+export function readEntry(request: FastifyRequest, p: Principal, read: AuditedRead): AuditEntry {
+  return {
     actor: p.org.name,
     action: `${read.channel}.read`,
     target: read.target,
     reason: String(request.headers['x-tsunagi-purpose'] ?? read.purpose).slice(0, 100),
     detail: { ...read.detail, token: p.tokenId },
-  });
+  };
 }

@@ -16,11 +16,26 @@ import { createOrganisations, type Organisations } from './orgs.ts';
 import { createPublisher, type Publisher } from './publisher.ts';
 import { buildExport, type ExportName, type ExportReader } from './api.ts';
 import type { HubContext } from './http.ts';
+import { createReviews, type Reviews } from './review.ts';
 import { createHubServer } from './server.ts';
 import { hubIdentity } from './stix.ts';
 
 export { HubConfig } from './config.ts';
-export { createAuditLog, verifyExport, verifyRecords, type AuditLog, type VerifyResult } from './audit.ts';
+export {
+  createAuditLog,
+  verifyExport,
+  verifyRecords,
+  type AuditLog,
+  type VerifyOptions,
+  type VerifyResult,
+} from './audit.ts';
+export {
+  checkpointFile,
+  loadSigner,
+  parseCheckpointFile,
+  type AuditSigner,
+  type Checkpoint,
+} from './audit-checkpoints.ts';
 export {
   createOrganisations,
   ROLES,
@@ -34,6 +49,15 @@ export {
 } from './orgs.ts';
 export { COLLECTION_IDS, API_ROOTS } from './collections.ts';
 export { buildExport, EXPORT_NAMES, type ExportName, type ExportReader } from './api.ts';
+export {
+  capSubmission,
+  createReviews,
+  REVIEW_STATUSES,
+  type ReviewEntry,
+  type Reviews,
+  type ReviewStatus,
+} from './review.ts';
+export * as releaseRule from './release/index.ts';
 export { applyWithdrawals, sightingsFromCsv, sightingsFromStix, type Ingested } from './ingest.ts';
 export { createHubServer } from './server.ts';
 export * from './stix.ts';
@@ -58,6 +82,7 @@ export interface Hub extends Component {
   readonly audit: AuditLog;
   readonly orgs: Organisations;
   readonly publisher: Publisher;
+  readonly reviews: Reviews;
   /** The fastify app (ready after start), for inject() in tests and for extension. */
   app(): FastifyInstance;
   /** The listening address, e.g. http://127.0.0.1:8470 (after start). */
@@ -74,6 +99,7 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     { intervalMs: config.publishIntervalMs },
     { store: deps.store, intel: deps.intel, hub, logger: deps.logger, registry: deps.registry },
   );
+  const reviews = createReviews({ store: deps.store, audit, intel: deps.intel, hub });
   const ctx: HubContext = {
     config,
     store: deps.store,
@@ -81,6 +107,7 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     orgs,
     audit,
     publisher,
+    reviews,
     hub,
     logger: deps.logger,
   };
@@ -97,6 +124,7 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     audit,
     orgs,
     publisher,
+    reviews,
     async start() {
       await ensureCollections(deps.store);
       await publisher.start();
@@ -107,7 +135,8 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
         await app.listen({ host, port });
         const address = app.server.address();
         const actualPort = typeof address === 'object' && address ? address.port : port;
-        url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+        const scheme = config.tls ? 'https' : 'http';
+        url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
         deps.logger.info({ url }, 'hub listening (TAXII at /taxii2/, API at /api/)');
       } else {
         await app.ready();
@@ -116,6 +145,8 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     async stop() {
       await publisher.stop();
       await app?.close();
+      // The head at shutdown is signed, so records cut from the end later do not go unseen.
+      await audit.checkpoint();
     },
     app() {
       if (!app) throw new Error('hub not started');

@@ -4,7 +4,7 @@
  * submitting organisation. Only simple patterns are understood; anything else is a named failure.
  */
 import { InputError } from '../core/errors.ts';
-import { SightingInput, type Intel } from '../intel/index.ts';
+import { SightingInput, type Intel, type WithinTransaction } from '../intel/index.ts';
 import type { Tier, Tlp } from '../intel/types.ts';
 import { tlpOf } from './collections.ts';
 import { tierOf, type StixObject } from './stix.ts';
@@ -30,6 +30,7 @@ export async function applyWithdrawals(
   withdrawals: Ingested['withdrawals'],
   submitter: string,
   actor: string,
+  within?: WithinTransaction,
 ): Promise<{ failures: { id: string; message: string }[]; withdrawn: number }> {
   const failures: { id: string; message: string }[] = [];
   let withdrawn = 0;
@@ -43,6 +44,7 @@ export async function applyWithdrawals(
         submitter,
         `revoked by ${submitter} (${w.objectId})`,
         actor,
+        within,
       );
       if (result.outcome === 'withdrawn') withdrawn++;
     } catch (error) {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Indicator, Tier } from '../intel/types.ts';
+import { safeAddress, safeDomain, safeLabel, safePort, safeUrl } from './exports.ts';
 import { uuidv5 } from './stix.ts';
 
 const MISP_NAMESPACE = '6cd54954-09f2-43dc-bd3a-dc18678b18c7';
@@ -16,13 +17,22 @@ export interface MispFeed {
   event: { Event: Record<string, unknown> };
 }
 
+/** The attribute of an indicator; values failing their allow-list leave the indicator out. */
 function attributeOf(ind: Indicator): { type: string; value: string } | undefined {
-  if (ind.kind === 'c2')
-    return ind.port
-      ? { type: 'ip-dst|port', value: `${ind.value}|${ind.port}` }
-      : { type: 'ip-dst', value: ind.value };
-  if (ind.kind === 'domain') return { type: 'domain', value: ind.value };
-  if (ind.kind === 'url') return { type: 'url', value: ind.value };
+  if (ind.kind === 'c2') {
+    const address = safeAddress(ind.value, 'misp');
+    const port = safePort(ind.port, 'misp');
+    if (!address || port === undefined) return undefined;
+    return port ? { type: 'ip-dst|port', value: `${address}|${port}` } : { type: 'ip-dst', value: address };
+  }
+  if (ind.kind === 'domain') {
+    const domain = safeDomain(ind.value, 'misp');
+    return domain ? { type: 'domain', value: domain } : undefined;
+  }
+  if (ind.kind === 'url') {
+    const url = safeUrl(ind.value, 'misp');
+    return url ? { type: 'url', value: url } : undefined;
+  }
   return undefined;
 }
 
@@ -45,13 +55,14 @@ export function mispFeed(
   for (const ind of indicators) {
     const attr = attributeOf(ind);
     if (!attr) continue;
+    const family = safeLabel(ind.family, 'misp');
     attributes.push({
       uuid: uuidv5(`misp-attribute|${tier}|${ind.id}`, MISP_NAMESPACE),
       type: attr.type,
-      category: ind.kind === 'c2' ? 'Network activity' : 'Network activity',
+      category: 'Network activity',
       value: attr.value,
       to_ids: true,
-      comment: [ind.family && `family ${ind.family}`, tier !== 'public' && `confidence ${ind.confidence}`]
+      comment: [family && `family ${family}`, tier !== 'public' && `confidence ${ind.confidence}`]
         .filter(Boolean)
         .join(', '),
     });

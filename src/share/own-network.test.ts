@@ -64,7 +64,7 @@ for (const engine of testEngines()) {
         const orgs = [
           { name: 'NISC', role: 'analysis' as const, prefixes: [], asns: [] },
           { name: 'ISP A', role: 'isp' as const, consent: true, prefixes: ['192.0.2.0/25'], asns: [] },
-          // Unconsented: public tier, yet it still receives its own subscribers' hosts.
+          // Unconsented: public tier, so it does not receive its own subscribers' hosts until it consents.
           { name: 'ISP B', role: 'isp' as const, prefixes: [], asns: [64501] },
           { name: 'ISP C', role: 'isp' as const, consent: true, prefixes: ['203.0.113.0/24'], asns: [] },
         ];
@@ -123,9 +123,13 @@ for (const engine of testEngines()) {
         assert.deepEqual(addressesIn(a.objects), ['192.0.2.10', '192.0.2.11']);
         const patterns = a.objects.filter((o) => o.type === 'indicator').map((o) => o.pattern as string);
         assert.ok(patterns.every((p) => !p.includes('192.0.2.20') && !p.includes('192.0.2.200')));
+        // Unconsented: public tier, it may not receive the AMBER+STRICT product (issue #15, 2).
         const b = await objectsOf('ISP B');
-        assert.equal(b.status, 200, 'an unconsented ISP still reads its own network');
-        assert.deepEqual(addressesIn(b.objects), ['198.51.100.7']);
+        assert.equal(b.status, 404, 'an unconsented ISP does not read the council-tier product');
+        await hub.orgs.recordConsent('ISP B', 'council-confidentiality-v1', 'test');
+        const consented = await objectsOf('ISP B');
+        assert.equal(consented.status, 200, 'after consent it does');
+        assert.deepEqual(addressesIn(consented.objects), ['198.51.100.7']);
         const c = await objectsOf('ISP C');
         assert.deepEqual(addressesIn(c.objects), ['203.0.113.5']);
         assert.ok(c.objects.some((o) => o.type === 'vulnerability' && o.name === 'CVE-2024-12345'));
@@ -157,7 +161,7 @@ for (const engine of testEngines()) {
         assert.equal(post.statusCode, 403);
 
         // Sanitised, marked, valid: council tier, AMBER+STRICT, no sources or sightings.
-        for (const object of [...a.objects, ...b.objects, ...c.objects]) {
+        for (const object of [...a.objects, ...consented.objects, ...c.objects]) {
           assert.equal(validate(object), undefined, object.id);
           assert.ok(!['sighting'].includes(object.type));
           if (object.type === 'marking-definition' || object.type === 'extension-definition') continue;
@@ -177,7 +181,10 @@ for (const engine of testEngines()) {
         assert.equal(revoked?.revoked, true);
 
         // An organisation added later gets what intel already holds inside its network.
-        await hub.orgs.add({ name: 'ISP D', role: 'isp', prefixes: ['192.0.2.128/25'], asns: [] }, 'test');
+        await hub.orgs.add(
+          { name: 'ISP D', role: 'isp', consent: true, prefixes: ['192.0.2.128/25'], asns: [] },
+          'test',
+        );
         tokens['ISP D'] = (await hub.orgs.createToken('ISP D', {}, 'test')).token;
         orgIds['ISP D'] = (await hub.orgs.get('ISP D'))!.id;
         await hub.publisher.sync();

@@ -38,7 +38,7 @@ for (const engine of testEngines()) {
           confidence: 60,
           family: 'mirai',
           tier: 'public' as const,
-          tlp: 'green' as const,
+          tlp: 'clear' as const,
         };
         const { indicatorId } = await intel.recordSighting({ ...base, observedAt: '2026-01-01T00:00:00Z' });
         for (let i = 0; i < 4; i++) await intel.recordSighting({ ...base, value: `198.51.100.${20 + i}` });

@@ -18,6 +18,7 @@ import {
   latestObjects,
   OWN_NETWORK_TIER,
   ownNetworkCollectionId,
+  SHARED_TYPES,
 } from './collections.ts';
 import {
   hubIdentityObject,
@@ -34,24 +35,12 @@ import {
   type StixObject,
 } from './stix.ts';
 import { TLPS, type Indicator, type Tier } from '../intel/types.ts';
+import { publicNoticeDecisions } from './review.ts';
 
 const WATERMARK_KEY = 'publisher.watermark';
 /** Every source whose sightings were published: a JSON list, kept in the publishing transaction. */
 const SOURCES_KEY = 'publisher.sources';
 const PUBLISH_LOCK_KEY = 0x7a5a_0002;
-/** Types that stand for one shared thing: stored once per collection, not versioned per indicator. */
-const SHARED_TYPES = new Set([
-  'malware',
-  'identity',
-  'vulnerability',
-  'software',
-  'ipv4-addr',
-  'ipv6-addr',
-  'url',
-  'domain-name',
-  'marking-definition',
-  'extension-definition',
-]);
 
 /** An organisation's own network: where its infected hosts and vulnerable devices are published. */
 interface OwnNetwork {
@@ -242,16 +231,21 @@ export function createPublisher(
       const changed = await intel.changedSince(watermark, pageSize);
       if (changed.length === 0) return handled;
       const ids = changed.map((i) => i.id);
-      const [sightingsOf, relationshipsOf] = await Promise.all([
+      const [sightingsOf, relationshipsOf, decisions] = await Promise.all([
         intel.sightingsOf(ids),
         intel.relationshipsFrom(ids),
+        publicNoticeDecisions(store.db, ids),
       ]);
-      const inputs: MappingInput[] = changed.map((indicator) => ({
-        indicator,
-        sightings: sightingsOf.get(indicator.id) ?? [],
-        relationships: relationshipsOf.get(indicator.id) ?? [],
-        hub,
-      }));
+      const inputs: MappingInput[] = changed.map((indicator) => {
+        const publicNotice = decisions.get(indicator.id);
+        return {
+          indicator,
+          sightings: sightingsOf.get(indicator.id) ?? [],
+          relationships: relationshipsOf.get(indicator.id) ?? [],
+          hub,
+          ...(publicNotice ? { publicNotice } : {}),
+        };
+      });
       const done = await store.transaction(async (trx) => {
         const now = await trx
           .selectFrom('kv')

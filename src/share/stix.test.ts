@@ -178,11 +178,12 @@ test('sanitisers build new objects without sources or observation times', () => 
   const ind = indicator({});
   const full = mapFull({ indicator: ind, sightings, relationships: [], hub });
   const fullIds = new Set(full.filter((o) => !['ipv4-addr'].includes(o.type)).map((o) => o.id));
-  for (const [name, tier, tlp] of [
-    ['council-v1', 'council', 'amber+strict'],
-    ['public-v1', 'public', 'clear'],
+  for (const [name, tier, tlp, source] of [
+    ['council-v1', 'council', 'amber+strict', ind],
+    // Public notice only of what its source marked CLEAR (the marking binds).
+    ['public-v1', 'public', 'clear', indicator({ tlp: 'clear' })],
   ] as const) {
-    const out = SANITISERS[name].apply({ indicator: ind, sightings, relationships: [], hub })!;
+    const out = SANITISERS[name].apply({ indicator: source, sightings, relationships: [], hub })!;
     assertValid(out);
     const text = JSON.stringify(out);
     assert.ok(!text.includes('ISP A') && !text.includes('ISP B'), 'no source names');
@@ -212,6 +213,12 @@ test('sanitisers refuse what must not reach their tier', () => {
     undefined,
   );
   assert.ok(SANITISERS['council-v1'].apply({ ...base, indicator: indicator({ tier: 'council' }) }));
+  for (const tlp of ['green', 'amber', 'amber+strict', 'red'] as const)
+    assert.equal(
+      SANITISERS['public-v1'].apply({ ...base, indicator: indicator({ tlp }) }),
+      undefined,
+      `a public-tier indicator under TLP:${tlp} is not public notice`,
+    );
 });
 
 test('the schema validator is not vacuous', () => {

@@ -7,6 +7,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Indicator, Relationship, Sighting, Tier, Tlp } from '../intel/types.ts';
+import {
+  addressedMarking,
+  markingAllows,
+  releasedTo,
+  tierReader,
+  type PublicNoticeDecision,
+} from './release/index.ts';
 
 export type StixObject = Record<string, unknown> & { type: string; id: string };
 
@@ -87,6 +94,26 @@ export interface HubIdentity {
 }
 export function hubIdentity(name = 'tsunagi analysis center'): HubIdentity {
   return { name, id: sdoId('identity', 'hub', name) };
+}
+
+/** The identity the hub names an organisation by in `created_by_ref` (set from its token, never from a body). */
+export function organisationIdentityId(orgId: string): string {
+  return sdoId('identity', 'organisation', orgId);
+}
+
+/**
+ * Names the posting organisation as the creator: SDOs, SROs and marking definitions get its
+ * identity in `created_by_ref`; observables (which have no creator in STIX 2.1) lose any.
+ */
+export function stampCreator(object: StixObject, orgId: string): StixObject {
+  if (SCO_TYPES.has(object.type)) {
+    if ('created_by_ref' in object) {
+      const { created_by_ref: _dropped, ...rest } = object;
+      return rest as StixObject;
+    }
+    return object;
+  }
+  return { ...object, created_by_ref: organisationIdentityId(orgId) };
 }
 
 export function tierExtensionDefinition(hub: HubIdentity): StixObject {
@@ -217,6 +244,8 @@ export interface MappingInput {
   /** Relationships where this indicator is the source (e.g. bot -> C&C). */
   relationships: readonly Relationship[];
   hub: HubIdentity;
+  /** The analysis centre's public-notice decision on this indicator (the review queue), if any. */
+  publicNotice?: PublicNoticeDecision;
 }
 
 /** Object ids that depend only on the indicator, so related indicators can point at each other. */
@@ -550,20 +579,18 @@ function sanitise(input: MappingInput, to: Tier, tlp: Tlp, keepConfidence: boole
 /** Kinds that name a subscriber's host: never shared beyond the full tier except to its own ISP. */
 const HOST_KINDS = new Set(['bot', 'vulnerable-device']);
 
+/**
+ * The broadcast sanitisers. What reaches a tier, and under which marking, is the release rule's
+ * (release/index.ts): the sanitiser only builds the new objects of the copy it allows.
+ */
 export const SANITISERS: Record<'council-v1' | 'public-v1', Sanitiser> = {
   'council-v1': {
     name: 'council-v1',
     from: 'full',
     to: 'council',
     apply(input) {
-      const ind = input.indicator;
-      if (ind.tier === 'full' || ind.tlp === 'red' || HOST_KINDS.has(ind.kind)) return undefined;
-      return sanitise(
-        input,
-        'council',
-        ind.tlp === 'clear' || ind.tlp === 'green' ? ind.tlp : 'amber+strict',
-        true,
-      );
+      const copy = releasedTo(input.indicator, tierReader('council'));
+      return copy ? sanitise(input, 'council', copy.tlp, true) : undefined;
     },
   },
   'public-v1': {
@@ -571,9 +598,8 @@ export const SANITISERS: Record<'council-v1' | 'public-v1', Sanitiser> = {
     from: 'full',
     to: 'public',
     apply(input) {
-      const ind = input.indicator;
-      if (ind.tier !== 'public' || ind.tlp === 'red' || HOST_KINDS.has(ind.kind)) return undefined;
-      return sanitise(input, 'public', 'clear', false);
+      const copy = releasedTo(input.indicator, tierReader('public'), input.publicNotice);
+      return copy ? sanitise({ ...input, indicator: copy.indicator }, 'public', copy.tlp, false) : undefined;
     },
   },
 };
@@ -581,9 +607,10 @@ export const SANITISERS: Record<'council-v1' | 'public-v1', Sanitiser> = {
 /**
  * `own-network-v1`: an infected host or vulnerable device for the one organisation whose prefixes
  * or AS numbers hold it (its ISP), in that organisation's own-network collection. New objects at
- * the council tier under TLP:AMBER+STRICT (the organisation alone); observation times stay (an
- * ISP needs them to find the subscriber behind a dynamic address), sources and sightings go.
- * Only host kinds; never RED.
+ * the council tier under TLP:AMBER+STRICT (the organisation alone; the release rule lets only an
+ * organisation cleared for the council tier read them); observation times stay (an ISP needs them
+ * to find the subscriber behind a dynamic address), sources and sightings go. Only host kinds;
+ * never RED.
  */
 export const OWN_NETWORK_SANITISER: Sanitiser = {
   name: 'own-network-v1',
@@ -591,8 +618,10 @@ export const OWN_NETWORK_SANITISER: Sanitiser = {
   to: 'council',
   apply(input) {
     const ind = input.indicator;
-    if (!HOST_KINDS.has(ind.kind) || ind.tlp === 'red') return undefined;
-    return mapAnalysis(input, 'council', 'amber+strict', false);
+    const marking = addressedMarking(ind, true);
+    if (!HOST_KINDS.has(ind.kind) || !markingAllows({ tier: 'council' }, marking.tier, marking.tlp))
+      return undefined;
+    return mapAnalysis(input, marking.tier, marking.tlp, false);
   },
 };
 

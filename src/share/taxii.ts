@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sql, type SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { InputError } from '../core/errors.ts';
-import { indicatorKey, SightingInput } from '../intel/index.ts';
+import { indicatorKey, SightingInput, type WithinTransaction } from '../intel/index.ts';
 import { objectKey, type Database } from '../store/index.ts';
 import {
   addObjects,
@@ -17,13 +17,16 @@ import {
   canWrite,
   loadCollections,
   objectKeys,
-  readableTiers,
+  ownersOf,
+  receivable,
+  recordOwners,
   underCeiling,
   versionOf,
   type Collection,
 } from './collections.ts';
 import {
   HttpError,
+  isRestrictedTlp,
   notFound,
   principalOf,
   recordRead,
@@ -33,7 +36,10 @@ import {
 } from './http.ts';
 import { applyWithdrawals, sightingsFromStix } from './ingest.ts';
 import type { Principal } from './orgs.ts';
-import { isStixCommon, StixCommon, tierOf, type StixObject } from './stix.ts';
+import { mayChange, release, readerOf } from './release/index.ts';
+import { capSubmission } from './review.ts';
+import type { Tier, Tlp } from '../intel/types.ts';
+import { isStixCommon, stampCreator, StixCommon, tierOf, type StixObject } from './stix.ts';
 
 const FilterQuery = {
   type: 'object',
@@ -115,10 +121,12 @@ function applyFilters(
   reader: Principal,
   defaultVersion = 'last',
 ): ObjectQuery {
-  const tiers = readableTiers(reader, collection);
+  // The release rule as SQL (tiers and markings the reader may receive); `released` checks each row.
+  const { tiers, tlps } = receivable(reader, collection);
   let q = query
     .where('stix_objects.collection_id', '=', collection.id)
-    .where('stix_objects.tier', 'in', tiers.length ? tiers : ['']);
+    .where('stix_objects.tier', 'in', tiers.length ? tiers : [''])
+    .where('stix_objects.tlp', 'in', tlps.length ? tlps : ['']);
   if (f.added_after) q = q.where('stix_objects.date_added', '>', isoOrThrow(f.added_after, 'added_after'));
   const ids = list(f['match[id]']);
   // Through the versions' index (object_key); the ids themselves weed out keys that collide.
@@ -160,6 +168,16 @@ function applyFilters(
   return q;
 }
 
+/** The rows the release decision lets this reader have (the SQL filter already applied the same rule). */
+function released<R extends { tier: string; tlp: string }>(p: Principal, c: Collection, rows: R[]): R[] {
+  const reader = readerOf(p);
+  return rows.filter(
+    (r) =>
+      release({ type: 'stored', tier: r.tier as Tier, tlp: r.tlp as Tlp, collection: c }, reader).outcome !==
+      'deny',
+  );
+}
+
 export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
   const { store, config, audit } = ctx;
 
@@ -185,20 +203,22 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
   function pageLimit(f: Filters) {
     return Math.min(f.limit ?? config.defaultPageSize, config.maxPageSize);
   }
-  /** Records a read of restricted data (AMBER+STRICT or RED) before it is sent. */
+  /** Notes a read of restricted data (AMBER, AMBER+STRICT or RED); the server records it before sending. */
   async function auditRead(
     request: FastifyRequest,
     p: Principal,
     c: Collection,
     rows: { object_id: string; tlp: string }[],
+    what: 'objects' | 'manifest' | 'versions' = 'objects',
   ) {
-    const restricted = rows.filter((r) => r.tlp === 'amber+strict' || r.tlp === 'red');
+    const restricted = rows.filter((r) => isRestrictedTlp(r.tlp));
     if (restricted.length === 0) return;
     await recordRead(audit, request, p, {
       channel: 'taxii',
       purpose: 'taxii-poll',
       target: `collection:${c.id}`,
       detail: {
+        ...(what === 'objects' ? {} : { read: what }),
         objects: rows.length,
         restricted: restricted.length,
         first: restricted[0]!.object_id,
@@ -319,18 +339,19 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
           'stix_objects.seq',
           'stix_objects.object_id',
           'stix_objects.date_added',
+          'stix_objects.tier',
           'stix_objects.tlp',
           'stix_objects.body',
         ])
         .orderBy('stix_objects.seq')
         .limit(limit + 1)
         .execute();
-      const page = rows.slice(0, limit);
       const more = rows.length > limit;
+      const page = released(p, c, rows.slice(0, limit));
       await auditRead(request, p, c, page);
       dateHeaders(reply, page);
       // Bodies are stored as JSON text: splice them in rather than parse and re-serialise.
-      const body = `{"more":${more}${more ? `,"next":"${encodeNext(page[page.length - 1]!.seq)}"` : ''}${page.length ? `,"objects":[${page.map((r) => r.body).join(',')}]` : ''}}`;
+      const body = `{"more":${more}${more ? `,"next":"${encodeNext(rows[limit - 1]!.seq)}"` : ''}${page.length ? `,"objects":[${page.map((r) => r.body).join(',')}]` : ''}}`;
       return reply.code(200).header('content-type', TAXII_MEDIA_TYPE).send(Buffer.from(body));
     },
   );
@@ -350,16 +371,19 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
           'stix_objects.date_added',
           'stix_objects.version',
           'stix_objects.spec_version',
+          'stix_objects.tier',
+          'stix_objects.tlp',
         ])
         .orderBy('stix_objects.seq')
         .limit(limit + 1)
         .execute();
-      const page = rows.slice(0, limit);
       const more = rows.length > limit;
+      const page = released(p, c, rows.slice(0, limit));
+      await auditRead(request, p, c, page, 'manifest');
       dateHeaders(reply, page);
       return sendTaxii(reply, 200, {
         more,
-        ...(more ? { next: encodeNext(page[page.length - 1]!.seq) } : {}),
+        ...(more ? { next: encodeNext(rows[limit - 1]!.seq) } : {}),
         ...(page.length
           ? {
               objects: page.map((r) => ({
@@ -392,6 +416,7 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
           'stix_objects.seq',
           'stix_objects.object_id',
           'stix_objects.date_added',
+          'stix_objects.tier',
           'stix_objects.tlp',
           'stix_objects.body',
         ])
@@ -400,13 +425,13 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
         .execute();
       if (rows.length === 0 && !request.query['match[version]'] && !request.query.added_after)
         throw notFound();
-      const page = rows.slice(0, limit);
       const more = rows.length > limit;
+      const page = released(p, c, rows.slice(0, limit));
       await auditRead(request, p, c, page);
       dateHeaders(reply, page);
       return sendTaxii(reply, 200, {
         more,
-        ...(more ? { next: encodeNext(page[page.length - 1]!.seq) } : {}),
+        ...(more ? { next: encodeNext(rows[limit - 1]!.seq) } : {}),
         ...(page.length ? { objects: page.map((r) => JSON.parse(r.body) as unknown) } : {}),
       });
     },
@@ -426,17 +451,25 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
         { ...request.query, 'match[id]': request.params.object, 'match[version]': 'all' },
         p,
       )
-        .select(['stix_objects.seq', 'stix_objects.version', 'stix_objects.date_added'])
+        .select([
+          'stix_objects.seq',
+          'stix_objects.object_id',
+          'stix_objects.version',
+          'stix_objects.date_added',
+          'stix_objects.tier',
+          'stix_objects.tlp',
+        ])
         .orderBy('stix_objects.seq')
         .limit(limit + 1)
         .execute();
       if (rows.length === 0 && !request.query.next && !request.query.added_after) throw notFound();
-      const page = rows.slice(0, limit);
       const more = rows.length > limit;
+      const page = released(p, c, rows.slice(0, limit));
+      await auditRead(request, p, c, page, 'versions');
       dateHeaders(reply, page);
       return sendTaxii(reply, 200, {
         more,
-        ...(more ? { next: encodeNext(page[page.length - 1]!.seq) } : {}),
+        ...(more ? { next: encodeNext(rows[limit - 1]!.seq) } : {}),
         ...(page.length ? { versions: page.map((r) => r.version).sort() } : {}),
       });
     },
@@ -453,6 +486,12 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       const objectId = request.params.object;
       const key = objectKey(c.id, objectId);
       const deleted = await store.transaction(async (trx) => {
+        // Only its owner (or the analysis centre, audited) deletes an object; to anyone else it
+        // answers as if it did not exist.
+        const owner = (await ownersOf(trx, c.id, [objectId])).get(objectId);
+        if (owner === undefined) return 0;
+        const right = mayChange(p, owner);
+        if (right === 'refused') return 0;
         let q = trx
           .deleteFrom('stix_objects')
           .where('object_key', '=', key)
@@ -487,6 +526,12 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
             .where('object_id', '=', objectId)
             .orderBy('version', 'desc')
             .execute();
+          if (remaining.length === 0)
+            await trx
+              .deleteFrom('stix_owners')
+              .where('collection_id', '=', c.id)
+              .where('object_id', '=', objectId)
+              .execute();
           if (remaining[0] && !remaining.some((r) => r.is_latest === 1))
             await trx
               .updateTable('stix_objects')
@@ -497,7 +542,12 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
             actor: p.org.name,
             action: 'taxii.delete',
             target: `collection:${c.id}`,
-            detail: { object: objectId, versions: count, token: p.tokenId },
+            detail: {
+              object: objectId,
+              versions: count,
+              token: p.tokenId,
+              ...(right === 'analysis-centre' ? { forOwner: owner ?? 'hub' } : {}),
+            },
           });
         }
         return count;
@@ -552,38 +602,34 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
           failures.push({ id, message: `tier ${tier} is above this collection's ceiling (${c.ceiling})` });
           continue;
         }
-        accepted.push(object);
+        accepted.push(stampCreator(object, p.org.id));
       }
-      let ingestFailed = new Map<string, string>();
-      if (c.ingest && accepted.length > 0) {
-        const ingested = sightingsFromStix(accepted, p.org.name);
-        ingestFailed = new Map(ingested.failures.map((f) => [f.id, f.message]));
-        const good = [];
-        for (const s of ingested.sightings) {
-          const check = SightingInput.safeParse(s.sighting);
-          try {
-            if (!check.success) throw new InputError(check.error.issues[0]!.message);
-            indicatorKey(check.data.type, check.data.value, check.data.port, check.data.proto);
-            good.push(s.sighting);
-          } catch (error) {
-            ingestFailed.set(s.objectId, `cannot record: ${(error as Error).message}`);
-          }
-        }
-        if (good.length) await ctx.intel.recordSightings(good, p.org.name);
-        // A revoked indicator takes this organisation's report back; the indicator goes only
-        // when no other source reports it (intel decides).
-        const taken = await applyWithdrawals(ctx.intel, ingested.withdrawals, p.org.name, p.org.name);
-        for (const f of taken.failures) ingestFailed.set(f.id, f.message);
-      }
-      const toStore = accepted.filter((o) => !ingestFailed.has(o.id));
-      for (const [id, message] of ingestFailed) failures.push({ id, message });
+      // Ownership: only the organisation that wrote an object (or the analysis centre) versions it.
+      const { objects: owned } = await changeable(p, c, accepted, store.db, failures);
       const dateAdded = new Date().toISOString();
       const statusId = randomUUID();
       const total = request.body.objects.length;
       let statusJson = '';
+      // Sightings, reviews, withdrawals, objects, status and audit record commit together: a
+      // request that fails anywhere leaves nothing behind.
       await store.transaction(async (trx) => {
+        const ingestFailed =
+          c.ingest && owned.length > 0 ? await ingest(ctx, p, owned, { trx }) : new Map<string, string>();
+        const toStore = owned.filter((o) => !ingestFailed.has(o.id));
+        for (const [id, message] of ingestFailed) failures.push({ id, message });
         const refused = new Set<StixObject>();
-        await addObjects(trx, c.id, toStore, dateAdded, {
+        // Checked again under the write lock: another organisation may have posted the id meanwhile.
+        const { objects: mine, forOthers } = await changeable(p, c, toStore, trx, failures);
+        const allowed = new Set(mine);
+        for (const o of toStore) if (!allowed.has(o)) refused.add(o);
+        await recordOwners(
+          trx,
+          c.id,
+          p.org.id,
+          mine.map((o) => o.id),
+          dateAdded,
+        );
+        await addObjects(trx, c.id, mine, dateAdded, {
           onRefused(object, message) {
             refused.add(object);
             failures.push({ id: object.id, message });
@@ -613,7 +659,13 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
           actor: p.org.name,
           action: 'taxii.write',
           target: `collection:${c.id}`,
-          detail: { status: statusId, success: successes.length, failure: failures.length, token: p.tokenId },
+          detail: {
+            status: statusId,
+            success: successes.length,
+            failure: failures.length,
+            token: p.tokenId,
+            ...(forOthers ? { forOthers } : {}),
+          },
         });
         statusJson =
           `{"id":${JSON.stringify(statusId)},"status":"complete","request_timestamp":${JSON.stringify(requestTimestamp)}` +
@@ -624,6 +676,78 @@ export function registerTaxii(app: FastifyInstance, ctx: HubContext): void {
       return reply.code(202).header('content-type', TAXII_MEDIA_TYPE).send(Buffer.from(statusJson));
     },
   );
+}
+
+/**
+ * The objects this organisation may version in the collection: new ones, its own, and (for the
+ * analysis centre, audited as `forOthers`) anyone's. The others fail with a message.
+ */
+async function changeable(
+  p: Principal,
+  c: Collection,
+  objects: readonly StixObject[],
+  db: Transaction<Database> | Kysely<Database>,
+  failures: { id: string; message: string }[],
+): Promise<{ objects: StixObject[]; forOthers: number }> {
+  const owners = await ownersOf(db, c.id, [...new Set(objects.map((o) => o.id))]);
+  const out: StixObject[] = [];
+  let forOthers = 0;
+  for (const o of objects) {
+    const owner = owners.get(o.id);
+    if (owner === undefined) {
+      out.push(o);
+      continue;
+    }
+    const right = mayChange(p, owner);
+    if (right === 'refused') {
+      failures.push({ id: o.id, message: 'this object belongs to another organisation' });
+      continue;
+    }
+    if (right === 'analysis-centre') forOthers++;
+    out.push(o);
+  }
+  return { objects: out, forOthers };
+}
+
+/**
+ * A submission into intel: each indicator becomes a sighting by the posting organisation, its
+ * claimed tier capped at the council (a claim of public notice is queued for review).
+ */
+async function ingest(
+  ctx: HubContext,
+  p: Principal,
+  objects: StixObject[],
+  within: WithinTransaction,
+): Promise<Map<string, string>> {
+  const ingested = sightingsFromStix(objects, p.org.name);
+  const failed = new Map(ingested.failures.map((f) => [f.id, f.message]));
+  const good: { objectId: string; sighting: SightingInput }[] = [];
+  for (const s of ingested.sightings) {
+    const check = SightingInput.safeParse(s.sighting);
+    try {
+      if (!check.success) throw new InputError(check.error.issues[0]!.message);
+      indicatorKey(check.data.type, check.data.value, check.data.port, check.data.proto);
+      good.push(s);
+    } catch (error) {
+      failed.set(s.objectId, `cannot record: ${(error as Error).message}`);
+    }
+  }
+  if (good.length) {
+    const capped = capSubmission(good.map((g) => g.sighting));
+    const results = await ctx.intel.recordSightings(capped.sightings, p.org.name, within);
+    await ctx.reviews.queue(
+      results
+        .map((r, i) => ({ indicatorId: r.indicatorId, sighting: good[i]!.sighting }))
+        .filter((_, i) => capped.asksPublic[i]),
+      p.org.name,
+      within,
+    );
+  }
+  // A revoked indicator takes this organisation's report back; the indicator goes only when no
+  // other source reports it (intel decides).
+  const taken = await applyWithdrawals(ctx.intel, ingested.withdrawals, p.org.name, p.org.name, within);
+  for (const f of taken.failures) failed.set(f.id, f.message);
+  return failed;
 }
 
 function describeCollection(p: Principal, c: Collection) {

@@ -2,7 +2,7 @@
  * The store: one kysely database over embedded SQLite (better-sqlite3, the default under
  * `--data DIR`) or PostgreSQL (`TSUNAGI_DATABASE_URL`), migrated to the latest schema on open.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
@@ -91,6 +91,31 @@ const DEFAULT_CACHE_MIB = 1024;
 /** WAL pages (4 KiB) after which the SQLite writer checkpoints by itself. */
 const WRITER_BACKSTOP_PAGES = 100_000;
 
+/**
+ * Makes the data directory (mode 0700: the store, keys and state hold restricted data) or takes an
+ * existing one private.
+ */
+export function privateDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (error) {
+    throw new UsageError(`cannot create a private data directory ${dir}: ${(error as Error).message}`);
+  }
+}
+
+/** Creates `file` readable by its owner only (0600), or takes an existing one private. */
+function privateFile(file: string): void {
+  try {
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
+    // SQLite gives its WAL and shared-memory files the database file's mode; older ones may differ.
+    for (const extra of [`${file}-wal`, `${file}-shm`]) if (existsSync(extra)) chmodSync(extra, 0o600);
+  } catch (error) {
+    throw new UsageError(`cannot make ${file} private: ${(error as Error).message}`);
+  }
+}
+
 /** Opens (and migrates) the store. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   let db: Kysely<Database>;
@@ -135,12 +160,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     engine = 'sqlite';
     let file = ':memory:';
     if ('dataDir' in options) {
-      try {
-        mkdirSync(options.dataDir, { recursive: true });
-      } catch (error) {
-        throw new UsageError(`cannot create data directory ${options.dataDir}: ${(error as Error).message}`);
-      }
+      privateDataDir(options.dataDir);
       file = join(options.dataDir, 'tsunagi.sqlite');
+      privateFile(file);
     }
     const database = new SqliteDatabase(file);
     // WAL lets readers run beside the writer; a committed write survives the process being killed.

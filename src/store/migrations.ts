@@ -9,6 +9,8 @@ import {
   migration003OwnNetworkCollections,
   migration004StixObjectKey,
   migration005StixVersionUnique,
+  migration006ShareRelease,
+  migration007AuditCheckpoints,
 } from './share-migrations.ts';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -197,6 +199,8 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         '0003_own_network_collections': migration003OwnNetworkCollections(),
         '0004_stix_object_key': migration004StixObjectKey(engine),
         '0005_stix_version_unique': migration005StixVersionUnique(engine),
+        '0006_share_release': migration006ShareRelease(),
+        '0007_audit_checkpoints': migration007AuditCheckpoints(engine),
       };
     },
   };

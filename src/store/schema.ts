@@ -85,6 +85,17 @@ export interface AuditTable {
   hash: string;
 }
 
+/** A signed checkpoint of the audit chain: the head hash after record `seq`. */
+export interface AuditCheckpointTable {
+  seq: number;
+  head: string;
+  at: IsoTime;
+  /** The signer's ed25519 public key, raw 32 bytes in base64url. */
+  key: string;
+  /** ed25519 over checkpointMessage(seq, head, at), base64url. */
+  signature: string;
+}
+
 export interface CollectionTable {
   id: string;
   api_root: string;
@@ -117,6 +128,35 @@ export interface StixObjectTable {
   tier: string;
   tlp: string;
   body: string;
+}
+
+/** Who posted an object over TAXII (objects without a row are the hub's own). */
+export interface StixOwnerTable {
+  collection_id: string;
+  object_id: string;
+  owner_org_id: string;
+  created_at: IsoTime;
+}
+
+/** The analysis centre's review queue: what a submitter asked to reach public notice. */
+export interface ShareReviewTable {
+  id: string;
+  indicator_id: string;
+  kind: string;
+  value: string;
+  port: number;
+  proto: string;
+  /** The submitting organisation's name. */
+  submitted_by: string;
+  claimed_tier: string;
+  /** pending, approved or refused. */
+  status: string;
+  /** The family public notice prints ('' keeps intel's). */
+  family: string;
+  note: string;
+  created_at: IsoTime;
+  decided_at: IsoTime | null;
+  decided_by: string | null;
 }
 
 export interface TaxiiStatusTable {
@@ -154,8 +194,11 @@ export interface Database {
   organisations: OrganisationTable;
   tokens: TokenTable;
   audit_log: AuditTable;
+  audit_checkpoints: AuditCheckpointTable;
   collections: CollectionTable;
   stix_objects: StixObjectTable;
+  stix_owners: StixOwnerTable;
+  share_reviews: ShareReviewTable;
   taxii_status: TaxiiStatusTable;
   kv: KeyValueTable;
   /** By hour of `expires_at`. */

@@ -211,3 +211,76 @@ export function migration005StixVersionUnique(engine: Engine): Migration {
     },
   };
 }
+
+/**
+ * Release and ownership: who wrote each object posted over TAXII (objects without a row are the
+ * hub's own, written by its publisher), the review queue through which the analysis centre
+ * decides what reaches public notice, and the public-notice collection closed to TAXII writers
+ * (its content comes only from the analysis centre's decisions).
+ */
+export function migration006ShareRelease(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('stix_owners')
+        .addColumn('collection_id', 'text', (c) => c.notNull())
+        .addColumn('object_id', 'text', (c) => c.notNull())
+        .addColumn('owner_org_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('stix_owners_key', ['collection_id', 'object_id'])
+        .execute();
+      await db.schema
+        .createTable('share_reviews')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('indicator_id', 'text', (c) => c.notNull().unique())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull())
+        .addColumn('proto', 'text', (c) => c.notNull())
+        .addColumn('submitted_by', 'text', (c) => c.notNull())
+        .addColumn('claimed_tier', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('family', 'text', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('decided_at', 'text')
+        .addColumn('decided_by', 'text')
+        .execute();
+      await db.schema.createIndex('share_reviews_status').on('share_reviews').columns(['status']).execute();
+      await sql`UPDATE collections SET write_tier = NULL WHERE id = '75ffa845-aa1c-4d4c-9ec8-2ee92078ca21'`.execute(
+        db,
+      );
+    },
+  };
+}
+
+/**
+ * 0007: signed checkpoints of the audit chain (share/audit-checkpoints.ts). Each row is an
+ * ed25519 signature over (seq, head hash, time); like the log, the table refuses UPDATE and DELETE.
+ */
+export function migration007AuditCheckpoints(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('seq', engine === 'postgres' ? 'bigint' : 'integer', (c) => c.primaryKey())
+        .addColumn('head', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .execute();
+      if (engine === 'sqlite') {
+        await sql`CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END`.execute(
+          db,
+        );
+        await sql`CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END`.execute(
+          db,
+        );
+      } else {
+        await sql`CREATE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE ON audit_checkpoints FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`.execute(
+          db,
+        );
+      }
+    },
+  };
+}

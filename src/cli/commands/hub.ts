@@ -1,7 +1,7 @@
 /**
  * Hub administration commands (all take --data DIR, or use $TSUNAGI_DATABASE_URL):
  * `org add|consent|list`, `token create|revoke`, `import FILE --org NAME`, `export c2|bots|rpz|suricata`,
- * `audit verify|export`.
+ * `audit verify|export`, `review list|approve|edit|refuse`.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -17,10 +17,19 @@ import {
   ROLES,
   SCOPES,
   applyWithdrawals,
+  capSubmission,
+  REVIEW_STATUSES,
+  type ReviewEntry,
+  type ReviewStatus,
+  releaseRule,
   sightingsFromCsv,
   sightingsFromStix,
   type Ingested,
   verifyExport,
+  checkpointFile,
+  loadSigner,
+  parseCheckpointFile,
+  type Checkpoint,
   type ExportName,
   type ExportReader,
   type Role,
@@ -29,7 +38,7 @@ import {
 } from '../../share/index.ts';
 import { importSurveyFindings } from '../../share/findings-import.ts';
 import type { CliContext } from '../context.ts';
-import { openCliStore } from './serve.ts';
+import { cliDataDir, openCliStore } from './serve.ts';
 
 const collectRepeat = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -43,15 +52,21 @@ async function withHub<T>(
   try {
     return await work(parts);
   } finally {
-    await parts.store.close();
+    try {
+      // What this command appended is signed before the process goes.
+      await parts.audit.checkpoint();
+    } finally {
+      await parts.store.close();
+    }
   }
 }
 
 async function open(data: string | undefined, ctx: CliContext) {
-  const store = await openCliStore(data, ctx.env);
+  const dataDir = cliDataDir(data, ctx.env);
+  const store = await openCliStore(dataDir, ctx.env);
   const registry = new Registry();
   const logger = silentLogger();
-  const audit = createAuditLog({ store });
+  const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
   const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
   const hub = createHub(HubConfig.parse({ listen: '', publishIntervalMs: 0 }), {
     store,
@@ -61,6 +76,15 @@ async function open(data: string | undefined, ctx: CliContext) {
     registry,
   });
   return { store, audit, intel, hub, orgs: hub.orgs };
+}
+
+/** A file's text; InputError (exit 2) when it cannot be read. */
+function readInput(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** The local operator, as the audit log names them. */
@@ -211,7 +235,7 @@ function addHubCommands(program: Command, ctx: CliContext): void {
       }
       const format = o.format === 'auto' ? (text.trimStart().startsWith('{') ? 'stix' : 'csv') : o.format;
       if (format !== 'stix' && format !== 'csv') throw new UsageError('--format must be auto, stix or csv');
-      await withHub(o.data, ctx, async ({ orgs, intel }) => {
+      await withHub(o.data, ctx, async ({ orgs, intel, hub }) => {
         const submitter = await orgs.get(o.org);
         if (!submitter) throw new InputError(`no organisation "${o.org}"`);
         let sightings;
@@ -233,14 +257,24 @@ function addHubCommands(program: Command, ctx: CliContext): void {
         } else {
           sightings = sightingsFromCsv(text, submitter.name);
         }
+        // A submission reaches at most the council; a claim of public notice waits for review.
+        const capped = capSubmission(sightings);
         let created = 0;
+        let queued = 0;
         for (let i = 0; i < sightings.length; i += 5000) {
           const results = await intel.recordSightings(
-            sightings.slice(i, i + 5000),
+            capped.sightings.slice(i, i + 5000),
             `${operator(ctx)} for ${submitter.name}`,
           );
           created += results.filter((r) => r.created).length;
+          queued += await hub.reviews.queue(
+            results
+              .map((r, j) => ({ indicatorId: r.indicatorId, sighting: sightings[i + j]! }))
+              .filter((_, j) => capped.asksPublic[i + j]),
+            submitter.name,
+          );
         }
+        if (queued > 0) ctx.stdout.write(`queued ${queued} for public-notice review (tsunagi review list)\n`);
         // Revoked indicators in a bundle take the submitter's report back, as over TAXII.
         const taken = await applyWithdrawals(
           intel,
@@ -284,12 +318,13 @@ function addHubCommands(program: Command, ctx: CliContext): void {
           what === 'c2' ? '--format must be csv, txt or stix' : 'export what? c2, bots, rpz or suricata',
         );
       await withHub(o.data, ctx, async ({ orgs, audit, hub }) => {
-        let reader: ExportReader = { tier: o.tier as Tier };
+        let reader: ExportReader = releaseRule.tierReader(o.tier as Tier);
         if (name === 'bots.txt') {
           if (!o.org) throw new UsageError('export bots needs --org NAME');
           const isp = await orgs.get(o.org);
           if (!isp) throw new InputError(`no organisation "${o.org}"`);
-          reader = { tier: 'council', prefixes: orgs.prefixSet(isp), asns: isp.asns };
+          // The bots that organisation itself may receive (the release rule decides).
+          reader = releaseRule.readerOfOrg(isp);
         }
         const result = await hub.export(name, reader);
         if (result.restricted)
@@ -304,29 +339,112 @@ function addHubCommands(program: Command, ctx: CliContext): void {
       });
     });
 
+  const review = program
+    .command('review')
+    .description('the public-notice review queue: the analysis centre decides what reaches the public');
+  const printEntry = (e: ReviewEntry) =>
+    ctx.stdout.write(
+      `${e.id}\t${e.status}\t${e.kind} ${e.value}${e.port ? `:${e.port}` : ''}${e.proto ? `/${e.proto}` : ''}\tfrom ${e.submittedBy}${e.family ? `\tfamily ${e.family}` : ''}${e.note ? `\tnote ${JSON.stringify(e.note)}` : ''}\n`,
+    );
+  review
+    .command('list')
+    .description('list review entries (pending by default)')
+    .option('--status <status>', `${REVIEW_STATUSES.join(', ')} or all`, 'pending')
+    .option(...dataOption)
+    .action(async (o: { status: string; data?: string }) => {
+      if (o.status !== 'all' && !(REVIEW_STATUSES as readonly string[]).includes(o.status))
+        throw new UsageError(`--status must be one of ${REVIEW_STATUSES.join(', ')} or all`);
+      await withHub(o.data, ctx, async ({ hub }) => {
+        const entries = await hub.reviews.list(
+          o.status === 'all' ? undefined : (o.status as ReviewStatus),
+          10_000,
+        );
+        for (const e of entries) printEntry(e);
+      });
+    });
+  review
+    .command('approve <id>')
+    .description('release the entry to public notice (refused when its marking does not allow it)')
+    .option(...dataOption)
+    .action(async (id: string, o: { data?: string }) => {
+      await withHub(o.data, ctx, async ({ hub }) => printEntry(await hub.reviews.approve(id, operator(ctx))));
+    });
+  review
+    .command('refuse <id>')
+    .description('keep the entry out of public notice (revokes it there if it was approved)')
+    .option('--note <text>', 'why')
+    .option(...dataOption)
+    .action(async (id: string, o: { note?: string; data?: string }) => {
+      await withHub(o.data, ctx, async ({ hub }) =>
+        printEntry(await hub.reviews.refuse(id, operator(ctx), o.note)),
+      );
+    });
+  review
+    .command('edit <id>')
+    .description('edit a pending entry: the family public notice prints, a note')
+    .option('--family <name>', 'the family to print')
+    .option('--note <text>', 'a note')
+    .option(...dataOption)
+    .action(async (id: string, o: { family?: string; note?: string; data?: string }) => {
+      if (o.family === undefined && o.note === undefined)
+        throw new UsageError('edit what? --family or --note');
+      await withHub(o.data, ctx, async ({ hub }) =>
+        printEntry(
+          await hub.reviews.edit(
+            id,
+            {
+              ...(o.family !== undefined ? { family: o.family } : {}),
+              ...(o.note !== undefined ? { note: o.note } : {}),
+            },
+            operator(ctx),
+          ),
+        ),
+      );
+    });
+
   const auditCommand = program.command('audit').description('the append-only, hash-chained audit log');
   auditCommand
     .command('verify')
-    .description('verify the chain (in the store, or an exported file); exit 1 when broken')
+    .description(
+      'verify the chain and its signed checkpoints (in the store, or an exported file); exit 1 when broken',
+    )
     .option('--file <file>', 'verify an exported JSONL file instead of the store (offline)')
-    .option('--head <hash>', 'the head hash kept elsewhere: also catches records cut from the end')
+    .option(
+      '--checkpoints <file>',
+      'checkpoints exported earlier (audit checkpoints export) and kept elsewhere: the chain must pass each',
+    )
+    .option('--head <hash>', 'the head hash kept elsewhere: the log must end exactly there')
     .option(...dataOption)
-    .action(async (o: { file?: string; head?: string; data?: string }) => {
+    .action(async (o: { file?: string; checkpoints?: string; head?: string; data?: string }) => {
+      const kept: Checkpoint[] | undefined = o.checkpoints
+        ? parseCheckpointFile(readInput(o.checkpoints), o.checkpoints)
+        : undefined;
+      const options = {
+        ...(o.head ? { expectHead: o.head } : {}),
+        ...(kept ? { checkpoints: kept } : {}),
+      };
       const result = o.file
-        ? verifyExport(
-            (() => {
-              try {
-                return readFileSync(o.file, 'utf8');
-              } catch (error) {
-                throw new InputError(`cannot read ${o.file}: ${(error as Error).message}`);
-              }
-            })(),
-            o.head,
-          )
-        : await withHub(o.data, ctx, ({ audit }) => audit.verify(o.head));
+        ? verifyExport(readInput(o.file), options)
+        : await withHub(o.data, ctx, ({ audit }) => audit.verify(options));
       if (!result.ok)
         throw new TsunagiError(`audit log broken after ${result.records} good records: ${result.problem}`, 1);
-      ctx.stdout.write(`ok: ${result.records} records, head ${result.head}\n`);
+      ctx.stdout.write(
+        `ok: ${result.records} records, head ${result.head}, ${result.checkpoints} signed checkpoints hold\n`,
+      );
+    });
+  auditCommand
+    .command('checkpoints')
+    .description('signed checkpoints of the chain')
+    .command('export')
+    .description(
+      'sign the current head and print every checkpoint as JSON: keep the file elsewhere (the council) for audit verify --checkpoints',
+    )
+    .option(...dataOption)
+    .action(async (o: { data?: string }) => {
+      await withHub(o.data, ctx, async ({ audit }) => {
+        await audit.checkpoint();
+        ctx.stdout.write(checkpointFile(await audit.checkpoints()));
+      });
     });
   auditCommand
     .command('export')

@@ -1,18 +1,22 @@
 /**
- * `tsunagi serve`: the sharing hub — TAXII 2.1 and the JSON API over the store, with the
- * publisher turning intel into tiered STIX. `openHubStack` is what `tsunagi start` reuses.
+ * `tsunagi serve`: the sharing hub — TAXII 2.1, the JSON API and the web console (with the
+ * public self-check) over the store, with the publisher turning intel into tiered STIX.
+ * `openHubStack` is what `tsunagi start` reuses, so both serve the same hub.
  */
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
+import { UsageError } from '../../core/errors.ts';
 import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
 import { createLogger, LogConfig, type Logger } from '../../core/logger.ts';
 import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/metrics.ts';
 import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
-import { createAuditLog, createHub, HubConfig, type Hub } from '../../share/index.ts';
-import { openStore, storeOptionsFrom, type Store } from '../../store/index.ts';
+import { ConsoleConfig, createConsole, type WebConsole } from '../../console/index.ts';
+import { createAuditLog, createHub, HubConfig, loadSigner, type Hub } from '../../share/index.ts';
+import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
 
 export const ServeConfig = z.object({
@@ -22,16 +26,23 @@ export const ServeConfig = z.object({
   metrics: MetricsConfig,
   intel: IntelConfig,
   hub: HubConfig,
+  console: ConsoleConfig,
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** The data directory named by `--data` / TSUNAGI_DATA (default .tsunagi), made private (0700). */
+export function cliDataDir(data: string | undefined, env: NodeJS.ProcessEnv): string {
+  const dir = resolve(data ?? env.TSUNAGI_DATA ?? '.tsunagi');
+  privateDataDir(dir);
+  return dir;
+}
 
 /** Opens the store named by `--data` / TSUNAGI_DATA, or TSUNAGI_DATABASE_URL when set. */
 export async function openCliStore(data: string | undefined, env: NodeJS.ProcessEnv): Promise<Store> {
   return openStore(
-    storeOptionsFrom({
-      databaseUrl: env.TSUNAGI_DATABASE_URL,
-      dataDir: resolve(data ?? env.TSUNAGI_DATA ?? '.tsunagi'),
-    }),
+    storeOptionsFrom({ databaseUrl: env.TSUNAGI_DATABASE_URL, dataDir: cliDataDir(data, env) }),
   );
 }
 
@@ -39,24 +50,49 @@ export interface HubStack {
   store: Store;
   intel: Intel;
   hub: Hub;
+  /** The web console and public self-check, registered on the hub's app. */
+  console: WebConsole;
 }
 
-/** Store, intel and hub wired together; the caller starts `[intel, hub]` and closes the store. */
+/**
+ * Store, intel, hub and console wired together; the caller starts `[intel, hub, console]` and
+ * closes the store. The audit log signs its checkpoints with the data directory's key.
+ */
 export async function openHubStack(
-  config: Pick<ServeConfig, 'data' | 'intel' | 'hub'>,
+  config: Pick<ServeConfig, 'data' | 'intel' | 'hub' | 'console'>,
   deps: { env: NodeJS.ProcessEnv; logger: Logger; registry: Registry },
 ): Promise<HubStack> {
-  const store = await openCliStore(config.data, deps.env);
-  const audit = createAuditLog({ store });
+  const dataDir = cliDataDir(config.data, deps.env);
+  const store = await openCliStore(dataDir, deps.env);
+  const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
   const intel = createIntel(config.intel, { store, logger: deps.logger, registry: deps.registry, audit });
   const hub = createHub(config.hub, { store, intel, audit, logger: deps.logger, registry: deps.registry });
-  return { store, intel, hub };
+  const distDir = isAbsolute(config.console.distDir)
+    ? config.console.distDir
+    : resolve(PACKAGE_ROOT, config.console.distDir);
+  const web = createConsole(
+    { ...config.console, distDir },
+    { hub: hub.context, registry: deps.registry, logger: deps.logger },
+  );
+  hub.use((app) => web.register(app));
+  return { store, intel, hub, console: web };
+}
+
+interface ServeOptions {
+  config?: string;
+  data?: string;
+  listen?: string;
+  metrics?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('run the sharing hub: TAXII 2.1 and the JSON API (exports, indicators, audit)')
+    .description(
+      'run the sharing hub: TAXII 2.1, the JSON API (exports, indicators, audit), the console and self-check',
+    )
     .option('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option(
       '-d, --data <dir>',
@@ -64,11 +100,18 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('-l, --listen <host:port>', 'address for TAXII and the API (default 127.0.0.1:8470)')
     .option('--metrics <host:port>', 'Prometheus metrics address (off unless given)')
-    .action(async (options: { config?: string; data?: string; listen?: string; metrics?: string }) => {
+    .option('--tls-cert <file>', 'serve HTTPS: the certificate (chain) in PEM (with --tls-key)')
+    .option('--tls-key <file>', 'serve HTTPS: its private key in PEM')
+    .action(async (options: ServeOptions) => {
       const flags: Record<string, unknown> = {};
       const data = options.data ?? ctx.env.TSUNAGI_DATA;
       if (data) flags.data = data;
-      if (options.listen) flags.hub = { listen: options.listen };
+      if (Boolean(options.tlsCert) !== Boolean(options.tlsKey))
+        throw new UsageError('--tls-cert and --tls-key go together');
+      const hub: Record<string, unknown> = {};
+      if (options.listen) hub.listen = options.listen;
+      if (options.tlsCert) hub.tls = { cert: options.tlsCert, key: options.tlsKey };
+      if (Object.keys(hub).length) flags.hub = hub;
       if (options.metrics) flags.metrics = { listen: options.metrics };
       const config = loadConfig(ServeConfig, { file: options.config, env: ctx.env, flags });
       await runServe(config, ctx);
@@ -82,12 +125,12 @@ export async function runServe(
 ): Promise<void> {
   const logger = createLogger(config.log, ctx.stderr);
   const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
-  const { store, intel, hub } = await openHubStack(config, { env: ctx.env, logger, registry });
+  const { store, intel, hub, console: web } = await openHubStack(config, { env: ctx.env, logger, registry });
   const lifecycle = new Lifecycle(logger);
   try {
-    await lifecycle.start([intel, hub, createMetricsServer(config.metrics, { registry, logger })]);
+    await lifecycle.start([intel, hub, web, createMetricsServer(config.metrics, { registry, logger })]);
     ctx.stderr.write(
-      `tsunagi hub on ${hub.url()} (TAXII discovery ${hub.url()}/taxii2/, API ${hub.url()}/api/), store ${store.location}\n`,
+      `tsunagi hub on ${hub.url()} (console ${hub.url()}/, self-check ${hub.url()}/check, TAXII discovery ${hub.url()}/taxii2/, API ${hub.url()}/api/), store ${store.location}\n`,
     );
     await until();
   } finally {

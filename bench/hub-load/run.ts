@@ -1,0 +1,199 @@
+/**
+ * Hub load benchmark (issue #15, finding 6): signed-in readers beside an anonymous flood of large
+ * POST bodies. The hub runs in its own process (server.ts) on 127.0.0.1; this process drives
+ * READERS signed-in clients looping over TAXII pages and API calls for SECONDS, first alone, then
+ * beside FLOODERS loops each POSTing a 26 MB envelope without a token, and prints the readers'
+ * p50/p99 latency for both runs, the flood's answers and the server's resident memory.
+ *
+ * Run: npm run bench:hub-load [-- SECONDS]   (default 30; env HUB_LOAD_SECONDS, HUB_LOAD_READERS
+ * (200), HUB_LOAD_FLOODERS (4), HUB_LOAD_BODY_MB (26), HUB_LOAD_INDICATORS (2000)). Everything is
+ * bounded: each run stops after SECONDS (and at most 2,000,000 reads), and the server is stopped.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { COLLECTION_IDS } from '../../src/share/collections.ts';
+
+const SECONDS = Number(process.argv[2] ?? process.env.HUB_LOAD_SECONDS ?? 30);
+const READERS = Number(process.env.HUB_LOAD_READERS ?? 200);
+const FLOODERS = Number(process.env.HUB_LOAD_FLOODERS ?? 4);
+const BODY_MB = Number(process.env.HUB_LOAD_BODY_MB ?? 26);
+const INDICATORS = Number(process.env.HUB_LOAD_INDICATORS ?? 2000);
+const MAX_READS = 2_000_000;
+const TAXII = 'application/taxii+json;version=2.1';
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+interface Server {
+  url: string;
+  token: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(dir: string): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(HERE, 'server.ts'), dir, String(INDICATORS)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`hub server exited (${code}) before listening`)));
+  });
+  const { url, token } = JSON.parse(line) as { url: string; token: string };
+  return {
+    url,
+    token,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The server process's resident and peak resident memory, MB (Linux /proc). */
+function memory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+}
+
+function request(
+  agent: http.Agent,
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; ms: number }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, ms: performance.now() - start }));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+/** READERS loops of signed-in reads until `deadline`; their latencies and failures. */
+async function readers(server: Server, deadline: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: READERS });
+  const headers = { authorization: `Bearer ${server.token}`, accept: TAXII };
+  const urls = [
+    `${server.url}/council/collections/${COLLECTION_IDS.council}/objects/?limit=100`,
+    `${server.url}/api/indicators?limit=100`,
+    `${server.url}/taxii2/`,
+  ];
+  const latencies: number[] = [];
+  let failed = 0;
+  let reads = 0;
+  await Promise.all(
+    Array.from({ length: READERS }, async (_, i) => {
+      while (performance.now() < deadline && reads < MAX_READS) {
+        reads++;
+        try {
+          const r = await request(agent, urls[(i + reads) % urls.length]!, headers);
+          if (r.status === 200) latencies.push(r.ms);
+          else failed++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  agent.destroy();
+  return { latencies, failed };
+}
+
+/** FLOODERS loops POSTing a large envelope without a token until `deadline`, on fresh connections. */
+async function flood(server: Server, deadline: number, body: Buffer) {
+  const answers = new Map<string, number>();
+  const count = (what: string) => answers.set(what, (answers.get(what) ?? 0) + 1);
+  const url = `${server.url}/council/collections/${COLLECTION_IDS.submissions}/objects/`;
+  await Promise.all(
+    Array.from({ length: FLOODERS }, async () => {
+      while (performance.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          let done = false;
+          const finish = (what: string) => {
+            if (done) return;
+            done = true;
+            count(what);
+            resolve();
+          };
+          const post = http.request(url, {
+            method: 'POST',
+            agent: false,
+            headers: { accept: TAXII, 'content-type': TAXII, 'content-length': String(body.length) },
+          });
+          post.on('response', (res) => {
+            res.resume();
+            finish(String(res.statusCode));
+          });
+          post.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? 'error'));
+          post.setTimeout(Math.max(1000, deadline - performance.now()), () => post.destroy());
+          post.end(body);
+        });
+      }
+    }),
+  );
+  return answers;
+}
+
+function quantiles(latencies: number[]) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/** A valid-JSON envelope of about `mb` MB with more objects than the hub accepts. */
+function floodBody(mb: number): Buffer {
+  const target = mb * 1024 * 1024;
+  const object = '{"type":"indicator","spec_version":"2.1","id":"indicator--x","pattern":"[x]"},';
+  const count = Math.ceil(target / object.length);
+  return Buffer.from(`{"objects":[${object.repeat(count - 1)}{}]}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hub-load-'));
+const server = await startServer(dir);
+const rows: string[] = [];
+try {
+  const body = floodBody(BODY_MB);
+  process.stderr.write(
+    `hub-load: ${READERS} signed-in readers for ${SECONDS}s, alone then beside ${FLOODERS} anonymous ${(body.length / 1048576).toFixed(0)} MB POST loops\n`,
+  );
+  for (const withFlood of [false, true]) {
+    const deadline = performance.now() + SECONDS * 1000;
+    const [read, answers] = await Promise.all([
+      readers(server, deadline),
+      withFlood ? flood(server, deadline, body) : Promise.resolve(new Map<string, number>()),
+    ]);
+    const { p50, p99 } = quantiles(read.latencies);
+    const mem = memory(server.pid);
+    const floodText = withFlood
+      ? [...answers].map(([what, n]) => `${what}×${n}`).join(' ') || 'none answered'
+      : '-';
+    rows.push(
+      `| ${withFlood ? 'with flood' : 'no flood'} | ${read.latencies.length} | ${read.failed} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${floodText} | ${mem.rss} | ${mem.peak} |`,
+    );
+  }
+} finally {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.stdout.write(
+  [
+    '| run | signed-in reads | failed | p50 ms | p99 ms | anonymous flood answers | server RSS MB | peak RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    ...rows,
+    '',
+  ].join('\n'),
+);

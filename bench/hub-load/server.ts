@@ -1,0 +1,62 @@
+/**
+ * The hub under load (run by run.ts in its own process, so the load's own CPU is not the
+ * server's): a SQLite store in the given directory, indicators published as STIX, an analysis
+ * centre token. Prints one JSON line {url, token} when listening; stops on SIGTERM.
+ */
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../src/core/logger.ts';
+import { createIntel, IntelConfig, type SightingInput } from '../../src/intel/index.ts';
+import { createAuditLog } from '../../src/share/audit.ts';
+import { HubConfig } from '../../src/share/config.ts';
+import { createHub } from '../../src/share/index.ts';
+import { openStore } from '../../src/store/index.ts';
+
+const dir = process.argv[2];
+const indicators = Number(process.argv[3] ?? 2000);
+if (!dir) {
+  process.stderr.write('usage: server.ts DATA_DIR [INDICATORS]\n');
+  process.exit(2);
+}
+
+const store = await openStore({ dataDir: dir });
+const logger = silentLogger();
+const registry = new Registry();
+const audit = createAuditLog({ store });
+const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
+const hub = createHub(
+  HubConfig.parse({
+    listen: '127.0.0.1:0',
+    publishIntervalMs: 0,
+    // The readers share one organisation; the flood comes from the same address. Rate limits
+    // would hide what an unauthenticated body costs, so they are out of the way here.
+    rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
+  }),
+  { store, intel, audit, logger, registry },
+);
+await hub.start();
+const sightings: SightingInput[] = [];
+for (let i = 0; i < indicators; i++)
+  sightings.push({
+    type: 'c2',
+    value: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    port: 443,
+    proto: 'tcp',
+    family: 'mirai',
+    source: 'bench',
+    confidence: 70,
+    tier: 'council',
+    tlp: 'green',
+  });
+for (let i = 0; i < sightings.length; i += 1000) await intel.recordSightings(sightings.slice(i, i + 1000));
+await hub.publisher.sync();
+await hub.orgs.add({ name: 'NISC', role: 'analysis' }, 'bench');
+const { token } = await hub.orgs.createToken('NISC', { scopes: ['read'] }, 'bench');
+process.stdout.write(`${JSON.stringify({ url: hub.url(), token })}\n`);
+
+process.on('SIGTERM', () => {
+  void (async () => {
+    await hub.stop();
+    await store.close();
+    process.exit(0);
+  })();
+});

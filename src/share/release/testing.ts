@@ -1,0 +1,127 @@
+/**
+ * Test helper: a hub with the console (every route the server has), organisations given by the
+ * test with a token each, and a request helper over fastify's inject (client address 127.0.0.1).
+ */
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { Registry } from 'prom-client';
+import { createConsole, type WebConsole } from '../../console/index.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
+import type { Store } from '../../store/index.ts';
+import { createAuditLog, type AuditLog } from '../audit.ts';
+import { HubConfig } from '../config.ts';
+import { createHub, type Hub } from '../index.ts';
+import type { OrganisationInput } from '../orgs.ts';
+
+export const TAXII = 'application/taxii+json;version=2.1';
+
+export interface ReleaseHub {
+  store: Store;
+  intel: Intel;
+  hub: Hub;
+  audit: AuditLog;
+  app: FastifyInstance;
+  tokens: Record<string, string>;
+  orgIds: Record<string, string>;
+  /** The listening address (for streams, which inject cannot end). */
+  url: string;
+  console: WebConsole;
+  /** Every route the server answers, as `METHOD url-pattern` (read from fastify's onRoute). */
+  routes: string[];
+  req(
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    org: string | undefined,
+    payload?: unknown,
+  ): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function startReleaseHub(
+  store: Store,
+  orgs: readonly (OrganisationInput & { scopes?: ('read' | 'write' | 'admin')[] })[],
+): Promise<ReleaseHub> {
+  const registry = new Registry();
+  const logger = silentLogger();
+  const audit = createAuditLog({ store });
+  const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
+  const hub = createHub(
+    HubConfig.parse({
+      listen: '127.0.0.1:0',
+      publishIntervalMs: 0,
+      rateLimit: { perSecond: 100_000, burst: 100_000 },
+    }),
+    { store, intel, audit, logger, registry },
+  );
+  const web = createConsole(
+    {
+      selfCheck: { perMinute: 100_000, burst: 100_000 },
+      apiRate: { perSecond: 100_000, burst: 100_000 },
+      live: { pollMs: 60_000, heartbeatMs: 300_000, maxClients: 1000 },
+    },
+    { hub: hub.context, registry, logger },
+  );
+  const tokens: Record<string, string> = {};
+  const orgIds: Record<string, string> = {};
+  for (const o of orgs) {
+    const { scopes, ...input } = o;
+    const org = await hub.orgs.add(input, 'test');
+    orgIds[o.name] = org.id;
+    tokens[o.name] = (
+      await hub.orgs.createToken(o.name, { scopes: scopes ?? ['read', 'write', 'admin'] }, 'test')
+    ).token;
+  }
+  hub.use((app) => web.register(app));
+  await hub.start();
+  await web.start();
+  const app = hub.app();
+  const routes = routeTable(app);
+  return {
+    store,
+    intel,
+    hub,
+    audit,
+    app,
+    tokens,
+    orgIds,
+    routes,
+    url: hub.url(),
+    console: web,
+    req: (method, url, org, payload) =>
+      app.inject({
+        method,
+        url,
+        headers: {
+          accept: url.startsWith('/api/') || url.startsWith('/console/') ? '*/*' : TAXII,
+          ...(org ? { authorization: `Bearer ${tokens[org]}` } : {}),
+          ...(payload !== undefined
+            ? { 'content-type': url.startsWith('/console/') ? 'application/json' : TAXII }
+            : {}),
+        },
+        ...(payload !== undefined ? { payload: JSON.stringify(payload) } : {}),
+      }),
+    async close() {
+      await web.stop();
+      await hub.stop();
+      await store.close();
+    },
+  };
+}
+
+/** Every `METHOD path` of the app, from fastify's own route tree (HEAD and OPTIONS left out). */
+export function routeTable(app: FastifyInstance): string[] {
+  const text = app.printRoutes({ commonPrefix: false, includeMeta: false });
+  const out: string[] = [];
+  const stack: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([│ ]*)(?:├── |└── )?(.*?)(?: \(([^)]*)\))?$/.exec(line.replace(/\s+$/, ''));
+    if (!m || !m[2]) continue;
+    const depth = Math.round([...m[1]!].length / 4);
+    stack.length = depth;
+    stack[depth] = m[2];
+    if (!m[3]) continue;
+    for (const method of m[3].split(',').map((x) => x.trim()))
+      if (method !== 'HEAD' && method !== 'OPTIONS') out.push(`${method} ${stack.join('')}`);
+  }
+  return [...new Set(out)].sort();
+}
