@@ -28,17 +28,23 @@ const outDir = process.argv[2] ?? join(ROOT, 'docs/screenshots/console');
 /** name, language, how to get there (after signing in as the full tier). */
 const SHOTS: [string, 'ja' | 'en', (page: Page) => Promise<void>][] = [
   ['01-overview-ja', 'ja', (p) => go(p, 'overview')],
-  ['02-c2-detail-ja', 'ja', (p) => go(p, 'c2').then(() => openFirstDetail(p))],
+  ['02-c2-detail-ja', 'ja', (p) => c2Detail(p)],
   ['03-hosts-ja', 'ja', (p) => go(p, 'hosts')],
   ['04-graph-ja', 'ja', (p) => go(p, 'graph')],
   ['05-darknet-ja', 'ja', (p) => go(p, 'darknet')],
   ['06-survey-ja', 'ja', (p) => go(p, 'survey')],
   ['07-overview-en', 'en', (p) => go(p, 'overview')],
-  ['08-c2-detail-en', 'en', (p) => go(p, 'c2').then(() => openFirstDetail(p))],
+  ['08-c2-detail-en', 'en', (p) => c2Detail(p)],
   ['09-graph-en', 'en', (p) => go(p, 'graph')],
   ['10-sharing-en', 'en', (p) => go(p, 'sharing')],
   ['11-audit-en', 'en', (p) => go(p, 'audit')],
 ];
+
+async function c2Detail(page: Page): Promise<void> {
+  await go(page, 'c2');
+  await openFirstDetail(page);
+  await page.waitForSelector('[data-testid=evidence] tbody tr'); // its chunk loads with the first detail
+}
 
 function go(page: Page, name: string): Promise<void> {
   const target = PAGES.find((p) => p.name === name)!;

@@ -81,6 +81,11 @@ test(
         bots = (await stack.intel.list({ kinds: ['bot'] })).items.map((i) => i.value);
       }
       assert.deepEqual(bots, ['127.5.5.5']);
+      assert.equal(
+        (await stack.intel.list({ kinds: ['bot'] })).items[0]!.family,
+        'mirai',
+        'the family its fingerprint names',
+      );
       const sightings = await stack.intel.sightings(
         (await stack.intel.list({ kinds: ['bot'] })).items[0]!.id,
       );

@@ -100,6 +100,8 @@ export const PAGES: { name: string; hash: string; ready: string }[] = [
     hash: '#/list/vulnerable-device',
     ready: '[data-testid=indicator-table], [data-testid=empty]',
   },
+  { name: 'urls', hash: '#/list/url', ready: '[data-testid=indicator-table], [data-testid=empty]' },
+  { name: 'domains', hash: '#/list/domain', ready: '[data-testid=indicator-table], [data-testid=empty]' },
   { name: 'hosts', hash: '#/hosts', ready: '[data-testid=map] .marker, section[data-page=hosts] .empty' },
   { name: 'darknet', hash: '#/darknet', ready: 'svg.series, section[data-page=darknet] .empty' },
   { name: 'survey', hash: '#/survey', ready: 'svg.bars, section[data-page=survey] .empty' },

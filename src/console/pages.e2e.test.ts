@@ -253,6 +253,8 @@ describe(
           ['#/c2', 'emptyList_c2'],
           ['#/list/bot', 'emptyList_bot'],
           ['#/list/vulnerable-device', 'emptyList_vulnerable-device'],
+          ['#/list/url', 'emptyList_url'],
+          ['#/list/domain', 'emptyList_domain'],
           ['#/hosts', 'emptyHosts'],
           ['#/darknet', 'emptyDarknet'],
           ['#/survey', 'emptySurvey'],

@@ -1,7 +1,6 @@
 // C&C servers (or any kind): a server-side paginated, sortable, filterable table and a detail view.
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { api, ApiError, type IndicatorView, type Me } from '../api.ts';
-import { EvidenceTable } from '../evidence.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
@@ -17,6 +16,10 @@ interface Page {
 }
 
 const FIRST: readonly string[] = [];
+
+// The evidence vocabulary (two languages of explanations) loads with the first detail opened,
+// not with the overview's first paint.
+const EvidenceTable = lazy(() => import('../evidence.tsx').then((m) => ({ default: m.EvidenceTable })));
 
 const PAGE = 25;
 
@@ -285,7 +288,9 @@ function Detail({ refId, back }: { refId: string; back: string }) {
           {body.evidence && Object.keys(body.evidence).length ? (
             <>
               <h3>{t('evidence')}</h3>
-              <EvidenceTable evidence={body.evidence} />
+              <Suspense fallback={<p>{t('loading')}</p>}>
+                <EvidenceTable evidence={body.evidence} />
+              </Suspense>
             </>
           ) : null}
           {body.sightings ? (
