@@ -48,7 +48,7 @@ async function exportC2(data: string): Promise<Map<string, number>> {
   const rows = new Map<string, number>();
   for (const line of chunks.join('').trim().split('\n')) {
     const [ip, port, proto, confidence] = line.split(',');
-    if (!ip || ip.startsWith('#') || ip === 'dst_ip') continue;
+    if (!ip || ip.startsWith('#') || ip === 'dst_ip' || ip === 'ip') continue;
     rows.set(`${ip},${port},${proto}`, Number(confidence));
   }
   return rows;
