@@ -11,6 +11,7 @@ import { createMetricsServer, createRegistry } from '../../core/metrics.ts';
 import type { CliContext } from '../context.ts';
 import { formatRate, StatusLine } from '../progress.ts';
 import { createStack, StackConfig, type Stack } from '../stack.ts';
+import { addHomeOptions, homeFlags } from './detect.ts';
 
 export { StackConfig as StartConfig } from '../stack.ts';
 
@@ -31,10 +32,13 @@ interface StartOptions {
   shareTo?: string;
   shareRoot: string;
   shareCollection?: string;
+  mapE?: string[];
+  dsLite?: string[];
+  homePrefix6?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('start')
     .description(
       'run tsunagi on one machine: collect flows, detect C&C servers, share them (TAXII, API, console)',
@@ -52,7 +56,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--metrics <host:port>', 'Prometheus metrics address (default 127.0.0.1:9470)')
     .option(
       '--bots <file>',
-      'bot list: one address or CIDR a line, or CSV with an ip column (watched for changes)',
+      'bot list: one bot a line (a.b.c.d, CIDR, a.b.c.d:port, a.b.c.d:lo-hi, IPv6), optional CSV header bot,family (watched for changes)',
     )
     .option('--subscribers <cidr...>', "the ISP's own networks: the other side of a flow is the external one")
     .option('--nats <url>', 'carry flow batches over NATS JetStream (the multi-machine shape)')
@@ -66,15 +70,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--bots-collection <id>', 'its collection of bot indicators')
     .option('--share-to <url>', 'share the C&C list to this hub over TAXII (token: $TSUNAGI_SHARE_TO__TOKEN)')
     .option('--share-root <name>', 'its API root', 'council')
-    .option('--share-collection <id>', 'its collection for submissions')
-    .action(async (options: StartOptions) => {
-      const config = loadConfig(StackConfig, {
-        file: options.config,
-        env: ctx.env,
-        flags: startFlags(options, ctx.env),
-      });
-      await runStart(config, ctx);
+    .option('--share-collection <id>', 'its collection for submissions');
+  addHomeOptions(command).action(async (options: StartOptions) => {
+    const config = loadConfig(StackConfig, {
+      file: options.config,
+      env: ctx.env,
+      flags: startFlags(options, ctx.env),
     });
+    await runStart(config, ctx);
+  });
 }
 
 export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -84,7 +88,7 @@ export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Recor
   if (options.listen) flags.flow = { listen: options.listen };
   if (options.hub) flags.hub = { listen: options.hub };
   if (options.metrics) flags.metrics = { listen: options.metrics };
-  const detect: Record<string, unknown> = {};
+  const detect: Record<string, unknown> = homeFlags(options);
   if (options.bots) detect.botsFile = options.bots;
   if (options.subscribers) detect.subscriberPrefixes = options.subscribers;
   if (Object.keys(detect).length) flags.detect = detect;
