@@ -97,6 +97,8 @@ function botEntries(truth: SeededTruth): { entries: string[]; form: string } {
 }
 
 interface Run {
+  /** Stream time of the batch being fed (publication times). */
+  clock: number;
   rate: number;
   sampler: PacketSampler;
   detector: ReturnType<typeof createDetector>;
@@ -113,6 +115,7 @@ interface PeerReport {
   port: number;
   proto: number;
   confidence: number;
+  family?: string;
 }
 
 function startRun(truth: SeededTruth, rate: number, seed: number): Run {
@@ -121,7 +124,15 @@ function startRun(truth: SeededTruth, rate: number, seed: number): Run {
     const key = `${role ?? 'c2'}|${c.ip}|${c.port}|${protoName(c.proto)}`;
     const seen = best.get(key);
     if (!seen || c.confidence > seen.confidence)
-      best.set(key, { ip: c.ip, port: c.port, proto: protoName(c.proto), confidence: c.confidence, role });
+      best.set(key, {
+        ip: c.ip,
+        port: c.port,
+        proto: protoName(c.proto),
+        confidence: c.confidence,
+        role,
+        family: c.family,
+        firstPublishedMs: seen?.firstPublishedMs ?? run.clock,
+      });
   };
   const deps: DetectorDeps & { onPeer?: (peer: PeerReport) => void } = {
     onPublish: (c: Candidate) => keep(c, undefined),
@@ -130,7 +141,8 @@ function startRun(truth: SeededTruth, rate: number, seed: number): Run {
   const detector = createDetector(detectorConfig(truth), deps);
   const { entries } = botEntries(truth);
   const result = detector.setBots(entries);
-  return {
+  const run: Run = {
+    clock: truth.startMs,
     rate,
     sampler: new PacketSampler(rate, seed),
     detector,
@@ -140,10 +152,12 @@ function startRun(truth: SeededTruth, rate: number, seed: number): Run {
     flows: 0,
     botsRejected: result.rejected.length,
   };
+  return run;
 }
 
 function feed(run: Run, batch: FlowBatch, clock: number, tick: boolean): void {
   const input = run.rate === 1 ? batch : run.sampler.sample(batch);
+  run.clock = clock;
   const before = process.cpuUsage();
   run.detector.ingest(input);
   if (tick) run.detector.tick(clock);
@@ -269,11 +283,39 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
       rates.map((rate) => [
         `1:${rate}`,
         ...kinds.map((kind) => {
-          const units = results.flatMap((r) => r.byRate.get(rate)!.score.units.filter((u) => u.kind === kind && u.seen));
+          const units = results.flatMap((r) =>
+            r.byRate.get(rate)!.score.units.filter((u) => u.kind === kind && u.seen),
+          );
           const found = units.filter((u) => u.found).length;
           return `${found}/${units.length} (${pct(found, units.length)})`;
         }),
       ]),
+    ),
+  );
+
+  out.push(
+    '',
+    'Publication delay of found C&C (first claim minus first bot contact, stream minutes):',
+    '',
+    table(
+      ['sampling', 'found', 'p50', 'p90', 'max'],
+      rates.map((rate) => {
+        const delays = results
+          .flatMap((r) => r.byRate.get(rate)!.score.units.filter((u) => u.seen && u.delayMs !== undefined))
+          .map((u) => u.delayMs! / 60_000)
+          .sort((a, b) => a - b);
+        const at = (q: number) =>
+          delays.length === 0
+            ? '-'
+            : delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(1);
+        return [
+          `1:${rate}`,
+          delays.length,
+          at(0.5),
+          at(0.9),
+          delays.length ? delays.at(-1)!.toFixed(1) : '-',
+        ];
+      }),
     ),
   );
 
@@ -299,7 +341,11 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     ),
   );
 
-  const kindsFp = [...new Set(results.flatMap((r) => rates.flatMap((rate) => Object.keys(r.byRate.get(rate)!.score.falseByKind))))].sort();
+  const kindsFp = [
+    ...new Set(
+      results.flatMap((r) => rates.flatMap((rate) => Object.keys(r.byRate.get(rate)!.score.falseByKind))),
+    ),
+  ].sort();
   if (kindsFp.length > 0) {
     out.push(
       '',
@@ -309,15 +355,35 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
         ['sampling', ...kindsFp],
         rates.map((rate) => [
           `1:${rate}`,
-          ...kindsFp.map((k) => results.reduce((a, r) => a + (r.byRate.get(rate)!.score.falseByKind[k] ?? 0), 0)),
+          ...kindsFp.map((k) =>
+            results.reduce((a, r) => a + (r.byRate.get(rate)!.score.falseByKind[k] ?? 0), 0),
+          ),
         ]),
       ),
     );
   }
 
-  const peerClaims = results.reduce((a, r) => a + rates.reduce((b, rate) => b + r.byRate.get(rate)!.score.peers.published, 0), 0);
+  out.push(
+    '',
+    'Families named on correct C&C claims (the list names families on some seeds only):',
+    '',
+    table(
+      ['sampling', 'named', 'right'],
+      rates.map((rate) => {
+        const named = results.reduce((a, r) => a + r.byRate.get(rate)!.score.families.named, 0);
+        const right = results.reduce((a, r) => a + r.byRate.get(rate)!.score.families.right, 0);
+        return [`1:${rate}`, named, `${right} (${pct(right, named)})`];
+      }),
+    ),
+  );
+
+  const peerClaims = results.reduce(
+    (a, r) => a + rates.reduce((b, rate) => b + r.byRate.get(rate)!.score.peers.published, 0),
+    0,
+  );
   out.push('');
-  if (peerClaims === 0) out.push('P2P peers: the detector labels no candidate as a P2P peer (no peer precision/recall).');
+  if (peerClaims === 0)
+    out.push('P2P peers: the detector labels no candidate as a P2P peer (no peer precision/recall).');
   else
     out.push(
       'P2P peers (candidates the detector labels p2p-peer):',
@@ -327,7 +393,17 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
         rates.map((rate) => {
           const p = results.map((r) => r.byRate.get(rate)!.score.peers);
           const sum = (f: (x: (typeof p)[number]) => number) => p.reduce((a, x) => a + f(x), 0);
-          return [`1:${rate}`, pct(sum((x) => x.correct), sum((x) => x.published)), pct(sum((x) => x.found), sum((x) => x.truth))];
+          return [
+            `1:${rate}`,
+            pct(
+              sum((x) => x.correct),
+              sum((x) => x.published),
+            ),
+            pct(
+              sum((x) => x.found),
+              sum((x) => x.truth),
+            ),
+          ];
         }),
       ),
     );
@@ -354,15 +430,23 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     for (const r of results)
       for (const rate of rates)
         for (const fp of r.byRate.get(rate)!.score.falsePositives)
-          out.push(`  seed ${r.seed} 1:${rate} false positive ${fp.ip}:${fp.port}/${fp.proto} confidence ${fp.confidence}`);
+          out.push(
+            `  seed ${r.seed} 1:${rate} false positive ${fp.ip}:${fp.port}/${fp.proto} confidence ${fp.confidence}`,
+          );
   }
   return out.join('\n');
 }
 
 function commit(): string {
   try {
-    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execSync('git status --porcelain', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = execSync('git rev-parse --short HEAD', {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execSync('git status --porcelain', {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return dirty ? `${head} (with uncommitted changes)` : head;
   } catch {
     return 'unknown (not a git checkout)';

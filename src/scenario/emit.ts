@@ -38,7 +38,14 @@ const TEMPLATE_EVERY = 64;
  * data records' counters by it.
  */
 const SAMPLING_OPTIONS = {
-  v9: { id: 512, scopeCount: 1, fields: [{ id: 1, length: 4 }, { id: IE.samplingInterval, length: 4 }] },
+  v9: {
+    id: 512,
+    scopeCount: 1,
+    fields: [
+      { id: 1, length: 4 },
+      { id: IE.samplingInterval, length: 4 },
+    ],
+  },
   ipfix: {
     id: 512,
     scopeCount: 1,
@@ -147,8 +154,22 @@ export class ExportEncoder {
     }
     if (tellRate > 0) sets.push({ template: options, records: [[0, tellRate]] });
     const values = (f: SimpleFlow): FieldValue[] => {
-      const [start, end] = this.format === 'v9' ? [f.startMs - bootMs, f.endMs - bootMs] : [f.startMs, f.endMs];
-      return [f.src, f.dst, f.srcPort, f.dstPort, f.proto, f.tcpFlags ?? 0, 0, 0, f.packets, f.bytes, start, end];
+      const [start, end] =
+        this.format === 'v9' ? [f.startMs - bootMs, f.endMs - bootMs] : [f.startMs, f.endMs];
+      return [
+        f.src,
+        f.dst,
+        f.srcPort,
+        f.dstPort,
+        f.proto,
+        f.tcpFlags ?? 0,
+        0,
+        0,
+        f.packets,
+        f.bytes,
+        start,
+        end,
+      ];
     };
     const v4 = flows.filter((f) => !f.src.includes(':'));
     const v6 = flows.filter((f) => f.src.includes(':'));

@@ -35,7 +35,8 @@ export class PacketSampler {
     readonly rate: number,
     seed: number,
   ) {
-    if (!Number.isInteger(rate) || rate < 1) throw new RangeError(`sampling rate must be an integer >= 1, not ${rate}`);
+    if (!Number.isInteger(rate) || rate < 1)
+      throw new RangeError(`sampling rate must be an integer >= 1, not ${rate}`);
     this.rng = new Rng(seed * 7919 + rate);
   }
 
@@ -66,7 +67,8 @@ export class PacketSampler {
       const rate = this.rate * batch.samplingRate[i]!;
       out.samplingRate[row] = rate;
       out.packets[row] = kept * rate;
-      out.bytes[row] = Math.max(kept, Math.round((batch.bytes[i]! / batch.samplingRate[i]! / packets) * kept)) * rate;
+      out.bytes[row] =
+        Math.max(kept, Math.round((batch.bytes[i]! / batch.samplingRate[i]! / packets) * kept)) * rate;
     }
     this.flowsOut += out.length;
     return out;

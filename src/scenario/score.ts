@@ -22,6 +22,10 @@ export interface Publication {
   confidence: number;
   /** 'p2p-peer' when the detector says so; anything else is a C&C claim. */
   role?: string;
+  /** Stream time of the first publication, when known (for publication delays). */
+  firstPublishedMs?: number;
+  /** The family the detector names ('' or absent when it names none). */
+  family?: string;
 }
 
 export interface RecallUnit {
@@ -30,6 +34,8 @@ export interface RecallUnit {
   kind: string;
   seen: boolean;
   found: boolean;
+  /** First claim minus the server's first bot contact (stream ms), when found and timed. */
+  delayMs?: number;
 }
 
 export interface Score {
@@ -48,6 +54,8 @@ export interface Score {
   bands: Record<string, { published: number; correct: number }>;
   /** Peer claims: published, true peers among them; peers reached by >= 2 listed bots, found. */
   peers: { published: number; correct: number; truth: number; found: number };
+  /** Correct C&C claims that name a family, and those naming the true one. */
+  families: { named: number; right: number };
 }
 
 export const BANDS = ['<50', '50-59', '60-69', '70-79', '80-89', '90-100'] as const;
@@ -66,6 +74,8 @@ export const SEEN_MIN_CONTACTS = 3;
 
 export function scorePublications(publications: readonly Publication[], truth: SeededTruth): Score {
   const exact = new Set(truth.c2.map((c) => keyOf(c.ip, c.port, c.proto)));
+  const familyOf = new Map(truth.c2.map((c) => [c.ip, c.family]));
+  const families = { named: 0, right: 0 };
   const fluxPorts = new Map<string, Set<number>>();
   for (const c of truth.c2) {
     if (c.kind !== 'fast-flux') continue;
@@ -77,14 +87,19 @@ export function scorePublications(publications: readonly Publication[], truth: S
   const peerKeys = new Set(truth.p2pPeers.map((p) => keyOf(p.ip, p.port, p.proto)));
   // Peers a detector could know of: reached by >= 2 listed bots.
   const seenPeers = new Set(
-    truth.p2pPeers.filter((p) => p.knownBots >= SEEN_MIN_LISTED_BOTS).map((p) => keyOf(p.ip, p.port, p.proto)),
+    truth.p2pPeers
+      .filter((p) => p.knownBots >= SEEN_MIN_LISTED_BOTS)
+      .map((p) => keyOf(p.ip, p.port, p.proto)),
   );
 
   const bands = Object.fromEntries(BANDS.map((b) => [b, { published: 0, correct: 0 }])) as Score['bands'];
   const falseByKind: Record<string, number> = {};
   const falsePositives: Publication[] = [];
-  const foundExact = new Set<string>();
-  const foundFlux = new Set<string>();
+  // Found servers, with the stream time of their first claim (Infinity when not timed).
+  const foundExact = new Map<string, number>();
+  const foundFlux = new Map<string, number>();
+  const found = (map: Map<string, number>, key: string, at: number | undefined) =>
+    map.set(key, Math.min(map.get(key) ?? Infinity, at ?? Infinity));
   const peers = { published: 0, correct: 0, truth: seenPeers.size, found: 0 };
   const foundPeers = new Set<string>();
   let published = 0;
@@ -111,8 +126,12 @@ export function scorePublications(publications: readonly Publication[], truth: S
     if (ok) {
       correct++;
       band.correct++;
-      if (exact.has(key)) foundExact.add(key);
-      if (flux) foundFlux.add(p.ip);
+      if (p.family) {
+        families.named++;
+        if (familyOf.get(p.ip) === p.family) families.right++;
+      }
+      if (exact.has(key)) found(foundExact, key, p.firstPublishedMs);
+      if (flux) found(foundFlux, p.ip, p.firstPublishedMs);
     } else {
       const kind = trapKind.get(key) ?? (peerKeys.has(key) ? 'p2p-peer' : 'other');
       falseByKind[kind] = (falseByKind[kind] ?? 0) + 1;
@@ -135,15 +154,23 @@ export function scorePublications(publications: readonly Publication[], truth: S
     falsePositives,
     bands,
     peers,
+    families,
   };
 }
 
-function recallUnits(truth: SeededTruth, foundExact: Set<string>, foundFlux: Set<string>): RecallUnit[] {
+function recallUnits(
+  truth: SeededTruth,
+  foundExact: Map<string, number>,
+  foundFlux: Map<string, number>,
+): RecallUnit[] {
   const units: RecallUnit[] = [];
-  const flux = new Map<string, { family: string; knownBots: number; contacts: number }>();
+  const delay = (at: number | undefined, first: number) =>
+    at === undefined || at === Infinity ? undefined : at - first;
+  const flux = new Map<string, { family: string; knownBots: number; contacts: number; first: number }>();
   for (const c of truth.c2) {
     if (c.kind === 'fast-flux') {
-      const u = flux.get(c.ip) ?? { family: c.family, knownBots: 0, contacts: 0 };
+      const u = flux.get(c.ip) ?? { family: c.family, knownBots: 0, contacts: 0, first: c.firstContactMs };
+      u.first = Math.min(u.first, c.firstContactMs);
       // Per address: the most listed bots of any one of its ports (a lower bound), all contacts.
       u.knownBots = Math.max(u.knownBots, c.knownBots);
       u.contacts += c.contacts;
@@ -157,6 +184,7 @@ function recallUnits(truth: SeededTruth, foundExact: Set<string>, foundFlux: Set
       kind: c.kind,
       seen: c.knownBots >= SEEN_MIN_LISTED_BOTS && c.contacts >= SEEN_MIN_CONTACTS,
       found: foundExact.has(key),
+      delayMs: delay(foundExact.get(key), c.firstContactMs),
     });
   }
   for (const [ip, u] of flux) {
@@ -166,6 +194,7 @@ function recallUnits(truth: SeededTruth, foundExact: Set<string>, foundFlux: Set
       kind: 'fast-flux',
       seen: u.knownBots >= SEEN_MIN_LISTED_BOTS && u.contacts >= SEEN_MIN_CONTACTS,
       found: foundFlux.has(ip),
+      delayMs: delay(foundFlux.get(ip), u.first),
     });
   }
   return units;

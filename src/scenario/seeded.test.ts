@@ -90,7 +90,8 @@ describe('seeded scenario', () => {
       plans.add(p.plan.v4);
       shares.push(p.cameraInfectedShare);
       const kinds = new Set(p.c2.map((f) => f.kind));
-      for (const kind of ['periodic', 'long-lived', 'fast-flux', 'beacon']) assert.ok(kinds.has(kind as never), kind);
+      for (const kind of ['periodic', 'long-lived', 'fast-flux', 'beacon'])
+        assert.ok(kinds.has(kind as never), kind);
       assert.ok(p.p2p.length >= 1);
     }
     assert.deepEqual([...plans].sort(), ['dedicated', 'ds-lite', 'map-e']);
@@ -134,7 +135,14 @@ describe('seeded scenario', () => {
   for (const kind of ['map-e', 'ds-lite'] as const) {
     test(`${kind}: homes on one address have disjoint port sets, and their traffic keeps to them`, () => {
       const plan = new AddressPlan(
-        { v4: kind, psidLength: 4, psidOffset: kind === 'map-e' ? 6 : 0, v6: 'none', bareSharedShare: 0.2, v6PrefixShare: 0.5 },
+        {
+          v4: kind,
+          psidLength: 4,
+          psidOffset: kind === 'map-e' ? 6 : 0,
+          v6: 'none',
+          bareSharedShare: 0.2,
+          v6PrefixShare: 0.5,
+        },
         64,
         1,
         new Rng(1),
@@ -153,12 +161,16 @@ describe('seeded scenario', () => {
       }
       assert.equal(new Set(plan.v4).size, 64 / plan.homesPerAddress);
 
-      const s = generateSeededScenario({ ...SMALL, seed: 21 }, withPlan(21, { v4: kind, psidLength: 4, psidOffset: kind === 'map-e' ? 6 : 0 }));
+      const s = generateSeededScenario(
+        { ...SMALL, seed: 21 },
+        withPlan(21, { v4: kind, psidLength: 4, psidOffset: kind === 'map-e' ? 6 : 0 }),
+      );
       const pool = new PrefixSet([s.truth.addressPlan.v4Prefix]);
       const flows = rows(s).filter((r) => r.v === 4 && pool.hasText(r.src));
       assert.ok(flows.length > 1000);
       const shared = new AddressPlan(s.truth.params.plan, SMALL.subscribers, 21, new Rng(21));
-      for (const r of flows) assert.ok(shared.homeAt(ipv4FromString(r.src), r.sport) >= 0, `${r.src}:${r.sport} owned by no home`);
+      for (const r of flows)
+        assert.ok(shared.homeAt(ipv4FromString(r.src), r.sport) >= 0, `${r.src}:${r.sport} owned by no home`);
       // The bot list names shared addresses as ip:port of a port the bot owns, or bare.
       const listed = s.truth.botList.filter((b) => /^\d+\.\d+\.\d+\.\d+:\d+$/.test(b));
       assert.ok(listed.length > 0);
@@ -186,7 +198,10 @@ describe('seeded scenario', () => {
     assert.ok(hours.length >= 2);
     const overlap = [...hours[0]!].filter((a) => hours[1]!.has(a)).length;
     assert.equal(overlap, 0, 'privacy addresses change on the hour');
-    assert.ok(s.truth.botList.some((b) => b.endsWith('/56')) || s.truth.botList.some((b) => b.startsWith('2001:db8:')));
+    assert.ok(
+      s.truth.botList.some((b) => b.endsWith('/56')) ||
+        s.truth.botList.some((b) => b.startsWith('2001:db8:')),
+    );
   });
 
   test('packet sampling keeps about 1/N of packets, drops flows with none, multiplies counts', () => {
@@ -230,13 +245,18 @@ describe('seeded scenario', () => {
       assert.ok(c.port >= 10000);
     }
     const addresses = new Set(flux.map((c) => c.ip));
-    assert.ok(addresses.size > 1 && addresses.size < flux.length, `addresses ${addresses.size} for ${flux.length}`);
+    assert.ok(
+      addresses.size > 1 && addresses.size < flux.length,
+      `addresses ${addresses.size} for ${flux.length}`,
+    );
   });
 
   test('long-lived C&C: one 5-tuple exported every 60 s; beacons: 2-5 bots every 10 min ± 30 %', () => {
     const s = generateSeededScenario({ subscribers: 300, hours: 3, seed: 6 });
     const all = rows(s);
-    const longLived = new Set(s.truth.c2.filter((c) => c.kind === 'long-lived').map((c) => `${c.ip}|${c.port}`));
+    const longLived = new Set(
+      s.truth.c2.filter((c) => c.kind === 'long-lived').map((c) => `${c.ip}|${c.port}`),
+    );
     const byTuple = new Map<string, number[]>();
     for (const r of all) {
       if (!longLived.has(`${r.dst}|${r.dport}`)) continue;
@@ -246,7 +266,8 @@ describe('seeded scenario', () => {
     }
     const long = [...byTuple.values()].filter((times) => times.length >= 5);
     assert.ok(long.length > 0, 'connections exported repeatedly');
-    for (const times of long) for (let i = 1; i < times.length; i++) assert.equal(times[i]! - times[i - 1]!, 60_000);
+    for (const times of long)
+      for (let i = 1; i < times.length; i++) assert.equal(times[i]! - times[i - 1]!, 60_000);
     const beacons = s.truth.c2.filter((c) => c.kind === 'beacon');
     assert.ok(beacons.length > 0);
     for (const b of beacons) {
@@ -259,7 +280,11 @@ describe('seeded scenario', () => {
     // Dedicated addresses, so that one address is one bot.
     const s = generateSeededScenario(
       { subscribers: 600, hours: 6, seed: 9 },
-      { ...withPlan(9, { v4: 'dedicated', psidLength: 0, psidOffset: 0 }), cameraInfectedShare: 0.6, cameraFraction: 0.3 },
+      {
+        ...withPlan(9, { v4: 'dedicated', psidLength: 0, psidOffset: 0 }),
+        cameraInfectedShare: 0.6,
+        cameraFraction: 0.3,
+      },
     );
     const all = rows(s);
     const external = s.truth.p2pPeers.filter((p) => !p.internal);
@@ -297,13 +322,19 @@ describe('seeded scenario', () => {
   });
 
   test('research scanners probe every public address, and homes answer them', () => {
-    const s = generateSeededScenario({ subscribers: 150, hours: 8, seed: 12 }, withPlan(12, { v4: 'dedicated', psidLength: 0, psidOffset: 0 }));
+    const s = generateSeededScenario(
+      { subscribers: 150, hours: 8, seed: 12 },
+      withPlan(12, { v4: 'dedicated', psidLength: 0, psidOffset: 0 }),
+    );
     const all = rows(s);
     const scanners = new Set(s.truth.traps.filter((t) => t.kind === 'research-scanner').map((t) => t.ip));
     if (scanners.size === 0) return; // this seed's scanners all use random source ports
     const probed = new Set(all.filter((r) => scanners.has(r.src)).map((r) => r.dst));
     assert.ok(probed.size >= 150, `probed ${probed.size}`);
-    assert.ok(all.some((r) => scanners.has(r.dst) && r.flags === 0x12), 'some home answers');
+    assert.ok(
+      all.some((r) => scanners.has(r.dst) && r.flags === 0x12),
+      'some home answers',
+    );
   });
 
   test('score: exact C&C and fast-flux addresses count; traps and peers do not', () => {
@@ -316,8 +347,8 @@ describe('seeded scenario', () => {
     const peer = t.p2pPeers[0]!;
     const score = scorePublications(
       [
-        { ip: real.ip, port: real.port, proto: real.proto, confidence: 95 },
-        { ip: flux.ip, port: 0, proto: flux.proto, confidence: 72 },
+        { ip: real.ip, port: real.port, proto: real.proto, confidence: 95, family: real.family },
+        { ip: flux.ip, port: 0, proto: flux.proto, confidence: 72, family: 'mirai' },
         { ip: trap.ip, port: trap.port, proto: trap.proto, confidence: 61 },
         { ip: peer.ip, port: peer.port, proto: 'udp', confidence: 55 },
       ],
@@ -327,6 +358,7 @@ describe('seeded scenario', () => {
     assert.equal(score.correct, 2);
     assert.deepEqual(score.falseByKind, { dns: 1, 'p2p-peer': 1 });
     assert.equal(score.bands['90-100']!.correct, 1);
+    assert.deepEqual(score.families, { named: 2, right: 1 });
     assert.ok(score.units.some((u) => u.kind === 'fast-flux' && u.key === flux.ip && u.found));
   });
 
@@ -336,7 +368,9 @@ describe('seeded scenario', () => {
       const sampler = new PacketSampler(10, 8);
       const batches = [...s.batches()].map((b) => sampler.sample(b));
       const expected = batches.flatMap((b) =>
-        Array.from({ length: b.length }, (_, i) => [b.ipVersion[i], b.srcPort[i], b.packets[i], b.bytes[i], b.samplingRate[i]].join()),
+        Array.from({ length: b.length }, (_, i) =>
+          [b.ipVersion[i], b.srcPort[i], b.packets[i], b.bytes[i], b.samplingRate[i]].join(),
+        ),
       );
       assert.ok(batches.some((b) => b.ipVersion.subarray(0, b.length).includes(6)));
       const path = join(mkdtempSync(join(tmpdir(), 'seeded-pcap-')), 'flows.pcap');
@@ -349,7 +383,11 @@ describe('seeded scenario', () => {
       assert.deepEqual(summary.errors, {});
       assert.equal(decoded.length, expected.length);
       // Bytes are rounded to whole sampled bytes; packets and rates come back exactly.
-      const strip = (row: string) => row.split(',').filter((_, i) => i !== 3).join();
+      const strip = (row: string) =>
+        row
+          .split(',')
+          .filter((_, i) => i !== 3)
+          .join();
       // Each message holds its IPv4 records before its IPv6 ones: compare as multisets.
       assert.deepEqual(decoded.map(strip).sort(), expected.map(strip).sort());
     });

@@ -79,7 +79,10 @@ function build(options: CommonOptions): Built {
   const format = options.format as ExportFormat;
   let built: Built;
   if (options.profile === 'classic') {
-    const parsed = ScenarioOptions.safeParse({ ...common, botFraction: number(options.botFraction, 'bot-fraction') });
+    const parsed = ScenarioOptions.safeParse({
+      ...common,
+      botFraction: number(options.botFraction, 'bot-fraction'),
+    });
     if (!parsed.success) throw new UsageError(issues(parsed.error));
     const s = generateScenario(parsed.data);
     built = {
@@ -91,7 +94,9 @@ function build(options: CommonOptions): Built {
     };
   } else {
     if (options.botFraction !== undefined)
-      throw new UsageError('--bot-fraction is for --profile classic; the seeded profile draws infection shares per seed');
+      throw new UsageError(
+        '--bot-fraction is for --profile classic; the seeded profile draws infection shares per seed',
+      );
     const parsed = SeededOptions.safeParse(common);
     if (!parsed.success) throw new UsageError(issues(parsed.error));
     const s = generateSeededScenario(parsed.data);
@@ -120,13 +125,24 @@ function build(options: CommonOptions): Built {
 
 function common(command: Command): Command {
   return command
-    .option('--profile <profile>', 'seeded (every parameter drawn from the seed) or classic (the fixed standard day)', 'seeded')
+    .option(
+      '--profile <profile>',
+      'seeded (every parameter drawn from the seed) or classic (the fixed standard day)',
+      'seeded',
+    )
     .option('--seed <n>', 'random seed (same seed, same day)', '1')
     .option('--hours <h>', 'hours of traffic', '24')
     .option('--subscribers <n>', 'households (default 1000 seeded, 2000 classic)')
-    .option('--start <time>', 'stream start: fixed (2024-04-01, repeatable), now (ends now) or an ISO time', 'fixed')
+    .option(
+      '--start <time>',
+      'stream start: fixed (2024-04-01, repeatable), now (ends now) or an ISO time',
+      'fixed',
+    )
     .option('--sampling <n>', 'packet sampling 1:n, stated in the export as options data', '1')
-    .option('--bot-fraction <x>', 'classic profile: share of households with an infected device (default 0.04)')
+    .option(
+      '--bot-fraction <x>',
+      'classic profile: share of households with an infected device (default 0.04)',
+    )
     .option('--format <format>', 'export format: v9 or ipfix', 'ipfix');
 }
 
@@ -141,7 +157,10 @@ export function register(program: Command, ctx: CliContext): void {
         'write the scenario as a pcap of NetFlow v9/IPFIX export packets, with its truth and bot list',
       )
       .requiredOption('-o, --out <file>', 'pcap file to write')
-      .option('--truth <file>', 'truth JSON (C&C servers with active periods, P2P peers, bots, traps, address plan)')
+      .option(
+        '--truth <file>',
+        'truth JSON (C&C servers with active periods, P2P peers, bots, traps, address plan)',
+      )
       .option('--bots <file>', 'the bot list the detector is given (seeded: bot,family CSV)'),
   ).action(async (options: CommonOptions & { out: string; truth?: string; bots?: string }) => {
     const s = build(options);

@@ -48,8 +48,13 @@ export class Services {
     const cloudProto = p.cloud.proto === 'tcp' ? TCP : UDP;
     this.clouds = Array.from({ length: p.cloud.servers }, () => world.service(p.cloud.port));
     this.updates = Array.from({ length: 3 }, () => world.service(443, 0.5));
-    this.games = Array.from({ length: 5 }, () => world.service([3074, 27015, 9308, 5062, 3478][rng.int(0, 4)]!));
-    this.dhtNodes = Array.from({ length: p.dhtNodes }, () => ({ v4: world.external(), port: rng.int(1024, 65535) }));
+    this.games = Array.from({ length: 5 }, () =>
+      world.service([3074, 27015, 9308, 5062, 3478][rng.int(0, 4)]!),
+    );
+    this.dhtNodes = Array.from({ length: p.dhtNodes }, () => ({
+      v4: world.external(),
+      port: rng.int(1024, 65535),
+    }));
     this.dhtCdf = cdfOf(this.dhtNodes.map((_, k) => 1 / (k + 1) ** 0.7));
     this.bootstrap = Array.from({ length: 3 }, () => world.service(6881));
 
@@ -99,7 +104,8 @@ export class Households implements Source {
     this.p = world.params;
     const p = this.p;
     this.n = homes;
-    const first = (ratePerHour: number) => (ratePerHour > 0 ? start + rng.exponential(ratePerHour / HOUR) : Infinity);
+    const first = (ratePerHour: number) =>
+      ratePerHour > 0 ? start + rng.exponential(ratePerHour / HOUR) : Infinity;
     this.nextWeb = Float64Array.from({ length: homes }, () => first(p.webPerHour));
     this.nextDns = Float64Array.from({ length: homes }, () => first(p.dnsPerHour));
     this.nextNtp = Float64Array.from({ length: homes }, () => start + rng.uniform(0, p.ntpPeriodMs));
@@ -107,14 +113,20 @@ export class Households implements Source {
       world.camera[h] ? start + rng.uniform(0, p.cloud.heartbeatMs) : Infinity,
     );
     this.nextUpdate = Float64Array.from({ length: homes }, () => start + rng.uniform(0, p.updatePeriodMs));
-    this.gameOf = Int8Array.from({ length: homes }, () => (rng.chance(p.gamerFraction * 4) ? rng.int(0, s.games.length - 1) : -1));
+    this.gameOf = Int8Array.from({ length: homes }, () =>
+      rng.chance(p.gamerFraction * 4) ? rng.int(0, s.games.length - 1) : -1,
+    );
     this.gameFromH = Float64Array.from({ length: homes }, () => rng.uniform(0, 24));
-    this.nextGame = Float64Array.from(this.gameOf, (g) => (g >= 0 ? start + rng.uniform(0, 60_000) : Infinity));
+    this.nextGame = Float64Array.from(this.gameOf, (g) =>
+      g >= 0 ? start + rng.uniform(0, 60_000) : Infinity,
+    );
     this.gamePort = new Uint16Array(homes);
     this.nextDht = Float64Array.from({ length: homes }, () =>
       rng.chance(p.bittorrentFraction) ? start + rng.uniform(0, 60_000) : Infinity,
     );
-    this.resolver = Uint8Array.from({ length: homes }, () => (rng.chance(p.publicResolverShare) ? 2 + rng.int(0, 1) : rng.int(0, 1)));
+    this.resolver = Uint8Array.from({ length: homes }, () =>
+      rng.chance(p.publicResolverShare) ? 2 + rng.int(0, 1) : rng.int(0, 1),
+    );
     this.cloudOf = Uint8Array.from({ length: homes }, () => rng.int(0, s.clouds.length - 1));
     // A camera keeps one source port for its cloud session (a NAT binding), re-drawn hourly.
     this.cloudPort = Uint16Array.from({ length: homes }, (_, h) => world.plan.sourcePort(h, rng));
@@ -140,7 +152,19 @@ export class Households implements Source {
       const s = this.s.popular[rng.fromCdf(this.s.popularCdf)]!;
       const e = this.world.endpoint(h, t, rng.int(1, 3), s.v6);
       const pk = rng.int(8, 60);
-      out.exchange(t, rng.uniform(200, 30_000), e.src, e.dst6 ? s.v6! : s.v4, e.sport, s.port, TCP, pk, pk * 60 + rng.int(200, 2000), pk * 2, pk * 2 * 1200);
+      out.exchange(
+        t,
+        rng.uniform(200, 30_000),
+        e.src,
+        e.dst6 ? s.v6! : s.v4,
+        e.sport,
+        s.port,
+        TCP,
+        pk,
+        pk * 60 + rng.int(200, 2000),
+        pk * 2,
+        pk * 2 * 1200,
+      );
     }
   }
 
@@ -152,7 +176,19 @@ export class Households implements Source {
       const r = this.resolver[h]!;
       const s = r < 2 ? this.s.ispResolvers[r]! : this.s.publicResolvers[r - 2]!;
       const e = this.world.endpoint(h, t, rng.int(0, 3), s.v6);
-      out.exchange(t, rng.uniform(5, 60), e.src, e.dst6 ? s.v6! : s.v4, e.sport, 53, UDP, 1, rng.int(60, 90), 1, rng.int(90, 300));
+      out.exchange(
+        t,
+        rng.uniform(5, 60),
+        e.src,
+        e.dst6 ? s.v6! : s.v4,
+        e.sport,
+        53,
+        UDP,
+        1,
+        rng.int(60, 90),
+        1,
+        rng.int(90, 300),
+      );
     }
   }
 
@@ -180,9 +216,33 @@ export class Households implements Source {
       const s = this.s.clouds[this.cloudOf[h]!]!;
       const pk = rng.int(2, 5);
       if (c.proto === 'tcp')
-        out.exchange(t, rng.uniform(100, 800), plan.v4[h]!, s.v4, this.cloudPort[h]!, s.port, TCP, pk, pk * 40 + rng.int(60, 200), pk, pk * 40 + rng.int(30, 120));
+        out.exchange(
+          t,
+          rng.uniform(100, 800),
+          plan.v4[h]!,
+          s.v4,
+          this.cloudPort[h]!,
+          s.port,
+          TCP,
+          pk,
+          pk * 40 + rng.int(60, 200),
+          pk,
+          pk * 40 + rng.int(30, 120),
+        );
       else
-        out.exchange(t, rng.uniform(10, 200), plan.v4[h]!, s.v4, this.cloudPort[h]!, s.port, UDP, 1, rng.int(48, 120), 1, rng.int(48, 120));
+        out.exchange(
+          t,
+          rng.uniform(10, 200),
+          plan.v4[h]!,
+          s.v4,
+          this.cloudPort[h]!,
+          s.port,
+          UDP,
+          1,
+          rng.int(48, 120),
+          1,
+          rng.int(48, 120),
+        );
     }
   }
 
@@ -194,7 +254,19 @@ export class Households implements Source {
       const s = this.s.updates[h % this.s.updates.length]!;
       const e = this.world.endpoint(h, t, 1, s.v6);
       const pk = rng.int(6, 14);
-      out.exchange(t, rng.uniform(300, 3000), e.src, e.dst6 ? s.v6! : s.v4, e.sport, 443, TCP, pk, pk * 80, pk, pk * 400);
+      out.exchange(
+        t,
+        rng.uniform(300, 3000),
+        e.src,
+        e.dst6 ? s.v6! : s.v4,
+        e.sport,
+        443,
+        TCP,
+        pk,
+        pk * 80,
+        pk,
+        pk * 400,
+      );
     }
   }
 
@@ -204,7 +276,7 @@ export class Households implements Source {
     while (this.nextGame[h]! < sliceEnd) {
       const t = this.nextGame[h]!;
       this.nextGame[h] = t + 60_000;
-      const hourOfDay = (((t - start) / HOUR) % 24 + 24) % 24;
+      const hourOfDay = ((((t - start) / HOUR) % 24) + 24) % 24;
       const offset = (hourOfDay - this.gameFromH[h]! + 24) % 24;
       if (offset >= 1 + (h % 3)) {
         this.gamePort[h] = 0;
@@ -213,7 +285,19 @@ export class Households implements Source {
       if (this.gamePort[h] === 0) this.gamePort[h] = plan.sourcePort(h, rng);
       const s = this.s.games[this.gameOf[h]!]!;
       const pk = rng.int(600, 1800);
-      out.exchange(t, 60_000, plan.v4[h]!, s.v4, this.gamePort[h]!, s.port, UDP, pk, pk * rng.int(60, 120), pk, pk * rng.int(80, 200));
+      out.exchange(
+        t,
+        60_000,
+        plan.v4[h]!,
+        s.v4,
+        this.gamePort[h]!,
+        s.port,
+        UDP,
+        pk,
+        pk * rng.int(60, 120),
+        pk,
+        pk * rng.int(80, 200),
+      );
     }
   }
 
@@ -228,7 +312,19 @@ export class Households implements Source {
         : this.s.dhtNodes[rng.fromCdf(this.s.dhtCdf)]!;
       const sport = plan.sourcePort(h, rng);
       out.flow(t, 0, plan.v4[h]!, node.v4, sport, node.port, UDP, 0, 1, rng.int(90, 350));
-      if (rng.chance(0.7)) out.flow(t + rng.uniform(20, 400), 0, node.v4, plan.v4[h]!, node.port, sport, UDP, 0, 1, rng.int(90, 600));
+      if (rng.chance(0.7))
+        out.flow(
+          t + rng.uniform(20, 400),
+          0,
+          node.v4,
+          plan.v4[h]!,
+          node.port,
+          sport,
+          UDP,
+          0,
+          1,
+          rng.int(90, 600),
+        );
     }
   }
 }
@@ -257,8 +353,10 @@ export class BotScanning implements Source {
         const sport = plan.sourcePort(h, rng);
         out.flow(t, 0, plan.v4[h]!, target, sport, port, TCP, SYN, 1, 40);
         const answer = rng.next();
-        if (answer < 0.02) out.flow(t + rng.uniform(5, 300), 0, target, plan.v4[h]!, port, sport, TCP, SYN | ACK, 1, 44);
-        else if (answer < 0.05) out.flow(t + rng.uniform(5, 300), 0, target, plan.v4[h]!, port, sport, TCP, RST | ACK, 1, 40);
+        if (answer < 0.02)
+          out.flow(t + rng.uniform(5, 300), 0, target, plan.v4[h]!, port, sport, TCP, SYN | ACK, 1, 44);
+        else if (answer < 0.05)
+          out.flow(t + rng.uniform(5, 300), 0, target, plan.v4[h]!, port, sport, TCP, RST | ACK, 1, 40);
       }
     }
   }
@@ -324,7 +422,19 @@ export class ResearchScanners implements Source {
       out.flow(t + rng.uniform(5, 80), 0, address, scanner.ip, port, sport, TCP, SYN | ACK, 1, 44);
       if (rng.chance(0.6)) {
         // Banner grab: a short session on the same ports.
-        out.exchange(t + 200, rng.uniform(300, 3000), scanner.ip, address, sport, port, TCP, rng.int(3, 6), rng.int(200, 600), rng.int(3, 8), rng.int(300, 3000));
+        out.exchange(
+          t + 200,
+          rng.uniform(300, 3000),
+          scanner.ip,
+          address,
+          sport,
+          port,
+          TCP,
+          rng.int(3, 6),
+          rng.int(200, 600),
+          rng.int(3, 8),
+          rng.int(300, 3000),
+        );
       }
     }
   }

@@ -142,9 +142,33 @@ export class C2Family implements Source {
         if (server.proto === TCP) {
           const up = rng.int(4, 9);
           const down = rng.int(3, 7);
-          out.exchange(t, rng.uniform(150, 3000), src, server.ip, sport, server.port, TCP, up, up * 52 + rng.int(40, 400), down, down * 52 + rng.int(20, 300));
+          out.exchange(
+            t,
+            rng.uniform(150, 3000),
+            src,
+            server.ip,
+            sport,
+            server.port,
+            TCP,
+            up,
+            up * 52 + rng.int(40, 400),
+            down,
+            down * 52 + rng.int(20, 300),
+          );
         } else {
-          out.exchange(t, rng.uniform(20, 400), src, server.ip, sport, server.port, UDP, rng.int(1, 2), rng.int(60, 160), rng.int(1, 2), rng.int(60, 240));
+          out.exchange(
+            t,
+            rng.uniform(20, 400),
+            src,
+            server.ip,
+            sport,
+            server.port,
+            UDP,
+            rng.int(1, 2),
+            rng.int(60, 160),
+            rng.int(1, 2),
+            rng.int(60, 240),
+          );
         }
         this.record(server, h, t);
       }
@@ -160,7 +184,19 @@ export class C2Family implements Source {
     const resolver = candidates[rng.int(0, candidates.length - 1)]!;
     const src = v6 ? plan.v6Address(h, 0, t) : plan.v4[h]!;
     const sport = v6 ? rng.int(32768, 60999) : plan.sourcePort(h, rng);
-    out.exchange(t, rng.uniform(5, 60), src, resolver, sport, 53, UDP, 1, rng.int(60, 90), 1, rng.int(90, 200));
+    out.exchange(
+      t,
+      rng.uniform(5, 60),
+      src,
+      resolver,
+      sport,
+      53,
+      UDP,
+      1,
+      rng.int(60, 90),
+      1,
+      rng.int(90, 200),
+    );
   }
 
   /**
@@ -193,8 +229,30 @@ export class C2Family implements Source {
         const up = rng.int(1, 3) + (first ? 3 : 0);
         const down = rng.int(1, 3) + command;
         const src = this.botAddress(h, this.connStart[k]!, server);
-        out.flow(t, t - from, src, server.ip, this.connPort[k]!, server.port, TCP, flags, up, up * 60 + rng.int(0, 200));
-        out.flow(t + 1, t - from, server.ip, src, server.port, this.connPort[k]!, TCP, flags, down, down * 80 + rng.int(0, 600));
+        out.flow(
+          t,
+          t - from,
+          src,
+          server.ip,
+          this.connPort[k]!,
+          server.port,
+          TCP,
+          flags,
+          up,
+          up * 60 + rng.int(0, 200),
+        );
+        out.flow(
+          t + 1,
+          t - from,
+          server.ip,
+          src,
+          server.port,
+          this.connPort[k]!,
+          TCP,
+          flags,
+          down,
+          down * 80 + rng.int(0, 600),
+        );
         this.record(server, h, t);
         if (closing) {
           this.connServer[k] = -1;

@@ -60,11 +60,14 @@ export class P2pFamily implements Source {
     this.nextInternal = Float64Array.from(this.members, () =>
       params.internalPerHour > 0 ? start + rng.exponential(params.internalPerHour / hourMs) : Infinity,
     );
-    this.nextBootstrap = Float64Array.from(this.members, () => start + rng.uniform(0, params.bootstrapEveryMin * 60_000));
+    this.nextBootstrap = Float64Array.from(
+      this.members,
+      () => start + rng.uniform(0, params.bootstrapEveryMin * 60_000),
+    );
   }
 
   fill(sliceEnd: number): void {
-    const { rng, out, plan } = this.world;
+    const { rng, plan } = this.world;
     const ev = this.events;
     while (this.cursor < ev.length && ev[this.cursor]! < sliceEnd) {
       const t = ev[this.cursor]!;
@@ -88,7 +91,14 @@ export class P2pFamily implements Source {
         let seen = this.internalBots.get(other);
         if (!seen) this.internalBots.set(other, (seen = new Set()));
         seen.add(h);
-        this.exchange(t, plan.v4[h]!, this.listenPort.get(h)!, plan.v4[other]!, this.listenPort.get(other)!, false);
+        this.exchange(
+          t,
+          plan.v4[h]!,
+          this.listenPort.get(h)!,
+          plan.v4[other]!,
+          this.listenPort.get(other)!,
+          false,
+        );
       }
       while (this.nextBootstrap[k]! < sliceEnd) {
         const t = this.nextBootstrap[k]!;
@@ -100,7 +110,14 @@ export class P2pFamily implements Source {
   }
 
   /** A DHT-style query and answer; `inbound` when the far side spoke first. */
-  private exchange(t: number, bot: number, botPort: number, peer: number, peerPort: number, inbound: boolean): void {
+  private exchange(
+    t: number,
+    bot: number,
+    botPort: number,
+    peer: number,
+    peerPort: number,
+    inbound: boolean,
+  ): void {
     const { rng, out } = this.world;
     const ask = rng.int(90, 400);
     const answer = rng.int(90, 600);
@@ -109,7 +126,8 @@ export class P2pFamily implements Source {
       out.flow(t + rng.uniform(1, 40), 0, bot, peer, botPort, peerPort, UDP, 0, 1, answer);
     } else {
       out.flow(t, rng.uniform(0, 50), bot, peer, botPort, peerPort, UDP, 0, 1, ask);
-      if (rng.chance(0.85)) out.flow(t + rng.uniform(20, 300), 0, peer, bot, peerPort, botPort, UDP, 0, 1, answer);
+      if (rng.chance(0.85))
+        out.flow(t + rng.uniform(20, 300), 0, peer, bot, peerPort, botPort, UDP, 0, 1, answer);
     }
   }
 

@@ -10,14 +10,7 @@ import { AddressPlan } from './plan.ts';
 import { SliceStager, TCP, type Addr } from './staging.ts';
 
 export type TrapKind =
-  | 'popular'
-  | 'dns'
-  | 'ntp'
-  | 'device-cloud'
-  | 'game'
-  | 'bittorrent'
-  | 'update'
-  | 'research-scanner';
+  'popular' | 'dns' | 'ntp' | 'device-cloud' | 'game' | 'bittorrent' | 'update' | 'research-scanner';
 
 export interface TrapTruth {
   ip: string;
@@ -145,7 +138,12 @@ export class World {
    * The home's address and a source port for a new flow to a service: over IPv6 (a device's
    * privacy address) when both sides have it and the home prefers it, else the public IPv4.
    */
-  endpoint(h: number, t: number, device: number, v6: Uint8Array | undefined): { src: Addr; dst6: boolean; sport: number } {
+  endpoint(
+    h: number,
+    t: number,
+    device: number,
+    v6: Uint8Array | undefined,
+  ): { src: Addr; dst6: boolean; sport: number } {
     if (v6 && this.plan.hasV6 && this.rng.chance(0.8))
       return { src: this.plan.v6Address(h, device, t), dst6: true, sport: this.rng.int(32768, 60999) };
     return { src: this.plan.v4[h]!, dst6: false, sport: this.plan.sourcePort(h, this.rng) };
