@@ -382,8 +382,10 @@ export class Detector {
     const rate = batch.samplingRate[i]! || 1;
     const flags = batch.tcpFlags[i]!;
     if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && batch.packets[i]! / rate <= 2) {
+      // A sampled record's flags are those of the packets sampled: a lone SYN may open a normal
+      // connection, so sampled probes count only toward the configured scan ports.
       const port = batch.dstPort[i]!;
-      if (!COMMON_PORTS.has(port) && this.isScanPort(port, TCP)) {
+      if (!COMMON_PORTS.has(port) && (rate > 1 ? this.staticScan[port] === 1 : this.isScanPort(port, TCP))) {
         const slot = client >>> (32 - SUSPECT_BITS);
         if (this.suspect[slot]! < 255) this.suspect[slot]! += 1;
       }
@@ -451,8 +453,11 @@ export class Detector {
       : this.homeOf(v6, batch.dst4[i]!, batch.dst6, off, clientPort);
     if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && sampledPackets <= 2) {
       this.stats.scanFlows++;
-      this.scanByPort[port]! += 1;
-      this.scanTotal++;
+      if (rate === 1) {
+        // Sampled lone SYNs may belong to normal connections: only unsampled ones teach scan ports.
+        this.scanByPort[port]! += 1;
+        this.scanTotal++;
+      }
       return;
     }
     if (clientPort < SERVICE_PORTS && port >= SERVICE_PORTS) {
@@ -469,7 +474,7 @@ export class Detector {
         ? ((flags & ACK) !== 0 && (packets >= 3 || payload)) || (packets >= 3 && payload)
         : payload && (packets >= 3 || direction === REPLY || rate > 1);
     if (payload && port >= SERVICE_PORTS && !this.isScanPort(port, proto))
-      this.addPeerOf(bot, v6, key4, keyBytes, off);
+      this.addPeerOf(bot, v6, key4, keyBytes, off, rate);
     if (!established) {
       this.stats.notEstablished++;
       return;
@@ -490,7 +495,8 @@ export class Detector {
     this.stats.botContacts++;
     const end = batch.endMs[i]!;
     // A TCP record without SYN continues a connection (active-timeout export); UDP may continue one.
-    const continued = proto !== TCP || (flags & SYN) === 0;
+    // Sampled records miss packets (and flags): they never continue a session.
+    const continued = rate === 1 && (proto !== TCP || (flags & SYN) === 0);
     this.recordBotContact(
       e,
       bot,
@@ -506,7 +512,14 @@ export class Detector {
   }
 
   /** Counts a high-port address the bot home exchanged data with (its P2P fan-out). */
-  private addPeerOf(bot: number, v6: boolean, key4: number, keyBytes: Uint8Array, off: number): void {
+  private addPeerOf(
+    bot: number,
+    v6: boolean,
+    key4: number,
+    keyBytes: Uint8Array,
+    off: number,
+    rate: number,
+  ): void {
     const peer = v6
       ? mix32(word32(keyBytes, off + 12) ^ mix32(word32(keyBytes, off + 4) ^ HASH_SEED))
       : mix32(key4 ^ HASH_SEED);
@@ -514,8 +527,9 @@ export class Detector {
     const g = this.generation;
     const sketch = this.fanout[g]!;
     if (!hllAdd(sketch, home << FANOUT_BITS, FANOUT_BITS, peer) || this.p2pHome[g]![home]) return;
-    if (hllEstimate(sketch, home << FANOUT_BITS, FANOUT_BITS) >= this.config.p2p.minPeers)
-      this.p2pHome[g]![home] = 1;
+    // Sampling hides most short peer exchanges (one or two packets): fewer distinct peers suffice.
+    const minPeers = Math.max(4, this.config.p2p.minPeers / Math.sqrt(rate));
+    if (hllEstimate(sketch, home << FANOUT_BITS, FANOUT_BITS) >= minPeers) this.p2pHome[g]![home] = 1;
   }
 
   private recordBotContact(
@@ -783,7 +797,14 @@ export class Detector {
     const returningShare = used ? s.returning / used : s.returning > 0 ? 1 : 0;
     const periodic = s.periodicity * Math.min(1, s.periodicBots / c.minBots);
     const held = Math.min(1, s.held / c.minBots);
-    s.subRepeat = Math.min(1, returningShare) * Math.max(periodic, held, used ? 0 : s.periodicity);
+    // Under packet sampling a bot's contacts are seen at random, so its intervals are multiples of
+    // its period: returning alone is the repeat evidence, at `sampledRepeat` credit...
+    // Only when nearly every bot comes back (a P2P node some bots revisit does not).
+    const sampled =
+      t.samplingMax[e]! > 1 && returningShare >= 0.8
+        ? c.sampledRepeat * Math.min(1, s.returning / c.minBots)
+        : 0;
+    s.subRepeat = Math.min(1, returningShare) * Math.max(periodic, held, sampled, used ? 0 : s.periodicity);
     const p2p = this.config.p2p;
     s.peer = s.p2pShare >= p2p.minShare && t.port[e]! >= SERVICE_PORTS;
     s.peerConfidence =

@@ -12,6 +12,7 @@ import type { CliContext } from '../context.ts';
 import { bootstrapAdmin, signInInstructions } from '../first-run.ts';
 import { formatRate, StatusLine } from '../progress.ts';
 import { createStack, StackConfig, type Stack } from '../stack.ts';
+import { addHomeOptions, homeFlags } from './detect.ts';
 
 export { StackConfig as StartConfig } from '../stack.ts';
 
@@ -33,10 +34,13 @@ interface StartOptions {
   shareTo?: string;
   shareRoot: string;
   shareCollection?: string;
+  mapE?: string[];
+  dsLite?: string[];
+  homePrefix6?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('start')
     .description(
       'run tsunagi on one machine: collect flows, detect C&C servers, share them (TAXII, API, console)',
@@ -54,7 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--metrics <host:port>', 'Prometheus metrics address (default 127.0.0.1:9470)')
     .option(
       '--bots <file>',
-      'bot list: one address or CIDR a line, or CSV with an ip column (watched for changes)',
+      'bot list: one bot a line (a.b.c.d, CIDR, a.b.c.d:port, a.b.c.d:lo-hi, IPv6), optional CSV header bot,family (watched for changes)',
     )
     .option('--subscribers <cidr...>', "the ISP's own networks: the other side of a flow is the external one")
     .option(
@@ -75,15 +79,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--bots-collection <id>', 'its collection of bot indicators')
     .option('--share-to <url>', 'share the C&C list to this hub over TAXII (token: $TSUNAGI_SHARE_TO__TOKEN)')
     .option('--share-root <name>', 'its API root', 'council')
-    .option('--share-collection <id>', 'its collection for submissions')
-    .action(async (options: StartOptions) => {
-      const config = loadConfig(StackConfig, {
-        file: options.config,
-        env: ctx.env,
-        flags: startFlags(options, ctx.env),
-      });
-      await runStart(config, ctx, { firstRun: true });
+    .option('--share-collection <id>', 'its collection for submissions');
+  addHomeOptions(command).action(async (options: StartOptions) => {
+    const config = loadConfig(StackConfig, {
+      file: options.config,
+      env: ctx.env,
+      flags: startFlags(options, ctx.env),
     });
+    await runStart(config, ctx, { firstRun: true });
+  });
 }
 
 export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -93,7 +97,7 @@ export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Recor
   if (options.listen) flags.flow = { listen: options.listen };
   if (options.hub) flags.hub = { listen: options.hub };
   if (options.metrics !== undefined) flags.metrics = { listen: options.metrics };
-  const detect: Record<string, unknown> = {};
+  const detect: Record<string, unknown> = homeFlags(options);
   if (options.bots) detect.botsFile = options.bots;
   if (options.subscribers) detect.subscriberPrefixes = options.subscribers;
   if (Object.keys(detect).length) flags.detect = detect;
