@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
@@ -54,6 +55,14 @@ async function exportC2(data: string): Promise<Map<string, number>> {
   return rows;
 }
 
+async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 60_000) {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -77,7 +86,7 @@ test(
     writeFileSync(bots, `${truth.botList.join('\n')}\n`);
     const workers: ChildProcess[] = [];
     const logs = ['', ''];
-    const spawnWorker = (p: number) => {
+    const spawnWorker = (p: number, extra: string[] = []) => {
       const child = spawn(
         BIN,
         [
@@ -104,13 +113,16 @@ test(
           bots,
           '--subscribers',
           ...truth.subscriberPrefixes,
+          ...extra,
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
+      logs[p] += '\n--- (re)started ---\n';
+      const from = logs[p]!.length;
       child.stderr!.on('data', (d) => (logs[p] += d));
       child.stdout!.on('data', (d) => (logs[p] += d));
       workers[p] = child;
-      return until(`worker ${p}`, () => /consuming partitions/.test(logs[p]!));
+      return until(`worker ${p}`, () => /consuming partitions/.test(logs[p]!.slice(from)));
     };
     const data = join(dir, 'hub');
     const stack = await createStack(
@@ -165,7 +177,12 @@ test(
       });
       assert.equal(stack.collector.counters().records, sent, 'every flow sent over UDP arrived');
       assert.equal(stack.flowPublisher!.droppedRows(), 0, 'no row dropped before the stream');
-      await spawnWorker(0);
+      const metricsPort = await freeTcpPort();
+      await spawnWorker(0, ['--metrics', `127.0.0.1:${metricsPort}`]);
+      // The checkpoint's aggregates came back (expired on the stream's clock, not today's).
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const restored = Number(/tsunagi_detect_keys_total\{event="restored"\} (\d+)/.exec(metrics)?.[1]);
+      assert.ok(restored > 0, `the restarted worker restored its aggregates (${restored})`);
       // Every message of both partitions acknowledged by its worker's durable consumer.
       const last = async () => (await jsm.streams.info(flows)).state;
       await until('both workers caught up', async () => {

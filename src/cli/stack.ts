@@ -5,7 +5,8 @@
  * TAXII, the API and the console; the detector's bot list follows intel's bot indicators.
  * Nothing flows backwards but configuration.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../core/files.ts';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -134,6 +135,17 @@ export interface StackDeps {
   registry: Registry;
 }
 
+function readStreamMinute(file: string): number | undefined {
+  try {
+    const parsed = z
+      .object({ streamMinuteMs: z.number().int().min(0) })
+      .safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data.streamMinuteMs : undefined;
+  } catch {
+    return undefined; // first start, or unreadable: restore against the wall clock
+  }
+}
+
 function withinData(dataDir: string, path: string): string {
   return isAbsolute(path) ? path : join(dataDir, path);
 }
@@ -204,14 +216,20 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       );
     },
   });
+  const detectDir = config.detect.dataDir || join(dataDir, 'detect');
+  // The stream minute the saved aggregates belong to: they are restored against it, not against
+  // today's date (a replayed capture's evidence would all count as expired).
+  const clockFile = join(detectDir, 'stream-clock.json');
+  const savedStreamMinute = readStreamMinute(clockFile);
   const detector = createDetector(
     // The stack owns the bot list: the file's entries joined with intel's bots.
-    { ...config.detect, botsFile: '', dataDir: config.detect.dataDir || join(dataDir, 'detect') },
+    { ...config.detect, botsFile: '', dataDir: detectDir },
     {
       registry,
       logger,
       onPublish: (candidate) => announcer.publish(candidate),
       onWithdraw: (candidate, reason) => announcer.withdraw(candidate, reason),
+      ...(savedStreamMinute ? { now: () => savedStreamMinute } : {}),
     },
   );
   const clock = new StreamClock();
@@ -361,6 +379,11 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       // The last scores are announced before the detector saves its state.
       tickOnStreamClock(detector, clock, Date.now());
       review();
+      const streamMinuteMs = Math.floor(detector.detector.clockMs / 60_000) * 60_000;
+      if (streamMinuteMs > 0) {
+        mkdirSync(detectDir, { recursive: true });
+        writeFileAtomic(clockFile, JSON.stringify({ streamMinuteMs }));
+      }
       await writes;
     },
   };

@@ -269,7 +269,8 @@ async function runLive(
       })
     : undefined;
   const positionsFile = stateDir ? join(stateDir, 'positions.json') : '';
-  const resumeAfter = positionsFile ? readPositions(positionsFile) : undefined;
+  const saved = positionsFile ? readCheckpoint(positionsFile) : undefined;
+  const resumeAfter = saved?.positions;
   // Each change is printed at once (no buffering): another program may be following the stream.
   const out = ctx.stdout;
   const announcer = createAnnouncer({
@@ -292,6 +293,9 @@ async function runLive(
       logger,
       onPublish: (c) => announcer.publish(c),
       onWithdraw: (c, reason) => announcer.withdraw(c, reason),
+      // Restored aggregates expire on the stream's clock as of the checkpoint, not today's date
+      // (a replayed capture's evidence is years old by the wall clock).
+      ...(saved?.streamMinuteMs ? { now: () => saved.streamMinuteMs } : {}),
     },
   );
   detector.setBots(bots);
@@ -318,10 +322,12 @@ async function runLive(
   const checkpoint = () => {
     if (!stateDir) return;
     const positions = Object.fromEntries(subscriber.positions());
+    // The stream clock to the minute, as coarse as the aggregates' own expiry.
+    const streamMinuteMs = Math.floor(detector.detector.clockMs / 60_000) * 60_000;
     detector.saveState();
     writeFileAtomic(
       positionsFile,
-      JSON.stringify({ format: 'tsunagi-detect-positions', version: 1, positions }),
+      JSON.stringify({ format: 'tsunagi-detect-positions', version: 1, positions, streamMinuteMs }),
     );
   };
   const metrics = createMetricsServer(MetricsConfig.parse({ listen: options.metrics ?? '' }), {
@@ -371,8 +377,10 @@ function candidateStream(url: string, name = 'TSUNAGI_CANDIDATES') {
   };
 }
 
-/** The stream positions of the last checkpoint, or none (first start, or unreadable: logged by the caller). */
-function readPositions(file: string): Map<number, number> | undefined {
+/** The stream positions and stream minute of the last checkpoint, or none on a first start. */
+function readCheckpoint(
+  file: string,
+): { positions: Map<number, number>; streamMinuteMs: number } | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -384,10 +392,14 @@ function readPositions(file: string): Map<number, number> | undefined {
       format: z.literal('tsunagi-detect-positions'),
       version: z.literal(1),
       positions: z.record(z.string().regex(/^\d{1,4}$/), z.number().int().min(0)),
+      streamMinuteMs: z.number().int().min(0).default(0),
     })
     .safeParse(parseJson(text));
   if (!parsed.success) throw new InputError(`${file} is not a checkpoint of stream positions`);
-  return new Map(Object.entries(parsed.data.positions).map(([p, seq]) => [Number(p), seq]));
+  return {
+    positions: new Map(Object.entries(parsed.data.positions).map(([p, seq]) => [Number(p), seq])),
+    streamMinuteMs: parsed.data.streamMinuteMs,
+  };
 }
 
 function parseJson(text: string): unknown {
