@@ -200,12 +200,13 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
           objects.push(object);
           posted.push({ org, collection, object });
           // Stored as posted: unlabelled counts as full, unmarked as AMBER+STRICT. Ingested
-          // submissions reach at most the council until the analysis centre approves them.
+          // submissions reach at most the council until the analysis centre approves them (an
+          // unlabelled submission is council-releasable: what an ISP's C&C list is for).
           const storedTier = tier ?? 'full';
           const ingested = collection === COLLECTION_IDS.submissions;
           plant(value, {
             kind: 'c2',
-            tier: ingested ? (storedTier === 'full' ? 'full' : 'council') : storedTier,
+            tier: ingested ? (tier === 'full' ? 'full' : 'council') : storedTier,
             tlp: tlp ?? 'amber+strict',
             holders: new Set(),
             approved: false,
