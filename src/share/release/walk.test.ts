@@ -403,13 +403,6 @@ async function routeWalk(
         suffix(c).map((s): WalkRequest => ({ method: 'GET', url: `/${root}/collections/${c.id}/${s}` })),
       ),
     );
-  const inOwnRoot = (suffix: (id: string) => string) => () =>
-    collections.flatMap((c) =>
-      (objectIds.get(c.id) ?? []).map((id): WalkRequest => ({
-        method: 'GET',
-        url: `/${c.api_root}/collections/${c.id}/objects/${suffix(id)}`,
-      })),
-    );
   const indicators = (await h.intel.list({ limit: 10_000, includeExpired: true, includeWithdrawn: true }))
     .items;
   const refs = indicators
