@@ -359,7 +359,7 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
         return reply.header('content-type', 'application/json').send(feed.manifest);
       if (file !== 'hashes.csv' && file !== `${feed.eventUuid}.json`) throw notFound();
       // The hashes name every value as surely as the event does.
-      if (restrictedOf(items) || (tier === 'council' && items.length > 0))
+      if (tier !== 'public' && items.length > 0)
         await auditRead(request, p, `export:misp/${file}`, { count: items.length });
       if (file === 'hashes.csv')
         return reply.header('content-type', 'text/csv; charset=utf-8').send(feed.hashes);
