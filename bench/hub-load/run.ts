@@ -113,39 +113,19 @@ async function readers(server: Server, deadline: number) {
   return { latencies, failed };
 }
 
-/** FLOODERS loops POSTing a large envelope without a token until `deadline`, on fresh connections. */
-async function flood(server: Server, deadline: number, body: Buffer) {
-  const answers = new Map<string, number>();
-  const count = (what: string) => answers.set(what, (answers.get(what) ?? 0) + 1);
+/** The flood in its own process (flood.ts) until `seconds` have passed: its answers by status. */
+async function flood(server: Server, seconds: number): Promise<Map<string, number>> {
   const url = `${server.url}/council/collections/${COLLECTION_IDS.submissions}/objects/`;
-  await Promise.all(
-    Array.from({ length: FLOODERS }, async () => {
-      while (performance.now() < deadline) {
-        await new Promise<void>((resolve) => {
-          let done = false;
-          const finish = (what: string) => {
-            if (done) return;
-            done = true;
-            count(what);
-            resolve();
-          };
-          const post = http.request(url, {
-            method: 'POST',
-            agent: false,
-            headers: { accept: TAXII, 'content-type': TAXII, 'content-length': String(body.length) },
-          });
-          post.on('response', (res) => {
-            res.resume();
-            finish(String(res.statusCode));
-          });
-          post.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? 'error'));
-          post.setTimeout(Math.max(1000, deadline - performance.now()), () => post.destroy());
-          post.end(body);
-        });
-      }
-    }),
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(HERE, 'flood.ts'), url, String(seconds), String(BODY_MB), String(FLOODERS)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  return answers;
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`flood exited (${code})`))));
+  });
+  return new Map(Object.entries(JSON.parse(line) as Record<string, number>));
 }
 
 function quantiles(latencies: number[]) {
@@ -154,27 +134,20 @@ function quantiles(latencies: number[]) {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-/** A valid-JSON envelope of about `mb` MB with more objects than the hub accepts. */
-function floodBody(mb: number): Buffer {
-  const target = mb * 1024 * 1024;
-  const object = '{"type":"indicator","spec_version":"2.1","id":"indicator--x","pattern":"[x]"},';
-  const count = Math.ceil(target / object.length);
-  return Buffer.from(`{"objects":[${object.repeat(count - 1)}{}]}`);
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hub-load-'));
 const server = await startServer(dir);
 const rows: string[] = [];
 try {
-  const body = floodBody(BODY_MB);
   process.stderr.write(
-    `hub-load: ${READERS} signed-in readers for ${SECONDS}s, alone then beside ${FLOODERS} anonymous ${(body.length / 1048576).toFixed(0)} MB POST loops\n`,
+    `hub-load: ${READERS} signed-in readers for ${SECONDS}s, alone then beside ${FLOODERS} anonymous ${BODY_MB} MB POST loops\n`,
   );
+  // Warm-up (not measured): JIT, the page cache and the first pages of each URL.
+  await readers(server, performance.now() + Math.min(5, SECONDS / 5) * 1000);
   for (const withFlood of [false, true]) {
     const deadline = performance.now() + SECONDS * 1000;
     const [read, answers] = await Promise.all([
       readers(server, deadline),
-      withFlood ? flood(server, deadline, body) : Promise.resolve(new Map<string, number>()),
+      withFlood ? flood(server, SECONDS) : Promise.resolve(new Map<string, number>()),
     ]);
     const { p50, p99 } = quantiles(read.latencies);
     const mem = memory(server.pid);

@@ -1,17 +1,21 @@
 /** Small file helpers shared by the components that keep state on disk. */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 import type { Logger } from './logger.ts';
 
 /**
  * Writes `text` to `path` through a temporary file and a rename, so a crash mid-write leaves
- * the previous file whole. Creates the directory when missing.
+ * the previous file whole. Creates the directory (0700) when missing. State is private: the
+ * file is 0600 unless `mode` says otherwise.
  */
 export function writeFileAtomic(path: string, text: string, options: { mode?: number } = {}): void {
-  mkdirSync(dirname(path), { recursive: true });
+  const mode = options.mode ?? 0o600;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.tmp`;
-  writeFileSync(temporary, text, options.mode === undefined ? {} : { mode: options.mode });
+  writeFileSync(temporary, text, { mode });
+  // A temporary file left by a crash keeps its old mode through writeFileSync.
+  chmodSync(temporary, mode);
   renameSync(temporary, path);
 }
 
