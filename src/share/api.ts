@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PrefixSet } from '../core/ip.ts';
-import type { Indicator, IndicatorKind, ListQuery } from '../intel/index.ts';
-import { INDICATOR_KINDS, type Tier } from '../intel/types.ts';
+import type { IndicatorKind, ListQuery } from '../intel/index.ts';
+import { INDICATOR_KINDS } from '../intel/types.ts';
 import { botList, c2Csv, c2FeodoCsv, c2Text, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
 import { HttpError, isRestrictedTlp, notFound, principalOf, recordRead, type HubContext } from './http.ts';
@@ -400,7 +400,7 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
         return reply.header('content-type', 'application/json').send(feed.manifest);
       if (file !== 'hashes.csv' && file !== `${feed.eventUuid}.json`) throw notFound();
       // The hashes name every value as surely as the event does.
-      if (restrictedOf(items) || (tier === 'council' && items.length > 0))
+      if (tier !== 'public' && items.length > 0)
         await auditRead(request, p, `export:misp/${file}`, { count: items.length });
       if (file === 'hashes.csv')
         return reply.header('content-type', 'text/csv; charset=utf-8').send(feed.hashes);

@@ -35,6 +35,8 @@ import { registerTaxii } from './taxii.ts';
 
 /** A refused request with a body larger than this announced gets its connection closed. */
 const DRAIN_LIMIT_BYTES = 65_536;
+const TOKEN_REQUIRED = 'A valid API token is required (Bearer, or Basic with the token as password).';
+const MALFORMED = 'The Authorization header must be exactly "Bearer TOKEN" or Basic.';
 /** Answers that refuse a request: each leaves an audit record. */
 const REFUSALS = new Set([401, 403, 404]);
 
@@ -180,6 +182,45 @@ export async function createHubServer(ctx: HubContext & { registry: Registry }):
     refuse(request, reply, new HttpError(429, 'Too Many Requests', description));
   }
 
+  /** The request's organisation, or undefined for an anonymous request to a public URL; else refused. */
+  async function authenticate(request: FastifyRequest, reply: FastifyReply, open: boolean) {
+    const credentials = credentialsFrom(request.headers.authorization);
+    const addressKey = `a:${request.ip}`;
+    if (credentials.kind === 'none') {
+      takeOrRefuse(request, reply, addressKey, 'Slow down: the rate limit for this address was reached.');
+      if (open) return undefined;
+      refuse(request, reply, new HttpError(401, 'Unauthorized', TOKEN_REQUIRED));
+    }
+    if (credentials.kind === 'malformed') {
+      takeOrRefuse(request, reply, addressKey, 'Slow down: too many failed authentications.');
+      refuse(request, reply, new HttpError(401, 'Unauthorized', MALFORMED));
+    }
+    const tokenKey = `t:${createHash('sha256').update(credentials.token).digest('base64url').slice(0, 22)}`;
+    takeOrRefuse(request, reply, tokenKey, 'Slow down: the rate limit for this token was reached.');
+    const principal = await orgs.authenticate(credentials.token);
+    if (principal) return principal;
+    // Guessing tokens costs the client address too, not only a fresh per-token bucket.
+    takeOrRefuse(request, reply, addressKey, 'Slow down: too many failed authentications.');
+    refuse(request, reply, new HttpError(401, 'Unauthorized', 'The token is not valid.'));
+  }
+
+  /** One bucket and one body limit per organisation: its tokens share them, no one spends another's. */
+  function holdToLimits(request: FastifyRequest, reply: FastifyReply, p: Principal) {
+    takeOrRefuse(
+      request,
+      reply,
+      `o:${p.org.id}`,
+      'Slow down: the rate limit for your organisation was reached.',
+    );
+    const limit = bodyLimitOf(p);
+    if (Number(request.headers['content-length'] ?? 0) > limit)
+      refuse(
+        request,
+        reply,
+        new HttpError(413, 'Payload Too Large', `The body is larger than ${limit} bytes.`),
+      );
+  }
+
   app.addHook('onRequest', async (request, reply) => {
     const url = request.url;
     const open = isPublicRequest(request.method, url);
@@ -189,58 +230,10 @@ export async function createHubServer(ctx: HubContext & { registry: Registry }):
     if (url === '/healthz') return;
     if (!isApi(url) && !acceptsTaxii(request.headers.accept))
       refuse(request, reply, new HttpError(406, 'Not Acceptable', `This server speaks ${TAXII_MEDIA_TYPE}.`));
-    const credentials = credentialsFrom(request.headers.authorization);
-    const addressKey = `a:${request.ip}`;
-    if (credentials.kind === 'none') {
-      takeOrRefuse(request, reply, addressKey, 'Slow down: the rate limit for this address was reached.');
-      if (!open)
-        refuse(
-          request,
-          reply,
-          new HttpError(
-            401,
-            'Unauthorized',
-            'A valid API token is required (Bearer, or Basic with the token as password).',
-          ),
-        );
-      return;
-    }
-    if (credentials.kind === 'malformed') {
-      takeOrRefuse(request, reply, addressKey, 'Slow down: too many failed authentications.');
-      refuse(
-        request,
-        reply,
-        new HttpError(
-          401,
-          'Unauthorized',
-          'The Authorization header must be exactly "Bearer TOKEN" or Basic.',
-        ),
-      );
-    }
-    const { token } = credentials as { token: string };
-    const tokenKey = `t:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`;
-    takeOrRefuse(request, reply, tokenKey, 'Slow down: the rate limit for this token was reached.');
-    const principal = await orgs.authenticate(token);
-    if (!principal) {
-      // Guessing tokens costs the client address too, not only a fresh per-token bucket.
-      takeOrRefuse(request, reply, addressKey, 'Slow down: too many failed authentications.');
-      refuse(request, reply, new HttpError(401, 'Unauthorized', 'The token is not valid.'));
-    }
+    const principal = await authenticate(request, reply, open);
+    if (!principal) return;
     request.principal = principal;
-    // One bucket per organisation: its tokens share it, and no organisation spends another's.
-    takeOrRefuse(
-      request,
-      reply,
-      `o:${principal.org.id}`,
-      'Slow down: the rate limit for your organisation was reached.',
-    );
-    const limit = bodyLimitOf(principal);
-    if (Number(request.headers['content-length'] ?? 0) > limit)
-      refuse(
-        request,
-        reply,
-        new HttpError(413, 'Payload Too Large', `The body is larger than ${limit} bytes.`),
-      );
+    holdToLimits(request, reply, principal);
   });
 
   app.addHook('preParsing', async (request, _reply, payload) => {

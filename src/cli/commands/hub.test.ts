@@ -163,3 +163,82 @@ test('serve answers TAXII on the address it was given', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('review list, edit, approve and refuse through the CLI: a public claim waits for the analysis centre', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-review-'));
+  const data = join(dir, 'data');
+  try {
+    assert.equal((await run(['org', 'add', 'ISP A', '--role', 'isp', '--consent', '--data', data])).code, 0);
+    const t = '2026-01-01T00:00:00.000Z';
+    const indicator = (ip: string, tlp: string) => ({
+      type: 'indicator',
+      spec_version: '2.1',
+      id: `indicator--${crypto.randomUUID()}`,
+      created: t,
+      modified: t,
+      pattern: `[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '${ip}' AND network-traffic:dst_port = 443 AND network-traffic:protocols[*] = 'tcp']`,
+      pattern_type: 'stix',
+      valid_from: t,
+      object_marking_refs: [
+        tlp === 'clear'
+          ? 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487'
+          : 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',
+      ],
+      extensions: {
+        'extension-definition--f66f9732-e8aa-43a1-b50f-35efce09f709': {
+          extension_type: 'property-extension',
+          tier: 'public',
+        },
+      },
+    });
+    const bundle = join(dir, 'b.json');
+    writeFileSync(
+      bundle,
+      JSON.stringify({
+        type: 'bundle',
+        id: `bundle--${crypto.randomUUID()}`,
+        objects: [indicator('198.51.100.1', 'clear'), indicator('198.51.100.2', 'amber')],
+      }),
+    );
+    const imported = await run(['import', bundle, '--org', 'ISP A', '--data', data]);
+    assert.equal(imported.code, 0, imported.err);
+    assert.match(imported.out, /queued 2 for public-notice review/);
+    // Not public notice before a decision.
+    assert.equal(
+      (await run(['export', 'c2', '--format', 'txt', '--tier', 'public', '--data', data])).out,
+      '',
+    );
+    const listed = await run(['review', 'list', '--data', data]);
+    const ids = Object.fromEntries(
+      listed.out
+        .trim()
+        .split('\n')
+        .map((line) => [line.split('\t')[2]!.split(' ')[1]!, line.split('\t')[0]!]),
+    );
+    const clear = ids['198.51.100.1:443/tcp']!;
+    const amber = ids['198.51.100.2:443/tcp']!;
+    assert.equal((await run(['review', 'edit', clear, '--family', 'mirai', '--data', data])).code, 0);
+    const approved = await run(['review', 'approve', clear, '--data', data]);
+    assert.equal(approved.code, 0, approved.err);
+    assert.match(approved.out, /approved.*family mirai/);
+    // The marking binds: an AMBER submission cannot be approved (exit 2, one line).
+    const refusedByMarking = await run(['review', 'approve', amber, '--data', data]);
+    assert.equal(refusedByMarking.code, 2);
+    assert.match(refusedByMarking.err, /the marking binds/);
+    assert.equal(
+      (await run(['export', 'c2', '--format', 'txt', '--tier', 'public', '--data', data])).out,
+      '198.51.100.1:443\n',
+    );
+    assert.equal((await run(['review', 'refuse', clear, '--note', 'second look', '--data', data])).code, 0);
+    assert.equal((await run(['review', 'list', '--status', 'nope', '--data', data])).code, 2);
+    const db = new Database(join(data, 'tsunagi.sqlite'), { readonly: true });
+    const actions = (db.prepare('select action from audit_log').all() as { action: string }[]).map(
+      (r) => r.action,
+    );
+    db.close();
+    for (const a of ['review.queue', 'review.edit', 'review.approve', 'review.refuse'])
+      assert.ok(actions.includes(a), a);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

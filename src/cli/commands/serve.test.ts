@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import type { CliContext } from '../context.ts';
 import { main } from '../main.ts';
 import { runServe, ServeConfig } from './serve.ts';
@@ -126,6 +127,19 @@ test('serve: console and self-check over direct TLS, a private data directory, a
     const verified = await run(['audit', 'verify', '--checkpoints', file, '--data', data]);
     assert.equal(verified.code, 0, verified.err);
     assert.match(verified.out, /^ok: \d+ records, head [0-9a-f]{64}, [1-9]\d* signed checkpoints hold\n$/);
+
+    // Someone holding the database file cuts the last record and the checkpoints covering it:
+    // the store alone looks whole, the exported copy does not (exit 1).
+    const db = new Database(join(data, 'tsunagi.sqlite'));
+    db.exec(`DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_checkpoints_no_delete;
+      DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log);
+      DELETE FROM audit_checkpoints WHERE seq > (SELECT max(seq) FROM audit_log);`);
+    db.close();
+    assert.equal((await run(['audit', 'verify', '--data', data])).code, 0);
+    const cut = await run(['audit', 'verify', '--checkpoints', file, '--data', data]);
+    assert.equal(cut.code, 1);
+    assert.match(cut.err, /records were cut/);
+
     writeFileSync(file, '{"format":"something else"}');
     assert.equal((await run(['audit', 'verify', '--checkpoints', file, '--data', data])).code, 2);
     assert.equal(
