@@ -73,7 +73,8 @@ interface Timing {
 
 function timing(latencies: number[], objects: number, seconds: number): Timing {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
+  // Nearest rank: the p99 of 100 requests is the 99th, not the 100th (the maximum).
+  const at = (q: number) => sorted[Math.max(0, Math.ceil(sorted.length * q) - 1)] ?? NaN;
   return {
     requests: sorted.length,
     objects,
