@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
+import { UsageError } from './errors.ts';
 import type { Component } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 
@@ -45,7 +46,8 @@ export function createRegistry(options: { processMetrics?: boolean } = {}): Regi
 export function parseHostPort(text: string, defaultHost = '127.0.0.1'): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text) ?? /^()()(\d{1,5})$/.exec(text);
   const port = match ? Number(match[3]) : NaN;
-  if (!match || !(port >= 0 && port <= 65535)) throw new Error(`expected host:port, got "${text}"`);
+  // A bad address comes from configuration: usage (exit 2), wherever it is found.
+  if (!match || !(port >= 0 && port <= 65535)) throw new UsageError(`expected host:port, got "${text}"`);
   return { host: match[1] || match[2] || defaultHost, port };
 }
 
