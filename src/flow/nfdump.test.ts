@@ -15,10 +15,9 @@ import { test } from 'node:test';
 import { freeUdpPort, readUdpSocket, sleep, startChild, waitExit, waitFor } from '../../bench/flow/proc.ts';
 import { DecoderConfig } from './config.ts';
 import { createFlowDecoder } from './decoder.ts';
+import { LOGSTASH, TELEGRAF } from './testdata/corpus.ts';
 import { decodeAll } from './testdata/rows.ts';
 
-const LOGSTASH = '/work/shared/corpus/netflow/logstash';
-const TELEGRAF = '/work/shared/corpus/netflow/telegraf';
 const missingTool = ['nfcapd', 'nfdump'].find(
   (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0,
 );
