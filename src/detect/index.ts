@@ -16,13 +16,7 @@ import { DetectConfig, type DetectConfigInput } from './config.ts';
 import { Detector, type DetectorStats, type PersistedAggregate, type WithdrawReason } from './detector.ts';
 import { loadAsnTable, loadBotList, loadFamilyMap, watchBotList } from './lists.ts';
 import { formatC2List } from '../core/c2list.ts';
-import {
-  PEER_HEADER,
-  type Candidate,
-  type Peer,
-  type PeerRow,
-  type ShareRow,
-} from './types.ts';
+import { PEER_HEADER, type Candidate, type Peer, type PeerRow, type ShareRow } from './types.ts';
 
 export { DetectConfig, type DetectConfigInput } from './config.ts';
 export {

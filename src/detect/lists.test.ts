@@ -55,7 +55,10 @@ describe('shared-address flags', () => {
     assert.throws(() => homeFlags({ mapE: ['203.0.113.0/24,psid-len=12,offset=6'] }), /at most 16/);
     assert.throws(() => homeFlags({ mapE: ['203.0.113.0/24,ratio=4'] }), /unknown option/);
     assert.throws(() => homeFlags({ homePrefix6: '128' }), /--home-prefix6/);
-    const flags = startFlags({ shareRoot: 'council', localDetect: true, mapE: ['203.0.113.0/24,psid-len=4'] }, {});
+    const flags = startFlags(
+      { shareRoot: 'council', localDetect: true, mapE: ['203.0.113.0/24,psid-len=4'] },
+      {},
+    );
     assert.deepEqual((flags.detect as { sharedAddressRules: unknown[] }).sharedAddressRules.length, 1);
   });
 });
