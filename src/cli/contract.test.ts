@@ -169,6 +169,27 @@ const CASES: Record<string, Case[]> = {
     noData(['audit', 'verify']),
   ],
   'audit export': [noData(['audit', 'export'])],
+  'audit checkpoints export': [
+    [inData(['audit', 'checkpoints', 'export', '--wat']), 2, /--wat/],
+    noData(['audit', 'checkpoints', 'export']),
+  ],
+  'review list': [
+    [inData(['review', 'list', '--status', 'banana']), 2, /--status/],
+    noData(['review', 'list']),
+  ],
+  'review approve': [
+    [inData(['review', 'approve', 'x', '--wat']), 2, /--wat/],
+    noData(['review', 'approve', 'x']),
+  ],
+  'review refuse': [
+    [inData(['review', 'refuse', 'x', '--wat']), 2, /--wat/],
+    noData(['review', 'refuse', 'x']),
+  ],
+  'review edit': [
+    [inData(['review', 'edit', 'x', '--wat']), 2, /--wat/],
+    [inData(['review', 'edit', 'x']), 2, /--family or --note/],
+    noData(['review', 'edit', 'x', '--note', 'n']),
+  ],
 };
 
 /** Every command that runs (has no subcommands), as typed without `tsunagi` and `hub`. */
@@ -250,7 +271,10 @@ describe('CLI contract', () => {
   test('a group without its subcommand names them in one line', async () => {
     const result = await run(['audit']);
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, 'tsunagi: give a subcommand: verify, export (tsunagi audit --help)\n');
+    assert.equal(
+      result.stderr,
+      'tsunagi: give a subcommand: verify, checkpoints, export (tsunagi audit --help)\n',
+    );
   });
 
   test('--verbose adds the stack; help and version exit 0', async () => {
