@@ -8,14 +8,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freeUdpPort, readUdpSocket, sleep, startChild, waitExit, waitFor } from '../../bench/flow/proc.ts';
 import { DecoderConfig } from './config.ts';
 import { createFlowDecoder } from './decoder.ts';
-import { LOGSTASH, TELEGRAF } from './testdata/corpus.ts';
+import { LOGSTASH, vendorGroups } from './testdata/corpus.ts';
 import { decodeAll } from './testdata/rows.ts';
 
 const missingTool = ['nfcapd', 'nfdump'].find(
@@ -26,29 +26,6 @@ const skip = missingTool
   : !existsSync(LOGSTASH)
     ? `corpus not found at ${LOGSTASH}`
     : false;
-
-/** Vendor groups in decode order (templates before data), as in corpus.test.ts. */
-function groups(): [string, Buffer[]][] {
-  const byVendor = new Map<string, string[]>();
-  for (const file of readdirSync(LOGSTASH).filter((f) => f.endsWith('.dat'))) {
-    const vendor = file.replace(/\.dat$/, '').replace(/_(tpl|data|opttpl|tplopt|tpls|tpldata).*$/, '');
-    byVendor.set(vendor, [...(byVendor.get(vendor) ?? []), file]);
-  }
-  const rank = (f: string) => (/_(tpl|opttpl|tpls|tplopt)/.test(f) && !/_tpldata|_tpl_data/.test(f) ? 0 : 1);
-  const out: [string, Buffer[]][] = [];
-  for (const [vendor, files] of byVendor) {
-    files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-    out.push([vendor, files.map((f) => readFileSync(join(LOGSTASH, f)))]);
-  }
-  for (const dir of readdirSync(TELEGRAF)) {
-    if (dir.startsWith('sflow') || !existsSync(join(TELEGRAF, dir, 'expected.out'))) continue;
-    const files = readdirSync(join(TELEGRAF, dir))
-      .filter((f) => f.endsWith('.bin'))
-      .sort();
-    out.push([`telegraf/${dir}`, files.map((f) => readFileSync(join(TELEGRAF, dir, f)))]);
-  }
-  return out;
-}
 
 /**
  * Where nfdump 1.7.1 and tsunagi differ on purpose, with the exact record counts each must give.
@@ -100,7 +77,7 @@ async function sendFrom(address: string, port: number, payloads: Buffer[]): Prom
 }
 
 test('tsunagi and nfdump decode every corpus vendor to the same records', { skip }, async (t) => {
-  const all = groups();
+  const all = vendorGroups();
   const dir = mkdtempSync(join(tmpdir(), 'tsunagi-nfdump-'));
   try {
     const port = await freeUdpPort();

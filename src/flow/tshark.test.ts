@@ -5,41 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildUdpFrame, PcapWriter } from '../packet/writer.ts';
 import { DecoderConfig } from './config.ts';
 import { createFlowDecoder } from './decoder.ts';
-import { LOGSTASH, TELEGRAF } from './testdata/corpus.ts';
+import { vendorGroups } from './testdata/corpus.ts';
 import { decodeAll } from './testdata/rows.ts';
 
 const haveTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 const skip = !haveTshark ? 'tshark not on PATH' : false;
-
-/** Vendor groups in decode order (templates before data), as in corpus.test.ts. */
-function groups(): [string, Buffer[]][] {
-  const byVendor = new Map<string, string[]>();
-  for (const file of readdirSync(LOGSTASH).filter((f) => f.endsWith('.dat'))) {
-    const vendor = file.replace(/\.dat$/, '').replace(/_(tpl|data|opttpl|tplopt|tpls|tpldata).*$/, '');
-    byVendor.set(vendor, [...(byVendor.get(vendor) ?? []), file]);
-  }
-  const rank = (f: string) => (/_(tpl|opttpl|tpls|tplopt)/.test(f) && !/_tpldata|_tpl_data/.test(f) ? 0 : 1);
-  const out: [string, Buffer[]][] = [];
-  for (const [vendor, files] of byVendor) {
-    files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-    out.push([vendor, files.map((f) => readFileSync(join(LOGSTASH, f)))]);
-  }
-  for (const dir of readdirSync(TELEGRAF)) {
-    if (dir.startsWith('sflow') || !existsSync(join(TELEGRAF, dir, 'expected.out'))) continue;
-    const files = readdirSync(join(TELEGRAF, dir))
-      .filter((f) => f.endsWith('.bin'))
-      .sort();
-    out.push([`telegraf/${dir}`, files.map((f) => readFileSync(join(TELEGRAF, dir, f)))]);
-  }
-  return out;
-}
 
 const KNOWN_TSHARK_MALFORMED = new Set([
   'ipfix_test_netscaler',
@@ -75,7 +52,7 @@ function parsePdml(pdml: string, malformed: Set<string>): Flow[] {
 }
 
 test('tsunagi and tshark agree on (5-tuple, packets, bytes) for the corpus', { skip }, (t) => {
-  const all = groups();
+  const all = vendorGroups();
   const pcap = new PcapWriter();
   const ours = new Map<string, string[]>();
   all.forEach(([, payloads], g) => {
