@@ -1,4 +1,4 @@
-/** Splits FlowBatch rows into partitions by a hash of the external (address, port, protocol) key detection aggregates on. */
+/** Splits FlowBatch rows into partitions by a hash of the external (address, protocol) key detection aggregates on. */
 import { FlowBatch } from '../core/flowbatch.ts';
 import type { PrefixSet } from '../core/ip.ts';
 
@@ -123,11 +123,12 @@ function partitionOf(
 ): number {
   const side = keySide(batch, row, subs, serviceRule);
   const proto = batch.proto[row]!;
-  const port = side === DST ? batch.dstPort[row]! : batch.srcPort[row]!;
+  // The detector aggregates per (address, protocol) so that a server hopping ports (fast flux)
+  // keeps its evidence: the port stays out of the key, or its ports would land on two workers.
   const hash =
     batch.ipVersion[row] === 6
-      ? keyHash6(side === DST ? batch.dst6 : batch.src6, row * 16, port, proto)
-      : keyHash4(side === DST ? batch.dst4[row]! : batch.src4[row]!, port, proto);
+      ? keyHash6(side === DST ? batch.dst6 : batch.src6, row * 16, 0, proto)
+      : keyHash4(side === DST ? batch.dst4[row]! : batch.src4[row]!, 0, proto);
   return hash % partitions;
 }
 
