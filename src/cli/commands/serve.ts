@@ -131,12 +131,13 @@ export async function runServe(
   const lifecycle = new Lifecycle(logger);
   try {
     await lifecycle.start([intel, hub, web, createMetricsServer(config.metrics, { registry, logger })]);
-    // Listen for signals before saying we are up: a caller may signal as soon as it reads the line.
-    const stopped = until();
+    // Listen for signals before saying we are up: a caller may signal as soon as it reads the
+    // line. Another `until` (tests) may read that line itself, so it is called after it.
+    const signalled = until === untilSignal ? untilSignal() : undefined;
     ctx.stderr.write(
       `tsunagi hub on ${hub.url()} (console ${hub.url()}/, self-check ${hub.url()}/check, TAXII discovery ${hub.url()}/taxii2/, API ${hub.url()}/api/), store ${store.location}\n`,
     );
-    await stopped;
+    await (signalled ?? until());
   } finally {
     await lifecycle.stop();
     await store.close();
