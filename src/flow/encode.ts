@@ -390,7 +390,12 @@ export function encodeNetflow5Flows(
   );
 }
 
-function v9Values(f: SimpleFlow, bootMs: number): FieldValue[] {
+/**
+ * A simple flow's values in the order of the V9_/IPFIX_TEMPLATE_V4/V6 fields. Times are
+ * `startMs - bootMs`: NetFlow v9 gives sysUptime offsets (bootMs = the exporter's boot), IPFIX
+ * absolute milliseconds (bootMs = 0).
+ */
+export function simpleFlowValues(f: SimpleFlow, bootMs = 0): FieldValue[] {
   return [
     f.src,
     f.dst,
@@ -414,29 +419,12 @@ export function encodeV9Flows(flows: readonly SimpleFlow[], opts: V9FlowOptions)
   const v6 = flows.filter((f) => f.src.includes(':'));
   const sets: EncodeSet[] = [];
   if (opts.withTemplate !== false) sets.push({ templates: [V9_TEMPLATE_V4, V9_TEMPLATE_V6] });
-  if (v4.length) sets.push({ template: V9_TEMPLATE_V4, records: v4.map((f) => v9Values(f, bootMs)) });
-  if (v6.length) sets.push({ template: V9_TEMPLATE_V6, records: v6.map((f) => v9Values(f, bootMs)) });
+  if (v4.length) sets.push({ template: V9_TEMPLATE_V4, records: v4.map((f) => simpleFlowValues(f, bootMs)) });
+  if (v6.length) sets.push({ template: V9_TEMPLATE_V6, records: v6.map((f) => simpleFlowValues(f, bootMs)) });
   return encodeV9(
     { sysUptime: opts.sysUptime, unixSecs: opts.unixSecs, sourceId: opts.sourceId, sequence: opts.sequence },
     sets,
   );
-}
-
-function ipfixValues(f: SimpleFlow): FieldValue[] {
-  return [
-    f.src,
-    f.dst,
-    f.srcPort,
-    f.dstPort,
-    f.proto,
-    f.tcpFlags ?? 0,
-    0,
-    0,
-    f.packets,
-    f.bytes,
-    f.startMs,
-    f.endMs,
-  ];
 }
 
 /** IPFIX message from simple flows with IPFIX_TEMPLATE_V4 / V6. */
@@ -448,7 +436,7 @@ export function encodeIpfixFlows(
   const v6 = flows.filter((f) => f.src.includes(':'));
   const sets: EncodeSet[] = [];
   if (opts.withTemplate !== false) sets.push({ templates: [IPFIX_TEMPLATE_V4, IPFIX_TEMPLATE_V6] });
-  if (v4.length) sets.push({ template: IPFIX_TEMPLATE_V4, records: v4.map(ipfixValues) });
-  if (v6.length) sets.push({ template: IPFIX_TEMPLATE_V6, records: v6.map(ipfixValues) });
+  if (v4.length) sets.push({ template: IPFIX_TEMPLATE_V4, records: v4.map((f) => simpleFlowValues(f)) });
+  if (v6.length) sets.push({ template: IPFIX_TEMPLATE_V6, records: v6.map((f) => simpleFlowValues(f)) });
   return encodeIpfix({ exportTime: opts.exportTime, domain: opts.domain, sequence: opts.sequence }, sets);
 }

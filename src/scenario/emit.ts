@@ -18,8 +18,8 @@ import {
   encodeIpfix,
   encodeV9,
   type EncodeSet,
+  simpleFlowValues,
   type EncodeTemplate,
-  type FieldValue,
   type SimpleFlow,
 } from '../flow/encode.ts';
 import { IE } from '../flow/fields.ts';
@@ -153,24 +153,8 @@ export class ExportEncoder {
       sets.push({ optionsTemplates: [options] });
     }
     if (tellRate > 0) sets.push({ template: options, records: [[0, tellRate]] });
-    const values = (f: SimpleFlow): FieldValue[] => {
-      const [start, end] =
-        this.format === 'v9' ? [f.startMs - bootMs, f.endMs - bootMs] : [f.startMs, f.endMs];
-      return [
-        f.src,
-        f.dst,
-        f.srcPort,
-        f.dstPort,
-        f.proto,
-        f.tcpFlags ?? 0,
-        0,
-        0,
-        f.packets,
-        f.bytes,
-        start,
-        end,
-      ];
-    };
+    // v9 times are sysUptime offsets from the exporter's boot, IPFIX times absolute.
+    const values = (f: SimpleFlow) => simpleFlowValues(f, this.format === 'v9' ? bootMs : 0);
     const v4 = flows.filter((f) => !f.src.includes(':'));
     const v6 = flows.filter((f) => f.src.includes(':'));
     if (v4.length) sets.push({ template: templates.v4, records: v4.map(values) });
