@@ -98,3 +98,42 @@ test(
     }
   },
 );
+
+test('the detector’s bot list follows intel’s bot indicators on the change feed (no polling)', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'tsunagi-stack-bots-'));
+  const logger = silentLogger();
+  const registry = createRegistry();
+  const config = StackConfig.parse({
+    data,
+    metrics: { listen: '' },
+    flow: { listen: ['127.0.0.1:0'] },
+    hub: { listen: '127.0.0.1:0' },
+    botsFromIntel: { minConfidence: 50 },
+  });
+  const stack = await createStack(config, { env: {}, logger, registry });
+  const lifecycle = new Lifecycle(logger);
+  await lifecycle.start(stack.components);
+  const botEntries = async () =>
+    (await registry.getSingleMetric('tsunagi_detect_bot_list_entries')!.get()).values[0]?.value;
+  const waitFor = async (want: number) => {
+    for (let i = 0; i < 50 && (await botEntries()) !== want; i++) await sleep(50);
+    return botEntries();
+  };
+  try {
+    assert.equal(await waitFor(0), 0);
+    const bot = (value: string, confidence: number) => ({
+      type: 'bot' as const,
+      value,
+      source: 'darknet',
+      confidence,
+      tier: 'full' as const,
+    });
+    await stack.intel.recordSightings([bot('192.0.2.10', 80), bot('192.0.2.11', 80), bot('192.0.2.12', 20)]);
+    assert.equal(await waitFor(2), 2, 'the two bots at or above the confidence');
+    await stack.intel.withdraw({ kind: 'bot', value: '192.0.2.10' }, 'cleaned up', 'analyst');
+    assert.equal(await waitFor(1), 1, 'a withdrawn bot leaves the list');
+  } finally {
+    await lifecycle.stop();
+    await stack.close();
+  }
+});

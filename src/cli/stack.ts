@@ -1,9 +1,10 @@
 /**
  * The composition root of `tsunagi start` and `tsunagi demo`: every component of one machine,
- * wired as docs/architecture.md draws it. Flow batches go from the collector (or from NATS) to
- * the detector; candidates go to intel as sightings with no ISP-side timestamps; the hub serves
- * TAXII, the API and the console; the detector's bot list follows intel's bot indicators.
- * Nothing flows backwards but configuration.
+ * wired as docs/architecture.md draws it, and nothing else. Flow batches go from the collector
+ * (or from NATS) to the detector; candidates go to intel through intel's detector intake, the
+ * darknet's infected hosts through its darknet intake; the hub serves TAXII, the API and the
+ * console; the detector's bot list (detect's BotListMerge) follows intel's bot indicators on
+ * intel's change feed. Nothing flows backwards but configuration.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/files.ts';
@@ -17,6 +18,7 @@ import { MetricsConfig } from '../core/metrics.ts';
 import { ConsoleConfig, type WebConsole } from '../console/index.ts';
 import { createDarknet, DarknetConfig, type Darknet } from '../darknet/index.ts';
 import {
+  BotListMerge,
   createAnnouncer,
   createDetector,
   DetectConfig,
@@ -24,13 +26,18 @@ import {
   StreamClock,
   streamIngest,
   tickOnStreamClock,
+  watchBotList,
   withdrawReasonText,
   type DetectorComponent,
 } from '../detect/index.ts';
-import { watchBotList } from '../detect/lists.ts';
 import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
-import { IntelConfig, type Intel } from '../intel/index.ts';
-import { familyOfDarknetFingerprint, protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
+import {
+  createCandidateIntake,
+  createDarknetIntake,
+  followBots,
+  IntelConfig,
+  type Intel,
+} from '../intel/index.ts';
 import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../share/client/index.ts';
 import { HubConfig, type Hub } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
@@ -57,11 +64,13 @@ export const StackConfig = z.object({
   intel: IntelConfig,
   hub: HubConfig,
   console: ConsoleConfig,
-  /** The detector also follows intel's bot indicators (darknet sensors, other ISPs' submissions). */
+  /**
+   * The detector also follows intel's bot indicators (darknet sensors, other ISPs' submissions),
+   * on intel's change feed: a new bot reaches the detector as soon as intel commits it.
+   */
   botsFromIntel: z
     .object({
       enabled: z.boolean().default(true),
-      refreshMs: z.number().int().min(1000).default(30_000),
       minConfidence: z.number().min(0).max(100).default(50),
     })
     .prefault({}),
@@ -169,14 +178,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     : undefined;
   let published = 0;
   let withdrawn = 0;
-  // Sightings are written in order; a failure is logged, never thrown into the flow path.
-  let writes = Promise.resolve();
-  const enqueue = (what: string, work: () => Promise<unknown>) => {
-    writes = writes.then(work).then(
-      () => undefined,
-      (error: unknown) => logger.error({ err: error }, `intel ${what} failed`),
-    );
-  };
+  const intake = createCandidateIntake(intel, { source: config.source, logger });
   const announcer = createAnnouncer({
     onAnnounce: (candidate, kind) => {
       if (kind === 'new') published++;
@@ -192,9 +194,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
           ? 'C&C candidate published'
           : 'C&C candidate re-announced (confidence or family changed)',
       );
-      enqueue('sighting', () =>
-        intel.recordSightings(sightingsFromCandidates([candidate], config.source), config.source),
-      );
+      intake.announce(candidate);
       sharer?.publish(candidate);
     },
     onWithdraw: (candidate, reason) => {
@@ -205,15 +205,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
         `C&C candidate withdrawn: ${why}`,
       );
       sharer?.withdraw(candidate);
-      // Only this detector's report goes: another source's sighting of the server stays.
-      enqueue('withdrawal', () =>
-        intel.withdrawSource(
-          { kind: 'c2', value: candidate.ip, port: candidate.port, proto: protocolName(candidate.proto) },
-          config.source,
-          why,
-          config.source,
-        ),
-      );
+      intake.withdraw(candidate, why);
     },
   });
   const detectDir = config.detect.dataDir || join(dataDir, 'detect');
@@ -252,22 +244,20 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       : undefined;
   /** A worker's announcement or withdrawal, written before its message is acknowledged. */
   const applyWorkerCandidate = async (m: CandidateMessage): Promise<void> => {
-    const ref = { kind: 'c2' as const, value: m.ip, port: m.port, proto: protocolName(m.proto) };
     if (m.op === 'announce') {
+      published++;
       logger.info(
         { worker: m.worker, ip: m.ip, port: m.port, proto: m.proto, confidence: m.confidence },
         'C&C candidate announced by a worker',
       );
-      published++;
-      await intel.recordSightings(sightingsFromCandidates([m], config.source), config.source);
     } else {
       withdrawn++;
       logger.info(
         { worker: m.worker, ip: m.ip, port: m.port, proto: m.proto, reason: m.reason },
         `C&C candidate withdrawn by a worker: ${m.reason}`,
       );
-      await intel.withdrawSource(ref, config.source, m.reason, config.source);
     }
+    await intake.apply(m);
   };
   const candidateConsumer = useNats
     ? createCandidateConsumer(
@@ -290,79 +280,45 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   );
 
   const timers: NodeJS.Timeout[] = [];
-  let fileBots: readonly string[] = [];
-  let intelBots: readonly string[] = [];
-  let taxiiBots: readonly string[] = [];
   let stopWatching: (() => void) | undefined;
-  const applyBots = () => {
-    const { accepted, rejected } = detector.setBots([...fileBots, ...intelBots, ...taxiiBots]);
+  // The detector's one bot list: the ISP's file, intel's bots and a remote TAXII collection.
+  const bots = new BotListMerge(['file', 'intel', 'taxii'], (entries, counts) => {
+    const { accepted, rejected } = detector.setBots(entries);
     if (rejected.length > 0)
       logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
-    logger.debug(
-      { bots: accepted, file: fileBots.length, intel: intelBots.length, taxii: taxiiBots.length },
-      'bot list applied',
-    );
-  };
+    logger.debug({ bots: accepted, ...counts }, 'bot list applied');
+  });
   const botFeed = config.botsTaxii
     ? createBotFeed(
         { ...config.botsTaxii, stateFile: config.botsTaxii.stateFile || join(dataDir, 'bot-feed.json') },
-        {
-          logger,
-          registry,
-          onBots: (addresses) => {
-            taxiiBots = addresses;
-            applyBots();
-          },
-        },
+        { logger, registry, onBots: (addresses) => bots.set('taxii', addresses) },
       )
     : undefined;
-
-  /** Intel's bot indicators: darknet sensors and other organisations' submissions. */
-  async function refreshBotsFromIntel(): Promise<void> {
-    const bots: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await intel.list({
-        kinds: ['bot'],
-        minConfidence: config.botsFromIntel.minConfidence,
-        cursor,
-        limit: 1000,
-      });
-      for (const indicator of page.items) bots.push(indicator.value);
-      cursor = page.next;
-    } while (cursor && bots.length < 1_000_000);
-    intelBots = bots;
-    applyBots();
-  }
+  const intelBots = config.botsFromIntel.enabled
+    ? followBots(intel, { minConfidence: config.botsFromIntel.minConfidence }, (list) =>
+        bots.set('intel', list),
+      )
+    : undefined;
 
   const botSources: Component = {
     name: 'detect-inputs',
     async start() {
       const botsFile = config.detect.botsFile;
       if (botsFile) {
-        fileBots = loadBotList(botsFile).entries;
+        bots.set('file', loadBotList(botsFile).entries);
         if (config.detect.watchBotsFile) {
           stopWatching = watchBotList(
             botsFile,
             (list) => {
-              fileBots = list.entries;
-              applyBots();
-              logger.info({ file: botsFile, entries: fileBots.length }, 'bot list file reloaded');
+              bots.set('file', list.entries);
+              logger.info({ file: botsFile, entries: list.entries.length }, 'bot list file reloaded');
             },
             (error) =>
               logger.warn({ err: error, file: botsFile }, 'bot list file unreadable; keeping the last one'),
           );
         }
-      }
-      applyBots();
-      if (config.botsFromIntel.enabled) {
-        const refresh = () =>
-          refreshBotsFromIntel().catch((error: unknown) =>
-            logger.warn({ err: error }, 'bot list from intel failed'),
-          );
-        await refresh();
-        timers.push(setInterval(refresh, config.botsFromIntel.refreshMs));
-      }
+      } else bots.applyNow();
+      await intelBots?.start();
       // Wall-time ticks advance only a live-paced stream (see detect/stream.ts): a replayed
       // capture is expired on its own clock, never by today's date.
       timers.push(
@@ -376,6 +332,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       for (const timer of timers) clearInterval(timer);
       timers.length = 0;
       stopWatching?.();
+      intelBots?.stop();
       // The last scores are announced before the detector saves its state.
       tickOnStreamClock(detector, clock, Date.now());
       review();
@@ -384,7 +341,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
         mkdirSync(detectDir, { recursive: true });
         writeFileAtomic(clockFile, JSON.stringify({ streamMinuteMs }));
       }
-      await writes;
+      await intake.settled();
     },
   };
 
@@ -395,32 +352,13 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const darknet = darknetConfig.interface
     ? createDarknet(darknetConfig, { registry, logger, live: { interface: darknetConfig.interface } })
     : undefined;
-  /** lastSeen of each infected host as last sent to intel: only news is sent again. */
-  const sentToIntel = new Map<string, string>();
-  async function pushDarknet(): Promise<number> {
-    if (!darknet) return 0;
-    const fresh = darknet
-      .indicators()
-      .filter((i) => i.class === 'infected' && sentToIntel.get(i.ip) !== i.lastSeen);
-    if (fresh.length === 0) return 0;
-    await intel.recordSightings(
-      fresh.map((i) => ({
-        type: 'bot' as const,
-        value: i.ip,
-        source: darknetConfig.source,
-        confidence: darknetConfig.confidence,
-        tier: i.tier,
-        tlp: i.tlp,
-        observedAt: i.lastSeen,
-        family: familyOfDarknetFingerprint(i.fingerprint),
-        attributes: { fingerprint: i.fingerprint, ports: i.ports.slice(0, 16).join(';') },
-      })),
-      darknetConfig.source,
-    );
-    for (const i of fresh) sentToIntel.set(i.ip, i.lastSeen);
-    await refreshBotsFromIntel();
-    return fresh.length;
-  }
+  const darknetIntake = createDarknetIntake(intel, {
+    source: darknetConfig.source,
+    confidence: darknetConfig.confidence,
+  });
+  const pushDarknet = async (): Promise<number> => (darknet ? darknetIntake.push(darknet.indicators()) : 0);
+  // The darknet analyser classifies hosts in memory and announces nothing: its news is taken
+  // every pushIntervalMs (intel, once written, announces it on its change feed).
   const darknetPusher: Component = {
     name: 'darknet-to-intel',
     async start() {
@@ -473,7 +411,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     withdrawn: () => withdrawn,
     clock,
     async close() {
-      await writes;
+      await intake.settled();
       await store.close();
     },
   };

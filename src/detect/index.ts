@@ -38,8 +38,11 @@ export {
 } from './announce.ts';
 export { StreamClock, streamIngest, tickOnStreamClock, STREAM_TICK_MS } from './stream.ts';
 export {
+  BotListMerge,
   loadBotList,
+  mergeBotLists,
   parseBotList,
+  watchBotList,
   loadFamilyMap,
   parseFamilyMap,
   loadAsnTable,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { homeFlags } from '../cli/commands/detect.ts';
 import { startFlags } from '../cli/commands/start.ts';
-import { parseBotList } from './lists.ts';
+import { BotListMerge, mergeBotLists, parseBotList } from './lists.ts';
 
 describe('bot list', () => {
   test('every form, the family column, comments and rejects', () => {
@@ -60,5 +60,31 @@ describe('shared-address flags', () => {
       {},
     );
     assert.deepEqual((flags.detect as { sharedAddressRules: unknown[] }).sharedAddressRules.length, 1);
+  });
+});
+
+describe('bot list merge', () => {
+  test('each source is replaced on its own; a host named twice is one entry', () => {
+    const applied: { entries: string[]; counts: Record<string, number> }[] = [];
+    const merge = new BotListMerge(['file', 'intel', 'taxii'], (entries, counts) =>
+      applied.push({ entries, counts }),
+    );
+    merge.set('intel', ['192.0.2.1', '192.0.2.2']);
+    merge.set('file', ['198.51.100.7,mirai', '192.0.2.1']);
+    merge.set('taxii', ['192.0.2.2', '203.0.113.9']);
+    assert.deepEqual(applied.at(-1), {
+      entries: ['198.51.100.7,mirai', '192.0.2.1', '192.0.2.2', '203.0.113.9'],
+      counts: { file: 2, intel: 2, taxii: 2 },
+    });
+    merge.set('intel', []);
+    assert.deepEqual(applied.at(-1)!.entries, [
+      '198.51.100.7,mirai',
+      '192.0.2.1',
+      '192.0.2.2',
+      '203.0.113.9',
+    ]);
+    merge.set('taxii', []);
+    assert.deepEqual(applied.at(-1)!.entries, ['198.51.100.7,mirai', '192.0.2.1']);
+    assert.deepEqual(mergeBotLists([['a', 'b'], ['b', 'c'], []]), ['a', 'b', 'c']);
   });
 });

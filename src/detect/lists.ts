@@ -129,6 +129,41 @@ export function watchBotList(
   };
 }
 
+/**
+ * The detector's one bot list from several sources, each replaced on its own when it refreshes
+ * (the ISP's file, intel's bot indicators, a remote TAXII collection): `set(source, entries)`
+ * hands the merged list (first occurrence of each line kept, in source order) to `apply`.
+ */
+export class BotListMerge {
+  readonly #lists = new Map<string, readonly string[]>();
+
+  /** `sources` in the order their entries come; a source not yet set counts as empty. */
+  constructor(
+    sources: readonly string[],
+    private readonly apply: (entries: string[], counts: Record<string, number>) => void,
+  ) {
+    for (const source of sources) this.#lists.set(source, []);
+  }
+
+  set(source: string, entries: readonly string[]): void {
+    this.#lists.set(source, entries);
+    this.applyNow();
+  }
+
+  /** Hands the current merge to `apply` again. */
+  applyNow(): void {
+    const counts = Object.fromEntries([...this.#lists].map(([source, list]) => [source, list.length]));
+    this.apply(mergeBotLists([...this.#lists.values()]), counts);
+  }
+}
+
+/** Bot lists joined, each line once (a host named by two sources is one entry). */
+export function mergeBotLists(lists: readonly (readonly string[])[]): string[] {
+  const seen = new Set<string>();
+  for (const list of lists) for (const entry of list) seen.add(entry);
+  return [...seen];
+}
+
 /** Longest-prefix lookup of values by address (IPv4 grouped by prefix length, IPv6 by scan). */
 export class PrefixMap<V> {
   private readonly byLength4 = new Map<number, Map<number, V>>();

@@ -1,4 +1,4 @@
-/** Intel configuration: how long each kind of indicator stays current without a new sighting. */
+/** Intel configuration: how long each kind of indicator stays current without a new sighting, and the change feed. */
 import { z } from 'zod';
 
 const days = z.number().positive().max(3650);
@@ -17,6 +17,15 @@ export const IntelConfig = z
       .prefault({}),
     /** Most sightings accepted in one recordSightings call. */
     maxBatch: z.number().int().positive().max(100_000).default(10_000),
+    feed: z
+      .object({
+        /**
+         * How often the change feed looks for writes this process did not announce (another
+         * process on the same store, a write inside a caller's transaction); 0 never.
+         */
+        catchUpMs: z.number().int().min(0).max(3_600_000).default(1000),
+      })
+      .prefault({}),
   })
   .prefault({});
 export type IntelConfig = z.infer<typeof IntelConfig>;

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
 import { untilSignal } from '../../core/lifecycle.ts';
-import { sightingsFromInfectedHosts } from '../../intel/adapters.ts';
+import { sightingsFromInfectedHosts } from '../../intel/index.ts';
 import { generateScenario, sendExportUdp } from '../../scenario/index.ts';
 import type { OrganisationInput } from '../../share/orgs.ts';
 import type { CliContext } from '../context.ts';
@@ -131,10 +131,8 @@ export function register(program: Command, ctx: CliContext): void {
         // The darknet's view of the same ISP: its infected subscribers, as the console overlays them.
         await stack.intel.recordSightings(
           sightingsFromInfectedHosts(
-            scenario.truth.botList,
+            scenario.truth.botList.map((ip) => ({ ip, family: scenario.truth.botFamilies[ip] })),
             'demo-darknet',
-            undefined,
-            (ip) => scenario.truth.botFamilies[ip],
           ),
           'demo',
         );

@@ -2,16 +2,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
-import { openStore } from '../store/index.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { openStore } from '../../store/index.ts';
 import {
+  createDarknetIntake,
   familyOfDarknetFingerprint,
   protocolName,
   sightingsFromCandidates,
   sightingsFromInfectedHosts,
   sightingsFromSurveyFindings,
-} from './adapters.ts';
-import { createIntel, IntelConfig } from './index.ts';
+} from './index.ts';
+import { createIntel, IntelConfig } from '../index.ts';
 
 test('candidates, infected hosts and survey findings become indicators', async () => {
   const store = await openStore({ memory: true });
@@ -38,7 +39,9 @@ test('candidates, infected hosts and survey findings become indicators', async (
     await intel.recordSightings(
       sightingsFromCandidates([{ ...candidate, confidence: 50 }], 'isp-b-detector'),
     );
-    await intel.recordSightings(sightingsFromInfectedHosts(['192.0.2.1', '::ffff:192.0.2.1'], 'darknet'));
+    await intel.recordSightings(
+      sightingsFromInfectedHosts([{ ip: '192.0.2.1' }, { ip: '::ffff:192.0.2.1' }], 'darknet'),
+    );
     await intel.recordSightings(
       sightingsFromSurveyFindings(
         [
@@ -79,16 +82,59 @@ test('candidates, infected hosts and survey findings become indicators', async (
 });
 
 test('an infected host keeps the family its sensor named (none when it named none)', () => {
-  const families: Record<string, string> = { '192.0.2.1': 'mirai' };
   const sightings = sightingsFromInfectedHosts(
-    ['192.0.2.1', '192.0.2.2'],
+    [{ ip: '192.0.2.1', family: 'mirai' }, { ip: '192.0.2.2' }, { ip: '192.0.2.3', fingerprint: 'mirai' }],
     'darknet',
     70,
-    (ip) => families[ip],
   );
   assert.equal(sightings[0]!.family, 'mirai');
   assert.equal('family' in sightings[1]!, false);
-  assert.equal('family' in sightingsFromInfectedHosts(['192.0.2.1'], 'darknet')[0]!, false);
+  assert.equal(sightings[2]!.family, 'mirai', 'the family its fingerprint names');
+  assert.equal(
+    'family' in sightingsFromInfectedHosts([{ ip: '192.0.2.1', fingerprint: 'zmap' }], 'darknet')[0]!,
+    false,
+  );
+});
+
+test('a darknet host goes to intel at the full tier whatever the sensor exports, never less careful than AMBER+STRICT', () => {
+  const host = {
+    ip: '192.0.2.1',
+    fingerprint: 'masscan',
+    lastSeen: '2026-01-02T03:04:05.000Z',
+    ports: [23, 2323],
+  };
+  for (const tlp of ['clear', 'green', 'amber', 'amber+strict'] as const) {
+    const [sighting] = sightingsFromInfectedHosts([{ ...host, tlp }], 'darknet', 80);
+    assert.equal(sighting!.tier, 'full', tlp);
+    assert.equal(sighting!.tlp, 'amber+strict', tlp);
+  }
+  const [red] = sightingsFromInfectedHosts([{ ...host, tlp: 'red' }], 'darknet', 80);
+  assert.equal(red!.tlp, 'red', 'RED is kept (it keeps the host from its holder too)');
+  assert.equal(red!.observedAt, host.lastSeen);
+  assert.deepEqual(red!.attributes, { fingerprint: 'masscan', ports: '23;2323' });
+  assert.equal(red!.confidence, 80);
+});
+
+test('the darknet intake sends only infected hosts, and each again only when seen again', async () => {
+  const sent: string[][] = [];
+  const intake = createDarknetIntake(
+    {
+      async recordSightings(inputs) {
+        sent.push(inputs.map((i) => `${i.value}@${i.observedAt}`));
+        return [];
+      },
+      async withdrawSource() {},
+    },
+    { source: 'darknet', confidence: 80 },
+  );
+  const hosts = [
+    { ip: '192.0.2.1', class: 'infected', lastSeen: '2026-01-01T00:00:00.000Z', fingerprint: 'mirai' },
+    { ip: '192.0.2.2', class: 'scanner', lastSeen: '2026-01-01T00:00:00.000Z', fingerprint: 'zmap' },
+  ];
+  assert.equal(await intake.push(hosts), 1);
+  assert.equal(await intake.push(hosts), 0, 'nothing new');
+  assert.equal(await intake.push([{ ...hosts[0]!, lastSeen: '2026-01-01T01:00:00.000Z' }]), 1);
+  assert.deepEqual(sent, [['192.0.2.1@2026-01-01T00:00:00.000Z'], ['192.0.2.1@2026-01-01T01:00:00.000Z']]);
 });
 
 test('only the Mirai fingerprint names a family (scanning tools and user rules do not)', () => {

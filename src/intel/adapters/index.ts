@@ -1,0 +1,22 @@
+/**
+ * Each source's intake into intel, one module per source, each taking the source's output
+ * (structurally: intel imports none of the detector modules) and intel's write API.
+ */
+export { protocolName } from '../../core/protocols.ts';
+export type { IntelWriter } from './writer.ts';
+export {
+  createCandidateIntake,
+  sightingsFromCandidates,
+  type CandidateIntake,
+  type CandidateLike,
+  type WithdrawnCandidateLike,
+  type WorkerCandidateLike,
+} from './detector.ts';
+export {
+  createDarknetIntake,
+  familyOfDarknetFingerprint,
+  sightingsFromInfectedHosts,
+  type DarknetIntake,
+  type InfectedHostLike,
+} from './darknet.ts';
+export { recordSurveyFindings, sightingsFromSurveyFindings, type SurveyFindingLike } from './survey.ts';

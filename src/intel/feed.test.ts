@@ -1,0 +1,173 @@
+/** Intel's change feed: exactly once per subscriber in process, catch-up from a cursor, foreign writes. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../core/logger.ts';
+import { testEngines } from '../store/testing.ts';
+import { IntelConfig } from './config.ts';
+import { createIntel, type IntelChange, type SightingInput } from './index.ts';
+
+const c2 = (value: string, source = 'isp-a'): SightingInput => ({
+  type: 'c2',
+  value,
+  port: 443,
+  proto: 'tcp',
+  source,
+  confidence: 60,
+  tier: 'council',
+  tlp: 'amber',
+});
+
+for (const engine of testEngines()) {
+  describe(`intel change feed on ${engine.name}`, { skip: engine.skip }, () => {
+    const open = async () => {
+      const store = await engine.open();
+      const make = () =>
+        createIntel(IntelConfig.parse({ feed: { catchUpMs: 0 } }), {
+          store,
+          logger: silentLogger(),
+          registry: new Registry(),
+        });
+      return { store, make };
+    };
+
+    test('every change reaches each subscriber exactly once, typed, in commit order', async () => {
+      const { store, make } = await open();
+      try {
+        const intel = make();
+        await intel.changes.catchUp(); // the catch-up runs too: it must not repeat local changes
+        const a: IntelChange[] = [];
+        const b: IntelChange[] = [];
+        const subA = intel.changes.subscribe((c) => a.push(c));
+        intel.changes.subscribe((c) => b.push(c), { kinds: ['indicator.added', 'indicator.withdrawn'] });
+        await intel.recordSightings([c2('198.51.100.1'), c2('198.51.100.2')]);
+        await intel.recordSighting(c2('198.51.100.1', 'isp-b'));
+        await intel.withdraw(
+          { kind: 'c2', value: '198.51.100.2', port: 443, proto: 'tcp' },
+          'false positive',
+          'analyst',
+        );
+        assert.equal(await intel.changes.catchUp(), 0, 'nothing this process wrote comes again');
+        const summary = (list: IntelChange[]) =>
+          list.map((c) =>
+            c.kind === 'sighting.added'
+              ? `${c.kind} ${c.source}${c.newSource ? ' new' : ''}`
+              : `${c.kind} ${c.indicator.value}`,
+          );
+        assert.deepEqual(summary(a), [
+          'indicator.added 198.51.100.1',
+          'sighting.added isp-a new',
+          'indicator.added 198.51.100.2',
+          'sighting.added isp-a new',
+          'indicator.updated 198.51.100.1',
+          'sighting.added isp-b new',
+          'indicator.withdrawn 198.51.100.2',
+        ]);
+        assert.deepEqual(summary(b), [
+          'indicator.added 198.51.100.1',
+          'indicator.added 198.51.100.2',
+          'indicator.withdrawn 198.51.100.2',
+        ]);
+        const updated = a[4]!;
+        assert.ok(updated.kind === 'indicator.updated');
+        assert.equal(updated.indicator.confidence, 84, 'the committed state: two sources combined');
+        assert.deepEqual(updated.indicator, await intel.get(updated.indicator.id));
+        subA.unsubscribe();
+        await intel.recordSighting(c2('198.51.100.3'));
+        assert.equal(a.length, 7, 'no change after unsubscribing');
+        assert.equal(b.length, 4);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a subscriber added late catches up from a cursor, then follows, without repeats', async () => {
+      const { store, make } = await open();
+      try {
+        const intel = make();
+        const first: IntelChange[] = [];
+        intel.changes.subscribe((c) => first.push(c));
+        for (let i = 1; i <= 5; i++) await intel.recordSighting(c2(`198.51.100.${i}`));
+        const third = first.filter((c) => c.kind === 'indicator.added')[2]!;
+        assert.ok(third.kind !== 'sighting.added');
+        const late: string[] = [];
+        const subscription = intel.changes.subscribe(
+          (c) => {
+            if (c.kind !== 'sighting.added') late.push(`${c.kind} ${c.indicator.value}`);
+          },
+          { after: third.cursor },
+        );
+        // A write while the replay runs: delivered once, after the replay.
+        const during = intel.recordSighting(c2('198.51.100.6'));
+        await subscription.ready;
+        await during;
+        await intel.recordSighting(c2('198.51.100.4', 'isp-b'));
+        assert.deepEqual(late, [
+          'indicator.added 198.51.100.4',
+          'indicator.added 198.51.100.5',
+          'indicator.added 198.51.100.6',
+          'indicator.updated 198.51.100.4',
+        ]);
+        const everything: string[] = [];
+        await intel.changes.subscribe(
+          (c) => {
+            if (c.kind !== 'sighting.added') everything.push(c.indicator.value);
+          },
+          { after: null },
+        ).ready;
+        assert.deepEqual(
+          everything,
+          ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.5', '198.51.100.6', '198.51.100.4'],
+          'from the start: each indicator at its latest version, in commit order',
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('another writer on the same store is announced once by the catch-up', async () => {
+      const { store, make } = await open();
+      try {
+        const here = make();
+        const elsewhere = make(); // another process on the same store, as far as `here` knows
+        await here.changes.catchUp();
+        const seen: string[] = [];
+        here.changes.subscribe((c) => {
+          if (c.kind !== 'sighting.added')
+            seen.push(`${c.kind} ${c.indicator.value}${c.local ? '' : ' (caught up)'}`);
+        });
+        await elsewhere.recordSighting(c2('203.0.113.1', 'isp-x'));
+        await here.recordSighting(c2('203.0.113.2'));
+        await elsewhere.withdraw(
+          { kind: 'c2', value: '203.0.113.1', port: 443, proto: 'tcp' },
+          'cleaned',
+          'analyst',
+        );
+        assert.equal(await here.changes.catchUp(), 1, 'only the other writer’s latest version');
+        assert.equal(await here.changes.catchUp(), 0);
+        assert.deepEqual(seen, [
+          'indicator.added 203.0.113.2',
+          'indicator.withdrawn 203.0.113.1 (caught up)',
+        ]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a failing subscriber does not keep a change from the others', async () => {
+      const { store, make } = await open();
+      try {
+        const intel = make();
+        let got = 0;
+        intel.changes.subscribe(() => {
+          throw new Error('subscriber bug');
+        });
+        intel.changes.subscribe(() => got++);
+        await intel.recordSighting(c2('198.51.100.9'));
+        assert.equal(got, 2, 'indicator and sighting');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}

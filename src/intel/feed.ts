@@ -1,0 +1,281 @@
+/**
+ * Intel's change feed: what changed, as typed events, for the STIX publisher, the console's live
+ * stream and the detector's bot list (none of them polls intel).
+ *
+ * On one machine, every write this process commits through intel is announced right after its
+ * commit, in commit order, to every subscriber, synchronously and exactly once.
+ *
+ * Writes this process did not announce — another process on the same store (`tsunagi import`
+ * beside `tsunagi start`, a second hub replica on PostgreSQL) or a write inside a caller's
+ * transaction (a TAXII POST: intel cannot see that commit) — are found by ONE catch-up query,
+ * `changedSince(head)`, run every `catchUpMs` and on `kick()`. Writers stamp `modified_at` in
+ * commit order under one lock (see commitClock in write.ts), so a head never passes a change
+ * committed later. A version already announced here is skipped by its (id, modified_at) key.
+ * The catch-up announces indicator states (added/updated/withdrawn), not single sightings.
+ *
+ * Scaled out, the catch-up's timer is what crosses processes today. The step beyond it: writers
+ * publish each committed change on NATS subject `tsunagi.intel.<kind>` (`indicator.added`,
+ * `indicator.updated`, `indicator.withdrawn`, `sighting.added`) — or, on PostgreSQL alone, a
+ * `pg_notify('tsunagi_intel', '')` inside the write transaction (delivered only on commit) —
+ * and each process answers by calling `kick()`: the catch-up stays the one source of truth for
+ * foreign writes, the message only removes its wait.
+ */
+import type { Logger } from '../core/logger.ts';
+import type { Indicator } from './types.ts';
+
+/** A position in intel's commit order: the (modified_at, id) of an indicator version. */
+export interface ChangeCursor {
+  modifiedAt: string;
+  id: string;
+}
+
+export type IndicatorChangeKind = 'indicator.added' | 'indicator.updated' | 'indicator.withdrawn';
+export type ChangeKind = IndicatorChangeKind | 'sighting.added';
+
+export interface IndicatorChange {
+  kind: IndicatorChangeKind;
+  /** The indicator as committed (its modifiedAt/id are the change's cursor). */
+  indicator: Indicator;
+  /** Where a catch-up from this change resumes. */
+  cursor: ChangeCursor;
+  /** Whether this process wrote it (false: found by the catch-up query). */
+  local: boolean;
+}
+
+export interface SightingChange {
+  kind: 'sighting.added';
+  indicatorId: string;
+  source: string;
+  confidence: number;
+  /** When the source saw it (intel's own time when the source gave none). */
+  observedAt: string;
+  /** The first sighting by this source of this indicator. */
+  newSource: boolean;
+  local: true;
+}
+
+export type IntelChange = IndicatorChange | SightingChange;
+export type ChangeListener = (change: IntelChange) => void;
+
+export interface SubscribeOptions {
+  /** Replay every indicator version after this cursor first (a late subscriber catching up). */
+  after?: ChangeCursor | null;
+  /** Only these kinds (default all). */
+  kinds?: readonly ChangeKind[];
+}
+
+export interface Subscription {
+  /** Resolves once the replay from `after` has been delivered (at once without `after`). */
+  readonly ready: Promise<void>;
+  unsubscribe(): void;
+}
+
+export interface ChangeFeed {
+  subscribe(listener: ChangeListener, options?: SubscribeOptions): Subscription;
+  /** The newest committed version's cursor (undefined on an empty store): where "from now" starts. */
+  head(): Promise<ChangeCursor | undefined>;
+  /** Runs the catch-up for changes this process did not announce; returns how many it announced. */
+  catchUp(): Promise<number>;
+  /** Asks for a catch-up soon (coalesced), e.g. after a write inside a caller's transaction. */
+  kick(): void;
+  readonly subscribers: number;
+}
+
+/** What the feed reads: intel's commit-ordered query. */
+export interface ChangeSource {
+  changedSince(after: ChangeCursor | undefined, limit: number): Promise<Indicator[]>;
+  newest(): Promise<ChangeCursor | undefined>;
+}
+
+const PAGE = 1000;
+
+export function cursorOf(indicator: Indicator): ChangeCursor {
+  return { modifiedAt: indicator.modifiedAt, id: indicator.id };
+}
+
+/** Orders cursors as the (modified_at, id) index does. */
+export function compareCursors(a: ChangeCursor, b: ChangeCursor): number {
+  if (a.modifiedAt !== b.modifiedAt) return a.modifiedAt < b.modifiedAt ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** The kind of change an indicator version is, seen on its own (for replays and catch-ups). */
+export function changeKindOf(indicator: Indicator): IndicatorChangeKind {
+  if (indicator.withdrawnAt !== null) return 'indicator.withdrawn';
+  return indicator.createdAt === indicator.modifiedAt ? 'indicator.added' : 'indicator.updated';
+}
+
+function versionKey(indicator: Indicator): string {
+  return `${indicator.modifiedAt}|${indicator.id}`;
+}
+
+interface Subscriber {
+  listener: ChangeListener;
+  kinds: ReadonlySet<ChangeKind> | undefined;
+  /** Live changes held while the replay runs, delivered after it. */
+  held: IntelChange[] | undefined;
+}
+
+export interface InternalChangeFeed extends ChangeFeed {
+  /** Announces changes this process committed, in commit order. */
+  publish(changes: readonly IntelChange[]): void;
+  start(catchUpMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createChangeFeed(source: ChangeSource, logger: Logger): InternalChangeFeed {
+  const subscribers = new Set<Subscriber>();
+  /** Versions announced by this process that the catch-up has not passed yet. */
+  const announced = new Map<string, ChangeCursor>();
+  let catchUpHead: ChangeCursor | undefined;
+  /** Set before the first catch-up reads its head: from then on, announced versions are kept. */
+  let tracking = false;
+  let catchUpStarted = false;
+  let running: Promise<number> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  function deliver(subscriber: Subscriber, change: IntelChange): void {
+    if (subscriber.kinds && !subscriber.kinds.has(change.kind)) return;
+    try {
+      subscriber.listener(change);
+    } catch (error) {
+      // One subscriber's failure is its own: the others still get the change.
+      logger.error({ err: error, change: change.kind }, 'intel change subscriber failed');
+    }
+  }
+
+  function emit(change: IntelChange): void {
+    for (const subscriber of subscribers) {
+      if (subscriber.held) subscriber.held.push(change);
+      else deliver(subscriber, change);
+    }
+  }
+
+  async function replay(subscriber: Subscriber, after: ChangeCursor | null): Promise<void> {
+    let cursor = after ?? undefined;
+    for (;;) {
+      const page = await source.changedSince(cursor, PAGE);
+      for (const indicator of page) {
+        if (!subscribers.has(subscriber)) return;
+        deliver(subscriber, {
+          kind: changeKindOf(indicator),
+          indicator,
+          cursor: cursorOf(indicator),
+          local: false,
+        });
+      }
+      if (page.length < PAGE) break;
+      cursor = cursorOf(page[page.length - 1]!);
+    }
+    // A change committed before the replay's last read was in it; one committed after is not.
+    const held = subscriber.held ?? [];
+    subscriber.held = undefined;
+    for (const change of held) {
+      if (change.kind !== 'sighting.added' && cursor && compareCursors(change.cursor, cursor) <= 0) continue;
+      deliver(subscriber, change);
+    }
+  }
+
+  async function catchUpOnce(): Promise<number> {
+    if (!catchUpStarted) {
+      // The first run only takes the head: what came before the feed started is not news.
+      tracking = true;
+      catchUpHead = await source.newest();
+      catchUpStarted = true;
+      prune();
+      return 0;
+    }
+    let found = 0;
+    for (;;) {
+      const page = await source.changedSince(catchUpHead, PAGE);
+      for (const indicator of page) {
+        if (!announced.has(versionKey(indicator))) {
+          found++;
+          emit({ kind: changeKindOf(indicator), indicator, cursor: cursorOf(indicator), local: false });
+        }
+      }
+      if (page.length > 0) catchUpHead = cursorOf(page[page.length - 1]!);
+      prune();
+      if (page.length < PAGE) return found;
+    }
+  }
+
+  /** Forgets announced versions the catch-up has passed: they cannot come up again. */
+  function prune(): void {
+    if (!catchUpHead) return;
+    for (const [key, cursor] of announced)
+      if (compareCursors(cursor, catchUpHead) <= 0) announced.delete(key);
+  }
+
+  function catchUp(): Promise<number> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let total = 0;
+      do {
+        again = false;
+        total += await catchUpOnce();
+      } while (again);
+      return total;
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  const kick = () => {
+    catchUp().catch((error: unknown) => logger.error({ err: error }, 'intel change catch-up failed'));
+  };
+
+  return {
+    get subscribers() {
+      return subscribers.size;
+    },
+    subscribe(listener, options = {}) {
+      const subscriber: Subscriber = {
+        listener,
+        kinds: options.kinds ? new Set(options.kinds) : undefined,
+        held: options.after !== undefined ? [] : undefined,
+      };
+      subscribers.add(subscriber);
+      const ready =
+        options.after !== undefined
+          ? replay(subscriber, options.after).catch((error: unknown) => {
+              subscribers.delete(subscriber);
+              throw error;
+            })
+          : Promise.resolve();
+      return {
+        ready,
+        unsubscribe: () => {
+          subscribers.delete(subscriber);
+        },
+      };
+    },
+    head: () => source.newest(),
+    catchUp,
+    kick,
+    publish(changes) {
+      for (const change of changes) {
+        // Only remembered while a catch-up runs to skip it: without one, nothing reads it back.
+        if (change.kind !== 'sighting.added' && tracking)
+          announced.set(versionKey(change.indicator), change.cursor);
+        emit(change);
+      }
+    },
+    async start(catchUpMs) {
+      if (catchUpMs <= 0) return;
+      await catchUp();
+      timer = setInterval(kick, catchUpMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running?.catch(() => undefined);
+    },
+  };
+}
