@@ -24,10 +24,13 @@ export const ConsoleConfig = z
         burst: z.number().positive().default(200),
       })
       .prefault({}),
-    /** Live updates: how often intel is polled for changes, the heartbeat, and the most streams. */
+    /**
+     * Live updates: how long intel's changes are gathered into one batch (one "changed" summary
+     * and one overview recount per batch), the heartbeat, and the most streams.
+     */
     live: z
       .object({
-        pollMs: z.number().int().min(50).max(60_000).default(1000),
+        batchMs: z.number().int().min(0).max(60_000).default(250),
         heartbeatMs: z.number().int().min(1000).max(300_000).default(15_000),
         maxClients: z.number().int().min(1).max(10_000).default(200),
         /** Most streams one organisation may hold (all its tokens together). */

@@ -112,7 +112,7 @@ describe('console over HTTP', () => {
       console: {
         distDir: dist,
         selfCheck: { perMinute: 1, burst: 2 },
-        live: { pollMs: 60_000, heartbeatMs: 60_000, maxClients: 5 },
+        live: { batchMs: 60_000, heartbeatMs: 60_000, maxClients: 5 },
       },
     });
     await hub.ctx.intel.recordSightings([
@@ -266,7 +266,7 @@ describe('console over HTTP', () => {
       403,
     );
     // The overview counts what the reader may see (recounted when the live feed sees changes).
-    await hub.console.live!.poll();
+    await hub.console.live!.flush();
     const overview = (await (await get('/console/api/overview', hub.tokens.public)).json()) as {
       active: Record<string, number>;
       newestC2: unknown[];
@@ -383,7 +383,7 @@ describe('console over HTTP', () => {
   });
 
   test('the overview counters agree with the counted tables, at every tier', async () => {
-    await hub.console.live!.poll();
+    await hub.console.live!.flush();
     for (const tier of ['full', 'council', 'public'] as const) {
       const token = hub.tokens[tier];
       const overview = (await (await get('/console/api/overview', token)).json()) as {
@@ -500,7 +500,7 @@ describe('console over HTTP', () => {
       };
     };
     assert.equal((await fetch(`${hub.url}/console/api/live`)).status, 401);
-    await hub.console.live!.poll(); // the setup's own changes
+    await hub.console.live!.flush(); // the setup's own changes
     const full = await open(hub.tokens.full);
     const council = await open(hub.tokens.council);
     await full.until(/event: hello/);
@@ -528,7 +528,7 @@ describe('console over HTTP', () => {
         tlp: 'green',
       },
     ]);
-    assert.equal(await hub.console.live!.poll(), 2);
+    assert.equal(await hub.console.live!.flush(), 2);
     const fullText = await full.until(
       /203\.0\.113\.98[\s\S]*event: changed|event: changed[\s\S]*203\.0\.113\.98/,
     );
@@ -544,7 +544,7 @@ describe('console over HTTP', () => {
 });
 
 test('the detector’s evidence is unpacked into flat keys for the detail view', async () => {
-  const { evidenceOf } = await import('./api.ts');
+  const { evidenceOf } = await import('./api/index.ts');
   const evidence = JSON.stringify({
     bots: 4,
     scanPort: false,

@@ -50,7 +50,7 @@ describe(
       assert.equal(built.status, 0, 'vite build of the console');
       mkdirSync(SHOTS, { recursive: true });
       hub = await startTestHub({
-        console: { distDir: DIST, live: { pollMs: 200, heartbeatMs: 10_000, maxClients: 20 } },
+        console: { distDir: DIST, live: { batchMs: 200, heartbeatMs: 10_000, maxClients: 20 } },
       });
       const sightings = scenarioSightings();
       for (let i = 0; i < sightings.length; i += 500)

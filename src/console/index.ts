@@ -5,15 +5,14 @@
  * stream and the public self-check.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
 import { InputError } from '../core/errors.ts';
 import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
 import { TIERS, type Tier } from '../intel/index.ts';
-import { HttpError, tokenFrom, type HubContext } from '../share/http.ts';
+import { HttpError, tokenFrom } from '../share/http.ts';
 import { RateLimiter } from '../share/ratelimit.ts';
 import { trustedProxySet } from './address.ts';
-import { registerApi, type ApiState } from './api.ts';
+import { registerApi, type ApiState } from './api/index.ts';
+import type { ConsoleDeps } from './deps.ts';
 import { ConsoleConfig, type ConsoleConfigInput } from './config.ts';
 import { registerLive, SECURITY_HEADERS, type LiveFeed } from './live.ts';
 import { registerSelfCheck } from './selfcheck.ts';
@@ -22,14 +21,9 @@ import { CONTENT_SECURITY_POLICY, loadDist, registerStatic, type StaticFile } fr
 export { ConsoleConfig } from './config.ts';
 export { clientAddress, trustedProxySet } from './address.ts';
 export { CONTENT_SECURITY_POLICY } from './static.ts';
-export { visibleAt, viewOf, whereVisible, indicatorRef, type IndicatorView } from './view.ts';
-export type { SelfCheckAnswer, SelfCheckFinding } from './selfcheck.ts';
-
-export interface ConsoleDeps {
-  hub: HubContext;
-  registry: Registry;
-  logger: Logger;
-}
+export { visibleAt, viewOf, whereVisible, indicatorRef } from './view.ts';
+export { consoleDepsOf, type ConsoleDeps, type ConsoleIntel, type ConsoleShare } from './deps.ts';
+export type * from './api/types.ts';
 
 export interface WebConsole extends Component {
   /** Adds the console's routes to the hub's app; call before the app is ready. */
@@ -72,7 +66,7 @@ export function createConsole(
             return;
           reply.header('cache-control', 'no-store');
           const token = tokenFrom(request.headers.authorization);
-          if (token && !request.principal) request.principal = await deps.hub.orgs.authenticate(token);
+          if (token && !request.principal) request.principal = await deps.share.authenticate(token);
           const key = request.principal ? `t:${request.principal.tokenId}` : `a:${request.ip}`;
           if (!limiter.take(key)) {
             throw new HttpError(
@@ -108,9 +102,9 @@ export function createConsole(
           });
         });
         registerStatic(scope, () => files);
-        registerApi(scope, deps.hub, config, state);
-        registerSelfCheck(scope, deps.hub, config, trusted, deps.registry);
-        live = registerLive(scope, deps.hub, config, {
+        registerApi(scope, deps, config, state);
+        registerSelfCheck(scope, deps, config, trusted);
+        live = registerLive(scope, deps.intel.changes, deps.share, config, {
           registry: deps.registry,
           logger: deps.logger,
           onChange: async () => {

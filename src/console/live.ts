@@ -1,19 +1,20 @@
 /**
  * Live updates as server-sent events on GET /console/api/live (the browser reads it with fetch so
- * the token travels in the Authorization header, never in a URL). One poller follows intel's
- * change feed for every client; each change goes only to clients whose tier may see it, in the
- * shape their tier may see. A client that stops reading is dropped, so memory stays bounded.
+ * the token travels in the Authorization header, never in a URL). One subscription to intel's
+ * change feed serves every client; changes arriving within `live.batchMs` go out together, each
+ * only to clients whose tier may see it, in the shape their tier may see, followed by one
+ * "changed" summary. A client that stops reading is dropped, so memory stays bounded.
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
-import type { Tier } from '../intel/index.ts';
-import { HttpError, principalOf, type HubContext } from '../share/http.ts';
+import type { ChangeFeed, IndicatorChange, Tier } from '../intel/index.ts';
+import { HttpError, principalOf } from '../share/http.ts';
 import { StreamSlots } from '../share/ratelimit.ts';
 import type { ConsoleConfig } from './config.ts';
+import type { ConsoleShare } from './deps.ts';
 import { viewOf, visibleAt } from './view.ts';
 import type { PublicNoticeDecision } from '../share/release/index.ts';
-import { publicNoticeDecisions } from '../share/review.ts';
 
 interface Client {
   tier: Tier;
@@ -24,14 +25,15 @@ interface Client {
 
 /** A client further behind than this is dropped rather than buffered without end. */
 const MAX_BUFFERED_BYTES = 1 << 20;
-const PAGE = 500;
+/** At most this many indicators go out one by one per batch: a huge import is summarised by "changed". */
+const MAX_SENT_PER_BATCH = 5000;
 
 export interface LiveFeed {
   readonly clients: number;
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Runs one poll now (tests, and after a known write). */
-  poll(): Promise<number>;
+  /** Sends the changes waiting now instead of at the end of the batch window; returns how many there were. */
+  flush(): Promise<number>;
 }
 
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -44,16 +46,19 @@ export const SECURITY_HEADERS: Record<string, string> = {
 
 export function registerLive(
   app: FastifyInstance,
-  ctx: HubContext,
+  feed: Pick<ChangeFeed, 'subscribe'>,
+  share: Pick<ConsoleShare, 'publicNoticeDecisions' | 'recordAudit'>,
   config: ConsoleConfig,
   deps: { registry: Registry; logger: Logger; onChange: () => Promise<void> | void },
 ): LiveFeed {
   const clients = new Set<Client>();
   const counts = { sent: 0, dropped: 0 };
-  let watermark: { modifiedAt: string; id: string } | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let waiting: IndicatorChange[] = [];
+  let waitingTotal = 0;
+  let batchTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
-  let polling: Promise<number> | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let sending: Promise<number> = Promise.resolve(0);
 
   new Gauge({
     name: 'tsunagi_console_live_clients',
@@ -85,69 +90,57 @@ export function registerLive(
     }
   }
 
-  async function initialWatermark() {
-    const last = await ctx.store.db
-      .selectFrom('indicators')
-      .select(['modified_at', 'id'])
-      .orderBy('modified_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    watermark = last ? { modifiedAt: last.modified_at, id: last.id } : undefined;
+  function onChangeEvent(change: IndicatorChange): void {
+    waitingTotal++;
+    if (waiting.length < MAX_SENT_PER_BATCH) waiting.push(change);
+    batchTimer ??= setTimeout(() => {
+      flush().catch((error: unknown) => deps.logger.error({ err: error }, 'console live batch failed'));
+    }, config.live.batchMs);
   }
 
-  async function pollOnce(): Promise<number> {
-    let handled = 0;
-    // A bounded number of pages per poll: a huge import is summarised by one "changed" event.
-    for (let page = 0; page < 10; page++) {
-      const changed = await ctx.intel.changedSince(watermark, PAGE);
-      if (changed.length === 0) break;
-      const last = changed[changed.length - 1]!;
-      watermark = { modifiedAt: last.modifiedAt, id: last.id };
-      handled += changed.length;
-      if (clients.size === 0) continue;
+  async function sendBatch(changes: readonly IndicatorChange[], total: number): Promise<number> {
+    if (total === 0) return 0;
+    if (clients.size > 0 && changes.length > 0) {
       const now = new Date();
       // Public notice holds what the analysis centre approved: its decisions, when a public reader listens.
       const decisions = [...clients].some((c) => c.tier === 'public')
-        ? await publicNoticeDecisions(
-            ctx.store.db,
-            changed.map((i) => i.id),
-          )
+        ? await share.publicNoticeDecisions(changes.map((c) => c.indicator.id))
         : new Map<string, PublicNoticeDecision>();
-      for (const indicator of changed) {
-        const created = indicator.createdAt === indicator.modifiedAt;
+      for (const { kind, indicator } of changes) {
         const decision = decisions.get(indicator.id);
         const views = new Map<Tier, unknown>();
         for (const client of clients) {
           // The release rule decides, per client, what this change may tell it.
-          if (!visibleAt(indicator, client.tier, ctx.hub, decision)) continue;
+          if (!visibleAt(indicator, client.tier, undefined, decision)) continue;
           let view = views.get(client.tier);
           if (!view)
             views.set(
               client.tier,
               (view = {
-                change: created ? 'created' : 'updated',
+                change: kind === 'indicator.added' ? 'created' : 'updated',
                 indicator: viewOf(indicator, client.tier, now, decision),
               }),
             );
           send(client, 'indicator', view);
         }
       }
-      if (changed.length < PAGE) break;
     }
-    if (handled > 0) {
-      // Counts first, so a client refetching on "changed" sees the new numbers.
-      await deps.onChange();
-      for (const client of clients) send(client, 'changed', { count: handled });
-    }
-    return handled;
+    // Counts first, so a client refetching on "changed" sees the new numbers.
+    await deps.onChange();
+    for (const client of clients) send(client, 'changed', { count: total });
+    return total;
   }
 
-  function poll(): Promise<number> {
-    polling ??= pollOnce().finally(() => {
-      polling = undefined;
-    });
-    return polling;
+  function flush(): Promise<number> {
+    if (batchTimer) clearTimeout(batchTimer);
+    batchTimer = undefined;
+    const changes = waiting;
+    const total = waitingTotal;
+    waiting = [];
+    waitingTotal = 0;
+    // Batches go out one after another, in the order intel committed them.
+    sending = sending.catch(() => 0).then(() => sendBatch(changes, total));
+    return sending;
   }
 
   const slots = new StreamSlots(
@@ -185,7 +178,7 @@ export function registerLive(
     clients.add(client);
     request.raw.on('close', () => clients.delete(client));
     raw.write(`retry: 3000\nevent: hello\ndata: ${JSON.stringify({ tier: p.org.tier })}\n\n`);
-    await ctx.audit.record({
+    await share.recordAudit({
       actor: p.org.name,
       action: 'console.live',
       target: 'console:live',
@@ -198,23 +191,27 @@ export function registerLive(
       return clients.size;
     },
     async start() {
-      await initialWatermark();
-      timer = setInterval(() => {
-        poll().catch((error: unknown) => deps.logger.error({ err: error }, 'console live poll failed'));
-      }, config.live.pollMs);
+      unsubscribe = feed.subscribe(
+        (change) => {
+          if (change.kind !== 'sighting.added') onChangeEvent(change);
+        },
+        { kinds: ['indicator.added', 'indicator.updated', 'indicator.withdrawn'] },
+      ).unsubscribe;
       heartbeat = setInterval(() => {
         for (const client of clients) client.write(': keep-alive\n\n');
       }, config.live.heartbeatMs);
-      timer.unref();
       heartbeat.unref();
     },
     async stop() {
-      if (timer) clearInterval(timer);
+      unsubscribe?.();
+      unsubscribe = undefined;
+      if (batchTimer) clearTimeout(batchTimer);
+      batchTimer = undefined;
       if (heartbeat) clearInterval(heartbeat);
-      await polling?.catch(() => undefined);
+      await sending.catch(() => undefined);
       for (const client of clients) client.close();
       clients.clear();
     },
-    poll,
+    flush,
   };
 }

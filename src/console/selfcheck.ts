@@ -7,36 +7,17 @@
  * address, never cached, and it answers nothing about any other address.
  */
 import type { FastifyInstance } from 'fastify';
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from 'prom-client';
 import type { PrefixSet } from '../core/ip.ts';
-import type { HubContext } from '../share/http.ts';
+import type { IndicatorKind } from '../intel/index.ts';
 import { RateLimiter } from '../share/ratelimit.ts';
 import { clientAddress } from './address.ts';
+import type { SelfCheckAnswer, SelfCheckCategory, SelfCheckFinding } from './api/types.ts';
 import type { ConsoleConfig } from './config.ts';
-import { whereActive } from './view.ts';
-import { indicatorFromRow } from '../intel/index.ts';
+import type { ConsoleDeps } from './deps.ts';
 import { anonymousReader, releasedTo } from '../share/release/index.ts';
-import { publicNoticeDecisions } from '../share/review.ts';
 
-export type SelfCheckCategory = 'infected' | 'weak' | 'c2';
-
-export interface SelfCheckFinding {
-  category: SelfCheckCategory;
-  /** Bot family (infected) — about the visitor's own device only. */
-  family?: string;
-  /** The exposed service and port (weak device, C&C). */
-  service?: string;
-  port?: number;
-  /** The day it was first listed. */
-  since: string;
-}
-
-export interface SelfCheckAnswer {
-  address: string;
-  listed: boolean;
-  findings: SelfCheckFinding[];
-  checkedAt: string;
-}
+export type { SelfCheckAnswer, SelfCheckCategory, SelfCheckFinding } from './api/types.ts';
 
 const CATEGORY: Record<string, SelfCheckCategory> = {
   bot: 'infected',
@@ -46,10 +27,9 @@ const CATEGORY: Record<string, SelfCheckCategory> = {
 
 export function registerSelfCheck(
   app: FastifyInstance,
-  ctx: HubContext,
+  deps: Pick<ConsoleDeps, 'intel' | 'share' | 'registry'>,
   config: ConsoleConfig,
   trusted: PrefixSet,
-  registry: Registry,
 ): void {
   const limiter = new RateLimiter(config.selfCheck.perMinute / 60, config.selfCheck.burst);
   const outcomes = { listed: 0, unlisted: 0, limited: 0, refused: 0, unknown: 0 };
@@ -57,7 +37,7 @@ export function registerSelfCheck(
     name: 'tsunagi_console_selfcheck_total',
     help: 'Public self-check requests by outcome (listed, unlisted, rate limited, refused for parameters, address unknown)',
     labelNames: ['outcome'],
-    registers: [registry],
+    registers: [deps.registry],
     collect() {
       this.reset();
       for (const [outcome, n] of Object.entries(outcomes)) this.inc({ outcome }, n);
@@ -88,21 +68,18 @@ export function registerSelfCheck(
         .header('retry-after', String(Math.max(1, limiter.retryAfter(address))))
         .send({ title: 'Too Many Requests', description: 'Please wait a little before checking again.' });
     }
-    const rows = await whereActive(ctx.store.db.selectFrom('indicators'), new Date())
-      .selectAll()
-      .where('kind', 'in', Object.keys(CATEGORY))
-      .where('value', '=', address)
-      .limit(20)
-      .execute();
+    const rows = await deps.intel.queries.activeWithValue(
+      address,
+      Object.keys(CATEGORY) as IndicatorKind[],
+      new Date(),
+      20,
+    );
     // Only what public notice already says about this address: the release rule, for an
     // anonymous reader holding just its own address (issue #15, 7: no tip-off to a C&C operator).
     const reader = anonymousReader(address);
-    const decisions = await publicNoticeDecisions(
-      ctx.store.db,
-      rows.map((r) => r.id),
-    );
+    const decisions = await deps.share.publicNoticeDecisions(rows.map((r) => r.id));
     const findings: SelfCheckFinding[] = rows.flatMap((r) => {
-      const copy = releasedTo(indicatorFromRow(r), reader, decisions.get(r.id));
+      const copy = releasedTo(r, reader, decisions.get(r.id));
       if (!copy) return [];
       const ind = copy.indicator;
       const service =

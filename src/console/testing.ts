@@ -15,7 +15,7 @@ import { createHub } from '../share/index.ts';
 import type { OrganisationInput } from '../share/orgs.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { ConsoleConfigInput } from './config.ts';
-import { createConsole, type WebConsole } from './index.ts';
+import { consoleDepsOf, createConsole, type WebConsole } from './index.ts';
 
 export interface TestHub {
   url: string;
@@ -48,7 +48,7 @@ export async function startTestHub(
     }),
     { store, intel, audit, logger, registry },
   );
-  const web = createConsole(options.console ?? {}, { hub: hub.context, registry, logger });
+  const web = createConsole(options.console ?? {}, consoleDepsOf(hub.context, { registry, logger }));
   hub.use((app) => web.register(app));
   const orgs = hub.orgs;
   const tokens = { full: '', council: '', public: '' };

@@ -20,7 +20,11 @@ import {
   tierReader,
   type PublicNoticeDecision,
 } from '../share/release/index.ts';
+import { approvedForPublicNotice } from '../share/review.ts';
 import type { HubIdentity } from '../share/stix.ts';
+import type { ApiIndicatorKind, ApiTier, ApiTlp, IndicatorView } from './api/types.ts';
+
+export type { IndicatorView } from './api/types.ts';
 
 /** Kinds that name a subscriber's host: share never sends them below the full tier (but to their holder). */
 export const HOST_KINDS: readonly IndicatorKind[] = RELEASE_HOST_KINDS;
@@ -50,16 +54,7 @@ export function whereVisible<O>(query: IndicatorQuery<O>, reader: Tier): Indicat
   return q.where((eb) =>
     eb.or([
       eb('indicators.tier', '=', 'public'),
-      eb.and([
-        eb('indicators.tier', '=', 'council'),
-        eb.exists(
-          eb
-            .selectFrom('share_reviews')
-            .select('share_reviews.id')
-            .whereRef('share_reviews.indicator_id', '=', 'indicators.id')
-            .where('share_reviews.status', '=', 'approved'),
-        ),
-      ]),
+      eb.and([eb('indicators.tier', '=', 'council'), approvedForPublicNotice(eb)]),
     ]),
   );
 }
@@ -125,32 +120,11 @@ export function tlpAt(indicator: Indicator, reader: Tier, publicNotice?: PublicN
   return releasedTo(indicator, tierReader(reader), publicNotice)?.tlp ?? CLEARANCE[reader];
 }
 
-export interface IndicatorView {
-  ref: string;
-  kind: IndicatorKind;
-  value: string;
-  port: number;
-  proto: string;
-  family: string;
-  /** Absent at the public tier. */
-  confidence?: number;
-  /** The tier of the copy this reader sees. */
-  tier: Tier;
-  tlp: Tlp;
-  /** The day it was first published (lower tiers see no observation times). */
-  createdDay: string;
-  active: boolean;
-  /** Full tier only. */
-  asn?: number | null;
-  attributes?: Record<string, string>;
-  firstSeen?: string;
-  lastSeen?: string;
-  expiresAt?: string;
-  withdrawnAt?: string | null;
-  withdrawnReason?: string | null;
-  releasableTo?: Tier;
-  originalTlp?: Tlp;
-}
+// The API's types are one module with the SPA's; intel's vocabulary must be the same words.
+const SAME_TIERS: readonly ApiTier[] = TIERS;
+const SAME_TLPS: readonly ApiTlp[] = TLPS;
+const SAME_KINDS: readonly ApiIndicatorKind[] = INDICATOR_KINDS;
+void [SAME_TIERS, SAME_TLPS, SAME_KINDS];
 
 /** The indicator as a reader at `reader` may see it (call only when `visibleAt` said yes). */
 export function viewOf(

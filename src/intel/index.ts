@@ -16,6 +16,7 @@ import type { Store } from '../store/index.ts';
 import { IntelConfig } from './config.ts';
 import { createChangeFeed, type ChangeCursor, type ChangeFeed } from './feed.ts';
 import { parseSighting, type SightingInput } from './normalise.ts';
+import { createQueries, type IntelQueries } from './queries.ts';
 import { createReads, type ListQuery } from './read.ts';
 import { indicatorFromRow } from './rows.ts';
 import { readTallies, type TallyReading } from './tally.ts';
@@ -31,6 +32,15 @@ export { indicatorFromRow } from './rows.ts';
 export { combineConfidence } from './write.ts';
 export type { IndicatorRef, RecordResult, WithinTransaction } from './write.ts';
 export type { ListQuery } from './read.ts';
+export {
+  SORT_COLUMNS,
+  sortValueOf,
+  type IndicatorPageQuery,
+  type IndicatorQueryBuilder,
+  type IndicatorScope,
+  type IndicatorSort,
+  type IntelQueries,
+} from './queries.ts';
 export {
   compareCursors,
   type ChangeCursor,
@@ -103,6 +113,8 @@ export interface Intel extends Component {
   changedSince(after: ChangeCursor | undefined, limit: number): Promise<Indicator[]>;
   /** The change feed: subscribe to what intel commits (see feed.ts). */
   readonly changes: ChangeFeed;
+  /** The console's views: scoped pages and aggregates (see queries.ts). */
+  readonly queries: IntelQueries;
   /**
    * Active, new-in-24-hours and per-hour counts per (kind, tier, TLP) class at `now`, read from
    * the tallies this component keeps with every write (no indicator rows are counted).
@@ -214,6 +226,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     sightingSources: reads.sightingSources,
     changedSince: reads.changedSince,
     changes: feed,
+    queries: createQueries(store),
     tallies(now = new Date()) {
       return readTallies(store.db, now);
     },

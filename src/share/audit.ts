@@ -179,6 +179,8 @@ export interface AuditLog extends AuditSink {
   verify(options?: string | VerifyOptions): Promise<VerifyResult>;
   /** Records in order, for export (JSONL) or the console. */
   list(afterSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** Records newest first, before `beforeSeq` when given (the console's page). */
+  newest(limit: number, beforeSeq?: number): Promise<AuditRecord[]>;
   /** Signs the current head unless it is signed already (the hub calls it at shutdown). */
   checkpoint(): Promise<Checkpoint | undefined>;
   /** Every stored checkpoint, oldest first (to export for safekeeping). */
@@ -243,6 +245,13 @@ export function createAuditLog(deps: {
     return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
   }
 
+  async function newest(limit: number, beforeSeq?: number): Promise<AuditRecord[]> {
+    let q = store.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit);
+    if (beforeSeq) q = q.where('seq', '<', beforeSeq);
+    const rows = await q.execute();
+    return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+  }
+
   async function checkpoints(): Promise<Checkpoint[]> {
     const rows = await store.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
     return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
@@ -256,6 +265,7 @@ export function createAuditLog(deps: {
       await store.transaction((trx) => append(trx, entry), AUDIT_LOCK_KEY);
     },
     list,
+    newest,
     checkpoints,
     async checkpoint() {
       return store.transaction(async (trx) => {

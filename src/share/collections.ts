@@ -152,6 +152,22 @@ export async function ensureCollections(store: Store): Promise<void> {
   }
 }
 
+/** How many objects each collection holds at their latest version. */
+export async function latestObjectCounts(
+  store: Store,
+  collectionIds: readonly string[],
+): Promise<Map<string, number>> {
+  if (collectionIds.length === 0) return new Map();
+  const rows = await store.db
+    .selectFrom('stix_objects')
+    .select(['collection_id', sql<number>`count(*)`.as('n')])
+    .where('is_latest', '=', 1)
+    .where('collection_id', 'in', [...collectionIds])
+    .groupBy('collection_id')
+    .execute();
+  return new Map(rows.map((r) => [r.collection_id, Number(r.n)]));
+}
+
 export async function loadCollections(store: Store): Promise<Collection[]> {
   const rows = await store.db
     .selectFrom('collections')

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { createConsole } from '../console/index.ts';
+import { consoleDepsOf, createConsole } from '../console/index.ts';
 import { silentLogger } from '../core/logger.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
@@ -47,7 +47,7 @@ async function setup(
     { store, intel, audit, logger, registry },
   );
   // The console too, as serve and start wire it: its routes are the hub's routes.
-  const web = createConsole({}, { hub: hub.context, registry, logger });
+  const web = createConsole({}, consoleDepsOf(hub.context, { registry, logger }));
   hub.use((app) => web.register(app));
   await hub.start();
   await web.start();

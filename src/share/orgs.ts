@@ -64,6 +64,14 @@ function effectiveTier(role: Role, consentAt: string | null): Tier {
   return tier === 'council' && !consentAt ? 'public' : tier;
 }
 
+export interface TokenSummary {
+  id: string;
+  label: string;
+  scopes: string[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
 export interface Organisations {
   add(input: OrganisationInput, actor: string): Promise<Organisation>;
   get(name: string): Promise<Organisation | undefined>;
@@ -77,6 +85,8 @@ export interface Organisations {
     actor: string,
   ): Promise<{ id: string; token: string }>;
   revokeToken(tokenId: string, actor: string): Promise<void>;
+  /** An organisation's tokens (never their hashes), oldest first; only `onlyId` when given. */
+  tokens(orgId: string, onlyId?: string): Promise<TokenSummary[]>;
   authenticate(token: string): Promise<Principal | undefined>;
   /** The prefixes an organisation owns, for filtering bot lists to its own customers. */
   prefixSet(org: Organisation): PrefixSet;
@@ -214,6 +224,23 @@ export function createOrganisations(deps: { store: Store; audit: AuditLog }): Or
       }, audit.lockKey);
       return { id, token };
     },
+    async tokens(orgId, onlyId) {
+      const rows = await db
+        .selectFrom('tokens')
+        .select(['id', 'label', 'scopes', 'created_at', 'revoked_at'])
+        .where('org_id', '=', orgId)
+        .$if(onlyId !== undefined, (q) => q.where('id', '=', onlyId!))
+        .orderBy('created_at')
+        .execute();
+      return rows.map((t) => ({
+        id: t.id,
+        label: t.label,
+        scopes: JSON.parse(t.scopes) as string[],
+        createdAt: t.created_at,
+        revokedAt: t.revoked_at,
+      }));
+    },
+
     async revokeToken(tokenId, actor) {
       await store.transaction(async (trx) => {
         const res = await trx

@@ -1,8 +1,11 @@
 /**
- * The publisher follows intel's changes and writes STIX into the collections: the full analysis
- * into the full collection, and the products of the named sanitisers into the council and public
- * collections. An indicator that may no longer reach a tier gets a revoked version there. The
- * watermark moves in the same transaction as the objects, so nothing is lost or doubled.
+ * The publisher follows intel's change feed and writes STIX into the collections: the full
+ * analysis into the full collection, and the products of the named sanitisers into the council
+ * and public collections (what a page becomes is publisher-plan.ts). An indicator that may no
+ * longer reach a tier gets a revoked version there. Its durable cursor (the watermark) moves in
+ * the same transaction as the objects, so nothing is lost or doubled: a change event only says
+ * "sync now"; what to publish is read from intel after the watermark (which also catches up
+ * after a restart, and across hub replicas, where another publisher may have got there first).
  */
 import { Counter, type Registry } from 'prom-client';
 import type { Component } from '../core/lifecycle.ts';
@@ -20,21 +23,17 @@ import {
   ownNetworkCollectionId,
   SHARED_TYPES,
 } from './collections.ts';
+import { inNetwork, planPage, type OwnNetwork } from './publisher-plan.ts';
 import {
   hubIdentityObject,
-  indicatorObjectId,
-  infrastructureId,
-  mapFull,
   OWN_NETWORK_SANITISER,
-  SANITISERS,
-  sightingObjectId,
   tierExtensionDefinition,
   tlpMarkingDefinition,
   type HubIdentity,
   type MappingInput,
   type StixObject,
 } from './stix.ts';
-import { TLPS, type Indicator, type Tier } from '../intel/types.ts';
+import { TLPS, type ChangeCursor, type Tier } from '../intel/index.ts';
 import { publicNoticeDecisions } from './review.ts';
 
 const WATERMARK_KEY = 'publisher.watermark';
@@ -42,34 +41,15 @@ const WATERMARK_KEY = 'publisher.watermark';
 const SOURCES_KEY = 'publisher.sources';
 const PUBLISH_LOCK_KEY = 0x7a5a_0002;
 
-/** An organisation's own network: where its infected hosts and vulnerable devices are published. */
-interface OwnNetwork {
-  orgId: string;
-  collectionId: string;
-  prefixes: PrefixSet;
-  asns: Set<number>;
-}
-
-/** Indicator kinds that name a subscriber's host: they reach only the ISP owning the address. */
-const OWN_NETWORK_KINDS = new Set(['bot', 'vulnerable-device']);
-
-function inNetwork(network: OwnNetwork, indicator: Indicator): boolean {
-  if (indicator.asn !== null && network.asns.has(indicator.asn)) return true;
-  try {
-    return network.prefixes.hasText(indicator.value);
-  } catch {
-    return false;
-  }
-}
-
 export interface Publisher extends Component {
   /** Publishes everything changed since the last run; returns how many indicators it handled. */
   sync(): Promise<number>;
-  /** Asks for a sync soon (coalesced). */
+  /** Asks for a sync soon (coalesced); the change feed calls it on every change. */
   notify(): void;
 }
 
 export function createPublisher(
+  /** intervalMs 0: publishes only on sync() (tests, one-shot CLI commands); otherwise follows intel's change feed. */
   config: { intervalMs: number; pageSize?: number },
   deps: { store: Store; intel: Intel; hub: HubIdentity; logger: Logger; registry: Registry },
 ): Publisher {
@@ -86,7 +66,7 @@ export function createPublisher(
       this.inc(published);
     },
   });
-  let timer: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => void) | undefined;
   let running: Promise<number> | undefined;
   let again = false;
   let bootstrapped = false;
@@ -188,15 +168,69 @@ export function createPublisher(
 
   /**
    * The sources whose sightings were ever published. A store that published before this list was
-   * kept starts from every source intel still holds a sighting of (read once, the first time).
+   * kept starts from every source intel still holds a sighting of (`fallback`, read once, the
+   * first time, before the transaction: SQLite has one connection).
    */
   async function publishedSources(
     trx: Transaction<Database>,
+    fallback: () => readonly string[],
   ): Promise<{ sources: Set<string>; stored: boolean }> {
     const row = await trx.selectFrom('kv').select('value').where('key', '=', SOURCES_KEY).executeTakeFirst();
     if (row) return { sources: new Set(JSON.parse(row.value) as string[]), stored: true };
-    const rows = await trx.selectFrom('sightings').select('source').distinct().execute();
-    return { sources: new Set(rows.map((r) => r.source)), stored: false };
+    return { sources: new Set(fallback()), stored: false };
+  }
+
+  async function readKv(key: string): Promise<string | undefined> {
+    const row = await store.db.selectFrom('kv').select('value').where('key', '=', key).executeTakeFirst();
+    return row?.value;
+  }
+
+  async function putKv(trx: Transaction<Database>, key: string, value: string) {
+    await trx
+      .insertInto('kv')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  /** Writes a page's plan; the revoked versions go where an object may no longer be. */
+  async function writePlan(trx: Transaction<Database>, plan: ReturnType<typeof planPage>, dateAdded: string) {
+    for (const [collection, objects] of plan.versioned)
+      await addObjects(trx, collection, objects, dateAdded, { skipUnchanged: true });
+    for (const [collection, objects] of plan.shared)
+      await addObjects(trx, collection, objects, dateAdded, { onlyIfAbsent: true });
+    for (const [collection, r] of plan.refused) {
+      const latest = await latestObjects(trx, collection, r.ids);
+      const revoked = [...latest.values()]
+        .filter((o) => o.revoked !== true)
+        .map((o) => ({ ...o, modified: r.modified.get(o.id)!, revoked: true }));
+      await addObjects(trx, collection, revoked, dateAdded);
+    }
+  }
+
+  /** The changes after the watermark with everything their mapping needs, read outside any transaction. */
+  async function readPage(watermark: ChangeCursor | undefined) {
+    const changed = await intel.changedSince(watermark, pageSize);
+    if (changed.length === 0) return undefined;
+    const ids = changed.map((i) => i.id);
+    const [sightingsOf, relationshipsOf, decisions, storedSources] = await Promise.all([
+      intel.sightingsOf(ids),
+      intel.relationshipsFrom(ids),
+      publicNoticeDecisions(store.db, ids),
+      readKv(SOURCES_KEY),
+    ]);
+    const fallbackSources = storedSources === undefined ? await intel.sightingSources() : [];
+    const inputs: MappingInput[] = changed.map((indicator) => {
+      const publicNotice = decisions.get(indicator.id);
+      return {
+        indicator,
+        sightings: sightingsOf.get(indicator.id) ?? [],
+        relationships: relationshipsOf.get(indicator.id) ?? [],
+        hub,
+        ...(publicNotice ? { publicNotice } : {}),
+      };
+    });
+    return { changed, inputs, fallbackSources };
   }
 
   async function bootstrap() {
@@ -222,159 +256,25 @@ export function createPublisher(
     for (;;) {
       // Read intel outside the write transaction (SQLite has one connection; a read inside would
       // wait on the transaction holding it), then write only if the watermark has not moved.
-      const mark = await store.db
-        .selectFrom('kv')
-        .select('value')
-        .where('key', '=', WATERMARK_KEY)
-        .executeTakeFirst();
-      const watermark = mark ? (JSON.parse(mark.value) as { modifiedAt: string; id: string }) : undefined;
-      const changed = await intel.changedSince(watermark, pageSize);
-      if (changed.length === 0) return handled;
-      const ids = changed.map((i) => i.id);
-      const [sightingsOf, relationshipsOf, decisions] = await Promise.all([
-        intel.sightingsOf(ids),
-        intel.relationshipsFrom(ids),
-        publicNoticeDecisions(store.db, ids),
-      ]);
-      const inputs: MappingInput[] = changed.map((indicator) => {
-        const publicNotice = decisions.get(indicator.id);
-        return {
-          indicator,
-          sightings: sightingsOf.get(indicator.id) ?? [],
-          relationships: relationshipsOf.get(indicator.id) ?? [],
-          hub,
-          ...(publicNotice ? { publicNotice } : {}),
-        };
-      });
+      const mark = await readKv(WATERMARK_KEY);
+      const page = await readPage(mark ? (JSON.parse(mark) as ChangeCursor) : undefined);
+      if (!page) return handled;
+      const { changed, inputs, fallbackSources } = page;
       const done = await store.transaction(async (trx) => {
         const now = await trx
           .selectFrom('kv')
           .select('value')
           .where('key', '=', WATERMARK_KEY)
           .executeTakeFirst();
-        if ((now?.value ?? null) !== (mark?.value ?? null)) return -1; // another publisher got here first
-        const dateAdded = new Date().toISOString();
-        // Gather the whole page per collection, then write each in batches.
-        const versioned = new Map<string, StixObject[]>();
-        const shared = new Map<string, StixObject[]>();
-        const refused = new Map<string, { ids: string[]; modified: Map<string, string> }>();
-        const revoke = (collection: string, id: string, modifiedAt: string) => {
-          let r = refused.get(collection);
-          if (!r) refused.set(collection, (r = { ids: [], modified: new Map() }));
-          r.ids.push(id);
-          r.modified.set(id, modifiedAt);
-        };
-        // A source that took its report back has no sighting in intel any more, but its sighting
-        // object may still be the latest in the full collection: each source published before and
-        // not reporting now gets a revoked version there (if it ever had one).
-        const { sources, stored } = await publishedSources(trx);
+        if ((now?.value ?? null) !== (mark ?? null)) return -1; // another publisher got here first
+        const { sources, stored } = await publishedSources(trx, () => fallbackSources);
         const knownBefore = sources.size;
-        for (const input of inputs) for (const s of input.sightings) sources.add(s.source);
-        for (const input of inputs) {
-          const reporting = new Set(input.sightings.map((s) => s.source));
-          for (const source of sources)
-            if (!reporting.has(source))
-              revoke(
-                COLLECTION_IDS.full,
-                sightingObjectId(input.indicator.id, source, 'full'),
-                input.indicator.modifiedAt,
-              );
-        }
-        if (!stored || sources.size !== knownBefore) {
-          const value = JSON.stringify([...sources].sort());
-          await trx
-            .insertInto('kv')
-            .values({ key: SOURCES_KEY, value })
-            .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-            .execute();
-        }
-        const put = (map: Map<string, StixObject[]>, collection: string, objects: StixObject[]) => {
-          let list = map.get(collection);
-          if (!list) map.set(collection, (list = []));
-          list.push(...objects);
-        };
-        for (const input of inputs) {
-          const indicator = input.indicator;
-          const full = mapFull(input);
-          put(
-            versioned,
-            COLLECTION_IDS.full,
-            full.filter((o) => !SHARED_TYPES.has(o.type)),
-          );
-          put(
-            shared,
-            COLLECTION_IDS.full,
-            full.filter((o) => SHARED_TYPES.has(o.type)),
-          );
-          for (const [sanitiser, collection, tier] of [
-            [SANITISERS['council-v1'], COLLECTION_IDS.council, 'council'],
-            [SANITISERS['public-v1'], COLLECTION_IDS.public, 'public'],
-          ] as const) {
-            const out = sanitiser.apply(input);
-            if (out) {
-              put(
-                versioned,
-                collection,
-                out.filter((o) => !SHARED_TYPES.has(o.type)),
-              );
-              put(
-                shared,
-                collection,
-                out.filter((o) => SHARED_TYPES.has(o.type)),
-              );
-            } else {
-              for (const id of [
-                indicatorObjectId(indicator.id, tier as Tier),
-                infrastructureId(indicator.id, tier as Tier),
-              ])
-                revoke(collection, id, indicator.modifiedAt);
-            }
-          }
-          if (OWN_NETWORK_KINDS.has(indicator.kind)) {
-            const owners = networks.filter((n) => inNetwork(n, indicator));
-            const out = owners.length ? OWN_NETWORK_SANITISER.apply(input) : undefined;
-            for (const network of owners) {
-              if (out) {
-                put(
-                  versioned,
-                  network.collectionId,
-                  out.filter((o) => !SHARED_TYPES.has(o.type)),
-                );
-                put(
-                  shared,
-                  network.collectionId,
-                  out.filter((o) => SHARED_TYPES.has(o.type)),
-                );
-              } else {
-                for (const id of [
-                  indicatorObjectId(indicator.id, OWN_NETWORK_TIER),
-                  infrastructureId(indicator.id, OWN_NETWORK_TIER),
-                ])
-                  revoke(network.collectionId, id, indicator.modifiedAt);
-              }
-            }
-          }
-        }
-        for (const [collection, objects] of versioned)
-          await addObjects(trx, collection, objects, dateAdded, { skipUnchanged: true });
-        for (const [collection, objects] of shared)
-          await addObjects(trx, collection, objects, dateAdded, { onlyIfAbsent: true });
-        // What may no longer reach a tier (or a source no longer reports) gets a revoked version
-        // there, if it was ever published.
-        for (const [collection, r] of refused) {
-          const latest = await latestObjects(trx, collection, r.ids);
-          const revoked = [...latest.values()]
-            .filter((o) => o.revoked !== true)
-            .map((o) => ({ ...o, modified: r.modified.get(o.id)!, revoked: true }));
-          await addObjects(trx, collection, revoked, dateAdded);
-        }
+        const plan = planPage(inputs, networks, sources);
+        if (!stored || sources.size !== knownBefore)
+          await putKv(trx, SOURCES_KEY, JSON.stringify([...sources].sort()));
+        await writePlan(trx, plan, new Date().toISOString());
         const last = changed[changed.length - 1]!;
-        const value = JSON.stringify({ modifiedAt: last.modifiedAt, id: last.id });
-        await trx
-          .insertInto('kv')
-          .values({ key: WATERMARK_KEY, value })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-          .execute();
+        await putKv(trx, WATERMARK_KEY, JSON.stringify({ modifiedAt: last.modifiedAt, id: last.id }));
         return changed.length;
       }, PUBLISH_LOCK_KEY);
       if (done < 0) continue;
@@ -412,15 +312,16 @@ export function createPublisher(
   return {
     name: 'publisher',
     async start() {
+      // Subscribed before the first sync: a change committed while it runs asks for another.
+      if (config.intervalMs > 0)
+        unsubscribe = intel.changes.subscribe(tick, {
+          kinds: ['indicator.added', 'indicator.updated', 'indicator.withdrawn'],
+        }).unsubscribe;
       await sync();
-      if (config.intervalMs > 0) {
-        timer = setInterval(tick, config.intervalMs);
-        timer.unref();
-      }
     },
     async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
+      unsubscribe?.();
+      unsubscribe = undefined;
       await running?.catch(() => undefined);
     },
     sync,

@@ -6,7 +6,7 @@
  * keeps it up to date afterwards); a refusal of an approved entry revokes it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import { InputError } from '../core/errors.ts';
 import type { Intel, SightingInput, WithinTransaction } from '../intel/index.ts';
 import { moreRestrictedTier, type Tier } from '../intel/types.ts';
@@ -77,6 +77,17 @@ function entryOf(r: {
 }
 
 /** The analysis centre's decisions on indicators (approved ones open public notice). */
+/** Whether the analysis centre approved an indicator for public notice, as a condition on the indicators table. */
+export function approvedForPublicNotice(eb: ExpressionBuilder<Database, 'indicators'>) {
+  return eb.exists(
+    eb
+      .selectFrom('share_reviews')
+      .select('share_reviews.id')
+      .whereRef('share_reviews.indicator_id', '=', 'indicators.id')
+      .where('share_reviews.status', '=', 'approved'),
+  );
+}
+
 export async function publicNoticeDecisions(
   db: Kysely<Database>,
   indicatorIds: readonly string[],

@@ -14,7 +14,7 @@ import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
 import { createLogger, LogConfig, type Logger } from '../../core/logger.ts';
 import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/metrics.ts';
 import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
-import { ConsoleConfig, createConsole, type WebConsole } from '../../console/index.ts';
+import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
 import { createAuditLog, createHub, HubConfig, loadSigner, type Hub } from '../../share/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
@@ -72,7 +72,7 @@ export async function openHubStack(
     : resolve(PACKAGE_ROOT, config.console.distDir);
   const web = createConsole(
     { ...config.console, distDir },
-    { hub: hub.context, registry: deps.registry, logger: deps.logger },
+    consoleDepsOf(hub.context, { registry: deps.registry, logger: deps.logger }),
   );
   hub.use((app) => web.register(app));
   return { store, intel, hub, console: web };

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
-import { createConsole, type WebConsole } from '../../console/index.ts';
+import { consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
 import type { Store } from '../../store/index.ts';
@@ -57,9 +57,9 @@ export async function startReleaseHub(
     {
       selfCheck: { perMinute: 100_000, burst: 100_000 },
       apiRate: { perSecond: 100_000, burst: 100_000 },
-      live: { pollMs: 60_000, heartbeatMs: 300_000, maxClients: 1000 },
+      live: { batchMs: 60_000, heartbeatMs: 300_000, maxClients: 1000 },
     },
-    { hub: hub.context, registry, logger },
+    consoleDepsOf(hub.context, { registry, logger }),
   );
   const tokens: Record<string, string> = {};
   const orgIds: Record<string, string> = {};

@@ -303,7 +303,7 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
   // The live stream: a new batch of every kind x tier x TLP reaches each reader as the rule says.
   const streams = await Promise.all(orgs.map((o) => openStream(h, o.name)));
   await h.intel.recordSightings(analysis());
-  await h.console.live!.poll();
+  await h.console.live!.flush();
   for (const [i, o] of orgs.entries()) check(o, 'GET /console/api/live', await streams[i]!());
 
   phase('live');

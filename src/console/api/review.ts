@@ -1,12 +1,12 @@
 /**
- * The public-notice review queue in the console API: the analysis centre lists what submitters
+ * GET/POST /console/api/review: the public-notice review queue: the analysis centre lists what submitters
  * asked to reach the public, edits, approves or refuses it. Share's review module decides and
  * audits; who may decide is share's release rule (the analysis centre, with a write token).
  */
 import type { FastifyInstance } from 'fastify';
-import { HttpError, principalOf, type HubContext } from '../share/http.ts';
-import { mayDecidePublicNotice, mayReadAudit, readerOf } from '../share/release/index.ts';
-import { REVIEW_STATUSES, type ReviewStatus } from '../share/review.ts';
+import { HttpError, principalOf } from '../../share/http.ts';
+import { mayDecidePublicNotice, mayReadAudit, readerOf } from '../../share/release/index.ts';
+import { REVIEW_STATUSES, type Reviews, type ReviewStatus } from '../../share/review.ts';
 
 const IdParams = {
   type: 'object',
@@ -14,7 +14,7 @@ const IdParams = {
   properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } },
 } as const;
 
-export function registerReview(app: FastifyInstance, ctx: HubContext): void {
+export function registerReview(app: FastifyInstance, reviews: Reviews): void {
   app.get<{ Querystring: { status?: ReviewStatus | 'all' } }>(
     '/console/api/review',
     {
@@ -32,7 +32,7 @@ export function registerReview(app: FastifyInstance, ctx: HubContext): void {
       if (!mayReadAudit(readerOf(p)))
         throw new HttpError(403, 'Forbidden', 'The review queue is for the analysis centre.');
       const status = request.query.status ?? 'pending';
-      return { items: await ctx.reviews.list(status === 'all' ? undefined : status, 1000) };
+      return { items: await reviews.list(status === 'all' ? undefined : status, 1000) };
     },
   );
 
@@ -58,14 +58,14 @@ export function registerReview(app: FastifyInstance, ctx: HubContext): void {
           throw new HttpError(403, 'Forbidden', 'Public notice is decided by the analysis centre.');
         const { id } = request.params;
         const body = request.body ?? {};
-        if (!(await ctx.reviews.get(id))) throw new HttpError(404, 'Not Found', `no review entry ${id}`);
+        if (!(await reviews.get(id))) throw new HttpError(404, 'Not Found', `no review entry ${id}`);
         const actor = `${p.org.name} (console)`;
         const entry =
           action === 'approve'
-            ? await ctx.reviews.approve(id, actor)
+            ? await reviews.approve(id, actor)
             : action === 'refuse'
-              ? await ctx.reviews.refuse(id, actor, body.note)
-              : await ctx.reviews.edit(id, body, actor);
+              ? await reviews.refuse(id, actor, body.note)
+              : await reviews.edit(id, body, actor);
         return { entry };
       },
     );

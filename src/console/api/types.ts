@@ -1,0 +1,210 @@
+/**
+ * The console API's bodies: the one definition both the server (src/console/api/) and the SPA
+ * (console/src/, built by Vite) import. Types only, and self-contained (no imports), so the SPA's
+ * bundle takes nothing from the server; view.ts checks that intel's vocabulary matches these.
+ */
+
+export type ApiTier = 'full' | 'council' | 'public';
+export type ApiTlp = 'clear' | 'green' | 'amber' | 'amber+strict' | 'red';
+export type ApiIndicatorKind = 'c2' | 'bot' | 'vulnerable-device' | 'url' | 'domain';
+
+/** An indicator as a reader at one tier may see it. */
+export interface IndicatorView {
+  ref: string;
+  kind: ApiIndicatorKind;
+  value: string;
+  port: number;
+  proto: string;
+  family: string;
+  /** Absent at the public tier. */
+  confidence?: number;
+  /** The tier of the copy this reader sees. */
+  tier: ApiTier;
+  tlp: ApiTlp;
+  /** The day it was first published (lower tiers see no observation times). */
+  createdDay: string;
+  active: boolean;
+  /** Full tier only. */
+  asn?: number | null;
+  attributes?: Record<string, string>;
+  firstSeen?: string;
+  lastSeen?: string;
+  expiresAt?: string;
+  withdrawnAt?: string | null;
+  withdrawnReason?: string | null;
+  releasableTo?: ApiTier;
+  originalTlp?: ApiTlp;
+}
+
+/** GET me */
+export interface MeBody {
+  org: string;
+  role: string;
+  tier: ApiTier;
+  scopes: string[];
+  consent: boolean;
+}
+
+/** GET overview */
+export interface OverviewBody {
+  tier: ApiTier;
+  at: string;
+  active: Record<string, number>;
+  new24h: Record<string, number>;
+  hours: string[];
+  trend: Record<string, number[]>;
+  newestC2: IndicatorView[];
+}
+
+/** GET indicators */
+export interface IndicatorPageBody {
+  items: IndicatorView[];
+  /** Absent when the page was asked without a count (later pages keep the first page's). */
+  total?: number;
+  totalCapped?: boolean;
+  offset: number;
+  limit: number;
+  /** Keyset cursor of the next page; absent on the last. */
+  next?: string;
+}
+
+/** GET indicators/:ref (everything but `indicator` at the full tier only) */
+export interface IndicatorDetailBody {
+  indicator: IndicatorView;
+  sightings?: { source: string; confidence: number; count: number; firstSeen: string; lastSeen: string }[];
+  relationships?: {
+    type: string;
+    direction: 'in' | 'out';
+    source: string;
+    other: { ref: string; kind: string; value: string; port: number } | null;
+    firstSeen: string;
+    lastSeen: string;
+  }[];
+  relationshipsTotal?: number;
+  sharedWith?: { tier: ApiTier; collections: string[]; organisations: string[] }[];
+  network?: { asn: number | null; name?: string; byAddress: boolean };
+  evidence?: Record<string, string | number | boolean>;
+}
+
+/** GET hosts */
+export interface HostsBody {
+  totals: Record<string, number>;
+  byAsn: { kind: string; asn: number | null; name?: string; count: number }[];
+  /** Hosts without an AS beyond the ones placed by address (then byAsn is a sample). */
+  asnSampled: boolean;
+  byCountry: { kind: string; country: string; count: number }[];
+  byFamily: { kind: string; family: string; count: number }[];
+}
+
+/** GET darknet */
+export interface DarknetBody {
+  scanners: number;
+  sampled: number;
+  hours: string[];
+  newScannersPerHour: number[];
+  surges: { hour: string; count: number }[];
+  topPorts: { port: number; count: number }[];
+  fingerprints: { name: string; count: number }[];
+}
+
+/** GET survey */
+export interface SurveyBody {
+  byProduct: { product: string; count: number }[];
+  byService: { service: string; count: number }[];
+  notification: { state: string; count: number }[];
+}
+
+/** GET sharing */
+export interface SharingBody {
+  organisations: {
+    name: string;
+    role: string;
+    tier: ApiTier;
+    consentAt: string | null;
+    consentTerms: string | null;
+    prefixes: number;
+    asns: number;
+  }[];
+  collections: {
+    id: string;
+    apiRoot: string;
+    title: string;
+    ceiling: ApiTier;
+    canRead: boolean;
+    canWrite: boolean;
+    objects: number;
+  }[];
+  tokens: {
+    id: string;
+    label: string;
+    scopes: string[];
+    createdAt: string;
+    revokedAt: string | null;
+    current: boolean;
+  }[];
+}
+
+/** GET audit */
+export interface AuditBody {
+  verification: { ok: boolean; records: number; head: string; problem?: string };
+  records: {
+    seq: number;
+    at: string;
+    actor: string;
+    action: string;
+    target: string;
+    reason: string;
+    detail: string;
+    hash: string;
+  }[];
+}
+
+export interface GraphNode {
+  id: string;
+  /** c2, family, or bots (all infected hosts of one family, full tier only). */
+  kind: 'c2' | 'family' | 'bots';
+  label: string;
+  family: string;
+  /** c2: the detector's distinct bots; family: C&C servers shown; bots: hosts in the group. */
+  count?: number;
+}
+export interface GraphEdge {
+  from: string;
+  to: string;
+  type: string;
+  count?: number;
+}
+/** GET graph */
+export interface GraphBody {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+export type SelfCheckCategory = 'infected' | 'weak' | 'c2';
+export interface SelfCheckFinding {
+  category: SelfCheckCategory;
+  /** Bot family (infected) — about the visitor's own device only. */
+  family?: string;
+  /** The exposed service and port (weak device, C&C). */
+  service?: string;
+  port?: number;
+  /** The day it was first listed. */
+  since: string;
+}
+/** GET self-check (no sign-in) */
+export interface SelfCheckAnswer {
+  address: string;
+  listed: boolean;
+  findings: SelfCheckFinding[];
+  checkedAt: string;
+}
+
+/** The live stream's `indicator` event. */
+export interface LiveIndicatorEvent {
+  change: 'created' | 'updated';
+  indicator: IndicatorView;
+}
+/** The live stream's `changed` event: how many changes the last batch held. */
+export interface LiveChangedEvent {
+  count: number;
+}

@@ -1,0 +1,68 @@
+/**
+ * What the console calls, and nothing more: intel's reads, views and change feed, and share's
+ * organisations, collections, tokens, audit log and review queue, each as the function the
+ * console needs (the rooms own their tables and run their SQL). `consoleDepsOf(hub)` builds them
+ * from the hub's parts; routes see only these.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/logger.ts';
+import type { AuditEntry, Intel } from '../intel/index.ts';
+import type { AuditRecord, VerifyResult } from '../share/audit.ts';
+import { latestObjectCounts, loadCollections, type Collection } from '../share/collections.ts';
+import { recordRead, type AuditedRead, type HubContext } from '../share/http.ts';
+import type { Organisation, Principal, TokenSummary } from '../share/orgs.ts';
+import type { PublicNoticeDecision } from '../share/release/index.ts';
+import { publicNoticeDecisions, type Reviews } from '../share/review.ts';
+
+export type ConsoleIntel = Pick<
+  Intel,
+  'get' | 'byIds' | 'sightings' | 'relationships' | 'tallies' | 'changes' | 'queries'
+>;
+
+export interface ConsoleShare {
+  authenticate(token: string): Promise<Principal | undefined>;
+  organisations(): Promise<Organisation[]>;
+  collections(): Promise<Collection[]>;
+  /** Objects at their latest version, per collection. */
+  objectCounts(collectionIds: readonly string[]): Promise<Map<string, number>>;
+  tokens(orgId: string, onlyId?: string): Promise<TokenSummary[]>;
+  /** Audit records newest first, before a sequence number when given. */
+  auditRecords(limit: number, beforeSeq?: number): Promise<AuditRecord[]>;
+  verifyAudit(): Promise<VerifyResult>;
+  recordAudit(entry: AuditEntry): Promise<void>;
+  /** Notes a read of restricted data; the hub writes it to the audit log when the answer goes. */
+  noteRead(request: FastifyRequest, principal: Principal, read: AuditedRead): Promise<void>;
+  /** The analysis centre's public-notice decisions on these indicators. */
+  publicNoticeDecisions(indicatorIds: readonly string[]): Promise<Map<string, PublicNoticeDecision>>;
+  readonly reviews: Reviews;
+}
+
+export interface ConsoleDeps {
+  intel: ConsoleIntel;
+  share: ConsoleShare;
+  registry: Registry;
+  logger: Logger;
+}
+
+/** The console's narrow view of a hub. */
+export function consoleDepsOf(hub: HubContext, deps: { registry: Registry; logger: Logger }): ConsoleDeps {
+  return {
+    intel: hub.intel,
+    share: {
+      authenticate: (token) => hub.orgs.authenticate(token),
+      organisations: () => hub.orgs.list(),
+      collections: () => loadCollections(hub.store),
+      objectCounts: (ids) => latestObjectCounts(hub.store, ids),
+      tokens: (orgId, onlyId) => hub.orgs.tokens(orgId, onlyId),
+      auditRecords: (limit, beforeSeq) => hub.audit.newest(limit, beforeSeq),
+      verifyAudit: () => hub.audit.verify(),
+      recordAudit: (entry) => hub.audit.record(entry),
+      noteRead: (request, principal, read) => recordRead(hub.audit, request, principal, read),
+      publicNoticeDecisions: (ids) => publicNoticeDecisions(hub.store.db, ids),
+      reviews: hub.reviews,
+    },
+    registry: deps.registry,
+    logger: deps.logger,
+  };
+}
