@@ -128,30 +128,22 @@ export function followLive(
   };
 }
 
-export type Tier = 'full' | 'council' | 'public';
-
-export interface IndicatorView {
-  ref: string;
-  kind: string;
-  value: string;
-  port: number;
-  proto: string;
-  family: string;
-  confidence?: number;
-  tier: Tier;
-  tlp: string;
-  createdDay: string;
-  active: boolean;
-  asn?: number | null;
-  attributes?: Record<string, string>;
-  firstSeen?: string;
-  lastSeen?: string;
-  releasableTo?: Tier;
-}
-
-export interface Me {
-  org: string;
-  role: string;
-  tier: Tier;
-  scopes: string[];
-}
+// The API's bodies: one module with the server (src/console/api/types.ts), never copied.
+export type {
+  ApiTier as Tier,
+  AuditBody,
+  DarknetBody,
+  GraphBody,
+  GraphEdge,
+  GraphNode,
+  HostsBody,
+  IndicatorDetailBody,
+  IndicatorPageBody,
+  IndicatorView,
+  LiveIndicatorEvent,
+  MeBody as Me,
+  OverviewBody,
+  SelfCheckAnswer,
+  SharingBody,
+  SurveyBody,
+} from '../../src/console/api/types.ts';

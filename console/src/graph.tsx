@@ -1,21 +1,10 @@
 // The correlation graph as three columns read left to right: infected hosts (one group per
 // family), families, and C&C servers grouped under their family. A layered layout keeps a
 // thousand bots and sixty servers readable where a force layout would knot them.
+import type { GraphEdge, GraphNode } from './api.ts';
 import { useI18n } from './i18n.ts';
 
-export interface GraphNode {
-  id: string;
-  kind: 'c2' | 'family' | 'bots';
-  label: string;
-  family: string;
-  count?: number;
-}
-export interface GraphEdge {
-  from: string;
-  to: string;
-  type: string;
-  count?: number;
-}
+export type { GraphEdge, GraphNode } from './api.ts';
 
 /** C&C servers drawn per family before the rest fold into "+N more". */
 const PER_FAMILY = 8;

@@ -1,46 +1,17 @@
 // Sharing (organisations, consent, collections, tokens), the audit log, and the correlation graph.
 import { useEffect, useState } from 'react';
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, type SharingBody, type AuditBody } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { CorrelationGraph, GraphLegend, type GraphEdge, type GraphNode } from '../graph.tsx';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
 
-interface Sharing {
-  organisations: {
-    name: string;
-    role: string;
-    tier: string;
-    consentAt: string | null;
-    consentTerms: string | null;
-    prefixes: number;
-    asns: number;
-  }[];
-  collections: {
-    id: string;
-    apiRoot: string;
-    title: string;
-    ceiling: string;
-    canRead: boolean;
-    canWrite: boolean;
-    objects: number;
-  }[];
-  tokens: {
-    id: string;
-    label: string;
-    scopes: string[];
-    createdAt: string;
-    revokedAt: string | null;
-    current: boolean;
-  }[];
-}
-
 export function SharingPage() {
   const { t, has } = useI18n();
-  const [data, setData] = useState<Sharing | null>(null);
+  const [data, setData] = useState<SharingBody | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api<Sharing>('sharing').then(setData, (e: Error) => setError(e.message));
+    api<SharingBody>('sharing').then(setData, (e: Error) => setError(e.message));
   }, []);
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p>{t('loading')}</p>;
@@ -137,27 +108,14 @@ export function SharingPage() {
   );
 }
 
-interface Audit {
-  verification: { ok: boolean; records: number; head: string; problem?: string };
-  records: {
-    seq: number;
-    at: string;
-    actor: string;
-    action: string;
-    target: string;
-    reason: string;
-    hash: string;
-  }[];
-}
-
 export function AuditPage() {
   const { t, has } = useI18n();
   const tick = useLiveTick();
   const [before, setBefore] = useState<number | undefined>(undefined);
-  const [data, setData] = useState<Audit | null>(null);
+  const [data, setData] = useState<AuditBody | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api<Audit>('audit', { before, limit: 50 }).then(setData, (e: ApiError) =>
+    api<AuditBody>('audit', { before, limit: 50 }).then(setData, (e: ApiError) =>
       setError(e.status === 403 ? t('forbidden') : e.message),
     );
   }, [before, tick, t]);

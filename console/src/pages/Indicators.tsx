@@ -1,19 +1,16 @@
 // C&C servers (or any kind): a server-side paginated, sortable, filterable table and a detail view.
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { api, ApiError, type IndicatorView, type Me } from '../api.ts';
+import {
+  api,
+  ApiError,
+  type IndicatorView,
+  type Me,
+  type IndicatorPageBody,
+  type IndicatorDetailBody,
+} from '../api.ts';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
-
-interface Page {
-  items: IndicatorView[];
-  /** Absent when the page was asked without a count (later pages keep the first page's). */
-  total?: number;
-  totalCapped?: boolean;
-  limit: number;
-  /** Keyset cursor of the next page; absent on the last. */
-  next?: string;
-}
 
 const FIRST: readonly string[] = [];
 
@@ -33,7 +30,7 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
   const [dir, setDir] = useState<'asc' | 'desc'>('desc');
   // Cursors of the pages after the first (keyset pagination: page 201 costs what page 2 does).
   const [trail, setTrail] = useState<readonly string[]>(FIRST);
-  const [page, setPage] = useState<Page | null>(null);
+  const [page, setPage] = useState<IndicatorPageBody | null>(null);
   const [counted, setCounted] = useState<{ total: number; capped: boolean } | null>(null);
   const offset = trail.length * PAGE;
   const [error, setError] = useState<string | null>(null);
@@ -43,7 +40,7 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
   const filtered = Boolean(q.trim() || family.trim() || minConfidence);
   useEffect(() => {
     const timer = setTimeout(() => {
-      api<Page>('indicators', {
+      api<IndicatorPageBody>('indicators', {
         kind,
         q: q.trim(),
         family: family.trim(),
@@ -202,20 +199,6 @@ export function Family({ name, onPick }: { name: string; onPick?: (family: strin
   );
 }
 
-interface DetailBody {
-  indicator: IndicatorView;
-  sightings?: { source: string; confidence: number; count: number; firstSeen: string; lastSeen: string }[];
-  relationships?: {
-    type: string;
-    direction: string;
-    other: { ref: string; kind: string; value: string; port: number } | null;
-  }[];
-  relationshipsTotal?: number;
-  sharedWith?: { tier: string; collections: string[]; organisations: string[] }[];
-  network?: { asn: number | null; name?: string; byAddress: boolean };
-  evidence?: Record<string, string | number | boolean>;
-}
-
 function otherHref(other: { ref: string; kind: string }): string {
   return other.kind === 'c2' ? `#/c2/${other.ref}` : `#/list/${other.kind}/${other.ref}`;
 }
@@ -234,11 +217,11 @@ export function AsName({ asn, name }: { asn: number | null; name?: string }) {
 
 function Detail({ refId, back }: { refId: string; back: string }) {
   const { t } = useI18n();
-  const [body, setBody] = useState<DetailBody | null>(null);
+  const [body, setBody] = useState<IndicatorDetailBody | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setBody(null);
-    api<DetailBody>(`indicators/${refId}`).then(setBody, (e: ApiError) => setError(e.message));
+    api<IndicatorDetailBody>(`indicators/${refId}`).then(setBody, (e: ApiError) => setError(e.message));
   }, [refId]);
   return (
     <aside className="detail" data-testid="detail">

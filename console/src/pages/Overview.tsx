@@ -1,18 +1,10 @@
 // Overview: live counters, the last 24 hours, and the newest C&C servers (updated live).
 import { useEffect, useState } from 'react';
-import { api, type IndicatorView } from '../api.ts';
+import { api, type IndicatorView, type OverviewBody } from '../api.ts';
 import { Series } from '../charts.tsx';
 import { useI18n } from '../i18n.ts';
 import { Family } from './Indicators.tsx';
 import { useLiveTick, type LiveItem } from '../live.tsx';
-
-interface Overview {
-  active: Record<string, number>;
-  new24h: Record<string, number>;
-  hours: string[];
-  trend: Record<string, number[]>;
-  newestC2: IndicatorView[];
-}
 
 const KINDS = ['c2', 'bot', 'vulnerable-device', 'url', 'domain'];
 const COLORS: Record<string, string> = {
@@ -26,10 +18,10 @@ const COLORS: Record<string, string> = {
 export function OverviewPage({ recent }: { recent: LiveItem[] }) {
   const { t } = useI18n();
   const tick = useLiveTick();
-  const [data, setData] = useState<Overview | null>(null);
+  const [data, setData] = useState<OverviewBody | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api<Overview>('overview').then(setData, (e: Error) => setError(e.message));
+    api<OverviewBody>('overview').then(setData, (e: Error) => setError(e.message));
   }, [tick]);
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p>{t('loading')}</p>;

@@ -1,25 +1,14 @@
 // The public self-check: no sign-in; asks the hub about the visitor's own address only.
+import type { SelfCheckAnswer } from '../api.ts';
 import { useState } from 'react';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
-
-interface Answer {
-  address: string;
-  listed: boolean;
-  findings: {
-    category: 'infected' | 'weak' | 'c2';
-    family?: string;
-    service?: string;
-    port?: number;
-    since: string;
-  }[];
-}
 
 const ADVICE = { infected: 'scAdviceInfected', weak: 'scAdviceWeak', c2: 'scAdviceC2' } as const;
 
 export function SelfCheckPage() {
   const { t } = useI18n();
-  const [answer, setAnswer] = useState<Answer | null>(null);
+  const [answer, setAnswer] = useState<SelfCheckAnswer | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const check = async () => {
@@ -29,7 +18,7 @@ export function SelfCheckPage() {
       const response = await fetch('/console/api/self-check', { credentials: 'omit', cache: 'no-store' });
       if (response.status === 429) setError(t('scRateLimited'));
       else if (!response.ok) setError(t('scError'));
-      else setAnswer((await response.json()) as Answer);
+      else setAnswer((await response.json()) as SelfCheckAnswer);
     } catch {
       setError(t('scError'));
     } finally {

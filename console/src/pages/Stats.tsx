@@ -1,6 +1,6 @@
 // Infected hosts and vulnerable devices (map and charts), darknet statistics, survey findings.
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, type HostsBody, type DarknetBody, type SurveyBody } from '../api.ts';
 import { Bars, Series } from '../charts.tsx';
 import { countryName, formatDayHour } from '../format.ts';
 import { useI18n } from '../i18n.ts';
@@ -20,16 +20,9 @@ function useView<T>(path: string): { data: T | null; error: string | null } {
   return { data, error };
 }
 
-interface Hosts {
-  totals: Record<string, number>;
-  byAsn: { kind: string; asn: number | null; name?: string; count: number }[];
-  byCountry: { kind: string; country: string; count: number }[];
-  byFamily: { kind: string; family: string; count: number }[];
-}
-
 export function HostsPage() {
   const { t, lang } = useI18n();
-  const { data, error } = useView<Hosts>('hosts');
+  const { data, error } = useView<HostsBody>('hosts');
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p>{t('loading')}</p>;
   const total = Object.values(data.totals).reduce((a, b) => a + b, 0);
@@ -101,19 +94,9 @@ export function HostsPage() {
   );
 }
 
-interface Darknet {
-  scanners: number;
-  sampled: number;
-  hours: string[];
-  newScannersPerHour: number[];
-  surges: { hour: string; count: number }[];
-  topPorts: { port: number; count: number }[];
-  fingerprints: { name: string; count: number }[];
-}
-
 export function DarknetPage() {
   const { t, lang } = useI18n();
-  const { data, error } = useView<Darknet>('darknet');
+  const { data, error } = useView<DarknetBody>('darknet');
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p>{t('loading')}</p>;
   const surgeIndex = new Set(data.surges.map((s) => data.hours.indexOf(s.hour)).filter((i) => i >= 0));
@@ -169,15 +152,9 @@ export function DarknetPage() {
   );
 }
 
-interface Survey {
-  byProduct: { product: string; count: number }[];
-  byService: { service: string; count: number }[];
-  notification: { state: string; count: number }[];
-}
-
 export function SurveyPage() {
   const { t } = useI18n();
-  const { data, error } = useView<Survey>('survey');
+  const { data, error } = useView<SurveyBody>('survey');
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p>{t('loading')}</p>;
   const stateColor: Record<string, string> = {
