@@ -1,13 +1,6 @@
 // C&C servers (or any kind): a server-side paginated, sortable, filterable table and a detail view.
 import { lazy, Suspense, useEffect, useState } from 'react';
-import {
-  api,
-  ApiError,
-  type IndicatorView,
-  type Me,
-  type IndicatorPageBody,
-  type IndicatorDetailBody,
-} from '../api.ts';
+import { api, ApiError, type IndicatorDetailBody, type IndicatorPageBody, type Me } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';

@@ -1,6 +1,6 @@
 // Overview: live counters, the last 24 hours, and the newest C&C servers (updated live).
 import { useEffect, useState } from 'react';
-import { api, type IndicatorView, type OverviewBody } from '../api.ts';
+import { api, type OverviewBody } from '../api.ts';
 import { Series } from '../charts.tsx';
 import { useI18n } from '../i18n.ts';
 import { Family } from './Indicators.tsx';
