@@ -1,8 +1,10 @@
 /**
  * Two hubs on one PostgreSQL schema (issue #23): concurrent writes split across both replicas
- * while both publishers and two change followers (the console's live feed works this way) run.
- * Every committed indicator must reach the full collection and every follower: versions are
- * stamped in commit order (intel's commit clock under the writers' advisory lock).
+ * while both publishers and a change-feed subscriber on each hub (the console's live stream
+ * works this way) run. Every committed indicator must reach the full collection and each
+ * subscriber exactly once per version: its own hub's writes as they commit, the other hub's
+ * through the feed's catch-up. Versions are stamped in commit order (intel's commit clock under
+ * the writers' advisory lock), so the catch-up never passes a change committed later.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -33,21 +35,24 @@ function replica(store: Store) {
   return { intel, publisher };
 }
 
-/** Follows intel's change feed with its own watermark, as the console's live feed does. */
+/** Subscribes to a hub's change feed, counting each indicator version it hears of. */
 function follower(intel: Intel) {
   const seen = new Set<string>();
-  let watermark: { modifiedAt: string; id: string } | undefined;
+  const versions = new Map<string, number>();
+  intel.changes.subscribe(
+    (change) => {
+      if (change.kind === 'sighting.added') return;
+      const key = `${change.indicator.id}@${change.indicator.modifiedAt}`;
+      seen.add(change.indicator.id);
+      versions.set(key, (versions.get(key) ?? 0) + 1);
+    },
+    { kinds: ['indicator.added', 'indicator.updated', 'indicator.withdrawn'] },
+  );
   return {
     seen,
-    async poll() {
-      for (;;) {
-        const page = await intel.changedSince(watermark, 100);
-        if (page.length === 0) return;
-        for (const i of page) seen.add(i.id);
-        const last = page[page.length - 1]!;
-        watermark = { modifiedAt: last.modifiedAt, id: last.id };
-      }
-    },
+    versions,
+    /** What the feed's timer does: announce the other hub's writes. */
+    poll: () => intel.changes.catchUp(),
   };
 }
 
@@ -64,6 +69,7 @@ test(
       await a.publisher.sync();
       await b.publisher.sync();
       const followers = [follower(a.intel), follower(b.intel)];
+      for (const f of followers) await f.poll(); // the first catch-up takes the head
       let writing = true;
       const background = [a.publisher, b.publisher].map(async (p) => {
         while (writing) {
@@ -102,8 +108,12 @@ test(
 
       const indicators = await storeA.db.selectFrom('indicators').select('id').execute();
       assert.equal(indicators.length, OBJECTS);
-      for (const [n, f] of followers.entries())
-        assert.equal(f.seen.size, OBJECTS, `follower on hub ${n === 0 ? 'A' : 'B'} saw every indicator`);
+      for (const [n, f] of followers.entries()) {
+        const hub = n === 0 ? 'A' : 'B';
+        assert.equal(f.seen.size, OBJECTS, `subscriber on hub ${hub} heard of every indicator`);
+        const repeated = [...f.versions].filter(([, count]) => count > 1);
+        assert.deepEqual(repeated, [], `subscriber on hub ${hub}: each version once`);
+      }
       const published = await storeA.db
         .selectFrom('stix_objects')
         .select((eb) => eb.fn.count<string>(sql`distinct object_id`).as('n'))

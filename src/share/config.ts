@@ -34,7 +34,10 @@ export const HubConfig = z
       .default({ vendor: 65_536, public: 65_536 }),
     /** Serve HTTPS directly: PEM files of the certificate (chain) and its private key. */
     tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
-    /** How often the publisher turns intel changes into STIX in the collections; 0 only on demand. */
+    /**
+     * Above 0 the publisher follows intel's change feed (a sync on each change, coalesced while
+     * one runs); 0 publishes only on demand (one-shot commands, tests).
+     */
     publishIntervalMs: z.number().int().min(0).default(2000),
   })
   .prefault({});
