@@ -24,6 +24,8 @@ export const IntelConfig = z
          * process on the same store, a write inside a caller's transaction); 0 never.
          */
         catchUpMs: z.number().int().min(0).max(3_600_000).default(1000),
+        /** PostgreSQL: also catch up as soon as any process commits a write (LISTEN/NOTIFY). */
+        listen: z.boolean().default(true),
       })
       .prefault({}),
   })

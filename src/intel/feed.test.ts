@@ -171,3 +171,44 @@ for (const engine of testEngines()) {
     });
   });
 }
+
+test(
+  'two processes on one PostgreSQL: a write on one is announced on the other as it commits (LISTEN/NOTIFY, no timer)',
+  { skip: !process.env.TSUNAGI_TEST_DATABASE_URL && 'TSUNAGI_TEST_DATABASE_URL unset' },
+  async () => {
+    const { openStore } = await import('../store/index.ts');
+    const { sql } = await import('kysely');
+    const { randomBytes } = await import('node:crypto');
+    const schema = `tsunagi_test_feed_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const url = process.env.TSUNAGI_TEST_DATABASE_URL!;
+    const storeA = await openStore({ databaseUrl: url, schema, poolSize: 2 });
+    const storeB = await openStore({ databaseUrl: url, schema, poolSize: 2 });
+    // No catch-up timer: only the notification can bring B's write to A.
+    const config = IntelConfig.parse({ feed: { catchUpMs: 0 } });
+    const a = createIntel(config, { store: storeA, logger: silentLogger(), registry: new Registry() });
+    const b = createIntel(config, { store: storeB, logger: silentLogger(), registry: new Registry() });
+    await a.start();
+    await b.start();
+    try {
+      const heard: string[] = [];
+      a.changes.subscribe((c) => {
+        if (c.kind !== 'sighting.added')
+          heard.push(`${c.kind} ${c.indicator.value} ${c.local ? 'here' : 'there'}`);
+      });
+      await b.recordSighting(c2('203.0.113.7', 'isp-b'));
+      await a.recordSighting(c2('203.0.113.8'));
+      for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100)); // a's own notification must not repeat its write
+      assert.deepEqual(heard.sort(), [
+        'indicator.added 203.0.113.7 there',
+        'indicator.added 203.0.113.8 here',
+      ]);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(storeA.db);
+      await storeB.close();
+      await storeA.close();
+    }
+  },
+);

@@ -13,12 +13,14 @@
  * committed later. A version already announced here is skipped by its (id, modified_at) key.
  * The catch-up announces indicator states (added/updated/withdrawn), not single sightings.
  *
- * Scaled out, the catch-up's timer is what crosses processes today. The step beyond it: writers
- * publish each committed change on NATS subject `tsunagi.intel.<kind>` (`indicator.added`,
- * `indicator.updated`, `indicator.withdrawn`, `sighting.added`) — or, on PostgreSQL alone, a
- * `pg_notify('tsunagi_intel', '')` inside the write transaction (delivered only on commit) —
- * and each process answers by calling `kick()`: the catch-up stays the one source of truth for
- * foreign writes, the message only removes its wait.
+ * Scaled out on PostgreSQL, every write transaction also sends a notification (`intel_changes`,
+ * scoped to the store's schema; PostgreSQL delivers it only on commit), and every process's feed
+ * LISTENs and answers it with `kick()`: another replica's write is announced within a round trip,
+ * the timer staying as the safety net (a lost listening connection). The catch-up stays the one
+ * source of truth for foreign writes; the notification only removes its wait, so it carries
+ * nothing. Hubs without a shared database would carry the same signal on NATS subjects
+ * `tsunagi.intel.<kind>` (`indicator.added|updated|withdrawn`, `sighting.added`): not built,
+ * since every hub replica shares one PostgreSQL.
  */
 import type { Logger } from '../core/logger.ts';
 import type { Indicator } from './types.ts';
@@ -119,7 +121,11 @@ interface Subscriber {
 export interface InternalChangeFeed extends ChangeFeed {
   /** Announces changes this process committed, in commit order. */
   publish(changes: readonly IntelChange[]): void;
-  start(catchUpMs: number): Promise<void>;
+  /**
+   * Starts the catch-up: every `catchUpMs` (0: no timer) and, given `listen` (PostgreSQL's
+   * notifications of committed writes), as soon as any process commits one.
+   */
+  start(catchUpMs: number, listen?: (onNotify: () => void) => Promise<() => Promise<void>>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -134,6 +140,7 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
   let running: Promise<number> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
+  let stopListening: (() => Promise<void>) | undefined;
 
   function deliver(subscriber: Subscriber, change: IntelChange): void {
     if (subscriber.kinds && !subscriber.kinds.has(change.kind)) return;
@@ -266,15 +273,20 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
         emit(change);
       }
     },
-    async start(catchUpMs) {
-      if (catchUpMs <= 0) return;
-      await catchUp();
-      timer = setInterval(kick, catchUpMs);
-      timer.unref();
+    async start(catchUpMs, listen) {
+      if (catchUpMs <= 0 && !listen) return;
+      await catchUp(); // takes the head
+      if (listen) stopListening = await listen(kick);
+      if (catchUpMs > 0) {
+        timer = setInterval(kick, catchUpMs);
+        timer.unref();
+      }
     },
     async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      await stopListening?.();
+      stopListening = undefined;
       await running?.catch(() => undefined);
     },
   };

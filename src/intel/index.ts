@@ -20,7 +20,13 @@ import { createQueries, type IntelQueries } from './queries.ts';
 import { createReads, type ListQuery } from './read.ts';
 import { indicatorFromRow } from './rows.ts';
 import { readTallies, type TallyReading } from './tally.ts';
-import { createWrites, type IndicatorRef, type RecordResult, type WithinTransaction } from './write.ts';
+import {
+  CHANGES_CHANNEL,
+  createWrites,
+  type IndicatorRef,
+  type RecordResult,
+  type WithinTransaction,
+} from './write.ts';
 import type { AuditSink, Indicator, Relationship, Sighting } from './types.ts';
 
 export * from './types.ts';
@@ -185,7 +191,11 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
   return {
     name: 'intel',
     async start() {
-      await feed.start(config.feed.catchUpMs);
+      const listen = store.listen?.bind(store);
+      await feed.start(
+        config.feed.catchUpMs,
+        listen && config.feed.listen ? (onNotify) => listen(CHANGES_CHANNEL, onNotify) : undefined,
+      );
     },
     async stop() {
       await feed.stop();

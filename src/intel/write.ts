@@ -41,6 +41,9 @@ export function combineConfidence(confidences: readonly number[]): number {
   return Math.round((1 - allWrong) * 100);
 }
 
+/** The store notification every committed write sends (PostgreSQL): other processes' feeds catch up on it. */
+export const CHANGES_CHANNEL = 'intel_changes';
+
 /** Serialises intel's writers across replicas on PostgreSQL when no audit log lends its lock. */
 const INTEL_WRITE_LOCK_KEY = 0x7a5a_0003;
 
@@ -348,6 +351,7 @@ export function createWrites(config: IntelConfig, deps: { store: Store; audit?: 
         for (const { sighting, key } of parsed)
           results.push(await mergeOne(trx, sighting, key, now, tallies, changes));
         await tallies.apply(trx);
+        if (results.length > 0) await store.notify?.(trx, CHANGES_CHANNEL);
         if (audit && results.length > 0) {
           const sources = [...new Set(parsed.map((p) => p.sighting.source))];
           await audit.append(trx, {
@@ -367,6 +371,7 @@ export function createWrites(config: IntelConfig, deps: { store: Store; audit?: 
         const found = await resolve(trx, ref, true);
         if (!found) throw new InputError('no such indicator');
         const row = await markWithdrawn(trx, found, reason);
+        await store.notify?.(trx, CHANGES_CHANNEL);
         await audit?.append(trx, {
           actor,
           action: 'intel.withdraw',
@@ -418,6 +423,7 @@ export function createWrites(config: IntelConfig, deps: { store: Store; audit?: 
           row = { ...found, ...changes };
           change = indicatorChange('indicator.updated', row);
         }
+        if (change) await store.notify?.(trx, CHANGES_CHANNEL);
         await audit?.append(trx, {
           actor,
           action: 'intel.withdraw-source',

@@ -41,6 +41,16 @@ export interface Store {
   transaction<T>(work: (trx: Transaction<Database>) => Promise<T>, lockKey?: number): Promise<T>;
   /** SQLite file stores: the worker that checkpoints the WAL off the request path. */
   readonly checkpointer?: Checkpointer;
+  /**
+   * PostgreSQL only: a notification on `channel` (scoped to this store's schema), sent to every
+   * listener when `trx` commits and never when it rolls back.
+   */
+  notify?(trx: Transaction<Database>, channel: string): Promise<void>;
+  /**
+   * PostgreSQL only: calls `onNotify` on each notification on `channel` from any process on this
+   * store, over a connection of its own; resolves to a function that stops listening.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -124,6 +134,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let migrationSchema: string | undefined;
   let statements: SqliteStatements | undefined;
   let checkpointer: Checkpointer | undefined;
+  let notifications: Pick<Store, 'notify' | 'listen'> = {};
   if ('databaseUrl' in options) {
     engine = 'postgres';
     const schema = options.schema;
@@ -156,6 +167,29 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const url = new URL(options.databaseUrl);
     location = `postgres://${url.host}${url.pathname}${schema ? ` (schema ${schema})` : ''}`;
     migrationSchema = schema;
+    // Notifications are database-wide: the schema's name keeps two stores in one database apart.
+    const channelOf = (channel: string) => `${schema ?? 'public'}.${channel}`;
+    notifications = {
+      async notify(trx, channel) {
+        await sql`SELECT pg_notify(${channelOf(channel)}, '')`.execute(trx);
+      },
+      async listen(channel, onNotify) {
+        const client = await pool.connect();
+        const name = channelOf(channel);
+        const handler = (message: pg.Notification) => {
+          if (message.channel === name) onNotify();
+        };
+        client.on('notification', handler);
+        // A lost connection ends the notifications; the listener's own fallback (a timer) stays.
+        client.on('error', () => undefined);
+        await client.query(`LISTEN "${name.replaceAll('"', '""')}"`);
+        return async () => {
+          client.off('notification', handler);
+          await client.query(`UNLISTEN "${name.replaceAll('"', '""')}"`).catch(() => undefined);
+          client.release();
+        };
+      },
+    };
   } else {
     engine = 'sqlite';
     let file = ':memory:';
@@ -223,6 +257,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       });
     },
     ...(checkpointer ? { checkpointer } : {}),
+    ...notifications,
     async close() {
       // The worker's connection first: the writer's, closing last, checkpoints and removes the WAL.
       await checkpointer?.stop();
