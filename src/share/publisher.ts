@@ -13,27 +13,11 @@ import type { Logger } from '../core/logger.ts';
 import type { Intel } from '../intel/index.ts';
 import type { Transaction } from 'kysely';
 import type { Database, Store } from '../store/index.ts';
-import { PrefixSet } from '../core/ip.ts';
-import {
-  addObjects,
-  COLLECTION_IDS,
-  ensureCollections,
-  latestObjects,
-  OWN_NETWORK_TIER,
-  ownNetworkCollectionId,
-  SHARED_TYPES,
-} from './collections.ts';
-import { inNetwork, planPage, type OwnNetwork } from './publisher-plan.ts';
-import {
-  hubIdentityObject,
-  OWN_NETWORK_SANITISER,
-  tierExtensionDefinition,
-  tlpMarkingDefinition,
-  type HubIdentity,
-  type MappingInput,
-  type StixObject,
-} from './stix.ts';
-import { TLPS, type ChangeCursor, type Tier } from '../intel/index.ts';
+import { addObjects, COLLECTION_IDS, ensureCollections, latestObjects } from './collections.ts';
+import { fixedObjects, ownNetworks } from './publisher-networks.ts';
+import { planPage } from './publisher-plan.ts';
+import type { HubIdentity, MappingInput } from './stix.ts';
+import type { ChangeCursor, Tier } from '../intel/index.ts';
 import { publicNoticeDecisions } from './review.ts';
 
 const WATERMARK_KEY = 'publisher.watermark';
@@ -71,100 +55,8 @@ export function createPublisher(
   let again = false;
   let bootstrapped = false;
 
-  function fixedObjects(tier: Tier, now: string): StixObject[] {
-    return [
-      ...TLPS.map(tlpMarkingDefinition),
-      tierExtensionDefinition(hub),
-      hubIdentityObject(hub, now, tier, 'clear'),
-    ];
-  }
-
-  /**
-   * Own networks of every organisation that names prefixes or AS numbers. A network seen for the
-   * first time is back-filled with every host indicator already in intel before its collection
-   * row appears (so a reader never sees a half-filled collection); a crash mid-way redoes it.
-   */
-  async function ownNetworks(): Promise<OwnNetwork[]> {
-    const [orgs, existing] = await Promise.all([
-      store.db.selectFrom('organisations').select(['id', 'name', 'prefixes', 'asns']).execute(),
-      store.db
-        .selectFrom('collections')
-        .select(['id', 'owner_org_id'])
-        .where('owner_org_id', 'is not', null)
-        .execute(),
-    ]);
-    const have = new Set(existing.map((c) => c.id));
-    const out: OwnNetwork[] = [];
-    for (const org of orgs) {
-      const prefixes = JSON.parse(org.prefixes) as string[];
-      const asns = JSON.parse(org.asns) as number[];
-      if (prefixes.length === 0 && asns.length === 0) continue;
-      const network: OwnNetwork = {
-        orgId: org.id,
-        collectionId: ownNetworkCollectionId(org.id),
-        prefixes: new PrefixSet(prefixes),
-        asns: new Set(asns),
-      };
-      if (!have.has(network.collectionId)) await backfill(network, org.name);
-      out.push(network);
-    }
-    return out;
-  }
-
-  async function backfill(network: OwnNetwork, orgName: string): Promise<void> {
-    const now = new Date().toISOString();
-    await store.transaction(async (trx) => {
-      await addObjects(trx, network.collectionId, fixedObjects(OWN_NETWORK_TIER, now), now, {
-        onlyIfAbsent: true,
-      });
-    }, PUBLISH_LOCK_KEY);
-    let cursor: string | undefined;
-    do {
-      const page = await intel.list({
-        kinds: ['bot', 'vulnerable-device'],
-        includeWithdrawn: true,
-        includeExpired: true,
-        limit: pageSize,
-        ...(cursor ? { cursor } : {}),
-      });
-      cursor = page.next;
-      const mine = page.items.filter((i) => inNetwork(network, i));
-      if (mine.length === 0) continue;
-      const relationshipsOf = await intel.relationshipsFrom(mine.map((i) => i.id));
-      const objects: StixObject[] = [];
-      const sharedObjects: StixObject[] = [];
-      for (const indicator of mine) {
-        const out = OWN_NETWORK_SANITISER.apply({
-          indicator,
-          sightings: [],
-          relationships: relationshipsOf.get(indicator.id) ?? [],
-          hub,
-        });
-        for (const o of out ?? []) (SHARED_TYPES.has(o.type) ? sharedObjects : objects).push(o);
-      }
-      const dateAdded = new Date().toISOString();
-      await store.transaction(async (trx) => {
-        await addObjects(trx, network.collectionId, objects, dateAdded, { skipUnchanged: true });
-        await addObjects(trx, network.collectionId, sharedObjects, dateAdded, { onlyIfAbsent: true });
-      }, PUBLISH_LOCK_KEY);
-    } while (cursor);
-    await store.db
-      .insertInto('collections')
-      .values({
-        id: network.collectionId,
-        api_root: 'network',
-        title: `Own network of ${orgName}`,
-        description: `Infected hosts and vulnerable devices inside the prefixes and AS numbers of ${orgName} (sanitiser own-network-v1: no sources, TLP:AMBER+STRICT).`,
-        ceiling: OWN_NETWORK_TIER,
-        read_tier: OWN_NETWORK_TIER,
-        write_tier: null,
-        ingest: 0,
-        created_at: now,
-        owner_org_id: network.orgId,
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-  }
+  const fixed = (tier: Tier, now: string) => fixedObjects(hub, tier, now);
+  const networkPublisher = { store, intel, hub, pageSize, lockKey: PUBLISH_LOCK_KEY };
 
   /**
    * The sources whose sightings were ever published. A store that published before this list was
@@ -243,7 +135,7 @@ export function createPublisher(
         [COLLECTION_IDS.council, 'council'],
         [COLLECTION_IDS.public, 'public'],
       ] as const) {
-        await addObjects(trx, collection, fixedObjects(tier, now), now, { onlyIfAbsent: true });
+        await addObjects(trx, collection, fixed(tier, now), now, { onlyIfAbsent: true });
       }
     }, PUBLISH_LOCK_KEY);
     bootstrapped = true;
@@ -251,7 +143,7 @@ export function createPublisher(
 
   async function runOnce(): Promise<number> {
     await bootstrap();
-    const networks = await ownNetworks();
+    const networks = await ownNetworks(networkPublisher);
     let handled = 0;
     for (;;) {
       // Read intel outside the write transaction (SQLite has one connection; a read inside would
