@@ -224,7 +224,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     relate: writes.relate,
 
     async get(ref) {
-      const row = await writes.resolve(store.db, ref);
+      const row = await writes.get(ref);
       return row ? indicatorFromRow(row) : undefined;
     },
     list: reads.list,

@@ -77,252 +77,273 @@ function indicatorChange(kind: IndicatorChange['kind'], row: IndicatorRow): Indi
   return { kind, indicator, cursor: cursorOf(indicator), local: true };
 }
 
-export function createWrites(config: IntelConfig, deps: { store: Store; audit?: AuditSink }) {
-  const { store, audit } = deps;
-  // The audit log's lock when there is one (its hash chain needs the same order), else intel's.
-  const writeLock = audit?.lockKey ?? INTEL_WRITE_LOCK_KEY;
-  const ttlMs = (kind: IndicatorKind) => config.ttlDays[kind] * 86_400_000;
-  // PostgreSQL: a writer locks the row it read, so two transactions merging into the same
-  // indicator cannot both start from the same old state (the tallies move by its old state).
-  const lockRows = store.engine === 'postgres';
-  type Reader = Transaction<Database> | Store['db'];
+type Reader = Transaction<Database> | Store['db'];
 
-  async function findByKey(trx: Reader, key: IndicatorKey, lock = false) {
+/** What intel's writes need besides a transaction. */
+interface WriteContext {
+  store: Store;
+  audit: AuditSink | undefined;
+  /** The audit log's lock when there is one (its hash chain needs the same order), else intel's. */
+  writeLock: number;
+  /**
+   * PostgreSQL: a writer locks the row it read, so two transactions merging into the same
+   * indicator cannot both start from the same old state (the tallies move by its old state).
+   */
+  lockRows: boolean;
+  ttlMs(kind: IndicatorKind): number;
+}
+
+/** The indicator with this key; `forUpdate` locks its row (PostgreSQL) for a merge. */
+async function findByKey(trx: Reader, key: IndicatorKey, forUpdate = false) {
+  return trx
+    .selectFrom('indicators')
+    .selectAll()
+    .where('kind', '=', key.kind)
+    .where('value', '=', key.value)
+    .where('port', '=', key.port)
+    .where('proto', '=', key.proto)
+    .$if(forUpdate, (q) => q.forUpdate())
+    .executeTakeFirst();
+}
+
+async function resolve(trx: Reader, ref: IndicatorRef, forUpdate = false) {
+  if (typeof ref === 'string')
     return trx
       .selectFrom('indicators')
       .selectAll()
-      .where('kind', '=', key.kind)
-      .where('value', '=', key.value)
-      .where('port', '=', key.port)
-      .where('proto', '=', key.proto)
-      .$if(lock && lockRows, (q) => q.forUpdate())
+      .where('id', '=', ref)
+      .$if(forUpdate, (q) => q.forUpdate())
       .executeTakeFirst();
-  }
+  return findByKey(trx, indicatorKey(ref.kind, ref.value, ref.port, ref.proto), forUpdate);
+}
 
-  async function resolve(trx: Reader, ref: IndicatorRef, lock = false) {
-    if (typeof ref === 'string')
-      return trx
-        .selectFrom('indicators')
-        .selectAll()
-        .where('id', '=', ref)
-        .$if(lock && lockRows, (q) => q.forUpdate())
-        .executeTakeFirst();
-    return findByKey(trx, indicatorKey(ref.kind, ref.value, ref.port, ref.proto), lock);
-  }
-
-  /** Inserts or updates this source's sighting; true when it is the source's first. */
-  async function upsertSighting(
-    trx: Transaction<Database>,
-    indicatorId: string,
-    sighting: ParsedSighting,
-    observed: string,
-  ): Promise<boolean> {
-    const previous = await trx
-      .selectFrom('sightings')
-      .selectAll()
-      .where('indicator_id', '=', indicatorId)
-      .where('source', '=', sighting.source)
-      .executeTakeFirst();
-    if (previous) {
-      await trx
-        .updateTable('sightings')
-        .set({
-          count: previous.count + 1,
-          confidence: Math.max(previous.confidence, Math.round(sighting.confidence)),
-          first_seen: observed < previous.first_seen ? observed : previous.first_seen,
-          last_seen: observed > previous.last_seen ? observed : previous.last_seen,
-        })
-        .where('id', '=', previous.id)
-        .execute();
-      return false;
-    }
+/** Inserts or updates this source's sighting; true when it is the source's first. */
+async function upsertSighting(
+  trx: Transaction<Database>,
+  indicatorId: string,
+  sighting: ParsedSighting,
+  observed: string,
+): Promise<boolean> {
+  const previous = await trx
+    .selectFrom('sightings')
+    .selectAll()
+    .where('indicator_id', '=', indicatorId)
+    .where('source', '=', sighting.source)
+    .executeTakeFirst();
+  if (previous) {
     await trx
-      .insertInto('sightings')
-      .values({
-        id: randomUUID(),
-        indicator_id: indicatorId,
-        source: sighting.source,
-        confidence: Math.round(sighting.confidence),
-        count: 1,
-        first_seen: observed,
-        last_seen: observed,
+      .updateTable('sightings')
+      .set({
+        count: previous.count + 1,
+        confidence: Math.max(previous.confidence, Math.round(sighting.confidence)),
+        first_seen: observed < previous.first_seen ? observed : previous.first_seen,
+        last_seen: observed > previous.last_seen ? observed : previous.last_seen,
       })
+      .where('id', '=', previous.id)
       .execute();
-    return true;
+    return false;
   }
-
-  async function insertIndicator(
-    trx: Transaction<Database>,
-    sighting: ParsedSighting,
-    key: IndicatorKey,
-    observed: string,
-    now: Date,
-    tallies: TallyChanges,
-  ): Promise<IndicatorRow> {
-    const row: IndicatorRow = {
+  await trx
+    .insertInto('sightings')
+    .values({
       id: randomUUID(),
-      kind: key.kind,
-      value: key.value,
-      port: key.port,
-      proto: key.proto,
-      family: (sighting.family ?? '').trim().toLowerCase(),
-      confidence: Math.round(sighting.confidence),
-      tier: sighting.tier,
-      tlp: sighting.tlp,
-      asn: sighting.asn ?? null,
-      attributes: JSON.stringify(sighting.attributes ?? {}),
-      first_seen: observed,
-      last_seen: observed,
-      expires_at: new Date(Date.parse(observed) + ttlMs(key.kind)).toISOString(),
-      withdrawn_at: null,
-      withdrawn_reason: null,
-      created_at: now.toISOString(),
-      modified_at: now.toISOString(),
-    };
-    tallies.move(undefined, tallyStateOf(row));
-    await trx.insertInto('indicators').values(row).execute();
-    return row;
-  }
-
-  /** The existing indicator after a new sighting: sources recombined, the most careful marking kept. */
-  async function updateIndicator(
-    trx: Transaction<Database>,
-    existing: IndicatorRow,
-    sighting: ParsedSighting,
-    key: IndicatorKey,
-    observed: string,
-    now: Date,
-    tallies: TallyChanges,
-  ): Promise<IndicatorRow> {
-    const all = await trx
-      .selectFrom('sightings')
-      .select('confidence')
-      .where('indicator_id', '=', existing.id)
-      .execute();
-    const lastSeen = observed > existing.last_seen ? observed : existing.last_seen;
-    const attributes = {
-      ...(JSON.parse(existing.attributes) as Record<string, string>),
-      ...(sighting.attributes ?? {}),
-    };
-    // A later sighting brings a withdrawn indicator back; an older report does not. One of
-    // the same millisecond is not older: a detector that withdraws and re-publishes within
-    // one millisecond must not leave the indicator withdrawn.
-    const revived = existing.withdrawn_at !== null && observed >= existing.withdrawn_at;
-    const changes = {
-      confidence: combineConfidence(all.map((r) => r.confidence)),
-      family: existing.family || (sighting.family ?? '').trim().toLowerCase(),
-      // Merging keeps the most careful classification any source asked for.
-      tier: moreRestrictedTier(existing.tier as Tier, sighting.tier),
-      tlp: moreRestrictedTlp(existing.tlp as Tlp, sighting.tlp),
-      asn: existing.asn ?? sighting.asn ?? null,
-      attributes: JSON.stringify(attributes),
-      first_seen: observed < existing.first_seen ? observed : existing.first_seen,
-      last_seen: lastSeen,
-      expires_at: new Date(Date.parse(lastSeen) + ttlMs(key.kind)).toISOString(),
-      withdrawn_at: revived ? null : existing.withdrawn_at,
-      withdrawn_reason: revived ? null : existing.withdrawn_reason,
-      modified_at: nextModified(now, existing.modified_at),
-    };
-    const row = { ...existing, ...changes };
-    tallies.move(tallyStateOf(existing), tallyStateOf(row));
-    await trx.updateTable('indicators').set(changes).where('id', '=', existing.id).execute();
-    return row;
-  }
-
-  async function mergeOne(
-    trx: Transaction<Database>,
-    sighting: ParsedSighting,
-    key: IndicatorKey,
-    now: Date,
-    tallies: TallyChanges,
-    changes: IntelChange[],
-  ): Promise<RecordResult> {
-    const observed = sighting.observedAt ? new Date(sighting.observedAt).toISOString() : now.toISOString();
-    const existing = await findByKey(trx, key, true);
-    const id = existing?.id ?? '';
-    let row: IndicatorRow;
-    let newSource: boolean;
-    if (!existing) {
-      row = await insertIndicator(trx, sighting, key, observed, now, tallies);
-      newSource = await upsertSighting(trx, row.id, sighting, observed);
-    } else {
-      newSource = await upsertSighting(trx, id, sighting, observed);
-      row = await updateIndicator(trx, existing, sighting, key, observed, now, tallies);
-    }
-    changes.push(indicatorChange(existing ? 'indicator.updated' : 'indicator.added', row), {
-      kind: 'sighting.added',
-      indicatorId: row.id,
+      indicator_id: indicatorId,
       source: sighting.source,
       confidence: Math.round(sighting.confidence),
-      observedAt: observed,
-      newSource,
-      local: true,
-    });
-    if (sighting.c2 && key.kind === 'bot') {
-      const target = await findByKey(
-        trx,
-        indicatorKey('c2', sighting.c2.value, sighting.c2.port, sighting.c2.proto),
-      );
-      if (target)
-        await upsertRelationship(trx, row.id, target.id, 'communicates-with', sighting.source, observed);
-    }
-    return { indicatorId: row.id, created: !existing };
-  }
+      count: 1,
+      first_seen: observed,
+      last_seen: observed,
+    })
+    .execute();
+  return true;
+}
 
-  async function upsertRelationship(
-    trx: Transaction<Database>,
-    fromId: string,
-    toId: string,
-    type: string,
-    source: string,
-    at: string,
-  ): Promise<Relationship> {
-    const existing = await trx
-      .selectFrom('relationships')
-      .selectAll()
-      .where('from_id', '=', fromId)
-      .where('to_id', '=', toId)
-      .where('type', '=', type)
-      .executeTakeFirst();
-    if (existing) {
-      const lastSeen = at > existing.last_seen ? at : existing.last_seen;
-      await trx
-        .updateTable('relationships')
-        .set({ last_seen: lastSeen })
-        .where('id', '=', existing.id)
-        .execute();
-      return {
-        id: existing.id,
-        fromId,
-        toId,
-        type,
-        source: existing.source,
-        firstSeen: existing.first_seen,
-        lastSeen,
-      };
-    }
-    const id = randomUUID();
+async function insertIndicator(
+  w: WriteContext,
+  trx: Transaction<Database>,
+  sighting: ParsedSighting,
+  key: IndicatorKey,
+  observed: string,
+  now: Date,
+  tallies: TallyChanges,
+): Promise<IndicatorRow> {
+  const row: IndicatorRow = {
+    id: randomUUID(),
+    kind: key.kind,
+    value: key.value,
+    port: key.port,
+    proto: key.proto,
+    family: (sighting.family ?? '').trim().toLowerCase(),
+    confidence: Math.round(sighting.confidence),
+    tier: sighting.tier,
+    tlp: sighting.tlp,
+    asn: sighting.asn ?? null,
+    attributes: JSON.stringify(sighting.attributes ?? {}),
+    first_seen: observed,
+    last_seen: observed,
+    expires_at: new Date(Date.parse(observed) + w.ttlMs(key.kind)).toISOString(),
+    withdrawn_at: null,
+    withdrawn_reason: null,
+    created_at: now.toISOString(),
+    modified_at: now.toISOString(),
+  };
+  tallies.move(undefined, tallyStateOf(row));
+  await trx.insertInto('indicators').values(row).execute();
+  return row;
+}
+
+/** The existing indicator after a new sighting: sources recombined, the most careful marking kept. */
+async function updateIndicator(
+  w: WriteContext,
+  trx: Transaction<Database>,
+  existing: IndicatorRow,
+  sighting: ParsedSighting,
+  key: IndicatorKey,
+  observed: string,
+  now: Date,
+  tallies: TallyChanges,
+): Promise<IndicatorRow> {
+  const all = await trx
+    .selectFrom('sightings')
+    .select('confidence')
+    .where('indicator_id', '=', existing.id)
+    .execute();
+  const lastSeen = observed > existing.last_seen ? observed : existing.last_seen;
+  const attributes = {
+    ...(JSON.parse(existing.attributes) as Record<string, string>),
+    ...(sighting.attributes ?? {}),
+  };
+  // A later sighting brings a withdrawn indicator back; an older report does not. One of
+  // the same millisecond is not older: a detector that withdraws and re-publishes within
+  // one millisecond must not leave the indicator withdrawn.
+  const revived = existing.withdrawn_at !== null && observed >= existing.withdrawn_at;
+  const changes = {
+    confidence: combineConfidence(all.map((r) => r.confidence)),
+    family: existing.family || (sighting.family ?? '').trim().toLowerCase(),
+    // Merging keeps the most careful classification any source asked for.
+    tier: moreRestrictedTier(existing.tier as Tier, sighting.tier),
+    tlp: moreRestrictedTlp(existing.tlp as Tlp, sighting.tlp),
+    asn: existing.asn ?? sighting.asn ?? null,
+    attributes: JSON.stringify(attributes),
+    first_seen: observed < existing.first_seen ? observed : existing.first_seen,
+    last_seen: lastSeen,
+    expires_at: new Date(Date.parse(lastSeen) + w.ttlMs(key.kind)).toISOString(),
+    withdrawn_at: revived ? null : existing.withdrawn_at,
+    withdrawn_reason: revived ? null : existing.withdrawn_reason,
+    modified_at: nextModified(now, existing.modified_at),
+  };
+  const row = { ...existing, ...changes };
+  tallies.move(tallyStateOf(existing), tallyStateOf(row));
+  await trx.updateTable('indicators').set(changes).where('id', '=', existing.id).execute();
+  return row;
+}
+
+async function mergeOne(
+  w: WriteContext,
+  trx: Transaction<Database>,
+  sighting: ParsedSighting,
+  key: IndicatorKey,
+  now: Date,
+  tallies: TallyChanges,
+  changes: IntelChange[],
+): Promise<RecordResult> {
+  const observed = sighting.observedAt ? new Date(sighting.observedAt).toISOString() : now.toISOString();
+  const existing = await findByKey(trx, key, w.lockRows);
+  const id = existing?.id ?? '';
+  let row: IndicatorRow;
+  let newSource: boolean;
+  if (!existing) {
+    row = await insertIndicator(w, trx, sighting, key, observed, now, tallies);
+    newSource = await upsertSighting(trx, row.id, sighting, observed);
+  } else {
+    newSource = await upsertSighting(trx, id, sighting, observed);
+    row = await updateIndicator(w, trx, existing, sighting, key, observed, now, tallies);
+  }
+  changes.push(indicatorChange(existing ? 'indicator.updated' : 'indicator.added', row), {
+    kind: 'sighting.added',
+    indicatorId: row.id,
+    source: sighting.source,
+    confidence: Math.round(sighting.confidence),
+    observedAt: observed,
+    newSource,
+    local: true,
+  });
+  if (sighting.c2 && key.kind === 'bot') {
+    const target = await findByKey(
+      trx,
+      indicatorKey('c2', sighting.c2.value, sighting.c2.port, sighting.c2.proto),
+    );
+    if (target)
+      await upsertRelationship(trx, row.id, target.id, 'communicates-with', sighting.source, observed);
+  }
+  return { indicatorId: row.id, created: !existing };
+}
+
+async function upsertRelationship(
+  trx: Transaction<Database>,
+  fromId: string,
+  toId: string,
+  type: string,
+  source: string,
+  at: string,
+): Promise<Relationship> {
+  const existing = await trx
+    .selectFrom('relationships')
+    .selectAll()
+    .where('from_id', '=', fromId)
+    .where('to_id', '=', toId)
+    .where('type', '=', type)
+    .executeTakeFirst();
+  if (existing) {
+    const lastSeen = at > existing.last_seen ? at : existing.last_seen;
     await trx
-      .insertInto('relationships')
-      .values({ id, from_id: fromId, to_id: toId, type, source, first_seen: at, last_seen: at })
+      .updateTable('relationships')
+      .set({ last_seen: lastSeen })
+      .where('id', '=', existing.id)
       .execute();
-    return { id, fromId, toId, type, source, firstSeen: at, lastSeen: at };
-  }
-
-  /** Withdraws an indicator row and moves its tallies; the caller writes the audit entry. */
-  async function markWithdrawn(trx: Transaction<Database>, found: IndicatorRow, reason: string) {
-    const now = await commitClock(trx);
-    const tallies = new TallyChanges();
-    tallies.move(tallyStateOf(found), { ...tallyStateOf(found), withdrawn: true });
-    await tallies.apply(trx);
-    const changes = {
-      withdrawn_at: now.toISOString(),
-      withdrawn_reason: reason.slice(0, 500),
-      modified_at: nextModified(now, found.modified_at),
+    return {
+      id: existing.id,
+      fromId,
+      toId,
+      type,
+      source: existing.source,
+      firstSeen: existing.first_seen,
+      lastSeen,
     };
-    await trx.updateTable('indicators').set(changes).where('id', '=', found.id).execute();
-    return { ...found, ...changes };
   }
+  const id = randomUUID();
+  await trx
+    .insertInto('relationships')
+    .values({ id, from_id: fromId, to_id: toId, type, source, first_seen: at, last_seen: at })
+    .execute();
+  return { id, fromId, toId, type, source, firstSeen: at, lastSeen: at };
+}
+
+/** Withdraws an indicator row and moves its tallies; the caller writes the audit entry. */
+async function markWithdrawn(trx: Transaction<Database>, found: IndicatorRow, reason: string) {
+  const now = await commitClock(trx);
+  const tallies = new TallyChanges();
+  tallies.move(tallyStateOf(found), { ...tallyStateOf(found), withdrawn: true });
+  await tallies.apply(trx);
+  const changes = {
+    withdrawn_at: now.toISOString(),
+    withdrawn_reason: reason.slice(0, 500),
+    modified_at: nextModified(now, found.modified_at),
+  };
+  await trx.updateTable('indicators').set(changes).where('id', '=', found.id).execute();
+  return { ...found, ...changes };
+}
+
+export function createWrites(config: IntelConfig, deps: { store: Store; audit?: AuditSink }) {
+  const w: WriteContext = {
+    store: deps.store,
+    audit: deps.audit,
+    writeLock: deps.audit?.lockKey ?? INTEL_WRITE_LOCK_KEY,
+    lockRows: deps.store.engine === 'postgres',
+    ttlMs: (kind) => config.ttlDays[kind] * 86_400_000,
+  };
+  const { store, audit, writeLock } = w;
+  const lockRows = w.lockRows;
 
   /** Runs `work` in the caller's transaction when given, else in its own under the write lock. */
   function inTransaction<T>(
@@ -334,7 +355,8 @@ export function createWrites(config: IntelConfig, deps: { store: Store; audit?: 
 
   return {
     writeLock,
-    resolve,
+    /** The indicator a reference names (outside a transaction). */
+    get: (ref: IndicatorRef) => resolve(store.db, ref),
     inTransaction,
 
     /** Merges parsed sightings in one transaction; returns the results and the changes made. */
@@ -349,7 +371,7 @@ export function createWrites(config: IntelConfig, deps: { store: Store; audit?: 
         const changes: IntelChange[] = [];
         const tallies = new TallyChanges();
         for (const { sighting, key } of parsed)
-          results.push(await mergeOne(trx, sighting, key, now, tallies, changes));
+          results.push(await mergeOne(w, trx, sighting, key, now, tallies, changes));
         await tallies.apply(trx);
         if (results.length > 0) await store.notify?.(trx, CHANGES_CHANNEL);
         if (audit && results.length > 0) {
@@ -368,7 +390,7 @@ export function createWrites(config: IntelConfig, deps: { store: Store; audit?: 
 
     async withdraw(ref: IndicatorRef, reason: string, actor: string) {
       return store.transaction(async (trx) => {
-        const found = await resolve(trx, ref, true);
+        const found = await resolve(trx, ref, lockRows);
         if (!found) throw new InputError('no such indicator');
         const row = await markWithdrawn(trx, found, reason);
         await store.notify?.(trx, CHANGES_CHANNEL);
@@ -390,7 +412,7 @@ export function createWrites(config: IntelConfig, deps: { store: Store; audit?: 
       within: WithinTransaction | undefined,
     ) {
       return inTransaction(within, async (trx) => {
-        const found = await resolve(trx, ref, true);
+        const found = await resolve(trx, ref, lockRows);
         if (!found) return { outcome: 'unknown' as const };
         const sighting = await trx
           .selectFrom('sightings')
