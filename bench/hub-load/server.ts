@@ -4,7 +4,7 @@
  * centre token. Prints one JSON line {url, token} when listening; stops on SIGTERM.
  */
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../src/core/logger.ts';
+import { silentLogger } from '../../src/core/index.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../../src/intel/index.ts';
 import { createAuditLog } from '../../src/share/audit.ts';
 import { HubConfig } from '../../src/share/config.ts';

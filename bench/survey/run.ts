@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { parse } from 'yaml';
-import { silentLogger } from '../../src/core/logger.ts';
+import { silentLogger } from '../../src/core/index.ts';
 import { SurveyConfig } from '../../src/survey/config.ts';
 import { LAB_PORTS, RECOG_DIR, writeLabPlan } from '../../src/survey/harness/lab.ts';
 import { authorisePlan, createSurvey, type Finding } from '../../src/survey/index.ts';

@@ -24,7 +24,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../src/core/logger.ts';
+import { silentLogger } from '../../src/core/index.ts';
 import { createIntel, IntelConfig } from '../../src/intel/index.ts';
 import { createAuditLog } from '../../src/share/audit.ts';
 import { COLLECTION_IDS } from '../../src/share/collections.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ipv4FromString, ipv4ToString } from '../core/ip.ts';
+import { ipv4FromString, ipv4ToString } from '../core/index.ts';
 import { buildTcpFrame, PcapWriter, TcpFlag } from '../packet/writer.ts';
 import { generateScenario, writeExportPcap } from '../scenario/index.ts';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/index.ts';
 import { forEachPacketInBuffer } from '../packet/capture.ts';
 import { buildTcpFrame, buildUdpFrame, LinkType, TcpFlag } from '../packet/writer.ts';
 import { DarknetAnalyzer } from './analyzer.ts';

@@ -8,11 +8,11 @@ import {
   ipv4FromString,
   ipv4ToString,
   ipv6FromString,
+  type Logger,
   parsePrefix,
-  prefixContains6,
   type Prefix,
-} from '../core/ip.ts';
-import type { Logger } from '../core/logger.ts';
+  prefixContains6,
+} from '../core/index.ts';
 import { PacketInfo, parseFrame, ParseResult } from '../packet/headers.ts';
 import type { OpenCaptureOptions } from '../packet/capture.ts';
 import type { PcapFormat } from '../packet/pcap.ts';

@@ -2,7 +2,7 @@
  * Darknet observation, the front door: `createDarknet(config, deps)` builds the analyzer as a
  * component that may capture live (`interface`) and offers files, bot lists and indicators.
  */
-import type { Component } from '../core/lifecycle.ts';
+import type { Component } from '../core/index.ts';
 import { DarknetAnalyzer, type BotIndicator, type DarknetDeps, type SourceRecord } from './analyzer.ts';
 import type { DarknetConfig } from './config.ts';
 import { analyzeFiles, type AnalyzeFilesOptions, type AnalyzeFilesResult } from './input-file.ts';

@@ -3,7 +3,7 @@
  * works where it is not built). Frames are handed on in the binding's reused buffer.
  */
 import { createRequire } from 'node:module';
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/index.ts';
 import { LinkType } from '../packet/writer.ts';
 
 export interface LiveCaptureOptions {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/index.ts';
 import {
   RULE_FIELDS,
   RuleFile,

@@ -6,9 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable, Transaction } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
-import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
-import { InputError } from '../core/errors.ts';
+import { type Component, InputError, type Logger } from '../core/index.ts';
 import type { Database, Store } from '../store/index.ts';
 import type { IndicatorTable, RelationshipTable, SightingTable } from '../store/schema.ts';
 import { IntelConfig } from './config.ts';

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { createAuditLog } from '../share/audit.ts';
 import { COLLECTION_IDS } from '../share/collections.ts';
 import { createPublisher } from '../share/publisher.ts';

@@ -1,7 +1,6 @@
 /** The notify component: routes survey findings to ISPs, makers and integrators; writes reports and letters; tracks remediation. */
-import type { Registry } from 'prom-client';
-import { Counter } from 'prom-client';
-import type { Logger } from '../core/logger.ts';
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '../core/index.ts';
 import type { Finding } from '../survey/types.ts';
 import type { NotifyConfig } from './config.ts';
 import { buildLetters, type Lang, type Letter } from './letters.ts';

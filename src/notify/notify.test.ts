@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import type { Finding } from '../survey/types.ts';
 import { createNotify, deviceKind, NotifyConfig, Routing } from './index.ts';
 import { csvCell } from './report.ts';

@@ -4,9 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
-import { parseHostPort } from '../core/metrics.ts';
+import { type Component, type Logger, parseHostPort } from '../core/index.ts';
 import type { Intel } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
 import { createAuditLog, type AuditLog } from './audit.ts';

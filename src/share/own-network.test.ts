@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
 import { testEngines } from '../store/testing.ts';
 import { createAuditLog } from './audit.ts';

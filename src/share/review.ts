@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import type { Intel, SightingInput, WithinTransaction } from '../intel/index.ts';
 import { moreRestrictedTier, type Tier } from '../intel/types.ts';
 import type { Database, Store } from '../store/index.ts';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import { indicatorKey, SightingInput, type WithinTransaction } from '../intel/index.ts';
 import { objectKey, type Database } from '../store/index.ts';
 import {

@@ -1,10 +1,7 @@
 /** `tsunagi darknet analyze FILE...` and `tsunagi darknet watch`: darknet observation from captures or live. */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../../core/config.ts';
-import { UsageError } from '../../core/errors.ts';
-import { untilSignal } from '../../core/lifecycle.ts';
-import { parsePrefix } from '../../core/ip.ts';
+import { loadConfig, parsePrefix, untilSignal, UsageError } from '../../core/index.ts';
 import {
   createDarknet,
   DarknetConfig,

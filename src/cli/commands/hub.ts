@@ -7,8 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
-import { InputError, TsunagiError, UsageError } from '../../core/errors.ts';
-import { silentLogger } from '../../core/logger.ts';
+import { InputError, silentLogger, TsunagiError, UsageError } from '../../core/index.ts';
 import { createIntel, IntelConfig } from '../../intel/index.ts';
 import { TIERS, type Tier } from '../../intel/types.ts';
 import {

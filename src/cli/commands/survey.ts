@@ -5,10 +5,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadConfig } from '../../core/config.ts';
-import { UsageError } from '../../core/errors.ts';
-import { createLogger, LogConfig } from '../../core/logger.ts';
-import { createRegistry } from '../../core/metrics.ts';
+import { createLogger, createRegistry, loadConfig, LogConfig, UsageError } from '../../core/index.ts';
 import { createNotify, NotifyConfig, toCsv } from '../../notify/index.ts';
 import { formatFindings, readFindings } from '../../survey/findings.ts';
 import { createSurvey, loadPlan, SurveyConfig } from '../../survey/index.ts';
