@@ -6,9 +6,7 @@
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../../src/intel/index.ts';
-import { createAuditLog } from '../../src/share/audit.ts';
-import { HubConfig } from '../../src/share/config.ts';
-import { createHub } from '../../src/share/index.ts';
+import { createAuditLog, createHub, HubConfig } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
 
 const dir = process.argv[2];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRegistry, ipv4FromString, ipv4ToString, Lifecycle, silentLogger } from '../core/index.ts';
-import { buildTcpFrame, TcpFlag } from '../packet/writer.ts';
+import { buildTcpFrame, TcpFlag } from '../packet/index.ts';
 import { createStack, StackConfig } from './stack.ts';
 
 interface CapLike {

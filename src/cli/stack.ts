@@ -32,10 +32,21 @@ import {
 } from '../detect/index.ts';
 import { watchBotList } from '../detect/lists.ts';
 import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
-import { IntelConfig, type Intel } from '../intel/index.ts';
-import { familyOfDarknetFingerprint, protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
-import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../share/client/index.ts';
-import { HubConfig, type Hub } from '../share/index.ts';
+import {
+  familyOfDarknetFingerprint,
+  type Intel,
+  IntelConfig,
+  protocolName,
+  sightingsFromCandidates,
+} from '../intel/index.ts';
+import {
+  BotFeedConfig,
+  C2SharerConfig,
+  createBotFeed,
+  createC2Sharer,
+  type Hub,
+  HubConfig,
+} from '../share/index.ts';
 import type { Store } from '../store/index.ts';
 import {
   CandidateStreamConfig,

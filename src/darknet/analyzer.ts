@@ -13,10 +13,14 @@ import {
   type Prefix,
   prefixContains6,
 } from '../core/index.ts';
-import { PacketInfo, parseFrame, ParseResult } from '../packet/headers.ts';
-import type { OpenCaptureOptions } from '../packet/capture.ts';
-import type { PcapFormat } from '../packet/pcap.ts';
-import type { CaptureStats } from '../packet/record.ts';
+import {
+  type CaptureStats,
+  type OpenCaptureOptions,
+  PacketInfo,
+  parseFrame,
+  ParseResult,
+  type PcapFormat,
+} from '../packet/index.ts';
 import type { DarknetConfig, SourceClass } from './config.ts';
 import { hllAdd, hllCount, mix32 } from './hll.ts';
 import type { RangeTable } from './ranges.ts';

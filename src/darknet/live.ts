@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { UsageError } from '../core/index.ts';
-import { LinkType } from '../packet/writer.ts';
+import { LinkType } from '../packet/index.ts';
 
 export interface LiveCaptureOptions {
   interface: string;

@@ -12,7 +12,7 @@ import {
   type FingerprintRule,
   type RuleField,
 } from './config.ts';
-import type { PacketInfo } from '../packet/headers.ts';
+import type { PacketInfo } from '../packet/index.ts';
 
 const FIELD_INDEX: Record<RuleField, number> = Object.fromEntries(
   RULE_FIELDS.map((f, i) => [f, i]),

@@ -5,7 +5,7 @@
  * run is reproducible; frames come from packet/'s builders and land in pcap via PcapWriter.
  */
 import { ipv4ToString, parsePrefix } from '../core/index.ts';
-import { buildTcpFrame, buildUdpFrame, internetChecksum, PcapWriter, TcpFlag } from '../packet/writer.ts';
+import { buildTcpFrame, buildUdpFrame, internetChecksum, PcapWriter, TcpFlag } from '../packet/index.ts';
 import type { SourceClass } from './config.ts';
 import { ZMAP_IP_ID } from './analyzer.ts';
 

@@ -41,6 +41,7 @@ export {
   sightingsFromCandidates,
   sightingsFromInfectedHosts,
   sightingsFromSurveyFindings,
+  familyOfDarknetFingerprint,
   protocolName,
 } from './adapters.ts';
 export type { CandidateLike, SurveyFindingLike } from './adapters.ts';

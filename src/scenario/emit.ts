@@ -21,7 +21,7 @@ import {
   type SimpleFlow,
 } from '../flow/encode.ts';
 import { IE } from '../flow/fields.ts';
-import { LinkType, PcapWriter, buildUdpFrame } from '../packet/writer.ts';
+import { LinkType, PcapWriter, buildUdpFrame } from '../packet/index.ts';
 
 export type ExportFormat = 'v9' | 'ipfix';
 

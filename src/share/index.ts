@@ -36,6 +36,7 @@ export {
 } from './audit-checkpoints.ts';
 export {
   createOrganisations,
+  OrganisationInput,
   ROLES,
   SCOPES,
   roleTier,
@@ -45,17 +46,56 @@ export {
   type Role,
   type Scope,
 } from './orgs.ts';
-export { COLLECTION_IDS, API_ROOTS } from './collections.ts';
+export {
+  API_ROOTS,
+  canRead,
+  canWrite,
+  COLLECTION_IDS,
+  loadCollections,
+  type Collection,
+} from './collections.ts';
+export {
+  HttpError,
+  isRestrictedTlp,
+  notFound,
+  principalOf,
+  recordRead,
+  tokenFrom,
+  type HubContext,
+} from './http.ts';
+export { RateLimiter, StreamSlots } from './ratelimit.ts';
 export { buildExport, EXPORT_NAMES, type ExportName, type ExportReader } from './api.ts';
 export {
   capSubmission,
   createReviews,
+  publicNoticeDecisions,
   REVIEW_STATUSES,
   type ReviewEntry,
   type Reviews,
   type ReviewStatus,
 } from './review.ts';
 export * as releaseRule from './release/index.ts';
+export {
+  anonymousReader,
+  mayDecidePublicNotice,
+  mayReadAudit,
+  mayReadOrganisations,
+  readerOf,
+  releasedTo,
+  type PublicNoticeDecision,
+  type Reader,
+} from './release/index.ts';
+// The ISP-side TAXII client (bot feed in, C&C candidates out).
+export {
+  BotFeedConfig,
+  C2SharerConfig,
+  createBotFeed,
+  createC2Sharer,
+  createTaxiiClient,
+  type BotFeed,
+  type C2Sharer,
+  type TaxiiClient,
+} from './client/index.ts';
 export { applyWithdrawals, sightingsFromCsv, sightingsFromStix, type Ingested } from './ingest.ts';
 export { createHubServer } from './server.ts';
 export * from './stix.ts';

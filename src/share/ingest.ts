@@ -4,8 +4,7 @@
  * submitting organisation. Only simple patterns are understood; anything else is a named failure.
  */
 import { InputError, splitCsvLine } from '../core/index.ts';
-import { SightingInput, type Intel, type WithinTransaction } from '../intel/index.ts';
-import type { Tier, Tlp } from '../intel/types.ts';
+import { type Intel, SightingInput, type Tier, type Tlp, type WithinTransaction } from '../intel/index.ts';
 import { tlpOf } from './collections.ts';
 import { tierOf, type StixObject } from './stix.ts';
 

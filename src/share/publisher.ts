@@ -6,7 +6,7 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import { type Component, type Logger, PrefixSet } from '../core/index.ts';
-import type { Intel } from '../intel/index.ts';
+import { type Indicator, type Intel, type Tier, TLPS } from '../intel/index.ts';
 import type { Transaction } from 'kysely';
 import type { Database, Store } from '../store/index.ts';
 import {
@@ -32,7 +32,6 @@ import {
   type MappingInput,
   type StixObject,
 } from './stix.ts';
-import { TLPS, type Indicator, type Tier } from '../intel/types.ts';
 import { publicNoticeDecisions } from './review.ts';
 
 const WATERMARK_KEY = 'publisher.watermark';

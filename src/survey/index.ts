@@ -16,6 +16,7 @@ export { authorisePlan, loadPlan, Scope, Credential, type AuthorisedPlan } from 
 export { Recog } from './recog.ts';
 export { VulnerableTable } from './firmware.ts';
 export type { Finding, HostResult, FindingStatus } from './types.ts';
+export { formatFindings, readFindings } from './findings.ts';
 
 /** The recog files the probes consult. */
 export const RECOG_FILES = [

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger, createRegistry, UsageError } from '../../core/index.ts';
 import { createNotify, NotifyConfig } from '../../notify/index.ts';
-import { readFindings } from '../../survey/findings.ts';
+import { readFindings } from '../../survey/index.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
 

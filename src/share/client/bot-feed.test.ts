@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
 import { COLLECTION_IDS, ownNetworkCollectionId } from '../collections.ts';
 import { botAddressOf, createBotFeed } from './index.ts';
-import { startHubFixture, type HubFixture } from './hub-fixture.ts';
+import { startHubFixture, type HubFixture } from '../testing.ts';
 
 const logger = silentLogger();
 

@@ -15,7 +15,7 @@ import { COLLECTION_IDS } from '../collections.ts';
 import { stixValidator } from '../stix-schemas.ts';
 import type { StixObject } from '../stix.ts';
 import { createC2Sharer, createTaxiiClient } from './index.ts';
-import { startHubFixture, type HubFixture } from './hub-fixture.ts';
+import { startHubFixture, type HubFixture } from '../testing.ts';
 
 const validate = stixValidator();
 const logger = silentLogger();

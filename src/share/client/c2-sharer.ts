@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { type Logger, protocolName, readStateFile, writeFileAtomic } from '../../core/index.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { canonicalIp } from '../../intel/normalise.ts';
+import { canonicalIp } from '../../intel/index.ts';
 import { patternFor, TIER_EXTENSION_ID, tlpMarkingId, uuidv5, type StixObject } from '../stix.ts';
 import { C2SharerConfig, type C2SharerConfigInput } from './config.ts';
 import { createTaxiiClient, TaxiiClientError, type TaxiiClient } from './taxii-client.ts';

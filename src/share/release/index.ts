@@ -19,7 +19,7 @@ import {
   type Tlp,
   tlpRank,
   TLPS,
-} from '../../intel/types.ts';
+} from '../../intel/index.ts';
 import type { Organisation, Principal, Role } from '../orgs.ts';
 
 /** Who asks: an organisation (through a token) or an anonymous caller known only by its address. */

@@ -4,7 +4,7 @@
  */
 import { InputError } from '../core/index.ts';
 import { sightingsFromSurveyFindings, type Intel } from '../intel/index.ts';
-import { readFindings } from '../survey/findings.ts';
+import { readFindings } from '../survey/index.ts';
 
 export interface FindingsImport {
   findings: number;

@@ -11,13 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
-import { createAuditLog } from '../share/audit.ts';
-import { COLLECTION_IDS } from '../share/collections.ts';
-import { createPublisher } from '../share/publisher.ts';
-import { hubIdentity } from '../share/stix.ts';
+import { createIntel, IntelConfig, type Intel } from '../intel/index.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { createIntel, type Intel } from './index.ts';
-import { IntelConfig } from './config.ts';
+import { createAuditLog } from './audit.ts';
+import { COLLECTION_IDS } from './collections.ts';
+import { createPublisher } from './publisher.ts';
+import { hubIdentity } from './stix.ts';
 
 const url = process.env.TSUNAGI_TEST_DATABASE_URL;
 const OBJECTS = 400;
