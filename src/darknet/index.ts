@@ -18,7 +18,7 @@ export {
 } from './analyzer.ts';
 export { loadAsnFile, loadCountryFile, loadScannerFile, RangeTable } from './ranges.ts';
 export { loadRuleFile } from './rules.ts';
-export { formatBotList, formatHostsCsv, HOSTS_CSV_HEADER } from './output.ts';
+export { formatBotList, formatHostsCsv, formatSummary, HOSTS_CSV_HEADER, sourceTotal } from './output.ts';
 export {
   formatStatsBatch,
   formatStatsRow,
@@ -29,6 +29,12 @@ export {
   type Surge,
 } from './stats.ts';
 export { SyntheticDarknet } from './synth.ts';
+export {
+  analyzeFiles,
+  type AnalyzeFilesOptions,
+  type AnalyzeFilesResult,
+  type FileProgress,
+} from './input-file.ts';
 
 export interface DarknetLiveOptions {
   /** Interface to capture on when started; empty: files only. */

@@ -7,8 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable, Transaction } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
 import { type Component, InputError, type Logger } from '../core/index.ts';
-import type { Database, Store } from '../store/index.ts';
-import type { IndicatorTable, RelationshipTable, SightingTable } from '../store/schema.ts';
+import type { Database, IndicatorTable, RelationshipTable, SightingTable, Store } from '../store/index.ts';
 import { IntelConfig } from './config.ts';
 import { readTallies, TallyChanges, type TallyReading, type TallyState } from './tally.ts';
 import {

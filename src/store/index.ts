@@ -12,7 +12,7 @@ import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { migrationProvider, type Engine } from './migrations.ts';
 import type { Database } from './schema.ts';
 
-export type { Database } from './schema.ts';
+export type * from './schema.ts';
 export type { Engine } from './migrations.ts';
 export { StoreConfig } from './config.ts';
 export { hourOf, rebuildIndicatorTallies, TALLY_TABLES, type TallyTable } from './tallies.ts';

@@ -5,17 +5,18 @@ import { loadConfig, parsePrefix, untilSignal, UsageError } from '../../core/ind
 import {
   createDarknet,
   DarknetConfig,
+  type DarknetDeps,
   formatBotList,
   formatStatsBatch,
+  formatSummary,
   loadAsnFile,
   loadCountryFile,
   loadRuleFile,
   loadScannerFile,
+  type SourceClass,
+  sourceTotal,
   STATS_CSV_HEADER,
-  type DarknetDeps,
 } from '../../darknet/index.ts';
-import type { SourceClass } from '../../darknet/config.ts';
-import { formatSummary, sourceTotal } from '../../darknet/output.ts';
 import type { CliContext } from '../context.ts';
 import { formatRate, progressBar, StatusLine } from '../progress.ts';
 import { z } from 'zod';
