@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlowBatchWriter, type FlowBatch } from '../../src/core/flowbatch.ts';
-import { ipv4ToString } from '../../src/core/ip.ts';
+import { type FlowBatch, FlowBatchWriter, ipv4ToString } from '../../src/core/index.ts';
 import { createFlowDecoder, errorTotal } from '../../src/flow/decoder.ts';
 import { DecoderConfig } from '../../src/flow/config.ts';
 import {

@@ -6,7 +6,7 @@
  * Usage: node --import tsx bench/flow/pipeline.ts [seconds] [versions, e.g. 5,9,10]
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { FlowBatchWriter } from '../../src/core/flowbatch.ts';
+import { FlowBatchWriter } from '../../src/core/index.ts';
 import { DecoderConfig } from '../../src/flow/config.ts';
 import { createFlowDecoder } from '../../src/flow/decoder.ts';
 import type { PayloadSource } from '../../src/flow/types.ts';

@@ -4,8 +4,7 @@
  * skipping trusted proxies, and the first untrusted hop is the client. A header from anyone
  * else is ignored, so nobody can ask about an address that is not their own.
  */
-import { InputError } from '../core/errors.ts';
-import { parsePrefix, PrefixSet } from '../core/ip.ts';
+import { InputError, parsePrefix, PrefixSet } from '../core/index.ts';
 import { canonicalIp } from '../intel/index.ts';
 
 export function trustedProxySet(entries: readonly string[]): PrefixSet {

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../store/index.ts';
-import { INDICATOR_KINDS, TIERS, TLPS, type SightingInput } from '../intel/index.ts';
-import { hubIdentity } from '../share/stix.ts';
+import { INDICATOR_KINDS, TIERS, TLPS, type SightingInput, indicatorFromRow } from '../intel/index.ts';
+import { hubIdentity } from '../share/index.ts';
 import { clientAddress, trustedProxySet } from './address.ts';
-import { indicatorFromRow } from '../intel/index.ts';
 import { startTestHub, type TestHub } from './testing.ts';
 import { visibleAt, whereActive, whereVisible } from './view.ts';
 
@@ -17,7 +16,7 @@ test('the SQL visibility filter agrees with share’s sanitisers on every kind, 
   try {
     const { createIntel, IntelConfig } = await import('../intel/index.ts');
     const { Registry } = await import('prom-client');
-    const { silentLogger } = await import('../core/logger.ts');
+    const { silentLogger } = await import('../core/index.ts');
     const intel = createIntel(IntelConfig.parse({}), {
       store,
       logger: silentLogger(),

@@ -6,14 +6,24 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../core/index.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
-import type { AuditRecord, VerifyResult } from '../share/audit.ts';
-import { latestObjectCounts, loadCollections, type Collection } from '../share/collections.ts';
-import { recordRead, type AuditedRead, type HubContext } from '../share/http.ts';
-import type { Organisation, Principal, TokenSummary } from '../share/orgs.ts';
-import type { PublicNoticeDecision } from '../share/release/index.ts';
-import { publicNoticeDecisions, type Reviews } from '../share/review.ts';
+import {
+  type AuditRecord,
+  type VerifyResult,
+  latestObjectCounts,
+  loadCollections,
+  type Collection,
+  recordRead,
+  type AuditedRead,
+  type HubContext,
+  type Organisation,
+  type Principal,
+  type TokenSummary,
+  type PublicNoticeDecision,
+  publicNoticeDecisions,
+  type Reviews,
+} from '../share/index.ts';
 
 export type ConsoleIntel = Pick<
   Intel,

@@ -7,14 +7,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../core/index.ts';
 import type { ChangeFeed, IndicatorChange, Tier } from '../intel/index.ts';
-import { HttpError, principalOf } from '../share/http.ts';
-import { StreamSlots } from '../share/ratelimit.ts';
+import { HttpError, principalOf, StreamSlots, type PublicNoticeDecision } from '../share/index.ts';
 import type { ConsoleConfig } from './config.ts';
 import type { ConsoleShare } from './deps.ts';
 import { viewOf, visibleAt } from './view.ts';
-import type { PublicNoticeDecision } from '../share/release/index.ts';
 
 interface Client {
   tier: Tier;

@@ -8,14 +8,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
-import type { PrefixSet } from '../core/ip.ts';
+import type { PrefixSet } from '../core/index.ts';
 import type { IndicatorKind } from '../intel/index.ts';
-import { RateLimiter } from '../share/ratelimit.ts';
+import { RateLimiter, anonymousReader, releasedTo } from '../share/index.ts';
 import { clientAddress } from './address.ts';
 import type { SelfCheckAnswer, SelfCheckCategory, SelfCheckFinding } from './api/types.ts';
 import type { ConsoleConfig } from './config.ts';
 import type { ConsoleDeps } from './deps.ts';
-import { anonymousReader, releasedTo } from '../share/release/index.ts';
 
 export type { SelfCheckAnswer, SelfCheckCategory, SelfCheckFinding } from './api/types.ts';
 

@@ -5,14 +5,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../intel/index.ts';
 import { generateScenario } from '../scenario/index.ts';
-import { createAuditLog } from '../share/audit.ts';
-import { HubConfig } from '../share/config.ts';
-import type { HubContext } from '../share/http.ts';
-import { createHub } from '../share/index.ts';
-import type { OrganisationInput } from '../share/orgs.ts';
+import {
+  createAuditLog,
+  HubConfig,
+  type HubContext,
+  createHub,
+  type OrganisationInput,
+} from '../share/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { ConsoleConfigInput } from './config.ts';
 import { consoleDepsOf, createConsole, type WebConsole } from './index.ts';

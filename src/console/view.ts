@@ -6,9 +6,16 @@
  * counted and paginated in the database; a test checks the two agree on every combination.
  */
 import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
-import { InputError } from '../core/errors.ts';
-import type { Indicator, IndicatorKind, Tier, Tlp } from '../intel/index.ts';
-import { INDICATOR_KINDS, TIERS, TLPS } from '../intel/index.ts';
+import { InputError } from '../core/index.ts';
+import {
+  type Indicator,
+  type IndicatorKind,
+  type Tier,
+  type Tlp,
+  INDICATOR_KINDS,
+  TIERS,
+  TLPS,
+} from '../intel/index.ts';
 import type { Database } from '../store/index.ts';
 import {
   CLEARANCE,
@@ -19,9 +26,9 @@ import {
   releasedTo,
   tierReader,
   type PublicNoticeDecision,
-} from '../share/release/index.ts';
-import { approvedForPublicNotice } from '../share/review.ts';
-import type { HubIdentity } from '../share/stix.ts';
+  approvedForPublicNotice,
+  type HubIdentity,
+} from '../share/index.ts';
 import type { ApiIndicatorKind, ApiTier, ApiTlp, IndicatorView } from './api/types.ts';
 
 export type { IndicatorView } from './api/types.ts';

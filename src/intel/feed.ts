@@ -22,7 +22,7 @@
  * `tsunagi.intel.<kind>` (`indicator.added|updated|withdrawn`, `sighting.added`): not built,
  * since every hub replica shares one PostgreSQL.
  */
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../core/index.ts';
 import type { Indicator } from './types.ts';
 
 /** A position in intel's commit order: the (modified_at, id) of an indicator version. */

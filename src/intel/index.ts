@@ -9,9 +9,7 @@
  * source's intake), bots.ts (the bot list the detector follows).
  */
 import { Counter, type Registry } from 'prom-client';
-import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
-import { InputError } from '../core/errors.ts';
+import { type Component, type Logger, InputError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { IntelConfig } from './config.ts';
 import { createChangeFeed, type ChangeCursor, type ChangeFeed } from './feed.ts';

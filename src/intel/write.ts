@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import type { Database, Store } from '../store/index.ts';
 import type { IntelConfig } from './config.ts';
 import { cursorOf, type IndicatorChange, type IntelChange } from './feed.ts';

@@ -4,9 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
-import { parseHostPort } from '../core/metrics.ts';
+import { type Component, type Logger, parseHostPort } from '../core/index.ts';
 import type { Intel } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
 import { createAuditLog, type AuditLog } from './audit.ts';
@@ -26,6 +24,7 @@ export {
   verifyExport,
   verifyRecords,
   type AuditLog,
+  type AuditRecord,
   type VerifyOptions,
   type VerifyResult,
 } from './audit.ts';
@@ -38,6 +37,7 @@ export {
 } from './audit-checkpoints.ts';
 export {
   createOrganisations,
+  OrganisationInput,
   ROLES,
   SCOPES,
   roleTier,
@@ -46,18 +46,67 @@ export {
   type Principal,
   type Role,
   type Scope,
+  type TokenSummary,
 } from './orgs.ts';
-export { COLLECTION_IDS, API_ROOTS } from './collections.ts';
+export {
+  API_ROOTS,
+  canRead,
+  canWrite,
+  COLLECTION_IDS,
+  latestObjectCounts,
+  loadCollections,
+  type Collection,
+} from './collections.ts';
+export {
+  HttpError,
+  isRestrictedTlp,
+  notFound,
+  principalOf,
+  recordRead,
+  tokenFrom,
+  type AuditedRead,
+  type HubContext,
+} from './http.ts';
+export { RateLimiter, StreamSlots } from './ratelimit.ts';
 export { buildExport, EXPORT_NAMES, type ExportName, type ExportReader } from './api.ts';
 export {
+  approvedForPublicNotice,
   capSubmission,
   createReviews,
+  publicNoticeDecisions,
   REVIEW_STATUSES,
   type ReviewEntry,
   type Reviews,
   type ReviewStatus,
 } from './review.ts';
 export * as releaseRule from './release/index.ts';
+export {
+  anonymousReader,
+  CLEARANCE,
+  HOST_KINDS,
+  isHostKind,
+  markingAllows,
+  mayDecidePublicNotice,
+  mayReadAudit,
+  mayReadOrganisations,
+  readerOf,
+  receivableMarkings,
+  releasedTo,
+  tierReader,
+  type PublicNoticeDecision,
+  type Reader,
+} from './release/index.ts';
+// The ISP-side TAXII client (bot feed in, C&C candidates out).
+export {
+  BotFeedConfig,
+  C2SharerConfig,
+  createBotFeed,
+  createC2Sharer,
+  createTaxiiClient,
+  type BotFeed,
+  type C2Sharer,
+  type TaxiiClient,
+} from './client/index.ts';
 export { applyWithdrawals, sightingsFromCsv, sightingsFromStix, type Ingested } from './ingest.ts';
 export { createHubServer } from './server.ts';
 export * from './stix.ts';

@@ -3,9 +3,8 @@
  * hosts and vulnerable devices are published to, back-filled the first time it is seen, and the
  * objects every collection holds once.
  */
-import { PrefixSet } from '../core/ip.ts';
-import type { Intel } from '../intel/index.ts';
-import { TLPS, type Tier } from '../intel/index.ts';
+import { PrefixSet } from '../core/index.ts';
+import { type Intel, TLPS, type Tier } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
 import { addObjects, OWN_NETWORK_TIER, ownNetworkCollectionId, SHARED_TYPES } from './collections.ts';
 import { inNetwork, type OwnNetwork } from './publisher-plan.ts';

@@ -4,7 +4,7 @@
  * markings: written once), and the ids that need a revoked version. A pure function: the
  * publisher writes the plan in one transaction with its watermark.
  */
-import { PrefixSet } from '../core/ip.ts';
+import { PrefixSet } from '../core/index.ts';
 import type { Indicator, Tier } from '../intel/index.ts';
 import { COLLECTION_IDS, OWN_NETWORK_TIER, SHARED_TYPES } from './collections.ts';
 import {

@@ -8,16 +8,14 @@
  * after a restart, and across hub replicas, where another publisher may have got there first).
  */
 import { Counter, type Registry } from 'prom-client';
-import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
-import type { Intel } from '../intel/index.ts';
+import type { Component, Logger } from '../core/index.ts';
+import type { ChangeCursor, Intel, Tier } from '../intel/index.ts';
 import type { Transaction } from 'kysely';
 import type { Database, Store } from '../store/index.ts';
 import { addObjects, COLLECTION_IDS, ensureCollections, latestObjects } from './collections.ts';
 import { fixedObjects, ownNetworks } from './publisher-networks.ts';
 import { planPage } from './publisher-plan.ts';
 import type { HubIdentity, MappingInput } from './stix.ts';
-import type { ChangeCursor, Tier } from '../intel/index.ts';
 import { publicNoticeDecisions } from './review.ts';
 
 const WATERMARK_KEY = 'publisher.watermark';

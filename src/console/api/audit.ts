@@ -1,7 +1,6 @@
 /** GET /console/api/audit: the audit log, newest first, with the chain's verification (the analysis centre only). */
 import type { FastifyInstance } from 'fastify';
-import { HttpError, principalOf } from '../../share/http.ts';
-import { mayReadAudit, readerOf } from '../../share/release/index.ts';
+import { HttpError, principalOf, mayReadAudit, readerOf } from '../../share/index.ts';
 import type { RouteContext } from './common.ts';
 import type { AuditBody } from './types.ts';
 

@@ -1,9 +1,7 @@
 /** What the console's route files share: their dependencies, the tier checks and the audited read. */
 import type { FastifyRequest } from 'fastify';
 import type { Tier } from '../../intel/index.ts';
-import { HttpError } from '../../share/http.ts';
-import type { Principal } from '../../share/orgs.ts';
-import type { PublicNoticeDecision } from '../../share/release/index.ts';
+import { HttpError, type Principal, type PublicNoticeDecision } from '../../share/index.ts';
 import type { AsnDirectory } from '../asn.ts';
 import type { ConsoleConfig } from '../config.ts';
 import type { ConsoleDeps } from '../deps.ts';

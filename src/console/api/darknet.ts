@@ -4,7 +4,7 @@
  * attribute (full tier only).
  */
 import type { FastifyInstance } from 'fastify';
-import { principalOf } from '../../share/http.ts';
+import { principalOf } from '../../share/index.ts';
 import { hourBuckets, requireFull, type RouteContext } from './common.ts';
 import type { DarknetBody } from './types.ts';
 

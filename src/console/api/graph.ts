@@ -5,7 +5,7 @@
  * talking to (with how many).
  */
 import type { FastifyInstance } from 'fastify';
-import { principalOf } from '../../share/http.ts';
+import { principalOf } from '../../share/index.ts';
 import { indicatorRef, whereVisible } from '../view.ts';
 import type { RouteContext } from './common.ts';
 import { detectorBotCount } from './evidence.ts';

@@ -1,6 +1,6 @@
 /** GET /console/api/hosts: infected hosts and vulnerable devices by AS, country and family (full tier only). */
 import type { FastifyInstance } from 'fastify';
-import { principalOf } from '../../share/http.ts';
+import { principalOf } from '../../share/index.ts';
 import { requireFull, type RouteContext } from './common.ts';
 import type { HostsBody } from './types.ts';
 

@@ -11,7 +11,7 @@ import {
   type IndicatorSort,
   type Tier,
 } from '../../intel/index.ts';
-import { HttpError, isRestrictedTlp, notFound, principalOf } from '../../share/http.ts';
+import { HttpError, isRestrictedTlp, notFound, principalOf } from '../../share/index.ts';
 import { indicatorRef, parseRef, viewOf, visibleAt, visibleClass, whereVisible } from '../view.ts';
 import { auditRead, decisionsFor, type RouteContext } from './common.ts';
 import { evidenceOf } from './evidence.ts';

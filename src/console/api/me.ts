@@ -1,6 +1,6 @@
 /** GET /console/api/me: who the token belongs to. */
 import type { FastifyInstance } from 'fastify';
-import { principalOf } from '../../share/http.ts';
+import { principalOf } from '../../share/index.ts';
 import type { MeBody } from './types.ts';
 
 export function registerMe(app: FastifyInstance): void {

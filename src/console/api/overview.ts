@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Tier } from '../../intel/index.ts';
-import { principalOf } from '../../share/http.ts';
+import { principalOf } from '../../share/index.ts';
 import { viewOf, visibleClass, whereVisible } from '../view.ts';
 import { decisionsFor, type RouteContext } from './common.ts';
 import type { OverviewBody } from './types.ts';

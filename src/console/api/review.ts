@@ -4,9 +4,16 @@
  * audits; who may decide is share's release rule (the analysis centre, with a write token).
  */
 import type { FastifyInstance } from 'fastify';
-import { HttpError, principalOf } from '../../share/http.ts';
-import { mayDecidePublicNotice, mayReadAudit, readerOf } from '../../share/release/index.ts';
-import { REVIEW_STATUSES, type Reviews, type ReviewStatus } from '../../share/review.ts';
+import {
+  HttpError,
+  principalOf,
+  mayDecidePublicNotice,
+  mayReadAudit,
+  readerOf,
+  REVIEW_STATUSES,
+  type Reviews,
+  type ReviewStatus,
+} from '../../share/index.ts';
 
 const IdParams = {
   type: 'object',

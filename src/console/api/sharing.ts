@@ -1,8 +1,6 @@
 /** GET /console/api/sharing: organisations, consent, collections and tokens, as far as the reader may know them. */
 import type { FastifyInstance } from 'fastify';
-import { canRead, canWrite } from '../../share/collections.ts';
-import { principalOf } from '../../share/http.ts';
-import { mayReadOrganisations, readerOf } from '../../share/release/index.ts';
+import { canRead, canWrite, principalOf, mayReadOrganisations, readerOf } from '../../share/index.ts';
 import type { RouteContext } from './common.ts';
 import type { SharingBody } from './types.ts';
 

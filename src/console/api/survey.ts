@@ -1,6 +1,6 @@
 /** GET /console/api/survey: survey findings (vulnerable devices) by product and notification state (full tier only). */
 import type { FastifyInstance } from 'fastify';
-import { principalOf } from '../../share/http.ts';
+import { principalOf } from '../../share/index.ts';
 import { requireFull, type RouteContext } from './common.ts';
 import type { SurveyBody } from './types.ts';
 

@@ -3,8 +3,7 @@
  * from the ISP side (law rule 2: intel stamps its own), and a withdrawn candidate takes back only
  * this detector's report. Structural types, so intel imports nothing of detect or transport.
  */
-import type { Logger } from '../../core/logger.ts';
-import { protocolName } from '../../core/protocols.ts';
+import { type Logger, protocolName } from '../../core/index.ts';
 import type { SightingInput } from '../normalise.ts';
 import type { Tier, Tlp } from '../types.ts';
 import type { IntelWriter } from './writer.ts';

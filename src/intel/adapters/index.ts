@@ -2,7 +2,7 @@
  * Each source's intake into intel, one module per source, each taking the source's output
  * (structurally: intel imports none of the detector modules) and intel's write API.
  */
-export { protocolName } from '../../core/protocols.ts';
+export { protocolName } from '../../core/index.ts';
 export type { IntelWriter } from './writer.ts';
 export {
   createCandidateIntake,

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../core/logger.ts';
+import { silentLogger } from '../../core/index.ts';
 import { COLLECTION_IDS } from '../collections.ts';
 import { stixValidator } from '../stix-schemas.ts';
 import type { StixObject } from '../stix.ts';
 import { createC2Sharer, createTaxiiClient } from './index.ts';
-import { startHubFixture, type HubFixture } from './hub-fixture.ts';
+import { startHubFixture, type HubFixture } from '../testing.ts';
 
 const validate = stixValidator();
 const logger = silentLogger();
