@@ -14,7 +14,6 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/logger.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
@@ -23,6 +22,7 @@ import { createCandidatePublisher } from '../transport/index.ts';
 import type { CliContext } from './context.ts';
 import { runServe, ServeConfig } from './commands/serve.ts';
 import { main } from './main.ts';
+import { scratchDatabase } from './scratch-database.ts';
 
 const databaseUrl = process.env.TSUNAGI_TEST_DATABASE_URL;
 const natsUrl = process.env.TSUNAGI_TEST_NATS_URL;
@@ -33,28 +33,6 @@ function capture(env: NodeJS.ProcessEnv): { ctx: CliContext; text: () => string 
   stream.on('data', (d: Buffer) => chunks.push(d.toString()));
   const ctx: CliContext = { stdout: new PassThrough(), stderr: stream, env, interactive: false };
   return { ctx, text: () => chunks.join('') };
-}
-
-/** A fresh database next to the test one; dropped by the returned function. */
-export async function scratchDatabase(
-  base: string,
-  name: string,
-): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
 }
 
 test('serve: --share-to without --nats is a usage error (exit 2), before anything opens', async () => {
