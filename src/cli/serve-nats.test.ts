@@ -42,6 +42,27 @@ test('serve: --share-to without --nats is a usage error (exit 2), before anythin
   assert.match(text(), /--share-to .* needs --nats/);
 });
 
+test('serve --nats: a bad URL is a usage error (2); NATS not there is a runtime error (1), one line each', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-serve-nats-bad-'));
+  try {
+    const data = join(dir, 'hub');
+    assert.equal(await main(['org', 'add', 'ISP', '--role', 'isp', '--data', data], capture({}).ctx), 0);
+    const bad = capture({});
+    assert.equal(await main(['serve', '--data', data, '--nats', 'notaurl'], bad.ctx), 2);
+    assert.match(bad.text(), /--nats .*not a URL/);
+    const down = capture({});
+    const args = ['serve', '--data', data, '--listen', '127.0.0.1:0', '--nats', 'nats://127.0.0.1:1'];
+    assert.equal(await main(args, down.ctx), 1);
+    assert.match(
+      down.text(),
+      /^tsunagi: candidate-intake: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/m,
+    );
+    assert.doesNotMatch(down.text(), /\n\s+at /, 'no stack trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test(
   'serve --nats: two hub replicas on one PostgreSQL split the workers candidates, each written once and in order',
   {
