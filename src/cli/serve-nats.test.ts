@@ -107,6 +107,8 @@ test(
       await Promise.race([replicas[0]!.up, replicas[0]!.running]);
       await Promise.race([replicas[1]!.up, replicas[1]!.running]);
       for (const w of workers) await w.start();
+      for (const r of replicas)
+        assert.match(r.out.text(), new RegExp(`worker candidates from .*consumer ${candidates.durable}`));
 
       // Per worker, 60 servers: all announced at 60, then two thirds rise to 85, then a third of them
       // are withdrawn. In phases, so one server's messages lie far apart in the stream and would land

@@ -187,7 +187,12 @@ export async function runServe(
     // line. Another `until` (tests) may read that line itself, so it is called after it.
     const signalled = until === untilSignal ? untilSignal() : undefined;
     ctx.stderr.write(
-      `tsunagi hub on ${hub.url()} (console ${hub.url()}/, self-check ${hub.url()}/check, TAXII discovery ${hub.url()}/taxii2/, API ${hub.url()}/api/), store ${store.location}\n`,
+      `tsunagi hub on ${hub.url()} (console ${hub.url()}/, self-check ${hub.url()}/check, TAXII discovery ${hub.url()}/taxii2/, API ${hub.url()}/api/), store ${store.location}` +
+        (intake
+          ? `, worker candidates from ${config.candidates.url || 'nats://127.0.0.1:4222'} (${config.candidates.name}, consumer ${config.candidates.durable})`
+          : '') +
+        (config.shareTo ? `, shared on to ${config.shareTo.url}` : '') +
+        '\n',
     );
     await (signalled ?? until());
   } finally {
