@@ -292,7 +292,7 @@ mx.strict IN AAAA ::1
 strict IN A 127.0.0.1
 strict IN AAAA ::1
 _dmarc.strict IN TXT "v=DMARC1; p=reject; pct=100; rua=mailto:agg@mail.test,mailto:x@example.test; ruf=mailto:forensic@mail.test"
-sel1._domainkey.strict IN TXT "v=DKIM1; k=rsa; " ${dkim}
+sel1._domainkey.strict IN TXT "v=DKIM1; k=rsa; p=" ${dkim}
 old._domainkey.strict IN TXT "v=DKIM1; k=rsa; p="
 _mta-sts.strict IN TXT "v=STSv1; id=20261205"
 _smtp._tls.strict IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@mail.test"
