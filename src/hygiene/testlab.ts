@@ -34,13 +34,13 @@ export interface DnsLab {
   stop(): Promise<void>;
 }
 
-const TOOLS = ['named', 'dnssec-keygen', 'dnssec-signzone', 'unbound'];
+const TOOLS = ['named', 'dnssec-keygen', 'dnssec-signzone', 'unbound', 'dig', 'openssl'];
 
 /** Why the lab cannot run here, or undefined when every daemon is installed. */
 export function labUnavailable(): string | undefined {
   const missing = TOOLS.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
   return missing.length
-    ? `needs ${missing.join(', ')} (Debian packages bind9, bind9-utils, unbound; scripts/install-test-tools.sh)`
+    ? `needs ${missing.join(', ')} (Debian packages bind9, bind9-utils, bind9-dnsutils, unbound, openssl; scripts/install-test-tools.sh)`
     : undefined;
 }
 
@@ -298,7 +298,7 @@ _mta-sts.strict IN TXT "v=STSv1; id=20261205"
 _smtp._tls.strict IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@mail.test"
 mta-sts.strict IN A 127.0.0.1
 soft IN TXT "v=spf1 a mx ~all"
-soft IN A 192.0.2.10
+soft IN A 127.0.0.10
 soft IN MX 10 soft.mail.test.
 _dmarc.soft IN TXT "v=DMARC1; p=quarantine; pct=50; sp=reject"
 neutral IN TXT "v=spf1 ip4:192.0.2.1 ?all"
@@ -322,4 +322,72 @@ ${Array.from({ length: 12 }, (_, i) => `big IN TXT "${String(i).padStart(3, '0')
 _dmarc.twodmarc IN TXT "v=DMARC1; p=none"
 _dmarc.twodmarc IN TXT "v=DMARC1; p=reject"
 `;
+}
+
+export interface TestCertificates {
+  /** The CA certificate (PEM) a client must trust. */
+  ca: string;
+  key: string;
+  cert: string;
+}
+
+/** A throwaway CA and a server certificate for `names`, made with the openssl command. */
+export function makeCertificates(names: readonly string[]): TestCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hygiene-tls-'));
+  try {
+    const ssl = (...args: string[]) => run('openssl', args, dir);
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=tsunagi test CA',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+    );
+    ssl(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      `/CN=${names[0]}`,
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+    );
+    writeFileSync(join(dir, 'san.ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+      '-out',
+      'server.pem',
+    );
+    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+    return { ca: read('ca.pem'), key: read('server.key'), cert: read('server.pem') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -4,7 +4,7 @@
  * configured CA, and nothing is followed: what the first HTTPS answer says is what counts.
  */
 import { request } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { Lookup } from '../dns/lookup.ts';
 
@@ -39,11 +39,26 @@ export async function fetchHttps(
   ];
   if (addresses.length === 0)
     return { ok: false, kind: 'no-address', reason: `${host} has no A or AAAA record` };
+  // One address at a time, in order: Node's own happy-eyeballs gives up on an address after
+  // 250 ms, which a busy survey process overruns.
+  let last: HttpsOutcome = { ok: false, kind: 'unreachable', reason: `${host}: no address answered` };
+  for (const address of addresses) {
+    last = await fetchFrom(address, host, path, options);
+    if (last.ok || last.kind !== 'unreachable') return last;
+  }
+  return last;
+}
+
+function fetchFrom(
+  target: { address: string; family: number },
+  host: string,
+  path: string,
+  options: HttpsOptions,
+): Promise<HttpsOutcome> {
   const resolve: LookupFunction = (_hostname, lookupOptions, callback) => {
-    const first = addresses[0]!;
     if ((lookupOptions as { all?: boolean }).all)
-      (callback as (e: null, a: typeof addresses) => void)(null, addresses);
-    else callback(null, first.address, first.family);
+      (callback as (e: null, a: (typeof target)[]) => void)(null, [target]);
+    else callback(null, target.address, target.family);
   };
   return new Promise((resolveOutcome) => {
     let settled = false;
@@ -54,7 +69,7 @@ export async function fetchHttps(
     };
     const req = request(
       {
-        host: isIP(host) ? host : host,
+        host,
         servername: host,
         port: options.port,
         path,
@@ -83,7 +98,7 @@ export async function fetchHttps(
       settle({
         ok: false,
         kind: 'timeout',
-        reason: `no answer from https://${host}:${options.port} in ${options.timeoutMs} ms`,
+        reason: `no answer from https://${host}:${options.port} (${target.address}) in ${options.timeoutMs} ms`,
       });
       req.destroy();
     });
@@ -92,7 +107,7 @@ export async function fetchHttps(
       settle({
         ok: false,
         kind: certificate ? 'certificate' : 'unreachable',
-        reason: `${host}: ${error.message}`,
+        reason: `${host} (${target.address}): ${error.message || error.code || 'connection failed'}`,
       });
     });
     req.end();
