@@ -16,6 +16,7 @@ import { parseDomainList, type SurveyTarget } from './input/domains.ts';
 import type { Route } from './input/routes.ts';
 import type { Vrp } from './input/vrps.ts';
 import type { HygieneTables } from './migrations.ts';
+import { hygieneLetters, type HygieneLetter, type Lang } from './letter/letters.ts';
 import { VrpIndex, type RovResult } from './routing/rov.ts';
 import { domainScore, organisationScores, sectorScores, type GroupScore } from './score/score.ts';
 
@@ -28,6 +29,7 @@ export { parseTrustAnchors, type DnssecResult, type Verdict } from './dns/dnssec
 export { parseResolver } from './dns/client.ts';
 export type { RovResult, RovState } from './routing/rov.ts';
 export type { GroupScore } from './score/score.ts';
+export type { HygieneLetter, Lang } from './letter/letters.ts';
 export { hygieneMigrations, type HygieneTables } from './migrations.ts';
 
 /** The configured trust anchors are not DS or DNSKEY records. */
@@ -56,6 +58,8 @@ export interface Hygiene {
   scores(rows: readonly SurveyRow[]): { organisations: GroupScore[]; sectors: GroupScore[] };
   /** Keeps a survey, its rows and its scores in the room's tables. */
   record(surveyId: string, startedAt: Date, rows: readonly SurveyRow[]): Promise<void>;
+  /** One letter per organisation saying what to fix and how. */
+  letters(rows: readonly SurveyRow[], lang: Lang, sender: string): HygieneLetter[];
   /** The survey targets in a domain list; a bad list is counted and thrown (DomainListError). */
   readTargets(text: string): SurveyTarget[];
   /** Counts a rejected input (for the CLI's bad-input path). */
@@ -102,6 +106,12 @@ export function createHygiene(config: HygieneConfig, deps: HygieneDeps): Hygiene
     name: 'tsunagi_hygiene_rov_routes_total',
     help: 'Routes validated against VRPs, by RFC 6811 state',
     labelNames: ['state'],
+    registers: [deps.registry],
+  });
+  const lettersWritten = new Counter({
+    name: 'tsunagi_hygiene_letters_total',
+    help: 'Organisation letters written, by language',
+    labelNames: ['lang'],
     registers: [deps.registry],
   });
   const inputErrors = new Counter({
@@ -223,6 +233,11 @@ export function createHygiene(config: HygieneConfig, deps: HygieneDeps): Hygiene
               })
               .execute();
       });
+    },
+    letters(rows, lang, sender) {
+      const letters = hygieneLetters(rows, lang, sender);
+      lettersWritten.inc({ lang }, letters.length);
+      return letters;
     },
     readTargets(text) {
       try {

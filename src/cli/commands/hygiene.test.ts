@@ -151,11 +151,19 @@ describe('tsunagi hygiene check against BIND, Unbound and an HTTPS server', { sk
       list,
       'domain,organisation,sector\n# a comment\nstrict.mail.test,Strict Corp,finance\nrsa.test,RSA Inc,energy\n',
     );
-    const result = await run(['hygiene', 'check', '--file', list, ...common()]);
+    const letters = join(dir, 'letters');
+    const result = await run(['hygiene', 'check', '--file', list, ...common(), '--letters', letters]);
     assert.equal(result.code, 0, result.stderr);
     const rows = rowsOf(result.stdout);
     assert.deepEqual(Object.keys(rows), ['strict.mail.test', 'rsa.test']);
     assert.equal(rows['rsa.test']!.dnssec, 'secure');
+    assert.match(result.stderr, /4 letters written/);
+    const strict = readFileSync(join(letters, 'Strict_Corp.en.txt'), 'utf8');
+    assert.match(strict, /^Internet hygiene survey: the domains of Strict Corp/);
+    assert.match(strict, /DNSSEC is not enabled/);
+    assert.doesNotMatch(strict, /SPF record|SPF ends/, 'strict SPF needs no fix');
+    assert.match(strict, /DANE for the MX hosts is no/);
+    assert.match(readFileSync(join(letters, 'RSA_Inc.ja.txt'), 'utf8'), /SPF レコードがありません/);
   });
 
   test('a resolver that does not answer is a runtime error, in one line', async () => {

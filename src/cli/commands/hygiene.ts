@@ -2,7 +2,8 @@
  * `tsunagi hygiene check`: DNSSEC, mail authentication, DANE, IPv6 and HTTPS/HSTS per domain,
  * as CSV. `tsunagi hygiene rpki`: route origin validation of announced prefixes against VRPs.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, RuntimeError, UsageError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/files.ts';
@@ -32,6 +33,8 @@ interface CheckOptions {
   timeout: string;
   concurrency: string;
   out?: string;
+  letters?: string;
+  sender: string;
 }
 
 const FLAGS: Record<string, string> = {
@@ -78,6 +81,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ca <file...>', 'extra CA certificates (PEM) trusted for HTTPS', [])
     .option('--timeout <seconds>', 'per DNS attempt', '2')
     .option('--concurrency <n>', 'domains checked at once', '16')
+    .option('--letters <dir>', 'also write a letter per organisation (ORG.ja.txt, ORG.en.txt) here')
+    .option('--sender <name>', 'who signs the letters', 'tsunagi hygiene survey')
     .option('-o, --out <file>', 'write the CSV here instead of stdout')
     .action(async (domains: string[], options: CheckOptions) => {
       const registry = createRegistry();
@@ -133,6 +138,20 @@ export function register(program: Command, ctx: CliContext): void {
         });
         const rows = await service.check(targets);
         const csv = [CSV_COLUMNS.join(','), ...rows.map(toCsvLine)].join('\n') + '\n';
+        if (options.letters) {
+          mkdirSync(options.letters, { recursive: true });
+          let written = 0;
+          for (const lang of ['ja', 'en'] as const)
+            for (const letter of service.letters(rows, lang, options.sender)) {
+              const name = letter.organisation.replace(/[^\p{L}\p{N}._-]+/gu, '_');
+              writeFileAtomic(
+                join(options.letters, `${name}.${lang}.txt`),
+                `${letter.subject}\n\n${letter.body}`,
+              );
+              written++;
+            }
+          ctx.stderr.write(`tsunagi: ${written} letters written to ${options.letters}\n`);
+        }
         if (options.out) {
           writeFileAtomic(options.out, csv);
           ctx.stderr.write(`tsunagi: ${rows.length} domains checked, CSV written to ${options.out}\n`);
