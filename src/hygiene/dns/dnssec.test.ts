@@ -7,7 +7,13 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { labUnavailable, startDnsLab, type DnsLab } from '../testlab.ts';
 import { createDnsClient, DnsTimeoutError, parseResolver, txtStrings, type DnsClient } from './client.ts';
-import { createValidator, parseTrustAnchors, type Validator, type Verdict } from './dnssec.ts';
+import {
+  canonicalCompare,
+  createValidator,
+  parseTrustAnchors,
+  type Validator,
+  type Verdict,
+} from './dnssec.ts';
 import { keyTag } from './signature.ts';
 
 const unavailable = labUnavailable();
@@ -42,6 +48,8 @@ describe('DNSSEC validation against BIND and Unbound', { skip: unavailable }, ()
     ['rsa.test', 'secure', /signed by rsa\.test/],
     ['ed.test', 'secure', /signed by ed\.test/],
     ['www.signed.test', 'secure', /absence of SOA proven by NSEC3/],
+    ['nothing-here.signed.test', 'secure', /absence of SOA proven by NSEC3/],
+    ['nothing-here.rsa.test', 'secure', /absence of SOA proven by NSEC/],
     ['broken.test', 'bogus', /broken\.test SOA: signature does not verify/],
     ['unsigned.test', 'insecure', /insecure delegation: NSEC proves unsigned\.test has no DS/],
     ['sub.signed.test', 'insecure', /insecure delegation: NSEC3 proves sub\.signed\.test has no DS/],
@@ -55,6 +63,25 @@ describe('DNSSEC validation against BIND and Unbound', { skip: unavailable }, ()
       assert.equal(await unboundSays(name), verdict, 'Unbound disagrees');
     });
   }
+
+  test('canonical name order (RFC 4034 §6.1)', () => {
+    const sorted = [
+      'z.example',
+      'example',
+      'yljkjljk.a.example',
+      'a.example',
+      'zabc.a.example',
+      'z.a.example',
+    ].sort(canonicalCompare);
+    assert.deepEqual(sorted, [
+      'example',
+      'a.example',
+      'yljkjljk.a.example',
+      'z.a.example',
+      'zabc.a.example',
+      'z.example',
+    ]);
+  });
 
   test('a name no trust anchor covers is indeterminate, not secure', async () => {
     const result = await validator.validateDomain('example.com');

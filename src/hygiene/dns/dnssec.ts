@@ -232,8 +232,9 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
       if ((data.flags & 1) === 1 && covers(ownerHash!, base32hex(data.nextDomain), hash))
         return { kind: 'insecure', reason: `insecure delegation: ${child} is in an NSEC3 opt-out span` };
     }
-    // Signed denial that does not name the child: a name inside the zone with no data of its own.
-    return nsecs.some((n) => sameName(n.name, child)) ? { kind: 'no-cut' } : { kind: 'no-cut' };
+    // A name inside the zone with no data of its own (an empty non-terminal, say): no cut here.
+    if (denialCovers([...nsecs, ...nsec3s], child, 'DS')) return { kind: 'no-cut' };
+    return { kind: 'bogus', reason: `the NSEC/NSEC3 records do not prove a DS at ${child} absent` };
   }
 
   function anchorFor(name: string): TrustAnchor | undefined {
@@ -339,6 +340,16 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
           response,
         };
     }
+    if (!denialCovers(denials, owner, type))
+      return {
+        result: {
+          verdict: 'bogus',
+          reason: `the NSEC/NSEC3 records do not prove ${owner} ${type} absent`,
+          zone: state.zone,
+        },
+        records,
+        response,
+      };
     return {
       result: {
         verdict: 'secure',
@@ -371,4 +382,42 @@ interface Nsec3Data {
 /** Whether `hash` falls strictly between an NSEC3 owner and its next hashed owner (wrapping). */
 function covers(owner: string, next: string, hash: string): boolean {
   return owner < next ? owner < hash && hash < next : hash > owner || hash < next;
+}
+
+/**
+ * Whether signed NSEC or NSEC3 records speak about `name`: one at the name without `type` in
+ * its bitmap (no data), or one whose span covers the name (no such name). The full NSEC3
+ * closest-encloser proof (RFC 5155 §8.4) is not checked: a covering record is taken as proof.
+ */
+function denialCovers(denials: readonly Answer[], name: string, type: string): boolean {
+  return denials.some((denial) => {
+    if (denial.type === 'NSEC') {
+      const data = (denial as { data: { nextDomain: string; rrtypes: string[] } }).data;
+      if (sameName(denial.name, name)) return !data.rrtypes.includes(type) && !data.rrtypes.includes('CNAME');
+      return nsecCovers(normalise(denial.name), normalise(data.nextDomain), name);
+    }
+    const data = (denial as { data: Nsec3Data }).data;
+    const hash = nsec3Hash(name, data.salt, data.iterations);
+    const ownerHash = denial.name.toLowerCase().split('.')[0]!;
+    if (ownerHash === hash) return !data.rrtypes.includes(type) && !data.rrtypes.includes('CNAME');
+    return covers(ownerHash, base32hex(data.nextDomain), hash);
+  });
+}
+
+/** RFC 4034 §6.1 canonical order: labels compared right to left, as lowercase octets. */
+export function canonicalCompare(a: string, b: string): number {
+  const left = a ? a.split('.').reverse() : [];
+  const right = b ? b.split('.').reverse() : [];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const order = Buffer.compare(Buffer.from(left[i]!), Buffer.from(right[i]!));
+    if (order !== 0) return order;
+  }
+  return left.length - right.length;
+}
+
+function nsecCovers(owner: string, next: string, name: string): boolean {
+  const afterOwner = canonicalCompare(owner, name) < 0;
+  const beforeNext = canonicalCompare(name, next) < 0;
+  // The last NSEC of a zone points back to the apex.
+  return canonicalCompare(owner, next) < 0 ? afterOwner && beforeNext : afterOwner || beforeNext;
 }
