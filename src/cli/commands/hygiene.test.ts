@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { labUnavailable, makeCertificates, startDnsLab, type DnsLab } from '../../hygiene/testlab.ts';
+import { labUnavailable, makeCertificates, startDnsLab, type DnsLab } from '../../hygiene/index.ts';
 import type { CliContext } from '../context.ts';
 import { main } from '../main.ts';
 
