@@ -24,6 +24,7 @@ export { HygieneConfig } from './config.ts';
 export { CSV_COLUMNS, toCsvLine, normaliseDomain, type DomainHygiene } from './check.ts';
 export { parseDomainList, DomainListError, type SurveyTarget } from './input/domains.ts';
 export { parseRoutes, RouteFormatError, type Route } from './input/routes.ts';
+export { isMrt, parseMrtRib, MrtFormatError } from './input/mrt.ts';
 export { parseVrps, VrpFormatError, type Vrp } from './input/vrps.ts';
 export { parseTrustAnchors, type DnssecResult, type Verdict } from './dns/dnssec.ts';
 export { parseResolver } from './dns/client.ts';

@@ -15,6 +15,8 @@ import {
   HygieneConfig,
   normaliseDomain,
   parseRoutes,
+  parseMrtRib,
+  isMrt,
   TrustAnchorError,
   parseVrps,
   toCsvLine,
@@ -56,6 +58,10 @@ interface RpkiOptions {
 
 function readInput<T>(path: string, parse: (text: string) => T, onError: () => void): T {
   const text = readFileSync(path, 'utf8');
+  return parseOrThrow(path, text, parse, onError);
+}
+
+function parseOrThrow<I, T>(path: string, text: I, parse: (text: I) => T, onError: () => void): T {
   try {
     return parse(text);
   } catch (error) {
@@ -169,7 +175,10 @@ export function register(program: Command, ctx: CliContext): void {
     .command('rpki')
     .description('route origin validation (RFC 6811) of announced prefixes against VRPs')
     .requiredOption('--vrps <file>', 'VRPs as rpki-client or Routinator JSON')
-    .requiredOption('--routes <file>', 'routes as CSV: prefix,origin_asn')
+    .requiredOption(
+      '--routes <file>',
+      'routes: CSV (prefix,origin_asn) or an MRT RIB dump (TABLE_DUMP_V2, gzip too)',
+    )
     .option('-o, --out <file>', 'write the CSV here instead of stdout')
     .action(async (options: RpkiOptions) => {
       const service = createHygiene(HygieneConfig.parse({}), {
@@ -177,7 +186,13 @@ export function register(program: Command, ctx: CliContext): void {
         registry: createRegistry(),
       });
       const vrps = readInput(options.vrps, parseVrps, () => service.countInputError('vrps'));
-      const routes = readInput(options.routes, parseRoutes, () => service.countInputError('routes'));
+      const raw = readFileSync(options.routes);
+      const routes = parseOrThrow(
+        options.routes,
+        raw,
+        (bytes) => (isMrt(bytes) ? parseMrtRib(bytes).routes : parseRoutes(bytes.toString('utf8'))),
+        () => service.countInputError('routes'),
+      );
       const results = service.validateRoutes(vrps, routes);
       const lines = [
         'prefix,origin_asn,state,roa_prefix,roa_max_length,roa_asn,roa_ta,reason',
