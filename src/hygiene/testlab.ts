@@ -147,7 +147,7 @@ _dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@signed.test"
 sub IN NS ns.test.
 `,
       },
-      'rsa.test.': { algorithm: 'RSASHA256', body: '@ IN A 127.0.0.1\n' },
+      'rsa.test.': { algorithm: 'RSASHA256', body: '@ IN A 127.0.0.1\n*.wild IN A 127.0.0.1\n' },
       'ed.test.': { algorithm: 'ED25519', body: '@ IN A 127.0.0.1\n' },
       'broken.test.': { algorithm: 'ECDSAP256SHA256', body: '@ IN A 127.0.0.1\n' },
       'unsigned.test.': { body: '@ IN A 127.0.0.1\n@ IN TXT "hello"\n' },

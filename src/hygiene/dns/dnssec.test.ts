@@ -64,6 +64,14 @@ describe('DNSSEC validation against BIND and Unbound', { skip: unavailable }, ()
     });
   }
 
+  test('a wildcard expansion validates (RRSIG labels below the owner), as Unbound also finds', async () => {
+    const { result, records } = await validator.lookup('anything.wild.rsa.test', 'A');
+    assert.equal(records.length, 1);
+    assert.equal(result.verdict, 'secure', result.reason);
+    const unbound = await client.query('anything.wild.rsa.test', 'A');
+    assert.equal(unbound.authenticated, true);
+  });
+
   test('canonical name order (RFC 4034 §6.1)', () => {
     const sorted = [
       'z.example',

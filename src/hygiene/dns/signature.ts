@@ -168,6 +168,8 @@ export function verifyRrsig(
     return { ok: false, reason: `unsupported algorithm ${rrsig.algorithm}` };
   if (key.algorithm !== rrsig.algorithm || keyTag(key) !== rrsig.keyTag || !isZoneKey(key))
     return { ok: false, reason: 'key does not match the signature' };
+  const ownerLabels = rrset[0]!.name.replace(/\.$/, '').split('.').filter(Boolean).length;
+  if (rrsig.labels > ownerLabels) return { ok: false, reason: 'RRSIG claims more labels than its owner has' };
   const t = Math.floor(now.getTime() / 1000) >>> 0;
   if (!notAfter(rrsig.inception, t)) return { ok: false, reason: 'signature not yet valid' };
   if (!notAfter(t, rrsig.expiration)) return { ok: false, reason: 'signature expired' };
