@@ -35,8 +35,8 @@ import {
 } from '../detect/index.ts';
 import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
 import {
-  createCandidateIntake,
   createDarknetIntake,
+  createDetectorIntake,
   followBots,
   IntelConfig,
   type Intel,
@@ -52,11 +52,10 @@ import {
 import type { Store } from '../store/index.ts';
 import {
   CandidateStreamConfig,
-  createCandidateConsumer,
+  createCandidateIntake,
   createFlowPublisher,
   createFlowSubscriber,
   TransportConfig,
-  type CandidateMessage,
   type FlowPublisher,
 } from '../transport/index.ts';
 import { openHubStack } from './commands/serve.ts';
@@ -187,7 +186,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     : undefined;
   let published = 0;
   let withdrawn = 0;
-  const intake = createCandidateIntake(intel, { source: config.source, logger });
+  const intake = createDetectorIntake(intel, { source: config.source, logger });
   const announcer = createAnnouncer({
     onAnnounce: (candidate, kind) => {
       if (kind === 'new') published++;
@@ -251,27 +250,10 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     useNats && config.nats.localDetect
       ? createFlowSubscriber(config.nats, { sink: ingest, logger, registry })
       : undefined;
-  /** A worker's announcement or withdrawal, written before its message is acknowledged. */
-  const applyWorkerCandidate = async (m: CandidateMessage): Promise<void> => {
-    if (m.op === 'announce') {
-      published++;
-      logger.info(
-        { worker: m.worker, ip: m.ip, port: m.port, proto: m.proto, confidence: m.confidence },
-        'C&C candidate announced by a worker',
-      );
-    } else {
-      withdrawn++;
-      logger.info(
-        { worker: m.worker, ip: m.ip, port: m.port, proto: m.proto, reason: m.reason },
-        `C&C candidate withdrawn by a worker: ${m.reason}`,
-      );
-    }
-    await intake.apply(m);
-  };
-  const candidateConsumer = useNats
-    ? createCandidateConsumer(
+  const candidateIntake = useNats
+    ? createCandidateIntake(
         { ...config.nats.candidates, url: config.nats.candidates.url || config.nats.url },
-        { apply: applyWorkerCandidate, logger, registry },
+        { intel, source: config.source, uplink: sharer, logger, registry },
       )
     : undefined;
   const collector = createFlowCollector(
@@ -397,7 +379,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     ...(sharer ? [sharer] : []),
     detector,
     ...(subscriber ? [subscriber] : []),
-    ...(candidateConsumer ? [candidateConsumer] : []),
+    ...(candidateIntake ? [candidateIntake] : []),
     ...(publisher ? [publisher] : []),
     botSources,
     ...(botFeed ? [botFeed] : []),
@@ -416,8 +398,8 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     pushDarknet,
     store,
     dataDir,
-    published: () => published,
-    withdrawn: () => withdrawn,
+    published: () => published + (candidateIntake?.counts.announced ?? 0),
+    withdrawn: () => withdrawn + (candidateIntake?.counts.withdrawn ?? 0),
     clock,
     async close() {
       await intake.settled();

@@ -25,10 +25,6 @@ export interface WithdrawnCandidateLike {
   proto: number | string;
 }
 
-/** A `detect --nats` worker's message (transport's CandidateMessage, structurally). */
-export type WorkerCandidateLike =
-  ({ op: 'announce' } & CandidateLike) | ({ op: 'withdraw'; reason: string } & WithdrawnCandidateLike);
-
 export function sightingsFromCandidates(
   candidates: readonly CandidateLike[],
   source: string,
@@ -50,13 +46,11 @@ export function sightingsFromCandidates(
   }));
 }
 
-export interface CandidateIntake {
+export interface DetectorIntake {
   /** Records a published (or re-announced) candidate as this detector's sighting. */
   announce(candidate: CandidateLike): void;
   /** Takes back this detector's report of the server (another source's sighting stays). */
   withdraw(candidate: WithdrawnCandidateLike, reason: string): void;
-  /** A worker's announcement or withdrawal, written before the caller acknowledges it. */
-  apply(message: WorkerCandidateLike): Promise<void>;
   /** Resolves when every queued write has been tried. */
   settled(): Promise<void>;
 }
@@ -65,10 +59,10 @@ export interface CandidateIntake {
  * The detector's candidates into intel, under the source name `source`. Writes from the flow
  * path are queued in order; a failure is logged, never thrown into the flow path.
  */
-export function createCandidateIntake(
+export function createDetectorIntake(
   intel: IntelWriter,
   options: { source: string; logger: Logger },
-): CandidateIntake {
+): DetectorIntake {
   const { source, logger } = options;
   let writes = Promise.resolve();
   const enqueue = (what: string, work: () => Promise<unknown>) => {
@@ -89,10 +83,6 @@ export function createCandidateIntake(
   return {
     announce: (candidate) => enqueue('sighting', () => record(candidate)),
     withdraw: (candidate, reason) => enqueue('withdrawal', () => takeBack(candidate, reason)),
-    async apply(message) {
-      if (message.op === 'announce') await record(message);
-      else await takeBack(message, message.reason);
-    },
     settled: () => writes,
   };
 }

@@ -5,12 +5,11 @@
 export { protocolName } from '../../core/index.ts';
 export type { IntelWriter } from './writer.ts';
 export {
-  createCandidateIntake,
+  createDetectorIntake,
   sightingsFromCandidates,
-  type CandidateIntake,
+  type DetectorIntake,
   type CandidateLike,
   type WithdrawnCandidateLike,
-  type WorkerCandidateLike,
 } from './detector.ts';
 export {
   createDarknetIntake,
