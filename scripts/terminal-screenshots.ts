@@ -11,7 +11,7 @@
  * --no-install links this checkout's node_modules instead of running npm ci (and leaves the
  * install screenshot as it is). The default ports are used when free, else free ones, and then
  * the commands shown carry the flags that moved them.
- * Exit codes: 0 written, 1 a step failed (one line on stderr naming it).
+ * Exit codes: 0 written, 1 a step failed (one line on stderr naming it), 2 an unknown option.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -22,6 +22,13 @@ import { join } from 'node:path';
 import { launchChromium, newConsolePage, openPage, PAGES, ROOT, signIn } from '../src/console/e2e-support.ts';
 
 const args = process.argv.slice(2);
+const unknown = args.find((a) => a.startsWith('-') && a !== '--no-install');
+if (unknown) {
+  process.stderr.write(
+    `terminal-screenshots: unknown option ${unknown} (usage: terminal-screenshots.ts [--no-install] [outDir])\n`,
+  );
+  process.exit(2);
+}
 const install = !args.includes('--no-install');
 const outDir = args.find((a) => !a.startsWith('--')) ?? join(ROOT, 'docs/screenshots/terminal');
 
