@@ -8,12 +8,13 @@
  * memory backend sorts the whole collection on each first page, so larger reads take it minutes),
  * writes at 1000 and 3000 (10,000 with TAXII_BENCH_SAME_DATA_INDICATORS). Both servers get the same requests: the same envelopes, one untimed
  * warm-up envelope each, and GET walks of the collection repeated until the request count is met.
- * A p99 is printed only over at least 100 requests. A larger tsunagi-only size (e.g. 1,000,000)
+ * A p99 is printed only over at least 100 requests (else the maximum, labelled so), each
+ * percentile with its request count. A larger tsunagi-only size (e.g. 1,000,000)
  * is shown without a ratio.
  *
  * Run: npm run bench:taxii [-- --write BENCHMARKS.md] [-- LARGE_INDICATORS]
  * env: TAXII_BENCH_MEDALLION_INDICATORS (1000), TAXII_BENCH_SAME_DATA_INDICATORS (3000; 10,000 takes medallion tens of minutes),
- * TAXII_BENCH_GETS (100 requests; medallion: TAXII_BENCH_MEDALLION_GETS, one walk),
+ * TAXII_BENCH_GETS (100 requests; medallion: TAXII_BENCH_MEDALLION_GETS, the same by default),
  * TAXII_BENCH_POSTS (10, both servers), MEDALLION_DIR (a medallion 3.0.0 source tree, see
  * bench/taxii/README.md; unset: medallion and the ratios are skipped, and the run says so),
  * MEDALLION_PYTHON (/usr/bin/python3), TSUNAGI_BENCH_DATABASE_URL for PostgreSQL, TAXII_BENCH_KEEP=1
@@ -53,10 +54,10 @@ const SMALL = Number(process.env.TAXII_BENCH_MEDALLION_INDICATORS ?? 1000);
 const MIDDLE = Number(process.env.TAXII_BENCH_SAME_DATA_INDICATORS ?? 3000);
 /** GET requests per phase for tsunagi: walks of the collection repeated until this many. */
 const PAGES = Number(process.env.TAXII_BENCH_GETS ?? 100);
-/** medallion's first page costs it seconds to minutes: one walk of the small collection by default. */
-const MEDALLION_PAGES = Number(process.env.TAXII_BENCH_MEDALLION_GETS ?? 0);
+/** The same number of GET requests for medallion as for tsunagi, so both percentiles mean the same. */
+const MEDALLION_PAGES = Number(process.env.TAXII_BENCH_MEDALLION_GETS ?? PAGES);
 const POSTS = Number(process.env.TAXII_BENCH_POSTS ?? 10);
-/** Below this many requests no p99 is printed: it would be the maximum or near it. */
+/** Below this many requests the tail is printed as the maximum: a "p99" of fewer would be it. */
 const MIN_FOR_P99 = 100;
 const DATABASE_URL = process.env.TSUNAGI_BENCH_DATABASE_URL;
 const KEEP = process.env.TAXII_BENCH_KEEP === '1';
@@ -326,8 +327,9 @@ function row(server: string, size: string, what: string, t: Timing, peer?: Timin
     String(t.requests),
     fmt(t.requests / t.seconds, 1),
     fmt(t.objects / t.seconds),
-    fmt(t.p50, 1),
-    fmt(t.p99, 1),
+    `${fmt(t.p50, 1)} (${t.requests})`,
+    // Fewer than MIN_FOR_P99 requests have no p99 worth the name: say it is the maximum.
+    Number.isFinite(t.p99) ? `p99 ${fmt(t.p99, 1)} (${t.requests})` : `max ${fmt(t.max, 1)} (${t.requests})`,
     fmt(t.max, 1),
     ratio,
   ]);
@@ -428,18 +430,22 @@ const header = [
   'requests',
   'req/s',
   'objects/s',
-  'p50 ms',
-  'p99 ms',
+  'p50 ms (requests)',
+  `tail ms: p99, or max under ${MIN_FOR_P99} requests (requests)`,
   'max ms',
   'vs medallion',
 ];
 const caveats = [
   'The machine has 2 cores shared with other sessions: figures move by tens of percent between runs.',
-  `A p99 is printed only over ${MIN_FOR_P99} requests or more ("—" otherwise); see the requests column.`,
+  `Every percentile is printed with the number of requests it is over. GET rows are over ${PAGES} requests for tsunagi and ${MEDALLION_PAGES || 'one walk of the collection'} for medallion (walks of the collection with \`next\`, started again at the first page when one ends), so their p99 is the ${Math.ceil(PAGES * 0.99)}th of ${PAGES}. POST rows are over ${POSTS} requests each (after one untimed warm-up): medallion's POST slows as its collection grows, so ${MIN_FOR_P99} POSTs would measure a different size; their tail is the maximum and is labelled "max".`,
   "The client runs in the benchmark's process, which also holds tsunagi's hub (one event loop for both); medallion runs in a process of its own.",
   "medallion 3.0.0 fails on the extension-definition's `version` property, so it holds one object fewer than tsunagi.",
   `No read ratio at ${MIDDLE} indicators: medallion's memory backend sorts the whole collection against its manifest on each first page.`,
 ];
+if (large)
+  caveats.push(
+    `${large.indicators.toLocaleString('en-US')} indicators are tsunagi alone, without a ratio: medallion's memory backend holds its collection in one JSON document and sorts it on each first page, so it was not run at that size.`,
+  );
 if ('skip' in where) caveats.unshift(`medallion was not run (${where.skip}), so this run has no ratio.`);
 publishReport(
   {
