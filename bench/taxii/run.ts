@@ -313,7 +313,7 @@ async function runTsunagi(
       }));
     }
     const get = await underPressure(`tsunagi ${indicators} GET`, () =>
-      measureGet(objectsUrl, authorization, { requests: PAGES, walks: 1 }),
+      measureGet(objectsUrl, authorization, { requests: PAGES, walks: 0 }),
     );
     const post = await underPressure(`tsunagi ${indicators} POST`, () =>
       measurePost(objectsUrl, authorization, envelopes),
