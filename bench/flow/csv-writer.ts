@@ -17,9 +17,6 @@ const MAX_LINE = 512;
 /** Written to the file once this much is buffered (and on close). */
 const FLUSH_AT = 1 << 20;
 
-/** "0".."255" as bytes, for dotted quads. */
-const OCTETS = Array.from({ length: 256 }, (_, i) => Buffer.from(String(i), 'latin1'));
-
 export class FlowCsvFile {
   private readonly buffer = Buffer.allocUnsafe(FLUSH_AT + 64 * MAX_LINE);
   private length = 0;
@@ -43,11 +40,11 @@ export class FlowCsvFile {
         continue;
       }
       let at = this.length;
-      at += exporters[batch.exporter[row]!]!.copy(buffer, at);
+      at = putBytes(buffer, at, exporters[batch.exporter[row]!]!);
       const version = batch.version[row]!;
       let label = versions.get(version);
       if (!label) versions.set(version, (label = Buffer.from(`${flowVersionLabel(version)},`, 'latin1')));
-      at += label.copy(buffer, at);
+      at = putBytes(buffer, at, label);
       at = putNumber(buffer, at, batch.startMs[row]!);
       buffer[at++] = COMMA;
       at = putNumber(buffer, at, batch.endMs[row]!);
@@ -86,29 +83,51 @@ function csvText(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** Copies `bytes` byte by byte: Buffer#copy costs more than a short loop for a few bytes. */
+function putBytes(buffer: Buffer, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buffer[at + i] = bytes[i]!;
+  return at + bytes.length;
+}
+
+function putOctet(buffer: Buffer, at: number, octet: number): number {
+  if (octet >= 100) {
+    buffer[at++] = 48 + ((octet / 100) | 0);
+    octet %= 100;
+    buffer[at++] = 48 + ((octet / 10) | 0);
+  } else if (octet >= 10) buffer[at++] = 48 + ((octet / 10) | 0);
+  buffer[at++] = 48 + (octet % 10);
+  return at;
+}
+
 function putIpv4(buffer: Buffer, at: number, address: number): number {
-  at += OCTETS[address >>> 24]!.copy(buffer, at);
+  at = putOctet(buffer, at, address >>> 24);
   buffer[at++] = DOT;
-  at += OCTETS[(address >>> 16) & 255]!.copy(buffer, at);
+  at = putOctet(buffer, at, (address >>> 16) & 255);
   buffer[at++] = DOT;
-  at += OCTETS[(address >>> 8) & 255]!.copy(buffer, at);
+  at = putOctet(buffer, at, (address >>> 8) & 255);
   buffer[at++] = DOT;
-  return at + OCTETS[address & 255]!.copy(buffer, at);
+  return putOctet(buffer, at, address & 255);
+}
+
+/** Digits of a small non-negative integer (below 2^31), with integer arithmetic. */
+function putSmall(buffer: Buffer, at: number, value: number, minDigits: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = (rest / 10) | 0) digits++;
+  if (digits < minDigits) digits = minDigits;
+  let end = at + digits;
+  for (let rest = value; end > at; rest = (rest / 10) | 0) buffer[--end] = 48 + (rest % 10);
+  return at + digits;
 }
 
 /** A number as `${value}` prints it: digits for safe non-negative integers, else its string. */
 function putNumber(buffer: Buffer, at: number, value: number): number {
+  if (value >= 0 && value < 2_147_483_648 && (value | 0) === value) return putSmall(buffer, at, value, 1);
   if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)))
     return at + buffer.write(String(value), at, 'latin1');
-  if (value < 10) {
-    buffer[at] = 48 + value;
-    return at + 1;
-  }
-  let digits = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  let end = at + digits;
-  for (let rest = value; end > at; rest = Math.floor(rest / 10)) buffer[--end] = 48 + (rest % 10);
-  return at + digits;
+  // Millisecond timestamps and large counters: the high part, then nine digits.
+  const high = Math.floor(value / 1e9);
+  at = putNumber(buffer, at, high);
+  return putSmall(buffer, at, value - high * 1e9, 9);
 }
 
 /** One line as formatCsv writes it (its template), for the rows the byte path leaves out. */
