@@ -579,6 +579,19 @@ function stepsTable(summaries: VersionSummary[]): string {
   return markdownTable(header, rows, ['l', 'l', ...header.slice(2).map(() => 'r' as const)]);
 }
 
+/** Where no rate was loss-free for tsunagi and the peers, the summary's row compares receivers that lost flows: say so. */
+function lossCaveats(summaries: VersionSummary[]): string[] {
+  return summaries.flatMap((s) => {
+    const lossy = compared.filter((name) => s.base[name] && lost(s.base[name]!) > 0);
+    if (lossy.length === 0) return [];
+    const rate = fmtRate(s.base[lossy[0]!]!.rate);
+    const who = lossy.map((name) => `${name} lost ${fmt(lost(s.base[name]!))}`).join(', ');
+    return [
+      `${VERSION_LABEL[s.version]}: no rate was loss-free for every compared receiver, so its row is at ${rate} flows/s, where ${who} of ${fmt(s.base[lossy[0]!]!.sentFlows)} flows; flows/CPU-s there counts the flows written.`,
+    ];
+  });
+}
+
 function firstLine(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: 'utf8' });
   return `${result.stdout}${result.stderr}`.trim().split('\n')[0] ?? 'unknown';
@@ -633,6 +646,7 @@ async function main(): Promise<void> {
         'nfacctd writes its CSV when its cache is flushed (on SIGINT here, or when the cache fills): that writing is in its whole-process time but mostly outside the while-streaming window, so it has no streaming ratio.',
         "tsunagi's CSV is written by the bench's FlowCsvFile: the same bytes as `formatCsv` (bench/flow/bench.test.ts compares them), formatted into a reused buffer; tsunagi-formatcsv shows the old writer. The product never writes raw flows to disk; this sink exists only so that every side does the same work.",
         'CPU times come from 10 ms clock ticks: at low rates a step uses a few tenths of a second, so the lowest rate is the least precise.',
+        ...lossCaveats(summaries),
       ],
     },
     options.write,
