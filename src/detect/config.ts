@@ -103,6 +103,8 @@ export const DetectConfig = z
         minBots: z.number().int().min(1).default(2),
         /** Share of a destination's bots that are P2P bots for it to be a peer (never a C&C). */
         minShare: z.number().min(0).max(1).default(0.3),
+        /** A destination with at least this repeat evidence (bots returning on their own period) is never a peer. */
+        maxRepeat: z.number().min(0).max(1).default(0.5),
       })
       .prefault({}),
     scanPorts: z

@@ -806,7 +806,10 @@ export class Detector {
         : 0;
     s.subRepeat = Math.min(1, returningShare) * Math.max(periodic, held, sampled, used ? 0 : s.periodicity);
     const p2p = this.config.p2p;
-    s.peer = s.p2pShare >= p2p.minShare && t.port[e]! >= SERVICE_PORTS;
+    // P2P peers are reached by many bots a few times each at random moments: a destination the
+    // bots come back to on their own period is a C&C server even when some of them also run P2P
+    // (or BitTorrent) and so have a wide fan-out.
+    s.peer = s.p2pShare >= p2p.minShare && t.port[e]! >= SERVICE_PORTS && s.subRepeat < p2p.maxRepeat;
     s.peerConfidence =
       s.peer && s.bots >= p2p.minBots
         ? Math.round(
@@ -1038,6 +1041,25 @@ export class Detector {
       internal: t.internal[e] === 1,
       evidence: this.buildEvidence(e),
     };
+  }
+
+  /**
+   * The current score and evidence of the tracked address `ip` (any port), or undefined when it
+   * is not tracked: for diagnosis (bench/detect/explain.ts), never on the hot path.
+   */
+  explain(ip: string, proto: number): { confidence: number; port: number; evidence: Evidence } | undefined {
+    this.flushDirty();
+    const t = this.table;
+    const prefix = parsePrefix(ip);
+    const v6 = prefix.family === 6;
+    const hash = v6
+      ? AggregateTable.hashKey6(prefix.network6, 0, proto)
+      : AggregateTable.hashKey4(prefix.network4, proto);
+    const e = v6 ? t.find6(prefix.network6, 0, proto, hash) : t.find4(prefix.network4, proto, hash);
+    if (e < 0) return undefined;
+    this.refreshPopulation();
+    const confidence = this.score(e);
+    return { confidence, port: t.port[e]!, evidence: this.buildEvidence(e) };
   }
 
   /** Published candidates, highest confidence first. */
