@@ -64,6 +64,8 @@ export interface DetectorStats {
   internal: number;
   externalIsBot: number;
   ambiguous: number;
+  /** Exchanges of unlisted homes seen scanning the bots' scan ports, counted as bot evidence. */
+  inferredBot: number;
   allowlisted: number;
   keysCreated: number;
   evicted: number;
@@ -123,6 +125,7 @@ export class Detector {
     internal: 0,
     externalIsBot: 0,
     ambiguous: 0,
+    inferredBot: 0,
     allowlisted: 0,
     keysCreated: 0,
     evicted: 0,
@@ -354,22 +357,22 @@ export class Detector {
           botFamily = srcBot >= 0 ? srcBot : dstBot;
         }
       }
-      if (botFamily === AMBIGUOUS_BOT) {
-        // One of the homes on a shared address is a bot, we do not know which: none of them counts.
-        this.stats.ambiguous++;
-        continue;
-      }
       const end = batch.endMs[i]!;
       if (end > clock) clock = end;
-      if (botFamily === NOT_BOT) this.foldClient(batch, i, direction, v6);
-      else this.foldBot(batch, i, direction, v6, botFamily, internal);
+      if (botFamily >= 0) this.foldBot(batch, i, direction, v6, botFamily, internal, true);
+      else this.foldClient(batch, i, direction, v6, botFamily === AMBIGUOUS_BOT);
     }
     this.clockMs = nowMs !== undefined && nowMs > clock ? nowMs : clock;
     this.flushDirty();
   }
 
-  /** A home not in the bot list: a clean client of addresses already tracked, or a suspect when it scans. */
-  private foldClient(batch: FlowBatch, i: number, direction: number, v6: boolean): void {
+  /**
+   * A home not in the bot list: a clean client of addresses already tracked, or a suspect when it
+   * scans. A suspect home (it probes the bots' scan ports) is an unlisted bot: its exchanges are
+   * bot evidence (family unknown). `ambiguous`: the home shares an address the list names
+   * without a port; it counts only once its own scanning marks it as the bot.
+   */
+  private foldClient(batch: FlowBatch, i: number, direction: number, v6: boolean, ambiguous: boolean): void {
     const t = this.table;
     const off = i * 16;
     const proto = batch.proto[i]!;
@@ -389,6 +392,17 @@ export class Detector {
         const slot = client >>> (32 - SUSPECT_BITS);
         if (this.suspect[slot]! < 255) this.suspect[slot]! += 1;
       }
+      if (ambiguous) this.stats.ambiguous++;
+      return;
+    }
+    if (this.isSuspect(client)) {
+      this.stats.inferredBot++;
+      this.foldBot(batch, i, direction, v6, 0, false, false);
+      return;
+    }
+    if (ambiguous) {
+      // One of the homes on a shared address is a bot, we do not know which: none of them counts.
+      this.stats.ambiguous++;
       return;
     }
     hllAdd(this.cleanPopulation[this.generation]!, 0, POPULATION_BITS, client);
@@ -434,6 +448,7 @@ export class Detector {
     v6: boolean,
     family: number,
     internal: boolean,
+    listed: boolean,
   ): void {
     const t = this.table;
     const off = i * 16;
@@ -453,7 +468,8 @@ export class Detector {
       : this.homeOf(v6, batch.dst4[i]!, batch.dst6, off, clientPort);
     if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && sampledPackets <= 2) {
       this.stats.scanFlows++;
-      if (rate === 1) {
+      if (rate === 1 && listed) {
+        // Only listed bots teach scan ports (inferred bots were inferred from them).
         // Sampled lone SYNs may belong to normal connections: only unsampled ones teach scan ports.
         this.scanByPort[port]! += 1;
         this.scanTotal++;
