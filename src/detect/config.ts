@@ -61,6 +61,8 @@ export const DetectConfig = z
         minGapMs: z.number().int().min(0).default(2000),
         /** A bot holding one connection (same client port, records every active timeout) this long holds a session. */
         sessionMs: z.number().int().min(0).default(300_000),
+        /** Records above this rate (bytes per second, both directions) never extend a held session. */
+        sessionMaxBytesPerS: z.number().min(0).default(1000),
         /** Windows with bot contact at which persistence (a factor of the score) is full. */
         persistenceWindows: z.number().int().min(1).default(3),
         /** Repeat credit of returning bots when the flows are packet-sampled (intervals are unreliable). */

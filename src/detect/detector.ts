@@ -158,14 +158,10 @@ export class Detector {
   private scanTotal = 0;
   private readonly staticScan = new Uint8Array(65536);
   // Two generations (current, previous) rotated every expiry period.
-  private readonly botPopulation = [
-    new Uint8Array(1 << POPULATION_BITS),
-    new Uint8Array(1 << POPULATION_BITS),
-  ];
-  private readonly cleanPopulation = [
-    new Uint8Array(1 << POPULATION_BITS),
-    new Uint8Array(1 << POPULATION_BITS),
-  ];
+  // Index generation * 2 + (IPv6 ? 1 : 0): a destination is compared with the homes active on its
+  // own address family (an IPv6 server can only be reached by homes that use IPv6).
+  private readonly botPopulation = Array.from({ length: 4 }, () => new Uint8Array(1 << POPULATION_BITS));
+  private readonly cleanPopulation = Array.from({ length: 4 }, () => new Uint8Array(1 << POPULATION_BITS));
   private readonly fanout = [
     new Uint8Array(1 << (FANOUT_HOMES_BITS + FANOUT_BITS)),
     new Uint8Array(1 << (FANOUT_HOMES_BITS + FANOUT_BITS)),
@@ -177,8 +173,8 @@ export class Detector {
   private ticks = 0;
   private lastRotationMs = 0;
   // Population sizes, refreshed once per flush (not per key).
-  private botHomes = 0;
-  private cleanHomes = 0;
+  private readonly botHomes = [0, 0];
+  private readonly cleanHomes = [0, 0];
   private readonly familyVotes = new Uint16Array(BOT_SLOTS);
   // Scratch results of the last score() call (no allocation per score).
   private s = {
@@ -192,6 +188,8 @@ export class Detector {
     held: 0,
     clients: 0,
     suspects: 0,
+    botHomes: 0,
+    cleanHomes: 0,
     enrichment: 0,
     z: 0,
     family: 0,
@@ -405,7 +403,7 @@ export class Detector {
       this.stats.ambiguous++;
       return;
     }
-    hllAdd(this.cleanPopulation[this.generation]!, 0, POPULATION_BITS, client);
+    hllAdd(this.cleanPopulation[this.generation * 2 + (v6 ? 1 : 0)]!, 0, POPULATION_BITS, client);
     let e = -1;
     if (forward) {
       const dst4 = batch.dst4[i]!;
@@ -495,7 +493,7 @@ export class Detector {
       this.stats.notEstablished++;
       return;
     }
-    hllAdd(this.botPopulation[this.generation]!, 0, POPULATION_BITS, bot);
+    hllAdd(this.botPopulation[this.generation * 2 + (v6 ? 1 : 0)]!, 0, POPULATION_BITS, bot);
     const hash = v6 ? AggregateTable.hashKey6(keyBytes, off, proto) : AggregateTable.hashKey4(key4, proto);
     let e = v6 ? t.find6(keyBytes, off, proto, hash) : t.find4(key4, proto, hash);
     if (e < 0) {
@@ -571,7 +569,7 @@ export class Detector {
         break;
       }
     }
-    if (slot >= 0) this.followBot(slot, start, end, clientPort, continued);
+    if (slot >= 0) this.followBot(slot, start, end, bytes, clientPort, continued);
     else if (used < BOT_SLOTS) {
       slot = base + used;
       t.botSlotHash[slot] = h;
@@ -609,7 +607,14 @@ export class Detector {
    * A known bot again: a record continuing its connection (same client port, right after the
    * last) extends a held session; a new contact adds one interval to that bot's own statistics.
    */
-  private followBot(slot: number, start: number, end: number, clientPort: number, continued: boolean): void {
+  private followBot(
+    slot: number,
+    start: number,
+    end: number,
+    bytes: number,
+    clientPort: number,
+    continued: boolean,
+  ): void {
     const t = this.table;
     const lastEnd = t.botSlotLastEnd[slot]!;
     if (
@@ -619,7 +624,10 @@ export class Detector {
       start - lastEnd <= SESSION_IDLE_MS &&
       end > lastEnd
     ) {
-      t.botSlotSessionMs[slot]! += end - lastEnd;
+      // The same connection again: never a new contact. It holds a session only while it idles
+      // like a command channel; kilobytes a second is a game or a stream.
+      if (bytes * 1000 <= this.config.scoring.sessionMaxBytesPerS * Math.max(1000, end - start))
+        t.botSlotSessionMs[slot]! += end - lastEnd;
       t.botSlotLastEnd[slot] = end;
       return;
     }
@@ -692,10 +700,15 @@ export class Detector {
   }
 
   private refreshPopulation(): void {
-    const size = (sketches: Uint8Array[]) =>
-      Math.max(hllEstimate(sketches[0]!, 0, POPULATION_BITS), hllEstimate(sketches[1]!, 0, POPULATION_BITS));
-    this.botHomes = size(this.botPopulation);
-    this.cleanHomes = size(this.cleanPopulation);
+    const size = (sketches: Uint8Array[], v6: number) =>
+      Math.max(
+        hllEstimate(sketches[v6]!, 0, POPULATION_BITS),
+        hllEstimate(sketches[2 + v6]!, 0, POPULATION_BITS),
+      );
+    for (const v6 of [0, 1]) {
+      this.botHomes[v6] = size(this.botPopulation, v6);
+      this.cleanHomes[v6] = size(this.cleanPopulation, v6);
+    }
   }
 
   /** Per-bot evidence of entry `e` into the scratch: returning bots, periodicity, sessions, family, P2P. */
@@ -779,8 +792,11 @@ export class Detector {
     s.clients = clients;
     s.suspects = suspects;
     const bots = s.bots;
-    const botHomes = Math.max(this.botHomes, bots);
-    const cleanHomes = Math.max(this.cleanHomes, clients);
+    const v6 = t.family[e] === 6 ? 1 : 0;
+    const botHomes = Math.max(this.botHomes[v6]!, bots, 1);
+    const cleanHomes = Math.max(this.cleanHomes[v6]!, clients);
+    s.botHomes = botHomes;
+    s.cleanHomes = cleanHomes;
     const [a, b] = this.config.scoring.cleanPrior;
     const botShare = (bots + 0.5) / (botHomes + 1);
     const cleanShare = (clients + a) / (cleanHomes + a + b);
@@ -954,8 +970,10 @@ export class Detector {
       for (let p = 0; p < 65536; p++) this.scanByPort[p]! *= 0.5;
       this.scanTotal *= 0.5;
       this.generation ^= 1;
-      this.botPopulation[this.generation]!.fill(0);
-      this.cleanPopulation[this.generation]!.fill(0);
+      for (const v6 of [0, 1]) {
+        this.botPopulation[this.generation * 2 + v6]!.fill(0);
+        this.cleanPopulation[this.generation * 2 + v6]!.fill(0);
+      }
       this.fanout[this.generation]!.fill(0);
       this.p2pHome[this.generation]!.fill(0);
       for (let k = 0; k < this.suspect.length; k++) this.suspect[k]! >>= 1;
@@ -1002,8 +1020,8 @@ export class Detector {
       heldSessions: s.held,
       clients: s.clients,
       suspectClients: s.suspects,
-      botHomes: Math.round(this.botHomes),
-      cleanHomes: Math.round(this.cleanHomes),
+      botHomes: Math.round(s.botHomes),
+      cleanHomes: Math.round(s.cleanHomes),
       enrichment: round3(s.enrichment),
       z: round3(s.z),
       familyShare: round3(s.familyShare),
