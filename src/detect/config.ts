@@ -66,7 +66,7 @@ export const DetectConfig = z
         /** Windows with bot contact at which persistence (a factor of the score) is full. */
         persistenceWindows: z.number().int().min(1).default(3),
         /** Repeat credit of returning bots when the flows are packet-sampled (intervals are unreliable). */
-        sampledRepeat: z.number().min(0).max(1).default(0.75),
+        sampledRepeat: z.number().min(0).max(1).default(0.5),
         /** A bot's own interval CV at which its periodicity falls to 0 (jittered beacons stay above). */
         periodicCv: z.number().gt(0).default(0.6),
         /**

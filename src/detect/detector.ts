@@ -181,6 +181,8 @@ export class Detector {
     bots: 0,
     returning: 0,
     contactsPerBot: 0,
+    returningEst: 0,
+    expectedReturning: 1,
     periodicBots: 0,
     periodicity: 0,
     meanGapMs: 0,
@@ -511,6 +513,9 @@ export class Detector {
     // A TCP record without SYN continues a connection (active-timeout export); UDP may continue one.
     // Sampled records miss packets (and flags): they never continue a session.
     const continued = rate === 1 && (proto !== TCP || (flags & SYN) === 0);
+    // The chance that 1:N packet sampling lets a record of `packets` packets through at all: a
+    // contact seen under sampling stands for 1/seen contacts (Horvitz-Thompson).
+    const seen = rate === 1 ? 1 : 1 - Math.pow(1 - 1 / rate, Math.max(1, packets));
     this.recordBotContact(
       e,
       bot,
@@ -521,6 +526,7 @@ export class Detector {
       clientPort,
       port,
       rate,
+      seen,
       continued,
     );
   }
@@ -556,6 +562,7 @@ export class Detector {
     clientPort: number,
     port: number,
     rate: number,
+    seen: number,
     continued: boolean,
   ): void {
     const t = this.table;
@@ -569,13 +576,14 @@ export class Detector {
         break;
       }
     }
-    if (slot >= 0) this.followBot(slot, start, end, bytes, clientPort, continued);
+    if (slot >= 0) this.followBot(slot, start, end, bytes, clientPort, seen, continued);
     else if (used < BOT_SLOTS) {
       slot = base + used;
       t.botSlotHash[slot] = h;
       t.botSlotLast[slot] = start;
       t.botSlotLastEnd[slot] = end;
       t.botSlotContacts[slot] = 1;
+      t.botSlotEstContacts[slot] = 1 / seen;
       t.botSlotPort[slot] = clientPort;
       t.botSlotFamily[slot] = family;
       t.botSlotsUsed[e] = used + 1;
@@ -586,6 +594,7 @@ export class Detector {
       if (t.portChanges[e]! < 65535) t.portChanges[e]! += 1;
     }
     if (rate > t.samplingMax[e]!) t.samplingMax[e] = rate;
+    t.seenProbSum[e]! += seen;
     t.flows[e]! += 1;
     t.botFlows[e]! += 1;
     // Welford's running mean and variance of bytes per bot flow.
@@ -613,6 +622,7 @@ export class Detector {
     end: number,
     bytes: number,
     clientPort: number,
+    seen: number,
     continued: boolean,
   ): void {
     const t = this.table;
@@ -637,6 +647,7 @@ export class Detector {
       return;
     }
     if (t.botSlotContacts[slot]! < 65535) t.botSlotContacts[slot]! += 1;
+    t.botSlotEstContacts[slot]! += 1 / seen;
     if (t.botSlotGapN[slot]! < 65535) {
       const n = ++t.botSlotGapN[slot]!;
       const delta = gap - t.botSlotGapMean[slot]!;
@@ -726,6 +737,8 @@ export class Detector {
     let gapCv = 0;
     let held = 0;
     let p2p = 0;
+    let returningEst = 0;
+    const sampled = t.samplingMax[e]! > 1;
     this.familyVotes.fill(0);
     for (let k = 0; k < used; k++) {
       const slot = base + k;
@@ -733,7 +746,13 @@ export class Detector {
       contacts += n;
       const holds = t.botSlotSessionMs[slot]! >= c.sessionMs;
       if (holds) held++;
-      if (n >= c.minContacts || holds) returning++;
+      // Under sampling a bot returns when it was seen again and its estimated contacts reach the
+      // gate; unsampled, its own contacts do.
+      const est = t.botSlotEstContacts[slot]!;
+      if (holds || (sampled ? n >= 2 && est >= c.minContacts : n >= c.minContacts)) {
+        returning++;
+        returningEst += est;
+      }
       const gaps = t.botSlotGapN[slot]!;
       if (gaps >= c.minGaps) {
         const mean = t.botSlotGapMean[slot]!;
@@ -747,6 +766,7 @@ export class Detector {
       this.familyVotes[k] = t.botSlotFamily[slot]!;
     }
     s.returning = Math.max(returning, t.baseReturning[e]!);
+    s.returningEst = returning ? returningEst / returning : 0;
     s.contactsPerBot = used ? contacts / used : 0;
     s.periodicBots = periodic;
     s.periodicity = periodic ? periodicity / periodic : t.basePeriodicity[e]!;
@@ -832,11 +852,27 @@ export class Detector {
     // Under packet sampling a bot's contacts are seen at random, so its intervals are multiples of
     // its period: returning alone is the repeat evidence, at `sampledRepeat` credit...
     // Only when nearly every bot comes back (a P2P node some bots revisit does not).
-    const sampled =
-      t.samplingMax[e]! > 1 && returningShare >= 0.8
-        ? c.sampledRepeat * Math.min(1, s.returning / c.minBots)
-        : 0;
-    s.subRepeat = Math.min(1, returningShare) * Math.max(periodic, held, sampled, used ? 0 : s.periodicity);
+    let sampled = 0;
+    s.expectedReturning = 1;
+    if (t.samplingMax[e]! > 1 && t.botFlows[e]! > 0) {
+      // The share of a C&C server's bots that sampling shows at least twice, given they were seen
+      // once: q is the mean chance a contact gets through, n the returning bots' estimated
+      // contacts. Returning share is judged against it, so missing observations do not count
+      // against a server; P2P peers (a few contacts a bot) stay far below it.
+      const q = Math.min(1, t.seenProbSum[e]! / t.botFlows[e]!);
+      const n = Math.max(c.minContacts, s.returningEst);
+      const none = Math.pow(1 - q, n);
+      const once = n * q * Math.pow(1 - q, n - 1);
+      const expected = none < 1 ? Math.max(0.05, (1 - none - once) / (1 - none)) : 1;
+      s.expectedReturning = expected;
+      const judged = Math.min(1, returningShare / expected);
+      sampled =
+        c.sampledRepeat *
+        Math.max(0, Math.min(1, (judged - 0.4) / 0.4)) *
+        Math.min(1, s.returning / c.minBots);
+    }
+    const measured = Math.min(1, returningShare) * Math.max(periodic, held, used ? 0 : s.periodicity);
+    s.subRepeat = Math.max(measured, Math.min(1, returningShare) * sampled);
     const p2p = this.config.p2p;
     // P2P peers are reached by many bots a few times each at random moments: a destination the
     // bots come back to on their own period is a C&C server even when some of them also run P2P
