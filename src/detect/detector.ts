@@ -18,6 +18,7 @@ import {
   prefixContains6,
   type Prefix,
 } from '../core/ip.ts';
+import { shippedCalibration, type Calibration } from './calibration.ts';
 import type { DetectConfig } from './config.ts';
 import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';
 import { FamilyMap, PrefixMap, parseBotLine, protoName } from './lists.ts';
@@ -176,6 +177,8 @@ export class Detector {
   private readonly botHomes = [0, 0];
   private readonly cleanHomes = [0, 0];
   private readonly familyVotes = new Uint16Array(BOT_SLOTS);
+  /** Raw score to published confidence; null publishes the raw score (calibrate.ts fits on it). */
+  private readonly calibration: Calibration | null;
   // Scratch results of the last score() call (no allocation per score).
   private s = {
     bots: 0,
@@ -208,8 +211,9 @@ export class Detector {
   constructor(
     private readonly config: DetectConfig,
     private readonly callbacks: DetectorCallbacks = {},
-    options: { asnTable?: PrefixMap<number>; familyMap?: FamilyMap } = {},
+    options: { asnTable?: PrefixMap<number>; familyMap?: FamilyMap; calibration?: Calibration | null } = {},
   ) {
+    this.calibration = options.calibration === undefined ? shippedCalibration : options.calibration;
     let capacity = config.maxKeys;
     if (config.memoryLimitMb > 0) {
       capacity = Math.min(capacity, Math.floor((config.memoryLimitMb * 1024 * 1024) / BYTES_PER_KEY));
@@ -1079,9 +1083,15 @@ export class Detector {
     };
   }
 
-  private buildCandidate(e: number, confidence: number, port = this.table.port[e]!): Candidate {
+  /** The published confidence of raw score `raw` for entry `e` (calibrated when a curve is loaded). */
+  private published(e: number, raw: number): number {
+    return this.calibration ? this.calibration.confidence(raw, this.table.samplingMax[e]! > 1) : raw;
+  }
+
+  private buildCandidate(e: number, raw: number, port = this.table.port[e]!): Candidate {
     const t = this.table;
     this.score(e); // refresh the scratch evidence
+    const confidence = this.published(e, raw);
     const ip = this.ipText(e);
     const proto = t.proto[e]!;
     return {
@@ -1091,7 +1101,7 @@ export class Detector {
       proto,
       confidence,
       family: this.familyOf(e),
-      evidence: this.buildEvidence(e),
+      evidence: { ...this.buildEvidence(e), score: raw },
       firstSeenMs: t.firstSeen[e]!,
       lastSeenMs: t.lastSeen[e]!,
     };
