@@ -53,6 +53,8 @@ const SUSPECT_BITS = 20;
 const SUSPECT_PROBES = 4;
 /** Ports every client uses: probes to them never make a home suspect. */
 const COMMON_PORTS = new Set([53, 80, 123, 443]);
+/** Stream time between refreshes of the population sizes while ingesting (tick always refreshes). */
+const POPULATION_REFRESH_MS = 10_000;
 
 /** Plain-number counters read by the metrics collector. */
 export interface DetectorStats {
@@ -175,6 +177,7 @@ export class Detector {
   private lastRotationMs = 0;
   // Population sizes, refreshed once per flush (not per key).
   private readonly botHomes = [0, 0];
+  private populationAtMs = -Infinity;
   private readonly cleanHomes = [0, 0];
   private readonly familyVotes = new Uint16Array(BOT_SLOTS);
   /** Raw score to published confidence; null publishes the raw score (calibrate.ts fits on it). */
@@ -715,6 +718,7 @@ export class Detector {
   }
 
   private refreshPopulation(): void {
+    this.populationAtMs = this.clockMs;
     const size = (sketches: Uint8Array[], v6: number) =>
       Math.max(
         hllEstimate(sketches[v6]!, 0, POPULATION_BITS),
@@ -933,7 +937,9 @@ export class Detector {
 
   private flushDirty(): void {
     const t = this.table;
-    if (this.dirtyCount > 0) this.refreshPopulation();
+    // Population sizes move slowly: estimating eight sketches per batch cost more than scoring.
+    if (this.dirtyCount > 0 && this.clockMs - this.populationAtMs >= POPULATION_REFRESH_MS)
+      this.refreshPopulation();
     for (let k = 0; k < this.dirtyCount; k++) {
       const e = this.dirtyList[k]!;
       if (!t.dirty[e]) continue;
