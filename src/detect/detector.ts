@@ -54,7 +54,7 @@ const SUSPECT_PROBES = 4;
 /** Ports every client uses: probes to them never make a home suspect. */
 const COMMON_PORTS = new Set([53, 80, 123, 443]);
 /** Stream time between refreshes of the population sizes while ingesting (tick always refreshes). */
-const POPULATION_REFRESH_MS = 10_000;
+const POPULATION_REFRESH_MS = 60_000;
 
 /** Plain-number counters read by the metrics collector. */
 export interface DetectorStats {
@@ -937,7 +937,8 @@ export class Detector {
 
   private flushDirty(): void {
     const t = this.table;
-    // Population sizes move slowly: estimating eight sketches per batch cost more than scoring.
+    // Population sizes move slowly (hour-long sketches): estimating eight sketches per batch cost
+    // more than scoring; tick refreshes them every call.
     if (this.dirtyCount > 0 && this.clockMs - this.populationAtMs >= POPULATION_REFRESH_MS)
       this.refreshPopulation();
     for (let k = 0; k < this.dirtyCount; k++) {
