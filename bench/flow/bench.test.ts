@@ -6,8 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowBatchWriter, type FlowBatch } from '../../src/core/flowbatch.ts';
 import { ipv4ToString } from '../../src/core/ip.ts';
-import { createFlowDecoder, errorTotal } from '../../src/flow/decoder.ts';
-import { DecoderConfig } from '../../src/flow/config.ts';
+import { createFlowDecoder, errorTotal, DecoderConfig } from '../../src/flow/index.ts';
 import {
   buildPool,
   generateRecords,

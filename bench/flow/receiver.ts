@@ -10,8 +10,7 @@
  * Usage: node --import tsx bench/flow/receiver.ts [RECEIVE_BUFFER_BYTES] [count|csv:FILE]
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { createFlowCollector, FlowConfig } from '../../src/flow/index.ts';
-import { FLOW_CSV_HEADER, formatCsv } from '../../src/flow/format.ts';
+import { createFlowCollector, FlowConfig, FLOW_CSV_HEADER, formatCsv } from '../../src/flow/index.ts';
 
 const receiveBufferBytes = Number(process.argv[2] ?? 4 * 1024 * 1024);
 const sinkMode = process.argv[3] ?? 'count';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encodeIpfixFlows } from '../flow/encode.ts';
+import { encodeIpfixFlows } from '../flow/index.ts';
 import { CORPUS } from '../flow/testdata/corpus.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));

@@ -5,9 +5,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
-import { DecoderConfig } from '../flow/config.ts';
-import { createFlowDecoder } from '../flow/decoder.ts';
-import { replayFiles, type ReplaySummary } from '../flow/input-file.ts';
+import { DecoderConfig, createFlowDecoder, replayFiles, type ReplaySummary } from '../flow/index.ts';
 import type { DetectConfigInput } from './config.ts';
 import { createAnnouncer } from './announce.ts';
 import { streamIngest } from './stream.ts';

@@ -21,8 +21,8 @@ import {
   simpleFlowValues,
   type EncodeTemplate,
   type SimpleFlow,
-} from '../flow/encode.ts';
-import { IE } from '../flow/fields.ts';
+  IE,
+} from '../flow/index.ts';
 import { LinkType, PcapWriter, buildUdpFrame } from '../packet/writer.ts';
 
 export type ExportFormat = 'v9' | 'ipfix';

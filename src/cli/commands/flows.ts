@@ -2,10 +2,14 @@
 import type { Command } from 'commander';
 import { InputError, UsageError } from '../../core/errors.ts';
 import type { FlowBatch } from '../../core/flowbatch.ts';
-import { DecoderConfig } from '../../flow/config.ts';
-import { createFlowDecoder } from '../../flow/decoder.ts';
-import { FLOW_CSV_HEADER, formatCsv, formatJsonl } from '../../flow/format.ts';
-import { replayFiles } from '../../flow/input-file.ts';
+import {
+  DecoderConfig,
+  createFlowDecoder,
+  FLOW_CSV_HEADER,
+  formatCsv,
+  formatJsonl,
+  replayFiles,
+} from '../../flow/index.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
 

@@ -16,12 +16,12 @@ import {
   waitExit,
   waitFor,
   type Child,
-} from '../../bench/flow/proc.ts';
-import { ipv4ToString } from '../core/ip.ts';
-import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../packet/writer.ts';
+} from '../../../bench/flow/proc.ts';
+import { ipv4ToString } from '../../core/ip.ts';
+import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../packet/writer.ts';
 import { errorTotal } from './decoder.ts';
-import { createFlowCollector, FlowConfig } from './index.ts';
-import { RECEIVE_PATHS } from './testdata/receivers.ts';
+import { createFlowCollector, FlowConfig } from '../index.ts';
+import { RECEIVE_PATHS } from '../testdata/receivers.ts';
 
 const missing = ['softflowd', 'nfcapd', 'nfdump'].filter(
   (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0,

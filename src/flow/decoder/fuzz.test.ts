@@ -8,11 +8,17 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { FlowBatchWriter } from '../core/flowbatch.ts';
-import { DecoderConfig } from './config.ts';
+import { FlowBatchWriter } from '../../core/flowbatch.ts';
+import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder, type FlowDecoder } from './decoder.ts';
-import { encodeIpfixFlows, encodeNetflow5Flows, encodeV9, encodeV9Flows, type SimpleFlow } from './encode.ts';
-import { LOGSTASH, TELEGRAF } from './testdata/corpus.ts';
+import {
+  encodeIpfixFlows,
+  encodeNetflow5Flows,
+  encodeV9,
+  encodeV9Flows,
+  type SimpleFlow,
+} from '../encode.ts';
+import { LOGSTASH, TELEGRAF } from '../testdata/corpus.ts';
 
 function corpus(): Buffer[] {
   const out: Buffer[] = [];

@@ -1,6 +1,6 @@
 /** NetFlow v5: 24-byte header and fixed 48-byte records. */
-import type { FlowBatchWriter } from '../core/flowbatch.ts';
-import type { PayloadSource } from './types.ts';
+import type { FlowBatchWriter } from '../../../core/flowbatch.ts';
+import type { PayloadSource } from '../../types.ts';
 
 export const NETFLOW5_HEADER_LENGTH = 24;
 export const NETFLOW5_RECORD_LENGTH = 48;

@@ -12,11 +12,18 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freeUdpPort, readUdpSocket, sleep, startChild, waitExit, waitFor } from '../../bench/flow/proc.ts';
-import { DecoderConfig } from './config.ts';
+import {
+  freeUdpPort,
+  readUdpSocket,
+  sleep,
+  startChild,
+  waitExit,
+  waitFor,
+} from '../../../bench/flow/proc.ts';
+import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder } from './decoder.ts';
-import { LOGSTASH, vendorGroups } from './testdata/corpus.ts';
-import { decodeAll } from './testdata/rows.ts';
+import { LOGSTASH, vendorGroups } from '../testdata/corpus.ts';
+import { decodeAll } from '../testdata/rows.ts';
 
 const missingTool = ['nfcapd', 'nfdump'].find(
   (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0,

@@ -6,11 +6,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { FlowBatchWriter, FlowVersion, type FlowBatch } from '../core/flowbatch.ts';
-import { ipv4FromString, ipv4ToString, ipv6FromString, ipv6ToString } from '../core/ip.ts';
-import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../packet/writer.ts';
+import { FlowBatchWriter, FlowVersion, type FlowBatch } from '../../../core/flowbatch.ts';
+import { ipv4FromString, ipv4ToString, ipv6FromString, ipv6ToString } from '../../../core/ip.ts';
+import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../../packet/writer.ts';
 import { createSflowDecoder, SflowError } from './sflow.ts';
-import { TELEGRAF } from './testdata/corpus.ts';
+import { TELEGRAF } from '../../testdata/corpus.ts';
 
 const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-sflow-'));

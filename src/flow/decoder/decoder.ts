@@ -4,20 +4,20 @@
  * as Prometheus metrics.
  */
 import { z } from 'zod';
-import type { FlowBatchWriter } from '../core/flowbatch.ts';
-import { InputError } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
-import { Counter, Gauge, type Registry } from '../core/metrics.ts';
-import type { DecoderConfig } from './config.ts';
+import type { FlowBatchWriter } from '../../core/flowbatch.ts';
+import { InputError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { Counter, Gauge, type Registry } from '../../core/metrics.ts';
+import type { DecoderConfig } from '../config.ts';
 import { createDecoderStats, FLOW_PROTOCOLS, type DecoderStats, type FlowProtocol } from './decoder-stats.ts';
-import { decodeIpfix } from './ipfix.ts';
-import { decodeNetflow5 } from './netflow5.ts';
-import { decodeNetflow9 } from './netflow9.ts';
-import { createSflowDecoder } from './sflow.ts';
-import { TemplateCache } from './template-cache.ts';
-import { createTemplatedShared, type MessageContext } from './template-decode.ts';
-import { compileTemplate } from './template.ts';
-import type { PayloadSource } from './types.ts';
+import { decodeIpfix } from './ipfix/ipfix.ts';
+import { decodeNetflow5 } from './netflow/netflow5.ts';
+import { decodeNetflow9 } from './netflow/netflow9.ts';
+import { createSflowDecoder } from './sflow/sflow.ts';
+import { TemplateCache } from './template/template-cache.ts';
+import { createTemplatedShared, type MessageContext } from './template/template-decode.ts';
+import { compileTemplate } from './template/template.ts';
+import type { PayloadSource } from '../types.ts';
 
 export type { DecoderStats, FlowProtocol } from './decoder-stats.ts';
 export { errorTotal } from './decoder-stats.ts';

@@ -1,6 +1,6 @@
 /**
  * UDP input: one socket per listen address, each with a sized receive buffer. Two receive paths:
- * the recvmmsg addon (src/flow/native: one JS callback per batch of datagrams, one shared
+ * the recvmmsg addon (src/flow/input/udp/native: one JS callback per batch of datagrams, one shared
  * buffer) when it is built, else node's dgram (one callback and one Buffer per datagram).
  * Payloads go straight to the decoder; kernel drops are read from /proc/net/udp{,6}.
  */
@@ -8,8 +8,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { ipv4ToString, ipv6ToString } from '../core/ip.ts';
-import { parseHostPort } from '../core/metrics.ts';
+import { ipv4ToString, ipv6ToString } from '../../../core/ip.ts';
+import { parseHostPort } from '../../../core/metrics.ts';
 import { loadNativeUdp, type NativeUdpSocket } from './native/index.ts';
 
 export interface UdpListener {

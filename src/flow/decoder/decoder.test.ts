@@ -1,10 +1,10 @@
 /** Unit tests of the NetFlow v5 / v9 / IPFIX decoders through the front door, with encoded payloads. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FlowBatchWriter } from '../core/flowbatch.ts';
-import { InputError } from '../core/errors.ts';
-import { Registry } from '../core/metrics.ts';
-import { DecoderConfig } from './config.ts';
+import { FlowBatchWriter } from '../../core/flowbatch.ts';
+import { InputError } from '../../core/errors.ts';
+import { Registry } from '../../core/metrics.ts';
+import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder, errorTotal } from './decoder.ts';
 import {
   encodeIpfix,
@@ -16,10 +16,10 @@ import {
   IPFIX_TEMPLATE_V4,
   type EncodeTemplate,
   type SimpleFlow,
-} from './encode.ts';
-import { IE, NTP_UNIX_OFFSET_S } from './fields.ts';
-import { VARIABLE_LENGTH } from './template.ts';
-import { decodeAll } from './testdata/rows.ts';
+} from '../encode.ts';
+import { IE, NTP_UNIX_OFFSET_S } from './template/fields.ts';
+import { VARIABLE_LENGTH } from './template/template.ts';
+import { decodeAll } from '../testdata/rows.ts';
 
 const config = (over: Record<string, unknown> = {}) => DecoderConfig.parse(over);
 const T0 = 1_700_000_000; // export time, seconds

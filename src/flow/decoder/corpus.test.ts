@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DecoderConfig } from './config.ts';
+import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder, errorTotal } from './decoder.ts';
-import { LOGSTASH, TELEGRAF } from './testdata/corpus.ts';
-import { decodeAll, type Row } from './testdata/rows.ts';
+import { LOGSTASH, TELEGRAF } from '../testdata/corpus.ts';
+import { decodeAll, type Row } from '../testdata/rows.ts';
 
 /** One InfluxDB line-protocol line: measurement, tags and fields (strings unquoted). */
 interface Line {

@@ -1,12 +1,12 @@
 /**
  * Micro-benchmark of decode alone (no UDP): realistic NetFlow v5 (30 records/packet), v9 and
  * IPFIX (25 records/packet, typical v4 template) payloads decoded in a loop for ~3 s each;
- * prints flows per CPU-second. Run: node --import tsx src/flow/decode.bench.ts [seconds]
+ * prints flows per CPU-second. Run: node --import tsx src/flow/decoder/decode.bench.ts [seconds]
  */
-import { FlowBatchWriter } from '../core/flowbatch.ts';
-import { DecoderConfig } from './config.ts';
+import { FlowBatchWriter } from '../../core/flowbatch.ts';
+import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder } from './decoder.ts';
-import { encodeIpfixFlows, encodeNetflow5Flows, encodeV9Flows, type SimpleFlow } from './encode.ts';
+import { encodeIpfixFlows, encodeNetflow5Flows, encodeV9Flows, type SimpleFlow } from '../encode.ts';
 
 const seconds = Number(process.argv[2] ?? 3);
 const T0 = 1_700_000_000;

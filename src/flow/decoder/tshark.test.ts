@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildUdpFrame, PcapWriter } from '../packet/writer.ts';
-import { DecoderConfig } from './config.ts';
+import { buildUdpFrame, PcapWriter } from '../../packet/writer.ts';
+import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder } from './decoder.ts';
-import { vendorGroups } from './testdata/corpus.ts';
-import { decodeAll } from './testdata/rows.ts';
+import { vendorGroups } from '../testdata/corpus.ts';
+import { decodeAll } from '../testdata/rows.ts';
 
 const haveTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 const skip = !haveTshark ? 'tshark not on PATH' : false;

@@ -3,10 +3,10 @@
  * from its raw packet header record (parsed by packet/headers.ts) or else its sampled
  * IPv4/IPv6 record. Counter samples are counted and skipped. Never throws on bad input.
  */
-import { FlowVersion, type FlowBatchWriter } from '../core/flowbatch.ts';
-import { LinkType } from '../packet/writer.ts';
-import { PacketInfo, parseFrame, parseIpPacket, ParseResult } from '../packet/headers.ts';
-import type { ErrorCounter, PayloadDecoder, PayloadSource } from './types.ts';
+import { FlowVersion, type FlowBatchWriter } from '../../../core/flowbatch.ts';
+import { LinkType } from '../../../packet/writer.ts';
+import { PacketInfo, parseFrame, parseIpPacket, ParseResult } from '../../../packet/headers.ts';
+import type { ErrorCounter, PayloadDecoder, PayloadSource } from '../../types.ts';
 
 export interface SflowDecoderDeps {
   countError: ErrorCounter;
