@@ -18,7 +18,8 @@ import type { OpenCaptureOptions } from '../packet/capture.ts';
 import type { PcapFormat } from '../packet/pcap.ts';
 import type { CaptureStats } from '../packet/record.ts';
 import type { DarknetConfig, SourceClass } from './config.ts';
-import { hllAdd, hllCount, mix32 } from './hll.ts';
+import { mix32 } from '../core/hash.ts';
+import { hllAdd, hllCount } from '../core/hll.ts';
 import type { RangeTable } from './ranges.ts';
 import { loadNativeDarknet, NativeSlot, type NativeDarknetBinding } from './native/index.ts';
 import { CompiledRules } from './rules.ts';
@@ -32,7 +33,6 @@ import {
   D_LAST_SEEN,
   D_PACKETS,
   DST_BITS,
-  DST_REGS,
   F_BACKSCATTER,
   F_FRAGMENTS,
   F_MASSCAN,
@@ -41,7 +41,6 @@ import {
   F_SYN,
   F_ZMAP,
   PORT_BITS,
-  PORT_REGS,
   PORT_SLOTS,
   PROTO_BIT_ICMP,
   PROTO_BIT_OTHER,
@@ -539,14 +538,14 @@ export class DarknetAnalyzer {
       if (countryRow >= 0) this.countryPackets[countryRow]!++;
     }
     const dstHash = v4
-      ? mix32(p.dst4 ^ 0x5bd1e995)
-      : mix32(p.dst6[12]! | (p.dst6[13]! << 8) | (p.dst6[14]! << 16) | (p.dst6[15]! << 24));
+      ? mix32(p.dst4 ^ 0x5bd1e995) | 0
+      : mix32(p.dst6[12]! | (p.dst6[13]! << 8) | (p.dst6[14]! << 16) | (p.dst6[15]! << 24)) | 0;
     hllAdd(bytes, b + B_DST_SKETCH, DST_BITS, dstHash);
     if (p.fragment) u32[w + F_FRAGMENTS]!++;
     if (port >= 0 && protoIndex < 2) {
       // Once the exact list has overflowed, adding a port changes nothing.
       if (bytes[b + B_PORTS_OVERFLOW] === 0) table.addPort(slot, port);
-      hllAdd(bytes, b + B_PORT_SKETCH, PORT_BITS, mix32(port + protoIndex * 65536));
+      hllAdd(bytes, b + B_PORT_SKETCH, PORT_BITS, mix32(port + protoIndex * 65536) | 0);
     }
     if (kind === 1) {
       u32[w + F_PROBES]!++;
@@ -663,10 +662,10 @@ export class DarknetAnalyzer {
       lastSeen: t.lastSeen(slot),
       ports,
       morePorts: t.portsOverflow(slot),
-      distinctDestinations: hllCount(t.bytes, slot * RECORD_BYTES + B_DST_SKETCH, DST_REGS),
+      distinctDestinations: hllCount(t.bytes, slot * RECORD_BYTES + B_DST_SKETCH, DST_BITS),
       distinctPorts: Math.max(
         ports.length,
-        hllCount(t.bytes, slot * RECORD_BYTES + B_PORT_SKETCH, PORT_REGS),
+        hllCount(t.bytes, slot * RECORD_BYTES + B_PORT_SKETCH, PORT_BITS),
       ),
       protocols,
       asn: asnInfo?.value ?? '',

@@ -12,7 +12,7 @@ import { forEachPacketInBuffer } from '../packet/capture.ts';
 import { buildTcpFrame, buildUdpFrame, LinkType, PcapWriter } from '../packet/writer.ts';
 import { DarknetAnalyzer } from './analyzer.ts';
 import { DarknetConfig } from './config.ts';
-import { mix32 } from './hll.ts';
+import { mix32 } from '../core/hash.ts';
 import { analyzeFiles } from './input-file.ts';
 import { loadCapBinding, openLiveCapture } from './live.ts';
 import { SourceTable } from './sources.ts';
