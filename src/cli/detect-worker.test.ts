@@ -21,7 +21,7 @@ import type { FlowBatch } from '../core/flowbatch.ts';
 import { silentLogger } from '../core/logger.ts';
 import { createRegistry } from '../core/metrics.ts';
 import { REANNOUNCE_MIN_CHANGE } from '../detect/index.ts';
-import { detectOffline } from '../detect/offline.ts';
+import { detectOffline } from './offline-detect.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from '../scenario/index.ts';
 import type { CliContext } from './context.ts';
 import { main } from './main.ts';

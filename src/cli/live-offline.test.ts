@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { createLogger } from '../core/logger.ts';
 import { createRegistry } from '../core/metrics.ts';
-import { detectOffline } from '../detect/offline.ts';
+import { detectOffline } from './offline-detect.ts';
 import { REANNOUNCE_MIN_CHANGE } from '../detect/index.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from '../scenario/index.ts';
 import type { CliContext } from './context.ts';

@@ -1,18 +1,25 @@
 /**
- * The offline run behind `tsunagi detect`: replays captured export packets through the flow
+ * The offline run behind `tsunagi detect` (here in the CLI, where flow and detect meet, so that
+ * detect depends on core only): replays captured export packets through the flow
  * decoder into a detector, on the stream's own clock, and returns every candidate published
  * during the capture (its highest confidence), highest first.
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
+import {
+  createAnnouncer,
+  createDetector,
+  peerRow,
+  protoName,
+  streamIngest,
+  type Candidate,
+  type DetectConfigInput,
+  type Evidence,
+  type Peer,
+  type PeerRow,
+  type ShareRow,
+} from '../detect/index.ts';
 import { DecoderConfig, createFlowDecoder, replayFiles, type ReplaySummary } from '../flow/index.ts';
-import type { DetectConfigInput } from './config.ts';
-import { createAnnouncer } from './announce.ts';
-import { streamIngest } from './stream.ts';
-import { createDetector } from './index.ts';
-import { protoName } from './lists.ts';
-import type { Candidate, Evidence, Peer, PeerRow, ShareRow } from './types.ts';
-import { peerRow } from './detector.ts';
 
 export interface OfflineResult {
   candidates: Candidate[];
