@@ -10,8 +10,8 @@ import { silentLogger } from '../core/logger.ts';
 import { createRegistry } from '../core/metrics.ts';
 import { streamIngest } from '../detect/stream.ts';
 import { generateScenario } from '../scenario/index.ts';
-import { startHubFixture } from '../share/client/hub-fixture.ts';
-import { createTaxiiClient } from '../share/client/index.ts';
+import { startHubFixture } from '../uplink/testdata/hub-fixture.ts';
+import { createTaxiiClient } from '../uplink/index.ts';
 import { COLLECTION_IDS } from '../share/collections.ts';
 import { createStack, StackConfig } from './stack.ts';
 

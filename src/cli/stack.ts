@@ -31,7 +31,7 @@ import { watchBotList } from '../detect/lists.ts';
 import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
 import { IntelConfig, type Intel } from '../intel/index.ts';
 import { familyOfDarknetFingerprint, protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
-import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../share/client/index.ts';
+import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../uplink/index.ts';
 import { HubConfig, type Hub } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
 import {

@@ -47,7 +47,7 @@ export {
   type Role,
   type Scope,
 } from './orgs.ts';
-export { COLLECTION_IDS, API_ROOTS } from './collections.ts';
+export { COLLECTION_IDS, API_ROOTS, ownNetworkCollectionId } from './collections.ts';
 export { buildExport, EXPORT_NAMES, type ExportName, type ExportReader } from './api.ts';
 export {
   capSubmission,
@@ -58,7 +58,14 @@ export {
   type ReviewStatus,
 } from './review.ts';
 export * as releaseRule from './release/index.ts';
-export { applyWithdrawals, sightingsFromCsv, sightingsFromStix, type Ingested } from './ingest.ts';
+export {
+  applyWithdrawals,
+  readPattern,
+  sightingsFromCsv,
+  sightingsFromStix,
+  type Ingested,
+} from './ingest.ts';
+export { stixValidator } from './stix-schemas.ts';
 export { createHubServer } from './server.ts';
 export * from './stix.ts';
 

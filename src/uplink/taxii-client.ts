@@ -5,7 +5,7 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { StixCommon, type StixObject } from '../stix.ts';
+import { StixCommon, type StixObject } from '../share/index.ts';
 import { TaxiiClientConfig, type TaxiiClientConfigInput } from './config.ts';
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';

@@ -3,9 +3,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/logger.ts';
 import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
 import { openStore } from '../../store/index.ts';
-import { createAuditLog } from '../audit.ts';
-import { HubConfig } from '../config.ts';
-import { createHub, type Hub } from '../index.ts';
+import { createAuditLog, createHub, HubConfig, type Hub } from '../../share/index.ts';
 
 export interface HubFixture {
   url: string;
