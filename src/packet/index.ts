@@ -24,3 +24,5 @@ export {
   type PcapWriterOptions,
   type TcpFrameOptions,
 } from './writer.ts';
+export { isPcapMagic } from './pcap.ts';
+export { isPcapngMagic } from './pcapng.ts';

@@ -18,7 +18,7 @@ import {
   type Child,
 } from '../../../bench/flow/proc.ts';
 import { ipv4ToString } from '../../core/ip.ts';
-import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../packet/writer.ts';
+import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../packet/index.ts';
 import { errorTotal } from './decoder.ts';
 import { createFlowCollector, FlowConfig } from '../index.ts';
 import { RECEIVE_PATHS } from '../testdata/receivers.ts';

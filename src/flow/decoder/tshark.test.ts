@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildUdpFrame, PcapWriter } from '../../packet/writer.ts';
+import { buildUdpFrame, PcapWriter } from '../../packet/index.ts';
 import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder } from './decoder.ts';
 import { vendorGroups } from '../testdata/corpus.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { FlowBatchWriter, FlowVersion, type FlowBatch } from '../../../core/flowbatch.ts';
 import { ipv4FromString, ipv4ToString, ipv6FromString, ipv6ToString } from '../../../core/ip.ts';
-import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../../packet/writer.ts';
+import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../../packet/index.ts';
 import { createSflowDecoder, SflowError } from './sflow.ts';
 import { TELEGRAF } from '../../testdata/corpus.ts';
 

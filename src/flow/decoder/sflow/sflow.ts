@@ -4,8 +4,7 @@
  * IPv4/IPv6 record. Counter samples are counted and skipped. Never throws on bad input.
  */
 import { FlowVersion, type FlowBatchWriter } from '../../../core/flowbatch.ts';
-import { LinkType } from '../../../packet/writer.ts';
-import { PacketInfo, parseFrame, parseIpPacket, ParseResult } from '../../../packet/headers.ts';
+import { LinkType, PacketInfo, parseFrame, parseIpPacket, ParseResult } from '../../../packet/index.ts';
 import type { ErrorCounter, PayloadDecoder, PayloadSource } from '../../types.ts';
 
 export interface SflowDecoderDeps {

@@ -7,10 +7,16 @@ import { open, stat } from 'node:fs/promises';
 import { InputError } from '../../../core/errors.ts';
 import { FlowBatchWriter, type FlowSink } from '../../../core/flowbatch.ts';
 import { ipv4ToString, ipv6ToString } from '../../../core/ip.ts';
-import { openCapture } from '../../../packet/capture.ts';
-import { IpProto, PacketInfo, parseFrame, ParseResult, ParseResultLabel } from '../../../packet/headers.ts';
-import { isPcapMagic } from '../../../packet/pcap.ts';
-import { isPcapngMagic } from '../../../packet/pcapng.ts';
+import {
+  IpProto,
+  isPcapMagic,
+  isPcapngMagic,
+  openCapture,
+  PacketInfo,
+  parseFrame,
+  ParseResult,
+  ParseResultLabel,
+} from '../../../packet/index.ts';
 import type { FlowDecoder } from '../../decoder/decoder.ts';
 
 /** A bare payload is one UDP datagram: nothing larger can be one. */
