@@ -1,7 +1,84 @@
-// Lint rules: typescript-eslint's recommended set, with unused names allowed when prefixed by _.
+// Lint rules: typescript-eslint's recommended set, with unused names allowed when prefixed by _,
+// and the house's shape (docs/architecture.md, "Rooms and directions"): a room is entered only
+// through its front door, and only in the directions drawn below.
 import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+/**
+ * Which rooms (folders directly under src/) each room may import, through their index.ts. The
+ * one table of directions: docs/architecture.md draws the same graph. Data flows down it; only
+ * configuration comes back up, passed in by the CLI.
+ */
+const DIRECTIONS = {
+  core: [],
+  packet: ['core'],
+  flow: ['core', 'packet'],
+  scenario: ['core', 'packet', 'flow'],
+  transport: ['core'],
+  detect: ['core'],
+  darknet: ['core', 'packet'],
+  survey: ['core'],
+  store: ['core'],
+  intel: ['core', 'store'],
+  share: ['core', 'store', 'intel'],
+  uplink: ['core', 'intel', 'share'],
+  notify: ['core'],
+  console: ['core', 'store', 'intel', 'share', 'scenario'],
+  cli: [
+    'core',
+    'packet',
+    'flow',
+    'scenario',
+    'transport',
+    'detect',
+    'darknet',
+    'survey',
+    'store',
+    'intel',
+    'share',
+    'uplink',
+    'notify',
+    'console',
+  ],
+};
+/** Rooms that any room's tests may use besides its own directions: seeded traffic with labelled truth. */
+const TEST_DIRECTIONS = ['scenario'];
+const ROOMS = Object.keys(DIRECTIONS);
+/** A room's front door; tests, testing helpers and the outsiders (bench/, scripts/) may also use its testing.ts. */
+const FRONT_DOOR = 'index.ts';
+const TEST_DOORS = ['index.ts', 'testing.ts'];
+
+const room = (name) => ({ type: 'room', captured: { room: name } });
+const policies = [
+  ...ROOMS.map((from) => ({
+    from: { element: room(from) },
+    allow: {
+      to: {
+        element: {
+          ...room(`{${[...DIRECTIONS[from], '__none__'].join(',')}}`),
+          fileInternalPath: FRONT_DOOR,
+        },
+      },
+    },
+  })),
+  ...ROOMS.map((from) => ({
+    from: { element: room(from), file: { categories: 'test' } },
+    allow: {
+      to: {
+        element: {
+          ...room(`{${[...DIRECTIONS[from], ...TEST_DIRECTIONS, '__none__'].join(',')}}`),
+          fileInternalPath: `{${TEST_DOORS.join(',')}}`,
+        },
+      },
+    },
+  })),
+  {
+    from: { element: { type: '{bench,scripts}' } },
+    allow: { to: { element: { type: 'room', fileInternalPath: `{${TEST_DOORS.join(',')}}` } } },
+  },
+];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'console/dist/', 'coverage/'] },
@@ -13,5 +90,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    files: ['src/**/*.ts', 'bench/**/*.{ts,mjs}', 'scripts/**/*.{ts,mjs}', 'console/**/*.{ts,tsx}'],
+    plugins: { boundaries },
+    settings: {
+      'boundaries/elements': [
+        { type: 'room', pattern: 'src/*', partialMatch: false, capture: ['room'] },
+        { type: 'bench', pattern: 'bench', partialMatch: false },
+        { type: 'scripts', pattern: 'scripts', partialMatch: false },
+        { type: 'spa', pattern: 'console', partialMatch: false },
+      ],
+      // Tests and testing helpers (a room's testing.ts, fixtures under testdata/).
+      'boundaries/files': [
+        { category: 'test', pattern: ['**/*.test.ts', '**/testing.ts', '**/testdata/**'] },
+      ],
+    },
+    rules: { 'boundaries/dependencies': ['error', { default: 'disallow', policies }] },
   },
 );

@@ -17,10 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DarknetAnalyzer } from '../../src/darknet/analyzer.ts';
-import { DarknetConfig } from '../../src/darknet/config.ts';
-import { analyzeFiles } from '../../src/darknet/input-file.ts';
-import { SyntheticDarknet } from '../../src/darknet/synth.ts';
+import { analyzeFiles, DarknetAnalyzer, DarknetConfig, SyntheticDarknet } from '../../src/darknet/index.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 
 const PREFIX = '198.18.0.0/16';

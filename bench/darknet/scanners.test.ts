@@ -11,9 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DarknetAnalyzer } from '../../src/darknet/analyzer.ts';
-import { DarknetConfig } from '../../src/darknet/config.ts';
-import { analyzeFiles } from '../../src/darknet/input-file.ts';
+import { analyzeFiles, DarknetAnalyzer, DarknetConfig } from '../../src/darknet/index.ts';
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 const missing = ['ip', 'masscan', 'zmap', 'tcpdump'].filter((tool) => !has(tool));

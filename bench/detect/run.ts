@@ -12,7 +12,7 @@
 import { commandLine, machineLoad, publishReport } from '../lib/report.ts';
 import { execSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import type { FlowBatch } from '../../src/core/flowbatch.ts';
+import type { FlowBatch } from '../../src/core/index.ts';
 import {
   createDetector,
   DetectConfig,

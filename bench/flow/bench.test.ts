@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlowBatchWriter, type FlowBatch } from '../../src/core/flowbatch.ts';
-import { ipv4ToString } from '../../src/core/ip.ts';
-import { createFlowDecoder, errorTotal, DecoderConfig } from '../../src/flow/index.ts';
+import { type FlowBatch, FlowBatchWriter, ipv4ToString } from '../../src/core/index.ts';
+import { createFlowDecoder, DecoderConfig, errorTotal } from '../../src/flow/index.ts';
 import {
   buildPool,
   generateRecords,
@@ -17,7 +16,7 @@ import {
   writePool,
   type BenchVersion,
 } from './payloads.ts';
-import { parseCpuTimes, readUdpSocket } from './proc.ts';
+import { parseCpuTimes, readUdpSocket } from '../../src/flow/testing.ts';
 
 describe('datagram pool', () => {
   for (const version of [5, 9, 10] as BenchVersion[]) {

@@ -3,7 +3,7 @@
  * packets over many distinct IPv4 flows, and the file format the sender replays them from.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ipv4ToString } from '../../src/core/ip.ts';
+import { ipv4ToString } from '../../src/core/index.ts';
 import {
   encodeIpfix,
   encodeNetflow5,

@@ -6,7 +6,7 @@
  * Usage: node --import tsx bench/flow/pipeline.ts [seconds] [versions, e.g. 5,9,10]
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { FlowBatchWriter } from '../../src/core/flowbatch.ts';
+import { FlowBatchWriter } from '../../src/core/index.ts';
 import { DecoderConfig, createFlowDecoder, type PayloadSource } from '../../src/flow/index.ts';
 import { buildPool, VERSION_LABEL, type BenchVersion } from './payloads.ts';
 

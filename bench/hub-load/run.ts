@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { COLLECTION_IDS } from '../../src/share/collections.ts';
+import { COLLECTION_IDS } from '../../src/share/index.ts';
 
 const SECONDS = Number(process.argv[2] ?? process.env.HUB_LOAD_SECONDS ?? 30);
 const READERS = Number(process.env.HUB_LOAD_READERS ?? 200);

@@ -4,11 +4,9 @@
  * centre token. Prints one JSON line {url, token} when listening; stops on SIGTERM.
  */
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../src/core/logger.ts';
+import { silentLogger } from '../../src/core/index.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../../src/intel/index.ts';
-import { createAuditLog } from '../../src/share/audit.ts';
-import { HubConfig } from '../../src/share/config.ts';
-import { createHub } from '../../src/share/index.ts';
+import { createAuditLog, createHub, HubConfig } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
 
 const dir = process.argv[2];

@@ -19,8 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { connect, type JetStreamManager } from 'nats';
-import { FlowBatch } from '../../src/core/flowbatch.ts';
-import { PrefixSet } from '../../src/core/ip.ts';
+import { FlowBatch, PrefixSet } from '../../src/core/index.ts';
 import { generateScenario } from '../../src/scenario/index.ts';
 import { assignPartitions, balancePartitions, createFlowPublisher } from '../../src/transport/index.ts';
 

@@ -16,10 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { parse } from 'yaml';
-import { silentLogger } from '../../src/core/logger.ts';
-import { SurveyConfig } from '../../src/survey/config.ts';
-import { LAB_PORTS, RECOG_DIR, writeLabPlan } from '../../src/survey/harness/lab.ts';
-import { authorisePlan, createSurvey, type Finding } from '../../src/survey/index.ts';
+import { silentLogger } from '../../src/core/index.ts';
+import { authorisePlan, createSurvey, type Finding, SurveyConfig } from '../../src/survey/index.ts';
+import { LAB_PORTS, RECOG_DIR, writeLabPlan } from '../../src/survey/testing.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import { missingDaemons, startDaemons, type DaemonTruth } from './daemons.ts';
 

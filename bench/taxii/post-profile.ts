@@ -15,11 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../src/core/logger.ts';
+import { silentLogger } from '../../src/core/index.ts';
 import { createIntel, IntelConfig } from '../../src/intel/index.ts';
-import { createAuditLog } from '../../src/share/audit.ts';
-import { COLLECTION_IDS } from '../../src/share/collections.ts';
-import { createHub, HubConfig } from '../../src/share/index.ts';
+import { COLLECTION_IDS, createAuditLog, createHub, HubConfig } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { makeEnvelopes } from './data.ts';
 

@@ -10,10 +10,9 @@ import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../src/core/logger.ts';
+import { silentLogger } from '../../src/core/index.ts';
 import { createIntel, IntelConfig } from '../../src/intel/index.ts';
-import { createAuditLog } from '../../src/share/audit.ts';
-import { createHub, HubConfig } from '../../src/share/index.ts';
+import { createAuditLog, createHub, HubConfig } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { sighting } from './data.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
-import { C2_LIST_HEADER, formatC2List } from '../core/c2list.ts';
+import { C2_LIST_HEADER, formatC2List } from '../core/index.ts';
 import { formatShareCsv } from '../detect/index.ts';
 import { main } from './main.ts';
 

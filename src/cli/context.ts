@@ -1,7 +1,7 @@
 /** What every CLI command receives: output streams, environment, and shared option helpers. */
 import { existsSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/index.ts';
 
 export interface CliContext {
   stdout: Writable;

@@ -12,8 +12,7 @@
  */
 import { Command, InvalidArgumentError, type Option } from 'commander';
 import ipaddr from 'ipaddr.js';
-import { parsePrefix } from '../core/ip.ts';
-import { parseHostPort } from '../core/metrics.ts';
+import { parseHostPort, parsePrefix } from '../core/index.ts';
 
 type Check = (value: string) => string;
 

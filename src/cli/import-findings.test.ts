@@ -12,7 +12,7 @@ function run(args: string[]) {
   return spawnSync(BIN, args, { encoding: 'utf8', timeout: 60_000 });
 }
 
-test('survey findings are imported into intel through the CLI; a missing file exits 2', () => {
+test('survey findings are imported into intel through the CLI; a missing file or a bad line exits 2', () => {
   const data = mkdtempSync(join(tmpdir(), 'tsunagi-findings-'));
   const findings = join(data, 'findings.jsonl');
   const finding = (ip: string, port: number) =>
@@ -45,4 +45,8 @@ test('survey findings are imported into intel through the CLI; a missing file ex
   assert.match(again.stdout, /imported 2 findings from plan-2026-11 \(0 new indicators\)/);
   const bad = run(['import-findings', join(data, 'missing.jsonl'), '--source', 'x', '--data', data]);
   assert.equal(bad.status, 2);
+  writeFileSync(join(data, 'bad.jsonl'), '{"ip": 1}\n');
+  const badLine = run(['import-findings', join(data, 'bad.jsonl'), '--source', 'x', '--data', data]);
+  assert.equal(badLine.status, 2);
+  assert.match(badLine.stderr, /line 1/);
 });

@@ -5,7 +5,7 @@
  * stderr (and the stack only with --verbose or $TSUNAGI_DEBUG).
  */
 import { Command, CommanderError } from 'commander';
-import { classifyError } from '../core/errors.ts';
+import { classifyError } from '../core/index.ts';
 import { defaultContext, type CliContext } from './context.ts';
 import { applyContract } from './contract.ts';
 import * as collect from './commands/collect.ts';

@@ -5,7 +5,7 @@
  * during the capture (its highest confidence), highest first.
  */
 import type { Registry } from 'prom-client';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../core/index.ts';
 import {
   createAnnouncer,
   createDetector,

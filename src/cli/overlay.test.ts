@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ipv4FromString, ipv4ToString } from '../core/ip.ts';
-import { buildTcpFrame, PcapWriter, TcpFlag } from '../packet/writer.ts';
+import { ipv4FromString, ipv4ToString } from '../core/index.ts';
+import { buildTcpFrame, PcapWriter, TcpFlag } from '../packet/index.ts';
 import { generateScenario, writeExportPcap } from '../scenario/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));

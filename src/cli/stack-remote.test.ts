@@ -5,14 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Lifecycle } from '../core/lifecycle.ts';
-import { silentLogger } from '../core/logger.ts';
-import { createRegistry } from '../core/metrics.ts';
+import { createRegistry, Lifecycle, silentLogger } from '../core/index.ts';
 import { streamIngest } from '../detect/stream.ts';
 import { generateScenario } from '../scenario/index.ts';
-import { startHubFixture } from '../uplink/testdata/hub-fixture.ts';
+import { COLLECTION_IDS } from '../share/index.ts';
+import { startHubFixture } from '../share/testing.ts';
 import { createTaxiiClient } from '../uplink/index.ts';
-import { COLLECTION_IDS } from '../share/collections.ts';
 import { createStack, StackConfig } from './stack.ts';
 
 test('start shares its C&C list to a remote hub and takes its bot list from a remote TAXII collection', async () => {

@@ -5,11 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ipv4FromString, ipv4ToString } from '../core/ip.ts';
-import { Lifecycle } from '../core/lifecycle.ts';
-import { silentLogger } from '../core/logger.ts';
-import { createRegistry } from '../core/metrics.ts';
-import { buildTcpFrame, TcpFlag } from '../packet/writer.ts';
+import { createRegistry, ipv4FromString, ipv4ToString, Lifecycle, silentLogger } from '../core/index.ts';
+import { buildTcpFrame, TcpFlag } from '../packet/index.ts';
 import { createStack, StackConfig } from './stack.ts';
 
 interface CapLike {

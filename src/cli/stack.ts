@@ -6,14 +6,17 @@
  * Nothing flows backwards but configuration.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../core/files.ts';
+import {
+  type Component,
+  LogConfig,
+  type Logger,
+  MetricsConfig,
+  UsageError,
+  writeFileAtomic,
+} from '../core/index.ts';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { Component } from '../core/lifecycle.ts';
-import { UsageError } from '../core/errors.ts';
-import { LogConfig, type Logger } from '../core/logger.ts';
-import { MetricsConfig } from '../core/metrics.ts';
 import { ConsoleConfig, type WebConsole } from '../console/index.ts';
 import { createDarknet, DarknetConfig, type Darknet } from '../darknet/index.ts';
 import {
@@ -29,10 +32,15 @@ import {
 } from '../detect/index.ts';
 import { watchBotList } from '../detect/lists.ts';
 import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
-import { IntelConfig, type Intel } from '../intel/index.ts';
-import { familyOfDarknetFingerprint, protocolName, sightingsFromCandidates } from '../intel/adapters.ts';
+import {
+  familyOfDarknetFingerprint,
+  type Intel,
+  IntelConfig,
+  protocolName,
+  sightingsFromCandidates,
+} from '../intel/index.ts';
+import { type Hub, HubConfig } from '../share/index.ts';
 import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../uplink/index.ts';
-import { HubConfig, type Hub } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
 import {
   CandidateStreamConfig,

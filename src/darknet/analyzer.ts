@@ -5,21 +5,26 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {
+  hllAdd,
+  hllCount,
   ipv4FromString,
   ipv4ToString,
   ipv6FromString,
+  type Logger,
+  mix32,
   parsePrefix,
-  prefixContains6,
   type Prefix,
-} from '../core/ip.ts';
-import type { Logger } from '../core/logger.ts';
-import { PacketInfo, parseFrame, ParseResult } from '../packet/headers.ts';
-import type { OpenCaptureOptions } from '../packet/capture.ts';
-import type { PcapFormat } from '../packet/pcap.ts';
-import type { CaptureStats } from '../packet/record.ts';
+  prefixContains6,
+} from '../core/index.ts';
+import {
+  type CaptureStats,
+  type OpenCaptureOptions,
+  PacketInfo,
+  parseFrame,
+  ParseResult,
+  type PcapFormat,
+} from '../packet/index.ts';
 import type { DarknetConfig, SourceClass } from './config.ts';
-import { mix32 } from '../core/hash.ts';
-import { hllAdd, hllCount } from '../core/hll.ts';
 import type { RangeTable } from './ranges.ts';
 import { loadNativeDarknet, NativeSlot, type NativeDarknetBinding } from './native/index.ts';
 import { CompiledRules } from './rules.ts';

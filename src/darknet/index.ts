@@ -2,7 +2,7 @@
  * Darknet observation, the front door: `createDarknet(config, deps)` builds the analyzer as a
  * component that may capture live (`interface`) and offers files, bot lists and indicators.
  */
-import type { Component } from '../core/lifecycle.ts';
+import type { Component } from '../core/index.ts';
 import { DarknetAnalyzer, type BotIndicator, type DarknetDeps, type SourceRecord } from './analyzer.ts';
 import type { DarknetConfig } from './config.ts';
 import { analyzeFiles, type AnalyzeFilesOptions, type AnalyzeFilesResult } from './input-file.ts';
@@ -18,7 +18,7 @@ export {
 } from './analyzer.ts';
 export { loadAsnFile, loadCountryFile, loadScannerFile, RangeTable } from './ranges.ts';
 export { loadRuleFile } from './rules.ts';
-export { formatBotList, formatHostsCsv, HOSTS_CSV_HEADER } from './output.ts';
+export { formatBotList, formatHostsCsv, formatSummary, HOSTS_CSV_HEADER, sourceTotal } from './output.ts';
 export {
   formatStatsBatch,
   formatStatsRow,
@@ -29,6 +29,12 @@ export {
   type Surge,
 } from './stats.ts';
 export { SyntheticDarknet } from './synth.ts';
+export {
+  analyzeFiles,
+  type AnalyzeFilesOptions,
+  type AnalyzeFilesResult,
+  type FileProgress,
+} from './input-file.ts';
 
 export interface DarknetLiveOptions {
   /** Interface to capture on when started; empty: files only. */

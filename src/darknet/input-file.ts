@@ -1,8 +1,7 @@
 /** Streams pcap/pcapng files of any size through a DarknetAnalyzer, reporting progress. */
 import { stat } from 'node:fs/promises';
-import { InputError } from '../core/errors.ts';
-import { openCapture, type CaptureStats, type FastPath } from '../packet/capture.ts';
-import { PcapParser } from '../packet/pcap.ts';
+import { InputError } from '../core/index.ts';
+import { type CaptureStats, type FastPath, openCapture, PcapParser } from '../packet/index.ts';
 import type { DarknetAnalyzer } from './analyzer.ts';
 
 /**

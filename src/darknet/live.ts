@@ -3,8 +3,8 @@
  * works where it is not built). Frames are handed on in the binding's reused buffer.
  */
 import { createRequire } from 'node:module';
-import { UsageError } from '../core/errors.ts';
-import { LinkType } from '../packet/writer.ts';
+import { UsageError } from '../core/index.ts';
+import { LinkType } from '../packet/index.ts';
 
 export interface LiveCaptureOptions {
   interface: string;

@@ -5,9 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { InputError } from '../core/errors.ts';
-import { parsePrefix } from '../core/ip.ts';
-import { splitCsvLine } from '../core/csv.ts';
+import { InputError, parsePrefix, splitCsvLine } from '../core/index.ts';
 
 export interface RangeRow {
   /** First label (ASN number as text, country code, or network name). */

@@ -8,11 +8,16 @@ import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { main } from '../cli/main.ts';
-import { forEachPacketInBuffer } from '../packet/capture.ts';
-import { buildTcpFrame, buildUdpFrame, LinkType, PcapWriter } from '../packet/writer.ts';
+import {
+  buildTcpFrame,
+  buildUdpFrame,
+  forEachPacketInBuffer,
+  LinkType,
+  PcapWriter,
+} from '../packet/index.ts';
 import { DarknetAnalyzer } from './analyzer.ts';
 import { DarknetConfig } from './config.ts';
-import { mix32 } from '../core/hash.ts';
+import { mix32 } from '../core/index.ts';
 import { analyzeFiles } from './input-file.ts';
 import { loadCapBinding, openLiveCapture } from './live.ts';
 import { SourceTable } from './sources.ts';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/index.ts';
 import {
   RULE_FIELDS,
   RuleFile,
@@ -12,7 +12,7 @@ import {
   type FingerprintRule,
   type RuleField,
 } from './config.ts';
-import type { PacketInfo } from '../packet/headers.ts';
+import type { PacketInfo } from '../packet/index.ts';
 
 const FIELD_INDEX: Record<RuleField, number> = Object.fromEntries(
   RULE_FIELDS.map((f, i) => [f, i]),

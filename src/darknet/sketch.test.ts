@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { mix32 } from '../core/hash.ts';
-import { hllAdd, hllCount, hllMerge, hllMergeWords } from '../core/hll.ts';
+import { hllAdd, hllCount, hllMerge, hllMergeWords, mix32 } from '../core/index.ts';
 import { loadNativeDarknet } from './native/index.ts';
 import {
   BUCKET_MS,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parsePrefix } from '../core/ip.ts';
+import { parsePrefix } from '../core/index.ts';
 import { D_PACKETS, F_MIRAI, RECORD_F64, RECORD_U32, SourceTable } from './sources.ts';
 
 function v6Bytes(n: number): Uint8Array {

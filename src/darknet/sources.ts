@@ -4,7 +4,7 @@
  * and sketches sit together in a few adjacent cache lines instead of across twenty arrays. IPv4
  * and IPv6 sources share it; an IPv4 key is its address with the other three words zero.
  */
-import { mix32 } from '../core/hash.ts';
+import { mix32 } from '../core/index.ts';
 import { zeroedTable } from './memory.ts';
 import { NativeSlot } from './native/slots.ts';
 

@@ -3,7 +3,7 @@
  * 5 minutes, rolled up into hours, days and the whole run by merging sketches, plus new-port
  * surges against a moving baseline. Keys index flat arrays directly: no hashing per packet.
  */
-import { hllCount, hllMergeWords } from '../core/hll.ts';
+import { hllCount, hllMergeWords } from '../core/index.ts';
 import type { NativeDarknetBinding } from './native/index.ts';
 import { zeroedTable } from './memory.ts';
 import { NativeSlot } from './native/slots.ts';

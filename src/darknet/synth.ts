@@ -4,8 +4,8 @@
  * DDoS victims, background noise and packets to addresses outside the darknet. Seeded, so a
  * run is reproducible; frames come from packet/'s builders and land in pcap via PcapWriter.
  */
-import { ipv4ToString, parsePrefix } from '../core/ip.ts';
-import { buildTcpFrame, buildUdpFrame, internetChecksum, PcapWriter, TcpFlag } from '../packet/writer.ts';
+import { ipv4ToString, parsePrefix } from '../core/index.ts';
+import { buildTcpFrame, buildUdpFrame, internetChecksum, PcapWriter, TcpFlag } from '../packet/index.ts';
 import type { SourceClass } from './config.ts';
 import { ZMAP_IP_ID } from './analyzer.ts';
 

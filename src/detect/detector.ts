@@ -21,8 +21,7 @@ import {
 import type { DetectConfig } from './config.ts';
 import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';
 import { FamilyMap, PrefixMap, parseBotLine, protoName } from './lists.ts';
-import { mix32 } from '../core/hash.ts';
-import { hllAdd, hllEstimate } from '../core/hll.ts';
+import { hllAdd, hllEstimate, mix32 } from '../core/index.ts';
 import {
   AggregateTable,
   BOT_HLL_BITS,

@@ -4,11 +4,15 @@
  * `templateFile`. Nothing here keeps a flow after its batch is handed on.
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../core/files.ts';
+import {
+  writeFileAtomic,
+  FlowBatchWriter,
+  type FlowSink,
+  type Component,
+  silentLogger,
+  type Logger,
+} from '../core/index.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { FlowBatchWriter, type FlowSink } from '../core/flowbatch.ts';
-import type { Component } from '../core/lifecycle.ts';
-import { silentLogger, type Logger } from '../core/logger.ts';
 import type { FlowConfig } from './config.ts';
 import { createFlowDecoder, errorTotal, type FlowDecoder } from './decoder/decoder.ts';
 import { createUdpInput, readUdpDrops, type UdpListener, type UdpReceivePath } from './input/udp/udp.ts';

@@ -3,11 +3,11 @@
  * modules): C&C candidates from detect, infected hosts from darknet, findings from the survey.
  * C&C sightings carry no observation time from the ISP side (law rule 2): intel stamps its own.
  */
-import { protocolName } from '../core/protocols.ts';
+import { protocolName } from '../core/index.ts';
 import type { SightingInput } from './normalise.ts';
 import type { Tier, Tlp } from './types.ts';
 
-export { protocolName } from '../core/protocols.ts';
+export { protocolName } from '../core/index.ts';
 
 export interface CandidateLike {
   ip: string;

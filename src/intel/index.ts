@@ -6,11 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable, Transaction } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
-import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
-import { InputError } from '../core/errors.ts';
-import type { Database, Store } from '../store/index.ts';
-import type { IndicatorTable, RelationshipTable, SightingTable } from '../store/schema.ts';
+import { type Component, InputError, type Logger } from '../core/index.ts';
+import type { Database, IndicatorTable, RelationshipTable, SightingTable, Store } from '../store/index.ts';
 import { IntelConfig } from './config.ts';
 import { readTallies, TallyChanges, type TallyReading, type TallyState } from './tally.ts';
 import {
@@ -43,6 +40,7 @@ export {
   sightingsFromCandidates,
   sightingsFromInfectedHosts,
   sightingsFromSurveyFindings,
+  familyOfDarknetFingerprint,
   protocolName,
 } from './adapters.ts';
 export type { CandidateLike, SurveyFindingLike } from './adapters.ts';

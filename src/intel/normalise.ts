@@ -2,7 +2,7 @@
 import ipaddr from 'ipaddr.js';
 import { parse as parseDomain } from 'tldts';
 import { z } from 'zod';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import { INDICATOR_KINDS, TIERS, TLPS, type IndicatorKind } from './types.ts';
 
 const Timestamp = z.union([z.date(), z.iso.datetime({ offset: true })]);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { hourOf, rebuildIndicatorTallies, type Store } from '../store/index.ts';
 import { testEngines } from '../store/testing.ts';
 import { createIntel, IntelConfig, type Intel, type SightingInput, type TallyReading } from './index.ts';

@@ -1,8 +1,7 @@
 /** The notify component: routes survey findings to ISPs, makers and integrators; writes reports and letters; tracks remediation. */
-import type { Registry } from 'prom-client';
-import { Counter } from 'prom-client';
-import type { Logger } from '../core/logger.ts';
-import type { Finding } from '../survey/types.ts';
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '../core/index.ts';
+import type { Finding } from './types.ts';
 import type { NotifyConfig } from './config.ts';
 import { buildLetters, type Lang, type Letter } from './letters.ts';
 import { ispReports, routeFindings, toCsv, type IspReport } from './report.ts';

@@ -1,5 +1,5 @@
 /** Subscriber letters in Japanese and English, one per address, with remediation steps for the device type. */
-import type { Finding } from '../survey/types.ts';
+import type { Finding } from './types.ts';
 import type { Isp } from './config.ts';
 import type { Routing } from './routing.ts';
 

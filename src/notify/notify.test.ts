@@ -2,15 +2,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
-import type { Finding } from '../survey/types.ts';
+import { silentLogger } from '../core/index.ts';
+import type { Finding } from './types.ts';
 import { createNotify, deviceKind, NotifyConfig, Routing } from './index.ts';
 import { csvCell } from './report.ts';
 
 const ROUTING = new URL('./testdata/routing.yaml', import.meta.url).pathname;
 
 function finding(ip: string, over: Partial<Finding> = {}): Finding {
-  return {
+  // As the survey writes it, fingerprints and all: notify reads only the fields it names.
+  const surveyed = {
     survey: 's1',
     time: '2025-06-03T01:02:03.000Z',
     ip,
@@ -25,8 +26,8 @@ function finding(ip: string, over: Partial<Finding> = {}): Finding {
     vendor: 'MikroTik',
     firmware: '6.40.8',
     deviceType: 'Router',
-    ...over,
-  };
+  } as const;
+  return { ...surveyed, ...over };
 }
 
 async function notifier() {
@@ -69,7 +70,7 @@ describe('notify', () => {
         status: 'vulnerable-firmware',
         severity: 'high',
         weakCredential: null,
-        cves: [{ cve: 'CVE-2018-14847', severity: 'high', summary: 'x' }],
+        cves: [{ cve: 'CVE-2018-14847', severity: 'high' }],
       }),
       finding('127.0.77.5', { vendor: 'Hikvision', deviceType: 'DVR', service: 'http', port: 8080 }),
       finding('127.0.77.9', { status: 'exposed', weakCredential: null, severity: 'none' }),
@@ -114,7 +115,7 @@ describe('notify', () => {
         deviceType: 'DVR',
         service: 'http',
         port: 8080,
-        cves: [{ cve: 'CVE-2017-7921', severity: 'critical', summary: '' }],
+        cves: [{ cve: 'CVE-2017-7921', severity: 'critical' }],
       }),
     ];
     const ja = notify.letters(findings, 'ja');

@@ -1,5 +1,5 @@
 /** Per-ISP reports in a Shadowserver-like layout (CSV and JSON), with maker and integrator routing. */
-import type { Finding } from '../survey/types.ts';
+import type { Finding } from './types.ts';
 import type { Routing } from './routing.ts';
 
 /** Column order follows Shadowserver's scan_* / device_id reports where a column exists there. */

@@ -2,8 +2,7 @@
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { parse as parseYaml } from 'yaml';
-import { InputError } from '../core/errors.ts';
-import { parsePrefix, prefixContains4, prefixContains6, type Prefix } from '../core/ip.ts';
+import { InputError, parsePrefix, type Prefix, prefixContains4, prefixContains6 } from '../core/index.ts';
 import { RoutingFile, type Isp } from './config.ts';
 
 export interface Route {

@@ -1,5 +1,5 @@
 /** Remediation tracking: compare a re-survey with the survey that found the problem, and count by month. */
-import type { Finding, FindingStatus } from '../survey/types.ts';
+import type { Finding, FindingStatus } from './types.ts';
 
 export type RemediationState = 'fixed' | 'still-vulnerable' | 'gone';
 

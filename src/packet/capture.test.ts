@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import {
   createCaptureStats,
   forEachPacket,

@@ -3,7 +3,7 @@
  * over a file of any size in fixed chunks. Packets are handed out zero-copy in one reused record.
  */
 import { open } from 'node:fs/promises';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import { isPcapMagic, PcapParser } from './pcap.ts';
 import { isPcapngMagic, PcapngParser } from './pcapng.ts';
 import {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { ipv4ToString, ipv6ToString } from '../core/ip.ts';
+import { ipv4ToString, ipv6ToString } from '../core/index.ts';
 import { readCapture } from './capture.ts';
 import { PacketInfo, parseFrame, parseIpPacket, ParseResult, ParseResultLabel } from './headers.ts';
 import { buildTcpFrame, buildUdpFrame, internetChecksum, LinkType, PcapWriter, TcpFlag } from './writer.ts';

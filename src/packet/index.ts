@@ -6,10 +6,19 @@ export {
   forEachPacketInBuffer,
   openCapture,
   readCapture,
+  type FastPath,
   type OpenCaptureOptions,
   type PacketCallback,
 } from './capture.ts';
-export { CapturePacket, createCaptureStats, type CaptureErrors, type CaptureStats } from './record.ts';
+export { isPcapMagic, PcapParser, type PcapFormat } from './pcap.ts';
+export { isPcapngMagic } from './pcapng.ts';
+export {
+  CapturePacket,
+  createCaptureStats,
+  type CaptureErrors,
+  type CaptureParser,
+  type CaptureStats,
+} from './record.ts';
 export { IpProto, PacketInfo, parseFrame, parseIpPacket, ParseResult, ParseResultLabel } from './headers.ts';
 export {
   buildTcpFrame,
@@ -24,5 +33,3 @@ export {
   type PcapWriterOptions,
   type TcpFrameOptions,
 } from './writer.ts';
-export { isPcapMagic } from './pcap.ts';
-export { isPcapngMagic } from './pcapng.ts';

@@ -1,5 +1,5 @@
 /** Classic pcap parsing: both byte orders, microsecond and nanosecond magics (and the modified Kuznetzov variant). */
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import {
   CORRUPT,
   createCapturePacket,

@@ -2,7 +2,7 @@
  * pcapng parsing (draft-ietf-opsawg-pcapng): sections in either byte order, interfaces with
  * if_tsresol/if_tsoffset, Enhanced, Simple and the obsolete Packet blocks; others skipped.
  */
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import {
   CORRUPT,
   createCapturePacket,

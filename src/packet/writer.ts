@@ -1,6 +1,6 @@
 /** Writes classic pcap files and builds Ethernet/IP/UDP/TCP frames, for tests, fixtures and replay. */
 import { writeFile } from 'node:fs/promises';
-import { ipv4FromString, ipv6FromString } from '../core/ip.ts';
+import { ipv4FromString, ipv6FromString } from '../core/index.ts';
 
 /** Link-layer header types (tcpdump.org/linktypes.html) that packet/ reads. */
 export const LinkType = {

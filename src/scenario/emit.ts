@@ -7,9 +7,7 @@ import { createSocket } from 'node:dgram';
 import { open, type FileHandle } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../core/errors.ts';
-import type { FlowBatch } from '../core/flowbatch.ts';
-import { ipv4ToString, ipv6ToString } from '../core/ip.ts';
+import { type FlowBatch, ipv4ToString, ipv6ToString, UsageError } from '../core/index.ts';
 import {
   IPFIX_TEMPLATE_V4,
   IPFIX_TEMPLATE_V6,
@@ -23,7 +21,7 @@ import {
   type SimpleFlow,
   IE,
 } from '../flow/index.ts';
-import { LinkType, PcapWriter, buildUdpFrame } from '../packet/writer.ts';
+import { LinkType, PcapWriter, buildUdpFrame } from '../packet/index.ts';
 
 export type ExportFormat = 'v9' | 'ipfix';
 

@@ -6,8 +6,7 @@
  * bot scanning, a P2P botnet whose peers are bots themselves, and C&C servers that live a few
  * hours and migrate. Flows come out time-ordered in FlowBatches, one time slice at a time.
  */
-import { FlowBatch, FlowVersion } from '../core/flowbatch.ts';
-import { ipv4ToString, parsePrefix } from '../core/ip.ts';
+import { FlowBatch, FlowVersion, ipv4ToString, parsePrefix } from '../core/index.ts';
 import { ScenarioOptions } from './config.ts';
 import { Rng } from './rng.ts';
 

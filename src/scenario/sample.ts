@@ -4,7 +4,7 @@
  * kept packets (and their share of bytes) multiplied by N, and its sampling rate, as a collector
  * hands it on. TCP flags are those of the kept packets: SYN only if the first packet was kept.
  */
-import { FlowBatch } from '../core/flowbatch.ts';
+import { FlowBatch } from '../core/index.ts';
 import { Rng } from './rng.ts';
 
 const SYN = 0x02;

@@ -6,8 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FlowBatchWriter, type FlowBatch } from '../core/flowbatch.ts';
-import { PrefixSet, ipv4ToString } from '../core/ip.ts';
+import { type FlowBatch, FlowBatchWriter, ipv4ToString, PrefixSet } from '../core/index.ts';
 import { DecoderConfig, createFlowDecoder, replayFiles } from '../flow/index.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from './index.ts';
 

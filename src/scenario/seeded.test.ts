@@ -5,8 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { FlowBatch } from '../core/flowbatch.ts';
-import { ipv4FromString, ipv4ToString, ipv6ToString, PrefixSet } from '../core/ip.ts';
+import { type FlowBatch, ipv4FromString, ipv4ToString, ipv6ToString, PrefixSet } from '../core/index.ts';
 import { DecoderConfig, createFlowDecoder, replayFiles } from '../flow/index.ts';
 import {
   PacketSampler,

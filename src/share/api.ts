@@ -5,9 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { PrefixSet } from '../core/ip.ts';
-import type { IndicatorKind, ListQuery } from '../intel/index.ts';
-import { INDICATOR_KINDS } from '../intel/types.ts';
+import { PrefixSet } from '../core/index.ts';
+import { INDICATOR_KINDS, type IndicatorKind, type ListQuery } from '../intel/index.ts';
 import { botList, c2Csv, c2FeodoCsv, c2Text, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
 import { HttpError, isRestrictedTlp, notFound, principalOf, recordRead, type HubContext } from './http.ts';

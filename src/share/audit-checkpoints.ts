@@ -15,7 +15,7 @@ import {
 } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 
 export interface Checkpoint {
   /** The chain had this many records (the last one's seq). */

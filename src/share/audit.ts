@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import type { AuditEntry, AuditSink } from '../intel/types.ts';
+import type { AuditEntry, AuditSink } from '../intel/index.ts';
 import type { Database, Store } from '../store/index.ts';
 import { ephemeralSigner, signatureHolds, type AuditSigner, type Checkpoint } from './audit-checkpoints.ts';
 

@@ -3,8 +3,7 @@
  * of STIX objects each collection holds (every version kept, the latest flagged).
  */
 import { CompiledQuery, PostgresAdapter, sql, type Transaction } from 'kysely';
-import type { Tier } from '../intel/types.ts';
-import { tierAllows, tierRank, type Tlp } from '../intel/types.ts';
+import { type Tier, tierAllows, tierRank, type Tlp } from '../intel/index.ts';
 import {
   objectKey,
   sqliteStatements,

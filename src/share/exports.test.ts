@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { PrefixSet } from '../core/ip.ts';
-import type { Indicator } from '../intel/types.ts';
+import { PrefixSet } from '../core/index.ts';
+import type { Indicator } from '../intel/index.ts';
 import { botList, c2Csv, c2FeodoCsv, c2Text, rpzIpTrigger, rpzZone, suricataRules } from './exports.ts';
 import { mispFeed } from './misp.ts';
 

@@ -6,10 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import { csvCell, formatC2List } from '../core/c2list.ts';
+import { csvCell, formatC2List, type PrefixSet } from '../core/index.ts';
 import { parse as parseDomain } from 'tldts';
-import type { PrefixSet } from '../core/ip.ts';
-import type { Indicator } from '../intel/types.ts';
+import type { Indicator } from '../intel/index.ts';
 
 // Rule languages (Suricata, RPZ zone files, MISP events that feed IDS rules) are code: every
 // value written into them passes the allow-list of its field, or is left out and counted.

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createConsole } from '../console/index.ts';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
 import { testEngines } from '../store/testing.ts';

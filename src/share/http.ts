@@ -1,8 +1,7 @@
 /** What the TAXII and API routes share: the hub's parts, errors with TAXII bodies, authentication. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../core/logger.ts';
-import type { Intel } from '../intel/index.ts';
-import type { AuditEntry } from '../intel/types.ts';
+import type { Logger } from '../core/index.ts';
+import type { AuditEntry, Intel } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
 import type { AuditLog } from './audit.ts';
 import type { HubConfig } from './config.ts';

@@ -4,9 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
-import { parseHostPort } from '../core/metrics.ts';
+import { type Component, type Logger, parseHostPort } from '../core/index.ts';
 import type { Intel } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
 import { createAuditLog, type AuditLog } from './audit.ts';
@@ -38,6 +36,7 @@ export {
 } from './audit-checkpoints.ts';
 export {
   createOrganisations,
+  OrganisationInput,
   ROLES,
   SCOPES,
   roleTier,
@@ -47,17 +46,46 @@ export {
   type Role,
   type Scope,
 } from './orgs.ts';
-export { COLLECTION_IDS, API_ROOTS, ownNetworkCollectionId } from './collections.ts';
+export {
+  API_ROOTS,
+  canRead,
+  canWrite,
+  COLLECTION_IDS,
+  loadCollections,
+  ownNetworkCollectionId,
+  type Collection,
+} from './collections.ts';
+export {
+  HttpError,
+  isRestrictedTlp,
+  notFound,
+  principalOf,
+  recordRead,
+  tokenFrom,
+  type HubContext,
+} from './http.ts';
+export { RateLimiter, StreamSlots } from './ratelimit.ts';
 export { buildExport, EXPORT_NAMES, type ExportName, type ExportReader } from './api.ts';
 export {
   capSubmission,
   createReviews,
+  publicNoticeDecisions,
   REVIEW_STATUSES,
   type ReviewEntry,
   type Reviews,
   type ReviewStatus,
 } from './review.ts';
 export * as releaseRule from './release/index.ts';
+export {
+  anonymousReader,
+  mayDecidePublicNotice,
+  mayReadAudit,
+  mayReadOrganisations,
+  readerOf,
+  releasedTo,
+  type PublicNoticeDecision,
+  type Reader,
+} from './release/index.ts';
 export {
   applyWithdrawals,
   readPattern,

@@ -3,10 +3,8 @@
  * CSV (Feodo-style columns or plain `ip,port,proto,confidence,family`), become sightings by the
  * submitting organisation. Only simple patterns are understood; anything else is a named failure.
  */
-import { splitCsvLine } from '../core/csv.ts';
-import { InputError } from '../core/errors.ts';
-import { SightingInput, type Intel, type WithinTransaction } from '../intel/index.ts';
-import type { Tier, Tlp } from '../intel/types.ts';
+import { InputError, splitCsvLine } from '../core/index.ts';
+import { type Intel, SightingInput, type Tier, type Tlp, type WithinTransaction } from '../intel/index.ts';
 import { tlpOf } from './collections.ts';
 import { tierOf, type StixObject } from './stix.ts';
 

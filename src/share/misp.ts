@@ -4,7 +4,7 @@
  * attributes carry no observation times (law rule 2): the only time is the export's own.
  */
 import { createHash } from 'node:crypto';
-import type { Indicator, Tier } from '../intel/types.ts';
+import type { Indicator, Tier } from '../intel/index.ts';
 import { safeAddress, safeDomain, safeLabel, safePort, safeUrl } from './exports.ts';
 import { uuidv5 } from './stix.ts';
 

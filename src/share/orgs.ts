@@ -4,9 +4,8 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { InputError } from '../core/errors.ts';
-import { parsePrefix, PrefixSet } from '../core/ip.ts';
-import type { Tier } from '../intel/types.ts';
+import { InputError, parsePrefix, PrefixSet } from '../core/index.ts';
+import type { Tier } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
 import type { AuditLog } from './audit.ts';
 

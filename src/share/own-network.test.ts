@@ -3,18 +3,14 @@
  * devices inside its own prefixes and AS numbers, never another's; objects validate as STIX 2.1.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
-import { createIntel, IntelConfig } from '../intel/index.ts';
+import { silentLogger } from '../core/index.ts';
+import { createIntel, IntelConfig, sightingsFromSurveyFindings } from '../intel/index.ts';
 import { testEngines } from '../store/testing.ts';
 import { createAuditLog } from './audit.ts';
 import { ownNetworkCollectionId } from './collections.ts';
 import { HubConfig } from './config.ts';
-import { importSurveyFindings } from './findings-import.ts';
 import { createHub } from './index.ts';
 import { stixValidator } from './stix-schemas.ts';
 import { tierOf, tlpMarkingId, type StixObject } from './stix.ts';
@@ -80,19 +76,19 @@ for (const engine of testEngines()) {
           { ...base, type: 'bot', value: '198.51.100.7', asn: 64501 }, // ISP B by AS number
           { ...base, type: 'c2', value: '192.0.2.20', port: 443, proto: 'tcp' }, // C&C: not a host finding
         ]);
-        // The survey's output reaches intel through the import, then ISP C's collection.
-        const dir = mkdtempSync(join(tmpdir(), 'findings-'));
-        const file = join(dir, 'findings.jsonl');
-        writeFileSync(
-          file,
-          `${JSON.stringify(finding('203.0.113.5', 23))}\n${JSON.stringify(finding('192.0.2.11', 80, { service: 'http', status: 'exposed', weakCredential: null, cves: [], severity: 'none' }))}\n`,
-        );
-        assert.deepEqual(await importSurveyFindings(intel, file, 'survey-2026-01'), {
-          findings: 2,
-          created: 2,
-        });
-        writeFileSync(join(dir, 'bad.jsonl'), '{"ip": 1}\n');
-        await assert.rejects(importSurveyFindings(intel, join(dir, 'bad.jsonl'), 'x'), /line 1/);
+        // The survey's findings reach intel (`tsunagi import-findings`), then ISP C's collection.
+        const findings = [
+          finding('203.0.113.5', 23),
+          finding('192.0.2.11', 80, {
+            service: 'http',
+            status: 'exposed',
+            weakCredential: null,
+            cves: [],
+            severity: 'none',
+          }),
+        ];
+        const results = await intel.recordSightings(sightingsFromSurveyFindings(findings, 'survey-2026-01'));
+        assert.equal(results.filter((r) => r.created).length, 2);
         await hub.publisher.sync();
 
         const app = hub.app();

@@ -5,12 +5,10 @@
  * watermark moves in the same transaction as the objects, so nothing is lost or doubled.
  */
 import { Counter, type Registry } from 'prom-client';
-import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
-import type { Intel } from '../intel/index.ts';
+import { type Component, type Logger, PrefixSet } from '../core/index.ts';
+import { type Indicator, type Intel, type Tier, TLPS } from '../intel/index.ts';
 import type { Transaction } from 'kysely';
 import type { Database, Store } from '../store/index.ts';
-import { PrefixSet } from '../core/ip.ts';
 import {
   addObjects,
   COLLECTION_IDS,
@@ -34,7 +32,6 @@ import {
   type MappingInput,
   type StixObject,
 } from './stix.ts';
-import { TLPS, type Indicator, type Tier } from '../intel/types.ts';
 import { publicNoticeDecisions } from './review.ts';
 
 const WATERMARK_KEY = 'publisher.watermark';

@@ -7,9 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { InputError } from '../core/errors.ts';
-import type { Intel, SightingInput, WithinTransaction } from '../intel/index.ts';
-import { moreRestrictedTier, type Tier } from '../intel/types.ts';
+import { InputError } from '../core/index.ts';
+import {
+  type Intel,
+  moreRestrictedTier,
+  type SightingInput,
+  type Tier,
+  type WithinTransaction,
+} from '../intel/index.ts';
 import type { Database, Store } from '../store/index.ts';
 import type { AuditLog } from './audit.ts';
 import { COLLECTION_IDS, revokeProducts, writeProducts } from './collections.ts';

@@ -15,8 +15,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import { UsageError } from '../core/errors.ts';
-import { totalCounter } from '../core/metrics.ts';
+import { totalCounter, UsageError } from '../core/index.ts';
 import { registerApi } from './api.ts';
 import { refusedVersionCount } from './collections.ts';
 import { droppedRuleFieldCount } from './exports.ts';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Indicator, Sighting } from '../intel/types.ts';
+import type { Indicator, Sighting } from '../intel/index.ts';
 import { stixValidator } from './stix-schemas.ts';
 import {
   SANITISERS,

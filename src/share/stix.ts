@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Indicator, Relationship, Sighting, Tier, Tlp } from '../intel/types.ts';
+import type { Indicator, Relationship, Sighting, Tier, Tlp } from '../intel/index.ts';
 import {
   addressedMarking,
   markingAllows,

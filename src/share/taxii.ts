@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
-import { InputError } from '../core/errors.ts';
-import { indicatorKey, SightingInput, type WithinTransaction } from '../intel/index.ts';
+import { InputError } from '../core/index.ts';
+import { indicatorKey, SightingInput, type Tier, type Tlp, type WithinTransaction } from '../intel/index.ts';
 import { objectKey, type Database } from '../store/index.ts';
 import {
   addObjects,
@@ -38,7 +38,6 @@ import { applyWithdrawals, sightingsFromStix } from './ingest.ts';
 import type { Principal } from './orgs.ts';
 import { mayChange, release, readerOf } from './release/index.ts';
 import { capSubmission } from './review.ts';
-import type { Tier, Tlp } from '../intel/types.ts';
 import { isStixCommon, stampCreator, StixCommon, tierOf, type StixObject } from './stix.ts';
 
 const FilterQuery = {

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/index.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { migrationProvider, type Engine } from './migrations.ts';
 import type { Database } from './schema.ts';
 
-export type { Database } from './schema.ts';
+export type * from './schema.ts';
 export type { Engine } from './migrations.ts';
 export { StoreConfig } from './config.ts';
 export { hourOf, rebuildIndicatorTallies, TALLY_TABLES, type TallyTable } from './tallies.ts';

@@ -1,6 +1,6 @@
 /** Reading and writing findings as JSON lines; every line read is checked against the Finding schema. */
 import { readFileSync } from 'node:fs';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import { Finding } from './types.ts';
 
 export function formatFindings(findings: readonly Finding[]): string {

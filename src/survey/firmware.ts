@@ -1,7 +1,7 @@
 /** Passive firmware check: identified vendor/model/version against the operator's vulnerable-version table. */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import { parseCsv } from './plan.ts';
 
 export const Severity = z.enum(['none', 'low', 'medium', 'high', 'critical']);

@@ -1,10 +1,8 @@
 /** The survey component: runs an authorised plan over its scope and hands back findings per host. */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Registry } from 'prom-client';
-import { Counter } from 'prom-client';
-import { UsageError } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
+import { Counter, type Registry } from 'prom-client';
+import { type Logger, UsageError } from '../core/index.ts';
 import type { SurveyConfig } from './config.ts';
 import { VulnerableTable } from './firmware.ts';
 import { EvidenceLog, Gate, RateLimiter, type GateCounters } from './gate.ts';
@@ -18,6 +16,7 @@ export { authorisePlan, loadPlan, Scope, Credential, type AuthorisedPlan } from 
 export { Recog } from './recog.ts';
 export { VulnerableTable } from './firmware.ts';
 export type { Finding, HostResult, FindingStatus } from './types.ts';
+export { formatFindings, readFindings } from './findings.ts';
 
 /** The recog files the probes consult. */
 export const RECOG_FILES = [

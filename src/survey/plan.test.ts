@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { parse } from 'yaml';
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/index.ts';
 import { writeLabPlan, LAB_PASSWORDS } from './harness/lab.ts';
 import { authorisePlan, loadPlan } from './plan.ts';
 

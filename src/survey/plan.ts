@@ -7,10 +7,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from '../core/errors.ts';
-import { PrefixSet, ipv4ToString, parsePrefix, type Prefix } from '../core/ip.ts';
+import {
+  ipv4ToString,
+  parsePrefix,
+  type Prefix,
+  PrefixSet,
+  splitCsvLine,
+  UsageError,
+} from '../core/index.ts';
 import { DEFAULT_PORT_SERVICE, SurveyPlan, type Service } from './config.ts';
-import { splitCsvLine } from '../core/csv.ts';
 
 /** Ranges a public plan may never touch (RFC 6890 special-purpose blocks and friends). */
 export const SPECIAL_RANGES = [

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { parse } from 'yaml';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { SurveyConfig } from './config.ts';
 import { startHostileDevice, startTlsDevice } from './harness/devices.ts';
 import { RECOG_DIR, writeLabPlan } from './harness/lab.ts';

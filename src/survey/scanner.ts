@@ -2,8 +2,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { Service, SurveyConfig } from './config.ts';
 import { maxSeverity, type VulnerableTable } from './firmware.ts';
-import type { Gate } from './gate.ts';
-import { sleep } from './gate.ts';
+import { type Gate, sleep } from './gate.ts';
 import type { AuthorisedPlan, Credential, PortService } from './plan.ts';
 import {
   authorizationHeader,

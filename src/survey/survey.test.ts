@@ -3,7 +3,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { SurveyConfig } from './config.ts';
 import { busyboxPath } from './harness/devices.ts';
 import { LAB_PASSWORDS, RECOG_DIR, startLab, type Lab } from './harness/lab.ts';

@@ -23,10 +23,7 @@ import {
 } from 'nats';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { UsageError } from '../core/errors.ts';
-import type { Component } from '../core/lifecycle.ts';
-import { silentLogger, type Logger } from '../core/logger.ts';
-import { totalCounter } from '../core/metrics.ts';
+import { type Component, type Logger, silentLogger, totalCounter, UsageError } from '../core/index.ts';
 
 export const CandidateStreamConfig = z
   .object({

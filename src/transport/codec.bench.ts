@@ -3,8 +3,7 @@
  * 10 % IPv6): encode whole, partition + gather-encode into 4 messages (what the publisher does),
  * decode; prints rows per CPU-second and bytes per row. Run: node --import tsx src/transport/codec.bench.ts [seconds]
  */
-import { FlowBatch } from '../core/flowbatch.ts';
-import { PrefixSet } from '../core/ip.ts';
+import { FlowBatch, PrefixSet } from '../core/index.ts';
 import { decodeFlowBatch, encodeExporterTable, encodeFlowBatch, encodeFlowRows } from './codec.ts';
 import { assignPartitions, groupRows, partitionBatch } from './partition.ts';
 

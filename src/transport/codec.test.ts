@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { FlowBatch } from '../core/flowbatch.ts';
+import { FlowBatch } from '../core/index.ts';
 import {
   DECODE_ERROR_KINDS,
   HEADER_BYTES,

@@ -1,5 +1,5 @@
 /** Binary wire format of a FlowBatch (header, exporter table, aligned little-endian columns) and its checked decoder. */
-import { FlowBatch } from '../core/flowbatch.ts';
+import { FlowBatch } from '../core/index.ts';
 
 /**
  * Layout, version 1 (all integers little-endian):

@@ -2,7 +2,7 @@
  * The transport component: FlowBatches between machines over NATS JetStream, partitioned by the
  * external key detection aggregates on. Front door of src/transport/.
  */
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/index.ts';
 
 export {
   createFlowPublisher,

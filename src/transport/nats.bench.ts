@@ -5,7 +5,7 @@
  * Run: node --import tsx src/transport/nats.bench.ts [nats-url] [batches]
  */
 import { connect } from 'nats';
-import { FlowBatch } from '../core/flowbatch.ts';
+import { FlowBatch } from '../core/index.ts';
 import { createFlowPublisher, createFlowSubscriber } from './index.ts';
 
 const url = process.argv[2] ?? process.env.TSUNAGI_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';

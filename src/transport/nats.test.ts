@@ -4,8 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { connect, StorageType, nanos, type JetStreamManager, type NatsConnection } from 'nats';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { FlowBatch } from '../core/flowbatch.ts';
-import { PrefixSet } from '../core/ip.ts';
+import { FlowBatch, PrefixSet } from '../core/index.ts';
 import { encodeFlowBatch } from './codec.ts';
 import type { TransportConfigInput } from './config.ts';
 import {

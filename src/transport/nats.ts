@@ -19,12 +19,15 @@ import {
 } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { FlowBatch } from '../core/flowbatch.ts';
-import { totalCounter } from '../core/metrics.ts';
-import { UsageError } from '../core/errors.ts';
-import { PrefixSet } from '../core/ip.ts';
-import { silentLogger, type Logger } from '../core/logger.ts';
-import type { Component } from '../core/lifecycle.ts';
+import {
+  type Component,
+  type FlowBatch,
+  type Logger,
+  PrefixSet,
+  silentLogger,
+  totalCounter,
+  UsageError,
+} from '../core/index.ts';
 import {
   DECODE_ERROR_KINDS,
   decodeFlowBatch,

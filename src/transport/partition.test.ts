@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { FlowBatch } from '../core/flowbatch.ts';
-import { PrefixSet, ipv4FromString, ipv6FromString } from '../core/ip.ts';
+import { FlowBatch, ipv4FromString, ipv6FromString, PrefixSet } from '../core/index.ts';
 import {
   assignPartitions,
   balancePartitions,

@@ -1,6 +1,5 @@
 /** Splits FlowBatch rows into partitions by a hash of the external (address, protocol) key detection aggregates on. */
-import { FlowBatch } from '../core/flowbatch.ts';
-import type { PrefixSet } from '../core/ip.ts';
+import { FlowBatch, type PrefixSet } from '../core/index.ts';
 
 /** Hard cap: partition ids travel in a Uint16Array and in subject names. */
 export const MAX_PARTITIONS = 4096;

@@ -1,7 +1,7 @@
 /** Test helpers for transport: random FlowBatches (fast-check arbitraries) and column-by-column comparison. */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FlowBatch } from '../core/flowbatch.ts';
+import { FlowBatch } from '../core/index.ts';
 
 export interface RowSpec {
   exporter: number;

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { COLLECTION_IDS, ownNetworkCollectionId } from '../share/index.ts';
+import { startHubFixture, type HubFixture } from '../share/testing.ts';
 import { botAddressOf, createBotFeed } from './index.ts';
-import { startHubFixture, type HubFixture } from './testdata/hub-fixture.ts';
 
 const logger = silentLogger();
 

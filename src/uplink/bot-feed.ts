@@ -5,11 +5,10 @@
  * revocation honoured) and hands it to `onBots` whenever it changes. The watermark and the set
  * survive restarts in a small JSON file.
  */
-import { readStateFile, writeFileAtomic } from '../core/files.ts';
+import { type Logger, readStateFile, writeFileAtomic } from '../core/index.ts';
 import ipaddr from 'ipaddr.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import type { Logger } from '../core/logger.ts';
 import { readPattern, type StixObject } from '../share/index.ts';
 import { BotFeedConfig, type BotFeedConfigInput } from './config.ts';
 import { createTaxiiClient, TaxiiClientError, type TaxiiClient } from './taxii-client.ts';

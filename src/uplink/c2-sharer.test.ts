@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { COLLECTION_IDS, stixValidator, type StixObject } from '../share/index.ts';
+import { startHubFixture, type HubFixture } from '../share/testing.ts';
 import { createC2Sharer, createTaxiiClient } from './index.ts';
-import { startHubFixture, type HubFixture } from './testdata/hub-fixture.ts';
 
 const validate = stixValidator();
 const logger = silentLogger();

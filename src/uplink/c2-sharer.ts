@@ -4,11 +4,9 @@
  * and retried with back-off; a withdrawal goes out as a revoked version of the same indicator.
  */
 import { randomUUID } from 'node:crypto';
-import { readStateFile, writeFileAtomic } from '../core/files.ts';
-import { protocolName } from '../core/protocols.ts';
+import { type Logger, protocolName, readStateFile, writeFileAtomic } from '../core/index.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import type { Logger } from '../core/logger.ts';
 import { canonicalIp } from '../intel/index.ts';
 import { patternFor, TIER_EXTENSION_ID, tlpMarkingId, uuidv5, type StixObject } from '../share/index.ts';
 import { C2SharerConfig, type C2SharerConfigInput } from './config.ts';

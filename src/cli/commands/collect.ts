@@ -4,10 +4,16 @@
  * flow stream for `detect --nats` workers, nothing else runs here.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../../core/config.ts';
-import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
-import { createLogger, LogConfig } from '../../core/logger.ts';
-import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/metrics.ts';
+import {
+  createLogger,
+  createMetricsServer,
+  createRegistry,
+  Lifecycle,
+  loadConfig,
+  LogConfig,
+  MetricsConfig,
+  untilSignal,
+} from '../../core/index.ts';
 import { z } from 'zod';
 import { createFlowCollector, FlowConfig } from '../../flow/index.ts';
 import { createFlowPublisher, TransportConfig, type FlowPublisher } from '../../transport/index.ts';

@@ -1,24 +1,22 @@
 /** `tsunagi darknet analyze FILE...` and `tsunagi darknet watch`: darknet observation from captures or live. */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../../core/config.ts';
-import { UsageError } from '../../core/errors.ts';
-import { untilSignal } from '../../core/lifecycle.ts';
-import { parsePrefix } from '../../core/ip.ts';
+import { loadConfig, parsePrefix, untilSignal, UsageError } from '../../core/index.ts';
 import {
   createDarknet,
   DarknetConfig,
+  type DarknetDeps,
   formatBotList,
   formatStatsBatch,
+  formatSummary,
   loadAsnFile,
   loadCountryFile,
   loadRuleFile,
   loadScannerFile,
+  type SourceClass,
+  sourceTotal,
   STATS_CSV_HEADER,
-  type DarknetDeps,
 } from '../../darknet/index.ts';
-import type { SourceClass } from '../../darknet/config.ts';
-import { formatSummary, sourceTotal } from '../../darknet/output.ts';
 import type { CliContext } from '../context.ts';
 import { formatRate, progressBar, StatusLine } from '../progress.ts';
 import { z } from 'zod';

@@ -5,14 +5,20 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../core/files.ts';
+import {
+  createLogger,
+  createMetricsServer,
+  createRegistry,
+  InputError,
+  Lifecycle,
+  loadConfig,
+  MetricsConfig,
+  untilSignal,
+  UsageError,
+  writeFileAtomic,
+} from '../../core/index.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadConfig } from '../../core/config.ts';
-import { InputError, UsageError } from '../../core/errors.ts';
-import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
-import { createLogger } from '../../core/logger.ts';
-import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/metrics.ts';
 import {
   createAnnouncer,
   createDetector,

@@ -1,7 +1,6 @@
 /** `tsunagi flows decode FILE...`: decode captured or raw export packets to CSV or JSON lines. */
 import type { Command } from 'commander';
-import { InputError, UsageError } from '../../core/errors.ts';
-import type { FlowBatch } from '../../core/flowbatch.ts';
+import { type FlowBatch, InputError, UsageError } from '../../core/index.ts';
 import {
   DecoderConfig,
   createFlowDecoder,

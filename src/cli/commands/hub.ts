@@ -7,10 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
-import { InputError, TsunagiError, UsageError } from '../../core/errors.ts';
-import { silentLogger } from '../../core/logger.ts';
-import { createIntel, IntelConfig } from '../../intel/index.ts';
-import { TIERS, type Tier } from '../../intel/types.ts';
+import { InputError, silentLogger, TsunagiError, UsageError } from '../../core/index.ts';
+import { createIntel, IntelConfig, type Tier, TIERS } from '../../intel/index.ts';
 import {
   createAuditLog,
   createHub,
@@ -37,7 +35,7 @@ import {
   type Scope,
   type StixObject,
 } from '../../share/index.ts';
-import { importSurveyFindings } from '../../share/findings-import.ts';
+import { importSurveyFindings } from '../findings-import.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 import { cliDataDir, openCliStore } from './serve.ts';
 

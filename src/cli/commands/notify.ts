@@ -2,11 +2,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.ts';
-import { createLogger } from '../../core/logger.ts';
-import { createRegistry } from '../../core/metrics.ts';
+import { createLogger, createRegistry, UsageError } from '../../core/index.ts';
 import { createNotify, NotifyConfig } from '../../notify/index.ts';
-import { readFindings } from '../../survey/findings.ts';
+import { readFindings } from '../../survey/index.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
 

@@ -1,9 +1,7 @@
 /** `tsunagi scenario generate|send`: the seeded ISP-day traffic scenario, as a pcap or live over UDP. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.ts';
-import type { FlowBatch } from '../../core/flowbatch.ts';
-import { parseHostPort } from '../../core/metrics.ts';
+import { type FlowBatch, parseHostPort, UsageError } from '../../core/index.ts';
 import {
   PacketSampler,
   ScenarioOptions,

@@ -8,11 +8,18 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { loadConfig } from '../../core/config.ts';
-import { UsageError } from '../../core/errors.ts';
-import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
-import { createLogger, LogConfig, type Logger } from '../../core/logger.ts';
-import { createMetricsServer, createRegistry, MetricsConfig } from '../../core/metrics.ts';
+import {
+  createLogger,
+  createMetricsServer,
+  createRegistry,
+  Lifecycle,
+  loadConfig,
+  LogConfig,
+  type Logger,
+  MetricsConfig,
+  untilSignal,
+  UsageError,
+} from '../../core/index.ts';
 import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
 import { ConsoleConfig, createConsole, type WebConsole } from '../../console/index.ts';
 import { createAuditLog, createHub, HubConfig, loadSigner, type Hub } from '../../share/index.ts';

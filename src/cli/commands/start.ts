@@ -4,10 +4,14 @@
  * console), with a rate line on stderr.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../../core/config.ts';
-import { Lifecycle, untilSignal } from '../../core/lifecycle.ts';
-import { createLogger } from '../../core/logger.ts';
-import { createMetricsServer, createRegistry } from '../../core/metrics.ts';
+import {
+  createLogger,
+  createMetricsServer,
+  createRegistry,
+  Lifecycle,
+  loadConfig,
+  untilSignal,
+} from '../../core/index.ts';
 import type { CliContext } from '../context.ts';
 import { bootstrapAdmin, signInInstructions } from '../first-run.ts';
 import { formatRate, StatusLine } from '../progress.ts';

@@ -5,13 +5,9 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadConfig } from '../../core/config.ts';
-import { UsageError } from '../../core/errors.ts';
-import { createLogger, LogConfig } from '../../core/logger.ts';
-import { createRegistry } from '../../core/metrics.ts';
+import { createLogger, createRegistry, loadConfig, LogConfig, UsageError } from '../../core/index.ts';
 import { createNotify, NotifyConfig, toCsv } from '../../notify/index.ts';
-import { formatFindings, readFindings } from '../../survey/findings.ts';
-import { createSurvey, loadPlan, SurveyConfig } from '../../survey/index.ts';
+import { createSurvey, formatFindings, loadPlan, readFindings, SurveyConfig } from '../../survey/index.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
 import { progressBar, StatusLine } from '../progress.ts';

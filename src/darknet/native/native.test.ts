@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { buildTcpFrame, buildUdpFrame, LinkType, PcapWriter, TcpFlag } from '../../packet/writer.ts';
+import { buildTcpFrame, buildUdpFrame, LinkType, PcapWriter, TcpFlag } from '../../packet/index.ts';
 import { DarknetAnalyzer, type DarknetDeps } from '../analyzer.ts';
 import { DarknetConfig } from '../config.ts';
 import { analyzeFiles } from '../input-file.ts';

@@ -3,7 +3,7 @@
  * IPFIX (25 records/packet, typical v4 template) payloads decoded in a loop for ~3 s each;
  * prints flows per CPU-second. Run: node --import tsx src/flow/decoder/decode.bench.ts [seconds]
  */
-import { FlowBatchWriter } from '../../core/flowbatch.ts';
+import { FlowBatchWriter } from '../../core/index.ts';
 import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder } from './decoder.ts';
 import { encodeIpfixFlows, encodeNetflow5Flows, encodeV9Flows, type SimpleFlow } from '../encode.ts';

@@ -1,9 +1,7 @@
 /** Unit tests of the NetFlow v5 / v9 / IPFIX decoders through the front door, with encoded payloads. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FlowBatchWriter } from '../../core/flowbatch.ts';
-import { InputError } from '../../core/errors.ts';
-import { Registry } from '../../core/metrics.ts';
+import { FlowBatchWriter, InputError, Registry } from '../../core/index.ts';
 import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder, errorTotal } from './decoder.ts';
 import {

@@ -4,10 +4,14 @@
  * as Prometheus metrics.
  */
 import { z } from 'zod';
-import type { FlowBatchWriter } from '../../core/flowbatch.ts';
-import { InputError } from '../../core/errors.ts';
-import type { Logger } from '../../core/logger.ts';
-import { Counter, Gauge, type Registry } from '../../core/metrics.ts';
+import {
+  type FlowBatchWriter,
+  InputError,
+  type Logger,
+  Counter,
+  Gauge,
+  type Registry,
+} from '../../core/index.ts';
 import type { DecoderConfig } from '../config.ts';
 import { createDecoderStats, FLOW_PROTOCOLS, type DecoderStats, type FlowProtocol } from './decoder-stats.ts';
 import { decodeIpfix } from './ipfix/ipfix.ts';

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { FlowBatchWriter } from '../../core/flowbatch.ts';
+import { FlowBatchWriter } from '../../core/index.ts';
 import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder, type FlowDecoder } from './decoder.ts';
 import {

@@ -19,7 +19,7 @@ import {
   startChild,
   waitExit,
   waitFor,
-} from '../../../bench/flow/proc.ts';
+} from '../testdata/proc.ts';
 import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder } from './decoder.ts';
 import { LOGSTASH, vendorGroups } from '../testdata/corpus.ts';

@@ -16,8 +16,8 @@ import {
   waitExit,
   waitFor,
   type Child,
-} from '../../../bench/flow/proc.ts';
-import { ipv4ToString } from '../../core/ip.ts';
+} from '../testdata/proc.ts';
+import { ipv4ToString } from '../../core/index.ts';
 import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../packet/index.ts';
 import { errorTotal } from './decoder.ts';
 import { createFlowCollector, FlowConfig } from '../index.ts';

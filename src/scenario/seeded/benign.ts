@@ -4,8 +4,7 @@
  * a fixed period (infected or not), update checks, game keepalives, BitTorrent DHT, the bots'
  * own scanning, and research scanners that probe every subscriber and get answers.
  */
-import type { ScenarioParams } from './params.ts';
-import { SCAN_PORTS } from './params.ts';
+import { SCAN_PORTS, type ScenarioParams } from './params.ts';
 import { ACK, RST, SYN, TCP, UDP, type Addr } from './staging.ts';
 import type { Rng } from '../rng.ts';
 import type { Service, Source, World } from './world.ts';

@@ -6,8 +6,7 @@
  * dedicated, MAP-E or DS-Lite IPv4 with optional native IPv6. See ../README.md.
  */
 import { z } from 'zod';
-import type { FlowBatch } from '../../core/flowbatch.ts';
-import { ipv6ToString } from '../../core/ip.ts';
+import { type FlowBatch, ipv6ToString } from '../../core/index.ts';
 import { Rng } from '../rng.ts';
 import { BotScanning, Households, ResearchScanners, Services } from './benign.ts';
 import { C2Family, type C2Truth } from './c2.ts';

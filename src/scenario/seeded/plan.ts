@@ -9,8 +9,7 @@
  * - native IPv6 (optional, beside any of them): a /56 or /64 per home; devices use privacy
  *   addresses inside the home's first /64 that change every hour.
  */
-import { mixInts } from '../../core/hash.ts';
-import { ipv4ToString, ipv6ToString } from '../../core/ip.ts';
+import { ipv4ToString, ipv6ToString, mixInts } from '../../core/index.ts';
 import type { Rng } from '../rng.ts';
 
 export type V4PlanKind = 'dedicated' | 'map-e' | 'ds-lite';

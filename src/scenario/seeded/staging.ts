@@ -3,7 +3,7 @@
  * order; drain() sorts them by start time and hands out FlowBatches. Records that start after
  * the slice (a reply a few ms later) wait for the next slice, so the stream stays time-ordered.
  */
-import { FlowBatch, FlowVersion } from '../../core/flowbatch.ts';
+import { FlowBatch, FlowVersion } from '../../core/index.ts';
 
 /** An address: IPv4 as an unsigned 32-bit number, IPv6 as 16 bytes. */
 export type Addr = number | Uint8Array;

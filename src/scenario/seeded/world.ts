@@ -3,7 +3,7 @@
  * family, who is in the bot list), the external services they use, and the truth's trap list.
  * Traffic sources (c2.ts, p2p.ts, benign.ts) read it and write flows into the slice stager.
  */
-import { ipv4ToString, ipv6ToString } from '../../core/ip.ts';
+import { ipv4ToString, ipv6ToString } from '../../core/index.ts';
 import { Rng } from '../rng.ts';
 import type { ScenarioParams } from './params.ts';
 import { AddressPlan } from './plan.ts';

@@ -7,18 +7,19 @@
  * a writer claims can narrow an object's reach, never widen it past its marking. The same module
  * decides who may read organisation lists and the audit log, and who may change an object.
  */
-import { PrefixSet } from '../../core/ip.ts';
-import type { Indicator, IndicatorKind } from '../../intel/types.ts';
+import { PrefixSet } from '../../core/index.ts';
 import {
+  type Indicator,
+  type IndicatorKind,
   moreRestrictedTier,
   moreRestrictedTlp,
-  TIERS,
-  tierAllows,
-  TLPS,
-  tlpRank,
   type Tier,
+  tierAllows,
+  TIERS,
   type Tlp,
-} from '../../intel/types.ts';
+  tlpRank,
+  TLPS,
+} from '../../intel/index.ts';
 import type { Organisation, Principal, Role } from '../orgs.ts';
 
 /** Who asks: an organisation (through a token) or an anonymous caller known only by its address. */

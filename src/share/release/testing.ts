@@ -5,7 +5,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
 import { createConsole, type WebConsole } from '../../console/index.ts';
-import { silentLogger } from '../../core/logger.ts';
+import { silentLogger } from '../../core/index.ts';
 import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
 import type { Store } from '../../store/index.ts';
 import { createAuditLog, type AuditLog } from '../audit.ts';

@@ -2,7 +2,7 @@
  * IPFIX (RFC 7011): message header, template and options template sets (enterprise fields,
  * variable-length fields, withdrawal), data sets.
  */
-import type { FlowBatchWriter } from '../../../core/flowbatch.ts';
+import type { FlowBatchWriter } from '../../../core/index.ts';
 import { decodeDataSet, type MessageContext, type TemplatedShared } from '../template/template-decode.ts';
 import {
   IPFIX_OPTIONS_TEMPLATE_SET,

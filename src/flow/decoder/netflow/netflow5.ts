@@ -1,5 +1,5 @@
 /** NetFlow v5: 24-byte header and fixed 48-byte records. */
-import type { FlowBatchWriter } from '../../../core/flowbatch.ts';
+import type { FlowBatchWriter } from '../../../core/index.ts';
 import type { PayloadSource } from '../../types.ts';
 
 export const NETFLOW5_HEADER_LENGTH = 24;

@@ -1,5 +1,5 @@
 /** NetFlow v9 (RFC 3954): header, template and options template flowsets, data flowsets. */
-import type { FlowBatchWriter } from '../../../core/flowbatch.ts';
+import type { FlowBatchWriter } from '../../../core/index.ts';
 import { decodeDataSet, type MessageContext, type TemplatedShared } from '../template/template-decode.ts';
 import { parseTemplateSet, V9_OPTIONS_TEMPLATE_SET, V9_TEMPLATE_SET } from '../template/template-set.ts';
 import type { PayloadSource } from '../../types.ts';

@@ -6,8 +6,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { FlowBatchWriter, FlowVersion, type FlowBatch } from '../../../core/flowbatch.ts';
-import { ipv4FromString, ipv4ToString, ipv6FromString, ipv6ToString } from '../../../core/ip.ts';
+import {
+  FlowBatchWriter,
+  FlowVersion,
+  type FlowBatch,
+  ipv4FromString,
+  ipv4ToString,
+  ipv6FromString,
+  ipv6ToString,
+} from '../../../core/index.ts';
 import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../../packet/index.ts';
 import { createSflowDecoder, SflowError } from './sflow.ts';
 import { TELEGRAF } from '../../testdata/corpus.ts';

@@ -3,7 +3,7 @@
  * from its raw packet header record (parsed by packet/headers.ts) or else its sampled
  * IPv4/IPv6 record. Counter samples are counted and skipped. Never throws on bad input.
  */
-import { FlowVersion, type FlowBatchWriter } from '../../../core/flowbatch.ts';
+import { FlowVersion, type FlowBatchWriter } from '../../../core/index.ts';
 import { LinkType, PacketInfo, parseFrame, parseIpPacket, ParseResult } from '../../../packet/index.ts';
 import type { ErrorCounter, PayloadDecoder, PayloadSource } from '../../types.ts';
 

@@ -3,7 +3,7 @@
  * rows, resolving times and sampling per record, learning from options data, and holding or
  * replaying data sets whose template has not arrived yet.
  */
-import type { FlowBatchWriter } from '../../../core/flowbatch.ts';
+import type { FlowBatchWriter } from '../../../core/index.ts';
 import type { DecoderStats } from '../decoder-stats.ts';
 import { Op, Slot } from './fields.ts';
 import { PendingSets } from './pending.ts';

@@ -5,7 +5,7 @@
  * withdraws with a count of 0) and in IPFIX's enterprise bit; bounds, reserved ids and learning
  * are the same, so both protocols count the same errors for the same damage.
  */
-import type { FlowBatchWriter } from '../../../core/flowbatch.ts';
+import type { FlowBatchWriter } from '../../../core/index.ts';
 import { learnTemplate, type MessageContext, type TemplatedShared } from './template-decode.ts';
 import type { TemplateField } from './template.ts';
 

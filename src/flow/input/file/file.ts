@@ -4,9 +4,13 @@
  * so templates learned from one file apply to the files after it.
  */
 import { open, stat } from 'node:fs/promises';
-import { InputError } from '../../../core/errors.ts';
-import { FlowBatchWriter, type FlowSink } from '../../../core/flowbatch.ts';
-import { ipv4ToString, ipv6ToString } from '../../../core/ip.ts';
+import {
+  InputError,
+  FlowBatchWriter,
+  type FlowSink,
+  ipv4ToString,
+  ipv6ToString,
+} from '../../../core/index.ts';
 import {
   IpProto,
   isPcapMagic,

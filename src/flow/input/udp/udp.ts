@@ -8,8 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { ipv4ToString, ipv6ToString } from '../../../core/ip.ts';
-import { parseHostPort } from '../../../core/metrics.ts';
+import { ipv4ToString, ipv6ToString, parseHostPort } from '../../../core/index.ts';
 import { loadNativeUdp, type NativeUdpSocket } from './native/index.ts';
 
 export interface UdpListener {

@@ -2,9 +2,9 @@
  * Records `tsunagi survey run` output (findings JSONL) into intel as vulnerable-device sightings
  * of a named source, so the publisher routes each device to its ISP's own-network collection.
  */
-import { InputError } from '../core/errors.ts';
+import { InputError } from '../core/index.ts';
 import { sightingsFromSurveyFindings, type Intel } from '../intel/index.ts';
-import { readFindings } from '../survey/findings.ts';
+import { readFindings } from '../survey/index.ts';
 
 export interface FindingsImport {
   findings: number;

@@ -1,9 +1,11 @@
 /** Test helper: a real tsunagi hub on 127.0.0.1 (in-memory SQLite) with an analysis center, a council member and two ISPs. */
 import { Registry } from 'prom-client';
-import { silentLogger } from '../../core/logger.ts';
-import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
-import { openStore } from '../../store/index.ts';
-import { createAuditLog, createHub, HubConfig, type Hub } from '../../share/index.ts';
+import { silentLogger } from '../core/index.ts';
+import { createIntel, IntelConfig, type Intel } from '../intel/index.ts';
+import { openStore } from '../store/index.ts';
+import { createAuditLog } from './audit.ts';
+import { HubConfig } from './config.ts';
+import { createHub, type Hub } from './index.ts';
 
 export interface HubFixture {
   url: string;
