@@ -12,14 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  freeUdpPort,
-  readUdpSocket,
-  sleep,
-  startChild,
-  waitExit,
-  waitFor,
-} from '../testdata/proc.ts';
+import { freeUdpPort, readUdpSocket, sleep, startChild, waitExit, waitFor } from '../testdata/proc.ts';
 import { DecoderConfig } from '../config.ts';
 import { createFlowDecoder } from './decoder.ts';
 import { LOGSTASH, vendorGroups } from '../testdata/corpus.ts';

@@ -9,14 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  freeUdpPort,
-  readUdpSocket,
-  startChild,
-  waitExit,
-  waitFor,
-  type Child,
-} from '../testdata/proc.ts';
+import { freeUdpPort, readUdpSocket, startChild, waitExit, waitFor, type Child } from '../testdata/proc.ts';
 import { ipv4ToString } from '../../core/index.ts';
 import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../packet/index.ts';
 import { errorTotal } from './decoder.ts';
