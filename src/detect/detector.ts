@@ -102,6 +102,8 @@ export interface PersistedAggregate {
   windowsSeen: number;
   /** Rounded up to the minute, so no flow time can be read back from it. */
   expiresAtMs: number;
+  /** The bots' majority family from the bot list (a malware name, never an address). */
+  family?: string;
 }
 
 const EXPIRY_GRANULARITY_MS = 60_000;
@@ -944,6 +946,15 @@ export class Detector {
     this.lastRotationMs = nowMs;
   }
 
+  /** Families of restored aggregates, interned ('' first): their bots are not persisted. */
+  private readonly restoredFamilies: string[] = [''];
+
+  /** The bots' majority family of the scored entry, else the one it was restored with. */
+  private botFamilyOf(e: number): string {
+    if (this.s.family !== 0) return this.bots.families[this.s.family] ?? '';
+    return this.restoredFamilies[this.table.baseFamily[e]!] ?? '';
+  }
+
   private ipText(e: number): string {
     const t = this.table;
     return t.family[e] === 6 ? ipv6ToString(t.ip6, e * 16) : ipv4ToString(t.ip4[e]!);
@@ -963,7 +974,7 @@ export class Detector {
       );
       if (named) return named;
     }
-    return this.bots.families[this.s.family] ?? '';
+    return this.botFamilyOf(e);
   }
 
   private buildEvidence(e: number): Evidence {
@@ -1098,6 +1109,7 @@ export class Detector {
         bytes: [t.bytesN[e]!, Math.round(t.bytesMean[e]!), Math.round(t.bytesM2[e]!)],
         windowsSeen: t.windowsSeen[e]!,
         expiresAtMs: Math.ceil(expires / EXPIRY_GRANULARITY_MS) * EXPIRY_GRANULARITY_MS,
+        ...(this.botFamilyOf(e) ? { family: this.botFamilyOf(e) } : {}),
       });
     }
     return out;
@@ -1126,6 +1138,12 @@ export class Detector {
       t.botFlows[e] = row.botFlows;
       [t.bytesN[e], t.bytesMean[e], t.bytesM2[e]] = row.bytes;
       t.windowsSeen[e] = row.windowsSeen;
+      if (row.family) {
+        let index = this.restoredFamilies.indexOf(row.family);
+        if (index < 0 && this.restoredFamilies.length < 0xffff)
+          index = this.restoredFamilies.push(row.family) - 1;
+        t.baseFamily[e] = Math.max(0, index);
+      }
       t.lastSeen[e] = row.expiresAtMs - this.config.expiryMs;
       t.firstSeen[e] = t.lastSeen[e]!;
       t.lastWindow[e] = Math.floor(t.lastSeen[e]! / this.config.windowMs);

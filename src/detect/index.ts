@@ -107,6 +107,7 @@ const PersistedFile = z.object({
       bytes: z.tuple([z.number(), z.number(), z.number()]),
       windowsSeen: z.number().min(0),
       expiresAtMs: z.number(),
+      family: z.string().max(64).optional(),
     }),
   ),
 });

@@ -64,6 +64,8 @@ export class AggregateTable {
   readonly clientHll: Uint8Array;
   /** Counts before a restart (the per-bot slots themselves are never persisted). */
   readonly baseBots: Float64Array;
+  /** A restored aggregate's family (index into the detector's restored names; 0 none). */
+  readonly baseFamily: Uint16Array;
   readonly baseReturning: Float64Array;
   readonly basePeriodicity: Float64Array;
   readonly baseClients: Float64Array;
@@ -120,6 +122,7 @@ export class AggregateTable {
     this.clientSlotsUsed = new Uint8Array(n);
     this.clientHll = new Uint8Array(n * CLIENT_HLL);
     this.baseBots = new Float64Array(n);
+    this.baseFamily = new Uint16Array(n);
     this.baseReturning = new Float64Array(n);
     this.basePeriodicity = new Float64Array(n);
     this.baseClients = new Float64Array(n);
@@ -288,6 +291,7 @@ export class AggregateTable {
     this.clientHll.fill(0, e * CLIENT_HLL, (e + 1) * CLIENT_HLL);
     this.portChanges[e] = 0;
     this.baseBots[e] = 0;
+    this.baseFamily[e] = 0;
     this.baseReturning[e] = 0;
     this.basePeriodicity[e] = 0;
     this.baseClients[e] = 0;
