@@ -23,6 +23,7 @@ const DIRECTIONS = {
   store: ['core'],
   intel: ['core', 'store'],
   share: ['core', 'store', 'intel'],
+  uplink: ['core', 'intel', 'share'],
   notify: ['core'],
   console: ['core', 'store', 'intel', 'share', 'scenario'],
   cli: [
@@ -37,6 +38,7 @@ const DIRECTIONS = {
     'store',
     'intel',
     'share',
+    'uplink',
     'notify',
     'console',
   ],

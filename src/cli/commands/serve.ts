@@ -24,7 +24,7 @@ import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
 import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
 import { createAuditLog, createHub, HubConfig, loadSigner, type Hub } from '../../share/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
-import { C2SharerConfig, createC2Sharer } from '../../share/client/index.ts';
+import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
 import { CandidateStreamConfig, createCandidateIntake } from '../../transport/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 
