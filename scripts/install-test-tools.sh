@@ -9,6 +9,9 @@
 # - benchmark peers: nfdump's nfcapd and pmacct's nfacctd (flow), nmap (survey), masscan and zmap
 #   (real scanners for the darknet fingerprints), Flask for OASIS medallion (TAXII; medallion
 #   itself is not packaged by Debian, see bench/taxii/README.md), iproute2 for network namespaces.
+# - the hygiene room's DNS lab: BIND (named, dnssec-keygen, dnssec-signzone, dig) and a validating
+#   Unbound, started on loopback high ports by src/hygiene/testlab.ts; openssl for its test CA;
+#   bgpdump, which reads the MRT RIB dumps the hygiene room decodes, as an independent check.
 set -euo pipefail
 packages=(
   g++ make python3 libpcap-dev
@@ -17,6 +20,7 @@ packages=(
   chromium fonts-noto-cjk
   pmacct nmap masscan zmap iproute2
   python3-flask python3-flask-httpauth python3-tz python3-six
+  bind9 bind9-utils bind9-dnsutils unbound openssl bgpdump
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -111,6 +111,20 @@ const CASES: Record<string, Case[]> = {
     [['notify', 'letters', '--lang', 'ja', '-f', GARBAGE, '-r', MISSING], 2, missing],
     [['notify', 'letters', '--lang', 'ja', '-f', GARBAGE, '-r', GARBAGE], 2, garbage],
   ],
+  'hygiene check': [
+    [['hygiene', 'check'], 2, /give domains or --file/],
+    [['hygiene', 'check', 'not a domain'], 2, /"not a domain" is not a domain name/],
+    [['hygiene', 'check', 'example.jp', '--resolver', '127.0.0.1'], 2, /--resolver/],
+    [['hygiene', 'check', '--file', MISSING], 2, missing],
+    [['hygiene', 'check', '--file', GARBAGE, '--resolver', '127.0.0.1:9'], 2, garbage],
+    [['hygiene', 'check', 'example.jp', '--trust-anchor', GARBAGE], 2, garbage],
+    [['hygiene', 'check', 'example.jp', '--concurrency', '0'], 2, /--concurrency/],
+  ],
+  'hygiene rpki': [
+    [['hygiene', 'rpki', '--vrps', MISSING, '--routes', GARBAGE], 2, missing],
+    [['hygiene', 'rpki', '--vrps', GARBAGE, '--routes', GARBAGE], 2, garbage],
+    [['hygiene', 'rpki', '--routes', GARBAGE], 2, /--vrps/],
+  ],
   detect: [
     [['detect', '--subscribers', '300.0.0.0/8', '--bots', BOTS, '--flows', GARBAGE], 2, /--subscribers/],
     [['detect', '--bots', BOTS, '--flows', MISSING], 2, missing],

@@ -19,6 +19,7 @@ import * as survey from './commands/survey.ts';
 import * as notify from './commands/notify.ts';
 import * as serve from './commands/serve.ts';
 import * as hubAdmin from './commands/hub.ts';
+import * as hygiene from './commands/hygiene.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
 const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
@@ -33,6 +34,7 @@ const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
   scenario,
   serve,
   hubAdmin,
+  hygiene,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -50,11 +50,10 @@ import {
 import type { Store } from '../store/index.ts';
 import {
   CandidateStreamConfig,
-  createCandidateConsumer,
+  createCandidateIntake,
   createFlowPublisher,
   createFlowSubscriber,
   TransportConfig,
-  type CandidateMessage,
   type FlowPublisher,
 } from '../transport/index.ts';
 import { openHubStack } from './commands/serve.ts';
@@ -264,29 +263,10 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     useNats && config.nats.localDetect
       ? createFlowSubscriber(config.nats, { sink: ingest, logger, registry })
       : undefined;
-  /** A worker's announcement or withdrawal, written before its message is acknowledged. */
-  const applyWorkerCandidate = async (m: CandidateMessage): Promise<void> => {
-    const ref = { kind: 'c2' as const, value: m.ip, port: m.port, proto: protocolName(m.proto) };
-    if (m.op === 'announce') {
-      logger.info(
-        { worker: m.worker, ip: m.ip, port: m.port, proto: m.proto, confidence: m.confidence },
-        'C&C candidate announced by a worker',
-      );
-      published++;
-      await intel.recordSightings(sightingsFromCandidates([m], config.source), config.source);
-    } else {
-      withdrawn++;
-      logger.info(
-        { worker: m.worker, ip: m.ip, port: m.port, proto: m.proto, reason: m.reason },
-        `C&C candidate withdrawn by a worker: ${m.reason}`,
-      );
-      await intel.withdrawSource(ref, config.source, m.reason, config.source);
-    }
-  };
-  const candidateConsumer = useNats
-    ? createCandidateConsumer(
+  const candidateIntake = useNats
+    ? createCandidateIntake(
         { ...config.nats.candidates, url: config.nats.candidates.url || config.nats.url },
-        { apply: applyWorkerCandidate, logger, registry },
+        { intel, source: config.source, uplink: sharer, logger, registry },
       )
     : undefined;
   const collector = createFlowCollector(
@@ -464,7 +444,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     ...(sharer ? [sharer] : []),
     detector,
     ...(subscriber ? [subscriber] : []),
-    ...(candidateConsumer ? [candidateConsumer] : []),
+    ...(candidateIntake ? [candidateIntake] : []),
     ...(publisher ? [publisher] : []),
     botSources,
     ...(botFeed ? [botFeed] : []),
@@ -483,8 +463,8 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     pushDarknet,
     store,
     dataDir,
-    published: () => published,
-    withdrawn: () => withdrawn,
+    published: () => published + (candidateIntake?.counts.announced ?? 0),
+    withdrawn: () => withdrawn + (candidateIntake?.counts.withdrawn ?? 0),
     clock,
     async close() {
       await writes;

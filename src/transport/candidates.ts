@@ -1,7 +1,8 @@
 /**
  * C&C candidates from detector workers to the hub over NATS JetStream: `detect --nats` workers
- * announce and withdraw on `<subject>.<worker>`; the hub (`start --nats`) consumes them with a
- * durable consumer and writes intel, acknowledging only after the write. At-least-once: a
+ * announce and withdraw on `<subject>.<worker>`; the hub (`serve --nats`, `start --nats`, through
+ * intake.ts) consumes them with one durable consumer that all its replicas share, and writes intel,
+ * acknowledging only after the write. At-least-once: a
  * message seen twice records one more sighting of the same maximum confidence, or withdraws an
  * already withdrawn report (a no-op), so redelivery changes nothing.
  *
@@ -19,6 +20,7 @@ import {
   nanos,
   type ConsumerMessages,
   type JetStreamClient,
+  type JetStreamManager,
   type NatsConnection,
 } from 'nats';
 import { Registry } from 'prom-client';
@@ -208,6 +210,32 @@ export function createCandidatePublisher(
   };
 }
 
+/**
+ * The hub's durable consumer, shared by every hub replica (a work queue: each message goes to one
+ * of them) and strictly ordered: one message unacknowledged at a time, across all replicas, so an
+ * announcement and the withdrawal after it are written in the order the worker sent them even
+ * when two replicas take them. Candidates are few (thousands a day), so one at a time is plenty.
+ */
+async function ensureHubConsumer(jsm: JetStreamManager, config: CandidateStreamConfig): Promise<void> {
+  const want = { ack_wait: nanos(30_000), max_ack_pending: MAX_ACK_PENDING };
+  try {
+    const info = await jsm.consumers.info(config.name, config.durable);
+    if (info.config.max_ack_pending !== want.max_ack_pending || info.config.ack_wait !== want.ack_wait)
+      await jsm.consumers.update(config.name, config.durable, want);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '404') throw error;
+    // Two replicas starting together both add it: the same configuration is accepted twice.
+    await jsm.consumers.add(config.name, {
+      durable_name: config.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: `${config.subjectPrefix}.>`,
+      ...want,
+    });
+  }
+}
+const MAX_ACK_PENDING = 1;
+
 export interface CandidateConsumer extends Component {
   readonly name: 'candidate-consumer';
   readonly stats: { received: number; applied: number; invalid: number; failed: number };
@@ -254,7 +282,12 @@ export function createCandidateConsumer(
       try {
         await deps.apply(message);
         stats.applied++;
-        m.ack();
+        // Confirmed, so a reconnect in between cannot hand the message to another replica again.
+        await m
+          .ackAck()
+          .catch((error: unknown) =>
+            logger.warn({ err: error }, 'candidate acknowledgement not confirmed; it may be applied again'),
+          );
       } catch (error) {
         // Intel unavailable (database down): delivered again later.
         stats.failed++;
@@ -271,15 +304,7 @@ export function createCandidateConsumer(
       nc = await connectNats(config, 'tsunagi-hub-candidates');
       try {
         await ensureCandidateStream(nc, config);
-        const jsm = await nc.jetstreamManager();
-        await jsm.consumers.add(config.name, {
-          durable_name: config.durable,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          filter_subject: `${config.subjectPrefix}.>`,
-          ack_wait: nanos(30_000),
-          max_ack_pending: 256,
-        });
+        await ensureHubConsumer(await nc.jetstreamManager(), config);
         const consumer = await nc.jetstream().consumers.get(config.name, config.durable);
         messages = await consumer.consume({ max_messages: 64 });
         done = loop(messages).catch((error: unknown) =>

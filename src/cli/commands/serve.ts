@@ -3,7 +3,7 @@
  * public self-check) over the store, with the publisher turning intel into tiered STIX.
  * `openHubStack` is what `tsunagi start` reuses, so both serve the same hub.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Registry } from 'prom-client';
@@ -24,6 +24,8 @@ import { IntelConfig, type Intel } from '../../intel/index.ts';
 import { ConsoleConfig, createConsole, type WebConsole } from '../../console/index.ts';
 import { HubConfig, loadSigner, wireHub, type Hub } from '../../share/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
+import { C2SharerConfig, createC2Sharer } from '../../share/client/index.ts';
+import { CandidateStreamConfig, createCandidateIntake } from '../../transport/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 
 export const ServeConfig = z.object({
@@ -34,6 +36,15 @@ export const ServeConfig = z.object({
   intel: IntelConfig,
   hub: HubConfig,
   console: ConsoleConfig,
+  /** Candidates of `detect --nats` workers, written to intel (`--nats URL`; replicas share one consumer). */
+  candidates: CandidateStreamConfig.and(
+    z.object({
+      enabled: z.boolean().default(false),
+      source: z.string().min(1).max(100).default('local-detector'),
+    }),
+  ).prefault({}),
+  /** Where the workers' candidates go on over TAXII (an analysis centre's submission collection). */
+  shareTo: C2SharerConfig.optional(),
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;
 
@@ -93,6 +104,10 @@ interface ServeOptions {
   metrics?: string;
   tlsCert?: string;
   tlsKey?: string;
+  nats?: string;
+  shareTo?: string;
+  shareRoot: string;
+  shareCollection?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -110,6 +125,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--metrics <host:port>', 'Prometheus metrics address (off unless given)')
     .option('--tls-cert <file>', 'serve HTTPS: the certificate (chain) in PEM (with --tls-key)')
     .option('--tls-key <file>', 'serve HTTPS: its private key in PEM')
+    .option('--nats <url>', 'take the C&C candidates of detect --nats workers from NATS JetStream into intel')
+    .option(
+      '--share-to <url>',
+      'with --nats: share them on to this hub over TAXII (token: $TSUNAGI_SHARE_TO__TOKEN)',
+    )
+    .option('--share-root <name>', 'its API root', 'council')
+    .option('--share-collection <id>', 'its collection for submissions')
     .action(async (options: ServeOptions) => {
       // serve does not create a hub: start or org add does (a mistyped --data must not).
       requireDataDir(options.data, ctx.env);
@@ -123,6 +145,15 @@ export function register(program: Command, ctx: CliContext): void {
       if (options.tlsCert) hub.tls = { cert: options.tlsCert, key: options.tlsKey };
       if (Object.keys(hub).length) flags.hub = hub;
       if (options.metrics) flags.metrics = { listen: options.metrics };
+      if ((options.shareTo || options.shareCollection) && !options.nats)
+        throw new UsageError("--share-to shares the workers' candidates: it needs --nats");
+      if (options.nats) flags.candidates = { enabled: true, url: options.nats };
+      if (options.shareTo || options.shareCollection)
+        flags.shareTo = {
+          url: options.shareTo,
+          apiRoot: options.shareRoot,
+          collection: options.shareCollection,
+        };
       const config = loadConfig(ServeConfig, { file: options.config, env: ctx.env, flags });
       await runServe(config, ctx);
     });
@@ -136,14 +167,40 @@ export async function runServe(
   const logger = createLogger(config.log, ctx.stderr);
   const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
   const { store, intel, hub, console: web } = await openHubStack(config, { env: ctx.env, logger, registry });
+  const sharer =
+    config.shareTo &&
+    createC2Sharer(
+      {
+        ...config.shareTo,
+        stateFile: config.shareTo.stateFile || join(cliDataDir(config.data, ctx.env), 'c2-sharer.json'),
+      },
+      { logger, registry },
+    );
+  const source = config.candidates.source;
+  const intake =
+    config.candidates.enabled &&
+    createCandidateIntake(config.candidates, { intel, source, uplink: sharer, logger, registry });
   const lifecycle = new Lifecycle(logger);
   try {
-    await lifecycle.start([intel, hub, web, createMetricsServer(config.metrics, { registry, logger })]);
+    const metrics = createMetricsServer(config.metrics, { registry, logger });
+    await lifecycle.start([
+      intel,
+      hub,
+      web,
+      ...(sharer ? [sharer] : []),
+      ...(intake ? [intake] : []),
+      metrics,
+    ]);
     // Listen for signals before saying we are up: a caller may signal as soon as it reads the
     // line. Another `until` (tests) may read that line itself, so it is called after it.
     const signalled = until === untilSignal ? untilSignal() : undefined;
     ctx.stderr.write(
-      `tsunagi hub on ${hub.url()} (console ${hub.url()}/, self-check ${hub.url()}/check, TAXII discovery ${hub.url()}/taxii2/, API ${hub.url()}/api/), store ${store.location}\n`,
+      `tsunagi hub on ${hub.url()} (console ${hub.url()}/, self-check ${hub.url()}/check, TAXII discovery ${hub.url()}/taxii2/, API ${hub.url()}/api/), store ${store.location}` +
+        (intake
+          ? `, worker candidates from ${config.candidates.url || 'nats://127.0.0.1:4222'} (${config.candidates.name}, consumer ${config.candidates.durable})`
+          : '') +
+        (config.shareTo ? `, shared on to ${config.shareTo.url}` : '') +
+        '\n',
     );
     await (signalled ?? until());
   } finally {

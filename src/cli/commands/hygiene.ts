@@ -1,0 +1,226 @@
+/**
+ * `tsunagi hygiene check`: DNSSEC, mail authentication, DANE, IPv6 and HTTPS/HSTS per domain,
+ * as CSV. `tsunagi hygiene rpki`: route origin validation of announced prefixes against VRPs.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InputError, RuntimeError, UsageError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/files.ts';
+import { createLogger } from '../../core/logger.ts';
+import { createRegistry } from '../../core/metrics.ts';
+import {
+  createHygiene,
+  CSV_COLUMNS,
+  HygieneConfig,
+  normaliseDomain,
+  parseRoutes,
+  parseMrtRib,
+  isMrt,
+  TrustAnchorError,
+  parseVrps,
+  toCsvLine,
+  type SurveyTarget,
+} from '../../hygiene/index.ts';
+import type { CliContext } from '../context.ts';
+import { writeOut } from '../output.ts';
+
+interface CheckOptions {
+  file?: string;
+  resolver: string;
+  trustAnchor?: string;
+  dkimSelector: string[];
+  httpsPort: string;
+  ca: string[];
+  timeout: string;
+  concurrency: string;
+  out?: string;
+  letters?: string;
+  sender: string;
+}
+
+const FLAGS: Record<string, string> = {
+  resolver: 'resolver',
+  timeoutMs: 'timeout',
+  dkimSelectors: 'dkim-selector',
+  https: 'https-port',
+  concurrency: 'concurrency',
+};
+function flagOf(key: PropertyKey | undefined): string {
+  return FLAGS[String(key)] ?? String(key);
+}
+
+interface RpkiOptions {
+  vrps: string;
+  routes: string;
+  out?: string;
+}
+
+function readInput<T>(path: string, parse: (text: string) => T, onError: () => void): T {
+  const text = readFileSync(path, 'utf8');
+  return parseOrThrow(path, text, parse, onError);
+}
+
+function parseOrThrow<I, T>(path: string, text: I, parse: (text: I) => T, onError: () => void): T {
+  try {
+    return parse(text);
+  } catch (error) {
+    onError();
+    throw new InputError(`${path}: ${(error as Error).message}`);
+  }
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const hygiene = program
+    .command('hygiene')
+    .description('Internet hygiene: DNSSEC, SPF/DKIM/DMARC, MTA-STS, DANE, IPv6, HTTPS and RPKI adoption');
+
+  hygiene
+    .command('check')
+    .description('check domains through a resolver and write CSV (' + CSV_COLUMNS.join(',') + ')')
+    .argument('[domains...]', 'domains to check')
+    .option('-f, --file <file>', 'domains, one a line: domain[,organisation[,sector]]')
+    .option('--resolver <host:port>', 'recursive resolver to ask', '127.0.0.1:53')
+    .option('--trust-anchor <file>', 'DNSSEC trust anchors (DS or DNSKEY lines); the IANA root when absent')
+    .option('--dkim-selector <selector...>', 'DKIM selectors to look up', [])
+    .option('--https-port <n>', 'port for HTTPS and MTA-STS policy fetches', '443')
+    .option('--ca <file...>', 'extra CA certificates (PEM) trusted for HTTPS', [])
+    .option('--timeout <seconds>', 'per DNS attempt', '2')
+    .option('--concurrency <n>', 'domains checked at once', '16')
+    .option('--letters <dir>', 'also write a letter per organisation (ORG.ja.txt, ORG.en.txt) here')
+    .option('--sender <name>', 'who signs the letters', 'tsunagi hygiene survey')
+    .option('-o, --out <file>', 'write the CSV here instead of stdout')
+    .action(async (domains: string[], options: CheckOptions) => {
+      const registry = createRegistry();
+      const logger = createLogger({ level: 'warn' }, ctx.stderr);
+      const targets: SurveyTarget[] = [];
+      for (const name of domains) {
+        const domain = normaliseDomain(name);
+        if (!domain) throw new UsageError(`"${name}" is not a domain name`);
+        targets.push({ domain });
+      }
+      const list = options.file ? readFileSync(options.file, 'utf8') : undefined;
+      if (targets.length === 0 && list === undefined) throw new UsageError('give domains or --file');
+      const trustAnchors = options.trustAnchor ? readFileSync(options.trustAnchor, 'utf8') : undefined;
+      const httpsPort = Number(options.httpsPort);
+      const concurrency = Number(options.concurrency);
+      if (!Number.isInteger(httpsPort) || httpsPort < 1 || httpsPort > 65535)
+        throw new UsageError(`--https-port must be 1-65535, not ${options.httpsPort}`);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
+        throw new UsageError(`--concurrency must be 1-1024, not ${options.concurrency}`);
+      const config = HygieneConfig.safeParse({
+        resolver: options.resolver,
+        timeoutMs: Math.round(Number(options.timeout) * 1000),
+        trustAnchors,
+        dkimSelectors: options.dkimSelector,
+        https: { port: httpsPort, ca: options.ca.map((file) => readFileSync(file, 'utf8')) },
+        concurrency,
+      });
+      if (!config.success) {
+        const issue = config.error.issues[0]!;
+        throw new UsageError(`--${flagOf(issue.path[0])}: ${issue.message}`);
+      }
+      let service;
+      try {
+        service = createHygiene(config.data, { logger, registry });
+      } catch (error) {
+        if (error instanceof TrustAnchorError)
+          throw new InputError(`${options.trustAnchor}: ${error.message}`);
+        throw error;
+      }
+      if (list !== undefined) {
+        try {
+          targets.push(...service.readTargets(list));
+        } catch (error) {
+          throw new InputError(`${options.file}: ${(error as Error).message}`);
+        }
+        if (targets.length === 0) throw new InputError(`${options.file}: no domains in the file`);
+      }
+
+      await service.start();
+      try {
+        await service.probeResolver(targets[0]!.domain).catch((error: Error) => {
+          throw new RuntimeError(error.message);
+        });
+        const rows = await service.check(targets);
+        const csv = [CSV_COLUMNS.join(','), ...rows.map(toCsvLine)].join('\n') + '\n';
+        if (options.letters) {
+          mkdirSync(options.letters, { recursive: true });
+          let written = 0;
+          for (const lang of ['ja', 'en'] as const)
+            for (const letter of service.letters(rows, lang, options.sender)) {
+              const name = letter.organisation.replace(/[^\p{L}\p{N}._-]+/gu, '_');
+              writeFileAtomic(
+                join(options.letters, `${name}.${lang}.txt`),
+                `${letter.subject}\n\n${letter.body}`,
+              );
+              written++;
+            }
+          ctx.stderr.write(`tsunagi: ${written} letters written to ${options.letters}\n`);
+        }
+        if (options.out) {
+          writeFileAtomic(options.out, csv);
+          ctx.stderr.write(`tsunagi: ${rows.length} domains checked, CSV written to ${options.out}\n`);
+        } else {
+          const out = writeOut(ctx.stdout);
+          out.write(csv);
+          await out.end();
+        }
+      } finally {
+        await service.stop();
+      }
+    });
+
+  hygiene
+    .command('rpki')
+    .description('route origin validation (RFC 6811) of announced prefixes against VRPs')
+    .requiredOption('--vrps <file>', 'VRPs as rpki-client or Routinator JSON')
+    .requiredOption(
+      '--routes <file>',
+      'routes: CSV (prefix,origin_asn) or an MRT RIB dump (TABLE_DUMP_V2, gzip too)',
+    )
+    .option('-o, --out <file>', 'write the CSV here instead of stdout')
+    .action(async (options: RpkiOptions) => {
+      const service = createHygiene(HygieneConfig.parse({}), {
+        logger: createLogger({ level: 'warn' }, ctx.stderr),
+        registry: createRegistry(),
+      });
+      const vrps = readInput(options.vrps, parseVrps, () => service.countInputError('vrps'));
+      const raw = readFileSync(options.routes);
+      const routes = parseOrThrow(
+        options.routes,
+        raw,
+        (bytes) => (isMrt(bytes) ? parseMrtRib(bytes).routes : parseRoutes(bytes.toString('utf8'))),
+        () => service.countInputError('routes'),
+      );
+      const results = service.validateRoutes(vrps, routes);
+      const lines = [
+        'prefix,origin_asn,state,roa_prefix,roa_max_length,roa_asn,roa_ta,reason',
+        ...results.map((r) =>
+          [
+            r.route.prefix,
+            `AS${r.route.originAsn}`,
+            r.state,
+            r.roa?.prefix ?? '',
+            r.roa?.maxLength ?? '',
+            r.roa ? `AS${r.roa.asn}` : '',
+            r.roa?.ta ?? '',
+            `"${r.reason.replace(/"/g, '""')}"`,
+          ].join(','),
+        ),
+      ];
+      const csv = lines.join('\n') + '\n';
+      if (options.out) {
+        writeFileAtomic(options.out, csv);
+        const counts = { valid: 0, invalid: 0, 'not-found': 0 };
+        for (const r of results) counts[r.state]++;
+        ctx.stderr.write(
+          `tsunagi: ${results.length} routes: ${counts.valid} valid, ${counts.invalid} invalid, ${counts['not-found']} not-found; written to ${options.out}\n`,
+        );
+        return;
+      }
+      const out = writeOut(ctx.stdout);
+      out.write(csv);
+      await out.end();
+    });
+}

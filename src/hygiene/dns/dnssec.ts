@@ -1,0 +1,423 @@
+/**
+ * DNSSEC validation by tsunagi (RFC 4035 §5), not by trusting a resolver's AD bit: from a
+ * configured trust anchor down the delegation chain (DS → DNSKEY → RRSIG) to the zone of a name,
+ * with NSEC/NSEC3 to authenticate the absence of a DS (an insecure delegation). The resolver is
+ * asked with CD set so that it hands over what it got, even what it would call bogus.
+ */
+import type { Answer, RecordType } from 'dns-packet';
+import { DnsTimeoutError, type DnsClient, type DnsResponse } from './client.ts';
+import {
+  base32hex,
+  dsMatches,
+  isZoneKey,
+  nsec3Hash,
+  sameName,
+  SUPPORTED_ALGORITHMS,
+  SUPPORTED_DIGESTS,
+  verifyRrset,
+  type DnskeyData,
+  type DsData,
+  type RrsigData,
+} from './signature.ts';
+
+export type Verdict = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
+
+export interface DnssecResult {
+  verdict: Verdict;
+  reason: string;
+  /** The deepest zone reached on the chain. */
+  zone?: string;
+}
+
+export interface TrustAnchor {
+  zone: string;
+  ds: DsData[];
+  dnskeys: DnskeyData[];
+}
+
+type ZoneState =
+  | { verdict: 'secure'; zone: string; keys: DnskeyData[] }
+  | { verdict: 'insecure' | 'bogus' | 'indeterminate'; reason: string; zone?: string };
+
+type Cut =
+  | { kind: 'secure-child'; keys: DnskeyData[] }
+  | { kind: 'no-cut' }
+  | { kind: 'nonexistent' }
+  | { kind: 'insecure' | 'bogus' | 'indeterminate'; reason: string };
+
+export interface ValidatedRrset {
+  result: DnssecResult;
+  records: Answer[];
+  response?: DnsResponse;
+}
+
+/** The root zone's trust anchors (KSK-2017 and KSK-2024), as IANA publishes them. */
+export const ROOT_TRUST_ANCHOR = `. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D
+. IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16`;
+
+/**
+ * Trust anchors from zone-file lines: `ZONE [TTL] [IN] DS TAG ALG DIGESTTYPE HEX` or
+ * `ZONE [TTL] [IN] DNSKEY FLAGS 3 ALG BASE64`, as dnssec-keygen, keymgr and IANA write them.
+ */
+export function parseTrustAnchors(text: string): TrustAnchor[] {
+  const anchors = new Map<string, TrustAnchor>();
+  const lines = text.split('\n');
+  for (const [index, raw] of lines.entries()) {
+    const line = raw.replace(/;.*$/, '').trim();
+    if (!line) continue;
+    const fields = line.split(/\s+/);
+    const typeAt = fields.findIndex(
+      (f, i) => i > 0 && (f.toUpperCase() === 'DS' || f.toUpperCase() === 'DNSKEY'),
+    );
+    if (typeAt < 0) throw new Error(`trust anchor line ${index + 1}: expected a DS or DNSKEY record`);
+    const zone = normalise(fields[0]!);
+    const rest = fields.slice(typeAt + 1);
+    const anchor = anchors.get(zone) ?? { zone, ds: [], dnskeys: [] };
+    if (fields[typeAt]!.toUpperCase() === 'DS') {
+      const [tag, alg, digestType, ...hex] = rest;
+      const digest = Buffer.from(hex.join(''), 'hex');
+      if (!tag || !alg || !digestType || digest.length === 0 || !/^\d+$/.test(tag + alg + digestType))
+        throw new Error(`trust anchor line ${index + 1}: malformed DS record`);
+      anchor.ds.push({ keyTag: Number(tag), algorithm: Number(alg), digestType: Number(digestType), digest });
+    } else {
+      const [flags, protocol, alg, ...b64] = rest;
+      const key = Buffer.from(b64.join(''), 'base64');
+      if (!flags || protocol !== '3' || !alg || key.length === 0)
+        throw new Error(`trust anchor line ${index + 1}: malformed DNSKEY record`);
+      anchor.dnskeys.push({ flags: Number(flags), algorithm: Number(alg), key });
+    }
+    anchors.set(zone, anchor);
+  }
+  if (anchors.size === 0) throw new Error('no trust anchor in the file');
+  return [...anchors.values()];
+}
+
+/** Lowercase, no trailing dot; the root is ''. */
+export function normalise(name: string): string {
+  return name === '.' ? '' : name.toLowerCase().replace(/\.$/, '');
+}
+
+function isBelowOrAt(name: string, zone: string): boolean {
+  return zone === '' || name === zone || name.endsWith(`.${zone}`);
+}
+
+function rrsetOf(records: readonly Answer[], name: string, type: string): Answer[] {
+  return records.filter((r) => r.type === type && sameName(r.name, name));
+}
+
+function rrsigsOf(records: readonly Answer[], name: string, type: string): RrsigData[] {
+  return records
+    .filter((r) => r.type === 'RRSIG' && sameName(r.name, name))
+    .map((r) => (r as { data: RrsigData }).data)
+    .filter((s) => s.typeCovered === type);
+}
+
+export interface Validator {
+  /** The DNSSEC verdict of a domain: the chain to its zone, then its SOA or its denial. */
+  validateDomain(domain: string): Promise<DnssecResult>;
+  /** An RRset with its own verdict (DANE needs TLSA records proven secure). */
+  lookup(name: string, type: RecordType): Promise<ValidatedRrset>;
+}
+
+export interface ValidatorOptions {
+  anchors: readonly TrustAnchor[];
+  client: DnsClient;
+  now?: () => Date;
+}
+
+export function createValidator({ anchors, client, now = () => new Date() }: ValidatorOptions): Validator {
+  const zoneStates = new Map<string, Promise<ZoneState>>();
+  const cuts = new Map<string, Promise<Cut>>();
+
+  async function ask(name: string, type: RecordType): Promise<DnsResponse | string> {
+    try {
+      const response = await client.query(name || '.', type, { checkingDisabled: true });
+      if (response.rcode !== 'NOERROR' && response.rcode !== 'NXDOMAIN')
+        return `resolver answered ${response.rcode} for ${name || '.'} ${type}`;
+      return response;
+    } catch (error) {
+      if (error instanceof DnsTimeoutError) return error.message;
+      throw error;
+    }
+  }
+
+  /** The DNSKEYs of `zone` proven by DS records (from the parent or a trust anchor). */
+  async function keysFromDs(
+    zone: string,
+    ds: readonly DsData[],
+    anchorKeys: readonly DnskeyData[] = [],
+  ): Promise<Cut> {
+    const usable = ds.filter((d) => SUPPORTED_ALGORITHMS.has(d.algorithm) && SUPPORTED_DIGESTS[d.digestType]);
+    const usableKeys = anchorKeys.filter((k) => SUPPORTED_ALGORITHMS.has(k.algorithm));
+    if (usable.length === 0 && usableKeys.length === 0)
+      return { kind: 'insecure', reason: `the DS records of ${zone || '.'} use only unsupported algorithms` };
+    const response = await ask(zone, 'DNSKEY');
+    if (typeof response === 'string') return { kind: 'indeterminate', reason: response };
+    const rrset = rrsetOf(response.answers, zone, 'DNSKEY');
+    const keys = rrset.map((r) => (r as { data: DnskeyData }).data);
+    if (keys.length === 0) return { kind: 'bogus', reason: `${zone || '.'} has DS records but no DNSKEY` };
+    const entry = keys.filter(
+      (k) =>
+        usable.some((d) => dsMatches(zone, k, d)) ||
+        usableKeys.some((a) => a.algorithm === k.algorithm && a.key.equals(k.key)),
+    );
+    if (entry.length === 0) return { kind: 'bogus', reason: `no DNSKEY of ${zone || '.'} matches its DS` };
+    const check = verifyRrset(rrset, rrsigsOf(response.answers, zone, 'DNSKEY'), entry, zone, now());
+    if (!check.ok) return { kind: 'bogus', reason: `DNSKEY RRset of ${zone || '.'}: ${check.reason}` };
+    return { kind: 'secure-child', keys: keys.filter(isZoneKey) };
+  }
+
+  /** Whether `child` (one label below `zone`) is a secure cut, an insecure one, or no cut. */
+  function cutAt(zone: string, keys: DnskeyData[], child: string): Promise<Cut> {
+    let cached = cuts.get(child);
+    if (!cached) {
+      cached = findCut(zone, keys, child);
+      cuts.set(child, cached);
+    }
+    return cached;
+  }
+
+  async function findCut(zone: string, keys: DnskeyData[], child: string): Promise<Cut> {
+    const response = await ask(child, 'DS');
+    if (typeof response === 'string') return { kind: 'indeterminate', reason: response };
+    const dsSet = rrsetOf(response.answers, child, 'DS');
+    if (dsSet.length > 0) {
+      const check = verifyRrset(dsSet, rrsigsOf(response.answers, child, 'DS'), keys, zone, now());
+      if (!check.ok) return { kind: 'bogus', reason: `DS of ${child}: ${check.reason}` };
+      return keysFromDs(
+        child,
+        dsSet.map((r) => (r as { data: DsData }).data),
+      );
+    }
+    return deniedDs(zone, keys, child, response);
+  }
+
+  /** No DS at `child`: the NSEC or NSEC3 records must prove it, signed by `zone`. */
+  function deniedDs(zone: string, keys: DnskeyData[], child: string, response: DnsResponse): Cut {
+    const authority = response.authorities;
+    const signed = (type: 'NSEC' | 'NSEC3') =>
+      authority
+        .filter((r) => r.type === type)
+        .filter((r) => verifyRrset([r], rrsigsOf(authority, r.name, type), keys, zone, now()).ok);
+    const nsecs = signed('NSEC');
+    const nsec3s = signed('NSEC3');
+    const present = authority.filter((r) => r.type === 'NSEC' || r.type === 'NSEC3').length;
+    if (nsecs.length + nsec3s.length === 0)
+      return {
+        kind: 'bogus',
+        reason: present
+          ? `the denial of a DS at ${child} is not validly signed by ${zone || '.'}`
+          : `no authenticated denial of a DS at ${child}`,
+      };
+    if (response.rcode === 'NXDOMAIN') return { kind: 'nonexistent' };
+    for (const nsec of nsecs) {
+      if (!sameName(nsec.name, child)) continue;
+      const types = (nsec as { data: { rrtypes: string[] } }).data.rrtypes;
+      if (types.includes('DS'))
+        return { kind: 'bogus', reason: `NSEC at ${child} lists a DS that was not returned` };
+      if (types.includes('NS') && !types.includes('SOA'))
+        return { kind: 'insecure', reason: `insecure delegation: NSEC proves ${child} has no DS` };
+      return { kind: 'no-cut' };
+    }
+    for (const nsec3 of nsec3s) {
+      const data = (nsec3 as { data: Nsec3Data }).data;
+      const hash = nsec3Hash(child, data.salt, data.iterations);
+      const [ownerHash] = nsec3.name.toLowerCase().split('.');
+      if (ownerHash === hash) {
+        if (data.rrtypes.includes('DS')) return { kind: 'bogus', reason: `NSEC3 for ${child} lists a DS` };
+        if (data.rrtypes.includes('NS') && !data.rrtypes.includes('SOA'))
+          return { kind: 'insecure', reason: `insecure delegation: NSEC3 proves ${child} has no DS` };
+        return { kind: 'no-cut' };
+      }
+      if ((data.flags & 1) === 1 && covers(ownerHash!, base32hex(data.nextDomain), hash))
+        return { kind: 'insecure', reason: `insecure delegation: ${child} is in an NSEC3 opt-out span` };
+    }
+    // A name inside the zone with no data of its own (an empty non-terminal, say): no cut here.
+    if (denialCovers([...nsecs, ...nsec3s], child, 'DS')) return { kind: 'no-cut' };
+    return { kind: 'bogus', reason: `the NSEC/NSEC3 records do not prove a DS at ${child} absent` };
+  }
+
+  function anchorFor(name: string): TrustAnchor | undefined {
+    return anchors.filter((a) => isBelowOrAt(name, a.zone)).sort((a, b) => b.zone.length - a.zone.length)[0];
+  }
+
+  /** The verdict of the zone holding `name`, walking one label at a time from the anchor. */
+  function zoneOf(name: string): Promise<ZoneState> {
+    let cached = zoneStates.get(name);
+    if (!cached) {
+      cached = walk(name);
+      zoneStates.set(name, cached);
+    }
+    return cached;
+  }
+
+  async function walk(name: string): Promise<ZoneState> {
+    const anchor = anchorFor(name);
+    if (!anchor) return { verdict: 'indeterminate', reason: `no trust anchor covers ${name}` };
+    if (name === anchor.zone) {
+      const start = await keysFromDs(anchor.zone, anchor.ds, anchor.dnskeys);
+      if (start.kind !== 'secure-child')
+        return {
+          verdict:
+            start.kind === 'insecure' ? 'insecure' : start.kind === 'bogus' ? 'bogus' : 'indeterminate',
+          reason: 'reason' in start ? `trust anchor: ${start.reason}` : 'trust anchor',
+          zone: anchor.zone,
+        };
+      return { verdict: 'secure', zone: anchor.zone, keys: start.keys };
+    }
+    const parentName = name.slice(name.indexOf('.') + 1);
+    const parent = await zoneOf(
+      isBelowOrAt(parentName, anchor.zone) && parentName !== name ? parentName : anchor.zone,
+    );
+    if (parent.verdict !== 'secure') return parent;
+    const cut = await cutAt(parent.zone, parent.keys, name);
+    switch (cut.kind) {
+      case 'secure-child':
+        return { verdict: 'secure', zone: name, keys: cut.keys };
+      case 'no-cut':
+      case 'nonexistent':
+        return parent;
+      default:
+        return { verdict: cut.kind, reason: cut.reason, zone: parent.zone };
+    }
+  }
+
+  async function lookup(name: string, type: RecordType): Promise<ValidatedRrset> {
+    const owner = normalise(name);
+    const state = await zoneOf(owner);
+    if (state.verdict === 'indeterminate') return { result: state, records: [] };
+    const response = await ask(owner, type);
+    if (typeof response === 'string')
+      return { result: { verdict: 'indeterminate', reason: response }, records: [] };
+    const records = rrsetOf(response.answers, owner, type);
+    if (state.verdict !== 'secure')
+      return {
+        result: { verdict: state.verdict, reason: state.reason, zone: state.zone },
+        records,
+        response,
+      };
+    const found = records.length > 0 ? records : rrsetOf(response.answers, owner, 'CNAME');
+    if (found.length > 0) {
+      const check = verifyRrset(
+        found,
+        rrsigsOf(response.answers, owner, found[0]!.type),
+        state.keys,
+        state.zone,
+        now(),
+      );
+      const result: DnssecResult = check.ok
+        ? {
+            verdict: 'secure',
+            reason: `${found[0]!.type} RRset signed by ${state.zone || '.'}`,
+            zone: state.zone,
+          }
+        : { verdict: 'bogus', reason: `${owner} ${found[0]!.type}: ${check.reason}`, zone: state.zone };
+      return { result, records, response };
+    }
+    const denials = response.authorities.filter((r) => r.type === 'NSEC' || r.type === 'NSEC3');
+    if (denials.length === 0)
+      return {
+        result: { verdict: 'bogus', reason: `no signed denial of ${owner} ${type}`, zone: state.zone },
+        records,
+        response,
+      };
+    for (const denial of denials) {
+      const check = verifyRrset(
+        [denial],
+        rrsigsOf(response.authorities, denial.name, denial.type),
+        state.keys,
+        state.zone,
+        now(),
+      );
+      if (!check.ok)
+        return {
+          result: {
+            verdict: 'bogus',
+            reason: `denial of ${owner} ${type}: ${check.reason}`,
+            zone: state.zone,
+          },
+          records,
+          response,
+        };
+    }
+    if (!denialCovers(denials, owner, type))
+      return {
+        result: {
+          verdict: 'bogus',
+          reason: `the NSEC/NSEC3 records do not prove ${owner} ${type} absent`,
+          zone: state.zone,
+        },
+        records,
+        response,
+      };
+    return {
+      result: {
+        verdict: 'secure',
+        reason: `absence of ${type} proven by ${denials[0]!.type}`,
+        zone: state.zone,
+      },
+      records,
+      response,
+    };
+  }
+
+  return {
+    lookup,
+    async validateDomain(domain) {
+      const { result } = await lookup(domain, 'SOA');
+      return result;
+    },
+  };
+}
+
+interface Nsec3Data {
+  algorithm: number;
+  flags: number;
+  iterations: number;
+  salt: Buffer;
+  nextDomain: Buffer;
+  rrtypes: string[];
+}
+
+/** Whether `hash` falls strictly between an NSEC3 owner and its next hashed owner (wrapping). */
+function covers(owner: string, next: string, hash: string): boolean {
+  return owner < next ? owner < hash && hash < next : hash > owner || hash < next;
+}
+
+/**
+ * Whether signed NSEC or NSEC3 records speak about `name`: one at the name without `type` in
+ * its bitmap (no data), or one whose span covers the name (no such name). The full NSEC3
+ * closest-encloser proof (RFC 5155 §8.4) is not checked: a covering record is taken as proof.
+ */
+function denialCovers(denials: readonly Answer[], name: string, type: string): boolean {
+  return denials.some((denial) => {
+    if (denial.type === 'NSEC') {
+      const data = (denial as { data: { nextDomain: string; rrtypes: string[] } }).data;
+      if (sameName(denial.name, name)) return !data.rrtypes.includes(type) && !data.rrtypes.includes('CNAME');
+      return nsecCovers(normalise(denial.name), normalise(data.nextDomain), name);
+    }
+    const data = (denial as { data: Nsec3Data }).data;
+    const hash = nsec3Hash(name, data.salt, data.iterations);
+    const ownerHash = denial.name.toLowerCase().split('.')[0]!;
+    if (ownerHash === hash) return !data.rrtypes.includes(type) && !data.rrtypes.includes('CNAME');
+    return covers(ownerHash, base32hex(data.nextDomain), hash);
+  });
+}
+
+/** RFC 4034 §6.1 canonical order: labels compared right to left, as lowercase octets. */
+export function canonicalCompare(a: string, b: string): number {
+  const left = a ? a.split('.').reverse() : [];
+  const right = b ? b.split('.').reverse() : [];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const order = Buffer.compare(Buffer.from(left[i]!), Buffer.from(right[i]!));
+    if (order !== 0) return order;
+  }
+  return left.length - right.length;
+}
+
+function nsecCovers(owner: string, next: string, name: string): boolean {
+  const afterOwner = canonicalCompare(owner, name) < 0;
+  const beforeNext = canonicalCompare(name, next) < 0;
+  // The last NSEC of a zone points back to the apex.
+  return canonicalCompare(owner, next) < 0 ? afterOwner && beforeNext : afterOwner || beforeNext;
+}
