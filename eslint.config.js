@@ -24,6 +24,7 @@ const DIRECTIONS = {
   intel: ['core', 'store'],
   share: ['core', 'store', 'intel'],
   notify: ['core'],
+  hygiene: ['core'],
   console: ['core', 'store', 'intel', 'share', 'scenario'],
   cli: [
     'core',
@@ -38,6 +39,7 @@ const DIRECTIONS = {
     'intel',
     'share',
     'notify',
+    'hygiene',
     'console',
   ],
 };

@@ -48,9 +48,9 @@ import {
   HubConfig,
 } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
+import { createCandidateIntake } from './candidate-intake.ts';
 import {
   CandidateStreamConfig,
-  createCandidateIntake,
   createFlowPublisher,
   createFlowSubscriber,
   TransportConfig,
