@@ -3,10 +3,12 @@
 // the darknet hot loop (src/darknet/native), then checks that the optional live-capture binding
 // `cap` loads. Without a compiler (or off Linux) each part falls back to its TypeScript path and
 // says so in its log.
-// Usage: node scripts/build-native.mjs [--strict]
+// Usage: node scripts/build-native.mjs [--strict] [--verbose]
 //   --strict (what `npm install` runs): exit 1 when an addon fails to build or `cap` does not
 //   load, so a checkout or CI whose tests would silently skip the C paths fails instead. A machine
 //   that knowingly goes without sets TSUNAGI_NATIVE_OPTIONAL=1.
+//   --verbose: node-gyp's own output (~50 lines per addon); without it one line per addon, and
+//   the end of node-gyp's output when a build fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const strict = process.argv.includes('--strict') && process.env.TSUNAGI_NATIVE_OPTIONAL !== '1';
+const verbose = process.argv.includes('--verbose');
 const ADDONS = [
   { dir: 'src/flow/native', fallback: 'the flow collector will use node dgram (slower)' },
   { dir: 'src/darknet/native', fallback: 'darknet analysis will run in TypeScript only (slower)' },
@@ -47,17 +50,17 @@ const nodedir =
 let failed = false;
 for (const addon of ADDONS) {
   const args = [...prefix, 'rebuild', '--directory', join(root, addon.dir), ...nodedir];
-  // node-gyp's ~50 lines per addon are shown only with --strict (npm run build:native) or when
-  // the build fails; `npm install` prints one line per addon.
-  const result = spawnSync(command, args, { stdio: strict ? 'inherit' : 'pipe', encoding: 'utf8' });
+  // node-gyp's ~50 lines per addon are shown only with --verbose or when the build fails, so
+  // `npm ci` prints one line per addon.
+  const result = spawnSync(command, args, { stdio: verbose ? 'inherit' : 'pipe', encoding: 'utf8' });
   if (result.status !== 0) {
-    if (!strict) {
+    if (!verbose) {
       const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trimEnd().split('\n');
       console.warn(output.slice(-15).join('\n'));
     }
     console.warn(`tsunagi: ${addon.dir} failed to build; ${addon.fallback}`);
     failed = true;
-  } else if (!strict) console.log(`tsunagi: built ${addon.dir}`);
+  } else if (!verbose) console.log(`tsunagi: built ${addon.dir}`);
 }
 // npm removes an optional dependency whose install script failed, so a `cap` that did not
 // build shows up here as a module that cannot be found.

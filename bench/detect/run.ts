@@ -323,7 +323,7 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
 
   out.push(
     '',
-    'Reliability: published candidates per confidence band, and the share that are real C&C:',
+    'Reliability: published candidates per confidence band, the share that are real C&C, and the share their confidences promise (calibrated on tuning seeds):',
     '',
     table(
       ['sampling', ...BANDS],
@@ -332,12 +332,16 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
         ...BANDS.map((band) => {
           let published = 0;
           let correct = 0;
+          let promised = 0;
           for (const r of results) {
             const b = r.byRate.get(rate)!.score.bands[band]!;
             published += b.published;
             correct += b.correct;
+            promised += b.confidenceSum / 100;
           }
-          return published === 0 ? '0' : `${published} (${pct(correct, published)})`;
+          return published === 0
+            ? '0'
+            : `${published} (real ${pct(correct, published)}, expected ${pct(promised, published)})`;
         }),
       ]),
     ),

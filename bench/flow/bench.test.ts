@@ -1,10 +1,12 @@
 /** Tests of the flow benchmark's parts: datagram pool, pool file, sequence numbers, /proc parsing (BENCHMARKS.md sections: bench/lib/report.test.ts). */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type FlowBatch, FlowBatchWriter, ipv4ToString } from '../../src/core/index.ts';
+import { FlowBatch, FlowBatchWriter, ipv4ToString } from '../../src/core/index.ts';
+import { FLOW_CSV_HEADER, formatCsv } from '../../src/flow/format.ts';
+import { FlowCsvFile } from './csv-writer.ts';
 import { createFlowDecoder, errorTotal } from '../../src/flow/decoder.ts';
 import { DecoderConfig } from '../../src/flow/config.ts';
 import {
@@ -101,5 +103,70 @@ describe('/proc parsing', () => {
     assert.deepEqual(readUdpSocket(0x9c41, table), { rxQueue: 0x1a00, drops: 42 });
     assert.deepEqual(readUdpSocket(2055, table), { rxQueue: 0, drops: 0 });
     assert.equal(readUdpSocket(1, table), undefined);
+  });
+});
+
+describe('FlowCsvFile (the bench sink)', () => {
+  /** What FlowCsvFile wrote to a temp file, and what formatCsv makes of the same batches. */
+  function bothWays(batches: FlowBatch[]): { written: string; reference: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'flow-csv-file-'));
+    try {
+      const path = join(dir, 'flows.csv');
+      const fd = openSync(path, 'w');
+      const file = new FlowCsvFile(fd);
+      for (const batch of batches) file.write(batch);
+      file.flush();
+      closeSync(fd);
+      return {
+        written: readFileSync(path, 'utf8'),
+        reference: `${FLOW_CSV_HEADER}\n${batches.map((b) => formatCsv(b)).join('')}`,
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  for (const version of [5, 9, 10] as BenchVersion[]) {
+    test(`v${version}: the same bytes as formatCsv for the decoded pool`, () => {
+      const pool = buildPool(version, TEMPLATE_EVERY + 3, 11);
+      const batches: FlowBatch[] = [];
+      // No recycling: every batch is kept to be formatted both ways.
+      const writer = new FlowBatchWriter((batch: FlowBatch) => batches.push(batch), 1000);
+      const decoder = createFlowDecoder(DecoderConfig.parse({}), {});
+      for (const d of pool.datagrams)
+        decoder.decode(d, { exporter: '192.0.2.1', exporterPort: 9995, receivedMs: Date.now() }, writer);
+      writer.flush();
+      const { written, reference } = bothWays(batches);
+      assert.equal(
+        written.split('\n').length - 2,
+        pool.records.reduce((a, b) => a + b, 0),
+      );
+      assert.equal(written, reference);
+    });
+  }
+
+  test('IPv6 rows, quoted exporters, zero and large and fractional numbers: still formatCsv byte for byte', () => {
+    const batch = new FlowBatch(8);
+    const a = batch.addRow(batch.exporterIndex('2001:db8::1'), 10);
+    batch.ipVersion[a] = 6;
+    batch.src6.set([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], a * 16);
+    batch.dst6.set([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab, 0xcd], a * 16);
+    batch.startMs[a] = 1_764_000_000_123;
+    batch.endMs[a] = 1_764_000_000_456;
+    batch.packets[a] = 2 ** 40;
+    batch.bytes[a] = 9_007_199_254_740_991;
+    const b = batch.addRow(batch.exporterIndex('exporter "a",1'), 5);
+    batch.src4[b] = 0xffffffff;
+    batch.dst4[b] = 0;
+    batch.packets[b] = 1.5;
+    batch.bytes[b] = 2 ** 60;
+    batch.srcPort[b] = 65535;
+    batch.samplingRate[b] = 4096;
+    const c = batch.addRow(batch.exporterIndex('10.0.0.1'), 9);
+    batch.src4[c] = 0x0a000001;
+    batch.dst4[c] = 0xc0a80164;
+    const { written, reference } = bothWays([batch]);
+    assert.equal(written, reference);
+    assert.match(written, /^"exporter ""a"",1",5,0,0,255.255.255.255,0.0.0.0,65535,/m);
   });
 });

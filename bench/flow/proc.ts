@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -26,6 +26,58 @@ export function readCpuTimes(pid: number): CpuTimes {
 export function readCpuSeconds(pid: number): number {
   const { user, system } = readCpuTimes(pid);
   return user + system;
+}
+
+/**
+ * CPU seconds of `pid` and every live descendant (a forking daemon such as nfacctd, whose core
+ * and plugin are separate processes), each with the time of its children already reaped.
+ */
+export function readTreeCpuTimes(pid: number): CpuTimes {
+  const total = { user: 0, system: 0 };
+  for (const member of [pid, ...descendants(pid)]) {
+    try {
+      const stat = readFileSync(`/proc/${member}/stat`, 'latin1');
+      const own = parseCpuTimes(stat);
+      const reaped = parseChildrenCpuTimes(stat);
+      total.user += own.user + reaped.user;
+      total.system += own.system + reaped.system;
+    } catch {
+      // Exited between listing and reading: its time is now in its parent's reaped children.
+    }
+  }
+  return total;
+}
+
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const task of tasks) {
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const child of children.split(' ').filter(Boolean).map(Number))
+      found.push(child, ...descendants(child));
+  }
+  return found;
+}
+
+/** Fields 16 and 17 of /proc/PID/stat: CPU of the children this process has waited for. */
+export function parseChildrenCpuTimes(stat: string): CpuTimes {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cutime = Number(fields[13]);
+  const cstime = Number(fields[14]);
+  if (fields.length < 15 || !Number.isFinite(cutime) || !Number.isFinite(cstime)) {
+    throw new Error('unexpected /proc/PID/stat layout');
+  }
+  return { user: cutime / CLOCK_TICKS_PER_SECOND, system: cstime / CLOCK_TICKS_PER_SECOND };
 }
 
 export function parseCpuTimes(stat: string): CpuTimes {
@@ -147,6 +199,60 @@ export function startChild(command: string, args: readonly string[], options: { 
       if (exitCode === undefined) child.kill(signal);
     },
   };
+}
+
+/**
+ * Starts `command` under a shell that, once it has exited and been reaped, writes the shell's
+ * /proc/PID/stat to `statFile`: its children fields then hold the whole process's CPU from exec
+ * to exit, with every process it forked and reaped (readWholeProcessCpu). The returned Child's
+ * pid and kill are the command's own (taskset execs the command in place).
+ */
+export async function startWholeProcess(
+  command: string,
+  args: readonly string[],
+  statFile: string,
+  options: { cwd?: string } = {},
+): Promise<Child> {
+  const shell = startChild(
+    'sh',
+    ['-c', '"$@"; code=$?; cat /proc/$$/stat > "$0"; exit $code', statFile, command, ...args],
+    options,
+  );
+  let pid = 0;
+  await waitFor(
+    () => {
+      try {
+        pid = Number(
+          readFileSync(`/proc/${shell.pid}/task/${shell.pid}/children`, 'latin1').trim().split(' ')[0],
+        );
+      } catch {
+        pid = 0;
+      }
+      return pid > 0;
+    },
+    10_000,
+    `${command} to start`,
+    5,
+  );
+  let exited = false;
+  void shell.exited.then(() => (exited = true));
+  return {
+    ...shell,
+    pid,
+    kill(signal = 'SIGTERM') {
+      if (exited) return;
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+/** The whole-process CPU a startWholeProcess shell wrote once its command had exited. */
+export function readWholeProcessCpu(statFile: string): CpuTimes {
+  return parseChildrenCpuTimes(readFileSync(statFile, 'latin1'));
 }
 
 /** Waits for the child to exit, killing it with SIGKILL after `timeoutMs`. */

@@ -55,6 +55,12 @@ export function commitOf(dir = repo): string {
   }
 }
 
+/**
+ * The commit when the benchmark started (this module loads with it): a run takes minutes to an
+ * hour, and commits made meanwhile are not what it measured.
+ */
+const COMMIT_AT_START = commitOf();
+
 export function describeMachine(): string {
   const cores = cpus();
   const memory = (totalmem() / 2 ** 30).toFixed(0);
@@ -89,7 +95,7 @@ export function renderReport(report: Report): string {
     `## ${report.title}`,
     '',
     `\`${report.command}\` — run ${report.started.toISOString().slice(0, 16).replace('T', ' ')} UTC ` +
-      `for ${seconds.toFixed(0)} s on commit ${commitOf()}; ${describeMachine()}; ` +
+      `for ${seconds.toFixed(0)} s on commit ${COMMIT_AT_START}; ${describeMachine()}; ` +
       `${describeLoad(report.loadBefore)} before, ${describeLoad(report.loadAfter)} after.`,
     '',
     report.method.trim(),

@@ -20,9 +20,10 @@ export class StatusLine {
     private readonly minIntervalMs = ctx.interactive ? 100 : 2000,
   ) {}
 
-  update(text: string): void {
+  /** `final`: the last report of a run (100%), shown even inside the interval. */
+  update(text: string, final = false): void {
     const now = performance.now();
-    if (now - this.lastShown < this.minIntervalMs) return;
+    if (!final && now - this.lastShown < this.minIntervalMs) return;
     this.lastShown = now;
     this.show(text);
   }

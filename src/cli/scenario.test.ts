@@ -51,12 +51,17 @@ test('seeded scenario ending now, sampled 1:10: the pcap states the rate and the
   assert.deepEqual([...rates], [10]);
 });
 
-test('classic profile at an ISO start; bad options exit 2 with one line', () => {
+test('classic profile at an ISO start: bots with their families, flows and packets; bad options exit 2 with one line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsunagi-scenario-'));
   const truth = join(dir, 'truth.json');
+  const bots = join(dir, 'bots.csv');
   const ok = run([
     '--out',
     join(dir, 'a.pcap'),
+    '--packets',
+    join(dir, 'packets.pcap'),
+    '--bots',
+    bots,
     '--truth',
     truth,
     '--profile',
@@ -69,7 +74,26 @@ test('classic profile at an ISO start; bad options exit 2 with one line', () => 
     '2026-12-01T00:00:00Z',
   ]);
   assert.equal(ok.status, 0, ok.stderr);
-  assert.equal(JSON.parse(readFileSync(truth, 'utf8')).startMs, Date.UTC(2026, 11, 1));
+  const t = JSON.parse(readFileSync(truth, 'utf8'));
+  assert.equal(t.startMs, Date.UTC(2026, 11, 1));
+  const [header, ...lines] = readFileSync(bots, 'utf8').trim().split('\n');
+  assert.equal(header, 'bot,family');
+  assert.deepEqual(
+    lines,
+    t.botList.map((bot: string) => `${bot},${t.botFamilies[bot]}`),
+  );
+  assert.ok(
+    lines.every((line) => /^[\d.]+,family-[a-z]$/.test(line)),
+    lines.join('\n'),
+  );
+  const flows = /(\d+) flows in \d+ ipfix packets/.exec(ok.stderr);
+  const packets = /(\d+) flows as (\d+) packets/.exec(ok.stderr);
+  assert.ok(flows && packets, ok.stderr);
+  assert.equal(packets[1], flows[1], 'the same day in both files');
+  assert.equal(readFileSync(join(dir, 'packets.pcap')).readUInt32LE(0), 0xa1b2c3d4);
+  const neither = spawnSync(BIN, ['scenario', 'generate', '--hours', '0.1'], { encoding: 'utf8' });
+  assert.equal(neither.status, 2);
+  assert.match(neither.stderr, /--out FILE or --packets FILE/);
   for (const bad of [
     ['--start', 'yesterday'],
     ['--sampling', '0'],

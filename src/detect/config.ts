@@ -61,10 +61,12 @@ export const DetectConfig = z
         minGapMs: z.number().int().min(0).default(2000),
         /** A bot holding one connection (same client port, records every active timeout) this long holds a session. */
         sessionMs: z.number().int().min(0).default(300_000),
+        /** Records above this rate (bytes per second, both directions) never extend a held session. */
+        sessionMaxBytesPerS: z.number().min(0).default(1000),
         /** Windows with bot contact at which persistence (a factor of the score) is full. */
         persistenceWindows: z.number().int().min(1).default(3),
         /** Repeat credit of returning bots when the flows are packet-sampled (intervals are unreliable). */
-        sampledRepeat: z.number().min(0).max(1).default(0.75),
+        sampledRepeat: z.number().min(0).max(1).default(0.5),
         /** A bot's own interval CV at which its periodicity falls to 0 (jittered beacons stay above). */
         periodicCv: z.number().gt(0).default(0.6),
         /**
@@ -103,6 +105,8 @@ export const DetectConfig = z
         minBots: z.number().int().min(1).default(2),
         /** Share of a destination's bots that are P2P bots for it to be a peer (never a C&C). */
         minShare: z.number().min(0).max(1).default(0.3),
+        /** A destination with at least this repeat evidence (bots returning on their own period) is never a peer. */
+        maxRepeat: z.number().min(0).max(1).default(0.5),
       })
       .prefault({}),
     scanPorts: z

@@ -376,3 +376,26 @@ describe('detector on a generated scenario', () => {
     assert.equal(result.falsePositives, 0, `unexpected: ${JSON.stringify(result.unexpected)}`);
   });
 });
+
+describe('detector state across a restart', () => {
+  test('a restored C&C server keeps the family of its bots (bot addresses are not saved)', () => {
+    const bots = BOTS.map((bot) => `${bot},mirai`);
+    const first = createDetector({ subscriberPrefixes: SUBS }, collect().deps);
+    first.setBots(['bot,family', ...bots]);
+    first.ingest(batchOf(periodicContacts(BOTS, C2, 4444, 12)));
+    assert.equal(first.shareableRows()[0]?.family, 'mirai');
+    const state = first.detector.exportState();
+    const saved = state.find((a) => a.ip === C2)!;
+    assert.equal(saved.family, 'mirai');
+    assert.ok(!JSON.stringify(state).includes('198.18.'), 'no subscriber address is saved');
+
+    const { published, deps } = collect();
+    const second = createDetector({ subscriberPrefixes: SUBS }, deps);
+    second.setBots(['bot,family', ...bots]);
+    assert.equal(second.detector.importState(state, T0 + 13 * 60_000), state.length);
+    assert.equal(published.length, 1, 'the restored aggregate is published again');
+    assert.equal(published[0]!.family, 'mirai');
+    assert.equal(second.shareableRows()[0]?.family, 'mirai');
+    assert.equal(second.detector.exportState().find((a) => a.ip === C2)?.family, 'mirai');
+  });
+});

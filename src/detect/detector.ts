@@ -18,6 +18,7 @@ import {
   prefixContains6,
   type Prefix,
 } from '../core/ip.ts';
+import { shippedCalibration, type Calibration } from './calibration.ts';
 import type { DetectConfig } from './config.ts';
 import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';
 import { FamilyMap, PrefixMap, parseBotLine, protoName } from './lists.ts';
@@ -52,6 +53,8 @@ const SUSPECT_BITS = 20;
 const SUSPECT_PROBES = 4;
 /** Ports every client uses: probes to them never make a home suspect. */
 const COMMON_PORTS = new Set([53, 80, 123, 443]);
+/** Stream time between refreshes of the population sizes while ingesting (tick always refreshes). */
+const POPULATION_REFRESH_MS = 60_000;
 
 /** Plain-number counters read by the metrics collector. */
 export interface DetectorStats {
@@ -64,6 +67,8 @@ export interface DetectorStats {
   internal: number;
   externalIsBot: number;
   ambiguous: number;
+  /** Exchanges of unlisted homes seen scanning the bots' scan ports, counted as bot evidence. */
+  inferredBot: number;
   allowlisted: number;
   keysCreated: number;
   evicted: number;
@@ -102,6 +107,8 @@ export interface PersistedAggregate {
   windowsSeen: number;
   /** Rounded up to the minute, so no flow time can be read back from it. */
   expiresAtMs: number;
+  /** The bots' majority family from the bot list (a malware name, never an address). */
+  family?: string;
 }
 
 const EXPIRY_GRANULARITY_MS = 60_000;
@@ -123,6 +130,7 @@ export class Detector {
     internal: 0,
     externalIsBot: 0,
     ambiguous: 0,
+    inferredBot: 0,
     allowlisted: 0,
     keysCreated: 0,
     evicted: 0,
@@ -155,14 +163,10 @@ export class Detector {
   private scanTotal = 0;
   private readonly staticScan = new Uint8Array(65536);
   // Two generations (current, previous) rotated every expiry period.
-  private readonly botPopulation = [
-    new Uint8Array(1 << POPULATION_BITS),
-    new Uint8Array(1 << POPULATION_BITS),
-  ];
-  private readonly cleanPopulation = [
-    new Uint8Array(1 << POPULATION_BITS),
-    new Uint8Array(1 << POPULATION_BITS),
-  ];
+  // Index generation * 2 + (IPv6 ? 1 : 0): a destination is compared with the homes active on its
+  // own address family (an IPv6 server can only be reached by homes that use IPv6).
+  private readonly botPopulation = Array.from({ length: 4 }, () => new Uint8Array(1 << POPULATION_BITS));
+  private readonly cleanPopulation = Array.from({ length: 4 }, () => new Uint8Array(1 << POPULATION_BITS));
   private readonly fanout = [
     new Uint8Array(1 << (FANOUT_HOMES_BITS + FANOUT_BITS)),
     new Uint8Array(1 << (FANOUT_HOMES_BITS + FANOUT_BITS)),
@@ -174,14 +178,19 @@ export class Detector {
   private ticks = 0;
   private lastRotationMs = 0;
   // Population sizes, refreshed once per flush (not per key).
-  private botHomes = 0;
-  private cleanHomes = 0;
+  private readonly botHomes = [0, 0];
+  private populationAtMs = -Infinity;
+  private readonly cleanHomes = [0, 0];
   private readonly familyVotes = new Uint16Array(BOT_SLOTS);
+  /** Raw score to published confidence; null publishes the raw score (calibrate.ts fits on it). */
+  private readonly calibration: Calibration | null;
   // Scratch results of the last score() call (no allocation per score).
   private s = {
     bots: 0,
     returning: 0,
     contactsPerBot: 0,
+    returningEst: 0,
+    expectedReturning: 1,
     periodicBots: 0,
     periodicity: 0,
     meanGapMs: 0,
@@ -189,6 +198,8 @@ export class Detector {
     held: 0,
     clients: 0,
     suspects: 0,
+    botHomes: 0,
+    cleanHomes: 0,
     enrichment: 0,
     z: 0,
     family: 0,
@@ -205,8 +216,9 @@ export class Detector {
   constructor(
     private readonly config: DetectConfig,
     private readonly callbacks: DetectorCallbacks = {},
-    options: { asnTable?: PrefixMap<number>; familyMap?: FamilyMap } = {},
+    options: { asnTable?: PrefixMap<number>; familyMap?: FamilyMap; calibration?: Calibration | null } = {},
   ) {
+    this.calibration = options.calibration === undefined ? shippedCalibration : options.calibration;
     let capacity = config.maxKeys;
     if (config.memoryLimitMb > 0) {
       capacity = Math.min(capacity, Math.floor((config.memoryLimitMb * 1024 * 1024) / BYTES_PER_KEY));
@@ -354,22 +366,22 @@ export class Detector {
           botFamily = srcBot >= 0 ? srcBot : dstBot;
         }
       }
-      if (botFamily === AMBIGUOUS_BOT) {
-        // One of the homes on a shared address is a bot, we do not know which: none of them counts.
-        this.stats.ambiguous++;
-        continue;
-      }
       const end = batch.endMs[i]!;
       if (end > clock) clock = end;
-      if (botFamily === NOT_BOT) this.foldClient(batch, i, direction, v6);
-      else this.foldBot(batch, i, direction, v6, botFamily, internal);
+      if (botFamily >= 0) this.foldBot(batch, i, direction, v6, botFamily, internal, true);
+      else this.foldClient(batch, i, direction, v6, botFamily === AMBIGUOUS_BOT);
     }
     this.clockMs = nowMs !== undefined && nowMs > clock ? nowMs : clock;
     this.flushDirty();
   }
 
-  /** A home not in the bot list: a clean client of addresses already tracked, or a suspect when it scans. */
-  private foldClient(batch: FlowBatch, i: number, direction: number, v6: boolean): void {
+  /**
+   * A home not in the bot list: a clean client of addresses already tracked, or a suspect when it
+   * scans. A suspect home (it probes the bots' scan ports) is an unlisted bot: its exchanges are
+   * bot evidence (family unknown). `ambiguous`: the home shares an address the list names
+   * without a port; it counts only once its own scanning marks it as the bot.
+   */
+  private foldClient(batch: FlowBatch, i: number, direction: number, v6: boolean, ambiguous: boolean): void {
     const t = this.table;
     const off = i * 16;
     const proto = batch.proto[i]!;
@@ -389,9 +401,20 @@ export class Detector {
         const slot = client >>> (32 - SUSPECT_BITS);
         if (this.suspect[slot]! < 255) this.suspect[slot]! += 1;
       }
+      if (ambiguous) this.stats.ambiguous++;
       return;
     }
-    hllAdd(this.cleanPopulation[this.generation]!, 0, POPULATION_BITS, client);
+    if (this.isSuspect(client)) {
+      this.stats.inferredBot++;
+      this.foldBot(batch, i, direction, v6, 0, false, false);
+      return;
+    }
+    if (ambiguous) {
+      // One of the homes on a shared address is a bot, we do not know which: none of them counts.
+      this.stats.ambiguous++;
+      return;
+    }
+    hllAdd(this.cleanPopulation[this.generation * 2 + (v6 ? 1 : 0)]!, 0, POPULATION_BITS, client);
     let e = -1;
     if (forward) {
       const dst4 = batch.dst4[i]!;
@@ -434,6 +457,7 @@ export class Detector {
     v6: boolean,
     family: number,
     internal: boolean,
+    listed: boolean,
   ): void {
     const t = this.table;
     const off = i * 16;
@@ -453,7 +477,8 @@ export class Detector {
       : this.homeOf(v6, batch.dst4[i]!, batch.dst6, off, clientPort);
     if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && sampledPackets <= 2) {
       this.stats.scanFlows++;
-      if (rate === 1) {
+      if (rate === 1 && listed) {
+        // Only listed bots teach scan ports (inferred bots were inferred from them).
         // Sampled lone SYNs may belong to normal connections: only unsampled ones teach scan ports.
         this.scanByPort[port]! += 1;
         this.scanTotal++;
@@ -479,7 +504,7 @@ export class Detector {
       this.stats.notEstablished++;
       return;
     }
-    hllAdd(this.botPopulation[this.generation]!, 0, POPULATION_BITS, bot);
+    hllAdd(this.botPopulation[this.generation * 2 + (v6 ? 1 : 0)]!, 0, POPULATION_BITS, bot);
     const hash = v6 ? AggregateTable.hashKey6(keyBytes, off, proto) : AggregateTable.hashKey4(key4, proto);
     let e = v6 ? t.find6(keyBytes, off, proto, hash) : t.find4(key4, proto, hash);
     if (e < 0) {
@@ -497,6 +522,9 @@ export class Detector {
     // A TCP record without SYN continues a connection (active-timeout export); UDP may continue one.
     // Sampled records miss packets (and flags): they never continue a session.
     const continued = rate === 1 && (proto !== TCP || (flags & SYN) === 0);
+    // The chance that 1:N packet sampling lets a record of `packets` packets through at all: a
+    // contact seen under sampling stands for 1/seen contacts (Horvitz-Thompson).
+    const seen = rate === 1 ? 1 : 1 - Math.pow(1 - 1 / rate, Math.max(1, packets));
     this.recordBotContact(
       e,
       bot,
@@ -507,6 +535,7 @@ export class Detector {
       clientPort,
       port,
       rate,
+      seen,
       continued,
     );
   }
@@ -542,6 +571,7 @@ export class Detector {
     clientPort: number,
     port: number,
     rate: number,
+    seen: number,
     continued: boolean,
   ): void {
     const t = this.table;
@@ -555,13 +585,14 @@ export class Detector {
         break;
       }
     }
-    if (slot >= 0) this.followBot(slot, start, end, clientPort, continued);
+    if (slot >= 0) this.followBot(slot, start, end, bytes, clientPort, seen, continued);
     else if (used < BOT_SLOTS) {
       slot = base + used;
       t.botSlotHash[slot] = h;
       t.botSlotLast[slot] = start;
       t.botSlotLastEnd[slot] = end;
       t.botSlotContacts[slot] = 1;
+      t.botSlotEstContacts[slot] = 1 / seen;
       t.botSlotPort[slot] = clientPort;
       t.botSlotFamily[slot] = family;
       t.botSlotsUsed[e] = used + 1;
@@ -572,6 +603,7 @@ export class Detector {
       if (t.portChanges[e]! < 65535) t.portChanges[e]! += 1;
     }
     if (rate > t.samplingMax[e]!) t.samplingMax[e] = rate;
+    t.seenProbSum[e]! += seen;
     t.flows[e]! += 1;
     t.botFlows[e]! += 1;
     // Welford's running mean and variance of bytes per bot flow.
@@ -593,7 +625,15 @@ export class Detector {
    * A known bot again: a record continuing its connection (same client port, right after the
    * last) extends a held session; a new contact adds one interval to that bot's own statistics.
    */
-  private followBot(slot: number, start: number, end: number, clientPort: number, continued: boolean): void {
+  private followBot(
+    slot: number,
+    start: number,
+    end: number,
+    bytes: number,
+    clientPort: number,
+    seen: number,
+    continued: boolean,
+  ): void {
     const t = this.table;
     const lastEnd = t.botSlotLastEnd[slot]!;
     if (
@@ -603,7 +643,10 @@ export class Detector {
       start - lastEnd <= SESSION_IDLE_MS &&
       end > lastEnd
     ) {
-      t.botSlotSessionMs[slot]! += end - lastEnd;
+      // The same connection again: never a new contact. It holds a session only while it idles
+      // like a command channel; kilobytes a second is a game or a stream.
+      if (bytes * 1000 <= this.config.scoring.sessionMaxBytesPerS * Math.max(1000, end - start))
+        t.botSlotSessionMs[slot]! += end - lastEnd;
       t.botSlotLastEnd[slot] = end;
       return;
     }
@@ -613,6 +656,7 @@ export class Detector {
       return;
     }
     if (t.botSlotContacts[slot]! < 65535) t.botSlotContacts[slot]! += 1;
+    t.botSlotEstContacts[slot]! += 1 / seen;
     if (t.botSlotGapN[slot]! < 65535) {
       const n = ++t.botSlotGapN[slot]!;
       const delta = gap - t.botSlotGapMean[slot]!;
@@ -676,10 +720,16 @@ export class Detector {
   }
 
   private refreshPopulation(): void {
-    const size = (sketches: Uint8Array[]) =>
-      Math.max(hllEstimate(sketches[0]!, 0, POPULATION_BITS), hllEstimate(sketches[1]!, 0, POPULATION_BITS));
-    this.botHomes = size(this.botPopulation);
-    this.cleanHomes = size(this.cleanPopulation);
+    this.populationAtMs = this.clockMs;
+    const size = (sketches: Uint8Array[], v6: number) =>
+      Math.max(
+        hllEstimate(sketches[v6]!, 0, POPULATION_BITS),
+        hllEstimate(sketches[2 + v6]!, 0, POPULATION_BITS),
+      );
+    for (const v6 of [0, 1]) {
+      this.botHomes[v6] = size(this.botPopulation, v6);
+      this.cleanHomes[v6] = size(this.cleanPopulation, v6);
+    }
   }
 
   /** Per-bot evidence of entry `e` into the scratch: returning bots, periodicity, sessions, family, P2P. */
@@ -697,6 +747,8 @@ export class Detector {
     let gapCv = 0;
     let held = 0;
     let p2p = 0;
+    let returningEst = 0;
+    const sampled = t.samplingMax[e]! > 1;
     this.familyVotes.fill(0);
     for (let k = 0; k < used; k++) {
       const slot = base + k;
@@ -704,7 +756,13 @@ export class Detector {
       contacts += n;
       const holds = t.botSlotSessionMs[slot]! >= c.sessionMs;
       if (holds) held++;
-      if (n >= c.minContacts || holds) returning++;
+      // Under sampling a bot returns when it was seen again and its estimated contacts reach the
+      // gate; unsampled, its own contacts do.
+      const est = t.botSlotEstContacts[slot]!;
+      if (holds || (sampled ? n >= 2 && est >= c.minContacts : n >= c.minContacts)) {
+        returning++;
+        returningEst += est;
+      }
       const gaps = t.botSlotGapN[slot]!;
       if (gaps >= c.minGaps) {
         const mean = t.botSlotGapMean[slot]!;
@@ -718,6 +776,7 @@ export class Detector {
       this.familyVotes[k] = t.botSlotFamily[slot]!;
     }
     s.returning = Math.max(returning, t.baseReturning[e]!);
+    s.returningEst = returning ? returningEst / returning : 0;
     s.contactsPerBot = used ? contacts / used : 0;
     s.periodicBots = periodic;
     s.periodicity = periodic ? periodicity / periodic : t.basePeriodicity[e]!;
@@ -763,8 +822,11 @@ export class Detector {
     s.clients = clients;
     s.suspects = suspects;
     const bots = s.bots;
-    const botHomes = Math.max(this.botHomes, bots);
-    const cleanHomes = Math.max(this.cleanHomes, clients);
+    const v6 = t.family[e] === 6 ? 1 : 0;
+    const botHomes = Math.max(this.botHomes[v6]!, bots, 1);
+    const cleanHomes = Math.max(this.cleanHomes[v6]!, clients);
+    s.botHomes = botHomes;
+    s.cleanHomes = cleanHomes;
     const [a, b] = this.config.scoring.cleanPrior;
     const botShare = (bots + 0.5) / (botHomes + 1);
     const cleanShare = (clients + a) / (cleanHomes + a + b);
@@ -800,13 +862,32 @@ export class Detector {
     // Under packet sampling a bot's contacts are seen at random, so its intervals are multiples of
     // its period: returning alone is the repeat evidence, at `sampledRepeat` credit...
     // Only when nearly every bot comes back (a P2P node some bots revisit does not).
-    const sampled =
-      t.samplingMax[e]! > 1 && returningShare >= 0.8
-        ? c.sampledRepeat * Math.min(1, s.returning / c.minBots)
-        : 0;
-    s.subRepeat = Math.min(1, returningShare) * Math.max(periodic, held, sampled, used ? 0 : s.periodicity);
+    let sampled = 0;
+    s.expectedReturning = 1;
+    if (t.samplingMax[e]! > 1 && t.botFlows[e]! > 0) {
+      // The share of a C&C server's bots that sampling shows at least twice, given they were seen
+      // once: q is the mean chance a contact gets through, n the returning bots' estimated
+      // contacts. Returning share is judged against it, so missing observations do not count
+      // against a server; P2P peers (a few contacts a bot) stay far below it.
+      const q = Math.min(1, t.seenProbSum[e]! / t.botFlows[e]!);
+      const n = Math.max(c.minContacts, s.returningEst);
+      const none = Math.pow(1 - q, n);
+      const once = n * q * Math.pow(1 - q, n - 1);
+      const expected = none < 1 ? Math.max(0.05, (1 - none - once) / (1 - none)) : 1;
+      s.expectedReturning = expected;
+      const judged = Math.min(1, returningShare / expected);
+      sampled =
+        c.sampledRepeat *
+        Math.max(0, Math.min(1, (judged - 0.4) / 0.4)) *
+        Math.min(1, s.returning / c.minBots);
+    }
+    const measured = Math.min(1, returningShare) * Math.max(periodic, held, used ? 0 : s.periodicity);
+    s.subRepeat = Math.max(measured, Math.min(1, returningShare) * sampled);
     const p2p = this.config.p2p;
-    s.peer = s.p2pShare >= p2p.minShare && t.port[e]! >= SERVICE_PORTS;
+    // P2P peers are reached by many bots a few times each at random moments: a destination the
+    // bots come back to on their own period is a C&C server even when some of them also run P2P
+    // (or BitTorrent) and so have a wide fan-out.
+    s.peer = s.p2pShare >= p2p.minShare && t.port[e]! >= SERVICE_PORTS && s.subRepeat < p2p.maxRepeat;
     s.peerConfidence =
       s.peer && s.bots >= p2p.minBots
         ? Math.round(
@@ -858,7 +939,10 @@ export class Detector {
 
   private flushDirty(): void {
     const t = this.table;
-    if (this.dirtyCount > 0) this.refreshPopulation();
+    // Population sizes move slowly (hour-long sketches): estimating eight sketches per batch cost
+    // more than scoring; tick refreshes them every call.
+    if (this.dirtyCount > 0 && this.clockMs - this.populationAtMs >= POPULATION_REFRESH_MS)
+      this.refreshPopulation();
     for (let k = 0; k < this.dirtyCount; k++) {
       const e = this.dirtyList[k]!;
       if (!t.dirty[e]) continue;
@@ -935,13 +1019,24 @@ export class Detector {
       for (let p = 0; p < 65536; p++) this.scanByPort[p]! *= 0.5;
       this.scanTotal *= 0.5;
       this.generation ^= 1;
-      this.botPopulation[this.generation]!.fill(0);
-      this.cleanPopulation[this.generation]!.fill(0);
+      for (const v6 of [0, 1]) {
+        this.botPopulation[this.generation * 2 + v6]!.fill(0);
+        this.cleanPopulation[this.generation * 2 + v6]!.fill(0);
+      }
       this.fanout[this.generation]!.fill(0);
       this.p2pHome[this.generation]!.fill(0);
       for (let k = 0; k < this.suspect.length; k++) this.suspect[k]! >>= 1;
     }
     this.lastRotationMs = nowMs;
+  }
+
+  /** Families of restored aggregates, interned ('' first): their bots are not persisted. */
+  private readonly restoredFamilies: string[] = [''];
+
+  /** The bots' majority family of the scored entry, else the one it was restored with. */
+  private botFamilyOf(e: number): string {
+    if (this.s.family !== 0) return this.bots.families[this.s.family] ?? '';
+    return this.restoredFamilies[this.table.baseFamily[e]!] ?? '';
   }
 
   private ipText(e: number): string {
@@ -963,7 +1058,7 @@ export class Detector {
       );
       if (named) return named;
     }
-    return this.bots.families[this.s.family] ?? '';
+    return this.botFamilyOf(e);
   }
 
   private buildEvidence(e: number): Evidence {
@@ -983,8 +1078,8 @@ export class Detector {
       heldSessions: s.held,
       clients: s.clients,
       suspectClients: s.suspects,
-      botHomes: Math.round(this.botHomes),
-      cleanHomes: Math.round(this.cleanHomes),
+      botHomes: Math.round(s.botHomes),
+      cleanHomes: Math.round(s.cleanHomes),
       enrichment: round3(s.enrichment),
       z: round3(s.z),
       familyShare: round3(s.familyShare),
@@ -1006,9 +1101,15 @@ export class Detector {
     };
   }
 
-  private buildCandidate(e: number, confidence: number, port = this.table.port[e]!): Candidate {
+  /** The published confidence of raw score `raw` for entry `e` (calibrated when a curve is loaded). */
+  private published(e: number, raw: number): number {
+    return this.calibration ? this.calibration.confidence(raw, this.table.samplingMax[e]! > 1) : raw;
+  }
+
+  private buildCandidate(e: number, raw: number, port = this.table.port[e]!): Candidate {
     const t = this.table;
     this.score(e); // refresh the scratch evidence
+    const confidence = this.published(e, raw);
     const ip = this.ipText(e);
     const proto = t.proto[e]!;
     return {
@@ -1018,7 +1119,7 @@ export class Detector {
       proto,
       confidence,
       family: this.familyOf(e),
-      evidence: this.buildEvidence(e),
+      evidence: { ...this.buildEvidence(e), score: raw },
       firstSeenMs: t.firstSeen[e]!,
       lastSeenMs: t.lastSeen[e]!,
     };
@@ -1038,6 +1139,25 @@ export class Detector {
       internal: t.internal[e] === 1,
       evidence: this.buildEvidence(e),
     };
+  }
+
+  /**
+   * The current score and evidence of the tracked address `ip` (any port), or undefined when it
+   * is not tracked: for diagnosis (bench/detect/explain.ts), never on the hot path.
+   */
+  explain(ip: string, proto: number): { confidence: number; port: number; evidence: Evidence } | undefined {
+    this.flushDirty();
+    const t = this.table;
+    const prefix = parsePrefix(ip);
+    const v6 = prefix.family === 6;
+    const hash = v6
+      ? AggregateTable.hashKey6(prefix.network6, 0, proto)
+      : AggregateTable.hashKey4(prefix.network4, proto);
+    const e = v6 ? t.find6(prefix.network6, 0, proto, hash) : t.find4(prefix.network4, proto, hash);
+    if (e < 0) return undefined;
+    this.refreshPopulation();
+    const confidence = this.score(e);
+    return { confidence, port: t.port[e]!, evidence: this.buildEvidence(e) };
   }
 
   /** Published candidates, highest confidence first. */
@@ -1098,6 +1218,7 @@ export class Detector {
         bytes: [t.bytesN[e]!, Math.round(t.bytesMean[e]!), Math.round(t.bytesM2[e]!)],
         windowsSeen: t.windowsSeen[e]!,
         expiresAtMs: Math.ceil(expires / EXPIRY_GRANULARITY_MS) * EXPIRY_GRANULARITY_MS,
+        ...(this.botFamilyOf(e) ? { family: this.botFamilyOf(e) } : {}),
       });
     }
     return out;
@@ -1126,6 +1247,12 @@ export class Detector {
       t.botFlows[e] = row.botFlows;
       [t.bytesN[e], t.bytesMean[e], t.bytesM2[e]] = row.bytes;
       t.windowsSeen[e] = row.windowsSeen;
+      if (row.family) {
+        let index = this.restoredFamilies.indexOf(row.family);
+        if (index < 0 && this.restoredFamilies.length < 0xffff)
+          index = this.restoredFamilies.push(row.family) - 1;
+        t.baseFamily[e] = Math.max(0, index);
+      }
       t.lastSeen[e] = row.expiresAtMs - this.config.expiryMs;
       t.firstSeen[e] = t.lastSeen[e]!;
       t.lastWindow[e] = Math.floor(t.lastSeen[e]! / this.config.windowMs);

@@ -107,6 +107,7 @@ const PersistedFile = z.object({
       bytes: z.tuple([z.number(), z.number(), z.number()]),
       windowsSeen: z.number().min(0),
       expiresAtMs: z.number(),
+      family: z.string().max(64).optional(),
     }),
   ),
 });
@@ -244,6 +245,7 @@ function registerMetrics(registry: Registry, detector: Detector, rejected: () =>
       this.inc({ kind: 'internal' }, s.internal);
       this.inc({ kind: 'inbound' }, s.inbound);
       this.inc({ kind: 'ambiguous_shared_address' }, s.ambiguous);
+      this.inc({ kind: 'inferred_bot' }, s.inferredBot);
       this.inc({ kind: 'external_is_bot' }, s.externalIsBot);
       this.inc({ kind: 'allowlisted' }, s.allowlisted);
       this.inc({ kind: 'all' }, s.flows);

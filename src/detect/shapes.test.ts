@@ -340,6 +340,42 @@ describe('shared IPv4 homes (MAP-E)', () => {
     assert.equal(site, undefined, 'no bot reached the neighbours’ site');
   });
 
+  test('a home on a bare shared address that scans the bots’ ports is the bot; its neighbours stay clean', () => {
+    const { published, deps } = collect();
+    const det = createDetector({ subscriberPrefixes: [...SUBS, POOL], sharedAddressRules: [RULE] }, deps);
+    det.setBots([SHARED, '100.80.0.9']);
+    // The infected homes (PSID 3 and 7) probe telnet before they beacon; no neighbour scans.
+    const scans: Row[] = [];
+    for (let k = 0; k < 8; k++)
+      for (const [ip, psid] of [
+        [SHARED, 3],
+        ['100.80.0.9', 7],
+      ] as const)
+        scans.push({
+          t: T0 - 20 * MINUTE + k * 1000,
+          src: ip,
+          dst: `203.0.113.${k + 1}`,
+          sport: portOf(psid, k),
+          dport: 23,
+          flags: SYN_ONLY,
+          packets: 1,
+          bytes: 40,
+        });
+    det.ingest(batchOf([...scans, ...browsing(CLEAN, SITES, 2), ...sharedAddressDay()]));
+    det.tick(T0 + 2 * 3_600_000);
+    assert.deepEqual(
+      published.map((c) => c.ip),
+      [C2],
+      'the C&C server is found through the inferred bots, the neighbours’ site is not',
+    );
+    assert.ok(det.stats.inferredBot > 0);
+    assert.equal(
+      det.detector.exportState().find((a) => a.ip === '192.0.2.99'),
+      undefined,
+      'no neighbour counted as a bot',
+    );
+  });
+
   test('a bare shared address marks no home: neither the neighbours’ site nor anything else', () => {
     const { published, deps } = collect();
     const det = createDetector({ subscriberPrefixes: [...SUBS, POOL], sharedAddressRules: [RULE] }, deps);

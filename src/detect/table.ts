@@ -21,12 +21,12 @@ const CLIENT_HLL = 1 << CLIENT_HLL_BITS;
 
 /** Approximate bytes one key costs (state arrays plus its share of the index). */
 export const BYTES_PER_KEY =
-  BOT_SLOTS * (4 + 8 + 8 + 2 + 2 + 2 + 4 + 4 + 4 + 2) +
+  BOT_SLOTS * (4 + 8 + 8 + 2 + 2 + 2 + 4 + 4 + 4 + 2 + 4) +
   CLIENT_SLOTS * 4 +
   BOT_HLL +
   CLIENT_HLL +
   16 /* ip6 */ +
-  8 * 17 /* float64 columns */ +
+  8 * 18 /* float64 columns */ +
   32 /* small columns */ +
   4 * 8; /* index */
 
@@ -56,6 +56,8 @@ export class AggregateTable {
   readonly botSlotGapM2: Float32Array;
   readonly botSlotSessionMs: Float32Array;
   readonly botSlotFamily: Uint16Array;
+  /** Contacts of the bot estimated from what sampling let through (each seen contact weighs 1/P(seen)). */
+  readonly botSlotEstContacts: Float32Array;
   readonly botSlotsUsed: Uint8Array;
   readonly botHll: Uint8Array;
   // Clean clients: exact home hashes, then a sketch.
@@ -64,6 +66,8 @@ export class AggregateTable {
   readonly clientHll: Uint8Array;
   /** Counts before a restart (the per-bot slots themselves are never persisted). */
   readonly baseBots: Float64Array;
+  /** A restored aggregate's family (index into the detector's restored names; 0 none). */
+  readonly baseFamily: Uint16Array;
   readonly baseReturning: Float64Array;
   readonly basePeriodicity: Float64Array;
   readonly baseClients: Float64Array;
@@ -74,6 +78,8 @@ export class AggregateTable {
   readonly bytesMean: Float64Array;
   readonly bytesM2: Float64Array;
   readonly samplingMax: Uint32Array;
+  /** Sum over bot contacts of the probability that sampling lets a contact like it through. */
+  readonly seenProbSum: Float64Array;
   readonly firstSeen: Float64Array;
   readonly lastSeen: Float64Array;
   readonly lastWindow: Float64Array;
@@ -114,12 +120,14 @@ export class AggregateTable {
     this.botSlotGapM2 = new Float32Array(n * BOT_SLOTS);
     this.botSlotSessionMs = new Float32Array(n * BOT_SLOTS);
     this.botSlotFamily = new Uint16Array(n * BOT_SLOTS);
+    this.botSlotEstContacts = new Float32Array(n * BOT_SLOTS);
     this.botSlotsUsed = new Uint8Array(n);
     this.botHll = new Uint8Array(n * BOT_HLL);
     this.clientSlotHash = new Uint32Array(n * CLIENT_SLOTS);
     this.clientSlotsUsed = new Uint8Array(n);
     this.clientHll = new Uint8Array(n * CLIENT_HLL);
     this.baseBots = new Float64Array(n);
+    this.baseFamily = new Uint16Array(n);
     this.baseReturning = new Float64Array(n);
     this.basePeriodicity = new Float64Array(n);
     this.baseClients = new Float64Array(n);
@@ -129,6 +137,7 @@ export class AggregateTable {
     this.bytesMean = new Float64Array(n);
     this.bytesM2 = new Float64Array(n);
     this.samplingMax = new Uint32Array(n);
+    this.seenProbSum = new Float64Array(n);
     this.firstSeen = new Float64Array(n);
     this.lastSeen = new Float64Array(n);
     this.lastWindow = new Float64Array(n);
@@ -281,6 +290,7 @@ export class AggregateTable {
     this.botSlotGapM2.fill(0, bots, bots + BOT_SLOTS);
     this.botSlotSessionMs.fill(0, bots, bots + BOT_SLOTS);
     this.botSlotFamily.fill(0, bots, bots + BOT_SLOTS);
+    this.botSlotEstContacts.fill(0, bots, bots + BOT_SLOTS);
     this.botSlotsUsed[e] = 0;
     this.botHll.fill(0, e * BOT_HLL, (e + 1) * BOT_HLL);
     this.clientSlotHash.fill(0, e * CLIENT_SLOTS, (e + 1) * CLIENT_SLOTS);
@@ -288,6 +298,7 @@ export class AggregateTable {
     this.clientHll.fill(0, e * CLIENT_HLL, (e + 1) * CLIENT_HLL);
     this.portChanges[e] = 0;
     this.baseBots[e] = 0;
+    this.baseFamily[e] = 0;
     this.baseReturning[e] = 0;
     this.basePeriodicity[e] = 0;
     this.baseClients[e] = 0;
@@ -297,6 +308,7 @@ export class AggregateTable {
     this.bytesMean[e] = 0;
     this.bytesM2[e] = 0;
     this.samplingMax[e] = 1;
+    this.seenProbSum[e] = 0;
     this.firstSeen[e] = 0;
     this.lastSeen[e] = 0;
     this.lastWindow[e] = -1;

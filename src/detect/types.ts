@@ -41,7 +41,9 @@ export interface Evidence {
   windowsSeen: number;
   /** True when the port is one the bots scan (shown, not penalised: the population test decides). */
   scanPort: boolean;
-  /** Sub-scores in [0, 1]; confidence = 100 * bots * exclusivity * persistence * weighted(base, repeat). */
+  /** The raw score (0-100) the threshold applies to; the published confidence is its calibration. */
+  score?: number;
+  /** Sub-scores in [0, 1]; score = 100 * bots * exclusivity * persistence * weighted(base, repeat). */
   sub: { bots: number; exclusivity: number; persistence: number; repeat: number };
 }
 
@@ -53,7 +55,7 @@ export interface Candidate {
   port: number;
   /** IANA protocol number. */
   proto: number;
-  /** 0-100. */
+  /** 0-100: the calibrated probability (per cent) that it is a real C&C server (calibration.ts). */
   confidence: number;
   /** Empty when unknown. */
   family: string;

@@ -37,3 +37,4 @@ export {
   type RecallUnit,
 } from './score.ts';
 export { ExportEncoder, writeExportPcap, sendExportUdp, type ExportFormat } from './emit.ts';
+export { writePacketPcap, PACKET_SNAPLEN } from './packets.ts';

@@ -50,8 +50,8 @@ export interface Score {
   /** False positives by what they were: trap kind, 'p2p-peer', or 'other'. */
   falseByKind: Record<string, number>;
   falsePositives: Publication[];
-  /** Per confidence band (50-59 ... 90-100, and <50): published and correct. */
-  bands: Record<string, { published: number; correct: number }>;
+  /** Per confidence band (50-59 ... 90-100, and <50): published, correct, and the sum of their confidences (expected share = sum / 100 / published). */
+  bands: Record<string, { published: number; correct: number; confidenceSum: number }>;
   /** Peer claims: published, true peers among them; peers reached by >= 2 listed bots, found. */
   peers: { published: number; correct: number; truth: number; found: number };
   /** Correct C&C claims that name a family, and those naming the true one. */
@@ -92,7 +92,9 @@ export function scorePublications(publications: readonly Publication[], truth: S
       .map((p) => keyOf(p.ip, p.port, p.proto)),
   );
 
-  const bands = Object.fromEntries(BANDS.map((b) => [b, { published: 0, correct: 0 }])) as Score['bands'];
+  const bands = Object.fromEntries(
+    BANDS.map((b) => [b, { published: 0, correct: 0, confidenceSum: 0 }]),
+  ) as Score['bands'];
   const falseByKind: Record<string, number> = {};
   const falsePositives: Publication[] = [];
   // Found servers, with the stream time of their first claim (Infinity when not timed).
@@ -123,6 +125,7 @@ export function scorePublications(publications: readonly Publication[], truth: S
     const ok = exact.has(key) || (flux !== undefined && (p.port === 0 || flux.has(p.port)));
     const band = bands[bandOf(p.confidence)]!;
     band.published++;
+    band.confidenceSum += p.confidence;
     if (ok) {
       correct++;
       band.correct++;

@@ -29,8 +29,8 @@ export const RECOG_FILES = [
 ];
 
 /**
- * The recog files of RECOG_FILES, shipped as package data in src/survey/recog/ (Rapid7's BSD
- * licence beside them). The path is taken from the package root so that the compiled
+ * recog's whole database (every file of Rapid7's xml/ directory), shipped as package data in
+ * src/survey/recog/ with Rapid7's BSD licence beside it. The path is taken from the package root so that the compiled
  * dist/survey/index.js finds the same directory.
  */
 export const DEFAULT_RECOG_PATH = fileURLToPath(new URL('../../src/survey/recog/', import.meta.url));
@@ -130,7 +130,14 @@ export function createSurvey(config: SurveyConfig, deps: SurveyDeps): Survey {
   return {
     name: 'survey',
     async start() {
-      recog ??= Recog.load(config.recogPath ? resolve(config.recogPath) : DEFAULT_RECOG_PATH, RECOG_FILES);
+      if (!recog) {
+        // Only listed here; each file is parsed when a probe first needs it (see Recog.open).
+        const dir = config.recogPath ? resolve(config.recogPath) : DEFAULT_RECOG_PATH;
+        recog = Recog.open(dir);
+        const missing = RECOG_FILES.filter((name) => !recog!.names.includes(name));
+        if (missing.length > 0)
+          throw new UsageError(`recog path ${dir} lacks ${missing.map((n) => `${n}.xml`).join(', ')}`);
+      }
       vulnerable ??= config.vulnerableTable
         ? VulnerableTable.load(config.vulnerableTable)
         : VulnerableTable.empty();

@@ -11,6 +11,7 @@ import {
   generateSeededScenario,
   sendExportUdp,
   writeExportPcap,
+  writePacketPcap,
   type ExportFormat,
   type ScenarioTruth,
   type SeededTruth,
@@ -87,7 +88,7 @@ function build(options: CommonOptions): Built {
       batches: () => s.batches(),
       truth: s.truth,
       format,
-      botList: `# known bots of scenario seed ${s.truth.seed}\n${s.truth.botList.join('\n')}\n`,
+      botList: botListCsv(s.truth.botList.map((bot) => ({ bot, family: s.truth.botFamilies[bot] ?? '' }))),
       detectHint: `--subscribers ${s.truth.subscriberPrefixes.join(',')}`,
     };
   } else {
@@ -152,24 +153,46 @@ export function register(program: Command, ctx: CliContext): void {
     scenario
       .command('generate')
       .description(
-        'write the scenario as a pcap of NetFlow v9/IPFIX export packets, with its truth and bot list',
+        'write the scenario as a pcap of NetFlow v9/IPFIX export packets (--out) or of the packets themselves, for softflowd (--packets), with its truth and bot list',
       )
-      .requiredOption('-o, --out <file>', 'pcap file to write')
+      .option('-o, --out <file>', 'pcap of NetFlow v9/IPFIX export packets to write')
+      .option(
+        '--packets <file>',
+        'pcap of the traffic itself (headers, 96 bytes a packet) for exporters that read captures: softflowd -r',
+      )
       .option(
         '--truth <file>',
         'truth JSON (C&C servers with active periods, P2P peers, bots, traps, address plan)',
       )
-      .option('--bots <file>', 'the bot list the detector is given (seeded: bot,family CSV)'),
-  ).action(async (options: CommonOptions & { out: string; truth?: string; bots?: string }) => {
-    const s = build(options);
-    const written = await writeExportPcap(s.batches(), options.out, { format: s.format });
-    if (options.truth) writeFileSync(options.truth, `${JSON.stringify(s.truth, null, 2)}\n`);
-    if (options.bots) writeFileSync(options.bots, s.botList);
-    ctx.stderr.write(
-      `tsunagi: ${written.flows} flows in ${written.packets} ${s.format} packets -> ${options.out}; ${s.truth.c2.length} C&C servers, ${s.truth.botList.length} bot list entries\n` +
-        `tsunagi: detect with ${s.detectHint}\n`,
-    );
-  });
+      .option('--bots <file>', 'the bot list the detector is given (bot,family CSV)'),
+  ).action(
+    async (options: CommonOptions & { out?: string; packets?: string; truth?: string; bots?: string }) => {
+      if (!options.out && !options.packets)
+        throw new UsageError('scenario generate needs --out FILE or --packets FILE');
+      const s = build(options);
+      const lines: string[] = [];
+      if (options.out) {
+        const written = await writeExportPcap(s.batches(), options.out, { format: s.format });
+        lines.push(`${written.flows} flows in ${written.packets} ${s.format} packets -> ${options.out}`);
+      }
+      if (options.packets) {
+        // A scenario's batches are generated once; the second file gets the same day anew
+        // (same seed, and the start the first one resolved, as `now` has moved on).
+        const again = options.out ? build({ ...options, start: new Date(s.truth.startMs).toISOString() }) : s;
+        const written = await writePacketPcap(again.batches(), options.packets);
+        lines.push(
+          `${written.flows} flows as ${written.packets} packets (${(written.bytes / 1e6).toFixed(1)} MB on the wire) -> ${options.packets}`,
+        );
+      }
+      if (options.truth) writeFileSync(options.truth, `${JSON.stringify(s.truth, null, 2)}\n`);
+      if (options.bots) writeFileSync(options.bots, s.botList);
+      ctx.stderr.write(
+        `${lines.map((line) => `tsunagi: ${line}\n`).join('')}` +
+          `tsunagi: ${s.truth.c2.length} C&C servers, ${s.truth.botList.length} bot list entries\n` +
+          `tsunagi: detect with ${s.detectHint}\n`,
+      );
+    },
+  );
   common(
     scenario
       .command('send')

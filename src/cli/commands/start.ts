@@ -13,7 +13,7 @@ import {
   untilSignal,
 } from '../../core/index.ts';
 import type { CliContext } from '../context.ts';
-import { bootstrapAdmin, signInInstructions } from '../first-run.ts';
+import { bootstrapAdmin, commandName, signInInstructions } from '../first-run.ts';
 import { formatRate, StatusLine } from '../progress.ts';
 import { createStack, StackConfig, type Stack } from '../stack.ts';
 import { addHomeOptions, homeFlags } from './detect.ts';
@@ -169,7 +169,14 @@ export async function runStart(
         `  TAXII     ${stack.hub.url()}/taxii2/`,
         `  API       ${stack.hub.url()}/api/`,
         `  metrics   ${config.metrics.listen ? `http://${config.metrics.listen}/metrics` : 'off'}`,
-        first ? signInInstructions(first, stack.hub.url(), stack.dataDir) : '',
+        first
+          ? signInInstructions(
+              first,
+              stack.hub.url(),
+              stack.dataDir,
+              commandName(process.argv[1], process.cwd(), ctx.env.PATH),
+            )
+          : '',
       ].join('\n'),
     );
 

@@ -160,6 +160,7 @@ async function runSurvey(
         lastDraw = now;
         status.update(
           `survey ${plan.plan.id} ${progressBar(p.done + skip.size, p.total)} ${p.done + skip.size}/${p.total} hosts, ${p.vulnerable} vulnerable`,
+          p.done >= p.total,
         );
       },
       onHostDone: (ip) => {
