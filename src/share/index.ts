@@ -78,12 +78,18 @@ export {
 export * as releaseRule from './release/index.ts';
 export {
   anonymousReader,
+  CLEARANCE,
+  HOST_KINDS,
+  isHostKind,
+  markingAllows,
   mayDecidePublicNotice,
   mayReadAudit,
   mayReadOrganisations,
   readerOf,
   readerOfOrg,
+  receivableMarkings,
   releasedTo,
+  tierReader,
   type PublicNoticeDecision,
   type Reader,
 } from './release/index.ts';
