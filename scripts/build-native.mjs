@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds tsunagi's native addons with node-gyp: the recvmmsg UDP receiver (src/flow/native) and
+// Builds tsunagi's native addons with node-gyp: the recvmmsg UDP receiver (src/flow/input/udp/native) and
 // the darknet hot loop (src/darknet/native), then checks that the optional live-capture binding
 // `cap` loads. Without a compiler (or off Linux) each part falls back to its TypeScript path and
 // says so in its log.
@@ -19,7 +19,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const strict = process.argv.includes('--strict') && process.env.TSUNAGI_NATIVE_OPTIONAL !== '1';
 const verbose = process.argv.includes('--verbose');
 const ADDONS = [
-  { dir: 'src/flow/native', fallback: 'the flow collector will use node dgram (slower)' },
+  { dir: 'src/flow/input/udp/native', fallback: 'the flow collector will use node dgram (slower)' },
   { dir: 'src/darknet/native', fallback: 'darknet analysis will run in TypeScript only (slower)' },
 ];
 

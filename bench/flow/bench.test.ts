@@ -5,10 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowBatch, FlowBatchWriter, ipv4ToString } from '../../src/core/index.ts';
-import { FLOW_CSV_HEADER, formatCsv } from '../../src/flow/format.ts';
+import { createFlowDecoder, DecoderConfig, errorTotal, FLOW_CSV_HEADER, formatCsv } from '../../src/flow/index.ts';
 import { FlowCsvFile } from './csv-writer.ts';
-import { createFlowDecoder, errorTotal } from '../../src/flow/decoder.ts';
-import { DecoderConfig } from '../../src/flow/config.ts';
 import {
   buildPool,
   generateRecords,
@@ -19,7 +17,7 @@ import {
   writePool,
   type BenchVersion,
 } from './payloads.ts';
-import { parseCpuTimes, readUdpSocket } from './proc.ts';
+import { parseCpuTimes, readUdpSocket } from '../../src/flow/testing.ts';
 
 describe('datagram pool', () => {
   for (const version of [5, 9, 10] as BenchVersion[]) {

@@ -7,7 +7,7 @@
  */
 import { writeSync } from 'node:fs';
 import { flowVersionLabel, type FlowBatch } from '../../src/core/index.ts';
-import { FLOW_CSV_HEADER, rowAddresses } from '../../src/flow/format.ts';
+import { FLOW_CSV_HEADER, rowAddresses } from '../../src/flow/index.ts';
 
 const COMMA = 44;
 const NEWLINE = 10;

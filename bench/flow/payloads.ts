@@ -12,7 +12,7 @@ import {
   V9_TEMPLATE_V4,
   type FieldValue,
   type Netflow5Record,
-} from '../../src/flow/encode.ts';
+} from '../../src/flow/index.ts';
 
 export type BenchVersion = 5 | 9 | 10;
 

@@ -1,15 +1,13 @@
 /**
  * The collector's JS side without sockets: the bench pool's datagrams are laid out in 64-slot
  * receive buffers as the recvmmsg addon fills them, then each is decoded from a Buffer view into
- * recycled batches, as src/flow/input-udp.ts and src/flow/index.ts do. Prints flows per
+ * recycled batches, as src/flow/input/udp/udp.ts and src/flow/index.ts do. Prints flows per
  * CPU-second and GC time; tells decode-side changes apart from kernel and load noise.
  * Usage: node --import tsx bench/flow/pipeline.ts [seconds] [versions, e.g. 5,9,10]
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { FlowBatchWriter } from '../../src/core/index.ts';
-import { DecoderConfig } from '../../src/flow/config.ts';
-import { createFlowDecoder } from '../../src/flow/decoder.ts';
-import type { PayloadSource } from '../../src/flow/types.ts';
+import { DecoderConfig, createFlowDecoder, type PayloadSource } from '../../src/flow/index.ts';
 import { buildPool, VERSION_LABEL, type BenchVersion } from './payloads.ts';
 
 const seconds = Number(process.argv[2] ?? 2);

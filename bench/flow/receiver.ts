@@ -13,8 +13,7 @@
  * Usage: node --import tsx bench/flow/receiver.ts [RECEIVE_BUFFER_BYTES] [count|csv:FILE|formatcsv:FILE]
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { createFlowCollector, FlowConfig } from '../../src/flow/index.ts';
-import { FLOW_CSV_HEADER, formatCsv } from '../../src/flow/format.ts';
+import { createFlowCollector, FlowConfig, FLOW_CSV_HEADER, formatCsv } from '../../src/flow/index.ts';
 import { FlowCsvFile } from './csv-writer.ts';
 
 const receiveBufferBytes = Number(process.argv[2] ?? 4 * 1024 * 1024);

@@ -27,7 +27,7 @@ import {
   waitExit,
   waitFor,
   type Child,
-} from './proc.ts';
+} from '../../src/flow/testing.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');

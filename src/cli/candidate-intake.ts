@@ -1,7 +1,7 @@
 /**
  * The hub's intake of worker candidates: consumes the candidate stream (`candidates.ts`) and
  * writes each announcement as a sighting, each withdrawal as the source taking its report back,
- * through intel's own API; optionally hands both to an uplink (the C&C sharer of share/client)
+ * through intel's own API; optionally hands both to an uplink (the C&C sharer of src/uplink/)
  * so the list goes on to an analysis centre. `serve --nats` and `start --nats` both run exactly
  * this component, so a hub replica and the one-machine shape take candidates the same way.
  */

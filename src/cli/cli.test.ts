@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encodeIpfixFlows } from '../flow/encode.ts';
-import { CORPUS } from '../flow/testdata/corpus.ts';
+import { encodeIpfixFlows } from '../flow/index.ts';
+import { CORPUS } from '../flow/testing.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
 

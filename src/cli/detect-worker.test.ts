@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import { createRegistry, type FlowBatch, Lifecycle, silentLogger } from '../core/index.ts';
 import { REANNOUNCE_MIN_CHANGE } from '../detect/index.ts';
-import { detectOffline } from '../detect/offline.ts';
+import { detectOffline } from './offline-detect.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from '../scenario/index.ts';
 import type { CliContext } from './context.ts';
 import { main } from './main.ts';

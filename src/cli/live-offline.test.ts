@@ -13,7 +13,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createRegistry, Lifecycle } from '../core/index.ts';
-import { detectOffline } from '../detect/offline.ts';
+import { detectOffline } from './offline-detect.ts';
 import { REANNOUNCE_MIN_CHANGE } from '../detect/index.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from '../scenario/index.ts';
 import type { CliContext } from './context.ts';

@@ -6,9 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DecoderConfig } from '../flow/config.ts';
-import { createFlowDecoder } from '../flow/decoder.ts';
-import { replayFiles } from '../flow/input-file.ts';
+import { DecoderConfig, createFlowDecoder, replayFiles } from '../flow/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
 const run = (args: string[]) =>

@@ -8,8 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createRegistry, Lifecycle, silentLogger } from '../core/index.ts';
 import { streamIngest } from '../detect/stream.ts';
 import { generateScenario } from '../scenario/index.ts';
-import { COLLECTION_IDS, createTaxiiClient } from '../share/index.ts';
+import { COLLECTION_IDS } from '../share/index.ts';
 import { startHubFixture } from '../share/testing.ts';
+import { createTaxiiClient } from '../uplink/index.ts';
 import { createStack, StackConfig } from './stack.ts';
 
 test('start shares its C&C list to a remote hub and takes its bot list from a remote TAXII collection', async () => {

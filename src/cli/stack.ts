@@ -39,14 +39,8 @@ import {
   protocolName,
   sightingsFromCandidates,
 } from '../intel/index.ts';
-import {
-  BotFeedConfig,
-  C2SharerConfig,
-  createBotFeed,
-  createC2Sharer,
-  type Hub,
-  HubConfig,
-} from '../share/index.ts';
+import { type Hub, HubConfig } from '../share/index.ts';
+import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../uplink/index.ts';
 import type { Store } from '../store/index.ts';
 import { createCandidateIntake } from './candidate-intake.ts';
 import {

@@ -10,3 +10,5 @@ export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './protocols.ts';
+export * from './hash.ts';
+export * from './hll.ts';

@@ -5,10 +5,13 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {
+  hllAdd,
+  hllCount,
   ipv4FromString,
   ipv4ToString,
   ipv6FromString,
   type Logger,
+  mix32,
   parsePrefix,
   type Prefix,
   prefixContains6,
@@ -22,7 +25,6 @@ import {
   type PcapFormat,
 } from '../packet/index.ts';
 import type { DarknetConfig, SourceClass } from './config.ts';
-import { hllAdd, hllCount, mix32 } from './hll.ts';
 import type { RangeTable } from './ranges.ts';
 import { loadNativeDarknet, NativeSlot, type NativeDarknetBinding } from './native/index.ts';
 import { CompiledRules } from './rules.ts';
@@ -36,7 +38,6 @@ import {
   D_LAST_SEEN,
   D_PACKETS,
   DST_BITS,
-  DST_REGS,
   F_BACKSCATTER,
   F_FRAGMENTS,
   F_MASSCAN,
@@ -45,7 +46,6 @@ import {
   F_SYN,
   F_ZMAP,
   PORT_BITS,
-  PORT_REGS,
   PORT_SLOTS,
   PROTO_BIT_ICMP,
   PROTO_BIT_OTHER,
@@ -543,14 +543,14 @@ export class DarknetAnalyzer {
       if (countryRow >= 0) this.countryPackets[countryRow]!++;
     }
     const dstHash = v4
-      ? mix32(p.dst4 ^ 0x5bd1e995)
-      : mix32(p.dst6[12]! | (p.dst6[13]! << 8) | (p.dst6[14]! << 16) | (p.dst6[15]! << 24));
+      ? mix32(p.dst4 ^ 0x5bd1e995) | 0
+      : mix32(p.dst6[12]! | (p.dst6[13]! << 8) | (p.dst6[14]! << 16) | (p.dst6[15]! << 24)) | 0;
     hllAdd(bytes, b + B_DST_SKETCH, DST_BITS, dstHash);
     if (p.fragment) u32[w + F_FRAGMENTS]!++;
     if (port >= 0 && protoIndex < 2) {
       // Once the exact list has overflowed, adding a port changes nothing.
       if (bytes[b + B_PORTS_OVERFLOW] === 0) table.addPort(slot, port);
-      hllAdd(bytes, b + B_PORT_SKETCH, PORT_BITS, mix32(port + protoIndex * 65536));
+      hllAdd(bytes, b + B_PORT_SKETCH, PORT_BITS, mix32(port + protoIndex * 65536) | 0);
     }
     if (kind === 1) {
       u32[w + F_PROBES]!++;
@@ -667,10 +667,10 @@ export class DarknetAnalyzer {
       lastSeen: t.lastSeen(slot),
       ports,
       morePorts: t.portsOverflow(slot),
-      distinctDestinations: hllCount(t.bytes, slot * RECORD_BYTES + B_DST_SKETCH, DST_REGS),
+      distinctDestinations: hllCount(t.bytes, slot * RECORD_BYTES + B_DST_SKETCH, DST_BITS),
       distinctPorts: Math.max(
         ports.length,
-        hllCount(t.bytes, slot * RECORD_BYTES + B_PORT_SKETCH, PORT_REGS),
+        hllCount(t.bytes, slot * RECORD_BYTES + B_PORT_SKETCH, PORT_BITS),
       ),
       protocols,
       asn: asnInfo?.value ?? '',

@@ -15,7 +15,7 @@ import {
 } from '../packet/index.ts';
 import { DarknetAnalyzer } from './analyzer.ts';
 import { DarknetConfig } from './config.ts';
-import { mix32 } from './hll.ts';
+import { mix32 } from '../core/index.ts';
 import { analyzeFiles } from './input-file.ts';
 import { loadCapBinding, openLiveCapture } from './live.ts';
 import { SourceTable } from './sources.ts';

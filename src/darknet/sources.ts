@@ -4,17 +4,15 @@
  * and sketches sit together in a few adjacent cache lines instead of across twenty arrays. IPv4
  * and IPv6 sources share it; an IPv4 key is its address with the other three words zero.
  */
-import { mix32 } from './hll.ts';
+import { mix32 } from '../core/index.ts';
 import { zeroedTable } from './memory.ts';
 import { NativeSlot } from './native/slots.ts';
 
 /** Exact destination ports remembered per source (more are only estimated). */
 export const PORT_SLOTS = 8;
-/** Registers of the per-source distinct-destination sketch. */
-export const DST_REGS = 32;
+/** log2 of the registers of the per-source distinct-destination sketch (32). */
 export const DST_BITS = 5;
-/** Registers of the per-source distinct-port sketch. */
-export const PORT_REGS = 16;
+/** log2 of the registers of the per-source distinct-port sketch (16). */
 export const PORT_BITS = 4;
 
 export const PROTO_BIT_TCP = 1;
@@ -189,7 +187,7 @@ export class SourceTable {
    * source found among the new ones moves to the established generation (a new id).
    */
   find4(address: number, insert: boolean): number {
-    const h = mix32(address);
+    const h = mix32(address) | 0; // a small integer to V8: stored and passed on per packet
     this.lastHash = h;
     this.inserted = false;
     const bytes = this.bytes;
@@ -223,7 +221,7 @@ export class SourceTable {
     const w1 = ((bytes6[4]! << 24) | (bytes6[5]! << 16) | (bytes6[6]! << 8) | bytes6[7]!) >>> 0;
     const w2 = ((bytes6[8]! << 24) | (bytes6[9]! << 16) | (bytes6[10]! << 8) | bytes6[11]!) >>> 0;
     const w3 = ((bytes6[12]! << 24) | (bytes6[13]! << 16) | (bytes6[14]! << 8) | bytes6[15]!) >>> 0;
-    const h = mix32(w0 ^ mix32(w1 ^ mix32(w2 ^ mix32(w3 ^ 0x6))));
+    const h = mix32(w0 ^ mix32(w1 ^ mix32(w2 ^ mix32(w3 ^ 0x6)))) | 0;
     this.lastHash = h;
     this.inserted = false;
     let i = this.probe6(this.hotIndex, this.hotMask, h, w0, w1, w2, w3);

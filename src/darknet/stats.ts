@@ -3,7 +3,7 @@
  * 5 minutes, rolled up into hours, days and the whole run by merging sketches, plus new-port
  * surges against a moving baseline. Keys index flat arrays directly: no hashing per packet.
  */
-import { hllCount, hllMergeWords } from './hll.ts';
+import { hllCount, hllMergeWords } from '../core/index.ts';
 import type { NativeDarknetBinding } from './native/index.ts';
 import { zeroedTable } from './memory.ts';
 import { NativeSlot } from './native/slots.ts';
@@ -319,7 +319,7 @@ class Layer {
   private sourcesOfKey(key: number): number {
     const w = key * SLOT_U32;
     const block = this.slotU32[w + S_DENSE]!;
-    if (block !== 0) return hllCount(this.dense, (block - 1) * REGS, REGS);
+    if (block !== 0) return hllCount(this.dense, (block - 1) * REGS, BITS);
     // At most SPARSE_MAX (8) of 64 registers are set, so hllCount's estimate is the linear count
     // from the zero registers alone (its raw estimate, at most 0.709 * 64^2 / 56 = 52, is below
     // 2.5 * REGS).

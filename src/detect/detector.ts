@@ -22,7 +22,7 @@ import { shippedCalibration, type Calibration } from './calibration.ts';
 import type { DetectConfig } from './config.ts';
 import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';
 import { FamilyMap, PrefixMap, parseBotLine, protoName } from './lists.ts';
-import { hllAdd, hllEstimate, mix32 } from './sketch.ts';
+import { hllAdd, hllEstimate, mix32 } from '../core/index.ts';
 import {
   AggregateTable,
   BOT_HLL_BITS,

@@ -9,7 +9,7 @@
  */
 import { parsePrefix, prefixContains6, type Prefix } from '../core/ip.ts';
 import { PrefixMap } from './lists.ts';
-import { mix32 } from './sketch.ts';
+import { mix32 } from '../core/index.ts';
 
 export interface SharedAddressRule {
   kind: 'map-e' | 'ds-lite';

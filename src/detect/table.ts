@@ -5,7 +5,7 @@
  * the port the bots used last is a column. No flow record is kept: only counters, per-bot
  * statistics in a few exact slots, sketches past them.
  */
-import { mix32 } from './sketch.ts';
+import { mix32 } from '../core/index.ts';
 
 /** Exact bot slots per key (per-bot contacts, intervals, sessions); past this, the bot sketch counts. */
 export const BOT_SLOTS = 16;

@@ -42,7 +42,7 @@ export const FlowConfig = z
       .min(65536)
       .default(32 * 1024 * 1024),
     /**
-     * How datagrams are read: 'native' is the recvmmsg addon (src/flow/native, Linux, built by
+     * How datagrams are read: 'native' is the recvmmsg addon (src/flow/input/udp/native, Linux, built by
      * node-gyp), 'dgram' is node's own socket, 'auto' takes the addon when it loads.
      */
     receiver: z.enum(['auto', 'native', 'dgram']).default('auto'),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { DecoderConfig } from './config.ts';
-import { createFlowDecoder } from './decoder.ts';
+import { createFlowDecoder } from './decoder/decoder.ts';
 import {
   encodeIpfix,
   encodeIpfixFlows,

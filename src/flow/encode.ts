@@ -3,9 +3,9 @@
  * generators. The low-level encoders take templates and raw field values; the *Flows helpers
  * take simple flow objects and a typical template.
  */
-import { ipv4FromString, ipv6FromString } from '../core/ip.ts';
-import { IE } from './fields.ts';
-import { VARIABLE_LENGTH } from './template.ts';
+import { ipv4FromString, ipv6FromString } from '../core/index.ts';
+import { IE } from './decoder/template/fields.ts';
+import { VARIABLE_LENGTH } from './decoder/template/template.ts';
 
 export interface Netflow5Header {
   sysUptime: number;

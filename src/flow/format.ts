@@ -1,6 +1,5 @@
 /** Text forms of FlowBatch rows: the CSV and JSON-lines contract of `tsunagi flows decode`. */
-import { flowVersionLabel, type FlowBatch } from '../core/flowbatch.ts';
-import { ipv4ToString, ipv6ToString } from '../core/ip.ts';
+import { flowVersionLabel, type FlowBatch, ipv4ToString, ipv6ToString } from '../core/index.ts';
 
 export const FLOW_CSV_HEADER =
   'exporter,version,start_ms,end_ms,src,dst,src_port,dst_port,proto,tcp_flags,packets,bytes,sampling_rate';

@@ -4,17 +4,36 @@
  * `templateFile`. Nothing here keeps a flow after its batch is handed on.
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../core/files.ts';
+import {
+  writeFileAtomic,
+  FlowBatchWriter,
+  type FlowSink,
+  type Component,
+  silentLogger,
+  type Logger,
+} from '../core/index.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { FlowBatchWriter, type FlowSink } from '../core/flowbatch.ts';
-import type { Component } from '../core/lifecycle.ts';
-import { silentLogger, type Logger } from '../core/logger.ts';
 import type { FlowConfig } from './config.ts';
-import { createFlowDecoder, errorTotal, type FlowDecoder } from './decoder.ts';
-import { createUdpInput, readUdpDrops, type UdpListener, type UdpReceivePath } from './input-udp.ts';
+import { createFlowDecoder, errorTotal, type FlowDecoder } from './decoder/decoder.ts';
+import { createUdpInput, readUdpDrops, type UdpListener, type UdpReceivePath } from './input/udp/udp.ts';
 import type { PayloadSource } from './types.ts';
 
-export { FlowConfig } from './config.ts';
+// The room's front door: the collector below, and for the CLI, scenario and benchmarks the
+// decoder alone (offline replay of captures), the row formats and the test exporters' encoders.
+export { DecoderConfig, FlowConfig } from './config.ts';
+export {
+  createFlowDecoder,
+  DecoderState,
+  errorTotal,
+  type DecoderStats,
+  type FlowDecoder,
+  type FlowProtocol,
+} from './decoder/decoder.ts';
+export { IE } from './decoder/template/fields.ts';
+export * from './encode.ts';
+export { FLOW_CSV_HEADER, formatCsv, formatJsonl, rowAddresses, rowToJson, type FlowRecordJson } from './format.ts';
+export { replayFiles, type ReplayOptions, type ReplaySummary } from './input/file/file.ts';
+export type { PayloadSource } from './types.ts';
 
 export interface FlowCollectorDeps {
   sink: FlowSink;

@@ -1,7 +1,7 @@
 /**
  * Contracts shared by the flow decoders, the inputs that feed them and the CLI.
  */
-import type { FlowBatchWriter } from '../core/flowbatch.ts';
+import type { FlowBatchWriter } from '../core/index.ts';
 
 /** Where a payload came from: the exporter's address (text) and UDP source port, and when. */
 export interface PayloadSource {

@@ -19,8 +19,8 @@ import {
   simpleFlowValues,
   type EncodeTemplate,
   type SimpleFlow,
-} from '../flow/encode.ts';
-import { IE } from '../flow/fields.ts';
+  IE,
+} from '../flow/index.ts';
 import { LinkType, PcapWriter, buildUdpFrame } from '../packet/index.ts';
 
 export type ExportFormat = 'v9' | 'ipfix';

@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { type FlowBatch, FlowBatchWriter, ipv4ToString, PrefixSet } from '../core/index.ts';
-import { DecoderConfig } from '../flow/config.ts';
-import { createFlowDecoder } from '../flow/decoder.ts';
-import { replayFiles } from '../flow/input-file.ts';
+import { DecoderConfig, createFlowDecoder, replayFiles } from '../flow/index.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from './index.ts';
 
 const SMALL = { seed: 3, subscribers: 120, hours: 1, botFraction: 0.1 } as const;

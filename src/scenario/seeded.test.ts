@@ -6,9 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { type FlowBatch, ipv4FromString, ipv4ToString, ipv6ToString, PrefixSet } from '../core/index.ts';
-import { DecoderConfig } from '../flow/config.ts';
-import { createFlowDecoder } from '../flow/decoder.ts';
-import { replayFiles } from '../flow/input-file.ts';
+import { DecoderConfig, createFlowDecoder, replayFiles } from '../flow/index.ts';
 import {
   PacketSampler,
   Rng,

@@ -53,6 +53,7 @@ export {
   canWrite,
   COLLECTION_IDS,
   loadCollections,
+  ownNetworkCollectionId,
   type Collection,
 } from './collections.ts';
 export {
@@ -93,18 +94,14 @@ export {
   type PublicNoticeDecision,
   type Reader,
 } from './release/index.ts';
-// The ISP-side TAXII client (bot feed in, C&C candidates out).
 export {
-  BotFeedConfig,
-  C2SharerConfig,
-  createBotFeed,
-  createC2Sharer,
-  createTaxiiClient,
-  type BotFeed,
-  type C2Sharer,
-  type TaxiiClient,
-} from './client/index.ts';
-export { applyWithdrawals, sightingsFromCsv, sightingsFromStix, type Ingested } from './ingest.ts';
+  applyWithdrawals,
+  readPattern,
+  sightingsFromCsv,
+  sightingsFromStix,
+  type Ingested,
+} from './ingest.ts';
+export { stixValidator } from './stix-schemas.ts';
 export { createHubServer } from './server.ts';
 export * from './stix.ts';
 

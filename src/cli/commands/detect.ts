@@ -36,7 +36,7 @@ import {
 } from '../../detect/index.ts';
 import { createCandidatePublisher, createFlowSubscriber, parsePartitionList } from '../../transport/index.ts';
 import { StatusLine } from '../progress.ts';
-import { detectOffline, formatExplain } from '../../detect/offline.ts';
+import { detectOffline, formatExplain } from '../offline-detect.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
 

@@ -1,10 +1,14 @@
 /** `tsunagi flows decode FILE...`: decode captured or raw export packets to CSV or JSON lines. */
 import type { Command } from 'commander';
 import { type FlowBatch, InputError, UsageError } from '../../core/index.ts';
-import { DecoderConfig } from '../../flow/config.ts';
-import { createFlowDecoder } from '../../flow/decoder.ts';
-import { FLOW_CSV_HEADER, formatCsv, formatJsonl } from '../../flow/format.ts';
-import { replayFiles } from '../../flow/input-file.ts';
+import {
+  DecoderConfig,
+  createFlowDecoder,
+  FLOW_CSV_HEADER,
+  formatCsv,
+  formatJsonl,
+  replayFiles,
+} from '../../flow/index.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
 

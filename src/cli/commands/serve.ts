@@ -22,15 +22,9 @@ import {
 } from '../../core/index.ts';
 import { IntelConfig, type Intel } from '../../intel/index.ts';
 import { ConsoleConfig, createConsole, type WebConsole } from '../../console/index.ts';
-import {
-  C2SharerConfig,
-  createC2Sharer,
-  type Hub,
-  HubConfig,
-  loadSigner,
-  wireHub,
-} from '../../share/index.ts';
+import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
+import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
 import { CandidateStreamConfig } from '../../transport/index.ts';
 import { createCandidateIntake } from '../candidate-intake.ts';
 import { requireDataDir, type CliContext } from '../context.ts';

@@ -1,5 +1,5 @@
 /** The UDP receive paths the collector tests run against: the recvmmsg addon and node's dgram. */
-import { loadNativeUdp } from '../native/index.ts';
+import { loadNativeUdp } from '../input/udp/native/index.ts';
 
 export interface ReceivePathCase {
   receiver: 'native' | 'dgram';

@@ -1,7 +1,6 @@
 /** Test helper: decodes payloads with one decoder and returns the rows as plain objects. */
-import { FlowBatchWriter, type FlowBatch } from '../../core/flowbatch.ts';
-import { ipv4ToString, ipv6ToString } from '../../core/ip.ts';
-import type { FlowDecoder } from '../decoder.ts';
+import { FlowBatchWriter, type FlowBatch, ipv4ToString, ipv6ToString } from '../../core/index.ts';
+import type { FlowDecoder } from '../decoder/decoder.ts';
 
 export interface Row {
   exporter: string;

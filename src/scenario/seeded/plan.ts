@@ -9,7 +9,7 @@
  * - native IPv6 (optional, beside any of them): a /56 or /64 per home; devices use privacy
  *   addresses inside the home's first /64 that change every hour.
  */
-import { ipv4ToString, ipv6ToString } from '../../core/index.ts';
+import { ipv4ToString, ipv6ToString, mixInts } from '../../core/index.ts';
 import type { Rng } from '../rng.ts';
 
 export type V4PlanKind = 'dedicated' | 'map-e' | 'ds-lite';
@@ -45,16 +45,7 @@ const V6_BASE = [0x20, 0x01, 0x0d, 0xb8]; // 2001:db8::/32
 export const PRIVACY_ROTATION_MS = 3_600_000;
 
 /** Mixes integers into 32 well-spread bits (for deterministic privacy interface ids). */
-function mix(...values: number[]): number {
-  let h = 0x9e3779b9;
-  for (const v of values) {
-    h = Math.imul(h ^ (v >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
+const mix = (...values: number[]): number => mixInts(0x9e3779b9, values);
 
 export class AddressPlan {
   readonly homes: number;

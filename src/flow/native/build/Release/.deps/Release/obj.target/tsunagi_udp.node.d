@@ -1,0 +1,1 @@
+cmd_Release/obj.target/tsunagi_udp.node := g++ -o Release/obj.target/tsunagi_udp.node -shared -pthread -rdynamic -m64  -Wl,-soname=tsunagi_udp.node -Wl,--start-group Release/obj.target/tsunagi_udp/udp_recvmmsg.o -Wl,--end-group 

@@ -1,0 +1,1 @@
+cmd_Release/tsunagi_udp.node := ln -f "Release/obj.target/tsunagi_udp.node" "Release/tsunagi_udp.node" 2>/dev/null || (rm -rf "Release/tsunagi_udp.node" && cp -af "Release/obj.target/tsunagi_udp.node" "Release/tsunagi_udp.node")
