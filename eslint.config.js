@@ -25,6 +25,7 @@ const DIRECTIONS = {
   share: ['core', 'store', 'intel'],
   uplink: ['core', 'intel', 'share'],
   notify: ['core'],
+  hygiene: ['core'],
   console: ['core', 'store', 'intel', 'share', 'scenario'],
   cli: [
     'core',
@@ -40,6 +41,7 @@ const DIRECTIONS = {
     'share',
     'uplink',
     'notify',
+    'hygiene',
     'console',
   ],
 };

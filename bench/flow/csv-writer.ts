@@ -6,7 +6,7 @@
  * way the bytes are made differs. Bench-only: the product never writes raw flows to disk.
  */
 import { writeSync } from 'node:fs';
-import { flowVersionLabel, type FlowBatch } from '../../src/core/flowbatch.ts';
+import { flowVersionLabel, type FlowBatch } from '../../src/core/index.ts';
 import { FLOW_CSV_HEADER, rowAddresses } from '../../src/flow/index.ts';
 
 const COMMA = 44;

@@ -5,8 +5,8 @@
  */
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
-import { createIntel, IntelConfig, type SightingInput } from '../../src/intel/index.ts';
-import { createAuditLog, createHub, HubConfig } from '../../src/share/index.ts';
+import type { SightingInput } from '../../src/intel/index.ts';
+import { HubConfig, wireHub } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
 
 const dir = process.argv[2];
@@ -19,17 +19,17 @@ if (!dir) {
 const store = await openStore({ dataDir: dir });
 const logger = silentLogger();
 const registry = new Registry();
-const audit = createAuditLog({ store });
-const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
-const hub = createHub(
-  HubConfig.parse({
-    listen: '127.0.0.1:0',
-    publishIntervalMs: 0,
-    // The readers share one organisation; the flood comes from the same address. Rate limits
-    // would hide what an unauthenticated body costs, so they are out of the way here.
-    rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
-  }),
-  { store, intel, audit, logger, registry },
+const { intel, hub } = wireHub(
+  {
+    hub: HubConfig.parse({
+      listen: '127.0.0.1:0',
+      publishIntervalMs: 0,
+      // The readers share one organisation; the flood comes from the same address. Rate limits
+      // would hide what an unauthenticated body costs, so they are out of the way here.
+      rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
+    }),
+  },
+  { store, logger, registry },
 );
 await hub.start();
 const sightings: SightingInput[] = [];

@@ -16,8 +16,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
-import { createIntel, IntelConfig } from '../../src/intel/index.ts';
-import { COLLECTION_IDS, createAuditLog, createHub, HubConfig } from '../../src/share/index.ts';
+import { COLLECTION_IDS, HubConfig, wireHub } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { makeEnvelopes } from './data.ts';
 
@@ -39,11 +38,15 @@ if (process.env.SQLITE_WAL_AUTOCHECKPOINT)
     .execute(store.db);
 const logger = silentLogger();
 const registry = new Registry();
-const audit = createAuditLog({ store });
-const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
-const hub = createHub(
-  HubConfig.parse({ listen: '127.0.0.1:0', publishIntervalMs: 0, rateLimit: { perSecond: 1e6, burst: 1e6 } }),
-  { store, intel, audit, logger, registry },
+const { hub } = wireHub(
+  {
+    hub: HubConfig.parse({
+      listen: '127.0.0.1:0',
+      publishIntervalMs: 0,
+      rateLimit: { perSecond: 1e6, burst: 1e6 },
+    }),
+  },
+  { store, logger, registry },
 );
 try {
   await hub.start();

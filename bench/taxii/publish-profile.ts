@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
-import { createIntel, IntelConfig } from '../../src/intel/index.ts';
-import { createAuditLog, createHub, HubConfig } from '../../src/share/index.ts';
+import { HubConfig, wireHub } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { sighting } from './data.ts';
 
@@ -23,15 +22,10 @@ const dir = mkdtempSync(join(tmpdir(), 'taxii-publish-'));
 const store = await openStore({ dataDir: dir });
 const logger = silentLogger();
 const registry = new Registry();
-const audit = createAuditLog({ store });
-const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
-const hub = createHub(HubConfig.parse({ listen: '127.0.0.1:0', publishIntervalMs: 0 }), {
-  store,
-  intel,
-  audit,
-  logger,
-  registry,
-});
+const { intel, hub } = wireHub(
+  { hub: HubConfig.parse({ listen: '127.0.0.1:0', publishIntervalMs: 0 }) },
+  { store, logger, registry },
+);
 try {
   await hub.start();
   for (let b = 0; b < INDICATORS; b += 5000)

@@ -27,8 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
-import { createIntel, IntelConfig } from '../../src/intel/index.ts';
-import { COLLECTION_IDS, createAuditLog, createHub, HubConfig } from '../../src/share/index.ts';
+import { COLLECTION_IDS, HubConfig, wireHub } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { makeEnvelopes, sighting } from './data.ts';
 import { parseArgs } from 'node:util';
@@ -237,15 +236,15 @@ async function runTsunagi(
     : await openStore({ dataDir: dir });
   const logger = silentLogger();
   const registry = new Registry();
-  const audit = createAuditLog({ store });
-  const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
-  const hub = createHub(
-    HubConfig.parse({
-      listen: '127.0.0.1:0',
-      publishIntervalMs: 0,
-      rateLimit: { perSecond: 1e6, burst: 1e6 },
-    }),
-    { store, intel, audit, logger, registry },
+  const { intel, hub } = wireHub(
+    {
+      hub: HubConfig.parse({
+        listen: '127.0.0.1:0',
+        publishIntervalMs: 0,
+        rateLimit: { perSecond: 1e6, burst: 1e6 },
+      }),
+    },
+    { store, logger, registry },
   );
   try {
     await hub.start();

@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
 import { openStore } from '../store/index.ts';
 import { createCandidatePublisher } from '../transport/index.ts';

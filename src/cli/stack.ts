@@ -44,9 +44,9 @@ import {
 import { type Hub, HubConfig } from '../share/index.ts';
 import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../uplink/index.ts';
 import type { Store } from '../store/index.ts';
+import { createCandidateIntake } from './candidate-intake.ts';
 import {
   CandidateStreamConfig,
-  createCandidateIntake,
   createFlowPublisher,
   createFlowSubscriber,
   TransportConfig,

@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
 import { Registry } from 'prom-client';
-import { createLogger } from '../core/logger.ts';
+import { createLogger } from '../core/index.ts';
 import {
   createHygiene,
   HygieneConfig,

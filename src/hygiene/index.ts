@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../core/index.ts';
 import { checkDomain, type DomainHygiene } from './check.ts';
 import { createDnsClient, DnsTimeoutError, parseResolver, type DnsClient } from './dns/client.ts';
 import { createValidator, parseTrustAnchors, ROOT_TRUST_ANCHOR, type Validator } from './dns/dnssec.ts';

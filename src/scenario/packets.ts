@@ -7,10 +7,8 @@
  * packet, FIN/RST on the last, the rest in between.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { UsageError } from '../core/errors.ts';
-import type { FlowBatch } from '../core/flowbatch.ts';
-import { ipv4ToString, ipv6ToString } from '../core/ip.ts';
-import { LinkType, PcapWriter, TcpFlag, buildTcpFrame, buildUdpFrame } from '../packet/writer.ts';
+import { type FlowBatch, ipv4ToString, ipv6ToString, UsageError } from '../core/index.ts';
+import { LinkType, PcapWriter, TcpFlag, buildTcpFrame, buildUdpFrame } from '../packet/index.ts';
 
 /** Bytes of each packet kept in the file (Ethernet + IPv6 + TCP headers fit). */
 export const PACKET_SNAPLEN = 96;

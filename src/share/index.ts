@@ -5,8 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { type Component, type Logger, parseHostPort } from '../core/index.ts';
-import type { Intel } from '../intel/index.ts';
+import { createIntel, IntelConfig, type Intel } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
+import type { AuditSigner } from './audit-checkpoints.ts';
 import { createAuditLog, type AuditLog } from './audit.ts';
 import { ensureCollections } from './collections.ts';
 import { HubConfig } from './config.ts';
@@ -91,6 +92,7 @@ export {
   mayReadAudit,
   mayReadOrganisations,
   readerOf,
+  readerOfOrg,
   receivableMarkings,
   releasedTo,
   tierReader,
@@ -135,6 +137,29 @@ export interface Hub extends Component {
   url(): string;
   /** Builds an export for a reader (the CLI and the API share this). */
   export(name: ExportName, reader: ExportReader): ReturnType<typeof buildExport>;
+}
+
+/** The hub over one store: its audit log, intel writing to that log, and the hub itself. */
+export interface WiredHub {
+  audit: AuditLog;
+  intel: Intel;
+  hub: Hub;
+}
+
+/**
+ * The one wiring of a hub, for `serve` and `start`, the benchmarks and the test hubs: audit log
+ * (signed with `signer`, an in-memory key when absent) → intel → hub. Nothing is started: the
+ * caller starts `[intel, hub]` (and what it adds with `hub.use`) and closes the store.
+ */
+export function wireHub(
+  config: { hub: HubConfig; intel?: IntelConfig },
+  deps: { store: Store; logger: Logger; registry: Registry; signer?: AuditSigner },
+): WiredHub {
+  const { store, logger, registry } = deps;
+  const audit = createAuditLog({ store, ...(deps.signer ? { signer: deps.signer } : {}) });
+  const intel = createIntel(config.intel ?? IntelConfig.parse({}), { store, logger, registry, audit });
+  const hub = createHub(config.hub, { store, intel, audit, logger, registry });
+  return { audit, intel, hub };
 }
 
 export function createHub(config: HubConfig, deps: HubDeps): Hub {

@@ -1,11 +1,16 @@
 /** Test helper: a real tsunagi hub on 127.0.0.1 (in-memory SQLite) with an analysis center, a council member and two ISPs. */
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
-import { createIntel, IntelConfig, type Intel } from '../intel/index.ts';
+import type { Intel } from '../intel/index.ts';
 import { openStore } from '../store/index.ts';
-import { createAuditLog } from './audit.ts';
 import { HubConfig } from './config.ts';
-import { createHub, type Hub } from './index.ts';
+import { wireHub, type Hub } from './index.ts';
+
+// Internals that the tests of the served hub (src/cli/hardening.test.ts, release-*.test.ts) check.
+export { ownNetworkCollectionId } from './collections.ts';
+export { droppedRuleFields } from './exports.ts';
+export { isPublicRequest } from './http.ts';
+export { hubRoutes } from './server.ts';
 
 export interface HubFixture {
   url: string;
@@ -19,15 +24,15 @@ export async function startHubFixture(): Promise<HubFixture> {
   const store = await openStore({ memory: true });
   const logger = silentLogger();
   const registry = new Registry();
-  const audit = createAuditLog({ store });
-  const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
-  const hub = createHub(
-    HubConfig.parse({
-      listen: '127.0.0.1:0',
-      publishIntervalMs: 0,
-      rateLimit: { perSecond: 10_000, burst: 10_000 },
-    }),
-    { store, intel, audit, logger, registry },
+  const { intel, hub } = wireHub(
+    {
+      hub: HubConfig.parse({
+        listen: '127.0.0.1:0',
+        publishIntervalMs: 0,
+        rateLimit: { perSecond: 10_000, burst: 10_000 },
+      }),
+    },
+    { store, logger, registry },
   );
   await hub.start();
   const seeds = {

@@ -2,6 +2,7 @@
 export {
   LAB_CREDENTIALS,
   LAB_NET,
+  LAB_PASSWORDS,
   LAB_PORTS,
   LAB_VULNERABLE_CSV,
   labScope,
@@ -11,3 +12,4 @@ export {
   type Lab,
   type LabDevice,
 } from './harness/lab.ts';
+export { busyboxPath } from './harness/devices.ts';

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/index.ts';
 import { createCandidateConsumer, createCandidatePublisher, type CandidateMessage } from './index.ts';
 
 const natsUrl = process.env.TSUNAGI_TEST_NATS_URL;

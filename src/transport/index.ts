@@ -79,9 +79,3 @@ export {
   type CandidateConsumer,
   type CandidatePublisher,
 } from './candidates.ts';
-export {
-  createCandidateIntake,
-  type CandidateIntake,
-  type CandidateIntakeDeps,
-  type CandidateUplink,
-} from './intake.ts';

@@ -5,10 +5,14 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { InputError, RuntimeError, UsageError } from '../../core/errors.ts';
-import { writeFileAtomic } from '../../core/files.ts';
-import { createLogger } from '../../core/logger.ts';
-import { createRegistry } from '../../core/metrics.ts';
+import {
+  createLogger,
+  createRegistry,
+  InputError,
+  RuntimeError,
+  UsageError,
+  writeFileAtomic,
+} from '../../core/index.ts';
 import {
   createHygiene,
   CSV_COLUMNS,

@@ -20,12 +20,13 @@ import {
   untilSignal,
   UsageError,
 } from '../../core/index.ts';
-import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
+import { IntelConfig, type Intel } from '../../intel/index.ts';
 import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
-import { createAuditLog, createHub, HubConfig, loadSigner, type Hub } from '../../share/index.ts';
+import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
-import { CandidateStreamConfig, createCandidateIntake } from '../../transport/index.ts';
+import { CandidateStreamConfig } from '../../transport/index.ts';
+import { createCandidateIntake } from '../candidate-intake.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 
 export const ServeConfig = z.object({
@@ -82,9 +83,10 @@ export async function openHubStack(
 ): Promise<HubStack> {
   const dataDir = cliDataDir(config.data, deps.env);
   const store = await openCliStore(dataDir, deps.env);
-  const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
-  const intel = createIntel(config.intel, { store, logger: deps.logger, registry: deps.registry, audit });
-  const hub = createHub(config.hub, { store, intel, audit, logger: deps.logger, registry: deps.registry });
+  const { intel, hub } = wireHub(
+    { hub: config.hub, intel: config.intel },
+    { store, logger: deps.logger, registry: deps.registry, signer: loadSigner(dataDir) },
+  );
   const distDir = isAbsolute(config.console.distDir)
     ? config.console.distDir
     : resolve(PACKAGE_ROOT, config.console.distDir);

@@ -2,7 +2,7 @@
  * The domains to survey: one a line, `domain[,organisation[,sector]]`, `#` comments, an
  * optional `domain,...` header. Organisation and sector feed the scores and letters.
  */
-import { splitCsvLine } from '../../core/csv.ts';
+import { splitCsvLine } from '../../core/index.ts';
 import { normaliseDomain } from '../check.ts';
 
 export interface SurveyTarget {

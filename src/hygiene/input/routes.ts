@@ -1,5 +1,5 @@
 /** Announced routes from an operator CSV: a `prefix,origin_asn` header, then one route a line. */
-import { splitCsvLine } from '../../core/csv.ts';
+import { splitCsvLine } from '../../core/index.ts';
 import { isStrictPrefix } from './prefix.ts';
 
 export interface Route {

@@ -12,15 +12,10 @@ import { Registry } from 'prom-client';
 import { consoleDepsOf, createConsole } from '../console/index.ts';
 import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../intel/index.ts';
+import { COLLECTION_IDS, createAuditLog, createHub, HubConfig, type AuditLog } from '../share/index.ts';
+import { droppedRuleFields, hubRoutes, isPublicRequest } from '../share/testing.ts';
 import type { Store } from '../store/index.ts';
 import { testEngines } from '../store/testing.ts';
-import { createAuditLog, type AuditLog } from './audit.ts';
-import { COLLECTION_IDS } from './collections.ts';
-import { HubConfig } from './config.ts';
-import { droppedRuleFields } from './exports.ts';
-import { isPublicRequest } from './http.ts';
-import { createHub } from './index.ts';
-import { hubRoutes } from './server.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
 const C = COLLECTION_IDS;

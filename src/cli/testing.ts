@@ -4,14 +4,11 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
-import { consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
-import { silentLogger } from '../../core/index.ts';
-import { createIntel, IntelConfig, type Intel } from '../../intel/index.ts';
-import type { Store } from '../../store/index.ts';
-import { createAuditLog, type AuditLog } from '../audit.ts';
-import { HubConfig } from '../config.ts';
-import { createHub, type Hub } from '../index.ts';
-import type { OrganisationInput } from '../orgs.ts';
+import { consoleDepsOf, createConsole, type WebConsole } from '../console/index.ts';
+import { silentLogger } from '../core/index.ts';
+import type { Intel } from '../intel/index.ts';
+import { HubConfig, wireHub, type AuditLog, type Hub, type OrganisationInput } from '../share/index.ts';
+import type { Store } from '../store/index.ts';
 
 export const TAXII = 'application/taxii+json;version=2.1';
 
@@ -43,15 +40,15 @@ export async function startReleaseHub(
 ): Promise<ReleaseHub> {
   const registry = new Registry();
   const logger = silentLogger();
-  const audit = createAuditLog({ store });
-  const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
-  const hub = createHub(
-    HubConfig.parse({
-      listen: '127.0.0.1:0',
-      publishIntervalMs: 0,
-      rateLimit: { perSecond: 100_000, burst: 100_000 },
-    }),
-    { store, intel, audit, logger, registry },
+  const { audit, intel, hub } = wireHub(
+    {
+      hub: HubConfig.parse({
+        listen: '127.0.0.1:0',
+        publishIntervalMs: 0,
+        rateLimit: { perSecond: 100_000, burst: 100_000 },
+      }),
+    },
+    { store, logger, registry },
   );
   const web = createConsole(
     {

@@ -8,9 +8,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parse, stringify } from 'yaml';
-import { main } from '../cli/main.ts';
-import { busyboxPath } from './harness/devices.ts';
-import { LAB_PASSWORDS, RECOG_DIR, startLab } from './harness/lab.ts';
+import { busyboxPath, LAB_PASSWORDS, RECOG_DIR, startLab } from '../survey/testing.ts';
+import { main } from './main.ts';
 
 const ROUTING = new URL('../notify/testdata/routing.yaml', import.meta.url).pathname;
 

@@ -7,10 +7,9 @@
  */
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
-import type { Component } from '../core/lifecycle.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Component, Logger } from '../core/index.ts';
 import { protocolName, sightingsFromCandidates, type Intel } from '../intel/index.ts';
-import { CandidateStreamConfig, createCandidateConsumer, type CandidateMessage } from './candidates.ts';
+import { CandidateStreamConfig, createCandidateConsumer, type CandidateMessage } from '../transport/index.ts';
 
 /** Where announced candidates go on from the hub (structurally the C&C sharer). */
 interface UplinkCandidate {

@@ -5,10 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { SightingInput } from '../../intel/index.ts';
-import { testEngines } from '../../store/testing.ts';
-import { COLLECTION_IDS, ownNetworkCollectionId } from '../collections.ts';
-import { hubIdentity, TIER_EXTENSION_ID, tlpMarkingId, type StixObject } from '../stix.ts';
+import type { SightingInput } from '../intel/index.ts';
+import {
+  COLLECTION_IDS,
+  hubIdentity,
+  TIER_EXTENSION_ID,
+  tlpMarkingId,
+  type StixObject,
+} from '../share/index.ts';
+import { ownNetworkCollectionId } from '../share/testing.ts';
+import { testEngines } from '../store/testing.ts';
 import { startReleaseHub, type ReleaseHub } from './testing.ts';
 
 const C = COLLECTION_IDS;

@@ -1,5 +1,5 @@
 /** Test helper run as a child process: `tsunagi serve` on a data directory, for the SIGKILL test. */
-import { runServe, ServeConfig } from '../../cli/commands/serve.ts';
+import { runServe, ServeConfig } from '../commands/serve.ts';
 
 const [dataDir] = process.argv.slice(2);
 const config = ServeConfig.parse({

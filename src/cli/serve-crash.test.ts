@@ -8,10 +8,8 @@ import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
+import { COLLECTION_IDS, createAuditLog, createOrganisations } from '../share/index.ts';
 import { openStore } from '../store/index.ts';
-import { createAuditLog } from './audit.ts';
-import { COLLECTION_IDS } from './collections.ts';
-import { createOrganisations } from './orgs.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
 

@@ -20,13 +20,22 @@ import {
   type SightingInput,
   type Tier,
   type Tlp,
-} from '../../intel/index.ts';
-import { testEngines } from '../../store/testing.ts';
-import { EXPORT_NAMES } from '../api.ts';
-import { COLLECTION_IDS } from '../collections.ts';
-import { ROLES, type Organisation, type OrganisationInput, type Role } from '../orgs.ts';
-import { organisationIdentityId, TIER_EXTENSION_ID, tlpMarkingId, type StixObject } from '../stix.ts';
-import { readerOfOrg, releasedTo } from './index.ts';
+} from '../intel/index.ts';
+import {
+  COLLECTION_IDS,
+  EXPORT_NAMES,
+  organisationIdentityId,
+  readerOfOrg,
+  releasedTo,
+  ROLES,
+  TIER_EXTENSION_ID,
+  tlpMarkingId,
+  type Organisation,
+  type OrganisationInput,
+  type Role,
+  type StixObject,
+} from '../share/index.ts';
+import { testEngines } from '../store/testing.ts';
 import { startReleaseHub, type ReleaseHub } from './testing.ts';
 
 /** What the test knows of one planted value: the facts the rule weighs. */
