@@ -20,7 +20,7 @@ import {
   PAGES,
   ROOT,
   signIn,
-} from '../src/console/e2e-support.ts';
+} from '../src/console/testing.ts';
 import { startTestHub } from '../src/console/testing.ts';
 
 const outDir = process.argv[2] ?? join(ROOT, 'docs/screenshots/console');

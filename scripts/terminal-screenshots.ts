@@ -19,7 +19,7 @@ import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, newConsolePage, openPage, PAGES, ROOT, signIn } from '../src/console/e2e-support.ts';
+import { launchChromium, newConsolePage, openPage, PAGES, ROOT, signIn } from '../src/console/testing.ts';
 
 const args = process.argv.slice(2);
 const unknown = args.find((a) => a.startsWith('-') && a !== '--no-install');

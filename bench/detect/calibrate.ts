@@ -13,8 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CalibrationFile } from '../../src/detect/calibration.ts';
-import { Detector, DetectConfig, parseBotList, protoName } from '../../src/detect/index.ts';
+import { CalibrationFile, Detector, DetectConfig, parseBotList, protoName } from '../../src/detect/index.ts';
 import {
   PacketSampler,
   botListCsv,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRegistry, Lifecycle, silentLogger } from '../core/index.ts';
-import { streamIngest } from '../detect/stream.ts';
+import { streamIngest } from '../detect/index.ts';
 import { generateScenario } from '../scenario/index.ts';
 import { COLLECTION_IDS } from '../share/index.ts';
 import { startHubFixture } from '../share/testing.ts';

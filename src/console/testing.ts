@@ -206,3 +206,4 @@ function evidenceLike(bots: number, periodMs: number, i: number) {
     sub: { bots: round3(Math.min(1, bots / 3)), exclusivity: 0.97, persistence: 1, repeat: 0.95 },
   };
 }
+export * from './e2e-support.ts';

@@ -1,8 +1,8 @@
 /** Behaviour of the detector on hand-made flows and on a generated scenario. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FlowBatch } from '../core/flowbatch.ts';
-import { ipv4FromString, ipv6FromString } from '../core/ip.ts';
+import { FlowBatch } from '../core/index.ts';
+import { ipv4FromString, ipv6FromString } from '../core/index.ts';
 import { evaluate, generateScenario } from '../scenario/index.ts';
 import { createDetector, protoName, type Candidate } from './index.ts';
 

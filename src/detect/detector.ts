@@ -8,7 +8,7 @@
  * often clean homes do). Addresses that P2P bots reach as peers are bot sightings, reported
  * through onPeer, never as C&C servers.
  */
-import type { FlowBatch } from '../core/flowbatch.ts';
+import type { FlowBatch } from '../core/index.ts';
 import {
   PrefixSet,
   ipv4ToString,
@@ -17,7 +17,7 @@ import {
   prefixContains4,
   prefixContains6,
   type Prefix,
-} from '../core/ip.ts';
+} from '../core/index.ts';
 import { shippedCalibration, type Calibration } from './calibration.ts';
 import type { DetectConfig } from './config.ts';
 import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';

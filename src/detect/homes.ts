@@ -7,7 +7,7 @@
  * BotIndex answers "is this flow side a listed bot, and of which family?" with no allocation:
  * open-addressing tables of (word, word) keys built when the list is set.
  */
-import { parsePrefix, prefixContains6, type Prefix } from '../core/ip.ts';
+import { parsePrefix, prefixContains6, type Prefix } from '../core/index.ts';
 import { PrefixMap } from './lists.ts';
 import { mix32 } from '../core/index.ts';
 

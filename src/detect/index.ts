@@ -5,17 +5,17 @@
  * only state written to disk is per-destination aggregates with their expiry.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../core/files.ts';
+import { writeFileAtomic } from '../core/index.ts';
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import type { FlowBatch } from '../core/flowbatch.ts';
-import { InputError } from '../core/errors.ts';
-import { silentLogger, type Logger } from '../core/logger.ts';
+import type { FlowBatch } from '../core/index.ts';
+import { InputError } from '../core/index.ts';
+import { silentLogger, type Logger } from '../core/index.ts';
 import { DetectConfig, type DetectConfigInput } from './config.ts';
 import { Detector, type DetectorStats, type PersistedAggregate, type WithdrawReason } from './detector.ts';
 import { loadAsnTable, loadBotList, loadFamilyMap, watchBotList } from './lists.ts';
-import { formatC2List } from '../core/c2list.ts';
+import { formatC2List } from '../core/index.ts';
 import { PEER_HEADER, type Candidate, type Peer, type PeerRow, type ShareRow } from './types.ts';
 
 export { DetectConfig, type DetectConfigInput } from './config.ts';
@@ -308,3 +308,4 @@ function registerMetrics(registry: Registry, detector: Detector, rejected: () =>
     },
   });
 }
+export { CalibrationFile, Calibration } from './calibration.ts';

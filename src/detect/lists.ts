@@ -3,10 +3,10 @@
  * prefix-to-ASN table for ASN allowlists, and the port/IP-to-family mapping.
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { InputError } from '../core/errors.ts';
-import { parsePrefix, prefixContains4, prefixContains6, type Prefix } from '../core/ip.ts';
-import { splitCsvLine } from '../core/csv.ts';
-import { PROTOCOL_NAMES, protocolName } from '../core/protocols.ts';
+import { InputError } from '../core/index.ts';
+import { parsePrefix, prefixContains4, prefixContains6, type Prefix } from '../core/index.ts';
+import { splitCsvLine } from '../core/index.ts';
+import { PROTOCOL_NAMES, protocolName } from '../core/index.ts';
 import { botEntryText, parseBotEntry, type BotEntry } from './homes.ts';
 
 function readText(path: string, what: string): string {

@@ -21,7 +21,7 @@ import {
   homes,
   seeded,
   type Row,
-} from './test-flows.ts';
+} from './testing.ts';
 
 const SUBS = ['198.18.0.0/15'];
 const SITES = Array.from({ length: 20 }, (_, k) => `192.0.2.${10 + k}`);

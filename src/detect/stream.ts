@@ -10,7 +10,7 @@
  * `idleAdvanceMs`, so a quiet live stream still ages its evidence while a stalled feed (an
  * exporter or link down) does not expire every server for lack of news.
  */
-import type { FlowBatch } from '../core/flowbatch.ts';
+import type { FlowBatch } from '../core/index.ts';
 
 export const STREAM_TICK_MS = 60_000;
 

@@ -90,7 +90,7 @@ export interface ShareRow {
   family: string;
 }
 
-export { C2_LIST_HEADER as SHARE_HEADER } from '../core/c2list.ts';
+export { C2_LIST_HEADER as SHARE_HEADER } from '../core/index.ts';
 /** A peer row (bot sighting): the shareable fields plus the listed bots that reached it. */
 export interface PeerRow extends ShareRow {
   bots: number;

@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../flow/testing.ts';
 import { ipv4ToString, ipv6ToString } from '../core/index.ts';
-import { batchOf, MINUTE, SESSION, T0, TCP, UDP, type Row } from '../detect/test-flows.ts';
+import { batchOf, MINUTE, SESSION, T0, TCP, UDP, type Row } from '../core/testing.ts';
 import { createFlowCollector, FlowConfig } from '../flow/index.ts';
 import { PacketInfo, parseFrame, readCapture, TcpFlag } from '../packet/index.ts';
 import { PACKET_SNAPLEN, packetFlags, writePacketPcap } from './packets.ts';

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
-import { register } from '../cli/commands/detect.ts';
-import type { CliContext } from '../cli/context.ts';
-import { PrefixSet, ipv4FromString } from '../core/ip.ts';
+import { register } from './commands/detect.ts';
+import type { CliContext } from './context.ts';
+import { PrefixSet, ipv4FromString } from '../core/index.ts';
 import { generateScenario, writeExportPcap } from '../scenario/index.ts';
-import { PEER_HEADER, SHARE_HEADER, STATE_FILE, createDetector, type Candidate } from './index.ts';
-import { T0, UDP, batchOf, browsing, homes, seeded, type Row } from './test-flows.ts';
+import { PEER_HEADER, SHARE_HEADER, STATE_FILE, createDetector, type Candidate } from '../detect/index.ts';
+import { T0, UDP, batchOf, browsing, homes, seeded, type Row } from '../detect/testing.ts';
 
 const OPTIONS = { seed: 11, subscribers: 250, hours: 3, botFraction: 0.1 } as const;
 
