@@ -31,7 +31,14 @@ export {
 } from './decoder/decoder.ts';
 export { IE } from './decoder/template/fields.ts';
 export * from './encode.ts';
-export { FLOW_CSV_HEADER, formatCsv, formatJsonl, rowAddresses, rowToJson, type FlowRecordJson } from './format.ts';
+export {
+  FLOW_CSV_HEADER,
+  formatCsv,
+  formatJsonl,
+  rowAddresses,
+  rowToJson,
+  type FlowRecordJson,
+} from './format.ts';
 export { replayFiles, type ReplayOptions, type ReplaySummary } from './input/file/file.ts';
 export type { PayloadSource } from './types.ts';
 
