@@ -26,7 +26,7 @@ test(
       cpSync(join(ROOT, 'scripts/build-native.mjs'), join(root, 'scripts/build-native.mjs'));
       cpSync(join(ROOT, 'package.json'), join(root, 'package.json'));
       symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
-      for (const dir of ['src/flow/native', 'src/darknet/native'])
+      for (const dir of ['src/flow/input/udp/native', 'src/darknet/native'])
         cpSync(join(ROOT, dir), join(root, dir), {
           recursive: true,
           filter: (from) => !from.endsWith('/build'),
@@ -37,7 +37,10 @@ test(
         env: { ...process.env, TSUNAGI_NATIVE_OPTIONAL: '' },
       });
       assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
-      assert.equal(run.stdout, 'tsunagi: built src/flow/native\ntsunagi: built src/darknet/native\n');
+      assert.equal(
+        run.stdout,
+        'tsunagi: built src/flow/input/udp/native\ntsunagi: built src/darknet/native\n',
+      );
       assert.doesNotMatch(run.stderr, /gyp info/);
     } finally {
       rmSync(root, { recursive: true, force: true });
