@@ -130,7 +130,11 @@ class Background {
     cwd: string,
   ) {
     this.child = spawn('python3', ['-c', ON_A_TERMINAL, command], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    // A terminal ends its lines with \r\n; the patterns below (and the pages) take \n.
+    this.child.stdout!.on(
+      'data',
+      (chunk: Buffer) => (this.output += chunk.toString().replace(/\r\n/g, '\n')),
+    );
   }
   async waitFor(pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
