@@ -100,7 +100,28 @@ async function startCommand(): Promise<{ flags: string; flowPort: number; hubPor
   };
 }
 
-/** A long-running command whose output is collected while other steps run. */
+/**
+ * Runs argv[1] through sh on a pseudo-terminal, relaying what it prints and passing Ctrl-C
+ * (SIGINT) on: `start` then writes what a person at a terminal sees, not its JSON log.
+ */
+const ON_A_TERMINAL = `
+import os, pty, signal, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp('sh', ['sh', '-c', 'exec ' + sys.argv[1]])
+signal.signal(signal.SIGINT, lambda *_: os.kill(pid, signal.SIGINT))
+while True:
+    try:
+        data = os.read(fd, 65536)
+    except OSError:
+        break
+    if not data:
+        break
+    os.write(1, data)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+`;
+
+/** A long-running command, on a terminal, whose output is collected while other steps run. */
 class Background {
   readonly child: ChildProcess;
   output = '';
@@ -108,8 +129,12 @@ class Background {
     readonly command: string,
     cwd: string,
   ) {
-    this.child = spawn('sh', ['-c', `exec ${command} 2>&1`], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child = spawn('python3', ['-c', ON_A_TERMINAL, command], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A terminal ends its lines with \r\n; the patterns below (and the pages) take \n.
+    this.child.stdout!.on(
+      'data',
+      (chunk: Buffer) => (this.output += chunk.toString().replace(/\r\n/g, '\n')),
+    );
   }
   async waitFor(pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -128,6 +153,14 @@ class Background {
   }
 }
 
+/** What stays on the screen: no colour codes, and of a line redrawn with \r its last text. */
+const asTerminalShows = (text: string) =>
+  text
+    .replace(ANSI, '')
+    .split('\n')
+    .map((line) => line.replace(/\r+$/, '').split('\r').at(-1))
+    .join('\n');
+
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A terminal window: title bar, then `$ command` lines and their output. */
@@ -137,7 +170,7 @@ function terminalHtml(title: string, steps: readonly Step[]): string {
       const prompt = s.command
         ? `<span class="prompt">$</span> <span class="cmd">${escapeHtml(s.command)}</span>\n`
         : '';
-      return prompt + escapeHtml(redact(s.output.replace(ANSI, '')).replace(/\n+$/, ''));
+      return prompt + escapeHtml(redact(asTerminalShows(s.output)).replace(/\n+$/, ''));
     })
     .join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><style>
@@ -208,7 +241,7 @@ async function main(): Promise<void> {
       steps: [softflowd],
     });
 
-    await start.waitFor(/C&C candidate published[\s\S]*flows\/s/, 60_000, 'detection');
+    await start.waitFor(/^C&C [\s\S]*flows\/s/m, 60_000, 'detection');
     await new Promise((r) => setTimeout(r, 6000)); // the rest of the candidates and one more rate line
     shots.push({
       name: '05-detection',

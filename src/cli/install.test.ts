@@ -37,7 +37,10 @@ test(
         env: { ...process.env, TSUNAGI_NATIVE_OPTIONAL: '' },
       });
       assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
-      assert.equal(run.stdout, 'tsunagi: built src/flow/input/udp/native\ntsunagi: built src/darknet/native\n');
+      assert.equal(
+        run.stdout,
+        'tsunagi: built src/flow/input/udp/native\ntsunagi: built src/darknet/native\n',
+      );
       assert.doesNotMatch(run.stderr, /gyp info/);
     } finally {
       rmSync(root, { recursive: true, force: true });

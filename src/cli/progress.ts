@@ -38,6 +38,13 @@ export class StatusLine {
     }
   }
 
+  /** A line of its own above the status line (which the next update redraws). */
+  print(line: string): void {
+    if (this.ctx.interactive && this.lastLength > 0) this.ctx.stderr.write('\r\x1b[2K');
+    this.ctx.stderr.write(`${line}\n`);
+    this.lastLength = 0;
+  }
+
   done(text?: string): void {
     if (text !== undefined) this.show(text);
     if (this.ctx.interactive && this.lastLength > 0) this.ctx.stderr.write('\n');

@@ -53,6 +53,7 @@ import {
   type FlowPublisher,
 } from '../transport/index.ts';
 import { openHubStack } from './commands/serve.ts';
+import { type Reporter, silentReporter } from './reporter.ts';
 
 export const StackConfig = z.object({
   /** Where the embedded store and component state live. */
@@ -144,6 +145,8 @@ export interface StackDeps {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   registry: Registry;
+  /** Readable lines for a person at the terminal (publications, withdrawals); none by default. */
+  reporter?: Reporter;
 }
 
 function readStreamMinute(file: string): number | undefined {
@@ -162,7 +165,7 @@ function withinData(dataDir: string, path: string): string {
 }
 
 export async function createStack(config: StackConfig, deps: StackDeps): Promise<Stack> {
-  const { logger, registry } = deps;
+  const { logger, registry, reporter = silentReporter } = deps;
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const {
@@ -196,6 +199,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
           ? 'C&C candidate published'
           : 'C&C candidate re-announced (confidence or family changed)',
       );
+      reporter.published(candidate, kind);
       intake.announce(candidate);
       sharer?.publish(candidate);
     },
@@ -206,6 +210,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
         { ip: candidate.ip, port: candidate.port, proto: candidate.proto, reason },
         `C&C candidate withdrawn: ${why}`,
       );
+      reporter.withdrawn(candidate, reason);
       sharer?.withdraw(candidate);
       intake.withdraw(candidate, why);
     },

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pino } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FlowBatch, createRegistry } from '../core/index.ts';
 import { FlowConfig } from './config.ts';
@@ -368,3 +369,27 @@ test(
     }
   },
 );
+
+test('a receive buffer capped by the kernel is warned about once, naming every capped socket', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+  const collector = createFlowCollector(
+    FlowConfig.parse({
+      receiver: 'dgram',
+      listen: ['127.0.0.1:0', '127.0.0.1:0', '127.0.0.1:0'],
+      // Far above any rmem_max a test machine has (the kernel caps SO_RCVBUF there).
+      receiveBufferBytes: 1 << 30,
+    }),
+    { registry: createRegistry(), logger, sink: () => {} },
+  );
+  await collector.start();
+  try {
+    const warnings = lines
+      .map((line) => JSON.parse(line) as { msg: string; listen: string[] })
+      .filter((entry) => entry.msg.includes('rmem_max'));
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]!.listen.length, 3);
+  } finally {
+    await collector.stop();
+  }
+});

@@ -31,7 +31,14 @@ export {
 } from './decoder/decoder.ts';
 export { IE } from './decoder/template/fields.ts';
 export * from './encode.ts';
-export { FLOW_CSV_HEADER, formatCsv, formatJsonl, rowAddresses, rowToJson, type FlowRecordJson } from './format.ts';
+export {
+  FLOW_CSV_HEADER,
+  formatCsv,
+  formatJsonl,
+  rowAddresses,
+  rowToJson,
+  type FlowRecordJson,
+} from './format.ts';
 export { replayFiles, type ReplayOptions, type ReplaySummary } from './input/file/file.ts';
 export type { PayloadSource } from './types.ts';
 
@@ -203,13 +210,17 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
     async start() {
       await loadTemplates();
       const listeners = await input.start();
-      for (const l of listeners) {
-        if (l.receiveBufferBytes < config.receiveBufferBytes) {
-          logger.warn(
-            { listen: l.address, asked: config.receiveBufferBytes, got: l.receiveBufferBytes },
-            'receive buffer smaller than asked: raise net.core.rmem_max to avoid drops at high rates',
-          );
-        }
+      // One warning for every capped socket: the cap is the kernel's (one sysctl), not a socket's.
+      const capped = listeners.filter((l) => l.receiveBufferBytes < config.receiveBufferBytes);
+      if (capped.length > 0) {
+        logger.warn(
+          {
+            listen: capped.map((l) => l.address),
+            asked: config.receiveBufferBytes,
+            got: Math.min(...capped.map((l) => l.receiveBufferBytes)),
+          },
+          'receive buffer smaller than asked: raise net.core.rmem_max to avoid drops at high rates',
+        );
       }
       logger.info(
         {

@@ -11,10 +11,13 @@ import {
   Lifecycle,
   loadConfig,
   untilSignal,
+  UsageError,
 } from '../../core/index.ts';
+import { z } from 'zod';
 import type { CliContext } from '../context.ts';
 import { bootstrapAdmin, commandName, signInInstructions } from '../first-run.ts';
 import { formatRate, StatusLine } from '../progress.ts';
+import { createReporter, humanLogStream, languageOf, LOG_FORMATS, type LogFormat } from '../reporter.ts';
 import { createStack, StackConfig, type Stack } from '../stack.ts';
 import { addHomeOptions, homeFlags } from './detect.ts';
 
@@ -41,6 +44,8 @@ interface StartOptions {
   mapE?: string[];
   dsLite?: string[];
   homePrefix6?: string;
+  logFormat?: string;
+  logLevel?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -83,14 +88,26 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--bots-collection <id>', 'its collection of bot indicators')
     .option('--share-to <url>', 'share the C&C list to this hub over TAXII (token: $TSUNAGI_SHARE_TO__TOKEN)')
     .option('--share-root <name>', 'its API root', 'council')
-    .option('--share-collection <id>', 'its collection for submissions');
+    .option('--share-collection <id>', 'its collection for submissions')
+    .option(
+      '--log-format <format>',
+      'json (machine logs, unchanged) or pretty (one readable line per event); default pretty on a terminal, else json',
+    )
+    .option(
+      '--log-level <level>',
+      'fatal, error, warn, info, debug, trace or silent (default warn on a terminal, else info)',
+    );
   addHomeOptions(command).action(async (options: StartOptions) => {
-    const config = loadConfig(StackConfig, {
-      file: options.config,
-      env: ctx.env,
-      flags: startFlags(options, ctx.env),
-    });
-    await runStart(config, ctx, { firstRun: true });
+    const logFormat = parseLogFormat(options.logFormat, ctx.interactive);
+    const flags = startFlags(options, ctx.env);
+    // A person at a terminal reads the reporter's lines; the JSON logger then keeps to warnings,
+    // unless --log-level, the environment or the config file asks for more.
+    const level =
+      options.logLevel ??
+      (logFormat === 'pretty' && !levelConfigured(options.config, ctx.env) ? 'warn' : undefined);
+    if (level) flags.log = { level };
+    const config = loadConfig(StackConfig, { file: options.config, env: ctx.env, flags });
+    await runStart(config, ctx, { firstRun: true, logFormat });
   });
 }
 
@@ -136,6 +153,22 @@ export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Recor
   return flags;
 }
 
+export function parseLogFormat(value: string | undefined, interactive: boolean): LogFormat {
+  if (value === undefined) return interactive ? 'pretty' : 'json';
+  if (!(LOG_FORMATS as readonly string[]).includes(value))
+    throw new UsageError(`--log-format: ${value} is not one of ${LOG_FORMATS.join(', ')}`);
+  return value as LogFormat;
+}
+
+/** True when the config file or the environment sets the log level (it wins over a default). */
+function levelConfigured(file: string | undefined, env: NodeJS.ProcessEnv): boolean {
+  const level = loadConfig(
+    z.looseObject({ log: z.looseObject({ level: z.string().optional() }).prefault({}) }),
+    { file, env },
+  ).log.level;
+  return level !== undefined;
+}
+
 /** Starts the stack, prints where everything is, and runs until `until` resolves. */
 export async function runStart(
   config: StackConfig,
@@ -145,15 +178,26 @@ export async function runStart(
     onReady?: (stack: Stack) => Promise<void> | void;
     /** On a store with no organisation, create the analysis centre and print its admin token. */
     firstRun?: boolean;
+    /** pretty: readable lines for a person (default on a terminal); json: the logger's lines. */
+    logFormat?: LogFormat;
   } = {},
 ): Promise<void> {
   // Listen for the stop signal before anything starts, so an early SIGTERM is not lost.
   const stopped = (options.until ?? untilSignal)();
-  const logger = createLogger(config.log, ctx.stderr);
-  const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
-  const stack = await createStack(config, { env: ctx.env, logger, registry });
-  const lifecycle = new Lifecycle(logger);
   const status = new StatusLine(ctx);
+  const pretty = (options.logFormat ?? (ctx.interactive ? 'pretty' : 'json')) === 'pretty';
+  const language = languageOf(ctx.env);
+  const say = (line: string) => status.print(line);
+  const logger = createLogger(config.log, pretty ? humanLogStream(say, language) : ctx.stderr);
+  const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
+  const reporter = pretty ? createReporter(say, language) : undefined;
+  const stack = await createStack(config, {
+    env: ctx.env,
+    logger,
+    registry,
+    ...(reporter ? { reporter } : {}),
+  });
+  const lifecycle = new Lifecycle(logger);
   let timer: NodeJS.Timeout | undefined;
   try {
     await lifecycle.start([...stack.components, createMetricsServer(config.metrics, { registry, logger })]);
