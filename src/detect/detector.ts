@@ -8,21 +8,23 @@
  * often clean homes do). Addresses that P2P bots reach as peers are bot sightings, reported
  * through onPeer, never as C&C servers.
  */
-import type { FlowBatch } from '../core/flowbatch.ts';
-import {
-  PrefixSet,
-  ipv4ToString,
-  ipv6ToString,
-  parsePrefix,
-  prefixContains4,
-  prefixContains6,
-  type Prefix,
-} from '../core/ip.ts';
 import { shippedCalibration, type Calibration } from './calibration.ts';
 import type { DetectConfig } from './config.ts';
 import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';
 import { FamilyMap, PrefixMap, parseBotLine, protoName } from './lists.ts';
-import { hllAdd, hllEstimate, mix32 } from '../core/index.ts';
+import {
+  PrefixSet,
+  hllAdd,
+  hllEstimate,
+  ipv4ToString,
+  ipv6ToString,
+  mix32,
+  parsePrefix,
+  prefixContains4,
+  prefixContains6,
+  type FlowBatch,
+  type Prefix,
+} from '../core/index.ts';
 import {
   AggregateTable,
   BOT_HLL_BITS,
@@ -174,6 +176,8 @@ export class Detector {
   /** Per home slot and generation: 1 once its fan-out reached p2p.minPeers (cached, not re-estimated per score). */
   private readonly p2pHome = [new Uint8Array(1 << FANOUT_HOMES_BITS), new Uint8Array(1 << FANOUT_HOMES_BITS)];
   private readonly suspect = new Uint8Array(1 << SUSPECT_BITS);
+  /** The suspect counters four to a word: rotation halves them a word at a time. */
+  private readonly suspectWords = new Uint32Array(this.suspect.buffer);
   private generation = 0;
   private ticks = 0;
   private lastRotationMs = 0;
@@ -181,6 +185,13 @@ export class Detector {
   private readonly botHomes = [0, 0];
   private populationAtMs = -Infinity;
   private readonly cleanHomes = [0, 0];
+  /**
+   * The estimate of each population sketch (bot 0-3, clean 4-7, index as the sketch arrays) and
+   * whether a register rose since: an estimate is a function of the registers, so only a changed
+   * sketch is estimated again (4096 registers each, every minute of stream).
+   */
+  private readonly populationEstimate = new Float64Array(8);
+  private readonly populationChanged = new Uint8Array(8).fill(1);
   private readonly familyVotes = new Uint16Array(BOT_SLOTS);
   /** Raw score to published confidence; null publishes the raw score (calibrate.ts fits on it). */
   private readonly calibration: Calibration | null;
@@ -307,8 +318,8 @@ export class Detector {
     const subs = this.subscribers;
     const hasSubs = this.hasSubscribers;
     let clock = this.clockMs;
+    this.stats.flows += n;
     for (let i = 0; i < n; i++) {
-      this.stats.flows++;
       const v6 = batch.ipVersion[i] === 6;
       const src4 = batch.src4[i]!;
       const dst4 = batch.dst4[i]!;
@@ -414,7 +425,8 @@ export class Detector {
       this.stats.ambiguous++;
       return;
     }
-    hllAdd(this.cleanPopulation[this.generation * 2 + (v6 ? 1 : 0)]!, 0, POPULATION_BITS, client);
+    const clean = this.generation * 2 + (v6 ? 1 : 0);
+    if (hllAdd(this.cleanPopulation[clean]!, 0, POPULATION_BITS, client)) this.populationChanged[4 + clean] = 1;
     let e = -1;
     if (forward) {
       const dst4 = batch.dst4[i]!;
@@ -504,7 +516,8 @@ export class Detector {
       this.stats.notEstablished++;
       return;
     }
-    hllAdd(this.botPopulation[this.generation * 2 + (v6 ? 1 : 0)]!, 0, POPULATION_BITS, bot);
+    const population = this.generation * 2 + (v6 ? 1 : 0);
+    if (hllAdd(this.botPopulation[population]!, 0, POPULATION_BITS, bot)) this.populationChanged[population] = 1;
     const hash = v6 ? AggregateTable.hashKey6(keyBytes, off, proto) : AggregateTable.hashKey4(key4, proto);
     let e = v6 ? t.find6(keyBytes, off, proto, hash) : t.find4(key4, proto, hash);
     if (e < 0) {
@@ -721,14 +734,16 @@ export class Detector {
 
   private refreshPopulation(): void {
     this.populationAtMs = this.clockMs;
-    const size = (sketches: Uint8Array[], v6: number) =>
-      Math.max(
-        hllEstimate(sketches[v6]!, 0, POPULATION_BITS),
-        hllEstimate(sketches[2 + v6]!, 0, POPULATION_BITS),
-      );
-    for (const v6 of [0, 1]) {
-      this.botHomes[v6] = size(this.botPopulation, v6);
-      this.cleanHomes[v6] = size(this.cleanPopulation, v6);
+    const estimate = this.populationEstimate;
+    const changed = this.populationChanged;
+    for (let k = 0; k < 8; k++) {
+      if (!changed[k]) continue;
+      changed[k] = 0;
+      estimate[k] = hllEstimate(k < 4 ? this.botPopulation[k]! : this.cleanPopulation[k - 4]!, 0, POPULATION_BITS);
+    }
+    for (let v6 = 0; v6 < 2; v6++) {
+      this.botHomes[v6] = Math.max(estimate[v6]!, estimate[2 + v6]!);
+      this.cleanHomes[v6] = Math.max(estimate[4 + v6]!, estimate[6 + v6]!);
     }
   }
 
@@ -1019,13 +1034,18 @@ export class Detector {
       for (let p = 0; p < 65536; p++) this.scanByPort[p]! *= 0.5;
       this.scanTotal *= 0.5;
       this.generation ^= 1;
-      for (const v6 of [0, 1]) {
-        this.botPopulation[this.generation * 2 + v6]!.fill(0);
-        this.cleanPopulation[this.generation * 2 + v6]!.fill(0);
+      for (let v6 = 0; v6 < 2; v6++) {
+        const k = this.generation * 2 + v6;
+        this.botPopulation[k]!.fill(0);
+        this.cleanPopulation[k]!.fill(0);
+        this.populationChanged[k] = 1;
+        this.populationChanged[4 + k] = 1;
       }
       this.fanout[this.generation]!.fill(0);
       this.p2pHome[this.generation]!.fill(0);
-      for (let k = 0; k < this.suspect.length; k++) this.suspect[k]! >>= 1;
+      // Each byte halved (>> 1 per byte: the bit shifted in from the next byte is masked off).
+      const words = this.suspectWords;
+      for (let k = 0; k < words.length; k++) words[k] = (words[k]! >>> 1) & 0x7f7f7f7f;
     }
     this.lastRotationMs = nowMs;
   }
