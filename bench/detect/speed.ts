@@ -51,7 +51,7 @@ function detectorConfig(truth: SeededTruth) {
   return config;
 }
 
-function runOnce(truth: SeededTruth, batches: FlowBatch[]): { cpu: number; flows: number; events: string[] } {
+function runOnce(truth: SeededTruth, batches: FlowBatch[]): { cpu: number; tickShare: number; flows: number; events: string[] } {
   const events: string[] = [];
   let clock = truth.startMs;
   const detector = createDetector(detectorConfig(truth), {
@@ -62,6 +62,7 @@ function runOnce(truth: SeededTruth, batches: FlowBatch[]): { cpu: number; flows
   detector.setBots(parseBotList(botListCsv(truth.botListRows)).entries);
   let lastTick = truth.startMs;
   let cpu = 0;
+  let tickCpu = 0;
   let flows = 0;
   for (const batch of batches) {
     clock = batch.startMs[batch.length - 1]!;
@@ -69,18 +70,23 @@ function runOnce(truth: SeededTruth, batches: FlowBatch[]): { cpu: number; flows
     if (tick) lastTick = clock;
     const before = process.cpuUsage();
     detector.ingest(batch);
-    if (tick) detector.tick(clock);
-    const used = process.cpuUsage(before);
-    cpu += (used.user + used.system) / 1e6;
+    const ingested = process.cpuUsage(before);
+    cpu += (ingested.user + ingested.system) / 1e6;
+    if (tick) {
+      const beforeTick = process.cpuUsage();
+      detector.tick(clock);
+      const used = process.cpuUsage(beforeTick);
+      tickCpu += (used.user + used.system) / 1e6;
+    }
     flows += batch.length;
   }
   const before = process.cpuUsage();
   detector.tick();
   const used = process.cpuUsage(before);
-  cpu += (used.user + used.system) / 1e6;
+  tickCpu += (used.user + used.system) / 1e6;
   for (const c of detector.candidates()) events.push(JSON.stringify(['candidate', c]));
   for (const row of detector.peerRows({ internal: true })) events.push(JSON.stringify(['peerRow', row]));
-  return { cpu, flows, events };
+  return { cpu: cpu + tickCpu, tickShare: tickCpu / (cpu + tickCpu), flows, events };
 }
 
 const median = (xs: number[]) => {
@@ -94,10 +100,12 @@ for (const seed of seeds) {
   const sampler = new PacketSampler(rate, seed);
   const batches = [...scenario.batches()].map((b) => (rate === 1 ? b : sampler.sample(b)));
   const rates: number[] = [];
+  const tickShares: number[] = [];
   let digest = '';
   for (let i = 0; i < repeat; i++) {
     const r = runOnce(scenario.truth, batches);
     rates.push(r.flows / r.cpu);
+    tickShares.push(r.tickShare);
     const text = r.events.join('\n') + '\n';
     const d = createHash('sha256').update(text).digest('hex').slice(0, 16);
     if (digest && d !== digest) process.stderr.write(`speed: seed ${seed} run ${i} differs from run 0\n`);
@@ -113,7 +121,7 @@ for (const seed of seeds) {
   }
   allRates.push(...rates);
   process.stdout.write(
-    `seed ${seed}: flows/CPU-s ${rates.map((x) => Math.round(x).toLocaleString('en')).join(' ')} median ${Math.round(median(rates)).toLocaleString('en')}\n`,
+    `seed ${seed}: flows/CPU-s ${rates.map((x) => Math.round(x).toLocaleString('en')).join(' ')} median ${Math.round(median(rates)).toLocaleString('en')} (tick ${(100 * median(tickShares)).toFixed(0)} % of it)\n`,
   );
 }
 process.stdout.write(`all: median flows/CPU-s ${Math.round(median(allRates)).toLocaleString('en')} over ${allRates.length} runs\n`);

@@ -121,16 +121,20 @@ export class HomeResolver {
     return this.psid4(address, 0) >= 0;
   }
 
-  /** Hash of the home behind an IPv4 flow side (address, or address + PSID in a shared pool). */
+  /**
+   * Hash of the home behind an IPv4 flow side (address, or address + PSID in a shared pool).
+   * Home hashes are int32 (the same 32 bits as mix32's uint32): a small integer to V8, so the
+   * per-flow call returns it unboxed; every use takes bits of it.
+   */
   homeHash4(address: number, port: number): number {
     const psid = this.psid4(address, port);
-    return mix32(mix32(address ^ HASH_SEED) ^ (psid < 0 ? WHOLE : psid));
+    return mix32(mix32(address ^ HASH_SEED) ^ (psid < 0 ? WHOLE : psid)) | 0;
   }
 
   /** Hash of the home behind an IPv6 flow side: its first homePrefixLength6 bits. */
   homeHash6(bytes: Uint8Array, offset: number): number {
     this.loadHome6(bytes, offset);
-    return mix32(mix32(this.home6Hi ^ HASH_SEED) ^ this.home6Lo);
+    return mix32(mix32(this.home6Hi ^ HASH_SEED) ^ this.home6Lo) | 0;
   }
 
   /** Home prefix words of the last loadHome6() (bits 0-31 and 32-63, masked to the home length). */
