@@ -321,8 +321,10 @@ export class Detector {
     this.stats.flows += n;
     for (let i = 0; i < n; i++) {
       const v6 = batch.ipVersion[i] === 6;
-      const src4 = batch.src4[i]!;
-      const dst4 = batch.dst4[i]!;
+      // IPv4 addresses as int32 (the same bits) from here on: small integers to V8, so passing
+      // them to the per-flow helpers boxes nothing; every use takes bits or converts back.
+      const src4 = batch.src4[i]! | 0;
+      const dst4 = batch.dst4[i]! | 0;
       const srcPort = batch.srcPort[i]!;
       const dstPort = batch.dstPort[i]!;
       const off = i * 16;
@@ -400,8 +402,8 @@ export class Detector {
     // Without subscriber prefixes (direction 0) the source is taken as the client.
     const clientPort = forward ? batch.srcPort[i]! : batch.dstPort[i]!;
     const client = forward
-      ? this.homeOf(v6, batch.src4[i]!, batch.src6, off, clientPort)
-      : this.homeOf(v6, batch.dst4[i]!, batch.dst6, off, clientPort);
+      ? this.homeOf(v6, batch.src4[i]! | 0, batch.src6, off, clientPort)
+      : this.homeOf(v6, batch.dst4[i]! | 0, batch.dst6, off, clientPort);
     const rate = batch.samplingRate[i]! || 1;
     const flags = batch.tcpFlags[i]!;
     if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && batch.packets[i]! / rate <= 2) {
@@ -429,13 +431,13 @@ export class Detector {
     if (hllAdd(this.cleanPopulation[clean]!, 0, POPULATION_BITS, client)) this.populationChanged[4 + clean] = 1;
     let e = -1;
     if (forward) {
-      const dst4 = batch.dst4[i]!;
+      const dst4 = batch.dst4[i]! | 0;
       e = v6
         ? t.find6(batch.dst6, off, proto, AggregateTable.hashKey6(batch.dst6, off, proto))
         : t.find4(dst4, proto, AggregateTable.hashKey4(dst4, proto));
     }
     if (e < 0 && direction !== FORWARD) {
-      const src4 = batch.src4[i]!;
+      const src4 = batch.src4[i]! | 0;
       e = v6
         ? t.find6(batch.src6, off, proto, AggregateTable.hashKey6(batch.src6, off, proto))
         : t.find4(src4, proto, AggregateTable.hashKey4(src4, proto));
@@ -485,8 +487,8 @@ export class Detector {
     const clientPort = forward ? batch.srcPort[i]! : batch.dstPort[i]!;
     const port = forward ? batch.dstPort[i]! : batch.srcPort[i]!;
     const bot = forward
-      ? this.homeOf(v6, batch.src4[i]!, batch.src6, off, clientPort)
-      : this.homeOf(v6, batch.dst4[i]!, batch.dst6, off, clientPort);
+      ? this.homeOf(v6, batch.src4[i]! | 0, batch.src6, off, clientPort)
+      : this.homeOf(v6, batch.dst4[i]! | 0, batch.dst6, off, clientPort);
     if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && sampledPackets <= 2) {
       this.stats.scanFlows++;
       if (rate === 1 && listed) {
@@ -503,7 +505,7 @@ export class Detector {
       return;
     }
     const keyBytes = forward ? batch.dst6 : batch.src6;
-    const key4 = forward ? batch.dst4[i]! : batch.src4[i]!;
+    const key4 = (forward ? batch.dst4[i]! : batch.src4[i]!) | 0;
     const headerBytes = proto === TCP ? 40 : 28;
     const payload = bytes > packets * headerBytes;
     const established =
@@ -688,9 +690,9 @@ export class Detector {
   }
 
   private isAllowlisted(v6: boolean, ip4: number, bytes: Uint8Array, offset: number): boolean {
-    if (this.allow.size > 0 && (v6 ? this.allow.has6(bytes, offset) : this.allow.has4(ip4))) return true;
+    if (this.allow.size > 0 && (v6 ? this.allow.has6(bytes, offset) : this.allow.has4(ip4 >>> 0))) return true;
     if (this.allowAsns.size > 0 && this.asnTable) {
-      const asn = v6 ? this.asnTable.get6(bytes, offset) : this.asnTable.get4(ip4);
+      const asn = v6 ? this.asnTable.get6(bytes, offset) : this.asnTable.get4(ip4 >>> 0);
       if (asn !== undefined && this.allowAsns.has(asn)) return true;
     }
     return false;
@@ -842,7 +844,9 @@ export class Detector {
     const cleanHomes = Math.max(this.cleanHomes[v6]!, clients);
     s.botHomes = botHomes;
     s.cleanHomes = cleanHomes;
-    const [a, b] = this.config.scoring.cleanPrior;
+    const prior = this.config.scoring.cleanPrior;
+    const a = prior[0];
+    const b = prior[1];
     const botShare = (bots + 0.5) / (botHomes + 1);
     const cleanShare = (clients + a) / (cleanHomes + a + b);
     // A lower bound (enrichmentZ standard errors of the bots' log share) keeps niche services

@@ -158,10 +158,13 @@ function word(bytes: Uint8Array, offset: number): number {
   );
 }
 
-/** Open-addressing map from a pair of 32-bit words to a small integer; sized once. */
+/**
+ * Open-addressing map from a pair of 32-bit words to a small integer; sized once. Words are
+ * kept as int32 (either signedness in, the same bits): lookups with per-flow addresses box nothing.
+ */
 export class PairMap {
-  private readonly a: Uint32Array;
-  private readonly b: Uint32Array;
+  private readonly a: Int32Array;
+  private readonly b: Int32Array;
   private readonly value: Int32Array;
   private readonly used: Uint8Array;
   private readonly mask: number;
@@ -170,8 +173,8 @@ export class PairMap {
   constructor(expected: number) {
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2;
-    this.a = new Uint32Array(capacity);
-    this.b = new Uint32Array(capacity);
+    this.a = new Int32Array(capacity);
+    this.b = new Int32Array(capacity);
     this.value = new Int32Array(capacity);
     this.used = new Uint8Array(capacity);
     this.mask = capacity - 1;
@@ -184,11 +187,11 @@ export class PairMap {
   }
 
   set(a: number, b: number, value: number): void {
-    const slot = this.slotOf(a >>> 0, b >>> 0);
+    const slot = this.slotOf(a | 0, b | 0);
     if (!this.used[slot]) {
       this.used[slot] = 1;
-      this.a[slot] = a >>> 0;
-      this.b[slot] = b >>> 0;
+      this.a[slot] = a;
+      this.b[slot] = b;
       this.size++;
     }
     this.value[slot] = value;
@@ -196,7 +199,7 @@ export class PairMap {
 
   /** The value, or `missing`. */
   get(a: number, b: number, missing: number): number {
-    const slot = this.slotOf(a, b);
+    const slot = this.slotOf(a | 0, b | 0);
     return this.used[slot] ? this.value[slot]! : missing;
   }
 }
@@ -358,7 +361,7 @@ export class BotIndex {
     if (psid >= 0) {
       const home = this.v4.get(address, psid, NOT_BOT);
       if (home !== NOT_BOT) return home;
-      const ranges = this.v4Ranges.get(address);
+      const ranges = this.v4Ranges.get(address >>> 0);
       if (ranges !== undefined) {
         for (let r = 0; r < ranges.length; r++) {
           const range = ranges[r]!;
