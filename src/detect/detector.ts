@@ -8,21 +8,23 @@
  * often clean homes do). Addresses that P2P bots reach as peers are bot sightings, reported
  * through onPeer, never as C&C servers.
  */
-import type { FlowBatch } from '../core/index.ts';
-import {
-  PrefixSet,
-  ipv4ToString,
-  ipv6ToString,
-  parsePrefix,
-  prefixContains4,
-  prefixContains6,
-  type Prefix,
-} from '../core/index.ts';
 import { shippedCalibration, type Calibration } from './calibration.ts';
 import type { DetectConfig } from './config.ts';
 import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';
 import { FamilyMap, PrefixMap, parseBotLine, protoName } from './lists.ts';
-import { hllAdd, hllEstimate, mix32 } from '../core/index.ts';
+import {
+  PrefixSet,
+  hllAdd,
+  hllEstimate,
+  ipv4ToString,
+  ipv6ToString,
+  mix32,
+  parsePrefix,
+  prefixContains4,
+  prefixContains6,
+  type FlowBatch,
+  type Prefix,
+} from '../core/index.ts';
 import {
   AggregateTable,
   BOT_HLL_BITS,
@@ -174,6 +176,8 @@ export class Detector {
   /** Per home slot and generation: 1 once its fan-out reached p2p.minPeers (cached, not re-estimated per score). */
   private readonly p2pHome = [new Uint8Array(1 << FANOUT_HOMES_BITS), new Uint8Array(1 << FANOUT_HOMES_BITS)];
   private readonly suspect = new Uint8Array(1 << SUSPECT_BITS);
+  /** The suspect counters four to a word: rotation halves them a word at a time. */
+  private readonly suspectWords = new Uint32Array(this.suspect.buffer);
   private generation = 0;
   private ticks = 0;
   private lastRotationMs = 0;
@@ -181,6 +185,13 @@ export class Detector {
   private readonly botHomes = [0, 0];
   private populationAtMs = -Infinity;
   private readonly cleanHomes = [0, 0];
+  /**
+   * The estimate of each population sketch (bot 0-3, clean 4-7, index as the sketch arrays) and
+   * whether a register rose since: an estimate is a function of the registers, so only a changed
+   * sketch is estimated again (4096 registers each, every minute of stream).
+   */
+  private readonly populationEstimate = new Float64Array(8);
+  private readonly populationChanged = new Uint8Array(8).fill(1);
   private readonly familyVotes = new Uint16Array(BOT_SLOTS);
   /** Raw score to published confidence; null publishes the raw score (calibrate.ts fits on it). */
   private readonly calibration: Calibration | null;
@@ -307,11 +318,13 @@ export class Detector {
     const subs = this.subscribers;
     const hasSubs = this.hasSubscribers;
     let clock = this.clockMs;
+    this.stats.flows += n;
     for (let i = 0; i < n; i++) {
-      this.stats.flows++;
       const v6 = batch.ipVersion[i] === 6;
-      const src4 = batch.src4[i]!;
-      const dst4 = batch.dst4[i]!;
+      // IPv4 addresses as int32 (the same bits) from here on: small integers to V8, so passing
+      // them to the per-flow helpers boxes nothing; every use takes bits or converts back.
+      const src4 = batch.src4[i]! | 0;
+      const dst4 = batch.dst4[i]! | 0;
       const srcPort = batch.srcPort[i]!;
       const dstPort = batch.dstPort[i]!;
       const off = i * 16;
@@ -389,8 +402,8 @@ export class Detector {
     // Without subscriber prefixes (direction 0) the source is taken as the client.
     const clientPort = forward ? batch.srcPort[i]! : batch.dstPort[i]!;
     const client = forward
-      ? this.homeOf(v6, batch.src4[i]!, batch.src6, off, clientPort)
-      : this.homeOf(v6, batch.dst4[i]!, batch.dst6, off, clientPort);
+      ? this.homeOf(v6, batch.src4[i]! | 0, batch.src6, off, clientPort)
+      : this.homeOf(v6, batch.dst4[i]! | 0, batch.dst6, off, clientPort);
     const rate = batch.samplingRate[i]! || 1;
     const flags = batch.tcpFlags[i]!;
     if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && batch.packets[i]! / rate <= 2) {
@@ -414,16 +427,17 @@ export class Detector {
       this.stats.ambiguous++;
       return;
     }
-    hllAdd(this.cleanPopulation[this.generation * 2 + (v6 ? 1 : 0)]!, 0, POPULATION_BITS, client);
+    const clean = this.generation * 2 + (v6 ? 1 : 0);
+    if (hllAdd(this.cleanPopulation[clean]!, 0, POPULATION_BITS, client)) this.populationChanged[4 + clean] = 1;
     let e = -1;
     if (forward) {
-      const dst4 = batch.dst4[i]!;
+      const dst4 = batch.dst4[i]! | 0;
       e = v6
         ? t.find6(batch.dst6, off, proto, AggregateTable.hashKey6(batch.dst6, off, proto))
         : t.find4(dst4, proto, AggregateTable.hashKey4(dst4, proto));
     }
     if (e < 0 && direction !== FORWARD) {
-      const src4 = batch.src4[i]!;
+      const src4 = batch.src4[i]! | 0;
       e = v6
         ? t.find6(batch.src6, off, proto, AggregateTable.hashKey6(batch.src6, off, proto))
         : t.find4(src4, proto, AggregateTable.hashKey4(src4, proto));
@@ -473,8 +487,8 @@ export class Detector {
     const clientPort = forward ? batch.srcPort[i]! : batch.dstPort[i]!;
     const port = forward ? batch.dstPort[i]! : batch.srcPort[i]!;
     const bot = forward
-      ? this.homeOf(v6, batch.src4[i]!, batch.src6, off, clientPort)
-      : this.homeOf(v6, batch.dst4[i]!, batch.dst6, off, clientPort);
+      ? this.homeOf(v6, batch.src4[i]! | 0, batch.src6, off, clientPort)
+      : this.homeOf(v6, batch.dst4[i]! | 0, batch.dst6, off, clientPort);
     if (proto === TCP && forward && (flags & (SYN | ACK | RST)) === SYN && sampledPackets <= 2) {
       this.stats.scanFlows++;
       if (rate === 1 && listed) {
@@ -491,7 +505,7 @@ export class Detector {
       return;
     }
     const keyBytes = forward ? batch.dst6 : batch.src6;
-    const key4 = forward ? batch.dst4[i]! : batch.src4[i]!;
+    const key4 = (forward ? batch.dst4[i]! : batch.src4[i]!) | 0;
     const headerBytes = proto === TCP ? 40 : 28;
     const payload = bytes > packets * headerBytes;
     const established =
@@ -504,7 +518,8 @@ export class Detector {
       this.stats.notEstablished++;
       return;
     }
-    hllAdd(this.botPopulation[this.generation * 2 + (v6 ? 1 : 0)]!, 0, POPULATION_BITS, bot);
+    const population = this.generation * 2 + (v6 ? 1 : 0);
+    if (hllAdd(this.botPopulation[population]!, 0, POPULATION_BITS, bot)) this.populationChanged[population] = 1;
     const hash = v6 ? AggregateTable.hashKey6(keyBytes, off, proto) : AggregateTable.hashKey4(key4, proto);
     let e = v6 ? t.find6(keyBytes, off, proto, hash) : t.find4(key4, proto, hash);
     if (e < 0) {
@@ -675,9 +690,9 @@ export class Detector {
   }
 
   private isAllowlisted(v6: boolean, ip4: number, bytes: Uint8Array, offset: number): boolean {
-    if (this.allow.size > 0 && (v6 ? this.allow.has6(bytes, offset) : this.allow.has4(ip4))) return true;
+    if (this.allow.size > 0 && (v6 ? this.allow.has6(bytes, offset) : this.allow.has4(ip4 >>> 0))) return true;
     if (this.allowAsns.size > 0 && this.asnTable) {
-      const asn = v6 ? this.asnTable.get6(bytes, offset) : this.asnTable.get4(ip4);
+      const asn = v6 ? this.asnTable.get6(bytes, offset) : this.asnTable.get4(ip4 >>> 0);
       if (asn !== undefined && this.allowAsns.has(asn)) return true;
     }
     return false;
@@ -721,14 +736,16 @@ export class Detector {
 
   private refreshPopulation(): void {
     this.populationAtMs = this.clockMs;
-    const size = (sketches: Uint8Array[], v6: number) =>
-      Math.max(
-        hllEstimate(sketches[v6]!, 0, POPULATION_BITS),
-        hllEstimate(sketches[2 + v6]!, 0, POPULATION_BITS),
-      );
-    for (const v6 of [0, 1]) {
-      this.botHomes[v6] = size(this.botPopulation, v6);
-      this.cleanHomes[v6] = size(this.cleanPopulation, v6);
+    const estimate = this.populationEstimate;
+    const changed = this.populationChanged;
+    for (let k = 0; k < 8; k++) {
+      if (!changed[k]) continue;
+      changed[k] = 0;
+      estimate[k] = hllEstimate(k < 4 ? this.botPopulation[k]! : this.cleanPopulation[k - 4]!, 0, POPULATION_BITS);
+    }
+    for (let v6 = 0; v6 < 2; v6++) {
+      this.botHomes[v6] = Math.max(estimate[v6]!, estimate[2 + v6]!);
+      this.cleanHomes[v6] = Math.max(estimate[4 + v6]!, estimate[6 + v6]!);
     }
   }
 
@@ -827,7 +844,9 @@ export class Detector {
     const cleanHomes = Math.max(this.cleanHomes[v6]!, clients);
     s.botHomes = botHomes;
     s.cleanHomes = cleanHomes;
-    const [a, b] = this.config.scoring.cleanPrior;
+    const prior = this.config.scoring.cleanPrior;
+    const a = prior[0];
+    const b = prior[1];
     const botShare = (bots + 0.5) / (botHomes + 1);
     const cleanShare = (clients + a) / (cleanHomes + a + b);
     // A lower bound (enrichmentZ standard errors of the bots' log share) keeps niche services
@@ -1019,13 +1038,18 @@ export class Detector {
       for (let p = 0; p < 65536; p++) this.scanByPort[p]! *= 0.5;
       this.scanTotal *= 0.5;
       this.generation ^= 1;
-      for (const v6 of [0, 1]) {
-        this.botPopulation[this.generation * 2 + v6]!.fill(0);
-        this.cleanPopulation[this.generation * 2 + v6]!.fill(0);
+      for (let v6 = 0; v6 < 2; v6++) {
+        const k = this.generation * 2 + v6;
+        this.botPopulation[k]!.fill(0);
+        this.cleanPopulation[k]!.fill(0);
+        this.populationChanged[k] = 1;
+        this.populationChanged[4 + k] = 1;
       }
       this.fanout[this.generation]!.fill(0);
       this.p2pHome[this.generation]!.fill(0);
-      for (let k = 0; k < this.suspect.length; k++) this.suspect[k]! >>= 1;
+      // Each byte halved (>> 1 per byte: the bit shifted in from the next byte is masked off).
+      const words = this.suspectWords;
+      for (let k = 0; k < words.length; k++) words[k] = (words[k]! >>> 1) & 0x7f7f7f7f;
     }
     this.lastRotationMs = nowMs;
   }

@@ -121,16 +121,20 @@ export class HomeResolver {
     return this.psid4(address, 0) >= 0;
   }
 
-  /** Hash of the home behind an IPv4 flow side (address, or address + PSID in a shared pool). */
+  /**
+   * Hash of the home behind an IPv4 flow side (address, or address + PSID in a shared pool).
+   * Home hashes are int32 (the same 32 bits as mix32's uint32): a small integer to V8, so the
+   * per-flow call returns it unboxed; every use takes bits of it.
+   */
   homeHash4(address: number, port: number): number {
     const psid = this.psid4(address, port);
-    return mix32(mix32(address ^ HASH_SEED) ^ (psid < 0 ? WHOLE : psid));
+    return mix32(mix32(address ^ HASH_SEED) ^ (psid < 0 ? WHOLE : psid)) | 0;
   }
 
   /** Hash of the home behind an IPv6 flow side: its first homePrefixLength6 bits. */
   homeHash6(bytes: Uint8Array, offset: number): number {
     this.loadHome6(bytes, offset);
-    return mix32(mix32(this.home6Hi ^ HASH_SEED) ^ this.home6Lo);
+    return mix32(mix32(this.home6Hi ^ HASH_SEED) ^ this.home6Lo) | 0;
   }
 
   /** Home prefix words of the last loadHome6() (bits 0-31 and 32-63, masked to the home length). */
@@ -154,10 +158,13 @@ function word(bytes: Uint8Array, offset: number): number {
   );
 }
 
-/** Open-addressing map from a pair of 32-bit words to a small integer; sized once. */
+/**
+ * Open-addressing map from a pair of 32-bit words to a small integer; sized once. Words are
+ * kept as int32 (either signedness in, the same bits): lookups with per-flow addresses box nothing.
+ */
 export class PairMap {
-  private readonly a: Uint32Array;
-  private readonly b: Uint32Array;
+  private readonly a: Int32Array;
+  private readonly b: Int32Array;
   private readonly value: Int32Array;
   private readonly used: Uint8Array;
   private readonly mask: number;
@@ -166,8 +173,8 @@ export class PairMap {
   constructor(expected: number) {
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2;
-    this.a = new Uint32Array(capacity);
-    this.b = new Uint32Array(capacity);
+    this.a = new Int32Array(capacity);
+    this.b = new Int32Array(capacity);
     this.value = new Int32Array(capacity);
     this.used = new Uint8Array(capacity);
     this.mask = capacity - 1;
@@ -180,11 +187,11 @@ export class PairMap {
   }
 
   set(a: number, b: number, value: number): void {
-    const slot = this.slotOf(a >>> 0, b >>> 0);
+    const slot = this.slotOf(a | 0, b | 0);
     if (!this.used[slot]) {
       this.used[slot] = 1;
-      this.a[slot] = a >>> 0;
-      this.b[slot] = b >>> 0;
+      this.a[slot] = a;
+      this.b[slot] = b;
       this.size++;
     }
     this.value[slot] = value;
@@ -192,7 +199,7 @@ export class PairMap {
 
   /** The value, or `missing`. */
   get(a: number, b: number, missing: number): number {
-    const slot = this.slotOf(a, b);
+    const slot = this.slotOf(a | 0, b | 0);
     return this.used[slot] ? this.value[slot]! : missing;
   }
 }
@@ -354,7 +361,7 @@ export class BotIndex {
     if (psid >= 0) {
       const home = this.v4.get(address, psid, NOT_BOT);
       if (home !== NOT_BOT) return home;
-      const ranges = this.v4Ranges.get(address);
+      const ranges = this.v4Ranges.get(address >>> 0);
       if (ranges !== undefined) {
         for (let r = 0; r < ranges.length; r++) {
           const range = ranges[r]!;

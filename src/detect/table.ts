@@ -38,7 +38,8 @@ export class AggregateTable {
   readonly ip4: Uint32Array;
   readonly ip6: Uint8Array;
   readonly proto: Uint8Array;
-  readonly hash: Uint32Array;
+  /** Key hashes as int32 (hashKey4/hashKey6): compared without boxing. */
+  readonly hash: Int32Array;
   readonly live: Uint8Array;
   /** 1 when the address is inside the subscriber prefixes (only ever a P2P peer, never a C&C). */
   readonly internal: Uint8Array;
@@ -105,7 +106,7 @@ export class AggregateTable {
     this.ip4 = new Uint32Array(n);
     this.ip6 = new Uint8Array(n * 16);
     this.proto = new Uint8Array(n);
-    this.hash = new Uint32Array(n);
+    this.hash = new Int32Array(n);
     this.live = new Uint8Array(n);
     this.internal = new Uint8Array(n);
     this.port = new Uint16Array(n);
@@ -168,7 +169,7 @@ export class AggregateTable {
   }
 
   static hashKey4(ip: number, proto: number): number {
-    return mix32(mix32(ip) ^ proto);
+    return mix32(mix32(ip) ^ proto) | 0;
   }
 
   static hashKey6(bytes: Uint8Array, offset: number, proto: number): number {
@@ -182,7 +183,7 @@ export class AggregateTable {
             bytes[offset + i + 3]!),
       );
     }
-    return h;
+    return h | 0;
   }
 
   /** Entry id of an IPv4 key, or -1. */
@@ -192,7 +193,7 @@ export class AggregateTable {
       const stored = this.index[slot]!;
       if (stored === 0) return -1;
       const e = stored - 1;
-      if (this.hash[e] === hash && this.family[e] === 4 && this.ip4[e] === ip && this.proto[e] === proto) {
+      if (this.hash[e] === hash && this.family[e] === 4 && (this.ip4[e]! | 0) === (ip | 0) && this.proto[e] === proto) {
         return e;
       }
       slot = (slot + 1) & this.mask;
