@@ -1,52 +1,13 @@
 /** Behaviour of the detector on hand-made flows and on a generated scenario. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FlowBatch } from '../core/index.ts';
-import { ipv4FromString, ipv6FromString } from '../core/index.ts';
 import { evaluate, generateScenario } from '../scenario/index.ts';
 import { createDetector, protoName, type Candidate } from './index.ts';
+import { batchOf, browsing, homes, T0, type Row } from './testing.ts';
 
-const T0 = Date.UTC(2024, 3, 1);
 const SUBS = ['198.18.0.0/15'];
 const C2 = '203.0.113.50';
 const BOTS = ['198.18.0.1', '198.18.0.2', '198.18.0.3', '198.18.0.4', '198.18.0.5', '198.18.0.6'];
-
-interface Row {
-  t: number;
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-  proto?: number;
-  flags?: number;
-  packets?: number;
-  bytes?: number;
-}
-
-function batchOf(rows: Row[]): FlowBatch {
-  const batch = new FlowBatch(Math.max(16, rows.length));
-  const exporter = batch.exporterIndex('192.0.2.1');
-  for (const r of rows) {
-    const i = batch.addRow(exporter, 10);
-    batch.startMs[i] = r.t;
-    batch.endMs[i] = r.t + 500;
-    if (r.src.includes(':')) {
-      batch.ipVersion[i] = 6;
-      batch.src6.set(ipv6FromString(r.src), i * 16);
-      batch.dst6.set(ipv6FromString(r.dst), i * 16);
-    } else {
-      batch.src4[i] = ipv4FromString(r.src);
-      batch.dst4[i] = ipv4FromString(r.dst);
-    }
-    batch.srcPort[i] = r.sport;
-    batch.dstPort[i] = r.dport;
-    batch.proto[i] = r.proto ?? 6;
-    batch.tcpFlags[i] = r.flags ?? 0x1b;
-    batch.packets[i] = r.packets ?? 6;
-    batch.bytes[i] = r.bytes ?? 900;
-  }
-  return batch;
-}
 
 /** Each bot contacts `server:port` every `periodMs` (+-5 %) for `rounds` rounds, both directions. */
 function periodicContacts(
@@ -378,6 +339,33 @@ describe('detector on a generated scenario', () => {
 });
 
 describe('detector state across a restart', () => {
+  test('restored evidence is judged against the saved population, not an empty one', () => {
+    const listed = homes(16, 0);
+    const clean = homes(40, 100);
+    const rows = [
+      ...periodicContacts(listed.slice(0, 4), C2, 4444, 12),
+      ...browsing([...listed, ...clean], ['192.0.2.80', '192.0.2.81', '192.0.2.82'], 1),
+    ];
+    const first = createDetector({ subscriberPrefixes: SUBS }, collect().deps);
+    first.setBots(listed);
+    first.ingest(batchOf(rows));
+    const before = first.detector.explain(C2, 6)!;
+    assert.ok(before.evidence.botHomes >= 12, `bot homes ${before.evidence.botHomes}`);
+    assert.ok(before.evidence.cleanHomes >= 30, `clean homes ${before.evidence.cleanHomes}`);
+    const state = first.detector.exportState();
+    const population = first.detector.exportPopulation();
+    assert.ok(!JSON.stringify(population).includes('198.18.'), 'only counts are saved');
+
+    const second = createDetector({ subscriberPrefixes: SUBS }, collect().deps);
+    second.setBots(listed);
+    second.detector.importState(state, T0 + 13 * 60_000, population);
+    const after = second.detector.explain(C2, 6)!;
+    assert.equal(after.evidence.botHomes, before.evidence.botHomes);
+    assert.equal(after.evidence.cleanHomes, before.evidence.cleanHomes);
+    assert.ok(after.confidence <= before.confidence + 5, `${after.confidence} after, ${before.confidence} before`);
+  });
+
+
   test('a restored C&C server keeps the family of its bots (bot addresses are not saved)', () => {
     const bots = BOTS.map((bot) => `${bot},mirai`);
     const first = createDetector({ subscriberPrefixes: SUBS }, collect().deps);

@@ -95,6 +95,12 @@ export interface DetectorCallbacks {
 }
 
 /** One persisted aggregate: counts and statistics only, never addresses of clients or flow times. */
+/** Population sizes saved beside the aggregates (how many bot and clean homes, IPv4 and IPv6). */
+export interface PersistedPopulation {
+  botHomes: number[];
+  cleanHomes: number[];
+}
+
 export interface PersistedAggregate {
   ip: string;
   port: number;
@@ -185,6 +191,12 @@ export class Detector {
   private readonly botHomes = [0, 0];
   private populationAtMs = -Infinity;
   private readonly cleanHomes = [0, 0];
+  /**
+   * Population sizes saved with restored aggregates: floors for the population test until those
+   * aggregates would have expired, so a restart does not judge saved evidence against an empty
+   * population (every saved destination would look exclusive to bots).
+   */
+  private readonly restoredPopulation = { botHomes: [0, 0], cleanHomes: [0, 0], untilMs: -Infinity };
   /**
    * The estimate of each population sketch (bot 0-3, clean 4-7, index as the sketch arrays) and
    * whether a register rose since: an estimate is a function of the registers, so only a changed
@@ -840,8 +852,10 @@ export class Detector {
     s.suspects = suspects;
     const bots = s.bots;
     const v6 = t.family[e] === 6 ? 1 : 0;
-    const botHomes = Math.max(this.botHomes[v6]!, bots, 1);
-    const cleanHomes = Math.max(this.cleanHomes[v6]!, clients);
+    const restored = this.restoredPopulation;
+    const floor = this.clockMs < restored.untilMs;
+    const botHomes = Math.max(this.botHomes[v6]!, floor ? restored.botHomes[v6]! : 0, bots, 1);
+    const cleanHomes = Math.max(this.cleanHomes[v6]!, floor ? restored.cleanHomes[v6]! : 0, clients);
     s.botHomes = botHomes;
     s.cleanHomes = cleanHomes;
     const prior = this.config.scoring.cleanPrior;
@@ -1248,10 +1262,32 @@ export class Detector {
     return out;
   }
 
-  /** Restores aggregates saved by exportState(); those expired at `nowMs` are skipped. Returns how many. */
-  importState(rows: PersistedAggregate[], nowMs: number): number {
+  /** The population sizes (homes, IPv4 and IPv6) the saved aggregates were judged against: counts only. */
+  exportPopulation(): PersistedPopulation {
+    this.refreshPopulation();
+    const restored = this.restoredPopulation;
+    const floor = this.clockMs < restored.untilMs;
+    const larger = (live: number[], saved: number[]) =>
+      [0, 1].map((v6) => Math.round(Math.max(live[v6]!, floor ? saved[v6]! : 0)));
+    return {
+      botHomes: larger(this.botHomes, restored.botHomes),
+      cleanHomes: larger(this.cleanHomes, restored.cleanHomes),
+    };
+  }
+
+  /**
+   * Restores aggregates saved by exportState(); those expired at `nowMs` are skipped. Returns how
+   * many. With the saved population, restored evidence is judged against it until it expires.
+   */
+  importState(rows: PersistedAggregate[], nowMs: number, population?: PersistedPopulation): number {
     const t = this.table;
     let restored = 0;
+    if (population) {
+      const until = rows.reduce((latest, row) => Math.max(latest, row.expiresAtMs), -Infinity);
+      this.restoredPopulation.botHomes = [...population.botHomes];
+      this.restoredPopulation.cleanHomes = [...population.cleanHomes];
+      this.restoredPopulation.untilMs = until;
+    }
     for (const row of rows) {
       if (row.expiresAtMs <= nowMs || t.full) continue;
       const prefix = parsePrefix(row.ip);

@@ -113,6 +113,13 @@ const PersistedFile = z.object({
       family: z.string().max(64).optional(),
     }),
   ),
+  /** The population the aggregates were judged against (absent in files of earlier releases). */
+  population: z
+    .object({
+      botHomes: z.tuple([z.number().min(0), z.number().min(0)]),
+      cleanHomes: z.tuple([z.number().min(0), z.number().min(0)]),
+    })
+    .optional(),
 });
 
 /** The shareable list in the one C&C list format of core/c2list.ts. */
@@ -162,6 +169,7 @@ export function createDetector(
       format: 'tsunagi-detect-state',
       version: 2,
       aggregates: detector.exportState(),
+      population: detector.exportPopulation(),
     });
     writeFileAtomic(statePath, body, { mode: 0o600 });
   };
@@ -212,7 +220,11 @@ export function createDetector(
               `detector state ${statePath} is not valid: ${(error as Error).message.slice(0, 200)}`,
             );
           }
-          const restored = detector.importState(parsed.aggregates as PersistedAggregate[], now());
+          const restored = detector.importState(
+            parsed.aggregates as PersistedAggregate[],
+            now(),
+            parsed.population,
+          );
           logger.info({ restored, saved: parsed.aggregates.length }, 'detector state restored');
         }
       }
