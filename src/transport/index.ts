@@ -85,3 +85,13 @@ export {
   type CandidateIntakeDeps,
   type CandidateUplink,
 } from './intake.ts';
+export {
+  createHealthPublisher,
+  createHealthSubscriber,
+  defaultHealthId,
+  HEALTH_SUBJECT_PREFIX,
+  healthSubject,
+  publisherHealth,
+  subscriberHealth,
+  type HealthPublisherConfig,
+} from './health.ts';
