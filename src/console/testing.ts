@@ -19,6 +19,9 @@ import { openStore, type Store } from '../store/index.ts';
 import type { ConsoleConfigInput } from './config.ts';
 import { consoleDepsOf, createConsole, type WebConsole } from './index.ts';
 
+// The browser helpers, for other rooms' console tests (the CLI's end-to-end alert test).
+export { CHROMIUM, ensureConsoleBuilt, launchChromium, newConsolePage, signIn } from './e2e-support.ts';
+
 export interface TestHub {
   url: string;
   app: FastifyInstance;
