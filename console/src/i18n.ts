@@ -216,7 +216,7 @@ const ja = {
   pipelineHelp:
     'コレクタ・NATS 送信・検知の各プロセスが数秒ごとに報告する状態です。欠損（取りこぼし）は再起動まで表示され続けます。',
   pipelineNotWatched:
-    'このハブはフロー処理を監視していません（tsunagi start、または serve --nats で監視します）。',
+    'このハブはフロー処理を監視していません（tsunagi start のハブ、または NATS につないだハブが監視します）。',
   pipelineRates: '直近数分の処理件数と欠損（件/秒）',
   handledPerSecond: '処理（件/秒）',
   droppedPerSecond: '欠損（件/秒）',
@@ -228,10 +228,10 @@ const ja = {
   level_loss: '欠損あり',
   noReport: '報告なし',
   lastReport: '最終報告',
-  role_start: '一体型（start）',
-  role_collect: 'コレクタ（collect）',
-  role_detect: '検知ワーカ（detect）',
-  role_serve: 'ハブ（serve）',
+  role_start: '一体型',
+  role_collect: 'コレクタ',
+  role_detect: '検知ワーカ',
+  role_serve: 'ハブ',
   component_collector: 'UDP 受信・デコード',
   component_publisher: 'NATS 送信',
   component_detector: '検知',
@@ -466,7 +466,8 @@ const en: Record<Key, string> = {
   lossBannerLink: 'See the pipeline',
   pipelineHelp:
     'What the collector, NATS publisher and detector processes report every few seconds. A loss stays shown until the process restarts.',
-  pipelineNotWatched: 'This hub watches no flow pipeline (tsunagi start, or serve --nats, does).',
+  pipelineNotWatched:
+    'This hub watches no flow pipeline (the hub of tsunagi start, or one connected to NATS, does).',
   pipelineRates: 'Flows handled and dropped over the last minutes (per second)',
   handledPerSecond: 'Handled per second',
   droppedPerSecond: 'Dropped per second',
