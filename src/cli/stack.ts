@@ -278,7 +278,12 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   health.addLocal('start', defaultHealthId(), HEALTH_INTERVAL_MS, [
     () => collectorHealth(collector),
     ...(publisher ? [() => publisherHealth(publisher)] : []),
-    subscriber ? () => subscriberHealth(subscriber) : () => detectorHealth(detector, clock),
+    // With NATS and no local detector (workers own the partitions), the workers report detection.
+    ...(subscriber
+      ? [() => subscriberHealth(subscriber)]
+      : useNats
+        ? []
+        : [() => detectorHealth(detector, clock)]),
   ]);
   const healthIn = useNats
     ? createHealthSubscriber({ url: config.nats.url }, { onReport: (r) => health.receive(r), logger })
