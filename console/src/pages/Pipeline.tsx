@@ -4,6 +4,8 @@ import { useEffect, useState } from 'react';
 import { api, ApiError, type HealthBody } from '../api.ts';
 import { Series } from '../charts.tsx';
 import { formatNumber, formatTime } from '../format.ts';
+
+type HealthSample = HealthBody['history'][number];
 import { useI18n } from '../i18n.ts';
 
 /** How often the console asks for the pipeline's health (the processes report every few seconds). */
@@ -73,22 +75,26 @@ export function PipelinePage({ health }: { health: { data: HealthBody | null; er
     <section data-page="pipeline">
       <p className="muted">{t('pipelineHelp')}</p>
       <h2>{t('pipelineRates')}</h2>
-      <Series
-        labels={data.history.map((s) => s.at)}
-        formatLabel={(at) => formatTime(at).slice(11, 16)}
-        series={[
-          {
-            name: t('handledPerSecond'),
-            values: data.history.map((s) => Math.round(s.handledPerSecond)),
-            color: '#4c9aff',
-          },
-          {
-            name: t('droppedPerSecond'),
-            values: data.history.map((s) => Math.round(s.droppedPerSecond)),
-            color: '#e5484d',
-          },
-        ]}
-      />
+      {/* Two charts, each on its own scale: a few drops beside a million flows would lie flat. */}
+      <div className="grid2">
+        {[
+          { name: t('handledPerSecond'), pick: (s: HealthSample) => s.handledPerSecond, color: '#4c9aff' },
+          { name: t('droppedPerSecond'), pick: (s: HealthSample) => s.droppedPerSecond, color: '#e5484d' },
+        ].map((chart) => (
+          <Series
+            key={chart.name}
+            labels={data.history.map((s) => s.at)}
+            formatLabel={(at) => formatTime(at).slice(11, 16)}
+            series={[
+              {
+                name: chart.name,
+                values: data.history.map((s) => Math.round(chart.pick(s))),
+                color: chart.color,
+              },
+            ]}
+          />
+        ))}
+      </div>
       <table data-testid="pipeline-table">
         <thead>
           <tr>
