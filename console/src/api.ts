@@ -136,6 +136,7 @@ export type {
   GraphBody,
   GraphEdge,
   GraphNode,
+  HealthBody,
   HostsBody,
   IndicatorDetailBody,
   IndicatorPageBody,

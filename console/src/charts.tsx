@@ -67,11 +67,13 @@ export function Series({
   series,
   labels,
   highlight,
+  formatLabel,
 }: {
   series: { name: string; values: number[]; color: string }[];
-  /** Hour buckets `YYYY-MM-DDTHH` (UTC), shown as local hours. */
+  /** Hour buckets `YYYY-MM-DDTHH` (UTC), shown as local hours, unless `formatLabel` says otherwise. */
   labels: string[];
   highlight?: Set<number>;
+  formatLabel?: (label: string) => string;
 }) {
   const { t, lang } = useI18n();
   const w = 640;
@@ -117,7 +119,7 @@ export function Series({
       {labels.map((l, i) =>
         (n - 1 - i) % every === 0 ? (
           <text key={l} x={x(i)} y={h - 6} className="tick" textAnchor="middle">
-            {formatHour(l, lang)}
+            {formatLabel ? formatLabel(l) : formatHour(l, lang)}
           </text>
         ) : null,
       )}

@@ -7,6 +7,7 @@ import { LiveTickContext, type LiveItem } from './live.tsx';
 import { AuditPage, GraphPage, SharingPage } from './pages/Admin.tsx';
 import { IndicatorsPage } from './pages/Indicators.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
+import { LossBanner, PipelinePage, useHealth } from './pages/Pipeline.tsx';
 import { SelfCheckPage } from './pages/SelfCheck.tsx';
 import { DarknetPage, HostsPage, SurveyPage } from './pages/Stats.tsx';
 import './style.css';
@@ -30,6 +31,7 @@ const NAV: { path: string; key: string; fullOnly?: boolean }[] = [
   { path: 'graph', key: 'graph' },
   { path: 'sharing', key: 'sharing' },
   { path: 'audit', key: 'audit', fullOnly: true },
+  { path: 'pipeline', key: 'pipeline', fullOnly: true },
 ];
 
 function LangSwitch() {
@@ -110,6 +112,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const [recent, setRecent] = useState<LiveItem[]>([]);
   // The newest indicator, kept untranslated so the banner follows a language switch.
   const [flash, setFlash] = useState<{ kind: string; value: string } | null>(null);
+  const health = useHealth();
   useEffect(
     () =>
       followLive((e) => {
@@ -133,6 +136,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   else if (page === 'graph') body = <GraphPage />;
   else if (page === 'sharing') body = <SharingPage />;
   else if (page === 'audit') body = <AuditPage />;
+  else if (page === 'pipeline') body = <PipelinePage health={health} />;
   else body = <OverviewPage recent={recent} />;
   return (
     <LiveTickContext.Provider value={tick}>
@@ -156,6 +160,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         <a href="/check">{t('selfCheck')}</a>
       </nav>
       <main className="content">
+        <LossBanner health={health.data} />
         <h1 data-testid="page-title">
           {t(NAV.find((n) => n.path === page)?.key ?? (page === 'list' ? `kind_${parts[1]}` : 'overview'))}
         </h1>

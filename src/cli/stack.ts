@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import {
   type Component,
+  HealthBoard,
   LogConfig,
   type Logger,
   MetricsConfig,
@@ -33,7 +34,7 @@ import {
   withdrawReasonText,
   type DetectorComponent,
 } from '../detect/index.ts';
-import { createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
+import { collectorHealth, createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
 import {
   createDarknetIntake,
   createDetectorIntake,
@@ -49,10 +50,15 @@ import {
   CandidateStreamConfig,
   createFlowPublisher,
   createFlowSubscriber,
+  createHealthSubscriber,
+  defaultHealthId,
+  publisherHealth,
+  subscriberHealth,
   TransportConfig,
   type FlowPublisher,
 } from '../transport/index.ts';
 import { openHubStack } from './commands/serve.ts';
+import { detectorHealth, HEALTH_INTERVAL_MS, healthSampler } from './health.ts';
 import { type Reporter, silentReporter } from './reporter.ts';
 
 export const StackConfig = z.object({
@@ -168,12 +174,16 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const { logger, registry, reporter = silentReporter } = deps;
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const health = new HealthBoard();
   const {
     store,
     intel,
     hub,
     console: web,
-  } = await openHubStack({ ...config, data: dataDir }, { env: deps.env, logger, registry });
+  } = await openHubStack(
+    { ...config, data: dataDir },
+    { env: deps.env, logger, registry, health: () => health.read() },
+  );
 
   const sharer = config.shareTo
     ? createC2Sharer(
@@ -268,6 +278,21 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       recycleBatches: true,
     },
   );
+
+  // This process's pipeline, read in process; with NATS also every collector's and worker's reports.
+  health.addLocal('start', defaultHealthId(), HEALTH_INTERVAL_MS, [
+    () => collectorHealth(collector),
+    ...(publisher ? [() => publisherHealth(publisher)] : []),
+    // With NATS and no local detector (workers own the partitions), the workers report detection.
+    ...(subscriber
+      ? [() => subscriberHealth(subscriber)]
+      : useNats
+        ? []
+        : [() => detectorHealth(detector, clock)]),
+  ]);
+  const healthIn = useNats
+    ? createHealthSubscriber({ url: config.nats.url }, { onReport: (r) => health.receive(r), logger })
+    : undefined;
 
   const timers: NodeJS.Timeout[] = [];
   let stopWatching: (() => void) | undefined;
@@ -384,6 +409,8 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     ...(botFeed ? [botFeed] : []),
     ...(darknet ? [darknet, darknetPusher] : []),
     collector,
+    ...(healthIn ? [healthIn] : []),
+    healthSampler(health),
   ];
   return {
     components,

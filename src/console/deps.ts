@@ -6,7 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../core/index.ts';
+import type { Logger, PipelineHealth } from '../core/index.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
 import {
   type AuditRecord,
@@ -53,10 +53,18 @@ export interface ConsoleDeps {
   share: ConsoleShare;
   registry: Registry;
   logger: Logger;
+  /**
+   * The pipeline's health (collector, publisher, detector, workers), read in process by
+   * `start` or gathered from NATS by `serve --nats`; absent on a hub with no pipeline.
+   */
+  health?: () => PipelineHealth;
 }
 
 /** The console's narrow view of a hub. */
-export function consoleDepsOf(hub: HubContext, deps: { registry: Registry; logger: Logger }): ConsoleDeps {
+export function consoleDepsOf(
+  hub: HubContext,
+  deps: { registry: Registry; logger: Logger; health?: () => PipelineHealth },
+): ConsoleDeps {
   return {
     intel: hub.intel,
     share: {
@@ -74,5 +82,6 @@ export function consoleDepsOf(hub: HubContext, deps: { registry: Registry; logge
     },
     registry: deps.registry,
     logger: deps.logger,
+    ...(deps.health ? { health: deps.health } : {}),
   };
 }

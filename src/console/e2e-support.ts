@@ -108,6 +108,7 @@ export const PAGES: { name: string; hash: string; ready: string }[] = [
   { name: 'graph', hash: '#/graph', ready: '[data-testid=graph], section[data-page=graph] .empty' },
   { name: 'sharing', hash: '#/sharing', ready: 'section[data-page=sharing] table' },
   { name: 'audit', hash: '#/audit', ready: '[data-testid=audit-verification]' },
+  { name: 'pipeline', hash: '#/pipeline', ready: 'section[data-page=pipeline]' },
 ];
 
 /** Opens a page by its route and waits until it has drawn its data. */

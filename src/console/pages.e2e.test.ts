@@ -60,6 +60,8 @@ const ALLOWED_IN_JA = new Set([
   'BY',
   'ip-location-db/asn',
   'C&C',
+  'NATS',
+  'UDP',
 ]);
 /** `tsunagi start`, `tsunagi survey`...: commands are typed as they are. */
 const COMMAND = /\btsunagi (start|detect|darknet|survey)\b/g;

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/index.ts';
+import { silentLogger, type PipelineHealth } from '../core/index.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../intel/index.ts';
 import { generateScenario } from '../scenario/index.ts';
 import {
@@ -19,6 +19,9 @@ import { openStore, type Store } from '../store/index.ts';
 import type { ConsoleConfigInput } from './config.ts';
 import { consoleDepsOf, createConsole, type WebConsole } from './index.ts';
 
+// The browser helpers, for other rooms' console tests (the CLI's end-to-end alert test).
+export { CHROMIUM, ensureConsoleBuilt, launchChromium, newConsolePage, signIn } from './e2e-support.ts';
+
 export interface TestHub {
   url: string;
   app: FastifyInstance;
@@ -31,7 +34,14 @@ export interface TestHub {
 }
 
 export async function startTestHub(
-  options: { store?: Store; console?: ConsoleConfigInput; host?: string; publish?: boolean } = {},
+  options: {
+    store?: Store;
+    console?: ConsoleConfigInput;
+    host?: string;
+    publish?: boolean;
+    /** The pipeline health the console shows (as `start` and `serve --nats` pass it). */
+    health?: () => PipelineHealth;
+  } = {},
 ): Promise<TestHub> {
   const store = options.store ?? (await openStore({ memory: true }));
   const logger = silentLogger();
@@ -50,7 +60,10 @@ export async function startTestHub(
     }),
     { store, intel, audit, logger, registry },
   );
-  const web = createConsole(options.console ?? {}, consoleDepsOf(hub.context, { registry, logger }));
+  const web = createConsole(
+    options.console ?? {},
+    consoleDepsOf(hub.context, { registry, logger, health: options.health }),
+  );
   hub.use((app) => web.register(app));
   const orgs = hub.orgs;
   const tokens = { full: '', council: '', public: '' };

@@ -12,3 +12,4 @@ export * from './metrics.ts';
 export * from './protocols.ts';
 export * from './hash.ts';
 export * from './hll.ts';
+export * from './health.ts';

@@ -9,6 +9,8 @@ import {
   FlowBatchWriter,
   type FlowSink,
   type Component,
+  type ComponentHealth,
+  healthLevel,
   silentLogger,
   type Logger,
 } from '../core/index.ts';
@@ -246,6 +248,31 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
       await input.stop();
       writer.flush();
       await saveTemplates();
+    },
+  };
+}
+
+/**
+ * The collector's health: flows received, kernel receive drops on its sockets (a loss), and
+ * decoder errors by kind (a warning: the exporter sent something it could not read).
+ */
+export function collectorHealth(collector: FlowCollector): ComponentHealth {
+  const c = collector.counters();
+  const errorsByKind: Record<string, number> = {};
+  for (const byKind of Object.values(collector.decoder.stats.errors))
+    for (const [kind, n] of Object.entries(byKind))
+      if (n > 0) errorsByKind[`decodeErrors.${kind}`] = (errorsByKind[`decodeErrors.${kind}`] ?? 0) + n;
+  return {
+    component: 'collector',
+    level: healthLevel(c.kernelDrops, c.decodeErrors > 0),
+    handled: c.records,
+    dropped: c.kernelDrops,
+    counters: {
+      flows: c.records,
+      packets: c.payloads,
+      kernelDrops: c.kernelDrops,
+      decodeErrors: c.decodeErrors,
+      ...errorsByKind,
     },
   };
 }

@@ -79,3 +79,13 @@ export {
   type CandidateConsumer,
   type CandidatePublisher,
 } from './candidates.ts';
+export {
+  createHealthPublisher,
+  createHealthSubscriber,
+  defaultHealthId,
+  HEALTH_SUBJECT_PREFIX,
+  healthSubject,
+  publisherHealth,
+  subscriberHealth,
+  type HealthPublisherConfig,
+} from './health.ts';

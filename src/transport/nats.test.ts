@@ -13,6 +13,7 @@ import {
   parsePartitionList,
   type FlowSubscriber,
 } from './index.ts';
+import { publisherHealth } from './health.ts';
 import { partitionOfRow } from './partition.ts';
 import { assertSameRow } from './testing.ts';
 
@@ -252,6 +253,11 @@ describe('transport over NATS JetStream', { skip }, () => {
         await registry.metrics(),
         /tsunagi_transport_publish_dropped_rows_total\{reason="backpressure"\} [1-9]/,
       );
+      // And the console's alert: the publisher reports a loss, with the rows by reason.
+      const health = publisherHealth(publisher);
+      assert.equal(health.level, 'loss');
+      assert.equal(health.dropped, dropped.backpressure);
+      assert.equal(health.counters['dropped.backpressure'], dropped.backpressure);
     } finally {
       await publisher.stop();
     }

@@ -12,11 +12,20 @@ import {
   loadConfig,
   LogConfig,
   MetricsConfig,
+  takeProcessHealth,
   untilSignal,
 } from '../../core/index.ts';
 import { z } from 'zod';
-import { createFlowCollector, FlowConfig } from '../../flow/index.ts';
-import { createFlowPublisher, TransportConfig, type FlowPublisher } from '../../transport/index.ts';
+import { collectorHealth, createFlowCollector, FlowConfig } from '../../flow/index.ts';
+import {
+  createFlowPublisher,
+  createHealthPublisher,
+  defaultHealthId,
+  publisherHealth,
+  TransportConfig,
+  type FlowPublisher,
+} from '../../transport/index.ts';
+import { HEALTH_INTERVAL_MS } from '../health.ts';
 import type { CliContext } from '../context.ts';
 import { formatRate, StatusLine } from '../progress.ts';
 
@@ -90,9 +99,22 @@ async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliConte
       publisher?.publish(batch);
     },
   });
+  // With --nats, the hub's console shows this collector's drops and queue (serve --nats / start --nats).
+  const who = { role: 'collect', id: defaultHealthId(), intervalMs: HEALTH_INTERVAL_MS };
+  const health =
+    publisher &&
+    createHealthPublisher(
+      { ...who, url: config.nats.url },
+      {
+        take: () =>
+          takeProcessHealth(who, [() => collectorHealth(collector), () => publisherHealth(publisher)]),
+        logger,
+      },
+    );
   const lifecycle = new Lifecycle(logger);
   await lifecycle.start([
     ...(publisher ? [publisher] : []),
+    ...(health ? [health] : []),
     collector,
     createMetricsServer(config.metrics, { registry, logger }),
   ]);

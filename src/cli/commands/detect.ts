@@ -11,6 +11,7 @@ import {
   createRegistry,
   InputError,
   Lifecycle,
+  takeProcessHealth,
   loadConfig,
   MetricsConfig,
   untilSignal,
@@ -34,7 +35,14 @@ import {
   withdrawReasonText,
   type SharedAddressRule,
 } from '../../detect/index.ts';
-import { createCandidatePublisher, createFlowSubscriber, parsePartitionList } from '../../transport/index.ts';
+import {
+  createCandidatePublisher,
+  createFlowSubscriber,
+  createHealthPublisher,
+  parsePartitionList,
+  subscriberHealth,
+} from '../../transport/index.ts';
+import { HEALTH_INTERVAL_MS } from '../health.ts';
 import { StatusLine } from '../progress.ts';
 import { detectOffline, formatExplain } from '../offline-detect.ts';
 import type { CliContext } from '../context.ts';
@@ -341,7 +349,13 @@ async function runLive(
     logger,
   });
   const lifecycle = new Lifecycle(logger);
-  await lifecycle.start([metrics, ...(hub ? [hub] : []), detector, subscriber]);
+  // The worker's rows folded and lag, for the hub's console (serve --nats / start --nats).
+  const who = { role: 'detect', id: worker, intervalMs: HEALTH_INTERVAL_MS };
+  const health = createHealthPublisher(
+    { ...who, url: subscriber.config.url },
+    { take: () => takeProcessHealth(who, [() => subscriberHealth(subscriber)]), logger },
+  );
+  await lifecycle.start([metrics, ...(hub ? [hub] : []), detector, subscriber, health]);
   ctx.stderr.write(
     `tsunagi detect: worker ${worker} consuming partitions ${subscriber.partitions.join(',')} from ${options.nats}` +
       ` (durable ${durable}${hub ? ', candidates to the hub stream' : ''}${stateDir ? `, state ${stateDir}` : ''})\n`,

@@ -19,15 +19,18 @@ import {
   MetricsConfig,
   untilSignal,
   UsageError,
+  HealthBoard,
+  type PipelineHealth,
 } from '../../core/index.ts';
 import { IntelConfig, type Intel } from '../../intel/index.ts';
 import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
 import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
-import { CandidateStreamConfig } from '../../transport/index.ts';
+import { CandidateStreamConfig, createHealthSubscriber } from '../../transport/index.ts';
 import { createCandidateIntake } from '../candidate-intake.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
+import { healthSampler } from '../health.ts';
 
 export const ServeConfig = z.object({
   /** Data directory of the embedded SQLite store (ignored when TSUNAGI_DATABASE_URL is set). */
@@ -79,7 +82,7 @@ export interface HubStack {
  */
 export async function openHubStack(
   config: Pick<ServeConfig, 'data' | 'intel' | 'hub' | 'console'>,
-  deps: { env: NodeJS.ProcessEnv; logger: Logger; registry: Registry },
+  deps: { env: NodeJS.ProcessEnv; logger: Logger; registry: Registry; health?: () => PipelineHealth },
 ): Promise<HubStack> {
   const dataDir = cliDataDir(config.data, deps.env);
   const store = await openCliStore(dataDir, deps.env);
@@ -92,7 +95,7 @@ export async function openHubStack(
     : resolve(PACKAGE_ROOT, config.console.distDir);
   const web = createConsole(
     { ...config.console, distDir },
-    consoleDepsOf(hub.context, { registry: deps.registry, logger: deps.logger }),
+    consoleDepsOf(hub.context, { registry: deps.registry, logger: deps.logger, health: deps.health }),
   );
   hub.use((app) => web.register(app));
   return { store, intel, hub, console: web };
@@ -167,7 +170,25 @@ export async function runServe(
 ): Promise<void> {
   const logger = createLogger(config.log, ctx.stderr);
   const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
-  const { store, intel, hub, console: web } = await openHubStack(config, { env: ctx.env, logger, registry });
+  // With --nats, the console shows every collector's and worker's health reports.
+  const board = config.candidates.enabled ? new HealthBoard() : undefined;
+  const {
+    store,
+    intel,
+    hub,
+    console: web,
+  } = await openHubStack(config, {
+    env: ctx.env,
+    logger,
+    registry,
+    ...(board ? { health: () => board.read() } : {}),
+  });
+  const healthIn =
+    board &&
+    createHealthSubscriber(
+      { url: config.candidates.url || 'nats://127.0.0.1:4222' },
+      { onReport: (report) => board.receive(report), logger },
+    );
   const sharer =
     config.shareTo &&
     createC2Sharer(
@@ -190,6 +211,7 @@ export async function runServe(
       web,
       ...(sharer ? [sharer] : []),
       ...(intake ? [intake] : []),
+      ...(board && healthIn ? [healthIn, healthSampler(board)] : []),
       metrics,
     ]);
     // Listen for signals before saying we are up: a caller may signal as soon as it reads the

@@ -12,6 +12,7 @@ import { registerAudit } from './audit.ts';
 import type { ApiState } from './common.ts';
 import { registerDarknet } from './darknet.ts';
 import { registerGraph } from './graph.ts';
+import { registerHealth } from './health.ts';
 import { registerHosts } from './hosts.ts';
 import { registerIndicators } from './indicators.ts';
 import { registerMe } from './me.ts';
@@ -42,4 +43,5 @@ export function registerApi(
   registerAudit(app, ctx);
   registerGraph(app, ctx);
   registerReview(app, deps.share.reviews);
+  registerHealth(app, deps.health);
 }

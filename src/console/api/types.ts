@@ -208,3 +208,32 @@ export interface LiveIndicatorEvent {
 export interface LiveChangedEvent {
   count: number;
 }
+
+/** GET health: the flow pipeline's components, as every process last reported them. */
+export type HealthLevelView = 'ok' | 'warning' | 'loss';
+export interface ComponentHealthView {
+  component: string;
+  level: HealthLevelView;
+  handled: number;
+  dropped: number;
+  counters: Record<string, number>;
+}
+export interface ProcessHealthView {
+  role: string;
+  id: string;
+  /** ISO time of its last report. */
+  at: string;
+  intervalMs: number;
+  /** Silent for more than three intervals: shown as "no report". */
+  stale: boolean;
+  components: ComponentHealthView[];
+}
+export interface HealthBody {
+  /** Whether this hub watches a pipeline at all (false on a bare `serve`). */
+  watched: boolean;
+  /** Any component lost data since its start. */
+  loss: boolean;
+  processes: ProcessHealthView[];
+  /** Flows handled and dropped per second, oldest first, one sample every few seconds. */
+  history: { at: string; handledPerSecond: number; droppedPerSecond: number }[];
+}
