@@ -32,6 +32,20 @@ export type { RovResult, RovState } from './routing/rov.ts';
 export type { GroupScore } from './score/score.ts';
 export type { HygieneLetter, Lang } from './letter/letters.ts';
 export { hygieneMigrations, type HygieneTables } from './migrations.ts';
+export {
+  adopted,
+  createHygieneReader,
+  HYGIENE_CHECKS,
+  type AdoptionOverTime,
+  type DomainDetail,
+  type HygieneCheck,
+  type HygieneReader,
+  type OrganisationDetail,
+  type OrganisationScore,
+  type SectorAdoption,
+  type SurveySummary,
+} from './read.ts';
+export type { Advice } from './letter/letters.ts';
 /** The DNS lab (BIND, Unbound, a test CA) for tests outside the room, such as the CLI's. */
 export { labUnavailable, makeCertificates, startDnsLab, type DnsLab } from './testlab.ts';
 
