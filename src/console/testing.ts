@@ -17,7 +17,7 @@ import {
 } from '../share/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { ConsoleConfigInput } from './config.ts';
-import { consoleDepsOf, createConsole, type WebConsole } from './index.ts';
+import { consoleDepsOf, createConsole, type ConsoleHygiene, type WebConsole } from './index.ts';
 
 export interface TestHub {
   url: string;
@@ -31,7 +31,14 @@ export interface TestHub {
 }
 
 export async function startTestHub(
-  options: { store?: Store; console?: ConsoleConfigInput; host?: string; publish?: boolean } = {},
+  options: {
+    store?: Store;
+    console?: ConsoleConfigInput;
+    host?: string;
+    publish?: boolean;
+    /** The hygiene room's reader (its own tables); without it the hygiene page is empty. */
+    hygiene?: ConsoleHygiene;
+  } = {},
 ): Promise<TestHub> {
   const store = options.store ?? (await openStore({ memory: true }));
   const logger = silentLogger();
@@ -50,7 +57,14 @@ export async function startTestHub(
     }),
     { store, intel, audit, logger, registry },
   );
-  const web = createConsole(options.console ?? {}, consoleDepsOf(hub.context, { registry, logger }));
+  const web = createConsole(
+    options.console ?? {},
+    consoleDepsOf(hub.context, {
+      registry,
+      logger,
+      ...(options.hygiene ? { hygiene: options.hygiene } : {}),
+    }),
+  );
   hub.use((app) => web.register(app));
   const orgs = hub.orgs;
   const tokens = { full: '', council: '', public: '' };

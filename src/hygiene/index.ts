@@ -29,7 +29,7 @@ export { parseVrps, VrpFormatError, type Vrp } from './input/vrps.ts';
 export { parseTrustAnchors, type DnssecResult, type Verdict } from './dns/dnssec.ts';
 export { parseResolver } from './dns/client.ts';
 export type { RovResult, RovState } from './routing/rov.ts';
-export type { GroupScore } from './score/score.ts';
+export { domainScore, type GroupScore } from './score/score.ts';
 export type { HygieneLetter, Lang } from './letter/letters.ts';
 export { hygieneMigrations, type HygieneTables } from './migrations.ts';
 export {

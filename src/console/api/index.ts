@@ -13,6 +13,7 @@ import type { ApiState } from './common.ts';
 import { registerDarknet } from './darknet.ts';
 import { registerGraph } from './graph.ts';
 import { registerHosts } from './hosts.ts';
+import { registerHygiene } from './hygiene.ts';
 import { registerIndicators } from './indicators.ts';
 import { registerMe } from './me.ts';
 import { registerOverview } from './overview.ts';
@@ -41,5 +42,6 @@ export function registerApi(
   registerSharing(app, ctx);
   registerAudit(app, ctx);
   registerGraph(app, ctx);
+  registerHygiene(app, ctx);
   registerReview(app, deps.share.reviews);
 }
