@@ -26,7 +26,7 @@ const DIRECTIONS = {
   uplink: ['core', 'intel', 'share'],
   notify: ['core'],
   hygiene: ['core'],
-  console: ['core', 'store', 'intel', 'share', 'scenario'],
+  console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene'],
   cli: [
     'core',
     'packet',

@@ -68,12 +68,16 @@ export function Series({
   labels,
   highlight,
   formatLabel,
+  legend = true,
 }: {
-  series: { name: string; values: number[]; color: string }[];
+  /** A null is a bucket the series has no value for: the line skips it. */
+  series: { name: string; values: (number | null)[]; color: string }[];
   /** Hour buckets `YYYY-MM-DDTHH` (UTC), shown as local hours, unless `formatLabel` says otherwise. */
   labels: string[];
   highlight?: Set<number>;
   formatLabel?: (label: string) => string;
+  /** False when the page draws its own legend (more series than fit above the chart). */
+  legend?: boolean;
 }) {
   const { t, lang } = useI18n();
   const w = 640;
@@ -83,7 +87,7 @@ export function Series({
   const top = 26;
   const bottom = 24;
   const n = labels.length;
-  const ticks = axisTicks(Math.max(0, ...series.flatMap((s) => s.values)));
+  const ticks = axisTicks(Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v !== null))));
   const scaleMax = ticks[ticks.length - 1]! || 1;
   const allZero = ticks.length === 1;
   const x = (i: number) => left + (i * (w - left - right)) / Math.max(1, n - 1);
@@ -113,9 +117,16 @@ export function Series({
           fill="none"
           stroke={s.color}
           strokeWidth="2"
-          points={s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')}
+          points={s.values.flatMap((v, i) => (v === null ? [] : [`${x(i)},${y(v)}`])).join(' ')}
         />
       ))}
+      {n <= 12
+        ? series.map((s) =>
+            s.values.map((v, i) =>
+              v === null ? null : <circle key={`${s.name}-${i}`} cx={x(i)} cy={y(v)} r="3" fill={s.color} />,
+            ),
+          )
+        : null}
       {labels.map((l, i) =>
         (n - 1 - i) % every === 0 ? (
           <text key={l} x={x(i)} y={h - 6} className="tick" textAnchor="middle">
@@ -123,7 +134,7 @@ export function Series({
           </text>
         ) : null,
       )}
-      {series.map((s, i) => (
+      {(legend ? series : []).map((s, i) => (
         <g key={`l${s.name}`} transform={`translate(${left + i * 150} 8)`}>
           <rect width="10" height="10" fill={s.color} />
           <text x="14" y="9" className="tick">

@@ -5,6 +5,7 @@ import { api, ApiError, followLive, getToken, setToken, type IndicatorView, type
 import { dictionaries, I18nContext, initialLang, translator, useI18n, type Lang } from './i18n.ts';
 import { LiveTickContext, type LiveItem } from './live.tsx';
 import { AuditPage, GraphPage, SharingPage } from './pages/Admin.tsx';
+import { HygienePage } from './pages/Hygiene.tsx';
 import { IndicatorsPage } from './pages/Indicators.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
 import { LossBanner, PipelinePage, useHealth } from './pages/Pipeline.tsx';
@@ -32,6 +33,7 @@ const NAV: { path: string; key: string; fullOnly?: boolean }[] = [
   { path: 'sharing', key: 'sharing' },
   { path: 'audit', key: 'audit', fullOnly: true },
   { path: 'pipeline', key: 'pipeline', fullOnly: true },
+  { path: 'hygiene', key: 'hygiene' },
 ];
 
 function LangSwitch() {
@@ -137,6 +139,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   else if (page === 'sharing') body = <SharingPage />;
   else if (page === 'audit') body = <AuditPage />;
   else if (page === 'pipeline') body = <PipelinePage health={health} />;
+  else if (page === 'hygiene')
+    body = <HygienePage {...(parts[1] ? { selected: decodeURIComponent(parts[1]) } : {})} />;
   else body = <OverviewPage recent={recent} />;
   return (
     <LiveTickContext.Provider value={tick}>

@@ -374,6 +374,13 @@ interface WalkRequest {
   expect?: (status: number, reader: WalkOrg | undefined, body: string) => void;
 }
 
+/** Whether an organisation reads at the council tier or above (the README's tier table). */
+function clearedForCouncil(org: WalkOrg | undefined): boolean {
+  if (!org) return false;
+  if (org.role === 'analysis' || org.role === 'government') return true;
+  return (org.role === 'council' || org.role === 'isp') && org.consent;
+}
+
 /** For each route of the server, the concrete requests the walk makes as a reader. */
 async function routeWalk(
   h: ReleaseHub,
@@ -498,6 +505,38 @@ async function routeWalk(
     ['GET /console/api/audit', get('/console/api/audit?limit=500')],
     ['GET /console/api/graph', get('/console/api/graph?limit=200')],
     ['GET /console/api/review', get('/console/api/review?status=all')],
+    // Hygiene: sector aggregates for every reader, per-organisation results from the council tier up.
+    [
+      'GET /console/api/hygiene',
+      (reader) =>
+        reader
+          ? [
+              {
+                method: 'GET',
+                url: '/console/api/hygiene',
+                expect: (status, who, body) => {
+                  assert.equal(status, 200);
+                  const withheld = (JSON.parse(body) as { organisations: unknown }).organisations === null;
+                  assert.equal(withheld, !clearedForCouncil(who), `${who?.name} hygiene organisations`);
+                },
+              },
+            ]
+          : [],
+    ],
+    [
+      'GET /console/api/hygiene/organisations/:name',
+      (reader) =>
+        reader
+          ? [
+              {
+                method: 'GET',
+                url: '/console/api/hygiene/organisations/Example%20Bank',
+                // No survey is stored in the walk: 404 when cleared, 403 when not.
+                expect: (status, who) => assert.equal(status, clearedForCouncil(who) ? 404 : 403),
+              },
+            ]
+          : [],
+    ],
     // Only the analysis centre decides; the others' attempts must fail (and change nothing).
     ...(['approve', 'refuse', 'edit'] as const).map(
       (action) =>

@@ -7,6 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger, PipelineHealth } from '../core/index.ts';
+import type { HygieneReader } from '../hygiene/index.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
 import {
   type AuditRecord,
@@ -48,9 +49,17 @@ export interface ConsoleShare {
   readonly reviews: Reviews;
 }
 
+/** The hygiene room's read side over its own tables (surveys, scores, adoption, drill-down). */
+export type ConsoleHygiene = Pick<
+  HygieneReader,
+  'surveys' | 'organisationScores' | 'adoption' | 'organisation'
+>;
+
 export interface ConsoleDeps {
   intel: ConsoleIntel;
   share: ConsoleShare;
+  /** Absent when the hub keeps no hygiene surveys: the page then says none is stored. */
+  hygiene?: ConsoleHygiene;
   registry: Registry;
   logger: Logger;
   /**
@@ -63,9 +72,10 @@ export interface ConsoleDeps {
 /** The console's narrow view of a hub. */
 export function consoleDepsOf(
   hub: HubContext,
-  deps: { registry: Registry; logger: Logger; health?: () => PipelineHealth },
+  deps: { registry: Registry; logger: Logger; health?: () => PipelineHealth; hygiene?: ConsoleHygiene },
 ): ConsoleDeps {
   return {
+    ...(deps.hygiene ? { hygiene: deps.hygiene } : {}),
     intel: hub.intel,
     share: {
       authenticate: (token) => hub.orgs.authenticate(token),

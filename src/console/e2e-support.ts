@@ -6,7 +6,21 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../core/index.ts';
+import {
+  createHygiene,
+  createHygieneReader,
+  domainScore,
+  HygieneConfig,
+  hygieneMigrations,
+  type HygieneReader,
+  type HygieneTables,
+  type SurveyRow,
+} from '../hygiene/index.ts';
 import { scenarioSightings, type TestHub } from './testing.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -50,6 +64,70 @@ export async function fillDemo(hub: TestHub): Promise<void> {
     family: 'mirai',
     attributes: { country: 'JP' },
   });
+}
+
+/** A surveyed domain in the demo's hygiene surveys: everything missing unless given. */
+function surveyed(
+  domain: string,
+  organisation: string,
+  sector: string,
+  fields: Partial<SurveyRow>,
+): SurveyRow {
+  const checks = {
+    domain,
+    organisation,
+    sector,
+    dnssec: 'insecure',
+    spf: 'missing',
+    dmarc_policy: 'missing',
+    dkim: 'unchecked',
+    mta_sts: 'missing',
+    tls_rpt: 'missing',
+    dane: 'n/a',
+    ipv6: 'none',
+    https: 'ok',
+    hsts: 'missing',
+    reasons: { dnssec: 'no DS record at the parent' },
+    dkimKeys: [],
+    ...fields,
+  } as Omit<SurveyRow, 'score'>;
+  return { ...checks, score: domainScore(checks) };
+}
+
+/**
+ * Two monthly hygiene surveys of a few organisations in three sectors, recorded through the
+ * hygiene room into its own tables (its migrations on an in-memory SQLite), and its reader.
+ */
+export async function demoHygiene(): Promise<{ reader: HygieneReader; close(): Promise<void> }> {
+  const db = new Kysely<HygieneTables>({
+    dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
+  });
+  const migrated = await new Migrator({
+    db,
+    provider: { getMigrations: async () => hygieneMigrations },
+  }).migrateToLatest();
+  if (migrated.error) throw migrated.error;
+  const hygiene = createHygiene(HygieneConfig.parse({}), {
+    logger: silentLogger(),
+    registry: new Registry(),
+    db,
+  });
+  const good = { spf: 'strict', dmarc_policy: 'reject', hsts: 'yes', ipv6: 'web+mail' } as const;
+  await hygiene.record('2026-11', new Date('2026-11-02T01:00:00Z'), [
+    surveyed('bank.example.jp', 'Example Bank', 'finance', { spf: 'softfail', dmarc_policy: 'none' }),
+    surveyed('shinkin.example.jp', 'Example Shinkin', 'finance', {}),
+    surveyed('power.example.jp', 'Example Power', 'energy', { dnssec: 'bogus', spf: 'permissive' }),
+    surveyed('gas.example.jp', 'Example Gas', 'energy', { spf: 'strict' }),
+    surveyed('city.example.lg.jp', 'Example City', 'government', { dmarc_policy: 'quarantine' }),
+  ]);
+  await hygiene.record('2026-12', new Date('2026-12-01T01:00:00Z'), [
+    surveyed('bank.example.jp', 'Example Bank', 'finance', { ...good, dnssec: 'secure' }),
+    surveyed('shinkin.example.jp', 'Example Shinkin', 'finance', { spf: 'softfail' }),
+    surveyed('power.example.jp', 'Example Power', 'energy', { spf: 'strict', dmarc_policy: 'none' }),
+    surveyed('gas.example.jp', 'Example Gas', 'energy', { spf: 'strict', dmarc_policy: 'reject' }),
+    surveyed('city.example.lg.jp', 'Example City', 'government', { ...good, mta_sts: 'enforce' }),
+  ]);
+  return { reader: createHygieneReader(db), close: () => db.destroy() };
 }
 
 export function launchChromium(): Promise<Browser> {
@@ -109,6 +187,11 @@ export const PAGES: { name: string; hash: string; ready: string }[] = [
   { name: 'sharing', hash: '#/sharing', ready: 'section[data-page=sharing] table' },
   { name: 'audit', hash: '#/audit', ready: '[data-testid=audit-verification]' },
   { name: 'pipeline', hash: '#/pipeline', ready: 'section[data-page=pipeline]' },
+  {
+    name: 'hygiene',
+    hash: '#/hygiene',
+    ready: 'section[data-page=hygiene] svg.series, section[data-page=hygiene] .empty',
+  },
 ];
 
 /** Opens a page by its route and waits until it has drawn its data. */

@@ -20,7 +20,13 @@ export { ConsoleConfig } from './config.ts';
 export { clientAddress, trustedProxySet } from './address.ts';
 export { CONTENT_SECURITY_POLICY } from './static.ts';
 export { visibleAt, viewOf, whereVisible, indicatorRef } from './view.ts';
-export { consoleDepsOf, type ConsoleDeps, type ConsoleIntel, type ConsoleShare } from './deps.ts';
+export {
+  consoleDepsOf,
+  type ConsoleDeps,
+  type ConsoleHygiene,
+  type ConsoleIntel,
+  type ConsoleShare,
+} from './deps.ts';
 export type * from './api/types.ts';
 
 export interface WebConsole extends Component {

@@ -17,6 +17,7 @@ import { dictionaries, type Lang } from '../../console/src/i18n.ts';
 import {
   CHROMIUM,
   DIST,
+  demoHygiene,
   ensureConsoleBuilt,
   fillDemo,
   launchChromium,
@@ -62,6 +63,17 @@ const ALLOWED_IN_JA = new Set([
   'C&C',
   'NATS',
   'UDP',
+  // The hygiene page's checks are named as the protocols are (IPv6 reads as "IPv" here).
+  'DNSSEC',
+  'SPF',
+  'DMARC',
+  'DKIM',
+  'MTA-STS',
+  'TLS-RPT',
+  'DANE',
+  'IPv',
+  'HTTPS',
+  'HSTS',
 ]);
 /** `tsunagi start`, `tsunagi survey`...: commands are typed as they are. */
 const COMMAND = /\btsunagi (start|detect|darknet|survey)\b/g;
@@ -135,11 +147,13 @@ describe(
     let demo: TestHub;
     let empty: TestHub;
     let browser: Browser;
+    let hygiene: Awaited<ReturnType<typeof demoHygiene>>;
 
     before(async () => {
       ensureConsoleBuilt();
+      hygiene = await demoHygiene();
       [demo, empty] = await Promise.all([
-        startTestHub({ console: { distDir: DIST } }),
+        startTestHub({ console: { distDir: DIST }, hygiene: hygiene.reader }),
         startTestHub({ console: { distDir: DIST } }),
       ]);
       await fillDemo(demo);
@@ -149,6 +163,7 @@ describe(
       await browser?.close();
       await demo?.close();
       await empty?.close();
+      await hygiene?.close();
     });
 
     test('the checker itself flags each kind of mistake', () => {
@@ -228,6 +243,19 @@ describe(
         for (const kind of ['bots', 'family', 'c2'])
           assert.ok((await page.locator(`[data-node=${kind}]`).count()) > 0, `graph has ${kind} nodes`);
         assert.ok((await page.locator('[data-testid=graph] .edge').count()) > 0, 'graph has edges');
+
+        // Hygiene: a line per sector, the organisations' table, and a drill-down with fixes.
+        await openPage(page, '#/hygiene', 'section[data-page=hygiene] svg.series');
+        assert.equal(await page.locator('section[data-page=hygiene] svg.series polyline').count(), 3);
+        await page.selectOption('[data-testid=hygiene-check]', 'dmarc_policy');
+        await assertReadable(page, lang, 'hygiene dmarc');
+        await page.click('[data-testid=hygiene-organisations] a >> text=Example Shinkin');
+        await page.waitForSelector('[data-testid=hygiene-detail] [data-testid=hygiene-fixes] li');
+        await assertReadable(page, lang, 'hygiene detail');
+        assert.match(
+          await textOf(page, '[data-testid=hygiene-fixes]'),
+          lang === 'ja' ? /DMARC レコードがありません/ : /There is no DMARC record/,
+        );
         await page.context().close();
       });
 
@@ -235,11 +263,14 @@ describe(
         const page = await newConsolePage(browser, lang);
         await signIn(page, demo.url, demo.tokens.public);
         for (const { name, hash, ready } of PAGES.filter((p) =>
-          ['overview', 'c2', 'graph', 'sharing'].includes(p.name),
+          ['overview', 'c2', 'graph', 'sharing', 'hygiene'].includes(p.name),
         )) {
           await openPage(page, hash, ready);
           await assertReadable(page, lang, `public ${name}`);
         }
+        // Sector aggregates only: the organisations are withheld by the release rule.
+        await openPage(page, '#/hygiene', '[data-testid=hygiene-withheld]');
+        assert.equal(await page.locator('[data-testid=hygiene-organisations]').count(), 0);
         await page.context().close();
       });
 
@@ -262,6 +293,7 @@ describe(
           ['#/survey', 'emptySurvey'],
           ['#/graph', 'emptyGraph'],
           ['#/overview', 'emptyNewestC2'],
+          ['#/hygiene', 'emptyHygiene'],
         ] as const) {
           await openPage(page, hash, '[data-testid=empty]');
           assert.equal(await textOf(page, '[data-testid=empty]'), dict[key], hash);

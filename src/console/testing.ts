@@ -17,7 +17,7 @@ import {
 } from '../share/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { ConsoleConfigInput } from './config.ts';
-import { consoleDepsOf, createConsole, type WebConsole } from './index.ts';
+import { consoleDepsOf, createConsole, type ConsoleHygiene, type WebConsole } from './index.ts';
 
 // The browser helpers, for other rooms' console tests (the CLI's end-to-end alert test).
 export { CHROMIUM, ensureConsoleBuilt, launchChromium, newConsolePage, signIn } from './e2e-support.ts';
@@ -41,6 +41,8 @@ export async function startTestHub(
     publish?: boolean;
     /** The pipeline health the console shows (as `start` and `serve --nats` pass it). */
     health?: () => PipelineHealth;
+    /** The hygiene room's reader (its own tables); without it the hygiene page is empty. */
+    hygiene?: ConsoleHygiene;
   } = {},
 ): Promise<TestHub> {
   const store = options.store ?? (await openStore({ memory: true }));
@@ -62,7 +64,12 @@ export async function startTestHub(
   );
   const web = createConsole(
     options.console ?? {},
-    consoleDepsOf(hub.context, { registry, logger, health: options.health }),
+    consoleDepsOf(hub.context, {
+      registry,
+      logger,
+      health: options.health,
+      ...(options.hygiene ? { hygiene: options.hygiene } : {}),
+    }),
   );
   hub.use((app) => web.register(app));
   const orgs = hub.orgs;

@@ -29,9 +29,23 @@ export { parseVrps, VrpFormatError, type Vrp } from './input/vrps.ts';
 export { parseTrustAnchors, type DnssecResult, type Verdict } from './dns/dnssec.ts';
 export { parseResolver } from './dns/client.ts';
 export type { RovResult, RovState } from './routing/rov.ts';
-export type { GroupScore } from './score/score.ts';
+export { domainScore, type GroupScore } from './score/score.ts';
 export type { HygieneLetter, Lang } from './letter/letters.ts';
 export { hygieneMigrations, type HygieneTables } from './migrations.ts';
+export {
+  adopted,
+  createHygieneReader,
+  HYGIENE_CHECKS,
+  type AdoptionOverTime,
+  type DomainDetail,
+  type HygieneCheck,
+  type HygieneReader,
+  type OrganisationDetail,
+  type OrganisationScore,
+  type SectorAdoption,
+  type SurveySummary,
+} from './read.ts';
+export type { Advice } from './letter/letters.ts';
 /** The DNS lab (BIND, Unbound, a test CA) for tests outside the room, such as the CLI's. */
 export { labUnavailable, makeCertificates, startDnsLab, type DnsLab } from './testlab.ts';
 

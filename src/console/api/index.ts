@@ -14,6 +14,7 @@ import { registerDarknet } from './darknet.ts';
 import { registerGraph } from './graph.ts';
 import { registerHealth } from './health.ts';
 import { registerHosts } from './hosts.ts';
+import { registerHygiene } from './hygiene.ts';
 import { registerIndicators } from './indicators.ts';
 import { registerMe } from './me.ts';
 import { registerOverview } from './overview.ts';
@@ -42,6 +43,7 @@ export function registerApi(
   registerSharing(app, ctx);
   registerAudit(app, ctx);
   registerGraph(app, ctx);
+  registerHygiene(app, ctx);
   registerReview(app, deps.share.reviews);
   registerHealth(app, deps.health);
 }

@@ -237,3 +237,57 @@ export interface HealthBody {
   /** Flows handled and dropped per second, oldest first, one sample every few seconds. */
   history: { at: string; handledPerSecond: number; droppedPerSecond: number }[];
 }
+
+/** The hygiene survey's checks, as stored (the CSV columns after `domain`). */
+export type ApiHygieneCheck =
+  'dnssec' | 'spf' | 'dmarc_policy' | 'dkim' | 'mta_sts' | 'tls_rpt' | 'dane' | 'ipv6' | 'https' | 'hsts';
+
+/** The marking the release rule gave a part of the hygiene results. */
+export interface HygieneMarking {
+  tier: ApiTier;
+  tlp: ApiTlp;
+}
+
+/** GET /console/api/hygiene: sector adoption over time for every reader; scores per organisation when released. */
+export interface HygieneBody {
+  surveys: { id: string; startedAt: string; domains: number }[];
+  sectors: {
+    sector: string;
+    /** Per survey, in `surveys` order; null where the sector was not surveyed. */
+    score: (number | null)[];
+    domains: (number | null)[];
+    /** Per check and survey: percentage of the sector's domains in the check's best state. */
+    adoption: Record<ApiHygieneCheck, (number | null)[]>;
+  }[];
+  sectorMarking: HygieneMarking;
+  /** Null when the release rule keeps per-organisation results from this reader. */
+  organisations:
+    | {
+        organisation: string;
+        sector: string | null;
+        score: number;
+        domains: number;
+        surveyId: string;
+        previous: number | null;
+      }[]
+    | null;
+  organisationMarking: HygieneMarking | null;
+}
+
+/** GET /console/api/hygiene/organisations/{name}: one organisation's latest survey, what to fix. */
+export interface HygieneOrganisationBody {
+  organisation: string;
+  sector: string | null;
+  surveyId: string;
+  startedAt: string;
+  score: number;
+  history: { surveyId: string; startedAt: string; score: number }[];
+  domains: {
+    domain: string;
+    score: number;
+    checks: Record<ApiHygieneCheck, string>;
+    reasons: Partial<Record<ApiHygieneCheck, string>>;
+    fixes: { ja: string; en: string }[];
+  }[];
+  marking: HygieneMarking;
+}

@@ -16,7 +16,7 @@ export interface HygieneLetter {
 }
 
 type Row = DomainHygiene & { organisation?: string; score: number };
-type Advice = Record<Lang, string>;
+export type Advice = Record<Lang, string>;
 
 /** What to fix for a column in a given state; undefined when the state needs nothing. */
 function advice(row: Row): Advice[] {
@@ -150,4 +150,9 @@ export function hygieneLetters(rows: readonly Row[], lang: Lang, sender: string)
     const closing = lang === 'ja' ? `\n\n${sender}` : `\n\nRegards,\n${sender}`;
     return { organisation, lang, subject, body: `${opening}\n\n${sections.join('\n\n')}${closing}\n`, fixes };
   });
+}
+
+/** What a domain should fix, in both languages, in the order a letter lists it (the console's drill-down). */
+export function whatToFix(row: Omit<DomainHygiene, 'reasons' | 'dkimKeys'>): Advice[] {
+  return advice({ ...row, reasons: {} as DomainHygiene['reasons'], dkimKeys: [], score: 0 });
 }

@@ -1,7 +1,7 @@
 /**
  * The hub's one release decision. Every path out (TAXII on every root, the JSON API, the exports,
  * the MISP feed, the console API, the live stream, own-network products and the public
- * self-check) asks `release(subject, reader)` and gets `deny`, `allow` or a `sanitised` copy.
+ * self-check, hygiene survey results) asks `release(subject, reader)` and gets `deny`, `allow` or a `sanitised` copy.
  * The marking binds: RED never leaves the full tier it was given to; AMBER and AMBER+STRICT never
  * reach public notice; a derived product is never marked less strictly than its sources; the tier
  * a writer claims can narrow an object's reach, never widen it past its marking. The same module
@@ -125,7 +125,21 @@ export type Subject =
   /** A fact from intel, released by broadcast (or, for host kinds, addressed to its holder). */
   | { type: 'indicator'; indicator: Indicator; publicNotice?: PublicNoticeDecision }
   /** A stored STIX version: its tier and marking as stored, in a collection. */
-  | { type: 'stored'; tier: Tier; tlp: Tlp; collection: CollectionScope };
+  | { type: 'stored'; tier: Tier; tlp: Tlp; collection: CollectionScope }
+  /** Results of the hygiene survey (public DNS and mail posture): sector aggregates or per organisation. */
+  | { type: 'hygiene'; level: HygieneLevel };
+
+/**
+ * Hygiene results are built from public DNS data, but a score per named organisation is a list
+ * of its weak points: per-organisation results (scores, drill-down, what to fix) go to the full
+ * and council tiers under TLP:AMBER, so members may pass them to the organisation concerned;
+ * sector aggregates (a mean and adoption percentages, no names) are public notice, TLP:CLEAR.
+ */
+export type HygieneLevel = 'sector' | 'organisation';
+export const HYGIENE_MARKINGS: Readonly<Record<HygieneLevel, { tier: Tier; tlp: Tlp }>> = {
+  sector: { tier: 'public', tlp: 'clear' },
+  organisation: { tier: 'council', tlp: 'amber' },
+};
 
 /** The copy a reader gets of an indicator: its tier and marking, and the facts it may carry. */
 export interface ReleasedIndicator {
@@ -141,11 +155,25 @@ export type Release<T> =
 
 export function release(subject: { type: 'indicator' } & Subject, reader: Reader): Release<ReleasedIndicator>;
 export function release(subject: { type: 'stored' } & Subject, reader: Reader): Release<true>;
-export function release(subject: Subject, reader: Reader): Release<ReleasedIndicator | true> {
+export function release(
+  subject: { type: 'hygiene' } & Subject,
+  reader: Reader,
+): Release<{ tier: Tier; tlp: Tlp }>;
+export function release(
+  subject: Subject,
+  reader: Reader,
+): Release<ReleasedIndicator | true | { tier: Tier; tlp: Tlp }> {
   if (!reader.canRead) return deny('this token may not read');
-  return subject.type === 'stored'
-    ? releaseStored(subject.tier, subject.tlp, subject.collection, reader)
-    : releaseIndicator(subject.indicator, subject.publicNotice, reader);
+  if (subject.type === 'stored') return releaseStored(subject.tier, subject.tlp, subject.collection, reader);
+  if (subject.type === 'hygiene') return releaseHygiene(subject.level, reader);
+  return releaseIndicator(subject.indicator, subject.publicNotice, reader);
+}
+
+function releaseHygiene(level: HygieneLevel, reader: Reader): Release<{ tier: Tier; tlp: Tlp }> {
+  const m = HYGIENE_MARKINGS[level];
+  if (!markingAllows(reader, m.tier, m.tlp))
+    return deny(`hygiene ${level} results are tier ${m.tier} under TLP:${m.tlp.toUpperCase()}`);
+  return { outcome: 'allow', copy: m };
 }
 
 /** Shorthand: whether an indicator reaches a reader at all. */
