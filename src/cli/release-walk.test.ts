@@ -505,6 +505,24 @@ async function routeWalk(
     ['GET /console/api/audit', get('/console/api/audit?limit=500')],
     ['GET /console/api/graph', get('/console/api/graph?limit=200')],
     ['GET /console/api/review', get('/console/api/review?status=all')],
+    // The pipeline's health (hosts and processes of the operator): full-tier readers only.
+    [
+      'GET /console/api/health',
+      (reader) =>
+        reader
+          ? [
+              {
+                method: 'GET',
+                url: '/console/api/health',
+                expect: (status, who, body) => {
+                  assert.equal(status, 200);
+                  const watched = (JSON.parse(body) as { watched: boolean }).watched;
+                  assert.equal(watched, who?.role === 'analysis' || who?.role === 'government', `${who?.name} pipeline health`);
+                },
+              },
+            ]
+          : [],
+    ],
     // Hygiene: sector aggregates for every reader, per-organisation results from the council tier up.
     [
       'GET /console/api/hygiene',

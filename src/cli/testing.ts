@@ -56,7 +56,26 @@ export async function startReleaseHub(
       apiRate: { perSecond: 100_000, burst: 100_000 },
       live: { batchMs: 60_000, heartbeatMs: 300_000, maxClients: 1000 },
     },
-    consoleDepsOf(hub.context, { registry, logger }),
+    consoleDepsOf(hub.context, {
+      registry,
+      logger,
+      // A pipeline that lost data: the walk checks only full-tier readers see it.
+      health: () => ({
+        at: Date.now(),
+        loss: true,
+        processes: [
+          {
+            role: 'collector',
+            id: 'collector-walk',
+            at: Date.now(),
+            intervalMs: 5000,
+            stale: false,
+            components: [{ component: 'collector', level: 'loss', handled: 10, dropped: 1, counters: {} }],
+          },
+        ],
+        history: [],
+      }),
+    }),
   );
   const tokens: Record<string, string> = {};
   const orgIds: Record<string, string> = {};

@@ -90,6 +90,7 @@ export {
   markingAllows,
   mayDecidePublicNotice,
   mayReadAudit,
+  mayReadPipelineHealth,
   mayReadOrganisations,
   readerOf,
   readerOfOrg,

@@ -1,13 +1,12 @@
 /** GET /console/api/health: the flow pipeline's health, for the loss banner and the Pipeline page. */
 import type { FastifyInstance } from 'fastify';
 import type { PipelineHealth } from '../../core/index.ts';
-import { principalOf } from '../../share/index.ts';
+import { mayReadPipelineHealth, principalOf, readerOf } from '../../share/index.ts';
 import type { HealthBody } from './types.ts';
 
 export function registerHealth(app: FastifyInstance, health: (() => PipelineHealth) | undefined): void {
   app.get('/console/api/health', async (request): Promise<HealthBody> => {
-    // The operator's pipeline is the full tier's concern (it names hosts and processes).
-    if (!health || principalOf(request).org.tier !== 'full')
+    if (!health || !mayReadPipelineHealth(readerOf(principalOf(request))))
       return { watched: false, loss: false, processes: [], history: [] };
     const now = health();
     return {

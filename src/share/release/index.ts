@@ -281,6 +281,13 @@ export function mayReadOrganisations(reader: Reader): boolean {
 export function mayReadAudit(reader: Reader): boolean {
   return reader.canRead && reader.role === 'analysis';
 }
+/**
+ * Who reads the operator's pipeline health (collector, publisher, detector and worker processes,
+ * with their hosts and counters): full-tier readers only.
+ */
+export function mayReadPipelineHealth(reader: Reader): boolean {
+  return reader.canRead && reader.tier === 'full';
+}
 /** Who decides public notice (the review queue): the analysis centre, with a write token. */
 export function mayDecidePublicNotice(p: Principal): boolean {
   return p.org.role === 'analysis' && p.scopes.includes('write');
