@@ -262,13 +262,24 @@ const IndicatorQuery = {
 } as const;
 
 export function registerApi(app: FastifyInstance, ctx: HubContext): void {
-  const auditRead = (
-    request: FastifyRequest,
-    p: Principal,
-    target: string,
-    detail: Record<string, unknown>,
-  ) => recordRead(ctx.audit, request, p, { channel: 'api', purpose: 'api', target, detail });
+  registerIndicatorRoutes(app, ctx);
+  registerDirectoryRoutes(app, ctx);
+  registerExportRoutes(app, ctx);
+}
 
+/** Notes a read of restricted data through the API; written before the answer is sent. */
+function auditRead(
+  ctx: HubContext,
+  request: FastifyRequest,
+  p: Principal,
+  target: string,
+  detail: Record<string, unknown>,
+) {
+  return recordRead(ctx.audit, request, p, { channel: 'api', purpose: 'api', target, detail });
+}
+
+/** Who the caller is, and the indicators its tier may read (a list, and one in full). */
+function registerIndicatorRoutes(app: FastifyInstance, ctx: HubContext): void {
   app.get('/api/me', async (request) => {
     const p = principalOf(request);
     return {
@@ -323,7 +334,7 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
           )
         : new Map();
     const items = page.items.flatMap((i) => releasedTo(i, reader, decisions.get(i.id)) ?? []);
-    if (restrictedOf(items)) await auditRead(request, p, 'indicators', { count: items.length });
+    if (restrictedOf(items)) await auditRead(ctx, request, p, 'indicators', { count: items.length });
     return { items: items.map(view), ...(page.next ? { next: page.next } : {}) };
   });
 
@@ -339,11 +350,14 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
         ctx.intel.sightings(ind.id),
         ctx.intel.relationships(ind.id),
       ]);
-      await auditRead(request, p, `indicator:${ind.id}`, {});
+      await auditRead(ctx, request, p, `indicator:${ind.id}`, {});
       return { indicator: ind, sightings, relationships };
     },
   );
+}
 
+/** The organisations and the audit log, for those the release rule lets read them. */
+function registerDirectoryRoutes(app: FastifyInstance, ctx: HubContext): void {
   app.get('/api/organisations', async (request) => {
     const p = principalOf(request);
     if (!mayReadOrganisations(readerOf(p))) throw notFound();
@@ -371,7 +385,10 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       return { items, ...(items.length ? { next: items[items.length - 1]!.seq } : {}) };
     },
   );
+}
 
+/** The exports: the MISP feed's files and the named exports. */
+function registerExportRoutes(app: FastifyInstance, ctx: HubContext): void {
   app.get<{ Params: { file: string } }>(
     '/api/export/misp/:file',
     {
@@ -400,7 +417,7 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       if (file !== 'hashes.csv' && file !== `${feed.eventUuid}.json`) throw notFound();
       // The hashes name every value as surely as the event does.
       if (tier !== 'public' && items.length > 0)
-        await auditRead(request, p, `export:misp/${file}`, { count: items.length });
+        await auditRead(ctx, request, p, `export:misp/${file}`, { count: items.length });
       if (file === 'hashes.csv')
         return reply.header('content-type', 'text/csv; charset=utf-8').send(feed.hashes);
       return reply.header('content-type', 'application/json').send(feed.event);
@@ -419,7 +436,7 @@ export function registerApi(app: FastifyInstance, ctx: HubContext): void {
       if (!p.scopes.includes('read')) throw new HttpError(403, 'Forbidden', 'This token may not read.');
       const name = request.params.name as ExportName;
       const result = await buildExport(ctx, name, readerOf(p));
-      if (result.restricted) await auditRead(request, p, `export:${name}`, { count: result.count });
+      if (result.restricted) await auditRead(ctx, request, p, `export:${name}`, { count: result.count });
       return reply.header('content-type', result.contentType).send(result.body);
     },
   );

@@ -91,31 +91,32 @@ export interface Organisations {
   prefixSet(org: Organisation): PrefixSet;
 }
 
+/** An organisations row. */
+type Row = {
+  id: string;
+  name: string;
+  role: string;
+  consent_at: string | null;
+  consent_terms: string | null;
+  prefixes: string;
+  asns: string;
+  created_at: string;
+};
+const toOrg = (r: Row): Organisation => ({
+  id: r.id,
+  name: r.name,
+  role: r.role as Role,
+  consentAt: r.consent_at,
+  consentTerms: r.consent_terms,
+  prefixes: JSON.parse(r.prefixes) as string[],
+  asns: JSON.parse(r.asns) as number[],
+  createdAt: r.created_at,
+  tier: effectiveTier(r.role as Role, r.consent_at),
+});
+
 export function createOrganisations(deps: { store: Store; audit: AuditLog }): Organisations {
   const { store, audit } = deps;
   const db = store.db;
-
-  type Row = {
-    id: string;
-    name: string;
-    role: string;
-    consent_at: string | null;
-    consent_terms: string | null;
-    prefixes: string;
-    asns: string;
-    created_at: string;
-  };
-  const toOrg = (r: Row): Organisation => ({
-    id: r.id,
-    name: r.name,
-    role: r.role as Role,
-    consentAt: r.consent_at,
-    consentTerms: r.consent_terms,
-    prefixes: JSON.parse(r.prefixes) as string[],
-    asns: JSON.parse(r.asns) as number[],
-    createdAt: r.created_at,
-    tier: effectiveTier(r.role as Role, r.consent_at),
-  });
 
   async function get(name: string) {
     const row = await db.selectFrom('organisations').selectAll().where('name', '=', name).executeTakeFirst();
@@ -123,54 +124,7 @@ export function createOrganisations(deps: { store: Store; audit: AuditLog }): Or
   }
 
   return {
-    async add(input, actor) {
-      const parsed = OrganisationInput.safeParse(input);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new InputError(`bad organisation: ${issue.path.join('.')}: ${issue.message}`);
-      }
-      const o = parsed.data;
-      const prefixes = o.prefixes.map((p) => {
-        try {
-          return parsePrefix(p).text;
-        } catch {
-          throw new InputError(`bad prefix "${p}"`);
-        }
-      });
-      const now = new Date().toISOString();
-      const row: Row = {
-        id: randomUUID(),
-        name: o.name,
-        role: o.role,
-        consent_at: o.consent ? now : null,
-        consent_terms: o.consent ? o.consentTerms : null,
-        prefixes: JSON.stringify(prefixes),
-        asns: JSON.stringify(o.asns),
-        created_at: now,
-      };
-      await store.transaction(async (trx) => {
-        if (
-          await trx.selectFrom('organisations').select('id').where('name', '=', o.name).executeTakeFirst()
-        ) {
-          throw new InputError(`organisation "${o.name}" exists`);
-        }
-        await trx.insertInto('organisations').values(row).execute();
-        await audit.append(trx, {
-          actor,
-          action: 'org.add',
-          target: `org:${o.name}`,
-          detail: { role: o.role, consent: o.consent, prefixes: prefixes.length, asns: o.asns.length },
-        });
-        if (o.consent)
-          await audit.append(trx, {
-            actor,
-            action: 'org.consent',
-            target: `org:${o.name}`,
-            detail: { terms: o.consentTerms },
-          });
-      }, audit.lockKey);
-      return toOrg(row);
-    },
+    add: (input, actor) => addOrganisation(deps, input, actor),
     get,
     async getById(id) {
       const row = await db.selectFrom('organisations').selectAll().where('id', '=', id).executeTakeFirst();
@@ -196,32 +150,7 @@ export function createOrganisations(deps: { store: Store; audit: AuditLog }): Or
     async createToken(orgName, options, actor) {
       const org = await get(orgName);
       if (!org) throw new InputError(`no organisation "${orgName}"`);
-      const scopes = options.scopes ?? ['read', 'write'];
-      for (const s of scopes)
-        if (!(SCOPES as readonly string[]).includes(s)) throw new InputError(`unknown scope "${s}"`);
-      const token = `tsg_${randomBytes(32).toString('base64url')}`;
-      const id = randomUUID();
-      await store.transaction(async (trx) => {
-        await trx
-          .insertInto('tokens')
-          .values({
-            id,
-            org_id: org.id,
-            hash: hashToken(token),
-            scopes: JSON.stringify(scopes),
-            label: (options.label ?? '').slice(0, 100),
-            created_at: new Date().toISOString(),
-            revoked_at: null,
-          })
-          .execute();
-        await audit.append(trx, {
-          actor,
-          action: 'token.create',
-          target: `token:${id}`,
-          detail: { org: org.name, scopes },
-        });
-      }, audit.lockKey);
-      return { id, token };
+      return insertToken(deps, org, options, actor);
     },
     async tokens(orgId, onlyId) {
       const rows = await db
@@ -272,4 +201,91 @@ export function createOrganisations(deps: { store: Store; audit: AuditLog }): Or
       return new PrefixSet(org.prefixes);
     },
   };
+}
+
+/** Adds an organisation (its consent, when given, recorded with it). */
+async function addOrganisation(
+  { store, audit }: { store: Store; audit: AuditLog },
+  input: OrganisationInput,
+  actor: string,
+): Promise<Organisation> {
+  const parsed = OrganisationInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(`bad organisation: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const o = parsed.data;
+  const prefixes = o.prefixes.map((p) => {
+    try {
+      return parsePrefix(p).text;
+    } catch {
+      throw new InputError(`bad prefix "${p}"`);
+    }
+  });
+  const now = new Date().toISOString();
+  const row: Row = {
+    id: randomUUID(),
+    name: o.name,
+    role: o.role,
+    consent_at: o.consent ? now : null,
+    consent_terms: o.consent ? o.consentTerms : null,
+    prefixes: JSON.stringify(prefixes),
+    asns: JSON.stringify(o.asns),
+    created_at: now,
+  };
+  await store.transaction(async (trx) => {
+    if (await trx.selectFrom('organisations').select('id').where('name', '=', o.name).executeTakeFirst()) {
+      throw new InputError(`organisation "${o.name}" exists`);
+    }
+    await trx.insertInto('organisations').values(row).execute();
+    await audit.append(trx, {
+      actor,
+      action: 'org.add',
+      target: `org:${o.name}`,
+      detail: { role: o.role, consent: o.consent, prefixes: prefixes.length, asns: o.asns.length },
+    });
+    if (o.consent)
+      await audit.append(trx, {
+        actor,
+        action: 'org.consent',
+        target: `org:${o.name}`,
+        detail: { terms: o.consentTerms },
+      });
+  }, audit.lockKey);
+  return toOrg(row);
+}
+
+/** A new token for an organisation: only its hash is kept; the token itself is shown once. */
+async function insertToken(
+  { store, audit }: { store: Store; audit: AuditLog },
+  org: Organisation,
+  options: Parameters<Organisations['createToken']>[1],
+  actor: string,
+): Promise<{ id: string; token: string }> {
+  const scopes = options.scopes ?? ['read', 'write'];
+  for (const s of scopes)
+    if (!(SCOPES as readonly string[]).includes(s)) throw new InputError(`unknown scope "${s}"`);
+  const token = `tsg_${randomBytes(32).toString('base64url')}`;
+  const id = randomUUID();
+  await store.transaction(async (trx) => {
+    await trx
+      .insertInto('tokens')
+      .values({
+        id,
+        org_id: org.id,
+        hash: hashToken(token),
+        scopes: JSON.stringify(scopes),
+        label: (options.label ?? '').slice(0, 100),
+        created_at: new Date().toISOString(),
+        revoked_at: null,
+      })
+      .execute();
+    await audit.append(trx, {
+      actor,
+      action: 'token.create',
+      target: `token:${id}`,
+      detail: { org: org.name, scopes },
+    });
+  }, audit.lockKey);
+  return { id, token };
 }

@@ -9,7 +9,7 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import type { Component, Logger } from '../core/index.ts';
-import type { ChangeCursor, Intel, Tier } from '../intel/index.ts';
+import type { ChangeCursor, Intel } from '../intel/index.ts';
 import type { Transaction } from 'kysely';
 import type { Database, Store } from '../store/index.ts';
 import { addObjects, COLLECTION_IDS, ensureCollections, latestObjects } from './collections.ts';
@@ -52,121 +52,22 @@ export function createPublisher(
   let running: Promise<number> | undefined;
   let again = false;
   let bootstrapped = false;
-
-  const fixed = (tier: Tier, now: string) => fixedObjects(hub, tier, now);
   const networkPublisher = { store, intel, hub, pageSize, lockKey: PUBLISH_LOCK_KEY };
 
-  /**
-   * The sources whose sightings were ever published. A store that published before this list was
-   * kept starts from every source intel still holds a sighting of (`fallback`, read once, the
-   * first time, before the transaction: SQLite has one connection).
-   */
-  async function publishedSources(
-    trx: Transaction<Database>,
-    fallback: () => readonly string[],
-  ): Promise<{ sources: Set<string>; stored: boolean }> {
-    const row = await trx.selectFrom('kv').select('value').where('key', '=', SOURCES_KEY).executeTakeFirst();
-    if (row) return { sources: new Set(JSON.parse(row.value) as string[]), stored: true };
-    return { sources: new Set(fallback()), stored: false };
-  }
-
-  async function readKv(key: string): Promise<string | undefined> {
-    const row = await store.db.selectFrom('kv').select('value').where('key', '=', key).executeTakeFirst();
-    return row?.value;
-  }
-
-  async function putKv(trx: Transaction<Database>, key: string, value: string) {
-    await trx
-      .insertInto('kv')
-      .values({ key, value })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-      .execute();
-  }
-
-  /** Writes a page's plan; the revoked versions go where an object may no longer be. */
-  async function writePlan(trx: Transaction<Database>, plan: ReturnType<typeof planPage>, dateAdded: string) {
-    for (const [collection, objects] of plan.versioned)
-      await addObjects(trx, collection, objects, dateAdded, { skipUnchanged: true });
-    for (const [collection, objects] of plan.shared)
-      await addObjects(trx, collection, objects, dateAdded, { onlyIfAbsent: true });
-    for (const [collection, r] of plan.refused) {
-      const latest = await latestObjects(trx, collection, r.ids);
-      const revoked = [...latest.values()]
-        .filter((o) => o.revoked !== true)
-        .map((o) => ({ ...o, modified: r.modified.get(o.id)!, revoked: true }));
-      await addObjects(trx, collection, revoked, dateAdded);
-    }
-  }
-
-  /** The changes after the watermark with everything their mapping needs, read outside any transaction. */
-  async function readPage(watermark: ChangeCursor | undefined) {
-    const changed = await intel.changedSince(watermark, pageSize);
-    if (changed.length === 0) return undefined;
-    const ids = changed.map((i) => i.id);
-    const [sightingsOf, relationshipsOf, decisions, storedSources] = await Promise.all([
-      intel.sightingsOf(ids),
-      intel.relationshipsFrom(ids),
-      publicNoticeDecisions(store.db, ids),
-      readKv(SOURCES_KEY),
-    ]);
-    const fallbackSources = storedSources === undefined ? await intel.sightingSources() : [];
-    const inputs: MappingInput[] = changed.map((indicator) => {
-      const publicNotice = decisions.get(indicator.id);
-      return {
-        indicator,
-        sightings: sightingsOf.get(indicator.id) ?? [],
-        relationships: relationshipsOf.get(indicator.id) ?? [],
-        hub,
-        ...(publicNotice ? { publicNotice } : {}),
-      };
-    });
-    return { changed, inputs, fallbackSources };
-  }
-
-  async function bootstrap() {
-    if (bootstrapped) return;
-    await ensureCollections(store);
-    const now = new Date().toISOString();
-    await store.transaction(async (trx) => {
-      for (const [collection, tier] of [
-        [COLLECTION_IDS.full, 'full'],
-        [COLLECTION_IDS.council, 'council'],
-        [COLLECTION_IDS.public, 'public'],
-      ] as const) {
-        await addObjects(trx, collection, fixed(tier, now), now, { onlyIfAbsent: true });
-      }
-    }, PUBLISH_LOCK_KEY);
-    bootstrapped = true;
-  }
-
   async function runOnce(): Promise<number> {
-    await bootstrap();
+    if (!bootstrapped) {
+      await publishFixedObjects(store, hub);
+      bootstrapped = true;
+    }
     const networks = await ownNetworks(networkPublisher);
     let handled = 0;
     for (;;) {
       // Read intel outside the write transaction (SQLite has one connection; a read inside would
       // wait on the transaction holding it), then write only if the watermark has not moved.
-      const mark = await readKv(WATERMARK_KEY);
-      const page = await readPage(mark ? (JSON.parse(mark) as ChangeCursor) : undefined);
+      const mark = await readKv(store, WATERMARK_KEY);
+      const page = await readChanges(store, intel, hub, pageSize, mark);
       if (!page) return handled;
-      const { changed, inputs, fallbackSources } = page;
-      const done = await store.transaction(async (trx) => {
-        const now = await trx
-          .selectFrom('kv')
-          .select('value')
-          .where('key', '=', WATERMARK_KEY)
-          .executeTakeFirst();
-        if ((now?.value ?? null) !== (mark ?? null)) return -1; // another publisher got here first
-        const { sources, stored } = await publishedSources(trx, () => fallbackSources);
-        const knownBefore = sources.size;
-        const plan = planPage(inputs, networks, sources);
-        if (!stored || sources.size !== knownBefore)
-          await putKv(trx, SOURCES_KEY, JSON.stringify([...sources].sort()));
-        await writePlan(trx, plan, new Date().toISOString());
-        const last = changed[changed.length - 1]!;
-        await putKv(trx, WATERMARK_KEY, JSON.stringify({ modifiedAt: last.modifiedAt, id: last.id }));
-        return changed.length;
-      }, PUBLISH_LOCK_KEY);
+      const done = await store.transaction((trx) => publishPage(trx, mark, page, networks), PUBLISH_LOCK_KEY);
       if (done < 0) continue;
       handled += done;
       published += done;
@@ -217,4 +118,118 @@ export function createPublisher(
     sync,
     notify: tick,
   };
+}
+
+/** The hub's identity and markings, in every collection once. */
+async function publishFixedObjects(store: Store, hub: HubIdentity): Promise<void> {
+  await ensureCollections(store);
+  const now = new Date().toISOString();
+  await store.transaction(async (trx) => {
+    for (const [collection, tier] of [
+      [COLLECTION_IDS.full, 'full'],
+      [COLLECTION_IDS.council, 'council'],
+      [COLLECTION_IDS.public, 'public'],
+    ] as const) {
+      await addObjects(trx, collection, fixedObjects(hub, tier, now), now, { onlyIfAbsent: true });
+    }
+  }, PUBLISH_LOCK_KEY);
+}
+
+type ChangePage = NonNullable<Awaited<ReturnType<typeof readChanges>>>;
+
+/** The changes after the watermark with everything their mapping needs, read outside any transaction. */
+async function readChanges(
+  store: Store,
+  intel: Intel,
+  hub: HubIdentity,
+  pageSize: number,
+  mark: string | undefined,
+) {
+  const changed = await intel.changedSince(mark ? (JSON.parse(mark) as ChangeCursor) : undefined, pageSize);
+  if (changed.length === 0) return undefined;
+  const ids = changed.map((i) => i.id);
+  const [sightingsOf, relationshipsOf, decisions, storedSources] = await Promise.all([
+    intel.sightingsOf(ids),
+    intel.relationshipsFrom(ids),
+    publicNoticeDecisions(store.db, ids),
+    readKv(store, SOURCES_KEY),
+  ]);
+  const fallbackSources = storedSources === undefined ? await intel.sightingSources() : [];
+  const inputs: MappingInput[] = changed.map((indicator) => {
+    const publicNotice = decisions.get(indicator.id);
+    return {
+      indicator,
+      sightings: sightingsOf.get(indicator.id) ?? [],
+      relationships: relationshipsOf.get(indicator.id) ?? [],
+      hub,
+      ...(publicNotice ? { publicNotice } : {}),
+    };
+  });
+  return { changed, inputs, fallbackSources };
+}
+
+/**
+ * Publishes a page read at watermark `mark` and moves the watermark past it, in one transaction;
+ * how many indicators it handled, or -1 when another publisher moved the watermark meanwhile.
+ */
+async function publishPage(
+  trx: Transaction<Database>,
+  mark: string | undefined,
+  page: ChangePage,
+  networks: Awaited<ReturnType<typeof ownNetworks>>,
+): Promise<number> {
+  const { changed, inputs, fallbackSources } = page;
+  const now = await trx.selectFrom('kv').select('value').where('key', '=', WATERMARK_KEY).executeTakeFirst();
+  if ((now?.value ?? null) !== (mark ?? null)) return -1; // another publisher got here first
+  const { sources, stored } = await publishedSources(trx, () => fallbackSources);
+  const knownBefore = sources.size;
+  const plan = planPage(inputs, networks, sources);
+  if (!stored || sources.size !== knownBefore)
+    await putKv(trx, SOURCES_KEY, JSON.stringify([...sources].sort()));
+  await writePlan(trx, plan, new Date().toISOString());
+  const last = changed[changed.length - 1]!;
+  await putKv(trx, WATERMARK_KEY, JSON.stringify({ modifiedAt: last.modifiedAt, id: last.id }));
+  return changed.length;
+}
+
+/**
+ * The sources whose sightings were ever published. A store that published before this list was
+ * kept starts from every source intel still holds a sighting of (`fallback`, read once, the
+ * first time, before the transaction: SQLite has one connection).
+ */
+async function publishedSources(
+  trx: Transaction<Database>,
+  fallback: () => readonly string[],
+): Promise<{ sources: Set<string>; stored: boolean }> {
+  const row = await trx.selectFrom('kv').select('value').where('key', '=', SOURCES_KEY).executeTakeFirst();
+  if (row) return { sources: new Set(JSON.parse(row.value) as string[]), stored: true };
+  return { sources: new Set(fallback()), stored: false };
+}
+
+async function readKv(store: Store, key: string): Promise<string | undefined> {
+  const row = await store.db.selectFrom('kv').select('value').where('key', '=', key).executeTakeFirst();
+  return row?.value;
+}
+
+async function putKv(trx: Transaction<Database>, key: string, value: string): Promise<void> {
+  await trx
+    .insertInto('kv')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+    .execute();
+}
+
+/** Writes a page's plan; the revoked versions go where an object may no longer be. */
+async function writePlan(trx: Transaction<Database>, plan: ReturnType<typeof planPage>, dateAdded: string) {
+  for (const [collection, objects] of plan.versioned)
+    await addObjects(trx, collection, objects, dateAdded, { skipUnchanged: true });
+  for (const [collection, objects] of plan.shared)
+    await addObjects(trx, collection, objects, dateAdded, { onlyIfAbsent: true });
+  for (const [collection, r] of plan.refused) {
+    const latest = await latestObjects(trx, collection, r.ids);
+    const revoked = [...latest.values()]
+      .filter((o) => o.revoked !== true)
+      .map((o) => ({ ...o, modified: r.modified.get(o.id)!, revoked: true }));
+    await addObjects(trx, collection, revoked, dateAdded);
+  }
 }

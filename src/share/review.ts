@@ -171,24 +171,7 @@ export function createReviews(deps: {
         target: `indicator:${entry.indicatorId}`,
         detail: { review: id, before: entry.status, submittedBy: entry.submittedBy },
       });
-      if (status === 'approved') {
-        const objects = SANITISERS['public-v1'].apply({
-          indicator,
-          sightings: [],
-          relationships: [],
-          hub,
-          publicNotice: decision,
-        });
-        await writeProducts(trx, COLLECTION_IDS.public, objects ?? [], now);
-      } else if (entry.status === 'approved') {
-        await revokeProducts(
-          trx,
-          COLLECTION_IDS.public,
-          [indicatorObjectId(indicator.id, 'public'), infrastructureId(indicator.id, 'public')],
-          now,
-          now,
-        );
-      }
+      await publishDecision(trx, hub, indicator, decision, status, entry.status, now);
     }, audit.lockKey);
     return mustGet(id);
   }
@@ -199,29 +182,7 @@ export function createReviews(deps: {
       const now = new Date().toISOString();
       let queued = 0;
       const work = async (trx: Transaction<Database>) => {
-        for (const { indicatorId, sighting } of entries) {
-          const inserted = await trx
-            .insertInto('share_reviews')
-            .values({
-              id: randomUUID(),
-              indicator_id: indicatorId,
-              kind: sighting.type,
-              value: sighting.value,
-              port: sighting.port ?? 0,
-              proto: sighting.proto ?? '',
-              submitted_by: submittedBy,
-              claimed_tier: String(sighting.tier ?? 'public'),
-              status: 'pending',
-              family: '',
-              note: '',
-              created_at: now,
-              decided_at: null,
-              decided_by: null,
-            })
-            .onConflict((oc) => oc.column('indicator_id').doNothing())
-            .executeTakeFirst();
-          queued += Number(inserted.numInsertedOrUpdatedRows ?? 0);
-        }
+        queued = await insertReviews(trx, entries, submittedBy, now);
         await audit.append(trx, {
           actor: submittedBy,
           action: 'review.queue',
@@ -281,4 +242,71 @@ export function createReviews(deps: {
       return mustGet(id);
     },
   };
+}
+
+/**
+ * The public collection after a decision: an approval publishes the public sanitiser's product;
+ * a refusal of an entry approved before revokes it.
+ */
+async function publishDecision(
+  trx: Transaction<Database>,
+  hub: HubIdentity,
+  indicator: NonNullable<Awaited<ReturnType<Intel['get']>>>,
+  decision: PublicNoticeDecision,
+  status: ReviewStatus,
+  before: ReviewStatus,
+  now: string,
+): Promise<void> {
+  if (status === 'approved') {
+    const objects = SANITISERS['public-v1'].apply({
+      indicator,
+      sightings: [],
+      relationships: [],
+      hub,
+      publicNotice: decision,
+    });
+    await writeProducts(trx, COLLECTION_IDS.public, objects ?? [], now);
+  } else if (before === 'approved') {
+    await revokeProducts(
+      trx,
+      COLLECTION_IDS.public,
+      [indicatorObjectId(indicator.id, 'public'), infrastructureId(indicator.id, 'public')],
+      now,
+      now,
+    );
+  }
+}
+
+/** Queues each submission's claim of public notice (one pending entry per indicator); how many were new. */
+async function insertReviews(
+  trx: Transaction<Database>,
+  entries: Parameters<Reviews['queue']>[0],
+  submittedBy: string,
+  now: string,
+): Promise<number> {
+  let queued = 0;
+  for (const { indicatorId, sighting } of entries) {
+    const inserted = await trx
+      .insertInto('share_reviews')
+      .values({
+        id: randomUUID(),
+        indicator_id: indicatorId,
+        kind: sighting.type,
+        value: sighting.value,
+        port: sighting.port ?? 0,
+        proto: sighting.proto ?? '',
+        submitted_by: submittedBy,
+        claimed_tier: String(sighting.tier ?? 'public'),
+        status: 'pending',
+        family: '',
+        note: '',
+        created_at: now,
+        decided_at: null,
+        decided_by: null,
+      })
+      .onConflict((oc) => oc.column('indicator_id').doNothing())
+      .executeTakeFirst();
+    queued += Number(inserted.numInsertedOrUpdatedRows ?? 0);
+  }
+  return queued;
 }

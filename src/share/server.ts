@@ -103,22 +103,14 @@ function capped(payload: Readable, limit: number): Readable {
   return payload.pipe(cap);
 }
 
-export async function createHubServer(ctx: HubContext & { registry: Registry }): Promise<FastifyInstance> {
-  const { config, orgs } = ctx;
-  const https = httpsOptions(config.tls);
-  const app = Fastify({
-    bodyLimit: config.bodyLimitBytes,
-    logger: false,
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
-    ...(https ? { https } : {}),
-  }) as unknown as FastifyInstance;
-  const limiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
+/** The hub's request counts by status (returned, filled by onResponse) and its refusal counters. */
+function hubMetrics(registry: Registry): Map<string, number> {
   const counts = new Map<string, number>();
   new Counter({
     name: 'tsunagi_hub_requests_total',
     help: 'HTTP requests answered by the hub, by status code',
     labelNames: ['status'],
-    registers: [ctx.registry],
+    registers: [registry],
     collect() {
       this.reset();
       for (const [status, n] of counts) this.inc({ status }, n);
@@ -126,25 +118,22 @@ export async function createHubServer(ctx: HubContext & { registry: Registry }):
   });
 
   totalCounter(
-    ctx.registry,
+    registry,
     'tsunagi_hub_refused_versions_total',
     'STIX versions refused because another object holds that version under the same object key (a hash collision)',
     refusedVersionCount,
   );
   totalCounter(
-    ctx.registry,
+    registry,
     'tsunagi_hub_rule_fields_dropped_total',
     'Values left out of Suricata, RPZ and MISP exports because they failed the allow-list of that field',
     droppedRuleFieldCount,
   );
+  return counts;
+}
 
-  const routes: HubRoute[] = [];
-  routesOf.set(app, routes);
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat())
-      if (method !== 'HEAD') routes.push({ method, url: route.url });
-  });
-
+/** TAXII and STIX bodies: JSON, refused when nested deeper than MAX_JSON_DEPTH. */
+function addStixJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser(
     /^application\/(taxii|stix)\+json/,
     { parseAs: 'string' },
@@ -164,6 +153,59 @@ export async function createHubServer(ctx: HubContext & { registry: Registry }):
       }
     },
   );
+}
+
+/** The status, title and description an error is answered with; `unexpected` runs for a server fault. */
+function describeError(
+  error: FastifyError | HttpError,
+  unexpected: () => void,
+): { status: number; title: string; description: string | undefined } {
+  let status = 500;
+  let title = 'Internal Server Error';
+  let description: string | undefined;
+  if (error instanceof HttpError) {
+    status = error.status;
+    title = error.title;
+    description = error.description;
+  } else if ((error as FastifyError).validation) {
+    status = 400;
+    title = 'Bad Request';
+    description = error.message;
+  } else if ((error as FastifyError).statusCode && (error as FastifyError).statusCode! < 500) {
+    status = (error as FastifyError).statusCode!;
+    title = status === 413 ? 'Payload Too Large' : status === 415 ? 'Unsupported Media Type' : 'Bad Request';
+    description = error.message;
+  } else if ((error as { exitCode?: number }).exitCode === 2) {
+    // InputError from intel: the client's data, not our fault.
+    status = 400;
+    title = 'Bad Request';
+    description = error.message;
+  } else {
+    unexpected();
+  }
+  return { status, title, description };
+}
+
+export async function createHubServer(ctx: HubContext & { registry: Registry }): Promise<FastifyInstance> {
+  const { config, orgs } = ctx;
+  const https = httpsOptions(config.tls);
+  const app = Fastify({
+    bodyLimit: config.bodyLimitBytes,
+    logger: false,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
+  const limiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
+  const counts = hubMetrics(ctx.registry);
+
+  const routes: HubRoute[] = [];
+  routesOf.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
+
+  addStixJsonParser(app);
 
   // JSON APIs (the hub's and the console's, which also streams text/event-stream) are not TAXII:
   // TAXII's Accept rule and media-typed error bodies apply everywhere else.
@@ -260,30 +302,9 @@ export async function createHubServer(ctx: HubContext & { registry: Registry }):
   });
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
-    let status = 500;
-    let title = 'Internal Server Error';
-    let description: string | undefined;
-    if (error instanceof HttpError) {
-      status = error.status;
-      title = error.title;
-      description = error.description;
-    } else if ((error as FastifyError).validation) {
-      status = 400;
-      title = 'Bad Request';
-      description = error.message;
-    } else if ((error as FastifyError).statusCode && (error as FastifyError).statusCode! < 500) {
-      status = (error as FastifyError).statusCode!;
-      title =
-        status === 413 ? 'Payload Too Large' : status === 415 ? 'Unsupported Media Type' : 'Bad Request';
-      description = error.message;
-    } else if ((error as { exitCode?: number }).exitCode === 2) {
-      // InputError from intel: the client's data, not our fault.
-      status = 400;
-      title = 'Bad Request';
-      description = error.message;
-    } else {
-      ctx.logger.error({ err: error, url: request.url }, 'request failed');
-    }
+    const { status, title, description } = describeError(error, () =>
+      ctx.logger.error({ err: error, url: request.url }, 'request failed'),
+    );
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="tsunagi", Basic realm="tsunagi"');
     const body = { title, ...(description ? { description } : {}), http_status: String(status) };
     if (isApi(request.url)) return reply.code(status).send(body);

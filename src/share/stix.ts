@@ -348,111 +348,155 @@ function mapAnalysis(input: MappingInput, tier: Tier, tlp: Tlp, withSightings: b
     tlp,
   );
   out.push(indicatorObject);
+  const analysis: Analysis = { input, tier, tlp, at, created, sco, indicatorObject };
+  if (ind.kind === 'c2' || ind.kind === 'bot') out.push(...infrastructureObjects(analysis));
+  if (ind.family) out.push(...familyObjects(analysis, ind.family));
+  if (ind.kind === 'vulnerable-device') out.push(...deviceObjects(analysis));
+  if (withSightings) out.push(...sightingObjects(analysis));
+  // JSON drops undefined members; do it now so stored and validated objects are the same.
+  return out.map(dropUndefined);
+}
 
-  if (ind.kind === 'c2' || ind.kind === 'bot') {
-    const infra = stamp(
-      {
-        type: 'infrastructure',
-        spec_version: '2.1',
-        id: infrastructureId(ind.id, tier),
-        created,
-        modified: at,
-        created_by_ref: hub.id,
-        name: describe(ind),
-        infrastructure_types: [ind.kind === 'c2' ? 'command-and-control' : 'botnet'],
-        first_seen: ind.firstSeen,
-        last_seen: ind.lastSeen,
-        ...(ind.withdrawnAt ? { revoked: true } : {}),
-      },
-      tier,
-      tlp,
-    );
-    out.push(infra);
-    out.push(relationship('indicates', indicatorObject.id, infra.id, at, created, hub, tier, tlp));
-    out.push(relationship('consists-of', infra.id, sco.id, at, created, hub, tier, tlp));
-    for (const rel of input.relationships) {
-      if (rel.fromId === ind.id && rel.type === 'communicates-with') {
-        out.push(
-          relationship(
-            'communicates-with',
-            infra.id,
-            infrastructureId(rel.toId, tier),
-            at,
-            created,
-            hub,
-            tier,
-            tlp,
-            { start_time: rel.firstSeen, stop_time: rel.lastSeen > rel.firstSeen ? rel.lastSeen : undefined },
-          ),
-        );
-      }
+/** What every object of one indicator's analysis at a tier shares. */
+interface Analysis {
+  input: MappingInput;
+  tier: Tier;
+  tlp: Tlp;
+  /** The indicator's modification and creation times. */
+  at: string;
+  created: string;
+  /** The observable and the indicator object the other objects point to. */
+  sco: StixObject;
+  indicatorObject: StixObject;
+}
+
+/** A C2 server's or bot's infrastructure, what it consists of and whom it talks to. */
+function infrastructureObjects(analysis: Analysis): StixObject[] {
+  const { input, tier, tlp, at, created, sco, indicatorObject } = analysis;
+  const { indicator: ind, hub } = input;
+  const out: StixObject[] = [];
+  const infra = stamp(
+    {
+      type: 'infrastructure',
+      spec_version: '2.1',
+      id: infrastructureId(ind.id, tier),
+      created,
+      modified: at,
+      created_by_ref: hub.id,
+      name: describe(ind),
+      infrastructure_types: [ind.kind === 'c2' ? 'command-and-control' : 'botnet'],
+      first_seen: ind.firstSeen,
+      last_seen: ind.lastSeen,
+      ...(ind.withdrawnAt ? { revoked: true } : {}),
+    },
+    tier,
+    tlp,
+  );
+  out.push(infra);
+  out.push(relationship('indicates', indicatorObject.id, infra.id, at, created, hub, tier, tlp));
+  out.push(relationship('consists-of', infra.id, sco.id, at, created, hub, tier, tlp));
+  for (const rel of input.relationships) {
+    if (rel.fromId === ind.id && rel.type === 'communicates-with') {
+      out.push(
+        relationship(
+          'communicates-with',
+          infra.id,
+          infrastructureId(rel.toId, tier),
+          at,
+          created,
+          hub,
+          tier,
+          tlp,
+          { start_time: rel.firstSeen, stop_time: rel.lastSeen > rel.firstSeen ? rel.lastSeen : undefined },
+        ),
+      );
     }
   }
-  if (ind.family) {
-    const malware = stamp(
-      {
-        type: 'malware',
-        spec_version: '2.1',
-        id: malwareId(ind.family, tier),
-        created,
-        modified: created,
-        created_by_ref: hub.id,
-        name: ind.family,
-        is_family: true,
-        malware_types: ['bot'],
-      },
-      tier,
-      tlp,
+  return out;
+}
+
+/** The malware family an indicator belongs to, and what it indicates or controls. */
+function familyObjects(analysis: Analysis, family: string): StixObject[] {
+  const { input, tier, tlp, at, created, indicatorObject } = analysis;
+  const { indicator: ind, hub } = input;
+  const out: StixObject[] = [];
+  const malware = stamp(
+    {
+      type: 'malware',
+      spec_version: '2.1',
+      id: malwareId(family, tier),
+      created,
+      modified: created,
+      created_by_ref: hub.id,
+      name: family,
+      is_family: true,
+      malware_types: ['bot'],
+    },
+    tier,
+    tlp,
+  );
+  out.push(malware);
+  out.push(relationship('indicates', indicatorObject.id, malware.id, at, created, hub, tier, tlp));
+  if (ind.kind === 'c2')
+    out.push(
+      relationship('controls', infrastructureId(ind.id, tier), malware.id, at, created, hub, tier, tlp),
     );
-    out.push(malware);
-    out.push(relationship('indicates', indicatorObject.id, malware.id, at, created, hub, tier, tlp));
-    if (ind.kind === 'c2')
-      out.push(
-        relationship('controls', infrastructureId(ind.id, tier), malware.id, at, created, hub, tier, tlp),
-      );
-  }
-  if (ind.kind === 'vulnerable-device') {
-    const { product, vendor, version, cve } = ind.attributes;
-    if (product) {
-      const software = stamp(
-        {
-          type: 'software',
-          spec_version: '2.1',
-          id: scoId('software', {
-            name: product,
-            ...(vendor ? { vendor } : {}),
-            ...(version ? { version } : {}),
-          }),
+  return out;
+}
+
+/** A vulnerable device's software and CVE. */
+function deviceObjects(analysis: Analysis): StixObject[] {
+  const { input, tier, tlp, at, created, sco } = analysis;
+  const { indicator: ind, hub } = input;
+  const out: StixObject[] = [];
+  const { product, vendor, version, cve } = ind.attributes;
+  if (product) {
+    const software = stamp(
+      {
+        type: 'software',
+        spec_version: '2.1',
+        id: scoId('software', {
           name: product,
           ...(vendor ? { vendor } : {}),
           ...(version ? { version } : {}),
-        },
-        tier,
-        tlp,
-      );
-      out.push(software);
-      out.push(relationship('related-to', sco.id, software.id, at, created, hub, tier, tlp));
-    }
-    if (cve && /^CVE-\d{4}-\d{4,}$/.test(cve)) {
-      const vuln = stamp(
-        {
-          type: 'vulnerability',
-          spec_version: '2.1',
-          id: sdoId('vulnerability', tier, cve),
-          created,
-          modified: created,
-          created_by_ref: hub.id,
-          name: cve,
-          external_references: [{ source_name: 'cve', external_id: cve }],
-        },
-        tier,
-        tlp,
-      );
-      out.push(vuln);
-      out.push(relationship('related-to', sco.id, vuln.id, at, created, hub, tier, tlp));
-    }
+        }),
+        name: product,
+        ...(vendor ? { vendor } : {}),
+        ...(version ? { version } : {}),
+      },
+      tier,
+      tlp,
+    );
+    out.push(software);
+    out.push(relationship('related-to', sco.id, software.id, at, created, hub, tier, tlp));
   }
-  for (const s of withSightings ? input.sightings : []) {
+  if (cve && /^CVE-\d{4}-\d{4,}$/.test(cve)) {
+    const vuln = stamp(
+      {
+        type: 'vulnerability',
+        spec_version: '2.1',
+        id: sdoId('vulnerability', tier, cve),
+        created,
+        modified: created,
+        created_by_ref: hub.id,
+        name: cve,
+        external_references: [{ source_name: 'cve', external_id: cve }],
+      },
+      tier,
+      tlp,
+    );
+    out.push(vuln);
+    out.push(relationship('related-to', sco.id, vuln.id, at, created, hub, tier, tlp));
+  }
+  return out;
+}
+
+/** Who saw the indicator: one identity and one sighting per source. */
+function sightingObjects(analysis: Analysis): StixObject[] {
+  const { input, tier, tlp, at, created, indicatorObject } = analysis;
+  const { indicator: ind, hub } = input;
+  const out: StixObject[] = [];
+  for (const s of input.sightings) {
     const identity = identityObject(s.source, hub, created, tier, tlp);
     out.push(identity);
     out.push(
@@ -476,8 +520,7 @@ function mapAnalysis(input: MappingInput, tier: Tier, tlp: Tlp, withSightings: b
       ),
     );
   }
-  // JSON drops undefined members; do it now so stored and validated objects are the same.
-  return out.map(dropUndefined);
+  return out;
 }
 
 /** A sanitiser: a named rule that builds a lower-tier product from full-tier facts. */

@@ -1,0 +1,31 @@
+/** An object's versions (GET /{root}/collections/{collection}/objects/{object}/versions/). */
+import { notFound, principalOf, sendTaxii } from '../http.ts';
+import { FilterQuery, type Filters } from './filters.ts';
+import { readPage } from './page.ts';
+import { ObjectParams, readable, type TaxiiRoutes } from './scope.ts';
+
+export function registerVersions({ app, ctx, scope }: TaxiiRoutes): void {
+  app.get<{ Params: { root: string; collection: string; object: string }; Querystring: Filters }>(
+    '/:root/collections/:collection/objects/:object/versions/',
+    { schema: { params: ObjectParams, querystring: FilterQuery } },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const c = await scope.collectionFor(p, request.params.root, request.params.collection);
+      readable(p, c);
+      const page = await readPage(ctx, request, {
+        principal: p,
+        collection: c,
+        filters: { ...request.query, 'match[id]': request.params.object, 'match[version]': 'all' },
+        columns: ['version'],
+        read: 'versions',
+      });
+      if (page.matched === 0 && !request.query.next && !request.query.added_after) throw notFound();
+      reply.headers(page.headers);
+      return sendTaxii(reply, 200, {
+        more: page.more,
+        ...(page.next ? { next: page.next } : {}),
+        ...(page.rows.length ? { versions: page.rows.map((r) => r.version).sort() } : {}),
+      });
+    },
+  );
+}
