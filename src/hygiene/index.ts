@@ -32,8 +32,6 @@ export type { RovResult, RovState } from './routing/rov.ts';
 export type { GroupScore } from './score/score.ts';
 export type { HygieneLetter, Lang } from './letter/letters.ts';
 export { hygieneMigrations, type HygieneTables } from './migrations.ts';
-/** The DNS lab (BIND, Unbound, a test CA) for tests outside the room, such as the CLI's. */
-export { labUnavailable, makeCertificates, startDnsLab, type DnsLab } from './testlab.ts';
 
 /** The configured trust anchors are not DS or DNSKEY records. */
 export class TrustAnchorError extends Error {}
