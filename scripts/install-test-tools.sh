@@ -10,7 +10,7 @@
 #   (real scanners for the darknet fingerprints), Flask for OASIS medallion (TAXII; medallion
 #   itself is not packaged by Debian, see bench/taxii/README.md), iproute2 for network namespaces.
 # - the hygiene room's DNS lab: BIND (named, dnssec-keygen, dnssec-signzone, dig) and a validating
-#   Unbound, started on loopback high ports by src/hygiene/testlab.ts; openssl for its test CA;
+#   Unbound, started on loopback high ports by src/hygiene/testing.ts; openssl for its test CA;
 #   bgpdump, which reads the MRT RIB dumps the hygiene room decodes, as an independent check.
 set -euo pipefail
 packages=(

@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { openStore, rebuildIndicatorTallies } from '../../src/store/index.ts';
+import { ROOM_MIGRATIONS } from '../../src/cli/testing.ts';
 import { startTestHub, type TestHub } from '../../src/console/testing.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 
@@ -58,7 +59,7 @@ if (built.status !== 0) throw new Error('vite build of the console failed');
 
 const dir = values.data ? resolve(values.data) : mkdtempSync(join(tmpdir(), 'tsunagi-bench-console-'));
 try {
-  let store = await openStore({ dataDir: dir });
+  let store = await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
   const fillStart = performance.now();
   const now = Date.now();
   const stored = Number(
@@ -184,7 +185,7 @@ try {
   await hub.close();
 
   // Warm: the default overview cache (3 s, stale-while-revalidate), warmed by start().
-  store = await openStore({ dataDir: dir });
+  store = await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
   hub = await startTestHub({ store, console: { distDir } });
   const warmHeaders = { authorization: `Bearer ${hub.tokens.full}` };
   await (await fetch(`${hub.url}/console/api/overview`, { headers: warmHeaders })).arrayBuffer();

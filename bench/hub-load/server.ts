@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/core/index.ts';
 import type { SightingInput } from '../../src/intel/index.ts';
 import { HubConfig, wireHub } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { ROOM_MIGRATIONS } from '../../src/cli/testing.ts';
 
 const dir = process.argv[2];
 const indicators = Number(process.argv[3] ?? 2000);
@@ -16,7 +17,7 @@ if (!dir) {
   process.exit(2);
 }
 
-const store = await openStore({ dataDir: dir });
+const store = await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
 const logger = silentLogger();
 const registry = new Registry();
 const { intel, hub } = wireHub(

@@ -18,6 +18,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
 import { COLLECTION_IDS, HubConfig, wireHub } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { ROOM_MIGRATIONS } from '../../src/cli/testing.ts';
 import { makeEnvelopes } from './data.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
@@ -29,7 +30,7 @@ const envelopes = makeEnvelopes(WARMUP + ENVELOPES);
 
 const existing = process.env.TAXII_POST_DATA_DIR;
 const dir = existing ?? mkdtempSync(join(tmpdir(), 'taxii-post-'));
-const store = await openStore({ dataDir: dir });
+const store = await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
 if (process.env.SQLITE_MMAP_SIZE)
   await sql.raw(`PRAGMA mmap_size = ${Number(process.env.SQLITE_MMAP_SIZE)}`).execute(store.db);
 if (process.env.SQLITE_WAL_AUTOCHECKPOINT)

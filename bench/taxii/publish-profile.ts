@@ -13,13 +13,14 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
 import { HubConfig, wireHub } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { ROOM_MIGRATIONS } from '../../src/cli/testing.ts';
 import { sighting } from './data.ts';
 
 const INDICATORS = Number(process.argv[2] ?? 3000);
 const PROFILE_DIR = process.argv[3];
 
 const dir = mkdtempSync(join(tmpdir(), 'taxii-publish-'));
-const store = await openStore({ dataDir: dir });
+const store = await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
 const logger = silentLogger();
 const registry = new Registry();
 const { intel, hub } = wireHub(

@@ -29,6 +29,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
 import { COLLECTION_IDS, HubConfig, wireHub } from '../../src/share/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { ROOM_MIGRATIONS } from '../../src/cli/testing.ts';
 import { makeEnvelopes, sighting } from './data.ts';
 import { parseArgs } from 'node:util';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
@@ -232,8 +233,8 @@ async function runTsunagi(
   const dir = mkdtempSync(join(tmpdir(), 'taxii-bench-'));
   const schema = `taxii_bench_${process.pid}_${indicators}`;
   const store = DATABASE_URL
-    ? await openStore({ databaseUrl: DATABASE_URL, schema })
-    : await openStore({ dataDir: dir });
+    ? await openStore({ databaseUrl: DATABASE_URL, schema }, { migrations: ROOM_MIGRATIONS })
+    : await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
   const logger = silentLogger();
   const registry = new Registry();
   const { intel, hub } = wireHub(

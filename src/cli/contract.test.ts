@@ -119,6 +119,12 @@ const CASES: Record<string, Case[]> = {
     [['hygiene', 'check', '--file', GARBAGE, '--resolver', '127.0.0.1:9'], 2, garbage],
     [['hygiene', 'check', 'example.jp', '--trust-anchor', GARBAGE], 2, garbage],
     [['hygiene', 'check', 'example.jp', '--concurrency', '0'], 2, /--concurrency/],
+    [['hygiene', 'check', 'example.jp', '--data', MISSING], 2, /--data needs --record/],
+    [
+      ['hygiene', 'check', '--file', GARBAGE, '--org', 'X'],
+      2,
+      /--org and --sector name the DOMAIN arguments/,
+    ],
   ],
   'hygiene rpki': [
     [['hygiene', 'rpki', '--vrps', MISSING, '--routes', GARBAGE], 2, missing],

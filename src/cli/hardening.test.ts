@@ -16,6 +16,7 @@ import { COLLECTION_IDS, createAuditLog, createHub, HubConfig, type AuditLog } f
 import { droppedRuleFields, hubRoutes, isPublicRequest } from '../share/testing.ts';
 import type { Store } from '../store/index.ts';
 import { testEngines } from '../store/testing.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
 const C = COLLECTION_IDS;
@@ -166,7 +167,7 @@ const amberSighting: SightingInput = {
   tlp: 'amber',
 };
 
-for (const engine of testEngines()) {
+for (const engine of testEngines(ROOM_MIGRATIONS)) {
   describe(`hub hardening on ${engine.name}`, { skip: engine.skip }, () => {
     test('finding 6: anonymous bodies are refused (401) before they are read; big ones close the connection; each organisation has its own body limit', async () => {
       const store = await engine.open();

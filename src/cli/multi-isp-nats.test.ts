@@ -27,6 +27,7 @@ import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
 import { COLLECTION_IDS } from '../share/index.ts';
 import { openStore } from '../store/index.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { runServe, ServeConfig } from './commands/serve.ts';
 import type { CliContext } from './context.ts';
 import { main } from './main.ts';
@@ -303,7 +304,7 @@ test(
       );
 
       // Until both ISPs' lists and the centre's store stop changing, with every server in place.
-      const store = await openStore({ databaseUrl: database.url });
+      const store = await openStore({ databaseUrl: database.url }, { migrations: ROOM_MIGRATIONS });
       const intel = createIntel(IntelConfig.parse({}), {
         store,
         logger: silentLogger(),

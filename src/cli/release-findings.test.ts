@@ -15,6 +15,7 @@ import {
 } from '../share/index.ts';
 import { ownNetworkCollectionId } from '../share/testing.ts';
 import { testEngines } from '../store/testing.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { startReleaseHub, type ReleaseHub } from './testing.ts';
 
 const C = COLLECTION_IDS;
@@ -86,7 +87,7 @@ async function record(h: ReleaseHub, ...sightings: SightingInput[]) {
   await h.hub.publisher.sync();
 }
 
-for (const engine of testEngines()) {
+for (const engine of testEngines(ROOM_MIGRATIONS)) {
   describe(`issue #15 findings on ${engine.name}`, { skip: engine.skip }, () => {
     const withHub = (fn: (h: ReleaseHub) => Promise<void>) => async () => {
       const h = await startReleaseHub(await engine.open(), ORGS);

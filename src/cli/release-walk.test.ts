@@ -36,6 +36,7 @@ import {
   type StixObject,
 } from '../share/index.ts';
 import { testEngines } from '../store/testing.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { startReleaseHub, type ReleaseHub } from './testing.ts';
 
 /** What the test knows of one planted value: the facts the rule weighs. */
@@ -92,7 +93,7 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const ENVELOPE_TIERS = [...TIERS, undefined] as const;
 const ENVELOPE_TLPS = [...TLPS, undefined] as const;
 
-for (const engine of testEngines()) {
+for (const engine of testEngines(ROOM_MIGRATIONS)) {
   describe(`release walk on ${engine.name}`, { skip: engine.skip }, () => {
     test('every route, every reader: nothing reaches a reader the release rule does not allow', async () => {
       await fc.assert(

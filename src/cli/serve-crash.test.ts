@@ -10,6 +10,7 @@ import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
 import { COLLECTION_IDS, createAuditLog, createOrganisations } from '../share/index.ts';
 import { openStore } from '../store/index.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
 
@@ -36,7 +37,7 @@ function envelope(batch: number, size: number) {
 test('SIGKILL during POSTs loses no acknowledged object', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsunagi-crash-'));
   try {
-    let store = await openStore({ dataDir: dir });
+    let store = await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
     const audit = createAuditLog({ store });
     const orgs = createOrganisations({ store, audit });
     await orgs.add({ name: 'ISP A', role: 'isp', consent: true }, 'test');
@@ -87,7 +88,7 @@ test('SIGKILL during POSTs loses no acknowledged object', { timeout: 60_000 }, a
     await Promise.all(writers);
     await exited;
 
-    store = await openStore({ dataDir: dir });
+    store = await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
     try {
       const stored = new Set(
         (

@@ -18,6 +18,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
 import { openStore } from '../store/index.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { createCandidatePublisher } from '../transport/index.ts';
 import type { CliContext } from './context.ts';
 import { runServe, ServeConfig } from './commands/serve.ts';
@@ -149,7 +150,7 @@ test(
       assert.equal(applied[0]! + applied[1]!, announcements, 'every announcement written exactly once');
       assert.ok(applied[0]! > 0 && applied[1]! > 0, `both replicas took messages (${applied.join(' / ')})`);
 
-      const store = await openStore({ databaseUrl: database.url });
+      const store = await openStore({ databaseUrl: database.url }, { migrations: ROOM_MIGRATIONS });
       try {
         const intel = createIntel(IntelConfig.parse({}), {
           store,

@@ -10,6 +10,9 @@ import type { Intel } from '../intel/index.ts';
 import { HubConfig, wireHub, type AuditLog, type Hub, type OrganisationInput } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
 
+/** The CLI's room list, for tools (benchmarks) that open stores the CLI may have made. */
+export { ROOM_MIGRATIONS } from './store-migrations.ts';
+
 export const TAXII = 'application/taxii+json;version=2.1';
 
 export interface ReleaseHub {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../store/index.ts';
+import { HUB_MIGRATIONS } from '../share/testing.ts';
 import { INDICATOR_KINDS, TIERS, TLPS, type SightingInput, indicatorFromRow } from '../intel/index.ts';
 import { hubIdentity } from '../share/index.ts';
 import { clientAddress, trustedProxySet } from './address.ts';
@@ -12,7 +13,7 @@ import { startTestHub, type TestHub } from './testing.ts';
 import { visibleAt, whereActive, whereVisible } from './view.ts';
 
 test('the SQL visibility filter agrees with share’s sanitisers on every kind, tier and TLP', async () => {
-  const store = await openStore({ memory: true });
+  const store = await openStore({ memory: true }, { migrations: HUB_MIGRATIONS });
   try {
     const { createIntel, IntelConfig } = await import('../intel/index.ts');
     const { Registry } = await import('prom-client');

@@ -16,6 +16,7 @@ import {
   type OrganisationInput,
 } from '../share/index.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { HUB_MIGRATIONS } from '../share/testing.ts';
 import type { ConsoleConfigInput } from './config.ts';
 import { consoleDepsOf, createConsole, type ConsoleHygiene, type WebConsole } from './index.ts';
 
@@ -45,7 +46,7 @@ export async function startTestHub(
     hygiene?: ConsoleHygiene;
   } = {},
 ): Promise<TestHub> {
-  const store = options.store ?? (await openStore({ memory: true }));
+  const store = options.store ?? (await openStore({ memory: true }, { migrations: HUB_MIGRATIONS }));
   const logger = silentLogger();
   const registry = new Registry();
   const audit = createAuditLog({ store });

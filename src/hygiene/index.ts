@@ -46,8 +46,6 @@ export {
   type SurveySummary,
 } from './read.ts';
 export type { Advice } from './letter/letters.ts';
-/** The DNS lab (BIND, Unbound, a test CA) for tests outside the room, such as the CLI's. */
-export { labUnavailable, makeCertificates, startDnsLab, type DnsLab } from './testlab.ts';
 
 /** The configured trust anchors are not DS or DNSKEY records. */
 export class TrustAnchorError extends Error {}

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { testEngines } from '../store/testing.ts';
 import { IntelConfig } from './config.ts';
-import { createIntel, type IntelChange, type SightingInput } from './index.ts';
+import { intelMigrations, createIntel, type IntelChange, type SightingInput } from './index.ts';
 
 const c2 = (value: string, source = 'isp-a'): SightingInput => ({
   type: 'c2',
@@ -18,7 +18,7 @@ const c2 = (value: string, source = 'isp-a'): SightingInput => ({
   tlp: 'amber',
 });
 
-for (const engine of testEngines()) {
+for (const engine of testEngines([intelMigrations])) {
   describe(`intel change feed on ${engine.name}`, { skip: engine.skip }, () => {
     const open = async () => {
       const store = await engine.open();
@@ -181,8 +181,8 @@ test(
     const { randomBytes } = await import('node:crypto');
     const schema = `tsunagi_test_feed_${process.pid}_${randomBytes(4).toString('hex')}`;
     const url = process.env.TSUNAGI_TEST_DATABASE_URL!;
-    const storeA = await openStore({ databaseUrl: url, schema, poolSize: 2 });
-    const storeB = await openStore({ databaseUrl: url, schema, poolSize: 2 });
+    const storeA = await openStore({ databaseUrl: url, schema, poolSize: 2 }, { migrations: [intelMigrations] });
+    const storeB = await openStore({ databaseUrl: url, schema, poolSize: 2 }, { migrations: [intelMigrations] });
     // No catch-up timer: only the notification can bring B's write to A.
     const config = IntelConfig.parse({ feed: { catchUpMs: 0 } });
     const a = createIntel(config, { store: storeA, logger: silentLogger(), registry: new Registry() });

@@ -29,6 +29,7 @@ import type { AuditSink, Indicator, Relationship, Sighting } from './types.ts';
 
 export * from './types.ts';
 export { IntelConfig } from './config.ts';
+export { intelMigrations } from './migrations.ts';
 export { SightingInput, indicatorKey, canonicalIp } from './normalise.ts';
 export type { IndicatorKey } from './normalise.ts';
 export { readTallies, type TallyClass, type TallyReading } from './tally.ts';

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { testEngines } from '../store/testing.ts';
 import { IntelConfig } from './config.ts';
-import { combineConfidence, createIntel, type AuditEntry, type AuditSink } from './index.ts';
+import { intelMigrations, combineConfidence, createIntel, type AuditEntry, type AuditSink } from './index.ts';
 
 test('combineConfidence treats sources as independent evidence', () => {
   assert.equal(combineConfidence([50, 50]), 75);
@@ -14,7 +14,7 @@ test('combineConfidence treats sources as independent evidence', () => {
   assert.equal(combineConfidence([100, 10]), 100);
 });
 
-for (const engine of testEngines()) {
+for (const engine of testEngines([intelMigrations])) {
   describe(`intel on ${engine.name}`, { skip: engine.skip }, () => {
     async function setup() {
       const store = await engine.open();

@@ -5,7 +5,14 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { hourOf, rebuildIndicatorTallies, type Store } from '../store/index.ts';
 import { testEngines } from '../store/testing.ts';
-import { createIntel, IntelConfig, type Intel, type SightingInput, type TallyReading } from './index.ts';
+import {
+  intelMigrations,
+  createIntel,
+  IntelConfig,
+  type Intel,
+  type SightingInput,
+  type TallyReading,
+} from './index.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -73,7 +80,7 @@ function bot(n: number, extra: Partial<SightingInput> = {}): SightingInput {
   };
 }
 
-for (const engine of testEngines()) {
+for (const engine of testEngines([intelMigrations])) {
   describe(`indicator tallies on ${engine.name}`, { skip: engine.skip }, () => {
     async function withIntel(work: (intel: Intel, store: Store) => Promise<void>) {
       const store = await engine.open();

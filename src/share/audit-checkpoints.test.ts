@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { Store } from '../store/index.ts';
 import { testEngines } from '../store/testing.ts';
+import { HUB_MIGRATIONS } from './testing.ts';
 import { auditHash, createAuditLog, GENESIS_HASH, verifyRecords, type AuditRecord } from './audit.ts';
 import { checkpointFile, loadSigner, parseCheckpointFile } from './audit-checkpoints.ts';
 
@@ -42,7 +43,7 @@ async function rewriteConsistently(store: Store, seq: number) {
   }
 }
 
-for (const engine of testEngines()) {
+for (const engine of testEngines(HUB_MIGRATIONS)) {
   describe(`signed audit checkpoints on ${engine.name}`, { skip: engine.skip }, () => {
     test('a consistent rewrite fails verification against the signed checkpoints', async () => {
       const store = await engine.open();

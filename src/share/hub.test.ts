@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
 import { testEngines } from '../store/testing.ts';
+import { HUB_MIGRATIONS } from './testing.ts';
 import { createAuditLog } from './audit.ts';
 import { COLLECTION_IDS } from './collections.ts';
 import { HubConfig } from './config.ts';
@@ -137,7 +138,7 @@ async function setup(
 const C = COLLECTION_IDS;
 const objectsUrl = (root: string, id: string) => `/${root}/collections/${id}/objects/`;
 
-for (const engine of testEngines()) {
+for (const engine of testEngines(HUB_MIGRATIONS)) {
   describe(`hub on ${engine.name}`, { skip: engine.skip }, () => {
     test("a revoked submission takes back only its submitter's report; the last one withdraws the indicator", async () => {
       const h = await setup(engine.open);
@@ -626,7 +627,7 @@ for (const engine of testEngines()) {
 }
 
 describe('hub limits and a real socket', () => {
-  const sqlite = testEngines()[0]!;
+  const sqlite = testEngines(HUB_MIGRATIONS)[0]!;
 
   test('rate limit per token, body size limit', async () => {
     const h = await setup(sqlite.open, { rateLimit: { perSecond: 0.001, burst: 5 }, bodyLimitBytes: 2000 });

@@ -20,6 +20,7 @@ import { createHubServer } from './server.ts';
 import { hubIdentity } from './stix.ts';
 
 export { HubConfig } from './config.ts';
+export { shareMigrations } from './migrations.ts';
 export {
   createAuditLog,
   verifyExport,

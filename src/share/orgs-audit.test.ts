@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { testEngines } from '../store/testing.ts';
+import { HUB_MIGRATIONS } from './testing.ts';
 import { createAuditLog, verifyExport } from './audit.ts';
 import { createOrganisations, roleTier } from './orgs.ts';
 
@@ -16,7 +17,7 @@ test('roles map to tiers', () => {
   );
 });
 
-for (const engine of testEngines()) {
+for (const engine of testEngines(HUB_MIGRATIONS)) {
   describe(`organisations and audit on ${engine.name}`, { skip: engine.skip }, () => {
     test('tokens are shown once, stored hashed, scoped and revocable; consent lifts a council org', async () => {
       const store = await engine.open();

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig, sightingsFromSurveyFindings } from '../intel/index.ts';
 import { testEngines } from '../store/testing.ts';
+import { HUB_MIGRATIONS } from './testing.ts';
 import { createAuditLog } from './audit.ts';
 import { ownNetworkCollectionId } from './collections.ts';
 import { HubConfig } from './config.ts';
@@ -38,7 +39,7 @@ function finding(ip: string, port: number, extra: Record<string, unknown> = {}) 
   };
 }
 
-for (const engine of testEngines()) {
+for (const engine of testEngines(HUB_MIGRATIONS)) {
   describe(`own-network collections on ${engine.name}`, { skip: engine.skip }, () => {
     test('an ISP reads exactly the bots and vulnerable devices of its own network', async () => {
       const store = await engine.open();

@@ -5,11 +5,12 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
 import { testEngines } from '../store/testing.ts';
+import { HUB_MIGRATIONS } from './testing.ts';
 import { COLLECTION_IDS } from './collections.ts';
 import { createPublisher } from './publisher.ts';
 import { hubIdentity, indicatorObjectId, sightingObjectId } from './stix.ts';
 
-for (const engine of testEngines()) {
+for (const engine of testEngines(HUB_MIGRATIONS)) {
   describe(`publisher on ${engine.name}`, { skip: engine.skip }, () => {
     test('versions follow content; a tier that may no longer see an indicator gets a revoked version', async () => {
       const store = await engine.open();

@@ -15,6 +15,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig, type Intel } from '../intel/index.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { HUB_MIGRATIONS } from './testing.ts';
 import { createAuditLog } from './audit.ts';
 import { COLLECTION_IDS } from './collections.ts';
 import { createPublisher } from './publisher.ts';
@@ -60,8 +61,8 @@ test(
   { skip: !url && 'TSUNAGI_TEST_DATABASE_URL unset: PostgreSQL replica test skipped' },
   async () => {
     const schema = `tsunagi_test_replicas_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const storeA = await openStore({ databaseUrl: url!, schema, poolSize: 4 });
-    const storeB = await openStore({ databaseUrl: url!, schema, poolSize: 4 });
+    const storeA = await openStore({ databaseUrl: url!, schema, poolSize: 4 }, { migrations: HUB_MIGRATIONS });
+    const storeB = await openStore({ databaseUrl: url!, schema, poolSize: 4 }, { migrations: HUB_MIGRATIONS });
     try {
       const a = replica(storeA);
       const b = replica(storeB);

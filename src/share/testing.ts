@@ -1,10 +1,13 @@
 /** Test helper: a real tsunagi hub on 127.0.0.1 (in-memory SQLite) with an analysis center, a council member and two ISPs. */
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
-import type { Intel } from '../intel/index.ts';
-import { openStore } from '../store/index.ts';
+import { intelMigrations, type Intel } from '../intel/index.ts';
+import { openStore, type RoomMigrations } from '../store/index.ts';
 import { HubConfig } from './config.ts';
-import { wireHub, type Hub } from './index.ts';
+import { shareMigrations, wireHub, type Hub } from './index.ts';
+
+/** The hub's tables (intel's, then share's): what a store behind a hub is opened with. */
+export const HUB_MIGRATIONS: readonly RoomMigrations[] = [intelMigrations, shareMigrations];
 
 // Internals that the tests of the served hub (src/cli/hardening.test.ts, release-*.test.ts) check.
 export { ownNetworkCollectionId } from './collections.ts';
@@ -21,7 +24,7 @@ export interface HubFixture {
 }
 
 export async function startHubFixture(): Promise<HubFixture> {
-  const store = await openStore({ memory: true });
+  const store = await openStore({ memory: true }, { migrations: HUB_MIGRATIONS });
   const logger = silentLogger();
   const registry = new Registry();
   const { intel, hub } = wireHub(

@@ -9,11 +9,13 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction
 import pg from 'pg';
 import { UsageError } from '../core/index.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
-import { migrationProvider, type Engine } from './migrations.ts';
+import { migrationProvider, type Engine, type RoomMigrations } from './migrations.ts';
+
+export { migrationProvider } from './migrations.ts';
 import type { Database } from './schema.ts';
 
 export type * from './schema.ts';
-export type { Engine } from './migrations.ts';
+export type { Engine, RoomMigrations } from './migrations.ts';
 export { StoreConfig } from './config.ts';
 export { hourOf, rebuildIndicatorTallies, TALLY_TABLES, type TallyTable } from './tallies.ts';
 export { objectKey } from './object-key.ts';
@@ -126,8 +128,13 @@ function privateFile(file: string): void {
   }
 }
 
-/** Opens (and migrates) the store. */
-export async function openStore(options: StoreOptions): Promise<Store> {
+/** What the store runs on open: every room's migrations, in the order their parts run. */
+export interface StoreMigrations {
+  migrations: readonly RoomMigrations[];
+}
+
+/** Opens the store and migrates it with the rooms' migrations it is handed (and its own). */
+export async function openStore(options: StoreOptions, { migrations }: StoreMigrations): Promise<Store> {
   let db: Kysely<Database>;
   let engine: Engine;
   let location: string;
@@ -233,7 +240,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
   const migrator = new Migrator({
     db,
-    provider: migrationProvider(engine),
+    provider: migrationProvider(engine, migrations),
     ...(migrationSchema ? { migrationTableSchema: migrationSchema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();

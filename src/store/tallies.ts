@@ -5,7 +5,7 @@
  * a million. `rebuildIndicatorTallies` recounts them from the indicators table (the migration's
  * backfill, and a repair after writes that bypassed intel).
  */
-import { sql, type Kysely, type Migration, type QueryExecutorProvider } from 'kysely';
+import { sql, type QueryExecutorProvider } from 'kysely';
 
 /** Hour buckets are the first 13 characters of an ISO timestamp: `2026-01-01T09`. */
 export function hourOf(iso: string): string {
@@ -25,39 +25,4 @@ export async function rebuildIndicatorTallies(db: QueryExecutorProvider): Promis
   await sql`INSERT INTO indicator_created_tally (hour, kind, tier, tlp, n)
     SELECT substr(created_at, 1, 13), kind, tier, tlp, count(*) FROM indicators
     WHERE withdrawn_at IS NULL GROUP BY substr(created_at, 1, 13), kind, tier, tlp`.execute(db);
-}
-
-/**
- * Migration 0002: the tallies (backfilled from existing rows) and the indexes the console's
- * newest-first pages, keyset pagination and the tallies' partial-hour counts seek in.
- */
-export function migration002IndicatorTallies(): Migration {
-  return {
-    async up(db: Kysely<unknown>) {
-      for (const table of TALLY_TABLES) {
-        // The hour leads the key: the overview reads a range of hours.
-        await db.schema
-          .createTable(table)
-          .addColumn('hour', 'text', (c) => c.notNull())
-          .addColumn('kind', 'text', (c) => c.notNull())
-          .addColumn('tier', 'text', (c) => c.notNull())
-          .addColumn('tlp', 'text', (c) => c.notNull())
-          .addColumn('n', 'integer', (c) => c.notNull())
-          .addPrimaryKeyConstraint(`${table}_key`, ['hour', 'kind', 'tier', 'tlp'])
-          .execute();
-      }
-      await db.schema
-        .createIndex('indicators_kind_created')
-        .on('indicators')
-        .columns(['kind', 'created_at', 'id'])
-        .execute();
-      await db.schema
-        .createIndex('indicators_created')
-        .on('indicators')
-        .columns(['created_at', 'id'])
-        .execute();
-      await db.schema.createIndex('indicators_expires').on('indicators').column('expires_at').execute();
-      await rebuildIndicatorTallies(db);
-    },
-  };
 }

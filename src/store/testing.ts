@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { openStore, type Store } from './index.ts';
+import { openStore, type RoomMigrations, type Store } from './index.ts';
 
 export interface TestEngine {
   name: 'sqlite' | 'postgres';
@@ -14,16 +14,17 @@ export interface TestEngine {
   open(): Promise<Store>;
 }
 
-export function testEngines(): TestEngine[] {
+/** `migrations`: the rooms' tables the tests need (the store runs only what it is handed). */
+export function testEngines(migrations: readonly RoomMigrations[]): TestEngine[] {
   const url = process.env.TSUNAGI_TEST_DATABASE_URL;
   return [
-    { name: 'sqlite', skip: false, open: () => openStore({ memory: true }) },
+    { name: 'sqlite', skip: false, open: () => openStore({ memory: true }, { migrations }) },
     {
       name: 'postgres',
       skip: url ? false : 'TSUNAGI_TEST_DATABASE_URL unset',
       async open() {
         const schema = `tsunagi_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-        const store = await openStore({ databaseUrl: url!, schema, poolSize: 4 });
+        const store = await openStore({ databaseUrl: url!, schema, poolSize: 4 }, { migrations });
         const close = store.close.bind(store);
         return {
           ...store,

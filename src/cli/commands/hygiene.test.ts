@@ -11,9 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { labUnavailable, makeCertificates, startDnsLab, type DnsLab } from '../../hygiene/index.ts';
+import { labUnavailable, makeCertificates, startDnsLab, type DnsLab } from '../../hygiene/testing.ts';
+import type { Kysely } from 'kysely';
+import type { HygieneTables } from '../../hygiene/index.ts';
+import { openStore } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
 import { main } from '../main.ts';
+import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hygiene-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -164,6 +168,58 @@ describe('tsunagi hygiene check against BIND, Unbound and an HTTPS server', { sk
     assert.doesNotMatch(strict, /SPF record|SPF ends/, 'strict SPF needs no fix');
     assert.match(strict, /DANE for the MX hosts is no/);
     assert.match(readFileSync(join(letters, 'RSA_Inc.ja.txt'), 'utf8'), /SPF レコードがありません/);
+  });
+
+  test("--record keeps each survey in the data directory's store, to compare over time", async () => {
+    const data = join(dir, 'data');
+    const argv = ['hygiene', 'check', 'strict.mail.test', 'signed.test', ...common()];
+    const owner = ['--org', 'Strict Corp', '--sector', 'finance', '--record', '--data', data];
+    const first = await run([...argv, ...owner]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /survey [0-9a-f-]{36} of 2 domains recorded in /);
+    const second = await run([...argv, ...owner]);
+    assert.equal(second.code, 0, second.stderr);
+    const csv = rowsOf(first.stdout);
+
+    const store = await openStore({ dataDir: data }, { migrations: ROOM_MIGRATIONS });
+    try {
+      const db = store.db as unknown as Kysely<HygieneTables>;
+      const surveys = await db.selectFrom('hygiene_surveys').selectAll().orderBy('started_at').execute();
+      assert.equal(surveys.length, 2);
+      assert.deepEqual(
+        surveys.map((s) => s.domains),
+        [2, 2],
+      );
+      const checks = await db
+        .selectFrom('hygiene_checks')
+        .selectAll()
+        .where('survey_id', '=', surveys[0]!.id)
+        .orderBy('domain')
+        .execute();
+      assert.deepEqual(
+        checks.map((c) => [c.domain, c.organisation, c.sector, c.dnssec, c.spf, c.https]),
+        ['signed.test', 'strict.mail.test'].map((domain) => [
+          domain,
+          'Strict Corp',
+          'finance',
+          csv[domain]!.dnssec,
+          csv[domain]!.spf,
+          csv[domain]!.https,
+        ]),
+      );
+      const scores = await db
+        .selectFrom('hygiene_scores')
+        .select(['level', 'name', 'domains'])
+        .where('survey_id', '=', surveys[1]!.id)
+        .orderBy('level')
+        .execute();
+      assert.deepEqual(scores, [
+        { level: 'organisation', name: 'Strict Corp', domains: 2 },
+        { level: 'sector', name: 'finance', domains: 2 },
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   test('a resolver that does not answer is a runtime error, in one line', async () => {

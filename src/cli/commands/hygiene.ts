@@ -1,10 +1,13 @@
 /**
  * `tsunagi hygiene check`: DNSSEC, mail authentication, DANE, IPv6 and HTTPS/HSTS per domain,
- * as CSV. `tsunagi hygiene rpki`: route origin validation of announced prefixes against VRPs.
+ * as CSV, and with `--record` kept in the data directory's store (the hygiene room's tables) so
+ * surveys can be compared over time. `tsunagi hygiene rpki`: route origin validation of announced prefixes against VRPs.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Kysely } from 'kysely';
 import {
   createLogger,
   createRegistry,
@@ -24,10 +27,13 @@ import {
   TrustAnchorError,
   parseVrps,
   toCsvLine,
+  type HygieneTables,
   type SurveyTarget,
 } from '../../hygiene/index.ts';
+import type { Store } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
+import { openCliStore } from './serve.ts';
 
 interface CheckOptions {
   file?: string;
@@ -41,6 +47,10 @@ interface CheckOptions {
   out?: string;
   letters?: string;
   sender: string;
+  org?: string;
+  sector?: string;
+  record?: boolean;
+  data?: string;
 }
 
 const FLAGS: Record<string, string> = {
@@ -93,15 +103,31 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--concurrency <n>', 'domains checked at once', '16')
     .option('--letters <dir>', 'also write a letter per organisation (ORG.ja.txt, ORG.en.txt) here')
     .option('--sender <name>', 'who signs the letters', 'tsunagi hygiene survey')
+    .option('--org <name>', 'the organisation the DOMAIN arguments belong to')
+    .option('--sector <name>', 'the sector of that organisation')
+    .option('--record', 'keep the survey in the store (--data DIR, or TSUNAGI_DATABASE_URL)')
+    .option(
+      '--data <dir>',
+      'data directory whose store --record writes to (default TSUNAGI_DATA or .tsunagi)',
+    )
     .option('-o, --out <file>', 'write the CSV here instead of stdout')
     .action(async (domains: string[], options: CheckOptions) => {
+      if (options.data !== undefined && !options.record) throw new UsageError('--data needs --record');
+      if ((options.org !== undefined || options.sector !== undefined) && domains.length === 0)
+        throw new UsageError(
+          '--org and --sector name the DOMAIN arguments; in --file give domain,organisation,sector',
+        );
+      const owner = {
+        ...(options.org ? { organisation: options.org } : {}),
+        ...(options.sector ? { sector: options.sector } : {}),
+      };
       const registry = createRegistry();
       const logger = createLogger({ level: 'warn' }, ctx.stderr);
       const targets: SurveyTarget[] = [];
       for (const name of domains) {
         const domain = normaliseDomain(name);
         if (!domain) throw new UsageError(`"${name}" is not a domain name`);
-        targets.push({ domain });
+        targets.push({ domain, ...owner });
       }
       const list = options.file ? readFileSync(options.file, 'utf8') : undefined;
       if (targets.length === 0 && list === undefined) throw new UsageError('give domains or --file');
@@ -124,10 +150,18 @@ export function register(program: Command, ctx: CliContext): void {
         const issue = config.error.issues[0]!;
         throw new UsageError(`--${flagOf(issue.path[0])}: ${issue.message}`);
       }
+      // Opened before the survey runs, so a store that cannot be opened costs no survey; the store
+      // has migrated the hygiene room's own tables (the CLI hands it every room's migrations).
+      const store: Store | undefined = options.record ? await openCliStore(options.data, ctx.env) : undefined;
       let service;
       try {
-        service = createHygiene(config.data, { logger, registry });
+        service = createHygiene(config.data, {
+          logger,
+          registry,
+          ...(store ? { db: store.db as unknown as Kysely<HygieneTables> } : {}),
+        });
       } catch (error) {
+        await store?.close();
         if (error instanceof TrustAnchorError)
           throw new InputError(`${options.trustAnchor}: ${error.message}`);
         throw error;
@@ -136,9 +170,13 @@ export function register(program: Command, ctx: CliContext): void {
         try {
           targets.push(...service.readTargets(list));
         } catch (error) {
+          await store?.close();
           throw new InputError(`${options.file}: ${(error as Error).message}`);
         }
-        if (targets.length === 0) throw new InputError(`${options.file}: no domains in the file`);
+        if (targets.length === 0) {
+          await store?.close();
+          throw new InputError(`${options.file}: no domains in the file`);
+        }
       }
 
       await service.start();
@@ -146,7 +184,15 @@ export function register(program: Command, ctx: CliContext): void {
         await service.probeResolver(targets[0]!.domain).catch((error: Error) => {
           throw new RuntimeError(error.message);
         });
+        const startedAt = new Date();
         const rows = await service.check(targets);
+        if (store) {
+          const surveyId = randomUUID();
+          await service.record(surveyId, startedAt, rows);
+          ctx.stderr.write(
+            `tsunagi: survey ${surveyId} of ${rows.length} domains recorded in ${store.location}\n`,
+          );
+        }
         const csv = [CSV_COLUMNS.join(','), ...rows.map(toCsvLine)].join('\n') + '\n';
         if (options.letters) {
           mkdirSync(options.letters, { recursive: true });
@@ -172,6 +218,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
       } finally {
         await service.stop();
+        await store?.close();
       }
     });
 

@@ -25,6 +25,7 @@ import {
 import { IntelConfig, type Intel } from '../../intel/index.ts';
 import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
 import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
+import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
 import { CandidateStreamConfig, createHealthSubscriber } from '../../transport/index.ts';
@@ -65,6 +66,7 @@ export function cliDataDir(data: string | undefined, env: NodeJS.ProcessEnv): st
 export async function openCliStore(data: string | undefined, env: NodeJS.ProcessEnv): Promise<Store> {
   return openStore(
     storeOptionsFrom({ databaseUrl: env.TSUNAGI_DATABASE_URL, dataDir: cliDataDir(data, env) }),
+    { migrations: ROOM_MIGRATIONS },
   );
 }
 

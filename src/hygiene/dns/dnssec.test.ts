@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { labUnavailable, startDnsLab, type DnsLab } from '../testlab.ts';
+import { labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
 import { createDnsClient, DnsTimeoutError, parseResolver, txtStrings, type DnsClient } from './client.ts';
 import {
   canonicalCompare,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createDnsClient, parseResolver } from '../dns/client.ts';
 import { createLookup, type Lookup } from '../dns/lookup.ts';
-import { labUnavailable, startDnsLab, type DnsLab } from '../testlab.ts';
+import { labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
 import { checkDmarc, DmarcSyntaxError, parseDmarc, type DmarcPolicy } from './dmarc.ts';
 import { parseDkimKey } from './dkim.ts';
 import { parseMtaStsPolicy } from './mta-sts.ts';

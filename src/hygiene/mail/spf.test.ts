@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createDnsClient, parseResolver } from '../dns/client.ts';
 import { createLookup, type Lookup } from '../dns/lookup.ts';
-import { labUnavailable, startDnsLab, type DnsLab } from '../testlab.ts';
+import { labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
 import { checkHost, expandMacros, parseSpf, spfPosture, SpfSyntaxError, type SpfPosture } from './spf.ts';
 
 describe('SPF records', () => {

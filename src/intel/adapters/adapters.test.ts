@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
 import { openStore } from '../../store/index.ts';
+import { intelMigrations } from '../index.ts';
 import {
   createDarknetIntake,
   familyOfDarknetFingerprint,
@@ -15,7 +16,7 @@ import {
 import { createIntel, IntelConfig } from '../index.ts';
 
 test('candidates, infected hosts and survey findings become indicators', async () => {
-  const store = await openStore({ memory: true });
+  const store = await openStore({ memory: true }, { migrations: [intelMigrations] });
   try {
     const intel = createIntel(IntelConfig.parse({}), {
       store,

@@ -1,0 +1,169 @@
+/** Intel's tables: their constraints, and the tallies migration's backfill of an older store. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { migrationProvider, type Database } from '../store/index.ts';
+import { testEngines } from '../store/testing.ts';
+import { intelMigrations } from './index.ts';
+
+for (const engine of testEngines([intelMigrations])) {
+  describe(`intel's tables on ${engine.name}`, { skip: engine.skip }, () => {
+    test('enforces the indicator key and cascades sightings', async () => {
+      const store = await engine.open();
+      try {
+        const row = {
+          id: 'i1',
+          kind: 'c2',
+          value: '192.0.2.1',
+          port: 443,
+          proto: 'tcp',
+          family: 'mirai',
+          confidence: 80,
+          tier: 'council',
+          tlp: 'amber',
+          asn: 64500,
+          attributes: '{}',
+          first_seen: '2026-01-01T00:00:00.000Z',
+          last_seen: '2026-01-01T00:00:00.000Z',
+          expires_at: '2026-02-01T00:00:00.000Z',
+          withdrawn_at: null,
+          withdrawn_reason: null,
+          created_at: '2026-01-01T00:00:00.000Z',
+          modified_at: '2026-01-01T00:00:00.000Z',
+        };
+        await store.db.insertInto('indicators').values(row).execute();
+        await assert.rejects(
+          store.db
+            .insertInto('indicators')
+            .values({ ...row, id: 'i2' })
+            .execute(),
+        );
+        await store.db
+          .insertInto('sightings')
+          .values({
+            id: 's1',
+            indicator_id: 'i1',
+            source: 'isp-a',
+            confidence: 80,
+            count: 1,
+            first_seen: row.first_seen,
+            last_seen: row.last_seen,
+          })
+          .execute();
+        const got = await store.db.selectFrom('indicators').selectAll().executeTakeFirstOrThrow();
+        assert.equal(got.asn, 64500);
+        assert.equal(typeof got.asn, 'number');
+        await store.db.deleteFrom('indicators').where('id', '=', 'i1').execute();
+        assert.equal((await store.db.selectFrom('sightings').selectAll().execute()).length, 0);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+test('the tallies migration backfills counts from indicators already stored', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-store-'));
+  try {
+    const file = join(dir, 'old.sqlite');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(file) }) });
+    const migrator = new Migrator({ db, provider: migrationProvider('sqlite', [intelMigrations]) });
+    assert.equal((await migrator.migrateTo('0001_initial')).error, undefined);
+    const base = {
+      port: 0,
+      proto: '',
+      family: '',
+      confidence: 50,
+      tlp: 'amber',
+      asn: null,
+      attributes: '{}',
+      first_seen: '2026-01-01T00:00:00.000Z',
+      last_seen: '2026-01-01T00:00:00.000Z',
+      withdrawn_reason: null,
+      modified_at: '2026-01-01T05:00:00.000Z',
+    };
+    await db
+      .insertInto('indicators')
+      .values([
+        {
+          ...base,
+          id: 'a',
+          kind: 'bot',
+          value: '192.0.2.1',
+          tier: 'full',
+          withdrawn_at: null,
+          created_at: '2026-01-01T05:10:00.000Z',
+          expires_at: '2026-01-08T00:00:00.000Z',
+        },
+        {
+          ...base,
+          id: 'b',
+          kind: 'bot',
+          value: '192.0.2.2',
+          tier: 'full',
+          withdrawn_at: null,
+          created_at: '2026-01-01T05:50:00.000Z',
+          expires_at: '2026-01-08T00:30:00.000Z',
+        },
+        {
+          ...base,
+          id: 'c',
+          kind: 'c2',
+          value: '192.0.2.3',
+          tier: 'public',
+          withdrawn_at: null,
+          created_at: '2026-01-01T06:00:00.000Z',
+          expires_at: '2026-01-31T00:00:00.000Z',
+        },
+        {
+          ...base,
+          id: 'd',
+          kind: 'c2',
+          value: '192.0.2.4',
+          tier: 'public',
+          withdrawn_at: '2026-01-02T00:00:00.000Z',
+          created_at: '2026-01-01T06:00:00.000Z',
+          expires_at: '2026-01-31T00:00:00.000Z',
+        },
+      ])
+      .execute();
+    await db.destroy();
+    const reopened = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new SqliteDatabase(file) }),
+    });
+    try {
+      assert.equal(
+        (
+          await new Migrator({
+            db: reopened,
+            provider: migrationProvider('sqlite', [intelMigrations]),
+          }).migrateToLatest()
+        ).error,
+        undefined,
+      );
+      const rows = (table: 'indicator_expiry_tally' | 'indicator_created_tally') =>
+        reopened
+          .selectFrom(table)
+          .select(['hour', 'kind', 'tier', 'n'])
+          .orderBy('hour')
+          .orderBy('kind')
+          .execute();
+      assert.deepEqual(await rows('indicator_created_tally'), [
+        { hour: '2026-01-01T05', kind: 'bot', tier: 'full', n: 2 },
+        { hour: '2026-01-01T06', kind: 'c2', tier: 'public', n: 1 },
+      ]);
+      assert.deepEqual(await rows('indicator_expiry_tally'), [
+        { hour: '2026-01-08T00', kind: 'bot', tier: 'full', n: 2 },
+        { hour: '2026-01-31T00', kind: 'c2', tier: 'public', n: 1 },
+      ]);
+    } finally {
+      await reopened.destroy();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,108 @@
+/**
+ * Intel's tables, as its part of each store migration (the store composes the rooms' parts of one
+ * name into that migration, rooms in a fixed order: intel, share, then the store's own). Names
+ * and contents are as shipped: never edit a part that has shipped.
+ */
+import type { Kysely, Migration } from 'kysely';
+import { rebuildIndicatorTallies, TALLY_TABLES, type RoomMigrations } from '../store/index.ts';
+
+/** 0001: indicators, their sightings and the relationships between them. */
+function initial(): Migration {
+  const text = 'text';
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('indicators')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('kind', text, (c) => c.notNull())
+        .addColumn('value', text, (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull())
+        .addColumn('proto', text, (c) => c.notNull())
+        .addColumn('family', text, (c) => c.notNull())
+        .addColumn('confidence', 'integer', (c) => c.notNull())
+        .addColumn('tier', text, (c) => c.notNull())
+        .addColumn('tlp', text, (c) => c.notNull())
+        .addColumn('asn', 'bigint')
+        .addColumn('attributes', text, (c) => c.notNull())
+        .addColumn('first_seen', text, (c) => c.notNull())
+        .addColumn('last_seen', text, (c) => c.notNull())
+        .addColumn('expires_at', text, (c) => c.notNull())
+        .addColumn('withdrawn_at', text)
+        .addColumn('withdrawn_reason', text)
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('modified_at', text, (c) => c.notNull())
+        .addUniqueConstraint('indicators_key', ['kind', 'value', 'port', 'proto'])
+        .execute();
+      await db.schema
+        .createIndex('indicators_modified')
+        .on('indicators')
+        .columns(['modified_at', 'id'])
+        .execute();
+      await db.schema.createIndex('indicators_kind').on('indicators').columns(['kind', 'id']).execute();
+
+      await db.schema
+        .createTable('sightings')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('indicator_id', text, (c) => c.notNull().references('indicators.id').onDelete('cascade'))
+        .addColumn('source', text, (c) => c.notNull())
+        .addColumn('confidence', 'integer', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('first_seen', text, (c) => c.notNull())
+        .addColumn('last_seen', text, (c) => c.notNull())
+        .addUniqueConstraint('sightings_key', ['indicator_id', 'source'])
+        .execute();
+
+      await db.schema
+        .createTable('relationships')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('from_id', text, (c) => c.notNull())
+        .addColumn('to_id', text, (c) => c.notNull())
+        .addColumn('type', text, (c) => c.notNull())
+        .addColumn('source', text, (c) => c.notNull())
+        .addColumn('first_seen', text, (c) => c.notNull())
+        .addColumn('last_seen', text, (c) => c.notNull())
+        .addUniqueConstraint('relationships_key', ['from_id', 'to_id', 'type'])
+        .execute();
+    },
+  };
+}
+
+/**
+ * Migration 0002: the tallies (backfilled from existing rows) and the indexes the console's
+ * newest-first pages, keyset pagination and the tallies' partial-hour counts seek in.
+ */
+function indicatorTallies(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      for (const table of TALLY_TABLES) {
+        // The hour leads the key: the overview reads a range of hours.
+        await db.schema
+          .createTable(table)
+          .addColumn('hour', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('tier', 'text', (c) => c.notNull())
+          .addColumn('tlp', 'text', (c) => c.notNull())
+          .addColumn('n', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${table}_key`, ['hour', 'kind', 'tier', 'tlp'])
+          .execute();
+      }
+      await db.schema
+        .createIndex('indicators_kind_created')
+        .on('indicators')
+        .columns(['kind', 'created_at', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('indicators_created')
+        .on('indicators')
+        .columns(['created_at', 'id'])
+        .execute();
+      await db.schema.createIndex('indicators_expires').on('indicators').column('expires_at').execute();
+      await rebuildIndicatorTallies(db);
+    },
+  };
+}
+
+export const intelMigrations: RoomMigrations = () => ({
+  '0001_initial': initial(),
+  '0002_indicator_tallies': indicatorTallies(),
+});
