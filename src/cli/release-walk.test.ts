@@ -518,7 +518,11 @@ async function routeWalk(
                 expect: (status, who, body) => {
                   assert.equal(status, 200);
                   const watched = (JSON.parse(body) as { watched: boolean }).watched;
-                  assert.equal(watched, who?.role === 'analysis' || who?.role === 'government', `${who?.name} pipeline health`);
+                  assert.equal(
+                    watched,
+                    who?.role === 'analysis' || who?.role === 'government',
+                    `${who?.name} pipeline health`,
+                  );
                 },
               },
             ]

@@ -362,9 +362,11 @@ describe('detector state across a restart', () => {
     const after = second.detector.explain(C2, 6)!;
     assert.equal(after.evidence.botHomes, before.evidence.botHomes);
     assert.equal(after.evidence.cleanHomes, before.evidence.cleanHomes);
-    assert.ok(after.confidence <= before.confidence + 5, `${after.confidence} after, ${before.confidence} before`);
+    assert.ok(
+      after.confidence <= before.confidence + 5,
+      `${after.confidence} after, ${before.confidence} before`,
+    );
   });
-
 
   test('a restored C&C server keeps the family of its bots (bot addresses are not saved)', () => {
     const bots = BOTS.map((bot) => `${bot},mirai`);

@@ -440,7 +440,8 @@ export class Detector {
       return;
     }
     const clean = this.generation * 2 + (v6 ? 1 : 0);
-    if (hllAdd(this.cleanPopulation[clean]!, 0, POPULATION_BITS, client)) this.populationChanged[4 + clean] = 1;
+    if (hllAdd(this.cleanPopulation[clean]!, 0, POPULATION_BITS, client))
+      this.populationChanged[4 + clean] = 1;
     let e = -1;
     if (forward) {
       const dst4 = batch.dst4[i]! | 0;
@@ -531,7 +532,8 @@ export class Detector {
       return;
     }
     const population = this.generation * 2 + (v6 ? 1 : 0);
-    if (hllAdd(this.botPopulation[population]!, 0, POPULATION_BITS, bot)) this.populationChanged[population] = 1;
+    if (hllAdd(this.botPopulation[population]!, 0, POPULATION_BITS, bot))
+      this.populationChanged[population] = 1;
     const hash = v6 ? AggregateTable.hashKey6(keyBytes, off, proto) : AggregateTable.hashKey4(key4, proto);
     let e = v6 ? t.find6(keyBytes, off, proto, hash) : t.find4(key4, proto, hash);
     if (e < 0) {
@@ -702,7 +704,8 @@ export class Detector {
   }
 
   private isAllowlisted(v6: boolean, ip4: number, bytes: Uint8Array, offset: number): boolean {
-    if (this.allow.size > 0 && (v6 ? this.allow.has6(bytes, offset) : this.allow.has4(ip4 >>> 0))) return true;
+    if (this.allow.size > 0 && (v6 ? this.allow.has6(bytes, offset) : this.allow.has4(ip4 >>> 0)))
+      return true;
     if (this.allowAsns.size > 0 && this.asnTable) {
       const asn = v6 ? this.asnTable.get6(bytes, offset) : this.asnTable.get4(ip4 >>> 0);
       if (asn !== undefined && this.allowAsns.has(asn)) return true;
@@ -753,7 +756,11 @@ export class Detector {
     for (let k = 0; k < 8; k++) {
       if (!changed[k]) continue;
       changed[k] = 0;
-      estimate[k] = hllEstimate(k < 4 ? this.botPopulation[k]! : this.cleanPopulation[k - 4]!, 0, POPULATION_BITS);
+      estimate[k] = hllEstimate(
+        k < 4 ? this.botPopulation[k]! : this.cleanPopulation[k - 4]!,
+        0,
+        POPULATION_BITS,
+      );
     }
     for (let v6 = 0; v6 < 2; v6++) {
       this.botHomes[v6] = Math.max(estimate[v6]!, estimate[2 + v6]!);

@@ -41,7 +41,6 @@ describe('bot list', () => {
   });
 });
 
-
 describe('bot list merge', () => {
   test('each source is replaced on its own; a host named twice is one entry', () => {
     const applied: { entries: string[]; counts: Record<string, number> }[] = [];

@@ -193,7 +193,12 @@ export class AggregateTable {
       const stored = this.index[slot]!;
       if (stored === 0) return -1;
       const e = stored - 1;
-      if (this.hash[e] === hash && this.family[e] === 4 && (this.ip4[e]! | 0) === (ip | 0) && this.proto[e] === proto) {
+      if (
+        this.hash[e] === hash &&
+        this.family[e] === 4 &&
+        (this.ip4[e]! | 0) === (ip | 0) &&
+        this.proto[e] === proto
+      ) {
         return e;
       }
       slot = (slot + 1) & this.mask;

@@ -7,6 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Registry } from 'prom-client';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import {
   createLogger,
@@ -26,6 +27,7 @@ import { IntelConfig, type Intel } from '../../intel/index.ts';
 import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
 import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
+import { createHygieneReader, type HygieneTables } from '../../hygiene/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
 import { CandidateStreamConfig, createHealthSubscriber } from '../../transport/index.ts';
@@ -97,7 +99,13 @@ export async function openHubStack(
     : resolve(PACKAGE_ROOT, config.console.distDir);
   const web = createConsole(
     { ...config.console, distDir },
-    consoleDepsOf(hub.context, { registry: deps.registry, logger: deps.logger, health: deps.health }),
+    consoleDepsOf(hub.context, {
+      registry: deps.registry,
+      logger: deps.logger,
+      health: deps.health,
+      // The hygiene room's tables live in the same store (the CLI hands the store every room's migrations).
+      hygiene: createHygieneReader(store.db as unknown as Kysely<HygieneTables>),
+    }),
   );
   hub.use((app) => web.register(app));
   return { store, intel, hub, console: web };
