@@ -13,3 +13,4 @@ export * from './protocols.ts';
 export * from './hash.ts';
 export * from './hll.ts';
 export * from './health.ts';
+export * from './single-flight.ts';

@@ -22,7 +22,7 @@
  * `tsunagi.intel.<kind>` (`indicator.added|updated|withdrawn`, `sighting.added`): not built,
  * since every hub replica shares one PostgreSQL.
  */
-import type { Logger } from '../core/index.ts';
+import { singleFlight, type Logger } from '../core/index.ts';
 import type { Indicator } from './types.ts';
 
 /** A position in intel's commit order: the (modified_at, id) of an indicator version. */
@@ -137,8 +137,6 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
   /** Set before the first catch-up reads its head: from then on, announced versions are kept. */
   let tracking = false;
   let catchUpStarted = false;
-  let running: Promise<number> | undefined;
-  let again = false;
   let timer: NodeJS.Timeout | undefined;
   let stopListening: (() => Promise<void>) | undefined;
 
@@ -215,23 +213,8 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
       if (compareCursors(cursor, catchUpHead) <= 0) announced.delete(key);
   }
 
-  function catchUp(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let total = 0;
-      do {
-        again = false;
-        total += await catchUpOnce();
-      } while (again);
-      return total;
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
+  const flight = singleFlight(catchUpOnce);
+  const catchUp = (): Promise<number> => flight.run();
 
   const kick = () => {
     catchUp().catch((error: unknown) => logger.error({ err: error }, 'intel change catch-up failed'));
@@ -287,7 +270,7 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
       timer = undefined;
       await stopListening?.();
       stopListening = undefined;
-      await running?.catch(() => undefined);
+      await flight.settled();
     },
   };
 }

@@ -8,7 +8,7 @@
  * after a restart, and across hub replicas, where another publisher may have got there first).
  */
 import { Counter, type Registry } from 'prom-client';
-import type { Component, Logger } from '../core/index.ts';
+import { singleFlight, type Component, type Logger } from '../core/index.ts';
 import type { ChangeCursor, Intel } from '../intel/index.ts';
 import type { Transaction } from 'kysely';
 import type { Database, Store } from '../store/index.ts';
@@ -49,8 +49,6 @@ export function createPublisher(
     },
   });
   let unsubscribe: (() => void) | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
   let bootstrapped = false;
   const networkPublisher = { store, intel, hub, pageSize, lockKey: PUBLISH_LOCK_KEY };
 
@@ -78,23 +76,8 @@ export function createPublisher(
     }
   }
 
-  async function sync(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let total = 0;
-      do {
-        again = false;
-        total += await runOnce();
-      } while (again);
-      return total;
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
+  const flight = singleFlight(runOnce);
+  const sync = (): Promise<number> => flight.run();
 
   const tick = () => {
     sync().catch((error: unknown) => deps.logger.error({ err: error }, 'publishing to collections failed'));
@@ -113,7 +96,7 @@ export function createPublisher(
     async stop() {
       unsubscribe?.();
       unsubscribe = undefined;
-      await running?.catch(() => undefined);
+      await flight.settled();
     },
     sync,
     notify: tick,
