@@ -11,32 +11,16 @@ import {
   FlowVersion,
   type FlowBatch,
   ipv4FromString,
-  ipv4ToString,
   ipv6FromString,
-  ipv6ToString,
 } from '../../../core/index.ts';
 import { buildTcpFrame, buildUdpFrame, PcapWriter, TcpFlag } from '../../../packet/index.ts';
 import { createSflowDecoder, SflowError } from './sflow.ts';
 import { TELEGRAF } from '../../testdata/corpus.ts';
+import { batchRows, type Row } from '../../testdata/rows.ts';
 
 const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-sflow-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Row {
-  exporter: string;
-  version: number;
-  startMs: number;
-  src: string;
-  dst: string;
-  srcPort: number;
-  dstPort: number;
-  proto: number;
-  tcpFlags: number;
-  packets: number;
-  bytes: number;
-  samplingRate: number;
-}
 
 interface Decoded {
   count: number;
@@ -61,26 +45,7 @@ function decode(payload: Buffer): Decoded {
   });
   const count = decoder(payload, SOURCE, writer);
   writer.flush();
-  const rows: Row[] = [];
-  for (const b of batches) {
-    for (let i = 0; i < b.length; i++) {
-      const v4 = b.ipVersion[i] === 4;
-      rows.push({
-        exporter: b.exporters[b.exporter[i]!]!,
-        version: b.version[i]!,
-        startMs: b.startMs[i]!,
-        src: v4 ? ipv4ToString(b.src4[i]!) : ipv6ToString(b.src6, i * 16),
-        dst: v4 ? ipv4ToString(b.dst4[i]!) : ipv6ToString(b.dst6, i * 16),
-        srcPort: b.srcPort[i]!,
-        dstPort: b.dstPort[i]!,
-        proto: b.proto[i]!,
-        tcpFlags: b.tcpFlags[i]!,
-        packets: b.packets[i]!,
-        bytes: b.bytes[i]!,
-        samplingRate: b.samplingRate[i]!,
-      });
-    }
-  }
+  const rows = batches.flatMap(batchRows);
   return { count, rows, errors, counters };
 }
 
@@ -264,11 +229,12 @@ describe('synthetic datagrams', () => {
     assert.equal(counters, 2);
     assert.equal(rows.length, 2);
     assert.deepEqual(
-      { ...rows[0], startMs: 0 },
+      { ...rows[0], startMs: 0, endMs: 0 },
       {
         exporter: SOURCE.exporter,
         version: 105,
         startMs: 0,
+        endMs: 0,
         src: '198.51.100.7',
         dst: '203.0.113.66',
         srcPort: 45000,
