@@ -19,6 +19,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createDnsClient, parseResolver, type DnsClient } from './dns/client.ts';
 
 export interface DnsLab {
   /** The authoritative server (BIND), HOST:PORT. */
@@ -37,6 +38,16 @@ export interface DnsLab {
 const TOOLS = ['named', 'dnssec-keygen', 'dnssec-signzone', 'unbound', 'dig', 'openssl'];
 
 /** Why the lab cannot run here, or undefined when every daemon is installed. */
+/** A DNS client of the lab's validating resolver, with the settings every lab test uses. */
+export function labClient(lab: DnsLab): DnsClient {
+  return createDnsClient({
+    resolver: parseResolver(lab.resolver),
+    timeoutMs: 2000,
+    retries: 1,
+    udpPayloadSize: 1232,
+  });
+}
+
 export function labUnavailable(): string | undefined {
   const missing = TOOLS.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
   return missing.length

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
+import { labClient, labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
 import { createDnsClient, DnsTimeoutError, parseResolver, txtStrings, type DnsClient } from './client.ts';
 import {
   canonicalCompare,
@@ -25,12 +25,7 @@ describe('DNSSEC validation against BIND and Unbound', { skip: unavailable }, ()
   let validator: Validator;
   before(async () => {
     lab = await startDnsLab();
-    client = createDnsClient({
-      resolver: parseResolver(lab.resolver),
-      timeoutMs: 2000,
-      retries: 1,
-      udpPayloadSize: 1232,
-    });
+    client = labClient(lab);
     validator = createValidator({ anchors: parseTrustAnchors(lab.trustAnchor), client });
   });
   after(() => lab?.stop());

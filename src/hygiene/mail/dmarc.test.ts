@@ -1,9 +1,8 @@
 /** DMARC parsing, and policies with organisational-domain fallback from real records (BIND via Unbound). */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createDnsClient, parseResolver } from '../dns/client.ts';
 import { createLookup, type Lookup } from '../dns/lookup.ts';
-import { labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
+import { labClient, labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
 import { checkDmarc, DmarcSyntaxError, parseDmarc, type DmarcPolicy } from './dmarc.ts';
 import { parseDkimKey } from './dkim.ts';
 import { parseMtaStsPolicy } from './mta-sts.ts';
@@ -65,14 +64,7 @@ describe('DMARC against BIND and Unbound', { skip: unavailable }, () => {
   let lookup: Lookup;
   before(async () => {
     lab = await startDnsLab();
-    lookup = createLookup(
-      createDnsClient({
-        resolver: parseResolver(lab.resolver),
-        timeoutMs: 2000,
-        retries: 1,
-        udpPayloadSize: 1232,
-      }),
-    );
+    lookup = createLookup(labClient(lab));
   });
   after(() => lab?.stop());
 

@@ -1,9 +1,8 @@
 /** SPF parsing, and check_host() and postures against real records served by BIND through Unbound. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createDnsClient, parseResolver } from '../dns/client.ts';
 import { createLookup, type Lookup } from '../dns/lookup.ts';
-import { labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
+import { labClient, labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
 import { checkHost, expandMacros, parseSpf, spfPosture, SpfSyntaxError, type SpfPosture } from './spf.ts';
 
 describe('SPF records', () => {
@@ -57,14 +56,7 @@ describe('SPF against BIND and Unbound', { skip: unavailable }, () => {
   let lookup: Lookup;
   before(async () => {
     lab = await startDnsLab();
-    lookup = createLookup(
-      createDnsClient({
-        resolver: parseResolver(lab.resolver),
-        timeoutMs: 2000,
-        retries: 1,
-        udpPayloadSize: 1232,
-      }),
-    );
+    lookup = createLookup(labClient(lab));
   });
   after(() => lab?.stop());
 
