@@ -131,6 +131,14 @@ const CASES: Record<string, Case[]> = {
     [['hygiene', 'rpki', '--vrps', GARBAGE, '--routes', GARBAGE], 2, garbage],
     [['hygiene', 'rpki', '--routes', GARBAGE], 2, /--vrps/],
   ],
+  'osint extract': [
+    [['osint', 'extract', MISSING], 2, missing],
+    [['osint', 'extract', GARBAGE, '--format', 'xml'], 2, /--format/],
+  ],
+  'osint fetch': [
+    [['osint', 'fetch', '--config', MISSING], 2, missing],
+    [['osint', 'fetch', '--config', GARBAGE], 2, garbage],
+  ],
   detect: [
     [['detect', '--subscribers', '300.0.0.0/8', '--bots', BOTS, '--flows', GARBAGE], 2, /--subscribers/],
     [['detect', '--bots', BOTS, '--flows', MISSING], 2, missing],

@@ -19,3 +19,11 @@ export {
   type InfectedHostLike,
 } from './darknet.ts';
 export { recordSurveyFindings, sightingsFromSurveyFindings, type SurveyFindingLike } from './survey.ts';
+export {
+  OSINT_CONFIDENCE,
+  recordOsintDocument,
+  sightingsFromOsint,
+  tierOfTlp,
+  type OsintDocumentLike,
+  type OsintIndicatorLike,
+} from './osint.ts';
