@@ -35,7 +35,7 @@ export const OsintConfig = z
     concurrency: z.number().int().min(1).max(32).default(4),
     userAgent: z.string().min(1).max(200).default('tsunagi-osint/0.1 (+https://github.com/tsunagi)'),
     /** Report the host of each URL as a domain or address of its own too. */
-    hostsOfUrls: z.boolean().default(true),
+    hostsOfUrls: z.boolean().default(false),
     contextChars: z.number().int().min(0).max(500).default(60),
     /** poppler-utils' pdftotext, for PDF documents. */
     pdftotext: z.string().min(1).default('pdftotext'),

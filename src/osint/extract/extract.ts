@@ -11,7 +11,8 @@ import type { ExtractedIndicator, ExtractOptions, OsintIndicatorType } from './t
 
 const TECHNIQUES = new Set(ENTERPRISE_TECHNIQUE_IDS.split(/\s+/).filter(Boolean));
 
-const URL_RUN = /\b(?:https?|ftp):\/\/[!#-&(-;=?-[\]_a-z~]+/gi;
+// Brackets end a URL (AsciiDoc's `https://host/page[text]`, markdown), except around an IPv6 host.
+const URL_RUN = /\b(?:https?|ftp):\/\/(?:\[[0-9A-Fa-f:.]{2,45}\])?[!#-&(-;=?-Z_a-z~]*/gi;
 const IPV4 = /(?<![\w.])(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::(\d{1,5}))?(?![\w]|\.\d)/g;
 const IPV6 =
   /(?<![\w:.])(\[)?([0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{1,38}(?:\d{1,3}(?:\.\d{1,3}){3})?)(\](?::(\d{1,5}))?)?/g;
@@ -71,24 +72,24 @@ function validPort(text: string | undefined): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
-/** Trims what ends a URL in prose: closing punctuation, an unbalanced bracket, AsciiDoc's `+`. */
+/** Trims what ends a URL in prose: closing punctuation, an unbalanced `)`, AsciiDoc's `+`. */
 function trimUrl(url: string): string {
+  let open = 0;
+  let close = 0;
+  for (let i = 0; i < url.length; i++) {
+    if (url[i] === '(') open++;
+    else if (url[i] === ')') close++;
+  }
   let end = url.length;
-  for (;;) {
-    const last = url[end - 1];
-    if (last === undefined) break;
+  while (end > 0) {
+    const last = url[end - 1]!;
     if ('.,;:!?\'"*+'.includes(last)) end--;
-    else if (last === ')' && count(url, '(', end) < count(url, ')', end)) end--;
-    else if (last === ']' && count(url, '[', end) < count(url, ']', end)) end--;
-    else break;
+    else if (last === ')' && open < close) {
+      end--;
+      close--;
+    } else break;
   }
   return url.slice(0, end);
-}
-
-function count(text: string, char: string, end: number): number {
-  let n = 0;
-  for (let i = 0; i < end; i++) if (text[i] === char) n++;
-  return n;
 }
 
 function hostHit(host: string, url: URL, start: number, end: number): Hit | undefined {
@@ -125,6 +126,11 @@ function findUrls(c: Collector, options: ExtractOptions): void {
   }
 }
 
+/** `4.0.9.3`: four single digits, not all the same (`8.8.8.8` and `1.1.1.1` are addresses people write). */
+function looksLikeVersion(address: string): boolean {
+  return /^\d\.\d\.\d\.\d$/.test(address) && new Set(address.split('.')).size > 1;
+}
+
 function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefined): void {
   const text = c.source.text;
   IPV4.lastIndex = 0;
@@ -132,7 +138,8 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
     if (c.insideUrl(m.index)) continue;
     const value = publicIpv4(m[1]!);
     if (!value) continue;
-    if (VERSION_BEFORE.test(text.slice(Math.max(0, m.index - 24), m.index))) continue;
+    if (VERSION_BEFORE.test(text.slice(Math.max(0, m.index - 24), m.index)) || looksLikeVersion(value))
+      continue;
     const port = validPort(m[2]) ?? tablePorts(m.index);
     c.add({ type: 'ipv4', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
   }
@@ -172,6 +179,7 @@ function findNames(c: Collector): void {
     const tldWritten = written.slice(written.lastIndexOf('.') + 1);
     if (!defanged && /[A-Z]/.test(tldWritten) && /[a-z]/.test(written)) continue;
     const name = written.toLowerCase();
+    if (!defanged && CODE_OBJECTS.has(name.slice(0, name.indexOf('.')))) continue;
     const verdict = judgeName(name);
     if (verdict === 'not-a-name') continue;
     if (verdict === 'needs-context' && !defanged) {
@@ -181,6 +189,29 @@ function findNames(c: Collector): void {
     c.add({ type: 'domain', value: name, start, end });
   }
 }
+
+/** Script objects whose member access reads like a name (`document.location.host`, `WScript.Shell`). */
+const CODE_OBJECTS = new Set([
+  'document',
+  'window',
+  'location',
+  'navigator',
+  'console',
+  'process',
+  'this',
+  'self',
+  'math',
+  'json',
+  'object',
+  'string',
+  'array',
+  'system',
+  'wscript',
+  'request',
+  'response',
+  'module',
+  'exports',
+]);
 
 const HASH_TYPES: Record<number, OsintIndicatorType> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
 

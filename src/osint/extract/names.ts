@@ -28,17 +28,8 @@ export function publicIpv6(text: string): string | null {
   return range === 'unicast' || range === '6to4' ? address.toString() : null;
 }
 
-/** Names reserved for examples and tests (RFC 2606, RFC 6761, RFC 6762, RFC 7686). */
-const RESERVED_TLDS = new Set([
-  'example',
-  'test',
-  'invalid',
-  'localhost',
-  'local',
-  'onion',
-  'arpa',
-  'internal',
-]);
+/** Names reserved for examples, tests and local use (RFC 2606, RFC 6761, RFC 6762); `.onion` names stay: they are indicators. */
+const RESERVED_TLDS = new Set(['example', 'test', 'invalid', 'localhost', 'local', 'arpa', 'internal']);
 const EXAMPLE_DOMAINS = new Set(['example.com', 'example.net', 'example.org', 'example.edu']);
 
 /**
@@ -82,6 +73,7 @@ export const FILE_EXTENSION_TLDS = new Set([
   'fm',
   'java',
   'rest',
+  'cab',
 ]);
 
 const LABEL = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|xn--[a-z0-9-]{1,59})$/;
@@ -98,10 +90,12 @@ export function judgeName(name: string): NameVerdict {
   if (!/^(?:[a-z]{2,63}|xn--[a-z0-9-]+)$/.test(tld) || RESERVED_TLDS.has(tld)) return 'not-a-name';
   const parsed = parseDomain(name, { allowPrivateDomains: false, validateHostname: false });
   if (!parsed.isIcann || !parsed.domain) return 'not-a-name';
-  if (EXAMPLE_DOMAINS.has(parsed.domain)) return 'not-a-name';
+  // JPRS keeps `example` under .jp and each of its second levels (example.co.jp) for examples too.
+  if (EXAMPLE_DOMAINS.has(parsed.domain) || (parsed.domainWithoutSuffix === 'example' && tld === 'jp'))
+    return 'not-a-name';
   return FILE_EXTENSION_TLDS.has(tld) ? 'needs-context' : 'domain';
 }
 
 /** Words just before a name that say it is a host (English and Japanese). */
 export const NAME_CONTEXT =
-  /(?:domain|host(?:name)?|c2|c&c|cnc|command and control|server|dns|resolv\w*|url|beacon\w*|callback|connect\w*|contact\w*|ドメイン|ホスト|サーバ|通信先|接続先|宛先|名前解決)\W{0,3}[^\n]{0,24}$/i;
+  /(?:\b(?:domains?|host(?:name)?s?|c2|c&c|cnc|command and control|servers?|dns|resolv\w*|urls?|beacon\w*|callback|connect\w*|contact\w*)\b|ドメイン|ホスト|サーバ|通信先|接続先|宛先|名前解決)[^\n]{0,24}$/i;

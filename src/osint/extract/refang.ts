@@ -53,16 +53,15 @@ function isAsciiAlnum(code: number): boolean {
 
 export function refang(original: string): RefangedText {
   const folded = foldFullwidth(original);
+  // A replacement is never longer than what it replaces, so the input's length bounds the output's.
+  const origin = new Int32Array(folded.length + 1);
+  const defanged = new Uint8Array(folded.length);
   const parts: string[] = [];
-  const origin: number[] = [];
-  const defanged: number[] = [];
+  let length = 0;
   let from = 0;
   const copy = (to: number) => {
     parts.push(folded.slice(from, to));
-    for (let i = from; i < to; i++) {
-      origin.push(i);
-      defanged.push(0);
-    }
+    for (let i = from; i < to; i++) origin[length++] = i;
   };
   DEFANGED.lastIndex = 0;
   for (let match = DEFANGED.exec(folded); match; match = DEFANGED.exec(folded)) {
@@ -70,12 +69,16 @@ export function refang(original: string): RefangedText {
     const replacement = replacementOf(match[0], match[1]);
     parts.push(replacement);
     for (let i = 0; i < replacement.length; i++) {
-      origin.push(match.index + Math.min(i, match[0].length - 1));
-      defanged.push(1);
+      defanged[length] = 1;
+      origin[length++] = match.index + Math.min(i, match[0].length - 1);
     }
     from = match.index + match[0].length;
   }
   copy(folded.length);
-  origin.push(folded.length);
-  return { text: parts.join(''), origin: Int32Array.from(origin), defanged: Uint8Array.from(defanged) };
+  origin[length] = folded.length;
+  return {
+    text: parts.join(''),
+    origin: origin.subarray(0, length + 1),
+    defanged: defanged.subarray(0, length),
+  };
 }
