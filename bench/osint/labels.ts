@@ -156,7 +156,7 @@ function esetDoc(root: string, folder: string): LabelledDoc | undefined {
 /** Restricts each truth set to what the document's text names. */
 export function restrictToText(doc: LabelledDoc, text: string): void {
   const haystack = searchable(text);
-  for (const [type, values] of doc.truth) {
+  for (const values of doc.truth.values()) {
     for (const value of values) if (!haystack.includes(value.toLowerCase())) values.delete(value);
   }
 }

@@ -66,13 +66,18 @@ export function htmlToText(html: string): { title: string; text: string } {
   let skipping = 0;
   let inTitle = false;
   let title = '';
+  // Cells of a row are joined by tabs, so every row starts at its first cell like its header.
+  let cellsInRow = 0;
   const parser = new Parser(
     {
       onopentag(name) {
         if (name === 'title') inTitle = true;
         else if (SKIPPED.has(name)) skipping++;
-        else if (name === 'td' || name === 'th') out.push('\t');
-        else if (BLOCKS.has(name)) out.push('\n');
+        else if (name === 'td' || name === 'th') out.push(cellsInRow++ > 0 ? '\t' : '\n');
+        else if (BLOCKS.has(name)) {
+          if (name === 'tr') cellsInRow = 0;
+          out.push('\n');
+        }
       },
       ontext(text) {
         if (inTitle) title += text;

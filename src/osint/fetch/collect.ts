@@ -84,10 +84,12 @@ async function takeItem(
   const fetched = await documentOf(ctx, item, feed);
   const id = createHash('sha256').update(fetched.bytes).digest('hex');
   const fetchedAt = ctx.now().toISOString();
-  // The same content twice in one round (two links to one page) is a duplicate too.
+  // The same content twice in one round (two links to one page) is a duplicate too; its place is
+  // noted when the first copy is already stored.
   const takenNow = round.taken.has(id);
   round.taken.add(id);
-  if (takenNow || (await notePlace(ctx.db, { id, source: feed.name, url: fetched.url, fetchedAt }))) {
+  const known = await notePlace(ctx.db, { id, source: feed.name, url: fetched.url, fetchedAt });
+  if (known || takenNow) {
     round.duplicates++;
     ctx.counters.documents('duplicate');
     return;
