@@ -48,13 +48,15 @@ export interface OsintDeps {
 
 export interface Osint {
   readonly name: 'osint';
+  /** Reads the feeds now and every `intervalMs` (when set and feeds are configured). */
   start(): Promise<void>;
+  /** Stops the timer and waits for a round under way. */
   stop(): Promise<void>;
   /** The indicators in a text, refanged and canonical, once each. */
   extract(text: string): ExtractedIndicator[];
   /** A document's text: HTML stripped, PDF through pdftotext; `hint` is a file name or media type. */
   read(bytes: Uint8Array, hint: string): Promise<DocumentText>;
-  /** One round over the configured feeds. */
+  /** One round over the configured feeds; a call during a round shares it. */
   fetch(): Promise<FetchRound>;
   documents(limit?: number): Promise<DocumentSummary[]>;
   indicatorsOf(documentId: string): Promise<ExtractedIndicator[]>;
@@ -109,10 +111,48 @@ export function createOsint(config: OsintConfig, deps: OsintDeps): Osint {
     if (!deps.db) throw new Error('the osint room was created without a store');
     return deps.db;
   };
+  const round = async () =>
+    collectFeeds({
+      config,
+      db: needDb(),
+      logger: deps.logger,
+      ...(deps.intake ? { intake: deps.intake } : {}),
+      now: deps.now ?? (() => new Date()),
+      counters: {
+        documents: (outcome) => m.documents.inc({ outcome }),
+        indicators: (type, n) => m.indicators.inc({ type }, n),
+        feedError: (feed, reason) => m.feedErrors.inc({ feed, reason }),
+      },
+    });
+  // One round at a time: two would race to store the same new document.
+  let running: Promise<FetchRound> | undefined;
+  const fetchOnce = (): Promise<FetchRound> => {
+    running ??= round().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    if (running) return;
+    fetchOnce().then(
+      (r) => deps.logger.info({ ...r }, 'osint feeds read'),
+      (error: unknown) => deps.logger.error({ err: error }, 'osint round failed'),
+    );
+  };
   return {
     name: 'osint',
-    start: async () => undefined,
-    stop: async () => undefined,
+    async start() {
+      if (config.intervalMs === 0 || config.feeds.length === 0) return;
+      needDb();
+      tick();
+      timer = setInterval(tick, config.intervalMs);
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await running?.catch(() => undefined);
+    },
     extract(text) {
       const end = m.extractSeconds.startTimer();
       try {
@@ -122,19 +162,7 @@ export function createOsint(config: OsintConfig, deps: OsintDeps): Osint {
       }
     },
     read: (bytes, hint) => readDocument(bytes, hint, pdf),
-    fetch: () =>
-      collectFeeds({
-        config,
-        db: needDb(),
-        logger: deps.logger,
-        ...(deps.intake ? { intake: deps.intake } : {}),
-        now: deps.now ?? (() => new Date()),
-        counters: {
-          documents: (outcome) => m.documents.inc({ outcome }),
-          indicators: (type, n) => m.indicators.inc({ type }, n),
-          feedError: (feed, reason) => m.feedErrors.inc({ feed, reason }),
-        },
-      }),
+    fetch: fetchOnce,
     documents: (limit) => listDocuments(needDb(), limit),
     indicatorsOf: (id) => indicatorsOf(needDb(), id),
     countInputError: (input) => m.inputErrors.inc({ input }),
