@@ -136,8 +136,10 @@ const CASES: Record<string, Case[]> = {
     [['osint', 'extract', GARBAGE, '--format', 'xml'], 2, /--format/],
   ],
   'osint fetch': [
-    [['osint', 'fetch', '--config', MISSING], 2, missing],
-    [['osint', 'fetch', '--config', GARBAGE], 2, garbage],
+    [inData(['osint', 'fetch', '--config', MISSING]), 2, missing],
+    [inData(['osint', 'fetch', '--config', GARBAGE]), 2, garbage],
+    [inData(['osint', 'fetch']), 2, /no feeds configured/],
+    noData(['osint', 'fetch']),
   ],
   detect: [
     [['detect', '--subscribers', '300.0.0.0/8', '--bots', BOTS, '--flows', GARBAGE], 2, /--subscribers/],

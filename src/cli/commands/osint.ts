@@ -62,9 +62,9 @@ async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'cs
 }
 
 async function fetchFeeds(options: { config?: string; data?: string }, ctx: CliContext) {
+  requireDataDir(options.data, ctx.env);
   const config = loadConfig(FileConfig, { file: options.config, env: ctx.env, flags: {} }).osint;
   if (config.feeds.length === 0) throw new UsageError('no feeds configured (osint.feeds in --config FILE)');
-  requireDataDir(options.data, ctx.env);
   const dataDir = cliDataDir(options.data, ctx.env);
   const store = await openCliStore(dataDir, ctx.env);
   const registry = new Registry();
