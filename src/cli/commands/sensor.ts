@@ -75,19 +75,21 @@ interface ServeOptions {
 }
 
 function readDigests(options: ServeOptions): string[] {
+  const isDigest = (text: string) => /^[0-9a-f]{64}$/.test(text);
+  const bad = options.bundleDigest.find((digest) => !isDigest(digest));
+  if (bad !== undefined)
+    throw new UsageError(`--bundle-digest "${bad.slice(0, 80)}" is not 64 lowercase hex digits`);
   const digests = [...options.bundleDigest];
   if (options.bundleDigestsFile) {
-    const text = readFileSync(options.bundleDigestsFile, 'utf8');
-    digests.push(
-      ...text
-        .split('\n')
-        .map((line) => line.replace(/#.*/, '').trim())
-        .filter(Boolean),
-    );
+    const file = options.bundleDigestsFile;
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, index) => {
+      const digest = line.replace(/#.*/, '').trim();
+      if (digest === '') return;
+      if (!isDigest(digest)) throw new InputError(`${file}: line ${index + 1} is not a sha256 digest`);
+      digests.push(digest);
+    });
   }
-  for (const digest of digests)
-    if (!/^[0-9a-f]{64}$/.test(digest))
-      throw new InputError(`bundle digest "${digest.slice(0, 80)}" is not 64 lowercase hex digits`);
   return digests;
 }
 
