@@ -9,6 +9,8 @@ import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { sensorMigrations, type SensorTables } from './migrations.ts';
+import { summariseBatch } from './stats.ts';
+import { addDailyCounts, addIocHits, advanceChain, saveEnrolment } from './store.ts';
 import {
   batchHash,
   certificateSha256,
@@ -31,6 +33,58 @@ export async function openSensorTestDb(): Promise<Kysely<SensorTables>> {
   }).migrateToLatest();
   if (migrated.error) throw migrated.error;
   return db;
+}
+
+/**
+ * Two ministries' sensors and three days of reports, as the centre would have stored them: `mic`
+ * with two terminals (one connected to a known C&C and matched it, two days running), `mof` with one
+ * that matched a listed domain yesterday.
+ */
+export async function seedSensorCentre(db: Kysely<SensorTables>, now = new Date()): Promise<void> {
+  const day = 86_400_000;
+  const c2 = '192.0.2.10:443';
+  const socket = (at: number, remote: string): SensorEvent => ({
+    type: 'socket.open',
+    at,
+    proto: 'tcp',
+    local: '10.1.0.2:50000',
+    remote,
+  });
+  const reports: { id: string; org: string; events: SensorEvent[] }[] = [
+    {
+      id: '1'.repeat(64),
+      org: 'mic',
+      events: [0, 1].flatMap((d) => [
+        socket(now.getTime() - d * day, c2),
+        socket(now.getTime() - d * day, '198.51.100.1:443'),
+        { type: 'ioc.match' as const, at: now.getTime() - d * day, ioc: c2, kind: 'ip-port' as const },
+      ]),
+    },
+    { id: '2'.repeat(64), org: 'mic', events: [socket(now.getTime() - 2 * day, '198.51.100.2:80')] },
+    {
+      id: '3'.repeat(64),
+      org: 'mof',
+      events: [{ type: 'ioc.match', at: now.getTime() - day, ioc: 'c2.example.net', kind: 'domain' }],
+    },
+  ];
+  for (const report of reports) {
+    await saveEnrolment(
+      db,
+      {
+        id: report.id,
+        org: report.org,
+        hostname: `pc-${report.id[0]}`,
+        platform: 'linux-x64',
+        bundle_digest: 'a'.repeat(64),
+        cert_sha256: 'f'.repeat(64),
+      },
+      new Date(now.getTime() - 3 * day),
+    );
+    const summary = summariseBatch(report.org, report.events, new Set([c2]), now);
+    await advanceChain(db, report.id, 0, { seq: 1, hash: 'e'.repeat(64), seenAt: now });
+    for (const [d, counts] of summary.daily) await addDailyCounts(db, report.org, d, counts);
+    for (const [d, hits] of summary.hits) await addIocHits(db, report.org, d, hits);
+  }
 }
 
 export interface HttpAnswer {
