@@ -137,13 +137,14 @@ const events: SensorEvent[] = [
   },
 ];
 
-describe('sensor centre over TLS', () => {
-  let c: Centre;
-  before(async () => {
-    c = await startCentre();
-  });
-  after(() => c.close());
+// One centre for the tests below (each enrols its own sensors); the limits' tests start their own.
+let c: Centre;
+before(async () => {
+  c = await startCentre();
+});
+after(() => c.close());
 
+describe('sensor centre over TLS', () => {
   test('the CA key is private (0600) and openssl verifies an issued client certificate against the CA', async () => {
     assert.equal(statSync(join(c.dir, 'pki', 'ca.key.pem')).mode & 0o777, 0o600);
     assert.equal(statSync(join(c.dir, 'pki', 'policy.key.pem')).mode & 0o777, 0o600);
@@ -271,7 +272,9 @@ describe('sensor centre over TLS', () => {
     );
     assert.equal((await sensor.enrol(token, BUNDLE)).status, 200);
   });
+});
 
+describe('sensor centre batches and routes', () => {
   test('a gap and a replay are 409 with the expected seq and hash; a tampered batch shows', async () => {
     const sensor = new TestSensor(c.url, c.caPem);
     await sensor.enrol(await c.invite());
