@@ -21,6 +21,16 @@ import type { SensorObservation } from './stats.ts';
 import { addHash, createToken, listHashes, revokeSensor } from './store.ts';
 
 export { SensorCentreConfig, SensorPolicyConfig, type SensorCentreConfigInput } from './config.ts';
+/** The wire contract, for callers that speak it (the terminal package imports protocol.ts itself). */
+export {
+  IocListBody,
+  PolicyBody,
+  SENSOR_PATHS,
+  verifyDocument,
+  type EnrollResponse,
+  type SensorEvent,
+  type SignedDocument,
+} from './protocol.ts';
 export { sensorMigrations, type SensorTables } from './migrations.ts';
 export { policyBody, iocContent, SENSOR_BUDGETS, type IocSourceList } from './documents.ts';
 export type { SensorObservation, IocKind } from './stats.ts';
