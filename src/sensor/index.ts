@@ -16,7 +16,7 @@ import { createSensorMetrics } from './metrics.ts';
 import type { SensorTables } from './migrations.ts';
 import { ensureCa, openPki, serverNames } from './pki.ts';
 import { formatInviteToken, signDocument, type SignedDocument } from './protocol.ts';
-import { createSensorServer } from './server.ts';
+import { createSensorServer, sensorRoutes, type SensorRoute } from './server.ts';
 import type { SensorObservation } from './stats.ts';
 import { addHash, createToken, listHashes, revokeSensor } from './store.ts';
 
@@ -62,6 +62,8 @@ export interface SensorCentre extends Component {
   readonly caSha256: string | undefined;
   /** Rebuilds the signed IoC list now (it is also rebuilt every `iocRefreshMs`). */
   refreshIocs(): Promise<void>;
+  /** The routes the server registered (for tests that walk every one). */
+  routes(): SensorRoute[];
 }
 
 /** The PKI directory's CA fingerprint and an invite token for `org` (CA made on first use). */
@@ -107,6 +109,7 @@ export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentr
       return caSha256;
     },
     refreshIocs,
+    routes: () => (app ? sensorRoutes(app) : []),
     address() {
       const address = app?.server.address() as AddressInfo | null | undefined;
       if (!address) throw new Error('the sensor centre is not listening');

@@ -148,13 +148,30 @@ export function SensorsPage() {
       <Bars
         label={t('snTopIocs')}
         empty={t('snNoMatches')}
-        rows={data.topIocs.map((i) => ({
-          label: `${i.ioc} (${t(`snKind_${i.kind}`)}, ${i.orgs} ${t('snMinistriesShort')})`,
-          value: i.count,
-          color: '#e5484d',
-          dataLabel: true,
-        }))}
+        rows={data.topIocs.map((i) => ({ label: i.ioc, value: i.count, color: '#e5484d', dataLabel: true }))}
       />
+      {data.topIocs.length > 0 ? (
+        <table className="table small" data-testid="sensor-iocs">
+          <thead>
+            <tr>
+              <th>{t('snIoc')}</th>
+              <th>{t('snKind')}</th>
+              <th>{t('snMinistries')}</th>
+              <th>{t('snMeasure_matches')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.topIocs.map((i) => (
+              <tr key={i.ioc}>
+                <td translate="no">{i.ioc}</td>
+                <td>{t(`snKind_${i.kind}`)}</td>
+                <td>{i.orgs}</td>
+                <td>{i.count.toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
     </section>
   );
 }
