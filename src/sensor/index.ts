@@ -120,8 +120,16 @@ export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentr
       caSha256 = pki.caSha256;
       policy = signDocument(policyBody(config.policy), pki.policyKey);
       iocKeeper = createIocListKeeper(pki.policyKey, now);
-      await refreshIocs();
       const keeper = iocKeeper;
+      // Intel being slow or down must not keep the centre from starting: the operator's hashes
+      // are served until the next refresh reaches intel.
+      await refreshIocs().catch(async (error: unknown) => {
+        deps.logger.error(
+          { err: error },
+          'sensor IoC list from intel failed; serving the listed hashes only',
+        );
+        keeper.update({ ipPorts: [], domains: [] }, await listHashes(deps.db));
+      });
       app = await createSensorServer({
         config,
         db: deps.db,
