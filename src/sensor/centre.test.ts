@@ -203,6 +203,7 @@ describe('sensor centre over TLS', () => {
     assert.deepEqual(await reader.topIocs(2, 5), [{ ioc: C2, kind: 'ip-port', count: 1, orgs: 1 }]);
     const [org] = await reader.organisations();
     assert.equal(org?.online, 1);
+    assert.ok((await counter(c.registry, 'tsunagi_sensor_sensors', { state: 'online' })) >= 1);
     // The connection and the sensor's own match name one C&C: one observation per IoC and batch.
     assert.deepEqual(
       c.observations.map((o) => [o.org, o.kind, o.ioc, o.via]),

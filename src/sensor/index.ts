@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { Component, Logger } from '../core/index.ts';
 import type { SensorCentreConfig } from './config.ts';
 import { createIocListKeeper, policyBody, type IocSourceList } from './documents.ts';
@@ -18,6 +18,7 @@ import { ensureCa, openPki, serverNames } from './pki.ts';
 import { formatInviteToken, signDocument, type SignedDocument } from './protocol.ts';
 import { createSensorServer, sensorRoutes, type SensorRoute } from './server.ts';
 import type { SensorObservation } from './stats.ts';
+import { createSensorReader } from './read.ts';
 import { addHash, createToken, listHashes, revokeSensor } from './store.ts';
 
 export { SensorCentreConfig, SensorPolicyConfig, type SensorCentreConfigInput } from './config.ts';
@@ -87,6 +88,29 @@ export const addSensorHash = (db: Kysely<SensorTables>, sha256: string, note: st
 export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentreDeps): SensorCentre {
   const now = deps.now ?? (() => new Date());
   const metrics = createSensorMetrics(deps.registry);
+  const reader = createSensorReader(deps.db, { onlineWithinMs: config.onlineWithinMs, now });
+  new Gauge({
+    name: 'tsunagi_sensor_sensors',
+    help: 'Enrolled sensors by state: online (a batch within onlineWithinMs), silent, revoked',
+    labelNames: ['state'],
+    registers: [deps.registry],
+    async collect() {
+      const orgs = await reader.organisations();
+      const sum = (pick: (o: (typeof orgs)[number]) => number) => orgs.reduce((n, o) => n + pick(o), 0);
+      this.set(
+        { state: 'online' },
+        sum((o) => o.online),
+      );
+      this.set(
+        { state: 'silent' },
+        sum((o) => o.sensors - o.online - o.revoked),
+      );
+      this.set(
+        { state: 'revoked' },
+        sum((o) => o.revoked),
+      );
+    },
+  });
   let app: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
   let caSha256: string | undefined;
