@@ -27,7 +27,8 @@ const DIRECTIONS = {
   notify: ['core'],
   hygiene: ['core'],
   osint: ['core'],
-  console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene'],
+  sensor: ['core'],
+  console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene', 'sensor'],
   cli: [
     'core',
     'packet',
@@ -44,6 +45,7 @@ const DIRECTIONS = {
     'notify',
     'hygiene',
     'osint',
+    'sensor',
     'console',
   ],
 };
@@ -90,6 +92,12 @@ const policies = [
     from: { element: room('console'), file: { categories: 'test' } },
     allow: { to: { element: { type: 'spa', fileInternalPath: 'src/i18n.ts' } } },
   },
+  // The terminal sensor package (sensor/) shares the wire contract with the centre: the one
+  // module of src/ it may import, and that module imports nothing of the project itself.
+  {
+    from: { element: { type: 'terminal' } },
+    allow: { to: { element: { ...room('sensor'), fileInternalPath: 'protocol.ts' } } },
+  },
   {
     from: { element: { type: '{bench,scripts}' } },
     allow: { to: { element: { type: 'room', fileInternalPath: `{${TEST_DOORS.join(',')}}` } } },
@@ -108,7 +116,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts', 'bench/**/*.{ts,mjs}', 'scripts/**/*.{ts,mjs}', 'console/**/*.{ts,tsx}'],
+    files: [
+      'src/**/*.ts',
+      'bench/**/*.{ts,mjs}',
+      'scripts/**/*.{ts,mjs}',
+      'console/**/*.{ts,tsx}',
+      'sensor/**/*.{ts,mjs}',
+    ],
     plugins: { boundaries },
     settings: {
       'boundaries/elements': [
@@ -116,6 +130,7 @@ export default tseslint.config(
         { type: 'bench', pattern: 'bench', partialMatch: false },
         { type: 'scripts', pattern: 'scripts', partialMatch: false },
         { type: 'spa', pattern: 'console', partialMatch: false },
+        { type: 'terminal', pattern: 'sensor', partialMatch: false },
       ],
       // Tests and testing helpers (a room's testing.ts, fixtures under testdata/).
       'boundaries/files': [

@@ -5,6 +5,7 @@
 import { hygieneMigrations } from '../hygiene/index.ts';
 import { intelMigrations } from '../intel/index.ts';
 import { osintMigrations } from '../osint/index.ts';
+import { sensorMigrations } from '../sensor/index.ts';
 import { shareMigrations } from '../share/index.ts';
 import type { RoomMigrations } from '../store/index.ts';
 
@@ -13,4 +14,5 @@ export const ROOM_MIGRATIONS: readonly RoomMigrations[] = [
   shareMigrations,
   () => hygieneMigrations,
   () => osintMigrations,
+  () => sensorMigrations,
 ];

@@ -27,3 +27,13 @@ export {
   type OsintDocumentLike,
   type OsintIndicatorLike,
 } from './osint.ts';
+export {
+  createSensorIntake,
+  iocListFromIndicators,
+  iocListFromIntel,
+  sensorSource,
+  sightingsFromSensorObservations,
+  type IocIndicatorLike,
+  type SensorIntake,
+  type SensorObservationLike,
+} from './sensor.ts';
