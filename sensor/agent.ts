@@ -4,7 +4,7 @@
  * is exceeded.
  */
 import { IocListBody, PolicyBody, type SensorEvent } from '../src/sensor/protocol.ts';
-import { BudgetKeeper } from './budget.ts';
+import { BudgetKeeper, collectGarbage } from './budget.ts';
 import { CentreChannel, RetryableError, TransportError, type SealedBatch } from './client/uplink.ts';
 import { Collector } from './collect.ts';
 import { ExecutableHasher } from './hash/hasher.ts';
@@ -166,9 +166,10 @@ export class SensorAgent {
   }
 
   private relieveMemory(): void {
-    this.hasher.dropCache();
-    this.collector.dropCaches();
-    this.log('memory near its budget: caches dropped');
+    // The digest cache is what keeps hashing cheap: trimmed only when it is large.
+    if (this.hasher.cacheSize > 1024) this.hasher.trimCache();
+    collectGarbage();
+    this.log(`memory near its budget (${this.budgets.rssMb().toFixed(1)} MB): heap collected`);
   }
 
   private statusEvent(at: number): SensorEvent {

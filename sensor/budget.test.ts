@@ -33,7 +33,7 @@ describe('BudgetKeeper', () => {
       () => rss,
     );
     assert.equal(keeper.memoryPressed(), false);
-    rss = 70 * 1024 * 1024;
+    rss = 75 * 1024 * 1024;
     assert.equal(keeper.memoryPressed(), true);
     assert.equal(keeper.networkSpent(999), false);
     assert.equal(keeper.networkSpent(1000), true);

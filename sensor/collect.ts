@@ -39,6 +39,9 @@ export interface CollectorOptions {
   hashExecutables: boolean;
 }
 
+/** Marks a socket inode that no process visible here holds. */
+const NO_OWNER = -1;
+
 const socketKey = (row: NetRow) => `${row.proto} ${row.local} ${row.remote} ${row.inode}`;
 
 export class Collector {
@@ -56,11 +59,6 @@ export class Collector {
 
   setHashExecutables(on: boolean): void {
     this.options = { ...this.options, hashExecutables: on };
-  }
-
-  /** Forgets the socket-owner cache (the memory budget asks for it); the next scan sweeps again. */
-  dropCaches(): void {
-    this.owners.clear();
   }
 
   private userOf(uid: number | undefined): string | undefined {
@@ -116,16 +114,18 @@ export class Collector {
 
   private scanSockets(events: SensorEvent[], now: number) {
     const rows = this.proc.sockets();
-    const unknownOwner = rows.some((row) => row.inode !== 0 && !this.owners.has(row.inode));
-    if (unknownOwner) this.sweepOwners();
+    const unknown = new Set(
+      rows.filter((row) => row.inode !== 0 && !this.owners.has(row.inode)).map((row) => row.inode),
+    );
+    if (unknown.size > 0) this.findOwners(unknown);
+    const present = new Set(rows.map((row) => row.inode));
+    for (const inode of this.owners.keys()) if (!present.has(inode)) this.owners.delete(inode);
     const sockets: KnownSocket[] = [];
     const next = new Map<string, KnownSocket>();
     const newSockets: KnownSocket[] = [];
     for (const row of rows) {
-      const socket: KnownSocket = {
-        ...row,
-        pid: row.inode === 0 ? null : (this.owners.get(row.inode) ?? null),
-      };
+      const owner = this.owners.get(row.inode);
+      const socket: KnownSocket = { ...row, pid: owner === undefined || owner === NO_OWNER ? null : owner };
       sockets.push(socket);
       // Sockets no process holds (TIME_WAIT) churn fast and say nothing of a process: not diffed.
       if (row.inode === 0) continue;
@@ -142,14 +142,23 @@ export class Collector {
     return { sockets, newSockets };
   }
 
-  /** Which process holds each socket inode, from every process's fd links. */
-  private sweepOwners(): void {
+  /**
+   * Which process holds each of `unknown` socket inodes, from the processes' fd links: the
+   * youngest processes first (a new socket is most often a new process's), stopping as soon as
+   * every inode is found. An inode no visible process holds (another pid namespace's) is
+   * remembered as ownerless, so it does not cost a sweep every scan.
+   */
+  private findOwners(unknown: Set<number>): void {
     this.fdSweeps++;
-    const owners = new Map<number, number>();
-    for (const pid of this.processes.keys()) {
-      for (const inode of this.proc.socketInodes(pid)) if (!owners.has(inode)) owners.set(inode, pid);
+    const youngestFirst = [...this.processes.values()].sort((a, b) => b.startTicks - a.startTicks);
+    for (const process of youngestFirst) {
+      for (const inode of this.proc.socketInodes(process.pid)) {
+        if (!this.owners.has(inode) || unknown.has(inode)) this.owners.set(inode, process.pid);
+        unknown.delete(inode);
+      }
+      if (unknown.size === 0) return;
     }
-    this.owners = owners;
+    for (const inode of unknown) this.owners.set(inode, NO_OWNER);
   }
 }
 

@@ -14,6 +14,7 @@ import { SensorState, utcDay } from './state.ts';
 
 const USAGE = `usage: tsunagi-sensor enroll --center URL --token T --state DIR
        tsunagi-sensor run --state DIR [--once] [--scan-interval MS] [--send-interval MS]
+                          [--refresh-interval MS] [--status-interval MS]
        tsunagi-sensor status --state DIR
        tsunagi-sensor digest`;
 
@@ -122,16 +123,22 @@ async function runCommand(args: string[], io: Io): Promise<number> {
       once: { type: 'boolean' },
       'scan-interval': { type: 'string' },
       'send-interval': { type: 'string' },
+      'refresh-interval': { type: 'string' },
+      'status-interval': { type: 'string' },
     },
     strict: true,
   });
   const state = enrolledState(values);
   const scanIntervalMs = positiveInt(values, 'scan-interval');
-  const sendIntervalMs = positiveInt(values, 'send-interval');
+  const intervals = {
+    sendIntervalMs: positiveInt(values, 'send-interval'),
+    refreshIntervalMs: positiveInt(values, 'refresh-interval'),
+    statusIntervalMs: positiveInt(values, 'status-interval'),
+  };
   const agent = new SensorAgent(state, {
     ...AGENT_DEFAULTS,
     ...(scanIntervalMs === undefined ? {} : { scanIntervalMs }),
-    ...(sendIntervalMs === undefined ? {} : { sendIntervalMs }),
+    ...Object.fromEntries(Object.entries(intervals).filter(([, value]) => value !== undefined)),
     log: (line) => io.err(`tsunagi-sensor: ${oneLine(line)}`),
   });
   if (values.once) {

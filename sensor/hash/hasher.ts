@@ -43,9 +43,13 @@ export class ExecutableHasher {
     this.bucket.setRate(bytesPerSecond);
   }
 
-  /** Forgets every cached digest (the memory budget asks for it). */
-  dropCache(): void {
-    this.cache.clear();
+  /** Forgets the older half of the cached digests (the memory budget asks for it). */
+  trimCache(): void {
+    let excess = Math.floor(this.cache.size / 2);
+    for (const key of this.cache.keys()) {
+      if (excess-- <= 0) break;
+      this.cache.delete(key);
+    }
   }
 
   get cacheSize(): number {
