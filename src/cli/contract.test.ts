@@ -151,6 +151,25 @@ const CASES: Record<string, Case[]> = {
     [['serve', '--config', MISSING, '--data', DATA], 2, missing],
     noData(['serve']),
   ],
+  'sensor invite': [
+    [inData(['sensor', 'invite']), 2, /--org/],
+    [inData(['sensor', 'invite', '--org', 'mic', '--ttl', '5y']), 2, /--ttl/],
+  ],
+  'sensor serve': [
+    [['sensor', 'serve', '--listen', '127.0.0.1:99999'], 2, /--listen/],
+    [inData(['sensor', 'serve', '--listen', '127.0.0.1:0', '--bundle-digest', 'abc']), 2, /--bundle-digest/],
+    [inData(['sensor', 'serve', '--listen', '127.0.0.1:0', '--bundle-digests-file', MISSING]), 2, missing],
+    [inData(['sensor', 'serve', '--listen', '127.0.0.1:0', '--bundle-digests-file', GARBAGE]), 2, garbage],
+  ],
+  'sensor list': [noData(['sensor', 'list'])],
+  'sensor revoke': [
+    [inData(['sensor', 'revoke', 'nobody']), 2, /nobody/],
+    noData(['sensor', 'revoke', 'abcdef12']),
+  ],
+  'sensor ioc add': [
+    [inData(['sensor', 'ioc', 'add', '--sha256', 'abc']), 2, /--sha256/],
+    noData(['sensor', 'ioc', 'add', '--sha256', 'a'.repeat(64)]),
+  ],
   'org add': [
     [inData(['org', 'add', 'X', '--role', 'banana']), 2, /--role/],
     [inData(['org', 'add', 'X', '--role', 'isp', '--prefix', 'banana']), 2, /--prefix/],

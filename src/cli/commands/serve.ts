@@ -28,6 +28,7 @@ import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '..
 import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 import { createHygieneReader, type HygieneTables } from '../../hygiene/index.ts';
+import { createSensorReader, type SensorTables } from '../../sensor/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
 import { CandidateStreamConfig, createHealthSubscriber } from '../../transport/index.ts';
@@ -105,6 +106,8 @@ export async function openHubStack(
       health: deps.health,
       // The hygiene room's tables live in the same store (the CLI hands the store every room's migrations).
       hygiene: createHygieneReader(store.db as unknown as Kysely<HygieneTables>),
+      // So are the sensor room's (what `tsunagi sensor serve` on the same data directory stores).
+      sensor: createSensorReader(store.db as unknown as Kysely<SensorTables>),
     }),
   );
   hub.use((app) => web.register(app));

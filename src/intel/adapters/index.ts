@@ -19,3 +19,13 @@ export {
   type InfectedHostLike,
 } from './darknet.ts';
 export { recordSurveyFindings, sightingsFromSurveyFindings, type SurveyFindingLike } from './survey.ts';
+export {
+  createSensorIntake,
+  iocListFromIndicators,
+  iocListFromIntel,
+  sensorSource,
+  sightingsFromSensorObservations,
+  type IocIndicatorLike,
+  type SensorIntake,
+  type SensorObservationLike,
+} from './sensor.ts';
