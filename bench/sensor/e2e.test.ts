@@ -114,8 +114,11 @@ syncBuiltinESMExports();
     assert.equal(view.sensors.length, 1);
     assert.equal(view.sensors[0]!.org, 'mext');
     assert.equal(view.sensors[0]!.lastSeq, 1);
+    // A restart resumes the chain from the state: the next batch is seq 2 on the centre's head.
+    await sensorOnce(bundle, ['run', '--once', '--state', state]);
+    assert.equal((await centreView(centre)).sensors[0]!.lastSeq, 2);
     const status = await sensorOnce(bundle, ['status', '--state', state]);
-    assert.match(status, /chain: seq 1 /);
+    assert.match(status, /chain: seq 2 /);
   });
 });
 
