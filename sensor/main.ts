@@ -146,10 +146,12 @@ async function runCommand(args: string[], io: Io): Promise<number> {
     await agent.flush();
     agent.close();
     const status = agent.status();
+    const unsent = state.exists('inflight.ndjson');
     io.out(
-      `one scan: ${status.processes} processes, ${status.sockets} sockets, ${status.iocMatches} IoC matches, spool ${status.spoolEvents} events`,
+      `one scan: ${status.processes} processes, ${status.sockets} sockets, ${status.iocMatches} IoC matches, ` +
+        `spool ${status.spoolEvents} events${unsent ? ', a batch unsent' : ''}`,
     );
-    return status.spoolEvents === 0 ? 0 : 1;
+    return status.spoolEvents === 0 && !unsent ? 0 : 1;
   }
   const stop = () => agent.stop();
   process.once('SIGINT', stop);

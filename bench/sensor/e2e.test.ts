@@ -120,6 +120,28 @@ syncBuiltinESMExports();
     const status = await sensorOnce(bundle, ['status', '--state', state]);
     assert.match(status, /chain: seq 2 /);
   });
+
+  it('keeps its events on disk while the centre is down, and sends them on the same chain when it is back', async () => {
+    const state = join(work, 'loopback-state');
+    await centre.stop();
+    const offline = await sensorOnce(bundle, ['run', '--once', '--state', state]).catch(
+      (error: { code?: number; stdout?: string }) => error,
+    );
+    assert.equal((offline as { code?: number }).code, 1);
+    assert.match((offline as { stdout: string }).stdout, /a batch unsent/);
+    assert.match(await sensorOnce(bundle, ['status', '--state', state]), /a batch in flight/);
+    await centre.restart();
+    children.push(centre.process);
+    assert.match(await sensorOnce(bundle, ['run', '--once', '--state', state]), /spool 0 events/);
+    const view = await centreView(centre);
+    assert.ok(view.sensors[0]!.lastSeq >= 3, `the centre's last seq is ${view.sensors[0]!.lastSeq}`);
+    const log = readFileSync(join(state, 'sent.log'), 'utf8');
+    const seqs = [...log.matchAll(/sent batch seq=(\d+)/g)].map((m) => Number(m[1]));
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
+    );
+  });
 });
 
 /** Whether this process may make network namespaces (root with CAP_NET_ADMIN and iproute2 present). */

@@ -50,6 +50,8 @@ export interface Centre {
   dataDir: string;
   process: ChildProcess;
   stop(): Promise<void>;
+  /** Starts the stopped centre again on the same data directory and port. */
+  restart(): Promise<void>;
 }
 
 export interface CentreOptions {
@@ -62,22 +64,17 @@ export interface CentreOptions {
   plantedC2: { ip: string; port: number }[];
 }
 
-export async function startCentre(options: CentreOptions): Promise<Centre> {
-  mkdirSync(options.dataDir, { recursive: true });
-  const data = ['--data', options.dataDir];
+async function plant(dataDir: string, c2: CentreOptions['plantedC2']): Promise<void> {
+  const data = ['--data', dataDir];
   await tsunagi(['org', 'add', 'lab-feed', '--role', 'analysis', ...data]);
-  const csv = join(options.dataDir, 'planted-c2.csv');
-  writeFileSync(
-    csv,
-    [
-      'ip,port,proto,confidence,family',
-      ...options.plantedC2.map((c) => `${c.ip},${c.port},tcp,90,labbot`),
-    ].join('\n') + '\n',
-  );
+  const csv = join(dataDir, 'planted-c2.csv');
+  const rows = c2.map((c) => `${c.ip},${c.port},tcp,90,labbot`);
+  writeFileSync(csv, ['ip,port,proto,confidence,family', ...rows].join('\n') + '\n');
   await tsunagi(['import', csv, '--org', 'lab-feed', ...data]);
-  const args = ['sensor', 'serve', '--listen', options.listen, ...data];
-  for (const digest of options.bundleDigests) args.push('--bundle-digest', digest);
-  for (const name of options.names ?? []) args.push('--name', name);
+}
+
+/** `tsunagi sensor serve` until it says where it listens. */
+async function serve(args: string[]): Promise<{ child: ChildProcess; url: string; caSha256: string }> {
   const child = spawn(process.execPath, [TSUNAGI, ...args], {
     cwd: repo,
     env: labEnv(),
@@ -90,7 +87,7 @@ export async function startCentre(options: CentreOptions): Promise<Centre> {
       120_000,
     );
     child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
+      stderr = (stderr + chunk.toString('utf8')).slice(-16_384);
       const match = /centre on (https:\/\/\S+) \(CA sha256 ([0-9a-f]{64})\)/.exec(stderr);
       if (match) {
         clearTimeout(timer);
@@ -99,13 +96,32 @@ export async function startCentre(options: CentreOptions): Promise<Centre> {
     });
     child.on('exit', (code) => reject(new Error(`the centre exited (${code}): ${stderr.slice(-500)}`)));
   });
-  return {
-    url: started[1]!,
-    caSha256: started[2]!,
-    dataDir: options.dataDir,
-    process: child,
-    stop: () => stopProcess(child),
+  return { child, url: started[1]!, caSha256: started[2]! };
+}
+
+export async function startCentre(options: CentreOptions): Promise<Centre> {
+  mkdirSync(options.dataDir, { recursive: true });
+  await plant(options.dataDir, options.plantedC2);
+  const args = (listen: string) => {
+    const argv = ['sensor', 'serve', '--listen', listen, '--data', options.dataDir];
+    for (const digest of options.bundleDigests) argv.push('--bundle-digest', digest);
+    for (const name of options.names ?? []) argv.push('--name', name);
+    return argv;
   };
+  const first = await serve(args(options.listen));
+  const centre: Centre = {
+    url: first.url,
+    caSha256: first.caSha256,
+    dataDir: options.dataDir,
+    process: first.child,
+    stop: () => stopProcess(centre.process),
+    async restart() {
+      const port = new URL(centre.url).port;
+      const host = options.listen.slice(0, options.listen.lastIndexOf(':'));
+      centre.process = (await serve(args(`${host}:${port}`))).child;
+    },
+  };
+  return centre;
 }
 
 export async function invite(centre: Centre, org: string): Promise<string> {
