@@ -6,7 +6,7 @@ import { BudgetKeeper } from './budget.ts';
 const budgets = { cpuPercent: 1, rssMb: 80, hashMbPerS: 20, netBytesPerDay: 1000 };
 
 describe('BudgetKeeper', () => {
-  it('measures CPU over the window and stretches the interval above budget, shrinking it back below', () => {
+  it('measures CPU over the window, and stretches the interval to what a tick costs, shrinking it back', () => {
     let cpuMicros = 0;
     const keeper = new BudgetKeeper(
       budgets,
@@ -14,15 +14,24 @@ describe('BudgetKeeper', () => {
       () => 10 * 1024 * 1024,
     );
     keeper.sample(0);
-    cpuMicros += 300_000; // 300 ms of CPU in 10 s: 3 %
+    cpuMicros += 300_000; // a tick of 300 ms of CPU in 10 s: 3 %
     keeper.sample(10_000);
     assert.equal(keeper.cpuPercent(), 3);
-    assert.equal(keeper.nextIntervalMs(10_000), 15_000);
-    assert.equal(keeper.nextIntervalMs(10_000), 22_500);
-    for (let t = 20_000; t <= 700_000; t += 10_000) keeper.sample(t); // idle for longer than the window
-    assert.equal(keeper.cpuPercent(), 0);
-    for (let i = 0; i < 10; i++) keeper.nextIntervalMs(10_000);
+    // 300 ms a tick within 1 % needs 30 s between ticks.
+    assert.equal(keeper.nextIntervalMs(10_000), 30_000);
+    // Cheap ticks (20 ms) bring the moving average, and the interval, back down to the policy's.
+    let t = 10_000;
+    for (let i = 0; i < 12; i++) {
+      cpuMicros += 20_000;
+      keeper.sample((t += 30_000));
+    }
     assert.equal(keeper.nextIntervalMs(10_000), 10_000);
+    // A tick far over budget stretches at most 16 times.
+    cpuMicros += 60_000_000;
+    keeper.sample((t += 10_000));
+    assert.equal(keeper.nextIntervalMs(10_000), 160_000);
+    for (let until = t + 700_000; t <= until; t += 10_000) keeper.sample(t); // idle past the window
+    assert.equal(keeper.cpuPercent(), 0);
   });
 
   it("says when memory is near its budget and when the day's bytes are spent", () => {

@@ -1,7 +1,7 @@
 /**
  * The budgets the sensor holds itself to (from the signed policy): CPU over a 5-minute window
- * (measured with process.cpuUsage; above budget the scan interval stretches, well below it
- * shrinks back), resident memory (near the limit the caches are dropped), hashing rate (the
+ * (measured with process.cpuUsage; the scan interval stretches so that what a tick costs stays
+ * within the budget, and shrinks back when ticks get cheaper), resident memory (near the limit the caches are dropped), hashing rate (the
  * hasher's token bucket) and bytes sent a day (past it only essential events go out).
  */
 import { setFlagsFromString } from 'node:v8';
@@ -11,6 +11,8 @@ import type { PolicyBody } from '../src/sensor/protocol.ts';
 export const CPU_WINDOW_MS = 5 * 60 * 1000;
 /** The interval never stretches beyond this many times the policy's. */
 const MAX_STRETCH = 16;
+/** Weight of the newest tick in the moving average of a tick's CPU. */
+const TICK_COST_ALPHA = 0.3;
 /** Above this share of the memory budget, caches are trimmed and the heap collected. */
 const RSS_PRESSURE = 0.9;
 
@@ -32,6 +34,8 @@ export class BudgetKeeper {
   private samples: CpuSample[] = [];
   /** The factor the policy's scan interval is multiplied by. */
   stretch = 1;
+  /** Moving average of the CPU (ms) one tick costs: what sets the interval. */
+  private tickCostMs: number | undefined;
   memoryPressureEvents = 0;
 
   constructor(
@@ -53,7 +57,16 @@ export class BudgetKeeper {
 
   /** Records the CPU used so far; call once a scan. */
   sample(now = performance.now()): void {
-    this.samples.push({ at: now, cpuMicros: this.cpuUsage() });
+    const cpuMicros = this.cpuUsage();
+    const previous = this.samples.at(-1);
+    if (previous) {
+      const tickMs = (cpuMicros - previous.cpuMicros) / 1000;
+      this.tickCostMs =
+        this.tickCostMs === undefined
+          ? tickMs
+          : this.tickCostMs + TICK_COST_ALPHA * (tickMs - this.tickCostMs);
+    }
+    this.samples.push({ at: now, cpuMicros });
     while (this.samples.length > 2 && this.samples[1]!.at <= now - CPU_WINDOW_MS) this.samples.shift();
   }
 
@@ -65,12 +78,16 @@ export class BudgetKeeper {
     return ((last.cpuMicros - first.cpuMicros) / 1000 / (last.at - first.at)) * 100;
   }
 
-  /** Adjusts the stretch from the CPU measured; returns the interval to wait before the next scan. */
+  /**
+   * The wait before the next scan: long enough that a tick's CPU (a moving average, so one
+   * burst of hashing does not stretch the interval for five minutes) stays within the budget,
+   * never shorter than the policy's interval nor longer than MAX_STRETCH times it.
+   */
   nextIntervalMs(policyIntervalMs: number): number {
-    const cpu = this.cpuPercent();
-    if (cpu > this.budgets.cpuPercent) this.stretch = Math.min(MAX_STRETCH, this.stretch * 1.5);
-    else if (cpu < this.budgets.cpuPercent / 2) this.stretch = Math.max(1, this.stretch / 1.25);
-    return Math.round(policyIntervalMs * this.stretch);
+    const needed = (this.tickCostMs ?? 0) / (this.budgets.cpuPercent / 100);
+    const interval = Math.min(policyIntervalMs * MAX_STRETCH, Math.max(policyIntervalMs, needed));
+    this.stretch = interval / policyIntervalMs;
+    return Math.round(interval);
   }
 
   rssMb(): number {

@@ -336,6 +336,9 @@ async function main(): Promise<void> {
         'Other helpers were running builds and tests on the same 2 cores during the run: their processes are part of the churn the sensor saw, and the load figures above show how busy the machine was.',
         'A /proc scanner sees only processes alive at a scan: one that starts and ends between two scans (10 s apart) is not reported.',
         "The churn (2 new processes and 2 new connections a second, all day) is far above a desk terminal's; where the day's bytes would pass the budget, the sensor stops sending all but ioc.match and sensor.status for the rest of the UTC day and counts what it dropped (droppedEvents).",
+        `The sensor keeps its CPU budget by stretching its scan interval while its 5-minute average is above 1 %: ` +
+          `it hashed ${(status.hashedBytes / 1e6).toFixed(0)} MB of executables (the first scan's and the churn's) and its interval was ` +
+          `${(status.intervalMs / 1000).toFixed(0)} s at the end (policy: 10 s), so fewer short-lived processes were seen than spawned.`,
         'The first scan hashes every running executable (node alone is ~100 MB): it dominates the whole-run CPU of a short run.',
       ],
     },
