@@ -14,13 +14,16 @@ describe('BudgetKeeper', () => {
       () => 10 * 1024 * 1024,
     );
     keeper.sample(0);
-    cpuMicros += 300_000; // a tick of 300 ms of CPU in 10 s: 3 %
+    cpuMicros += 5_000_000; // the first tick: start-up and the first hashing, not a tick's cost
     keeper.sample(10_000);
-    assert.equal(keeper.cpuPercent(), 3);
+    assert.equal(keeper.nextIntervalMs(10_000), 10_000);
+    cpuMicros += 300_000; // a tick of 300 ms of CPU in 10 s
+    keeper.sample(20_000);
+    assert.equal(keeper.cpuPercent(), 26.5);
     // 300 ms a tick within 1 % needs 30 s between ticks.
     assert.equal(keeper.nextIntervalMs(10_000), 30_000);
     // Cheap ticks (20 ms) bring the moving average, and the interval, back down to the policy's.
-    let t = 10_000;
+    let t = 20_000;
     for (let i = 0; i < 12; i++) {
       cpuMicros += 20_000;
       keeper.sample((t += 30_000));

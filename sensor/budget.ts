@@ -59,7 +59,9 @@ export class BudgetKeeper {
   sample(now = performance.now()): void {
     const cpuMicros = this.cpuUsage();
     const previous = this.samples.at(-1);
-    if (previous) {
+    // The first tick is the baseline (start-up, every running executable hashed once): a one-off
+    // that counts in the 5-minute average but says nothing of what the next ticks will cost.
+    if (previous && this.samples.length >= 2) {
       const tickMs = (cpuMicros - previous.cpuMicros) / 1000;
       this.tickCostMs =
         this.tickCostMs === undefined
