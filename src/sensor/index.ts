@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { Component, Logger } from '../core/index.ts';
 import type { SensorCentreConfig } from './config.ts';
 import { createIocListKeeper, policyBody, type IocSourceList } from './documents.ts';
@@ -16,11 +16,22 @@ import { createSensorMetrics } from './metrics.ts';
 import type { SensorTables } from './migrations.ts';
 import { ensureCa, openPki, serverNames } from './pki.ts';
 import { formatInviteToken, signDocument, type SignedDocument } from './protocol.ts';
-import { createSensorServer } from './server.ts';
+import { createSensorServer, sensorRoutes, type SensorRoute } from './server.ts';
 import type { SensorObservation } from './stats.ts';
+import { createSensorReader } from './read.ts';
 import { addHash, createToken, listHashes, revokeSensor } from './store.ts';
 
 export { SensorCentreConfig, SensorPolicyConfig, type SensorCentreConfigInput } from './config.ts';
+/** The wire contract, for callers that speak it (the terminal package imports protocol.ts itself). */
+export {
+  IocListBody,
+  PolicyBody,
+  SENSOR_PATHS,
+  verifyDocument,
+  type EnrollResponse,
+  type SensorEvent,
+  type SignedDocument,
+} from './protocol.ts';
 export { sensorMigrations, type SensorTables } from './migrations.ts';
 export { policyBody, iocContent, SENSOR_BUDGETS, type IocSourceList } from './documents.ts';
 export type { SensorObservation, IocKind } from './stats.ts';
@@ -52,6 +63,8 @@ export interface SensorCentre extends Component {
   readonly caSha256: string | undefined;
   /** Rebuilds the signed IoC list now (it is also rebuilt every `iocRefreshMs`). */
   refreshIocs(): Promise<void>;
+  /** The routes the server registered (for tests that walk every one). */
+  routes(): SensorRoute[];
 }
 
 /** The PKI directory's CA fingerprint and an invite token for `org` (CA made on first use). */
@@ -75,6 +88,29 @@ export const addSensorHash = (db: Kysely<SensorTables>, sha256: string, note: st
 export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentreDeps): SensorCentre {
   const now = deps.now ?? (() => new Date());
   const metrics = createSensorMetrics(deps.registry);
+  const reader = createSensorReader(deps.db, { onlineWithinMs: config.onlineWithinMs, now });
+  new Gauge({
+    name: 'tsunagi_sensor_sensors',
+    help: 'Enrolled sensors by state: online (a batch within onlineWithinMs), silent, revoked',
+    labelNames: ['state'],
+    registers: [deps.registry],
+    async collect() {
+      const orgs = await reader.organisations();
+      const sum = (pick: (o: (typeof orgs)[number]) => number) => orgs.reduce((n, o) => n + pick(o), 0);
+      this.set(
+        { state: 'online' },
+        sum((o) => o.online),
+      );
+      this.set(
+        { state: 'silent' },
+        sum((o) => o.sensors - o.online - o.revoked),
+      );
+      this.set(
+        { state: 'revoked' },
+        sum((o) => o.revoked),
+      );
+    },
+  });
   let app: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
   let caSha256: string | undefined;
@@ -97,6 +133,7 @@ export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentr
       return caSha256;
     },
     refreshIocs,
+    routes: () => (app ? sensorRoutes(app) : []),
     address() {
       const address = app?.server.address() as AddressInfo | null | undefined;
       if (!address) throw new Error('the sensor centre is not listening');
@@ -107,8 +144,16 @@ export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentr
       caSha256 = pki.caSha256;
       policy = signDocument(policyBody(config.policy), pki.policyKey);
       iocKeeper = createIocListKeeper(pki.policyKey, now);
-      await refreshIocs();
       const keeper = iocKeeper;
+      // Intel being slow or down must not keep the centre from starting: the operator's hashes
+      // are served until the next refresh reaches intel.
+      await refreshIocs().catch(async (error: unknown) => {
+        deps.logger.error(
+          { err: error },
+          'sensor IoC list from intel failed; serving the listed hashes only',
+        );
+        keeper.update({ ipPorts: [], domains: [] }, await listHashes(deps.db));
+      });
       app = await createSensorServer({
         config,
         db: deps.db,

@@ -32,6 +32,17 @@ export interface ServerDeps {
   batch: Omit<BatchDeps, 'db' | 'metrics' | 'now'>;
 }
 
+export interface SensorRoute {
+  method: string;
+  url: string;
+}
+const routesOf = new WeakMap<FastifyInstance, SensorRoute[]>();
+
+/** Every route the server registered (from fastify's own onRoute), for tests that walk them all. */
+export function sensorRoutes(app: FastifyInstance): SensorRoute[] {
+  return [...(routesOf.get(app) ?? [])];
+}
+
 type Identification = { sensor: AuthenticatedSensor } | { status: 401 | 403; reason: string };
 
 /** The sensor behind a TLS connection's client certificate, or why there is none. */
@@ -80,6 +91,12 @@ export async function createSensorServer(deps: ServerDeps): Promise<FastifyInsta
     },
   }) as unknown as FastifyInstance;
   const sensors = new WeakMap<FastifyRequest, AuthenticatedSensor>();
+  const routes: SensorRoute[] = [];
+  routesOf.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
   const batchLimiter = new RateLimiter(config.batchesPerMinute / 60, config.batchBurst);
   const enrolLimiter = new RateLimiter(
     config.enrolPerMinute / 60,

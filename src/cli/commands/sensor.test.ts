@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
 import { createIntel, IntelConfig } from '../../intel/index.ts';
-import { IocListBody, SENSOR_PATHS, verifyDocument } from '../../sensor/protocol.ts';
+import { IocListBody, SENSOR_PATHS, verifyDocument } from '../../sensor/index.ts';
 import { TestSensor } from '../../sensor/testing.ts';
 import type { CliContext } from '../context.ts';
 import { main } from '../main.ts';
