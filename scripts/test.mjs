@@ -1,4 +1,4 @@
-// Runs every *.test.ts under src/ and bench/ with node's built-in test runner (through tsx).
+// Runs every *.test.ts under src/, bench/ and sensor/ with node's built-in test runner (through tsx).
 // Node 20 has no glob for --test, so the files are found here. Extra arguments narrow the run:
 // `npm test -- flow` runs only test files whose path contains "flow".
 //
@@ -44,7 +44,7 @@ const args = process.argv.slice(2);
 const strictSkips = args.includes('--no-skips') || process.env.CI === 'true';
 const filters = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-') && a !== '--no-skips');
-const files = ['src', 'bench']
+const files = ['src', 'bench', 'sensor']
   .flatMap((dir) => findTests(dir))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
   .sort();
