@@ -179,7 +179,7 @@ export function hostsSection(
     charts: [trendChart(ctx, data.items, isp, q, ispText)],
     tables: [
       {
-        title: 'sec_hosts',
+        title: 'perIsp',
         table: { columns: ['isp', 'active', 'newInPeriod', 'previousPeriod', 'change'], rows },
       },
     ],
@@ -310,7 +310,7 @@ export function darknetSection(
     tables: rows.length
       ? [
           {
-            title: 'sec_darknet',
+            title: 'perPort',
             table: { columns: ['port', 'newInPeriod', 'previousPeriod', 'surge'], rows },
           },
         ]
@@ -357,7 +357,7 @@ export function surveySection(ctx: SectionContext, data: KindData): Section {
   const productRows = breakdownRows(ctx, byProduct, t('product'), q, (k) => activeWhere('product', k));
   const chart: Chart = {
     kind: 'bar',
-    title: 'devices',
+    title: 'byProduct',
     labels: productRows.map((r) => r[0] as string),
     series: [{ name: t('devices'), figures: productRows.map((r) => (r[1] as { figure: string }).figure) }],
   };
@@ -420,9 +420,8 @@ export function surveySection(ctx: SectionContext, data: KindData): Section {
     headline,
     charts: productRows.length ? [chart] : [],
     tables: [
-      { title: 'product', table: { columns: ['product', 'count'], rows: productRows } },
-      { title: 'cve', table: { columns: ['cve', 'count'], rows: cveRows } },
-      { title: 'status', table: { columns: ['status', 'count'], rows: statusRows } },
+      { title: 'byCve', table: { columns: ['cve', 'count'], rows: cveRows } },
+      { title: 'byStatus', table: { columns: ['status', 'count'], rows: statusRows } },
       { title: 'remediation', table: { columns: ['status', 'count'], rows: remediation } },
     ],
     notes: ['remediationNote'],
@@ -475,7 +474,7 @@ export function phishingSection(ctx: SectionContext, urls: KindData, domains: Ki
     state: 'ok',
     headline,
     charts: rows.length ? [chart] : [],
-    tables: [{ title: 'sec_phishing', table: { columns: ['brand', 'active', 'newInPeriod'], rows } }],
+    tables: [{ title: 'perBrand', table: { columns: ['brand', 'active', 'newInPeriod'], rows } }],
     notes: rows.length ? [] : ['noData'],
     truncated,
   };
