@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger, PipelineHealth } from '../core/index.ts';
 import type { HygieneReader } from '../hygiene/index.ts';
+import type { RunbookView } from './api/types.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
 import {
   type AuditRecord,
@@ -67,15 +68,27 @@ export interface ConsoleDeps {
    * `start` or gathered from NATS by `serve --nats`; absent on a hub with no pipeline.
    */
   health?: () => PipelineHealth;
+  /**
+   * The runbook of the configuration this process runs with, in a language (written by the CLI
+   * through the report room); absent when the process was given none.
+   */
+  runbook?: (lang: 'ja' | 'en') => RunbookView;
 }
 
 /** The console's narrow view of a hub. */
 export function consoleDepsOf(
   hub: HubContext,
-  deps: { registry: Registry; logger: Logger; health?: () => PipelineHealth; hygiene?: ConsoleHygiene },
+  deps: {
+    registry: Registry;
+    logger: Logger;
+    health?: () => PipelineHealth;
+    hygiene?: ConsoleHygiene;
+    runbook?: (lang: 'ja' | 'en') => RunbookView;
+  },
 ): ConsoleDeps {
   return {
     ...(deps.hygiene ? { hygiene: deps.hygiene } : {}),
+    ...(deps.runbook ? { runbook: deps.runbook } : {}),
     intel: hub.intel,
     share: {
       authenticate: (token) => hub.orgs.authenticate(token),

@@ -16,6 +16,10 @@ import { SEEDED, PUBLIC_ITEMS, RESTRICTED_ITEMS } from '../../report/testing.ts'
 import { openStore } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
 import { main } from '../main.ts';
+import { buildRunbook } from '../../report/index.ts';
+import { runbookInputOf } from '../runbook-input.ts';
+import { StackConfig } from '../stack.ts';
+import { openHubStack, ServeConfig } from './serve.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-report-cli-'));
@@ -164,5 +168,44 @@ describe('tsunagi report runbook', () => {
     const ja = await runbook(second, 'ja');
     assert.ok(ja.includes('手作業'));
     assert.ok(ja.includes('tcpdump -i eth7'));
+  });
+
+  test('the console serves the runbook of the configuration the process runs with', async () => {
+    const config = StackConfig.parse({
+      data,
+      flow: { listen: ['0.0.0.0:9996'] },
+      hub: { listen: '127.0.0.1:0' },
+    });
+    const parts = await openHubStack(
+      ServeConfig.parse({ data, hub: { listen: '127.0.0.1:0', publishIntervalMs: 0 } }),
+      {
+        env: {},
+        logger: silentLogger(),
+        registry: new Registry(),
+        runbook: (lang) => buildRunbook(runbookInputOf(config, {}), lang),
+      },
+    );
+    try {
+      for (const c of [parts.intel, parts.hub, parts.console]) await c.start();
+      await parts.hub.orgs.add({ name: 'Runbook Centre', role: 'analysis' }, 'test');
+      const { token } = await parts.hub.orgs.createToken('Runbook Centre', { scopes: ['read'] }, 'test');
+      const response = await fetch(`${parts.hub.url()}/console/api/runbook?lang=en`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as {
+        available: boolean;
+        procedures: { steps: { command?: string }[] }[];
+      };
+      assert.ok(body.available);
+      const commands = body.procedures.flatMap((p) => p.steps.map((s) => s.command ?? ''));
+      assert.ok(
+        commands.some((c) => c.includes('udp port 9996')),
+        commands.join('\n'),
+      );
+    } finally {
+      for (const c of [parts.console, parts.hub, parts.intel]) await c.stop();
+      await parts.store.close();
+    }
   });
 });
