@@ -35,7 +35,7 @@ export function RunbookPage() {
           {data.configuration.map((c) => (
             <tr key={c.name}>
               <th>
-                <code>{c.name}</code>
+                <code translate="no">{c.name}</code>
               </th>
               <td>
                 <code translate="no">{c.value}</code>
