@@ -142,8 +142,8 @@ function appendixHtml(doc: ReportDocument): string {
     .join('');
   return [
     `<section class="appendix" id="appendix"><h2>${esc(t('appendix'))}</h2>`,
-    `<table><thead><tr><th>${esc(t('query'))}</th><th></th></tr></thead><tbody>${queries}</tbody></table>`,
-    `<table><thead><tr><th>${esc(t('figure'))}</th><th></th><th></th><th>${esc(t('query'))}</th><th></th></tr></thead><tbody>${figures}</tbody></table>`,
+    `<table><thead><tr><th>${esc(t('query'))}</th><th>${esc(t('queryText'))}</th></tr></thead><tbody>${queries}</tbody></table>`,
+    `<table><thead><tr><th>${esc(t('figure'))}</th><th>${esc(t('what'))}</th><th class="num">${esc(t('value'))}</th><th>${esc(t('query'))}</th><th>${esc(t('derivation'))}</th></tr></thead><tbody>${figures}</tbody></table>`,
     '</section>',
   ].join('\n');
 }

@@ -56,6 +56,11 @@ const en = {
   remediationNote:
     'Remediation is read from intel: a device seen again by a re-survey in the period is still vulnerable; notify keeps no tracking of its own in the store.',
   byProduct: 'Active vulnerable devices by product',
+  newBotsOnDay: 'New infected hosts on the day',
+  what: 'What it counts',
+  queryText: 'Query and the release decision its rows went through',
+  value: 'Value',
+  derivation: 'Derivation from the query’s released rows',
   perIsp: 'Active and new infected hosts per ISP',
   perPort: 'New scanners per destination port',
   perBrand: 'Phishing URLs and domains per brand',
@@ -148,6 +153,11 @@ const ja: Record<LabelKey, string> = {
   remediationNote:
     '対処状況は intel から読み取ります。期間中の再調査で再び観測された機器は未対処とみなします。notify はストアに独自の追跡記録を持ちません。',
   byProduct: '製品別の有効な脆弱機器',
+  newBotsOnDay: 'その日の新規感染ホスト',
+  what: '内容',
+  queryText: 'クエリと、その行が通った提供判定',
+  value: '値',
+  derivation: 'クエリが返した提供可能な行からの算出方法',
   perIsp: 'ISP 別の有効・新規の感染ホスト',
   perPort: '宛先ポート別の新規スキャナ',
   perBrand: 'ブランド別のフィッシング URL・ドメイン',

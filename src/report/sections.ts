@@ -212,7 +212,7 @@ function trendChart(
         const next = new Date(day.getTime() + DAY);
         const n = inTrend.filter((i) => isp.get(i.id) === name && inRange(i.createdAt, day, next)).length;
         return book.add(
-          `${t('newBots')}: ${name}, ${formatShortDay(day, ctx.lang)}`,
+          `${t('newBotsOnDay')}: ${name}, ${formatShortDay(day, ctx.lang)}`,
           n,
           q,
           `count where withdrawnAt is null and ${range(day, next)} and ${ispText(name)}`,
