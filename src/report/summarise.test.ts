@@ -152,3 +152,37 @@ describe('the optional summariser', () => {
     assert.doesNotMatch(page, /data-summary|ai-sentence|data-ai-legend/);
   });
 });
+
+describe('the answer parser under random bytes', () => {
+  test('seeded random bodies never throw: each summary is written or omitted with a reason', async () => {
+    // xorshift32, seed 20: the same bodies every run.
+    let state = 20;
+    const next = () => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) / 2 ** 32;
+    };
+    const figures = [{ id: 'F1', label: 'x', value: 1, queryId: 'Q1', derive: 'count' }];
+    const shapes = [
+      () => Buffer.from(Array.from({ length: Math.floor(next() * 300) }, () => Math.floor(next() * 256))),
+      () => Buffer.from(JSON.stringify({ choices: [{ message: { content: next() < 0.5 ? null : 42 } }] })),
+      () => Buffer.from(`{"choices":[{"message":{"content":"${'。'.repeat(Math.floor(next() * 5))}"}}]`),
+    ];
+    const { summarise } = await import('./summarise.ts');
+    for (let i = 0; i < 300; i++) {
+      const body = shapes[i % shapes.length]!();
+      const fetchBody: typeof fetch = async () => new Response(body, { status: 200 });
+      const summary = await summarise(
+        { url: 'http://127.0.0.1:1', model: 'm', timeoutMs: 1000, maxChars: 1200 },
+        'ja',
+        'section',
+        figures,
+        fetchBody,
+      );
+      if (summary.outcome === 'omitted')
+        assert.match(summary.reason, /^the endpoint answered (no JSON|no chat completion|an empty text)$/);
+      else assert.ok(summary.sentences.length > 0 && summary.sources[0] === 'F1');
+    }
+  });
+});

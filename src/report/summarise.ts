@@ -66,7 +66,9 @@ export async function summarise(
       signal: AbortSignal.timeout(config.timeoutMs),
     });
     if (!response.ok) return { outcome: 'omitted', reason: `the endpoint answered HTTP ${response.status}` };
-    const parsed = ChatAnswer.safeParse(await response.json());
+    const json: unknown = await response.json().catch(() => undefined);
+    if (json === undefined) return { outcome: 'omitted', reason: 'the endpoint answered no JSON' };
+    const parsed = ChatAnswer.safeParse(json);
     if (!parsed.success) return { outcome: 'omitted', reason: 'the endpoint answered no chat completion' };
     const sentences = sentencesOf(parsed.data.choices[0]!.message.content.slice(0, config.maxChars));
     if (sentences.length === 0) return { outcome: 'omitted', reason: 'the endpoint answered an empty text' };
