@@ -151,11 +151,7 @@ function appendixHtml(doc: ReportDocument): string {
 function headerHtml(doc: ReportDocument, title: string): string {
   const { lang, tier } = doc.config;
   const t = labels(lang);
-  const last = new Date(doc.window.end.getTime() - 86_400_000);
-  const period =
-    doc.window.period === 'daily'
-      ? formatDate(doc.window.start, lang)
-      : `${formatDate(doc.window.start, lang)} – ${formatDate(last, lang)}`;
+  const period = periodText(doc);
   const tlp = doc.marking.tlp;
   const anyAi = [...doc.summaries.values()].some((s) => s.outcome === 'written');
   return [
@@ -188,7 +184,16 @@ function keyFiguresHtml(doc: ReportDocument): string {
 
 export function reportTitle(doc: ReportDocument): string {
   const t = labels(doc.config.lang);
-  return `${t(`title_${doc.window.period}`)} ${formatDate(doc.window.start, doc.config.lang)}`;
+  return `${t(`title_${doc.window.period}`)} ${periodText(doc)}`;
+}
+
+/** The day a daily report covers, or the first and last day of a week. */
+function periodText(doc: ReportDocument): string {
+  const { lang } = doc.config;
+  const last = new Date(doc.window.end.getTime() - 86_400_000);
+  return doc.window.period === 'daily'
+    ? formatDate(doc.window.start, lang)
+    : `${formatDate(doc.window.start, lang)} – ${formatDate(last, lang)}`;
 }
 
 export function renderReportHtml(doc: ReportDocument): string {

@@ -100,7 +100,10 @@ export function lineChart(data: ChartData, width = 640): string {
     `<text x="${left - 4}" y="${top + 8}" text-anchor="end" ${FONT}>${max}</text>`,
     `<text x="${left - 4}" y="${top + plotHeight}" text-anchor="end" ${FONT}>0</text>`,
   ];
+  // At most about eight axis labels, counted back from the last (the period's own day).
+  const every = Math.ceil(n / 8);
   data.labels.forEach((label, i) => {
+    if ((n - 1 - i) % every !== 0) return;
     parts.push(
       `<text x="${x(i)}" y="${top + plotHeight + 16}" text-anchor="middle" ${FONT}>${escapeXml(label)}</text>`,
     );
