@@ -100,6 +100,22 @@ describe('tsunagi report daily|weekly', () => {
     assert.ok(page.includes('ISP A'));
     assert.ok(page.includes(RESTRICTED_ITEMS.redC2));
     assert.equal(statSync(out).mode & 0o777, 0o600);
+    // A report of restricted data is a read of it: the audit log records who made it, for which tier.
+    const audit = await run(['audit', 'export', '--data', data]);
+    assert.equal(audit.code, 0, audit.stderr);
+    const reports = audit.stdout.split('\n').filter((line) => line.includes('"cli.report"'));
+    assert.ok(
+      reports.length > 0 && reports.every((line) => line.includes('"actor":"cli:operator"')),
+      audit.stdout,
+    );
+    assert.ok(
+      reports.some((line) => line.includes('\\"tier\\":\\"full\\"') && line.includes('report:weekly')),
+      audit.stdout,
+    );
+    assert.ok(
+      !reports.some((line) => line.includes('\\"tier\\":\\"public\\"')),
+      'a public report is no restricted read',
+    );
   });
 
   test('bad flags: exit 2 and one line naming the flag', async () => {

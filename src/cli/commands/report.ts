@@ -125,7 +125,8 @@ async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): P
     });
     if (config.tier !== 'public') {
       await audit.record({
-        actor: ctx.env.USER ?? 'cli',
+        // The local operator, named as the hub commands name them.
+        actor: `cli:${ctx.env.USER ?? ctx.env.LOGNAME ?? 'operator'}`,
         action: 'cli.report',
         target: `report:${period}`,
         reason: 'cli',
