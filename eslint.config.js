@@ -28,6 +28,7 @@ const DIRECTIONS = {
   hygiene: ['core'],
   osint: ['core'],
   sensor: ['core'],
+  report: ['core', 'intel', 'share'],
   console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene', 'sensor'],
   cli: [
     'core',
@@ -46,6 +47,7 @@ const DIRECTIONS = {
     'hygiene',
     'osint',
     'sensor',
+    'report',
     'console',
   ],
 };

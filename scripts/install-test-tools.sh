@@ -6,6 +6,8 @@
 # - cross-checks: Wireshark's tshark, softflowd (a real NetFlow exporter), nfdump, tcpdump;
 # - emulated IoT devices: busybox-static (telnetd, httpd), dropbear-bin (SSH), lighttpd (HTTP);
 # - the console's end-to-end test: Chromium and a CJK font;
+# - the report room's PDF test: the same Chromium and CJK font (Japanese in the PDF), poppler-utils
+#   (pdftotext reads the PDF back) and fontconfig (fc-list names the CJK font);
 # - benchmark peers: nfdump's nfcapd and pmacct's nfacctd (flow), nmap (survey), masscan and zmap
 #   (real scanners for the darknet fingerprints), Flask for OASIS medallion (TAXII; medallion
 #   itself is not packaged by Debian, see bench/taxii/README.md), iproute2 for network namespaces.
@@ -19,7 +21,7 @@ packages=(
   g++ make python3 libpcap-dev
   tshark softflowd nfdump tcpdump
   busybox-static dropbear-bin lighttpd
-  chromium fonts-noto-cjk
+  chromium fonts-noto-cjk poppler-utils fontconfig
   pmacct nmap masscan zmap iproute2
   python3-flask python3-flask-httpauth python3-tz python3-six
   bind9 bind9-utils bind9-dnsutils unbound openssl bgpdump

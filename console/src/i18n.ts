@@ -251,6 +251,17 @@ const ja = {
   counter_duplicates: '重複（スキップ）',
   counterOf_decodeErrors: 'デコードエラー',
   counterOf_dropped: '破棄行',
+  // The runbook page.
+  runbook: '手順書',
+  emptyRunbook:
+    'このプロセスには手順書の元になる設定が渡されていません（tsunagi start または serve で起動すると表示されます）。',
+  rbConfig: '使用中の設定',
+  rbWhen: '実施する場面',
+  rbCheck: '確認',
+  rbStage_intake: '収集',
+  rbStage_detection: '検知',
+  rbStage_sharing: '共有',
+  rbStage_notification: '通知',
   // The hygiene page.
   hygiene: '衛生',
   emptyHygiene:
@@ -568,6 +579,17 @@ const en: Record<Key, string> = {
   counter_duplicates: 'Duplicates (skipped)',
   counterOf_decodeErrors: 'Decoding errors',
   counterOf_dropped: 'Rows dropped',
+  // The runbook page.
+  runbook: 'Runbook',
+  emptyRunbook:
+    'This process was given no configuration to write a runbook from (it appears when tsunagi start or serve runs the hub).',
+  rbConfig: 'Configuration in use',
+  rbWhen: 'When',
+  rbCheck: 'Check',
+  rbStage_intake: 'Intake',
+  rbStage_detection: 'Detection',
+  rbStage_sharing: 'Sharing',
+  rbStage_notification: 'Notification',
   // The hygiene page.
   hygiene: 'Hygiene',
   emptyHygiene:

@@ -6,6 +6,7 @@ import { dictionaries, I18nContext, initialLang, translator, useI18n, type Lang 
 import { LiveTickContext, type LiveItem } from './live.tsx';
 import { AuditPage, GraphPage, SharingPage } from './pages/Admin.tsx';
 import { HygienePage } from './pages/Hygiene.tsx';
+import { RunbookPage } from './pages/Runbook.tsx';
 import { IndicatorsPage } from './pages/Indicators.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
 import { LossBanner, PipelinePage, useHealth } from './pages/Pipeline.tsx';
@@ -36,6 +37,7 @@ const NAV: { path: string; key: string; fullOnly?: boolean }[] = [
   { path: 'pipeline', key: 'pipeline', fullOnly: true },
   { path: 'hygiene', key: 'hygiene' },
   { path: 'sensors', key: 'sensors', fullOnly: true },
+  { path: 'runbook', key: 'runbook', fullOnly: true },
 ];
 
 function LangSwitch() {
@@ -144,6 +146,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   else if (page === 'hygiene')
     body = <HygienePage {...(parts[1] ? { selected: decodeURIComponent(parts[1]) } : {})} />;
   else if (page === 'sensors') body = <SensorsPage />;
+  else if (page === 'runbook') body = <RunbookPage />;
   else body = <OverviewPage recent={recent} />;
   return (
     <LiveTickContext.Provider value={tick}>

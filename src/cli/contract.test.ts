@@ -141,6 +141,29 @@ const CASES: Record<string, Case[]> = {
     [inData(['osint', 'fetch']), 2, /no feeds configured/],
     noData(['osint', 'fetch']),
   ],
+  'report daily': [
+    [['report', 'daily', '--lang', 'fr', '--out', join(dir, 'r.html')], 2, /--lang/],
+    [['report', 'daily', '--top', 'many', '--out', join(dir, 'r.html')], 2, /--top/],
+    [
+      ['report', 'daily', '--summarise', 'not a url', '--model', 'm', '--out', join(dir, 'r.html')],
+      2,
+      /--summarise/,
+    ],
+    noData(['report', 'daily', '--out', join(dir, 'r.html')]),
+  ],
+  'report weekly': [
+    [
+      ['report', 'weekly', '--date', '2026-02-30x', '--out', join(dir, 'r.html'), '--data', DATA],
+      2,
+      /--date/,
+    ],
+    noData(['report', 'weekly', '--out', join(dir, 'r.html')]),
+  ],
+  'report runbook': [
+    [['report', 'runbook', '--out', join(dir, 'r.html'), '--config', MISSING], 2, missing],
+    [['report', 'runbook', '--out', join(dir, 'r.html'), '--config', GARBAGE], 2, garbage],
+    [['report', 'runbook', '--out', join(dir, 'r.html'), '--hub', '127.0.0.1:99999'], 2, /--hub/],
+  ],
   detect: [
     [['detect', '--subscribers', '300.0.0.0/8', '--bots', BOTS, '--flows', GARBAGE], 2, /--subscribers/],
     [['detect', '--bots', BOTS, '--flows', MISSING], 2, missing],

@@ -22,6 +22,7 @@ import * as hubAdmin from './commands/hub.ts';
 import * as hygiene from './commands/hygiene.ts';
 import * as osint from './commands/osint.ts';
 import * as sensor from './commands/sensor.ts';
+import * as report from './commands/report.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
 const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
@@ -39,6 +40,7 @@ const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
   hygiene,
   osint,
   sensor,
+  report,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -45,7 +45,9 @@ import {
 import { type Hub, HubConfig } from '../share/index.ts';
 import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../uplink/index.ts';
 import type { Store } from '../store/index.ts';
+import { buildRunbook } from '../report/index.ts';
 import { createCandidateIntake } from './candidate-intake.ts';
+import { runbookInputOf } from './runbook-input.ts';
 import {
   CandidateStreamConfig,
   createFlowPublisher,
@@ -182,7 +184,14 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     console: web,
   } = await openHubStack(
     { ...config, data: dataDir },
-    { env: deps.env, logger, registry, health: () => health.read() },
+    {
+      env: deps.env,
+      logger,
+      registry,
+      health: () => health.read(),
+      runbook: (lang) =>
+        buildRunbook(runbookInputOf({ ...config, data: dataDir }, deps.env, deps.env.TSUNAGI_CONFIG), lang),
+    },
   );
 
   const sharer = config.shareTo

@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { Logger, PipelineHealth } from '../core/index.ts';
 import type { HygieneReader } from '../hygiene/index.ts';
 import type { SensorReader } from '../sensor/index.ts';
+import type { RunbookView } from './api/types.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
 import {
   type AuditRecord,
@@ -73,6 +74,11 @@ export interface ConsoleDeps {
    * `start` or gathered from NATS by `serve --nats`; absent on a hub with no pipeline.
    */
   health?: () => PipelineHealth;
+  /**
+   * The runbook of the configuration this process runs with, in a language (written by the CLI
+   * through the report room); absent when the process was given none.
+   */
+  runbook?: (lang: 'ja' | 'en') => RunbookView;
 }
 
 /** The console's narrow view of a hub. */
@@ -84,11 +90,13 @@ export function consoleDepsOf(
     health?: () => PipelineHealth;
     hygiene?: ConsoleHygiene;
     sensor?: ConsoleSensor;
+    runbook?: (lang: 'ja' | 'en') => RunbookView;
   },
 ): ConsoleDeps {
   return {
     ...(deps.hygiene ? { hygiene: deps.hygiene } : {}),
     ...(deps.sensor ? { sensor: deps.sensor } : {}),
+    ...(deps.runbook ? { runbook: deps.runbook } : {}),
     intel: hub.intel,
     share: {
       authenticate: (token) => hub.orgs.authenticate(token),

@@ -21,6 +21,7 @@ import type { ConsoleConfigInput } from './config.ts';
 import {
   consoleDepsOf,
   createConsole,
+  type ConsoleDeps,
   type ConsoleHygiene,
   type ConsoleSensor,
   type WebConsole,
@@ -52,6 +53,8 @@ export async function startTestHub(
     hygiene?: ConsoleHygiene;
     /** The sensor room's reader (its own tables); without it the sensors page is empty. */
     sensor?: ConsoleSensor;
+    /** The runbook writer (the CLI passes the report room's); without it the runbook page is empty. */
+    runbook?: ConsoleDeps['runbook'];
   } = {},
 ): Promise<TestHub> {
   const store = options.store ?? (await openStore({ memory: true }, { migrations: HUB_MIGRATIONS }));
@@ -79,6 +82,7 @@ export async function startTestHub(
       health: options.health,
       ...(options.hygiene ? { hygiene: options.hygiene } : {}),
       ...(options.sensor ? { sensor: options.sensor } : {}),
+      ...(options.runbook ? { runbook: options.runbook } : {}),
     }),
   );
   hub.use((app) => web.register(app));

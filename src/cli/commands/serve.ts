@@ -33,6 +33,8 @@ import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../s
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
 import { CandidateStreamConfig, createHealthSubscriber } from '../../transport/index.ts';
 import { createCandidateIntake } from '../candidate-intake.ts';
+import { buildRunbook, type Lang, type Runbook } from '../../report/index.ts';
+import { runbookInputOf } from '../runbook-input.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 import { healthSampler } from '../health.ts';
 
@@ -87,7 +89,14 @@ export interface HubStack {
  */
 export async function openHubStack(
   config: Pick<ServeConfig, 'data' | 'intel' | 'hub' | 'console'>,
-  deps: { env: NodeJS.ProcessEnv; logger: Logger; registry: Registry; health?: () => PipelineHealth },
+  deps: {
+    env: NodeJS.ProcessEnv;
+    logger: Logger;
+    registry: Registry;
+    health?: () => PipelineHealth;
+    /** The runbook of the configuration this process runs with (the console's Runbook page). */
+    runbook?: (lang: Lang) => Runbook;
+  },
 ): Promise<HubStack> {
   const dataDir = cliDataDir(config.data, deps.env);
   const store = await openCliStore(dataDir, deps.env);
@@ -104,6 +113,7 @@ export async function openHubStack(
       registry: deps.registry,
       logger: deps.logger,
       health: deps.health,
+      runbook: deps.runbook,
       // The hygiene room's tables live in the same store (the CLI hands the store every room's migrations).
       hygiene: createHygieneReader(store.db as unknown as Kysely<HygieneTables>),
       // So are the sensor room's (what `tsunagi sensor serve` on the same data directory stores).
@@ -194,6 +204,7 @@ export async function runServe(
     env: ctx.env,
     logger,
     registry,
+    runbook: (lang) => buildRunbook(runbookInputOf(config, ctx.env, ctx.env.TSUNAGI_CONFIG), lang),
     ...(board ? { health: () => board.read() } : {}),
   });
   const healthIn =

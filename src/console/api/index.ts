@@ -20,6 +20,7 @@ import { registerIndicators } from './indicators.ts';
 import { registerMe } from './me.ts';
 import { registerOverview } from './overview.ts';
 import { registerReview } from './review.ts';
+import { registerRunbook } from './runbook.ts';
 import { registerSharing } from './sharing.ts';
 import { registerSurvey } from './survey.ts';
 
@@ -48,4 +49,5 @@ export function registerApi(
   registerSensors(app, ctx);
   registerReview(app, deps.share.reviews);
   registerHealth(app, deps.health);
+  registerRunbook(app, deps.runbook);
 }

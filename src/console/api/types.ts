@@ -310,3 +310,27 @@ export interface SensorsBody {
   topIocs: { ioc: string; kind: string; count: number; orgs: number }[];
   marking: { tier: ApiTier; tlp: ApiTlp };
 }
+/**
+ * GET runbook?lang=ja|en: the manual procedure for each automated step, written by the report
+ * room from the configuration the serving process runs with (full tier: it names ports and paths).
+ */
+export interface RunbookStepView {
+  text: string;
+  command?: string;
+}
+export interface RunbookProcedureView {
+  stage: 'intake' | 'detection' | 'sharing' | 'notification';
+  id: string;
+  title: string;
+  when: string;
+  steps: RunbookStepView[];
+  check: string;
+}
+export interface RunbookView {
+  lang: 'ja' | 'en';
+  title: string;
+  intro: string;
+  configuration: { name: string; value: string }[];
+  procedures: RunbookProcedureView[];
+}
+export type RunbookBody = { available: false } | ({ available: true } & RunbookView);

@@ -1,0 +1,227 @@
+/**
+ * `tsunagi report daily|weekly|runbook` end to end on a data directory's store: a public report
+ * holds only public notice, bad flags exit 2 with one line, and the runbook follows the
+ * configuration it is generated from.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../core/index.ts';
+import { createIntel, IntelConfig } from '../../intel/index.ts';
+import { SEEDED, PUBLIC_ITEMS, RESTRICTED_ITEMS } from '../../report/testing.ts';
+import { openStore } from '../../store/index.ts';
+import type { CliContext } from '../context.ts';
+import { main } from '../main.ts';
+import { buildRunbook } from '../../report/index.ts';
+import { runbookInputOf } from '../runbook-input.ts';
+import { StackConfig } from '../stack.ts';
+import { openHubStack, ServeConfig } from './serve.ts';
+import { ROOM_MIGRATIONS } from '../store-migrations.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsunagi-report-cli-'));
+const data = join(dir, 'data');
+let day = '';
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (t: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  const ctx: CliContext = {
+    stdout: sink((t) => (stdout += t)),
+    stderr: sink((t) => (stderr += t)),
+    env: {},
+    interactive: false,
+  };
+  const code = await main(argv, ctx);
+  return { code, stdout, stderr };
+}
+
+before(async () => {
+  assert.equal(
+    (await run(['org', 'add', 'ISP A', '--role', 'isp', '--prefix', '192.0.2.0/24', '--data', data])).code,
+    0,
+  );
+  const store = await openStore({ dataDir: data }, { migrations: ROOM_MIGRATIONS });
+  try {
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    const [first] = await intel.recordSightings(SEEDED, 'test');
+    day = (await intel.byIds([first!.indicatorId])).get(first!.indicatorId)!.createdAt.slice(0, 10);
+  } finally {
+    await store.close();
+  }
+});
+
+describe('tsunagi report daily|weekly', () => {
+  test('a public report from the store holds public notice only, written readable by all', async () => {
+    const out = join(dir, 'public.html');
+    const r = await run([
+      'report',
+      'daily',
+      '--lang',
+      'en',
+      '--tier',
+      'public',
+      '--date',
+      day,
+      '--out',
+      out,
+      '--data',
+      data,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /daily threat report .*\(public, TLP:CLEAR\): \d+ figures in /);
+    const page = readFileSync(out, 'utf8');
+    assert.ok(page.includes(PUBLIC_ITEMS.c2));
+    for (const value of Object.values(RESTRICTED_ITEMS)) assert.ok(!page.includes(value), value);
+    assert.equal(statSync(out).mode & 0o777, 0o644);
+  });
+
+  test('a full weekly report in Japanese names the ISP and is readable by its owner alone', async () => {
+    const out = join(dir, 'full.html');
+    const r = await run(['report', 'weekly', '--lang', 'ja', '--date', day, '--out', out, '--data', data]);
+    assert.equal(r.code, 0, r.stderr);
+    const page = readFileSync(out, 'utf8');
+    assert.ok(page.includes('週次脅威レポート'));
+    assert.ok(page.includes('ISP A'));
+    assert.ok(page.includes(RESTRICTED_ITEMS.redC2));
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    // A report of restricted data is a read of it: the audit log records who made it, for which tier.
+    const audit = await run(['audit', 'export', '--data', data]);
+    assert.equal(audit.code, 0, audit.stderr);
+    const reports = audit.stdout.split('\n').filter((line) => line.includes('"cli.report"'));
+    assert.ok(
+      reports.length > 0 && reports.every((line) => line.includes('"actor":"cli:operator"')),
+      audit.stdout,
+    );
+    assert.ok(
+      reports.some((line) => line.includes('\\"tier\\":\\"full\\"') && line.includes('report:weekly')),
+      audit.stdout,
+    );
+    assert.ok(
+      !reports.some((line) => line.includes('\\"tier\\":\\"public\\"')),
+      'a public report is no restricted read',
+    );
+  });
+
+  test('bad flags: exit 2 and one line naming the flag', async () => {
+    const out = join(dir, 'x.html');
+    const cases: [string[], RegExp][] = [
+      [['report', 'daily', '--lang', 'fr', '--out', out, '--data', data], /--lang must be ja or en/],
+      [['report', 'daily', '--tier', 'secret', '--out', out, '--data', data], /--tier/],
+      [['report', 'daily', '--date', '2026-13-45', '--out', out, '--data', data], /--date/],
+      [
+        ['report', 'weekly', '--summarise', 'http://127.0.0.1:9', '--out', out, '--data', data],
+        /--summarise needs --model/,
+      ],
+      [['report', 'daily', '--top', 'many', '--out', out, '--data', data], /--top/],
+      [['report', 'daily', '--out', out, '--data', join(dir, 'nothing')], /no data directory/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await run(argv);
+      assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+});
+
+describe('tsunagi report runbook', () => {
+  test('the runbook follows the configuration: ports, hub, darknet interface, bot list, data directory', async () => {
+    const first = join(dir, 'first.yaml');
+    const second = join(dir, 'second.yaml');
+    writeFileSync(
+      first,
+      `data: ${join(dir, 'a')}\nflow:\n  listen: ['0.0.0.0:2055']\nhub:\n  listen: 127.0.0.1:8470\n`,
+    );
+    writeFileSync(
+      second,
+      [
+        `data: ${join(dir, 'b')}`,
+        "flow:\n  listen: ['0.0.0.0:9995', '0.0.0.0:4739']",
+        'hub:\n  listen: 10.0.0.5:9000',
+        "darknet:\n  interface: eth7\n  prefixes: ['203.0.113.0/24']",
+        'detect:\n  botsFile: bots-of-isp-b.csv',
+        '',
+      ].join('\n'),
+    );
+    const runbook = async (config: string, lang: string) => {
+      const out = join(dir, `runbook-${lang}.html`);
+      const r = await run(['report', 'runbook', '--lang', lang, '--config', config, '--out', out]);
+      assert.equal(r.code, 0, r.stderr);
+      return readFileSync(out, 'utf8');
+    };
+    const a = await runbook(first, 'en');
+    assert.ok(a.includes('udp port 2055'));
+    assert.ok(a.includes('http://127.0.0.1:8470/council/collections/'));
+    assert.ok(a.includes(join(dir, 'a')));
+    assert.ok(a.includes('darknet.interface is not configured'));
+    assert.ok(!a.includes('eth7'));
+
+    const b = await runbook(second, 'en');
+    assert.ok(b.includes('udp port 9995 or udp port 4739'));
+    assert.ok(!b.includes('udp port 2055'));
+    assert.ok(b.includes('http://10.0.0.5:9000/council/collections/'));
+    assert.ok(b.includes('tcpdump -i eth7'));
+    assert.ok(b.includes('--prefix 203.0.113.0/24'));
+    assert.ok(b.includes('--bots bots-of-isp-b.csv'));
+    assert.ok(b.includes(join(dir, 'b')));
+
+    const ja = await runbook(second, 'ja');
+    assert.ok(ja.includes('手作業'));
+    assert.ok(ja.includes('tcpdump -i eth7'));
+  });
+
+  test('the console serves the runbook of the configuration the process runs with', async () => {
+    const config = StackConfig.parse({
+      data,
+      flow: { listen: ['0.0.0.0:9996'] },
+      hub: { listen: '127.0.0.1:0' },
+    });
+    const parts = await openHubStack(
+      ServeConfig.parse({ data, hub: { listen: '127.0.0.1:0', publishIntervalMs: 0 } }),
+      {
+        env: {},
+        logger: silentLogger(),
+        registry: new Registry(),
+        runbook: (lang) => buildRunbook(runbookInputOf(config, {}), lang),
+      },
+    );
+    try {
+      for (const c of [parts.intel, parts.hub, parts.console]) await c.start();
+      await parts.hub.orgs.add({ name: 'Runbook Centre', role: 'analysis' }, 'test');
+      const { token } = await parts.hub.orgs.createToken('Runbook Centre', { scopes: ['read'] }, 'test');
+      const response = await fetch(`${parts.hub.url()}/console/api/runbook?lang=en`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as {
+        available: boolean;
+        procedures: { steps: { command?: string }[] }[];
+      };
+      assert.ok(body.available);
+      const commands = body.procedures.flatMap((p) => p.steps.map((s) => s.command ?? ''));
+      assert.ok(
+        commands.some((c) => c.includes('udp port 9996')),
+        commands.join('\n'),
+      );
+    } finally {
+      for (const c of [parts.console, parts.hub, parts.intel]) await c.stop();
+      await parts.store.close();
+    }
+  });
+});

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { buildReport, ReportConfig, renderReportHtml } from './index.ts';
+import { PUBLIC_ITEMS, RESTRICTED_ITEMS, seededStore, type SeededStore } from './testing.ts';
+
+let seeded: SeededStore;
+before(async () => {
+  seeded = await seededStore();
+});
+after(() => seeded.close());
+
+async function html(tier: 'full' | 'council' | 'public', lang: 'ja' | 'en' = 'en') {
+  const config = ReportConfig.parse({ period: 'daily', lang, tier, date: seeded.day });
+  const doc = await buildReport(config, seeded.deps);
+  return { doc, html: renderReportHtml(doc) };
+}
+
+describe('tiers: a report holds only what release() gives its reader', () => {
+  test('a public report of a store with AMBER, RED and full-tier items holds none of them', async () => {
+    const { doc, html: page } = await html('public');
+    for (const [name, value] of Object.entries(RESTRICTED_ITEMS))
+      assert.ok(!page.includes(value), `the public report holds ${name} (${value})`);
+    assert.ok(page.includes(PUBLIC_ITEMS.c2), 'the public C&C server is in it');
+    assert.ok(page.includes(PUBLIC_ITEMS.brand), 'the public phishing brand is in it');
+    assert.equal(doc.marking.tlp, 'clear');
+    assert.match(page, /TLP:CLEAR/);
+    assert.doesNotMatch(page, /TLP:(AMBER|RED)/);
+    // Host kinds never reach a tier-wide reader below the full tier: the sections say so.
+    assert.equal(doc.sections.find((s) => s.key === 'hosts')!.state, 'not-released');
+    assert.equal(doc.sections.find((s) => s.key === 'survey')!.state, 'not-released');
+    const newC2 = doc.book.all.find((f) => f.label === 'New C&C servers in the period')!;
+    assert.equal(newC2.value, 1);
+  });
+
+  test('a council report holds council items but no RED, full-tier or host data', async () => {
+    const { doc, html: page } = await html('council');
+    assert.ok(page.includes(RESTRICTED_ITEMS.councilC2));
+    assert.ok(page.includes(RESTRICTED_ITEMS.amberBrand));
+    for (const value of [
+      RESTRICTED_ITEMS.redC2,
+      RESTRICTED_ITEMS.redFamily,
+      RESTRICTED_ITEMS.bot,
+      RESTRICTED_ITEMS.product,
+    ])
+      assert.ok(!page.includes(value), value);
+    assert.equal(doc.marking.tlp, 'amber+strict');
+  });
+
+  test('the full report holds everything, names the ISP of each host and is marked RED', async () => {
+    const { doc, html: page } = await html('full');
+    for (const value of [
+      RESTRICTED_ITEMS.redC2,
+      RESTRICTED_ITEMS.councilC2,
+      RESTRICTED_ITEMS.product,
+      'ISP A',
+    ])
+      assert.ok(page.includes(value), value);
+    assert.equal(doc.marking.tlp, 'red');
+    const darknet = doc.sections.find((s) => s.key === 'darknet')!;
+    assert.equal(darknet.state, 'ok');
+    const ports = darknet.tables[0]!.table.rows.map((r) => r[0]);
+    assert.deepEqual(ports.sort(), ['23', '2323']);
+  });
+});
+
+describe('every number is traceable', () => {
+  test('each figure reference has an appendix row naming its query and derivation', async () => {
+    const { doc, html: page } = await html('full');
+    const refs = [...page.matchAll(/<sup class="ref"><a href="#(F\d+)">/g)].map((m) => m[1]!);
+    assert.ok(refs.length >= 10, `${refs.length} references`);
+    for (const id of new Set(refs)) {
+      const row = new RegExp(
+        `<tr id="${id}"><td>${id}</td><td>[^<]*</td><td class="num">[\\d,]+</td><td>Q\\d(\\+Q\\d)?</td><td><code>[^<]+</code>`,
+      );
+      assert.match(page, row, id);
+    }
+    // Each figure's query is listed in the appendix with the release decision it went through.
+    for (const q of new Set(doc.book.all.flatMap((f) => f.queryId.split('+'))))
+      assert.match(page, new RegExp(`<tr id="${q}">`), q);
+    assert.match(page, /tierReader\(&#39;full&#39;\)/);
+    // A value in a table is the figure's own value.
+    const active = doc.book.all.find((f) => f.label === 'Active C&C servers')!;
+    assert.equal(active.value, 3);
+    assert.ok(page.includes(`3<sup class="ref"><a href="#${active.id}">`));
+  });
+
+  test('no external fetch: no script, no remote URL in src or href', async () => {
+    const { html: page } = await html('full');
+    assert.doesNotMatch(page, /<script|<link|<img|src="http|href="http|url\(/i);
+  });
+});
+
+describe('languages', () => {
+  test('Japanese labels and dates in Japanese style; English the same day in English', async () => {
+    const ja = (await html('full', 'ja')).html;
+    const en = (await html('full', 'en')).html;
+    const [y, m, d] = seeded.day.split('-').map(Number);
+    assert.ok(ja.includes(`${y}年${m}月${d}日`));
+    assert.ok(ja.includes('日次脅威レポート'));
+    assert.ok(ja.includes('ISP 別の感染ホスト'));
+    assert.match(en, new RegExp(`${d} [A-Z][a-z]+ ${y}`));
+    assert.ok(en.includes('Infected hosts per ISP'));
+    assert.ok(!en.includes('日次脅威レポート'));
+  });
+
+  test('an empty section says there is no data', async () => {
+    const empty = await seededStore([
+      {
+        type: 'c2',
+        value: '203.0.113.99',
+        port: 80,
+        proto: 'tcp',
+        source: 's',
+        confidence: 50,
+        tier: 'public',
+        tlp: 'clear',
+      },
+    ]);
+    try {
+      const config = ReportConfig.parse({ period: 'weekly', lang: 'en', tier: 'full', date: empty.day });
+      const page = renderReportHtml(await buildReport(config, empty.deps));
+      assert.match(page, /data-section="phishing" data-state="empty">[\s\S]*?No data for this period\./);
+    } finally {
+      await empty.close();
+    }
+  });
+});

@@ -1,0 +1,492 @@
+/**
+ * Runbooks: for each automated step (intake, detection, sharing, notification) the procedure a
+ * person follows when the automation is unavailable, written from the configuration in use so it
+ * names the real ports, paths, collections and commands. The CLI hands the configuration over
+ * as a plain `RunbookInput`; a change of configuration changes the runbook with it.
+ */
+import type { Lang } from './config.ts';
+import { formatDateTime, labels } from './i18n.ts';
+import { escapeXml as esc } from './svg.ts';
+import { REPORT_CSS } from './html.ts';
+
+export interface RunbookInput {
+  /** How the operator runs tsunagi (`tsunagi`, or `bin/tsunagi` in a checkout). */
+  command: string;
+  /** The configuration file read, if any. */
+  configFile?: string;
+  dataDir: string;
+  /** Where the store is: the SQLite file, or the PostgreSQL URL's host (never its password). */
+  store: string;
+  flowListen: readonly string[];
+  hubUrl: string;
+  metricsListen: string;
+  detectorSource: string;
+  botsFile: string;
+  subscriberPrefixes: readonly string[];
+  darknet: { interface: string; prefixes: readonly string[]; source: string };
+  nats: { enabled: boolean; url: string };
+  collections: readonly { apiRoot: string; id: string; title: string }[];
+  shareTo?: { url: string; apiRoot: string; collection: string };
+  /** The notify room's routing file, or '' when none is configured. */
+  notifyRouting: string;
+}
+
+export interface RunbookStep {
+  text: string;
+  command?: string;
+}
+
+export interface RunbookProcedure {
+  stage: 'intake' | 'detection' | 'sharing' | 'notification';
+  id: string;
+  title: string;
+  when: string;
+  steps: RunbookStep[];
+  check: string;
+}
+
+export interface Runbook {
+  lang: Lang;
+  title: string;
+  intro: string;
+  configuration: { name: string; value: string }[];
+  procedures: RunbookProcedure[];
+}
+
+/** Shell-quotes a value when it needs it. */
+export function sh(value: string): string {
+  return /^[A-Za-z0-9_./:=@,+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const portOf = (listen: string) => listen.slice(listen.lastIndexOf(':') + 1);
+
+function configuration(input: RunbookInput): { name: string; value: string }[] {
+  return [
+    { name: 'config file', value: input.configFile ?? '(none: defaults, environment and flags)' },
+    { name: 'data', value: input.dataDir },
+    { name: 'store', value: input.store },
+    { name: 'flow.listen', value: input.flowListen.join(', ') || '(none)' },
+    { name: 'hub', value: input.hubUrl },
+    { name: 'metrics.listen', value: input.metricsListen || '(off)' },
+    { name: 'source', value: input.detectorSource },
+    { name: 'detect.botsFile', value: input.botsFile || '(none)' },
+    { name: 'detect.subscriberPrefixes', value: input.subscriberPrefixes.join(', ') || '(none)' },
+    { name: 'darknet.interface', value: input.darknet.interface || '(off)' },
+    { name: 'darknet.prefixes', value: input.darknet.prefixes.join(', ') || '(none)' },
+    { name: 'nats', value: input.nats.enabled ? input.nats.url : '(off)' },
+    {
+      name: 'shareTo',
+      value: input.shareTo
+        ? `${input.shareTo.url} ${input.shareTo.apiRoot}/${input.shareTo.collection}`
+        : '(off)',
+    },
+    { name: 'notify.routing', value: input.notifyRouting || '(none)' },
+  ];
+}
+
+export function buildRunbook(input: RunbookInput, lang: Lang): Runbook {
+  const t = labels(lang);
+  const write = lang === 'ja' ? JA : EN;
+  return {
+    lang,
+    title: t('runbookTitle'),
+    intro: t('runbookIntro'),
+    configuration: configuration(input),
+    procedures: [
+      ...write.intake(input),
+      ...write.detection(input),
+      ...write.sharing(input),
+      ...write.notification(input),
+    ],
+  };
+}
+
+type Writer = Record<
+  'intake' | 'detection' | 'sharing' | 'notification',
+  (i: RunbookInput) => RunbookProcedure[]
+>;
+
+function commonParts(i: RunbookInput) {
+  const tsunagi = i.command;
+  const data = `--data ${sh(i.dataDir)}`;
+  const ports = i.flowListen.map(portOf);
+  const capture = `tcpdump -i any -w flows-$(date +%Y%m%d%H%M).pcap ${ports.map((p) => `udp port ${p}`).join(' or ') || 'udp'}`;
+  const bots = i.botsFile || 'bots.csv';
+  const subscribers = i.subscriberPrefixes.length
+    ? ` --subscribers ${i.subscriberPrefixes.map(sh).join(' ')}`
+    : '';
+  const council = i.collections.find((c) => c.apiRoot === 'council');
+  const publicCollection = i.collections.find((c) => c.apiRoot === 'public');
+  const routing = i.notifyRouting || 'routing.yaml';
+  return { tsunagi, data, ports, capture, bots, subscribers, council, publicCollection, routing };
+}
+
+const EN: Writer = {
+  intake(i) {
+    const p = commonParts(i);
+    const procedures: RunbookProcedure[] = [
+      {
+        stage: 'intake',
+        id: 'intake-flows',
+        title: `Flow collection on ${i.flowListen.join(', ') || '(no port)'}`,
+        when: `The collector does not answer on UDP ${p.ports.join(', ')} or its flow rate stays at 0.`,
+        steps: [
+          {
+            text: `Keep the routers exporting to the same ports. Record the export packets on this host:`,
+            command: p.capture,
+          },
+          {
+            text: 'Rotate the capture every hour; keep the files no longer than detection needs them (flows are never kept beyond it).',
+          },
+          {
+            text: 'When the collector is back, restart it and hand the captures to detection by hand (procedure detection-offline).',
+          },
+        ],
+        check: `${p.tsunagi} collect --listen ${i.flowListen[0] ?? '127.0.0.1:2055'} prints a rising flows/s once the collector is stopped.`,
+      },
+      {
+        stage: 'intake',
+        id: 'intake-survey',
+        title: 'Survey findings into intel',
+        when: 'A survey ran but its findings are not in the console.',
+        steps: [
+          {
+            text: 'Record the findings file into the store:',
+            command: `${p.tsunagi} import-findings findings.jsonl --source survey ${p.data}`,
+          },
+        ],
+        check: 'It prints "imported N findings"; the console\'s survey page counts them.',
+      },
+    ];
+    procedures.push(
+      i.darknet.interface
+        ? {
+            stage: 'intake',
+            id: 'intake-darknet',
+            title: `Darknet observation on ${i.darknet.interface}`,
+            when: `No darknet sightings (source ${i.darknet.source}) arrive for an hour.`,
+            steps: [
+              {
+                text: 'Capture the darknet traffic:',
+                command: `tcpdump -i ${sh(i.darknet.interface)} -w darknet-$(date +%Y%m%d%H).pcap`,
+              },
+              {
+                text: 'Analyse each capture and write the infected hosts:',
+                command: `${p.tsunagi} darknet analyze darknet-*.pcap --prefix ${i.darknet.prefixes.map(sh).join(' ') || 'CIDR'} --bots darknet-bots.csv`,
+              },
+              { text: `Give darknet-bots.csv to detection as its bot list (beside ${p.bots}).` },
+            ],
+            check:
+              "darknet-bots.csv lists hosts; the console's darknet page shows new scanners again after the restart.",
+          }
+        : {
+            stage: 'intake',
+            id: 'intake-darknet',
+            title: 'Darknet observation',
+            when: 'darknet.interface is not configured: there is no automated darknet step to replace.',
+            steps: [
+              {
+                text: 'Captures from another darknet sensor can still be analysed:',
+                command: `${p.tsunagi} darknet analyze FILE.pcap --prefix CIDR --bots darknet-bots.csv`,
+              },
+            ],
+            check: 'darknet-bots.csv lists hosts.',
+          },
+    );
+    return procedures;
+  },
+  detection(i) {
+    const p = commonParts(i);
+    return [
+      {
+        stage: 'detection',
+        id: 'detection-offline',
+        title: i.nats.enabled
+          ? `C&C detection (workers on ${i.nats.url})`
+          : 'C&C detection (in-process detector)',
+        when: 'The detector publishes nothing new while flows arrive, or the collector was down (captures from intake-flows).',
+        steps: [
+          {
+            text: 'Run detection on the captured export packets:',
+            command: `${p.tsunagi} detect --flows flows-*.pcap --bots ${sh(p.bots)}${p.subscribers} --out c2.csv --explain`,
+          },
+          { text: 'Read the explanation of each candidate; remove any you cannot confirm from c2.csv.' },
+          {
+            text: `Record the list in intel as the detector's source (${i.detectorSource}):`,
+            command: `${p.tsunagi} import c2.csv --org 'Analysis Centre' ${p.data}`,
+          },
+        ],
+        check: `${p.tsunagi} export c2 --tier full ${p.data} lists the imported servers.`,
+      },
+    ];
+  },
+  sharing(i) {
+    const p = commonParts(i);
+    const procedures: RunbookProcedure[] = [
+      {
+        stage: 'sharing',
+        id: 'sharing-exports',
+        title: `TAXII at ${i.hubUrl}`,
+        when: `Members cannot read ${i.hubUrl}/taxii2/ or the publisher falls behind.`,
+        steps: [
+          {
+            text: 'Write the council product (TLP:AMBER+STRICT) and the public notice (TLP:CLEAR):',
+            command: `${p.tsunagi} export c2 --tier council ${p.data} > c2-council.csv && ${p.tsunagi} export c2 --tier public ${p.data} > c2-public.csv`,
+          },
+          {
+            text: 'Send c2-council.csv only to council members over the agreed encrypted channel, with its TLP marking in the subject; publish only c2-public.csv.',
+          },
+          {
+            text: `When TAXII is back, check the collections: council ${p.council?.id ?? '(none)'}, public ${p.publicCollection?.id ?? '(none)'}.`,
+            command: `curl -H "Authorization: Bearer $TOKEN" ${i.hubUrl}/council/collections/${p.council?.id ?? 'ID'}/objects/`,
+          },
+          {
+            text: 'Every manual export is a read of restricted data: verify the audit log afterwards.',
+            command: `${p.tsunagi} audit verify ${p.data}`,
+          },
+        ],
+        check: 'audit verify prints ok; members confirm receipt.',
+      },
+    ];
+    if (i.shareTo)
+      procedures.push({
+        stage: 'sharing',
+        id: 'sharing-uplink',
+        title: `C&C list to ${i.shareTo.url}`,
+        when: 'The C&C sharer cannot reach the remote hub.',
+        steps: [
+          {
+            text: 'Write the list as a STIX bundle:',
+            command: `${p.tsunagi} export c2 --format stix --tier council ${p.data} > c2.stix.json`,
+          },
+          {
+            text: 'Post it when the hub answers again:',
+            command: `curl -X POST -H "Authorization: Bearer $TSUNAGI_SHARE_TO__TOKEN" -H 'Content-Type: application/taxii+json;version=2.1' --data @c2.stix.json ${i.shareTo.url}/${i.shareTo.apiRoot}/collections/${i.shareTo.collection}/objects/`,
+          },
+        ],
+        check: 'The TAXII status answered counts every object as a success.',
+      });
+    return procedures;
+  },
+  notification(i) {
+    const p = commonParts(i);
+    return [
+      {
+        stage: 'notification',
+        id: 'notification-isp',
+        title: `Reports and letters (routing ${p.routing})`,
+        when: 'Findings must reach ISPs and subscribers and the automated routing is unavailable.',
+        steps: [
+          {
+            text: "Write each ISP's report from the survey findings:",
+            command: `${p.tsunagi} survey report --isp ISP --findings findings.jsonl --routing ${sh(p.routing)} > isp.csv`,
+          },
+          {
+            text: 'Write the subscriber letters in Japanese and English:',
+            command: `${p.tsunagi} notify letters --lang ja --findings findings.jsonl --routing ${sh(p.routing)} --out-dir letters/`,
+          },
+          { text: 'Send each report to the ISP contact the routing file names; record the date sent.' },
+          {
+            text: 'After the next survey, track what was fixed:',
+            command: `${p.tsunagi} survey track --findings old.jsonl new.jsonl`,
+          },
+        ],
+        check: 'Every ISP with findings has a report; survey track shows the fixed count rising.',
+      },
+    ];
+  },
+};
+
+const JA: Writer = {
+  intake(i) {
+    const p = commonParts(i);
+    return [
+      {
+        stage: 'intake',
+        id: 'intake-flows',
+        title: `フロー収集（${i.flowListen.join('、') || 'ポートなし'}）`,
+        when: `コレクタが UDP ${p.ports.join('、')} で応答しない、またはフロー数が 0 のまま。`,
+        steps: [
+          {
+            text: 'ルータからのエクスポート先は変えずに、このホストでエクスポートパケットを記録する：',
+            command: p.capture,
+          },
+          {
+            text: '記録ファイルは 1 時間ごとに切り替え、検知に必要な期間を超えて保管しない（フローは検知の目的以外に保存しない）。',
+          },
+          {
+            text: 'コレクタ復旧後に再起動し、記録ファイルを手作業で検知にかける（手順 detection-offline）。',
+          },
+        ],
+        check: `コレクタ停止中に ${p.tsunagi} collect --listen ${i.flowListen[0] ?? '127.0.0.1:2055'} を実行すると flows/s が増えていく。`,
+      },
+      {
+        stage: 'intake',
+        id: 'intake-survey',
+        title: '調査結果の intel への登録',
+        when: '調査は実施したが、結果がコンソールに表示されない。',
+        steps: [
+          {
+            text: '調査結果ファイルをストアに登録する：',
+            command: `${p.tsunagi} import-findings findings.jsonl --source survey ${p.data}`,
+          },
+        ],
+        check: '「imported N findings」と表示され、コンソールの調査ページに件数が出る。',
+      },
+      i.darknet.interface
+        ? {
+            stage: 'intake',
+            id: 'intake-darknet',
+            title: `ダークネット観測（${i.darknet.interface}）`,
+            when: `ダークネットの観測（ソース ${i.darknet.source}）が 1 時間以上届かない。`,
+            steps: [
+              {
+                text: 'ダークネットの通信を記録する：',
+                command: `tcpdump -i ${sh(i.darknet.interface)} -w darknet-$(date +%Y%m%d%H).pcap`,
+              },
+              {
+                text: '記録ごとに解析し、感染ホストを書き出す：',
+                command: `${p.tsunagi} darknet analyze darknet-*.pcap --prefix ${i.darknet.prefixes.map(sh).join(' ') || 'CIDR'} --bots darknet-bots.csv`,
+              },
+              { text: `darknet-bots.csv を検知のボットリスト（${p.bots} と併用）として渡す。` },
+            ],
+            check:
+              'darknet-bots.csv にホストが並び、再起動後にコンソールのダークネットページで新規スキャナが再び表示される。',
+          }
+        : {
+            stage: 'intake',
+            id: 'intake-darknet',
+            title: 'ダークネット観測',
+            when: 'darknet.interface が設定されていないため、置き換える自動処理はない。',
+            steps: [
+              {
+                text: '他のセンサの記録は手作業で解析できる：',
+                command: `${p.tsunagi} darknet analyze FILE.pcap --prefix CIDR --bots darknet-bots.csv`,
+              },
+            ],
+            check: 'darknet-bots.csv にホストが並ぶ。',
+          },
+    ];
+  },
+  detection(i) {
+    const p = commonParts(i);
+    return [
+      {
+        stage: 'detection',
+        id: 'detection-offline',
+        title: i.nats.enabled ? `C&C 検知（${i.nats.url} のワーカ）` : 'C&C 検知（プロセス内の検知器）',
+        when: 'フローは届いているのに検知器が新たに何も公開しない、またはコレクタが停止していた（intake-flows の記録がある）。',
+        steps: [
+          {
+            text: '記録したエクスポートパケットで検知を実行する：',
+            command: `${p.tsunagi} detect --flows flows-*.pcap --bots ${sh(p.bots)}${p.subscribers} --out c2.csv --explain`,
+          },
+          { text: '各候補の説明を読み、確認できないものは c2.csv から除く。' },
+          {
+            text: `検知器のソース（${i.detectorSource}）として intel に登録する：`,
+            command: `${p.tsunagi} import c2.csv --org 'Analysis Centre' ${p.data}`,
+          },
+        ],
+        check: `${p.tsunagi} export c2 --tier full ${p.data} に登録したサーバが並ぶ。`,
+      },
+    ];
+  },
+  sharing(i) {
+    const p = commonParts(i);
+    const procedures: RunbookProcedure[] = [
+      {
+        stage: 'sharing',
+        id: 'sharing-exports',
+        title: `TAXII（${i.hubUrl}）`,
+        when: `構成員が ${i.hubUrl}/taxii2/ を読めない、または公開処理が遅れている。`,
+        steps: [
+          {
+            text: '提供用（TLP:AMBER+STRICT）と周知等用（TLP:CLEAR）を書き出す：',
+            command: `${p.tsunagi} export c2 --tier council ${p.data} > c2-council.csv && ${p.tsunagi} export c2 --tier public ${p.data} > c2-public.csv`,
+          },
+          {
+            text: 'c2-council.csv は協議会構成員にだけ、取り決めた暗号化経路で、件名に TLP 区分を付けて送る。公開するのは c2-public.csv だけ。',
+          },
+          {
+            text: `TAXII 復旧後にコレクションを確認する：提供用 ${p.council?.id ?? '（なし）'}、周知等用 ${p.publicCollection?.id ?? '（なし）'}。`,
+            command: `curl -H "Authorization: Bearer $TOKEN" ${i.hubUrl}/council/collections/${p.council?.id ?? 'ID'}/objects/`,
+          },
+          {
+            text: '手作業の書き出しは制限情報の読み出しにあたるため、監査ログを検証する：',
+            command: `${p.tsunagi} audit verify ${p.data}`,
+          },
+        ],
+        check: 'audit verify が ok を表示し、構成員から受領の連絡がある。',
+      },
+    ];
+    if (i.shareTo)
+      procedures.push({
+        stage: 'sharing',
+        id: 'sharing-uplink',
+        title: `C&C リストの送信（${i.shareTo.url}）`,
+        when: 'C&C 共有処理が相手のハブに届かない。',
+        steps: [
+          {
+            text: 'STIX バンドルとして書き出す：',
+            command: `${p.tsunagi} export c2 --format stix --tier council ${p.data} > c2.stix.json`,
+          },
+          {
+            text: 'ハブの復旧後に送信する：',
+            command: `curl -X POST -H "Authorization: Bearer $TSUNAGI_SHARE_TO__TOKEN" -H 'Content-Type: application/taxii+json;version=2.1' --data @c2.stix.json ${i.shareTo.url}/${i.shareTo.apiRoot}/collections/${i.shareTo.collection}/objects/`,
+          },
+        ],
+        check: 'TAXII のステータスで全オブジェクトが成功になっている。',
+      });
+    return procedures;
+  },
+  notification(i) {
+    const p = commonParts(i);
+    return [
+      {
+        stage: 'notification',
+        id: 'notification-isp',
+        title: `報告書と通知文（ルーティング ${p.routing}）`,
+        when: '調査結果を ISP と利用者に届ける必要があるが、自動の振り分けが使えない。',
+        steps: [
+          {
+            text: 'ISP ごとの報告書を調査結果から作る：',
+            command: `${p.tsunagi} survey report --isp ISP --findings findings.jsonl --routing ${sh(p.routing)} > isp.csv`,
+          },
+          {
+            text: '利用者向け通知文を日本語と英語で作る：',
+            command: `${p.tsunagi} notify letters --lang ja --findings findings.jsonl --routing ${sh(p.routing)} --out-dir letters/`,
+          },
+          { text: 'ルーティングファイルにある ISP の連絡先へ報告書を送り、送付日を記録する。' },
+          {
+            text: '次回調査の後、対処状況を追跡する：',
+            command: `${p.tsunagi} survey track --findings old.jsonl new.jsonl`,
+          },
+        ],
+        check: '調査結果のある全 ISP に報告書があり、survey track で対処済みの件数が増えている。',
+      },
+    ];
+  },
+};
+
+export function renderRunbookHtml(runbook: Runbook, generatedAt: Date): string {
+  const t = labels(runbook.lang);
+  const config = runbook.configuration
+    .map((c) => `<tr><th><code>${esc(c.name)}</code></th><td><code>${esc(c.value)}</code></td></tr>`)
+    .join('');
+  const procedures = runbook.procedures
+    .map((p) => {
+      const steps = p.steps
+        .map((s) => `<li>${esc(s.text)}${s.command ? `<pre><code>${esc(s.command)}</code></pre>` : ''}</li>`)
+        .join('');
+      return `<section id="${p.id}" data-stage="${p.stage}"><h2>${esc(t(`step_${p.stage}`))}: ${esc(p.title)}</h2><p><strong>${esc(t('when'))}:</strong> ${esc(p.when)}</p><h3>${esc(t('steps'))}</h3><ol>${steps}</ol><p><strong>${esc(t('check'))}:</strong> ${esc(p.check)}</p></section>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="${runbook.lang}"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>${esc(runbook.title)}</title><style>${REPORT_CSS} pre { background: #f2f5f9; padding: 6px 8px; white-space: pre-wrap; word-break: break-all; font-size: 11.5px; } .meta th { width: 16em; }</style></head>
+<body><h1>${esc(runbook.title)}</h1><p>${esc(runbook.intro)}</p><p class="note">${esc(t('generated'))}: ${esc(formatDateTime(generatedAt, runbook.lang))}</p>
+<h2>${esc(t('runbookConfig'))}</h2><table class="meta">${config}</table>
+${procedures}
+</body></html>
+`;
+}

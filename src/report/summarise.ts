@@ -1,0 +1,84 @@
+/**
+ * The optional summariser: a section's figures go to an OpenAI-compatible chat endpoint
+ * (POST /v1/chat/completions), and what comes back is kept sentence by sentence with the figure
+ * ids it was given as its sources. The report is complete without it; a late, failed or
+ * malformed answer leaves the section without prose and with a note saying why.
+ */
+import { z } from 'zod';
+import type { Lang, SummariserConfig } from './config.ts';
+import type { Figure } from './figures.ts';
+
+export type Summary =
+  { outcome: 'written'; sentences: string[]; sources: string[] } | { outcome: 'omitted'; reason: string };
+
+const ChatAnswer = z.object({
+  choices: z.array(z.object({ message: z.object({ content: z.string() }) })).min(1),
+});
+
+const INSTRUCTIONS: Record<Lang, string> = {
+  en: 'You summarise one section of a cyber threat report for analysts. Write at most three short sentences in English. Use only the figures given, quote their numbers exactly, and add nothing that is not in them.',
+  ja: 'サイバー脅威レポートの一節を分析者向けに要約します。日本語で三文以内で書いてください。与えられた数値だけを使い、数値は正確に引用し、それ以外のことは書かないでください。',
+};
+
+export function completionsUrl(url: string): string {
+  const base = url.replace(/\/+$/, '');
+  return base.endsWith('/v1/chat/completions') ? base : `${base}/v1/chat/completions`;
+}
+
+/** Sentences of an answer, split after Japanese and Latin sentence ends. */
+export function sentencesOf(text: string): string[] {
+  return text
+    .split(/(?<=[.!?。！？])\s*/u)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export async function summarise(
+  config: SummariserConfig,
+  lang: Lang,
+  title: string,
+  figures: readonly Figure[],
+  fetchImpl: typeof fetch = fetch,
+): Promise<Summary> {
+  if (figures.length === 0) return { outcome: 'omitted', reason: 'no figures to summarise' };
+  const body = {
+    model: config.model,
+    temperature: 0,
+    messages: [
+      { role: 'system', content: INSTRUCTIONS[lang] },
+      {
+        role: 'user',
+        content: JSON.stringify({
+          section: title,
+          figures: figures.map(({ id, label, value }) => ({ id, label, value })),
+        }),
+      },
+    ],
+  };
+  try {
+    const response = await fetchImpl(completionsUrl(config.url), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(config.timeoutMs),
+    });
+    if (!response.ok) return { outcome: 'omitted', reason: `the endpoint answered HTTP ${response.status}` };
+    const json: unknown = await response.json().catch(() => undefined);
+    if (json === undefined) return { outcome: 'omitted', reason: 'the endpoint answered no JSON' };
+    const parsed = ChatAnswer.safeParse(json);
+    if (!parsed.success) return { outcome: 'omitted', reason: 'the endpoint answered no chat completion' };
+    const sentences = sentencesOf(parsed.data.choices[0]!.message.content.slice(0, config.maxChars));
+    if (sentences.length === 0) return { outcome: 'omitted', reason: 'the endpoint answered an empty text' };
+    return { outcome: 'written', sentences, sources: figures.map((f) => f.id) };
+  } catch (error) {
+    const e = error as Error;
+    const reason =
+      e.name === 'TimeoutError'
+        ? `no answer within ${config.timeoutMs} ms`
+        : `the request failed (${e.message})`;
+    return { outcome: 'omitted', reason };
+  }
+}
