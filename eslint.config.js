@@ -26,6 +26,7 @@ const DIRECTIONS = {
   uplink: ['core', 'intel', 'share'],
   notify: ['core'],
   hygiene: ['core'],
+  web: ['core'],
   console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene'],
   cli: [
     'core',
@@ -42,6 +43,7 @@ const DIRECTIONS = {
     'uplink',
     'notify',
     'hygiene',
+    'web',
     'console',
   ],
 };

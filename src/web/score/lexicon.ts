@@ -1,0 +1,124 @@
+/**
+ * The brand lexicon (lexicon.json, data): which brand a host name imitates, and whether it is one
+ * of the brand's own registrable domains. Matching folds confusable characters first (Cyrillic
+ * а, digit 0 for o, rn for m...), so `arnaz0n` still reads as Amazon.
+ */
+import lexiconData from './lexicon.json' with { type: 'json' };
+
+export interface Brand {
+  key: string;
+  ja: string;
+  en: string;
+  tokens: string[];
+  official: string[];
+  /** How JPCERT/CC's list names the brand. */
+  descriptions: string[];
+}
+
+export interface Lexicon {
+  brands: Brand[];
+  confusables: Record<string, string>;
+  keywords: { en: string[]; 'ja-romanised': string[] };
+}
+
+export interface BrandMatch {
+  brand: string;
+  token: string;
+  /** Where the token was found: in the registrable domain's own label or to its left. */
+  where: 'domain' | 'subdomain';
+  /** 'exact' after folding, or 'fuzzy' at one edit from a token of five or more characters. */
+  how: 'exact' | 'fuzzy';
+}
+
+export const LEXICON: Lexicon = lexiconData as Lexicon;
+
+/** Tokens this short are common letter runs; they match only as a whole part of the name. */
+const SHORT_TOKEN = 3;
+const FUZZY_MIN = 5;
+
+export interface BrandIndex {
+  /** The brand whose official registrable domain this is (or whose official host it is under). */
+  officialBrand(host: string, registrableDomain: string | null): string | null;
+  match(domainLabel: string, subdomain: string): BrandMatch | null;
+  keywordCount(text: string): number;
+  fold(text: string): string;
+  brand(key: string): Brand | undefined;
+  /** The brand key JPCERT/CC's description names, if any. */
+  brandOfDescription(description: string): string | null;
+}
+
+export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
+  const official = new Map<string, string>();
+  for (const brand of lexicon.brands) for (const domain of brand.official) official.set(domain, brand.key);
+  const byDescription = new Map<string, string>();
+  for (const brand of lexicon.brands)
+    for (const d of brand.descriptions) byDescription.set(d.toLowerCase(), brand.key);
+  const tokens = lexicon.brands
+    .flatMap((brand) => brand.tokens.map((token) => ({ brand: brand.key, token })))
+    .sort((a, b) => b.token.length - a.token.length);
+  const confusables = Object.entries(lexicon.confusables).sort((a, b) => b[0].length - a[0].length);
+  const keywords = [...lexicon.keywords.en, ...lexicon.keywords['ja-romanised']];
+  const fold = (text: string) => {
+    let out = text.normalize('NFKC').toLowerCase();
+    for (const [from, to] of confusables) out = out.replaceAll(from, to);
+    return out;
+  };
+  const find = (text: string, where: BrandMatch['where']): BrandMatch | null => {
+    if (text === '') return null;
+    const variants = [text, fold(text)];
+    const parts = new Set(variants.flatMap((v) => v.split(/[.\-_]/)));
+    for (const { brand, token } of tokens) {
+      if (token.length <= SHORT_TOKEN ? parts.has(token) : variants.some((v) => v.includes(token)))
+        return { brand, token, where, how: 'exact' };
+    }
+    for (const { brand, token } of tokens) {
+      if (token.length < FUZZY_MIN) continue;
+      for (const part of parts)
+        if (Math.abs(part.length - token.length) <= 1 && withinOneEdit(part, token))
+          return { brand, token, where, how: 'fuzzy' };
+    }
+    return null;
+  };
+  return {
+    officialBrand(host, registrableDomain) {
+      if (registrableDomain && official.has(registrableDomain)) return official.get(registrableDomain)!;
+      for (let at = host.indexOf('.'); at !== -1; at = host.indexOf('.', at + 1)) {
+        const key = official.get(host.slice(at + 1));
+        if (key) return key;
+      }
+      return official.get(host) ?? null;
+    },
+    match: (domainLabel, subdomain) => find(domainLabel, 'domain') ?? find(subdomain, 'subdomain'),
+    keywordCount(text) {
+      const folded = fold(text);
+      return keywords.reduce((n, word) => n + (folded.includes(word) ? 1 : 0), 0);
+    },
+    fold,
+    brand: (key) => lexicon.brands.find((b) => b.key === key),
+    brandOfDescription: (description) => byDescription.get(description.trim().toLowerCase()) ?? null,
+  };
+}
+
+/** Whether a and b differ by at most one insertion, deletion or substitution. */
+export function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  let j = 0;
+  let edits = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      i++;
+      j++;
+      continue;
+    }
+    if (++edits > 1) return false;
+    if (a.length > b.length) i++;
+    else if (a.length < b.length) j++;
+    else {
+      i++;
+      j++;
+    }
+  }
+  return edits + (a.length - i) + (b.length - j) <= 1;
+}
