@@ -37,8 +37,8 @@ export {
 } from './input/lists.ts';
 export type { HostQuery, VerdictQuery } from './read.ts';
 export { worstVerdict } from './read.ts';
-export { FEATURES, type Feature } from './score/features.ts';
-export { FITTED_MODEL, logistic, verdictOf, type FittedModel, type Thresholds } from './score/model.ts';
+export { FEATURES, hostFeatures, labelBigrams, registrantLabel, suffixesOf, type Feature, type FeatureVector, type HostFeatures, type RiskTables } from './score/features.ts';
+export { createScorer, FITTED_MODEL, logistic, verdictOf, type FittedModel, type Scorer, type Thresholds } from './score/model.ts';
 export { LEXICON, createBrandIndex, type Brand, type BrandIndex, type Lexicon } from './score/lexicon.ts';
 export * from './types.ts';
 

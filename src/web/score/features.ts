@@ -1,8 +1,10 @@
 /**
  * The host's explainable features. Every one is computed from the name alone, so a verdict can
  * list what it rests on. The fitted model (model.json) reads only these; features the fitting
- * data cannot teach without bias are not here (see the room's README: no path features, no
- * subdomain depth, because the benign corpus is bare registrable domains).
+ * data cannot teach without bias are not here: the benign corpus is bare registrable domains, so
+ * paths, subdomain depth and words in subdomains would be learned as "any of it is phishing".
+ * Lexical features read the registrant's own label; only a brand is looked for in subdomains too
+ * (`amazon.co.jp.evil.cn`), as it is evidence wherever it stands.
  */
 import type { NormalisedUrl } from '../types.ts';
 import type { BrandIndex, BrandMatch } from './lexicon.ts';
@@ -21,6 +23,7 @@ export const FEATURES = [
   'ip_host',
   'tld_risk',
   'platform_risk',
+  'name_style',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 export type FeatureVector = Record<Feature, number>;
@@ -32,6 +35,8 @@ export interface RiskTables {
   /** For a suffix the fitting data never had. */
   unseenTld: number;
   unseenPlatform: number;
+  /** Log-odds per character bigram of the registrant's label (`^` and `$` mark its ends). */
+  bigram: Record<string, number>;
 }
 
 export interface HostFeatures {
@@ -56,14 +61,13 @@ export function hostFeatures(url: NormalisedUrl, brands: BrandIndex, risk: RiskT
   const official = brands.officialBrand(url.host, url.registrableDomain);
   // The label the registrant chose: `evil` in evil.co.jp and in evil.pages.dev.
   const label = registrantLabel(url);
-  const nameText = url.subdomain ? `${url.subdomain}.${label}` : label;
   const match = official ? null : brands.match(label, url.subdomain);
   values.brand_exact = match?.how === 'exact' ? 1 : 0;
   values.brand_fuzzy = match?.how === 'fuzzy' ? 1 : 0;
-  values.keywords = Math.min(3, brands.keywordCount(nameText));
+  values.keywords = Math.min(3, brands.keywordCount(label));
   values.label_length = label.length / 10;
   values.digit_ratio = label.length ? (label.match(/\d/g)?.length ?? 0) / label.length : 0;
-  values.hyphens = Math.min(6, nameText.split('-').length - 1);
+  values.hyphens = Math.min(6, label.split('-').length - 1);
   values.entropy = shannonEntropy(label);
   const letters = label.match(LETTERS)?.length ?? 0;
   values.vowel_ratio = letters ? (label.match(VOWELS)?.length ?? 0) / letters : 0;
@@ -72,7 +76,20 @@ export function hostFeatures(url: NormalisedUrl, brands: BrandIndex, risk: RiskT
   const { tld, platform } = suffixesOf(url);
   values.tld_risk = risk.tld[tld] ?? risk.unseenTld;
   values.platform_risk = platform ? (risk.platform[platform] ?? risk.unseenPlatform) : 0;
+  values.name_style = nameStyle(label, risk.bigram);
   return { values, match, official, tld, platform };
+}
+
+/** The label's bigrams, ends marked, digits folded to `0` so `hvc39` and `zwf07` read alike. */
+export function labelBigrams(label: string): string[] {
+  const text = `^${label.replace(/[0-9]/g, '0')}$`;
+  return Array.from({ length: text.length - 1 }, (_, i) => text.slice(i, i + 2));
+}
+
+/** Mean log-odds of the label's bigrams: how much the name is written like the phishing names. */
+function nameStyle(label: string, table: Record<string, number>): number {
+  const bigrams = labelBigrams(label);
+  return bigrams.reduce((sum, bigram) => sum + (table[bigram] ?? 0), 0) / bigrams.length;
 }
 
 /** The ICANN suffix (`jp`, `co.jp`, `dev`) and, on a shared platform, its private suffix (`pages.dev`). */
@@ -83,7 +100,7 @@ export function suffixesOf(url: NormalisedUrl): { tld: string; platform: string 
   return { tld: last, platform: url.publicSuffix };
 }
 
-function registrantLabel(url: NormalisedUrl): string {
+export function registrantLabel(url: NormalisedUrl): string {
   if (!url.registrableDomain) return url.host.split('.')[0] ?? '';
   return url.registrableDomain.slice(0, url.registrableDomain.length - url.publicSuffix.length - 1);
 }

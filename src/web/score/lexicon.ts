@@ -26,15 +26,15 @@ export interface BrandMatch {
   token: string;
   /** Where the token was found: in the registrable domain's own label or to its left. */
   where: 'domain' | 'subdomain';
-  /** 'exact' after folding, or 'fuzzy' at one edit from a token of five or more characters. */
+  /** 'exact' after folding, or 'fuzzy' at one edit from a token of six or more characters. */
   how: 'exact' | 'fuzzy';
 }
 
 export const LEXICON: Lexicon = lexiconData as Lexicon;
 
 /** Tokens this short are common letter runs; they match only as a whole part of the name. */
-const SHORT_TOKEN = 3;
-const FUZZY_MIN = 5;
+const SHORT_TOKEN = 4;
+const FUZZY_MIN = 6;
 
 export interface BrandIndex {
   /** The brand whose official registrable domain this is (or whose official host it is under). */

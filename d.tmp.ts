@@ -1,0 +1,10 @@
+import { loadSplit } from './bench/web/data.ts';
+import { createWeb, WebConfig } from './src/web/index.ts';
+import { Registry } from 'prom-client';
+const s = loadSplit('/tmp/web-data');
+const web = createWeb(WebConfig.parse({}), { logger: console as never, registry: new Registry() });
+const b = s.tuning.benign.map(h => web.score(h.url)).sort((a,b)=>b.score-a.score);
+for (const r of b.slice(0, 25)) console.log(r.score.toFixed(4), r.host, r.reasons.slice(0,4).map(x=>`${x.feature}=${x.contribution}`).join(' '));
+const p = s.tuning.phishing.map(h => web.score(h.url)).sort((a,b)=>a.score-b.score);
+for (const q of [0.1,0.25,0.5,0.75,0.9]) console.log(q, p[Math.floor(q*p.length)]!.score.toFixed(4), p[Math.floor(q*p.length)]!.host);
+const low = p.slice(Math.floor(0.3*p.length), Math.floor(0.3*p.length)+15); for (const r of low) console.log('P', r.score.toFixed(3), r.host);

@@ -1,0 +1,12 @@
+import { loadSplit } from './bench/web/data.ts';
+import { createWeb, WebConfig } from './src/web/index.ts';
+import { Registry } from 'prom-client';
+const s = loadSplit('/tmp/web-data');
+const web = createWeb(WebConfig.parse({}), { logger: console as never, registry: new Registry() });
+const b = s.tuning.benign.map(h => web.score(h.url)).filter(r => r.brand && r.reasons.some(x=>x.feature.startsWith('brand')));
+console.log('benign brand hits', b.length, b.map(r=>`${r.host}:${r.reasons.find(x=>x.feature.startsWith('brand'))!.feature}`).join(' '));
+const p = s.tuning.phishing.map(h => web.score(h.url));
+const pb = p.filter(r => r.reasons.some(x=>x.feature.startsWith('brand')));
+console.log('phishing brand hits', pb.length, p.length);
+const ev = s.evaluation.months.flatMap(m=>m.phishing).map(h=>web.score(h.url));
+console.log('eval brand hits', ev.filter(r => r.reasons.some(x=>x.feature.startsWith('brand'))).length, ev.length);
