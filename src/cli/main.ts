@@ -20,6 +20,7 @@ import * as notify from './commands/notify.ts';
 import * as serve from './commands/serve.ts';
 import * as hubAdmin from './commands/hub.ts';
 import * as hygiene from './commands/hygiene.ts';
+import * as web from './commands/web.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
 const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
@@ -35,6 +36,7 @@ const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
   serve,
   hubAdmin,
   hygiene,
+  web,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -19,3 +19,9 @@ export {
   type InfectedHostLike,
 } from './darknet.ts';
 export { recordSurveyFindings, sightingsFromSurveyFindings, type SurveyFindingLike } from './survey.ts';
+export {
+  recordWebVerdicts,
+  sightingsFromWebVerdicts,
+  type WebIntakeOptions,
+  type WebVerdictLike,
+} from './web.ts';
