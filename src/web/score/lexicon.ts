@@ -81,12 +81,12 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   };
   return {
     officialBrand(host, registrableDomain) {
-      if (registrableDomain && official.has(registrableDomain)) return official.get(registrableDomain)!;
-      for (let at = host.indexOf('.'); at !== -1; at = host.indexOf('.', at + 1)) {
-        const key = official.get(host.slice(at + 1));
+      // The most specific name first: jp-bank.japanpost.jp is the bank's, japanpost.jp the post's.
+      for (let name = host; ; name = name.slice(name.indexOf('.') + 1)) {
+        const key = official.get(name);
         if (key) return key;
+        if (name === registrableDomain || !name.includes('.')) return null;
       }
-      return official.get(host) ?? null;
     },
     match: (domainLabel, subdomain) => find(domainLabel, 'domain') ?? find(subdomain, 'subdomain'),
     keywordCount(text) {
