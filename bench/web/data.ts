@@ -19,7 +19,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLineReader, LEXICON, normaliseUrl, UrlInputError, type NormalisedUrl } from '../../src/web/index.ts';
+import {
+  createLineReader,
+  LEXICON,
+  normaliseUrl,
+  UrlInputError,
+  type NormalisedUrl,
+} from '../../src/web/index.ts';
 
 export const TUNING_FIRST_MONTH = '2024-01';
 /** Issue #18: "fit only on months up to 2025-06, report on later months". */
@@ -32,7 +38,9 @@ const BENIGN_SPLIT_SALT = 'tsunagi-web-benign-split-v1';
 export type Part = 'tuning' | 'evaluation';
 
 export function benignPart(host: string): Part {
-  return createHash('sha256').update(`${BENIGN_SPLIT_SALT}:${host}`).digest()[0]! < 128 ? 'tuning' : 'evaluation';
+  return createHash('sha256').update(`${BENIGN_SPLIT_SALT}:${host}`).digest()[0]! < 128
+    ? 'tuning'
+    : 'evaluation';
 }
 
 export function partOfMonth(month: string): Part | 'before' {
@@ -56,7 +64,8 @@ export interface PhishingMonth {
 
 export function dataDirectory(flag: string | undefined): string {
   const dir = flag ?? process.env.TSUNAGI_WEB_DATA;
-  if (!dir) throw new Error('name the data directory with --data DIR or TSUNAGI_WEB_DATA (see bench/web/README.md)');
+  if (!dir)
+    throw new Error('name the data directory with --data DIR or TSUNAGI_WEB_DATA (see bench/web/README.md)');
   if (!existsSync(join(dir, 'phishurl-list'))) throw new Error(`${dir} has no phishurl-list/ checkout`);
   return dir;
 }
@@ -119,7 +128,8 @@ export function benignHosts(dir: string): Map<string, LabelledHost> {
   if (!existsSync(topSites)) throw new Error(`${dir} has no top-sites/top-sites.json`);
   for (const site of JSON.parse(readFileSync(topSites, 'utf8')) as { rootDomain: string }[])
     add(site.rootDomain, 'moz-top-500');
-  for (const brand of LEXICON.brands) for (const domain of brand.official) add(domain, `official:${brand.key}`);
+  for (const brand of LEXICON.brands)
+    for (const domain of brand.official) add(domain, `official:${brand.key}`);
   return hosts;
 }
 
@@ -135,7 +145,8 @@ export function loadSplit(dir: string): Split {
   const months = phishingMonths(dir);
   const tuningHosts = new Map<string, LabelledHost>();
   for (const m of months)
-    if (partOfMonth(m.month) === 'tuning') for (const [host, h] of m.hosts) if (!tuningHosts.has(host)) tuningHosts.set(host, h);
+    if (partOfMonth(m.month) === 'tuning')
+      for (const [host, h] of m.hosts) if (!tuningHosts.has(host)) tuningHosts.set(host, h);
   let seenInTuning = 0;
   const evaluationMonths = months
     .filter((m) => partOfMonth(m.month) === 'evaluation')
@@ -148,8 +159,14 @@ export function loadSplit(dir: string): Split {
   const benign = [...benignHosts(dir).values()];
   const clean = benign.filter((h) => !everPhishing.has(h.url.host));
   return {
-    tuning: { phishing: [...tuningHosts.values()], benign: clean.filter((h) => benignPart(h.url.host) === 'tuning') },
-    evaluation: { months: evaluationMonths, benign: clean.filter((h) => benignPart(h.url.host) === 'evaluation') },
+    tuning: {
+      phishing: [...tuningHosts.values()],
+      benign: clean.filter((h) => benignPart(h.url.host) === 'tuning'),
+    },
+    evaluation: {
+      months: evaluationMonths,
+      benign: clean.filter((h) => benignPart(h.url.host) === 'evaluation'),
+    },
     dropped: { seenInTuning, benignListedAsPhishing: benign.length - clean.length },
     months,
   };

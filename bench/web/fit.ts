@@ -28,13 +28,19 @@ import {
   type FittedModel,
   type RiskTables,
 } from '../../src/web/index.ts';
-import { dataDirectory, loadSplit, TUNING_FIRST_MONTH, TUNING_LAST_MONTH, type LabelledHost } from './data.ts';
+import {
+  dataDirectory,
+  loadSplit,
+  TUNING_FIRST_MONTH,
+  TUNING_LAST_MONTH,
+  type LabelledHost,
+} from './data.ts';
 
 /** Pseudo-count per class added to every suffix's tally. */
 const SMOOTHING = 2;
 const RIDGE = 1e-3;
 const SUSPICIOUS_FALSE_POSITIVE_RATE = 1e-3;
-const BENIGN_WEIGHTS = [1, 4, 16, 64];
+const BENIGN_WEIGHTS = [16, 64, 256, 1024, 4096];
 const NON_NEGATIVE = new Set<string>([
   'brand_exact',
   'brand_fuzzy',
@@ -57,7 +63,10 @@ function foldOf(host: string): 0 | 1 {
 }
 
 /** Smoothed log-odds per key, centred so an unseen key gets 0 relative to the base rate. */
-export function riskTable(rows: readonly Row[], keyOf: (row: Row) => string): { table: Record<string, number>; unseen: number } {
+export function riskTable(
+  rows: readonly Row[],
+  keyOf: (row: Row) => string,
+): { table: Record<string, number>; unseen: number } {
   const counts = new Map<string, { phishing: number; benign: number }>();
   let phishing = 0;
   let benign = 0;
@@ -65,14 +74,15 @@ export function riskTable(rows: readonly Row[], keyOf: (row: Row) => string): { 
     const key = keyOf(row);
     if (key === '') continue;
     const c = counts.get(key) ?? { phishing: 0, benign: 0 };
-    if (row.phishing) c.phishing++, phishing++;
-    else c.benign++, benign++;
+    if (row.phishing) (c.phishing++, phishing++);
+    else (c.benign++, benign++);
     counts.set(key, c);
   }
   const base = Math.log((phishing + SMOOTHING) / (benign + SMOOTHING));
   const table: Record<string, number> = {};
   for (const [key, c] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
-    table[key] = Math.round((Math.log((c.phishing + SMOOTHING) / (c.benign + SMOOTHING)) - base) * 1000) / 1000;
+    table[key] =
+      Math.round((Math.log((c.phishing + SMOOTHING) / (c.benign + SMOOTHING)) - base) * 1000) / 1000;
   return { table, unseen: 0 };
 }
 
@@ -107,14 +117,19 @@ function bigramTable(rows: readonly Row[]): Record<string, number> {
   const table: Record<string, number> = {};
   for (const [bigram, c] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     // Rates within each class, so the classes' sizes do not tilt every bigram one way.
-    const odds = ((c.phishing + SMOOTHING) / (phishing + SMOOTHING)) / ((c.benign + SMOOTHING) / (benign + SMOOTHING));
+    const odds =
+      (c.phishing + SMOOTHING) / (phishing + SMOOTHING) / ((c.benign + SMOOTHING) / (benign + SMOOTHING));
     table[bigram] = Math.round(Math.log(odds) * 1000) / 1000;
   }
   return table;
 }
 
 /** Newton's method for weighted logistic regression; returns [bias, ...weights]. */
-export function fitLogistic(x: readonly number[][], y: readonly number[], weight: readonly number[]): number[] {
+export function fitLogistic(
+  x: readonly number[][],
+  y: readonly number[],
+  weight: readonly number[],
+): number[] {
   const d = x[0]!.length + 1;
   let beta = new Array<number>(d).fill(0);
   for (let iteration = 0; iteration < 50; iteration++) {
@@ -189,7 +204,9 @@ function main() {
     const model = modelOf(beta, risk);
     model.thresholds = thresholdsOn(model, rows, brands);
     const recall = recallAt(model, rows, brands, model.thresholds.malicious);
-    process.stderr.write(`benign weight ${benignWeight}: tuning recall ${recall} at no tuning false positive\n`);
+    process.stderr.write(
+      `benign weight ${benignWeight}: tuning recall ${recall} at no tuning false positive\n`,
+    );
     if (!best || recall > best.recall) best = { model, recall, benignWeight };
   }
   const model = best!.model;
@@ -257,7 +274,12 @@ function thresholdsOn(model: FittedModel, rows: readonly Row[], brands: ReturnTy
   return { malicious: nextUp(benign[0] ?? 0), suspicious: nextUp(benign[above] ?? 0) };
 }
 
-function recallAt(model: FittedModel, rows: readonly Row[], brands: ReturnType<typeof createBrandIndex>, threshold: number) {
+function recallAt(
+  model: FittedModel,
+  rows: readonly Row[],
+  brands: ReturnType<typeof createBrandIndex>,
+  threshold: number,
+) {
   const phishing = rows.filter((r) => r.phishing);
   return round(phishing.filter((r) => scoreOf(model, r, brands) >= threshold).length / phishing.length);
 }

@@ -48,7 +48,10 @@ function prf(c: Counts) {
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
-function runPeer(checkout: string, hosts: readonly string[]): { cpuSeconds: number; scores: number[] } | string {
+function runPeer(
+  checkout: string,
+  hosts: readonly string[],
+): { cpuSeconds: number; scores: number[] } | string {
   const python = process.env.TSUNAGI_PYTHON ?? 'python3';
   const driver = join(dirname(fileURLToPath(import.meta.url)), 'phishing_catcher.py');
   const run = spawnSync(python, [driver, checkout], {
@@ -57,7 +60,8 @@ function runPeer(checkout: string, hosts: readonly string[]): { cpuSeconds: numb
     maxBuffer: 1 << 28,
   });
   if (run.error) return `${python} did not run: ${run.error.message}`;
-  if (run.status !== 0) return `phishing_catcher exited ${run.status}: ${(run.stderr || run.stdout).trim().split('\n').at(-1)}`;
+  if (run.status !== 0)
+    return `phishing_catcher exited ${run.status}: ${(run.stderr || run.stdout).trim().split('\n').at(-1)}`;
   return JSON.parse(run.stdout) as { cpuSeconds: number; scores: number[] };
 }
 
@@ -66,7 +70,11 @@ interface Side {
   flagged: (index: number) => boolean;
 }
 
-function monthRows(sides: Side[], months: { month: string; offset: number; size: number }[], benign: { offset: number; size: number }) {
+function monthRows(
+  sides: Side[],
+  months: { month: string; offset: number; size: number }[],
+  benign: { offset: number; size: number },
+) {
   const rows: (string | number)[][] = [];
   const summary = new Map<string, { f1: number[]; recall: number[]; precision: number[] }>();
   let fpOf = (side: Side) => {
@@ -106,7 +114,8 @@ function perBrand(hosts: readonly LabelledHost[], flagged: (i: number) => boolea
   const brands = createBrandIndex();
   const tally = new Map<string, { hosts: number; caught: number }>();
   hosts.forEach((h, i) => {
-    const key = brands.brandOfDescription(h.description) ?? `(${h.description || 'none'}: not in the lexicon)`;
+    const key =
+      brands.brandOfDescription(h.description) ?? `(${h.description || 'none'}: not in the lexicon)`;
     const t = tally.get(key) ?? { hosts: 0, caught: 0 };
     t.hosts++;
     if (flagged(i)) t.caught++;
@@ -130,7 +139,9 @@ function main() {
   const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
   const fit = web.model.fit as { tuningMonths?: string };
   if (fit.tuningMonths !== `${TUNING_FIRST_MONTH}..${TUNING_LAST_MONTH}`)
-    throw new Error(`model.json was fitted on ${fit.tuningMonths}, not the tuning months; run bench/web/fit.ts`);
+    throw new Error(
+      `model.json was fitted on ${fit.tuningMonths}, not the tuning months; run bench/web/fit.ts`,
+    );
 
   const months: { month: string; offset: number; size: number }[] = [];
   const hosts: LabelledHost[] = [];
@@ -151,7 +162,10 @@ function main() {
 
   const peerDir = values.peer ?? process.env.TSUNAGI_PHISHING_CATCHER ?? join(dir, 'phishing_catcher');
   const peer = existsSync(join(peerDir, 'catch_phishing.py'))
-    ? runPeer(peerDir, hosts.map((h) => h.url.host))
+    ? runPeer(
+        peerDir,
+        hosts.map((h) => h.url.host),
+      )
     : `no phishing_catcher checkout at --peer / TSUNAGI_PHISHING_CATCHER / DATA/phishing_catcher`;
 
   const sides: Side[] = [
@@ -161,11 +175,19 @@ function main() {
   if (typeof peer !== 'string')
     sides.push(
       { name: `phishing_catcher (score >= ${PEER_LOGGED})`, flagged: (i) => peer.scores[i]! >= PEER_LOGGED },
-      { name: `phishing_catcher (score >= ${PEER_SUSPICIOUS})`, flagged: (i) => peer.scores[i]! >= PEER_SUSPICIOUS },
+      {
+        name: `phishing_catcher (score >= ${PEER_SUSPICIOUS})`,
+        flagged: (i) => peer.scores[i]! >= PEER_SUSPICIOUS,
+      },
     );
   const { rows, summaryRows } = monthRows(sides, months, benign);
   const speedRows: (string | number)[][] = [
-    ['tsunagi web (normalise + score, full URL)', urls.length, ourCpuSeconds.toFixed(3), Math.round(urls.length / ourCpuSeconds)],
+    [
+      'tsunagi web (normalise + score, full URL)',
+      urls.length,
+      ourCpuSeconds.toFixed(3),
+      Math.round(urls.length / ourCpuSeconds),
+    ],
   ];
   if (typeof peer !== 'string')
     speedRows.push([
@@ -206,14 +228,18 @@ function main() {
           rows,
           ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
         ),
-        markdownTable(['brand (JPCERT/CC description)', 'hosts', 'tsunagi recall (malicious)'], perBrand(phishingHosts, (i) => scored[i]!.verdict === 'malicious'), ['l', 'r', 'r']),
+        markdownTable(
+          ['brand (JPCERT/CC description)', 'hosts', 'tsunagi recall (malicious)'],
+          perBrand(phishingHosts, (i) => scored[i]!.verdict === 'malicious'),
+          ['l', 'r', 'r'],
+        ),
         markdownTable(['scorer', 'hosts/URLs', 'CPU s', 'per CPU-second'], speedRows, ['l', 'r', 'r', 'r']),
       ],
       caveats: [
         ...(typeof peer === 'string' ? [`phishing_catcher: blocked (${peer}).`] : []),
         'The benign hosts are registrable domains with no path: paths and subdomain structure cannot be judged against them, which is why the model reads the host name only (src/web/README.md).',
         "The OpenDNS top list counts DNS lookups, not visits: it holds random-letter .cn names that look like JPCERT/CC's hosts; they stay benign here, and they set the zero-false-positive threshold.",
-        'phishing_catcher scores certificate names and adds 10 for a Let\'s Encrypt issuer; there is no certificate here, so that part is not applied.',
+        "phishing_catcher scores certificate names and adds 10 for a Let's Encrypt issuer; there is no certificate here, so that part is not applied.",
         'Other helpers were running on the same 2-core machine (see the load figures).',
       ],
     },

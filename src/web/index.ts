@@ -37,8 +37,26 @@ export {
 } from './input/lists.ts';
 export type { HostQuery, VerdictQuery } from './read.ts';
 export { worstVerdict } from './read.ts';
-export { FEATURES, hostFeatures, labelBigrams, registrantLabel, suffixesOf, type Feature, type FeatureVector, type HostFeatures, type RiskTables } from './score/features.ts';
-export { createScorer, FITTED_MODEL, logistic, verdictOf, type FittedModel, type Scorer, type Thresholds } from './score/model.ts';
+export {
+  FEATURES,
+  hostFeatures,
+  labelBigrams,
+  registrantLabel,
+  suffixesOf,
+  type Feature,
+  type FeatureVector,
+  type HostFeatures,
+  type RiskTables,
+} from './score/features.ts';
+export {
+  createScorer,
+  FITTED_MODEL,
+  logistic,
+  verdictOf,
+  type FittedModel,
+  type Scorer,
+  type Thresholds,
+} from './score/model.ts';
 export { LEXICON, createBrandIndex, type Brand, type BrandIndex, type Lexicon } from './score/lexicon.ts';
 export * from './types.ts';
 
@@ -109,6 +127,12 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     labelNames: ['input'],
     registers: [deps.registry],
   });
+  // Children looked up once: a labelled inc per URL costs more than the scoring's arithmetic.
+  const scoredBy = {
+    benign: scored.labels('benign'),
+    suspicious: scored.labels('suspicious'),
+    malicious: scored.labels('malicious'),
+  };
   const now = deps.now ?? (() => new Date());
   const database = () => {
     if (!deps.db) throw new Error('web: no database to keep URLs in');
@@ -116,7 +140,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
   };
   const score = (input: string | NormalisedUrl) => {
     const result = scorer.score(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input);
-    scored.inc({ verdict: result.verdict });
+    scoredBy[result.verdict].inc();
     return result;
   };
 

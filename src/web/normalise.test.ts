@@ -29,12 +29,28 @@ test('keys by URL, host and registrable domain, with private suffixes', () => {
   assert.deepEqual([ip.host, ip.hostKind, ip.registrableDomain], ['127.0.0.1', 'ipv4', null]);
   const v6 = normaliseUrl('https://[2001:DB8::1]/');
   assert.deepEqual([v6.host, v6.hostKind], ['2001:db8::1', 'ipv6']);
-  assert.equal(normaliseUrl('http://user:secret@example.com/').url, 'http://example.com/', 'credentials dropped');
+  assert.equal(
+    normaliseUrl('http://user:secret@example.com/').url,
+    'http://example.com/',
+    'credentials dropped',
+  );
 });
 
 test('what is not an http(s) URL is an InputError', () => {
-  for (const text of ['', '   ', 'javascript:alert(1)', 'ftp://example.com/', 'http://a..b/', 'http://exa mple.com/', 'http://'])
-    assert.throws(() => normaliseUrl(text), (e) => e instanceof UrlInputError && e instanceof InputError, text);
+  for (const text of [
+    '',
+    '   ',
+    'javascript:alert(1)',
+    'ftp://example.com/',
+    'http://a..b/',
+    'http://exa mple.com/',
+    'http://',
+  ])
+    assert.throws(
+      () => normaliseUrl(text),
+      (e) => e instanceof UrlInputError && e instanceof InputError,
+      text,
+    );
   assert.throws(() => normaliseUrl(`http://example.com/${'a'.repeat(100)}`, 64), UrlInputError);
 });
 
@@ -50,14 +66,46 @@ function random(seed: number) {
 
 test('fuzz: seeded random text never throws anything but UrlInputError', () => {
   const next = random(0x5eed);
-  const pieces = ['http://', 'https://', 'xn--', '.', '..', '/', '[', ']', ':', '@', '%', '%zz', '#', '?', '-', 'a', '0', 'ｅ', 'é', '例', '\u0000', '\uD800', ' ', '[.]', 'hxxp://', '::1', '255.255.255.256', 'com', 'pages.dev'];
+  const pieces = [
+    'http://',
+    'https://',
+    'xn--',
+    '.',
+    '..',
+    '/',
+    '[',
+    ']',
+    ':',
+    '@',
+    '%',
+    '%zz',
+    '#',
+    '?',
+    '-',
+    'a',
+    '0',
+    'ｅ',
+    'é',
+    '例',
+    '\u0000',
+    '\uD800',
+    ' ',
+    '[.]',
+    'hxxp://',
+    '::1',
+    '255.255.255.256',
+    'com',
+    'pages.dev',
+  ];
   let ok = 0;
   for (let i = 0; i < 20_000; i++) {
     let text = '';
     const length = Math.floor(next() * 12);
     for (let j = 0; j < length; j++)
       text +=
-        next() < 0.6 ? pieces[Math.floor(next() * pieces.length)]! : String.fromCharCode(Math.floor(next() * 0x3000));
+        next() < 0.6
+          ? pieces[Math.floor(next() * pieces.length)]!
+          : String.fromCharCode(Math.floor(next() * 0x3000));
     try {
       const url = normaliseUrl(text);
       assert.ok(url.host.length > 0);

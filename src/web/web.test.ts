@@ -26,7 +26,11 @@ test('every verdict lists its reasons, and they add up to its score', () => {
     const logOdds = web.model.bias + row.reasons.reduce((sum, r) => sum + r.contribution, 0);
     assert.ok(Math.abs(logistic(logOdds) - row.score) < 0.01, `${url}: reasons explain the score`);
     assert.ok(row.reasons.length > 0);
-    for (const reason of row.reasons) assert.ok(FEATURES.some((f) => reason.feature.startsWith(f)), reason.feature);
+    for (const reason of row.reasons)
+      assert.ok(
+        FEATURES.some((f) => reason.feature.startsWith(f)),
+        reason.feature,
+      );
   }
 });
 
@@ -54,10 +58,18 @@ async function ingestAndRead(options: StoreOptions) {
   const store = await openStore(options, { migrations: [() => webMigrations] });
   try {
     const db = store.db as unknown as Kysely<WebTables>;
-    const room = createWeb(WebConfig.parse({ batchSize: 2 }), { logger: silentLogger(), registry: new Registry(), db });
+    const room = createWeb(WebConfig.parse({ batchSize: 2 }), {
+      logger: silentLogger(),
+      registry: new Registry(),
+      db,
+    });
     const first = await room.ingest(
       [
-        { url: 'https://mercari-jp.duckdns.org/login', seenAt: '2025-07-02T00:00:00.000Z', description: 'メルカリ' },
+        {
+          url: 'https://mercari-jp.duckdns.org/login',
+          seenAt: '2025-07-02T00:00:00.000Z',
+          description: 'メルカリ',
+        },
         { url: 'HTTPS://MERCARI-JP.DUCKDNS.ORG/login#x', seenAt: '2025-07-01T00:00:00.000Z' },
         { url: 'not a url ::' },
         { url: 'https://www.amazon.co.jp/', seenAt: '2025-07-03T00:00:00.000Z' },
@@ -92,7 +104,13 @@ async function ingestAndRead(options: StoreOptions) {
     const hosts = [];
     for await (const h of room.hosts()) hosts.push(h);
     assert.deepEqual(
-      hosts.map((h) => [h.host, h.registrableDomain, h.urls, h.brands, h.verdict === web.score(`https://${h.host}/`).verdict]),
+      hosts.map((h) => [
+        h.host,
+        h.registrableDomain,
+        h.urls,
+        h.brands,
+        h.verdict === web.score(`https://${h.host}/`).verdict,
+      ]),
       [
         ['mercari-jp.duckdns.org', 'mercari-jp.duckdns.org', 1, ['mercari'], true],
         ['www.amazon.co.jp', 'amazon.co.jp', 1, ['amazon'], true],
@@ -118,7 +136,10 @@ test(
     const schema = `tsunagi_test_web_${process.pid}_${randomBytes(4).toString('hex')}`;
     const url = process.env.TSUNAGI_TEST_DATABASE_URL!;
     await ingestAndRead({ databaseUrl: url, schema, poolSize: 2 });
-    const cleanup = await openStore({ databaseUrl: url, schema, poolSize: 1 }, { migrations: [() => webMigrations] });
+    const cleanup = await openStore(
+      { databaseUrl: url, schema, poolSize: 1 },
+      { migrations: [() => webMigrations] },
+    );
     await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(cleanup.db);
     await cleanup.close();
   },

@@ -48,13 +48,19 @@ const MALICIOUS = 'http://47.238.159.31/login/';
 
 test('score: one CSV row per URL, reasons included; bad lines counted on stderr', async () => {
   const list = join(dir, 'urls.txt');
-  writeFileSync(list, `# a feed\nhttps://www.amazon.co.jp/\n${MALICIOUS}\nnot a url ::\nhttps://mercari-jp.duckdns.org/login\n`);
+  writeFileSync(
+    list,
+    `# a feed\nhttps://www.amazon.co.jp/\n${MALICIOUS}\nnot a url ::\nhttps://mercari-jp.duckdns.org/login\n`,
+  );
   const result = await run(['web', 'score', list]);
   assert.equal(result.code, 0, result.stderr);
   const [header, ...rows] = result.stdout.trim().split('\n');
   assert.equal(header, 'url,host,score,verdict,brand,reasons');
   assert.equal(rows.length, 3);
-  assert.match(rows[0]!, /^https:\/\/www\.amazon\.co\.jp\/,www\.amazon\.co\.jp,0\.0000,benign,amazon,official_domain=0$/);
+  assert.match(
+    rows[0]!,
+    /^https:\/\/www\.amazon\.co\.jp\/,www\.amazon\.co\.jp,0\.0000,benign,amazon,official_domain=0$/,
+  );
   const ip = rows[1]!.split(',');
   assert.deepEqual(ip.slice(0, 2), [MALICIOUS, '47.238.159.31']);
   assert.equal(ip[3], reference.score(MALICIOUS).verdict);
@@ -93,10 +99,27 @@ test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --
       '2025/07/01 09:00:00,https://mercari-jp.duckdns.org/login,メルカリ\n' +
       'bad date,https://x.example/,JCB\n',
   );
-  const first = await run(['web', 'ingest', csv, '--source', 'jpcert', '--data', data, '--record', '--tlp', 'clear']);
+  const first = await run([
+    'web',
+    'ingest',
+    csv,
+    '--source',
+    'jpcert',
+    '--data',
+    data,
+    '--record',
+    '--tlp',
+    'clear',
+  ]);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stderr, /^tsunagi: 2 URLs from jpcert \(2 new to the store, 1 bad lines\): malicious \d, suspicious \d, benign \d; stored in /);
-  assert.match(first.stderr, /sightings of malicious URLs and hosts recorded in intel as web:jpcert \(\d+ new indicators, TLP:CLEAR\)/);
+  assert.match(
+    first.stderr,
+    /^tsunagi: 2 URLs from jpcert \(2 new to the store, 1 bad lines\): malicious \d, suspicious \d, benign \d; stored in /,
+  );
+  assert.match(
+    first.stderr,
+    /sightings of malicious URLs and hosts recorded in intel as web:jpcert \(\d+ new indicators, TLP:CLEAR\)/,
+  );
 
   const ndjson = join(dir, 'reports.ndjson');
   writeFileSync(ndjson, `{"url":"${MALICIOUS}","seenAt":"2025-06-30T00:00:00Z"}\n{"nope":true}\n`);
@@ -110,7 +133,12 @@ test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --
   const store = await openStore({ dataDir: data }, { migrations: ROOM_MIGRATIONS });
   try {
     const db = store.db as unknown as Kysely<WebTables>;
-    const sightings = await db.selectFrom('web_sightings').selectAll().orderBy('source').orderBy('url').execute();
+    const sightings = await db
+      .selectFrom('web_sightings')
+      .selectAll()
+      .orderBy('source')
+      .orderBy('url')
+      .execute();
     assert.deepEqual(
       sightings.map((s) => [s.source, s.url, s.first_seen, s.description]),
       [
@@ -120,17 +148,28 @@ test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --
         ['user-report', MALICIOUS, '2025-06-30T00:00:00.000Z', null],
       ],
     );
-    const url = await db.selectFrom('web_urls').selectAll().where('url', '=', MALICIOUS).executeTakeFirstOrThrow();
+    const url = await db
+      .selectFrom('web_urls')
+      .selectAll()
+      .where('url', '=', MALICIOUS)
+      .executeTakeFirstOrThrow();
     assert.equal(url.first_seen, '2025-06-30T00:00:00.000Z');
     assert.equal(url.verdict, reference.score(MALICIOUS).verdict);
 
-    const intel = createIntel(IntelConfig.parse({}), { store, logger: silentLogger(), registry: new Registry() });
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
     const indicators = (await intel.list({ kinds: ['url', 'domain'] })).items;
     const malicious = [MALICIOUS, 'https://mercari-jp.duckdns.org/login'].filter(
       (u) => reference.score(u).verdict === 'malicious',
     );
     assert.deepEqual(
-      indicators.filter((i) => i.kind === 'url').map((i) => i.value).sort(),
+      indicators
+        .filter((i) => i.kind === 'url')
+        .map((i) => i.value)
+        .sort(),
       malicious.sort(),
       'every malicious URL, and nothing else, is in intel',
     );

@@ -51,7 +51,9 @@ function csvField(text: string): string {
 
 export function scoreCsvLine(row: ScoredUrl): string {
   const reasons = row.reasons.map((r) => `${r.feature}=${r.contribution}`).join(';');
-  return [row.url, row.host, row.score.toFixed(4), row.verdict, row.brand ?? '', reasons].map(csvField).join(',');
+  return [row.url, row.host, row.score.toFixed(4), row.verdict, row.brand ?? '', reasons]
+    .map(csvField)
+    .join(',');
 }
 
 /** A readable for FILE or `-` (stdin); InputError (exit 2) when the file cannot be opened. */
@@ -91,8 +93,15 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<file>', 'the URL list, or - for stdin')
     .requiredOption('--source <name>', 'who gave the list (e.g. jpcert); first-seen is kept per source')
     .option('--format <format>', `one of ${FORMATS.join(', ')} (guessed from the first line when absent)`)
-    .option('--record', 'also record malicious verdicts in intel (url and domain indicators, shared over TAXII)')
-    .option('--tlp <level>', 'TLP of recorded sightings: green, or clear for a source that is itself public', 'green')
+    .option(
+      '--record',
+      'also record malicious verdicts in intel (url and domain indicators, shared over TAXII)',
+    )
+    .option(
+      '--tlp <level>',
+      'TLP of recorded sightings: green, or clear for a source that is itself public',
+      'green',
+    )
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
     .action(async (file: string, options: IngestOptions) => ingestCommand(file, options, ctx));
 }
@@ -172,7 +181,11 @@ async function* recordsOf(
   if (buffered) yield* fromJsonText(file, buffered.join('\n'), counts);
 }
 
-async function* jsonRecords(file: string, input: Readable, counts: { bad: number }): AsyncGenerator<IngestRecord> {
+async function* jsonRecords(
+  file: string,
+  input: Readable,
+  counts: { bad: number },
+): AsyncGenerator<IngestRecord> {
   const parts: string[] = [];
   for await (const line of lines(input, file)) parts.push(line);
   yield* fromJsonText(file, parts.join('\n'), counts);
@@ -208,19 +221,24 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
   const recorded = { sightings: 0, created: 0 };
   let nextProgress = PROGRESS_EVERY;
   try {
-    const result = await service.ingest(recordsOf(file, format, counts), options.source, async (batch, sofar) => {
-      if (intel) {
-        const done = await recordWebVerdicts(intel, batch, options.source, { tlp });
-        recorded.sightings += done.sightings;
-        recorded.created += done.created;
-      }
-      if (sofar.urls >= nextProgress) {
-        ctx.stderr.write(`tsunagi: ${sofar.urls} URLs scored and stored...\n`);
-        nextProgress += PROGRESS_EVERY;
-      }
-    });
+    const result = await service.ingest(
+      recordsOf(file, format, counts),
+      options.source,
+      async (batch, sofar) => {
+        if (intel) {
+          const done = await recordWebVerdicts(intel, batch, options.source, { tlp });
+          recorded.sightings += done.sightings;
+          recorded.created += done.created;
+        }
+        if (sofar.urls >= nextProgress) {
+          ctx.stderr.write(`tsunagi: ${sofar.urls} URLs scored and stored...\n`);
+          nextProgress += PROGRESS_EVERY;
+        }
+      },
+    );
     const bad = counts.bad + result.bad;
-    if (result.urls === 0 && bad > 0) throw new InputError(`${file}: no URL could be read (${bad} bad lines)`);
+    if (result.urls === 0 && bad > 0)
+      throw new InputError(`${file}: no URL could be read (${bad} bad lines)`);
     const v = result.verdicts;
     ctx.stderr.write(
       `tsunagi: ${result.urls} URLs from ${options.source} (${result.newUrls} new to the store, ${bad} bad lines): ` +
@@ -239,4 +257,3 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
     }
   }
 }
-

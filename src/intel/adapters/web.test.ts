@@ -7,7 +7,13 @@ import { openStore } from '../../store/index.ts';
 import { createIntel, IntelConfig, intelMigrations } from '../index.ts';
 import { recordWebVerdicts, sightingsFromWebVerdicts, type WebVerdictLike } from './index.ts';
 
-const verdict = (url: string, host: string, hostKind: string, verdict: string, brand: string | null): WebVerdictLike => ({
+const verdict = (
+  url: string,
+  host: string,
+  hostKind: string,
+  verdict: string,
+  brand: string | null,
+): WebVerdictLike => ({
   url,
   host,
   hostKind,
@@ -39,7 +45,11 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
 
   const store = await openStore({ memory: true }, { migrations: [intelMigrations] });
   try {
-    const intel = createIntel(IntelConfig.parse({}), { store, logger: silentLogger(), registry: new Registry() });
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
     const result = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });
     assert.deepEqual(result, { sightings: 4, created: 4 });
     const again = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });

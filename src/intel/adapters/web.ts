@@ -8,11 +8,12 @@
  * brand the site imitates (`smbc-card`), left empty when none matched.
  *
  * Tier and TLP: a phishing URL names the attacker's page, which the attacker sends to strangers;
- * it holds no subscriber's data and nothing observed inside an ISP's network, so it may reach
- * public notice (tier `public`) where ISPs and browsers can block it. TLP:GREEN by default, not
- * CLEAR: the verdict is a model's and may be wrong about an innocent site, so it goes to the
- * community that acts on it rather than onto a public web page. A source that is itself
- * published (JPCERT/CC's public list) may be recorded TLP:CLEAR.
+ * it holds no subscriber's data and nothing observed inside an ISP's network, so the tier is
+ * `public`. The hub's release rule makes public notice tier public AND TLP:CLEAR, so the TLP
+ * decides: TLP:GREEN by default, because the verdict is a model's and may be wrong about an
+ * innocent site; GREEN reaches the council (the community that blocks and takes down) and not a
+ * public page. A URL that a public source already published (JPCERT/CC's list) is recorded
+ * TLP:CLEAR (`tsunagi web ingest --record --tlp clear`) and so reaches public notice.
  */
 import type { SightingInput } from '../normalise.ts';
 import type { RecordResult } from '../write.ts';

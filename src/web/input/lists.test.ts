@@ -1,11 +1,20 @@
 /** URL lists in every format the ingest takes, and a seeded fuzz of the line readers. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLineReader, detectFormat, ListFormatError, parseJsonArray, parseSeenAt, type IngestRecord } from '../index.ts';
+import {
+  createLineReader,
+  detectFormat,
+  ListFormatError,
+  parseJsonArray,
+  parseSeenAt,
+  type IngestRecord,
+} from '../index.ts';
 
 function readAll(text: string) {
   const lines = text.split('\n');
-  const reader = createLineReader(detectFormat(lines.find((l) => l.trim()) ?? '') as 'txt' | 'csv' | 'ndjson');
+  const reader = createLineReader(
+    detectFormat(lines.find((l) => l.trim()) ?? '') as 'txt' | 'csv' | 'ndjson',
+  );
   const records: IngestRecord[] = [];
   let bad = 0;
   for (const line of lines) {
@@ -24,7 +33,11 @@ test("JPCERT/CC's monthly CSV: date in Japan time, URL, brand", () => {
   assert.equal(format, 'csv');
   assert.deepEqual(records, [
     { url: 'https://ybrjaouww.com/', seenAt: '2025-01-06T00:56:00.000Z', description: 'Apple ID' },
-    { url: 'https://orico-x.dhyhd.net/eorico/login/?a=1,2', seenAt: '2025-02-03T02:43:00.000Z', description: 'Orico' },
+    {
+      url: 'https://orico-x.dhyhd.net/eorico/login/?a=1,2',
+      seenAt: '2025-02-03T02:43:00.000Z',
+      description: 'Orico',
+    },
   ]);
   assert.equal(bad, 2, 'an unreadable date and a line with no URL');
   assert.throws(() => createLineReader('csv').line('date,link'), ListFormatError);
@@ -34,15 +47,22 @@ test('plain text, NDJSON and JSON arrays', () => {
   const txt = readAll('# feed\nhttps://a.example/\n\n  http://b.example/x  \n');
   assert.equal(txt.format, 'txt');
   assert.deepEqual(txt.records, [{ url: 'https://a.example/' }, { url: 'http://b.example/x' }]);
-  const nd = readAll('{"url":"https://a.example/","first_seen":"2025-07-01T00:00:00Z"}\n{"nope":1}\n[oops\n"https://c.example/"\n');
+  const nd = readAll(
+    '{"url":"https://a.example/","first_seen":"2025-07-01T00:00:00Z"}\n{"nope":1}\n[oops\n"https://c.example/"\n',
+  );
   assert.equal(nd.format, 'ndjson');
   assert.deepEqual(nd.records, [
     { url: 'https://a.example/', seenAt: '2025-07-01T00:00:00.000Z' },
     { url: 'https://c.example/' },
   ]);
   assert.equal(nd.bad, 2);
-  const json = parseJsonArray('["https://a.example/", {"URL": "https://b.example/", "description": "JCB"}, 7]');
-  assert.deepEqual(json.records, [{ url: 'https://a.example/' }, { url: 'https://b.example/', description: 'JCB' }]);
+  const json = parseJsonArray(
+    '["https://a.example/", {"URL": "https://b.example/", "description": "JCB"}, 7]',
+  );
+  assert.deepEqual(json.records, [
+    { url: 'https://a.example/' },
+    { url: 'https://b.example/', description: 'JCB' },
+  ]);
   assert.equal(json.bad, 1);
   assert.throws(() => parseJsonArray('{"url": 1}'), ListFormatError);
   assert.throws(() => parseJsonArray('[1,'), ListFormatError);
@@ -56,7 +76,25 @@ test('fuzz: seeded random lines are records, nothing or bad, never a throw (CSV 
     seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
     return seed / 0x7fffffff;
   };
-  const alphabet = ['"', ',', '{', '}', '[', ']', ':', 'url', 'date', 'http://', '\\', '/', '2025/01/01', ' ', 'a', '\uFEFF', 'é'];
+  const alphabet = [
+    '"',
+    ',',
+    '{',
+    '}',
+    '[',
+    ']',
+    ':',
+    'url',
+    'date',
+    'http://',
+    '\\',
+    '/',
+    '2025/01/01',
+    ' ',
+    'a',
+    '\uFEFF',
+    'é',
+  ];
   for (const format of ['txt', 'ndjson', 'csv'] as const) {
     const reader = createLineReader(format);
     if (format === 'csv') reader.line('date,url,description');

@@ -88,8 +88,10 @@ export function labelBigrams(label: string): string[] {
 
 /** Mean log-odds of the label's bigrams: how much the name is written like the phishing names. */
 function nameStyle(label: string, table: Record<string, number>): number {
-  const bigrams = labelBigrams(label);
-  return bigrams.reduce((sum, bigram) => sum + (table[bigram] ?? 0), 0) / bigrams.length;
+  const text = `^${label.replace(/[0-9]/g, '0')}$`;
+  let sum = 0;
+  for (let i = 0; i + 2 <= text.length; i++) sum += table[text.slice(i, i + 2)] ?? 0;
+  return sum / (text.length - 1);
 }
 
 /** The ICANN suffix (`jp`, `co.jp`, `dev`) and, on a shared platform, its private suffix (`pages.dev`). */
@@ -107,8 +109,11 @@ export function registrantLabel(url: NormalisedUrl): string {
 
 export function shannonEntropy(text: string): number {
   if (text.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+  }
   let entropy = 0;
   for (const n of counts.values()) {
     const p = n / text.length;
@@ -117,12 +122,16 @@ export function shannonEntropy(text: string): number {
   return entropy;
 }
 
+const CONSONANT = new Uint8Array(128);
+for (const ch of 'bcdfghjklmnpqrstvwxz') CONSONANT[ch.charCodeAt(0)] = 1;
+
 function longestConsonantRun(text: string): number {
   let longest = 0;
   let run = 0;
-  for (const ch of text) {
-    run = /[bcdfghjklmnpqrstvwxz]/.test(ch) ? run + 1 : 0;
-    longest = Math.max(longest, run);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    run = code < 128 && CONSONANT[code] ? run + 1 : 0;
+    if (run > longest) longest = run;
   }
   return longest;
 }

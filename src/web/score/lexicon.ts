@@ -58,25 +58,42 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     .sort((a, b) => b.token.length - a.token.length);
   const confusables = Object.entries(lexicon.confusables).sort((a, b) => b[0].length - a[0].length);
   const keywords = [...lexicon.keywords.en, ...lexicon.keywords['ja-romanised']];
+  // Long tokens by length: a text is searched by looking up its substrings of those lengths.
+  const brandOfToken = new Map(tokens.map(({ brand, token }) => [token, brand]));
+  const longLengths = [
+    ...new Set(tokens.map(({ token }) => token.length).filter((n) => n > SHORT_TOKEN)),
+  ].sort((a, b) => b - a);
+  const findLong = (text: string): string | null => {
+    for (const length of longLengths)
+      for (let at = 0; at + length <= text.length; at++) {
+        const piece = text.slice(at, at + length);
+        if (brandOfToken.has(piece)) return piece;
+      }
+    return null;
+  };
+  const fuzzyTokens = tokens.filter(({ token }) => token.length >= FUZZY_MIN);
   const fold = (text: string) => {
-    let out = text.normalize('NFKC').toLowerCase();
-    for (const [from, to] of confusables) out = out.replaceAll(from, to);
+    let out = /^[\x21-\x7e]*$/.test(text) ? text.toLowerCase() : text.normalize('NFKC').toLowerCase();
+    for (const [from, to] of confusables) if (out.includes(from)) out = out.replaceAll(from, to);
     return out;
   };
   const find = (text: string, where: BrandMatch['where']): BrandMatch | null => {
     if (text === '') return null;
-    const variants = [text, fold(text)];
+    const folded = fold(text);
+    const variants = folded === text ? [text] : [text, folded];
     const parts = new Set(variants.flatMap((v) => v.split(/[.\-_]/)));
-    for (const { brand, token } of tokens) {
-      if (token.length <= SHORT_TOKEN ? parts.has(token) : variants.some((v) => v.includes(token)))
-        return { brand, token, where, how: 'exact' };
+    for (const variant of variants) {
+      const long = findLong(variant);
+      if (long) return { brand: brandOfToken.get(long)!, token: long, where, how: 'exact' };
     }
-    for (const { brand, token } of tokens) {
-      if (token.length < FUZZY_MIN) continue;
+    for (const part of parts) {
+      const brand = part.length <= SHORT_TOKEN ? brandOfToken.get(part) : undefined;
+      if (brand) return { brand, token: part, where, how: 'exact' };
+    }
+    for (const { brand, token } of fuzzyTokens)
       for (const part of parts)
         if (Math.abs(part.length - token.length) <= 1 && withinOneEdit(part, token))
           return { brand, token, where, how: 'fuzzy' };
-    }
     return null;
   };
   return {
