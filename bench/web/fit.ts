@@ -74,8 +74,13 @@ export function riskTable(
     const key = keyOf(row);
     if (key === '') continue;
     const c = counts.get(key) ?? { phishing: 0, benign: 0 };
-    if (row.phishing) (c.phishing++, phishing++);
-    else (c.benign++, benign++);
+    if (row.phishing) {
+      c.phishing++;
+      phishing++;
+    } else {
+      c.benign++;
+      benign++;
+    }
     counts.set(key, c);
   }
   const base = Math.log((phishing + SMOOTHING) / (benign + SMOOTHING));

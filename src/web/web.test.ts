@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { sql, type Kysely } from 'kysely';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import pg from 'pg';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
-import { openStore, type StoreOptions } from '../store/index.ts';
 import { createWeb, FEATURES, LEXICON, logistic, WebConfig, webMigrations, type WebTables } from './index.ts';
 
 const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
@@ -54,10 +55,14 @@ test("no brand's own domain is ever flagged", () => {
     }
 });
 
-async function ingestAndRead(options: StoreOptions) {
-  const store = await openStore(options, { migrations: [() => webMigrations] });
+async function ingestAndRead(dialect: Dialect) {
+  const db = new Kysely<WebTables>({ dialect });
   try {
-    const db = store.db as unknown as Kysely<WebTables>;
+    const migrated = await new Migrator({
+      db,
+      provider: { getMigrations: async () => webMigrations },
+    }).migrateToLatest();
+    assert.equal(migrated.error, undefined);
     const room = createWeb(WebConfig.parse({ batchSize: 2 }), {
       logger: silentLogger(),
       registry: new Registry(),
@@ -119,14 +124,13 @@ async function ingestAndRead(options: StoreOptions) {
     const benignHosts = [];
     for await (const h of room.hosts({ verdicts: ['benign'] })) benignHosts.push(h.host);
     assert.ok(benignHosts.includes('www.amazon.co.jp'));
-    return db;
   } finally {
-    await store.close();
+    await db.destroy();
   }
 }
 
 test('ingest keeps first and last seen per source; the read API pages through it (SQLite)', async () => {
-  await ingestAndRead({ memory: true });
+  await ingestAndRead(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
 });
 
 test(
@@ -134,13 +138,16 @@ test(
   { skip: !process.env.TSUNAGI_TEST_DATABASE_URL && 'TSUNAGI_TEST_DATABASE_URL unset' },
   async () => {
     const schema = `tsunagi_test_web_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const url = process.env.TSUNAGI_TEST_DATABASE_URL!;
-    await ingestAndRead({ databaseUrl: url, schema, poolSize: 2 });
-    const cleanup = await openStore(
-      { databaseUrl: url, schema, poolSize: 1 },
-      { migrations: [() => webMigrations] },
-    );
-    await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(cleanup.db);
-    await cleanup.close();
+    const connectionString = process.env.TSUNAGI_TEST_DATABASE_URL!;
+    const admin = new pg.Client({ connectionString });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    try {
+      const pool = new pg.Pool({ connectionString, max: 2, options: `-c search_path=${schema}` });
+      await ingestAndRead(new PostgresDialect({ pool }));
+    } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
   },
 );
