@@ -198,6 +198,20 @@ function main() {
     ]);
 
   const phishingHosts = hosts.slice(0, phishingCount);
+  const falsePositives = scored
+    .slice(benign.offset)
+    .filter((row) => row.verdict !== 'benign')
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 10)
+    .map((row) => [
+      row.host,
+      row.verdict,
+      row.score.toFixed(4),
+      row.reasons
+        .slice(0, 3)
+        .map((r) => `${r.feature} ${r.contribution}`)
+        .join(', '),
+    ]);
   publishReport(
     {
       title: 'Malicious websites (web room)',
@@ -232,6 +246,11 @@ function main() {
           ['brand (JPCERT/CC description)', 'hosts', 'tsunagi recall (malicious)'],
           perBrand(phishingHosts, (i) => scored[i]!.verdict === 'malicious'),
           ['l', 'r', 'r'],
+        ),
+        markdownTable(
+          ['benign host flagged (evaluation half)', 'verdict', 'score', 'largest reasons'],
+          falsePositives,
+          ['l', 'l', 'r', 'l'],
         ),
         markdownTable(['scorer', 'hosts/URLs', 'CPU s', 'per CPU-second'], speedRows, ['l', 'r', 'r', 'r']),
       ],
