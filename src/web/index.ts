@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../core/index.ts';
 import type { WebConfig } from './config.ts';
+import { watchCertstream, type CertstreamUpdate } from './input/certstream.ts';
 import { normaliseUrl, UrlInputError } from './normalise.ts';
 import { readHosts, readVerdicts, type HostQuery, type VerdictQuery } from './read.ts';
 import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
@@ -35,6 +36,7 @@ export {
   type LineReader,
   type ListFormat,
 } from './input/lists.ts';
+export { parseCertstreamFrame, type CertstreamUpdate, type ParsedFrame } from './input/certstream.ts';
 export type { HostQuery, VerdictQuery } from './read.ts';
 export { worstVerdict } from './read.ts';
 export {
@@ -108,7 +110,22 @@ export interface Web {
   brand(key: string): Brand | undefined;
   readonly brands: readonly Brand[];
   /** Counts a rejected input (for the CLI's bad-input path). */
-  countInputError(input: 'url' | 'list'): void;
+  countInputError(input: 'url' | 'list' | 'certstream'): void;
+  /**
+   * Watches the configured certstream websocket: each certificate name is scored as a host, and
+   * those at `minVerdict` or worse are stored under source `certstream` (with a database) and
+   * handed to `onVerdict`. Throws when no certstream URL is configured.
+   */
+  certstream(onVerdict?: (scored: ScoredUrl, update: CertstreamUpdate) => void): CertstreamIntake;
+}
+
+export interface CertstreamIntake {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly connected: Promise<void>;
+  /** Resolves when every write queued so far has been tried. */
+  settled(): Promise<void>;
+  readonly stats: { updates: number; names: number; badFrames: number; badNames: number; kept: number };
 }
 
 export function createWeb(config: WebConfig, deps: WebDeps): Web {
@@ -123,7 +140,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
   });
   const inputErrors = new Counter({
     name: 'tsunagi_web_input_errors_total',
-    help: 'Inputs rejected, by kind (url: a line that is no http(s) URL; list: a file that is no URL list)',
+    help: 'Inputs rejected, by kind (url: a line that is no http(s) URL; list: a file that is no URL list; certstream: a frame that is no certstream message)',
     labelNames: ['input'],
     registers: [deps.registry],
   });
@@ -144,7 +161,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     return result;
   };
 
-  return {
+  const web: Web = {
     name: 'web',
     model,
     thresholds: scorer.thresholds,
@@ -199,5 +216,81 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     brand: (key) => brandIndex.brand(key),
     brands: LEXICON.brands,
     countInputError: (input) => inputErrors.inc({ input }),
+    certstream(onVerdict) {
+      if (!config.certstream) throw new Error('web: no certstream URL configured');
+      return certstreamIntake(config.certstream, {
+        deps,
+        score,
+        onVerdict,
+        ingest: (records, source) => web.ingest(records, source),
+        inputErrors,
+      });
+    },
+  };
+  return web;
+}
+
+const RANK: Record<Verdict, number> = { benign: 0, suspicious: 1, malicious: 2 };
+
+function certstreamIntake(
+  config: NonNullable<WebConfig['certstream']>,
+  parts: {
+    deps: WebDeps;
+    score: (input: string) => ScoredUrl;
+    onVerdict: ((scored: ScoredUrl, update: CertstreamUpdate) => void) | undefined;
+    ingest: Web['ingest'];
+    inputErrors: Counter;
+  },
+): CertstreamIntake {
+  const stats = { updates: 0, names: 0, badFrames: 0, badNames: 0, kept: 0 };
+  let writes = Promise.resolve();
+  const onUpdate = (update: CertstreamUpdate) => {
+    stats.updates++;
+    const kept: ScoredUrl[] = [];
+    for (const name of update.domains) {
+      stats.names++;
+      let scored: ScoredUrl;
+      try {
+        scored = parts.score(`https://${name}/`);
+      } catch (error) {
+        if (!(error instanceof UrlInputError)) throw error;
+        stats.badNames++;
+        continue;
+      }
+      if (RANK[scored.verdict] < RANK[config.minVerdict]) continue;
+      stats.kept++;
+      kept.push(scored);
+      parts.onVerdict?.(scored, update);
+    }
+    if (kept.length === 0 || !parts.deps.db) return;
+    const records = kept.map((s) => ({ url: s.url, seenAt: update.seenAt }));
+    // In order, one at a time; a failed write is logged and the stream goes on.
+    writes = writes
+      .then(() => parts.ingest(records, 'certstream'))
+      .then(
+        () => undefined,
+        (error: unknown) => parts.deps.logger.error({ err: error }, 'web: certstream write failed'),
+      );
+  };
+  const watch = watchCertstream({
+    url: config.url,
+    reconnectMs: config.reconnectMs,
+    maxMessageBytes: config.maxMessageBytes,
+    logger: parts.deps.logger,
+    onUpdate,
+    onBadFrame: () => {
+      stats.badFrames++;
+      parts.inputErrors.inc({ input: 'certstream' });
+    },
+  });
+  return {
+    start: () => watch.start(),
+    async stop() {
+      await watch.stop();
+      await writes;
+    },
+    connected: watch.connected,
+    settled: () => writes,
+    stats,
   };
 }
