@@ -29,6 +29,7 @@ const DIRECTIONS = {
   osint: ['core'],
   sensor: ['core'],
   report: ['core', 'intel', 'share'],
+  web: ['core'],
   console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene', 'sensor'],
   cli: [
     'core',
@@ -48,6 +49,7 @@ const DIRECTIONS = {
     'osint',
     'sensor',
     'report',
+    'web',
     'console',
   ],
 };

@@ -126,6 +126,19 @@ const CASES: Record<string, Case[]> = {
       /--org and --sector name the DOMAIN arguments/,
     ],
   ],
+  'web score': [
+    [['web', 'score', MISSING], 2, missing],
+    [['web', 'score', GARBAGE], 2, garbage],
+  ],
+  'web ingest': [
+    [['web', 'ingest', MISSING, '--source', 'x', '--data', DATA], 2, missing],
+    [['web', 'ingest', GARBAGE, '--source', 'x', '--data', DATA], 2, garbage],
+    [['web', 'ingest', GARBAGE, '--source', 'x', '--data', NO_DATA], 2, /no data directory/],
+    [['web', 'ingest', GARBAGE, '--source', 'a b', '--data', DATA], 2, /--source/],
+    [['web', 'ingest', GARBAGE, '--source', 'x', '--format', 'xml', '--data', DATA], 2, /--format/],
+    [['web', 'ingest', GARBAGE, '--source', 'x', '--tlp', 'red', '--record', '--data', DATA], 2, /--tlp/],
+    [['web', 'ingest', GARBAGE, '--data', DATA], 2, /--source/],
+  ],
   'hygiene rpki': [
     [['hygiene', 'rpki', '--vrps', MISSING, '--routes', GARBAGE], 2, missing],
     [['hygiene', 'rpki', '--vrps', GARBAGE, '--routes', GARBAGE], 2, garbage],

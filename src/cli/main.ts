@@ -23,6 +23,7 @@ import * as hygiene from './commands/hygiene.ts';
 import * as osint from './commands/osint.ts';
 import * as sensor from './commands/sensor.ts';
 import * as report from './commands/report.ts';
+import * as web from './commands/web.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
 const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
@@ -41,6 +42,7 @@ const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
   osint,
   sensor,
   report,
+  web,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

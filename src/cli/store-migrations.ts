@@ -8,6 +8,7 @@ import { osintMigrations } from '../osint/index.ts';
 import { sensorMigrations } from '../sensor/index.ts';
 import { shareMigrations } from '../share/index.ts';
 import type { RoomMigrations } from '../store/index.ts';
+import { webMigrations } from '../web/index.ts';
 
 export const ROOM_MIGRATIONS: readonly RoomMigrations[] = [
   intelMigrations,
@@ -15,4 +16,5 @@ export const ROOM_MIGRATIONS: readonly RoomMigrations[] = [
   () => hygieneMigrations,
   () => osintMigrations,
   () => sensorMigrations,
+  () => webMigrations,
 ];

@@ -37,3 +37,9 @@ export {
   type SensorIntake,
   type SensorObservationLike,
 } from './sensor.ts';
+export {
+  recordWebVerdicts,
+  sightingsFromWebVerdicts,
+  type WebIntakeOptions,
+  type WebVerdictLike,
+} from './web.ts';

@@ -1,0 +1,173 @@
+/**
+ * The web benchmark's data and its split, shared by the fit (fit.ts) and the benchmark (run.ts)
+ * so both read the same months and the same halves.
+ *
+ * Phishing: JPCERT/CC's public list (github.com/JPCERTCC/phishurl-list: monthly CSV
+ * `date,URL,description`), never committed (the repository carries no licence). TIME SPLIT, as
+ * issue #18 asks: the fit sees months TUNING_FIRST..TUNING_LAST only; the benchmark reports on
+ * EVALUATION_FIRST and later, leaving out evaluation hosts the tuning months already had.
+ *
+ * Benign, as issue #18 defines it (top sites and the brands' own): the OpenDNS top 10,000 domains
+ * (github.com/opendns/public-domain-lists, public domain, published as a benign set), the Moz top
+ * 500 (github.com/Kikobeats/top-sites, MIT) and every lexicon brand's official domains; split in
+ * half by a hash of the host. OpenDNS's random-sample list is not used: it is not a list of
+ * popular sites, and it holds random-letter .cn names nobody vouches for.
+ *
+ * The data directory is named by `--data DIR` or TSUNAGI_WEB_DATA and holds the three checkouts
+ * as `phishurl-list/`, `opendns/` and `top-sites/` (bench/web/README.md says how to fetch them).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createLineReader,
+  LEXICON,
+  normaliseUrl,
+  UrlInputError,
+  type NormalisedUrl,
+} from '../../src/web/index.ts';
+
+export const TUNING_FIRST_MONTH = '2024-01';
+/** Issue #18: "fit only on months up to 2025-06, report on later months". */
+export const TUNING_LAST_MONTH = '2025-06';
+export const EVALUATION_FIRST_MONTH = '2025-07';
+
+/** Salt of the benign split; changing it reshuffles which half a host is in. */
+const BENIGN_SPLIT_SALT = 'tsunagi-web-benign-split-v1';
+
+export type Part = 'tuning' | 'evaluation';
+
+export function benignPart(host: string): Part {
+  return createHash('sha256').update(`${BENIGN_SPLIT_SALT}:${host}`).digest()[0]! < 128
+    ? 'tuning'
+    : 'evaluation';
+}
+
+export function partOfMonth(month: string): Part | 'before' {
+  if (month < TUNING_FIRST_MONTH) return 'before';
+  return month <= TUNING_LAST_MONTH ? 'tuning' : 'evaluation';
+}
+
+export interface LabelledHost {
+  url: NormalisedUrl;
+  /** JPCERT/CC's brand name for a phishing host; the list's name for a benign one. */
+  description: string;
+}
+
+export interface PhishingMonth {
+  month: string;
+  hosts: Map<string, LabelledHost>;
+  /** URLs in the month's file, and those that did not normalise. */
+  urls: number;
+  bad: number;
+}
+
+export function dataDirectory(flag: string | undefined): string {
+  const dir = flag ?? process.env.TSUNAGI_WEB_DATA;
+  if (!dir)
+    throw new Error('name the data directory with --data DIR or TSUNAGI_WEB_DATA (see bench/web/README.md)');
+  if (!existsSync(join(dir, 'phishurl-list'))) throw new Error(`${dir} has no phishurl-list/ checkout`);
+  return dir;
+}
+
+/** Every month of JPCERT/CC's list, oldest first: each host once, with the first URL's brand. */
+export function phishingMonths(dir: string): PhishingMonth[] {
+  const root = join(dir, 'phishurl-list');
+  const files = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^\d{4}$/.test(d.name))
+    .flatMap((d) =>
+      readdirSync(join(root, d.name))
+        .filter((f) => /^\d{6}\.csv$/.test(f))
+        .map((f) => join(root, d.name, f)),
+    )
+    .sort();
+  return files.map((file) => {
+    const name = file.slice(-10, -4);
+    const month = `${name.slice(0, 4)}-${name.slice(4)}`;
+    const reader = createLineReader('csv');
+    const hosts = new Map<string, LabelledHost>();
+    let urls = 0;
+    let bad = 0;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const record = reader.line(line);
+      if (record === null) continue;
+      urls++;
+      if (record === 'bad') {
+        bad++;
+        continue;
+      }
+      try {
+        const url = normaliseUrl(record.url);
+        if (!hosts.has(url.host)) hosts.set(url.host, { url, description: record.description ?? '' });
+      } catch (error) {
+        if (!(error instanceof UrlInputError)) throw error;
+        bad++;
+      }
+    }
+    return { month, hosts, urls, bad };
+  });
+}
+
+/** The benign hosts, each once, with the list it came from. */
+export function benignHosts(dir: string): Map<string, LabelledHost> {
+  const hosts = new Map<string, LabelledHost>();
+  const add = (name: string, description: string) => {
+    try {
+      const url = normaliseUrl(`https://${name.trim()}/`);
+      if (!hosts.has(url.host)) hosts.set(url.host, { url, description });
+    } catch (error) {
+      if (!(error instanceof UrlInputError)) throw error;
+    }
+  };
+  for (const list of ['opendns-top-domains.txt']) {
+    const file = join(dir, 'opendns', list);
+    if (!existsSync(file)) throw new Error(`${dir} has no opendns/${list}`);
+    for (const line of readFileSync(file, 'utf8').split('\n')) if (line.trim()) add(line, list);
+  }
+  const topSites = join(dir, 'top-sites', 'top-sites.json');
+  if (!existsSync(topSites)) throw new Error(`${dir} has no top-sites/top-sites.json`);
+  for (const site of JSON.parse(readFileSync(topSites, 'utf8')) as { rootDomain: string }[])
+    add(site.rootDomain, 'moz-top-500');
+  for (const brand of LEXICON.brands)
+    for (const domain of brand.official) add(domain, `official:${brand.key}`);
+  return hosts;
+}
+
+export interface Split {
+  tuning: { phishing: LabelledHost[]; benign: LabelledHost[] };
+  evaluation: { months: { month: string; phishing: LabelledHost[] }[]; benign: LabelledHost[] };
+  /** Evaluation hosts left out because a tuning month had them; benign hosts JPCERT/CC listed. */
+  dropped: { seenInTuning: number; benignListedAsPhishing: number };
+  months: PhishingMonth[];
+}
+
+export function loadSplit(dir: string): Split {
+  const months = phishingMonths(dir);
+  const tuningHosts = new Map<string, LabelledHost>();
+  for (const m of months)
+    if (partOfMonth(m.month) === 'tuning')
+      for (const [host, h] of m.hosts) if (!tuningHosts.has(host)) tuningHosts.set(host, h);
+  let seenInTuning = 0;
+  const evaluationMonths = months
+    .filter((m) => partOfMonth(m.month) === 'evaluation')
+    .map((m) => {
+      const phishing = [...m.hosts.values()].filter((h) => !tuningHosts.has(h.url.host));
+      seenInTuning += m.hosts.size - phishing.length;
+      return { month: m.month, phishing };
+    });
+  const everPhishing = new Set(months.flatMap((m) => [...m.hosts.keys()]));
+  const benign = [...benignHosts(dir).values()];
+  const clean = benign.filter((h) => !everPhishing.has(h.url.host));
+  return {
+    tuning: {
+      phishing: [...tuningHosts.values()],
+      benign: clean.filter((h) => benignPart(h.url.host) === 'tuning'),
+    },
+    evaluation: {
+      months: evaluationMonths,
+      benign: clean.filter((h) => benignPart(h.url.host) === 'evaluation'),
+    },
+    dropped: { seenInTuning, benignListedAsPhishing: benign.length - clean.length },
+    months,
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * `tsunagi web score` and `tsunagi web ingest` end to end through the CLI: CSV out, every list
+ * format in, first-seen kept in a real SQLite store, bad input counted, unreadable input exit 2,
+ * and `--record` putting the malicious verdicts into intel as url and domain indicators.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import type { Kysely } from 'kysely';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../core/index.ts';
+import { createIntel, IntelConfig } from '../../intel/index.ts';
+import { openStore } from '../../store/index.ts';
+import { createWeb, WebConfig, type WebTables } from '../../web/index.ts';
+import type { CliContext } from '../context.ts';
+import { main } from '../main.ts';
+import { ROOM_MIGRATIONS } from '../store-migrations.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsunagi-web-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (t: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  const ctx: CliContext = {
+    stdout: sink((t) => (stdout += t)),
+    stderr: sink((t) => (stderr += t)),
+    env: {},
+    interactive: false,
+  };
+  const code = await main(argv, ctx);
+  return { code, stdout, stderr };
+}
+
+const reference = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
+/** A host the shipped model calls malicious (an IP host: its fitted weight alone clears the threshold). */
+const MALICIOUS = 'http://47.238.159.31/login/';
+
+test('score: one CSV row per URL, reasons included; bad lines counted on stderr', async () => {
+  const list = join(dir, 'urls.txt');
+  writeFileSync(
+    list,
+    `# a feed\nhttps://www.amazon.co.jp/\n${MALICIOUS}\nnot a url ::\nhttps://mercari-jp.duckdns.org/login\n`,
+  );
+  const result = await run(['web', 'score', list]);
+  assert.equal(result.code, 0, result.stderr);
+  const [header, ...rows] = result.stdout.trim().split('\n');
+  assert.equal(header, 'url,host,score,verdict,brand,reasons');
+  assert.equal(rows.length, 3);
+  assert.match(
+    rows[0]!,
+    /^https:\/\/www\.amazon\.co\.jp\/,www\.amazon\.co\.jp,0\.0000,benign,amazon,official_domain=0$/,
+  );
+  const ip = rows[1]!.split(',');
+  assert.deepEqual(ip.slice(0, 2), [MALICIOUS, '47.238.159.31']);
+  assert.equal(ip[3], reference.score(MALICIOUS).verdict);
+  assert.match(ip[5]!, /^ip_host=/);
+  const mercari = rows[2]!.split(',');
+  assert.equal(mercari[4], 'mercari');
+  assert.match(mercari[5]!, /brand_exact\(mercari@domain\)=/);
+  assert.equal(result.stderr.trim(), `tsunagi: 1 lines of ${list} are not http(s) URLs (skipped)`);
+});
+
+test('score and ingest: unreadable input is exit 2 in one line', async () => {
+  const missing = await run(['web', 'score', join(dir, 'nope.txt')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr.trim(), /^tsunagi: cannot read .*nope\.txt: ENOENT/);
+  assert.equal(missing.stderr.trim().split('\n').length, 1);
+  const junk = join(dir, 'junk.txt');
+  writeFileSync(junk, 'ftp://x/\nhttp://\n');
+  assert.equal((await run(['web', 'score', junk])).code, 2);
+  const data = join(dir, 'data-bad');
+  mkdirSync(data);
+  const notJson = join(dir, 'bad.json');
+  writeFileSync(notJson, '[{"url": ');
+  const bad = await run(['web', 'ingest', notJson, '--source', 'x', '--data', data]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr.trim(), /^tsunagi: .*bad\.json: not JSON/);
+  const badSource = await run(['web', 'ingest', notJson, '--source', 'a b', '--data', data]);
+  assert.equal(badSource.code, 2);
+});
+
+test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --record into intel', async () => {
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  const csv = join(dir, '202507.csv');
+  writeFileSync(
+    csv,
+    'date,URL,description\n' +
+      `2025/07/02 10:00:00,${MALICIOUS},三井住友カード\n` +
+      '2025/07/01 09:00:00,https://mercari-jp.duckdns.org/login,メルカリ\n' +
+      'bad date,https://x.example/,JCB\n',
+  );
+  const first = await run([
+    'web',
+    'ingest',
+    csv,
+    '--source',
+    'jpcert',
+    '--data',
+    data,
+    '--record',
+    '--tlp',
+    'clear',
+  ]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(
+    first.stderr,
+    /^tsunagi: 2 URLs from jpcert \(2 new to the store, 1 bad lines\): malicious \d, suspicious \d, benign \d; stored in /,
+  );
+  assert.match(
+    first.stderr,
+    /sightings of malicious URLs and hosts recorded in intel as web:jpcert \(\d+ new indicators, TLP:CLEAR\)/,
+  );
+
+  const ndjson = join(dir, 'reports.ndjson');
+  writeFileSync(ndjson, `{"url":"${MALICIOUS}","seenAt":"2025-06-30T00:00:00Z"}\n{"nope":true}\n`);
+  const second = await run(['web', 'ingest', ndjson, '--source', 'user-report', '--data', data]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /^tsunagi: 1 URLs from user-report \(0 new to the store, 1 bad lines\)/);
+  const json = join(dir, 'list.json');
+  writeFileSync(json, JSON.stringify(['https://www.wikipedia.org/']));
+  assert.equal((await run(['web', 'ingest', json, '--source', 'top', '--data', data])).code, 0);
+
+  const store = await openStore({ dataDir: data }, { migrations: ROOM_MIGRATIONS });
+  try {
+    const db = store.db as unknown as Kysely<WebTables>;
+    const sightings = await db
+      .selectFrom('web_sightings')
+      .selectAll()
+      .orderBy('source')
+      .orderBy('url')
+      .execute();
+    assert.deepEqual(
+      sightings.map((s) => [s.source, s.url, s.first_seen, s.description]),
+      [
+        ['jpcert', MALICIOUS, '2025-07-02T01:00:00.000Z', '三井住友カード'],
+        ['jpcert', 'https://mercari-jp.duckdns.org/login', '2025-07-01T00:00:00.000Z', 'メルカリ'],
+        ['top', 'https://www.wikipedia.org/', sightings[2]!.first_seen, null],
+        ['user-report', MALICIOUS, '2025-06-30T00:00:00.000Z', null],
+      ],
+    );
+    const url = await db
+      .selectFrom('web_urls')
+      .selectAll()
+      .where('url', '=', MALICIOUS)
+      .executeTakeFirstOrThrow();
+    assert.equal(url.first_seen, '2025-06-30T00:00:00.000Z');
+    assert.equal(url.verdict, reference.score(MALICIOUS).verdict);
+
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    const indicators = (await intel.list({ kinds: ['url', 'domain'] })).items;
+    const malicious = [MALICIOUS, 'https://mercari-jp.duckdns.org/login'].filter(
+      (u) => reference.score(u).verdict === 'malicious',
+    );
+    assert.deepEqual(
+      indicators
+        .filter((i) => i.kind === 'url')
+        .map((i) => i.value)
+        .sort(),
+      malicious.sort(),
+      'every malicious URL, and nothing else, is in intel',
+    );
+    for (const indicator of indicators) {
+      assert.equal(indicator.tier, 'public');
+      assert.equal(indicator.tlp, 'clear');
+    }
+  } finally {
+    await store.close();
+  }
+});

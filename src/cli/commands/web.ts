@@ -1,0 +1,261 @@
+/**
+ * `tsunagi web score FILE|-`: one URL a line in, CSV `url,host,score,verdict,brand,reasons` out.
+ * `tsunagi web ingest FILE --source NAME`: a URL list (TXT, CSV with a url column such as
+ * JPCERT/CC's `date,URL,description`, JSON array, NDJSON) scored and kept in the web room's
+ * tables with first/last seen per source; `--record` also records the malicious verdicts in
+ * intel (kinds url and domain), whence the hub's publisher shares them over TAXII.
+ */
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import type { Kysely } from 'kysely';
+import { Registry } from 'prom-client';
+import { createLogger, InputError, silentLogger, UsageError } from '../../core/index.ts';
+import { createIntel, IntelConfig, recordWebVerdicts, type Tlp } from '../../intel/index.ts';
+import { createAuditLog, loadSigner } from '../../share/index.ts';
+import {
+  createLineReader,
+  createWeb,
+  detectFormat,
+  ListFormatError,
+  parseJsonArray,
+  UrlInputError,
+  WebConfig,
+  type IngestRecord,
+  type ListFormat,
+  type ScoredUrl,
+  type Web,
+  type WebTables,
+} from '../../web/index.ts';
+import { requireDataDir, type CliContext } from '../context.ts';
+import { writeOut } from '../output.ts';
+import { cliDataDir, openCliStore } from './serve.ts';
+
+export const SCORE_COLUMNS = ['url', 'host', 'score', 'verdict', 'brand', 'reasons'] as const;
+const FORMATS: readonly ListFormat[] = ['txt', 'csv', 'json', 'ndjson'];
+/** Progress goes to stderr every this many URLs. */
+const PROGRESS_EVERY = 50_000;
+
+interface IngestOptions {
+  source: string;
+  format?: string;
+  record?: boolean;
+  tlp: string;
+  data?: string;
+}
+
+function csvField(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function scoreCsvLine(row: ScoredUrl): string {
+  const reasons = row.reasons.map((r) => `${r.feature}=${r.contribution}`).join(';');
+  return [row.url, row.host, row.score.toFixed(4), row.verdict, row.brand ?? '', reasons]
+    .map(csvField)
+    .join(',');
+}
+
+/** A readable for FILE or `-` (stdin); InputError (exit 2) when the file cannot be opened. */
+function openInput(file: string): Readable {
+  if (file === '-') return process.stdin;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+    if (fstatSync(fd).isDirectory()) {
+      closeSync(fd);
+      throw new Error('is a directory');
+    }
+  } catch (error) {
+    throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  return createReadStream('', { fd, encoding: 'utf8' });
+}
+
+async function* lines(input: Readable, file: string): AsyncGenerator<string> {
+  try {
+    yield* createInterface({ input, crlfDelay: Infinity });
+  } catch (error) {
+    throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const web = program.command('web').description('malicious websites: score URLs, ingest URL lists');
+  web
+    .command('score')
+    .description(`score URLs (one a line) and write CSV (${SCORE_COLUMNS.join(',')})`)
+    .argument('[file]', 'the URL list, or - for stdin', '-')
+    .action(async (file: string) => scoreCommand(file, ctx));
+  web
+    .command('ingest')
+    .description('score a URL list (TXT, CSV with a url column, JSON array, NDJSON) and keep it in the store')
+    .argument('<file>', 'the URL list, or - for stdin')
+    .requiredOption('--source <name>', 'who gave the list (e.g. jpcert); first-seen is kept per source')
+    .option('--format <format>', `one of ${FORMATS.join(', ')} (guessed from the first line when absent)`)
+    .option(
+      '--record',
+      'also record malicious verdicts in intel (url and domain indicators, shared over TAXII)',
+    )
+    .option(
+      '--tlp <level>',
+      'TLP of recorded sightings: green, or clear for a source that is itself public',
+      'green',
+    )
+    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
+    .action(async (file: string, options: IngestOptions) => ingestCommand(file, options, ctx));
+}
+
+async function scoreCommand(file: string, ctx: CliContext): Promise<void> {
+  const service = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
+  const input = openInput(file);
+  const out = writeOut(ctx.stdout);
+  out.write(SCORE_COLUMNS.join(',') + '\n');
+  let scored = 0;
+  let bad = 0;
+  for await (const line of lines(input, file)) {
+    const text = line.trim();
+    if (text === '' || text.startsWith('#')) continue;
+    try {
+      out.write(scoreCsvLine(service.score(text)) + '\n');
+      scored++;
+    } catch (error) {
+      if (!(error instanceof UrlInputError)) throw error;
+      service.countInputError('url');
+      bad++;
+    }
+  }
+  await out.end();
+  if (scored === 0 && bad > 0) throw new InputError(`${file}: no URL could be read (${bad} lines)`);
+  if (bad > 0) ctx.stderr.write(`tsunagi: ${bad} lines of ${file} are not http(s) URLs (skipped)\n`);
+}
+
+function parseIngestOptions(options: IngestOptions): { format?: ListFormat; tlp: Tlp } {
+  if (!/^[\w.:@/-]{1,100}$/.test(options.source))
+    throw new UsageError(`--source "${options.source.slice(0, 80)}": letters, digits and . : @ / - only`);
+  if (options.format !== undefined && !FORMATS.includes(options.format as ListFormat))
+    throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+  if (options.tlp !== 'green' && options.tlp !== 'clear')
+    throw new UsageError('--tlp must be green or clear (a URL for public notice is never amber or red)');
+  if (options.tlp !== 'green' && !options.record) throw new UsageError('--tlp needs --record');
+  return { ...(options.format ? { format: options.format as ListFormat } : {}), tlp: options.tlp };
+}
+
+/** The file's records, the format guessed from its first line; `counts.bad` grows as lines fail. */
+async function* recordsOf(
+  file: string,
+  format: ListFormat | undefined,
+  counts: { bad: number },
+): AsyncGenerator<IngestRecord> {
+  const input = openInput(file);
+  if (format === 'json') {
+    yield* jsonRecords(file, input, counts);
+    return;
+  }
+  let reader: ReturnType<typeof createLineReader> | undefined;
+  let buffered: string[] | undefined;
+  for await (const line of lines(input, file)) {
+    if (!reader) {
+      if (line.trim() === '') continue;
+      const guessed = format ?? detectFormat(line);
+      if (guessed === 'json') {
+        buffered = [line];
+        continue;
+      }
+      reader = createLineReader(guessed);
+    }
+    if (buffered) {
+      buffered.push(line);
+      continue;
+    }
+    let record;
+    try {
+      record = reader.line(line);
+    } catch (error) {
+      if (error instanceof ListFormatError) throw new InputError(`${file}: ${error.message}`);
+      throw error;
+    }
+    if (record === 'bad') counts.bad++;
+    else if (record) yield record;
+  }
+  if (buffered) yield* fromJsonText(file, buffered.join('\n'), counts);
+}
+
+async function* jsonRecords(
+  file: string,
+  input: Readable,
+  counts: { bad: number },
+): AsyncGenerator<IngestRecord> {
+  const parts: string[] = [];
+  for await (const line of lines(input, file)) parts.push(line);
+  yield* fromJsonText(file, parts.join('\n'), counts);
+}
+
+function* fromJsonText(file: string, text: string, counts: { bad: number }): Generator<IngestRecord> {
+  try {
+    const { records, bad } = parseJsonArray(text);
+    counts.bad += bad;
+    yield* records;
+  } catch (error) {
+    if (error instanceof ListFormatError) throw new InputError(`${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function ingestCommand(file: string, options: IngestOptions, ctx: CliContext): Promise<void> {
+  const { format, tlp } = parseIngestOptions(options);
+  // It changes the hub's store, so like the hub's commands it refuses a data directory that is not there.
+  requireDataDir(options.data, ctx.env);
+  const dataDir = cliDataDir(options.data, ctx.env);
+  // Opened before the store, so an unreadable file costs no store.
+  openInput(file).destroy();
+  const store = await openCliStore(dataDir, ctx.env);
+  const registry = new Registry();
+  const logger = createLogger({ level: 'warn' }, ctx.stderr);
+  const audit = options.record ? createAuditLog({ store, signer: loadSigner(dataDir) }) : undefined;
+  const intel = audit ? createIntel(IntelConfig.parse({}), { store, logger, registry, audit }) : undefined;
+  const service: Web = createWeb(WebConfig.parse({}), {
+    logger,
+    registry,
+    db: store.db as unknown as Kysely<WebTables>,
+  });
+  const counts = { bad: 0 };
+  const recorded = { sightings: 0, created: 0 };
+  let nextProgress = PROGRESS_EVERY;
+  try {
+    const result = await service.ingest(
+      recordsOf(file, format, counts),
+      options.source,
+      async (batch, sofar) => {
+        if (intel) {
+          const done = await recordWebVerdicts(intel, batch, options.source, { tlp });
+          recorded.sightings += done.sightings;
+          recorded.created += done.created;
+        }
+        if (sofar.urls >= nextProgress) {
+          ctx.stderr.write(`tsunagi: ${sofar.urls} URLs scored and stored...\n`);
+          nextProgress += PROGRESS_EVERY;
+        }
+      },
+    );
+    const bad = counts.bad + result.bad;
+    if (result.urls === 0 && bad > 0)
+      throw new InputError(`${file}: no URL could be read (${bad} bad lines)`);
+    const v = result.verdicts;
+    ctx.stderr.write(
+      `tsunagi: ${result.urls} URLs from ${options.source} (${result.newUrls} new to the store, ${bad} bad lines): ` +
+        `malicious ${v.malicious}, suspicious ${v.suspicious}, benign ${v.benign}; stored in ${store.location}\n`,
+    );
+    if (intel)
+      ctx.stderr.write(
+        `tsunagi: ${recorded.sightings} sightings of malicious URLs and hosts recorded in intel as web:${options.source} ` +
+          `(${recorded.created} new indicators, TLP:${tlp.toUpperCase()})\n`,
+      );
+  } finally {
+    try {
+      await audit?.checkpoint();
+    } finally {
+      await store.close();
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/** The web intake: malicious verdicts only, the URL and its host once, IP hosts as URLs only. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../core/index.ts';
+import { openStore } from '../../store/index.ts';
+import { createIntel, IntelConfig, intelMigrations } from '../index.ts';
+import { recordWebVerdicts, sightingsFromWebVerdicts, type WebVerdictLike } from './index.ts';
+
+const verdict = (
+  url: string,
+  host: string,
+  hostKind: string,
+  verdict: string,
+  brand: string | null,
+): WebVerdictLike => ({
+  url,
+  host,
+  hostKind,
+  registrableDomain: hostKind === 'domain' ? host : null,
+  score: 0.9991,
+  verdict,
+  brand,
+  reasons: [{ feature: 'brand_exact(smbc@domain)', value: 1, contribution: 3.2 }],
+});
+
+test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN unless told', async () => {
+  const verdicts = [
+    verdict('https://smbc-login.example.cn/a', 'smbc-login.example.cn', 'domain', 'malicious', 'smbc-card'),
+    verdict('https://smbc-login.example.cn/b', 'smbc-login.example.cn', 'domain', 'malicious', 'smbc-card'),
+    verdict('http://203.0.113.9/', '203.0.113.9', 'ipv4', 'malicious', null),
+    verdict('https://plala_login.example.com/', 'plala_login.example.com', 'domain', 'malicious', 'plala'),
+    verdict('https://www.example.org/', 'www.example.org', 'domain', 'suspicious', null),
+  ];
+  const sightings = sightingsFromWebVerdicts(verdicts, 'jpcert');
+  assert.deepEqual(
+    sightings.map((s) => [s.type, s.value, s.family, s.source, s.tier, s.tlp, s.confidence]),
+    [
+      ['url', 'https://smbc-login.example.cn/a', 'smbc-card', 'web:jpcert', 'public', 'green', 100],
+      ['domain', 'smbc-login.example.cn', 'smbc-card', 'web:jpcert', 'public', 'green', 100],
+      ['url', 'https://smbc-login.example.cn/b', 'smbc-card', 'web:jpcert', 'public', 'green', 100],
+      ['url', 'http://203.0.113.9/', undefined, 'web:jpcert', 'public', 'green', 100],
+      ['url', 'https://plala_login.example.com/', 'plala', 'web:jpcert', 'public', 'green', 100],
+    ],
+  );
+  assert.match(sightings[0]!.attributes!.evidence!, /^brand_exact\(smbc@domain\)=3\.2$/);
+
+  const store = await openStore({ memory: true }, { migrations: [intelMigrations] });
+  try {
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    const result = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });
+    assert.deepEqual(result, { sightings: 5, created: 5 });
+    const again = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });
+    assert.equal(again.created, 0, 'the same verdicts again add sightings, not indicators');
+    const domains = (await intel.list({ kinds: ['domain'] })).items;
+    assert.deepEqual(
+      domains.map((d) => [d.value, d.family, d.tier, d.tlp]),
+      [['smbc-login.example.cn', 'smbc-card', 'public', 'clear']],
+    );
+  } finally {
+    await store.close();
+  }
+});

@@ -1,0 +1,38 @@
+/** The web room's settings: the fitted model and lexicon ship with the room; a site may override them. */
+import { z } from 'zod';
+
+export const WebConfig = z
+  .object({
+    /**
+     * Verdict thresholds on the model's probability; absent, the fitted ones shipped in
+     * model.json. Both or neither: suspicious must not exceed malicious.
+     */
+    thresholds: z
+      .object({ suspicious: z.number().min(0).max(1), malicious: z.number().min(0).max(1) })
+      .strict()
+      .refine((t) => t.suspicious <= t.malicious, 'suspicious must not exceed malicious')
+      .optional(),
+    /** Rows written to the store per transaction when ingesting. */
+    batchSize: z.number().int().min(1).max(100_000).default(1000),
+    /** Longest URL accepted, characters; longer is an input error (no browser sends more). */
+    maxUrlLength: z.number().int().min(64).max(1_000_000).default(8192),
+    /** A certstream-compatible websocket whose certificate names are scored as they are logged. */
+    certstream: z
+      .object({
+        url: z.string().regex(/^wss?:\/\//, 'a ws:// or wss:// URL'),
+        /** Names scored at least this are stored (source `certstream`) and handed on. */
+        minVerdict: z.enum(['suspicious', 'malicious']).default('suspicious'),
+        reconnectMs: z.number().int().min(100).max(600_000).default(5000),
+        /** Larger frames close the socket (ws maxPayload); certstream messages are a few KiB. */
+        maxMessageBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type WebConfig = z.infer<typeof WebConfig>;

@@ -1,0 +1,152 @@
+/**
+ * The room's read side, for exports, campaigns and the console: stored verdicts URL by URL and
+ * hosts with their tallies, both as async iterators that page through the tables in key order
+ * (so a list of millions never sits in memory). Who may see what is the hub's release rule.
+ */
+import type { Kysely } from 'kysely';
+import type { HostSummary, Reason, StoredVerdict, Verdict, WebTables } from './types.ts';
+import { normaliseUrl } from './normalise.ts';
+
+export interface VerdictQuery {
+  /** Only these verdicts (all when absent). */
+  verdicts?: readonly Verdict[];
+  /** Only URLs this source gave. */
+  source?: string;
+  /** Only URLs last seen at or after this ISO time. */
+  since?: string;
+  pageSize?: number;
+}
+
+export interface HostQuery {
+  /** Only hosts whose verdict is one of these (all when absent). */
+  verdicts?: readonly Verdict[];
+  pageSize?: number;
+}
+
+const PAGE = 1000;
+const RANK: Record<Verdict, number> = { benign: 0, suspicious: 1, malicious: 2 };
+
+export async function* readVerdicts(
+  db: Kysely<WebTables>,
+  query: VerdictQuery = {},
+): AsyncGenerator<StoredVerdict> {
+  let after = '';
+  const size = query.pageSize ?? PAGE;
+  for (;;) {
+    let select = db.selectFrom('web_urls').selectAll().where('url', '>', after);
+    if (query.verdicts) select = select.where('verdict', 'in', [...query.verdicts]);
+    if (query.since) select = select.where('last_seen', '>=', query.since);
+    if (query.source)
+      select = select.where('url', 'in', (eb) =>
+        eb.selectFrom('web_sightings').select('url').where('source', '=', query.source!),
+      );
+    const rows = await select.orderBy('url').limit(size).execute();
+    if (rows.length === 0) return;
+    const sightings = await db
+      .selectFrom('web_sightings')
+      .selectAll()
+      .where(
+        'url',
+        'in',
+        rows.map((r) => r.url),
+      )
+      .orderBy('first_seen')
+      .execute();
+    const byUrl = groupBy(sightings, (s) => s.url);
+    for (const row of rows) yield storedVerdict(row, byUrl.get(row.url) ?? []);
+    after = rows.at(-1)!.url;
+    if (rows.length < size) return;
+  }
+}
+
+function storedVerdict(row: WebTables['web_urls'], sightings: WebTables['web_sightings'][]): StoredVerdict {
+  return {
+    ...normaliseUrl(row.url),
+    score: row.score,
+    verdict: row.verdict,
+    brand: row.brand,
+    reasons: JSON.parse(row.reasons) as Reason[],
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    sources: sightings.map((s) => ({
+      source: s.source,
+      firstSeen: s.first_seen,
+      description: s.description,
+    })),
+  };
+}
+
+export async function* readHosts(db: Kysely<WebTables>, query: HostQuery = {}): AsyncGenerator<HostSummary> {
+  let after = '';
+  const size = query.pageSize ?? PAGE;
+  for (;;) {
+    const rows = await db
+      .selectFrom('web_urls')
+      .select((eb) => [
+        'host',
+        eb.fn.max('registrable_domain').as('registrable_domain'),
+        eb.fn.countAll<number>().as('urls'),
+        eb.fn.sum<number>(eb.case().when('verdict', '=', 'malicious').then(1).else(0).end()).as('malicious'),
+        eb.fn
+          .sum<number>(eb.case().when('verdict', '=', 'suspicious').then(1).else(0).end())
+          .as('suspicious'),
+        eb.fn.max('score').as('max_score'),
+        eb.fn.min('first_seen').as('first_seen'),
+        eb.fn.max('last_seen').as('last_seen'),
+      ])
+      .where('host', '>', after)
+      .groupBy('host')
+      .orderBy('host')
+      .limit(size)
+      .execute();
+    if (rows.length === 0) return;
+    const brandRows = await db
+      .selectFrom('web_urls')
+      .select(['host', 'brand'])
+      .distinct()
+      .where(
+        'host',
+        'in',
+        rows.map((r) => r.host),
+      )
+      .where('brand', 'is not', null)
+      .execute();
+    const brands = groupBy(brandRows, (r) => r.host);
+    for (const row of rows) {
+      const malicious = Number(row.malicious);
+      const suspicious = Number(row.suspicious);
+      const verdict: Verdict = malicious > 0 ? 'malicious' : suspicious > 0 ? 'suspicious' : 'benign';
+      if (query.verdicts && !query.verdicts.includes(verdict)) continue;
+      yield {
+        host: row.host,
+        registrableDomain: row.registrable_domain,
+        urls: Number(row.urls),
+        malicious,
+        suspicious,
+        maxScore: Number(row.max_score),
+        brands: (brands.get(row.host) ?? []).map((r) => r.brand!).sort(),
+        verdict,
+        firstSeen: row.first_seen,
+        lastSeen: row.last_seen,
+      };
+    }
+    after = rows.at(-1)!.host;
+    if (rows.length < size) return;
+  }
+}
+
+export function worstVerdict(verdicts: readonly Verdict[]): Verdict {
+  return verdicts.reduce<Verdict>((worst, v) => (RANK[v] > RANK[worst] ? v : worst), 'benign');
+}
+
+/** Map.groupBy, which Node 20 lacks. */
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}

@@ -1,0 +1,100 @@
+/**
+ * The additive (logistic) model: log-odds = bias + Σ weight × feature, probability by the
+ * logistic function. Weights, risk tables and verdict thresholds come from model.json, which
+ * bench/web/fit.ts writes from the tuning months only; nothing here is set by hand.
+ */
+import type { NormalisedUrl, Reason, ScoredUrl, Verdict } from '../types.ts';
+import fittedModel from './model.json' with { type: 'json' };
+import { FEATURES, hostFeatures, type Feature, type RiskTables } from './features.ts';
+import type { BrandIndex } from './lexicon.ts';
+
+export interface Thresholds {
+  suspicious: number;
+  malicious: number;
+}
+
+export interface FittedModel {
+  /** Names the fit (its data split and date), stored beside every verdict. */
+  version: string;
+  bias: number;
+  weights: Record<Feature, number>;
+  risk: RiskTables;
+  thresholds: Thresholds;
+  /** How the fit went: what it was fitted on, for the README and the benchmark. */
+  fit: Record<string, unknown>;
+}
+
+export const FITTED_MODEL = fittedModel as unknown as FittedModel;
+
+export function verdictOf(score: number, thresholds: Thresholds): Verdict {
+  return score >= thresholds.malicious
+    ? 'malicious'
+    : score >= thresholds.suspicious
+      ? 'suspicious'
+      : 'benign';
+}
+
+export function logistic(logOdds: number): number {
+  return 1 / (1 + Math.exp(-logOdds));
+}
+
+export interface Scorer {
+  readonly model: FittedModel;
+  readonly thresholds: Thresholds;
+  score(url: NormalisedUrl): ScoredUrl;
+}
+
+export function createScorer(model: FittedModel, brands: BrandIndex, thresholds = model.thresholds): Scorer {
+  return {
+    model,
+    thresholds,
+    score(url) {
+      const features = hostFeatures(url, brands, model.risk);
+      if (features.official)
+        return {
+          ...url,
+          score: 0,
+          verdict: 'benign',
+          brand: features.official,
+          // A rule, not a weight: the brand's own domain is never flagged.
+          reasons: [
+            { feature: 'official_domain', value: url.registrableDomain ?? url.host, contribution: 0 },
+          ],
+        };
+      let logOdds = model.bias;
+      const reasons: Reason[] = [];
+      for (const feature of FEATURES) {
+        const value = features.values[feature];
+        const contribution = value * (model.weights[feature] ?? 0);
+        if (contribution === 0) continue;
+        logOdds += contribution;
+        reasons.push({
+          feature: labelOf(feature, features),
+          value: round(value),
+          contribution: round(contribution),
+        });
+      }
+      reasons.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+      const score = logistic(logOdds);
+      return {
+        ...url,
+        score,
+        verdict: verdictOf(score, thresholds),
+        brand: features.match?.brand ?? null,
+        reasons,
+      };
+    },
+  };
+}
+
+function labelOf(feature: Feature, features: ReturnType<typeof hostFeatures>): string {
+  if (feature === 'tld_risk') return `tld_risk(${features.tld})`;
+  if (feature === 'platform_risk') return `platform_risk(${features.platform})`;
+  if ((feature === 'brand_exact' || feature === 'brand_fuzzy') && features.match)
+    return `${feature}(${features.match.token}@${features.match.where})`;
+  return feature;
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,106 @@
+/** The web room's vocabulary: a URL's keys, its verdict with the reasons, and the room's tables. */
+
+export const VERDICTS = ['benign', 'suspicious', 'malicious'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** A URL reduced to the three keys the room files it under. */
+export interface NormalisedUrl {
+  /** The WHATWG serialisation: scheme and host lower-case, the host in punycode, no fragment. */
+  url: string;
+  /** The host as DNS knows it (punycode, no trailing dot); an IPv6 host without brackets. */
+  host: string;
+  /** The host for people to read (IDNA decoded). */
+  unicodeHost: string;
+  hostKind: 'domain' | 'ipv4' | 'ipv6';
+  /**
+   * The registrable domain under the public suffix list WITH private domains, so a tenant of a
+   * shared platform (`evil.pages.dev`) is its own domain; null for an IP host or a bare suffix.
+   */
+  registrableDomain: string | null;
+  /** The public suffix (`co.jp`, `pages.dev`); '' for an IP host. */
+  publicSuffix: string;
+  /** Whether the suffix is a private (platform) one such as `web.app` or `duckdns.org`. */
+  privateSuffix: boolean;
+  /** Labels left of the registrable domain, '' when none. */
+  subdomain: string;
+  /** Path, query and all: what follows the host and port. */
+  path: string;
+}
+
+/** One feature's part in a score: its value and what it added to the log-odds. */
+export interface Reason {
+  feature: string;
+  value: number | string;
+  contribution: number;
+}
+
+export interface ScoredUrl extends NormalisedUrl {
+  /** Probability of phishing from the additive model, 0..1. */
+  score: number;
+  verdict: Verdict;
+  /** The lexicon brand the URL imitates (its key, e.g. `smbc-card`), null when none. */
+  brand: string | null;
+  /** Every non-zero contribution, largest first; the model's bias is not listed. */
+  reasons: Reason[];
+}
+
+/** One URL as a source gave it, before normalising. */
+export interface IngestRecord {
+  url: string;
+  /** When the source saw it (ISO 8601), when the source says. */
+  seenAt?: string;
+  /** The source's free text (JPCERT/CC's brand name column). */
+  description?: string;
+}
+
+/** A stored verdict, as the read API hands it out. */
+export interface StoredVerdict extends ScoredUrl {
+  firstSeen: string;
+  lastSeen: string;
+  /** The sources that gave the URL, with the first time each did. */
+  sources: { source: string; firstSeen: string; description: string | null }[];
+}
+
+/** What the room knows of one host, for host-level filtering (RPZ, Unbound, hosts files). */
+export interface HostSummary {
+  host: string;
+  registrableDomain: string | null;
+  urls: number;
+  malicious: number;
+  suspicious: number;
+  maxScore: number;
+  brands: string[];
+  /**
+   * The host's verdict. The fitted model reads the host name only, so every URL of a host has
+   * the host's verdict: malicious means the name itself carries the evidence (a whole-host block
+   * is safe); a compromised site's name scores benign and is left to URL-level lists.
+   */
+  verdict: Verdict;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface WebTables {
+  /** One row per normalised URL: its keys and latest verdict. */
+  web_urls: {
+    url: string;
+    host: string;
+    registrable_domain: string | null;
+    score: number;
+    verdict: Verdict;
+    brand: string | null;
+    /** JSON array of Reason. */
+    reasons: string;
+    model: string;
+    first_seen: string;
+    last_seen: string;
+  };
+  /** First and last time each source gave a URL. */
+  web_sightings: {
+    source: string;
+    url: string;
+    first_seen: string;
+    last_seen: string;
+    description: string | null;
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The room through its front door: verdicts that explain themselves, the brands' own domains
+ * never flagged, and ingest into the room's tables (SQLite here; PostgreSQL when
+ * TSUNAGI_TEST_DATABASE_URL is set) read back through `verdicts()` and `hosts()`.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../core/index.ts';
+import { createWeb, FEATURES, LEXICON, logistic, WebConfig, webMigrations, type WebTables } from './index.ts';
+
+const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
+
+test('every verdict lists its reasons, and they add up to its score', () => {
+  for (const url of [
+    'https://smbc-card.com.verify-login.xyz/vpass/',
+    'https://mercari-jp.duckdns.org/login',
+    'http://47.238.159.31/',
+    'https://www.wikipedia.org/',
+    'https://xn--80ak6aa92e.com/',
+  ]) {
+    const row = web.score(url);
+    const logOdds = web.model.bias + row.reasons.reduce((sum, r) => sum + r.contribution, 0);
+    assert.ok(Math.abs(logistic(logOdds) - row.score) < 0.01, `${url}: reasons explain the score`);
+    assert.ok(row.reasons.length > 0);
+    for (const reason of row.reasons)
+      assert.ok(
+        FEATURES.some((f) => reason.feature.startsWith(f)),
+        reason.feature,
+      );
+  }
+});
+
+test('brands are found through confusable spellings', () => {
+  assert.equal(web.score('https://arnaz0n-co-jp.example.top/').brand, 'amazon');
+  assert.equal(web.score('https://smbc-card.com.verify.example.cn/').brand, 'smbc-card');
+  assert.equal(web.score('https://mеrcari.example.com/').brand, 'mercari', 'Cyrillic е');
+  assert.equal(web.score('https://ekinett-jp.example.com/').brand, 'eki-net');
+  assert.equal(web.score('https://onlineshop.example.com/').brand, null, '"line" inside "online" is no LINE');
+});
+
+test("no brand's own domain is ever flagged", () => {
+  for (const brand of LEXICON.brands)
+    for (const domain of brand.official) {
+      for (const host of [domain, `www.${domain}`, `login.${domain}`]) {
+        const row = web.score(`https://${host}/login/verify`);
+        assert.equal(row.verdict, 'benign', host);
+        assert.equal(row.brand, brand.key, host);
+        assert.equal(row.reasons[0]!.feature, 'official_domain');
+      }
+    }
+});
+
+async function ingestAndRead(dialect: Dialect) {
+  const db = new Kysely<WebTables>({ dialect });
+  try {
+    const migrated = await new Migrator({
+      db,
+      provider: { getMigrations: async () => webMigrations },
+    }).migrateToLatest();
+    assert.equal(migrated.error, undefined);
+    const room = createWeb(WebConfig.parse({ batchSize: 2 }), {
+      logger: silentLogger(),
+      registry: new Registry(),
+      db,
+    });
+    const first = await room.ingest(
+      [
+        {
+          url: 'https://mercari-jp.duckdns.org/login',
+          seenAt: '2025-07-02T00:00:00.000Z',
+          description: 'メルカリ',
+        },
+        { url: 'HTTPS://MERCARI-JP.DUCKDNS.ORG/login#x', seenAt: '2025-07-01T00:00:00.000Z' },
+        { url: 'not a url ::' },
+        { url: 'https://www.amazon.co.jp/', seenAt: '2025-07-03T00:00:00.000Z' },
+      ],
+      'jpcert',
+    );
+    assert.deepEqual([first.urls, first.bad, first.newUrls, first.newSightings], [3, 1, 2, 2]);
+    const again = await room.ingest(
+      [{ url: 'https://mercari-jp.duckdns.org/login', seenAt: '2025-06-30T00:00:00.000Z' }],
+      'user-report',
+    );
+    assert.deepEqual([again.newUrls, again.newSightings], [0, 1]);
+
+    const all = [];
+    for await (const v of room.verdicts({ pageSize: 1 })) all.push(v);
+    assert.deepEqual(
+      all.map((v) => v.url),
+      ['https://mercari-jp.duckdns.org/login', 'https://www.amazon.co.jp/'],
+    );
+    const phish = all[0]!;
+    assert.equal(phish.firstSeen, '2025-06-30T00:00:00.000Z', 'earliest over every source');
+    assert.deepEqual(phish.sources, [
+      { source: 'user-report', firstSeen: '2025-06-30T00:00:00.000Z', description: null },
+      { source: 'jpcert', firstSeen: '2025-07-01T00:00:00.000Z', description: 'メルカリ' },
+    ]);
+    assert.equal(phish.brand, 'mercari');
+    assert.deepEqual(phish.reasons, web.score(phish.url).reasons);
+    const fromReports = [];
+    for await (const v of room.verdicts({ source: 'user-report' })) fromReports.push(v.url);
+    assert.deepEqual(fromReports, ['https://mercari-jp.duckdns.org/login']);
+
+    const hosts = [];
+    for await (const h of room.hosts()) hosts.push(h);
+    assert.deepEqual(
+      hosts.map((h) => [
+        h.host,
+        h.registrableDomain,
+        h.urls,
+        h.brands,
+        h.verdict === web.score(`https://${h.host}/`).verdict,
+      ]),
+      [
+        ['mercari-jp.duckdns.org', 'mercari-jp.duckdns.org', 1, ['mercari'], true],
+        ['www.amazon.co.jp', 'amazon.co.jp', 1, ['amazon'], true],
+      ],
+    );
+    const benignHosts = [];
+    for await (const h of room.hosts({ verdicts: ['benign'] })) benignHosts.push(h.host);
+    assert.ok(benignHosts.includes('www.amazon.co.jp'));
+  } finally {
+    await db.destroy();
+  }
+}
+
+test('ingest keeps first and last seen per source; the read API pages through it (SQLite)', async () => {
+  await ingestAndRead(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
+});
+
+test(
+  'the same on PostgreSQL',
+  { skip: !process.env.TSUNAGI_TEST_DATABASE_URL && 'TSUNAGI_TEST_DATABASE_URL unset' },
+  async () => {
+    const schema = `tsunagi_test_web_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const connectionString = process.env.TSUNAGI_TEST_DATABASE_URL!;
+    const admin = new pg.Client({ connectionString });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    try {
+      const pool = new pg.Pool({ connectionString, max: 2, options: `-c search_path=${schema}` });
+      await ingestAndRead(new PostgresDialect({ pool }));
+    } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);
