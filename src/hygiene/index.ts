@@ -42,7 +42,10 @@ export {
   type HygieneReader,
   type OrganisationDetail,
   type OrganisationScore,
+  type OrganisationSurveyResult,
   type SectorAdoption,
+  type SectorSurveyResult,
+  type SurveyResults,
   type SurveySummary,
 } from './read.ts';
 export type { Advice } from './letter/letters.ts';

@@ -90,9 +90,12 @@ export async function openHubStack(
 ): Promise<HubStack> {
   const dataDir = cliDataDir(config.data, deps.env);
   const store = await openCliStore(dataDir, deps.env);
+  // The hygiene room's tables live in the same store (the CLI hands the store every room's
+  // migrations): the console reads them, and the publisher shares each recorded survey.
+  const hygiene = createHygieneReader(store.db as unknown as Kysely<HygieneTables>);
   const { intel, hub } = wireHub(
     { hub: config.hub, intel: config.intel },
-    { store, logger: deps.logger, registry: deps.registry, signer: loadSigner(dataDir) },
+    { store, logger: deps.logger, registry: deps.registry, signer: loadSigner(dataDir), hygiene },
   );
   const distDir = isAbsolute(config.console.distDir)
     ? config.console.distDir
@@ -103,8 +106,7 @@ export async function openHubStack(
       registry: deps.registry,
       logger: deps.logger,
       health: deps.health,
-      // The hygiene room's tables live in the same store (the CLI hands the store every room's migrations).
-      hygiene: createHygieneReader(store.db as unknown as Kysely<HygieneTables>),
+      hygiene,
     }),
   );
   hub.use((app) => web.register(app));
