@@ -244,56 +244,7 @@ export function createHygieneReader(db: Kysely<HygieneTables>): HygieneReader {
       );
     },
 
-    async adoption() {
-      const list = await surveys();
-      const index = new Map(list.map((s, i) => [s.id, i]));
-      const blank = () => new Array<number | null>(list.length).fill(null);
-      const sectors = new Map<string, SectorAdoption>();
-      const sectorOf = (name: string) => {
-        let s = sectors.get(name);
-        if (!s) {
-          const adoption = Object.fromEntries(HYGIENE_CHECKS.map((c) => [c, blank()]));
-          s = { sector: name, score: blank(), domains: blank(), adoption } as SectorAdoption;
-          sectors.set(name, s);
-        }
-        return s;
-      };
-      const scores = await db
-        .selectFrom('hygiene_scores')
-        .select(['survey_id', 'name', 'score', 'domains'])
-        .where('level', '=', 'sector')
-        .execute();
-      for (const r of scores) {
-        const s = sectorOf(r.name);
-        s.score[index.get(r.survey_id)!] = Number(r.score);
-        s.domains[index.get(r.survey_id)!] = Number(r.domains);
-      }
-      // Counted here rather than in SQL: "adopted" is the scoring table's best state per check.
-      const checks = await db
-        .selectFrom('hygiene_checks')
-        .select(['survey_id', 'sector', ...HYGIENE_CHECKS])
-        .where('sector', 'is not', null)
-        .execute();
-      const counts = new Map<string, { total: number; adopted: Record<string, number> }>();
-      for (const r of checks) {
-        const key = `${r.survey_id}\u0000${r.sector}`;
-        let c = counts.get(key);
-        if (!c) counts.set(key, (c = { total: 0, adopted: {} }));
-        c.total++;
-        for (const check of HYGIENE_CHECKS)
-          if (adopted(check, r[check])) c.adopted[check] = (c.adopted[check] ?? 0) + 1;
-      }
-      for (const [key, c] of counts) {
-        const [surveyId, sector] = key.split('\u0000') as [string, string];
-        const s = sectorOf(sector);
-        for (const check of HYGIENE_CHECKS)
-          s.adoption[check][index.get(surveyId)!] = percent(c.adopted[check] ?? 0, c.total);
-      }
-      return {
-        surveys: list,
-        sectors: [...sectors.values()].sort((a, b) => a.sector.localeCompare(b.sector)),
-      };
-    },
+    adoption: async () => readAdoption(db, await surveys()),
 
     async organisation(name) {
       const list = await surveys();
@@ -352,5 +303,56 @@ export function createHygieneReader(db: Kysely<HygieneTables>): HygieneReader {
         }),
       };
     },
+  };
+}
+
+/** Per sector and survey: its score and domains, and per check the share of domains adopting it. */
+async function readAdoption(db: Kysely<HygieneTables>, list: SurveySummary[]): Promise<AdoptionOverTime> {
+  const index = new Map(list.map((s, i) => [s.id, i]));
+  const blank = () => new Array<number | null>(list.length).fill(null);
+  const sectors = new Map<string, SectorAdoption>();
+  const sectorOf = (name: string) => {
+    let s = sectors.get(name);
+    if (!s) {
+      const adoption = Object.fromEntries(HYGIENE_CHECKS.map((c) => [c, blank()]));
+      s = { sector: name, score: blank(), domains: blank(), adoption } as SectorAdoption;
+      sectors.set(name, s);
+    }
+    return s;
+  };
+  const scores = await db
+    .selectFrom('hygiene_scores')
+    .select(['survey_id', 'name', 'score', 'domains'])
+    .where('level', '=', 'sector')
+    .execute();
+  for (const r of scores) {
+    const s = sectorOf(r.name);
+    s.score[index.get(r.survey_id)!] = Number(r.score);
+    s.domains[index.get(r.survey_id)!] = Number(r.domains);
+  }
+  // Counted here rather than in SQL: "adopted" is the scoring table's best state per check.
+  const checks = await db
+    .selectFrom('hygiene_checks')
+    .select(['survey_id', 'sector', ...HYGIENE_CHECKS])
+    .where('sector', 'is not', null)
+    .execute();
+  const counts = new Map<string, { total: number; adopted: Record<string, number> }>();
+  for (const r of checks) {
+    const key = `${r.survey_id}\u0000${r.sector}`;
+    let c = counts.get(key);
+    if (!c) counts.set(key, (c = { total: 0, adopted: {} }));
+    c.total++;
+    for (const check of HYGIENE_CHECKS)
+      if (adopted(check, r[check])) c.adopted[check] = (c.adopted[check] ?? 0) + 1;
+  }
+  for (const [key, c] of counts) {
+    const [surveyId, sector] = key.split('\u0000') as [string, string];
+    const s = sectorOf(sector);
+    for (const check of HYGIENE_CHECKS)
+      s.adoption[check][index.get(surveyId)!] = percent(c.adopted[check] ?? 0, c.total);
+  }
+  return {
+    surveys: list,
+    sectors: [...sectors.values()].sort((a, b) => a.sector.localeCompare(b.sector)),
   };
 }

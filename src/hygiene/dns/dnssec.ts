@@ -6,19 +6,20 @@
  */
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsTimeoutError, type DnsClient, type DnsResponse } from './client.ts';
+import { deniedDs, provenAbsent, type Cut } from './denial.ts';
+import { isBelowOrAt, normalise, rrsetOf, rrsigsOf } from './records.ts';
 import {
-  base32hex,
   dsMatches,
   isZoneKey,
-  nsec3Hash,
-  sameName,
   SUPPORTED_ALGORITHMS,
   SUPPORTED_DIGESTS,
   verifyRrset,
   type DnskeyData,
   type DsData,
-  type RrsigData,
 } from './signature.ts';
+
+export { canonicalCompare } from './denial.ts';
+export { normalise } from './records.ts';
 
 export type Verdict = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
 
@@ -38,12 +39,6 @@ export interface TrustAnchor {
 type ZoneState =
   | { verdict: 'secure'; zone: string; keys: DnskeyData[] }
   | { verdict: 'insecure' | 'bogus' | 'indeterminate'; reason: string; zone?: string };
-
-type Cut =
-  | { kind: 'secure-child'; keys: DnskeyData[] }
-  | { kind: 'no-cut' }
-  | { kind: 'nonexistent' }
-  | { kind: 'insecure' | 'bogus' | 'indeterminate'; reason: string };
 
 export interface ValidatedRrset {
   result: DnssecResult;
@@ -90,26 +85,6 @@ export function parseTrustAnchors(text: string): TrustAnchor[] {
   }
   if (anchors.size === 0) throw new Error('no trust anchor in the file');
   return [...anchors.values()];
-}
-
-/** Lowercase, no trailing dot; the root is ''. */
-export function normalise(name: string): string {
-  return name === '.' ? '' : name.toLowerCase().replace(/\.$/, '');
-}
-
-function isBelowOrAt(name: string, zone: string): boolean {
-  return zone === '' || name === zone || name.endsWith(`.${zone}`);
-}
-
-function rrsetOf(records: readonly Answer[], name: string, type: string): Answer[] {
-  return records.filter((r) => r.type === type && sameName(r.name, name));
-}
-
-function rrsigsOf(records: readonly Answer[], name: string, type: string): RrsigData[] {
-  return records
-    .filter((r) => r.type === 'RRSIG' && sameName(r.name, name))
-    .map((r) => (r as { data: RrsigData }).data)
-    .filter((s) => s.typeCovered === type);
 }
 
 export interface Validator {
@@ -189,52 +164,7 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
         dsSet.map((r) => (r as { data: DsData }).data),
       );
     }
-    return deniedDs(zone, keys, child, response);
-  }
-
-  /** No DS at `child`: the NSEC or NSEC3 records must prove it, signed by `zone`. */
-  function deniedDs(zone: string, keys: DnskeyData[], child: string, response: DnsResponse): Cut {
-    const authority = response.authorities;
-    const signed = (type: 'NSEC' | 'NSEC3') =>
-      authority
-        .filter((r) => r.type === type)
-        .filter((r) => verifyRrset([r], rrsigsOf(authority, r.name, type), keys, zone, now()).ok);
-    const nsecs = signed('NSEC');
-    const nsec3s = signed('NSEC3');
-    const present = authority.filter((r) => r.type === 'NSEC' || r.type === 'NSEC3').length;
-    if (nsecs.length + nsec3s.length === 0)
-      return {
-        kind: 'bogus',
-        reason: present
-          ? `the denial of a DS at ${child} is not validly signed by ${zone || '.'}`
-          : `no authenticated denial of a DS at ${child}`,
-      };
-    if (response.rcode === 'NXDOMAIN') return { kind: 'nonexistent' };
-    for (const nsec of nsecs) {
-      if (!sameName(nsec.name, child)) continue;
-      const types = (nsec as { data: { rrtypes: string[] } }).data.rrtypes;
-      if (types.includes('DS'))
-        return { kind: 'bogus', reason: `NSEC at ${child} lists a DS that was not returned` };
-      if (types.includes('NS') && !types.includes('SOA'))
-        return { kind: 'insecure', reason: `insecure delegation: NSEC proves ${child} has no DS` };
-      return { kind: 'no-cut' };
-    }
-    for (const nsec3 of nsec3s) {
-      const data = (nsec3 as { data: Nsec3Data }).data;
-      const hash = nsec3Hash(child, data.salt, data.iterations);
-      const [ownerHash] = nsec3.name.toLowerCase().split('.');
-      if (ownerHash === hash) {
-        if (data.rrtypes.includes('DS')) return { kind: 'bogus', reason: `NSEC3 for ${child} lists a DS` };
-        if (data.rrtypes.includes('NS') && !data.rrtypes.includes('SOA'))
-          return { kind: 'insecure', reason: `insecure delegation: NSEC3 proves ${child} has no DS` };
-        return { kind: 'no-cut' };
-      }
-      if ((data.flags & 1) === 1 && covers(ownerHash!, base32hex(data.nextDomain), hash))
-        return { kind: 'insecure', reason: `insecure delegation: ${child} is in an NSEC3 opt-out span` };
-    }
-    // A name inside the zone with no data of its own (an empty non-terminal, say): no cut here.
-    if (denialCovers([...nsecs, ...nsec3s], child, 'DS')) return { kind: 'no-cut' };
-    return { kind: 'bogus', reason: `the NSEC/NSEC3 records do not prove a DS at ${child} absent` };
+    return deniedDs(zone, keys, child, response, now());
   }
 
   function anchorFor(name: string): TrustAnchor | undefined {
@@ -297,68 +227,13 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
         response,
       };
     const found = records.length > 0 ? records : rrsetOf(response.answers, owner, 'CNAME');
-    if (found.length > 0) {
-      const check = verifyRrset(
-        found,
-        rrsigsOf(response.answers, owner, found[0]!.type),
-        state.keys,
-        state.zone,
-        now(),
-      );
-      const result: DnssecResult = check.ok
-        ? {
-            verdict: 'secure',
-            reason: `${found[0]!.type} RRset signed by ${state.zone || '.'}`,
-            zone: state.zone,
-          }
-        : { verdict: 'bogus', reason: `${owner} ${found[0]!.type}: ${check.reason}`, zone: state.zone };
-      return { result, records, response };
-    }
-    const denials = response.authorities.filter((r) => r.type === 'NSEC' || r.type === 'NSEC3');
-    if (denials.length === 0)
+    if (found.length > 0)
       return {
-        result: { verdict: 'bogus', reason: `no signed denial of ${owner} ${type}`, zone: state.zone },
+        result: signedAnswer(owner, found, response, state.zone, state.keys, now()),
         records,
         response,
       };
-    for (const denial of denials) {
-      const check = verifyRrset(
-        [denial],
-        rrsigsOf(response.authorities, denial.name, denial.type),
-        state.keys,
-        state.zone,
-        now(),
-      );
-      if (!check.ok)
-        return {
-          result: {
-            verdict: 'bogus',
-            reason: `denial of ${owner} ${type}: ${check.reason}`,
-            zone: state.zone,
-          },
-          records,
-          response,
-        };
-    }
-    if (!denialCovers(denials, owner, type))
-      return {
-        result: {
-          verdict: 'bogus',
-          reason: `the NSEC/NSEC3 records do not prove ${owner} ${type} absent`,
-          zone: state.zone,
-        },
-        records,
-        response,
-      };
-    return {
-      result: {
-        verdict: 'secure',
-        reason: `absence of ${type} proven by ${denials[0]!.type}`,
-        zone: state.zone,
-      },
-      records,
-      response,
-    };
+    return { result: provenAbsent(owner, type, response, state.zone, state.keys, now()), records, response };
   }
 
   return {
@@ -370,54 +245,18 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
   };
 }
 
-interface Nsec3Data {
-  algorithm: number;
-  flags: number;
-  iterations: number;
-  salt: Buffer;
-  nextDomain: Buffer;
-  rrtypes: string[];
-}
-
-/** Whether `hash` falls strictly between an NSEC3 owner and its next hashed owner (wrapping). */
-function covers(owner: string, next: string, hash: string): boolean {
-  return owner < next ? owner < hash && hash < next : hash > owner || hash < next;
-}
-
-/**
- * Whether signed NSEC or NSEC3 records speak about `name`: one at the name without `type` in
- * its bitmap (no data), or one whose span covers the name (no such name). The full NSEC3
- * closest-encloser proof (RFC 5155 §8.4) is not checked: a covering record is taken as proof.
- */
-function denialCovers(denials: readonly Answer[], name: string, type: string): boolean {
-  return denials.some((denial) => {
-    if (denial.type === 'NSEC') {
-      const data = (denial as { data: { nextDomain: string; rrtypes: string[] } }).data;
-      if (sameName(denial.name, name)) return !data.rrtypes.includes(type) && !data.rrtypes.includes('CNAME');
-      return nsecCovers(normalise(denial.name), normalise(data.nextDomain), name);
-    }
-    const data = (denial as { data: Nsec3Data }).data;
-    const hash = nsec3Hash(name, data.salt, data.iterations);
-    const ownerHash = denial.name.toLowerCase().split('.')[0]!;
-    if (ownerHash === hash) return !data.rrtypes.includes(type) && !data.rrtypes.includes('CNAME');
-    return covers(ownerHash, base32hex(data.nextDomain), hash);
-  });
-}
-
-/** RFC 4034 §6.1 canonical order: labels compared right to left, as lowercase octets. */
-export function canonicalCompare(a: string, b: string): number {
-  const left = a ? a.split('.').reverse() : [];
-  const right = b ? b.split('.').reverse() : [];
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    const order = Buffer.compare(Buffer.from(left[i]!), Buffer.from(right[i]!));
-    if (order !== 0) return order;
-  }
-  return left.length - right.length;
-}
-
-function nsecCovers(owner: string, next: string, name: string): boolean {
-  const afterOwner = canonicalCompare(owner, name) < 0;
-  const beforeNext = canonicalCompare(name, next) < 0;
-  // The last NSEC of a zone points back to the apex.
-  return canonicalCompare(owner, next) < 0 ? afterOwner && beforeNext : afterOwner || beforeNext;
+/** The verdict on an answer's RRset (or the CNAME standing for it): signed by its zone's keys, or bogus. */
+function signedAnswer(
+  owner: string,
+  found: Answer[],
+  response: DnsResponse,
+  zone: string,
+  keys: readonly DnskeyData[],
+  at: Date,
+): DnssecResult {
+  const type = found[0]!.type;
+  const check = verifyRrset(found, rrsigsOf(response.answers, owner, type), keys, zone, at);
+  return check.ok
+    ? { verdict: 'secure', reason: `${type} RRset signed by ${zone || '.'}`, zone }
+    : { verdict: 'bogus', reason: `${owner} ${type}: ${check.reason}`, zone };
 }
