@@ -75,8 +75,29 @@ export function provenAbsent(
   keys: readonly DnskeyData[],
   at: Date,
 ): DnssecResult {
+  const denials = signedDenials(response, zone, keys, at);
+  if (typeof denials === 'string') return { verdict: 'bogus', reason: `${owner} ${type}: ${denials}`, zone };
+  const nsec3s = denials.filter((d) => d.type === 'NSEC3');
+  if (nsec3s.length > 0) {
+    const proof = nsec3Denial(nsec3s, owner, type, response.rcode === 'NXDOMAIN', zone);
+    return proof.proven
+      ? { verdict: 'secure', reason: `absence of ${type} proven by NSEC3 (${proof.how})`, zone }
+      : { verdict: 'bogus', reason: `NSEC3 do not prove ${owner} ${type} absent: ${proof.how}`, zone };
+  }
+  if (!denialCovers(denials, owner, type))
+    return { verdict: 'bogus', reason: `the NSEC/NSEC3 records do not prove ${owner} ${type} absent`, zone };
+  return { verdict: 'secure', reason: `absence of ${type} proven by NSEC`, zone };
+}
+
+/** The answer's NSEC and NSEC3 records, each verified under the zone's keys; a string says why not. */
+export function signedDenials(
+  response: DnsResponse,
+  zone: string,
+  keys: readonly DnskeyData[],
+  at: Date,
+): Answer[] | string {
   const denials = response.authorities.filter((r) => r.type === 'NSEC' || r.type === 'NSEC3');
-  if (denials.length === 0) return { verdict: 'bogus', reason: `no signed denial of ${owner} ${type}`, zone };
+  if (denials.length === 0) return 'no signed denial';
   for (const denial of denials) {
     const check = verifyRrset(
       [denial],
@@ -85,11 +106,137 @@ export function provenAbsent(
       zone,
       at,
     );
-    if (!check.ok) return { verdict: 'bogus', reason: `denial of ${owner} ${type}: ${check.reason}`, zone };
+    if (!check.ok) return `denial ${denial.name} ${denial.type}: ${check.reason}`;
   }
-  if (!denialCovers(denials, owner, type))
-    return { verdict: 'bogus', reason: `the NSEC/NSEC3 records do not prove ${owner} ${type} absent`, zone };
-  return { verdict: 'secure', reason: `absence of ${type} proven by ${denials[0]!.type}`, zone };
+  return denials;
+}
+
+/** The NSEC3 records of one answer, hashing names with their zone's parameters. */
+class Nsec3Set {
+  private readonly records: { hash: string; data: Nsec3Data }[];
+  private readonly salt: Buffer;
+  private readonly iterations: number;
+  constructor(nsec3s: readonly Answer[]) {
+    this.records = nsec3s.map((r) => ({
+      hash: r.name.toLowerCase().split('.')[0]!,
+      data: (r as { data: Nsec3Data }).data,
+    }));
+    this.salt = this.records[0]!.data.salt;
+    this.iterations = this.records[0]!.data.iterations;
+  }
+  /** Whether every record uses the same salt and iterations (one chain). */
+  consistent(): boolean {
+    return this.records.every((r) => r.data.iterations === this.iterations && r.data.salt.equals(this.salt));
+  }
+  matching(name: string): Nsec3Data | undefined {
+    const hash = nsec3Hash(name, this.salt, this.iterations);
+    return this.records.find((r) => r.hash === hash)?.data;
+  }
+  covering(name: string): Nsec3Data | undefined {
+    const hash = nsec3Hash(name, this.salt, this.iterations);
+    return this.records.find((r) => covers(r.hash, base32hex(r.data.nextDomain), hash))?.data;
+  }
+}
+
+/** A name's ancestors, nearest first, down to (and with) the zone apex. */
+function ancestors(name: string, zone: string): string[] {
+  const out: string[] = [];
+  for (let n = name; n !== zone && n !== '';) {
+    n = n.slice(n.indexOf('.') + 1 || n.length);
+    if (n === zone || n.endsWith(`.${zone}`) || zone === '') out.push(n);
+    if (n === zone) break;
+  }
+  return out;
+}
+
+/**
+ * RFC 5155 §8.3: the closest encloser of `name` (an ancestor with a matching NSEC3 that is
+ * neither a delegation nor a DNAME) and a covering NSEC3 of the next closer name.
+ */
+function closestEncloserProof(
+  set: Nsec3Set,
+  name: string,
+  zone: string,
+): { encloser: string; nextCloser: string; optOut: boolean } | string {
+  let nextCloser = name;
+  for (const candidate of ancestors(name, zone)) {
+    const match = set.matching(candidate);
+    if (match) {
+      if (match.rrtypes.includes('DNAME')) return `the closest encloser ${candidate} has a DNAME`;
+      if (match.rrtypes.includes('NS') && !match.rrtypes.includes('SOA'))
+        return `the closest encloser ${candidate} is a delegation`;
+      const covering = set.covering(nextCloser);
+      if (!covering) return `no NSEC3 covers the next closer name ${nextCloser}`;
+      return { encloser: candidate, nextCloser, optOut: (covering.flags & 1) === 1 };
+    }
+    nextCloser = candidate;
+  }
+  return `no NSEC3 matches an ancestor of ${name} (no closest encloser)`;
+}
+
+/**
+ * RFC 5155 §8.4-8.7 on one answer's NSEC3 records: a name error needs the closest encloser proof
+ * and a covering NSEC3 of the wildcard there; no data needs a matching NSEC3 without the type
+ * (or, for a wildcard, the closest encloser proof and the wildcard's matching NSEC3 without it).
+ */
+export function nsec3Denial(
+  nsec3s: readonly Answer[],
+  name: string,
+  type: string,
+  nxdomain: boolean,
+  zone: string,
+): { proven: boolean; how: string } {
+  const set = new Nsec3Set(nsec3s);
+  if (!set.consistent()) return { proven: false, how: 'NSEC3 records of different salts or iterations' };
+  const lacks = (data: Nsec3Data) => !data.rrtypes.includes(type) && !data.rrtypes.includes('CNAME');
+  if (!nxdomain) {
+    const match = set.matching(name);
+    if (match)
+      return lacks(match)
+        ? { proven: true, how: 'no data at the name' }
+        : { proven: false, how: `the NSEC3 of ${name} lists ${type} or a CNAME` };
+  }
+  const proof = closestEncloserProof(set, name, zone);
+  if (typeof proof === 'string') return { proven: false, how: proof };
+  const wildcard = `*.${proof.encloser}`;
+  if (nxdomain)
+    return set.covering(wildcard)
+      ? { proven: true, how: `closest encloser ${proof.encloser || '.'}, no wildcard` }
+      : { proven: false, how: `no NSEC3 covers the wildcard ${wildcard}` };
+  const match = set.matching(wildcard);
+  if (match && lacks(match)) return { proven: true, how: `wildcard ${wildcard} without ${type}` };
+  if (type === 'DS' && proof.optOut) return { proven: true, how: `opt-out span over ${proof.nextCloser}` };
+  return { proven: false, how: `neither ${name} nor the wildcard ${wildcard} is shown without ${type}` };
+}
+
+/**
+ * RFC 4035 §5.3.4 and RFC 5155 §8.8: a wildcard expansion (`labels` fewer than the owner's) is
+ * secure only with a signed denial that the next closer name exists.
+ */
+export function wildcardProven(
+  owner: string,
+  labels: number,
+  denials: readonly Answer[],
+): string | undefined {
+  const names = owner.split('.');
+  const nextCloser = names.slice(names.length - labels - 1).join('.');
+  const nsec3s = denials.filter((d) => d.type === 'NSEC3');
+  if (nsec3s.length > 0) {
+    const set = new Nsec3Set(nsec3s);
+    return set.consistent() && set.covering(nextCloser)
+      ? undefined
+      : `no NSEC3 covers ${nextCloser}, the next closer name of the wildcard expansion`;
+  }
+  const covered = denials.some(
+    (d) =>
+      d.type === 'NSEC' &&
+      nsecCovers(
+        normalise(d.name),
+        normalise((d as { data: { nextDomain: string } }).data.nextDomain),
+        owner,
+      ),
+  );
+  return covered ? undefined : `no NSEC covers ${owner}, expanded from a wildcard`;
 }
 
 export interface Nsec3Data {

@@ -6,7 +6,7 @@
  */
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsTimeoutError, type DnsClient, type DnsResponse } from './client.ts';
-import { deniedDs, provenAbsent, type Cut } from './denial.ts';
+import { deniedDs, provenAbsent, signedDenials, wildcardProven, type Cut } from './denial.ts';
 import { isBelowOrAt, normalise, rrsetOf, rrsigsOf } from './records.ts';
 import {
   dsMatches,
@@ -100,6 +100,42 @@ export interface ValidatorOptions {
   now?: () => Date;
 }
 
+/** The DNSKEYs of `zone` proven by DS records (from the parent or a trust anchor). */
+async function keysFromDs(
+  ask: Ask,
+  at: Date,
+  zone: string,
+  ds: readonly DsData[],
+  anchorKeys: readonly DnskeyData[] = [],
+): Promise<Cut> {
+  const usable = ds.filter((d) => SUPPORTED_ALGORITHMS.has(d.algorithm) && SUPPORTED_DIGESTS[d.digestType]);
+  const usableKeys = anchorKeys.filter((k) => SUPPORTED_ALGORITHMS.has(k.algorithm));
+  if (usable.length === 0 && usableKeys.length === 0)
+    return { kind: 'insecure', reason: `the DS records of ${zone || '.'} use only unsupported algorithms` };
+  const response = await ask(zone, 'DNSKEY');
+  if (typeof response === 'string') return { kind: 'indeterminate', reason: response };
+  const rrset = rrsetOf(response.answers, zone, 'DNSKEY');
+  const keys = rrset.map((r) => (r as { data: DnskeyData }).data);
+  if (keys.length === 0) return { kind: 'bogus', reason: `${zone || '.'} has DS records but no DNSKEY` };
+  const entry = keys.filter(
+    (k) =>
+      usable.some((d) => dsMatches(zone, k, d)) ||
+      usableKeys.some((a) => a.algorithm === k.algorithm && a.key.equals(k.key)),
+  );
+  if (entry.length === 0) return { kind: 'bogus', reason: `no DNSKEY of ${zone || '.'} matches its DS` };
+  const check = verifyRrset(rrset, rrsigsOf(response.answers, zone, 'DNSKEY'), entry, zone, at);
+  if (!check.ok) return { kind: 'bogus', reason: `DNSKEY RRset of ${zone || '.'}: ${check.reason}` };
+  return { kind: 'secure-child', keys: keys.filter(isZoneKey) };
+}
+
+/** The deepest trust anchor at or above a name. */
+function anchorFor(anchors: readonly TrustAnchor[], name: string): TrustAnchor | undefined {
+  return anchors.filter((a) => isBelowOrAt(name, a.zone)).sort((a, b) => b.zone.length - a.zone.length)[0];
+}
+
+/** A query with CD set; a string says why no answer came (a timeout, an rcode). */
+type Ask = (name: string, type: RecordType) => Promise<DnsResponse | string>;
+
 export function createValidator({ anchors, client, now = () => new Date() }: ValidatorOptions): Validator {
   const zoneStates = new Map<string, Promise<ZoneState>>();
   const cuts = new Map<string, Promise<Cut>>();
@@ -114,32 +150,6 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
       if (error instanceof DnsTimeoutError) return error.message;
       throw error;
     }
-  }
-
-  /** The DNSKEYs of `zone` proven by DS records (from the parent or a trust anchor). */
-  async function keysFromDs(
-    zone: string,
-    ds: readonly DsData[],
-    anchorKeys: readonly DnskeyData[] = [],
-  ): Promise<Cut> {
-    const usable = ds.filter((d) => SUPPORTED_ALGORITHMS.has(d.algorithm) && SUPPORTED_DIGESTS[d.digestType]);
-    const usableKeys = anchorKeys.filter((k) => SUPPORTED_ALGORITHMS.has(k.algorithm));
-    if (usable.length === 0 && usableKeys.length === 0)
-      return { kind: 'insecure', reason: `the DS records of ${zone || '.'} use only unsupported algorithms` };
-    const response = await ask(zone, 'DNSKEY');
-    if (typeof response === 'string') return { kind: 'indeterminate', reason: response };
-    const rrset = rrsetOf(response.answers, zone, 'DNSKEY');
-    const keys = rrset.map((r) => (r as { data: DnskeyData }).data);
-    if (keys.length === 0) return { kind: 'bogus', reason: `${zone || '.'} has DS records but no DNSKEY` };
-    const entry = keys.filter(
-      (k) =>
-        usable.some((d) => dsMatches(zone, k, d)) ||
-        usableKeys.some((a) => a.algorithm === k.algorithm && a.key.equals(k.key)),
-    );
-    if (entry.length === 0) return { kind: 'bogus', reason: `no DNSKEY of ${zone || '.'} matches its DS` };
-    const check = verifyRrset(rrset, rrsigsOf(response.answers, zone, 'DNSKEY'), entry, zone, now());
-    if (!check.ok) return { kind: 'bogus', reason: `DNSKEY RRset of ${zone || '.'}: ${check.reason}` };
-    return { kind: 'secure-child', keys: keys.filter(isZoneKey) };
   }
 
   /** Whether `child` (one label below `zone`) is a secure cut, an insecure one, or no cut. */
@@ -160,15 +170,13 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
       const check = verifyRrset(dsSet, rrsigsOf(response.answers, child, 'DS'), keys, zone, now());
       if (!check.ok) return { kind: 'bogus', reason: `DS of ${child}: ${check.reason}` };
       return keysFromDs(
+        ask,
+        now(),
         child,
         dsSet.map((r) => (r as { data: DsData }).data),
       );
     }
     return deniedDs(zone, keys, child, response, now());
-  }
-
-  function anchorFor(name: string): TrustAnchor | undefined {
-    return anchors.filter((a) => isBelowOrAt(name, a.zone)).sort((a, b) => b.zone.length - a.zone.length)[0];
   }
 
   /** The verdict of the zone holding `name`, walking one label at a time from the anchor. */
@@ -182,10 +190,10 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
   }
 
   async function walk(name: string): Promise<ZoneState> {
-    const anchor = anchorFor(name);
+    const anchor = anchorFor(anchors, name);
     if (!anchor) return { verdict: 'indeterminate', reason: `no trust anchor covers ${name}` };
     if (name === anchor.zone) {
-      const start = await keysFromDs(anchor.zone, anchor.ds, anchor.dnskeys);
+      const start = await keysFromDs(ask, now(), anchor.zone, anchor.ds, anchor.dnskeys);
       if (start.kind !== 'secure-child')
         return {
           verdict:
@@ -212,7 +220,7 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
     }
   }
 
-  async function lookup(name: string, type: RecordType): Promise<ValidatedRrset> {
+  async function lookup(name: string, type: RecordType, depth = 0): Promise<ValidatedRrset> {
     const owner = normalise(name);
     const state = await zoneOf(owner);
     if (state.verdict === 'indeterminate') return { result: state, records: [] };
@@ -220,20 +228,51 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
     if (typeof response === 'string')
       return { result: { verdict: 'indeterminate', reason: response }, records: [] };
     const records = rrsetOf(response.answers, owner, type);
+    const cname = records.length === 0 && type !== 'CNAME' ? rrsetOf(response.answers, owner, 'CNAME') : [];
+    if (cname.length > 0) return followCname(owner, type, cname, state, response, depth);
     if (state.verdict !== 'secure')
       return {
         result: { verdict: state.verdict, reason: state.reason, zone: state.zone },
         records,
         response,
       };
-    const found = records.length > 0 ? records : rrsetOf(response.answers, owner, 'CNAME');
-    if (found.length > 0)
+    if (records.length > 0)
       return {
-        result: signedAnswer(owner, found, response, state.zone, state.keys, now()),
+        result: signedAnswer(owner, records, response, state.zone, state.keys, now()),
         records,
         response,
       };
     return { result: provenAbsent(owner, type, response, state.zone, state.keys, now()), records, response };
+  }
+
+  /**
+   * A CNAME chain, link by link: this link's CNAME under its own zone's verdict and keys, then
+   * the target asked again and judged under its zone's (a chain is as strong as its weakest link).
+   */
+  async function followCname(
+    owner: string,
+    type: RecordType,
+    cname: Answer[],
+    state: ZoneState,
+    response: DnsResponse,
+    depth: number,
+  ): Promise<ValidatedRrset> {
+    const link: DnssecResult =
+      state.verdict === 'secure'
+        ? signedAnswer(owner, cname, response, state.zone, state.keys, now())
+        : { verdict: state.verdict, reason: state.reason, zone: state.zone };
+    const target = normalise(String((cname[0] as { data: unknown }).data));
+    if (depth + 1 >= MAX_CNAME_CHAIN)
+      return {
+        result: {
+          verdict: 'indeterminate',
+          reason: `CNAME chain from ${owner} longer than ${MAX_CNAME_CHAIN}`,
+        },
+        records: [],
+        response,
+      };
+    const next = await lookup(target, type, depth + 1);
+    return { ...next, result: chainVerdict(owner, target, link, next.result) };
   }
 
   return {
@@ -245,7 +284,10 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
   };
 }
 
-/** The verdict on an answer's RRset (or the CNAME standing for it): signed by its zone's keys, or bogus. */
+/**
+ * The verdict on an answer's RRset (or the CNAME standing for it): signed by its zone's keys, and,
+ * when it was expanded from a wildcard, with a signed proof that no closer name exists.
+ */
 function signedAnswer(
   owner: string,
   found: Answer[],
@@ -255,8 +297,32 @@ function signedAnswer(
   at: Date,
 ): DnssecResult {
   const type = found[0]!.type;
-  const check = verifyRrset(found, rrsigsOf(response.answers, owner, type), keys, zone, at);
-  return check.ok
-    ? { verdict: 'secure', reason: `${type} RRset signed by ${zone || '.'}`, zone }
-    : { verdict: 'bogus', reason: `${owner} ${type}: ${check.reason}`, zone };
+  const rrsigs = rrsigsOf(response.answers, owner, type);
+  const check = verifyRrset(found, rrsigs, keys, zone, at);
+  if (!check.ok) return { verdict: 'bogus', reason: `${owner} ${type}: ${check.reason}`, zone };
+  const labels = owner === '' ? 0 : owner.split('.').length;
+  const expanded = rrsigs.find((r) => r.labels < labels);
+  if (expanded) {
+    const denials = signedDenials(response, zone, keys, at);
+    const missing = typeof denials === 'string' ? denials : wildcardProven(owner, expanded.labels, denials);
+    if (missing) return { verdict: 'bogus', reason: `${owner} ${type} from a wildcard: ${missing}`, zone };
+    return {
+      verdict: 'secure',
+      reason: `${type} RRset signed by ${zone || '.'}, expanded from a wildcard`,
+      zone,
+    };
+  }
+  return { verdict: 'secure', reason: `${type} RRset signed by ${zone || '.'}`, zone };
+}
+
+/** Links a chain may have: a resolver follows about as many, and a loop ends here. */
+const MAX_CNAME_CHAIN = 8;
+const VERDICT_RANK: Record<Verdict, number> = { secure: 0, insecure: 1, indeterminate: 2, bogus: 3 };
+
+/** A chain's verdict: its weakest link's (bogus before indeterminate before insecure). */
+function chainVerdict(owner: string, target: string, link: DnssecResult, rest: DnssecResult): DnssecResult {
+  const weakest =
+    VERDICT_RANK[link.verdict] >= VERDICT_RANK[rest.verdict] && link.verdict !== 'secure' ? link : rest;
+  const where = weakest === link ? `CNAME ${owner} -> ${target}` : `via CNAME ${owner} -> ${target}`;
+  return { ...weakest, reason: `${weakest.reason} (${where})` };
 }
