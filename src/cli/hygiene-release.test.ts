@@ -4,10 +4,15 @@
  * fastify's own route table; a route the walk does not know fails the test) is called as readers
  * of every tier. A public reader must not learn any per-organisation result (no organisation's
  * name, domain, report or identity in any answer) yet gets the sector reports; a council reader
- * gets the per-organisation reports in the council collection, by every read route.
+ * gets the per-organisation reports in the council collection, by every read route. And the
+ * commands end to end: `hygiene check --record` against the BIND lab, then `serve`.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
@@ -28,7 +33,11 @@ import {
   type OrganisationInput,
   type StixObject,
 } from '../share/index.ts';
+import { labUnavailable, startDnsLab, type DnsLab } from '../hygiene/testing.ts';
 import { testEngines } from '../store/testing.ts';
+import { runServe, ServeConfig } from './commands/serve.ts';
+import type { CliContext } from './context.ts';
+import { main } from './main.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { startReleaseHub, type ReleaseHub } from './testing.ts';
 
@@ -255,4 +264,110 @@ async function walkRequests(h: ReleaseHub): Promise<string[]> {
     'TAXII and export routes the walk does not cover',
   );
   return [...table.values()].flat();
+}
+
+describe('tsunagi hygiene check --record, then tsunagi serve', { skip: labUnavailable() }, () => {
+  let lab: DnsLab;
+  let dir: string;
+  before(async () => {
+    lab = await startDnsLab();
+    dir = mkdtempSync(join(tmpdir(), 'tsunagi-hygiene-serve-'));
+  });
+  after(async () => {
+    await lab?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const labFlags = () => [
+    '--resolver',
+    lab.resolver,
+    '--trust-anchor',
+    lab.trustAnchorFile,
+    '--timeout',
+    '1',
+  ];
+
+  test('`hygiene check --record` then `serve`: the survey reaches TAXII, per organisation only at the council tier', async () => {
+    const data = join(dir, 'data');
+    const recorded = await run([
+      ...['hygiene', 'check', 'strict.mail.test', 'signed.test', ...labFlags()],
+      ...['--org', 'Strict Corp', '--sector', 'finance', '--record', '--data', data],
+    ]);
+    assert.equal(recorded.code, 0, recorded.stderr);
+    const surveyId = /survey ([0-9a-f-]{36}) of 2 domains/.exec(recorded.stderr)![1]!;
+    const tokens: Record<string, string> = {};
+    for (const [name, role, consent] of [
+      ['Council Member', 'council', true],
+      ['Vendor', 'vendor', false],
+    ] as const) {
+      const added = await run([
+        'org',
+        'add',
+        name,
+        '--role',
+        role,
+        ...(consent ? ['--consent'] : []),
+        '--data',
+        data,
+      ]);
+      assert.equal(added.code, 0, added.stderr);
+      const token = await run(['token', 'create', '--org', name, '--scope', 'read', '--data', data]);
+      assert.equal(token.code, 0, token.stderr);
+      tokens[name] = token.stdout.trim();
+    }
+    let stderr = '';
+    const ctx: CliContext = {
+      stdout: new Writable({ write: (_c, _e, done) => done() }),
+      stderr: new Writable({
+        write(chunk, _encoding, done) {
+          stderr += String(chunk);
+          done();
+        },
+      }),
+      env: {},
+      interactive: false,
+    };
+    const config = ServeConfig.parse({
+      data,
+      hub: { listen: '127.0.0.1:0' },
+      console: { distDir: join(dir, 'no-console-build') },
+    });
+    await runServe(config, ctx, async () => {
+      const url = /tsunagi hub on (http:\/\/[^ ]+) /.exec(stderr)![1]!;
+      const reports = async (token: string, root: string, collection: string) => {
+        const res = await fetch(`${url}/${root}/collections/${collection}/objects/?match[type]=report`, {
+          headers: { accept: 'application/taxii+json;version=2.1', authorization: `Bearer ${token}` },
+        });
+        assert.equal(res.status, 200);
+        const body = (await res.json()) as { objects?: { name: string }[] };
+        return (body.objects ?? []).map((o) => o.name).sort();
+      };
+      assert.deepEqual(await reports(tokens['Vendor']!, 'public', COLLECTION_IDS.public), [
+        `Internet hygiene survey ${surveyId}: sector finance`,
+      ]);
+      assert.deepEqual(await reports(tokens['Council Member']!, 'council', COLLECTION_IDS.council), [
+        `Internet hygiene survey ${surveyId}: organisation Strict Corp`,
+        `Internet hygiene survey ${surveyId}: sector finance`,
+      ]);
+    });
+  });
+});
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (t: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  const ctx: CliContext = {
+    stdout: sink((t) => (stdout += t)),
+    stderr: sink((t) => (stderr += t)),
+    env: {},
+    interactive: false,
+  };
+  const code = await main(argv, ctx);
+  return { code, stdout, stderr };
 }

@@ -18,8 +18,6 @@ import { openStore } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
 import { main } from '../main.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
-import { COLLECTION_IDS } from '../../share/index.ts';
-import { runServe, ServeConfig } from './serve.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hygiene-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -222,71 +220,6 @@ describe('tsunagi hygiene check against BIND, Unbound and an HTTPS server', { sk
     } finally {
       await store.close();
     }
-  });
-
-  test('`hygiene check --record` then `serve`: the survey reaches TAXII, per organisation only at the council tier', async () => {
-    const data = join(dir, 'data-serve');
-    const recorded = await run([
-      ...['hygiene', 'check', 'strict.mail.test', 'signed.test', ...common()],
-      ...['--org', 'Strict Corp', '--sector', 'finance', '--record', '--data', data],
-    ]);
-    assert.equal(recorded.code, 0, recorded.stderr);
-    const surveyId = /survey ([0-9a-f-]{36}) of 2 domains/.exec(recorded.stderr)![1]!;
-    const tokens: Record<string, string> = {};
-    for (const [name, role, consent] of [
-      ['Council Member', 'council', true],
-      ['Vendor', 'vendor', false],
-    ] as const) {
-      const added = await run([
-        'org',
-        'add',
-        name,
-        '--role',
-        role,
-        ...(consent ? ['--consent'] : []),
-        '--data',
-        data,
-      ]);
-      assert.equal(added.code, 0, added.stderr);
-      const token = await run(['token', 'create', '--org', name, '--scope', 'read', '--data', data]);
-      assert.equal(token.code, 0, token.stderr);
-      tokens[name] = token.stdout.trim();
-    }
-    let stderr = '';
-    const ctx: CliContext = {
-      stdout: new Writable({ write: (_c, _e, done) => done() }),
-      stderr: new Writable({
-        write(chunk, _encoding, done) {
-          stderr += String(chunk);
-          done();
-        },
-      }),
-      env: {},
-      interactive: false,
-    };
-    const config = ServeConfig.parse({
-      data,
-      hub: { listen: '127.0.0.1:0' },
-      console: { distDir: join(dir, 'no-console-build') },
-    });
-    await runServe(config, ctx, async () => {
-      const url = /tsunagi hub on (http:\/\/[^ ]+) /.exec(stderr)![1]!;
-      const reports = async (token: string, root: string, collection: string) => {
-        const res = await fetch(`${url}/${root}/collections/${collection}/objects/?match[type]=report`, {
-          headers: { accept: 'application/taxii+json;version=2.1', authorization: `Bearer ${token}` },
-        });
-        assert.equal(res.status, 200);
-        const body = (await res.json()) as { objects?: { name: string }[] };
-        return (body.objects ?? []).map((o) => o.name).sort();
-      };
-      assert.deepEqual(await reports(tokens['Vendor']!, 'public', COLLECTION_IDS.public), [
-        `Internet hygiene survey ${surveyId}: sector finance`,
-      ]);
-      assert.deepEqual(await reports(tokens['Council Member']!, 'council', COLLECTION_IDS.council), [
-        `Internet hygiene survey ${surveyId}: organisation Strict Corp`,
-        `Internet hygiene survey ${surveyId}: sector finance`,
-      ]);
-    });
   });
 
   test('a resolver that does not answer is a runtime error, in one line', async () => {

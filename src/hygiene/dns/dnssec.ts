@@ -128,6 +128,20 @@ async function keysFromDs(
   return { kind: 'secure-child', keys: keys.filter(isZoneKey) };
 }
 
+/** A CNAME cannot sit beside NS records: a name holding one (signed by the zone) is no cut. */
+function cnameCut(
+  zone: string,
+  keys: readonly DnskeyData[],
+  child: string,
+  response: DnsResponse,
+  at: Date,
+): Cut | undefined {
+  const cname = rrsetOf(response.answers, child, 'CNAME');
+  if (cname.length === 0) return undefined;
+  const check = verifyRrset(cname, rrsigsOf(response.answers, child, 'CNAME'), keys, zone, at);
+  return check.ok ? { kind: 'no-cut' } : { kind: 'bogus', reason: `CNAME at ${child}: ${check.reason}` };
+}
+
 /** The deepest trust anchor at or above a name. */
 function anchorFor(anchors: readonly TrustAnchor[], name: string): TrustAnchor | undefined {
   return anchors.filter((a) => isBelowOrAt(name, a.zone)).sort((a, b) => b.zone.length - a.zone.length)[0];
@@ -176,7 +190,7 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
         dsSet.map((r) => (r as { data: DsData }).data),
       );
     }
-    return deniedDs(zone, keys, child, response, now());
+    return cnameCut(zone, keys, child, response, now()) ?? deniedDs(zone, keys, child, response, now());
   }
 
   /** The verdict of the zone holding `name`, walking one label at a time from the anchor. */
