@@ -255,8 +255,10 @@ function covers(owner: string, next: string, hash: string): boolean {
 
 /**
  * Whether signed NSEC or NSEC3 records speak about `name`: one at the name without `type` in
- * its bitmap (no data), or one whose span covers the name (no such name). The full NSEC3
- * closest-encloser proof (RFC 5155 §8.4) is not checked: a covering record is taken as proof.
+ * its bitmap (no data), or one whose span covers the name (no such name). Answers are judged
+ * by `provenAbsent` (NSEC3 through `nsec3Denial`); this looser test only tells an empty
+ * non-terminal from a missing DS at a cut. With NSEC, a name error's wildcard denial is not
+ * checked (RFC 4035 §5.4): a covering NSEC is taken as proof.
  */
 function denialCovers(denials: readonly Answer[], name: string, type: string): boolean {
   return denials.some((denial) => {
