@@ -26,7 +26,9 @@ const DIRECTIONS = {
   uplink: ['core', 'intel', 'share'],
   notify: ['core'],
   hygiene: ['core'],
-  console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene'],
+  osint: ['core'],
+  sensor: ['core'],
+  console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene', 'sensor'],
   cli: [
     'core',
     'packet',
@@ -42,6 +44,8 @@ const DIRECTIONS = {
     'uplink',
     'notify',
     'hygiene',
+    'osint',
+    'sensor',
     'console',
   ],
 };
@@ -88,6 +92,12 @@ const policies = [
     from: { element: room('console'), file: { categories: 'test' } },
     allow: { to: { element: { type: 'spa', fileInternalPath: 'src/i18n.ts' } } },
   },
+  // The terminal sensor package (sensor/) shares the wire contract with the centre: the one
+  // module of src/ it may import, and that module imports nothing of the project itself.
+  {
+    from: { element: { type: 'terminal' } },
+    allow: { to: { element: { ...room('sensor'), fileInternalPath: 'protocol.ts' } } },
+  },
   {
     from: { element: { type: '{bench,scripts}' } },
     allow: { to: { element: { type: 'room', fileInternalPath: `{${TEST_DOORS.join(',')}}` } } },
@@ -106,7 +116,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts', 'bench/**/*.{ts,mjs}', 'scripts/**/*.{ts,mjs}', 'console/**/*.{ts,tsx}'],
+    files: [
+      'src/**/*.ts',
+      'bench/**/*.{ts,mjs}',
+      'scripts/**/*.{ts,mjs}',
+      'console/**/*.{ts,tsx}',
+      'sensor/**/*.{ts,mjs}',
+    ],
     plugins: { boundaries },
     settings: {
       'boundaries/elements': [
@@ -114,6 +130,7 @@ export default tseslint.config(
         { type: 'bench', pattern: 'bench', partialMatch: false },
         { type: 'scripts', pattern: 'scripts', partialMatch: false },
         { type: 'spa', pattern: 'console', partialMatch: false },
+        { type: 'terminal', pattern: 'sensor', partialMatch: false },
       ],
       // Tests and testing helpers (a room's testing.ts, fixtures under testdata/).
       'boundaries/files': [

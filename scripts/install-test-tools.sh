@@ -12,6 +12,8 @@
 # - the hygiene room's DNS lab: BIND (named, dnssec-keygen, dnssec-signzone, dig) and a validating
 #   Unbound, started on loopback high ports by src/hygiene/testing.ts; openssl for its test CA;
 #   bgpdump, which reads the MRT RIB dumps the hygiene room decodes, as an independent check.
+# - the osint room: poppler-utils (pdftotext reads PDF documents); for bench:osint's Python peers
+#   (iocextract and ioc-finder, run from their source trees) regex, pyparsing, click and requests.
 set -euo pipefail
 packages=(
   g++ make python3 libpcap-dev
@@ -21,6 +23,7 @@ packages=(
   pmacct nmap masscan zmap iproute2
   python3-flask python3-flask-httpauth python3-tz python3-six
   bind9 bind9-utils bind9-dnsutils unbound openssl bgpdump
+  poppler-utils python3-regex python3-pyparsing python3-click python3-requests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -288,6 +288,35 @@ const ja = {
   hy_ipv6: 'IPv6',
   hy_https: 'HTTPS',
   hy_hsts: 'HSTS',
+  // The endpoint sensors page.
+  sensors: 'エンドポイントセンサー',
+  emptySensors:
+    '報告しているセンサーはまだありません。tsunagi sensor invite で省庁の端末を登録し、tsunagi sensor serve を起動すると、ここに表示されます。',
+  snIntro:
+    '省庁の端末のセンサーが報告した、IoC との一致と既知の C&C サーバへの接続です（過去 30 日、UTC の日ごと）。',
+  snWithheld: '省庁ごとの端末の情報は総合整理分析情報の区分にのみ表示されます。',
+  snMinistries: '省庁',
+  snIoc: 'IoC',
+  snKind: '種類',
+  snMinistry: '省庁',
+  snSensors: 'センサー',
+  snOnline: '稼働中',
+  snRevoked: '失効',
+  snLastSeen: '最終報告',
+  snTrend: '攻撃の傾向（省庁別・日別）',
+  snMeasure: '項目',
+  snMeasure_connections: 'C&C への接続',
+  snMeasure_matches: 'IoC 一致',
+  snMeasure_sockets: '報告された接続',
+  snHelp_connections: '端末から、IoC リストにある C&C サーバ（IP:ポート）への接続の数。',
+  snHelp_matches: '端末のセンサー自身が IoC（実行ファイルのハッシュ、IP:ポート、ドメイン）と一致させた数。',
+  snHelp_sockets: '端末が報告した新しい接続の数（全体の量の目安）。',
+  snPerMinistry: '省庁ごとの状況（過去 30 日）',
+  snTopIocs: 'よく一致した IoC',
+  snNoMatches: 'この期間に一致した IoC はありません。',
+  'snKind_ip-port': 'IP:ポート',
+  snKind_domain: 'ドメイン',
+  snKind_sha256: 'ハッシュ',
 };
 
 export type Key = keyof typeof ja;
@@ -576,6 +605,36 @@ const en: Record<Key, string> = {
   hy_ipv6: 'IPv6',
   hy_https: 'HTTPS',
   hy_hsts: 'HSTS',
+  // The endpoint sensors page.
+  sensors: 'Endpoint sensors',
+  emptySensors:
+    'No sensor reports yet. Enrol ministries’ terminals with tsunagi sensor invite and run tsunagi sensor serve; they appear here.',
+  snIntro:
+    'IoC matches and connections to known C&C servers reported by sensors on ministries’ terminals (last 30 days, per UTC day).',
+  snWithheld: 'Terminal data per ministry is shown at the full analysis tier only.',
+  snMinistries: 'Ministries',
+  snIoc: 'IoC',
+  snKind: 'Kind',
+  snMinistry: 'Ministry',
+  snSensors: 'Sensors',
+  snOnline: 'Online',
+  snRevoked: 'Revoked',
+  snLastSeen: 'Last report',
+  snTrend: 'Attack trend per ministry and day',
+  snMeasure: 'Measure',
+  snMeasure_connections: 'C&C connections',
+  snMeasure_matches: 'IoC matches',
+  snMeasure_sockets: 'Connections reported',
+  snHelp_connections: 'Connections from terminals to a C&C server (IP:port) in the IoC list.',
+  snHelp_matches:
+    'Matches the sensors made themselves against the IoC list (executable hashes, IP:ports, domains).',
+  snHelp_sockets: 'New connections the terminals reported (how much is watched).',
+  snPerMinistry: 'Per ministry (last 30 days)',
+  snTopIocs: 'Most matched IoCs',
+  snNoMatches: 'No IoC matched in this period.',
+  'snKind_ip-port': 'IP:port',
+  snKind_domain: 'domain',
+  snKind_sha256: 'hash',
 };
 
 export const dictionaries: Record<Lang, Record<Key, string>> = { ja, en };

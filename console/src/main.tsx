@@ -10,6 +10,7 @@ import { IndicatorsPage } from './pages/Indicators.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
 import { LossBanner, PipelinePage, useHealth } from './pages/Pipeline.tsx';
 import { SelfCheckPage } from './pages/SelfCheck.tsx';
+import { SensorsPage } from './pages/Sensors.tsx';
 import { DarknetPage, HostsPage, SurveyPage } from './pages/Stats.tsx';
 import './style.css';
 
@@ -34,6 +35,7 @@ const NAV: { path: string; key: string; fullOnly?: boolean }[] = [
   { path: 'audit', key: 'audit', fullOnly: true },
   { path: 'pipeline', key: 'pipeline', fullOnly: true },
   { path: 'hygiene', key: 'hygiene' },
+  { path: 'sensors', key: 'sensors', fullOnly: true },
 ];
 
 function LangSwitch() {
@@ -141,6 +143,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   else if (page === 'pipeline') body = <PipelinePage health={health} />;
   else if (page === 'hygiene')
     body = <HygienePage {...(parts[1] ? { selected: decodeURIComponent(parts[1]) } : {})} />;
+  else if (page === 'sensors') body = <SensorsPage />;
   else body = <OverviewPage recent={recent} />;
   return (
     <LiveTickContext.Provider value={tick}>

@@ -131,6 +131,16 @@ const CASES: Record<string, Case[]> = {
     [['hygiene', 'rpki', '--vrps', GARBAGE, '--routes', GARBAGE], 2, garbage],
     [['hygiene', 'rpki', '--routes', GARBAGE], 2, /--vrps/],
   ],
+  'osint extract': [
+    [['osint', 'extract', MISSING], 2, missing],
+    [['osint', 'extract', GARBAGE, '--format', 'xml'], 2, /--format/],
+  ],
+  'osint fetch': [
+    [inData(['osint', 'fetch', '--config', MISSING]), 2, missing],
+    [inData(['osint', 'fetch', '--config', GARBAGE]), 2, garbage],
+    [inData(['osint', 'fetch']), 2, /no feeds configured/],
+    noData(['osint', 'fetch']),
+  ],
   detect: [
     [['detect', '--subscribers', '300.0.0.0/8', '--bots', BOTS, '--flows', GARBAGE], 2, /--subscribers/],
     [['detect', '--bots', BOTS, '--flows', MISSING], 2, missing],
@@ -150,6 +160,25 @@ const CASES: Record<string, Case[]> = {
     [['serve', '--listen', '127.0.0.1:99999'], 2, /--listen/],
     [['serve', '--config', MISSING, '--data', DATA], 2, missing],
     noData(['serve']),
+  ],
+  'sensor invite': [
+    [inData(['sensor', 'invite']), 2, /--org/],
+    [inData(['sensor', 'invite', '--org', 'mic', '--ttl', '5y']), 2, /--ttl/],
+  ],
+  'sensor serve': [
+    [['sensor', 'serve', '--listen', '127.0.0.1:99999'], 2, /--listen/],
+    [inData(['sensor', 'serve', '--listen', '127.0.0.1:0', '--bundle-digest', 'abc']), 2, /--bundle-digest/],
+    [inData(['sensor', 'serve', '--listen', '127.0.0.1:0', '--bundle-digests-file', MISSING]), 2, missing],
+    [inData(['sensor', 'serve', '--listen', '127.0.0.1:0', '--bundle-digests-file', GARBAGE]), 2, garbage],
+  ],
+  'sensor list': [noData(['sensor', 'list'])],
+  'sensor revoke': [
+    [inData(['sensor', 'revoke', 'nobody']), 2, /nobody/],
+    noData(['sensor', 'revoke', 'abcdef12']),
+  ],
+  'sensor ioc add': [
+    [inData(['sensor', 'ioc', 'add', '--sha256', 'abc']), 2, /--sha256/],
+    noData(['sensor', 'ioc', 'add', '--sha256', 'a'.repeat(64)]),
   ],
   'org add': [
     [inData(['org', 'add', 'X', '--role', 'banana']), 2, /--role/],

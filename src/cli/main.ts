@@ -20,6 +20,8 @@ import * as notify from './commands/notify.ts';
 import * as serve from './commands/serve.ts';
 import * as hubAdmin from './commands/hub.ts';
 import * as hygiene from './commands/hygiene.ts';
+import * as osint from './commands/osint.ts';
+import * as sensor from './commands/sensor.ts';
 
 /** Every command module; each exports `register(program, ctx)`. */
 const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
@@ -35,6 +37,8 @@ const COMMANDS: { register(program: Command, ctx: CliContext): void }[] = [
   serve,
   hubAdmin,
   hygiene,
+  osint,
+  sensor,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -560,6 +560,25 @@ async function routeWalk(
             ]
           : [],
     ],
+    // Endpoint sensors per ministry: the full tier only (analysis centre and government).
+    [
+      'GET /console/api/sensors',
+      (reader) =>
+        reader
+          ? [
+              {
+                method: 'GET',
+                url: '/console/api/sensors',
+                expect: (status, who) =>
+                  assert.equal(
+                    status,
+                    who?.role === 'analysis' || who?.role === 'government' ? 200 : 403,
+                    `${who?.name} sensors`,
+                  ),
+              },
+            ]
+          : [],
+    ],
     // Only the analysis centre decides; the others' attempts must fail (and change nothing).
     ...(['approve', 'refuse', 'edit'] as const).map(
       (action) =>

@@ -1,7 +1,7 @@
 /**
  * Stores made before each room owned its tables migrate unchanged: a store built by the shipped
  * migration list (a frozen copy in testdata/shipped-store/) opened with the rooms' composed
- * migrations runs none of the shipped migrations again (only hygiene's new one) and ends with
+ * migrations runs none of the shipped migrations again (only the new rooms' own: hygiene's, osint's) and ends with
  * the very schema a fresh store gets, on SQLite and on PostgreSQL.
  */
 import assert from 'node:assert/strict';
@@ -155,14 +155,14 @@ for (const engine of ['sqlite', 'postgres'] as const) {
           );
           assert.deepEqual(
             runs.map((r) => r.name),
-            [...SHIPPED, '0010_hygiene_001_surveys_and_checks'],
+            [...SHIPPED, '0010_hygiene_001_surveys_and_checks', '0013_osint_001_documents_and_indicators'],
           );
           const migrated = await schemaOf(store.db as unknown as Db, engine, place.schema);
           const freshSchema = await schemaOf(fresh.db as unknown as Db, engine, place.freshSchema);
           assert.deepEqual(migrated, freshSchema);
-          // Without hygiene's tables, the new composition builds exactly what the shipped list built.
+          // Without the new rooms' tables, the new composition builds exactly what the shipped list built.
           assert.deepEqual(
-            freshSchema.filter((line) => !/hygiene_/.test(line)),
+            freshSchema.filter((line) => !/hygiene_|osint_/.test(line)),
             shippedSchema,
           );
           assert.ok(freshSchema.length > 40, `schema listing too short: ${freshSchema.length}`);

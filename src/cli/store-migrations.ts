@@ -4,6 +4,8 @@
  */
 import { hygieneMigrations } from '../hygiene/index.ts';
 import { intelMigrations } from '../intel/index.ts';
+import { osintMigrations } from '../osint/index.ts';
+import { sensorMigrations } from '../sensor/index.ts';
 import { shareMigrations } from '../share/index.ts';
 import type { RoomMigrations } from '../store/index.ts';
 
@@ -11,4 +13,6 @@ export const ROOM_MIGRATIONS: readonly RoomMigrations[] = [
   intelMigrations,
   shareMigrations,
   () => hygieneMigrations,
+  () => osintMigrations,
+  () => sensorMigrations,
 ];

@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger, PipelineHealth } from '../core/index.ts';
 import type { HygieneReader } from '../hygiene/index.ts';
+import type { SensorReader } from '../sensor/index.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
 import {
   type AuditRecord,
@@ -55,11 +56,16 @@ export type ConsoleHygiene = Pick<
   'surveys' | 'organisationScores' | 'adoption' | 'organisation'
 >;
 
+/** The sensor room's read side: per-ministry views and attack-trend statistics. */
+export type ConsoleSensor = Pick<SensorReader, 'daily' | 'topIocs' | 'organisations'>;
+
 export interface ConsoleDeps {
   intel: ConsoleIntel;
   share: ConsoleShare;
   /** Absent when the hub keeps no hygiene surveys: the page then says none is stored. */
   hygiene?: ConsoleHygiene;
+  /** Absent when the hub runs no sensor centre: the page then says no sensor reports. */
+  sensor?: ConsoleSensor;
   registry: Registry;
   logger: Logger;
   /**
@@ -72,10 +78,17 @@ export interface ConsoleDeps {
 /** The console's narrow view of a hub. */
 export function consoleDepsOf(
   hub: HubContext,
-  deps: { registry: Registry; logger: Logger; health?: () => PipelineHealth; hygiene?: ConsoleHygiene },
+  deps: {
+    registry: Registry;
+    logger: Logger;
+    health?: () => PipelineHealth;
+    hygiene?: ConsoleHygiene;
+    sensor?: ConsoleSensor;
+  },
 ): ConsoleDeps {
   return {
     ...(deps.hygiene ? { hygiene: deps.hygiene } : {}),
+    ...(deps.sensor ? { sensor: deps.sensor } : {}),
     intel: hub.intel,
     share: {
       authenticate: (token) => hub.orgs.authenticate(token),

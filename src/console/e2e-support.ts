@@ -192,6 +192,11 @@ export const PAGES: { name: string; hash: string; ready: string }[] = [
     hash: '#/hygiene',
     ready: 'section[data-page=hygiene] svg.series, section[data-page=hygiene] .empty',
   },
+  {
+    name: 'sensors',
+    hash: '#/sensors',
+    ready: 'section[data-page=sensors] svg.series, section[data-page=sensors] .empty',
+  },
 ];
 
 /** Opens a page by its route and waits until it has drawn its data. */

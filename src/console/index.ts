@@ -24,6 +24,7 @@ export {
   consoleDepsOf,
   type ConsoleDeps,
   type ConsoleHygiene,
+  type ConsoleSensor,
   type ConsoleIntel,
   type ConsoleShare,
 } from './deps.ts';

@@ -28,6 +28,9 @@ import {
   signIn,
 } from './e2e-support.ts';
 import { startTestHub, type TestHub } from './testing.ts';
+import type { Kysely } from 'kysely';
+import { createSensorReader, type SensorTables } from '../sensor/index.ts';
+import { openSensorTestDb, seedSensorCentre } from '../sensor/testing.ts';
 
 /** Latin words allowed in Japanese mode: names, acronyms, commands and the data credit. */
 const ALLOWED_IN_JA = new Set([
@@ -74,9 +77,11 @@ const ALLOWED_IN_JA = new Set([
   'IPv',
   'HTTPS',
   'HSTS',
+  // The endpoint sensors page: indicators of compromise are called IoCs in Japanese too.
+  'IoC',
 ]);
 /** `tsunagi start`, `tsunagi survey`...: commands are typed as they are. */
-const COMMAND = /\btsunagi (start|detect|darknet|survey)\b/g;
+const COMMAND = /\btsunagi (start|detect|darknet|survey|sensor invite|sensor serve)\b/g;
 const JAPANESE = /[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]/;
 const ALLOWED_JAPANESE_IN_EN = new Set(['日本語']);
 
@@ -148,12 +153,19 @@ describe(
     let empty: TestHub;
     let browser: Browser;
     let hygiene: Awaited<ReturnType<typeof demoHygiene>>;
+    let sensors: Kysely<SensorTables>;
 
     before(async () => {
       ensureConsoleBuilt();
       hygiene = await demoHygiene();
+      sensors = await openSensorTestDb();
+      await seedSensorCentre(sensors);
       [demo, empty] = await Promise.all([
-        startTestHub({ console: { distDir: DIST }, hygiene: hygiene.reader }),
+        startTestHub({
+          console: { distDir: DIST },
+          hygiene: hygiene.reader,
+          sensor: createSensorReader(sensors),
+        }),
         startTestHub({ console: { distDir: DIST } }),
       ]);
       await fillDemo(demo);
@@ -164,6 +176,7 @@ describe(
       await demo?.close();
       await empty?.close();
       await hygiene?.close();
+      await sensors?.destroy();
     });
 
     test('the checker itself flags each kind of mistake', () => {
@@ -256,6 +269,14 @@ describe(
           await textOf(page, '[data-testid=hygiene-fixes]'),
           lang === 'ja' ? /DMARC レコードがありません/ : /There is no DMARC record/,
         );
+
+        // Endpoint sensors: a line per ministry, the per-ministry table, the most matched IoCs.
+        await openPage(page, '#/sensors', 'section[data-page=sensors] svg.series');
+        assert.equal(await page.locator('section[data-page=sensors] svg.series polyline').count(), 2);
+        assert.equal(await page.locator('[data-testid=sensor-organisations] tbody tr').count(), 2);
+        await page.selectOption('[data-testid=sensor-measure]', 'matches');
+        await assertReadable(page, lang, 'sensors matches');
+        assert.match(await textOf(page, 'section[data-page=sensors] svg.bars'), /192\.0\.2\.10:443/);
         await page.context().close();
       });
 
@@ -294,6 +315,7 @@ describe(
           ['#/graph', 'emptyGraph'],
           ['#/overview', 'emptyNewestC2'],
           ['#/hygiene', 'emptyHygiene'],
+          ['#/sensors', 'emptySensors'],
         ] as const) {
           await openPage(page, hash, '[data-testid=empty]');
           assert.equal(await textOf(page, '[data-testid=empty]'), dict[key], hash);

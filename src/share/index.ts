@@ -101,6 +101,8 @@ export {
   release,
   HYGIENE_MARKINGS,
   type HygieneLevel,
+  SENSOR_MARKINGS,
+  type SensorLevel,
   tierReader,
   type PublicNoticeDecision,
   type Reader,

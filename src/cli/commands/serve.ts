@@ -28,6 +28,7 @@ import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '..
 import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 import { createHygieneReader, type HygieneTables } from '../../hygiene/index.ts';
+import { createSensorReader, type SensorTables } from '../../sensor/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
 import { CandidateStreamConfig, createHealthSubscriber } from '../../transport/index.ts';
@@ -107,6 +108,8 @@ export async function openHubStack(
       logger: deps.logger,
       health: deps.health,
       hygiene,
+      // The sensor room's tables live in the same store too (what `tsunagi sensor serve` on the same data directory stores).
+      sensor: createSensorReader(store.db as unknown as Kysely<SensorTables>),
     }),
   );
   hub.use((app) => web.register(app));

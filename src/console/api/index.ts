@@ -15,6 +15,7 @@ import { registerGraph } from './graph.ts';
 import { registerHealth } from './health.ts';
 import { registerHosts } from './hosts.ts';
 import { registerHygiene } from './hygiene.ts';
+import { registerSensors } from './sensor.ts';
 import { registerIndicators } from './indicators.ts';
 import { registerMe } from './me.ts';
 import { registerOverview } from './overview.ts';
@@ -44,6 +45,7 @@ export function registerApi(
   registerAudit(app, ctx);
   registerGraph(app, ctx);
   registerHygiene(app, ctx);
+  registerSensors(app, ctx);
   registerReview(app, deps.share.reviews);
   registerHealth(app, deps.health);
 }

@@ -291,3 +291,22 @@ export interface HygieneOrganisationBody {
   }[];
   marking: HygieneMarking;
 }
+
+/** GET /console/api/sensors: endpoint sensors per ministry and attack-trend statistics (full tier only). */
+export interface SensorsBody {
+  /** How many UTC days `daily` covers, ending today. */
+  days: number;
+  /** The days, oldest first (`YYYY-MM-DD`), so the chart has every one even when nothing was counted. */
+  labels: string[];
+  organisations: {
+    org: string;
+    sensors: number;
+    online: number;
+    revoked: number;
+    lastSeen: string | null;
+  }[];
+  /** Counts per ministry and day: IoC matches, connections to known C&C, sockets reported. */
+  daily: { day: string; org: string; matches: number; connections: number; sockets: number }[];
+  topIocs: { ioc: string; kind: string; count: number; orgs: number }[];
+  marking: { tier: ApiTier; tlp: ApiTlp };
+}

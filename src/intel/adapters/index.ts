@@ -19,3 +19,21 @@ export {
   type InfectedHostLike,
 } from './darknet.ts';
 export { recordSurveyFindings, sightingsFromSurveyFindings, type SurveyFindingLike } from './survey.ts';
+export {
+  OSINT_CONFIDENCE,
+  recordOsintDocument,
+  sightingsFromOsint,
+  tierOfTlp,
+  type OsintDocumentLike,
+  type OsintIndicatorLike,
+} from './osint.ts';
+export {
+  createSensorIntake,
+  iocListFromIndicators,
+  iocListFromIntel,
+  sensorSource,
+  sightingsFromSensorObservations,
+  type IocIndicatorLike,
+  type SensorIntake,
+  type SensorObservationLike,
+} from './sensor.ts';

@@ -127,7 +127,9 @@ export type Subject =
   /** A stored STIX version: its tier and marking as stored, in a collection. */
   | { type: 'stored'; tier: Tier; tlp: Tlp; collection: CollectionScope }
   /** Results of the hygiene survey (public DNS and mail posture): sector aggregates or per organisation. */
-  | { type: 'hygiene'; level: HygieneLevel };
+  | { type: 'hygiene'; level: HygieneLevel }
+  /** What endpoint sensors on a ministry's terminals reported: per-ministry views and statistics. */
+  | { type: 'sensor'; level: SensorLevel };
 
 /**
  * Hygiene results are built from public DNS data, but a score per named organisation is a list
@@ -139,6 +141,18 @@ export type HygieneLevel = 'sector' | 'organisation';
 export const HYGIENE_MARKINGS: Readonly<Record<HygieneLevel, { tier: Tier; tlp: Tlp }>> = {
   sector: { tier: 'public', tlp: 'clear' },
   organisation: { tier: 'council', tlp: 'amber' },
+};
+
+/**
+ * Endpoint sensor results name a ministry's terminals: how many, when they last reported, which of
+ * them connected to C&C servers or ran listed programs. That is the ministry's internal data given
+ * to the national analysis centre, so per-ministry views and statistics stay at the full tier
+ * under TLP:AMBER (never council, never public notice). What reaches the others is the C&C
+ * servers themselves, as intel indicators under their own release.
+ */
+export type SensorLevel = 'organisation';
+export const SENSOR_MARKINGS: Readonly<Record<SensorLevel, { tier: Tier; tlp: Tlp }>> = {
+  organisation: { tier: 'full', tlp: 'amber' },
 };
 
 /** The copy a reader gets of an indicator: its tier and marking, and the facts it may carry. */
@@ -160,12 +174,17 @@ export function release(
   reader: Reader,
 ): Release<{ tier: Tier; tlp: Tlp }>;
 export function release(
+  subject: { type: 'sensor' } & Subject,
+  reader: Reader,
+): Release<{ tier: Tier; tlp: Tlp }>;
+export function release(
   subject: Subject,
   reader: Reader,
 ): Release<ReleasedIndicator | true | { tier: Tier; tlp: Tlp }> {
   if (!reader.canRead) return deny('this token may not read');
   if (subject.type === 'stored') return releaseStored(subject.tier, subject.tlp, subject.collection, reader);
   if (subject.type === 'hygiene') return releaseHygiene(subject.level, reader);
+  if (subject.type === 'sensor') return releaseSensor(subject.level, reader);
   return releaseIndicator(subject.indicator, subject.publicNotice, reader);
 }
 
@@ -173,6 +192,13 @@ function releaseHygiene(level: HygieneLevel, reader: Reader): Release<{ tier: Ti
   const m = HYGIENE_MARKINGS[level];
   if (!markingAllows(reader, m.tier, m.tlp))
     return deny(`hygiene ${level} results are tier ${m.tier} under TLP:${m.tlp.toUpperCase()}`);
+  return { outcome: 'allow', copy: m };
+}
+
+function releaseSensor(level: SensorLevel, reader: Reader): Release<{ tier: Tier; tlp: Tlp }> {
+  const m = SENSOR_MARKINGS[level];
+  if (!markingAllows(reader, m.tier, m.tlp))
+    return deny(`endpoint sensor results per ministry are tier ${m.tier} under TLP:${m.tlp.toUpperCase()}`);
   return { outcome: 'allow', copy: m };
 }
 

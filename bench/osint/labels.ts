@@ -1,0 +1,193 @@
+/**
+ * The labelled set: real advisories whose indicators were listed by their authors apart from the
+ * text, so the truth does not come from any extractor.
+ *
+ * ESET's malware-ioc repository (BSD licence): each folder's README.adoc is the document; the
+ * truth is the folder's `samples.md5|sha1|sha256` lists and its MISP event exports (addresses,
+ * domains, hostnames, URLs, hashes, vulnerabilities, ATT&CK galaxy tags). A type counts as
+ * labelled in a document only when such a list exists for it (a samples file, or an event that
+ * lists at least one indicator of the type), and the truth is restricted to
+ * what the document's text contains (a case-insensitive search after the usual defanging is
+ * undone), since no extractor can find an indicator the document does not name.
+ *
+ * A directory of other documents may be added (`NAME.txt|md|html|pdf` with `NAME.truth.json`:
+ * `{"labelled": [types], "indicators": [{"type", "value"}]}`), e.g. Japanese advisories.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import ipaddr from 'ipaddr.js';
+
+export const TYPES = ['ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256', 'cve', 'attack'] as const;
+export type Type = (typeof TYPES)[number];
+
+export interface LabelledDoc {
+  id: string;
+  /** The file the text came from (html and pdf are read by the caller). */
+  path: string;
+  language: 'en' | 'ja';
+  labelled: Set<Type>;
+  truth: Map<Type, Set<string>>;
+}
+
+/** One canonical form for comparing every tool's output with the truth. */
+export function canonical(type: Type, raw: string): string {
+  const value = raw.trim();
+  switch (type) {
+    case 'ipv4':
+      return value.replace(/:\d+$/, '');
+    case 'ipv6':
+      try {
+        return ipaddr.IPv6.parse(value.replace(/^\[|\](?::\d+)?$/g, '')).toString();
+      } catch {
+        return value.toLowerCase();
+      }
+    case 'domain':
+      return value.toLowerCase().replace(/\.$/, '');
+    case 'url':
+      // Without the scheme: some lists write `host/path` for a URL; http and https compare equal.
+      return value
+        .replace(/^[a-z]+:\/\//i, '')
+        .replace(/^[^/]+/, (host) => host.toLowerCase())
+        .replace(/\/+$/, '');
+    case 'cve':
+    case 'attack':
+      return value.toUpperCase();
+    default:
+      return value.toLowerCase();
+  }
+}
+
+/** Which third of the set a document is in: tuning (1 in 3 by its id's hash) or evaluation. */
+export function splitOf(id: string): 'tuning' | 'evaluation' {
+  return createHash('sha256').update(id).digest()[0]! % 3 === 0 ? 'tuning' : 'evaluation';
+}
+
+/** The text as a person searching it would read it: defanging undone, lower case. */
+function searchable(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/\[\.\]|\(\.\)|\{\.\}|\[dot\]/g, '.')
+    .replace(/\[:\]/g, ':')
+    .replace(/hxxp/g, 'http');
+}
+
+type Attribute = { type?: string; value?: string };
+
+function mispEvents(json: unknown): Record<string, unknown>[] {
+  if (Array.isArray(json)) return json.flatMap(mispEvents);
+  if (!json || typeof json !== 'object') return [];
+  const o = json as Record<string, unknown>;
+  if (o.Event) return mispEvents(o.Event);
+  if (o.response) return mispEvents(o.response);
+  return o.Attribute || o.Object || o.Tag ? [o] : [];
+}
+
+function attributesOf(event: Record<string, unknown>): Attribute[] {
+  const own = (event.Attribute as Attribute[] | undefined) ?? [];
+  const objects = (event.Object as { Attribute?: Attribute[] }[] | undefined) ?? [];
+  return [...own, ...objects.flatMap((o) => o.Attribute ?? [])];
+}
+
+function techniquesOf(event: Record<string, unknown>): string[] {
+  const text = JSON.stringify([event.Tag ?? [], event.Galaxy ?? []]);
+  return [...text.matchAll(/\bT\d{4}(?:\.\d{3})?\b/g)].map((m) => m[0]);
+}
+
+/** Adds an event's indicators to the truth; returns the types it lists at all (those are labelled). */
+function addMisp(truth: Map<Type, Set<string>>, event: Record<string, unknown>): Set<Type> {
+  const listed = new Set<Type>();
+  const add = (type: Type, value: string) => {
+    listed.add(type);
+    truth.get(type)!.add(canonical(type, value));
+  };
+  const addIp = (value: string) => add(value.includes(':') ? 'ipv6' : 'ipv4', value);
+  for (const { type, value } of attributesOf(event)) {
+    if (!type || !value) continue;
+    const [first, second] = value.split('|');
+    if (type === 'ip-dst' || type === 'ip-src' || type === 'ip-dst|port' || type === 'ip-src|port')
+      addIp(first!);
+    else if (type === 'domain' || type === 'hostname') add('domain', value);
+    else if (type === 'domain|ip' || type === 'hostname|port') {
+      add('domain', first!);
+      if (type === 'domain|ip' && second) addIp(second);
+    } else if (type === 'url') {
+      // A bare host filed as a URL is a name or an address.
+      if (value.includes('/')) add('url', value);
+      else if (/^[\d.]+$/.test(value)) addIp(value);
+      else add('domain', value);
+    } else if (type === 'md5' || type === 'sha1' || type === 'sha256') add(type, value);
+    else if (/^filename\|(md5|sha1|sha256)$/.test(type)) add(type.split('|')[1] as Type, second ?? '');
+    else if (type === 'vulnerability') add('cve', value);
+  }
+  for (const id of techniquesOf(event)) add('attack', id);
+  return listed;
+}
+
+function esetDoc(root: string, folder: string): LabelledDoc | undefined {
+  const dir = join(root, folder);
+  const readme = join(dir, 'README.adoc');
+  if (!existsSync(readme)) return undefined;
+  const truth = new Map<Type, Set<string>>(TYPES.map((t) => [t, new Set<string>()]));
+  const labelled = new Set<Type>();
+  for (const type of ['md5', 'sha1', 'sha256'] as const) {
+    const file = join(dir, `samples.${type}`);
+    if (!existsSync(file)) continue;
+    labelled.add(type);
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const hash = /^[0-9a-fA-F]+/.exec(line.trim())?.[0];
+      if (hash) truth.get(type)!.add(hash.toLowerCase());
+    }
+  }
+  const mispFiles = readdirSync(dir).filter((f) => f.endsWith('.json') && /misp/i.test(f));
+  for (const file of mispFiles) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    } catch {
+      continue;
+    }
+    for (const event of mispEvents(json)) for (const type of addMisp(truth, event)) labelled.add(type);
+  }
+  if (labelled.size === 0) return undefined;
+  return { id: `eset/${folder}`, path: readme, language: 'en', labelled, truth };
+}
+
+/** Restricts each truth set to what the document's text names. */
+export function restrictToText(doc: LabelledDoc, text: string): void {
+  const haystack = searchable(text);
+  for (const values of doc.truth.values()) {
+    for (const value of values) if (!haystack.includes(value.toLowerCase())) values.delete(value);
+  }
+}
+
+export function esetSet(root: string): LabelledDoc[] {
+  return readdirSync(root)
+    .filter((f) => statSync(join(root, f)).isDirectory() && !f.startsWith('.'))
+    .sort()
+    .flatMap((f) => esetDoc(root, f) ?? []);
+}
+
+/** Documents with a `.truth.json` beside them. */
+export function directorySet(root: string, language: 'en' | 'ja'): LabelledDoc[] {
+  const docs: LabelledDoc[] = [];
+  for (const file of readdirSync(root).sort()) {
+    const match = /^(.*)\.(txt|md|adoc|html?|pdf)$/.exec(file);
+    if (!match || !existsSync(join(root, `${match[1]}.truth.json`))) continue;
+    const label = JSON.parse(readFileSync(join(root, `${match[1]}.truth.json`), 'utf8')) as {
+      labelled: Type[];
+      indicators: { type: Type; value: string }[];
+      language?: 'en' | 'ja';
+    };
+    const truth = new Map<Type, Set<string>>(TYPES.map((t) => [t, new Set<string>()]));
+    for (const { type, value } of label.indicators) truth.get(type)?.add(canonical(type, value));
+    docs.push({
+      id: `${language}/${match[1]}`,
+      path: join(root, file),
+      language: label.language ?? language,
+      labelled: new Set(label.labelled),
+      truth,
+    });
+  }
+  return docs;
+}

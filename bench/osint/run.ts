@@ -1,0 +1,242 @@
+/**
+ * `npm run bench:osint -- --eset DIR [--labelled DIR --language ja] [--peers DIR] [--write BENCHMARKS.md]`
+ *
+ * Precision and recall of indicator extraction per type on real advisories (see labels.ts), for
+ * tsunagi and for the Python extractors iocextract and ioc-finder run from their source trees on
+ * the same texts in the same run. Documents split by the hash of their name: a third for tuning,
+ * the rest for evaluation; only the evaluation documents are reported (`--split tuning` prints
+ * the tuning third, the only one to look at while changing the extractor).
+ *
+ * --eset DIR      a checkout of github.com/eset/malware-ioc ($TSUNAGI_OSINT_ESET)
+ * --labelled DIR  more documents with NAME.truth.json beside them ($TSUNAGI_OSINT_LABELLED)
+ * --peers DIR     a directory holding the checkouts iocextract/, ioc-finder/ and ioc-fanger/ ($TSUNAGI_OSINT_PEERS)
+ * --python CMD    the Python 3 to run them with ($TSUNAGI_BENCH_PYTHON, default python3)
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createOsint, OsintConfig } from '../../src/osint/index.ts';
+import { silentLogger } from '../../src/core/index.ts';
+import { Registry } from 'prom-client';
+import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
+import {
+  canonical,
+  directorySet,
+  esetSet,
+  restrictToText,
+  splitOf,
+  TYPES,
+  type LabelledDoc,
+  type Type,
+} from './labels.ts';
+
+type Found = Partial<Record<Type, string[]>>;
+const TOOLS = ['tsunagi', 'iocextract', 'ioc-finder'] as const;
+type Tool = (typeof TOOLS)[number];
+
+interface Counts {
+  tp: number;
+  fp: number;
+  fn: number;
+  docF1: number[];
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      eset: { type: 'string' },
+      labelled: { type: 'string' },
+      language: { type: 'string', default: 'ja' },
+      peers: { type: 'string' },
+      python: { type: 'string' },
+      split: { type: 'string', default: 'evaluation' },
+      write: { type: 'string' },
+    },
+  });
+  const env = process.env;
+  const eset = values.eset ?? env.TSUNAGI_OSINT_ESET;
+  const labelled = values.labelled ?? env.TSUNAGI_OSINT_LABELLED;
+  if (!eset && !labelled) {
+    process.stderr.write('bench:osint: name the labelled set: --eset DIR and/or --labelled DIR\n');
+    process.exit(2);
+  }
+  if (values.split !== 'evaluation' && values.split !== 'tuning') {
+    process.stderr.write('bench:osint: --split is evaluation or tuning\n');
+    process.exit(2);
+  }
+  return {
+    eset,
+    labelled,
+    language: values.language === 'en' ? ('en' as const) : ('ja' as const),
+    peers: values.peers ?? env.TSUNAGI_OSINT_PEERS,
+    python: values.python ?? env.TSUNAGI_BENCH_PYTHON ?? 'python3',
+    split: values.split,
+    write: values.write,
+  };
+}
+
+function runPeers(docs: { id: string; text: string }[], peers: string | undefined, python: string) {
+  if (!peers) return { results: {}, seconds: {}, errors: { all: 'no --peers directory' } } as PeerOutput;
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'peers.py');
+  const path = ['iocextract', 'ioc-finder', 'ioc-fanger'].map((d) => join(peers, d)).join(delimiter);
+  const run = spawnSync(python, [script], {
+    input: JSON.stringify({ docs }),
+    env: { ...process.env, PYTHONPATH: path },
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) {
+    const why = (run.stderr || String(run.error)).trim().split('\n').slice(-1)[0] ?? 'failed';
+    return { results: {}, seconds: {}, errors: { all: why } } as PeerOutput;
+  }
+  return JSON.parse(run.stdout) as PeerOutput;
+}
+
+interface PeerOutput {
+  results: Partial<Record<Tool, Record<string, Found>>>;
+  seconds: Partial<Record<Tool, number>>;
+  errors: Record<string, string>;
+}
+
+function score(docs: LabelledDoc[], found: Map<Tool, Map<string, Found>>) {
+  const table = new Map<string, Counts>();
+  for (const tool of TOOLS) {
+    const byDoc = found.get(tool);
+    if (!byDoc) continue;
+    for (const doc of docs) {
+      const got = byDoc.get(doc.id);
+      for (const type of TYPES) {
+        const list = got?.[type];
+        if (!doc.labelled.has(type) || list === undefined) continue;
+        const predicted = new Set(list.map((v) => canonical(type, v)));
+        const truth = doc.truth.get(type)!;
+        const counts = table.get(`${tool} ${type}`) ?? { tp: 0, fp: 0, fn: 0, docF1: [] };
+        let tp = 0;
+        for (const v of predicted) if (truth.has(v)) tp++;
+        counts.tp += tp;
+        counts.fp += predicted.size - tp;
+        counts.fn += truth.size - tp;
+        if (truth.size + predicted.size > 0) counts.docF1.push((2 * tp) / (truth.size + predicted.size));
+        table.set(`${tool} ${type}`, counts);
+      }
+    }
+  }
+  return table;
+}
+
+function prf(c: Counts | undefined): string {
+  if (!c) return '—';
+  const p = c.tp + c.fp === 0 ? 1 : c.tp / (c.tp + c.fp);
+  const r = c.tp + c.fn === 0 ? 1 : c.tp / (c.tp + c.fn);
+  const f = p + r === 0 ? 0 : (2 * p * r) / (p + r);
+  return `${p.toFixed(2)} / ${r.toFixed(2)} / **${f.toFixed(2)}**`;
+}
+
+function worst(c: Counts | undefined): string {
+  if (!c || c.docF1.length === 0) return '—';
+  const mean = c.docF1.reduce((a, b) => a + b, 0) / c.docF1.length;
+  return `${mean.toFixed(2)} / ${Math.min(...c.docF1).toFixed(2)}`;
+}
+
+async function main() {
+  const o = options();
+  const started = new Date();
+  const loadBefore = machineLoad();
+  const all = [
+    ...(o.eset ? esetSet(o.eset) : []),
+    ...(o.labelled ? directorySet(o.labelled, o.language) : []),
+  ];
+  const osint = createOsint(OsintConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
+  const docs = all.filter((d) => splitOf(d.id) === o.split);
+  const texts: { id: string; text: string }[] = [];
+  for (const doc of docs) {
+    const text = (await osint.read(readFileSync(doc.path), doc.path)).text;
+    restrictToText(doc, text);
+    texts.push({ id: doc.id, text });
+  }
+  const found = new Map<Tool, Map<string, Found>>();
+  const ours = new Map<string, Found>();
+  const began = performance.now();
+  for (const { id, text } of texts) {
+    const got: Found = Object.fromEntries(TYPES.map((t) => [t, [] as string[]]));
+    for (const hit of osint.extract(text)) got[hit.type]!.push(hit.value);
+    ours.set(id, got);
+  }
+  const oursSeconds = (performance.now() - began) / 1000;
+  found.set('tsunagi', ours);
+  const peers = runPeers(texts, o.peers, o.python);
+  for (const tool of ['iocextract', 'ioc-finder'] as const) {
+    const results = peers.results[tool];
+    if (results) found.set(tool, new Map(Object.entries(results)));
+  }
+  report(
+    o,
+    all,
+    docs,
+    texts,
+    score(docs, found),
+    { tsunagi: oursSeconds, ...peers.seconds },
+    peers.errors,
+    loadBefore,
+    started,
+  );
+}
+
+function report(
+  o: ReturnType<typeof options>,
+  all: LabelledDoc[],
+  docs: LabelledDoc[],
+  texts: { text: string }[],
+  table: Map<string, Counts>,
+  seconds: Partial<Record<Tool, number>>,
+  errors: Record<string, string>,
+  loadBefore: ReturnType<typeof machineLoad>,
+  started: Date,
+) {
+  const rows = TYPES.map((type) => {
+    const labelledDocs = docs.filter((d) => d.labelled.has(type));
+    const truth = labelledDocs.reduce((n, d) => n + d.truth.get(type)!.size, 0);
+    return [type, labelledDocs.length, truth, ...TOOLS.map((t) => prf(table.get(`${t} ${type}`)))];
+  });
+  const worstRows = TYPES.map((type) => [type, ...TOOLS.map((t) => worst(table.get(`${t} ${type}`)))]);
+  const megabytes = texts.reduce((n, t) => n + Buffer.byteLength(t.text), 0) / 2 ** 20;
+  const speed = TOOLS.map((t) => [
+    t,
+    seconds[t] === undefined ? '—' : `${seconds[t]!.toFixed(2)} s`,
+    seconds[t] ? `${(megabytes / seconds[t]!).toFixed(2)} MB/s` : '—',
+  ]);
+  const tuning = all.filter((d) => splitOf(d.id) === 'tuning').length;
+  const method =
+    `Labelled set: ${all.length} documents (${all.filter((d) => d.language === 'ja').length} Japanese), split by the hash of each name: ` +
+    `${tuning} tuning, ${all.length - tuning} evaluation. Tables: the **${o.split}** documents (${docs.length}, ` +
+    `${megabytes.toFixed(2)} MB of text). Truth: the advisories' own indicator lists (ESET malware-ioc: the samples.* ` +
+    `files and MISP events beside each README), restricted to what each text names; a type is scored only in ` +
+    `documents where it is labelled. Each tool reads the same texts; precision / recall / **F1** per type, ` +
+    `micro-averaged ("—": the tool does not extract that type), then per-document F1 (mean / worst), then time.`;
+  const caveats = [
+    'Other helpers were running on the same 2 cores; times are indicative only.',
+    "The truth lists what the authors listed as indicators: a real but unlisted name in the text (the vendor's own links, a researcher's site) is charged as a false positive, the same for every tool.",
+    ...Object.entries(errors).map(([tool, why]) => `${tool} did not run: ${why}`),
+  ];
+  publishReport(
+    {
+      title: 'OSINT indicator extraction',
+      command: commandLine('bench:osint'),
+      method,
+      started,
+      loadBefore,
+      loadAfter: machineLoad(),
+      tables: [
+        markdownTable(['type', 'docs', 'truth', ...TOOLS], rows, ['l', 'r', 'r', 'r', 'r', 'r']),
+        markdownTable(['type', ...TOOLS.map((t) => `${t} F1 mean / worst`)], worstRows, ['l', 'r', 'r', 'r']),
+        markdownTable(['tool', 'time', 'rate'], speed, ['l', 'r', 'r']),
+      ],
+      caveats,
+    },
+    o.write,
+  );
+}
+
+await main();

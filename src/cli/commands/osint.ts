@@ -1,0 +1,133 @@
+/**
+ * `tsunagi osint extract FILE...`: the indicators in documents (HTML, text, PDF), one JSON object
+ * a line or CSV. `tsunagi osint fetch`: one round over the configured RSS/Atom feeds; documents
+ * and their indicators are kept in the store with provenance, and addresses, domains and URLs go
+ * into intel as low-confidence sightings of `osint:<feed>`.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Kysely } from 'kysely';
+import { Registry } from 'prom-client';
+import { z } from 'zod';
+import { InputError, loadConfig, silentLogger, UsageError } from '../../core/index.ts';
+import { createIntel, IntelConfig, recordOsintDocument } from '../../intel/index.ts';
+import {
+  createOsint,
+  OsintConfig,
+  type ExtractedIndicator,
+  type Osint,
+  type OsintTables,
+} from '../../osint/index.ts';
+import { createAuditLog, loadSigner } from '../../share/index.ts';
+import { requireDataDir, type CliContext } from '../context.ts';
+import { cliDataDir, openCliStore } from './serve.ts';
+
+const FileConfig = z.object({ osint: OsintConfig.default(OsintConfig.parse({})) }).loose();
+
+function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function formatHit(hit: ExtractedIndicator, format: 'jsonl' | 'csv'): string {
+  if (format === 'jsonl') {
+    const line: Record<string, unknown> = { type: hit.type, value: hit.value, context: hit.context };
+    if (hit.port !== undefined) line.port = hit.port;
+    return JSON.stringify(line);
+  }
+  return [hit.type, hit.value, hit.port ?? '', hit.context].map((f) => csvField(String(f))).join(',');
+}
+
+async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'csv', ctx: CliContext) {
+  if (format === 'csv') ctx.stdout.write('type,value,port,context\n');
+  for (const file of files) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (error) {
+      osint.countInputError('document');
+      throw new InputError(
+        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    let text: string;
+    try {
+      text = (await osint.read(bytes, file)).text;
+    } catch (error) {
+      osint.countInputError('document');
+      throw error instanceof InputError ? new InputError(`${file}: ${error.message}`) : error;
+    }
+    const lines = osint.extract(text).map((hit) => formatHit(hit, format));
+    if (lines.length > 0) ctx.stdout.write(lines.join('\n') + '\n');
+  }
+}
+
+async function fetchFeeds(options: { config?: string; data?: string }, ctx: CliContext) {
+  requireDataDir(options.data, ctx.env);
+  const config = loadConfig(FileConfig, { file: options.config, env: ctx.env, flags: {} }).osint;
+  if (config.feeds.length === 0) throw new UsageError('no feeds configured (osint.feeds in --config FILE)');
+  const dataDir = cliDataDir(options.data, ctx.env);
+  const store = await openCliStore(dataDir, ctx.env);
+  const registry = new Registry();
+  const logger = silentLogger();
+  try {
+    const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
+    const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
+    let sightings = 0;
+    const osint = createOsint(config, {
+      logger,
+      registry,
+      db: store.db as unknown as Kysely<OsintTables>,
+      intake: async (document, indicators, feed) => {
+        const recorded = await recordOsintDocument(
+          intel,
+          {
+            id: document.id,
+            feed: feed.name,
+            url: document.url,
+            title: document.title,
+            fetchedAt: document.fetchedAt,
+          },
+          indicators,
+          { tlp: feed.tlp, ...(feed.tier ? { tier: feed.tier } : {}) },
+        );
+        sightings += recorded.length;
+      },
+    });
+    const round = await osint.fetch();
+    await audit.checkpoint();
+    ctx.stdout.write(
+      `feeds ${round.feeds} (unchanged ${round.unchanged}), items ${round.items}, new documents ${round.documents}, ` +
+        `duplicates ${round.duplicates}, indicators ${round.indicators}, intel sightings ${sightings}, errors ${round.errors}\n`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const osint = program.command('osint').description('threat information from published feeds and documents');
+  osint
+    .command('extract <file...>')
+    .description(
+      'indicators in documents (HTML, text, PDF): ipv4, ipv6, domain, url, md5, sha1, sha256, cve, attack',
+    )
+    .option('--format <format>', 'jsonl (one {"type","value","context"} a line) or csv', 'jsonl')
+    .action(async (files: string[], o: { format: string }) => {
+      if (o.format !== 'jsonl' && o.format !== 'csv') throw new UsageError('--format must be jsonl or csv');
+      const service = createOsint(OsintConfig.parse({}), {
+        logger: silentLogger(),
+        registry: new Registry(),
+      });
+      await extractFiles(service, files, o.format, ctx);
+    });
+  osint
+    .command('fetch')
+    .description(
+      'read the configured RSS/Atom feeds once: documents kept with provenance, indicators into intel',
+    )
+    .option('-c, --config <file>', 'configuration file (osint.feeds)')
+    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
+    .action(async (o: { config?: string; data?: string }) => {
+      await fetchFeeds(o, ctx);
+    });
+}

@@ -1,0 +1,206 @@
+/**
+ * `tsunagi osint extract` on HTML, text and PDF files, and `tsunagi osint fetch` against a local
+ * HTTP server serving an RSS feed and its documents (never the internet): documents kept once
+ * per content with every place they came from, indicators kept beside them, addresses, names and
+ * URLs in intel as sightings of `osint:<feed>`, and a second round answered 304 Not Modified.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import type { Kysely } from 'kysely';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../core/index.ts';
+import { createIntel, IntelConfig } from '../intel/index.ts';
+import type { OsintTables } from '../osint/index.ts';
+import { minimalPdf } from '../osint/testing.ts';
+import type { CliContext } from './context.ts';
+import { main } from './main.ts';
+import { openCliStore } from './commands/serve.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsunagi-osint-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const ADVISORY_HTML = `<!doctype html><html><head><title>Campaign</title><script>var x = "45.1.1.1";</script></head>
+<body><h1>Campaign against Japanese organisations</h1>
+<p>攻撃者は hxxps://update-check[.]net/gate.php を通信先として使用し、C2 サーバ 91.234.99[.]12 に接続しました。</p>
+<table><tr><th>IP</th><th>Port</th></tr><tr><td>5.45.65.21</td><td>4443</td></tr></table>
+<p>Exploited CVE-2024-3400 (T1190). Version 1.2.3.4 of the loader; contact admin@vendor-mail.com.</p>
+</body></html>`;
+const PDF = minimalPdf(['Appendix: C2 domain cdn-updates[.]org', 'SHA-256 ' + 'ab'.repeat(32)]);
+
+function capture(): { ctx: CliContext; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const sink = (append: (t: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  return {
+    ctx: { stdout: sink((t) => (out += t)), stderr: sink((t) => (err += t)), env: {}, interactive: false },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+async function run(argv: string[]) {
+  const io = capture();
+  const code = await main(argv, io.ctx);
+  return { code, stdout: io.out(), stderr: io.err() };
+}
+
+let base = '';
+const requests: string[] = [];
+const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  requests.push(`${request.url} ${request.headers['if-none-match'] ?? ''}`);
+  const send = (type: string, body: string | Buffer, headers: Record<string, string> = {}) => {
+    response.writeHead(200, { 'content-type': type, ...headers });
+    response.end(body);
+  };
+  if (request.url === '/feed.xml') {
+    if (request.headers['if-none-match'] === '"v1"') return void response.writeHead(304).end();
+    return send(
+      'application/rss+xml',
+      `<?xml version="1.0"?><rss version="2.0"><channel><title>Vendor</title>
+        <item><title>Campaign</title><link>${base}/a.html</link><pubDate>Tue, 07 May 2024 09:00:00 +0900</pubDate></item>
+        <item><title>Appendix</title><link>${base}/b.pdf</link></item>
+        <item><title>Mirror</title><link>${base}/mirror.html</link></item>
+        <item><title>Gone</title><link>${base}/gone</link></item>
+      </channel></rss>`,
+      { etag: '"v1"' },
+    );
+  }
+  if (request.url === '/a.html' || request.url === '/mirror.html')
+    return send('text/html; charset=utf-8', ADVISORY_HTML);
+  if (request.url === '/b.pdf') return send('application/pdf', PDF);
+  response.writeHead(404).end();
+});
+
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+test('osint extract: JSON lines and CSV from HTML, text and PDF files', async () => {
+  writeFileSync(join(dir, 'advisory.html'), ADVISORY_HTML);
+  writeFileSync(join(dir, 'appendix.pdf'), PDF);
+  writeFileSync(join(dir, 'notes.txt'), 'IoC: evil-domain[.]info, 2a01:4f8:c17:1::5');
+  const jsonl = await run([
+    'osint',
+    'extract',
+    join(dir, 'advisory.html'),
+    join(dir, 'appendix.pdf'),
+    join(dir, 'notes.txt'),
+  ]);
+  assert.equal(jsonl.code, 0, jsonl.stderr);
+  const lines = jsonl.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.map((l) => `${l.type} ${l.value}${l.port ? `:${l.port}` : ''}`),
+    [
+      'url https://update-check.net/gate.php',
+      'ipv4 91.234.99.12',
+      'ipv4 5.45.65.21:4443',
+      'cve CVE-2024-3400',
+      'attack T1190',
+      'domain cdn-updates.org',
+      `sha256 ${'ab'.repeat(32)}`,
+      'domain evil-domain.info',
+      'ipv6 2a01:4f8:c17:1::5',
+    ],
+  );
+  assert.deepEqual(Object.keys(lines[0]!), ['type', 'value', 'context']);
+  assert.match(String(lines[1]!.context), /C2 サーバ 91\.234\.99\[\.\]12 に接続/);
+  const csv = await run(['osint', 'extract', join(dir, 'notes.txt'), '--format', 'csv']);
+  assert.equal(
+    csv.stdout,
+    'type,value,port,context\ndomain,evil-domain.info,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5"\nipv6,2a01:4f8:c17:1::5,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5"\n',
+  );
+});
+
+test('osint fetch: documents with provenance, deduplicated by content; indicators into intel; 304 the second time', async () => {
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  const config = join(dir, 'osint.yaml');
+  writeFileSync(
+    config,
+    `osint:\n  feeds:\n    - name: vendor\n      url: ${base}/feed.xml\n      tlp: clear\n  concurrency: 1\n`,
+  );
+  const first = await run(['osint', 'fetch', '--config', config, '--data', data]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(
+    first.stdout,
+    /feeds 1 \(unchanged 0\), items 4, new documents 2, duplicates 1, indicators 7, intel sightings 4, errors 1/,
+  );
+
+  const store = await openCliStore(data, {});
+  try {
+    const db = store.db as unknown as Kysely<OsintTables>;
+    const documents = await db.selectFrom('osint_documents').selectAll().orderBy('url').execute();
+    assert.deepEqual(
+      documents.map((d) => [d.url.replace(base, ''), d.source, d.title, d.indicators]),
+      [
+        ['/a.html', 'vendor', 'Campaign', 5],
+        ['/b.pdf', 'vendor', 'Appendix', 2],
+      ],
+    );
+    assert.equal(documents[0]!.published_at, '2024-05-07T00:00:00.000Z');
+    const places = await db.selectFrom('osint_document_sources').select(['document_id', 'url']).execute();
+    // The mirror's copy is the same content: one document, its second place noted.
+    assert.deepEqual(places.map((p) => p.url.replace(base, '')).sort(), [
+      '/a.html',
+      '/b.pdf',
+      '/mirror.html',
+    ]);
+    const rows = await db
+      .selectFrom('osint_indicators')
+      .selectAll()
+      .where('document_id', '=', documents[0]!.id)
+      .execute();
+    assert.ok(rows.some((r) => r.type === 'ipv4' && r.value === '5.45.65.21' && Number(r.port) === 4443));
+
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    const address = await intel.get({ kind: 'c2', value: '5.45.65.21', port: 4443, proto: '' });
+    assert.equal(address?.tlp, 'clear');
+    const sightings = await intel.sightings(address!.id);
+    assert.deepEqual(
+      sightings.map((s) => s.source),
+      ['osint:vendor'],
+    );
+    assert.ok(await intel.get({ kind: 'domain', value: 'cdn-updates.org', port: 0, proto: '' }));
+  } finally {
+    await store.close();
+  }
+
+  const second = await run(['osint', 'fetch', '--config', config, '--data', data]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /feeds 1 \(unchanged 1\), items 0, new documents 0/);
+  assert.ok(requests.includes('/feed.xml "v1"'), requests.join('\n'));
+});
+
+test('osint fetch refuses a configuration without feeds and a missing data directory', async () => {
+  const empty = join(dir, 'empty.yaml');
+  writeFileSync(empty, 'osint:\n  feeds: []\n');
+  const none = await run(['osint', 'fetch', '--config', empty, '--data', join(dir, 'data')]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no feeds configured/);
+  const config = join(dir, 'one.yaml');
+  writeFileSync(config, `osint:\n  feeds:\n    - name: vendor\n      url: ${base}/feed.xml\n`);
+  const missing = await run(['osint', 'fetch', '--config', config, '--data', join(dir, 'no-such-dir')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /no data directory/);
+});

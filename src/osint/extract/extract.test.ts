@@ -1,0 +1,247 @@
+/** The extractor on written forms of each type, on the distractors it must leave, and under fuzz. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { extractIndicators } from './extract.ts';
+import type { ExtractedIndicator } from './types.ts';
+
+const pairs = (hits: ExtractedIndicator[]) =>
+  hits.map((h) => `${h.type} ${h.value}${h.port ? `:${h.port}` : ''}`);
+const found = (text: string) => pairs(extractIndicators(text));
+
+describe('indicators as written', () => {
+  const cases: [string, string[]][] = [
+    ['C2 at 45.77.12.3 and 45.77.12.4:8443.', ['ipv4 45.77.12.3', 'ipv4 45.77.12.4:8443']],
+    [
+      'fallback [2606:4700::6810:84e5]:443, also 2a01:4f8:c17:1::5',
+      ['ipv6 2606:4700::6810:84e5:443', 'ipv6 2a01:4f8:c17:1::5'],
+    ],
+    ['beacons to update-check.net every hour', ['domain update-check.net']],
+    [
+      'payload from https://cdn.evil-host.xyz/a/b.php?id=1#frag.',
+      ['url https://cdn.evil-host.xyz/a/b.php?id=1'],
+    ],
+    ['see (http://bad.example.jp/x) for', []],
+    ['(http://bad-host.jp/x)', ['url http://bad-host.jp/x']],
+    ['AsciiDoc link https://blog.vendor-news.com/post[the post]', ['url https://blog.vendor-news.com/post']],
+    ['md5 D41D8CD98F00B204E9800998ECF8427E', ['md5 d41d8cd98f00b204e9800998ecf8427e']],
+    ['sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709', ['sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709']],
+    [
+      'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      ['sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+    ],
+    ['exploits cve-2021-44228 and CVE‑2024‑3400', ['cve CVE-2021-44228', 'cve CVE-2024-3400']],
+    ['techniques T1059.001, T1566 and T1071', ['attack T1059.001', 'attack T1566', 'attack T1071']],
+    [
+      'the onion site abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion',
+      ['domain abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion'],
+    ],
+  ];
+  for (const [text, expected] of cases) test(text, () => assert.deepEqual(found(text), expected));
+});
+
+describe('defanged forms', () => {
+  const cases: [string, string[]][] = [
+    ['hxxp://evil[.]com/gate.php', ['url http://evil.com/gate.php']],
+    ['hXXps[:]//evil(.)com/x', ['url https://evil.com/x']],
+    ['https[://]evil{.}org/x', ['url https://evil.org/x']],
+    ['evil[dot]net and evil [dot] info', ['domain evil.net', 'domain evil.info']],
+    ['91.234.99[.]12[:]8080', ['ipv4 91.234.99.12:8080']],
+    ['91[.]234[.]99[.]13', ['ipv4 91.234.99.13']],
+    ['fxp://files[.]evil-host[.]com/a', ['url ftp://files.evil-host.com/a']],
+  ];
+  for (const [text, expected] of cases) test(text, () => assert.deepEqual(found(text), expected));
+});
+
+describe('Japanese text and fullwidth characters', () => {
+  const cases: [string, string[]][] = [
+    ['攻撃者のサーバ185.22.1.9に接続し、通信先はevil.comでした。', ['ipv4 185.22.1.9', 'domain evil.com']],
+    ['通信先：ｅｖｉｌ．ｃｏｍ（ポート８０８０）', ['domain evil.com']],
+    ['ＩＰアドレス１８５．２２．１．１０：４４３を確認', ['ipv4 185.22.1.10:443']],
+    ['ｈｘｘｐｓ：／／ｂａｄ［．］ｊｐ／ａ を参照', ['url https://bad.jp/a']],
+    ['悪性ドメインmalware[.]jpへの通信。', ['domain malware.jp']],
+    ['不正サイトevil。comにアクセス', ['domain evil.com']],
+    ['脆弱性ＣＶＥ－２０２３－２３３９７を悪用', ['cve CVE-2023-23397']],
+  ];
+  for (const [text, expected] of cases) test(text, () => assert.deepEqual(found(text), expected));
+});
+
+describe('distractors', () => {
+  const none: string[] = [
+    'version 1.2.3.4 of the tool',
+    'v10.20.30.40 release',
+    'バージョン1.2.3.4を適用',
+    'Ashampoo Studio HD 4.0.9.3 Multilingual',
+    'internal hosts 10.0.0.5, 192.168.1.1, 172.16.0.9, 127.0.0.1, 169.254.1.1, 100.64.0.1',
+    'documentation 192.0.2.1 198.51.100.7 203.0.113.9 and 2001:db8::1',
+    'multicast 224.0.0.1 and broadcast 255.255.255.255 and 0.0.0.0',
+    'octal-looking 010.001.002.003',
+    'oid 1.3.6.1.4.1.311 and 1.2.3.4.5',
+    'example.com, www.example.org, foo.example, bar.test, x.invalid, printer.local, localhost',
+    'mail admin@corp-mail.com for help',
+    'files invoice.pdf, setup.exe, readme.md, payload.zip, clip.mov, build.py, run.sh, libc.so',
+    'System.Net.WebClient and document.location.host and WScript.Shell',
+    'detected as Win32/Agent.AC and MSIL/Pterodo.BY',
+    'time 12:34:56 and MAC 00:1a:2b:3c:4d:5e and std::vector and ::1 and fe80::1',
+    'hash-like 0123456789abcdef0123456789abcdeg and 00000000000000000000000000000000',
+    'number 12345678901234567890123456789012',
+    'random T9999 and T1059.999 and T1234x',
+    'C:\\Windows\\System32\\drivers\\etc.hosts and /usr/lib/libfoo.so.1',
+  ];
+  for (const text of none) test(text, () => assert.deepEqual(found(text), []));
+
+  test('a file-extension TLD counts when the text says it is a name', () => {
+    assert.deepEqual(found('the C2 domain was update-check.zip'), ['domain update-check.zip']);
+    assert.deepEqual(found('download update-check.zip'), []);
+    assert.deepEqual(found('download update-check[.]zip'), ['domain update-check.zip']);
+    assert.deepEqual(found('通信先ドメインはsetup.pyでした'), ['domain setup.py']);
+  });
+});
+
+describe('ports and context', () => {
+  test('a port column of a markdown table, a tab-separated table and an AsciiDoc table', () => {
+    const markdown = '| IP | Port | Note |\n|---|---|---|\n| 103.1.2.3 | 8080 | c2 |\n| 103.1.2.4 | 443 | |';
+    assert.deepEqual(found(markdown), ['ipv4 103.1.2.3:8080', 'ipv4 103.1.2.4:443']);
+    assert.deepEqual(found('IP\tポート\n103.1.2.5\t22\n'), ['ipv4 103.1.2.5:22']);
+    assert.deepEqual(found('|===\n|IP |Port\n|`+103.1.2.6+` |`+53+`\n|==='), ['ipv4 103.1.2.6:53']);
+    // The table ends at a line without its separator.
+    assert.deepEqual(found('| IP | Port |\n| 103.1.2.7 | 80 |\nprose 103.1.2.8\n| 103.1.2.9 | 81 |'), [
+      'ipv4 103.1.2.7:80',
+      'ipv4 103.1.2.8',
+      'ipv4 103.1.2.9',
+    ]);
+  });
+
+  test('the context is the hit line as written, defanged forms kept', () => {
+    const [hit] = extractIndicators('first line\nthe C2 was hxxp://evil[.]com/x today\nlast line');
+    assert.equal(hit?.context, 'the C2 was hxxp://evil[.]com/x today');
+    const [far] = extractIndicators(`${'word '.repeat(40)}evil-host.com${' word'.repeat(40)}`, {
+      contextChars: 10,
+    });
+    assert.ok(far!.context.length <= 10 + 'evil-host.com'.length + 10, far!.context);
+  });
+
+  test('once per value, the first context kept; the same address with another port is another hit', () => {
+    assert.deepEqual(found('evil.com and again evil.com; 45.77.1.1:80 and 45.77.1.1:443 and 45.77.1.1:80'), [
+      'domain evil.com',
+      'ipv4 45.77.1.1:80',
+      'ipv4 45.77.1.1:443',
+    ]);
+  });
+
+  test('hostsOfUrls reports a URL host as a name or an address of its own', () => {
+    assert.deepEqual(
+      pairs(extractIndicators('http://45.77.9.9:8080/x and https://evil.net/', { hostsOfUrls: true })),
+      ['url http://45.77.9.9:8080/x', 'ipv4 45.77.9.9:8080', 'url https://evil.net/', 'domain evil.net'],
+    );
+  });
+});
+
+/** Mulberry32: the same text for the same seed on every machine. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FRAGMENTS = [
+  '.',
+  '[.]',
+  '(.)',
+  '[:]',
+  ':',
+  '::',
+  '/',
+  '//',
+  'hxxp',
+  'https://',
+  '[',
+  ']',
+  '(',
+  ')',
+  '@',
+  '-',
+  '\n',
+  '\t',
+  '|',
+  ' ',
+  'a',
+  'Z',
+  '0',
+  '9',
+  'f',
+  'com',
+  'jp',
+  'zip',
+  'T1059',
+  'CVE-2024-',
+  '１',
+  '．',
+  '：',
+  'の',
+  '通信先',
+  '\u0000',
+  '\ud800',
+  '🙂',
+  'ffff',
+  '255',
+  '2001:',
+  'version ',
+  '.onion',
+  'xn--',
+];
+
+function fuzzText(next: () => number, length: number): string {
+  const parts: string[] = [];
+  let size = 0;
+  while (size < length) {
+    const part =
+      next() < 0.7
+        ? FRAGMENTS[Math.floor(next() * FRAGMENTS.length)]!
+        : String.fromCharCode(Math.floor(next() * 0xffff));
+    parts.push(part);
+    size += part.length;
+  }
+  return parts.join('');
+}
+
+describe('fuzz', () => {
+  test('seeded random text: no throw, and every hit is a canonical value of its type', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const text = fuzzText(random(seed), 2000);
+      for (const hit of extractIndicators(text)) {
+        assert.ok(hit.value.length > 0 && !/[\s[\]]/.test(hit.value), `seed ${seed}: ${JSON.stringify(hit)}`);
+        assert.ok(hit.port === undefined || (hit.port >= 1 && hit.port <= 65535));
+      }
+    }
+  });
+
+  // Inputs shaped to make a backtracking matcher go quadratic; each must stay linear. The bound
+  // is loose (the machine is shared) but a quadratic matcher takes minutes on these.
+  const SECONDS_PER_MB = 4;
+  const megabyte = 1 << 20;
+  const adversarial: [string, string][] = [
+    ['dotted labels', 'a.'.repeat(megabyte / 2)],
+    ['dotted digits', '1.'.repeat(megabyte / 2)],
+    ['colons', ':'.repeat(megabyte)],
+    ['hex and colons', 'ab:'.repeat(megabyte / 3)],
+    ['one hex run', 'a'.repeat(megabyte)],
+    ['defang brackets', '[.]'.repeat(megabyte / 3)],
+    ['a URL without end', 'http://' + 'a/'.repeat(megabyte / 2)],
+    ['unbalanced parentheses in a URL', 'http://evil.com/' + ')'.repeat(megabyte / 8)],
+    ['table rows', '| IP | Port |\n' + '| 45.1.1.1 | 80 |\n'.repeat(megabyte / 18)],
+    ['random fragments', fuzzText(random(7), megabyte)],
+  ];
+  for (const [name, text] of adversarial) {
+    test(`${name}: under ${SECONDS_PER_MB} s per MB`, () => {
+      const started = performance.now();
+      extractIndicators(text);
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(seconds < (SECONDS_PER_MB * text.length) / megabyte, `${seconds.toFixed(2)} s`);
+    });
+  }
+});

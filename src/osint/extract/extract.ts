@@ -1,0 +1,290 @@
+/**
+ * Indicator extraction from free text (English and Japanese, defanged or not): hand-written
+ * matchers over the refanged text. Every pattern is a maximal run or has bounded repetition, so
+ * the time is linear in the text (the fuzz test holds it to a bound per MB).
+ */
+import { judgeName, NAME_CONTEXT, publicIpv4, publicIpv6 } from './names.ts';
+import { refang, type RefangedText } from './refang.ts';
+import { portColumnRows } from './tables.ts';
+import { ENTERPRISE_TECHNIQUE_IDS } from './technique-ids.ts';
+import type { ExtractedIndicator, ExtractOptions, OsintIndicatorType } from './types.ts';
+
+const TECHNIQUES = new Set(ENTERPRISE_TECHNIQUE_IDS.split(/\s+/).filter(Boolean));
+
+// Brackets end a URL (AsciiDoc's `https://host/page[text]`, markdown), except around an IPv6 host.
+const URL_RUN = /\b(?:https?|ftp):\/\/(?:\[[0-9A-Fa-f:.]{2,45}\])?[!#-&(-;=?-Z_a-z~]*/gi;
+const IPV4 = /(?<![\w.])(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::(\d{1,5}))?(?![\w]|\.\d)/g;
+const IPV6 =
+  /(?<![\w:.])(\[)?([0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{1,38}(?:\d{1,3}(?:\.\d{1,3}){3})?)(\](?::(\d{1,5}))?)?/g;
+const NAME_RUN = /(?<![\w@.-])[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+/g;
+const WORD_RUN = /\w+/g;
+const CVE = /\bCVE[-_ \u2010-\u2014]?((?:19|20)\d\d)[-_ \u2010-\u2014](\d{4,7})(?!\d)/gi;
+const TECHNIQUE = /(?<![\w-])T(1\d{3})(?:\.(\d{3}))?(?![\w]|\.\d)/g;
+/** Words before a dotted quad that make it a version, not an address. */
+const VERSION_BEFORE =
+  /(?:version|ver\.?|v|build|バージョン|リリース|release|firmware|ファームウェア)\s*[:=]?\s*$/i;
+
+interface Hit {
+  type: OsintIndicatorType;
+  value: string;
+  start: number;
+  end: number;
+  port?: number;
+}
+
+class Collector {
+  readonly hits: Hit[] = [];
+  /** Spans of accepted URLs: names and hashes inside them are parts of the URL. */
+  readonly urlSpans: [number, number][] = [];
+  constructor(
+    readonly source: RefangedText,
+    readonly original: string,
+  ) {}
+  /** The character as written before folding (a fullwidth `（` is prose, an ASCII `(` a call). */
+  writtenAt(index: number): string | undefined {
+    return index < this.source.text.length ? this.original[this.source.origin[index]!] : undefined;
+  }
+  add(hit: Hit): void {
+    this.hits.push(hit);
+  }
+  insideUrl(start: number): boolean {
+    // URL spans are found in order and never overlap: a binary search finds the candidate.
+    let low = 0;
+    let high = this.urlSpans.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const [from, to] = this.urlSpans[middle]!;
+      if (start < from) high = middle - 1;
+      else if (start >= to) low = middle + 1;
+      else return true;
+    }
+    return false;
+  }
+  wasDefanged(start: number, end: number): boolean {
+    for (let i = start; i < end; i++) if (this.source.defanged[i]) return true;
+    return false;
+  }
+}
+
+function validPort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/** Trims what ends a URL in prose: closing punctuation, an unbalanced `)`, AsciiDoc's `+`. */
+function trimUrl(url: string): string {
+  let open = 0;
+  let close = 0;
+  for (let i = 0; i < url.length; i++) {
+    if (url[i] === '(') open++;
+    else if (url[i] === ')') close++;
+  }
+  let end = url.length;
+  while (end > 0) {
+    const last = url[end - 1]!;
+    if ('.,;:!?\'"*+'.includes(last)) end--;
+    else if (last === ')' && open < close) {
+      end--;
+      close--;
+    } else break;
+  }
+  return url.slice(0, end);
+}
+
+function hostHit(host: string, url: URL, start: number, end: number): Hit | undefined {
+  const port = url.port ? Number(url.port) : undefined;
+  if (host.startsWith('[')) {
+    const v6 = publicIpv6(host.slice(1, -1));
+    return v6 ? { type: 'ipv6', value: v6, start, end, ...(port ? { port } : {}) } : undefined;
+  }
+  if (/^[\d.]+$/.test(host)) {
+    const v4 = publicIpv4(host);
+    return v4 ? { type: 'ipv4', value: v4, start, end, ...(port ? { port } : {}) } : undefined;
+  }
+  return judgeName(host) === 'not-a-name' ? undefined : { type: 'domain', value: host, start, end };
+}
+
+function findUrls(c: Collector, options: ExtractOptions): void {
+  const text = c.source.text;
+  URL_RUN.lastIndex = 0;
+  for (let m = URL_RUN.exec(text); m; m = URL_RUN.exec(text)) {
+    const written = trimUrl(m[0]);
+    let url: URL;
+    try {
+      url = new URL(written);
+    } catch {
+      continue;
+    }
+    const end = m.index + written.length;
+    const host = hostHit(url.hostname, url, m.index, end);
+    if (!host) continue;
+    url.hash = '';
+    c.urlSpans.push([m.index, end]);
+    c.add({ type: 'url', value: url.href, start: m.index, end });
+    if (options.hostsOfUrls) c.add(host);
+  }
+}
+
+/** `4.0.9.3`: four single digits, not all the same (`8.8.8.8` and `1.1.1.1` are addresses people write). */
+function looksLikeVersion(address: string): boolean {
+  return /^\d\.\d\.\d\.\d$/.test(address) && new Set(address.split('.')).size > 1;
+}
+
+function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefined): void {
+  const text = c.source.text;
+  IPV4.lastIndex = 0;
+  for (let m = IPV4.exec(text); m; m = IPV4.exec(text)) {
+    if (c.insideUrl(m.index)) continue;
+    const value = publicIpv4(m[1]!);
+    if (!value) continue;
+    if (VERSION_BEFORE.test(text.slice(Math.max(0, m.index - 24), m.index)) || looksLikeVersion(value))
+      continue;
+    const port = validPort(m[2]) ?? tablePorts(m.index);
+    c.add({ type: 'ipv4', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
+  }
+}
+
+function findIpv6(c: Collector, tablePorts: (offset: number) => number | undefined): void {
+  const text = c.source.text;
+  IPV6.lastIndex = 0;
+  for (let m = IPV6.exec(text); m; m = IPV6.exec(text)) {
+    if (c.insideUrl(m.index)) continue;
+    const bracketed = m[1] === '[' && m[3] !== undefined;
+    let candidate = m[2]!;
+    // A trailing colon is the sentence's (`address: ...`), unless it ends `::`.
+    if (candidate.endsWith(':') && !candidate.endsWith('::')) candidate = candidate.slice(0, -1);
+    const value = publicIpv6(candidate);
+    if (!value) continue;
+    const port = (bracketed ? validPort(m[4]) : undefined) ?? tablePorts(m.index);
+    c.add({ type: 'ipv6', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
+  }
+}
+
+function findNames(c: Collector): void {
+  const text = c.source.text;
+  NAME_RUN.lastIndex = 0;
+  for (let m = NAME_RUN.exec(text); m; m = NAME_RUN.exec(text)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (c.insideUrl(start)) continue;
+    const before = text[start - 1];
+    const after = text[end];
+    // A path's part, an e-mail's local part, a call (`document.write(`), a versioned package.
+    if (before === '/' || before === '\\' || before === '$' || before === '%') continue;
+    if (after === '@' || after === '\\' || (after === '(' && c.writtenAt(end) === '(')) continue;
+    const written = m[0].replace(/-+$/, '');
+    const defanged = c.wasDefanged(start, end);
+    // A TLD written in capitals after lower case is code or a detection name (`System.Net`, `Agent.AC`).
+    const tldWritten = written.slice(written.lastIndexOf('.') + 1);
+    if (!defanged && /[A-Z]/.test(tldWritten) && /[a-z]/.test(written)) continue;
+    const name = written.toLowerCase();
+    if (!defanged && CODE_OBJECTS.has(name.slice(0, name.indexOf('.')))) continue;
+    const verdict = judgeName(name);
+    if (verdict === 'not-a-name') continue;
+    if (verdict === 'needs-context' && !defanged) {
+      const lineStart = text.lastIndexOf('\n', start) + 1;
+      if (!NAME_CONTEXT.test(text.slice(Math.max(lineStart, start - 48), start))) continue;
+    }
+    c.add({ type: 'domain', value: name, start, end });
+  }
+}
+
+/** Script objects whose member access reads like a name (`document.location.host`, `WScript.Shell`). */
+const CODE_OBJECTS = new Set([
+  'document',
+  'window',
+  'location',
+  'navigator',
+  'console',
+  'process',
+  'this',
+  'self',
+  'math',
+  'json',
+  'object',
+  'string',
+  'array',
+  'system',
+  'wscript',
+  'request',
+  'response',
+  'module',
+  'exports',
+]);
+
+const HASH_TYPES: Record<number, OsintIndicatorType> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
+
+function findHashes(c: Collector): void {
+  const text = c.source.text;
+  WORD_RUN.lastIndex = 0;
+  for (let m = WORD_RUN.exec(text); m; m = WORD_RUN.exec(text)) {
+    const type = HASH_TYPES[m[0].length];
+    if (!type || !/^[0-9a-fA-F]+$/.test(m[0]) || c.insideUrl(m.index)) continue;
+    const value = m[0].toLowerCase();
+    // All digits or one repeated character: a number or a placeholder, not a digest.
+    if (/^\d+$/.test(value) || /^(.)\1+$/.test(value)) continue;
+    c.add({ type, value, start: m.index, end: m.index + m[0].length });
+  }
+}
+
+function findCvesAndTechniques(c: Collector): void {
+  const text = c.source.text;
+  CVE.lastIndex = 0;
+  for (let m = CVE.exec(text); m; m = CVE.exec(text)) {
+    c.add({ type: 'cve', value: `CVE-${m[1]}-${m[2]}`, start: m.index, end: m.index + m[0].length });
+  }
+  TECHNIQUE.lastIndex = 0;
+  for (let m = TECHNIQUE.exec(text); m; m = TECHNIQUE.exec(text)) {
+    const value = m[2] ? `T${m[1]}.${m[2]}` : `T${m[1]}`;
+    if (TECHNIQUES.has(value)) c.add({ type: 'attack', value, start: m.index, end: m.index + m[0].length });
+  }
+}
+
+/** The hit's line in the original text, cut to `chars` either side and whitespace collapsed. */
+function contextOf(original: string, from: number, to: number, chars: number): string {
+  const lineStart = Math.max(original.lastIndexOf('\n', from - 1) + 1, from - chars);
+  let lineEnd = original.indexOf('\n', to);
+  if (lineEnd < 0) lineEnd = original.length;
+  return original
+    .slice(lineStart, Math.min(lineEnd, to + chars))
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function tablePortLookup(text: string): (offset: number) => number | undefined {
+  const rows = portColumnRows(text);
+  if (rows.size === 0) return () => undefined;
+  return (offset) => rows.get(text.lastIndexOf('\n', offset - 1) + 1);
+}
+
+/** Every indicator in `text`, once per (type, value, port), in the order they first appear. */
+export function extractIndicators(text: string, options: ExtractOptions = {}): ExtractedIndicator[] {
+  const source = refang(text);
+  const collector = new Collector(source, text);
+  const tablePorts = tablePortLookup(source.text);
+  findUrls(collector, options);
+  findIpv4(collector, tablePorts);
+  findIpv6(collector, tablePorts);
+  findNames(collector);
+  findHashes(collector);
+  findCvesAndTechniques(collector);
+  collector.hits.sort((a, b) => a.start - b.start);
+  const seen = new Set<string>();
+  const out: ExtractedIndicator[] = [];
+  const chars = options.contextChars ?? 60;
+  for (const hit of collector.hits) {
+    const key = `${hit.type} ${hit.value} ${hit.port ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const from = source.origin[hit.start]!;
+    const to = source.origin[hit.end - 1]! + 1;
+    out.push({
+      type: hit.type,
+      value: hit.value,
+      context: contextOf(text, from, to, chars),
+      ...(hit.port !== undefined ? { port: hit.port } : {}),
+    });
+  }
+  return out;
+}
