@@ -6,6 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
 import { consoleDepsOf, createConsole, type WebConsole } from '../console/index.ts';
 import { silentLogger } from '../core/index.ts';
+import type { HygieneReader } from '../hygiene/index.ts';
 import type { Intel } from '../intel/index.ts';
 import { HubConfig, wireHub, type AuditLog, type Hub, type OrganisationInput } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
@@ -40,6 +41,8 @@ export interface ReleaseHub {
 export async function startReleaseHub(
   store: Store,
   orgs: readonly (OrganisationInput & { scopes?: ('read' | 'write' | 'admin')[] })[],
+  /** The hygiene room's reader over the same store: its surveys are published and shown. */
+  hygiene?: HygieneReader,
 ): Promise<ReleaseHub> {
   const registry = new Registry();
   const logger = silentLogger();
@@ -51,7 +54,7 @@ export async function startReleaseHub(
         rateLimit: { perSecond: 100_000, burst: 100_000 },
       }),
     },
-    { store, logger, registry },
+    { store, logger, registry, ...(hygiene ? { hygiene } : {}) },
   );
   const web = createConsole(
     {
@@ -62,6 +65,7 @@ export async function startReleaseHub(
     consoleDepsOf(hub.context, {
       registry,
       logger,
+      ...(hygiene ? { hygiene } : {}),
       // A pipeline that lost data: the walk checks only full-tier readers see it.
       health: () => ({
         at: Date.now(),

@@ -42,7 +42,10 @@ export {
   type HygieneReader,
   type OrganisationDetail,
   type OrganisationScore,
+  type OrganisationSurveyResult,
   type SectorAdoption,
+  type SectorSurveyResult,
+  type SurveyResults,
   type SurveySummary,
 } from './read.ts';
 export type { Advice } from './letter/letters.ts';
@@ -91,50 +94,7 @@ export function createHygiene(config: HygieneConfig, deps: HygieneDeps): Hygiene
     udpPayloadSize: config.udpPayloadSize,
   });
   const lookup = createLookup(client);
-  const domains = new Counter({
-    name: 'tsunagi_hygiene_domains_total',
-    help: 'Domains checked, by DNSSEC verdict',
-    labelNames: ['dnssec'],
-    registers: [deps.registry],
-  });
-  new Counter({
-    name: 'tsunagi_hygiene_dns_queries_total',
-    help: 'DNS queries sent to the resolver, by transport',
-    labelNames: ['transport'],
-    registers: [deps.registry],
-    collect() {
-      this.reset();
-      this.inc({ transport: 'udp' }, client.sent.udp);
-      this.inc({ transport: 'tcp' }, client.sent.tcp);
-    },
-  });
-  new Counter({
-    name: 'tsunagi_hygiene_dns_timeouts_total',
-    help: 'DNS attempts that got no answer in time',
-    registers: [deps.registry],
-    collect() {
-      this.reset();
-      this.inc(client.sent.timeouts);
-    },
-  });
-  const routes = new Counter({
-    name: 'tsunagi_hygiene_rov_routes_total',
-    help: 'Routes validated against VRPs, by RFC 6811 state',
-    labelNames: ['state'],
-    registers: [deps.registry],
-  });
-  const lettersWritten = new Counter({
-    name: 'tsunagi_hygiene_letters_total',
-    help: 'Organisation letters written, by language',
-    labelNames: ['lang'],
-    registers: [deps.registry],
-  });
-  const inputErrors = new Counter({
-    name: 'tsunagi_hygiene_input_errors_total',
-    help: 'Inputs rejected, by kind',
-    labelNames: ['input'],
-    registers: [deps.registry],
-  });
+  const { domains, routes, lettersWritten, inputErrors } = hygieneMetrics(deps.registry, client);
 
   let anchors;
   try {
@@ -196,58 +156,8 @@ export function createHygiene(config: HygieneConfig, deps: HygieneDeps): Hygiene
       return { organisations: organisationScores(rows), sectors: sectorScores(rows) };
     },
     async record(surveyId, startedAt, rows) {
-      const db = deps.db;
-      if (!db) throw new Error('hygiene: no database to record the survey in');
-      const { organisations, sectors } = organisationAndSector(rows);
-      const finished = (deps.now?.() ?? new Date()).toISOString();
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('hygiene_surveys')
-          .values({
-            id: surveyId,
-            started_at: startedAt.toISOString(),
-            finished_at: finished,
-            domains: rows.length,
-          })
-          .execute();
-        for (const row of rows)
-          await trx
-            .insertInto('hygiene_checks')
-            .values({
-              survey_id: surveyId,
-              domain: row.domain,
-              organisation: row.organisation ?? null,
-              sector: row.sector ?? null,
-              dnssec: row.dnssec,
-              spf: row.spf,
-              dmarc_policy: row.dmarc_policy,
-              dkim: row.dkim,
-              mta_sts: row.mta_sts,
-              tls_rpt: row.tls_rpt,
-              dane: row.dane,
-              ipv6: row.ipv6,
-              https: row.https,
-              hsts: row.hsts,
-              score: row.score,
-              reasons: JSON.stringify(row.reasons),
-            })
-            .execute();
-        for (const [level, groups] of [
-          ['organisation', organisations],
-          ['sector', sectors],
-        ] as const)
-          for (const group of groups)
-            await trx
-              .insertInto('hygiene_scores')
-              .values({
-                survey_id: surveyId,
-                level,
-                name: group.name,
-                score: group.score,
-                domains: group.domains,
-              })
-              .execute();
-      });
+      if (!deps.db) throw new Error('hygiene: no database to record the survey in');
+      await recordSurvey(deps.db, surveyId, startedAt, (deps.now?.() ?? new Date()).toISOString(), rows);
     },
     letters(rows, lang, sender) {
       const letters = hygieneLetters(rows, lang, sender);
@@ -270,4 +180,113 @@ export function createHygiene(config: HygieneConfig, deps: HygieneDeps): Hygiene
 
 function organisationAndSector(rows: readonly SurveyRow[]) {
   return { organisations: organisationScores(rows), sectors: sectorScores(rows) };
+}
+
+/** The room's counters; the DNS client's are read from it when scraped. */
+function hygieneMetrics(registry: Registry, client: DnsClient) {
+  const domains = new Counter({
+    name: 'tsunagi_hygiene_domains_total',
+    help: 'Domains checked, by DNSSEC verdict',
+    labelNames: ['dnssec'],
+    registers: [registry],
+  });
+  new Counter({
+    name: 'tsunagi_hygiene_dns_queries_total',
+    help: 'DNS queries sent to the resolver, by transport',
+    labelNames: ['transport'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ transport: 'udp' }, client.sent.udp);
+      this.inc({ transport: 'tcp' }, client.sent.tcp);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_hygiene_dns_timeouts_total',
+    help: 'DNS attempts that got no answer in time',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(client.sent.timeouts);
+    },
+  });
+  const routes = new Counter({
+    name: 'tsunagi_hygiene_rov_routes_total',
+    help: 'Routes validated against VRPs, by RFC 6811 state',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  const lettersWritten = new Counter({
+    name: 'tsunagi_hygiene_letters_total',
+    help: 'Organisation letters written, by language',
+    labelNames: ['lang'],
+    registers: [registry],
+  });
+  const inputErrors = new Counter({
+    name: 'tsunagi_hygiene_input_errors_total',
+    help: 'Inputs rejected, by kind',
+    labelNames: ['input'],
+    registers: [registry],
+  });
+
+  return { domains, routes, lettersWritten, inputErrors };
+}
+
+/** One survey, its rows and its organisation and sector scores, in one transaction. */
+async function recordSurvey(
+  db: Kysely<HygieneTables>,
+  surveyId: string,
+  startedAt: Date,
+  finished: string,
+  rows: readonly SurveyRow[],
+): Promise<void> {
+  const { organisations, sectors } = organisationAndSector(rows);
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('hygiene_surveys')
+      .values({
+        id: surveyId,
+        started_at: startedAt.toISOString(),
+        finished_at: finished,
+        domains: rows.length,
+      })
+      .execute();
+    for (const row of rows)
+      await trx
+        .insertInto('hygiene_checks')
+        .values({
+          survey_id: surveyId,
+          domain: row.domain,
+          organisation: row.organisation ?? null,
+          sector: row.sector ?? null,
+          dnssec: row.dnssec,
+          spf: row.spf,
+          dmarc_policy: row.dmarc_policy,
+          dkim: row.dkim,
+          mta_sts: row.mta_sts,
+          tls_rpt: row.tls_rpt,
+          dane: row.dane,
+          ipv6: row.ipv6,
+          https: row.https,
+          hsts: row.hsts,
+          score: row.score,
+          reasons: JSON.stringify(row.reasons),
+        })
+        .execute();
+    for (const [level, groups] of [
+      ['organisation', organisations],
+      ['sector', sectors],
+    ] as const)
+      for (const group of groups)
+        await trx
+          .insertInto('hygiene_scores')
+          .values({
+            survey_id: surveyId,
+            level,
+            name: group.name,
+            score: group.score,
+            domains: group.domains,
+          })
+          .execute();
+  });
 }

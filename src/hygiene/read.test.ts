@@ -135,6 +135,40 @@ describe('hygiene read API', () => {
     assert.deepEqual(energy.score, [11.1, null]);
   });
 
+  test('one survey per sector and per organisation, with each organisation’s domains (what the hub shares)', async () => {
+    assert.equal(await reader.surveyResults('no-such-survey'), undefined);
+    const results = (await reader.surveyResults('2026-12'))!;
+    assert.equal(results.survey.id, '2026-12');
+    assert.equal(results.survey.domains, 4);
+    assert.ok(results.survey.finishedAt, 'recorded with its end');
+    assert.deepEqual(
+      results.sectors.map((s) => [s.sector, s.score, s.domains, s.organisations, s.adoption.spf]),
+      [['finance', 22.2, 3, 2, 66.7]],
+    );
+    assert.deepEqual(
+      results.organisations.map((o) => [o.organisation, o.sector, o.score, o.domains, o.adoption.dnssec]),
+      [
+        ['Example Bank', 'finance', 33.3, 2, 50],
+        ['Example Shinkin', 'finance', 11.1, 1, 0],
+        ['lone.example.jp', null, 22.2, 1, 0],
+      ],
+    );
+    const bank = results.organisations[0]!;
+    assert.deepEqual(
+      bank.results.map((r) => [r.domain, r.checks.dnssec, r.checks.spf, r.checks.dmarc_policy]),
+      [
+        ['bank.example.jp', 'secure', 'strict', 'reject'],
+        ['mail.bank.example.jp', 'insecure', 'strict', 'missing'],
+      ],
+    );
+    // November: the energy sector, surveyed then only.
+    const november = (await reader.surveyResults('2026-11'))!;
+    assert.deepEqual(
+      november.sectors.map((s) => s.sector),
+      ['energy', 'finance'],
+    );
+  });
+
   test('drill-down: the latest survey’s domains, worst first, with reasons and fixes in both languages', async () => {
     const bank = await reader.organisation('Example Bank');
     assert.ok(bank);

@@ -11,6 +11,10 @@
  * - unsigned.test delegated without DS (insecure, proven by the parent's NSEC)
  * - broken.test   signed and delegated, but its SOA signature is corrupted (bogus)
  * - mail.test     unsigned: SPF, DMARC, DKIM, MTA-STS and TLS-RPT records of every kind
+ * - nx.test       ECDSA P-256, NSEC3: a wildcard, and CNAME chains: chain -> hop.rsa.test ->
+ *                 www.nx.test (signed all along) and alias -> www.unsigned.test (into an unsigned zone)
+ * - badnx.test    ECDSA P-256, NSEC3, with its apex's NSEC3 taken out after signing: a name
+ *                 error there has no closest encloser proof (bogus)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -124,6 +128,81 @@ function corruptSignature(file: string, zone: string, type: string): void {
   writeFileSync(file, lines.join('\n'));
 }
 
+/** Takes the NSEC3 record of the zone apex (the one listing SOA) and its signature out of a signed zone. */
+function removeApexNsec3(file: string): void {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const apex = lines.find((line) => {
+    const f = line.split(/\s+/);
+    return f[3] === 'NSEC3' && f.includes('SOA');
+  });
+  if (!apex) throw new Error(`no NSEC3 of the apex in ${file}`);
+  const owner = apex.split(/\s+/)[0];
+  const kept = lines.filter((line) => {
+    const f = line.split(/\s+/);
+    return !(f[0] === owner && (f[3] === 'NSEC3' || (f[3] === 'RRSIG' && f[4] === 'NSEC3')));
+  });
+  writeFileSync(file, kept.join('\n'));
+}
+
+/** BIND's and Unbound's configuration: every served zone from BIND, Unbound validating from `test.`. */
+function writeServerConfigs(
+  dir: string,
+  o: {
+    authPort: number;
+    resolverPort: number;
+    trustAnchorFile: string;
+    served: readonly string[];
+    file: (zone: string) => string;
+  },
+): void {
+  const { authPort, resolverPort, trustAnchorFile, served, file } = o;
+  writeFileSync(
+    join(dir, 'named.conf'),
+    `options {
+directory "${dir}";
+listen-on port ${authPort} { 127.0.0.1; };
+listen-on-v6 { none; };
+pid-file "${dir}/named.pid";
+session-keyfile "${dir}/session.key";
+recursion no;
+dnssec-validation no;
+notify no;
+};
+controls { };
+${served.map((z) => `zone "${z}" { type primary; file "${file(z)}"; };`).join('\n')}
+`,
+  );
+  writeFileSync(
+    join(dir, 'unbound.conf'),
+    `server:
+interface: 127.0.0.1
+port: ${resolverPort}
+do-ip6: no
+do-not-query-localhost: no
+username: ""
+chroot: ""
+directory: "${dir}"
+pidfile: "${dir}/unbound.pid"
+use-syslog: no
+logfile: ""
+verbosity: 0
+num-threads: 1
+so-reuseport: no
+access-control: 127.0.0.0/8 allow
+module-config: "validator iterator"
+trust-anchor-file: "${trustAnchorFile}"
+qname-minimisation: no
+cache-max-ttl: 0
+cache-max-negative-ttl: 0
+serve-expired: no
+harden-below-nxdomain: no
+local-zone: "test." nodefault
+remote-control:
+control-enable: no
+${served.map((z) => `stub-zone:\n  name: "${z}"\n  stub-addr: 127.0.0.1@${authPort}\n`).join('')}`,
+  );
+}
+
 export async function startDnsLab(): Promise<DnsLab> {
   const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hygiene-lab-'));
   const processes: ChildProcess[] = [];
@@ -158,10 +237,28 @@ _dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@signed.test"
 sub IN NS ns.test.
 `,
       },
-      'rsa.test.': { algorithm: 'RSASHA256', body: '@ IN A 127.0.0.1\n*.wild IN A 127.0.0.1\n' },
+      'rsa.test.': {
+        algorithm: 'RSASHA256',
+        body: '@ IN A 127.0.0.1\n*.wild IN A 127.0.0.1\nhop IN CNAME www.nx.test.\n',
+      },
+      'nx.test.': {
+        algorithm: 'ECDSAP256SHA256',
+        nsec3: true,
+        body: `@ IN A 127.0.0.1
+www IN A 127.0.0.1
+*.wild IN A 127.0.0.1
+chain IN CNAME hop.rsa.test.
+alias IN CNAME www.unsigned.test.
+`,
+      },
+      'badnx.test.': {
+        algorithm: 'ECDSAP256SHA256',
+        nsec3: true,
+        body: '@ IN A 127.0.0.1\nwww IN A 127.0.0.1\n',
+      },
       'ed.test.': { algorithm: 'ED25519', body: '@ IN A 127.0.0.1\n' },
       'broken.test.': { algorithm: 'ECDSAP256SHA256', body: '@ IN A 127.0.0.1\n' },
-      'unsigned.test.': { body: '@ IN A 127.0.0.1\n@ IN TXT "hello"\n' },
+      'unsigned.test.': { body: '@ IN A 127.0.0.1\n@ IN TXT "hello"\nwww IN A 127.0.0.1\n' },
       'sub.signed.test.': { body: '@ IN A 127.0.0.1\n' },
       'mail.test.': { body: mailZone(dkimPublicKey) },
     };
@@ -172,13 +269,16 @@ sub IN NS ns.test.
     for (const [zone, spec] of Object.entries(zones))
       if (spec.algorithm) sign(dir, zone, spec.nsec3 ?? false);
     corruptSignature(join(dir, 'broken.test.signed'), 'broken.test.', 'SOA');
+    removeApexNsec3(join(dir, 'badnx.test.signed'));
 
-    const children = ['signed', 'rsa', 'ed', 'broken', 'unsigned', 'mail'];
+    const children = ['signed', 'rsa', 'ed', 'broken', 'unsigned', 'mail', 'nx', 'badnx'];
     const parent =
       SOA('test.') +
       `ns IN A 127.0.0.1\n` +
       children.map((c) => `${c} IN NS ns.test.\n`).join('') +
-      ['signed.test.', 'rsa.test.', 'ed.test.', 'broken.test.'].map((z) => dsOf(dir, z)).join('');
+      ['signed.test.', 'rsa.test.', 'ed.test.', 'broken.test.', 'nx.test.', 'badnx.test.']
+        .map((z) => dsOf(dir, z))
+        .join('');
     writeFileSync(join(dir, 'test.zone'), parent);
     keygen(dir, 'test.', 'ECDSAP256SHA256');
     sign(dir, 'test.', false);
@@ -198,51 +298,7 @@ sub IN NS ns.test.
     const served = ['test.', ...Object.keys(zones)];
     const file = (zone: string) =>
       zone === 'test.' || zones[zone]?.algorithm ? `${zone}signed` : `${zone}zone`;
-    writeFileSync(
-      join(dir, 'named.conf'),
-      `options {
-  directory "${dir}";
-  listen-on port ${authPort} { 127.0.0.1; };
-  listen-on-v6 { none; };
-  pid-file "${dir}/named.pid";
-  session-keyfile "${dir}/session.key";
-  recursion no;
-  dnssec-validation no;
-  notify no;
-};
-controls { };
-${served.map((z) => `zone "${z}" { type primary; file "${file(z)}"; };`).join('\n')}
-`,
-    );
-    writeFileSync(
-      join(dir, 'unbound.conf'),
-      `server:
-  interface: 127.0.0.1
-  port: ${resolverPort}
-  do-ip6: no
-  do-not-query-localhost: no
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: "${dir}/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  verbosity: 0
-  num-threads: 1
-  so-reuseport: no
-  access-control: 127.0.0.0/8 allow
-  module-config: "validator iterator"
-  trust-anchor-file: "${trustAnchorFile}"
-  qname-minimisation: no
-  cache-max-ttl: 0
-  cache-max-negative-ttl: 0
-  serve-expired: no
-  harden-below-nxdomain: no
-  local-zone: "test." nodefault
-remote-control:
-  control-enable: no
-${served.map((z) => `stub-zone:\n  name: "${z}"\n  stub-addr: 127.0.0.1@${authPort}\n`).join('')}`,
-    );
+    writeServerConfigs(dir, { authPort, resolverPort, trustAnchorFile, served, file });
     processes.push(
       spawn('named', ['-g', '-n', '1', '-c', join(dir, 'named.conf')], {
         stdio: ['ignore', 'ignore', 'pipe'],

@@ -39,6 +39,11 @@ export const HubConfig = z
      * one runs); 0 publishes only on demand (one-shot commands, tests).
      */
     publishIntervalMs: z.number().int().min(0).default(2000),
+    /**
+     * How often a following publisher asks the hygiene room for surveys recorded since (by
+     * `hygiene check --record`, another process); the first look is at start.
+     */
+    hygieneCheckMs: z.number().int().positive().default(60_000),
   })
   .prefault({});
 export type HubConfig = z.infer<typeof HubConfig>;

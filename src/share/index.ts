@@ -18,6 +18,7 @@ import type { HubContext } from './http.ts';
 import { createReviews, type Reviews } from './review.ts';
 import { createHubServer } from './server.ts';
 import { hubIdentity } from './stix.ts';
+import type { HygieneSurveySource } from './hygiene.ts';
 
 export { HubConfig } from './config.ts';
 export { shareMigrations } from './migrations.ts';
@@ -114,6 +115,15 @@ export {
   type Ingested,
 } from './ingest.ts';
 export { stixValidator } from './stix-schemas.ts';
+export {
+  HYGIENE_EXTENSION_ID,
+  HYGIENE_REPORT_TYPE,
+  hygieneIdentityId,
+  hygieneProducts,
+  hygieneReportId,
+  type HygieneSurveyResults,
+  type HygieneSurveySource,
+} from './hygiene.ts';
 export { createHubServer } from './server.ts';
 export * from './stix.ts';
 
@@ -122,6 +132,8 @@ export interface HubDeps {
   intel: Intel;
   /** The same audit log intel writes to; made here when not given. */
   audit?: AuditLog;
+  /** Recorded hygiene surveys to publish (the hygiene room's reader, wired by the CLI). */
+  hygiene?: HygieneSurveySource;
   logger: Logger;
   registry: Registry;
 }
@@ -160,12 +172,25 @@ export interface WiredHub {
  */
 export function wireHub(
   config: { hub: HubConfig; intel?: IntelConfig },
-  deps: { store: Store; logger: Logger; registry: Registry; signer?: AuditSigner },
+  deps: {
+    store: Store;
+    logger: Logger;
+    registry: Registry;
+    signer?: AuditSigner;
+    hygiene?: HygieneSurveySource;
+  },
 ): WiredHub {
   const { store, logger, registry } = deps;
   const audit = createAuditLog({ store, ...(deps.signer ? { signer: deps.signer } : {}) });
   const intel = createIntel(config.intel ?? IntelConfig.parse({}), { store, logger, registry, audit });
-  const hub = createHub(config.hub, { store, intel, audit, logger, registry });
+  const hub = createHub(config.hub, {
+    store,
+    intel,
+    audit,
+    logger,
+    registry,
+    ...(deps.hygiene ? { hygiene: deps.hygiene } : {}),
+  });
   return { audit, intel, hub };
 }
 
@@ -174,8 +199,15 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
   const orgs = createOrganisations({ store: deps.store, audit });
   const hub = hubIdentity(config.name);
   const publisher = createPublisher(
-    { intervalMs: config.publishIntervalMs },
-    { store: deps.store, intel: deps.intel, hub, logger: deps.logger, registry: deps.registry },
+    { intervalMs: config.publishIntervalMs, hygieneCheckMs: config.hygieneCheckMs },
+    {
+      store: deps.store,
+      intel: deps.intel,
+      hub,
+      logger: deps.logger,
+      registry: deps.registry,
+      ...(deps.hygiene ? { hygiene: deps.hygiene } : {}),
+    },
   );
   const reviews = createReviews({ store: deps.store, audit, intel: deps.intel, hub });
   const ctx: HubContext = {

@@ -17,6 +17,7 @@ import { fixedObjects, ownNetworks } from './publisher-networks.ts';
 import { planPage } from './publisher-plan.ts';
 import type { HubIdentity, MappingInput } from './stix.ts';
 import { publicNoticeDecisions } from './review.ts';
+import { publishHygieneSurveys, type HygieneSurveySource } from './hygiene.ts';
 
 const WATERMARK_KEY = 'publisher.watermark';
 /** Every source whose sightings were published: a JSON list, kept in the publishing transaction. */
@@ -31,9 +32,20 @@ export interface Publisher extends Component {
 }
 
 export function createPublisher(
-  /** intervalMs 0: publishes only on sync() (tests, one-shot CLI commands); otherwise follows intel's change feed. */
-  config: { intervalMs: number; pageSize?: number },
-  deps: { store: Store; intel: Intel; hub: HubIdentity; logger: Logger; registry: Registry },
+  /**
+   * intervalMs 0: publishes only on sync() (tests, one-shot CLI commands); otherwise follows
+   * intel's change feed, and looks for new hygiene surveys every hygieneCheckMs.
+   */
+  config: { intervalMs: number; pageSize?: number; hygieneCheckMs?: number },
+  deps: {
+    store: Store;
+    intel: Intel;
+    hub: HubIdentity;
+    logger: Logger;
+    registry: Registry;
+    /** Recorded hygiene surveys (the hygiene room's reader); each is published once. */
+    hygiene?: HygieneSurveySource;
+  },
 ): Publisher {
   const { store, intel, hub } = deps;
   // Larger pages: fewer transactions and index lookups per indicator (memory stays a few MB a page).
@@ -48,7 +60,18 @@ export function createPublisher(
       this.inc(published);
     },
   });
+  let surveysPublished = 0;
+  new Counter({
+    name: 'tsunagi_share_published_hygiene_surveys_total',
+    help: 'Hygiene surveys published as STIX reports into the collections',
+    registers: [deps.registry],
+    collect() {
+      this.reset();
+      this.inc(surveysPublished);
+    },
+  });
   let unsubscribe: (() => void) | undefined;
+  let hygieneTimer: NodeJS.Timeout | undefined;
   let bootstrapped = false;
   const networkPublisher = { store, intel, hub, pageSize, lockKey: PUBLISH_LOCK_KEY };
 
@@ -57,6 +80,10 @@ export function createPublisher(
       await publishFixedObjects(store, hub);
       bootstrapped = true;
     }
+    // Surveys are recorded by another process (`hygiene check --record`), never through intel:
+    // each run asks the hygiene room for surveys it has not published yet (a cheap list of ids).
+    if (deps.hygiene)
+      surveysPublished += await publishHygieneSurveys(store, deps.hygiene, hub, PUBLISH_LOCK_KEY);
     const networks = await ownNetworks(networkPublisher);
     let handled = 0;
     for (;;) {
@@ -91,11 +118,15 @@ export function createPublisher(
         unsubscribe = intel.changes.subscribe(tick, {
           kinds: ['indicator.added', 'indicator.updated', 'indicator.withdrawn'],
         }).unsubscribe;
+      if (config.intervalMs > 0 && deps.hygiene)
+        hygieneTimer = setInterval(tick, config.hygieneCheckMs ?? 60_000).unref();
       await sync();
     },
     async stop() {
       unsubscribe?.();
       unsubscribe = undefined;
+      clearInterval(hygieneTimer);
+      hygieneTimer = undefined;
       await flight.settled();
     },
     sync,

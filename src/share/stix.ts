@@ -72,12 +72,12 @@ function uuidv5Fast(name: string, namespace: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function sdoId(type: string, ...parts: string[]): string {
+export function sdoId(type: string, ...parts: string[]): string {
   return `${type}--${uuidv5Fast(`${type}|${parts.join('|')}`, TSUNAGI_NAMESPACE)}`;
 }
 
 /** Removes members left undefined (JSON would drop them; stored and validated objects must agree). */
-function dropUndefined(object: StixObject): StixObject {
+export function dropUndefined(object: StixObject): StixObject {
   for (const key of Object.keys(object)) if (object[key] === undefined) delete object[key];
   return object;
 }
@@ -178,7 +178,7 @@ export function hubIdentityObject(hub: HubIdentity, at: string, tier: Tier, tlp:
   );
 }
 
-function stamp(object: StixObject, tier: Tier, tlp: Tlp): StixObject {
+export function stamp(object: StixObject, tier: Tier, tlp: Tlp): StixObject {
   object['object_marking_refs'] = [TLP_IDS[tlp]];
   object['extensions'] = {
     ...(object.extensions as object | undefined),

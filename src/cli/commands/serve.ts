@@ -100,9 +100,12 @@ export async function openHubStack(
 ): Promise<HubStack> {
   const dataDir = cliDataDir(config.data, deps.env);
   const store = await openCliStore(dataDir, deps.env);
+  // The hygiene room's tables live in the same store (the CLI hands the store every room's
+  // migrations): the console reads them, and the publisher shares each recorded survey.
+  const hygiene = createHygieneReader(store.db as unknown as Kysely<HygieneTables>);
   const { intel, hub } = wireHub(
     { hub: config.hub, intel: config.intel },
-    { store, logger: deps.logger, registry: deps.registry, signer: loadSigner(dataDir) },
+    { store, logger: deps.logger, registry: deps.registry, signer: loadSigner(dataDir), hygiene },
   );
   const distDir = isAbsolute(config.console.distDir)
     ? config.console.distDir
@@ -114,9 +117,8 @@ export async function openHubStack(
       logger: deps.logger,
       health: deps.health,
       runbook: deps.runbook,
-      // The hygiene room's tables live in the same store (the CLI hands the store every room's migrations).
-      hygiene: createHygieneReader(store.db as unknown as Kysely<HygieneTables>),
-      // So are the sensor room's (what `tsunagi sensor serve` on the same data directory stores).
+      hygiene,
+      // The sensor room's tables live in the same store too (what `tsunagi sensor serve` on the same data directory stores).
       sensor: createSensorReader(store.db as unknown as Kysely<SensorTables>),
     }),
   );

@@ -19,6 +19,28 @@ import { keyTag } from './signature.ts';
 const unavailable = labUnavailable();
 if (unavailable) console.log(`# skipping the DNSSEC lab tests: ${unavailable}`);
 
+/** Each lab name's verdict and why, as tsunagi and Unbound must both find. */
+const expected: [string, Verdict, RegExp][] = [
+  ['test', 'secure', /SOA RRset signed by test/],
+  ['signed.test', 'secure', /signed by signed\.test/],
+  ['rsa.test', 'secure', /signed by rsa\.test/],
+  ['ed.test', 'secure', /signed by ed\.test/],
+  ['www.signed.test', 'secure', /absence of SOA proven by NSEC3/],
+  ['nothing-here.signed.test', 'secure', /absence of SOA proven by NSEC3/],
+  ['nothing-here.rsa.test', 'secure', /absence of SOA proven by NSEC/],
+  ['broken.test', 'bogus', /broken\.test SOA: signature does not verify/],
+  ['unsigned.test', 'insecure', /insecure delegation: NSEC proves unsigned\.test has no DS/],
+  ['sub.signed.test', 'insecure', /insecure delegation: NSEC3 proves sub\.signed\.test has no DS/],
+  ['strict.mail.test', 'insecure', /mail\.test has no DS/],
+  // RFC 5155 §8.4: the closest encloser (the apex) matched, the next closer name and the wildcard covered.
+  ['missing.nx.test', 'secure', /NSEC3 \(closest encloser nx\.test, no wildcard\)/],
+  ['deep.missing.nx.test', 'secure', /closest encloser nx\.test, no wildcard/],
+  // §8.7: no SOA at a name the wildcard stands for.
+  ['anything.wild.nx.test', 'secure', /NSEC3 \(wildcard \*\.wild\.nx\.test without SOA\)/],
+  // The apex's NSEC3 is gone: the covering records alone do not prove the name absent.
+  ['missing.badnx.test', 'bogus', /no NSEC3 matches an ancestor of missing\.badnx\.test/],
+];
+
 describe('DNSSEC validation against BIND and Unbound', { skip: unavailable }, () => {
   let lab: DnsLab;
   let client: DnsClient;
@@ -37,19 +59,6 @@ describe('DNSSEC validation against BIND and Unbound', { skip: unavailable }, ()
     return response.authenticated ? 'secure' : 'insecure';
   }
 
-  const expected: [string, Verdict, RegExp][] = [
-    ['test', 'secure', /SOA RRset signed by test/],
-    ['signed.test', 'secure', /signed by signed\.test/],
-    ['rsa.test', 'secure', /signed by rsa\.test/],
-    ['ed.test', 'secure', /signed by ed\.test/],
-    ['www.signed.test', 'secure', /absence of SOA proven by NSEC3/],
-    ['nothing-here.signed.test', 'secure', /absence of SOA proven by NSEC3/],
-    ['nothing-here.rsa.test', 'secure', /absence of SOA proven by NSEC/],
-    ['broken.test', 'bogus', /broken\.test SOA: signature does not verify/],
-    ['unsigned.test', 'insecure', /insecure delegation: NSEC proves unsigned\.test has no DS/],
-    ['sub.signed.test', 'insecure', /insecure delegation: NSEC3 proves sub\.signed\.test has no DS/],
-    ['strict.mail.test', 'insecure', /mail\.test has no DS/],
-  ];
   for (const [name, verdict, reason] of expected) {
     test(`${name} is ${verdict}, as Unbound also finds`, async () => {
       const result = await validator.validateDomain(name);
@@ -65,6 +74,42 @@ describe('DNSSEC validation against BIND and Unbound', { skip: unavailable }, ()
     assert.equal(result.verdict, 'secure', result.reason);
     const unbound = await client.query('anything.wild.rsa.test', 'A');
     assert.equal(unbound.authenticated, true);
+  });
+
+  /** Unbound's verdict on an A lookup: SERVFAIL is bogus, AD is secure, a plain answer insecure. */
+  async function unboundSaysA(name: string): Promise<Verdict> {
+    const response = await client.query(name, 'A');
+    if (response.rcode === 'SERVFAIL') return 'bogus';
+    return response.authenticated ? 'secure' : 'insecure';
+  }
+
+  test('a wildcard expansion in an NSEC3 zone needs the next closer name covered (§8.8)', async () => {
+    const { result, records } = await validator.lookup('anything.wild.nx.test', 'A');
+    assert.equal(records.length, 1);
+    assert.equal(result.verdict, 'secure', result.reason);
+    assert.match(result.reason, /expanded from a wildcard/);
+    assert.equal(await unboundSaysA('anything.wild.nx.test'), 'secure');
+  });
+
+  test('a CNAME chain through two signed zones is secure link by link', async () => {
+    const { result, records } = await validator.lookup('chain.nx.test', 'A');
+    assert.equal(result.verdict, 'secure', result.reason);
+    assert.deepEqual(
+      records.map((r) => [r.name.toLowerCase(), (r as { data: string }).data]),
+      [['www.nx.test', '127.0.0.1']],
+    );
+    assert.equal(await unboundSaysA('chain.nx.test'), 'secure');
+  });
+
+  test('a CNAME from a signed zone into an unsigned one is insecure, naming the link', async () => {
+    const { result, records } = await validator.lookup('alias.nx.test', 'A');
+    assert.equal(result.verdict, 'insecure', result.reason);
+    assert.match(
+      result.reason,
+      /unsigned\.test has no DS \(via CNAME alias\.nx\.test -> www\.unsigned\.test\)/,
+    );
+    assert.equal(records.length, 1);
+    assert.equal(await unboundSaysA('alias.nx.test'), 'insecure');
   });
 
   test('canonical name order (RFC 4034 §6.1)', () => {

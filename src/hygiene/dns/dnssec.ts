@@ -6,19 +6,20 @@
  */
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsTimeoutError, type DnsClient, type DnsResponse } from './client.ts';
+import { deniedDs, provenAbsent, signedDenials, wildcardProven, type Cut } from './denial.ts';
+import { isBelowOrAt, normalise, rrsetOf, rrsigsOf } from './records.ts';
 import {
-  base32hex,
   dsMatches,
   isZoneKey,
-  nsec3Hash,
-  sameName,
   SUPPORTED_ALGORITHMS,
   SUPPORTED_DIGESTS,
   verifyRrset,
   type DnskeyData,
   type DsData,
-  type RrsigData,
 } from './signature.ts';
+
+export { canonicalCompare } from './denial.ts';
+export { normalise } from './records.ts';
 
 export type Verdict = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
 
@@ -38,12 +39,6 @@ export interface TrustAnchor {
 type ZoneState =
   | { verdict: 'secure'; zone: string; keys: DnskeyData[] }
   | { verdict: 'insecure' | 'bogus' | 'indeterminate'; reason: string; zone?: string };
-
-type Cut =
-  | { kind: 'secure-child'; keys: DnskeyData[] }
-  | { kind: 'no-cut' }
-  | { kind: 'nonexistent' }
-  | { kind: 'insecure' | 'bogus' | 'indeterminate'; reason: string };
 
 export interface ValidatedRrset {
   result: DnssecResult;
@@ -92,26 +87,6 @@ export function parseTrustAnchors(text: string): TrustAnchor[] {
   return [...anchors.values()];
 }
 
-/** Lowercase, no trailing dot; the root is ''. */
-export function normalise(name: string): string {
-  return name === '.' ? '' : name.toLowerCase().replace(/\.$/, '');
-}
-
-function isBelowOrAt(name: string, zone: string): boolean {
-  return zone === '' || name === zone || name.endsWith(`.${zone}`);
-}
-
-function rrsetOf(records: readonly Answer[], name: string, type: string): Answer[] {
-  return records.filter((r) => r.type === type && sameName(r.name, name));
-}
-
-function rrsigsOf(records: readonly Answer[], name: string, type: string): RrsigData[] {
-  return records
-    .filter((r) => r.type === 'RRSIG' && sameName(r.name, name))
-    .map((r) => (r as { data: RrsigData }).data)
-    .filter((s) => s.typeCovered === type);
-}
-
 export interface Validator {
   /** The DNSSEC verdict of a domain: the chain to its zone, then its SOA or its denial. */
   validateDomain(domain: string): Promise<DnssecResult>;
@@ -124,6 +99,56 @@ export interface ValidatorOptions {
   client: DnsClient;
   now?: () => Date;
 }
+
+/** The DNSKEYs of `zone` proven by DS records (from the parent or a trust anchor). */
+async function keysFromDs(
+  ask: Ask,
+  at: Date,
+  zone: string,
+  ds: readonly DsData[],
+  anchorKeys: readonly DnskeyData[] = [],
+): Promise<Cut> {
+  const usable = ds.filter((d) => SUPPORTED_ALGORITHMS.has(d.algorithm) && SUPPORTED_DIGESTS[d.digestType]);
+  const usableKeys = anchorKeys.filter((k) => SUPPORTED_ALGORITHMS.has(k.algorithm));
+  if (usable.length === 0 && usableKeys.length === 0)
+    return { kind: 'insecure', reason: `the DS records of ${zone || '.'} use only unsupported algorithms` };
+  const response = await ask(zone, 'DNSKEY');
+  if (typeof response === 'string') return { kind: 'indeterminate', reason: response };
+  const rrset = rrsetOf(response.answers, zone, 'DNSKEY');
+  const keys = rrset.map((r) => (r as { data: DnskeyData }).data);
+  if (keys.length === 0) return { kind: 'bogus', reason: `${zone || '.'} has DS records but no DNSKEY` };
+  const entry = keys.filter(
+    (k) =>
+      usable.some((d) => dsMatches(zone, k, d)) ||
+      usableKeys.some((a) => a.algorithm === k.algorithm && a.key.equals(k.key)),
+  );
+  if (entry.length === 0) return { kind: 'bogus', reason: `no DNSKEY of ${zone || '.'} matches its DS` };
+  const check = verifyRrset(rrset, rrsigsOf(response.answers, zone, 'DNSKEY'), entry, zone, at);
+  if (!check.ok) return { kind: 'bogus', reason: `DNSKEY RRset of ${zone || '.'}: ${check.reason}` };
+  return { kind: 'secure-child', keys: keys.filter(isZoneKey) };
+}
+
+/** A CNAME cannot sit beside NS records: a name holding one (signed by the zone) is no cut. */
+function cnameCut(
+  zone: string,
+  keys: readonly DnskeyData[],
+  child: string,
+  response: DnsResponse,
+  at: Date,
+): Cut | undefined {
+  const cname = rrsetOf(response.answers, child, 'CNAME');
+  if (cname.length === 0) return undefined;
+  const check = verifyRrset(cname, rrsigsOf(response.answers, child, 'CNAME'), keys, zone, at);
+  return check.ok ? { kind: 'no-cut' } : { kind: 'bogus', reason: `CNAME at ${child}: ${check.reason}` };
+}
+
+/** The deepest trust anchor at or above a name. */
+function anchorFor(anchors: readonly TrustAnchor[], name: string): TrustAnchor | undefined {
+  return anchors.filter((a) => isBelowOrAt(name, a.zone)).sort((a, b) => b.zone.length - a.zone.length)[0];
+}
+
+/** A query with CD set; a string says why no answer came (a timeout, an rcode). */
+type Ask = (name: string, type: RecordType) => Promise<DnsResponse | string>;
 
 export function createValidator({ anchors, client, now = () => new Date() }: ValidatorOptions): Validator {
   const zoneStates = new Map<string, Promise<ZoneState>>();
@@ -139,32 +164,6 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
       if (error instanceof DnsTimeoutError) return error.message;
       throw error;
     }
-  }
-
-  /** The DNSKEYs of `zone` proven by DS records (from the parent or a trust anchor). */
-  async function keysFromDs(
-    zone: string,
-    ds: readonly DsData[],
-    anchorKeys: readonly DnskeyData[] = [],
-  ): Promise<Cut> {
-    const usable = ds.filter((d) => SUPPORTED_ALGORITHMS.has(d.algorithm) && SUPPORTED_DIGESTS[d.digestType]);
-    const usableKeys = anchorKeys.filter((k) => SUPPORTED_ALGORITHMS.has(k.algorithm));
-    if (usable.length === 0 && usableKeys.length === 0)
-      return { kind: 'insecure', reason: `the DS records of ${zone || '.'} use only unsupported algorithms` };
-    const response = await ask(zone, 'DNSKEY');
-    if (typeof response === 'string') return { kind: 'indeterminate', reason: response };
-    const rrset = rrsetOf(response.answers, zone, 'DNSKEY');
-    const keys = rrset.map((r) => (r as { data: DnskeyData }).data);
-    if (keys.length === 0) return { kind: 'bogus', reason: `${zone || '.'} has DS records but no DNSKEY` };
-    const entry = keys.filter(
-      (k) =>
-        usable.some((d) => dsMatches(zone, k, d)) ||
-        usableKeys.some((a) => a.algorithm === k.algorithm && a.key.equals(k.key)),
-    );
-    if (entry.length === 0) return { kind: 'bogus', reason: `no DNSKEY of ${zone || '.'} matches its DS` };
-    const check = verifyRrset(rrset, rrsigsOf(response.answers, zone, 'DNSKEY'), entry, zone, now());
-    if (!check.ok) return { kind: 'bogus', reason: `DNSKEY RRset of ${zone || '.'}: ${check.reason}` };
-    return { kind: 'secure-child', keys: keys.filter(isZoneKey) };
   }
 
   /** Whether `child` (one label below `zone`) is a secure cut, an insecure one, or no cut. */
@@ -185,60 +184,13 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
       const check = verifyRrset(dsSet, rrsigsOf(response.answers, child, 'DS'), keys, zone, now());
       if (!check.ok) return { kind: 'bogus', reason: `DS of ${child}: ${check.reason}` };
       return keysFromDs(
+        ask,
+        now(),
         child,
         dsSet.map((r) => (r as { data: DsData }).data),
       );
     }
-    return deniedDs(zone, keys, child, response);
-  }
-
-  /** No DS at `child`: the NSEC or NSEC3 records must prove it, signed by `zone`. */
-  function deniedDs(zone: string, keys: DnskeyData[], child: string, response: DnsResponse): Cut {
-    const authority = response.authorities;
-    const signed = (type: 'NSEC' | 'NSEC3') =>
-      authority
-        .filter((r) => r.type === type)
-        .filter((r) => verifyRrset([r], rrsigsOf(authority, r.name, type), keys, zone, now()).ok);
-    const nsecs = signed('NSEC');
-    const nsec3s = signed('NSEC3');
-    const present = authority.filter((r) => r.type === 'NSEC' || r.type === 'NSEC3').length;
-    if (nsecs.length + nsec3s.length === 0)
-      return {
-        kind: 'bogus',
-        reason: present
-          ? `the denial of a DS at ${child} is not validly signed by ${zone || '.'}`
-          : `no authenticated denial of a DS at ${child}`,
-      };
-    if (response.rcode === 'NXDOMAIN') return { kind: 'nonexistent' };
-    for (const nsec of nsecs) {
-      if (!sameName(nsec.name, child)) continue;
-      const types = (nsec as { data: { rrtypes: string[] } }).data.rrtypes;
-      if (types.includes('DS'))
-        return { kind: 'bogus', reason: `NSEC at ${child} lists a DS that was not returned` };
-      if (types.includes('NS') && !types.includes('SOA'))
-        return { kind: 'insecure', reason: `insecure delegation: NSEC proves ${child} has no DS` };
-      return { kind: 'no-cut' };
-    }
-    for (const nsec3 of nsec3s) {
-      const data = (nsec3 as { data: Nsec3Data }).data;
-      const hash = nsec3Hash(child, data.salt, data.iterations);
-      const [ownerHash] = nsec3.name.toLowerCase().split('.');
-      if (ownerHash === hash) {
-        if (data.rrtypes.includes('DS')) return { kind: 'bogus', reason: `NSEC3 for ${child} lists a DS` };
-        if (data.rrtypes.includes('NS') && !data.rrtypes.includes('SOA'))
-          return { kind: 'insecure', reason: `insecure delegation: NSEC3 proves ${child} has no DS` };
-        return { kind: 'no-cut' };
-      }
-      if ((data.flags & 1) === 1 && covers(ownerHash!, base32hex(data.nextDomain), hash))
-        return { kind: 'insecure', reason: `insecure delegation: ${child} is in an NSEC3 opt-out span` };
-    }
-    // A name inside the zone with no data of its own (an empty non-terminal, say): no cut here.
-    if (denialCovers([...nsecs, ...nsec3s], child, 'DS')) return { kind: 'no-cut' };
-    return { kind: 'bogus', reason: `the NSEC/NSEC3 records do not prove a DS at ${child} absent` };
-  }
-
-  function anchorFor(name: string): TrustAnchor | undefined {
-    return anchors.filter((a) => isBelowOrAt(name, a.zone)).sort((a, b) => b.zone.length - a.zone.length)[0];
+    return cnameCut(zone, keys, child, response, now()) ?? deniedDs(zone, keys, child, response, now());
   }
 
   /** The verdict of the zone holding `name`, walking one label at a time from the anchor. */
@@ -252,10 +204,10 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
   }
 
   async function walk(name: string): Promise<ZoneState> {
-    const anchor = anchorFor(name);
+    const anchor = anchorFor(anchors, name);
     if (!anchor) return { verdict: 'indeterminate', reason: `no trust anchor covers ${name}` };
     if (name === anchor.zone) {
-      const start = await keysFromDs(anchor.zone, anchor.ds, anchor.dnskeys);
+      const start = await keysFromDs(ask, now(), anchor.zone, anchor.ds, anchor.dnskeys);
       if (start.kind !== 'secure-child')
         return {
           verdict:
@@ -282,7 +234,7 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
     }
   }
 
-  async function lookup(name: string, type: RecordType): Promise<ValidatedRrset> {
+  async function lookup(name: string, type: RecordType, depth = 0): Promise<ValidatedRrset> {
     const owner = normalise(name);
     const state = await zoneOf(owner);
     if (state.verdict === 'indeterminate') return { result: state, records: [] };
@@ -290,75 +242,51 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
     if (typeof response === 'string')
       return { result: { verdict: 'indeterminate', reason: response }, records: [] };
     const records = rrsetOf(response.answers, owner, type);
+    const cname = records.length === 0 && type !== 'CNAME' ? rrsetOf(response.answers, owner, 'CNAME') : [];
+    if (cname.length > 0) return followCname(owner, type, cname, state, response, depth);
     if (state.verdict !== 'secure')
       return {
         result: { verdict: state.verdict, reason: state.reason, zone: state.zone },
         records,
         response,
       };
-    const found = records.length > 0 ? records : rrsetOf(response.answers, owner, 'CNAME');
-    if (found.length > 0) {
-      const check = verifyRrset(
-        found,
-        rrsigsOf(response.answers, owner, found[0]!.type),
-        state.keys,
-        state.zone,
-        now(),
-      );
-      const result: DnssecResult = check.ok
-        ? {
-            verdict: 'secure',
-            reason: `${found[0]!.type} RRset signed by ${state.zone || '.'}`,
-            zone: state.zone,
-          }
-        : { verdict: 'bogus', reason: `${owner} ${found[0]!.type}: ${check.reason}`, zone: state.zone };
-      return { result, records, response };
-    }
-    const denials = response.authorities.filter((r) => r.type === 'NSEC' || r.type === 'NSEC3');
-    if (denials.length === 0)
+    if (records.length > 0)
       return {
-        result: { verdict: 'bogus', reason: `no signed denial of ${owner} ${type}`, zone: state.zone },
+        result: signedAnswer(owner, records, response, state.zone, state.keys, now()),
         records,
         response,
       };
-    for (const denial of denials) {
-      const check = verifyRrset(
-        [denial],
-        rrsigsOf(response.authorities, denial.name, denial.type),
-        state.keys,
-        state.zone,
-        now(),
-      );
-      if (!check.ok)
-        return {
-          result: {
-            verdict: 'bogus',
-            reason: `denial of ${owner} ${type}: ${check.reason}`,
-            zone: state.zone,
-          },
-          records,
-          response,
-        };
-    }
-    if (!denialCovers(denials, owner, type))
+    return { result: provenAbsent(owner, type, response, state.zone, state.keys, now()), records, response };
+  }
+
+  /**
+   * A CNAME chain, link by link: this link's CNAME under its own zone's verdict and keys, then
+   * the target asked again and judged under its zone's (a chain is as strong as its weakest link).
+   */
+  async function followCname(
+    owner: string,
+    type: RecordType,
+    cname: Answer[],
+    state: ZoneState,
+    response: DnsResponse,
+    depth: number,
+  ): Promise<ValidatedRrset> {
+    const link: DnssecResult =
+      state.verdict === 'secure'
+        ? signedAnswer(owner, cname, response, state.zone, state.keys, now())
+        : { verdict: state.verdict, reason: state.reason, zone: state.zone };
+    const target = normalise(String((cname[0] as { data: unknown }).data));
+    if (depth + 1 >= MAX_CNAME_CHAIN)
       return {
         result: {
-          verdict: 'bogus',
-          reason: `the NSEC/NSEC3 records do not prove ${owner} ${type} absent`,
-          zone: state.zone,
+          verdict: 'indeterminate',
+          reason: `CNAME chain from ${owner} longer than ${MAX_CNAME_CHAIN}`,
         },
-        records,
+        records: [],
         response,
       };
-    return {
-      result: {
-        verdict: 'secure',
-        reason: `absence of ${type} proven by ${denials[0]!.type}`,
-        zone: state.zone,
-      },
-      records,
-      response,
-    };
+    const next = await lookup(target, type, depth + 1);
+    return { ...next, result: chainVerdict(owner, target, link, next.result) };
   }
 
   return {
@@ -370,54 +298,45 @@ export function createValidator({ anchors, client, now = () => new Date() }: Val
   };
 }
 
-interface Nsec3Data {
-  algorithm: number;
-  flags: number;
-  iterations: number;
-  salt: Buffer;
-  nextDomain: Buffer;
-  rrtypes: string[];
-}
-
-/** Whether `hash` falls strictly between an NSEC3 owner and its next hashed owner (wrapping). */
-function covers(owner: string, next: string, hash: string): boolean {
-  return owner < next ? owner < hash && hash < next : hash > owner || hash < next;
-}
-
 /**
- * Whether signed NSEC or NSEC3 records speak about `name`: one at the name without `type` in
- * its bitmap (no data), or one whose span covers the name (no such name). The full NSEC3
- * closest-encloser proof (RFC 5155 §8.4) is not checked: a covering record is taken as proof.
+ * The verdict on an answer's RRset (or the CNAME standing for it): signed by its zone's keys, and,
+ * when it was expanded from a wildcard, with a signed proof that no closer name exists.
  */
-function denialCovers(denials: readonly Answer[], name: string, type: string): boolean {
-  return denials.some((denial) => {
-    if (denial.type === 'NSEC') {
-      const data = (denial as { data: { nextDomain: string; rrtypes: string[] } }).data;
-      if (sameName(denial.name, name)) return !data.rrtypes.includes(type) && !data.rrtypes.includes('CNAME');
-      return nsecCovers(normalise(denial.name), normalise(data.nextDomain), name);
-    }
-    const data = (denial as { data: Nsec3Data }).data;
-    const hash = nsec3Hash(name, data.salt, data.iterations);
-    const ownerHash = denial.name.toLowerCase().split('.')[0]!;
-    if (ownerHash === hash) return !data.rrtypes.includes(type) && !data.rrtypes.includes('CNAME');
-    return covers(ownerHash, base32hex(data.nextDomain), hash);
-  });
-}
-
-/** RFC 4034 §6.1 canonical order: labels compared right to left, as lowercase octets. */
-export function canonicalCompare(a: string, b: string): number {
-  const left = a ? a.split('.').reverse() : [];
-  const right = b ? b.split('.').reverse() : [];
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    const order = Buffer.compare(Buffer.from(left[i]!), Buffer.from(right[i]!));
-    if (order !== 0) return order;
+function signedAnswer(
+  owner: string,
+  found: Answer[],
+  response: DnsResponse,
+  zone: string,
+  keys: readonly DnskeyData[],
+  at: Date,
+): DnssecResult {
+  const type = found[0]!.type;
+  const rrsigs = rrsigsOf(response.answers, owner, type);
+  const check = verifyRrset(found, rrsigs, keys, zone, at);
+  if (!check.ok) return { verdict: 'bogus', reason: `${owner} ${type}: ${check.reason}`, zone };
+  const labels = owner === '' ? 0 : owner.split('.').length;
+  const expanded = rrsigs.find((r) => r.labels < labels);
+  if (expanded) {
+    const denials = signedDenials(response, zone, keys, at);
+    const missing = typeof denials === 'string' ? denials : wildcardProven(owner, expanded.labels, denials);
+    if (missing) return { verdict: 'bogus', reason: `${owner} ${type} from a wildcard: ${missing}`, zone };
+    return {
+      verdict: 'secure',
+      reason: `${type} RRset signed by ${zone || '.'}, expanded from a wildcard`,
+      zone,
+    };
   }
-  return left.length - right.length;
+  return { verdict: 'secure', reason: `${type} RRset signed by ${zone || '.'}`, zone };
 }
 
-function nsecCovers(owner: string, next: string, name: string): boolean {
-  const afterOwner = canonicalCompare(owner, name) < 0;
-  const beforeNext = canonicalCompare(name, next) < 0;
-  // The last NSEC of a zone points back to the apex.
-  return canonicalCompare(owner, next) < 0 ? afterOwner && beforeNext : afterOwner || beforeNext;
+/** Links a chain may have: a resolver follows about as many, and a loop ends here. */
+const MAX_CNAME_CHAIN = 8;
+const VERDICT_RANK: Record<Verdict, number> = { secure: 0, insecure: 1, indeterminate: 2, bogus: 3 };
+
+/** A chain's verdict: its weakest link's (bogus before indeterminate before insecure). */
+function chainVerdict(owner: string, target: string, link: DnssecResult, rest: DnssecResult): DnssecResult {
+  const weakest =
+    VERDICT_RANK[link.verdict] >= VERDICT_RANK[rest.verdict] && link.verdict !== 'secure' ? link : rest;
+  const where = weakest === link ? `CNAME ${owner} -> ${target}` : `via CNAME ${owner} -> ${target}`;
+  return { ...weakest, reason: `${weakest.reason} (${where})` };
 }
