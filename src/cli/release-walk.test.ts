@@ -579,6 +579,25 @@ async function routeWalk(
             ]
           : [],
     ],
+    // The runbook names the operator's ports, paths and commands: the full tier only.
+    [
+      'GET /console/api/runbook',
+      (reader) =>
+        reader
+          ? [
+              {
+                method: 'GET',
+                url: '/console/api/runbook?lang=en',
+                expect: (status, who) =>
+                  assert.equal(
+                    status,
+                    who?.role === 'analysis' || who?.role === 'government' ? 200 : 403,
+                    `${who?.name} runbook`,
+                  ),
+              },
+            ]
+          : [],
+    ],
     // Only the analysis centre decides; the others' attempts must fail (and change nothing).
     ...(['approve', 'refuse', 'edit'] as const).map(
       (action) =>
