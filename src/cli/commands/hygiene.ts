@@ -88,7 +88,11 @@ export function register(program: Command, ctx: CliContext): void {
   const hygiene = program
     .command('hygiene')
     .description('Internet hygiene: DNSSEC, SPF/DKIM/DMARC, MTA-STS, DANE, IPv6, HTTPS and RPKI adoption');
+  addCheckCommand(hygiene, ctx);
+  addRpkiCommand(hygiene, ctx);
+}
 
+function addCheckCommand(hygiene: Command, ctx: CliContext): void {
   hygiene
     .command('check')
     .description('check domains through a resolver and write CSV (' + CSV_COLUMNS.join(',') + ')')
@@ -111,117 +115,135 @@ export function register(program: Command, ctx: CliContext): void {
       'data directory whose store --record writes to (default TSUNAGI_DATA or .tsunagi)',
     )
     .option('-o, --out <file>', 'write the CSV here instead of stdout')
-    .action(async (domains: string[], options: CheckOptions) => {
-      if (options.data !== undefined && !options.record) throw new UsageError('--data needs --record');
-      if ((options.org !== undefined || options.sector !== undefined) && domains.length === 0)
-        throw new UsageError(
-          '--org and --sector name the DOMAIN arguments; in --file give domain,organisation,sector',
-        );
-      const owner = {
-        ...(options.org ? { organisation: options.org } : {}),
-        ...(options.sector ? { sector: options.sector } : {}),
-      };
-      const registry = createRegistry();
-      const logger = createLogger({ level: 'warn' }, ctx.stderr);
-      const targets: SurveyTarget[] = [];
-      for (const name of domains) {
-        const domain = normaliseDomain(name);
-        if (!domain) throw new UsageError(`"${name}" is not a domain name`);
-        targets.push({ domain, ...owner });
-      }
-      const list = options.file ? readFileSync(options.file, 'utf8') : undefined;
-      if (targets.length === 0 && list === undefined) throw new UsageError('give domains or --file');
-      const trustAnchors = options.trustAnchor ? readFileSync(options.trustAnchor, 'utf8') : undefined;
-      const httpsPort = Number(options.httpsPort);
-      const concurrency = Number(options.concurrency);
-      if (!Number.isInteger(httpsPort) || httpsPort < 1 || httpsPort > 65535)
-        throw new UsageError(`--https-port must be 1-65535, not ${options.httpsPort}`);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
-        throw new UsageError(`--concurrency must be 1-1024, not ${options.concurrency}`);
-      const config = HygieneConfig.safeParse({
-        resolver: options.resolver,
-        timeoutMs: Math.round(Number(options.timeout) * 1000),
-        trustAnchors,
-        dkimSelectors: options.dkimSelector,
-        https: { port: httpsPort, ca: options.ca.map((file) => readFileSync(file, 'utf8')) },
-        concurrency,
-      });
-      if (!config.success) {
-        const issue = config.error.issues[0]!;
-        throw new UsageError(`--${flagOf(issue.path[0])}: ${issue.message}`);
-      }
-      // Opened before the survey runs, so a store that cannot be opened costs no survey; the store
-      // has migrated the hygiene room's own tables (the CLI hands it every room's migrations).
-      const store: Store | undefined = options.record ? await openCliStore(options.data, ctx.env) : undefined;
-      let service;
-      try {
-        service = createHygiene(config.data, {
-          logger,
-          registry,
-          ...(store ? { db: store.db as unknown as Kysely<HygieneTables> } : {}),
-        });
-      } catch (error) {
-        await store?.close();
-        if (error instanceof TrustAnchorError)
-          throw new InputError(`${options.trustAnchor}: ${error.message}`);
-        throw error;
-      }
-      if (list !== undefined) {
-        try {
-          targets.push(...service.readTargets(list));
-        } catch (error) {
-          await store?.close();
-          throw new InputError(`${options.file}: ${(error as Error).message}`);
-        }
-        if (targets.length === 0) {
-          await store?.close();
-          throw new InputError(`${options.file}: no domains in the file`);
-        }
-      }
+    .action((domains: string[], options: CheckOptions) => check(domains, options, ctx));
+}
 
-      await service.start();
-      try {
-        await service.probeResolver(targets[0]!.domain).catch((error: Error) => {
-          throw new RuntimeError(error.message);
-        });
-        const startedAt = new Date();
-        const rows = await service.check(targets);
-        if (store) {
-          const surveyId = randomUUID();
-          await service.record(surveyId, startedAt, rows);
-          ctx.stderr.write(
-            `tsunagi: survey ${surveyId} of ${rows.length} domains recorded in ${store.location}\n`,
-          );
-        }
-        const csv = [CSV_COLUMNS.join(','), ...rows.map(toCsvLine)].join('\n') + '\n';
-        if (options.letters) {
-          mkdirSync(options.letters, { recursive: true });
-          let written = 0;
-          for (const lang of ['ja', 'en'] as const)
-            for (const letter of service.letters(rows, lang, options.sender)) {
-              const name = letter.organisation.replace(/[^\p{L}\p{N}._-]+/gu, '_');
-              writeFileAtomic(
-                join(options.letters, `${name}.${lang}.txt`),
-                `${letter.subject}\n\n${letter.body}`,
-              );
-              written++;
-            }
-          ctx.stderr.write(`tsunagi: ${written} letters written to ${options.letters}\n`);
-        }
-        if (options.out) {
-          writeFileAtomic(options.out, csv);
-          ctx.stderr.write(`tsunagi: ${rows.length} domains checked, CSV written to ${options.out}\n`);
-        } else {
-          const out = writeOut(ctx.stdout);
-          out.write(csv);
-          await out.end();
-        }
-      } finally {
-        await service.stop();
-        await store?.close();
-      }
+/** The DOMAIN arguments as targets (with --org and --sector), checked as usage. */
+function argumentTargets(domains: string[], options: CheckOptions): SurveyTarget[] {
+  if (options.data !== undefined && !options.record) throw new UsageError('--data needs --record');
+  if ((options.org !== undefined || options.sector !== undefined) && domains.length === 0)
+    throw new UsageError(
+      '--org and --sector name the DOMAIN arguments; in --file give domain,organisation,sector',
+    );
+  const owner = {
+    ...(options.org ? { organisation: options.org } : {}),
+    ...(options.sector ? { sector: options.sector } : {}),
+  };
+  return domains.map((name) => {
+    const domain = normaliseDomain(name);
+    if (!domain) throw new UsageError(`"${name}" is not a domain name`);
+    return { domain, ...owner };
+  });
+}
+
+/** The service's configuration from the flags; UsageError names the flag at fault. */
+function checkConfig(options: CheckOptions): HygieneConfig {
+  const trustAnchors = options.trustAnchor ? readFileSync(options.trustAnchor, 'utf8') : undefined;
+  const httpsPort = Number(options.httpsPort);
+  const concurrency = Number(options.concurrency);
+  if (!Number.isInteger(httpsPort) || httpsPort < 1 || httpsPort > 65535)
+    throw new UsageError(`--https-port must be 1-65535, not ${options.httpsPort}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
+    throw new UsageError(`--concurrency must be 1-1024, not ${options.concurrency}`);
+  const config = HygieneConfig.safeParse({
+    resolver: options.resolver,
+    timeoutMs: Math.round(Number(options.timeout) * 1000),
+    trustAnchors,
+    dkimSelectors: options.dkimSelector,
+    https: { port: httpsPort, ca: options.ca.map((file) => readFileSync(file, 'utf8')) },
+    concurrency,
+  });
+  if (!config.success) {
+    const issue = config.error.issues[0]!;
+    throw new UsageError(`--${flagOf(issue.path[0])}: ${issue.message}`);
+  }
+  return config.data;
+}
+
+async function check(domains: string[], options: CheckOptions, ctx: CliContext): Promise<void> {
+  const targets = argumentTargets(domains, options);
+  const list = options.file ? readFileSync(options.file, 'utf8') : undefined;
+  if (targets.length === 0 && list === undefined) throw new UsageError('give domains or --file');
+  const config = checkConfig(options);
+  // Opened before the survey runs, so a store that cannot be opened costs no survey; the store
+  // has migrated the hygiene room's own tables (the CLI hands it every room's migrations).
+  const store: Store | undefined = options.record ? await openCliStore(options.data, ctx.env) : undefined;
+  let service: ReturnType<typeof createHygiene>;
+  try {
+    service = createHygiene(config, {
+      logger: createLogger({ level: 'warn' }, ctx.stderr),
+      registry: createRegistry(),
+      ...(store ? { db: store.db as unknown as Kysely<HygieneTables> } : {}),
     });
+    if (list !== undefined) targets.push(...fileTargets(service, list, options.file!));
+  } catch (error) {
+    await store?.close();
+    if (error instanceof TrustAnchorError) throw new InputError(`${options.trustAnchor}: ${error.message}`);
+    throw error;
+  }
 
+  await service.start();
+  try {
+    await service.probeResolver(targets[0]!.domain).catch((error: Error) => {
+      throw new RuntimeError(error.message);
+    });
+    const startedAt = new Date();
+    const rows = await service.check(targets);
+    if (store) {
+      const surveyId = randomUUID();
+      await service.record(surveyId, startedAt, rows);
+      ctx.stderr.write(
+        `tsunagi: survey ${surveyId} of ${rows.length} domains recorded in ${store.location}\n`,
+      );
+    }
+    const csv = [CSV_COLUMNS.join(','), ...rows.map(toCsvLine)].join('\n') + '\n';
+    if (options.letters) writeLetters(service, rows, options.letters, options.sender, ctx);
+    if (options.out) {
+      writeFileAtomic(options.out, csv);
+      ctx.stderr.write(`tsunagi: ${rows.length} domains checked, CSV written to ${options.out}\n`);
+    } else {
+      const out = writeOut(ctx.stdout);
+      out.write(csv);
+      await out.end();
+    }
+  } finally {
+    await service.stop();
+    await store?.close();
+  }
+}
+
+/** The --file list's targets; InputError when it cannot be read or holds none. */
+function fileTargets(service: ReturnType<typeof createHygiene>, list: string, file: string): SurveyTarget[] {
+  let targets: SurveyTarget[];
+  try {
+    targets = service.readTargets(list);
+  } catch (error) {
+    throw new InputError(`${file}: ${(error as Error).message}`);
+  }
+  if (targets.length === 0) throw new InputError(`${file}: no domains in the file`);
+  return targets;
+}
+
+/** A letter per organisation and language, ORG.LANG.txt in `dir`. */
+function writeLetters(
+  service: ReturnType<typeof createHygiene>,
+  rows: Awaited<ReturnType<ReturnType<typeof createHygiene>['check']>>,
+  dir: string,
+  sender: string,
+  ctx: CliContext,
+): void {
+  mkdirSync(dir, { recursive: true });
+  let written = 0;
+  for (const lang of ['ja', 'en'] as const)
+    for (const letter of service.letters(rows, lang, sender)) {
+      const name = letter.organisation.replace(/[^\p{L}\p{N}._-]+/gu, '_');
+      writeFileAtomic(join(dir, `${name}.${lang}.txt`), `${letter.subject}\n\n${letter.body}`);
+      written++;
+    }
+  ctx.stderr.write(`tsunagi: ${written} letters written to ${dir}\n`);
+}
+
+function addRpkiCommand(hygiene: Command, ctx: CliContext): void {
   hygiene
     .command('rpki')
     .description('route origin validation (RFC 6811) of announced prefixes against VRPs')
