@@ -105,6 +105,156 @@ async function child(file: string): Promise<void> {
   );
 }
 
+/** One measurement of a tool: packets, CPU s (user + system) and wall s. */
+type Measured = {
+  packets: number;
+  cpu: number;
+  wall: number;
+  infected?: number;
+  native?: boolean;
+  settledMs?: number;
+};
+
+/**
+ * Mostly scanners and bots with many packets each, plus a long tail of one-packet noise, at about
+ * 20k packets/s of capture time (a /16 telescope's order of magnitude).
+ */
+const PACKETS_PER_SOURCE = 400;
+
+/** Writes the generated capture (unless one was given); returns its packets (0 when given) and size. */
+async function prepareCapture(target: number, file: string): Promise<{ bytes: number }> {
+  const scale = target / 1_000_000;
+  const synthetic = new SyntheticDarknet({
+    seed: 2025,
+    darknet: PREFIX,
+    mirai: Math.round(1500 * scale),
+    masscan: Math.round(150 * scale),
+    zmapBenign: Math.round(20 * scale),
+    zmapUnknown: Math.round(20 * scale),
+    backscatter: Math.round(400 * scale),
+    noise: Math.round(150_000 * scale),
+    packetsPerSource: PACKETS_PER_SOURCE,
+    durationMs: Math.round(target / 20),
+  });
+  const t0 = performance.now();
+  const packets = options.capture ? 0 : await synthetic.writePcap(file);
+  const bytes = statSync(file).size;
+  console.log(
+    options.capture
+      ? `capture: ${file}, ${(bytes / 1e6).toFixed(0)} MB`
+      : `capture: ${packets} packets, ${(bytes / 1e6).toFixed(0)} MB, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return { bytes };
+}
+
+/** bash's `time` line (user sys real) of a finished child. */
+function timesOf(stderr: string): [number, number, number] {
+  return stderr.trim().split('\n').pop()!.split(/\s+/).map(Number) as [number, number, number];
+}
+
+/** tsunagi as a whole process (cold: tsx, module loading, config), timed like the peers. */
+function tsunagiOnce(file: string, native: boolean): { cold: Measured; warm: Measured } {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawnSync(
+    'bash',
+    [
+      '-c',
+      `TIMEFORMAT='%U %S %R'; time "${process.execPath}" --import tsx "${self}" --child "$1" 2>/dev/null`,
+      'bash',
+      file,
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+      env: { ...process.env, TSUNAGI_DARKNET_NATIVE: native ? '1' : '0' },
+    },
+  );
+  if (child.status !== 0) throw new Error(`tsunagi child failed: ${child.stderr}`);
+  const warm = JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
+  const [user, sys, real] = timesOf(child.stderr);
+  return { warm, cold: { ...warm, cpu: user + sys, wall: real } };
+}
+
+function timed(file: string, command: string, what: string): Measured {
+  const peer = spawnSync(
+    'bash',
+    ['-c', `TIMEFORMAT='%U %S %R'; time ${command} >/dev/null 2>&1`, 'bash', file],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (peer.status !== 0) throw new Error(`${what} failed (is it installed?): ${peer.stderr}`);
+  const [user, sys, real] = timesOf(peer.stderr);
+  return { packets: 0, cpu: user + sys, wall: real };
+}
+
+/** The run with the median CPU time (the machine is shared; one run can be unlucky either way). */
+function median(measured: Measured[]): Measured {
+  const all = [...measured].sort((a, b) => a.cpu - b.cpu);
+  return all[Math.floor(all.length / 2)]!;
+}
+
+interface Measurements {
+  tsunagi: Measured;
+  tsunagiWarm: Measured;
+  typescript: Measured;
+  tcpdump: Measured;
+  tshark: Measured | undefined;
+}
+
+/** tsunagi (C loop, then TypeScript only) and the Debian peers on the same capture. */
+function measure(file: string, runs: number): Measurements {
+  // tsunagi and tcpdump take turns, so a change in the machine's load falls on both alike.
+  const tcpdumpCommand = `tcpdump -q -r "$1" -w /dev/null "net ${PREFIX}"`;
+  const nativeRuns: { cold: Measured; warm: Measured }[] = [];
+  const tcpdumpRuns: Measured[] = [];
+  for (let i = 0; i < runs; i++) {
+    nativeRuns.push(tsunagiOnce(file, true));
+    tcpdumpRuns.push(timed(file, tcpdumpCommand, 'tcpdump'));
+  }
+  const tsunagi = median(nativeRuns.map((r) => r.cold));
+  const tsunagiWarm = median(nativeRuns.map((r) => r.warm));
+  const typescriptRuns = Array.from({ length: runs }, () => tsunagiOnce(file, false));
+  const typescript = median(typescriptRuns.map((r) => r.cold));
+  const tcpdump = { ...median(tcpdumpRuns), packets: tsunagi.packets };
+  // tshark's per-address statistics are the nearest Debian tool to per-source state (and slow).
+  const tsharkCommand = `tshark -r "$1" -q -z "endpoints,ip,ip.dst==${PREFIX}"`;
+  const tshark = options['no-tshark']
+    ? undefined
+    : { ...timed(file, tsharkCommand, 'tshark'), packets: tsunagi.packets };
+  return { tsunagi, tsunagiWarm, typescript, tcpdump, tshark };
+}
+
+function resultTable({ tsunagi, tsunagiWarm, typescript, tcpdump, tshark }: Measurements): string {
+  const rate = (r: { packets: number; cpu: number }) => r.packets / r.cpu;
+  const line = (tool: string, r: Measured, ratio: boolean) => [
+    tool,
+    r.packets.toLocaleString('en-US'),
+    r.cpu.toFixed(2),
+    r.wall.toFixed(2),
+    `${(rate(r) / 1e6).toFixed(2)}M`,
+    ratio ? (rate(tsunagi) / rate(r)).toFixed(2) : 'no ratio (in-process, warm)',
+  ];
+  return markdownTable(
+    [
+      'tool (whole process unless marked)',
+      'packets',
+      'CPU s',
+      'wall s',
+      'packets/CPU-s',
+      'tsunagi (C loop) ×',
+    ],
+    [
+      line('tsunagi darknet (full analysis, C hot loop)', tsunagi, true),
+      line('tsunagi darknet (full analysis, TypeScript only)', typescript, true),
+      line(`\`tcpdump -r -w /dev/null 'net ${PREFIX}'\` (read + filter)`, tcpdump, true),
+      ...(tshark ? [line('`tshark -q -z endpoints,ip` (per-address statistics)', tshark, true)] : []),
+      line('tsunagi darknet, C hot loop, in-process after start-up (warm)', tsunagiWarm, false),
+    ],
+    ['l', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
 async function run(): Promise<void> {
   const target = Number(options.packets);
   if (!(target >= 1000)) throw new Error('--packets: at least 1000');
@@ -112,136 +262,11 @@ async function run(): Promise<void> {
   const file = options.capture ?? join(dir, 'darknet.pcap');
   const startedAt = new Date();
   try {
-    // Mostly scanners and bots with many packets each, plus a long tail of one-packet noise,
-    // at about 20k packets/s of capture time (a /16 telescope's order of magnitude).
-    const perSource = 400;
-    const scale = target / 1_000_000;
-    const synthetic = new SyntheticDarknet({
-      seed: 2025,
-      darknet: PREFIX,
-      mirai: Math.round(1500 * scale),
-      masscan: Math.round(150 * scale),
-      zmapBenign: Math.round(20 * scale),
-      zmapUnknown: Math.round(20 * scale),
-      backscatter: Math.round(400 * scale),
-      noise: Math.round(150_000 * scale),
-      packetsPerSource: perSource,
-      durationMs: Math.round(target / 20),
-    });
-    const t0 = performance.now();
-    const packets = options.capture ? 0 : await synthetic.writePcap(file);
-    const bytes = statSync(file).size;
-    console.log(
-      options.capture
-        ? `capture: ${file}, ${(bytes / 1e6).toFixed(0)} MB`
-        : `capture: ${packets} packets, ${(bytes / 1e6).toFixed(0)} MB, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
+    const { bytes } = await prepareCapture(target, file);
     const loadBefore = machineLoad();
-
-    const self = fileURLToPath(import.meta.url);
     const runs = Number(options.runs);
-    /** One measurement of `tool`: packets, CPU s (user + system) and wall s. */
-    type Measured = {
-      packets: number;
-      cpu: number;
-      wall: number;
-      infected?: number;
-      native?: boolean;
-      settledMs?: number;
-    };
-    /** tsunagi as a whole process (cold: tsx, module loading, config), timed like the peers. */
-    const tsunagiOnce = (native: boolean): { cold: Measured; warm: Measured } => {
-      const child = spawnSync(
-        'bash',
-        [
-          '-c',
-          `TIMEFORMAT='%U %S %R'; time "${process.execPath}" --import tsx "${self}" --child "$1" 2>/dev/null`,
-          'bash',
-          file,
-        ],
-        {
-          encoding: 'utf8',
-          maxBuffer: 1 << 20,
-          env: { ...process.env, TSUNAGI_DARKNET_NATIVE: native ? '1' : '0' },
-        },
-      );
-      if (child.status !== 0) throw new Error(`tsunagi child failed: ${child.stderr}`);
-      const warm = JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
-      const [user, sys, real] = child.stderr.trim().split('\n').pop()!.split(/\s+/).map(Number) as [
-        number,
-        number,
-        number,
-      ];
-      return { warm, cold: { ...warm, cpu: user + sys, wall: real } };
-    };
-    const timed = (command: string, what: string): Measured => {
-      const peer = spawnSync(
-        'bash',
-        ['-c', `TIMEFORMAT='%U %S %R'; time ${command} >/dev/null 2>&1`, 'bash', file],
-        {
-          encoding: 'utf8',
-        },
-      );
-      if (peer.status !== 0) throw new Error(`${what} failed (is it installed?): ${peer.stderr}`);
-      const [user, sys, real] = peer.stderr.trim().split('\n').pop()!.split(/\s+/).map(Number) as [
-        number,
-        number,
-        number,
-      ];
-      return { packets: 0, cpu: user + sys, wall: real };
-    };
-    /** The run with the median CPU time (the machine is shared; one run can be unlucky either way). */
-    const median = (measured: Measured[]): Measured => {
-      const all = [...measured].sort((a, b) => a.cpu - b.cpu);
-      return all[Math.floor(all.length / 2)]!;
-    };
-
-    // tsunagi and tcpdump take turns, so a change in the machine's load falls on both alike.
-    const tcpdumpCommand = `tcpdump -q -r "$1" -w /dev/null "net ${PREFIX}"`;
-    const nativeRuns: { cold: Measured; warm: Measured }[] = [];
-    const tcpdumpRuns: Measured[] = [];
-    for (let i = 0; i < runs; i++) {
-      nativeRuns.push(tsunagiOnce(true));
-      tcpdumpRuns.push(timed(tcpdumpCommand, 'tcpdump'));
-    }
-    const tsunagi = median(nativeRuns.map((r) => r.cold));
-    const tsunagiWarm = median(nativeRuns.map((r) => r.warm));
-    const typescriptRuns = Array.from({ length: runs }, () => tsunagiOnce(false));
-    const typescript = median(typescriptRuns.map((r) => r.cold));
-    const tcpdump = { ...median(tcpdumpRuns), packets: tsunagi.packets };
-    // tshark's per-address statistics are the nearest Debian tool to per-source state (and slow).
-    const tsharkCommand = `tshark -r "$1" -q -z "endpoints,ip,ip.dst==${PREFIX}"`;
-    const tshark = options['no-tshark']
-      ? undefined
-      : { ...timed(tsharkCommand, 'tshark'), packets: tsunagi.packets };
-
-    const rate = (r: { packets: number; cpu: number }) => r.packets / r.cpu;
-    const line = (tool: string, r: Measured, ratio: boolean) => [
-      tool,
-      r.packets.toLocaleString('en-US'),
-      r.cpu.toFixed(2),
-      r.wall.toFixed(2),
-      `${(rate(r) / 1e6).toFixed(2)}M`,
-      ratio ? (rate(tsunagi) / rate(r)).toFixed(2) : 'no ratio (in-process, warm)',
-    ];
-    const table = markdownTable(
-      [
-        'tool (whole process unless marked)',
-        'packets',
-        'CPU s',
-        'wall s',
-        'packets/CPU-s',
-        'tsunagi (C loop) ×',
-      ],
-      [
-        line('tsunagi darknet (full analysis, C hot loop)', tsunagi, true),
-        line('tsunagi darknet (full analysis, TypeScript only)', typescript, true),
-        line(`\`tcpdump -r -w /dev/null 'net ${PREFIX}'\` (read + filter)`, tcpdump, true),
-        ...(tshark ? [line('`tshark -q -z endpoints,ip` (per-address statistics)', tshark, true)] : []),
-        line('tsunagi darknet, C hot loop, in-process after start-up (warm)', tsunagiWarm, false),
-      ],
-      ['l', 'r', 'r', 'r', 'r', 'r'],
-    );
+    const measured = measure(file, runs);
+    const { tsunagi, tsunagiWarm } = measured;
     const caveats = [
       'The machine has 2 cores shared with other sessions: figures move by tens of percent between runs.',
       "The ratio against tcpdump compares tsunagi's full analysis with tcpdump's read-and-filter: tcpdump does less work, so a ratio above 1 is not expected.",
@@ -257,14 +282,14 @@ async function run(): Promise<void> {
         title: 'Darknet',
         command: commandLine('bench:darknet'),
         method:
-          `One generated capture of ${tsunagi.packets.toLocaleString('en-US')} packets (${(bytes / 1e6).toFixed(0)} MB; Mirai-like, masscan-like, ZMap and backscatter sources of ${perSource} packets each and one-packet noise) ` +
+          `One generated capture of ${tsunagi.packets.toLocaleString('en-US')} packets (${(bytes / 1e6).toFixed(0)} MB; Mirai-like, masscan-like, ZMap and backscatter sources of ${PACKETS_PER_SOURCE} packets each and one-packet noise) ` +
           `through tsunagi's full darknet analysis (per-source state and fingerprints, port statistics rolled up to 5 minutes, hour, day and total, classification, infected-host list) and through the Debian peers. ` +
           `Every row but the last is a whole process timed by bash's \`time\` (user + system, cold start included); median of ${runs} runs for tsunagi and tcpdump, taking turns; one run of tshark. ` +
           `Infected hosts found: ${tsunagi.infected}.`,
         started: startedAt,
         loadBefore,
         loadAfter: machineLoad(),
-        tables: [table],
+        tables: [resultTable(measured)],
         caveats,
       },
       options.write,

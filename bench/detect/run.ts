@@ -228,7 +228,8 @@ function table(header: string[], rows: (string | number)[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }
 
-function report(results: SeedResult[], rates: number[], verbose: boolean): string {
+/** Precision and recall per sampling rate: mean, worst seed, pooled; detector speed. */
+function summaryTable(results: SeedResult[], rates: number[]): string[] {
   const out: string[] = [];
   const summary: (string | number)[][] = [];
   for (const rate of rates) {
@@ -275,6 +276,12 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     ),
   );
 
+  return out;
+}
+
+/** Recall per family kind, summed over seeds. */
+function recallByKind(results: SeedResult[], rates: number[]): string[] {
+  const out: string[] = [];
   const kinds = ['periodic', 'long-lived', 'fast-flux', 'beacon'];
   out.push(
     '',
@@ -295,6 +302,12 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     ),
   );
 
+  return out;
+}
+
+/** Publication delay of found C&C. */
+function delayTable(results: SeedResult[], rates: number[]): string[] {
+  const out: string[] = [];
   out.push(
     '',
     'Publication delay of found C&C (first claim minus first bot contact, stream minutes):',
@@ -321,6 +334,12 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     ),
   );
 
+  return out;
+}
+
+/** Published candidates per confidence band against what their confidences promise. */
+function reliabilityTable(results: SeedResult[], rates: number[]): string[] {
+  const out: string[] = [];
   out.push(
     '',
     'Reliability: published candidates per confidence band, the share that are real C&C, and the share their confidences promise (calibrated on tuning seeds):',
@@ -347,6 +366,12 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     ),
   );
 
+  return out;
+}
+
+/** False positives by what they were (nothing when there were none). */
+function falsePositiveTable(results: SeedResult[], rates: number[]): string[] {
+  const out: string[] = [];
   const kindsFp = [
     ...new Set(
       results.flatMap((r) => rates.flatMap((rate) => Object.keys(r.byRate.get(rate)!.score.falseByKind))),
@@ -369,6 +394,12 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     );
   }
 
+  return out;
+}
+
+/** Families named on correct C&C claims. */
+function familyTable(results: SeedResult[], rates: number[]): string[] {
+  const out: string[] = [];
   out.push(
     '',
     'Families named on correct C&C claims (the list names families on some seeds only):',
@@ -383,6 +414,12 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
     ),
   );
 
+  return out;
+}
+
+/** P2P peers' precision and recall, or why there are none. */
+function peerSection(results: SeedResult[], rates: number[]): string[] {
+  const out: string[] = [];
   const peerClaims = results.reduce(
     (a, r) => a + rates.reduce((b, rate) => b + r.byRate.get(rate)!.score.peers.published, 0),
     0,
@@ -414,6 +451,12 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
       ),
     );
 
+  return out;
+}
+
+/** Precision and recall per seed and rate. */
+function perSeedTable(results: SeedResult[], rates: number[]): string[] {
+  const out: string[] = [];
   out.push(
     '',
     'Per seed (precision / recall at each rate):',
@@ -432,15 +475,34 @@ function report(results: SeedResult[], rates: number[], verbose: boolean): strin
       ]),
     ),
   );
-  if (verbose) {
-    for (const r of results)
-      for (const rate of rates)
-        for (const fp of r.byRate.get(rate)!.score.falsePositives)
-          out.push(
-            `  seed ${r.seed} 1:${rate} false positive ${fp.ip}:${fp.port}/${fp.proto} confidence ${fp.confidence}`,
-          );
-  }
-  return out.join('\n');
+  return out;
+}
+
+/** Every false positive, one line each (--verbose). */
+function falsePositiveLines(results: SeedResult[], rates: number[]): string[] {
+  const out: string[] = [];
+  for (const r of results)
+    for (const rate of rates)
+      for (const fp of r.byRate.get(rate)!.score.falsePositives)
+        out.push(
+          `  seed ${r.seed} 1:${rate} false positive ${fp.ip}:${fp.port}/${fp.proto} confidence ${fp.confidence}`,
+        );
+  return out;
+}
+
+function report(results: SeedResult[], rates: number[], verbose: boolean): string {
+  const sections = [
+    summaryTable,
+    recallByKind,
+    delayTable,
+    reliabilityTable,
+    falsePositiveTable,
+    familyTable,
+    peerSection,
+    perSeedTable,
+    ...(verbose ? [falsePositiveLines] : []),
+  ];
+  return sections.flatMap((section) => section(results, rates)).join('\n');
 }
 
 function commit(): string {

@@ -76,9 +76,9 @@ function captureContext(): { ctx: CliContext; stdout: () => string; stderr: () =
   };
 }
 
-describe('purpose limitation', () => {
-  const times = flowTimes();
+const times = flowTimes();
 
+describe('purpose limitation', () => {
   test('tsunagi detect over a NetFlow/IPFIX capture writes only ip,port,proto,confidence,family', async () => {
     const input = mkdtempSync(join(tmpdir(), 'detect-in-'));
     const output = mkdtempSync(join(tmpdir(), 'detect-out-'));
@@ -205,7 +205,9 @@ describe('purpose limitation', () => {
     assert.equal(late.stats.restored, 0, 'expired aggregates are not restored');
     assert.deepEqual(late.candidates(), []);
   });
+});
 
+describe('purpose limitation', () => {
   test('P2P peers: external ones only in --peers-out, subscriber homes only in --internal-peers-out, none on the C&C list', async () => {
     const input = mkdtempSync(join(tmpdir(), 'detect-p2p-in-'));
     const output = mkdtempSync(join(tmpdir(), 'detect-p2p-out-'));

@@ -289,7 +289,9 @@ for (const engine of testEngines(ROOM_MIGRATIONS)) {
         await store.close();
       }
     });
+  });
 
+  describe(`hub hardening on ${engine.name}`, { skip: engine.skip }, () => {
     test("finding 10: one organisation's live streams cannot lock the analysis center out", async () => {
       const store = await engine.open();
       const h = await setup(store, { listen: true });
@@ -398,7 +400,9 @@ for (const engine of testEngines(ROOM_MIGRATIONS)) {
         await store.close();
       }
     });
+  });
 
+  describe(`hub hardening on ${engine.name}`, { skip: engine.skip }, () => {
     test('finding 14: only "Bearer TOKEN" exactly; nosniff and no-store on every TAXII, API and console API answer', async () => {
       const store = await engine.open();
       const h = await setup(store);

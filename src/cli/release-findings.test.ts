@@ -88,16 +88,16 @@ async function record(h: ReleaseHub, ...sightings: SightingInput[]) {
 }
 
 for (const engine of testEngines(ROOM_MIGRATIONS)) {
-  describe(`issue #15 findings on ${engine.name}`, { skip: engine.skip }, () => {
-    const withHub = (fn: (h: ReleaseHub) => Promise<void>) => async () => {
-      const h = await startReleaseHub(await engine.open(), ORGS);
-      try {
-        await fn(h);
-      } finally {
-        await h.close();
-      }
-    };
+  const withHub = (fn: (h: ReleaseHub) => Promise<void>) => async () => {
+    const h = await startReleaseHub(await engine.open(), ORGS);
+    try {
+      await fn(h);
+    } finally {
+      await h.close();
+    }
+  };
 
+  describe(`issue #15 findings on ${engine.name}`, { skip: engine.skip }, () => {
     test(
       '1: a TLP:RED bot never reaches a vendor through bots.txt',
       withHub(async (h) => {
@@ -188,7 +188,9 @@ for (const engine of testEngines(ROOM_MIGRATIONS)) {
         assert.deepEqual(copy?.object_marking_refs, [tlpMarkingId('amber+strict')]);
       }),
     );
+  });
 
+  describe(`issue #15 findings on ${engine.name}`, { skip: engine.skip }, () => {
     test(
       "5: ownership: ISP B neither deletes nor versions ISP A's submission; government cannot delete the hub's objects",
       withHub(async (h) => {
@@ -286,7 +288,9 @@ for (const engine of testEngines(ROOM_MIGRATIONS)) {
         );
       }),
     );
+  });
 
+  describe(`issue #15 findings on ${engine.name}`, { skip: engine.skip }, () => {
     test(
       '12: a submission reaches public notice only by an analysis-centre decision',
       withHub(async (h) => {

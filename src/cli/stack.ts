@@ -172,6 +172,233 @@ function withinData(dataDir: string, path: string): string {
   return isAbsolute(path) ? path : join(dataDir, path);
 }
 
+type Sharer = ReturnType<typeof createC2Sharer>;
+type DetectorIntake = ReturnType<typeof createDetectorIntake>;
+
+/**
+ * What the detector announces goes to intel (the detector intake), the uplink sharer and the
+ * terminal, each publication and withdrawal logged; counts kept for the rate line.
+ */
+function announceCandidates(
+  intake: DetectorIntake,
+  sharer: Sharer | undefined,
+  logger: Logger,
+  reporter: Reporter,
+) {
+  const counts = { published: 0, withdrawn: 0 };
+  const announcer = createAnnouncer({
+    onAnnounce: (candidate, kind) => {
+      if (kind === 'new') counts.published++;
+      logger.info(
+        {
+          ip: candidate.ip,
+          port: candidate.port,
+          proto: candidate.proto,
+          confidence: candidate.confidence,
+          family: candidate.family || undefined,
+        },
+        kind === 'new'
+          ? 'C&C candidate published'
+          : 'C&C candidate re-announced (confidence or family changed)',
+      );
+      reporter.published(candidate, kind);
+      intake.announce(candidate);
+      sharer?.publish(candidate);
+    },
+    onWithdraw: (candidate, reason) => {
+      counts.withdrawn++;
+      const why = withdrawReasonText(reason);
+      logger.info(
+        { ip: candidate.ip, port: candidate.port, proto: candidate.proto, reason },
+        `C&C candidate withdrawn: ${why}`,
+      );
+      reporter.withdrawn(candidate, reason);
+      sharer?.withdraw(candidate);
+      intake.withdraw(candidate, why);
+    },
+  });
+  return { announcer, counts };
+}
+
+/** This machine's detector on its stream clock, restored against the stream minute it saved. */
+function localDetector(
+  config: StackConfig,
+  dataDir: string,
+  announcer: ReturnType<typeof createAnnouncer>,
+  deps: { logger: Logger; registry: Registry },
+) {
+  const detectDir = config.detect.dataDir || join(dataDir, 'detect');
+  // The stream minute the saved aggregates belong to: they are restored against it, not against
+  // today's date (a replayed capture's evidence would all count as expired).
+  const clockFile = join(detectDir, 'stream-clock.json');
+  const savedStreamMinute = readStreamMinute(clockFile);
+  const detector = createDetector(
+    // The stack owns the bot list: the file's entries joined with intel's bots.
+    { ...config.detect, botsFile: '', dataDir: detectDir },
+    {
+      ...deps,
+      onPublish: (candidate) => announcer.publish(candidate),
+      onWithdraw: (candidate, reason) => announcer.withdraw(candidate, reason),
+      ...(savedStreamMinute ? { now: () => savedStreamMinute } : {}),
+    },
+  );
+  const clock = new StreamClock();
+  const review = () => announcer.review(detector.candidates());
+  const ingest = streamIngest(detector, { clock, afterTick: review });
+  /** Saves the stream minute the detector's state belongs to (at stop). */
+  const saveClock = () => {
+    const streamMinuteMs = Math.floor(detector.detector.clockMs / 60_000) * 60_000;
+    if (streamMinuteMs > 0) {
+      mkdirSync(detectDir, { recursive: true });
+      writeFileAtomic(clockFile, JSON.stringify({ streamMinuteMs }));
+    }
+  };
+  return { detector, clock, review, ingest, saveClock };
+}
+
+/**
+ * The multi-machine shape when NATS is on: the collector publishes, this process may consume
+ * every partition, and workers' candidates come in through the candidate intake.
+ */
+function natsTransport(
+  config: StackConfig,
+  ingest: ReturnType<typeof streamIngest>,
+  intel: Intel,
+  sharer: Sharer | undefined,
+  deps: { logger: Logger; registry: Registry },
+) {
+  if (!config.nats.enabled)
+    return { publisher: undefined, subscriber: undefined, candidateIntake: undefined };
+  const publisher = createFlowPublisher(
+    {
+      ...config.nats,
+      publish: { ...config.nats.publish, subscriberPrefixes: config.detect.subscriberPrefixes },
+    },
+    deps,
+  );
+  const subscriber = config.nats.localDetect
+    ? createFlowSubscriber(config.nats, { sink: ingest, ...deps })
+    : undefined;
+  const candidateIntake = createCandidateIntake(
+    { ...config.nats.candidates, url: config.nats.candidates.url || config.nats.url },
+    { intel, source: config.source, uplink: sharer, ...deps },
+  );
+  return { publisher, subscriber, candidateIntake };
+}
+
+/**
+ * The detector's one bot list: the ISP's file (watched), intel's bots and a remote TAXII
+ * collection, merged; and the detector's wall-time ticks. Its stop announces the last scores
+ * and saves the stream clock.
+ */
+function detectInputs(
+  config: StackConfig,
+  dataDir: string,
+  local: ReturnType<typeof localDetector>,
+  intel: Intel,
+  intake: DetectorIntake,
+  deps: { logger: Logger; registry: Registry },
+) {
+  const { logger } = deps;
+  const { detector, clock, review } = local;
+  const timers: NodeJS.Timeout[] = [];
+  let stopWatching: (() => void) | undefined;
+  const bots = new BotListMerge(['file', 'intel', 'taxii'], (entries, counts) => {
+    const { accepted, rejected } = detector.setBots(entries);
+    if (rejected.length > 0)
+      logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
+    logger.debug({ bots: accepted, ...counts }, 'bot list applied');
+  });
+  const botFeed = config.botsTaxii
+    ? createBotFeed(
+        { ...config.botsTaxii, stateFile: config.botsTaxii.stateFile || join(dataDir, 'bot-feed.json') },
+        { ...deps, onBots: (addresses) => bots.set('taxii', addresses) },
+      )
+    : undefined;
+  const intelBots = config.botsFromIntel.enabled
+    ? followBots(intel, { minConfidence: config.botsFromIntel.minConfidence }, (list) =>
+        bots.set('intel', list),
+      )
+    : undefined;
+  const readBotsFile = (botsFile: string) => {
+    bots.set('file', loadBotList(botsFile).entries);
+    if (!config.detect.watchBotsFile) return;
+    stopWatching = watchBotList(
+      botsFile,
+      (list) => {
+        bots.set('file', list.entries);
+        logger.info({ file: botsFile, entries: list.entries.length }, 'bot list file reloaded');
+      },
+      (error) =>
+        logger.warn({ err: error, file: botsFile }, 'bot list file unreadable; keeping the last one'),
+    );
+  };
+
+  const botSources: Component = {
+    name: 'detect-inputs',
+    async start() {
+      if (config.detect.botsFile) readBotsFile(config.detect.botsFile);
+      else bots.applyNow();
+      await intelBots?.start();
+      // Wall-time ticks advance only a live-paced stream (see detect/stream.ts): a replayed
+      // capture is expired on its own clock, never by today's date.
+      timers.push(
+        setInterval(() => {
+          tickOnStreamClock(detector, clock, Date.now());
+          review();
+        }, config.tickMs),
+      );
+    },
+    async stop() {
+      for (const timer of timers) clearInterval(timer);
+      timers.length = 0;
+      stopWatching?.();
+      intelBots?.stop();
+      // The last scores are announced before the detector saves its state.
+      tickOnStreamClock(detector, clock, Date.now());
+      review();
+      local.saveClock();
+      await intake.settled();
+    },
+  };
+  return { botSources, botFeed };
+}
+
+/**
+ * Live darknet observation when an interface is configured. The analyser classifies hosts in
+ * memory and announces nothing: its news is taken every pushIntervalMs (intel, once written,
+ * announces it on its change feed).
+ */
+function darknetInput(config: StackConfig, intel: Intel, deps: { logger: Logger; registry: Registry }) {
+  const { logger } = deps;
+  const darknetConfig = config.darknet;
+  if (darknetConfig.interface && darknetConfig.prefixes.length === 0) {
+    throw new UsageError('darknet.interface needs darknet.prefixes: the unused address space it watches');
+  }
+  const darknet = darknetConfig.interface
+    ? createDarknet(darknetConfig, { ...deps, live: { interface: darknetConfig.interface } })
+    : undefined;
+  const darknetIntake = createDarknetIntake(intel, {
+    source: darknetConfig.source,
+    confidence: darknetConfig.confidence,
+  });
+  const pushDarknet = async (): Promise<number> => (darknet ? darknetIntake.push(darknet.indicators()) : 0);
+  const pushLogged = () =>
+    pushDarknet().catch((error: unknown) => logger.warn({ err: error }, 'darknet sightings failed'));
+  let timer: NodeJS.Timeout | undefined;
+  const darknetPusher: Component = {
+    name: 'darknet-to-intel',
+    async start() {
+      if (darknet) timer = setInterval(() => void pushLogged(), darknetConfig.pushIntervalMs);
+    },
+    async stop() {
+      clearInterval(timer);
+      if (darknet) await pushLogged();
+    },
+  };
+  return { darknet, darknetPusher, pushDarknet };
+}
+
 export async function createStack(config: StackConfig, deps: StackDeps): Promise<Stack> {
   const { logger, registry, reporter = silentReporter } = deps;
   const dataDir = resolve(config.data);
@@ -200,80 +427,15 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
         { logger, registry },
       )
     : undefined;
-  let published = 0;
-  let withdrawn = 0;
   const intake = createDetectorIntake(intel, { source: config.source, logger });
-  const announcer = createAnnouncer({
-    onAnnounce: (candidate, kind) => {
-      if (kind === 'new') published++;
-      logger.info(
-        {
-          ip: candidate.ip,
-          port: candidate.port,
-          proto: candidate.proto,
-          confidence: candidate.confidence,
-          family: candidate.family || undefined,
-        },
-        kind === 'new'
-          ? 'C&C candidate published'
-          : 'C&C candidate re-announced (confidence or family changed)',
-      );
-      reporter.published(candidate, kind);
-      intake.announce(candidate);
-      sharer?.publish(candidate);
-    },
-    onWithdraw: (candidate, reason) => {
-      withdrawn++;
-      const why = withdrawReasonText(reason);
-      logger.info(
-        { ip: candidate.ip, port: candidate.port, proto: candidate.proto, reason },
-        `C&C candidate withdrawn: ${why}`,
-      );
-      reporter.withdrawn(candidate, reason);
-      sharer?.withdraw(candidate);
-      intake.withdraw(candidate, why);
-    },
-  });
-  const detectDir = config.detect.dataDir || join(dataDir, 'detect');
-  // The stream minute the saved aggregates belong to: they are restored against it, not against
-  // today's date (a replayed capture's evidence would all count as expired).
-  const clockFile = join(detectDir, 'stream-clock.json');
-  const savedStreamMinute = readStreamMinute(clockFile);
-  const detector = createDetector(
-    // The stack owns the bot list: the file's entries joined with intel's bots.
-    { ...config.detect, botsFile: '', dataDir: detectDir },
-    {
-      registry,
-      logger,
-      onPublish: (candidate) => announcer.publish(candidate),
-      onWithdraw: (candidate, reason) => announcer.withdraw(candidate, reason),
-      ...(savedStreamMinute ? { now: () => savedStreamMinute } : {}),
-    },
-  );
-  const clock = new StreamClock();
-  const review = () => announcer.review(detector.candidates());
-  const ingest = streamIngest(detector, { clock, afterTick: review });
-
+  const { announcer, counts } = announceCandidates(intake, sharer, logger, reporter);
+  const local = localDetector(config, dataDir, announcer, { logger, registry });
+  const { detector, clock, ingest } = local;
   const useNats = config.nats.enabled;
-  const publisher = useNats
-    ? createFlowPublisher(
-        {
-          ...config.nats,
-          publish: { ...config.nats.publish, subscriberPrefixes: config.detect.subscriberPrefixes },
-        },
-        { logger, registry },
-      )
-    : undefined;
-  const subscriber =
-    useNats && config.nats.localDetect
-      ? createFlowSubscriber(config.nats, { sink: ingest, logger, registry })
-      : undefined;
-  const candidateIntake = useNats
-    ? createCandidateIntake(
-        { ...config.nats.candidates, url: config.nats.candidates.url || config.nats.url },
-        { intel, source: config.source, uplink: sharer, logger, registry },
-      )
-    : undefined;
+  const { publisher, subscriber, candidateIntake } = natsTransport(config, ingest, intel, sharer, {
+    logger,
+    registry,
+  });
   const collector = createFlowCollector(
     {
       ...config.flow,
@@ -302,108 +464,8 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const healthIn = useNats
     ? createHealthSubscriber({ url: config.nats.url }, { onReport: (r) => health.receive(r), logger })
     : undefined;
-
-  const timers: NodeJS.Timeout[] = [];
-  let stopWatching: (() => void) | undefined;
-  // The detector's one bot list: the ISP's file, intel's bots and a remote TAXII collection.
-  const bots = new BotListMerge(['file', 'intel', 'taxii'], (entries, counts) => {
-    const { accepted, rejected } = detector.setBots(entries);
-    if (rejected.length > 0)
-      logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
-    logger.debug({ bots: accepted, ...counts }, 'bot list applied');
-  });
-  const botFeed = config.botsTaxii
-    ? createBotFeed(
-        { ...config.botsTaxii, stateFile: config.botsTaxii.stateFile || join(dataDir, 'bot-feed.json') },
-        { logger, registry, onBots: (addresses) => bots.set('taxii', addresses) },
-      )
-    : undefined;
-  const intelBots = config.botsFromIntel.enabled
-    ? followBots(intel, { minConfidence: config.botsFromIntel.minConfidence }, (list) =>
-        bots.set('intel', list),
-      )
-    : undefined;
-
-  const botSources: Component = {
-    name: 'detect-inputs',
-    async start() {
-      const botsFile = config.detect.botsFile;
-      if (botsFile) {
-        bots.set('file', loadBotList(botsFile).entries);
-        if (config.detect.watchBotsFile) {
-          stopWatching = watchBotList(
-            botsFile,
-            (list) => {
-              bots.set('file', list.entries);
-              logger.info({ file: botsFile, entries: list.entries.length }, 'bot list file reloaded');
-            },
-            (error) =>
-              logger.warn({ err: error, file: botsFile }, 'bot list file unreadable; keeping the last one'),
-          );
-        }
-      } else bots.applyNow();
-      await intelBots?.start();
-      // Wall-time ticks advance only a live-paced stream (see detect/stream.ts): a replayed
-      // capture is expired on its own clock, never by today's date.
-      timers.push(
-        setInterval(() => {
-          tickOnStreamClock(detector, clock, Date.now());
-          review();
-        }, config.tickMs),
-      );
-    },
-    async stop() {
-      for (const timer of timers) clearInterval(timer);
-      timers.length = 0;
-      stopWatching?.();
-      intelBots?.stop();
-      // The last scores are announced before the detector saves its state.
-      tickOnStreamClock(detector, clock, Date.now());
-      review();
-      const streamMinuteMs = Math.floor(detector.detector.clockMs / 60_000) * 60_000;
-      if (streamMinuteMs > 0) {
-        mkdirSync(detectDir, { recursive: true });
-        writeFileAtomic(clockFile, JSON.stringify({ streamMinuteMs }));
-      }
-      await intake.settled();
-    },
-  };
-
-  const darknetConfig = config.darknet;
-  if (darknetConfig.interface && darknetConfig.prefixes.length === 0) {
-    throw new UsageError('darknet.interface needs darknet.prefixes: the unused address space it watches');
-  }
-  const darknet = darknetConfig.interface
-    ? createDarknet(darknetConfig, { registry, logger, live: { interface: darknetConfig.interface } })
-    : undefined;
-  const darknetIntake = createDarknetIntake(intel, {
-    source: darknetConfig.source,
-    confidence: darknetConfig.confidence,
-  });
-  const pushDarknet = async (): Promise<number> => (darknet ? darknetIntake.push(darknet.indicators()) : 0);
-  // The darknet analyser classifies hosts in memory and announces nothing: its news is taken
-  // every pushIntervalMs (intel, once written, announces it on its change feed).
-  const darknetPusher: Component = {
-    name: 'darknet-to-intel',
-    async start() {
-      if (!darknet) return;
-      timers.push(
-        setInterval(
-          () =>
-            void pushDarknet().catch((error: unknown) =>
-              logger.warn({ err: error }, 'darknet sightings failed'),
-            ),
-          darknetConfig.pushIntervalMs,
-        ),
-      );
-    },
-    async stop() {
-      if (darknet)
-        await pushDarknet().catch((error: unknown) =>
-          logger.warn({ err: error }, 'darknet sightings failed'),
-        );
-    },
-  };
+  const { botSources, botFeed } = detectInputs(config, dataDir, local, intel, intake, { logger, registry });
+  const { darknet, darknetPusher, pushDarknet } = darknetInput(config, intel, { logger, registry });
 
   const components: Component[] = [
     intel,
@@ -433,8 +495,8 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     pushDarknet,
     store,
     dataDir,
-    published: () => published + (candidateIntake?.counts.announced ?? 0),
-    withdrawn: () => withdrawn + (candidateIntake?.counts.withdrawn ?? 0),
+    published: () => counts.published + (candidateIntake?.counts.announced ?? 0),
+    withdrawn: () => counts.withdrawn + (candidateIntake?.counts.withdrawn ?? 0),
     clock,
     async close() {
       await intake.settled();

@@ -92,91 +92,91 @@ test('the client address: X-Forwarded-For counts only from a trusted proxy', () 
   assert.throws(() => trustedProxySet(['not-a-prefix']), /trustedProxies/);
 });
 
+let hub: TestHub;
+let dist: string;
+const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
+  fetch(`${hub.url}${path}`, {
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+  });
+
+before(async () => {
+  dist = mkdtempSync(join(tmpdir(), 'tsunagi-console-'));
+  mkdirSync(join(dist, 'assets'));
+  writeFileSync(
+    join(dist, 'index.html'),
+    '<!doctype html><script type="module" src="/assets/app.js"></script>',
+  );
+  writeFileSync(join(dist, 'assets', 'app.js'), 'console.log(1)');
+  hub = await startTestHub({
+    console: {
+      distDir: dist,
+      selfCheck: { perMinute: 1, burst: 2 },
+      live: { batchMs: 60_000, heartbeatMs: 60_000, maxClients: 5 },
+    },
+  });
+  await hub.ctx.intel.recordSightings([
+    {
+      type: 'c2',
+      value: '203.0.113.10',
+      port: 4444,
+      proto: 'tcp',
+      family: 'mirai',
+      source: 'isp-a',
+      confidence: 80,
+      tier: 'public',
+      tlp: 'clear',
+      attributes: { score: '0.93' },
+    },
+    {
+      type: 'c2',
+      value: '203.0.113.11',
+      port: 6667,
+      proto: 'tcp',
+      family: 'gafgyt',
+      source: 'isp-a',
+      confidence: 70,
+      tier: 'council',
+      tlp: 'amber',
+    },
+    {
+      type: 'c2',
+      value: '203.0.113.12',
+      port: 23,
+      proto: 'tcp',
+      family: 'secret',
+      source: 'nict',
+      confidence: 90,
+      tier: 'full',
+      tlp: 'amber+strict',
+    },
+    {
+      type: 'bot',
+      value: '198.18.0.7',
+      source: 'darknet',
+      confidence: 90,
+      family: 'mirai',
+      attributes: { ports: '23;2323', country: 'JP' },
+      c2: { value: '203.0.113.10', port: 4444, proto: 'tcp' },
+    },
+    // Released by the analysis centre for notice to its holder (public tier, TLP:CLEAR): the
+    // self-check tells only what public notice says.
+    {
+      type: 'bot',
+      value: '127.0.0.1',
+      source: 'darknet',
+      confidence: 90,
+      family: 'mirai',
+      tier: 'public',
+      tlp: 'clear',
+    },
+  ]);
+});
+after(async () => {
+  await hub.close();
+  rmSync(dist, { recursive: true, force: true });
+});
+
 describe('console over HTTP', () => {
-  let hub: TestHub;
-  let dist: string;
-  const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
-    fetch(`${hub.url}${path}`, {
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    });
-
-  before(async () => {
-    dist = mkdtempSync(join(tmpdir(), 'tsunagi-console-'));
-    mkdirSync(join(dist, 'assets'));
-    writeFileSync(
-      join(dist, 'index.html'),
-      '<!doctype html><script type="module" src="/assets/app.js"></script>',
-    );
-    writeFileSync(join(dist, 'assets', 'app.js'), 'console.log(1)');
-    hub = await startTestHub({
-      console: {
-        distDir: dist,
-        selfCheck: { perMinute: 1, burst: 2 },
-        live: { batchMs: 60_000, heartbeatMs: 60_000, maxClients: 5 },
-      },
-    });
-    await hub.ctx.intel.recordSightings([
-      {
-        type: 'c2',
-        value: '203.0.113.10',
-        port: 4444,
-        proto: 'tcp',
-        family: 'mirai',
-        source: 'isp-a',
-        confidence: 80,
-        tier: 'public',
-        tlp: 'clear',
-        attributes: { score: '0.93' },
-      },
-      {
-        type: 'c2',
-        value: '203.0.113.11',
-        port: 6667,
-        proto: 'tcp',
-        family: 'gafgyt',
-        source: 'isp-a',
-        confidence: 70,
-        tier: 'council',
-        tlp: 'amber',
-      },
-      {
-        type: 'c2',
-        value: '203.0.113.12',
-        port: 23,
-        proto: 'tcp',
-        family: 'secret',
-        source: 'nict',
-        confidence: 90,
-        tier: 'full',
-        tlp: 'amber+strict',
-      },
-      {
-        type: 'bot',
-        value: '198.18.0.7',
-        source: 'darknet',
-        confidence: 90,
-        family: 'mirai',
-        attributes: { ports: '23;2323', country: 'JP' },
-        c2: { value: '203.0.113.10', port: 4444, proto: 'tcp' },
-      },
-      // Released by the analysis centre for notice to its holder (public tier, TLP:CLEAR): the
-      // self-check tells only what public notice says.
-      {
-        type: 'bot',
-        value: '127.0.0.1',
-        source: 'darknet',
-        confidence: 90,
-        family: 'mirai',
-        tier: 'public',
-        tlp: 'clear',
-      },
-    ]);
-  });
-  after(async () => {
-    await hub.close();
-    rmSync(dist, { recursive: true, force: true });
-  });
-
   test('the SPA is served with a strict CSP and no inline script', async () => {
     for (const path of ['/', '/check']) {
       const r = await get(path);
@@ -293,7 +293,9 @@ describe('console over HTTP', () => {
     );
     assert.ok(fullGraph.edges.some((e) => e.from === open.ref && e.to === 'family:mirai'));
   });
+});
 
+describe('console over HTTP', () => {
   test('filters, sorting, pagination and bad parameters', async () => {
     const r = (await (
       await get('/console/api/indicators?kind=c2&q=203.0.113.1&sort=port&dir=asc&limit=2', hub.tokens.full)
@@ -424,7 +426,9 @@ describe('console over HTTP', () => {
       }
     }
   });
+});
 
+describe('console over HTTP', () => {
   test('the audit page verifies the chain and console reads of restricted detail are audited', async () => {
     const audit = (await (await get('/console/api/audit', hub.tokens.full)).json()) as {
       verification: { ok: boolean; records: number };

@@ -58,25 +58,7 @@ export function registerLive(
   let unsubscribe: (() => void) | undefined;
   let sending: Promise<number> = Promise.resolve(0);
 
-  new Gauge({
-    name: 'tsunagi_console_live_clients',
-    help: 'Open live-update streams',
-    registers: [deps.registry],
-    collect() {
-      this.set(clients.size);
-    },
-  });
-  new Counter({
-    name: 'tsunagi_console_live_events_total',
-    help: 'Live-update events sent, and clients dropped for not reading',
-    labelNames: ['outcome'],
-    registers: [deps.registry],
-    collect() {
-      this.reset();
-      this.inc({ outcome: 'sent' }, counts.sent);
-      this.inc({ outcome: 'dropped' }, counts.dropped);
-    },
-  });
+  registerLiveMetrics(deps.registry, clients, counts);
 
   function send(client: Client, event: string, data: unknown): void {
     client.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -85,6 +67,29 @@ export function registerLive(
       counts.dropped++;
       clients.delete(client);
       client.close();
+    }
+  }
+
+  /** One change to every client whose tier may see it, in the shape that tier may see (built once a tier). */
+  function sendChange(
+    { kind, indicator }: IndicatorChange,
+    decision: PublicNoticeDecision | undefined,
+    now: Date,
+  ): void {
+    const views = new Map<Tier, unknown>();
+    for (const client of clients) {
+      // The release rule decides, per client, what this change may tell it.
+      if (!visibleAt(indicator, client.tier, undefined, decision)) continue;
+      let view = views.get(client.tier);
+      if (!view)
+        views.set(
+          client.tier,
+          (view = {
+            change: kind === 'indicator.added' ? 'created' : 'updated',
+            indicator: viewOf(indicator, client.tier, now, decision),
+          }),
+        );
+      send(client, 'indicator', view);
     }
   }
 
@@ -104,24 +109,7 @@ export function registerLive(
       const decisions = [...clients].some((c) => c.tier === 'public')
         ? await share.publicNoticeDecisions(changes.map((c) => c.indicator.id))
         : new Map<string, PublicNoticeDecision>();
-      for (const { kind, indicator } of changes) {
-        const decision = decisions.get(indicator.id);
-        const views = new Map<Tier, unknown>();
-        for (const client of clients) {
-          // The release rule decides, per client, what this change may tell it.
-          if (!visibleAt(indicator, client.tier, undefined, decision)) continue;
-          let view = views.get(client.tier);
-          if (!view)
-            views.set(
-              client.tier,
-              (view = {
-                change: kind === 'indicator.added' ? 'created' : 'updated',
-                indicator: viewOf(indicator, client.tier, now, decision),
-              }),
-            );
-          send(client, 'indicator', view);
-        }
-      }
+      for (const change of changes) sendChange(change, decisions.get(change.indicator.id), now);
     }
     // Counts first, so a client refetching on "changed" sees the new numbers.
     await deps.onChange();
@@ -148,6 +136,71 @@ export function registerLive(
     Math.min(config.live.reservedForAnalysis, Math.floor(config.live.maxClients / 2)),
   );
 
+  registerLiveRoute(app, slots, clients, share);
+
+  return {
+    get clients() {
+      return clients.size;
+    },
+    async start() {
+      unsubscribe = feed.subscribe(
+        (change) => {
+          if (change.kind !== 'sighting.added') onChangeEvent(change);
+        },
+        { kinds: ['indicator.added', 'indicator.updated', 'indicator.withdrawn'] },
+      ).unsubscribe;
+      heartbeat = setInterval(() => {
+        for (const client of clients) client.write(': keep-alive\n\n');
+      }, config.live.heartbeatMs);
+      heartbeat.unref();
+    },
+    async stop() {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      if (batchTimer) clearTimeout(batchTimer);
+      batchTimer = undefined;
+      if (heartbeat) clearInterval(heartbeat);
+      await sending.catch(() => undefined);
+      for (const client of clients) client.close();
+      clients.clear();
+    },
+    flush,
+  };
+}
+
+function registerLiveMetrics(
+  registry: Registry,
+  clients: Set<Client>,
+  counts: { sent: number; dropped: number },
+): void {
+  new Gauge({
+    name: 'tsunagi_console_live_clients',
+    help: 'Open live-update streams',
+    registers: [registry],
+    collect() {
+      this.set(clients.size);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_console_live_events_total',
+    help: 'Live-update events sent, and clients dropped for not reading',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'sent' }, counts.sent);
+      this.inc({ outcome: 'dropped' }, counts.dropped);
+    },
+  });
+}
+
+/** GET /console/api/live: takes a stream slot, opens the event stream and joins `clients` (audited). */
+function registerLiveRoute(
+  app: FastifyInstance,
+  slots: StreamSlots,
+  clients: Set<Client>,
+  share: Pick<ConsoleShare, 'recordAudit'>,
+): void {
   app.get('/console/api/live', async (request, reply) => {
     const p = principalOf(request);
     const release = slots.take(p.org.id, p.org.role === 'analysis');
@@ -183,33 +236,4 @@ export function registerLive(
       detail: { tier: p.org.tier, token: p.tokenId },
     });
   });
-
-  return {
-    get clients() {
-      return clients.size;
-    },
-    async start() {
-      unsubscribe = feed.subscribe(
-        (change) => {
-          if (change.kind !== 'sighting.added') onChangeEvent(change);
-        },
-        { kinds: ['indicator.added', 'indicator.updated', 'indicator.withdrawn'] },
-      ).unsubscribe;
-      heartbeat = setInterval(() => {
-        for (const client of clients) client.write(': keep-alive\n\n');
-      }, config.live.heartbeatMs);
-      heartbeat.unref();
-    },
-    async stop() {
-      unsubscribe?.();
-      unsubscribe = undefined;
-      if (batchTimer) clearTimeout(batchTimer);
-      batchTimer = undefined;
-      if (heartbeat) clearInterval(heartbeat);
-      await sending.catch(() => undefined);
-      for (const client of clients) client.close();
-      clients.clear();
-    },
-    flush,
-  };
 }

@@ -59,10 +59,10 @@ describe('synthetic capture with truth labels', () => {
   });
 });
 
-describe('fingerprints', () => {
-  const dst = (i: number) => `198.18.${i >> 8}.${i & 255}`;
-  const dstNum = (i: number) => ((198 << 24) | (18 << 16) | i) >>> 0;
+const dst = (i: number) => `198.18.${i >> 8}.${i & 255}`;
+const dstNum = (i: number) => ((198 << 24) | (18 << 16) | i) >>> 0;
 
+describe('fingerprints', () => {
   test('Mirai: TCP sequence equals the destination address', () => {
     const a = analyzer();
     feed(
@@ -152,7 +152,9 @@ describe('fingerprints', () => {
     assert.equal(r.probes, 0);
     assert.deepEqual(r.protocols, ['tcp', 'icmp']);
   });
+});
 
+describe('fingerprints', () => {
   test('hosts.csv written from the table equals the records, ordered by class, packets and address', () => {
     const synthetic = new SyntheticDarknet({ seed: 21, noise: 3000, durationMs: 4 * 3600_000 });
     const scannerFile = join(dir, 'scanners-hosts.txt');

@@ -174,7 +174,9 @@ describe('detector on hand-made flows', () => {
     );
     assert.ok(det.stats.externalIsBot > 0);
   });
+});
 
+describe('detector on hand-made flows', () => {
   test('IPv6: a bot is its home prefix (/56), whatever privacy address it uses', () => {
     // Before homes, every privacy address of one home counted as another bot.
     const { published, deps } = collect();

@@ -145,7 +145,9 @@ describe('traffic shapes', () => {
     assert.equal(evidence.periodicBots, 0, 'records of one session are not periodic beacons');
     assert.ok(evidence.contactsPerBot <= 1.01, `contacts per bot ${evidence.contactsPerBot}`);
   });
+});
 
+describe('traffic shapes', () => {
   test('fast flux: the server moves to a new random high port every 10 minutes, evidence stays', () => {
     const { published, deps } = collect();
     const det = createDetector({ subscriberPrefixes: SUBS }, deps);
@@ -275,7 +277,9 @@ describe('traffic shapes', () => {
     assert.equal(published[0]?.family, 'mirai');
     assert.equal(det.candidates()[0]!.evidence.familyShare, 0.8);
   });
+});
 
+describe('traffic shapes', () => {
   test('determinism: the same input always gives the same list and the same state', () => {
     const run = () => {
       const det = createDetector({ subscriberPrefixes: SUBS });

@@ -17,7 +17,13 @@ import {
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { FlowConfig } from './config.ts';
 import { createFlowDecoder, errorTotal, type FlowDecoder } from './decoder/decoder.ts';
-import { createUdpInput, readUdpDrops, type UdpListener, type UdpReceivePath } from './input/udp/udp.ts';
+import {
+  createUdpInput,
+  readUdpDrops,
+  type UdpInput,
+  type UdpListener,
+  type UdpReceivePath,
+} from './input/udp/udp.ts';
 import type { PayloadSource } from './types.ts';
 
 // The room's front door: the collector below, and for the CLI, scenario and benchmarks the
@@ -117,75 +123,10 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
   );
 
   const boundPorts = () => input.listeners.map((l) => l.boundPort);
-  if (deps.registry) {
-    new Gauge({
-      name: 'tsunagi_flow_udp_kernel_drops',
-      help: 'Datagrams the kernel dropped on the collector sockets (from /proc/net/udp), since the sockets opened',
-      registers: [deps.registry],
-      collect() {
-        this.set(readUdpDrops(boundPorts()));
-      },
-    });
-    new Gauge({
-      name: 'tsunagi_flow_udp_receive_path',
-      help: 'Which UDP receive path is active: native (recvmmsg addon) or dgram (node) = 1',
-      labelNames: ['path'],
-      registers: [deps.registry],
-      collect() {
-        this.reset();
-        if (input.listeners.length > 0) this.set({ path: input.path }, 1);
-      },
-    });
-    new Counter({
-      name: 'tsunagi_flow_udp_truncated_total',
-      help: 'Datagrams longer than the receive slot, cut by the kernel and skipped',
-      registers: [deps.registry],
-      collect() {
-        this.reset();
-        this.inc(input.truncated);
-      },
-    });
-    new Counter({
-      name: 'tsunagi_flow_batches_total',
-      help: 'FlowBatches handed on to detection',
-      registers: [deps.registry],
-      collect() {
-        this.reset();
-        this.inc(batches);
-      },
-    });
-  }
-
+  if (deps.registry) registerCollectorMetrics(deps.registry, input, boundPorts, () => batches);
+  const templates = templateFile(config.templateFile, decoder, logger);
   let flushTimer: NodeJS.Timeout | undefined;
   let saveTimer: NodeJS.Timeout | undefined;
-  let savedState = '';
-
-  async function loadTemplates(): Promise<void> {
-    if (!config.templateFile) return;
-    let text: string;
-    try {
-      text = await readFile(config.templateFile, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      return;
-    }
-    try {
-      decoder.importState(JSON.parse(text));
-      savedState = text;
-      logger.info({ file: config.templateFile }, 'templates restored');
-    } catch (error) {
-      // A damaged state file must not stop collection: templates are re-sent by exporters.
-      logger.warn({ err: error, file: config.templateFile }, 'template file unreadable; starting without it');
-    }
-  }
-
-  async function saveTemplates(): Promise<void> {
-    if (!config.templateFile) return;
-    const text = JSON.stringify(decoder.exportState());
-    if (text === savedState) return;
-    writeFileAtomic(config.templateFile, text);
-    savedState = text;
-  }
 
   return {
     name: 'flow',
@@ -210,34 +151,14 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
       writer.flush();
     },
     async start() {
-      await loadTemplates();
-      const listeners = await input.start();
-      // One warning for every capped socket: the cap is the kernel's (one sysctl), not a socket's.
-      const capped = listeners.filter((l) => l.receiveBufferBytes < config.receiveBufferBytes);
-      if (capped.length > 0) {
-        logger.warn(
-          {
-            listen: capped.map((l) => l.address),
-            asked: config.receiveBufferBytes,
-            got: Math.min(...capped.map((l) => l.receiveBufferBytes)),
-          },
-          'receive buffer smaller than asked: raise net.core.rmem_max to avoid drops at high rates',
-        );
-      }
-      logger.info(
-        {
-          listen: listeners.map((l) => `${l.address} (port ${l.boundPort})`),
-          receivePath: input.path,
-          ...(receivePathNote ? { why: receivePathNote } : {}),
-        },
-        'listening for flows',
-      );
+      await templates.load();
+      logListening(logger, await input.start(), config.receiveBufferBytes, input.path, receivePathNote);
       flushTimer = setInterval(() => {
         writer.flush();
         decoder.expire(Date.now());
       }, config.flushIntervalMs);
       saveTimer = setInterval(() => {
-        saveTemplates().catch((error: unknown) => logger.warn({ err: error }, 'saving templates failed'));
+        templates.save().catch((error: unknown) => logger.warn({ err: error }, 'saving templates failed'));
       }, 30_000);
       flushTimer.unref();
       saveTimer.unref();
@@ -247,9 +168,116 @@ export function createFlowCollector(config: FlowConfig, deps: FlowCollectorDeps)
       clearInterval(saveTimer);
       await input.stop();
       writer.flush();
-      await saveTemplates();
+      await templates.save();
     },
   };
+}
+
+/** The collector's own metrics, read from its input and counts when scraped. */
+function registerCollectorMetrics(
+  registry: Registry,
+  input: UdpInput,
+  boundPorts: () => number[],
+  batches: () => number,
+): void {
+  new Gauge({
+    name: 'tsunagi_flow_udp_kernel_drops',
+    help: 'Datagrams the kernel dropped on the collector sockets (from /proc/net/udp), since the sockets opened',
+    registers: [registry],
+    collect() {
+      this.set(readUdpDrops(boundPorts()));
+    },
+  });
+  new Gauge({
+    name: 'tsunagi_flow_udp_receive_path',
+    help: 'Which UDP receive path is active: native (recvmmsg addon) or dgram (node) = 1',
+    labelNames: ['path'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (input.listeners.length > 0) this.set({ path: input.path }, 1);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_flow_udp_truncated_total',
+    help: 'Datagrams longer than the receive slot, cut by the kernel and skipped',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(input.truncated);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_flow_batches_total',
+    help: 'FlowBatches handed on to detection',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(batches());
+    },
+  });
+}
+
+/** Templates kept across restarts in `path` (JSON); an empty path keeps them in memory only. */
+function templateFile(path: string, decoder: FlowDecoder, logger: Logger) {
+  let savedState = '';
+  return {
+    async load(): Promise<void> {
+      if (!path) return;
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        return;
+      }
+      try {
+        decoder.importState(JSON.parse(text));
+        savedState = text;
+        logger.info({ file: path }, 'templates restored');
+      } catch (error) {
+        // A damaged state file must not stop collection: templates are re-sent by exporters.
+        logger.warn({ err: error, file: path }, 'template file unreadable; starting without it');
+      }
+    },
+    async save(): Promise<void> {
+      if (!path) return;
+      const text = JSON.stringify(decoder.exportState());
+      if (text === savedState) return;
+      writeFileAtomic(path, text);
+      savedState = text;
+    },
+  };
+}
+
+/** The start-up lines: where the collector listens, and one warning for every capped socket. */
+function logListening(
+  logger: Logger,
+  listeners: readonly UdpListener[],
+  askedBufferBytes: number,
+  path: UdpReceivePath,
+  pathNote: string,
+): void {
+  // The cap is the kernel's (one sysctl), not a socket's.
+  const capped = listeners.filter((l) => l.receiveBufferBytes < askedBufferBytes);
+  if (capped.length > 0) {
+    logger.warn(
+      {
+        listen: capped.map((l) => l.address),
+        asked: askedBufferBytes,
+        got: Math.min(...capped.map((l) => l.receiveBufferBytes)),
+      },
+      'receive buffer smaller than asked: raise net.core.rmem_max to avoid drops at high rates',
+    );
+  }
+  logger.info(
+    {
+      listen: listeners.map((l) => `${l.address} (port ${l.boundPort})`),
+      receivePath: path,
+      ...(pathNote ? { why: pathNote } : {}),
+    },
+    'listening for flows',
+  );
 }
 
 /**

@@ -19,18 +19,18 @@ const c2 = (value: string, source = 'isp-a'): SightingInput => ({
 });
 
 for (const engine of testEngines([intelMigrations])) {
-  describe(`intel change feed on ${engine.name}`, { skip: engine.skip }, () => {
-    const open = async () => {
-      const store = await engine.open();
-      const make = () =>
-        createIntel(IntelConfig.parse({ feed: { catchUpMs: 0 } }), {
-          store,
-          logger: silentLogger(),
-          registry: new Registry(),
-        });
-      return { store, make };
-    };
+  const open = async () => {
+    const store = await engine.open();
+    const make = () =>
+      createIntel(IntelConfig.parse({ feed: { catchUpMs: 0 } }), {
+        store,
+        logger: silentLogger(),
+        registry: new Registry(),
+      });
+    return { store, make };
+  };
 
+  describe(`intel change feed on ${engine.name}`, { skip: engine.skip }, () => {
     test('every change reaches each subscriber exactly once, typed, in commit order', async () => {
       const { store, make } = await open();
       try {
@@ -181,8 +181,14 @@ test(
     const { randomBytes } = await import('node:crypto');
     const schema = `tsunagi_test_feed_${process.pid}_${randomBytes(4).toString('hex')}`;
     const url = process.env.TSUNAGI_TEST_DATABASE_URL!;
-    const storeA = await openStore({ databaseUrl: url, schema, poolSize: 2 }, { migrations: [intelMigrations] });
-    const storeB = await openStore({ databaseUrl: url, schema, poolSize: 2 }, { migrations: [intelMigrations] });
+    const storeA = await openStore(
+      { databaseUrl: url, schema, poolSize: 2 },
+      { migrations: [intelMigrations] },
+    );
+    const storeB = await openStore(
+      { databaseUrl: url, schema, poolSize: 2 },
+      { migrations: [intelMigrations] },
+    );
     // No catch-up timer: only the notification can bring B's write to A.
     const config = IntelConfig.parse({ feed: { catchUpMs: 0 } });
     const a = createIntel(config, { store: storeA, logger: silentLogger(), registry: new Registry() });

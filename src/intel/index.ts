@@ -30,6 +30,8 @@ import type { AuditSink, Indicator, Relationship, Sighting } from './types.ts';
 export * from './types.ts';
 export { IntelConfig } from './config.ts';
 export { intelMigrations } from './migrations.ts';
+// The room's tables (they also join store's Database type).
+export type { IndicatorTable, IndicatorTallyTable, RelationshipTable, SightingTable } from './tables.ts';
 export { SightingInput, indicatorKey, canonicalIp } from './normalise.ts';
 export type { IndicatorKey } from './normalise.ts';
 export { readTallies, type TallyClass, type TallyReading } from './tally.ts';

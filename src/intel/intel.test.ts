@@ -15,21 +15,21 @@ test('combineConfidence treats sources as independent evidence', () => {
 });
 
 for (const engine of testEngines([intelMigrations])) {
-  describe(`intel on ${engine.name}`, { skip: engine.skip }, () => {
-    async function setup() {
-      const store = await engine.open();
-      const entries: AuditEntry[] = [];
-      const audit: AuditSink = {
-        lockKey: 1,
-        async append(_trx, entry) {
-          entries.push(entry);
-        },
-      };
-      const registry = new Registry();
-      const intel = createIntel(IntelConfig.parse({}), { store, logger: silentLogger(), registry, audit });
-      return { store, intel, entries, registry };
-    }
+  async function setup() {
+    const store = await engine.open();
+    const entries: AuditEntry[] = [];
+    const audit: AuditSink = {
+      lockKey: 1,
+      async append(_trx, entry) {
+        entries.push(entry);
+      },
+    };
+    const registry = new Registry();
+    const intel = createIntel(IntelConfig.parse({}), { store, logger: silentLogger(), registry, audit });
+    return { store, intel, entries, registry };
+  }
 
+  describe(`intel on ${engine.name}`, { skip: engine.skip }, () => {
     test('three ISPs reporting one server make one indicator with three sightings', async () => {
       const { store, intel, entries, registry } = await setup();
       try {
@@ -126,7 +126,9 @@ for (const engine of testEngines([intelMigrations])) {
         await store.close();
       }
     });
+  });
 
+  describe(`intel on ${engine.name}`, { skip: engine.skip }, () => {
     test('withdrawal and expiry hide an indicator from lists; a later sighting revives it', async () => {
       const { store, intel } = await setup();
       try {
@@ -237,7 +239,9 @@ for (const engine of testEngines([intelMigrations])) {
         await store.close();
       }
     });
+  });
 
+  describe(`intel on ${engine.name}`, { skip: engine.skip }, () => {
     test('relationships: bot to C&C from a sighting, and explicit ones', async () => {
       const { store, intel } = await setup();
       try {

@@ -1,7 +1,7 @@
 /** Intel's rows as intel's shapes (the store's column names stay inside intel). */
 import type { Selectable } from 'kysely';
 import { InputError } from '../core/index.ts';
-import type { IndicatorTable, RelationshipTable, SightingTable } from '../store/index.ts';
+import type { IndicatorTable, RelationshipTable, SightingTable } from './tables.ts';
 import type { TallyState } from './tally.ts';
 import type { Indicator, IndicatorKind, Relationship, Sighting, Tier, Tlp } from './types.ts';
 

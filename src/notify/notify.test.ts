@@ -138,7 +138,9 @@ describe('notify', () => {
     assert.equal(deviceKind('NAS'), 'nas');
     assert.equal(deviceKind(undefined), 'other');
   });
+});
 
+describe('notify', () => {
   test('remediation tracking: fixed, still vulnerable, gone, and monthly statistics', async () => {
     const { notify } = await notifier();
     const june = [

@@ -87,80 +87,132 @@ interface Server {
   bots: Set<number>;
 }
 
-/** Builds a scenario; nothing is generated until batches() is iterated. */
-export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario {
-  const o = ScenarioOptions.parse(input);
-  const rng = new Rng(o.seed);
-  const start = o.startMs;
-  const end = start + Math.round(o.hours * 3_600_000);
+type Subnet = ReturnType<typeof parsePrefix>;
+
+/** The subscriber network, checked to hold every household. */
+function subscriberSubnet(o: ScenarioOptions): { subnet: Subnet; size: number } {
   const subnet = parsePrefix(o.subscriberPrefix);
   if (subnet.family !== 4) throw new Error('subscriberPrefix must be an IPv4 CIDR');
-  const subnetSize = 2 ** (32 - subnet.bits);
-  if (o.subscribers > subnetSize - 2)
+  const size = 2 ** (32 - subnet.bits);
+  if (o.subscribers > size - 2)
     throw new Error(`subscriberPrefix ${subnet.text} holds fewer than ${o.subscribers} addresses`);
+  return { subnet, size };
+}
 
-  // External addresses: distinct, outside the subscriber network.
-  const usedExternal = new Set<number>();
-  const external = (): number => {
+/** External addresses: distinct, outside the subscriber network. */
+class ExternalAddresses {
+  private readonly used = new Set<number>();
+
+  constructor(
+    private readonly rng: Rng,
+    private readonly subnet: Subnet,
+  ) {}
+
+  address(): number {
     for (;;) {
-      const ip = ((rng.int(1, 197) << 24) | rng.int(0, 0xffffff)) >>> 0;
-      if ((ip & subnet.mask4) >>> 0 !== subnet.network4 && !usedExternal.has(ip)) {
-        usedExternal.add(ip);
+      const ip = ((this.rng.int(1, 197) << 24) | this.rng.int(0, 0xffffff)) >>> 0;
+      if ((ip & this.subnet.mask4) >>> 0 !== this.subnet.network4 && !this.used.has(ip)) {
+        this.used.add(ip);
         return ip;
       }
     }
-  };
-  const highPort = (): number => {
+  }
+
+  highPort(): number {
     for (;;) {
-      const port = rng.chance(0.15) ? (rng.chance(0.5) ? 443 : 80) : rng.int(1024, 65535);
+      const port = this.rng.chance(0.15) ? (this.rng.chance(0.5) ? 443 : 80) : this.rng.int(1024, 65535);
       if (!AVOID_PORTS.has(port)) return port;
     }
-  };
+  }
+}
 
-  // Households.
+/** The households, one column per attribute. */
+interface Households {
+  n: number;
+  home: Uint32Array;
+  /** 0 clean, 1 C&C botnet, 2 P2P botnet. */
+  botKind: Uint8Array;
+  botFamily: Uint8Array;
+  botKnown: Uint8Array;
+  camera: Uint8Array;
+  gamerServer: Int16Array;
+  gamerFromH: Float64Array;
+}
+
+function drawHouseholds(o: ScenarioOptions, rng: Rng, subnet: Subnet, subnetSize: number): Households {
   const n = o.subscribers;
   const home = new Uint32Array(n);
-  {
-    const picked = new Set<number>();
-    for (let h = 0; h < n; h++) {
-      let offset: number;
-      do offset = rng.int(1, subnetSize - 2);
-      while (picked.has(offset));
-      picked.add(offset);
-      home[h] = (subnet.network4 + offset) >>> 0;
-    }
+  const picked = new Set<number>();
+  for (let h = 0; h < n; h++) {
+    let offset: number;
+    do offset = rng.int(1, subnetSize - 2);
+    while (picked.has(offset));
+    picked.add(offset);
+    home[h] = (subnet.network4 + offset) >>> 0;
   }
-  const botKind = new Uint8Array(n); // 0 clean, 1 C&C botnet, 2 P2P botnet
-  const botFamily = new Uint8Array(n);
-  const botKnown = new Uint8Array(n);
-  const camera = new Uint8Array(n);
-  const gamerServer = new Int16Array(n).fill(-1);
-  const gamerFromH = new Float64Array(n);
+  const homes: Households = {
+    n,
+    home,
+    botKind: new Uint8Array(n),
+    botFamily: new Uint8Array(n),
+    botKnown: new Uint8Array(n),
+    camera: new Uint8Array(n),
+    gamerServer: new Int16Array(n).fill(-1),
+    gamerFromH: new Float64Array(n),
+  };
   for (let h = 0; h < n; h++) {
     if (rng.chance(o.botFraction)) {
-      botKind[h] = rng.chance(o.p2pFraction) ? 2 : 1;
-      botFamily[h] = rng.int(0, o.families - 1);
-      botKnown[h] = rng.chance(o.botListCoverage) ? 1 : 0;
-      camera[h] = rng.chance(0.6) ? 1 : 0;
-    } else camera[h] = rng.chance(o.cameraFraction) ? 1 : 0;
+      homes.botKind[h] = rng.chance(o.p2pFraction) ? 2 : 1;
+      homes.botFamily[h] = rng.int(0, o.families - 1);
+      homes.botKnown[h] = rng.chance(o.botListCoverage) ? 1 : 0;
+      homes.camera[h] = rng.chance(0.6) ? 1 : 0;
+    } else homes.camera[h] = rng.chance(o.cameraFraction) ? 1 : 0;
     if (o.gameServers > 0 && rng.chance(o.gamerFraction * 8)) {
-      gamerServer[h] = rng.int(0, o.gameServers - 1);
-      gamerFromH[h] = rng.uniform(0, 24);
+      homes.gamerServer[h] = rng.int(0, o.gameServers - 1);
+      homes.gamerFromH[h] = rng.uniform(0, 24);
     }
   }
+  return homes;
+}
 
-  // Services.
+/** The benign services households talk to. */
+interface Services {
+  popular: { ip: number; port: number }[];
+  popularCdf: Float64Array;
+  dnsServers: number[];
+  ntpServers: number[];
+  vendorCloud: number[];
+  games: number[];
+}
+
+function drawServices(o: ScenarioOptions, rng: Rng, external: ExternalAddresses): Services {
   const popular = Array.from({ length: o.popularServices }, () => ({
-    ip: external(),
+    ip: external.address(),
     port: rng.chance(0.8) ? 443 : 80,
   }));
   const popularCdf = cdfOf(popular.map((_, k) => 1 / (k + 1)));
-  const dnsServers = [external(), external(), external(), external()];
-  const ntpServers = [external(), external(), external(), external()];
-  const vendorCloud = [external(), external()];
-  const games = Array.from({ length: o.gameServers }, () => external());
+  const four = () => [external.address(), external.address(), external.address(), external.address()];
+  const dnsServers = four();
+  const ntpServers = four();
+  const vendorCloud = [external.address(), external.address()];
+  const games = Array.from({ length: o.gameServers }, () => external.address());
+  return { popular, popularCdf, dnsServers, ntpServers, vendorCloud, games };
+}
 
-  // C&C servers per family, migrating over the day.
+/** C&C servers per family, migrating over the day. */
+interface Botnets {
+  familyNames: string[];
+  familyPeriod: number[];
+  servers: Server[][];
+}
+
+function drawBotnets(
+  o: ScenarioOptions,
+  rng: Rng,
+  external: ExternalAddresses,
+  start: number,
+  end: number,
+): Botnets {
   const familyNames = Array.from({ length: o.families }, (_, f) => `family-${String.fromCharCode(97 + f)}`);
   const familyPeriod = familyNames.map(() => rng.uniform(o.c2PeriodS[0], o.c2PeriodS[1]) * 1000);
   const familyProto = familyNames.map((_, f) => (f % 3 === 2 ? UDP : TCP));
@@ -171,8 +223,8 @@ export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario
     while (t < end) {
       const life = lifeMs();
       list.push({
-        ip: external(),
-        port: highPort(),
+        ip: external.address(),
+        port: external.highPort(),
         proto: familyProto[f]!,
         from: t,
         to: t + life,
@@ -183,57 +235,111 @@ export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario
     }
     return list;
   });
+  return { familyNames, familyPeriod, servers };
+}
 
-  // P2P peers: each P2P bot listens on its own UDP port and knows a few other peers.
-  const p2p = [...home.keys()].filter((h) => botKind[h] === 2);
-  const p2pPort = new Uint16Array(n);
-  const PEERS = 6;
-  const peers = new Int32Array(n * PEERS).fill(-1);
-  for (const h of p2p) {
-    p2pPort[h] = rng.int(10000, 60000);
-    for (let k = 0; k < PEERS && p2p.length > 1; k++) {
+const PEERS = 6;
+
+/** P2P peers: each P2P bot listens on its own UDP port and knows a few other peers. */
+interface P2pNet {
+  members: number[];
+  port: Uint16Array;
+  /** PEERS slots per household, -1 when empty. */
+  peers: Int32Array;
+}
+
+function drawP2p(rng: Rng, homes: Households): P2pNet {
+  const members = [...homes.home.keys()].filter((h) => homes.botKind[h] === 2);
+  const port = new Uint16Array(homes.n);
+  const peers = new Int32Array(homes.n * PEERS).fill(-1);
+  for (const h of members) {
+    port[h] = rng.int(10000, 60000);
+    for (let k = 0; k < PEERS && members.length > 1; k++) {
       let peer: number;
-      do peer = p2p[rng.int(0, p2p.length - 1)]!;
+      do peer = members[rng.int(0, members.length - 1)]!;
       while (peer === h);
       peers[h * PEERS + k] = peer;
     }
   }
+  return { members, port, peers };
+}
 
-  const hourMs = 3_600_000;
-  const webRate = o.webPerHour / hourMs;
-  const dnsRate = o.dnsPerHour / hourMs;
-  const scanRate = o.scanPerMinute / 60_000;
-  const nextWeb = new Float64Array(n);
-  const nextDns = new Float64Array(n);
-  const nextNtp = new Float64Array(n);
-  const nextCamera = new Float64Array(n);
-  const nextBot = new Float64Array(n);
-  const nextScan = new Float64Array(n);
-  const nextGame = new Float64Array(n);
-  const dnsOf = new Uint8Array(n);
-  const ntpOf = new Uint8Array(n);
-  const cloudOf = new Uint8Array(n);
+const HOUR_MS = 3_600_000;
+
+/** Each household's next event of every kind, and the servers it uses. */
+interface Schedule {
+  webRate: number;
+  dnsRate: number;
+  scanRate: number;
+  nextWeb: Float64Array;
+  nextDns: Float64Array;
+  nextNtp: Float64Array;
+  nextCamera: Float64Array;
+  nextBot: Float64Array;
+  nextScan: Float64Array;
+  nextGame: Float64Array;
+  dnsOf: Uint8Array;
+  ntpOf: Uint8Array;
+  cloudOf: Uint8Array;
+}
+
+function firstEvents(
+  o: ScenarioOptions,
+  rng: Rng,
+  homes: Households,
+  botnets: Botnets,
+  start: number,
+): Schedule {
+  const n = homes.n;
+  const s: Schedule = {
+    webRate: o.webPerHour / HOUR_MS,
+    dnsRate: o.dnsPerHour / HOUR_MS,
+    scanRate: o.scanPerMinute / 60_000,
+    nextWeb: new Float64Array(n),
+    nextDns: new Float64Array(n),
+    nextNtp: new Float64Array(n),
+    nextCamera: new Float64Array(n),
+    nextBot: new Float64Array(n),
+    nextScan: new Float64Array(n),
+    nextGame: new Float64Array(n),
+    dnsOf: new Uint8Array(n),
+    ntpOf: new Uint8Array(n),
+    cloudOf: new Uint8Array(n),
+  };
+  const { botKind, botFamily } = homes;
   for (let h = 0; h < n; h++) {
-    nextWeb[h] = start + (webRate > 0 ? rng.exponential(webRate) : Infinity);
-    nextDns[h] = start + (dnsRate > 0 ? rng.exponential(dnsRate) : Infinity);
-    nextNtp[h] = start + rng.uniform(0, o.ntpPeriodS * 1000);
-    nextCamera[h] = camera[h] ? start + rng.uniform(0, o.cameraHeartbeatS * 1000) : Infinity;
-    nextBot[h] =
+    s.nextWeb[h] = start + (s.webRate > 0 ? rng.exponential(s.webRate) : Infinity);
+    s.nextDns[h] = start + (s.dnsRate > 0 ? rng.exponential(s.dnsRate) : Infinity);
+    s.nextNtp[h] = start + rng.uniform(0, o.ntpPeriodS * 1000);
+    s.nextCamera[h] = homes.camera[h] ? start + rng.uniform(0, o.cameraHeartbeatS * 1000) : Infinity;
+    s.nextBot[h] =
       botKind[h] === 1
-        ? start + rng.uniform(0, familyPeriod[botFamily[h]!]!)
+        ? start + rng.uniform(0, botnets.familyPeriod[botFamily[h]!]!)
         : botKind[h] === 2
           ? start + rng.uniform(0, 120_000)
           : Infinity;
-    nextScan[h] = botKind[h] && scanRate > 0 ? start + rng.exponential(scanRate) : Infinity;
-    nextGame[h] = gamerServer[h]! >= 0 ? start + rng.uniform(0, 60_000) : Infinity;
-    dnsOf[h] = rng.chance(0.8) ? rng.int(0, 1) : rng.int(2, 3);
-    ntpOf[h] = rng.int(0, 3);
-    cloudOf[h] = rng.int(0, 1);
+    s.nextScan[h] = botKind[h] && s.scanRate > 0 ? start + rng.exponential(s.scanRate) : Infinity;
+    s.nextGame[h] = homes.gamerServer[h]! >= 0 ? start + rng.uniform(0, 60_000) : Infinity;
+    s.dnsOf[h] = rng.chance(0.8) ? rng.int(0, 1) : rng.int(2, 3);
+    s.ntpOf[h] = rng.int(0, 3);
+    s.cloudOf[h] = rng.int(0, 1);
   }
+  return s;
+}
 
+/** The truth known before any flow: bot lists, families and traps (C&C and counts come later). */
+function initialTruth(
+  o: ScenarioOptions,
+  subnet: Subnet,
+  end: number,
+  homes: Households,
+  services: Services,
+  botnets: Botnets,
+  p2p: P2pNet,
+): ScenarioTruth {
   const truth: ScenarioTruth = {
     seed: o.seed,
-    startMs: start,
+    startMs: o.startMs,
     endMs: end,
     subscriberPrefixes: [subnet.text],
     c2: [],
@@ -243,56 +349,59 @@ export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario
     traps: [],
     flows: 0,
   };
-  for (let h = 0; h < n; h++) {
-    if (!botKind[h]) continue;
-    const ip = ipv4ToString(home[h]!);
-    (botKnown[h] ? truth.botList : truth.unknownBots).push(ip);
-    truth.botFamilies[ip] = familyNames[botFamily[h]!]!;
+  for (let h = 0; h < homes.n; h++) {
+    if (!homes.botKind[h]) continue;
+    const ip = ipv4ToString(homes.home[h]!);
+    (homes.botKnown[h] ? truth.botList : truth.unknownBots).push(ip);
+    truth.botFamilies[ip] = botnets.familyNames[homes.botFamily[h]!]!;
   }
   const trap = (ip: number, port: number, proto: number, kind: TrapTruth['kind']) =>
     truth.traps.push({ ip: ipv4ToString(ip), port, proto: proto === TCP ? 'tcp' : 'udp', kind });
-  popular.slice(0, 30).forEach((s) => trap(s.ip, s.port, TCP, 'popular'));
-  dnsServers.forEach((ip) => trap(ip, 53, UDP, 'dns'));
-  ntpServers.forEach((ip) => trap(ip, 123, UDP, 'ntp'));
-  vendorCloud.forEach((ip) => trap(ip, 8883, TCP, 'vendor-cloud'));
-  games.forEach((ip) => trap(ip, 27015, UDP, 'game'));
-  for (const h of p2p) trap(home[h]!, p2pPort[h]!, UDP, 'p2p-peer');
+  services.popular.slice(0, 30).forEach((s) => trap(s.ip, s.port, TCP, 'popular'));
+  services.dnsServers.forEach((ip) => trap(ip, 53, UDP, 'dns'));
+  services.ntpServers.forEach((ip) => trap(ip, 123, UDP, 'ntp'));
+  services.vendorCloud.forEach((ip) => trap(ip, 8883, TCP, 'vendor-cloud'));
+  services.games.forEach((ip) => trap(ip, 27015, UDP, 'game'));
+  for (const h of p2p.members) trap(homes.home[h]!, p2p.port[h]!, UDP, 'p2p-peer');
+  return truth;
+}
 
-  // Staging columns for one slice; grown when a slice holds more.
-  let cap = 1 << 14;
-  let sStart = new Float64Array(cap);
-  let sDur = new Float64Array(cap);
-  let sSrc = new Uint32Array(cap);
-  let sDst = new Uint32Array(cap);
-  let sSport = new Uint16Array(cap);
-  let sDport = new Uint16Array(cap);
-  let sProto = new Uint8Array(cap);
-  let sFlags = new Uint8Array(cap);
-  let sPackets = new Float64Array(cap);
-  let sBytes = new Float64Array(cap);
-  let count = 0;
-  const grow = () => {
-    cap *= 2;
-    const g = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(
-      a: T,
-      make: (c: number) => T,
-    ): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    sStart = g(sStart, (c) => new Float64Array(c));
-    sDur = g(sDur, (c) => new Float64Array(c));
-    sSrc = g(sSrc, (c) => new Uint32Array(c));
-    sDst = g(sDst, (c) => new Uint32Array(c));
-    sSport = g(sSport, (c) => new Uint16Array(c));
-    sDport = g(sDport, (c) => new Uint16Array(c));
-    sProto = g(sProto, (c) => new Uint8Array(c));
-    sFlags = g(sFlags, (c) => new Uint8Array(c));
-    sPackets = g(sPackets, (c) => new Float64Array(c));
-    sBytes = g(sBytes, (c) => new Float64Array(c));
-  };
-  const emit = (
+/** The servers contacted during the stream, as the truth's C&C list. */
+function c2Truth(botnets: Botnets, homes: Households, start: number, end: number): C2Truth[] {
+  return botnets.servers.flatMap((list, f) =>
+    list
+      .filter((s) => s.firstContact > 0)
+      .map((s) => ({
+        ip: ipv4ToString(s.ip),
+        port: s.port,
+        proto: s.proto === TCP ? ('tcp' as const) : ('udp' as const),
+        family: botnets.familyNames[f]!,
+        fromMs: Math.max(start, Math.round(s.from)),
+        toMs: Math.min(end, Math.round(s.to)),
+        firstContactMs: Math.floor(s.firstContact),
+        periodMs: Math.round(botnets.familyPeriod[f]!),
+        bots: s.bots.size,
+        knownBots: [...s.bots].filter((h) => homes.botKnown[h]).length,
+      })),
+  );
+}
+
+/** Staging columns for one slice's records, in generation order; grown when a slice holds more. */
+class SliceRecords {
+  capacity = 1 << 14;
+  count = 0;
+  start = new Float64Array(this.capacity);
+  duration = new Float64Array(this.capacity);
+  src = new Uint32Array(this.capacity);
+  dst = new Uint32Array(this.capacity);
+  srcPort = new Uint16Array(this.capacity);
+  dstPort = new Uint16Array(this.capacity);
+  proto = new Uint8Array(this.capacity);
+  flags = new Uint8Array(this.capacity);
+  packets = new Float64Array(this.capacity);
+  bytes = new Float64Array(this.capacity);
+
+  push(
     t: number,
     dur: number,
     src: number,
@@ -303,22 +412,79 @@ export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario
     flags: number,
     packets: number,
     bytes: number,
-  ) => {
-    if (count === cap) grow();
-    sStart[count] = Math.floor(t);
-    sDur[count] = Math.floor(dur);
-    sSrc[count] = src;
-    sDst[count] = dst;
-    sSport[count] = sport;
-    sDport[count] = dport;
-    sProto[count] = proto;
-    sFlags[count] = flags;
-    sPackets[count] = packets;
-    sBytes[count] = bytes;
-    count++;
-  };
+  ): void {
+    if (this.count === this.capacity) this.grow();
+    const i = this.count++;
+    this.start[i] = Math.floor(t);
+    this.duration[i] = Math.floor(dur);
+    this.src[i] = src;
+    this.dst[i] = dst;
+    this.srcPort[i] = sport;
+    this.dstPort[i] = dport;
+    this.proto[i] = proto;
+    this.flags[i] = flags;
+    this.packets[i] = packets;
+    this.bytes[i] = bytes;
+  }
+
+  private grow(): void {
+    const capacity = (this.capacity *= 2);
+    const grown = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(
+      a: T,
+      make: (c: number) => T,
+    ): T => {
+      const b = make(capacity);
+      b.set(a);
+      return b;
+    };
+    this.start = grown(this.start, (c) => new Float64Array(c));
+    this.duration = grown(this.duration, (c) => new Float64Array(c));
+    this.src = grown(this.src, (c) => new Uint32Array(c));
+    this.dst = grown(this.dst, (c) => new Uint32Array(c));
+    this.srcPort = grown(this.srcPort, (c) => new Uint16Array(c));
+    this.dstPort = grown(this.dstPort, (c) => new Uint16Array(c));
+    this.proto = grown(this.proto, (c) => new Uint8Array(c));
+    this.flags = grown(this.flags, (c) => new Uint8Array(c));
+    this.packets = grown(this.packets, (c) => new Float64Array(c));
+    this.bytes = grown(this.bytes, (c) => new Float64Array(c));
+  }
+}
+
+/**
+ * The day's traffic, one slice at a time: each household's benign traffic (web, DNS, NTP,
+ * camera, games) and, for infected ones, scans and bot contacts, in that order per household so
+ * that a seed draws the same numbers in the same order.
+ */
+class DayTraffic {
+  readonly records = new SliceRecords();
+
+  constructor(
+    private readonly o: ScenarioOptions,
+    private readonly rng: Rng,
+    private readonly homes: Households,
+    private readonly services: Services,
+    private readonly botnets: Botnets,
+    private readonly p2p: P2pNet,
+    private readonly next: Schedule,
+  ) {}
+
+  generateSlice(sliceEnd: number): void {
+    this.records.count = 0;
+    for (let h = 0; h < this.homes.n; h++) {
+      const ip = this.homes.home[h]!;
+      this.web(h, ip, sliceEnd);
+      this.dns(h, ip, sliceEnd);
+      this.ntp(h, ip, sliceEnd);
+      this.camera(h, ip, sliceEnd);
+      this.game(h, ip, sliceEnd);
+      if (!this.homes.botKind[h]) continue;
+      this.scans(h, ip, sliceEnd);
+      this.botContacts(h, ip, sliceEnd);
+    }
+  }
+
   /** A client-server exchange as two unidirectional records, as a router exports it. */
-  const exchange = (
+  private exchange(
     t: number,
     dur: number,
     client: number,
@@ -329,227 +495,267 @@ export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario
     upBytes: number,
     downPk: number,
     downBytes: number,
-  ) => {
-    const sport = rng.int(32768, 60999);
+  ): void {
+    const sport = this.rng.int(32768, 60999);
     const flags = proto === TCP ? FLAGS_SESSION : 0;
-    emit(t, dur, client, server, sport, dport, proto, flags, upPk, upBytes);
-    emit(t + 1, dur, server, client, dport, sport, proto, flags, downPk, downBytes);
-  };
-  const jittered = (period: number) => period * (1 + rng.uniform(-o.jitter, o.jitter));
-  const serverAt = (family: number, t: number): Server | undefined => {
-    for (const s of servers[family]!) if (t >= s.from && t < s.to) return s;
-    return undefined;
-  };
+    this.records.push(t, dur, client, server, sport, dport, proto, flags, upPk, upBytes);
+    this.records.push(t + 1, dur, server, client, dport, sport, proto, flags, downPk, downBytes);
+  }
 
-  function generateSlice(sliceEnd: number): void {
-    count = 0;
-    for (let h = 0; h < n; h++) {
-      const ip = home[h]!;
-      while (nextWeb[h]! < sliceEnd) {
-        const t = nextWeb[h]!;
-        const s = popular[rng.fromCdf(popularCdf)]!;
-        const pk = rng.int(8, 60);
-        exchange(
-          t,
-          rng.uniform(200, 30_000),
-          ip,
-          s.ip,
-          s.port,
-          TCP,
-          pk,
-          pk * 60 + rng.int(200, 2000),
-          pk * 2,
-          pk * 2 * 1200,
-        );
-        nextWeb[h] = t + rng.exponential(webRate);
-      }
-      while (nextDns[h]! < sliceEnd) {
-        const t = nextDns[h]!;
-        exchange(
-          t,
-          rng.uniform(5, 60),
-          ip,
-          dnsServers[dnsOf[h]!]!,
-          53,
-          UDP,
-          1,
-          rng.int(60, 90),
-          1,
-          rng.int(90, 300),
-        );
-        nextDns[h] = t + rng.exponential(dnsRate);
-      }
-      while (nextNtp[h]! < sliceEnd) {
-        const t = nextNtp[h]!;
-        exchange(t, 30, ip, ntpServers[ntpOf[h]!]!, 123, UDP, 1, 76, 1, 76);
-        nextNtp[h] = t + o.ntpPeriodS * 1000 * (1 + rng.uniform(-0.02, 0.02));
-      }
-      while (nextCamera[h]! < sliceEnd) {
-        const t = nextCamera[h]!;
-        const pk = rng.int(3, 6);
-        exchange(
-          t,
-          rng.uniform(100, 800),
-          ip,
-          vendorCloud[cloudOf[h]!]!,
-          8883,
-          TCP,
-          pk,
-          pk * 40 + rng.int(60, 200),
-          pk,
-          pk * 40 + rng.int(30, 120),
-        );
-        nextCamera[h] = t + jittered(o.cameraHeartbeatS * 1000);
-      }
-      while (nextGame[h]! < sliceEnd) {
-        const t = nextGame[h]!;
-        // Play 90 minutes a day from the household's usual hour: one record per minute each way.
-        const hourOfDay = ((((t - start) / hourMs) % 24) + 24) % 24;
-        const offset = (hourOfDay - gamerFromH[h]! + 24) % 24;
-        if (offset < 1.5) {
-          const pk = rng.int(600, 1800);
-          exchange(
-            t,
-            60_000,
-            ip,
-            games[gamerServer[h]!]!,
-            27015,
-            UDP,
-            pk,
-            pk * rng.int(60, 120),
-            pk,
-            pk * rng.int(80, 200),
-          );
-        }
-        nextGame[h] = t + 60_000;
-      }
-      if (!botKind[h]) continue;
-      while (nextScan[h]! < sliceEnd) {
-        const t = nextScan[h]!;
-        const target = ((rng.int(1, 197) << 24) | rng.int(0, 0xffffff)) >>> 0;
-        const port = SCAN_PORTS[rng.fromCdf(SCAN_CDF)]!;
-        const sport = rng.int(1024, 65535);
-        emit(t, 0, ip, target, sport, port, TCP, FLAGS_SYN, 1, 40);
-        const answer = rng.next();
-        if (answer < 0.02)
-          emit(t + rng.uniform(5, 300), 0, target, ip, port, sport, TCP, FLAGS_SYNACK, 1, 44);
-        if (answer < 0.0008) {
-          // A successful login: a real session to a random device. Real traffic, but one bot each.
-          exchange(t + 400, rng.uniform(2000, 10_000), ip, target, port, TCP, 12, 900, 10, 700);
-        }
-        nextScan[h] = t + rng.exponential(scanRate);
-      }
-      while (nextBot[h]! < sliceEnd) {
-        const t = nextBot[h]!;
-        if (botKind[h] === 1) {
-          const family = botFamily[h]!;
-          const server = serverAt(family, t);
-          if (server) {
-            if (server.firstContact === 0 || t < server.firstContact) server.firstContact = t;
-            server.bots.add(h);
-            if (server.proto === TCP) {
-              const up = rng.int(4, 8);
-              const down = rng.int(3, 6);
-              exchange(
-                t,
-                rng.uniform(200, 2000),
-                ip,
-                server.ip,
-                server.port,
-                TCP,
-                up,
-                up * 40 + rng.int(50, 400),
-                down,
-                down * 40 + rng.int(20, 200),
-              );
-            } else {
-              exchange(
-                t,
-                rng.uniform(20, 300),
-                ip,
-                server.ip,
-                server.port,
-                UDP,
-                1,
-                rng.int(60, 140),
-                1,
-                rng.int(60, 200),
-              );
-            }
-          }
-          nextBot[h] = t + jittered(familyPeriod[family]!);
-        } else {
-          const peer = peers[h * PEERS + rng.int(0, PEERS - 1)]!;
-          if (peer >= 0)
-            exchange(
-              t,
-              rng.uniform(50, 500),
-              ip,
-              home[peer]!,
-              p2pPort[peer]!,
-              UDP,
-              2,
-              rng.int(150, 300),
-              2,
-              rng.int(150, 400),
-            );
-          nextBot[h] = t + rng.uniform(30_000, 120_000);
-        }
-      }
+  private jittered(period: number): number {
+    return period * (1 + this.rng.uniform(-this.o.jitter, this.o.jitter));
+  }
+
+  private web(h: number, ip: number, sliceEnd: number): void {
+    const { rng, next } = this;
+    while (next.nextWeb[h]! < sliceEnd) {
+      const t = next.nextWeb[h]!;
+      const s = this.services.popular[rng.fromCdf(this.services.popularCdf)]!;
+      const pk = rng.int(8, 60);
+      this.exchange(
+        t,
+        rng.uniform(200, 30_000),
+        ip,
+        s.ip,
+        s.port,
+        TCP,
+        pk,
+        pk * 60 + rng.int(200, 2000),
+        pk * 2,
+        pk * 2 * 1200,
+      );
+      next.nextWeb[h] = t + rng.exponential(next.webRate);
     }
   }
 
-  function* batches(): Generator<FlowBatch, void, undefined> {
-    let order = new Uint32Array(cap);
-    for (let sliceStart = start; sliceStart < end; sliceStart += o.sliceMs) {
-      const sliceEnd = Math.min(end, sliceStart + o.sliceMs);
-      generateSlice(sliceEnd);
-      if (order.length < cap) order = new Uint32Array(cap);
-      const view = order.subarray(0, count);
-      for (let i = 0; i < count; i++) view[i] = i;
-      const starts = sStart;
-      view.sort((a, b) => starts[a]! - starts[b]! || a - b);
-      let batch = new FlowBatch(o.batchSize);
-      const exporter = batch.exporterIndex(SCENARIO_EXPORTER);
-      for (let k = 0; k < count; k++) {
-        if (batch.full) {
-          yield batch;
-          batch = new FlowBatch(o.batchSize);
-          batch.exporterIndex(SCENARIO_EXPORTER);
-        }
-        const i = view[k]!;
-        const row = batch.addRow(exporter, FlowVersion.IPFIX);
-        batch.startMs[row] = sStart[i]!;
-        batch.endMs[row] = sStart[i]! + sDur[i]!;
-        batch.src4[row] = sSrc[i]!;
-        batch.dst4[row] = sDst[i]!;
-        batch.srcPort[row] = sSport[i]!;
-        batch.dstPort[row] = sDport[i]!;
-        batch.proto[row] = sProto[i]!;
-        batch.tcpFlags[row] = sFlags[i]!;
-        batch.packets[row] = sPackets[i]!;
-        batch.bytes[row] = sBytes[i]!;
+  private dns(h: number, ip: number, sliceEnd: number): void {
+    const { rng, next } = this;
+    while (next.nextDns[h]! < sliceEnd) {
+      const t = next.nextDns[h]!;
+      const server = this.services.dnsServers[next.dnsOf[h]!]!;
+      this.exchange(t, rng.uniform(5, 60), ip, server, 53, UDP, 1, rng.int(60, 90), 1, rng.int(90, 300));
+      next.nextDns[h] = t + rng.exponential(next.dnsRate);
+    }
+  }
+
+  private ntp(h: number, ip: number, sliceEnd: number): void {
+    const { rng, next } = this;
+    while (next.nextNtp[h]! < sliceEnd) {
+      const t = next.nextNtp[h]!;
+      this.exchange(t, 30, ip, this.services.ntpServers[next.ntpOf[h]!]!, 123, UDP, 1, 76, 1, 76);
+      next.nextNtp[h] = t + this.o.ntpPeriodS * 1000 * (1 + rng.uniform(-0.02, 0.02));
+    }
+  }
+
+  private camera(h: number, ip: number, sliceEnd: number): void {
+    const { rng, next } = this;
+    while (next.nextCamera[h]! < sliceEnd) {
+      const t = next.nextCamera[h]!;
+      const pk = rng.int(3, 6);
+      const cloud = this.services.vendorCloud[next.cloudOf[h]!]!;
+      this.exchange(
+        t,
+        rng.uniform(100, 800),
+        ip,
+        cloud,
+        8883,
+        TCP,
+        pk,
+        pk * 40 + rng.int(60, 200),
+        pk,
+        pk * 40 + rng.int(30, 120),
+      );
+      next.nextCamera[h] = t + this.jittered(this.o.cameraHeartbeatS * 1000);
+    }
+  }
+
+  private game(h: number, ip: number, sliceEnd: number): void {
+    const { rng, next, homes } = this;
+    while (next.nextGame[h]! < sliceEnd) {
+      const t = next.nextGame[h]!;
+      // Play 90 minutes a day from the household's usual hour: one record per minute each way.
+      const hourOfDay = ((((t - this.o.startMs) / HOUR_MS) % 24) + 24) % 24;
+      const offset = (hourOfDay - homes.gamerFromH[h]! + 24) % 24;
+      if (offset < 1.5) {
+        const pk = rng.int(600, 1800);
+        const server = this.services.games[homes.gamerServer[h]!]!;
+        this.exchange(
+          t,
+          60_000,
+          ip,
+          server,
+          27015,
+          UDP,
+          pk,
+          pk * rng.int(60, 120),
+          pk,
+          pk * rng.int(80, 200),
+        );
       }
-      truth.flows += count;
-      if (batch.length > 0) yield batch;
+      next.nextGame[h] = t + 60_000;
+    }
+  }
+
+  private scans(h: number, ip: number, sliceEnd: number): void {
+    const { rng, next, records } = this;
+    while (next.nextScan[h]! < sliceEnd) {
+      const t = next.nextScan[h]!;
+      const target = ((rng.int(1, 197) << 24) | rng.int(0, 0xffffff)) >>> 0;
+      const port = SCAN_PORTS[rng.fromCdf(SCAN_CDF)]!;
+      const sport = rng.int(1024, 65535);
+      records.push(t, 0, ip, target, sport, port, TCP, FLAGS_SYN, 1, 40);
+      const answer = rng.next();
+      if (answer < 0.02)
+        records.push(t + rng.uniform(5, 300), 0, target, ip, port, sport, TCP, FLAGS_SYNACK, 1, 44);
+      if (answer < 0.0008) {
+        // A successful login: a real session to a random device. Real traffic, but one bot each.
+        this.exchange(t + 400, rng.uniform(2000, 10_000), ip, target, port, TCP, 12, 900, 10, 700);
+      }
+      next.nextScan[h] = t + rng.exponential(next.scanRate);
+    }
+  }
+
+  private botContacts(h: number, ip: number, sliceEnd: number): void {
+    const { next } = this;
+    while (next.nextBot[h]! < sliceEnd) {
+      const t = next.nextBot[h]!;
+      next.nextBot[h] = this.homes.botKind[h] === 1 ? this.c2Contact(h, ip, t) : this.peerContact(h, ip, t);
+    }
+  }
+
+  /** One bot's contact with its family's C&C server of the hour; returns the next contact's time. */
+  private c2Contact(h: number, ip: number, t: number): number {
+    const rng = this.rng;
+    const family = this.homes.botFamily[h]!;
+    const server = this.serverAt(family, t);
+    if (server) {
+      if (server.firstContact === 0 || t < server.firstContact) server.firstContact = t;
+      server.bots.add(h);
+      if (server.proto === TCP) {
+        const up = rng.int(4, 8);
+        const down = rng.int(3, 6);
+        this.exchange(
+          t,
+          rng.uniform(200, 2000),
+          ip,
+          server.ip,
+          server.port,
+          TCP,
+          up,
+          up * 40 + rng.int(50, 400),
+          down,
+          down * 40 + rng.int(20, 200),
+        );
+      } else {
+        this.exchange(
+          t,
+          rng.uniform(20, 300),
+          ip,
+          server.ip,
+          server.port,
+          UDP,
+          1,
+          rng.int(60, 140),
+          1,
+          rng.int(60, 200),
+        );
+      }
+    }
+    return t + this.jittered(this.botnets.familyPeriod[family]!);
+  }
+
+  /** One P2P bot's exchange with a random known peer; returns the next contact's time. */
+  private peerContact(h: number, ip: number, t: number): number {
+    const rng = this.rng;
+    const peer = this.p2p.peers[h * PEERS + rng.int(0, PEERS - 1)]!;
+    if (peer >= 0)
+      this.exchange(
+        t,
+        rng.uniform(50, 500),
+        ip,
+        this.homes.home[peer]!,
+        this.p2p.port[peer]!,
+        UDP,
+        2,
+        rng.int(150, 300),
+        2,
+        rng.int(150, 400),
+      );
+    return t + rng.uniform(30_000, 120_000);
+  }
+
+  private serverAt(family: number, t: number): Server | undefined {
+    for (const s of this.botnets.servers[family]!) if (t >= s.from && t < s.to) return s;
+    return undefined;
+  }
+}
+
+/**
+ * The slice's records sorted by start time (stable), as IPFIX FlowBatches of `batchSize` rows;
+ * the truth's flow count includes the slice by the time its last batch is handed on.
+ */
+function* sliceBatches(
+  records: SliceRecords,
+  order: Uint32Array,
+  batchSize: number,
+  truth: ScenarioTruth,
+): Generator<FlowBatch, void, undefined> {
+  const count = records.count;
+  const view = order.subarray(0, count);
+  for (let i = 0; i < count; i++) view[i] = i;
+  const starts = records.start;
+  view.sort((a, b) => starts[a]! - starts[b]! || a - b);
+  let batch = new FlowBatch(batchSize);
+  const exporter = batch.exporterIndex(SCENARIO_EXPORTER);
+  for (let k = 0; k < count; k++) {
+    if (batch.full) {
+      yield batch;
+      batch = new FlowBatch(batchSize);
+      batch.exporterIndex(SCENARIO_EXPORTER);
+    }
+    const i = view[k]!;
+    const row = batch.addRow(exporter, FlowVersion.IPFIX);
+    batch.startMs[row] = records.start[i]!;
+    batch.endMs[row] = records.start[i]! + records.duration[i]!;
+    batch.src4[row] = records.src[i]!;
+    batch.dst4[row] = records.dst[i]!;
+    batch.srcPort[row] = records.srcPort[i]!;
+    batch.dstPort[row] = records.dstPort[i]!;
+    batch.proto[row] = records.proto[i]!;
+    batch.tcpFlags[row] = records.flags[i]!;
+    batch.packets[row] = records.packets[i]!;
+    batch.bytes[row] = records.bytes[i]!;
+  }
+  truth.flows += count;
+  if (batch.length > 0) yield batch;
+}
+
+/** Builds a scenario; nothing is generated until batches() is iterated. */
+export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario {
+  const o = ScenarioOptions.parse(input);
+  const rng = new Rng(o.seed);
+  const start = o.startMs;
+  const end = start + Math.round(o.hours * 3_600_000);
+  const { subnet, size } = subscriberSubnet(o);
+  // The draws happen in this order for every seed: households, services, botnets, P2P, schedule.
+  const external = new ExternalAddresses(rng, subnet);
+  const homes = drawHouseholds(o, rng, subnet, size);
+  const services = drawServices(o, rng, external);
+  const botnets = drawBotnets(o, rng, external, start, end);
+  const p2p = drawP2p(rng, homes);
+  const schedule = firstEvents(o, rng, homes, botnets, start);
+  const truth = initialTruth(o, subnet, end, homes, services, botnets, p2p);
+  const day = new DayTraffic(o, rng, homes, services, botnets, p2p, schedule);
+
+  function* batches(): Generator<FlowBatch, void, undefined> {
+    let order = new Uint32Array(day.records.capacity);
+    for (let sliceStart = start; sliceStart < end; sliceStart += o.sliceMs) {
+      day.generateSlice(Math.min(end, sliceStart + o.sliceMs));
+      if (order.length < day.records.capacity) order = new Uint32Array(day.records.capacity);
+      yield* sliceBatches(day.records, order, o.batchSize, truth);
     }
     // The truth's C&C list is complete once the stream is.
-    truth.c2 = servers.flatMap((list, f) =>
-      list
-        .filter((s) => s.firstContact > 0)
-        .map((s) => ({
-          ip: ipv4ToString(s.ip),
-          port: s.port,
-          proto: s.proto === TCP ? ('tcp' as const) : ('udp' as const),
-          family: familyNames[f]!,
-          fromMs: Math.max(start, Math.round(s.from)),
-          toMs: Math.min(end, Math.round(s.to)),
-          firstContactMs: Math.floor(s.firstContact),
-          periodMs: Math.round(familyPeriod[f]!),
-          bots: s.bots.size,
-          knownBots: [...s.bots].filter((h) => botKnown[h]).length,
-        })),
-    );
+    truth.c2 = c2Truth(botnets, homes, start, end);
   }
 
   return { options: o, truth, batches };

@@ -200,7 +200,9 @@ describe('seeded scenario', () => {
         s.truth.botList.some((b) => b.startsWith('2001:db8:')),
     );
   });
+});
 
+describe('seeded scenario', () => {
   test('packet sampling keeps about 1/N of packets, drops flows with none, multiplies counts', () => {
     const s = generateSeededScenario({ ...SMALL, seed: 3 });
     const sampler = new PacketSampler(10, 3);
@@ -333,7 +335,9 @@ describe('seeded scenario', () => {
       'some home answers',
     );
   });
+});
 
+describe('seeded scenario', () => {
   test('score: exact C&C and fast-flux addresses count; traps and peers do not', () => {
     const s = generateSeededScenario({ subscribers: 300, hours: 4, seed: 2 });
     for (const _ of s.batches());

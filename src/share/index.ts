@@ -22,6 +22,18 @@ import type { HygieneSurveySource } from './hygiene.ts';
 
 export { HubConfig } from './config.ts';
 export { shareMigrations } from './migrations.ts';
+// The room's tables (they also join store's Database type).
+export type {
+  AuditCheckpointTable,
+  AuditTable,
+  CollectionTable,
+  OrganisationTable,
+  ShareReviewTable,
+  StixObjectTable,
+  StixOwnerTable,
+  TaxiiStatusTable,
+  TokenTable,
+} from './tables.ts';
 export {
   createAuditLog,
   verifyExport,

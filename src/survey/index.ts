@@ -85,47 +85,7 @@ export function createSurvey(config: SurveyConfig, deps: SurveyDeps): Survey {
   let hostsDone = 0;
   const controller = new AbortController();
 
-  const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [deps.registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  counter(
-    'tsunagi_survey_connections_total',
-    'TCP connections opened by the survey',
-    () => gateCounters.connects,
-  );
-  counter(
-    'tsunagi_survey_refused_total',
-    'Targets refused by the scope check before any packet',
-    () => gateCounters.refused,
-  );
-  counter(
-    'tsunagi_survey_connect_failures_total',
-    'Connections that were refused or timed out',
-    () => gateCounters.connectFailures,
-  );
-  counter(
-    'tsunagi_survey_hostile_services_total',
-    'Services cut off for misbehaving (loops, oversize replies)',
-    () => hostCounters.hostile,
-  );
-  counter('tsunagi_survey_hosts_total', 'Hosts surveyed', () => hostsDone);
-  new Counter({
-    name: 'tsunagi_survey_login_attempts_total',
-    help: 'Weak-credential login attempts by outcome',
-    labelNames: ['outcome'],
-    registers: [deps.registry],
-    collect() {
-      this.reset();
-      for (const [outcome, n] of Object.entries(hostCounters.loginAttempts)) this.inc({ outcome }, n);
-    },
-  });
+  registerSurveyMetrics(deps.registry, gateCounters, hostCounters, () => hostsDone);
 
   return {
     name: 'survey',
@@ -164,29 +124,7 @@ export function createSurvey(config: SurveyConfig, deps: SurveyDeps): Survey {
       });
 
       let optedOut = 0;
-      let total = 0;
-      let targets: Iterable<string>;
-      if (options.targets) {
-        // Check the whole list first: one bad target refuses the run before any packet.
-        const refused: string[] = [];
-        for (const t of options.targets) {
-          const verdict = plan.scope.check(t);
-          if (!verdict.ok) {
-            gateCounters.refused++;
-            gate.record(t, 0, 'scope', 'refused', verdict.reason);
-            refused.push(`${t} (${verdict.reason})`);
-          }
-        }
-        if (refused.length > 0)
-          throw new UsageError(
-            `refusing targets outside the plan's authorised scope: ${refused.slice(0, 10).join(', ')}${refused.length > 10 ? ` and ${refused.length - 10} more` : ''}`,
-          );
-        targets = options.targets;
-        total = options.targets.length;
-      } else {
-        for (const p of plan.scope.allowed.prefixes) total += p.family === 4 ? 2 ** (32 - p.bits) : 1;
-        targets = plan.scope.addresses();
-      }
+      const { targets, total } = runTargets(plan, options.targets, gate, gateCounters);
 
       const summary: SurveySummary = {
         hosts: 0,
@@ -243,4 +181,85 @@ export function createSurvey(config: SurveyConfig, deps: SurveyDeps): Survey {
       return summary;
     },
   };
+}
+
+function registerSurveyMetrics(
+  registry: Registry,
+  gateCounters: GateCounters,
+  hostCounters: HostCounters,
+  hostsDone: () => number,
+): void {
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  counter(
+    'tsunagi_survey_connections_total',
+    'TCP connections opened by the survey',
+    () => gateCounters.connects,
+  );
+  counter(
+    'tsunagi_survey_refused_total',
+    'Targets refused by the scope check before any packet',
+    () => gateCounters.refused,
+  );
+  counter(
+    'tsunagi_survey_connect_failures_total',
+    'Connections that were refused or timed out',
+    () => gateCounters.connectFailures,
+  );
+  counter(
+    'tsunagi_survey_hostile_services_total',
+    'Services cut off for misbehaving (loops, oversize replies)',
+    () => hostCounters.hostile,
+  );
+  counter('tsunagi_survey_hosts_total', 'Hosts surveyed', hostsDone);
+  new Counter({
+    name: 'tsunagi_survey_login_attempts_total',
+    help: 'Weak-credential login attempts by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, n] of Object.entries(hostCounters.loginAttempts)) this.inc({ outcome }, n);
+    },
+  });
+}
+
+/**
+ * The addresses a run visits: the given targets, every one checked against the scope first (one
+ * outside refuses the run before any packet, each refusal in the evidence log), or the scope's
+ * own addresses. `total` is for progress.
+ */
+function runTargets(
+  plan: AuthorisedPlan,
+  given: readonly string[] | undefined,
+  gate: Gate,
+  gateCounters: GateCounters,
+): { targets: Iterable<string>; total: number } {
+  if (!given) {
+    let total = 0;
+    for (const p of plan.scope.allowed.prefixes) total += p.family === 4 ? 2 ** (32 - p.bits) : 1;
+    return { targets: plan.scope.addresses(), total };
+  }
+  const refused: string[] = [];
+  for (const t of given) {
+    const verdict = plan.scope.check(t);
+    if (!verdict.ok) {
+      gateCounters.refused++;
+      gate.record(t, 0, 'scope', 'refused', verdict.reason);
+      refused.push(`${t} (${verdict.reason})`);
+    }
+  }
+  if (refused.length > 0)
+    throw new UsageError(
+      `refusing targets outside the plan's authorised scope: ${refused.slice(0, 10).join(', ')}${refused.length > 10 ? ` and ${refused.length - 10} more` : ''}`,
+    );
+  return { targets: given, total: given.length };
 }

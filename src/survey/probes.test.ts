@@ -163,7 +163,9 @@ describe('survey probes', () => {
     );
     assert.equal(authorizationHeader('NTLM', cred, 'GET', '/'), undefined);
   });
+});
 
+describe('survey probes', () => {
   test('the rate limiter holds the global rate and the per-host gap at any concurrency', async () => {
     const limiter = new RateLimiter(200, 30);
     const times: { host: string; t: number }[] = [];

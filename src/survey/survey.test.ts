@@ -15,40 +15,40 @@ const ip = (n: number) => `127.0.${NET}.${n}`;
 
 const noBusybox = !busyboxPath() && 'busybox is not installed (apt-get install -y busybox-static)';
 
+let lab: Lab;
+let findings: Finding[] = [];
+let summary: SurveySummary;
+let evidence = '';
+let optedOutBefore: string[] = [];
+const registry = new Registry();
+const config = SurveyConfig.parse({
+  recogPath: RECOG_DIR,
+  readTimeoutMs: 1500,
+  idleMs: 300,
+  connectTimeoutMs: 1000,
+});
+
+before(async () => {
+  lab = await startLab({ net: NET });
+  optedOutBefore = lab.devices['opted-out']!.device.records();
+  const survey = createSurvey(
+    { ...config, vulnerableTable: lab.vulnerablePath },
+    { logger: silentLogger(), registry },
+  );
+  await survey.start();
+  summary = await survey.run(loadPlan(lab.planPath), { onHost: (h) => findings.push(...h.findings) });
+  findings = findings.sort((a, b) => a.ip.localeCompare(b.ip));
+  evidence = readFileSync(`${lab.dir}/evidence.jsonl`, 'utf8');
+  // Let device-side processes notice the disconnects before the records are read.
+  await new Promise((r) => setTimeout(r, 300));
+});
+after(async () => {
+  await lab?.stop();
+});
+
+const byIp = (ip: string) => findings.filter((f) => f.ip === ip);
+
 describe('survey over the device lab', { skip: noBusybox }, () => {
-  let lab: Lab;
-  let findings: Finding[] = [];
-  let summary: SurveySummary;
-  let evidence = '';
-  let optedOutBefore: string[] = [];
-  const registry = new Registry();
-  const config = SurveyConfig.parse({
-    recogPath: RECOG_DIR,
-    readTimeoutMs: 1500,
-    idleMs: 300,
-    connectTimeoutMs: 1000,
-  });
-
-  before(async () => {
-    lab = await startLab({ net: NET });
-    optedOutBefore = lab.devices['opted-out']!.device.records();
-    const survey = createSurvey(
-      { ...config, vulnerableTable: lab.vulnerablePath },
-      { logger: silentLogger(), registry },
-    );
-    await survey.start();
-    summary = await survey.run(loadPlan(lab.planPath), { onHost: (h) => findings.push(...h.findings) });
-    findings = findings.sort((a, b) => a.ip.localeCompare(b.ip));
-    evidence = readFileSync(`${lab.dir}/evidence.jsonl`, 'utf8');
-    // Let device-side processes notice the disconnects before the records are read.
-    await new Promise((r) => setTimeout(r, 300));
-  });
-  after(async () => {
-    await lab?.stop();
-  });
-
-  const byIp = (ip: string) => findings.filter((f) => f.ip === ip);
-
   test('every weak device is found and no strong one', () => {
     for (const [name, { device, expect }] of Object.entries(lab.devices)) {
       const weak = byIp(device.host).some((f) => f.status === 'weak-credential');

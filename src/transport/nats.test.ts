@@ -78,27 +78,29 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
   }
 }
 
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+const created: string[] = [];
+const cfg = (
+  stream: ReturnType<typeof freshStream>,
+  extra: TransportConfigInput = {},
+): TransportConfigInput => {
+  if (!created.includes(stream.name)) created.push(stream.name);
+  return { url: url!, ...extra, stream: { ...stream, ...extra.stream } };
+};
+
+before(async () => {
+  // Module-level set-up: nothing to start where the suite that needs it is skipped.
+  if (skip) return;
+  nc = await connect({ servers: url! });
+  jsm = await nc.jetstreamManager();
+});
+after(async () => {
+  for (const name of created) await jsm.streams.delete(name).catch(() => false);
+  await nc?.close();
+});
+
 describe('transport over NATS JetStream', { skip }, () => {
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
-  const created: string[] = [];
-  const cfg = (
-    stream: ReturnType<typeof freshStream>,
-    extra: TransportConfigInput = {},
-  ): TransportConfigInput => {
-    if (!created.includes(stream.name)) created.push(stream.name);
-    return { url: url!, ...extra, stream: { ...stream, ...extra.stream } };
-  };
-
-  before(async () => {
-    nc = await connect({ servers: url! });
-    jsm = await nc.jetstreamManager();
-  });
-  after(async () => {
-    for (const name of created) await jsm.streams.delete(name).catch(() => false);
-    await nc?.close();
-  });
-
   test('4 partitions, two subscribers owning 2 each: every row arrives exactly once, at its owner', async () => {
     const stream = freshStream(4);
     const registry = new Registry();
@@ -226,7 +228,9 @@ describe('transport over NATS JetStream', { skip }, () => {
     assert.equal(publisher.publish(makeBatch(0, 10)), 0, 'after stop nothing is sent');
     assert.equal(publisher.stats.dropped.not_connected, 10);
   });
+});
 
+describe('transport over NATS JetStream', { skip }, () => {
   test('back-pressure past the queue bound: rows dropped are counted and logged, never silently', async () => {
     const stream = freshStream(4);
     const registry = new Registry();
@@ -365,7 +369,9 @@ describe('transport over NATS JetStream', { skip }, () => {
     const info = await jsm.streams.info(long.name);
     assert.equal(info.config.max_age, nanos(30_000));
   });
+});
 
+describe('transport over NATS JetStream', { skip }, () => {
   test('start fails with a clear message when the server cannot be reached', async () => {
     const publisher = createFlowPublisher({ url: 'nats://127.0.0.1:1', connectTimeoutMs: 500 });
     await assert.rejects(publisher.start(), /cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);

@@ -41,7 +41,9 @@ import {
 import {
   effectiveStreamLimits,
   TransportConfig,
+  type PublishSettings,
   type StreamSettings,
+  type SubscribeSettings,
   type TransportConfigInput,
 } from './config.ts';
 import { assignPartitions, groupRows, type PartitionOptions } from './partition.ts';
@@ -233,28 +235,8 @@ function dropLogger(logger: Logger, intervalMs = 10_000) {
   };
 }
 
-/** Collector side: publishes FlowBatches, partitioned by external key, to the flow stream. */
-export function createFlowPublisher(
-  input: TransportConfigInput | TransportConfig,
-  deps: TransportDeps = {},
-): FlowPublisher {
-  const config = parseTransportConfig(input);
-  const logger = (deps.logger ?? silentLogger()).child({ component: 'transport-publisher' });
-  const registry = deps.registry ?? new Registry();
-  const { stream, publish: settings } = config;
-  const partitions = stream.partitions;
-  const subjects = Array.from({ length: partitions }, (_, p) => partitionSubject(stream, p));
-  let partitionOptions: PartitionOptions;
-  try {
-    partitionOptions = {
-      subscribers: new PrefixSet(settings.subscriberPrefixes),
-      unknownSide: settings.unknownSide,
-    };
-  } catch (error) {
-    throw new UsageError(`transport.publish.subscriberPrefixes: ${(error as Error).message}`);
-  }
-
-  const stats: PublisherStats = {
+function newPublisherStats(partitions: number): PublisherStats {
+  return {
     batches: 0,
     rowsIn: 0,
     messages: 0,
@@ -270,115 +252,269 @@ export function createFlowPublisher(
     dropped: { backpressure: 0, not_connected: 0, too_large: 0, encode_error: 0, publish_failed: 0 },
     errors: { timeout: 0, no_stream: 0, other: 0 },
   };
-  registerPublisherMetrics(registry, stats);
-  const logDrop = dropLogger(logger);
-  const drop = (reason: DropReason, rows: number) => {
-    stats.dropped[reason] += rows;
-    logDrop(reason, rows, stats.dropped[reason]);
-  };
+}
 
-  let nc: NatsConnection | undefined;
-  let js: JetStreamClient | undefined;
-  let maxMessageBytes = settings.maxMessageBytes;
-  let idleWaiters: Array<() => void> = [];
-  // Message ids: unique per publisher run, so the stream deduplicates retries only.
-  const runId = randomBytes(6).toString('base64url');
-  let sequence = 0;
-  const queue: Pending[] = [];
-  let queueHead = 0;
-  // Scratch arrays, grown to the largest batch seen; reused for every batch.
-  let ids = new Uint16Array(0);
-  let rows = new Uint32Array(0);
-  const counts = new Uint32Array(partitions);
-  const offsets = new Uint32Array(partitions + 1);
+/** Which side of a flow is the external key: the subscriber prefixes, checked as configuration. */
+function publisherPartitioning(settings: PublishSettings): PartitionOptions {
+  try {
+    return { subscribers: new PrefixSet(settings.subscriberPrefixes), unknownSide: settings.unknownSide };
+  } catch (error) {
+    throw new UsageError(`transport.publish.subscriberPrefixes: ${(error as Error).message}`);
+  }
+}
 
-  const idle = () => stats.inFlight === 0 && stats.queued === 0;
-  const wakeIdle = () => {
-    if (idle() && idleWaiters.length > 0) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const w of waiters) w();
-    }
-  };
+function publishErrorKind(error: { code?: string }): PublishErrorKind {
+  if (error.code === ErrorCode.Timeout) return 'timeout';
+  if (error.code === ErrorCode.NoResponders) return 'no_stream';
+  return 'other';
+}
 
-  const flush = (): Promise<void> => {
-    if (idle()) return Promise.resolve();
-    return new Promise<void>((resolve) => idleWaiters.push(resolve));
-  };
+/**
+ * Messages on their way to the stream: in flight up to maxInFlightBytes, the rest waiting in a
+ * memory queue (bounded by the publisher), each tried again with its id until its attempts end.
+ */
+class Delivery {
+  /** Set while connected. */
+  client: JetStreamClient | undefined;
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  private idleWaiters: Array<() => void> = [];
 
-  const hasRoom = (size: number) =>
-    stats.inFlight === 0 || stats.inFlightBytes + size <= settings.maxInFlightBytes;
+  constructor(
+    private readonly stats: PublisherStats,
+    private readonly settings: PublishSettings,
+    private readonly subjects: readonly string[],
+    private readonly logger: Logger,
+    private readonly drop: (reason: DropReason, rows: number) => void,
+  ) {}
 
-  const enqueue = (message: Pending, front = false) => {
+  idle(): boolean {
+    return this.stats.inFlight === 0 && this.stats.queued === 0;
+  }
+
+  /** Resolves when nothing is in flight or queued. */
+  flush(): Promise<void> {
+    if (this.idle()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  hasRoom(size: number): boolean {
+    return this.stats.inFlight === 0 || this.stats.inFlightBytes + size <= this.settings.maxInFlightBytes;
+  }
+
+  enqueue(message: Pending, front = false): void {
+    const stats = this.stats;
     stats.queued++;
     stats.queuedRows += message.rows;
     stats.queuedBytes += message.data.length;
-    if (front && queueHead > 0) queue[--queueHead] = message;
-    else if (front) queue.unshift(message);
-    else queue.push(message);
-  };
+    if (front && this.head > 0) this.queue[--this.head] = message;
+    else if (front) this.queue.unshift(message);
+    else this.queue.push(message);
+  }
 
-  /** Sends queued messages while there is in-flight room. */
-  const pump = () => {
-    const client = js;
-    while (queueHead < queue.length && hasRoom(queue[queueHead]!.data.length)) {
-      const message = queue[queueHead]!;
-      queue[queueHead++] = undefined as unknown as Pending;
-      stats.queued--;
-      stats.queuedRows -= message.rows;
-      stats.queuedBytes -= message.data.length;
-      if (!client) drop('not_connected', message.rows);
-      else send(client, message);
-    }
-    if (queueHead > 1024 && queueHead * 2 > queue.length) {
-      queue.splice(0, queueHead);
-      queueHead = 0;
-    }
-    wakeIdle();
-  };
+  /** Forgets what is queued (at stop; the caller counts its rows as dropped). */
+  clear(): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.stats.queued = this.stats.queuedRows = this.stats.queuedBytes = 0;
+  }
 
-  const send = (client: JetStreamClient, message: Pending): void => {
+  send(client: JetStreamClient, message: Pending): void {
+    const stats = this.stats;
     stats.inFlight++;
     stats.inFlightBytes += message.data.length;
     message.attempt++;
     client
-      .publish(subjects[message.partition]!, message.data, { timeout: settings.timeoutMs, msgID: message.id })
+      .publish(this.subjects[message.partition]!, message.data, {
+        timeout: this.settings.timeoutMs,
+        msgID: message.id,
+      })
       .then(
         () => {
           stats.messages++;
           stats.rows += message.rows;
           stats.partitionRows[message.partition]! += message.rows;
           stats.bytes += message.data.length;
-          settle(message.data.length);
+          this.settle(message.data.length);
         },
-        (error: { code?: string; message?: string }) => {
-          const kind: PublishErrorKind =
-            error.code === ErrorCode.Timeout
-              ? 'timeout'
-              : error.code === ErrorCode.NoResponders
-                ? 'no_stream'
-                : 'other';
-          stats.errors[kind]++;
-          if (stats.errors[kind] === 1 || stats.errors[kind] % 1000 === 0) {
-            logger.warn({ kind, err: error.message, count: stats.errors[kind] }, 'flow publish failed');
-          }
-          if (message.attempt < settings.attempts && js) {
-            // Tried again first, with the same id: the stream drops it if the first one landed.
-            stats.retries++;
-            enqueue(message, true);
-          } else {
-            drop('publish_failed', message.rows);
-          }
-          settle(message.data.length);
-        },
+        (error: { code?: string; message?: string }) => this.failed(message, error),
       );
-  };
+  }
 
-  const settle = (size: number) => {
-    stats.inFlight--;
-    stats.inFlightBytes -= size;
-    pump();
+  private failed(message: Pending, error: { code?: string; message?: string }): void {
+    const stats = this.stats;
+    const kind = publishErrorKind(error);
+    stats.errors[kind]++;
+    if (stats.errors[kind] === 1 || stats.errors[kind] % 1000 === 0) {
+      this.logger.warn({ kind, err: error.message, count: stats.errors[kind] }, 'flow publish failed');
+    }
+    if (message.attempt < this.settings.attempts && this.client) {
+      // Tried again first, with the same id: the stream drops it if the first one landed.
+      stats.retries++;
+      this.enqueue(message, true);
+    } else {
+      this.drop('publish_failed', message.rows);
+    }
+    this.settle(message.data.length);
+  }
+
+  private settle(size: number): void {
+    this.stats.inFlight--;
+    this.stats.inFlightBytes -= size;
+    this.pump();
+  }
+
+  /** Sends queued messages while there is in-flight room. */
+  private pump(): void {
+    const client = this.client;
+    const queue = this.queue;
+    const stats = this.stats;
+    while (this.head < queue.length && this.hasRoom(queue[this.head]!.data.length)) {
+      const message = queue[this.head]!;
+      queue[this.head++] = undefined as unknown as Pending;
+      stats.queued--;
+      stats.queuedRows -= message.rows;
+      stats.queuedBytes -= message.data.length;
+      if (!client) this.drop('not_connected', message.rows);
+      else this.send(client, message);
+    }
+    if (this.head > 1024 && this.head * 2 > queue.length) {
+      queue.splice(0, this.head);
+      this.head = 0;
+    }
+    this.wakeIdle();
+  }
+
+  private wakeIdle(): void {
+    if (this.idle() && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}
+
+/**
+ * Splits batches by partition into messages of at most maxMessageBytes, and hands them to the
+ * delivery (at once when there is room, else queued, else dropped as backpressure).
+ */
+class BatchSplitter {
+  maxMessageBytes: number;
+  // Message ids: unique per publisher run, so the stream deduplicates retries only.
+  private readonly runId = randomBytes(6).toString('base64url');
+  private sequence = 0;
+  // Scratch arrays, grown to the largest batch seen; reused for every batch.
+  private ids = new Uint16Array(0);
+  private rows = new Uint32Array(0);
+  private readonly counts: Uint32Array;
+  private readonly offsets: Uint32Array;
+
+  constructor(
+    private readonly partitions: number,
+    private readonly partitionOptions: PartitionOptions,
+    private readonly settings: PublishSettings,
+    private readonly stats: PublisherStats,
+    private readonly delivery: Delivery,
+    private readonly drop: (reason: DropReason, rows: number) => void,
+    private readonly logger: Logger,
+  ) {
+    this.maxMessageBytes = settings.maxMessageBytes;
+    this.counts = new Uint32Array(partitions);
+    this.offsets = new Uint32Array(partitions + 1);
+  }
+
+  /** Returns the rows accepted (sent or queued). */
+  publish(batch: FlowBatch, client: JetStreamClient): number {
+    const n = batch.length;
+    if (this.ids.length < n) {
+      this.ids = new Uint16Array(n);
+      this.rows = new Uint32Array(n);
+    }
+    let table: ExporterTable;
+    try {
+      table = encodeExporterTable(batch.exporters);
+    } catch (error) {
+      this.drop('encode_error', n);
+      this.logger.warn({ err: error }, 'batch cannot be encoded');
+      return 0;
+    }
+    assignPartitions(batch, this.partitions, this.ids, this.counts, this.partitionOptions);
+    groupRows(this.ids, n, this.counts, this.partitions, this.rows, this.offsets);
+    let accepted = 0;
+    for (let p = 0; p < this.partitions; p++) {
+      const start = this.offsets[p]!;
+      const end = this.offsets[p + 1]!;
+      if (start !== end) accepted += this.publishPartition(batch, client, table, p, start, end);
+    }
+    return accepted;
+  }
+
+  /** The rows `rows[start, end)` of partition `p`, in as many messages as their size needs. */
+  private publishPartition(
+    batch: FlowBatch,
+    client: JetStreamClient,
+    table: ExporterTable,
+    p: number,
+    start: number,
+    end: number,
+  ): number {
+    const rows = this.rows;
+    let hasV6 = false;
+    for (let k = start; k < end && !hasV6; k++) hasV6 = batch.ipVersion[rows[k]!] === 6;
+    const perMessage = rowsPerMessage(this.maxMessageBytes, hasV6, table);
+    if (perMessage === 0) {
+      this.drop('too_large', end - start);
+      return 0;
+    }
+    let accepted = 0;
+    for (let k = start; k < end; k += perMessage) {
+      const chunkEnd = Math.min(end, k + perMessage);
+      const size = encodedSize(chunkEnd - k, hasV6, table);
+      const direct = this.stats.queued === 0 && this.delivery.hasRoom(size);
+      // Checked before encoding, so a message that would be dropped costs no work.
+      if (!direct && this.stats.queuedBytes + size > this.settings.maxQueuedBytes) {
+        this.drop('backpressure', chunkEnd - k);
+        continue;
+      }
+      const message: Pending = {
+        partition: p,
+        data: encodeFlowRows(batch, rows, k, chunkEnd, table),
+        rows: chunkEnd - k,
+        id: `${this.runId}-${this.sequence++}`,
+        attempt: 0,
+      };
+      if (direct) this.delivery.send(client, message);
+      else this.delivery.enqueue(message);
+      accepted += chunkEnd - k;
+    }
+    return accepted;
+  }
+}
+
+/** Collector side: publishes FlowBatches, partitioned by external key, to the flow stream. */
+export function createFlowPublisher(
+  input: TransportConfigInput | TransportConfig,
+  deps: TransportDeps = {},
+): FlowPublisher {
+  const config = parseTransportConfig(input);
+  const logger = (deps.logger ?? silentLogger()).child({ component: 'transport-publisher' });
+  const registry = deps.registry ?? new Registry();
+  const { stream, publish: settings } = config;
+  const partitions = stream.partitions;
+  const subjects = Array.from({ length: partitions }, (_, p) => partitionSubject(stream, p));
+  const partitionOptions = publisherPartitioning(settings);
+
+  const stats = newPublisherStats(partitions);
+  registerPublisherMetrics(registry, stats);
+  const logDrop = dropLogger(logger);
+  const drop = (reason: DropReason, rows: number) => {
+    stats.dropped[reason] += rows;
+    logDrop(reason, rows, stats.dropped[reason]);
   };
+  const delivery = new Delivery(stats, settings, subjects, logger, drop);
+  const splitter = new BatchSplitter(partitions, partitionOptions, settings, stats, delivery, drop, logger);
+  let nc: NatsConnection | undefined;
+  const flush = () => delivery.flush();
 
   return {
     name: 'transport-publisher',
@@ -390,16 +526,19 @@ export function createFlowPublisher(
       try {
         const jsm = await nc.jetstreamManager();
         await ensureStream(jsm, stream, logger);
-        js = nc.jetstream();
+        delivery.client = nc.jetstream();
       } catch (error) {
         await nc.close();
         nc = undefined;
         throw error;
       }
-      maxMessageBytes = Math.min(settings.maxMessageBytes, nc.info?.max_payload ?? settings.maxMessageBytes);
+      splitter.maxMessageBytes = Math.min(
+        settings.maxMessageBytes,
+        nc.info?.max_payload ?? settings.maxMessageBytes,
+      );
       logStatus(nc, logger);
       logger.info(
-        { url: config.url, stream: stream.name, partitions, maxMessageBytes },
+        { url: config.url, stream: stream.name, partitions, maxMessageBytes: splitter.maxMessageBytes },
         'flow publisher connected',
       );
     },
@@ -409,73 +548,23 @@ export function createFlowPublisher(
       // Everything accepted gets its chance to land, bounded by the attempts' time.
       const bound = settings.timeoutMs * settings.attempts + 500;
       await Promise.race([flush(), new Promise((resolve) => setTimeout(resolve, bound).unref())]);
-      js = undefined;
+      delivery.client = undefined;
       nc = undefined;
       if (stats.queuedRows > 0) drop('not_connected', stats.queuedRows);
-      queue.length = 0;
-      queueHead = 0;
-      stats.queued = stats.queuedRows = stats.queuedBytes = 0;
+      delivery.clear();
       await connection.drain().catch((error: unknown) => logger.warn({ err: error }, 'NATS drain failed'));
     },
     flush,
     publish(batch) {
-      const n = batch.length;
       stats.batches++;
-      if (n === 0) return 0;
-      stats.rowsIn += n;
-      const client = js;
+      if (batch.length === 0) return 0;
+      stats.rowsIn += batch.length;
+      const client = delivery.client;
       if (!client) {
-        drop('not_connected', n);
+        drop('not_connected', batch.length);
         return 0;
       }
-      if (ids.length < n) {
-        ids = new Uint16Array(n);
-        rows = new Uint32Array(n);
-      }
-      let table: ExporterTable;
-      try {
-        table = encodeExporterTable(batch.exporters);
-      } catch (error) {
-        drop('encode_error', n);
-        logger.warn({ err: error }, 'batch cannot be encoded');
-        return 0;
-      }
-      assignPartitions(batch, partitions, ids, counts, partitionOptions);
-      groupRows(ids, n, counts, partitions, rows, offsets);
-      let accepted = 0;
-      for (let p = 0; p < partitions; p++) {
-        const start = offsets[p]!;
-        const end = offsets[p + 1]!;
-        if (start === end) continue;
-        let hasV6 = false;
-        for (let k = start; k < end && !hasV6; k++) hasV6 = batch.ipVersion[rows[k]!] === 6;
-        const perMessage = rowsPerMessage(maxMessageBytes, hasV6, table);
-        if (perMessage === 0) {
-          drop('too_large', end - start);
-          continue;
-        }
-        for (let k = start; k < end; k += perMessage) {
-          const chunkEnd = Math.min(end, k + perMessage);
-          const size = encodedSize(chunkEnd - k, hasV6, table);
-          const direct = stats.queued === 0 && hasRoom(size);
-          // Checked before encoding, so a message that would be dropped costs no work.
-          if (!direct && stats.queuedBytes + size > settings.maxQueuedBytes) {
-            drop('backpressure', chunkEnd - k);
-            continue;
-          }
-          const message: Pending = {
-            partition: p,
-            data: encodeFlowRows(batch, rows, k, chunkEnd, table),
-            rows: chunkEnd - k,
-            id: `${runId}-${sequence++}`,
-            attempt: 0,
-          };
-          if (direct) send(client, message);
-          else enqueue(message);
-          accepted += chunkEnd - k;
-        }
-      }
-      return accepted;
+      return splitter.publish(batch, client);
     },
   };
 }
@@ -592,6 +681,132 @@ export interface FlowSubscriber extends Component {
   readonly config: TransportConfig;
 }
 
+/** The partitions a subscriber consumes: those configured (checked), or every one. */
+function ownedPartitions(settings: SubscribeSettings, stream: StreamSettings): number[] {
+  const owned = settings.partitions.length > 0 ? [...new Set(settings.partitions)].sort((a, b) => a - b) : [];
+  if (owned.length === 0) for (let p = 0; p < stream.partitions; p++) owned.push(p);
+  const outside = owned.filter((p) => p >= stream.partitions);
+  if (outside.length > 0) {
+    throw new UsageError(
+      `transport.subscribe.partitions ${outside.join(',')} outside 0..${stream.partitions - 1}`,
+    );
+  }
+  return owned;
+}
+
+function newSubscriberStats(): SubscriberStats {
+  return {
+    messages: 0,
+    rows: 0,
+    bytes: 0,
+    decodeErrors: Object.fromEntries(DECODE_ERROR_KINDS.map((k) => [k, 0])) as Record<
+      DecodeErrorKind,
+      number
+    >,
+    sinkErrors: 0,
+    duplicates: 0,
+    pending: new Map(),
+  };
+}
+
+/** A partition's consumer: durable (named per partition) or ephemeral, pull, explicit acks. */
+function consumerConfigFor(
+  settings: SubscribeSettings,
+  stream: StreamSettings,
+  partition: number,
+): Partial<ConsumerConfig> {
+  const consumerConfig: Partial<ConsumerConfig> = {
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: settings.deliver === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
+    filter_subject: partitionSubject(stream, partition),
+    ack_wait: nanos(settings.ackWaitMs),
+    max_ack_pending: settings.fetchMessages * 4,
+  };
+  if (settings.durable) consumerConfig.durable_name = `${settings.durable}-p${partition}`;
+  else consumerConfig.inactive_threshold = nanos(settings.inactiveMs);
+  return consumerConfig;
+}
+
+/**
+ * Restored from a checkpoint: the durable consumer starts again after `resumeAt`, whatever it
+ * acknowledged since (that state died with the process).
+ */
+async function resumeDurable(
+  jsm: JetStreamManager,
+  stream: StreamSettings,
+  consumerConfig: Partial<ConsumerConfig>,
+  partition: number,
+  resumeAt: number,
+  logger: Logger,
+): Promise<void> {
+  await jsm.consumers.delete(stream.name, consumerConfig.durable_name!).catch(() => false);
+  const firstSeq = (await jsm.streams.info(stream.name)).state.first_seq;
+  if (resumeAt + 1 < firstSeq)
+    logger.error(
+      { partition, checkpoint: resumeAt, firstInStream: firstSeq },
+      'flows aged out of the stream while this worker was down: size stream.sizing for longer downtime',
+    );
+  consumerConfig.deliver_policy = DeliverPolicy.StartSequence;
+  consumerConfig.opt_start_seq = resumeAt + 1;
+}
+
+/**
+ * Missed heartbeats or a consumer deleted under us are worth a warning: the client keeps
+ * retrying, but no flows arrive meanwhile.
+ */
+function watchConsumer(partition: number, messages: ConsumerMessages, logger: Logger): void {
+  void (async () => {
+    for await (const s of await messages.status()) {
+      if (WARN_EVENTS.has(s.type))
+        logger.warn({ partition, event: s.type, data: s.data }, 'flow consumer event');
+    }
+  })().catch(() => {});
+}
+
+/**
+ * Folds one partition's messages in stream order: decodes each, hands it to the sink, then
+ * acknowledges it; redeliveries of folded messages are acknowledged and skipped.
+ */
+async function consumeLoop(
+  partition: number,
+  messages: ConsumerMessages,
+  sink: FlowBatchHandler,
+  maxRows: number,
+  stats: SubscriberStats,
+  lastFolded: Map<number, number>,
+  logger: Logger,
+): Promise<void> {
+  for await (const m of messages) {
+    stats.messages++;
+    stats.bytes += m.data.length;
+    stats.pending.set(partition, m.info.pending);
+    if (m.seq <= (lastFolded.get(partition) ?? 0)) {
+      stats.duplicates++;
+      m.ack();
+      continue;
+    }
+    const result = decodeFlowBatch(m.data, { maxRows });
+    if (!result.ok) {
+      stats.decodeErrors[result.error]++;
+      logger.debug({ partition, error: result.error, detail: result.detail }, 'flow message refused');
+      m.term();
+      continue;
+    }
+    try {
+      await sink(result.batch, partition);
+    } catch (error) {
+      // A batch the sink cannot take is not retried: redelivery would fail the same way.
+      stats.sinkErrors++;
+      logger.warn({ err: error, partition }, 'flow sink failed; message dropped');
+      m.term();
+      continue;
+    }
+    stats.rows += result.batch.length;
+    lastFolded.set(partition, m.seq);
+    m.ack();
+  }
+}
+
 /** Detector side: consumes the owned partitions and hands each batch to `sink`, acknowledging after it returns. */
 export function createFlowSubscriber(
   input: TransportConfigInput | TransportConfig,
@@ -605,28 +820,8 @@ export function createFlowSubscriber(
   const logger = (deps.logger ?? silentLogger()).child({ component: 'transport-subscriber' });
   const registry = deps.registry ?? new Registry();
   const { stream, subscribe: settings } = config;
-  const owned = settings.partitions.length > 0 ? [...new Set(settings.partitions)].sort((a, b) => a - b) : [];
-  if (owned.length === 0) for (let p = 0; p < stream.partitions; p++) owned.push(p);
-  const outside = owned.filter((p) => p >= stream.partitions);
-  if (outside.length > 0) {
-    throw new UsageError(
-      `transport.subscribe.partitions ${outside.join(',')} outside 0..${stream.partitions - 1}`,
-    );
-  }
-
-  const decodeErrors = Object.fromEntries(DECODE_ERROR_KINDS.map((k) => [k, 0])) as Record<
-    DecodeErrorKind,
-    number
-  >;
-  const stats: SubscriberStats = {
-    messages: 0,
-    rows: 0,
-    bytes: 0,
-    decodeErrors,
-    sinkErrors: 0,
-    duplicates: 0,
-    pending: new Map(),
-  };
+  const owned = ownedPartitions(settings, stream);
+  const stats = newSubscriberStats();
   // Stream sequence of the last message folded per partition: a consumer delivers a partition in
   // stream order, so anything at or below it is a redelivery of a folded message.
   const lastFolded = new Map<number, number>();
@@ -641,47 +836,29 @@ export function createFlowSubscriber(
     done: Promise<void>;
   }> = [];
 
-  // Missed heartbeats or a consumer deleted under us are worth a warning: the client keeps
-  // retrying, but no flows arrive meanwhile.
-  const watchConsumer = (partition: number, messages: ConsumerMessages) => {
-    void (async () => {
-      for await (const s of await messages.status()) {
-        if (WARN_EVENTS.has(s.type))
-          logger.warn({ partition, event: s.type, data: s.data }, 'flow consumer event');
-      }
-    })().catch(() => {});
-  };
-
-  const consumeLoop = async (partition: number, messages: ConsumerMessages) => {
-    for await (const m of messages) {
-      stats.messages++;
-      stats.bytes += m.data.length;
-      stats.pending.set(partition, m.info.pending);
-      if (m.seq <= (lastFolded.get(partition) ?? 0)) {
-        stats.duplicates++;
-        m.ack();
-        continue;
-      }
-      const result = decodeFlowBatch(m.data, { maxRows: settings.maxRows });
-      if (!result.ok) {
-        stats.decodeErrors[result.error]++;
-        logger.debug({ partition, error: result.error, detail: result.detail }, 'flow message refused');
-        m.term();
-        continue;
-      }
-      try {
-        await deps.sink(result.batch, partition);
-      } catch (error) {
-        // A batch the sink cannot take is not retried: redelivery would fail the same way.
-        stats.sinkErrors++;
-        logger.warn({ err: error, partition }, 'flow sink failed; message dropped');
-        m.term();
-        continue;
-      }
-      stats.rows += result.batch.length;
-      lastFolded.set(partition, m.seq);
-      m.ack();
+  const consume = async (manager: JetStreamManager, js: JetStreamClient, partition: number) => {
+    const consumerConfig = consumerConfigFor(settings, stream, partition);
+    const resumeAt = deps.resumeAfter?.get(partition);
+    if (resumeAt !== undefined && settings.durable) {
+      await resumeDurable(manager, stream, consumerConfig, partition, resumeAt, logger);
+      lastFolded.set(partition, resumeAt);
     }
+    const info = await manager.consumers.add(stream.name, consumerConfig);
+    const consumer = await js.consumers.get(stream.name, info.name);
+    const messages = await consumer.consume({ max_messages: settings.fetchMessages });
+    const done = consumeLoop(
+      partition,
+      messages,
+      deps.sink,
+      settings.maxRows,
+      stats,
+      lastFolded,
+      logger,
+    ).catch((error: unknown) => {
+      logger.error({ err: error, partition }, 'flow consumer stopped');
+    });
+    watchConsumer(partition, messages, logger);
+    running.push({ partition, consumer: info.name, messages, done });
   };
 
   const stop = async (): Promise<void> => {
@@ -710,40 +887,7 @@ export function createFlowSubscriber(
         jsm = await nc.jetstreamManager();
         await ensureStream(jsm, stream, logger);
         const js = nc.jetstream();
-        for (const partition of owned) {
-          const consumerConfig: Partial<ConsumerConfig> = {
-            ack_policy: AckPolicy.Explicit,
-            deliver_policy: settings.deliver === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
-            filter_subject: partitionSubject(stream, partition),
-            ack_wait: nanos(settings.ackWaitMs),
-            max_ack_pending: settings.fetchMessages * 4,
-          };
-          if (settings.durable) consumerConfig.durable_name = `${settings.durable}-p${partition}`;
-          else consumerConfig.inactive_threshold = nanos(settings.inactiveMs);
-          const resumeAt = deps.resumeAfter?.get(partition);
-          if (resumeAt !== undefined && settings.durable) {
-            // Restored from a checkpoint: everything after it is folded again, whatever the
-            // consumer acknowledged since (that state died with the process).
-            await jsm.consumers.delete(stream.name, consumerConfig.durable_name!).catch(() => false);
-            const firstSeq = (await jsm.streams.info(stream.name)).state.first_seq;
-            if (resumeAt + 1 < firstSeq)
-              logger.error(
-                { partition, checkpoint: resumeAt, firstInStream: firstSeq },
-                'flows aged out of the stream while this worker was down: size stream.sizing for longer downtime',
-              );
-            consumerConfig.deliver_policy = DeliverPolicy.StartSequence;
-            consumerConfig.opt_start_seq = resumeAt + 1;
-            lastFolded.set(partition, resumeAt);
-          }
-          const info = await jsm.consumers.add(stream.name, consumerConfig);
-          const consumer = await js.consumers.get(stream.name, info.name);
-          const messages = await consumer.consume({ max_messages: settings.fetchMessages });
-          const done = consumeLoop(partition, messages).catch((error: unknown) => {
-            logger.error({ err: error, partition }, 'flow consumer stopped');
-          });
-          watchConsumer(partition, messages);
-          running.push({ partition, consumer: info.name, messages, done });
-        }
+        for (const partition of owned) await consume(jsm, js, partition);
       } catch (error) {
         await stop();
         throw error;

@@ -209,7 +209,9 @@ describe('partitionBatch', () => {
     assert.equal(keyHash4(ipv4FromString('192.0.2.1'), 443, 6), 2813840195);
     assert.equal(keyHash6(ipv6FromString('2001:db8::1'), 0, 53, 17), 3660546566);
   });
+});
 
+describe('partitionBatch', () => {
   test('groupRows orders row indices by partition without allocating', () => {
     const batch = contactsBatch(fc.sample(contactArbitrary, { numRuns: 100, seed: 5 }));
     const ids = new Uint16Array(batch.length);

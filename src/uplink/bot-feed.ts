@@ -104,6 +104,155 @@ export function botAddressOf(indicator: StixObject): string | undefined {
   return address;
 }
 
+interface FeedCounts {
+  polls: number;
+  failures: number;
+  ignored: number;
+  overflow: number;
+}
+
+function registerBotFeedMetrics(registry: Registry, counts: FeedCounts, bots: () => number): void {
+  new Counter({
+    name: 'tsunagi_bot_feed_polls_total',
+    help: 'Bot feed polls by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'ok' }, counts.polls);
+      this.inc({ outcome: 'error' }, counts.failures);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_bot_feed_dropped_total',
+    help: 'Objects the bot feed did not take: ignored (not a bot indicator) or overflow (over maxIndicators)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ reason: 'ignored' }, counts.ignored);
+      this.inc({ reason: 'overflow' }, counts.overflow);
+    },
+  });
+  new Gauge({
+    name: 'tsunagi_bot_feed_bots',
+    help: 'Addresses in the bot set from the TAXII feed',
+    registers: [registry],
+    collect() {
+      this.set(bots());
+    },
+  });
+}
+
+/**
+ * What the feed holds: bot indicators by id (newest version wins, revocation removes) and, when
+ * configured, bare address observables by when they were last seen; bounded by maxIndicators.
+ */
+class HeldBots {
+  readonly indicators = new Map<string, HeldIndicator>();
+  readonly observables = new Map<string, number>();
+
+  constructor(
+    private readonly config: BotFeedConfig,
+    private readonly counts: FeedCounts,
+  ) {}
+
+  get size(): number {
+    return this.indicators.size + this.observables.size;
+  }
+
+  take(object: StixObject, receivedMs: number): void {
+    if (object.type === 'indicator') this.takeIndicator(object);
+    else if (this.config.observables && (object.type === 'ipv4-addr' || object.type === 'ipv6-addr'))
+      this.takeObservable(object, receivedMs);
+    else this.counts.ignored++;
+  }
+
+  /** Drops what has expired at `at` and returns the current set, sorted. */
+  current(at: number): string[] {
+    const set = new Set<string>();
+    for (const [id, held] of this.indicators) {
+      if (held.validUntilMs && held.validUntilMs <= at) this.indicators.delete(id);
+      else set.add(held.address);
+    }
+    for (const [address, seen] of this.observables) {
+      if (seen + this.config.observableTtlMs <= at) this.observables.delete(address);
+      else set.add(address);
+    }
+    return [...set].sort();
+  }
+
+  private takeIndicator(object: StixObject): void {
+    const indicators = this.indicators;
+    const held = indicators.get(object.id);
+    const modified = typeof object.modified === 'string' ? object.modified : '';
+    // An older version arriving late (match[version]=all servers, overlap) never undoes a newer one.
+    if (held && modified && Date.parse(modified) < Date.parse(held.modified)) return;
+    const address = object.revoked === true ? undefined : botAddressOf(object);
+    if (!address) {
+      if (!held && object.revoked !== true) this.counts.ignored++;
+      indicators.delete(object.id);
+      return;
+    }
+    const until = typeof object.valid_until === 'string' ? Date.parse(object.valid_until) : NaN;
+    if (!held && indicators.size >= this.config.maxIndicators) {
+      this.counts.overflow++;
+      return;
+    }
+    indicators.set(object.id, { address, modified, validUntilMs: Number.isFinite(until) ? until : 0 });
+  }
+
+  private takeObservable(object: StixObject, receivedMs: number): void {
+    const address = typeof object.value === 'string' ? canonicalAddress(object.value) : undefined;
+    if (!address) {
+      this.counts.ignored++;
+      return;
+    }
+    if (!this.observables.has(address) && this.observables.size >= this.config.maxIndicators) {
+      this.counts.overflow++;
+      return;
+    }
+    this.observables.set(address, receivedMs);
+  }
+}
+
+/** The watermark and the held bots, kept across restarts in config.stateFile (when set). */
+function stateFile(config: BotFeedConfig, source: string, held: HeldBots, log: Logger) {
+  return {
+    /** Fills the held bots from the file and returns its watermark; undefined when nothing was read. */
+    load(): { watermark: string | undefined } | undefined {
+      if (!config.stateFile) return undefined;
+      const parsed = readStateFile(config.stateFile, StateFile, log, 'bot feed state');
+      if (!parsed) return undefined;
+      if (parsed.source !== source) {
+        log.info({ file: config.stateFile }, 'bot feed state is from another collection; starting afresh');
+        return undefined;
+      }
+      for (const [id, address, modified, validUntilMs] of parsed.indicators) {
+        const canonical = canonicalAddress(address);
+        if (canonical) held.indicators.set(id, { address: canonical, modified, validUntilMs });
+      }
+      for (const [address, seen] of parsed.observables) {
+        const canonical = canonicalAddress(address);
+        if (canonical) held.observables.set(canonical, seen);
+      }
+      return { watermark: parsed.watermark };
+    },
+    save(watermark: string | undefined): void {
+      if (!config.stateFile) return;
+      const state: z.infer<typeof StateFile> = {
+        format: STATE_FORMAT,
+        version: 1,
+        source,
+        ...(watermark ? { watermark } : {}),
+        indicators: [...held.indicators].map(([id, h]) => [id, h.address, h.modified, h.validUntilMs]),
+        observables: [...held.observables],
+      };
+      writeFileAtomic(config.stateFile, JSON.stringify(state));
+    },
+  };
+}
+
 export function createBotFeed(rawConfig: BotFeedConfigInput, deps: BotFeedDeps): BotFeed {
   const config = BotFeedConfig.parse(rawConfig);
   const now = deps.now ?? Date.now;
@@ -111,105 +260,21 @@ export function createBotFeed(rawConfig: BotFeedConfigInput, deps: BotFeedDeps):
   const source = `${new URL(config.url).origin}|${config.apiRoot ?? ''}|${config.collection}`;
   const log = deps.logger.child({ component: 'bot-feed', collection: config.collection });
 
-  const indicators = new Map<string, HeldIndicator>();
-  const observables = new Map<string, number>();
+  const counts: FeedCounts = { polls: 0, failures: 0, ignored: 0, overflow: 0 };
+  const held = new HeldBots(config, counts);
+  const state = stateFile(config, source, held, log);
   let watermark: string | undefined;
   let lastEmitted = '';
   let current: string[] = [];
-  const counts = { polls: 0, failures: 0, ignored: 0, overflow: 0 };
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<unknown> | undefined;
   let abort: AbortController | undefined;
   let stopped = true;
-
-  if (deps.registry) {
-    const registry = deps.registry;
-    const polls = new Counter({
-      name: 'tsunagi_bot_feed_polls_total',
-      help: 'Bot feed polls by outcome',
-      labelNames: ['outcome'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc({ outcome: 'ok' }, counts.polls);
-        this.inc({ outcome: 'error' }, counts.failures);
-      },
-    });
-    void polls;
-    new Counter({
-      name: 'tsunagi_bot_feed_dropped_total',
-      help: 'Objects the bot feed did not take: ignored (not a bot indicator) or overflow (over maxIndicators)',
-      labelNames: ['reason'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc({ reason: 'ignored' }, counts.ignored);
-        this.inc({ reason: 'overflow' }, counts.overflow);
-      },
-    });
-    new Gauge({
-      name: 'tsunagi_bot_feed_bots',
-      help: 'Addresses in the bot set from the TAXII feed',
-      registers: [registry],
-      collect() {
-        this.set(current.length);
-      },
-    });
-  }
-
-  function take(object: StixObject, receivedMs: number): void {
-    if (object.type === 'indicator') {
-      const held = indicators.get(object.id);
-      const modified = typeof object.modified === 'string' ? object.modified : '';
-      // An older version arriving late (match[version]=all servers, overlap) never undoes a newer one.
-      if (held && modified && Date.parse(modified) < Date.parse(held.modified)) return;
-      const address = object.revoked === true ? undefined : botAddressOf(object);
-      if (!address) {
-        if (!held && object.revoked !== true) counts.ignored++;
-        indicators.delete(object.id);
-        return;
-      }
-      const until = typeof object.valid_until === 'string' ? Date.parse(object.valid_until) : NaN;
-      if (!held && indicators.size >= config.maxIndicators) {
-        counts.overflow++;
-        return;
-      }
-      indicators.set(object.id, {
-        address,
-        modified,
-        validUntilMs: Number.isFinite(until) ? until : 0,
-      });
-      return;
-    }
-    if (config.observables && (object.type === 'ipv4-addr' || object.type === 'ipv6-addr')) {
-      const address = typeof object.value === 'string' ? canonicalAddress(object.value) : undefined;
-      if (!address) {
-        counts.ignored++;
-        return;
-      }
-      if (!observables.has(address) && observables.size >= config.maxIndicators) {
-        counts.overflow++;
-        return;
-      }
-      observables.set(address, receivedMs);
-      return;
-    }
-    counts.ignored++;
-  }
+  if (deps.registry) registerBotFeedMetrics(deps.registry, counts, () => current.length);
 
   /** Drops what has expired, rebuilds the set and tells onBots when it differs from the last one told. */
   function refresh(): boolean {
-    const at = now();
-    const set = new Set<string>();
-    for (const [id, held] of indicators) {
-      if (held.validUntilMs && held.validUntilMs <= at) indicators.delete(id);
-      else set.add(held.address);
-    }
-    for (const [address, seen] of observables) {
-      if (seen + config.observableTtlMs <= at) observables.delete(address);
-      else set.add(address);
-    }
-    current = [...set].sort();
+    current = held.current(now());
     const key = current.join('\n');
     if (key === lastEmitted) return false;
     lastEmitted = key;
@@ -219,38 +284,6 @@ export function createBotFeed(rawConfig: BotFeedConfigInput, deps: BotFeedDeps):
       log.error({ err: error }, 'onBots failed');
     }
     return true;
-  }
-
-  function load(): void {
-    if (!config.stateFile) return;
-    const parsed = readStateFile(config.stateFile, StateFile, log, 'bot feed state');
-    if (!parsed) return;
-    if (parsed.source !== source) {
-      log.info({ file: config.stateFile }, 'bot feed state is from another collection; starting afresh');
-      return;
-    }
-    watermark = parsed.watermark;
-    for (const [id, address, modified, validUntilMs] of parsed.indicators) {
-      const canonical = canonicalAddress(address);
-      if (canonical) indicators.set(id, { address: canonical, modified, validUntilMs });
-    }
-    for (const [address, seen] of parsed.observables) {
-      const canonical = canonicalAddress(address);
-      if (canonical) observables.set(canonical, seen);
-    }
-  }
-
-  function save(): void {
-    if (!config.stateFile) return;
-    const state: z.infer<typeof StateFile> = {
-      format: STATE_FORMAT,
-      version: 1,
-      source,
-      ...(watermark ? { watermark } : {}),
-      indicators: [...indicators].map(([id, h]) => [id, h.address, h.modified, h.validUntilMs]),
-      observables: [...observables],
-    };
-    writeFileAtomic(config.stateFile, JSON.stringify(state));
   }
 
   async function pollOnce(): Promise<BotFeedPoll> {
@@ -263,14 +296,14 @@ export function createBotFeed(rawConfig: BotFeedConfigInput, deps: BotFeedDeps):
     const summary = await client.forEachPage(
       { ...(since ? { addedAfter: since } : {}), types, signal: abort.signal },
       (objects) => {
-        for (const o of objects) take(o, receivedMs);
+        for (const o of objects) held.take(o, receivedMs);
       },
     );
     // Only move forward: a server clock going back must not make us re-read everything.
     if (summary.dateAddedLast && (!watermark || Date.parse(summary.dateAddedLast) > Date.parse(watermark)))
       watermark = new Date(Date.parse(summary.dateAddedLast)).toISOString();
     const changed = refresh();
-    save();
+    state.save(watermark);
     counts.polls++;
     return {
       objects: summary.objects,
@@ -281,29 +314,32 @@ export function createBotFeed(rawConfig: BotFeedConfigInput, deps: BotFeedDeps):
     };
   }
 
+  /** Polls now, then every intervalMs (at once again while the server has more). */
+  async function loop(): Promise<void> {
+    if (stopped) return;
+    try {
+      const result = await feed.poll();
+      if (result.changed) log.info({ bots: result.bots }, 'bot list from TAXII changed');
+      // More waiting on the server: fetch it without waiting a whole interval.
+      if (result.truncated && !stopped) {
+        timer = setTimeout(() => void loop(), 0);
+        return;
+      }
+    } catch (error) {
+      if (!stopped) log.warn({ err: error }, 'bot feed poll failed; will try again');
+    }
+    if (!stopped) timer = setTimeout(() => void loop(), config.intervalMs);
+  }
+
   const feed: BotFeed = {
     name: 'bot-feed',
     client,
     async start() {
       stopped = false;
-      load();
+      const saved = state.load();
+      if (saved) watermark = saved.watermark;
       // The detector gets the last known set at once, before the first poll answers.
-      if (indicators.size || observables.size) refresh();
-      const loop = async () => {
-        if (stopped) return;
-        try {
-          const result = await feed.poll();
-          if (result.changed) log.info({ bots: result.bots }, 'bot list from TAXII changed');
-          // More waiting on the server: fetch it without waiting a whole interval.
-          if (result.truncated && !stopped) {
-            timer = setTimeout(() => void loop(), 0);
-            return;
-          }
-        } catch (error) {
-          if (!stopped) log.warn({ err: error }, 'bot feed poll failed; will try again');
-        }
-        if (!stopped) timer = setTimeout(() => void loop(), config.intervalMs);
-      };
+      if (held.size) refresh();
       timer = setTimeout(() => void loop(), 0);
     },
     async stop() {
@@ -311,7 +347,7 @@ export function createBotFeed(rawConfig: BotFeedConfigInput, deps: BotFeedDeps):
       if (timer) clearTimeout(timer);
       abort?.abort();
       await inFlight?.catch(() => {});
-      save();
+      state.save(watermark);
     },
     poll() {
       if (inFlight) return inFlight as Promise<BotFeedPoll>;

@@ -18,18 +18,18 @@ import { createC2Sharer, createTaxiiClient } from './index.ts';
 const validate = stixValidator();
 const logger = silentLogger();
 
-describe('C&C sharer against a real hub', () => {
-  let h: HubFixture;
-  let dir: string;
-  before(async () => {
-    h = await startHubFixture();
-    dir = mkdtempSync(join(tmpdir(), 'tsunagi-sharer-'));
-  });
-  after(async () => {
-    await h.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+let h: HubFixture;
+let dir: string;
+before(async () => {
+  h = await startHubFixture();
+  dir = mkdtempSync(join(tmpdir(), 'tsunagi-sharer-'));
+});
+after(async () => {
+  await h.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
+describe('C&C sharer against a real hub', () => {
   test('two ISPs share; the council reads one merged C&C per server; nothing but ip, port, proto, confidence, family leaves', async () => {
     const sent: string[] = [];
     // Records every body the sharer sends, then passes it on to the real fetch.
@@ -166,7 +166,9 @@ describe('C&C sharer against a real hub', () => {
     assert.equal(validate(mine[0]!), undefined);
     assert.ok(mine[0]!.modified! > mine[0]!.created!, 'a later version than the first');
   });
+});
 
+describe('C&C sharer against a real hub', () => {
   test('a candidate that is not shareable is refused at the door', () => {
     const s = createC2Sharer(
       { url: h.url, collection: COLLECTION_IDS.submissions, token: h.tokens.ispA },

@@ -201,6 +201,147 @@ export function candidateObjects(
   ];
 }
 
+interface SharerCounts {
+  sent: number;
+  refused: number;
+  failedPosts: number;
+  dropped: number;
+}
+
+function registerSharerMetrics(registry: Registry, counts: SharerCounts, queued: () => number): void {
+  new Counter({
+    name: 'tsunagi_c2_sharer_indicators_total',
+    help: 'Indicators the C&C sharer sent (stored by the hub) or had refused',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'sent' }, counts.sent);
+      this.inc({ outcome: 'refused' }, counts.refused);
+      this.inc({ outcome: 'dropped_queue_full' }, counts.dropped);
+    },
+  });
+  new Counter({
+    name: 'tsunagi_c2_sharer_failed_posts_total',
+    help: 'POSTs that failed and will be retried',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(counts.failedPosts);
+    },
+  });
+  new Gauge({
+    name: 'tsunagi_c2_sharer_queue',
+    help: 'Candidates waiting to be sent',
+    registers: [registry],
+    collect() {
+      this.set(queued());
+    },
+  });
+}
+
+/** One version ready to send: the queued action, the entry it makes, and its STIX objects. */
+interface PreparedVersion {
+  key: string;
+  action: QueuedAction;
+  entry: SharedEntry;
+  objects: StixObject[];
+}
+
+/**
+ * Builds the next version of each queued candidate at `at`; withdrawals of unshared ones and
+ * publications that change nothing vanish.
+ */
+function prepareVersions(
+  batch: [string, QueuedAction][],
+  shared: ReadonlyMap<string, SharedEntry>,
+  at: number,
+  stamp: { tier: string; tlp: string },
+): PreparedVersion[] {
+  const items: PreparedVersion[] = [];
+  for (const [key, action] of batch) {
+    const held = shared.get(key);
+    const c = action.candidate;
+    if (action.action === 'withdraw') {
+      if (!held) continue;
+      const entry = { ...held, modified: nextModified(held.modified, at) };
+      items.push({ key, action, entry, objects: candidateObjects(c, entry, { ...stamp, revoked: true }) });
+      continue;
+    }
+    if (held && held.confidence === c.confidence && held.family === c.family) continue;
+    const created = held?.created ?? startOfDay(at);
+    const entry: SharedEntry = held
+      ? { ...held, modified: nextModified(held.modified, at), confidence: c.confidence, family: c.family }
+      : {
+          id: `indicator--${randomUUID()}`,
+          created,
+          modified: created,
+          confidence: c.confidence,
+          family: c.family,
+        };
+    items.push({ key, action, entry, objects: candidateObjects(c, entry, { ...stamp, revoked: false }) });
+  }
+  return items;
+}
+
+/** The shared entries and the queue, kept across restarts in config.stateFile (when set). */
+function sharerStateFile(
+  config: C2SharerConfig,
+  source: string,
+  shared: Map<string, SharedEntry>,
+  queue: Map<string, QueuedAction>,
+  log: Logger,
+) {
+  return {
+    load(): void {
+      if (!config.stateFile) return;
+      const parsed = readStateFile(config.stateFile, StateFile, log, 'sharer state');
+      if (!parsed || parsed.source !== source) return;
+      for (const s of parsed.shared) {
+        const { key, ...entry } = s;
+        shared.set(key, entry);
+      }
+      for (const q of parsed.queue) queue.set(keyOf(q.candidate), q);
+    },
+    save(): void {
+      if (!config.stateFile) return;
+      const state: z.infer<typeof StateFile> = {
+        format: STATE_FORMAT,
+        version: 1,
+        source,
+        shared: [...shared].map(([key, e]) => ({ key, ...e })),
+        queue: [...queue.values()],
+      };
+      writeFileAtomic(config.stateFile, JSON.stringify(state));
+    },
+  };
+}
+
+/** Takes the hub's answer: stored versions become what is shared, refusals are counted and kept in `result`. */
+function applyAnswer(
+  items: readonly PreparedVersion[],
+  failures: readonly { id: string; message: string }[],
+  shared: Map<string, SharedEntry>,
+  counts: SharerCounts,
+  result: FlushResult,
+  log: Logger,
+): void {
+  const refusedIds = new Map(failures.map((f) => [f.id, f.message]));
+  for (const item of items) {
+    const refusal = refusedIds.get(item.entry.id);
+    if (refusal) {
+      counts.refused++;
+      result.refused.push({ key: item.key, message: refusal });
+      log.warn({ key: item.key, reason: refusal }, 'the hub refused a C&C candidate');
+      continue;
+    }
+    counts.sent++;
+    result.sent++;
+    if (item.action.action === 'withdraw') shared.delete(item.key);
+    else shared.set(item.key, item.entry);
+  }
+}
+
 export function createC2Sharer(rawConfig: C2SharerConfigInput, deps: C2SharerDeps): C2Sharer {
   const config = C2SharerConfig.parse(rawConfig);
   const now = deps.now ?? Date.now;
@@ -211,44 +352,14 @@ export function createC2Sharer(rawConfig: C2SharerConfigInput, deps: C2SharerDep
   const shared = new Map<string, SharedEntry>();
   /** Latest action per key: a publish followed by a withdrawal before sending leaves one action. */
   const queue = new Map<string, QueuedAction>();
-  const counts = { sent: 0, refused: 0, failedPosts: 0, dropped: 0 };
+  const counts: SharerCounts = { sent: 0, refused: 0, failedPosts: 0, dropped: 0 };
+  const state = sharerStateFile(config, source, shared, queue, log);
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<FlushResult> | undefined;
   let stopped = true;
   let abort: AbortController | undefined;
-
-  if (deps.registry) {
-    new Counter({
-      name: 'tsunagi_c2_sharer_indicators_total',
-      help: 'Indicators the C&C sharer sent (stored by the hub) or had refused',
-      labelNames: ['outcome'],
-      registers: [deps.registry],
-      collect() {
-        this.reset();
-        this.inc({ outcome: 'sent' }, counts.sent);
-        this.inc({ outcome: 'refused' }, counts.refused);
-        this.inc({ outcome: 'dropped_queue_full' }, counts.dropped);
-      },
-    });
-    new Counter({
-      name: 'tsunagi_c2_sharer_failed_posts_total',
-      help: 'POSTs that failed and will be retried',
-      registers: [deps.registry],
-      collect() {
-        this.reset();
-        this.inc(counts.failedPosts);
-      },
-    });
-    new Gauge({
-      name: 'tsunagi_c2_sharer_queue',
-      help: 'Candidates waiting to be sent',
-      registers: [deps.registry],
-      collect() {
-        this.set(queue.size);
-      },
-    });
-  }
+  if (deps.registry) registerSharerMetrics(deps.registry, counts, () => queue.size);
 
   function enqueue(action: QueuedAction): void {
     const key = keyOf(action.candidate);
@@ -276,43 +387,28 @@ export function createC2Sharer(rawConfig: C2SharerConfigInput, deps: C2SharerDep
     return Math.round(base * (0.75 + Math.random() * 0.5));
   }
 
-  /** Builds the next version of each queued candidate; withdrawals of unshared ones vanish. */
-  function prepare(batch: [string, QueuedAction][]) {
-    const items: { key: string; action: QueuedAction; entry: SharedEntry; objects: StixObject[] }[] = [];
-    const at = now();
-    for (const [key, action] of batch) {
-      const held = shared.get(key);
-      const c = action.candidate;
-      if (action.action === 'withdraw') {
-        if (!held) continue;
-        const entry = { ...held, modified: nextModified(held.modified, at) };
-        items.push({
-          key,
-          action,
-          entry,
-          objects: candidateObjects(c, entry, { tier: config.tier, tlp: config.tlp, revoked: true }),
-        });
-        continue;
-      }
-      if (held && held.confidence === c.confidence && held.family === c.family) continue;
-      const created = held?.created ?? startOfDay(at);
-      const entry: SharedEntry = held
-        ? { ...held, modified: nextModified(held.modified, at), confidence: c.confidence, family: c.family }
-        : {
-            id: `indicator--${randomUUID()}`,
-            created,
-            modified: created,
-            confidence: c.confidence,
-            family: c.family,
-          };
-      items.push({
-        key,
-        action,
-        entry,
-        objects: candidateObjects(c, entry, { tier: config.tier, tlp: config.tlp, revoked: false }),
-      });
+  /** A POST that failed: retriable ones go back in the queue (true: stop this flush), refusals are final. */
+  function postFailed(
+    error: unknown,
+    batch: [string, QueuedAction][],
+    items: PreparedVersion[],
+    result: FlushResult,
+  ): boolean {
+    const e = error instanceof TaxiiClientError ? error : new TaxiiClientError('network', String(error));
+    result.error = e;
+    if (e.retriable) {
+      // Put the batch back unless a newer action for the same key arrived meanwhile.
+      for (const [key, action] of batch) if (!queue.has(key)) queue.set(key, action);
+      counts.failedPosts++;
+      failures++;
+      log.warn({ err: e, retryInMs: backoffMs() }, 'sharing C&C candidates failed; will retry');
+      return true;
     }
-    return items;
+    // The hub refuses the request itself (credentials, collection): retrying unchanged cannot help.
+    counts.refused += items.length;
+    for (const item of items) result.refused.push({ key: item.key, message: e.message });
+    log.error({ err: e }, 'the hub refused the C&C submission');
+    return false;
   }
 
   async function flushOnce(): Promise<FlushResult> {
@@ -322,7 +418,7 @@ export function createC2Sharer(rawConfig: C2SharerConfigInput, deps: C2SharerDep
     while (queue.size > 0 && !stopped) {
       const batch = [...queue].slice(0, perPost);
       for (const [key] of batch) queue.delete(key);
-      const items = prepare(batch);
+      const items = prepareVersions(batch, shared, now(), { tier: config.tier, tlp: config.tlp });
       if (items.length === 0) continue;
       abort = new AbortController();
       let post;
@@ -332,40 +428,13 @@ export function createC2Sharer(rawConfig: C2SharerConfigInput, deps: C2SharerDep
           abort.signal,
         );
       } catch (error) {
-        const e = error instanceof TaxiiClientError ? error : new TaxiiClientError('network', String(error));
-        if (e.retriable) {
-          // Put the batch back unless a newer action for the same key arrived meanwhile.
-          for (const [key, action] of batch) if (!queue.has(key)) queue.set(key, action);
-          counts.failedPosts++;
-          failures++;
-          result.error = e;
-          log.warn({ err: e, retryInMs: backoffMs() }, 'sharing C&C candidates failed; will retry');
-          break;
-        }
-        // The hub refuses the request itself (credentials, collection): retrying unchanged cannot help.
-        counts.refused += items.length;
-        for (const item of items) result.refused.push({ key: item.key, message: e.message });
-        log.error({ err: e }, 'the hub refused the C&C submission');
-        result.error = e;
+        if (postFailed(error, batch, items, result)) break;
         continue;
       }
       failures = 0;
-      const refusedIds = new Map(post.failures.map((f) => [f.id, f.message]));
-      for (const item of items) {
-        const refusal = refusedIds.get(item.entry.id);
-        if (refusal) {
-          counts.refused++;
-          result.refused.push({ key: item.key, message: refusal });
-          log.warn({ key: item.key, reason: refusal }, 'the hub refused a C&C candidate');
-          continue;
-        }
-        counts.sent++;
-        result.sent++;
-        if (item.action.action === 'withdraw') shared.delete(item.key);
-        else shared.set(item.key, item.entry);
-      }
+      applyAnswer(items, post.failures, shared, counts, result, log);
     }
-    save();
+    state.save();
     result.pending = queue.size;
     if (queue.size > 0) {
       if (result.error?.retriable) schedule(backoffMs());
@@ -374,35 +443,12 @@ export function createC2Sharer(rawConfig: C2SharerConfigInput, deps: C2SharerDep
     return result;
   }
 
-  function load(): void {
-    if (!config.stateFile) return;
-    const parsed = readStateFile(config.stateFile, StateFile, log, 'sharer state');
-    if (!parsed || parsed.source !== source) return;
-    for (const s of parsed.shared) {
-      const { key, ...entry } = s;
-      shared.set(key, entry);
-    }
-    for (const q of parsed.queue) queue.set(keyOf(q.candidate), q);
-  }
-
-  function save(): void {
-    if (!config.stateFile) return;
-    const state: z.infer<typeof StateFile> = {
-      format: STATE_FORMAT,
-      version: 1,
-      source,
-      shared: [...shared].map(([key, e]) => ({ key, ...e })),
-      queue: [...queue.values()],
-    };
-    writeFileAtomic(config.stateFile, JSON.stringify(state));
-  }
-
   const sharer: C2Sharer = {
     name: 'c2-sharer',
     client,
     async start() {
       stopped = false;
-      load();
+      state.load();
       if (queue.size) schedule(0);
     },
     async stop() {
@@ -415,7 +461,7 @@ export function createC2Sharer(rawConfig: C2SharerConfigInput, deps: C2SharerDep
       if (timer) clearTimeout(timer);
       timer = undefined;
       abort?.abort();
-      save();
+      state.save();
     },
     publish(candidate) {
       enqueue({ action: 'publish', candidate: normalise(candidate) });

@@ -21,125 +21,121 @@ const indicator = (n: number) => ({
   valid_from: '2026-01-01T00:00:00.000Z',
 });
 
-describe('TAXII client against hostile servers', () => {
-  let app: FastifyInstance;
-  let base: string;
-  const seenAuth: string[] = [];
-  before(async () => {
-    app = Fastify();
-    const root = (path: string, handler: RouteHandlerMethod) =>
-      app.get(`/${path}/collections/c/objects/`, handler);
-    app.addHook('onRequest', async (request) => {
-      seenAuth.push(String(request.headers.authorization ?? ''));
-    });
-    app.get('/taxii2/', async (_req, reply) =>
-      reply.header('content-type', TAXII).send({ title: 't', default: '/good/', api_roots: ['/good/'] }),
-    );
-    root('good', async (request, reply) => {
-      // Pages of at most two (fewer when limit says so) by a numeric cursor, five objects in all, the last page without `more`.
-      const query = request.query as { next?: string; limit?: string };
-      const start = Number(query.next ?? 0);
-      const end = start + Math.min(2, Number(query.limit ?? 2));
-      const objects = [1, 2, 3, 4, 5].slice(start, end).map(indicator);
-      const more = end < 5;
-      return reply
-        .header('content-type', TAXII)
-        .header('x-taxii-date-added-last', `2026-01-01T00:00:0${start}.000Z`)
-        .send({ more, ...(more ? { next: String(end) } : {}), objects });
-    });
-    root('mixed', async (_req, reply) =>
-      reply
-        .header('content-type', TAXII)
-        .send({ more: false, objects: [indicator(1), { type: 'indicator' }, 42, { id: 'x', type: 'y' }] }),
-    );
-    root('garbage', async (_req, reply) => reply.header('content-type', TAXII).send('{"more": tru'));
-    root('schema', async (_req, reply) =>
-      reply.header('content-type', TAXII).send({ more: 'yes', objects: 'none' }),
-    );
-    root('html', async (_req, reply) => reply.header('content-type', 'text/html').send('<h1>hi</h1>'));
-    root('huge', async (_req, reply) =>
-      reply.header('content-type', TAXII).send(`{"objects":[${'"x",'.repeat(200_000)}"x"]}`),
-    );
-    root('huge-chunked', async (_req, reply) => {
-      // No content-length: the cap has to hold while reading.
-      const { Readable } = await import('node:stream');
-      let sent = 0;
-      const stream = new Readable({
-        read() {
-          sent++;
-          this.push(sent > 10_000 ? null : Buffer.alloc(64 * 1024, 0x20));
-        },
-      });
-      return reply.header('content-type', TAXII).send(stream);
-    });
-    root('slow', async () => new Promise(() => {})); // never answers
-    root('drip', async (_req, reply) => {
-      const { PassThrough } = await import('node:stream');
-      const body = new PassThrough();
-      body.write('{"more":false,');
-      const timer = setInterval(() => body.write(' '), 50);
-      body.on('close', () => clearInterval(timer));
-      return reply.header('content-type', TAXII).send(body);
-    });
-    root('loop', async (_req, reply) =>
-      reply.header('content-type', TAXII).send({ more: true, next: 'same', objects: [indicator(1)] }),
-    );
-    root('nocursor', async (_req, reply) =>
-      reply
-        .header('content-type', TAXII)
-        .header('x-taxii-date-added-last', '2026-01-01T00:00:00.000Z')
-        .send({ more: true, objects: [indicator(1)] }),
-    );
-    root('error', async (_req, reply) =>
-      reply
-        .code(403)
-        .header('content-type', TAXII)
-        .send({ title: 'Forbidden', description: 'no reading here', http_status: '403' }),
-    );
-    root('redirect', async (_req, reply) => reply.redirect('http://127.0.0.2:1/elsewhere/'));
-    app.get('/foreign/taxii2/', async (_req, reply) =>
-      reply.header('content-type', TAXII).send({ title: 't', default: 'http://127.0.0.2:9/steal/' }),
-    );
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+let app: FastifyInstance;
+let base: string;
+const seenAuth: string[] = [];
+before(async () => {
+  app = Fastify();
+  const root = (path: string, handler: RouteHandlerMethod) =>
+    app.get(`/${path}/collections/c/objects/`, handler);
+  app.addHook('onRequest', async (request) => {
+    seenAuth.push(String(request.headers.authorization ?? ''));
   });
-  after(async () => {
-    await app.close();
+  app.get('/taxii2/', async (_req, reply) =>
+    reply.header('content-type', TAXII).send({ title: 't', default: '/good/', api_roots: ['/good/'] }),
+  );
+  root('good', async (request, reply) => {
+    // Pages of at most two (fewer when limit says so) by a numeric cursor, five objects in all, the last page without `more`.
+    const query = request.query as { next?: string; limit?: string };
+    const start = Number(query.next ?? 0);
+    const end = start + Math.min(2, Number(query.limit ?? 2));
+    const objects = [1, 2, 3, 4, 5].slice(start, end).map(indicator);
+    const more = end < 5;
+    return reply
+      .header('content-type', TAXII)
+      .header('x-taxii-date-added-last', `2026-01-01T00:00:0${start}.000Z`)
+      .send({ more, ...(more ? { next: String(end) } : {}), objects });
   });
-
-  const client = (
-    apiRoot: string | undefined,
-    extra: Partial<TaxiiClientConfigInput> = {},
-    registry?: Registry,
-  ) =>
-    createTaxiiClient(
-      {
-        url: base,
-        ...(apiRoot ? { apiRoot } : {}),
-        collection: 'c',
-        token: 'secret',
-        timeoutMs: 500,
-        ...extra,
+  root('mixed', async (_req, reply) =>
+    reply
+      .header('content-type', TAXII)
+      .send({ more: false, objects: [indicator(1), { type: 'indicator' }, 42, { id: 'x', type: 'y' }] }),
+  );
+  root('garbage', async (_req, reply) => reply.header('content-type', TAXII).send('{"more": tru'));
+  root('schema', async (_req, reply) =>
+    reply.header('content-type', TAXII).send({ more: 'yes', objects: 'none' }),
+  );
+  root('html', async (_req, reply) => reply.header('content-type', 'text/html').send('<h1>hi</h1>'));
+  root('huge', async (_req, reply) =>
+    reply.header('content-type', TAXII).send(`{"objects":[${'"x",'.repeat(200_000)}"x"]}`),
+  );
+  root('huge-chunked', async (_req, reply) => {
+    // No content-length: the cap has to hold while reading.
+    const { Readable } = await import('node:stream');
+    let sent = 0;
+    const stream = new Readable({
+      read() {
+        sent++;
+        this.push(sent > 10_000 ? null : Buffer.alloc(64 * 1024, 0x20));
       },
-      { registry, label: 'test' },
-    );
+    });
+    return reply.header('content-type', TAXII).send(stream);
+  });
+  root('slow', async () => new Promise(() => {})); // never answers
+  root('drip', async (_req, reply) => {
+    const { PassThrough } = await import('node:stream');
+    const body = new PassThrough();
+    body.write('{"more":false,');
+    const timer = setInterval(() => body.write(' '), 50);
+    body.on('close', () => clearInterval(timer));
+    return reply.header('content-type', TAXII).send(body);
+  });
+  root('loop', async (_req, reply) =>
+    reply.header('content-type', TAXII).send({ more: true, next: 'same', objects: [indicator(1)] }),
+  );
+  root('nocursor', async (_req, reply) =>
+    reply
+      .header('content-type', TAXII)
+      .header('x-taxii-date-added-last', '2026-01-01T00:00:00.000Z')
+      .send({ more: true, objects: [indicator(1)] }),
+  );
+  root('error', async (_req, reply) =>
+    reply
+      .code(403)
+      .header('content-type', TAXII)
+      .send({ title: 'Forbidden', description: 'no reading here', http_status: '403' }),
+  );
+  root('redirect', async (_req, reply) => reply.redirect('http://127.0.0.2:1/elsewhere/'));
+  app.get('/foreign/taxii2/', async (_req, reply) =>
+    reply.header('content-type', TAXII).send({ title: 't', default: 'http://127.0.0.2:9/steal/' }),
+  );
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+});
+after(async () => {
+  await app.close();
+});
 
-  async function failsWith(
-    promise: Promise<unknown>,
-    kind: string,
-    within = 2000,
-  ): Promise<TaxiiClientError> {
-    const started = Date.now();
-    const error = await promise.then(
-      () => assert.fail(`expected a ${kind} error`),
-      (e: unknown) => e,
-    );
-    assert.ok(error instanceof TaxiiClientError, String(error));
-    assert.equal(error.kind, kind, error.message);
-    assert.ok(Date.now() - started < within, `took ${Date.now() - started} ms`);
-    return error;
-  }
+const client = (
+  apiRoot: string | undefined,
+  extra: Partial<TaxiiClientConfigInput> = {},
+  registry?: Registry,
+) =>
+  createTaxiiClient(
+    {
+      url: base,
+      ...(apiRoot ? { apiRoot } : {}),
+      collection: 'c',
+      token: 'secret',
+      timeoutMs: 500,
+      ...extra,
+    },
+    { registry, label: 'test' },
+  );
 
+async function failsWith(promise: Promise<unknown>, kind: string, within = 2000): Promise<TaxiiClientError> {
+  const started = Date.now();
+  const error = await promise.then(
+    () => assert.fail(`expected a ${kind} error`),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof TaxiiClientError, String(error));
+  assert.equal(error.kind, kind, error.message);
+  assert.ok(Date.now() - started < within, `took ${Date.now() - started} ms`);
+  return error;
+}
+
+describe('TAXII client against hostile servers', () => {
   test('a well-behaved server: discovery, next cursors to the end, the last date, the bearer token', async () => {
     const c = client(undefined, { pageSize: 2 });
     assert.equal(await c.apiRootUrl(), `${base}/good/`);

@@ -239,21 +239,262 @@ function describeIssue(error: z.ZodError): string {
   return `${issue.path.join('.') || '(body)'}: ${issue.message}`;
 }
 
+/** The Authorization header for the configured token or user (none when neither is set). */
+function authorizationOf(config: TaxiiClientConfig): string | undefined {
+  if (config.token) return `Bearer ${config.token}`;
+  if (config.username !== undefined)
+    return `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}`;
+  return undefined;
+}
+
+type Request = <T>(
+  method: 'GET' | 'POST',
+  url: URL,
+  schema: z.ZodType<T>,
+  options?: { body?: string; signal?: AbortSignal },
+) => Promise<{ body: T; headers: Headers }>;
+
+/** An error body's title and description, when the server sent a TAXII one. */
+function errorDetail(text: string): string {
+  try {
+    const parsed = ErrorBody.safeParse(JSON.parse(text));
+    if (parsed.success)
+      return `: ${parsed.data.title}${parsed.data.description ? ` (${parsed.data.description})` : ''}`;
+  } catch {
+    // Not a TAXII error body; the status says enough.
+  }
+  return '';
+}
+
+/** Holds a read answer to TAXII: a 2xx status, the TAXII media type, JSON, and the schema. */
+function checkAnswer<T>(method: string, url: URL, response: Response, text: string, schema: z.ZodType<T>): T {
+  if (!response.ok)
+    throw new TaxiiClientError(
+      'http',
+      `${method} ${url.pathname} answered ${response.status}${errorDetail(text)}`,
+      response.status,
+    );
+  if (!isTaxiiMediaType(response.headers.get('content-type')))
+    throw new TaxiiClientError(
+      'media_type',
+      `${method} ${url.pathname} answered ${String(response.headers.get('content-type')).slice(0, 100)}, not ${TAXII_MEDIA_TYPE}`,
+    );
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new TaxiiClientError('json', `${method} ${url.pathname} answered a body that is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success)
+    throw new TaxiiClientError(
+      'schema',
+      `${method} ${url.pathname} answered an unexpected body: ${describeIssue(parsed.error)}`,
+    );
+  return parsed.data;
+}
+
+/**
+ * One HTTP exchange, time-limited (and aborted with the caller's signal), its body size-capped
+ * and checked; every outcome is counted.
+ */
+function createRequest(config: TaxiiClientConfig, doFetch: typeof fetch, metrics: ClientMetrics): Request {
+  const authorization = authorizationOf(config);
+  const timeoutOrAbort = (outer: AbortSignal | undefined): TaxiiClientError =>
+    outer?.aborted
+      ? new TaxiiClientError('network', 'aborted')
+      : new TaxiiClientError('timeout', `no complete answer within ${config.timeoutMs} ms`);
+
+  return async (method, url, schema, options = {}) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), config.timeoutMs);
+    const onOuterAbort = () => controller.abort();
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const failedOn = (error: unknown): TaxiiClientError => {
+      if (error instanceof TaxiiClientError) return error;
+      if (controller.signal.aborted) return timeoutOrAbort(options.signal);
+      return new TaxiiClientError('network', `${method} ${url.pathname}: ${(error as Error).message}`);
+    };
+    try {
+      const response = await doFetch(url, {
+        method,
+        headers: {
+          accept: TAXII_MEDIA_TYPE,
+          ...(authorization ? { authorization } : {}),
+          ...(options.body !== undefined ? { 'content-type': TAXII_MEDIA_TYPE } : {}),
+        },
+        ...(options.body !== undefined ? { body: options.body } : {}),
+        // A redirect could carry the token elsewhere: refuse it.
+        redirect: 'error',
+        signal: controller.signal,
+      }).catch((error: unknown) => Promise.reject(failedOn(error)));
+      const text = await readCapped(
+        response,
+        response.ok ? config.maxBodyBytes : Math.min(config.maxBodyBytes, 64 * 1024),
+      ).catch((error: unknown) => Promise.reject(failedOn(error)));
+      const body = checkAnswer(method, url, response, text, schema);
+      metrics.request('ok');
+      return { body, headers: response.headers };
+    } catch (error) {
+      metrics.request('error');
+      const e =
+        error instanceof TaxiiClientError ? error : new TaxiiClientError('network', (error as Error).message);
+      metrics.error(e.kind);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onOuterAbort);
+    }
+  };
+}
+
+/** What the paging and posting below need of a client. */
+interface ClientContext {
+  config: TaxiiClientConfig;
+  request: Request;
+  metrics: ClientMetrics;
+  collectionUrl(suffix: string, signal?: AbortSignal): Promise<URL>;
+  status(id: string, signal?: AbortSignal): Promise<TaxiiStatus>;
+}
+
+/** The page's objects that are STIX 2.1; the others are counted and dropped. */
+function validObjects(raw: readonly unknown[], summary: PageSummary, metrics: ClientMetrics): StixObject[] {
+  const valid: StixObject[] = [];
+  for (const item of raw) {
+    const parsed = StixCommon.safeParse(item);
+    if (parsed.success) valid.push(parsed.data as StixObject);
+    else {
+      summary.invalid++;
+      metrics.error('invalid_object');
+    }
+  }
+  return valid;
+}
+
+/** X-TAXII-Date-Added-Last when it is a sane date; a bad one on a page with objects is counted. */
+function dateAddedLastOf(
+  headers: Headers,
+  objectsOnPage: number,
+  metrics: ClientMetrics,
+): string | undefined {
+  const lastHeader = headers.get('x-taxii-date-added-last') ?? undefined;
+  const dateAddedLast =
+    lastHeader && !Number.isNaN(Date.parse(lastHeader)) && lastHeader.length <= 40 ? lastHeader : undefined;
+  if (objectsOnPage > 0 && lastHeader && !dateAddedLast) metrics.error('bad_date_header');
+  return dateAddedLast;
+}
+
+async function forEachPage(
+  ctx: ClientContext,
+  query: ObjectsQuery,
+  onPage: (objects: StixObject[], dateAddedLast: string | undefined) => void | Promise<void>,
+): Promise<PageSummary> {
+  const { config, metrics } = ctx;
+  const summary: PageSummary = { objects: 0, invalid: 0, pages: 0, truncated: false };
+  let addedAfter = query.addedAfter;
+  let next: string | undefined;
+  const seenNext = new Set<string>();
+  for (;;) {
+    if (summary.pages >= config.maxPages || summary.objects >= config.maxObjects) {
+      summary.truncated = true;
+      break;
+    }
+    const url = await ctx.collectionUrl('objects/', query.signal);
+    const limit = Math.min(config.pageSize, config.maxObjects - summary.objects);
+    url.searchParams.set('limit', String(limit));
+    if (addedAfter) url.searchParams.set('added_after', addedAfter);
+    if (query.types?.length) url.searchParams.set('match[type]', query.types.join(','));
+    if (next) url.searchParams.set('next', next);
+    const { body, headers } = await ctx.request('GET', url, Envelope, { signal: query.signal });
+    summary.pages++;
+    const raw = body.objects ?? [];
+    const valid = validObjects(raw, summary, metrics);
+    // A server that hands out more than asked is held to the cap all the same.
+    const room = config.maxObjects - summary.objects;
+    const taken = valid.length > room ? valid.slice(0, room) : valid;
+    if (taken.length < valid.length) summary.truncated = true;
+    const dateAddedLast = dateAddedLastOf(headers, raw.length, metrics);
+    summary.objects += taken.length;
+    metrics.objects(taken.length);
+    // Once objects were cut, the page's last date would skip the rest: keep the old watermark.
+    if (dateAddedLast && !summary.truncated) summary.dateAddedLast = dateAddedLast;
+    await onPage(taken, summary.truncated ? undefined : dateAddedLast);
+    if (summary.truncated || !body.more) break;
+    if (body.next) {
+      if (seenNext.has(body.next)) {
+        metrics.error('pagination');
+        throw new TaxiiClientError('pagination', 'the server handed out the same next cursor twice');
+      }
+      seenNext.add(body.next);
+      next = body.next;
+    } else if (dateAddedLast && dateAddedLast !== addedAfter) {
+      // Servers without cursors: page on by date, as the specification allows.
+      addedAfter = dateAddedLast;
+    } else {
+      metrics.error('pagination');
+      throw new TaxiiClientError(
+        'pagination',
+        'the server says there is more but gives neither next nor a later X-TAXII-Date-Added-Last',
+      );
+    }
+  }
+  return summary;
+}
+
+/** Polls a pending status until it completes, or fails with `status` after statusTimeoutMs. */
+async function completedStatus(
+  ctx: ClientContext,
+  status: TaxiiStatus,
+  signal?: AbortSignal,
+): Promise<TaxiiStatus> {
+  const { config } = ctx;
+  const deadline = Date.now() + config.statusTimeoutMs;
+  while (status.status === 'pending') {
+    if (Date.now() >= deadline) {
+      ctx.metrics.error('status');
+      throw new TaxiiClientError(
+        'status',
+        `status ${status.id} still pending after ${config.statusTimeoutMs} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, config.statusPollMs));
+    status = await ctx.status(status.id, signal);
+  }
+  return status;
+}
+
+async function postObjects(
+  ctx: ClientContext,
+  objects: readonly StixObject[],
+  signal?: AbortSignal,
+): Promise<PostResult> {
+  const { config } = ctx;
+  const result: PostResult = { successes: [], failures: [], statuses: [] };
+  for (let i = 0; i < objects.length; i += config.postBatchSize) {
+    const envelope = { objects: objects.slice(i, i + config.postBatchSize) };
+    const url = await ctx.collectionUrl('objects/', signal);
+    const { body } = await ctx.request('POST', url, Status, { body: JSON.stringify(envelope), signal });
+    const status = await completedStatus(ctx, body, signal);
+    result.statuses.push(status);
+    for (const s of status.successes ?? []) result.successes.push(s.id);
+    for (const f of status.failures ?? [])
+      result.failures.push({ id: f.id, message: f.message ?? 'refused without a reason' });
+    // A server that counts failures without listing them still failed those objects.
+    if (status.failure_count > (status.failures?.length ?? 0)) ctx.metrics.error('unlisted_failures');
+  }
+  return result;
+}
+
 export function createTaxiiClient(
   rawConfig: TaxiiClientConfigInput,
   deps: TaxiiClientDeps = {},
 ): TaxiiClient {
   const config = TaxiiClientConfig.parse(rawConfig);
-  const doFetch = deps.fetch ?? fetch;
   const metrics = clientMetrics(deps.registry, deps.label ?? 'taxii');
+  const request = createRequest(config, deps.fetch ?? fetch, metrics);
   const base = new URL(config.url);
   const discoveryUrl = new URL(/\/taxii2\/?$/.test(base.pathname) ? base.href : '/taxii2/', base);
   if (!discoveryUrl.pathname.endsWith('/')) discoveryUrl.pathname += '/';
-  const authorization = config.token
-    ? `Bearer ${config.token}`
-    : config.username !== undefined
-      ? `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}`
-      : undefined;
   let rootUrl: string | undefined = config.apiRoot ? resolveRoot(config.apiRoot) : undefined;
 
   /** A root from configuration or discovery, held to the configured origin (the token goes nowhere else). */
@@ -265,98 +506,6 @@ export function createTaxiiClient(
     url.search = '';
     url.hash = '';
     return url.href;
-  }
-
-  async function request<T>(
-    method: 'GET' | 'POST',
-    url: URL,
-    schema: z.ZodType<T>,
-    options: { body?: string; signal?: AbortSignal } = {},
-  ): Promise<{ body: T; headers: Headers }> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), config.timeoutMs);
-    const onOuterAbort = () => controller.abort();
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    try {
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          method,
-          headers: {
-            accept: TAXII_MEDIA_TYPE,
-            ...(authorization ? { authorization } : {}),
-            ...(options.body !== undefined ? { 'content-type': TAXII_MEDIA_TYPE } : {}),
-          },
-          ...(options.body !== undefined ? { body: options.body } : {}),
-          // A redirect could carry the token elsewhere: refuse it.
-          redirect: 'error',
-          signal: controller.signal,
-        });
-      } catch (error) {
-        if (controller.signal.aborted) throw timeoutOrAbort(options.signal);
-        throw new TaxiiClientError('network', `${method} ${url.pathname}: ${(error as Error).message}`);
-      }
-      let text: string;
-      try {
-        text = await readCapped(
-          response,
-          response.ok ? config.maxBodyBytes : Math.min(config.maxBodyBytes, 64 * 1024),
-        );
-      } catch (error) {
-        if (error instanceof TaxiiClientError) throw error;
-        if (controller.signal.aborted) throw timeoutOrAbort(options.signal);
-        throw new TaxiiClientError('network', `${method} ${url.pathname}: ${(error as Error).message}`);
-      }
-      if (!response.ok) {
-        let detail = '';
-        try {
-          const parsed = ErrorBody.safeParse(JSON.parse(text));
-          if (parsed.success)
-            detail = `: ${parsed.data.title}${parsed.data.description ? ` (${parsed.data.description})` : ''}`;
-        } catch {
-          // Not a TAXII error body; the status says enough.
-        }
-        throw new TaxiiClientError(
-          'http',
-          `${method} ${url.pathname} answered ${response.status}${detail}`,
-          response.status,
-        );
-      }
-      if (!isTaxiiMediaType(response.headers.get('content-type')))
-        throw new TaxiiClientError(
-          'media_type',
-          `${method} ${url.pathname} answered ${String(response.headers.get('content-type')).slice(0, 100)}, not ${TAXII_MEDIA_TYPE}`,
-        );
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new TaxiiClientError('json', `${method} ${url.pathname} answered a body that is not JSON`);
-      }
-      const parsed = schema.safeParse(json);
-      if (!parsed.success)
-        throw new TaxiiClientError(
-          'schema',
-          `${method} ${url.pathname} answered an unexpected body: ${describeIssue(parsed.error)}`,
-        );
-      metrics.request('ok');
-      return { body: parsed.data, headers: response.headers };
-    } catch (error) {
-      metrics.request('error');
-      const e =
-        error instanceof TaxiiClientError ? error : new TaxiiClientError('network', (error as Error).message);
-      metrics.error(e.kind);
-      throw e;
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onOuterAbort);
-    }
-  }
-
-  function timeoutOrAbort(outer: AbortSignal | undefined): TaxiiClientError {
-    return outer?.aborted
-      ? new TaxiiClientError('network', 'aborted')
-      : new TaxiiClientError('timeout', `no complete answer within ${config.timeoutMs} ms`);
   }
 
   async function apiRootUrl(signal?: AbortSignal): Promise<string> {
@@ -391,72 +540,7 @@ export function createTaxiiClient(
     async collection(signal) {
       return (await request('GET', await collectionUrl('', signal), CollectionInfo, { signal })).body;
     },
-
-    async forEachPage(query, onPage) {
-      const summary: PageSummary = { objects: 0, invalid: 0, pages: 0, truncated: false };
-      let addedAfter = query.addedAfter;
-      let next: string | undefined;
-      const seenNext = new Set<string>();
-      for (;;) {
-        if (summary.pages >= config.maxPages || summary.objects >= config.maxObjects) {
-          summary.truncated = true;
-          break;
-        }
-        const url = await collectionUrl('objects/', query.signal);
-        const limit = Math.min(config.pageSize, config.maxObjects - summary.objects);
-        url.searchParams.set('limit', String(limit));
-        if (addedAfter) url.searchParams.set('added_after', addedAfter);
-        if (query.types?.length) url.searchParams.set('match[type]', query.types.join(','));
-        if (next) url.searchParams.set('next', next);
-        const { body, headers } = await request('GET', url, Envelope, { signal: query.signal });
-        summary.pages++;
-        const raw = body.objects ?? [];
-        const valid: StixObject[] = [];
-        for (const item of raw) {
-          const parsed = StixCommon.safeParse(item);
-          if (parsed.success) valid.push(parsed.data as StixObject);
-          else {
-            summary.invalid++;
-            metrics.error('invalid_object');
-          }
-        }
-        // A server that hands out more than asked is held to the cap all the same.
-        const room = config.maxObjects - summary.objects;
-        const taken = valid.length > room ? valid.slice(0, room) : valid;
-        if (taken.length < valid.length) summary.truncated = true;
-        const lastHeader = headers.get('x-taxii-date-added-last') ?? undefined;
-        const dateAddedLast =
-          lastHeader && !Number.isNaN(Date.parse(lastHeader)) && lastHeader.length <= 40
-            ? lastHeader
-            : undefined;
-        if (raw.length > 0 && lastHeader && !dateAddedLast) metrics.error('bad_date_header');
-        summary.objects += taken.length;
-        metrics.objects(taken.length);
-        // Once objects were cut, the page's last date would skip the rest: keep the old watermark.
-        if (dateAddedLast && !summary.truncated) summary.dateAddedLast = dateAddedLast;
-        await onPage(taken, summary.truncated ? undefined : dateAddedLast);
-        if (summary.truncated || !body.more) break;
-        if (body.next) {
-          if (seenNext.has(body.next)) {
-            metrics.error('pagination');
-            throw new TaxiiClientError('pagination', 'the server handed out the same next cursor twice');
-          }
-          seenNext.add(body.next);
-          next = body.next;
-        } else if (dateAddedLast && dateAddedLast !== addedAfter) {
-          // Servers without cursors: page on by date, as the specification allows.
-          addedAfter = dateAddedLast;
-        } else {
-          metrics.error('pagination');
-          throw new TaxiiClientError(
-            'pagination',
-            'the server says there is more but gives neither next nor a later X-TAXII-Date-Added-Last',
-          );
-        }
-      }
-      return summary;
-    },
-
+    forEachPage: (query, onPage) => forEachPage(context, query, onPage),
     async getObjects(query = {}) {
       const objects: StixObject[] = [];
       const summary = await client.forEachPage(query, (page) => {
@@ -464,39 +548,18 @@ export function createTaxiiClient(
       });
       return { ...summary, objects };
     },
-
     async status(id, signal) {
       const url = new URL(`status/${encodeURIComponent(id)}/`, await apiRootUrl(signal));
       return (await request('GET', url, Status, { signal })).body;
     },
-
-    async postObjects(objects, signal) {
-      const result: PostResult = { successes: [], failures: [], statuses: [] };
-      for (let i = 0; i < objects.length; i += config.postBatchSize) {
-        const envelope = { objects: objects.slice(i, i + config.postBatchSize) };
-        const url = await collectionUrl('objects/', signal);
-        let { body: status } = await request('POST', url, Status, { body: JSON.stringify(envelope), signal });
-        const deadline = Date.now() + config.statusTimeoutMs;
-        while (status.status === 'pending') {
-          if (Date.now() >= deadline) {
-            metrics.error('status');
-            throw new TaxiiClientError(
-              'status',
-              `status ${status.id} still pending after ${config.statusTimeoutMs} ms`,
-            );
-          }
-          await new Promise((resolve) => setTimeout(resolve, config.statusPollMs));
-          status = await client.status(status.id, signal);
-        }
-        result.statuses.push(status);
-        for (const s of status.successes ?? []) result.successes.push(s.id);
-        for (const f of status.failures ?? [])
-          result.failures.push({ id: f.id, message: f.message ?? 'refused without a reason' });
-        // A server that counts failures without listing them still failed those objects.
-        if (status.failure_count > (status.failures?.length ?? 0)) metrics.error('unlisted_failures');
-      }
-      return result;
-    },
+    postObjects: (objects, signal) => postObjects(context, objects, signal),
+  };
+  const context: ClientContext = {
+    config,
+    request,
+    metrics,
+    collectionUrl,
+    status: (id, signal) => client.status(id, signal),
   };
   return client;
 }

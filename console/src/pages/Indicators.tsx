@@ -28,8 +28,6 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
   const offset = trail.length * PAGE;
   const [error, setError] = useState<string | null>(null);
   const showConfidence = me.tier !== 'public';
-  // With the detail open beside it the table keeps only the columns that find a row.
-  const narrow = Boolean(detailRef);
   const filtered = Boolean(q.trim() || family.trim() || minConfidence);
   useEffect(() => {
     const timer = setTimeout(() => {
@@ -54,57 +52,26 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
     }, 150);
     return () => clearTimeout(timer);
   }, [kind, q, family, minConfidence, sort, dir, trail, tick, showConfidence]);
-  const header = (key: string, label: string) => (
-    <th
-      className={`sortable ${sort === key ? 'sorted' : ''}`}
-      onClick={() => {
-        if (sort === key) setDir(dir === 'asc' ? 'desc' : 'asc');
-        else {
-          setSort(key);
-          setDir(key === 'value' || key === 'family' || key === 'port' ? 'asc' : 'desc');
-        }
-        setTrail(FIRST);
-      }}
-    >
-      {label}
-      {sort === key ? (dir === 'asc' ? ' ▲' : ' ▼') : ''}
-    </th>
-  );
+  const restart = () => setTrail(FIRST);
+  const sortBy = (key: string) => {
+    if (sort === key) setDir(dir === 'asc' ? 'desc' : 'asc');
+    else {
+      setSort(key);
+      setDir(key === 'value' || key === 'family' || key === 'port' ? 'asc' : 'desc');
+    }
+    restart();
+  };
   return (
     <section data-page={`list-${kind}`} className={detailRef ? 'split' : undefined}>
       <div className="split-main">
-        <form className="filters" onSubmit={(e) => e.preventDefault()}>
-          <label>
-            {t('search')}
-            <input
-              name="q"
-              value={q}
-              onChange={(e) => (setQ(e.target.value), setTrail(FIRST))}
-              placeholder="203.0.113."
-            />
-          </label>
-          <label>
-            {t('family')}
-            <input
-              name="family"
-              value={family}
-              onChange={(e) => (setFamily(e.target.value), setTrail(FIRST))}
-            />
-          </label>
-          {showConfidence ? (
-            <label>
-              {t('minConfidence')}
-              <input
-                name="minConfidence"
-                type="number"
-                min="0"
-                max="100"
-                value={minConfidence}
-                onChange={(e) => (setMinConfidence(e.target.value), setTrail(FIRST))}
-              />
-            </label>
-          ) : null}
-        </form>
+        <Filters
+          q={q}
+          family={family}
+          minConfidence={showConfidence ? minConfidence : undefined}
+          onQ={(v) => (setQ(v), restart())}
+          onFamily={(v) => (setFamily(v), restart())}
+          onMinConfidence={(v) => (setMinConfidence(v), restart())}
+        />
         {error ? <p className="error">{error}</p> : null}
         {page && counted && page.items.length === 0 && !trail.length ? (
           <p className="empty" data-testid="empty">
@@ -116,42 +83,16 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
               {counted.total.toLocaleString()}
               {counted.capped ? '+' : ''} {t('rows')}
             </p>
-            <table className="table" data-testid="indicator-table">
-              <thead>
-                <tr>
-                  {header('value', t('address'))}
-                  {header('port', t('port'))}
-                  {header('family', t('family'))}
-                  {showConfidence ? header('confidence', t('confidence')) : null}
-                  {narrow ? null : <th>{t('tlp')}</th>}
-                  {narrow ? null : header('created', t('created'))}
-                  {me.tier === 'full' ? header('lastSeen', t('lastSeen')) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((i) => (
-                  <tr key={i.ref} className={detailRef === i.ref ? 'selected' : ''}>
-                    <td className="mono" translate="no">
-                      <a href={`#/${kind === 'c2' ? 'c2' : `list/${kind}`}/${i.ref}`}>{i.value}</a>
-                    </td>
-                    <td translate="no">{i.port ? `${i.port}/${i.proto}` : '—'}</td>
-                    <td>
-                      <Family name={i.family} onPick={(f) => (setFamily(f), setTrail(FIRST))} />
-                    </td>
-                    {showConfidence ? <td>{i.confidence}</td> : null}
-                    {narrow ? null : (
-                      <td>
-                        <span className={`tlp tlp-${i.tlp.replace('+', '-')}`}>
-                          TLP:{i.tlp.toUpperCase()}
-                        </span>
-                      </td>
-                    )}
-                    {narrow ? null : <td>{i.createdDay}</td>}
-                    {me.tier === 'full' ? <td>{formatTime(i.lastSeen)}</td> : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <IndicatorTable
+              page={page}
+              me={me}
+              kind={kind}
+              detailRef={detailRef}
+              sort={sort}
+              dir={dir}
+              onSort={sortBy}
+              onFamily={(f) => (setFamily(f), restart())}
+            />
             <div className="pager">
               <button disabled={trail.length === 0} onClick={() => setTrail(trail.slice(0, -1))}>
                 {t('prev')}
@@ -172,6 +113,115 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
       </div>
       {detailRef ? <Detail refId={detailRef} back={kind === 'c2' ? '#/c2' : `#/list/${kind}`} /> : null}
     </section>
+  );
+}
+
+/** The table's filters; the confidence filter only where the tier shows confidence (undefined hides it). */
+function Filters(props: {
+  q: string;
+  family: string;
+  minConfidence: string | undefined;
+  onQ: (value: string) => void;
+  onFamily: (value: string) => void;
+  onMinConfidence: (value: string) => void;
+}) {
+  const { t } = useI18n();
+  return (
+    <form className="filters" onSubmit={(e) => e.preventDefault()}>
+      <label>
+        {t('search')}
+        <input
+          name="q"
+          value={props.q}
+          onChange={(e) => props.onQ(e.target.value)}
+          placeholder="203.0.113."
+        />
+      </label>
+      <label>
+        {t('family')}
+        <input name="family" value={props.family} onChange={(e) => props.onFamily(e.target.value)} />
+      </label>
+      {props.minConfidence !== undefined ? (
+        <label>
+          {t('minConfidence')}
+          <input
+            name="minConfidence"
+            type="number"
+            min="0"
+            max="100"
+            value={props.minConfidence}
+            onChange={(e) => props.onMinConfidence(e.target.value)}
+          />
+        </label>
+      ) : null}
+    </form>
+  );
+}
+
+/** One page of indicators; sortable headers; with the detail open beside it, only the columns that find a row. */
+function IndicatorTable({
+  page,
+  me,
+  kind,
+  detailRef,
+  sort,
+  dir,
+  onSort,
+  onFamily,
+}: {
+  page: IndicatorPageBody;
+  me: Me;
+  kind: string;
+  detailRef?: string;
+  sort: string;
+  dir: 'asc' | 'desc';
+  onSort: (key: string) => void;
+  onFamily: (family: string) => void;
+}) {
+  const { t } = useI18n();
+  const showConfidence = me.tier !== 'public';
+  const narrow = Boolean(detailRef);
+  const header = (key: string, label: string) => (
+    <th className={`sortable ${sort === key ? 'sorted' : ''}`} onClick={() => onSort(key)}>
+      {label}
+      {sort === key ? (dir === 'asc' ? ' ▲' : ' ▼') : ''}
+    </th>
+  );
+  return (
+    <table className="table" data-testid="indicator-table">
+      <thead>
+        <tr>
+          {header('value', t('address'))}
+          {header('port', t('port'))}
+          {header('family', t('family'))}
+          {showConfidence ? header('confidence', t('confidence')) : null}
+          {narrow ? null : <th>{t('tlp')}</th>}
+          {narrow ? null : header('created', t('created'))}
+          {me.tier === 'full' ? header('lastSeen', t('lastSeen')) : null}
+        </tr>
+      </thead>
+      <tbody>
+        {page.items.map((i) => (
+          <tr key={i.ref} className={detailRef === i.ref ? 'selected' : ''}>
+            <td className="mono" translate="no">
+              <a href={`#/${kind === 'c2' ? 'c2' : `list/${kind}`}/${i.ref}`}>{i.value}</a>
+            </td>
+            <td translate="no">{i.port ? `${i.port}/${i.proto}` : '—'}</td>
+            <td>
+              <Family name={i.family} onPick={onFamily} />
+            </td>
+            {showConfidence ? <td>{i.confidence}</td> : null}
+            {narrow ? null : (
+              <td>
+                <span className={`tlp tlp-${i.tlp.replace('+', '-')}`}>TLP:{i.tlp.toUpperCase()}</span>
+              </td>
+            )}
+            {narrow ? null : <td>{i.createdDay}</td>}
+            {me.tier === 'full' ? <td>{formatTime(i.lastSeen)}</td> : null}
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

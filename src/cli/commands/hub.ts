@@ -136,8 +136,18 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 function addHubCommands(program: Command, ctx: CliContext): void {
-  const dataOption = ['-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)'] as const;
+  addOrgCommands(program, ctx);
+  addTokenCommands(program, ctx);
+  addImportCommands(program, ctx);
+  addExportCommand(program, ctx);
+  addReviewCommands(program, ctx);
+  addAuditCommands(program, ctx);
+}
 
+const dataOption = ['-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)'] as const;
+
+/** The organisations that share through the hub: add, consent, list. */
+function addOrgCommands(program: Command, ctx: CliContext): void {
   const org = program.command('org').description('organisations that share through the hub');
   org
     .command('add <name>')
@@ -208,7 +218,10 @@ function addHubCommands(program: Command, ctx: CliContext): void {
           );
       });
     });
+}
 
+/** API tokens: create (shown once), revoke. */
+function addTokenCommands(program: Command, ctx: CliContext): void {
   const token = program.command('token').description('API tokens (shown once, stored hashed)');
   token
     .command('create')
@@ -237,7 +250,83 @@ function addHubCommands(program: Command, ctx: CliContext): void {
         ctx.stdout.write(`revoked ${id}\n`);
       });
     });
+}
 
+/** A submission as read from a file: its sightings, the objects not understood, and its withdrawals. */
+interface Submission {
+  sightings: ReturnType<typeof sightingsFromCsv>;
+  failures: { id: string; message: string }[];
+  withdrawals: Ingested['withdrawals'];
+}
+
+/** Reads a STIX bundle or a C&C CSV as `submitter`'s submission; InputError when it is neither. */
+function readSubmission(file: string, text: string, format: 'stix' | 'csv', submitter: string): Submission {
+  if (format === 'csv') {
+    try {
+      return { sightings: sightingsFromCsv(text, submitter), failures: [], withdrawals: [] };
+    } catch (error) {
+      if (error instanceof InputError) throw new InputError(`${file} ${error.message}`);
+      throw error;
+    }
+  }
+  let bundle: { type?: string; objects?: unknown };
+  try {
+    bundle = JSON.parse(text) as typeof bundle;
+  } catch (error) {
+    throw new InputError(`${file} is not JSON: ${(error as Error).message}`);
+  }
+  if (bundle.type !== 'bundle' || !Array.isArray(bundle.objects))
+    throw new InputError(`${file} is not a STIX bundle`);
+  const read = sightingsFromStix(bundle.objects as StixObject[], submitter);
+  return {
+    sightings: read.sightings.map((s) => s.sighting),
+    failures: read.failures,
+    withdrawals: read.withdrawals,
+  };
+}
+
+/**
+ * Records a submission as over TAXII: sightings capped at the council tier (a claim of public
+ * notice waits for review), and revoked indicators take the submitter's report back.
+ */
+async function recordSubmission(
+  { intel, hub }: Awaited<ReturnType<typeof open>>,
+  submission: Submission,
+  submitter: string,
+  ctx: CliContext,
+): Promise<void> {
+  const { sightings, withdrawals } = submission;
+  const capped = capSubmission(sightings);
+  let created = 0;
+  let queued = 0;
+  for (let i = 0; i < sightings.length; i += 5000) {
+    const results = await intel.recordSightings(
+      capped.sightings.slice(i, i + 5000),
+      `${operator(ctx)} for ${submitter}`,
+    );
+    created += results.filter((r) => r.created).length;
+    queued += await hub.reviews.queue(
+      results
+        .map((r, j) => ({ indicatorId: r.indicatorId, sighting: sightings[i + j]! }))
+        .filter((_, j) => capped.asksPublic[i + j]),
+      submitter,
+    );
+  }
+  if (queued > 0) ctx.stdout.write(`queued ${queued} for public-notice review (tsunagi review list)\n`);
+  const taken = await applyWithdrawals(intel, withdrawals, submitter, `${operator(ctx)} for ${submitter}`);
+  const failures = [...submission.failures, ...taken.failures];
+  ctx.stdout.write(
+    `imported ${sightings.length} sightings from ${submitter} (${created} new indicators, ${failures.length} not understood)\n`,
+  );
+  if (withdrawals.length > 0)
+    ctx.stdout.write(
+      `revoked ${withdrawals.length - taken.failures.length} reports of ${submitter} (${taken.withdrawn} indicators withdrawn, no other source)\n`,
+    );
+  for (const f of failures.slice(0, 20)) ctx.stderr.write(`skipped ${f.id}: ${f.message}\n`);
+}
+
+/** Imports into intel: survey findings, and submissions (STIX bundles, C&C CSV) from an organisation. */
+function addImportCommands(program: Command, ctx: CliContext): void {
   program
     .command('import-findings <file>')
     .description(
@@ -261,78 +350,24 @@ function addHubCommands(program: Command, ctx: CliContext): void {
     .option('--format <format>', 'auto, stix or csv', 'auto')
     .option(...dataOption)
     .action(async (file: string, o: { org: string; format: string; data?: string }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (error) {
-        throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
-      }
+      const text = readInput(file);
       const format = o.format === 'auto' ? (text.trimStart().startsWith('{') ? 'stix' : 'csv') : o.format;
       if (format !== 'stix' && format !== 'csv') throw new UsageError('--format must be auto, stix or csv');
-      await withHub(o.data, ctx, async ({ orgs, intel, hub }) => {
-        const submitter = await orgs.get(o.org);
+      await withHub(o.data, ctx, async (parts) => {
+        const submitter = await parts.orgs.get(o.org);
         if (!submitter) throw new InputError(`no organisation "${o.org}"`);
-        let sightings;
-        let failures: { id: string; message: string }[] = [];
-        let withdrawals: Ingested['withdrawals'] = [];
-        if (format === 'stix') {
-          let bundle: { type?: string; objects?: unknown };
-          try {
-            bundle = JSON.parse(text) as typeof bundle;
-          } catch (error) {
-            throw new InputError(`${file} is not JSON: ${(error as Error).message}`);
-          }
-          if (bundle.type !== 'bundle' || !Array.isArray(bundle.objects))
-            throw new InputError(`${file} is not a STIX bundle`);
-          const read = sightingsFromStix(bundle.objects as StixObject[], submitter.name);
-          sightings = read.sightings.map((s) => s.sighting);
-          failures = read.failures;
-          withdrawals = read.withdrawals;
-        } else {
-          try {
-            sightings = sightingsFromCsv(text, submitter.name);
-          } catch (error) {
-            if (error instanceof InputError) throw new InputError(`${file} ${error.message}`);
-            throw error;
-          }
-        }
-        // A submission reaches at most the council; a claim of public notice waits for review.
-        const capped = capSubmission(sightings);
-        let created = 0;
-        let queued = 0;
-        for (let i = 0; i < sightings.length; i += 5000) {
-          const results = await intel.recordSightings(
-            capped.sightings.slice(i, i + 5000),
-            `${operator(ctx)} for ${submitter.name}`,
-          );
-          created += results.filter((r) => r.created).length;
-          queued += await hub.reviews.queue(
-            results
-              .map((r, j) => ({ indicatorId: r.indicatorId, sighting: sightings[i + j]! }))
-              .filter((_, j) => capped.asksPublic[i + j]),
-            submitter.name,
-          );
-        }
-        if (queued > 0) ctx.stdout.write(`queued ${queued} for public-notice review (tsunagi review list)\n`);
-        // Revoked indicators in a bundle take the submitter's report back, as over TAXII.
-        const taken = await applyWithdrawals(
-          intel,
-          withdrawals,
+        await recordSubmission(
+          parts,
+          readSubmission(file, text, format, submitter.name),
           submitter.name,
-          `${operator(ctx)} for ${submitter.name}`,
+          ctx,
         );
-        failures = [...failures, ...taken.failures];
-        ctx.stdout.write(
-          `imported ${sightings.length} sightings from ${submitter.name} (${created} new indicators, ${failures.length} not understood)\n`,
-        );
-        if (withdrawals.length > 0)
-          ctx.stdout.write(
-            `revoked ${withdrawals.length - taken.failures.length} reports of ${submitter.name} (${taken.withdrawn} indicators withdrawn, no other source)\n`,
-          );
-        for (const f of failures.slice(0, 20)) ctx.stderr.write(`skipped ${f.id}: ${f.message}\n`);
       });
     });
+}
 
+/** `export <what>`: the hub's exports, read at a tier or as an organisation. */
+function addExportCommand(program: Command, ctx: CliContext): void {
   program
     .command('export <what>')
     .description(
@@ -385,7 +420,10 @@ function addHubCommands(program: Command, ctx: CliContext): void {
         });
       },
     );
+}
 
+/** The public-notice review queue: list, approve, refuse, edit. */
+function addReviewCommands(program: Command, ctx: CliContext): void {
   const review = program
     .command('review')
     .description('the public-notice review queue: the analysis centre decides what reaches the public');
@@ -448,7 +486,10 @@ function addHubCommands(program: Command, ctx: CliContext): void {
         ),
       );
     });
+}
 
+/** The audit log: verify (store or file), checkpoints export, export. */
+function addAuditCommands(program: Command, ctx: CliContext): void {
   const auditCommand = program.command('audit').description('the append-only, hash-chained audit log');
   auditCommand
     .command('verify')

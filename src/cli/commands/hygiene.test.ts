@@ -54,48 +54,50 @@ function rowsOf(csv: string): Record<string, Record<string, string>> {
 }
 
 const unavailable = labUnavailable();
+let lab: DnsLab;
+let https: Server;
+let httpsPort: number;
+const caFile = join(dir, 'ca.pem');
+before(async () => {
+  // Module-level set-up: nothing to start where the suite that needs it is skipped.
+  if (unavailable) return;
+  lab = await startDnsLab();
+  const certificates = makeCertificates(['strict.mail.test', 'mta-sts.strict.mail.test']);
+  writeFileSync(caFile, certificates.ca);
+  https = createServer({ key: certificates.key, cert: certificates.cert }, (req, res) => {
+    if (req.headers.host?.startsWith('mta-sts.') && req.url === '/.well-known/mta-sts.txt') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('version: STSv1\r\nmode: enforce\r\nmx: mx.strict.mail.test\r\nmax_age: 604800\r\n');
+      return;
+    }
+    res.writeHead(200, { 'strict-transport-security': 'max-age=31536000; includeSubDomains' });
+    res.end('hello');
+  });
+  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+  httpsPort = (https.address() as AddressInfo).port;
+});
+after(async () => {
+  https?.close();
+  await lab?.stop();
+});
+
+const common = () => [
+  '--resolver',
+  lab.resolver,
+  '--trust-anchor',
+  lab.trustAnchorFile,
+  '--https-port',
+  String(httpsPort),
+  '--ca',
+  caFile,
+  '--timeout',
+  '1',
+  '--dkim-selector',
+  'sel1',
+  'old',
+];
+
 describe('tsunagi hygiene check against BIND, Unbound and an HTTPS server', { skip: unavailable }, () => {
-  let lab: DnsLab;
-  let https: Server;
-  let httpsPort: number;
-  const caFile = join(dir, 'ca.pem');
-  before(async () => {
-    lab = await startDnsLab();
-    const certificates = makeCertificates(['strict.mail.test', 'mta-sts.strict.mail.test']);
-    writeFileSync(caFile, certificates.ca);
-    https = createServer({ key: certificates.key, cert: certificates.cert }, (req, res) => {
-      if (req.headers.host?.startsWith('mta-sts.') && req.url === '/.well-known/mta-sts.txt') {
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end('version: STSv1\r\nmode: enforce\r\nmx: mx.strict.mail.test\r\nmax_age: 604800\r\n');
-        return;
-      }
-      res.writeHead(200, { 'strict-transport-security': 'max-age=31536000; includeSubDomains' });
-      res.end('hello');
-    });
-    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
-    httpsPort = (https.address() as AddressInfo).port;
-  });
-  after(async () => {
-    https?.close();
-    await lab?.stop();
-  });
-
-  const common = () => [
-    '--resolver',
-    lab.resolver,
-    '--trust-anchor',
-    lab.trustAnchorFile,
-    '--https-port',
-    String(httpsPort),
-    '--ca',
-    caFile,
-    '--timeout',
-    '1',
-    '--dkim-selector',
-    'sel1',
-    'old',
-  ];
-
   test('one CSV row per domain, every column decided by the real servers', async () => {
     const out = join(dir, 'hygiene.csv');
     const domains = [

@@ -91,8 +91,13 @@ function decodeCursor(
 }
 
 export function registerIndicators(app: FastifyInstance, ctx: RouteContext): void {
-  const { intel, share } = ctx.deps;
+  registerIndicatorPage(app, ctx);
+  registerIndicatorDetail(app, ctx);
+}
 
+/** GET /console/api/indicators: a page at the reader's tier, with a count (exact or capped). */
+function registerIndicatorPage(app: FastifyInstance, ctx: RouteContext): void {
+  const { intel } = ctx.deps;
   app.get<{ Querystring: ListQuery }>(
     '/console/api/indicators',
     { schema: { querystring: ListQuerySchema } },
@@ -166,7 +171,11 @@ export function registerIndicators(app: FastifyInstance, ctx: RouteContext): voi
       };
     },
   );
+}
 
+/** GET /console/api/indicators/:ref: one indicator; below the full tier only its view. */
+function registerIndicatorDetail(app: FastifyInstance, ctx: RouteContext): void {
+  const { intel } = ctx.deps;
   app.get<{ Params: { ref: string } }>(
     '/console/api/indicators/:ref',
     {
@@ -193,65 +202,75 @@ export function registerIndicators(app: FastifyInstance, ctx: RouteContext): voi
       if (!indicator || !visibleAt(indicator, tier, undefined, decision)) throw notFound();
       const view = viewOf(indicator, tier, now, decision);
       if (tier !== 'full') return { indicator: view };
-      const [sightings, relationships, collections, orgs] = await Promise.all([
-        intel.sightings(indicator.id),
-        intel.relationships(indicator.id),
-        share.collections(),
-        share.organisations(),
-        ctx.asns.ready(),
-      ]);
-      const asn = indicator.asn ?? ctx.asns.asnOf(indicator.value);
-      // Where it went: the tiers share's sanitisers publish it to, and who may read those.
-      const tiers: Tier[] = (['full', 'council', 'public'] as const).filter((t) => visibleAt(indicator, t));
-      const sharedWith = tiers.map((t) => ({
-        tier: t,
-        collections: collections.filter((c) => c.readTier === t && c.ceiling === t).map((c) => c.title),
-        organisations: orgs
-          .filter((o) => (t === 'full' ? o.tier === 'full' : t === 'council' ? o.tier !== 'public' : true))
-          .map((o) => o.name),
-      }));
-      const otherIds = relationships
-        .map((r) => (r.fromId === indicator.id ? r.toId : r.fromId))
-        .slice(0, 200);
-      const byId = await intel.byIds(otherIds);
+      const detail = await fullDetail(ctx, indicator);
       await auditRead(ctx, request, p, `indicator:${indicator.id}`, { tlp: indicator.tlp });
-      return {
-        indicator: view,
-        sightings: sightings.map((s) => ({
-          source: s.source,
-          confidence: s.confidence,
-          count: s.count,
-          firstSeen: s.firstSeen,
-          lastSeen: s.lastSeen,
-        })),
-        relationships: relationships.slice(0, 200).map((r) => {
-          const other = byId.get(r.fromId === indicator.id ? r.toId : r.fromId);
-          return {
-            type: r.type,
-            direction: r.fromId === indicator.id ? 'out' : 'in',
-            source: r.source,
-            other: other
-              ? {
-                  ref: indicatorRef(other.kind, other.value, other.port, other.proto),
-                  kind: other.kind,
-                  value: other.value,
-                  port: other.port,
-                }
-              : null,
-            firstSeen: r.firstSeen,
-            lastSeen: r.lastSeen,
-          };
-        }),
-        relationshipsTotal: relationships.length,
-        sharedWith,
-        network: {
-          asn,
-          name: asn === null ? undefined : ctx.asns.nameOf(asn),
-          /** The AS came from the bundled database, not from the reporter. */
-          byAddress: indicator.asn === null && asn !== null,
-        },
-        evidence: evidenceOf(indicator.attributes),
-      };
+      return { indicator: view, ...detail };
     },
   );
+}
+
+/**
+ * What the full tier sees besides the view: sources, relationships (200 at most), where it was
+ * shared, its network and its evidence.
+ */
+async function fullDetail(
+  ctx: RouteContext,
+  indicator: NonNullable<Awaited<ReturnType<RouteContext['deps']['intel']['get']>>>,
+): Promise<Omit<IndicatorDetailBody, 'indicator'>> {
+  const { intel, share } = ctx.deps;
+  const [sightings, relationships, collections, orgs] = await Promise.all([
+    intel.sightings(indicator.id),
+    intel.relationships(indicator.id),
+    share.collections(),
+    share.organisations(),
+    ctx.asns.ready(),
+  ]);
+  const asn = indicator.asn ?? ctx.asns.asnOf(indicator.value);
+  // Where it went: the tiers share's sanitisers publish it to, and who may read those.
+  const tiers: Tier[] = (['full', 'council', 'public'] as const).filter((t) => visibleAt(indicator, t));
+  const sharedWith = tiers.map((t) => ({
+    tier: t,
+    collections: collections.filter((c) => c.readTier === t && c.ceiling === t).map((c) => c.title),
+    organisations: orgs
+      .filter((o) => (t === 'full' ? o.tier === 'full' : t === 'council' ? o.tier !== 'public' : true))
+      .map((o) => o.name),
+  }));
+  const otherIds = relationships.map((r) => (r.fromId === indicator.id ? r.toId : r.fromId)).slice(0, 200);
+  const byId = await intel.byIds(otherIds);
+  return {
+    sightings: sightings.map((s) => ({
+      source: s.source,
+      confidence: s.confidence,
+      count: s.count,
+      firstSeen: s.firstSeen,
+      lastSeen: s.lastSeen,
+    })),
+    relationships: relationships.slice(0, 200).map((r) => {
+      const other = byId.get(r.fromId === indicator.id ? r.toId : r.fromId);
+      return {
+        type: r.type,
+        direction: r.fromId === indicator.id ? 'out' : 'in',
+        source: r.source,
+        other: other
+          ? {
+              ref: indicatorRef(other.kind, other.value, other.port, other.proto),
+              kind: other.kind,
+              value: other.value,
+              port: other.port,
+            }
+          : null,
+        firstSeen: r.firstSeen,
+        lastSeen: r.lastSeen,
+      };
+    }),
+    relationshipsTotal: relationships.length,
+    sharedWith,
+    network: {
+      asn,
+      name: asn === null ? undefined : ctx.asns.nameOf(asn),
+      /** The AS came from the bundled database, not from the reporter. */
+      byAddress: indicator.asn === null && asn !== null,
+    },
+    evidence: evidenceOf(indicator.attributes),
+  };
 }

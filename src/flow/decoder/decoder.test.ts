@@ -267,7 +267,9 @@ describe('netflow v9', () => {
     assert.equal(expiring.stats.pending.droppedExpired, 1);
     assert.equal(decodeAll(expiring, [tpl]).length, 0);
   });
+});
 
+describe('netflow v9', () => {
   test('pending is bounded by sets and bytes', () => {
     const decoder = createFlowDecoder(config({ pending: { maxSets: 3, maxBytes: 1 << 20 } }));
     const data = encodeV9Flows(flows.slice(0, 1), {
@@ -509,7 +511,9 @@ describe('ipfix', () => {
     assert.equal(decoder.stats.templates.withdrawn.ipfix, 2);
     assert.equal(decodeAll(decoder, [data]).length, 0);
   });
+});
 
+describe('ipfix', () => {
   test('time fields: seconds, NTP micro/nanoseconds, delta microseconds, durations, observation time', () => {
     const ms = T0 * 1000 - 4321;
     const ntp = (epochMs: number) =>
@@ -636,7 +640,9 @@ describe('ipfix', () => {
     ]);
     assert.deepEqual([rows[0]!.startMs, rows[0]!.endMs], [initMs + 1000, initMs + 2000]);
   });
+});
 
+describe('ipfix', () => {
   test('sampling: selector options (packet interval/space) per selector id, record samplingInterval wins', () => {
     const opts: EncodeTemplate = {
       id: 950,

@@ -196,24 +196,24 @@ describe('Telegraf corpus', () => {
 
 // --- synthetic datagrams --------------------------------------------------------------------
 
-describe('synthetic datagrams', () => {
-  const tcpFrame = buildTcpFrame({
-    srcIp: '198.51.100.7',
-    dstIp: '203.0.113.66',
-    srcPort: 45000,
-    dstPort: 6667,
-    flags: TcpFlag.PSH | TcpFlag.ACK,
-    payload: Buffer.alloc(200),
-  });
-  const udp6 = buildUdpFrame({
-    srcIp: '2001:db8::5',
-    dstIp: '2001:db8:ffff::1',
-    srcPort: 53,
-    dstPort: 33333,
-    payload: Buffer.alloc(60),
-    ethernet: false,
-  });
+const tcpFrame = buildTcpFrame({
+  srcIp: '198.51.100.7',
+  dstIp: '203.0.113.66',
+  srcPort: 45000,
+  dstPort: 6667,
+  flags: TcpFlag.PSH | TcpFlag.ACK,
+  payload: Buffer.alloc(200),
+});
+const udp6 = buildUdpFrame({
+  srcIp: '2001:db8::5',
+  dstIp: '2001:db8:ffff::1',
+  srcPort: 53,
+  dstPort: 33333,
+  payload: Buffer.alloc(60),
+  ethernet: false,
+});
 
+describe('synthetic datagrams', () => {
   test('compact and expanded flow samples, IPv6 agent, Ethernet and IPv6 raw headers, counters', () => {
     const d = datagram(
       [
@@ -320,7 +320,9 @@ describe('synthetic datagrams', () => {
     assert.deepEqual(errors, [SflowError.UNKNOWN_SAMPLE, SflowError.UNKNOWN_SAMPLE]);
     assert.equal(rows.length, 1);
   });
+});
 
+describe('synthetic datagrams', () => {
   describe('bad input is counted, the rest of the datagram abandoned', () => {
     const good = flowSample(3, [rawHeader(1, tcpFrame.subarray(0, 64))]);
     const cases: [string, Buffer, string, number][] = [

@@ -3,7 +3,7 @@
  * from its raw packet header record (parsed by packet/headers.ts) or else its sampled
  * IPv4/IPv6 record. Counter samples are counted and skipped. Never throws on bad input.
  */
-import { FlowVersion, type FlowBatchWriter } from '../../../core/index.ts';
+import { FlowVersion, type FlowBatch, type FlowBatchWriter } from '../../../core/index.ts';
 import { LinkType, PacketInfo, parseFrame, parseIpPacket, ParseResult } from '../../../packet/index.ts';
 import type { ErrorCounter, PayloadDecoder, PayloadSource } from '../../types.ts';
 
@@ -58,12 +58,160 @@ export const SflowError = {
   ZERO_SAMPLING_RATE: 'zero_sampling_rate',
 } as const;
 
+/** Where a flow sample's preferred records sit (offsets into the datagram; -1 when absent). */
+class SampleRecords {
+  headerAt = -1;
+  headerLength = 0;
+  headerProtocol = 0;
+  frameLength = 0;
+  ipv4At = -1;
+  ipv6At = -1;
+}
+
 /**
- * Builds the sFlow v5 decoder. Its state is one reused PacketInfo, so one decoder serves
- * one thread of decoding at a time.
+ * Finds the raw header and sampled IPv4/IPv6 records among a flow sample's `recordCount` records
+ * at `b[o, end)`, the first of each kind. Returns false on a framing error (counted).
+ */
+function locateRecords(
+  b: Buffer,
+  o: number,
+  end: number,
+  recordCount: number,
+  found: SampleRecords,
+  error: (kind: string) => void,
+): boolean {
+  found.headerAt = -1;
+  found.headerLength = 0;
+  found.headerProtocol = 0;
+  found.frameLength = 0;
+  found.ipv4At = -1;
+  found.ipv6At = -1;
+  for (let i = 0; i < recordCount; i++) {
+    if (end - o < 8) {
+      error(SflowError.RECORD_TRUNCATED);
+      return false;
+    }
+    const format = u32(b, o);
+    const length = u32(b, o + 4);
+    o += 8;
+    if (length > end - o) {
+      error(SflowError.RECORD_TRUNCATED);
+      return false;
+    }
+    if ((length & 3) !== 0) {
+      error(SflowError.RECORD_LENGTH_UNALIGNED);
+      return false;
+    }
+    if (format === RECORD_RAW_HEADER && found.headerAt < 0) {
+      if (length < 16) {
+        error(SflowError.RECORD_TRUNCATED);
+        return false;
+      }
+      const stored = u32(b, o + 12);
+      if (stored > length - 16) {
+        error(SflowError.RECORD_TRUNCATED);
+        return false;
+      }
+      found.headerProtocol = u32(b, o);
+      found.frameLength = u32(b, o + 4);
+      found.headerLength = stored;
+      found.headerAt = o + 16;
+    } else if (format === RECORD_SAMPLED_IPV4 && found.ipv4At < 0) {
+      if (length < 32) {
+        error(SflowError.RECORD_TRUNCATED);
+        return false;
+      }
+      found.ipv4At = o;
+    } else if (format === RECORD_SAMPLED_IPV6 && found.ipv6At < 0) {
+      if (length < 56) {
+        error(SflowError.RECORD_TRUNCATED);
+        return false;
+      }
+      found.ipv6At = o;
+    }
+    o += length;
+  }
+  return true;
+}
+
+/**
+ * Parses the raw header record into `info`. Returns the parse result; a header cut by the
+ * agent's snap length still gives addresses (and usually ports), so TRUNCATED counts as read.
+ */
+function parseRawHeader(b: Buffer, found: SampleRecords, info: PacketInfo): number {
+  const headerEnd = found.headerAt + found.headerLength;
+  if (found.headerProtocol === HEADER_ETHERNET)
+    return parseFrame(LinkType.ETHERNET, b, info, found.headerAt, headerEnd);
+  if (found.headerProtocol === HEADER_IPV4 || found.headerProtocol === HEADER_IPV6) {
+    const result = parseIpPacket(b, found.headerAt, info, headerEnd);
+    return info.ipVersion !== (found.headerProtocol === HEADER_IPV4 ? 4 : 6)
+      ? ParseResult.BAD_HEADER
+      : result;
+  }
+  return ParseResult.UNSUPPORTED_LINK;
+}
+
+/** Fills the row from the parsed raw header. */
+function writeHeaderRow(
+  batch: FlowBatch,
+  row: number,
+  info: PacketInfo,
+  frameLength: number,
+  rate: number,
+): void {
+  batch.ipVersion[row] = info.ipVersion;
+  if (info.ipVersion === 4) {
+    batch.src4[row] = info.src4;
+    batch.dst4[row] = info.dst4;
+  } else {
+    batch.src6.set(info.src6, row * 16);
+    batch.dst6.set(info.dst6, row * 16);
+  }
+  batch.srcPort[row] = info.srcPort;
+  batch.dstPort[row] = info.dstPort;
+  batch.proto[row] = info.proto;
+  batch.tcpFlags[row] = info.proto === 6 ? info.tcpFlags : 0;
+  batch.bytes[row] = frameLength * rate;
+}
+
+/** Fills the row from a sampled_ipv4 record: length, protocol, src, dst, src_port, dst_port, tcp_flags, tos. */
+function writeSampledIpv4Row(batch: FlowBatch, row: number, b: Buffer, at: number, rate: number): void {
+  batch.ipVersion[row] = 4;
+  batch.src4[row] = u32(b, at + 8);
+  batch.dst4[row] = u32(b, at + 12);
+  batch.srcPort[row] = u32(b, at + 16) & 0xffff;
+  batch.dstPort[row] = u32(b, at + 20) & 0xffff;
+  batch.proto[row] = u32(b, at + 4) & 0xff;
+  batch.tcpFlags[row] = u32(b, at + 24) & 0xff;
+  batch.bytes[row] = u32(b, at) * rate;
+}
+
+/**
+ * Fills the row from a sampled_ipv6 record: length, protocol, src (16), dst (16), src_port,
+ * dst_port, tcp_flags, priority.
+ */
+function writeSampledIpv6Row(batch: FlowBatch, row: number, b: Buffer, at: number, rate: number): void {
+  batch.ipVersion[row] = 6;
+  const src6 = batch.src6;
+  const dst6 = batch.dst6;
+  for (let k = 0, to = row * 16; k < 16; k++, to++) {
+    src6[to] = b[at + 8 + k]!;
+    dst6[to] = b[at + 24 + k]!;
+  }
+  batch.srcPort[row] = u32(b, at + 40) & 0xffff;
+  batch.dstPort[row] = u32(b, at + 44) & 0xffff;
+  batch.proto[row] = u32(b, at + 4) & 0xff;
+  batch.tcpFlags[row] = u32(b, at + 48) & 0xff;
+  batch.bytes[row] = u32(b, at) * rate;
+}
+
+/**
+ * Builds the sFlow v5 decoder. Its state is one reused PacketInfo and one SampleRecords, so one
+ * decoder serves one thread of decoding at a time.
  */
 export function createSflowDecoder(deps: SflowDecoderDeps): PayloadDecoder {
   const info = new PacketInfo();
+  const found = new SampleRecords();
   const countError = deps.countError;
   const onCounterSample = deps.onCounterSample;
   const error = (kind: string) => countError('sflow5', kind);
@@ -87,74 +235,13 @@ export function createSflowDecoder(deps: SflowDecoderDeps): PayloadDecoder {
       error(SflowError.ZERO_SAMPLING_RATE);
       rate = 1;
     }
-    const recordCount = u32(b, o + fixed - 4);
-    o += fixed;
-    // Where the preferred records sit; -1 when absent.
-    let headerAt = -1;
-    let headerLength = 0;
-    let headerProtocol = 0;
-    let frameLength = 0;
-    let ipv4At = -1;
-    let ipv6At = -1;
-    for (let i = 0; i < recordCount; i++) {
-      if (end - o < 8) {
-        error(SflowError.RECORD_TRUNCATED);
-        return -1;
-      }
-      const format = u32(b, o);
-      const length = u32(b, o + 4);
-      o += 8;
-      if (length > end - o) {
-        error(SflowError.RECORD_TRUNCATED);
-        return -1;
-      }
-      if ((length & 3) !== 0) {
-        error(SflowError.RECORD_LENGTH_UNALIGNED);
-        return -1;
-      }
-      if (format === RECORD_RAW_HEADER && headerAt < 0) {
-        if (length < 16) {
-          error(SflowError.RECORD_TRUNCATED);
-          return -1;
-        }
-        const stored = u32(b, o + 12);
-        if (stored > length - 16) {
-          error(SflowError.RECORD_TRUNCATED);
-          return -1;
-        }
-        headerProtocol = u32(b, o);
-        frameLength = u32(b, o + 4);
-        headerLength = stored;
-        headerAt = o + 16;
-      } else if (format === RECORD_SAMPLED_IPV4 && ipv4At < 0) {
-        if (length < 32) {
-          error(SflowError.RECORD_TRUNCATED);
-          return -1;
-        }
-        ipv4At = o;
-      } else if (format === RECORD_SAMPLED_IPV6 && ipv6At < 0) {
-        if (length < 56) {
-          error(SflowError.RECORD_TRUNCATED);
-          return -1;
-        }
-        ipv6At = o;
-      }
-      o += length;
-    }
+    if (!locateRecords(b, o + fixed, end, u32(b, o + fixed - 4), found, error)) return -1;
 
     let parsed = false;
-    if (headerAt >= 0) {
-      let result: number = ParseResult.UNSUPPORTED_LINK;
-      const headerEnd = headerAt + headerLength;
-      if (headerProtocol === HEADER_ETHERNET)
-        result = parseFrame(LinkType.ETHERNET, b, info, headerAt, headerEnd);
-      else if (headerProtocol === HEADER_IPV4 || headerProtocol === HEADER_IPV6) {
-        result = parseIpPacket(b, headerAt, info, headerEnd);
-        if (info.ipVersion !== (headerProtocol === HEADER_IPV4 ? 4 : 6)) result = ParseResult.BAD_HEADER;
-      }
-      // A header cut by the agent's snap length still gives addresses (and usually ports).
+    if (found.headerAt >= 0) {
+      const result = parseRawHeader(b, found, info);
       parsed = (result === ParseResult.OK || result === ParseResult.TRUNCATED) && info.ipVersion !== 0;
-      if (!parsed && ipv4At < 0 && ipv6At < 0) {
+      if (!parsed && found.ipv4At < 0 && found.ipv6At < 0) {
         error(
           result === ParseResult.UNSUPPORTED_LINK
             ? SflowError.UNSUPPORTED_HEADER_PROTOCOL
@@ -163,8 +250,7 @@ export function createSflowDecoder(deps: SflowDecoderDeps): PayloadDecoder {
         return 0;
       }
     }
-
-    if (!parsed && ipv4At < 0 && ipv6At < 0) {
+    if (!parsed && found.ipv4At < 0 && found.ipv6At < 0) {
       error(SflowError.NO_IP_RECORD);
       return 0;
     }
@@ -174,45 +260,9 @@ export function createSflowDecoder(deps: SflowDecoderDeps): PayloadDecoder {
     batch.endMs[row] = source.receivedMs;
     batch.samplingRate[row] = rate;
     batch.packets[row] = rate;
-    if (parsed) {
-      batch.ipVersion[row] = info.ipVersion;
-      if (info.ipVersion === 4) {
-        batch.src4[row] = info.src4;
-        batch.dst4[row] = info.dst4;
-      } else {
-        batch.src6.set(info.src6, row * 16);
-        batch.dst6.set(info.dst6, row * 16);
-      }
-      batch.srcPort[row] = info.srcPort;
-      batch.dstPort[row] = info.dstPort;
-      batch.proto[row] = info.proto;
-      batch.tcpFlags[row] = info.proto === 6 ? info.tcpFlags : 0;
-      batch.bytes[row] = frameLength * rate;
-    } else if (ipv4At >= 0) {
-      // sampled_ipv4: length, protocol, src, dst, src_port, dst_port, tcp_flags, tos.
-      batch.ipVersion[row] = 4;
-      batch.src4[row] = u32(b, ipv4At + 8);
-      batch.dst4[row] = u32(b, ipv4At + 12);
-      batch.srcPort[row] = u32(b, ipv4At + 16) & 0xffff;
-      batch.dstPort[row] = u32(b, ipv4At + 20) & 0xffff;
-      batch.proto[row] = u32(b, ipv4At + 4) & 0xff;
-      batch.tcpFlags[row] = u32(b, ipv4At + 24) & 0xff;
-      batch.bytes[row] = u32(b, ipv4At) * rate;
-    } else {
-      // sampled_ipv6: length, protocol, src (16), dst (16), src_port, dst_port, tcp_flags, priority.
-      batch.ipVersion[row] = 6;
-      const src6 = batch.src6;
-      const dst6 = batch.dst6;
-      for (let k = 0, at = row * 16; k < 16; k++, at++) {
-        src6[at] = b[ipv6At + 8 + k]!;
-        dst6[at] = b[ipv6At + 24 + k]!;
-      }
-      batch.srcPort[row] = u32(b, ipv6At + 40) & 0xffff;
-      batch.dstPort[row] = u32(b, ipv6At + 44) & 0xffff;
-      batch.proto[row] = u32(b, ipv6At + 4) & 0xff;
-      batch.tcpFlags[row] = u32(b, ipv6At + 48) & 0xff;
-      batch.bytes[row] = u32(b, ipv6At) * rate;
-    }
+    if (parsed) writeHeaderRow(batch, row, info, found.frameLength, rate);
+    else if (found.ipv4At >= 0) writeSampledIpv4Row(batch, row, b, found.ipv4At, rate);
+    else writeSampledIpv6Row(batch, row, b, found.ipv6At, rate);
     return 1;
   }
 

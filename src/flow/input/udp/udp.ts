@@ -66,6 +66,164 @@ function normaliseAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+/**
+ * Exporter names made once per address: the decoder's per-exporter memos then compare the same
+ * string instance, and no string is built per datagram (the last IPv4 sender is kept at hand).
+ */
+class ExporterNames {
+  private readonly names4 = new Map<number, string>();
+  private readonly names6 = new Map<string, string>();
+  private lastKey = -1;
+  private lastName = '';
+
+  /** The name of the sender at `sources[at..]` (16 bytes a slot; IPv4 in the first four). */
+  of(sources: Uint8Array, at: number, family: number): string {
+    if (family === 4) {
+      const key =
+        ((sources[at]! << 24) | (sources[at + 1]! << 16) | (sources[at + 2]! << 8) | sources[at + 3]!) >>> 0;
+      if (key === this.lastKey) return this.lastName;
+      let known = this.names4.get(key);
+      if (known === undefined) {
+        if (this.names4.size >= MAX_EXPORTER_NAMES) this.names4.clear();
+        known = ipv4ToString(key);
+        this.names4.set(key, known);
+      }
+      this.lastKey = key;
+      this.lastName = known;
+      return known;
+    }
+    const text = ipv6ToString(sources, at);
+    let known = this.names6.get(text);
+    if (known === undefined) {
+      if (this.names6.size >= MAX_EXPORTER_NAMES) this.names6.clear();
+      this.names6.set(text, text);
+      known = text;
+    }
+    this.lastKey = -1;
+    return known;
+  }
+}
+
+/** What every socket of one input shares: where payloads and errors go, and the running totals. */
+interface InputState {
+  readonly receiveBufferBytes: number;
+  readonly onPayload: PayloadHandler;
+  readonly onError: (error: Error, address: string) => void;
+  readonly closers: (() => Promise<void>)[];
+  readonly listeners: UdpListener[];
+  truncated: number;
+  receiveCalls: number;
+}
+
+/** 'auto' takes the addon when it loads, else dgram; says which at once through onPath. */
+function choosePath(choice: UdpReceiverChoice, onPath: UdpInputOptions['onPath']): UdpReceivePath {
+  if (choice === 'dgram') {
+    onPath?.('dgram', 'configured');
+    return 'dgram';
+  }
+  const load = loadNativeUdp();
+  if (load.binding) {
+    onPath?.('native');
+    return 'native';
+  }
+  if (choice === 'native') throw new Error(`flow receiver 'native' unavailable: ${load.error}`);
+  onPath?.('dgram', load.error);
+  return 'dgram';
+}
+
+async function openDgram(
+  state: InputState,
+  address: string,
+  host: string,
+  port: number,
+  family: 4 | 6,
+): Promise<void> {
+  const socket: Socket = createSocket({
+    type: family === 6 ? 'udp6' : 'udp4',
+    recvBufferSize: state.receiveBufferBytes,
+  });
+  const onPayload = state.onPayload;
+  socket.on('message', (payload, rinfo) => {
+    state.receiveCalls++;
+    onPayload(payload, normaliseAddress(rinfo.address), rinfo.port, Date.now());
+  });
+  socket.on('error', (error) => state.onError(error, address));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  state.closers.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+  state.listeners.push({
+    address,
+    boundPort: socket.address().port,
+    family,
+    receiveBufferBytes: socket.getRecvBufferSize(),
+  });
+}
+
+function openNative(
+  state: InputState,
+  address: string,
+  host: string,
+  port: number,
+  family: 4 | 6,
+  slots: number,
+  coalesceMs: number,
+): void {
+  const binding = loadNativeUdp().binding!;
+  const data = Buffer.allocUnsafeSlow(slots * SLOT_BYTES);
+  const lengths = new Int32Array(slots);
+  const sources = new Uint8Array(slots * 16);
+  const ports = new Uint16Array(slots);
+  const families = new Uint8Array(slots);
+  const names = new ExporterNames();
+  const onPayload = state.onPayload;
+  const onBatch = (count: number): void => {
+    state.receiveCalls++;
+    const receivedMs = Date.now();
+    for (let i = 0; i < count; i++) {
+      const length = lengths[i]!;
+      if (length < 0) {
+        state.truncated++;
+        continue;
+      }
+      const name = names.of(sources, i * 16, families[i]!);
+      const offset = i * SLOT_BYTES;
+      onPayload(data.subarray(offset, offset + length), name, ports[i]!, receivedMs);
+    }
+  };
+  const socket: NativeUdpSocket = binding.open(
+    host,
+    port,
+    family,
+    state.receiveBufferBytes,
+    SLOT_BYTES,
+    data,
+    lengths,
+    sources,
+    ports,
+    families,
+    onBatch,
+    (errno, syscall) => {
+      const error = new Error(`${syscall} failed (errno ${errno})`) as NodeJS.ErrnoException;
+      error.errno = errno;
+      error.syscall = syscall;
+      state.onError(error, address);
+    },
+    coalesceMs,
+  );
+  state.closers.push(async () => socket.close());
+  state.listeners.push({
+    address,
+    boundPort: socket.localPort(),
+    family,
+    receiveBufferBytes: socket.recvBufferSize(),
+  });
+}
+
 export function createUdpInput(
   addresses: readonly string[],
   receiveBufferBytes: number,
@@ -73,153 +231,30 @@ export function createUdpInput(
   onError: (error: Error, address: string) => void,
   options: UdpInputOptions = {},
 ): UdpInput {
-  const choice = options.receiver ?? 'auto';
-  const batchDatagrams = options.batchDatagrams ?? 64;
-  const closers: (() => Promise<void>)[] = [];
-  const listeners: UdpListener[] = [];
+  const state: InputState = {
+    receiveBufferBytes,
+    onPayload,
+    onError,
+    closers: [],
+    listeners: [],
+    truncated: 0,
+    receiveCalls: 0,
+  };
   let path: UdpReceivePath = 'dgram';
-  let truncated = 0;
-  let receiveCalls = 0;
-
-  function choosePath(): UdpReceivePath {
-    if (choice === 'dgram') {
-      options.onPath?.('dgram', 'configured');
-      return 'dgram';
-    }
-    const load = loadNativeUdp();
-    if (load.binding) {
-      options.onPath?.('native');
-      return 'native';
-    }
-    if (choice === 'native') throw new Error(`flow receiver 'native' unavailable: ${load.error}`);
-    options.onPath?.('dgram', load.error);
-    return 'dgram';
-  }
-
-  async function openDgram(address: string, host: string, port: number, family: 4 | 6): Promise<void> {
-    const socket: Socket = createSocket({
-      type: family === 6 ? 'udp6' : 'udp4',
-      recvBufferSize: receiveBufferBytes,
-    });
-    socket.on('message', (payload, rinfo) => {
-      receiveCalls++;
-      onPayload(payload, normaliseAddress(rinfo.address), rinfo.port, Date.now());
-    });
-    socket.on('error', (error) => onError(error, address));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(port, host, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    closers.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
-    listeners.push({
-      address,
-      boundPort: socket.address().port,
-      family,
-      receiveBufferBytes: socket.getRecvBufferSize(),
-    });
-  }
-
-  function openNative(address: string, host: string, port: number, family: 4 | 6): void {
-    const binding = loadNativeUdp().binding!;
-    const slots = batchDatagrams;
-    const data = Buffer.allocUnsafeSlow(slots * SLOT_BYTES);
-    const lengths = new Int32Array(slots);
-    const sources = new Uint8Array(slots * 16);
-    const ports = new Uint16Array(slots);
-    const families = new Uint8Array(slots);
-    // Exporter names are made once per address: the decoder's per-exporter memos then compare
-    // the same string instance, and no string is built per datagram.
-    const names4 = new Map<number, string>();
-    const names6 = new Map<string, string>();
-    let lastKey = -1;
-    let lastName = '';
-    const onBatch = (count: number): void => {
-      receiveCalls++;
-      const receivedMs = Date.now();
-      for (let i = 0; i < count; i++) {
-        const length = lengths[i]!;
-        if (length < 0) {
-          truncated++;
-          continue;
-        }
-        const at = i * 16;
-        let name: string;
-        if (families[i] === 4) {
-          const key =
-            ((sources[at]! << 24) | (sources[at + 1]! << 16) | (sources[at + 2]! << 8) | sources[at + 3]!) >>>
-            0;
-          if (key === lastKey) name = lastName;
-          else {
-            let known = names4.get(key);
-            if (known === undefined) {
-              if (names4.size >= MAX_EXPORTER_NAMES) names4.clear();
-              known = ipv4ToString(key);
-              names4.set(key, known);
-            }
-            name = known;
-            lastKey = key;
-            lastName = known;
-          }
-        } else {
-          const text = ipv6ToString(sources, at);
-          let known = names6.get(text);
-          if (known === undefined) {
-            if (names6.size >= MAX_EXPORTER_NAMES) names6.clear();
-            names6.set(text, text);
-            known = text;
-          }
-          name = known;
-          lastKey = -1;
-        }
-        const offset = i * SLOT_BYTES;
-        onPayload(data.subarray(offset, offset + length), name, ports[i]!, receivedMs);
-      }
-    };
-    const socket: NativeUdpSocket = binding.open(
-      host,
-      port,
-      family,
-      receiveBufferBytes,
-      SLOT_BYTES,
-      data,
-      lengths,
-      sources,
-      ports,
-      families,
-      onBatch,
-      (errno, syscall) => {
-        const error = new Error(`${syscall} failed (errno ${errno})`) as NodeJS.ErrnoException;
-        error.errno = errno;
-        error.syscall = syscall;
-        onError(error, address);
-      },
-      options.coalesceMs ?? 0,
-    );
-    closers.push(async () => socket.close());
-    listeners.push({
-      address,
-      boundPort: socket.localPort(),
-      family,
-      receiveBufferBytes: socket.recvBufferSize(),
-    });
-  }
 
   return {
-    listeners,
+    listeners: state.listeners,
     get path() {
       return path;
     },
     get truncated() {
-      return truncated;
+      return state.truncated;
     },
     get receiveCalls() {
-      return receiveCalls;
+      return state.receiveCalls;
     },
     async start() {
-      path = choosePath();
+      path = choosePath(options.receiver ?? 'auto', options.onPath);
       try {
         for (const address of addresses) {
           const { host, port } = parseHostPort(address, '0.0.0.0');
@@ -227,19 +262,27 @@ export function createUdpInput(
           if (path === 'native') {
             // The addon binds literal addresses only: names are resolved here, as dgram would.
             const literal = isIP(host) ? host : (await lookup(host, { family })).address;
-            openNative(address, literal, port, family);
-          } else await openDgram(address, host, port, family);
+            openNative(
+              state,
+              address,
+              literal,
+              port,
+              family,
+              options.batchDatagrams ?? 64,
+              options.coalesceMs ?? 0,
+            );
+          } else await openDgram(state, address, host, port, family);
         }
       } catch (error) {
         await this.stop();
         throw error;
       }
-      return listeners;
+      return state.listeners;
     },
     async stop() {
-      await Promise.all(closers.map((close) => close()));
-      closers.length = 0;
-      listeners.length = 0;
+      await Promise.all(state.closers.map((close) => close()));
+      state.closers.length = 0;
+      state.listeners.length = 0;
     },
   };
 }
