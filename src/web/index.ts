@@ -294,3 +294,30 @@ function certstreamIntake(
     stats,
   };
 }
+
+// Filtering outputs (export/), campaigns (campaign/), takedowns (takedown/), page checks (page/).
+export {
+  canonicaliseUrl,
+  CanonicalUrlError,
+  fullHash,
+  hashPrefix,
+  parseLegacyIpv4,
+  suffixPrefixExpressions,
+  type CanonicalUrl,
+} from './export/safebrowsing.ts';
+export {
+  EXPORT_FORMATS,
+  hostRefusal,
+  hostsFile,
+  rpzZone,
+  SHARED_HOSTS,
+  unboundConfig,
+  urlList,
+  urlListMatches,
+  type ExportFormat,
+  type HostCandidate,
+  type HostRefusal,
+  type RpzOptions,
+  type UrlEntry,
+  type UrlList,
+} from './export/filters.ts';
