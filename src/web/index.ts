@@ -321,3 +321,14 @@ export {
   type UrlEntry,
   type UrlList,
 } from './export/filters.ts';
+export {
+  clusterCampaigns,
+  namingTemplate,
+  webStatistics,
+  type Campaign,
+  type CampaignHost,
+  type Tie,
+  type TieKind,
+  type WebStatistics,
+} from './campaign/cluster.ts';
+export { campaignHostOf, HostInfrastructure, parseInfrastructure } from './campaign/hosts.ts';
