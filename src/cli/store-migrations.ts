@@ -6,11 +6,12 @@ import { hygieneMigrations } from '../hygiene/index.ts';
 import { intelMigrations } from '../intel/index.ts';
 import { shareMigrations } from '../share/index.ts';
 import type { RoomMigrations } from '../store/index.ts';
-import { webMigrations } from '../web/index.ts';
+import { webMigrations, webTakedownMigrations } from '../web/index.ts';
 
 export const ROOM_MIGRATIONS: readonly RoomMigrations[] = [
   intelMigrations,
   shareMigrations,
   () => hygieneMigrations,
   () => webMigrations,
+  () => webTakedownMigrations,
 ];

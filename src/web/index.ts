@@ -332,3 +332,24 @@ export {
   type WebStatistics,
 } from './campaign/cluster.ts';
 export { campaignHostOf, HostInfrastructure, parseInfrastructure } from './campaign/hosts.ts';
+export { abuseContacts, RdapInputError, type AbuseContact } from './takedown/rdap.ts';
+export {
+  LETTER_LANGUAGES,
+  renderLetter,
+  type Letter,
+  type LetterFacts,
+  type LetterLanguage,
+} from './takedown/letters.ts';
+export { webTakedownMigrations } from './takedown/migrations.ts';
+export {
+  draftTakedown,
+  getTakedown,
+  isTakedownStatus,
+  listTakedowns,
+  setTakedownStatus,
+  TAKEDOWN_STATUSES,
+  TakedownError,
+  type TakedownRequest,
+  type TakedownStatus,
+  type TakedownTables,
+} from './takedown/requests.ts';
