@@ -9,6 +9,8 @@ import { Registry } from 'prom-client';
 import { createLogger, InputError, UsageError } from '../core/index.ts';
 import {
   abuseContacts,
+  checkPage,
+  PageCheckError,
   draftTakedown,
   getTakedown,
   isTakedownStatus,
@@ -52,6 +54,20 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
     .option('--json', 'write the campaigns and statistics as JSON')
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
     .action(async (options: CampaignOptions) => campaignsCommand(options, ctx));
+  web
+    .command('check')
+    .description(
+      'fetch one page without JavaScript (2 MB, 10 s, 5 redirects) and look for a login form, a brand favicon, kit markers',
+    )
+    .argument('<url>', 'the page')
+    .action(async (url: string) => {
+      try {
+        ctx.stdout.write(JSON.stringify(await checkPage(url), null, 1) + '\n');
+      } catch (error) {
+        if (error instanceof PageCheckError) throw new InputError(error.message);
+        throw error;
+      }
+    });
   const takedown = web.command('takedown').description('abuse requests to take malicious hosts down');
   takedown
     .command('draft')

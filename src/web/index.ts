@@ -353,3 +353,15 @@ export {
   type TakedownStatus,
   type TakedownTables,
 } from './takedown/requests.ts';
+export {
+  checkPage,
+  DEFAULT_PAGE_LIMITS,
+  FAVICONS,
+  KIT_MARKERS,
+  kitMarkersIn,
+  PageCheckError,
+  type FaviconEntry,
+  type KitMarker,
+  type PageCheck,
+  type PageLimits,
+} from './page/check.ts';
