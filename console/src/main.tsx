@@ -6,6 +6,7 @@ import { dictionaries, I18nContext, initialLang, translator, useI18n, type Lang 
 import { LiveTickContext, type LiveItem } from './live.tsx';
 import { AuditPage, GraphPage, SharingPage } from './pages/Admin.tsx';
 import { HygienePage } from './pages/Hygiene.tsx';
+import { WebPage } from './pages/Web.tsx';
 import { IndicatorsPage } from './pages/Indicators.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
 import { LossBanner, PipelinePage, useHealth } from './pages/Pipeline.tsx';
@@ -34,6 +35,7 @@ const NAV: { path: string; key: string; fullOnly?: boolean }[] = [
   { path: 'audit', key: 'audit', fullOnly: true },
   { path: 'pipeline', key: 'pipeline', fullOnly: true },
   { path: 'hygiene', key: 'hygiene' },
+  { path: 'web', key: 'web' },
 ];
 
 function LangSwitch() {
@@ -141,6 +143,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   else if (page === 'pipeline') body = <PipelinePage health={health} />;
   else if (page === 'hygiene')
     body = <HygienePage {...(parts[1] ? { selected: decodeURIComponent(parts[1]) } : {})} />;
+  else if (page === 'web') body = <WebPage />;
   else body = <OverviewPage recent={recent} />;
   return (
     <LiveTickContext.Provider value={tick}>

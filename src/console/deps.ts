@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { Logger, PipelineHealth } from '../core/index.ts';
 import type { HygieneReader } from '../hygiene/index.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
+import type { WebBody } from './api/types.ts';
 import {
   type AuditRecord,
   type VerifyResult,
@@ -28,7 +29,7 @@ import {
 
 export type ConsoleIntel = Pick<
   Intel,
-  'get' | 'byIds' | 'sightings' | 'relationships' | 'tallies' | 'changes' | 'queries'
+  'get' | 'byIds' | 'sightings' | 'relationships' | 'tallies' | 'changes' | 'queries' | 'list'
 >;
 
 export interface ConsoleShare {
@@ -55,11 +56,18 @@ export type ConsoleHygiene = Pick<
   'surveys' | 'organisationScores' | 'adoption' | 'organisation'
 >;
 
+/** The web room's overview, limited to the hosts `mayRead` lets through (wired by the CLI). */
+export interface ConsoleWeb {
+  overview(mayRead: (host: string) => boolean): Promise<WebBody>;
+}
+
 export interface ConsoleDeps {
   intel: ConsoleIntel;
   share: ConsoleShare;
   /** Absent when the hub keeps no hygiene surveys: the page then says none is stored. */
   hygiene?: ConsoleHygiene;
+  /** Absent when the hub keeps no web verdicts. */
+  web?: ConsoleWeb;
   registry: Registry;
   logger: Logger;
   /**
@@ -72,10 +80,17 @@ export interface ConsoleDeps {
 /** The console's narrow view of a hub. */
 export function consoleDepsOf(
   hub: HubContext,
-  deps: { registry: Registry; logger: Logger; health?: () => PipelineHealth; hygiene?: ConsoleHygiene },
+  deps: {
+    registry: Registry;
+    logger: Logger;
+    health?: () => PipelineHealth;
+    hygiene?: ConsoleHygiene;
+    web?: ConsoleWeb;
+  },
 ): ConsoleDeps {
   return {
     ...(deps.hygiene ? { hygiene: deps.hygiene } : {}),
+    ...(deps.web ? { web: deps.web } : {}),
     intel: hub.intel,
     share: {
       authenticate: (token) => hub.orgs.authenticate(token),

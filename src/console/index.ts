@@ -24,6 +24,7 @@ export {
   consoleDepsOf,
   type ConsoleDeps,
   type ConsoleHygiene,
+  type ConsoleWeb,
   type ConsoleIntel,
   type ConsoleShare,
 } from './deps.ts';

@@ -18,7 +18,13 @@ import {
 import { openStore, type Store } from '../store/index.ts';
 import { HUB_MIGRATIONS } from '../share/testing.ts';
 import type { ConsoleConfigInput } from './config.ts';
-import { consoleDepsOf, createConsole, type ConsoleHygiene, type WebConsole } from './index.ts';
+import {
+  consoleDepsOf,
+  createConsole,
+  type ConsoleHygiene,
+  type ConsoleWeb,
+  type WebConsole,
+} from './index.ts';
 
 // The browser helpers, for other rooms' console tests (the CLI's end-to-end alert test).
 export { CHROMIUM, ensureConsoleBuilt, launchChromium, newConsolePage, signIn } from './e2e-support.ts';
@@ -44,6 +50,8 @@ export async function startTestHub(
     health?: () => PipelineHealth;
     /** The hygiene room's reader (its own tables); without it the hygiene page is empty. */
     hygiene?: ConsoleHygiene;
+    /** The web room's overview; without it the malicious-sites page is empty. */
+    web?: ConsoleWeb;
   } = {},
 ): Promise<TestHub> {
   const store = options.store ?? (await openStore({ memory: true }, { migrations: HUB_MIGRATIONS }));
@@ -70,6 +78,7 @@ export async function startTestHub(
       logger,
       health: options.health,
       ...(options.hygiene ? { hygiene: options.hygiene } : {}),
+      ...(options.web ? { web: options.web } : {}),
     }),
   );
   hub.use((app) => web.register(app));

@@ -365,3 +365,4 @@ export {
   type PageCheck,
   type PageLimits,
 } from './page/check.ts';
+export { webOverview, type WebOverview } from './campaign/overview.ts';

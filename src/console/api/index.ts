@@ -21,6 +21,7 @@ import { registerOverview } from './overview.ts';
 import { registerReview } from './review.ts';
 import { registerSharing } from './sharing.ts';
 import { registerSurvey } from './survey.ts';
+import { registerWeb } from './web.ts';
 
 export type { ApiState } from './common.ts';
 export { COUNT_CAP } from './indicators.ts';
@@ -44,6 +45,7 @@ export function registerApi(
   registerAudit(app, ctx);
   registerGraph(app, ctx);
   registerHygiene(app, ctx);
+  registerWeb(app, ctx);
   registerReview(app, deps.share.reviews);
   registerHealth(app, deps.health);
 }
