@@ -192,6 +192,7 @@ export const PAGES: { name: string; hash: string; ready: string }[] = [
     hash: '#/hygiene',
     ready: 'section[data-page=hygiene] svg.series, section[data-page=hygiene] .empty',
   },
+  { name: 'web', hash: '#/web', ready: 'section[data-page=web] svg.bars, section[data-page=web] .empty' },
 ];
 
 /** Opens a page by its route and waits until it has drawn its data. */
