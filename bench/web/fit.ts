@@ -226,7 +226,7 @@ function main() {
     tuningRecallAtMalicious: recallAt(model, rows, brands, model.thresholds.malicious),
     tuningRecallAtSuspicious: recallAt(model, rows, brands, model.thresholds.suspicious),
   };
-  writeFileSync(values.out, JSON.stringify(model, null, 1) + '\n');
+  writeFileSync(values.out, JSON.stringify(model, null, 2) + '\n');
   process.stdout.write(`${JSON.stringify({ ...model, risk: undefined }, null, 1)}\n`);
 }
 

@@ -1,7 +1,7 @@
 /**
  * Stores made before each room owned its tables migrate unchanged: a store built by the shipped
  * migration list (a frozen copy in testdata/shipped-store/) opened with the rooms' composed
- * migrations runs none of the shipped migrations again (only hygiene's new one) and ends with
+ * migrations runs none of the shipped migrations again (only the rooms' new ones: hygiene's, web's) and ends with
  * the very schema a fresh store gets, on SQLite and on PostgreSQL.
  */
 import assert from 'node:assert/strict';
@@ -148,21 +148,26 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         const fresh = await openStore(place.fresh, { migrations: ROOM_MIGRATIONS });
         try {
           const runs = await migrationsOf(store.db as unknown as Db);
-          // The shipped migrations keep their first run; only hygiene's, new, ran now.
+          // The shipped migrations keep their first run; only the rooms' new ones ran now.
           assert.deepEqual(
             runs.filter((r) => SHIPPED.includes(r.name)),
             shippedRuns,
           );
           assert.deepEqual(
             runs.map((r) => r.name),
-            [...SHIPPED, '0010_hygiene_001_surveys_and_checks'],
+            [
+              ...SHIPPED,
+              '0010_hygiene_001_surveys_and_checks',
+              '0011_web_001_urls_and_sightings',
+              '0011_web_101_takedowns',
+            ],
           );
           const migrated = await schemaOf(store.db as unknown as Db, engine, place.schema);
           const freshSchema = await schemaOf(fresh.db as unknown as Db, engine, place.freshSchema);
           assert.deepEqual(migrated, freshSchema);
-          // Without hygiene's tables, the new composition builds exactly what the shipped list built.
+          // Without the new rooms' tables, the composition builds exactly what the shipped list built.
           assert.deepEqual(
-            freshSchema.filter((line) => !/hygiene_/.test(line)),
+            freshSchema.filter((line) => !/(^|[^a-z])(hygiene|web)_/.test(line)),
             shippedSchema,
           );
           assert.ok(freshSchema.length > 40, `schema listing too short: ${freshSchema.length}`);

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,7 @@ const PUBLISHED = ['https://amazon-kjhd.top/', 'https://apple-id-verify.top/veri
 const BENIGN = ['https://www.amazon.co.jp/', 'https://sites.google.com/view/amazon-login'];
 
 before(async () => {
+  mkdirSync(data);
   writeFileSync(join(dir, 'model.txt'), [...MODEL_ONLY, ...BENIGN].join('\n') + '\n');
   writeFileSync(join(dir, 'published.txt'), PUBLISHED.join('\n') + '\n');
   const model = await run([

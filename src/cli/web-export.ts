@@ -36,7 +36,7 @@ import {
   type Web,
   type WebTables,
 } from '../web/index.ts';
-import type { CliContext } from './context.ts';
+import { requireDataDir, type CliContext } from './context.ts';
 import { cliDataDir, openCliStore } from './commands/serve.ts';
 
 export interface WebExportOptions {
@@ -152,6 +152,7 @@ export function parseWebExportOptions(options: WebExportOptions): { format: Expo
 
 export async function webExportCommand(options: WebExportOptions, ctx: CliContext): Promise<void> {
   const { format, tier } = parseWebExportOptions(options);
+  requireDataDir(options.data, ctx.env);
   const dataDir = cliDataDir(options.data, ctx.env);
   const store = await openCliStore(dataDir, ctx.env);
   try {

@@ -4,7 +4,7 @@
  * its refusals (exit 2, one line).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -39,6 +39,7 @@ async function run(argv: string[]) {
 }
 
 before(async () => {
+  mkdirSync(data);
   writeFileSync(
     join(dir, 'list.txt'),
     [

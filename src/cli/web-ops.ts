@@ -37,7 +37,7 @@ import {
   type WebStatistics,
   type WebTables,
 } from '../web/index.ts';
-import type { CliContext } from './context.ts';
+import { requireDataDir, type CliContext } from './context.ts';
 import { cliDataDir, openCliStore } from './commands/serve.ts';
 
 interface CampaignOptions {
@@ -104,6 +104,7 @@ async function withWeb<T>(
   ctx: CliContext,
   work: (web: Web, db: Kysely<TakedownTables>) => Promise<T>,
 ): Promise<T> {
+  requireDataDir(data, ctx.env);
   const store = await openCliStore(cliDataDir(data, ctx.env), ctx.env);
   try {
     const web = createWeb(WebConfig.parse({}), {
@@ -238,6 +239,7 @@ export function campaignsText(campaigns: readonly Campaign[], stats: WebStatisti
 
 async function campaignsCommand(options: CampaignOptions, ctx: CliContext): Promise<void> {
   const infrastructure = options.infra ? parseInfrastructure(readText(options.infra)) : undefined;
+  requireDataDir(options.data, ctx.env);
   const store = await openCliStore(cliDataDir(options.data, ctx.env), ctx.env);
   try {
     const web = createWeb(WebConfig.parse({}), {

@@ -22,7 +22,11 @@ export function normaliseUrl(input: string, maxLength = DEFAULT_MAX_LENGTH): Nor
   const text = input.trim().replace(DEFANGED_SCHEME, 'http$2://').replace(DEFANGED_DOT, '.');
   if (text === '') throw new UrlInputError('empty URL');
   if (text.length > maxLength) throw new UrlInputError(`URL longer than ${maxLength} characters`);
-  const parsed = parseUrl(SCHEME.test(text) ? text : `http://${text}`);
+  const schemeless = !SCHEME.test(text);
+  // A bare host with a path may not hold blanks: `2025/10/01 10:25:00,https://…` is a CSV line, not
+  // a URL (the parser would read host 2025 as the address 0.0.7.233).
+  if (schemeless && /\s/.test(text)) throw new UrlInputError('not a URL: blank inside and no scheme');
+  const parsed = parseUrl(schemeless ? `http://${text}` : text);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
     throw new UrlInputError(`not an http(s) URL: ${parsed.protocol}`);
   parsed.hash = '';

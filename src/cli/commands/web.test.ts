@@ -4,7 +4,7 @@
  * and `--record` putting the malicious verdicts into intel as url and domain indicators.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -80,6 +80,7 @@ test('score and ingest: unreadable input is exit 2 in one line', async () => {
   writeFileSync(junk, 'ftp://x/\nhttp://\n');
   assert.equal((await run(['web', 'score', junk])).code, 2);
   const data = join(dir, 'data-bad');
+  mkdirSync(data);
   const notJson = join(dir, 'bad.json');
   writeFileSync(notJson, '[{"url": ');
   const bad = await run(['web', 'ingest', notJson, '--source', 'x', '--data', data]);
@@ -91,6 +92,7 @@ test('score and ingest: unreadable input is exit 2 in one line', async () => {
 
 test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --record into intel', async () => {
   const data = join(dir, 'data');
+  mkdirSync(data);
   const csv = join(dir, '202507.csv');
   writeFileSync(
     csv,

@@ -29,7 +29,7 @@ import {
   type Web,
   type WebTables,
 } from '../../web/index.ts';
-import type { CliContext } from '../context.ts';
+import { requireDataDir, type CliContext } from '../context.ts';
 import { webExportCommand, type WebExportOptions } from '../web-export.ts';
 import { registerWebOps } from '../web-ops.ts';
 import { writeOut } from '../output.ts';
@@ -145,8 +145,8 @@ async function scoreCommand(file: string, ctx: CliContext): Promise<void> {
     }
   }
   await out.end();
+  if (scored === 0 && bad > 0) throw new InputError(`${file}: no URL could be read (${bad} lines)`);
   if (bad > 0) ctx.stderr.write(`tsunagi: ${bad} lines of ${file} are not http(s) URLs (skipped)\n`);
-  if (scored === 0 && bad > 0) throw new InputError(`${file}: no URL could be read`);
 }
 
 function parseIngestOptions(options: IngestOptions): { format?: ListFormat; tlp: Tlp } {
@@ -223,6 +223,8 @@ function* fromJsonText(file: string, text: string, counts: { bad: number }): Gen
 
 async function ingestCommand(file: string, options: IngestOptions, ctx: CliContext): Promise<void> {
   const { format, tlp } = parseIngestOptions(options);
+  // It changes the hub's store, so like the hub's commands it refuses a data directory that is not there.
+  requireDataDir(options.data, ctx.env);
   const dataDir = cliDataDir(options.data, ctx.env);
   // Opened before the store, so an unreadable file costs no store.
   openInput(file).destroy();

@@ -29,6 +29,7 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
     verdict('https://smbc-login.example.cn/a', 'smbc-login.example.cn', 'domain', 'malicious', 'smbc-card'),
     verdict('https://smbc-login.example.cn/b', 'smbc-login.example.cn', 'domain', 'malicious', 'smbc-card'),
     verdict('http://203.0.113.9/', '203.0.113.9', 'ipv4', 'malicious', null),
+    verdict('https://plala_login.example.com/', 'plala_login.example.com', 'domain', 'malicious', 'plala'),
     verdict('https://www.example.org/', 'www.example.org', 'domain', 'suspicious', null),
   ];
   const sightings = sightingsFromWebVerdicts(verdicts, 'jpcert');
@@ -39,6 +40,7 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
       ['domain', 'smbc-login.example.cn', 'smbc-card', 'web:jpcert', 'public', 'green', 100],
       ['url', 'https://smbc-login.example.cn/b', 'smbc-card', 'web:jpcert', 'public', 'green', 100],
       ['url', 'http://203.0.113.9/', undefined, 'web:jpcert', 'public', 'green', 100],
+      ['url', 'https://plala_login.example.com/', 'plala', 'web:jpcert', 'public', 'green', 100],
     ],
   );
   assert.match(sightings[0]!.attributes!.evidence!, /^brand_exact\(smbc@domain\)=3\.2$/);
@@ -51,7 +53,7 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
       registry: new Registry(),
     });
     const result = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });
-    assert.deepEqual(result, { sightings: 4, created: 4 });
+    assert.deepEqual(result, { sightings: 5, created: 5 });
     const again = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });
     assert.equal(again.created, 0, 'the same verdicts again add sightings, not indicators');
     const domains = (await intel.list({ kinds: ['domain'] })).items;

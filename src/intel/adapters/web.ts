@@ -20,6 +20,8 @@ import type { RecordResult } from '../write.ts';
 import type { Tier, Tlp } from '../types.ts';
 import type { IntelWriter } from './writer.ts';
 
+const HOST_NAME = /^[a-z0-9.-]+$/;
+
 export interface WebVerdictLike {
   url: string;
   host: string;
@@ -66,7 +68,8 @@ export function sightingsFromWebVerdicts(
       ...(v.brand ? { family: v.brand } : {}),
     };
     if (v.url.length <= 2048) sightings.push({ type: 'url', value: v.url, ...common });
-    if (v.hostKind === 'domain' && !hosts.has(v.host)) {
+    // Intel's domains are DNS host names (letters, digits, hyphens); `a_b.example` resolves but is none.
+    if (v.hostKind === 'domain' && HOST_NAME.test(v.host) && !hosts.has(v.host)) {
       hosts.add(v.host);
       sightings.push({ type: 'domain', value: v.host, ...common });
     }
