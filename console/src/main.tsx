@@ -7,6 +7,7 @@ import { LiveTickContext, type LiveItem } from './live.tsx';
 import { AuditPage, GraphPage, SharingPage } from './pages/Admin.tsx';
 import { HygienePage } from './pages/Hygiene.tsx';
 import { RunbookPage } from './pages/Runbook.tsx';
+import { WebPage } from './pages/Web.tsx';
 import { IndicatorsPage } from './pages/Indicators.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
 import { LossBanner, PipelinePage, useHealth } from './pages/Pipeline.tsx';
@@ -38,6 +39,7 @@ const NAV: { path: string; key: string; fullOnly?: boolean }[] = [
   { path: 'hygiene', key: 'hygiene' },
   { path: 'sensors', key: 'sensors', fullOnly: true },
   { path: 'runbook', key: 'runbook', fullOnly: true },
+  { path: 'web', key: 'web' },
 ];
 
 function LangSwitch() {
@@ -147,6 +149,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     body = <HygienePage {...(parts[1] ? { selected: decodeURIComponent(parts[1]) } : {})} />;
   else if (page === 'sensors') body = <SensorsPage />;
   else if (page === 'runbook') body = <RunbookPage />;
+  else if (page === 'web') body = <WebPage />;
   else body = <OverviewPage recent={recent} />;
   return (
     <LiveTickContext.Provider value={tick}>

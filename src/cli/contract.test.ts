@@ -139,6 +139,25 @@ const CASES: Record<string, Case[]> = {
     [['web', 'ingest', GARBAGE, '--source', 'x', '--tlp', 'red', '--record', '--data', DATA], 2, /--tlp/],
     [['web', 'ingest', GARBAGE, '--data', DATA], 2, /--source/],
   ],
+  'web export': [
+    [['web', 'export', '--format', 'bind', '--data', DATA], 2, /--format/],
+    [['web', 'export', '--format', 'rpz', '--tier', 'everyone', '--data', DATA], 2, /--tier/],
+    [['web', 'export', '--format', 'rpz', '--data', NO_DATA], 2, /no data directory/],
+  ],
+  'web campaigns': [
+    [['web', 'campaigns', '--infra', MISSING, '--data', DATA], 2, missing],
+    [['web', 'campaigns', '--infra', GARBAGE, '--data', DATA], 2, /infrastructure/],
+    [['web', 'campaigns', '--data', NO_DATA], 2, /no data directory/],
+  ],
+  'web check': [[['web', 'check', GARBAGE], 2, garbage]],
+  'web takedown draft': [
+    [['web', 'takedown', 'draft', 'x.top', '--rdap', MISSING, '--data', DATA], 2, missing],
+    [['web', 'takedown', 'draft', 'x.top', '--rdap', GARBAGE, '--data', DATA], 2, /RDAP/],
+  ],
+  'web takedown status': [
+    [['web', 'takedown', 'status', 'x.top', '--set', 'gone', '--data', DATA], 2, /--set/],
+    [['web', 'takedown', 'status', 'x.top', '--data', NO_DATA], 2, /no data directory/],
+  ],
   'hygiene rpki': [
     [['hygiene', 'rpki', '--vrps', MISSING, '--routes', GARBAGE], 2, missing],
     [['hygiene', 'rpki', '--vrps', GARBAGE, '--routes', GARBAGE], 2, garbage],

@@ -8,7 +8,7 @@ import { osintMigrations } from '../osint/index.ts';
 import { sensorMigrations } from '../sensor/index.ts';
 import { shareMigrations } from '../share/index.ts';
 import type { RoomMigrations } from '../store/index.ts';
-import { webMigrations } from '../web/index.ts';
+import { webMigrations, webTakedownMigrations } from '../web/index.ts';
 
 export const ROOM_MIGRATIONS: readonly RoomMigrations[] = [
   intelMigrations,
@@ -17,4 +17,5 @@ export const ROOM_MIGRATIONS: readonly RoomMigrations[] = [
   () => osintMigrations,
   () => sensorMigrations,
   () => webMigrations,
+  () => webTakedownMigrations,
 ];

@@ -11,6 +11,7 @@ import type { HygieneReader } from '../hygiene/index.ts';
 import type { SensorReader } from '../sensor/index.ts';
 import type { RunbookView } from './api/types.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
+import type { WebBody } from './api/types.ts';
 import {
   type AuditRecord,
   type VerifyResult,
@@ -30,7 +31,7 @@ import {
 
 export type ConsoleIntel = Pick<
   Intel,
-  'get' | 'byIds' | 'sightings' | 'relationships' | 'tallies' | 'changes' | 'queries'
+  'get' | 'byIds' | 'sightings' | 'relationships' | 'tallies' | 'changes' | 'queries' | 'list'
 >;
 
 export interface ConsoleShare {
@@ -59,6 +60,10 @@ export type ConsoleHygiene = Pick<
 
 /** The sensor room's read side: per-ministry views and attack-trend statistics. */
 export type ConsoleSensor = Pick<SensorReader, 'daily' | 'topIocs' | 'organisations'>;
+/** The web room's overview, limited to the hosts `mayRead` lets through (wired by the CLI). */
+export interface ConsoleWeb {
+  overview(mayRead: (host: string) => boolean): Promise<WebBody>;
+}
 
 export interface ConsoleDeps {
   intel: ConsoleIntel;
@@ -67,6 +72,8 @@ export interface ConsoleDeps {
   hygiene?: ConsoleHygiene;
   /** Absent when the hub runs no sensor centre: the page then says no sensor reports. */
   sensor?: ConsoleSensor;
+  /** Absent when the hub keeps no web verdicts. */
+  web?: ConsoleWeb;
   registry: Registry;
   logger: Logger;
   /**
@@ -91,12 +98,14 @@ export function consoleDepsOf(
     hygiene?: ConsoleHygiene;
     sensor?: ConsoleSensor;
     runbook?: (lang: 'ja' | 'en') => RunbookView;
+    web?: ConsoleWeb;
   },
 ): ConsoleDeps {
   return {
     ...(deps.hygiene ? { hygiene: deps.hygiene } : {}),
     ...(deps.sensor ? { sensor: deps.sensor } : {}),
     ...(deps.runbook ? { runbook: deps.runbook } : {}),
+    ...(deps.web ? { web: deps.web } : {}),
     intel: hub.intel,
     share: {
       authenticate: (token) => hub.orgs.authenticate(token),

@@ -197,6 +197,7 @@ export const PAGES: { name: string; hash: string; ready: string }[] = [
     hash: '#/sensors',
     ready: 'section[data-page=sensors] svg.series, section[data-page=sensors] .empty',
   },
+  { name: 'web', hash: '#/web', ready: 'section[data-page=web] svg.bars, section[data-page=web] .empty' },
 ];
 
 /** Opens a page by its route and waits until it has drawn its data. */

@@ -25,6 +25,7 @@ export {
   type ConsoleDeps,
   type ConsoleHygiene,
   type ConsoleSensor,
+  type ConsoleWeb,
   type ConsoleIntel,
   type ConsoleShare,
 } from './deps.ts';

@@ -24,6 +24,7 @@ import {
   type ConsoleDeps,
   type ConsoleHygiene,
   type ConsoleSensor,
+  type ConsoleWeb,
   type WebConsole,
 } from './index.ts';
 
@@ -55,6 +56,8 @@ export async function startTestHub(
     sensor?: ConsoleSensor;
     /** The runbook writer (the CLI passes the report room's); without it the runbook page is empty. */
     runbook?: ConsoleDeps['runbook'];
+    /** The web room's overview; without it the malicious-sites page is empty. */
+    web?: ConsoleWeb;
   } = {},
 ): Promise<TestHub> {
   const store = options.store ?? (await openStore({ memory: true }, { migrations: HUB_MIGRATIONS }));
@@ -83,6 +86,7 @@ export async function startTestHub(
       ...(options.hygiene ? { hygiene: options.hygiene } : {}),
       ...(options.sensor ? { sensor: options.sensor } : {}),
       ...(options.runbook ? { runbook: options.runbook } : {}),
+      ...(options.web ? { web: options.web } : {}),
     }),
   );
   hub.use((app) => web.register(app));

@@ -294,3 +294,75 @@ function certstreamIntake(
     stats,
   };
 }
+
+// Filtering outputs (export/), campaigns (campaign/), takedowns (takedown/), page checks (page/).
+export {
+  canonicaliseUrl,
+  CanonicalUrlError,
+  fullHash,
+  hashPrefix,
+  parseLegacyIpv4,
+  suffixPrefixExpressions,
+  type CanonicalUrl,
+} from './export/safebrowsing.ts';
+export {
+  EXPORT_FORMATS,
+  hostRefusal,
+  hostsFile,
+  rpzZone,
+  SHARED_HOSTS,
+  unboundConfig,
+  urlList,
+  urlListMatches,
+  type ExportFormat,
+  type HostCandidate,
+  type HostRefusal,
+  type RpzOptions,
+  type UrlEntry,
+  type UrlList,
+} from './export/filters.ts';
+export {
+  clusterCampaigns,
+  namingTemplate,
+  webStatistics,
+  type Campaign,
+  type CampaignHost,
+  type Tie,
+  type TieKind,
+  type WebStatistics,
+} from './campaign/cluster.ts';
+export { campaignHostOf, HostInfrastructure, parseInfrastructure } from './campaign/hosts.ts';
+export { abuseContacts, RdapInputError, type AbuseContact } from './takedown/rdap.ts';
+export {
+  LETTER_LANGUAGES,
+  renderLetter,
+  type Letter,
+  type LetterFacts,
+  type LetterLanguage,
+} from './takedown/letters.ts';
+export { webTakedownMigrations } from './takedown/migrations.ts';
+export {
+  draftTakedown,
+  getTakedown,
+  isTakedownStatus,
+  listTakedowns,
+  setTakedownStatus,
+  TAKEDOWN_STATUSES,
+  TakedownError,
+  type TakedownRequest,
+  type TakedownStatus,
+  type TakedownTables,
+} from './takedown/requests.ts';
+export {
+  checkPage,
+  DEFAULT_PAGE_LIMITS,
+  FAVICONS,
+  KIT_MARKERS,
+  kitMarkersIn,
+  PageCheckError,
+  type FaviconEntry,
+  type KitMarker,
+  type PageCheck,
+  type PageLimits,
+} from './page/check.ts';
+export { webOverview, type WebOverview } from './campaign/overview.ts';

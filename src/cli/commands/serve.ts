@@ -24,13 +24,27 @@ import {
   type PipelineHealth,
 } from '../../core/index.ts';
 import { IntelConfig, type Intel } from '../../intel/index.ts';
-import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
+import {
+  ConsoleConfig,
+  consoleDepsOf,
+  createConsole,
+  type ConsoleWeb,
+  type WebConsole,
+} from '../../console/index.ts';
 import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 import { createHygieneReader, type HygieneTables } from '../../hygiene/index.ts';
 import { createSensorReader, type SensorTables } from '../../sensor/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
+import {
+  createBrandIndex,
+  createWeb,
+  WebConfig,
+  webOverview,
+  type TakedownTables,
+  type WebTables,
+} from '../../web/index.ts';
 import { CandidateStreamConfig, createHealthSubscriber } from '../../transport/index.ts';
 import { createCandidateIntake } from '../candidate-intake.ts';
 import { buildRunbook, type Lang, type Runbook } from '../../report/index.ts';
@@ -120,10 +134,28 @@ export async function openHubStack(
       hygiene,
       // The sensor room's tables live in the same store too (what `tsunagi sensor serve` on the same data directory stores).
       sensor: createSensorReader(store.db as unknown as Kysely<SensorTables>),
+      web: consoleWebOf(store.db, deps),
     }),
   );
   hub.use((app) => web.register(app));
   return { store, intel, hub, console: web };
+}
+
+/** The web room's overview for the console, over the same store. */
+export function consoleWebOf(db: unknown, deps: { logger: Logger; registry: Registry }): ConsoleWeb {
+  const web = createWeb(WebConfig.parse({}), {
+    logger: deps.logger,
+    registry: deps.registry,
+    db: db as Kysely<WebTables>,
+  });
+  const brands = createBrandIndex();
+  return {
+    async overview(mayRead) {
+      const o = await webOverview(web, db as Kysely<TakedownTables>, brands, mayRead);
+      const { byBrand, byTld, byPlatform, hosts } = o.statistics;
+      return { hosts, byBrand, byTld, byPlatform, campaigns: o.campaigns, takedowns: o.takedowns };
+    },
+  };
 }
 
 interface ServeOptions {

@@ -18,6 +18,7 @@ import {
   createLineReader,
   createWeb,
   detectFormat,
+  EXPORT_FORMATS,
   ListFormatError,
   parseJsonArray,
   UrlInputError,
@@ -29,6 +30,8 @@ import {
   type WebTables,
 } from '../../web/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
+import { webExportCommand, type WebExportOptions } from '../web-export.ts';
+import { registerWebOps } from '../web-ops.ts';
 import { writeOut } from '../output.ts';
 import { cliDataDir, openCliStore } from './serve.ts';
 
@@ -104,6 +107,22 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
     .action(async (file: string, options: IngestOptions) => ingestCommand(file, options, ctx));
+  web
+    .command('export')
+    .description(
+      'malicious hosts as an RPZ zone, Unbound config or hosts file; malicious URLs as a hash-prefix list',
+    )
+    .requiredOption('--format <format>', `one of ${EXPORT_FORMATS.join(', ')}`)
+    .option(
+      '--tier <tier>',
+      'who receives it: public, council or full (the hub decides what each may read)',
+      'public',
+    )
+    .option('--out <file>', 'write here instead of stdout')
+    .option('--origin <zone>', 'the RPZ zone name', 'rpz.tsunagi.')
+    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
+    .action(async (options: WebExportOptions) => webExportCommand(options, ctx));
+  registerWebOps(web, ctx);
 }
 
 async function scoreCommand(file: string, ctx: CliContext): Promise<void> {

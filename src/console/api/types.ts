@@ -334,3 +334,36 @@ export interface RunbookView {
   procedures: RunbookProcedureView[];
 }
 export type RunbookBody = { available: false } | ({ available: true } & RunbookView);
+/** GET /console/api/web: malicious-website campaigns, counts and takedowns the reader may see. */
+export interface WebCount {
+  key: string;
+  hosts: number;
+}
+export interface WebCampaignRow {
+  id: string;
+  hosts: string[];
+  brands: string[];
+  tlds: string[];
+  platforms: string[];
+  countries: string[];
+  firstSeen: string;
+  lastSeen: string;
+  /** What ties the hosts: a shared IP, AS and brand, registrable domain, naming template or kit marker. */
+  ties: { kind: string; value: string; hosts: string[] }[];
+}
+export interface WebTakedownRow {
+  host: string;
+  brand: string | null;
+  status: string;
+  abuseEmail: string;
+  updatedAt: string;
+}
+export interface WebBody {
+  /** Malicious hosts the reader may see (their intel domain indicators released to it). */
+  hosts: number;
+  campaigns: WebCampaignRow[];
+  byBrand: WebCount[];
+  byTld: WebCount[];
+  byPlatform: WebCount[];
+  takedowns: WebTakedownRow[];
+}

@@ -1,0 +1,134 @@
+// Malicious websites: campaigns (hosts tied by shared infrastructure, naming pattern or kit, each
+// tie shown), hosts by brand, TLD and platform, and the takedown requests' status. The hub's
+// release rule decides which hosts the reader sees; the page draws what the API returns.
+import { useEffect, useState } from 'react';
+import type { WebBody } from '../../../src/console/api/types.ts';
+import { api, ApiError } from '../api.ts';
+import { Bars } from '../charts.tsx';
+import { formatTime } from '../format.ts';
+import { useI18n } from '../i18n.ts';
+import { useLiveTick } from '../live.tsx';
+
+const STATUS_COLORS: Record<string, string> = {
+  draft: '#8b8d98',
+  sent: '#4c9aff',
+  acknowledged: '#ffc53d',
+  'taken-down': '#30a46c',
+  refused: '#e5484d',
+};
+const day = (iso: string) => formatTime(iso).slice(0, 10);
+
+export function WebPage() {
+  const { t } = useI18n();
+  const tick = useLiveTick();
+  const [data, setData] = useState<WebBody | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api<WebBody>('web').then(setData, (e: ApiError) =>
+      setError(e.status === 403 ? t('forbidden') : e.message),
+    );
+  }, [tick, t]);
+  if (error) return <p className="error">{error}</p>;
+  if (!data) return <p>{t('loading')}</p>;
+  if (data.hosts === 0)
+    return (
+      <section data-page="web">
+        <p className="empty" data-testid="empty">
+          {t('emptyWeb')}
+        </p>
+      </section>
+    );
+  const statusCounts = Object.keys(STATUS_COLORS)
+    .map((status) => ({
+      label: t(`takedown_${status}`),
+      value: data.takedowns.filter((d) => d.status === status).length,
+      color: STATUS_COLORS[status]!,
+    }))
+    .filter((r) => r.value > 0);
+  const bars = (rows: WebBody['byBrand']) =>
+    rows.slice(0, 12).map((r) => ({ label: r.key, value: r.hosts, dataLabel: true }));
+  return (
+    <section data-page="web">
+      <p className="muted">{t('webIntro')}</p>
+      <div className="cards">
+        <div className="card">
+          <div className="card-title">{t('webHosts')}</div>
+          <div className="card-value" data-testid="web-hosts">
+            {data.hosts.toLocaleString()}
+          </div>
+        </div>
+        <div className="card">
+          <div className="card-title">{t('webCampaigns')}</div>
+          <div className="card-value" data-testid="web-campaigns">
+            {data.campaigns.length.toLocaleString()}
+          </div>
+        </div>
+      </div>
+      <h2>{t('webByBrand')}</h2>
+      <Bars rows={bars(data.byBrand)} label={t('webByBrand')} />
+      <h2>{t('webByTld')}</h2>
+      <Bars rows={bars(data.byTld)} label={t('webByTld')} />
+      {data.byPlatform.length > 0 && (
+        <>
+          <h2>{t('webByPlatform')}</h2>
+          <Bars rows={bars(data.byPlatform)} label={t('webByPlatform')} />
+        </>
+      )}
+      <h2>{t('webCampaigns')}</h2>
+      <table data-testid="web-campaign-table">
+        <thead>
+          <tr>
+            <th>{t('webCampaign')}</th>
+            <th>{t('webMembers')}</th>
+            <th>{t('webBrands')}</th>
+            <th>{t('webTies')}</th>
+            <th>{t('webPeriod')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.campaigns.map((c) => (
+            <tr key={c.id}>
+              <td translate="no">{c.id}</td>
+              <td translate="no">{c.hosts.join(' ')}</td>
+              <td translate="no">{c.brands.join(' ')}</td>
+              <td>
+                {c.ties.map((tie) => (
+                  <div key={`${tie.kind} ${tie.value}`}>
+                    {t(`tie_${tie.kind}`)}: <span translate="no">{tie.value}</span> ({tie.hosts.length})
+                  </div>
+                ))}
+              </td>
+              <td>
+                {day(c.firstSeen)} – {day(c.lastSeen)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>{t('webTakedownsByStatus')}</h2>
+      <Bars rows={statusCounts} label={t('webTakedownsByStatus')} empty={t('webNoTakedowns')} />
+      {data.takedowns.length > 0 && (
+        <table data-testid="web-takedown-table">
+          <thead>
+            <tr>
+              <th>{t('webHost')}</th>
+              <th>{t('webStatus')}</th>
+              <th>{t('webAbuse')}</th>
+              <th>{t('webUpdated')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.takedowns.map((d) => (
+              <tr key={d.host}>
+                <td translate="no">{d.host}</td>
+                <td>{t(`takedown_${d.status}`)}</td>
+                <td translate="no">{d.abuseEmail}</td>
+                <td>{formatTime(d.updatedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

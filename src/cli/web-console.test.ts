@@ -1,0 +1,87 @@
+/**
+ * The console's malicious-sites API as `tsunagi serve` wires it (the web room's overview over the
+ * same store): a public reader sees only hosts released to public notice, the council also the
+ * model's TLP:GREEN verdicts; campaigns, counts and takedowns follow the same cut.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Kysely } from 'kysely';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../core/index.ts';
+import type { WebBody } from '../console/index.ts';
+import { startTestHub, type TestHub } from '../console/testing.ts';
+import { recordWebVerdicts } from '../intel/index.ts';
+import { openStore, type Store } from '../store/index.ts';
+import { createWeb, draftTakedown, WebConfig, type TakedownTables, type WebTables } from '../web/index.ts';
+import { consoleWebOf } from './commands/serve.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
+
+let store: Store;
+let hub: TestHub;
+
+before(async () => {
+  store = await openStore({ memory: true }, { migrations: ROOM_MIGRATIONS });
+  const deps = { logger: silentLogger(), registry: new Registry() };
+  hub = await startTestHub({ store, web: consoleWebOf(store.db, deps) });
+  const web = createWeb(WebConfig.parse({}), {
+    ...deps,
+    registry: new Registry(),
+    db: store.db as unknown as Kysely<WebTables>,
+  });
+  const ingest = async (urls: string[], source: string, tlp: 'green' | 'clear') =>
+    web.ingest(
+      urls.map((url) => ({ url })),
+      source,
+      async (batch) => void (await recordWebVerdicts(hub.ctx.intel, batch, source, { tlp })),
+    );
+  await ingest(['https://amazon-xqzv.top/signin/', 'https://smbc-card-verify.xyz/'], 'model', 'green');
+  await ingest(['https://amazon-kjhd.top/', 'https://login.amazon-kjhd.top/x'], 'jpcert', 'clear');
+  await draftTakedown(
+    store.db as unknown as Kysely<TakedownTables>,
+    {
+      host: 'amazon-xqzv.top',
+      brand: 'amazon',
+      abuse: { email: 'abuse@r.example', name: 'R', rdapObject: 'amazon-xqzv.top' },
+      letters: [],
+    },
+    new Date('2026-12-01T00:00:00Z'),
+  );
+});
+after(async () => {
+  await hub.close();
+  await store.close();
+});
+
+const get = async (token: string) => {
+  const response = await fetch(`${hub.url}/console/api/web`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()) as WebBody;
+};
+
+test('council: every recorded host, the amazon campaign with its ties, the takedown', async () => {
+  const body = await get(hub.tokens.council);
+  assert.equal(body.hosts, 4);
+  const amazon = body.campaigns.find((c) => c.brands.includes('amazon'))!;
+  assert.deepEqual(amazon.hosts, ['amazon-kjhd.top', 'amazon-xqzv.top', 'login.amazon-kjhd.top']);
+  assert.deepEqual(amazon.ties.map((t) => t.kind).sort(), ['registrable-domain', 'template']);
+  assert.deepEqual(body.byBrand[0], { key: 'amazon', hosts: 3 });
+  assert.deepEqual(
+    body.takedowns.map((t) => [t.host, t.status]),
+    [['amazon-xqzv.top', 'draft']],
+  );
+});
+
+test('public: only what is public notice; the model-only hosts and their takedown stay out', async () => {
+  const body = await get(hub.tokens.public);
+  assert.equal(body.hosts, 2);
+  const text = JSON.stringify(body);
+  assert.ok(!text.includes('amazon-xqzv.top') && !text.includes('smbc-card-verify.xyz'), text);
+  assert.deepEqual(body.takedowns, []);
+});
+
+test('no token, no answer', async () => {
+  const response = await fetch(`${hub.url}/console/api/web`);
+  assert.equal(response.status, 401);
+});

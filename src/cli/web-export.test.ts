@@ -1,0 +1,300 @@
+/**
+ * `tsunagi web export` end to end: lists ingested and recorded through the CLI into a real SQLite
+ * store, exported per tier through the hub's release decision, and the RPZ zone and the Unbound
+ * config loaded into Debian's Unbound on 127.0.0.1, which must answer NXDOMAIN for a listed host
+ * and the real address for an unlisted one.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../core/index.ts';
+import { createIntel, IntelConfig } from '../intel/index.ts';
+import { release, tierReader } from '../share/index.ts';
+import { openStore } from '../store/index.ts';
+import { urlListMatches, type UrlList } from '../web/index.ts';
+import type { CliContext } from './context.ts';
+import { main } from './main.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsunagi-web-export-'));
+const data = join(dir, 'data');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (t: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  const ctx: CliContext = {
+    stdout: sink((t) => (stdout += t)),
+    stderr: sink((t) => (stderr += t)),
+    env: {},
+    interactive: false,
+  };
+  const code = await main(argv, ctx);
+  return { code, stdout, stderr };
+}
+
+/** A model's verdicts (TLP:GREEN: the council's) and a public source's (TLP:CLEAR: public notice). */
+const MODEL_ONLY = [
+  'https://amazon-xqzv.top/signin/',
+  'https://smbc-card-verify.xyz/',
+  'https://mercari-jp.duckdns.org/login',
+  'http://47.238.159.31/login/',
+];
+const PUBLISHED = ['https://amazon-kjhd.top/', 'https://apple-id-verify.top/verify?id=1'];
+const BENIGN = ['https://www.amazon.co.jp/', 'https://sites.google.com/view/amazon-login'];
+
+before(async () => {
+  mkdirSync(data);
+  writeFileSync(join(dir, 'model.txt'), [...MODEL_ONLY, ...BENIGN].join('\n') + '\n');
+  writeFileSync(join(dir, 'published.txt'), PUBLISHED.join('\n') + '\n');
+  const model = await run([
+    'web',
+    'ingest',
+    join(dir, 'model.txt'),
+    '--source',
+    'model',
+    '--record',
+    '-d',
+    data,
+  ]);
+  assert.equal(model.code, 0, model.stderr);
+  const pub = await run([
+    'web',
+    'ingest',
+    join(dir, 'published.txt'),
+    '--source',
+    'jpcert',
+    '--record',
+    '--tlp',
+    'clear',
+    '-d',
+    data,
+  ]);
+  assert.equal(pub.code, 0, pub.stderr);
+});
+
+const listed = (hostsText: string) =>
+  hostsText
+    .split('\n')
+    .filter((l) => l.startsWith('0.0.0.0 '))
+    .map((l) => l.slice(8));
+
+test('hosts: public gets only public notice; council also the model verdicts; never an IP, a platform or an official domain', async () => {
+  const pub = await run(['web', 'export', '--format', 'hosts', '--tier', 'public', '-d', data]);
+  assert.equal(pub.code, 0, pub.stderr);
+  assert.deepEqual(listed(pub.stdout), ['amazon-kjhd.top', 'apple-id-verify.top']);
+  const council = await run(['web', 'export', '--format', 'hosts', '--tier', 'council', '-d', data]);
+  assert.deepEqual(listed(council.stdout), [
+    'amazon-kjhd.top',
+    'amazon-xqzv.top',
+    'apple-id-verify.top',
+    'mercari-jp.duckdns.org',
+    'smbc-card-verify.xyz',
+  ]);
+  assert.match(council.stderr, /5 hosts/);
+});
+
+test('a public export never holds what the release decision keeps from public', async () => {
+  const store = await openStore({ dataDir: data }, { migrations: ROOM_MIGRATIONS });
+  try {
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    const { items } = await intel.list({ kinds: ['domain', 'url'], limit: 1000 });
+    const denied = items.filter(
+      (i) => release({ type: 'indicator', indicator: i }, tierReader('public')).outcome === 'deny',
+    );
+    assert.ok(denied.length >= 4, 'the model-only verdicts are TLP:GREEN, not public');
+    const exports = await Promise.all(
+      (['hosts', 'unbound', 'rpz', 'urls'] as const).map((f) =>
+        run(['web', 'export', '--format', f, '--tier', 'public', '-d', data]),
+      ),
+    );
+    for (const e of exports) {
+      assert.equal(e.code, 0, e.stderr);
+      for (const d of denied) assert.ok(!e.stdout.includes(d.value), `${d.value} leaked to public`);
+    }
+  } finally {
+    await store.close();
+  }
+});
+
+test('urls: hash prefixes a Safe Browsing-style client matches, plain JSON beside them', async () => {
+  const out = join(dir, 'urls.json');
+  const council = await run([
+    'web',
+    'export',
+    '--format',
+    'urls',
+    '--tier',
+    'council',
+    '--out',
+    out,
+    '-d',
+    data,
+  ]);
+  assert.equal(council.code, 0, council.stderr);
+  const list = JSON.parse(readFileSync(out, 'utf8')) as UrlList;
+  assert.equal(list.tier, 'council');
+  assert.ok(list.urls.some((u) => u.url === 'http://47.238.159.31/login/'));
+  assert.ok(list.hashPrefixes.every((p) => /^[0-9a-f]{8}$/.test(p)));
+  assert.ok(urlListMatches(list, 'https://apple-id-verify.top/verify?id=1'));
+  assert.ok(urlListMatches(list, 'http://47.238.159.31/login/#x'));
+  assert.ok(!urlListMatches(list, 'https://apple-id-verify.top/other'));
+  assert.ok(!urlListMatches(list, 'https://www.amazon.co.jp/'));
+  const pub = JSON.parse(
+    (await run(['web', 'export', '--format', 'urls', '--tier', 'public', '-d', data])).stdout,
+  ) as UrlList;
+  assert.deepEqual(
+    pub.urls.map((u) => u.tlp),
+    ['clear', 'clear'],
+  );
+});
+
+test('rpz: the serial grows with every export', async () => {
+  const serialOf = (zone: string) => Number(/ SOA \S+ \S+ (\d+) /.exec(zone)![1]);
+  const first = await run(['web', 'export', '--format', 'rpz', '--tier', 'council', '-d', data]);
+  const second = await run(['web', 'export', '--format', 'rpz', '--tier', 'council', '-d', data]);
+  assert.ok(serialOf(second.stdout) > serialOf(first.stdout));
+  assert.match(first.stdout, /^amazon-xqzv\.top CNAME \.$/m);
+  assert.match(first.stdout, /^\*\.amazon-xqzv\.top CNAME \.$/m);
+});
+
+test('bad usage exits 2 with one line', async () => {
+  const bad = await run(['web', 'export', '--format', 'bind', '-d', data]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  const tier = await run(['web', 'export', '--format', 'rpz', '--tier', 'everyone', '-d', data]);
+  assert.equal(tier.code, 2);
+});
+
+const MISSING = ['unbound', 'dig'].filter((tool) => spawnSync('which', [tool]).status !== 0);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Unbound on 127.0.0.1 answering `top.` and `org.` from local zone files, plus `extra` config. */
+async function startUnbound(
+  lab: string,
+  extra: string,
+): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  writeFileSync(
+    join(lab, 'top.zone'),
+    `$ORIGIN top.\n$TTL 60\n@ IN SOA ns.top. h.top. 1 3600 600 86400 60\n@ IN NS ns.top.\nns IN A 127.0.0.1\n` +
+      `amazon-xqzv IN A 192.0.2.10\nwww.amazon-xqzv IN A 192.0.2.11\nbenign-shop IN A 192.0.2.20\n`,
+  );
+  writeFileSync(
+    join(lab, 'unbound.conf'),
+    `server:\n  interface: 127.0.0.1\n  port: ${port}\n  do-ip6: no\n  do-not-query-localhost: no\n  username: ""\n` +
+      `  chroot: ""\n  directory: "${lab}"\n  pidfile: "${lab}/unbound.pid"\n  use-syslog: no\n  logfile: ""\n` +
+      `  verbosity: 0\n  num-threads: 1\n  access-control: 127.0.0.0/8 allow\n  module-config: "respip iterator"\n` +
+      `${extra}remote-control:\n  control-enable: no\nauth-zone:\n  name: "top."\n  zonefile: "${lab}/top.zone"\n` +
+      `  for-downstream: no\n  for-upstream: yes\n  fallback-enabled: no\n`,
+  );
+  const check = spawnSync('unbound-checkconf', [join(lab, 'unbound.conf')], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr + check.stdout);
+  const child: ChildProcess = spawn('unbound', ['-d', '-c', join(lab, 'unbound.conf')], { stdio: 'ignore' });
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  for (let i = 0; i < 100; i++) {
+    if (query(port, 'benign-shop.top').status === 'NOERROR') return { port, stop };
+    await sleep(100);
+  }
+  await stop();
+  throw new Error('unbound did not answer');
+}
+
+function query(port: number, name: string): { status: string; answer: string } {
+  const r = spawnSync('dig', ['+time=1', '+tries=1', '-p', String(port), '@127.0.0.1', name, 'A'], {
+    encoding: 'utf8',
+  });
+  return { status: /status: (\w+)/.exec(r.stdout)?.[1] ?? 'none', answer: r.stdout };
+}
+
+test('Unbound loads the RPZ zone and enforces it: listed hosts NXDOMAIN, an unlisted host answers', async (t) => {
+  if (MISSING.length > 0) return t.skip(`needs ${MISSING.join(', ')} (scripts/install-test-tools.sh)`);
+  const lab = mkdtempSync(join(dir, 'rpz-'));
+  const zone = join(lab, 'rpz.zone');
+  const exported = await run([
+    'web',
+    'export',
+    '--format',
+    'rpz',
+    '--tier',
+    'council',
+    '--out',
+    zone,
+    '-d',
+    data,
+  ]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const unbound = await startUnbound(lab, `rpz:\n  name: "rpz.tsunagi."\n  zonefile: "${zone}"\n`);
+  try {
+    assert.equal(query(unbound.port, 'amazon-xqzv.top').status, 'NXDOMAIN');
+    assert.equal(query(unbound.port, 'www.amazon-xqzv.top').status, 'NXDOMAIN');
+    const benign = query(unbound.port, 'benign-shop.top');
+    assert.equal(benign.status, 'NOERROR');
+    assert.match(benign.answer, /192\.0\.2\.20/);
+  } finally {
+    await unbound.stop();
+  }
+});
+
+test('Unbound loads the local-zone config: listed hosts NXDOMAIN, an unlisted host answers', async (t) => {
+  if (MISSING.length > 0) return t.skip(`needs ${MISSING.join(', ')} (scripts/install-test-tools.sh)`);
+  const lab = mkdtempSync(join(dir, 'local-zone-'));
+  const conf = join(lab, 'blocked.conf');
+  const exported = await run([
+    'web',
+    'export',
+    '--format',
+    'unbound',
+    '--tier',
+    'council',
+    '--out',
+    conf,
+    '-d',
+    data,
+  ]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const control = await startUnbound(mkdtempSync(join(dir, 'control-')), '');
+  try {
+    // Without the list the zone data answers: the NXDOMAIN below is the list's doing.
+    assert.equal(query(control.port, 'amazon-xqzv.top').status, 'NOERROR');
+  } finally {
+    await control.stop();
+  }
+  const unbound = await startUnbound(lab, `include: "${conf}"\n`);
+  try {
+    assert.equal(query(unbound.port, 'amazon-xqzv.top').status, 'NXDOMAIN');
+    assert.equal(query(unbound.port, 'benign-shop.top').status, 'NOERROR');
+  } finally {
+    await unbound.stop();
+  }
+});

@@ -1,0 +1,190 @@
+/**
+ * `tsunagi web export --format rpz|unbound|hosts|urls [--tier] [--out]`: the web room's malicious
+ * hosts and URLs as filtering outputs. What a tier may receive is the hub's release decision on
+ * the intel indicators the web room recorded (`web ingest --record`: kind `domain` for a host,
+ * `url` for a URL); the web room then says which released hosts are wholly malicious (the host's
+ * own verdict) and never a suffix, a shared platform or a brand's official domain.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { Registry } from 'prom-client';
+import { createLogger, UsageError } from '../core/index.ts';
+import {
+  createIntel,
+  IntelConfig,
+  TIERS,
+  type Indicator,
+  type IndicatorKind,
+  type Intel,
+  type Tier,
+  type Tlp,
+} from '../intel/index.ts';
+import { createAuditLog, loadSigner, release, tierReader } from '../share/index.ts';
+import {
+  createBrandIndex,
+  createWeb,
+  EXPORT_FORMATS,
+  hostRefusal,
+  hostsFile,
+  rpzZone,
+  unboundConfig,
+  urlList,
+  WebConfig,
+  type ExportFormat,
+  type UrlEntry,
+  type Web,
+  type WebTables,
+} from '../web/index.ts';
+import { requireDataDir, type CliContext } from './context.ts';
+import { cliDataDir, openCliStore } from './commands/serve.ts';
+
+export interface WebExportOptions {
+  format: string;
+  tier: string;
+  out?: string;
+  origin: string;
+  data?: string;
+}
+
+export interface WebExportResult {
+  text: string;
+  hosts: number;
+  urls: number;
+  /** Released hosts left out, by why (a suffix, a shared platform, an official domain, not wholly malicious). */
+  refused: Record<string, number>;
+  serial?: number;
+}
+
+/** Every indicator of a kind that the hub releases to the tier, with the marking it releases under. */
+export async function releasedIndicators(
+  intel: Pick<Intel, 'list'>,
+  kind: IndicatorKind,
+  tier: Tier,
+): Promise<Map<string, { indicator: Indicator; tlp: Tlp }>> {
+  const reader = tierReader(tier);
+  const released = new Map<string, { indicator: Indicator; tlp: Tlp }>();
+  let cursor: string | undefined;
+  do {
+    const page = await intel.list({ kinds: [kind], limit: 5000, ...(cursor ? { cursor } : {}) });
+    for (const indicator of page.items) {
+      const decision = release({ type: 'indicator', indicator }, reader);
+      if (decision.outcome !== 'deny') released.set(indicator.value, { indicator, tlp: decision.copy.tlp });
+    }
+    cursor = page.next;
+  } while (cursor);
+  return released;
+}
+
+/** The next RPZ serial: above the last one written from this data directory and at least the clock's seconds. */
+export function nextSerial(stateFile: string, now: Date): number {
+  let previous = 0;
+  try {
+    previous = Number(readFileSync(stateFile, 'utf8').trim()) || 0;
+  } catch {
+    previous = 0;
+  }
+  const serial = Math.max(previous + 1, Math.floor(now.getTime() / 1000));
+  mkdirSync(dirname(stateFile), { recursive: true });
+  writeFileSync(stateFile, `${serial}\n`);
+  return serial;
+}
+
+export async function buildWebExport(
+  web: Web,
+  intel: Pick<Intel, 'list'>,
+  options: { format: ExportFormat; tier: Tier; origin: string; serialFile: string; now: Date },
+): Promise<WebExportResult> {
+  const generated = options.now.toISOString();
+  const comments = [`tsunagi web export ${options.format}, tier ${options.tier}, ${generated}`];
+  if (options.format === 'urls') {
+    const released = await releasedIndicators(intel, 'url', options.tier);
+    const entries: UrlEntry[] = [];
+    for await (const v of web.verdicts({ verdicts: ['malicious'] })) {
+      const r = released.get(v.url);
+      if (!r) continue;
+      entries.push({
+        url: v.url,
+        host: v.host,
+        brand: v.brand,
+        score: v.score,
+        firstSeen: v.firstSeen,
+        tlp: r.tlp,
+      });
+    }
+    const list = urlList(entries, { generated, tier: options.tier });
+    return { text: JSON.stringify(list, null, 1) + '\n', hosts: 0, urls: list.urls.length, refused: {} };
+  }
+  const released = await releasedIndicators(intel, 'domain', options.tier);
+  const brands = createBrandIndex();
+  const hosts: string[] = [];
+  const refused: Record<string, number> = {};
+  for await (const h of web.hosts({ verdicts: ['malicious'] })) {
+    if (!released.has(h.host)) continue;
+    if (h.verdict !== 'malicious') {
+      refused['not-wholly-malicious'] = (refused['not-wholly-malicious'] ?? 0) + 1;
+      continue;
+    }
+    const keys = web.normalise(h.host);
+    const why = hostRefusal(keys, brands.officialBrand);
+    if (why) refused[why] = (refused[why] ?? 0) + 1;
+    else hosts.push(h.host);
+  }
+  hosts.sort();
+  if (options.format === 'hosts')
+    return { text: hostsFile(hosts, comments), hosts: hosts.length, urls: 0, refused };
+  if (options.format === 'unbound')
+    return { text: unboundConfig(hosts, comments), hosts: hosts.length, urls: 0, refused };
+  const serial = nextSerial(options.serialFile, options.now);
+  const text = rpzZone(hosts, { origin: options.origin, serial, comments });
+  return { text, hosts: hosts.length, urls: 0, refused, serial };
+}
+
+export function parseWebExportOptions(options: WebExportOptions): { format: ExportFormat; tier: Tier } {
+  if (!EXPORT_FORMATS.includes(options.format as ExportFormat))
+    throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!TIERS.includes(options.tier as Tier))
+    throw new UsageError(`--tier must be one of ${TIERS.join(', ')}`);
+  if (!/^([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}\.?$/i.test(options.origin))
+    throw new UsageError('--origin must be a domain name (e.g. rpz.tsunagi.)');
+  return { format: options.format as ExportFormat, tier: options.tier as Tier };
+}
+
+export async function webExportCommand(options: WebExportOptions, ctx: CliContext): Promise<void> {
+  const { format, tier } = parseWebExportOptions(options);
+  requireDataDir(options.data, ctx.env);
+  const dataDir = cliDataDir(options.data, ctx.env);
+  const store = await openCliStore(dataDir, ctx.env);
+  try {
+    const registry = new Registry();
+    const logger = createLogger({ level: 'warn' }, ctx.stderr);
+    const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
+    const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
+    const web = createWeb(WebConfig.parse({}), {
+      logger,
+      registry,
+      db: store.db as unknown as Kysely<WebTables>,
+    });
+    const result = await buildWebExport(web, intel, {
+      format,
+      tier,
+      origin: options.origin,
+      serialFile: join(dataDir, 'web', 'rpz-serial'),
+      now: new Date(),
+    });
+    if (options.out) writeFileSync(options.out, result.text);
+    else ctx.stdout.write(result.text);
+    const refused = Object.entries(result.refused)
+      .map(([why, n]) => `${why} ${n}`)
+      .join(', ');
+    ctx.stderr.write(
+      `tsunagi: web ${format} for tier ${tier}: ${format === 'urls' ? `${result.urls} URLs` : `${result.hosts} hosts`}` +
+        (result.serial ? `, serial ${result.serial}` : '') +
+        (refused ? `; left out: ${refused}` : '') +
+        (options.out ? `; written to ${options.out}` : '') +
+        '\n',
+    );
+  } finally {
+    await store.close();
+  }
+}

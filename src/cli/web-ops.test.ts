@@ -1,0 +1,147 @@
+/**
+ * `tsunagi web campaigns` and `tsunagi web takedown draft|status` end to end through the CLI on
+ * a real SQLite store: campaigns with their ties, a draft from an RDAP file, the status walk and
+ * its refusals (exit 2, one line).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { CliContext } from './context.ts';
+import { main } from './main.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsunagi-web-ops-'));
+const data = join(dir, 'data');
+const RDAP = fileURLToPath(new URL('../web/takedown/testdata/rdap-domain.json', import.meta.url));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (t: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  const ctx: CliContext = {
+    stdout: sink((t) => (stdout += t)),
+    stderr: sink((t) => (stderr += t)),
+    env: {},
+    interactive: false,
+  };
+  const code = await main(argv, ctx);
+  return { code, stdout, stderr };
+}
+
+before(async () => {
+  mkdirSync(data);
+  writeFileSync(
+    join(dir, 'list.txt'),
+    [
+      'https://amazon-xqzv.top/signin/',
+      'https://amazon-kjhd.top/',
+      'https://login.amazon-kjhd.top/ap/signin',
+      'https://smbc-card-verify.xyz/',
+      'https://vpass-secure.shop/',
+      'https://www.amazon.co.jp/',
+    ].join('\n') + '\n',
+  );
+  const ingest = await run(['web', 'ingest', join(dir, 'list.txt'), '--source', 'test', '-d', data]);
+  assert.equal(ingest.code, 0, ingest.stderr);
+});
+
+test('campaigns: template, registrable domain and the operator-given IP tie hosts; statistics follow', async () => {
+  const infra = join(dir, 'infra.json');
+  writeFileSync(
+    infra,
+    JSON.stringify([
+      { host: 'smbc-card-verify.xyz', ip: '203.0.113.5', country: 'US' },
+      { host: 'vpass-secure.shop', ip: '203.0.113.5', asn: 64500, country: 'US' },
+    ]),
+  );
+  const text = await run(['web', 'campaigns', '--infra', infra, '-d', data]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^5 malicious hosts, 2 campaigns$/m);
+  assert.match(
+    text.stdout,
+    /tie template amazon \{brand\}-\[a-z\]\{4\}\.top: amazon-kjhd\.top amazon-xqzv\.top/,
+  );
+  assert.match(text.stdout, /tie ip 203\.0\.113\.5: smbc-card-verify\.xyz vpass-secure\.shop/);
+  assert.match(text.stdout, /by country: unknown 3, US 2/);
+  const json = JSON.parse((await run(['web', 'campaigns', '--json', '-d', data])).stdout) as {
+    campaigns: { hosts: string[] }[];
+  };
+  assert.deepEqual(json.campaigns[0]!.hosts, ['amazon-kjhd.top', 'amazon-xqzv.top', 'login.amazon-kjhd.top']);
+  writeFileSync(infra, '[{"host":"x.top","ip":"999.1.1.1"}]');
+  const bad = await run(['web', 'campaigns', '--infra', infra, '-d', data]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /infrastructure: 0\.ip/);
+});
+
+test('takedown: draft from RDAP, letters in ja and en, then the status walk', async () => {
+  const draft = await run([
+    'web',
+    'takedown',
+    'draft',
+    'amazon-xqzv.top',
+    '--rdap',
+    RDAP,
+    '--from',
+    'JP council',
+    '-d',
+    data,
+  ]);
+  assert.equal(draft.code, 0, draft.stderr);
+  assert.match(draft.stdout, /^To: abuse@registrar\.example$/m);
+  assert.match(draft.stdout, /Content-Language: ja[\s\S]*Content-Language: en/);
+  assert.match(draft.stdout, /Example Registrar Co\., Ltd\. ご担当者様/);
+  assert.match(draft.stderr, /is draft: to abuse@registrar\.example \(registrar Example Registrar/);
+  for (const status of ['sent', 'acknowledged', 'taken-down']) {
+    const step = await run(['web', 'takedown', 'status', 'amazon-xqzv.top', '--set', status, '-d', data]);
+    assert.equal(step.code, 0, step.stderr);
+    assert.match(step.stdout, new RegExp(`^amazon-xqzv\\.top ${status} `));
+  }
+  const shown = await run(['web', 'takedown', 'status', 'amazon-xqzv.top', '-d', data]);
+  assert.deepEqual(
+    shown.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(' ')[1]),
+    ['draft', 'sent', 'acknowledged', 'taken-down'],
+  );
+  const final = await run(['web', 'takedown', 'status', 'amazon-xqzv.top', '--set', 'refused', '-d', data]);
+  assert.equal(final.code, 2);
+  assert.match(final.stderr, /cannot go from taken-down to refused/);
+  const redraft = await run(['web', 'takedown', 'draft', 'amazon-xqzv.top', '--rdap', RDAP, '-d', data]);
+  assert.equal(redraft.code, 2);
+});
+
+test('takedown: refusals are one line and exit 2', async () => {
+  const benign = await run(['web', 'takedown', 'draft', 'www.amazon.co.jp', '--rdap', RDAP, '-d', data]);
+  assert.equal(benign.code, 2);
+  assert.match(benign.stderr, /not a malicious or suspicious host/);
+  const skip = await run(['web', 'takedown', 'status', 'amazon-kjhd.top', '--set', 'taken-down', '-d', data]);
+  assert.equal(skip.code, 2);
+  const badStatus = await run(['web', 'takedown', 'status', 'amazon-kjhd.top', '--set', 'gone', '-d', data]);
+  assert.equal(badStatus.code, 2);
+  writeFileSync(join(dir, 'bad.json'), '{"not":"rdap"}');
+  const badRdap = await run([
+    'web',
+    'takedown',
+    'draft',
+    'amazon-kjhd.top',
+    '--rdap',
+    join(dir, 'bad.json'),
+    '-d',
+    data,
+  ]);
+  assert.equal(badRdap.code, 2);
+  for (const r of [benign, skip, badStatus, badRdap])
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});

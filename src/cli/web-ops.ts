@@ -1,0 +1,261 @@
+/**
+ * `tsunagi web campaigns` (malicious hosts grouped by what ties them, with statistics) and
+ * `tsunagi web takedown draft|status` (abuse requests per host): the web room's operations.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Kysely } from 'kysely';
+import { Registry } from 'prom-client';
+import { createLogger, InputError, UsageError } from '../core/index.ts';
+import {
+  abuseContacts,
+  checkPage,
+  PageCheckError,
+  draftTakedown,
+  getTakedown,
+  isTakedownStatus,
+  LETTER_LANGUAGES,
+  renderLetter,
+  setTakedownStatus,
+  TAKEDOWN_STATUSES,
+  UrlInputError,
+  type LetterFacts,
+  type StoredVerdict,
+  type TakedownStatus,
+  type TakedownTables,
+  campaignHostOf,
+  clusterCampaigns,
+  createBrandIndex,
+  createWeb,
+  parseInfrastructure,
+  webStatistics,
+  WebConfig,
+  type Campaign,
+  type CampaignHost,
+  type HostInfrastructure,
+  type Web,
+  type WebStatistics,
+  type WebTables,
+} from '../web/index.ts';
+import { requireDataDir, type CliContext } from './context.ts';
+import { cliDataDir, openCliStore } from './commands/serve.ts';
+
+interface CampaignOptions {
+  infra?: string;
+  json?: boolean;
+  data?: string;
+}
+
+export function registerWebOps(web: Command, ctx: CliContext): void {
+  web
+    .command('campaigns')
+    .description('group malicious hosts into campaigns by shared infrastructure, naming template and kit')
+    .option('--infra <file>', 'JSON array of {host, ip?, asn?, country?, kitMarkers?} the operator knows')
+    .option('--json', 'write the campaigns and statistics as JSON')
+    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
+    .action(async (options: CampaignOptions) => campaignsCommand(options, ctx));
+  web
+    .command('check')
+    .description(
+      'fetch one page without JavaScript (2 MB, 10 s, 5 redirects) and look for a login form, a brand favicon, kit markers',
+    )
+    .argument('<url>', 'the page')
+    .action(async (url: string) => {
+      try {
+        ctx.stdout.write(JSON.stringify(await checkPage(url), null, 1) + '\n');
+      } catch (error) {
+        if (error instanceof PageCheckError) throw new InputError(error.message);
+        throw error;
+      }
+    });
+  const takedown = web.command('takedown').description('abuse requests to take malicious hosts down');
+  takedown
+    .command('draft')
+    .description(
+      'draft a takedown request for a malicious host: abuse contact from RDAP, letters in ja and en',
+    )
+    .argument('<host>', 'the host (as stored by web ingest)')
+    .requiredOption('--rdap <file>', 'the RDAP JSON of the domain or IP network (fetched by the operator)')
+    .option('--from <sender>', 'who signs the letters', 'tsunagi')
+    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
+    .action(async (host: string, options: DraftOptions) => takedownDraftCommand(host, options, ctx));
+  takedown
+    .command('status')
+    .description(`show a takedown request, or move it on with --set (${TAKEDOWN_STATUSES.join(' → ')})`)
+    .argument('<host>', 'the host')
+    .option('--set <status>', `one of ${TAKEDOWN_STATUSES.join(', ')}`)
+    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
+    .action(async (host: string, options: StatusOptions) => takedownStatusCommand(host, options, ctx));
+}
+
+interface DraftOptions {
+  rdap: string;
+  from: string;
+  data?: string;
+}
+
+interface StatusOptions {
+  set?: string;
+  data?: string;
+}
+
+async function withWeb<T>(
+  data: string | undefined,
+  ctx: CliContext,
+  work: (web: Web, db: Kysely<TakedownTables>) => Promise<T>,
+): Promise<T> {
+  requireDataDir(data, ctx.env);
+  const store = await openCliStore(cliDataDir(data, ctx.env), ctx.env);
+  try {
+    const web = createWeb(WebConfig.parse({}), {
+      logger: createLogger({ level: 'warn' }, ctx.stderr),
+      registry: new Registry(),
+      db: store.db as unknown as Kysely<WebTables>,
+    });
+    return await work(web, store.db as unknown as Kysely<TakedownTables>);
+  } finally {
+    await store.close();
+  }
+}
+
+function hostArgument(web: Web, text: string): string {
+  try {
+    return web.normalise(text).host;
+  } catch (error) {
+    if (error instanceof UrlInputError) throw new UsageError(`"${text.slice(0, 80)}" is not a host name`);
+    throw error;
+  }
+}
+
+async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx: CliContext): Promise<void> {
+  const contacts = abuseContacts(readText(options.rdap));
+  if (contacts.length === 0)
+    throw new InputError(`${options.rdap}: no abuse contact with an email in the RDAP data`);
+  const contact = contacts[0]!;
+  await withWeb(options.data, ctx, async (web, db) => {
+    const host = hostArgument(web, hostText);
+    const urls: StoredVerdict[] = [];
+    for await (const v of web.verdicts({ verdicts: ['malicious', 'suspicious'] }))
+      if (v.host === host) urls.push(v);
+    if (urls.length === 0)
+      throw new InputError(`${host}: not a malicious or suspicious host in the store (web ingest it first)`);
+    const brandKey = urls.find((u) => u.brand)?.brand ?? null;
+    const brand = brandKey ? web.brand(brandKey) : undefined;
+    const facts: LetterFacts = {
+      host,
+      urls: urls.slice(0, 20).map((u) => u.url),
+      brandName: brand ? { ja: brand.ja, en: brand.en } : null,
+      official: brand?.official ?? [],
+      reasons: urls[0]!.reasons.slice(0, 4).map((r) => r.feature),
+      firstSeen: urls.map((u) => u.firstSeen).sort()[0]!,
+      lastSeen: urls
+        .map((u) => u.lastSeen)
+        .sort()
+        .at(-1)!,
+      abuse: { email: contact.email, name: contact.of?.name || contact.name },
+      sender: options.from,
+    };
+    const letters = LETTER_LANGUAGES.map((language) => renderLetter(language, facts));
+    const request = await draftTakedown(
+      db,
+      { host, brand: brandKey, abuse: { ...facts.abuse, rdapObject: contact.object }, letters },
+      new Date(),
+    );
+    for (const letter of letters)
+      ctx.stdout.write(
+        `To: ${letter.to}\nSubject: ${letter.subject}\nContent-Language: ${letter.language}\n\n${letter.body}\n`,
+      );
+    ctx.stderr.write(
+      `tsunagi: takedown request for ${host} is ${request.status}: to ${contact.email} (${contact.of ? `${contact.of.role} ${contact.of.name}` : contact.object})\n`,
+    );
+  });
+}
+
+async function takedownStatusCommand(
+  hostText: string,
+  options: StatusOptions,
+  ctx: CliContext,
+): Promise<void> {
+  if (options.set !== undefined && !isTakedownStatus(options.set))
+    throw new UsageError(`--set must be one of ${TAKEDOWN_STATUSES.join(', ')}`);
+  await withWeb(options.data, ctx, async (web, db) => {
+    const host = hostArgument(web, hostText);
+    const request =
+      options.set !== undefined
+        ? await setTakedownStatus(db, host, options.set as TakedownStatus, new Date())
+        : await getTakedown(db, host);
+    if (!request) throw new InputError(`${host}: no takedown request`);
+    ctx.stdout.write(
+      `${request.host} ${request.status} to ${request.abuse.email} since ${request.updatedAt}\n` +
+        request.history.map((h) => `  ${h.at} ${h.status}\n`).join(''),
+    );
+  });
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The store's malicious hosts as clustering input. */
+export async function campaignHosts(
+  web: Web,
+  infrastructure: ReadonlyMap<string, HostInfrastructure> = new Map(),
+): Promise<CampaignHost[]> {
+  const hosts: CampaignHost[] = [];
+  for await (const summary of web.hosts({ verdicts: ['malicious'] })) {
+    if (summary.verdict !== 'malicious') continue;
+    hosts.push(campaignHostOf(summary, web.normalise(summary.host), infrastructure.get(summary.host)));
+  }
+  return hosts;
+}
+
+export function campaignsText(campaigns: readonly Campaign[], stats: WebStatistics): string {
+  const lines = [`${stats.hosts} malicious hosts, ${stats.campaigns} campaigns`];
+  for (const c of campaigns) {
+    lines.push(
+      `campaign ${c.id}: ${c.hosts.length} hosts, brands ${c.brands.join(' ') || '-'}, ${c.firstSeen.slice(0, 10)}..${c.lastSeen.slice(0, 10)}`,
+    );
+    for (const t of c.ties) lines.push(`  tie ${t.kind} ${t.value}: ${t.hosts.join(' ')}`);
+  }
+  const top = (title: string, rows: WebStatistics['byBrand']) =>
+    `${title}: ${
+      rows
+        .slice(0, 10)
+        .map((r) => `${r.key} ${r.hosts}`)
+        .join(', ') || '-'
+    }`;
+  lines.push(
+    top('by brand', stats.byBrand),
+    top('by TLD', stats.byTld),
+    top('by platform', stats.byPlatform),
+    top('by country', stats.byCountry),
+  );
+  return lines.join('\n') + '\n';
+}
+
+async function campaignsCommand(options: CampaignOptions, ctx: CliContext): Promise<void> {
+  const infrastructure = options.infra ? parseInfrastructure(readText(options.infra)) : undefined;
+  requireDataDir(options.data, ctx.env);
+  const store = await openCliStore(cliDataDir(options.data, ctx.env), ctx.env);
+  try {
+    const web = createWeb(WebConfig.parse({}), {
+      logger: createLogger({ level: 'warn' }, ctx.stderr),
+      registry: new Registry(),
+      db: store.db as unknown as Kysely<WebTables>,
+    });
+    const hosts = await campaignHosts(web, infrastructure);
+    const campaigns = clusterCampaigns(hosts, createBrandIndex());
+    const stats = webStatistics(hosts, campaigns);
+    ctx.stdout.write(
+      options.json
+        ? JSON.stringify({ campaigns, statistics: stats }, null, 1) + '\n'
+        : campaignsText(campaigns, stats),
+    );
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,96 @@
+/// <reference lib="dom" />
+/**
+ * The malicious-sites page in Debian's Chromium, in Japanese and English: cards, bar charts by
+ * brand and TLD, the campaign table with each tie in words, the takedown chart and table. The
+ * overview is a fixed body here (the route's release cut and the web room's wiring are tested in
+ * src/cli/web-console.test.ts); this test is about what the analyst sees.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { WebBody } from './api/types.ts';
+import {
+  CHROMIUM,
+  DIST,
+  ensureConsoleBuilt,
+  launchChromium,
+  newConsolePage,
+  openPage,
+  signIn,
+} from './e2e-support.ts';
+import { startTestHub, type TestHub } from './testing.ts';
+
+const BODY: WebBody = {
+  hosts: 3,
+  campaigns: [
+    {
+      id: '890a6095dc63',
+      hosts: ['amazon-kjhd.top', 'amazon-xqzv.top', 'login.amazon-kjhd.top'],
+      brands: ['amazon'],
+      tlds: ['top'],
+      platforms: [],
+      countries: [],
+      firstSeen: '2026-11-01T00:00:00.000Z',
+      lastSeen: '2026-12-01T00:00:00.000Z',
+      ties: [
+        {
+          kind: 'template',
+          value: 'amazon {brand}-[a-z]{4}.top',
+          hosts: ['amazon-kjhd.top', 'amazon-xqzv.top'],
+        },
+        {
+          kind: 'registrable-domain',
+          value: 'amazon-kjhd.top',
+          hosts: ['amazon-kjhd.top', 'login.amazon-kjhd.top'],
+        },
+      ],
+    },
+  ],
+  byBrand: [{ key: 'amazon', hosts: 3 }],
+  byTld: [{ key: 'top', hosts: 3 }],
+  byPlatform: [],
+  takedowns: [
+    {
+      host: 'amazon-xqzv.top',
+      brand: 'amazon',
+      status: 'sent',
+      abuseEmail: 'abuse@r.example',
+      updatedAt: '2026-12-01T00:00:00.000Z',
+    },
+  ],
+};
+
+describe(
+  'malicious-sites page in Chromium',
+  { skip: !existsSync(CHROMIUM) && 'needs Debian chromium' },
+  () => {
+    let hub: TestHub;
+    let browser: Browser;
+    before(async () => {
+      ensureConsoleBuilt();
+      hub = await startTestHub({ console: { distDir: DIST }, web: { overview: async () => BODY } });
+      browser = await launchChromium();
+    });
+    after(async () => {
+      await browser?.close();
+      await hub?.close();
+    });
+
+    for (const lang of ['ja', 'en'] as const)
+      test(`draws campaigns, charts and takedowns (${lang})`, async () => {
+        const page = await newConsolePage(browser, lang);
+        await signIn(page, hub.url, hub.tokens.council);
+        await openPage(page, '#/web', 'section[data-page=web] svg.bars');
+        assert.equal(await page.locator('[data-testid=web-hosts]').innerText(), '3');
+        assert.equal(await page.locator('section[data-page=web] svg.bars').count(), 3);
+        const campaign = await page.locator('[data-testid=web-campaign-table] tbody tr').innerText();
+        assert.match(campaign, lang === 'ja' ? /同じ名前のパターン/ : /same naming pattern/);
+        assert.doesNotMatch(campaign, /tie_|T00:00/);
+        const takedown = await page.locator('[data-testid=web-takedown-table] tbody tr').innerText();
+        assert.match(takedown, lang === 'ja' ? /送付済み/ : /sent/);
+        assert.doesNotMatch(takedown, /takedown_|T00:00/);
+        await page.context().close();
+      });
+  },
+);

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createBrandIndex, normaliseUrl } from '../index.ts';
+import { clusterCampaigns, namingTemplate, webStatistics, type CampaignHost } from './cluster.ts';
+
+const brands = createBrandIndex();
+const host = (name: string, brand: string | null, extra: Partial<CampaignHost> = {}): CampaignHost => {
+  const n = normaliseUrl(name);
+  return {
+    host: n.host,
+    registrableDomain: n.registrableDomain,
+    publicSuffix: n.publicSuffix,
+    privateSuffix: n.privateSuffix,
+    brand,
+    firstSeen: '2026-11-01T00:00:00Z',
+    lastSeen: '2026-11-02T00:00:00Z',
+    ...extra,
+  };
+};
+
+test('naming templates keep the brand, the keywords and the suffix, and shape the rest', () => {
+  assert.equal(namingTemplate(host('amazon-xqzv.top', 'amazon'), brands), '{brand}-[a-z]{4}.top');
+  assert.equal(namingTemplate(host('amazon-kjhd.top', 'amazon'), brands), '{brand}-[a-z]{4}.top');
+  assert.equal(namingTemplate(host('amazon-k2h9.top', 'amazon'), brands), '{brand}-[a-z0-9]{4}.top');
+  assert.equal(namingTemplate(host('x.example.com', null), brands), null);
+});
+
+test('campaigns join hosts by template, IP, registrable domain and kit, and say why', () => {
+  const hosts = [
+    host('amazon-xqzv.top', 'amazon'),
+    host('amazon-kjhd.top', 'amazon'),
+    host('login.amazon-kjhd.top', 'amazon'),
+    host('smbc-card-verify.xyz', 'smbc-card', { ip: '203.0.113.5', country: 'US' }),
+    host('vpass-secure.shop', 'smbc-card', { ip: '203.0.113.5', country: 'US', kitMarkers: ['kit:16shop'] }),
+    host('aeon-check.icu', 'aeon-card', { kitMarkers: ['kit:16shop'] }),
+    host('mercari-jp.duckdns.org', 'mercari'),
+    host('lonely-apple.cn', 'apple'),
+  ];
+  const campaigns = clusterCampaigns(hosts, brands);
+  assert.equal(campaigns.length, 2);
+  const [a, b] = campaigns;
+  assert.deepEqual(a!.hosts.length, 3);
+  const amazon = campaigns.find((c) => c.brands.includes('amazon'))!;
+  assert.deepEqual(amazon.hosts, ['amazon-kjhd.top', 'amazon-xqzv.top', 'login.amazon-kjhd.top']);
+  assert.ok(amazon.ties.some((t) => t.kind === 'template' && t.value === 'amazon {brand}-[a-z]{4}.top'));
+  assert.ok(amazon.ties.some((t) => t.kind === 'registrable-domain' && t.value === 'amazon-kjhd.top'));
+  const smbc = campaigns.find((c) => c.brands.includes('smbc-card'))!;
+  assert.deepEqual(smbc.hosts, ['aeon-check.icu', 'smbc-card-verify.xyz', 'vpass-secure.shop']);
+  assert.deepEqual(smbc.ties.map((t) => t.kind).sort(), ['ip', 'kit']);
+  assert.deepEqual(smbc.countries, ['US']);
+  assert.ok(a !== b && a!.id !== b!.id && /^[0-9a-f]{12}$/.test(a!.id));
+  // Stable ids: the same members, the same id, whatever the input order.
+  assert.deepEqual(
+    clusterCampaigns([...hosts].reverse(), brands)
+      .map((c) => c.id)
+      .sort(),
+    campaigns.map((c) => c.id).sort(),
+  );
+  const stats = webStatistics(hosts, campaigns);
+  assert.deepEqual(stats.byBrand[0], { key: 'amazon', hosts: 3 });
+  assert.deepEqual(stats.byPlatform, [{ key: 'duckdns.org', hosts: 1 }]);
+  assert.equal(stats.byTld.find((t) => t.key === 'top')?.hosts, 3);
+  assert.deepEqual(stats.byCountry[0], { key: 'unknown', hosts: 6 });
+});
+
+test('an AS shared by different brands is no tie; with the same brand it is', () => {
+  const campaigns = clusterCampaigns(
+    [
+      host('amazon-a1.top', 'amazon', { asn: 13335 }),
+      host('rakuten-b.xyz', 'rakuten', { asn: 13335 }),
+      host('amazon-login-b.cn', 'amazon', { asn: 13335 }),
+    ],
+    brands,
+  );
+  assert.equal(campaigns.length, 1);
+  assert.deepEqual(campaigns[0]!.hosts, ['amazon-a1.top', 'amazon-login-b.cn']);
+  assert.deepEqual(campaigns[0]!.ties[0], {
+    kind: 'asn-brand',
+    value: 'AS13335 amazon',
+    hosts: ['amazon-a1.top', 'amazon-login-b.cn'],
+  });
+});

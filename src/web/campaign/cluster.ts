@@ -1,0 +1,199 @@
+/**
+ * Campaigns: malicious hosts grouped by what ties them to one operator. A tie is shared
+ * infrastructure (the same IP address; the same AS for hosts imitating the same brand), the same
+ * registrable domain, the same brand and naming template (`amazon-xqzv.top` and `amazon-kjhd.top`
+ * are both `{brand}-[a-z]{4}.top`), or the same phishing-kit marker seen by a page check. Hosts
+ * joined by any chain of ties form one campaign, which lists every tie, so an analyst can see why.
+ */
+import { createHash } from 'node:crypto';
+import type { BrandIndex } from '../score/lexicon.ts';
+
+export interface CampaignHost {
+  host: string;
+  registrableDomain: string | null;
+  publicSuffix: string;
+  /** Whether the suffix is a hosting platform's (`pages.dev`, `duckdns.org`). */
+  privateSuffix: boolean;
+  brand: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  /** Infrastructure when the operator knows it (resolved addresses, RDAP, a page check). */
+  ip?: string;
+  asn?: number;
+  country?: string;
+  kitMarkers?: readonly string[];
+}
+
+export type TieKind = 'ip' | 'asn-brand' | 'registrable-domain' | 'template' | 'kit';
+
+export interface Tie {
+  kind: TieKind;
+  /** The shared value: an address, `AS13335 amazon`, a domain, a template, a marker. */
+  value: string;
+  hosts: string[];
+}
+
+export interface Campaign {
+  /** Stable over runs for the same members: a hash of the sorted hosts. */
+  id: string;
+  hosts: string[];
+  brands: string[];
+  tlds: string[];
+  platforms: string[];
+  countries: string[];
+  firstSeen: string;
+  lastSeen: string;
+  ties: Tie[];
+}
+
+/** The shape of one name part: letters, digits or both with their length (`[a-z]{4}`). */
+function shape(part: string): string {
+  if (part === '') return '';
+  if (/^[a-z]+$/.test(part)) return `[a-z]{${part.length}}`;
+  if (/^\d+$/.test(part)) return `\\d{${part.length}}`;
+  return `[a-z0-9]{${part.length}}`;
+}
+
+/**
+ * The naming template of a host imitating a brand: in the registrant's label (and subdomains),
+ * the brand's token becomes `{brand}`, lexicon keywords stay, every other part becomes its shape;
+ * the public suffix stays. Null without a brand or registrable domain.
+ */
+export function namingTemplate(
+  h: Pick<CampaignHost, 'host' | 'registrableDomain' | 'publicSuffix' | 'brand'>,
+  brands: Pick<BrandIndex, 'brand' | 'keywordCount'>,
+): string | null {
+  if (!h.brand || !h.registrableDomain) return null;
+  const brand = brands.brand(h.brand);
+  if (!brand) return null;
+  const name = h.host.slice(0, h.host.length - h.publicSuffix.length - 1);
+  const tokens = [...brand.tokens].sort((a, b) => b.length - a.length);
+  const parts = name.split(/([-.])/).map((part) => {
+    if (part === '-' || part === '.') return part;
+    const token = tokens.find((t) => part.includes(t));
+    if (token) return part.split(token).map(shape).join('{brand}');
+    if (part.length >= 3 && brands.keywordCount(part) > 0) return part;
+    return shape(part);
+  });
+  return `${parts.join('')}.${h.publicSuffix}`;
+}
+
+class UnionFind {
+  private readonly parent = new Map<string, string>();
+  find(x: string): string {
+    let root = x;
+    while (this.parent.get(root) !== undefined && this.parent.get(root) !== root)
+      root = this.parent.get(root)!;
+    this.parent.set(x, root);
+    return root;
+  }
+  union(a: string, b: string): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
+  }
+}
+
+function tieKeys(h: CampaignHost, template: string | null): { kind: TieKind; value: string }[] {
+  const keys: { kind: TieKind; value: string }[] = [];
+  if (h.ip) keys.push({ kind: 'ip', value: h.ip });
+  // An AS alone is a hosting company shared by strangers; with the same brand it is a lead.
+  if (h.asn !== undefined && h.brand) keys.push({ kind: 'asn-brand', value: `AS${h.asn} ${h.brand}` });
+  if (h.registrableDomain) keys.push({ kind: 'registrable-domain', value: h.registrableDomain });
+  if (template) keys.push({ kind: 'template', value: `${h.brand} ${template}` });
+  for (const marker of h.kitMarkers ?? []) keys.push({ kind: 'kit', value: marker });
+  return keys;
+}
+
+const uniqueSorted = (values: Iterable<string | null | undefined>) =>
+  [...new Set([...values].filter((v): v is string => !!v))].sort();
+
+/** Groups hosts into campaigns; a host with no tie to another is left out (it is no campaign). */
+export function clusterCampaigns(
+  hosts: readonly CampaignHost[],
+  brands: Pick<BrandIndex, 'brand' | 'keywordCount'>,
+): Campaign[] {
+  const byHost = new Map(hosts.map((h) => [h.host, h]));
+  const tieHosts = new Map<string, { kind: TieKind; value: string; hosts: Set<string> }>();
+  for (const h of byHost.values())
+    for (const key of tieKeys(h, namingTemplate(h, brands))) {
+      const id = `${key.kind}\u0000${key.value}`;
+      const tie = tieHosts.get(id) ?? { ...key, hosts: new Set<string>() };
+      tie.hosts.add(h.host);
+      tieHosts.set(id, tie);
+    }
+  const sets = new UnionFind();
+  const ties = [...tieHosts.values()].filter((t) => t.hosts.size > 1);
+  for (const tie of ties) {
+    const [first, ...rest] = tie.hosts;
+    for (const other of rest) sets.union(first!, other);
+  }
+  const members = new Map<string, CampaignHost[]>();
+  for (const tie of ties)
+    for (const host of tie.hosts) {
+      const root = sets.find(host);
+      const list = members.get(root) ?? [];
+      if (!list.some((m) => m.host === host)) list.push(byHost.get(host)!);
+      members.set(root, list);
+    }
+  const campaigns = [...members.entries()].map(([root, list]) =>
+    campaignOf(
+      list,
+      ties.filter((t) => sets.find([...t.hosts][0]!) === root),
+    ),
+  );
+  return campaigns.sort((a, b) => b.hosts.length - a.hosts.length || a.id.localeCompare(b.id));
+}
+
+function campaignOf(
+  list: CampaignHost[],
+  ties: { kind: TieKind; value: string; hosts: Set<string> }[],
+): Campaign {
+  const hosts = list.map((h) => h.host).sort();
+  return {
+    id: createHash('sha256').update(hosts.join('\n')).digest('hex').slice(0, 12),
+    hosts,
+    brands: uniqueSorted(list.map((h) => h.brand)),
+    tlds: uniqueSorted(list.map((h) => (h.privateSuffix ? null : h.publicSuffix))),
+    platforms: uniqueSorted(list.map((h) => (h.privateSuffix ? h.publicSuffix : null))),
+    countries: uniqueSorted(list.map((h) => h.country)),
+    firstSeen: list.map((h) => h.firstSeen).sort()[0]!,
+    lastSeen: list
+      .map((h) => h.lastSeen)
+      .sort()
+      .at(-1)!,
+    ties: ties
+      .map((t) => ({ kind: t.kind, value: t.value, hosts: [...t.hosts].sort() }))
+      .sort((a, b) => b.hosts.length - a.hosts.length || a.value.localeCompare(b.value)),
+  };
+}
+
+export interface WebStatistics {
+  hosts: number;
+  campaigns: number;
+  /** Hosts per key, largest first; `unknown` where the fact is not known. */
+  byBrand: { key: string; hosts: number }[];
+  byTld: { key: string; hosts: number }[];
+  byPlatform: { key: string; hosts: number }[];
+  byCountry: { key: string; hosts: number }[];
+}
+
+function tally(values: Iterable<string>): { key: string; hosts: number }[] {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()]
+    .map(([key, hosts]) => ({ key, hosts }))
+    .sort((a, b) => b.hosts - a.hosts || a.key.localeCompare(b.key));
+}
+
+/** Counts of malicious hosts by brand, TLD (public suffixes only), hosting platform and country. */
+export function webStatistics(hosts: readonly CampaignHost[], campaigns: readonly Campaign[]): WebStatistics {
+  return {
+    hosts: hosts.length,
+    campaigns: campaigns.length,
+    byBrand: tally(hosts.map((h) => h.brand ?? 'unknown')),
+    byTld: tally(hosts.filter((h) => !h.privateSuffix && h.publicSuffix).map((h) => h.publicSuffix)),
+    byPlatform: tally(hosts.filter((h) => h.privateSuffix).map((h) => h.publicSuffix)),
+    byCountry: tally(hosts.map((h) => h.country ?? 'unknown')),
+  };
+}

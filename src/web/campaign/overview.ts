@@ -1,0 +1,49 @@
+/**
+ * The console's view of the room: campaigns, counts by brand, TLD and platform, and takedown
+ * requests, built only from the hosts the caller says the reader may see (the hub's release
+ * decision on each host's intel indicator is made by the caller, not here).
+ */
+import type { Kysely } from 'kysely';
+import type { BrandIndex } from '../score/lexicon.ts';
+import { listTakedowns, type TakedownTables } from '../takedown/requests.ts';
+import type { HostSummary, NormalisedUrl } from '../types.ts';
+import {
+  clusterCampaigns,
+  webStatistics,
+  type Campaign,
+  type CampaignHost,
+  type WebStatistics,
+} from './cluster.ts';
+import { campaignHostOf } from './hosts.ts';
+
+export interface WebOverview {
+  statistics: WebStatistics;
+  campaigns: Campaign[];
+  takedowns: { host: string; brand: string | null; status: string; abuseEmail: string; updatedAt: string }[];
+}
+
+export async function webOverview(
+  source: {
+    hosts(query: { verdicts: ['malicious'] }): AsyncIterable<HostSummary>;
+    normalise(text: string): NormalisedUrl;
+  },
+  db: Kysely<TakedownTables>,
+  brands: Pick<BrandIndex, 'brand' | 'keywordCount'>,
+  mayRead: (host: string) => boolean,
+): Promise<WebOverview> {
+  const hosts: CampaignHost[] = [];
+  for await (const summary of source.hosts({ verdicts: ['malicious'] }))
+    if (summary.verdict === 'malicious' && mayRead(summary.host))
+      hosts.push(campaignHostOf(summary, source.normalise(summary.host)));
+  const campaigns = clusterCampaigns(hosts, brands);
+  const takedowns = (await listTakedowns(db))
+    .filter((t) => mayRead(t.host))
+    .map((t) => ({
+      host: t.host,
+      brand: t.brand,
+      status: t.status,
+      abuseEmail: t.abuse.email,
+      updatedAt: t.updatedAt,
+    }));
+  return { statistics: webStatistics(hosts, campaigns), campaigns, takedowns };
+}

@@ -1,0 +1,244 @@
+/**
+ * The optional page check: one candidate fetched without JavaScript under strict limits (bytes,
+ * time, redirects followed by hand so each hop is seen and counted), then read for a login form
+ * (password inputs, forms that post to another site), the brand its favicon belongs to (a table
+ * of hashes, data) and phishing-kit markers (patterns, data).
+ */
+import { createHash } from 'node:crypto';
+import { Parser } from 'htmlparser2';
+import { parse as parseDomain } from 'tldts';
+import kitData from './kit-markers.json' with { type: 'json' };
+import faviconData from './favicons.json' with { type: 'json' };
+
+export interface PageLimits {
+  /** Bytes read of a page (the rest is not downloaded). */
+  maxBytes: number;
+  /** For the whole check: every hop and the favicon. */
+  timeoutMs: number;
+  maxRedirects: number;
+  faviconMaxBytes: number;
+}
+
+export const DEFAULT_PAGE_LIMITS: PageLimits = {
+  maxBytes: 2 * 1024 * 1024,
+  timeoutMs: 10_000,
+  maxRedirects: 5,
+  faviconMaxBytes: 100 * 1024,
+};
+
+export interface KitMarker {
+  id: string;
+  pattern: string;
+  why: string;
+}
+export interface FaviconEntry {
+  brand: string;
+  sha256: string;
+  source?: string;
+}
+
+export const KIT_MARKERS: readonly KitMarker[] = kitData.markers;
+export const FAVICONS: readonly FaviconEntry[] = faviconData.icons as FaviconEntry[];
+
+export interface PageCheck {
+  url: string;
+  finalUrl: string;
+  status: number;
+  redirects: string[];
+  bytes: number;
+  /** True when the page was longer than maxBytes (only the first maxBytes were read). */
+  truncated: boolean;
+  title: string;
+  passwordInputs: number;
+  /** Forms whose action posts to another registrable domain (or a mailto:). */
+  offsiteForms: string[];
+  loginForm: boolean;
+  favicon: { url: string; sha256: string; brand: string | null } | null;
+  kitMarkers: string[];
+}
+
+export class PageCheckError extends Error {
+  override name = 'PageCheckError';
+}
+
+async function readLimited(
+  response: Response,
+  maxBytes: number,
+): Promise<{ bytes: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let truncated = false;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const room = maxBytes - total;
+      if (value.byteLength > room) {
+        chunks.push(Buffer.from(value.subarray(0, room)));
+        total += room;
+        truncated = true;
+        await reader.cancel();
+        break;
+      }
+      chunks.push(Buffer.from(value));
+      total += value.byteLength;
+    }
+  }
+  return { bytes: Buffer.concat(chunks), truncated };
+}
+
+/** GET with redirects followed by hand, at most `maxRedirects`, http(s) only. */
+async function fetchFollowing(
+  url: string,
+  limits: PageLimits,
+  signal: AbortSignal,
+): Promise<{ response: Response; finalUrl: string; redirects: string[] }> {
+  const redirects: string[] = [];
+  let current = url;
+  for (;;) {
+    if (!/^https?:$/.test(new URL(current).protocol)) throw new PageCheckError(`not http(s): ${current}`);
+    const response = await fetch(current, {
+      redirect: 'manual',
+      signal,
+      headers: { 'user-agent': 'tsunagi-web-check/1 (no JavaScript)', accept: 'text/html,*/*;q=0.5' },
+    });
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || !location)
+      return { response, finalUrl: current, redirects };
+    await response.body?.cancel();
+    if (redirects.length >= limits.maxRedirects)
+      throw new PageCheckError(`more than ${limits.maxRedirects} redirects from ${url}`);
+    current = new URL(location, current).toString();
+    redirects.push(current);
+  }
+}
+
+interface HtmlFacts {
+  title: string;
+  passwordInputs: number;
+  formActions: string[];
+  iconHref: string | null;
+}
+
+function readHtml(html: string): HtmlFacts {
+  const facts: HtmlFacts = { title: '', passwordInputs: 0, formActions: [], iconHref: null };
+  let inTitle = false;
+  const parser = new Parser(
+    {
+      onopentag(name, attributes) {
+        if (name === 'title') inTitle = true;
+        if (name === 'input' && (attributes.type ?? '').toLowerCase() === 'password') facts.passwordInputs++;
+        if (name === 'form') facts.formActions.push(attributes.action ?? '');
+        if (name === 'link' && facts.iconHref === null && /(^|\s)icon(\s|$)/i.test(attributes.rel ?? ''))
+          facts.iconHref = attributes.href ?? null;
+      },
+      ontext(text) {
+        if (inTitle && facts.title.length < 300) facts.title += text;
+      },
+      onclosetag(name) {
+        if (name === 'title') inTitle = false;
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
+  parser.write(html);
+  parser.end();
+  facts.title = facts.title.trim().replace(/\s+/g, ' ');
+  return facts;
+}
+
+const siteOf = (url: URL) => parseDomain(url.hostname, { allowPrivateDomains: true }).domain ?? url.hostname;
+
+/** Forms that send what is typed to another site (another registrable domain, or mail). */
+function offsiteForms(actions: readonly string[], page: URL): string[] {
+  const off: string[] = [];
+  for (const action of actions) {
+    let target: URL;
+    try {
+      target = new URL(action || page.toString(), page);
+    } catch {
+      continue;
+    }
+    if (target.protocol === 'mailto:') off.push(target.toString());
+    else if (/^https?:$/.test(target.protocol) && siteOf(target) !== siteOf(page))
+      off.push(target.toString());
+  }
+  return off;
+}
+
+export function kitMarkersIn(html: string, markers: readonly KitMarker[] = KIT_MARKERS): string[] {
+  return markers.filter((m) => new RegExp(m.pattern, 'i').test(html)).map((m) => m.id);
+}
+
+async function checkFavicon(
+  href: string | null,
+  page: URL,
+  limits: PageLimits,
+  signal: AbortSignal,
+  icons: readonly FaviconEntry[],
+): Promise<PageCheck['favicon']> {
+  let url: URL;
+  try {
+    url = new URL(href ?? '/favicon.ico', page);
+  } catch {
+    return null;
+  }
+  if (!/^https?:$/.test(url.protocol)) return null;
+  try {
+    const { response, finalUrl } = await fetchFollowing(url.toString(), limits, signal);
+    if (!response.ok) {
+      await response.body?.cancel();
+      return null;
+    }
+    const { bytes, truncated } = await readLimited(response, limits.faviconMaxBytes);
+    if (truncated || bytes.length === 0) return null;
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return { url: finalUrl, sha256, brand: icons.find((i) => i.sha256 === sha256)?.brand ?? null };
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return null;
+  }
+}
+
+/**
+ * Checks one page. Throws PageCheckError for a bad URL, too many redirects or a fetch that
+ * fails or runs out of time; everything else is a finding in the result.
+ */
+export async function checkPage(
+  url: string,
+  options: {
+    limits?: Partial<PageLimits>;
+    favicons?: readonly FaviconEntry[];
+    markers?: readonly KitMarker[];
+  } = {},
+): Promise<PageCheck> {
+  const limits = { ...DEFAULT_PAGE_LIMITS, ...options.limits };
+  const signal = AbortSignal.timeout(limits.timeoutMs);
+  try {
+    const { response, finalUrl, redirects } = await fetchFollowing(url, limits, signal);
+    const { bytes, truncated } = await readLimited(response, limits.maxBytes);
+    const html = bytes.toString('utf8');
+    const page = new URL(finalUrl);
+    const facts = readHtml(html);
+    const offsite = offsiteForms(facts.formActions, page);
+    return {
+      url,
+      finalUrl,
+      status: response.status,
+      redirects,
+      bytes: bytes.length,
+      truncated,
+      title: facts.title,
+      passwordInputs: facts.passwordInputs,
+      offsiteForms: offsite,
+      loginForm: facts.passwordInputs > 0 || offsite.length > 0,
+      favicon: await checkFavicon(facts.iconHref, page, limits, signal, options.favicons ?? FAVICONS),
+      kitMarkers: kitMarkersIn(html, options.markers),
+    };
+  } catch (error) {
+    if (error instanceof PageCheckError) throw error;
+    if (signal.aborted) throw new PageCheckError(`${url}: no answer within ${limits.timeoutMs} ms`);
+    throw new PageCheckError(`${url}: ${(error as Error).message}`);
+  }
+}

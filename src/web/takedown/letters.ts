@@ -1,0 +1,53 @@
+/** Takedown letters in Japanese and English, rendered from the templates in letters.json (data, not code). */
+import templates from './letters.json' with { type: 'json' };
+
+export const LETTER_LANGUAGES = ['ja', 'en'] as const;
+export type LetterLanguage = (typeof LETTER_LANGUAGES)[number];
+
+export interface Letter {
+  language: LetterLanguage;
+  to: string;
+  subject: string;
+  body: string;
+}
+
+export interface LetterFacts {
+  host: string;
+  urls: readonly string[];
+  /** The brand's name in the letter's language; the generic words when no brand matched. */
+  brandName: { ja: string; en: string } | null;
+  official: readonly string[];
+  reasons: readonly string[];
+  firstSeen: string;
+  lastSeen: string;
+  abuse: { email: string; name: string };
+  sender: string;
+}
+
+const GENERIC_BRAND = { ja: '実在の企業', en: 'a real company' };
+const NONE = { ja: '（不明）', en: '(unknown)' };
+
+/** Fills `{{name}}` placeholders; an unknown placeholder is a template bug and throws. */
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`letter template: no value for {{${key}}}`);
+    return value;
+  });
+}
+
+export function renderLetter(language: LetterLanguage, facts: LetterFacts): Letter {
+  const t = (templates as Record<LetterLanguage, { subject: string; body: string }>)[language];
+  const values = {
+    host: facts.host,
+    urls: facts.urls.map((u) => `  ${u}`).join('\n') || `  https://${facts.host}/`,
+    brandName: (facts.brandName ?? GENERIC_BRAND)[language],
+    official: facts.official.map((d) => `https://${d}/`).join(' ') || NONE[language],
+    reasons: facts.reasons.join(', ') || NONE[language],
+    firstSeen: facts.firstSeen,
+    lastSeen: facts.lastSeen,
+    abuseName: facts.abuse.name || facts.abuse.email,
+    sender: facts.sender,
+  };
+  return { language, to: facts.abuse.email, subject: fill(t.subject, values), body: fill(t.body, values) };
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { abuseContacts, RdapInputError } from './rdap.ts';
+import { renderLetter } from './letters.ts';
+
+const RDAP = readFileSync(new URL('./testdata/rdap-domain.json', import.meta.url), 'utf8');
+
+test('RDAP: the abuse role vCard email, nested under its registrar; the registrant is no abuse contact', () => {
+  assert.deepEqual(abuseContacts(RDAP), [
+    {
+      email: 'abuse@registrar.example',
+      name: 'Abuse Desk',
+      of: { role: 'registrar', name: 'Example Registrar Co., Ltd.' },
+      object: 'amazon-xqzv.top',
+    },
+  ]);
+});
+
+test('RDAP: an IP network with the abuse entity at the top, mailto: and duplicates folded', () => {
+  const network = {
+    objectClassName: 'ip network',
+    handle: 'NET-203-0-113-0-1',
+    entities: [
+      { roles: ['abuse'], vcardArray: ['vcard', [['email', {}, 'text', 'mailto:noc@host.example']]] },
+      { roles: ['abuse', 'technical'], vcardArray: ['vcard', [['email', {}, 'text', 'NOC@host.example']]] },
+      { roles: ['abuse'], vcardArray: ['vcard', [['email', {}, 'text', 'not an email']]] },
+    ],
+  };
+  const contacts = abuseContacts(JSON.stringify(network));
+  assert.deepEqual(
+    contacts.map((c) => c.email),
+    ['noc@host.example'],
+  );
+  assert.equal(contacts[0]!.object, 'net-203-0-113-0-1');
+});
+
+test('RDAP: not RDAP is RdapInputError; random bytes throw nothing else (seeded)', () => {
+  assert.throws(() => abuseContacts('{'), RdapInputError);
+  assert.throws(() => abuseContacts('[]'), RdapInputError);
+  assert.deepEqual(abuseContacts('{"objectClassName":"domain","entities":[1,null,{"roles":"abuse"}]}'), []);
+  let seed = 9083;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 2000; i++) {
+    const bytes = RDAP.split('');
+    for (let k = 0; k < 1 + Math.floor(random() * 8); k++)
+      bytes[Math.floor(random() * bytes.length)] = String.fromCharCode(Math.floor(random() * 128));
+    try {
+      abuseContacts(bytes.join(''));
+    } catch (error) {
+      assert.ok(error instanceof RdapInputError, String(error));
+    }
+  }
+});
+
+test('letters: ja and en from the templates, every placeholder filled', () => {
+  const facts = {
+    host: 'amazon-xqzv.top',
+    urls: ['https://amazon-xqzv.top/signin/'],
+    brandName: { ja: 'Amazon', en: 'Amazon' },
+    official: ['amazon.co.jp'],
+    reasons: ['brand_exact', 'tld_risk'],
+    firstSeen: '2026-11-01T00:00:00.000Z',
+    lastSeen: '2026-11-02T00:00:00.000Z',
+    abuse: { email: 'abuse@registrar.example', name: 'Example Registrar' },
+    sender: 'JP phishing council',
+  };
+  const ja = renderLetter('ja', facts);
+  const en = renderLetter('en', facts);
+  assert.equal(ja.to, 'abuse@registrar.example');
+  assert.match(ja.subject, /不正サイト停止のお願い.*amazon-xqzv\.top.*Amazonを装った/);
+  assert.match(ja.body, /https:\/\/amazon-xqzv\.top\/signin\//);
+  assert.match(en.body, /The genuine site: https:\/\/amazon\.co\.jp\//);
+  for (const letter of [ja, en]) assert.doesNotMatch(letter.subject + letter.body, /\{\{|\}\}/);
+  assert.match(
+    renderLetter('en', { ...facts, brandName: null, official: [] }).body,
+    /imitating a real company/,
+  );
+});
