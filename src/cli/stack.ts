@@ -51,6 +51,7 @@ import {
   createFlowPublisher,
   createFlowSubscriber,
   createHealthSubscriber,
+  createNatsRelay,
   defaultHealthId,
   publisherHealth,
   subscriberHealth,
@@ -175,6 +176,10 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const health = new HealthBoard();
+  // Scaled out, intel's change feed also goes out and comes in on NATS subjects.
+  const relay = config.nats.enabled
+    ? createNatsRelay({ url: config.nats.url, name: 'intel-feed' }, { logger })
+    : undefined;
   const {
     store,
     intel,
@@ -182,7 +187,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     console: web,
   } = await openHubStack(
     { ...config, data: dataDir },
-    { env: deps.env, logger, registry, health: () => health.read() },
+    { env: deps.env, logger, registry, health: () => health.read(), ...(relay ? { relay } : {}) },
   );
 
   const sharer = config.shareTo
@@ -397,6 +402,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   };
 
   const components: Component[] = [
+    ...(relay ? [relay] : []),
     intel,
     hub,
     web,

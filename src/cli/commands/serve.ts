@@ -23,14 +23,14 @@ import {
   HealthBoard,
   type PipelineHealth,
 } from '../../core/index.ts';
-import { IntelConfig, type Intel } from '../../intel/index.ts';
+import { IntelConfig, type ChangeRelay, type Intel } from '../../intel/index.ts';
 import { ConsoleConfig, consoleDepsOf, createConsole, type WebConsole } from '../../console/index.ts';
 import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 import { createHygieneReader, type HygieneTables } from '../../hygiene/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
-import { CandidateStreamConfig, createHealthSubscriber } from '../../transport/index.ts';
+import { CandidateStreamConfig, createHealthSubscriber, createNatsRelay } from '../../transport/index.ts';
 import { createCandidateIntake } from '../candidate-intake.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 import { healthSampler } from '../health.ts';
@@ -86,13 +86,26 @@ export interface HubStack {
  */
 export async function openHubStack(
   config: Pick<ServeConfig, 'data' | 'intel' | 'hub' | 'console'>,
-  deps: { env: NodeJS.ProcessEnv; logger: Logger; registry: Registry; health?: () => PipelineHealth },
+  deps: {
+    env: NodeJS.ProcessEnv;
+    logger: Logger;
+    registry: Registry;
+    health?: () => PipelineHealth;
+    /** Scaled out: intel's change feed also on NATS subjects (started before intel). */
+    relay?: ChangeRelay;
+  },
 ): Promise<HubStack> {
   const dataDir = cliDataDir(config.data, deps.env);
   const store = await openCliStore(dataDir, deps.env);
   const { intel, hub } = wireHub(
     { hub: config.hub, intel: config.intel },
-    { store, logger: deps.logger, registry: deps.registry, signer: loadSigner(dataDir) },
+    {
+      store,
+      logger: deps.logger,
+      registry: deps.registry,
+      signer: loadSigner(dataDir),
+      ...(deps.relay ? { relay: deps.relay } : {}),
+    },
   );
   const distDir = isAbsolute(config.console.distDir)
     ? config.console.distDir
@@ -182,6 +195,11 @@ export async function runServe(
   const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
   // With --nats, the console shows every collector's and worker's health reports.
   const board = config.candidates.enabled ? new HealthBoard() : undefined;
+  const natsUrl = config.candidates.url || 'nats://127.0.0.1:4222';
+  // With --nats, intel's change feed also goes out and comes in on NATS subjects.
+  const relay = config.candidates.enabled
+    ? createNatsRelay({ url: natsUrl, name: 'intel-feed' }, { logger })
+    : undefined;
   const {
     store,
     intel,
@@ -192,13 +210,11 @@ export async function runServe(
     logger,
     registry,
     ...(board ? { health: () => board.read() } : {}),
+    ...(relay ? { relay } : {}),
   });
   const healthIn =
     board &&
-    createHealthSubscriber(
-      { url: config.candidates.url || 'nats://127.0.0.1:4222' },
-      { onReport: (report) => board.receive(report), logger },
-    );
+    createHealthSubscriber({ url: natsUrl }, { onReport: (report) => board.receive(report), logger });
   const sharer =
     config.shareTo &&
     createC2Sharer(
@@ -216,6 +232,7 @@ export async function runServe(
   try {
     const metrics = createMetricsServer(config.metrics, { registry, logger });
     await lifecycle.start([
+      ...(relay ? [relay] : []),
       intel,
       hub,
       web,
