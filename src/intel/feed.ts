@@ -16,11 +16,19 @@
  * Scaled out on PostgreSQL, every write transaction also sends a notification (`intel_changes`,
  * scoped to the store's schema; PostgreSQL delivers it only on commit), and every process's feed
  * LISTENs and answers it with `kick()`: another replica's write is announced within a round trip,
- * the timer staying as the safety net (a lost listening connection). The catch-up stays the one
- * source of truth for foreign writes; the notification only removes its wait, so it carries
- * nothing. Hubs without a shared database would carry the same signal on NATS subjects
- * `tsunagi.intel.<kind>` (`indicator.added|updated|withdrawn`, `sighting.added`): not built,
- * since every hub replica shares one PostgreSQL.
+ * the timer staying as the safety net (a lost listening connection). The notification only
+ * removes the catch-up's wait, so it carries nothing.
+ *
+ * Scaled out over NATS (`start --nats`, `serve --nats`), the changes themselves travel too
+ * (relay.ts): every change this process commits goes out on `tsunagi.intel.<kind>`
+ * (`indicator.added|updated|withdrawn`, `sighting.added`) as a schema-checked JSON body, and
+ * every change another process sent is announced here with `local: false` through `receive()`.
+ * So hubs without a shared store hear each other, and a process without the store (a detector
+ * worker following the bot list, `followRelayedChanges`) follows the feed with no polling. A
+ * version reaching a feed twice (by NATS and by its catch-up on a shared store) is announced
+ * once, by its (id, modified_at) key. A write inside a caller's transaction is held
+ * (`expectCommit`) until the catch-up finds it committed, then announced, and sent, as this
+ * process's own.
  */
 import { singleFlight, type Logger } from '../core/index.ts';
 import type { Indicator } from './types.ts';
