@@ -3,7 +3,7 @@
  * own hear each other's writes through `<prefix>.indicator.*` / `<prefix>.sighting.added`, a
  * process without a store follows the bot list from the subjects alone, two feeds on one store
  * announce a version once however it reaches them (NATS and the catch-up), and a malformed
- * message is counted and dropped. Real NATS (TSUNAGI_TEST_NATS_URL); skipped without it.
+ * message is counted and dropped; `detect --bots-from-hub`'s follower gets the hub's bots. Real NATS (TSUNAGI_TEST_NATS_URL); skipped without it.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +28,7 @@ import {
 } from '../intel/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createNatsRelay, type NatsRelay } from '../transport/index.ts';
+import { followHubBots } from './hub-bots.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
 const natsUrl = process.env.TSUNAGI_TEST_NATS_URL;
@@ -294,6 +295,38 @@ test(
         'indicator.added 198.51.100.22 (other process)',
       ]);
       assert.equal(await b.intel.changes.catchUp(), 0);
+    } finally {
+      await cleanUp();
+    }
+  },
+);
+
+test(
+  "detect --bots-from-hub's follower: the hub's bots reach a worker without the store",
+  { skip },
+  async () => {
+    try {
+      const prefix = uniquePrefix();
+      const hub = await node((await sqliteStore()).store, prefix);
+      const lists: (readonly string[])[] = [];
+      const worker = followHubBots(
+        {
+          url: natsUrl!,
+          name: 'test-worker',
+          prefix,
+          minConfidence: 50,
+          logger: silentLogger(),
+          registry: new Registry(),
+        },
+        (list) => lists.push(list),
+      );
+      await worker.start();
+      opened.push(() => worker.stop());
+      const unique = `198.18.${randomBytes(1)[0]}.${1 + (randomBytes(1)[0]! % 250)}`;
+      await hub.intel.recordSighting(bot(unique));
+      await until('the bot on the worker', () => lists.at(-1)?.includes(unique) === true);
+      await hub.intel.withdraw({ kind: 'bot', value: unique }, 'cleaned up', 'analyst');
+      await until('the bot gone', () => lists.at(-1)?.includes(unique) === false);
     } finally {
       await cleanUp();
     }
