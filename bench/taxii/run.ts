@@ -116,10 +116,15 @@ function cpuPressure(): string {
   }
 }
 
+/** Each timed phase with the machine's CPU pressure before and after it, for the section's caveats. */
+const phasePressure: string[] = [];
+
 /** Runs a timed phase and notes the machine's CPU pressure before and after it (2 shared cores). */
 async function underPressure<T>(label: string, phase: () => Promise<T>): Promise<T> {
   const before = cpuPressure();
   const result = await phase();
+  const line = `${label}: ${before}% before, ${cpuPressure()}% after`;
+  phasePressure.push(line);
   process.stderr.write(`  ${label}: CPU pressure (some, avg10) ${before}% before, ${cpuPressure()}% after\n`);
   return result;
 }
@@ -582,7 +587,7 @@ function firstPageCaveat(): string[] {
   ];
 }
 
-const ALONE_AT_SCALE = `${INDICATORS.toLocaleString('en-US')} indicators are tsunagi alone, without a ratio: medallion's memory backend holds its collection in one JSON document and sorts it on each first page (minutes of CPU already at 1000 indicators), so it was not run at that size.`;
+const ALONE_AT_SCALE = `${(large?.indicators ?? INDICATORS).toLocaleString('en-US')} indicators are tsunagi alone, without a ratio: medallion's memory backend holds its collection in one JSON document and sorts it on each first page (minutes of CPU already at 1000 indicators), so it was not run at that size.`;
 /** Said first when the large size's load ran out of its budget. */
 const SHORT_OF_SIZE =
   large && large.indicators < INDICATORS
@@ -614,7 +619,12 @@ const caveats = LARGE_ONLY
             'tsunagi alone at 1,000,000 indicators (no ratio) is measured by `npm run bench:taxii -- --large-only 1000000`, into a section of its own.',
           ]),
       ...firstPageCaveat(),
+      `medallion's \`next\` page costs about the same at any page size (it looks the page's first and last objects up in the whole manifest for its headers), so its objects/s there grows with the page size and the \`next\`-page ratio depends on \`limit=${PAGE}\`; both servers get the same page size.`,
     ];
+// The phases run one after the other on a machine other sessions share: how busy it was in each.
+caveats.push(
+  `CPU pressure (Linux PSI, some avg10) around each timed phase, which other sessions' load moves: ${phasePressure.join('; ')}.`,
+);
 if ('skip' in where && !LARGE_ONLY)
   caveats.unshift(`medallion was not run (${where.skip}), so this run has no ratio.`);
 publishReport(
