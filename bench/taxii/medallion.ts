@@ -112,6 +112,9 @@ export async function startMedallion(
         module: 'medallion.backends.memory_backend',
         module_class: 'MemoryBackend',
         filename: dataFile,
+        // A paging session expires 30 s after its first page by default: a walk of small pages on
+        // a loaded machine outlasts that, and medallion then answers 400 "'next' not valid".
+        session_timeout: 3600,
       },
       users: { [USER]: PASSWORD },
       taxii: { max_page_size: 1000 },

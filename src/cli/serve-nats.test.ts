@@ -56,7 +56,8 @@ test('serve --nats: a bad URL is a usage error (2); NATS not there is a runtime 
     assert.equal(await main(args, down.ctx), 1);
     assert.match(
       down.text(),
-      /^tsunagi: candidate-intake: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/m,
+      // The first to connect: the relay of intel's change feed, started before intel.
+      /^tsunagi: nats-relay: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/m,
     );
     assert.doesNotMatch(down.text(), /\n\s+at /, 'no stack trace');
   } finally {

@@ -53,6 +53,7 @@ import {
   createFlowPublisher,
   createFlowSubscriber,
   createHealthSubscriber,
+  createNatsRelay,
   defaultHealthId,
   publisherHealth,
   subscriberHealth,
@@ -404,6 +405,10 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const health = new HealthBoard();
+  // Scaled out, intel's change feed also goes out and comes in on NATS subjects.
+  const relay = config.nats.enabled
+    ? createNatsRelay({ url: config.nats.url, name: 'intel-feed' }, { logger })
+    : undefined;
   const {
     store,
     intel,
@@ -418,6 +423,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       health: () => health.read(),
       runbook: (lang) =>
         buildRunbook(runbookInputOf({ ...config, data: dataDir }, deps.env, deps.env.TSUNAGI_CONFIG), lang),
+      ...(relay ? { relay } : {}),
     },
   );
 
@@ -468,6 +474,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
   const { darknet, darknetPusher, pushDarknet } = darknetInput(config, intel, { logger, registry });
 
   const components: Component[] = [
+    ...(relay ? [relay] : []),
     intel,
     hub,
     web,

@@ -28,7 +28,11 @@ export interface BotFollower {
 }
 
 interface BotSource {
-  list(query: ListQuery): Promise<{ items: Indicator[]; next?: string }>;
+  /**
+   * The bots already in intel; a follower without intel's store (a feed followed over NATS,
+   * `followRelayedChanges`) has none and starts from the changes alone.
+   */
+  list?(query: ListQuery): Promise<{ items: Indicator[]; next?: string }>;
   readonly changes: ChangeFeed;
 }
 
@@ -102,16 +106,17 @@ export function followBots(
       );
       unsubscribe = subscription.unsubscribe;
       let cursor: string | undefined;
-      do {
-        const page = await intel.list({
-          kinds: ['bot'],
-          minConfidence: options.minConfidence,
-          limit: 1000,
-          ...(cursor ? { cursor } : {}),
-        });
-        for (const i of page.items) bots.set(i.value, Date.parse(i.expiresAt));
-        cursor = page.next;
-      } while (cursor && bots.size < maxBots);
+      if (intel.list)
+        do {
+          const page = await intel.list({
+            kinds: ['bot'],
+            minConfidence: options.minConfidence,
+            limit: 1000,
+            ...(cursor ? { cursor } : {}),
+          });
+          for (const i of page.items) bots.set(i.value, Date.parse(i.expiresAt));
+          cursor = page.next;
+        } while (cursor && bots.size < maxBots);
       loading = false;
       for (const change of held) apply(change);
       flush();

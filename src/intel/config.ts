@@ -26,6 +26,15 @@ export const IntelConfig = z
         catchUpMs: z.number().int().min(0).max(3_600_000).default(1000),
         /** PostgreSQL: also catch up as soon as any process commits a write (LISTEN/NOTIFY). */
         listen: z.boolean().default(true),
+        /**
+         * Scaled out over NATS: the subjects the feed goes out and comes in on,
+         * `<prefix>.indicator.added|updated|withdrawn` and `<prefix>.sighting.added`.
+         */
+        subjectPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'NATS subject tokens separated by dots, no wildcards')
+          .max(128)
+          .default('tsunagi.intel'),
       })
       .prefault({}),
   })

@@ -16,11 +16,19 @@
  * Scaled out on PostgreSQL, every write transaction also sends a notification (`intel_changes`,
  * scoped to the store's schema; PostgreSQL delivers it only on commit), and every process's feed
  * LISTENs and answers it with `kick()`: another replica's write is announced within a round trip,
- * the timer staying as the safety net (a lost listening connection). The catch-up stays the one
- * source of truth for foreign writes; the notification only removes its wait, so it carries
- * nothing. Hubs without a shared database would carry the same signal on NATS subjects
- * `tsunagi.intel.<kind>` (`indicator.added|updated|withdrawn`, `sighting.added`): not built,
- * since every hub replica shares one PostgreSQL.
+ * the timer staying as the safety net (a lost listening connection). The notification only
+ * removes the catch-up's wait, so it carries nothing.
+ *
+ * Scaled out over NATS (`start --nats`, `serve --nats`), the changes themselves travel too
+ * (relay.ts): every change this process commits goes out on `tsunagi.intel.<kind>`
+ * (`indicator.added|updated|withdrawn`, `sighting.added`) as a schema-checked JSON body, and
+ * every change another process sent is announced here with `local: false` through `receive()`.
+ * So hubs without a shared store hear each other, and a process without the store (a detector
+ * worker following the bot list, `followRelayedChanges`) follows the feed with no polling. A
+ * version reaching a feed twice (by NATS and by its catch-up on a shared store) is announced
+ * once, by its (id, modified_at) key. A write inside a caller's transaction is held
+ * (`expectCommit`) until the catch-up finds it committed, then announced, and sent, as this
+ * process's own.
  */
 import { singleFlight, type Logger } from '../core/index.ts';
 import type { Indicator } from './types.ts';
@@ -53,7 +61,8 @@ export interface SightingChange {
   observedAt: string;
   /** The first sighting by this source of this indicator. */
   newSource: boolean;
-  local: true;
+  /** Whether this process wrote it (false: received from another process over a relay). */
+  local: boolean;
 }
 
 export type IntelChange = IndicatorChange | SightingChange;
@@ -90,6 +99,11 @@ export interface ChangeSource {
 }
 
 const PAGE = 1000;
+/**
+ * Versions remembered to skip their second announcement. A catch-up forgets those it has
+ * passed; a feed without one (fed by a relay only) forgets the oldest beyond this many.
+ */
+const MAX_REMEMBERED = 200_000;
 
 export function cursorOf(indicator: Indicator): ChangeCursor {
   return { modifiedAt: indicator.modifiedAt, id: indicator.id };
@@ -122,6 +136,16 @@ export interface InternalChangeFeed extends ChangeFeed {
   /** Announces changes this process committed, in commit order. */
   publish(changes: readonly IntelChange[]): void;
   /**
+   * Announces a change another process committed and sent over a relay (relay.ts); false when
+   * this feed had already announced that version (by its catch-up, or an earlier message).
+   */
+  receive(change: IntelChange): boolean;
+  /**
+   * Changes this process wrote inside a caller's transaction: the catch-up (asked for now)
+   * announces each as this process's own once it finds it committed, with its sightings.
+   */
+  expectCommit(changes: readonly IntelChange[]): void;
+  /**
    * Starts the catch-up: every `catchUpMs` (0: no timer) and, given `listen` (PostgreSQL's
    * notifications of committed writes), as soon as any process commits one.
    */
@@ -133,6 +157,8 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
   const subscribers = new Set<Subscriber>();
   /** Versions announced by this process that the catch-up has not passed yet. */
   const announced = new Map<string, ChangeCursor>();
+  /** This process's writes inside callers' transactions, awaiting their commit (see expect). */
+  const expected = new Map<string, { change: IndicatorChange; sightings: SightingChange[] }>();
   let catchUpHead: ChangeCursor | undefined;
   /** Set before the first catch-up reads its head: from then on, announced versions are kept. */
   let tracking = false;
@@ -195,7 +221,15 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
     for (;;) {
       const page = await source.changedSince(catchUpHead, PAGE);
       for (const indicator of page) {
-        if (!announced.has(versionKey(indicator))) {
+        const key = versionKey(indicator);
+        const own = expected.get(key);
+        if (own) {
+          // This process's write inside a caller's transaction: committed now, so announced as its own.
+          expected.delete(key);
+          found++;
+          emit({ ...own.change, indicator, cursor: cursorOf(indicator) });
+          for (const sighting of own.sightings) emit(sighting);
+        } else if (!announced.has(key)) {
           found++;
           emit({ kind: changeKindOf(indicator), indicator, cursor: cursorOf(indicator), local: false });
         }
@@ -206,11 +240,42 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
     }
   }
 
-  /** Forgets announced versions the catch-up has passed: they cannot come up again. */
+  /**
+   * Forgets announced versions the catch-up has passed: they cannot come up again; and expected
+   * ones it passed without finding them (their transaction rolled back).
+   */
   function prune(): void {
     if (!catchUpHead) return;
     for (const [key, cursor] of announced)
       if (compareCursors(cursor, catchUpHead) <= 0) announced.delete(key);
+    for (const [key, own] of expected)
+      if (compareCursors(own.change.cursor, catchUpHead) <= 0) expected.delete(key);
+  }
+
+  /** Holds the changes of a write inside a caller's transaction until the catch-up finds them committed. */
+  function expect(changes: readonly IntelChange[]): void {
+    let last: { change: IndicatorChange; sightings: SightingChange[] } | undefined;
+    const latestOf = new Map<string, string>();
+    for (const change of changes) {
+      if (change.kind === 'sighting.added') {
+        last?.sightings.push(change);
+        continue;
+      }
+      // A later version in the same write replaces an earlier one (the store keeps only the last),
+      // taking its sightings with it.
+      const key = versionKey(change.indicator);
+      const earlier = latestOf.get(change.indicator.id);
+      const carried = earlier ? (expected.get(earlier)?.sightings ?? []) : [];
+      if (earlier) expected.delete(earlier);
+      last = { change, sightings: carried };
+      expected.set(key, last);
+      latestOf.set(change.indicator.id, key);
+    }
+  }
+
+  function remember(indicator: Indicator, cursor: ChangeCursor): void {
+    announced.set(versionKey(indicator), cursor);
+    if (announced.size > MAX_REMEMBERED) announced.delete(announced.keys().next().value!);
   }
 
   const flight = singleFlight(catchUpOnce);
@@ -251,10 +316,26 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
     publish(changes) {
       for (const change of changes) {
         // Only remembered while a catch-up runs to skip it: without one, nothing reads it back.
-        if (change.kind !== 'sighting.added' && tracking)
-          announced.set(versionKey(change.indicator), change.cursor);
+        if (change.kind !== 'sighting.added' && tracking) remember(change.indicator, change.cursor);
         emit(change);
       }
+    },
+    expectCommit(changes) {
+      expect(changes);
+      kick();
+    },
+    receive(change) {
+      // A sighting is sent once, by the process that recorded it, and has no version to repeat.
+      if (change.kind === 'sighting.added') {
+        emit(change);
+        return true;
+      }
+      if (announced.has(versionKey(change.indicator))) return false;
+      // The catch-up passed it: announced by it, or committed before this feed started.
+      if (catchUpHead && compareCursors(change.cursor, catchUpHead) <= 0) return false;
+      remember(change.indicator, change.cursor);
+      emit(change);
+      return true;
     },
     async start(catchUpMs, listen) {
       if (catchUpMs <= 0 && !listen) return;

@@ -15,6 +15,7 @@ import { IntelConfig } from './config.ts';
 import { createChangeFeed, type ChangeCursor, type ChangeFeed } from './feed.ts';
 import { parseSighting, type SightingInput } from './normalise.ts';
 import { createQueries, type IntelQueries } from './queries.ts';
+import { linkRelay, registerRelayMetrics, relayCounts, type ChangeRelay } from './relay.ts';
 import { createReads, type ListQuery } from './read.ts';
 import { indicatorFromRow } from './rows.ts';
 import { readTallies, type TallyReading } from './tally.ts';
@@ -62,12 +63,27 @@ export {
 } from './feed.ts';
 export * from './adapters/index.ts';
 export { followBots, type BotFollower, type BotFollowerOptions } from './bots.ts';
+export {
+  changeSubject,
+  decodeChange,
+  DEFAULT_CHANGE_SUBJECT_PREFIX,
+  encodeChange,
+  followRelayedChanges,
+  type ChangeRelay,
+  type RelayCounts,
+  type RelayedChanges,
+} from './relay.ts';
 
 export interface IntelDeps {
   store: Store;
   logger: Logger;
   registry: Registry;
   audit?: AuditSink;
+  /**
+   * Scaled out: the change feed also goes out and comes in on this relay's subjects
+   * (`<intel.feed.subjectPrefix>.<kind>`, see relay.ts); it must be started before intel.
+   */
+  relay?: ChangeRelay;
 }
 
 export interface SourceWithdrawal {
@@ -157,10 +173,13 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
   const reads = createReads(store);
   const writes = createWrites(config, deps);
   const feed = createChangeFeed(reads, deps.logger);
+  const relayed = relayCounts();
+  if (deps.relay) registerRelayMetrics(deps.registry, relayed);
+  let unlinkRelay: (() => void) | undefined;
 
-  /** Announces a committed write; one inside a caller's transaction is left to the catch-up. */
+  /** Announces a committed write; one inside a caller's transaction once the catch-up finds it. */
   function announce(within: WithinTransaction | undefined, changes: Parameters<typeof feed.publish>[0]) {
-    if (within) feed.kick();
+    if (within) feed.expectCommit(changes);
     else feed.publish(changes);
   }
 
@@ -197,8 +216,16 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         config.feed.catchUpMs,
         listen && config.feed.listen ? (onNotify) => listen(CHANGES_CHANNEL, onNotify) : undefined,
       );
+      if (deps.relay)
+        unlinkRelay = linkRelay(feed, deps.relay, {
+          prefix: config.feed.subjectPrefix,
+          logger: deps.logger,
+          counts: relayed,
+        });
     },
     async stop() {
+      unlinkRelay?.();
+      unlinkRelay = undefined;
       await feed.stop();
     },
     async recordSighting(input, actor) {

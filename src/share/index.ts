@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { type Component, type Logger, parseHostPort } from '../core/index.ts';
-import { createIntel, IntelConfig, type Intel } from '../intel/index.ts';
+import { createIntel, IntelConfig, type ChangeRelay, type Intel } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
 import type { AuditSigner } from './audit-checkpoints.ts';
 import { createAuditLog, type AuditLog } from './audit.ts';
@@ -190,11 +190,18 @@ export function wireHub(
     registry: Registry;
     signer?: AuditSigner;
     hygiene?: HygieneSurveySource;
+    relay?: ChangeRelay;
   },
 ): WiredHub {
   const { store, logger, registry } = deps;
   const audit = createAuditLog({ store, ...(deps.signer ? { signer: deps.signer } : {}) });
-  const intel = createIntel(config.intel ?? IntelConfig.parse({}), { store, logger, registry, audit });
+  const intel = createIntel(config.intel ?? IntelConfig.parse({}), {
+    store,
+    logger,
+    registry,
+    audit,
+    ...(deps.relay ? { relay: deps.relay } : {}),
+  });
   const hub = createHub(config.hub, {
     store,
     intel,

@@ -89,3 +89,4 @@ export {
   subscriberHealth,
   type HealthPublisherConfig,
 } from './health.ts';
+export { createNatsRelay, type NatsRelay, type NatsRelayConfig } from './relay.ts';

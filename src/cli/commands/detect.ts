@@ -21,6 +21,7 @@ import {
 import type { Command } from 'commander';
 import { z } from 'zod';
 import {
+  BotListMerge,
   createAnnouncer,
   createDetector,
   DetectConfig,
@@ -43,6 +44,7 @@ import {
   subscriberHealth,
 } from '../../transport/index.ts';
 import { HEALTH_INTERVAL_MS } from '../health.ts';
+import { followHubBots } from '../hub-bots.ts';
 import { StatusLine } from '../progress.ts';
 import { detectOffline, formatExplain } from '../offline-detect.ts';
 import type { CliContext } from '../context.ts';
@@ -62,6 +64,7 @@ interface DetectOptions {
   candidates?: string;
   checkpoint: string;
   bots: string;
+  botsFromHub?: boolean;
   out?: string;
   explain?: boolean;
   config?: string;
@@ -159,6 +162,10 @@ export function register(program: Command, ctx: CliContext): void {
       '--bots <file>',
       'known bots: one a line (a.b.c.d, CIDR, a.b.c.d:port, a.b.c.d:lo-hi, IPv6 address or prefix), optional CSV header bot,family',
     )
+    .option(
+      '--bots-from-hub',
+      "with --nats: also follow the hub's bot indicators (confidence >= 50) on intel's NATS subjects tsunagi.intel.*, as they are committed (the --bots file is the start: the subjects keep no history)",
+    )
     .option('-o, --out <file>', 'write the shareable CSV here (default: stdout)')
     .option('--explain', 'print the evidence columns of each candidate to stdout')
     .option('-c, --config <file>', 'configuration file (YAML or JSON); its detect: section applies')
@@ -196,6 +203,8 @@ export function register(program: Command, ctx: CliContext): void {
     if (Boolean(options.flows) === Boolean(options.nats)) {
       throw new UsageError('give either --flows FILE... (offline) or --nats URL (live)');
     }
+    if (options.botsFromHub && !options.nats)
+      throw new UsageError("--bots-from-hub follows the hub's bots over NATS: it needs --nats URL");
     const botList = loadBotList(options.bots);
     if (botList.rejected.length > 0) {
       ctx.stderr.write(
@@ -312,7 +321,19 @@ async function runLive(
       ...(saved?.streamMinuteMs ? { now: () => saved.streamMinuteMs } : {}),
     },
   );
-  detector.setBots(bots);
+  // The bot list: the file, joined with the hub's bots as intel commits them (--bots-from-hub).
+  const botLists = new BotListMerge(['file', 'hub'], (entries) => {
+    const { rejected } = detector.setBots(entries);
+    if (rejected.length > 0)
+      logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
+  });
+  botLists.set('file', bots);
+  const hubBots = options.botsFromHub
+    ? followHubBots(
+        { url: options.nats!, name: `detect-${worker}`, minConfidence: 50, logger, registry },
+        (list) => botLists.set('hub', list),
+      )
+    : undefined;
   const clock = new StreamClock();
   const review = () => announcer.review(detector.candidates());
   const ingest = streamIngest(detector, { clock, afterTick: review });
@@ -355,10 +376,17 @@ async function runLive(
     { ...who, url: subscriber.config.url },
     { take: () => takeProcessHealth(who, [() => subscriberHealth(subscriber)]), logger },
   );
-  await lifecycle.start([metrics, ...(hub ? [hub] : []), detector, subscriber, health]);
+  await lifecycle.start([
+    metrics,
+    ...(hub ? [hub] : []),
+    detector,
+    ...(hubBots ? [hubBots] : []),
+    subscriber,
+    health,
+  ]);
   ctx.stderr.write(
     `tsunagi detect: worker ${worker} consuming partitions ${subscriber.partitions.join(',')} from ${options.nats}` +
-      ` (durable ${durable}${hub ? ', candidates to the hub stream' : ''}${stateDir ? `, state ${stateDir}` : ''})\n`,
+      ` (durable ${durable}${hub ? ', candidates to the hub stream' : ''}${hubBots ? ", the hub's bots followed" : ''}${stateDir ? `, state ${stateDir}` : ''})\n`,
   );
   let lastCheckpoint = performance.now();
   const timer = setInterval(() => {

@@ -23,7 +23,7 @@ import {
   HealthBoard,
   type PipelineHealth,
 } from '../../core/index.ts';
-import { IntelConfig, type Intel } from '../../intel/index.ts';
+import { IntelConfig, type ChangeRelay, type Intel } from '../../intel/index.ts';
 import {
   ConsoleConfig,
   consoleDepsOf,
@@ -45,7 +45,7 @@ import {
   type TakedownTables,
   type WebTables,
 } from '../../web/index.ts';
-import { CandidateStreamConfig, createHealthSubscriber } from '../../transport/index.ts';
+import { CandidateStreamConfig, createHealthSubscriber, createNatsRelay } from '../../transport/index.ts';
 import { createCandidateIntake } from '../candidate-intake.ts';
 import { buildRunbook, type Lang, type Runbook } from '../../report/index.ts';
 import { runbookInputOf } from '../runbook-input.ts';
@@ -110,6 +110,8 @@ export async function openHubStack(
     health?: () => PipelineHealth;
     /** The runbook of the configuration this process runs with (the console's Runbook page). */
     runbook?: (lang: Lang) => Runbook;
+    /** Scaled out: intel's change feed also on NATS subjects (started before intel). */
+    relay?: ChangeRelay;
   },
 ): Promise<HubStack> {
   const dataDir = cliDataDir(config.data, deps.env);
@@ -119,7 +121,14 @@ export async function openHubStack(
   const hygiene = createHygieneReader(store.db as unknown as Kysely<HygieneTables>);
   const { intel, hub } = wireHub(
     { hub: config.hub, intel: config.intel },
-    { store, logger: deps.logger, registry: deps.registry, signer: loadSigner(dataDir), hygiene },
+    {
+      store,
+      logger: deps.logger,
+      registry: deps.registry,
+      signer: loadSigner(dataDir),
+      hygiene,
+      ...(deps.relay ? { relay: deps.relay } : {}),
+    },
   );
   const distDir = isAbsolute(config.console.distDir)
     ? config.console.distDir
@@ -229,6 +238,11 @@ export async function runServe(
   const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
   // With --nats, the console shows every collector's and worker's health reports.
   const board = config.candidates.enabled ? new HealthBoard() : undefined;
+  const natsUrl = config.candidates.url || 'nats://127.0.0.1:4222';
+  // With --nats, intel's change feed also goes out and comes in on NATS subjects.
+  const relay = config.candidates.enabled
+    ? createNatsRelay({ url: natsUrl, name: 'intel-feed' }, { logger })
+    : undefined;
   const {
     store,
     intel,
@@ -240,13 +254,11 @@ export async function runServe(
     registry,
     runbook: (lang) => buildRunbook(runbookInputOf(config, ctx.env, ctx.env.TSUNAGI_CONFIG), lang),
     ...(board ? { health: () => board.read() } : {}),
+    ...(relay ? { relay } : {}),
   });
   const healthIn =
     board &&
-    createHealthSubscriber(
-      { url: config.candidates.url || 'nats://127.0.0.1:4222' },
-      { onReport: (report) => board.receive(report), logger },
-    );
+    createHealthSubscriber({ url: natsUrl }, { onReport: (report) => board.receive(report), logger });
   const sharer =
     config.shareTo &&
     createC2Sharer(
@@ -264,6 +276,7 @@ export async function runServe(
   try {
     const metrics = createMetricsServer(config.metrics, { registry, logger });
     await lifecycle.start([
+      ...(relay ? [relay] : []),
       intel,
       hub,
       web,
