@@ -13,7 +13,7 @@ import {
 } from '../store/index.ts';
 import type { Principal } from './orgs.ts';
 import { mayReadCollection, readerOf, receivableMarkings } from './release/index.ts';
-import { tierOf, tlpFromMarkingId, uuidv5, type StixObject } from './stix.ts';
+import { isPublishedMarkingDefinition, tierOf, tlpFromMarkingId, uuidv5, type StixObject } from './stix.ts';
 
 export interface ApiRoot {
   /** The URL path segment. */
@@ -228,6 +228,17 @@ export function tlpOf(object: StixObject): string {
 }
 
 /**
+ * The tier and marking a version is stored under, which the release rule reads (`stored`). An
+ * object says them itself (the tier extension, its TLP marking); unlabelled counts as full and
+ * unmarked as AMBER+STRICT, except the OASIS TLP 2.0 marking definitions as published: they may
+ * not mark themselves and are public by nature, so every reader gets what its markings refer to.
+ */
+export function storedLabel(object: StixObject): { tier: Tier; tlp: string } {
+  if (isPublishedMarkingDefinition(object)) return { tier: 'public', tlp: 'clear' };
+  return { tier: tierOf(object) ?? 'full', tlp: tlpOf(object) };
+}
+
+/**
  * Adds objects to a collection. A version already there is skipped (TAXII POST is idempotent);
  * `onlyIfAbsent` skips an object with any version present (shared objects published once).
  * Works in batches: one read of the versions already stored, one update, chunked inserts.
@@ -337,8 +348,7 @@ export async function addObjects(
       spec_version: typeof object.spec_version === 'string' ? object.spec_version : '2.1',
       version,
       is_latest: isLatest ? 1 : 0,
-      tier: tierOf(object) ?? 'full',
-      tlp: tlpOf(object),
+      ...storedLabel(object),
       body: JSON.stringify(object),
     };
     inserts.push(row);

@@ -5,12 +5,20 @@
  */
 import { PrefixSet } from '../core/index.ts';
 import { type Intel, TLPS, type Tier } from '../intel/index.ts';
-import type { Store } from '../store/index.ts';
-import { addObjects, OWN_NETWORK_TIER, ownNetworkCollectionId, SHARED_TYPES } from './collections.ts';
+import type { Transaction } from 'kysely';
+import type { Database, Store } from '../store/index.ts';
+import {
+  addObjects,
+  OWN_NETWORK_TIER,
+  ownNetworkCollectionId,
+  SHARED_TYPES,
+  storedLabel,
+} from './collections.ts';
 import { inNetwork, type OwnNetwork } from './publisher-plan.ts';
 import {
   hubIdentityObject,
   OWN_NETWORK_SANITISER,
+  publishedMarkingDefinitionTexts,
   tierExtensionDefinition,
   tlpMarkingDefinition,
   type HubIdentity,
@@ -27,13 +35,48 @@ export interface NetworkPublisher {
   lockKey: number;
 }
 
-/** What every collection holds once: the TLP markings, the tier extension and the hub's identity. */
+/**
+ * The definitions every object refers to: the TLP 2.0 marking definitions and the tier
+ * extension. Every collection holds them, public by nature, so each reader can read what it gets.
+ */
+export function sharedDefinitions(hub: HubIdentity): StixObject[] {
+  return [...TLPS.map(tlpMarkingDefinition), tierExtensionDefinition(hub)];
+}
+
+/** What every collection holds once: the shared definitions and the hub's identity. */
 export function fixedObjects(hub: HubIdentity, tier: Tier, now: string): StixObject[] {
-  return [
-    ...TLPS.map(tlpMarkingDefinition),
-    tierExtensionDefinition(hub),
-    hubIdentityObject(hub, now, tier, 'clear'),
-  ];
+  return [...sharedDefinitions(hub), hubIdentityObject(hub, now, tier, 'clear')];
+}
+
+/**
+ * Brings the shared definitions of collections filled earlier up to date, at publisher start:
+ * a new version of a definition is stored where its content changed (the tier extension, now
+ * marked), and versions of the TLP marking definitions stored before they were labelled public
+ * are labelled as `storedLabel` labels them now (a marking definition has no later version to
+ * add). Idempotent; it runs under the publisher's lock. A start-time step rather than a store
+ * migration: the label is the release rule's (code), and a migration named 0008 would sort before
+ * the 0010-0013 migrations stores built from the current tree already ran, which the migrator
+ * refuses.
+ */
+export async function refreshSharedDefinitions(
+  trx: Transaction<Database>,
+  hub: HubIdentity,
+  collectionIds: readonly string[],
+  now: string,
+): Promise<void> {
+  for (const collection of collectionIds)
+    await addObjects(trx, collection, sharedDefinitions(hub), now, { skipUnchanged: true });
+  for (const [id, text] of publishedMarkingDefinitionTexts()) {
+    const label = storedLabel(JSON.parse(text) as StixObject);
+    await trx
+      .updateTable('stix_objects')
+      .set(label)
+      .where('object_id', '=', id)
+      .where('object_type', '=', 'marking-definition')
+      .where('body', '=', text)
+      .where((eb) => eb.or([eb('tier', '!=', label.tier), eb('tlp', '!=', label.tlp)]))
+      .execute();
+  }
 }
 
 /**

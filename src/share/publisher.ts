@@ -13,7 +13,7 @@ import type { ChangeCursor, Intel } from '../intel/index.ts';
 import type { Transaction } from 'kysely';
 import type { Database, Store } from '../store/index.ts';
 import { addObjects, COLLECTION_IDS, ensureCollections, latestObjects } from './collections.ts';
-import { fixedObjects, ownNetworks } from './publisher-networks.ts';
+import { fixedObjects, ownNetworks, refreshSharedDefinitions } from './publisher-networks.ts';
 import { planPage } from './publisher-plan.ts';
 import type { HubIdentity, MappingInput } from './stix.ts';
 import { publicNoticeDecisions } from './review.ts';
@@ -134,7 +134,7 @@ export function createPublisher(
   };
 }
 
-/** The hub's identity and markings, in every collection once. */
+/** The hub's identity and markings, in every collection once, the definitions up to date. */
 async function publishFixedObjects(store: Store, hub: HubIdentity): Promise<void> {
   await ensureCollections(store);
   const now = new Date().toISOString();
@@ -146,6 +146,17 @@ async function publishFixedObjects(store: Store, hub: HubIdentity): Promise<void
     ] as const) {
       await addObjects(trx, collection, fixedObjects(hub, tier, now), now, { onlyIfAbsent: true });
     }
+    const ownNetworks = await trx
+      .selectFrom('collections')
+      .select('id')
+      .where('owner_org_id', 'is not', null)
+      .execute();
+    await refreshSharedDefinitions(
+      trx,
+      hub,
+      [COLLECTION_IDS.full, COLLECTION_IDS.council, COLLECTION_IDS.public, ...ownNetworks.map((c) => c.id)],
+      now,
+    );
   }, PUBLISH_LOCK_KEY);
 }
 

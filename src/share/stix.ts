@@ -6,7 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Indicator, Relationship, Sighting, Tier, Tlp } from '../intel/index.ts';
+import {
+  TLPS,
+  type Indicator,
+  type Relationship,
+  type Sighting,
+  type Tier,
+  type Tlp,
+} from '../intel/index.ts';
 import {
   addressedMarking,
   markingAllows,
@@ -116,14 +123,20 @@ export function stampCreator(object: StixObject, orgId: string): StixObject {
   return { ...object, created_by_ref: organisationIdentityId(orgId) };
 }
 
+/**
+ * The tier extension's definition is what every reader needs to read the tier of what it gets:
+ * public by nature, so tier public under TLP:CLEAR (as the hygiene extension's). The version of
+ * 2026-12-05 is the first so marked; the earlier, unmarked one stays where it was stored, withheld
+ * below the full tier as anything unlabelled is.
+ */
 export function tierExtensionDefinition(hub: HubIdentity): StixObject {
-  return {
+  const definition: StixObject = {
     type: 'extension-definition',
     spec_version: '2.1',
     id: TIER_EXTENSION_ID,
     created_by_ref: hub.id,
     created: '2026-01-01T00:00:00.000Z',
-    modified: '2026-01-01T00:00:00.000Z',
+    modified: '2026-12-05T00:00:00.000Z',
     name: 'tsunagi legal tier',
     description:
       'The legal tier of the object under the Active Cyber Defense law: full (総合整理分析情報), council (提供用総合整理分析情報) or public (周知等用総合整理分析情報). A lower tier is only ever a new, sanitised object.',
@@ -131,6 +144,29 @@ export function tierExtensionDefinition(hub: HubIdentity): StixObject {
     version: '1.0.0',
     extension_types: ['property-extension'],
   };
+  return stamp(definition, 'public', 'clear');
+}
+
+/**
+ * The OASIS TLP 2.0 marking definitions, as published, by id. They carry no marking of their own
+ * (a marking definition may not mark itself, and changing them would make them other objects
+ * under the same ids), yet they are public by nature: a stored version that is exactly one of
+ * them is labelled public, TLP:CLEAR (`storedLabel` in collections.ts).
+ */
+const PUBLISHED_MARKING_DEFINITIONS: ReadonlyMap<string, string> = new Map(
+  TLPS.map((tlp) => [TLP_IDS[tlp], JSON.stringify(tlpMarkingDefinition(tlp))]),
+);
+
+/** Whether an object is, byte for byte as stored, one of the OASIS TLP 2.0 marking definitions. */
+export function isPublishedMarkingDefinition(object: StixObject): boolean {
+  if (object.type !== 'marking-definition') return false;
+  const published = PUBLISHED_MARKING_DEFINITIONS.get(object.id);
+  return published !== undefined && JSON.stringify(object) === published;
+}
+
+/** The stored text of each OASIS TLP 2.0 marking definition (to re-label stored versions). */
+export function publishedMarkingDefinitionTexts(): ReadonlyMap<string, string> {
+  return PUBLISHED_MARKING_DEFINITIONS;
 }
 
 export function tierOf(object: Record<string, unknown>): Tier | undefined {

@@ -10,7 +10,7 @@ import { shareMigrations, wireHub, type Hub } from './index.ts';
 export const HUB_MIGRATIONS: readonly RoomMigrations[] = [intelMigrations, shareMigrations];
 
 // Internals that the tests of the served hub (src/cli/hardening.test.ts, release-*.test.ts) check.
-export { ownNetworkCollectionId } from './collections.ts';
+export { addObjects, ensureCollections, ownNetworkCollectionId } from './collections.ts';
 export { droppedRuleFields } from './exports.ts';
 export { isPublicRequest } from './http.ts';
 export { hubRoutes } from './server.ts';
