@@ -579,6 +579,21 @@ async function routeWalk(
             ]
           : [],
     ],
+    // Malicious sites: every reader, each seeing only the hosts the release rule gives it (the
+    // body goes through the same leak check as every other route's).
+    [
+      'GET /console/api/web',
+      (reader) =>
+        reader
+          ? [
+              {
+                method: 'GET',
+                url: '/console/api/web',
+                expect: (status, who) => assert.equal(status, 200, `${who?.name} web`),
+              },
+            ]
+          : [],
+    ],
     // The runbook names the operator's ports, paths and commands: the full tier only.
     [
       'GET /console/api/runbook',
