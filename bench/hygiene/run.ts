@@ -153,6 +153,8 @@ async function main(): Promise<void> {
           'Neither tool can restrict itself to SPF and DMARC, so each does its full default domain check without TLS connections: ' +
             'tsunagi MX, SPF, DMARC, MTA-STS and TLS-RPT records, IPv6 and HTTPS lookups (no A/AAAA, so no connection), DKIM with no selectors, DNSSEC skipped (trust anchor outside the zone); ' +
             'checkdmarc (`--skip-tls`) NS, MX, SPF, DMARC, DNSSEC (DNSKEY), MTA-STS, TLS-RPT and BIMI.',
+          'A fallback name (mail.dN.test) whose own SPF kind is missing has no records at all, so it does not exist (NXDOMAIN): ' +
+            'tsunagi still applies the organisational domain\'s DMARC policy, checkdmarc stops at "The domain ... does not exist" (missing). Those disagreements are that, kept on purpose.',
           'tsunagi starts through tsx (TypeScript compiled at start-up), about a second of each pass.',
           ...(o.count < 10_000
             ? [
