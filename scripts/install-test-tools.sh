@@ -16,6 +16,9 @@
 #   bgpdump, which reads the MRT RIB dumps the hygiene room decodes, as an independent check.
 # - the osint room: poppler-utils (pdftotext reads PDF documents); for bench:osint's Python peers
 #   (iocextract and ioc-finder, run from their source trees) regex, pyparsing, click and requests.
+# - bench:hygiene's peer checkdmarc 5.9.3 (run from its source tree with pyleri and
+#   publicsuffixlist, see bench/hygiene/README.md): dnspython, cryptography, OpenSSL, pem,
+#   expiringdict, requests, xmltodict, timeout-decorator and importlib-resources.
 set -euo pipefail
 packages=(
   g++ make python3 libpcap-dev
@@ -26,6 +29,8 @@ packages=(
   python3-flask python3-flask-httpauth python3-tz python3-six
   bind9 bind9-utils bind9-dnsutils unbound openssl bgpdump
   poppler-utils python3-regex python3-pyparsing python3-click python3-requests
+  python3-dnspython python3-cryptography python3-openssl python3-pem python3-expiringdict
+  python3-xmltodict python3-timeout-decorator python3-importlib-resources
 )
 missing=()
 for p in "${packages[@]}"; do
