@@ -124,57 +124,8 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
   const started = performance.now();
   const phase = (name: string) =>
     process.env.WALK_DEBUG && process.stderr.write(`${name} ${Math.round(performance.now() - started)} ms\n`);
-  const facts = new Map<string, Fact>();
-  let n = seed * 1000;
-  const fresh = (kind: IndicatorKind, holder?: WalkOrg): { value: string; asn?: number } => {
-    n++;
-    if (kind === 'url') return { value: `http://u${n}.walk.example/p` };
-    if (kind === 'domain') return { value: `d${n}.walk.example` };
-    const host = `${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
-    if (holder?.prefix) return { value: `${holder.prefix.split('.').slice(0, 2).join('.')}.${host}` };
-    if (holder?.asn) return { value: `10.250.${host}`, asn: holder.asn };
-    return { value: `10.240.${host}` };
-  };
-  const plant = (value: string, fact: Omit<Fact, 'value'>) => {
-    const key = value.startsWith('http://') ? value.slice(7, value.indexOf('/', 7)) : value;
-    facts.set(key, { value, ...fact });
-    facts.set(md5(value), { value, ...fact });
-  };
+  const { facts, fresh, plant, analysis } = plantedFacts(orgs, seed);
 
-  // The hub's own analysis: every kind x tier x TLP; hosts spread over the holders (and nobody).
-  const holders = [undefined, ...orgs.filter((o) => o.prefix || o.asn)];
-  const analysis = (): SightingInput[] => {
-    const out: SightingInput[] = [];
-    let i = seed;
-    for (const kind of INDICATOR_KINDS)
-      for (const tier of TIERS)
-        for (const tlp of TLPS) {
-          const holder =
-            kind === 'bot' || kind === 'vulnerable-device' ? holders[i++ % holders.length] : undefined;
-          const { value, asn } = fresh(kind, holder);
-          plant(value, {
-            kind,
-            tier,
-            tlp,
-            holders: new Set(holder ? [holder.name] : []),
-            approved: false,
-          });
-          out.push({
-            type: kind,
-            value,
-            ...(kind === 'c2' || kind === 'vulnerable-device'
-              ? { port: 1000 + (n % 60000), proto: 'tcp' }
-              : {}),
-            ...(asn ? { asn } : {}),
-            source: 'walk-analysis',
-            confidence: 70,
-            tier,
-            tlp,
-            family: 'walkfam',
-          });
-        }
-    return out;
-  };
   await h.intel.recordSightings(analysis());
   phase('analysis');
   // One entry at the self-check's own address, of a random tier and marking.
@@ -193,48 +144,7 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
     },
   ]);
 
-  // Every organisation posts every claimed tier x TLP to every collection of the fixed roots.
-  const statusIds: { root: string; id: string; org: string }[] = [];
-  const posted: { org: WalkOrg; collection: string; object: StixObject }[] = [];
-  for (const org of orgs)
-    for (const [root, collection] of [
-      ['full', COLLECTION_IDS.full],
-      ['council', COLLECTION_IDS.submissions],
-      ['public', COLLECTION_IDS.public],
-    ] as const) {
-      const objects: StixObject[] = [];
-      for (const tier of ENVELOPE_TIERS)
-        for (const tlp of ENVELOPE_TLPS) {
-          const { value } = fresh('c2');
-          const object = c2Object(value, tier, tlp);
-          objects.push(object);
-          posted.push({ org, collection, object });
-          // Stored as posted: unlabelled counts as full, unmarked as AMBER+STRICT. Ingested
-          // submissions reach at most the council until the analysis centre approves them (an
-          // unlabelled submission is council-releasable: what an ISP's C&C list is for).
-          const storedTier = tier ?? 'full';
-          const ingested = collection === COLLECTION_IDS.submissions;
-          plant(value, {
-            kind: 'c2',
-            tier: ingested ? (tier === 'full' ? 'full' : 'council') : storedTier,
-            tlp: tlp ?? 'amber+strict',
-            holders: new Set(),
-            approved: false,
-            ...(ingested ? {} : { onlyIn: 'full' as const }),
-          });
-        }
-      const res = await h.req('POST', `/${root}/collections/${collection}/objects/`, org.name, { objects });
-      if (res.statusCode === 202) statusIds.push({ root, id: res.json().id as string, org: org.name });
-      const writes = res.statusCode === 202 && (res.json().success_count as number) > 0;
-      const mayWrite =
-        (collection === COLLECTION_IDS.full && (org.role === 'analysis' || org.role === 'government')) ||
-        (collection === COLLECTION_IDS.submissions &&
-          (org.role === 'analysis' ||
-            org.role === 'government' ||
-            ((org.role === 'council' || org.role === 'isp') && org.consent)));
-      assert.equal(writes, mayWrite, `${org.name} writing ${collection}`);
-    }
-  await h.hub.publisher.sync();
+  const { statusIds, posted } = await postEverywhere(h, orgs, fresh, plant);
 
   phase('posts');
   // The analysis centre approves every other pending review (those whose marking allows it).
@@ -317,6 +227,125 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
   for (const [i, o] of orgs.entries()) check(o, 'GET /console/api/live', await streams[i]!());
 
   phase('live');
+  await checkOwnership(h, orgs, posted, byName);
+}
+
+/** The walk's planted indicators by host and by md5, fresh values, and the hub's own analysis of every kind x tier x TLP. */
+function plantedFacts(orgs: readonly WalkOrg[], seed: number) {
+  const facts = new Map<string, Fact>();
+  let n = seed * 1000;
+  const fresh = (kind: IndicatorKind, holder?: WalkOrg): { value: string; asn?: number } => {
+    n++;
+    if (kind === 'url') return { value: `http://u${n}.walk.example/p` };
+    if (kind === 'domain') return { value: `d${n}.walk.example` };
+    const host = `${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
+    if (holder?.prefix) return { value: `${holder.prefix.split('.').slice(0, 2).join('.')}.${host}` };
+    if (holder?.asn) return { value: `10.250.${host}`, asn: holder.asn };
+    return { value: `10.240.${host}` };
+  };
+  const plant = (value: string, fact: Omit<Fact, 'value'>) => {
+    const key = value.startsWith('http://') ? value.slice(7, value.indexOf('/', 7)) : value;
+    facts.set(key, { value, ...fact });
+    facts.set(md5(value), { value, ...fact });
+  };
+
+  // The hub's own analysis: every kind x tier x TLP; hosts spread over the holders (and nobody).
+  const holders = [undefined, ...orgs.filter((o) => o.prefix || o.asn)];
+  const analysis = (): SightingInput[] => {
+    const out: SightingInput[] = [];
+    let i = seed;
+    for (const kind of INDICATOR_KINDS)
+      for (const tier of TIERS)
+        for (const tlp of TLPS) {
+          const holder =
+            kind === 'bot' || kind === 'vulnerable-device' ? holders[i++ % holders.length] : undefined;
+          const { value, asn } = fresh(kind, holder);
+          plant(value, {
+            kind,
+            tier,
+            tlp,
+            holders: new Set(holder ? [holder.name] : []),
+            approved: false,
+          });
+          out.push({
+            type: kind,
+            value,
+            ...(kind === 'c2' || kind === 'vulnerable-device'
+              ? { port: 1000 + (n % 60000), proto: 'tcp' }
+              : {}),
+            ...(asn ? { asn } : {}),
+            source: 'walk-analysis',
+            confidence: 70,
+            tier,
+            tlp,
+            family: 'walkfam',
+          });
+        }
+    return out;
+  };
+  return { facts, fresh, plant, analysis };
+}
+
+type Planted = ReturnType<typeof plantedFacts>;
+
+/** Every organisation posts every claimed tier x TLP to every collection of the fixed roots; only allowed writers store. */
+async function postEverywhere(
+  h: ReleaseHub,
+  orgs: readonly WalkOrg[],
+  fresh: Planted['fresh'],
+  plant: Planted['plant'],
+) {
+  const statusIds: { root: string; id: string; org: string }[] = [];
+  const posted: { org: WalkOrg; collection: string; object: StixObject }[] = [];
+  for (const org of orgs)
+    for (const [root, collection] of [
+      ['full', COLLECTION_IDS.full],
+      ['council', COLLECTION_IDS.submissions],
+      ['public', COLLECTION_IDS.public],
+    ] as const) {
+      const objects: StixObject[] = [];
+      for (const tier of ENVELOPE_TIERS)
+        for (const tlp of ENVELOPE_TLPS) {
+          const { value } = fresh('c2');
+          const object = c2Object(value, tier, tlp);
+          objects.push(object);
+          posted.push({ org, collection, object });
+          // Stored as posted: unlabelled counts as full, unmarked as AMBER+STRICT. Ingested
+          // submissions reach at most the council until the analysis centre approves them (an
+          // unlabelled submission is council-releasable: what an ISP's C&C list is for).
+          const storedTier = tier ?? 'full';
+          const ingested = collection === COLLECTION_IDS.submissions;
+          plant(value, {
+            kind: 'c2',
+            tier: ingested ? (tier === 'full' ? 'full' : 'council') : storedTier,
+            tlp: tlp ?? 'amber+strict',
+            holders: new Set(),
+            approved: false,
+            ...(ingested ? {} : { onlyIn: 'full' as const }),
+          });
+        }
+      const res = await h.req('POST', `/${root}/collections/${collection}/objects/`, org.name, { objects });
+      if (res.statusCode === 202) statusIds.push({ root, id: res.json().id as string, org: org.name });
+      const writes = res.statusCode === 202 && (res.json().success_count as number) > 0;
+      const mayWrite =
+        (collection === COLLECTION_IDS.full && (org.role === 'analysis' || org.role === 'government')) ||
+        (collection === COLLECTION_IDS.submissions &&
+          (org.role === 'analysis' ||
+            org.role === 'government' ||
+            ((org.role === 'council' || org.role === 'isp') && org.consent)));
+      assert.equal(writes, mayWrite, `${org.name} writing ${collection}`);
+    }
+  await h.hub.publisher.sync();
+  return { statusIds, posted };
+}
+
+/** Nobody but the owner or the analysis centre deletes a posted object, and the hub names each stored post's writer. */
+async function checkOwnership(
+  h: ReleaseHub,
+  orgs: readonly WalkOrg[],
+  posted: Awaited<ReturnType<typeof postEverywhere>>['posted'],
+  byName: Map<string, Organisation>,
+): Promise<void> {
   // Ownership: nobody but the owner or the analysis centre deletes a posted object.
   const analysisLast = [...orgs].sort(
     (a, b) => Number(a.role === 'analysis') - Number(b.role === 'analysis'),
