@@ -411,17 +411,66 @@ function clearedForCouncil(org: WalkOrg | undefined): boolean {
   return (org.role === 'council' || org.role === 'isp') && org.consent;
 }
 
-/** For each route of the server, the concrete requests the walk makes as a reader. */
-async function routeWalk(
-  h: ReleaseHub,
-  orgs: readonly WalkOrg[],
-  statusIds: { root: string; id: string; org: string }[],
-): Promise<Map<string, (reader: WalkOrg | undefined) => WalkRequest[]>> {
+type RouteRequests = (reader: WalkOrg | undefined) => WalkRequest[];
+type RouteEntry = readonly [string, RouteRequests];
+
+const get =
+  (...urls: string[]): RouteRequests =>
+  () =>
+    urls.map((url): WalkRequest => ({ method: 'GET', url }));
+
+/** The single-page app's shell, its assets and the health probe. */
+function siteRoutes(): RouteEntry[] {
+  return [
+    ['GET /', get('/')],
+    ['GET /check', get('/check')],
+    ['GET /assets/:file', get('/assets/app.js')],
+    ['GET /favicon.svg', get('/favicon.svg')],
+    ['GET /healthz', get('/healthz')],
+  ];
+}
+
+/** The JSON API and its curl exports. */
+async function apiRoutes(h: ReleaseHub, orgs: readonly WalkOrg[]): Promise<RouteEntry[]> {
   const analysisName = orgs.find((o) => o.role === 'analysis')!.name;
-  const get =
-    (...urls: string[]) =>
-    () =>
-      urls.map((url): WalkRequest => ({ method: 'GET', url }));
+  const indicators = (await h.intel.list({ limit: 10_000, includeExpired: true, includeWithdrawn: true }))
+    .items;
+  const manifest = (await h.req('GET', '/api/export/misp/manifest.json', analysisName)).json() as Record<
+    string,
+    unknown
+  >;
+  return [
+    ['GET /api/me', get('/api/me')],
+    [
+      'GET /api/indicators',
+      get(
+        '/api/indicators?limit=10000',
+        ...INDICATOR_KINDS.map((k) => `/api/indicators?kind=${k}&limit=10000`),
+      ),
+    ],
+    [
+      'GET /api/indicators/:id',
+      get(...indicators.filter((_, i) => i % 7 === 0).map((i) => `/api/indicators/${i.id}`)),
+    ],
+    ['GET /api/organisations', get('/api/organisations')],
+    ['GET /api/audit', get('/api/audit?limit=10000')],
+    ['GET /api/export/:name', get(...EXPORT_NAMES.map((name) => `/api/export/${name}`))],
+    [
+      'GET /api/export/misp/:file',
+      get(
+        '/api/export/misp/manifest.json',
+        '/api/export/misp/hashes.csv',
+        ...Object.keys(manifest).map((u) => `/api/export/misp/${u}.json`),
+      ),
+    ],
+  ];
+}
+
+/** TAXII: discovery, every root, status, and every collection (fixed and own-network) with its objects. */
+async function taxiiRoutes(
+  h: ReleaseHub,
+  statusIds: { root: string; id: string; org: string }[],
+): Promise<RouteEntry[]> {
   // Every collection (fixed and own-network) under every root, and the objects in each.
   const collections = await h.store.db.selectFrom('collections').select(['id', 'api_root']).execute();
   const roots = ['full', 'council', 'public', 'network', 'nosuchroot'];
@@ -449,50 +498,7 @@ async function routeWalk(
         suffix(c).map((s): WalkRequest => ({ method: 'GET', url: `/${root}/collections/${c.id}/${s}` })),
       ),
     );
-  const indicators = (await h.intel.list({ limit: 10_000, includeExpired: true, includeWithdrawn: true }))
-    .items;
-  const refs = indicators
-    .filter((_, i) => i % 5 === 0)
-    .map((i) => Buffer.from(`${i.kind}|${i.value}|${i.port}|${i.proto}`, 'utf8').toString('base64url'));
-  const manifest = (await h.req('GET', '/api/export/misp/manifest.json', analysisName)).json() as Record<
-    string,
-    unknown
-  >;
-  const reviews = (await h.hub.reviews.list(undefined, 10_000)).slice(0, 3);
-  const onlyAnalysis = (status: number, reader: WalkOrg | undefined) =>
-    assert.ok(
-      status !== 200 || reader?.role === 'analysis',
-      `a ${reader?.role ?? 'anonymous'} decided a review`,
-    );
-  const t = new Map<string, (reader: WalkOrg | undefined) => WalkRequest[]>([
-    ['GET /', get('/')],
-    ['GET /check', get('/check')],
-    ['GET /assets/:file', get('/assets/app.js')],
-    ['GET /favicon.svg', get('/favicon.svg')],
-    ['GET /healthz', get('/healthz')],
-    ['GET /api/me', get('/api/me')],
-    [
-      'GET /api/indicators',
-      get(
-        '/api/indicators?limit=10000',
-        ...INDICATOR_KINDS.map((k) => `/api/indicators?kind=${k}&limit=10000`),
-      ),
-    ],
-    [
-      'GET /api/indicators/:id',
-      get(...indicators.filter((_, i) => i % 7 === 0).map((i) => `/api/indicators/${i.id}`)),
-    ],
-    ['GET /api/organisations', get('/api/organisations')],
-    ['GET /api/audit', get('/api/audit?limit=10000')],
-    ['GET /api/export/:name', get(...EXPORT_NAMES.map((name) => `/api/export/${name}`))],
-    [
-      'GET /api/export/misp/:file',
-      get(
-        '/api/export/misp/manifest.json',
-        '/api/export/misp/hashes.csv',
-        ...Object.keys(manifest).map((u) => `/api/export/misp/${u}.json`),
-      ),
-    ],
+  return [
     ['GET /taxii2/', get('/taxii2/')],
     ['GET /:root/', get(...roots.map((r) => `/${r}/`))],
     // Each status under its own root and under another one.
@@ -518,6 +524,17 @@ async function routeWalk(
     // Writes are walked above (every writer posts to every collection; deletes at the end).
     ['POST /:root/collections/:collection/objects/', () => []],
     ['DELETE /:root/collections/:collection/objects/:object/', () => []],
+  ];
+}
+
+/** The console's reads open to every signed-in reader (each filtered by the release decision). */
+async function consoleRoutes(h: ReleaseHub): Promise<RouteEntry[]> {
+  const indicators = (await h.intel.list({ limit: 10_000, includeExpired: true, includeWithdrawn: true }))
+    .items;
+  const refs = indicators
+    .filter((_, i) => i % 5 === 0)
+    .map((i) => Buffer.from(`${i.kind}|${i.value}|${i.port}|${i.proto}`, 'utf8').toString('base64url'));
+  return [
     ['GET /console/api/me', get('/console/api/me')],
     ['GET /console/api/overview', get('/console/api/overview')],
     [
@@ -535,6 +552,12 @@ async function routeWalk(
     ['GET /console/api/audit', get('/console/api/audit?limit=500')],
     ['GET /console/api/graph', get('/console/api/graph?limit=200')],
     ['GET /console/api/review', get('/console/api/review?status=all')],
+  ];
+}
+
+/** Console reads gated by tier: operator health, hygiene per organisation, sensors, the runbook. */
+function consoleGatedRoutes(): RouteEntry[] {
+  return [
     // The pipeline's health (hosts and processes of the operator): full-tier readers only.
     [
       'GET /console/api/health',
@@ -627,6 +650,18 @@ async function routeWalk(
             ]
           : [],
     ],
+  ];
+}
+
+/** Review decisions, attempted by everyone but the analysis centre. */
+async function reviewRoutes(h: ReleaseHub): Promise<RouteEntry[]> {
+  const reviews = (await h.hub.reviews.list(undefined, 10_000)).slice(0, 3);
+  const onlyAnalysis = (status: number, reader: WalkOrg | undefined) =>
+    assert.ok(
+      status !== 200 || reader?.role === 'analysis',
+      `a ${reader?.role ?? 'anonymous'} decided a review`,
+    );
+  return [
     // Only the analysis centre decides; the others' attempts must fail (and change nothing).
     ...(['approve', 'refuse', 'edit'] as const).map(
       (action) =>
@@ -646,6 +681,22 @@ async function routeWalk(
     // Walked separately: anonymous at its own address, and as a stream for every reader.
     ['GET /console/api/self-check', () => []],
     ['GET /console/api/live', () => []],
+  ];
+}
+
+/** For each route of the server, the concrete requests the walk makes as a reader. */
+async function routeWalk(
+  h: ReleaseHub,
+  orgs: readonly WalkOrg[],
+  statusIds: { root: string; id: string; org: string }[],
+): Promise<Map<string, RouteRequests>> {
+  const t = new Map<string, RouteRequests>([
+    ...siteRoutes(),
+    ...(await apiRoutes(h, orgs)),
+    ...(await taxiiRoutes(h, statusIds)),
+    ...(await consoleRoutes(h)),
+    ...consoleGatedRoutes(),
+    ...(await reviewRoutes(h)),
   ]);
   // Org lists, the audit log and the review queue: other organisations' names stay with the
   // analysis centre (one place decides: mayReadOrganisations / mayReadAudit).
