@@ -159,7 +159,8 @@ async function connectionChurn(rate: number): Promise<{ stop(): void; made: () =
   };
 }
 
-async function main(): Promise<void> {
+/** Centre, relay, enrolled sensor, planted C&C and the churn, all running and registered for cleanup. */
+async function startRig() {
   const { bundle, digest } = await buildBundle(join(work, 'bundle'));
   const centre = await startCentre({
     dataDir: join(work, 'centre'),
@@ -197,7 +198,11 @@ async function main(): Promise<void> {
   // Default policy intervals (the centre's: scan every 10 s); batches every 60 s, IoC matches at once.
   const sensor = startSensor(bundle, ['run', '--state', state]);
   cleanups.push(() => stopProcess(sensor));
-  const pid = sensor.pid!;
+  return { digest, centre, relay, state, procs, conns, pid: sensor.pid! };
+}
+
+/** Samples the sensor from outside every 2 s for the run, planting the C&C connection at a third of it. */
+async function observe(pid: number, centre: Parameters<typeof centreView>[0]) {
   const t0 = performance.now();
   const cpu0 = cpuSeconds(pid);
   let cpuAfterFirstMinute: { at: number; cpu: number } | undefined;
@@ -241,12 +246,11 @@ async function main(): Promise<void> {
     ? ((cpuSeconds(pid) - cpuAfterFirstMinute.cpu) / ((performance.now() - cpuAfterFirstMinute.at) / 1000)) *
       100
     : NaN;
-  const sentBytes = relay.up();
-  const perDay = (sentBytes / elapsedS) * 86_400;
-  const view = await centreView(centre);
-  const matched = view.topIocs
-    .filter((t) => t.ioc === `${PLANTED.ip}:${PLANTED.port}`)
-    .reduce((sum, t) => sum + t.count, 0);
+  return { elapsedS, cpuPercent, steady, peakMb, rssMean: rssSum / Math.max(1, rssSamples), detectedAfterS };
+}
+
+/** Events per kind and batch count from the sensor's own sent.log. */
+function sentBatches(state: string): { batches: number; kinds: Map<string, number> } {
   const log = readFileSync(join(state, 'sent.log'), 'utf8');
   const kinds = new Map<string, number>();
   let batches = 0;
@@ -256,6 +260,19 @@ async function main(): Promise<void> {
     for (const [, kind, count] of line.matchAll(/ ([a-z]+\.[a-z]+)=(\d+)/g))
       kinds.set(kind!, (kinds.get(kind!) ?? 0) + Number(count));
   }
+  return { batches, kinds };
+}
+
+async function main(): Promise<void> {
+  const { digest, centre, relay, state, procs, conns, pid } = await startRig();
+  const { elapsedS, cpuPercent, steady, peakMb, rssMean, detectedAfterS } = await observe(pid, centre);
+  const sentBytes = relay.up();
+  const perDay = (sentBytes / elapsedS) * 86_400;
+  const view = await centreView(centre);
+  const matched = view.topIocs
+    .filter((t) => t.ioc === `${PLANTED.ip}:${PLANTED.port}`)
+    .reduce((sum, t) => sum + t.count, 0);
+  const { batches, kinds } = sentBatches(state);
   const status = JSON.parse(readFileSync(join(state, 'status.json'), 'utf8')) as {
     intervalMs: number;
     hashedBytes: number;
@@ -289,12 +306,7 @@ async function main(): Promise<void> {
               OSQUERY.cpuPercent,
             ],
             ['resident memory, peak MB', peakMb.toFixed(1), BUDGET.rssMb, OSQUERY.rssMb],
-            [
-              'resident memory, mean MB',
-              (rssSum / Math.max(1, rssSamples)).toFixed(1),
-              BUDGET.rssMb,
-              OSQUERY.rssMb,
-            ],
+            ['resident memory, mean MB', rssMean.toFixed(1), BUDGET.rssMb, OSQUERY.rssMb],
             ['sent, bytes a day (extrapolated)', Math.round(perDay), BUDGET.netBytesPerDay, '-'],
             [
               'sent, bytes an event',

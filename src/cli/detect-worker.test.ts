@@ -68,6 +68,27 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
+/** The hub's C&C list equals an offline detect run over the same day, and worker 0's list survived its restart. */
+async function assertHubMatchesOffline(dir: string, data: string, logs: string[]): Promise<void> {
+  const pcap = join(dir, 'capture.pcap');
+  await writeExportPcap(day().batches(), pcap, { format: 'ipfix' });
+  const offline = await detectOffline([pcap], truth.botList, {
+    subscriberPrefixes: truth.subscriberPrefixes,
+  });
+  const expected = new Map(offline.rows.map((r) => [`${r.ip},${r.port},${r.proto}`, r.confidence]));
+  const exported = await exportC2(data);
+  assert.ok(expected.size >= 2, `C&C servers to find (${expected.size})`);
+  assert.deepEqual([...exported.keys()].sort(), [...expected.keys()].sort(), `${logs.join('\n')}`);
+  for (const [key, confidence] of expected) {
+    assert.ok(
+      Math.abs(exported.get(key)! - confidence) < REANNOUNCE_MIN_CHANGE + 1,
+      `${key}: hub ${exported.get(key)} offline ${confidence}`,
+    );
+  }
+  // The restarted worker did not clobber its list with an empty one.
+  assert.match(readFileSync(join(dir, 'c2-0.csv'), 'utf8'), /^ip,port,proto,confidence,family\n/);
+}
+
 test(
   'detect --nats workers: durable resume after SIGKILL loses no row, and their candidates reach the hub',
   { skip: !NATS && 'TSUNAGI_TEST_NATS_URL unset: NATS JetStream test skipped' },
@@ -207,23 +228,7 @@ test(
       await stack.close();
     }
     try {
-      const pcap = join(dir, 'capture.pcap');
-      await writeExportPcap(day().batches(), pcap, { format: 'ipfix' });
-      const offline = await detectOffline([pcap], truth.botList, {
-        subscriberPrefixes: truth.subscriberPrefixes,
-      });
-      const expected = new Map(offline.rows.map((r) => [`${r.ip},${r.port},${r.proto}`, r.confidence]));
-      const exported = await exportC2(data);
-      assert.ok(expected.size >= 2, `C&C servers to find (${expected.size})`);
-      assert.deepEqual([...exported.keys()].sort(), [...expected.keys()].sort(), `${logs.join('\n')}`);
-      for (const [key, confidence] of expected) {
-        assert.ok(
-          Math.abs(exported.get(key)! - confidence) < REANNOUNCE_MIN_CHANGE + 1,
-          `${key}: hub ${exported.get(key)} offline ${confidence}`,
-        );
-      }
-      // The restarted worker did not clobber its list with an empty one.
-      assert.match(readFileSync(join(dir, 'c2-0.csv'), 'utf8'), /^ip,port,proto,confidence,family\n/);
+      await assertHubMatchesOffline(dir, data, logs);
     } finally {
       await jsm.streams.delete(flows).catch(() => undefined);
       await jsm.streams.delete(candidates).catch(() => undefined);

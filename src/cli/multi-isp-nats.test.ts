@@ -96,6 +96,208 @@ interface Proc {
   log: () => string;
 }
 
+type Isp = { name: string; ns: string; address: string; workers: string[] };
+
+/** A tsunagi (or other) process inside an ISP's namespace, resolved once `ready` shows in its output. */
+async function runIn(
+  procs: Proc[],
+  ns: string,
+  name: string,
+  command: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Proc> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv.TSUNAGI_DATABASE_URL; // an ISP's hub keeps its own store in its data directory
+  const child = spawn('ip', ['netns', 'exec', ns, ...command], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv,
+  });
+  let text = '';
+  child.stdout!.on('data', (d) => (text += d));
+  child.stderr!.on('data', (d) => (text += d));
+  const proc = { name, child, log: () => text };
+  procs.push(proc);
+  const end = Date.now() + 180_000;
+  while (!ready.test(text)) {
+    assert.ok(child.exitCode === null, `${name} exited ${child.exitCode}: ${text}`);
+    assert.ok(Date.now() < end, `${name} not ready: ${text}`);
+    await sleep(100);
+  }
+  return proc;
+}
+
+/** A bridge on this host (the centre's side), each ISP's namespace on a veth pair. */
+function buildNetwork(bridge: string, subnet: string, isps: Isp[]): void {
+  ip('link', 'add', bridge, 'type', 'bridge');
+  ip('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
+  ip('link', 'set', bridge, 'up');
+  for (const isp of isps) {
+    ip('netns', 'add', isp.ns);
+    ip('link', 'add', `${isp.ns}h`, 'type', 'veth', 'peer', 'name', `${isp.ns}n`);
+    ip('link', 'set', `${isp.ns}n`, 'netns', isp.ns);
+    ip('link', 'set', `${isp.ns}h`, 'master', bridge);
+    ip('link', 'set', `${isp.ns}h`, 'up');
+    ip('netns', 'exec', isp.ns, 'ip', 'link', 'set', 'lo', 'up');
+    ip('netns', 'exec', isp.ns, 'ip', 'addr', 'add', `${isp.address}/24`, 'dev', `${isp.ns}n`);
+    ip('netns', 'exec', isp.ns, 'ip', 'link', 'set', `${isp.ns}n`, 'up');
+  }
+}
+
+/** The scenario's bot list, the detector's address plan as printed, and its truth. */
+async function generateScenario(dir: string) {
+  const bots = join(dir, 'bots.csv');
+  const truthFile = join(dir, 'truth.json');
+  const generated = await cli([
+    'scenario',
+    'generate',
+    '--out',
+    join(dir, 'day.pcap'),
+    '--bots',
+    bots,
+    '--truth',
+    truthFile,
+    ...SCENARIO,
+  ]);
+  // The address plan the detector needs (DS-Lite shared addresses, the IPv6 home prefix), as printed.
+  const plan = /detect with (.+)/
+    .exec(generated)![1]!
+    .trim()
+    .split(/\s+/)
+    .flatMap((arg, i, all) => (all[i - 1] === '--subscribers' ? arg.split(',') : [arg]));
+  const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as {
+    c2: { ip: string; port: number }[];
+    subscriberPrefixes: string[];
+  };
+  return { bots, plan, truth };
+}
+
+/** An ISP's NATS, its hub (uplinking to the centre), its workers, its collector, then the flows. */
+async function startIsp(
+  isp: Isp,
+  {
+    dir,
+    subnet,
+    centrePort,
+    token,
+    bots,
+    plan,
+    truth,
+    procs,
+  }: {
+    dir: string;
+    subnet: string;
+    centrePort: number;
+    token: string;
+    bots: string;
+    plan: string[];
+    truth: { subscriberPrefixes: string[] };
+    procs: Proc[];
+  },
+): Promise<void> {
+  const home = join(dir, isp.ns);
+  mkdirSync(join(home, 'nats'), { recursive: true });
+  await runIn(
+    procs,
+    isp.ns,
+    `${isp.name} nats`,
+    ['nats-server', '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', join(home, 'nats')],
+    /Server is ready/,
+  );
+  const data = join(home, 'hub');
+  await cli(['org', 'add', isp.name, '--role', 'isp', '--data', data]);
+  const nats = 'nats://127.0.0.1:4222';
+  await runIn(
+    procs,
+    isp.ns,
+    `${isp.name} hub`,
+    [
+      BIN,
+      'serve',
+      '--data',
+      data,
+      '--listen',
+      '127.0.0.1:8470',
+      '--nats',
+      nats,
+      '--share-to',
+      `http://${subnet}.1:${centrePort}`,
+      '--share-collection',
+      COLLECTION_IDS.submissions,
+    ],
+    /tsunagi hub on/,
+    { TSUNAGI_SHARE_TO__TOKEN: token, TSUNAGI_SHARE_TO__BATCH_MS: '200' },
+  );
+  await Promise.all(
+    isp.workers.map((partitions) =>
+      runIn(
+        procs,
+        isp.ns,
+        `${isp.name} worker ${partitions}`,
+        [
+          BIN,
+          'detect',
+          '--nats',
+          nats,
+          '--partitions',
+          partitions,
+          '--durable',
+          'detect',
+          '--state',
+          join(home, `worker-${partitions}`),
+          '--bots',
+          bots,
+          ...plan,
+        ],
+        /consuming partitions/,
+      ),
+    ),
+  );
+  await runIn(
+    procs,
+    isp.ns,
+    `${isp.name} collector`,
+    [BIN, 'collect', '--nats', nats, '-l', '127.0.0.1:2055', '--subscribers', ...truth.subscriberPrefixes],
+    /listening on/,
+  );
+  await runIn(
+    procs,
+    isp.ns,
+    `${isp.name} exporter`,
+    [BIN, 'scenario', 'send', '--to', '127.0.0.1:2055', '--start', 'now', '--rate', '20000', ...SCENARIO],
+    /sent \d+ flows/,
+  );
+}
+
+/** Polls both ISPs' lists and the centre's sightings until complete and unchanged for 5 s (or 2 min). */
+async function untilStable(dir: string, isps: Isp[], intel: ReturnType<typeof createIntel>) {
+  let last = '';
+  let stableSince = Date.now();
+  const end = Date.now() + 120_000;
+  let lists: Set<string>[] = [];
+  let sightings = new Map<string, string[]>();
+  for (;;) {
+    lists = await Promise.all(isps.map((isp) => exportC2(join(dir, isp.ns, 'hub'), 'full')));
+    const page = await intel.list({ kinds: ['c2'], limit: 1000 });
+    sightings = new Map();
+    for (const indicator of page.items)
+      sightings.set(
+        `${indicator.value},${indicator.port},${indicator.proto}`,
+        (await intel.sightings(indicator.id)).map((s) => s.source).sort(),
+      );
+    const now = JSON.stringify([lists.map((l) => [...l].sort()), [...sightings].sort()]);
+    if (now !== last) [last, stableSince] = [now, Date.now()];
+    const complete =
+      lists[0]!.size > 0 &&
+      sightings.size === lists[0]!.size &&
+      [...sightings.values()].every((sources) => sources.length === isps.length);
+    if (complete && Date.now() - stableSince > 5000) break;
+    if (Date.now() > end) break;
+    await sleep(1000);
+  }
+  return { lists, sightings };
+}
+
 test(
   'two ISPs in network namespaces share into an analysis centre: one indicator per C&C server, one sighting per ISP',
   { skip: whyNot(), timeout: 420_000 },
@@ -115,49 +317,9 @@ test(
     const centreStopped = new Promise<void>((resolve) => (stopCentre = resolve));
     let centre: Promise<void> | undefined;
 
-    /** A tsunagi (or other) process inside an ISP's namespace, resolved once `ready` shows in its output. */
-    const run = async (
-      ns: string,
-      name: string,
-      command: string[],
-      ready: RegExp,
-      env: NodeJS.ProcessEnv = {},
-    ) => {
-      const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-      delete childEnv.TSUNAGI_DATABASE_URL; // an ISP's hub keeps its own store in its data directory
-      const child = spawn('ip', ['netns', 'exec', ns, ...command], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: childEnv,
-      });
-      let text = '';
-      child.stdout!.on('data', (d) => (text += d));
-      child.stderr!.on('data', (d) => (text += d));
-      const proc = { name, child, log: () => text };
-      procs.push(proc);
-      const end = Date.now() + 180_000;
-      while (!ready.test(text)) {
-        assert.ok(child.exitCode === null, `${name} exited ${child.exitCode}: ${text}`);
-        assert.ok(Date.now() < end, `${name} not ready: ${text}`);
-        await sleep(100);
-      }
-      return proc;
-    };
-
     try {
       // The network: a bridge on this host (the centre's side), each ISP's namespace on a veth pair.
-      ip('link', 'add', bridge, 'type', 'bridge');
-      ip('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
-      ip('link', 'set', bridge, 'up');
-      for (const isp of isps) {
-        ip('netns', 'add', isp.ns);
-        ip('link', 'add', `${isp.ns}h`, 'type', 'veth', 'peer', 'name', `${isp.ns}n`);
-        ip('link', 'set', `${isp.ns}n`, 'netns', isp.ns);
-        ip('link', 'set', `${isp.ns}h`, 'master', bridge);
-        ip('link', 'set', `${isp.ns}h`, 'up');
-        ip('netns', 'exec', isp.ns, 'ip', 'link', 'set', 'lo', 'up');
-        ip('netns', 'exec', isp.ns, 'ip', 'addr', 'add', `${isp.address}/24`, 'dev', `${isp.ns}n`);
-        ip('netns', 'exec', isp.ns, 'ip', 'link', 'set', `${isp.ns}n`, 'up');
-      }
+      buildNetwork(bridge, subnet, isps);
 
       // The centre: PostgreSQL store, an organisation and a submission token per ISP.
       const centreData = join(dir, 'centre');
@@ -186,121 +348,13 @@ test(
       await Promise.race([centreReady, centre]);
 
       // The scenario's bot list and truth (the exporter below sends the same day, ending now).
-      const bots = join(dir, 'bots.csv');
-      const truthFile = join(dir, 'truth.json');
-      const generated = await cli([
-        'scenario',
-        'generate',
-        '--out',
-        join(dir, 'day.pcap'),
-        '--bots',
-        bots,
-        '--truth',
-        truthFile,
-        ...SCENARIO,
-      ]);
-      // The address plan the detector needs (DS-Lite shared addresses, the IPv6 home prefix), as printed.
-      const plan = /detect with (.+)/
-        .exec(generated)![1]!
-        .trim()
-        .split(/\s+/)
-        .flatMap((arg, i, all) => (all[i - 1] === '--subscribers' ? arg.split(',') : [arg]));
-      const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as {
-        c2: { ip: string; port: number }[];
-        subscriberPrefixes: string[];
-      };
+      const { bots, plan, truth } = await generateScenario(dir);
 
       // Each ISP: NATS, its hub (uplinking to the centre), its workers, its collector, then the flows.
       await Promise.all(
-        isps.map(async (isp) => {
-          const home = join(dir, isp.ns);
-          mkdirSync(join(home, 'nats'), { recursive: true });
-          await run(
-            isp.ns,
-            `${isp.name} nats`,
-            ['nats-server', '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', join(home, 'nats')],
-            /Server is ready/,
-          );
-          const data = join(home, 'hub');
-          await cli(['org', 'add', isp.name, '--role', 'isp', '--data', data]);
-          const nats = 'nats://127.0.0.1:4222';
-          await run(
-            isp.ns,
-            `${isp.name} hub`,
-            [
-              BIN,
-              'serve',
-              '--data',
-              data,
-              '--listen',
-              '127.0.0.1:8470',
-              '--nats',
-              nats,
-              '--share-to',
-              `http://${subnet}.1:${centrePort}`,
-              '--share-collection',
-              COLLECTION_IDS.submissions,
-            ],
-            /tsunagi hub on/,
-            { TSUNAGI_SHARE_TO__TOKEN: tokens.get(isp.name)!, TSUNAGI_SHARE_TO__BATCH_MS: '200' },
-          );
-          await Promise.all(
-            isp.workers.map((partitions) =>
-              run(
-                isp.ns,
-                `${isp.name} worker ${partitions}`,
-                [
-                  BIN,
-                  'detect',
-                  '--nats',
-                  nats,
-                  '--partitions',
-                  partitions,
-                  '--durable',
-                  'detect',
-                  '--state',
-                  join(home, `worker-${partitions}`),
-                  '--bots',
-                  bots,
-                  ...plan,
-                ],
-                /consuming partitions/,
-              ),
-            ),
-          );
-          await run(
-            isp.ns,
-            `${isp.name} collector`,
-            [
-              BIN,
-              'collect',
-              '--nats',
-              nats,
-              '-l',
-              '127.0.0.1:2055',
-              '--subscribers',
-              ...truth.subscriberPrefixes,
-            ],
-            /listening on/,
-          );
-          await run(
-            isp.ns,
-            `${isp.name} exporter`,
-            [
-              BIN,
-              'scenario',
-              'send',
-              '--to',
-              '127.0.0.1:2055',
-              '--start',
-              'now',
-              '--rate',
-              '20000',
-              ...SCENARIO,
-            ],
-            /sent \d+ flows/,
-          );
-        }),
+        isps.map((isp) =>
+          startIsp(isp, { dir, subnet, centrePort, token: tokens.get(isp.name)!, bots, plan, truth, procs }),
+        ),
       );
 
       // Until both ISPs' lists and the centre's store stop changing, with every server in place.
@@ -312,30 +366,7 @@ test(
       });
       const servers = new Set(truth.c2.map((c) => `${c.ip},${c.port},tcp`));
       try {
-        let last = '';
-        let stableSince = Date.now();
-        const end = Date.now() + 120_000;
-        let lists: Set<string>[] = [];
-        let sightings = new Map<string, string[]>();
-        for (;;) {
-          lists = await Promise.all(isps.map((isp) => exportC2(join(dir, isp.ns, 'hub'), 'full')));
-          const page = await intel.list({ kinds: ['c2'], limit: 1000 });
-          sightings = new Map();
-          for (const indicator of page.items)
-            sightings.set(
-              `${indicator.value},${indicator.port},${indicator.proto}`,
-              (await intel.sightings(indicator.id)).map((s) => s.source).sort(),
-            );
-          const now = JSON.stringify([lists.map((l) => [...l].sort()), [...sightings].sort()]);
-          if (now !== last) [last, stableSince] = [now, Date.now()];
-          const complete =
-            lists[0]!.size > 0 &&
-            sightings.size === lists[0]!.size &&
-            [...sightings.values()].every((sources) => sources.length === isps.length);
-          if (complete && Date.now() - stableSince > 5000) break;
-          if (Date.now() > end) break;
-          await sleep(1000);
-        }
+        const { lists, sightings } = await untilStable(dir, isps, intel);
         const [a, b] = lists;
         assert.ok(
           a!.size > 0,

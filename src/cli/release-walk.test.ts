@@ -124,57 +124,8 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
   const started = performance.now();
   const phase = (name: string) =>
     process.env.WALK_DEBUG && process.stderr.write(`${name} ${Math.round(performance.now() - started)} ms\n`);
-  const facts = new Map<string, Fact>();
-  let n = seed * 1000;
-  const fresh = (kind: IndicatorKind, holder?: WalkOrg): { value: string; asn?: number } => {
-    n++;
-    if (kind === 'url') return { value: `http://u${n}.walk.example/p` };
-    if (kind === 'domain') return { value: `d${n}.walk.example` };
-    const host = `${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
-    if (holder?.prefix) return { value: `${holder.prefix.split('.').slice(0, 2).join('.')}.${host}` };
-    if (holder?.asn) return { value: `10.250.${host}`, asn: holder.asn };
-    return { value: `10.240.${host}` };
-  };
-  const plant = (value: string, fact: Omit<Fact, 'value'>) => {
-    const key = value.startsWith('http://') ? value.slice(7, value.indexOf('/', 7)) : value;
-    facts.set(key, { value, ...fact });
-    facts.set(md5(value), { value, ...fact });
-  };
+  const { facts, fresh, plant, analysis } = plantedFacts(orgs, seed);
 
-  // The hub's own analysis: every kind x tier x TLP; hosts spread over the holders (and nobody).
-  const holders = [undefined, ...orgs.filter((o) => o.prefix || o.asn)];
-  const analysis = (): SightingInput[] => {
-    const out: SightingInput[] = [];
-    let i = seed;
-    for (const kind of INDICATOR_KINDS)
-      for (const tier of TIERS)
-        for (const tlp of TLPS) {
-          const holder =
-            kind === 'bot' || kind === 'vulnerable-device' ? holders[i++ % holders.length] : undefined;
-          const { value, asn } = fresh(kind, holder);
-          plant(value, {
-            kind,
-            tier,
-            tlp,
-            holders: new Set(holder ? [holder.name] : []),
-            approved: false,
-          });
-          out.push({
-            type: kind,
-            value,
-            ...(kind === 'c2' || kind === 'vulnerable-device'
-              ? { port: 1000 + (n % 60000), proto: 'tcp' }
-              : {}),
-            ...(asn ? { asn } : {}),
-            source: 'walk-analysis',
-            confidence: 70,
-            tier,
-            tlp,
-            family: 'walkfam',
-          });
-        }
-    return out;
-  };
   await h.intel.recordSightings(analysis());
   phase('analysis');
   // One entry at the self-check's own address, of a random tier and marking.
@@ -193,48 +144,7 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
     },
   ]);
 
-  // Every organisation posts every claimed tier x TLP to every collection of the fixed roots.
-  const statusIds: { root: string; id: string; org: string }[] = [];
-  const posted: { org: WalkOrg; collection: string; object: StixObject }[] = [];
-  for (const org of orgs)
-    for (const [root, collection] of [
-      ['full', COLLECTION_IDS.full],
-      ['council', COLLECTION_IDS.submissions],
-      ['public', COLLECTION_IDS.public],
-    ] as const) {
-      const objects: StixObject[] = [];
-      for (const tier of ENVELOPE_TIERS)
-        for (const tlp of ENVELOPE_TLPS) {
-          const { value } = fresh('c2');
-          const object = c2Object(value, tier, tlp);
-          objects.push(object);
-          posted.push({ org, collection, object });
-          // Stored as posted: unlabelled counts as full, unmarked as AMBER+STRICT. Ingested
-          // submissions reach at most the council until the analysis centre approves them (an
-          // unlabelled submission is council-releasable: what an ISP's C&C list is for).
-          const storedTier = tier ?? 'full';
-          const ingested = collection === COLLECTION_IDS.submissions;
-          plant(value, {
-            kind: 'c2',
-            tier: ingested ? (tier === 'full' ? 'full' : 'council') : storedTier,
-            tlp: tlp ?? 'amber+strict',
-            holders: new Set(),
-            approved: false,
-            ...(ingested ? {} : { onlyIn: 'full' as const }),
-          });
-        }
-      const res = await h.req('POST', `/${root}/collections/${collection}/objects/`, org.name, { objects });
-      if (res.statusCode === 202) statusIds.push({ root, id: res.json().id as string, org: org.name });
-      const writes = res.statusCode === 202 && (res.json().success_count as number) > 0;
-      const mayWrite =
-        (collection === COLLECTION_IDS.full && (org.role === 'analysis' || org.role === 'government')) ||
-        (collection === COLLECTION_IDS.submissions &&
-          (org.role === 'analysis' ||
-            org.role === 'government' ||
-            ((org.role === 'council' || org.role === 'isp') && org.consent)));
-      assert.equal(writes, mayWrite, `${org.name} writing ${collection}`);
-    }
-  await h.hub.publisher.sync();
+  const { statusIds, posted } = await postEverywhere(h, orgs, fresh, plant);
 
   phase('posts');
   // The analysis centre approves every other pending review (those whose marking allows it).
@@ -317,6 +227,125 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
   for (const [i, o] of orgs.entries()) check(o, 'GET /console/api/live', await streams[i]!());
 
   phase('live');
+  await checkOwnership(h, orgs, posted, byName);
+}
+
+/** The walk's planted indicators by host and by md5, fresh values, and the hub's own analysis of every kind x tier x TLP. */
+function plantedFacts(orgs: readonly WalkOrg[], seed: number) {
+  const facts = new Map<string, Fact>();
+  let n = seed * 1000;
+  const fresh = (kind: IndicatorKind, holder?: WalkOrg): { value: string; asn?: number } => {
+    n++;
+    if (kind === 'url') return { value: `http://u${n}.walk.example/p` };
+    if (kind === 'domain') return { value: `d${n}.walk.example` };
+    const host = `${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
+    if (holder?.prefix) return { value: `${holder.prefix.split('.').slice(0, 2).join('.')}.${host}` };
+    if (holder?.asn) return { value: `10.250.${host}`, asn: holder.asn };
+    return { value: `10.240.${host}` };
+  };
+  const plant = (value: string, fact: Omit<Fact, 'value'>) => {
+    const key = value.startsWith('http://') ? value.slice(7, value.indexOf('/', 7)) : value;
+    facts.set(key, { value, ...fact });
+    facts.set(md5(value), { value, ...fact });
+  };
+
+  // The hub's own analysis: every kind x tier x TLP; hosts spread over the holders (and nobody).
+  const holders = [undefined, ...orgs.filter((o) => o.prefix || o.asn)];
+  const analysis = (): SightingInput[] => {
+    const out: SightingInput[] = [];
+    let i = seed;
+    for (const kind of INDICATOR_KINDS)
+      for (const tier of TIERS)
+        for (const tlp of TLPS) {
+          const holder =
+            kind === 'bot' || kind === 'vulnerable-device' ? holders[i++ % holders.length] : undefined;
+          const { value, asn } = fresh(kind, holder);
+          plant(value, {
+            kind,
+            tier,
+            tlp,
+            holders: new Set(holder ? [holder.name] : []),
+            approved: false,
+          });
+          out.push({
+            type: kind,
+            value,
+            ...(kind === 'c2' || kind === 'vulnerable-device'
+              ? { port: 1000 + (n % 60000), proto: 'tcp' }
+              : {}),
+            ...(asn ? { asn } : {}),
+            source: 'walk-analysis',
+            confidence: 70,
+            tier,
+            tlp,
+            family: 'walkfam',
+          });
+        }
+    return out;
+  };
+  return { facts, fresh, plant, analysis };
+}
+
+type Planted = ReturnType<typeof plantedFacts>;
+
+/** Every organisation posts every claimed tier x TLP to every collection of the fixed roots; only allowed writers store. */
+async function postEverywhere(
+  h: ReleaseHub,
+  orgs: readonly WalkOrg[],
+  fresh: Planted['fresh'],
+  plant: Planted['plant'],
+) {
+  const statusIds: { root: string; id: string; org: string }[] = [];
+  const posted: { org: WalkOrg; collection: string; object: StixObject }[] = [];
+  for (const org of orgs)
+    for (const [root, collection] of [
+      ['full', COLLECTION_IDS.full],
+      ['council', COLLECTION_IDS.submissions],
+      ['public', COLLECTION_IDS.public],
+    ] as const) {
+      const objects: StixObject[] = [];
+      for (const tier of ENVELOPE_TIERS)
+        for (const tlp of ENVELOPE_TLPS) {
+          const { value } = fresh('c2');
+          const object = c2Object(value, tier, tlp);
+          objects.push(object);
+          posted.push({ org, collection, object });
+          // Stored as posted: unlabelled counts as full, unmarked as AMBER+STRICT. Ingested
+          // submissions reach at most the council until the analysis centre approves them (an
+          // unlabelled submission is council-releasable: what an ISP's C&C list is for).
+          const storedTier = tier ?? 'full';
+          const ingested = collection === COLLECTION_IDS.submissions;
+          plant(value, {
+            kind: 'c2',
+            tier: ingested ? (tier === 'full' ? 'full' : 'council') : storedTier,
+            tlp: tlp ?? 'amber+strict',
+            holders: new Set(),
+            approved: false,
+            ...(ingested ? {} : { onlyIn: 'full' as const }),
+          });
+        }
+      const res = await h.req('POST', `/${root}/collections/${collection}/objects/`, org.name, { objects });
+      if (res.statusCode === 202) statusIds.push({ root, id: res.json().id as string, org: org.name });
+      const writes = res.statusCode === 202 && (res.json().success_count as number) > 0;
+      const mayWrite =
+        (collection === COLLECTION_IDS.full && (org.role === 'analysis' || org.role === 'government')) ||
+        (collection === COLLECTION_IDS.submissions &&
+          (org.role === 'analysis' ||
+            org.role === 'government' ||
+            ((org.role === 'council' || org.role === 'isp') && org.consent)));
+      assert.equal(writes, mayWrite, `${org.name} writing ${collection}`);
+    }
+  await h.hub.publisher.sync();
+  return { statusIds, posted };
+}
+
+/** Nobody but the owner or the analysis centre deletes a posted object, and the hub names each stored post's writer. */
+async function checkOwnership(
+  h: ReleaseHub,
+  orgs: readonly WalkOrg[],
+  posted: Awaited<ReturnType<typeof postEverywhere>>['posted'],
+  byName: Map<string, Organisation>,
+): Promise<void> {
   // Ownership: nobody but the owner or the analysis centre deletes a posted object.
   const analysisLast = [...orgs].sort(
     (a, b) => Number(a.role === 'analysis') - Number(b.role === 'analysis'),
@@ -382,17 +411,66 @@ function clearedForCouncil(org: WalkOrg | undefined): boolean {
   return (org.role === 'council' || org.role === 'isp') && org.consent;
 }
 
-/** For each route of the server, the concrete requests the walk makes as a reader. */
-async function routeWalk(
-  h: ReleaseHub,
-  orgs: readonly WalkOrg[],
-  statusIds: { root: string; id: string; org: string }[],
-): Promise<Map<string, (reader: WalkOrg | undefined) => WalkRequest[]>> {
+type RouteRequests = (reader: WalkOrg | undefined) => WalkRequest[];
+type RouteEntry = readonly [string, RouteRequests];
+
+const get =
+  (...urls: string[]): RouteRequests =>
+  () =>
+    urls.map((url): WalkRequest => ({ method: 'GET', url }));
+
+/** The single-page app's shell, its assets and the health probe. */
+function siteRoutes(): RouteEntry[] {
+  return [
+    ['GET /', get('/')],
+    ['GET /check', get('/check')],
+    ['GET /assets/:file', get('/assets/app.js')],
+    ['GET /favicon.svg', get('/favicon.svg')],
+    ['GET /healthz', get('/healthz')],
+  ];
+}
+
+/** The JSON API and its curl exports. */
+async function apiRoutes(h: ReleaseHub, orgs: readonly WalkOrg[]): Promise<RouteEntry[]> {
   const analysisName = orgs.find((o) => o.role === 'analysis')!.name;
-  const get =
-    (...urls: string[]) =>
-    () =>
-      urls.map((url): WalkRequest => ({ method: 'GET', url }));
+  const indicators = (await h.intel.list({ limit: 10_000, includeExpired: true, includeWithdrawn: true }))
+    .items;
+  const manifest = (await h.req('GET', '/api/export/misp/manifest.json', analysisName)).json() as Record<
+    string,
+    unknown
+  >;
+  return [
+    ['GET /api/me', get('/api/me')],
+    [
+      'GET /api/indicators',
+      get(
+        '/api/indicators?limit=10000',
+        ...INDICATOR_KINDS.map((k) => `/api/indicators?kind=${k}&limit=10000`),
+      ),
+    ],
+    [
+      'GET /api/indicators/:id',
+      get(...indicators.filter((_, i) => i % 7 === 0).map((i) => `/api/indicators/${i.id}`)),
+    ],
+    ['GET /api/organisations', get('/api/organisations')],
+    ['GET /api/audit', get('/api/audit?limit=10000')],
+    ['GET /api/export/:name', get(...EXPORT_NAMES.map((name) => `/api/export/${name}`))],
+    [
+      'GET /api/export/misp/:file',
+      get(
+        '/api/export/misp/manifest.json',
+        '/api/export/misp/hashes.csv',
+        ...Object.keys(manifest).map((u) => `/api/export/misp/${u}.json`),
+      ),
+    ],
+  ];
+}
+
+/** TAXII: discovery, every root, status, and every collection (fixed and own-network) with its objects. */
+async function taxiiRoutes(
+  h: ReleaseHub,
+  statusIds: { root: string; id: string; org: string }[],
+): Promise<RouteEntry[]> {
   // Every collection (fixed and own-network) under every root, and the objects in each.
   const collections = await h.store.db.selectFrom('collections').select(['id', 'api_root']).execute();
   const roots = ['full', 'council', 'public', 'network', 'nosuchroot'];
@@ -420,50 +498,7 @@ async function routeWalk(
         suffix(c).map((s): WalkRequest => ({ method: 'GET', url: `/${root}/collections/${c.id}/${s}` })),
       ),
     );
-  const indicators = (await h.intel.list({ limit: 10_000, includeExpired: true, includeWithdrawn: true }))
-    .items;
-  const refs = indicators
-    .filter((_, i) => i % 5 === 0)
-    .map((i) => Buffer.from(`${i.kind}|${i.value}|${i.port}|${i.proto}`, 'utf8').toString('base64url'));
-  const manifest = (await h.req('GET', '/api/export/misp/manifest.json', analysisName)).json() as Record<
-    string,
-    unknown
-  >;
-  const reviews = (await h.hub.reviews.list(undefined, 10_000)).slice(0, 3);
-  const onlyAnalysis = (status: number, reader: WalkOrg | undefined) =>
-    assert.ok(
-      status !== 200 || reader?.role === 'analysis',
-      `a ${reader?.role ?? 'anonymous'} decided a review`,
-    );
-  const t = new Map<string, (reader: WalkOrg | undefined) => WalkRequest[]>([
-    ['GET /', get('/')],
-    ['GET /check', get('/check')],
-    ['GET /assets/:file', get('/assets/app.js')],
-    ['GET /favicon.svg', get('/favicon.svg')],
-    ['GET /healthz', get('/healthz')],
-    ['GET /api/me', get('/api/me')],
-    [
-      'GET /api/indicators',
-      get(
-        '/api/indicators?limit=10000',
-        ...INDICATOR_KINDS.map((k) => `/api/indicators?kind=${k}&limit=10000`),
-      ),
-    ],
-    [
-      'GET /api/indicators/:id',
-      get(...indicators.filter((_, i) => i % 7 === 0).map((i) => `/api/indicators/${i.id}`)),
-    ],
-    ['GET /api/organisations', get('/api/organisations')],
-    ['GET /api/audit', get('/api/audit?limit=10000')],
-    ['GET /api/export/:name', get(...EXPORT_NAMES.map((name) => `/api/export/${name}`))],
-    [
-      'GET /api/export/misp/:file',
-      get(
-        '/api/export/misp/manifest.json',
-        '/api/export/misp/hashes.csv',
-        ...Object.keys(manifest).map((u) => `/api/export/misp/${u}.json`),
-      ),
-    ],
+  return [
     ['GET /taxii2/', get('/taxii2/')],
     ['GET /:root/', get(...roots.map((r) => `/${r}/`))],
     // Each status under its own root and under another one.
@@ -489,6 +524,17 @@ async function routeWalk(
     // Writes are walked above (every writer posts to every collection; deletes at the end).
     ['POST /:root/collections/:collection/objects/', () => []],
     ['DELETE /:root/collections/:collection/objects/:object/', () => []],
+  ];
+}
+
+/** The console's reads open to every signed-in reader (each filtered by the release decision). */
+async function consoleRoutes(h: ReleaseHub): Promise<RouteEntry[]> {
+  const indicators = (await h.intel.list({ limit: 10_000, includeExpired: true, includeWithdrawn: true }))
+    .items;
+  const refs = indicators
+    .filter((_, i) => i % 5 === 0)
+    .map((i) => Buffer.from(`${i.kind}|${i.value}|${i.port}|${i.proto}`, 'utf8').toString('base64url'));
+  return [
     ['GET /console/api/me', get('/console/api/me')],
     ['GET /console/api/overview', get('/console/api/overview')],
     [
@@ -506,6 +552,12 @@ async function routeWalk(
     ['GET /console/api/audit', get('/console/api/audit?limit=500')],
     ['GET /console/api/graph', get('/console/api/graph?limit=200')],
     ['GET /console/api/review', get('/console/api/review?status=all')],
+  ];
+}
+
+/** Console reads gated by tier: operator health, hygiene per organisation, sensors, the runbook. */
+function consoleGatedRoutes(): RouteEntry[] {
+  return [
     // The pipeline's health (hosts and processes of the operator): full-tier readers only.
     [
       'GET /console/api/health',
@@ -613,6 +665,18 @@ async function routeWalk(
             ]
           : [],
     ],
+  ];
+}
+
+/** Review decisions, attempted by everyone but the analysis centre. */
+async function reviewRoutes(h: ReleaseHub): Promise<RouteEntry[]> {
+  const reviews = (await h.hub.reviews.list(undefined, 10_000)).slice(0, 3);
+  const onlyAnalysis = (status: number, reader: WalkOrg | undefined) =>
+    assert.ok(
+      status !== 200 || reader?.role === 'analysis',
+      `a ${reader?.role ?? 'anonymous'} decided a review`,
+    );
+  return [
     // Only the analysis centre decides; the others' attempts must fail (and change nothing).
     ...(['approve', 'refuse', 'edit'] as const).map(
       (action) =>
@@ -632,6 +696,22 @@ async function routeWalk(
     // Walked separately: anonymous at its own address, and as a stream for every reader.
     ['GET /console/api/self-check', () => []],
     ['GET /console/api/live', () => []],
+  ];
+}
+
+/** For each route of the server, the concrete requests the walk makes as a reader. */
+async function routeWalk(
+  h: ReleaseHub,
+  orgs: readonly WalkOrg[],
+  statusIds: { root: string; id: string; org: string }[],
+): Promise<Map<string, RouteRequests>> {
+  const t = new Map<string, RouteRequests>([
+    ...siteRoutes(),
+    ...(await apiRoutes(h, orgs)),
+    ...(await taxiiRoutes(h, statusIds)),
+    ...(await consoleRoutes(h)),
+    ...consoleGatedRoutes(),
+    ...(await reviewRoutes(h)),
   ]);
   // Org lists, the audit log and the review queue: other organisations' names stay with the
   // analysis centre (one place decides: mayReadOrganisations / mayReadAudit).

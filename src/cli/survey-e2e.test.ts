@@ -32,6 +32,60 @@ async function cli(args: string[]) {
   return { code, stdout, stderr };
 }
 
+/** The June survey as a CSV and JSON report per ISP and as letters, none of it carrying a lab password. */
+async function reportAndWriteLetters(dir: string, june: string): Promise<void> {
+  const report = await cli(['survey', 'report', '--isp', 'isp-a', '--findings', june, '--routing', ROUTING]);
+  assert.equal(report.code, 0, report.stderr);
+  const rows = report.stdout.trim().split('\n');
+  assert.match(rows[0]!, /^timestamp,ip,protocol,port,asn,tag/);
+  assert.ok(
+    rows.some((r) => r.includes('127.0.77.2,tcp,2323,64500,weak-credential;telnet,critical,MikroTik')),
+  );
+  assert.ok(!rows.some((r) => r.includes('127.0.77.5,')), 'isp-b rows stay out of isp-a');
+  const json = await cli([
+    'survey',
+    'report',
+    '--isp',
+    'isp-b',
+    '--findings',
+    june,
+    '--routing',
+    ROUTING,
+    '--format',
+    'json',
+  ]);
+  assert.equal(JSON.parse(json.stdout).isp.id, 'isp-b');
+
+  const letters = await cli([
+    'notify',
+    'letters',
+    '--lang',
+    'ja',
+    '--findings',
+    june,
+    '--routing',
+    ROUTING,
+    '--out-dir',
+    join(dir, 'letters'),
+  ]);
+  assert.equal(letters.code, 0, letters.stderr);
+  const jaFiles = readdirSync(join(dir, 'letters', 'isp-a'));
+  assert.ok(jaFiles.includes('127.0.77.2.ja.txt'), jaFiles.join(','));
+  const letter = readFileSync(join(dir, 'letters', 'isp-a', '127.0.77.2.ja.txt'), 'utf8');
+  assert.match(letter, /MikroTik/);
+  assert.match(letter, /CVE-2018-14847/);
+  const en = await cli(['notify', 'letters', '--lang', 'en', '--findings', june, '--routing', ROUTING]);
+  assert.match(en.stdout, /Dear customer/);
+
+  const everything =
+    readFileSync(june, 'utf8') +
+    readFileSync(join(dir, 'evidence.jsonl'), 'utf8') +
+    report.stdout +
+    letter +
+    en.stdout;
+  for (const pw of LAB_PASSWORDS) assert.ok(!everything.includes(pw), pw);
+}
+
 describe(
   'survey and notify through the CLI',
   { skip: !busyboxPath() && 'busybox is not installed (apt-get install -y busybox-static)' },
@@ -59,65 +113,7 @@ describe(
         assert.match(run.stderr, /logins accepted 4\//);
         assert.equal(readFileSync(`${june}.state`, 'utf8').trim().split('\n').length, 15);
 
-        const report = await cli([
-          'survey',
-          'report',
-          '--isp',
-          'isp-a',
-          '--findings',
-          june,
-          '--routing',
-          ROUTING,
-        ]);
-        assert.equal(report.code, 0, report.stderr);
-        const rows = report.stdout.trim().split('\n');
-        assert.match(rows[0]!, /^timestamp,ip,protocol,port,asn,tag/);
-        assert.ok(
-          rows.some((r) => r.includes('127.0.77.2,tcp,2323,64500,weak-credential;telnet,critical,MikroTik')),
-        );
-        assert.ok(!rows.some((r) => r.includes('127.0.77.5,')), 'isp-b rows stay out of isp-a');
-        const json = await cli([
-          'survey',
-          'report',
-          '--isp',
-          'isp-b',
-          '--findings',
-          june,
-          '--routing',
-          ROUTING,
-          '--format',
-          'json',
-        ]);
-        assert.equal(JSON.parse(json.stdout).isp.id, 'isp-b');
-
-        const letters = await cli([
-          'notify',
-          'letters',
-          '--lang',
-          'ja',
-          '--findings',
-          june,
-          '--routing',
-          ROUTING,
-          '--out-dir',
-          join(dir, 'letters'),
-        ]);
-        assert.equal(letters.code, 0, letters.stderr);
-        const jaFiles = readdirSync(join(dir, 'letters', 'isp-a'));
-        assert.ok(jaFiles.includes('127.0.77.2.ja.txt'), jaFiles.join(','));
-        const letter = readFileSync(join(dir, 'letters', 'isp-a', '127.0.77.2.ja.txt'), 'utf8');
-        assert.match(letter, /MikroTik/);
-        assert.match(letter, /CVE-2018-14847/);
-        const en = await cli(['notify', 'letters', '--lang', 'en', '--findings', june, '--routing', ROUTING]);
-        assert.match(en.stdout, /Dear customer/);
-
-        const everything =
-          readFileSync(june, 'utf8') +
-          readFileSync(join(dir, 'evidence.jsonl'), 'utf8') +
-          report.stdout +
-          letter +
-          en.stdout;
-        for (const pw of LAB_PASSWORDS) assert.ok(!everything.includes(pw), pw);
+        await reportAndWriteLetters(dir, june);
 
         // Two subscribers change their passwords, one device disappears; the re-survey counts it.
         await lab.stop();

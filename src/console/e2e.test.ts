@@ -22,6 +22,146 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const DIST = mkdtempSync(join(tmpdir(), 'tsunagi-console-e2e-'));
 const SHOTS = join(ROOT, 'test-results/console');
 
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+/** Builds the console under test from this checkout's sources into DIST. */
+function buildConsole(): void {
+  const built = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/vite/bin/vite.js'),
+      'build',
+      'console',
+      '--outDir',
+      DIST,
+      '--emptyOutDir',
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  assert.equal(built.status, 0, 'vite build of the console');
+  mkdirSync(SHOTS, { recursive: true });
+}
+
+/** The generated scenario in the hub, and 127.0.0.1 listed for public notice; gives one full-only and one public C&C. */
+async function fillFromScenario(hub: TestHub): Promise<{ fullOnlyC2: string; publicC2: string }> {
+  const sightings = scenarioSightings();
+  for (let i = 0; i < sightings.length; i += 500)
+    await hub.ctx.intel.recordSightings(sightings.slice(i, i + 500), 'scenario');
+  const c2 = sightings.filter((s) => s.type === 'c2');
+  const fullOnlyC2 = c2.find((s) => s.tier === 'full')!.value;
+  const publicC2 = c2.find((s) => s.tier === 'public')!.value;
+  // The browser connects from 127.0.0.1: list that address as an infected host, released by
+  // the analysis centre for notice to its holder (the self-check tells only public notice).
+  await hub.ctx.intel.recordSighting({
+    type: 'bot',
+    value: '127.0.0.1',
+    source: 'darknet-nicter',
+    confidence: 90,
+    family: 'mirai',
+    tier: 'public',
+    tlp: 'clear',
+    attributes: { country: 'JP' },
+  });
+  return { fullOnlyC2, publicC2 };
+}
+
+async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Signed in at the full tier: the overview's live C&C, the C&C table's filter and detail, the language switch, every page. */
+async function analystWalk(page: Page, hub: TestHub): Promise<void> {
+  await page.waitForSelector('[data-testid=newest-c2]');
+  await page.waitForSelector('[data-testid=live-state].on');
+  assert.match((await page.textContent('[data-testid=page-title]')) ?? '', /概要/);
+  await shot(page, '01-overview-ja');
+
+  // A new C&C server appears without a reload.
+  await hub.ctx.intel.recordSighting({
+    type: 'c2',
+    value: '203.0.113.200',
+    port: 7547,
+    proto: 'tcp',
+    family: 'mozi',
+    source: 'isp-sakura-detector',
+    confidence: 88,
+    tier: 'council',
+    tlp: 'amber',
+  });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=newest-c2]')?.textContent?.includes('203.0.113.200'),
+    undefined,
+    { timeout: 5000 },
+  );
+  await page.waitForSelector('[data-testid=live-flash]');
+  await shot(page, '02-overview-live-c2');
+
+  // C&C table: filter by family, open a detail.
+  await page.click('[data-nav=c2]');
+  await page.waitForSelector('[data-testid=indicator-table] tbody tr');
+  await page.fill('input[name=family]', 'mozi');
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll('[data-testid=indicator-table] tbody tr'));
+    return rows.length === 1 && rows[0]!.textContent!.includes('203.0.113.200');
+  });
+  await page.fill('input[name=family]', '');
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid=indicator-table] tbody tr').length > 1,
+  );
+  await shot(page, '03-c2-table');
+  await page.click('[data-testid=indicator-table] tbody tr:first-child a');
+  await page.waitForSelector('[data-testid=detail] table');
+  assert.match((await page.textContent('[data-testid=detail]')) ?? '', /isp-sakura-detector/);
+  await shot(page, '04-c2-detail');
+
+  // Language switch.
+  await page.click('[data-testid=lang-switch]');
+  await page.click('[data-nav=overview]');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=page-title]')?.textContent === 'Overview',
+  );
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  // The live banner follows the language too.
+  assert.match(
+    (await page.textContent('[data-testid=live-flash]')) ?? '',
+    /^\+ C&C servers 203\.0\.113\.200$/,
+  );
+  await shot(page, '05-overview-en');
+  await page.click('[data-testid=lang-switch]');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=page-title]')?.textContent === '概要',
+  );
+
+  for (const [nav, name, ready] of [
+    ['hosts', '06-hosts', 'svg.map path.country'],
+    ['darknet', '07-darknet', 'svg.series polyline'],
+    ['survey', '08-survey', 'svg.bars rect'],
+    ['graph', '09-graph', 'svg.graph circle'],
+    ['sharing', '10-sharing', 'section[data-page=sharing] table'],
+    ['audit', '11-audit', '[data-testid=audit-verification]'],
+  ] as const) {
+    await page.click(`[data-nav=${nav}]`);
+    await page.waitForSelector(ready);
+    await shot(page, name);
+  }
+  assert.match((await page.textContent('[data-testid=audit-verification]')) ?? '', /正常/);
+}
+
 describe(
   'console in Chromium',
   { skip: !existsSync(CHROMIUM) && `${CHROMIUM} missing (apt-get install -y chromium)` },
@@ -33,56 +173,12 @@ describe(
     let publicC2: string;
 
     before(async () => {
-      const built = spawnSync(
-        process.execPath,
-        [
-          join(ROOT, 'node_modules/vite/bin/vite.js'),
-          'build',
-          'console',
-          '--outDir',
-          DIST,
-          '--emptyOutDir',
-          '--logLevel',
-          'warn',
-        ],
-        { cwd: ROOT, stdio: 'inherit' },
-      );
-      assert.equal(built.status, 0, 'vite build of the console');
-      mkdirSync(SHOTS, { recursive: true });
+      buildConsole();
       hub = await startTestHub({
         console: { distDir: DIST, live: { batchMs: 200, heartbeatMs: 10_000, maxClients: 20 } },
       });
-      const sightings = scenarioSightings();
-      for (let i = 0; i < sightings.length; i += 500)
-        await hub.ctx.intel.recordSightings(sightings.slice(i, i + 500), 'scenario');
-      const c2 = sightings.filter((s) => s.type === 'c2');
-      fullOnlyC2 = c2.find((s) => s.tier === 'full')!.value;
-      publicC2 = c2.find((s) => s.tier === 'public')!.value;
-      // The browser connects from 127.0.0.1: list that address as an infected host, released by
-      // the analysis centre for notice to its holder (the self-check tells only public notice).
-      await hub.ctx.intel.recordSighting({
-        type: 'bot',
-        value: '127.0.0.1',
-        source: 'darknet-nicter',
-        confidence: 90,
-        family: 'mirai',
-        tier: 'public',
-        tlp: 'clear',
-        attributes: { country: 'JP' },
-      });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      ({ fullOnlyC2, publicC2 } = await fillFromScenario(hub));
+      browser = await launchChromium();
     });
     after(async () => {
       await browser?.close();
@@ -108,86 +204,11 @@ describe(
       await page.waitForSelector('[data-testid=tier]');
       assert.ok(!page.url().includes(token), 'the token never goes into the URL');
     }
-    const shot = (page: Page, name: string) =>
-      page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
     test('full-tier analyst: live C&C, filters, language, every page', async () => {
       const page = await newPage();
       await signIn(page, hub.tokens.full);
-      await page.waitForSelector('[data-testid=newest-c2]');
-      await page.waitForSelector('[data-testid=live-state].on');
-      assert.match((await page.textContent('[data-testid=page-title]')) ?? '', /概要/);
-      await shot(page, '01-overview-ja');
-
-      // A new C&C server appears without a reload.
-      await hub.ctx.intel.recordSighting({
-        type: 'c2',
-        value: '203.0.113.200',
-        port: 7547,
-        proto: 'tcp',
-        family: 'mozi',
-        source: 'isp-sakura-detector',
-        confidence: 88,
-        tier: 'council',
-        tlp: 'amber',
-      });
-      await page.waitForFunction(
-        () => document.querySelector('[data-testid=newest-c2]')?.textContent?.includes('203.0.113.200'),
-        undefined,
-        { timeout: 5000 },
-      );
-      await page.waitForSelector('[data-testid=live-flash]');
-      await shot(page, '02-overview-live-c2');
-
-      // C&C table: filter by family, open a detail.
-      await page.click('[data-nav=c2]');
-      await page.waitForSelector('[data-testid=indicator-table] tbody tr');
-      await page.fill('input[name=family]', 'mozi');
-      await page.waitForFunction(() => {
-        const rows = Array.from(document.querySelectorAll('[data-testid=indicator-table] tbody tr'));
-        return rows.length === 1 && rows[0]!.textContent!.includes('203.0.113.200');
-      });
-      await page.fill('input[name=family]', '');
-      await page.waitForFunction(
-        () => document.querySelectorAll('[data-testid=indicator-table] tbody tr').length > 1,
-      );
-      await shot(page, '03-c2-table');
-      await page.click('[data-testid=indicator-table] tbody tr:first-child a');
-      await page.waitForSelector('[data-testid=detail] table');
-      assert.match((await page.textContent('[data-testid=detail]')) ?? '', /isp-sakura-detector/);
-      await shot(page, '04-c2-detail');
-
-      // Language switch.
-      await page.click('[data-testid=lang-switch]');
-      await page.click('[data-nav=overview]');
-      await page.waitForFunction(
-        () => document.querySelector('[data-testid=page-title]')?.textContent === 'Overview',
-      );
-      assert.equal(await page.getAttribute('html', 'lang'), 'en');
-      // The live banner follows the language too.
-      assert.match(
-        (await page.textContent('[data-testid=live-flash]')) ?? '',
-        /^\+ C&C servers 203\.0\.113\.200$/,
-      );
-      await shot(page, '05-overview-en');
-      await page.click('[data-testid=lang-switch]');
-      await page.waitForFunction(
-        () => document.querySelector('[data-testid=page-title]')?.textContent === '概要',
-      );
-
-      for (const [nav, name, ready] of [
-        ['hosts', '06-hosts', 'svg.map path.country'],
-        ['darknet', '07-darknet', 'svg.series polyline'],
-        ['survey', '08-survey', 'svg.bars rect'],
-        ['graph', '09-graph', 'svg.graph circle'],
-        ['sharing', '10-sharing', 'section[data-page=sharing] table'],
-        ['audit', '11-audit', '[data-testid=audit-verification]'],
-      ] as const) {
-        await page.click(`[data-nav=${nav}]`);
-        await page.waitForSelector(ready);
-        await shot(page, name);
-      }
-      assert.match((await page.textContent('[data-testid=audit-verification]')) ?? '', /正常/);
+      await analystWalk(page, hub);
       await page.context().close();
     });
 

@@ -145,6 +145,63 @@ async function assertReadable(page: Page, lang: Lang, where: string): Promise<vo
 
 const textOf = async (page: Page, selector: string) => (await page.textContent(selector)) ?? '';
 
+/** The C&C list, its family column, and a detail beside the table with readable evidence. */
+async function checkC2Detail(page: Page, lang: Lang): Promise<void> {
+  await openPage(page, '#/c2', '[data-testid=indicator-table]');
+  await openFirstDetail(page);
+  await page.waitForSelector('[data-testid=evidence] tbody tr');
+  await assertReadable(page, lang, 'c2 detail');
+  const table = (await page.locator('[data-testid=indicator-table]').boundingBox())!;
+  const detail = (await page.locator('[data-testid=detail]').boundingBox())!;
+  assert.ok(table.x + table.width <= detail.x, 'the detail does not cover the table');
+  const evidenceKeys = await page
+    .locator('[data-testid=evidence] tbody tr')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+  for (const key of ['bots', 'returningBots', 'z', 'enrichment', 'samplingRate', 'sub.exclusivity'])
+    assert.ok(evidenceKeys.includes(key), `evidence explains ${key}`);
+  assert.match(await textOf(page, '[data-testid=detail] dl'), /family-[a-z]/);
+  assert.match(await textOf(page, '[data-testid=detail] dl'), /AS\d+|AS 不明|AS unknown/);
+  assert.match(await textOf(page, '[data-testid=detail]'), /\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST/);
+}
+
+/** Hosts' map, the graph, hygiene per sector with a drill-down, and the endpoint sensors. */
+async function checkChartPages(page: Page, lang: Lang): Promise<void> {
+  // Hosts: markers with counts, AS names from the bundled database.
+  await openPage(page, '#/hosts', '[data-testid=map] .marker');
+  const markers = await page.locator('[data-testid=map] .marker-label').allTextContents();
+  assert.ok(markers.length >= 3 && markers.every((m) => /^\d[\d,]*$/.test(m)), `markers: ${markers}`);
+  const asBars = await textOf(page, 'section[data-page=hosts]');
+  assert.match(asBars, /AS4713 \S+/, 'an AS with its name');
+  assert.doesNotMatch(asBars, /AS\?/);
+
+  // The graph: bot groups, families and C&C servers, joined.
+  await openPage(page, '#/graph', '[data-testid=graph]');
+  for (const kind of ['bots', 'family', 'c2'])
+    assert.ok((await page.locator(`[data-node=${kind}]`).count()) > 0, `graph has ${kind} nodes`);
+  assert.ok((await page.locator('[data-testid=graph] .edge').count()) > 0, 'graph has edges');
+
+  // Hygiene: a line per sector, the organisations' table, and a drill-down with fixes.
+  await openPage(page, '#/hygiene', 'section[data-page=hygiene] svg.series');
+  assert.equal(await page.locator('section[data-page=hygiene] svg.series polyline').count(), 3);
+  await page.selectOption('[data-testid=hygiene-check]', 'dmarc_policy');
+  await assertReadable(page, lang, 'hygiene dmarc');
+  await page.click('[data-testid=hygiene-organisations] a >> text=Example Shinkin');
+  await page.waitForSelector('[data-testid=hygiene-detail] [data-testid=hygiene-fixes] li');
+  await assertReadable(page, lang, 'hygiene detail');
+  assert.match(
+    await textOf(page, '[data-testid=hygiene-fixes]'),
+    lang === 'ja' ? /DMARC レコードがありません/ : /There is no DMARC record/,
+  );
+
+  // Endpoint sensors: a line per ministry, the per-ministry table, the most matched IoCs.
+  await openPage(page, '#/sensors', 'section[data-page=sensors] svg.series');
+  assert.equal(await page.locator('section[data-page=sensors] svg.series polyline').count(), 2);
+  assert.equal(await page.locator('[data-testid=sensor-organisations] tbody tr').count(), 2);
+  await page.selectOption('[data-testid=sensor-measure]', 'matches');
+  await assertReadable(page, lang, 'sensors matches');
+  assert.match(await textOf(page, 'section[data-page=sensors] svg.bars'), /192\.0\.2\.10:443/);
+}
+
 describe(
   'every console page in both languages',
   { skip: !existsSync(CHROMIUM) && `${CHROMIUM} missing (scripts/install-test-tools.sh installs it)` },
@@ -220,22 +277,7 @@ describe(
           `families: ${families}`,
         );
 
-        // The C&C list, its family column, and a detail beside the table with readable evidence.
-        await openPage(page, '#/c2', '[data-testid=indicator-table]');
-        await openFirstDetail(page);
-        await page.waitForSelector('[data-testid=evidence] tbody tr');
-        await assertReadable(page, lang, 'c2 detail');
-        const table = (await page.locator('[data-testid=indicator-table]').boundingBox())!;
-        const detail = (await page.locator('[data-testid=detail]').boundingBox())!;
-        assert.ok(table.x + table.width <= detail.x, 'the detail does not cover the table');
-        const evidenceKeys = await page
-          .locator('[data-testid=evidence] tbody tr')
-          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
-        for (const key of ['bots', 'returningBots', 'z', 'enrichment', 'samplingRate', 'sub.exclusivity'])
-          assert.ok(evidenceKeys.includes(key), `evidence explains ${key}`);
-        assert.match(await textOf(page, '[data-testid=detail] dl'), /family-[a-z]/);
-        assert.match(await textOf(page, '[data-testid=detail] dl'), /AS\d+|AS 不明|AS unknown/);
-        assert.match(await textOf(page, '[data-testid=detail]'), /\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST/);
+        await checkC2Detail(page, lang);
 
         for (const kind of ['bot', 'vulnerable-device']) {
           await openPage(page, `#/list/${kind}`, '[data-testid=indicator-table]');
@@ -243,40 +285,7 @@ describe(
           await assertReadable(page, lang, `${kind} detail`);
         }
 
-        // Hosts: markers with counts, AS names from the bundled database.
-        await openPage(page, '#/hosts', '[data-testid=map] .marker');
-        const markers = await page.locator('[data-testid=map] .marker-label').allTextContents();
-        assert.ok(markers.length >= 3 && markers.every((m) => /^\d[\d,]*$/.test(m)), `markers: ${markers}`);
-        const asBars = await textOf(page, 'section[data-page=hosts]');
-        assert.match(asBars, /AS4713 \S+/, 'an AS with its name');
-        assert.doesNotMatch(asBars, /AS\?/);
-
-        // The graph: bot groups, families and C&C servers, joined.
-        await openPage(page, '#/graph', '[data-testid=graph]');
-        for (const kind of ['bots', 'family', 'c2'])
-          assert.ok((await page.locator(`[data-node=${kind}]`).count()) > 0, `graph has ${kind} nodes`);
-        assert.ok((await page.locator('[data-testid=graph] .edge').count()) > 0, 'graph has edges');
-
-        // Hygiene: a line per sector, the organisations' table, and a drill-down with fixes.
-        await openPage(page, '#/hygiene', 'section[data-page=hygiene] svg.series');
-        assert.equal(await page.locator('section[data-page=hygiene] svg.series polyline').count(), 3);
-        await page.selectOption('[data-testid=hygiene-check]', 'dmarc_policy');
-        await assertReadable(page, lang, 'hygiene dmarc');
-        await page.click('[data-testid=hygiene-organisations] a >> text=Example Shinkin');
-        await page.waitForSelector('[data-testid=hygiene-detail] [data-testid=hygiene-fixes] li');
-        await assertReadable(page, lang, 'hygiene detail');
-        assert.match(
-          await textOf(page, '[data-testid=hygiene-fixes]'),
-          lang === 'ja' ? /DMARC レコードがありません/ : /There is no DMARC record/,
-        );
-
-        // Endpoint sensors: a line per ministry, the per-ministry table, the most matched IoCs.
-        await openPage(page, '#/sensors', 'section[data-page=sensors] svg.series');
-        assert.equal(await page.locator('section[data-page=sensors] svg.series polyline').count(), 2);
-        assert.equal(await page.locator('[data-testid=sensor-organisations] tbody tr').count(), 2);
-        await page.selectOption('[data-testid=sensor-measure]', 'matches');
-        await assertReadable(page, lang, 'sensors matches');
-        assert.match(await textOf(page, 'section[data-page=sensors] svg.bars'), /192\.0\.2\.10:443/);
+        await checkChartPages(page, lang);
         await page.context().close();
       });
 

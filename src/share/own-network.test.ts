@@ -39,6 +39,46 @@ function finding(ip: string, port: number, extra: Record<string, unknown> = {}) 
   };
 }
 
+/** Four organisations (one unconsented) and the darknet's and survey's findings in intel, published. */
+async function seedOrgsAndFindings(hub: ReturnType<typeof createHub>, intel: ReturnType<typeof createIntel>) {
+  const tokens: Record<string, string> = {};
+  const orgIds: Record<string, string> = {};
+  const orgs = [
+    { name: 'NISC', role: 'analysis' as const, prefixes: [], asns: [] },
+    { name: 'ISP A', role: 'isp' as const, consent: true, prefixes: ['192.0.2.0/25'], asns: [] },
+    // Unconsented: public tier, so it does not receive its own subscribers' hosts until it consents.
+    { name: 'ISP B', role: 'isp' as const, prefixes: [], asns: [64501] },
+    { name: 'ISP C', role: 'isp' as const, consent: true, prefixes: ['203.0.113.0/24'], asns: [] },
+  ];
+  for (const o of orgs) {
+    await hub.orgs.add(o, 'test');
+    tokens[o.name] = (await hub.orgs.createToken(o.name, {}, 'test')).token;
+    orgIds[o.name] = (await hub.orgs.get(o.name))!.id;
+  }
+  const base = { source: 'darknet', confidence: 80, tier: 'full', tlp: 'amber+strict' } as const;
+  await intel.recordSightings([
+    { ...base, type: 'bot', value: '192.0.2.10' }, // ISP A by prefix
+    { ...base, type: 'bot', value: '192.0.2.200' }, // outside A's /25: nobody's
+    { ...base, type: 'bot', value: '198.51.100.7', asn: 64501 }, // ISP B by AS number
+    { ...base, type: 'c2', value: '192.0.2.20', port: 443, proto: 'tcp' }, // C&C: not a host finding
+  ]);
+  // The survey's findings reach intel (`tsunagi import-findings`), then ISP C's collection.
+  const findings = [
+    finding('203.0.113.5', 23),
+    finding('192.0.2.11', 80, {
+      service: 'http',
+      status: 'exposed',
+      weakCredential: null,
+      cves: [],
+      severity: 'none',
+    }),
+  ];
+  const results = await intel.recordSightings(sightingsFromSurveyFindings(findings, 'survey-2026-01'));
+  assert.equal(results.filter((r) => r.created).length, 2);
+  await hub.publisher.sync();
+  return { tokens, orgIds };
+}
+
 for (const engine of testEngines(HUB_MIGRATIONS)) {
   describe(`own-network collections on ${engine.name}`, { skip: engine.skip }, () => {
     test('an ISP reads exactly the bots and vulnerable devices of its own network', async () => {
@@ -56,41 +96,7 @@ for (const engine of testEngines(HUB_MIGRATIONS)) {
       });
       await hub.start();
       try {
-        const tokens: Record<string, string> = {};
-        const orgIds: Record<string, string> = {};
-        const orgs = [
-          { name: 'NISC', role: 'analysis' as const, prefixes: [], asns: [] },
-          { name: 'ISP A', role: 'isp' as const, consent: true, prefixes: ['192.0.2.0/25'], asns: [] },
-          // Unconsented: public tier, so it does not receive its own subscribers' hosts until it consents.
-          { name: 'ISP B', role: 'isp' as const, prefixes: [], asns: [64501] },
-          { name: 'ISP C', role: 'isp' as const, consent: true, prefixes: ['203.0.113.0/24'], asns: [] },
-        ];
-        for (const o of orgs) {
-          await hub.orgs.add(o, 'test');
-          tokens[o.name] = (await hub.orgs.createToken(o.name, {}, 'test')).token;
-          orgIds[o.name] = (await hub.orgs.get(o.name))!.id;
-        }
-        const base = { source: 'darknet', confidence: 80, tier: 'full', tlp: 'amber+strict' } as const;
-        await intel.recordSightings([
-          { ...base, type: 'bot', value: '192.0.2.10' }, // ISP A by prefix
-          { ...base, type: 'bot', value: '192.0.2.200' }, // outside A's /25: nobody's
-          { ...base, type: 'bot', value: '198.51.100.7', asn: 64501 }, // ISP B by AS number
-          { ...base, type: 'c2', value: '192.0.2.20', port: 443, proto: 'tcp' }, // C&C: not a host finding
-        ]);
-        // The survey's findings reach intel (`tsunagi import-findings`), then ISP C's collection.
-        const findings = [
-          finding('203.0.113.5', 23),
-          finding('192.0.2.11', 80, {
-            service: 'http',
-            status: 'exposed',
-            weakCredential: null,
-            cves: [],
-            severity: 'none',
-          }),
-        ];
-        const results = await intel.recordSightings(sightingsFromSurveyFindings(findings, 'survey-2026-01'));
-        assert.equal(results.filter((r) => r.created).length, 2);
-        await hub.publisher.sync();
+        const { tokens, orgIds } = await seedOrgsAndFindings(hub, intel);
 
         const app = hub.app();
         const get = (url: string, org: string) =>

@@ -228,6 +228,44 @@ async function drained(port: number): Promise<void> {
   await waitFor(() => (readUdpSocket(port)?.rxQueue ?? 0) === 0, 10_000, `socket ${port} to drain`);
 }
 
+/** Sends softflowd's export of the pcap to an nfcapd child and reads its flow file back with nfdump. */
+async function collectWithNfcapd(pcapPath: string, version: number, workDir: string, children: Child[]) {
+  const nfPort = await freeUdpPort();
+  const flowDir = mkdtempSync(join(workDir, `nfcapd-v${version}-`));
+  const nfcapd = startChild('nfcapd', ['-b', '127.0.0.1', '-p', String(nfPort), '-w', flowDir, '-t', '3600']);
+  children.push(nfcapd);
+  await waitFor(() => readUdpSocket(nfPort) !== undefined, 10_000, 'nfcapd to bind');
+  const nfExport = await exportWithSoftflowd(pcapPath, nfPort, version, workDir, children);
+  await drained(nfPort);
+  nfcapd.kill('SIGTERM');
+  assert.equal(await waitExit(nfcapd, 10_000), 0, `nfcapd exit: ${nfcapd.stderr()}`);
+  const csv = execFileSync(
+    'nfdump',
+    ['-R', flowDir, '-q', '-N', '-o', 'fmt:%pr,%sa,%da,%sp,%dp,%pkt,%byt,%tsr,%td,%flg'],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
+  const nfTiming: string[] = [];
+  const nfRows = csv
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [proto, src, dst, sport, dport, packets, bytes, start, duration, flags] = line
+        .split(',')
+        .map((c) => c.trim());
+      const protoNumber = PROTOCOLS[proto!] ?? Number(proto);
+      assert.ok(Number.isInteger(protoNumber), `nfdump line: ${line}`);
+      const key = flowKey(protoNumber, src!, dst!, Number(sport), Number(dport));
+      nfTiming.push(
+        `${key} start ${Math.round(Number(start) * 1000)} duration ${Math.round(Number(duration) * 1000)} flags ${tcpFlagBits(flags!)}`,
+      );
+      return { key, packets: Number(packets), bytes: Number(bytes) };
+    });
+  return { nfRows, nfTiming, nfExport };
+}
+
 describe('softflowd round trip: tsunagi and nfcapd agree', { skip }, () => {
   const workDir = mkdtempSync(join(tmpdir(), 'tsunagi-roundtrip-'));
   const children: Child[] = [];
@@ -323,48 +361,12 @@ describe('softflowd round trip: tsunagi and nfcapd agree', { skip }, () => {
           );
 
           // nfcapd, a child process writing its flow file.
-          const nfPort = await freeUdpPort();
-          const flowDir = mkdtempSync(join(workDir, `nfcapd-v${version}-`));
-          const nfcapd = startChild('nfcapd', [
-            '-b',
-            '127.0.0.1',
-            '-p',
-            String(nfPort),
-            '-w',
-            flowDir,
-            '-t',
-            '3600',
-          ]);
-          children.push(nfcapd);
-          await waitFor(() => readUdpSocket(nfPort) !== undefined, 10_000, 'nfcapd to bind');
-          const nfExport = await exportWithSoftflowd(pcapPath, nfPort, version, workDir, children);
-          await drained(nfPort);
-          nfcapd.kill('SIGTERM');
-          assert.equal(await waitExit(nfcapd, 10_000), 0, `nfcapd exit: ${nfcapd.stderr()}`);
-          const csv = execFileSync(
-            'nfdump',
-            ['-R', flowDir, '-q', '-N', '-o', 'fmt:%pr,%sa,%da,%sp,%dp,%pkt,%byt,%tsr,%td,%flg'],
-            {
-              encoding: 'utf8',
-              timeout: 20_000,
-            },
+          const { nfRows, nfTiming, nfExport } = await collectWithNfcapd(
+            pcapPath,
+            version,
+            workDir,
+            children,
           );
-          const nfTiming: string[] = [];
-          const nfRows = csv
-            .split('\n')
-            .filter((line) => line.trim() !== '')
-            .map((line) => {
-              const [proto, src, dst, sport, dport, packets, bytes, start, duration, flags] = line
-                .split(',')
-                .map((c) => c.trim());
-              const protoNumber = PROTOCOLS[proto!] ?? Number(proto);
-              assert.ok(Number.isInteger(protoNumber), `nfdump line: ${line}`);
-              const key = flowKey(protoNumber, src!, dst!, Number(sport), Number(dport));
-              nfTiming.push(
-                `${key} start ${Math.round(Number(start) * 1000)} duration ${Math.round(Number(duration) * 1000)} flags ${tcpFlagBits(flags!)}`,
-              );
-              return { key, packets: Number(packets), bytes: Number(bytes) };
-            });
           assert.equal(
             nfRows.length,
             nfExport.records,
