@@ -153,18 +153,12 @@ export interface InternalChangeFeed extends ChangeFeed {
   stop(): Promise<void>;
 }
 
-export function createChangeFeed(source: ChangeSource, logger: Logger): InternalChangeFeed {
+/**
+ * The feed's subscribers: each change delivered to every one, a subscriber that asked for a replay
+ * held back until its replay from the store has caught up.
+ */
+function createFanOut(source: ChangeSource, logger: Logger) {
   const subscribers = new Set<Subscriber>();
-  /** Versions announced by this process that the catch-up has not passed yet. */
-  const announced = new Map<string, ChangeCursor>();
-  /** This process's writes inside callers' transactions, awaiting their commit (see expect). */
-  const expected = new Map<string, { change: IndicatorChange; sightings: SightingChange[] }>();
-  let catchUpHead: ChangeCursor | undefined;
-  /** Set before the first catch-up reads its head: from then on, announced versions are kept. */
-  let tracking = false;
-  let catchUpStarted = false;
-  let timer: NodeJS.Timeout | undefined;
-  let stopListening: (() => Promise<void>) | undefined;
 
   function deliver(subscriber: Subscriber, change: IntelChange): void {
     if (subscriber.kinds && !subscriber.kinds.has(change.kind)) return;
@@ -207,6 +201,49 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
       deliver(subscriber, change);
     }
   }
+
+  return {
+    get size() {
+      return subscribers.size;
+    },
+    emit,
+    subscribe(listener: ChangeListener, options: SubscribeOptions = {}): Subscription {
+      const subscriber: Subscriber = {
+        listener,
+        kinds: options.kinds ? new Set(options.kinds) : undefined,
+        held: options.after !== undefined ? [] : undefined,
+      };
+      subscribers.add(subscriber);
+      const ready =
+        options.after !== undefined
+          ? replay(subscriber, options.after).catch((error: unknown) => {
+              subscribers.delete(subscriber);
+              throw error;
+            })
+          : Promise.resolve();
+      return {
+        ready,
+        unsubscribe: () => {
+          subscribers.delete(subscriber);
+        },
+      };
+    },
+  };
+}
+
+export function createChangeFeed(source: ChangeSource, logger: Logger): InternalChangeFeed {
+  const fanOut = createFanOut(source, logger);
+  const emit = fanOut.emit;
+  /** Versions announced by this process that the catch-up has not passed yet. */
+  const announced = new Map<string, ChangeCursor>();
+  /** This process's writes inside callers' transactions, awaiting their commit (see expect). */
+  const expected = new Map<string, { change: IndicatorChange; sightings: SightingChange[] }>();
+  let catchUpHead: ChangeCursor | undefined;
+  /** Set before the first catch-up reads its head: from then on, announced versions are kept. */
+  let tracking = false;
+  let catchUpStarted = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopListening: (() => Promise<void>) | undefined;
 
   async function catchUpOnce(): Promise<number> {
     if (!catchUpStarted) {
@@ -287,29 +324,9 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
 
   return {
     get subscribers() {
-      return subscribers.size;
+      return fanOut.size;
     },
-    subscribe(listener, options = {}) {
-      const subscriber: Subscriber = {
-        listener,
-        kinds: options.kinds ? new Set(options.kinds) : undefined,
-        held: options.after !== undefined ? [] : undefined,
-      };
-      subscribers.add(subscriber);
-      const ready =
-        options.after !== undefined
-          ? replay(subscriber, options.after).catch((error: unknown) => {
-              subscribers.delete(subscriber);
-              throw error;
-            })
-          : Promise.resolve();
-      return {
-        ready,
-        unsubscribe: () => {
-          subscribers.delete(subscriber);
-        },
-      };
-    },
+    subscribe: fanOut.subscribe,
     head: () => source.newest(),
     catchUp,
     kick,

@@ -11,6 +11,7 @@ import {
   createRegistry,
   InputError,
   Lifecycle,
+  type Logger,
   takeProcessHealth,
   loadConfig,
   MetricsConfig,
@@ -19,6 +20,7 @@ import {
   writeFileAtomic,
 } from '../../core/index.ts';
 import type { Command } from 'commander';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import {
   BotListMerge,
@@ -254,6 +256,52 @@ function writeFileOrFail(path: string | undefined, body: () => string): void {
   }
 }
 
+/**
+ * The worker's bot list: the --bots file, joined with the hub's bots as intel commits them
+ * (--bots-from-hub, followed over NATS). Returns the follower to start, if any.
+ */
+function liveBotLists(
+  detector: { setBots(entries: string[]): { rejected: string[] } },
+  bots: string[],
+  deps: { options: DetectOptions; worker: string; logger: Logger; registry: Registry },
+) {
+  const { options, worker, logger, registry } = deps;
+  const botLists = new BotListMerge(['file', 'hub'], (entries) => {
+    const { rejected } = detector.setBots(entries);
+    if (rejected.length > 0)
+      logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
+  });
+  botLists.set('file', bots);
+  return options.botsFromHub
+    ? followHubBots(
+        { url: options.nats!, name: `detect-${worker}`, minConfidence: 50, logger, registry },
+        (list) => botLists.set('hub', list),
+      )
+    : undefined;
+}
+
+/** The flow stream a live worker consumes: its partitions, through a durable consumer. */
+function liveSubscriberConfig(
+  options: DetectOptions,
+  config: DetectConfig,
+  partitions: number[],
+  durable: string,
+) {
+  return {
+    url: options.nats,
+    stream: {
+      name: options.stream,
+      ...(options.stream && options.stream !== 'TSUNAGI_FLOWS'
+        ? { subjectPrefix: `tsunagi.${options.stream.toLowerCase()}` }
+        : {}),
+      ...(options.partitionCount ? { partitions: Number(options.partitionCount) } : {}),
+    },
+    // Durable consumers: a restarted worker resumes after its last acknowledged message.
+    subscribe: { partitions, durable, deliver: 'all' as const },
+    publish: { subscriberPrefixes: config.subscriberPrefixes },
+  };
+}
+
 /** Live detection on NATS partitions (a worker of the multi-machine shape). */
 async function runLive(
   options: DetectOptions,
@@ -321,38 +369,16 @@ async function runLive(
       ...(saved?.streamMinuteMs ? { now: () => saved.streamMinuteMs } : {}),
     },
   );
-  // The bot list: the file, joined with the hub's bots as intel commits them (--bots-from-hub).
-  const botLists = new BotListMerge(['file', 'hub'], (entries) => {
-    const { rejected } = detector.setBots(entries);
-    if (rejected.length > 0)
-      logger.warn({ rejected: rejected.slice(0, 10), count: rejected.length }, 'bot entries rejected');
-  });
-  botLists.set('file', bots);
-  const hubBots = options.botsFromHub
-    ? followHubBots(
-        { url: options.nats!, name: `detect-${worker}`, minConfidence: 50, logger, registry },
-        (list) => botLists.set('hub', list),
-      )
-    : undefined;
+  const hubBots = liveBotLists(detector, bots, { options, worker, logger, registry });
   const clock = new StreamClock();
   const review = () => announcer.review(detector.candidates());
   const ingest = streamIngest(detector, { clock, afterTick: review });
-  const subscriber = createFlowSubscriber(
-    {
-      url: options.nats,
-      stream: {
-        name: options.stream,
-        ...(options.stream && options.stream !== 'TSUNAGI_FLOWS'
-          ? { subjectPrefix: `tsunagi.${options.stream.toLowerCase()}` }
-          : {}),
-        ...(options.partitionCount ? { partitions: Number(options.partitionCount) } : {}),
-      },
-      // Durable consumers: a restarted worker resumes after its last acknowledged message.
-      subscribe: { partitions, durable, deliver: 'all' },
-      publish: { subscriberPrefixes: config.subscriberPrefixes },
-    },
-    { sink: ingest, logger, registry, resumeAfter },
-  );
+  const subscriber = createFlowSubscriber(liveSubscriberConfig(options, config, partitions, durable), {
+    sink: ingest,
+    logger,
+    registry,
+    resumeAfter,
+  });
   /** Aggregates and the stream position they include, taken at one instant. */
   const checkpoint = () => {
     if (!stateDir) return;
