@@ -5,9 +5,9 @@
  * stream and the public self-check.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { InputError, type Component } from '../core/index.ts';
+import { InputError, RateLimiter, type Component } from '../core/index.ts';
 import { TIERS, type Tier } from '../intel/index.ts';
-import { HttpError, tokenFrom, RateLimiter } from '../share/index.ts';
+import { HttpError, tokenFrom } from '../share/index.ts';
 import { trustedProxySet } from './address.ts';
 import { registerApi, type ApiState } from './api/index.ts';
 import type { ConsoleDeps } from './deps.ts';

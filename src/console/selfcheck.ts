@@ -8,9 +8,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
-import type { PrefixSet } from '../core/index.ts';
+import { RateLimiter, type PrefixSet } from '../core/index.ts';
 import type { IndicatorKind } from '../intel/index.ts';
-import { RateLimiter, anonymousReader, releasedTo } from '../share/index.ts';
+import { anonymousReader, releasedTo } from '../share/index.ts';
 import { clientAddress } from './address.ts';
 import type { SelfCheckAnswer, SelfCheckCategory, SelfCheckFinding } from './api/types.ts';
 import type { ConsoleConfig } from './config.ts';

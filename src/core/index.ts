@@ -14,3 +14,4 @@ export * from './hash.ts';
 export * from './hll.ts';
 export * from './health.ts';
 export * from './single-flight.ts';
+export { RateLimiter } from './ratelimit.ts';

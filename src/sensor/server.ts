@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Logger } from '../core/index.ts';
+import { RateLimiter, type Logger } from '../core/index.ts';
 import { acceptBatch, type AuthenticatedSensor, type BatchDeps } from './batches.ts';
 import type { SensorCentreConfig } from './config.ts';
 import { enrol, type EnrolDeps } from './enrol.ts';
@@ -15,7 +15,6 @@ import { inflateCapped, InflateError } from './inflate.ts';
 import type { SensorMetrics } from './metrics.ts';
 import type { CentrePki } from './pki.ts';
 import { SENSOR_PATHS, type SignedDocument } from './protocol.ts';
-import { RateLimiter } from './ratelimit.ts';
 import { getSensor, type SensorDb } from './store.ts';
 
 const ENROL_BODY_LIMIT = 64 * 1024;

@@ -83,7 +83,7 @@ export {
   type AuditedRead,
   type HubContext,
 } from './http.ts';
-export { RateLimiter, StreamSlots } from './ratelimit.ts';
+export { StreamSlots } from './ratelimit.ts';
 export { buildExport, EXPORT_NAMES, type ExportName, type ExportReader } from './api.ts';
 export {
   approvedForPublicNotice,

@@ -15,7 +15,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import { totalCounter, UsageError } from '../core/index.ts';
+import { RateLimiter, totalCounter, UsageError } from '../core/index.ts';
 import { registerApi } from './api.ts';
 import { refusedVersionCount } from './collections.ts';
 import { droppedRuleFieldCount } from './exports.ts';
@@ -29,7 +29,6 @@ import {
   type HubContext,
 } from './http.ts';
 import type { Principal } from './orgs.ts';
-import { RateLimiter } from './ratelimit.ts';
 import { registerTaxii } from './taxii.ts';
 
 /** A refused request with a body larger than this announced gets its connection closed. */

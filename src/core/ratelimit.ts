@@ -1,4 +1,7 @@
-/** A token bucket per key (a sensor or a client address), bounded in the number of keys it keeps. */
+/**
+ * A token bucket per key (an API token, a sensor, a client address), bounded in the number of keys
+ * it keeps: the one request rate limit every server of the project uses.
+ */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
