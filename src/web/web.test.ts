@@ -55,12 +55,14 @@ test("no brand's own domain is ever flagged", () => {
     }
 });
 
-async function ingestAndRead(dialect: Dialect) {
+/** `schema`: on PostgreSQL, kysely's own tables go there too (else it may find another test's in public). */
+async function ingestAndRead(dialect: Dialect, schema?: string) {
   const db = new Kysely<WebTables>({ dialect });
   try {
     const migrated = await new Migrator({
       db,
       provider: { getMigrations: async () => webMigrations },
+      ...(schema ? { migrationTableSchema: schema } : {}),
     }).migrateToLatest();
     assert.equal(migrated.error, undefined);
     const room = createWeb(WebConfig.parse({ batchSize: 2 }), {
@@ -144,7 +146,7 @@ test(
     await admin.query(`CREATE SCHEMA ${schema}`);
     try {
       const pool = new pg.Pool({ connectionString, max: 2, options: `-c search_path=${schema}` });
-      await ingestAndRead(new PostgresDialect({ pool }));
+      await ingestAndRead(new PostgresDialect({ pool }), schema);
     } finally {
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
       await admin.end();
