@@ -70,7 +70,7 @@ function writeFeed(dir: string, files: Record<string, string>): void {
 async function withHub<T>(
   data: string | undefined,
   ctx: CliContext,
-  work: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>,
+  work: (parts: Awaited<ReturnType<typeof openHubParts>>) => Promise<T>,
 ): Promise<T> {
   requireDataDir(data, ctx.env);
   return withNewOrExistingHub(data, ctx, work);
@@ -80,9 +80,9 @@ async function withHub<T>(
 async function withNewOrExistingHub<T>(
   data: string | undefined,
   ctx: CliContext,
-  work: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>,
+  work: (parts: Awaited<ReturnType<typeof openHubParts>>) => Promise<T>,
 ): Promise<T> {
-  const parts = await open(data, ctx);
+  const parts = await openHubParts(data, ctx);
   try {
     return await work(parts);
   } finally {
@@ -95,7 +95,8 @@ async function withNewOrExistingHub<T>(
   }
 }
 
-async function open(data: string | undefined, ctx: CliContext) {
+/** The data directory's store with intel, the audit log and the hub on it, nothing listening. */
+export async function openHubParts(data: string | undefined, ctx: CliContext) {
   const dataDir = cliDataDir(data, ctx.env);
   const store = await openCliStore(dataDir, ctx.env);
   const registry = new Registry();
@@ -290,7 +291,7 @@ function readSubmission(file: string, text: string, format: 'stix' | 'csv', subm
  * notice waits for review), and revoked indicators take the submitter's report back.
  */
 async function recordSubmission(
-  { intel, hub }: Awaited<ReturnType<typeof open>>,
+  { intel, hub }: Awaited<ReturnType<typeof openHubParts>>,
   submission: Submission,
   submitter: string,
   ctx: CliContext,

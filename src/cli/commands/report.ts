@@ -7,9 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Registry } from 'prom-client';
-import { loadConfig, silentLogger, UsageError, writeFileAtomic } from '../../core/index.ts';
-import { createIntel, IntelConfig } from '../../intel/index.ts';
+import { loadConfig, UsageError, writeFileAtomic } from '../../core/index.ts';
 import {
   buildRunbook,
   DEFAULT_CHROMIUM,
@@ -22,17 +20,11 @@ import {
   type Lang,
   type Period,
 } from '../../report/index.ts';
-import {
-  createAuditLog,
-  createHub,
-  HubConfig,
-  loadSigner,
-  publicNoticeDecisions,
-} from '../../share/index.ts';
+import { publicNoticeDecisions } from '../../share/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 import { runbookInputOf } from '../runbook-input.ts';
 import { StackConfig } from '../stack.ts';
-import { cliDataDir, openCliStore } from './serve.ts';
+import { openHubParts } from './hub.ts';
 
 interface ReportOptions {
   lang: string;
@@ -103,20 +95,8 @@ function reportConfigOf(period: Period, o: ReportOptions, env: NodeJS.ProcessEnv
 async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): Promise<void> {
   const config = reportConfigOf(period, o, ctx.env);
   requireDataDir(o.data, ctx.env);
-  const dataDir = cliDataDir(o.data, ctx.env);
-  const store = await openCliStore(dataDir, ctx.env);
+  const { store, audit, intel, hub } = await openHubParts(o.data, ctx);
   try {
-    const registry = new Registry();
-    const logger = silentLogger();
-    const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
-    const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
-    const hub = createHub(HubConfig.parse({ listen: '', publishIntervalMs: 0 }), {
-      store,
-      intel,
-      audit,
-      logger,
-      registry,
-    });
     const { document, html, title } = await makeReport(config, {
       intel,
       publicNoticeDecisions: (ids) => publicNoticeDecisions(store.db, ids),
