@@ -10,12 +10,17 @@
  * what the document's text contains (a case-insensitive search after the usual defanging is
  * undone), since no extractor can find an indicator the document does not name.
  *
+ * The Japanese set (`ja/`): truth files labelled by reading each text, naming where the text is
+ * published (`source`: repository, path, commit); read from git checkouts (`sourcedSet`).
+ *
  * A directory of other documents may be added (`NAME.txt|md|html|pdf` with `NAME.truth.json`:
- * `{"labelled": [types], "indicators": [{"type", "value"}]}`), e.g. Japanese advisories.
+ * `{"labelled": [types], "indicators": [{"type", "value"}]}`).
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 
 export const TYPES = ['ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256', 'cve', 'attack'] as const;
@@ -23,8 +28,10 @@ export type Type = (typeof TYPES)[number];
 
 export interface LabelledDoc {
   id: string;
-  /** The file the text came from (html and pdf are read by the caller). */
+  /** The file the text came from (html and pdf are read by the caller); its name tells the reader the format. */
   path: string;
+  /** The document's bytes when they come from a git object rather than a file on disk. */
+  content?: Buffer;
   language: 'en' | 'ja';
   labelled: Set<Type>;
   truth: Map<Type, Set<string>>;
@@ -43,10 +50,16 @@ export function canonical(type: Type, raw: string): string {
         return value.toLowerCase();
       }
     case 'domain':
-      return value.toLowerCase().replace(/\.$/, '');
+      // A list's `host:port` names the host.
+      return value
+        .toLowerCase()
+        .replace(/:\d+$/, '')
+        .replace(/\.$/, '');
     case 'url':
       // Without the scheme: some lists write `host/path` for a URL; http and https compare equal.
+      // Without the fragment: it never leaves the browser, so it is no part of what a network sees.
       return value
+        .replace(/#.*$/s, '')
         .replace(/^[a-z]+:\/\//i, '')
         .replace(/^[^/]+/, (host) => host.toLowerCase())
         .replace(/\/+$/, '');
@@ -168,26 +181,72 @@ export function esetSet(root: string): LabelledDoc[] {
     .flatMap((f) => esetDoc(root, f) ?? []);
 }
 
+interface TruthFile {
+  labelled: Type[];
+  indicators: { type: Type; value: string }[];
+  language?: 'en' | 'ja';
+  /** Where the document is published: read with `git show COMMIT:PATH` in a checkout of REPO. */
+  source?: { repo: string; path: string; commit: string };
+}
+
+function truthOf(label: TruthFile): Map<Type, Set<string>> {
+  const truth = new Map<Type, Set<string>>(TYPES.map((t) => [t, new Set<string>()]));
+  for (const { type, value } of label.indicators) truth.get(type)?.add(canonical(type, value));
+  return truth;
+}
+
 /** Documents with a `.truth.json` beside them. */
 export function directorySet(root: string, language: 'en' | 'ja'): LabelledDoc[] {
   const docs: LabelledDoc[] = [];
   for (const file of readdirSync(root).sort()) {
     const match = /^(.*)\.(txt|md|adoc|html?|pdf)$/.exec(file);
     if (!match || !existsSync(join(root, `${match[1]}.truth.json`))) continue;
-    const label = JSON.parse(readFileSync(join(root, `${match[1]}.truth.json`), 'utf8')) as {
-      labelled: Type[];
-      indicators: { type: Type; value: string }[];
-      language?: 'en' | 'ja';
-    };
-    const truth = new Map<Type, Set<string>>(TYPES.map((t) => [t, new Set<string>()]));
-    for (const { type, value } of label.indicators) truth.get(type)?.add(canonical(type, value));
+    const label = JSON.parse(readFileSync(join(root, `${match[1]}.truth.json`), 'utf8')) as TruthFile;
     docs.push({
       id: `${language}/${match[1]}`,
       path: join(root, file),
       language: label.language ?? language,
       labelled: new Set(label.labelled),
-      truth,
+      truth: truthOf(label),
     });
   }
   return docs;
 }
+
+/** The Japanese set committed beside this file: truth files naming the published document they label. */
+export const JAPANESE_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'ja');
+
+/**
+ * Documents labelled by truth files alone (`NAME.truth.json` with a `source`), their text read from
+ * git checkouts under `sources` (`sources/OWNER/NAME`, bare or not) at the labelled commit, so the
+ * benchmark reads exactly the text that was labelled and no document is copied here.
+ */
+export function sourcedSet(truthDir: string, sources: string): LabelledDoc[] {
+  const docs: LabelledDoc[] = [];
+  for (const file of readdirSync(truthDir).sort()) {
+    const name = /^(.*)\.truth\.json$/.exec(file)?.[1];
+    if (!name) continue;
+    const label = JSON.parse(readFileSync(join(truthDir, file), 'utf8')) as TruthFile;
+    if (!label.source) continue;
+    const { repo, path, commit } = label.source;
+    const show = spawnSync('git', ['-C', join(sources, repo), 'show', `${commit}:${path}`], {
+      maxBuffer: 1 << 28,
+    });
+    if (show.status !== 0) {
+      throw new SourceMissing(`${name}: cannot read ${repo} ${commit.slice(0, 12)}:${path} under ${sources}`);
+    }
+    const language = label.language ?? 'ja';
+    docs.push({
+      id: `${language}/${name}`,
+      path,
+      content: show.stdout,
+      language,
+      labelled: new Set(label.labelled),
+      truth: truthOf(label),
+    });
+  }
+  return docs;
+}
+
+/** A labelled document's source is not where `--sources` says (the benchmark exits 2 with this line). */
+export class SourceMissing extends Error {}

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:osint -- --eset DIR [--labelled DIR --language ja] [--peers DIR] [--write BENCHMARKS.md]`
+ * `npm run bench:osint -- --eset DIR [--sources DIR] [--labelled DIR --language ja] [--peers DIR] [--write BENCHMARKS.md]`
  *
  * Precision and recall of indicator extraction per type on real advisories (see labels.ts), for
  * tsunagi and for the Python extractors iocextract and ioc-finder run from their source trees on
@@ -8,6 +8,8 @@
  * the tuning third, the only one to look at while changing the extractor).
  *
  * --eset DIR      a checkout of github.com/eset/malware-ioc ($TSUNAGI_OSINT_ESET)
+ * --sources DIR   git checkouts (DIR/OWNER/NAME) of the repositories the Japanese truth files in
+ *                 bench/osint/ja name; adds that set ($TSUNAGI_OSINT_SOURCES)
  * --labelled DIR  more documents with NAME.truth.json beside them ($TSUNAGI_OSINT_LABELLED)
  * --peers DIR     a directory holding the checkouts iocextract/, ioc-finder/ and ioc-fanger/ ($TSUNAGI_OSINT_PEERS)
  * --python CMD    the Python 3 to run them with ($TSUNAGI_BENCH_PYTHON, default python3)
@@ -25,7 +27,10 @@ import {
   canonical,
   directorySet,
   esetSet,
+  JAPANESE_TRUTH,
   restrictToText,
+  SourceMissing,
+  sourcedSet,
   splitOf,
   TYPES,
   type LabelledDoc,
@@ -48,6 +53,7 @@ function options() {
     options: {
       eset: { type: 'string' },
       labelled: { type: 'string' },
+      sources: { type: 'string' },
       language: { type: 'string', default: 'ja' },
       peers: { type: 'string' },
       python: { type: 'string' },
@@ -58,8 +64,9 @@ function options() {
   const env = process.env;
   const eset = values.eset ?? env.TSUNAGI_OSINT_ESET;
   const labelled = values.labelled ?? env.TSUNAGI_OSINT_LABELLED;
-  if (!eset && !labelled) {
-    process.stderr.write('bench:osint: name the labelled set: --eset DIR and/or --labelled DIR\n');
+  const sources = values.sources ?? env.TSUNAGI_OSINT_SOURCES;
+  if (!eset && !labelled && !sources) {
+    process.stderr.write('bench:osint: name the labelled set: --eset DIR, --sources DIR and/or --labelled DIR\n');
     process.exit(2);
   }
   if (values.split !== 'evaluation' && values.split !== 'tuning') {
@@ -69,6 +76,7 @@ function options() {
   return {
     eset,
     labelled,
+    sources,
     language: values.language === 'en' ? ('en' as const) : ('ja' as const),
     peers: values.peers ?? env.TSUNAGI_OSINT_PEERS,
     python: values.python ?? env.TSUNAGI_BENCH_PYTHON ?? 'python3',
@@ -140,20 +148,41 @@ function worst(c: Counts | undefined): string {
   return `${mean.toFixed(2)} / ${Math.min(...c.docF1).toFixed(2)}`;
 }
 
+function loadSets(o: ReturnType<typeof options>): LabelledDoc[] {
+  try {
+    return [
+      ...(o.eset ? esetSet(o.eset) : []),
+      ...(o.sources ? sourcedSet(JAPANESE_TRUTH, o.sources) : []),
+      ...(o.labelled ? directorySet(o.labelled, o.language) : []),
+    ];
+  } catch (error) {
+    if (!(error instanceof SourceMissing)) throw error;
+    process.stderr.write(`bench:osint: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
+function truthSize(doc: LabelledDoc): number {
+  let n = 0;
+  for (const values of doc.truth.values()) n += values.size;
+  return n;
+}
+
 async function main() {
   const o = options();
   const started = new Date();
   const loadBefore = machineLoad();
-  const all = [
-    ...(o.eset ? esetSet(o.eset) : []),
-    ...(o.labelled ? directorySet(o.labelled, o.language) : []),
-  ];
+  const all = loadSets(o);
   const osint = createOsint(OsintConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
   const docs = all.filter((d) => splitOf(d.id) === o.split);
   const texts: { id: string; text: string }[] = [];
+  // Truth items the text does not name (labelling slips, or list entries outside the text): reported.
+  const unnamed = new Map<string, number>();
   for (const doc of docs) {
-    const text = (await osint.read(readFileSync(doc.path), doc.path)).text;
+    const text = (await osint.read(doc.content ?? readFileSync(doc.path), doc.path)).text;
+    const before = truthSize(doc);
     restrictToText(doc, text);
+    if (truthSize(doc) < before) unnamed.set(doc.language, (unnamed.get(doc.language) ?? 0) + before - truthSize(doc));
     texts.push({ id: doc.id, text });
   }
   const found = new Map<Tool, Map<string, Found>>();
@@ -171,17 +200,30 @@ async function main() {
     const results = peers.results[tool];
     if (results) found.set(tool, new Map(Object.entries(results)));
   }
-  report(
-    o,
-    all,
-    docs,
-    texts,
-    score(docs, found),
-    { tsunagi: oursSeconds, ...peers.seconds },
-    peers.errors,
+  report(o, all, docs, texts, found, unnamed, { tsunagi: oursSeconds, ...peers.seconds }, peers.errors, {
     loadBefore,
     started,
-  );
+  });
+}
+
+const LANGUAGE_NAMES = { en: 'English', ja: 'Japanese' } as const;
+
+/** The per-type table and the per-document table of one language's documents. */
+function languageTables(language: 'en' | 'ja', docs: LabelledDoc[], found: Map<Tool, Map<string, Found>>): string[] {
+  const table = score(docs, found);
+  const rows = TYPES.map((type) => {
+    const labelledDocs = docs.filter((d) => d.labelled.has(type));
+    const truth = labelledDocs.reduce((n, d) => n + d.truth.get(type)!.size, 0);
+    return [type, labelledDocs.length, truth, ...TOOLS.map((t) => prf(table.get(`${t} ${type}`)))];
+  });
+  const worstRows = TYPES.map((type) => [type, ...TOOLS.map((t) => worst(table.get(`${t} ${type}`)))]);
+  const heading = `**${LANGUAGE_NAMES[language]}** (${docs.length} documents)`;
+  return [
+    `${heading}, precision / recall / **F1**:\n\n` +
+      markdownTable(['type', 'docs', 'truth', ...TOOLS], rows, ['l', 'r', 'r', 'r', 'r', 'r']),
+    `${heading}, per-document F1:\n\n` +
+      markdownTable(['type', ...TOOLS.map((t) => `${t} F1 mean / worst`)], worstRows, ['l', 'r', 'r', 'r']),
+  ];
 }
 
 function report(
@@ -189,18 +231,13 @@ function report(
   all: LabelledDoc[],
   docs: LabelledDoc[],
   texts: { text: string }[],
-  table: Map<string, Counts>,
+  found: Map<Tool, Map<string, Found>>,
+  unnamed: Map<string, number>,
   seconds: Partial<Record<Tool, number>>,
   errors: Record<string, string>,
-  loadBefore: ReturnType<typeof machineLoad>,
-  started: Date,
+  when: { loadBefore: ReturnType<typeof machineLoad>; started: Date },
 ) {
-  const rows = TYPES.map((type) => {
-    const labelledDocs = docs.filter((d) => d.labelled.has(type));
-    const truth = labelledDocs.reduce((n, d) => n + d.truth.get(type)!.size, 0);
-    return [type, labelledDocs.length, truth, ...TOOLS.map((t) => prf(table.get(`${t} ${type}`)))];
-  });
-  const worstRows = TYPES.map((type) => [type, ...TOOLS.map((t) => worst(table.get(`${t} ${type}`)))]);
+  const languages = (['en', 'ja'] as const).filter((l) => docs.some((d) => d.language === l));
   const megabytes = texts.reduce((n, t) => n + Buffer.byteLength(t.text), 0) / 2 ** 20;
   const speed = TOOLS.map((t) => [
     t,
@@ -211,13 +248,15 @@ function report(
   const method =
     `Labelled set: ${all.length} documents (${all.filter((d) => d.language === 'ja').length} Japanese), split by the hash of each name: ` +
     `${tuning} tuning, ${all.length - tuning} evaluation. Tables: the **${o.split}** documents (${docs.length}, ` +
-    `${megabytes.toFixed(2)} MB of text). Truth: the advisories' own indicator lists (ESET malware-ioc: the samples.* ` +
-    `files and MISP events beside each README), restricted to what each text names; a type is scored only in ` +
-    `documents where it is labelled. Each tool reads the same texts; precision / recall / **F1** per type, ` +
+    `${megabytes.toFixed(2)} MB of text), one pair per language. Truth: English, the advisories' own indicator lists (ESET malware-ioc: the samples.* ` +
+    `files and MISP events beside each README), restricted to what each text names, a type scored only in ` +
+    `documents where it is listed; Japanese, every indicator of the nine types labelled by reading each text ` +
+    `(bench/osint/ja, rules in bench/osint/README.md), every type scored in every document. Each tool reads the same texts; precision / recall / **F1** per type, ` +
     `micro-averaged ("—": the tool does not extract that type), then per-document F1 (mean / worst), then time.`;
   const caveats = [
     'Other helpers were running on the same 2 cores; times are indicative only.',
-    "The truth lists what the authors listed as indicators: a real but unlisted name in the text (the vendor's own links, a researcher's site) is charged as a false positive, the same for every tool.",
+    "The truth lists what the authors (English) or the annotator (Japanese) give as indicators: a real but unlisted name in the text (the vendor's own links, a researcher's site, a news article's address) is charged as a false positive, the same for every tool.",
+    ...[...unnamed].map(([l, n]) => `${n} ${LANGUAGE_NAMES[l as 'en' | 'ja']} truth items are not named in their text and were left out.`),
     ...Object.entries(errors).map(([tool, why]) => `${tool} did not run: ${why}`),
   ];
   publishReport(
@@ -225,12 +264,17 @@ function report(
       title: 'OSINT indicator extraction',
       command: commandLine('bench:osint'),
       method,
-      started,
-      loadBefore,
+      started: when.started,
+      loadBefore: when.loadBefore,
       loadAfter: machineLoad(),
       tables: [
-        markdownTable(['type', 'docs', 'truth', ...TOOLS], rows, ['l', 'r', 'r', 'r', 'r', 'r']),
-        markdownTable(['type', ...TOOLS.map((t) => `${t} F1 mean / worst`)], worstRows, ['l', 'r', 'r', 'r']),
+        ...languages.flatMap((l) =>
+          languageTables(
+            l,
+            docs.filter((d) => d.language === l),
+            found,
+          ),
+        ),
         markdownTable(['tool', 'time', 'rate'], speed, ['l', 'r', 'r']),
       ],
       caveats,

@@ -22,7 +22,6 @@ describe('indicators as written', () => {
     ],
     ['see (http://bad.example.jp/x) for', []],
     ['(http://bad-host.jp/x)', ['url http://bad-host.jp/x']],
-    ['AsciiDoc link https://blog.vendor-news.com/post[the post]', ['url https://blog.vendor-news.com/post']],
     ['md5 D41D8CD98F00B204E9800998ECF8427E', ['md5 d41d8cd98f00b204e9800998ecf8427e']],
     ['sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709', ['sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709']],
     [
@@ -39,6 +38,25 @@ describe('indicators as written', () => {
   for (const [text, expected] of cases) test(text, () => assert.deepEqual(found(text), expected));
 });
 
+describe('links of the markup and citations are references, not indicators', () => {
+  const none: string[] = [
+    'AsciiDoc link https://blog.vendor-news.com/post[the post]',
+    'AsciiDoc link:https://blog.vendor-news.com/post[the post]',
+    'see [the report](https://blog.vendor-news.com/post) and ![fig](https://i.imgur-cdn.com/a.png)',
+    '<a href="https://t.co/LzFpUgLei3">https://t.co/LzFpUgLei3</a> <script src="https://platform.twitter.com/widgets.js">',
+    '<a href="https://t.co/70TuWLtw5j">pic.twitter.com/70TuWLtw5j</a>',
+    '# Source: https://github.com/InQuest/python-iocextract/blob/master/iocextract.py',
+    '（出典：https://www.antiphishing.jp/news/pdf/apcseminar2018apc.pdf）',
+    'The full report is available on WeLiveSecurity at https://www.welivesecurity.com/2019/10/17/ghost/',
+  ];
+  for (const text of none) test(text, () => assert.deepEqual(found(text), []));
+
+  test('a defanged URL is an indicator even as a link target; a plain URL in prose is one too', () => {
+    assert.deepEqual(found('[gate](hxxp://evil-gate[.]com/a.php)'), ['url http://evil-gate.com/a.php']);
+    assert.deepEqual(found('downloads from https://cdn.evil-host.xyz/p.bin'), ['url https://cdn.evil-host.xyz/p.bin']);
+  });
+});
+
 describe('defanged forms', () => {
   const cases: [string, string[]][] = [
     ['hxxp://evil[.]com/gate.php', ['url http://evil.com/gate.php']],
@@ -48,6 +66,8 @@ describe('defanged forms', () => {
     ['91.234.99[.]12[:]8080', ['ipv4 91.234.99.12:8080']],
     ['91[.]234[.]99[.]13', ['ipv4 91.234.99.13']],
     ['fxp://files[.]evil-host[.]com/a', ['url ftp://files.evil-host.com/a']],
+    ['`++speed.wlaspsd[.]com/vip.js++`', ['url http://speed.wlaspsd.com/vip.js']],
+    ['now.asmkpo[.]com:80 and evil[.]com/ alone', ['domain now.asmkpo.com', 'domain evil.com']],
   ];
   for (const [text, expected] of cases) test(text, () => assert.deepEqual(found(text), expected));
 });
@@ -61,6 +81,8 @@ describe('Japanese text and fullwidth characters', () => {
     ['悪性ドメインmalware[.]jpへの通信。', ['domain malware.jp']],
     ['不正サイトevil。comにアクセス', ['domain evil.com']],
     ['脆弱性ＣＶＥ－２０２３－２３３９７を悪用', ['cve CVE-2023-23397']],
+    ['C2は45.77.12.3以上です', ['ipv4 45.77.12.3']],
+    ['以下の通信先を確認: 45.77.12.3 以下の通り', ['ipv4 45.77.12.3']],
   ];
   for (const [text, expected] of cases) test(text, () => assert.deepEqual(found(text), expected));
 });
@@ -70,6 +92,11 @@ describe('distractors', () => {
     'version 1.2.3.4 of the tool',
     'v10.20.30.40 release',
     'バージョン1.2.3.4を適用',
+    'Apache CloudStackのLTS版4.19.3.0と4.20.1.0がリリースされ',
+    '対象はバージョン9.4.7.2以前で、修正には3.2.1.0以上へのアップデートが必須',
+    'affected: 45.12.3.9 and later, and 46.1.2.3 or earlier; fixed in version 45.12.5.9 to 45.12.6.1',
+    '影響を受けるのは12.6.1.1未満、12.8.0.0以降は修正済み',
+    '{% gist 4035ccaf5b7607a54e4d5cafad9c943b %}',
     'Ashampoo Studio HD 4.0.9.3 Multilingual',
     'internal hosts 10.0.0.5, 192.168.1.1, 172.16.0.9, 127.0.0.1, 169.254.1.1, 100.64.0.1',
     'documentation 192.0.2.1 198.51.100.7 203.0.113.9 and 2001:db8::1',
@@ -94,6 +121,32 @@ describe('distractors', () => {
     assert.deepEqual(found('download update-check.zip'), []);
     assert.deepEqual(found('download update-check[.]zip'), ['domain update-check.zip']);
     assert.deepEqual(found('通信先ドメインはsetup.pyでした'), ['domain setup.py']);
+  });
+});
+
+describe('hashes inside URLs', () => {
+  const sha = '39831bc68dddc4d22b7a0eea978a0193966d2cefda77a223c2b7140305e8b5fd';
+  test('a lookup service naming a file by its hash: the URL and the hash', () => {
+    assert.deepEqual(found(`- https://www.virustotal.com/gui/file/${sha}/detection`), [
+      `url https://www.virustotal.com/gui/file/${sha}/detection`,
+      `sha256 ${sha}`,
+    ]);
+    assert.deepEqual(found(`sample hxxps://bazaar.abuse[.]ch/sample/${sha}/`), [
+      `url https://bazaar.abuse.ch/sample/${sha}/`,
+      `sha256 ${sha}`,
+    ]);
+    assert.deepEqual(found('https://www.hybrid-analysis.com/search?hash=d41d8cd98f00b204e9800998ecf8427f'), [
+      'url https://www.hybrid-analysis.com/search?hash=d41d8cd98f00b204e9800998ecf8427f',
+      'md5 d41d8cd98f00b204e9800998ecf8427f',
+    ]);
+  });
+  test('hex ids in other paths are the URL only (gists, notes, C2 paths)', () => {
+    assert.deepEqual(found('https://gist.github.com/someone/104f55329f5a80cada6a0c47e291f9d1'), [
+      'url https://gist.github.com/someone/104f55329f5a80cada6a0c47e291f9d1',
+    ]);
+    assert.deepEqual(found('http://82.118.236[.]23:8080/27c00829d57988279f3ec61a05dee75a'), [
+      'url http://82.118.236.23:8080/27c00829d57988279f3ec61a05dee75a',
+    ]);
   });
 });
 

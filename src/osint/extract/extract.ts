@@ -20,9 +20,18 @@ const NAME_RUN = /(?<![\w@.-])[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+/g;
 const WORD_RUN = /\w+/g;
 const CVE = /\bCVE[-_ \u2010-\u2014]?((?:19|20)\d\d)[-_ \u2010-\u2014](\d{4,7})(?!\d)/gi;
 const TECHNIQUE = /(?<![\w-])T(1\d{3})(?:\.(\d{3}))?(?![\w]|\.\d)/g;
-/** Words before a dotted quad that make it a version, not an address. */
+/** Words before a dotted quad that make it a version, not an address (`LTS版4.19.3.0`: 版 is "edition"). */
 const VERSION_BEFORE =
-  /(?:version|ver\.?|v|build|バージョン|リリース|release|firmware|ファームウェア)\s*[:=]?\s*$/i;
+  /(?:version|ver\.?|v|build|バージョン|リリース|release|firmware|ファームウェア|版|ビルド)\s*[:=]?\s*$/i;
+/**
+ * Words after a dotted quad that bound a range of versions (`9.4.7.2以前`, `3.2.1.0 or later`). The
+ * Japanese ones only written straight after it: `以下`/`以上` on their own also mean "the following"
+ * and "end of list".
+ */
+const VERSION_AFTER =
+  /^(?:以下(?!の(?:通り|とおり))|以前|以上(?!です|。)|以降|未満|より前|より後|\s*or (?:later|earlier|older|newer|above|below|prior)\b|\s*and (?:later|earlier|above|below|prior)\b)/i;
+/** What joins two versions in a list (`4.19.3.0と4.20.1.0`, `10.0.8.0から10.0.8.5`, `1.2.3.4 and 1.2.3.5`). */
+const VERSION_JOIN = /^\s*(?:と|および|及び|、|,|\/|から|~|〜|-|–|to|and|or|または|through)\s*$/i;
 
 interface Hit {
   type: OsintIndicatorType;
@@ -59,6 +68,12 @@ class Collector {
       else return true;
     }
     return false;
+  }
+  /** Records a URL span found after the scan for URLs, keeping the spans in order for `insideUrl`. */
+  addUrlSpan(from: number, to: number): void {
+    let at = this.urlSpans.length;
+    while (at > 0 && this.urlSpans[at - 1]![0] > from) at--;
+    this.urlSpans.splice(at, 0, [from, to]);
   }
   wasDefanged(start: number, end: number): boolean {
     for (let i = start; i < end; i++) if (this.source.defanged[i]) return true;
@@ -121,9 +136,33 @@ function findUrls(c: Collector, options: ExtractOptions): void {
     if (!host) continue;
     url.hash = '';
     c.urlSpans.push([m.index, end]);
+    // A clickable link of the document's markup is a reference; its names and hashes are the link's too.
+    if (!c.wasDefanged(m.index, end) && isMarkupLink(text, m.index, end)) continue;
     c.add({ type: 'url', value: url.href, start: m.index, end });
     if (options.hostsOfUrls) c.add(host);
   }
+}
+
+/** Words that introduce a citation on the URL's line (`Source: URL`, `(出典: URL)`, "is available at URL"). */
+const REFERENCE_BEFORE =
+  /(?:\b(?:sources?|via|references?|ref)\b\s*[:：]?\s*|出典\s*[:：]?\s*|参考\s*[:：]?\s*|参照\s*[:：]?\s*|引用元?\s*[:：]?\s*|\bavailable\b[^\n]{0,40}\bat\s+)$/i;
+
+/**
+ * Whether the URL at `start..end` is a citation (see REFERENCE_BEFORE) or a link target of markdown (`[text](url)`, `![alt](url)`), HTML
+ * (`href="url"`, `src="url"`, an anchor's text `>url</a>`) or AsciiDoc (`url[text]`, `link:url[text]`):
+ * written to be clicked, so a reference (an advisory defangs the indicators it lists).
+ */
+function isMarkupLink(text: string, start: number, end: number): boolean {
+  const before = text.slice(Math.max(0, start - 8), start);
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  return (
+    REFERENCE_BEFORE.test(text.slice(Math.max(lineStart, start - 64), start)) ||
+    before.endsWith('](') ||
+    before.endsWith('](<') ||
+    /\b(?:href|src)\s*=\s*["']?$/i.test(before) ||
+    text[end] === '[' ||
+    text.startsWith('</a>', end)
+  );
 }
 
 /** `4.0.9.3`: four single digits, not all the same (`8.8.8.8` and `1.1.1.1` are addresses people write). */
@@ -131,15 +170,30 @@ function looksLikeVersion(address: string): boolean {
   return /^\d\.\d\.\d\.\d$/.test(address) && new Set(address.split('.')).size > 1;
 }
 
+/** Whether the dotted quad at `start..end` is written as a version: by the words around it or by its shape. */
+function writtenAsVersion(text: string, start: number, end: number, dotted: string): boolean {
+  return (
+    VERSION_BEFORE.test(text.slice(Math.max(0, start - 24), start)) ||
+    VERSION_AFTER.test(text.slice(end, end + 16)) ||
+    looksLikeVersion(dotted)
+  );
+}
+
 function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefined): void {
   const text = c.source.text;
+  // Where the last version-like dotted quad ended: the next one joined to it by "and"/"to" is a version too.
+  let versionEnd = -1;
   IPV4.lastIndex = 0;
   for (let m = IPV4.exec(text); m; m = IPV4.exec(text)) {
     if (c.insideUrl(m.index)) continue;
+    const quadEnd = m.index + m[1]!.length;
+    const joined = versionEnd >= 0 && m.index - versionEnd <= 12 && VERSION_JOIN.test(text.slice(versionEnd, m.index));
+    if (joined || writtenAsVersion(text, m.index, quadEnd, m[1]!)) {
+      versionEnd = quadEnd;
+      continue;
+    }
     const value = publicIpv4(m[1]!);
     if (!value) continue;
-    if (VERSION_BEFORE.test(text.slice(Math.max(0, m.index - 24), m.index)) || looksLikeVersion(value))
-      continue;
     const port = validPort(m[2]) ?? tablePorts(m.index);
     c.add({ type: 'ipv4', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
   }
@@ -186,8 +240,40 @@ function findNames(c: Collector): void {
       const lineStart = text.lastIndexOf('\n', start) + 1;
       if (!NAME_CONTEXT.test(text.slice(Math.max(lineStart, start - 48), start))) continue;
     }
+    if (schemelessUrl(c, start, end)) continue;
     c.add({ type: 'domain', value: name, start, end });
   }
+}
+
+const PATH_RUN = /\/[!#-&(-;=?-Z_a-z~]+/y;
+
+/**
+ * A defanged name followed by a path (`speed.wlaspsd[.]com/vip.js`) is a URL written without its
+ * scheme: reported as an http URL (the scheme is unknown; URLs compare without it).
+ */
+function schemelessUrl(c: Collector, start: number, end: number): boolean {
+  const text = c.source.text;
+  PATH_RUN.lastIndex = end;
+  const path = PATH_RUN.exec(text)?.[0];
+  if (!path) return false;
+  // The text of a link (`<a href="…">pic.twitter.com/x</a>`) repeats its target: a reference.
+  if (!c.wasDefanged(start, end) && text.startsWith('</a>', end + path.length)) {
+    c.addUrlSpan(start, end + path.length);
+    return true;
+  }
+  if (!c.wasDefanged(start, end)) return false;
+  const written = trimUrl(text.slice(start, end) + path);
+  if (written.length <= end - start + 1) return false;
+  let url: URL;
+  try {
+    url = new URL(`http://${written}`);
+  } catch {
+    return false;
+  }
+  url.hash = '';
+  c.addUrlSpan(start, start + written.length);
+  c.add({ type: 'url', value: url.href, start, end: start + written.length });
+  return true;
 }
 
 /** Script objects whose member access reads like a name (`document.location.host`, `WScript.Shell`). */
@@ -215,12 +301,19 @@ const CODE_OBJECTS = new Set([
 
 const HASH_TYPES: Record<number, OsintIndicatorType> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
 
+/** A Liquid/Jekyll `{% gist ID %}` tag: a 32-hex gist id, not an MD5. */
+const GIST_BEFORE = /\bgist\s+$/i;
+/** Inside a URL, a hash names a file when it follows a file/sample path segment or a hash parameter (lookup services). */
+const FILE_IN_URL_BEFORE = /(?:\/(?:files?|samples?|hash(?:es)?|md5|sha1|sha256|sha-256)\/|[?&](?:hash|md5|sha1|sha256|file)=)$/i;
+
 function findHashes(c: Collector): void {
   const text = c.source.text;
   WORD_RUN.lastIndex = 0;
   for (let m = WORD_RUN.exec(text); m; m = WORD_RUN.exec(text)) {
     const type = HASH_TYPES[m[0].length];
-    if (!type || !/^[0-9a-fA-F]+$/.test(m[0]) || c.insideUrl(m.index)) continue;
+    if (!type || !/^[0-9a-fA-F]+$/.test(m[0])) continue;
+    const before = text.slice(Math.max(0, m.index - 16), m.index);
+    if (c.insideUrl(m.index) ? !FILE_IN_URL_BEFORE.test(before) : GIST_BEFORE.test(before)) continue;
     const value = m[0].toLowerCase();
     // All digits or one repeated character: a number or a placeholder, not a digest.
     if (/^\d+$/.test(value) || /^(.)\1+$/.test(value)) continue;
