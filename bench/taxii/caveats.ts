@@ -43,8 +43,8 @@ function firstPageCaveat(f: RunFacts): string[] {
   const walk = f.medallionWalk;
   return [
     `medallion's first page at ${en(f.small)} indicators (${en(f.medallionObjects ?? 0)} objects) took ${(first.max / 1000).toFixed(1)} s of wall time and ${(first.cpuMs / first.requests / 1000).toFixed(1)} s of its process's CPU here. ` +
-      "It is its memory backend's own work, not the machine: `BasicFilter.sort_and_paginate` sorts the manifest by date_added, then for each manifest entry scans the object list for the matching id and version, parsing both timestamps with `strptime` on every comparison (`find_att`), so a first page costs in the order of objects² / 2 timestamp parses, whatever the page size. " +
-      '`bench/taxii/medallion-profile.ts` reproduces this alone (cProfile, no Flask, no other request). It is not worked around: every client of medallion pays it on each first page and each filtered query.' +
+      "It is its memory backend's own work, not the machine: `BasicFilter.sort_and_paginate` sorts the manifest by date_added, then for each manifest entry scans the object list for the matching id and version, parsing both timestamps with `strptime` on every comparison (`find_att`), about objects² / 2 parses per first page whatever the page size; `filter_by_spec_version` before it also compares every object with every other. " +
+      '`bench/taxii/medallion-profile.ts` reproduces this alone (the backend asked directly, no Flask, no other request, then under cProfile). It is not worked around: every client of medallion pays it on each first page.' +
       (walk && first.seconds > walk.seconds / 2
         ? ` Its whole-walk figures are mostly that one request (${first.seconds.toFixed(0)} s of the walk's ${walk.seconds.toFixed(0)} s); the \`next\`-page row (${walk.requests - first.requests} requests each) is the steady-state comparison.`
         : ''),

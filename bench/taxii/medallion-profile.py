@@ -23,7 +23,7 @@ ALLOWED = ("id", "type", "version", "spec_version")
 def timed(label, call):
     wall, cpu = time.perf_counter(), time.process_time()
     result = call()
-    print(f"{label}: {time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU")
+    print(f"{label}: {time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU", flush=True)
     return result
 
 
@@ -31,7 +31,7 @@ def main():
     data_file, api_root, collection, page = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     backend = MemoryBackend(filename=data_file, session_timeout=3600)
     objects = len(backend.data[api_root]["collections"][0]["objects"])
-    print(f"medallion memory backend: {objects} objects, first page of {page}")
+    print(f"medallion memory backend: {objects} objects, first page of {page}", flush=True)
     first_page = lambda: backend.get_objects(api_root, collection, {"limit": str(page)}, ALLOWED, page)
     resource, _ = timed("first page, quiet", first_page)
     timed(
