@@ -34,10 +34,16 @@ export function cpuPressure(): string {
  * Fields are counted after the command name's closing parenthesis, which may hold spaces.
  */
 export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return cpuMsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** utime + stime of a /proc/PID/stat line, ms. */
+export function cpuMsOfStat(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are the 14th and 15th fields, in USER_HZ ticks (100 a second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  if (!Number.isFinite(ticks)) throw new Error(`unexpected /proc stat layout: ${stat.slice(0, 80)}`);
+  return ticks * 10;
 }
 
 export interface DumpedObject {
