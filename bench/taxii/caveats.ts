@@ -65,10 +65,10 @@ export function caveatsOf(f: RunFacts): string[] {
             `Measured at ${en(f.reached)} indicators, not the ${en(f.asked)} asked for: loading (recording, then publishing, in steps of ${en(f.loadStep)}) ran past its budget of ${f.loadBudgetMin} min (TAXII_BENCH_LOAD_BUDGET_MIN) on this shared machine, so the run stopped growing after that step.`,
           ]
         : []),
-      MACHINE,
+      "The machine has 2 cores shared with other sessions: wall times (latencies, req/s) move by tens of percent between runs; the server's CPU time per request moves much less (waiting for a core is not counted).",
       aloneAtScale(f),
       `Every percentile is printed with the number of requests it is over: GET rows over ${f.firstPages} first pages and ${p.nextPages} \`next\` pages from the first (\`limit=${p.page}\`), POST rows over ${f.posts} requests after one untimed warm-up, their tail printed as the maximum ("max").`,
-      SERVERS,
+      "tsunagi runs as `tsunagi serve --data DIR`, a process of its own (the benchmark's process fills the store first and closes it; the rate limit is raised out of the client's way, the log level is error).",
       CPU_CLOCK,
       pressure,
     ];
