@@ -5,12 +5,14 @@
  * to get one); without it the benchmark runs tsunagi alone and says so.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DumpedObject } from './tsunagi.ts';
 
 const API_ROOT = 'bench';
+export const MEDALLION_API_ROOT = API_ROOT;
 export const MEDALLION_COLLECTION = '9f1c3c8e-5c1a-4f3b-9d6e-0b7a2e4c1d10';
 const USER = 'bench';
 const PASSWORD = 'bench-password';
@@ -19,6 +21,8 @@ export interface Medallion {
   /** Base URL of the objects endpoint of the one collection. */
   objectsUrl: string;
   authorization: string;
+  /** The server's process, whose CPU time the benchmark reads. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -54,19 +58,13 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Starts medallion holding `objects` in one collection, each with its manifest entry (the memory
- * backend pages objects by the manifest's date_added). medallion 3.0.0 reads any `version`
+ * The memory backend's data file holding `objects` in one collection, each with its manifest entry
+ * (the backend pages objects by the manifest's date_added). medallion 3.0.0 reads any `version`
  * property as a timestamp, so extension-definition objects (whose `version` is "1.0.0") must be
  * left out by the caller.
  */
-export async function startMedallion(
-  where: { dir: string; python: string },
-  objects: readonly { object: Record<string, unknown>; dateAdded: string; version: string }[],
-): Promise<Medallion> {
-  const work = mkdtempSync(join(tmpdir(), 'medallion-bench-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const data = {
+export function medallionData(objects: readonly DumpedObject[], base: string): unknown {
+  return {
     '/discovery': {
       title: 'medallion (bench)',
       description: 'OASIS reference TAXII server, memory backend',
@@ -102,6 +100,17 @@ export async function startMedallion(
       ],
     },
   };
+}
+
+/** Starts medallion (its own process) holding `objects` (see medallionData). */
+export async function startMedallion(
+  where: { dir: string; python: string },
+  objects: readonly DumpedObject[],
+): Promise<Medallion> {
+  const work = mkdtempSync(join(tmpdir(), 'medallion-bench-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const data = medallionData(objects, base);
   const dataFile = join(work, 'data.json');
   writeFileSync(dataFile, JSON.stringify(data));
   const configFile = join(work, 'config.json');
@@ -161,11 +170,12 @@ export async function startMedallion(
   return {
     objectsUrl: `${base}/${API_ROOT}/collections/${MEDALLION_COLLECTION}/objects/`,
     authorization,
+    pid: child.pid!,
     stop: () =>
-      new Promise((resolve) => {
+      new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-      }),
+      }).then(() => rmSync(work, { recursive: true, force: true })),
   };
 }
