@@ -37,7 +37,7 @@ import { labUnavailable, startDnsLab, type DnsLab } from '../hygiene/testing.ts'
 import { testEngines } from '../store/testing.ts';
 import { runServe, ServeConfig } from './commands/serve.ts';
 import type { CliContext } from './context.ts';
-import { main } from './main.ts';
+import { runCli as run } from './test-cli.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { startReleaseHub, type ReleaseHub } from './testing.ts';
 
@@ -351,23 +351,3 @@ describe('tsunagi hygiene check --record, then tsunagi serve', { skip: labUnavai
     });
   });
 });
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (t: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((t) => (stdout += t)),
-    stderr: sink((t) => (stderr += t)),
-    env: {},
-    interactive: false,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
