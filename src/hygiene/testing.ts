@@ -24,6 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDnsClient, parseResolver, type DnsClient } from './dns/client.ts';
+import type { SurveyRow } from './index.ts';
+import { domainScore } from './score/score.ts';
 
 export interface DnsLab {
   /** The authoritative server (BIND), HOST:PORT. */
@@ -57,6 +59,38 @@ export function labUnavailable(): string | undefined {
   return missing.length
     ? `needs ${missing.join(', ')} (Debian packages bind9, bind9-utils, bind9-dnsutils, unbound, openssl; scripts/install-test-tools.sh)`
     : undefined;
+}
+
+/**
+ * A surveyed domain as the room records it, for tests that need survey rows without a survey:
+ * every check at its missing or unsigned state unless `fields` says otherwise, scored by the
+ * room's own rule. An organisation or sector left undefined is left out of the row.
+ */
+export function surveyRow(
+  domain: string,
+  organisation: string | undefined,
+  sector: string | undefined,
+  fields: Partial<SurveyRow> = {},
+): SurveyRow {
+  const checks = {
+    domain,
+    ...(organisation === undefined ? {} : { organisation }),
+    ...(sector === undefined ? {} : { sector }),
+    dnssec: 'insecure',
+    spf: 'missing',
+    dmarc_policy: 'missing',
+    dkim: 'unchecked',
+    mta_sts: 'missing',
+    tls_rpt: 'missing',
+    dane: 'n/a',
+    ipv6: 'none',
+    https: 'ok',
+    hsts: 'missing',
+    reasons: { dnssec: 'no DS record at the parent' },
+    dkimKeys: [],
+    ...fields,
+  } as Omit<SurveyRow, 'score'>;
+  return { ...checks, score: domainScore(checks) };
 }
 
 export async function freePort(): Promise<number> {
