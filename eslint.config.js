@@ -138,9 +138,13 @@ export default tseslint.config(
         { type: 'spa', pattern: 'console', partialMatch: false },
         { type: 'terminal', pattern: 'sensor', partialMatch: false },
       ],
-      // Tests and testing helpers (a room's testing.ts, fixtures under testdata/).
+      // Tests and testing helpers (a room's testing.ts, the console's browser-test support
+      // e2e-support.ts, fixtures under testdata/).
       'boundaries/files': [
-        { category: 'test', pattern: ['**/*.test.ts', '**/testing.ts', '**/testdata/**'] },
+        {
+          category: 'test',
+          pattern: ['**/*.test.ts', '**/testing.ts', '**/e2e-support.ts', '**/testdata/**'],
+        },
       ],
     },
     rules: { 'boundaries/dependencies': ['error', { default: 'disallow', policies }] },

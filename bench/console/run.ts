@@ -18,10 +18,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import { openStore, rebuildIndicatorTallies } from '../../src/store/index.ts';
 import { ROOM_MIGRATIONS } from '../../src/cli/testing.ts';
-import { startTestHub, type TestHub } from '../../src/console/testing.ts';
+import { CHROMIUM, launchChromium, startTestHub, type TestHub } from '../../src/console/testing.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -35,7 +34,6 @@ const { values } = parseArgs({
 });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
-const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install -y chromium`);
 const startedAt = new Date();
 const loadBefore = machineLoad();
@@ -119,19 +117,7 @@ try {
     store,
     console: { distDir, overviewCacheMs: 0 },
   });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const paint = async (on: TestHub): Promise<number[]> => {
     const paints: number[] = [];
     for (let run = 0; run < runs; run++) {

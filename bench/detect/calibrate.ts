@@ -22,6 +22,7 @@ import {
   type Publication,
   type SeededTruth,
 } from '../../src/scenario/index.ts';
+import { detectorConfig } from './config.ts';
 
 function fail(message: string): never {
   process.stderr.write(`calibrate: ${message}\n`);
@@ -49,19 +50,9 @@ const floor = Number(values.floor);
 /** Fewest candidates one step of the curve stands on. */
 const MIN_BLOCK = 40;
 
-function detectorConfig(truth: SeededTruth) {
-  const plan = truth.addressPlan;
-  const config: Record<string, unknown> = {
-    subscriberPrefixes: truth.subscriberPrefixes,
-    scoring: { threshold: floor, hysteresis: 0 },
-  };
-  if (plan.v4 !== 'dedicated')
-    config.sharedAddressRules = [
-      { kind: plan.v4, pool: plan.v4Prefix, psidLength: plan.psidLength, psidOffset: plan.psidOffset },
-    ];
-  if (plan.v6 !== 'none') config.homePrefixLength6 = plan.v6;
-  return DetectConfig.parse(config);
-}
+/** Every candidate down to the floor, none held back by hysteresis: the curve needs them all. */
+const calibrationConfig = (truth: SeededTruth) =>
+  DetectConfig.parse(detectorConfig(truth, { scoring: { threshold: floor, hysteresis: 0 } }));
 
 /** (raw score, real C&C) of every candidate of one seed at one rate. */
 function labelled(seed: number, rate: number): [number, boolean][] {
@@ -77,7 +68,7 @@ function labelled(seed: number, rate: number): [number, boolean][] {
     if ((best.get(key)?.confidence ?? -1) < c.confidence)
       best.set(key, { ip: c.ip, port: c.port, proto: protoName(c.proto), confidence: c.confidence });
   };
-  const detector = new Detector(detectorConfig(truth), { onPublish: keep }, { calibration: null });
+  const detector = new Detector(calibrationConfig(truth), { onPublish: keep }, { calibration: null });
   detector.setBots(parseBotList(botListCsv(truth.botListRows)).entries);
   const sampler = new PacketSampler(rate, seed);
   let lastTick = truth.startMs;

@@ -19,6 +19,7 @@ import {
   type Publication,
   type SeededTruth,
 } from '../../src/scenario/index.ts';
+import { detectorConfig } from './config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -45,17 +46,6 @@ if (!Number.isInteger(rate) || rate < 1) {
 }
 const hours = Number(values.hours);
 const subscribers = Number(values.subscribers);
-
-function detectorConfig(truth: SeededTruth) {
-  const plan = truth.addressPlan;
-  const config: Record<string, unknown> = { subscriberPrefixes: truth.subscriberPrefixes };
-  if (plan.v4 !== 'dedicated')
-    config.sharedAddressRules = [
-      { kind: plan.v4, pool: plan.v4Prefix, psidLength: plan.psidLength, psidOffset: plan.psidOffset },
-    ];
-  if (plan.v6 !== 'none') config.homePrefixLength6 = plan.v6;
-  return config;
-}
 
 type Watch = Map<string, { confidence: number; port: number; evidence: Evidence } | undefined>;
 

@@ -33,6 +33,7 @@ import {
   type Score,
   type SeededTruth,
 } from '../../src/scenario/index.ts';
+import { detectorConfig } from './config.ts';
 
 /** Tuning and evaluation seeds never overlap: tuning below 1000, evaluation from 1000. */
 const SEED_SETS = {
@@ -77,18 +78,6 @@ function options() {
   if (rates.some((r) => !Number.isInteger(r) || r < 1)) usage(`--rates must be integers >= 1`);
   const seeds = SEED_SETS[set][parsed.quick ? 'quick' : 'full'];
   return { set, seeds, hours, subscribers, rates, verbose: parsed.verbose, write: parsed.write };
-}
-
-/** What the operator would configure: subscriber prefixes, shared-address rules, IPv6 home size. */
-function detectorConfig(truth: SeededTruth) {
-  const plan = truth.addressPlan;
-  const config: Record<string, unknown> = { subscriberPrefixes: truth.subscriberPrefixes };
-  if (plan.v4 !== 'dedicated')
-    config.sharedAddressRules = [
-      { kind: plan.v4, pool: plan.v4Prefix, psidLength: plan.psidLength, psidOffset: plan.psidOffset },
-    ];
-  if (plan.v6 !== 'none') config.homePrefixLength6 = plan.v6;
-  return config;
 }
 
 /** The bot list as the detector reads it from a file (`bot,family` CSV), or plain entries. */

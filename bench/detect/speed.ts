@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import type { FlowBatch } from '../../src/core/index.ts';
 import { createDetector, parseBotList } from '../../src/detect/index.ts';
 import { PacketSampler, botListCsv, generateSeededScenario, type SeededTruth } from '../../src/scenario/index.ts';
+import { detectorConfig } from './config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,17 +39,6 @@ if (seeds.some((s) => !Number.isInteger(s) || s < 0 || s >= 1000)) {
 if (!Number.isInteger(repeat) || repeat < 1 || !Number.isInteger(rate) || rate < 1) {
   process.stderr.write('speed: --repeat and --rate must be integers >= 1\n');
   process.exit(2);
-}
-
-function detectorConfig(truth: SeededTruth) {
-  const plan = truth.addressPlan;
-  const config: Record<string, unknown> = { subscriberPrefixes: truth.subscriberPrefixes };
-  if (plan.v4 !== 'dedicated')
-    config.sharedAddressRules = [
-      { kind: plan.v4, pool: plan.v4Prefix, psidLength: plan.psidLength, psidOffset: plan.psidOffset },
-    ];
-  if (plan.v6 !== 'none') config.homePrefixLength6 = plan.v6;
-  return config;
 }
 
 function runOnce(truth: SeededTruth, batches: FlowBatch[]): { cpu: number; tickShare: number; flows: number; events: string[] } {

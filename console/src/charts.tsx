@@ -145,3 +145,23 @@ export function Series({
     </svg>
   );
 }
+
+/** The legend of a Series drawn with `legend={false}`: below the chart, wrapping, names untranslated. */
+export function SeriesLegend({
+  series,
+  testId,
+}: {
+  series: { name: string; color: string }[];
+  testId: string;
+}) {
+  return (
+    <p className="legend" data-testid={testId}>
+      {series.map((s) => (
+        <span key={s.name} className="legend-item">
+          <span className="swatch" style={{ background: s.color }} />
+          <span translate="no">{s.name}</span>
+        </span>
+      ))}
+    </p>
+  );
+}

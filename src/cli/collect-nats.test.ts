@@ -5,24 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
+import { freeUdpPort as freePort } from '../flow/testing.ts';
 import { generateScenario, sendExportUdp } from '../scenario/index.ts';
 import { createFlowSubscriber } from '../transport/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
 const NATS = process.env.TSUNAGI_TEST_NATS_URL;
-
-async function freePort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
 
 test(
   'collect --nats publishes every flow it receives to the partitioned stream',

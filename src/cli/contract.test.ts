@@ -9,12 +9,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { allCommands, commandPath } from './contract.ts';
-import type { CliContext } from './context.ts';
-import { buildProgram, main } from './main.ts';
+import { buildProgram } from './main.ts';
+import { captureCli as capture, runCli as run } from './test-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-contract-'));
 const DATA = join(dir, 'data');
@@ -23,30 +22,6 @@ const MISSING = join(dir, 'missing.file');
 const GARBAGE = join(dir, 'garbage.bin');
 const BOTS = join(dir, 'bots.txt');
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function capture(): { ctx: CliContext; stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  const sink = (append: (text: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  return {
-    // No TSUNAGI_* variables: the data directory rule must not be bypassed by a database URL.
-    ctx: { stdout: sink((t) => (out += t)), stderr: sink((t) => (err += t)), env: {}, interactive: false },
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
-
-async function run(argv: string[]) {
-  const io = capture();
-  const code = await main(argv, io.ctx);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
 
 /** [arguments, exit code, what the last stderr line must name]. */
 type Case = [string[], 1 | 2, RegExp];

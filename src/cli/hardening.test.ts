@@ -13,12 +13,11 @@ import { consoleDepsOf, createConsole } from '../console/index.ts';
 import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig, type SightingInput } from '../intel/index.ts';
 import { COLLECTION_IDS, createAuditLog, createHub, HubConfig, type AuditLog } from '../share/index.ts';
-import { droppedRuleFields, hubRoutes, isPublicRequest } from '../share/testing.ts';
+import { droppedRuleFields, hubRoutes, isPublicRequest, TAXII, taxiiRequests } from '../share/testing.ts';
 import type { Store } from '../store/index.ts';
 import { testEngines } from '../store/testing.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
-const TAXII = 'application/taxii+json;version=2.1';
 const C = COLLECTION_IDS;
 const T = '2026-01-01T00:00:00.000Z';
 
@@ -53,26 +52,7 @@ async function setup(
     tokens[o.name] = (await hub.orgs.createToken(o.name, {}, 'test')).token;
   }
   const app = hub.app();
-  const req = (
-    method: 'GET' | 'POST' | 'DELETE',
-    url: string,
-    org: OrgName | undefined,
-    payload?: unknown,
-    headers: Record<string, string> = {},
-  ) =>
-    app.inject({
-      method,
-      url,
-      headers: {
-        accept: TAXII,
-        ...(org ? { authorization: `Bearer ${tokens[org]}` } : {}),
-        ...(payload !== undefined ? { 'content-type': TAXII } : {}),
-        ...headers,
-      },
-      ...(payload !== undefined
-        ? { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }
-        : {}),
-    });
+  const req = taxiiRequests(app, tokens);
   const records = async () => real.list(0, 1_000_000);
   return {
     hub,

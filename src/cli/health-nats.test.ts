@@ -16,6 +16,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
 import type { HealthBody } from '../console/index.ts';
+import { freeUdpPort as freePort } from '../flow/testing.ts';
 import type { CliContext } from './context.ts';
 import { runServe, ServeConfig } from './commands/serve.ts';
 import { main } from './main.ts';
@@ -35,14 +36,6 @@ function capture(): { ctx: CliContext; err: () => string; out: () => string } {
     err: () => err.join(''),
     out: () => out.join(''),
   };
-}
-
-async function freePort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
 }
 
 test(

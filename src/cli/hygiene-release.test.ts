@@ -16,14 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
-import {
-  createHygiene,
-  createHygieneReader,
-  domainScore,
-  HygieneConfig,
-  type HygieneTables,
-  type SurveyRow,
-} from '../hygiene/index.ts';
+import { createHygiene, createHygieneReader, HygieneConfig, type HygieneTables } from '../hygiene/index.ts';
 import {
   COLLECTION_IDS,
   EXPORT_NAMES,
@@ -33,42 +26,15 @@ import {
   type OrganisationInput,
   type StixObject,
 } from '../share/index.ts';
-import { labUnavailable, startDnsLab, type DnsLab } from '../hygiene/testing.ts';
+import { labUnavailable, startDnsLab, surveyRow as surveyed, type DnsLab } from '../hygiene/testing.ts';
 import { testEngines } from '../store/testing.ts';
 import { runServe, ServeConfig } from './commands/serve.ts';
 import type { CliContext } from './context.ts';
-import { main } from './main.ts';
+import { runCli as run } from './test-cli.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { startReleaseHub, type ReleaseHub } from './testing.ts';
 
 const SURVEY = '2026-12';
-
-function surveyed(
-  domain: string,
-  organisation: string,
-  sector: string,
-  fields: Partial<SurveyRow>,
-): SurveyRow {
-  const checks = {
-    domain,
-    organisation,
-    sector,
-    dnssec: 'insecure',
-    spf: 'missing',
-    dmarc_policy: 'missing',
-    dkim: 'unchecked',
-    mta_sts: 'missing',
-    tls_rpt: 'missing',
-    dane: 'n/a',
-    ipv6: 'none',
-    https: 'ok',
-    hsts: 'missing',
-    reasons: { dnssec: 'no DS record at the parent' },
-    dkimKeys: [],
-    ...fields,
-  } as Omit<SurveyRow, 'score'>;
-  return { ...checks, score: domainScore(checks) };
-}
 
 const ROWS = [
   surveyed('bank.hygiene-walk.example', 'Walk Bank', 'finance', { spf: 'strict', dmarc_policy: 'reject' }),
@@ -351,23 +317,3 @@ describe('tsunagi hygiene check --record, then tsunagi serve', { skip: labUnavai
     });
   });
 });
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (t: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((t) => (stdout += t)),
-    stderr: sink((t) => (stderr += t)),
-    env: {},
-    interactive: false,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}

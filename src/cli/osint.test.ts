@@ -10,7 +10,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
@@ -18,8 +17,7 @@ import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
 import type { OsintTables } from '../osint/index.ts';
 import { minimalPdf } from '../osint/testing.ts';
-import type { CliContext } from './context.ts';
-import { main } from './main.ts';
+import { runCli as run } from './test-cli.ts';
 import { openCliStore } from './commands/serve.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-osint-'));
@@ -32,29 +30,6 @@ const ADVISORY_HTML = `<!doctype html><html><head><title>Campaign</title><script
 <p>Exploited CVE-2024-3400 (T1190). Version 1.2.3.4 of the loader; contact admin@vendor-mail.com.</p>
 </body></html>`;
 const PDF = minimalPdf(['Appendix: C2 domain cdn-updates[.]org', 'SHA-256 ' + 'ab'.repeat(32)]);
-
-function capture(): { ctx: CliContext; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const sink = (append: (t: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  return {
-    ctx: { stdout: sink((t) => (out += t)), stderr: sink((t) => (err += t)), env: {}, interactive: false },
-    out: () => out,
-    err: () => err,
-  };
-}
-
-async function run(argv: string[]) {
-  const io = capture();
-  const code = await main(argv, io.ctx);
-  return { code, stdout: io.out(), stderr: io.err() };
-}
 
 let base = '';
 const requests: string[] = [];

@@ -10,7 +10,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
@@ -19,33 +18,12 @@ import { createIntel, IntelConfig } from '../intel/index.ts';
 import { release, tierReader } from '../share/index.ts';
 import { openStore } from '../store/index.ts';
 import { urlListMatches, type UrlList } from '../web/index.ts';
-import type { CliContext } from './context.ts';
-import { main } from './main.ts';
+import { runCli as run } from './test-cli.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-web-export-'));
 const data = join(dir, 'data');
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (t: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((t) => (stdout += t)),
-    stderr: sink((t) => (stderr += t)),
-    env: {},
-    interactive: false,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
 
 /** A model's verdicts (TLP:GREEN: the council's) and a public source's (TLP:CLEAR: public notice). */
 const MODEL_ONLY = [

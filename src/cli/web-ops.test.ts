@@ -7,36 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CliContext } from './context.ts';
-import { main } from './main.ts';
+import { runCli as run } from './test-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-web-ops-'));
 const data = join(dir, 'data');
 const RDAP = fileURLToPath(new URL('../web/takedown/testdata/rdap-domain.json', import.meta.url));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (t: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((t) => (stdout += t)),
-    stderr: sink((t) => (stderr += t)),
-    env: {},
-    interactive: false,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
 
 before(async () => {
   mkdirSync(data);

@@ -14,13 +14,12 @@ import { silentLogger } from '../core/index.ts';
 import {
   createHygiene,
   createHygieneReader,
-  domainScore,
   HygieneConfig,
   hygieneMigrations,
   type HygieneReader,
   type HygieneTables,
-  type SurveyRow,
 } from '../hygiene/index.ts';
+import { surveyRow as surveyed } from '../hygiene/testing.ts';
 import { scenarioSightings, type TestHub } from './testing.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -64,34 +63,6 @@ export async function fillDemo(hub: TestHub): Promise<void> {
     family: 'mirai',
     attributes: { country: 'JP' },
   });
-}
-
-/** A surveyed domain in the demo's hygiene surveys: everything missing unless given. */
-function surveyed(
-  domain: string,
-  organisation: string,
-  sector: string,
-  fields: Partial<SurveyRow>,
-): SurveyRow {
-  const checks = {
-    domain,
-    organisation,
-    sector,
-    dnssec: 'insecure',
-    spf: 'missing',
-    dmarc_policy: 'missing',
-    dkim: 'unchecked',
-    mta_sts: 'missing',
-    tls_rpt: 'missing',
-    dane: 'n/a',
-    ipv6: 'none',
-    https: 'ok',
-    hsts: 'missing',
-    reasons: { dnssec: 'no DS record at the parent' },
-    dkimKeys: [],
-    ...fields,
-  } as Omit<SurveyRow, 'score'>;
-  return { ...checks, score: domainScore(checks) };
 }
 
 /**

@@ -10,13 +10,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { scenarioSightings, startTestHub, type TestHub } from './testing.ts';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium, ROOT, scenarioSightings, startTestHub, type TestHub } from './testing.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(import.meta.dirname, '../..');
 // The console under test is built from this checkout's sources for every run, into a fresh
 // directory: a console/dist left from an older build would test stale code.
 const DIST = mkdtempSync(join(tmpdir(), 'tsunagi-console-e2e-'));
@@ -66,22 +64,6 @@ async function fillFromScenario(hub: TestHub): Promise<{ fullOnlyC2: string; pub
     attributes: { country: 'JP' },
   });
   return { fullOnlyC2, publicC2 };
-}
-
-async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 }
 
 /** Signed in at the full tier: the overview's live C&C, the C&C table's filter and detail, the language switch, every page. */

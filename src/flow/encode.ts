@@ -325,16 +325,20 @@ export const V9_TEMPLATE_V4: EncodeTemplate = {
     { id: IE.flowEndSysUpTime, length: 4 },
   ],
 };
-export const V9_TEMPLATE_V6: EncodeTemplate = {
-  id: 257,
-  fields: V9_TEMPLATE_V4.fields.map((f) =>
-    f.id === IE.sourceIPv4Address
-      ? { id: IE.sourceIPv6Address, length: 16 }
-      : f.id === IE.destinationIPv4Address
-        ? { id: IE.destinationIPv6Address, length: 16 }
-        : f,
-  ),
-};
+/** The IPv6 twin of an IPv4 template: the same fields, with 16-byte addresses in place of the 4-byte ones. */
+function ipv6Twin(v4: EncodeTemplate, id: number): EncodeTemplate {
+  return {
+    id,
+    fields: v4.fields.map((f) =>
+      f.id === IE.sourceIPv4Address
+        ? { id: IE.sourceIPv6Address, length: 16 }
+        : f.id === IE.destinationIPv4Address
+          ? { id: IE.destinationIPv6Address, length: 16 }
+          : f,
+    ),
+  };
+}
+export const V9_TEMPLATE_V6: EncodeTemplate = ipv6Twin(V9_TEMPLATE_V4, 257);
 /** Typical IPFIX template: as V9_TEMPLATE_V4 with 64-bit counters and absolute ms times. */
 export const IPFIX_TEMPLATE_V4: EncodeTemplate = {
   id: 256,
@@ -353,16 +357,7 @@ export const IPFIX_TEMPLATE_V4: EncodeTemplate = {
     { id: IE.flowEndMilliseconds, length: 8 },
   ],
 };
-export const IPFIX_TEMPLATE_V6: EncodeTemplate = {
-  id: 257,
-  fields: IPFIX_TEMPLATE_V4.fields.map((f) =>
-    f.id === IE.sourceIPv4Address
-      ? { id: IE.sourceIPv6Address, length: 16 }
-      : f.id === IE.destinationIPv4Address
-        ? { id: IE.destinationIPv6Address, length: 16 }
-        : f,
-  ),
-};
+export const IPFIX_TEMPLATE_V6: EncodeTemplate = ipv6Twin(IPFIX_TEMPLATE_V4, 257);
 
 export interface V9FlowOptions {
   unixSecs: number;

@@ -12,41 +12,13 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
 import { Registry } from 'prom-client';
 import { createLogger } from '../core/index.ts';
-import {
-  createHygiene,
-  HygieneConfig,
-  hygieneMigrations,
-  type HygieneTables,
-  type SurveyRow,
-} from './index.ts';
-import { domainScore } from './score/score.ts';
+import { createHygiene, HygieneConfig, hygieneMigrations, type HygieneTables } from './index.ts';
+import { surveyRow as row } from './testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hygiene-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const provider: MigrationProvider = { getMigrations: async () => hygieneMigrations };
-
-function row(domain: string, organisation: string, sector: string, fields: Partial<SurveyRow>): SurveyRow {
-  const base = {
-    domain,
-    organisation,
-    sector,
-    dnssec: 'insecure',
-    spf: 'missing',
-    dmarc_policy: 'missing',
-    dkim: 'unchecked',
-    mta_sts: 'missing',
-    tls_rpt: 'missing',
-    dane: 'n/a',
-    ipv6: 'none',
-    https: 'ok',
-    hsts: 'missing',
-    reasons: {} as SurveyRow['reasons'],
-    dkimKeys: [],
-    ...fields,
-  } as Omit<SurveyRow, 'score'>;
-  return { ...base, score: domainScore(base) };
-}
 
 const rows = [
   row('bank.example.jp', 'Example Bank', 'finance', {

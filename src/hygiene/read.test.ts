@@ -15,36 +15,8 @@ import {
   hygieneMigrations,
   type HygieneReader,
   type HygieneTables,
-  type SurveyRow,
 } from './index.ts';
-import { domainScore } from './score/score.ts';
-
-function row(
-  domain: string,
-  organisation: string | undefined,
-  sector: string | undefined,
-  fields: Partial<SurveyRow>,
-): SurveyRow {
-  const base = {
-    domain,
-    ...(organisation ? { organisation } : {}),
-    ...(sector ? { sector } : {}),
-    dnssec: 'insecure',
-    spf: 'missing',
-    dmarc_policy: 'missing',
-    dkim: 'unchecked',
-    mta_sts: 'missing',
-    tls_rpt: 'missing',
-    dane: 'n/a',
-    ipv6: 'none',
-    https: 'ok',
-    hsts: 'missing',
-    reasons: { dnssec: 'no DS at the parent' } as SurveyRow['reasons'],
-    dkimKeys: [],
-    ...fields,
-  } as Omit<SurveyRow, 'score'>;
-  return { ...base, score: domainScore(base) };
-}
+import { surveyRow as row } from './testing.ts';
 
 const november = [
   row('bank.example.jp', 'Example Bank', 'finance', { spf: 'strict', dmarc_policy: 'none' }),
@@ -189,7 +161,7 @@ describe('hygiene read API', () => {
       ],
     );
     const mail = bank.domains[0]!;
-    assert.equal(mail.reasons.dnssec, 'no DS at the parent');
+    assert.equal(mail.reasons.dnssec, 'no DS record at the parent');
     assert.ok(
       mail.fixes.some((f) => /DNSSEC is not enabled/.test(f.en) && /DNSSEC が有効ではありません/.test(f.ja)),
     );

@@ -24,6 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDnsClient, parseResolver, type DnsClient } from './dns/client.ts';
+import type { SurveyRow } from './index.ts';
+import { domainScore } from './score/score.ts';
 
 export interface DnsLab {
   /** The authoritative server (BIND), HOST:PORT. */
@@ -59,12 +61,144 @@ export function labUnavailable(): string | undefined {
     : undefined;
 }
 
-async function freePort(): Promise<number> {
+/**
+ * A surveyed domain as the room records it, for tests that need survey rows without a survey:
+ * every check at its missing or unsigned state unless `fields` says otherwise, scored by the
+ * room's own rule. An organisation or sector left undefined is left out of the row.
+ */
+export function surveyRow(
+  domain: string,
+  organisation: string | undefined,
+  sector: string | undefined,
+  fields: Partial<SurveyRow> = {},
+): SurveyRow {
+  const checks = {
+    domain,
+    ...(organisation === undefined ? {} : { organisation }),
+    ...(sector === undefined ? {} : { sector }),
+    dnssec: 'insecure',
+    spf: 'missing',
+    dmarc_policy: 'missing',
+    dkim: 'unchecked',
+    mta_sts: 'missing',
+    tls_rpt: 'missing',
+    dane: 'n/a',
+    ipv6: 'none',
+    https: 'ok',
+    hsts: 'missing',
+    reasons: { dnssec: 'no DS record at the parent' },
+    dkimKeys: [],
+    ...fields,
+  } as Omit<SurveyRow, 'score'>;
+  return { ...checks, score: domainScore(checks) };
+}
+
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * BIND and Unbound run from `dir`'s named.conf and unbound.conf (see namedConf and unboundConf),
+ * in the foreground so stop() can end them; stop() also removes `dir`. The hygiene benchmark's
+ * resolver (bench/hygiene/lab.ts) runs on the same pair.
+ */
+export function dnsDaemons(dir: string): { start(): void; stop(): Promise<void> } {
+  const processes: ChildProcess[] = [];
+  return {
+    start() {
+      // Their logs are not read (named -g logs to stderr): 'ignore', so an unread pipe cannot fill.
+      const stdio: ['ignore', 'ignore', 'ignore'] = ['ignore', 'ignore', 'ignore'];
+      processes.push(spawn('named', ['-g', '-n', '1', '-c', join(dir, 'named.conf')], { stdio }));
+      processes.push(spawn('unbound', ['-d', '-c', join(dir, 'unbound.conf')], { stdio }));
+    },
+    async stop() {
+      for (const child of processes) if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.all(
+        processes.map((child) =>
+          child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined,
+        ),
+      );
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An authoritative-only BIND on 127.0.0.1:PORT serving each zone from its file. */
+export function namedConf(
+  dir: string,
+  port: number,
+  zones: readonly { zone: string; file: string }[],
+): string {
+  return `options {
+directory "${dir}";
+listen-on port ${port} { 127.0.0.1; };
+listen-on-v6 { none; };
+pid-file "${dir}/named.pid";
+session-keyfile "${dir}/session.key";
+recursion no;
+dnssec-validation no;
+notify no;
+};
+controls { };
+${zones.map((z) => `zone "${z.zone}" { type primary; file "${z.file}"; };`).join('\n')}
+`;
+}
+
+/**
+ * An Unbound on ADDRESS:PORT that asks the BIND on authPort for the given zones; `settings` are
+ * the server lines that differ between uses (module-config: validating or not, caching).
+ */
+export function unboundConf(
+  dir: string,
+  o: {
+    address: string;
+    port: number;
+    authPort: number;
+    zones: readonly string[];
+    settings: readonly string[];
+  },
+): string {
+  return `server:
+interface: ${o.address}
+port: ${o.port}
+do-ip6: no
+do-not-query-localhost: no
+username: ""
+chroot: ""
+directory: "${dir}"
+pidfile: "${dir}/unbound.pid"
+use-syslog: no
+logfile: ""
+verbosity: 0
+num-threads: 1
+so-reuseport: no
+access-control: 127.0.0.0/8 allow
+${o.settings.join('\n')}
+qname-minimisation: no
+local-zone: "test." nodefault
+remote-control:
+control-enable: no
+${o.zones.map((z) => `stub-zone:\n  name: "${z}"\n  stub-addr: 127.0.0.1@${o.authPort}\n`).join('')}`;
+}
+
+/** Polls ADDRESS:PORT with dig until it answers NAME's SOA (15 s at the most). */
+export async function waitUntilAnswering(address: string, port: number, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const result = spawnSync(
+      'dig',
+      ['+short', '+time=1', '+tries=1', '-p', String(port), `@${address}`, name, 'SOA'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (result.status === 0 && result.stdout.trim()) return;
+    await sleep(100);
+  }
+  throw new Error(`no DNS server answering for ${name} on ${address}:${port}`);
 }
 
 function run(command: string, args: string[], cwd: string): string {
@@ -158,63 +292,36 @@ function writeServerConfigs(
   const { authPort, resolverPort, trustAnchorFile, served, file } = o;
   writeFileSync(
     join(dir, 'named.conf'),
-    `options {
-directory "${dir}";
-listen-on port ${authPort} { 127.0.0.1; };
-listen-on-v6 { none; };
-pid-file "${dir}/named.pid";
-session-keyfile "${dir}/session.key";
-recursion no;
-dnssec-validation no;
-notify no;
-};
-controls { };
-${served.map((z) => `zone "${z}" { type primary; file "${file(z)}"; };`).join('\n')}
-`,
+    namedConf(
+      dir,
+      authPort,
+      served.map((zone) => ({ zone, file: file(zone) })),
+    ),
   );
   writeFileSync(
     join(dir, 'unbound.conf'),
-    `server:
-interface: 127.0.0.1
-port: ${resolverPort}
-do-ip6: no
-do-not-query-localhost: no
-username: ""
-chroot: ""
-directory: "${dir}"
-pidfile: "${dir}/unbound.pid"
-use-syslog: no
-logfile: ""
-verbosity: 0
-num-threads: 1
-so-reuseport: no
-access-control: 127.0.0.0/8 allow
-module-config: "validator iterator"
-trust-anchor-file: "${trustAnchorFile}"
-qname-minimisation: no
-cache-max-ttl: 0
-cache-max-negative-ttl: 0
-serve-expired: no
-harden-below-nxdomain: no
-local-zone: "test." nodefault
-remote-control:
-control-enable: no
-${served.map((z) => `stub-zone:\n  name: "${z}"\n  stub-addr: 127.0.0.1@${authPort}\n`).join('')}`,
+    unboundConf(dir, {
+      address: '127.0.0.1',
+      port: resolverPort,
+      authPort,
+      zones: served,
+      // Validating against the lab's own anchor, and caching nothing: each test sees the zones as signed.
+      settings: [
+        'module-config: "validator iterator"',
+        `trust-anchor-file: "${trustAnchorFile}"`,
+        'cache-max-ttl: 0',
+        'cache-max-negative-ttl: 0',
+        'serve-expired: no',
+        'harden-below-nxdomain: no',
+      ],
+    }),
   );
 }
 
 export async function startDnsLab(): Promise<DnsLab> {
   const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hygiene-lab-'));
-  const processes: ChildProcess[] = [];
-  const stop = async () => {
-    for (const child of processes) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.all(
-      processes.map((child) =>
-        child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined,
-      ),
-    );
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const daemons = dnsDaemons(dir);
+  const stop = daemons.stop;
   try {
     const authPort = await freePort();
     const resolverPort = await freePort();
@@ -299,14 +406,7 @@ alias IN CNAME www.unsigned.test.
     const file = (zone: string) =>
       zone === 'test.' || zones[zone]?.algorithm ? `${zone}signed` : `${zone}zone`;
     writeServerConfigs(dir, { authPort, resolverPort, trustAnchorFile, served, file });
-    processes.push(
-      spawn('named', ['-g', '-n', '1', '-c', join(dir, 'named.conf')], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      }),
-    );
-    processes.push(
-      spawn('unbound', ['-d', '-c', join(dir, 'unbound.conf')], { stdio: ['ignore', 'ignore', 'pipe'] }),
-    );
+    daemons.start();
     const lab: DnsLab = {
       authoritative: `127.0.0.1:${authPort}`,
       resolver: `127.0.0.1:${resolverPort}`,
@@ -316,28 +416,13 @@ alias IN CNAME www.unsigned.test.
       dkimPublicKey,
       stop,
     };
-    await waitUntilAnswering(authPort, 'test.');
-    await waitUntilAnswering(resolverPort, 'signed.test.');
+    await waitUntilAnswering('127.0.0.1', authPort, 'test.');
+    await waitUntilAnswering('127.0.0.1', resolverPort, 'signed.test.');
     return lab;
   } catch (error) {
     await stop();
     throw error;
   }
-}
-
-async function waitUntilAnswering(port: number, name: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const result = spawnSync(
-      'dig',
-      ['+short', '+time=1', '+tries=1', '-p', String(port), '@127.0.0.1', name, 'SOA'],
-      {
-        encoding: 'utf8',
-      },
-    );
-    if (result.status === 0 && result.stdout.trim()) return;
-    await sleep(100);
-  }
-  throw new Error(`no DNS server answering for ${name} on 127.0.0.1:${port}`);
 }
 
 /** SPF, DMARC, DKIM, MTA-STS and TLS-RPT records of every kind the checks distinguish. */

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { createIntel, IntelConfig } from '../intel/index.ts';
 import { testEngines } from '../store/testing.ts';
-import { HUB_MIGRATIONS } from './testing.ts';
+import { HUB_MIGRATIONS, TAXII, taxiiRequests } from './testing.ts';
 import { createAuditLog } from './audit.ts';
 import { COLLECTION_IDS } from './collections.ts';
 import { HubConfig } from './config.ts';
@@ -16,7 +16,6 @@ import { createHub } from './index.ts';
 import { stixValidator } from './stix-schemas.ts';
 import { TIER_EXTENSION_ID, tierOf, type StixObject } from './stix.ts';
 
-const TAXII = 'application/taxii+json;version=2.1';
 const validate = stixValidator();
 
 function c2Envelope(ip: string, port: number, family: string, tier?: string) {
@@ -101,24 +100,7 @@ async function setup(
     tokens[o.name] = (await hub.orgs.createToken(o.name, {}, 'test')).token;
   }
   const app = hub.app();
-  const req = (
-    method: 'GET' | 'POST' | 'DELETE',
-    url: string,
-    org: string | undefined,
-    payload?: unknown,
-    headers: Record<string, string> = {},
-  ) =>
-    app.inject({
-      method,
-      url,
-      headers: {
-        accept: TAXII,
-        ...(org ? { authorization: `Bearer ${tokens[org]}` } : {}),
-        ...(payload ? { 'content-type': TAXII } : {}),
-        ...headers,
-      },
-      ...(payload ? { payload: JSON.stringify(payload) } : {}),
-    });
+  const req = taxiiRequests(app, tokens);
   return {
     store,
     intel,

@@ -1,4 +1,5 @@
 /** Test helper: a real tsunagi hub on 127.0.0.1 (in-memory SQLite) with an analysis center, a council member and two ISPs. */
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { intelMigrations, type Intel } from '../intel/index.ts';
@@ -14,6 +15,38 @@ export { addObjects, ensureCollections, ownNetworkCollectionId } from './collect
 export { droppedRuleFields } from './exports.ts';
 export { isPublicRequest } from './http.ts';
 export { hubRoutes } from './server.ts';
+
+export const TAXII = 'application/taxii+json;version=2.1';
+
+/**
+ * A TAXII request helper over fastify's inject: as ORG (its bearer token) or anonymous, a payload
+ * sent as TAXII JSON (a string as it is, to send malformed bodies), extra headers last.
+ */
+export function taxiiRequests<Org extends string>(
+  app: FastifyInstance,
+  tokens: Readonly<Record<Org, string>>,
+) {
+  return (
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    org: Org | undefined,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> =>
+    app.inject({
+      method,
+      url,
+      headers: {
+        accept: TAXII,
+        ...(org ? { authorization: `Bearer ${tokens[org]}` } : {}),
+        ...(payload !== undefined ? { 'content-type': TAXII } : {}),
+        ...headers,
+      },
+      ...(payload !== undefined
+        ? { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }
+        : {}),
+    });
+}
 
 export interface HubFixture {
   url: string;

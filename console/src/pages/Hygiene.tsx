@@ -5,14 +5,13 @@ import { useEffect, useState } from 'react';
 import type {
   ApiHygieneCheck,
   HygieneBody,
-  HygieneMarking,
   HygieneOrganisationBody,
 } from '../../../src/console/api/types.ts';
 import { api, ApiError } from '../api.ts';
-import { Bars, Series } from '../charts.tsx';
+import { Bars, Series, SeriesLegend } from '../charts.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
-import { useLiveTick } from '../live.tsx';
+import { EmptyPage, Marking, useView } from '../view.tsx';
 
 const CHECKS: ApiHygieneCheck[] = [
   'dnssec',
@@ -33,17 +32,6 @@ const HALF = new Set(['softfail', 'quarantine', 'testing', 'partial', 'web', 'ma
 
 const day = (iso: string) => formatTime(iso).slice(0, 10);
 
-function Marking({ marking }: { marking: HygieneMarking }) {
-  const { t } = useI18n();
-  return (
-    <span className="muted">
-      {' '}
-      {t(`tier_${marking.tier}`)} ·{' '}
-      <span className={`tlp tlp-${marking.tlp.replace('+', '-')}`}>TLP:{marking.tlp.toUpperCase()}</span>
-    </span>
-  );
-}
-
 function stateClass(state: string): string {
   if (GOOD.has(state)) return 'hy-good';
   if (HALF.has(state)) return 'hy-half';
@@ -52,25 +40,11 @@ function stateClass(state: string): string {
 
 export function HygienePage({ selected }: { selected?: string }) {
   const { t } = useI18n();
-  const tick = useLiveTick();
-  const [data, setData] = useState<HygieneBody | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { data, error } = useView<HygieneBody>('hygiene');
   const [check, setCheck] = useState<'score' | ApiHygieneCheck>('score');
-  useEffect(() => {
-    api<HygieneBody>('hygiene').then(setData, (e: ApiError) =>
-      setError(e.status === 403 ? t('forbidden') : e.message),
-    );
-  }, [tick, t]);
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p>{t('loading')}</p>;
-  if (data.surveys.length === 0)
-    return (
-      <section data-page="hygiene">
-        <p className="empty" data-testid="empty">
-          {t('emptyHygiene')}
-        </p>
-      </section>
-    );
+  if (data.surveys.length === 0) return <EmptyPage page="hygiene">{t('emptyHygiene')}</EmptyPage>;
   const labels = data.surveys.map((s) => s.startedAt);
   const last = data.surveys.length - 1;
   const series = data.sectors.map((s, i) => ({
@@ -116,14 +90,7 @@ export function HygienePage({ selected }: { selected?: string }) {
       </label>
       <p className="muted">{check === 'score' ? t('hyScoreHelp') : t('hyAdoptionHelp')}</p>
       <Series series={series} labels={labels} formatLabel={day} legend={false} />
-      <p className="legend" data-testid="hygiene-legend">
-        {series.map((s) => (
-          <span key={s.name} className="legend-item">
-            <span className="swatch" style={{ background: s.color }} />
-            <span translate="no">{s.name}</span>
-          </span>
-        ))}
-      </p>
+      <SeriesLegend series={series} testId="hygiene-legend" />
       <table className="table small" data-testid="hygiene-sectors">
         <thead>
           <tr>

@@ -1,13 +1,12 @@
 // Endpoint sensors: the ministries' terminals reporting to the centre, and the attack trend they
 // show (IoC matches and connections to known C&C per ministry and day, the most matched IoCs).
 // The release rule keeps all of it at the full tier; other tiers get a refusal, said in words.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { SensorsBody } from '../../../src/console/api/types.ts';
-import { api, ApiError } from '../api.ts';
-import { Bars, Series } from '../charts.tsx';
+import { Bars, Series, SeriesLegend } from '../charts.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
-import { useLiveTick } from '../live.tsx';
+import { EmptyPage, Marking, useView } from '../view.tsx';
 
 const COLORS = ['#e5484d', '#4c9aff', '#f76b15', '#30a46c', '#8e4ec6', '#ffc53d', '#12a594', '#d6409f'];
 type Measure = 'connections' | 'matches' | 'sockets';
@@ -71,38 +70,19 @@ function OrganisationTable({ data }: { data: SensorsBody }) {
 
 export function SensorsPage() {
   const { t } = useI18n();
-  const tick = useLiveTick();
-  const [data, setData] = useState<SensorsBody | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { data, error } = useView<SensorsBody>('sensors', 'snWithheld');
   const [measure, setMeasure] = useState<Measure>('connections');
-  useEffect(() => {
-    api<SensorsBody>('sensors').then(setData, (e: ApiError) =>
-      setError(e.status === 403 ? t('snWithheld') : e.message),
-    );
-  }, [tick, t]);
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p>{t('loading')}</p>;
-  if (data.organisations.length === 0)
-    return (
-      <section data-page="sensors">
-        <p className="empty" data-testid="empty">
-          {t('emptySensors')}
-        </p>
-      </section>
-    );
+  if (data.organisations.length === 0) return <EmptyPage page="sensors">{t('emptySensors')}</EmptyPage>;
   const series = seriesOf(data, measure);
   const sensors = data.organisations.reduce((n, o) => n + o.sensors - o.revoked, 0);
   const online = data.organisations.reduce((n, o) => n + o.online, 0);
   return (
     <section data-page="sensors">
       <p className="muted">
-        {t('snIntro')}{' '}
-        <span>
-          {t(`tier_${data.marking.tier}`)} ·{' '}
-          <span className={`tlp tlp-${data.marking.tlp.replace('+', '-')}`}>
-            TLP:{data.marking.tlp.toUpperCase()}
-          </span>
-        </span>
+        {t('snIntro')}
+        <Marking marking={data.marking} />
       </p>
       <div className="cards">
         <div className="card">
@@ -134,14 +114,7 @@ export function SensorsPage() {
       </label>
       <p className="muted">{t(`snHelp_${measure}`)}</p>
       <Series series={series} labels={data.labels} formatLabel={(day) => day.slice(5)} legend={false} />
-      <p className="legend" data-testid="sensor-legend">
-        {series.map((s) => (
-          <span key={s.name} className="legend-item">
-            <span className="swatch" style={{ background: s.color }} />
-            <span translate="no">{s.name}</span>
-          </span>
-        ))}
-      </p>
+      <SeriesLegend series={series} testId="sensor-legend" />
       <h2>{t('snPerMinistry')}</h2>
       <OrganisationTable data={data} />
       <h2>{t('snTopIocs')}</h2>

@@ -1,24 +1,12 @@
 // Infected hosts and vulnerable devices (map and charts), darknet statistics, survey findings.
-import { lazy, Suspense, useEffect, useState } from 'react';
-import { api, ApiError, type HostsBody, type DarknetBody, type SurveyBody } from '../api.ts';
+import { lazy, Suspense } from 'react';
+import type { HostsBody, DarknetBody, SurveyBody } from '../api.ts';
 import { Bars, Series } from '../charts.tsx';
 import { countryName, formatDayHour } from '../format.ts';
 import { useI18n } from '../i18n.ts';
-import { useLiveTick } from '../live.tsx';
+import { useView } from '../view.tsx';
 
 const WorldMap = lazy(() => import('../worldmap.tsx'));
-
-/** Fetches a full-tier view; a 403 becomes a plain message. */
-function useView<T>(path: string): { data: T | null; error: string | null } {
-  const tick = useLiveTick();
-  const { t } = useI18n();
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    api<T>(path).then(setData, (e: ApiError) => setError(e.status === 403 ? t('forbidden') : e.message));
-  }, [path, tick, t]);
-  return { data, error };
-}
 
 export function HostsPage() {
   const { t, lang } = useI18n();

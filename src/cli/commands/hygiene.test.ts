@@ -9,38 +9,16 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { labUnavailable, makeCertificates, startDnsLab, type DnsLab } from '../../hygiene/testing.ts';
 import type { Kysely } from 'kysely';
 import type { HygieneTables } from '../../hygiene/index.ts';
 import { openStore } from '../../store/index.ts';
-import type { CliContext } from '../context.ts';
-import { main } from '../main.ts';
+import { runCli as run } from '../test-cli.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-hygiene-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (t: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((t) => (stdout += t)),
-    stderr: sink((t) => (stderr += t)),
-    env: {},
-    interactive: false,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
 
 function rowsOf(csv: string): Record<string, Record<string, string>> {
   const [header, ...lines] = csv.trim().split('\n');

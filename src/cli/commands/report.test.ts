@@ -7,15 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
 import { createIntel, IntelConfig } from '../../intel/index.ts';
 import { SEEDED, PUBLIC_ITEMS, RESTRICTED_ITEMS } from '../../report/testing.ts';
 import { openStore } from '../../store/index.ts';
-import type { CliContext } from '../context.ts';
-import { main } from '../main.ts';
+import { runCli as run } from '../test-cli.ts';
 import { buildRunbook } from '../../report/index.ts';
 import { runbookInputOf } from '../runbook-input.ts';
 import { StackConfig } from '../stack.ts';
@@ -26,26 +24,6 @@ const dir = mkdtempSync(join(tmpdir(), 'tsunagi-report-cli-'));
 const data = join(dir, 'data');
 let day = '';
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (t: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((t) => (stdout += t)),
-    stderr: sink((t) => (stderr += t)),
-    env: {},
-    interactive: false,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
 
 before(async () => {
   assert.equal(

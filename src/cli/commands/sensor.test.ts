@@ -7,15 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
 import { createIntel, IntelConfig } from '../../intel/index.ts';
 import { IocListBody, SENSOR_PATHS, verifyDocument } from '../../sensor/index.ts';
 import { TestSensor } from '../../sensor/testing.ts';
-import type { CliContext } from '../context.ts';
-import { main } from '../main.ts';
+import { captureCli, runCli as run } from '../test-cli.ts';
 import { openCliStore } from './serve.ts';
 import { runSensorServe } from './sensor.ts';
 
@@ -23,34 +21,6 @@ const dir = mkdtempSync(join(tmpdir(), 'tsunagi-sensor-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const data = join(dir, 'centre');
 const BUNDLE = 'a'.repeat(64);
-
-function context(): { ctx: CliContext; out: () => string; err: () => string } {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (t: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  return {
-    ctx: {
-      stdout: sink((t) => (stdout += t)),
-      stderr: sink((t) => (stderr += t)),
-      env: {},
-      interactive: false,
-    },
-    out: () => stdout,
-    err: () => stderr,
-  };
-}
-
-async function run(argv: string[]) {
-  const { ctx, out, err } = context();
-  const code = await main(argv, ctx);
-  return { code, stdout: out(), stderr: err() };
-}
 
 async function recordC2(ip: string, port: number) {
   const store = await openCliStore(data, {});
@@ -81,7 +51,7 @@ test('invite, serve, enrol, report a C&C connection: a sighting of sensor:<org>;
   await recordC2('192.0.2.77', 8080);
   assert.equal((await run(['sensor', 'ioc', 'add', '--sha256', 'C'.repeat(64), '--data', data])).code, 0);
 
-  const { ctx, err } = context();
+  const { ctx, stderr: err } = captureCli();
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const serving = runSensorServe(

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
@@ -15,32 +14,11 @@ import { silentLogger } from '../../core/index.ts';
 import { createIntel, IntelConfig } from '../../intel/index.ts';
 import { openStore } from '../../store/index.ts';
 import { createWeb, WebConfig, type WebTables } from '../../web/index.ts';
-import type { CliContext } from '../context.ts';
-import { main } from '../main.ts';
+import { runCli as run } from '../test-cli.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-web-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (t: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const ctx: CliContext = {
-    stdout: sink((t) => (stdout += t)),
-    stderr: sink((t) => (stderr += t)),
-    env: {},
-    interactive: false,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
 
 const reference = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
 /** A host the shipped model calls malicious (an IP host: its fitted weight alone clears the threshold). */

@@ -1,20 +1,16 @@
 /** A collection's manifest (GET /{root}/collections/{collection}/manifest/). */
-import { principalOf, sendTaxii } from '../http.ts';
+import { sendTaxii } from '../http.ts';
 import { FilterQuery, type Filters } from './filters.ts';
-import { readPage } from './page.ts';
-import { CollectionParams, readable, type TaxiiRoutes } from './scope.ts';
+import { readCollectionPage } from './page.ts';
+import { CollectionParams, type TaxiiRoutes } from './scope.ts';
 
-export function registerManifest({ app, ctx, scope }: TaxiiRoutes): void {
+export function registerManifest(routes: TaxiiRoutes): void {
+  const { app } = routes;
   app.get<{ Params: { root: string; collection: string }; Querystring: Filters }>(
     '/:root/collections/:collection/manifest/',
     { schema: { params: CollectionParams, querystring: FilterQuery } },
     async (request, reply) => {
-      const p = principalOf(request);
-      const c = await scope.collectionFor(p, request.params.root, request.params.collection);
-      readable(p, c);
-      const page = await readPage(ctx, request, {
-        principal: p,
-        collection: c,
+      const page = await readCollectionPage(routes, request, {
         filters: request.query,
         columns: ['version', 'spec_version'],
         read: 'manifest',

@@ -10,22 +10,18 @@ import { notFound, principalOf, sendTaxii, type HubContext } from '../http.ts';
 import type { Principal } from '../orgs.ts';
 import { mayChange } from '../release/index.ts';
 import { FilterQuery, list, versionStamps, type Filters } from './filters.ts';
-import { readPage } from './page.ts';
-import { ObjectParams, readable, writable, type TaxiiRoutes } from './scope.ts';
+import { readCollectionPage } from './page.ts';
+import { ObjectParams, writable, type TaxiiRoutes } from './scope.ts';
 
 type ObjectRoute = { Params: { root: string; collection: string; object: string }; Querystring: Filters };
 
-export function registerObject({ app, ctx, scope }: TaxiiRoutes): void {
+export function registerObject(routes: TaxiiRoutes): void {
+  const { app, ctx, scope } = routes;
   app.get<ObjectRoute>(
     '/:root/collections/:collection/objects/:object/',
     { schema: { params: ObjectParams, querystring: FilterQuery } },
     async (request, reply) => {
-      const p = principalOf(request);
-      const c = await scope.collectionFor(p, request.params.root, request.params.collection);
-      readable(p, c);
-      const page = await readPage(ctx, request, {
-        principal: p,
-        collection: c,
+      const page = await readCollectionPage(routes, request, {
         filters: { ...request.query, 'match[id]': request.params.object },
         columns: ['body'],
         read: 'objects',

@@ -4,21 +4,17 @@
  */
 import { principalOf, TAXII_MEDIA_TYPE } from '../http.ts';
 import { FilterQuery, type Filters } from './filters.ts';
-import { readPage } from './page.ts';
-import { CollectionParams, readable, writable, type TaxiiRoutes } from './scope.ts';
+import { readCollectionPage } from './page.ts';
+import { CollectionParams, writable, type TaxiiRoutes } from './scope.ts';
 import { checkSubmitted, storeSubmission } from './submission.ts';
 
-export function registerObjects({ app, ctx, scope }: TaxiiRoutes): void {
+export function registerObjects(routes: TaxiiRoutes): void {
+  const { app, ctx, scope } = routes;
   app.get<{ Params: { root: string; collection: string }; Querystring: Filters }>(
     '/:root/collections/:collection/objects/',
     { schema: { params: CollectionParams, querystring: FilterQuery } },
     async (request, reply) => {
-      const p = principalOf(request);
-      const c = await scope.collectionFor(p, request.params.root, request.params.collection);
-      readable(p, c);
-      const page = await readPage(ctx, request, {
-        principal: p,
-        collection: c,
+      const page = await readCollectionPage(routes, request, {
         filters: request.query,
         columns: ['body'],
         read: 'objects',

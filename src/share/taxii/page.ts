@@ -8,10 +8,11 @@ import type { Selectable } from 'kysely';
 import type { Tier, Tlp } from '../../intel/index.ts';
 import type { Database } from '../../store/index.ts';
 import type { Collection } from '../collections.ts';
-import { isRestrictedTlp, recordRead, type HubContext } from '../http.ts';
+import { isRestrictedTlp, principalOf, recordRead, type HubContext } from '../http.ts';
 import type { Principal } from '../orgs.ts';
 import { readerOf, release } from '../release/index.ts';
 import { applyFilters, encodeNext, type Filters } from './filters.ts';
+import { readable, type TaxiiRoutes } from './scope.ts';
 
 type StixObjectRow = Selectable<Database['stix_objects']>;
 /** The columns every page reads: its order, what the release rule and the audit record need. */
@@ -41,6 +42,21 @@ export interface Page<K extends PageColumn> {
   next?: string;
   /** X-TAXII-Date-Added-First/Last of the released rows (none for an empty page). */
   headers: Record<string, string>;
+}
+
+/**
+ * The page every TAXII read answers with: the collection named in the path, once the reader is
+ * found allowed to read it, read with the resource's filters and columns.
+ */
+export async function readCollectionPage<K extends PageColumn>(
+  { ctx, scope }: Pick<TaxiiRoutes, 'ctx' | 'scope'>,
+  request: FastifyRequest<{ Params: { root: string; collection: string } }>,
+  query: Omit<PageQuery<K>, 'principal' | 'collection'>,
+): Promise<Page<K>> {
+  const principal = principalOf(request);
+  const collection = await scope.collectionFor(principal, request.params.root, request.params.collection);
+  readable(principal, collection);
+  return readPage(ctx, request, { principal, collection, ...query });
 }
 
 /** Reads one page of a collection for a reader; restricted rows are audited before it returns. */

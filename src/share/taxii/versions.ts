@@ -1,20 +1,16 @@
 /** An object's versions (GET /{root}/collections/{collection}/objects/{object}/versions/). */
-import { notFound, principalOf, sendTaxii } from '../http.ts';
+import { notFound, sendTaxii } from '../http.ts';
 import { FilterQuery, type Filters } from './filters.ts';
-import { readPage } from './page.ts';
-import { ObjectParams, readable, type TaxiiRoutes } from './scope.ts';
+import { readCollectionPage } from './page.ts';
+import { ObjectParams, type TaxiiRoutes } from './scope.ts';
 
-export function registerVersions({ app, ctx, scope }: TaxiiRoutes): void {
+export function registerVersions(routes: TaxiiRoutes): void {
+  const { app } = routes;
   app.get<{ Params: { root: string; collection: string; object: string }; Querystring: Filters }>(
     '/:root/collections/:collection/objects/:object/versions/',
     { schema: { params: ObjectParams, querystring: FilterQuery } },
     async (request, reply) => {
-      const p = principalOf(request);
-      const c = await scope.collectionFor(p, request.params.root, request.params.collection);
-      readable(p, c);
-      const page = await readPage(ctx, request, {
-        principal: p,
-        collection: c,
+      const page = await readCollectionPage(routes, request, {
         filters: { ...request.query, 'match[id]': request.params.object, 'match[version]': 'all' },
         columns: ['version'],
         read: 'versions',

@@ -75,6 +75,49 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+function requireBusybox(): string {
+  const busybox = busyboxPath();
+  if (!busybox) throw new Error('busybox is not installed (apt-get install -y busybox-static)');
+  return busybox;
+}
+
+/**
+ * A device that is a child process (busybox telnetd or httpd) working in `dir`: once `ready`
+ * resolves it is returned, and stop() ends the child and removes `dir`; if `ready` fails, the
+ * child is ended before the error is passed on.
+ */
+async function childDevice(
+  options: { host: string; port: number },
+  child: ChildProcess,
+  dir: string,
+  ready: Promise<void>,
+  records: () => string[],
+): Promise<Device> {
+  try {
+    await ready;
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return {
+    host: options.host,
+    port: options.port,
+    records,
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Listens on host:port (an error such as EADDRINUSE rejects). */
+function listenOn(server: NetServer, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export interface TelnetDeviceOptions {
@@ -93,8 +136,7 @@ export interface TelnetDeviceOptions {
  * password, and after a good login only records lines it receives (CMD ...), running nothing.
  */
 export async function startTelnetDevice(options: TelnetDeviceOptions): Promise<Device> {
-  const busybox = busyboxPath();
-  if (!busybox) throw new Error('busybox is not installed (apt-get install -y busybox-static)');
+  const busybox = requireBusybox();
   const dir = mkdtempSync(join(tmpdir(), 'tsunagi-telnet-'));
   const record = join(dir, 'record.log');
   writeFileSync(record, '');
@@ -134,21 +176,9 @@ export async function startTelnetDevice(options: TelnetDeviceOptions): Promise<D
     ['telnetd', '-F', '-K', '-b', `${options.host}:${options.port}`, '-l', script, '-f', issue],
     { stdio: 'ignore' },
   );
-  try {
-    await waitForListen(options.host, options.port);
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
-  return {
-    host: options.host,
-    port: options.port,
-    records: () => readFileSync(record, 'utf8').split('\n').filter(Boolean),
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return childDevice(options, child, dir, waitForListen(options.host, options.port), () =>
+    readFileSync(record, 'utf8').split('\n').filter(Boolean),
+  );
 }
 
 export interface HttpDeviceOptions {
@@ -162,8 +192,7 @@ export interface HttpDeviceOptions {
 
 /** busybox httpd protecting `/` with Basic auth under a device realm; -vv logs each request. */
 export async function startHttpDevice(options: HttpDeviceOptions): Promise<Device> {
-  const busybox = busyboxPath();
-  if (!busybox) throw new Error('busybox is not installed (apt-get install -y busybox-static)');
+  const busybox = requireBusybox();
   const dir = mkdtempSync(join(tmpdir(), 'tsunagi-httpd-'));
   const home = join(dir, 'www');
   spawnSync('mkdir', ['-p', home]);
@@ -196,21 +225,7 @@ export async function startHttpDevice(options: HttpDeviceOptions): Promise<Devic
   child.stderr!.on('data', (text: string) => {
     for (const line of text.split('\n')) if (line.trim() && log.length < 10000) log.push(line.trim());
   });
-  try {
-    await waitForPort(options.host, options.port);
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
-  return {
-    host: options.host,
-    port: options.port,
-    records: () => [...log],
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return childDevice(options, child, dir, waitForPort(options.host, options.port), () => [...log]);
 }
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -240,10 +255,7 @@ export async function startDigestDevice(options: HttpDeviceOptions & { server?: 
     res.writeHead(200, { ...headers, 'content-type': 'text/html' });
     res.end(`<html><head><title>${options.title ?? 'Device'}</title></head></html>`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await listenOn(server, options.host, options.port);
   return {
     host: options.host,
     port: options.port,
@@ -296,10 +308,7 @@ export async function startTlsDevice(options: HttpDeviceOptions & { subject: str
       res.writeHead(200, { 'content-type': 'text/html' }).end(`<title>${options.title ?? 'Device'}</title>`);
     },
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await listenOn(server, options.host, options.port);
   return {
     host: options.host,
     port: options.port,
@@ -357,10 +366,7 @@ export async function startSshDevice(options: SshDeviceOptions): Promise<Device>
     client.on('close', () => log.push('DISCONNECT'));
     client.on('error', () => log.push('ERROR'));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await listenOn(server, options.host, options.port);
   return {
     host: options.host,
     port: options.port,
@@ -409,10 +415,7 @@ export async function startHostileDevice(options: {
     }
     // 'silent' accepts and never says anything.
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await listenOn(server, options.host, options.port);
   return {
     host: options.host,
     port: options.port,

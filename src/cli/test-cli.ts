@@ -1,0 +1,44 @@
+/**
+ * Test helper: the `tsunagi` command run in-process through main(), its stdout and stderr
+ * captured as text. A sibling of testing.ts rather than part of it, so that benchmarks which only
+ * want the room list from testing.ts do not load every command.
+ */
+import { Writable } from 'node:stream';
+import type { CliContext } from './context.ts';
+import { main } from './main.ts';
+
+export interface CliCapture {
+  ctx: CliContext;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** A context whose streams append synchronously, so the text is complete when main() returns. */
+export function captureCli(): CliCapture {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (text: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  return {
+    // No TSUNAGI_* variables (a database URL would bypass the data directory rule) and no terminal.
+    ctx: {
+      stdout: sink((t) => (stdout += t)),
+      stderr: sink((t) => (stderr += t)),
+      env: {},
+      interactive: false,
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
+}
+
+export async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = captureCli();
+  const code = await main(argv, io.ctx);
+  return { code, stdout: io.stdout(), stderr: io.stderr() };
+}
