@@ -150,7 +150,7 @@ export async function openHubStack(
   return { store, intel, hub, console: web };
 }
 
-/** The web room's overview for the console, over the same store. */
+/** The web room's overview and user reports for the console, over the same store. */
 export function consoleWebOf(db: unknown, deps: { logger: Logger; registry: Registry }): ConsoleWeb {
   const web = createWeb(WebConfig.parse({}), {
     logger: deps.logger,
@@ -163,6 +163,25 @@ export function consoleWebOf(db: unknown, deps: { logger: Logger; registry: Regi
       const o = await webOverview(web, db as Kysely<TakedownTables>, brands, mayRead);
       const { byBrand, byTld, byPlatform, hosts } = o.statistics;
       return { hosts, byBrand, byTld, byPlatform, campaigns: o.campaigns, takedowns: o.takedowns };
+    },
+    async report(body, organisation) {
+      const result = await web.report(body, organisation);
+      return {
+        source: result.source,
+        reports: result.reports.map((r) =>
+          r.ok
+            ? {
+                ok: true,
+                url: r.scored.url,
+                host: r.scored.host,
+                score: r.scored.score,
+                verdict: r.scored.verdict,
+                brand: r.scored.brand,
+                reasons: r.scored.reasons,
+              }
+            : r,
+        ),
+      };
     },
   };
 }
