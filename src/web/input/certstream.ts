@@ -104,7 +104,7 @@ export function watchCertstream(options: CertstreamOptions): CertstreamWatch {
       else if (frame.kind === 'update') options.onUpdate(frame.update);
     });
     ws.on('error', (error) =>
-      options.logger.warn({ err: error, url: options.url }, 'certstream socket error'),
+      options.logger.warn({ url: options.url, error: error.message }, 'certstream socket error'),
     );
     ws.on('close', () => {
       if (stopped) return;
