@@ -85,7 +85,9 @@ async function* lines(input: Readable, file: string): AsyncGenerator<string> {
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  const web = program.command('web').description('malicious websites: score URLs, ingest URL lists and certificate-transparency names');
+  const web = program
+    .command('web')
+    .description('malicious websites: score URLs, ingest URL lists and certificate-transparency names');
   web
     .command('score')
     .description(`score URLs (one a line) and write CSV (${SCORE_COLUMNS.join(',')})`)
