@@ -61,6 +61,29 @@ export async function api<T>(
   return (await response.json()) as T;
 }
 
+/** POSTs a JSON body to the console API; errors as `api`'s. */
+export async function apiPost<T>(path: string, body: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`/console/api/${path}`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+  if (!response.ok) {
+    let message = response.statusText;
+    try {
+      message = ((await response.json()) as { description?: string }).description ?? message;
+    } catch {
+      // keep the status text
+    }
+    throw new ApiError(response.status, message);
+  }
+  return (await response.json()) as T;
+}
+
 export interface LiveEvent {
   event: string;
   data: unknown;

@@ -646,6 +646,24 @@ function consoleGatedRoutes(): RouteEntry[] {
             ]
           : [],
     ],
+    // User reports: every token here may write, so every organisation may report; the answer
+    // holds the verdict of the URL sent and nothing the hub knew (the leak check reads it too).
+    [
+      'POST /console/api/web/reports',
+      (reader) => [
+        {
+          method: 'POST',
+          url: '/console/api/web/reports',
+          body: [
+            { url: `https://report-${reader?.name ?? 'anonymous'}.walk.example/login`, brand: 'amazon' },
+          ],
+          expect: (status, who, body) => {
+            assert.equal(status, who ? 200 : 401, `${who?.name ?? 'anonymous'} report`);
+            if (who) assert.deepEqual(Object.keys(JSON.parse(body) as object).sort(), ['reports', 'source']);
+          },
+        },
+      ],
+    ],
     // The runbook names the operator's ports, paths and commands: the full tier only.
     [
       'GET /console/api/runbook',

@@ -60,6 +60,7 @@ import {
   TransportConfig,
   type FlowPublisher,
 } from '../transport/index.ts';
+import { WebConfig, type CertstreamIntake } from '../web/index.ts';
 import { openHubStack } from './commands/serve.ts';
 import { detectorHealth, HEALTH_INTERVAL_MS, healthSampler } from './health.ts';
 import { type Reporter, silentReporter } from './reporter.ts';
@@ -76,6 +77,12 @@ export const StackConfig = z.object({
   intel: IntelConfig,
   hub: HubConfig,
   console: ConsoleConfig,
+  /**
+   * The web room (malicious sites): with `web.certstream.url` (or `--certstream URL`) the
+   * certificate-transparency names of that certstream websocket are scored as they are logged
+   * and the flagged ones kept under source `certstream`.
+   */
+  web: WebConfig.prefault({}),
   /**
    * The detector also follows intel's bot indicators (darknet sensors, other ISPs' submissions),
    * on intel's change feed: a new bot reaches the detector as soon as intel commits it.
@@ -137,6 +144,8 @@ export interface Stack {
   readonly hub: Hub;
   readonly console: WebConsole;
   readonly darknet: Darknet | undefined;
+  /** The certstream intake when `web.certstream` is configured (its counts go on the rate line). */
+  readonly certstream: CertstreamIntake | undefined;
   /** Sends the darknet's infected hosts not yet in intel; returns how many (also run on a timer). */
   pushDarknet(): Promise<number>;
   readonly store: Store;
@@ -414,6 +423,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     intel,
     hub,
     console: web,
+    web: webRoom,
   } = await openHubStack(
     { ...config, data: dataDir },
     {
@@ -472,6 +482,12 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     : undefined;
   const { botSources, botFeed } = detectInputs(config, dataDir, local, intel, intake, { logger, registry });
   const { darknet, darknetPusher, pushDarknet } = darknetInput(config, intel, { logger, registry });
+  const certstream = config.web.certstream ? webRoom.certstream() : undefined;
+  const certstreamComponent: Component | undefined = certstream && {
+    name: 'certstream',
+    start: () => certstream.start(),
+    stop: () => certstream.stop(),
+  };
 
   const components: Component[] = [
     ...(relay ? [relay] : []),
@@ -486,6 +502,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     botSources,
     ...(botFeed ? [botFeed] : []),
     ...(darknet ? [darknet, darknetPusher] : []),
+    ...(certstreamComponent ? [certstreamComponent] : []),
     collector,
     ...(healthIn ? [healthIn] : []),
     healthSampler(health),
@@ -499,6 +516,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     hub,
     console: web,
     darknet,
+    certstream,
     pushDarknet,
     store,
     dataDir,

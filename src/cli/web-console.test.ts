@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
-import type { WebBody } from '../console/index.ts';
+import type { WebBody, WebReportBody } from '../console/index.ts';
 import { startTestHub, type TestHub } from '../console/testing.ts';
 import { recordWebVerdicts } from '../intel/index.ts';
 import { openStore, type Store } from '../store/index.ts';
@@ -84,4 +84,68 @@ test('public: only what is public notice; the model-only hosts and their takedow
 test('no token, no answer', async () => {
   const response = await fetch(`${hub.url}/console/api/web`);
   assert.equal(response.status, 401);
+});
+
+const report = (token: string, body: unknown) =>
+  fetch(`${hub.url}/console/api/web/reports`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+test('reports: scored, kept under report:<organisation>, audited; the answer tells only the verdict of what was sent', async () => {
+  const response = await report(hub.tokens.public, [
+    { url: 'https://amazon-xqzv.top/signin/', description: 'SMS 2026-12-02', brand: 'amazon' },
+    { url: 'ftp://files.example/x' },
+    { url: 'hxxps://aeon-card-verify[.]shop/login' },
+  ]);
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as WebReportBody;
+  assert.equal(body.source, 'report:Vendor-Kumo');
+  assert.deepEqual(
+    body.reports.map((r) => (r.ok ? [r.url, r.verdict] : [r.url, 'bad'])),
+    [
+      ['https://amazon-xqzv.top/signin/', 'malicious'],
+      ['ftp://files.example/x', 'bad'],
+      ['https://aeon-card-verify.shop/login', 'malicious'],
+    ],
+  );
+  // A URL the hub already held: nothing of its sources or first sighting goes back.
+  assert.doesNotMatch(JSON.stringify(body), /firstSeen|model|jpcert|sources/);
+  const kept = await store.db
+    .selectFrom('web_sightings' as never)
+    .selectAll()
+    .where('source' as never, '=', 'report:Vendor-Kumo' as never)
+    .execute();
+  assert.deepEqual(
+    (kept as { url: string; description: string | null }[]).map((k) => [k.url, k.description]).sort(),
+    [
+      ['https://aeon-card-verify.shop/login', null],
+      ['https://amazon-xqzv.top/signin/', 'brand: amazon; SMS 2026-12-02'],
+    ],
+  );
+  const audit = await hub.ctx.audit.newest(5);
+  const entry = audit.find((a) => a.action === 'web.report');
+  assert.equal(entry?.actor, 'Vendor Kumo');
+  assert.equal(entry?.target, 'report:Vendor-Kumo');
+});
+
+test('reports: a body that is no report is a 400 saying why; a read-only token is refused', async () => {
+  const missing = await report(hub.tokens.council, { description: 'no url' });
+  assert.equal(missing.status, 400);
+  assert.match(((await missing.json()) as { description: string }).description, /url/);
+  const extra = await report(hub.tokens.council, { url: 'https://a.example/', score: 0 });
+  assert.equal(extra.status, 400);
+  const many = await report(
+    hub.tokens.council,
+    Array.from({ length: 501 }, (_, i) => ({ url: `https://h${i}.example/` })),
+  );
+  assert.equal(many.status, 400);
+  const { token } = await hub.ctx.orgs.createToken(
+    'Vendor Kumo',
+    { scopes: ['read'], label: 'read only' },
+    'test',
+  );
+  const refused = await report(token, { url: 'https://a.example/' });
+  assert.equal(refused.status, 403);
 });

@@ -10,6 +10,7 @@ import { createLogger, InputError, UsageError } from '../core/index.ts';
 import {
   abuseContacts,
   checkPage,
+  loadFavicons,
   PageCheckError,
   draftTakedown,
   getTakedown,
@@ -60,9 +61,14 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
       'fetch one page without JavaScript (2 MB, 10 s, 5 redirects) and look for a login form, a brand favicon, kit markers',
     )
     .argument('<url>', 'the page')
-    .action(async (url: string) => {
+    .option(
+      '--favicons <file>',
+      "more brand icons, joined to the shipped table: {icons: [{brand, sha256?, mmh3?, source?}]} (mmh3: Shodan's http.favicon.hash)",
+    )
+    .action(async (url: string, options: { favicons?: string }) => {
+      const favicons = options.favicons ? loadFavicons(options.favicons) : undefined;
       try {
-        ctx.stdout.write(JSON.stringify(await checkPage(url), null, 1) + '\n');
+        ctx.stdout.write(JSON.stringify(await checkPage(url, favicons ? { favicons } : {}), null, 1) + '\n');
       } catch (error) {
         if (error instanceof PageCheckError) throw new InputError(error.message);
         throw error;

@@ -11,7 +11,7 @@ import type { HygieneReader } from '../hygiene/index.ts';
 import type { SensorReader } from '../sensor/index.ts';
 import type { RunbookView } from './api/types.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
-import type { WebBody } from './api/types.ts';
+import type { WebBody, WebReportBody } from './api/types.ts';
 import {
   type AuditRecord,
   type VerifyResult,
@@ -63,6 +63,11 @@ export type ConsoleSensor = Pick<SensorReader, 'daily' | 'topIocs' | 'organisati
 /** The web room's overview, limited to the hosts `mayRead` lets through (wired by the CLI). */
 export interface ConsoleWeb {
   overview(mayRead: (host: string) => boolean): Promise<WebBody>;
+  /**
+   * Scores and keeps an organisation's reports (the body as received: the web room validates it
+   * and throws an InputError, answered 400, for anything else).
+   */
+  report(body: unknown, organisation: string): Promise<WebReportBody>;
 }
 
 export interface ConsoleDeps {

@@ -103,6 +103,7 @@ export {
   isHostKind,
   markingAllows,
   mayDecidePublicNotice,
+  mayReportUrls,
   mayReadAudit,
   mayReadPipelineHealth,
   mayReadOrganisations,

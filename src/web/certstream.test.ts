@@ -70,7 +70,14 @@ test('certificate names from a certstream websocket are scored, stored and hande
     const deadline = Date.now() + 10_000;
     while (intake.stats.badFrames < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await intake.settled();
-    assert.deepEqual(intake.stats, { updates: 2, names: 5, badFrames: 2, badNames: 1, kept: 2 });
+    assert.deepEqual(intake.stats, {
+      updates: 2,
+      names: 5,
+      badFrames: 2,
+      badNames: 1,
+      kept: 2,
+      reconnects: 0,
+    });
     const expected = ['mercari-jp.duckdns.org', 'smbc-card-login.duckdns.org'];
     for (const host of expected) assert.notEqual(web.score(`https://${host}/`).verdict, 'benign', host);
     assert.deepEqual(
@@ -133,7 +140,12 @@ test('fuzz: random frames parse to an update, a heartbeat or bad, never a throw'
     parseCertstreamFrame('{"message_type":"dns_entries","data":["*.A.example","a.example",7]}', now),
     {
       kind: 'update',
-      update: { domains: ['a.example'], seenAt: '2025-07-01T00:00:00.000Z', issuerOrg: null },
+      update: {
+        domains: ['a.example'],
+        seenAt: '2025-07-01T00:00:00.000Z',
+        issuerOrg: null,
+        certificate: null,
+      },
     },
   );
   assert.deepEqual(parseCertstreamFrame('{"message_type":"heartbeat"}'), { kind: 'heartbeat' });

@@ -8,7 +8,10 @@ import type { Kysely } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../core/index.ts';
 import type { WebConfig } from './config.ts';
-import { watchCertstream, type CertstreamUpdate } from './input/certstream.ts';
+import type { CertstreamUpdate } from './input/certstream.ts';
+import { withCertificate, type CertificateFacts } from './input/certificate.ts';
+import { certstreamIntake, type CertstreamIntake } from './input/intake.ts';
+import { parseReports, reportDescription, reportSource } from './input/reports.ts';
 import { normaliseUrl, UrlInputError } from './normalise.ts';
 import { readHosts, readVerdicts, type HostQuery, type VerdictQuery } from './read.ts';
 import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
@@ -37,6 +40,21 @@ export {
   type ListFormat,
 } from './input/lists.ts';
 export { parseCertstreamFrame, type CertstreamUpdate, type ParsedFrame } from './input/certstream.ts';
+export {
+  CERTIFICATE_FEATURES,
+  certificateFactsOf,
+  withCertificate,
+  type CertificateFacts,
+} from './input/certificate.ts';
+export type { CertstreamIntake, CertstreamStats } from './input/intake.ts';
+export {
+  MAX_REPORTS,
+  parseReports,
+  ReportInputError,
+  reportSource,
+  WebReport,
+  WebReports,
+} from './input/reports.ts';
 export type { HostQuery, VerdictQuery } from './read.ts';
 export { worstVerdict } from './read.ts';
 export {
@@ -90,8 +108,11 @@ export interface Web {
   readonly thresholds: Thresholds;
   /** Throws UrlInputError (an InputError, exit code 2) when the text is not an http(s) URL or host. */
   normalise(text: string): NormalisedUrl;
-  /** Scores a URL or a bare host name; throws UrlInputError like `normalise`. */
-  score(input: string | NormalisedUrl): ScoredUrl;
+  /**
+   * Scores a URL or a bare host name; throws UrlInputError like `normalise`. A certificate's
+   * facts, when known, join the reasons (see input/certificate.ts).
+   */
+  score(input: string | NormalisedUrl, certificate?: CertificateFacts | null): ScoredUrl;
   /**
    * Scores and stores a source's records (first and last seen per source, latest verdict per
    * URL), `batchSize` at a time; bad URLs are counted, not thrown. `onBatch` sees each stored
@@ -117,15 +138,18 @@ export interface Web {
    * handed to `onVerdict`. Throws when no certstream URL is configured.
    */
   certstream(onVerdict?: (scored: ScoredUrl, update: CertstreamUpdate) => void): CertstreamIntake;
+  /**
+   * User reports (`{url, description?, brand?}` or a list, validated by `parseReports`: a
+   * ReportInputError, exit code 2, for anything else), each scored and stored under source
+   * `report:<organisation>`. Answers each report's verdict in order; a URL that does not
+   * normalise is answered with its error and counted, not stored.
+   */
+  report(body: unknown, organisation: string): Promise<ReportResult>;
 }
 
-export interface CertstreamIntake {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  readonly connected: Promise<void>;
-  /** Resolves when every write queued so far has been tried. */
-  settled(): Promise<void>;
-  readonly stats: { updates: number; names: number; badFrames: number; badNames: number; kept: number };
+export interface ReportResult {
+  source: string;
+  reports: ({ ok: true; scored: ScoredUrl } | { ok: false; url: string; error: string })[];
 }
 
 export function createWeb(config: WebConfig, deps: WebDeps): Web {
@@ -155,8 +179,15 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     if (!deps.db) throw new Error('web: no database to keep URLs in');
     return deps.db;
   };
-  const score = (input: string | NormalisedUrl) => {
-    const result = scorer.score(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input);
+  const reportsCounted = new Counter({
+    name: 'tsunagi_web_reports_total',
+    help: 'User reports received, by outcome (the verdict given, or bad for a URL that is no http(s) URL)',
+    labelNames: ['outcome'],
+    registers: [deps.registry],
+  });
+  const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null) => {
+    const plain = scorer.score(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input);
+    const result = certificate ? withCertificate(plain, certificate, model, scorer.thresholds) : plain;
     scoredBy[result.verdict].inc();
     return result;
   };
@@ -190,7 +221,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
       for await (const record of records) {
         let row: ScoredUrl;
         try {
-          row = score(record.url);
+          row = score(record.url, record.certificate);
         } catch (error) {
           if (!(error instanceof UrlInputError)) throw error;
           result.bad++;
@@ -219,80 +250,48 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     certstream(onVerdict) {
       if (!config.certstream) throw new Error('web: no certstream URL configured');
       return certstreamIntake(config.certstream, {
-        deps,
+        logger: deps.logger,
+        stores: deps.db !== undefined,
         score,
         onVerdict,
         ingest: (records, source) => web.ingest(records, source),
         inputErrors,
       });
     },
+    async report(body, organisation) {
+      const reports = parseReports(body);
+      const source = reportSource(organisation);
+      // Each answer's place: an index into the stored records, or the error of a bad URL.
+      const slots: (number | { url: string; error: string })[] = [];
+      const records: IngestRecord[] = [];
+      for (const report of reports) {
+        try {
+          web.normalise(report.url);
+        } catch (error) {
+          if (!(error instanceof UrlInputError)) throw error;
+          inputErrors.inc({ input: 'url' });
+          reportsCounted.inc({ outcome: 'bad' });
+          slots.push({ url: report.url.slice(0, 200), error: error.message });
+          continue;
+        }
+        const description = reportDescription(report);
+        slots.push(records.length);
+        records.push({ url: report.url, ...(description ? { description } : {}) });
+      }
+      const scored: ScoredUrl[] = [];
+      if (records.length > 0) await web.ingest(records, source, (batch) => void scored.push(...batch));
+      for (const row of scored) reportsCounted.inc({ outcome: row.verdict });
+      return {
+        source,
+        reports: slots.map((slot) =>
+          typeof slot === 'number'
+            ? { ok: true as const, scored: scored[slot]! }
+            : { ok: false as const, ...slot },
+        ),
+      };
+    },
   };
   return web;
-}
-
-const RANK: Record<Verdict, number> = { benign: 0, suspicious: 1, malicious: 2 };
-
-function certstreamIntake(
-  config: NonNullable<WebConfig['certstream']>,
-  parts: {
-    deps: WebDeps;
-    score: (input: string) => ScoredUrl;
-    onVerdict: ((scored: ScoredUrl, update: CertstreamUpdate) => void) | undefined;
-    ingest: Web['ingest'];
-    inputErrors: Counter;
-  },
-): CertstreamIntake {
-  const stats = { updates: 0, names: 0, badFrames: 0, badNames: 0, kept: 0 };
-  let writes = Promise.resolve();
-  const onUpdate = (update: CertstreamUpdate) => {
-    stats.updates++;
-    const kept: ScoredUrl[] = [];
-    for (const name of update.domains) {
-      stats.names++;
-      let scored: ScoredUrl;
-      try {
-        scored = parts.score(`https://${name}/`);
-      } catch (error) {
-        if (!(error instanceof UrlInputError)) throw error;
-        stats.badNames++;
-        continue;
-      }
-      if (RANK[scored.verdict] < RANK[config.minVerdict]) continue;
-      stats.kept++;
-      kept.push(scored);
-      parts.onVerdict?.(scored, update);
-    }
-    if (kept.length === 0 || !parts.deps.db) return;
-    const records = kept.map((s) => ({ url: s.url, seenAt: update.seenAt }));
-    // In order, one at a time; a failed write is logged and the stream goes on.
-    writes = writes
-      .then(() => parts.ingest(records, 'certstream'))
-      .then(
-        () => undefined,
-        (error: unknown) => parts.deps.logger.error({ err: error }, 'web: certstream write failed'),
-      );
-  };
-  const watch = watchCertstream({
-    url: config.url,
-    reconnectMs: config.reconnectMs,
-    maxMessageBytes: config.maxMessageBytes,
-    logger: parts.deps.logger,
-    onUpdate,
-    onBadFrame: () => {
-      stats.badFrames++;
-      parts.inputErrors.inc({ input: 'certstream' });
-    },
-  });
-  return {
-    start: () => watch.start(),
-    async stop() {
-      await watch.stop();
-      await writes;
-    },
-    connected: watch.connected,
-    settled: () => writes,
-    stats,
-  };
 }
 
 // Filtering outputs (export/), campaigns (campaign/), takedowns (takedown/), page checks (page/).
@@ -356,13 +355,22 @@ export {
 export {
   checkPage,
   DEFAULT_PAGE_LIMITS,
-  FAVICONS,
   KIT_MARKERS,
   kitMarkersIn,
   PageCheckError,
-  type FaviconEntry,
   type KitMarker,
   type PageCheck,
   type PageLimits,
 } from './page/check.ts';
+export {
+  FAVICONS,
+  FaviconEntry,
+  faviconBrand,
+  faviconHashes,
+  FaviconTable,
+  loadFavicons,
+  mimeBase64,
+  murmur3x86,
+  type FaviconHashes,
+} from './page/favicon.ts';
 export { webOverview, type WebOverview } from './campaign/overview.ts';

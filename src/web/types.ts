@@ -1,4 +1,5 @@
 /** The web room's vocabulary: a URL's keys, its verdict with the reasons, and the room's tables. */
+import type { CertificateFacts } from './input/certificate.ts';
 
 export const VERDICTS = ['benign', 'suspicious', 'malicious'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -51,6 +52,8 @@ export interface IngestRecord {
   seenAt?: string;
   /** The source's free text (JPCERT/CC's brand name column). */
   description?: string;
+  /** The certificate the host was logged with (certificate transparency), when known. */
+  certificate?: CertificateFacts;
 }
 
 /** A stored verdict, as the read API hands it out. */

@@ -2,8 +2,8 @@
 // tie shown), hosts by brand, TLD and platform, and the takedown requests' status. The hub's
 // release rule decides which hosts the reader sees; the page draws what the API returns.
 import { useEffect, useState } from 'react';
-import type { WebBody } from '../../../src/console/api/types.ts';
-import { api, ApiError } from '../api.ts';
+import type { WebBody, WebReportBody } from '../../../src/console/api/types.ts';
+import { api, ApiError, apiPost } from '../api.ts';
 import { Bars } from '../charts.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
@@ -17,6 +17,68 @@ const STATUS_COLORS: Record<string, string> = {
   refused: '#e5484d',
 };
 const day = (iso: string) => formatTime(iso).slice(0, 10);
+
+/** Reports one URL (any organisation whose token may write); shows the verdict and its main reasons. */
+function ReportForm() {
+  const { t } = useI18n();
+  const [url, setUrl] = useState('');
+  const [brand, setBrand] = useState('');
+  const [description, setDescription] = useState('');
+  const [answer, setAnswer] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+  const send = (event: React.FormEvent) => {
+    event.preventDefault();
+    setSending(true);
+    const report = { url, ...(brand ? { brand } : {}), ...(description ? { description } : {}) };
+    apiPost<WebReportBody>('web/reports', report)
+      .then(
+        (body) => {
+          const r = body.reports[0]!;
+          setAnswer(
+            r.ok
+              ? `${t('webReportVerdict')}: ${t(`verdict_${r.verdict}`)} (${r.score.toFixed(3)}) ${r.host} — ` +
+                  r.reasons
+                    .slice(0, 3)
+                    .map((x) => x.feature)
+                    .join(', ')
+              : `${t('webReportBad')}: ${r.error}`,
+          );
+        },
+        (e: ApiError) => setAnswer(e.status === 403 ? t('forbidden') : e.message),
+      )
+      .finally(() => setSending(false));
+  };
+  return (
+    <form className="report-form" data-testid="web-report-form" onSubmit={send}>
+      <h2>{t('webReport')}</h2>
+      <label>
+        {t('webReportUrl')}
+        <input name="url" required maxLength={8192} value={url} onChange={(e) => setUrl(e.target.value)} />
+      </label>
+      <label>
+        {t('webReportBrand')}
+        <input name="brand" maxLength={100} value={brand} onChange={(e) => setBrand(e.target.value)} />
+      </label>
+      <label>
+        {t('webReportDescription')}
+        <input
+          name="description"
+          maxLength={2000}
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+        />
+      </label>
+      <button type="submit" disabled={sending || url.trim() === ''}>
+        {t('webReportSend')}
+      </button>
+      {answer && (
+        <p data-testid="web-report-result" translate="no">
+          {answer}
+        </p>
+      )}
+    </form>
+  );
+}
 
 export function WebPage() {
   const { t } = useI18n();
@@ -36,6 +98,7 @@ export function WebPage() {
         <p className="empty" data-testid="empty">
           {t('emptyWeb')}
         </p>
+        <ReportForm />
       </section>
     );
   const statusCounts = Object.keys(STATUS_COLORS)
@@ -129,6 +192,7 @@ export function WebPage() {
           </tbody>
         </table>
       )}
+      <ReportForm />
     </section>
   );
 }

@@ -43,6 +43,7 @@ import {
   WebConfig,
   webOverview,
   type TakedownTables,
+  type Web,
   type WebTables,
 } from '../../web/index.ts';
 import { CandidateStreamConfig, createHealthSubscriber, createNatsRelay } from '../../transport/index.ts';
@@ -95,6 +96,8 @@ export interface HubStack {
   hub: Hub;
   /** The web console and public self-check, registered on the hub's app. */
   console: WebConsole;
+  /** The web room over the same store (the console's overview and reports; start's certstream). */
+  web: Web;
 }
 
 /**
@@ -102,7 +105,7 @@ export interface HubStack {
  * closes the store. The audit log signs its checkpoints with the data directory's key.
  */
 export async function openHubStack(
-  config: Pick<ServeConfig, 'data' | 'intel' | 'hub' | 'console'>,
+  config: Pick<ServeConfig, 'data' | 'intel' | 'hub' | 'console'> & { web?: WebConfig },
   deps: {
     env: NodeJS.ProcessEnv;
     logger: Logger;
@@ -130,6 +133,11 @@ export async function openHubStack(
       ...(deps.relay ? { relay: deps.relay } : {}),
     },
   );
+  const webRoom = createWeb(config.web ?? WebConfig.parse({}), {
+    logger: deps.logger,
+    registry: deps.registry,
+    db: store.db as unknown as Kysely<WebTables>,
+  });
   const distDir = isAbsolute(config.console.distDir)
     ? config.console.distDir
     : resolve(PACKAGE_ROOT, config.console.distDir);
@@ -143,26 +151,48 @@ export async function openHubStack(
       hygiene,
       // The sensor room's tables live in the same store too (what `tsunagi sensor serve` on the same data directory stores).
       sensor: createSensorReader(store.db as unknown as Kysely<SensorTables>),
-      web: consoleWebOf(store.db, deps),
+      web: consoleWebOf(store.db, deps, webRoom),
     }),
   );
   hub.use((app) => web.register(app));
-  return { store, intel, hub, console: web };
+  return { store, intel, hub, console: web, web: webRoom };
 }
 
-/** The web room's overview for the console, over the same store. */
-export function consoleWebOf(db: unknown, deps: { logger: Logger; registry: Registry }): ConsoleWeb {
-  const web = createWeb(WebConfig.parse({}), {
+/** The web room's overview and user reports for the console, over the same store. */
+export function consoleWebOf(
+  db: unknown,
+  deps: { logger: Logger; registry: Registry },
+  web: Web = createWeb(WebConfig.parse({}), {
     logger: deps.logger,
     registry: deps.registry,
     db: db as Kysely<WebTables>,
-  });
+  }),
+): ConsoleWeb {
   const brands = createBrandIndex();
   return {
     async overview(mayRead) {
       const o = await webOverview(web, db as Kysely<TakedownTables>, brands, mayRead);
       const { byBrand, byTld, byPlatform, hosts } = o.statistics;
       return { hosts, byBrand, byTld, byPlatform, campaigns: o.campaigns, takedowns: o.takedowns };
+    },
+    async report(body, organisation) {
+      const result = await web.report(body, organisation);
+      return {
+        source: result.source,
+        reports: result.reports.map((r) =>
+          r.ok
+            ? {
+                ok: true,
+                url: r.scored.url,
+                host: r.scored.host,
+                score: r.scored.score,
+                verdict: r.scored.verdict,
+                brand: r.scored.brand,
+                reasons: r.scored.reasons,
+              }
+            : r,
+        ),
+      };
     },
   };
 }

@@ -19,6 +19,7 @@ import { bootstrapAdmin, commandName, signInInstructions } from '../first-run.ts
 import { formatRate, StatusLine } from '../progress.ts';
 import { createReporter, humanLogStream, languageOf, LOG_FORMATS, type LogFormat } from '../reporter.ts';
 import { createStack, StackConfig, type Stack } from '../stack.ts';
+import { certstreamRateLine } from '../web-certstream.ts';
 import { addHomeOptions, homeFlags } from './detect.ts';
 
 export { StackConfig as StartConfig } from '../stack.ts';
@@ -46,6 +47,7 @@ interface StartOptions {
   homePrefix6?: string;
   logFormat?: string;
   logLevel?: string;
+  certstream?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -89,6 +91,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--share-to <url>', 'share the C&C list to this hub over TAXII (token: $TSUNAGI_SHARE_TO__TOKEN)')
     .option('--share-root <name>', 'its API root', 'council')
     .option('--share-collection <id>', 'its collection for submissions')
+    .option(
+      '--certstream <url>',
+      'score certificate-transparency names from this certstream websocket (ws:// or wss://) and keep the flagged ones',
+    )
     .option(
       '--log-format <format>',
       'json (machine logs, unchanged) or pretty (one readable line per event); default pretty on a terminal, else json',
@@ -143,6 +149,7 @@ export function startFlags(options: StartOptions, env: NodeJS.ProcessEnv): Recor
       ...(options.shareCollection ? { collection: options.shareCollection } : {}),
     };
   }
+  if (options.certstream) flags.web = { certstream: { url: options.certstream } };
   const natsUrl = options.nats ?? env.TSUNAGI_NATS_URL;
   if (natsUrl)
     flags.nats = {
@@ -213,6 +220,11 @@ export async function runStart(
         `  TAXII     ${stack.hub.url()}/taxii2/`,
         `  API       ${stack.hub.url()}/api/`,
         `  metrics   ${config.metrics.listen ? `http://${config.metrics.listen}/metrics` : 'off'}`,
+        ...(config.web.certstream
+          ? [
+              `  certstream ${config.web.certstream.url} (flagging ${config.web.certstream.minVerdict} or worse)`,
+            ]
+          : []),
         first
           ? signInInstructions(
               first,
@@ -226,6 +238,7 @@ export async function runStart(
 
     await options.onReady?.(stack);
     let lastRecords = stack.collector.counters().records;
+    let lastNames = 0;
     let last = performance.now();
     timer = setInterval(() => {
       const now = performance.now();
@@ -236,8 +249,12 @@ export async function runStart(
           `drops ${c.kernelDrops}` +
           (stack.flowPublisher
             ? `  unpublished ${stack.flowPublisher.droppedRows()}  queued ${stack.flowPublisher.stats.queuedRows}`
+            : '') +
+          (stack.certstream
+            ? `  ${certstreamRateLine(stack.certstream.stats, lastNames, (now - last) / 1000)}`
             : ''),
       );
+      lastNames = stack.certstream?.stats.names ?? 0;
       lastRecords = c.records;
       last = now;
     }, 5_000);

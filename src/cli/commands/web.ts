@@ -31,6 +31,7 @@ import {
 } from '../../web/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 import { webExportCommand, type WebExportOptions } from '../web-export.ts';
+import { registerWebCertstream } from '../web-certstream.ts';
 import { registerWebOps } from '../web-ops.ts';
 import { writeOut } from '../output.ts';
 import { cliDataDir, openCliStore } from './serve.ts';
@@ -84,7 +85,9 @@ async function* lines(input: Readable, file: string): AsyncGenerator<string> {
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  const web = program.command('web').description('malicious websites: score URLs, ingest URL lists');
+  const web = program
+    .command('web')
+    .description('malicious websites: score URLs, ingest URL lists and certificate-transparency names');
   web
     .command('score')
     .description(`score URLs (one a line) and write CSV (${SCORE_COLUMNS.join(',')})`)
@@ -123,6 +126,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
     .action(async (options: WebExportOptions) => webExportCommand(options, ctx));
   registerWebOps(web, ctx);
+  registerWebCertstream(web, ctx);
 }
 
 async function scoreCommand(file: string, ctx: CliContext): Promise<void> {

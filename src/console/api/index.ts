@@ -23,7 +23,7 @@ import { registerReview } from './review.ts';
 import { registerRunbook } from './runbook.ts';
 import { registerSharing } from './sharing.ts';
 import { registerSurvey } from './survey.ts';
-import { registerWeb } from './web.ts';
+import { registerWeb, registerWebReports } from './web.ts';
 
 export type { ApiState } from './common.ts';
 export { COUNT_CAP } from './indicators.ts';
@@ -49,6 +49,7 @@ export function registerApi(
   registerHygiene(app, ctx);
   registerSensors(app, ctx);
   registerWeb(app, ctx);
+  registerWebReports(app, ctx);
   registerReview(app, deps.share.reviews);
   registerHealth(app, deps.health);
   registerRunbook(app, deps.runbook);

@@ -358,6 +358,26 @@ export interface WebTakedownRow {
   abuseEmail: string;
   updatedAt: string;
 }
+/** One report's answer: the verdict of the URL as sent (nothing of what the hub knew before), or why it was not read. */
+export type WebReportAnswer =
+  | {
+      ok: true;
+      url: string;
+      host: string;
+      score: number;
+      verdict: 'benign' | 'suspicious' | 'malicious';
+      brand: string | null;
+      reasons: { feature: string; value: number | string; contribution: number }[];
+    }
+  | { ok: false; url: string; error: string };
+
+/** POST /console/api/web/reports: `{url, description?, brand?}` or a list in; each answer in order out. */
+export interface WebReportBody {
+  /** The source the reports are kept under: `report:<organisation>`. */
+  source: string;
+  reports: WebReportAnswer[];
+}
+
 export interface WebBody {
   /** Malicious hosts the reader may see (their intel domain indicators released to it). */
   hosts: number;

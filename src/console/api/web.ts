@@ -3,11 +3,14 @@
  * takedown requests. A host appears only when the hub's release decision lets the reader have
  * its intel domain indicator (recorded by `web ingest --record`), so a public reader sees what
  * is public notice and the council what the council may read; this file only asks the rule.
+ * POST /console/api/web/reports: URLs an organisation reports, scored and kept by the web room
+ * under `report:<organisation>`; who may report is the release module's `mayReportUrls`, the
+ * hub's rate and body limits per organisation apply, and each accepted request is audited.
  */
 import type { FastifyInstance } from 'fastify';
-import { HttpError, principalOf, readerOf, release } from '../../share/index.ts';
+import { HttpError, mayReportUrls, principalOf, readerOf, release } from '../../share/index.ts';
 import type { RouteContext } from './common.ts';
-import type { WebBody } from './types.ts';
+import type { WebBody, WebReportBody } from './types.ts';
 
 const EMPTY: WebBody = { hosts: 0, campaigns: [], byBrand: [], byTld: [], byPlatform: [], takedowns: [] };
 const PAGE = 5000;
@@ -32,5 +35,25 @@ export function registerWeb(app: FastifyInstance, ctx: RouteContext): void {
       cursor = page.next;
     } while (cursor);
     return web.overview((host) => released.has(host));
+  });
+}
+
+export function registerWebReports(app: FastifyInstance, ctx: RouteContext): void {
+  app.post('/console/api/web/reports', async (request): Promise<WebReportBody> => {
+    const p = principalOf(request);
+    if (!mayReportUrls(p))
+      throw new HttpError(403, 'Forbidden', 'Reporting URLs needs a token that may write.');
+    const web = ctx.deps.web;
+    if (!web) throw new HttpError(404, 'Not Found', 'This hub keeps no web verdicts.');
+    const body = await web.report(request.body, p.org.name);
+    const bad = body.reports.filter((r) => !r.ok).length;
+    await ctx.deps.share.recordAudit({
+      actor: p.org.name,
+      action: 'web.report',
+      target: body.source,
+      reason: String(request.headers['x-tsunagi-purpose'] ?? 'report').slice(0, 100),
+      detail: { reports: body.reports.length, bad, token: p.tokenId },
+    });
+    return body;
   });
 }

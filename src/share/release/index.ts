@@ -320,6 +320,15 @@ export function mayDecidePublicNotice(p: Principal): boolean {
 }
 
 /**
+ * Who may report a URL they saw (`POST /console/api/web/reports`): any organisation whose token
+ * may write. A report is input to the hub's web room, stored under the reporter's name and never
+ * released as it is: what leaves is what the release rule lets out of intel afterwards.
+ */
+export function mayReportUrls(p: Principal): boolean {
+  return p.scopes.includes('write');
+}
+
+/**
  * Ownership: an object belongs to the organisation that wrote it (null: the hub itself, i.e. the
  * publisher). Its owner may version, revoke or delete it; the analysis centre may too, audited as
  * acting for another; nobody else.

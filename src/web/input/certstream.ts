@@ -6,6 +6,7 @@
  */
 import WebSocket from 'ws';
 import type { Logger } from '../../core/index.ts';
+import { certificateFactsOf, type CertificateFacts } from './certificate.ts';
 
 export interface CertstreamUpdate {
   /** Names on the certificate, lower-case, wildcard labels (`*.`) removed, each once. */
@@ -13,6 +14,8 @@ export interface CertstreamUpdate {
   /** ISO time the log saw the certificate; the receipt time when the message has none. */
   seenAt: string;
   issuerOrg: string | null;
+  /** Issuer, validity and SAN count of the leaf; null for the names-only `dns_entries` stream. */
+  certificate: CertificateFacts | null;
 }
 
 export type ParsedFrame =
@@ -31,12 +34,18 @@ export function parseCertstreamFrame(text: string, now: () => Date = () => new D
   let names: unknown;
   let seen: unknown;
   let issuerOrg: string | null = null;
+  let certificate: CertificateFacts | null = null;
   if (type === 'dns_entries') names = data;
   else if (type === 'certificate_update' && typeof data === 'object' && data !== null) {
-    const d = data as { leaf_cert?: { all_domains?: unknown; issuer?: { O?: unknown } }; seen?: unknown };
+    const d = data as {
+      leaf_cert?: { all_domains?: unknown; issuer?: { O?: unknown } };
+      chain?: unknown;
+      seen?: unknown;
+    };
     names = d.leaf_cert?.all_domains;
     seen = d.seen;
     if (typeof d.leaf_cert?.issuer?.O === 'string') issuerOrg = d.leaf_cert.issuer.O;
+    certificate = certificateFactsOf(d.leaf_cert, d.chain);
   } else return { kind: 'bad' };
   if (!Array.isArray(names)) return { kind: 'bad' };
   const domains = [
@@ -56,7 +65,7 @@ export function parseCertstreamFrame(text: string, now: () => Date = () => new D
     typeof seen === 'number' && Number.isFinite(seen) && seen > 0 && seen < 1e11
       ? new Date(seen * 1000).toISOString()
       : now().toISOString();
-  return { kind: 'update', update: { domains, seenAt, issuerOrg } };
+  return { kind: 'update', update: { domains, seenAt, issuerOrg, certificate } };
 }
 
 export interface CertstreamOptions {
@@ -66,6 +75,8 @@ export interface CertstreamOptions {
   logger: Logger;
   onUpdate: (update: CertstreamUpdate) => void;
   onBadFrame: () => void;
+  /** Called each time the socket closed and a new connection is scheduled. */
+  onReconnect?: () => void;
 }
 
 export interface CertstreamWatch {
@@ -93,10 +104,11 @@ export function watchCertstream(options: CertstreamOptions): CertstreamWatch {
       else if (frame.kind === 'update') options.onUpdate(frame.update);
     });
     ws.on('error', (error) =>
-      options.logger.warn({ err: error, url: options.url }, 'certstream socket error'),
+      options.logger.warn({ url: options.url, error: error.message }, 'certstream socket error'),
     );
     ws.on('close', () => {
       if (stopped) return;
+      options.onReconnect?.();
       timer = setTimeout(connect, options.reconnectMs);
     });
   };

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { checkPage, kitMarkersIn, PageCheckError } from './check.ts';
+import { faviconHashes } from './favicon.ts';
 
 const ICON = Buffer.from('fake-brand-icon-bytes-0123456789');
 const ICON_SHA = createHash('sha256').update(ICON).digest('hex');
@@ -66,7 +67,12 @@ test('a fake phishing page: login form posting off-site, favicon brand, kit mark
   assert.equal(check.passwordInputs, 1);
   assert.deepEqual(check.offsiteForms, ['https://collector.example.net/gate.php']);
   assert.equal(check.loginForm, true);
-  assert.deepEqual(check.favicon, { url: `${base}/img/fav.ico`, sha256: ICON_SHA, brand: 'amazon' });
+  assert.deepEqual(check.favicon, {
+    url: `${base}/img/fav.ico`,
+    sha256: ICON_SHA,
+    mmh3: faviconHashes(ICON).mmh3,
+    brand: 'amazon',
+  });
   assert.deepEqual(check.kitMarkers.sort(), ['cloned-page', 'telegram-exfil']);
 });
 

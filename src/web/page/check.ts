@@ -4,11 +4,10 @@
  * (password inputs, forms that post to another site), the brand its favicon belongs to (a table
  * of hashes, data) and phishing-kit markers (patterns, data).
  */
-import { createHash } from 'node:crypto';
 import { Parser } from 'htmlparser2';
 import { parse as parseDomain } from 'tldts';
 import kitData from './kit-markers.json' with { type: 'json' };
-import faviconData from './favicons.json' with { type: 'json' };
+import { FAVICONS, faviconBrand, faviconHashes, type FaviconEntry } from './favicon.ts';
 
 export interface PageLimits {
   /** Bytes read of a page (the rest is not downloaded). */
@@ -31,14 +30,7 @@ export interface KitMarker {
   pattern: string;
   why: string;
 }
-export interface FaviconEntry {
-  brand: string;
-  sha256: string;
-  source?: string;
-}
-
 export const KIT_MARKERS: readonly KitMarker[] = kitData.markers;
-export const FAVICONS: readonly FaviconEntry[] = faviconData.icons as FaviconEntry[];
 
 export interface PageCheck {
   url: string;
@@ -53,7 +45,8 @@ export interface PageCheck {
   /** Forms whose action posts to another registrable domain (or a mailto:). */
   offsiteForms: string[];
   loginForm: boolean;
-  favicon: { url: string; sha256: string; brand: string | null } | null;
+  /** The icon (link rel=icon, else /favicon.ico), its two hashes and the brand they belong to. */
+  favicon: { url: string; sha256: string; mmh3: number; brand: string | null } | null;
   kitMarkers: string[];
 }
 
@@ -193,8 +186,8 @@ async function checkFavicon(
     }
     const { bytes, truncated } = await readLimited(response, limits.faviconMaxBytes);
     if (truncated || bytes.length === 0) return null;
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    return { url: finalUrl, sha256, brand: icons.find((i) => i.sha256 === sha256)?.brand ?? null };
+    const hashes = faviconHashes(bytes);
+    return { url: finalUrl, ...hashes, brand: faviconBrand(hashes, icons) };
   } catch (error) {
     if (signal.aborted) throw error;
     return null;

@@ -1,0 +1,73 @@
+/**
+ * The report form of the malicious-sites page in Chromium, against the hub as `tsunagi serve`
+ * wires it (the web room over the same store): a council member reports a URL, sees the
+ * verdict, and the report is kept under report:<organisation>.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { Kysely } from 'kysely';
+import type { Browser } from 'playwright-core';
+import { Registry } from 'prom-client';
+import {
+  CHROMIUM,
+  DIST,
+  ensureConsoleBuilt,
+  launchChromium,
+  newConsolePage,
+  openPage,
+  signIn,
+  startTestHub,
+  type TestHub,
+} from '../console/testing.ts';
+import { silentLogger } from '../core/index.ts';
+import { openStore, type Store } from '../store/index.ts';
+import type { WebTables } from '../web/index.ts';
+import { consoleWebOf } from './commands/serve.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
+
+describe(
+  'report a URL from the malicious-sites page',
+  { skip: !existsSync(CHROMIUM) && 'needs Debian chromium' },
+  () => {
+    let store: Store;
+    let hub: TestHub;
+    let browser: Browser;
+    before(async () => {
+      ensureConsoleBuilt();
+      store = await openStore({ memory: true }, { migrations: ROOM_MIGRATIONS });
+      const web = consoleWebOf(store.db, { logger: silentLogger(), registry: new Registry() });
+      hub = await startTestHub({ store, console: { distDir: DIST }, web });
+      browser = await launchChromium();
+    });
+    after(async () => {
+      await browser?.close();
+      await hub?.close();
+      await store?.close();
+    });
+
+    for (const lang of ['ja', 'en'] as const)
+      test(`the form reports and shows the verdict (${lang})`, async () => {
+        const page = await newConsolePage(browser, lang);
+        await signIn(page, hub.url, hub.tokens.council);
+        await openPage(page, '#/web', '[data-testid=web-report-form]');
+        await page.fill(
+          '[data-testid=web-report-form] input[name=url]',
+          `https://smbc-card-verify-${lang}.xyz/login`,
+        );
+        await page.fill('[data-testid=web-report-form] input[name=brand]', 'smbc-card');
+        await page.fill('[data-testid=web-report-form] input[name=description]', 'SMS');
+        await page.click('[data-testid=web-report-form] button[type=submit]');
+        const result = await page.locator('[data-testid=web-report-result]').innerText();
+        assert.match(result, lang === 'ja' ? /判定: (不正|疑わしい)/ : /Verdict: (malicious|suspicious)/);
+        assert.match(result, new RegExp(`smbc-card-verify-${lang}\\.xyz`));
+        const kept = await (store.db as unknown as Kysely<WebTables>)
+          .selectFrom('web_sightings')
+          .select(['source', 'description'])
+          .where('url', '=', `https://smbc-card-verify-${lang}.xyz/login`)
+          .execute();
+        assert.deepEqual(kept, [{ source: 'report:ISP-Sakura', description: 'brand: smbc-card; SMS' }]);
+        await page.close();
+      });
+  },
+);
