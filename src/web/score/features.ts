@@ -113,6 +113,11 @@ export function labelBigrams(label: string): string[] {
   return Array.from({ length: text.length - 1 }, (_, i) => text.slice(i, i + 2));
 }
 
+/** Builds what hostFeatures derives from the tables ahead of the first URL. */
+export function prepareRiskTables(risk: RiskTables): void {
+  bigramMap(risk.bigram);
+}
+
 /** The bigram table keyed by the two characters' codes, made once per table. */
 const bigramMaps = new WeakMap<Record<string, number>, Map<number, number>>();
 function bigramMap(table: Record<string, number>): Map<number, number> {

@@ -77,41 +77,63 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   const findLong = (text: string): number => {
     let best = -1;
     let bestLength = SHORT_TOKEN;
-    for (let at = 0; at + bestLength < text.length; at++)
-      tokenTrie.walk(text, at, text.length, (index, length) => {
-        if (length > bestLength) {
-          best = index;
-          bestLength = length;
-        }
-      });
+    for (let at = 0; at + bestLength < text.length; at++) {
+      const found = tokenTrie.longest(text, at, text.length);
+      if (found >= 0 && tokenTrie.length[found]! > bestLength) {
+        best = found;
+        bestLength = tokenTrie.length[found]!;
+      }
+    }
     return best;
   };
   /** A short token that is a whole part (between `.`, `-`, `_`) of text; -1 if none. */
   const findShortPart = (text: string): number => {
-    let found = -1;
-    forEachPart(text, (start, end) => {
-      if (found >= 0 || end - start > SHORT_TOKEN) return;
-      tokenTrie.walk(text, start, end, (index, length) => {
-        if (length === end - start) found = index;
-      });
-    });
+    let start = 0;
+    for (let i = 0; i <= text.length; i++) {
+      if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
+      if (i - start <= SHORT_TOKEN) {
+        const found = tokenTrie.exact(text, start, i);
+        if (found >= 0) return found;
+      }
+      start = i + 1;
+    }
+    return -1;
+  };
+  // A part within one edit of a token shares its first two or its last two characters (the
+  // edit is on the other side: parts are 5 characters or longer), so only those are tried.
+  const fuzzyByFirst = new Map<number, number[]>();
+  const fuzzyByLast = new Map<number, number[]>();
+  fuzzyTokens.forEach(({ token }, index) => {
+    const first = pairKey(token, 0);
+    const last = pairKey(token, token.length - 2);
+    fuzzyByFirst.set(first, [...(fuzzyByFirst.get(first) ?? []), index]);
+    fuzzyByLast.set(last, [...(fuzzyByLast.get(last) ?? []), index]);
+  });
+  const fuzzyIn = (
+    candidates: number[] | undefined,
+    text: string,
+    start: number,
+    end: number,
+    found: number,
+  ) => {
+    if (!candidates) return found;
+    for (const index of candidates) {
+      if (found >= 0 && index >= found) break;
+      if (withinOneEditAt(text, start, end, fuzzyTokens[index]!.token)) return index;
+    }
     return found;
   };
-  /** The first fuzzy token (in the list's order) within one edit of a part of text. */
-  const findFuzzy = (text: string, first: number): number => {
-    let found = first;
-    forEachPart(text, (start, end) => {
-      const length = end - start;
-      if (length < FUZZY_MIN - 1) return;
-      const limit = found < 0 ? fuzzyTokens.length : found;
-      for (let i = 0; i < limit; i++) {
-        const token = fuzzyTokens[i]!.token;
-        if (Math.abs(length - token.length) <= 1 && withinOneEditAt(text, start, end, token)) {
-          found = i;
-          break;
-        }
+  /** The first fuzzy token (in the list's order) within one edit of a part of text, or `found`. */
+  const findFuzzy = (text: string, found: number): number => {
+    let start = 0;
+    for (let i = 0; i <= text.length; i++) {
+      if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
+      if (i - start >= FUZZY_MIN - 1) {
+        found = fuzzyIn(fuzzyByFirst.get(pairKey(text, start)), text, start, i, found);
+        found = fuzzyIn(fuzzyByLast.get(pairKey(text, i - 2)), text, start, i, found);
       }
-    });
+      start = i + 1;
+    }
     return found;
   };
   const find = (text: string, where: BrandMatch['where']): BrandMatch | null => {
@@ -148,12 +170,15 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
       keywordStamp = (keywordStamp + 1) >>> 0 || 1;
       let count = 0;
       for (let at = 0; at < folded.length; at++)
-        keywordTrie.walk(folded, at, folded.length, (index) => {
-          if (keywordSeen[index] !== keywordStamp) {
+        for (let node = 0, i = at; i < folded.length; i++) {
+          node = keywordTrie.step(node, folded.charCodeAt(i));
+          if (node <= 0) break;
+          const index = keywordTrie.wordAt[node]!;
+          if (index >= 0 && keywordSeen[index] !== keywordStamp) {
             keywordSeen[index] = keywordStamp;
             count++;
           }
-        });
+        }
       return count;
     },
     fold,
@@ -162,37 +187,41 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   };
 }
 
-/** Calls back with each `.`/`-`/`_`-separated part's bounds, empty parts included. */
-function forEachPart(text: string, visit: (start: number, end: number) => void): void {
-  let start = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const code = i === text.length ? 0x2e : text.charCodeAt(i);
-    if (code === 0x2e || code === 0x2d || code === 0x5f) {
-      visit(start, i);
-      start = i + 1;
-    }
-  }
+function isSeparator(code: number): boolean {
+  return code === 0x2e || code === 0x2d || code === 0x5f;
 }
 
+function pairKey(text: string, at: number): number {
+  return text.charCodeAt(at) * 0x10000 + text.charCodeAt(at + 1);
+}
+
+/** A trie over ASCII (the lexicon's tokens and keywords are ASCII): node 0 is the root. */
 interface Trie {
-  /** Words stored. */
   size: number;
-  /** Calls back with (word index, length) for every stored word that text[from..] starts with, before `end`. */
-  walk(text: string, from: number, end: number, found: (index: number, length: number) => void): void;
+  /** The word index ending at each node, -1 if none. */
+  wordAt: Int32Array;
+  /** Each word's length, by index. */
+  length: Int32Array;
+  /** The child of node for the character, 0 when there is none. */
+  step(node: number, code: number): number;
+  /** The longest word text[from..] starts with (before end), -1 if none. */
+  longest(text: string, from: number, end: number): number;
+  /** The word that is exactly text[from..end], -1 if none. */
+  exact(text: string, from: number, end: number): number;
 }
 
-/** A trie over printable ASCII (the lexicon's tokens and keywords are ASCII after folding). */
+const TRIE_WIDTH = 128;
+
 function createTrie(words: readonly string[]): Trie {
-  const WIDTH = 128;
-  let next = new Int32Array(WIDTH * 64);
+  let next = new Int32Array(TRIE_WIDTH * 64);
   let wordAt = new Int32Array(64).fill(-1);
   let nodes = 1;
   words.forEach((word, index) => {
     let node = 0;
     for (let i = 0; i < word.length; i++) {
       const code = word.charCodeAt(i);
-      if (code >= WIDTH) throw new Error(`lexicon entry is not ASCII: ${word}`);
-      let child = next[node * WIDTH + code]!;
+      if (code >= TRIE_WIDTH) throw new Error(`lexicon entry is not ASCII: ${word}`);
+      let child = next[node * TRIE_WIDTH + code]!;
       if (child === 0) {
         if (nodes === wordAt.length) {
           const grownNext = new Int32Array(next.length * 2);
@@ -203,24 +232,31 @@ function createTrie(words: readonly string[]): Trie {
           wordAt = grownWords;
         }
         child = nodes++;
-        next[node * WIDTH + code] = child;
+        next[node * TRIE_WIDTH + code] = child;
       }
       node = child;
     }
     if (wordAt[node] === -1) wordAt[node] = index;
   });
+  const step = (node: number, code: number) => (code < TRIE_WIDTH ? next[node * TRIE_WIDTH + code]! : 0);
   return {
     size: words.length,
-    walk(text, from, end, found) {
-      let node = 0;
-      for (let i = from; i < end; i++) {
-        const code = text.charCodeAt(i);
-        if (code >= WIDTH) return;
-        node = next[node * WIDTH + code]!;
-        if (node === 0) return;
-        const index = wordAt[node]!;
-        if (index >= 0) found(index, i - from + 1);
+    wordAt,
+    length: Int32Array.from(words, (word) => word.length),
+    step,
+    longest(text, from, end) {
+      let found = -1;
+      for (let node = 0, i = from; i < end; i++) {
+        node = step(node, text.charCodeAt(i));
+        if (node === 0) break;
+        if (wordAt[node]! >= 0) found = wordAt[node]!;
       }
+      return found;
+    },
+    exact(text, from, end) {
+      let node = 0;
+      for (let i = from; i < end && node >= 0; i++) node = step(node, text.charCodeAt(i)) || -1;
+      return node > 0 ? wordAt[node]! : -1;
     },
   };
 }
