@@ -85,7 +85,7 @@ function whatwgUrl(full: string): NormalisedUrl {
       subdomain: '',
       path,
     };
-  return { url: parsed.href, path, ...domainKeys(bracketless) };
+  return domainUrl(parsed.href, path, bracketless);
 }
 
 function parseUrl(text: string): URL {
@@ -141,32 +141,24 @@ function plainUrl(text: string): NormalisedUrl | null {
     if (value > 65535) return null;
     port = value === (https ? 443 : 80) ? '' : `:${port}`;
   }
-  const keys = domainKeys(host);
-  return {
-    url: `${https ? 'https://' : 'http://'}${host}${port ?? ''}${pathname}${query}`,
-    // `?` alone is kept in the URL, as the parser keeps it, but is no query.
-    path: query.length > 1 ? pathname + query : pathname,
-    host: keys.host,
-    unicodeHost: keys.unicodeHost,
-    hostKind: keys.hostKind,
-    registrableDomain: keys.registrableDomain,
-    publicSuffix: keys.publicSuffix,
-    privateSuffix: keys.privateSuffix,
-    subdomain: keys.subdomain,
-  };
+  const url = `${https ? 'https://' : 'http://'}${host}${port ?? ''}${pathname}${query}`;
+  // `?` alone is kept in the URL, as the parser keeps it, but is no query.
+  return domainUrl(url, query.length > 1 ? pathname + query : pathname, host);
 }
 
 /** Labels of 1 to 63 of the characters a DNS host name (with `_` for service names) may hold. */
 const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
 
-function domainKeys(host: string) {
+function domainUrl(url: string, path: string, host: string): NormalisedUrl {
   if (!DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
   const parts = parseDomain(host, TLDTS_OPTIONS);
   return {
+    url,
+    path,
     host,
     // Only punycode labels decode to something else.
     unicodeHost: host.includes('xn--') ? domainToUnicode(host) || host : host,
-    hostKind: 'domain' as const,
+    hostKind: 'domain',
     registrableDomain: parts.domain,
     publicSuffix: parts.publicSuffix ?? '',
     privateSuffix: parts.isPrivate === true,
