@@ -26,6 +26,7 @@ import type {
   Verdict,
   WebTables,
 } from './types.ts';
+import { VERDICTS } from './types.ts';
 
 export { WebConfig } from './config.ts';
 export { webMigrations } from './migrations.ts';
@@ -156,11 +157,18 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
   const model = deps.model ?? FITTED_MODEL;
   const brandIndex = createBrandIndex(LEXICON);
   const scorer = createScorer(model, brandIndex, config.thresholds ?? model.thresholds);
-  const scored = new Counter({
+  // Plain numbers per URL, handed to prom-client at scrape time: even a labelled child's inc
+  // cost a fifth of a URL's scoring.
+  const scoredBy: Record<Verdict, number> = { benign: 0, suspicious: 0, malicious: 0 };
+  new Counter({
     name: 'tsunagi_web_urls_scored_total',
     help: 'URLs scored, by verdict',
     labelNames: ['verdict'],
     registers: [deps.registry],
+    collect() {
+      this.reset();
+      for (const verdict of VERDICTS) this.inc({ verdict }, scoredBy[verdict]);
+    },
   });
   const inputErrors = new Counter({
     name: 'tsunagi_web_input_errors_total',
@@ -168,12 +176,6 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     labelNames: ['input'],
     registers: [deps.registry],
   });
-  // Children looked up once: a labelled inc per URL costs more than the scoring's arithmetic.
-  const scoredBy = {
-    benign: scored.labels('benign'),
-    suspicious: scored.labels('suspicious'),
-    malicious: scored.labels('malicious'),
-  };
   const now = deps.now ?? (() => new Date());
   const database = () => {
     if (!deps.db) throw new Error('web: no database to keep URLs in');
@@ -188,7 +190,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
   const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null) => {
     const plain = scorer.score(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input);
     const result = certificate ? withCertificate(plain, certificate, model, scorer.thresholds) : plain;
-    scoredBy[result.verdict].inc();
+    scoredBy[result.verdict]++;
     return result;
   };
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InputError } from '../core/index.ts';
 import { normaliseUrl, UrlInputError } from './index.ts';
+import { normaliseUrlByWhatwg } from './normalise.ts';
 
 test('keys by URL, host and registrable domain, with private suffixes', () => {
   const tenant = normaliseUrl('HTTPS://Evil.Pages.Dev./Login?x=1#frag');
@@ -118,4 +119,89 @@ test('fuzz: seeded random text never throws anything but UrlInputError', () => {
     }
   }
   assert.ok(ok > 1000, `some inputs normalise (${ok})`);
+});
+
+function outcome(normalise: (text: string) => unknown, text: string): string {
+  try {
+    return JSON.stringify(normalise(text));
+  } catch (error) {
+    return `${(error as Error).name}: ${(error as Error).message}`;
+  }
+}
+
+test('fuzz: the hand-read plain URLs give what the WHATWG parser gives', () => {
+  const next = random(0xfa57);
+  const schemes = ['http://', 'https://', 'HTTPS://', 'hTTp://', 'hxxps://', '', 'http:/', 'http:///'];
+  // URL-shaped pieces, so most texts reach the hand-read path and its edge cases.
+  const hostPieces = [
+    'a',
+    'Ex',
+    'smbc',
+    '0',
+    '12',
+    '0x1f',
+    'xn--80ak6aa92e',
+    'xN--',
+    '-',
+    '_',
+    '.',
+    '..',
+    'é',
+    'co.jp',
+    'com',
+    'pages.dev',
+  ];
+  const rest = [
+    '/',
+    '/a',
+    '/./',
+    '/../',
+    '/.x',
+    '/%2e',
+    '/%2E%2e/',
+    '%zz',
+    '?',
+    '?q=1',
+    "?'",
+    "/'",
+    '#',
+    '#f g',
+    ':80',
+    ':443',
+    ':8080',
+    ':0',
+    ':',
+    ':65536',
+    ':080',
+    '@',
+    'u:p@',
+    ' ',
+    '\t',
+    '\\',
+    '^',
+    '|',
+    '`',
+    '{',
+    '"',
+    '<',
+    '[',
+    '~',
+    ';',
+    '=',
+    '&',
+    '*',
+    'é',
+    '例',
+  ];
+  const pick = (list: readonly string[]) => list[Math.floor(next() * list.length)]!;
+  let plain = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let text = pick(schemes);
+    for (let j = Math.floor(next() * 4); j >= 0; j--) text += pick(hostPieces) + (next() < 0.5 ? '.' : '');
+    for (let j = Math.floor(next() * 5); j > 0; j--) text += pick(rest);
+    const fast = outcome(normaliseUrl, text);
+    assert.equal(fast, outcome(normaliseUrlByWhatwg, text), JSON.stringify(text));
+    if (fast.startsWith('{')) plain++;
+  }
+  assert.ok(plain > 5000, `many texts normalise (${plain})`);
 });

@@ -2,6 +2,12 @@
  * A URL as the room keys it: parsed by the WHATWG URL parser (what browsers do), the host in
  * IDNA/punycode and decoded for people, and split against the public suffix list WITH private
  * domains (tldts), so `evil.pages.dev` is its own registrable domain and not Cloudflare's.
+ *
+ * Feeds are almost all plain `http(s)://name/path` URLs, which the WHATWG parser would hand back
+ * unchanged but for lower-casing; `plainUrl` reads those by hand (a detection hot path) and gives
+ * up on anything the parser could rewrite (IDNA, IP forms, dot segments, characters it
+ * percent-encodes, credentials, odd ports), which then goes through `new URL`. normalise.test.ts
+ * checks the two agree on fuzzed input.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { domainToUnicode } from 'node:url';
@@ -19,14 +25,43 @@ const DEFANGED_DOT = /\[\.\]|\(\.\)|\{\.\}/g;
 const DEFAULT_MAX_LENGTH = 8192;
 
 export function normaliseUrl(input: string, maxLength = DEFAULT_MAX_LENGTH): NormalisedUrl {
-  const text = input.trim().replace(DEFANGED_SCHEME, 'http$2://').replace(DEFANGED_DOT, '.');
+  const text = checked(undefang(input.trim()), maxLength);
+  const full = SCHEME.test(text) ? text : schemeless(text);
+  // The hand-read form only where WHATWG would give the same.
+  return plainUrl(full) ?? whatwgUrl(full);
+}
+
+/** The same keys, always through the WHATWG parser: the reference `plainUrl` is tested against. */
+export function normaliseUrlByWhatwg(input: string, maxLength = DEFAULT_MAX_LENGTH): NormalisedUrl {
+  const text = checked(undefang(input.trim()), maxLength);
+  return whatwgUrl(SCHEME.test(text) ? text : schemeless(text));
+}
+
+function checked(text: string, maxLength: number): string {
   if (text === '') throw new UrlInputError('empty URL');
   if (text.length > maxLength) throw new UrlInputError(`URL longer than ${maxLength} characters`);
-  const schemeless = !SCHEME.test(text);
+  return text;
+}
+
+function schemeless(text: string): string {
   // A bare host with a path may not hold blanks: `2025/10/01 10:25:00,https://…` is a CSV line, not
   // a URL (the parser would read host 2025 as the address 0.0.7.233).
-  if (schemeless && /\s/.test(text)) throw new UrlInputError('not a URL: blank inside and no scheme');
-  const parsed = parseUrl(schemeless ? `http://${text}` : text);
+  if (/\s/.test(text)) throw new UrlInputError('not a URL: blank inside and no scheme');
+  return `http://${text}`;
+}
+
+function undefang(text: string): string {
+  // The two regular expressions only when the text can hold what they undo.
+  const c1 = text.charCodeAt(1) | 0x20;
+  if (c1 === 0x78 /* x */ || text.charCodeAt(1) === 0x2a /* * */)
+    text = text.replace(DEFANGED_SCHEME, 'http$2://');
+  if (text.includes('.]') || text.includes('.)') || text.includes('.}'))
+    text = text.replace(DEFANGED_DOT, '.');
+  return text;
+}
+
+function whatwgUrl(full: string): NormalisedUrl {
+  const parsed = parseUrl(full);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
     throw new UrlInputError(`not an http(s) URL: ${parsed.protocol}`);
   parsed.hash = '';
@@ -50,7 +85,7 @@ export function normaliseUrl(input: string, maxLength = DEFAULT_MAX_LENGTH): Nor
       subdomain: '',
       path,
     };
-  return { url: parsed.href, path, ...domainKeys(bracketless) };
+  return domainUrl(parsed.href, path, bracketless);
 }
 
 function parseUrl(text: string): URL {
@@ -61,18 +96,69 @@ function parseUrl(text: string): URL {
   }
 }
 
-function domainKeys(host: string) {
-  if (!/^[a-z0-9_.-]+$/.test(host) || host.split('.').some((label) => label.length > 63 || label === ''))
-    throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
-  const parts = parseDomain(host, {
-    allowPrivateDomains: true,
-    extractHostname: false,
-    validateHostname: false,
-  });
+/**
+ * The plain form: scheme, an ASCII name, a port without leading zero, a path and query of
+ * characters the parser keeps as they are (not `'`, percent-encoded in a special URL's query;
+ * not `^`, `|`, `[`, `]`, `\\`, quotes, angle brackets, braces or backquote, whose treatment has
+ * varied between parser versions), any fragment. One regular expression: it runs as native code
+ * from the first URL on, where a hand loop would be interpreted until V8 compiles it.
+ */
+const PLAIN_URL =
+  /^(https?):\/\/([a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::([1-9][0-9]{0,4}))?(\/[a-z0-9\-._~!$&()*+,;=:@%/]*)?(\?[a-z0-9\-._~!$&()*+,;=:@%/?]*)?(?:#[^]*)?$/i;
+/** A punycode label (checked and decoded by the parser); `xn` alone is enough to leave it to it. */
+const XN_LABEL = /(?:^|\.)xn/i;
+/** WHATWG's "ends in a number" (then the parser reads an IPv4 address), or near enough to leave to it. */
+const NUMBER_LAST_LABEL = /(?:^|\.)(?:[0-9]+|0x[^.]*)$/i;
+/** A dot segment (`/./`, `/../`, `%2e`), resolved by the parser. */
+const DOT_SEGMENT = /\/\.|%2e/i;
+const UPPER = /[A-Z]/;
+
+const TLDTS_OPTIONS = {
+  allowPrivateDomains: true,
+  extractHostname: false,
+  validateHostname: false,
+  detectIp: false,
+  mixedInputs: false,
+};
+
+/**
+ * `scheme://host[:port]/path?query#fragment` read by hand when it is already what WHATWG would
+ * serialise (save lower-casing the scheme and host and dropping a default port); null for
+ * anything else.
+ */
+function plainUrl(text: string): NormalisedUrl | null {
+  const parts = PLAIN_URL.exec(text);
+  if (parts === null) return null;
+  const https = parts[1]!.length === 5;
+  let host = parts[2]!;
+  let port = parts[3];
+  const pathname = parts[4] ?? '/';
+  const query = parts[5] ?? '';
+  if (XN_LABEL.test(host) || NUMBER_LAST_LABEL.test(host) || DOT_SEGMENT.test(pathname)) return null;
+  if (UPPER.test(host)) host = host.toLowerCase();
+  if (port !== undefined) {
+    const value = Number(port);
+    if (value > 65535) return null;
+    port = value === (https ? 443 : 80) ? '' : `:${port}`;
+  }
+  const url = `${https ? 'https://' : 'http://'}${host}${port ?? ''}${pathname}${query}`;
+  // `?` alone is kept in the URL, as the parser keeps it, but is no query.
+  return domainUrl(url, query.length > 1 ? pathname + query : pathname, host);
+}
+
+/** Labels of 1 to 63 of the characters a DNS host name (with `_` for service names) may hold. */
+const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
+
+function domainUrl(url: string, path: string, host: string): NormalisedUrl {
+  if (!DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
+  const parts = parseDomain(host, TLDTS_OPTIONS);
   return {
+    url,
+    path,
     host,
-    unicodeHost: domainToUnicode(host) || host,
-    hostKind: 'domain' as const,
+    // Only punycode labels decode to something else.
+    unicodeHost: host.includes('xn--') ? domainToUnicode(host) || host : host,
+    hostKind: 'domain',
     registrableDomain: parts.domain,
     publicSuffix: parts.publicSuffix ?? '',
     privateSuffix: parts.isPrivate === true,

@@ -49,11 +49,23 @@ export interface HostFeatures {
   platform: string;
 }
 
-const VOWELS = /[aeiou]/g;
-const LETTERS = /[a-z]/g;
-
 export function hostFeatures(url: NormalisedUrl, brands: BrandIndex, risk: RiskTables): HostFeatures {
-  const values = Object.fromEntries(FEATURES.map((f) => [f, 0])) as FeatureVector;
+  const values: FeatureVector = {
+    brand_exact: 0,
+    brand_fuzzy: 0,
+    keywords: 0,
+    label_length: 0,
+    digit_ratio: 0,
+    hyphens: 0,
+    entropy: 0,
+    vowel_ratio: 0,
+    consonant_run: 0,
+    punycode: 0,
+    ip_host: 0,
+    tld_risk: 0,
+    platform_risk: 0,
+    name_style: 0,
+  };
   if (url.hostKind !== 'domain') {
     values.ip_host = 1;
     return { values, match: null, official: null, tld: '', platform: '' };
@@ -66,19 +78,34 @@ export function hostFeatures(url: NormalisedUrl, brands: BrandIndex, risk: RiskT
   values.brand_fuzzy = match?.how === 'fuzzy' ? 1 : 0;
   values.keywords = Math.min(3, brands.keywordCount(label));
   values.label_length = label.length / 10;
-  values.digit_ratio = label.length ? (label.match(/\d/g)?.length ?? 0) / label.length : 0;
-  values.hyphens = Math.min(6, label.split('-').length - 1);
+  let digits = 0;
+  let hyphens = 0;
+  let letters = 0;
+  let vowels = 0;
+  for (let i = 0; i < label.length; i++) {
+    const code = label.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) digits++;
+    else if (code === 0x2d) hyphens++;
+    else if (code >= 0x61 && code <= 0x7a) {
+      letters++;
+      if (VOWEL[code]) vowels++;
+    }
+  }
+  values.digit_ratio = label.length ? digits / label.length : 0;
+  values.hyphens = Math.min(6, hyphens);
   values.entropy = shannonEntropy(label);
-  const letters = label.match(LETTERS)?.length ?? 0;
-  values.vowel_ratio = letters ? (label.match(VOWELS)?.length ?? 0) / letters : 0;
+  values.vowel_ratio = letters ? vowels / letters : 0;
   values.consonant_run = Math.min(8, longestConsonantRun(label)) / 4;
-  values.punycode = url.host.split('.').some((part) => part.startsWith('xn--')) ? 1 : 0;
+  values.punycode = url.host.startsWith('xn--') || url.host.includes('.xn--') ? 1 : 0;
   const { tld, platform } = suffixesOf(url);
   values.tld_risk = risk.tld[tld] ?? risk.unseenTld;
   values.platform_risk = platform ? (risk.platform[platform] ?? risk.unseenPlatform) : 0;
-  values.name_style = nameStyle(label, risk.bigram);
+  values.name_style = nameStyle(label, bigramMap(risk.bigram));
   return { values, match, official, tld, platform };
 }
+
+const VOWEL = new Uint8Array(128);
+for (const ch of 'aeiou') VOWEL[ch.charCodeAt(0)] = 1;
 
 /** The label's bigrams, ends marked, digits folded to `0` so `hvc39` and `zwf07` read alike. */
 export function labelBigrams(label: string): string[] {
@@ -86,12 +113,39 @@ export function labelBigrams(label: string): string[] {
   return Array.from({ length: text.length - 1 }, (_, i) => text.slice(i, i + 2));
 }
 
+/** Builds what hostFeatures derives from the tables ahead of the first URL. */
+export function prepareRiskTables(risk: RiskTables): void {
+  bigramMap(risk.bigram);
+}
+
+/** The bigram table keyed by the two characters' codes, made once per table. */
+const bigramMaps = new WeakMap<Record<string, number>, Map<number, number>>();
+function bigramMap(table: Record<string, number>): Map<number, number> {
+  let map = bigramMaps.get(table);
+  if (!map) {
+    map = new Map();
+    for (const [bigram, value] of Object.entries(table))
+      if (bigram.length === 2) map.set(bigram.charCodeAt(0) * 0x10000 + bigram.charCodeAt(1), value);
+    bigramMaps.set(table, map);
+  }
+  return map;
+}
+
+const CARET = 0x5e;
+const DOLLAR = 0x24;
+
 /** Mean log-odds of the label's bigrams: how much the name is written like the phishing names. */
-function nameStyle(label: string, table: Record<string, number>): number {
-  const text = `^${label.replace(/[0-9]/g, '0')}$`;
+function nameStyle(label: string, table: Map<number, number>): number {
+  // `^label$` with digits as `0`, read pair by pair without building the string.
   let sum = 0;
-  for (let i = 0; i + 2 <= text.length; i++) sum += table[text.slice(i, i + 2)] ?? 0;
-  return sum / (text.length - 1);
+  let previous = CARET;
+  for (let i = 0; i <= label.length; i++) {
+    let code = i === label.length ? DOLLAR : label.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39 && i < label.length) code = 0x30;
+    sum += table.get(previous * 0x10000 + code) ?? 0;
+    previous = code;
+  }
+  return sum / (label.length + 1);
 }
 
 /** The ICANN suffix (`jp`, `co.jp`, `dev`) and, on a shared platform, its private suffix (`pages.dev`). */
@@ -107,16 +161,26 @@ export function registrantLabel(url: NormalisedUrl): string {
   return url.registrableDomain.slice(0, url.registrableDomain.length - url.publicSuffix.length - 1);
 }
 
+/** Scratch for shannonEntropy: counts per UTF-16 unit, and the units in first-seen order. */
+const entropyCounts = new Uint32Array(0x10000);
+let entropyOrder = new Uint16Array(64);
+
 export function shannonEntropy(text: string): number {
   if (text.length === 0) return 0;
-  const counts = new Map<number, number>();
+  if (entropyOrder.length < text.length) entropyOrder = new Uint16Array(text.length);
+  let distinct = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    counts.set(code, (counts.get(code) ?? 0) + 1);
+    const seen = entropyCounts[code]!;
+    if (seen === 0) entropyOrder[distinct++] = code;
+    entropyCounts[code] = seen + 1;
   }
+  // Summed in first-seen order, as a Map of the counts would be, so the value is the same to the bit.
   let entropy = 0;
-  for (const n of counts.values()) {
-    const p = n / text.length;
+  for (let k = 0; k < distinct; k++) {
+    const code = entropyOrder[k]!;
+    const p = entropyCounts[code]! / text.length;
+    entropyCounts[code] = 0;
     entropy -= p * Math.log2(p);
   }
   return entropy;

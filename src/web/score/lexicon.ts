@@ -53,49 +53,107 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   const byDescription = new Map<string, string>();
   for (const brand of lexicon.brands)
     for (const d of brand.descriptions) byDescription.set(d.toLowerCase(), brand.key);
+  const brandByKey = new Map(lexicon.brands.map((brand) => [brand.key, brand]));
+  // Longest first: the longest token found wins, and the fuzzy pass tries long tokens first.
   const tokens = lexicon.brands
     .flatMap((brand) => brand.tokens.map((token) => ({ brand: brand.key, token })))
     .sort((a, b) => b.token.length - a.token.length);
-  const confusables = Object.entries(lexicon.confusables).sort((a, b) => b[0].length - a[0].length);
-  const keywords = [...lexicon.keywords.en, ...lexicon.keywords['ja-romanised']];
-  // Long tokens by length: a text is searched by looking up its substrings of those lengths.
-  const brandOfToken = new Map(tokens.map(({ brand, token }) => [token, brand]));
-  const longLengths = [
-    ...new Set(tokens.map(({ token }) => token.length).filter((n) => n > SHORT_TOKEN)),
-  ].sort((a, b) => b - a);
-  const findLong = (text: string): string | null => {
-    for (const length of longLengths)
-      for (let at = 0; at + length <= text.length; at++) {
-        const piece = text.slice(at, at + length);
-        if (brandOfToken.has(piece)) return piece;
-      }
-    return null;
-  };
+  const tokenTrie = createTrie(tokens.map(({ token }) => token));
+  const keywordTrie = createTrie([...lexicon.keywords.en, ...lexicon.keywords['ja-romanised']]);
   const fuzzyTokens = tokens.filter(({ token }) => token.length >= FUZZY_MIN);
-  const fold = (text: string) => {
-    let out = /^[\x21-\x7e]*$/.test(text) ? text.toLowerCase() : text.normalize('NFKC').toLowerCase();
-    for (const [from, to] of confusables) if (out.includes(from)) out = out.replaceAll(from, to);
-    return out;
+  const fold = createFolder(lexicon.confusables);
+  // The scorer folds a label for the brand and again for the keywords: the last one is kept.
+  let lastText = '';
+  let lastFolded = '';
+  const foldOnce = (text: string) => {
+    if (text !== lastText) {
+      lastFolded = fold(text);
+      lastText = text;
+    }
+    return lastFolded;
+  };
+
+  /** The longest token (over SHORT_TOKEN characters) anywhere in text, leftmost of equals; -1 if none. */
+  const findLong = (text: string): number => {
+    let best = -1;
+    let bestLength = SHORT_TOKEN;
+    for (let at = 0; at + bestLength < text.length; at++) {
+      const found = tokenTrie.longest(text, at, text.length);
+      if (found >= 0 && tokenTrie.length[found]! > bestLength) {
+        best = found;
+        bestLength = tokenTrie.length[found]!;
+      }
+    }
+    return best;
+  };
+  /** A short token that is a whole part (between `.`, `-`, `_`) of text; -1 if none. */
+  const findShortPart = (text: string): number => {
+    let start = 0;
+    for (let i = 0; i <= text.length; i++) {
+      if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
+      if (i - start <= SHORT_TOKEN) {
+        const found = tokenTrie.exact(text, start, i);
+        if (found >= 0) return found;
+      }
+      start = i + 1;
+    }
+    return -1;
+  };
+  // A part within one edit of a token shares its first two or its last two characters (the
+  // edit is on the other side: parts are 5 characters or longer), so only those are tried.
+  const fuzzyByFirst = new Map<number, number[]>();
+  const fuzzyByLast = new Map<number, number[]>();
+  fuzzyTokens.forEach(({ token }, index) => {
+    const first = pairKey(token, 0);
+    const last = pairKey(token, token.length - 2);
+    fuzzyByFirst.set(first, [...(fuzzyByFirst.get(first) ?? []), index]);
+    fuzzyByLast.set(last, [...(fuzzyByLast.get(last) ?? []), index]);
+  });
+  const fuzzyIn = (
+    candidates: number[] | undefined,
+    text: string,
+    start: number,
+    end: number,
+    found: number,
+  ) => {
+    if (!candidates) return found;
+    for (const index of candidates) {
+      if (found >= 0 && index >= found) break;
+      if (withinOneEditAt(text, start, end, fuzzyTokens[index]!.token)) return index;
+    }
+    return found;
+  };
+  /** The first fuzzy token (in the list's order) within one edit of a part of text, or `found`. */
+  const findFuzzy = (text: string, found: number): number => {
+    let start = 0;
+    for (let i = 0; i <= text.length; i++) {
+      if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
+      if (i - start >= FUZZY_MIN - 1) {
+        found = fuzzyIn(fuzzyByFirst.get(pairKey(text, start)), text, start, i, found);
+        found = fuzzyIn(fuzzyByLast.get(pairKey(text, i - 2)), text, start, i, found);
+      }
+      start = i + 1;
+    }
+    return found;
   };
   const find = (text: string, where: BrandMatch['where']): BrandMatch | null => {
     if (text === '') return null;
-    const folded = fold(text);
-    const variants = folded === text ? [text] : [text, folded];
-    const parts = new Set(variants.flatMap((v) => v.split(/[.\-_]/)));
-    for (const variant of variants) {
-      const long = findLong(variant);
-      if (long) return { brand: brandOfToken.get(long)!, token: long, where, how: 'exact' };
-    }
-    for (const part of parts) {
-      const brand = part.length <= SHORT_TOKEN ? brandOfToken.get(part) : undefined;
-      if (brand) return { brand, token: part, where, how: 'exact' };
-    }
-    for (const { brand, token } of fuzzyTokens)
-      for (const part of parts)
-        if (Math.abs(part.length - token.length) <= 1 && withinOneEdit(part, token))
-          return { brand, token, where, how: 'fuzzy' };
+    const folded = foldOnce(text);
+    const same = folded === text;
+    let long = findLong(text);
+    if (long < 0 && !same) long = findLong(folded);
+    if (long >= 0) return { brand: tokens[long]!.brand, token: tokens[long]!.token, where, how: 'exact' };
+    let short = findShortPart(text);
+    if (short < 0 && !same) short = findShortPart(folded);
+    if (short >= 0) return { brand: tokens[short]!.brand, token: tokens[short]!.token, where, how: 'exact' };
+    let fuzzy = findFuzzy(text, -1);
+    if (!same) fuzzy = findFuzzy(folded, fuzzy);
+    if (fuzzy >= 0)
+      return { brand: fuzzyTokens[fuzzy]!.brand, token: fuzzyTokens[fuzzy]!.token, where, how: 'fuzzy' };
     return null;
   };
+  const keywordSeen = new Uint32Array(keywordTrie.size);
+  let keywordStamp = 0;
   return {
     officialBrand(host, registrableDomain) {
       // The most specific name first: jp-bank.japanpost.jp is the bank's, japanpost.jp the post's.
@@ -107,13 +165,162 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     },
     match: (domainLabel, subdomain) => find(domainLabel, 'domain') ?? find(subdomain, 'subdomain'),
     keywordCount(text) {
-      const folded = fold(text);
-      return keywords.reduce((n, word) => n + (folded.includes(word) ? 1 : 0), 0);
+      const folded = foldOnce(text);
+      // Each keyword counts once however often it occurs.
+      keywordStamp = (keywordStamp + 1) >>> 0 || 1;
+      let count = 0;
+      for (let at = 0; at < folded.length; at++)
+        for (let node = 0, i = at; i < folded.length; i++) {
+          node = keywordTrie.step(node, folded.charCodeAt(i));
+          if (node <= 0) break;
+          const index = keywordTrie.wordAt[node]!;
+          if (index >= 0 && keywordSeen[index] !== keywordStamp) {
+            keywordSeen[index] = keywordStamp;
+            count++;
+          }
+        }
+      return count;
     },
     fold,
-    brand: (key) => lexicon.brands.find((b) => b.key === key),
+    brand: (key) => brandByKey.get(key),
     brandOfDescription: (description) => byDescription.get(description.trim().toLowerCase()) ?? null,
   };
+}
+
+function isSeparator(code: number): boolean {
+  return code === 0x2e || code === 0x2d || code === 0x5f;
+}
+
+function pairKey(text: string, at: number): number {
+  return text.charCodeAt(at) * 0x10000 + text.charCodeAt(at + 1);
+}
+
+/** A trie over ASCII (the lexicon's tokens and keywords are ASCII): node 0 is the root. */
+interface Trie {
+  size: number;
+  /** The word index ending at each node, -1 if none. */
+  wordAt: Int32Array;
+  /** Each word's length, by index. */
+  length: Int32Array;
+  /** The child of node for the character, 0 when there is none. */
+  step(node: number, code: number): number;
+  /** The longest word text[from..] starts with (before end), -1 if none. */
+  longest(text: string, from: number, end: number): number;
+  /** The word that is exactly text[from..end], -1 if none. */
+  exact(text: string, from: number, end: number): number;
+}
+
+const TRIE_WIDTH = 128;
+
+function createTrie(words: readonly string[]): Trie {
+  let next = new Int32Array(TRIE_WIDTH * 64);
+  let wordAt = new Int32Array(64).fill(-1);
+  let nodes = 1;
+  words.forEach((word, index) => {
+    let node = 0;
+    for (let i = 0; i < word.length; i++) {
+      const code = word.charCodeAt(i);
+      if (code >= TRIE_WIDTH) throw new Error(`lexicon entry is not ASCII: ${word}`);
+      let child = next[node * TRIE_WIDTH + code]!;
+      if (child === 0) {
+        if (nodes === wordAt.length) {
+          const grownNext = new Int32Array(next.length * 2);
+          grownNext.set(next);
+          next = grownNext;
+          const grownWords = new Int32Array(wordAt.length * 2).fill(-1);
+          grownWords.set(wordAt);
+          wordAt = grownWords;
+        }
+        child = nodes++;
+        next[node * TRIE_WIDTH + code] = child;
+      }
+      node = child;
+    }
+    if (wordAt[node] === -1) wordAt[node] = index;
+  });
+  const step = (node: number, code: number) => (code < TRIE_WIDTH ? next[node * TRIE_WIDTH + code]! : 0);
+  return {
+    size: words.length,
+    wordAt,
+    length: Int32Array.from(words, (word) => word.length),
+    step,
+    longest(text, from, end) {
+      let found = -1;
+      for (let node = 0, i = from; i < end; i++) {
+        node = step(node, text.charCodeAt(i));
+        if (node === 0) break;
+        if (wordAt[node]! >= 0) found = wordAt[node]!;
+      }
+      return found;
+    },
+    exact(text, from, end) {
+      let node = 0;
+      for (let i = from; i < end && node >= 0; i++) node = step(node, text.charCodeAt(i)) || -1;
+      return node > 0 ? wordAt[node]! : -1;
+    },
+  };
+}
+
+/**
+ * Folding: lower case (NFKC first for non-ASCII), then each confusable replaced, longest first.
+ * Most names hold none of them; one scan for their first characters (and, for two-character
+ * ones, the pair) skips the replacing.
+ */
+function createFolder(confusables: Record<string, string>): (text: string) => string {
+  const ordered = Object.entries(confusables).sort((a, b) => b[0].length - a[0].length);
+  const single = new Set<number>();
+  const pairs = new Set<number>();
+  for (const [from] of ordered) {
+    if (from.length === 1) single.add(from.charCodeAt(0));
+    else if (from.length === 2) pairs.add(from.charCodeAt(0) * 0x10000 + from.charCodeAt(1));
+    else single.add(from.charCodeAt(0));
+  }
+  const mayHold = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (single.has(code)) return true;
+      if (i + 1 < text.length && pairs.has(code * 0x10000 + text.charCodeAt(i + 1))) return true;
+    }
+    return false;
+  };
+  return (text) => {
+    let out = isPrintableAscii(text) ? text.toLowerCase() : text.normalize('NFKC').toLowerCase();
+    if (!mayHold(out)) return out;
+    for (const [from, to] of ordered) if (out.includes(from)) out = out.replaceAll(from, to);
+    return out;
+  };
+}
+
+function isPrintableAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x21 || code > 0x7e) return false;
+  }
+  return true;
+}
+
+/** withinOneEdit(text.slice(start, end), token) without the slice. */
+function withinOneEditAt(text: string, start: number, end: number, token: string): boolean {
+  const length = end - start;
+  if (Math.abs(length - token.length) > 1) return false;
+  let i = start;
+  let j = 0;
+  let edits = 0;
+  while (i < end && j < token.length) {
+    if (text.charCodeAt(i) === token.charCodeAt(j)) {
+      i++;
+      j++;
+      continue;
+    }
+    if (++edits > 1) return false;
+    if (length > token.length) i++;
+    else if (length < token.length) j++;
+    else {
+      i++;
+      j++;
+    }
+  }
+  return edits + (end - i) + (token.length - j) <= 1;
 }
 
 /** Whether a and b differ by at most one insertion, deletion or substitution. */
