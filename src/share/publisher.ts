@@ -250,7 +250,7 @@ async function putKv(trx: Transaction<Database>, key: string, value: string): Pr
  * indicator) outlived V8's young generation and were copied into the old one, whose collections
  * took a fifth of publishing; a chunk's die young.
  */
-const PLAN_CHUNK = 200;
+const PLAN_CHUNK = 50;
 
 /**
  * Plans and writes a page chunk by chunk, in the order one plan of the page was written: each
