@@ -5,11 +5,14 @@
  * two windows' CPU profiles (record.cpuprofile, publish.cpuprofile) written there.
  *
  * Run: node --import tsx bench/taxii/publish-profile.ts [INDICATORS=3000] [PROFILE_DIR]
+ * Env TAXII_PROFILE_DATABASE_URL=postgres://... runs on PostgreSQL instead, in a schema of its own
+ * dropped afterwards (CPU seconds are then this process's only: the server's work is not in them).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
 import { HubConfig, wireHub } from '../../src/share/index.ts';
@@ -25,8 +28,12 @@ const PROFILE_DIR = process.argv[3];
  */
 const cpuSeconds: Record<string, number> = {};
 
-const dir = mkdtempSync(join(tmpdir(), 'taxii-publish-'));
-const store = await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
+const databaseUrl = process.env.TAXII_PROFILE_DATABASE_URL;
+const schema = `taxii_profile_${process.pid}`;
+const dir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'taxii-publish-'));
+const store = await openStore(dir ? { dataDir: dir } : { databaseUrl: databaseUrl!, schema }, {
+  migrations: ROOM_MIGRATIONS,
+});
 const logger = silentLogger();
 const registry = new Registry();
 const { intel, hub } = wireHub(
@@ -57,8 +64,9 @@ try {
   );
 } finally {
   await hub.stop();
+  if (!dir) await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(store.db);
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Seconds `work` took; its CPU profile written as NAME.cpuprofile when a directory was given. */

@@ -11,7 +11,7 @@ import { Counter, type Registry } from 'prom-client';
 import { singleFlight, type Component, type Logger } from '../core/index.ts';
 import type { ChangeCursor, Intel } from '../intel/index.ts';
 import type { Transaction } from 'kysely';
-import type { Database, Store } from '../store/index.ts';
+import { sqliteStatements, type Database, type Store } from '../store/index.ts';
 import { addObjects, COLLECTION_IDS, ensureCollections, latestObjects } from './collections.ts';
 import { fixedObjects, ownNetworks, refreshSharedDefinitions } from './publisher-networks.ts';
 import { planPage, type OwnNetwork } from './publisher-plan.ts';
@@ -246,11 +246,12 @@ async function putKv(trx: Transaction<Database>, key: string, value: string): Pr
 }
 
 /**
- * Indicators planned and written at a time. A page's STIX objects all alive at once (~13 per
- * indicator) outlived V8's young generation and were copied into the old one, whose collections
- * took a fifth of publishing; a chunk's die young.
+ * Indicators planned and written at a time on SQLite. A page's STIX objects all alive at once
+ * (~13 per indicator) outlived V8's young generation and were copied into the old one, whose
+ * collections took a fifth of publishing; a chunk's die young. On PostgreSQL every statement is
+ * a round trip, which costs more than the collections: there a page is one chunk.
  */
-const PLAN_CHUNK = 50;
+const SQLITE_PLAN_CHUNK = 50;
 
 /**
  * Plans and writes a page chunk by chunk, in the order one plan of the page was written: each
@@ -266,8 +267,9 @@ async function writeInChunks(
 ): Promise<void> {
   const shared = new Map<string, StixObject[]>();
   const refused = new Map<string, { ids: string[]; modified: Map<string, string> }>();
-  for (let i = 0; i < inputs.length; i += PLAN_CHUNK) {
-    const plan = planPage(inputs.slice(i, i + PLAN_CHUNK), networks, sources);
+  const chunk = sqliteStatements(trx) ? SQLITE_PLAN_CHUNK : inputs.length;
+  for (let i = 0; i < inputs.length; i += chunk) {
+    const plan = planPage(inputs.slice(i, i + chunk), networks, sources);
     for (const [collection, objects] of plan.versioned)
       await addObjects(trx, collection, objects, dateAdded, { skipUnchanged: true });
     for (const [collection, objects] of plan.shared) appendTo(shared, collection, objects);
