@@ -8,37 +8,27 @@ import type { Transaction } from 'kysely';
 import { InputError } from '../core/index.ts';
 import type { Database, Store } from '../store/index.ts';
 import type { IntelConfig } from './config.ts';
-import { cursorOf, type IndicatorChange, type IntelChange } from './feed.ts';
-import { indicatorKey, type IndicatorKey, type ParsedSighting } from './normalise.ts';
-import { indicatorFromRow, tallyStateOf, type IndicatorRow } from './rows.ts';
-import { TallyChanges } from './tally.ts';
+import type { IndicatorChange, IntelChange } from './feed.ts';
 import {
-  moreRestrictedTier,
-  moreRestrictedTlp,
-  type AuditSink,
-  type IndicatorKind,
-  type Relationship,
-  type Tier,
-  type Tlp,
-} from './types.ts';
+  combineConfidence,
+  indicatorChange,
+  mergeBatch,
+  nextModified,
+  type MergeContext,
+  type RecordResult,
+} from './merge.ts';
+import { indicatorKey, type IndicatorKey, type ParsedSighting } from './normalise.ts';
+import { tallyStateOf, type IndicatorRow } from './rows.ts';
+import { TallyChanges } from './tally.ts';
+import type { AuditSink, IndicatorKind, Relationship } from './types.ts';
+
+export { combineConfidence, type RecordResult } from './merge.ts';
 
 export type IndicatorRef = string | { kind: IndicatorKind; value: string; port?: number; proto?: string };
 
 /** The caller's open transaction, for writes that must commit together with its own. */
 export interface WithinTransaction {
   trx: Transaction<Database>;
-}
-
-export interface RecordResult {
-  indicatorId: string;
-  created: boolean;
-}
-
-/** Independent sources: the chance all of them are wrong is the product of each being wrong. */
-export function combineConfidence(confidences: readonly number[]): number {
-  let allWrong = 1;
-  for (const c of confidences) allWrong *= 1 - Math.min(100, Math.max(0, c)) / 100;
-  return Math.round((1 - allWrong) * 100);
 }
 
 /** The store notification every committed write sends (PostgreSQL): other processes' feeds catch up on it. */
@@ -63,18 +53,6 @@ async function commitClock(trx: Transaction<Database>): Promise<Date> {
     .executeTakeFirst();
   const now = Date.now();
   return new Date(row ? Math.max(now, Date.parse(row.modified_at) + 1) : now);
-}
-
-/** A version timestamp strictly after `previous`, as STIX needs for a new version. */
-function nextModified(now: Date, previous: string | undefined): string {
-  let t = now.getTime();
-  if (previous) t = Math.max(t, Date.parse(previous) + 1);
-  return new Date(t).toISOString();
-}
-
-function indicatorChange(kind: IndicatorChange['kind'], row: IndicatorRow): IndicatorChange {
-  const indicator = indicatorFromRow(row);
-  return { kind, indicator, cursor: cursorOf(indicator), local: true };
 }
 
 type Reader = Transaction<Database> | Store['db'];
@@ -115,168 +93,6 @@ async function resolve(trx: Reader, ref: IndicatorRef, forUpdate = false) {
       .$if(forUpdate, (q) => q.forUpdate())
       .executeTakeFirst();
   return findByKey(trx, indicatorKey(ref.kind, ref.value, ref.port, ref.proto), forUpdate);
-}
-
-/** Inserts or updates this source's sighting; true when it is the source's first. */
-async function upsertSighting(
-  trx: Transaction<Database>,
-  indicatorId: string,
-  sighting: ParsedSighting,
-  observed: string,
-): Promise<boolean> {
-  const previous = await trx
-    .selectFrom('sightings')
-    .selectAll()
-    .where('indicator_id', '=', indicatorId)
-    .where('source', '=', sighting.source)
-    .executeTakeFirst();
-  if (previous) {
-    await trx
-      .updateTable('sightings')
-      .set({
-        count: previous.count + 1,
-        confidence: Math.max(previous.confidence, Math.round(sighting.confidence)),
-        first_seen: observed < previous.first_seen ? observed : previous.first_seen,
-        last_seen: observed > previous.last_seen ? observed : previous.last_seen,
-      })
-      .where('id', '=', previous.id)
-      .execute();
-    return false;
-  }
-  await trx
-    .insertInto('sightings')
-    .values({
-      id: randomUUID(),
-      indicator_id: indicatorId,
-      source: sighting.source,
-      confidence: Math.round(sighting.confidence),
-      count: 1,
-      first_seen: observed,
-      last_seen: observed,
-    })
-    .execute();
-  return true;
-}
-
-async function insertIndicator(
-  w: WriteContext,
-  trx: Transaction<Database>,
-  sighting: ParsedSighting,
-  key: IndicatorKey,
-  observed: string,
-  now: Date,
-  tallies: TallyChanges,
-): Promise<IndicatorRow> {
-  const row: IndicatorRow = {
-    id: randomUUID(),
-    kind: key.kind,
-    value: key.value,
-    port: key.port,
-    proto: key.proto,
-    family: (sighting.family ?? '').trim().toLowerCase(),
-    confidence: Math.round(sighting.confidence),
-    tier: sighting.tier,
-    tlp: sighting.tlp,
-    asn: sighting.asn ?? null,
-    attributes: JSON.stringify(sighting.attributes ?? {}),
-    first_seen: observed,
-    last_seen: observed,
-    expires_at: new Date(Date.parse(observed) + w.ttlMs(key.kind)).toISOString(),
-    withdrawn_at: null,
-    withdrawn_reason: null,
-    created_at: now.toISOString(),
-    modified_at: now.toISOString(),
-  };
-  tallies.move(undefined, tallyStateOf(row));
-  await trx.insertInto('indicators').values(row).execute();
-  return row;
-}
-
-/** The existing indicator after a new sighting: sources recombined, the most careful marking kept. */
-async function updateIndicator(
-  w: WriteContext,
-  trx: Transaction<Database>,
-  existing: IndicatorRow,
-  sighting: ParsedSighting,
-  key: IndicatorKey,
-  observed: string,
-  now: Date,
-  tallies: TallyChanges,
-): Promise<IndicatorRow> {
-  const all = await trx
-    .selectFrom('sightings')
-    .select('confidence')
-    .where('indicator_id', '=', existing.id)
-    .execute();
-  const lastSeen = observed > existing.last_seen ? observed : existing.last_seen;
-  const attributes = {
-    ...(JSON.parse(existing.attributes) as Record<string, string>),
-    ...(sighting.attributes ?? {}),
-  };
-  // A later sighting brings a withdrawn indicator back; an older report does not. One of
-  // the same millisecond is not older: a detector that withdraws and re-publishes within
-  // one millisecond must not leave the indicator withdrawn.
-  const revived = existing.withdrawn_at !== null && observed >= existing.withdrawn_at;
-  const changes = {
-    confidence: combineConfidence(all.map((r) => r.confidence)),
-    family: existing.family || (sighting.family ?? '').trim().toLowerCase(),
-    // Merging keeps the most careful classification any source asked for.
-    tier: moreRestrictedTier(existing.tier as Tier, sighting.tier),
-    tlp: moreRestrictedTlp(existing.tlp as Tlp, sighting.tlp),
-    asn: existing.asn ?? sighting.asn ?? null,
-    attributes: JSON.stringify(attributes),
-    first_seen: observed < existing.first_seen ? observed : existing.first_seen,
-    last_seen: lastSeen,
-    expires_at: new Date(Date.parse(lastSeen) + w.ttlMs(key.kind)).toISOString(),
-    withdrawn_at: revived ? null : existing.withdrawn_at,
-    withdrawn_reason: revived ? null : existing.withdrawn_reason,
-    modified_at: nextModified(now, existing.modified_at),
-  };
-  const row = { ...existing, ...changes };
-  tallies.move(tallyStateOf(existing), tallyStateOf(row));
-  await trx.updateTable('indicators').set(changes).where('id', '=', existing.id).execute();
-  return row;
-}
-
-async function mergeOne(
-  w: WriteContext,
-  trx: Transaction<Database>,
-  sighting: ParsedSighting,
-  key: IndicatorKey,
-  now: Date,
-  tallies: TallyChanges,
-  changes: IntelChange[],
-): Promise<RecordResult> {
-  const observed = sighting.observedAt ? new Date(sighting.observedAt).toISOString() : now.toISOString();
-  const existing = await findByKey(trx, key, w.lockRows);
-  const id = existing?.id ?? '';
-  let row: IndicatorRow;
-  let newSource: boolean;
-  if (!existing) {
-    row = await insertIndicator(w, trx, sighting, key, observed, now, tallies);
-    newSource = await upsertSighting(trx, row.id, sighting, observed);
-  } else {
-    newSource = await upsertSighting(trx, id, sighting, observed);
-    row = await updateIndicator(w, trx, existing, sighting, key, observed, now, tallies);
-  }
-  changes.push(indicatorChange(existing ? 'indicator.updated' : 'indicator.added', row), {
-    kind: 'sighting.added',
-    indicatorId: row.id,
-    source: sighting.source,
-    confidence: Math.round(sighting.confidence),
-    observedAt: observed,
-    newSource,
-    local: true,
-  });
-  if (sighting.c2 && key.kind === 'bot') {
-    const target = await findByKey(
-      trx,
-      indicatorKey('c2', sighting.c2.value, sighting.c2.port, sighting.c2.proto),
-    );
-    if (target)
-      await upsertRelationship(trx, row.id, target.id, 'communicates-with', sighting.source, observed);
-  }
-  return { indicatorId: row.id, created: !existing };
 }
 
 async function upsertRelationship(
@@ -334,6 +150,17 @@ async function markWithdrawn(trx: Transaction<Database>, found: IndicatorRow, re
   return { ...found, ...changes };
 }
 
+/** What merging a batch needs from the writer: row locks, lifetimes, and the relationship upsert. */
+function mergeContext(w: WriteContext): MergeContext {
+  return {
+    lockRows: w.lockRows,
+    ttlMs: w.ttlMs,
+    findId: async (trx, key) => (await findByKey(trx, key))?.id,
+    relate: (trx, fromId, toId, source, at) =>
+      upsertRelationship(trx, fromId, toId, 'communicates-with', source, at),
+  };
+}
+
 export function createWrites(config: IntelConfig, deps: { store: Store; audit?: AuditSink }) {
   const w: WriteContext = {
     store: deps.store,
@@ -344,6 +171,7 @@ export function createWrites(config: IntelConfig, deps: { store: Store; audit?: 
   };
   const { store, audit, writeLock } = w;
   const lockRows = w.lockRows;
+  const merging = mergeContext(w);
 
   /** Runs `work` in the caller's transaction when given, else in its own under the write lock. */
   function inTransaction<T>(
@@ -367,11 +195,9 @@ export function createWrites(config: IntelConfig, deps: { store: Store; audit?: 
     ): Promise<{ results: RecordResult[]; changes: IntelChange[] }> {
       return inTransaction(within, async (trx) => {
         const now = await commitClock(trx);
-        const results: RecordResult[] = [];
         const changes: IntelChange[] = [];
         const tallies = new TallyChanges();
-        for (const { sighting, key } of parsed)
-          results.push(await mergeOne(w, trx, sighting, key, now, tallies, changes));
+        const results = await mergeBatch(merging, trx, parsed, now, tallies, changes);
         await tallies.apply(trx);
         if (results.length > 0) await store.notify?.(trx, CHANGES_CHANNEL);
         if (audit && results.length > 0) {

@@ -512,23 +512,23 @@ function sameIds<R extends { object_id: string }>(ids: readonly string[], rows: 
 
 /**
  * SQLite: stored versions under up to 500 keys, in any collection (the caller compares the ids),
- * through a prepared statement. The key list is padded with NULLs (which match nothing) to a
- * power of two, so a handful of statements serve every size.
+ * through one prepared statement whose key list is a single JSON parameter. A list of `?`s made
+ * SQLite plan the statement again at every run (with the store's sqlite_stat4, bound values can
+ * change a plan), which cost more than the lookups themselves.
  */
 function storedVersionsSqlite(
   fast: SqliteStatements,
   keys: readonly number[],
   withLatestBody: boolean,
 ): StoredVersion[] {
-  let slots = 1;
-  while (slots < keys.length) slots *= 2;
-  const text =
-    `select seq, collection_id, object_id, object_key, version, is_latest${withLatestBody ? ', case when is_latest = 1 then body end as latest_body' : ''}` +
-    ` from stix_objects where object_key in (${new Array<string>(slots).fill('?').join(', ')})`;
-  const params: unknown[] = [...keys];
-  while (params.length < slots) params.push(null);
-  return fast.prepare(text).all(params) as StoredVersion[];
+  return fast
+    .prepare(withLatestBody ? STORED_WITH_BODY : STORED)
+    .all(JSON.stringify(keys)) as StoredVersion[];
 }
+const STORED_COLUMNS = 'seq, collection_id, object_id, object_key, version, is_latest';
+const STORED_WHERE = 'from stix_objects where object_key in (select value from json_each(?))';
+const STORED = `select ${STORED_COLUMNS} ${STORED_WHERE}`;
+const STORED_WITH_BODY = `select ${STORED_COLUMNS}, case when is_latest = 1 then body end as latest_body ${STORED_WHERE}`;
 
 /** An object's content apart from its version stamp. */
 function contentKey(object: StixObject): string {

@@ -11,11 +11,11 @@ import { Counter, type Registry } from 'prom-client';
 import { singleFlight, type Component, type Logger } from '../core/index.ts';
 import type { ChangeCursor, Intel } from '../intel/index.ts';
 import type { Transaction } from 'kysely';
-import type { Database, Store } from '../store/index.ts';
+import { sqliteStatements, type Database, type Store } from '../store/index.ts';
 import { addObjects, COLLECTION_IDS, ensureCollections, latestObjects } from './collections.ts';
 import { fixedObjects, ownNetworks, refreshSharedDefinitions } from './publisher-networks.ts';
-import { planPage } from './publisher-plan.ts';
-import type { HubIdentity, MappingInput } from './stix.ts';
+import { planPage, type OwnNetwork } from './publisher-plan.ts';
+import type { HubIdentity, MappingInput, StixObject } from './stix.ts';
 import { publicNoticeDecisions } from './review.ts';
 import { publishHygieneSurveys, type HygieneSurveySource } from './hygiene.ts';
 
@@ -208,10 +208,11 @@ async function publishPage(
   if ((now?.value ?? null) !== (mark ?? null)) return -1; // another publisher got here first
   const { sources, stored } = await publishedSources(trx, () => fallbackSources);
   const knownBefore = sources.size;
-  const plan = planPage(inputs, networks, sources);
+  // Every source of the page is known before any chunk is planned, as when the page was one plan.
+  for (const input of inputs) for (const s of input.sightings) sources.add(s.source);
   if (!stored || sources.size !== knownBefore)
     await putKv(trx, SOURCES_KEY, JSON.stringify([...sources].sort()));
-  await writePlan(trx, plan, new Date().toISOString());
+  await writeInChunks(trx, inputs, networks, sources, new Date().toISOString());
   const last = changed[changed.length - 1]!;
   await putKv(trx, WATERMARK_KEY, JSON.stringify({ modifiedAt: last.modifiedAt, id: last.id }));
   return changed.length;
@@ -244,17 +245,54 @@ async function putKv(trx: Transaction<Database>, key: string, value: string): Pr
     .execute();
 }
 
-/** Writes a page's plan; the revoked versions go where an object may no longer be. */
-async function writePlan(trx: Transaction<Database>, plan: ReturnType<typeof planPage>, dateAdded: string) {
-  for (const [collection, objects] of plan.versioned)
-    await addObjects(trx, collection, objects, dateAdded, { skipUnchanged: true });
-  for (const [collection, objects] of plan.shared)
+/**
+ * Indicators planned and written at a time on SQLite. A page's STIX objects all alive at once
+ * (~13 per indicator) outlived V8's young generation and were copied into the old one, whose
+ * collections took a fifth of publishing; a chunk's die young. On PostgreSQL every statement is
+ * a round trip, which costs more than the collections: there a page is one chunk.
+ */
+const SQLITE_PLAN_CHUNK = 50;
+
+/**
+ * Plans and writes a page chunk by chunk, in the order one plan of the page was written: each
+ * collection's versioned objects in indicator order, then the shared objects (kept until the
+ * end: about one small observable per indicator and collection), then the revoked versions.
+ */
+async function writeInChunks(
+  trx: Transaction<Database>,
+  inputs: readonly MappingInput[],
+  networks: readonly OwnNetwork[],
+  sources: Set<string>,
+  dateAdded: string,
+): Promise<void> {
+  const shared = new Map<string, StixObject[]>();
+  const refused = new Map<string, { ids: string[]; modified: Map<string, string> }>();
+  const chunk = sqliteStatements(trx) ? SQLITE_PLAN_CHUNK : inputs.length;
+  for (let i = 0; i < inputs.length; i += chunk) {
+    const plan = planPage(inputs.slice(i, i + chunk), networks, sources);
+    for (const [collection, objects] of plan.versioned)
+      await addObjects(trx, collection, objects, dateAdded, { skipUnchanged: true });
+    for (const [collection, objects] of plan.shared) appendTo(shared, collection, objects);
+    for (const [collection, r] of plan.refused) {
+      let into = refused.get(collection);
+      if (!into) refused.set(collection, (into = { ids: [], modified: new Map() }));
+      into.ids.push(...r.ids);
+      for (const [id, modified] of r.modified) into.modified.set(id, modified);
+    }
+  }
+  for (const [collection, objects] of shared)
     await addObjects(trx, collection, objects, dateAdded, { onlyIfAbsent: true });
-  for (const [collection, r] of plan.refused) {
+  for (const [collection, r] of refused) {
     const latest = await latestObjects(trx, collection, r.ids);
     const revoked = [...latest.values()]
       .filter((o) => o.revoked !== true)
       .map((o) => ({ ...o, modified: r.modified.get(o.id)!, revoked: true }));
     await addObjects(trx, collection, revoked, dateAdded);
   }
+}
+
+function appendTo(map: Map<string, StixObject[]>, key: string, items: readonly StixObject[]): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [...items]);
+  else for (const item of items) list.push(item);
 }

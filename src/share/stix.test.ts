@@ -85,6 +85,20 @@ test('uuidv5 matches the RFC 4122 example and STIX ids for observables', () => {
     sco!.id,
     `ipv4-addr--${uuidv5('{"value":"198.51.100.7"}', '00abedb4-aa42-466c-9c01-fed23315a9b7')}`,
   );
+  // Ids are hashed from a scratch buffer; a name longer than it (a URL of 3000 characters) is
+  // hashed another way, to the same id.
+  for (const url of ['http://example.com/short', `http://example.com/${'a'.repeat(3000)}`]) {
+    const [urlSco] = mapFull({
+      indicator: indicator({ kind: 'url', value: url, port: 0, proto: '' }),
+      sightings: [],
+      relationships: [],
+      hub,
+    });
+    assert.equal(
+      urlSco!.id,
+      `url--${uuidv5(JSON.stringify({ value: url }), '00abedb4-aa42-466c-9c01-fed23315a9b7')}`,
+    );
+  }
 });
 
 test('fixed objects validate: TLP 2.0 markings, the tier extension definition, the hub identity', () => {

@@ -4,7 +4,7 @@
  * legal tier (a property extension defined here) and a TLP 2.0 marking. Lower tiers are made only
  * by named sanitisers that build NEW objects (new ids) from the full analysis, never by relabelling.
  */
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   TLPS,
@@ -68,11 +68,26 @@ const SCO_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';
 const TSUNAGI_NAMESPACE = 'd8d1b326-5ba9-402f-a58a-b85ad9a3ae01';
 
 const NAMESPACE_BYTES = new Map<string, Buffer>();
+/**
+ * crypto.hash (Node 20.12 and later; engines allow 20.10): one call into OpenSSL, a third of what
+ * a Hash object costs, which showed as a tenth of publishing. Hashed from a scratch buffer holding
+ * the namespace bytes and then the name.
+ */
+const oneShotHash = (crypto as { hash?: typeof crypto.hash }).hash;
+const SCRATCH = Buffer.allocUnsafe(4096);
 /** uuidv5 with the namespace bytes parsed once (publishing derives hundreds of thousands of ids). */
 function uuidv5Fast(name: string, namespace: string): string {
   let ns = NAMESPACE_BYTES.get(namespace);
   if (!ns) NAMESPACE_BYTES.set(namespace, (ns = Buffer.from(namespace.replace(/-/g, ''), 'hex')));
-  const bytes = createHash('sha1').update(ns).update(name, 'utf8').digest();
+  let bytes: Buffer;
+  // Three UTF-8 bytes at most per UTF-16 unit: a name that may not fit takes the Hash object.
+  if (oneShotHash && name.length * 3 <= SCRATCH.length - ns.length) {
+    ns.copy(SCRATCH, 0);
+    const end = ns.length + SCRATCH.write(name, ns.length, 'utf8');
+    bytes = oneShotHash('sha1', SCRATCH.subarray(0, end), 'buffer');
+  } else {
+    bytes = createHash('sha1').update(ns).update(name, 'utf8').digest();
+  }
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex', 0, 16);
