@@ -42,12 +42,14 @@ import {
   IntelConfig,
   type Intel,
 } from '../intel/index.ts';
+import { OsintConfig } from '../osint/index.ts';
 import { type Hub, HubConfig } from '../share/index.ts';
 import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../uplink/index.ts';
 import type { Store } from '../store/index.ts';
 import { buildRunbook } from '../report/index.ts';
 import { createCandidateIntake } from './candidate-intake.ts';
 import { runbookInputOf } from './runbook-input.ts';
+import { createOsintIntake, osintHealth, type OsintIntakeRun } from './osint-intake.ts';
 import {
   CandidateStreamConfig,
   createFlowPublisher,
@@ -119,6 +121,11 @@ export const StackConfig = z.object({
     }),
   ).prefault({}),
   /**
+   * Published threat information: the configured feeds are read at start and every
+   * `osint.intervalMs`; new documents' addresses, names and URLs become `osint:<feed>` sightings.
+   */
+  osint: OsintConfig.prefault({}),
+  /**
    * How often the detector re-scores and re-announces (wall time). Expiry follows stream time:
    * a wall tick moves the detector's clock only while the flows arrive at wall-clock pace.
    */
@@ -137,6 +144,8 @@ export interface Stack {
   readonly hub: Hub;
   readonly console: WebConsole;
   readonly darknet: Darknet | undefined;
+  /** OSINT intake (reads the configured feeds on its timer; idle without feeds). */
+  readonly osint: OsintIntakeRun;
   /** Sends the darknet's infected hosts not yet in intel; returns how many (also run on a timer). */
   pushDarknet(): Promise<number>;
   readonly store: Store;
@@ -456,8 +465,11 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     },
   );
 
+  const osint = createOsintIntake(config.osint, { store, intel, logger, registry });
+  const osintWatched = config.osint.feeds.length > 0 && config.osint.intervalMs > 0;
   // This process's pipeline, read in process; with NATS also every collector's and worker's reports.
   health.addLocal('start', defaultHealthId(), HEALTH_INTERVAL_MS, [
+    ...(osintWatched ? [() => osintHealth(osint, config.osint.intervalMs)] : []),
     () => collectorHealth(collector),
     ...(publisher ? [() => publisherHealth(publisher)] : []),
     // With NATS and no local detector (workers own the partitions), the workers report detection.
@@ -486,6 +498,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     botSources,
     ...(botFeed ? [botFeed] : []),
     ...(darknet ? [darknet, darknetPusher] : []),
+    osint.osint,
     collector,
     ...(healthIn ? [healthIn] : []),
     healthSampler(health),
@@ -499,6 +512,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     hub,
     console: web,
     darknet,
+    osint,
     pushDarknet,
     store,
     dataDir,

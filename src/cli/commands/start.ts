@@ -169,6 +169,22 @@ function levelConfigured(file: string | undefined, env: NodeJS.ProcessEnv): bool
   return level !== undefined;
 }
 
+function osintLine(config: StackConfig): string {
+  const { feeds, intervalMs } = config.osint;
+  if (feeds.length === 0) return 'no feeds (osint.feeds in the config file)';
+  const every = intervalMs > 0 ? `every ${Math.round(intervalMs / 60_000)} min` : 'only by tsunagi osint fetch';
+  return `${feeds.length} feed${feeds.length === 1 ? '' : 's'}, read ${every}`;
+}
+
+/** The OSINT part of the rate line: documents and intel sightings, and a round under way. */
+function osintRate(stack: Stack): string {
+  const s = stack.osint.osint.stats();
+  return (
+    `OSINT documents ${s.documents}  indicators ${s.indicators}  sightings ${stack.osint.sightings()}` +
+    `  errors ${s.errors}${s.running ? '  (reading feeds)' : ''}`
+  );
+}
+
 /** Starts the stack, prints where everything is, and runs until `until` resolves. */
 export async function runStart(
   config: StackConfig,
@@ -213,6 +229,7 @@ export async function runStart(
         `  TAXII     ${stack.hub.url()}/taxii2/`,
         `  API       ${stack.hub.url()}/api/`,
         `  metrics   ${config.metrics.listen ? `http://${config.metrics.listen}/metrics` : 'off'}`,
+        `  OSINT     ${osintLine(config)}`,
         first
           ? signInInstructions(
               first,
@@ -236,7 +253,8 @@ export async function runStart(
           `drops ${c.kernelDrops}` +
           (stack.flowPublisher
             ? `  unpublished ${stack.flowPublisher.droppedRows()}  queued ${stack.flowPublisher.stats.queuedRows}`
-            : ''),
+            : '') +
+          (config.osint.feeds.length > 0 ? `  ${osintRate(stack)}` : ''),
       );
       lastRecords = c.records;
       last = now;
