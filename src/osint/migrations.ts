@@ -112,7 +112,11 @@ export const osintMigrations: Record<string, Migration> = {
           .alterTable('osint_documents')
           .addColumn(column, 'text', (c) => c.notNull().defaultTo(fallback))
           .execute();
-      await db.schema.createIndex('osint_documents_fetched').on('osint_documents').column('fetched_at').execute();
+      await db.schema
+        .createIndex('osint_documents_fetched')
+        .on('osint_documents')
+        .column('fetched_at')
+        .execute();
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropIndex('osint_documents_fetched').ifExists().execute();

@@ -79,16 +79,15 @@ function contains(column: string, words: string): Expression<SqlBool> {
 }
 
 function markingWhere(eb: DocDb, markings: readonly OsintMarking[]): Expression<SqlBool> {
-  return eb.or(
-    markings.map((m) => eb.and([eb('d.tlp', '=', m.tlp), eb('d.feed_tier', '=', m.feedTier)])),
-  );
+  return eb.or(markings.map((m) => eb.and([eb('d.tlp', '=', m.tlp), eb('d.feed_tier', '=', m.feedTier)])));
 }
 
 /** The document-side filter: marking, feed, language. */
 function documentWhere(eb: DocDb, query: OsintViewQuery): Expression<SqlBool> {
   const parts: Expression<SqlBool>[] = [markingWhere(eb, query.markings)];
   if (query.source) parts.push(eb('d.source', '=', query.source));
-  if (query.language !== undefined && query.language !== '') parts.push(eb('d.language', '=', query.language));
+  if (query.language !== undefined && query.language !== '')
+    parts.push(eb('d.language', '=', query.language));
   return eb.and(parts);
 }
 
@@ -140,20 +139,18 @@ async function readDocuments(db: Kysely<OsintTables>, query: OsintViewQuery) {
       .execute(),
     base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
   ]);
-  const documents = rows.map(
-    (r): OsintViewDocument => ({
-      id: r.id,
-      source: r.source,
-      url: r.url,
-      title: r.title,
-      fetchedAt: r.fetched_at,
-      publishedAt: r.published_at,
-      language: r.language,
-      indicators: Number(r.indicators),
-      tlp: r.tlp,
-      feedTier: r.feed_tier,
-    }),
-  );
+  const documents = rows.map((r): OsintViewDocument => ({
+    id: r.id,
+    source: r.source,
+    url: r.url,
+    title: r.title,
+    fetchedAt: r.fetched_at,
+    publishedAt: r.published_at,
+    language: r.language,
+    indicators: Number(r.indicators),
+    tlp: r.tlp,
+    feedTier: r.feed_tier,
+  }));
   return { documents, documentCount: Number(count?.n ?? 0) };
 }
 

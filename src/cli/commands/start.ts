@@ -172,7 +172,8 @@ function levelConfigured(file: string | undefined, env: NodeJS.ProcessEnv): bool
 function osintLine(config: StackConfig): string {
   const { feeds, intervalMs } = config.osint;
   if (feeds.length === 0) return 'no feeds (osint.feeds in the config file)';
-  const every = intervalMs > 0 ? `every ${Math.round(intervalMs / 60_000)} min` : 'only by tsunagi osint fetch';
+  const every =
+    intervalMs > 0 ? `every ${Math.round(intervalMs / 60_000)} min` : 'only by tsunagi osint fetch';
   return `${feeds.length} feed${feeds.length === 1 ? '' : 's'}, read ${every}`;
 }
 
