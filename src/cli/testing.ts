@@ -10,6 +10,7 @@ import type { HygieneReader } from '../hygiene/index.ts';
 import type { Intel } from '../intel/index.ts';
 import { HubConfig, wireHub, type AuditLog, type Hub, type OrganisationInput } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
+import { consoleOsintOf } from './commands/serve.ts';
 
 /** The CLI's room list, for tools (benchmarks) that open stores the CLI may have made. */
 export { ROOM_MIGRATIONS } from './store-migrations.ts';
@@ -66,6 +67,8 @@ export async function startReleaseHub(
       registry,
       logger,
       ...(hygiene ? { hygiene } : {}),
+      // The osint room's documents in the same store (the walk plants them under every marking).
+      osint: consoleOsintOf(store.db),
       // A pipeline that lost data: the walk checks only full-tier readers see it.
       health: () => ({
         at: Date.now(),
