@@ -42,6 +42,19 @@ export function demoPhishingUrls(seed: number): string[] {
   return [...urls, ...BENIGN];
 }
 
+/**
+ * The destination ports a darknet sensor records for the scenario's bots, by family: IoT botnets
+ * scan telnet, SSH and web admin ports (what NICTER reports most), so the daily report's port
+ * surge table has rows. The scenario generates flows, not darknet packets: these stand for what
+ * the sensor would have recorded of the same hosts.
+ */
+const SCANNED_PORTS: readonly (readonly number[])[] = [[23, 2323], [22, 23], [80, 8080, 37215], [5555], [23]];
+
+export function demoScannedPorts(family: string | undefined): number[] {
+  const index = family?.startsWith('family-') ? family.charCodeAt(7) - 97 : -1;
+  return [...(SCANNED_PORTS[index] ?? SCANNED_PORTS[SCANNED_PORTS.length - 1]!)];
+}
+
 /** IoT products the demo's survey finds, each with its real CVE or the weak-credential rule. */
 const PRODUCTS = [
   { vendor: 'Hikvision', model: 'DS-2CD2032-I', firmware: 'V5.4.0', port: 80, cve: 'CVE-2017-7921' },

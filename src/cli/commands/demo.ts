@@ -14,7 +14,7 @@ import { sightingsFromInfectedHosts } from '../../intel/index.ts';
 import { generateScenario, sendExportUdp } from '../../scenario/index.ts';
 import type { OrganisationInput } from '../../share/index.ts';
 import type { CliContext } from '../context.ts';
-import { recordDemoSources } from '../demo-sources.ts';
+import { demoScannedPorts, recordDemoSources } from '../demo-sources.ts';
 import { formatRate, progressBar, StatusLine } from '../progress.ts';
 import { StackConfig, type Stack } from '../stack.ts';
 import { runStart } from './start.ts';
@@ -131,7 +131,11 @@ export function register(program: Command, ctx: CliContext): void {
         // The darknet's view of the same ISP: its infected subscribers, as the console overlays them.
         await stack.intel.recordSightings(
           sightingsFromInfectedHosts(
-            scenario.truth.botList.map((ip) => ({ ip, family: scenario.truth.botFamilies[ip] })),
+            scenario.truth.botList.map((ip) => ({
+              ip,
+              family: scenario.truth.botFamilies[ip],
+              ports: demoScannedPorts(scenario.truth.botFamilies[ip]),
+            })),
             'demo-darknet',
           ),
           'demo',
