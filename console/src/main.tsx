@@ -8,6 +8,7 @@ import { AuditPage, GraphPage, SharingPage } from './pages/Admin.tsx';
 import { HygienePage } from './pages/Hygiene.tsx';
 import { RunbookPage } from './pages/Runbook.tsx';
 import { WebPage } from './pages/Web.tsx';
+import { OsintPage } from './pages/Osint.tsx';
 import { IndicatorsPage } from './pages/Indicators.tsx';
 import { OverviewPage } from './pages/Overview.tsx';
 import { LossBanner, PipelinePage, useHealth } from './pages/Pipeline.tsx';
@@ -40,6 +41,7 @@ const NAV: { path: string; key: string; fullOnly?: boolean }[] = [
   { path: 'sensors', key: 'sensors', fullOnly: true },
   { path: 'runbook', key: 'runbook', fullOnly: true },
   { path: 'web', key: 'web' },
+  { path: 'osint', key: 'osint' },
 ];
 
 function LangSwitch() {
@@ -150,6 +152,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   else if (page === 'sensors') body = <SensorsPage />;
   else if (page === 'runbook') body = <RunbookPage />;
   else if (page === 'web') body = <WebPage />;
+  else if (page === 'osint') body = <OsintPage />;
   else body = <OverviewPage recent={recent} />;
   return (
     <LiveTickContext.Provider value={tick}>

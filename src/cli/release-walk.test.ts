@@ -12,8 +12,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import type { Kysely } from 'kysely';
 import {
   INDICATOR_KINDS,
+  moreRestrictedTier,
+  tierOfTlp,
   TIERS,
   TLPS,
   type IndicatorKind,
@@ -35,6 +38,8 @@ import {
   type Role,
   type StixObject,
 } from '../share/index.ts';
+import type { OsintTables } from '../osint/index.ts';
+import { storeDocument } from '../osint/testing.ts';
 import { testEngines } from '../store/testing.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { startReleaseHub, type ReleaseHub } from './testing.ts';
@@ -127,6 +132,7 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
   const { facts, fresh, plant, analysis } = plantedFacts(orgs, seed);
 
   await h.intel.recordSightings(analysis());
+  await plantDocuments(h, fresh, plant);
   phase('analysis');
   // One entry at the self-check's own address, of a random tier and marking.
   const selfTier = TIERS[seed % 3]!;
@@ -287,6 +293,52 @@ function plantedFacts(orgs: readonly WalkOrg[], seed: number) {
 }
 
 type Planted = ReturnType<typeof plantedFacts>;
+
+/**
+ * Published documents (the osint room's) under every TLP x feed tier a feed may carry, each naming
+ * a fresh domain and address in its title, indicators and context: the OSINT page must give them
+ * only to readers of that marking (the tier intel's OSINT intake gives the TLP, narrowed by the feed's).
+ */
+async function plantDocuments(
+  h: ReleaseHub,
+  fresh: Planted['fresh'],
+  plant: Planted['plant'],
+): Promise<void> {
+  const db = h.store.db as unknown as Kysely<OsintTables>;
+  let n = 0;
+  for (const tlp of TLPS)
+    for (const feedTier of [undefined, ...TIERS]) {
+      const derived = tierOfTlp(tlp);
+      const tier = feedTier ? moreRestrictedTier(derived, feedTier) : derived;
+      const domain = fresh('domain').value;
+      const address = fresh('c2').value;
+      for (const [value, kind] of [
+        [domain, 'domain'],
+        [address, 'c2'],
+      ] as const)
+        plant(value, { kind, tier, tlp, holders: new Set(), approved: false });
+      n++;
+      await storeDocument(
+        db,
+        {
+          id: md5(domain).repeat(2),
+          source: `walk-feed-${n}`,
+          url: `https://news.example.org/${n}`,
+          title: `Campaign at ${domain}`,
+          contentType: 'text/html',
+          bytes: 100,
+          fetchedAt: new Date().toISOString(),
+          tlp,
+          ...(feedTier ? { feedTier } : {}),
+          language: 'en',
+        },
+        [
+          { type: 'domain', value: domain, context: `C2 at ${domain}` },
+          { type: 'ipv4', value: address, port: 443, context: `server ${address}:443` },
+        ],
+      );
+    }
+}
 
 /** Every organisation posts every claimed tier x TLP to every collection of the fixed roots; only allowed writers store. */
 async function postEverywhere(
@@ -552,6 +604,10 @@ async function consoleRoutes(h: ReleaseHub): Promise<RouteEntry[]> {
     ['GET /console/api/audit', get('/console/api/audit?limit=500')],
     ['GET /console/api/graph', get('/console/api/graph?limit=200')],
     ['GET /console/api/review', get('/console/api/review?status=all')],
+    [
+      'GET /console/api/osint',
+      get('/console/api/osint', '/console/api/osint?type=ipv4', '/console/api/osint?q=walk'),
+    ],
   ];
 }
 

@@ -11,7 +11,9 @@ import type { StackConfig } from './stack.ts';
 
 /** The parts of a configuration a runbook reads; `serve` has no flow or detector of its own. */
 export type RunbookSource = Pick<StackConfig, 'data' | 'hub'> &
-  Partial<Pick<StackConfig, 'flow' | 'detect' | 'source' | 'darknet' | 'nats' | 'shareTo' | 'metrics'>>;
+  Partial<
+    Pick<StackConfig, 'flow' | 'detect' | 'source' | 'darknet' | 'nats' | 'shareTo' | 'metrics' | 'osint'>
+  >;
 
 export function runbookInputOf(
   config: RunbookSource,
@@ -55,6 +57,10 @@ export function runbookInputOf(
         }
       : {}),
     notifyRouting: '',
+    osint: {
+      feeds: (config.osint?.feeds ?? []).map((f) => ({ name: f.name, url: f.url })),
+      intervalMs: config.osint?.intervalMs ?? 0,
+    },
   };
 }
 

@@ -42,12 +42,14 @@ import {
   IntelConfig,
   type Intel,
 } from '../intel/index.ts';
+import { OsintConfig } from '../osint/index.ts';
 import { type Hub, HubConfig } from '../share/index.ts';
 import { BotFeedConfig, C2SharerConfig, createBotFeed, createC2Sharer } from '../uplink/index.ts';
 import type { Store } from '../store/index.ts';
 import { buildRunbook } from '../report/index.ts';
 import { createCandidateIntake } from './candidate-intake.ts';
 import { runbookInputOf } from './runbook-input.ts';
+import { createOsintIntake, osintHealth, type OsintIntakeRun } from './osint-intake.ts';
 import {
   CandidateStreamConfig,
   createFlowPublisher,
@@ -126,6 +128,11 @@ export const StackConfig = z.object({
     }),
   ).prefault({}),
   /**
+   * Published threat information: the configured feeds are read at start and every
+   * `osint.intervalMs`; new documents' addresses, names and URLs become `osint:<feed>` sightings.
+   */
+  osint: OsintConfig.prefault({}),
+  /**
    * How often the detector re-scores and re-announces (wall time). Expiry follows stream time:
    * a wall tick moves the detector's clock only while the flows arrive at wall-clock pace.
    */
@@ -146,6 +153,8 @@ export interface Stack {
   readonly darknet: Darknet | undefined;
   /** The certstream intake when `web.certstream` is configured (its counts go on the rate line). */
   readonly certstream: CertstreamIntake | undefined;
+  /** OSINT intake (reads the configured feeds on its timer; idle without feeds). */
+  readonly osint: OsintIntakeRun;
   /** Sends the darknet's infected hosts not yet in intel; returns how many (also run on a timer). */
   pushDarknet(): Promise<number>;
   readonly store: Store;
@@ -466,8 +475,11 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     },
   );
 
+  const osint = createOsintIntake(config.osint, { store, intel, logger, registry });
+  const osintWatched = config.osint.feeds.length > 0 && config.osint.intervalMs > 0;
   // This process's pipeline, read in process; with NATS also every collector's and worker's reports.
   health.addLocal('start', defaultHealthId(), HEALTH_INTERVAL_MS, [
+    ...(osintWatched ? [() => osintHealth(osint, config.osint.intervalMs)] : []),
     () => collectorHealth(collector),
     ...(publisher ? [() => publisherHealth(publisher)] : []),
     // With NATS and no local detector (workers own the partitions), the workers report detection.
@@ -503,6 +515,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     ...(botFeed ? [botFeed] : []),
     ...(darknet ? [darknet, darknetPusher] : []),
     ...(certstreamComponent ? [certstreamComponent] : []),
+    osint.osint,
     collector,
     ...(healthIn ? [healthIn] : []),
     healthSampler(health),
@@ -517,6 +530,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
     console: web,
     darknet,
     certstream,
+    osint,
     pushDarknet,
     store,
     dataDir,

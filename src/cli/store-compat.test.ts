@@ -24,6 +24,7 @@ const NEW_ROOM_MIGRATIONS = [
   '0011_web_101_takedowns',
   '0012_sensor_001_tokens_sensors_statistics',
   '0013_osint_001_documents_and_indicators',
+  '0013_osint_002_markings_and_language',
 ];
 /** Their tables, left out when comparing with what the shipped list built. */
 const NEW_ROOM_TABLE = /(^|[^a-z])(hygiene|web|sensor|osint)_/;

@@ -10,7 +10,7 @@ import type { HygieneReader } from '../hygiene/index.ts';
 import type { Intel } from '../intel/index.ts';
 import { HubConfig, wireHub, type AuditLog, type Hub, type OrganisationInput } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
-import { consoleWebOf } from './commands/serve.ts';
+import { consoleOsintOf, consoleWebOf } from './commands/serve.ts';
 
 /** The CLI's room list, for tools (benchmarks) that open stores the CLI may have made. */
 export { ROOM_MIGRATIONS } from './store-migrations.ts';
@@ -69,6 +69,8 @@ export async function startReleaseHub(
       ...(hygiene ? { hygiene } : {}),
       // The web room over the same store: its overview and user reports are walked too.
       web: consoleWebOf(store.db, { logger, registry }),
+      // The osint room's documents in the same store (the walk plants them under every marking).
+      osint: consoleOsintOf(store.db),
       // A pipeline that lost data: the walk checks only full-tier readers see it.
       health: () => ({
         at: Date.now(),

@@ -11,7 +11,7 @@ import type { HygieneReader } from '../hygiene/index.ts';
 import type { SensorReader } from '../sensor/index.ts';
 import type { RunbookView } from './api/types.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
-import type { WebBody, WebReportBody } from './api/types.ts';
+import type { OsintDocumentRow, OsintIndicatorRow, WebBody, WebReportBody } from './api/types.ts';
 import {
   type AuditRecord,
   type VerifyResult,
@@ -70,6 +70,34 @@ export interface ConsoleWeb {
   report(body: unknown, organisation: string): Promise<WebReportBody>;
 }
 
+/** The marking of a stored OSINT document: its feed's TLP and the tier it narrowed to ('' none). */
+export interface OsintMarkingPair {
+  tlp: string;
+  feedTier: string;
+}
+
+/** The osint room's read (wired by the CLI): what matches, limited to the markings given. */
+export interface ConsoleOsint {
+  view(query: {
+    markings: readonly OsintMarkingPair[];
+    q?: string;
+    type?: string;
+    source?: string;
+    language?: string;
+    days: number;
+    now: Date;
+    documentLimit: number;
+    indicatorLimit: number;
+  }): Promise<{
+    documents: (Omit<OsintDocumentRow, 'tier'> & { feedTier: string })[];
+    documentCount: number;
+    indicators: Omit<OsintIndicatorRow, 'intel'>[];
+    byType: { type: string; count: number }[];
+    daily: { day: string; type: string; count: number }[];
+    sources: string[];
+  }>;
+}
+
 export interface ConsoleDeps {
   intel: ConsoleIntel;
   share: ConsoleShare;
@@ -79,6 +107,8 @@ export interface ConsoleDeps {
   sensor?: ConsoleSensor;
   /** Absent when the hub keeps no web verdicts. */
   web?: ConsoleWeb;
+  /** Absent when the hub keeps no OSINT documents: the page then says none is stored. */
+  osint?: ConsoleOsint;
   registry: Registry;
   logger: Logger;
   /**
@@ -104,6 +134,7 @@ export function consoleDepsOf(
     sensor?: ConsoleSensor;
     runbook?: (lang: 'ja' | 'en') => RunbookView;
     web?: ConsoleWeb;
+    osint?: ConsoleOsint;
   },
 ): ConsoleDeps {
   return {
@@ -111,6 +142,7 @@ export function consoleDepsOf(
     ...(deps.sensor ? { sensor: deps.sensor } : {}),
     ...(deps.runbook ? { runbook: deps.runbook } : {}),
     ...(deps.web ? { web: deps.web } : {}),
+    ...(deps.osint ? { osint: deps.osint } : {}),
     intel: hub.intel,
     share: {
       authenticate: (token) => hub.orgs.authenticate(token),

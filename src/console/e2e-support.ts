@@ -169,6 +169,11 @@ export const PAGES: { name: string; hash: string; ready: string }[] = [
     ready: 'section[data-page=sensors] svg.series, section[data-page=sensors] .empty',
   },
   { name: 'web', hash: '#/web', ready: 'section[data-page=web] svg.bars, section[data-page=web] .empty' },
+  {
+    name: 'osint',
+    hash: '#/osint',
+    ready: 'section[data-page=osint] [data-testid=osint-per-day], section[data-page=osint] .empty',
+  },
 ];
 
 /** Opens a page by its route and waits until it has drawn its data. */

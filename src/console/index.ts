@@ -26,6 +26,7 @@ export {
   type ConsoleHygiene,
   type ConsoleSensor,
   type ConsoleWeb,
+  type ConsoleOsint,
   type ConsoleIntel,
   type ConsoleShare,
 } from './deps.ts';

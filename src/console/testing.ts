@@ -23,13 +23,22 @@ import {
   createConsole,
   type ConsoleDeps,
   type ConsoleHygiene,
+  type ConsoleOsint,
   type ConsoleSensor,
   type ConsoleWeb,
   type WebConsole,
 } from './index.ts';
 
 // The browser helpers, for other rooms' console tests (the CLI's end-to-end alert test).
-export { CHROMIUM, ensureConsoleBuilt, launchChromium, newConsolePage, signIn } from './e2e-support.ts';
+export {
+  CHROMIUM,
+  DIST,
+  ensureConsoleBuilt,
+  launchChromium,
+  newConsolePage,
+  openPage,
+  signIn,
+} from './e2e-support.ts';
 
 export interface TestHub {
   url: string;
@@ -58,6 +67,8 @@ export async function startTestHub(
     runbook?: ConsoleDeps['runbook'];
     /** The web room's overview; without it the malicious-sites page is empty. */
     web?: ConsoleWeb;
+    /** The osint room's read; without it the OSINT page says none is stored. */
+    osint?: ConsoleOsint;
   } = {},
 ): Promise<TestHub> {
   const store = options.store ?? (await openStore({ memory: true }, { migrations: HUB_MIGRATIONS }));
@@ -87,6 +98,7 @@ export async function startTestHub(
       ...(options.sensor ? { sensor: options.sensor } : {}),
       ...(options.runbook ? { runbook: options.runbook } : {}),
       ...(options.web ? { web: options.web } : {}),
+      ...(options.osint ? { osint: options.osint } : {}),
     }),
   );
   hub.use((app) => web.register(app));

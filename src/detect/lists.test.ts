@@ -64,5 +64,10 @@ describe('bot list merge', () => {
     merge.set('taxii', []);
     assert.deepEqual(applied.at(-1)!.entries, ['198.51.100.7,mirai', '192.0.2.1']);
     assert.deepEqual(mergeBotLists([['a', 'b'], ['b', 'c'], []]), ['a', 'b', 'c']);
+    // A bare address (intel's bots) keeps neither its place nor the family away from a named line.
+    assert.deepEqual(
+      mergeBotLists([['192.0.2.1,mirai', '192.0.2.2'], ['192.0.2.1', '192.0.2.3'], ['192.0.2.1']]),
+      ['192.0.2.1,mirai', '192.0.2.2', '192.0.2.3'],
+    );
   });
 });

@@ -157,11 +157,22 @@ export class BotListMerge {
   }
 }
 
-/** Bot lists joined, each line once (a host named by two sources is one entry). */
+/**
+ * Bot lists joined, each line once (a host named by two sources is one entry). A bare `bot` line
+ * gives way to a `bot,family` line of the same host from any source: intel's bot indicators come
+ * as bare addresses, and the later bare line would otherwise take the family the ISP's file gave
+ * (the detector names a C&C server's family from its bots').
+ */
 export function mergeBotLists(lists: readonly (readonly string[])[]): string[] {
   const seen = new Set<string>();
-  for (const list of lists) for (const entry of list) seen.add(entry);
-  return [...seen];
+  const named = new Set<string>();
+  for (const list of lists)
+    for (const entry of list) {
+      seen.add(entry);
+      const comma = entry.indexOf(',');
+      if (comma > 0 && comma < entry.length - 1) named.add(entry.slice(0, comma));
+    }
+  return [...seen].filter((entry) => entry.includes(',') || !named.has(entry));
 }
 
 /** Longest-prefix lookup of values by address (IPv4 grouped by prefix length, IPv6 by scan). */

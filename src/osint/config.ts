@@ -21,8 +21,11 @@ export type FeedConfig = z.infer<typeof FeedConfig>;
 export const OsintConfig = z
   .object({
     feeds: z.array(FeedConfig).default([]),
-    /** How often `start()` reads the feeds (ms); 0: only when `fetch()` is called (`tsunagi osint fetch`). */
-    intervalMs: z.number().int().min(0).default(0),
+    /**
+     * How often `start()` (run by `tsunagi start`) reads the feeds (ms); 0: only when `fetch()` is
+     * called (`tsunagi osint fetch`). Hourly by default: advisories are published a few a day.
+     */
+    intervalMs: z.number().int().min(0).default(3_600_000),
     /** Newest items taken from each feed per fetch. */
     maxItemsPerFeed: z.number().int().min(1).max(1000).default(50),
     /** Largest feed or document read (bytes); a larger one is counted and skipped. */

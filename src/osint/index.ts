@@ -5,7 +5,7 @@
  * rooms and the CLI import from here. Intel takes the indicators through its own OSINT intake.
  */
 import type { Kysely } from 'kysely';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../core/index.ts';
 import type { OsintConfig } from './config.ts';
 import { readDocument, type DocumentText } from './document/read.ts';
@@ -35,6 +35,33 @@ export {
 export { parseFeed, FeedFormatError, type FeedItem } from './fetch/feed.ts';
 export type { FetchRound, OsintIntake } from './fetch/collect.ts';
 export type { DocumentSummary, StoredDocument } from './store.ts';
+export { documentLanguage, type DocumentLanguage } from './document/language.ts';
+export {
+  osintView,
+  type OsintMarking,
+  type OsintView,
+  type OsintViewDocument,
+  type OsintViewIndicator,
+  type OsintViewQuery,
+} from './view.ts';
+
+/** What the component did since it started: for the rate line and the pipeline's health. */
+export interface OsintStats {
+  /** Rounds finished (each reads every configured feed once). */
+  rounds: number;
+  /** A round is under way now. */
+  running: boolean;
+  /** When the last round ended (ms since the epoch; 0: none yet). */
+  lastRoundAt: number;
+  /** The last round's own counts (feeds, items, documents, errors...). */
+  lastRound: FetchRound | undefined;
+  /** Totals over every round. */
+  documents: number;
+  duplicates: number;
+  indicators: number;
+  /** Feeds and documents that could not be read (retried next round: nothing is lost for good). */
+  errors: number;
+}
 
 export interface OsintDeps {
   logger: Logger;
@@ -62,6 +89,8 @@ export interface Osint {
   indicatorsOf(documentId: string): Promise<ExtractedIndicator[]>;
   /** Counts a rejected input (for the CLI's bad-input path). */
   countInputError(input: 'document' | 'config'): void;
+  /** Counts since start (rounds, documents, indicators, errors). */
+  stats(): OsintStats;
 }
 
 function metrics(registry: Registry) {
@@ -88,6 +117,16 @@ function metrics(registry: Registry) {
       name: 'tsunagi_osint_input_errors_total',
       help: 'Inputs rejected, by kind',
       labelNames: ['input'],
+      registers: [registry],
+    }),
+    rounds: new Counter({
+      name: 'tsunagi_osint_rounds_total',
+      help: 'Rounds over the configured feeds finished',
+      registers: [registry],
+    }),
+    lastRound: new Gauge({
+      name: 'tsunagi_osint_last_round_timestamp_seconds',
+      help: 'When the last round over the feeds ended (Unix time)',
       registers: [registry],
     }),
     extractSeconds: new Histogram({
@@ -124,12 +163,36 @@ export function createOsint(config: OsintConfig, deps: OsintDeps): Osint {
         feedError: (feed, reason) => m.feedErrors.inc({ feed, reason }),
       },
     });
+  const stats: OsintStats = {
+    rounds: 0,
+    running: false,
+    lastRoundAt: 0,
+    lastRound: undefined,
+    documents: 0,
+    duplicates: 0,
+    indicators: 0,
+    errors: 0,
+  };
+  const counted = (r: FetchRound): FetchRound => {
+    stats.rounds++;
+    stats.lastRoundAt = Date.now();
+    m.rounds.inc();
+    m.lastRound.set(stats.lastRoundAt / 1000);
+    stats.lastRound = r;
+    stats.documents += r.documents;
+    stats.duplicates += r.duplicates;
+    stats.indicators += r.indicators;
+    stats.errors += r.errors;
+    return r;
+  };
   // One round at a time: two would race to store the same new document.
   let running: Promise<FetchRound> | undefined;
   const fetchOnce = (): Promise<FetchRound> => {
-    running ??= round().finally(() => {
-      running = undefined;
-    });
+    running ??= round()
+      .then(counted)
+      .finally(() => {
+        running = undefined;
+      });
     return running;
   };
   let timer: NodeJS.Timeout | undefined;
@@ -166,5 +229,6 @@ export function createOsint(config: OsintConfig, deps: OsintDeps): Osint {
     documents: (limit) => listDocuments(needDb(), limit),
     indicatorsOf: (id) => indicatorsOf(needDb(), id),
     countInputError: (input) => m.inputErrors.inc({ input }),
+    stats: () => ({ ...stats, running: running !== undefined }),
   };
 }

@@ -17,6 +17,11 @@ export interface OsintTables {
     fetched_at: string;
     published_at: string | null;
     indicators: number;
+    /** The feed's TLP and the tier it narrowed to ('' when none): what the console's release decision weighs. */
+    tlp: string;
+    feed_tier: string;
+    /** `ja`, `en` or '' (no text): from the document's letters. */
+    language: string;
   };
   /** Every place a document was fetched from (provenance beyond the first). */
   osint_document_sources: { document_id: string; source: string; url: string; fetched_at: string };
@@ -93,6 +98,30 @@ export const osintMigrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>) {
       for (const table of ['osint_feeds', 'osint_indicators', 'osint_document_sources', 'osint_documents'])
         await db.schema.dropTable(table).ifExists().execute();
+    },
+  },
+  // Documents stored before this migration carry the default marking (a public advisory) and no language.
+  '0013_osint_002_markings_and_language': {
+    async up(db: Kysely<unknown>) {
+      for (const [column, fallback] of [
+        ['tlp', 'clear'],
+        ['feed_tier', ''],
+        ['language', ''],
+      ] as const)
+        await db.schema
+          .alterTable('osint_documents')
+          .addColumn(column, 'text', (c) => c.notNull().defaultTo(fallback))
+          .execute();
+      await db.schema
+        .createIndex('osint_documents_fetched')
+        .on('osint_documents')
+        .column('fetched_at')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('osint_documents_fetched').ifExists().execute();
+      for (const column of ['language', 'feed_tier', 'tlp'])
+        await db.schema.alterTable('osint_documents').dropColumn(column).execute();
     },
   },
 };

@@ -13,6 +13,10 @@ export interface StoredDocument {
   bytes: number;
   fetchedAt: string;
   publishedAt?: string;
+  /** The feed's marking: its TLP and, when it narrows it, a tier. */
+  tlp: string;
+  feedTier?: string;
+  language: string;
 }
 
 export interface FeedState {
@@ -93,6 +97,9 @@ export async function saveDocument(
         fetched_at: document.fetchedAt,
         published_at: document.publishedAt ?? null,
         indicators: indicators.length,
+        tlp: document.tlp,
+        feed_tier: document.feedTier ?? '',
+        language: document.language,
       })
       .execute();
     await tx

@@ -23,3 +23,9 @@ export function minimalPdf(lines: string[]): Buffer {
   body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(body, 'latin1');
 }
+
+/**
+ * Stores a document and its indicators as a round over the feeds would (one transaction, the
+ * room's own tables): for tests that need documents of chosen days and markings without a feed.
+ */
+export { saveDocument as storeDocument, type StoredDocument } from './store.ts';

@@ -29,6 +29,8 @@ export interface RunbookInput {
   shareTo?: { url: string; apiRoot: string; collection: string };
   /** The notify room's routing file, or '' when none is configured. */
   notifyRouting: string;
+  /** The OSINT feeds `tsunagi start` reads, and how often (none: no automated OSINT step). */
+  osint?: { feeds: readonly { name: string; url: string }[]; intervalMs: number };
 }
 
 export interface RunbookStep {
@@ -98,6 +100,56 @@ export function buildRunbook(input: RunbookInput, lang: Lang): Runbook {
       ...write.sharing(input),
       ...write.notification(input),
     ],
+  };
+}
+
+/** OSINT intake by hand: one round over the feeds, or a saved advisory's indicators. */
+function osintProcedure(i: RunbookInput, lang: Lang): RunbookProcedure {
+  const p = commonParts(i);
+  const ja = lang === 'ja';
+  const feeds = i.osint?.feeds ?? [];
+  const config = i.configFile ? ` --config ${sh(i.configFile)}` : ' --config CONFIG.yaml';
+  const extract = {
+    text: ja
+      ? 'tsunagi が取得できない注意喚起は保存し（HTML・テキスト・PDF）、指標を取り出す：'
+      : 'Save an advisory tsunagi cannot fetch (HTML, text or PDF) and take out its indicators:',
+    command: `${p.tsunagi} osint extract advisory.pdf --format csv > indicators.csv`,
+  };
+  if (feeds.length === 0 || !i.osint?.intervalMs)
+    return {
+      stage: 'intake',
+      id: 'intake-osint',
+      title: ja ? '公開情報（OSINT）' : 'Published threat information (OSINT)',
+      when: ja
+        ? 'osint.feeds（と osint.intervalMs）が設定されていないため、置き換える自動処理はない。'
+        : 'osint.feeds (with osint.intervalMs) is not configured: there is no automated OSINT step to replace.',
+      steps: [extract],
+      check: ja ? 'indicators.csv に指標が並ぶ。' : 'indicators.csv lists the indicators.',
+    };
+  const minutes = Math.round(i.osint.intervalMs / 60_000);
+  const names = feeds.map((f) => f.name).join(', ');
+  return {
+    stage: 'intake',
+    id: 'intake-osint',
+    title: ja ? `公開情報（OSINT）: ${names}` : `Published threat information (OSINT): ${names}`,
+    when: ja
+      ? `${minutes} 分ごとの巡回が止まった（パイプラインの osint が注意のまま、または tsunagi_osint_rounds_total が 2 周期増えない）。`
+      : `The round every ${minutes} min stopped (the pipeline's osint component stays a warning, or tsunagi_osint_rounds_total does not rise for two intervals).`,
+    steps: [
+      {
+        text: ja ? 'フィードを手作業で一度読む：' : 'Read the feeds once by hand:',
+        command: `${p.tsunagi} osint fetch${config} ${p.data}`,
+      },
+      {
+        text: ja
+          ? `読めないフィードはブラウザで開いて原因を確かめる：${feeds.map((f) => f.url).join(' ')}`
+          : `Open a feed that fails in a browser to see why: ${feeds.map((f) => f.url).join(' ')}`,
+      },
+      extract,
+    ],
+    check: ja
+      ? 'osint fetch が new documents と intel sightings の件数を表示し、コンソールの公開情報ページに文書が並ぶ。'
+      : "osint fetch prints new documents and intel sightings; the console's OSINT page lists the documents.",
   };
 }
 
@@ -193,6 +245,7 @@ const EN: Writer = {
             check: 'darknet-bots.csv lists hosts.',
           },
     );
+    procedures.push(osintProcedure(i, 'en'));
     return procedures;
   },
   detection(i) {
@@ -366,6 +419,7 @@ const JA: Writer = {
             ],
             check: 'darknet-bots.csv にホストが並ぶ。',
           },
+      osintProcedure(i, 'ja'),
     ];
   },
   detection(i) {

@@ -320,20 +320,25 @@ export function darknetSection(
   };
 }
 
-/** One figure per (key, count) row of a breakdown, as table rows. */
+/** One figure per (key, count) row of a breakdown, as table rows; `name` words a key for the reader. */
 function breakdownRows(
   ctx: SectionContext,
   counts: [string, number][],
   label: string,
   q: string,
   derive: (key: string) => string,
+  name: (key: string) => string = (key) => key || ctx.t('unknown'),
 ): Cell[][] {
   return counts
     .slice(0, ctx.topN)
-    .map(([key, n]) => [
-      key || ctx.t('unknown'),
-      { figure: ctx.book.add(`${label}: ${key || ctx.t('unknown')}`, n, q, derive(key)) },
-    ]);
+    .map(([key, n]) => [name(key), { figure: ctx.book.add(`${label}: ${name(key)}`, n, q, derive(key)) }]);
+}
+
+/** A survey finding's status in words (the stored code when the dictionary has none). */
+function findingName(ctx: SectionContext, status: string): string {
+  if (status === 'weak-credential' || status === 'vulnerable-firmware' || status === 'exposed')
+    return ctx.t(`finding_${status}`);
+  return status || ctx.t('unknown');
 }
 
 export function surveySection(ctx: SectionContext, data: KindData): Section {
@@ -367,6 +372,7 @@ export function surveySection(ctx: SectionContext, data: KindData): Section {
     t('cve'),
     q,
     (k) => activeWhere('cve', k),
+    (k) => k || t('noCve'),
   );
   const statusRows = breakdownRows(
     ctx,
@@ -374,6 +380,7 @@ export function surveySection(ctx: SectionContext, data: KindData): Section {
     t('status'),
     q,
     (k) => activeWhere('status', k),
+    (k) => findingName(ctx, k),
   );
   // Remediation: the devices found before the period, by what intel saw of them since.
   const older = data.items.filter((i) => i.createdAt < w.start.toISOString());

@@ -8,11 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, untilSignal, UsageError } from '../../core/index.ts';
+import { Registry } from 'prom-client';
+import { loadConfig, silentLogger, untilSignal, UsageError } from '../../core/index.ts';
 import { sightingsFromInfectedHosts } from '../../intel/index.ts';
 import { generateScenario, sendExportUdp } from '../../scenario/index.ts';
 import type { OrganisationInput } from '../../share/index.ts';
 import type { CliContext } from '../context.ts';
+import { demoScannedPorts, recordDemoSources } from '../demo-sources.ts';
 import { formatRate, progressBar, StatusLine } from '../progress.ts';
 import { StackConfig, type Stack } from '../stack.ts';
 import { runStart } from './start.ts';
@@ -129,10 +131,25 @@ export function register(program: Command, ctx: CliContext): void {
         // The darknet's view of the same ISP: its infected subscribers, as the console overlays them.
         await stack.intel.recordSightings(
           sightingsFromInfectedHosts(
-            scenario.truth.botList.map((ip) => ({ ip, family: scenario.truth.botFamilies[ip] })),
+            scenario.truth.botList.map((ip) => ({
+              ip,
+              family: scenario.truth.botFamilies[ip],
+              ports: demoScannedPorts(scenario.truth.botFamilies[ip]),
+            })),
             'demo-darknet',
           ),
           'demo',
+        );
+        // Phishing through the web room and survey findings through intel's survey intake, so every
+        // section of `tsunagi report daily` on this data directory has something to show.
+        const extra = await recordDemoSources(stack, {
+          logger: silentLogger(),
+          registry: new Registry(),
+          seed,
+        });
+        out.write(
+          `phishing: ${extra.phishingUrls} URLs scored by the web model, ${extra.phishingRecorded} malicious sightings in intel; ` +
+            `survey: ${extra.surveyFindings} vulnerable devices\n`,
         );
         out.write(
           `replaying ${hours} h of ${subscribers} subscribers at ${formatRate(rate)} flows/s; open ${stack.hub.url()}/\n`,

@@ -6,20 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { InputError, loadConfig, silentLogger, UsageError } from '../../core/index.ts';
-import { createIntel, IntelConfig, recordOsintDocument } from '../../intel/index.ts';
-import {
-  createOsint,
-  OsintConfig,
-  type ExtractedIndicator,
-  type Osint,
-  type OsintTables,
-} from '../../osint/index.ts';
+import { createIntel, IntelConfig } from '../../intel/index.ts';
+import { createOsint, OsintConfig, type ExtractedIndicator, type Osint } from '../../osint/index.ts';
 import { createAuditLog, loadSigner } from '../../share/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
+import { createOsintIntake } from '../osint-intake.ts';
 import { cliDataDir, openCliStore } from './serve.ts';
 
 const FileConfig = z.object({ osint: OsintConfig.default(OsintConfig.parse({})) }).loose();
@@ -72,32 +66,12 @@ async function fetchFeeds(options: { config?: string; data?: string }, ctx: CliC
   try {
     const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
     const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
-    let sightings = 0;
-    const osint = createOsint(config, {
-      logger,
-      registry,
-      db: store.db as unknown as Kysely<OsintTables>,
-      intake: async (document, indicators, feed) => {
-        const recorded = await recordOsintDocument(
-          intel,
-          {
-            id: document.id,
-            feed: feed.name,
-            url: document.url,
-            title: document.title,
-            fetchedAt: document.fetchedAt,
-          },
-          indicators,
-          { tlp: feed.tlp, ...(feed.tier ? { tier: feed.tier } : {}) },
-        );
-        sightings += recorded.length;
-      },
-    });
+    const { osint, sightings } = createOsintIntake(config, { store, intel, logger, registry });
     const round = await osint.fetch();
     await audit.checkpoint();
     ctx.stdout.write(
       `feeds ${round.feeds} (unchanged ${round.unchanged}), items ${round.items}, new documents ${round.documents}, ` +
-        `duplicates ${round.duplicates}, indicators ${round.indicators}, intel sightings ${sightings}, errors ${round.errors}\n`,
+        `duplicates ${round.duplicates}, indicators ${round.indicators}, intel sightings ${sightings()}, errors ${round.errors}\n`,
     );
   } finally {
     await store.close();

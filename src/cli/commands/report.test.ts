@@ -134,6 +134,7 @@ describe('tsunagi report runbook', () => {
         'hub:\n  listen: 10.0.0.5:9000',
         "darknet:\n  interface: eth7\n  prefixes: ['203.0.113.0/24']",
         'detect:\n  botsFile: bots-of-isp-b.csv',
+        'osint:\n  intervalMs: 1800000\n  feeds:\n    - name: jpcert\n      url: https://www.jpcert.or.jp/rss/jpcert.rdf',
         '',
       ].join('\n'),
     );
@@ -149,6 +150,7 @@ describe('tsunagi report runbook', () => {
     assert.ok(a.includes(join(dir, 'a')));
     assert.ok(a.includes('darknet.interface is not configured'));
     assert.ok(!a.includes('eth7'));
+    assert.ok(a.includes('osint.feeds (with osint.intervalMs) is not configured'));
 
     const b = await runbook(second, 'en');
     assert.ok(b.includes('udp port 9995 or udp port 4739'));
@@ -158,10 +160,16 @@ describe('tsunagi report runbook', () => {
     assert.ok(b.includes('--prefix 203.0.113.0/24'));
     assert.ok(b.includes('--bots bots-of-isp-b.csv'));
     assert.ok(b.includes(join(dir, 'b')));
+    // The OSINT intake start runs: its feeds, interval and the command that reads them by hand.
+    assert.ok(b.includes('Published threat information (OSINT): jpcert'));
+    assert.ok(b.includes('The round every 30 min stopped'));
+    assert.ok(b.includes(`osint fetch --config ${second}`));
+    assert.ok(b.includes('https://www.jpcert.or.jp/rss/jpcert.rdf'));
 
     const ja = await runbook(second, 'ja');
     assert.ok(ja.includes('手作業'));
     assert.ok(ja.includes('tcpdump -i eth7'));
+    assert.ok(ja.includes('公開情報（OSINT）: jpcert'));
   });
 
   test('the console serves the runbook of the configuration the process runs with', async () => {

@@ -28,9 +28,11 @@ import {
   ConsoleConfig,
   consoleDepsOf,
   createConsole,
+  type ConsoleOsint,
   type ConsoleWeb,
   type WebConsole,
 } from '../../console/index.ts';
+import { osintView, type OsintTables } from '../../osint/index.ts';
 import { type Hub, HubConfig, loadSigner, wireHub } from '../../share/index.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 import { createHygieneReader, type HygieneTables } from '../../hygiene/index.ts';
@@ -152,10 +154,16 @@ export async function openHubStack(
       // The sensor room's tables live in the same store too (what `tsunagi sensor serve` on the same data directory stores).
       sensor: createSensorReader(store.db as unknown as Kysely<SensorTables>),
       web: consoleWebOf(store.db, deps, webRoom),
+      osint: consoleOsintOf(store.db),
     }),
   );
   hub.use((app) => web.register(app));
   return { store, intel, hub, console: web, web: webRoom };
+}
+
+/** The osint room's documents and indicators for the console, over the same store. */
+export function consoleOsintOf(db: unknown): ConsoleOsint {
+  return { view: (query) => osintView(db as Kysely<OsintTables>, query) };
 }
 
 /** The web room's overview and user reports for the console, over the same store. */

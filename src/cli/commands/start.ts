@@ -176,6 +176,23 @@ function levelConfigured(file: string | undefined, env: NodeJS.ProcessEnv): bool
   return level !== undefined;
 }
 
+function osintLine(config: StackConfig): string {
+  const { feeds, intervalMs } = config.osint;
+  if (feeds.length === 0) return 'no feeds (osint.feeds in the config file)';
+  const every =
+    intervalMs > 0 ? `every ${Math.round(intervalMs / 60_000)} min` : 'only by tsunagi osint fetch';
+  return `${feeds.length} feed${feeds.length === 1 ? '' : 's'}, read ${every}`;
+}
+
+/** The OSINT part of the rate line: documents and intel sightings, and a round under way. */
+function osintRate(stack: Stack): string {
+  const s = stack.osint.osint.stats();
+  return (
+    `OSINT documents ${s.documents}  indicators ${s.indicators}  sightings ${stack.osint.sightings()}` +
+    `  errors ${s.errors}${s.running ? '  (reading feeds)' : ''}`
+  );
+}
+
 /** Starts the stack, prints where everything is, and runs until `until` resolves. */
 export async function runStart(
   config: StackConfig,
@@ -225,6 +242,7 @@ export async function runStart(
               `  certstream ${config.web.certstream.url} (flagging ${config.web.certstream.minVerdict} or worse)`,
             ]
           : []),
+        `  OSINT     ${osintLine(config)}`,
         first
           ? signInInstructions(
               first,
@@ -252,7 +270,8 @@ export async function runStart(
             : '') +
           (stack.certstream
             ? `  ${certstreamRateLine(stack.certstream.stats, lastNames, (now - last) / 1000)}`
-            : ''),
+            : '') +
+          (config.osint.feeds.length > 0 ? `  ${osintRate(stack)}` : ''),
       );
       lastNames = stack.certstream?.stats.names ?? 0;
       lastRecords = c.records;

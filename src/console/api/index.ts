@@ -18,6 +18,7 @@ import { registerHygiene } from './hygiene.ts';
 import { registerSensors } from './sensor.ts';
 import { registerIndicators } from './indicators.ts';
 import { registerMe } from './me.ts';
+import { registerOsint } from './osint.ts';
 import { registerOverview } from './overview.ts';
 import { registerReview } from './review.ts';
 import { registerRunbook } from './runbook.ts';
@@ -50,6 +51,7 @@ export function registerApi(
   registerSensors(app, ctx);
   registerWeb(app, ctx);
   registerWebReports(app, ctx);
+  registerOsint(app, ctx);
   registerReview(app, deps.share.reviews);
   registerHealth(app, deps.health);
   registerRunbook(app, deps.runbook);

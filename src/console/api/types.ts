@@ -387,3 +387,51 @@ export interface WebBody {
   byPlatform: WebCount[];
   takedowns: WebTakedownRow[];
 }
+
+/** One published document the reader may see (GET /console/api/osint). */
+export interface OsintDocumentRow {
+  /** SHA-256 of the content. */
+  id: string;
+  /** The feed it first came from. */
+  source: string;
+  url: string;
+  title: string;
+  fetchedAt: string;
+  publishedAt: string | null;
+  /** `ja`, `en` or '' (no text). */
+  language: string;
+  indicators: number;
+  /** Its marking: the feed's TLP and the tier the release decision weighed. */
+  tlp: string;
+  tier: string;
+}
+
+/** One indicator found in a document, with the sentence around it. */
+export interface OsintIndicatorRow {
+  documentId: string;
+  source: string;
+  fetchedAt: string;
+  type: string;
+  value: string;
+  /** 0 when none was written. */
+  port: number;
+  context: string;
+  /** The intel indicator its sighting went into, when the reader may see it (an `/indicators/` ref). */
+  intel: { kind: string; ref: string; confidence: number } | null;
+}
+
+export interface OsintBody {
+  /** False when the hub keeps no OSINT documents (the page then says how to configure feeds). */
+  available: boolean;
+  days: number;
+  /** UTC days of the chart, oldest first (`YYYY-MM-DD`). */
+  labels: string[];
+  documents: OsintDocumentRow[];
+  documentCount: number;
+  indicators: OsintIndicatorRow[];
+  byType: { type: string; count: number }[];
+  daily: { day: string; type: string; count: number }[];
+  sources: string[];
+  /** Listed indicators that became intel sightings the reader may see. */
+  inIntel: number;
+}

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from '../../core/index.ts';
 import type { FeedConfig, OsintConfig } from '../config.ts';
 import { readDocument, type PdfOptions } from '../document/read.ts';
+import { documentLanguage } from '../document/language.ts';
 import { extractIndicators } from '../extract/extract.ts';
 import type { ExtractedIndicator } from '../extract/types.ts';
 import type { OsintTables } from '../migrations.ts';
@@ -108,6 +109,9 @@ async function takeItem(
     bytes: fetched.bytes.byteLength,
     fetchedAt,
     ...(item.published ? { publishedAt: item.published } : {}),
+    tlp: feed.tlp,
+    ...(feed.tier ? { feedTier: feed.tier } : {}),
+    language: documentLanguage(read.text),
   };
   await saveDocument(ctx.db, document, indicators);
   round.documents++;

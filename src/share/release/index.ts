@@ -129,7 +129,13 @@ export type Subject =
   /** Results of the hygiene survey (public DNS and mail posture): sector aggregates or per organisation. */
   | { type: 'hygiene'; level: HygieneLevel }
   /** What endpoint sensors on a ministry's terminals reported: per-ministry views and statistics. */
-  | { type: 'sensor'; level: SensorLevel };
+  | { type: 'sensor'; level: SensorLevel }
+  /**
+   * A published document (OSINT) under its feed's marking: the tier its TLP gives (CLEAR public,
+   * GREEN and AMBER council, RED full), narrowed by the feed's tier when one is configured, as
+   * intel's OSINT intake marks the sightings taken from it.
+   */
+  | { type: 'document'; tier: Tier; tlp: Tlp };
 
 /**
  * Hygiene results are built from public DNS data, but a score per named organisation is a list
@@ -178,6 +184,10 @@ export function release(
   reader: Reader,
 ): Release<{ tier: Tier; tlp: Tlp }>;
 export function release(
+  subject: { type: 'document' } & Subject,
+  reader: Reader,
+): Release<{ tier: Tier; tlp: Tlp }>;
+export function release(
   subject: Subject,
   reader: Reader,
 ): Release<ReleasedIndicator | true | { tier: Tier; tlp: Tlp }> {
@@ -185,6 +195,11 @@ export function release(
   if (subject.type === 'stored') return releaseStored(subject.tier, subject.tlp, subject.collection, reader);
   if (subject.type === 'hygiene') return releaseHygiene(subject.level, reader);
   if (subject.type === 'sensor') return releaseSensor(subject.level, reader);
+  if (subject.type === 'document') {
+    if (!markingAllows(reader, subject.tier, subject.tlp))
+      return deny(`the document is tier ${subject.tier} under TLP:${subject.tlp.toUpperCase()}`);
+    return { outcome: 'allow', copy: { tier: subject.tier, tlp: subject.tlp } };
+  }
   return releaseIndicator(subject.indicator, subject.publicNotice, reader);
 }
 
