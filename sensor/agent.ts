@@ -111,6 +111,7 @@ export class SensorAgent {
   private warmUp: WarmUp | undefined;
   private readonly cachedDigests: number;
   private digestsSavedAt = 0;
+  private hashedAtLastSample = 0;
   intervalMs: number;
 
   constructor(
@@ -209,7 +210,8 @@ export class SensorAgent {
   async tick(now = Date.now()): Promise<void> {
     const first = this.firstTickAt === undefined;
     this.firstTickAt ??= now;
-    this.budgets.sample();
+    this.budgets.sample(performance.now(), this.hasher.hashedBytes !== this.hashedAtLastSample);
+    this.hashedAtLastSample = this.hasher.hashedBytes;
     if (now >= this.nextRefreshAt) await this.refresh(now);
     const scan = await this.collector.scan(now);
     if (first) void this.collector.hashed().then(() => this.noteWarmUp(Date.now()));

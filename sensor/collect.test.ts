@@ -94,7 +94,10 @@ describe('Collector on /proc', { skip: !linux && 'needs Linux /proc' }, () => {
     };
     const second = await quiet.scan();
     // Only pids handed out between the scans (this machine is busy) are read; far fewer than all.
-    assert.ok(reads.count < second.processes.size / 2, `${reads.count} of ${second.processes.size} read again`);
+    assert.ok(
+      reads.count < second.processes.size / 2,
+      `${reads.count} of ${second.processes.size} read again`,
+    );
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
     await once(child, 'spawn');
     await new Promise((r) => setTimeout(r, 100));

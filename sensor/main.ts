@@ -182,7 +182,7 @@ function statusCommand(args: string[], io: Io): number {
   );
   io.out(
     iocs.adopted
-      ? `iocs v${iocs.body.version}: ${iocs.body.sha256.length} sha256, ${iocs.body.ipPorts.length} ip:port, ${iocs.body.domains.length} domains (domains not matched: no DNS source on Linux)`
+      ? `iocs v${iocs.body.version}: ${iocs.body.sha256.length} sha256, ${iocs.body.ipPorts.length} ip:port, ${iocs.body.domains.length} domains (${iocs.body.resolved.length} with addresses the centre resolved)`
       : 'iocs: none yet',
   );
   io.out(

@@ -227,12 +227,35 @@ export const PolicyBody = z
   .strict();
 export type PolicyBody = z.infer<typeof PolicyBody>;
 
+/** An IPv4 address, or an IPv6 one in RFC 5952 form (the centre writes them canonical). */
+const ipAddress = z
+  .string()
+  .max(45)
+  .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:.]*:[0-9a-f:.]*)$/, 'expected an IP address');
+
+/**
+ * A listed domain as the centre's own resolver answered it. The terminal never looks an
+ * attacker's name up itself (that would warn the attacker and leak the list); it matches its
+ * connections against these addresses and reports the domain.
+ */
+export const ResolvedDomain = z
+  .object({
+    domain,
+    addresses: z.array(ipAddress).min(1).max(64),
+    /** When the centre's resolver gave these addresses (ms since the Unix epoch). */
+    resolvedAt: z.number().int().min(0),
+  })
+  .strict();
+export type ResolvedDomain = z.infer<typeof ResolvedDomain>;
+
 export const IocListBody = z
   .object({
     version: z.number().int().min(1),
     sha256: z.array(hex64).max(1_000_000),
     ipPorts: z.array(ipPort).max(1_000_000),
     domains: z.array(domain).max(1_000_000),
+    /** The domains' addresses, resolved by the centre (absent in lists of older centres). */
+    resolved: z.array(ResolvedDomain).max(1_000_000).default([]),
   })
   .strict();
 export type IocListBody = z.infer<typeof IocListBody>;
