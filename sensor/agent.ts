@@ -5,7 +5,13 @@
  */
 import { IocListBody, PolicyBody, type SensorEvent } from '../src/sensor/protocol.ts';
 import { BudgetKeeper, collectGarbage } from './budget.ts';
-import { CentreChannel, RetryableError, TransportError, type SealedBatch } from './client/uplink.ts';
+import {
+  CentreChannel,
+  RenewRefused,
+  RetryableError,
+  TransportError,
+  type SealedBatch,
+} from './client/uplink.ts';
 import { Collector } from './collect.ts';
 import { ExecutableHasher } from './hash/hasher.ts';
 import { IocMatcher } from './ioc.ts';
@@ -24,6 +30,11 @@ export interface AgentOptions {
   /** How often a sensor.status event is spooled. */
   statusIntervalMs: number;
   spoolMaxBytes: number;
+  /**
+   * The client certificate is renewed when less than this is left of it; by default a third of
+   * its lifetime (about 132 days of the centre's 397).
+   */
+  renewWithinMs?: number;
   /** Tests and the benchmark scan faster than a policy would; never used to scan slower. */
   scanIntervalMs?: number;
   procRoot: string;
@@ -201,6 +212,11 @@ export class SensorAgent {
     this.channel.close();
   }
 
+  /** Resolves when every executable the scans so far found has its digest. */
+  firstScanHashed(): Promise<void> {
+    return this.collector.hashed();
+  }
+
   stop(): void {
     this.stopped = true;
     this.hasher.stop();
@@ -313,6 +329,22 @@ export class SensorAgent {
       } else this.refuse('IoC list', iocs.reason);
     } catch (error) {
       this.lastError = `refresh: ${(error as Error).message}`;
+      this.log(this.lastError);
+    }
+    await this.renewIfDue(now);
+  }
+
+  /** Renews the client certificate when little of it is left; a refusal or failure is logged and retried at the next refresh. */
+  private async renewIfDue(now: number): Promise<void> {
+    const { notAfter, lifetimeMs } = this.channel.certificate();
+    if (notAfter - now > (this.options.renewWithinMs ?? lifetimeMs / 3)) return;
+    try {
+      const renewedUntil = await this.channel.renew();
+      this.sentLog.note(`client certificate renewed, valid until ${new Date(renewedUntil).toISOString()}`);
+      this.log(`client certificate renewed until ${new Date(renewedUntil).toISOString()}`);
+    } catch (error) {
+      const refused = error instanceof RenewRefused ? 'refused' : 'failed';
+      this.lastError = `certificate renewal ${refused}: ${(error as Error).message}`;
       this.log(this.lastError);
     }
   }

@@ -16,6 +16,7 @@ export const SENSOR_PATHS = {
   policy: '/sensor/v1/policy',
   iocs: '/sensor/v1/iocs',
   batches: '/sensor/v1/batches',
+  renew: '/sensor/v1/renew',
 } as const;
 
 /** Size limits of a batch, compressed (as sent) and uncompressed (as inflated by the centre). */
@@ -289,6 +290,15 @@ export const EnrollResponse = z
   })
   .strict();
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
+
+/**
+ * The answer to a renewal (POST `renew` over mutual TLS with the certificate in force, body `{}`):
+ * a new certificate for the same key, since the sensor's identity is the hash of its key. From
+ * then on the centre accepts only the new one (the previous one only to ask for it again, when
+ * this answer was lost).
+ */
+export const RenewResponse = z.object({ sensorId: hex64, certificatePem: pem }).strict();
+export type RenewResponse = z.infer<typeof RenewResponse>;
 
 /** Any refusal: 400 bad body, 401 no/bad client certificate or token, 403 refused, 409 chain, 413 size, 429 rate. */
 export const ErrorBody = z.object({ error: z.string() }).passthrough();
