@@ -146,6 +146,11 @@ export async function createSensorServer(deps: ServerDeps): Promise<FastifyInsta
   app.get(SENSOR_PATHS.iocs, async () => deps.iocs());
   registerBatches(app, deps, sensors, batchLimiter);
   app.post(SENSOR_PATHS.renew, async (request, reply) => {
+    // The one body a renewal takes is `{}` as JSON: anything else is a client that means something else.
+    const type = String(request.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
+    if (type !== 'application/json' || !isEmptyObject(request.body)) throw new Refusal(415, 'not-renewal');
     const renewDeps = { ...deps, clientCertDays: config.clientCertDays };
     const result = await renewCertificate(renewDeps, sensors.get(request)!, certificates.get(request)!);
     if (result.status === 200)
@@ -220,5 +225,11 @@ function registerBatches(
       const result = await acceptBatch(batchDeps, sensors.get(request)!, request.body);
       return reply.code(result.status).send(result.body);
     },
+  );
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
   );
 }
