@@ -223,7 +223,8 @@ export class SensorAgent {
     this.wake?.();
   }
 
-  async tick(now = Date.now()): Promise<void> {
+  /** One scan, matched, spooled and (when due, or `send` is not false) sent. */
+  async tick(now = Date.now(), send = true): Promise<void> {
     const first = this.firstTickAt === undefined;
     this.firstTickAt ??= now;
     this.budgets.sample(performance.now(), this.hasher.hashedBytes !== this.hashedAtLastSample);
@@ -244,7 +245,7 @@ export class SensorAgent {
       this.policy.batchMaxEvents,
     );
     if (this.budgets.memoryPressed()) this.relieveMemory();
-    if (now >= this.nextSendAt || matches.length > 0) await this.flush(now);
+    if (send && (now >= this.nextSendAt || matches.length > 0)) await this.flush(now);
     this.intervalMs = this.budgets.nextIntervalMs(this.policyInterval());
     this.saveDigests(now);
     this.saveCounters();

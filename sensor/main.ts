@@ -144,10 +144,10 @@ async function runCommand(args: string[], io: Io): Promise<number> {
     log: (line) => io.err(`tsunagi-sensor: ${oneLine(line)}`),
   });
   if (values.once) {
-    // One scan, whole: the starts held for their executables' digests go out with it.
-    await agent.tick();
+    // One scan, whole, in one send: the starts held for their executables' digests go out with it.
+    await agent.tick(Date.now(), false);
     await agent.firstScanHashed();
-    await agent.tick();
+    await agent.tick(Date.now(), false);
     await agent.flush();
     agent.stop();
     agent.close();
