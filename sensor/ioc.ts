@@ -84,13 +84,19 @@ export class IocMatcher {
       const domains = ip === undefined ? undefined : this.domainsByAddress.get(ip);
       if (!this.ipPorts.has(remote) && !domains) continue;
       const owner = socket.pid === null ? undefined : processes.get(socket.pid);
-      const common = { type: 'ioc.match', at, pid: socket.pid, ...exeOf(owner) } as const;
+      const holder = { pid: socket.pid, ...exeOf(owner) };
       // One connection is one match, also when it lingers in TIME_WAIT after its process let go.
       const connection = `${remote} ${socket.proto} ${socket.local}`;
       if (this.ipPorts.has(remote))
-        now.set(`ip-port ${connection}`, { ...common, ioc: remote, kind: 'ip-port' });
+        now.set(`ip-port ${connection}`, { type: 'ioc.match', at, ioc: remote, kind: 'ip-port', ...holder });
       for (const domain of domains ?? [])
-        now.set(`domain ${domain} ${connection}`, { ...common, ioc: domain, kind: 'domain' });
+        now.set(`domain ${domain} ${connection}`, {
+          type: 'ioc.match',
+          at,
+          ioc: domain,
+          kind: 'domain',
+          ...holder,
+        });
     }
     const fresh = [...now].filter(([key]) => !this.active.has(key)).map(([, event]) => event);
     this.active = new Set(now.keys());
