@@ -163,8 +163,8 @@ function registerServe(sensor: Command, ctx: CliContext): void {
     )
     .option('--name <name...>', 'extra DNS names or addresses for the server certificate', [])
     .option(
-      '--resolver <ip[:port]...>',
-      "resolvers the centre asks for listed domains' addresses (default: the system's); sensors never resolve them",
+      '--resolver <server...>',
+      "resolvers (IP or IP:PORT) the centre asks for listed domains' addresses (default: the system's); sensors never resolve them",
       [],
     )
     .option('--metrics <host:port>', 'Prometheus metrics address (off unless given)')
