@@ -5,7 +5,13 @@
  */
 import { IocListBody, PolicyBody, type SensorEvent } from '../src/sensor/protocol.ts';
 import { BudgetKeeper, collectGarbage } from './budget.ts';
-import { CentreChannel, RetryableError, TransportError, type SealedBatch } from './client/uplink.ts';
+import {
+  CentreChannel,
+  RenewRefused,
+  RetryableError,
+  TransportError,
+  type SealedBatch,
+} from './client/uplink.ts';
 import { Collector } from './collect.ts';
 import { ExecutableHasher } from './hash/hasher.ts';
 import { IocMatcher } from './ioc.ts';
@@ -24,6 +30,11 @@ export interface AgentOptions {
   /** How often a sensor.status event is spooled. */
   statusIntervalMs: number;
   spoolMaxBytes: number;
+  /**
+   * The client certificate is renewed when less than this is left of it; by default a third of
+   * its lifetime (about 132 days of the centre's 397).
+   */
+  renewWithinMs?: number;
   /** Tests and the benchmark scan faster than a policy would; never used to scan slower. */
   scanIntervalMs?: number;
   procRoot: string;
@@ -54,8 +65,28 @@ export interface AgentStatus {
   sockets: number;
   policyVersion: number;
   iocVersion: number;
+  /** The first scan's hashing, once every executable it found has a digest. */
+  warmUp?: WarmUp;
+  /** Executables waiting for their digest now. */
+  hashPending: number;
   lastError?: string;
 }
+
+/** What the first scan cost: until every executable running at start has its digest. */
+export interface WarmUp {
+  completedAt: string;
+  /** From the start of the first tick. */
+  durationMs: number;
+  /** CPU of the whole process until then (start-up included), seconds. */
+  cpuSeconds: number;
+  hashedBytes: number;
+  hashedFiles: number;
+  /** Digests the saved cache gave (a restart hashes only what changed). */
+  cachedDigests: number;
+}
+
+/** The saved digest cache is written at most this often while it changes (and at stop). */
+const DIGEST_SAVE_INTERVAL_MS = 60_000;
 
 /** Back-off before the attempt-th retry: full jitter over an exponential bound (5 s to 15 min). */
 export function backoffMs(attempt: number, random = Math.random): number {
@@ -87,6 +118,11 @@ export class SensorAgent {
   private sockets = 0;
   private stopped = false;
   private wake: (() => void) | undefined;
+  private firstTickAt: number | undefined;
+  private warmUp: WarmUp | undefined;
+  private readonly cachedDigests: number;
+  private digestsSavedAt = 0;
+  private hashedAtLastSample = 0;
   intervalMs: number;
 
   constructor(
@@ -104,12 +140,50 @@ export class SensorAgent {
     this.spool = new Spool(state.path('spool'), options.spoolMaxBytes);
     this.budgets = new BudgetKeeper(this.policy.budgets);
     this.hasher = new ExecutableHasher({ bytesPerSecond: this.budgets.hashBytesPerSecond() });
+    this.cachedDigests = this.loadDigests();
     this.collector = new Collector(new ProcReader(options.procRoot), this.hasher, {
       userKey: state.userKey(),
       hashExecutables: this.policy.hashExecutables,
     });
     this.sentLog = new SentLog(state.path('sent.log'));
     this.intervalMs = this.policyInterval();
+  }
+
+  /** The digests a previous run saved; a damaged file is logged and the cache starts empty. */
+  private loadDigests(): number {
+    try {
+      return this.hasher.load(this.state.readJson('digests.json'));
+    } catch (error) {
+      this.log(`digests.json unreadable (${(error as Error).message}): executables are hashed again`);
+      return 0;
+    }
+  }
+
+  private saveDigests(now: number, force = false): void {
+    if (!this.hasher.dirty) return;
+    if (!force && now - this.digestsSavedAt < DIGEST_SAVE_INTERVAL_MS) return;
+    this.state.writeJson('digests.json', this.hasher.save(), 0o600);
+    this.digestsSavedAt = now;
+  }
+
+  /** Notes the end of the first scan's hashing, once: when every executable it queued has its digest. */
+  private noteWarmUp(now: number): void {
+    if (this.warmUp || this.firstTickAt === undefined || this.stopped) return;
+    const cpu = process.cpuUsage();
+    this.warmUp = {
+      completedAt: new Date(now).toISOString(),
+      durationMs: now - this.firstTickAt,
+      cpuSeconds: Math.round((cpu.user + cpu.system) / 1000) / 1000,
+      hashedBytes: this.hasher.hashedBytes,
+      hashedFiles: this.hasher.hashedFiles,
+      cachedDigests: this.cachedDigests,
+    };
+    this.saveDigests(now, true);
+    this.state.writeJson('status.json', this.status(now));
+    this.log(
+      `first scan hashed: ${this.warmUp.hashedFiles} executables, ${(this.warmUp.hashedBytes / 1e6).toFixed(1)} MB ` +
+        `in ${(this.warmUp.durationMs / 1000).toFixed(1)} s (${this.warmUp.cachedDigests} digests from the saved cache)`,
+    );
   }
 
   private policyInterval(): number {
@@ -129,23 +203,35 @@ export class SensorAgent {
         };
       });
     }
+    this.close();
+  }
+
+  /** Ends the kept-alive connection and saves the digests; for a caller that ran ticks itself too. */
+  close(): void {
+    this.saveDigests(Date.now(), true);
     this.channel.close();
   }
 
-  /** Ends the kept-alive connection; for a caller that ran ticks itself. */
-  close(): void {
-    this.channel.close();
+  /** Resolves when every executable the scans so far found has its digest. */
+  firstScanHashed(): Promise<void> {
+    return this.collector.hashed();
   }
 
   stop(): void {
     this.stopped = true;
+    this.hasher.stop();
     this.wake?.();
   }
 
-  async tick(now = Date.now()): Promise<void> {
-    this.budgets.sample();
+  /** One scan, matched, spooled and (when due, or `send` is not false) sent. */
+  async tick(now = Date.now(), send = true): Promise<void> {
+    const first = this.firstTickAt === undefined;
+    this.firstTickAt ??= now;
+    this.budgets.sample(performance.now(), this.hasher.hashedBytes !== this.hashedAtLastSample);
+    this.hashedAtLastSample = this.hasher.hashedBytes;
     if (now >= this.nextRefreshAt) await this.refresh(now);
     const scan = await this.collector.scan(now);
+    if (first) void this.collector.hashed().then(() => this.noteWarmUp(Date.now()));
     this.processes = scan.processes.size;
     this.sockets = scan.sockets.length;
     const matches = this.matcher.match(scan.processes, scan.sockets, now);
@@ -159,8 +245,9 @@ export class SensorAgent {
       this.policy.batchMaxEvents,
     );
     if (this.budgets.memoryPressed()) this.relieveMemory();
-    if (now >= this.nextSendAt || matches.length > 0) await this.flush(now);
+    if (send && (now >= this.nextSendAt || matches.length > 0)) await this.flush(now);
     this.intervalMs = this.budgets.nextIntervalMs(this.policyInterval());
+    this.saveDigests(now);
     this.saveCounters();
     this.state.writeJson('status.json', this.status(now));
   }
@@ -214,6 +301,8 @@ export class SensorAgent {
       sockets: this.sockets,
       policyVersion: this.policy.version,
       iocVersion: this.matcher.version,
+      ...(this.warmUp ? { warmUp: this.warmUp } : {}),
+      hashPending: this.collector.awaitingHashes,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
   }
@@ -241,6 +330,22 @@ export class SensorAgent {
       } else this.refuse('IoC list', iocs.reason);
     } catch (error) {
       this.lastError = `refresh: ${(error as Error).message}`;
+      this.log(this.lastError);
+    }
+    await this.renewIfDue(now);
+  }
+
+  /** Renews the client certificate when little of it is left; a refusal or failure is logged and retried at the next refresh. */
+  private async renewIfDue(now: number): Promise<void> {
+    const { notAfter, lifetimeMs } = this.channel.certificate();
+    if (notAfter - now > (this.options.renewWithinMs ?? lifetimeMs / 3)) return;
+    try {
+      const renewedUntil = await this.channel.renew();
+      this.sentLog.note(`client certificate renewed, valid until ${new Date(renewedUntil).toISOString()}`);
+      this.log(`client certificate renewed until ${new Date(renewedUntil).toISOString()}`);
+    } catch (error) {
+      const refused = error instanceof RenewRefused ? 'refused' : 'failed';
+      this.lastError = `certificate renewal ${refused}: ${(error as Error).message}`;
       this.log(this.lastError);
     }
   }

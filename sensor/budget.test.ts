@@ -22,8 +22,13 @@ describe('BudgetKeeper', () => {
     assert.equal(keeper.cpuPercent(), 26.5);
     // 300 ms a tick within 1 % needs 30 s between ticks.
     assert.equal(keeper.nextIntervalMs(10_000), 30_000);
+    // Background hashing since the last tick counts in the window, not in what a tick costs.
+    cpuMicros += 3_000_000;
+    keeper.sample(30_000, true);
+    assert.equal(keeper.nextIntervalMs(10_000), 30_000);
+    assert.ok(keeper.cpuPercent() > 26.5);
     // Cheap ticks (20 ms) bring the moving average, and the interval, back down to the policy's.
-    let t = 20_000;
+    let t = 30_000;
     for (let i = 0; i < 12; i++) {
       cpuMicros += 20_000;
       keeper.sample((t += 30_000));

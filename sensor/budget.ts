@@ -55,13 +55,17 @@ export class BudgetKeeper {
     return this.budgets;
   }
 
-  /** Records the CPU used so far; call once a scan. */
-  sample(now = performance.now()): void {
+  /**
+   * Records the CPU used so far; call once a scan. `hashedSince` says executables were hashed in
+   * the background since the last call: that CPU counts in the 5-minute average, but it is not
+   * what a tick costs (the hashing has its own rate budget), so it does not stretch the interval.
+   */
+  sample(now = performance.now(), hashedSince = false): void {
     const cpuMicros = this.cpuUsage();
     const previous = this.samples.at(-1);
-    // The first tick is the baseline (start-up, every running executable hashed once): a one-off
-    // that counts in the 5-minute average but says nothing of what the next ticks will cost.
-    if (previous && this.samples.length >= 2) {
+    // The first tick is the baseline (start-up): a one-off that counts in the 5-minute average
+    // but says nothing of what the next ticks will cost.
+    if (previous && this.samples.length >= 2 && !hashedSince) {
       const tickMs = (cpuMicros - previous.cpuMicros) / 1000;
       this.tickCostMs =
         this.tickCostMs === undefined

@@ -49,6 +49,10 @@ export class Collector {
   private sockets = new Map<string, KnownSocket>();
   /** Socket inode -> pid, from the fd links of the last sweep. */
   private owners = new Map<number, number>();
+  /** Pids of kernel threads at the last scan: not read again while no pid was handed out that could be theirs. */
+  private kernelThreads = new Set<number>();
+  /** Processes whose process.start waits for their executable's digest. */
+  private readonly awaiting = new Map<KnownProcess, { done: boolean; hashed: Promise<void> }>();
   fdSweeps = 0;
 
   constructor(
@@ -69,48 +73,101 @@ export class Collector {
 
   async scan(now = Date.now()): Promise<ScanResult> {
     const events: SensorEvent[] = [];
-    const { current, started } = await this.scanProcesses(events, now);
+    const { current, started } = this.scanProcesses(events, now);
     this.processes = current;
     const { sockets, newSockets } = this.scanSockets(events, now);
     return { events, processes: current, sockets, newProcesses: started, newSockets };
   }
 
-  private async scanProcesses(events: SensorEvent[], now: number) {
+  /** Resolves when every executable queued so far is hashed (their starts go out at the next scan). */
+  async hashed(): Promise<void> {
+    await Promise.all([...this.awaiting.values()].map((entry) => entry.hashed));
+  }
+
+  /** Processes seen whose executable is still being hashed (their process.start waits for it). */
+  get awaitingHashes(): number {
+    return this.awaiting.size;
+  }
+
+  /** Known processes under the same pid and start are carried over; a pid no new one can have is not read again. */
+  private scanProcesses(events: SensorEvent[], now: number) {
     const current = new Map<number, KnownProcess>();
     const started: KnownProcess[] = [];
+    const kernelThreads = new Set<number>();
     for (const pid of this.proc.pids()) {
-      const stat = this.proc.stat(pid);
-      if (!stat) continue;
       const known = this.processes.get(pid);
+      const unchanged = !this.proc.mayBeReused(pid);
+      if (unchanged && known) {
+        current.set(pid, known);
+        continue;
+      }
+      if (unchanged && this.kernelThreads.has(pid)) {
+        kernelThreads.add(pid);
+        continue;
+      }
+      const stat = this.proc.stat(pid);
+      if (!stat) {
+        if (this.proc.lastWasKernelThread) kernelThreads.add(pid);
+        continue;
+      }
       if (known && known.startTicks === stat.startTicks) {
         current.set(pid, known);
         continue;
       }
-      const info = this.proc.describe(stat);
-      const process: KnownProcess = {
-        pid,
-        ppid: info.ppid,
-        startTicks: info.startTicks,
-        startedAt: info.startedAt,
-        ...(info.exe === undefined ? {} : { exe: info.exe }),
-        ...(info.uid === undefined ? {} : { user: this.userOf(info.uid) }),
-      };
-      if (this.options.hashExecutables && info.exe !== undefined) {
-        const sha256 = await this.hasher.sha256(this.proc.exePath(pid));
-        if (sha256) process.sha256 = sha256;
-      }
+      const process = this.describe(stat);
       current.set(pid, process);
+      if (this.hashLater(process)) started.push(process);
+    }
+    this.kernelThreads = kernelThreads;
+    for (const [pid, known] of this.processes) {
+      if (current.get(pid) === known) continue;
+      // It ended before its executable's turn came: what ran is still reported, without a hash.
+      if (this.awaiting.delete(known)) events.push(startEvent(known, now));
+      events.push({ type: 'process.end', at: now, pid });
+    }
+    for (const [process, settled] of this.awaiting) {
+      if (!settled.done) continue;
+      this.awaiting.delete(process);
       started.push(process);
     }
-    for (const [pid, known] of this.processes) {
-      const now_ = current.get(pid);
-      if (!now_ || now_.startTicks !== known.startTicks) events.push({ type: 'process.end', at: now, pid });
-    }
-    for (const process of started) {
-      const { startTicks: _ticks, ...fields } = process;
-      events.push({ type: 'process.start', at: now, ...fields });
-    }
+    for (const process of started) events.push(startEvent(process, now));
     return { current, started };
+  }
+
+  private describe(stat: { pid: number; ppid: number; startTicks: number }): KnownProcess {
+    const info = this.proc.describe(stat);
+    return {
+      pid: stat.pid,
+      ppid: info.ppid,
+      startTicks: info.startTicks,
+      startedAt: info.startedAt,
+      ...(info.exe === undefined ? {} : { exe: info.exe }),
+      ...(info.uid === undefined ? {} : { user: this.userOf(info.uid) }),
+    };
+  }
+
+  /**
+   * Gives the process its executable's digest when the cache has it (true: start it now);
+   * otherwise queues the hashing at the hasher's rate and holds the process.start until the
+   * digest is there (false), so a first scan of many executables does not hash them in one gulp
+   * nor hold up the socket scan and IoC matching behind them.
+   */
+  private hashLater(process: KnownProcess): boolean {
+    if (!this.options.hashExecutables || process.exe === undefined) return true;
+    const path = this.proc.exePath(process.pid);
+    const found = this.hasher.lookup(path);
+    if (!found) return true;
+    if (found.sha256) {
+      process.sha256 = found.sha256;
+      return true;
+    }
+    const settled = { done: false, hashed: Promise.resolve() };
+    settled.hashed = this.hasher.hashLater(path, found).then((sha256) => {
+      if (sha256) process.sha256 = sha256;
+      settled.done = true;
+    });
+    this.awaiting.set(process, settled);
+    return false;
   }
 
   private scanSockets(events: SensorEvent[], now: number) {
@@ -161,6 +218,11 @@ export class Collector {
     }
     for (const inode of unknown) this.owners.set(inode, NO_OWNER);
   }
+}
+
+function startEvent(process: KnownProcess, at: number): SensorEvent {
+  const { startTicks: _ticks, ...fields } = process;
+  return { type: 'process.start', at, ...fields };
 }
 
 function socketEvent(type: 'socket.open' | 'socket.close', socket: KnownSocket, at: number): SensorEvent {

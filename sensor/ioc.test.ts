@@ -35,7 +35,12 @@ describe('IocMatcher', () => {
     version: 3,
     sha256: [BAD.toUpperCase()],
     ipPorts: ['192.0.2.7:443', '[2001:DB8::1]:8443'],
-    domains: [],
+    domains: ['c2.example.test', 'nx.example.test'],
+    resolved: [
+      { domain: 'c2.example.test', addresses: ['198.51.100.9', '2001:db8::99'], resolvedAt: 1 },
+      // An address another listed domain shares: the connection matches both.
+      { domain: 'alias.example.test', addresses: ['198.51.100.9'], resolvedAt: 1 },
+    ],
   });
   const processes = new Map([
     [10, process1],
@@ -62,6 +67,31 @@ describe('IocMatcher', () => {
         ['ip-port', '[2001:db8::1]:8443', 11, '/usr/bin/curl'],
       ],
     );
+  });
+
+  it("matches connections to a listed domain's resolved addresses, on any port, as the domain", () => {
+    const events = matcher.match(
+      new Map([[11, process2]]),
+      [
+        socket('198.51.100.9:8080', 11, '10.0.0.2:40001'),
+        socket('[::ffff:198.51.100.9]:53', null, '[::ffff:10.0.0.2]:40002'),
+        socket('[2001:db8::99]:443', 11, '[2001:db8::2]:40003'),
+        socket('198.51.100.10:8080', 11, '10.0.0.2:40004'),
+        socket('0.0.0.0:0', 11, '0.0.0.0:8080'),
+      ],
+      2000,
+    );
+    assert.deepEqual(
+      events.map((e) => e.type === 'ioc.match' && [e.kind, e.ioc, e.pid]),
+      [
+        ['domain', 'c2.example.test', 11],
+        ['domain', 'alias.example.test', 11],
+        ['domain', 'c2.example.test', null],
+        ['domain', 'alias.example.test', null],
+        ['domain', 'c2.example.test', 11],
+      ],
+    );
+    assert.equal(matcher.sizes.resolvedAddresses, 2);
   });
 
   it('reports a match once while it holds, and again when it comes back', () => {

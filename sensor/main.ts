@@ -14,7 +14,7 @@ import { SensorState, utcDay } from './state.ts';
 
 const USAGE = `usage: tsunagi-sensor enroll --center URL --token T --state DIR
        tsunagi-sensor run --state DIR [--once] [--scan-interval MS] [--send-interval MS]
-                          [--refresh-interval MS] [--status-interval MS]
+                          [--refresh-interval MS] [--status-interval MS] [--renew-within MS]
        tsunagi-sensor status --state DIR
        tsunagi-sensor digest`;
 
@@ -125,12 +125,14 @@ async function runCommand(args: string[], io: Io): Promise<number> {
       'send-interval': { type: 'string' },
       'refresh-interval': { type: 'string' },
       'status-interval': { type: 'string' },
+      'renew-within': { type: 'string' },
     },
     strict: true,
   });
   const state = enrolledState(values);
   const scanIntervalMs = positiveInt(values, 'scan-interval');
   const intervals = {
+    renewWithinMs: positiveInt(values, 'renew-within'),
     sendIntervalMs: positiveInt(values, 'send-interval'),
     refreshIntervalMs: positiveInt(values, 'refresh-interval'),
     statusIntervalMs: positiveInt(values, 'status-interval'),
@@ -142,8 +144,12 @@ async function runCommand(args: string[], io: Io): Promise<number> {
     log: (line) => io.err(`tsunagi-sensor: ${oneLine(line)}`),
   });
   if (values.once) {
-    await agent.tick();
+    // One scan, whole, in one send: the starts held for their executables' digests go out with it.
+    await agent.tick(Date.now(), false);
+    await agent.firstScanHashed();
+    await agent.tick(Date.now(), false);
     await agent.flush();
+    agent.stop();
     agent.close();
     const status = agent.status();
     const unsent = state.exists('inflight.ndjson');
@@ -182,7 +188,7 @@ function statusCommand(args: string[], io: Io): number {
   );
   io.out(
     iocs.adopted
-      ? `iocs v${iocs.body.version}: ${iocs.body.sha256.length} sha256, ${iocs.body.ipPorts.length} ip:port, ${iocs.body.domains.length} domains (domains not matched: no DNS source on Linux)`
+      ? `iocs v${iocs.body.version}: ${iocs.body.sha256.length} sha256, ${iocs.body.ipPorts.length} ip:port, ${iocs.body.domains.length} domains (${iocs.body.resolved.length} with addresses the centre resolved)`
       : 'iocs: none yet',
   );
   io.out(

@@ -4,6 +4,7 @@
  * as `inflight.ndjson` until the centre accepts it, so a retry sends the same bytes and a restart
  * resumes the chain where it stood.
  */
+import { X509Certificate } from 'node:crypto';
 import { Agent } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import {
@@ -12,7 +13,9 @@ import {
   BatchConflict,
   encodeBatchBody,
   parseBatchBody,
+  RenewResponse,
   SENSOR_PATHS,
+  sensorIdOf,
   type SensorEvent,
 } from '../../src/sensor/protocol.ts';
 import type { SensorState } from '../state.ts';
@@ -35,12 +38,15 @@ export type SendOutcome =
   | { kind: 'resealed'; from: number; to: number }
   | { kind: 'rejected'; batch: SealedBatch; reason: string };
 
+/** The centre refused to renew the certificate (revoked, unknown): a retry will not change it. */
+export class RenewRefused extends Error {}
+
 export class CentreChannel {
-  private readonly tls: TlsMaterial;
+  private tls: TlsMaterial;
   private readonly center: URL;
   readonly sensorId: string;
   /** One kept-alive connection: a TLS handshake per batch would cost more bytes than the batch. */
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private agent = new Agent({ keepAlive: true, maxSockets: 1 });
   requestBytes = 0;
   unreadableInflight = 0;
 
@@ -76,6 +82,48 @@ export class CentreChannel {
       throw new RetryableError(`${method} ${path}: ${answer.status} ${errorText(answer.body)}`);
     }
     return answer;
+  }
+
+  /** The certificate in force: when it expires, and what share of its lifetime is left. */
+  certificate(): { notAfter: number; lifetimeMs: number } {
+    const certificate = new X509Certificate(this.tls.cert!);
+    const notBefore = Date.parse(certificate.validFrom);
+    const notAfter = Date.parse(certificate.validTo);
+    return { notAfter, lifetimeMs: notAfter - notBefore };
+  }
+
+  /**
+   * Asks the centre for a new certificate for the same key (the sensor's identity is its key's
+   * hash), checks it (our key, the pinned CA, later expiry), stores it and uses it from the next
+   * request on. Returns the new expiry.
+   */
+  async renew(): Promise<number> {
+    const answer = await this.call('POST', SENSOR_PATHS.renew, Buffer.from('{}'), {
+      'content-type': 'application/json',
+    }).catch((error: unknown) => {
+      // 401 is retryable for batches (a revocation undone); for a renewal it is a refusal too.
+      if (error instanceof RetryableError && /: 401 /.test(error.message))
+        throw new RenewRefused(error.message);
+      throw error;
+    });
+    if (answer.status !== 200) throw new RenewRefused(`renew: ${answer.status} ${errorText(answer.body)}`);
+    const parsed = RenewResponse.safeParse(parseJson(answer.body));
+    if (!parsed.success) throw new RetryableError("the centre's renewal answer is not the protocol's");
+    const certificate = new X509Certificate(parsed.data.certificatePem);
+    const ca = new X509Certificate(this.tls.ca);
+    if (!certificate.verify(ca.publicKey))
+      throw new RenewRefused('the new certificate is not from the pinned CA');
+    if (sensorIdOf(certificate.publicKey) !== this.sensorId)
+      throw new RenewRefused('the new certificate is for another key');
+    const notAfter = Date.parse(certificate.validTo);
+    if (notAfter <= this.certificate().notAfter)
+      throw new RenewRefused('the new certificate expires no later');
+    this.state.write('cert.pem', parsed.data.certificatePem);
+    this.tls = { ...this.tls, cert: parsed.data.certificatePem };
+    // The kept-alive connection shows the old certificate: the next request opens a new one.
+    this.agent.destroy();
+    this.agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    return notAfter;
   }
 
   /** A signed document (policy or IoC list) as JSON, unverified: the caller verifies it. */

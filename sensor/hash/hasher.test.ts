@@ -37,7 +37,27 @@ describe('ExecutableHasher', () => {
     assert.equal(hasher.failures, 1);
   });
 
-  it('keeps to its rate: 3 MB at 1 MB/s, with one second of burst, takes at least 2 s', async () => {
+  it('saves its digests and, loaded by a new hasher, answers from them without reading the file', async () => {
+    const file = join(dir, 'saved');
+    const bytes = randomBytes(200_000);
+    writeFileSync(file, bytes);
+    const first = new ExecutableHasher({ bytesPerSecond: 1e9 });
+    assert.equal(first.dirty, false);
+    const digest = await first.sha256(file);
+    assert.equal(first.dirty, true);
+    const saved = JSON.parse(JSON.stringify(first.save())) as unknown;
+    assert.equal(first.dirty, false);
+    const restarted = new ExecutableHasher({ bytesPerSecond: 1e9 });
+    assert.equal(restarted.load(saved), 1);
+    assert.equal(restarted.lookup(file)?.sha256, digest);
+    assert.equal(await restarted.sha256(file), digest);
+    assert.equal(restarted.hashedBytes, 0);
+    // A damaged file gives what is well formed and nothing else.
+    assert.equal(restarted.load([['k', 'not hex'], 'junk', ['k2', 'a'.repeat(64)]]), 1);
+    assert.equal(restarted.load({ not: 'a list' }), 0);
+  });
+
+  it('keeps to its rate: 3 MB at 1 MB/s, with a small burst, takes at least 2 s', async () => {
     const file = join(dir, 'big');
     writeFileSync(file, randomBytes(3_000_000));
     const hasher = new ExecutableHasher({ bytesPerSecond: 1_000_000 });

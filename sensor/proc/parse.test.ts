@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { endianness } from 'node:os';
 import { describe, it } from 'node:test';
 import {
+  parseLastPid,
+  pidAllocatedBetween,
   decodeAddress,
   formatIpv6,
   isKernelThread,
@@ -106,6 +108,28 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+describe('pid allocation between two scans', () => {
+  it('reads the last pid of /proc/loadavg, and nothing from what is not loadavg', () => {
+    assert.equal(parseLastPid('0.52 0.58 0.59 3/812 421337\n'), 421337);
+    assert.equal(parseLastPid('0.52 0.58 0.59 3/812'), null);
+    assert.equal(parseLastPid(''), null);
+  });
+
+  it('says which pids may name a new process: those handed out since, across a wrap too', () => {
+    assert.equal(pidAllocatedBetween(500, 400, 400), false);
+    assert.equal(pidAllocatedBetween(450, 400, 500), true);
+    assert.equal(pidAllocatedBetween(400, 400, 500), false);
+    assert.equal(pidAllocatedBetween(501, 400, 500), false);
+    // Past pid_max the kernel starts again from low pids.
+    assert.equal(pidAllocatedBetween(4_000_000, 3_999_000, 320), true);
+    assert.equal(pidAllocatedBetween(300, 3_999_000, 320), true);
+    assert.equal(pidAllocatedBetween(1000, 3_999_000, 320), false);
+    // Unknown readings: every pid is read again.
+    assert.equal(pidAllocatedBetween(1000, null, 320), true);
+    assert.equal(pidAllocatedBetween(1000, 5, null), true);
+  });
+});
 
 describe('parsers of /proc, fuzzed', () => {
   const seeds = [1, 2, 3, 4, 5, 6, 7, 8];

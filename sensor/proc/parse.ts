@@ -55,6 +55,23 @@ export function parseBootTime(text: string): number | null {
 }
 
 /** The socket inode of an fd link's target ("socket:[12345]"), or null for any other file. */
+/** The pid the kernel handed out last: the fifth field of /proc/loadavg ("0.52 0.58 0.59 3/812 421337"). */
+export function parseLastPid(text: string): number | null {
+  const match = /^\S+ \S+ \S+ \d+\/\d+ (\d+)\s*$/.exec(text);
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * Whether `pid` may have been handed out again between two readings of the last pid (`from`
+ * then `to`): the kernel allocates pids upwards and wraps at pid_max, so the pids allocated in
+ * between are (from, to], or (from, max) and [1, to] after a wrap. Unknown readings say yes.
+ */
+export function pidAllocatedBetween(pid: number, from: number | null, to: number | null): boolean {
+  if (from === null || to === null) return true;
+  if (from === to) return false;
+  return from < to ? pid > from && pid <= to : pid > from || pid <= to;
+}
+
 export function socketInodeOfLink(target: string): number | null {
   const match = /^socket:\[(\d+)\]$/.exec(target);
   if (!match) return null;

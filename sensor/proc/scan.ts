@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import {
   isKernelThread,
   parseBootTime,
+  parseLastPid,
   parseNetTable,
+  pidAllocatedBetween,
   parseStat,
   parseStatusUid,
   socketInodeOfLink,
@@ -51,24 +53,46 @@ export class ProcReader {
   private readonly bootMs: number;
   /** Counted, never thrown: lines or files /proc gave that did not parse. */
   parseErrors = 0;
+  /** Whether the last stat() found a kernel thread (which it answers null for). */
+  lastWasKernelThread = false;
+  /** The kernel's last allocated pid at the previous and at this scan (null when unknown). */
+  private lastPidBefore: number | null = null;
+  private lastPidNow: number | null = null;
 
   constructor(readonly root = '/proc') {
     this.bootMs = (parseBootTime(readText(join(root, 'stat')) ?? '') ?? 0) * 1000;
   }
 
-  /** The pids of /proc now. */
+  /**
+   * The pids of /proc now. Also reads the kernel's last allocated pid, so that `mayBeReused`
+   * can tell which pids a scan already knows cannot name another process since the last one.
+   */
   pids(): number[] {
+    let names: string[];
     try {
-      return readdirSync(this.root)
-        .filter((name) => /^\d+$/.test(name))
-        .map(Number);
+      names = readdirSync(this.root);
     } catch {
-      return [];
+      names = [];
     }
+    // Read after the listing: a pid handed out again before this reading falls in the range the
+    // next scan checks, one handed out after it was not in this listing as the new process.
+    this.lastPidBefore = this.lastPidNow;
+    this.lastPidNow = parseLastPid(readText(join(this.root, 'loadavg')) ?? '');
+    return names.filter((name) => /^\d+$/.test(name)).map(Number);
   }
 
-  /** pid, ppid and start of one process; null when it has gone or is a kernel thread. */
+  /**
+   * False when no pid was handed out between the previous scan and this one that could be
+   * `pid`: a process known at the previous scan under this pid is still the same process, and
+   * its /proc/PID/stat need not be read again. Only pid allocation since then makes it true.
+   */
+  mayBeReused(pid: number): boolean {
+    return pidAllocatedBetween(pid, this.lastPidBefore, this.lastPidNow);
+  }
+
+  /** pid, ppid and start of one process; null when it has gone or is a kernel thread (then `lastWasKernelThread`). */
   stat(pid: number): { pid: number; ppid: number; startTicks: number } | null {
+    this.lastWasKernelThread = false;
     const text = readText(join(this.root, String(pid), 'stat'));
     if (text === null) return null;
     const stat = parseStat(text);
@@ -76,7 +100,8 @@ export class ProcReader {
       this.parseErrors++;
       return null;
     }
-    return isKernelThread(stat) ? null : stat;
+    this.lastWasKernelThread = isKernelThread(stat);
+    return this.lastWasKernelThread ? null : stat;
   }
 
   /** The rest of what is known of a process the scan has not seen before. */

@@ -23,6 +23,7 @@ const NEW_ROOM_MIGRATIONS = [
   '0011_web_001_urls_and_sightings',
   '0011_web_101_takedowns',
   '0012_sensor_001_tokens_sensors_statistics',
+  '0012_sensor_002_certificate_renewals',
   '0013_osint_001_documents_and_indicators',
   '0013_osint_002_markings_and_language',
 ];

@@ -54,6 +54,29 @@ export const SensorCentreConfig = z
     batchBurst: z.number().int().min(1).max(1000).default(20),
     /** Enrolment attempts per client address and minute (a burst of a sixth of it): terminals of a ministry may share one NAT address. */
     enrolPerMinute: z.number().positive().max(60_000).default(600),
+    /**
+     * The resolvers the centre asks for the listed domains' addresses ("IP" or "IP:PORT",
+     * "[IPv6]:PORT"); empty: the system's. Terminals never resolve listed domains themselves.
+     */
+    resolvers: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\]:\d{1,5}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/,
+            'a resolver is IP, IP:PORT or [IPv6]:PORT',
+          ),
+      )
+      .default([]),
+    /** A listed domain is looked up again after this long (its answer is in the list meanwhile). */
+    domainRefreshMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(15 * 60_000),
+    resolveTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
+    /** Lookups per IoC refresh at most (the oldest answers first): a long list is resolved over several. */
+    maxLookupsPerRefresh: z.number().int().min(1).max(1_000_000).default(2000),
     /** How often the IoC list is rebuilt from intel and the operator's hashes. */
     iocRefreshMs: z.number().int().min(1000).default(60_000),
     /** A sensor is online when its last batch came within this. */

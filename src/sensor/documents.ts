@@ -11,6 +11,7 @@ import {
   IocListBody,
   signDocument,
   type PolicyBody,
+  type ResolvedDomain,
   type SignedDocument,
 } from './protocol.ts';
 
@@ -46,8 +47,15 @@ export interface IocList {
 
 const DOMAIN = /^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
-/** The content of a list (sorted, canonical, valid entries only), without its version. */
-export function iocContent(source: IocSourceList, hashes: readonly string[]) {
+/**
+ * The content of a list (sorted, canonical, valid entries only), without its version. `resolved`
+ * (the centre resolver's answers) is kept for the listed domains only.
+ */
+export function iocContent(
+  source: IocSourceList,
+  hashes: readonly string[],
+  resolved: readonly ResolvedDomain[] = [],
+) {
   const ipPorts = [
     ...new Set(source.ipPorts.map(canonicalEndpoint).filter((e): e is string => e !== undefined)),
   ].sort();
@@ -55,18 +63,27 @@ export function iocContent(source: IocSourceList, hashes: readonly string[]) {
     ...new Set(source.domains.map((d) => d.toLowerCase().replace(/\.$/, '')).filter((d) => DOMAIN.test(d))),
   ].sort();
   const sha256 = [...new Set(hashes.filter((h) => /^[0-9a-f]{64}$/.test(h)))].sort();
-  return { sha256, ipPorts, domains };
+  const listed = new Set(domains);
+  const answers = resolved
+    .filter((r) => listed.has(r.domain))
+    .sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
+  return { sha256, ipPorts, domains, resolved: answers };
 }
 
 /**
  * Keeps the signed IoC list, with a new version only when its content changed (versions are
- * seconds since the epoch, so they grow across restarts too).
+ * seconds since the epoch, so they grow across restarts too). A domain looked up again is a
+ * change (its time of resolution is part of the list), at most once per resolver refresh.
  */
 export function createIocListKeeper(signingKey: KeyObject, now: () => Date) {
   let current: (IocList & { digest: string }) | undefined;
   return {
-    update(source: IocSourceList, hashes: readonly string[]): IocList {
-      const content = iocContent(source, hashes);
+    update(
+      source: IocSourceList,
+      hashes: readonly string[],
+      resolved: readonly ResolvedDomain[] = [],
+    ): IocList {
+      const content = iocContent(source, hashes, resolved);
       const digest = createHash('sha256').update(canonicalJson(content)).digest('hex');
       if (current?.digest === digest) return current;
       const version = Math.max(Math.floor(now().getTime() / 1000), (current?.version ?? 0) + 1);

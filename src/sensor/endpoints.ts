@@ -7,7 +7,7 @@ export interface Endpoint {
 }
 
 /** Canonical IP text: compact IPv6, IPv4-mapped IPv6 folded to IPv4. */
-function canonicalIp(text: string): string | undefined {
+export function canonicalIp(text: string): string | undefined {
   if (!ipaddr.isValid(text)) return undefined;
   const parsed = ipaddr.parse(text);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())

@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
 import type { Component, Logger } from '../core/index.ts';
 import type { SensorCentreConfig } from './config.ts';
-import { createIocListKeeper, policyBody, type IocSourceList } from './documents.ts';
+import { createIocListKeeper, iocContent, policyBody, type IocSourceList } from './documents.ts';
 import { createSensorMetrics } from './metrics.ts';
 import type { SensorTables } from './migrations.ts';
 import { ensureCa, openPki, serverNames } from './pki.ts';
@@ -19,6 +19,7 @@ import { formatInviteToken, signDocument, type SignedDocument } from './protocol
 import { createSensorServer, sensorRoutes, type SensorRoute } from './server.ts';
 import type { SensorObservation } from './stats.ts';
 import { createSensorReader } from './read.ts';
+import { createDomainResolver } from './resolve.ts';
 import { addHash, createToken, listHashes, revokeSensor } from './store.ts';
 
 export { SensorCentreConfig, SensorPolicyConfig, type SensorCentreConfigInput } from './config.ts';
@@ -116,11 +117,32 @@ export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentr
   let caSha256: string | undefined;
   let iocKeeper: ReturnType<typeof createIocListKeeper> | undefined;
   let policy: SignedDocument | undefined;
+  const resolver = createDomainResolver(
+    {
+      servers: config.resolvers,
+      timeoutMs: config.resolveTimeoutMs,
+      refreshMs: config.domainRefreshMs,
+      concurrency: 16,
+      maxPerRefresh: config.maxLookupsPerRefresh,
+    },
+    { metrics, now },
+  );
 
-  async function refreshIocs(): Promise<void> {
+  /** One rebuild at a time: two would look the same names up twice. */
+  let refreshing: Promise<unknown> = Promise.resolve();
+  function refreshIocs(lookUp = true): Promise<void> {
+    const run = refreshing.then(() => rebuildIocs(lookUp));
+    refreshing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Rebuilds the list; `lookUp: false` uses the answers known, so a starting centre waits on no resolver. */
+  async function rebuildIocs(lookUp: boolean): Promise<void> {
     if (!iocKeeper) throw new Error('the sensor centre is not started');
     const source = deps.iocSource ? await deps.iocSource() : { ipPorts: [], domains: [] };
-    iocKeeper.update(source, await listHashes(deps.db));
+    const domains = iocContent(source, []).domains;
+    const resolved = lookUp ? await resolver.resolve(domains) : resolver.known(domains);
+    iocKeeper.update(source, await listHashes(deps.db), resolved);
   }
   const refreshQuietly = () =>
     refreshIocs().catch((error: unknown) =>
@@ -132,7 +154,7 @@ export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentr
     get caSha256() {
       return caSha256;
     },
-    refreshIocs,
+    refreshIocs: () => refreshIocs(),
     routes: () => (app ? sensorRoutes(app) : []),
     address() {
       const address = app?.server.address() as AddressInfo | null | undefined;
@@ -147,7 +169,7 @@ export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentr
       const keeper = iocKeeper;
       // Intel being slow or down must not keep the centre from starting: the operator's hashes
       // are served until the next refresh reaches intel.
-      await refreshIocs().catch(async (error: unknown) => {
+      await refreshIocs(false).catch(async (error: unknown) => {
         deps.logger.error(
           { err: error },
           'sensor IoC list from intel failed; serving the listed hashes only',
@@ -174,6 +196,8 @@ export function createSensorCentre(config: SensorCentreConfig, deps: SensorCentr
       await app.listen({ host: config.host, port: config.port });
       timer = setInterval(refreshQuietly, config.iocRefreshMs);
       timer.unref();
+      // The listed domains' addresses, looked up now that the centre answers.
+      void refreshQuietly();
     },
     async stop() {
       if (timer) clearInterval(timer);

@@ -8,6 +8,8 @@ export interface SensorMetrics {
   /** Every refused request, by route and reason (auth, size, rate, chain, schema...). */
   rejections: Counter<'route' | 'reason'>;
   sightings: Counter<never>;
+  /** Listed domains looked up by the centre's resolver, by outcome (addresses, no-address, failed). */
+  resolutions: Counter<'outcome'>;
 }
 
 export function createSensorMetrics(registry: Registry): SensorMetrics {
@@ -38,6 +40,12 @@ export function createSensorMetrics(registry: Registry): SensorMetrics {
     sightings: new Counter({
       name: 'tsunagi_sensor_sightings_total',
       help: 'Observations handed to intel as sightings (IoC matches, connections to known C&C)',
+      registers: [registry],
+    }),
+    resolutions: new Counter({
+      name: 'tsunagi_sensor_domain_resolutions_total',
+      help: "Listed domains the centre's resolver looked up for the IoC list, by outcome",
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

@@ -40,6 +40,14 @@ export interface SensorTables {
   sensor_ioc_hits: { org: string; day: string; ioc: string; kind: string; count: number };
   /** Executable hashes an operator listed for the sensors (intel has no file-hash indicators). */
   sensor_hashes: { sha256: string; added_at: string; note: string };
+  /** Every client certificate renewal: which certificate replaced which, and until when it is valid. */
+  sensor_cert_renewals: {
+    sensor_id: string;
+    renewed_at: string;
+    old_cert_sha256: string;
+    new_cert_sha256: string;
+    not_after: string;
+  };
 }
 
 export const sensorMigrations: Record<string, Migration> = {
@@ -104,6 +112,26 @@ export const sensorMigrations: Record<string, Migration> = {
         'sensor_tokens',
       ])
         await db.schema.dropTable(table).ifExists().execute();
+    },
+  },
+  '0012_sensor_002_certificate_renewals': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sensor_cert_renewals')
+        .addColumn('sensor_id', 'text', (c) => c.notNull())
+        .addColumn('renewed_at', 'text', (c) => c.notNull())
+        .addColumn('old_cert_sha256', 'text', (c) => c.notNull())
+        .addColumn('new_cert_sha256', 'text', (c) => c.notNull())
+        .addColumn('not_after', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('sensor_cert_renewals_sensor')
+        .on('sensor_cert_renewals')
+        .columns(['sensor_id', 'renewed_at'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('sensor_cert_renewals').ifExists().execute();
     },
   },
 };

@@ -97,15 +97,22 @@ describe('canonical JSON and signed documents', () => {
     );
   });
 
-  test('an IoC list with IPv4 and IPv6 ports and domains is valid', () => {
+  test('an IoC list with IPv4 and IPv6 ports, domains and their resolved addresses is valid', () => {
     const list = {
       version: 3,
       sha256: ['a'.repeat(64)],
       ipPorts: ['192.0.2.1:443', '[2001:db8::1]:8443'],
       domains: ['c2.example.net'],
+      resolved: [{ domain: 'c2.example.net', addresses: ['192.0.2.9', '2001:db8::9'], resolvedAt: 1 }],
     };
     assert.deepEqual(IocListBody.parse(list), list);
     assert.equal(IocListBody.safeParse({ ...list, domains: ['bad domain'] }).success, false);
+    const resolved = (entry: object) => IocListBody.safeParse({ ...list, resolved: [entry] }).success;
+    assert.equal(resolved({ domain: 'c2.example.net', addresses: ['not an address'], resolvedAt: 1 }), false);
+    assert.equal(resolved({ domain: 'c2.example.net', addresses: [], resolvedAt: 1 }), false);
+    // A list of an older centre, without addresses, still reads (as none resolved).
+    const { resolved: _none, ...older } = list;
+    assert.deepEqual(IocListBody.parse(older).resolved, []);
   });
 });
 

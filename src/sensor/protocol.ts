@@ -16,6 +16,7 @@ export const SENSOR_PATHS = {
   policy: '/sensor/v1/policy',
   iocs: '/sensor/v1/iocs',
   batches: '/sensor/v1/batches',
+  renew: '/sensor/v1/renew',
 } as const;
 
 /** Size limits of a batch, compressed (as sent) and uncompressed (as inflated by the centre). */
@@ -227,12 +228,35 @@ export const PolicyBody = z
   .strict();
 export type PolicyBody = z.infer<typeof PolicyBody>;
 
+/** An IPv4 address, or an IPv6 one in RFC 5952 form (the centre writes them canonical). */
+const ipAddress = z
+  .string()
+  .max(45)
+  .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:.]*:[0-9a-f:.]*)$/, 'expected an IP address');
+
+/**
+ * A listed domain as the centre's own resolver answered it. The terminal never looks an
+ * attacker's name up itself (that would warn the attacker and leak the list); it matches its
+ * connections against these addresses and reports the domain.
+ */
+export const ResolvedDomain = z
+  .object({
+    domain,
+    addresses: z.array(ipAddress).min(1).max(64),
+    /** When the centre's resolver gave these addresses (ms since the Unix epoch). */
+    resolvedAt: z.number().int().min(0),
+  })
+  .strict();
+export type ResolvedDomain = z.infer<typeof ResolvedDomain>;
+
 export const IocListBody = z
   .object({
     version: z.number().int().min(1),
     sha256: z.array(hex64).max(1_000_000),
     ipPorts: z.array(ipPort).max(1_000_000),
     domains: z.array(domain).max(1_000_000),
+    /** The domains' addresses, resolved by the centre (absent in lists of older centres). */
+    resolved: z.array(ResolvedDomain).max(1_000_000).default([]),
   })
   .strict();
 export type IocListBody = z.infer<typeof IocListBody>;
@@ -266,6 +290,15 @@ export const EnrollResponse = z
   })
   .strict();
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
+
+/**
+ * The answer to a renewal (POST `renew` over mutual TLS with the certificate in force, body `{}`):
+ * a new certificate for the same key, since the sensor's identity is the hash of its key. From
+ * then on the centre accepts only the new one (the previous one only to ask for it again, when
+ * this answer was lost).
+ */
+export const RenewResponse = z.object({ sensorId: hex64, certificatePem: pem }).strict();
+export type RenewResponse = z.infer<typeof RenewResponse>;
 
 /** Any refusal: 400 bad body, 401 no/bad client certificate or token, 403 refused, 409 chain, 413 size, 429 rate. */
 export const ErrorBody = z.object({ error: z.string() }).passthrough();

@@ -15,7 +15,8 @@ import { inflateCapped, InflateError } from './inflate.ts';
 import type { SensorMetrics } from './metrics.ts';
 import type { CentrePki } from './pki.ts';
 import { SENSOR_PATHS, type SignedDocument } from './protocol.ts';
-import { getSensor, type SensorDb } from './store.ts';
+import { renewCertificate, type PresentedCertificate } from './renew.ts';
+import { getSensor, replacedBy, type SensorDb } from './store.ts';
 
 const ENROL_BODY_LIMIT = 64 * 1024;
 
@@ -42,10 +43,19 @@ export function sensorRoutes(app: FastifyInstance): SensorRoute[] {
   return [...(routesOf.get(app) ?? [])];
 }
 
-type Identification = { sensor: AuthenticatedSensor } | { status: 401 | 403; reason: string };
+type Identification =
+  { sensor: AuthenticatedSensor; certificate: PresentedCertificate } | { status: 401 | 403; reason: string };
 
-/** The sensor behind a TLS connection's client certificate, or why there is none. */
-export async function identify(socket: TLSSocket, db: SensorDb): Promise<Identification> {
+/**
+ * The sensor behind a TLS connection's client certificate, or why there is none. With
+ * `previousAllowed` (renewal only) the certificate a renewal replaced is taken too, so a sensor
+ * whose renewal answer was lost can ask again.
+ */
+export async function identify(
+  socket: TLSSocket,
+  db: SensorDb,
+  previousAllowed = false,
+): Promise<Identification> {
   const certificate =
     typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
   if (!certificate?.raw) return { status: 401, reason: 'no-certificate' };
@@ -55,8 +65,14 @@ export async function identify(socket: TLSSocket, db: SensorDb): Promise<Identif
   if (!row) return { status: 401, reason: 'unknown-sensor' };
   if (row.revoked_at !== null) return { status: 403, reason: 'revoked' };
   const sha256 = createHash('sha256').update(certificate.raw).digest('hex');
-  if (sha256 !== row.cert_sha256) return { status: 401, reason: 'superseded-certificate' };
-  return { sensor: { id: row.id, org: row.org } };
+  if (sha256 !== row.cert_sha256) {
+    const previous = previousAllowed ? await replacedBy(db, row.id, row.cert_sha256) : undefined;
+    if (previous !== sha256) return { status: 401, reason: 'superseded-certificate' };
+  }
+  return {
+    sensor: { id: row.id, org: row.org },
+    certificate: { raw: certificate.raw, sha256, currentSha256: row.cert_sha256 },
+  };
 }
 
 /** A refusal with its reason as the body ({ error }), counted by the caller. */
@@ -90,6 +106,7 @@ export async function createSensorServer(deps: ServerDeps): Promise<FastifyInsta
     },
   }) as unknown as FastifyInstance;
   const sensors = new WeakMap<FastifyRequest, AuthenticatedSensor>();
+  const certificates = new WeakMap<FastifyRequest, PresentedCertificate>();
   const routes: SensorRoute[] = [];
   routesOf.set(app, routes);
   app.addHook('onRoute', (route) => {
@@ -104,9 +121,11 @@ export async function createSensorServer(deps: ServerDeps): Promise<FastifyInsta
 
   app.addHook('onRequest', async (request) => {
     if (request.method === 'POST' && request.routeOptions.url === SENSOR_PATHS.enroll) return;
-    const identified = await identify(request.raw.socket as TLSSocket, deps.db);
+    const renewing = request.method === 'POST' && request.routeOptions.url === SENSOR_PATHS.renew;
+    const identified = await identify(request.raw.socket as TLSSocket, deps.db, renewing);
     if ('reason' in identified) throw new Refusal(identified.status, identified.reason);
     sensors.set(request, identified.sensor);
+    certificates.set(request, identified.certificate);
   });
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const reason =
@@ -126,6 +145,18 @@ export async function createSensorServer(deps: ServerDeps): Promise<FastifyInsta
   app.get(SENSOR_PATHS.policy, async () => deps.policy());
   app.get(SENSOR_PATHS.iocs, async () => deps.iocs());
   registerBatches(app, deps, sensors, batchLimiter);
+  app.post(SENSOR_PATHS.renew, async (request, reply) => {
+    // The one body a renewal takes is `{}` as JSON: anything else is a client that means something else.
+    const type = String(request.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
+    if (type !== 'application/json' || !isEmptyObject(request.body)) throw new Refusal(415, 'not-renewal');
+    const renewDeps = { ...deps, clientCertDays: config.clientCertDays };
+    const result = await renewCertificate(renewDeps, sensors.get(request)!, certificates.get(request)!);
+    if (result.status === 200)
+      deps.logger.info({ sensorId: result.body.sensorId }, 'sensor certificate renewed');
+    return reply.code(result.status).send(result.body);
+  });
   return app;
 }
 
@@ -194,5 +225,11 @@ function registerBatches(
       const result = await acceptBatch(batchDeps, sensors.get(request)!, request.body);
       return reply.code(result.status).send(result.body);
     },
+  );
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
   );
 }

@@ -197,3 +197,68 @@ export async function listHashes(db: SensorDb): Promise<string[]> {
   const rows = await db.selectFrom('sensor_hashes').select('sha256').orderBy('sha256').execute();
   return rows.map((row) => row.sha256);
 }
+
+/**
+ * Puts `renewal.newCertSha256` in force for the sensor, if its certificate in force is still
+ * `renewal.currentCertSha256` and it is not revoked, and records the renewal; false otherwise.
+ */
+export async function saveRenewal(
+  db: SensorDb,
+  renewal: {
+    sensorId: string;
+    currentCertSha256: string;
+    /** The certificate the renewal puts out of force (the current one, also when the previous was presented). */
+    replacedCertSha256: string;
+    newCertSha256: string;
+    notAfter: string;
+  },
+  now: Date,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('sensor_sensors')
+      .set({ cert_sha256: renewal.newCertSha256 })
+      .where('id', '=', renewal.sensorId)
+      .where('cert_sha256', '=', renewal.currentCertSha256)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    await trx
+      .insertInto('sensor_cert_renewals')
+      .values({
+        sensor_id: renewal.sensorId,
+        renewed_at: now.toISOString(),
+        old_cert_sha256: renewal.replacedCertSha256,
+        new_cert_sha256: renewal.newCertSha256,
+        not_after: renewal.notAfter,
+      })
+      .execute();
+    return true;
+  });
+}
+
+/** The certificate the last renewal replaced, when `certSha256` is the one it put in force. */
+export async function replacedBy(
+  db: Executor,
+  sensorId: string,
+  certSha256: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('sensor_cert_renewals')
+    .select('old_cert_sha256')
+    .where('sensor_id', '=', sensorId)
+    .where('new_cert_sha256', '=', certSha256)
+    .orderBy('renewed_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.old_cert_sha256;
+}
+
+export async function listRenewals(db: SensorDb, sensorId: string) {
+  return db
+    .selectFrom('sensor_cert_renewals')
+    .selectAll()
+    .where('sensor_id', '=', sensorId)
+    .orderBy('renewed_at')
+    .execute();
+}

@@ -71,6 +71,7 @@ interface ServeOptions {
   bundleDigestsFile?: string;
   allowSourceDigests?: boolean;
   name: string[];
+  resolver?: string[];
   metrics?: string;
 }
 
@@ -106,6 +107,7 @@ export async function runSensorServe(
     bundleDigests: readDigests(options),
     allowSourceDigests: Boolean(options.allowSourceDigests),
     serverNames: options.name,
+    resolvers: options.resolver ?? [],
   });
   if (!parsed.success) throw new UsageError(`sensor serve: ${parsed.error.issues[0]!.message}`);
   const logger = createLogger(LogConfig.parse({}), ctx.stderr);
@@ -160,6 +162,11 @@ function registerServe(sensor: Command, ctx: CliContext): void {
       'also enrol sensors run from source (source:<sha256>): development only',
     )
     .option('--name <name...>', 'extra DNS names or addresses for the server certificate', [])
+    .option(
+      '--resolver <server...>',
+      "resolvers (IP or IP:PORT) the centre asks for listed domains' addresses (default: the system's); sensors never resolve them",
+      [],
+    )
     .option('--metrics <host:port>', 'Prometheus metrics address (off unless given)')
     .action((options: ServeOptions) => runSensorServe(options, ctx));
 }
