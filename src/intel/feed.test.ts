@@ -218,3 +218,38 @@ test(
     }
   },
 );
+
+test("a catch-up that reads this process's own write before its announcement waits, and it is announced once, as local", async () => {
+  const { createChangeFeed, cursorOf } = await import('./feed.ts');
+  const store = await testEngines([intelMigrations])[0]!.open();
+  try {
+    // A real committed version, as the catch-up's query returns it.
+    const intel = createIntel(IntelConfig.parse({ feed: { catchUpMs: 0 } }), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    const { indicatorId } = await intel.recordSighting(c2('203.0.113.9'));
+    const indicator = (await intel.get(indicatorId))!;
+    let committed: (typeof indicator)[] = [];
+    const feed = createChangeFeed(
+      { changedSince: async () => committed.splice(0), newest: async () => undefined },
+      silentLogger(),
+    );
+    const heard: string[] = [];
+    feed.subscribe((c) => {
+      if (c.kind !== 'sighting.added') heard.push(`${c.kind} ${c.local ? 'here' : 'there'}`);
+    });
+    await feed.catchUp(); // takes the head
+    const done = feed.writing();
+    committed = [indicator]; // the write has committed; its announcement is a few promise hops away
+    const catchingUp = feed.catchUp();
+    await new Promise((resolve) => setImmediate(resolve)); // the catch-up has read its page
+    feed.publish([{ kind: 'indicator.added', indicator, cursor: cursorOf(indicator), local: true }]);
+    done();
+    assert.equal(await catchingUp, 0, 'the catch-up found nothing this process had not announced');
+    assert.deepEqual(heard, ['indicator.added here']);
+  } finally {
+    await store.close();
+  }
+});

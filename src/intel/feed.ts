@@ -136,6 +136,13 @@ export interface InternalChangeFeed extends ChangeFeed {
   /** Announces changes this process committed, in commit order. */
   publish(changes: readonly IntelChange[]): void;
   /**
+   * Marks a write of this process's own (in its own transaction) as under way until the returned
+   * function is called, after its changes were published or it failed. Its commit reaches the
+   * store a few promise hops before `publish`; a catch-up that read it in between waits for it,
+   * so the version is announced once, as this process's own.
+   */
+  writing(): () => void;
+  /**
    * Announces a change another process committed and sent over a relay (relay.ts); false when
    * this feed had already announced that version (by its catch-up, or an earlier message).
    */
@@ -231,6 +238,26 @@ function createFanOut(source: ChangeSource, logger: Logger) {
   };
 }
 
+/** This process's own writes under way (see InternalChangeFeed.writing). */
+function createWritesUnderWay() {
+  const underWay = new Set<Promise<void>>();
+  return {
+    begin(): () => void {
+      let finish!: () => void;
+      const write = new Promise<void>((resolve) => (finish = resolve));
+      underWay.add(write);
+      return () => {
+        underWay.delete(write);
+        finish();
+      };
+    },
+    /** Resolves when every write under way now has ended (later ones are not waited for). */
+    async settled(): Promise<void> {
+      if (underWay.size > 0) await Promise.all([...underWay]);
+    },
+  };
+}
+
 export function createChangeFeed(source: ChangeSource, logger: Logger): InternalChangeFeed {
   const fanOut = createFanOut(source, logger);
   const emit = fanOut.emit;
@@ -239,6 +266,7 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
   /** This process's writes inside callers' transactions, awaiting their commit (see expect). */
   const expected = new Map<string, { change: IndicatorChange; sightings: SightingChange[] }>();
   let catchUpHead: ChangeCursor | undefined;
+  const writesUnderWay = createWritesUnderWay();
   /** Set before the first catch-up reads its head: from then on, announced versions are kept. */
   let tracking = false;
   let catchUpStarted = false;
@@ -257,6 +285,9 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
     let found = 0;
     for (;;) {
       const page = await source.changedSince(catchUpHead, PAGE);
+      // A version of this process's own may be in the page before its write has published it:
+      // the writes under way now are the only ones that can be, so wait for them (not for later ones).
+      await writesUnderWay.settled();
       for (const indicator of page) {
         const key = versionKey(indicator);
         const own = expected.get(key);
@@ -337,6 +368,7 @@ export function createChangeFeed(source: ChangeSource, logger: Logger): Internal
         emit(change);
       }
     },
+    writing: writesUnderWay.begin,
     expectCommit(changes) {
       expect(changes);
       kick();

@@ -201,11 +201,16 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
         throw error;
       }
     }
-    const { results, changes } = await writes.record(parsed, actor, within);
-    counts.recorded += results.length;
-    counts.created += results.filter((r) => r.created).length;
-    announce(within, changes);
-    return results;
+    const done = within ? undefined : feed.writing();
+    try {
+      const { results, changes } = await writes.record(parsed, actor, within);
+      counts.recorded += results.length;
+      counts.created += results.filter((r) => r.created).length;
+      announce(within, changes);
+      return results;
+    } finally {
+      done?.();
+    }
   }
 
   return {
@@ -235,18 +240,28 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
 
     async withdraw(ref, reason, actor) {
       if (!reason.trim()) throw new InputError('a withdrawal needs a reason');
-      const change = await writes.withdraw(ref, reason, actor);
-      counts.withdrawn++;
-      feed.publish([change]);
-      return change.indicator;
+      const done = feed.writing();
+      try {
+        const change = await writes.withdraw(ref, reason, actor);
+        counts.withdrawn++;
+        feed.publish([change]);
+        return change.indicator;
+      } finally {
+        done();
+      }
     },
 
     async withdrawSource(ref, source, reason, actor, within) {
       if (!reason.trim()) throw new InputError('a withdrawal needs a reason');
-      const { outcome, row, change } = await writes.withdrawSource(ref, source, reason, actor, within);
-      if (change?.kind === 'indicator.withdrawn') counts.withdrawn++;
-      if (change) announce(within, [change]);
-      return row ? { outcome, indicator: change?.indicator ?? indicatorFromRow(row) } : { outcome };
+      const done = within ? undefined : feed.writing();
+      try {
+        const { outcome, row, change } = await writes.withdrawSource(ref, source, reason, actor, within);
+        if (change?.kind === 'indicator.withdrawn') counts.withdrawn++;
+        if (change) announce(within, [change]);
+        return row ? { outcome, indicator: change?.indicator ?? indicatorFromRow(row) } : { outcome };
+      } finally {
+        done?.();
+      }
     },
 
     relate: writes.relate,
