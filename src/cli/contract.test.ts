@@ -125,6 +125,11 @@ const CASES: Record<string, Case[]> = {
     [['web', 'campaigns', '--data', NO_DATA], 2, /no data directory/],
   ],
   'web check': [[['web', 'check', GARBAGE], 2, garbage]],
+  'web certstream': [
+    [['web', 'certstream', '--url', 'nope'], 2, /--url/],
+    [['web', 'certstream', '--url', 'ws://127.0.0.1:9/', '--min-verdict', 'worst'], 2, /--min-verdict/],
+    [['web', 'certstream', '--url', 'ws://127.0.0.1:9/', '--every', '0'], 2, /--every/],
+  ],
   'web takedown draft': [
     [['web', 'takedown', 'draft', 'x.top', '--rdap', MISSING, '--data', DATA], 2, missing],
     [['web', 'takedown', 'draft', 'x.top', '--rdap', GARBAGE, '--data', DATA], 2, /RDAP/],
