@@ -375,7 +375,7 @@ const ja = {
   osintIntro:
     'ベンダーや CERT が公開した注意喚起・ブログ（RSS/Atom、HTML、PDF）と、そこから抽出した指標です。IP アドレス・ドメイン・URL は信頼度の低い目撃情報として脅威情報に登録されます。',
   emptyOsint:
-    'あなたの区分で見られる公開情報の文書はまだありません。設定ファイルの osint.feeds にフィードを書くと、tsunagi start が定期的に読み込みます。',
+    'あなたの区分で見られる公開情報の文書はまだありません。設定ファイルの {key} にフィードを書くと、tsunagi start が定期的に読み込みます。',
   osintNoMatch: '条件に合う文書はありません。',
   osintSearch: '検索',
   osintSearchPlaceholder: 'タイトル・URL・指標・前後の文',
@@ -796,7 +796,7 @@ const en: Record<Key, string> = {
   osintIntro:
     'Advisories and posts published by vendors and CERTs (RSS/Atom, HTML, PDF) and the indicators found in them. Addresses, domains and URLs go into intel as low-confidence sightings.',
   emptyOsint:
-    'No published document your tier may see is stored yet. Feeds listed under osint.feeds in the configuration file are read by tsunagi start on a schedule.',
+    'No published document your tier may see is stored yet. Feeds listed under {key} in the configuration file are read by tsunagi start on a schedule.',
   osintNoMatch: 'No document matches.',
   osintSearch: 'Search',
   osintSearchPlaceholder: 'title, URL, indicator or its sentence',

@@ -64,6 +64,8 @@ const ALLOWED_IN_JA = new Set([
   'BY',
   'ip-location-db/asn',
   'C&C',
+  // The OSINT page: open-source intelligence is called OSINT in Japanese too (公開情報（OSINT）).
+  'OSINT',
   'NATS',
   'UDP',
   // The hygiene page's checks are named as the protocols are (IPv6 reads as "IPv" here).

@@ -306,7 +306,19 @@ export function OsintPage() {
     return (
       <section data-page="osint">
         <p className="empty" data-testid="empty">
-          {t('emptyOsint')}
+          {/* The configuration key is data, not words to translate. */}
+          {t('emptyOsint')
+            .split('{key}')
+            .flatMap((part, i) =>
+              i === 0
+                ? [part]
+                : [
+                    <code key={i} translate="no">
+                      osint.feeds
+                    </code>,
+                    part,
+                  ],
+            )}
         </p>
       </section>
     );
