@@ -77,24 +77,34 @@ function sha256Of(certificate: X509Certificate): string {
   return certificate.fingerprint256.replaceAll(':', '').toLowerCase();
 }
 
+/** Enrols a sensor from source into `work/dir` with a one-time token for `org`; its state files read back. */
+async function enrol(
+  centre: { origin: string; invite(org: string): Promise<string> },
+  dir: string,
+  org: string,
+) {
+  const state = join(work, dir);
+  const file = (name: string) => readFileSync(join(state, name), 'utf8');
+  const enrolled = await sensorCli([
+    'enroll',
+    '--center',
+    centre.origin,
+    '--token',
+    await centre.invite(org),
+    '--state',
+    state,
+  ]);
+  assert.equal(enrolled.code, 0, enrolled.stderr);
+  return { state, file };
+}
+
 describe('client certificate renewal', { skip: process.platform !== 'linux' && 'needs Linux /proc' }, () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('renews before expiry with the same key, is recorded, and is refused once revoked', async () => {
     const centre = await startCentre('renew', { clientCertDays: 2 });
     try {
-      const state = join(work, 'state');
-      const file = (name: string) => readFileSync(join(state, name), 'utf8');
-      const enrolled = await sensorCli([
-        'enroll',
-        '--center',
-        centre.origin,
-        '--token',
-        await centre.invite('mic'),
-        '--state',
-        state,
-      ]);
-      assert.equal(enrolled.code, 0, enrolled.stderr);
+      const { state, file } = await enrol(centre, 'state', 'mic');
       const sensorId = JSON.parse(file('identity.json')).sensorId as string;
       const oldPem = file('cert.pem');
       const old = new X509Certificate(oldPem);
@@ -147,18 +157,7 @@ describe('client certificate renewal', { skip: process.platform !== 'linux' && '
   it('takes the replaced certificate for a renewal only, when the answer to the last one was lost', async () => {
     const centre = await startCentre('lost');
     try {
-      const state = join(work, 'state-lost');
-      const file = (name: string) => readFileSync(join(state, name), 'utf8');
-      const enrolled = await sensorCli([
-        'enroll',
-        '--center',
-        centre.origin,
-        '--token',
-        await centre.invite('mof'),
-        '--state',
-        state,
-      ]);
-      assert.equal(enrolled.code, 0, enrolled.stderr);
+      const { file } = await enrol(centre, 'state-lost', 'mof');
       const tls = { ca: file('ca.pem'), key: file('key.pem') };
       const enrolledPem = file('cert.pem');
       const renew = (cert: string) =>
