@@ -13,8 +13,15 @@
  * half by a hash of the host. OpenDNS's random-sample list is not used: it is not a list of
  * popular sites, and it holds random-letter .cn names nobody vouches for.
  *
- * The data directory is named by `--data DIR` or TSUNAGI_WEB_DATA and holds the three checkouts
- * as `phishurl-list/`, `opendns/` and `top-sites/` (bench/web/README.md says how to fetch them).
+ * Benign URLs WITH paths, for the URL verdict's path features (benignUrls): the legitimate rows
+ * (label 0) of ESDAUNG/PhishDataset (one page per domain, crawled by Apache Nutch from IP2Location
+ * domains, .xlsx) and the benign list of ISCX-URL-2016 as shreyagopal's repository carries it
+ * (`DataFiles/1.Benign_list_big_final.csv`); split by the same salted host hash, so a host's
+ * URLs are all in one half.
+ *
+ * The data directory is named by `--data DIR` or TSUNAGI_WEB_DATA and holds the checkouts as
+ * `phishurl-list/`, `opendns/`, `top-sites/`, `esdaung-phishdataset/` and `shreyagopal-phishing/`
+ * (bench/web/README.md says how to fetch them).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -26,6 +33,7 @@ import {
   UrlInputError,
   type NormalisedUrl,
 } from '../../src/web/index.ts';
+import { readXlsxRows } from './xlsx.ts';
 
 export const TUNING_FIRST_MONTH = '2024-01';
 /** Issue #18: "fit only on months up to 2025-06, report on later months". */
@@ -133,11 +141,41 @@ export function benignHosts(dir: string): Map<string, LabelledHost> {
   return hosts;
 }
 
+/** ESDAUNG/PhishDataset's workbooks; label 0 is legitimate. */
+const ESDAUNG_FILES = ['data_imbal - 55000.xlsx', 'data_bal - 20000.xlsx'];
+const ISCX_BENIGN = join('DataFiles', '1.Benign_list_big_final.csv');
+
+/** The benign URLs with paths, each URL once, with the corpus it came from. */
+export function benignUrls(dir: string): LabelledHost[] {
+  const urls = new Map<string, LabelledHost>();
+  const add = (text: string, description: string) => {
+    try {
+      const url = normaliseUrl(text.trim());
+      if (!urls.has(url.url)) urls.set(url.url, { url, description });
+    } catch (error) {
+      if (!(error instanceof UrlInputError)) throw error;
+    }
+  };
+  for (const file of ESDAUNG_FILES) {
+    const path = join(dir, 'esdaung-phishdataset', file);
+    if (!existsSync(path)) throw new Error(`${dir} has no esdaung-phishdataset/${file}`);
+    for (const [label, url] of readXlsxRows(path).slice(1)) if (label === '0' && url) add(url, 'esdaung-legitimate');
+  }
+  const iscx = join(dir, 'shreyagopal-phishing', ISCX_BENIGN);
+  if (!existsSync(iscx)) throw new Error(`${dir} has no shreyagopal-phishing/${ISCX_BENIGN}`);
+  for (const line of readFileSync(iscx, 'utf8').split('\n')) if (line.trim()) add(line, 'iscx-url-2016-benign');
+  return [...urls.values()];
+}
+
 export interface Split {
-  tuning: { phishing: LabelledHost[]; benign: LabelledHost[] };
-  evaluation: { months: { month: string; phishing: LabelledHost[] }[]; benign: LabelledHost[] };
+  tuning: { phishing: LabelledHost[]; benign: LabelledHost[]; benignUrls: LabelledHost[] };
+  evaluation: {
+    months: { month: string; phishing: LabelledHost[] }[];
+    benign: LabelledHost[];
+    benignUrls: LabelledHost[];
+  };
   /** Evaluation hosts left out because a tuning month had them; benign hosts JPCERT/CC listed. */
-  dropped: { seenInTuning: number; benignListedAsPhishing: number };
+  dropped: { seenInTuning: number; benignListedAsPhishing: number; benignUrlsListedAsPhishing: number };
   months: PhishingMonth[];
 }
 
@@ -158,16 +196,24 @@ export function loadSplit(dir: string): Split {
   const everPhishing = new Set(months.flatMap((m) => [...m.hosts.keys()]));
   const benign = [...benignHosts(dir).values()];
   const clean = benign.filter((h) => !everPhishing.has(h.url.host));
+  const withPaths = benignUrls(dir);
+  const cleanUrls = withPaths.filter((h) => !everPhishing.has(h.url.host));
   return {
     tuning: {
       phishing: [...tuningHosts.values()],
       benign: clean.filter((h) => benignPart(h.url.host) === 'tuning'),
+      benignUrls: cleanUrls.filter((h) => benignPart(h.url.host) === 'tuning'),
     },
     evaluation: {
       months: evaluationMonths,
       benign: clean.filter((h) => benignPart(h.url.host) === 'evaluation'),
+      benignUrls: cleanUrls.filter((h) => benignPart(h.url.host) === 'evaluation'),
     },
-    dropped: { seenInTuning, benignListedAsPhishing: benign.length - clean.length },
+    dropped: {
+      seenInTuning,
+      benignListedAsPhishing: benign.length - clean.length,
+      benignUrlsListedAsPhishing: withPaths.length - cleanUrls.length,
+    },
     months,
   };
 }

@@ -78,6 +78,16 @@ export {
   type Scorer,
   type Thresholds,
 } from './score/model.ts';
+export {
+  pathShape,
+  pathTokens,
+  urlFeatures,
+  urlPart,
+  URL_FEATURES,
+  type UrlFeature,
+  type UrlModel,
+  type UrlTables,
+} from './score/url-features.ts';
 export { LEXICON, createBrandIndex, type Brand, type BrandIndex, type Lexicon } from './score/lexicon.ts';
 export * from './types.ts';
 
@@ -189,7 +199,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
   });
   const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null) => {
     const plain = scorer.score(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input);
-    const result = certificate ? withCertificate(plain, certificate, model, scorer.thresholds) : plain;
+    const result = certificate ? withCertificate(plain, certificate, model, scorer.thresholds, scorer.urlThresholds) : plain;
     scoredBy[result.verdict]++;
     return result;
   };

@@ -3,7 +3,7 @@
  * hosts with their tallies, both as async iterators that page through the tables in key order
  * (so a list of millions never sits in memory). Who may see what is the hub's release rule.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { HostSummary, Reason, StoredVerdict, Verdict, WebTables } from './types.ts';
 import { normaliseUrl } from './normalise.ts';
 
@@ -64,6 +64,8 @@ function storedVerdict(row: WebTables['web_urls'], sightings: WebTables['web_sig
     ...normaliseUrl(row.url),
     score: row.score,
     verdict: row.verdict,
+    hostScore: row.host_score ?? row.score,
+    hostVerdict: row.host_verdict ?? row.verdict,
     brand: row.brand,
     reasons: JSON.parse(row.reasons) as Reason[],
     firstSeen: row.first_seen,
@@ -77,6 +79,7 @@ function storedVerdict(row: WebTables['web_urls'], sightings: WebTables['web_sig
 }
 
 export async function* readHosts(db: Kysely<WebTables>, query: HostQuery = {}): AsyncGenerator<HostSummary> {
+  const hostVerdict = sql<Verdict>`COALESCE(host_verdict, verdict)`;
   let after = '';
   const size = query.pageSize ?? PAGE;
   for (;;) {
@@ -86,11 +89,14 @@ export async function* readHosts(db: Kysely<WebTables>, query: HostQuery = {}): 
         'host',
         eb.fn.max('registrable_domain').as('registrable_domain'),
         eb.fn.countAll<number>().as('urls'),
-        eb.fn.sum<number>(eb.case().when('verdict', '=', 'malicious').then(1).else(0).end()).as('malicious'),
+        // The host-name verdict (name only): a host is no more malicious than its name.
         eb.fn
-          .sum<number>(eb.case().when('verdict', '=', 'suspicious').then(1).else(0).end())
+          .sum<number>(eb.case().when(hostVerdict, '=', 'malicious').then(1).else(0).end())
+          .as('malicious'),
+        eb.fn
+          .sum<number>(eb.case().when(hostVerdict, '=', 'suspicious').then(1).else(0).end())
           .as('suspicious'),
-        eb.fn.max('score').as('max_score'),
+        eb.fn.max(eb.fn.coalesce('host_score', 'score')).as('max_score'),
         eb.fn.min('first_seen').as('first_seen'),
         eb.fn.max('last_seen').as('last_seen'),
       ])

@@ -45,6 +45,8 @@ export async function writeSightings(
           registrable_domain: scored.registrableDomain,
           score: scored.score,
           verdict: scored.verdict,
+          host_score: scored.hostScore,
+          host_verdict: scored.hostVerdict,
           brand: scored.brand,
           reasons: JSON.stringify(scored.reasons),
           model,
@@ -56,6 +58,8 @@ export async function writeSightings(
         oc.column('url').doUpdateSet({
           score: (eb) => eb.ref('excluded.score'),
           verdict: (eb) => eb.ref('excluded.verdict'),
+          host_score: (eb) => eb.ref('excluded.host_score'),
+          host_verdict: (eb) => eb.ref('excluded.host_verdict'),
           brand: (eb) => eb.ref('excluded.brand'),
           reasons: (eb) => eb.ref('excluded.reasons'),
           model: (eb) => eb.ref('excluded.model'),

@@ -36,12 +36,24 @@ export interface Reason {
 }
 
 export interface ScoredUrl extends NormalisedUrl {
-  /** Probability of phishing from the additive model, 0..1. */
+  /**
+   * The URL verdict: probability of phishing from the additive model over the host name AND the
+   * path and query (score/url-features.ts), 0..1; for URL lists and URL indicators.
+   */
   score: number;
   verdict: Verdict;
+  /**
+   * The host-name verdict: the same model on the name alone (no path feature), for host-level
+   * filters (RPZ, Unbound, hosts files): one compromised site's path must not block its host.
+   */
+  hostScore: number;
+  hostVerdict: Verdict;
   /** The lexicon brand the URL imitates (its key, e.g. `smbc-card`), null when none. */
   brand: string | null;
-  /** Every non-zero contribution, largest first; the model's bias is not listed. */
+  /**
+   * Every non-zero contribution to the URL verdict, largest first: the host name's, then the
+   * path's (the URL part's bias listed as `url_bias`); the model's bias is not listed.
+   */
   reasons: Reason[];
 }
 
@@ -74,9 +86,9 @@ export interface HostSummary {
   maxScore: number;
   brands: string[];
   /**
-   * The host's verdict. The fitted model reads the host name only, so every URL of a host has
-   * the host's verdict: malicious means the name itself carries the evidence (a whole-host block
-   * is safe); a compromised site's name scores benign and is left to URL-level lists.
+   * The host's verdict: the host-name verdict (name only, no path feature) of its URLs, so
+   * malicious means the name itself carries the evidence (a whole-host block is safe); a
+   * compromised site's name scores benign and its phishing paths are left to URL-level lists.
    */
   verdict: Verdict;
   firstSeen: string;
@@ -91,6 +103,9 @@ export interface WebTables {
     registrable_domain: string | null;
     score: number;
     verdict: Verdict;
+    /** The host-name verdict; null only on rows stored before it was kept (read as score/verdict). */
+    host_score: number | null;
+    host_verdict: Verdict | null;
     brand: string | null;
     /** JSON array of Reason. */
     reasons: string;

@@ -2,9 +2,10 @@
  * The web room's intake into intel: malicious verdicts become sightings. Structural types, so
  * intel imports nothing of the web room.
  *
- * What is recorded: the URL (kind `url`) and, for a domain-name host, the host (kind `domain`).
- * The web model reads the host name only, so a malicious verdict is evidence against the host
- * itself, not only one page on it; an IP host is recorded as its URL alone. Family is the lexicon
+ * What is recorded: the URL (kind `url`) when its URL verdict (host name and path) is malicious,
+ * and, for a domain-name host, the host (kind `domain`) only when the host-name verdict (name
+ * alone) is malicious too: then the evidence is against the host itself, not one page on it; a
+ * compromised site's phishing path records the URL alone, as does an IP host. Family is the lexicon
  * brand the site imitates (`smbc-card`), left empty when none matched.
  *
  * Tier and TLP: a phishing URL names the attacker's page, which the attacker sends to strangers;
@@ -29,6 +30,8 @@ export interface WebVerdictLike {
   registrableDomain: string | null;
   score: number;
   verdict: string;
+  /** The host-name verdict (name only); the host is recorded only when it is malicious. Absent: verdict. */
+  hostVerdict?: string;
   brand: string | null;
   reasons: readonly { feature: string; value: number | string; contribution: number }[];
 }
@@ -69,7 +72,9 @@ export function sightingsFromWebVerdicts(
     };
     if (v.url.length <= 2048) sightings.push({ type: 'url', value: v.url, ...common });
     // Intel's domains are DNS host names (letters, digits, hyphens); `a_b.example` resolves but is none.
-    if (v.hostKind === 'domain' && HOST_NAME.test(v.host) && !hosts.has(v.host)) {
+    // The host only when its NAME is malicious: a phishing path on a compromised site is the URL's.
+    const hostMalicious = (v.hostVerdict ?? v.verdict) === 'malicious';
+    if (hostMalicious && v.hostKind === 'domain' && HOST_NAME.test(v.host) && !hosts.has(v.host)) {
       hosts.add(v.host);
       sightings.push({ type: 'domain', value: v.host, ...common });
     }

@@ -83,6 +83,7 @@ export function withCertificate(
   facts: CertificateFacts,
   model: FittedModel,
   thresholds: Thresholds,
+  urlThresholds: Thresholds = thresholds,
 ): ScoredUrl {
   const official = scored.reasons.some((r) => r.feature === 'official_domain');
   const weights = model.weights as unknown as Partial<Record<string, number>>;
@@ -105,7 +106,15 @@ export function withCertificate(
     (a, b) => Math.abs(b.contribution) - Math.abs(a.contribution),
   );
   if (shift === 0) return { ...scored, reasons };
-  const logOdds = Math.log(scored.score / (1 - scored.score)) + shift;
-  const score = logistic(logOdds);
-  return { ...scored, score, verdict: verdictOf(score, thresholds), reasons };
+  // The certificate speaks for the name, so it moves the host-name verdict and the URL verdict alike.
+  const score = logistic(Math.log(scored.score / (1 - scored.score)) + shift);
+  const hostScore = logistic(Math.log(scored.hostScore / (1 - scored.hostScore)) + shift);
+  return {
+    ...scored,
+    score,
+    verdict: verdictOf(score, urlThresholds),
+    hostScore,
+    hostVerdict: verdictOf(hostScore, thresholds),
+    reasons,
+  };
 }

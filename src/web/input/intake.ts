@@ -62,7 +62,8 @@ export function certstreamIntake(
         stats.badNames++;
         continue;
       }
-      if (RANK[scored.verdict] < RANK[config.minVerdict]) continue;
+      // A certificate names a host, not a page: the host-name verdict decides.
+      if (RANK[scored.hostVerdict] < RANK[config.minVerdict]) continue;
       stats.kept++;
       kept.push(scored);
       parts.onVerdict?.(scored, update);

@@ -14,6 +14,7 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
+import { urlPart, type UrlModel } from './url-features.ts';
 
 export interface Thresholds {
   suspicious: number;
@@ -29,6 +30,8 @@ export interface FittedModel {
   thresholds: Thresholds;
   /** How the fit went: what it was fitted on, for the README and the benchmark. */
   fit: Record<string, unknown>;
+  /** The URL verdict's path and query part (url-features.ts); absent, the URL verdict is the host name's. */
+  url?: UrlModel;
 }
 
 export const FITTED_MODEL = fittedModel as unknown as FittedModel;
@@ -47,23 +50,29 @@ export function logistic(logOdds: number): number {
 
 export interface Scorer {
   readonly model: FittedModel;
+  /** The host-name verdict's thresholds. */
   readonly thresholds: Thresholds;
+  /** The URL verdict's (the model's URL part's, else the host name's). */
+  readonly urlThresholds: Thresholds;
   score(url: NormalisedUrl): ScoredUrl;
 }
 
 export function createScorer(model: FittedModel, brands: BrandIndex, thresholds = model.thresholds): Scorer {
   const weights = model.weights;
   prepareRiskTables(model.risk);
+  const urlModel = model.url;
+  const urlThresholds = urlModel?.thresholds ?? thresholds;
   return {
     model,
     thresholds,
+    urlThresholds,
     score(url) {
       const features = hostFeatures(url, brands, model.risk);
       if (features.official)
         // A rule, not a weight: the brand's own domain is never flagged.
         return scored(url, 0, 'benign', features.official, [
           { feature: 'official_domain', value: url.registrableDomain ?? url.host, contribution: 0 },
-        ]);
+        ], 0, 'benign');
       let logOdds = model.bias;
       const values = features.values;
       for (let i = 0; i < FEATURES.length; i++) {
@@ -71,12 +80,21 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         logOdds += values[feature] * (weights[feature] ?? 0);
       }
       const score = logistic(logOdds);
+      const hostVerdict = verdictOf(score, thresholds);
+      const reasons = reasonsOf(features, weights);
+      if (!urlModel) return scored(url, score, hostVerdict, features.match?.brand ?? null, reasons, score, hostVerdict);
+      // The URL verdict: the host name's log-odds plus the path's part, every reason listed.
+      const path = urlPart(url, brands, urlModel);
+      const urlScore = logistic(logOdds + path.logOdds);
+      const all = [...reasons, ...path.reasons].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
       return scored(
         url,
-        score,
-        verdictOf(score, thresholds),
+        urlScore,
+        verdictOf(urlScore, urlThresholds),
         features.match?.brand ?? null,
-        reasonsOf(features, weights),
+        all,
+        score,
+        hostVerdict,
       );
     },
   };
@@ -92,6 +110,8 @@ function scored(
   verdict: Verdict,
   brand: string | null,
   reasons: Reason[],
+  hostScore: number,
+  hostVerdict: Verdict,
 ): ScoredUrl {
   if (url.hostKind === 'domain')
     return {
@@ -108,6 +128,8 @@ function scored(
       verdict,
       brand,
       reasons,
+      hostScore,
+      hostVerdict,
     };
   return {
     url: url.url,
@@ -123,6 +145,8 @@ function scored(
     verdict,
     brand,
     reasons,
+    hostScore,
+    hostVerdict,
   };
 }
 
