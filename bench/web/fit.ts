@@ -13,6 +13,8 @@
  *    equally in total, over the features of src/web/score/features.ts.
  * 3. Thresholds on the tuning scores: malicious = above every tuning benign host (no false
  *    positive), suspicious = at most 1e-3 of tuning benign hosts above it.
+ * 4. The URL verdict's part (path and query features on top of the host name's log-odds), on the
+ *    tuning half of the benign URLs with paths as well: fit-url.ts.
  */
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ import {
   type FittedModel,
   type RiskTables,
 } from '../../src/web/index.ts';
+import { fitUrlModel, urlRows } from './fit-url.ts';
 import {
   dataDirectory,
   loadSplit,
@@ -226,8 +229,19 @@ function main() {
     tuningRecallAtMalicious: recallAt(model, rows, brands, model.thresholds.malicious),
     tuningRecallAtSuspicious: recallAt(model, rows, brands, model.thresholds.suspicious),
   };
+  const urlPart = fitUrlModel(
+    model,
+    byFold,
+    urlRows(split.tuning.phishing, split.tuning.benign, split.tuning.benignUrls),
+    brands,
+    (line) => process.stderr.write(`${line}\n`),
+  );
+  model.url = urlPart.url;
+  model.fit.url = urlPart.fit;
   writeFileSync(values.out, JSON.stringify(model, null, 2) + '\n');
-  process.stdout.write(`${JSON.stringify({ ...model, risk: undefined }, null, 1)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ...model, risk: undefined, url: { ...model.url, tables: undefined } }, null, 1)}\n`,
+  );
 }
 
 function modelOf(beta: readonly number[], risk: RiskTables): FittedModel {

@@ -21,6 +21,7 @@ import { migrationProvider as shippedMigrations } from './testdata/shipped-store
 const NEW_ROOM_MIGRATIONS = [
   '0010_hygiene_001_surveys_and_checks',
   '0011_web_001_urls_and_sightings',
+  '0011_web_002_host_verdict',
   '0011_web_101_takedowns',
   '0012_sensor_001_tokens_sensors_statistics',
   '0012_sensor_002_certificate_renewals',

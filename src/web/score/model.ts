@@ -14,7 +14,7 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
-import { urlPart, type UrlModel } from './url-features.ts';
+import { scaledReasons, urlPart, type UrlModel } from './url-features.ts';
 
 export interface Thresholds {
   suspicious: number;
@@ -84,9 +84,11 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
       const reasons = reasonsOf(features, weights);
       if (!urlModel) return scored(url, score, hostVerdict, features.match?.brand ?? null, reasons, score, hostVerdict);
       // The URL verdict: the host name's log-odds plus the path's part, every reason listed.
-      const path = urlPart(url, brands, urlModel);
-      const urlScore = logistic(logOdds + path.logOdds);
-      const all = [...reasons, ...path.reasons].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+      const path = urlPart(url, urlModel, model.bias);
+      const urlScore = logistic(urlModel.hostWeight * logOdds + path.logOdds);
+      const all = [...scaledReasons(reasons, urlModel.hostWeight), ...path.reasons].sort(
+        (a, b) => Math.abs(b.contribution) - Math.abs(a.contribution),
+      );
       return scored(
         url,
         urlScore,

@@ -1,0 +1,289 @@
+/**
+ * Fits the URL verdict's part of model.json (src/web/score/url-features.ts) on the TUNING part
+ * only, after the host-name model (fit.ts):
+ *
+ * - rows: JPCERT/CC's tuning hosts (their first URL, path and all) against the tuning half of the
+ *   benign URLs WITH paths and the tuning half of the benign hosts (as `https://host/`);
+ * - path token and path shape tables: smoothed log-odds, each host's tokens (shapes) counted once
+ *   per class, rates within each class; the weights are fitted on values from the OTHER fold's
+ *   tables, and the host name's log-odds (the offset, weight 1) from the other fold's host risk
+ *   tables, so nothing vouches for itself; the shipped tables use every tuning host;
+ * - logistic regression with the host name's log-odds as a fixed offset, the classes weighted
+ *   equally in total (each benign host's URLs share one host's weight), the phishing-only
+ *   features kept non-negative;
+ * - thresholds on the same out-of-fold scores of the tuning benign URLs and hosts: malicious above
+ *   every one, suspicious above all but 1e-3 of them. The benign weight is chosen by tuning
+ *   recall at the malicious threshold.
+ */
+import { createHash } from 'node:crypto';
+import {
+  FEATURES,
+  hostFeatures,
+  logistic,
+  pathShape,
+  pathTokens,
+  urlFeatures,
+  URL_FEATURES,
+  type BrandIndex,
+  type FittedModel,
+  type RiskTables,
+  type UrlModel,
+  type UrlTables,
+} from '../../src/web/index.ts';
+import type { LabelledHost } from './data.ts';
+
+const SMOOTHING = 2;
+const RIDGE = 1e-3;
+/** Tokens (shapes) seen on fewer hosts than this are left out of the shipped table. */
+const MIN_HOSTS = 3;
+const SUSPICIOUS_FALSE_POSITIVE_RATE = 1e-3;
+const BENIGN_WEIGHTS = [4, 16, 64, 256, 1024, 4096];
+const NON_NEGATIVE = new Set<string>(['host_name', 'path_token_max', 'path_token_mean', 'path_shape', 'path_brand', 'path_keywords']);
+
+export interface UrlRow {
+  item: LabelledHost;
+  phishing: boolean;
+  fold: 0 | 1;
+  /** Share of the row's class weight: 1 / URLs of its host for benign URLs. */
+  share: number;
+}
+
+function foldOf(host: string): 0 | 1 {
+  return (createHash('sha256').update(`fold:${host}`).digest()[0]! & 1) as 0 | 1;
+}
+
+export function urlRows(phishing: LabelledHost[], benignHosts: LabelledHost[], benignUrls: LabelledHost[]): UrlRow[] {
+  const perHost = new Map<string, number>();
+  for (const u of [...benignHosts, ...benignUrls]) perHost.set(u.url.host, (perHost.get(u.url.host) ?? 0) + 1);
+  return [
+    ...phishing.map((item) => ({ item, phishing: true, fold: foldOf(item.url.host), share: 1 })),
+    ...[...benignHosts, ...benignUrls].map((item) => ({
+      item,
+      phishing: false,
+      fold: foldOf(item.url.host),
+      share: 1 / perHost.get(item.url.host)!,
+    })),
+  ];
+}
+
+/** Smoothed log-odds per key, each host's keys once per class, rates within each class. */
+function table(rows: readonly UrlRow[], keysOf: (row: UrlRow) => string[]): Record<string, number> {
+  const byHost = new Map<string, { phishing: boolean; keys: Set<string> }>();
+  for (const row of rows) {
+    const id = `${row.phishing ? 1 : 0}:${row.item.url.host}`;
+    const h = byHost.get(id) ?? { phishing: row.phishing, keys: new Set<string>() };
+    for (const key of keysOf(row)) h.keys.add(key);
+    byHost.set(id, h);
+  }
+  let phishing = 0;
+  let benign = 0;
+  const counts = new Map<string, { phishing: number; benign: number }>();
+  for (const h of byHost.values()) {
+    if (h.phishing) phishing++;
+    else benign++;
+    for (const key of h.keys) {
+      const c = counts.get(key) ?? { phishing: 0, benign: 0 };
+      if (h.phishing) c.phishing++;
+      else c.benign++;
+      counts.set(key, c);
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [key, c] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    if (c.phishing + c.benign < MIN_HOSTS) continue;
+    const odds =
+      (c.phishing + SMOOTHING) / (phishing + SMOOTHING) / ((c.benign + SMOOTHING) / (benign + SMOOTHING));
+    const value = Math.round(Math.log(odds) * 1000) / 1000;
+    if (value !== 0) out[key] = value;
+  }
+  return out;
+}
+
+export function urlTables(rows: readonly UrlRow[]): UrlTables {
+  return {
+    token: table(rows, (r) => (r.item.url.path === '/' ? [] : pathTokens(r.item.url.path))),
+    shape: table(rows, (r) => [pathShape(r.item.url.path)]),
+  };
+}
+
+/** Newton's method for weighted logistic regression with a fixed offset; returns [bias, ...weights]. */
+function fitWithOffset(x: readonly number[][], y: readonly number[], w: readonly number[], offset: readonly number[]) {
+  const d = x[0]!.length + 1;
+  let beta = new Array<number>(d).fill(0);
+  const row = new Array<number>(d).fill(1);
+  for (let iteration = 0; iteration < 60; iteration++) {
+    const gradient = new Array<number>(d).fill(0);
+    const hessian = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i]!;
+      for (let j = 1; j < d; j++) row[j] = xi[j - 1]!;
+      let z = offset[i]!;
+      for (let j = 0; j < d; j++) z += row[j]! * beta[j]!;
+      const p = logistic(z);
+      const g = w[i]! * (y[i]! - p);
+      const h = w[i]! * p * (1 - p);
+      for (let j = 0; j < d; j++) {
+        gradient[j]! += g * row[j]!;
+        for (let k = j; k < d; k++) hessian[j]![k]! += h * row[j]! * row[k]!;
+      }
+    }
+    for (let j = 0; j < d; j++) for (let k = 0; k < j; k++) hessian[j]![k] = hessian[k]![j]!;
+    for (let j = 1; j < d; j++) {
+      gradient[j]! -= RIDGE * beta[j]!;
+      hessian[j]![j]! += RIDGE;
+    }
+    const step = solve(hessian, gradient);
+    // Damped: halve the step until the penalised loss does not rise (a plain step can diverge
+    // when the offset already separates many rows).
+    const before = loss(x, y, w, offset, beta);
+    let scale = 1;
+    let next = beta.map((b, j) => b + step[j]!);
+    while (scale > 1e-6 && !(loss(x, y, w, offset, next) <= before)) {
+      scale /= 2;
+      next = beta.map((b, j) => b + scale * step[j]!);
+    }
+    beta = next;
+    if (scale * Math.max(...step.map(Math.abs)) < 1e-7) break;
+  }
+  return beta;
+}
+
+function loss(x: readonly number[][], y: readonly number[], w: readonly number[], offset: readonly number[], beta: number[]) {
+  let total = 0;
+  for (let i = 0; i < x.length; i++) {
+    let z = offset[i]! + beta[0]!;
+    const xi = x[i]!;
+    for (let j = 0; j < xi.length; j++) z += xi[j]! * beta[j + 1]!;
+    // log(1 + e^z) - y z, written so large |z| does not overflow.
+    const softplus = z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+    total += w[i]! * (softplus - y[i]! * z);
+  }
+  for (let j = 1; j < beta.length; j++) total += (RIDGE / 2) * beta[j]! ** 2;
+  return total;
+}
+
+function solve(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((r, i) => [...r, b[i]!]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
+    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
+    const diagonal = m[col]![col]! || 1e-12;
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const factor = m[r]![col]! / diagonal;
+      for (let c = col; c <= n; c++) m[r]![c]! -= factor * m[col]![c]!;
+    }
+  }
+  return m.map((r, i) => r[n]! / (r[i]! || 1e-12));
+}
+
+const COLUMNS = [...URL_FEATURES, 'host_name'];
+
+function fitMonotone(x: number[][], y: number[], w: number[], offset: number[]): number[] {
+  const kept = COLUMNS.map((_, i) => i);
+  for (;;) {
+    const beta = fitWithOffset(
+      x.map((r) => kept.map((i) => r[i]!)),
+      y,
+      w,
+      offset,
+    );
+    const full = [beta[0]!, ...COLUMNS.map(() => 0)];
+    kept.forEach((i, k) => (full[i + 1] = beta[k + 1]!));
+    const wrong = kept.filter((i) => NON_NEGATIVE.has(COLUMNS[i]!) && full[i + 1]! < 0);
+    if (wrong.length === 0) return full;
+    for (const i of wrong) kept.splice(kept.indexOf(i), 1);
+  }
+}
+
+/** The host name's log-odds under given risk tables; null for a brand's official domain (the rule). */
+function hostLogOdds(model: FittedModel, item: LabelledHost, brands: BrandIndex, risk: RiskTables): number | null {
+  const f = hostFeatures(item.url, brands, risk);
+  if (f.official) return null;
+  return FEATURES.reduce((s, name) => s + f.values[name] * model.weights[name], model.bias);
+}
+
+export function fitUrlModel(
+  host: FittedModel,
+  hostRiskByFold: readonly RiskTables[],
+  rows: readonly UrlRow[],
+  brands: BrandIndex,
+  log: (line: string) => void,
+): { url: UrlModel; fit: Record<string, unknown> } {
+  // The other fold's tables for every row: its host risk (offset) and its path tables.
+  const pathByFold = [urlTables(rows.filter((r) => r.fold === 1)), urlTables(rows.filter((r) => r.fold === 0))];
+  const used = rows
+    .map((row) => ({ row, offset: hostLogOdds(host, row.item, brands, hostRiskByFold[row.fold]!) }))
+    .filter((r): r is { row: UrlRow; offset: number } => r.offset !== null);
+  // The host name's log-odds is the last column: its weight is hostWeight.
+  const x = used.map(({ row, offset }) => {
+    const v = urlFeatures(row.item.url, pathByFold[row.fold]!).values;
+    return [...URL_FEATURES.map((f) => v[f]), offset];
+  });
+  const y = used.map(({ row }) => (row.phishing ? 1 : 0));
+  const offset = used.map(() => 0);
+  const phishingTotal = used.filter((r) => r.row.phishing).length;
+  const benignTotal = used.reduce((s, r) => s + (r.row.phishing ? 0 : r.row.share), 0);
+  const officialBenign = rows.length - used.length;
+  let best: { url: UrlModel; recall: number; suspiciousRecall: number; benignWeight: number } | undefined;
+  for (const benignWeight of BENIGN_WEIGHTS) {
+    const w = used.map(({ row }) =>
+      row.phishing ? used.length / (2 * phishingTotal) : (benignWeight * row.share * used.length) / (2 * benignTotal),
+    );
+    const beta = fitMonotone(x, y, w, offset);
+    const logOdds = x.map((r, i) => offset[i]! + beta[0]! + r.reduce((s, v, j) => s + v * beta[j + 1]!, 0));
+    const benign = logOdds.filter((_, i) => y[i] === 0).map(logistic);
+    // A brand's official domain scores 0 by rule: it counts among the benign rows below every threshold.
+    for (let i = 0; i < officialBenign; i++) benign.push(0);
+    benign.sort((a, b) => b - a);
+    const nextUp = (score: number) => Math.min(1, score + 1e-9);
+    const thresholds = {
+      malicious: nextUp(benign[0] ?? 0),
+      suspicious: nextUp(benign[Math.floor(benign.length * SUSPICIOUS_FALSE_POSITIVE_RATE)] ?? 0),
+    };
+    if (process.env.TSUNAGI_FIT_SHOW)
+      logOdds
+        .map((z, i) => ({ z, i }))
+        .filter((r) => y[r.i] === 0)
+        .sort((a, b) => b.z - a.z)
+        .slice(0, Number(process.env.TSUNAGI_FIT_SHOW))
+        .forEach((r) => log(`  tuning benign ${r.z.toFixed(2)} host ${offset[r.i] === 0 ? x[r.i]!.at(-1)!.toFixed(2) : ''} ${used[r.i]!.row.item.url.url.slice(0, 90)} ${JSON.stringify(x[r.i]!.map((v) => Math.round(v * 100) / 100))}`));
+    const phishingScores = logOdds.filter((_, i) => y[i] === 1).map(logistic);
+    const recall = round(phishingScores.filter((s) => s >= thresholds.malicious).length / phishingScores.length);
+    const suspiciousRecall = round(
+      phishingScores.filter((s) => s >= thresholds.suspicious).length / phishingScores.length,
+    );
+    log(`URL part, benign weight ${benignWeight}: tuning recall ${recall} (out of fold) at no tuning false positive`);
+    if (!best || recall > best.recall)
+      best = {
+        url: {
+          hostWeight: round(beta[URL_FEATURES.length + 1]!),
+          // The host model's bias is inside the host name's log-odds, scaled with it.
+          bias: round(beta[0]!),
+          weights: Object.fromEntries(URL_FEATURES.map((f, i) => [f, round(beta[i + 1]!)])) as UrlModel['weights'],
+          tables: urlTables(rows),
+          thresholds,
+        },
+        recall,
+        suspiciousRecall,
+        benignWeight,
+      };
+  }
+  return {
+    url: best!.url,
+    fit: {
+      phishingUrls: phishingTotal,
+      benignUrlsAndHosts: rows.length - phishingTotal,
+      benignWeight: best!.benignWeight,
+      minHostsPerTableKey: MIN_HOSTS,
+      tuningRecallAtMaliciousOutOfFold: best!.recall,
+      tuningRecallAtSuspiciousOutOfFold: best!.suspiciousRecall,
+    },
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
