@@ -4,8 +4,9 @@ import { z } from 'zod';
 export const WebConfig = z
   .object({
     /**
-     * Verdict thresholds on the model's probability; absent, the fitted ones shipped in
-     * model.json. Both or neither: suspicious must not exceed malicious.
+     * The host-name verdict's thresholds on the model's probability; absent, the fitted ones
+     * shipped in model.json. Both or neither: suspicious must not exceed malicious. The URL
+     * verdict keeps the URL part's fitted thresholds (model.json `url.thresholds`).
      */
     thresholds: z
       .object({ suspicious: z.number().min(0).max(1), malicious: z.number().min(0).max(1) })

@@ -11,7 +11,21 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from '
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
-import { createWeb, FEATURES, LEXICON, logistic, WebConfig, webMigrations, type WebTables } from './index.ts';
+import {
+  createBrandIndex,
+  createScorer,
+  createWeb,
+  FEATURES,
+  FITTED_MODEL,
+  LEXICON,
+  logistic,
+  URL_FEATURES,
+  WebConfig,
+  webMigrations,
+  type FittedModel,
+  type UrlModel,
+  type WebTables,
+} from './index.ts';
 
 const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
 
@@ -29,11 +43,43 @@ test('every verdict lists its reasons, and they add up to its score', () => {
     assert.ok(row.reasons.length > 0);
     for (const reason of row.reasons)
       assert.ok(
-        FEATURES.some((f) => reason.feature.startsWith(f)),
+        [...FEATURES, ...URL_FEATURES, 'url_bias'].some((f) => reason.feature.startsWith(f)),
         reason.feature,
       );
   }
 });
+
+test('the host-name verdict reads the name alone; the URL verdict reads the path too', () => {
+  assert.ok(web.model.url, 'the shipped model has a URL part');
+  const nameOnly = createScorer({ ...web.model, url: undefined }, createBrandIndex());
+  const urls = [
+    'https://example-bakery.jp/',
+    'https://example-bakery.jp/menu/cakes.html',
+    'https://example-bakery.jp/jabank/Phone/Verifyident',
+    'https://example-bakery.jp/ITS-login/?origin=5',
+  ];
+  const rows = urls.map((url) => web.score(url));
+  for (const row of rows) {
+    const alone = nameOnly.score(web.normalise(row.url));
+    assert.equal(row.hostScore, alone.score, row.url);
+    assert.equal(row.hostVerdict, alone.verdict, row.url);
+  }
+  assert.equal(new Set(rows.map((r) => r.hostScore)).size, 1, 'the path never moves the host-name score');
+  assert.equal(new Set(rows.map((r) => r.score)).size, urls.length, 'the path moves the URL score');
+  assert.ok(rows[2]!.reasons.some((r) => r.feature.startsWith('path_')));
+});
+
+/** The shipped model with a URL part that flags one path token outright, whatever the host. */
+function modelFlagging(token: string): FittedModel {
+  const url: UrlModel = {
+    hostWeight: 1,
+    bias: 0,
+    weights: Object.fromEntries(URL_FEATURES.map((f) => [f, f === 'path_token_max' ? 1 : 0])) as UrlModel['weights'],
+    tables: { token: { [token]: 40 }, shape: {} },
+    thresholds: { suspicious: 0.5, malicious: 0.9 },
+  };
+  return { ...FITTED_MODEL, url };
+}
 
 test('brands are found through confusable spellings', () => {
   assert.equal(web.score('https://arnaz0n-co-jp.example.top/').brand, 'amazon');
@@ -116,7 +162,7 @@ async function ingestAndRead(dialect: Dialect, schema?: string) {
         h.registrableDomain,
         h.urls,
         h.brands,
-        h.verdict === web.score(`https://${h.host}/`).verdict,
+        h.verdict === web.score(`https://${h.host}/`).hostVerdict,
       ]),
       [
         ['mercari-jp.duckdns.org', 'mercari-jp.duckdns.org', 1, ['mercari'], true],
@@ -130,6 +176,62 @@ async function ingestAndRead(dialect: Dialect, schema?: string) {
     await db.destroy();
   }
 }
+
+test('hosts() and the stored host verdict follow the name, not a phishing path on a compromised site', async () => {
+  const db = new Kysely<WebTables>({ dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }) });
+  try {
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => webMigrations } });
+    // A row stored before the host-name verdict was kept: the migration copies its verdict over.
+    assert.equal((await migrator.migrateTo('0011_web_001_urls_and_sightings')).error, undefined);
+    await db
+      .insertInto('web_urls')
+      .values({
+        url: 'https://old.example.net/',
+        host: 'old.example.net',
+        registrable_domain: 'example.net',
+        score: 0.99,
+        verdict: 'malicious',
+        brand: null,
+        reasons: '[]',
+        model: 'old',
+        first_seen: '2025-01-01T00:00:00.000Z',
+        last_seen: '2025-01-01T00:00:00.000Z',
+      } as WebTables['web_urls'])
+      .execute();
+    assert.equal((await migrator.migrateToLatest()).error, undefined);
+    const room = createWeb(WebConfig.parse({}), {
+      logger: silentLogger(),
+      registry: new Registry(),
+      db,
+      model: modelFlagging('phishkit'),
+    });
+    const url = 'https://example-bakery.jp/wp-content/phishkit/login';
+    const scored = room.score(url);
+    assert.equal(scored.verdict, 'malicious', 'the URL verdict reads the path');
+    assert.equal(scored.hostVerdict, 'benign', 'the name alone is benign');
+    await room.ingest([{ url, seenAt: '2025-07-01T00:00:00.000Z' }], 'jpcert');
+    const stored = [];
+    for await (const v of room.verdicts({ verdicts: ['malicious'] })) stored.push(v);
+    assert.deepEqual(
+      stored.map((v) => [v.url, v.verdict, v.hostVerdict]),
+      [
+        ['https://example-bakery.jp/wp-content/phishkit/login', 'malicious', 'benign'],
+        ['https://old.example.net/', 'malicious', 'malicious'],
+      ],
+    );
+    const hosts = [];
+    for await (const h of room.hosts()) hosts.push([h.host, h.verdict, h.malicious]);
+    assert.deepEqual(hosts, [
+      ['example-bakery.jp', 'benign', 0],
+      ['old.example.net', 'malicious', 1],
+    ]);
+    const malicious = [];
+    for await (const h of room.hosts({ verdicts: ['malicious'] })) malicious.push(h.host);
+    assert.deepEqual(malicious, ['old.example.net'], 'host-level exports never get the compromised site');
+  } finally {
+    await db.destroy();
+  }
+});
 
 test('ingest keeps first and last seen per source; the read API pages through it (SQLite)', async () => {
   await ingestAndRead(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));

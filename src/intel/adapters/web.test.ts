@@ -45,6 +45,20 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
   );
   assert.match(sightings[0]!.attributes!.evidence!, /^brand_exact\(smbc@domain\)=3\.2$/);
 
+  // A phishing path on a host whose NAME is benign (a compromised site): the URL, not the host.
+  const compromised = {
+    ...verdict('https://bakery.example.jp/wp/jabank/login', 'bakery.example.jp', 'domain', 'malicious', 'ja-bank'),
+    hostVerdict: 'benign',
+  };
+  assert.deepEqual(
+    sightingsFromWebVerdicts([compromised], 'jpcert').map((s) => [s.type, s.value]),
+    [['url', 'https://bakery.example.jp/wp/jabank/login']],
+  );
+  assert.deepEqual(
+    sightingsFromWebVerdicts([{ ...compromised, hostVerdict: 'malicious' }], 'jpcert').map((s) => s.type),
+    ['url', 'domain'],
+  );
+
   const store = await openStore({ memory: true }, { migrations: [intelMigrations] });
   try {
     const intel = createIntel(IntelConfig.parse({}), {
