@@ -159,11 +159,13 @@ export function benignUrls(dir: string): LabelledHost[] {
   for (const file of ESDAUNG_FILES) {
     const path = join(dir, 'esdaung-phishdataset', file);
     if (!existsSync(path)) throw new Error(`${dir} has no esdaung-phishdataset/${file}`);
-    for (const [label, url] of readXlsxRows(path).slice(1)) if (label === '0' && url) add(url, 'esdaung-legitimate');
+    for (const [label, url] of readXlsxRows(path).slice(1))
+      if (label === '0' && url) add(url, 'esdaung-legitimate');
   }
   const iscx = join(dir, 'shreyagopal-phishing', ISCX_BENIGN);
   if (!existsSync(iscx)) throw new Error(`${dir} has no shreyagopal-phishing/${ISCX_BENIGN}`);
-  for (const line of readFileSync(iscx, 'utf8').split('\n')) if (line.trim()) add(line, 'iscx-url-2016-benign');
+  for (const line of readFileSync(iscx, 'utf8').split('\n'))
+    if (line.trim()) add(line, 'iscx-url-2016-benign');
   return [...urls.values()];
 }
 

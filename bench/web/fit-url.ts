@@ -38,7 +38,14 @@ const RIDGE = 1e-3;
 const MIN_HOSTS = 3;
 const SUSPICIOUS_FALSE_POSITIVE_RATE = 1e-3;
 const BENIGN_WEIGHTS = [4, 16, 64, 256, 1024, 4096];
-const NON_NEGATIVE = new Set<string>(['host_name', 'path_token_max', 'path_token_mean', 'path_shape', 'path_brand', 'path_keywords']);
+const NON_NEGATIVE = new Set<string>([
+  'host_name',
+  'path_token_max',
+  'path_token_mean',
+  'path_shape',
+  'path_brand',
+  'path_keywords',
+]);
 
 export interface UrlRow {
   item: LabelledHost;
@@ -52,9 +59,14 @@ function foldOf(host: string): 0 | 1 {
   return (createHash('sha256').update(`fold:${host}`).digest()[0]! & 1) as 0 | 1;
 }
 
-export function urlRows(phishing: LabelledHost[], benignHosts: LabelledHost[], benignUrls: LabelledHost[]): UrlRow[] {
+export function urlRows(
+  phishing: LabelledHost[],
+  benignHosts: LabelledHost[],
+  benignUrls: LabelledHost[],
+): UrlRow[] {
   const perHost = new Map<string, number>();
-  for (const u of [...benignHosts, ...benignUrls]) perHost.set(u.url.host, (perHost.get(u.url.host) ?? 0) + 1);
+  for (const u of [...benignHosts, ...benignUrls])
+    perHost.set(u.url.host, (perHost.get(u.url.host) ?? 0) + 1);
   return [
     ...phishing.map((item) => ({ item, phishing: true, fold: foldOf(item.url.host), share: 1 })),
     ...[...benignHosts, ...benignUrls].map((item) => ({
@@ -107,7 +119,12 @@ export function urlTables(rows: readonly UrlRow[]): UrlTables {
 }
 
 /** Newton's method for weighted logistic regression with a fixed offset; returns [bias, ...weights]. */
-function fitWithOffset(x: readonly number[][], y: readonly number[], w: readonly number[], offset: readonly number[]) {
+function fitWithOffset(
+  x: readonly number[][],
+  y: readonly number[],
+  w: readonly number[],
+  offset: readonly number[],
+) {
   const d = x[0]!.length + 1;
   let beta = new Array<number>(d).fill(0);
   const row = new Array<number>(d).fill(1);
@@ -148,7 +165,13 @@ function fitWithOffset(x: readonly number[][], y: readonly number[], w: readonly
   return beta;
 }
 
-function loss(x: readonly number[][], y: readonly number[], w: readonly number[], offset: readonly number[], beta: number[]) {
+function loss(
+  x: readonly number[][],
+  y: readonly number[],
+  w: readonly number[],
+  offset: readonly number[],
+  beta: number[],
+) {
   let total = 0;
   for (let i = 0; i < x.length; i++) {
     let z = offset[i]! + beta[0]!;
@@ -199,7 +222,12 @@ function fitMonotone(x: number[][], y: number[], w: number[], offset: number[]):
 }
 
 /** The host name's log-odds under given risk tables; null for a brand's official domain (the rule). */
-function hostLogOdds(model: FittedModel, item: LabelledHost, brands: BrandIndex, risk: RiskTables): number | null {
+function hostLogOdds(
+  model: FittedModel,
+  item: LabelledHost,
+  brands: BrandIndex,
+  risk: RiskTables,
+): number | null {
   const f = hostFeatures(item.url, brands, risk);
   if (f.official) return null;
   return FEATURES.reduce((s, name) => s + f.values[name] * model.weights[name], model.bias);
@@ -213,7 +241,10 @@ export function fitUrlModel(
   log: (line: string) => void,
 ): { url: UrlModel; fit: Record<string, unknown> } {
   // The other fold's tables for every row: its host risk (offset) and its path tables.
-  const pathByFold = [urlTables(rows.filter((r) => r.fold === 1)), urlTables(rows.filter((r) => r.fold === 0))];
+  const pathByFold = [
+    urlTables(rows.filter((r) => r.fold === 1)),
+    urlTables(rows.filter((r) => r.fold === 0)),
+  ];
   const used = rows
     .map((row) => ({ row, offset: hostLogOdds(host, row.item, brands, hostRiskByFold[row.fold]!) }))
     .filter((r): r is { row: UrlRow; offset: number } => r.offset !== null);
@@ -230,7 +261,9 @@ export function fitUrlModel(
   let best: { url: UrlModel; recall: number; suspiciousRecall: number; benignWeight: number } | undefined;
   for (const benignWeight of BENIGN_WEIGHTS) {
     const w = used.map(({ row }) =>
-      row.phishing ? used.length / (2 * phishingTotal) : (benignWeight * row.share * used.length) / (2 * benignTotal),
+      row.phishing
+        ? used.length / (2 * phishingTotal)
+        : (benignWeight * row.share * used.length) / (2 * benignTotal),
     );
     const beta = fitMonotone(x, y, w, offset);
     const logOdds = x.map((r, i) => offset[i]! + beta[0]! + r.reduce((s, v, j) => s + v * beta[j + 1]!, 0));
@@ -243,26 +276,25 @@ export function fitUrlModel(
       malicious: nextUp(benign[0] ?? 0),
       suspicious: nextUp(benign[Math.floor(benign.length * SUSPICIOUS_FALSE_POSITIVE_RATE)] ?? 0),
     };
-    if (process.env.TSUNAGI_FIT_SHOW)
-      logOdds
-        .map((z, i) => ({ z, i }))
-        .filter((r) => y[r.i] === 0)
-        .sort((a, b) => b.z - a.z)
-        .slice(0, Number(process.env.TSUNAGI_FIT_SHOW))
-        .forEach((r) => log(`  tuning benign ${r.z.toFixed(2)} host ${offset[r.i] === 0 ? x[r.i]!.at(-1)!.toFixed(2) : ''} ${used[r.i]!.row.item.url.url.slice(0, 90)} ${JSON.stringify(x[r.i]!.map((v) => Math.round(v * 100) / 100))}`));
     const phishingScores = logOdds.filter((_, i) => y[i] === 1).map(logistic);
-    const recall = round(phishingScores.filter((s) => s >= thresholds.malicious).length / phishingScores.length);
+    const recall = round(
+      phishingScores.filter((s) => s >= thresholds.malicious).length / phishingScores.length,
+    );
     const suspiciousRecall = round(
       phishingScores.filter((s) => s >= thresholds.suspicious).length / phishingScores.length,
     );
-    log(`URL part, benign weight ${benignWeight}: tuning recall ${recall} (out of fold) at no tuning false positive`);
+    log(
+      `URL part, benign weight ${benignWeight}: tuning recall ${recall} (out of fold) at no tuning false positive`,
+    );
     if (!best || recall > best.recall)
       best = {
         url: {
           hostWeight: round(beta[URL_FEATURES.length + 1]!),
           // The host model's bias is inside the host name's log-odds, scaled with it.
           bias: round(beta[0]!),
-          weights: Object.fromEntries(URL_FEATURES.map((f, i) => [f, round(beta[i + 1]!)])) as UrlModel['weights'],
+          weights: Object.fromEntries(
+            URL_FEATURES.map((f, i) => [f, round(beta[i + 1]!)]),
+          ) as UrlModel['weights'],
           tables: urlTables(rows),
           thresholds,
         },

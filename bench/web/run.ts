@@ -184,6 +184,34 @@ function steadyState(urls: readonly string[], score: (url: string) => ScoredUrl)
   return seconds.sort((a, b) => a - b)[Math.floor(STEADY_PASSES / 2)]!;
 }
 
+/** Our two verdicts at both cuts, and the peer's two cuts when it ran. */
+function sidesOf(scored: readonly ScoredUrl[], peer: { scores: number[] } | string): Side[] {
+  const sides: Side[] = [
+    { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
+    {
+      name: 'tsunagi web URL verdict (suspicious or worse)',
+      flagged: (i) => scored[i]!.verdict !== 'benign',
+    },
+    {
+      name: 'tsunagi web host-name verdict (malicious)',
+      flagged: (i) => scored[i]!.hostVerdict === 'malicious',
+    },
+    {
+      name: 'tsunagi web host-name verdict (suspicious or worse)',
+      flagged: (i) => scored[i]!.hostVerdict !== 'benign',
+    },
+  ];
+  if (typeof peer !== 'string')
+    sides.push(
+      { name: `phishing_catcher (score >= ${PEER_LOGGED})`, flagged: (i) => peer.scores[i]! >= PEER_LOGGED },
+      {
+        name: `phishing_catcher (score >= ${PEER_SUSPICIOUS})`,
+        flagged: (i) => peer.scores[i]! >= PEER_SUSPICIOUS,
+      },
+    );
+  return sides;
+}
+
 function main() {
   const { values } = parseArgs({
     options: { data: { type: 'string' }, peer: { type: 'string' }, write: { type: 'string' } },
@@ -230,23 +258,7 @@ function main() {
       )
     : `no phishing_catcher checkout at --peer / TSUNAGI_PHISHING_CATCHER / DATA/phishing_catcher`;
 
-  const sides: Side[] = [
-    { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
-    { name: 'tsunagi web URL verdict (suspicious or worse)', flagged: (i) => scored[i]!.verdict !== 'benign' },
-    { name: 'tsunagi web host-name verdict (malicious)', flagged: (i) => scored[i]!.hostVerdict === 'malicious' },
-    {
-      name: 'tsunagi web host-name verdict (suspicious or worse)',
-      flagged: (i) => scored[i]!.hostVerdict !== 'benign',
-    },
-  ];
-  if (typeof peer !== 'string')
-    sides.push(
-      { name: `phishing_catcher (score >= ${PEER_LOGGED})`, flagged: (i) => peer.scores[i]! >= PEER_LOGGED },
-      {
-        name: `phishing_catcher (score >= ${PEER_SUSPICIOUS})`,
-        flagged: (i) => peer.scores[i]! >= PEER_SUSPICIOUS,
-      },
-    );
+  const sides = sidesOf(scored, peer);
   const { rows, summaryRows } = monthRows(sides, months, benign);
   const speedRows: (string | number)[][] = [
     [
@@ -272,6 +284,8 @@ function main() {
 
   const phishingHosts = hosts.slice(0, phishingCount);
   const falsePositives = falsePositiveRows(scored.slice(benign.offset));
+  const ipPhishing = scored.slice(0, phishingCount).filter((row) => row.hostKind !== 'domain');
+  const ipBenign = split.tuning.benignUrls.filter((h) => h.url.hostKind !== 'domain').length;
   publishReport(
     {
       title: 'Malicious websites (web room)',
@@ -309,7 +323,12 @@ function main() {
           ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
         ),
         markdownTable(
-          ['brand (JPCERT/CC description)', 'hosts', 'URL verdict recall (malicious)', 'host-name verdict recall (malicious)'],
+          [
+            'brand (JPCERT/CC description)',
+            'hosts',
+            'URL verdict recall (malicious)',
+            'host-name verdict recall (malicious)',
+          ],
           perBrand(
             phishingHosts,
             (i) => scored[i]!.verdict === 'malicious',
@@ -326,8 +345,9 @@ function main() {
       ],
       caveats: [
         ...(typeof peer === 'string' ? [`phishing_catcher: blocked (${peer}).`] : []),
-        'The host-name verdict was thresholded on benign top-site hosts only; the benign URLs\' hosts (small sites crawled from IP2Location, ISCX-URL-2016\'s sites) are new to it, so its false positives among them are counted here too.',
-        'ESDAUNG/PhishDataset\'s legitimate URLs were sampled from IP2Location domains its authors assume legitimate; a phishing URL among them counts as a false positive here.',
+        "The host-name verdict was thresholded on benign top-site hosts only; the benign URLs' hosts (small sites crawled from IP2Location, ISCX-URL-2016's sites) are new to it, so its false positives among them are counted here too.",
+        "ESDAUNG/PhishDataset's legitimate URLs were sampled from IP2Location domains its authors assume legitimate; a phishing URL among them counts as a false positive here.",
+        `IP hosts: the tuning half of the benign URLs holds ${ipBenign} IP-hosted pages (the host lists none), so the URL part learned a correction (ip_host_url) and an IP alone is weak evidence in the URL verdict: of the ${ipPhishing.length} evaluation phishing hosts that are IP addresses, the URL verdict flags ${ipPhishing.filter((r) => r.verdict === 'malicious').length} malicious, the host-name verdict ${ipPhishing.filter((r) => r.hostVerdict === 'malicious').length} (host exports never list an IP).`,
         "The OpenDNS top list counts DNS lookups, not visits: it holds random-letter .cn names that look like JPCERT/CC's hosts; they stay benign here, and they set the zero-false-positive threshold.",
         "phishing_catcher scores certificate names and adds 10 for a Let's Encrypt issuer; there is no certificate here, so that part is not applied.",
         "The steady-state passes run with the loaded data set and the first pass's scored rows still on the heap, so the garbage collector's marking is part of what they measure.",

@@ -44,7 +44,9 @@ function unescapeXml(text: string): string {
     if (e === 'amp') return '&';
     if (e === 'quot') return '"';
     if (e === 'apos') return "'";
-    return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+    return String.fromCodePoint(
+      e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10),
+    );
   });
 }
 
@@ -54,7 +56,9 @@ export function readXlsxRows(file: string): string[][] {
   const shared: string[] = [];
   const sst = entries.get('xl/sharedStrings.xml')?.toString('utf8') ?? '';
   for (const si of sst.matchAll(/<si>([\s\S]*?)<\/si>/g))
-    shared.push(unescapeXml([...si[1]!.matchAll(/<t(?: [^>]*)?>([\s\S]*?)<\/t>/g)].map((t) => t[1]).join('')));
+    shared.push(
+      unescapeXml([...si[1]!.matchAll(/<t(?: [^>]*)?>([\s\S]*?)<\/t>/g)].map((t) => t[1]).join('')),
+    );
   const sheet = entries.get('xl/worksheets/sheet1.xml')?.toString('utf8');
   if (sheet === undefined) throw new Error(`${file} has no first sheet`);
   const rows: string[][] = [];
@@ -66,7 +70,9 @@ export function readXlsxRows(file: string): string[][] {
       const inline = /<t(?: [^>]*)?>([\s\S]*?)<\/t>/.exec(c[3] ?? '')?.[1];
       const type = /t="([^"]+)"/.exec(c[2]!)?.[1];
       cells[column] =
-        type === 's' && value !== undefined ? (shared[Number(value)] ?? '') : unescapeXml(value ?? inline ?? '');
+        type === 's' && value !== undefined
+          ? (shared[Number(value)] ?? '')
+          : unescapeXml(value ?? inline ?? '');
     }
     rows.push(Array.from(cells, (v) => v ?? ''));
   }

@@ -30,7 +30,9 @@ const MODEL_ONLY = [
   'https://amazon-xqzv.top/signin/',
   'https://smbc-card-verify.xyz/',
   'https://mercari-jp.duckdns.org/login',
-  'http://47.238.159.31/login/',
+  // An IP host with a kit's path: the URL verdict flags it (the benign URL data has IP-hosted
+  // pages, so an IP alone is weak evidence there); the host lists never carry an IP.
+  'http://47.238.159.31/jabank/Phone/Verifyident',
 ];
 const PUBLISHED = ['https://amazon-kjhd.top/', 'https://apple-id-verify.top/verify?id=1'];
 const BENIGN = ['https://www.amazon.co.jp/', 'https://sites.google.com/view/amazon-login'];
@@ -130,10 +132,10 @@ test('urls: hash prefixes a Safe Browsing-style client matches, plain JSON besid
   assert.equal(council.code, 0, council.stderr);
   const list = JSON.parse(readFileSync(out, 'utf8')) as UrlList;
   assert.equal(list.tier, 'council');
-  assert.ok(list.urls.some((u) => u.url === 'http://47.238.159.31/login/'));
+  assert.ok(list.urls.some((u) => u.url === 'http://47.238.159.31/jabank/Phone/Verifyident'));
   assert.ok(list.hashPrefixes.every((p) => /^[0-9a-f]{8}$/.test(p)));
   assert.ok(urlListMatches(list, 'https://apple-id-verify.top/verify?id=1'));
-  assert.ok(urlListMatches(list, 'http://47.238.159.31/login/#x'));
+  assert.ok(urlListMatches(list, 'http://47.238.159.31/jabank/Phone/Verifyident#x'));
   assert.ok(!urlListMatches(list, 'https://apple-id-verify.top/other'));
   assert.ok(!urlListMatches(list, 'https://www.amazon.co.jp/'));
   const pub = JSON.parse(

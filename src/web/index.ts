@@ -199,7 +199,9 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
   });
   const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null) => {
     const plain = scorer.score(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input);
-    const result = certificate ? withCertificate(plain, certificate, model, scorer.thresholds, scorer.urlThresholds) : plain;
+    const result = certificate
+      ? withCertificate(plain, certificate, model, scorer.thresholds, scorer.urlThresholds)
+      : plain;
     scoredBy[result.verdict]++;
     return result;
   };

@@ -74,7 +74,9 @@ function modelFlagging(token: string): FittedModel {
   const url: UrlModel = {
     hostWeight: 1,
     bias: 0,
-    weights: Object.fromEntries(URL_FEATURES.map((f) => [f, f === 'path_token_max' ? 1 : 0])) as UrlModel['weights'],
+    weights: Object.fromEntries(
+      URL_FEATURES.map((f) => [f, f === 'path_token_max' ? 1 : 0]),
+    ) as UrlModel['weights'],
     tables: { token: { [token]: 40 }, shape: {} },
     thresholds: { suspicious: 0.5, malicious: 0.9 },
   };
@@ -178,7 +180,9 @@ async function ingestAndRead(dialect: Dialect, schema?: string) {
 }
 
 test('hosts() and the stored host verdict follow the name, not a phishing path on a compromised site', async () => {
-  const db = new Kysely<WebTables>({ dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }) });
+  const db = new Kysely<WebTables>({
+    dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
+  });
   try {
     const migrator = new Migrator({ db, provider: { getMigrations: async () => webMigrations } });
     // A row stored before the host-name verdict was kept: the migration copies its verdict over.

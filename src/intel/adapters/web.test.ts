@@ -47,7 +47,13 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
 
   // A phishing path on a host whose NAME is benign (a compromised site): the URL, not the host.
   const compromised = {
-    ...verdict('https://bakery.example.jp/wp/jabank/login', 'bakery.example.jp', 'domain', 'malicious', 'ja-bank'),
+    ...verdict(
+      'https://bakery.example.jp/wp/jabank/login',
+      'bakery.example.jp',
+      'domain',
+      'malicious',
+      'ja-bank',
+    ),
     hostVerdict: 'benign',
   };
   assert.deepEqual(

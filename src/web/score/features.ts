@@ -1,8 +1,9 @@
 /**
  * The host's explainable features. Every one is computed from the name alone, so a verdict can
- * list what it rests on. The fitted model (model.json) reads only these; features the fitting
- * data cannot teach without bias are not here: the benign corpus is bare registrable domains, so
+ * list what it rests on. The host-name verdict reads only these; features its fitting data
+ * cannot teach without bias are not here: its benign corpus is bare registrable domains, so
  * paths, subdomain depth and words in subdomains would be learned as "any of it is phishing".
+ * The URL verdict adds the path's features (url-features.ts), fitted against benign URLs with paths.
  * Lexical features read the registrant's own label; only a brand is looked for in subdomains too
  * (`amazon.co.jp.evil.cn`), as it is evidence wherever it stands.
  */

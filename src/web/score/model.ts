@@ -70,9 +70,15 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
       const features = hostFeatures(url, brands, model.risk);
       if (features.official)
         // A rule, not a weight: the brand's own domain is never flagged.
-        return scored(url, 0, 'benign', features.official, [
-          { feature: 'official_domain', value: url.registrableDomain ?? url.host, contribution: 0 },
-        ], 0, 'benign');
+        return scored(
+          url,
+          0,
+          'benign',
+          features.official,
+          [{ feature: 'official_domain', value: url.registrableDomain ?? url.host, contribution: 0 }],
+          0,
+          'benign',
+        );
       let logOdds = model.bias;
       const values = features.values;
       for (let i = 0; i < FEATURES.length; i++) {
@@ -82,7 +88,8 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
       const score = logistic(logOdds);
       const hostVerdict = verdictOf(score, thresholds);
       const reasons = reasonsOf(features, weights);
-      if (!urlModel) return scored(url, score, hostVerdict, features.match?.brand ?? null, reasons, score, hostVerdict);
+      if (!urlModel)
+        return scored(url, score, hostVerdict, features.match?.brand ?? null, reasons, score, hostVerdict);
       // The URL verdict: the host name's log-odds plus the path's part, every reason listed.
       const path = urlPart(url, urlModel, model.bias);
       const urlScore = logistic(urlModel.hostWeight * logOdds + path.logOdds);

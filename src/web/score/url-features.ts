@@ -209,7 +209,11 @@ export function urlPart(
     if (contribution === 0) continue;
     reasons.push({ feature: labelOf(feature, f), value: round(value), contribution: round(contribution) });
   }
-  reasons.push({ feature: 'url_bias', value: 1, contribution: round(model.bias + (model.hostWeight - 1) * hostBias) });
+  reasons.push({
+    feature: 'url_bias',
+    value: 1,
+    contribution: round(model.bias + (model.hostWeight - 1) * hostBias),
+  });
   return { logOdds, reasons };
 }
 
