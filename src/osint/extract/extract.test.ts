@@ -48,12 +48,23 @@ describe('links of the markup and citations are references, not indicators', () 
     '# Source: https://github.com/InQuest/python-iocextract/blob/master/iocextract.py',
     '（出典：https://www.antiphishing.jp/news/pdf/apcseminar2018apc.pdf）',
     'The full report is available on WeLiveSecurity at https://www.welivesecurity.com/2019/10/17/ghost/',
+    ' - [https://feeds.vendor-news.com/list.csv](https://feeds.vendor-news.com/list.csv)',
+    '- **URL**\nhttps://www.vendor-news.com/news/security/flaw-exploited/\n',
+    '参考：\n\n  https://www.vendor-news.com/2026/05/post.html',
   ];
   for (const text of none) test(text, () => assert.deepEqual(found(text), []));
 
   test('a defanged URL is an indicator even as a link target; a plain URL in prose is one too', () => {
     assert.deepEqual(found('[gate](hxxp://evil-gate[.]com/a.php)'), ['url http://evil-gate.com/a.php']);
     assert.deepEqual(found('downloads from https://cdn.evil-host.xyz/p.bin'), ['url https://cdn.evil-host.xyz/p.bin']);
+  });
+
+  test('a label above counts only when it stands alone on its line and the URL heads the next one', () => {
+    assert.deepEqual(found('- **URL**\nhxxps://evil-gate[.]com/a.php'), ['url https://evil-gate.com/a.php']);
+    assert.deepEqual(found('URL of the gate\nhttps://cdn.evil-host.xyz/p.bin'), ['url https://cdn.evil-host.xyz/p.bin']);
+    assert.deepEqual(found('- **URL**\nfetched from https://cdn.evil-host.xyz/p.bin'), [
+      'url https://cdn.evil-host.xyz/p.bin',
+    ]);
   });
 });
 

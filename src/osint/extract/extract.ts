@@ -148,19 +148,37 @@ const REFERENCE_BEFORE =
   /(?:\b(?:sources?|via|references?|ref)\b\s*[:：]?\s*|出典\s*[:：]?\s*|参考\s*[:：]?\s*|参照\s*[:：]?\s*|引用元?\s*[:：]?\s*|\bavailable\b[^\n]{0,40}\bat\s+)$/i;
 
 /**
- * Whether the URL at `start..end` is a citation (see REFERENCE_BEFORE) or a link target of markdown (`[text](url)`, `![alt](url)`), HTML
- * (`href="url"`, `src="url"`, an anchor's text `>url</a>`) or AsciiDoc (`url[text]`, `link:url[text]`):
- * written to be clicked, so a reference (an advisory defangs the indicators it lists).
+ * A field label standing alone on the line above a URL (`- **URL**`, `Source:`, `参考`), as news summaries and
+ * reading lists write the link of the article they cite.
+ */
+const REFERENCE_LABEL = /^(?:sources?|references?|refs?|url|link|出典|参考(?:文献|資料|URL)?|参照|引用元?|元記事)\s*[:：]?$/i;
+
+/** Whether the URL starting at `start` is alone at the head of its line, under a line that is a citation's label. */
+function underReferenceLabel(text: string, start: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  if (!/^[\s\-*+>]*$/.test(text.slice(lineStart, start)) || lineStart === 0) return false;
+  const above = text.slice(0, lineStart - 1).trimEnd();
+  const label = above.slice(above.lastIndexOf('\n') + 1);
+  return REFERENCE_LABEL.test(label.replace(/^[\s\-*+>#]*/, '').replace(/[*_]/g, '').trim());
+}
+
+/**
+ * Whether the URL at `start..end` is a citation (see REFERENCE_BEFORE, REFERENCE_LABEL) or a link of markdown (`[text](url)`,
+ * `![alt](url)`, and the URL written as a link's text, `[url](url)`), HTML (`href="url"`, `src="url"`, an anchor's text
+ * `>url</a>`) or AsciiDoc (`url[text]`, `link:url[text]`): written to be clicked, so a reference (an advisory defangs the
+ * indicators it lists).
  */
 function isMarkupLink(text: string, start: number, end: number): boolean {
   const before = text.slice(Math.max(0, start - 8), start);
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   return (
     REFERENCE_BEFORE.test(text.slice(Math.max(lineStart, start - 64), start)) ||
+    underReferenceLabel(text, start) ||
     before.endsWith('](') ||
     before.endsWith('](<') ||
     /\b(?:href|src)\s*=\s*["']?$/i.test(before) ||
     text[end] === '[' ||
+    text.startsWith('](', end) ||
     text.startsWith('</a>', end)
   );
 }
