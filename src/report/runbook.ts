@@ -214,27 +214,46 @@ function intake(i: RunbookInput, p: Parts): Procedure[] {
   ];
 }
 
+/** An intake step whose automation is not configured: what can still be done by hand. */
+function unconfigured(u: {
+  id: string;
+  title: Text;
+  /** The setting that would turn the automation on (in Japanese, spaced from the kana that follow as the text needs). */
+  setting: Text;
+  /** The automated step's name in the sentence. */
+  step: string;
+  byHand: Procedure['steps'][number];
+  check: Text;
+}): Procedure {
+  return {
+    stage: 'intake',
+    id: u.id,
+    title: u.title,
+    when: {
+      en: `${u.setting.en} is not configured: there is no automated ${u.step} step to replace.`,
+      ja: `${u.setting.ja}が設定されていないため、置き換える自動処理はない。`,
+    },
+    steps: [u.byHand],
+    check: u.check,
+  };
+}
+
 function darknetProcedure(i: RunbookInput, p: Parts): Procedure {
   if (!i.darknet.interface)
-    return {
-      stage: 'intake',
+    return unconfigured({
       id: 'intake-darknet',
       title: { en: 'Darknet observation', ja: 'ダークネット観測' },
-      when: {
-        en: 'darknet.interface is not configured: there is no automated darknet step to replace.',
-        ja: 'darknet.interface が設定されていないため、置き換える自動処理はない。',
-      },
-      steps: [
-        {
-          text: {
-            en: 'Captures from another darknet sensor can still be analysed:',
-            ja: '他のセンサの記録は手作業で解析できる：',
-          },
-          command: `${p.tsunagi} darknet analyze FILE.pcap --prefix CIDR --bots darknet-bots.csv`,
+      setting: { en: 'darknet.interface', ja: 'darknet.interface ' },
+      step: 'darknet',
+      byHand: {
+        text: {
+          en: 'Captures from another darknet sensor can still be analysed:',
+          ja: '他のセンサの記録は手作業で解析できる：',
         },
-      ],
+        command: `${p.tsunagi} darknet analyze FILE.pcap --prefix CIDR --bots darknet-bots.csv`,
+      },
       check: { en: 'darknet-bots.csv lists hosts.', ja: 'darknet-bots.csv にホストが並ぶ。' },
-    };
+    });
   return {
     stage: 'intake',
     id: 'intake-darknet',
@@ -284,17 +303,14 @@ function osintProcedure(i: RunbookInput, p: Parts): Procedure {
     command: `${p.tsunagi} osint extract advisory.pdf --format csv > indicators.csv`,
   };
   if (feeds.length === 0 || !i.osint?.intervalMs)
-    return {
-      stage: 'intake',
+    return unconfigured({
       id: 'intake-osint',
       title: { en: 'Published threat information (OSINT)', ja: '公開情報（OSINT）' },
-      when: {
-        en: 'osint.feeds (with osint.intervalMs) is not configured: there is no automated OSINT step to replace.',
-        ja: 'osint.feeds（と osint.intervalMs）が設定されていないため、置き換える自動処理はない。',
-      },
-      steps: [extract],
+      setting: { en: 'osint.feeds (with osint.intervalMs)', ja: 'osint.feeds（と osint.intervalMs）' },
+      step: 'OSINT',
+      byHand: extract,
       check: { en: 'indicators.csv lists the indicators.', ja: 'indicators.csv に指標が並ぶ。' },
-    };
+    });
   const minutes = Math.round(i.osint.intervalMs / 60_000);
   const names = feeds.map((f) => f.name).join(', ');
   const urls = feeds.map((f) => f.url).join(' ');
