@@ -1,7 +1,7 @@
 /** The adapters feed real detector-shaped output into intel and it merges as expected. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withMemoryIntel } from '../testing.ts';
+import { withIntel } from '../testing.ts';
 import {
   createDarknetIntake,
   familyOfDarknetFingerprint,
@@ -12,7 +12,7 @@ import {
 } from './index.ts';
 
 test('candidates, infected hosts and survey findings become indicators', async () => {
-  await withMemoryIntel(async (intel) => {
+  await withIntel(async (intel) => {
     assert.equal(protocolName(6), 'tcp');
     assert.equal(protocolName(47), '47');
     const candidate = {

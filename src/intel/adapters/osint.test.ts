@@ -1,7 +1,7 @@
 /** The OSINT intake: addresses, names and URLs of a document become low-confidence sightings of its feed. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withMemoryIntel } from '../testing.ts';
+import { withIntel } from '../testing.ts';
 import { OSINT_CONFIDENCE, recordOsintDocument, sightingsFromOsint, tierOfTlp } from './index.ts';
 
 const document = {
@@ -53,7 +53,7 @@ test('addresses as C&C with the written port, names and URLs as themselves; hash
 });
 
 test('recorded into intel: the document is the evidence of each sighting', async () => {
-  await withMemoryIntel(async (intel) => {
+  await withIntel(async (intel) => {
     const results = await recordOsintDocument(intel, document, indicators, { tlp: 'clear' });
     assert.equal(results.length, 4);
     assert.ok(results.every((r) => r.created));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { silentLogger } from '../../core/index.ts';
-import { withMemoryIntel } from '../testing.ts';
+import { withIntel } from '../testing.ts';
 import {
   createSensorIntake,
   iocListFromIndicators,
@@ -11,7 +11,7 @@ import {
 } from './index.ts';
 
 test('IP:PORT and domain observations are sightings of sensor:<org>, tier full, TLP:AMBER; hashes are not', async () => {
-  await withMemoryIntel(async (intel) => {
+  await withIntel(async (intel) => {
     await intel.start();
     const intake = createSensorIntake(intel, { logger: silentLogger() });
     intake.record([

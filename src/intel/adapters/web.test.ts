@@ -1,7 +1,7 @@
 /** The web intake: malicious verdicts only, the URL and its host once, IP hosts as URLs only. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withMemoryIntel } from '../testing.ts';
+import { withIntel } from '../testing.ts';
 import { recordWebVerdicts, sightingsFromWebVerdicts, type WebVerdictLike } from './index.ts';
 
 const verdict = (
@@ -42,7 +42,7 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
   );
   assert.match(sightings[0]!.attributes!.evidence!, /^brand_exact\(smbc@domain\)=3\.2$/);
 
-  await withMemoryIntel(async (intel) => {
+  await withIntel(async (intel) => {
     const result = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });
     assert.deepEqual(result, { sightings: 5, created: 5 });
     const again = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });
