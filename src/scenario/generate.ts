@@ -8,7 +8,7 @@
  */
 import { type FlowBatch, ipv4ToString, parsePrefix } from '../core/index.ts';
 import { ScenarioOptions } from './config.ts';
-import { Rng } from './rng.ts';
+import { cdfOf, Rng } from './rng.ts';
 import { ACK, SliceStager, SYN, TCP, UDP } from './seeded/staging.ts';
 
 export const SCENARIO_EXPORTER = '192.0.2.1';
@@ -63,15 +63,6 @@ export interface Scenario {
   readonly truth: ScenarioTruth;
   /** Time-ordered batches (each a fresh FlowBatch the consumer owns). Iterate once. */
   batches(): Generator<FlowBatch, void, undefined>;
-}
-
-function cdfOf(weights: number[]): Float64Array {
-  const total = weights.reduce((a, b) => a + b, 0);
-  const cdf = new Float64Array(weights.length);
-  let running = 0;
-  weights.forEach((w, i) => (cdf[i] = running += w / total));
-  cdf[cdf.length - 1] = 1;
-  return cdf;
 }
 
 interface Server {
