@@ -62,14 +62,19 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   const keywordTrie = createTrie([...lexicon.keywords.en, ...lexicon.keywords['ja-romanised']]);
   const fuzzyTokens = tokens.filter(({ token }) => token.length >= FUZZY_MIN);
   const fold = createFolder(lexicon.confusables);
-  // The scorer folds a label for the brand and again for the keywords: the last one is kept.
+  // The scorer folds the label for the brand, the subdomain too when the label has none, then
+  // the label again for the keywords: the last two texts are kept.
   let lastText = '';
   let lastFolded = '';
+  let olderText = '';
+  let olderFolded = '';
   const foldOnce = (text: string) => {
-    if (text !== lastText) {
-      lastFolded = fold(text);
-      lastText = text;
-    }
+    if (text === lastText) return lastFolded;
+    if (text === olderText) return olderFolded;
+    olderText = lastText;
+    olderFolded = lastFolded;
+    lastText = text;
+    lastFolded = fold(text);
     return lastFolded;
   };
 
@@ -268,17 +273,22 @@ function createTrie(words: readonly string[]): Trie {
  */
 function createFolder(confusables: Record<string, string>): (text: string) => string {
   const ordered = Object.entries(confusables).sort((a, b) => b[0].length - a[0].length);
-  const single = new Set<number>();
+  // Flags per UTF-16 unit: 1 starts a confusable by itself, 2 may start a two-character one.
+  const starts = new Uint8Array(0x10000);
   const pairs = new Set<number>();
   for (const [from] of ordered) {
-    if (from.length === 1) single.add(from.charCodeAt(0));
-    else if (from.length === 2) pairs.add(from.charCodeAt(0) * 0x10000 + from.charCodeAt(1));
-    else single.add(from.charCodeAt(0));
+    const first = from.charCodeAt(0);
+    if (from.length === 2) {
+      starts[first]! |= 2;
+      pairs.add(first * 0x10000 + from.charCodeAt(1));
+    } else starts[first]! |= 1;
   }
   const mayHold = (text: string) => {
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
-      if (single.has(code)) return true;
+      const flags = starts[code]!;
+      if (flags === 0) continue;
+      if (flags & 1) return true;
       if (i + 1 < text.length && pairs.has(code * 0x10000 + text.charCodeAt(i + 1))) return true;
     }
     return false;

@@ -53,6 +53,9 @@ export interface Scorer {
 
 export function createScorer(model: FittedModel, brands: BrandIndex, thresholds = model.thresholds): Scorer {
   const weights = model.weights;
+  // The weights in FEATURES order, read by index in the loop below.
+  const weightOf = Float64Array.from(FEATURES, (feature) => weights[feature] ?? 0);
+  const labels = createReasonLabels();
   prepareRiskTables(model.risk);
   return {
     model,
@@ -66,17 +69,14 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         ]);
       let logOdds = model.bias;
       const values = features.values;
-      for (let i = 0; i < FEATURES.length; i++) {
-        const feature = FEATURES[i]!;
-        logOdds += values[feature] * (weights[feature] ?? 0);
-      }
+      for (let i = 0; i < FEATURES.length; i++) logOdds += values[FEATURES[i]!] * weightOf[i]!;
       const score = logistic(logOdds);
       return scored(
         url,
         score,
         verdictOf(score, thresholds),
         features.match?.brand ?? null,
-        reasonsOf(features, weights),
+        reasonsOf(features, weightOf, labels),
       );
     },
   };
@@ -127,29 +127,58 @@ function scored(
 }
 
 /** Every non-zero contribution, largest first (a stable sort: ties keep the features' order). */
-function reasonsOf(features: HostFeatures, weights: Record<Feature, number>): Reason[] {
+function reasonsOf(features: HostFeatures, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
   const reasons: Reason[] = [];
-  for (const feature of FEATURES) {
-    const value = features.values[feature];
-    const contribution = value * (weights[feature] ?? 0);
+  const values = features.values;
+  for (let i = 0; i < FEATURES.length; i++) {
+    const feature = FEATURES[i]!;
+    const value = values[feature];
+    const contribution = value * weightOf[i]!;
     if (contribution === 0) continue;
-    reasons.push({
-      feature: labelOf(feature, features),
-      value: round(value),
-      contribution: round(contribution),
-    });
+    const reason = { feature: labels.of(feature, features), value: round(value), contribution: round(contribution) };
+    // Insertion sort by |contribution|, largest first: stable like Array#sort and, for the
+    // dozen reasons at most, cheaper than its comparator calls. Equal ones keep their order.
+    const size = abs(reason.contribution);
+    let at = reasons.length;
+    reasons.push(reason);
+    while (at > 0 && abs(reasons[at - 1]!.contribution) < size) {
+      reasons[at] = reasons[at - 1]!;
+      at--;
+    }
+    reasons[at] = reason;
   }
-  return reasons.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+  return reasons;
 }
 
-function labelOf(feature: Feature, features: HostFeatures): string {
-  if (feature === 'tld_risk') return `tld_risk(${features.tld})`;
-  if (feature === 'platform_risk') return `platform_risk(${features.platform})`;
-  if ((feature === 'brand_exact' || feature === 'brand_fuzzy') && features.match)
-    return `${feature}(${features.match.token}@${features.match.where})`;
-  return feature;
+const abs = Math.abs;
+
+interface ReasonLabels {
+  of(feature: Feature, features: HostFeatures): string;
 }
 
+/** A reason's feature label; the suffix ones (`tld_risk(com)`) made once per suffix. */
+function createReasonLabels(): ReasonLabels {
+  const tld = new Map<string, string>();
+  const platform = new Map<string, string>();
+  const cached = (map: Map<string, string>, feature: string, suffix: string) => {
+    let label = map.get(suffix);
+    if (label === undefined) {
+      label = `${feature}(${suffix})`;
+      // Bounded: suffixes are a few thousand at most, but a long-running intake sees no end of names.
+      if (map.size < 10_000) map.set(suffix, label);
+    }
+    return label;
+  };
+  return {
+    of(feature, features) {
+      if (feature === 'tld_risk') return cached(tld, feature, features.tld);
+      if (feature === 'platform_risk') return cached(platform, feature, features.platform);
+      if ((feature === 'brand_exact' || feature === 'brand_fuzzy') && features.match)
+        return `${feature}(${features.match.token}@${features.match.where})`;
+      return feature;
+    },
+  };
+}
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
