@@ -73,18 +73,20 @@ function whatwgUrl(full: string): NormalisedUrl {
   const bracketless = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
   const hostKind = isIPv6(bracketless) ? 'ipv6' : isIPv4(bracketless) ? 'ipv4' : 'domain';
   const path = parsed.pathname + parsed.search;
-  if (hostKind !== 'domain')
-    return {
-      url: parsed.href,
-      host: bracketless,
-      unicodeHost: bracketless,
-      hostKind,
-      registrableDomain: null,
-      publicSuffix: '',
-      privateSuffix: false,
-      subdomain: '',
-      path,
-    };
+  if (hostKind !== 'domain') {
+    // Built by assignment (see domainUrl).
+    const keys = {} as NormalisedUrl;
+    keys.url = parsed.href;
+    keys.host = bracketless;
+    keys.unicodeHost = bracketless;
+    keys.hostKind = hostKind;
+    keys.registrableDomain = null;
+    keys.publicSuffix = '';
+    keys.privateSuffix = false;
+    keys.subdomain = '';
+    keys.path = path;
+    return keys;
+  }
   return domainUrl(parsed.href, path, bracketless);
 }
 
@@ -152,18 +154,21 @@ const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
 function domainUrl(url: string, path: string, host: string): NormalisedUrl {
   if (!DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
   const parts = parseDomain(host, TLDTS_OPTIONS);
-  return {
-    url,
-    path,
-    host,
-    // Only punycode labels decode to something else.
-    unicodeHost: host.includes('xn--') ? domainToUnicode(host) || host : host,
-    hostKind: 'domain',
-    registrableDomain: parts.domain,
-    publicSuffix: parts.publicSuffix ?? '',
-    privateSuffix: parts.isPrivate === true,
-    subdomain: parts.subdomain ?? '',
-  };
+  // Built from `{}` by assignment, not as a literal: V8 pretenures a literal whose objects it sees
+  // live long (a loaded list's keys), and then every URL's keys start in the old generation,
+  // keeping the young strings they hold alive through each scavenge (score/model.ts `scored`).
+  const keys = {} as NormalisedUrl;
+  keys.url = url;
+  keys.path = path;
+  keys.host = host;
+  // Only punycode labels decode to something else.
+  keys.unicodeHost = host.includes('xn--') ? domainToUnicode(host) || host : host;
+  keys.hostKind = 'domain';
+  keys.registrableDomain = parts.domain;
+  keys.publicSuffix = parts.publicSuffix ?? '';
+  keys.privateSuffix = parts.isPrivate === true;
+  keys.subdomain = parts.subdomain ?? '';
+  return keys;
 }
 
 /** The host's keys alone, as `normaliseUrl` gives them for `https://host/`. */
