@@ -293,10 +293,35 @@ function createFolder(confusables: Record<string, string>): (text: string) => st
     }
     return false;
   };
+  const seen = new Uint32Array(0x10000);
+  let stamp = 0;
+  /** Printable ASCII with no upper-case letter and no confusable: folding would change nothing. */
+  const unchanged = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code < 0x21 || code > 0x7e || (code >= 0x41 && code <= 0x5a)) return false;
+      const flags = starts[code]!;
+      if (flags === 0) continue;
+      if (flags & 1) return false;
+      if (i + 1 < text.length && pairs.has(code * 0x10000 + text.charCodeAt(i + 1))) return false;
+    }
+    return true;
+  };
   return (text) => {
+    // Host names are lower-case ASCII already: most need neither toLowerCase nor a replacement.
+    if (unchanged(text)) return text;
     let out = isPrintableAscii(text) ? text.toLowerCase() : text.normalize('NFKC').toLowerCase();
     if (!mayHold(out)) return out;
-    for (const [from, to] of ordered) if (out.includes(from)) out = out.replaceAll(from, to);
+    // Replacements in order, each only when its first character is in the text: the units seen
+    // (stamped, so nothing is cleared) are the text's and every replacement's, a superset of
+    // what the text holds at each step, so no replacement that applies is skipped.
+    stamp = (stamp + 1) >>> 0 || 1;
+    for (let i = 0; i < out.length; i++) seen[out.charCodeAt(i)] = stamp;
+    for (const [from, to] of ordered) {
+      if ((from.length > 0 && seen[from.charCodeAt(0)] !== stamp) || !out.includes(from)) continue;
+      out = out.replaceAll(from, to);
+      for (let i = 0; i < to.length; i++) seen[to.charCodeAt(i)] = stamp;
+    }
     return out;
   };
 }
