@@ -138,16 +138,19 @@ function plainUrl(text: string): NormalisedUrl | null {
   while (at < length && !PLAIN_HOST_END[text.charCodeAt(at)]) at++;
   const hostEnd = at;
   let portEnd = hostEnd;
-  if (text.charCodeAt(at) === 0x3a /* : */) {
+  // Every read below is guarded by `at < length`: a read past the end would throw V8's optimised
+  // code back to the interpreter (an out-of-bounds deoptimisation) and cost a recompilation.
+  if (at < length && text.charCodeAt(at) === 0x3a /* : */) {
     do at++;
     while (at < length && text.charCodeAt(at) >= 0x30 && text.charCodeAt(at) <= 0x39);
     portEnd = at;
   }
   const pathStart = at;
-  if (text.charCodeAt(at) === 0x2f /* / */)
+  if (at < length && text.charCodeAt(at) === 0x2f /* / */)
     while (at < length && text.charCodeAt(at) !== 0x3f && text.charCodeAt(at) !== 0x23) at++;
   const pathEnd = at;
-  if (text.charCodeAt(at) === 0x3f /* ? */) while (at < length && text.charCodeAt(at) !== 0x23) at++;
+  if (at < length && text.charCodeAt(at) === 0x3f /* ? */)
+    while (at < length && text.charCodeAt(at) !== 0x23) at++;
   const queryEnd = at;
   let host = text.slice(hostStart, hostEnd);
   if (XN_LABEL.test(host) || NUMBER_LAST_LABEL.test(host) || hasDotSegment(text, pathStart, pathEnd))
@@ -188,7 +191,7 @@ for (const mark of ':/?#') PLAIN_HOST_END[mark.charCodeAt(0)] = 1;
 function hasDotSegment(text: string, from: number, end: number): boolean {
   for (let i = from; i < end; i++) {
     const code = text.charCodeAt(i);
-    if (code === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2e /* . */ && i + 1 < end) return true;
+    if (code === 0x2f /* / */ && i + 1 < end && text.charCodeAt(i + 1) === 0x2e /* . */) return true;
     if (
       code === 0x25 /* % */ &&
       i + 2 < end &&

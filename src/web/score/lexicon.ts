@@ -165,7 +165,9 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
       for (let name = host; ; name = name.slice(name.indexOf('.') + 1)) {
         const key = official.get(name);
         if (key) return key;
-        if (name === registrableDomain || !name.includes('.')) return null;
+        // Null tested apart: a string comparison that meets null sends V8's optimised code back to
+        // the interpreter (the first host without a registrable domain would cost a recompile).
+        if ((registrableDomain !== null && name === registrableDomain) || !name.includes('.')) return null;
       }
     },
     match: (domainLabel, subdomain) => find(domainLabel, 'domain') ?? find(subdomain, 'subdomain'),
