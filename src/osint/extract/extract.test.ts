@@ -56,14 +56,72 @@ describe('links of the markup and citations are references, not indicators', () 
 
   test('a defanged URL is an indicator even as a link target; a plain URL in prose is one too', () => {
     assert.deepEqual(found('[gate](hxxp://evil-gate[.]com/a.php)'), ['url http://evil-gate.com/a.php']);
-    assert.deepEqual(found('downloads from https://cdn.evil-host.xyz/p.bin'), ['url https://cdn.evil-host.xyz/p.bin']);
+    assert.deepEqual(found('downloads from https://cdn.evil-host.xyz/p.bin'), [
+      'url https://cdn.evil-host.xyz/p.bin',
+    ]);
   });
 
   test('a label above counts only when it stands alone on its line and the URL heads the next one', () => {
     assert.deepEqual(found('- **URL**\nhxxps://evil-gate[.]com/a.php'), ['url https://evil-gate.com/a.php']);
-    assert.deepEqual(found('URL of the gate\nhttps://cdn.evil-host.xyz/p.bin'), ['url https://cdn.evil-host.xyz/p.bin']);
+    assert.deepEqual(found('URL of the gate\nhttps://cdn.evil-host.xyz/p.bin'), [
+      'url https://cdn.evil-host.xyz/p.bin',
+    ]);
     assert.deepEqual(found('- **URL**\nfetched from https://cdn.evil-host.xyz/p.bin'), [
       'url https://cdn.evil-host.xyz/p.bin',
+    ]);
+  });
+});
+
+describe('references written again, reference sites, lists of examples', () => {
+  test('a page the document links is a reference wherever it is written again, and so is a file under it', () => {
+    const text =
+      'フィードは下記です。\n\n - [https://feeds.vendor-news.com/list.csv](https://feeds.vendor-news.com/list.csv)\n\n' +
+      '```python\nurl = "https://feeds.vendor-news.com/list.csv"\n```\n' +
+      '「[Spray](https://github.com/someone/Spray)」を使います。\n' +
+      'Invoke-WebRequest -URI "https://github.com/someone/Spray/archive/master.zip"\n';
+    assert.deepEqual(found(text), []);
+  });
+  test('what a cited page does not cover is still an indicator', () => {
+    // Another path on the cited host, a site root cited (covers nothing under it), a defanged form of a cited page.
+    const text =
+      'see [the post](https://github.com/someone/Spray) and [home](https://cdn.evil-host.xyz/)\n' +
+      'payload at https://github.com/other/loader/raw/main/a.exe and https://cdn.evil-host.xyz/p.bin\n' +
+      'gate hxxps://github[.]com/someone/Spray\n';
+    assert.deepEqual(found(text), [
+      'url https://github.com/other/loader/raw/main/a.exe',
+      'url https://cdn.evil-host.xyz/p.bin',
+      'url https://github.com/someone/Spray',
+    ]);
+  });
+  test('documentation, lookup and XML namespace sites are references, defanged or not', () => {
+    const none = [
+      'RSAT をインストールします。\n\nhttps://docs.microsoft.com/en-US/troubleshoot/windows-server/rsat\n',
+      'https://www.microsoft.com/en-us/download/details.aspx?id=45520',
+      'hxxps://urlscan[.]io/result/5d1b7a2c-0000-4000-8000-000000000000/',
+      '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">',
+      'https://attack.mitre.org/techniques/T9999/',
+    ];
+    for (const text of none) assert.deepEqual(found(text), [], text);
+    // A file on a host that carries other people's files stays an indicator.
+    assert.deepEqual(found('downloads https://onedrive.live.com/download?cid=ABC'), [
+      'url https://onedrive.live.com/download?cid=ABC',
+    ]);
+  });
+  test('the items of a list labelled as examples show a form; other nested lists are indicators', () => {
+    const examples =
+      '- Defang の例:\n  - `1.1.1.1` => `1.1.1[.]1`\n  - `http://test-site.com` => `hxxp://test-site[.]com`\n' +
+      '- Examples:\n  - https://cdn.sample-host.net/a.js\n';
+    assert.deepEqual(
+      found(examples).filter((h) => h.startsWith('url')),
+      [],
+    );
+    const iocs =
+      '- 攻撃の通信先:\n  - hxxp://evil-gate[.]com/a.php\n  - https://cdn.evil-host.xyz/p.bin\n' +
+      '- 例:\n  - x\n- https://cdn.evil-host.xyz/q.bin\n';
+    assert.deepEqual(found(iocs), [
+      'url http://evil-gate.com/a.php',
+      'url https://cdn.evil-host.xyz/p.bin',
+      'url https://cdn.evil-host.xyz/q.bin',
     ]);
   });
 });
@@ -138,10 +196,9 @@ describe('distractors', () => {
 describe('hashes inside URLs', () => {
   const sha = '39831bc68dddc4d22b7a0eea978a0193966d2cefda77a223c2b7140305e8b5fd';
   test('a lookup service naming a file by its hash: the URL and the hash', () => {
-    assert.deepEqual(found(`- https://www.virustotal.com/gui/file/${sha}/detection`), [
-      `url https://www.virustotal.com/gui/file/${sha}/detection`,
-      `sha256 ${sha}`,
-    ]);
+    // VirusTotal is a service the analyst uses (a reference), so only the hash it names is an indicator.
+    assert.deepEqual(found(`- https://www.virustotal.com/gui/file/${sha}/detection`), [`sha256 ${sha}`]);
+    assert.deepEqual(found(`- hxxps://www.virustotal[.]com/gui/file/${sha}/detection`), [`sha256 ${sha}`]);
     assert.deepEqual(found(`sample hxxps://bazaar.abuse[.]ch/sample/${sha}/`), [
       `url https://bazaar.abuse.ch/sample/${sha}/`,
       `sha256 ${sha}`,

@@ -120,8 +120,58 @@ function hostHit(host: string, url: URL, start: number, end: number): Hit | unde
   return judgeName(host) === 'not-a-name' ? undefined : { type: 'domain', value: host, start, end };
 }
 
+/**
+ * Sites of reference and lookup that carry no one else's files: vendors' documentation and download pages, the
+ * ATT&CK, CVE and NVD catalogues, and the lookup services analysts cite (VirusTotal, urlscan.io, Censys, Shodan).
+ * A URL on one of them is a reference, never an indicator, defanged or not (a hash in a lookup URL still is one, see
+ * findHashes).
+ */
+const REFERENCE_HOSTS = new Set([
+  'docs.microsoft.com',
+  'learn.microsoft.com',
+  'support.microsoft.com',
+  'msdn.microsoft.com',
+  'technet.microsoft.com',
+  'www.microsoft.com',
+  'attack.mitre.org',
+  'cve.mitre.org',
+  'cwe.mitre.org',
+  'nvd.nist.gov',
+  'www.virustotal.com',
+  'virustotal.com',
+  'urlscan.io',
+  'censys.io',
+  'search.censys.io',
+  'www.shodan.io',
+  'shodan.io',
+  // Namespace names of XML, SOAP and Office documents: identifiers written as URLs, never fetched.
+  'www.w3.org',
+  'schemas.xmlsoap.org',
+  'schemas.microsoft.com',
+  'schemas.openxmlformats.org',
+]);
+
+interface UrlCandidate {
+  start: number;
+  end: number;
+  url: URL;
+  host: Hit;
+}
+
+/** `cited` (a reference the document links) covers `href` when they are the same page or `href` lies under its path. */
+function coveredBy(href: string, cited: string): boolean {
+  if (href === cited) return true;
+  // Only a cited page with a path of its own covers the pages under it (a cited site root covers nothing more).
+  const path = cited.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/\/+$/, '');
+  return path.length > 1 && href.startsWith(`${cited.replace(/\/+$/, '')}/`);
+}
+
 function findUrls(c: Collector, options: ExtractOptions): void {
   const text = c.source.text;
+  const candidates: UrlCandidate[] = [];
+  // Pages the document links or cites as references: the same page written again (in code, in a list) is that
+  // reference too, and so is a file under it (a cited tool's `/archive/master.zip`).
+  const cited: string[] = [];
   URL_RUN.lastIndex = 0;
   for (let m = URL_RUN.exec(text); m; m = URL_RUN.exec(text)) {
     const written = trimUrl(m[0]);
@@ -136,11 +186,54 @@ function findUrls(c: Collector, options: ExtractOptions): void {
     if (!host) continue;
     url.hash = '';
     c.urlSpans.push([m.index, end]);
+    if (REFERENCE_HOSTS.has(url.hostname.toLowerCase())) continue;
+    if (c.wasDefanged(m.index, end)) {
+      if (!inExampleList(text, m.index)) candidates.push({ start: m.index, end, url, host });
+      continue;
+    }
     // A clickable link of the document's markup is a reference; its names and hashes are the link's too.
-    if (!c.wasDefanged(m.index, end) && isMarkupLink(text, m.index, end)) continue;
-    c.add({ type: 'url', value: url.href, start: m.index, end });
+    if (isMarkupLink(text, m.index, end)) {
+      cited.push(url.href);
+      continue;
+    }
+    if (inExampleList(text, m.index)) continue;
+    candidates.push({ start: m.index, end, url, host });
+  }
+  for (const { start, end, url, host } of candidates) {
+    if (!c.wasDefanged(start, end) && cited.some((page) => coveredBy(url.href, page))) continue;
+    c.add({ type: 'url', value: url.href, start, end });
     if (options.hostsOfUrls) c.add(host);
   }
+}
+
+/** The label of a list of examples (`Defang の例:`, `例`, `Examples:`, `e.g.`): what is listed under it shows a form. */
+const EXAMPLE_LABEL = /(?:^|の)例\s*[:：]?$|\bexamples?\s*[:：]?$|\be\.g\.\s*[:：]?$/i;
+const LIST_ITEM = /^(\s*)(?:[-*+]|\d+[.)])\s/;
+
+/**
+ * Whether the position is in a list item nested under an item or line that labels a list of examples; the
+ * walk up stops at the first line less indented than the item (its parent) or after 40 lines.
+ */
+function inExampleList(text: string, start: number): boolean {
+  let lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const item = LIST_ITEM.exec(text.slice(lineStart, Math.min(text.length, lineStart + 64)));
+  if (!item || lineStart === 0) return false;
+  const indent = item[1]!.length;
+  for (let steps = 0; steps < 40 && lineStart > 0; steps++) {
+    const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+    const line = text.slice(aboveStart, lineStart - 1);
+    lineStart = aboveStart;
+    if (line.trim() === '') continue;
+    const lineIndent = /^\s*/.exec(line)![0].length;
+    if (lineIndent >= indent && LIST_ITEM.test(line)) continue;
+    if (lineIndent >= indent) return false;
+    const label = line
+      .replace(LIST_ITEM, '')
+      .replace(/[*_`#]/g, '')
+      .trim();
+    return EXAMPLE_LABEL.test(label);
+  }
+  return false;
 }
 
 /** Words that introduce a citation on the URL's line (`Source: URL`, `(出典: URL)`, "is available at URL"). */
@@ -151,7 +244,8 @@ const REFERENCE_BEFORE =
  * A field label standing alone on the line above a URL (`- **URL**`, `Source:`, `参考`), as news summaries and
  * reading lists write the link of the article they cite.
  */
-const REFERENCE_LABEL = /^(?:sources?|references?|refs?|url|link|出典|参考(?:文献|資料|URL)?|参照|引用元?|元記事)\s*[:：]?$/i;
+const REFERENCE_LABEL =
+  /^(?:sources?|references?|refs?|url|link|出典|参考(?:文献|資料|URL)?|参照|引用元?|元記事)\s*[:：]?$/i;
 
 /** Whether the URL starting at `start` is alone at the head of its line, under a line that is a citation's label. */
 function underReferenceLabel(text: string, start: number): boolean {
@@ -159,7 +253,12 @@ function underReferenceLabel(text: string, start: number): boolean {
   if (!/^[\s\-*+>]*$/.test(text.slice(lineStart, start)) || lineStart === 0) return false;
   const above = text.slice(0, lineStart - 1).trimEnd();
   const label = above.slice(above.lastIndexOf('\n') + 1);
-  return REFERENCE_LABEL.test(label.replace(/^[\s\-*+>#]*/, '').replace(/[*_]/g, '').trim());
+  return REFERENCE_LABEL.test(
+    label
+      .replace(/^[\s\-*+>#]*/, '')
+      .replace(/[*_]/g, '')
+      .trim(),
+  );
 }
 
 /**
@@ -205,7 +304,8 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
   for (let m = IPV4.exec(text); m; m = IPV4.exec(text)) {
     if (c.insideUrl(m.index)) continue;
     const quadEnd = m.index + m[1]!.length;
-    const joined = versionEnd >= 0 && m.index - versionEnd <= 12 && VERSION_JOIN.test(text.slice(versionEnd, m.index));
+    const joined =
+      versionEnd >= 0 && m.index - versionEnd <= 12 && VERSION_JOIN.test(text.slice(versionEnd, m.index));
     if (joined || writtenAsVersion(text, m.index, quadEnd, m[1]!)) {
       versionEnd = quadEnd;
       continue;
@@ -322,7 +422,8 @@ const HASH_TYPES: Record<number, OsintIndicatorType> = { 32: 'md5', 40: 'sha1', 
 /** A Liquid/Jekyll `{% gist ID %}` tag: a 32-hex gist id, not an MD5. */
 const GIST_BEFORE = /\bgist\s+$/i;
 /** Inside a URL, a hash names a file when it follows a file/sample path segment or a hash parameter (lookup services). */
-const FILE_IN_URL_BEFORE = /(?:\/(?:files?|samples?|hash(?:es)?|md5|sha1|sha256|sha-256)\/|[?&](?:hash|md5|sha1|sha256|file)=)$/i;
+const FILE_IN_URL_BEFORE =
+  /(?:\/(?:files?|samples?|hash(?:es)?|md5|sha1|sha256|sha-256)\/|[?&](?:hash|md5|sha1|sha256|file)=)$/i;
 
 function findHashes(c: Collector): void {
   const text = c.source.text;
