@@ -193,6 +193,28 @@ describe('distractors', () => {
   });
 });
 
+describe('hex that is not a digest of a file', () => {
+  const md5 = '5b28726ee7526a2b9efd73705d0e1e89';
+  const sha1 = 'ab7ab346296d5c306e642590b21417d634c8abeb';
+  test('the last line of a key or modulus wrapped over lines', () => {
+    const modulus = `${'a9'.repeat(40)}\n${'3f'.repeat(40)}\n${md5}\n`;
+    assert.deepEqual(found(`.RSA public modulus\n----\n${modulus}----\n`), []);
+  });
+  test('a digest under a 64-hex line or in a sentence after a long line is still one', () => {
+    const sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    assert.deepEqual(found(`${sha256}\n${md5}\n`), [`sha256 ${sha256}`, `md5 ${md5}`]);
+    assert.deepEqual(found(`${'3f'.repeat(40)}\nmd5 ${md5}\n`), [`md5 ${md5}`]);
+  });
+  test("a table's password column holds digests of passwords; its hash column holds files", () => {
+    const adoc =
+      '|========\n|Hash (SHA-1) |Version |Backdoor password\n' +
+      `|\`${sha1}\` |OpenSSH_4.3p2 |${md5} (MD5)\n|========\n`;
+    assert.deepEqual(found(adoc), [`sha1 ${sha1}`]);
+    const markdown = `| MD5 | パスワード |\n|---|---|\n| ${md5} | 0cc175b9c0f1b6a831c399e269772661 |\n`;
+    assert.deepEqual(found(markdown), [`md5 ${md5}`]);
+  });
+});
+
 describe('hashes inside URLs', () => {
   const sha = '39831bc68dddc4d22b7a0eea978a0193966d2cefda77a223c2b7140305e8b5fd';
   test('a lookup service naming a file by its hash: the URL and the hash', () => {

@@ -5,7 +5,7 @@
  */
 import { judgeName, NAME_CONTEXT, publicIpv4, publicIpv6 } from './names.ts';
 import { refang, type RefangedText } from './refang.ts';
-import { portColumnRows } from './tables.ts';
+import { columnRows, inColumn, portColumnRows, SECRET_HEADER } from './tables.ts';
 import { ENTERPRISE_TECHNIQUE_IDS } from './technique-ids.ts';
 import type { ExtractedIndicator, ExtractOptions, OsintIndicatorType } from './types.ts';
 
@@ -425,14 +425,38 @@ const GIST_BEFORE = /\bgist\s+$/i;
 const FILE_IN_URL_BEFORE =
   /(?:\/(?:files?|samples?|hash(?:es)?|md5|sha1|sha256|sha-256)\/|[?&](?:hash|md5|sha1|sha256|file)=)$/i;
 
+/** A line that is one hex run longer than any digest: a key, a modulus or a blob wrapped over lines. */
+const LONG_HEX_LINE = /^\s*[0-9a-fA-F]{65,}\s*$/;
+
+/** Whether the hex run at `start..end` is the whole of its line and that line continues a wrapped hex block above it. */
+function tailOfWrappedHex(text: string, start: number, end: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineEnd = text.indexOf('\n', end);
+  if (
+    lineStart === 0 ||
+    text.slice(lineStart, start).trim() ||
+    text.slice(end, lineEnd < 0 ? text.length : lineEnd).trim()
+  )
+    return false;
+  const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+  return lineStart - aboveStart <= 4097 && LONG_HEX_LINE.test(text.slice(aboveStart, lineStart - 1));
+}
+
 function findHashes(c: Collector): void {
   const text = c.source.text;
+  const secretRows = columnRows(text, SECRET_HEADER);
   WORD_RUN.lastIndex = 0;
   for (let m = WORD_RUN.exec(text); m; m = WORD_RUN.exec(text)) {
     const type = HASH_TYPES[m[0].length];
     if (!type || !/^[0-9a-fA-F]+$/.test(m[0])) continue;
     const before = text.slice(Math.max(0, m.index - 16), m.index);
     if (c.insideUrl(m.index) ? !FILE_IN_URL_BEFORE.test(before) : GIST_BEFORE.test(before)) continue;
+    if (tailOfWrappedHex(text, m.index, m.index + m[0].length)) continue;
+    if (secretRows.size > 0) {
+      const rowStart = text.lastIndexOf('\n', m.index - 1) + 1;
+      const table = secretRows.get(rowStart);
+      if (table && inColumn(text, rowStart, m.index, table)) continue;
+    }
     const value = m[0].toLowerCase();
     // All digits or one repeated character: a number or a placeholder, not a digest.
     if (/^\d+$/.test(value) || /^(.)\1+$/.test(value)) continue;
