@@ -109,7 +109,8 @@ describe('references written again, reference sites, lists of examples', () => {
   });
   test('the items of a list labelled as examples show a form; other nested lists are indicators', () => {
     const examples =
-      '- Defang の例:\n  - `1.1.1.1` => `1.1.1[.]1`\n  - `http://test-site.com` => `hxxp://test-site[.]com`\n' +
+      '- Defang の例:\n  - `1.1.1.1` => `1.1.1[.]1`\n  - `test-site.com` => `test-site(.)com`\n' +
+      '  - `http://test-site.com` => `hxxp://test-site[.]com`\n' +
       '- Examples:\n  - https://cdn.sample-host.net/a.js\n';
     assert.deepEqual(
       found(examples).filter((h) => h.startsWith('url')),
@@ -117,11 +118,13 @@ describe('references written again, reference sites, lists of examples', () => {
     );
     const iocs =
       '- 攻撃の通信先:\n  - hxxp://evil-gate[.]com/a.php\n  - https://cdn.evil-host.xyz/p.bin\n' +
-      '- 例:\n  - x\n- https://cdn.evil-host.xyz/q.bin\n';
+      '- 例:\n  - x\n- https://cdn.evil-host.xyz/q.bin\n- C2: 45.77.12.3, update-check[.]net\n';
     assert.deepEqual(found(iocs), [
       'url http://evil-gate.com/a.php',
       'url https://cdn.evil-host.xyz/p.bin',
       'url https://cdn.evil-host.xyz/q.bin',
+      'ipv4 45.77.12.3',
+      'domain update-check.net',
     ]);
   });
 });

@@ -211,8 +211,9 @@ const EXAMPLE_LABEL = /(?:^|の)例\s*[:：]?$|\bexamples?\s*[:：]?$|\be\.g\.\s
 const LIST_ITEM = /^(\s*)(?:[-*+]|\d+[.)])\s/;
 
 /**
- * Whether the position is in a list item nested under an item or line that labels a list of examples; the
- * walk up stops at the first line less indented than the item (its parent) or after 40 lines.
+ * Whether the position is in a list item nested under an item or line that labels a list of examples (URLs, names
+ * and addresses listed there show a form); the walk up stops at the first line less indented than the item (its
+ * parent) or after 40 lines.
  */
 function inExampleList(text: string, start: number): boolean {
   let lineStart = text.lastIndexOf('\n', start - 1) + 1;
@@ -221,6 +222,8 @@ function inExampleList(text: string, start: number): boolean {
   const indent = item[1]!.length;
   for (let steps = 0; steps < 40 && lineStart > 0; steps++) {
     const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+    // A line longer than a list's label ends the walk (and keeps the time per hit bounded).
+    if (lineStart - aboveStart > 4096) return false;
     const line = text.slice(aboveStart, lineStart - 1);
     lineStart = aboveStart;
     if (line.trim() === '') continue;
@@ -311,7 +314,7 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
       continue;
     }
     const value = publicIpv4(m[1]!);
-    if (!value) continue;
+    if (!value || inExampleList(text, m.index)) continue;
     const port = validPort(m[2]) ?? tablePorts(m.index);
     c.add({ type: 'ipv4', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
   }
@@ -327,7 +330,7 @@ function findIpv6(c: Collector, tablePorts: (offset: number) => number | undefin
     // A trailing colon is the sentence's (`address: ...`), unless it ends `::`.
     if (candidate.endsWith(':') && !candidate.endsWith('::')) candidate = candidate.slice(0, -1);
     const value = publicIpv6(candidate);
-    if (!value) continue;
+    if (!value || inExampleList(text, m.index)) continue;
     const port = (bracketed ? validPort(m[4]) : undefined) ?? tablePorts(m.index);
     c.add({ type: 'ipv6', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
   }
@@ -358,7 +361,7 @@ function findNames(c: Collector): void {
       const lineStart = text.lastIndexOf('\n', start) + 1;
       if (!NAME_CONTEXT.test(text.slice(Math.max(lineStart, start - 48), start))) continue;
     }
-    if (schemelessUrl(c, start, end)) continue;
+    if (schemelessUrl(c, start, end) || inExampleList(text, start)) continue;
     c.add({ type: 'domain', value: name, start, end });
   }
 }
