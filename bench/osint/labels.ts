@@ -10,6 +10,9 @@
  * what the document's text contains (a case-insensitive search after the usual defanging is
  * undone), since no extractor can find an indicator the document does not name.
  *
+ * StrangerealIntel/CyberThreatIntel (`ctiSet`, no licence: nothing of it committed): each write-up with IoC
+ * lists beside it is a document, the truth read from those lists by the rule in README.md, restricted likewise.
+ *
  * The Japanese set (`ja/`): truth files labelled by reading each text, naming where the text is
  * published (`source`: repository, path, commit); read from git checkouts (`sourcedSet`).
  *
