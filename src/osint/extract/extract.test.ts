@@ -218,6 +218,17 @@ describe('hex that is not a digest of a file', () => {
   });
 });
 
+describe('networks in CIDR form', () => {
+  test('a range is not an address; the address beside it and an address with a path are', () => {
+    assert.deepEqual(found('|185.231.153.21| 185.231.153.0/24|AS48282|'), ['ipv4 185.231.153.21']);
+    assert.deepEqual(found('<td>101.79.5.0/24</td> blocked 45.77.12.0/22'), []);
+    assert.deepEqual(found('C2 45.77.12.3/gate.php and 45.77.12.4/24x'), [
+      'ipv4 45.77.12.3',
+      'ipv4 45.77.12.4',
+    ]);
+  });
+});
+
 describe('hashes inside URLs', () => {
   const sha = '39831bc68dddc4d22b7a0eea978a0193966d2cefda77a223c2b7140305e8b5fd';
   test('a lookup service naming a file by its hash: the URL and the hash', () => {

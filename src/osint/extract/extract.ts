@@ -299,6 +299,8 @@ function writtenAsVersion(text: string, start: number, end: number, dotted: stri
   );
 }
 
+const CIDR_AFTER = /^\/(?:[0-9]|[12][0-9]|3[0-2])(?![\w./])/;
+
 function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefined): void {
   const text = c.source.text;
   // Where the last version-like dotted quad ended: the next one joined to it by "and"/"to" is a version too.
@@ -313,6 +315,8 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
       versionEnd = quadEnd;
       continue;
     }
+    // `101.79.5.0/24`: a network written in CIDR form (a whois or ASN table's range), not an address.
+    if (CIDR_AFTER.test(text.slice(m.index + m[0].length, m.index + m[0].length + 4))) continue;
     const value = publicIpv4(m[1]!);
     if (!value || inExampleList(text, m.index)) continue;
     const port = validPort(m[2]) ?? tablePorts(m.index);
