@@ -93,6 +93,29 @@ describe('references written again, reference sites, lists of examples', () => {
       'url https://github.com/someone/Spray',
     ]);
   });
+  test('a section of links or references, a tweet, a citation whose words end the line above', () => {
+    const none = [
+      '## Links <a name="Links"></a>\n\n* Original tweet: https://twitter.com/someone/status/1157458188792262656\n* https://blog.vendor-news.com/p\n',
+      '## 参考\n- https://www.vendor-news.com/2026/05/post.html\n',
+      '== References\n\nhttps://blog.vendor-news.com/p and https://cdn.vendor-news.com/q\n',
+      'The blogpost is available on WeLiveSecurity at \nhttps://www.welivesecurity.com/2020/12/17/operation-x.\n',
+      'see https://x.com/someone/status/1234567890',
+      '<SendClientInfo xmlns="http://tempuri.org/">',
+    ];
+    for (const text of none) assert.deepEqual(found(text), [], text);
+    // Another section after the references, a defanged URL among them, a tweet-like path elsewhere.
+    const text =
+      '## References\n- https://blog.vendor-news.com/p\n- hxxp://evil-gate[.]com/a.php\n' +
+      '## Network\nhttps://cdn.evil-host.xyz/p.bin and https://evil-host.xyz/someone/status/12\n';
+    assert.deepEqual(found(text), [
+      'url http://evil-gate.com/a.php',
+      'url https://cdn.evil-host.xyz/p.bin',
+      'url https://evil-host.xyz/someone/status/12',
+    ]);
+    assert.deepEqual(found('the implant is fetched from\nhttps://cdn.evil-host.xyz/p.bin'), [
+      'url https://cdn.evil-host.xyz/p.bin',
+    ]);
+  });
   test('documentation, lookup and XML namespace sites are references, defanged or not', () => {
     const none = [
       'RSAT をインストールします。\n\nhttps://docs.microsoft.com/en-US/troubleshoot/windows-server/rsat\n',

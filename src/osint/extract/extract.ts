@@ -149,6 +149,7 @@ const REFERENCE_HOSTS = new Set([
   'schemas.xmlsoap.org',
   'schemas.microsoft.com',
   'schemas.openxmlformats.org',
+  'tempuri.org',
 ]);
 
 interface UrlCandidate {
@@ -172,8 +173,13 @@ function findUrls(c: Collector, options: ExtractOptions): void {
   // Pages the document links or cites as references: the same page written again (in code, in a list) is that
   // reference too, and so is a file under it (a cited tool's `/archive/master.zip`).
   const cited: string[] = [];
+  const sections = referenceSections(text);
+  // URLs are found in order: the first section not yet behind the URL is the only one it can be in.
+  let section = 0;
   URL_RUN.lastIndex = 0;
   for (let m = URL_RUN.exec(text); m; m = URL_RUN.exec(text)) {
+    while (section < sections.length && sections[section]![1] <= m.index) section++;
+    const inReferences = section < sections.length && sections[section]![0] <= m.index;
     const written = trimUrl(m[0]);
     let url: URL;
     try {
@@ -191,8 +197,9 @@ function findUrls(c: Collector, options: ExtractOptions): void {
       if (!inExampleList(text, m.index)) candidates.push({ start: m.index, end, url, host });
       continue;
     }
-    // A clickable link of the document's markup is a reference; its names and hashes are the link's too.
-    if (isMarkupLink(text, m.index, end)) {
+    // A clickable link of the document's markup is a reference; its names and hashes are the link's too. So is a
+    // URL in a section of links or references, and a post on a social network.
+    if (isMarkupLink(text, m.index, end) || inReferences || SOCIAL_POST.test(written)) {
       cited.push(url.href);
       continue;
     }
@@ -204,6 +211,31 @@ function findUrls(c: Collector, options: ExtractOptions): void {
     c.add({ type: 'url', value: url.href, start, end });
     if (options.hostsOfUrls) c.add(host);
   }
+}
+
+/** A post on a social network (`https://twitter.com/someone/status/123`): a reference, as an article is. */
+const SOCIAL_POST = /^https?:\/\/(?:www\.|mobile\.)?(?:twitter\.com|x\.com)\/\w+\/status(?:es)?\/\d+/i;
+
+/** A heading (markdown `##`, AsciiDoc `==`, HTML `<h2>`) and the titles of sections that list references. */
+const HEADING = /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<h[1-6][^>]*>(.*)$/gim;
+const REFERENCE_SECTION =
+  /^(?:links?|references?|sources?|further reading|see also|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
+
+/** The spans of the sections titled as links or references: from such a heading to the next heading. */
+function referenceSections(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  let open = -1;
+  HEADING.lastIndex = 0;
+  for (let m = HEADING.exec(text); m; m = HEADING.exec(text)) {
+    if (open >= 0) spans.push([open, m.index]);
+    const title = (m[1] ?? m[2] ?? '')
+      .replace(/<[^>]*>/g, '')
+      .replace(/[#=*_`:：]/g, '')
+      .trim();
+    open = REFERENCE_SECTION.test(title) ? m.index + m[0].length : -1;
+  }
+  if (open >= 0) spans.push([open, text.length]);
+  return spans;
 }
 
 /** The label of a list of examples (`Defang の例:`, `例`, `Examples:`, `e.g.`): what is listed under it shows a form. */
@@ -264,6 +296,13 @@ function underReferenceLabel(text: string, start: number): boolean {
   );
 }
 
+/** A URL heading its line under a line that ends with a citation's words (`…is available on WeLiveSecurity at`). */
+function citedOnLineAbove(text: string, lineStart: number, start: number): boolean {
+  if (lineStart === 0 || text.slice(lineStart, start).trim() !== '') return false;
+  const above = text.slice(Math.max(0, lineStart - 65), lineStart - 1).trimEnd();
+  return REFERENCE_BEFORE.test(above.slice(above.lastIndexOf('\n') + 1) + ' ');
+}
+
 /**
  * Whether the URL at `start..end` is a citation (see REFERENCE_BEFORE, REFERENCE_LABEL) or a link of markdown (`[text](url)`,
  * `![alt](url)`, and the URL written as a link's text, `[url](url)`), HTML (`href="url"`, `src="url"`, an anchor's text
@@ -275,6 +314,7 @@ function isMarkupLink(text: string, start: number, end: number): boolean {
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   return (
     REFERENCE_BEFORE.test(text.slice(Math.max(lineStart, start - 64), start)) ||
+    citedOnLineAbove(text, lineStart, start) ||
     underReferenceLabel(text, start) ||
     before.endsWith('](') ||
     before.endsWith('](<') ||
