@@ -30,7 +30,7 @@ const DIRECTIONS = {
   sensor: ['core'],
   report: ['core', 'intel', 'share'],
   web: ['core'],
-  console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene', 'sensor'],
+  console: ['core', 'store', 'intel', 'share', 'scenario', 'hygiene', 'sensor', 'osint'],
   cli: [
     'core',
     'packet',

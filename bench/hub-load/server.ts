@@ -3,10 +3,8 @@
  * server's): a SQLite store in the given directory, indicators published as STIX, an analysis
  * centre token. Prints one JSON line {url, token} when listening; stops on SIGTERM.
  */
-import { Registry } from 'prom-client';
-import { silentLogger } from '../../src/core/index.ts';
 import type { SightingInput } from '../../src/intel/index.ts';
-import { HubConfig, wireHub } from '../../src/share/index.ts';
+import { wireLocalHub } from '../../src/share/testing.ts';
 import { openStore } from '../../src/store/index.ts';
 import { ROOM_MIGRATIONS } from '../../src/cli/testing.ts';
 
@@ -18,20 +16,9 @@ if (!dir) {
 }
 
 const store = await openStore({ dataDir: dir }, { migrations: ROOM_MIGRATIONS });
-const logger = silentLogger();
-const registry = new Registry();
-const { intel, hub } = wireHub(
-  {
-    hub: HubConfig.parse({
-      listen: '127.0.0.1:0',
-      publishIntervalMs: 0,
-      // The readers share one organisation; the flood comes from the same address. Rate limits
-      // would hide what an unauthenticated body costs, so they are out of the way here.
-      rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
-    }),
-  },
-  { store, logger, registry },
-);
+// The readers share one organisation; the flood comes from the same address. Rate limits would
+// hide what an unauthenticated body costs, so they are out of the way here.
+const { intel, hub } = wireLocalHub(store, { perSecond: 1_000_000, burst: 1_000_000 });
 await hub.start();
 const sightings: SightingInput[] = [];
 for (let i = 0; i < indicators; i++)

@@ -10,6 +10,9 @@
  * what the document's text contains (a case-insensitive search after the usual defanging is
  * undone), since no extractor can find an indicator the document does not name.
  *
+ * StrangerealIntel/CyberThreatIntel (`ctiSet`, no licence: nothing of it committed): each write-up with IoC
+ * lists beside it is a document, the truth read from those lists by the rule in README.md, restricted likewise.
+ *
  * The Japanese set (`ja/`): truth files labelled by reading each text, naming where the text is
  * published (`source`: repository, path, commit); read from git checkouts (`sourcedSet`).
  *
@@ -51,10 +54,7 @@ export function canonical(type: Type, raw: string): string {
       }
     case 'domain':
       // A list's `host:port` names the host.
-      return value
-        .toLowerCase()
-        .replace(/:\d+$/, '')
-        .replace(/\.$/, '');
+      return value.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
     case 'url':
       // Without the scheme: some lists write `host/path` for a URL; http and https compare equal.
       // Without the fragment: it never leaves the browser, so it is no part of what a network sees.
@@ -250,3 +250,101 @@ export function sourcedSet(truthDir: string, sources: string): LabelledDoc[] {
 
 /** A labelled document's source is not where `--sources` says (the benchmark exits 2 with this line). */
 export class SourceMissing extends Error {}
+
+/** The snapshot of StrangerealIntel/CyberThreatIntel the second English set is read at. */
+export const CTI_COMMIT = '08c96e4ce8577a89b63a3905849e7ecaab9c520d';
+
+type ListEntry = Record<string, string>;
+
+/** A list's entries: JSON (UTF-8 or UTF-16, as the author's tools wrote them) or CSV with an Indicator column. */
+export function listEntries(path: string, bytes: Buffer): ListEntry[] {
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe;
+  const text = (utf16 ? bytes.toString('utf16le') : bytes.toString('utf8')).replace(/^\uFEFF/, '');
+  if (/\.json$/i.test(path)) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return [];
+    }
+    const rows = Array.isArray(json) ? json : [json];
+    return rows.filter((r): r is ListEntry => !!r && typeof r === 'object' && 'Indicator' in r);
+  }
+  const lines = text.split(/\r?\n/).filter((l) => l.trim());
+  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
+  if (!header.includes('Indicator')) return [];
+  return lines.slice(1).map((line) => {
+    const cells = line.split(',');
+    // The last column (Description) may itself hold commas.
+    const row: ListEntry = {};
+    header.forEach(
+      (h, i) => (row[h] = (i === header.length - 1 ? cells.slice(i).join(',') : cells[i]) ?? ''),
+    );
+    return row;
+  });
+}
+
+/** Adds one list entry's indicators to the truth by the rule in README.md; returns the types it gives. */
+export function addEntry(truth: Map<Type, Set<string>>, entry: ListEntry): Type[] {
+  const given: Type[] = [];
+  const add = (type: Type, value: string) => {
+    given.push(type);
+    truth.get(type)!.add(canonical(type, value));
+  };
+  const indicator = String(entry.Indicator ?? '').trim();
+  const description = String(entry.Description ?? '').trim();
+  const kind = String(entry.Type ?? '')
+    .trim()
+    .toLowerCase();
+  for (const field of [indicator, description]) {
+    const hex = /^[0-9a-f]+$/i.test(field) ? field.length : 0;
+    if (hex === 32) add('md5', field);
+    else if (hex === 40) add('sha1', field);
+    else if (hex === 64) add('sha256', field);
+  }
+  if (kind === 'ip' || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(indicator))
+    add(/^[\d.]+(?::\d+)?$/.test(indicator) ? 'ipv4' : 'ipv6', indicator);
+  else if (kind === 'url' || /^[a-z][a-z0-9+.-]*:\/\//i.test(indicator)) add('url', indicator);
+  else if (kind === 'domain' || (!kind && /\bdomain\b/i.test(description))) add('domain', indicator);
+  return given;
+}
+
+function git(root: string, args: string[]): Buffer {
+  const run = spawnSync('git', ['-C', root, ...args], { maxBuffer: 1 << 28 });
+  if (run.status !== 0)
+    throw new SourceMissing(
+      `cannot read ${args.slice(-1)[0]} in ${root} (a clone of StrangerealIntel/CyberThreatIntel?)`,
+    );
+  return run.stdout;
+}
+
+/**
+ * The second English set (README.md): StrangerealIntel/CyberThreatIntel's write-ups at CTI_COMMIT,
+ * each `.md` whose directory or an immediate subdirectory holds an IoC list, the truth from those lists.
+ */
+export function ctiSet(root: string): LabelledDoc[] {
+  const files = git(root, ['ls-tree', '-r', '--name-only', '-z', CTI_COMMIT])
+    .toString('utf8')
+    .split('\0')
+    .filter(Boolean);
+  const lists = files.filter((f) => /ioc[^/]*\.(json|csv)$/i.test(f.split('/').pop()!));
+  const docs: LabelledDoc[] = [];
+  for (const path of files
+    .filter((f) => /\.md$/i.test(f) && !/^readme\.md$/i.test(f.split('/').pop()!))
+    .sort()) {
+    const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+    const own = lists.filter((l) => l.startsWith(dir) && l.slice(dir.length).split('/').length <= 2);
+    if (own.length === 0) continue;
+    const truth = new Map<Type, Set<string>>(TYPES.map((t) => [t, new Set<string>()]));
+    const labelled = new Set<Type>();
+    for (const list of own) {
+      for (const entry of listEntries(list, git(root, ['show', `${CTI_COMMIT}:${list}`]))) {
+        for (const type of addEntry(truth, entry)) labelled.add(type);
+      }
+    }
+    if (labelled.size === 0) continue;
+    const content = git(root, ['show', `${CTI_COMMIT}:${path}`]);
+    docs.push({ id: `cti/${path}`, path, content, language: 'en', labelled, truth });
+  }
+  return docs;
+}

@@ -10,12 +10,13 @@
  * --eset DIR      a checkout of github.com/eset/malware-ioc ($TSUNAGI_OSINT_ESET)
  * --sources DIR   git checkouts (DIR/OWNER/NAME) of the repositories the Japanese truth files in
  *                 bench/osint/ja name; adds that set ($TSUNAGI_OSINT_SOURCES)
+ * --cti DIR      a clone of github.com/StrangerealIntel/CyberThreatIntel, the second English set ($TSUNAGI_OSINT_CTI)
  * --labelled DIR  more documents with NAME.truth.json beside them ($TSUNAGI_OSINT_LABELLED)
  * --peers DIR     a directory holding the checkouts iocextract/, ioc-finder/ and ioc-fanger/ ($TSUNAGI_OSINT_PEERS)
  * --python CMD    the Python 3 to run them with ($TSUNAGI_BENCH_PYTHON, default python3)
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -25,6 +26,7 @@ import { Registry } from 'prom-client';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import {
   canonical,
+  ctiSet,
   directorySet,
   esetSet,
   JAPANESE_TRUTH,
@@ -52,6 +54,7 @@ function options() {
   const { values } = parseArgs({
     options: {
       eset: { type: 'string' },
+      cti: { type: 'string' },
       labelled: { type: 'string' },
       sources: { type: 'string' },
       language: { type: 'string', default: 'ja' },
@@ -65,16 +68,31 @@ function options() {
   const eset = values.eset ?? env.TSUNAGI_OSINT_ESET;
   const labelled = values.labelled ?? env.TSUNAGI_OSINT_LABELLED;
   const sources = values.sources ?? env.TSUNAGI_OSINT_SOURCES;
-  if (!eset && !labelled && !sources) {
-    process.stderr.write('bench:osint: name the labelled set: --eset DIR, --sources DIR and/or --labelled DIR\n');
+  const cti = values.cti ?? env.TSUNAGI_OSINT_CTI;
+  if (!eset && !labelled && !sources && !cti) {
+    process.stderr.write(
+      'bench:osint: name the labelled set: --eset DIR, --cti DIR, --sources DIR and/or --labelled DIR\n',
+    );
     process.exit(2);
   }
   if (values.split !== 'evaluation' && values.split !== 'tuning') {
     process.stderr.write('bench:osint: --split is evaluation or tuning\n');
     process.exit(2);
   }
+  for (const [flag, dir] of [
+    ['--eset', eset],
+    ['--cti', cti],
+    ['--sources', sources],
+    ['--labelled', labelled],
+  ] as const) {
+    if (dir && !existsSync(dir)) {
+      process.stderr.write(`bench:osint: ${flag} ${dir}: no such directory\n`);
+      process.exit(2);
+    }
+  }
   return {
     eset,
+    cti,
     labelled,
     sources,
     language: values.language === 'en' ? ('en' as const) : ('ja' as const),
@@ -152,6 +170,7 @@ function loadSets(o: ReturnType<typeof options>): LabelledDoc[] {
   try {
     return [
       ...(o.eset ? esetSet(o.eset) : []),
+      ...(o.cti ? ctiSet(o.cti) : []),
       ...(o.sources ? sourcedSet(JAPANESE_TRUTH, o.sources) : []),
       ...(o.labelled ? directorySet(o.labelled, o.language) : []),
     ];
@@ -182,7 +201,8 @@ async function main() {
     const text = (await osint.read(doc.content ?? readFileSync(doc.path), doc.path)).text;
     const before = truthSize(doc);
     restrictToText(doc, text);
-    if (truthSize(doc) < before) unnamed.set(doc.language, (unnamed.get(doc.language) ?? 0) + before - truthSize(doc));
+    if (truthSize(doc) < before)
+      unnamed.set(doc.language, (unnamed.get(doc.language) ?? 0) + before - truthSize(doc));
     texts.push({ id: doc.id, text });
   }
   const found = new Map<Tool, Map<string, Found>>();
@@ -209,7 +229,11 @@ async function main() {
 const LANGUAGE_NAMES = { en: 'English', ja: 'Japanese' } as const;
 
 /** The per-type table and the per-document table of one language's documents. */
-function languageTables(language: 'en' | 'ja', docs: LabelledDoc[], found: Map<Tool, Map<string, Found>>): string[] {
+function languageTables(
+  language: 'en' | 'ja',
+  docs: LabelledDoc[],
+  found: Map<Tool, Map<string, Found>>,
+): string[] {
   const table = score(docs, found);
   const rows = TYPES.map((type) => {
     const labelledDocs = docs.filter((d) => d.labelled.has(type));
@@ -249,14 +273,17 @@ function report(
     `Labelled set: ${all.length} documents (${all.filter((d) => d.language === 'ja').length} Japanese), split by the hash of each name: ` +
     `${tuning} tuning, ${all.length - tuning} evaluation. Tables: the **${o.split}** documents (${docs.length}, ` +
     `${megabytes.toFixed(2)} MB of text), one pair per language. Truth: English, the advisories' own indicator lists (ESET malware-ioc: the samples.* ` +
-    `files and MISP events beside each README), restricted to what each text names, a type scored only in ` +
+    `files and MISP events beside each README; StrangerealIntel CyberThreatIntel: the IoC JSON/CSV lists beside each write-up), restricted to what each text names, a type scored only in ` +
     `documents where it is listed; Japanese, every indicator of the nine types labelled by reading each text ` +
     `(bench/osint/ja, rules in bench/osint/README.md), every type scored in every document. Each tool reads the same texts; precision / recall / **F1** per type, ` +
     `micro-averaged ("—": the tool does not extract that type), then per-document F1 (mean / worst), then time.`;
   const caveats = [
     'Other helpers were running on the same 2 cores; times are indicative only.',
     "The truth lists what the authors (English) or the annotator (Japanese) give as indicators: a real but unlisted name in the text (the vendor's own links, a researcher's site, a news article's address) is charged as a false positive, the same for every tool.",
-    ...[...unnamed].map(([l, n]) => `${n} ${LANGUAGE_NAMES[l as 'en' | 'ja']} truth items are not named in their text and were left out.`),
+    ...[...unnamed].map(
+      ([l, n]) =>
+        `${n} ${LANGUAGE_NAMES[l as 'en' | 'ja']} truth items are not named in their text and were left out.`,
+    ),
     ...Object.entries(errors).map(([tool, why]) => `${tool} did not run: ${why}`),
   ];
   publishReport(

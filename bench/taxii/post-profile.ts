@@ -14,9 +14,8 @@ import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../../src/core/index.ts';
-import { COLLECTION_IDS, HubConfig, wireHub } from '../../src/share/index.ts';
+import { COLLECTION_IDS } from '../../src/share/index.ts';
+import { wireLocalHub } from '../../src/share/testing.ts';
 import { openStore } from '../../src/store/index.ts';
 import { ROOM_MIGRATIONS } from '../../src/cli/testing.ts';
 import { makeEnvelopes } from './data.ts';
@@ -37,18 +36,7 @@ if (process.env.SQLITE_WAL_AUTOCHECKPOINT)
   await sql
     .raw(`PRAGMA wal_autocheckpoint = ${Number(process.env.SQLITE_WAL_AUTOCHECKPOINT)}`)
     .execute(store.db);
-const logger = silentLogger();
-const registry = new Registry();
-const { hub } = wireHub(
-  {
-    hub: HubConfig.parse({
-      listen: '127.0.0.1:0',
-      publishIntervalMs: 0,
-      rateLimit: { perSecond: 1e6, burst: 1e6 },
-    }),
-  },
-  { store, logger, registry },
-);
+const { hub } = wireLocalHub(store, { perSecond: 1e6, burst: 1e6 });
 try {
   await hub.start();
   // A name of its own per run: a kept store may already hold earlier runs' organisations.

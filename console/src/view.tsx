@@ -1,5 +1,6 @@
 // What the data pages share: fetching a view again on every live tick (a 403 said in words), the
-// loading, error and empty states, and the release rule's marking of what is shown.
+// loading, error and empty states, figure cards and plain tables, and the release rule's marking of
+// what is shown.
 import { useEffect, useState, type ReactNode } from 'react';
 import type { ApiTier, ApiTlp } from '../../src/console/api/types.ts';
 import { api, ApiError } from './api.ts';
@@ -41,5 +42,41 @@ export function Marking({ marking }: { marking: { tier: ApiTier; tlp: ApiTlp } }
       {t(`tier_${marking.tier}`)} ·{' '}
       <span className={`tlp tlp-${marking.tlp.replace('+', '-')}`}>TLP:{marking.tlp.toUpperCase()}</span>
     </span>
+  );
+}
+
+/** One figure in a row of cards: its title, and the number as the reader's locale writes it. */
+export function Card({ title, value, testId }: { title: string; value: number; testId?: string }) {
+  return (
+    <div className="card">
+      <div className="card-title">{title}</div>
+      <div className="card-value" data-testid={testId}>
+        {value.toLocaleString()}
+      </div>
+    </div>
+  );
+}
+
+/** A table with one header row of these titles; `children` are its body's rows. */
+export function Table({
+  testId,
+  headers,
+  children,
+}: {
+  testId: string;
+  headers: readonly string[];
+  children: ReactNode;
+}) {
+  return (
+    <table data-testid={testId}>
+      <thead>
+        <tr>
+          {headers.map((header, i) => (
+            <th key={i}>{header}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
   );
 }

@@ -12,11 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../core/index.ts';
-import { createIntel, IntelConfig } from '../intel/index.ts';
+import { withIntel } from '../intel/testing.ts';
 import { release, tierReader } from '../share/index.ts';
-import { openStore } from '../store/index.ts';
 import { urlListMatches, type UrlList } from '../web/index.ts';
 import { runCli as run } from './test-cli.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
@@ -89,30 +86,25 @@ test('hosts: public gets only public notice; council also the model verdicts; ne
 });
 
 test('a public export never holds what the release decision keeps from public', async () => {
-  const store = await openStore({ dataDir: data }, { migrations: ROOM_MIGRATIONS });
-  try {
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
-    const { items } = await intel.list({ kinds: ['domain', 'url'], limit: 1000 });
-    const denied = items.filter(
-      (i) => release({ type: 'indicator', indicator: i }, tierReader('public')).outcome === 'deny',
-    );
-    assert.ok(denied.length >= 4, 'the model-only verdicts are TLP:GREEN, not public');
-    const exports = await Promise.all(
-      (['hosts', 'unbound', 'rpz', 'urls'] as const).map((f) =>
-        run(['web', 'export', '--format', f, '--tier', 'public', '-d', data]),
-      ),
-    );
-    for (const e of exports) {
-      assert.equal(e.code, 0, e.stderr);
-      for (const d of denied) assert.ok(!e.stdout.includes(d.value), `${d.value} leaked to public`);
-    }
-  } finally {
-    await store.close();
-  }
+  await withIntel(
+    async (intel) => {
+      const { items } = await intel.list({ kinds: ['domain', 'url'], limit: 1000 });
+      const denied = items.filter(
+        (i) => release({ type: 'indicator', indicator: i }, tierReader('public')).outcome === 'deny',
+      );
+      assert.ok(denied.length >= 4, 'the model-only verdicts are TLP:GREEN, not public');
+      const exports = await Promise.all(
+        (['hosts', 'unbound', 'rpz', 'urls'] as const).map((f) =>
+          run(['web', 'export', '--format', f, '--tier', 'public', '-d', data]),
+        ),
+      );
+      for (const e of exports) {
+        assert.equal(e.code, 0, e.stderr);
+        for (const d of denied) assert.ok(!e.stdout.includes(d.value), `${d.value} leaked to public`);
+      }
+    },
+    { store: { dataDir: data }, migrations: ROOM_MIGRATIONS },
+  );
 });
 
 test('urls: hash prefixes a Safe Browsing-style client matches, plain JSON beside them', async () => {

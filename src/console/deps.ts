@@ -11,7 +11,8 @@ import type { HygieneReader } from '../hygiene/index.ts';
 import type { SensorReader } from '../sensor/index.ts';
 import type { RunbookView } from './api/types.ts';
 import type { AuditEntry, Intel } from '../intel/index.ts';
-import type { OsintDocumentRow, OsintIndicatorRow, WebBody, WebReportBody } from './api/types.ts';
+import type { WebBody, WebReportBody } from './api/types.ts';
+import type { OsintView, OsintViewQuery } from '../osint/index.ts';
 import {
   type AuditRecord,
   type VerifyResult,
@@ -70,32 +71,12 @@ export interface ConsoleWeb {
   report(body: unknown, organisation: string): Promise<WebReportBody>;
 }
 
-/** The marking of a stored OSINT document: its feed's TLP and the tier it narrowed to ('' none). */
-export interface OsintMarkingPair {
-  tlp: string;
-  feedTier: string;
-}
-
-/** The osint room's read (wired by the CLI): what matches, limited to the markings given. */
+/**
+ * The osint room's read (wired by the CLI): what matches, limited to the markings given. Its
+ * query and answer are the room's own types; the console imports only those, never the room's code.
+ */
 export interface ConsoleOsint {
-  view(query: {
-    markings: readonly OsintMarkingPair[];
-    q?: string;
-    type?: string;
-    source?: string;
-    language?: string;
-    days: number;
-    now: Date;
-    documentLimit: number;
-    indicatorLimit: number;
-  }): Promise<{
-    documents: (Omit<OsintDocumentRow, 'tier'> & { feedTier: string })[];
-    documentCount: number;
-    indicators: Omit<OsintIndicatorRow, 'intel'>[];
-    byType: { type: string; count: number }[];
-    daily: { day: string; type: string; count: number }[];
-    sources: string[];
-  }>;
+  view(query: OsintViewQuery): Promise<OsintView>;
 }
 
 export interface ConsoleDeps {

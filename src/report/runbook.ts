@@ -88,75 +88,50 @@ function configuration(input: RunbookInput): { name: string; value: string }[] {
 
 export function buildRunbook(input: RunbookInput, lang: Lang): Runbook {
   const t = labels(lang);
-  const write = lang === 'ja' ? JA : EN;
+  const p = commonParts(input);
   return {
     lang,
     title: t('runbookTitle'),
     intro: t('runbookIntro'),
     configuration: configuration(input),
-    procedures: [
-      ...write.intake(input),
-      ...write.detection(input),
-      ...write.sharing(input),
-      ...write.notification(input),
-    ],
+    procedures: [...intake(input, p), ...detection(input, p), ...sharing(input, p), ...notification(p)].map(
+      (procedure) => inLang(procedure, lang),
+    ),
   };
 }
 
-/** OSINT intake by hand: one round over the feeds, or a saved advisory's indicators. */
-function osintProcedure(i: RunbookInput, lang: Lang): RunbookProcedure {
-  const p = commonParts(i);
-  const ja = lang === 'ja';
-  const feeds = i.osint?.feeds ?? [];
-  const config = i.configFile ? ` --config ${sh(i.configFile)}` : ' --config CONFIG.yaml';
-  const extract = {
-    text: ja
-      ? 'tsunagi が取得できない注意喚起は保存し（HTML・テキスト・PDF）、指標を取り出す：'
-      : 'Save an advisory tsunagi cannot fetch (HTML, text or PDF) and take out its indicators:',
-    command: `${p.tsunagi} osint extract advisory.pdf --format csv > indicators.csv`,
-  };
-  if (feeds.length === 0 || !i.osint?.intervalMs)
-    return {
-      stage: 'intake',
-      id: 'intake-osint',
-      title: ja ? '公開情報（OSINT）' : 'Published threat information (OSINT)',
-      when: ja
-        ? 'osint.feeds（と osint.intervalMs）が設定されていないため、置き換える自動処理はない。'
-        : 'osint.feeds (with osint.intervalMs) is not configured: there is no automated OSINT step to replace.',
-      steps: [extract],
-      check: ja ? 'indicators.csv に指標が並ぶ。' : 'indicators.csv lists the indicators.',
-    };
-  const minutes = Math.round(i.osint.intervalMs / 60_000);
-  const names = feeds.map((f) => f.name).join(', ');
+/** A runbook text in each language it is written in. */
+type Text = Record<Lang, string>;
+
+/**
+ * A procedure written once: its commands are the same in every language, only the words around
+ * them are per language. `inLang` picks one language's words.
+ */
+interface Procedure {
+  stage: RunbookProcedure['stage'];
+  id: string;
+  title: Text;
+  when: Text;
+  steps: { text: Text; command?: string }[];
+  check: Text;
+}
+
+function inLang(procedure: Procedure, lang: Lang): RunbookProcedure {
   return {
-    stage: 'intake',
-    id: 'intake-osint',
-    title: ja ? `公開情報（OSINT）: ${names}` : `Published threat information (OSINT): ${names}`,
-    when: ja
-      ? `${minutes} 分ごとの巡回が止まった（パイプラインの osint が注意のまま、または tsunagi_osint_rounds_total が 2 周期増えない）。`
-      : `The round every ${minutes} min stopped (the pipeline's osint component stays a warning, or tsunagi_osint_rounds_total does not rise for two intervals).`,
-    steps: [
-      {
-        text: ja ? 'フィードを手作業で一度読む：' : 'Read the feeds once by hand:',
-        command: `${p.tsunagi} osint fetch${config} ${p.data}`,
-      },
-      {
-        text: ja
-          ? `読めないフィードはブラウザで開いて原因を確かめる：${feeds.map((f) => f.url).join(' ')}`
-          : `Open a feed that fails in a browser to see why: ${feeds.map((f) => f.url).join(' ')}`,
-      },
-      extract,
-    ],
-    check: ja
-      ? 'osint fetch が new documents と intel sightings の件数を表示し、コンソールの公開情報ページに文書が並ぶ。'
-      : "osint fetch prints new documents and intel sightings; the console's OSINT page lists the documents.",
+    stage: procedure.stage,
+    id: procedure.id,
+    title: procedure.title[lang],
+    when: procedure.when[lang],
+    steps: procedure.steps.map((step) =>
+      step.command === undefined
+        ? { text: step.text[lang] }
+        : { text: step.text[lang], command: step.command },
+    ),
+    check: procedure.check[lang],
   };
 }
 
-type Writer = Record<
-  'intake' | 'detection' | 'sharing' | 'notification',
-  (i: RunbookInput) => RunbookProcedure[]
->;
+type Parts = ReturnType<typeof commonParts>;
 
 function commonParts(i: RunbookInput) {
   const tsunagi = i.command;
@@ -173,354 +148,363 @@ function commonParts(i: RunbookInput) {
   return { tsunagi, data, ports, capture, bots, subscribers, council, publicCollection, routing };
 }
 
-const EN: Writer = {
-  intake(i) {
-    const p = commonParts(i);
-    const procedures: RunbookProcedure[] = [
-      {
-        stage: 'intake',
-        id: 'intake-flows',
-        title: `Flow collection on ${i.flowListen.join(', ') || '(no port)'}`,
-        when: `The collector does not answer on UDP ${p.ports.join(', ')} or its flow rate stays at 0.`,
-        steps: [
-          {
-            text: `Keep the routers exporting to the same ports. Record the export packets on this host:`,
-            command: p.capture,
-          },
-          {
-            text: 'Rotate the capture every hour; keep the files no longer than detection needs them (flows are never kept beyond it).',
-          },
-          {
-            text: 'When the collector is back, restart it and hand the captures to detection by hand (procedure detection-offline).',
-          },
-        ],
-        check: `${p.tsunagi} collect --listen ${i.flowListen[0] ?? '127.0.0.1:2055'} prints a rising flows/s once the collector is stopped.`,
+function intake(i: RunbookInput, p: Parts): Procedure[] {
+  return [
+    {
+      stage: 'intake',
+      id: 'intake-flows',
+      title: {
+        en: `Flow collection on ${i.flowListen.join(', ') || '(no port)'}`,
+        ja: `フロー収集（${i.flowListen.join('、') || 'ポートなし'}）`,
       },
-      {
-        stage: 'intake',
-        id: 'intake-survey',
-        title: 'Survey findings into intel',
-        when: 'A survey ran but its findings are not in the console.',
-        steps: [
-          {
-            text: 'Record the findings file into the store:',
-            command: `${p.tsunagi} import-findings findings.jsonl --source survey ${p.data}`,
-          },
-        ],
-        check: 'It prints "imported N findings"; the console\'s survey page counts them.',
+      when: {
+        en: `The collector does not answer on UDP ${p.ports.join(', ')} or its flow rate stays at 0.`,
+        ja: `コレクタが UDP ${p.ports.join('、')} で応答しない、またはフロー数が 0 のまま。`,
       },
-    ];
-    procedures.push(
-      i.darknet.interface
-        ? {
-            stage: 'intake',
-            id: 'intake-darknet',
-            title: `Darknet observation on ${i.darknet.interface}`,
-            when: `No darknet sightings (source ${i.darknet.source}) arrive for an hour.`,
-            steps: [
-              {
-                text: 'Capture the darknet traffic:',
-                command: `tcpdump -i ${sh(i.darknet.interface)} -w darknet-$(date +%Y%m%d%H).pcap`,
-              },
-              {
-                text: 'Analyse each capture and write the infected hosts:',
-                command: `${p.tsunagi} darknet analyze darknet-*.pcap --prefix ${i.darknet.prefixes.map(sh).join(' ') || 'CIDR'} --bots darknet-bots.csv`,
-              },
-              { text: `Give darknet-bots.csv to detection as its bot list (beside ${p.bots}).` },
-            ],
-            check:
-              "darknet-bots.csv lists hosts; the console's darknet page shows new scanners again after the restart.",
-          }
-        : {
-            stage: 'intake',
-            id: 'intake-darknet',
-            title: 'Darknet observation',
-            when: 'darknet.interface is not configured: there is no automated darknet step to replace.',
-            steps: [
-              {
-                text: 'Captures from another darknet sensor can still be analysed:',
-                command: `${p.tsunagi} darknet analyze FILE.pcap --prefix CIDR --bots darknet-bots.csv`,
-              },
-            ],
-            check: 'darknet-bots.csv lists hosts.',
+      steps: [
+        {
+          text: {
+            en: `Keep the routers exporting to the same ports. Record the export packets on this host:`,
+            ja: 'ルータからのエクスポート先は変えずに、このホストでエクスポートパケットを記録する：',
           },
-    );
-    procedures.push(osintProcedure(i, 'en'));
-    return procedures;
-  },
-  detection(i) {
-    const p = commonParts(i);
-    return [
-      {
-        stage: 'detection',
-        id: 'detection-offline',
-        title: i.nats.enabled
-          ? `C&C detection (workers on ${i.nats.url})`
-          : 'C&C detection (in-process detector)',
-        when: 'The detector publishes nothing new while flows arrive, or the collector was down (captures from intake-flows).',
-        steps: [
-          {
-            text: 'Run detection on the captured export packets:',
-            command: `${p.tsunagi} detect --flows flows-*.pcap --bots ${sh(p.bots)}${p.subscribers} --out c2.csv --explain`,
+          command: p.capture,
+        },
+        {
+          text: {
+            en: 'Rotate the capture every hour; keep the files no longer than detection needs them (flows are never kept beyond it).',
+            ja: '記録ファイルは 1 時間ごとに切り替え、検知に必要な期間を超えて保管しない（フローは検知の目的以外に保存しない）。',
           },
-          { text: 'Read the explanation of each candidate; remove any you cannot confirm from c2.csv.' },
-          {
-            text: `Record the list in intel as the detector's source (${i.detectorSource}):`,
-            command: `${p.tsunagi} import c2.csv --org 'Analysis Centre' ${p.data}`,
+        },
+        {
+          text: {
+            en: 'When the collector is back, restart it and hand the captures to detection by hand (procedure detection-offline).',
+            ja: 'コレクタ復旧後に再起動し、記録ファイルを手作業で検知にかける（手順 detection-offline）。',
           },
-        ],
-        check: `${p.tsunagi} export c2 --tier full ${p.data} lists the imported servers.`,
+        },
+      ],
+      check: {
+        en: `${p.tsunagi} collect --listen ${i.flowListen[0] ?? '127.0.0.1:2055'} prints a rising flows/s once the collector is stopped.`,
+        ja: `コレクタ停止中に ${p.tsunagi} collect --listen ${i.flowListen[0] ?? '127.0.0.1:2055'} を実行すると flows/s が増えていく。`,
       },
-    ];
-  },
-  sharing(i) {
-    const p = commonParts(i);
-    const procedures: RunbookProcedure[] = [
-      {
-        stage: 'sharing',
-        id: 'sharing-exports',
-        title: `TAXII at ${i.hubUrl}`,
-        when: `Members cannot read ${i.hubUrl}/taxii2/ or the publisher falls behind.`,
-        steps: [
-          {
-            text: 'Write the council product (TLP:AMBER+STRICT) and the public notice (TLP:CLEAR):',
-            command: `${p.tsunagi} export c2 --tier council ${p.data} > c2-council.csv && ${p.tsunagi} export c2 --tier public ${p.data} > c2-public.csv`,
-          },
-          {
-            text: 'Send c2-council.csv only to council members over the agreed encrypted channel, with its TLP marking in the subject; publish only c2-public.csv.',
-          },
-          {
-            text: `When TAXII is back, check the collections: council ${p.council?.id ?? '(none)'}, public ${p.publicCollection?.id ?? '(none)'}.`,
-            command: `curl -H "Authorization: Bearer $TOKEN" ${i.hubUrl}/council/collections/${p.council?.id ?? 'ID'}/objects/`,
-          },
-          {
-            text: 'Every manual export is a read of restricted data: verify the audit log afterwards.',
-            command: `${p.tsunagi} audit verify ${p.data}`,
-          },
-        ],
-        check: 'audit verify prints ok; members confirm receipt.',
+    },
+    {
+      stage: 'intake',
+      id: 'intake-survey',
+      title: { en: 'Survey findings into intel', ja: '調査結果の intel への登録' },
+      when: {
+        en: 'A survey ran but its findings are not in the console.',
+        ja: '調査は実施したが、結果がコンソールに表示されない。',
       },
-    ];
-    if (i.shareTo)
-      procedures.push({
-        stage: 'sharing',
-        id: 'sharing-uplink',
-        title: `C&C list to ${i.shareTo.url}`,
-        when: 'The C&C sharer cannot reach the remote hub.',
-        steps: [
-          {
-            text: 'Write the list as a STIX bundle:',
-            command: `${p.tsunagi} export c2 --format stix --tier council ${p.data} > c2.stix.json`,
+      steps: [
+        {
+          text: {
+            en: 'Record the findings file into the store:',
+            ja: '調査結果ファイルをストアに登録する：',
           },
-          {
-            text: 'Post it when the hub answers again:',
-            command: `curl -X POST -H "Authorization: Bearer $TSUNAGI_SHARE_TO__TOKEN" -H 'Content-Type: application/taxii+json;version=2.1' --data @c2.stix.json ${i.shareTo.url}/${i.shareTo.apiRoot}/collections/${i.shareTo.collection}/objects/`,
-          },
-        ],
-        check: 'The TAXII status answered counts every object as a success.',
-      });
-    return procedures;
-  },
-  notification(i) {
-    const p = commonParts(i);
-    return [
-      {
-        stage: 'notification',
-        id: 'notification-isp',
-        title: `Reports and letters (routing ${p.routing})`,
-        when: 'Findings must reach ISPs and subscribers and the automated routing is unavailable.',
-        steps: [
-          {
-            text: "Write each ISP's report from the survey findings:",
-            command: `${p.tsunagi} survey report --isp ISP --findings findings.jsonl --routing ${sh(p.routing)} > isp.csv`,
-          },
-          {
-            text: 'Write the subscriber letters in Japanese and English:',
-            command: `${p.tsunagi} notify letters --lang ja --findings findings.jsonl --routing ${sh(p.routing)} --out-dir letters/`,
-          },
-          { text: 'Send each report to the ISP contact the routing file names; record the date sent.' },
-          {
-            text: 'After the next survey, track what was fixed:',
-            command: `${p.tsunagi} survey track --findings old.jsonl new.jsonl`,
-          },
-        ],
-        check: 'Every ISP with findings has a report; survey track shows the fixed count rising.',
+          command: `${p.tsunagi} import-findings findings.jsonl --source survey ${p.data}`,
+        },
+      ],
+      check: {
+        en: 'It prints "imported N findings"; the console\'s survey page counts them.',
+        ja: '「imported N findings」と表示され、コンソールの調査ページに件数が出る。',
       },
-    ];
-  },
-};
+    },
+    darknetProcedure(i, p),
+    osintProcedure(i, p),
+  ];
+}
 
-const JA: Writer = {
-  intake(i) {
-    const p = commonParts(i);
-    return [
+/** An intake step whose automation is not configured: what can still be done by hand. */
+function unconfigured(u: {
+  id: string;
+  title: Text;
+  /** The setting that would turn the automation on (in Japanese, spaced from the kana that follow as the text needs). */
+  setting: Text;
+  /** The automated step's name in the sentence. */
+  step: string;
+  byHand: Procedure['steps'][number];
+  check: Text;
+}): Procedure {
+  return {
+    stage: 'intake',
+    id: u.id,
+    title: u.title,
+    when: {
+      en: `${u.setting.en} is not configured: there is no automated ${u.step} step to replace.`,
+      ja: `${u.setting.ja}が設定されていないため、置き換える自動処理はない。`,
+    },
+    steps: [u.byHand],
+    check: u.check,
+  };
+}
+
+function darknetProcedure(i: RunbookInput, p: Parts): Procedure {
+  if (!i.darknet.interface)
+    return unconfigured({
+      id: 'intake-darknet',
+      title: { en: 'Darknet observation', ja: 'ダークネット観測' },
+      setting: { en: 'darknet.interface', ja: 'darknet.interface ' },
+      step: 'darknet',
+      byHand: {
+        text: {
+          en: 'Captures from another darknet sensor can still be analysed:',
+          ja: '他のセンサの記録は手作業で解析できる：',
+        },
+        command: `${p.tsunagi} darknet analyze FILE.pcap --prefix CIDR --bots darknet-bots.csv`,
+      },
+      check: { en: 'darknet-bots.csv lists hosts.', ja: 'darknet-bots.csv にホストが並ぶ。' },
+    });
+  return {
+    stage: 'intake',
+    id: 'intake-darknet',
+    title: {
+      en: `Darknet observation on ${i.darknet.interface}`,
+      ja: `ダークネット観測（${i.darknet.interface}）`,
+    },
+    when: {
+      en: `No darknet sightings (source ${i.darknet.source}) arrive for an hour.`,
+      ja: `ダークネットの観測（ソース ${i.darknet.source}）が 1 時間以上届かない。`,
+    },
+    steps: [
       {
-        stage: 'intake',
-        id: 'intake-flows',
-        title: `フロー収集（${i.flowListen.join('、') || 'ポートなし'}）`,
-        when: `コレクタが UDP ${p.ports.join('、')} で応答しない、またはフロー数が 0 のまま。`,
-        steps: [
-          {
-            text: 'ルータからのエクスポート先は変えずに、このホストでエクスポートパケットを記録する：',
-            command: p.capture,
-          },
-          {
-            text: '記録ファイルは 1 時間ごとに切り替え、検知に必要な期間を超えて保管しない（フローは検知の目的以外に保存しない）。',
-          },
-          {
-            text: 'コレクタ復旧後に再起動し、記録ファイルを手作業で検知にかける（手順 detection-offline）。',
-          },
-        ],
-        check: `コレクタ停止中に ${p.tsunagi} collect --listen ${i.flowListen[0] ?? '127.0.0.1:2055'} を実行すると flows/s が増えていく。`,
+        text: { en: 'Capture the darknet traffic:', ja: 'ダークネットの通信を記録する：' },
+        command: `tcpdump -i ${sh(i.darknet.interface)} -w darknet-$(date +%Y%m%d%H).pcap`,
       },
       {
-        stage: 'intake',
-        id: 'intake-survey',
-        title: '調査結果の intel への登録',
-        when: '調査は実施したが、結果がコンソールに表示されない。',
-        steps: [
-          {
-            text: '調査結果ファイルをストアに登録する：',
-            command: `${p.tsunagi} import-findings findings.jsonl --source survey ${p.data}`,
-          },
-        ],
-        check: '「imported N findings」と表示され、コンソールの調査ページに件数が出る。',
+        text: {
+          en: 'Analyse each capture and write the infected hosts:',
+          ja: '記録ごとに解析し、感染ホストを書き出す：',
+        },
+        command: `${p.tsunagi} darknet analyze darknet-*.pcap --prefix ${i.darknet.prefixes.map(sh).join(' ') || 'CIDR'} --bots darknet-bots.csv`,
       },
-      i.darknet.interface
-        ? {
-            stage: 'intake',
-            id: 'intake-darknet',
-            title: `ダークネット観測（${i.darknet.interface}）`,
-            when: `ダークネットの観測（ソース ${i.darknet.source}）が 1 時間以上届かない。`,
-            steps: [
-              {
-                text: 'ダークネットの通信を記録する：',
-                command: `tcpdump -i ${sh(i.darknet.interface)} -w darknet-$(date +%Y%m%d%H).pcap`,
-              },
-              {
-                text: '記録ごとに解析し、感染ホストを書き出す：',
-                command: `${p.tsunagi} darknet analyze darknet-*.pcap --prefix ${i.darknet.prefixes.map(sh).join(' ') || 'CIDR'} --bots darknet-bots.csv`,
-              },
-              { text: `darknet-bots.csv を検知のボットリスト（${p.bots} と併用）として渡す。` },
-            ],
-            check:
-              'darknet-bots.csv にホストが並び、再起動後にコンソールのダークネットページで新規スキャナが再び表示される。',
-          }
-        : {
-            stage: 'intake',
-            id: 'intake-darknet',
-            title: 'ダークネット観測',
-            when: 'darknet.interface が設定されていないため、置き換える自動処理はない。',
-            steps: [
-              {
-                text: '他のセンサの記録は手作業で解析できる：',
-                command: `${p.tsunagi} darknet analyze FILE.pcap --prefix CIDR --bots darknet-bots.csv`,
-              },
-            ],
-            check: 'darknet-bots.csv にホストが並ぶ。',
-          },
-      osintProcedure(i, 'ja'),
-    ];
-  },
-  detection(i) {
-    const p = commonParts(i);
-    return [
       {
-        stage: 'detection',
-        id: 'detection-offline',
-        title: i.nats.enabled ? `C&C 検知（${i.nats.url} のワーカ）` : 'C&C 検知（プロセス内の検知器）',
-        when: 'フローは届いているのに検知器が新たに何も公開しない、またはコレクタが停止していた（intake-flows の記録がある）。',
-        steps: [
-          {
-            text: '記録したエクスポートパケットで検知を実行する：',
-            command: `${p.tsunagi} detect --flows flows-*.pcap --bots ${sh(p.bots)}${p.subscribers} --out c2.csv --explain`,
-          },
-          { text: '各候補の説明を読み、確認できないものは c2.csv から除く。' },
-          {
-            text: `検知器のソース（${i.detectorSource}）として intel に登録する：`,
-            command: `${p.tsunagi} import c2.csv --org 'Analysis Centre' ${p.data}`,
-          },
-        ],
-        check: `${p.tsunagi} export c2 --tier full ${p.data} に登録したサーバが並ぶ。`,
+        text: {
+          en: `Give darknet-bots.csv to detection as its bot list (beside ${p.bots}).`,
+          ja: `darknet-bots.csv を検知のボットリスト（${p.bots} と併用）として渡す。`,
+        },
       },
-    ];
-  },
-  sharing(i) {
-    const p = commonParts(i);
-    const procedures: RunbookProcedure[] = [
+    ],
+    check: {
+      en: "darknet-bots.csv lists hosts; the console's darknet page shows new scanners again after the restart.",
+      ja: 'darknet-bots.csv にホストが並び、再起動後にコンソールのダークネットページで新規スキャナが再び表示される。',
+    },
+  };
+}
+
+/** OSINT intake by hand: one round over the feeds, or a saved advisory's indicators. */
+function osintProcedure(i: RunbookInput, p: Parts): Procedure {
+  const feeds = i.osint?.feeds ?? [];
+  const config = i.configFile ? ` --config ${sh(i.configFile)}` : ' --config CONFIG.yaml';
+  const extract = {
+    text: {
+      en: 'Save an advisory tsunagi cannot fetch (HTML, text or PDF) and take out its indicators:',
+      ja: 'tsunagi が取得できない注意喚起は保存し（HTML・テキスト・PDF）、指標を取り出す：',
+    },
+    command: `${p.tsunagi} osint extract advisory.pdf --format csv > indicators.csv`,
+  };
+  if (feeds.length === 0 || !i.osint?.intervalMs)
+    return unconfigured({
+      id: 'intake-osint',
+      title: { en: 'Published threat information (OSINT)', ja: '公開情報（OSINT）' },
+      setting: { en: 'osint.feeds (with osint.intervalMs)', ja: 'osint.feeds（と osint.intervalMs）' },
+      step: 'OSINT',
+      byHand: extract,
+      check: { en: 'indicators.csv lists the indicators.', ja: 'indicators.csv に指標が並ぶ。' },
+    });
+  const minutes = Math.round(i.osint.intervalMs / 60_000);
+  const names = feeds.map((f) => f.name).join(', ');
+  const urls = feeds.map((f) => f.url).join(' ');
+  return {
+    stage: 'intake',
+    id: 'intake-osint',
+    title: { en: `Published threat information (OSINT): ${names}`, ja: `公開情報（OSINT）: ${names}` },
+    when: {
+      en: `The round every ${minutes} min stopped (the pipeline's osint component stays a warning, or tsunagi_osint_rounds_total does not rise for two intervals).`,
+      ja: `${minutes} 分ごとの巡回が止まった（パイプラインの osint が注意のまま、または tsunagi_osint_rounds_total が 2 周期増えない）。`,
+    },
+    steps: [
       {
-        stage: 'sharing',
-        id: 'sharing-exports',
-        title: `TAXII（${i.hubUrl}）`,
-        when: `構成員が ${i.hubUrl}/taxii2/ を読めない、または公開処理が遅れている。`,
-        steps: [
-          {
-            text: '提供用（TLP:AMBER+STRICT）と周知等用（TLP:CLEAR）を書き出す：',
-            command: `${p.tsunagi} export c2 --tier council ${p.data} > c2-council.csv && ${p.tsunagi} export c2 --tier public ${p.data} > c2-public.csv`,
-          },
-          {
-            text: 'c2-council.csv は協議会構成員にだけ、取り決めた暗号化経路で、件名に TLP 区分を付けて送る。公開するのは c2-public.csv だけ。',
-          },
-          {
-            text: `TAXII 復旧後にコレクションを確認する：提供用 ${p.council?.id ?? '（なし）'}、周知等用 ${p.publicCollection?.id ?? '（なし）'}。`,
-            command: `curl -H "Authorization: Bearer $TOKEN" ${i.hubUrl}/council/collections/${p.council?.id ?? 'ID'}/objects/`,
-          },
-          {
-            text: '手作業の書き出しは制限情報の読み出しにあたるため、監査ログを検証する：',
-            command: `${p.tsunagi} audit verify ${p.data}`,
-          },
-        ],
-        check: 'audit verify が ok を表示し、構成員から受領の連絡がある。',
+        text: { en: 'Read the feeds once by hand:', ja: 'フィードを手作業で一度読む：' },
+        command: `${p.tsunagi} osint fetch${config} ${p.data}`,
       },
-    ];
-    if (i.shareTo)
-      procedures.push({
-        stage: 'sharing',
-        id: 'sharing-uplink',
-        title: `C&C リストの送信（${i.shareTo.url}）`,
-        when: 'C&C 共有処理が相手のハブに届かない。',
-        steps: [
-          {
-            text: 'STIX バンドルとして書き出す：',
-            command: `${p.tsunagi} export c2 --format stix --tier council ${p.data} > c2.stix.json`,
-          },
-          {
-            text: 'ハブの復旧後に送信する：',
-            command: `curl -X POST -H "Authorization: Bearer $TSUNAGI_SHARE_TO__TOKEN" -H 'Content-Type: application/taxii+json;version=2.1' --data @c2.stix.json ${i.shareTo.url}/${i.shareTo.apiRoot}/collections/${i.shareTo.collection}/objects/`,
-          },
-        ],
-        check: 'TAXII のステータスで全オブジェクトが成功になっている。',
-      });
-    return procedures;
-  },
-  notification(i) {
-    const p = commonParts(i);
-    return [
       {
-        stage: 'notification',
-        id: 'notification-isp',
-        title: `報告書と通知文（ルーティング ${p.routing}）`,
-        when: '調査結果を ISP と利用者に届ける必要があるが、自動の振り分けが使えない。',
-        steps: [
-          {
-            text: 'ISP ごとの報告書を調査結果から作る：',
-            command: `${p.tsunagi} survey report --isp ISP --findings findings.jsonl --routing ${sh(p.routing)} > isp.csv`,
-          },
-          {
-            text: '利用者向け通知文を日本語と英語で作る：',
-            command: `${p.tsunagi} notify letters --lang ja --findings findings.jsonl --routing ${sh(p.routing)} --out-dir letters/`,
-          },
-          { text: 'ルーティングファイルにある ISP の連絡先へ報告書を送り、送付日を記録する。' },
-          {
-            text: '次回調査の後、対処状況を追跡する：',
-            command: `${p.tsunagi} survey track --findings old.jsonl new.jsonl`,
-          },
-        ],
-        check: '調査結果のある全 ISP に報告書があり、survey track で対処済みの件数が増えている。',
+        text: {
+          en: `Open a feed that fails in a browser to see why: ${urls}`,
+          ja: `読めないフィードはブラウザで開いて原因を確かめる：${urls}`,
+        },
       },
-    ];
-  },
-};
+      extract,
+    ],
+    check: {
+      en: "osint fetch prints new documents and intel sightings; the console's OSINT page lists the documents.",
+      ja: 'osint fetch が new documents と intel sightings の件数を表示し、コンソールの公開情報ページに文書が並ぶ。',
+    },
+  };
+}
+
+function detection(i: RunbookInput, p: Parts): Procedure[] {
+  return [
+    {
+      stage: 'detection',
+      id: 'detection-offline',
+      title: i.nats.enabled
+        ? { en: `C&C detection (workers on ${i.nats.url})`, ja: `C&C 検知（${i.nats.url} のワーカ）` }
+        : { en: 'C&C detection (in-process detector)', ja: 'C&C 検知（プロセス内の検知器）' },
+      when: {
+        en: 'The detector publishes nothing new while flows arrive, or the collector was down (captures from intake-flows).',
+        ja: 'フローは届いているのに検知器が新たに何も公開しない、またはコレクタが停止していた（intake-flows の記録がある）。',
+      },
+      steps: [
+        {
+          text: {
+            en: 'Run detection on the captured export packets:',
+            ja: '記録したエクスポートパケットで検知を実行する：',
+          },
+          command: `${p.tsunagi} detect --flows flows-*.pcap --bots ${sh(p.bots)}${p.subscribers} --out c2.csv --explain`,
+        },
+        {
+          text: {
+            en: 'Read the explanation of each candidate; remove any you cannot confirm from c2.csv.',
+            ja: '各候補の説明を読み、確認できないものは c2.csv から除く。',
+          },
+        },
+        {
+          text: {
+            en: `Record the list in intel as the detector's source (${i.detectorSource}):`,
+            ja: `検知器のソース（${i.detectorSource}）として intel に登録する：`,
+          },
+          command: `${p.tsunagi} import c2.csv --org 'Analysis Centre' ${p.data}`,
+        },
+      ],
+      check: {
+        en: `${p.tsunagi} export c2 --tier full ${p.data} lists the imported servers.`,
+        ja: `${p.tsunagi} export c2 --tier full ${p.data} に登録したサーバが並ぶ。`,
+      },
+    },
+  ];
+}
+
+function sharing(i: RunbookInput, p: Parts): Procedure[] {
+  const procedures: Procedure[] = [
+    {
+      stage: 'sharing',
+      id: 'sharing-exports',
+      title: { en: `TAXII at ${i.hubUrl}`, ja: `TAXII（${i.hubUrl}）` },
+      when: {
+        en: `Members cannot read ${i.hubUrl}/taxii2/ or the publisher falls behind.`,
+        ja: `構成員が ${i.hubUrl}/taxii2/ を読めない、または公開処理が遅れている。`,
+      },
+      steps: [
+        {
+          text: {
+            en: 'Write the council product (TLP:AMBER+STRICT) and the public notice (TLP:CLEAR):',
+            ja: '提供用（TLP:AMBER+STRICT）と周知等用（TLP:CLEAR）を書き出す：',
+          },
+          command: `${p.tsunagi} export c2 --tier council ${p.data} > c2-council.csv && ${p.tsunagi} export c2 --tier public ${p.data} > c2-public.csv`,
+        },
+        {
+          text: {
+            en: 'Send c2-council.csv only to council members over the agreed encrypted channel, with its TLP marking in the subject; publish only c2-public.csv.',
+            ja: 'c2-council.csv は協議会構成員にだけ、取り決めた暗号化経路で、件名に TLP 区分を付けて送る。公開するのは c2-public.csv だけ。',
+          },
+        },
+        {
+          text: {
+            en: `When TAXII is back, check the collections: council ${p.council?.id ?? '(none)'}, public ${p.publicCollection?.id ?? '(none)'}.`,
+            ja: `TAXII 復旧後にコレクションを確認する：提供用 ${p.council?.id ?? '（なし）'}、周知等用 ${p.publicCollection?.id ?? '（なし）'}。`,
+          },
+          command: `curl -H "Authorization: Bearer $TOKEN" ${i.hubUrl}/council/collections/${p.council?.id ?? 'ID'}/objects/`,
+        },
+        {
+          text: {
+            en: 'Every manual export is a read of restricted data: verify the audit log afterwards.',
+            ja: '手作業の書き出しは制限情報の読み出しにあたるため、監査ログを検証する：',
+          },
+          command: `${p.tsunagi} audit verify ${p.data}`,
+        },
+      ],
+      check: {
+        en: 'audit verify prints ok; members confirm receipt.',
+        ja: 'audit verify が ok を表示し、構成員から受領の連絡がある。',
+      },
+    },
+  ];
+  if (i.shareTo)
+    procedures.push({
+      stage: 'sharing',
+      id: 'sharing-uplink',
+      title: { en: `C&C list to ${i.shareTo.url}`, ja: `C&C リストの送信（${i.shareTo.url}）` },
+      when: {
+        en: 'The C&C sharer cannot reach the remote hub.',
+        ja: 'C&C 共有処理が相手のハブに届かない。',
+      },
+      steps: [
+        {
+          text: { en: 'Write the list as a STIX bundle:', ja: 'STIX バンドルとして書き出す：' },
+          command: `${p.tsunagi} export c2 --format stix --tier council ${p.data} > c2.stix.json`,
+        },
+        {
+          text: { en: 'Post it when the hub answers again:', ja: 'ハブの復旧後に送信する：' },
+          command: `curl -X POST -H "Authorization: Bearer $TSUNAGI_SHARE_TO__TOKEN" -H 'Content-Type: application/taxii+json;version=2.1' --data @c2.stix.json ${i.shareTo.url}/${i.shareTo.apiRoot}/collections/${i.shareTo.collection}/objects/`,
+        },
+      ],
+      check: {
+        en: 'The TAXII status answered counts every object as a success.',
+        ja: 'TAXII のステータスで全オブジェクトが成功になっている。',
+      },
+    });
+  return procedures;
+}
+
+function notification(p: Parts): Procedure[] {
+  return [
+    {
+      stage: 'notification',
+      id: 'notification-isp',
+      title: {
+        en: `Reports and letters (routing ${p.routing})`,
+        ja: `報告書と通知文（ルーティング ${p.routing}）`,
+      },
+      when: {
+        en: 'Findings must reach ISPs and subscribers and the automated routing is unavailable.',
+        ja: '調査結果を ISP と利用者に届ける必要があるが、自動の振り分けが使えない。',
+      },
+      steps: [
+        {
+          text: {
+            en: "Write each ISP's report from the survey findings:",
+            ja: 'ISP ごとの報告書を調査結果から作る：',
+          },
+          command: `${p.tsunagi} survey report --isp ISP --findings findings.jsonl --routing ${sh(p.routing)} > isp.csv`,
+        },
+        {
+          text: {
+            en: 'Write the subscriber letters in Japanese and English:',
+            ja: '利用者向け通知文を日本語と英語で作る：',
+          },
+          command: `${p.tsunagi} notify letters --lang ja --findings findings.jsonl --routing ${sh(p.routing)} --out-dir letters/`,
+        },
+        {
+          text: {
+            en: 'Send each report to the ISP contact the routing file names; record the date sent.',
+            ja: 'ルーティングファイルにある ISP の連絡先へ報告書を送り、送付日を記録する。',
+          },
+        },
+        {
+          text: {
+            en: 'After the next survey, track what was fixed:',
+            ja: '次回調査の後、対処状況を追跡する：',
+          },
+          command: `${p.tsunagi} survey track --findings old.jsonl new.jsonl`,
+        },
+      ],
+      check: {
+        en: 'Every ISP with findings has a report; survey track shows the fixed count rising.',
+        ja: '調査結果のある全 ISP に報告書があり、survey track で対処済みの件数が増えている。',
+      },
+    },
+  ];
+}
 
 export function renderRunbookHtml(runbook: Runbook, generatedAt: Date): string {
   const t = labels(runbook.lang);

@@ -6,17 +6,14 @@
  * bot scanning, a P2P botnet whose peers are bots themselves, and C&C servers that live a few
  * hours and migrate. Flows come out time-ordered in FlowBatches, one time slice at a time.
  */
-import { FlowBatch, FlowVersion, ipv4ToString, parsePrefix } from '../core/index.ts';
+import { type FlowBatch, ipv4ToString, parsePrefix } from '../core/index.ts';
 import { ScenarioOptions } from './config.ts';
-import { Rng } from './rng.ts';
+import { cdfOf, Rng } from './rng.ts';
+import { ACK, SliceStager, SYN, TCP, UDP } from './seeded/staging.ts';
 
 export const SCENARIO_EXPORTER = '192.0.2.1';
 
-const TCP = 6;
-const UDP = 17;
-const FLAGS_SESSION = 0x1b; // FIN SYN PSH ACK: a whole TCP exchange in one record
-const FLAGS_SYN = 0x02;
-const FLAGS_SYNACK = 0x12;
+const FLAGS_SYNACK = SYN | ACK;
 const SCAN_PORTS = [23, 2323, 5555, 37215, 52869, 8080];
 const SCAN_CDF = cdfOf([60, 15, 10, 8, 4, 3]);
 const AVOID_PORTS = new Set([...SCAN_PORTS, 53, 123, 8883, 27015]);
@@ -66,15 +63,6 @@ export interface Scenario {
   readonly truth: ScenarioTruth;
   /** Time-ordered batches (each a fresh FlowBatch the consumer owns). Iterate once. */
   batches(): Generator<FlowBatch, void, undefined>;
-}
-
-function cdfOf(weights: number[]): Float64Array {
-  const total = weights.reduce((a, b) => a + b, 0);
-  const cdf = new Float64Array(weights.length);
-  let running = 0;
-  weights.forEach((w, i) => (cdf[i] = running += w / total));
-  cdf[cdf.length - 1] = 1;
-  return cdf;
 }
 
 interface Server {
@@ -386,77 +374,14 @@ function c2Truth(botnets: Botnets, homes: Households, start: number, end: number
   );
 }
 
-/** Staging columns for one slice's records, in generation order; grown when a slice holds more. */
-class SliceRecords {
-  capacity = 1 << 14;
-  count = 0;
-  start = new Float64Array(this.capacity);
-  duration = new Float64Array(this.capacity);
-  src = new Uint32Array(this.capacity);
-  dst = new Uint32Array(this.capacity);
-  srcPort = new Uint16Array(this.capacity);
-  dstPort = new Uint16Array(this.capacity);
-  proto = new Uint8Array(this.capacity);
-  flags = new Uint8Array(this.capacity);
-  packets = new Float64Array(this.capacity);
-  bytes = new Float64Array(this.capacity);
-
-  push(
-    t: number,
-    dur: number,
-    src: number,
-    dst: number,
-    sport: number,
-    dport: number,
-    proto: number,
-    flags: number,
-    packets: number,
-    bytes: number,
-  ): void {
-    if (this.count === this.capacity) this.grow();
-    const i = this.count++;
-    this.start[i] = Math.floor(t);
-    this.duration[i] = Math.floor(dur);
-    this.src[i] = src;
-    this.dst[i] = dst;
-    this.srcPort[i] = sport;
-    this.dstPort[i] = dport;
-    this.proto[i] = proto;
-    this.flags[i] = flags;
-    this.packets[i] = packets;
-    this.bytes[i] = bytes;
-  }
-
-  private grow(): void {
-    const capacity = (this.capacity *= 2);
-    const grown = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(
-      a: T,
-      make: (c: number) => T,
-    ): T => {
-      const b = make(capacity);
-      b.set(a);
-      return b;
-    };
-    this.start = grown(this.start, (c) => new Float64Array(c));
-    this.duration = grown(this.duration, (c) => new Float64Array(c));
-    this.src = grown(this.src, (c) => new Uint32Array(c));
-    this.dst = grown(this.dst, (c) => new Uint32Array(c));
-    this.srcPort = grown(this.srcPort, (c) => new Uint16Array(c));
-    this.dstPort = grown(this.dstPort, (c) => new Uint16Array(c));
-    this.proto = grown(this.proto, (c) => new Uint8Array(c));
-    this.flags = grown(this.flags, (c) => new Uint8Array(c));
-    this.packets = grown(this.packets, (c) => new Float64Array(c));
-    this.bytes = grown(this.bytes, (c) => new Float64Array(c));
-  }
-}
-
 /**
  * The day's traffic, one slice at a time: each household's benign traffic (web, DNS, NTP,
  * camera, games) and, for infected ones, scans and bot contacts, in that order per household so
  * that a seed draws the same numbers in the same order.
  */
 class DayTraffic {
-  readonly records = new SliceRecords();
+  /** The slice's records, drained whole after each slice. */
+  readonly records: SliceStager;
 
   constructor(
     private readonly o: ScenarioOptions,
@@ -466,10 +391,11 @@ class DayTraffic {
     private readonly botnets: Botnets,
     private readonly p2p: P2pNet,
     private readonly next: Schedule,
-  ) {}
+  ) {
+    this.records = new SliceStager(SCENARIO_EXPORTER, o.batchSize);
+  }
 
   generateSlice(sliceEnd: number): void {
-    this.records.count = 0;
     for (let h = 0; h < this.homes.n; h++) {
       const ip = this.homes.home[h]!;
       this.web(h, ip, sliceEnd);
@@ -497,9 +423,7 @@ class DayTraffic {
     downBytes: number,
   ): void {
     const sport = this.rng.int(32768, 60999);
-    const flags = proto === TCP ? FLAGS_SESSION : 0;
-    this.records.push(t, dur, client, server, sport, dport, proto, flags, upPk, upBytes);
-    this.records.push(t + 1, dur, server, client, dport, sport, proto, flags, downPk, downBytes);
+    this.records.exchange(t, dur, client, server, sport, dport, proto, upPk, upBytes, downPk, downBytes);
   }
 
   private jittered(period: number): number {
@@ -603,10 +527,10 @@ class DayTraffic {
       const target = ((rng.int(1, 197) << 24) | rng.int(0, 0xffffff)) >>> 0;
       const port = SCAN_PORTS[rng.fromCdf(SCAN_CDF)]!;
       const sport = rng.int(1024, 65535);
-      records.push(t, 0, ip, target, sport, port, TCP, FLAGS_SYN, 1, 40);
+      records.flow(t, 0, ip, target, sport, port, TCP, SYN, 1, 40);
       const answer = rng.next();
       if (answer < 0.02)
-        records.push(t + rng.uniform(5, 300), 0, target, ip, port, sport, TCP, FLAGS_SYNACK, 1, 44);
+        records.flow(t + rng.uniform(5, 300), 0, target, ip, port, sport, TCP, FLAGS_SYNACK, 1, 44);
       if (answer < 0.0008) {
         // A successful login: a real session to a random device. Real traffic, but one bot each.
         this.exchange(t + 400, rng.uniform(2000, 10_000), ip, target, port, TCP, 12, 900, 10, 700);
@@ -690,46 +614,6 @@ class DayTraffic {
   }
 }
 
-/**
- * The slice's records sorted by start time (stable), as IPFIX FlowBatches of `batchSize` rows;
- * the truth's flow count includes the slice by the time its last batch is handed on.
- */
-function* sliceBatches(
-  records: SliceRecords,
-  order: Uint32Array,
-  batchSize: number,
-  truth: ScenarioTruth,
-): Generator<FlowBatch, void, undefined> {
-  const count = records.count;
-  const view = order.subarray(0, count);
-  for (let i = 0; i < count; i++) view[i] = i;
-  const starts = records.start;
-  view.sort((a, b) => starts[a]! - starts[b]! || a - b);
-  let batch = new FlowBatch(batchSize);
-  const exporter = batch.exporterIndex(SCENARIO_EXPORTER);
-  for (let k = 0; k < count; k++) {
-    if (batch.full) {
-      yield batch;
-      batch = new FlowBatch(batchSize);
-      batch.exporterIndex(SCENARIO_EXPORTER);
-    }
-    const i = view[k]!;
-    const row = batch.addRow(exporter, FlowVersion.IPFIX);
-    batch.startMs[row] = records.start[i]!;
-    batch.endMs[row] = records.start[i]! + records.duration[i]!;
-    batch.src4[row] = records.src[i]!;
-    batch.dst4[row] = records.dst[i]!;
-    batch.srcPort[row] = records.srcPort[i]!;
-    batch.dstPort[row] = records.dstPort[i]!;
-    batch.proto[row] = records.proto[i]!;
-    batch.tcpFlags[row] = records.flags[i]!;
-    batch.packets[row] = records.packets[i]!;
-    batch.bytes[row] = records.bytes[i]!;
-  }
-  truth.flows += count;
-  if (batch.length > 0) yield batch;
-}
-
 /** Builds a scenario; nothing is generated until batches() is iterated. */
 export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario {
   const o = ScenarioOptions.parse(input);
@@ -748,11 +632,14 @@ export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario
   const day = new DayTraffic(o, rng, homes, services, botnets, p2p, schedule);
 
   function* batches(): Generator<FlowBatch, void, undefined> {
-    let order = new Uint32Array(day.records.capacity);
     for (let sliceStart = start; sliceStart < end; sliceStart += o.sliceMs) {
       day.generateSlice(Math.min(end, sliceStart + o.sliceMs));
-      if (order.length < day.records.capacity) order = new Uint32Array(day.records.capacity);
-      yield* sliceBatches(day.records, order, o.batchSize, truth);
+      // The whole slice, sorted by start time (stable), replies past its end included; the
+      // truth's flow count includes the slice by the time its last batch is handed on.
+      for (const batch of day.records.drain(Infinity)) {
+        truth.flows = day.records.total;
+        yield batch;
+      }
     }
     // The truth's C&C list is complete once the stream is.
     truth.c2 = c2Truth(botnets, homes, start, end);

@@ -45,3 +45,13 @@ export class Rng {
     return lo;
   }
 }
+
+/** The cumulative distribution of these weights (the last entry exactly 1), for `Rng.fromCdf`. */
+export function cdfOf(weights: number[]): Float64Array {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const cdf = new Float64Array(weights.length);
+  let running = 0;
+  weights.forEach((w, i) => (cdf[i] = running += w / total));
+  cdf[cdf.length - 1] = 1;
+  return cdf;
+}

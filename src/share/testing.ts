@@ -3,9 +3,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import { intelMigrations, type Intel } from '../intel/index.ts';
-import { openStore, type RoomMigrations } from '../store/index.ts';
+import { openStore, type RoomMigrations, type Store } from '../store/index.ts';
 import { HubConfig } from './config.ts';
-import { shareMigrations, wireHub, type Hub } from './index.ts';
+import { shareMigrations, wireHub, type Hub, type WiredHub } from './index.ts';
 
 /** The hub's tables (intel's, then share's): what a store behind a hub is opened with. */
 export const HUB_MIGRATIONS: readonly RoomMigrations[] = [intelMigrations, shareMigrations];
@@ -56,20 +56,20 @@ export interface HubFixture {
   close(): Promise<void>;
 }
 
+/**
+ * A hub over this store, wired but not started: on 127.0.0.1 (a free port), publishing only when
+ * told (`hub.publisher.sync()`), with this rate limit, logging nothing.
+ */
+export function wireLocalHub(store: Store, rateLimit: { perSecond: number; burst: number }): WiredHub {
+  return wireHub(
+    { hub: HubConfig.parse({ listen: '127.0.0.1:0', publishIntervalMs: 0, rateLimit }) },
+    { store, logger: silentLogger(), registry: new Registry() },
+  );
+}
+
 export async function startHubFixture(): Promise<HubFixture> {
   const store = await openStore({ memory: true }, { migrations: HUB_MIGRATIONS });
-  const logger = silentLogger();
-  const registry = new Registry();
-  const { intel, hub } = wireHub(
-    {
-      hub: HubConfig.parse({
-        listen: '127.0.0.1:0',
-        publishIntervalMs: 0,
-        rateLimit: { perSecond: 10_000, burst: 10_000 },
-      }),
-    },
-    { store, logger, registry },
-  );
+  const { intel, hub } = wireLocalHub(store, { perSecond: 10_000, burst: 10_000 });
   await hub.start();
   const seeds = {
     analysis: { name: 'NICT analysis', role: 'analysis' },

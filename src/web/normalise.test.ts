@@ -131,7 +131,17 @@ function outcome(normalise: (text: string) => unknown, text: string): string {
 
 test('fuzz: the hand-read plain URLs give what the WHATWG parser gives', () => {
   const next = random(0xfa57);
-  const schemes = ['http://', 'https://', 'HTTPS://', 'hTTp://', 'hxxps://', '', 'http:/', 'http:///'];
+  const schemes = [
+    'http://',
+    'https://',
+    'HTTPS://',
+    'hTTp://',
+    'httpS://',
+    'hxxps://',
+    '',
+    'http:/',
+    'http:///',
+  ];
   // URL-shaped pieces, so most texts reach the hand-read path and its edge cases.
   const hostPieces = [
     'a',

@@ -73,18 +73,20 @@ function whatwgUrl(full: string): NormalisedUrl {
   const bracketless = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
   const hostKind = isIPv6(bracketless) ? 'ipv6' : isIPv4(bracketless) ? 'ipv4' : 'domain';
   const path = parsed.pathname + parsed.search;
-  if (hostKind !== 'domain')
-    return {
-      url: parsed.href,
-      host: bracketless,
-      unicodeHost: bracketless,
-      hostKind,
-      registrableDomain: null,
-      publicSuffix: '',
-      privateSuffix: false,
-      subdomain: '',
-      path,
-    };
+  if (hostKind !== 'domain') {
+    // Built by assignment (see domainUrl).
+    const keys = {} as NormalisedUrl;
+    keys.url = parsed.href;
+    keys.host = bracketless;
+    keys.unicodeHost = bracketless;
+    keys.hostKind = hostKind;
+    keys.registrableDomain = null;
+    keys.publicSuffix = '';
+    keys.privateSuffix = false;
+    keys.subdomain = '';
+    keys.path = path;
+    return keys;
+  }
   return domainUrl(parsed.href, path, bracketless);
 }
 
@@ -109,8 +111,6 @@ const PLAIN_URL =
 const XN_LABEL = /(?:^|\.)xn/i;
 /** WHATWG's "ends in a number" (then the parser reads an IPv4 address), or near enough to leave to it. */
 const NUMBER_LAST_LABEL = /(?:^|\.)(?:[0-9]+|0x[^.]*)$/i;
-/** A dot segment (`/./`, `/../`, `%2e`), resolved by the parser. */
-const DOT_SEGMENT = /\/\.|%2e/i;
 const UPPER = /[A-Z]/;
 
 const TLDTS_OPTIONS = {
@@ -127,23 +127,80 @@ const TLDTS_OPTIONS = {
  * anything else.
  */
 function plainUrl(text: string): NormalisedUrl | null {
-  const parts = PLAIN_URL.exec(text);
-  if (parts === null) return null;
-  const https = parts[1]!.length === 5;
-  let host = parts[2]!;
-  let port = parts[3];
-  const pathname = parts[4] ?? '/';
-  const query = parts[5] ?? '';
-  if (XN_LABEL.test(host) || NUMBER_LAST_LABEL.test(host) || DOT_SEGMENT.test(pathname)) return null;
-  if (UPPER.test(host)) host = host.toLowerCase();
-  if (port !== undefined) {
-    const value = Number(port);
-    if (value > 65535) return null;
-    port = value === (https ? 443 : 80) ? '' : `:${port}`;
+  // The expression checks the shape; the parts' bounds are then found by hand, which spares the
+  // match array and its substrings. Host characters hold none of `:/?#`, path characters no `?`
+  // or `#`, query characters no `#`: each part ends where the next one's mark first stands.
+  if (!PLAIN_URL.test(text)) return null;
+  const length = text.length;
+  const https = (text.charCodeAt(4) | 0x20) === 0x73; /* s */
+  const hostStart = https ? 8 : 7;
+  let at = hostStart;
+  while (at < length && !PLAIN_HOST_END[text.charCodeAt(at)]) at++;
+  const hostEnd = at;
+  let portEnd = hostEnd;
+  // Every read below is guarded by `at < length`: a read past the end would throw V8's optimised
+  // code back to the interpreter (an out-of-bounds deoptimisation) and cost a recompilation.
+  if (at < length && text.charCodeAt(at) === 0x3a /* : */) {
+    do at++;
+    while (at < length && text.charCodeAt(at) >= 0x30 && text.charCodeAt(at) <= 0x39);
+    portEnd = at;
   }
-  const url = `${https ? 'https://' : 'http://'}${host}${port ?? ''}${pathname}${query}`;
+  const pathStart = at;
+  if (at < length && text.charCodeAt(at) === 0x2f /* / */)
+    while (at < length && text.charCodeAt(at) !== 0x3f && text.charCodeAt(at) !== 0x23) at++;
+  const pathEnd = at;
+  if (at < length && text.charCodeAt(at) === 0x3f /* ? */)
+    while (at < length && text.charCodeAt(at) !== 0x23) at++;
+  const queryEnd = at;
+  let host = text.slice(hostStart, hostEnd);
+  if (XN_LABEL.test(host) || NUMBER_LAST_LABEL.test(host) || hasDotSegment(text, pathStart, pathEnd))
+    return null;
+  const schemeLower = text.startsWith(https ? 'https://' : 'http://');
+  const hostLower = !UPPER.test(host);
+  if (!hostLower) host = host.toLowerCase();
+  let keepPort = true;
+  if (portEnd > hostEnd) {
+    const value = Number(text.slice(hostEnd + 1, portEnd));
+    if (value > 65535) return null;
+    keepPort = value !== (https ? 443 : 80);
+  }
+  const hasPath = pathEnd > pathStart;
   // `?` alone is kept in the URL, as the parser keeps it, but is no query.
-  return domainUrl(url, query.length > 1 ? pathname + query : pathname, host);
+  const hasQuery = queryEnd - pathEnd > 1;
+  let url: string;
+  let path: string;
+  if (schemeLower && hostLower && keepPort && hasPath) {
+    // Already the serialisation up to the fragment: no new string for the URL.
+    url = queryEnd === length ? text : text.slice(0, queryEnd);
+    path = text.slice(pathStart, hasQuery ? queryEnd : pathEnd);
+  } else {
+    const pathname = hasPath ? text.slice(pathStart, pathEnd) : '/';
+    const query = text.slice(pathEnd, queryEnd);
+    const port = keepPort ? text.slice(hostEnd, portEnd) : '';
+    url = `${https ? 'https://' : 'http://'}${host}${port}${pathname}${query}`;
+    path = hasQuery ? pathname + query : pathname;
+  }
+  return domainUrl(url, path, host);
+}
+
+/** Where a plain URL's host ends: `:`, `/`, `?` or `#`. */
+const PLAIN_HOST_END = new Uint8Array(128);
+for (const mark of ':/?#') PLAIN_HOST_END[mark.charCodeAt(0)] = 1;
+
+/** A dot segment in text[from..end] (`/.`, or `%2e` in any case), which the parser resolves. */
+function hasDotSegment(text: string, from: number, end: number): boolean {
+  for (let i = from; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2f /* / */ && i + 1 < end && text.charCodeAt(i + 1) === 0x2e /* . */) return true;
+    if (
+      code === 0x25 /* % */ &&
+      i + 2 < end &&
+      text.charCodeAt(i + 1) === 0x32 /* 2 */ &&
+      (text.charCodeAt(i + 2) | 0x20) === 0x65 /* e */
+    )
+      return true;
+  }
+  return false;
 }
 
 /** Labels of 1 to 63 of the characters a DNS host name (with `_` for service names) may hold. */
@@ -152,18 +209,21 @@ const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
 function domainUrl(url: string, path: string, host: string): NormalisedUrl {
   if (!DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
   const parts = parseDomain(host, TLDTS_OPTIONS);
-  return {
-    url,
-    path,
-    host,
-    // Only punycode labels decode to something else.
-    unicodeHost: host.includes('xn--') ? domainToUnicode(host) || host : host,
-    hostKind: 'domain',
-    registrableDomain: parts.domain,
-    publicSuffix: parts.publicSuffix ?? '',
-    privateSuffix: parts.isPrivate === true,
-    subdomain: parts.subdomain ?? '',
-  };
+  // Built from `{}` by assignment, not as a literal: V8 pretenures a literal whose objects it sees
+  // live long (a loaded list's keys), and then every URL's keys start in the old generation,
+  // keeping the young strings they hold alive through each scavenge (score/model.ts `scored`).
+  const keys = {} as NormalisedUrl;
+  keys.url = url;
+  keys.path = path;
+  keys.host = host;
+  // Only punycode labels decode to something else.
+  keys.unicodeHost = host.includes('xn--') ? domainToUnicode(host) || host : host;
+  keys.hostKind = 'domain';
+  keys.registrableDomain = parts.domain;
+  keys.publicSuffix = parts.publicSuffix ?? '';
+  keys.privateSuffix = parts.isPrivate === true;
+  keys.subdomain = parts.subdomain ?? '';
+  return keys;
 }
 
 /** The host's keys alone, as `normaliseUrl` gives them for `https://host/`. */

@@ -9,6 +9,7 @@ import { axisTicks, Bars } from '../charts.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
+import { Card, Table } from '../view.tsx';
 
 const TYPES = ['ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256', 'cve', 'attack'] as const;
 const TYPE_COLORS: Record<string, string> = {
@@ -212,36 +213,34 @@ function Documents({ data }: { data: OsintBody }) {
           {t('osintShown').replace('{n}', data.documentCount.toLocaleString())}
         </span>
       </h2>
-      <table data-testid="osint-documents">
-        <thead>
-          <tr>
-            <th>{t('osintFetched')}</th>
-            <th>{t('osintSource')}</th>
-            <th>{t('osintTitle')}</th>
-            <th>{t('osintLanguage')}</th>
-            <th>{t('osintIndicators')}</th>
-            <th>{t('osintMarking')}</th>
+      <Table
+        testId="osint-documents"
+        headers={[
+          'osintFetched',
+          'osintSource',
+          'osintTitle',
+          'osintLanguage',
+          'osintIndicators',
+          'osintMarking',
+        ].map(t)}
+      >
+        {data.documents.map((d) => (
+          <tr key={d.id}>
+            <td>{formatTime(d.fetchedAt)}</td>
+            <td translate="no">{d.source}</td>
+            <td>
+              <a href={d.url} target="_blank" rel="noopener noreferrer" title={d.url}>
+                {d.title || d.url}
+              </a>
+            </td>
+            <td>{t(`lang_${d.language}`)}</td>
+            <td>{d.indicators.toLocaleString()}</td>
+            <td>
+              {t(`tier_${d.tier}`)} · TLP:{d.tlp.toUpperCase()}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {data.documents.map((d) => (
-            <tr key={d.id}>
-              <td>{formatTime(d.fetchedAt)}</td>
-              <td translate="no">{d.source}</td>
-              <td>
-                <a href={d.url} target="_blank" rel="noopener noreferrer" title={d.url}>
-                  {d.title || d.url}
-                </a>
-              </td>
-              <td>{t(`lang_${d.language}`)}</td>
-              <td>{d.indicators.toLocaleString()}</td>
-              <td>
-                {t(`tier_${d.tier}`)} · TLP:{d.tlp.toUpperCase()}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
     </>
   );
 }
@@ -252,35 +251,27 @@ function Indicators({ data }: { data: OsintBody }) {
   return (
     <>
       <h2>{t('osintIndicators')}</h2>
-      <table data-testid="osint-indicators">
-        <thead>
-          <tr>
-            <th>{t('osintType')}</th>
-            <th>{t('osintValue')}</th>
-            <th>{t('osintContext')}</th>
-            <th>{t('osintDocument')}</th>
-            <th>{t('osintIntel')}</th>
+      <Table
+        testId="osint-indicators"
+        headers={['osintType', 'osintValue', 'osintContext', 'osintDocument', 'osintIntel'].map(t)}
+      >
+        {data.indicators.map((i) => (
+          <tr key={`${i.documentId} ${i.type} ${i.value} ${i.port}`}>
+            <td>{t(`otype_${i.type}`)}</td>
+            <td className="mono osint-value" translate="no">
+              {i.value}
+              {i.port ? `:${i.port}` : ''}
+            </td>
+            <td className="context">
+              <Context row={i} />
+            </td>
+            <td>{titles.get(i.documentId) ?? i.source}</td>
+            <td>
+              <IntelLink row={i} />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {data.indicators.map((i) => (
-            <tr key={`${i.documentId} ${i.type} ${i.value} ${i.port}`}>
-              <td>{t(`otype_${i.type}`)}</td>
-              <td className="mono osint-value" translate="no">
-                {i.value}
-                {i.port ? `:${i.port}` : ''}
-              </td>
-              <td className="context">
-                <Context row={i} />
-              </td>
-              <td>{titles.get(i.documentId) ?? i.source}</td>
-              <td>
-                <IntelLink row={i} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
     </>
   );
 }
@@ -328,24 +319,9 @@ export function OsintPage() {
       <p className="muted">{t('osintIntro')}</p>
       <FilterBar data={data} filter={filter} onChange={setFilter} />
       <div className="cards">
-        <div className="card">
-          <div className="card-title">{t('osintDocuments')}</div>
-          <div className="card-value" data-testid="osint-document-count">
-            {data.documentCount.toLocaleString()}
-          </div>
-        </div>
-        <div className="card">
-          <div className="card-title">{t('osintIndicators')}</div>
-          <div className="card-value" data-testid="osint-indicator-count">
-            {total.toLocaleString()}
-          </div>
-        </div>
-        <div className="card">
-          <div className="card-title">{t('osintInIntel')}</div>
-          <div className="card-value" data-testid="osint-in-intel">
-            {data.inIntel.toLocaleString()}
-          </div>
-        </div>
+        <Card title={t('osintDocuments')} value={data.documentCount} testId="osint-document-count" />
+        <Card title={t('osintIndicators')} value={total} testId="osint-indicator-count" />
+        <Card title={t('osintInIntel')} value={data.inIntel} testId="osint-in-intel" />
       </div>
       {data.documentCount === 0 ? (
         <p className="empty" data-testid="osint-no-match">

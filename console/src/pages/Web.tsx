@@ -8,6 +8,7 @@ import { Bars } from '../charts.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
+import { Card, Table } from '../view.tsx';
 
 const STATUS_COLORS: Record<string, string> = {
   draft: '#8b8d98',
@@ -114,18 +115,8 @@ export function WebPage() {
     <section data-page="web">
       <p className="muted">{t('webIntro')}</p>
       <div className="cards">
-        <div className="card">
-          <div className="card-title">{t('webHosts')}</div>
-          <div className="card-value" data-testid="web-hosts">
-            {data.hosts.toLocaleString()}
-          </div>
-        </div>
-        <div className="card">
-          <div className="card-title">{t('webCampaigns')}</div>
-          <div className="card-value" data-testid="web-campaigns">
-            {data.campaigns.length.toLocaleString()}
-          </div>
-        </div>
+        <Card title={t('webHosts')} value={data.hosts} testId="web-hosts" />
+        <Card title={t('webCampaigns')} value={data.campaigns.length} testId="web-campaigns" />
       </div>
       <h2>{t('webByBrand')}</h2>
       <Bars rows={bars(data.byBrand)} label={t('webByBrand')} />
@@ -138,59 +129,44 @@ export function WebPage() {
         </>
       )}
       <h2>{t('webCampaigns')}</h2>
-      <table data-testid="web-campaign-table">
-        <thead>
-          <tr>
-            <th>{t('webCampaign')}</th>
-            <th>{t('webMembers')}</th>
-            <th>{t('webBrands')}</th>
-            <th>{t('webTies')}</th>
-            <th>{t('webPeriod')}</th>
+      <Table
+        testId="web-campaign-table"
+        headers={['webCampaign', 'webMembers', 'webBrands', 'webTies', 'webPeriod'].map(t)}
+      >
+        {data.campaigns.map((c) => (
+          <tr key={c.id}>
+            <td translate="no">{c.id}</td>
+            <td translate="no">{c.hosts.join(' ')}</td>
+            <td translate="no">{c.brands.join(' ')}</td>
+            <td>
+              {c.ties.map((tie) => (
+                <div key={`${tie.kind} ${tie.value}`}>
+                  {t(`tie_${tie.kind}`)}: <span translate="no">{tie.value}</span> ({tie.hosts.length})
+                </div>
+              ))}
+            </td>
+            <td>
+              {day(c.firstSeen)} – {day(c.lastSeen)}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {data.campaigns.map((c) => (
-            <tr key={c.id}>
-              <td translate="no">{c.id}</td>
-              <td translate="no">{c.hosts.join(' ')}</td>
-              <td translate="no">{c.brands.join(' ')}</td>
-              <td>
-                {c.ties.map((tie) => (
-                  <div key={`${tie.kind} ${tie.value}`}>
-                    {t(`tie_${tie.kind}`)}: <span translate="no">{tie.value}</span> ({tie.hosts.length})
-                  </div>
-                ))}
-              </td>
-              <td>
-                {day(c.firstSeen)} – {day(c.lastSeen)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <h2>{t('webTakedownsByStatus')}</h2>
       <Bars rows={statusCounts} label={t('webTakedownsByStatus')} empty={t('webNoTakedowns')} />
       {data.takedowns.length > 0 && (
-        <table data-testid="web-takedown-table">
-          <thead>
-            <tr>
-              <th>{t('webHost')}</th>
-              <th>{t('webStatus')}</th>
-              <th>{t('webAbuse')}</th>
-              <th>{t('webUpdated')}</th>
+        <Table
+          testId="web-takedown-table"
+          headers={['webHost', 'webStatus', 'webAbuse', 'webUpdated'].map(t)}
+        >
+          {data.takedowns.map((d) => (
+            <tr key={d.host}>
+              <td translate="no">{d.host}</td>
+              <td>{t(`takedown_${d.status}`)}</td>
+              <td translate="no">{d.abuseEmail}</td>
+              <td>{formatTime(d.updatedAt)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {data.takedowns.map((d) => (
-              <tr key={d.host}>
-                <td translate="no">{d.host}</td>
-                <td>{t(`takedown_${d.status}`)}</td>
-                <td translate="no">{d.abuseEmail}</td>
-                <td>{formatTime(d.updatedAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <ReportForm />
     </section>

@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
-import { createIntel, IntelConfig } from '../../intel/index.ts';
+import { withIntel } from '../../intel/testing.ts';
 import { SEEDED, PUBLIC_ITEMS, RESTRICTED_ITEMS } from '../../report/testing.ts';
-import { openStore } from '../../store/index.ts';
 import { runCli as run } from '../test-cli.ts';
 import { buildRunbook } from '../../report/index.ts';
 import { runbookInputOf } from '../runbook-input.ts';
@@ -30,18 +29,13 @@ before(async () => {
     (await run(['org', 'add', 'ISP A', '--role', 'isp', '--prefix', '192.0.2.0/24', '--data', data])).code,
     0,
   );
-  const store = await openStore({ dataDir: data }, { migrations: ROOM_MIGRATIONS });
-  try {
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
-    const [first] = await intel.recordSightings(SEEDED, 'test');
-    day = (await intel.byIds([first!.indicatorId])).get(first!.indicatorId)!.createdAt.slice(0, 10);
-  } finally {
-    await store.close();
-  }
+  day = await withIntel(
+    async (intel) => {
+      const [first] = await intel.recordSightings(SEEDED, 'test');
+      return (await intel.byIds([first!.indicatorId])).get(first!.indicatorId)!.createdAt.slice(0, 10);
+    },
+    { store: { dataDir: data }, migrations: ROOM_MIGRATIONS },
+  );
 });
 
 describe('tsunagi report daily|weekly', () => {

@@ -9,8 +9,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type Indicator, moreRestrictedTier, type Tier, tierOfTlp, TIERS, TLPS } from '../../intel/index.ts';
+import type { OsintMarking } from '../../osint/index.ts';
 import { HttpError, principalOf, type Reader, readerOf, release } from '../../share/index.ts';
-import type { OsintMarkingPair } from '../deps.ts';
 import { indicatorRef } from '../view.ts';
 import { auditRead, type RouteContext } from './common.ts';
 import type { OsintBody, OsintIndicatorRow } from './types.ts';
@@ -29,8 +29,8 @@ const INTEL_PAGE = 5000;
 const DAY_MS = 86_400_000;
 
 /** Every (TLP, feed tier) a stored document can carry, with the tier it comes to (intel's OSINT rule). */
-function markingsOf(reader: Reader): (OsintMarkingPair & { tier: Tier })[] {
-  const out: (OsintMarkingPair & { tier: Tier })[] = [];
+function markingsOf(reader: Reader): (OsintMarking & { tier: Tier })[] {
+  const out: (OsintMarking & { tier: Tier })[] = [];
   for (const tlp of TLPS)
     for (const feedTier of ['', ...TIERS] as const) {
       const tier = feedTier ? moreRestrictedTier(tierOfTlp(tlp), feedTier) : tierOfTlp(tlp);

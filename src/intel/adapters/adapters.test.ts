@@ -1,10 +1,7 @@
 /** The adapters feed real detector-shaped output into intel and it merges as expected. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../../core/index.ts';
-import { openStore } from '../../store/index.ts';
-import { intelMigrations } from '../index.ts';
+import { withIntel } from '../testing.ts';
 import {
   createDarknetIntake,
   familyOfDarknetFingerprint,
@@ -13,16 +10,9 @@ import {
   sightingsFromInfectedHosts,
   sightingsFromSurveyFindings,
 } from './index.ts';
-import { createIntel, IntelConfig } from '../index.ts';
 
 test('candidates, infected hosts and survey findings become indicators', async () => {
-  const store = await openStore({ memory: true }, { migrations: [intelMigrations] });
-  try {
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
+  await withIntel(async (intel) => {
     assert.equal(protocolName(6), 'tcp');
     assert.equal(protocolName(47), '47');
     const candidate = {
@@ -77,9 +67,7 @@ test('candidates, infected hosts and survey findings become indicators', async (
       credentialRule: 'default-admin',
       service: 'telnet',
     });
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 test('an infected host keeps the family its sensor named (none when it named none)', () => {

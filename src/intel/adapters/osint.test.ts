@@ -1,10 +1,7 @@
 /** The OSINT intake: addresses, names and URLs of a document become low-confidence sightings of its feed. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../../core/index.ts';
-import { openStore } from '../../store/index.ts';
-import { createIntel, IntelConfig, intelMigrations } from '../index.ts';
+import { withIntel } from '../testing.ts';
 import { OSINT_CONFIDENCE, recordOsintDocument, sightingsFromOsint, tierOfTlp } from './index.ts';
 
 const document = {
@@ -56,13 +53,7 @@ test('addresses as C&C with the written port, names and URLs as themselves; hash
 });
 
 test('recorded into intel: the document is the evidence of each sighting', async () => {
-  const store = await openStore({ memory: true }, { migrations: [intelMigrations] });
-  try {
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
+  await withIntel(async (intel) => {
     const results = await recordOsintDocument(intel, document, indicators, { tlp: 'clear' });
     assert.equal(results.length, 4);
     assert.ok(results.every((r) => r.created));
@@ -81,7 +72,5 @@ test('recorded into intel: the document is the evidence of each sighting', async
     assert.equal(address?.tlp, 'clear');
     assert.equal(address?.tier, 'public');
     assert.ok(address!.confidence <= OSINT_CONFIDENCE);
-  } finally {
-    await store.close();
-  }
+  });
 });

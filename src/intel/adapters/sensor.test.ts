@@ -1,10 +1,8 @@
 /** Sensor observations become full-tier, TLP:AMBER sightings; intel's indicators become the sensors' IoC list. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
-import { openStore } from '../../store/index.ts';
-import { createIntel, intelMigrations, IntelConfig } from '../index.ts';
+import { withIntel } from '../testing.ts';
 import {
   createSensorIntake,
   iocListFromIndicators,
@@ -13,13 +11,7 @@ import {
 } from './index.ts';
 
 test('IP:PORT and domain observations are sightings of sensor:<org>, tier full, TLP:AMBER; hashes are not', async () => {
-  const store = await openStore({ memory: true }, { migrations: [intelMigrations] });
-  try {
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
+  await withIntel(async (intel) => {
     await intel.start();
     const intake = createSensorIntake(intel, { logger: silentLogger() });
     intake.record([
@@ -49,9 +41,7 @@ test('IP:PORT and domain observations are sightings of sensor:<org>, tier full, 
       domains: ['c2.example.net', 'drop.example.org'],
     });
     await intel.stop();
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 test('malformed observations and port-less C&C are left out', () => {

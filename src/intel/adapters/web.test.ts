@@ -1,10 +1,7 @@
 /** The web intake: malicious verdicts only, the URL and its host once, IP hosts as URLs only. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../../core/index.ts';
-import { openStore } from '../../store/index.ts';
-import { createIntel, IntelConfig, intelMigrations } from '../index.ts';
+import { withIntel } from '../testing.ts';
 import { recordWebVerdicts, sightingsFromWebVerdicts, type WebVerdictLike } from './index.ts';
 
 const verdict = (
@@ -65,13 +62,7 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
     ['url', 'domain'],
   );
 
-  const store = await openStore({ memory: true }, { migrations: [intelMigrations] });
-  try {
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
+  await withIntel(async (intel) => {
     const result = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });
     assert.deepEqual(result, { sightings: 5, created: 5 });
     const again = await recordWebVerdicts(intel, verdicts, 'jpcert', { tlp: 'clear' });
@@ -81,7 +72,5 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
       domains.map((d) => [d.value, d.family, d.tier, d.tlp]),
       [['smbc-login.example.cn', 'smbc-card', 'public', 'clear']],
     );
-  } finally {
-    await store.close();
-  }
+  });
 });

@@ -48,12 +48,107 @@ describe('links of the markup and citations are references, not indicators', () 
     '# Source: https://github.com/InQuest/python-iocextract/blob/master/iocextract.py',
     '（出典：https://www.antiphishing.jp/news/pdf/apcseminar2018apc.pdf）',
     'The full report is available on WeLiveSecurity at https://www.welivesecurity.com/2019/10/17/ghost/',
+    ' - [https://feeds.vendor-news.com/list.csv](https://feeds.vendor-news.com/list.csv)',
+    '- **URL**\nhttps://www.vendor-news.com/news/security/flaw-exploited/\n',
+    '参考：\n\n  https://www.vendor-news.com/2026/05/post.html',
   ];
   for (const text of none) test(text, () => assert.deepEqual(found(text), []));
 
   test('a defanged URL is an indicator even as a link target; a plain URL in prose is one too', () => {
     assert.deepEqual(found('[gate](hxxp://evil-gate[.]com/a.php)'), ['url http://evil-gate.com/a.php']);
-    assert.deepEqual(found('downloads from https://cdn.evil-host.xyz/p.bin'), ['url https://cdn.evil-host.xyz/p.bin']);
+    assert.deepEqual(found('downloads from https://cdn.evil-host.xyz/p.bin'), [
+      'url https://cdn.evil-host.xyz/p.bin',
+    ]);
+  });
+
+  test('a label above counts only when it stands alone on its line and the URL heads the next one', () => {
+    assert.deepEqual(found('- **URL**\nhxxps://evil-gate[.]com/a.php'), ['url https://evil-gate.com/a.php']);
+    assert.deepEqual(found('URL of the gate\nhttps://cdn.evil-host.xyz/p.bin'), [
+      'url https://cdn.evil-host.xyz/p.bin',
+    ]);
+    assert.deepEqual(found('- **URL**\nfetched from https://cdn.evil-host.xyz/p.bin'), [
+      'url https://cdn.evil-host.xyz/p.bin',
+    ]);
+  });
+});
+
+describe('references written again, reference sites, lists of examples', () => {
+  test('a page the document links is a reference wherever it is written again, and so is a file under it', () => {
+    const text =
+      'フィードは下記です。\n\n - [https://feeds.vendor-news.com/list.csv](https://feeds.vendor-news.com/list.csv)\n\n' +
+      '```python\nurl = "https://feeds.vendor-news.com/list.csv"\n```\n' +
+      '「[Spray](https://github.com/someone/Spray)」を使います。\n' +
+      'Invoke-WebRequest -URI "https://github.com/someone/Spray/archive/master.zip"\n';
+    assert.deepEqual(found(text), []);
+  });
+  test('what a cited page does not cover is still an indicator', () => {
+    // Another path on the cited host, a site root cited (covers nothing under it), a defanged form of a cited page.
+    const text =
+      'see [the post](https://github.com/someone/Spray) and [home](https://cdn.evil-host.xyz/)\n' +
+      'payload at https://github.com/other/loader/raw/main/a.exe and https://cdn.evil-host.xyz/p.bin\n' +
+      'gate hxxps://github[.]com/someone/Spray\n';
+    assert.deepEqual(found(text), [
+      'url https://github.com/other/loader/raw/main/a.exe',
+      'url https://cdn.evil-host.xyz/p.bin',
+      'url https://github.com/someone/Spray',
+    ]);
+  });
+  test('a section of links or references, a tweet, a citation whose words end the line above', () => {
+    const none = [
+      '## Links <a name="Links"></a>\n\n* Original tweet: https://twitter.com/someone/status/1157458188792262656\n* https://blog.vendor-news.com/p\n',
+      '## 参考\n- https://www.vendor-news.com/2026/05/post.html\n',
+      '== References\n\nhttps://blog.vendor-news.com/p and https://cdn.vendor-news.com/q\n',
+      'The blogpost is available on WeLiveSecurity at \nhttps://www.welivesecurity.com/2020/12/17/operation-x.\n',
+      'see https://x.com/someone/status/1234567890',
+      '<SendClientInfo xmlns="http://tempuri.org/">',
+    ];
+    for (const text of none) assert.deepEqual(found(text), [], text);
+    // Another section after the references, a defanged URL among them, a tweet-like path elsewhere.
+    const text =
+      '## References\n- https://blog.vendor-news.com/p\n- hxxp://evil-gate[.]com/a.php\n' +
+      '## Network\nhttps://cdn.evil-host.xyz/p.bin and https://evil-host.xyz/someone/status/12\n';
+    assert.deepEqual(found(text), [
+      'url http://evil-gate.com/a.php',
+      'url https://cdn.evil-host.xyz/p.bin',
+      'url https://evil-host.xyz/someone/status/12',
+    ]);
+    assert.deepEqual(found('the implant is fetched from\nhttps://cdn.evil-host.xyz/p.bin'), [
+      'url https://cdn.evil-host.xyz/p.bin',
+    ]);
+  });
+  test('documentation, lookup and XML namespace sites are references, defanged or not', () => {
+    const none = [
+      'RSAT をインストールします。\n\nhttps://docs.microsoft.com/en-US/troubleshoot/windows-server/rsat\n',
+      'https://www.microsoft.com/en-us/download/details.aspx?id=45520',
+      'hxxps://urlscan[.]io/result/5d1b7a2c-0000-4000-8000-000000000000/',
+      '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">',
+      'https://attack.mitre.org/techniques/T9999/',
+    ];
+    for (const text of none) assert.deepEqual(found(text), [], text);
+    // A file on a host that carries other people's files stays an indicator.
+    assert.deepEqual(found('downloads https://onedrive.live.com/download?cid=ABC'), [
+      'url https://onedrive.live.com/download?cid=ABC',
+    ]);
+  });
+  test('the items of a list labelled as examples show a form; other nested lists are indicators', () => {
+    const examples =
+      '- Defang の例:\n  - `1.1.1.1` => `1.1.1[.]1`\n  - `test-site.com` => `test-site(.)com`\n' +
+      '  - `http://test-site.com` => `hxxp://test-site[.]com`\n' +
+      '- Examples:\n  - https://cdn.sample-host.net/a.js\n';
+    assert.deepEqual(
+      found(examples).filter((h) => h.startsWith('url')),
+      [],
+    );
+    const iocs =
+      '- 攻撃の通信先:\n  - hxxp://evil-gate[.]com/a.php\n  - https://cdn.evil-host.xyz/p.bin\n' +
+      '- 例:\n  - x\n- https://cdn.evil-host.xyz/q.bin\n- C2: 45.77.12.3, update-check[.]net\n';
+    assert.deepEqual(found(iocs), [
+      'url http://evil-gate.com/a.php',
+      'url https://cdn.evil-host.xyz/p.bin',
+      'url https://cdn.evil-host.xyz/q.bin',
+      'ipv4 45.77.12.3',
+      'domain update-check.net',
+    ]);
   });
 });
 
@@ -124,13 +219,45 @@ describe('distractors', () => {
   });
 });
 
+describe('hex that is not a digest of a file', () => {
+  const md5 = '5b28726ee7526a2b9efd73705d0e1e89';
+  const sha1 = 'ab7ab346296d5c306e642590b21417d634c8abeb';
+  test('the last line of a key or modulus wrapped over lines', () => {
+    const modulus = `${'a9'.repeat(40)}\n${'3f'.repeat(40)}\n${md5}\n`;
+    assert.deepEqual(found(`.RSA public modulus\n----\n${modulus}----\n`), []);
+  });
+  test('a digest under a 64-hex line or in a sentence after a long line is still one', () => {
+    const sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    assert.deepEqual(found(`${sha256}\n${md5}\n`), [`sha256 ${sha256}`, `md5 ${md5}`]);
+    assert.deepEqual(found(`${'3f'.repeat(40)}\nmd5 ${md5}\n`), [`md5 ${md5}`]);
+  });
+  test("a table's password column holds digests of passwords; its hash column holds files", () => {
+    const adoc =
+      '|========\n|Hash (SHA-1) |Version |Backdoor password\n' +
+      `|\`${sha1}\` |OpenSSH_4.3p2 |${md5} (MD5)\n|========\n`;
+    assert.deepEqual(found(adoc), [`sha1 ${sha1}`]);
+    const markdown = `| MD5 | パスワード |\n|---|---|\n| ${md5} | 0cc175b9c0f1b6a831c399e269772661 |\n`;
+    assert.deepEqual(found(markdown), [`md5 ${md5}`]);
+  });
+});
+
+describe('networks in CIDR form', () => {
+  test('a range is not an address; the address beside it and an address with a path are', () => {
+    assert.deepEqual(found('|185.231.153.21| 185.231.153.0/24|AS48282|'), ['ipv4 185.231.153.21']);
+    assert.deepEqual(found('<td>101.79.5.0/24</td> blocked 45.77.12.0/22'), []);
+    assert.deepEqual(found('C2 45.77.12.3/gate.php and 45.77.12.4/24x'), [
+      'ipv4 45.77.12.3',
+      'ipv4 45.77.12.4',
+    ]);
+  });
+});
+
 describe('hashes inside URLs', () => {
   const sha = '39831bc68dddc4d22b7a0eea978a0193966d2cefda77a223c2b7140305e8b5fd';
   test('a lookup service naming a file by its hash: the URL and the hash', () => {
-    assert.deepEqual(found(`- https://www.virustotal.com/gui/file/${sha}/detection`), [
-      `url https://www.virustotal.com/gui/file/${sha}/detection`,
-      `sha256 ${sha}`,
-    ]);
+    // VirusTotal is a service the analyst uses (a reference), so only the hash it names is an indicator.
+    assert.deepEqual(found(`- https://www.virustotal.com/gui/file/${sha}/detection`), [`sha256 ${sha}`]);
+    assert.deepEqual(found(`- hxxps://www.virustotal[.]com/gui/file/${sha}/detection`), [`sha256 ${sha}`]);
     assert.deepEqual(found(`sample hxxps://bazaar.abuse[.]ch/sample/${sha}/`), [
       `url https://bazaar.abuse.ch/sample/${sha}/`,
       `sha256 ${sha}`,

@@ -5,7 +5,7 @@
  */
 import { judgeName, NAME_CONTEXT, publicIpv4, publicIpv6 } from './names.ts';
 import { refang, type RefangedText } from './refang.ts';
-import { portColumnRows } from './tables.ts';
+import { columnRows, inColumn, portColumnRows, SECRET_HEADER } from './tables.ts';
 import { ENTERPRISE_TECHNIQUE_IDS } from './technique-ids.ts';
 import type { ExtractedIndicator, ExtractOptions, OsintIndicatorType } from './types.ts';
 
@@ -120,10 +120,66 @@ function hostHit(host: string, url: URL, start: number, end: number): Hit | unde
   return judgeName(host) === 'not-a-name' ? undefined : { type: 'domain', value: host, start, end };
 }
 
+/**
+ * Sites of reference and lookup that carry no one else's files: vendors' documentation and download pages, the
+ * ATT&CK, CVE and NVD catalogues, and the lookup services analysts cite (VirusTotal, urlscan.io, Censys, Shodan).
+ * A URL on one of them is a reference, never an indicator, defanged or not (a hash in a lookup URL still is one, see
+ * findHashes).
+ */
+const REFERENCE_HOSTS = new Set([
+  'docs.microsoft.com',
+  'learn.microsoft.com',
+  'support.microsoft.com',
+  'msdn.microsoft.com',
+  'technet.microsoft.com',
+  'www.microsoft.com',
+  'attack.mitre.org',
+  'cve.mitre.org',
+  'cwe.mitre.org',
+  'nvd.nist.gov',
+  'www.virustotal.com',
+  'virustotal.com',
+  'urlscan.io',
+  'censys.io',
+  'search.censys.io',
+  'www.shodan.io',
+  'shodan.io',
+  // Namespace names of XML, SOAP and Office documents: identifiers written as URLs, never fetched.
+  'www.w3.org',
+  'schemas.xmlsoap.org',
+  'schemas.microsoft.com',
+  'schemas.openxmlformats.org',
+  'tempuri.org',
+]);
+
+interface UrlCandidate {
+  start: number;
+  end: number;
+  url: URL;
+  host: Hit;
+}
+
+/** `cited` (a reference the document links) covers `href` when they are the same page or `href` lies under its path. */
+function coveredBy(href: string, cited: string): boolean {
+  if (href === cited) return true;
+  // Only a cited page with a path of its own covers the pages under it (a cited site root covers nothing more).
+  const path = cited.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/\/+$/, '');
+  return path.length > 1 && href.startsWith(`${cited.replace(/\/+$/, '')}/`);
+}
+
 function findUrls(c: Collector, options: ExtractOptions): void {
   const text = c.source.text;
+  const candidates: UrlCandidate[] = [];
+  // Pages the document links or cites as references: the same page written again (in code, in a list) is that
+  // reference too, and so is a file under it (a cited tool's `/archive/master.zip`).
+  const cited: string[] = [];
+  const sections = referenceSections(text);
+  // URLs are found in order: the first section not yet behind the URL is the only one it can be in.
+  let section = 0;
   URL_RUN.lastIndex = 0;
   for (let m = URL_RUN.exec(text); m; m = URL_RUN.exec(text)) {
+    while (section < sections.length && sections[section]![1] <= m.index) section++;
+    const inReferences = section < sections.length && sections[section]![0] <= m.index;
     const written = trimUrl(m[0]);
     let url: URL;
     try {
@@ -136,11 +192,83 @@ function findUrls(c: Collector, options: ExtractOptions): void {
     if (!host) continue;
     url.hash = '';
     c.urlSpans.push([m.index, end]);
-    // A clickable link of the document's markup is a reference; its names and hashes are the link's too.
-    if (!c.wasDefanged(m.index, end) && isMarkupLink(text, m.index, end)) continue;
-    c.add({ type: 'url', value: url.href, start: m.index, end });
+    if (REFERENCE_HOSTS.has(url.hostname.toLowerCase())) continue;
+    if (c.wasDefanged(m.index, end)) {
+      if (!inExampleList(text, m.index)) candidates.push({ start: m.index, end, url, host });
+      continue;
+    }
+    // A clickable link of the document's markup is a reference; its names and hashes are the link's too. So is a
+    // URL in a section of links or references, and a post on a social network.
+    if (isMarkupLink(text, m.index, end) || inReferences || SOCIAL_POST.test(written)) {
+      cited.push(url.href);
+      continue;
+    }
+    if (inExampleList(text, m.index)) continue;
+    candidates.push({ start: m.index, end, url, host });
+  }
+  for (const { start, end, url, host } of candidates) {
+    if (!c.wasDefanged(start, end) && cited.some((page) => coveredBy(url.href, page))) continue;
+    c.add({ type: 'url', value: url.href, start, end });
     if (options.hostsOfUrls) c.add(host);
   }
+}
+
+/** A post on a social network (`https://twitter.com/someone/status/123`): a reference, as an article is. */
+const SOCIAL_POST = /^https?:\/\/(?:www\.|mobile\.)?(?:twitter\.com|x\.com)\/\w+\/status(?:es)?\/\d+/i;
+
+/** A heading (markdown `##`, AsciiDoc `==`, HTML `<h2>`) and the titles of sections that list references. */
+const HEADING = /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<h[1-6][^>]*>(.*)$/gim;
+const REFERENCE_SECTION =
+  /^(?:links?|references?|sources?|further reading|see also|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
+
+/** The spans of the sections titled as links or references: from such a heading to the next heading. */
+function referenceSections(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  let open = -1;
+  HEADING.lastIndex = 0;
+  for (let m = HEADING.exec(text); m; m = HEADING.exec(text)) {
+    if (open >= 0) spans.push([open, m.index]);
+    const title = (m[1] ?? m[2] ?? '')
+      .replace(/<[^>]*>/g, '')
+      .replace(/[#=*_`:：]/g, '')
+      .trim();
+    open = REFERENCE_SECTION.test(title) ? m.index + m[0].length : -1;
+  }
+  if (open >= 0) spans.push([open, text.length]);
+  return spans;
+}
+
+/** The label of a list of examples (`Defang の例:`, `例`, `Examples:`, `e.g.`): what is listed under it shows a form. */
+const EXAMPLE_LABEL = /(?:^|の)例\s*[:：]?$|\bexamples?\s*[:：]?$|\be\.g\.\s*[:：]?$/i;
+const LIST_ITEM = /^(\s*)(?:[-*+]|\d+[.)])\s/;
+
+/**
+ * Whether the position is in a list item nested under an item or line that labels a list of examples (URLs, names
+ * and addresses listed there show a form); the walk up stops at the first line less indented than the item (its
+ * parent) or after 40 lines.
+ */
+function inExampleList(text: string, start: number): boolean {
+  let lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const item = LIST_ITEM.exec(text.slice(lineStart, Math.min(text.length, lineStart + 64)));
+  if (!item || lineStart === 0) return false;
+  const indent = item[1]!.length;
+  for (let steps = 0; steps < 40 && lineStart > 0; steps++) {
+    const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+    // A line longer than a list's label ends the walk (and keeps the time per hit bounded).
+    if (lineStart - aboveStart > 4096) return false;
+    const line = text.slice(aboveStart, lineStart - 1);
+    lineStart = aboveStart;
+    if (line.trim() === '') continue;
+    const lineIndent = /^\s*/.exec(line)![0].length;
+    if (lineIndent >= indent && LIST_ITEM.test(line)) continue;
+    if (lineIndent >= indent) return false;
+    const label = line
+      .replace(LIST_ITEM, '')
+      .replace(/[*_`#]/g, '')
+      .trim();
+    return EXAMPLE_LABEL.test(label);
+  }
+  return false;
 }
 
 /** Words that introduce a citation on the URL's line (`Source: URL`, `(出典: URL)`, "is available at URL"). */
@@ -148,19 +276,51 @@ const REFERENCE_BEFORE =
   /(?:\b(?:sources?|via|references?|ref)\b\s*[:：]?\s*|出典\s*[:：]?\s*|参考\s*[:：]?\s*|参照\s*[:：]?\s*|引用元?\s*[:：]?\s*|\bavailable\b[^\n]{0,40}\bat\s+)$/i;
 
 /**
- * Whether the URL at `start..end` is a citation (see REFERENCE_BEFORE) or a link target of markdown (`[text](url)`, `![alt](url)`), HTML
- * (`href="url"`, `src="url"`, an anchor's text `>url</a>`) or AsciiDoc (`url[text]`, `link:url[text]`):
- * written to be clicked, so a reference (an advisory defangs the indicators it lists).
+ * A field label standing alone on the line above a URL (`- **URL**`, `Source:`, `参考`), as news summaries and
+ * reading lists write the link of the article they cite.
+ */
+const REFERENCE_LABEL =
+  /^(?:sources?|references?|refs?|url|link|出典|参考(?:文献|資料|URL)?|参照|引用元?|元記事)\s*[:：]?$/i;
+
+/** Whether the URL starting at `start` is alone at the head of its line, under a line that is a citation's label. */
+function underReferenceLabel(text: string, start: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  if (!/^[\s\-*+>]*$/.test(text.slice(lineStart, start)) || lineStart === 0) return false;
+  const above = text.slice(0, lineStart - 1).trimEnd();
+  const label = above.slice(above.lastIndexOf('\n') + 1);
+  return REFERENCE_LABEL.test(
+    label
+      .replace(/^[\s\-*+>#]*/, '')
+      .replace(/[*_]/g, '')
+      .trim(),
+  );
+}
+
+/** A URL heading its line under a line that ends with a citation's words (`…is available on WeLiveSecurity at`). */
+function citedOnLineAbove(text: string, lineStart: number, start: number): boolean {
+  if (lineStart === 0 || text.slice(lineStart, start).trim() !== '') return false;
+  const above = text.slice(Math.max(0, lineStart - 65), lineStart - 1).trimEnd();
+  return REFERENCE_BEFORE.test(above.slice(above.lastIndexOf('\n') + 1) + ' ');
+}
+
+/**
+ * Whether the URL at `start..end` is a citation (see REFERENCE_BEFORE, REFERENCE_LABEL) or a link of markdown (`[text](url)`,
+ * `![alt](url)`, and the URL written as a link's text, `[url](url)`), HTML (`href="url"`, `src="url"`, an anchor's text
+ * `>url</a>`) or AsciiDoc (`url[text]`, `link:url[text]`): written to be clicked, so a reference (an advisory defangs the
+ * indicators it lists).
  */
 function isMarkupLink(text: string, start: number, end: number): boolean {
   const before = text.slice(Math.max(0, start - 8), start);
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   return (
     REFERENCE_BEFORE.test(text.slice(Math.max(lineStart, start - 64), start)) ||
+    citedOnLineAbove(text, lineStart, start) ||
+    underReferenceLabel(text, start) ||
     before.endsWith('](') ||
     before.endsWith('](<') ||
     /\b(?:href|src)\s*=\s*["']?$/i.test(before) ||
     text[end] === '[' ||
+    text.startsWith('](', end) ||
     text.startsWith('</a>', end)
   );
 }
@@ -179,6 +339,8 @@ function writtenAsVersion(text: string, start: number, end: number, dotted: stri
   );
 }
 
+const CIDR_AFTER = /^\/(?:[0-9]|[12][0-9]|3[0-2])(?![\w./])/;
+
 function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefined): void {
   const text = c.source.text;
   // Where the last version-like dotted quad ended: the next one joined to it by "and"/"to" is a version too.
@@ -187,13 +349,16 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
   for (let m = IPV4.exec(text); m; m = IPV4.exec(text)) {
     if (c.insideUrl(m.index)) continue;
     const quadEnd = m.index + m[1]!.length;
-    const joined = versionEnd >= 0 && m.index - versionEnd <= 12 && VERSION_JOIN.test(text.slice(versionEnd, m.index));
+    const joined =
+      versionEnd >= 0 && m.index - versionEnd <= 12 && VERSION_JOIN.test(text.slice(versionEnd, m.index));
     if (joined || writtenAsVersion(text, m.index, quadEnd, m[1]!)) {
       versionEnd = quadEnd;
       continue;
     }
+    // `101.79.5.0/24`: a network written in CIDR form (a whois or ASN table's range), not an address.
+    if (CIDR_AFTER.test(text.slice(m.index + m[0].length, m.index + m[0].length + 4))) continue;
     const value = publicIpv4(m[1]!);
-    if (!value) continue;
+    if (!value || inExampleList(text, m.index)) continue;
     const port = validPort(m[2]) ?? tablePorts(m.index);
     c.add({ type: 'ipv4', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
   }
@@ -209,7 +374,7 @@ function findIpv6(c: Collector, tablePorts: (offset: number) => number | undefin
     // A trailing colon is the sentence's (`address: ...`), unless it ends `::`.
     if (candidate.endsWith(':') && !candidate.endsWith('::')) candidate = candidate.slice(0, -1);
     const value = publicIpv6(candidate);
-    if (!value) continue;
+    if (!value || inExampleList(text, m.index)) continue;
     const port = (bracketed ? validPort(m[4]) : undefined) ?? tablePorts(m.index);
     c.add({ type: 'ipv6', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
   }
@@ -240,7 +405,7 @@ function findNames(c: Collector): void {
       const lineStart = text.lastIndexOf('\n', start) + 1;
       if (!NAME_CONTEXT.test(text.slice(Math.max(lineStart, start - 48), start))) continue;
     }
-    if (schemelessUrl(c, start, end)) continue;
+    if (schemelessUrl(c, start, end) || inExampleList(text, start)) continue;
     c.add({ type: 'domain', value: name, start, end });
   }
 }
@@ -304,16 +469,41 @@ const HASH_TYPES: Record<number, OsintIndicatorType> = { 32: 'md5', 40: 'sha1', 
 /** A Liquid/Jekyll `{% gist ID %}` tag: a 32-hex gist id, not an MD5. */
 const GIST_BEFORE = /\bgist\s+$/i;
 /** Inside a URL, a hash names a file when it follows a file/sample path segment or a hash parameter (lookup services). */
-const FILE_IN_URL_BEFORE = /(?:\/(?:files?|samples?|hash(?:es)?|md5|sha1|sha256|sha-256)\/|[?&](?:hash|md5|sha1|sha256|file)=)$/i;
+const FILE_IN_URL_BEFORE =
+  /(?:\/(?:files?|samples?|hash(?:es)?|md5|sha1|sha256|sha-256)\/|[?&](?:hash|md5|sha1|sha256|file)=)$/i;
+
+/** A line that is one hex run longer than any digest: a key, a modulus or a blob wrapped over lines. */
+const LONG_HEX_LINE = /^\s*[0-9a-fA-F]{65,}\s*$/;
+
+/** Whether the hex run at `start..end` is the whole of its line and that line continues a wrapped hex block above it. */
+function tailOfWrappedHex(text: string, start: number, end: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineEnd = text.indexOf('\n', end);
+  if (
+    lineStart === 0 ||
+    text.slice(lineStart, start).trim() ||
+    text.slice(end, lineEnd < 0 ? text.length : lineEnd).trim()
+  )
+    return false;
+  const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+  return lineStart - aboveStart <= 4097 && LONG_HEX_LINE.test(text.slice(aboveStart, lineStart - 1));
+}
 
 function findHashes(c: Collector): void {
   const text = c.source.text;
+  const secretRows = columnRows(text, SECRET_HEADER);
   WORD_RUN.lastIndex = 0;
   for (let m = WORD_RUN.exec(text); m; m = WORD_RUN.exec(text)) {
     const type = HASH_TYPES[m[0].length];
     if (!type || !/^[0-9a-fA-F]+$/.test(m[0])) continue;
     const before = text.slice(Math.max(0, m.index - 16), m.index);
     if (c.insideUrl(m.index) ? !FILE_IN_URL_BEFORE.test(before) : GIST_BEFORE.test(before)) continue;
+    if (tailOfWrappedHex(text, m.index, m.index + m[0].length)) continue;
+    if (secretRows.size > 0) {
+      const rowStart = text.lastIndexOf('\n', m.index - 1) + 1;
+      const table = secretRows.get(rowStart);
+      if (table && inColumn(text, rowStart, m.index, table)) continue;
+    }
     const value = m[0].toLowerCase();
     // All digits or one repeated character: a number or a placeholder, not a digest.
     if (/^\d+$/.test(value) || /^(.)\1+$/.test(value)) continue;

@@ -22,35 +22,55 @@ function portOf(cell: string | undefined): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
-interface OpenTable {
+export interface OpenTable {
   separator: Separator;
   column: number;
 }
 
-function headerOf(line: string): OpenTable | undefined {
+function headerOf(line: string, header: RegExp): OpenTable | undefined {
   for (const separator of SEPARATORS) {
     if (!line.includes(separator)) continue;
-    const column = cellsOf(line, separator).findIndex((cell) => PORT_HEADER.test(cell));
+    const column = cellsOf(line, separator).findIndex((cell) => header.test(cell));
     if (column >= 0) return { separator, column };
   }
   return undefined;
 }
 
-export function portColumnRows(text: string): Map<number, number> {
-  const rows = new Map<number, number>();
+/** The start offset of each row under a header with a column `header` names, with that table's separator and column. */
+export function columnRows(text: string, header: RegExp): Map<number, OpenTable> {
+  const rows = new Map<number, OpenTable>();
   let table: OpenTable | undefined;
   let start = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     const line = text.slice(start, end);
-    const header = line.length <= 4096 ? headerOf(line) : undefined;
-    if (header) table = header;
-    else if (table && line.includes(table.separator)) {
-      const port = portOf(cellsOf(line, table.separator)[table.column]);
-      if (port !== undefined) rows.set(start, port);
-    } else if (table && line.trim() !== '' && !/^\s*\|===\s*$/.test(line)) table = undefined;
+    const found = line.length <= 4096 ? headerOf(line, header) : undefined;
+    if (found) table = found;
+    else if (table && line.includes(table.separator)) rows.set(start, table);
+    else if (table && line.trim() !== '' && !/^\s*\|===\s*$/.test(line)) table = undefined;
     start = end + 1;
   }
   return rows;
+}
+
+export function portColumnRows(text: string): Map<number, number> {
+  const rows = new Map<number, number>();
+  for (const [start, table] of columnRows(text, PORT_HEADER)) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const port = portOf(cellsOf(text.slice(start, end), table.separator)[table.column]);
+    if (port !== undefined) rows.set(start, port);
+  }
+  return rows;
+}
+
+/** A column of secrets (`Backdoor password`, `パスワード`): a hash in it digests a password, not a file. */
+export const SECRET_HEADER = /\b(?:password|passwd|passphrase)s?\b|パスワード/i;
+
+/** Whether the cell at `offset` of the row starting at `rowStart` is in the table's column. */
+export function inColumn(text: string, rowStart: number, offset: number, table: OpenTable): boolean {
+  let cell = 0;
+  for (let i = rowStart; i < offset; i++) if (text[i] === table.separator) cell++;
+  return cell === table.column;
 }

@@ -6,19 +6,10 @@
  */
 import { SCAN_PORTS, type ScenarioParams } from './params.ts';
 import { ACK, RST, SYN, TCP, UDP, type Addr } from './staging.ts';
-import type { Rng } from '../rng.ts';
+import { cdfOf, type Rng } from '../rng.ts';
 import type { Service, Source, World } from './world.ts';
 
 const HOUR = 3_600_000;
-
-function cdfOf(weights: number[]): Float64Array {
-  const total = weights.reduce((a, b) => a + b, 0);
-  const cdf = new Float64Array(weights.length);
-  let running = 0;
-  weights.forEach((w, i) => (cdf[i] = running += w / total));
-  cdf[cdf.length - 1] = 1;
-  return cdf;
-}
 
 /** The external services of the day, shared by households and bots. */
 export class Services {

@@ -2,6 +2,7 @@
  * The staging area of one time slice: every traffic family writes flow records here in any
  * order; drain() sorts them by start time and hands out FlowBatches. Records that start after
  * the slice (a reply a few ms later) wait for the next slice, so the stream stays time-ordered.
+ * The standard scenario (../generate.ts) stages its slices here too, draining each one whole.
  */
 import { FlowBatch, FlowVersion } from '../../core/index.ts';
 

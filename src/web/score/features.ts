@@ -71,19 +71,26 @@ export function hostFeatures(url: NormalisedUrl, brands: BrandIndex, risk: RiskT
     values.ip_host = 1;
     return { values, match: null, official: null, tld: '', platform: '' };
   }
-  const official = brands.officialBrand(url.host, url.registrableDomain);
+  const host = url.host;
+  const official = brands.officialBrand(host, url.registrableDomain);
   // The label the registrant chose: `evil` in evil.co.jp and in evil.pages.dev.
   const label = registrantLabel(url);
   const match = official ? null : brands.match(label, url.subdomain);
   values.brand_exact = match?.how === 'exact' ? 1 : 0;
   values.brand_fuzzy = match?.how === 'fuzzy' ? 1 : 0;
   values.keywords = Math.min(3, brands.keywordCount(label));
-  values.label_length = label.length / 10;
+  const length = label.length;
+  values.label_length = length / 10;
+  // One pass over the label for the counts, the longest consonant run and the entropy's tallies.
   let digits = 0;
   let hyphens = 0;
   let letters = 0;
   let vowels = 0;
-  for (let i = 0; i < label.length; i++) {
+  let run = 0;
+  let longestRun = 0;
+  let distinct = 0;
+  if (entropyOrder.length < length) entropyOrder = new Uint16Array(length);
+  for (let i = 0; i < length; i++) {
     const code = label.charCodeAt(i);
     if (code >= 0x30 && code <= 0x39) digits++;
     else if (code === 0x2d) hyphens++;
@@ -91,18 +98,29 @@ export function hostFeatures(url: NormalisedUrl, brands: BrandIndex, risk: RiskT
       letters++;
       if (VOWEL[code]) vowels++;
     }
+    run = code < 128 && CONSONANT[code] ? run + 1 : 0;
+    if (run > longestRun) longestRun = run;
+    const seen = entropyCounts[code]!;
+    if (seen === 0) entropyOrder[distinct++] = code;
+    entropyCounts[code] = seen + 1;
   }
-  values.digit_ratio = label.length ? digits / label.length : 0;
+  values.digit_ratio = length ? digits / length : 0;
   values.hyphens = Math.min(6, hyphens);
-  values.entropy = shannonEntropy(label);
+  values.entropy = entropyOfTallies(distinct, length);
   values.vowel_ratio = letters ? vowels / letters : 0;
-  values.consonant_run = Math.min(8, longestConsonantRun(label)) / 4;
-  values.punycode = url.host.startsWith('xn--') || url.host.includes('.xn--') ? 1 : 0;
-  const { tld, platform } = suffixesOf(url);
+  values.consonant_run = Math.min(8, longestRun) / 4;
+  values.punycode = host.startsWith('xn--') || host.includes('.xn--') ? 1 : 0;
+  // suffixesOf without its object.
+  const tld = url.privateSuffix ? lastLabel(url.publicSuffix) : url.publicSuffix;
+  const platform = url.privateSuffix ? url.publicSuffix : '';
   values.tld_risk = risk.tld[tld] ?? risk.unseenTld;
   values.platform_risk = platform ? (risk.platform[platform] ?? risk.unseenPlatform) : 0;
-  values.name_style = nameStyle(label, bigramMap(risk.bigram));
+  values.name_style = nameStyle(label, bigramTable(risk.bigram));
   return { values, match, official, tld, platform };
+}
+
+function lastLabel(name: string): string {
+  return name.slice(name.lastIndexOf('.') + 1);
 }
 
 const VOWEL = new Uint8Array(128);
@@ -116,34 +134,57 @@ export function labelBigrams(label: string): string[] {
 
 /** Builds what hostFeatures derives from the tables ahead of the first URL. */
 export function prepareRiskTables(risk: RiskTables): void {
-  bigramMap(risk.bigram);
+  bigramTable(risk.bigram);
 }
 
-/** The bigram table keyed by the two characters' codes, made once per table. */
-const bigramMaps = new WeakMap<Record<string, number>, Map<number, number>>();
-function bigramMap(table: Record<string, number>): Map<number, number> {
-  let map = bigramMaps.get(table);
-  if (!map) {
-    map = new Map();
-    for (const [bigram, value] of Object.entries(table))
-      if (bigram.length === 2) map.set(bigram.charCodeAt(0) * 0x10000 + bigram.charCodeAt(1), value);
-    bigramMaps.set(table, map);
+/**
+ * The bigram table, made once per table: ASCII pairs in a flat array indexed by the two codes
+ * (host labels are ASCII: the normaliser lets nothing else through), any other pair in a Map.
+ */
+interface BigramTable {
+  ascii: Float64Array;
+  other: Map<number, number>;
+}
+const bigramTables = new WeakMap<Record<string, number>, BigramTable>();
+let lastBigramSource: Record<string, number> | null = null;
+let lastBigramTable: BigramTable | null = null;
+function bigramTable(source: Record<string, number>): BigramTable {
+  // The scorer asks for the same table every URL: skip the WeakMap then.
+  if (source === lastBigramSource) return lastBigramTable!;
+  let table = bigramTables.get(source);
+  if (!table) {
+    table = { ascii: new Float64Array(128 * 128), other: new Map() };
+    for (const [bigram, value] of Object.entries(source)) {
+      if (bigram.length !== 2) continue;
+      const a = bigram.charCodeAt(0);
+      const b = bigram.charCodeAt(1);
+      if (a < 128 && b < 128) table.ascii[a * 128 + b] = value;
+      else table.other.set(a * 0x10000 + b, value);
+    }
+    bigramTables.set(source, table);
   }
-  return map;
+  lastBigramSource = source;
+  lastBigramTable = table;
+  return table;
 }
 
 const CARET = 0x5e;
 const DOLLAR = 0x24;
 
 /** Mean log-odds of the label's bigrams: how much the name is written like the phishing names. */
-function nameStyle(label: string, table: Map<number, number>): number {
-  // `^label$` with digits as `0`, read pair by pair without building the string.
+function nameStyle(label: string, table: BigramTable): number {
+  // `^label$` with digits as `0`, read pair by pair without building the string. A pair the
+  // table lacks adds 0 (as the Map's `?? 0` did, so the sum is the same to the bit).
+  const ascii = table.ascii;
   let sum = 0;
   let previous = CARET;
   for (let i = 0; i <= label.length; i++) {
     let code = i === label.length ? DOLLAR : label.charCodeAt(i);
     if (code >= 0x30 && code <= 0x39 && i < label.length) code = 0x30;
-    sum += table.get(previous * 0x10000 + code) ?? 0;
+    sum +=
+      code < 128 && previous < 128
+        ? ascii[previous * 128 + code]!
+        : (table.other.get(previous * 0x10000 + code) ?? 0);
     previous = code;
   }
   return sum / (label.length + 1);
@@ -158,13 +199,46 @@ export function suffixesOf(url: NormalisedUrl): { tld: string; platform: string 
 }
 
 export function registrantLabel(url: NormalisedUrl): string {
-  if (!url.registrableDomain) return url.host.split('.')[0] ?? '';
+  // `=== null` rather than `!`: the same truthiness, without V8 speculating on a string (lexicon.ts).
+  if (url.registrableDomain === null || url.registrableDomain === '') {
+    const dot = url.host.indexOf('.');
+    return dot < 0 ? url.host : url.host.slice(0, dot);
+  }
   return url.registrableDomain.slice(0, url.registrableDomain.length - url.publicSuffix.length - 1);
 }
 
-/** Scratch for shannonEntropy: counts per UTF-16 unit, and the units in first-seen order. */
+/** Scratch for the entropy: counts per UTF-16 unit, and the units in first-seen order. */
 const entropyCounts = new Uint32Array(0x10000);
 let entropyOrder = new Uint16Array(64);
+
+/**
+ * -p·log2(p) summed over the tallies in entropyCounts (clearing them). Summed in first-seen
+ * order, as a Map of the counts would be, so the value is the same to the bit; p·log2(p) for
+ * labels of up to 63 characters (a DNS label) comes from a table made by the same expression.
+ */
+function entropyOfTallies(distinct: number, length: number): number {
+  let entropy = 0;
+  const small = length < TERM_SIZE;
+  for (let k = 0; k < distinct; k++) {
+    const code = entropyOrder[k]!;
+    const count = entropyCounts[code]!;
+    entropyCounts[code] = 0;
+    if (small) entropy -= TERMS[length * TERM_SIZE + count]!;
+    else {
+      const p = count / length;
+      entropy -= p * Math.log2(p);
+    }
+  }
+  return entropy;
+}
+
+const TERM_SIZE = 64;
+const TERMS = new Float64Array(TERM_SIZE * TERM_SIZE);
+for (let length = 1; length < TERM_SIZE; length++)
+  for (let count = 1; count <= length; count++) {
+    const p = count / length;
+    TERMS[length * TERM_SIZE + count] = p * Math.log2(p);
+  }
 
 export function shannonEntropy(text: string): number {
   if (text.length === 0) return 0;
@@ -176,27 +250,8 @@ export function shannonEntropy(text: string): number {
     if (seen === 0) entropyOrder[distinct++] = code;
     entropyCounts[code] = seen + 1;
   }
-  // Summed in first-seen order, as a Map of the counts would be, so the value is the same to the bit.
-  let entropy = 0;
-  for (let k = 0; k < distinct; k++) {
-    const code = entropyOrder[k]!;
-    const p = entropyCounts[code]! / text.length;
-    entropyCounts[code] = 0;
-    entropy -= p * Math.log2(p);
-  }
-  return entropy;
+  return entropyOfTallies(distinct, text.length);
 }
 
 const CONSONANT = new Uint8Array(128);
 for (const ch of 'bcdfghjklmnpqrstvwxz') CONSONANT[ch.charCodeAt(0)] = 1;
-
-function longestConsonantRun(text: string): number {
-  let longest = 0;
-  let run = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    run = code < 128 && CONSONANT[code] ? run + 1 : 0;
-    if (run > longest) longest = run;
-  }
-  return longest;
-}

@@ -62,14 +62,19 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   const keywordTrie = createTrie([...lexicon.keywords.en, ...lexicon.keywords['ja-romanised']]);
   const fuzzyTokens = tokens.filter(({ token }) => token.length >= FUZZY_MIN);
   const fold = createFolder(lexicon.confusables);
-  // The scorer folds a label for the brand and again for the keywords: the last one is kept.
+  // The scorer folds the label for the brand, the subdomain too when the label has none, then
+  // the label again for the keywords: the last two texts are kept.
   let lastText = '';
   let lastFolded = '';
+  let olderText = '';
+  let olderFolded = '';
   const foldOnce = (text: string) => {
-    if (text !== lastText) {
-      lastFolded = fold(text);
-      lastText = text;
-    }
+    if (text === lastText) return lastFolded;
+    if (text === olderText) return olderFolded;
+    olderText = lastText;
+    olderFolded = lastFolded;
+    lastText = text;
+    lastFolded = fold(text);
     return lastFolded;
   };
 
@@ -160,7 +165,9 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
       for (let name = host; ; name = name.slice(name.indexOf('.') + 1)) {
         const key = official.get(name);
         if (key) return key;
-        if (name === registrableDomain || !name.includes('.')) return null;
+        // Null tested apart: a string comparison that meets null sends V8's optimised code back to
+        // the interpreter (the first host without a registrable domain would cost a recompile).
+        if ((registrableDomain !== null && name === registrableDomain) || !name.includes('.')) return null;
       }
     },
     match: (domainLabel, subdomain) => find(domainLabel, 'domain') ?? find(subdomain, 'subdomain'),
@@ -268,25 +275,55 @@ function createTrie(words: readonly string[]): Trie {
  */
 function createFolder(confusables: Record<string, string>): (text: string) => string {
   const ordered = Object.entries(confusables).sort((a, b) => b[0].length - a[0].length);
-  const single = new Set<number>();
+  // Flags per UTF-16 unit: 1 starts a confusable by itself, 2 may start a two-character one.
+  const starts = new Uint8Array(0x10000);
   const pairs = new Set<number>();
   for (const [from] of ordered) {
-    if (from.length === 1) single.add(from.charCodeAt(0));
-    else if (from.length === 2) pairs.add(from.charCodeAt(0) * 0x10000 + from.charCodeAt(1));
-    else single.add(from.charCodeAt(0));
+    const first = from.charCodeAt(0);
+    if (from.length === 2) {
+      starts[first]! |= 2;
+      pairs.add(first * 0x10000 + from.charCodeAt(1));
+    } else starts[first]! |= 1;
   }
   const mayHold = (text: string) => {
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
-      if (single.has(code)) return true;
+      const flags = starts[code]!;
+      if (flags === 0) continue;
+      if (flags & 1) return true;
       if (i + 1 < text.length && pairs.has(code * 0x10000 + text.charCodeAt(i + 1))) return true;
     }
     return false;
   };
+  const seen = new Uint32Array(0x10000);
+  let stamp = 0;
+  /** Printable ASCII with no upper-case letter and no confusable: folding would change nothing. */
+  const unchanged = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code < 0x21 || code > 0x7e || (code >= 0x41 && code <= 0x5a)) return false;
+      const flags = starts[code]!;
+      if (flags === 0) continue;
+      if (flags & 1) return false;
+      if (i + 1 < text.length && pairs.has(code * 0x10000 + text.charCodeAt(i + 1))) return false;
+    }
+    return true;
+  };
   return (text) => {
+    // Host names are lower-case ASCII already: most need neither toLowerCase nor a replacement.
+    if (unchanged(text)) return text;
     let out = isPrintableAscii(text) ? text.toLowerCase() : text.normalize('NFKC').toLowerCase();
     if (!mayHold(out)) return out;
-    for (const [from, to] of ordered) if (out.includes(from)) out = out.replaceAll(from, to);
+    // Replacements in order, each only when its first character is in the text: the units seen
+    // (stamped, so nothing is cleared) are the text's and every replacement's, a superset of
+    // what the text holds at each step, so no replacement that applies is skipped.
+    stamp = (stamp + 1) >>> 0 || 1;
+    for (let i = 0; i < out.length; i++) seen[out.charCodeAt(i)] = stamp;
+    for (const [from, to] of ordered) {
+      if ((from.length > 0 && seen[from.charCodeAt(0)] !== stamp) || !out.includes(from)) continue;
+      out = out.replaceAll(from, to);
+      for (let i = 0; i < to.length; i++) seen[to.charCodeAt(i)] = stamp;
+    }
     return out;
   };
 }

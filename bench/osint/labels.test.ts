@@ -1,0 +1,56 @@
+/** The second English set's truth rule (README.md): list entries to typed indicators, as the author's tools wrote them. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { addEntry, listEntries, TYPES, type Type } from './labels.ts';
+
+const truthOf = (entries: Record<string, string>[]) => {
+  const truth = new Map<Type, Set<string>>(TYPES.map((t) => [t, new Set<string>()]));
+  const given = new Set(entries.flatMap((e) => addEntry(truth, e)));
+  return {
+    given,
+    truth: Object.fromEntries([...truth].filter(([, v]) => v.size).map(([t, v]) => [t, [...v]])),
+  };
+};
+
+describe('CyberThreatIntel lists', () => {
+  test('JSON in UTF-16 with a byte-order mark, CSV whose last column holds commas, CSV without an Indicator column', () => {
+    const json = JSON.stringify([{ Indicator: '45.77.12.3', Description: 'IP C2' }]);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json, 'utf16le')]);
+    assert.deepEqual(listEntries('IOC.json', utf16), [{ Indicator: '45.77.12.3', Description: 'IP C2' }]);
+    const csv =
+      'Date,Type,Indicator,Description\r\n2020-06-02,URL,http://evil-host.xyz/a,URL C2, second stage\r\n';
+    assert.deepEqual(listEntries('IOC.csv', Buffer.from(csv)), [
+      {
+        Date: '2020-06-02',
+        Type: 'URL',
+        Indicator: 'http://evil-host.xyz/a',
+        Description: 'URL C2, second stage',
+      },
+    ]);
+    assert.deepEqual(listEntries('Hunt_IOC.csv', Buffer.from('Date,Hash,Name\n2020,abc,x\n')), []);
+    assert.deepEqual(listEntries('IOC.json', Buffer.from('not json')), []);
+  });
+
+  test('typed entries, untyped entries by form, hashes in either field, a file named after its hash is no hash', () => {
+    const md5 = '3ee37a570cc968ca2ad5a99f920c9332';
+    const sha256 = 'D8EA1BAE84345D1A432E872811E9ECBCF84DE0BA6CB36053039A839DFBB7097C';
+    const { given, truth } = truthOf([
+      { Type: 'Domain', Indicator: 'update-check.net', Description: 'C2' },
+      { Type: 'URl', Indicator: 'evil-host.xyz/gate.php', Description: 'URL requested' },
+      { Indicator: md5, Description: sha256 },
+      { Indicator: '86ccedaa93743e83787f53e09e376713.docx', Description: sha256 },
+      { Indicator: 'account-support.site', Description: 'Domain C2' },
+      { Indicator: '213.227.155.25', Description: 'IP requested' },
+      { Indicator: 'https://213.227.155.25/site.htm', Description: 'URL requested' },
+      { Indicator: 'JobDescription.vbe', Description: 'dropper' },
+    ]);
+    assert.deepEqual(truth, {
+      ipv4: ['213.227.155.25'],
+      domain: ['update-check.net', 'account-support.site'],
+      url: ['evil-host.xyz/gate.php', '213.227.155.25/site.htm'],
+      md5: [md5],
+      sha256: [sha256.toLowerCase()],
+    });
+    assert.deepEqual([...given].sort(), ['domain', 'ipv4', 'md5', 'sha256', 'url']);
+  });
+});
