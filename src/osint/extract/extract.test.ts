@@ -394,7 +394,9 @@ describe('from the tuning split (third English set)', () => {
     assert.deepEqual(found('- owkky.c8030120000007210000000025000000.0.v6.isavscan[.]biz'), [
       'domain owkky.c8030120000007210000000025000000.0.v6.isavscan.biz',
     ]);
-    assert.deepEqual(found('dropped 3ee37a570cc968ca2ad5a99f920c9332.exe'), ['md5 3ee37a570cc968ca2ad5a99f920c9332']);
+    assert.deepEqual(found('dropped 3ee37a570cc968ca2ad5a99f920c9332.exe'), [
+      'md5 3ee37a570cc968ca2ad5a99f920c9332',
+    ]);
   });
 
   test('in a document that defangs what it reports, live URLs alone under a sentence are its citations', () => {
@@ -413,7 +415,9 @@ describe('from the tuning split (third English set)', () => {
     assert.deepEqual(found('- The loader was reported.\n  -- https://cdn.evil-host.xyz/a.php'), [
       'url https://cdn.evil-host.xyz/a.php',
     ]);
-    assert.deepEqual(found('payload at https://cdn.evil-host.xyz/a.php'), ['url https://cdn.evil-host.xyz/a.php']);
+    assert.deepEqual(found('payload at https://cdn.evil-host.xyz/a.php'), [
+      'url https://cdn.evil-host.xyz/a.php',
+    ]);
   });
 });
 
