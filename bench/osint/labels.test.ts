@@ -54,3 +54,29 @@ describe('CyberThreatIntel lists', () => {
     assert.deepEqual([...given].sort(), ['domain', 'ipv4', 'md5', 'sha256', 'url']);
   });
 });
+
+describe('truth files labelled by reading (ja/, en/)', () => {
+  test('each names its source, labels only known types and gives only values of the types it labels', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { ENGLISH_TRUTH, JAPANESE_TRUTH, canonical } = await import('./labels.ts');
+    for (const dir of [JAPANESE_TRUTH, ENGLISH_TRUTH]) {
+      const files = readdirSync(dir).filter((f) => f.endsWith('.truth.json'));
+      assert.ok(files.length > 0, dir);
+      for (const file of files) {
+        const label = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as {
+          labelled: Type[];
+          indicators: { type: Type; value: string }[];
+          source: { repo: string; path: string; commit: string };
+        };
+        assert.match(label.source.commit, /^[0-9a-f]{40}$/, file);
+        assert.match(label.source.repo, /^[\w.-]+\/[\w.-]+$/, file);
+        for (const t of label.labelled) assert.ok(TYPES.includes(t), `${file}: ${t}`);
+        for (const { type, value } of label.indicators) {
+          assert.ok(label.labelled.includes(type), `${file}: ${type} ${value}`);
+          assert.ok(!/\[[.:]\]|hxxp/i.test(value), `${file}: still defanged: ${value}`);
+          if (type === 'ipv6') assert.ok(canonical('ipv6', value).includes(':'), `${file}: ${value}`);
+        }
+      }
+    }
+  });
+});

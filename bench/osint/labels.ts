@@ -13,8 +13,9 @@
  * StrangerealIntel/CyberThreatIntel (`ctiSet`, no licence: nothing of it committed): each write-up with IoC
  * lists beside it is a document, the truth read from those lists by the rule in README.md, restricted likewise.
  *
- * The Japanese set (`ja/`): truth files labelled by reading each text, naming where the text is
- * published (`source`: repository, path, commit); read from git checkouts (`sourcedSet`).
+ * The Japanese set (`ja/`) and the third English set (`en/`): truth files labelled by reading each
+ * text, naming where the text is published (`source`: repository, path, commit); read from git
+ * checkouts (`sourcedSet`).
  *
  * A directory of other documents may be added (`NAME.txt|md|html|pdf` with `NAME.truth.json`:
  * `{"labelled": [types], "indicators": [{"type", "value"}]}`).
@@ -215,6 +216,9 @@ export function directorySet(root: string, language: 'en' | 'ja'): LabelledDoc[]
 
 /** The Japanese set committed beside this file: truth files naming the published document they label. */
 export const JAPANESE_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'ja');
+
+/** The third English set (README.md): Unit 42 write-ups naming IPv6 addresses, labelled the same way. */
+export const ENGLISH_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'en');
 
 /**
  * Documents labelled by truth files alone (`NAME.truth.json` with a `source`), their text read from

@@ -8,8 +8,8 @@
  * the tuning third, the only one to look at while changing the extractor).
  *
  * --eset DIR      a checkout of github.com/eset/malware-ioc ($TSUNAGI_OSINT_ESET)
- * --sources DIR   git checkouts (DIR/OWNER/NAME) of the repositories the Japanese truth files in
- *                 bench/osint/ja name; adds that set ($TSUNAGI_OSINT_SOURCES)
+ * --sources DIR   git checkouts (DIR/OWNER/NAME) of the repositories the truth files in
+ *                 bench/osint/ja and bench/osint/en name; adds those sets ($TSUNAGI_OSINT_SOURCES)
  * --cti DIR      a clone of github.com/StrangerealIntel/CyberThreatIntel, the second English set ($TSUNAGI_OSINT_CTI)
  * --labelled DIR  more documents with NAME.truth.json beside them ($TSUNAGI_OSINT_LABELLED)
  * --peers DIR     a directory holding the checkouts iocextract/, ioc-finder/ and ioc-fanger/ ($TSUNAGI_OSINT_PEERS)
@@ -28,6 +28,7 @@ import {
   canonical,
   ctiSet,
   directorySet,
+  ENGLISH_TRUTH,
   esetSet,
   JAPANESE_TRUTH,
   restrictToText,
@@ -172,6 +173,7 @@ function loadSets(o: ReturnType<typeof options>): LabelledDoc[] {
       ...(o.eset ? esetSet(o.eset) : []),
       ...(o.cti ? ctiSet(o.cti) : []),
       ...(o.sources ? sourcedSet(JAPANESE_TRUTH, o.sources) : []),
+      ...(o.sources ? sourcedSet(ENGLISH_TRUTH, o.sources) : []),
       ...(o.labelled ? directorySet(o.labelled, o.language) : []),
     ];
   } catch (error) {
@@ -274,7 +276,7 @@ function report(
     `${tuning} tuning, ${all.length - tuning} evaluation. Tables: the **${o.split}** documents (${docs.length}, ` +
     `${megabytes.toFixed(2)} MB of text), one pair per language. Truth: English, the advisories' own indicator lists (ESET malware-ioc: the samples.* ` +
     `files and MISP events beside each README; StrangerealIntel CyberThreatIntel: the IoC JSON/CSV lists beside each write-up), restricted to what each text names, a type scored only in ` +
-    `documents where it is listed; Japanese, every indicator of the nine types labelled by reading each text ` +
+    `documents where it is listed, and Unit 42 write-ups that name IPv6 addresses, labelled by reading (bench/osint/en); Japanese, every indicator of the nine types labelled by reading each text ` +
     `(bench/osint/ja, rules in bench/osint/README.md), every type scored in every document. Each tool reads the same texts; precision / recall / **F1** per type, ` +
     `micro-averaged ("—": the tool does not extract that type), then per-document F1 (mean / worst), then time.`;
   const caveats = [

@@ -389,6 +389,38 @@ function fuzzText(next: () => number, length: number): string {
   return parts.join('');
 }
 
+describe('from the tuning split (third English set)', () => {
+  test('a hex label of a host name is part of the name, not a digest; a file named after its hash still gives the hash', () => {
+    assert.deepEqual(found('- owkky.c8030120000007210000000025000000.0.v6.isavscan[.]biz'), [
+      'domain owkky.c8030120000007210000000025000000.0.v6.isavscan.biz',
+    ]);
+    assert.deepEqual(found('dropped 3ee37a570cc968ca2ad5a99f920c9332.exe'), [
+      'md5 3ee37a570cc968ca2ad5a99f920c9332',
+    ]);
+  });
+
+  test('in a document that defangs what it reports, live URLs alone under a sentence are its citations', () => {
+    const text = [
+      '- The domain owner uses the IP 209.141.56[.]200 for its nameservers.',
+      '- The technique is similar to a campaign we reported.',
+      '  -- https://unit42.paloaltonetworks.com/three-dns-tunneling-campaigns/',
+      '- isavscan[.]baby',
+    ].join('\n');
+    assert.deepEqual(found(text), ['ipv4 209.141.56.200', 'domain isavscan.baby']);
+    // Under a label (not a sentence), the URL is what the label lists; without any defanged form, it is reported too.
+    assert.deepEqual(found('- C2 at 45.77.12[.]3\n- Payload:\n  -- https://cdn.evil-host.xyz/a.php'), [
+      'ipv4 45.77.12.3',
+      'url https://cdn.evil-host.xyz/a.php',
+    ]);
+    assert.deepEqual(found('- The loader was reported.\n  -- https://cdn.evil-host.xyz/a.php'), [
+      'url https://cdn.evil-host.xyz/a.php',
+    ]);
+    assert.deepEqual(found('payload at https://cdn.evil-host.xyz/a.php'), [
+      'url https://cdn.evil-host.xyz/a.php',
+    ]);
+  });
+});
+
 describe('fuzz', () => {
   test('seeded random text: no throw, and every hit is a canonical value of its type', () => {
     for (let seed = 1; seed <= 200; seed++) {

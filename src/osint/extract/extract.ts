@@ -174,6 +174,8 @@ function findUrls(c: Collector, options: ExtractOptions): void {
   // reference too, and so is a file under it (a cited tool's `/archive/master.zip`).
   const cited: string[] = [];
   const sections = referenceSections(text);
+  // A document that defangs what it reports writes its indicators defanged: see citesSentenceAbove.
+  const defangs = c.source.defanged.includes(1);
   // URLs are found in order: the first section not yet behind the URL is the only one it can be in.
   let section = 0;
   URL_RUN.lastIndex = 0;
@@ -199,7 +201,12 @@ function findUrls(c: Collector, options: ExtractOptions): void {
     }
     // A clickable link of the document's markup is a reference; its names and hashes are the link's too. So is a
     // URL in a section of links or references, and a post on a social network.
-    if (isMarkupLink(text, m.index, end) || inReferences || SOCIAL_POST.test(written)) {
+    if (
+      (defangs && citesSentenceAbove(text, m.index, end)) ||
+      isMarkupLink(text, m.index, end) ||
+      inReferences ||
+      SOCIAL_POST.test(written)
+    ) {
       cited.push(url.href);
       continue;
     }
@@ -211,6 +218,30 @@ function findUrls(c: Collector, options: ExtractOptions): void {
     c.add({ type: 'url', value: url.href, start, end });
     if (options.hostsOfUrls) c.add(host);
   }
+}
+
+/** A line holding one URL and nothing else but list markers (`- `, `-- `, `* `, `> `). */
+const URL_ALONE = /^[\s\-*+>]*\S+:\/\/\S+\s*$/;
+
+/**
+ * Whether the live URL at `start..end` stands alone on its line under a sentence (the lines between it and the
+ * sentence being URLs alone as well): in a document that defangs what it reports, the pages that back a note
+ * (`- …similar to a campaign we previously reported.` / `  -- https://vendor/blog/post/`) are its citations.
+ */
+function citesSentenceAbove(text: string, start: number, end: number): boolean {
+  let lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineEnd = text.indexOf('\n', end);
+  if (!/^[\s\-*+>]*$/.test(text.slice(lineStart, start))) return false;
+  if (text.slice(end, lineEnd < 0 ? text.length : lineEnd).trim()) return false;
+  for (let steps = 0; steps < 20 && lineStart > 0; steps++) {
+    const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+    if (lineStart - aboveStart > 4096) return false;
+    const line = text.slice(aboveStart, lineStart - 1).trim();
+    lineStart = aboveStart;
+    if (URL_ALONE.test(line)) continue;
+    return /[.。]$/.test(line);
+  }
+  return false;
 }
 
 /** A post on a social network (`https://twitter.com/someone/status/123`): a reference, as an article is. */
@@ -492,6 +523,10 @@ function tailOfWrappedHex(text: string, start: number, end: number): boolean {
 function findHashes(c: Collector): void {
   const text = c.source.text;
   const secretRows = columnRows(text, SECRET_HEADER);
+  // A hex run that is a label of a host name the scan for names accepted (`a.<32 hex>.0.v6.example.biz`, a scanner
+  // encoding its target) is part of that name, not a digest.
+  const names = c.hits.filter((h) => h.type === 'domain');
+  const insideName = (start: number) => names.some((h) => h.start < start && start < h.end);
   WORD_RUN.lastIndex = 0;
   for (let m = WORD_RUN.exec(text); m; m = WORD_RUN.exec(text)) {
     const type = HASH_TYPES[m[0].length];
@@ -499,6 +534,7 @@ function findHashes(c: Collector): void {
     const before = text.slice(Math.max(0, m.index - 16), m.index);
     if (c.insideUrl(m.index) ? !FILE_IN_URL_BEFORE.test(before) : GIST_BEFORE.test(before)) continue;
     if (tailOfWrappedHex(text, m.index, m.index + m[0].length)) continue;
+    if (insideName(m.index)) continue;
     if (secretRows.size > 0) {
       const rowStart = text.lastIndexOf('\n', m.index - 1) + 1;
       const table = secretRows.get(rowStart);
