@@ -310,7 +310,7 @@ let foundBrand = '';
 let shapeAt = -1;
 let shapeText = '';
 let scanNumber = 0;
-/** The distinct tokens no table has in this URL: hash, start and end in the path. */
+/** The distinct tokens no table has in this URL: length (as read), start and end in the path. */
 const otherTokens = new Int32Array(MAX_TOKENS * 3);
 
 const F_TOKEN_MAX = URL_FEATURES.indexOf('path_token_max');
@@ -329,7 +329,6 @@ function scan(url: NormalisedUrl, c: Compiled): boolean {
   const path = url.path;
   const n = path.length;
   if (n === 0 || path.charCodeAt(0) !== 0x2f) return false;
-  for (let i = 0; i < n; i++) if (path.charCodeAt(i) >= 0x80) return false;
   const values = scratchValues;
   values.fill(0);
   const root = n === 1;
@@ -337,29 +336,23 @@ function scan(url: NormalisedUrl, c: Compiled): boolean {
   values[F_IP] = url.hostKind !== 'domain' ? 1 : 0;
   const host = url.host;
   values[F_PUNYCODE] = host.startsWith('xn--') || host.includes('.xn--') ? 1 : 0;
-  const q = path.indexOf('?');
-  const pathEnd = q < 0 ? n : q;
-  shapeOf(path, pathEnd, q, c);
-  values[F_SHAPE] = shapeAt >= 0 ? c.shapeValue[shapeAt]! : (c.shapeTable.get(shapeText) ?? 0);
   bestNode = 0;
   bestStart = 0;
   bestEnd = 0;
   foundBrand = '';
+  // The tokens first: their scan finds a non-ASCII path (`/` is the root's only character).
+  if (!root && !tokens(path, c)) return false;
+  const q = path.indexOf('?');
+  const depth = shapeOf(path, q < 0 ? n : q, q, c);
+  values[F_SHAPE] = shapeAt >= 0 ? c.shapeValue[shapeAt]! : (c.shapeTable.get(shapeText) ?? 0);
   if (root) return true;
-  tokens(path, c);
-  // Non-empty segments of the path (before the query), at most 8: each starts after a `/`.
-  let depth = 0;
-  for (let i = 1; i < pathEnd; i++) {
-    const code = path.charCodeAt(i);
-    if (code !== 0x2f && path.charCodeAt(i - 1) === 0x2f) depth++;
-  }
   values[F_DEPTH] = Math.min(8, depth) / 4;
   values[F_LENGTH] = Math.min(200, n) / 50;
   return true;
 }
 
-/** The tokens' values: max and mean log-odds, the first brand, the keyword count. */
-function tokens(path: string, c: Compiled): void {
+/** The tokens' values: max and mean log-odds, the first brand, the keyword count; false on a non-ASCII path. */
+function tokens(path: string, c: Compiled): boolean {
   const next = c.next;
   const flags = c.flags;
   const seen = c.seen;
@@ -377,7 +370,6 @@ function tokens(path: string, c: Compiled): void {
   let brand = '';
   let start = -1;
   let node = 0;
-  let hash = 0;
   let length = 0;
   let digit = false;
   for (let i = 0; i <= n; i++) {
@@ -388,7 +380,6 @@ function tokens(path: string, c: Compiled): void {
       if (start < 0) {
         start = i;
         node = 0;
-        hash = 0;
         length = 0;
         digit = false;
       }
@@ -396,7 +387,6 @@ function tokens(path: string, c: Compiled): void {
       digit = isDigit;
       const symbol = isDigit ? DIGIT_SYMBOL : code - 0x61;
       length++;
-      hash = (Math.imul(hash, 31) + symbol + 1) | 0;
       if (node >= 0) {
         node = next[node * SYMBOLS + symbol]!;
         if (node === 0) node = -1;
@@ -416,14 +406,14 @@ function tokens(path: string, c: Compiled): void {
           fresh = true;
           for (let k = 0; k < others; k++)
             if (
-              otherTokens[k * 3] === hash &&
+              otherTokens[k * 3] === length &&
               sameToken(path, otherTokens[k * 3 + 1]!, otherTokens[k * 3 + 2]!, start, i)
             ) {
               fresh = false;
               break;
             }
           if (fresh) {
-            otherTokens[others * 3] = hash;
+            otherTokens[others * 3] = length;
             otherTokens[others * 3 + 1] = start;
             otherTokens[others * 3 + 2] = i;
             others++;
@@ -445,8 +435,12 @@ function tokens(path: string, c: Compiled): void {
           if (at > 0 && (flags[at]! & KEYWORD) !== 0) keywords++;
         }
       }
-      if (count >= MAX_TOKENS) break;
+      if (count >= MAX_TOKENS) {
+        for (let k = i; k < n; k++) if (path.charCodeAt(k) >= 0x80) return false;
+        break;
+      }
     }
+    if (code >= 0x80) return false;
     start = -1;
   }
   if (count > 0) {
@@ -456,6 +450,7 @@ function tokens(path: string, c: Compiled): void {
   foundBrand = brand;
   scratchValues[F_BRAND] = brand !== '' ? 1 : 0;
   scratchValues[F_KEYWORDS] = Math.min(3, keywords);
+  return true;
 }
 
 /** Whether two runs of the path read as the same token (lower case, digit runs as one `0`). */
@@ -489,18 +484,26 @@ const SEGMENT_IDS = 4096;
 const extensionIds = new Map<number, number>();
 const SHAPE_CACHE = 50_000;
 
-/** Sets shapeAt (or shapeText): the path's shape as pathShape gives it, through its number. */
-function shapeOf(path: string, pathEnd: number, q: number, c: Compiled): void {
+/**
+ * Sets shapeAt (or shapeText): the path's shape as pathShape gives it, through its number.
+ * Returns the path's depth: its non-empty segments (each starts after a `/`).
+ */
+function shapeOf(path: string, pathEnd: number, q: number, c: Compiled): number {
   // The segments after the leading `/`: how many, the first two's bounds, a trailing `/`.
   let slashes = 1;
   let firstEnd = pathEnd;
   let secondEnd = pathEnd;
-  for (let i = 1; i < pathEnd; i++)
-    if (path.charCodeAt(i) === 0x2f) {
+  let depth = 0;
+  let previous = 0x2f;
+  for (let i = 1; i < pathEnd; i++) {
+    const code = path.charCodeAt(i);
+    if (code === 0x2f) {
       if (slashes === 1) firstEnd = i;
       else if (slashes === 2) secondEnd = i;
       slashes++;
-    }
+    } else if (previous === 0x2f) depth++;
+    previous = code;
+  }
   const trailing = slashes > 1 && path.charCodeAt(pathEnd - 1) === 0x2f;
   const parts = trailing ? slashes - 1 : slashes;
   const first = segmentId(path, 1, firstEnd);
@@ -519,27 +522,28 @@ function shapeOf(path: string, pathEnd: number, q: number, c: Compiled): void {
   if (first < 0 || second < 0) {
     shapeAt = -1;
     shapeText = pathShape(path);
-    return;
+    return depth;
   }
   const code =
     (((first * SEGMENT_IDS + second) * 2 + (parts > 2 ? 1 : 0)) * 2 + (trailing ? 1 : 0)) * 9 + query;
   const at = c.shapeIndex.get(code);
   if (at !== undefined) {
     shapeAt = at;
-    return;
+    return depth;
   }
   // First sight of this shape: its string as pathShape writes it, its value and its label.
   const text = pathShape(path);
   if (c.shapeIndex.size >= SHAPE_CACHE) {
     shapeAt = -1;
     shapeText = text;
-    return;
+    return depth;
   }
   shapeAt = c.shapeValue.length;
   c.shapeIndex.set(code, shapeAt);
   c.shapeValue.push(c.shapeTable.get(text) ?? 0);
   c.shapeString.push(text);
   c.shapeLabel.push(`path_shape(${text})`);
+  return depth;
 }
 
 /** A segment's id (segmentShape's string as a number), -1 when the extensions are too many to number. */
