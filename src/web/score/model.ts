@@ -14,7 +14,7 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
-import { addUrlReasons, scaleReasonsInPlace, type UrlModel } from './url-features.ts';
+import { addUrlReasons, prepareUrlModel, scaleReasonsInPlace, type UrlModel } from './url-features.ts';
 
 export interface Thresholds {
   suspicious: number;
@@ -64,6 +64,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
   const labels = createReasonLabels();
   prepareRiskTables(model.risk);
   const urlModel = model.url;
+  if (urlModel) prepareUrlModel(urlModel);
   const urlThresholds = urlModel?.thresholds ?? thresholds;
   return {
     model,

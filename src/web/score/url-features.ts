@@ -299,6 +299,12 @@ function compile(tables: UrlTables): Compiled {
   return c;
 }
 
+/** Builds what the URL part reads ahead of the first URL (the scorer calls it when made). */
+export function prepareUrlModel(model: UrlModel): void {
+  compiledOf(model.tables);
+  weightsOf(model);
+}
+
 /** Scratch the scan fills: the feature values in URL_FEATURES order and what the reasons name. */
 const scratchValues = new Float64Array(URL_FEATURES.length);
 /** The best token's trie node (0: none, or a token no table has), else its bounds in the path. */
@@ -356,6 +362,8 @@ function tokens(path: string, c: Compiled): boolean {
   const next = c.next;
   const flags = c.flags;
   const seen = c.seen;
+  const riskOf = c.risk;
+  const brandOf = c.brand;
   const stamp = ++scanNumber;
   if (stamp === 0x7fffffff) {
     seen.fill(0);
@@ -421,7 +429,7 @@ function tokens(path: string, c: Compiled): boolean {
         }
         if (fresh) {
           count++;
-          const risk = at > 0 ? c.risk[at]! : 0;
+          const risk = at > 0 ? riskOf[at]! : 0;
           sum += risk;
           if (risk > max) {
             max = risk;
@@ -431,7 +439,7 @@ function tokens(path: string, c: Compiled): boolean {
           }
           // A whole token that is a brand's token; short ones (`etc`, `ana`, `au`) are common path
           // words, so only 5 characters or more.
-          if (brand === '' && length >= PATH_BRAND_MIN && at > 0) brand = c.brand[at]!;
+          if (brand === '' && length >= PATH_BRAND_MIN && at > 0) brand = brandOf[at]!;
           if (at > 0 && (flags[at]! & KEYWORD) !== 0) keywords++;
         }
       }
