@@ -305,6 +305,11 @@ export function prepareUrlModel(model: UrlModel): void {
   weightsOf(model);
 }
 
+/** Per UTF-16 unit: its trie symbol + 1 for `a`..`z`, `A`..`Z` and digits, else 0. */
+const SYMBOL_OF = new Uint8Array(0x10000);
+for (let code = 0x61; code <= 0x7a; code++) SYMBOL_OF[code] = SYMBOL_OF[code - 0x20] = code - 0x61 + 1;
+for (let code = 0x30; code <= 0x39; code++) SYMBOL_OF[code] = DIGIT_SYMBOL + 1;
+
 /** Scratch the scan fills: the feature values in URL_FEATURES order and what the reasons name. */
 const scratchValues = new Float64Array(URL_FEATURES.length);
 /** The best token's trie node (0: none, or a token no table has), else its bounds in the path. */
@@ -381,19 +386,19 @@ function tokens(path: string, c: Compiled): boolean {
   let length = 0;
   let digit = false;
   for (let i = 0; i <= n; i++) {
-    let code = i < n ? path.charCodeAt(i) : 0;
-    if (code >= 0x41 && code <= 0x5a) code += 0x20;
-    const isDigit = code >= 0x30 && code <= 0x39;
-    if (isDigit || (code >= 0x61 && code <= 0x7a)) {
+    const code = i < n ? path.charCodeAt(i) : 0;
+    // The character's trie symbol + 1 (either case), 0 for a character that ends a token.
+    const symbol = SYMBOL_OF[code]! - 1;
+    if (symbol >= 0) {
       if (start < 0) {
         start = i;
         node = 0;
         length = 0;
         digit = false;
       }
+      const isDigit = symbol === DIGIT_SYMBOL;
       if (isDigit && digit) continue;
       digit = isDigit;
-      const symbol = isDigit ? DIGIT_SYMBOL : code - 0x61;
       length++;
       if (node >= 0) {
         node = next[node * SYMBOLS + symbol]!;
