@@ -15,7 +15,7 @@
  *
  * Benign URLs WITH paths, for the URL verdict's path features (benignUrls): the legitimate rows
  * (label 0) of ESDAUNG/PhishDataset (one page per domain, crawled by Apache Nutch from IP2Location
- * domains, .xlsx) and the benign list of ISCX-URL-2016 as shreyagopal's repository carries it
+ * domains, .xlsx, read by read-excel-file) and the benign list of ISCX-URL-2016 as shreyagopal's repository carries it
  * (`DataFiles/1.Benign_list_big_final.csv`); split by the same salted host hash, so a host's
  * URLs are all in one half.
  *
@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSheet } from 'read-excel-file/node';
 import {
   createLineReader,
   LEXICON,
@@ -33,7 +34,6 @@ import {
   UrlInputError,
   type NormalisedUrl,
 } from '../../src/web/index.ts';
-import { readXlsxRows } from './xlsx.ts';
 
 export const TUNING_FIRST_MONTH = '2024-01';
 /** Issue #18: "fit only on months up to 2025-06, report on later months". */
@@ -146,7 +146,7 @@ const ESDAUNG_FILES = ['data_imbal - 55000.xlsx', 'data_bal - 20000.xlsx'];
 const ISCX_BENIGN = join('DataFiles', '1.Benign_list_big_final.csv');
 
 /** The benign URLs with paths, each URL once, with the corpus it came from. */
-export function benignUrls(dir: string): LabelledHost[] {
+export async function benignUrls(dir: string): Promise<LabelledHost[]> {
   const urls = new Map<string, LabelledHost>();
   const add = (text: string, description: string) => {
     try {
@@ -159,8 +159,9 @@ export function benignUrls(dir: string): LabelledHost[] {
   for (const file of ESDAUNG_FILES) {
     const path = join(dir, 'esdaung-phishdataset', file);
     if (!existsSync(path)) throw new Error(`${dir} has no esdaung-phishdataset/${file}`);
-    for (const [label, url] of readXlsxRows(path).slice(1))
-      if (label === '0' && url) add(url, 'esdaung-legitimate');
+    // The first sheet's rows (read-excel-file): a header, then label (0 or 1) and URL.
+    for (const [label, url] of (await readSheet(path)).slice(1))
+      if (String(label) === '0' && typeof url === 'string' && url) add(url, 'esdaung-legitimate');
   }
   const iscx = join(dir, 'shreyagopal-phishing', ISCX_BENIGN);
   if (!existsSync(iscx)) throw new Error(`${dir} has no shreyagopal-phishing/${ISCX_BENIGN}`);
@@ -181,7 +182,7 @@ export interface Split {
   months: PhishingMonth[];
 }
 
-export function loadSplit(dir: string): Split {
+export async function loadSplit(dir: string): Promise<Split> {
   const months = phishingMonths(dir);
   const tuningHosts = new Map<string, LabelledHost>();
   for (const m of months)
@@ -198,7 +199,7 @@ export function loadSplit(dir: string): Split {
   const everPhishing = new Set(months.flatMap((m) => [...m.hosts.keys()]));
   const benign = [...benignHosts(dir).values()];
   const clean = benign.filter((h) => !everPhishing.has(h.url.host));
-  const withPaths = benignUrls(dir);
+  const withPaths = await benignUrls(dir);
   const cleanUrls = withPaths.filter((h) => !everPhishing.has(h.url.host));
   return {
     tuning: {

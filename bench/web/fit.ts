@@ -181,12 +181,12 @@ function solve(a: number[][], b: number[]): number[] {
   return m.map((row, i) => row[n]! / (row[i]! || 1e-12));
 }
 
-function main() {
+async function main() {
   const { values } = parseArgs({
     options: { data: { type: 'string' }, out: { type: 'string', default: 'src/web/score/model.json' } },
     strict: true,
   });
-  const split = loadSplit(dataDirectory(values.data));
+  const split = await loadSplit(dataDirectory(values.data));
   const rows: Row[] = [
     ...split.tuning.phishing.map((host) => ({ host, phishing: true, fold: foldOf(host.url.host) })),
     ...split.tuning.benign.map((host) => ({ host, phishing: false, fold: foldOf(host.url.host) })),
@@ -307,4 +307,4 @@ function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
 
-main();
+await main();

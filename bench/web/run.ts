@@ -212,7 +212,7 @@ function sidesOf(scored: readonly ScoredUrl[], peer: { scores: number[] } | stri
   return sides;
 }
 
-function main() {
+async function main() {
   const { values } = parseArgs({
     options: { data: { type: 'string' }, peer: { type: 'string' }, write: { type: 'string' } },
     strict: true,
@@ -220,7 +220,7 @@ function main() {
   const started = new Date();
   const loadBefore = machineLoad();
   const dir = dataDirectory(values.data);
-  const split = loadSplit(dir);
+  const split = await loadSplit(dir);
   const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
   const fit = web.model.fit as { tuningMonths?: string };
   if (fit.tuningMonths !== `${TUNING_FIRST_MONTH}..${TUNING_LAST_MONTH}`)
@@ -358,4 +358,4 @@ function main() {
   );
 }
 
-main();
+await main();

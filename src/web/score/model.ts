@@ -14,7 +14,7 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
-import { scaledReasons, urlPart, type UrlModel } from './url-features.ts';
+import { addUrlReasons, prepareUrlModel, scaleReasonsInPlace, type UrlModel } from './url-features.ts';
 
 export interface Thresholds {
   suspicious: number;
@@ -64,6 +64,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
   const labels = createReasonLabels();
   prepareRiskTables(model.risk);
   const urlModel = model.url;
+  if (urlModel) prepareUrlModel(urlModel);
   const urlThresholds = urlModel?.thresholds ?? thresholds;
   return {
     model,
@@ -79,21 +80,22 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
       for (let i = 0; i < FEATURES.length; i++) logOdds += values[FEATURES[i]!] * weightOf[i]!;
       const score = logistic(logOdds);
       const hostVerdict = verdictOf(score, thresholds);
-      const reasons = reasonsOf(features, weightOf, labels);
-      if (!urlModel)
+      if (!urlModel) {
+        const reasons = reasonsOf(features, weightOf, labels);
         return scored(url, score, hostVerdict, features.match?.brand ?? null, reasons, score, hostVerdict);
-      // The URL verdict: the host name's log-odds plus the path's part, every reason listed.
-      const path = urlPart(url, urlModel, model.bias);
-      const urlScore = logistic(urlModel.hostWeight * logOdds + path.logOdds);
-      const all = [...scaledReasons(reasons, urlModel.hostWeight), ...path.reasons].sort(
-        (a, b) => Math.abs(b.contribution) - Math.abs(a.contribution),
-      );
+      }
+      // The URL verdict: the host name's log-odds plus the path's part, every reason listed: the
+      // host's scaled, then the path's inserted, in the order a stable sort of both gives.
+      const reasons = sortedReasons(features, weightOf, labels);
+      scaleReasonsInPlace(reasons, urlModel.hostWeight);
+      const pathLogOdds = addUrlReasons(url, urlModel, model.bias, reasons);
+      const urlScore = logistic(urlModel.hostWeight * logOdds + pathLogOdds);
       return scored(
         url,
         urlScore,
         verdictOf(urlScore, urlThresholds),
         features.match?.brand ?? null,
-        all,
+        copyOut(reasons),
         score,
         hostVerdict,
       );
@@ -156,6 +158,18 @@ const reasonScratch: Reason[] = [];
 
 /** Every non-zero contribution, largest first (a stable sort: ties keep the features' order). */
 function reasonsOf(features: HostFeatures, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
+  return copyOut(sortedReasons(features, weightOf, labels));
+}
+
+/** A copy by the builtin, which (unlike a literal) is never pretenured; the scratch is emptied. */
+function copyOut(reasons: Reason[]): Reason[] {
+  const out = reasons.slice();
+  reasons.length = 0;
+  return out;
+}
+
+/** The reasons in reasonScratch, sorted; the caller copies them out (copyOut). */
+function sortedReasons(features: HostFeatures, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
   const reasons = reasonScratch;
   reasons.length = 0;
   const values = features.values;
@@ -179,10 +193,7 @@ function reasonsOf(features: HostFeatures, weightOf: Float64Array, labels: Reaso
     }
     reasons[at] = reason;
   }
-  // A copy by the builtin, which (unlike a literal) is never pretenured.
-  const out = reasons.slice();
-  reasons.length = 0;
-  return out;
+  return reasons;
 }
 const abs = Math.abs;
 

@@ -140,8 +140,12 @@ function mapOf(table: Record<string, number>): Map<string, number> {
   return map;
 }
 
-/** The features of a URL's path and query (the lexicon's brands and keywords as whole tokens). */
-export function urlFeatures(url: NormalisedUrl, tables: UrlTables): UrlFeatures {
+/**
+ * The features as first written (split, regular expressions, a Set of token strings, Map
+ * look-ups): what the hand-written scan below must give to the bit, and what it falls back to
+ * for a path it does not read (non-ASCII, no leading `/`: the normaliser gives neither).
+ */
+export function urlFeaturesReference(url: NormalisedUrl, tables: UrlTables): UrlFeatures {
   const path = url.path;
   const root = path === '/' || path === '';
   const values: UrlFeatureVector = {
@@ -193,28 +197,480 @@ export function urlFeatures(url: NormalisedUrl, tables: UrlTables): UrlFeatures 
   return { values, token: best, brand, shape };
 }
 
-/** The URL part's log-odds (without the host's) and its reasons, non-zero contributions only. */
-export function urlPart(
-  url: NormalisedUrl,
-  model: UrlModel,
-  hostBias: number,
-): { logOdds: number; reasons: Reason[] } {
-  const f = urlFeatures(url, model.tables);
-  let logOdds = model.bias;
-  const reasons: Reason[] = [];
-  for (const feature of URL_FEATURES) {
-    const value = f.values[feature];
-    const contribution = value * (model.weights[feature] ?? 0);
-    logOdds += contribution;
-    if (contribution === 0) continue;
-    reasons.push({ feature: labelOf(feature, f), value: round(value), contribution: round(contribution) });
+/*
+ * The hot path. The scorer calls this for every URL, so it reads the path once by hand: tokens
+ * are walked down a trie of the token table, the brands and the keywords as their characters
+ * come (lower-cased, digit runs as one `0`), no token string is made; a token seen before in
+ * the same URL is known by a per-node stamp (table tokens) or a hash checked character by
+ * character (others); the shape is a number from the segments' classes, its string and
+ * log-odds cached per number; labels are made once per token, shape and brand. Results go to
+ * module scratch, read by urlFeatures, urlPart and addUrlReasons. Every value is what
+ * urlFeaturesReference gives (pinned-url.test.ts, url-features.test.ts).
+ */
+
+/** Trie symbols: `a`..`z` are 0..25, a digit run is 26. */
+const SYMBOLS = 27;
+const DIGIT_SYMBOL = 26;
+const IN_TOKEN_TABLE = 1;
+const KEYWORD = 2;
+const BRAND = 4;
+
+interface Compiled {
+  /** Child of node n by symbol s at n * SYMBOLS + s; 0 is none (the root is nobody's child). */
+  next: Int32Array;
+  /** Per node: IN_TOKEN_TABLE | KEYWORD | BRAND bits, 0 for a node that ends no key. */
+  flags: Uint8Array;
+  risk: Float64Array;
+  /** Per node: the brand of the PATH_BRANDS key ending there, else ''. */
+  brand: string[];
+  /** Per node: the key ending there (for the best token), and its reason label once made. */
+  key: string[];
+  label: (string | undefined)[];
+  /** Per node: the URL (scan number) that last had this token, for the distinct-token test. */
+  seen: Int32Array;
+  shapeTable: Map<string, number>;
+  /** Shape number → index into shapeValue / shapeString / shapeLabel. */
+  shapeIndex: Map<number, number>;
+  shapeValue: number[];
+  shapeString: string[];
+  shapeLabel: string[];
+}
+
+const compiledTables = new WeakMap<UrlTables, Compiled>();
+let lastTables: UrlTables | null = null;
+let lastCompiled: Compiled | null = null;
+
+function compiledOf(tables: UrlTables): Compiled {
+  if (tables === lastTables) return lastCompiled!;
+  let c = compiledTables.get(tables);
+  if (!c) {
+    c = compile(tables);
+    compiledTables.set(tables, c);
   }
-  reasons.push({
-    feature: 'url_bias',
-    value: 1,
-    contribution: round(model.bias + (model.hostWeight - 1) * hostBias),
-  });
-  return { logOdds, reasons };
+  lastTables = tables;
+  lastCompiled = c;
+  return c;
+}
+
+function compile(tables: UrlTables): Compiled {
+  // Only keys of `a`..`z` and `0` can equal a token (lower case, digit runs as `0`).
+  const keys: [string, number, number, string][] = [];
+  const plain = /^[a-z0]+$/;
+  for (const [token, risk] of Object.entries(tables.token))
+    if (plain.test(token)) keys.push([token, IN_TOKEN_TABLE, risk, '']);
+  for (const keyword of PATH_KEYWORDS) if (plain.test(keyword)) keys.push([keyword, KEYWORD, 0, '']);
+  for (const [token, brand] of PATH_BRANDS) if (plain.test(token)) keys.push([token, BRAND, 0, brand]);
+  let nodes = 1;
+  for (const [key] of keys) nodes += key.length;
+  const next = new Int32Array(nodes * SYMBOLS);
+  const c: Compiled = {
+    next,
+    flags: new Uint8Array(nodes),
+    risk: new Float64Array(nodes),
+    brand: new Array<string>(nodes).fill(''),
+    key: new Array<string>(nodes).fill(''),
+    label: new Array<string | undefined>(nodes).fill(undefined),
+    seen: new Int32Array(nodes),
+    shapeTable: new Map(Object.entries(tables.shape)),
+    shapeIndex: new Map(),
+    shapeValue: [],
+    shapeString: [],
+    shapeLabel: [],
+  };
+  let used = 1;
+  for (const [key, flag, risk, brand] of keys) {
+    let node = 0;
+    for (let i = 0; i < key.length; i++) {
+      const code = key.charCodeAt(i);
+      const at = node * SYMBOLS + (code === 0x30 ? DIGIT_SYMBOL : code - 0x61);
+      if (next[at] === 0) next[at] = used++;
+      node = next[at]!;
+    }
+    c.key[node] = key;
+    if (flag === IN_TOKEN_TABLE) {
+      c.flags[node]! |= IN_TOKEN_TABLE;
+      c.risk[node] = risk;
+    } else if (flag === KEYWORD) c.flags[node]! |= KEYWORD;
+    else {
+      c.flags[node]! |= BRAND;
+      c.brand[node] = brand;
+    }
+  }
+  return c;
+}
+
+/** Builds what the URL part reads ahead of the first URL (the scorer calls it when made). */
+export function prepareUrlModel(model: UrlModel): void {
+  compiledOf(model.tables);
+  weightsOf(model);
+}
+
+/** Per UTF-16 unit: its trie symbol + 1 for `a`..`z`, `A`..`Z` and digits, else 0. */
+const SYMBOL_OF = new Uint8Array(0x10000);
+for (let code = 0x61; code <= 0x7a; code++) SYMBOL_OF[code] = SYMBOL_OF[code - 0x20] = code - 0x61 + 1;
+for (let code = 0x30; code <= 0x39; code++) SYMBOL_OF[code] = DIGIT_SYMBOL + 1;
+
+/** Scratch the scan fills: the feature values in URL_FEATURES order and what the reasons name. */
+const scratchValues = new Float64Array(URL_FEATURES.length);
+/** The best token's trie node (0: none, or a token no table has), else its bounds in the path. */
+let bestNode = 0;
+let bestStart = 0;
+let bestEnd = 0;
+let foundBrand = '';
+/** Index of the shape in the compiled cache, -1 when the cache is full (then shapeText holds it). */
+let shapeAt = -1;
+let shapeText = '';
+let scanNumber = 0;
+/** The distinct tokens no table has in this URL: length (as read), start and end in the path. */
+const otherTokens = new Int32Array(MAX_TOKENS * 3);
+
+const F_TOKEN_MAX = URL_FEATURES.indexOf('path_token_max');
+const F_TOKEN_MEAN = URL_FEATURES.indexOf('path_token_mean');
+const F_SHAPE = URL_FEATURES.indexOf('path_shape');
+const F_BRAND = URL_FEATURES.indexOf('path_brand');
+const F_KEYWORDS = URL_FEATURES.indexOf('path_keywords');
+const F_DEPTH = URL_FEATURES.indexOf('path_depth');
+const F_LENGTH = URL_FEATURES.indexOf('path_length');
+const F_ROOT = URL_FEATURES.indexOf('root_path');
+const F_IP = URL_FEATURES.indexOf('ip_host_url');
+const F_PUNYCODE = URL_FEATURES.indexOf('punycode_url');
+
+/** Fills the scratch for the URL; false when the path is not one the scan reads (see urlFeaturesReference). */
+function scan(url: NormalisedUrl, c: Compiled): boolean {
+  const path = url.path;
+  const n = path.length;
+  if (n === 0 || path.charCodeAt(0) !== 0x2f) return false;
+  const values = scratchValues;
+  values.fill(0);
+  const root = n === 1;
+  values[F_ROOT] = root ? 1 : 0;
+  values[F_IP] = url.hostKind !== 'domain' ? 1 : 0;
+  const host = url.host;
+  values[F_PUNYCODE] = host.startsWith('xn--') || host.includes('.xn--') ? 1 : 0;
+  bestNode = 0;
+  bestStart = 0;
+  bestEnd = 0;
+  foundBrand = '';
+  // The tokens first: their scan finds a non-ASCII path (`/` is the root's only character).
+  if (!root && !tokens(path, c)) return false;
+  const q = path.indexOf('?');
+  const depth = shapeOf(path, q < 0 ? n : q, q, c);
+  values[F_SHAPE] = shapeAt >= 0 ? c.shapeValue[shapeAt]! : (c.shapeTable.get(shapeText) ?? 0);
+  if (root) return true;
+  values[F_DEPTH] = Math.min(8, depth) / 4;
+  values[F_LENGTH] = Math.min(200, n) / 50;
+  return true;
+}
+
+/** The tokens' values: max and mean log-odds, the first brand, the keyword count; false on a non-ASCII path. */
+function tokens(path: string, c: Compiled): boolean {
+  const next = c.next;
+  const flags = c.flags;
+  const seen = c.seen;
+  const riskOf = c.risk;
+  const brandOf = c.brand;
+  const stamp = ++scanNumber;
+  if (stamp === 0x7fffffff) {
+    seen.fill(0);
+    scanNumber = 1;
+  }
+  const n = path.length;
+  let others = 0;
+  let count = 0;
+  let sum = 0;
+  let max = -Infinity;
+  let keywords = 0;
+  let brand = '';
+  let start = -1;
+  let node = 0;
+  let length = 0;
+  let digit = false;
+  for (let i = 0; i <= n; i++) {
+    const code = i < n ? path.charCodeAt(i) : 0;
+    // The character's trie symbol + 1 (either case), 0 for a character that ends a token.
+    const symbol = SYMBOL_OF[code]! - 1;
+    if (symbol >= 0) {
+      if (start < 0) {
+        start = i;
+        node = 0;
+        length = 0;
+        digit = false;
+      }
+      const isDigit = symbol === DIGIT_SYMBOL;
+      if (isDigit && digit) continue;
+      digit = isDigit;
+      length++;
+      if (node >= 0) {
+        node = next[node * SYMBOLS + symbol]!;
+        if (node === 0) node = -1;
+      }
+      continue;
+    }
+    if (start >= 0 && i - start >= 2) {
+      // Skip the hex pairs of percent-encoding (`%E3%81`): they are bytes, not words.
+      if (!(start > 0 && path.charCodeAt(start - 1) === 0x25 && i - start === 2)) {
+        let fresh: boolean;
+        let at = 0;
+        if (node > 0 && flags[node]! !== 0) {
+          fresh = seen[node] !== stamp;
+          seen[node] = stamp;
+          at = node;
+        } else {
+          fresh = true;
+          for (let k = 0; k < others; k++)
+            if (
+              otherTokens[k * 3] === length &&
+              sameToken(path, otherTokens[k * 3 + 1]!, otherTokens[k * 3 + 2]!, start, i)
+            ) {
+              fresh = false;
+              break;
+            }
+          if (fresh) {
+            otherTokens[others * 3] = length;
+            otherTokens[others * 3 + 1] = start;
+            otherTokens[others * 3 + 2] = i;
+            others++;
+          }
+        }
+        if (fresh) {
+          count++;
+          const risk = at > 0 ? riskOf[at]! : 0;
+          sum += risk;
+          if (risk > max) {
+            max = risk;
+            bestNode = at;
+            bestStart = start;
+            bestEnd = i;
+          }
+          // A whole token that is a brand's token; short ones (`etc`, `ana`, `au`) are common path
+          // words, so only 5 characters or more.
+          if (brand === '' && length >= PATH_BRAND_MIN && at > 0) brand = brandOf[at]!;
+          if (at > 0 && (flags[at]! & KEYWORD) !== 0) keywords++;
+        }
+      }
+      if (count >= MAX_TOKENS) {
+        for (let k = i; k < n; k++) if (path.charCodeAt(k) >= 0x80) return false;
+        break;
+      }
+    }
+    if (code >= 0x80) return false;
+    start = -1;
+  }
+  if (count > 0) {
+    scratchValues[F_TOKEN_MAX] = max;
+    scratchValues[F_TOKEN_MEAN] = sum / count;
+  }
+  foundBrand = brand;
+  scratchValues[F_BRAND] = brand !== '' ? 1 : 0;
+  scratchValues[F_KEYWORDS] = Math.min(3, keywords);
+  return true;
+}
+
+/** Whether two runs of the path read as the same token (lower case, digit runs as one `0`). */
+function sameToken(path: string, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  for (;;) {
+    if (a === aEnd || b === bEnd) return a === aEnd && b === bEnd;
+    let x = path.charCodeAt(a++);
+    let y = path.charCodeAt(b++);
+    if (x >= 0x41 && x <= 0x5a) x += 0x20;
+    if (y >= 0x41 && y <= 0x5a) y += 0x20;
+    const xDigit = x >= 0x30 && x <= 0x39;
+    const yDigit = y >= 0x30 && y <= 0x39;
+    if (xDigit !== yDigit) return false;
+    if (xDigit) {
+      while (a < aEnd && isDigitAt(path, a)) a++;
+      while (b < bEnd && isDigitAt(path, b)) b++;
+    } else if (x !== y) return false;
+  }
+}
+
+function isDigitAt(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** Segment ids in a shape number: 0 empty, 1..64 classes and length bucket, NO_SEGMENT, then extensions. */
+const NO_SEGMENT = 65;
+const FIRST_EXTENSION = 66;
+const SEGMENT_IDS = 4096;
+/** An extension (1..5 letters and digits, lower case, base 37) → its segment id. */
+const extensionIds = new Map<number, number>();
+const SHAPE_CACHE = 50_000;
+
+/**
+ * Sets shapeAt (or shapeText): the path's shape as pathShape gives it, through its number.
+ * Returns the path's depth: its non-empty segments (each starts after a `/`).
+ */
+function shapeOf(path: string, pathEnd: number, q: number, c: Compiled): number {
+  // The segments after the leading `/`: how many, the first two's bounds, a trailing `/`.
+  let slashes = 1;
+  let firstEnd = pathEnd;
+  let secondEnd = pathEnd;
+  let depth = 0;
+  let previous = 0x2f;
+  for (let i = 1; i < pathEnd; i++) {
+    const code = path.charCodeAt(i);
+    if (code === 0x2f) {
+      if (slashes === 1) firstEnd = i;
+      else if (slashes === 2) secondEnd = i;
+      slashes++;
+    } else if (previous === 0x2f) depth++;
+    previous = code;
+  }
+  const trailing = slashes > 1 && path.charCodeAt(pathEnd - 1) === 0x2f;
+  const parts = trailing ? slashes - 1 : slashes;
+  const first = segmentId(path, 1, firstEnd);
+  const second = parts >= 2 ? segmentId(path, firstEnd + 1, secondEnd) : NO_SEGMENT;
+  let query = 0;
+  if (q >= 0) {
+    let params = 0;
+    let inParam = false;
+    for (let i = q + 1; i < path.length; i++) {
+      const amp = path.charCodeAt(i) === 0x26;
+      if (!amp && !inParam) params++;
+      inParam = !amp;
+    }
+    query = 1 + Math.min(3, params) * 2 + (path.length - q > 24 ? 1 : 0);
+  }
+  if (first < 0 || second < 0) {
+    shapeAt = -1;
+    shapeText = pathShape(path);
+    return depth;
+  }
+  const code =
+    (((first * SEGMENT_IDS + second) * 2 + (parts > 2 ? 1 : 0)) * 2 + (trailing ? 1 : 0)) * 9 + query;
+  const at = c.shapeIndex.get(code);
+  if (at !== undefined) {
+    shapeAt = at;
+    return depth;
+  }
+  // First sight of this shape: its string as pathShape writes it, its value and its label.
+  const text = pathShape(path);
+  if (c.shapeIndex.size >= SHAPE_CACHE) {
+    shapeAt = -1;
+    shapeText = text;
+    return depth;
+  }
+  shapeAt = c.shapeValue.length;
+  c.shapeIndex.set(code, shapeAt);
+  c.shapeValue.push(c.shapeTable.get(text) ?? 0);
+  c.shapeString.push(text);
+  c.shapeLabel.push(`path_shape(${text})`);
+  return depth;
+}
+
+/** A segment's id (segmentShape's string as a number), -1 when the extensions are too many to number. */
+function segmentId(path: string, start: number, end: number): number {
+  if (start === end) return 0;
+  // `.ext` at the end: 1..5 letters or digits after a dot.
+  let run = 0;
+  let key = 0;
+  let scale = 1;
+  while (run < 6 && end - run - 1 >= start) {
+    let code = path.charCodeAt(end - run - 1);
+    if (code >= 0x41 && code <= 0x5a) code += 0x20;
+    if (code >= 0x30 && code <= 0x39) key += (code - 0x30 + 1) * scale;
+    else if (code >= 0x61 && code <= 0x7a) key += (code - 0x61 + 11) * scale;
+    else break;
+    scale *= 37;
+    run++;
+  }
+  if (run >= 1 && run <= 5 && end - run - 1 >= start && path.charCodeAt(end - run - 1) === 0x2e) {
+    let id = extensionIds.get(key);
+    if (id === undefined) {
+      if (FIRST_EXTENSION + extensionIds.size >= SEGMENT_IDS) return -1;
+      id = FIRST_EXTENSION + extensionIds.size;
+      extensionIds.set(key, id);
+    }
+    return id;
+  }
+  let classes = 0;
+  for (let i = start; i < end; i++) {
+    const code = path.charCodeAt(i);
+    if (code >= 0x41 && code <= 0x5a) classes |= 8;
+    else if (code >= 0x61 && code <= 0x7a) classes |= 4;
+    else if (code >= 0x30 && code <= 0x39) classes |= 2;
+    else classes |= 1;
+  }
+  const n = end - start;
+  return 1 + classes * 4 + (n <= 3 ? 0 : n <= 8 ? 1 : n <= 16 ? 2 : 3);
+}
+
+/** The best token as a string (urlFeatures' `token`). */
+function bestToken(path: string, c: Compiled): string {
+  if (bestNode > 0) return c.key[bestNode]!;
+  let token = '';
+  for (let i = bestStart; i < bestEnd; i++) {
+    let code = path.charCodeAt(i);
+    if (code >= 0x41 && code <= 0x5a) code += 0x20;
+    if (code >= 0x30 && code <= 0x39) {
+      token += '0';
+      while (i + 1 < bestEnd && isDigitAt(path, i + 1)) i++;
+    } else token += String.fromCharCode(code);
+  }
+  return token;
+}
+
+/** The features of a URL's path and query (the lexicon's brands and keywords as whole tokens). */
+export function urlFeatures(url: NormalisedUrl, tables: UrlTables): UrlFeatures {
+  const c = compiledOf(tables);
+  if (!scan(url, c)) return urlFeaturesReference(url, tables);
+  const values = {} as UrlFeatureVector;
+  for (let i = 0; i < URL_FEATURES.length; i++) values[URL_FEATURES[i]!] = scratchValues[i]!;
+  const shape = shapeAt >= 0 ? c.shapeString[shapeAt]! : shapeText;
+  return { values, token: bestToken(url.path, c), brand: foundBrand, shape };
+}
+
+/** The weights in URL_FEATURES order, per model. */
+const weightArrays = new WeakMap<UrlModel, Float64Array>();
+let lastModel: UrlModel | null = null;
+let lastWeights: Float64Array | null = null;
+function weightsOf(model: UrlModel): Float64Array {
+  if (model === lastModel) return lastWeights!;
+  let weights = weightArrays.get(model);
+  if (!weights) {
+    weights = Float64Array.from(URL_FEATURES, (feature) => model.weights[feature] ?? 0);
+    weightArrays.set(model, weights);
+  }
+  lastModel = model;
+  lastWeights = weights;
+  return weights;
+}
+
+/**
+ * Fills the scratch (scan, else the reference's values) and returns the compiled tables, or
+ * null when the reference gave the features (then `fallback` holds them).
+ */
+let fallback: UrlFeatures | null = null;
+function fill(url: NormalisedUrl, tables: UrlTables): Compiled | null {
+  const c = compiledOf(tables);
+  if (scan(url, c)) return c;
+  fallback = urlFeaturesReference(url, tables);
+  for (let i = 0; i < URL_FEATURES.length; i++) scratchValues[i] = fallback.values[URL_FEATURES[i]!];
+  return null;
+}
+
+const brandLabels = new Map<string, string>();
+
+/** A URL feature's reason label (made once per token, shape and brand). */
+function labelAt(feature: number, path: string, c: Compiled | null): string {
+  if (c === null) return labelOf(URL_FEATURES[feature]!, fallback!);
+  if (feature === F_TOKEN_MAX) {
+    if (bestNode === 0) return `path_token_max(${bestToken(path, c)})`;
+    let label = c.label[bestNode];
+    if (label === undefined) c.label[bestNode] = label = `path_token_max(${c.key[bestNode]!})`;
+    return label;
+  }
+  if (feature === F_SHAPE) return shapeAt >= 0 ? c.shapeLabel[shapeAt]! : `path_shape(${shapeText})`;
+  if (feature === F_BRAND) {
+    let label = brandLabels.get(foundBrand);
+    if (label === undefined) {
+      label = `path_brand(${foundBrand})`;
+      brandLabels.set(foundBrand, label);
+    }
+    return label;
+  }
+  return URL_FEATURES[feature]!;
 }
 
 function labelOf(feature: UrlFeature, f: UrlFeatures): string {
@@ -224,10 +680,96 @@ function labelOf(feature: UrlFeature, f: UrlFeatures): string {
   return feature;
 }
 
+function reasonOf(feature: string, value: number, contribution: number): Reason {
+  // Built from {} (model.ts, `scored`: a literal's allocation site gets pretenured).
+  const reason = {} as Reason;
+  reason.feature = feature;
+  reason.value = value;
+  reason.contribution = contribution;
+  return reason;
+}
+
+/** The URL part's log-odds (without the host's) and its reasons, non-zero contributions only. */
+export function urlPart(
+  url: NormalisedUrl,
+  model: UrlModel,
+  hostBias: number,
+): { logOdds: number; reasons: Reason[] } {
+  const reasons: Reason[] = [];
+  const logOdds = urlReasons(url, model, hostBias, reasons, false);
+  return { logOdds, reasons };
+}
+
+/**
+ * The URL part's log-odds (without the host's), its reasons inserted into `reasons` (sorted by
+ * |contribution|, largest first; ties after those already there, as a stable sort of the host's
+ * reasons followed by the URL's would place them).
+ */
+export function addUrlReasons(
+  url: NormalisedUrl,
+  model: UrlModel,
+  hostBias: number,
+  reasons: Reason[],
+): number {
+  return urlReasons(url, model, hostBias, reasons, true);
+}
+
+function urlReasons(
+  url: NormalisedUrl,
+  model: UrlModel,
+  hostBias: number,
+  reasons: Reason[],
+  sorted: boolean,
+): number {
+  const c = fill(url, model.tables);
+  const weights = weightsOf(model);
+  let logOdds = model.bias;
+  for (let i = 0; i < URL_FEATURES.length; i++) {
+    const value = scratchValues[i]!;
+    const contribution = value * weights[i]!;
+    logOdds += contribution;
+    if (contribution === 0) continue;
+    push(reasons, reasonOf(labelAt(i, url.path, c), round(value), round(contribution)), sorted);
+  }
+  push(reasons, reasonOf('url_bias', 1, round(model.bias + (model.hostWeight - 1) * hostBias)), sorted);
+  return logOdds;
+}
+
+function push(reasons: Reason[], reason: Reason, sorted: boolean): void {
+  let at = reasons.length;
+  reasons.push(reason);
+  if (!sorted) return;
+  const size = Math.abs(reason.contribution);
+  while (at > 0 && Math.abs(reasons[at - 1]!.contribution) < size) {
+    reasons[at] = reasons[at - 1]!;
+    at--;
+  }
+  reasons[at] = reason;
+}
+
 /** The host name's reasons as they count in the URL's log-odds. */
 export function scaledReasons(reasons: readonly Reason[], hostWeight: number): Reason[] {
   if (hostWeight === 1) return [...reasons];
   return reasons.map((r) => ({ ...r, contribution: round(r.contribution * hostWeight) }));
+}
+
+/**
+ * scaledReasons in place, on reasons model.ts made for this URL alone, then re-sorted (stable)
+ * by the scaled contributions, which rounding can tie or, for negative ones, swap.
+ */
+export function scaleReasonsInPlace(reasons: Reason[], hostWeight: number): void {
+  if (hostWeight === 1) return;
+  for (let i = 0; i < reasons.length; i++) {
+    const reason = reasons[i]!;
+    reason.contribution = round(reason.contribution * hostWeight);
+    const size = Math.abs(reason.contribution);
+    let at = i;
+    while (at > 0 && Math.abs(reasons[at - 1]!.contribution) < size) {
+      reasons[at] = reasons[at - 1]!;
+      at--;
+    }
+    reasons[at] = reason;
+  }
 }
 
 function round(value: number): number {
