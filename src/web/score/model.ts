@@ -14,6 +14,7 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
+import { hostContextPart, type HostContextModel } from './host-context.ts';
 import { scaledReasons, urlPart, type UrlModel } from './url-features.ts';
 
 export interface Thresholds {
@@ -31,7 +32,10 @@ export interface FittedModel {
   /** How the fit went: what it was fitted on, for the README and the benchmark. */
   fit: Record<string, unknown>;
   /** The URL verdict's path and query part (url-features.ts); absent, the URL verdict is the host name's. */
-  url?: UrlModel;
+  url?: UrlModel & {
+    /** The host-context features (host-context.ts); absent, the URL part has none. */
+    context?: HostContextModel;
+  };
 }
 
 export const FITTED_MODEL = fittedModel as unknown as FittedModel;
@@ -84,8 +88,15 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         return scored(url, score, hostVerdict, features.match?.brand ?? null, reasons, score, hostVerdict);
       // The URL verdict: the host name's log-odds plus the path's part, every reason listed.
       const path = urlPart(url, urlModel, model.bias);
-      const urlScore = logistic(urlModel.hostWeight * logOdds + path.logOdds);
-      const all = [...scaledReasons(reasons, urlModel.hostWeight), ...path.reasons].sort(
+      let urlLogOdds = urlModel.hostWeight * logOdds + path.logOdds;
+      let pathReasons = path.reasons;
+      if (urlModel.context) {
+        const context = hostContextPart(url, features, urlModel.context);
+        urlLogOdds += context.logOdds;
+        pathReasons = [...context.reasons, ...path.reasons];
+      }
+      const urlScore = logistic(urlLogOdds);
+      const all = [...scaledReasons(reasons, urlModel.hostWeight), ...pathReasons].sort(
         (a, b) => Math.abs(b.contribution) - Math.abs(a.contribution),
       );
       return scored(
