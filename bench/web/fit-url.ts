@@ -310,7 +310,12 @@ export function fitUrlModel(
   // The host name's log-odds is the last column: its weight is hostWeight.
   const x = used.map(({ row, offset }) => {
     const v = urlFeatures(row.item.url, pathByFold[row.fold]!).values;
-    const c = hostContext(row.item.url, outOfFold.get(row)!, contextByFold[row.fold]!).values;
+    const c = hostContext(
+      row.item.url,
+      outOfFold.get(row)!,
+      contextByFold[row.fold]!,
+      hostRiskByFold[row.fold]!.bigram,
+    ).values;
     return [...URL_FEATURES.map((f) => v[f]), ...HOST_CONTEXT_FEATURES.map((f) => c[f]), offset];
   });
   const y = used.map(({ row }) => (row.phishing ? 1 : 0));

@@ -14,6 +14,8 @@
  *   the whole label (`aeon.co`) or a part of it (`aeon-card.top`), or in a subdomain, exact or
  *   fuzzy, by the same risk band, so a brand on a risky suffix and a brand as a .com's whole
  *   name get weights of their own;
+ * - `sub_style`: how the subdomain is written, by the host model's bigram table (name_style):
+ *   the highest mean bigram log-odds among its labels, so a random-letter subdomain reads as one;
  *
  * An IP host has none of them: the host name's ip_host and the URL part's ip_host_url speak for it.
  * A leading `www` label is not part of the subdomain here: it is the conventional alias of the
@@ -27,6 +29,7 @@ export const HOST_CONTEXT_FEATURES = [
   'sub_token_mean',
   'host_shape',
   'brand_place',
+  'sub_style',
 ] as const;
 export type HostContextFeature = (typeof HOST_CONTEXT_FEATURES)[number];
 export type HostContextVector = Record<HostContextFeature, number>;
@@ -136,12 +139,14 @@ export function hostContext(
   url: NormalisedUrl,
   host: HostFeatures,
   tables: HostContextTables,
+  bigram: Record<string, number>,
 ): HostContext {
   const values: HostContextVector = {
     sub_token_max: 0,
     sub_token_mean: 0,
     host_shape: 0,
     brand_place: 0,
+    sub_style: 0,
   };
   if (url.hostKind !== 'domain') return { values, token: '', shape: '', place: '' };
   const band = riskBand(host);
@@ -152,6 +157,7 @@ export function hostContext(
   if (place !== '') values.brand_place = mapOf(tables.brand).get(place) ?? 0;
   let token = '';
   if (sub !== '') {
+    values.sub_style = subStyle(sub, mapOf(bigram));
     const tokens = subdomainTokens(sub);
     const risk = mapOf(tables.subToken);
     let max = -Infinity;
@@ -172,13 +178,28 @@ export function hostContext(
   return { values, token, shape, place };
 }
 
+/** The highest mean bigram log-odds among the subdomain's labels (`^label$`, digits as `0`). */
+export function subStyle(sub: string, bigram: Map<string, number>): number {
+  let best = -Infinity;
+  for (const label of sub.split('.')) {
+    if (label === '') continue;
+    const text = `^${label.replace(/[0-9]/g, '0')}$`;
+    let sum = 0;
+    for (let i = 0; i + 1 < text.length; i++) sum += bigram.get(text.slice(i, i + 2)) ?? 0;
+    const style = sum / (text.length - 1);
+    if (style > best) best = style;
+  }
+  return best === -Infinity ? 0 : best;
+}
+
 /** The host-context part's log-odds and its reasons, non-zero contributions only. */
 export function hostContextPart(
   url: NormalisedUrl,
   host: HostFeatures,
   model: HostContextModel,
+  bigram: Record<string, number>,
 ): { logOdds: number; reasons: Reason[] } {
-  const c = hostContext(url, host, model.tables);
+  const c = hostContext(url, host, model.tables, bigram);
   let logOdds = 0;
   const reasons: Reason[] = [];
   for (const feature of HOST_CONTEXT_FEATURES) {

@@ -91,7 +91,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
       let urlLogOdds = urlModel.hostWeight * logOdds + path.logOdds;
       let pathReasons = path.reasons;
       if (urlModel.context) {
-        const context = hostContextPart(url, features, urlModel.context);
+        const context = hostContextPart(url, features, urlModel.context, model.risk.bigram);
         urlLogOdds += context.logOdds;
         pathReasons = [...context.reasons, ...path.reasons];
       }
