@@ -4,7 +4,8 @@
  *
  * - rows: JPCERT/CC's tuning hosts (their first URL, path and all) against the tuning half of the
  *   benign URLs WITH paths and the tuning half of the benign hosts (as `https://host/`);
- * - path token and path shape tables: smoothed log-odds, each host's tokens (shapes) counted once
+ * - path token and path shape tables, and the host context's (subdomain tokens, host shapes,
+ *   brand places: src/web/score/host-context.ts): smoothed log-odds, each host's tokens (shapes) counted once
  *   per class, rates within each class; the weights are fitted on values from the OTHER fold's
  *   tables, and the host name's log-odds (the offset, weight 1) from the other fold's host risk
  *   tables, so nothing vouches for itself; the shipped tables use every tuning host;
@@ -269,7 +270,10 @@ function hostLogOdds(
 ): { logOdds: number; features: HostFeatures } | null {
   const f = hostFeatures(item.url, brands, risk);
   if (f.official) return null;
-  return { logOdds: FEATURES.reduce((s, name) => s + f.values[name] * model.weights[name], model.bias), features: f };
+  return {
+    logOdds: FEATURES.reduce((s, name) => s + f.values[name] * model.weights[name], model.bias),
+    features: f,
+  };
 }
 
 export function fitUrlModel(
@@ -323,7 +327,8 @@ export function fitUrlModel(
   const phishingTotal = used.filter((r) => r.row.phishing).length;
   const benignTotal = used.reduce((s, r) => s + (r.row.phishing ? 0 : r.row.share), 0);
   const officialBenign = rows.length - used.length;
-  let best: { url: FittedUrlModel; recall: number; suspiciousRecall: number; benignWeight: number } | undefined;
+  let best:
+    { url: FittedUrlModel; recall: number; suspiciousRecall: number; benignWeight: number } | undefined;
   for (const benignWeight of BENIGN_WEIGHTS) {
     const w = used.map(({ row }) =>
       row.phishing
