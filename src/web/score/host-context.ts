@@ -58,6 +58,8 @@ export interface HostContext {
 }
 
 const MAX_TOKENS = 16;
+const DIGIT = /[0-9]/;
+const DIGITS = /[0-9]+/g;
 
 /** The subdomain without a leading `www` label. */
 export function siteSubdomain(url: NormalisedUrl): string {
@@ -79,7 +81,8 @@ export function subdomainTokens(sub: string): string[] {
       continue;
     }
     if (start >= 0 && i - start >= 2) {
-      const token = sub.slice(start, i).replace(/[0-9]+/g, '0');
+      const text = sub.slice(start, i);
+      const token = DIGIT.test(text) ? text.replace(DIGITS, '0') : text;
       if (!tokens.includes(token)) tokens.push(token);
       if (tokens.length >= MAX_TOKENS) break;
     }
@@ -126,13 +129,23 @@ export function brandPlace(host: HostFeatures, label: string, band: string): str
 /** A table as a Map, made once per table. */
 const maps = new WeakMap<Record<string, number>, Map<string, number>>();
 function mapOf(table: Record<string, number>): Map<string, number> {
+  // The scorer asks for the same three tables every URL.
+  if (table === lastTables[0]) return lastMaps[0]!;
+  if (table === lastTables[1]) return lastMaps[1]!;
+  if (table === lastTables[2]) return lastMaps[2]!;
   let map = maps.get(table);
   if (!map) {
     map = new Map(Object.entries(table));
     maps.set(table, map);
   }
+  lastTables.unshift(table);
+  lastTables.length = 3;
+  lastMaps.unshift(map);
+  lastMaps.length = 3;
   return map;
 }
+const lastTables: (Record<string, number> | undefined)[] = [];
+const lastMaps: (Map<string, number> | undefined)[] = [];
 
 /** The host-context features of a scored host (its host features already computed). */
 export function hostContext(
@@ -157,7 +170,7 @@ export function hostContext(
   if (place !== '') values.brand_place = mapOf(tables.brand).get(place) ?? 0;
   let token = '';
   if (sub !== '') {
-    values.sub_style = subStyle(sub, mapOf(bigram));
+    values.sub_style = subStyle(sub, bigram);
     const tokens = subdomainTokens(sub);
     const risk = mapOf(tables.subToken);
     let max = -Infinity;
@@ -179,17 +192,48 @@ export function hostContext(
 }
 
 /** The highest mean bigram log-odds among the subdomain's labels (`^label$`, digits as `0`). */
-export function subStyle(sub: string, bigram: Map<string, number>): number {
+export function subStyle(sub: string, bigram: Record<string, number>): number {
+  const table = asciiBigrams(bigram);
   let best = -Infinity;
-  for (const label of sub.split('.')) {
-    if (label === '') continue;
-    const text = `^${label.replace(/[0-9]/g, '0')}$`;
-    let sum = 0;
-    for (let i = 0; i + 1 < text.length; i++) sum += bigram.get(text.slice(i, i + 2)) ?? 0;
-    const style = sum / (text.length - 1);
-    if (style > best) best = style;
+  let sum = 0;
+  let pairs = 0;
+  let previous = CARET;
+  // Label by label, pair by pair, by character code: `^` opens a label, `$` closes it at a dot.
+  for (let i = 0; i <= sub.length; i++) {
+    const end = i === sub.length || sub.charCodeAt(i) === 0x2e;
+    let code = end ? DOLLAR : sub.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) code = 0x30;
+    if (end && previous === CARET) continue;
+    sum += code < 128 && previous < 128 ? table[previous * 128 + code]! : 0;
+    pairs++;
+    if (end) {
+      const style = sum / pairs;
+      if (style > best) best = style;
+      sum = 0;
+      pairs = 0;
+      previous = CARET;
+    } else previous = code;
   }
   return best === -Infinity ? 0 : best;
+}
+
+const CARET = 0x5e;
+const DOLLAR = 0x24;
+/** The bigram table as a flat array over ASCII pairs, made once per table (labels are ASCII). */
+const bigramArrays = new WeakMap<Record<string, number>, Float64Array>();
+function asciiBigrams(source: Record<string, number>): Float64Array {
+  let table = bigramArrays.get(source);
+  if (!table) {
+    table = new Float64Array(128 * 128);
+    for (const [pair, value] of Object.entries(source)) {
+      if (pair.length !== 2) continue;
+      const a = pair.charCodeAt(0);
+      const b = pair.charCodeAt(1);
+      if (a < 128 && b < 128) table[a * 128 + b] = value;
+    }
+    bigramArrays.set(source, table);
+  }
+  return table;
 }
 
 /** The host-context part's log-odds and its reasons, non-zero contributions only. */
@@ -207,15 +251,33 @@ export function hostContextPart(
     const contribution = value * (model.weights[feature] ?? 0);
     logOdds += contribution;
     if (contribution === 0) continue;
-    reasons.push({ feature: labelOf(feature, c), value: round(value), contribution: round(contribution) });
+    // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
+    const reason = {} as Reason;
+    reason.feature = labelOf(feature, c);
+    reason.value = round(value);
+    reason.contribution = round(contribution);
+    reasons.push(reason);
   }
   return { logOdds, reasons };
 }
 
+/** Reason labels, made once per key and feature (bounded: a long-running intake sees no end of tokens). */
+const tokenLabels = new Map<string, string>();
+const shapeLabels = new Map<string, string>();
+const placeLabels = new Map<string, string>();
+function cachedLabel(map: Map<string, string>, feature: string, key: string): string {
+  let label = map.get(key);
+  if (label === undefined) {
+    label = `${feature}(${key})`;
+    if (map.size < 10_000) map.set(key, label);
+  }
+  return label;
+}
+
 function labelOf(feature: HostContextFeature, c: HostContext): string {
-  if (feature === 'sub_token_max') return `sub_token_max(${c.token})`;
-  if (feature === 'host_shape') return `host_shape(${c.shape})`;
-  if (feature === 'brand_place') return `brand_place(${c.place})`;
+  if (feature === 'sub_token_max') return cachedLabel(tokenLabels, feature, c.token);
+  if (feature === 'host_shape') return cachedLabel(shapeLabels, feature, c.shape);
+  if (feature === 'brand_place') return cachedLabel(placeLabels, feature, c.place);
   return feature;
 }
 
