@@ -4,7 +4,8 @@
  *
  * - rows: JPCERT/CC's tuning hosts (their first URL, path and all) against the tuning half of the
  *   benign URLs WITH paths and the tuning half of the benign hosts (as `https://host/`);
- * - path token and path shape tables: smoothed log-odds, each host's tokens (shapes) counted once
+ * - path token and path shape tables, and the host context's (subdomain tokens, host shapes,
+ *   brand places: src/web/score/host-context.ts): smoothed log-odds, each host's tokens (shapes) counted once
  *   per class, rates within each class; the weights are fitted on values from the OTHER fold's
  *   tables, and the host name's log-odds (the offset, weight 1) from the other fold's host risk
  *   tables, so nothing vouches for itself; the shipped tables use every tuning host;
@@ -17,8 +18,16 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  brandPlace,
   FEATURES,
+  HOST_CONTEXT_FEATURES,
+  hostContext,
   hostFeatures,
+  hostShape,
+  registrantLabel,
+  riskBand,
+  siteSubdomain,
+  subdomainTokens,
   logistic,
   pathShape,
   pathTokens,
@@ -26,6 +35,8 @@ import {
   URL_FEATURES,
   type BrandIndex,
   type FittedModel,
+  type HostContextTables,
+  type HostFeatures,
   type RiskTables,
   type UrlModel,
   type UrlTables,
@@ -45,6 +56,10 @@ const NON_NEGATIVE = new Set<string>([
   'path_shape',
   'path_brand',
   'path_keywords',
+  'sub_token_max',
+  'sub_token_mean',
+  'host_shape',
+  'brand_place',
 ]);
 
 export interface UrlRow {
@@ -54,6 +69,8 @@ export interface UrlRow {
   /** Share of the row's class weight: 1 / URLs of its host for benign URLs. */
   share: number;
 }
+
+type FittedUrlModel = NonNullable<FittedModel['url']>;
 
 function foldOf(host: string): 0 | 1 {
   return (createHash('sha256').update(`fold:${host}`).digest()[0]! & 1) as 0 | 1;
@@ -202,7 +219,30 @@ function solve(a: number[][], b: number[]): number[] {
   return m.map((r, i) => r[n]! / (r[i]! || 1e-12));
 }
 
-const COLUMNS = [...URL_FEATURES, 'host_name'];
+/**
+ * The host-context tables (src/web/score/host-context.ts), each row's host read under the given
+ * host features (its fold's risk tables out of fold, the shipped ones for the shipped tables).
+ */
+export function contextTables(
+  rows: readonly UrlRow[],
+  featuresOf: (row: UrlRow) => HostFeatures,
+): HostContextTables {
+  const domain = (r: UrlRow) => r.item.url.hostKind === 'domain';
+  return {
+    subToken: table(rows, (r) => (domain(r) ? subdomainTokens(siteSubdomain(r.item.url)) : [])),
+    shape: table(rows, (r) =>
+      domain(r) ? [hostShape(siteSubdomain(r.item.url), riskBand(featuresOf(r)))] : [],
+    ),
+    brand: table(rows, (r) => {
+      if (!domain(r)) return [];
+      const f = featuresOf(r);
+      const place = brandPlace(f, registrantLabel(r.item.url), riskBand(f));
+      return place === '' ? [] : [place];
+    }),
+  };
+}
+
+const COLUMNS = [...URL_FEATURES, ...HOST_CONTEXT_FEATURES, 'host_name'];
 
 function fitMonotone(x: number[][], y: number[], w: number[], offset: number[]): number[] {
   const kept = COLUMNS.map((_, i) => i);
@@ -227,10 +267,13 @@ function hostLogOdds(
   item: LabelledHost,
   brands: BrandIndex,
   risk: RiskTables,
-): number | null {
+): { logOdds: number; features: HostFeatures } | null {
   const f = hostFeatures(item.url, brands, risk);
   if (f.official) return null;
-  return FEATURES.reduce((s, name) => s + f.values[name] * model.weights[name], model.bias);
+  return {
+    logOdds: FEATURES.reduce((s, name) => s + f.values[name] * model.weights[name], model.bias),
+    features: f,
+  };
 }
 
 export function fitUrlModel(
@@ -239,26 +282,53 @@ export function fitUrlModel(
   rows: readonly UrlRow[],
   brands: BrandIndex,
   log: (line: string) => void,
-): { url: UrlModel; fit: Record<string, unknown> } {
+): { url: FittedUrlModel; fit: Record<string, unknown> } {
   // The other fold's tables for every row: its host risk (offset) and its path tables.
   const pathByFold = [
     urlTables(rows.filter((r) => r.fold === 1)),
     urlTables(rows.filter((r) => r.fold === 0)),
   ];
-  const used = rows
-    .map((row) => ({ row, offset: hostLogOdds(host, row.item, brands, hostRiskByFold[row.fold]!) }))
-    .filter((r): r is { row: UrlRow; offset: number } => r.offset !== null);
+  // The host features under the other fold's risk tables (out of fold) and under the shipped ones.
+  const outOfFold = new Map<UrlRow, HostFeatures>();
+  const shipped = new Map<UrlRow, HostFeatures>();
+  const used: { row: UrlRow; offset: number }[] = [];
+  for (const row of rows) {
+    const h = hostLogOdds(host, row.item, brands, hostRiskByFold[row.fold]!);
+    if (h === null) continue;
+    outOfFold.set(row, h.features);
+    shipped.set(row, hostFeatures(row.item.url, brands, host.risk));
+    used.push({ row, offset: h.logOdds });
+  }
+  const usedRows = used.map((u) => u.row);
+  const contextByFold = [
+    contextTables(
+      usedRows.filter((r) => r.fold === 1),
+      (r) => outOfFold.get(r)!,
+    ),
+    contextTables(
+      usedRows.filter((r) => r.fold === 0),
+      (r) => outOfFold.get(r)!,
+    ),
+  ];
+  const shippedContext = contextTables(usedRows, (r) => shipped.get(r)!);
   // The host name's log-odds is the last column: its weight is hostWeight.
   const x = used.map(({ row, offset }) => {
     const v = urlFeatures(row.item.url, pathByFold[row.fold]!).values;
-    return [...URL_FEATURES.map((f) => v[f]), offset];
+    const c = hostContext(
+      row.item.url,
+      outOfFold.get(row)!,
+      contextByFold[row.fold]!,
+      hostRiskByFold[row.fold]!.bigram,
+    ).values;
+    return [...URL_FEATURES.map((f) => v[f]), ...HOST_CONTEXT_FEATURES.map((f) => c[f]), offset];
   });
   const y = used.map(({ row }) => (row.phishing ? 1 : 0));
   const offset = used.map(() => 0);
   const phishingTotal = used.filter((r) => r.row.phishing).length;
   const benignTotal = used.reduce((s, r) => s + (r.row.phishing ? 0 : r.row.share), 0);
   const officialBenign = rows.length - used.length;
-  let best: { url: UrlModel; recall: number; suspiciousRecall: number; benignWeight: number } | undefined;
+  let best:
+    { url: FittedUrlModel; recall: number; suspiciousRecall: number; benignWeight: number } | undefined;
   for (const benignWeight of BENIGN_WEIGHTS) {
     const w = used.map(({ row }) =>
       row.phishing
@@ -289,7 +359,7 @@ export function fitUrlModel(
     if (!best || recall > best.recall)
       best = {
         url: {
-          hostWeight: round(beta[URL_FEATURES.length + 1]!),
+          hostWeight: round(beta[COLUMNS.length]!),
           // The host model's bias is inside the host name's log-odds, scaled with it.
           bias: round(beta[0]!),
           weights: Object.fromEntries(
@@ -297,6 +367,12 @@ export function fitUrlModel(
           ) as UrlModel['weights'],
           tables: urlTables(rows),
           thresholds,
+          context: {
+            weights: Object.fromEntries(
+              HOST_CONTEXT_FEATURES.map((f, i) => [f, round(beta[URL_FEATURES.length + i + 1]!)]),
+            ) as NonNullable<FittedUrlModel['context']>['weights'],
+            tables: shippedContext,
+          },
         },
         recall,
         suspiciousRecall,

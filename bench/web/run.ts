@@ -167,7 +167,7 @@ function falsePositiveRows(benign: readonly ScoredUrl[]) {
 }
 
 /** The URL part's reasons (score/url-features.ts), left out when the host name's verdict is shown. */
-const URL_REASON = /^(path_|root_path|ip_host_url|punycode_url|url_bias)/;
+const URL_REASON = /^(path_|root_path|ip_host_url|punycode_url|url_bias|sub_token_|host_shape|brand_place)/;
 
 /** Passes over the same URLs after the first, for the rate a long-running intake sees. */
 const STEADY_PASSES = 5;

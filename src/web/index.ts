@@ -70,6 +70,19 @@ export {
   type RiskTables,
 } from './score/features.ts';
 export {
+  brandPlace,
+  HOST_CONTEXT_FEATURES,
+  hostContext,
+  hostContextPart,
+  hostShape,
+  riskBand,
+  siteSubdomain,
+  subdomainTokens,
+  type HostContextFeature,
+  type HostContextModel,
+  type HostContextTables,
+} from './score/host-context.ts';
+export {
   createScorer,
   FITTED_MODEL,
   logistic,

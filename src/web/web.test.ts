@@ -17,7 +17,11 @@ import {
   createWeb,
   FEATURES,
   FITTED_MODEL,
+  HOST_CONTEXT_FEATURES,
+  hostShape,
   LEXICON,
+  siteSubdomain,
+  subdomainTokens,
   logistic,
   URL_FEATURES,
   WebConfig,
@@ -43,7 +47,9 @@ test('every verdict lists its reasons, and they add up to its score', () => {
     assert.ok(row.reasons.length > 0);
     for (const reason of row.reasons)
       assert.ok(
-        [...FEATURES, ...URL_FEATURES, 'url_bias'].some((f) => reason.feature.startsWith(f)),
+        [...FEATURES, ...URL_FEATURES, ...HOST_CONTEXT_FEATURES, 'url_bias'].some((f) =>
+          reason.feature.startsWith(f),
+        ),
         reason.feature,
       );
   }
@@ -67,6 +73,30 @@ test('the host-name verdict reads the name alone; the URL verdict reads the path
   assert.equal(new Set(rows.map((r) => r.hostScore)).size, 1, 'the path never moves the host-name score');
   assert.equal(new Set(rows.map((r) => r.score)).size, urls.length, 'the path moves the URL score');
   assert.ok(rows[2]!.reasons.some((r) => r.feature.startsWith('path_')));
+});
+
+test('the host context: www is the site itself, subdomain tokens and the whole host shape count in the URL verdict', () => {
+  const url = web.normalise('https://www.eki.co.jp-login.example.top/');
+  assert.equal(siteSubdomain(url), 'eki.co.jp-login');
+  assert.deepEqual(subdomainTokens(siteSubdomain(url)), ['eki', 'co', 'jp', 'login']);
+  assert.equal(siteSubdomain(web.normalise('https://www.example.com/')), '');
+  assert.equal(hostShape('eki.co.jp-login', 'tld++'), '3:a-:16,tld++');
+  assert.equal(hostShape('', 'tld-'), '0,tld-');
+  // A model whose context part weighs one subdomain token: it moves the URL verdict only.
+  const context = {
+    weights: Object.fromEntries(
+      HOST_CONTEXT_FEATURES.map((f) => [f, f === 'sub_token_max' ? 1 : 0]),
+    ) as Record<(typeof HOST_CONTEXT_FEATURES)[number], number>,
+    tables: { subToken: { zzqlogin: 40 }, shape: {}, brand: {} },
+  };
+  const model: FittedModel = { ...FITTED_MODEL, url: { ...FITTED_MODEL.url!, context } };
+  const scorer = createScorer(model, createBrandIndex());
+  const flagged = scorer.score(web.normalise('https://zzqlogin.example-bakery.jp/'));
+  assert.equal(flagged.verdict, 'malicious');
+  assert.ok(flagged.reasons.some((r) => r.feature === 'sub_token_max(zzqlogin)' && r.contribution === 40));
+  const plain = scorer.score(web.normalise('https://shop.example-bakery.jp/'));
+  assert.equal(plain.hostScore, flagged.hostScore, 'the host-name verdict does not read the context');
+  assert.ok(!plain.reasons.some((r) => r.feature.startsWith('sub_token_max')));
 });
 
 /** The shipped model with a URL part that flags one path token outright, whatever the host. */

@@ -14,7 +14,14 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
-import { addUrlReasons, prepareUrlModel, scaleReasonsInPlace, type UrlModel } from './url-features.ts';
+import { hostContextPart, type HostContextModel } from './host-context.ts';
+import {
+  addUrlReasons,
+  insertReason,
+  prepareUrlModel,
+  scaleReasonsInPlace,
+  type UrlModel,
+} from './url-features.ts';
 
 export interface Thresholds {
   suspicious: number;
@@ -31,7 +38,10 @@ export interface FittedModel {
   /** How the fit went: what it was fitted on, for the README and the benchmark. */
   fit: Record<string, unknown>;
   /** The URL verdict's path and query part (url-features.ts); absent, the URL verdict is the host name's. */
-  url?: UrlModel;
+  url?: UrlModel & {
+    /** The host-context features (host-context.ts); absent, the URL part has none. */
+    context?: HostContextModel;
+  };
 }
 
 export const FITTED_MODEL = fittedModel as unknown as FittedModel;
@@ -84,12 +94,21 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         const reasons = reasonsOf(features, weightOf, labels);
         return scored(url, score, hostVerdict, features.match?.brand ?? null, reasons, score, hostVerdict);
       }
-      // The URL verdict: the host name's log-odds plus the path's part, every reason listed: the
-      // host's scaled, then the path's inserted, in the order a stable sort of both gives.
+      // The URL verdict: the host name's log-odds plus the host context's and the path's parts,
+      // every reason listed: the host's scaled, then the context's and the path's inserted, in
+      // the order a stable sort of all three (host, context, path) gives.
       const reasons = sortedReasons(features, weightOf, labels);
       scaleReasonsInPlace(reasons, urlModel.hostWeight);
-      const pathLogOdds = addUrlReasons(url, urlModel, model.bias, reasons);
-      const urlScore = logistic(urlModel.hostWeight * logOdds + pathLogOdds);
+      let contextLogOdds: number | null = null;
+      if (urlModel.context) {
+        const context = hostContextPart(url, features, urlModel.context, model.risk.bigram);
+        contextLogOdds = context.logOdds;
+        for (const reason of context.reasons) insertReason(reasons, reason);
+      }
+      // Summed host, path, context: the order the model was fitted and benchmarked in.
+      let urlLogOdds = urlModel.hostWeight * logOdds + addUrlReasons(url, urlModel, model.bias, reasons);
+      if (contextLogOdds !== null) urlLogOdds += contextLogOdds;
+      const urlScore = logistic(urlLogOdds);
       return scored(
         url,
         urlScore,

@@ -735,6 +735,11 @@ function urlReasons(
   return logOdds;
 }
 
+/** Inserts a reason after every one at least as large: a stable sort's place for it. */
+export function insertReason(reasons: Reason[], reason: Reason): void {
+  push(reasons, reason, true);
+}
+
 function push(reasons: Reason[], reason: Reason, sorted: boolean): void {
   let at = reasons.length;
   reasons.push(reason);
