@@ -149,7 +149,6 @@ async function main(): Promise<void> {
         loadAfter: machineLoad(),
         tables,
         caveats: [
-          'Other helpers were running on this shared 2-core machine: see the load figures above.',
           'Neither tool can restrict itself to SPF and DMARC, so each does its full default domain check without TLS connections: ' +
             'tsunagi MX, SPF, DMARC, MTA-STS and TLS-RPT records, IPv6 and HTTPS lookups (no A/AAAA, so no connection), DKIM with no selectors, DNSSEC skipped (trust anchor outside the zone); ' +
             'checkdmarc (`--skip-tls`) NS, MX, SPF, DMARC, DNSSEC (DNSKEY), MTA-STS, TLS-RPT and BIMI.',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  busyCaveat,
   commandLine,
   markdownTable,
   PREAMBLE,
@@ -32,6 +33,14 @@ test('a rendered section carries the command, start, commit, load and caveats', 
   assert.match(text, /load 1\.50, CPU pressure 12\.3% before, load 2\.00, no PSI after/);
   assert.match(text, /\| tool \| ms \|\n\| --- \| ---: \|\n\| a \| 1 \|/);
   assert.match(text, /Caveats:\n\n- one peer only\n/);
+});
+
+test('the busy caveat follows the load figures, not a sentence written in advance', () => {
+  const quiet = { loadavg1: 0.4, cpuPressure: 3 };
+  assert.deepEqual(busyCaveat(quiet, quiet, 2), []);
+  assert.deepEqual(busyCaveat(quiet, { loadavg1: 0.4, cpuPressure: null }, 2), []);
+  assert.match(busyCaveat(quiet, { loadavg1: 3.1, cpuPressure: 10 }, 2)[0]!, /load up to 3\.10 on 2 cores/);
+  assert.match(busyCaveat({ loadavg1: 1, cpuPressure: 40 }, quiet, 8)[0]!, /CPU pressure up to 40\.0%/);
 });
 
 test('replaceSection replaces only its own section and keeps the others in place', () => {

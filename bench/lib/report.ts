@@ -102,8 +102,24 @@ export function renderReport(report: Report): string {
     '',
     ...report.tables.flatMap((table) => [table.trim(), '']),
   ];
-  if (report.caveats.length > 0) lines.push('Caveats:', '', ...report.caveats.map((c) => `- ${c}`), '');
+  const caveats = [...report.caveats, ...busyCaveat(report.loadBefore, report.loadAfter)];
+  if (caveats.length > 0) lines.push('Caveats:', '', ...caveats.map((c) => `- ${c}`), '');
   return lines.join('\n');
+}
+
+/**
+ * A caveat when the load figures show the machine was busy (a load average at three quarters of
+ * the cores, or a quarter of the time with tasks waiting for a CPU), so a section never says the
+ * machine was shared when it was not, nor stays silent when it was.
+ */
+export function busyCaveat(before: MachineLoad, after: MachineLoad, cores = cpus().length): string[] {
+  const load = Math.max(before.loadavg1, after.loadavg1);
+  const pressure = Math.max(before.cpuPressure ?? 0, after.cpuPressure ?? 0);
+  if (load < cores * 0.75 && pressure < 25) return [];
+  return [
+    `The machine was busy during the run (load up to ${load.toFixed(2)} on ${cores} cores, CPU pressure up to ${pressure.toFixed(1)}%): ` +
+      'other processes shared the CPU, so wall-clock figures are indicative; CPU-time figures are less affected.',
+  ];
 }
 
 export const PREAMBLE =

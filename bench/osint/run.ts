@@ -280,7 +280,6 @@ function report(
     `(bench/osint/ja, rules in bench/osint/README.md), every type scored in every document. Each tool reads the same texts; precision / recall / **F1** per type, ` +
     `micro-averaged ("—": the tool does not extract that type), then per-document F1 (mean / worst), then time.`;
   const caveats = [
-    'Other helpers were running on the same 2 cores; times are indicative only.',
     "The truth lists what the authors (English) or the annotator (Japanese) give as indicators: a real but unlisted name in the text (the vendor's own links, a researcher's site, a news article's address) is charged as a false positive, the same for every tool.",
     ...[...unnamed].map(
       ([l, n]) =>

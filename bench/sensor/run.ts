@@ -412,11 +412,11 @@ async function main(): Promise<void> {
       ],
       caveats: [
         "osquery is not in Debian and the internet beyond npm and Debian is closed here, so the peer column is osquery's documented default watchdog limits (watchdog_memory_limit 200 MB, watchdog_utilization_limit 10 %), not osquery measured on this machine.",
-        'Other helpers were running builds and tests on the same 2 cores during the run: their processes are part of the churn the sensor saw (and of what its first scan hashed), and the load figures above show how busy the machine was.',
+        "Every other process on the machine during the run is part of what the sensor saw (and of what its first scan hashed), beside the benchmark's own churn.",
         'A /proc scanner sees only processes alive at a scan: one that starts and ends between two scans (10 s apart) is not reported.',
         "The churn (2 new processes and 2 new connections a second, all day) is far above a desk terminal's; where the day's bytes would pass the budget, the sensor stops sending all but ioc.match and sensor.status for the rest of the UTC day and counts what it dropped (droppedEvents).",
         `Executables first seen during the steady window are hashed in it (${mb(steadyHashedBytes)} MB here): ` +
-          `the churn's 40 variants are hashed once, but the other helpers on this machine start programs the first scan ` +
+          `the churn's 40 variants are hashed once, but other work on this machine starts programs the first scan ` +
           `did not see (browsers, compilers, databases), and their hashing is part of the steady CPU above.`,
         `The sensor keeps its CPU budget by stretching its scan interval while a tick costs more than 1 % of the interval; its interval was ${(status.intervalMs / 1000).toFixed(0)} s at the end of the steady window (policy: 10 s).`,
       ],

@@ -351,7 +351,6 @@ async function main() {
         "The OpenDNS top list counts DNS lookups, not visits: it holds random-letter .cn names that look like JPCERT/CC's hosts; they stay benign here, and they set the zero-false-positive threshold.",
         "phishing_catcher scores certificate names and adds 10 for a Let's Encrypt issuer; there is no certificate here, so that part is not applied.",
         "The steady-state passes run with the loaded data set and the first pass's scored rows still on the heap, so the garbage collector's marking is part of what they measure.",
-        'Other helpers were running on the same 2-core machine (see the load figures).',
       ],
     },
     values.write,
