@@ -46,7 +46,7 @@ test('score: one CSV row per URL, reasons included; bad lines counted on stderr'
   const mercari = rows[2]!.split(',');
   assert.equal(mercari[4], 'mercari');
   assert.match(mercari[5]!, /brand_exact\(mercari@domain\)=/);
-  assert.equal(result.stderr.trim(), `tsunagi: 1 lines of ${list} are not http(s) URLs (skipped)`);
+  assert.equal(result.stderr.trim(), `tsunagi: 1 line of ${list} is not an http(s) URL (skipped)`);
 });
 
 test('score and ingest: unreadable input is exit 2 in one line', async () => {

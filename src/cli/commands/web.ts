@@ -150,7 +150,12 @@ async function scoreCommand(file: string, ctx: CliContext): Promise<void> {
   }
   await out.end();
   if (scored === 0 && bad > 0) throw new InputError(`${file}: no URL could be read (${bad} lines)`);
-  if (bad > 0) ctx.stderr.write(`tsunagi: ${bad} lines of ${file} are not http(s) URLs (skipped)\n`);
+  if (bad > 0)
+    ctx.stderr.write(
+      bad === 1
+        ? `tsunagi: 1 line of ${file} is not an http(s) URL (skipped)\n`
+        : `tsunagi: ${bad} lines of ${file} are not http(s) URLs (skipped)\n`,
+    );
 }
 
 function parseIngestOptions(options: IngestOptions): { format?: ListFormat; tlp: Tlp } {
