@@ -16,7 +16,6 @@
  *   every one, suspicious above all but 1e-3 of them. The benign weight is chosen by tuning
  *   recall at the malicious threshold.
  */
-import { createHash } from 'node:crypto';
 import {
   brandPlace,
   FEATURES,
@@ -42,9 +41,9 @@ import {
   type UrlTables,
 } from '../../src/web/index.ts';
 import type { LabelledHost } from './data.ts';
+import { fitMonotone, foldOf, RIDGE, round, solve } from './fitting.ts';
 
 const SMOOTHING = 2;
-const RIDGE = 1e-3;
 /** Tokens (shapes) seen on fewer hosts than this are left out of the shipped table. */
 const MIN_HOSTS = 3;
 const SUSPICIOUS_FALSE_POSITIVE_RATE = 1e-3;
@@ -71,10 +70,6 @@ export interface UrlRow {
 }
 
 type FittedUrlModel = NonNullable<FittedModel['url']>;
-
-function foldOf(host: string): 0 | 1 {
-  return (createHash('sha256').update(`fold:${host}`).digest()[0]! & 1) as 0 | 1;
-}
 
 export function urlRows(
   phishing: LabelledHost[],
@@ -202,23 +197,6 @@ function loss(
   return total;
 }
 
-function solve(a: number[][], b: number[]): number[] {
-  const n = b.length;
-  const m = a.map((r, i) => [...r, b[i]!]);
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
-    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
-    const diagonal = m[col]![col]! || 1e-12;
-    for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const factor = m[r]![col]! / diagonal;
-      for (let c = col; c <= n; c++) m[r]![c]! -= factor * m[col]![c]!;
-    }
-  }
-  return m.map((r, i) => r[n]! / (r[i]! || 1e-12));
-}
-
 /**
  * The host-context tables (src/web/score/host-context.ts), each row's host read under the given
  * host features (its fold's risk tables out of fold, the shipped ones for the shipped tables).
@@ -243,23 +221,6 @@ export function contextTables(
 }
 
 const COLUMNS = [...URL_FEATURES, ...HOST_CONTEXT_FEATURES, 'host_name'];
-
-function fitMonotone(x: number[][], y: number[], w: number[], offset: number[]): number[] {
-  const kept = COLUMNS.map((_, i) => i);
-  for (;;) {
-    const beta = fitWithOffset(
-      x.map((r) => kept.map((i) => r[i]!)),
-      y,
-      w,
-      offset,
-    );
-    const full = [beta[0]!, ...COLUMNS.map(() => 0)];
-    kept.forEach((i, k) => (full[i + 1] = beta[k + 1]!));
-    const wrong = kept.filter((i) => NON_NEGATIVE.has(COLUMNS[i]!) && full[i + 1]! < 0);
-    if (wrong.length === 0) return full;
-    for (const i of wrong) kept.splice(kept.indexOf(i), 1);
-  }
-}
 
 /** The host name's log-odds under given risk tables; null for a brand's official domain (the rule). */
 function hostLogOdds(
@@ -335,7 +296,7 @@ export function fitUrlModel(
         ? used.length / (2 * phishingTotal)
         : (benignWeight * row.share * used.length) / (2 * benignTotal),
     );
-    const beta = fitMonotone(x, y, w, offset);
+    const beta = fitMonotone(COLUMNS, NON_NEGATIVE, x, (kept) => fitWithOffset(kept, y, w, offset));
     const logOdds = x.map((r, i) => offset[i]! + beta[0]! + r.reduce((s, v, j) => s + v * beta[j + 1]!, 0));
     const benign = logOdds.filter((_, i) => y[i] === 0).map(logistic);
     // A brand's official domain scores 0 by rule: it counts among the benign rows below every threshold.
@@ -390,8 +351,4 @@ export function fitUrlModel(
       tuningRecallAtSuspiciousOutOfFold: best!.suspiciousRecall,
     },
   };
-}
-
-function round(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
 }

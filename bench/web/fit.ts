@@ -16,7 +16,6 @@
  * 4. The URL verdict's part (path and query features on top of the host name's log-odds), on the
  *    tuning half of the benign URLs with paths as well: fit-url.ts.
  */
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -31,6 +30,7 @@ import {
   type RiskTables,
 } from '../../src/web/index.ts';
 import { fitUrlModel, urlRows } from './fit-url.ts';
+import { fitMonotone, foldOf, RIDGE, round, solve } from './fitting.ts';
 import {
   dataDirectory,
   loadSplit,
@@ -41,7 +41,6 @@ import {
 
 /** Pseudo-count per class added to every suffix's tally. */
 const SMOOTHING = 2;
-const RIDGE = 1e-3;
 const SUSPICIOUS_FALSE_POSITIVE_RATE = 1e-3;
 const BENIGN_WEIGHTS = [16, 64, 256, 1024, 4096];
 const NON_NEGATIVE = new Set<string>([
@@ -59,10 +58,6 @@ interface Row {
   host: LabelledHost;
   phishing: boolean;
   fold: 0 | 1;
-}
-
-function foldOf(host: string): 0 | 1 {
-  return (createHash('sha256').update(`fold:${host}`).digest()[0]! & 1) as 0 | 1;
 }
 
 /** Smoothed log-odds per key, centred so an unseen key gets 0 relative to the base rate. */
@@ -163,24 +158,6 @@ export function fitLogistic(
   return beta;
 }
 
-/** Gaussian elimination with partial pivoting. */
-function solve(a: number[][], b: number[]): number[] {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]!]);
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
-    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
-    const diagonal = m[col]![col]! || 1e-12;
-    for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const factor = m[r]![col]! / diagonal;
-      for (let c = col; c <= n; c++) m[r]![c]! -= factor * m[col]![c]!;
-    }
-  }
-  return m.map((row, i) => row[n]! / (row[i]! || 1e-12));
-}
-
 async function main() {
   const { values } = parseArgs({
     options: { data: { type: 'string' }, out: { type: 'string', default: 'src/web/score/model.json' } },
@@ -208,7 +185,7 @@ async function main() {
     const weight = rows.map((r) =>
       r.phishing ? rows.length / (2 * phishingCount) : (benignWeight * rows.length) / (2 * benignCount),
     );
-    const beta = fitMonotone(x, y, weight);
+    const beta = fitMonotone(FEATURES, NON_NEGATIVE, x, (kept) => fitLogistic(kept, y, weight));
     const model = modelOf(beta, risk);
     model.thresholds = thresholdsOn(model, rows, brands);
     const recall = recallAt(model, rows, brands, model.thresholds.malicious);
@@ -255,27 +232,6 @@ function modelOf(beta: readonly number[], risk: RiskTables): FittedModel {
   };
 }
 
-/**
- * Logistic regression where the features that can only speak for phishing (a brand in the name,
- * risk tables, punycode, an IP host) may not get a negative weight: one that comes out negative
- * is dropped and the rest refitted, so no verdict reads "looks like SMBC, therefore safer".
- */
-function fitMonotone(x: readonly number[][], y: readonly number[], weight: readonly number[]): number[] {
-  const kept = FEATURES.map((_, i) => i);
-  for (;;) {
-    const beta = fitLogistic(
-      x.map((row) => kept.map((i) => row[i]!)),
-      y,
-      weight,
-    );
-    const full = [beta[0]!, ...FEATURES.map(() => 0)];
-    kept.forEach((i, k) => (full[i + 1] = beta[k + 1]!));
-    const wrong = kept.filter((i) => NON_NEGATIVE.has(FEATURES[i]!) && full[i + 1]! < 0);
-    if (wrong.length === 0) return full;
-    for (const i of wrong) kept.splice(kept.indexOf(i), 1);
-  }
-}
-
 function scoreOf(model: FittedModel, row: Row, brands: ReturnType<typeof createBrandIndex>): number {
   const f = hostFeatures(row.host.url, brands, model.risk);
   if (f.official) return 0;
@@ -301,10 +257,6 @@ function recallAt(
 ) {
   const phishing = rows.filter((r) => r.phishing);
   return round(phishing.filter((r) => scoreOf(model, r, brands) >= threshold).length / phishing.length);
-}
-
-function round(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
 }
 
 await main();

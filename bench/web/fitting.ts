@@ -1,0 +1,58 @@
+/**
+ * What bench/web/fit.ts (the host-name model) and fit-url.ts (the URL part) fit with alike: the
+ * ridge, the two folds of the tuning data, the linear solve of a Newton step, and the refit that
+ * drops a weight which may only speak for phishing but came out negative.
+ */
+import { createHash } from 'node:crypto';
+
+export const RIDGE = 1e-3;
+
+/** A host's fold: tables learned on one fold are used to fit on the other (no leak into a row). */
+export function foldOf(host: string): 0 | 1 {
+  return (createHash('sha256').update(`fold:${host}`).digest()[0]! & 1) as 0 | 1;
+}
+
+/** Gaussian elimination with partial pivoting. */
+export function solve(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((row, i) => [...row, b[i]!]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
+    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
+    const diagonal = m[col]![col]! || 1e-12;
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const factor = m[r]![col]! / diagonal;
+      for (let c = col; c <= n; c++) m[r]![c]! -= factor * m[col]![c]!;
+    }
+  }
+  return m.map((row, i) => row[n]! / (row[i]! || 1e-12));
+}
+
+/**
+ * Fits on the columns kept, dropping every column in `nonNegative` whose weight came out below
+ * zero and fitting again, so no verdict reads "looks like SMBC, therefore safer". `fit` gets the
+ * kept columns of each row and returns [bias, ...weights]; the answer has a weight (0 when
+ * dropped) for every column.
+ */
+export function fitMonotone(
+  columns: readonly string[],
+  nonNegative: ReadonlySet<string>,
+  x: readonly (readonly number[])[],
+  fit: (kept: number[][]) => number[],
+): number[] {
+  const kept = columns.map((_, i) => i);
+  for (;;) {
+    const beta = fit(x.map((row) => kept.map((i) => row[i]!)));
+    const full = [beta[0]!, ...columns.map(() => 0)];
+    kept.forEach((i, k) => (full[i + 1] = beta[k + 1]!));
+    const wrong = kept.filter((i) => nonNegative.has(columns[i]!) && full[i + 1]! < 0);
+    if (wrong.length === 0) return full;
+    for (const i of wrong) kept.splice(kept.indexOf(i), 1);
+  }
+}
+
+export function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
