@@ -17,7 +17,6 @@ import type { BrandIndex } from './lexicon.ts';
 import { addHostContext, type HostContextModel } from './host-context.ts';
 import {
   addUrlReasons,
-  insertReason,
   prepareUrlModel,
   scaleReasonsInPlace,
   type UrlModel,
