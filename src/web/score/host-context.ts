@@ -23,6 +23,7 @@
  */
 import type { NormalisedUrl, Reason } from '../types.ts';
 import { registrantLabel, type HostFeatures } from './features.ts';
+import { insertReason } from './url-features.ts';
 
 export const HOST_CONTEXT_FEATURES = [
   'sub_token_max',
@@ -283,4 +284,270 @@ function labelOf(feature: HostContextFeature, c: HostContext): string {
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+/**
+ * The hot path: hostContextPart's log-odds with its reasons inserted straight into the URL's
+ * sorted reasons (insertReason), the same numbers and reasons in the same order, without the
+ * per-URL strings, arrays and records: the subdomain's tokens are walked in a trie of the token
+ * table (digit runs as one `0`), the shape and the brand's place are indices into tables of
+ * weights and labels made once per model, and a leading `www.` is skipped by offset.
+ */
+export function addHostContext(
+  url: NormalisedUrl,
+  host: HostFeatures,
+  model: HostContextModel,
+  bigram: Record<string, number>,
+  reasons: Reason[],
+): number {
+  if (url.hostKind !== 'domain') return 0;
+  const c = compiledOf(model);
+  const full = url.subdomain;
+  const from = full === 'www' ? 3 : full.startsWith('www.') ? 4 : 0;
+  const band = host.platform !== '' ? 0 : host.values.tld_risk > 1 ? 1 : host.values.tld_risk > 0 ? 2 : 3;
+  // sub_token_max, sub_token_mean, then host_shape, brand_place, sub_style: the features' order.
+  let tokenMax = 0;
+  let tokenMean = 0;
+  let tokenId = -1;
+  let style = 0;
+  if (from < full.length) {
+    style = subStyleFrom(full, from, asciiBigrams(bigram));
+    const n = scanTokens(full, from, c);
+    if (n > 0) {
+      let max = -Infinity;
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        const id = scratchIds[i]!;
+        const r = id >= 0 ? c.tokenValue[id]! : 0;
+        sum += r;
+        if (r > max) {
+          max = r;
+          tokenId = id;
+        }
+      }
+      tokenMax = max;
+      tokenMean = sum / n;
+    }
+  }
+  const shape = shapeIndex(full, from, band);
+  const placeAt = placeIndex(url, host, band);
+  let logOdds = 0;
+  logOdds += addReason(reasons, tokenMax, c.weights[0]!, tokenId >= 0 ? c.tokenLabel[tokenId]! : null, 0);
+  logOdds += addReason(reasons, tokenMean, c.weights[1]!, 'sub_token_mean', 1);
+  logOdds += addReason(reasons, c.shapeValue[shape]!, c.weights[2]!, c.shapeLabel[shape]!, 2);
+  const place = placeAt < 0 ? 0 : c.placeValue[placeAt]!;
+  logOdds += addReason(reasons, place, c.weights[3]!, placeAt < 0 ? null : c.placeLabel[placeAt]!, 3);
+  logOdds += addReason(reasons, style, c.weights[4]!, 'sub_style', 4);
+  return logOdds;
+}
+
+function addReason(
+  reasons: Reason[],
+  value: number,
+  weight: number,
+  label: string | null,
+  feature: number,
+): number {
+  const contribution = value * weight;
+  if (contribution === 0) return contribution;
+  const reason = {} as Reason;
+  // A token's label for a token the table lacks (value 0) is never needed: its contribution is 0.
+  reason.feature = label ?? HOST_CONTEXT_FEATURES[feature]!;
+  reason.value = round(value);
+  reason.contribution = round(contribution);
+  insertReason(reasons, reason);
+  return contribution;
+}
+
+interface Compiled {
+  weights: Float64Array;
+  /** Trie over [a-z0-9]: child node per character (0: none), token id per node (-1: none). */
+  child: Int32Array;
+  tokenAt: Int32Array;
+  tokenValue: Float64Array;
+  tokenLabel: string[];
+  shapeValue: Float64Array;
+  shapeLabel: string[];
+  placeValue: Float64Array;
+  placeLabel: string[];
+}
+
+const BANDS = ['plat', 'tld++', 'tld+', 'tld-'];
+const BUCKETS = [4, 8, 16, 32, 99];
+const PLACES = ['label=', 'label~', 'subdomain'];
+const compiled = new WeakMap<HostContextModel, Compiled>();
+let lastModel: HostContextModel | null = null;
+let lastCompiled: Compiled | null = null;
+
+function compiledOf(model: HostContextModel): Compiled {
+  if (model === lastModel) return lastCompiled!;
+  let c = compiled.get(model);
+  if (!c) {
+    c = compile(model);
+    compiled.set(model, c);
+  }
+  lastModel = model;
+  lastCompiled = c;
+  return c;
+}
+
+function compile(model: HostContextModel): Compiled {
+  const weights = new Float64Array(HOST_CONTEXT_FEATURES.length);
+  HOST_CONTEXT_FEATURES.forEach((f, i) => (weights[i] = model.weights[f] ?? 0));
+  const keys = Object.keys(model.tables.subToken).filter((k) => /^(?:[a-z]|0(?!0))+$/.test(k));
+  let nodes = 1;
+  const child = new Int32Array((keys.reduce((n, k) => n + k.length, 0) + 1) * 36);
+  const tokenAt = new Int32Array(child.length / 36).fill(-1);
+  const tokenValue = new Float64Array(keys.length);
+  const tokenLabel: string[] = [];
+  keys.forEach((key, id) => {
+    let node = 0;
+    for (let i = 0; i < key.length; i++) {
+      const slot = node * 36 + charSlot(key.charCodeAt(i));
+      if (child[slot] === 0) child[slot] = nodes++;
+      node = child[slot]!;
+    }
+    tokenAt[node] = id;
+    tokenValue[id] = model.tables.subToken[key]!;
+    tokenLabel.push(`sub_token_max(${key})`);
+  });
+  const shapeValue = new Float64Array(4 * 8 * 5 * 4);
+  const shapeLabel: string[] = [];
+  for (let depth = 0; depth < 4; depth++)
+    for (let classes = 0; classes < 8; classes++)
+      for (let bucket = 0; bucket < 5; bucket++)
+        for (let band = 0; band < 4; band++) {
+          const shape =
+            depth === 0
+              ? `0,${BANDS[band]}`
+              : `${depth}:${classes & 1 ? 'a' : ''}${classes & 2 ? '0' : ''}${classes & 4 ? '-' : ''}:${BUCKETS[bucket]},${BANDS[band]}`;
+          const at = ((depth * 8 + classes) * 5 + bucket) * 4 + band;
+          shapeValue[at] = mapOf(model.tables.shape).get(shape) ?? 0;
+          shapeLabel[at] = `host_shape(${shape})`;
+        }
+  const placeValue = new Float64Array(3 * 2 * 4);
+  const placeLabel: string[] = [];
+  for (let where = 0; where < 3; where++)
+    for (let how = 0; how < 2; how++)
+      for (let band = 0; band < 4; band++) {
+        const place = `${PLACES[where]}:${how === 0 ? 'exact' : 'fuzzy'},${BANDS[band]}`;
+        const at = (where * 2 + how) * 4 + band;
+        placeValue[at] = mapOf(model.tables.brand).get(place) ?? 0;
+        placeLabel[at] = `brand_place(${place})`;
+      }
+  return { weights, child, tokenAt, tokenValue, tokenLabel, shapeValue, shapeLabel, placeValue, placeLabel };
+}
+
+/** [a-z] to 0..25, [0-9] to 26..35 (any digit run is one `0`). */
+function charSlot(code: number): number {
+  return code >= 0x61 ? code - 0x61 : 26 + code - 0x30;
+}
+
+/** Token ids (-1: not in the table) and ranges of the subdomain's unique tokens, as subdomainTokens gives them. */
+const scratchIds = new Int32Array(MAX_TOKENS);
+const scratchStart = new Int32Array(MAX_TOKENS);
+const scratchEnd = new Int32Array(MAX_TOKENS);
+
+function scanTokens(sub: string, from: number, c: Compiled): number {
+  let n = 0;
+  let start = -1;
+  for (let i = from; i <= sub.length; i++) {
+    const code = i < sub.length ? sub.charCodeAt(i) : 0;
+    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0 && i - start >= 2) {
+      let seen = false;
+      for (let k = 0; k < n && !seen; k++) seen = sameToken(sub, scratchStart[k]!, scratchEnd[k]!, start, i);
+      if (!seen) {
+        scratchIds[n] = lookup(sub, start, i, c);
+        scratchStart[n] = start;
+        scratchEnd[n] = i;
+        n++;
+        if (n >= MAX_TOKENS) break;
+      }
+    }
+    start = -1;
+  }
+  return n;
+}
+
+/** The token's id in the trie, digit runs walked as one `0`. */
+function lookup(sub: string, start: number, end: number, c: Compiled): number {
+  let node = 0;
+  for (let i = start; i < end; i++) {
+    const code = sub.charCodeAt(i);
+    if (code <= 0x39 && i > start && sub.charCodeAt(i - 1) <= 0x39) continue;
+    node = c.child[node * 36 + (code <= 0x39 ? 26 : code - 0x61)]!;
+    if (node === 0) return -1;
+  }
+  return c.tokenAt[node]!;
+}
+
+/** Whether two ranges are the same token once digit runs are one `0`. */
+function sameToken(sub: string, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  while (a < aEnd && b < bEnd) {
+    const x = sub.charCodeAt(a);
+    const y = sub.charCodeAt(b);
+    if (x <= 0x39) {
+      if (y > 0x39) return false;
+      while (a < aEnd && sub.charCodeAt(a) <= 0x39) a++;
+      while (b < bEnd && sub.charCodeAt(b) <= 0x39) b++;
+      continue;
+    }
+    if (x !== y) return false;
+    a++;
+    b++;
+  }
+  return a === aEnd && b === bEnd;
+}
+
+/** hostShape's index: depth, character classes, length bucket, band. */
+function shapeIndex(sub: string, from: number, band: number): number {
+  if (from >= sub.length) return band;
+  let depth = 1;
+  let classes = 0;
+  for (let i = from; i < sub.length; i++) {
+    const c = sub.charCodeAt(i);
+    if (c === 0x2e) depth++;
+    else if (c >= 0x30 && c <= 0x39) classes |= 2;
+    else if (c === 0x2d || c === 0x5f) classes |= 4;
+    else classes |= 1;
+  }
+  const n = sub.length - from;
+  const bucket = n <= 4 ? 0 : n <= 8 ? 1 : n <= 16 ? 2 : n <= 32 ? 3 : 4;
+  return (((depth > 3 ? 3 : depth) * 8 + classes) * 5 + bucket) * 4 + band;
+}
+
+/** brandPlace's index, or -1 without a brand. */
+function placeIndex(url: NormalisedUrl, host: HostFeatures, band: number): number {
+  const match = host.match;
+  if (match === null) return -1;
+  const where = match.where === 'domain' ? (registrantLabel(url) === match.token ? 0 : 1) : 2;
+  return (where * 2 + (match.how === 'exact' ? 0 : 1)) * 4 + band;
+}
+
+/** subStyle from an offset (the subdomain past a leading `www.`). */
+function subStyleFrom(sub: string, from: number, table: Float64Array): number {
+  let best = -Infinity;
+  let sum = 0;
+  let pairs = 0;
+  let previous = CARET;
+  for (let i = from; i <= sub.length; i++) {
+    const end = i === sub.length || sub.charCodeAt(i) === 0x2e;
+    let code = end ? DOLLAR : sub.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) code = 0x30;
+    if (end && previous === CARET) continue;
+    sum += code < 128 && previous < 128 ? table[previous * 128 + code]! : 0;
+    pairs++;
+    if (end) {
+      const style = sum / pairs;
+      if (style > best) best = style;
+      sum = 0;
+      pairs = 0;
+      previous = CARET;
+    } else previous = code;
+  }
+  return best === -Infinity ? 0 : best;
 }

@@ -14,10 +14,9 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
-import { hostContextPart, type HostContextModel } from './host-context.ts';
+import { addHostContext, type HostContextModel } from './host-context.ts';
 import {
   addUrlReasons,
-  insertReason,
   prepareUrlModel,
   scaleReasonsInPlace,
   type UrlModel,
@@ -101,9 +100,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
       scaleReasonsInPlace(reasons, urlModel.hostWeight);
       let contextLogOdds: number | null = null;
       if (urlModel.context) {
-        const context = hostContextPart(url, features, urlModel.context, model.risk.bigram);
-        contextLogOdds = context.logOdds;
-        for (const reason of context.reasons) insertReason(reasons, reason);
+        contextLogOdds = addHostContext(url, features, urlModel.context, model.risk.bigram, reasons);
       }
       // Summed host, path, context: the order the model was fitted and benchmarked in.
       let urlLogOdds = urlModel.hostWeight * logOdds + addUrlReasons(url, urlModel, model.bias, reasons);
