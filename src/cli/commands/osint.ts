@@ -10,7 +10,13 @@ import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { InputError, loadConfig, silentLogger, UsageError } from '../../core/index.ts';
 import { createIntel, IntelConfig } from '../../intel/index.ts';
-import { createOsint, OsintConfig, type ExtractedIndicator, type Osint } from '../../osint/index.ts';
+import {
+  createOsint,
+  documentKind,
+  OsintConfig,
+  type ExtractedIndicator,
+  type Osint,
+} from '../../osint/index.ts';
 import { createAuditLog, loadSigner } from '../../share/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 import { createOsintIntake } from '../osint-intake.ts';
@@ -31,6 +37,16 @@ function formatHit(hit: ExtractedIndicator, format: 'jsonl' | 'csv'): string {
   return [hit.type, hit.value, hit.port ?? '', hit.context].map((f) => csvField(String(f))).join(',');
 }
 
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory, not a file',
+  EACCES: 'permission denied',
+};
+
+function readFailure(error: NodeJS.ErrnoException): string {
+  return (error.code && READ_FAILURES[error.code]) ?? error.code ?? error.message;
+}
+
 async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'csv', ctx: CliContext) {
   if (format === 'csv') ctx.stdout.write('type,value,port,context\n');
   for (const file of files) {
@@ -39,9 +55,11 @@ async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'cs
       bytes = readFileSync(file);
     } catch (error) {
       osint.countInputError('document');
-      throw new InputError(
-        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      throw new InputError(`cannot read ${file}: ${readFailure(error as NodeJS.ErrnoException)}`);
+    }
+    if (documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0)) {
+      osint.countInputError('document');
+      throw new InputError(`${file}: not a text, HTML or PDF document (binary content)`);
     }
     let text: string;
     try {
