@@ -356,6 +356,8 @@ const ja = {
   webTakedowns: '停止依頼',
   webTakedownsByStatus: '停止依頼の状況',
   webNoTakedowns: '停止依頼はまだありません。',
+  webNoCampaigns:
+    'キャンペーンはまだありません。不正なホストが 2 つ以上、同じ IP アドレス、同じ AS・同じブランド、同じ登録ドメイン、同じ名前のパターン、同じフィッシングキットのいずれかでつながると、キャンペーンとしてまとめます。',
   webHost: 'ホスト',
   webStatus: '状況',
   webAbuse: '連絡先',
@@ -777,6 +779,8 @@ const en: Record<Key, string> = {
   webTakedowns: 'Takedown requests',
   webTakedownsByStatus: 'Takedown requests by status',
   webNoTakedowns: 'No takedown request yet.',
+  webNoCampaigns:
+    'No campaign yet. Two or more malicious hosts become a campaign when they share an IP address, an AS and a brand, a registered domain, a naming pattern or a phishing kit.',
   webHost: 'Host',
   webStatus: 'Status',
   webAbuse: 'Abuse contact',

@@ -129,28 +129,35 @@ export function WebPage() {
         </>
       )}
       <h2>{t('webCampaigns')}</h2>
-      <Table
-        testId="web-campaign-table"
-        headers={['webCampaign', 'webMembers', 'webBrands', 'webTies', 'webPeriod'].map(t)}
-      >
-        {data.campaigns.map((c) => (
-          <tr key={c.id}>
-            <td translate="no">{c.id}</td>
-            <td translate="no">{c.hosts.join(' ')}</td>
-            <td translate="no">{c.brands.join(' ')}</td>
-            <td>
-              {c.ties.map((tie) => (
-                <div key={`${tie.kind} ${tie.value}`}>
-                  {t(`tie_${tie.kind}`)}: <span translate="no">{tie.value}</span> ({tie.hosts.length})
-                </div>
-              ))}
-            </td>
-            <td>
-              {day(c.firstSeen)} – {day(c.lastSeen)}
-            </td>
-          </tr>
-        ))}
-      </Table>
+      {data.campaigns.length === 0 && (
+        <p className="muted" data-testid="web-no-campaigns">
+          {t('webNoCampaigns')}
+        </p>
+      )}
+      {data.campaigns.length > 0 && (
+        <Table
+          testId="web-campaign-table"
+          headers={['webCampaign', 'webMembers', 'webBrands', 'webTies', 'webPeriod'].map(t)}
+        >
+          {data.campaigns.map((c) => (
+            <tr key={c.id}>
+              <td translate="no">{c.id}</td>
+              <td translate="no">{c.hosts.join(' ')}</td>
+              <td translate="no">{c.brands.join(' ')}</td>
+              <td>
+                {c.ties.map((tie) => (
+                  <div key={`${tie.kind} ${tie.value}`}>
+                    {t(`tie_${tie.kind}`)}: <span translate="no">{tie.value}</span> ({tie.hosts.length})
+                  </div>
+                ))}
+              </td>
+              <td>
+                {day(c.firstSeen)} – {day(c.lastSeen)}
+              </td>
+            </tr>
+          ))}
+        </Table>
+      )}
       <h2>{t('webTakedownsByStatus')}</h2>
       <Bars rows={statusCounts} label={t('webTakedownsByStatus')} empty={t('webNoTakedowns')} />
       {data.takedowns.length > 0 && (
