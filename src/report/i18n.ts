@@ -91,6 +91,10 @@ const en = {
   runbookIntro:
     'Each procedure below is what a person does when the automated step is unavailable. It is generated from the configuration in use; regenerate it after any change.',
   runbookConfig: 'Configuration in use',
+  configFile: 'configuration file',
+  configNoFile: '(none: defaults, environment and flags)',
+  configNone: '(none)',
+  configOff: '(off)',
   when: 'When',
   steps: 'Steps',
   check: 'Check',
@@ -191,6 +195,10 @@ const ja: Record<LabelKey, string> = {
   runbookIntro:
     '以下は、自動処理が使えないときに担当者が手作業で行う手順です。現在の設定から生成しています。設定を変えたら作り直してください。',
   runbookConfig: '使用中の設定',
+  configFile: '設定ファイル',
+  configNoFile: '（なし：既定値、環境変数、フラグ）',
+  configNone: '（なし）',
+  configOff: '（無効）',
   when: '実施する場面',
   steps: '手順',
   check: '確認',

@@ -62,27 +62,30 @@ export function sh(value: string): string {
 
 const portOf = (listen: string) => listen.slice(listen.lastIndexOf(':') + 1);
 
-function configuration(input: RunbookInput): { name: string; value: string }[] {
+function configuration(input: RunbookInput, lang: Lang): { name: string; value: string }[] {
+  const t = labels(lang);
+  const none = t('configNone');
+  const off = t('configOff');
   return [
-    { name: 'config file', value: input.configFile ?? '(none: defaults, environment and flags)' },
+    { name: t('configFile'), value: input.configFile ?? t('configNoFile') },
     { name: 'data', value: input.dataDir },
     { name: 'store', value: input.store },
-    { name: 'flow.listen', value: input.flowListen.join(', ') || '(none)' },
+    { name: 'flow.listen', value: input.flowListen.join(', ') || none },
     { name: 'hub', value: input.hubUrl },
-    { name: 'metrics.listen', value: input.metricsListen || '(off)' },
+    { name: 'metrics.listen', value: input.metricsListen || off },
     { name: 'source', value: input.detectorSource },
-    { name: 'detect.botsFile', value: input.botsFile || '(none)' },
-    { name: 'detect.subscriberPrefixes', value: input.subscriberPrefixes.join(', ') || '(none)' },
-    { name: 'darknet.interface', value: input.darknet.interface || '(off)' },
-    { name: 'darknet.prefixes', value: input.darknet.prefixes.join(', ') || '(none)' },
-    { name: 'nats', value: input.nats.enabled ? input.nats.url : '(off)' },
+    { name: 'detect.botsFile', value: input.botsFile || none },
+    { name: 'detect.subscriberPrefixes', value: input.subscriberPrefixes.join(', ') || none },
+    { name: 'darknet.interface', value: input.darknet.interface || off },
+    { name: 'darknet.prefixes', value: input.darknet.prefixes.join(', ') || none },
+    { name: 'nats', value: input.nats.enabled ? input.nats.url : off },
     {
       name: 'shareTo',
       value: input.shareTo
         ? `${input.shareTo.url} ${input.shareTo.apiRoot}/${input.shareTo.collection}`
-        : '(off)',
+        : off,
     },
-    { name: 'notify.routing', value: input.notifyRouting || '(none)' },
+    { name: 'notify.routing', value: input.notifyRouting || none },
   ];
 }
 
@@ -93,7 +96,7 @@ export function buildRunbook(input: RunbookInput, lang: Lang): Runbook {
     lang,
     title: t('runbookTitle'),
     intro: t('runbookIntro'),
-    configuration: configuration(input),
+    configuration: configuration(input, lang),
     procedures: [...intake(input, p), ...detection(input, p), ...sharing(input, p), ...notification(p)].map(
       (procedure) => inLang(procedure, lang),
     ),
