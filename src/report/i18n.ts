@@ -90,6 +90,9 @@ const en = {
   runbookTitle: 'tsunagi runbook: doing each automated step by hand',
   runbookIntro:
     'Each procedure below is what a person does when the automated step is unavailable. It is generated from the configuration in use; regenerate it after any change.',
+  q6Ids: 'every bot released by Q2',
+  q6Release: 'only indicators released by Q2',
+  q7Release: 'names the ISP of hosts already released by Q2',
   runbookConfig: 'Configuration in use',
   configFile: 'configuration file',
   configNoFile: '(none: defaults, environment and flags)',
@@ -194,6 +197,9 @@ const ja: Record<LabelKey, string> = {
   runbookTitle: 'tsunagi 手順書：自動処理を手作業で行う',
   runbookIntro:
     '以下は、自動処理が使えないときに担当者が手作業で行う手順です。現在の設定から生成しています。設定を変えたら作り直してください。',
+  q6Ids: 'Q2 で提供可能とされたすべてのボット',
+  q6Release: 'Q2 で提供可能とされた指標だけ',
+  q7Release: 'Q2 で提供可能とされたホストの ISP 名を付けるだけ',
   runbookConfig: '使用中の設定',
   configFile: '設定ファイル',
   configNoFile: '（なし：既定値、環境変数、フラグ）',
