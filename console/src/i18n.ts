@@ -339,7 +339,10 @@ const ja = {
   webReportDescription: 'どこで見たか（任意）',
   webReportSend: '報告する',
   webReportVerdict: '判定',
-  webReportBad: '読めない URL',
+  webReportBad: 'http(s) の URL として読めません',
+  webReportScore: 'スコア（0〜1）',
+  webReportKept:
+    '{source} として保存しました。このページの集計に入るのは、脅威情報に記録された不正ホストだけです。',
   verdict_malicious: '不正',
   verdict_suspicious: '疑わしい',
   verdict_benign: '問題なし',
@@ -762,7 +765,10 @@ const en: Record<Key, string> = {
   webReportDescription: 'Where you saw it (optional)',
   webReportSend: 'Report',
   webReportVerdict: 'Verdict',
-  webReportBad: 'Not a URL we can read',
+  webReportBad: 'Not an http(s) URL we can read',
+  webReportScore: 'score 0–1',
+  webReportKept:
+    'Kept under {source}. The counts on this page are of malicious hosts recorded in intel (web ingest --record) only.',
   verdict_malicious: 'malicious',
   verdict_suspicious: 'suspicious',
   verdict_benign: 'benign',
