@@ -103,6 +103,15 @@ test('osint extract: JSON lines and CSV from HTML, text and PDF files', async ()
   );
 });
 
+test('osint extract: an empty file is said on stderr (exit 0) and the other files are still read', async () => {
+  writeFileSync(join(dir, 'empty.txt'), '');
+  writeFileSync(join(dir, 'one.txt'), 'C2: evil-domain[.]info');
+  const r = await run(['osint', 'extract', join(dir, 'empty.txt'), join(dir, 'one.txt')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^tsunagi: .*empty\.txt is empty: no indicators\n$/);
+  assert.match(r.stdout, /"value":"evil-domain\.info"/);
+});
+
 test('osint fetch: documents with provenance, deduplicated by content; indicators into intel; 304 the second time', async () => {
   const data = join(dir, 'data');
   mkdirSync(data);

@@ -57,6 +57,11 @@ async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'cs
       osint.countInputError('document');
       throw new InputError(`cannot read ${file}: ${readFailure(error as NodeJS.ErrnoException)}`);
     }
+    if (bytes.length === 0) {
+      // Not an error (a feed's empty export, a placeholder), but said, so nothing is silent.
+      ctx.stderr.write(`tsunagi: ${file} is empty: no indicators\n`);
+      continue;
+    }
     if (documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0)) {
       osint.countInputError('document');
       throw new InputError(`${file}: not a text, HTML or PDF document (binary content)`);
