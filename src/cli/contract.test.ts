@@ -165,6 +165,11 @@ const CASES: Record<string, Case[]> = {
       /--summarise/,
     ],
     noData(['report', 'daily', '--out', join(dir, 'r.html')]),
+    [
+      ['report', 'daily', '--out', join(dir, 'r.html'), '--pdf', join(dir, 'r.pdf'), '--chromium', MISSING],
+      2,
+      /--chromium: no Chromium at .*missing\.file/,
+    ],
   ],
   'report weekly': [
     [
