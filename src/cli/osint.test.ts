@@ -188,3 +188,20 @@ test('osint fetch refuses a configuration without feeds and a missing data direc
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no data directory/);
 });
+
+test('osint fetch: a feed that fails is named on stderr with its reason, the others still read', async () => {
+  const data = join(dir, 'data-failing');
+  mkdirSync(data);
+  const config = join(dir, 'failing.yaml');
+  writeFileSync(
+    config,
+    `osint:\n  feeds:\n    - name: gone\n      url: ${base}/gone.xml\n    - name: page\n      url: ${base}/a.html\n`,
+  );
+  const r = await run(['osint', 'fetch', '--config', config, '--data', data]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /feeds 2 .*errors 2$/m);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 2, r.stderr);
+  assert.match(lines[0]!, /^tsunagi: osint feed skipped \(gone\): .*404/);
+  assert.match(lines[1]!, /^tsunagi: osint feed skipped \(page\): neither RSS nor Atom/);
+});

@@ -5,10 +5,11 @@
  * into intel as low-confidence sightings of `osint:<feed>`.
  */
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { InputError, loadConfig, silentLogger, UsageError } from '../../core/index.ts';
+import { createLogger, InputError, loadConfig, silentLogger, UsageError } from '../../core/index.ts';
 import { createIntel, IntelConfig } from '../../intel/index.ts';
 import {
   createOsint,
@@ -78,6 +79,29 @@ async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'cs
   }
 }
 
+/**
+ * The round's warnings (a feed or document skipped) as one plain line each on stderr, so
+ * `errors N` on the summary line says which feed and why; the counters stay as they are.
+ */
+function feedProblems(ctx: CliContext): NodeJS.WritableStream {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          const o = JSON.parse(line) as { msg?: string; feed?: string; url?: string; err?: string };
+          const where = [o.feed, o.url].filter(Boolean).join(' ');
+          ctx.stderr.write(`tsunagi: ${o.msg ?? 'warning'}${where ? ` (${where})` : ''}: ${o.err ?? ''}\n`);
+        } catch {
+          ctx.stderr.write(`tsunagi: ${line}\n`);
+        }
+      }
+      done();
+    },
+  });
+  return sink;
+}
+
 async function fetchFeeds(options: { config?: string; data?: string }, ctx: CliContext) {
   requireDataDir(options.data, ctx.env);
   const config = loadConfig(FileConfig, { file: options.config, env: ctx.env, flags: {} }).osint;
@@ -85,7 +109,7 @@ async function fetchFeeds(options: { config?: string; data?: string }, ctx: CliC
   const dataDir = cliDataDir(options.data, ctx.env);
   const store = await openCliStore(dataDir, ctx.env);
   const registry = new Registry();
-  const logger = silentLogger();
+  const logger = createLogger({ level: 'warn' }, feedProblems(ctx));
   try {
     const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
     const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });
