@@ -178,6 +178,12 @@ const CASES: Record<string, Case[]> = {
       /--date/,
     ],
     noData(['report', 'weekly', '--out', join(dir, 'r.html')]),
+    // -d as on every other command that takes a data directory.
+    [
+      ['report', 'weekly', '--out', join(dir, 'r.html'), '-d', NO_DATA],
+      2,
+      /no data directory .*no-such-data/,
+    ],
   ],
   'report runbook': [
     [['report', 'runbook', '--out', join(dir, 'r.html'), '--config', MISSING], 2, missing],

@@ -191,7 +191,7 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--model <name>', 'the model the endpoint runs (with --summarise)')
       .option('--summarise-timeout <seconds>', 'per section', '30')
       .option('--chromium <path>', `Chromium for --pdf (default ${DEFAULT_CHROMIUM})`)
-      .option('--data <dir>', 'data directory (default TSUNAGI_DATA or .tsunagi)')
+      .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
       .action((o: ReportOptions) => writeReport(period, o, ctx));
   }
   report
@@ -202,7 +202,7 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('-o, --out <file>', 'write the HTML runbook here')
     .option('--lang <lang>', 'ja or en', 'ja')
     .option('-c, --config <file>', 'configuration file (YAML or JSON), as given to tsunagi start')
-    .option('--data <dir>', 'data directory (default TSUNAGI_DATA or .tsunagi)')
+    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
     .option('--listen <host:port...>', 'flow listen addresses, as given to tsunagi start')
     .option('--hub <host:port>', 'hub address, as given to tsunagi start')
     .action((o: RunbookOptions) => writeRunbook(o, ctx));
