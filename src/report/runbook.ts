@@ -193,7 +193,7 @@ function intake(i: RunbookInput, p: Parts): Procedure[] {
     {
       stage: 'intake',
       id: 'intake-survey',
-      title: { en: 'Survey findings into intel', ja: '調査結果の intel への登録' },
+      title: { en: 'Survey findings into intel', ja: '調査結果の脅威情報（intel）への登録' },
       when: {
         en: 'A survey ran but its findings are not in the console.',
         ja: '調査は実施したが、結果がコンソールに表示されない。',
@@ -340,7 +340,7 @@ function osintProcedure(i: RunbookInput, p: Parts): Procedure {
     ],
     check: {
       en: "osint fetch prints new documents and intel sightings; the console's OSINT page lists the documents.",
-      ja: 'osint fetch が new documents と intel sightings の件数を表示し、コンソールの公開情報ページに文書が並ぶ。',
+      ja: 'osint fetch が new documents（新しい文書）と intel sightings（脅威情報への登録）の件数を表示し、コンソールの公開情報ページに文書が並ぶ。',
     },
   };
 }
@@ -374,7 +374,7 @@ function detection(i: RunbookInput, p: Parts): Procedure[] {
         {
           text: {
             en: `Record the list in intel as the detector's source (${i.detectorSource}):`,
-            ja: `検知器のソース（${i.detectorSource}）として intel に登録する：`,
+            ja: `検知器のソース（${i.detectorSource}）として脅威情報（intel）に登録する：`,
           },
           command: `${p.tsunagi} import c2.csv --org 'Analysis Centre' ${p.data}`,
         },
