@@ -339,7 +339,10 @@ const ja = {
   webReportDescription: 'どこで見たか（任意）',
   webReportSend: '報告する',
   webReportVerdict: '判定',
-  webReportBad: '読めない URL',
+  webReportBad: 'http(s) の URL として読めません',
+  webReportScore: 'スコア（0〜1）',
+  webReportKept:
+    '{source} として保存しました。このページの集計に入るのは、脅威情報に記録された不正ホストだけです。',
   verdict_malicious: '不正',
   verdict_suspicious: '疑わしい',
   verdict_benign: '問題なし',
@@ -356,6 +359,8 @@ const ja = {
   webTakedowns: '停止依頼',
   webTakedownsByStatus: '停止依頼の状況',
   webNoTakedowns: '停止依頼はまだありません。',
+  webNoCampaigns:
+    'キャンペーンはまだありません。不正なホストが 2 つ以上、同じ IP アドレス、同じ AS・同じブランド、同じ登録ドメイン、同じ名前のパターン、同じフィッシングキットのいずれかでつながると、キャンペーンとしてまとめます。',
   webHost: 'ホスト',
   webStatus: '状況',
   webAbuse: '連絡先',
@@ -760,7 +765,10 @@ const en: Record<Key, string> = {
   webReportDescription: 'Where you saw it (optional)',
   webReportSend: 'Report',
   webReportVerdict: 'Verdict',
-  webReportBad: 'Not a URL we can read',
+  webReportBad: 'Not an http(s) URL we can read',
+  webReportScore: 'score 0–1',
+  webReportKept:
+    'Kept under {source}. The counts on this page are of malicious hosts recorded in intel (web ingest --record) only.',
   verdict_malicious: 'malicious',
   verdict_suspicious: 'suspicious',
   verdict_benign: 'benign',
@@ -777,6 +785,8 @@ const en: Record<Key, string> = {
   webTakedowns: 'Takedown requests',
   webTakedownsByStatus: 'Takedown requests by status',
   webNoTakedowns: 'No takedown request yet.',
+  webNoCampaigns:
+    'No campaign yet. Two or more malicious hosts become a campaign when they share an IP address, an AS and a brand, a registered domain, a naming pattern or a phishing kit.',
   webHost: 'Host',
   webStatus: 'Status',
   webAbuse: 'Abuse contact',

@@ -20,6 +20,7 @@ const DATA = join(dir, 'data');
 const NO_DATA = join(dir, 'no-such-data');
 const MISSING = join(dir, 'missing.file');
 const GARBAGE = join(dir, 'garbage.bin');
+const BINARY = join(dir, 'binary.dat');
 const BOTS = join(dir, 'bots.txt');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -144,7 +145,9 @@ const CASES: Record<string, Case[]> = {
     [['hygiene', 'rpki', '--routes', GARBAGE], 2, /--vrps/],
   ],
   'osint extract': [
-    [['osint', 'extract', MISSING], 2, missing],
+    [['osint', 'extract', MISSING], 2, /cannot read .*missing\.file: no such file$/],
+    [['osint', 'extract', BINARY], 2, /binary\.dat: not a text, HTML or PDF document/],
+    [['osint', 'extract', dir], 2, /a directory, not a file/],
     [['osint', 'extract', GARBAGE, '--format', 'xml'], 2, /--format/],
   ],
   'osint fetch': [
@@ -162,6 +165,11 @@ const CASES: Record<string, Case[]> = {
       /--summarise/,
     ],
     noData(['report', 'daily', '--out', join(dir, 'r.html')]),
+    [
+      ['report', 'daily', '--out', join(dir, 'r.html'), '--pdf', join(dir, 'r.pdf'), '--chromium', MISSING],
+      2,
+      /--chromium: no Chromium at .*missing\.file/,
+    ],
   ],
   'report weekly': [
     [
@@ -170,6 +178,12 @@ const CASES: Record<string, Case[]> = {
       /--date/,
     ],
     noData(['report', 'weekly', '--out', join(dir, 'r.html')]),
+    // -d as on every other command that takes a data directory.
+    [
+      ['report', 'weekly', '--out', join(dir, 'r.html'), '-d', NO_DATA],
+      2,
+      /no data directory .*no-such-data/,
+    ],
   ],
   'report runbook': [
     [['report', 'runbook', '--out', join(dir, 'r.html'), '--config', MISSING], 2, missing],
@@ -295,6 +309,7 @@ function assertOneCleanError(result: { stderr: string }, names: RegExp) {
 describe('CLI contract', () => {
   before(async () => {
     writeFileSync(GARBAGE, 'definitely, not what anyone expects\n');
+    writeFileSync(BINARY, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
     writeFileSync(BOTS, '198.51.100.1\n');
     mkdirSync(DATA);
     assert.equal((await run(inData(['org', 'add', 'ISP', '--role', 'isp']))).code, 0);

@@ -103,6 +103,15 @@ test('osint extract: JSON lines and CSV from HTML, text and PDF files', async ()
   );
 });
 
+test('osint extract: an empty file is said on stderr (exit 0) and the other files are still read', async () => {
+  writeFileSync(join(dir, 'empty.txt'), '');
+  writeFileSync(join(dir, 'one.txt'), 'C2: evil-domain[.]info');
+  const r = await run(['osint', 'extract', join(dir, 'empty.txt'), join(dir, 'one.txt')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^tsunagi: .*empty\.txt is empty: no indicators\n$/);
+  assert.match(r.stdout, /"value":"evil-domain\.info"/);
+});
+
 test('osint fetch: documents with provenance, deduplicated by content; indicators into intel; 304 the second time', async () => {
   const data = join(dir, 'data');
   mkdirSync(data);
@@ -178,4 +187,21 @@ test('osint fetch refuses a configuration without feeds and a missing data direc
   const missing = await run(['osint', 'fetch', '--config', config, '--data', join(dir, 'no-such-dir')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no data directory/);
+});
+
+test('osint fetch: a feed that fails is named on stderr with its reason, the others still read', async () => {
+  const data = join(dir, 'data-failing');
+  mkdirSync(data);
+  const config = join(dir, 'failing.yaml');
+  writeFileSync(
+    config,
+    `osint:\n  feeds:\n    - name: gone\n      url: ${base}/gone.xml\n    - name: page\n      url: ${base}/a.html\n`,
+  );
+  const r = await run(['osint', 'fetch', '--config', config, '--data', data]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /feeds 2 .*errors 2$/m);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 2, r.stderr);
+  assert.match(lines[0]!, /^tsunagi: osint feed skipped \(gone\): .*404/);
+  assert.match(lines[1]!, /^tsunagi: osint feed skipped \(page\): neither RSS nor Atom/);
 });

@@ -90,6 +90,13 @@ export function nextSerial(stateFile: string, now: Date): number {
   return serial;
 }
 
+/**
+ * Malicious in the web room but not given to this tier by the release decision: never recorded
+ * in intel (`web ingest` without `--record`), or recorded under a marking the tier may not read
+ * (TLP:GREEN, the default, is the council's; `--tlp clear` is public notice).
+ */
+export const NOT_RELEASED = 'not-recorded-or-not-for-this-tier';
+
 export async function buildWebExport(
   web: Web,
   intel: Pick<Intel, 'list'>,
@@ -100,9 +107,13 @@ export async function buildWebExport(
   if (options.format === 'urls') {
     const released = await releasedIndicators(intel, 'url', options.tier);
     const entries: UrlEntry[] = [];
+    const refused: Record<string, number> = {};
     for await (const v of web.verdicts({ verdicts: ['malicious'] })) {
       const r = released.get(v.url);
-      if (!r) continue;
+      if (!r) {
+        refused[NOT_RELEASED] = (refused[NOT_RELEASED] ?? 0) + 1;
+        continue;
+      }
       entries.push({
         url: v.url,
         host: v.host,
@@ -113,14 +124,17 @@ export async function buildWebExport(
       });
     }
     const list = urlList(entries, { generated, tier: options.tier });
-    return { text: JSON.stringify(list, null, 1) + '\n', hosts: 0, urls: list.urls.length, refused: {} };
+    return { text: JSON.stringify(list, null, 1) + '\n', hosts: 0, urls: list.urls.length, refused };
   }
   const released = await releasedIndicators(intel, 'domain', options.tier);
   const brands = createBrandIndex();
   const hosts: string[] = [];
   const refused: Record<string, number> = {};
   for await (const h of web.hosts({ verdicts: ['malicious'] })) {
-    if (!released.has(h.host)) continue;
+    if (!released.has(h.host)) {
+      refused[NOT_RELEASED] = (refused[NOT_RELEASED] ?? 0) + 1;
+      continue;
+    }
     if (h.verdict !== 'malicious') {
       refused['not-wholly-malicious'] = (refused['not-wholly-malicious'] ?? 0) + 1;
       continue;

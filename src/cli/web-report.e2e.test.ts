@@ -61,12 +61,24 @@ describe(
         const result = await page.locator('[data-testid=web-report-result]').innerText();
         assert.match(result, lang === 'ja' ? /判定: (不正|疑わしい)/ : /Verdict: (malicious|suspicious)/);
         assert.match(result, new RegExp(`smbc-card-verify-${lang}\\.xyz`));
+        // The score says what it is, and the reporter learns where the report went.
+        assert.match(result, lang === 'ja' ? /スコア（0〜1） [01]\.\d{3}/ : /score 0–1 [01]\.\d{3}/);
+        assert.match(result, /report:ISP-Sakura/);
         const kept = await (store.db as unknown as Kysely<WebTables>)
           .selectFrom('web_sightings')
           .select(['source', 'description'])
           .where('url', '=', `https://smbc-card-verify-${lang}.xyz/login`)
           .execute();
         assert.deepEqual(kept, [{ source: 'report:ISP-Sakura', description: 'brand: smbc-card; SMS' }]);
+        // A URL the room cannot read: said in the page's language, the URL quoted back.
+        await page.fill('[data-testid=web-report-form] input[name=url]', 'not a url');
+        await page.click('[data-testid=web-report-form] button[type=submit]');
+        await page.waitForFunction(() =>
+          document.querySelector('[data-testid=web-report-result]')?.textContent?.includes('not a url'),
+        );
+        const bad = await page.locator('[data-testid=web-report-result]').innerText();
+        if (lang === 'ja') assert.equal(bad, 'http(s) の URL として読めません: not a url');
+        else assert.match(bad, /^Not an http\(s\) URL we can read: not a url \(not a URL: .+\)$/);
         await page.close();
       });
   },

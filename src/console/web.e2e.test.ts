@@ -100,5 +100,28 @@ describe(
         assert.doesNotMatch(takedown, /takedown_|T00:00/);
         await page.context().close();
       });
+
+    test('says why there is no campaign instead of an empty table', async () => {
+      const empty = await startTestHub({
+        console: { distDir: DIST },
+        web: { overview: async () => ({ ...BODY, campaigns: [] }), report: reportNotUsed },
+      });
+      try {
+        for (const lang of ['ja', 'en'] as const) {
+          const page = await newConsolePage(browser, lang);
+          await signIn(page, empty.url, empty.tokens.council);
+          await openPage(page, '#/web', 'section[data-page=web] svg.bars');
+          assert.equal(await page.locator('[data-testid=web-campaign-table]').count(), 0);
+          const why = await page.locator('[data-testid=web-no-campaigns]').innerText();
+          assert.match(
+            why,
+            lang === 'ja' ? /キャンペーンはまだありません.*2 つ以上/ : /No campaign yet.*Two or more/,
+          );
+          await page.context().close();
+        }
+      } finally {
+        await empty.close();
+      }
+    });
   },
 );

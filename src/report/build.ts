@@ -67,14 +67,14 @@ export async function buildReport(
     {
       id: 'Q6',
       name: 'intel.sightingsOf',
-      params: { indicatorIds: 'every bot released by Q2' },
-      release: 'only indicators released by Q2',
+      params: { indicatorIds: t('q6Ids') },
+      release: t('q6Release'),
     },
     {
       id: 'Q7',
       name: 'share organisations',
       params: { fields: ['name', 'asns', 'prefixes'] },
-      release: 'names the ISP of hosts already released by Q2',
+      release: t('q7Release'),
     },
   );
   const book = new FigureBook();

@@ -101,6 +101,10 @@ describe('languages', () => {
     assert.match(en, new RegExp(`${d} [A-Z][a-z]+ ${y}`));
     assert.ok(en.includes('Infected hosts per ISP'));
     assert.ok(!en.includes('日次脅威レポート'));
+    // The appendix's prose is in the report's language too (its code stays as code).
+    assert.ok(ja.includes('Q2 で提供可能とされた指標だけ'));
+    assert.ok(!ja.includes('released by Q2'));
+    assert.ok(en.includes('only indicators released by Q2'));
   });
 
   test('an empty section says there is no data', async () => {

@@ -62,27 +62,30 @@ export function sh(value: string): string {
 
 const portOf = (listen: string) => listen.slice(listen.lastIndexOf(':') + 1);
 
-function configuration(input: RunbookInput): { name: string; value: string }[] {
+function configuration(input: RunbookInput, lang: Lang): { name: string; value: string }[] {
+  const t = labels(lang);
+  const none = t('configNone');
+  const off = t('configOff');
   return [
-    { name: 'config file', value: input.configFile ?? '(none: defaults, environment and flags)' },
+    { name: t('configFile'), value: input.configFile ?? t('configNoFile') },
     { name: 'data', value: input.dataDir },
     { name: 'store', value: input.store },
-    { name: 'flow.listen', value: input.flowListen.join(', ') || '(none)' },
+    { name: 'flow.listen', value: input.flowListen.join(', ') || none },
     { name: 'hub', value: input.hubUrl },
-    { name: 'metrics.listen', value: input.metricsListen || '(off)' },
+    { name: 'metrics.listen', value: input.metricsListen || off },
     { name: 'source', value: input.detectorSource },
-    { name: 'detect.botsFile', value: input.botsFile || '(none)' },
-    { name: 'detect.subscriberPrefixes', value: input.subscriberPrefixes.join(', ') || '(none)' },
-    { name: 'darknet.interface', value: input.darknet.interface || '(off)' },
-    { name: 'darknet.prefixes', value: input.darknet.prefixes.join(', ') || '(none)' },
-    { name: 'nats', value: input.nats.enabled ? input.nats.url : '(off)' },
+    { name: 'detect.botsFile', value: input.botsFile || none },
+    { name: 'detect.subscriberPrefixes', value: input.subscriberPrefixes.join(', ') || none },
+    { name: 'darknet.interface', value: input.darknet.interface || off },
+    { name: 'darknet.prefixes', value: input.darknet.prefixes.join(', ') || none },
+    { name: 'nats', value: input.nats.enabled ? input.nats.url : off },
     {
       name: 'shareTo',
       value: input.shareTo
         ? `${input.shareTo.url} ${input.shareTo.apiRoot}/${input.shareTo.collection}`
-        : '(off)',
+        : off,
     },
-    { name: 'notify.routing', value: input.notifyRouting || '(none)' },
+    { name: 'notify.routing', value: input.notifyRouting || none },
   ];
 }
 
@@ -93,7 +96,7 @@ export function buildRunbook(input: RunbookInput, lang: Lang): Runbook {
     lang,
     title: t('runbookTitle'),
     intro: t('runbookIntro'),
-    configuration: configuration(input),
+    configuration: configuration(input, lang),
     procedures: [...intake(input, p), ...detection(input, p), ...sharing(input, p), ...notification(p)].map(
       (procedure) => inLang(procedure, lang),
     ),
@@ -190,7 +193,7 @@ function intake(i: RunbookInput, p: Parts): Procedure[] {
     {
       stage: 'intake',
       id: 'intake-survey',
-      title: { en: 'Survey findings into intel', ja: '調査結果の intel への登録' },
+      title: { en: 'Survey findings into intel', ja: '調査結果の脅威情報（intel）への登録' },
       when: {
         en: 'A survey ran but its findings are not in the console.',
         ja: '調査は実施したが、結果がコンソールに表示されない。',
@@ -337,7 +340,7 @@ function osintProcedure(i: RunbookInput, p: Parts): Procedure {
     ],
     check: {
       en: "osint fetch prints new documents and intel sightings; the console's OSINT page lists the documents.",
-      ja: 'osint fetch が new documents と intel sightings の件数を表示し、コンソールの公開情報ページに文書が並ぶ。',
+      ja: 'osint fetch が new documents（新しい文書）と intel sightings（脅威情報への登録）の件数を表示し、コンソールの公開情報ページに文書が並ぶ。',
     },
   };
 }
@@ -371,7 +374,7 @@ function detection(i: RunbookInput, p: Parts): Procedure[] {
         {
           text: {
             en: `Record the list in intel as the detector's source (${i.detectorSource}):`,
-            ja: `検知器のソース（${i.detectorSource}）として intel に登録する：`,
+            ja: `検知器のソース（${i.detectorSource}）として脅威情報（intel）に登録する：`,
           },
           command: `${p.tsunagi} import c2.csv --org 'Analysis Centre' ${p.data}`,
         },

@@ -21,7 +21,7 @@ const day = (iso: string) => formatTime(iso).slice(0, 10);
 
 /** Reports one URL (any organisation whose token may write); shows the verdict and its main reasons. */
 function ReportForm() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [url, setUrl] = useState('');
   const [brand, setBrand] = useState('');
   const [description, setDescription] = useState('');
@@ -37,12 +37,14 @@ function ReportForm() {
           const r = body.reports[0]!;
           setAnswer(
             r.ok
-              ? `${t('webReportVerdict')}: ${t(`verdict_${r.verdict}`)} (${r.score.toFixed(3)}) ${r.host} — ` +
+              ? `${t('webReportVerdict')}: ${t(`verdict_${r.verdict}`)} (${t('webReportScore')} ${r.score.toFixed(3)}) ${r.host} — ` +
                   r.reasons
                     .slice(0, 3)
                     .map((x) => x.feature)
-                    .join(', ')
-              : `${t('webReportBad')}: ${r.error}`,
+                    .join(', ') +
+                  `. ${t('webReportKept').replace('{source}', body.source)}`
+              : // The room's reason is in English; the Japanese page says it in its own words.
+                `${t('webReportBad')}: ${r.url}${lang === 'en' ? ` (${r.error})` : ''}`,
           );
         },
         (e: ApiError) => setAnswer(e.status === 403 ? t('forbidden') : e.message),
@@ -129,28 +131,35 @@ export function WebPage() {
         </>
       )}
       <h2>{t('webCampaigns')}</h2>
-      <Table
-        testId="web-campaign-table"
-        headers={['webCampaign', 'webMembers', 'webBrands', 'webTies', 'webPeriod'].map(t)}
-      >
-        {data.campaigns.map((c) => (
-          <tr key={c.id}>
-            <td translate="no">{c.id}</td>
-            <td translate="no">{c.hosts.join(' ')}</td>
-            <td translate="no">{c.brands.join(' ')}</td>
-            <td>
-              {c.ties.map((tie) => (
-                <div key={`${tie.kind} ${tie.value}`}>
-                  {t(`tie_${tie.kind}`)}: <span translate="no">{tie.value}</span> ({tie.hosts.length})
-                </div>
-              ))}
-            </td>
-            <td>
-              {day(c.firstSeen)} – {day(c.lastSeen)}
-            </td>
-          </tr>
-        ))}
-      </Table>
+      {data.campaigns.length === 0 && (
+        <p className="muted" data-testid="web-no-campaigns">
+          {t('webNoCampaigns')}
+        </p>
+      )}
+      {data.campaigns.length > 0 && (
+        <Table
+          testId="web-campaign-table"
+          headers={['webCampaign', 'webMembers', 'webBrands', 'webTies', 'webPeriod'].map(t)}
+        >
+          {data.campaigns.map((c) => (
+            <tr key={c.id}>
+              <td translate="no">{c.id}</td>
+              <td translate="no">{c.hosts.join(' ')}</td>
+              <td translate="no">{c.brands.join(' ')}</td>
+              <td>
+                {c.ties.map((tie) => (
+                  <div key={`${tie.kind} ${tie.value}`}>
+                    {t(`tie_${tie.kind}`)}: <span translate="no">{tie.value}</span> ({tie.hosts.length})
+                  </div>
+                ))}
+              </td>
+              <td>
+                {day(c.firstSeen)} – {day(c.lastSeen)}
+              </td>
+            </tr>
+          ))}
+        </Table>
+      )}
       <h2>{t('webTakedownsByStatus')}</h2>
       <Bars rows={statusCounts} label={t('webTakedownsByStatus')} empty={t('webNoTakedowns')} />
       {data.takedowns.length > 0 && (

@@ -5,12 +5,19 @@
  * into intel as low-confidence sightings of `osint:<feed>`.
  */
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { InputError, loadConfig, silentLogger, UsageError } from '../../core/index.ts';
+import { createLogger, InputError, loadConfig, silentLogger, UsageError } from '../../core/index.ts';
 import { createIntel, IntelConfig } from '../../intel/index.ts';
-import { createOsint, OsintConfig, type ExtractedIndicator, type Osint } from '../../osint/index.ts';
+import {
+  createOsint,
+  documentKind,
+  OsintConfig,
+  type ExtractedIndicator,
+  type Osint,
+} from '../../osint/index.ts';
 import { createAuditLog, loadSigner } from '../../share/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 import { createOsintIntake } from '../osint-intake.ts';
@@ -31,6 +38,16 @@ function formatHit(hit: ExtractedIndicator, format: 'jsonl' | 'csv'): string {
   return [hit.type, hit.value, hit.port ?? '', hit.context].map((f) => csvField(String(f))).join(',');
 }
 
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory, not a file',
+  EACCES: 'permission denied',
+};
+
+function readFailure(error: NodeJS.ErrnoException): string {
+  return (error.code && READ_FAILURES[error.code]) ?? error.code ?? error.message;
+}
+
 async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'csv', ctx: CliContext) {
   if (format === 'csv') ctx.stdout.write('type,value,port,context\n');
   for (const file of files) {
@@ -39,9 +56,16 @@ async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'cs
       bytes = readFileSync(file);
     } catch (error) {
       osint.countInputError('document');
-      throw new InputError(
-        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      throw new InputError(`cannot read ${file}: ${readFailure(error as NodeJS.ErrnoException)}`);
+    }
+    if (bytes.length === 0) {
+      // Not an error (a feed's empty export, a placeholder), but said, so nothing is silent.
+      ctx.stderr.write(`tsunagi: ${file} is empty: no indicators\n`);
+      continue;
+    }
+    if (documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0)) {
+      osint.countInputError('document');
+      throw new InputError(`${file}: not a text, HTML or PDF document (binary content)`);
     }
     let text: string;
     try {
@@ -55,6 +79,29 @@ async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'cs
   }
 }
 
+/**
+ * The round's warnings (a feed or document skipped) as one plain line each on stderr, so
+ * `errors N` on the summary line says which feed and why; the counters stay as they are.
+ */
+function feedProblems(ctx: CliContext): NodeJS.WritableStream {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          const o = JSON.parse(line) as { msg?: string; feed?: string; url?: string; err?: string };
+          const where = [o.feed, o.url].filter(Boolean).join(' ');
+          ctx.stderr.write(`tsunagi: ${o.msg ?? 'warning'}${where ? ` (${where})` : ''}: ${o.err ?? ''}\n`);
+        } catch {
+          ctx.stderr.write(`tsunagi: ${line}\n`);
+        }
+      }
+      done();
+    },
+  });
+  return sink;
+}
+
 async function fetchFeeds(options: { config?: string; data?: string }, ctx: CliContext) {
   requireDataDir(options.data, ctx.env);
   const config = loadConfig(FileConfig, { file: options.config, env: ctx.env, flags: {} }).osint;
@@ -62,7 +109,7 @@ async function fetchFeeds(options: { config?: string; data?: string }, ctx: CliC
   const dataDir = cliDataDir(options.data, ctx.env);
   const store = await openCliStore(dataDir, ctx.env);
   const registry = new Registry();
-  const logger = silentLogger();
+  const logger = createLogger({ level: 'warn' }, feedProblems(ctx));
   try {
     const audit = createAuditLog({ store, signer: loadSigner(dataDir) });
     const intel = createIntel(IntelConfig.parse({}), { store, logger, registry, audit });

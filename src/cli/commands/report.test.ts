@@ -164,6 +164,11 @@ describe('tsunagi report runbook', () => {
     assert.ok(ja.includes('手作業'));
     assert.ok(ja.includes('tcpdump -i eth7'));
     assert.ok(ja.includes('公開情報（OSINT）: jpcert'));
+    // The configuration table speaks the page's language: no "(none)" or "(off)" on a Japanese page.
+    assert.ok(ja.includes('設定ファイル'));
+    assert.ok(ja.includes('（なし）') && ja.includes('（無効）'));
+    assert.ok(!/\((none|off)\b|config file/.test(ja), 'English in the Japanese configuration table');
+    assert.ok(a.includes('(none)') && a.includes('(off)'));
   });
 
   test('the console serves the runbook of the configuration the process runs with', async () => {

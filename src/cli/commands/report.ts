@@ -5,7 +5,7 @@
  * $TSUNAGI_SUMMARISE_API_KEY). `tsunagi report runbook`: the manual procedures for every
  * automated step, written from the configuration `tsunagi start` would use.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig, UsageError, writeFileAtomic } from '../../core/index.ts';
 import {
@@ -92,8 +92,21 @@ function reportConfigOf(period: Period, o: ReportOptions, env: NodeJS.ProcessEnv
   return parsed.data;
 }
 
+/** Chromium for --pdf: a path that is not there is bad input (exit 2), said before any work is done. */
+function chromiumOf(o: ReportOptions, ctx: CliContext): string {
+  const path = o.chromium ?? ctx.env.TSUNAGI_CHROMIUM ?? DEFAULT_CHROMIUM;
+  if (o.pdf && !existsSync(path)) {
+    const named = o.chromium ? '--chromium' : ctx.env.TSUNAGI_CHROMIUM ? '$TSUNAGI_CHROMIUM' : '--pdf';
+    throw new UsageError(
+      `${named}: no Chromium at ${path} (install Debian's chromium, or name it with --chromium PATH)`,
+    );
+  }
+  return path;
+}
+
 async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): Promise<void> {
   const config = reportConfigOf(period, o, ctx.env);
+  const chromium = chromiumOf(o, ctx);
   requireDataDir(o.data, ctx.env);
   const { store, audit, intel, hub } = await openHubParts(o.data, ctx);
   try {
@@ -120,7 +133,7 @@ async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): P
     }
     const mode = config.tier === 'public' ? 0o644 : 0o600;
     writeFileAtomic(o.out, html, { mode });
-    const pdfNote = o.pdf ? await writePdf(html, o, mode, ctx) : '';
+    const pdfNote = o.pdf ? await writePdf(html, o.pdf, chromium, mode) : '';
     const omitted = [...document.summaries.values()].filter((s) => s.outcome === 'omitted').length;
     ctx.stderr.write(
       `tsunagi: ${title} (${config.tier}, TLP:${document.marking.tlp.toUpperCase()}): ${document.book.all.length} figures in ${o.out}${pdfNote}` +
@@ -134,12 +147,10 @@ async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): P
   }
 }
 
-async function writePdf(html: string, o: ReportOptions, mode: number, ctx: CliContext): Promise<string> {
-  const pdf = await renderPdf(html, {
-    executablePath: o.chromium ?? ctx.env.TSUNAGI_CHROMIUM ?? DEFAULT_CHROMIUM,
-  });
-  writeFileSync(o.pdf!, pdf, { mode });
-  return ` and ${o.pdf}`;
+async function writePdf(html: string, file: string, chromium: string, mode: number): Promise<string> {
+  const pdf = await renderPdf(html, { executablePath: chromium });
+  writeFileSync(file, pdf, { mode });
+  return ` and ${file}`;
 }
 
 function writeRunbook(o: RunbookOptions, ctx: CliContext): void {
@@ -180,7 +191,7 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--model <name>', 'the model the endpoint runs (with --summarise)')
       .option('--summarise-timeout <seconds>', 'per section', '30')
       .option('--chromium <path>', `Chromium for --pdf (default ${DEFAULT_CHROMIUM})`)
-      .option('--data <dir>', 'data directory (default TSUNAGI_DATA or .tsunagi)')
+      .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
       .action((o: ReportOptions) => writeReport(period, o, ctx));
   }
   report
@@ -191,7 +202,7 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('-o, --out <file>', 'write the HTML runbook here')
     .option('--lang <lang>', 'ja or en', 'ja')
     .option('-c, --config <file>', 'configuration file (YAML or JSON), as given to tsunagi start')
-    .option('--data <dir>', 'data directory (default TSUNAGI_DATA or .tsunagi)')
+    .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
     .option('--listen <host:port...>', 'flow listen addresses, as given to tsunagi start')
     .option('--hub <host:port>', 'hub address, as given to tsunagi start')
     .action((o: RunbookOptions) => writeRunbook(o, ctx));

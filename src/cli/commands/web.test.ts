@@ -54,6 +54,12 @@ test('score and ingest: unreadable input is exit 2 in one line', async () => {
   assert.equal(missing.code, 2);
   assert.match(missing.stderr.trim(), /^tsunagi: cannot read .*nope\.txt: ENOENT/);
   assert.equal(missing.stderr.trim().split('\n').length, 1);
+  const empty = join(dir, 'empty.txt');
+  writeFileSync(empty, '\n# only a comment\n');
+  const none = await run(['web', 'score', empty]);
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout, 'url,host,score,verdict,brand,reasons\n');
+  assert.equal(none.stderr, `tsunagi: ${empty} holds no URL\n`);
   const junk = join(dir, 'junk.txt');
   writeFileSync(junk, 'ftp://x/\nhttp://\n');
   assert.equal((await run(['web', 'score', junk])).code, 2);

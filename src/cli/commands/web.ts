@@ -150,6 +150,8 @@ async function scoreCommand(file: string, ctx: CliContext): Promise<void> {
   }
   await out.end();
   if (scored === 0 && bad > 0) throw new InputError(`${file}: no URL could be read (${bad} lines)`);
+  // An empty list is not an error (a quiet day's feed), but said, so an empty CSV is explained.
+  if (scored === 0) ctx.stderr.write(`tsunagi: ${file === '-' ? 'stdin' : file} holds no URL\n`);
   if (bad > 0)
     ctx.stderr.write(
       bad === 1
