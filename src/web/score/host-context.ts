@@ -194,28 +194,7 @@ export function hostContext(
 
 /** The highest mean bigram log-odds among the subdomain's labels (`^label$`, digits as `0`). */
 export function subStyle(sub: string, bigram: Record<string, number>): number {
-  const table = asciiBigrams(bigram);
-  let best = -Infinity;
-  let sum = 0;
-  let pairs = 0;
-  let previous = CARET;
-  // Label by label, pair by pair, by character code: `^` opens a label, `$` closes it at a dot.
-  for (let i = 0; i <= sub.length; i++) {
-    const end = i === sub.length || sub.charCodeAt(i) === 0x2e;
-    let code = end ? DOLLAR : sub.charCodeAt(i);
-    if (code >= 0x30 && code <= 0x39) code = 0x30;
-    if (end && previous === CARET) continue;
-    sum += code < 128 && previous < 128 ? table[previous * 128 + code]! : 0;
-    pairs++;
-    if (end) {
-      const style = sum / pairs;
-      if (style > best) best = style;
-      sum = 0;
-      pairs = 0;
-      previous = CARET;
-    } else previous = code;
-  }
-  return best === -Infinity ? 0 : best;
+  return subStyleFrom(sub, 0, asciiBigrams(bigram));
 }
 
 const CARET = 0x5e;
@@ -534,6 +513,7 @@ function subStyleFrom(sub: string, from: number, table: Float64Array): number {
   let sum = 0;
   let pairs = 0;
   let previous = CARET;
+  // Label by label, pair by pair, by character code: `^` opens a label, `$` closes it at a dot.
   for (let i = from; i <= sub.length; i++) {
     const end = i === sub.length || sub.charCodeAt(i) === 0x2e;
     let code = end ? DOLLAR : sub.charCodeAt(i);
