@@ -119,6 +119,11 @@ test('brands are found through confusable spellings', () => {
   assert.equal(web.score('https://mеrcari.example.com/').brand, 'mercari', 'Cyrillic е');
   assert.equal(web.score('https://ekinett-jp.example.com/').brand, 'eki-net');
   assert.equal(web.score('https://onlineshop.example.com/').brand, null, '"line" inside "online" is no LINE');
+  // A keyword is a common word, not a misspelt brand: `account` is one edit from docomo's
+  // `daccount`, and the MUFG name in the subdomain is the brand here.
+  assert.equal(web.score('https://mufg-bk.account-verify.icu/').brand, 'mufg');
+  assert.equal(web.score('https://account.example.cn/index.html').brand, null);
+  assert.equal(web.score('https://dacount.example.cn/').brand, 'docomo', 'a misspelt brand is still found');
 });
 
 test("no brand's own domain is ever flagged", () => {

@@ -133,7 +133,9 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     let start = 0;
     for (let i = 0; i <= text.length; i++) {
       if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
-      if (i - start >= FUZZY_MIN - 1) {
+      // A part that is itself a keyword (account, support, secure...) is a common word, not a
+      // misspelt brand: one edit from `account` is docomo's `daccount`, from `secure` nothing.
+      if (i - start >= FUZZY_MIN - 1 && keywordTrie.exact(text, start, i) < 0) {
         found = fuzzyIn(fuzzyByFirst.get(pairKey(text, start)), text, start, i, found);
         found = fuzzyIn(fuzzyByLast.get(pairKey(text, i - 2)), text, start, i, found);
       }
