@@ -9,6 +9,7 @@
  */
 import type { NormalisedUrl } from '../types.ts';
 import type { BrandIndex, BrandMatch } from './lexicon.ts';
+import { oncePerObject } from './memo.ts';
 
 export const FEATURES = [
   'brand_exact',
@@ -145,28 +146,17 @@ interface BigramTable {
   ascii: Float64Array;
   other: Map<number, number>;
 }
-const bigramTables = new WeakMap<Record<string, number>, BigramTable>();
-let lastBigramSource: Record<string, number> | null = null;
-let lastBigramTable: BigramTable | null = null;
-function bigramTable(source: Record<string, number>): BigramTable {
-  // The scorer asks for the same table every URL: skip the WeakMap then.
-  if (source === lastBigramSource) return lastBigramTable!;
-  let table = bigramTables.get(source);
-  if (!table) {
-    table = { ascii: new Float64Array(128 * 128), other: new Map() };
-    for (const [bigram, value] of Object.entries(source)) {
-      if (bigram.length !== 2) continue;
-      const a = bigram.charCodeAt(0);
-      const b = bigram.charCodeAt(1);
-      if (a < 128 && b < 128) table.ascii[a * 128 + b] = value;
-      else table.other.set(a * 0x10000 + b, value);
-    }
-    bigramTables.set(source, table);
+export const bigramTable = oncePerObject((source: Record<string, number>): BigramTable => {
+  const table: BigramTable = { ascii: new Float64Array(128 * 128), other: new Map() };
+  for (const [bigram, value] of Object.entries(source)) {
+    if (bigram.length !== 2) continue;
+    const a = bigram.charCodeAt(0);
+    const b = bigram.charCodeAt(1);
+    if (a < 128 && b < 128) table.ascii[a * 128 + b] = value;
+    else table.other.set(a * 0x10000 + b, value);
   }
-  lastBigramSource = source;
-  lastBigramTable = table;
   return table;
-}
+});
 
 const CARET = 0x5e;
 const DOLLAR = 0x24;

@@ -22,7 +22,8 @@
  * site itself, and the benign host lists carry bare names only.
  */
 import type { NormalisedUrl, Reason } from '../types.ts';
-import { registrantLabel, type HostFeatures } from './features.ts';
+import { bigramTable, registrantLabel, type HostFeatures } from './features.ts';
+import { oncePerObject } from './memo.ts';
 import { insertReason } from './url-features.ts';
 
 export const HOST_CONTEXT_FEATURES = [
@@ -194,27 +195,11 @@ export function hostContext(
 
 /** The highest mean bigram log-odds among the subdomain's labels (`^label$`, digits as `0`). */
 export function subStyle(sub: string, bigram: Record<string, number>): number {
-  return subStyleFrom(sub, 0, asciiBigrams(bigram));
+  return subStyleFrom(sub, 0, bigramTable(bigram).ascii);
 }
 
 const CARET = 0x5e;
 const DOLLAR = 0x24;
-/** The bigram table as a flat array over ASCII pairs, made once per table (labels are ASCII). */
-const bigramArrays = new WeakMap<Record<string, number>, Float64Array>();
-function asciiBigrams(source: Record<string, number>): Float64Array {
-  let table = bigramArrays.get(source);
-  if (!table) {
-    table = new Float64Array(128 * 128);
-    for (const [pair, value] of Object.entries(source)) {
-      if (pair.length !== 2) continue;
-      const a = pair.charCodeAt(0);
-      const b = pair.charCodeAt(1);
-      if (a < 128 && b < 128) table[a * 128 + b] = value;
-    }
-    bigramArrays.set(source, table);
-  }
-  return table;
-}
 
 /** The host-context part's log-odds and its reasons, non-zero contributions only. */
 export function hostContextPart(
@@ -290,7 +275,7 @@ export function addHostContext(
   let tokenId = -1;
   let style = 0;
   if (from < full.length) {
-    style = subStyleFrom(full, from, asciiBigrams(bigram));
+    style = subStyleFrom(full, from, bigramTable(bigram).ascii);
     const n = scanTokens(full, from, c);
     if (n > 0) {
       let max = -Infinity;
@@ -354,21 +339,7 @@ interface Compiled {
 const BANDS = ['plat', 'tld++', 'tld+', 'tld-'];
 const BUCKETS = [4, 8, 16, 32, 99];
 const PLACES = ['label=', 'label~', 'subdomain'];
-const compiled = new WeakMap<HostContextModel, Compiled>();
-let lastModel: HostContextModel | null = null;
-let lastCompiled: Compiled | null = null;
-
-function compiledOf(model: HostContextModel): Compiled {
-  if (model === lastModel) return lastCompiled!;
-  let c = compiled.get(model);
-  if (!c) {
-    c = compile(model);
-    compiled.set(model, c);
-  }
-  lastModel = model;
-  lastCompiled = c;
-  return c;
-}
+const compiledOf = oncePerObject(compile);
 
 function compile(model: HostContextModel): Compiled {
   const weights = new Float64Array(HOST_CONTEXT_FEATURES.length);

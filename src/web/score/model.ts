@@ -15,12 +15,7 @@ import {
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
 import { addHostContext, type HostContextModel } from './host-context.ts';
-import {
-  addUrlReasons,
-  prepareUrlModel,
-  scaleReasonsInPlace,
-  type UrlModel,
-} from './url-features.ts';
+import { addUrlReasons, prepareUrlModel, scaleReasonsInPlace, type UrlModel } from './url-features.ts';
 
 export interface Thresholds {
   suspicious: number;

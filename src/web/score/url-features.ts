@@ -12,6 +12,7 @@
  */
 import type { NormalisedUrl, Reason } from '../types.ts';
 import { LEXICON } from './lexicon.ts';
+import { oncePerObject } from './memo.ts';
 
 export const URL_FEATURES = [
   'path_token_max',
@@ -130,15 +131,7 @@ function queryParams(query: string): number {
 const PATH_KEYWORDS = new Set([...LEXICON.keywords.en, ...LEXICON.keywords['ja-romanised']]);
 
 /** A table as a Map, made once per table (a large JSON object is slow to look keys up in). */
-const maps = new WeakMap<Record<string, number>, Map<string, number>>();
-function mapOf(table: Record<string, number>): Map<string, number> {
-  let map = maps.get(table);
-  if (!map) {
-    map = new Map(Object.entries(table));
-    maps.set(table, map);
-  }
-  return map;
-}
+const mapOf = oncePerObject((table: Record<string, number>) => new Map(Object.entries(table)));
 
 /**
  * The features as first written (split, regular expressions, a Set of token strings, Map
@@ -236,21 +229,7 @@ interface Compiled {
   shapeLabel: string[];
 }
 
-const compiledTables = new WeakMap<UrlTables, Compiled>();
-let lastTables: UrlTables | null = null;
-let lastCompiled: Compiled | null = null;
-
-function compiledOf(tables: UrlTables): Compiled {
-  if (tables === lastTables) return lastCompiled!;
-  let c = compiledTables.get(tables);
-  if (!c) {
-    c = compile(tables);
-    compiledTables.set(tables, c);
-  }
-  lastTables = tables;
-  lastCompiled = c;
-  return c;
-}
+const compiledOf = oncePerObject(compile);
 
 function compile(tables: UrlTables): Compiled {
   // Only keys of `a`..`z` and `0` can equal a token (lower case, digit runs as `0`).
@@ -622,20 +601,9 @@ export function urlFeatures(url: NormalisedUrl, tables: UrlTables): UrlFeatures 
 }
 
 /** The weights in URL_FEATURES order, per model. */
-const weightArrays = new WeakMap<UrlModel, Float64Array>();
-let lastModel: UrlModel | null = null;
-let lastWeights: Float64Array | null = null;
-function weightsOf(model: UrlModel): Float64Array {
-  if (model === lastModel) return lastWeights!;
-  let weights = weightArrays.get(model);
-  if (!weights) {
-    weights = Float64Array.from(URL_FEATURES, (feature) => model.weights[feature] ?? 0);
-    weightArrays.set(model, weights);
-  }
-  lastModel = model;
-  lastWeights = weights;
-  return weights;
-}
+const weightsOf = oncePerObject((model: UrlModel) =>
+  Float64Array.from(URL_FEATURES, (feature) => model.weights[feature] ?? 0),
+);
 
 /**
  * Fills the scratch (scan, else the reference's values) and returns the compiled tables, or
