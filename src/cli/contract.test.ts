@@ -335,6 +335,9 @@ describe('CLI contract', () => {
         const result = await run(args);
         assert.equal(result.code, code, `${args.join(' ')}\n${result.stderr}`);
         assertOneCleanError(result, names);
+        // A refused file leaves stdout empty: no CSV header or half a report piped on as if whole.
+        if (args.some((a) => a === MISSING || a === GARBAGE || a === BINARY))
+          assert.equal(result.stdout, '', `${args.join(' ')} wrote to stdout before refusing`);
       }
     });
   }

@@ -47,14 +47,29 @@ export function register(program: Command, ctx: CliContext): void {
       const decoder = createFlowDecoder(config, {});
       const format = options.format === 'csv' ? formatCsv : formatJsonl;
       const out = writeOut(ctx.stdout);
-      if (options.format === 'csv') out.write(`${FLOW_CSV_HEADER}\n`);
-      const summary = await replayFiles(files, decoder, (batch: FlowBatch) => out.write(format(batch)), {
-        raw: options.raw ? true : 'auto',
-        rawExporter: options.exporter,
-      });
-      await out.end();
+      // The CSV header waits for the first record, so input that decodes to nothing writes nothing.
+      let header = options.format === 'csv' ? `${FLOW_CSV_HEADER}\n` : '';
+      const write = (text: string) => {
+        out.write(header + text);
+        header = '';
+      };
+      const summary = await replayFiles(
+        files,
+        decoder,
+        (batch: FlowBatch) => {
+          const rows = format(batch);
+          if (rows !== '') write(rows);
+        },
+        {
+          raw: options.raw ? true : 'auto',
+          rawExporter: options.exporter,
+        },
+      );
       const errors = Object.entries(summary.errors);
       const errorCount = errors.reduce((sum, [, n]) => sum + n, 0);
+      const nothingDecoded = summary.records === 0 && errorCount + summary.withoutTemplate > 0;
+      if (!nothingDecoded && header !== '') write('');
+      await out.end();
       if (errorCount > 0) {
         ctx.stderr.write(
           `tsunagi: ${summary.records} records from ${summary.payloads} payloads; ${errorCount} decode errors (${errors
@@ -67,7 +82,7 @@ export function register(program: Command, ctx: CliContext): void {
           `tsunagi: ${summary.withoutTemplate} data sets had no template (give the file holding the templates first)\n`,
         );
       }
-      if (summary.records === 0 && errorCount + summary.withoutTemplate > 0) {
+      if (nothingDecoded) {
         throw new InputError(`no flow record could be decoded from ${files.join(', ')}`);
       }
     });

@@ -133,14 +133,16 @@ async function scoreCommand(file: string, ctx: CliContext): Promise<void> {
   const service = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
   const input = openInput(file);
   const out = writeOut(ctx.stdout);
-  out.write(SCORE_COLUMNS.join(',') + '\n');
+  const header = SCORE_COLUMNS.join(',') + '\n';
   let scored = 0;
   let bad = 0;
   for await (const line of lines(input, file)) {
     const text = line.trim();
     if (text === '' || text.startsWith('#')) continue;
     try {
-      out.write(scoreCsvLine(service.score(text)) + '\n');
+      const row = scoreCsvLine(service.score(text)) + '\n';
+      // The header waits for the first row, so a file that is not a URL list writes nothing to stdout.
+      out.write(scored === 0 ? header + row : row);
       scored++;
     } catch (error) {
       if (!(error instanceof UrlInputError)) throw error;
@@ -148,8 +150,12 @@ async function scoreCommand(file: string, ctx: CliContext): Promise<void> {
       bad++;
     }
   }
+  if (scored === 0 && bad > 0) {
+    await out.end();
+    throw new InputError(`${file}: no URL could be read (${bad} lines)`);
+  }
+  if (scored === 0) out.write(header);
   await out.end();
-  if (scored === 0 && bad > 0) throw new InputError(`${file}: no URL could be read (${bad} lines)`);
   // An empty list is not an error (a quiet day's feed), but said, so an empty CSV is explained.
   if (scored === 0) ctx.stderr.write(`tsunagi: ${file === '-' ? 'stdin' : file} holds no URL\n`);
   if (bad > 0)
