@@ -152,7 +152,11 @@ async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx
       urls: urls.slice(0, 20).map((u) => u.url),
       brandName: brand ? { ja: brand.ja, en: brand.en } : null,
       official: brand?.official ?? [],
-      reasons: urls[0]!.reasons.slice(0, 4).map((r) => r.feature),
+      // What pointed to phishing; the baseline and what spoke against it are no grounds in a letter.
+      reasons: urls[0]!.reasons
+        .filter((r) => r.contribution > 0 && r.feature !== 'url_bias')
+        .slice(0, 4)
+        .map((r) => r.feature),
       firstSeen: urls.map((u) => u.firstSeen).sort()[0]!,
       lastSeen: urls
         .map((u) => u.lastSeen)

@@ -64,6 +64,9 @@ describe(
         // The score says what it is, and the reporter learns where the report went.
         assert.match(result, lang === 'ja' ? /スコア（0〜1） [01]\.\d{3}/ : /score 0–1 [01]\.\d{3}/);
         assert.match(result, /report:ISP-Sakura/);
+        // The reasons are words in the page's language, not the scorer's feature keys.
+        assert.doesNotMatch(result, /\b[a-z]+_[a-z_]+\b/);
+        assert.match(result, lang === 'ja' ? /ブランド名「smbc/ : /the brand name "smbc/);
         const kept = await (store.db as unknown as Kysely<WebTables>)
           .selectFrom('web_sightings')
           .select(['source', 'description'])

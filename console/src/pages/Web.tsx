@@ -39,9 +39,11 @@ function ReportForm() {
             r.ok
               ? `${t('webReportVerdict')}: ${t(`verdict_${r.verdict}`)} (${t('webReportScore')} ${r.score.toFixed(3)}) ${r.host} — ` +
                   r.reasons
+                    // What pointed to phishing, in the page's language (the baseline is no evidence).
+                    .filter((x) => x.contribution > 0 && x.feature !== 'url_bias')
                     .slice(0, 3)
-                    .map((x) => x.feature)
-                    .join(', ') +
+                    .map((x) => x.words[lang])
+                    .join(lang === 'ja' ? ' ／ ' : '; ') +
                   `. ${t('webReportKept').replace('{source}', body.source)}`
               : // The room's reason is in English; the Japanese page says it in its own words.
                 `${t('webReportBad')}: ${r.url}${lang === 'en' ? ` (${r.error})` : ''}`,

@@ -40,6 +40,7 @@ import { createSensorReader, type SensorTables } from '../../sensor/index.ts';
 import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../store/index.ts';
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
 import {
+  explainReason,
   createBrandIndex,
   createWeb,
   WebConfig,
@@ -196,7 +197,10 @@ export function consoleWebOf(
                 score: r.scored.score,
                 verdict: r.scored.verdict,
                 brand: r.scored.brand,
-                reasons: r.scored.reasons,
+                reasons: r.scored.reasons.map((reason) => ({
+                  ...reason,
+                  words: { ja: explainReason(reason.feature, 'ja'), en: explainReason(reason.feature, 'en') },
+                })),
               }
             : r,
         ),

@@ -367,7 +367,13 @@ export type WebReportAnswer =
       score: number;
       verdict: 'benign' | 'suspicious' | 'malicious';
       brand: string | null;
-      reasons: { feature: string; value: number | string; contribution: number }[];
+      /** The verdict's reasons, largest contribution first; `words` says each for a person. */
+      reasons: {
+        feature: string;
+        value: number | string;
+        contribution: number;
+        words: { ja: string; en: string };
+      }[];
     }
   | { ok: false; url: string; error: string };
 

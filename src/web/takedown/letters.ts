@@ -1,4 +1,5 @@
 /** Takedown letters in Japanese and English, rendered from the templates in letters.json (data, not code). */
+import { explainReason } from '../score/explain.ts';
 import templates from './letters.json' with { type: 'json' };
 
 export const LETTER_LANGUAGES = ['ja', 'en'] as const;
@@ -17,6 +18,7 @@ export interface LetterFacts {
   /** The brand's name in the letter's language; the generic words when no brand matched. */
   brandName: { ja: string; en: string } | null;
   official: readonly string[];
+  /** Reason feature keys (`tld_risk(cn)`), each put in words in the letter's language. */
   reasons: readonly string[];
   firstSeen: string;
   lastSeen: string;
@@ -26,6 +28,7 @@ export interface LetterFacts {
 
 const GENERIC_BRAND = { ja: '実在の企業', en: 'a real company' };
 const NONE = { ja: '（不明）', en: '(unknown)' };
+const BULLET = { ja: '・', en: '- ' };
 
 /** Fills `{{name}}` placeholders; an unknown placeholder is a template bug and throws. */
 function fill(template: string, values: Record<string, string>): string {
@@ -43,7 +46,10 @@ export function renderLetter(language: LetterLanguage, facts: LetterFacts): Lett
     urls: facts.urls.map((u) => `  ${u}`).join('\n') || `  https://${facts.host}/`,
     brandName: (facts.brandName ?? GENERIC_BRAND)[language],
     official: facts.official.map((d) => `https://${d}/`).join(' ') || NONE[language],
-    reasons: facts.reasons.join(', ') || NONE[language],
+    // One reason a line: a reason's own words may hold commas.
+    reasons:
+      facts.reasons.map((key) => `  ${BULLET[language]}${explainReason(key, language)}`).join('\n') ||
+      `  ${NONE[language]}`,
     firstSeen: facts.firstSeen,
     lastSeen: facts.lastSeen,
     abuseName: facts.abuse.name || facts.abuse.email,

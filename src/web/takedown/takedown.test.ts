@@ -59,7 +59,7 @@ test('letters: ja and en from the templates, every placeholder filled', () => {
     urls: ['https://amazon-xqzv.top/signin/'],
     brandName: { ja: 'Amazon', en: 'Amazon' },
     official: ['amazon.co.jp'],
-    reasons: ['brand_exact', 'tld_risk'],
+    reasons: ['brand_exact(amazon@domain)', 'tld_risk(top)'],
     firstSeen: '2026-11-01T00:00:00.000Z',
     lastSeen: '2026-11-02T00:00:00.000Z',
     abuse: { email: 'abuse@registrar.example', name: 'Example Registrar' },
@@ -72,6 +72,16 @@ test('letters: ja and en from the templates, every placeholder filled', () => {
   assert.match(ja.body, /https:\/\/amazon-xqzv\.top\/signin\//);
   assert.match(en.body, /The genuine site: https:\/\/amazon\.co\.jp\//);
   for (const letter of [ja, en]) assert.doesNotMatch(letter.subject + letter.body, /\{\{|\}\}/);
+  // The grounds in words, one a line, in the letter's language.
+  assert.match(
+    ja.body,
+    /判定の根拠:\n {2}・登録ドメイン名にブランド名「amazon」\n {2}・トップレベルドメイン \.top（/,
+  );
+  assert.match(
+    en.body,
+    /phishing:\n {2}- the brand name "amazon" in the registered domain name\n {2}- the top-level domain \.top \(/,
+  );
+  assert.match(renderLetter('ja', { ...facts, reasons: [] }).body, /判定の根拠:\n {2}（不明）\n/);
   assert.match(
     renderLetter('en', { ...facts, brandName: null, official: [] }).body,
     /imitating a real company/,
