@@ -13,7 +13,7 @@
  * StrangerealIntel/CyberThreatIntel (`ctiSet`, no licence: nothing of it committed): each write-up with IoC
  * lists beside it is a document, the truth read from those lists by the rule in README.md, restricted likewise.
  *
- * The Japanese set (`ja/`) and the third English set (`en/`): truth files labelled by reading each
+ * The Japanese set (`ja/`) and the third and fourth English sets (`en/`): truth files labelled by reading each
  * text, naming where the text is published (`source`: repository, path, commit); read from git
  * checkouts (`sourcedSet`).
  *
@@ -217,7 +217,7 @@ export function directorySet(root: string, language: 'en' | 'ja'): LabelledDoc[]
 /** The Japanese set committed beside this file: truth files naming the published document they label. */
 export const JAPANESE_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'ja');
 
-/** The third English set (README.md): Unit 42 write-ups naming IPv6 addresses, labelled the same way. */
+/** The third and fourth English sets (README.md): Unit 42 write-ups naming IPv6 addresses and Netskope Threat Labs' indicator pages (file hashes), labelled the same way. */
 export const ENGLISH_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'en');
 
 /**
