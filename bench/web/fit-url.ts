@@ -12,9 +12,14 @@
  * - logistic regression with the host name's log-odds as a fixed offset, the classes weighted
  *   equally in total (each benign host's URLs share one host's weight), the phishing-only
  *   features kept non-negative;
- * - thresholds on the same out-of-fold scores of the tuning benign URLs and hosts: malicious above
- *   every one, suspicious above all but 1e-3 of them. The benign weight is chosen by tuning
- *   recall at the malicious threshold.
+ * - thresholds on the same out-of-fold scores of the tuning benign URLs and hosts: suspicious above
+ *   all but 1e-3 of them; malicious by the tail rule of threshold.ts (an exponential fitted to the
+ *   top benign hosts' log-odds, the threshold where it expects well under one benign host (0.05 to
+ *   0.3) above it on a benign set the tuning half's size, never below the highest tuning benign
+ *   score; model.json's fit.url.maliciousRule says which), its two
+ *   parameters kept by a nested check on the tuning data (fitted on one half of the benign rows,
+ *   false positives counted on the other, 20 ways). The benign weight is chosen with the rule: no
+ *   held-out false positive, then the best held-out recall at the malicious threshold.
  */
 import {
   brandPlace,
@@ -42,6 +47,7 @@ import {
 } from '../../src/web/index.ts';
 import type { LabelledHost } from './data.ts';
 import { fitMonotone, foldOf, RIDGE, round, solve } from './fitting.ts';
+import { maliciousThreshold, type RuleCheck } from './threshold.ts';
 
 const SMOOTHING = 2;
 /** Tokens (shapes) seen on fewer hosts than this are left out of the shipped table. */
@@ -289,7 +295,14 @@ export function fitUrlModel(
   const benignTotal = used.reduce((s, r) => s + (r.row.phishing ? 0 : r.row.share), 0);
   const officialBenign = rows.length - used.length;
   let best:
-    { url: FittedUrlModel; recall: number; suspiciousRecall: number; benignWeight: number } | undefined;
+    | {
+        url: FittedUrlModel;
+        recall: number;
+        suspiciousRecall: number;
+        benignWeight: number;
+        check: RuleCheck;
+      }
+    | undefined;
   for (const benignWeight of BENIGN_WEIGHTS) {
     const w = used.map(({ row }) =>
       row.phishing
@@ -303,8 +316,13 @@ export function fitUrlModel(
     for (let i = 0; i < officialBenign; i++) benign.push(0);
     benign.sort((a, b) => b - a);
     const nextUp = (score: number) => Math.min(1, score + 1e-9);
+    // The malicious threshold: the tail rule (threshold.ts) the nested check on these
+    // out-of-fold scores keeps, fitted on every tuning benign row.
+    const { logOdds: maliciousLogOdds, check } = maliciousThreshold(
+      used.map(({ row }, i) => ({ logOdds: logOdds[i]!, phishing: row.phishing, host: row.item.url.host })),
+    );
     const thresholds = {
-      malicious: nextUp(benign[0] ?? 0),
+      malicious: Math.max(nextUp(benign[0] ?? 0), logistic(maliciousLogOdds)),
       suspicious: nextUp(benign[Math.floor(benign.length * SUSPICIOUS_FALSE_POSITIVE_RATE)] ?? 0),
     };
     const phishingScores = logOdds.filter((_, i) => y[i] === 1).map(logistic);
@@ -315,9 +333,17 @@ export function fitUrlModel(
       phishingScores.filter((s) => s >= thresholds.suspicious).length / phishingScores.length,
     );
     log(
-      `URL part, benign weight ${benignWeight}: tuning recall ${recall} (out of fold) at no tuning false positive`,
+      `URL part, benign weight ${benignWeight}: tail rule share ${check.rule.share}, expected ${check.rule.expected} ` +
+        `(held-out: ${check.heldOutFalsePositives} benign rows flagged in ${check.checksWithFalsePositives} of 20 checks, ` +
+        `recall ${round(check.heldOutRecall)} mean, ${round(check.worstHeldOutRecall)} worst); ` +
+        `tuning recall ${recall} (out of fold) at the malicious threshold ${round(thresholds.malicious)}`,
     );
-    if (!best || recall > best.recall)
+    if (
+      !best ||
+      check.heldOutFalsePositives < best.check.heldOutFalsePositives ||
+      (check.heldOutFalsePositives === best.check.heldOutFalsePositives &&
+        check.heldOutRecall > best.check.heldOutRecall)
+    )
       best = {
         url: {
           hostWeight: round(beta[COLUMNS.length]!),
@@ -338,6 +364,7 @@ export function fitUrlModel(
         recall,
         suspiciousRecall,
         benignWeight,
+        check,
       };
   }
   return {
@@ -347,6 +374,15 @@ export function fitUrlModel(
       benignUrlsAndHosts: rows.length - phishingTotal,
       benignWeight: best!.benignWeight,
       minHostsPerTableKey: MIN_HOSTS,
+      maliciousRule: {
+        tailShare: best!.check.rule.share,
+        expectedBenignHosts: best!.check.rule.expected,
+        heldOutChecks: 20,
+        heldOutChecksWithFalsePositives: best!.check.checksWithFalsePositives,
+        heldOutBenignFlagged: best!.check.heldOutFalsePositives,
+        heldOutRecallMean: round(best!.check.heldOutRecall),
+        heldOutRecallWorst: round(best!.check.worstHeldOutRecall),
+      },
       tuningRecallAtMaliciousOutOfFold: best!.recall,
       tuningRecallAtSuspiciousOutOfFold: best!.suspiciousRecall,
     },

@@ -14,7 +14,10 @@
  * 3. Thresholds on the tuning scores: malicious = above every tuning benign host (no false
  *    positive), suspicious = at most 1e-3 of tuning benign hosts above it.
  * 4. The URL verdict's part (path and query features on top of the host name's log-odds), on the
- *    tuning half of the benign URLs with paths as well: fit-url.ts.
+ *    tuning half of the benign URLs with paths as well: fit-url.ts. Its malicious threshold is not
+ *    "above every tuning benign row" but a tail model of the benign scores checked on held-out
+ *    halves of the tuning data (threshold.ts), as the highest benign score of one sample did not
+ *    carry over to another.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
