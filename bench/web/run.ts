@@ -218,6 +218,14 @@ function sidesOf(scored: readonly ScoredUrl[], peer: { scores: number[] } | stri
       name: 'tsunagi web host-name verdict (suspicious or worse)',
       flagged: (i) => scored[i]!.hostVerdict !== 'benign',
     },
+    {
+      // What the RPZ, Unbound and hosts exports list (src/web/read.ts): both verdicts malicious, names only.
+      name: 'tsunagi web whole-host exports (host-name AND URL verdict malicious)',
+      flagged: (i) =>
+        scored[i]!.hostVerdict === 'malicious' &&
+        scored[i]!.verdict === 'malicious' &&
+        scored[i]!.hostKind === 'domain',
+    },
   ];
   if (typeof peer !== 'string')
     sides.push(
@@ -335,9 +343,10 @@ async function main() {
         `with paths (ESDAUNG/PhishDataset's legitimate rows, ISCX-URL-2016's benign list; ` +
         `${split.dropped.benignUrlsListedAsPhishing} whose host JPCERT/CC ever listed left out), the same for every month ` +
         `(so a month's precision counts the same false positives). Two verdicts of ours: the URL verdict (host name and ` +
-        `path features) and the host-name verdict (the name alone, what RPZ, Unbound and hosts exports use), each ` +
+        `path features) and the host-name verdict (the name alone), each ` +
         `flagged at malicious or suspicious (1e-3 of the tuning benign rows above it). The host-name verdict's malicious ` +
-        `threshold is just above every tuning benign host. The URL verdict's is a tail model of the tuning benign ` +
+        `threshold is just above every tuning benign host. The RPZ, Unbound and hosts exports list a host only when ` +
+        `both verdicts of a URL of it are malicious and it is a name, not an address (the whole-host exports row). The URL verdict's is a tail model of the tuning benign ` +
         `hosts' out-of-fold scores (bench/web/threshold.ts): an exponential fitted to the top ${pct(rule.tailShare)} of ` +
         `them, the threshold where it expects ${rule.expectedBenignHosts} benign hosts above it on a benign set the ` +
         `tuning half's size (never below the highest tuning benign score), its parameters kept by a nested check on ` +

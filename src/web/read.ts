@@ -89,12 +89,36 @@ export async function* readHosts(db: Kysely<WebTables>, query: HostQuery = {}): 
         'host',
         eb.fn.max('registrable_domain').as('registrable_domain'),
         eb.fn.countAll<number>().as('urls'),
-        // The host-name verdict (name only): a host is no more malicious than its name.
+        // A URL counts against its whole host only when BOTH verdicts say so: the host-name
+        // verdict (a host is no more malicious than its name) and the URL verdict, whose threshold
+        // holds on benign sites the name model never saw (on the tuning data the name alone
+        // flagged 12 of 47,587 benign hosts and pages, both together none, at 30.7 % recall
+        // against 33.5 %).
         eb.fn
-          .sum<number>(eb.case().when(hostVerdict, '=', 'malicious').then(1).else(0).end())
+          .sum<number>(
+            eb
+              .case()
+              .when(eb.and([eb(hostVerdict, '=', 'malicious'), eb('verdict', '=', 'malicious')]))
+              .then(1)
+              .else(0)
+              .end(),
+          )
           .as('malicious'),
         eb.fn
-          .sum<number>(eb.case().when(hostVerdict, '=', 'suspicious').then(1).else(0).end())
+          .sum<number>(
+            eb
+              .case()
+              .when(
+                eb.and([
+                  eb(hostVerdict, 'in', ['malicious', 'suspicious']),
+                  eb('verdict', 'in', ['malicious', 'suspicious']),
+                  eb.not(eb.and([eb(hostVerdict, '=', 'malicious'), eb('verdict', '=', 'malicious')])),
+                ]),
+              )
+              .then(1)
+              .else(0)
+              .end(),
+          )
           .as('suspicious'),
         eb.fn.max(eb.fn.coalesce('host_score', 'score')).as('max_score'),
         eb.fn.min('first_seen').as('first_seen'),

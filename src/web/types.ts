@@ -86,9 +86,10 @@ export interface HostSummary {
   maxScore: number;
   brands: string[];
   /**
-   * The host's verdict: the host-name verdict (name only, no path feature) of its URLs, so
-   * malicious means the name itself carries the evidence (a whole-host block is safe); a
-   * compromised site's name scores benign and its phishing paths are left to URL-level lists.
+   * The host's verdict: malicious when one of its URLs is malicious by BOTH the host-name verdict
+   * (name only, no path feature: the name itself carries the evidence) and the URL verdict, so a
+   * whole-host block needs both; a compromised site's name scores benign and its phishing paths
+   * are left to URL-level lists.
    */
   verdict: Verdict;
   firstSeen: string;

@@ -214,7 +214,7 @@ async function ingestAndRead(dialect: Dialect, schema?: string) {
   }
 }
 
-test('hosts() and the stored host verdict follow the name, not a phishing path on a compromised site', async () => {
+test('hosts(): a whole host is malicious only when its name AND a URL of it are; never for a phishing path on a compromised site', async () => {
   const db = new Kysely<WebTables>({
     dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
   });
@@ -238,6 +238,28 @@ test('hosts() and the stored host verdict follow the name, not a phishing path o
       } as WebTables['web_urls'])
       .execute();
     assert.equal((await migrator.migrateToLatest()).error, undefined);
+    // Names the name model alone calls malicious, where the URL verdict disagrees: no whole-host block.
+    for (const [host, verdict] of [
+      ['name-only.example.top', 'benign'],
+      ['half-sure.example.top', 'suspicious'],
+    ] as const)
+      await db
+        .insertInto('web_urls')
+        .values({
+          url: `https://${host}/`,
+          host,
+          registrable_domain: 'example.top',
+          score: 0.5,
+          verdict,
+          host_score: 0.99,
+          host_verdict: 'malicious',
+          brand: null,
+          reasons: '[]',
+          model: 'test',
+          first_seen: '2025-01-01T00:00:00.000Z',
+          last_seen: '2025-01-01T00:00:00.000Z',
+        } as WebTables['web_urls'])
+        .execute();
     const room = createWeb(WebConfig.parse({}), {
       logger: silentLogger(),
       registry: new Registry(),
@@ -262,6 +284,8 @@ test('hosts() and the stored host verdict follow the name, not a phishing path o
     for await (const h of room.hosts()) hosts.push([h.host, h.verdict, h.malicious]);
     assert.deepEqual(hosts, [
       ['example-bakery.jp', 'benign', 0],
+      ['half-sure.example.top', 'suspicious', 0],
+      ['name-only.example.top', 'benign', 0],
       ['old.example.net', 'malicious', 1],
     ]);
     const malicious = [];
