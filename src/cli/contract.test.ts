@@ -105,6 +105,7 @@ const CASES: Record<string, Case[]> = {
   'web score': [
     [['web', 'score', MISSING], 2, missing],
     [['web', 'score', GARBAGE], 2, garbage],
+    [['web', 'score', '--lang', 'fr', GARBAGE], 2, /--lang must be ja or en/],
   ],
   'web ingest': [
     [['web', 'ingest', MISSING, '--source', 'x', '--data', DATA], 2, missing],

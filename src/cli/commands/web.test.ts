@@ -47,6 +47,18 @@ test('score: one CSV row per URL, reasons included; bad lines counted on stderr'
   assert.equal(mercari[4], 'mercari');
   assert.match(mercari[5]!, /brand_exact\(mercari@domain\)=/);
   assert.equal(result.stderr.trim(), `tsunagi: 1 line of ${list} is not an http(s) URL (skipped)`);
+  // --lang: the same rows, the reasons in words with their contributions.
+  for (const [lang, words] of [
+    ['ja', /登録ドメイン名にブランド名「mercari」 \(\+[\d.]+\)/],
+    ['en', /the brand name ""mercari"" in the registered domain name \(\+[\d.]+\)/],
+  ] as const) {
+    const worded = await run(['web', 'score', '--lang', lang, list]);
+    assert.equal(worded.code, 0, worded.stderr);
+    const lines = worded.stdout.trim().split('\n');
+    assert.equal(lines.length, 4);
+    assert.match(lines[3]!, words);
+    assert.doesNotMatch(lines[3]!, /brand_exact|=/);
+  }
 });
 
 test('score and ingest: unreadable input is exit 2 in one line', async () => {

@@ -18,11 +18,13 @@ import {
   createLineReader,
   createWeb,
   detectFormat,
+  explainReason,
   EXPORT_FORMATS,
   ListFormatError,
   parseJsonArray,
   UrlInputError,
   WebConfig,
+  type ExplainLanguage,
   type IngestRecord,
   type ListFormat,
   type ScoredUrl,
@@ -53,8 +55,18 @@ function csvField(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function scoreCsvLine(row: ScoredUrl): string {
-  const reasons = row.reasons.map((r) => `${r.feature}=${r.contribution}`).join(';');
+/**
+ * One CSV row. Reasons are `feature=contribution` keys (stable, for programs) unless `language`
+ * asks for words: `words (+contribution)`, for a person reading the list.
+ */
+export function scoreCsvLine(row: ScoredUrl, language?: ExplainLanguage): string {
+  const reasons = language
+    ? row.reasons
+        .map(
+          (r) => `${explainReason(r.feature, language)} (${r.contribution > 0 ? '+' : ''}${r.contribution})`,
+        )
+        .join('; ')
+    : row.reasons.map((r) => `${r.feature}=${r.contribution}`).join(';');
   return [row.url, row.host, row.score.toFixed(4), row.verdict, row.brand ?? '', reasons]
     .map(csvField)
     .join(',');
@@ -92,7 +104,8 @@ export function register(program: Command, ctx: CliContext): void {
     .command('score')
     .description(`score URLs (one a line) and write CSV (${SCORE_COLUMNS.join(',')})`)
     .argument('[file]', 'the URL list, or - for stdin', '-')
-    .action(async (file: string) => scoreCommand(file, ctx));
+    .option('--lang <lang>', 'write the reasons in words, ja or en (default: feature keys, for programs)')
+    .action(async (file: string, options: { lang?: string }) => scoreCommand(file, options, ctx));
   web
     .command('ingest')
     .description('score a URL list (TXT, CSV with a url column, JSON array, NDJSON) and keep it in the store')
@@ -129,7 +142,10 @@ export function register(program: Command, ctx: CliContext): void {
   registerWebCertstream(web, ctx);
 }
 
-async function scoreCommand(file: string, ctx: CliContext): Promise<void> {
+async function scoreCommand(file: string, options: { lang?: string }, ctx: CliContext): Promise<void> {
+  if (options.lang !== undefined && options.lang !== 'ja' && options.lang !== 'en')
+    throw new UsageError(`--lang must be ja or en, not "${options.lang.slice(0, 20)}"`);
+  const language = options.lang as ExplainLanguage | undefined;
   const service = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
   const input = openInput(file);
   const out = writeOut(ctx.stdout);
@@ -140,7 +156,7 @@ async function scoreCommand(file: string, ctx: CliContext): Promise<void> {
     const text = line.trim();
     if (text === '' || text.startsWith('#')) continue;
     try {
-      const row = scoreCsvLine(service.score(text)) + '\n';
+      const row = scoreCsvLine(service.score(text), language) + '\n';
       // The header waits for the first row, so a file that is not a URL list writes nothing to stdout.
       out.write(scored === 0 ? header + row : row);
       scored++;
