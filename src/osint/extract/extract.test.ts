@@ -163,6 +163,9 @@ describe('defanged forms', () => {
     ['fxp://files[.]evil-host[.]com/a', ['url ftp://files.evil-host.com/a']],
     ['`++speed.wlaspsd[.]com/vip.js++`', ['url http://speed.wlaspsd.com/vip.js']],
     ['now.asmkpo[.]com:80 and evil[.]com/ alone', ['domain now.asmkpo.com', 'domain evil.com']],
+    // A port between the defanged name and the path: still a URL without its scheme (a C2 endpoint).
+    ['`audit.checkmarx[.]cx:443/v1/telemetry`（IP: `94.154.172.43`）', ['url http://audit.checkmarx.cx:443/v1/telemetry', 'ipv4 94.154.172.43']],
+    ['c2[.]example-bad[.]net:8080/gate と sfrclak[.]com:8000 / IP', ['url http://c2.example-bad.net:8080/gate', 'domain sfrclak.com']],
   ];
   for (const [text, expected] of cases) test(text, () => assert.deepEqual(found(text), expected));
 });

@@ -441,11 +441,12 @@ function findNames(c: Collector): void {
   }
 }
 
-const PATH_RUN = /\/[!#-&(-;=?-Z_a-z~]+/y;
+const PATH_RUN = /(?::\d{1,5}(?=\/))?\/[!#-&(-;=?-Z_a-z~]+/y;
 
 /**
- * A defanged name followed by a path (`speed.wlaspsd[.]com/vip.js`) is a URL written without its
- * scheme: reported as an http URL (the scheme is unknown; URLs compare without it).
+ * A defanged name followed by a path (`speed.wlaspsd[.]com/vip.js`), or by a port and a path
+ * (`audit.checkmarx[.]cx:443/v1/telemetry`), is a URL written without its scheme: reported as an
+ * http URL (the scheme is unknown; URLs compare without it).
  */
 function schemelessUrl(c: Collector, start: number, end: number): boolean {
   const text = c.source.text;
