@@ -52,36 +52,68 @@ export interface HostFeatures {
 }
 
 export function hostFeatures(url: NormalisedUrl, brands: BrandIndex, risk: RiskTables): HostFeatures {
-  const values: FeatureVector = {
-    brand_exact: 0,
-    brand_fuzzy: 0,
-    keywords: 0,
-    label_length: 0,
-    digit_ratio: 0,
-    hyphens: 0,
-    entropy: 0,
-    vowel_ratio: 0,
-    consonant_run: 0,
-    punycode: 0,
-    ip_host: 0,
-    tld_risk: 0,
-    platform_risk: 0,
-    name_style: 0,
-  };
+  const scan = scanHostName(url, brands, risk, newHostNameScan());
+  const values = {} as FeatureVector;
+  for (let i = 0; i < FEATURES.length; i++) values[FEATURES[i]!] = scan.vector[i]!;
+  return { values, match: scan.match, official: scan.official, tld: scan.tld, platform: scan.platform };
+}
+
+/**
+ * hostFeatures as the scorer reads it: the values in FEATURES order in a Float64Array and the
+ * rest beside them, in one object it refills per URL. Reading a record's values by a computed
+ * name (values[FEATURES[i]]) was a generic keyed load per feature per URL, and the record and
+ * its wrapper two allocations per URL.
+ */
+export interface HostNameScan extends Omit<HostFeatures, 'values'> {
+  vector: Float64Array;
+}
+
+export function newHostNameScan(): HostNameScan {
+  return { vector: new Float64Array(FEATURES.length), match: null, official: null, tld: '', platform: '' };
+}
+
+const F_BRAND_EXACT = FEATURES.indexOf('brand_exact');
+const F_BRAND_FUZZY = FEATURES.indexOf('brand_fuzzy');
+const F_KEYWORDS = FEATURES.indexOf('keywords');
+const F_LABEL_LENGTH = FEATURES.indexOf('label_length');
+const F_DIGIT_RATIO = FEATURES.indexOf('digit_ratio');
+const F_HYPHENS = FEATURES.indexOf('hyphens');
+const F_ENTROPY = FEATURES.indexOf('entropy');
+const F_VOWEL_RATIO = FEATURES.indexOf('vowel_ratio');
+const F_CONSONANT_RUN = FEATURES.indexOf('consonant_run');
+const F_PUNYCODE = FEATURES.indexOf('punycode');
+const F_IP_HOST = FEATURES.indexOf('ip_host');
+export const F_TLD_RISK = FEATURES.indexOf('tld_risk');
+const F_PLATFORM_RISK = FEATURES.indexOf('platform_risk');
+const F_NAME_STYLE = FEATURES.indexOf('name_style');
+
+/** Fills `out` with the host's features (see hostFeatures) and returns it. */
+export function scanHostName(
+  url: NormalisedUrl,
+  brands: BrandIndex,
+  risk: RiskTables,
+  out: HostNameScan,
+): HostNameScan {
+  const values = out.vector;
+  values.fill(0);
+  out.match = null;
+  out.official = null;
+  out.tld = '';
+  out.platform = '';
   if (url.hostKind !== 'domain') {
-    values.ip_host = 1;
-    return { values, match: null, official: null, tld: '', platform: '' };
+    values[F_IP_HOST] = 1;
+    return out;
   }
   const host = url.host;
   const official = brands.officialBrand(host, url.registrableDomain);
   // The label the registrant chose: `evil` in evil.co.jp and in evil.pages.dev.
   const label = registrantLabel(url);
   const match = official ? null : brands.match(label, url.subdomain);
-  values.brand_exact = match?.how === 'exact' ? 1 : 0;
-  values.brand_fuzzy = match?.how === 'fuzzy' ? 1 : 0;
-  values.keywords = Math.min(3, brands.keywordCount(label));
+  values[F_BRAND_EXACT] = match?.how === 'exact' ? 1 : 0;
+  values[F_BRAND_FUZZY] = match?.how === 'fuzzy' ? 1 : 0;
+  values[F_KEYWORDS] = Math.min(3, brands.keywordCount(label));
   const length = label.length;
-  values.label_length = length / 10;
+  values[F_LABEL_LENGTH] = length / 10;
   // One pass over the label for the counts, the longest consonant run and the entropy's tallies.
   let digits = 0;
   let hyphens = 0;
@@ -105,19 +137,23 @@ export function hostFeatures(url: NormalisedUrl, brands: BrandIndex, risk: RiskT
     if (seen === 0) entropyOrder[distinct++] = code;
     entropyCounts[code] = seen + 1;
   }
-  values.digit_ratio = length ? digits / length : 0;
-  values.hyphens = Math.min(6, hyphens);
-  values.entropy = entropyOfTallies(distinct, length);
-  values.vowel_ratio = letters ? vowels / letters : 0;
-  values.consonant_run = Math.min(8, longestRun) / 4;
-  values.punycode = host.startsWith('xn--') || host.includes('.xn--') ? 1 : 0;
+  values[F_DIGIT_RATIO] = length ? digits / length : 0;
+  values[F_HYPHENS] = Math.min(6, hyphens);
+  values[F_ENTROPY] = entropyOfTallies(distinct, length);
+  values[F_VOWEL_RATIO] = letters ? vowels / letters : 0;
+  values[F_CONSONANT_RUN] = Math.min(8, longestRun) / 4;
+  values[F_PUNYCODE] = host.startsWith('xn--') || host.includes('.xn--') ? 1 : 0;
   // suffixesOf without its object.
   const tld = url.privateSuffix ? lastLabel(url.publicSuffix) : url.publicSuffix;
   const platform = url.privateSuffix ? url.publicSuffix : '';
-  values.tld_risk = risk.tld[tld] ?? risk.unseenTld;
-  values.platform_risk = platform ? (risk.platform[platform] ?? risk.unseenPlatform) : 0;
-  values.name_style = nameStyle(label, bigramTable(risk.bigram));
-  return { values, match, official, tld, platform };
+  values[F_TLD_RISK] = risk.tld[tld] ?? risk.unseenTld;
+  values[F_PLATFORM_RISK] = platform ? (risk.platform[platform] ?? risk.unseenPlatform) : 0;
+  values[F_NAME_STYLE] = nameStyle(label, bigramTable(risk.bigram));
+  out.match = match;
+  out.official = official;
+  out.tld = tld;
+  out.platform = platform;
+  return out;
 }
 
 function lastLabel(name: string): string {

@@ -22,7 +22,7 @@
  * site itself, and the benign host lists carry bare names only.
  */
 import type { NormalisedUrl, Reason } from '../types.ts';
-import { bigramTable, registrantLabel, type HostFeatures } from './features.ts';
+import { bigramTable, F_TLD_RISK, registrantLabel, type HostFeatures, type HostNameScan } from './features.ts';
 import { oncePerObject } from './memo.ts';
 import { insertReason } from './url-features.ts';
 
@@ -259,7 +259,7 @@ function round(value: number): number {
  */
 export function addHostContext(
   url: NormalisedUrl,
-  host: HostFeatures,
+  host: HostNameScan,
   model: HostContextModel,
   bigram: Record<string, number>,
   reasons: Reason[],
@@ -268,7 +268,8 @@ export function addHostContext(
   const c = compiledOf(model);
   const full = url.subdomain;
   const from = full === 'www' ? 3 : full.startsWith('www.') ? 4 : 0;
-  const band = host.platform !== '' ? 0 : host.values.tld_risk > 1 ? 1 : host.values.tld_risk > 0 ? 2 : 3;
+  const tldRisk = host.vector[F_TLD_RISK]!;
+  const band = host.platform !== '' ? 0 : tldRisk > 1 ? 1 : tldRisk > 0 ? 2 : 3;
   // sub_token_max, sub_token_mean, then host_shape, brand_place, sub_style: the features' order.
   let tokenMax = 0;
   let tokenMean = 0;
@@ -471,7 +472,7 @@ function shapeIndex(sub: string, from: number, band: number): number {
 }
 
 /** brandPlace's index, or -1 without a brand. */
-function placeIndex(url: NormalisedUrl, host: HostFeatures, band: number): number {
+function placeIndex(url: NormalisedUrl, host: HostNameScan, band: number): number {
   const match = host.match;
   if (match === null) return -1;
   const where = match.where === 'domain' ? (registrantLabel(url) === match.token ? 0 : 1) : 2;

@@ -7,10 +7,11 @@ import type { NormalisedUrl, Reason, ScoredUrl, Verdict } from '../types.ts';
 import fittedModel from './model.json' with { type: 'json' };
 import {
   FEATURES,
-  hostFeatures,
+  newHostNameScan,
   prepareRiskTables,
+  scanHostName,
   type Feature,
-  type HostFeatures,
+  type HostNameScan,
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
@@ -70,18 +71,20 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
   const urlModel = model.url;
   if (urlModel) prepareUrlModel(urlModel);
   const urlThresholds = urlModel?.thresholds ?? thresholds;
+  // Refilled per URL: score() reads it before it returns and keeps nothing of it but strings.
+  const scan = newHostNameScan();
   return {
     model,
     thresholds,
     urlThresholds,
     score(url) {
-      const features = hostFeatures(url, brands, model.risk);
+      const features = scanHostName(url, brands, model.risk, scan);
       if (features.official)
         // A rule, not a weight: the brand's own domain is never flagged.
         return scored(url, 0, 'benign', features.official, officialReasons(url), 0, 'benign');
       let logOdds = model.bias;
-      const values = features.values;
-      for (let i = 0; i < FEATURES.length; i++) logOdds += values[FEATURES[i]!] * weightOf[i]!;
+      const values = features.vector;
+      for (let i = 0; i < FEATURES.length; i++) logOdds += values[i]! * weightOf[i]!;
       const score = logistic(logOdds);
       const hostVerdict = verdictOf(score, thresholds);
       if (!urlModel) {
@@ -168,7 +171,7 @@ function scored(
 const reasonScratch: Reason[] = [];
 
 /** Every non-zero contribution, largest first (a stable sort: ties keep the features' order). */
-function reasonsOf(features: HostFeatures, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
+function reasonsOf(features: HostNameScan, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
   return copyOut(sortedReasons(features, weightOf, labels));
 }
 
@@ -180,13 +183,13 @@ function copyOut(reasons: Reason[]): Reason[] {
 }
 
 /** The reasons in reasonScratch, sorted; the caller copies them out (copyOut). */
-function sortedReasons(features: HostFeatures, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
+function sortedReasons(features: HostNameScan, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
   const reasons = reasonScratch;
   reasons.length = 0;
-  const values = features.values;
+  const values = features.vector;
   for (let i = 0; i < FEATURES.length; i++) {
     const feature = FEATURES[i]!;
-    const value = values[feature];
+    const value = values[i]!;
     const contribution = value * weightOf[i]!;
     if (contribution === 0) continue;
     const reason = {} as Reason;
@@ -221,7 +224,7 @@ function officialReasons(url: NormalisedUrl): Reason[] {
 }
 
 interface ReasonLabels {
-  of(feature: Feature, features: HostFeatures): string;
+  of(feature: Feature, features: HostNameScan): string;
 }
 
 /** A reason's feature label; the suffix ones (`tld_risk(com)`) made once per suffix. */
