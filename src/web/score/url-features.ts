@@ -191,35 +191,44 @@ export function urlFeaturesReference(url: NormalisedUrl, tables: UrlTables): Url
 }
 
 /*
- * The hot path. The scorer calls this for every URL, so it reads the path once by hand: tokens
- * are walked down a trie of the token table, the brands and the keywords as their characters
- * come (lower-cased, digit runs as one `0`), no token string is made; a token seen before in
- * the same URL is known by a per-node stamp (table tokens) or a hash checked character by
- * character (others); the shape is a number from the segments' classes, its string and
- * log-odds cached per number; labels are made once per token, shape and brand. Results go to
- * module scratch, read by urlFeatures, urlPart and addUrlReasons. Every value is what
- * urlFeaturesReference gives (pinned-url.test.ts, url-features.test.ts).
+ * The hot path. The scorer calls this for every URL, so it reads the path once by hand: each
+ * token is hashed as its characters come (lower-cased, digit runs as one `0`) and looked up once
+ * at its end in a hash table of the token table's keys, the brands and the keywords; no token
+ * string is made. (A trie walked per character was tried first: its 20k nodes did not fit in the
+ * caches, and the load per character, each waiting on the last, was a tenth of the scorer's
+ * time.) A token seen before in the same URL is known by a per-key stamp (keys) or a
+ * comparison character by character (others); the shape is a number from the segments'
+ * classes, its string and log-odds cached per number; labels are made once per token, shape and
+ * brand. Results go to module scratch, read by urlFeatures, urlPart and addUrlReasons. Every
+ * value is what urlFeaturesReference gives (pinned-url.test.ts, url-features.test.ts).
  */
 
-/** Trie symbols: `a`..`z` are 0..25, a digit run is 26. */
-const SYMBOLS = 27;
+/** Token symbols: `a`..`z` are 0..25, a digit run is 26. */
 const DIGIT_SYMBOL = 26;
 const IN_TOKEN_TABLE = 1;
 const KEYWORD = 2;
 const BRAND = 4;
 
 interface Compiled {
-  /** Child of node n by symbol s at n * SYMBOLS + s; 0 is none (the root is nobody's child). */
-  next: Int32Array;
-  /** Per node: IN_TOKEN_TABLE | KEYWORD | BRAND bits, 0 for a node that ends no key. */
+  /** Open addressing, linear probing: key id per slot, 0 for an empty slot (ids start at 1). */
+  slots: Int32Array;
+  mask: number;
+  /** The longest key, in symbols: a longer token is no key. */
+  maxLength: number;
+  /** Per key id: its hash, its length in symbols and where its symbols start in `symbols`. */
+  entry: Int32Array;
+  symbols: Uint8Array;
+  /** Scratch: the symbols of the token being read, up to maxLength. */
+  token: Uint8Array;
+  /** Per key id: IN_TOKEN_TABLE | KEYWORD | BRAND bits. */
   flags: Uint8Array;
   risk: Float64Array;
-  /** Per node: the brand of the PATH_BRANDS key ending there, else ''. */
+  /** Per key id: the brand of a PATH_BRANDS key, else ''. */
   brand: string[];
-  /** Per node: the key ending there (for the best token), and its reason label once made. */
+  /** Per key id: the key (for the best token), and its reason label once made. */
   key: string[];
   label: (string | undefined)[];
-  /** Per node: the URL (scan number) that last had this token, for the distinct-token test. */
+  /** Per key id: the URL (scan number) that last had this token, for the distinct-token test. */
   seen: Int32Array;
   shapeTable: Map<string, number>;
   /** Shape number → index into shapeValue / shapeString / shapeLabel. */
@@ -231,76 +240,105 @@ interface Compiled {
 
 const compiledOf = oncePerObject(compile);
 
+/** Entry fields per key id. */
+const ENTRY = 3;
+const HASH_SEED = 0x811c9dc5 | 0;
+
+/** The running hash of a token after one more symbol (FNV-1a over symbols). */
+function hashStep(hash: number, symbol: number): number {
+  return Math.imul(hash ^ symbol, 0x01000193);
+}
+
 function compile(tables: UrlTables): Compiled {
-  // Only keys of `a`..`z` and `0` can equal a token (lower case, digit runs as `0`).
-  const keys: [string, number, number, string][] = [];
+  // Only keys of `a`..`z` and `0` can equal a token (lower case, digit runs as `0`). One id per
+  // distinct key, whichever of the three lists it is in.
+  const ids = new Map<string, number>();
+  const keys: string[] = [''];
+  const idOf = (key: string) => {
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = keys.length;
+      keys.push(key);
+      ids.set(key, id);
+    }
+    return id;
+  };
   const plain = /^[a-z0]+$/;
-  for (const [token, risk] of Object.entries(tables.token))
-    if (plain.test(token)) keys.push([token, IN_TOKEN_TABLE, risk, '']);
-  for (const keyword of PATH_KEYWORDS) if (plain.test(keyword)) keys.push([keyword, KEYWORD, 0, '']);
-  for (const [token, brand] of PATH_BRANDS) if (plain.test(token)) keys.push([token, BRAND, 0, brand]);
-  let nodes = 1;
-  for (const [key] of keys) nodes += key.length;
-  // Built in key order, then renumbered breadth first (below): the scan reads this table at every
-  // path character, and numbering the few shallow nodes, where most walks end, next to each
-  // other keeps the part of it that is read in the processor's caches.
-  const built = new Int32Array(nodes * SYMBOLS);
-  let used = 1;
-  const ends: number[] = [];
-  for (const [key] of keys) {
-    let node = 0;
-    for (let i = 0; i < key.length; i++) {
-      const code = key.charCodeAt(i);
-      const at = node * SYMBOLS + (code === 0x30 ? DIGIT_SYMBOL : code - 0x61);
-      if (built[at] === 0) built[at] = used++;
-      node = built[at]!;
-    }
-    ends.push(node);
-  }
-  const order = new Int32Array(used);
-  const renamed = new Int32Array(used);
-  for (let head = 0, tail = 1; head < tail; head++)
-    for (let s = 0; s < SYMBOLS; s++) {
-      const child = built[order[head]! * SYMBOLS + s]!;
-      if (child !== 0) {
-        renamed[child] = tail;
-        order[tail++] = child;
-      }
-    }
-  nodes = used;
-  const next = new Int32Array(nodes * SYMBOLS);
-  for (let node = 0; node < nodes; node++)
-    for (let s = 0; s < SYMBOLS; s++) {
-      const child = built[order[node]! * SYMBOLS + s]!;
-      if (child !== 0) next[node * SYMBOLS + s] = renamed[child]!;
-    }
+  const tokenKeys = Object.entries(tables.token).filter(([token]) => plain.test(token));
+  const keywords = [...PATH_KEYWORDS].filter((keyword) => plain.test(keyword));
+  const brands = [...PATH_BRANDS].filter(([token]) => plain.test(token));
+  for (const [token] of tokenKeys) idOf(token);
+  for (const keyword of keywords) idOf(keyword);
+  for (const [token] of brands) idOf(token);
+  const count = keys.length;
+  let size = 1;
+  while (size < count * 2) size *= 2;
+  const symbolCount = keys.reduce((n, key) => n + key.length, 0);
   const c: Compiled = {
-    next,
-    flags: new Uint8Array(nodes),
-    risk: new Float64Array(nodes),
-    brand: new Array<string>(nodes).fill(''),
-    key: new Array<string>(nodes).fill(''),
-    label: new Array<string | undefined>(nodes).fill(undefined),
-    seen: new Int32Array(nodes),
+    slots: new Int32Array(size),
+    mask: size - 1,
+    maxLength: 0,
+    entry: new Int32Array(count * ENTRY),
+    symbols: new Uint8Array(symbolCount),
+    token: new Uint8Array(0),
+    flags: new Uint8Array(count),
+    risk: new Float64Array(count),
+    brand: new Array<string>(count).fill(''),
+    key: keys,
+    label: new Array<string | undefined>(count).fill(undefined),
+    seen: new Int32Array(count),
     shapeTable: new Map(Object.entries(tables.shape)),
     shapeIndex: new Map(),
     shapeValue: [],
     shapeString: [],
     shapeLabel: [],
   };
-  keys.forEach(([key, flag, risk, brand], k) => {
-    const node = renamed[ends[k]!]!;
-    c.key[node] = key;
-    if (flag === IN_TOKEN_TABLE) {
-      c.flags[node]! |= IN_TOKEN_TABLE;
-      c.risk[node] = risk;
-    } else if (flag === KEYWORD) c.flags[node]! |= KEYWORD;
-    else {
-      c.flags[node]! |= BRAND;
-      c.brand[node] = brand;
+  let used = 0;
+  for (let id = 1; id < count; id++) {
+    const key = keys[id]!;
+    let hash = HASH_SEED;
+    for (let i = 0; i < key.length; i++) {
+      const code = key.charCodeAt(i);
+      const symbol = code === 0x30 ? DIGIT_SYMBOL : code - 0x61;
+      c.symbols[used + i] = symbol;
+      hash = hashStep(hash, symbol);
     }
-  });
+    c.entry[id * ENTRY] = hash;
+    c.entry[id * ENTRY + 1] = key.length;
+    c.entry[id * ENTRY + 2] = used;
+    used += key.length;
+    if (key.length > c.maxLength) c.maxLength = key.length;
+    let slot = hash & c.mask;
+    while (c.slots[slot] !== 0) slot = (slot + 1) & c.mask;
+    c.slots[slot] = id;
+  }
+  c.token = new Uint8Array(c.maxLength);
+  for (const [token, risk] of tokenKeys) {
+    const id = ids.get(token)!;
+    c.flags[id]! |= IN_TOKEN_TABLE;
+    c.risk[id] = risk;
+  }
+  for (const keyword of keywords) c.flags[ids.get(keyword)!]! |= KEYWORD;
+  for (const [token, brand] of brands) {
+    const id = ids.get(token)!;
+    c.flags[id]! |= BRAND;
+    c.brand[id] = brand;
+  }
   return c;
+}
+
+/** The key id of the token whose symbols are in `symbols` (hash and length given), 0 if none. */
+function keyId(c: Compiled, hash: number, length: number, symbols: Uint8Array): number {
+  const entry = c.entry;
+  for (let slot = hash & c.mask; ; slot = (slot + 1) & c.mask) {
+    const id = c.slots[slot]!;
+    if (id === 0) return 0;
+    if (entry[id * ENTRY] !== hash || entry[id * ENTRY + 1] !== length) continue;
+    const from = entry[id * ENTRY + 2]!;
+    let i = 0;
+    while (i < length && c.symbols[from + i] === symbols[i]) i++;
+    if (i === length) return id;
+  }
 }
 
 /** Builds what the URL part reads ahead of the first URL (the scorer calls it when made). */
@@ -309,15 +347,15 @@ export function prepareUrlModel(model: UrlModel): void {
   weightsOf(model);
 }
 
-/** Per UTF-16 unit: its trie symbol + 1 for `a`..`z`, `A`..`Z` and digits, else 0. */
+/** Per UTF-16 unit: its token symbol + 1 for `a`..`z`, `A`..`Z` and digits, else 0. */
 const SYMBOL_OF = new Uint8Array(0x10000);
 for (let code = 0x61; code <= 0x7a; code++) SYMBOL_OF[code] = SYMBOL_OF[code - 0x20] = code - 0x61 + 1;
 for (let code = 0x30; code <= 0x39; code++) SYMBOL_OF[code] = DIGIT_SYMBOL + 1;
 
 /** Scratch the scan fills: the feature values in URL_FEATURES order and what the reasons name. */
 const scratchValues = new Float64Array(URL_FEATURES.length);
-/** The best token's trie node (0: none, or a token no table has), else its bounds in the path. */
-let bestNode = 0;
+/** The best token's key id (0: none, or a token no table has), else its bounds in the path. */
+let bestKey = 0;
 let bestStart = 0;
 let bestEnd = 0;
 let foundBrand = '';
@@ -351,7 +389,7 @@ function scan(url: NormalisedUrl, c: Compiled): boolean {
   values[F_IP] = url.hostKind !== 'domain' ? 1 : 0;
   const host = url.host;
   values[F_PUNYCODE] = host.startsWith('xn--') || host.includes('.xn--') ? 1 : 0;
-  bestNode = 0;
+  bestKey = 0;
   bestStart = 0;
   bestEnd = 0;
   foundBrand = '';
@@ -368,7 +406,6 @@ function scan(url: NormalisedUrl, c: Compiled): boolean {
 
 /** The tokens' values: max and mean log-odds, the first brand, the keyword count; false on a non-ASCII path. */
 function tokens(path: string, c: Compiled): boolean {
-  const next = c.next;
   const flags = c.flags;
   const seen = c.seen;
   const riskOf = c.risk;
@@ -386,39 +423,40 @@ function tokens(path: string, c: Compiled): boolean {
   let keywords = 0;
   let brand = '';
   let start = -1;
-  let node = 0;
+  let hash = HASH_SEED;
   let length = 0;
   let digit = false;
+  const maxLength = c.maxLength;
+  const tokenSymbols = c.token;
   for (let i = 0; i <= n; i++) {
     const code = i < n ? path.charCodeAt(i) : 0;
-    // The character's trie symbol + 1 (either case), 0 for a character that ends a token.
+    // The character's token symbol + 1 (either case), 0 for a character that ends a token.
     const symbol = SYMBOL_OF[code]! - 1;
     if (symbol >= 0) {
       if (start < 0) {
         start = i;
-        node = 0;
+        hash = HASH_SEED;
         length = 0;
         digit = false;
       }
       const isDigit = symbol === DIGIT_SYMBOL;
       if (isDigit && digit) continue;
       digit = isDigit;
-      length++;
-      if (node >= 0) {
-        node = next[node * SYMBOLS + symbol]!;
-        if (node === 0) node = -1;
+      if (length < maxLength) {
+        tokenSymbols[length] = symbol;
+        hash = hashStep(hash, symbol);
       }
+      length++;
       continue;
     }
     if (start >= 0 && i - start >= 2) {
       // Skip the hex pairs of percent-encoding (`%E3%81`): they are bytes, not words.
       if (!(start > 0 && path.charCodeAt(start - 1) === 0x25 && i - start === 2)) {
         let fresh: boolean;
-        let at = 0;
-        if (node > 0 && flags[node]! !== 0) {
-          fresh = seen[node] !== stamp;
-          seen[node] = stamp;
-          at = node;
+        const at = length <= maxLength ? keyId(c, hash, length, tokenSymbols) : 0;
+        if (at > 0) {
+          fresh = seen[at] !== stamp;
+          seen[at] = stamp;
         } else {
           fresh = true;
           for (let k = 0; k < others; k++)
@@ -442,7 +480,7 @@ function tokens(path: string, c: Compiled): boolean {
           sum += risk;
           if (risk > max) {
             max = risk;
-            bestNode = at;
+            bestKey = at;
             bestStart = start;
             bestEnd = i;
           }
@@ -602,7 +640,7 @@ function segmentId(path: string, start: number, end: number): number {
 
 /** The best token as a string (urlFeatures' `token`). */
 function bestToken(path: string, c: Compiled): string {
-  if (bestNode > 0) return c.key[bestNode]!;
+  if (bestKey > 0) return c.key[bestKey]!;
   let token = '';
   for (let i = bestStart; i < bestEnd; i++) {
     let code = path.charCodeAt(i);
@@ -649,9 +687,9 @@ const brandLabels = new Map<string, string>();
 function labelAt(feature: number, path: string, c: Compiled | null): string {
   if (c === null) return labelOf(URL_FEATURES[feature]!, fallback!);
   if (feature === F_TOKEN_MAX) {
-    if (bestNode === 0) return `path_token_max(${bestToken(path, c)})`;
-    let label = c.label[bestNode];
-    if (label === undefined) c.label[bestNode] = label = `path_token_max(${c.key[bestNode]!})`;
+    if (bestKey === 0) return `path_token_max(${bestToken(path, c)})`;
+    let label = c.label[bestKey];
+    if (label === undefined) c.label[bestKey] = label = `path_token_max(${c.key[bestKey]!})`;
     return label;
   }
   if (feature === F_SHAPE) return shapeAt >= 0 ? c.shapeLabel[shapeAt]! : `path_shape(${shapeText})`;
