@@ -146,8 +146,10 @@ export function scanHostName(
   // suffixesOf without its object.
   const tld = url.privateSuffix ? lastLabel(url.publicSuffix) : url.publicSuffix;
   const platform = url.privateSuffix ? url.publicSuffix : '';
-  values[F_TLD_RISK] = risk.tld[tld] ?? risk.unseenTld;
-  values[F_PLATFORM_RISK] = platform ? (risk.platform[platform] ?? risk.unseenPlatform) : 0;
+  values[F_TLD_RISK] = riskOf(tldMap(risk.tld), risk.tld, tld, risk.unseenTld);
+  values[F_PLATFORM_RISK] = platform
+    ? riskOf(platformMap(risk.platform), risk.platform, platform, risk.unseenPlatform)
+    : 0;
   values[F_NAME_STYLE] = nameStyle(label, bigramTable(risk.bigram));
   out.match = match;
   out.official = official;
@@ -155,6 +157,25 @@ export function scanHostName(
   out.platform = platform;
   return out;
 }
+
+/**
+ * table[key] ?? unseen, read through a Map made once per table: a computed-name read from a
+ * large JSON object first looks the (new, per-URL) key string up in V8's table of internalised
+ * strings, a Map only hashes it. On a miss the object is read as before, so a name the Map
+ * lacks but the object answers (an Object.prototype member) gives what it always gave.
+ */
+function riskOf(
+  map: Map<string, number>,
+  table: Record<string, number>,
+  key: string,
+  unseen: number,
+): number {
+  return map.get(key) ?? table[key] ?? unseen;
+}
+const mapOf = (table: Record<string, number>) => new Map(Object.entries(table));
+/** One memo per table kind, so each answers its table from its last-hit slot. */
+const tldMap = oncePerObject(mapOf);
+const platformMap = oncePerObject(mapOf);
 
 function lastLabel(name: string): string {
   return name.slice(name.lastIndexOf('.') + 1);
@@ -172,6 +193,8 @@ export function labelBigrams(label: string): string[] {
 /** Builds what hostFeatures derives from the tables ahead of the first URL. */
 export function prepareRiskTables(risk: RiskTables): void {
   bigramTable(risk.bigram);
+  tldMap(risk.tld);
+  platformMap(risk.platform);
 }
 
 /**
