@@ -48,8 +48,6 @@ export interface BrandIndex {
 }
 
 export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
-  const official = new Map<string, string>();
-  for (const brand of lexicon.brands) for (const domain of brand.official) official.set(domain, brand.key);
   const byDescription = new Map<string, string>();
   for (const brand of lexicon.brands)
     for (const d of brand.descriptions) byDescription.set(d.toLowerCase(), brand.key);
@@ -162,16 +160,7 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   const keywordSeen = new Uint32Array(keywordTrie.size);
   let keywordStamp = 0;
   return {
-    officialBrand(host, registrableDomain) {
-      // The most specific name first: jp-bank.japanpost.jp is the bank's, japanpost.jp the post's.
-      for (let name = host; ; name = name.slice(name.indexOf('.') + 1)) {
-        const key = official.get(name);
-        if (key) return key;
-        // Null tested apart: a string comparison that meets null sends V8's optimised code back to
-        // the interpreter (the first host without a registrable domain would cost a recompile).
-        if ((registrableDomain !== null && name === registrableDomain) || !name.includes('.')) return null;
-      }
-    },
+    officialBrand: officialIndex(lexicon),
     match: (domainLabel, subdomain) => find(domainLabel, 'domain') ?? find(subdomain, 'subdomain'),
     keywordCount(text) {
       const folded = foldOnce(text);
@@ -194,6 +183,45 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     brand: (key) => brandByKey.get(key),
     brandOfDescription: (description) => byDescription.get(description.trim().toLowerCase()) ?? null,
   };
+}
+
+/** BrandIndex.officialBrand over the lexicon's official domains. */
+function officialIndex(lexicon: Lexicon): BrandIndex['officialBrand'] {
+  const official = new Map<string, string>();
+  for (const brand of lexicon.brands) for (const domain of brand.official) official.set(domain, brand.key);
+  // Every name an official domain ends with, from a dot on (`japanpost.jp`, `jp` for `jp-bank.japanpost.jp`).
+  const officialTails = new Set<string>();
+  for (const domain of official.keys())
+    for (let tail = domain; ; tail = tail.slice(tail.indexOf('.') + 1)) {
+      officialTails.add(tail);
+      if (!tail.includes('.')) break;
+    }
+  return (host, registrableDomain) => {
+    // The names tried below all end with the registrable domain (when the host does): none is
+    // official unless it is an official domain's tail, which most are not; one look-up then.
+    if (
+      registrableDomain !== null &&
+      !officialTails.has(registrableDomain) &&
+      endsWithName(host, registrableDomain)
+    )
+      return null;
+    // The most specific name first: jp-bank.japanpost.jp is the bank's, japanpost.jp the post's.
+    for (let name = host; ; name = name.slice(name.indexOf('.') + 1)) {
+      const key = official.get(name);
+      if (key) return key;
+      // Null tested apart: a string comparison that meets null sends V8's optimised code back to
+      // the interpreter (the first host without a registrable domain would cost a recompile).
+      if ((registrableDomain !== null && name === registrableDomain) || !name.includes('.')) return null;
+    }
+  };
+}
+
+/** Whether name is host or a dot-separated tail of it. */
+function endsWithName(host: string, name: string): boolean {
+  return (
+    host.endsWith(name) &&
+    (host.length === name.length || host.charCodeAt(host.length - name.length - 1) === 0x2e)
+  );
 }
 
 function isSeparator(code: number): boolean {
