@@ -116,11 +116,6 @@ function parseUrl(text: string): URL {
  */
 const PLAIN_URL =
   /^(https?):\/\/([a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::([1-9][0-9]{0,4}))?(\/[a-z0-9\-._~!$&()*+,;=:@%/]*)?(\?[a-z0-9\-._~!$&()*+,;=:@%/?]*)?(?:#[^]*)?$/i;
-/** A punycode label (checked and decoded by the parser); `xn` alone is enough to leave it to it. */
-const XN_LABEL = /(?:^|\.)xn/i;
-/** WHATWG's "ends in a number" (then the parser reads an IPv4 address), or near enough to leave to it. */
-const NUMBER_LAST_LABEL = /(?:^|\.)(?:[0-9]+|0x[^.]*)$/i;
-const UPPER = /[A-Z]/;
 
 const TLDTS_OPTIONS = {
   allowPrivateDomains: true,
@@ -143,9 +138,26 @@ function plainUrl(text: string): NormalisedUrl | null {
   const length = text.length;
   const https = (text.charCodeAt(4) | 0x20) === 0x73; /* s */
   const hostStart = https ? 8 : 7;
+  // The host read once for what the parser would change (an `xn` label, a last label that is a
+  // number, upper case) and for the DNS name's one rule the expression leaves open, labels of at
+  // most 63 characters.
   let at = hostStart;
-  while (at < length && !PLAIN_HOST_END[text.charCodeAt(at)]) at++;
+  let labelStart = hostStart;
+  let longestLabel = 0;
+  let upper = false;
+  let xnLabel = false;
+  for (; at < length; at++) {
+    const code = text.charCodeAt(at);
+    if (PLAIN_HOST_END[code]) break;
+    if (code === 0x2e /* . */) {
+      if (at - labelStart > longestLabel) longestLabel = at - labelStart;
+      labelStart = at + 1;
+    } else if (code >= 0x41 && code <= 0x5a) upper = true;
+    if (at === labelStart && (code | 0x20) === 0x78 /* x */ && at + 1 < length)
+      xnLabel ||= (text.charCodeAt(at + 1) | 0x20) === 0x6e; /* n */
+  }
   const hostEnd = at;
+  if (hostEnd - labelStart > longestLabel) longestLabel = hostEnd - labelStart;
   let portEnd = hostEnd;
   // Every read below is guarded by `at < length`: a read past the end would throw V8's optimised
   // code back to the interpreter (an out-of-bounds deoptimisation) and cost a recompilation.
@@ -161,11 +173,11 @@ function plainUrl(text: string): NormalisedUrl | null {
   if (at < length && text.charCodeAt(at) === 0x3f /* ? */)
     while (at < length && text.charCodeAt(at) !== 0x23) at++;
   const queryEnd = at;
-  let host = text.slice(hostStart, hostEnd);
-  if (XN_LABEL.test(host) || NUMBER_LAST_LABEL.test(host) || hasDotSegment(text, pathStart, pathEnd))
+  if (xnLabel || isNumberLabel(text, labelStart, hostEnd) || hasDotSegment(text, pathStart, pathEnd))
     return null;
+  let host = text.slice(hostStart, hostEnd);
   const schemeLower = text.startsWith(https ? 'https://' : 'http://');
-  const hostLower = !UPPER.test(host);
+  const hostLower = !upper;
   if (!hostLower) host = host.toLowerCase();
   let keepPort = true;
   if (portEnd > hostEnd) {
@@ -189,7 +201,22 @@ function plainUrl(text: string): NormalisedUrl | null {
     url = `${https ? 'https://' : 'http://'}${host}${port}${pathname}${query}`;
     path = hasQuery ? pathname + query : pathname;
   }
-  return domainUrl(url, path, host);
+  return domainUrl(url, path, host, longestLabel <= 63);
+}
+
+/**
+ * WHATWG's "ends in a number" for the last label text[from..end] (then the parser reads an IPv4
+ * address), or near enough to leave to it: all digits, or `0x` and anything.
+ */
+function isNumberLabel(text: string, from: number, end: number): boolean {
+  if (from === end) return false;
+  if (end - from >= 2 && text.charCodeAt(from) === 0x30 && (text.charCodeAt(from + 1) | 0x20) === 0x78)
+    return true;
+  for (let i = from; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
 }
 
 /** Where a plain URL's host ends: `:`, `/`, `?` or `#`. */
@@ -215,8 +242,9 @@ function hasDotSegment(text: string, from: number, end: number): boolean {
 /** Labels of 1 to 63 of the characters a DNS host name (with `_` for service names) may hold. */
 const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
 
-function domainUrl(url: string, path: string, host: string): NormalisedUrl {
-  if (!DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
+/** `dnsName`: the caller has checked the host is a DNS name (plainUrl's expression and labels). */
+function domainUrl(url: string, path: string, host: string, dnsName = false): NormalisedUrl {
+  if (!dnsName && !DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
   const parts = parseDomain(host, TLDTS_OPTIONS);
   // Built from `{}` by assignment, not as a literal: V8 pretenures a literal whose objects it sees
   // live long (a loaded list's keys), and then every URL's keys start in the old generation,
