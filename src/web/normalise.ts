@@ -167,14 +167,28 @@ function plainUrl(text: string): NormalisedUrl | null {
     portEnd = at;
   }
   const pathStart = at;
+  // The path's end, and whether it holds a dot segment (`/.`, or `%2e` in any case), which the
+  // parser resolves. No path ends at `.`, `2` or `e`: what is read past a mark is in the path.
+  let dotSegment = false;
   if (at < length && text.charCodeAt(at) === 0x2f /* / */)
-    while (at < length && text.charCodeAt(at) !== 0x3f && text.charCodeAt(at) !== 0x23) at++;
+    for (; at < length; at++) {
+      const code = text.charCodeAt(at);
+      if (code === 0x3f /* ? */ || code === 0x23 /* # */) break;
+      if (code === 0x2f /* / */) {
+        if (at + 1 < length && text.charCodeAt(at + 1) === 0x2e /* . */) dotSegment = true;
+      } else if (
+        code === 0x25 /* % */ &&
+        at + 2 < length &&
+        text.charCodeAt(at + 1) === 0x32 /* 2 */ &&
+        (text.charCodeAt(at + 2) | 0x20) === 0x65 /* e */
+      )
+        dotSegment = true;
+    }
   const pathEnd = at;
   if (at < length && text.charCodeAt(at) === 0x3f /* ? */)
     while (at < length && text.charCodeAt(at) !== 0x23) at++;
   const queryEnd = at;
-  if (xnLabel || isNumberLabel(text, labelStart, hostEnd) || hasDotSegment(text, pathStart, pathEnd))
-    return null;
+  if (xnLabel || dotSegment || isNumberLabel(text, labelStart, hostEnd)) return null;
   let host = text.slice(hostStart, hostEnd);
   const schemeLower = text.startsWith(https ? 'https://' : 'http://');
   const hostLower = !upper;
@@ -222,22 +236,6 @@ function isNumberLabel(text: string, from: number, end: number): boolean {
 /** Where a plain URL's host ends: `:`, `/`, `?` or `#`. */
 const PLAIN_HOST_END = new Uint8Array(128);
 for (const mark of ':/?#') PLAIN_HOST_END[mark.charCodeAt(0)] = 1;
-
-/** A dot segment in text[from..end] (`/.`, or `%2e` in any case), which the parser resolves. */
-function hasDotSegment(text: string, from: number, end: number): boolean {
-  for (let i = from; i < end; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 0x2f /* / */ && i + 1 < end && text.charCodeAt(i + 1) === 0x2e /* . */) return true;
-    if (
-      code === 0x25 /* % */ &&
-      i + 2 < end &&
-      text.charCodeAt(i + 1) === 0x32 /* 2 */ &&
-      (text.charCodeAt(i + 2) | 0x20) === 0x65 /* e */
-    )
-      return true;
-  }
-  return false;
-}
 
 /** Labels of 1 to 63 of the characters a DNS host name (with `_` for service names) may hold. */
 const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
