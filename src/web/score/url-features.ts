@@ -387,7 +387,8 @@ function scan(url: NormalisedUrl, c: Compiled): boolean {
   const n = path.length;
   if (n === 0 || path.charCodeAt(0) !== 0x2f) return false;
   const values = scratchValues;
-  values.fill(0);
+  // A loop, not fill(): for a few numbers the builtin call takes twice as long.
+  for (let i = 0; i < values.length; i++) values[i] = 0;
   const root = n === 1;
   values[F_ROOT] = root ? 1 : 0;
   values[F_IP] = url.hostKind !== 'domain' ? 1 : 0;
