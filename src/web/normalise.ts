@@ -55,18 +55,9 @@ function undefang(text: string): string {
   const c1 = text.charCodeAt(1) | 0x20;
   if (c1 === 0x78 /* x */ || text.charCodeAt(1) === 0x2a /* * */)
     text = text.replace(DEFANGED_SCHEME, 'http$2://');
-  if (hasDotBeforeCloser(text)) text = text.replace(DEFANGED_DOT, '.');
+  if (text.includes('.]') || text.includes('.)') || text.includes('.}'))
+    text = text.replace(DEFANGED_DOT, '.');
   return text;
-}
-
-/** Whether `.]`, `.)` or `.}` is in the text: one look at each dot, not three searches. */
-function hasDotBeforeCloser(text: string): boolean {
-  // Dots before the last character only: a read past the end would deoptimise (plainUrl).
-  for (let dot = text.indexOf('.'); dot >= 0 && dot + 1 < text.length; dot = text.indexOf('.', dot + 1)) {
-    const next = text.charCodeAt(dot + 1);
-    if (next === 0x5d /* ] */ || next === 0x29 /* ) */ || next === 0x7d /* } */) return true;
-  }
-  return false;
 }
 
 function whatwgUrl(full: string): NormalisedUrl {
