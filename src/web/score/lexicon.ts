@@ -247,28 +247,18 @@ interface Trie {
   exact(text: string, from: number, end: number): number;
 }
 
-const ASCII = 128;
+const TRIE_WIDTH = 128;
 
 function createTrie(words: readonly string[]): Trie {
-  // Rows as wide as the words' alphabet (column 0 for every other character, always empty), not
-  // 128: the brand tokens' trie is walked from every position of every label, and at 128 columns
-  // of 4 bytes its rows (and the keywords') filled 740 kB, more than the processor's caches keep.
-  const column = new Uint8Array(ASCII);
-  let width = 1;
-  for (const word of words)
-    for (let i = 0; i < word.length; i++) {
-      const code = word.charCodeAt(i);
-      if (code >= ASCII) throw new Error(`lexicon entry is not ASCII: ${word}`);
-      if (column[code] === 0) column[code] = width++;
-    }
-  let next = new Int32Array(width * 64);
+  let next = new Int32Array(TRIE_WIDTH * 64);
   let wordAt = new Int32Array(64).fill(-1);
   let nodes = 1;
   words.forEach((word, index) => {
     let node = 0;
     for (let i = 0; i < word.length; i++) {
-      const at = node * width + column[word.charCodeAt(i)]!;
-      let child = next[at]!;
+      const code = word.charCodeAt(i);
+      if (code >= TRIE_WIDTH) throw new Error(`lexicon entry is not ASCII: ${word}`);
+      let child = next[node * TRIE_WIDTH + code]!;
       if (child === 0) {
         if (nodes === wordAt.length) {
           const grownNext = new Int32Array(next.length * 2);
@@ -279,13 +269,13 @@ function createTrie(words: readonly string[]): Trie {
           wordAt = grownWords;
         }
         child = nodes++;
-        next[at] = child;
+        next[node * TRIE_WIDTH + code] = child;
       }
       node = child;
     }
     if (wordAt[node] === -1) wordAt[node] = index;
   });
-  const step = (node: number, code: number) => (code < ASCII ? next[node * width + column[code]!]! : 0);
+  const step = (node: number, code: number) => (code < TRIE_WIDTH ? next[node * TRIE_WIDTH + code]! : 0);
   return {
     size: words.length,
     wordAt,
