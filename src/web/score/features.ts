@@ -147,10 +147,8 @@ export function scanHostName(
   // suffixesOf without its object.
   const tld = url.privateSuffix ? lastLabel(url.publicSuffix) : url.publicSuffix;
   const platform = url.privateSuffix ? url.publicSuffix : '';
-  values[F_TLD_RISK] = riskOf(tldMap(risk.tld), risk.tld, tld, risk.unseenTld);
-  values[F_PLATFORM_RISK] = platform
-    ? riskOf(platformMap(risk.platform), risk.platform, platform, risk.unseenPlatform)
-    : 0;
+  values[F_TLD_RISK] = riskOf(tldMap(risk.tld), tld, risk.unseenTld);
+  values[F_PLATFORM_RISK] = platform ? riskOf(platformMap(risk.platform), platform, risk.unseenPlatform) : 0;
   values[F_NAME_STYLE] = nameStyle(label, bigramTable(risk.bigram));
   out.match = match;
   out.official = official;
@@ -162,16 +160,11 @@ export function scanHostName(
 /**
  * table[key] ?? unseen, read through a Map made once per table: a computed-name read from a
  * large JSON object first looks the (new, per-URL) key string up in V8's table of internalised
- * strings, a Map only hashes it. On a miss the object is read as before, so a name the Map
- * lacks but the object answers (an Object.prototype member) gives what it always gave.
+ * strings, a Map only hashes it. Only the table's own keys count: `constructor` or `__proto__`
+ * as a last label once read Object.prototype's members and scored NaN (verdict benign).
  */
-function riskOf(
-  map: Map<string, number>,
-  table: Record<string, number>,
-  key: string,
-  unseen: number,
-): number {
-  return map.get(key) ?? table[key] ?? unseen;
+function riskOf(map: Map<string, number>, key: string, unseen: number): number {
+  return map.get(key) ?? unseen;
 }
 const mapOf = (table: Record<string, number>) => new Map(Object.entries(table));
 /** One memo per table kind, so each answers its table from its last-hit slot. */
