@@ -24,6 +24,9 @@
 import {
   brandPlace,
   FEATURES,
+  GATE_CENTRE,
+  GATED_FEATURES,
+  gatedValues,
   HOST_CONTEXT_FEATURES,
   hostContext,
   hostFeatures,
@@ -65,6 +68,8 @@ const NON_NEGATIVE = new Set<string>([
   'sub_token_mean',
   'host_shape',
   'brand_place',
+  'path_token_gated',
+  'sub_token_gated',
 ]);
 
 export interface UrlRow {
@@ -226,7 +231,7 @@ export function contextTables(
   };
 }
 
-const COLUMNS = [...URL_FEATURES, ...HOST_CONTEXT_FEATURES, 'host_name'];
+const COLUMNS = [...URL_FEATURES, ...HOST_CONTEXT_FEATURES, ...GATED_FEATURES, 'host_name'];
 
 /** The host name's log-odds under given risk tables; null for a brand's official domain (the rule). */
 function hostLogOdds(
@@ -240,6 +245,26 @@ function hostLogOdds(
   return {
     logOdds: FEATURES.reduce((s, name) => s + f.values[name] * model.weights[name], model.bias),
     features: f,
+  };
+}
+
+/** The URL part's weights, the host context's (with its shipped tables) and the gated part's, from the fitted columns. */
+function partWeights(beta: readonly number[], tables: HostContextTables) {
+  const of = (features: readonly string[], from: number) =>
+    Object.fromEntries(features.map((f, i) => [f, round(beta[from + i + 1]!)]));
+  return {
+    weights: of(URL_FEATURES, 0) as UrlModel['weights'],
+    context: {
+      weights: of(HOST_CONTEXT_FEATURES, URL_FEATURES.length) as NonNullable<
+        FittedUrlModel['context']
+      >['weights'],
+      tables,
+    },
+    gated: {
+      weights: of(GATED_FEATURES, URL_FEATURES.length + HOST_CONTEXT_FEATURES.length) as NonNullable<
+        FittedUrlModel['gated']
+      >['weights'],
+    },
   };
 }
 
@@ -287,7 +312,12 @@ export function fitUrlModel(
       contextByFold[row.fold]!,
       hostRiskByFold[row.fold]!.bigram,
     ).values;
-    return [...URL_FEATURES.map((f) => v[f]), ...HOST_CONTEXT_FEATURES.map((f) => c[f]), offset];
+    return [
+      ...URL_FEATURES.map((f) => v[f]),
+      ...HOST_CONTEXT_FEATURES.map((f) => c[f]),
+      ...gatedValues(offset, v.path_token_max, c.sub_token_max),
+      offset,
+    ];
   });
   const y = used.map(({ row }) => (row.phishing ? 1 : 0));
   const offset = used.map(() => 0);
@@ -343,29 +373,25 @@ export function fitUrlModel(
       check.heldOutFalsePositives < best.check.heldOutFalsePositives ||
       (check.heldOutFalsePositives === best.check.heldOutFalsePositives &&
         check.heldOutRecall > best.check.heldOutRecall)
-    )
+    ) {
+      const parts = partWeights(beta, shippedContext);
       best = {
         url: {
           hostWeight: round(beta[COLUMNS.length]!),
           // The host model's bias is inside the host name's log-odds, scaled with it.
           bias: round(beta[0]!),
-          weights: Object.fromEntries(
-            URL_FEATURES.map((f, i) => [f, round(beta[i + 1]!)]),
-          ) as UrlModel['weights'],
+          weights: parts.weights,
           tables: urlTables(rows),
           thresholds,
-          context: {
-            weights: Object.fromEntries(
-              HOST_CONTEXT_FEATURES.map((f, i) => [f, round(beta[URL_FEATURES.length + i + 1]!)]),
-            ) as NonNullable<FittedUrlModel['context']>['weights'],
-            tables: shippedContext,
-          },
+          context: parts.context,
+          gated: parts.gated,
         },
         recall,
         suspiciousRecall,
         benignWeight,
         check,
       };
+    }
   }
   return {
     url: best!.url,
@@ -374,6 +400,7 @@ export function fitUrlModel(
       benignUrlsAndHosts: rows.length - phishingTotal,
       benignWeight: best!.benignWeight,
       minHostsPerTableKey: MIN_HOSTS,
+      gateCentre: GATE_CENTRE,
       maliciousRule: {
         tailShare: best!.check.rule.share,
         expectedBenignHosts: best!.check.rule.expected,

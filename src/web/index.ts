@@ -102,6 +102,7 @@ export {
   type UrlModel,
   type UrlTables,
 } from './score/url-features.ts';
+export { GATE_CENTRE, GATED_FEATURES, gatedValues, hostGate, type GatedModel } from './score/gated.ts';
 export { LEXICON, createBrandIndex, type Brand, type BrandIndex, type Lexicon } from './score/lexicon.ts';
 export * from './types.ts';
 

@@ -17,6 +17,7 @@ import {
   createWeb,
   FEATURES,
   FITTED_MODEL,
+  GATED_FEATURES,
   HOST_CONTEXT_FEATURES,
   hostShape,
   LEXICON,
@@ -47,7 +48,7 @@ test('every verdict lists its reasons, and they add up to its score', () => {
     assert.ok(row.reasons.length > 0);
     for (const reason of row.reasons)
       assert.ok(
-        [...FEATURES, ...URL_FEATURES, ...HOST_CONTEXT_FEATURES, 'url_bias'].some((f) =>
+        [...FEATURES, ...URL_FEATURES, ...HOST_CONTEXT_FEATURES, ...GATED_FEATURES, 'url_bias'].some((f) =>
           reason.feature.startsWith(f),
         ),
         reason.feature,

@@ -3,12 +3,20 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { explainReason, EXPLAINED_FEATURES } from './explain.ts';
 import { FEATURES } from './features.ts';
+import { GATED_FEATURES } from './gated.ts';
 import { HOST_CONTEXT_FEATURES } from './host-context.ts';
 import { URL_FEATURES } from './url-features.ts';
 import type { Reason } from '../types.ts';
 
 test('every feature the scorer can name a reason after has words', () => {
-  const named = [...FEATURES, ...URL_FEATURES, ...HOST_CONTEXT_FEATURES, 'url_bias', 'official_domain'];
+  const named = [
+    ...FEATURES,
+    ...URL_FEATURES,
+    ...HOST_CONTEXT_FEATURES,
+    ...GATED_FEATURES,
+    'url_bias',
+    'official_domain',
+  ];
   assert.deepEqual(
     named.filter((f) => !EXPLAINED_FEATURES.includes(f)),
     [],

@@ -264,6 +264,7 @@ export function addHostContext(
   bigram: Record<string, number>,
   reasons: Reason[],
 ): number {
+  subTokenMax = 0;
   if (url.hostKind !== 'domain') return 0;
   const c = compiledOf(model);
   const full = url.subdomain;
@@ -292,6 +293,7 @@ export function addHostContext(
       }
       tokenMax = max;
       tokenMean = sum / n;
+      subTokenMax = max;
     }
   }
   const shape = shapeIndex(full, from, band);
@@ -304,6 +306,12 @@ export function addHostContext(
   logOdds += addReason(reasons, place, c.weights[3]!, placeAt < 0 ? null : c.placeLabel[placeAt]!, 3);
   logOdds += addReason(reasons, style, c.weights[4]!, 'sub_style', 4);
   return logOdds;
+}
+
+/** sub_token_max of the host addHostContext read last (0 for none): the gated part (gated.ts) reads it. */
+let subTokenMax = 0;
+export function lastSubTokenMax(): number {
+  return subTokenMax;
 }
 
 function addReason(

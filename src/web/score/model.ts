@@ -15,8 +15,15 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
-import { addHostContext, type HostContextModel } from './host-context.ts';
-import { addUrlReasons, prepareUrlModel, scaleReasonsInPlace, type UrlModel } from './url-features.ts';
+import { addGated, type GatedModel } from './gated.ts';
+import { addHostContext, lastSubTokenMax, type HostContextModel } from './host-context.ts';
+import {
+  addUrlReasons,
+  lastPathTokenMax,
+  prepareUrlModel,
+  scaleReasonsInPlace,
+  type UrlModel,
+} from './url-features.ts';
 
 export interface Thresholds {
   suspicious: number;
@@ -36,6 +43,8 @@ export interface FittedModel {
   url?: UrlModel & {
     /** The host-context features (host-context.ts); absent, the URL part has none. */
     context?: HostContextModel;
+    /** The gated features (gated.ts); absent, the URL part has none. */
+    gated?: GatedModel;
   };
 }
 
@@ -103,6 +112,15 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
       // Summed host, path, context: the order the model was fitted and benchmarked in.
       let urlLogOdds = urlModel.hostWeight * logOdds + addUrlReasons(url, urlModel, model.bias, reasons);
       if (contextLogOdds !== null) urlLogOdds += contextLogOdds;
+      // The path's and the subdomain's riskiest words again, gated by the host name's log-odds.
+      if (urlModel.gated)
+        urlLogOdds += addGated(
+          logOdds,
+          lastPathTokenMax(),
+          urlModel.context ? lastSubTokenMax() : 0,
+          urlModel.gated,
+          reasons,
+        );
       const urlScore = logistic(urlLogOdds);
       return scored(
         url,

@@ -771,6 +771,11 @@ function urlReasons(
   return logOdds;
 }
 
+/** path_token_max of the URL addUrlReasons (or urlPart) read last: the gated part (gated.ts) reads it. */
+export function lastPathTokenMax(): number {
+  return scratchValues[F_TOKEN_MAX]!;
+}
+
 /** Inserts a reason after every one at least as large: a stable sort's place for it. */
 export function insertReason(reasons: Reason[], reason: Reason): void {
   push(reasons, reason, true);

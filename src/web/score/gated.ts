@@ -1,0 +1,69 @@
+/**
+ * The URL part's gated features: the riskiest word of the path and of the subdomain counted once
+ * more, in proportion to how much the host NAME alone already reads as phishing (the gate: the
+ * logistic of the host-name model's log-odds less GATE_CENTRE). `/login` or `my.` on a host whose
+ * name reads as a small site's (`my.joinmodernhealth.com/login`) then counts for less than on a
+ * random-letter name on a risky suffix (`www.jckhc.cn/login`), which the additive path and
+ * host-context features alone cannot say.
+ *
+ * - `path_token_gated`: path_token_max × gate;
+ * - `sub_token_gated`: sub_token_max × gate.
+ *
+ * Fitted with the URL part (bench/web/fit-url.ts), on the same out-of-fold values.
+ */
+import type { Reason } from '../types.ts';
+import { insertReason } from './url-features.ts';
+
+export const GATED_FEATURES = ['path_token_gated', 'sub_token_gated'] as const;
+export type GatedFeature = (typeof GATED_FEATURES)[number];
+
+/** The host-name log-odds at which the gate is half open. */
+export const GATE_CENTRE = -4;
+
+/** The gated part of model.json's URL part. */
+export interface GatedModel {
+  weights: Record<GatedFeature, number>;
+}
+
+/** The gate: how much the host name reads as phishing, 0..1. */
+export function hostGate(hostLogOdds: number): number {
+  return 1 / (1 + Math.exp(-(hostLogOdds - GATE_CENTRE)));
+}
+
+/** The gated features' values, in GATED_FEATURES order. */
+export function gatedValues(hostLogOdds: number, pathTokenMax: number, subTokenMax: number): number[] {
+  const gate = hostGate(hostLogOdds);
+  return [pathTokenMax * gate, subTokenMax * gate];
+}
+
+/**
+ * The gated part's log-odds, its reasons (non-zero contributions only) inserted into the URL's
+ * sorted reasons.
+ */
+export function addGated(
+  hostLogOdds: number,
+  pathTokenMax: number,
+  subTokenMax: number,
+  model: GatedModel,
+  reasons: Reason[],
+): number {
+  const values = gatedValues(hostLogOdds, pathTokenMax, subTokenMax);
+  let logOdds = 0;
+  for (let i = 0; i < GATED_FEATURES.length; i++) {
+    const feature = GATED_FEATURES[i]!;
+    const contribution = values[i]! * (model.weights[feature] ?? 0);
+    logOdds += contribution;
+    if (contribution === 0) continue;
+    // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
+    const reason = {} as Reason;
+    reason.feature = feature;
+    reason.value = round(values[i]!);
+    reason.contribution = round(contribution);
+    insertReason(reasons, reason);
+  }
+  return logOdds;
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
