@@ -38,7 +38,7 @@ export function gatedValues(hostLogOdds: number, pathTokenMax: number, subTokenM
 
 /**
  * The gated part's log-odds, its reasons (non-zero contributions only) inserted into the URL's
- * sorted reasons.
+ * sorted reasons. The hot path: no array per URL, the gate computed once.
  */
 export function addGated(
   hostLogOdds: number,
@@ -47,21 +47,24 @@ export function addGated(
   model: GatedModel,
   reasons: Reason[],
 ): number {
-  const values = gatedValues(hostLogOdds, pathTokenMax, subTokenMax);
-  let logOdds = 0;
-  for (let i = 0; i < GATED_FEATURES.length; i++) {
-    const feature = GATED_FEATURES[i]!;
-    const contribution = values[i]! * (model.weights[feature] ?? 0);
-    logOdds += contribution;
-    if (contribution === 0) continue;
-    // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
-    const reason = {} as Reason;
-    reason.feature = feature;
-    reason.value = round(values[i]!);
-    reason.contribution = round(contribution);
-    insertReason(reasons, reason);
-  }
-  return logOdds;
+  if (pathTokenMax === 0 && subTokenMax === 0) return 0;
+  const gate = hostGate(hostLogOdds);
+  return (
+    addOne('path_token_gated', pathTokenMax * gate, model.weights.path_token_gated ?? 0, reasons) +
+    addOne('sub_token_gated', subTokenMax * gate, model.weights.sub_token_gated ?? 0, reasons)
+  );
+}
+
+function addOne(feature: GatedFeature, value: number, weight: number, reasons: Reason[]): number {
+  const contribution = value * weight;
+  if (contribution === 0) return 0;
+  // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
+  const reason = {} as Reason;
+  reason.feature = feature;
+  reason.value = round(value);
+  reason.contribution = round(contribution);
+  insertReason(reasons, reason);
+  return contribution;
 }
 
 function round(value: number): number {
