@@ -168,12 +168,12 @@ const PHRASES: Record<string, Phrase> = {
   sub_style: both('サブドメインの文字の並び方', 'how the letters of the subdomain follow each other'),
   // The path's and the subdomain's riskiest words, weighed by how much the name reads as phishing (gated.ts).
   path_token_gated: both(
-    'パス中の語（ドメイン名がフィッシングらしいほど重く）',
-    'the word in the path, weighed by how much the domain name reads as phishing',
+    'パス中で最もフィッシングに多い語（ドメイン名がフィッシングらしいほど重く）',
+    "the path's riskiest word, weighed by how much the domain name reads as phishing",
   ),
   sub_token_gated: both(
-    'サブドメイン中の語（ドメイン名がフィッシングらしいほど重く）',
-    'the word in the subdomain, weighed by how much the domain name reads as phishing',
+    'サブドメイン中で最もフィッシングに多い語（ドメイン名がフィッシングらしいほど重く）',
+    "the subdomain's riskiest word, weighed by how much the domain name reads as phishing",
   ),
 };
 
