@@ -273,3 +273,23 @@ test('Unbound loads the local-zone config: listed hosts NXDOMAIN, an unlisted ho
     await unbound.stop();
   }
 });
+
+test('an export left empty because nothing reached the tier says how hosts get there', async () => {
+  const fresh = join(dir, 'fresh');
+  mkdirSync(fresh);
+  const list = join(dir, 'fresh.txt');
+  writeFileSync(list, MODEL_ONLY.join('\n') + '\n');
+  assert.equal((await run(['web', 'ingest', list, '--source', 'x', '-d', fresh])).code, 0);
+  const pub = await run(['web', 'export', '--format', 'rpz', '-d', fresh]);
+  assert.equal(pub.code, 0, pub.stderr);
+  assert.match(pub.stderr, /: 0 hosts, .*left out: not-recorded-or-not-for-this-tier \d+\n/);
+  assert.match(
+    pub.stderr,
+    /public tier gets what was recorded in intel as TLP:CLEAR \(web ingest --record --tlp clear/,
+  );
+  const council = await run(['web', 'export', '--format', 'hosts', '--tier', 'council', '-d', fresh]);
+  assert.match(
+    council.stderr,
+    /hosts reach the council tier once recorded in intel \(web ingest --record\)\n$/,
+  );
+});

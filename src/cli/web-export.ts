@@ -198,6 +198,14 @@ export async function webExportCommand(options: WebExportOptions, ctx: CliContex
         (options.out ? `; written to ${options.out}` : '') +
         '\n',
     );
+    // An empty list because nothing was released to this tier: say how hosts get there.
+    const held = result.refused[NOT_RELEASED] ?? 0;
+    if (held > 0 && (format === 'urls' ? result.urls : result.hosts) === 0)
+      ctx.stderr.write(
+        tier === 'public'
+          ? `tsunagi: the public tier gets what was recorded in intel as TLP:CLEAR (web ingest --record --tlp clear, for a public source); --tier council reads TLP:GREEN\n`
+          : `tsunagi: hosts reach the ${tier} tier once recorded in intel (web ingest --record)\n`,
+      );
   } finally {
     await store.close();
   }
