@@ -63,6 +63,12 @@ test('the argument of a key is carried into the words', () => {
     'where the brand name stands: part of the domain label (a look-alike), a top-level domain frequent in phishing',
   );
   assert.equal(explainReason('path_token_max(login)', 'ja'), 'パス中の語「login」');
+  assert.equal(
+    explainReason('sub_token_gated(card)', 'en'),
+    'the word "card" in the subdomain, weighed by how much the domain name reads as phishing',
+  );
+  assert.match(explainReason('path_token_gated(signin)', 'ja'), /^パス中の語「signin」（/);
+  assert.match(explainReason('path_token_gated', 'ja'), /^パス中の語（/);
 });
 
 test('a key this version does not know is given as it is', () => {

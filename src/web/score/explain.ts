@@ -28,6 +28,9 @@ const withArgument =
   (argument, language) =>
     language === 'ja' ? ja(argument) : en(argument);
 
+const quotedJa = (a: string) => (a === '' ? '' : `「${a}」`);
+const quotedEn = (a: string) => (a === '' ? '' : ` "${a}"`);
+
 const WHERE: Record<string, { ja: string; en: string }> = {
   domain: { ja: '登録ドメイン名', en: 'registered domain name' },
   subdomain: { ja: 'サブドメイン', en: 'subdomain' },
@@ -167,13 +170,13 @@ const PHRASES: Record<string, Phrase> = {
   brand_place: brandPlace,
   sub_style: both('サブドメインの文字の並び方', 'how the letters of the subdomain follow each other'),
   // The path's and the subdomain's riskiest words, weighed by how much the name reads as phishing (gated.ts).
-  path_token_gated: both(
-    'パス中で最もフィッシングに多い語（ドメイン名がフィッシングらしいほど重く）',
-    "the path's riskiest word, weighed by how much the domain name reads as phishing",
+  path_token_gated: withArgument(
+    (a) => `パス中の語${quotedJa(a)}（ドメイン名がフィッシングらしいほど重く）`,
+    (a) => `the word${quotedEn(a)} in the path, weighed by how much the domain name reads as phishing`,
   ),
-  sub_token_gated: both(
-    'サブドメイン中で最もフィッシングに多い語（ドメイン名がフィッシングらしいほど重く）',
-    "the subdomain's riskiest word, weighed by how much the domain name reads as phishing",
+  sub_token_gated: withArgument(
+    (a) => `サブドメイン中の語${quotedJa(a)}（ドメイン名がフィッシングらしいほど重く）`,
+    (a) => `the word${quotedEn(a)} in the subdomain, weighed by how much the domain name reads as phishing`,
   ),
 };
 

@@ -35,9 +35,21 @@ test('the shipped model has a gated part, and it adds exactly its contributions 
     const a = withGate.score(url);
     const b = withoutGate.score(url);
     assert.equal(a.hostScore, b.hostScore, 'the host-name verdict does not read the gated part');
-    const added = a.reasons.filter((r) => (GATED_FEATURES as readonly string[]).includes(r.feature));
+    const added = a.reasons.filter((r) => GATED_FEATURES.some((f) => r.feature.startsWith(f)));
     assert.equal(b.reasons.length + added.length, a.reasons.length);
     gatedReasons += added.length;
+    // A gated reason names the word its ungated twin names (the riskiest path or subdomain word).
+    for (const [gatedName, twin] of [
+      ['path_token_gated', 'path_token_max'],
+      ['sub_token_gated', 'sub_token_max'],
+    ]) {
+      const word = (name: string) =>
+        a.reasons.find((r) => r.feature.startsWith(`${name}(`))?.feature.slice(name.length + 1, -1);
+      const gatedWord = word(gatedName!);
+      if (gatedWord !== undefined && word(twin!) !== undefined) assert.equal(gatedWord, word(twin!), text);
+      if (added.some((r) => r.feature.startsWith(gatedName!)))
+        assert.ok(gatedWord, `${text}: ${gatedName} names its word`);
+    }
     const sum = added.reduce((s, r) => s + r.contribution, 0);
     if (a.score > 1e-9 && a.score < 1 - 1e-9) {
       assert.ok(Math.abs(logit(a.score) - logit(b.score) - sum) < 0.01, `${text}: ${sum}`);

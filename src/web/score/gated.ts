@@ -38,7 +38,8 @@ export function gatedValues(hostLogOdds: number, pathTokenMax: number, subTokenM
 
 /**
  * The gated part's log-odds, its reasons (non-zero contributions only) inserted into the URL's
- * sorted reasons. The hot path: no array per URL, the gate computed once.
+ * sorted reasons. The hot path: no array per URL, the gate computed once, a reason's label
+ * (`path_token_gated(login)`: which word) asked for only when it has a contribution.
  */
 export function addGated(
   hostLogOdds: number,
@@ -46,21 +47,25 @@ export function addGated(
   subTokenMax: number,
   model: GatedModel,
   reasons: Reason[],
+  labels: { path(): string; sub(): string } = PLAIN_LABELS,
 ): number {
   if (pathTokenMax === 0 && subTokenMax === 0) return 0;
   const gate = hostGate(hostLogOdds);
   return (
-    addOne('path_token_gated', pathTokenMax * gate, model.weights.path_token_gated ?? 0, reasons) +
-    addOne('sub_token_gated', subTokenMax * gate, model.weights.sub_token_gated ?? 0, reasons)
+    addOne(labels.path, pathTokenMax * gate, model.weights.path_token_gated ?? 0, reasons) +
+    addOne(labels.sub, subTokenMax * gate, model.weights.sub_token_gated ?? 0, reasons)
   );
 }
 
-function addOne(feature: GatedFeature, value: number, weight: number, reasons: Reason[]): number {
+/** The features' bare names, for a caller that knows no words. */
+const PLAIN_LABELS = { path: () => 'path_token_gated', sub: () => 'sub_token_gated' };
+
+function addOne(label: () => string, value: number, weight: number, reasons: Reason[]): number {
   const contribution = value * weight;
   if (contribution === 0) return 0;
   // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
   const reason = {} as Reason;
-  reason.feature = feature;
+  reason.feature = label();
   reason.value = round(value);
   reason.contribution = round(contribution);
   insertReason(reasons, reason);

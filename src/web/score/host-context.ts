@@ -22,7 +22,13 @@
  * site itself, and the benign host lists carry bare names only.
  */
 import type { NormalisedUrl, Reason } from '../types.ts';
-import { bigramTable, F_TLD_RISK, registrantLabel, type HostFeatures, type HostNameScan } from './features.ts';
+import {
+  bigramTable,
+  F_TLD_RISK,
+  registrantLabel,
+  type HostFeatures,
+  type HostNameScan,
+} from './features.ts';
 import { oncePerObject } from './memo.ts';
 import { insertReason } from './url-features.ts';
 
@@ -265,6 +271,7 @@ export function addHostContext(
   reasons: Reason[],
 ): number {
   subTokenMax = 0;
+  subTokenGatedLabel = 'sub_token_gated';
   if (url.hostKind !== 'domain') return 0;
   const c = compiledOf(model);
   const full = url.subdomain;
@@ -294,6 +301,7 @@ export function addHostContext(
       tokenMax = max;
       tokenMean = sum / n;
       subTokenMax = max;
+      if (tokenId >= 0) subTokenGatedLabel = c.tokenGatedLabel[tokenId]!;
     }
   }
   const shape = shapeIndex(full, from, band);
@@ -312,6 +320,11 @@ export function addHostContext(
 let subTokenMax = 0;
 export function lastSubTokenMax(): number {
   return subTokenMax;
+}
+/** The gated reason's label for that host's riskiest subdomain word, `sub_token_gated(word)`. */
+let subTokenGatedLabel = 'sub_token_gated';
+export function lastSubTokenGatedLabel(): string {
+  return subTokenGatedLabel;
 }
 
 function addReason(
@@ -339,6 +352,7 @@ interface Compiled {
   tokenAt: Int32Array;
   tokenValue: Float64Array;
   tokenLabel: string[];
+  tokenGatedLabel: string[];
   shapeValue: Float64Array;
   shapeLabel: string[];
   placeValue: Float64Array;
@@ -359,6 +373,7 @@ function compile(model: HostContextModel): Compiled {
   const tokenAt = new Int32Array(child.length / 36).fill(-1);
   const tokenValue = new Float64Array(keys.length);
   const tokenLabel: string[] = [];
+  const tokenGatedLabel: string[] = [];
   keys.forEach((key, id) => {
     let node = 0;
     for (let i = 0; i < key.length; i++) {
@@ -369,6 +384,7 @@ function compile(model: HostContextModel): Compiled {
     tokenAt[node] = id;
     tokenValue[id] = model.tables.subToken[key]!;
     tokenLabel.push(`sub_token_max(${key})`);
+    tokenGatedLabel.push(`sub_token_gated(${key})`);
   });
   const shapeValue = new Float64Array(4 * 8 * 5 * 4);
   const shapeLabel: string[] = [];
@@ -394,7 +410,18 @@ function compile(model: HostContextModel): Compiled {
         placeValue[at] = mapOf(model.tables.brand).get(place) ?? 0;
         placeLabel[at] = `brand_place(${place})`;
       }
-  return { weights, child, tokenAt, tokenValue, tokenLabel, shapeValue, shapeLabel, placeValue, placeLabel };
+  return {
+    weights,
+    child,
+    tokenAt,
+    tokenValue,
+    tokenLabel,
+    tokenGatedLabel,
+    shapeValue,
+    shapeLabel,
+    placeValue,
+    placeLabel,
+  };
 }
 
 /** [a-z] to 0..25, [0-9] to 26..35 (any digit run is one `0`). */

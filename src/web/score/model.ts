@@ -16,9 +16,15 @@ import {
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
 import { addGated, type GatedModel } from './gated.ts';
-import { addHostContext, lastSubTokenMax, type HostContextModel } from './host-context.ts';
+import {
+  addHostContext,
+  lastSubTokenGatedLabel,
+  lastSubTokenMax,
+  type HostContextModel,
+} from './host-context.ts';
 import {
   addUrlReasons,
+  lastPathTokenGatedLabel,
   lastPathTokenMax,
   prepareUrlModel,
   scaleReasonsInPlace,
@@ -71,6 +77,9 @@ export interface Scorer {
   score(url: NormalisedUrl): ScoredUrl;
 }
 
+/** The gated reasons name their word: the one the path and the host context read last. */
+const GATED_LABELS = { path: lastPathTokenGatedLabel, sub: lastSubTokenGatedLabel };
+
 export function createScorer(model: FittedModel, brands: BrandIndex, thresholds = model.thresholds): Scorer {
   const weights = model.weights;
   // The weights in FEATURES order, read by index in the loop below.
@@ -120,6 +129,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
           urlModel.context ? lastSubTokenMax() : 0,
           urlModel.gated,
           reasons,
+          GATED_LABELS,
         );
       const urlScore = logistic(urlLogOdds);
       return scored(

@@ -231,6 +231,8 @@ interface Compiled {
   /** Per key id: the key (for the best token), and its reason label once made. */
   key: string[];
   label: (string | undefined)[];
+  /** `path_token_gated(key)` per key, made when first needed. */
+  gatedLabel: (string | undefined)[];
   /** Per key id: the URL (scan number) that last had this token, for the distinct-token test. */
   seen: Int32Array;
   shapeTable: Map<string, number>;
@@ -289,6 +291,7 @@ function compile(tables: UrlTables): Compiled {
     brand: new Array<string>(count).fill(''),
     key: keys,
     label: new Array<string | undefined>(count).fill(undefined),
+    gatedLabel: new Array<string | undefined>(count).fill(undefined),
     seen: new Int32Array(count),
     shapeTable: new Map(Object.entries(tables.shape)),
     shapeIndex: new Map(),
@@ -758,6 +761,8 @@ function urlReasons(
   sorted: boolean,
 ): number {
   const c = fill(url, model.tables);
+  lastCompiled = c;
+  lastPath = url.path;
   const weights = weightsOf(model);
   let logOdds = model.bias;
   for (let i = 0; i < URL_FEATURES.length; i++) {
@@ -774,6 +779,18 @@ function urlReasons(
 /** path_token_max of the URL addUrlReasons (or urlPart) read last: the gated part (gated.ts) reads it. */
 export function lastPathTokenMax(): number {
   return scratchValues[F_TOKEN_MAX]!;
+}
+
+let lastCompiled: Compiled | null = null;
+let lastPath = '';
+/** The gated reason's label for that URL's riskiest path word, `path_token_gated(word)`. */
+export function lastPathTokenGatedLabel(): string {
+  const c = lastCompiled;
+  if (c === null) return `path_token_gated(${fallback!.token})`;
+  if (bestKey === 0) return `path_token_gated(${bestToken(lastPath, c)})`;
+  let label = c.gatedLabel[bestKey];
+  if (label === undefined) c.gatedLabel[bestKey] = label = `path_token_gated(${c.key[bestKey]!})`;
+  return label;
 }
 
 /** Inserts a reason after every one at least as large: a stable sort's place for it. */
