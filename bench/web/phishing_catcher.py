@@ -5,6 +5,7 @@ Nothing of phishing_catcher is copied here: this imports its catch_phishing modu
 checkout named on the command line and calls it. Its certstream import serves only the live
 feed loop, so an empty stand-in is put in its place when the certstream package is missing.
 """
+import importlib.util
 import json
 import os
 import sys
@@ -17,6 +18,11 @@ try:
     import certstream  # noqa: F401
 except ImportError:
     sys.modules["certstream"] = types.ModuleType("certstream")
+# Said before stderr is silenced below, so a Python without the peer's modules says which.
+_missing = [m for m in ("yaml", "Levenshtein", "tld", "termcolor", "tqdm") if importlib.util.find_spec(m) is None]
+if _missing:
+    print("missing Python modules: " + ", ".join(_missing), file=sys.stderr)
+    sys.exit(3)
 import yaml  # noqa: E402
 
 sys.stderr = open(os.devnull, "w")  # its module-level tqdm bar draws on stderr

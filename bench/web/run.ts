@@ -61,6 +61,14 @@ function runPeer(
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });
+  // A missing module ends the driver before it reads the hosts: writing them then fails with EPIPE,
+  // which says nothing; the driver's line says what is missing.
+  const missing = /missing Python modules: (.+)/.exec(run.stderr ?? '');
+  if (missing)
+    return (
+      `${python} lacks the peer's modules ${missing[1]} (bench/web/README.md: apt-get install python3-yaml ` +
+      'python3-levenshtein python3-tld python3-termcolor python3-tqdm, or TSUNAGI_PYTHON names a Python that has them)'
+    );
   if (run.error) return `${python} did not run: ${run.error.message}`;
   if (run.status !== 0)
     return `phishing_catcher exited ${run.status}: ${(run.stderr || run.stdout).trim().split('\n').at(-1)}`;
