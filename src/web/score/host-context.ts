@@ -134,26 +134,11 @@ export function brandPlace(host: HostFeatures, label: string, band: string): str
   return `${where}:${match.how},${band}`;
 }
 
-/** A table as a Map, made once per table. */
-const maps = new WeakMap<Record<string, number>, Map<string, number>>();
-function mapOf(table: Record<string, number>): Map<string, number> {
-  // The scorer asks for the same three tables every URL.
-  if (table === lastTables[0]) return lastMaps[0]!;
-  if (table === lastTables[1]) return lastMaps[1]!;
-  if (table === lastTables[2]) return lastMaps[2]!;
-  let map = maps.get(table);
-  if (!map) {
-    map = new Map(Object.entries(table));
-    maps.set(table, map);
-  }
-  lastTables.unshift(table);
-  lastTables.length = 3;
-  lastMaps.unshift(map);
-  lastMaps.length = 3;
-  return map;
-}
-const lastTables: (Record<string, number> | undefined)[] = [];
-const lastMaps: (Map<string, number> | undefined)[] = [];
+/** A table as a Map, made once per table; one memo per table kind, each answering its last hit. */
+const asMap = (table: Record<string, number>) => new Map(Object.entries(table));
+const subTokenMap = oncePerObject(asMap);
+const shapeMap = oncePerObject(asMap);
+const brandMap = oncePerObject(asMap);
 
 /** The host-context features of a scored host (its host features already computed). */
 export function hostContext(
@@ -173,14 +158,14 @@ export function hostContext(
   const band = riskBand(host);
   const sub = siteSubdomain(url);
   const shape = hostShape(sub, band);
-  values.host_shape = mapOf(tables.shape).get(shape) ?? 0;
+  values.host_shape = shapeMap(tables.shape).get(shape) ?? 0;
   const place = brandPlace(host, registrantLabel(url), band);
-  if (place !== '') values.brand_place = mapOf(tables.brand).get(place) ?? 0;
+  if (place !== '') values.brand_place = brandMap(tables.brand).get(place) ?? 0;
   let token = '';
   if (sub !== '') {
     values.sub_style = subStyle(sub, bigram);
     const tokens = subdomainTokens(sub);
-    const risk = mapOf(tables.subToken);
+    const risk = subTokenMap(tables.subToken);
     let max = -Infinity;
     let sum = 0;
     for (const t of tokens) {
@@ -397,7 +382,7 @@ function compile(model: HostContextModel): Compiled {
               ? `0,${BANDS[band]}`
               : `${depth}:${classes & 1 ? 'a' : ''}${classes & 2 ? '0' : ''}${classes & 4 ? '-' : ''}:${BUCKETS[bucket]},${BANDS[band]}`;
           const at = ((depth * 8 + classes) * 5 + bucket) * 4 + band;
-          shapeValue[at] = mapOf(model.tables.shape).get(shape) ?? 0;
+          shapeValue[at] = shapeMap(model.tables.shape).get(shape) ?? 0;
           shapeLabel[at] = `host_shape(${shape})`;
         }
   const placeValue = new Float64Array(3 * 2 * 4);
@@ -407,7 +392,7 @@ function compile(model: HostContextModel): Compiled {
       for (let band = 0; band < 4; band++) {
         const place = `${PLACES[where]}:${how === 0 ? 'exact' : 'fuzzy'},${BANDS[band]}`;
         const at = (where * 2 + how) * 4 + band;
-        placeValue[at] = mapOf(model.tables.brand).get(place) ?? 0;
+        placeValue[at] = brandMap(model.tables.brand).get(place) ?? 0;
         placeLabel[at] = `brand_place(${place})`;
       }
   return {
