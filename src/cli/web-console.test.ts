@@ -110,6 +110,14 @@ test('reports: scored, kept under report:<organisation>, audited; the answer tel
       ['https://aeon-card-verify.shop/login', 'malicious'],
     ],
   );
+  // The grounds are the reasons that pointed to phishing, each in both languages.
+  const first = body.reports[0]!;
+  assert.ok(first.ok && first.grounds.length > 0);
+  if (first.ok)
+    for (const g of first.grounds) {
+      assert.ok(g.contribution > 0 && g.feature !== 'url_bias', g.feature);
+      assert.ok(g.words.ja !== g.feature && g.words.en !== g.feature, g.feature);
+    }
   // A URL the hub already held: nothing of its sources or first sighting goes back.
   assert.doesNotMatch(JSON.stringify(body), /firstSeen|model|jpcert|sources/);
   const kept = await store.db

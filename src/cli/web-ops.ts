@@ -28,6 +28,7 @@ import {
   clusterCampaigns,
   createBrandIndex,
   createWeb,
+  groundsOf,
   parseInfrastructure,
   webStatistics,
   WebConfig,
@@ -152,9 +153,7 @@ async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx
       urls: urls.slice(0, 20).map((u) => u.url),
       brandName: brand ? { ja: brand.ja, en: brand.en } : null,
       official: brand?.official ?? [],
-      // What pointed to phishing; the baseline and what spoke against it are no grounds in a letter.
-      reasons: urls[0]!.reasons
-        .filter((r) => r.contribution > 0 && r.feature !== 'url_bias')
+      reasons: groundsOf(urls[0]!.reasons)
         .slice(0, 4)
         .map((r) => r.feature),
       firstSeen: urls.map((u) => u.firstSeen).sort()[0]!,

@@ -29,7 +29,7 @@ import type {
 import { VERDICTS } from './types.ts';
 
 export { WebConfig } from './config.ts';
-export { explainReason, type ExplainLanguage } from './score/explain.ts';
+export { explainReason, groundsOf, type ExplainLanguage } from './score/explain.ts';
 export { webMigrations } from './migrations.ts';
 export { normaliseUrl, normaliseHost, UrlInputError } from './normalise.ts';
 export {

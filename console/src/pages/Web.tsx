@@ -38,9 +38,7 @@ function ReportForm() {
           setAnswer(
             r.ok
               ? `${t('webReportVerdict')}: ${t(`verdict_${r.verdict}`)} (${t('webReportScore')} ${r.score.toFixed(3)}) ${r.host} — ` +
-                  r.reasons
-                    // What pointed to phishing, in the page's language (the baseline is no evidence).
-                    .filter((x) => x.contribution > 0 && x.feature !== 'url_bias')
+                  r.grounds
                     .slice(0, 3)
                     .map((x) => x.words[lang])
                     .join(lang === 'ja' ? ' ／ ' : '; ') +

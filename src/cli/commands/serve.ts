@@ -41,6 +41,7 @@ import { openStore, privateDataDir, storeOptionsFrom, type Store } from '../../s
 import { C2SharerConfig, createC2Sharer } from '../../uplink/index.ts';
 import {
   explainReason,
+  groundsOf,
   createBrandIndex,
   createWeb,
   WebConfig,
@@ -197,9 +198,11 @@ export function consoleWebOf(
                 score: r.scored.score,
                 verdict: r.scored.verdict,
                 brand: r.scored.brand,
-                reasons: r.scored.reasons.map((reason) => ({
-                  ...reason,
-                  words: { ja: explainReason(reason.feature, 'ja'), en: explainReason(reason.feature, 'en') },
+                reasons: r.scored.reasons,
+                grounds: groundsOf(r.scored.reasons).map((g) => ({
+                  feature: g.feature,
+                  contribution: g.contribution,
+                  words: { ja: explainReason(g.feature, 'ja'), en: explainReason(g.feature, 'en') },
                 })),
               }
             : r,

@@ -367,13 +367,9 @@ export type WebReportAnswer =
       score: number;
       verdict: 'benign' | 'suspicious' | 'malicious';
       brand: string | null;
-      /** The verdict's reasons, largest contribution first; `words` says each for a person. */
-      reasons: {
-        feature: string;
-        value: number | string;
-        contribution: number;
-        words: { ja: string; en: string };
-      }[];
+      reasons: { feature: string; value: number | string; contribution: number }[];
+      /** The reasons that pointed to phishing (the web room's groundsOf), largest first, each in words. */
+      grounds: { feature: string; contribution: number; words: { ja: string; en: string } }[];
     }
   | { ok: false; url: string; error: string };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { explainReason, EXPLAINED_FEATURES } from './explain.ts';
+import { explainReason, EXPLAINED_FEATURES, groundsOf } from './explain.ts';
 import { FEATURES } from './features.ts';
 import { GATED_FEATURES } from './gated.ts';
 import { HOST_CONTEXT_FEATURES } from './host-context.ts';
@@ -74,4 +74,18 @@ test('the argument of a key is carried into the words', () => {
 test('a key this version does not know is given as it is', () => {
   assert.equal(explainReason('some_future_feature(x)', 'ja'), 'some_future_feature(x)');
   assert.equal(explainReason('', 'en'), '');
+});
+
+test('the grounds are the reasons that pointed to phishing, in their order, without the baseline', () => {
+  const reasons = [
+    { feature: 'brand_exact(amazon@domain)', contribution: 3.7 },
+    { feature: 'url_bias', contribution: 1.8 },
+    { feature: 'root_path', contribution: -0.9 },
+    { feature: 'tld_risk(top)', contribution: 2.9 },
+    { feature: 'hyphens', contribution: 0 },
+  ];
+  assert.deepEqual(
+    groundsOf(reasons).map((r) => r.feature),
+    ['brand_exact(amazon@domain)', 'tld_risk(top)'],
+  );
 });

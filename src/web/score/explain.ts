@@ -180,6 +180,14 @@ const PHRASES: Record<string, Phrase> = {
   ),
 };
 
+/**
+ * The reasons that pointed to phishing, largest first: what a letter or a person is shown as the
+ * grounds. What spoke against it, and the baseline every URL starts from, are no grounds.
+ */
+export function groundsOf<R extends { feature: string; contribution: number }>(reasons: readonly R[]): R[] {
+  return reasons.filter((r) => r.contribution > 0 && r.feature !== 'url_bias');
+}
+
 /** A reason's feature key in words; a key this version does not know is given as it is. */
 export function explainReason(feature: string, language: ExplainLanguage): string {
   const { name, argument } = parseKey(feature);
