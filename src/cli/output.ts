@@ -39,3 +39,24 @@ export function writeOut(stream: Writable): Output {
     },
   };
 }
+
+/**
+ * `out` with a header that goes out with the first write, so a command that refuses its input
+ * before any row has written nothing; `writeHeader()` sends it alone for a well-formed empty
+ * result (and does nothing once a row went out).
+ */
+export function withHeader(out: Output, header: string): Output & { writeHeader(): void } {
+  let pending = header;
+  return {
+    write(text: string) {
+      out.write(pending + text);
+      pending = '';
+    },
+    writeHeader() {
+      if (pending === '') return;
+      out.write(pending);
+      pending = '';
+    },
+    end: () => out.end(),
+  };
+}

@@ -10,7 +10,7 @@ import {
   replayFiles,
 } from '../../flow/index.ts';
 import type { CliContext } from '../context.ts';
-import { writeOut } from '../output.ts';
+import { withHeader, writeOut } from '../output.ts';
 
 interface DecodeOptions {
   format: string;
@@ -46,19 +46,14 @@ export function register(program: Command, ctx: CliContext): void {
       });
       const decoder = createFlowDecoder(config, {});
       const format = options.format === 'csv' ? formatCsv : formatJsonl;
-      const out = writeOut(ctx.stdout);
       // The CSV header waits for the first record, so input that decodes to nothing writes nothing.
-      let header = options.format === 'csv' ? `${FLOW_CSV_HEADER}\n` : '';
-      const write = (text: string) => {
-        out.write(header + text);
-        header = '';
-      };
+      const out = withHeader(writeOut(ctx.stdout), options.format === 'csv' ? `${FLOW_CSV_HEADER}\n` : '');
       const summary = await replayFiles(
         files,
         decoder,
         (batch: FlowBatch) => {
           const rows = format(batch);
-          if (rows !== '') write(rows);
+          if (rows !== '') out.write(rows);
         },
         {
           raw: options.raw ? true : 'auto',
@@ -68,7 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
       const errors = Object.entries(summary.errors);
       const errorCount = errors.reduce((sum, [, n]) => sum + n, 0);
       const nothingDecoded = summary.records === 0 && errorCount + summary.withoutTemplate > 0;
-      if (!nothingDecoded && header !== '') write('');
+      if (!nothingDecoded) out.writeHeader();
       await out.end();
       if (errorCount > 0) {
         ctx.stderr.write(

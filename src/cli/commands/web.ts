@@ -35,7 +35,7 @@ import { requireDataDir, type CliContext } from '../context.ts';
 import { webExportCommand, type WebExportOptions } from '../web-export.ts';
 import { registerWebCertstream } from '../web-certstream.ts';
 import { registerWebOps } from '../web-ops.ts';
-import { writeOut } from '../output.ts';
+import { withHeader, writeOut } from '../output.ts';
 import { cliDataDir, openCliStore } from './serve.ts';
 
 export const SCORE_COLUMNS = ['url', 'host', 'score', 'verdict', 'brand', 'reasons'] as const;
@@ -148,17 +148,15 @@ async function scoreCommand(file: string, options: { lang?: string }, ctx: CliCo
   const language = options.lang as ExplainLanguage | undefined;
   const service = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
   const input = openInput(file);
-  const out = writeOut(ctx.stdout);
-  const header = SCORE_COLUMNS.join(',') + '\n';
+  // The header waits for the first row, so a file that is not a URL list writes nothing to stdout.
+  const out = withHeader(writeOut(ctx.stdout), SCORE_COLUMNS.join(',') + '\n');
   let scored = 0;
   let bad = 0;
   for await (const line of lines(input, file)) {
     const text = line.trim();
     if (text === '' || text.startsWith('#')) continue;
     try {
-      const row = scoreCsvLine(service.score(text), language) + '\n';
-      // The header waits for the first row, so a file that is not a URL list writes nothing to stdout.
-      out.write(scored === 0 ? header + row : row);
+      out.write(scoreCsvLine(service.score(text), language) + '\n');
       scored++;
     } catch (error) {
       if (!(error instanceof UrlInputError)) throw error;
@@ -170,7 +168,7 @@ async function scoreCommand(file: string, options: { lang?: string }, ctx: CliCo
     await out.end();
     throw new InputError(`${file}: no URL could be read (${bad} lines)`);
   }
-  if (scored === 0) out.write(header);
+  out.writeHeader();
   await out.end();
   // An empty list is not an error (a quiet day's feed), but said, so an empty CSV is explained.
   if (scored === 0) ctx.stderr.write(`tsunagi: ${file === '-' ? 'stdin' : file} holds no URL\n`);
