@@ -19,7 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
-import { createBrandIndex, createWeb, WebConfig, type ScoredUrl } from '../../src/web/index.ts';
+import {
+  blocksWholeHost,
+  createBrandIndex,
+  createWeb,
+  WebConfig,
+  type ScoredUrl,
+} from '../../src/web/index.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import {
   dataDirectory,
@@ -229,10 +235,7 @@ function sidesOf(scored: readonly ScoredUrl[], peer: { scores: number[] } | stri
     {
       // What the RPZ, Unbound and hosts exports list (src/web/read.ts): both verdicts malicious, names only.
       name: 'tsunagi web whole-host exports (host-name AND URL verdict malicious)',
-      flagged: (i) =>
-        scored[i]!.hostVerdict === 'malicious' &&
-        scored[i]!.verdict === 'malicious' &&
-        scored[i]!.hostKind === 'domain',
+      flagged: (i) => blocksWholeHost(scored[i]!),
     },
   ];
   if (typeof peer !== 'string')

@@ -4,7 +4,7 @@
  * (so a list of millions never sits in memory). Who may see what is the hub's release rule.
  */
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
-import type { HostSummary, Reason, StoredVerdict, Verdict, WebTables } from './types.ts';
+import type { HostSummary, Reason, ScoredUrl, StoredVerdict, Verdict, WebTables } from './types.ts';
 import { normaliseUrl } from './normalise.ts';
 
 export interface VerdictQuery {
@@ -78,7 +78,15 @@ function storedVerdict(row: WebTables['web_urls'], sightings: WebTables['web_sig
   };
 }
 
-/** How many of a host's URLs have both verdicts among `verdicts`. */
+/**
+ * The whole-host rule on one scored URL, for callers that hold rows rather than the store (the
+ * benchmark): both verdicts malicious, and a name (host exports never list an address).
+ */
+export function blocksWholeHost(v: Pick<ScoredUrl, 'verdict' | 'hostVerdict' | 'hostKind'>): boolean {
+  return v.verdict === 'malicious' && v.hostVerdict === 'malicious' && v.hostKind === 'domain';
+}
+
+/** How many of a host's URLs have both verdicts among `verdicts` (the rule blocksWholeHost states). */
 function countWhere(eb: ExpressionBuilder<WebTables, 'web_urls'>, verdicts: Verdict[]) {
   const hostVerdict = sql<Verdict>`COALESCE(host_verdict, verdict)`;
   return eb.fn.sum<number>(

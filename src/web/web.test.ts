@@ -12,6 +12,7 @@ import pg from 'pg';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import {
+  blocksWholeHost,
   createBrandIndex,
   createScorer,
   createWeb,
@@ -319,3 +320,11 @@ test(
     }
   },
 );
+
+test('blocksWholeHost: both verdicts malicious, and a name', () => {
+  const row = { verdict: 'malicious', hostVerdict: 'malicious', hostKind: 'domain' } as const;
+  assert.equal(blocksWholeHost(row), true);
+  assert.equal(blocksWholeHost({ ...row, verdict: 'suspicious' }), false);
+  assert.equal(blocksWholeHost({ ...row, hostVerdict: 'benign' }), false);
+  assert.equal(blocksWholeHost({ ...row, hostKind: 'ipv4' }), false);
+});
