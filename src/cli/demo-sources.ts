@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../core/index.ts';
 import { recordSurveyFindings, recordWebVerdicts, type Intel } from '../intel/index.ts';
 import type { Store } from '../store/index.ts';
-import { createWeb, WebConfig, type WebTables } from '../web/index.ts';
+import { createWeb, WebConfig, type WebTables, withWholeHost } from '../web/index.ts';
 
 /** Brands phished in Japan (the web room's lexicon keys) and the first word of their lookalikes. */
 const PHISHED = [
@@ -106,7 +106,8 @@ export async function recordDemoSources(
     urls.map((url) => ({ url })),
     'demo-phishing-feed',
     async (scored) => {
-      phishingRecorded += (await recordWebVerdicts(stack.intel, scored, 'demo-phishing-feed')).sightings;
+      const verdicts = withWholeHost(scored);
+      phishingRecorded += (await recordWebVerdicts(stack.intel, verdicts, 'demo-phishing-feed')).sightings;
     },
   );
   const findings = demoSurveyFindings(deps.seed);

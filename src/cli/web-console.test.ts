@@ -12,7 +12,7 @@ import type { WebBody, WebReportBody } from '../console/index.ts';
 import { startTestHub, type TestHub } from '../console/testing.ts';
 import { recordWebVerdicts } from '../intel/index.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { createWeb, draftTakedown, WebConfig, type TakedownTables, type WebTables } from '../web/index.ts';
+import { createWeb, draftTakedown, WebConfig, type TakedownTables, type WebTables, withWholeHost } from '../web/index.ts';
 import { consoleWebOf } from './commands/serve.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
@@ -32,7 +32,7 @@ before(async () => {
     web.ingest(
       urls.map((url) => ({ url })),
       source,
-      async (batch) => void (await recordWebVerdicts(hub.ctx.intel, batch, source, { tlp })),
+      async (batch) => void (await recordWebVerdicts(hub.ctx.intel, withWholeHost(batch), source, { tlp })),
     );
   await ingest(['https://amazon-xqzv.top/signin/', 'https://smbc-card-verify.xyz/'], 'model', 'green');
   await ingest(['https://amazon-kjhd.top/', 'https://login.amazon-kjhd.top/x'], 'jpcert', 'clear');

@@ -58,7 +58,7 @@ export {
   WebReports,
 } from './input/reports.ts';
 export type { HostQuery, VerdictQuery } from './read.ts';
-export { blocksWholeHost, worstVerdict } from './read.ts';
+export { blocksWholeHost, withWholeHost, worstVerdict } from './read.ts';
 export {
   FEATURES,
   hostFeatures,

@@ -86,6 +86,13 @@ export function blocksWholeHost(v: Pick<ScoredUrl, 'verdict' | 'hostVerdict' | '
   return v.verdict === 'malicious' && v.hostVerdict === 'malicious' && v.hostKind === 'domain';
 }
 
+/** Scored rows with the whole-host rule's answer beside each, for intake that records hosts (intel). */
+export function withWholeHost<T extends Pick<ScoredUrl, 'verdict' | 'hostVerdict' | 'hostKind'>>(
+  rows: readonly T[],
+): (T & { wholeHost: boolean })[] {
+  return rows.map((row) => ({ ...row, wholeHost: blocksWholeHost(row) }));
+}
+
 /** How many of a host's URLs have both verdicts among `verdicts` (the rule blocksWholeHost states). */
 function countWhere(eb: ExpressionBuilder<WebTables, 'web_urls'>, verdicts: Verdict[]) {
   const hostVerdict = sql<Verdict>`COALESCE(host_verdict, verdict)`;

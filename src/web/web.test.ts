@@ -13,6 +13,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/index.ts';
 import {
   blocksWholeHost,
+  withWholeHost,
   createBrandIndex,
   createScorer,
   createWeb,
@@ -327,4 +328,9 @@ test('blocksWholeHost: both verdicts malicious, and a name', () => {
   assert.equal(blocksWholeHost({ ...row, verdict: 'suspicious' }), false);
   assert.equal(blocksWholeHost({ ...row, hostVerdict: 'benign' }), false);
   assert.equal(blocksWholeHost({ ...row, hostKind: 'ipv4' }), false);
+  // What intel's intake is handed: the same rule's answer beside each row.
+  assert.deepEqual(
+    withWholeHost([row, { ...row, hostVerdict: 'benign' }]).map((r) => r.wholeHost),
+    [true, false],
+  );
 });

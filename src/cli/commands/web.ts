@@ -30,6 +30,7 @@ import {
   type ScoredUrl,
   type Web,
   type WebTables,
+  withWholeHost,
 } from '../../web/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 import { webExportCommand, type WebExportOptions } from '../web-export.ts';
@@ -278,7 +279,7 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
       options.source,
       async (batch, sofar) => {
         if (intel) {
-          const done = await recordWebVerdicts(intel, batch, options.source, { tlp });
+          const done = await recordWebVerdicts(intel, withWholeHost(batch), options.source, { tlp });
           recorded.sightings += done.sightings;
           recorded.created += done.created;
         }

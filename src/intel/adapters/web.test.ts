@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { withIntel } from '../testing.ts';
 import { recordWebVerdicts, sightingsFromWebVerdicts, type WebVerdictLike } from './index.ts';
 
+// wholeHost is the web room's decision (blocksWholeHost); here as the room would set it when both
+// of a name's verdicts are malicious.
 const verdict = (
   url: string,
   host: string,
@@ -13,10 +15,10 @@ const verdict = (
 ): WebVerdictLike => ({
   url,
   host,
-  hostKind,
   registrableDomain: hostKind === 'domain' ? host : null,
   score: 0.9991,
   verdict,
+  wholeHost: verdict === 'malicious' && hostKind === 'domain',
   brand,
   reasons: [{ feature: 'brand_exact(smbc@domain)', value: 1, contribution: 3.2 }],
 });
@@ -51,14 +53,14 @@ test('malicious verdicts become url and domain sightings, public tier, TLP:GREEN
       'malicious',
       'ja-bank',
     ),
-    hostVerdict: 'benign',
+    wholeHost: false,
   };
   assert.deepEqual(
     sightingsFromWebVerdicts([compromised], 'jpcert').map((s) => [s.type, s.value]),
     [['url', 'https://bakery.example.jp/wp/jabank/login']],
   );
   assert.deepEqual(
-    sightingsFromWebVerdicts([{ ...compromised, hostVerdict: 'malicious' }], 'jpcert').map((s) => s.type),
+    sightingsFromWebVerdicts([{ ...compromised, wholeHost: true }], 'jpcert').map((s) => s.type),
     ['url', 'domain'],
   );
 

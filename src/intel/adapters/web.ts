@@ -3,9 +3,10 @@
  * intel imports nothing of the web room.
  *
  * What is recorded: the URL (kind `url`) when its URL verdict (host name and path) is malicious,
- * and, for a domain-name host, the host (kind `domain`) only when the host-name verdict (name
- * alone) is malicious too: then the evidence is against the host itself, not one page on it; a
- * compromised site's phishing path records the URL alone, as does an IP host. Family is the lexicon
+ * and the host (kind `domain`) only when the web room's whole-host rule holds for it (`wholeHost`,
+ * decided by the web room's `blocksWholeHost`, the rule its RPZ and hosts exports apply): then the
+ * evidence is against the host itself, not one page on it; a compromised site's phishing path
+ * records the URL alone, as does an IP host. Family is the lexicon
  * brand the site imitates (`smbc-card`), left empty when none matched.
  *
  * Tier and TLP: a phishing URL names the attacker's page, which the attacker sends to strangers;
@@ -26,12 +27,11 @@ const HOST_NAME = /^[a-z0-9.-]+$/;
 export interface WebVerdictLike {
   url: string;
   host: string;
-  hostKind: string;
   registrableDomain: string | null;
   score: number;
   verdict: string;
-  /** The host-name verdict (name only); the host is recorded only when it is malicious. Absent: verdict. */
-  hostVerdict?: string;
+  /** The web room's whole-host rule holds: the host itself is recorded, not only the URL. */
+  wholeHost: boolean;
   brand: string | null;
   reasons: readonly { feature: string; value: number | string; contribution: number }[];
 }
@@ -72,9 +72,7 @@ export function sightingsFromWebVerdicts(
     };
     if (v.url.length <= 2048) sightings.push({ type: 'url', value: v.url, ...common });
     // Intel's domains are DNS host names (letters, digits, hyphens); `a_b.example` resolves but is none.
-    // The host only when its NAME is malicious: a phishing path on a compromised site is the URL's.
-    const hostMalicious = (v.hostVerdict ?? v.verdict) === 'malicious';
-    if (hostMalicious && v.hostKind === 'domain' && HOST_NAME.test(v.host) && !hosts.has(v.host)) {
+    if (v.wholeHost && HOST_NAME.test(v.host) && !hosts.has(v.host)) {
       hosts.add(v.host);
       sightings.push({ type: 'domain', value: v.host, ...common });
     }
