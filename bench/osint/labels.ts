@@ -81,6 +81,8 @@ export function splitOf(id: string): 'tuning' | 'evaluation' {
 function searchable(text: string): string {
   return text
     .toLowerCase()
+    // A dash other than the ASCII hyphen (`CVE‑2024‑7344` with U+2011, a fullwidth `－`) still names the value.
+    .replace(/[\u2010-\u2015\u2212\uff0d]/g, '-')
     .replace(/\[\.\]|\(\.\)|\{\.\}|\[dot\]/g, '.')
     .replace(/\[:\]/g, ':')
     .replace(/hxxp/g, 'http');
