@@ -390,6 +390,9 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
     if (CIDR_AFTER.test(text.slice(m.index + m[0].length, m.index + m[0].length + 4))) continue;
     const value = publicIpv4(m[1]!);
     if (!value || inExampleList(text, m.index)) continue;
+    // `203[.]159.80.241/bins/dark.arm5`: a defanged address followed by a path is a URL without its scheme, as a
+    // defanged name is; the URL covers its host.
+    if (schemelessUrl(c, m.index, quadEnd)) continue;
     const port = validPort(m[2]) ?? tablePorts(m.index);
     c.add({ type: 'ipv4', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
   }
@@ -444,8 +447,8 @@ function findNames(c: Collector): void {
 const PATH_RUN = /(?::\d{1,5}(?=\/))?\/[!#-&(-;=?-Z_a-z~]+/y;
 
 /**
- * A defanged name followed by a path (`speed.wlaspsd[.]com/vip.js`), or by a port and a path
- * (`audit.checkmarx[.]cx:443/v1/telemetry`), is a URL written without its scheme: reported as an
+ * A defanged name or address followed by a path (`speed.wlaspsd[.]com/vip.js`, `203[.]159.80.241/bins/x`), or by a
+ * port and a path (`audit.checkmarx[.]cx:443/v1/telemetry`), is a URL written without its scheme: reported as an
  * http URL (the scheme is unknown; URLs compare without it).
  */
 function schemelessUrl(c: Collector, start: number, end: number): boolean {
