@@ -116,6 +116,15 @@ describe('references written again, reference sites, lists of examples', () => {
       'url https://cdn.evil-host.xyz/p.bin',
     ]);
   });
+  test("a plain-text advisory's label in capitals on its own line opens or closes a section of references", () => {
+    const text =
+      'SOCIAL MEDIA POSTS:\n\n- https://www.linkedin.com/posts/vendor_post-123\n\nREFERENCES:\n' +
+      '- https://blog.vendor-news.com/threat-brief/\n\nNOTES:\n\n- C2 at https://cdn.evil-host.xyz/p.bin\n' +
+      '## Original References\n- https://lists.vendor-news.com/thread/1\n';
+    assert.deepEqual(found(text), ['url https://cdn.evil-host.xyz/p.bin']);
+    // Capitals with text after the colon are a line of prose, not a label: what follows is not a section of references.
+    assert.deepEqual(found('REFERENCES: none yet\n- https://cdn.evil-host.xyz/q.bin'), ['url https://cdn.evil-host.xyz/q.bin']);
+  });
   test('documentation, lookup and XML namespace sites are references, defanged or not', () => {
     const none = [
       'RSAT をインストールします。\n\nhttps://docs.microsoft.com/en-US/troubleshoot/windows-server/rsat\n',

@@ -247,10 +247,13 @@ function citesSentenceAbove(text: string, start: number, end: number): boolean {
 /** A post on a social network (`https://twitter.com/someone/status/123`): a reference, as an article is. */
 const SOCIAL_POST = /^https?:\/\/(?:www\.|mobile\.)?(?:twitter\.com|x\.com)\/\w+\/status(?:es)?\/\d+/i;
 
-/** A heading (markdown `##`, AsciiDoc `==`, HTML `<h2>`) and the titles of sections that list references. */
-const HEADING = /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<h[1-6][^>]*>(.*)$/gim;
+/**
+ * A heading (markdown `##`, AsciiDoc `==`, HTML `<h2>`, or a plain-text advisory's label in capitals on a line of its
+ * own, `REFERENCES:`) and the titles of sections that list references.
+ */
+const HEADING = /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<[hH][1-6][^>]*>(.*)$|^[ \t]*([A-Z][A-Z0-9 &/()-]{2,60}):[ \t]*$/gm;
 const REFERENCE_SECTION =
-  /^(?:links?|references?|sources?|further reading|see also|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
+  /^(?:links?|(?:original |external |additional )?references?|sources?|further reading|see also|social media(?: posts?)?|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
 
 /** The spans of the sections titled as links or references: from such a heading to the next heading. */
 function referenceSections(text: string): [number, number][] {
@@ -259,7 +262,7 @@ function referenceSections(text: string): [number, number][] {
   HEADING.lastIndex = 0;
   for (let m = HEADING.exec(text); m; m = HEADING.exec(text)) {
     if (open >= 0) spans.push([open, m.index]);
-    const title = (m[1] ?? m[2] ?? '')
+    const title = (m[1] ?? m[2] ?? m[3] ?? '')
       .replace(/<[^>]*>/g, '')
       .replace(/[#=*_`:：]/g, '')
       .trim();
