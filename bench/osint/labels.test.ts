@@ -1,7 +1,7 @@
 /** The second English set's truth rule (README.md): list entries to typed indicators, as the author's tools wrote them. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addEntry, listEntries, TYPES, type Type } from './labels.ts';
+import { addEntry, listEntries, restrictToText, TYPES, type LabelledDoc, type Type } from './labels.ts';
 
 const truthOf = (entries: Record<string, string>[]) => {
   const truth = new Map<Type, Set<string>>(TYPES.map((t) => [t, new Set<string>()]));
@@ -78,5 +78,27 @@ describe('truth files labelled by reading (ja/, en/)', () => {
         }
       }
     }
+  });
+});
+
+describe('truth restricted to what the text names', () => {
+  const docWith = (type: Type, ...values: string[]): LabelledDoc => ({
+    id: 'test',
+    path: 'test.md',
+    language: 'ja',
+    labelled: new Set([type]),
+    truth: new Map(TYPES.map((t) => [t, new Set(t === type ? values : [])])),
+  });
+
+  test('an id written with another dash (U+2011, U+2013, fullwidth) is named; one the text lacks is not', () => {
+    const doc = docWith('cve', 'CVE-2024-7344', 'CVE-2025-1111', 'CVE-2025-2222', 'CVE-2025-3333');
+    restrictToText(doc, 'CVE\u20112024\u20117344を悪用、CVE\u20132025\u20131111 と CVE\uff0d2025\uff0d2222');
+    assert.deepEqual([...doc.truth.get('cve')!], ['CVE-2024-7344', 'CVE-2025-1111', 'CVE-2025-2222']);
+  });
+
+  test('a defanged value is named by its refanged form', () => {
+    const doc = docWith('url', 'http://evil.example/a', 'http://other.example/b');
+    restrictToText(doc, 'hxxp[:]//evil[.]example/a');
+    assert.deepEqual([...doc.truth.get('url')!], ['http://evil.example/a']);
   });
 });

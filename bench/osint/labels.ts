@@ -81,6 +81,8 @@ export function splitOf(id: string): 'tuning' | 'evaluation' {
 function searchable(text: string): string {
   return text
     .toLowerCase()
+    // A dash other than the ASCII hyphen (`CVE‑2024‑7344` with U+2011, a fullwidth `－`) still names the value.
+    .replace(/[\u2010-\u2015\u2212\uff0d]/g, '-')
     .replace(/\[\.\]|\(\.\)|\{\.\}|\[dot\]/g, '.')
     .replace(/\[:\]/g, ':')
     .replace(/hxxp/g, 'http');
@@ -217,7 +219,7 @@ export function directorySet(root: string, language: 'en' | 'ja'): LabelledDoc[]
 /** The Japanese set committed beside this file: truth files naming the published document they label. */
 export const JAPANESE_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'ja');
 
-/** The third and fourth English sets (README.md): Unit 42 write-ups naming IPv6 addresses and Netskope Threat Labs' indicator pages (file hashes), labelled the same way. */
+/** The third and fourth English sets (README.md): Unit 42 write-ups naming IPv6 addresses or CVE ids and Netskope Threat Labs' indicator pages (file hashes), labelled the same way. */
 export const ENGLISH_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'en');
 
 /**

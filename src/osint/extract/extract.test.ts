@@ -116,6 +116,15 @@ describe('references written again, reference sites, lists of examples', () => {
       'url https://cdn.evil-host.xyz/p.bin',
     ]);
   });
+  test("a plain-text advisory's label in capitals on its own line opens or closes a section of references", () => {
+    const text =
+      'SOCIAL MEDIA POSTS:\n\n- https://www.linkedin.com/posts/vendor_post-123\n\nREFERENCES:\n' +
+      '- https://blog.vendor-news.com/threat-brief/\n\nNOTES:\n\n- C2 at https://cdn.evil-host.xyz/p.bin\n' +
+      '## Original References\n- https://lists.vendor-news.com/thread/1\n';
+    assert.deepEqual(found(text), ['url https://cdn.evil-host.xyz/p.bin']);
+    // Capitals with text after the colon are a line of prose, not a label: what follows is not a section of references.
+    assert.deepEqual(found('REFERENCES: none yet\n- https://cdn.evil-host.xyz/q.bin'), ['url https://cdn.evil-host.xyz/q.bin']);
+  });
   test('documentation, lookup and XML namespace sites are references, defanged or not', () => {
     const none = [
       'RSAT をインストールします。\n\nhttps://docs.microsoft.com/en-US/troubleshoot/windows-server/rsat\n',
@@ -166,6 +175,13 @@ describe('defanged forms', () => {
     // A port between the defanged name and the path: still a URL without its scheme (a C2 endpoint).
     ['`audit.checkmarx[.]cx:443/v1/telemetry`（IP: `94.154.172.43`）', ['url http://audit.checkmarx.cx:443/v1/telemetry', 'ipv4 94.154.172.43']],
     ['c2[.]example-bad[.]net:8080/gate と sfrclak[.]com:8000 / IP', ['url http://c2.example-bad.net:8080/gate', 'domain sfrclak.com']],
+    // A defanged address followed by a path (a list of download URLs): a URL without its scheme that covers its host;
+    // a network in CIDR form, an address with a path that is not defanged, and one followed by a space are not.
+    [
+      '- 203[.]159.80.241/bins/dark.arm5 - 45.77.9[.]9:8080/gate.php',
+      ['url http://203.159.80.241/bins/dark.arm5', 'url http://45.77.9.9:8080/gate.php'],
+    ],
+    ['101.79[.]5.0/24 and 45.77.9.10/x and 45.77.9[.]11 /x', ['ipv4 45.77.9.10', 'ipv4 45.77.9.11']],
   ];
   for (const [text, expected] of cases) test(text, () => assert.deepEqual(found(text), expected));
 });

@@ -247,10 +247,13 @@ function citesSentenceAbove(text: string, start: number, end: number): boolean {
 /** A post on a social network (`https://twitter.com/someone/status/123`): a reference, as an article is. */
 const SOCIAL_POST = /^https?:\/\/(?:www\.|mobile\.)?(?:twitter\.com|x\.com)\/\w+\/status(?:es)?\/\d+/i;
 
-/** A heading (markdown `##`, AsciiDoc `==`, HTML `<h2>`) and the titles of sections that list references. */
-const HEADING = /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<h[1-6][^>]*>(.*)$/gim;
+/**
+ * A heading (markdown `##`, AsciiDoc `==`, HTML `<h2>`, or a plain-text advisory's label in capitals on a line of its
+ * own, `REFERENCES:`) and the titles of sections that list references.
+ */
+const HEADING = /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<[hH][1-6][^>]*>(.*)$|^[ \t]*([A-Z][A-Z0-9 &/()-]{2,60}):[ \t]*$/gm;
 const REFERENCE_SECTION =
-  /^(?:links?|references?|sources?|further reading|see also|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
+  /^(?:links?|(?:original |external |additional )?references?|sources?|further reading|see also|social media(?: posts?)?|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
 
 /** The spans of the sections titled as links or references: from such a heading to the next heading. */
 function referenceSections(text: string): [number, number][] {
@@ -259,7 +262,7 @@ function referenceSections(text: string): [number, number][] {
   HEADING.lastIndex = 0;
   for (let m = HEADING.exec(text); m; m = HEADING.exec(text)) {
     if (open >= 0) spans.push([open, m.index]);
-    const title = (m[1] ?? m[2] ?? '')
+    const title = (m[1] ?? m[2] ?? m[3] ?? '')
       .replace(/<[^>]*>/g, '')
       .replace(/[#=*_`:：]/g, '')
       .trim();
@@ -390,6 +393,9 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
     if (CIDR_AFTER.test(text.slice(m.index + m[0].length, m.index + m[0].length + 4))) continue;
     const value = publicIpv4(m[1]!);
     if (!value || inExampleList(text, m.index)) continue;
+    // `203[.]159.80.241/bins/dark.arm5`: a defanged address followed by a path is a URL without its scheme, as a
+    // defanged name is; the URL covers its host.
+    if (schemelessUrl(c, m.index, quadEnd)) continue;
     const port = validPort(m[2]) ?? tablePorts(m.index);
     c.add({ type: 'ipv4', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
   }
@@ -444,8 +450,8 @@ function findNames(c: Collector): void {
 const PATH_RUN = /(?::\d{1,5}(?=\/))?\/[!#-&(-;=?-Z_a-z~]+/y;
 
 /**
- * A defanged name followed by a path (`speed.wlaspsd[.]com/vip.js`), or by a port and a path
- * (`audit.checkmarx[.]cx:443/v1/telemetry`), is a URL written without its scheme: reported as an
+ * A defanged name or address followed by a path (`speed.wlaspsd[.]com/vip.js`, `203[.]159.80.241/bins/x`), or by a
+ * port and a path (`audit.checkmarx[.]cx:443/v1/telemetry`), is a URL written without its scheme: reported as an
  * http URL (the scheme is unknown; URLs compare without it).
  */
 function schemelessUrl(c: Collector, start: number, end: number): boolean {
