@@ -219,7 +219,7 @@ export function directorySet(root: string, language: 'en' | 'ja'): LabelledDoc[]
 /** The Japanese set committed beside this file: truth files naming the published document they label. */
 export const JAPANESE_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'ja');
 
-/** The third and fourth English sets (README.md): Unit 42 write-ups naming IPv6 addresses or CVE ids and Netskope Threat Labs' indicator pages (file hashes), labelled the same way. */
+/** The third to sixth English sets (README.md): Unit 42 write-ups naming IPv6 addresses or CVE ids, Netskope Threat Labs' indicator pages (file hashes) and Datadog's and Sekoia's indicator lists naming IPv6 addresses, labelled the same way. */
 export const ENGLISH_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'en');
 
 /**
