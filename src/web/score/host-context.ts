@@ -395,35 +395,28 @@ function addLabelReasons(
   }
   let classes = 0;
   let sum = 0;
-  let grams = 0;
-  let a = -1;
-  let b = CV_START;
+  // The last two symbols as one index (first × 6 + second), `^` then the label's first symbol.
+  let window = CV_START * 6;
   const cv = c.cvValue;
-  for (let i = 0; i <= end; i++) {
-    let symbol: number;
-    if (i === end) symbol = CV_END;
-    else {
-      const code = text.charCodeAt(i);
-      if (code >= 0x61 && code <= 0x7a) {
-        classes |= 1;
-        symbol = VOWEL_CODE[code - 0x61] ? CV_VOWEL : CV_CONSONANT;
-      } else if (code >= 0x30 && code <= 0x39) {
-        classes |= 2;
-        symbol = CV_DIGIT;
-      } else {
-        if (code === 0x2d) classes |= 4;
-        symbol = CV_OTHER;
-      }
-    }
-    if (a >= 0) {
-      sum += cv[(a * 6 + b) * 6 + symbol]!;
-      grams++;
-    }
-    a = b;
-    b = symbol;
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const symbol = code < 128 ? CV_OF[code]! : CV_OTHER;
+    classes |= code < 128 ? CLASS_OF[code]! : 0;
+    // From the second character on, the trigram ending here (the first only completes `^x`).
+    if (i > 0) sum += cv[window * 6 + symbol]!;
+    window = (window % 6) * 6 + symbol;
   }
+  const grams = end;
+  if (end > 0) sum += cv[window * 6 + CV_END]!;
   const suffix = host.platform !== '' ? host.platform : host.tld;
-  const row = c.labelShapeRow.get(suffix);
+  // Most hosts in a run share a few suffixes: the last one's row is kept beside the Map.
+  let row: LabelShapeRow | undefined;
+  if (suffix === c.lastSuffix) row = c.lastRow;
+  else {
+    row = c.labelShapeRow.get(suffix);
+    c.lastSuffix = suffix;
+    c.lastRow = row;
+  }
   let logOdds = logOddsSoFar;
   if (row !== undefined) {
     const at = Math.min(LABEL_SHAPE_LENGTH, end) * 8 + classes;
@@ -446,6 +439,18 @@ const CV_VOWEL = 3;
 const CV_DIGIT = 4;
 const CV_OTHER = 5;
 const CV_SYMBOLS = '^$CVD-';
+/** Per ASCII code: its consonant/vowel symbol and its labelShape class bit (1 letter, 2 digit, 4 hyphen). */
+const CV_OF = new Uint8Array(128).fill(CV_OTHER);
+const CLASS_OF = new Uint8Array(128);
+for (let code = 0x61; code <= 0x7a; code++) {
+  CV_OF[code] = VOWEL_CODE[code - 0x61] ? CV_VOWEL : CV_CONSONANT;
+  CLASS_OF[code] = 1;
+}
+for (let code = 0x30; code <= 0x39; code++) {
+  CV_OF[code] = CV_DIGIT;
+  CLASS_OF[code] = 2;
+}
+CLASS_OF[0x2d] = 4;
 
 /** labelShape's key for a row index (length × 8 + class bits) on a suffix. */
 function labelShapeKey(at: number, suffix: string): string {
@@ -501,6 +506,8 @@ interface Compiled {
   placeValue: Float64Array;
   placeLabel: string[];
   labelShapeRow: Map<string, LabelShapeRow>;
+  lastSuffix: string;
+  lastRow: LabelShapeRow | undefined;
   cvValue: Float64Array;
 }
 
@@ -578,6 +585,8 @@ function compile(model: HostContextModel): Compiled {
   }
   return {
     labelShapeRow,
+    lastSuffix: '',
+    lastRow: undefined,
     cvValue,
     weights,
     child,
