@@ -11,7 +11,7 @@ import { createBrandIndex, normaliseUrl } from '../index.ts';
 import { hostFeatures, newHostNameScan, scanHostName } from './features.ts';
 import { addHostContext, hostContextPart, labelCvTrigrams, labelShape } from './host-context.ts';
 import { FITTED_MODEL } from './model.ts';
-import type { Reason } from '../../types.ts';
+import type { Reason } from '../types.ts';
 
 const model = FITTED_MODEL;
 const context = model.url?.context;
