@@ -234,7 +234,8 @@ const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
 /** `dnsName`: the caller has checked the host is a DNS name (plainUrl's expression and labels). */
 function domainUrl(url: string, path: string, host: string, dnsName = false): NormalisedUrl {
   if (!dnsName && !DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
-  const parts = parseDomain(host, TLDTS_OPTIONS);
+  // A feed lists a host's URLs together: the last host's split is kept (it depends on the name alone).
+  if (host !== lastSplit.host) splitHost(host);
   // Built from `{}` by assignment, not as a literal: V8 pretenures a literal whose objects it sees
   // live long (a loaded list's keys), and then every URL's keys start in the old generation,
   // keeping the young strings they hold alive through each scavenge (score/model.ts `scored`).
@@ -242,14 +243,36 @@ function domainUrl(url: string, path: string, host: string, dnsName = false): No
   keys.url = url;
   keys.path = path;
   keys.host = host;
-  // Only punycode labels decode to something else.
-  keys.unicodeHost = host.includes('xn--') ? domainToUnicode(host) || host : host;
+  keys.unicodeHost = lastSplit.unicodeHost;
   keys.hostKind = 'domain';
-  keys.registrableDomain = parts.domain;
-  keys.publicSuffix = parts.publicSuffix ?? '';
-  keys.privateSuffix = parts.isPrivate === true;
-  keys.subdomain = parts.subdomain ?? '';
+  keys.registrableDomain = lastSplit.registrableDomain;
+  keys.publicSuffix = lastSplit.publicSuffix;
+  keys.privateSuffix = lastSplit.privateSuffix;
+  keys.subdomain = lastSplit.subdomain;
   return keys;
+}
+
+/** The last domain host's split by tldts and its Unicode form. */
+const lastSplit = {
+  host: '',
+  unicodeHost: '',
+  registrableDomain: null as string | null,
+  publicSuffix: '',
+  privateSuffix: false,
+  subdomain: '',
+};
+
+function splitHost(host: string): void {
+  // Emptied first: a throw below leaves no half-written split for the host.
+  lastSplit.host = '';
+  const parts = parseDomain(host, TLDTS_OPTIONS);
+  // Only punycode labels decode to something else.
+  lastSplit.unicodeHost = host.includes('xn--') ? domainToUnicode(host) || host : host;
+  lastSplit.registrableDomain = parts.domain;
+  lastSplit.publicSuffix = parts.publicSuffix ?? '';
+  lastSplit.privateSuffix = parts.isPrivate === true;
+  lastSplit.subdomain = parts.subdomain ?? '';
+  lastSplit.host = host;
 }
 
 /** The host's keys alone, as `normaliseUrl` gives them for `https://host/`. */
