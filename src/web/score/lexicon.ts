@@ -123,7 +123,8 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     for (const index of candidates) {
       if (found >= 0 && index >= found) break;
       const token = fuzzyTokens[index]!.token;
-      if (withinOneEditAt(text, start, end, token) && !isTokenLessFirst(text, start, end, token)) return index;
+      if (withinOneEditAt(text, start, end, token) && !isTokenLessFirst(text, start, end, token))
+        return index;
     }
     return found;
   };
@@ -340,9 +341,52 @@ function createFolder(confusables: Record<string, string>): (text: string) => st
     }
     return true;
   };
+  // For lower-case printable ASCII, the ordered replacements (pairs first, being longer) come to
+  // one left-to-right pass when no pair yields a character any confusable holds, no single one
+  // yields a character another single one replaces (no chains), and no pair ends with a character
+  // another pair starts with (no overlaps): true of the lexicon's, checked here. Host names with
+  // a digit or `rn`, `vv`, `cl` then skip the replaceAll round per confusable.
+  const singleTo: (string | undefined)[] = new Array<string | undefined>(128).fill(undefined);
+  const pairTo = new Map<number, string>();
+  const asciiFroms = ordered.filter(([from]) => isPrintableAscii(from));
+  const pairs2 = asciiFroms.filter(([from]) => from.length === 2).map(([from]) => from);
+  const singles = new Set(asciiFroms.filter(([from]) => from.length === 1).map(([from]) => from));
+  const fromChars = new Set(asciiFroms.flatMap(([from]) => [...from]));
+  const onePass = asciiFroms.every(([from, to]) =>
+    from.length === 1
+      ? ![...to].some((ch) => singles.has(ch))
+      : from.length === 2 &&
+        ![...to].some((ch) => fromChars.has(ch)) &&
+        pairs2.every((other) => other === from || other[0] !== from[1]),
+  );
+  for (const [from, to] of asciiFroms)
+    if (from.length === 1) singleTo[from.charCodeAt(0)] = to;
+    else pairTo.set(pairKey(from, 0), to);
+  const foldAsciiLower = (text: string): string => {
+    let out = '';
+    let copied = 0;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      const flags = starts[code]!;
+      if (flags === 0) continue;
+      let to: string | undefined;
+      let width = 1;
+      if (flags & 2 && i + 1 < text.length) {
+        to = pairTo.get(code * 0x10000 + text.charCodeAt(i + 1));
+        if (to !== undefined) width = 2;
+      }
+      if (to === undefined) to = singleTo[code];
+      if (to === undefined) continue;
+      out += text.slice(copied, i) + to;
+      i += width - 1;
+      copied = i + 1;
+    }
+    return copied === 0 ? text : out + text.slice(copied);
+  };
   return (text) => {
     // Host names are lower-case ASCII already: most need neither toLowerCase nor a replacement.
     if (unchanged(text)) return text;
+    if (onePass && isAsciiLowerPrintable(text)) return foldAsciiLower(text);
     let out = isPrintableAscii(text) ? text.toLowerCase() : text.normalize('NFKC').toLowerCase();
     if (!mayHold(out)) return out;
     // Replacements in order, each only when its first character is in the text: the units seen
@@ -357,6 +401,14 @@ function createFolder(confusables: Record<string, string>): (text: string) => st
     }
     return out;
   };
+}
+
+function isAsciiLowerPrintable(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x21 || code > 0x7e || (code >= 0x41 && code <= 0x5a)) return false;
+  }
+  return true;
 }
 
 function isPrintableAscii(text: string): boolean {
