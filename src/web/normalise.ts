@@ -26,7 +26,7 @@ const DEFAULT_MAX_LENGTH = 8192;
 
 export function normaliseUrl(input: string, maxLength = DEFAULT_MAX_LENGTH): NormalisedUrl {
   const text = checked(undefang(input.trim()), maxLength);
-  const full = SCHEME.test(text) ? text : schemeless(text);
+  const full = startsHttp(text) || SCHEME.test(text) ? text : schemeless(text);
   // The hand-read form only where WHATWG would give the same.
   return plainUrl(full) ?? whatwgUrl(full);
 }
@@ -35,6 +35,23 @@ export function normaliseUrl(input: string, maxLength = DEFAULT_MAX_LENGTH): Nor
 export function normaliseUrlByWhatwg(input: string, maxLength = DEFAULT_MAX_LENGTH): NormalisedUrl {
   const text = checked(undefang(input.trim()), maxLength);
   return whatwgUrl(SCHEME.test(text) ? text : schemeless(text));
+}
+
+/** Whether text starts with `http://` or `https://` in lower case: SCHEME holds, without the expression. */
+function startsHttp(text: string): boolean {
+  return (
+    text.length > 8 &&
+    text.charCodeAt(0) === 0x68 /* h */ &&
+    text.charCodeAt(1) === 0x74 /* t */ &&
+    text.charCodeAt(2) === 0x74 /* t */ &&
+    text.charCodeAt(3) === 0x70 /* p */ &&
+    (text.charCodeAt(4) === 0x3a /* : */
+      ? text.charCodeAt(5) === 0x2f && text.charCodeAt(6) === 0x2f
+      : text.charCodeAt(4) === 0x73 /* s */ &&
+        text.charCodeAt(5) === 0x3a &&
+        text.charCodeAt(6) === 0x2f &&
+        text.charCodeAt(7) === 0x2f)
+  );
 }
 
 function checked(text: string, maxLength: number): string {
@@ -55,7 +72,12 @@ function undefang(text: string): string {
   const c1 = text.charCodeAt(1) | 0x20;
   if (c1 === 0x78 /* x */ || text.charCodeAt(1) === 0x2a /* * */)
     text = text.replace(DEFANGED_SCHEME, 'http$2://');
-  if (text.includes('.]') || text.includes('.)') || text.includes('.}'))
+  // The closing character first: rare in URLs, where `.` starts many false matches of the pairs.
+  if (
+    (text.includes(']') && text.includes('.]')) ||
+    (text.includes(')') && text.includes('.)')) ||
+    (text.includes('}') && text.includes('.}'))
+  )
     text = text.replace(DEFANGED_DOT, '.');
   return text;
 }
@@ -180,8 +202,20 @@ function plainUrl(text: string): NormalisedUrl | null {
     while (at < length && text.charCodeAt(at) !== 0x23) at++;
   const queryEnd = at;
   if (xnLabel || dotSegment || isNumberLabel(text, labelStart, hostEnd)) return null;
-  let host = text.slice(hostStart, hostEnd);
-  const schemeLower = text.startsWith(https ? 'https://' : 'http://');
+  // The last host's string again when the name is the same: no new string, and the keys the
+  // scorer compares for its last host are then the same objects.
+  const last = lastSplit.host;
+  let host =
+    last.length === hostEnd - hostStart && text.startsWith(last, hostStart)
+      ? last
+      : text.slice(hostStart, hostEnd);
+  // The expression checked `http(s)://` in either case; lower case is `h`, `t`, `t`, `p`(, `s`).
+  const schemeLower =
+    text.charCodeAt(0) === 0x68 &&
+    text.charCodeAt(1) === 0x74 &&
+    text.charCodeAt(2) === 0x74 &&
+    text.charCodeAt(3) === 0x70 &&
+    (!https || text.charCodeAt(4) === 0x73);
   const hostLower = !upper;
   if (!hostLower) host = host.toLowerCase();
   let keepPort = true;
