@@ -381,6 +381,8 @@ interface ReasonLabels {
 function createReasonLabels(): ReasonLabels {
   const tld = new Map<string, string>();
   const platform = new Map<string, string>();
+  let lastTld = '';
+  let lastTldLabel = '';
   const cached = (map: Map<string, string>, feature: string, suffix: string) => {
     let label = map.get(suffix);
     if (label === undefined) {
@@ -392,7 +394,14 @@ function createReasonLabels(): ReasonLabels {
   };
   return {
     of(feature, features) {
-      if (feature === 'tld_risk') return cached(tld, feature, features.tld);
+      if (feature === 'tld_risk') {
+        // Runs of hosts share a suffix: the last label is kept beside the Map.
+        if (features.tld !== lastTld || lastTldLabel === '') {
+          lastTldLabel = cached(tld, feature, features.tld);
+          lastTld = features.tld;
+        }
+        return lastTldLabel;
+      }
       if (feature === 'platform_risk') return cached(platform, feature, features.platform);
       if ((feature === 'brand_exact' || feature === 'brand_fuzzy') && features.match)
         return `${feature}(${features.match.token}@${features.match.where})`;
