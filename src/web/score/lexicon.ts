@@ -89,19 +89,6 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     }
     return best;
   };
-  /** A short token that is a whole part (between `.`, `-`, `_`) of text; -1 if none. */
-  const findShortPart = (text: string): number => {
-    let start = 0;
-    for (let i = 0; i <= text.length; i++) {
-      if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
-      if (i - start <= SHORT_TOKEN) {
-        const found = tokenTrie.exact(text, start, i);
-        if (found >= 0) return found;
-      }
-      start = i + 1;
-    }
-    return -1;
-  };
   // A part within one edit of a token shares its first two or its last two characters (the
   // edit is on the other side: parts are 5 characters or longer), so only those are tried.
   const fuzzyByFirst = new Map<number, number[]>();
@@ -128,14 +115,28 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     }
     return found;
   };
-  /** The first fuzzy token (in the list's order) within one edit of a part of text, or `found`. */
-  const findFuzzy = (text: string, found: number): number => {
+  /**
+   * One walk over text's parts (between `.`, `-`, `_`): a short token that is a whole part, in
+   * shortPartFound (-1 if none; the walk stops at it, as the caller then needs no fuzzy match),
+   * and the first fuzzy token (in the list's order) within one edit of a part, or `found`. A part
+   * that is itself a keyword (account, support, secure...) is a common word, not a misspelt
+   * brand: one edit from `account` is docomo's `daccount`, from `secure` nothing.
+   */
+  let shortPartFound = -1;
+  const findShortPartOrFuzzy = (text: string, found: number): number => {
+    shortPartFound = -1;
     let start = 0;
     for (let i = 0; i <= text.length; i++) {
       if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
-      // A part that is itself a keyword (account, support, secure...) is a common word, not a
-      // misspelt brand: one edit from `account` is docomo's `daccount`, from `secure` nothing.
-      if (i - start >= FUZZY_MIN - 1 && keywordTrie.exact(text, start, i) < 0) {
+      const length = i - start;
+      if (length <= SHORT_TOKEN) {
+        const short = tokenTrie.exact(text, start, i);
+        if (short >= 0) {
+          shortPartFound = short;
+          return found;
+        }
+      }
+      if (length >= FUZZY_MIN - 1 && keywordTrie.exact(text, start, i) < 0) {
         found = fuzzyIn(fuzzyByFirst.get(pairKey(text, start)), text, start, i, found);
         found = fuzzyIn(fuzzyByLast.get(pairKey(text, i - 2)), text, start, i, found);
       }
@@ -150,11 +151,14 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     let long = findLong(text);
     if (long < 0 && !same) long = findLong(folded);
     if (long >= 0) return { brand: tokens[long]!.brand, token: tokens[long]!.token, where, how: 'exact' };
-    let short = findShortPart(text);
-    if (short < 0 && !same) short = findShortPart(folded);
+    // A whole short part, then a fuzzy one: text's first, then folded's.
+    let fuzzy = findShortPartOrFuzzy(text, -1);
+    let short = shortPartFound;
+    if (short < 0 && !same) {
+      fuzzy = findShortPartOrFuzzy(folded, fuzzy);
+      short = shortPartFound;
+    }
     if (short >= 0) return { brand: tokens[short]!.brand, token: tokens[short]!.token, where, how: 'exact' };
-    let fuzzy = findFuzzy(text, -1);
-    if (!same) fuzzy = findFuzzy(folded, fuzzy);
     if (fuzzy >= 0)
       return { brand: fuzzyTokens[fuzzy]!.brand, token: fuzzyTokens[fuzzy]!.token, where, how: 'fuzzy' };
     return null;
