@@ -109,11 +109,18 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         // A rule, not a weight: the brand's own domain is never flagged.
         return scored(url, 0, 'benign', features.official, officialReasons(url), 0, 'benign');
       }
-      let logOdds = model.bias;
-      const values = features.vector;
-      for (let i = 0; i < FEATURES.length; i++) logOdds += values[i]! * weightOf[i]!;
-      const score = logistic(logOdds);
-      const hostVerdict = verdictOf(score, thresholds);
+      let logOdds: number;
+      if (sameHost) logOdds = last.logOdds;
+      else {
+        logOdds = model.bias;
+        const values = features.vector;
+        for (let i = 0; i < FEATURES.length; i++) logOdds += values[i]! * weightOf[i]!;
+        last.logOdds = logOdds;
+        last.score = logistic(logOdds);
+        last.hostVerdict = verdictOf(last.score, thresholds);
+      }
+      const score = last.score;
+      const hostVerdict = last.hostVerdict;
       if (!urlModel) {
         if (!sameHost) rememberHost(url, last, false);
         const reasons = reasonsOf(features, weightOf, labels);
@@ -164,10 +171,10 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
 }
 
 /**
- * The last host a scorer read: its keys (every one scanHostName and addHostContext read) and,
- * once a URL verdict was made for it, its reasons up to the host context's as plain values (rows
- * handed out own their reason objects; replaying makes new ones), the context's log-odds and
- * what the gated part reads of the context.
+ * The last host a scorer read: its keys (every one scanHostName and addHostContext read), its
+ * host-name log-odds, score and verdict, and, once a URL verdict was made for it, its reasons up
+ * to the host context's as plain values (rows handed out own their reason objects; replaying
+ * makes new ones), the context's log-odds and what the gated part reads of the context.
  */
 interface HostMemo {
   valid: boolean;
@@ -177,6 +184,10 @@ interface HostMemo {
   publicSuffix: string;
   privateSuffix: boolean;
   subdomain: string;
+  /** The host name's log-odds, score and verdict. */
+  logOdds: number;
+  score: number;
+  hostVerdict: Verdict;
   hasReasons: boolean;
   size: number;
   feature: string[];
@@ -196,6 +207,9 @@ function newHostMemo(): HostMemo {
     publicSuffix: '',
     privateSuffix: false,
     subdomain: '',
+    logOdds: 0,
+    score: 0,
+    hostVerdict: 'benign',
     hasReasons: false,
     size: 0,
     feature: [],
