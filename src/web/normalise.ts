@@ -180,26 +180,32 @@ function plainUrl(text: string): NormalisedUrl | null {
     portEnd = at;
   }
   const pathStart = at;
-  // The path's end, and whether it holds a dot segment (`/.`, or `%2e` in any case), which the
-  // parser resolves. No path ends at `.`, `2` or `e`: what is read past a mark is in the path.
+  // The path ends at the query's `?` or the fragment's `#`, the query at the `#`: path and query
+  // characters hold no `#`, path characters no `?`. Whether the path holds a dot segment (`/.`,
+  // or `%2e` in any case), which the parser resolves: the marks are found by indexOf (native
+  // code) instead of a loop over every character. No path ends at `.`, `2` or `e`: what is read
+  // past a mark is in the path.
+  const hash = text.indexOf('#', at);
+  const fragment = hash < 0 ? length : hash;
   let dotSegment = false;
-  if (at < length && text.charCodeAt(at) === 0x2f /* / */)
-    for (; at < length; at++) {
-      const code = text.charCodeAt(at);
-      if (code === 0x3f /* ? */ || code === 0x23 /* # */) break;
-      if (code === 0x2f /* / */) {
-        if (at + 1 < length && text.charCodeAt(at + 1) === 0x2e /* . */) dotSegment = true;
-      } else if (
-        code === 0x25 /* % */ &&
-        at + 2 < length &&
-        text.charCodeAt(at + 1) === 0x32 /* 2 */ &&
-        (text.charCodeAt(at + 2) | 0x20) === 0x65 /* e */
+  if (at < length && text.charCodeAt(at) === 0x2f /* / */) {
+    const query = text.indexOf('?', at);
+    at = query >= 0 && query < fragment ? query : fragment;
+    const slashDot = text.indexOf('/.', pathStart);
+    if (slashDot >= 0 && slashDot < at) dotSegment = true;
+    else
+      for (
+        let mark = text.indexOf('%2', pathStart);
+        mark >= 0 && mark < at;
+        mark = text.indexOf('%2', mark + 1)
       )
-        dotSegment = true;
-    }
+        if (mark + 2 < length && (text.charCodeAt(mark + 2) | 0x20) === 0x65 /* e */) {
+          dotSegment = true;
+          break;
+        }
+  }
   const pathEnd = at;
-  if (at < length && text.charCodeAt(at) === 0x3f /* ? */)
-    while (at < length && text.charCodeAt(at) !== 0x23) at++;
+  if (at < length && text.charCodeAt(at) === 0x3f /* ? */) at = fragment;
   const queryEnd = at;
   if (xnLabel || dotSegment || isNumberLabel(text, labelStart, hostEnd)) return null;
   // The last host's string again when the name is the same: no new string, and the keys the
