@@ -202,12 +202,16 @@ function officialIndex(lexicon: Lexicon): BrandIndex['officialBrand'] {
       officialTails.add(tail);
       if (!tail.includes('.')) break;
     }
+  // Each tail's length and first character: most registrable domains share neither pair with a
+  // tail, and are then known not to be one without hashing them for the Set.
+  const tailShapes = new Uint8Array(TAIL_SHAPES);
+  for (const tail of officialTails) tailShapes[tailShape(tail)] = 1;
   return (host, registrableDomain) => {
     // The names tried below all end with the registrable domain (when the host does): none is
     // official unless it is an official domain's tail, which most are not; one look-up then.
     if (
       registrableDomain !== null &&
-      !officialTails.has(registrableDomain) &&
+      (tailShapes[tailShape(registrableDomain)] === 0 || !officialTails.has(registrableDomain)) &&
       endsWithName(host, registrableDomain)
     )
       return null;
@@ -220,6 +224,12 @@ function officialIndex(lexicon: Lexicon): BrandIndex['officialBrand'] {
       if ((registrableDomain !== null && name === registrableDomain) || !name.includes('.')) return null;
     }
   };
+}
+
+/** A name's length (up to 255) and first character's low 7 bits, as an index under TAIL_SHAPES. */
+const TAIL_SHAPES = 256 * 128;
+function tailShape(name: string): number {
+  return (Math.min(name.length, 255) << 7) | (name.charCodeAt(0) & 0x7f);
 }
 
 /** Whether name is host or a dot-separated tail of it. */
