@@ -5,7 +5,7 @@
  * - rows: JPCERT/CC's tuning hosts (their first URL, path and all) against the tuning half of the
  *   benign URLs WITH paths and the tuning half of the benign hosts (as `https://host/`);
  * - path token and path shape tables, and the host context's (subdomain tokens, host shapes,
- *   brand places: src/web/score/host-context.ts): smoothed log-odds, each host's tokens (shapes) counted once
+ *   brand places, registrant label shapes and consonant/vowel trigrams: src/web/score/host-context.ts): smoothed log-odds, each host's tokens (shapes) counted once
  *   per class, rates within each class; the weights are fitted on values from the OTHER fold's
  *   tables, and the host name's log-odds (the offset, weight 1) from the other fold's host risk
  *   tables, so nothing vouches for itself; the shipped tables use every tuning host;
@@ -31,6 +31,8 @@ import {
   hostContext,
   hostFeatures,
   hostShape,
+  labelCvTrigrams,
+  labelShape,
   registrantLabel,
   riskBand,
   siteSubdomain,
@@ -68,6 +70,8 @@ const NON_NEGATIVE = new Set<string>([
   'sub_token_mean',
   'host_shape',
   'brand_place',
+  'label_shape',
+  'label_cv',
   'path_token_gated',
   'sub_token_gated',
 ]);
@@ -228,6 +232,8 @@ export function contextTables(
       const place = brandPlace(f, registrantLabel(r.item.url), riskBand(f));
       return place === '' ? [] : [place];
     }),
+    labelShape: table(rows, (r) => (domain(r) ? [labelShape(r.item.url, featuresOf(r))] : [])),
+    labelCv: table(rows, (r) => (domain(r) ? labelCvTrigrams(r.item.url) : [])),
   };
 }
 

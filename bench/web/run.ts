@@ -181,7 +181,7 @@ function falsePositiveRows(benign: readonly ScoredUrl[]) {
 }
 
 /** The URL part's reasons (score/url-features.ts), left out when the host name's verdict is shown. */
-const URL_REASON = /^(path_|root_path|ip_host_url|punycode_url|url_bias|sub_token_|host_shape|brand_place)/;
+const URL_REASON = /^(path_|root_path|ip_host_url|punycode_url|url_bias|sub_token_|sub_style|host_shape|brand_place|label_shape|label_cv)/;
 
 /** What run.ts reads of model.json's fit record. */
 interface ModelFit {

@@ -76,6 +76,8 @@ export {
   hostContext,
   hostContextPart,
   hostShape,
+  labelCvTrigrams,
+  labelShape,
   riskBand,
   siteSubdomain,
   subdomainTokens,

@@ -26,7 +26,7 @@ const DEFAULT_MAX_LENGTH = 8192;
 
 export function normaliseUrl(input: string, maxLength = DEFAULT_MAX_LENGTH): NormalisedUrl {
   const text = checked(undefang(input.trim()), maxLength);
-  const full = SCHEME.test(text) ? text : schemeless(text);
+  const full = startsHttp(text) || SCHEME.test(text) ? text : schemeless(text);
   // The hand-read form only where WHATWG would give the same.
   return plainUrl(full) ?? whatwgUrl(full);
 }
@@ -35,6 +35,23 @@ export function normaliseUrl(input: string, maxLength = DEFAULT_MAX_LENGTH): Nor
 export function normaliseUrlByWhatwg(input: string, maxLength = DEFAULT_MAX_LENGTH): NormalisedUrl {
   const text = checked(undefang(input.trim()), maxLength);
   return whatwgUrl(SCHEME.test(text) ? text : schemeless(text));
+}
+
+/** Whether text starts with `http://` or `https://` in lower case: SCHEME holds, without the expression. */
+function startsHttp(text: string): boolean {
+  return (
+    text.length > 8 &&
+    text.charCodeAt(0) === 0x68 /* h */ &&
+    text.charCodeAt(1) === 0x74 /* t */ &&
+    text.charCodeAt(2) === 0x74 /* t */ &&
+    text.charCodeAt(3) === 0x70 /* p */ &&
+    (text.charCodeAt(4) === 0x3a /* : */
+      ? text.charCodeAt(5) === 0x2f && text.charCodeAt(6) === 0x2f
+      : text.charCodeAt(4) === 0x73 /* s */ &&
+        text.charCodeAt(5) === 0x3a &&
+        text.charCodeAt(6) === 0x2f &&
+        text.charCodeAt(7) === 0x2f)
+  );
 }
 
 function checked(text: string, maxLength: number): string {
@@ -55,7 +72,12 @@ function undefang(text: string): string {
   const c1 = text.charCodeAt(1) | 0x20;
   if (c1 === 0x78 /* x */ || text.charCodeAt(1) === 0x2a /* * */)
     text = text.replace(DEFANGED_SCHEME, 'http$2://');
-  if (text.includes('.]') || text.includes('.)') || text.includes('.}'))
+  // The closing character first: rare in URLs, where `.` starts many false matches of the pairs.
+  if (
+    (text.includes(']') && text.includes('.]')) ||
+    (text.includes(')') && text.includes('.)')) ||
+    (text.includes('}') && text.includes('.}'))
+  )
     text = text.replace(DEFANGED_DOT, '.');
   return text;
 }
@@ -158,30 +180,48 @@ function plainUrl(text: string): NormalisedUrl | null {
     portEnd = at;
   }
   const pathStart = at;
-  // The path's end, and whether it holds a dot segment (`/.`, or `%2e` in any case), which the
-  // parser resolves. No path ends at `.`, `2` or `e`: what is read past a mark is in the path.
+  // The path ends at the query's `?` or the fragment's `#`, the query at the `#`: path and query
+  // characters hold no `#`, path characters no `?`. Whether the path holds a dot segment (`/.`,
+  // or `%2e` in any case), which the parser resolves: the marks are found by indexOf (native
+  // code) instead of a loop over every character. No path ends at `.`, `2` or `e`: what is read
+  // past a mark is in the path.
+  const hash = text.indexOf('#', at);
+  const fragment = hash < 0 ? length : hash;
   let dotSegment = false;
-  if (at < length && text.charCodeAt(at) === 0x2f /* / */)
-    for (; at < length; at++) {
-      const code = text.charCodeAt(at);
-      if (code === 0x3f /* ? */ || code === 0x23 /* # */) break;
-      if (code === 0x2f /* / */) {
-        if (at + 1 < length && text.charCodeAt(at + 1) === 0x2e /* . */) dotSegment = true;
-      } else if (
-        code === 0x25 /* % */ &&
-        at + 2 < length &&
-        text.charCodeAt(at + 1) === 0x32 /* 2 */ &&
-        (text.charCodeAt(at + 2) | 0x20) === 0x65 /* e */
+  if (at < length && text.charCodeAt(at) === 0x2f /* / */) {
+    const query = text.indexOf('?', at);
+    at = query >= 0 && query < fragment ? query : fragment;
+    const slashDot = text.indexOf('/.', pathStart);
+    if (slashDot >= 0 && slashDot < at) dotSegment = true;
+    else
+      for (
+        let mark = text.indexOf('%2', pathStart);
+        mark >= 0 && mark < at;
+        mark = text.indexOf('%2', mark + 1)
       )
-        dotSegment = true;
-    }
+        if (mark + 2 < length && (text.charCodeAt(mark + 2) | 0x20) === 0x65 /* e */) {
+          dotSegment = true;
+          break;
+        }
+  }
   const pathEnd = at;
-  if (at < length && text.charCodeAt(at) === 0x3f /* ? */)
-    while (at < length && text.charCodeAt(at) !== 0x23) at++;
+  if (at < length && text.charCodeAt(at) === 0x3f /* ? */) at = fragment;
   const queryEnd = at;
   if (xnLabel || dotSegment || isNumberLabel(text, labelStart, hostEnd)) return null;
-  let host = text.slice(hostStart, hostEnd);
-  const schemeLower = text.startsWith(https ? 'https://' : 'http://');
+  // The last host's string again when the name is the same: no new string, and the keys the
+  // scorer compares for its last host are then the same objects.
+  const last = lastSplit.host;
+  let host =
+    last.length === hostEnd - hostStart && text.startsWith(last, hostStart)
+      ? last
+      : text.slice(hostStart, hostEnd);
+  // The expression checked `http(s)://` in either case; lower case is `h`, `t`, `t`, `p`(, `s`).
+  const schemeLower =
+    text.charCodeAt(0) === 0x68 &&
+    text.charCodeAt(1) === 0x74 &&
+    text.charCodeAt(2) === 0x74 &&
+    text.charCodeAt(3) === 0x70 &&
+    (!https || text.charCodeAt(4) === 0x73);
   const hostLower = !upper;
   if (!hostLower) host = host.toLowerCase();
   let keepPort = true;
@@ -234,7 +274,8 @@ const DNS_NAME = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
 /** `dnsName`: the caller has checked the host is a DNS name (plainUrl's expression and labels). */
 function domainUrl(url: string, path: string, host: string, dnsName = false): NormalisedUrl {
   if (!dnsName && !DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
-  const parts = parseDomain(host, TLDTS_OPTIONS);
+  // A feed lists a host's URLs together: the last host's split is kept (it depends on the name alone).
+  if (host !== lastSplit.host) splitHost(host);
   // Built from `{}` by assignment, not as a literal: V8 pretenures a literal whose objects it sees
   // live long (a loaded list's keys), and then every URL's keys start in the old generation,
   // keeping the young strings they hold alive through each scavenge (score/model.ts `scored`).
@@ -242,14 +283,36 @@ function domainUrl(url: string, path: string, host: string, dnsName = false): No
   keys.url = url;
   keys.path = path;
   keys.host = host;
-  // Only punycode labels decode to something else.
-  keys.unicodeHost = host.includes('xn--') ? domainToUnicode(host) || host : host;
+  keys.unicodeHost = lastSplit.unicodeHost;
   keys.hostKind = 'domain';
-  keys.registrableDomain = parts.domain;
-  keys.publicSuffix = parts.publicSuffix ?? '';
-  keys.privateSuffix = parts.isPrivate === true;
-  keys.subdomain = parts.subdomain ?? '';
+  keys.registrableDomain = lastSplit.registrableDomain;
+  keys.publicSuffix = lastSplit.publicSuffix;
+  keys.privateSuffix = lastSplit.privateSuffix;
+  keys.subdomain = lastSplit.subdomain;
   return keys;
+}
+
+/** The last domain host's split by tldts and its Unicode form. */
+const lastSplit = {
+  host: '',
+  unicodeHost: '',
+  registrableDomain: null as string | null,
+  publicSuffix: '',
+  privateSuffix: false,
+  subdomain: '',
+};
+
+function splitHost(host: string): void {
+  // Emptied first: a throw below leaves no half-written split for the host.
+  lastSplit.host = '';
+  const parts = parseDomain(host, TLDTS_OPTIONS);
+  // Only punycode labels decode to something else.
+  lastSplit.unicodeHost = host.includes('xn--') ? domainToUnicode(host) || host : host;
+  lastSplit.registrableDomain = parts.domain;
+  lastSplit.publicSuffix = parts.publicSuffix ?? '';
+  lastSplit.privateSuffix = parts.isPrivate === true;
+  lastSplit.subdomain = parts.subdomain ?? '';
+  lastSplit.host = host;
 }
 
 /** The host's keys alone, as `normaliseUrl` gives them for `https://host/`. */

@@ -127,6 +127,14 @@ test('brands are found through confusable spellings', () => {
   assert.equal(web.score('https://mufg-bk.account-verify.icu/').brand, 'mufg');
   assert.equal(web.score('https://account.example.cn/index.html').brand, null);
   assert.equal(web.score('https://dacount.example.cn/').brand, 'docomo', 'a misspelt brand is still found');
+  // A brand token less its first letter is an ordinary word (`cloud` of `icloud`, `mobile` of
+  // `ymobile`); dropping a later letter is still a look-alike.
+  assert.equal(web.score('https://cloud.example.com/').brand, null);
+  assert.equal(web.score('https://mobile.example-shop.cn/').brand, null);
+  assert.equal(web.score('https://icloudd.example.cn/').brand, 'apple');
+  assert.equal(web.score('https://amazo-jp.example.cn/').brand, 'amazon');
+  // In punycode the missing first letter is the look-alike itself (а-mazon, Cyrillic а).
+  assert.equal(web.score('https://аmazon-login.example.cn/').brand, 'amazon');
 });
 
 test("no brand's own domain is ever flagged", () => {

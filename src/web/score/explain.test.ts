@@ -69,6 +69,14 @@ test('the argument of a key is carried into the words', () => {
   );
   assert.match(explainReason('path_token_gated(signin)', 'ja'), /^パス中の語「signin」（/);
   assert.match(explainReason('path_token_gated', 'ja'), /^パス中の語（/);
+  assert.equal(
+    explainReason('label_shape(7:a:com)', 'en'),
+    "the domain name's shape: 7 characters, letters (.com)",
+  );
+  assert.equal(
+    explainReason('label_shape(16:a0-:pages.dev)', 'ja'),
+    'ドメイン名の形: 16文字以上、英字・数字・ハイフン（.pages.dev）',
+  );
 });
 
 test('a key this version does not know is given as it is', () => {

@@ -113,6 +113,19 @@ function brandPlace(argument: string, language: ExplainLanguage): string {
   return `where the brand name stands: ${at}${how === 'fuzzy' ? ' (a look-alike)' : ''}, ${band}`;
 }
 
+/** `length:classes:suffix` (host-context.ts, labelShape): the length is 16 for any longer label. */
+function labelShape(argument: string, language: ExplainLanguage): string {
+  const first = argument.indexOf(':');
+  const second = argument.indexOf(':', first + 1);
+  const length = argument.slice(0, first);
+  const kinds = [...argument.slice(first + 1, second)].map((c) => CLASSES[c]?.[language] ?? c);
+  const suffix = argument.slice(second + 1);
+  const long = length === '16';
+  return language === 'ja'
+    ? `ドメイン名の形: ${length}文字${long ? '以上' : ''}、${kinds.join('・')}（.${suffix}）`
+    : `the domain name's shape: ${long ? '16 or more' : length} characters, ${kinds.join(' and ')} (.${suffix})`;
+}
+
 const PHRASES: Record<string, Phrase> = {
   // The host name (features.ts).
   brand_exact: (a, l) => brandMatch(a, l, false),
@@ -169,6 +182,11 @@ const PHRASES: Record<string, Phrase> = {
   host_shape: hostShape,
   brand_place: brandPlace,
   sub_style: both('サブドメインの文字の並び方', 'how the letters of the subdomain follow each other'),
+  label_shape: labelShape,
+  label_cv: both(
+    'ドメイン名の子音と母音の並び方（読めるかどうか）',
+    'how consonants and vowels follow each other in the domain name (whether it can be said)',
+  ),
   // The path's and the subdomain's riskiest words, weighed by how much the name reads as phishing (gated.ts).
   path_token_gated: withArgument(
     (a) => `パス中の語${quotedJa(a)}（ドメイン名がフィッシングらしいほど重く）`,

@@ -143,11 +143,18 @@ export function scanHostName(
   values[F_ENTROPY] = entropyOfTallies(distinct, length);
   values[F_VOWEL_RATIO] = letters ? vowels / letters : 0;
   values[F_CONSONANT_RUN] = Math.min(8, longestRun) / 4;
-  values[F_PUNYCODE] = host.startsWith('xn--') || host.includes('.xn--') ? 1 : 0;
+  // `xn--` alone first: `x` is rare in names, `.`, which the second pattern starts with, is not.
+  values[F_PUNYCODE] = host.includes('xn--') && (host.startsWith('xn--') || host.includes('.xn--')) ? 1 : 0;
   // suffixesOf without its object.
   const tld = url.privateSuffix ? lastLabel(url.publicSuffix) : url.publicSuffix;
   const platform = url.privateSuffix ? url.publicSuffix : '';
-  values[F_TLD_RISK] = riskOf(tldMap(risk.tld), tld, risk.unseenTld);
+  // Runs of hosts share a suffix: the last one's risk is kept (per table, the Map hashes each new string).
+  if (risk !== lastTldTables || tld !== lastTld) {
+    lastTldRisk = riskOf(tldMap(risk.tld), tld, risk.unseenTld);
+    lastTldTables = risk;
+    lastTld = tld;
+  }
+  values[F_TLD_RISK] = lastTldRisk;
   values[F_PLATFORM_RISK] = platform ? riskOf(platformMap(risk.platform), platform, risk.unseenPlatform) : 0;
   values[F_NAME_STYLE] = nameStyle(label, bigramTable(risk.bigram));
   out.match = match;
@@ -166,6 +173,9 @@ export function scanHostName(
 function riskOf(map: Map<string, number>, key: string, unseen: number): number {
   return map.get(key) ?? unseen;
 }
+let lastTldTables: RiskTables | null = null;
+let lastTld = '';
+let lastTldRisk = 0;
 const mapOf = (table: Record<string, number>) => new Map(Object.entries(table));
 /** One memo per table kind, so each answers its table from its last-hit slot. */
 const tldMap = oncePerObject(mapOf);

@@ -16,6 +16,13 @@
  *   name get weights of their own;
  * - `sub_style`: how the subdomain is written, by the host model's bigram table (name_style):
  *   the highest mean bigram log-odds among its labels, so a random-letter subdomain reads as one;
+ * - `label_shape`: a learned table per shape of the registrant's label on its suffix: its length
+ *   (16 for longer), its character classes and the suffix itself (the platform's on a shared
+ *   one), e.g. `7:a:com`: the host-name model's label_length is one slope for every suffix, while
+ *   a 5..8-letter .com and a 5..8-letter .cn read differently in the tuning data;
+ * - `label_cv`: the mean log-odds of the label's consonant/vowel trigrams (`C`, `V`, `D` for a
+ *   digit, `-` for anything else, `^` and `$` at the ends), learned from the URL rows' hosts, so a
+ *   name that cannot be said (`uwkxplw`) reads apart from one that can, whatever its letters;
  *
  * An IP host has none of them: the host name's ip_host and the URL part's ip_host_url speak for it.
  * A leading `www` label is not part of the subdomain here: it is the conventional alias of the
@@ -38,6 +45,8 @@ export const HOST_CONTEXT_FEATURES = [
   'host_shape',
   'brand_place',
   'sub_style',
+  'label_shape',
+  'label_cv',
 ] as const;
 export type HostContextFeature = (typeof HOST_CONTEXT_FEATURES)[number];
 export type HostContextVector = Record<HostContextFeature, number>;
@@ -49,6 +58,10 @@ export interface HostContextTables {
   shape: Record<string, number>;
   /** Log-odds per brand place (brandPlace). */
   brand: Record<string, number>;
+  /** Log-odds per registrant label shape (labelShape); absent in a model fitted before it. */
+  labelShape?: Record<string, number>;
+  /** Log-odds per consonant/vowel trigram of the registrant label (labelCvTrigrams); absent likewise. */
+  labelCv?: Record<string, number>;
 }
 
 /** The host-context part of model.json's URL part. */
@@ -59,10 +72,11 @@ export interface HostContextModel {
 
 export interface HostContext {
   values: HostContextVector;
-  /** The riskiest subdomain token, the host's shape and the brand's place, for the reasons. */
+  /** The riskiest subdomain token, the host's shape, the brand's place and the label's shape, for the reasons. */
   token: string;
   shape: string;
   place: string;
+  labelShape: string;
 }
 
 const MAX_TOKENS = 16;
@@ -134,11 +148,52 @@ export function brandPlace(host: HostFeatures, label: string, band: string): str
   return `${where}:${match.how},${band}`;
 }
 
+/** The longest label length labelShape tells apart. */
+const LABEL_SHAPE_LENGTH = 16;
+
+/** The registrant label's shape: length (16 for longer), classes (`a` letters, `0` digits, `-` hyphens), suffix. */
+export function labelShape(url: NormalisedUrl, host: Pick<HostFeatures, 'tld' | 'platform'>): string {
+  const label = registrantLabel(url);
+  let letter = false;
+  let digit = false;
+  let hyphen = false;
+  for (let i = 0; i < label.length; i++) {
+    const c = label.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) letter = true;
+    else if (c >= 0x30 && c <= 0x39) digit = true;
+    else if (c === 0x2d) hyphen = true;
+  }
+  const classes = `${letter ? 'a' : ''}${digit ? '0' : ''}${hyphen ? '-' : ''}`;
+  return `${Math.min(LABEL_SHAPE_LENGTH, label.length)}:${classes}:${host.platform !== '' ? host.platform : host.tld}`;
+}
+
+/** The label as consonants and vowels: `C`, `V` (a e i o u), `D` for a digit, `-` for anything else. */
+function consonantsAndVowels(label: string): string {
+  let text = '';
+  for (let i = 0; i < label.length; i++) {
+    const c = label.charCodeAt(i);
+    text += c >= 0x30 && c <= 0x39 ? 'D' : c >= 0x61 && c <= 0x7a ? (VOWEL_CODE[c - 0x61] ? 'V' : 'C') : '-';
+  }
+  return text;
+}
+const VOWEL_CODE = Uint8Array.from('abcdefghijklmnopqrstuvwxyz', (ch) => ('aeiou'.includes(ch) ? 1 : 0));
+
+/** The registrant label's consonant/vowel trigrams, `^` and `$` at its ends, one per position (repeats kept). */
+export function labelCvTrigrams(url: NormalisedUrl): string[] {
+  const text = `^${consonantsAndVowels(registrantLabel(url))}$`;
+  const grams: string[] = [];
+  for (let i = 0; i + 3 <= text.length; i++) grams.push(text.slice(i, i + 3));
+  return grams;
+}
+
 /** A table as a Map, made once per table; one memo per table kind, each answering its last hit. */
 const asMap = (table: Record<string, number>) => new Map(Object.entries(table));
 const subTokenMap = oncePerObject(asMap);
 const shapeMap = oncePerObject(asMap);
 const brandMap = oncePerObject(asMap);
+const labelShapeMap = oncePerObject(asMap);
+const labelCvMap = oncePerObject(asMap);
+const NO_TABLE: Record<string, number> = {};
 
 /** The host-context features of a scored host (its host features already computed). */
 export function hostContext(
@@ -153,8 +208,10 @@ export function hostContext(
     host_shape: 0,
     brand_place: 0,
     sub_style: 0,
+    label_shape: 0,
+    label_cv: 0,
   };
-  if (url.hostKind !== 'domain') return { values, token: '', shape: '', place: '' };
+  if (url.hostKind !== 'domain') return { values, token: '', shape: '', place: '', labelShape: '' };
   const band = riskBand(host);
   const sub = siteSubdomain(url);
   const shape = hostShape(sub, band);
@@ -181,7 +238,16 @@ export function hostContext(
       values.sub_token_mean = sum / tokens.length;
     }
   }
-  return { values, token, shape, place };
+  const label = labelShape(url, host);
+  values.label_shape = labelShapeMap(tables.labelShape ?? NO_TABLE).get(label) ?? 0;
+  const grams = labelCvTrigrams(url);
+  if (grams.length > 0) {
+    const cv = labelCvMap(tables.labelCv ?? NO_TABLE);
+    let sum = 0;
+    for (const gram of grams) sum += cv.get(gram) ?? 0;
+    values.label_cv = sum / grams.length;
+  }
+  return { values, token, shape, place, labelShape: label };
 }
 
 /** The highest mean bigram log-odds among the subdomain's labels (`^label$`, digits as `0`). */
@@ -221,6 +287,7 @@ export function hostContextPart(
 const tokenLabels = new Map<string, string>();
 const shapeLabels = new Map<string, string>();
 const placeLabels = new Map<string, string>();
+const labelShapeLabels = new Map<string, string>();
 function cachedLabel(map: Map<string, string>, feature: string, key: string): string {
   let label = map.get(key);
   if (label === undefined) {
@@ -234,6 +301,7 @@ function labelOf(feature: HostContextFeature, c: HostContext): string {
   if (feature === 'sub_token_max') return cachedLabel(tokenLabels, feature, c.token);
   if (feature === 'host_shape') return cachedLabel(shapeLabels, feature, c.shape);
   if (feature === 'brand_place') return cachedLabel(placeLabels, feature, c.place);
+  if (feature === 'label_shape') return cachedLabel(labelShapeLabels, feature, c.labelShape);
   return feature;
 }
 
@@ -298,7 +366,102 @@ export function addHostContext(
   const place = placeAt < 0 ? 0 : c.placeValue[placeAt]!;
   logOdds += addReason(reasons, place, c.weights[3]!, placeAt < 0 ? null : c.placeLabel[placeAt]!, 3);
   logOdds += addReason(reasons, style, c.weights[4]!, 'sub_style', 4);
+  return addLabelReasons(url, host, c, reasons, logOdds);
+}
+
+/**
+ * label_shape and label_cv on the hot path: the registrant label read in place (registrantLabel's
+ * bounds, no slice), its shape an index into its suffix's row of values, its consonant/vowel
+ * trigrams indices into a 6×6×6 table, summed in the order labelCvTrigrams gives them; added
+ * to the context's log-odds so far one by one, as hostContextPart adds them.
+ */
+function addLabelReasons(
+  url: NormalisedUrl,
+  host: HostNameScan,
+  c: Compiled,
+  reasons: Reason[],
+  logOddsSoFar: number,
+): number {
+  const rd = url.registrableDomain;
+  let text: string;
+  let end: number;
+  if (rd === null || rd === '') {
+    text = url.host;
+    const dot = text.indexOf('.');
+    end = dot < 0 ? text.length : dot;
+  } else {
+    text = rd;
+    end = rd.length - url.publicSuffix.length - 1;
+  }
+  let classes = 0;
+  let sum = 0;
+  // The last two symbols as one index (first × 6 + second), `^` then the label's first symbol.
+  let window = CV_START * 6;
+  const cv = c.cvValue;
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const symbol = code < 128 ? CV_OF[code]! : CV_OTHER;
+    classes |= code < 128 ? CLASS_OF[code]! : 0;
+    // From the second character on, the trigram ending here (the first only completes `^x`).
+    if (i > 0) sum += cv[window * 6 + symbol]!;
+    window = (window % 6) * 6 + symbol;
+  }
+  const grams = end;
+  if (end > 0) sum += cv[window * 6 + CV_END]!;
+  const suffix = host.platform !== '' ? host.platform : host.tld;
+  // Most hosts in a run share a few suffixes: the last one's row is kept beside the Map.
+  let row: LabelShapeRow | undefined;
+  if (suffix === c.lastSuffix) row = c.lastRow;
+  else {
+    row = c.labelShapeRow.get(suffix);
+    c.lastSuffix = suffix;
+    c.lastRow = row;
+  }
+  let logOdds = logOddsSoFar;
+  if (row !== undefined) {
+    const at = Math.min(LABEL_SHAPE_LENGTH, end) * 8 + classes;
+    const value = row.value[at]!;
+    if (value !== 0 && c.weights[5]! !== 0) {
+      let label = row.label[at];
+      if (label === undefined) row.label[at] = label = `label_shape(${labelShapeKey(at, suffix)})`;
+      logOdds += addReason(reasons, value, c.weights[5]!, label, 5);
+    }
+  }
+  logOdds += addReason(reasons, grams > 0 ? sum / grams : 0, c.weights[6]!, 'label_cv', 6);
   return logOdds;
+}
+
+/** Consonant/vowel trigram symbols: `^`, `$`, `C`, `V`, `D`, `-`. */
+const CV_START = 0;
+const CV_END = 1;
+const CV_CONSONANT = 2;
+const CV_VOWEL = 3;
+const CV_DIGIT = 4;
+const CV_OTHER = 5;
+const CV_SYMBOLS = '^$CVD-';
+/** Per ASCII code: its consonant/vowel symbol and its labelShape class bit (1 letter, 2 digit, 4 hyphen). */
+const CV_OF = new Uint8Array(128).fill(CV_OTHER);
+const CLASS_OF = new Uint8Array(128);
+for (let code = 0x61; code <= 0x7a; code++) {
+  CV_OF[code] = VOWEL_CODE[code - 0x61] ? CV_VOWEL : CV_CONSONANT;
+  CLASS_OF[code] = 1;
+}
+for (let code = 0x30; code <= 0x39; code++) {
+  CV_OF[code] = CV_DIGIT;
+  CLASS_OF[code] = 2;
+}
+CLASS_OF[0x2d] = 4;
+
+/** labelShape's key for a row index (length × 8 + class bits) on a suffix. */
+function labelShapeKey(at: number, suffix: string): string {
+  const classes = at & 7;
+  return `${at >> 3}:${classes & 1 ? 'a' : ''}${classes & 2 ? '0' : ''}${classes & 4 ? '-' : ''}:${suffix}`;
+}
+
+/** Per suffix: label_shape's value per index (length × 8 + class bits) and its reason label once made. */
+interface LabelShapeRow {
+  value: Float64Array;
+  label: (string | undefined)[];
 }
 
 /** sub_token_max of the host addHostContext read last (0 for none): the gated part (gated.ts) reads it. */
@@ -342,6 +505,10 @@ interface Compiled {
   shapeLabel: string[];
   placeValue: Float64Array;
   placeLabel: string[];
+  labelShapeRow: Map<string, LabelShapeRow>;
+  lastSuffix: string;
+  lastRow: LabelShapeRow | undefined;
+  cvValue: Float64Array;
 }
 
 const BANDS = ['plat', 'tld++', 'tld+', 'tld-'];
@@ -395,7 +562,32 @@ function compile(model: HostContextModel): Compiled {
         placeValue[at] = brandMap(model.tables.brand).get(place) ?? 0;
         placeLabel[at] = `brand_place(${place})`;
       }
+  const labelShapeRow = new Map<string, LabelShapeRow>();
+  for (const [key, value] of Object.entries(model.tables.labelShape ?? {})) {
+    const first = key.indexOf(':');
+    const second = key.indexOf(':', first + 1);
+    const length = Number(key.slice(0, first));
+    const classes = key.slice(first + 1, second);
+    const suffix = key.slice(second + 1);
+    const bits = (classes.includes('a') ? 1 : 0) | (classes.includes('0') ? 2 : 0) | (classes.includes('-') ? 4 : 0);
+    let row = labelShapeRow.get(suffix);
+    if (row === undefined) {
+      row = { value: new Float64Array((LABEL_SHAPE_LENGTH + 1) * 8), label: [] };
+      labelShapeRow.set(suffix, row);
+    }
+    if (length >= 0 && length <= LABEL_SHAPE_LENGTH && labelShapeKey(length * 8 + bits, suffix) === key)
+      row.value[length * 8 + bits] = value;
+  }
+  const cvValue = new Float64Array(6 * 6 * 6);
+  for (const [gram, value] of Object.entries(model.tables.labelCv ?? {})) {
+    const at = [...gram].map((ch) => CV_SYMBOLS.indexOf(ch));
+    if (at.length === 3 && at.every((i) => i >= 0)) cvValue[(at[0]! * 6 + at[1]!) * 6 + at[2]!] = value;
+  }
   return {
+    labelShapeRow,
+    lastSuffix: '',
+    lastRow: undefined,
+    cvValue,
     weights,
     child,
     tokenAt,

@@ -77,9 +77,6 @@ export interface Scorer {
   score(url: NormalisedUrl): ScoredUrl;
 }
 
-/** The gated reasons name their word: the one the path and the host context read last. */
-const GATED_LABELS = { path: lastPathTokenGatedLabel, sub: lastSubTokenGatedLabel };
-
 export function createScorer(model: FittedModel, brands: BrandIndex, thresholds = model.thresholds): Scorer {
   const weights = model.weights;
   // The weights in FEATURES order, read by index in the loop below.
@@ -91,32 +88,60 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
   const urlThresholds = urlModel?.thresholds ?? thresholds;
   // Refilled per URL: score() reads it before it returns and keeps nothing of it but strings.
   const scan = newHostNameScan();
+  // Feeds list a host's URLs one after another (a fifth of the benchmark's rows follow one on the
+  // same host): the host's part, its scan, log-odds and reasons with the host context's, is kept
+  // for the last host and replayed while the next URL's host keys are the same.
+  const last = newHostMemo();
+  const gatedLabels = { path: lastPathTokenGatedLabel, sub: () => last.subTokenGatedLabel };
   return {
     model,
     thresholds,
     urlThresholds,
     score(url) {
-      const features = scanHostName(url, brands, model.risk, scan);
-      if (features.official)
+      const sameHost = last.valid && sameHostKeys(url, last);
+      if (!sameHost) {
+        last.valid = false;
+        scanHostName(url, brands, model.risk, scan);
+      }
+      const features = scan;
+      if (features.official) {
+        if (!sameHost) rememberHost(url, last, false);
         // A rule, not a weight: the brand's own domain is never flagged.
         return scored(url, 0, 'benign', features.official, officialReasons(url), 0, 'benign');
-      let logOdds = model.bias;
-      const values = features.vector;
-      for (let i = 0; i < FEATURES.length; i++) logOdds += values[i]! * weightOf[i]!;
-      const score = logistic(logOdds);
-      const hostVerdict = verdictOf(score, thresholds);
+      }
+      let logOdds: number;
+      if (sameHost) logOdds = last.logOdds;
+      else {
+        logOdds = model.bias;
+        const values = features.vector;
+        for (let i = 0; i < FEATURES.length; i++) logOdds += values[i]! * weightOf[i]!;
+        last.logOdds = logOdds;
+        last.score = logistic(logOdds);
+        last.hostVerdict = verdictOf(last.score, thresholds);
+      }
+      const score = last.score;
+      const hostVerdict = last.hostVerdict;
       if (!urlModel) {
+        if (!sameHost) rememberHost(url, last, false);
         const reasons = reasonsOf(features, weightOf, labels);
         return scored(url, score, hostVerdict, features.match?.brand ?? null, reasons, score, hostVerdict);
       }
       // The URL verdict: the host name's log-odds plus the host context's and the path's parts,
       // every reason listed: the host's scaled, then the context's and the path's inserted, in
       // the order a stable sort of all three (host, context, path) gives.
-      const reasons = sortedReasons(features, weightOf, labels);
-      scaleReasonsInPlace(reasons, urlModel.hostWeight);
+      let reasons: Reason[];
       let contextLogOdds: number | null = null;
-      if (urlModel.context) {
-        contextLogOdds = addHostContext(url, features, urlModel.context, model.risk.bigram, reasons);
+      if (sameHost && last.hasReasons) {
+        reasons = replayReasons(last);
+        contextLogOdds = last.contextLogOdds;
+      } else {
+        reasons = sortedReasons(features, weightOf, labels);
+        scaleReasonsInPlace(reasons, urlModel.hostWeight);
+        if (urlModel.context) {
+          contextLogOdds = addHostContext(url, features, urlModel.context, model.risk.bigram, reasons);
+        }
+        rememberHost(url, last, true);
+        rememberReasons(last, reasons, contextLogOdds, lastSubTokenMax(), lastSubTokenGatedLabel());
       }
       // Summed host, path, context: the order the model was fitted and benchmarked in.
       let urlLogOdds = urlModel.hostWeight * logOdds + addUrlReasons(url, urlModel, model.bias, reasons);
@@ -126,10 +151,10 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         urlLogOdds += addGated(
           logOdds,
           lastPathTokenMax(),
-          urlModel.context ? lastSubTokenMax() : 0,
+          urlModel.context ? last.subTokenMax : 0,
           urlModel.gated,
           reasons,
-          GATED_LABELS,
+          gatedLabels,
         );
       const urlScore = logistic(urlLogOdds);
       return scored(
@@ -143,6 +168,117 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
       );
     },
   };
+}
+
+/**
+ * The last host a scorer read: its keys (every one scanHostName and addHostContext read), its
+ * host-name log-odds, score and verdict, and, once a URL verdict was made for it, its reasons up
+ * to the host context's as plain values (rows handed out own their reason objects; replaying
+ * makes new ones), the context's log-odds and what the gated part reads of the context.
+ */
+interface HostMemo {
+  valid: boolean;
+  host: string;
+  hostKind: NormalisedUrl['hostKind'];
+  registrableDomain: string | null;
+  publicSuffix: string;
+  privateSuffix: boolean;
+  subdomain: string;
+  /** The host name's log-odds, score and verdict. */
+  logOdds: number;
+  score: number;
+  hostVerdict: Verdict;
+  hasReasons: boolean;
+  size: number;
+  feature: string[];
+  value: (number | string)[];
+  contribution: Float64Array;
+  contextLogOdds: number | null;
+  subTokenMax: number;
+  subTokenGatedLabel: string;
+}
+
+function newHostMemo(): HostMemo {
+  return {
+    valid: false,
+    host: '',
+    hostKind: 'domain',
+    registrableDomain: null,
+    publicSuffix: '',
+    privateSuffix: false,
+    subdomain: '',
+    logOdds: 0,
+    score: 0,
+    hostVerdict: 'benign',
+    hasReasons: false,
+    size: 0,
+    feature: [],
+    value: [],
+    contribution: new Float64Array(32),
+    contextLogOdds: null,
+    subTokenMax: 0,
+    subTokenGatedLabel: '',
+  };
+}
+
+function sameHostKeys(url: NormalisedUrl, last: HostMemo): boolean {
+  return (
+    url.host === last.host &&
+    url.hostKind === last.hostKind &&
+    url.publicSuffix === last.publicSuffix &&
+    url.privateSuffix === last.privateSuffix &&
+    url.subdomain === last.subdomain &&
+    // Null tested apart (lexicon.ts officialIndex: a string comparison meeting null deoptimises).
+    (url.registrableDomain === null
+      ? last.registrableDomain === null
+      : last.registrableDomain !== null && url.registrableDomain === last.registrableDomain)
+  );
+}
+
+function rememberHost(url: NormalisedUrl, last: HostMemo, hasReasons: boolean): void {
+  last.valid = true;
+  last.host = url.host;
+  last.hostKind = url.hostKind;
+  last.registrableDomain = url.registrableDomain;
+  last.publicSuffix = url.publicSuffix;
+  last.privateSuffix = url.privateSuffix;
+  last.subdomain = url.subdomain;
+  last.hasReasons = hasReasons;
+}
+
+function rememberReasons(
+  last: HostMemo,
+  reasons: readonly Reason[],
+  contextLogOdds: number | null,
+  subTokenMax: number,
+  subTokenGatedLabel: string,
+): void {
+  const size = reasons.length;
+  if (last.contribution.length < size) last.contribution = new Float64Array(size * 2);
+  for (let i = 0; i < size; i++) {
+    const reason = reasons[i]!;
+    last.feature[i] = reason.feature;
+    last.value[i] = reason.value;
+    last.contribution[i] = reason.contribution;
+  }
+  last.size = size;
+  last.contextLogOdds = contextLogOdds;
+  last.subTokenMax = subTokenMax;
+  last.subTokenGatedLabel = subTokenGatedLabel;
+}
+
+/** The remembered reasons as new objects in reasonScratch, in their order. */
+function replayReasons(last: HostMemo): Reason[] {
+  const reasons = reasonScratch;
+  reasons.length = 0;
+  for (let i = 0; i < last.size; i++) {
+    const reason = {} as Reason;
+    reason.feature = last.feature[i]!;
+    reason.value = last.value[i]!;
+    reason.contribution = last.contribution[i]!;
+    reasons.push(reason);
+  }
+  return reasons;
 }
 
 /**
@@ -259,6 +395,8 @@ interface ReasonLabels {
 function createReasonLabels(): ReasonLabels {
   const tld = new Map<string, string>();
   const platform = new Map<string, string>();
+  let lastTld = '';
+  let lastTldLabel = '';
   const cached = (map: Map<string, string>, feature: string, suffix: string) => {
     let label = map.get(suffix);
     if (label === undefined) {
@@ -270,7 +408,14 @@ function createReasonLabels(): ReasonLabels {
   };
   return {
     of(feature, features) {
-      if (feature === 'tld_risk') return cached(tld, feature, features.tld);
+      if (feature === 'tld_risk') {
+        // Runs of hosts share a suffix: the last label is kept beside the Map.
+        if (features.tld !== lastTld || lastTldLabel === '') {
+          lastTldLabel = cached(tld, feature, features.tld);
+          lastTld = features.tld;
+        }
+        return lastTldLabel;
+      }
       if (feature === 'platform_risk') return cached(platform, feature, features.platform);
       if ((feature === 'brand_exact' || feature === 'brand_fuzzy') && features.match)
         return `${feature}(${features.match.token}@${features.match.where})`;

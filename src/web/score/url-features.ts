@@ -396,7 +396,8 @@ function scan(url: NormalisedUrl, c: Compiled): boolean {
   values[F_ROOT] = root ? 1 : 0;
   values[F_IP] = url.hostKind !== 'domain' ? 1 : 0;
   const host = url.host;
-  values[F_PUNYCODE] = host.startsWith('xn--') || host.includes('.xn--') ? 1 : 0;
+  // `xn--` alone first: `x` is rare in names, `.`, which the second pattern starts with, is not.
+  values[F_PUNYCODE] = host.includes('xn--') && (host.startsWith('xn--') || host.includes('.xn--')) ? 1 : 0;
   bestKey = 0;
   bestStart = 0;
   bestEnd = 0;
