@@ -11,15 +11,24 @@
  *   tables, so nothing vouches for itself; the shipped tables use every tuning host;
  * - logistic regression with the host name's log-odds as a fixed offset, the classes weighted
  *   equally in total (each benign host's URLs share one host's weight), the phishing-only
- *   features kept non-negative;
- * - thresholds on the same out-of-fold scores of the tuning benign URLs and hosts: suspicious above
- *   all but 1e-3 of them; malicious by the tail rule of threshold.ts (an exponential fitted to the
- *   top benign hosts' log-odds, the threshold where it expects well under one benign host (0.05 to
- *   0.3) above it on a benign set the tuning half's size, never below the highest tuning benign
- *   score; model.json's fit.url.maliciousRule says which), its two
- *   parameters kept by a nested check on the tuning data (fitted on one half of the benign rows,
- *   false positives counted on the other, 20 ways). The benign weight is chosen with the rule: no
- *   held-out false positive, then the best held-out recall at the malicious threshold.
+ *   features kept non-negative, and a ridge on every weight in phishing rows' worth of curvature
+ *   (RIDGES), which keeps a rare indicator from separating one fold (an IP-hosted page with no
+ *   benign IP-hosted row in that fold ran to weight 105 under the old ridge of 1e-3);
+ * - thresholds on CROSS-FITTED scores of the tuning rows: each row scored with weights fitted on
+ *   the other fold's rows only, so no row of its host was in their fit (those rows' table values
+ *   come from tables built on this fold, a second-order leak left as is). Scores under weights fitted on every row
+ *   looked safer than unseen data's: the heavily weighted benign rows pull their own scores down,
+ *   so the tuning benign tail was thinner than the evaluation half's. Suspicious above all but
+ *   1e-3 of the tuning benign URLs and hosts; malicious by the tail rule of threshold.ts (an
+ *   exponential fitted to the top benign hosts' log-odds, the threshold where it expects well
+ *   under one benign host (0.05 to 0.3) above it on a benign set the tuning half's size, never
+ *   below the highest cross-fitted tuning benign score; model.json's fit.url.maliciousRule says
+ *   which), its two parameters kept by a nested check on the same cross-fitted scores (fitted on
+ *   one half of the benign rows, false positives counted on the other, 20 ways). The benign
+ *   weight and the ridge are chosen with the rule: no held-out false positive, then the best
+ *   held-out recall at the malicious threshold;
+ * - the shipped weights are then fitted on every tuning row with that benign weight and ridge;
+ *   the thresholds stay those set on the cross-fitted scores.
  */
 import {
   brandPlace,
@@ -51,14 +60,27 @@ import {
   type UrlTables,
 } from '../../src/web/index.ts';
 import type { LabelledHost } from './data.ts';
-import { fitMonotone, foldOf, RIDGE, round, solve } from './fitting.ts';
+import { fitMonotone, foldOf, round, solve } from './fitting.ts';
 import { maliciousThreshold, type RuleCheck } from './threshold.ts';
 
 const SMOOTHING = 2;
 /** Tokens (shapes) seen on fewer hosts than this are left out of the shipped table. */
 const MIN_HOSTS = 3;
 const SUSPICIOUS_FALSE_POSITIVE_RATE = 1e-3;
-const BENIGN_WEIGHTS = [4, 16, 64, 256, 1024, 4096];
+/**
+ * The benign rows' share of the loss against the phishing rows'. On cross-fitted scores a heavy
+ * one (64 to 4096, kept before on in-sample scores) let held-out benign rows through and lost
+ * recall: the fit bends round its own benign rows, which unseen benign rows do not follow.
+ */
+const BENIGN_WEIGHTS = [1, 2, 4, 8, 16];
+/**
+ * Ridge on every weight, in phishing rows' worth of curvature (a phishing row weighs about 1):
+ * a rare indicator (an IP-hosted page, a punycode host) seen on a few dozen phishing rows and no
+ * benign row of one fold is held near what its rows can carry instead of running off to 100,
+ * while a feature on thousands of rows barely feels it. Chosen with the benign weight by the
+ * nested check on cross-fitted scores.
+ */
+const RIDGES = [10, 30, 100, 300, 1000, 3000];
 const NON_NEGATIVE = new Set<string>([
   'host_name',
   'path_token_max',
@@ -151,6 +173,7 @@ function fitWithOffset(
   y: readonly number[],
   w: readonly number[],
   offset: readonly number[],
+  ridge: number,
 ) {
   const d = x[0]!.length + 1;
   let beta = new Array<number>(d).fill(0);
@@ -173,16 +196,16 @@ function fitWithOffset(
     }
     for (let j = 0; j < d; j++) for (let k = 0; k < j; k++) hessian[j]![k] = hessian[k]![j]!;
     for (let j = 1; j < d; j++) {
-      gradient[j]! -= RIDGE * beta[j]!;
-      hessian[j]![j]! += RIDGE;
+      gradient[j]! -= ridge * beta[j]!;
+      hessian[j]![j]! += ridge;
     }
     const step = solve(hessian, gradient);
     // Damped: halve the step until the penalised loss does not rise (a plain step can diverge
     // when the offset already separates many rows).
-    const before = loss(x, y, w, offset, beta);
+    const before = loss(x, y, w, offset, beta, ridge);
     let scale = 1;
     let next = beta.map((b, j) => b + step[j]!);
-    while (scale > 1e-6 && !(loss(x, y, w, offset, next) <= before)) {
+    while (scale > 1e-6 && !(loss(x, y, w, offset, next, ridge) <= before)) {
       scale /= 2;
       next = beta.map((b, j) => b + scale * step[j]!);
     }
@@ -198,6 +221,7 @@ function loss(
   w: readonly number[],
   offset: readonly number[],
   beta: number[],
+  ridge: number,
 ) {
   let total = 0;
   for (let i = 0; i < x.length; i++) {
@@ -208,7 +232,7 @@ function loss(
     const softplus = z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
     total += w[i]! * (softplus - y[i]! * z);
   }
-  for (let j = 1; j < beta.length; j++) total += (RIDGE / 2) * beta[j]! ** 2;
+  for (let j = 1; j < beta.length; j++) total += (ridge / 2) * beta[j]! ** 2;
   return total;
 }
 
@@ -274,6 +298,83 @@ function partWeights(beta: readonly number[], tables: HostContextTables) {
   };
 }
 
+/** The fit's rows: features, class, row weight and fixed offset. */
+interface Design {
+  x: readonly number[][];
+  y: readonly number[];
+  w: readonly number[];
+  offset: readonly number[];
+}
+
+/** The weights fitted on the rows at `indices`, with `ridge` per the whole tuning set's rows. */
+function fitOnRows(d: Design, indices: readonly number[], ridge: number): number[] {
+  return fitMonotone(
+    COLUMNS,
+    NON_NEGATIVE,
+    indices.map((i) => d.x[i]!),
+    (kept) =>
+      fitWithOffset(
+        kept,
+        indices.map((i) => d.y[i]!),
+        indices.map((i) => d.w[i]!),
+        indices.map((i) => d.offset[i]!),
+        // The same ridge per row of data: a half fit has half the rows.
+        (ridge * indices.length) / d.x.length,
+      ),
+  );
+}
+
+/**
+ * Cross-fitted log-odds: each row scored with weights fitted on the OTHER fold's rows only, so the
+ * thresholds rest on scores the weights never saw (with weights fitted on every row, the heavily
+ * weighted benign rows pull their own scores down and the tuning benign tail looks thinner than
+ * unseen data's). Also each half fit's largest weight, for the log.
+ */
+function crossFitted(d: Design, byFold: readonly (readonly number[])[], ridge: number) {
+  const logOdds = new Array<number>(d.x.length).fill(0);
+  const largest: string[] = [];
+  for (const f of [0, 1] as const) {
+    const beta = fitOnRows(d, byFold[1 - f]!, ridge);
+    for (const i of byFold[f]!)
+      logOdds[i] = d.offset[i]! + beta[0]! + d.x[i]!.reduce((s, v, j) => s + v * beta[j + 1]!, 0);
+    const top = COLUMNS.map((c, j) => [c, beta[j + 1]!] as const).sort(
+      (p, q) => Math.abs(q[1]) - Math.abs(p[1]),
+    )[0]!;
+    largest.push(`${top[0]} ${round(top[1])}`);
+  }
+  return { logOdds, largest };
+}
+
+/**
+ * The URL verdict's thresholds on cross-fitted log-odds of the tuning rows, and the recall they
+ * give there: suspicious above all but 1e-3 of the benign rows, malicious by the tail rule the
+ * nested check keeps (threshold.ts), fitted on every tuning benign row and never below the
+ * highest of them.
+ */
+function thresholdsOn(logOdds: readonly number[], rows: readonly UrlRow[], officialBenign: number) {
+  const benign = logOdds.filter((_, i) => !rows[i]!.phishing).map(logistic);
+  // A brand's official domain scores 0 by rule: it counts among the benign rows below every threshold.
+  for (let i = 0; i < officialBenign; i++) benign.push(0);
+  benign.sort((a, b) => b - a);
+  const nextUp = (score: number) => Math.min(1, score + 1e-9);
+  const { logOdds: maliciousLogOdds, check } = maliciousThreshold(
+    rows.map((row, i) => ({ logOdds: logOdds[i]!, phishing: row.phishing, host: row.item.url.host })),
+  );
+  const thresholds = {
+    malicious: Math.max(nextUp(benign[0] ?? 0), logistic(maliciousLogOdds)),
+    suspicious: nextUp(benign[Math.floor(benign.length * SUSPICIOUS_FALSE_POSITIVE_RATE)] ?? 0),
+  };
+  const phishingScores = logOdds.filter((_, i) => rows[i]!.phishing).map(logistic);
+  const recallAt = (threshold: number) =>
+    round(phishingScores.filter((s) => s >= threshold).length / phishingScores.length);
+  return {
+    thresholds,
+    check,
+    recall: recallAt(thresholds.malicious),
+    suspiciousRecall: recallAt(thresholds.suspicious),
+  };
+}
+
 export function fitUrlModel(
   host: FittedModel,
   hostRiskByFold: readonly RiskTables[],
@@ -330,12 +431,14 @@ export function fitUrlModel(
   const phishingTotal = used.filter((r) => r.row.phishing).length;
   const benignTotal = used.reduce((s, r) => s + (r.row.phishing ? 0 : r.row.share), 0);
   const officialBenign = rows.length - used.length;
+  const byFold = [0, 1].map((f) => used.flatMap((u, i) => (u.row.fold === f ? [i] : [])));
   let best:
     | {
-        url: FittedUrlModel;
         recall: number;
         suspiciousRecall: number;
         benignWeight: number;
+        ridge: number;
+        thresholds: UrlModel['thresholds'];
         check: RuleCheck;
       }
     | undefined;
@@ -345,79 +448,74 @@ export function fitUrlModel(
         ? used.length / (2 * phishingTotal)
         : (benignWeight * row.share * used.length) / (2 * benignTotal),
     );
-    const beta = fitMonotone(COLUMNS, NON_NEGATIVE, x, (kept) => fitWithOffset(kept, y, w, offset));
-    const logOdds = x.map((r, i) => offset[i]! + beta[0]! + r.reduce((s, v, j) => s + v * beta[j + 1]!, 0));
-    const benign = logOdds.filter((_, i) => y[i] === 0).map(logistic);
-    // A brand's official domain scores 0 by rule: it counts among the benign rows below every threshold.
-    for (let i = 0; i < officialBenign; i++) benign.push(0);
-    benign.sort((a, b) => b - a);
-    const nextUp = (score: number) => Math.min(1, score + 1e-9);
-    // The malicious threshold: the tail rule (threshold.ts) the nested check on these
-    // out-of-fold scores keeps, fitted on every tuning benign row.
-    const { logOdds: maliciousLogOdds, check } = maliciousThreshold(
-      used.map(({ row }, i) => ({ logOdds: logOdds[i]!, phishing: row.phishing, host: row.item.url.host })),
-    );
-    const thresholds = {
-      malicious: Math.max(nextUp(benign[0] ?? 0), logistic(maliciousLogOdds)),
-      suspicious: nextUp(benign[Math.floor(benign.length * SUSPICIOUS_FALSE_POSITIVE_RATE)] ?? 0),
-    };
-    const phishingScores = logOdds.filter((_, i) => y[i] === 1).map(logistic);
-    const recall = round(
-      phishingScores.filter((s) => s >= thresholds.malicious).length / phishingScores.length,
-    );
-    const suspiciousRecall = round(
-      phishingScores.filter((s) => s >= thresholds.suspicious).length / phishingScores.length,
-    );
-    log(
-      `URL part, benign weight ${benignWeight}: tail rule share ${check.rule.share}, expected ${check.rule.expected} ` +
-        `(held-out: ${check.heldOutFalsePositives} benign rows flagged in ${check.checksWithFalsePositives} of 20 checks, ` +
-        `recall ${round(check.heldOutRecall)} mean, ${round(check.worstHeldOutRecall)} worst); ` +
-        `tuning recall ${recall} (out of fold) at the malicious threshold ${round(thresholds.malicious)}`,
-    );
-    if (
-      !best ||
-      check.heldOutFalsePositives < best.check.heldOutFalsePositives ||
-      (check.heldOutFalsePositives === best.check.heldOutFalsePositives &&
-        check.heldOutRecall > best.check.heldOutRecall)
-    ) {
-      const parts = partWeights(beta, shippedContext);
-      best = {
-        url: {
-          hostWeight: round(beta[COLUMNS.length]!),
-          // The host model's bias is inside the host name's log-odds, scaled with it.
-          bias: round(beta[0]!),
-          weights: parts.weights,
-          tables: urlTables(rows),
-          thresholds,
-          context: parts.context,
-          gated: parts.gated,
-        },
-        recall,
-        suspiciousRecall,
-        benignWeight,
-        check,
-      };
+    for (const ridge of RIDGES) {
+      const { logOdds, largest } = crossFitted({ x, y, w, offset }, byFold, ridge);
+      const { thresholds, check, recall, suspiciousRecall } = thresholdsOn(
+        logOdds,
+        used.map(({ row }) => row),
+        officialBenign,
+      );
+      log(
+        `URL part, benign weight ${benignWeight}, ridge ${ridge}: tail rule share ${check.rule.share}, expected ${check.rule.expected} ` +
+          `(held-out: ${check.heldOutFalsePositives} benign rows flagged in ${check.checksWithFalsePositives} of 20 checks, ` +
+          `recall ${round(check.heldOutRecall)} mean, ${round(check.worstHeldOutRecall)} worst); ` +
+          `tuning recall ${recall} (cross-fitted) at the malicious threshold ${round(thresholds.malicious)}; ` +
+          `largest half-fit weights ${largest.join(', ')}`,
+      );
+      if (
+        !best ||
+        check.heldOutFalsePositives < best.check.heldOutFalsePositives ||
+        (check.heldOutFalsePositives === best.check.heldOutFalsePositives &&
+          check.heldOutRecall > best.check.heldOutRecall)
+      )
+        best = { recall, suspiciousRecall, benignWeight, ridge, thresholds, check };
     }
   }
+  // The shipped weights: every tuning row, with the benign weight and ridge kept above; the
+  // thresholds stay those set on the cross-fitted scores.
+  const chosen = best!;
+  const w = used.map(({ row }) =>
+    row.phishing
+      ? used.length / (2 * phishingTotal)
+      : (chosen.benignWeight * row.share * used.length) / (2 * benignTotal),
+  );
+  const beta = fitOnRows(
+    { x, y, w, offset },
+    used.map((_, i) => i),
+    chosen.ridge,
+  );
+  const parts = partWeights(beta, shippedContext);
+  const url: FittedUrlModel = {
+    hostWeight: round(beta[COLUMNS.length]!),
+    // The host model's bias is inside the host name's log-odds, scaled with it.
+    bias: round(beta[0]!),
+    weights: parts.weights,
+    tables: urlTables(rows),
+    thresholds: chosen.thresholds,
+    context: parts.context,
+    gated: parts.gated,
+  };
   return {
-    url: best!.url,
+    url,
     fit: {
       phishingUrls: phishingTotal,
       benignUrlsAndHosts: rows.length - phishingTotal,
-      benignWeight: best!.benignWeight,
+      benignWeight: chosen.benignWeight,
+      ridge: chosen.ridge,
+      thresholdScores: 'cross-fitted: each tuning row scored with weights fitted on the other fold only',
       minHostsPerTableKey: MIN_HOSTS,
       gateCentre: GATE_CENTRE,
       maliciousRule: {
-        tailShare: best!.check.rule.share,
-        expectedBenignHosts: best!.check.rule.expected,
+        tailShare: chosen.check.rule.share,
+        expectedBenignHosts: chosen.check.rule.expected,
         heldOutChecks: 20,
-        heldOutChecksWithFalsePositives: best!.check.checksWithFalsePositives,
-        heldOutBenignFlagged: best!.check.heldOutFalsePositives,
-        heldOutRecallMean: round(best!.check.heldOutRecall),
-        heldOutRecallWorst: round(best!.check.worstHeldOutRecall),
+        heldOutChecksWithFalsePositives: chosen.check.checksWithFalsePositives,
+        heldOutBenignFlagged: chosen.check.heldOutFalsePositives,
+        heldOutRecallMean: round(chosen.check.heldOutRecall),
+        heldOutRecallWorst: round(chosen.check.worstHeldOutRecall),
       },
-      tuningRecallAtMaliciousOutOfFold: best!.recall,
-      tuningRecallAtSuspiciousOutOfFold: best!.suspiciousRecall,
+      tuningRecallAtMaliciousCrossFitted: chosen.recall,
+      tuningRecallAtSuspiciousCrossFitted: chosen.suspiciousRecall,
     },
   };
 }

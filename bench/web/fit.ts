@@ -17,7 +17,7 @@
  *    tuning half of the benign URLs with paths as well: fit-url.ts. Its malicious threshold is not
  *    "above every tuning benign row" but a tail model of the benign scores checked on held-out
  *    halves of the tuning data (threshold.ts), as the highest benign score of one sample did not
- *    carry over to another.
+ *    carry over to another; those scores are cross-fitted (weights fitted on the other fold).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -181,7 +181,8 @@ function falsePositiveRows(benign: readonly ScoredUrl[]) {
 }
 
 /** The URL part's reasons (score/url-features.ts), left out when the host name's verdict is shown. */
-const URL_REASON = /^(path_|root_path|ip_host_url|punycode_url|url_bias|sub_token_|sub_style|host_shape|brand_place|label_shape|label_cv)/;
+const URL_REASON =
+  /^(path_|root_path|ip_host_url|punycode_url|url_bias|sub_token_|sub_style|host_shape|brand_place|label_shape|label_cv)/;
 
 /** What run.ts reads of model.json's fit record. */
 interface ModelFit {
@@ -365,7 +366,8 @@ async function main() {
         `flagged at malicious or suspicious (1e-3 of the tuning benign rows above it). The host-name verdict's malicious ` +
         `threshold is just above every tuning benign host. The RPZ, Unbound and hosts exports list a host only when ` +
         `both verdicts of a URL of it are malicious and it is a name, not an address (the whole-host exports row). The URL verdict's is a tail model of the tuning benign ` +
-        `hosts' out-of-fold scores (bench/web/threshold.ts): an exponential fitted to the top ${pct(rule.tailShare)} of ` +
+        `hosts' cross-fitted scores (table values and weights fitted on the other fold of the tuning hosts; ` +
+        `bench/web/threshold.ts): an exponential fitted to the top ${pct(rule.tailShare)} of ` +
         `them, the threshold where it expects ${rule.expectedBenignHosts} benign hosts above it on a benign set the ` +
         `tuning half's size (never below the highest tuning benign score), its parameters kept by a nested check on ` +
         `tuning data only (fitted on one half of the tuning benign rows, counted on the other, 20 ways: ` +

@@ -9,17 +9,22 @@
  * tuning benign rows, the threshold set on one fold let 0 of the other fold's rows through one way
  * and 5 the other way.
  *
- * The rule (a peaks-over-threshold tail model): take each benign HOST's highest out-of-fold
+ * The scores it rests on are cross-fitted (fit-url.ts): each tuning row scored with table values
+ * AND logistic weights from the other fold only. Under weights fitted on every tuning row (as
+ * the shipped ones are) the benign rows, weighted heavily, pull their own scores down: the tail
+ * rule then expected 0.3 benign hosts above the threshold on the evaluation half and 3 were.
+ *
+ * The rule (a peaks-over-threshold tail model): take each benign HOST's highest cross-fitted
  * log-odds (a site's pages are not independent draws: one site with many pages would otherwise
  * weigh as many), fit an exponential to the excesses of the top `share` of hosts over the next
  * host's log-odds (maximum likelihood: the scale is their mean excess), and put the threshold
  * where the fitted tail expects `expected` benign hosts above it on a benign set the size of the
  * one it was fitted on (the evaluation half is the tuning half's size by construction: a salted
- * hash of the host). Never below the highest tuning benign score.
+ * hash of the host). Never below the highest cross-fitted tuning benign score.
  *
- * Which `share` and `expected` (and which benign weight of the fit): a nested check on the tuning
- * data only. The tuning benign and phishing rows are split in halves by host, by the table folds
- * (foldOf) and by nine more salted hashes; on each split the rule is fitted on one half's benign
+ * Which `share` and `expected` (and which benign weight and ridge of the fit): a nested check on
+ * the cross-fitted tuning scores only. The tuning benign and phishing rows are split in halves by
+ * host, by the table folds (foldOf) and by nine more salted hashes; on each split the rule is fitted on one half's benign
  * rows and its false positives (benign rows at or above it) and recall (phishing hosts at or above
  * it) are counted on the other half, both ways: 20 held-out checks. The candidate kept is the one
  * with no held-out false positive in any of the 20 checks and the best mean held-out recall.
@@ -41,7 +46,7 @@ export interface TailRule {
   expected: number;
 }
 
-/** One scored tuning row: out-of-fold log-odds, class and host. */
+/** One scored tuning row: cross-fitted log-odds, class and host. */
 export interface ScoredRow {
   logOdds: number;
   phishing: boolean;
@@ -94,7 +99,7 @@ function halfOf(salt: string | null, host: string): 0 | 1 {
   return (createHash('sha256').update(`${salt}:${host}`).digest()[0]! & 1) as 0 | 1;
 }
 
-/** The nested check of every candidate rule on these out-of-fold tuning scores. */
+/** The nested check of every candidate rule on these cross-fitted tuning scores. */
 export function checkRules(rows: readonly ScoredRow[]): RuleCheck[] {
   const splits = [null, ...CHECK_SALTS].map((salt) => {
     const benign: ScoredRow[][] = [[], []];
@@ -149,7 +154,7 @@ export function bestRule(checks: readonly RuleCheck[]): RuleCheck {
   );
 }
 
-/** The rule the nested check keeps on these out-of-fold tuning scores, and its log-odds threshold on all of them. */
+/** The rule the nested check keeps on these cross-fitted tuning scores, and its log-odds threshold on all of them. */
 export function maliciousThreshold(rows: readonly ScoredRow[]): { logOdds: number; check: RuleCheck } {
   const check = bestRule(checkRules(rows));
   return {

@@ -35,7 +35,7 @@ before(async () => {
       async (batch) => void (await recordWebVerdicts(hub.ctx.intel, withWholeHost(batch), source, { tlp })),
     );
   await ingest(['https://amazon-xqzv.top/signin/', 'https://smbc-card-verify.xyz/'], 'model', 'green');
-  await ingest(['https://amazon-kjhd.top/', 'https://login.amazon-kjhd.top/x'], 'jpcert', 'clear');
+  await ingest(['https://amazon-kjhd.top/signin/', 'https://login.amazon-kjhd.top/x'], 'jpcert', 'clear');
   await draftTakedown(
     store.db as unknown as Kysely<TakedownTables>,
     {

@@ -29,9 +29,9 @@ const MODEL_ONLY = [
   'https://mercari-jp.duckdns.org/login',
   // An IP host with a kit's path: the URL verdict flags it (the benign URL data has IP-hosted
   // pages, so an IP alone is weak evidence there); the host lists never carry an IP.
-  'http://47.238.159.31/jabank/Phone/Verifyident',
+  'http://47.238.159.31/smbc/login',
 ];
-const PUBLISHED = ['https://amazon-kjhd.top/', 'https://apple-id-verify.top/verify?id=1'];
+const PUBLISHED = ['https://amazon-kjhd.top/signin/', 'https://apple-id-verify.top/verify?id=1'];
 const BENIGN = ['https://www.amazon.co.jp/', 'https://sites.google.com/view/amazon-login'];
 
 before(async () => {
@@ -127,10 +127,10 @@ test('urls: hash prefixes a Safe Browsing-style client matches, plain JSON besid
   assert.equal(council.code, 0, council.stderr);
   const list = JSON.parse(readFileSync(out, 'utf8')) as UrlList;
   assert.equal(list.tier, 'council');
-  assert.ok(list.urls.some((u) => u.url === 'http://47.238.159.31/jabank/Phone/Verifyident'));
+  assert.ok(list.urls.some((u) => u.url === 'http://47.238.159.31/smbc/login'));
   assert.ok(list.hashPrefixes.every((p) => /^[0-9a-f]{8}$/.test(p)));
   assert.ok(urlListMatches(list, 'https://apple-id-verify.top/verify?id=1'));
-  assert.ok(urlListMatches(list, 'http://47.238.159.31/jabank/Phone/Verifyident#x'));
+  assert.ok(urlListMatches(list, 'http://47.238.159.31/smbc/login#x'));
   assert.ok(!urlListMatches(list, 'https://apple-id-verify.top/other'));
   assert.ok(!urlListMatches(list, 'https://www.amazon.co.jp/'));
   const pub = JSON.parse(

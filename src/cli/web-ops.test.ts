@@ -22,7 +22,7 @@ before(async () => {
     join(dir, 'list.txt'),
     [
       'https://amazon-xqzv.top/signin/',
-      'https://amazon-kjhd.top/',
+      'https://amazon-kjhd.top/signin/',
       'https://login.amazon-kjhd.top/ap/signin',
       'https://smbc-card-verify.xyz/',
       'https://vpass-secure.shop/',
