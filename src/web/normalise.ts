@@ -215,13 +215,8 @@ function plainUrl(text: string): NormalisedUrl | null {
     last.length === hostEnd - hostStart && text.startsWith(last, hostStart)
       ? last
       : text.slice(hostStart, hostEnd);
-  // The expression checked `http(s)://` in either case; lower case is `h`, `t`, `t`, `p`(, `s`).
-  const schemeLower =
-    text.charCodeAt(0) === 0x68 &&
-    text.charCodeAt(1) === 0x74 &&
-    text.charCodeAt(2) === 0x74 &&
-    text.charCodeAt(3) === 0x70 &&
-    (!https || text.charCodeAt(4) === 0x73);
+  // The expression checked `http(s)://` in either case; whether it is in lower case.
+  const schemeLower = startsHttp(text);
   const hostLower = !upper;
   if (!hostLower) host = host.toLowerCase();
   let keepPort = true;

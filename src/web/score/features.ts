@@ -143,8 +143,7 @@ export function scanHostName(
   values[F_ENTROPY] = entropyOfTallies(distinct, length);
   values[F_VOWEL_RATIO] = letters ? vowels / letters : 0;
   values[F_CONSONANT_RUN] = Math.min(8, longestRun) / 4;
-  // `xn--` alone first: `x` is rare in names, `.`, which the second pattern starts with, is not.
-  values[F_PUNYCODE] = host.includes('xn--') && (host.startsWith('xn--') || host.includes('.xn--')) ? 1 : 0;
+  values[F_PUNYCODE] = hasPunycodeLabel(host) ? 1 : 0;
   // suffixesOf without its object.
   const tld = url.privateSuffix ? lastLabel(url.publicSuffix) : url.publicSuffix;
   const platform = url.privateSuffix ? url.publicSuffix : '';
@@ -162,6 +161,12 @@ export function scanHostName(
   out.tld = tld;
   out.platform = platform;
   return out;
+}
+
+/** Whether a label of host is punycode (starts with `xn--`); the host-name and URL parts both read it. */
+export function hasPunycodeLabel(host: string): boolean {
+  // `xn--` alone first: `x` is rare in names, `.`, which the second pattern starts with, is not.
+  return host.includes('xn--') && (host.startsWith('xn--') || host.includes('.xn--'));
 }
 
 /**

@@ -11,6 +11,7 @@
  * JPCERT/CC's tuning months against benign URLs WITH paths (tuning half only), like tld_risk.
  */
 import type { NormalisedUrl, Reason } from '../types.ts';
+import { hasPunycodeLabel } from './features.ts';
 import { LEXICON } from './lexicon.ts';
 import { oncePerObject } from './memo.ts';
 
@@ -153,7 +154,7 @@ export function urlFeaturesReference(url: NormalisedUrl, tables: UrlTables): Url
     // The host-name model learned IP and punycode hosts from lists that have none benign; the URL
     // data has some, so the URL part may correct for them (either sign).
     ip_host_url: url.hostKind !== 'domain' ? 1 : 0,
-    punycode_url: url.host.startsWith('xn--') || url.host.includes('.xn--') ? 1 : 0,
+    punycode_url: hasPunycodeLabel(url.host) ? 1 : 0,
   };
   const shape = pathShape(path);
   values.path_shape = mapOf(tables.shape).get(shape) ?? 0;
@@ -396,8 +397,7 @@ function scan(url: NormalisedUrl, c: Compiled): boolean {
   values[F_ROOT] = root ? 1 : 0;
   values[F_IP] = url.hostKind !== 'domain' ? 1 : 0;
   const host = url.host;
-  // `xn--` alone first: `x` is rare in names, `.`, which the second pattern starts with, is not.
-  values[F_PUNYCODE] = host.includes('xn--') && (host.startsWith('xn--') || host.includes('.xn--')) ? 1 : 0;
+  values[F_PUNYCODE] = hasPunycodeLabel(host) ? 1 : 0;
   bestKey = 0;
   bestStart = 0;
   bestEnd = 0;
