@@ -442,12 +442,15 @@ export function fitUrlModel(
         check: RuleCheck;
       }
     | undefined;
-  for (const benignWeight of BENIGN_WEIGHTS) {
-    const w = used.map(({ row }) =>
+  // Each row's weight in the loss: the classes equal in total, benign rows times benignWeight.
+  const rowWeights = (benignWeight: number) =>
+    used.map(({ row }) =>
       row.phishing
         ? used.length / (2 * phishingTotal)
         : (benignWeight * row.share * used.length) / (2 * benignTotal),
     );
+  for (const benignWeight of BENIGN_WEIGHTS) {
+    const w = rowWeights(benignWeight);
     for (const ridge of RIDGES) {
       const { logOdds, largest } = crossFitted({ x, y, w, offset }, byFold, ridge);
       const { thresholds, check, recall, suspiciousRecall } = thresholdsOn(
@@ -474,11 +477,7 @@ export function fitUrlModel(
   // The shipped weights: every tuning row, with the benign weight and ridge kept above; the
   // thresholds stay those set on the cross-fitted scores.
   const chosen = best!;
-  const w = used.map(({ row }) =>
-    row.phishing
-      ? used.length / (2 * phishingTotal)
-      : (chosen.benignWeight * row.share * used.length) / (2 * benignTotal),
-  );
+  const w = rowWeights(chosen.benignWeight);
   const beta = fitOnRows(
     { x, y, w, offset },
     used.map((_, i) => i),
