@@ -255,9 +255,10 @@ function caveatsOf(
   peer: { scores: number[] } | string,
   ipBenign: number,
   ipPhishing: readonly ScoredUrl[],
-  urls: readonly string[],
+  timed: readonly ScoredUrl[],
 ) {
-  const sameHost = urls.filter((u, i) => i > 0 && new URL(u).host === new URL(urls[i - 1]!).host).length;
+  // By the normalised host, the key the memos compare (a port is not part of it).
+  const sameHost = timed.filter((r, i) => i > 0 && r.host === timed[i - 1]!.host).length;
   return [
     ...(typeof peer === 'string' ? [`phishing_catcher: blocked (${peer}).`] : []),
     "The host-name verdict was thresholded on benign top-site hosts only; the benign URLs' hosts (small sites crawled from IP2Location, ISCX-URL-2016's sites) are new to it, so its false positives among them are counted here too.",
@@ -267,7 +268,7 @@ function caveatsOf(
     "The URL verdict's malicious threshold aims at no false positive on a benign set the evaluation half's size, not a guarantee: the tail model expects a few tenths of a benign host above it, and the nested check that chose it had 20 held-out halves of the same tuning data, not independent samples. It sits higher than the highest tuning benign score, so recall is lower than at that score.",
     "phishing_catcher scores certificate names and adds 10 for a Let's Encrypt issuer; there is no certificate here, so that part is not applied.",
     "The steady-state passes run with the loaded data set and the first pass's scored rows still on the heap, so the garbage collector's marking is part of what they measure.",
-    `The normaliser and the scorer keep the last host's work (feeds list a host's URLs together): ${sameHost} of the ${urls.length} timed URLs follow one on the same host here, in the lists' own order, and reuse it.`,
+    `The normaliser and the scorer keep the last host's work (feeds list a host's URLs together): ${sameHost} of the ${timed.length} timed URLs follow one on the same host here, in the lists' own order, and reuse it.`,
   ];
 }
 
@@ -412,7 +413,7 @@ async function main() {
         ),
         markdownTable(['scorer', 'hosts/URLs', 'CPU s', 'per CPU-second'], speedRows, ['l', 'r', 'r', 'r']),
       ],
-      caveats: caveatsOf(peer, ipBenign, ipPhishing, urls),
+      caveats: caveatsOf(peer, ipBenign, ipPhishing, scored),
     },
     values.write,
   );

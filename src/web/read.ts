@@ -80,7 +80,8 @@ function storedVerdict(row: WebTables['web_urls'], sightings: WebTables['web_sig
 
 /**
  * The whole-host rule on one scored URL, for callers that hold rows rather than the store (the
- * benchmark): both verdicts malicious, and a name (host exports never list an address).
+ * benchmark, intel's intake through withWholeHost): both verdicts malicious, and a name (host
+ * exports never list an address).
  */
 export function blocksWholeHost(v: Pick<ScoredUrl, 'verdict' | 'hostVerdict' | 'hostKind'>): boolean {
   return v.verdict === 'malicious' && v.hostVerdict === 'malicious' && v.hostKind === 'domain';
@@ -118,9 +119,9 @@ export async function* readHosts(db: Kysely<WebTables>, query: HostQuery = {}): 
         eb.fn.countAll<number>().as('urls'),
         // A URL counts against its whole host only when BOTH verdicts say so: the host-name
         // verdict (a host is no more malicious than its name) and the URL verdict, whose threshold
-        // holds on benign sites the name model never saw (on the tuning data the name alone
-        // flagged 12 of 47,587 benign hosts and pages, both together none, at 30.7 % recall
-        // against 33.5 %). Suspicious: both at least suspicious, less the malicious ones.
+        // holds on benign sites the name model never saw (on the tuning data when the rule was
+        // chosen, the name alone flagged 12 of 47,587 benign hosts and pages, both together none,
+        // at 30.7 % recall against 33.5 %). Suspicious: both at least suspicious, less the malicious ones.
         countWhere(eb, ['malicious']).as('malicious'),
         countWhere(eb, ['malicious', 'suspicious']).as('flagged'),
         eb.fn.max(eb.fn.coalesce('host_score', 'score')).as('max_score'),
