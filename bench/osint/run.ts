@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { createOsint, OsintConfig } from '../../src/osint/index.ts';
 import { silentLogger } from '../../src/core/index.ts';
 import { Registry } from 'prom-client';
+import { f1Of, leaderOf, type Counts } from './leader.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import {
   canonical,
@@ -43,13 +44,6 @@ import {
 type Found = Partial<Record<Type, string[]>>;
 const TOOLS = ['tsunagi', 'iocextract', 'ioc-finder'] as const;
 type Tool = (typeof TOOLS)[number];
-
-interface Counts {
-  tp: number;
-  fp: number;
-  fn: number;
-  docF1: number[];
-}
 
 function options() {
   const { values } = parseArgs({
@@ -153,12 +147,12 @@ function score(docs: LabelledDoc[], found: Map<Tool, Map<string, Found>>) {
   return table;
 }
 
+/** Precision and recall to 2 decimals, F1 to 3 (two decimals hid which tool was ahead), then the counts behind them. */
 function prf(c: Counts | undefined): string {
   if (!c) return '—';
   const p = c.tp + c.fp === 0 ? 1 : c.tp / (c.tp + c.fp);
   const r = c.tp + c.fn === 0 ? 1 : c.tp / (c.tp + c.fn);
-  const f = p + r === 0 ? 0 : (2 * p * r) / (p + r);
-  return `${p.toFixed(2)} / ${r.toFixed(2)} / **${f.toFixed(2)}**`;
+  return `${p.toFixed(2)} / ${r.toFixed(2)} / **${f1Of(c).toFixed(3)}** (${c.tp} / ${c.fp} / ${c.fn})`;
 }
 
 function worst(c: Counts | undefined): string {
@@ -240,13 +234,28 @@ function languageTables(
   const rows = TYPES.map((type) => {
     const labelledDocs = docs.filter((d) => d.labelled.has(type));
     const truth = labelledDocs.reduce((n, d) => n + d.truth.get(type)!.size, 0);
-    return [type, labelledDocs.length, truth, ...TOOLS.map((t) => prf(table.get(`${t} ${type}`)))];
+    const counts = TOOLS.map((t) => [t, table.get(`${t} ${type}`)] as [string, Counts | undefined]);
+    return [
+      type,
+      labelledDocs.length,
+      truth,
+      ...TOOLS.map((t) => prf(table.get(`${t} ${type}`))),
+      leaderOf(counts),
+    ];
   });
   const worstRows = TYPES.map((type) => [type, ...TOOLS.map((t) => worst(table.get(`${t} ${type}`)))]);
   const heading = `**${LANGUAGE_NAMES[language]}** (${docs.length} documents)`;
   return [
-    `${heading}, precision / recall / **F1**:\n\n` +
-      markdownTable(['type', 'docs', 'truth', ...TOOLS], rows, ['l', 'r', 'r', 'r', 'r', 'r']),
+    `${heading}, precision / recall / **F1** (true positives / false positives / false negatives):\n\n` +
+      markdownTable(['type', 'docs', 'truth', ...TOOLS, 'leader (F1)'], rows, [
+        'l',
+        'r',
+        'r',
+        'r',
+        'r',
+        'r',
+        'l',
+      ]),
     `${heading}, per-document F1:\n\n` +
       markdownTable(['type', ...TOOLS.map((t) => `${t} F1 mean / worst`)], worstRows, ['l', 'r', 'r', 'r']),
   ];
@@ -278,7 +287,7 @@ function report(
     `files and MISP events beside each README; StrangerealIntel CyberThreatIntel: the IoC JSON/CSV lists beside each write-up), restricted to what each text names, a type scored only in ` +
     `documents where it is listed, and Unit 42 write-ups that name IPv6 addresses or CVE ids, Netskope Threat Labs' indicator pages (file hashes only) and Datadog's and Sekoia's indicator lists that name IPv6 addresses, labelled by reading (bench/osint/en); Japanese, every indicator of the nine types labelled by reading each text ` +
     `(bench/osint/ja, rules in bench/osint/README.md), every type scored in every document. Each tool reads the same texts; precision / recall / **F1** per type, ` +
-    `micro-averaged ("—": the tool does not extract that type), then per-document F1 (mean / worst), then time.`;
+    `micro-averaged ("—": the tool does not extract that type), with the pooled true positives / false positives / false negatives behind them and the leader by exact F1 (a tie when the fractions are equal), then per-document F1 (mean / worst), then time.`;
   const caveats = [
     "The truth lists what the authors (English) or the annotator (Japanese) give as indicators: a real but unlisted name in the text (the vendor's own links, a researcher's site, a news article's address) is charged as a false positive, the same for every tool.",
     ...[...unnamed].map(
