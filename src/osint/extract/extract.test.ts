@@ -123,7 +123,9 @@ describe('references written again, reference sites, lists of examples', () => {
       '## Original References\n- https://lists.vendor-news.com/thread/1\n';
     assert.deepEqual(found(text), ['url https://cdn.evil-host.xyz/p.bin']);
     // Capitals with text after the colon are a line of prose, not a label: what follows is not a section of references.
-    assert.deepEqual(found('REFERENCES: none yet\n- https://cdn.evil-host.xyz/q.bin'), ['url https://cdn.evil-host.xyz/q.bin']);
+    assert.deepEqual(found('REFERENCES: none yet\n- https://cdn.evil-host.xyz/q.bin'), [
+      'url https://cdn.evil-host.xyz/q.bin',
+    ]);
   });
   test('documentation, lookup and XML namespace sites are references, defanged or not', () => {
     const none = [
@@ -173,8 +175,14 @@ describe('defanged forms', () => {
     ['`++speed.wlaspsd[.]com/vip.js++`', ['url http://speed.wlaspsd.com/vip.js']],
     ['now.asmkpo[.]com:80 and evil[.]com/ alone', ['domain now.asmkpo.com', 'domain evil.com']],
     // A port between the defanged name and the path: still a URL without its scheme (a C2 endpoint).
-    ['`audit.checkmarx[.]cx:443/v1/telemetry`（IP: `94.154.172.43`）', ['url http://audit.checkmarx.cx:443/v1/telemetry', 'ipv4 94.154.172.43']],
-    ['c2[.]example-bad[.]net:8080/gate と sfrclak[.]com:8000 / IP', ['url http://c2.example-bad.net:8080/gate', 'domain sfrclak.com']],
+    [
+      '`audit.checkmarx[.]cx:443/v1/telemetry`（IP: `94.154.172.43`）',
+      ['url http://audit.checkmarx.cx:443/v1/telemetry', 'ipv4 94.154.172.43'],
+    ],
+    [
+      'c2[.]example-bad[.]net:8080/gate と sfrclak[.]com:8000 / IP',
+      ['url http://c2.example-bad.net:8080/gate', 'domain sfrclak.com'],
+    ],
     // A defanged address followed by a path (a list of download URLs): a URL without its scheme that covers its host;
     // a network in CIDR form, an address with a path that is not defanged, and one followed by a space are not.
     [
@@ -257,6 +265,29 @@ describe('hex that is not a digest of a file', () => {
     assert.deepEqual(found(adoc), [`sha1 ${sha1}`]);
     const markdown = `| MD5 | パスワード |\n|---|---|\n| ${md5} | 0cc175b9c0f1b6a831c399e269772661 |\n`;
     assert.deepEqual(found(markdown), [`md5 ${md5}`]);
+  });
+});
+
+describe('CVE ids inside URLs', () => {
+  test("an id in a link's slug or a catalogue URL is part of that URL; written outside one, it is a CVE the text names", () => {
+    // Forms of the tuning split (Unit 42 notes, secnews summaries): the article and NVD links repeat the id in their path.
+    assert.deepEqual(found('Source: https://www.vendor-news.com/2025/04/flaw-cve-2025-24813-exploited/'), []);
+    assert.deepEqual(found('- https://nvd.nist.gov/vuln/detail/CVE-2023-3519'), []);
+    assert.deepEqual(found('[brief](https://unit42.paloaltonetworks.com/threat-brief-cve-2023-3519/)'), []);
+    assert.deepEqual(
+      found(
+        'Scans for CVE-2023-3519.\nSource: https://unit42.paloaltonetworks.com/threat-brief-citrix-cve-2023-3519/',
+      ),
+      ['cve CVE-2023-3519'],
+    );
+    // The text of a markdown link is outside its URL.
+    assert.deepEqual(found('[CVE-2021-44228](https://nvd.nist.gov/vuln/detail/CVE-2021-44228)'), [
+      'cve CVE-2021-44228',
+    ]);
+    // A defanged URL without a scheme carries its id too.
+    assert.deepEqual(found('exploit at evil-host[.]xyz/cve-2024-3400/poc.sh'), [
+      'url http://evil-host.xyz/cve-2024-3400/poc.sh',
+    ]);
   });
 });
 

@@ -251,7 +251,8 @@ const SOCIAL_POST = /^https?:\/\/(?:www\.|mobile\.)?(?:twitter\.com|x\.com)\/\w+
  * A heading (markdown `##`, AsciiDoc `==`, HTML `<h2>`, or a plain-text advisory's label in capitals on a line of its
  * own, `REFERENCES:`) and the titles of sections that list references.
  */
-const HEADING = /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<[hH][1-6][^>]*>(.*)$|^[ \t]*([A-Z][A-Z0-9 &/()-]{2,60}):[ \t]*$/gm;
+const HEADING =
+  /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<[hH][1-6][^>]*>(.*)$|^[ \t]*([A-Z][A-Z0-9 &/()-]{2,60}):[ \t]*$/gm;
 const REFERENCE_SECTION =
   /^(?:links?|(?:original |external |additional )?references?|sources?|further reading|see also|social media(?: posts?)?|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
 
@@ -558,6 +559,9 @@ function findCvesAndTechniques(c: Collector): void {
   const text = c.source.text;
   CVE.lastIndex = 0;
   for (let m = CVE.exec(text); m; m = CVE.exec(text)) {
+    // An id inside a URL (an article's slug `…/cve-2025-24813-…`, an NVD link) is part of that URL; the text names the
+    // CVE only where it writes the id outside one (bench/osint/README.md's labelling rule).
+    if (c.insideUrl(m.index)) continue;
     c.add({ type: 'cve', value: `CVE-${m[1]}-${m[2]}`, start: m.index, end: m.index + m[0].length });
   }
   TECHNIQUE.lastIndex = 0;
