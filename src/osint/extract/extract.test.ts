@@ -291,6 +291,31 @@ describe('CVE ids inside URLs', () => {
   });
 });
 
+describe("certificates' fingerprints are not hashes of files", () => {
+  const sha1 = 'ab7ab346296d5c306e642590b21417d634c8abeb';
+  const other = '02ed6a578c575c8d9c72398e790354b095bb07bc';
+  test('a fingerprint column, and a fingerprint labelled on its own row; the hash column beside them still holds files', () => {
+    // Forms of the tuning split (ESET's Buhtrap, GMERA and TA410 pages): signing certificates listed after the samples.
+    const companies = `|===\n|Company name|Fingerprint\n|YUVA-TRAVEL|\`${other}\`\n|===\n`;
+    assert.deepEqual(found(companies), []);
+    const developers = `| App | Fingerprint (SHA-1) | Developer |\n|---|---|---|\n| Stockfolio | \`${other}\` | Levis |\n`;
+    assert.deepEqual(found(developers), []);
+    const fields = `|===\n|Serial number |0x0F8B600FF1882E\n|Thumbprint (SHA-1)|\`${other.toUpperCase()}\`\n|===\n`;
+    assert.deepEqual(found(fields), []);
+    assert.deepEqual(found(`Certificate fingerprint: ${other}`), []);
+    // The samples table after a certificate's key-value rows is not under a fingerprint column.
+    const samples = `${fields}\n|===\n|SHA-1 |Filename\n|\`${sha1}\` |loader.dll\n|===\n`;
+    assert.deepEqual(found(samples), [`sha1 ${sha1}`]);
+    const both = `| SHA-1 | Signer | Signer fingerprint |\n|---|---|---|\n| ${sha1} | ACME | ${other} |\n`;
+    assert.deepEqual(found(both), [`sha1 ${sha1}`]);
+  });
+  test('prose that mentions a fingerprint opens no table, and a hash after other words is still one', () => {
+    const prose = `The certificate fingerprint, as noted, differs.\n${sha1}, dropped by the loader\n`;
+    assert.deepEqual(found(prose), [`sha1 ${sha1}`]);
+    assert.deepEqual(found(`the fingerprint is gone; sample ${sha1}`), [`sha1 ${sha1}`]);
+  });
+});
+
 describe('networks in CIDR form', () => {
   test('a range is not an address; the address beside it and an address with a path are', () => {
     assert.deepEqual(found('|185.231.153.21| 185.231.153.0/24|AS48282|'), ['ipv4 185.231.153.21']);

@@ -5,7 +5,14 @@
  */
 import { judgeName, NAME_CONTEXT, publicIpv4, publicIpv6 } from './names.ts';
 import { refang, type RefangedText } from './refang.ts';
-import { columnRows, inColumn, portColumnRows, SECRET_HEADER } from './tables.ts';
+import {
+  columnRows,
+  FINGERPRINT_HEADER,
+  inColumn,
+  type OpenTable,
+  portColumnRows,
+  SECRET_HEADER,
+} from './tables.ts';
 import { ENTERPRISE_TECHNIQUE_IDS } from './technique-ids.ts';
 import type { ExtractedIndicator, ExtractOptions, OsintIndicatorType } from './types.ts';
 
@@ -528,9 +535,24 @@ function tailOfWrappedHex(text: string, start: number, end: number): boolean {
   return lineStart - aboveStart <= 4097 && LONG_HEX_LINE.test(text.slice(aboveStart, lineStart - 1));
 }
 
+/** What ends the text before a hash labelled on its own line as a fingerprint (`|Thumbprint (SHA-1)|`, `Fingerprint:`). */
+const FINGERPRINT_LABEL_BEFORE =
+  /(?:thumb|finger)prints?(?:\s*\((?:sha-?1|sha-?256|md5)\))?[\s`*_+"'|:：=]*$/i;
+
+/** Whether a hex run in a row of `tables` falls in the table's column. */
+function inTableColumn(text: string, tables: Map<number, OpenTable>, start: number): boolean {
+  if (tables.size === 0) return false;
+  const rowStart = text.lastIndexOf('\n', start - 1) + 1;
+  const table = tables.get(rowStart);
+  return table !== undefined && inColumn(text, rowStart, start, table);
+}
+
 function findHashes(c: Collector): void {
   const text = c.source.text;
+  // Columns of passwords hold digests of passwords; columns of fingerprints, digests of certificates: not files.
   const secretRows = columnRows(text, SECRET_HEADER);
+  // A row holding its own hex value (`|Thumbprint (SHA-1)|…`) is a key and value, handled below, and opens no column.
+  const fingerprintRows = columnRows(text, FINGERPRINT_HEADER, /[0-9a-fA-F]{32}/);
   // A hex run that is a label of a host name the scan for names accepted (`a.<32 hex>.0.v6.example.biz`, a scanner
   // encoding its target) is part of that name, not a digest.
   const names = c.hits.filter((h) => h.type === 'domain');
@@ -543,11 +565,10 @@ function findHashes(c: Collector): void {
     if (c.insideUrl(m.index) ? !FILE_IN_URL_BEFORE.test(before) : GIST_BEFORE.test(before)) continue;
     if (tailOfWrappedHex(text, m.index, m.index + m[0].length)) continue;
     if (insideName(m.index)) continue;
-    if (secretRows.size > 0) {
-      const rowStart = text.lastIndexOf('\n', m.index - 1) + 1;
-      const table = secretRows.get(rowStart);
-      if (table && inColumn(text, rowStart, m.index, table)) continue;
-    }
+    if (inTableColumn(text, secretRows, m.index) || inTableColumn(text, fingerprintRows, m.index)) continue;
+    // A key and value on one line (an AsciiDoc table of a certificate's fields, `Fingerprint: …`).
+    const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
+    if (m.index - lineStart <= 256 && FINGERPRINT_LABEL_BEFORE.test(text.slice(lineStart, m.index))) continue;
     const value = m[0].toLowerCase();
     // All digits or one repeated character: a number or a placeholder, not a digest.
     if (/^\d+$/.test(value) || /^(.)\1+$/.test(value)) continue;

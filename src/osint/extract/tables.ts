@@ -36,8 +36,11 @@ function headerOf(line: string, header: RegExp): OpenTable | undefined {
   return undefined;
 }
 
-/** The start offset of each row under a header with a column `header` names, with that table's separator and column. */
-export function columnRows(text: string, header: RegExp): Map<number, OpenTable> {
+/**
+ * The start offset of each row under a header with a column `header` names, with that table's separator and column. A
+ * line that `notHeader` matches is never a header (a key and its value on one row).
+ */
+export function columnRows(text: string, header: RegExp, notHeader?: RegExp): Map<number, OpenTable> {
   const rows = new Map<number, OpenTable>();
   let table: OpenTable | undefined;
   let start = 0;
@@ -45,7 +48,7 @@ export function columnRows(text: string, header: RegExp): Map<number, OpenTable>
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     const line = text.slice(start, end);
-    const found = line.length <= 4096 ? headerOf(line, header) : undefined;
+    const found = line.length <= 4096 && !notHeader?.test(line) ? headerOf(line, header) : undefined;
     if (found) table = found;
     else if (table && line.includes(table.separator)) rows.set(start, table);
     else if (table && line.trim() !== '' && !/^\s*\|===\s*$/.test(line)) table = undefined;
@@ -67,6 +70,13 @@ export function portColumnRows(text: string): Map<number, number> {
 
 /** A column of secrets (`Backdoor password`, `パスワード`): a hash in it digests a password, not a file. */
 export const SECRET_HEADER = /\b(?:password|passwd|passphrase)s?\b|パスワード/i;
+
+/**
+ * A column of certificate or key fingerprints (`Fingerprint`, `Thumbprint (SHA-1)`, `Certificate thumbprint`): a hash in
+ * it digests a certificate, not a file. The whole cell must be the label, so prose split at its commas opens no table.
+ */
+export const FINGERPRINT_HEADER =
+  /^(?:(?:code[- ]?signing|signing|signer|ssl|tls|x\.?509|ca|certificate|cert\.?)\s+)*(?:thumbprint|fingerprint)s?(?:\s*\((?:sha-?1|sha-?256|md5)\))?$|^(?:証明書の?)?(?:拇印|フィンガープリント)$/i;
 
 /** Whether the cell at `offset` of the row starting at `rowStart` is in the table's column. */
 export function inColumn(text: string, rowStart: number, offset: number, table: OpenTable): boolean {
