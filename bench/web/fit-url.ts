@@ -7,7 +7,7 @@
  * - path token and path shape tables, and the host context's (subdomain tokens, host shapes,
  *   brand places, registrant label shapes and consonant/vowel trigrams: src/web/score/host-context.ts),
  *   and the URL template's (the skeleton of subdomain shape, label shape, risk band and path shape:
- *   src/web/score/url-template.ts; 10 hosts a key and smoothing 10): smoothed log-odds, each host's tokens (shapes) counted once
+ *   src/web/score/url-template.ts, its positive part): smoothed log-odds, each host's tokens (shapes) counted once
  *   per class, rates within each class; the weights are fitted on values from the OTHER fold's
  *   tables, and the host name's log-odds (the offset, weight 1) from the other fold's host risk
  *   tables, so nothing vouches for itself; the shipped tables use every tuning host;
@@ -72,9 +72,6 @@ import { maliciousThreshold, type RuleCheck } from './threshold.ts';
 const SMOOTHING = 2;
 /** Tokens (shapes) seen on fewer hosts than this are left out of the shipped table. */
 const MIN_HOSTS = 3;
-/** The same for URL skeletons (templateTables), and their smoothing. */
-const TEMPLATE_MIN_HOSTS = 10;
-const TEMPLATE_SMOOTHING = 10;
 const SUSPICIOUS_FALSE_POSITIVE_RATE = 1e-3;
 /**
  * The benign rows' share of the loss against the phishing rows'. On cross-fitted scores a heavy
@@ -138,12 +135,7 @@ export function urlRows(
 }
 
 /** Smoothed log-odds per key, each host's keys once per class, rates within each class. */
-function table(
-  rows: readonly UrlRow[],
-  keysOf: (row: UrlRow) => string[],
-  minHosts = MIN_HOSTS,
-  smoothing = SMOOTHING,
-): Record<string, number> {
+function table(rows: readonly UrlRow[], keysOf: (row: UrlRow) => string[]): Record<string, number> {
   const byHost = new Map<string, { phishing: boolean; keys: Set<string> }>();
   for (const row of rows) {
     const id = `${row.phishing ? 1 : 0}:${row.item.url.host}`;
@@ -166,9 +158,9 @@ function table(
   }
   const out: Record<string, number> = {};
   for (const [key, c] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    if (c.phishing + c.benign < minHosts) continue;
+    if (c.phishing + c.benign < MIN_HOSTS) continue;
     const odds =
-      (c.phishing + smoothing) / (phishing + smoothing) / ((c.benign + smoothing) / (benign + smoothing));
+      (c.phishing + SMOOTHING) / (phishing + SMOOTHING) / ((c.benign + SMOOTHING) / (benign + SMOOTHING));
     const value = Math.round(Math.log(odds) * 1000) / 1000;
     if (value !== 0) out[key] = value;
   }
@@ -278,20 +270,21 @@ export function contextTables(
 
 /**
  * The URL template table (src/web/score/url-template.ts), each row's host read under the given
- * host features. A skeleton is a conjunction of four parts, so most keys have few hosts: it
- * takes TEMPLATE_MIN_HOSTS hosts and TEMPLATE_SMOOTHING to shrink a rare one toward 0, which
- * the nested check preferred to the path tables' 3 and 2.
+ * host features, like the other tables (10 hosts a key and smoothing 10 instead held the nested
+ * check's held-out recall lower). The feature reads its positive part only (templateValue).
  */
 export function templateTables(
   rows: readonly UrlRow[],
   featuresOf: (row: UrlRow) => HostFeatures,
 ): TemplateTables {
   return {
-    template: table(
-      rows,
-      (r) => (r.item.url.hostKind === 'domain' ? [urlTemplate(r.item.url, featuresOf(r))] : []),
-      TEMPLATE_MIN_HOSTS,
-      TEMPLATE_SMOOTHING,
+    // Only the keys that lean to phishing: the feature reads nothing else.
+    template: Object.fromEntries(
+      Object.entries(
+        table(rows, (r) =>
+          r.item.url.hostKind === 'domain' ? [urlTemplate(r.item.url, featuresOf(r))] : [],
+        ),
+      ).filter(([, value]) => value > 0),
     ),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The URL template's hot path (addTemplate, on the URL part's path shape) against its readable
  * form (templatePart) under the shipped model: the same log-odds to the bit and the same reason,
- * for every pinned URL and for hosts the pins lack; and the skeleton's key on a few URLs.
+ * for every pinned URL and for hosts the pins lack (a skeleton the table lacks or holds at or
+ * below 0 gives nothing on both); and the skeleton's key on a few URLs.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -68,7 +69,7 @@ test('addTemplate gives the log-odds of templatePart to the bit and its reason',
     assert.deepEqual(reasons, reference.reasons, text);
     if (reasons.length > 0) weighed++;
   }
-  assert.ok(weighed > 100, `url_template weighs in many of them (${weighed})`);
+  assert.ok(weighed > 50, `url_template weighs in many of them (${weighed})`);
 });
 
 test('the scorer lists url_template among the reasons, and the reasons sum to the log-odds', () => {
@@ -81,4 +82,25 @@ test('the scorer lists url_template among the reasons, and the reasons sum to th
   const sum = row.reasons.reduce((s, r) => s + r.contribution, model.bias);
   const logOdds = Math.log(row.score / (1 - row.score));
   assert.ok(Math.abs(sum - logOdds) < 0.05, `${sum} vs ${logOdds}`);
+});
+
+test('a skeleton the table holds at or below 0 gives nothing, on both paths', () => {
+  const url = normaliseUrl('https://psulzk.ozmakhq.net/szdzcobzvq');
+  const host = hostFeatures(url, brands, model.risk);
+  const scan = scanHostName(url, brands, model.risk, newHostNameScan());
+  const key = urlTemplate(url, host);
+  for (const [value, expected] of [
+    [-1.5, 0],
+    [0, 0],
+    [1.5, 0.75],
+  ] as const) {
+    const part = { weights: { url_template: 0.5 }, tables: { template: { [key]: value } } };
+    const reasons: Reason[] = [];
+    assert.equal(addTemplate(url, scan, part, pathShape(url.path), reasons), expected, `${value}`);
+    assert.equal(templatePart(url, host, part).logOdds, expected, `${value}`);
+    assert.deepEqual(
+      reasons,
+      expected === 0 ? [] : [{ feature: `url_template(${key})`, value, contribution: expected }],
+    );
+  }
 });

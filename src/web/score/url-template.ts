@@ -7,7 +7,7 @@
  * - `url_template`: a learned table of smoothed log-odds per URL skeleton: the subdomain's shape
  *   (depth, character classes, length bucket, as host_shape reads it), the registrant label's
  *   (length, classes, as label_shape reads it), the suffix's risk band, and the path's shape
- *   (path_shape's), e.g. `1:a:32|5:a0:tld+|/`.
+ *   (path_shape's), e.g. `1:a:32|5:a0:tld+|/`; its positive part only (templateValue).
  *
  * Fitted with the URL part (bench/web/fit-url.ts) on the other fold's table, like the host
  * context. An IP host has none: the host name's ip_host and the URL part's ip_host_url speak for it.
@@ -74,7 +74,12 @@ export function urlTemplate(url: NormalisedUrl, host: HostFeatures): string {
   return `${subdomainShape(siteSubdomain(url))}|${labelPart(registrantLabel(url))}:${riskBand(host)}|${pathShape(url.path)}`;
 }
 
-/** url_template's value and key: the table's log-odds for the URL's skeleton (0 when the table lacks it). */
+/**
+ * url_template's value and key: the table's log-odds for the URL's skeleton where it leans to
+ * phishing, else 0. The negative side (skeletons common on benign sites) only restated what the
+ * parts already say and widened the benign tail the malicious threshold sits on: with it, the
+ * nested check's held-out recall was at best 50.3 %, without 51.1 %.
+ */
 export function templateValue(
   url: NormalisedUrl,
   host: HostFeatures,
@@ -82,7 +87,8 @@ export function templateValue(
 ): { value: number; key: string } {
   const key = urlTemplate(url, host);
   if (key === '') return { value: 0, key };
-  return { value: tables.template[key] ?? 0, key };
+  const value = tables.template[key] ?? 0;
+  return { value: value > 0 ? value : 0, key };
 }
 
 /** The template part's log-odds and its reason (none for a contribution of 0). */
@@ -153,6 +159,8 @@ function hostKeyOf(text: string): number {
 const compiledOf = oncePerObject((model: TemplateModel): Compiled => {
   const c: Compiled = { weight: model.weights.url_template ?? 0, byPath: new Map(), value: [], label: [] };
   for (const [key, value] of Object.entries(model.tables.template)) {
+    // The feature reads the positive part only: a key at or below 0 gives 0, as an absent one.
+    if (!(value > 0)) continue;
     const second = key.indexOf('|', key.indexOf('|') + 1);
     if (second < 0) continue;
     const host = hostKeyOf(key.slice(0, second));
