@@ -16,6 +16,7 @@ import {
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
 import { addGated, type GatedModel } from './gated.ts';
+import { addTemplate, type TemplateModel } from './url-template.ts';
 import {
   addHostContext,
   lastSubTokenGatedLabel,
@@ -25,6 +26,7 @@ import {
 import {
   addUrlReasons,
   lastPathTokenGatedLabel,
+  lastPathShape,
   lastPathTokenMax,
   prepareUrlModel,
   scaleReasonsInPlace,
@@ -51,6 +53,8 @@ export interface FittedModel {
     context?: HostContextModel;
     /** The gated features (gated.ts); absent, the URL part has none. */
     gated?: GatedModel;
+    /** The URL template feature (url-template.ts); absent, the URL part has none. */
+    template?: TemplateModel;
   };
 }
 
@@ -156,6 +160,9 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
           reasons,
           gatedLabels,
         );
+      // The URL's skeleton (subdomain, label, band, path shape) as a kit stamps it.
+      if (urlModel.template)
+        urlLogOdds += addTemplate(url, features, urlModel.template, lastPathShape(), reasons);
       const urlScore = logistic(urlLogOdds);
       return scored(
         url,
