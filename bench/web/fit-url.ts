@@ -5,9 +5,7 @@
  * - rows: JPCERT/CC's tuning hosts (their first URL, path and all) against the tuning half of the
  *   benign URLs WITH paths and the tuning half of the benign hosts (as `https://host/`);
  * - path token and path shape tables, and the host context's (subdomain tokens, host shapes,
- *   brand places, registrant label shapes and consonant/vowel trigrams: src/web/score/host-context.ts),
- *   and the URL template's (the skeleton of subdomain shape, label shape, risk band and path shape:
- *   src/web/score/url-template.ts, its positive part): smoothed log-odds, each host's tokens (shapes) counted once
+ *   brand places, registrant label shapes and consonant/vowel trigrams: src/web/score/host-context.ts): smoothed log-odds, each host's tokens (shapes) counted once
  *   per class, rates within each class; the weights are fitted on values from the OTHER fold's
  *   tables, and the host name's log-odds (the offset, weight 1) from the other fold's host risk
  *   tables, so nothing vouches for itself; the shipped tables use every tuning host;
@@ -47,10 +45,6 @@ import {
   registrantLabel,
   riskBand,
   siteSubdomain,
-  TEMPLATE_FEATURES,
-  templateValue,
-  urlTemplate,
-  type TemplateTables,
   subdomainTokens,
   logistic,
   pathShape,
@@ -102,7 +96,6 @@ const NON_NEGATIVE = new Set<string>([
   'label_cv',
   'path_token_gated',
   'sub_token_gated',
-  'url_template',
 ]);
 
 export interface UrlRow {
@@ -268,51 +261,7 @@ export function contextTables(
   };
 }
 
-/**
- * The URL template table (src/web/score/url-template.ts), each row's host read under the given
- * host features, like the other tables (10 hosts a key and smoothing 10 instead held the nested
- * check's held-out recall lower). The feature reads its positive part only (templateValue).
- */
-export function templateTables(
-  rows: readonly UrlRow[],
-  featuresOf: (row: UrlRow) => HostFeatures,
-): TemplateTables {
-  return {
-    // Only the keys that lean to phishing: the feature reads nothing else.
-    template: Object.fromEntries(
-      Object.entries(
-        table(rows, (r) =>
-          r.item.url.hostKind === 'domain' ? [urlTemplate(r.item.url, featuresOf(r))] : [],
-        ),
-      ).filter(([, value]) => value > 0),
-    ),
-  };
-}
-
-/** The template tables: per fold the other fold's (out-of-fold host features), and the shipped one. */
-function templateTablesOf(
-  rows: readonly UrlRow[],
-  outOfFold: ReadonlyMap<UrlRow, HostFeatures>,
-  shipped: ReadonlyMap<UrlRow, HostFeatures>,
-) {
-  return {
-    byFold: [1, 0].map((other) =>
-      templateTables(
-        rows.filter((r) => r.fold === other),
-        (r) => outOfFold.get(r)!,
-      ),
-    ),
-    shipped: templateTables(rows, (r) => shipped.get(r)!),
-  };
-}
-
-const COLUMNS = [
-  ...URL_FEATURES,
-  ...HOST_CONTEXT_FEATURES,
-  ...GATED_FEATURES,
-  ...TEMPLATE_FEATURES,
-  'host_name',
-];
+const COLUMNS = [...URL_FEATURES, ...HOST_CONTEXT_FEATURES, ...GATED_FEATURES, 'host_name'];
 
 /** The host name's log-odds under given risk tables; null for a brand's official domain (the rule). */
 function hostLogOdds(
@@ -330,7 +279,7 @@ function hostLogOdds(
 }
 
 /** The URL part's weights, the host context's (with its shipped tables) and the gated part's, from the fitted columns. */
-function partWeights(beta: readonly number[], tables: HostContextTables, template: TemplateTables) {
+function partWeights(beta: readonly number[], tables: HostContextTables) {
   const of = (features: readonly string[], from: number) =>
     Object.fromEntries(features.map((f, i) => [f, round(beta[from + i + 1]!)]));
   return {
@@ -345,13 +294,6 @@ function partWeights(beta: readonly number[], tables: HostContextTables, templat
       weights: of(GATED_FEATURES, URL_FEATURES.length + HOST_CONTEXT_FEATURES.length) as NonNullable<
         FittedUrlModel['gated']
       >['weights'],
-    },
-    template: {
-      weights: of(
-        TEMPLATE_FEATURES,
-        URL_FEATURES.length + HOST_CONTEXT_FEATURES.length + GATED_FEATURES.length,
-      ) as NonNullable<FittedUrlModel['template']>['weights'],
-      tables: template,
     },
   };
 }
@@ -468,7 +410,6 @@ export function fitUrlModel(
     ),
   ];
   const shippedContext = contextTables(usedRows, (r) => shipped.get(r)!);
-  const template = templateTablesOf(usedRows, outOfFold, shipped);
   // The host name's log-odds is the last column: its weight is hostWeight.
   const x = used.map(({ row, offset }) => {
     const v = urlFeatures(row.item.url, pathByFold[row.fold]!).values;
@@ -482,7 +423,6 @@ export function fitUrlModel(
       ...URL_FEATURES.map((f) => v[f]),
       ...HOST_CONTEXT_FEATURES.map((f) => c[f]),
       ...gatedValues(offset, v.path_token_max, c.sub_token_max),
-      templateValue(row.item.url, outOfFold.get(row)!, template.byFold[row.fold]!).value,
       offset,
     ];
   });
@@ -543,7 +483,7 @@ export function fitUrlModel(
     used.map((_, i) => i),
     chosen.ridge,
   );
-  const parts = partWeights(beta, shippedContext, template.shipped);
+  const parts = partWeights(beta, shippedContext);
   const url: FittedUrlModel = {
     hostWeight: round(beta[COLUMNS.length]!),
     // The host model's bias is inside the host name's log-odds, scaled with it.
@@ -553,7 +493,6 @@ export function fitUrlModel(
     thresholds: chosen.thresholds,
     context: parts.context,
     gated: parts.gated,
-    template: parts.template,
   };
   return {
     url,

@@ -104,15 +104,6 @@ export {
   type UrlModel,
   type UrlTables,
 } from './score/url-features.ts';
-export {
-  TEMPLATE_FEATURES,
-  templateValue,
-  templatePart,
-  urlTemplate,
-  type TemplateFeature,
-  type TemplateModel,
-  type TemplateTables,
-} from './score/url-template.ts';
 export { GATE_CENTRE, GATED_FEATURES, gatedValues, hostGate, type GatedModel } from './score/gated.ts';
 export { LEXICON, createBrandIndex, type Brand, type BrandIndex, type Lexicon } from './score/lexicon.ts';
 export * from './types.ts';

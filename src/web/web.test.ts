@@ -27,7 +27,6 @@ import {
   subdomainTokens,
   logistic,
   URL_FEATURES,
-  TEMPLATE_FEATURES,
   WebConfig,
   webMigrations,
   type FittedModel,
@@ -51,14 +50,9 @@ test('every verdict lists its reasons, and they add up to its score', () => {
     assert.ok(row.reasons.length > 0);
     for (const reason of row.reasons)
       assert.ok(
-        [
-          ...FEATURES,
-          ...URL_FEATURES,
-          ...HOST_CONTEXT_FEATURES,
-          ...GATED_FEATURES,
-          ...TEMPLATE_FEATURES,
-          'url_bias',
-        ].some((f) => reason.feature.startsWith(f)),
+        [...FEATURES, ...URL_FEATURES, ...HOST_CONTEXT_FEATURES, ...GATED_FEATURES, 'url_bias'].some((f) =>
+          reason.feature.startsWith(f),
+        ),
         reason.feature,
       );
   }

@@ -6,7 +6,6 @@ import { FEATURES } from './features.ts';
 import { GATED_FEATURES } from './gated.ts';
 import { HOST_CONTEXT_FEATURES } from './host-context.ts';
 import { URL_FEATURES } from './url-features.ts';
-import { TEMPLATE_FEATURES } from './url-template.ts';
 import type { Reason } from '../types.ts';
 
 test('every feature the scorer can name a reason after has words', () => {
@@ -15,7 +14,6 @@ test('every feature the scorer can name a reason after has words', () => {
     ...URL_FEATURES,
     ...HOST_CONTEXT_FEATURES,
     ...GATED_FEATURES,
-    ...TEMPLATE_FEATURES,
     'url_bias',
     'official_domain',
   ];
@@ -60,11 +58,6 @@ test('the argument of a key is carried into the words', () => {
     'subdomain shape: 1 level, letters and digits, up to 4 characters (a top-level domain rare in phishing)',
   );
   assert.equal(explainReason('host_shape(0,plat)', 'ja'), 'サブドメインなし（共用サービス上）');
-  assert.equal(
-    explainReason('url_template(1:a:32|5:a0:tld+|/)', 'en'),
-    "the URL's template (the combination a phishing kit stamps): subdomain shape: 1 level, letters, up to 32 characters; " +
-      'a domain name of 5 characters, letters and digits (a top-level domain somewhat frequent in phishing); path shape /',
-  );
   assert.equal(
     explainReason('brand_place(label~:fuzzy,tld++)', 'en'),
     'where the brand name stands: part of the domain label (a look-alike), a top-level domain frequent in phishing',

@@ -126,19 +126,6 @@ function labelShape(argument: string, language: ExplainLanguage): string {
     : `the domain name's shape: ${long ? '16 or more' : length} characters, ${kinds.join(' and ')} (.${suffix})`;
 }
 
-/** `sub|length:classes:band|path` (url-template.ts, urlTemplate): the URL's skeleton as a kit stamps it. */
-function urlTemplate(argument: string, language: ExplainLanguage): string {
-  const [sub = '0', label = '', path = ''] = argument.split('|');
-  const [length = '', classes = '', bandKey = ''] = label.split(':');
-  const band = BAND[bandKey]?.[language] ?? bandKey;
-  const kinds = [...classes].map((c) => CLASSES[c]?.[language] ?? c);
-  const long = length === '16';
-  const subdomain = hostShape(sub === '0' ? '0,' : sub, language).replace(/（）|\s\(\)/, '');
-  return language === 'ja'
-    ? `URL の型（フィッシングキットが作る組み合わせ）: ${subdomain}、ドメイン名 ${length}文字${long ? '以上' : ''}・${kinds.join('・')}（${band}）、パスの形 ${path}`
-    : `the URL's template (the combination a phishing kit stamps): ${subdomain}; a domain name of ${long ? '16 or more' : length} characters, ${kinds.join(' and ')} (${band}); path shape ${path}`;
-}
-
 const PHRASES: Record<string, Phrase> = {
   // The host name (features.ts).
   brand_exact: (a, l) => brandMatch(a, l, false),
@@ -200,8 +187,6 @@ const PHRASES: Record<string, Phrase> = {
     'ドメイン名の子音と母音の並び方（読めるかどうか）',
     'how consonants and vowels follow each other in the domain name (whether it can be said)',
   ),
-  // The subdomain, domain name, suffix and path taken together (url-template.ts).
-  url_template: urlTemplate,
   // The path's and the subdomain's riskiest words, weighed by how much the name reads as phishing (gated.ts).
   path_token_gated: withArgument(
     (a) => `パス中の語${quotedJa(a)}（ドメイン名がフィッシングらしいほど重く）`,

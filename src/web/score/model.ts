@@ -16,7 +16,6 @@ import {
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
 import { addGated, type GatedModel } from './gated.ts';
-import { addTemplate, type TemplateModel } from './url-template.ts';
 import {
   addHostContext,
   lastSubTokenGatedLabel,
@@ -26,7 +25,6 @@ import {
 import {
   addUrlReasons,
   lastPathTokenGatedLabel,
-  lastPathShape,
   lastPathTokenMax,
   prepareUrlModel,
   scaleReasonsInPlace,
@@ -53,8 +51,6 @@ export interface FittedModel {
     context?: HostContextModel;
     /** The gated features (gated.ts); absent, the URL part has none. */
     gated?: GatedModel;
-    /** The URL template feature (url-template.ts); absent, the URL part has none. */
-    template?: TemplateModel;
   };
 }
 
@@ -160,9 +156,6 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
           reasons,
           gatedLabels,
         );
-      // The URL's skeleton (subdomain, label, band, path shape) as a kit stamps it.
-      if (urlModel.template)
-        urlLogOdds += addTemplate(url, features, urlModel.template, lastPathShape(), reasons);
       const urlScore = logistic(urlLogOdds);
       return scored(
         url,

@@ -782,12 +782,6 @@ export function lastPathTokenMax(): number {
   return scratchValues[F_TOKEN_MAX]!;
 }
 
-/** path_shape's key of the URL addUrlReasons (or urlPart) read last: the template part (url-template.ts) reads it. */
-export function lastPathShape(): string {
-  if (lastCompiled === null) return fallback!.shape;
-  return shapeAt >= 0 ? lastCompiled.shapeString[shapeAt]! : shapeText;
-}
-
 let lastCompiled: Compiled | null = null;
 let lastPath = '';
 /** The gated reason's label for that URL's riskiest path word, `path_token_gated(word)`. */
