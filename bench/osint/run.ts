@@ -251,9 +251,7 @@ function languageTables(
         'l',
         'r',
         'r',
-        'r',
-        'r',
-        'r',
+        ...TOOLS.map((): 'r' => 'r'),
         'l',
       ]),
     `${heading}, per-document F1:\n\n` +
