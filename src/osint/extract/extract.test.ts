@@ -270,9 +270,12 @@ describe('hex that is not a digest of a file', () => {
 
 describe('CVE ids inside URLs', () => {
   test("an id in a link's slug or a catalogue URL is part of that URL; written outside one, it is a CVE the text names", () => {
-    // Forms of the tuning split (Unit 42 notes, secnews summaries): the article and NVD links repeat the id in their path.
+    // Forms of the tuning split (Unit 42 notes, secnews summaries): the article links repeat the id in their slug.
     assert.deepEqual(found('Source: https://www.vendor-news.com/2025/04/flaw-cve-2025-24813-exploited/'), []);
-    assert.deepEqual(found('- https://nvd.nist.gov/vuln/detail/CVE-2023-3519'), []);
+    // A catalogue's record of the id (its last path segment or a query value) names it: the link is the mention.
+    assert.deepEqual(found('- https://nvd.nist.gov/vuln/detail/CVE-2023-3519'), ['cve CVE-2023-3519']);
+    assert.deepEqual(found('See https://www.cve.org/CVERecord?id=CVE-2024-3400 now'), ['cve CVE-2024-3400']);
+    assert.deepEqual(found('https://jvndb.jvn.jp/search/?cve=CVE-2024-3400&lang=ja'), ['cve CVE-2024-3400']);
     assert.deepEqual(found('[brief](https://unit42.paloaltonetworks.com/threat-brief-cve-2023-3519/)'), []);
     assert.deepEqual(
       found(

@@ -64,17 +64,21 @@ class Collector {
     this.hits.push(hit);
   }
   insideUrl(start: number): boolean {
+    return this.urlSpanAt(start) !== undefined;
+  }
+  /** The span of the URL that holds `start`, if one does. */
+  urlSpanAt(start: number): readonly [number, number] | undefined {
     // URL spans are found in order and never overlap: a binary search finds the candidate.
     let low = 0;
     let high = this.urlSpans.length - 1;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      const [from, to] = this.urlSpans[middle]!;
-      if (start < from) high = middle - 1;
-      else if (start >= to) low = middle + 1;
-      else return true;
+      const span = this.urlSpans[middle]!;
+      if (start < span[0]) high = middle - 1;
+      else if (start >= span[1]) low = middle + 1;
+      else return span;
     }
-    return false;
+    return undefined;
   }
   /** Records a URL span found after the scan for URLs, keeping the spans in order for `insideUrl`. */
   addUrlSpan(from: number, to: number): void {
@@ -129,7 +133,7 @@ function hostHit(host: string, url: URL, start: number, end: number): Hit | unde
 
 /**
  * Sites of reference and lookup that carry no one else's files: vendors' documentation and download pages, the
- * ATT&CK, CVE and NVD catalogues, and the lookup services analysts cite (VirusTotal, urlscan.io, Censys, Shodan).
+ * ATT&CK, CVE, NVD and JVN catalogues, and the lookup services analysts cite (VirusTotal, urlscan.io, Censys, Shodan).
  * A URL on one of them is a reference, never an indicator, defanged or not (a hash in a lookup URL still is one, see
  * findHashes).
  */
@@ -142,8 +146,12 @@ const REFERENCE_HOSTS = new Set([
   'www.microsoft.com',
   'attack.mitre.org',
   'cve.mitre.org',
+  'www.cve.org',
+  'cve.org',
   'cwe.mitre.org',
   'nvd.nist.gov',
+  'jvn.jp',
+  'jvndb.jvn.jp',
   'www.virustotal.com',
   'virustotal.com',
   'urlscan.io',
@@ -576,13 +584,27 @@ function findHashes(c: Collector): void {
   }
 }
 
+/**
+ * Whether the id at `start..end` is the whole last path segment or a whole query value of the URL ending at `urlEnd`:
+ * the URL is a record of that id (a catalogue's page), not an article whose slug repeats it.
+ */
+function isRecordOf(text: string, start: number, end: number, urlEnd: number): boolean {
+  const before = text.charCodeAt(start - 1);
+  if (before !== 0x2f /* / */ && before !== 0x3d /* = */) return false;
+  if (end >= urlEnd) return true;
+  const after = text.charCodeAt(end);
+  if (after === 0x26 /* & */ || after === 0x23 /* # */) return true;
+  return after === 0x2f /* / */ && end + 1 >= urlEnd;
+}
+
 function findCvesAndTechniques(c: Collector): void {
   const text = c.source.text;
   CVE.lastIndex = 0;
   for (let m = CVE.exec(text); m; m = CVE.exec(text)) {
-    // An id inside a URL (an article's slug `…/cve-2025-24813-…`, an NVD link) is part of that URL; the text names the
-    // CVE only where it writes the id outside one (bench/osint/README.md's labelling rule).
-    if (c.insideUrl(m.index)) continue;
+    // An id inside a URL's slug (`…/flaw-cve-2025-24813-exploited/`) is part of that URL (bench/osint/README.md's
+    // labelling rule); a URL that is the id's own record (`…/vuln/detail/CVE-2024-3400`, `?id=CVE-2024-3400`) names it.
+    const span = c.urlSpanAt(m.index);
+    if (span && !isRecordOf(text, m.index, m.index + m[0].length, span[1])) continue;
     c.add({ type: 'cve', value: `CVE-${m[1]}-${m[2]}`, start: m.index, end: m.index + m[0].length });
   }
   TECHNIQUE.lastIndex = 0;
