@@ -1,19 +1,19 @@
 /** Which tool leads on a type: F1 from the pooled counts, compared exactly so that a tie is a tie, not a rounding. */
 
-export interface Counts {
+/** A tool's pooled counts on one type. */
+export interface PooledCounts {
   tp: number;
   fp: number;
   fn: number;
-  docF1: number[];
 }
 
 /** F1 as the fraction 2·tp / (2·tp + fp + fn); none to find and none reported is 1. */
-export function f1Fraction(c: Pick<Counts, 'tp' | 'fp' | 'fn'>): [number, number] {
+export function f1Fraction(c: PooledCounts): [number, number] {
   const denominator = 2 * c.tp + c.fp + c.fn;
   return denominator === 0 ? [1, 1] : [2 * c.tp, denominator];
 }
 
-export function f1Of(c: Pick<Counts, 'tp' | 'fp' | 'fn'>): number {
+export function f1Of(c: PooledCounts): number {
   const [n, d] = f1Fraction(c);
   return n / d;
 }
@@ -22,9 +22,7 @@ export function f1Of(c: Pick<Counts, 'tp' | 'fp' | 'fn'>): number {
  * The tool with the highest F1, or `tie (…)` naming every tool at the top. Tools
  * without counts (they do not extract the type) take no part; with none at all, `—`.
  */
-export function leaderOf(
-  counts: [tool: string, counts: Pick<Counts, 'tp' | 'fp' | 'fn'> | undefined][],
-): string {
+export function leaderOf(counts: [tool: string, counts: PooledCounts | undefined][]): string {
   const entries = counts.flatMap(([tool, c]) => (c ? [[tool, f1Fraction(c)] as const] : []));
   if (entries.length === 0) return '—';
   // a/b against c/d with positive denominators: the sign of a·d − c·b (integers, so exact).

@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { createOsint, OsintConfig } from '../../src/osint/index.ts';
 import { silentLogger } from '../../src/core/index.ts';
 import { Registry } from 'prom-client';
-import { f1Of, leaderOf, type Counts } from './leader.ts';
+import { f1Of, leaderOf, type PooledCounts } from './leader.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import {
   canonical,
@@ -44,6 +44,10 @@ import {
 type Found = Partial<Record<Type, string[]>>;
 const TOOLS = ['tsunagi', 'iocextract', 'ioc-finder'] as const;
 type Tool = (typeof TOOLS)[number];
+
+interface Counts extends PooledCounts {
+  docF1: number[];
+}
 
 function options() {
   const { values } = parseArgs({
@@ -235,13 +239,7 @@ function languageTables(
     const labelledDocs = docs.filter((d) => d.labelled.has(type));
     const truth = labelledDocs.reduce((n, d) => n + d.truth.get(type)!.size, 0);
     const counts = TOOLS.map((t) => [t, table.get(`${t} ${type}`)] as [string, Counts | undefined]);
-    return [
-      type,
-      labelledDocs.length,
-      truth,
-      ...TOOLS.map((t) => prf(table.get(`${t} ${type}`))),
-      leaderOf(counts),
-    ];
+    return [type, labelledDocs.length, truth, ...counts.map(([, c]) => prf(c)), leaderOf(counts)];
   });
   const worstRows = TYPES.map((type) => [type, ...TOOLS.map((t) => worst(table.get(`${t} ${type}`)))]);
   const heading = `**${LANGUAGE_NAMES[language]}** (${docs.length} documents)`;

@@ -547,10 +547,13 @@ function tailOfWrappedHex(text: string, start: number, end: number): boolean {
 const FINGERPRINT_LABEL_BEFORE =
   /(?:thumb|finger)prints?(?:\s*\((?:sha-?1|sha-?256|md5)\))?[\s`*_+"'|:：=]*$/i;
 
-/** Whether a hex run in a row of `tables` falls in the table's column. */
-function inTableColumn(text: string, tables: Map<number, OpenTable>, start: number): boolean {
-  if (tables.size === 0) return false;
-  const rowStart = text.lastIndexOf('\n', start - 1) + 1;
+/** Whether a hex run at `start`, on the line from `rowStart`, is in the column of a table `tables` has a row of there. */
+function inTableColumn(
+  text: string,
+  tables: Map<number, OpenTable>,
+  rowStart: number,
+  start: number,
+): boolean {
   const table = tables.get(rowStart);
   return table !== undefined && inColumn(text, rowStart, start, table);
 }
@@ -573,9 +576,13 @@ function findHashes(c: Collector): void {
     if (c.insideUrl(m.index) ? !FILE_IN_URL_BEFORE.test(before) : GIST_BEFORE.test(before)) continue;
     if (tailOfWrappedHex(text, m.index, m.index + m[0].length)) continue;
     if (insideName(m.index)) continue;
-    if (inTableColumn(text, secretRows, m.index) || inTableColumn(text, fingerprintRows, m.index)) continue;
-    // A key and value on one line (an AsciiDoc table of a certificate's fields, `Fingerprint: …`).
     const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
+    if (
+      inTableColumn(text, secretRows, lineStart, m.index) ||
+      inTableColumn(text, fingerprintRows, lineStart, m.index)
+    )
+      continue;
+    // A key and value on one line (an AsciiDoc table of a certificate's fields, `Fingerprint: …`).
     if (m.index - lineStart <= 256 && FINGERPRINT_LABEL_BEFORE.test(text.slice(lineStart, m.index))) continue;
     const value = m[0].toLowerCase();
     // All digits or one repeated character: a number or a placeholder, not a digest.
