@@ -51,7 +51,9 @@ interface CampaignOptions {
 export function registerWebOps(web: Command, ctx: CliContext): void {
   web
     .command('campaigns')
-    .description('group malicious hosts into campaigns by shared infrastructure, naming template and kit')
+    .description(
+      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain and kit',
+    )
     .option('--infra <file>', 'JSON array of {host, ip?, asn?, country?, kitMarkers?} the operator knows')
     .option('--json', 'write the campaigns and statistics as JSON')
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
@@ -223,7 +225,8 @@ export async function campaignHosts(
 }
 
 export function campaignsText(campaigns: readonly Campaign[], stats: WebStatistics): string {
-  const lines = [`${stats.hosts} malicious hosts, ${stats.campaigns} campaigns`];
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  const lines = [`${plural(stats.hosts, 'malicious host')}, ${plural(stats.campaigns, 'campaign')}`];
   for (const c of campaigns) {
     lines.push(
       `campaign ${c.id}: ${c.hosts.length} hosts, brands ${c.brands.join(' ') || '-'}, ${c.firstSeen.slice(0, 10)}..${c.lastSeen.slice(0, 10)}`,

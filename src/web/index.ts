@@ -354,6 +354,7 @@ export {
 export {
   clusterCampaigns,
   namingTemplate,
+  subdomainPattern,
   webStatistics,
   type Campaign,
   type CampaignHost,

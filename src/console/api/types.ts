@@ -348,7 +348,7 @@ export interface WebCampaignRow {
   countries: string[];
   firstSeen: string;
   lastSeen: string;
-  /** What ties the hosts: a shared IP, AS and brand, registrable domain, naming template or kit marker. */
+  /** What ties the hosts: a shared IP, AS and brand, registrable domain, naming template, brand-bearing subdomain or kit marker. */
   ties: { kind: string; value: string; hosts: string[] }[];
 }
 export interface WebTakedownRow {

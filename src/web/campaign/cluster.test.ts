@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createBrandIndex, normaliseUrl } from '../index.ts';
-import { clusterCampaigns, namingTemplate, webStatistics, type CampaignHost } from './cluster.ts';
+import {
+  clusterCampaigns,
+  namingTemplate,
+  subdomainPattern,
+  webStatistics,
+  type CampaignHost,
+} from './cluster.ts';
 
 const brands = createBrandIndex();
 const host = (name: string, brand: string | null, extra: Partial<CampaignHost> = {}): CampaignHost => {
@@ -79,4 +85,35 @@ test('an AS shared by different brands is no tie; with the same brand it is', ()
     value: 'AS13335 amazon',
     hosts: ['amazon-a1.top', 'amazon-login-b.cn'],
   });
+});
+
+test('a brand-bearing subdomain reused on fresh registered names ties them; www does not', () => {
+  assert.equal(subdomainPattern(host('monex-co-jp.sdkeman.cn', 'monex'), brands), 'monex-co-jp.*.cn');
+  assert.equal(subdomainPattern(host('www.sdkeman.cn', 'monex'), brands), null);
+  assert.equal(subdomainPattern(host('monex-co-jp.cn', 'monex'), brands), null);
+  assert.equal(subdomainPattern(host('monex-co-jp.sdkeman.cn', null), brands), null);
+  const campaigns = clusterCampaigns(
+    [
+      host('monex-co-jp.sdkeman.cn', 'monex'),
+      host('monex-co-jp.mpntoc.cn', 'monex'),
+      host('open-monex.mpntoc.cn', 'monex'),
+      host('open-monex.shanmao97.cn', 'monex'),
+      // The same subdomain under another suffix, or www under the same one, is no tie.
+      host('monex-co-jp.kqzv.top', 'monex'),
+      host('www.abcdefg.cn', 'monex'),
+      host('www.hijk.cn', 'monex'),
+    ],
+    brands,
+  );
+  assert.equal(campaigns.length, 1);
+  assert.deepEqual(campaigns[0]!.hosts, [
+    'monex-co-jp.mpntoc.cn',
+    'monex-co-jp.sdkeman.cn',
+    'open-monex.mpntoc.cn',
+    'open-monex.shanmao97.cn',
+  ]);
+  assert.deepEqual(
+    campaigns[0]!.ties.filter((t) => t.kind === 'subdomain').map((t) => t.value),
+    ['monex monex-co-jp.*.cn', 'monex open-monex.*.cn'],
+  );
 });

@@ -2,7 +2,9 @@
  * Campaigns: malicious hosts grouped by what ties them to one operator. A tie is shared
  * infrastructure (the same IP address; the same AS for hosts imitating the same brand), the same
  * registrable domain, the same brand and naming template (`amazon-xqzv.top` and `amazon-kjhd.top`
- * are both `{brand}-[a-z]{4}.top`), or the same phishing-kit marker seen by a page check. Hosts
+ * are both `{brand}-[a-z]{4}.top`), the same brand-bearing subdomain on the same suffix
+ * (`monex-co-jp.sdkeman.cn` and `monex-co-jp.mpntoc.cn`: a kit deployed on one registered domain
+ * after another), or the same phishing-kit marker seen by a page check. Hosts
  * joined by any chain of ties form one campaign, which lists every tie, so an analyst can see why.
  */
 import { createHash } from 'node:crypto';
@@ -24,11 +26,14 @@ export interface CampaignHost {
   kitMarkers?: readonly string[];
 }
 
-export type TieKind = 'ip' | 'asn-brand' | 'registrable-domain' | 'template' | 'kit';
+export type TieKind = 'ip' | 'asn-brand' | 'registrable-domain' | 'template' | 'subdomain' | 'kit';
 
 export interface Tie {
   kind: TieKind;
-  /** The shared value: an address, `AS13335 amazon`, a domain, a template, a marker. */
+  /**
+   * The shared value: an address, `AS13335 amazon`, a domain, a template, a subdomain pattern
+   * (`monex monex-co-jp.*.cn`), a marker.
+   */
   value: string;
   hosts: string[];
 }
@@ -78,6 +83,26 @@ export function namingTemplate(
   return `${parts.join('')}.${h.publicSuffix}`;
 }
 
+/**
+ * The subdomain pattern of a host imitating a brand whose subdomain (what precedes the
+ * registrable domain) carries the brand's token: `monex-co-jp.*.cn` for `monex-co-jp.sdkeman.cn`.
+ * The registered label is left out because such campaigns register a fresh random name for each
+ * batch (`sdkeman.cn`, `mpntoc.cn`) and reuse the brand-bearing subdomains on all of them; the
+ * naming template ties them only when those names happen to be of one length. Null when the
+ * subdomain is absent or does not name the brand (`www.`, `login.` are shared by strangers).
+ */
+export function subdomainPattern(
+  h: Pick<CampaignHost, 'host' | 'registrableDomain' | 'publicSuffix' | 'brand' | 'privateSuffix'>,
+  brands: Pick<BrandIndex, 'brand'>,
+): string | null {
+  if (!h.brand || !h.registrableDomain || h.host.length <= h.registrableDomain.length) return null;
+  const brand = brands.brand(h.brand);
+  if (!brand) return null;
+  const subdomain = h.host.slice(0, h.host.length - h.registrableDomain.length - 1);
+  if (!brand.tokens.some((token) => subdomain.includes(token))) return null;
+  return `${subdomain}.*.${h.publicSuffix}`;
+}
+
 class UnionFind {
   private readonly parent = new Map<string, string>();
   find(x: string): string {
@@ -94,13 +119,18 @@ class UnionFind {
   }
 }
 
-function tieKeys(h: CampaignHost, template: string | null): { kind: TieKind; value: string }[] {
+function tieKeys(
+  h: CampaignHost,
+  template: string | null,
+  subdomain: string | null,
+): { kind: TieKind; value: string }[] {
   const keys: { kind: TieKind; value: string }[] = [];
   if (h.ip) keys.push({ kind: 'ip', value: h.ip });
   // An AS alone is a hosting company shared by strangers; with the same brand it is a lead.
   if (h.asn !== undefined && h.brand) keys.push({ kind: 'asn-brand', value: `AS${h.asn} ${h.brand}` });
   if (h.registrableDomain) keys.push({ kind: 'registrable-domain', value: h.registrableDomain });
   if (template) keys.push({ kind: 'template', value: `${h.brand} ${template}` });
+  if (subdomain) keys.push({ kind: 'subdomain', value: `${h.brand} ${subdomain}` });
   for (const marker of h.kitMarkers ?? []) keys.push({ kind: 'kit', value: marker });
   return keys;
 }
@@ -116,7 +146,7 @@ export function clusterCampaigns(
   const byHost = new Map(hosts.map((h) => [h.host, h]));
   const tieHosts = new Map<string, { kind: TieKind; value: string; hosts: Set<string> }>();
   for (const h of byHost.values())
-    for (const key of tieKeys(h, namingTemplate(h, brands))) {
+    for (const key of tieKeys(h, namingTemplate(h, brands), subdomainPattern(h, brands))) {
       const id = `${key.kind}\u0000${key.value}`;
       const tie = tieHosts.get(id) ?? { ...key, hosts: new Set<string>() };
       tie.hosts.add(h.host);
