@@ -281,7 +281,7 @@ function report(
     `${tuning} tuning, ${all.length - tuning} evaluation. Tables: the **${o.split}** documents (${docs.length}, ` +
     `${megabytes.toFixed(2)} MB of text), one pair per language. Truth: English, the advisories' own indicator lists (ESET malware-ioc: the samples.* ` +
     `files and MISP events beside each README; StrangerealIntel CyberThreatIntel: the IoC JSON/CSV lists beside each write-up), restricted to what each text names, a type scored only in ` +
-    `documents where it is listed, and Unit 42 write-ups that name IPv6 addresses or CVE ids, Netskope Threat Labs' indicator pages (file hashes only) and Datadog's and Sekoia's indicator lists that name IPv6 addresses, labelled by reading (bench/osint/en); Japanese, every indicator of the nine types labelled by reading each text ` +
+    `documents where it is listed, and Unit 42 write-ups that name IPv6 addresses or CVE ids, Netskope Threat Labs' indicator pages (file hashes only), Datadog's and Sekoia's indicator lists that name IPv6 addresses and eSentire's indicator lists (those naming IPv6 addresses and a hash-fixed sample of those with SHA-256), labelled by reading (bench/osint/en); Japanese, every indicator of the nine types labelled by reading each text ` +
     `(bench/osint/ja, rules in bench/osint/README.md), every type scored in every document. Each tool reads the same texts; precision / recall / **F1** per type, ` +
     `micro-averaged ("—": the tool does not extract that type), with the pooled true positives / false positives / false negatives behind them and the leader by exact F1 (a tie when the fractions are equal), then per-document F1 (mean / worst), then time.`;
   const caveats = [
