@@ -79,13 +79,15 @@ export function splitOf(id: string): 'tuning' | 'evaluation' {
 
 /** The text as a person searching it would read it: defanging undone, lower case. */
 function searchable(text: string): string {
-  return text
-    .toLowerCase()
-    // A dash other than the ASCII hyphen (`CVE‑2024‑7344` with U+2011, a fullwidth `－`) still names the value.
-    .replace(/[\u2010-\u2015\u2212\uff0d]/g, '-')
-    .replace(/\[\.\]|\(\.\)|\{\.\}|\[dot\]/g, '.')
-    .replace(/\[:\]/g, ':')
-    .replace(/hxxp/g, 'http');
+  return (
+    text
+      .toLowerCase()
+      // A dash other than the ASCII hyphen (`CVE‑2024‑7344` with U+2011, a fullwidth `－`) still names the value.
+      .replace(/[\u2010-\u2015\u2212\uff0d]/g, '-')
+      .replace(/\[\.\]|\(\.\)|\{\.\}|\[dot\]/g, '.')
+      .replace(/\[:\]/g, ':')
+      .replace(/hxxp/g, 'http')
+  );
 }
 
 type Attribute = { type?: string; value?: string };
@@ -219,7 +221,7 @@ export function directorySet(root: string, language: 'en' | 'ja'): LabelledDoc[]
 /** The Japanese set committed beside this file: truth files naming the published document they label. */
 export const JAPANESE_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'ja');
 
-/** The third to sixth English sets (README.md): Unit 42 write-ups naming IPv6 addresses or CVE ids, Netskope Threat Labs' indicator pages (file hashes) and Datadog's and Sekoia's indicator lists naming IPv6 addresses, labelled the same way. */
+/** The third to eighth English sets (README.md): Unit 42 write-ups naming IPv6 addresses or CVE ids, Netskope Threat Labs' indicator pages (file hashes), Datadog's and Sekoia's indicator lists naming IPv6 addresses, eSentire's indicator lists and jeFF0Falltrades' per-family pages, labelled the same way. */
 export const ENGLISH_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'en');
 
 /**
