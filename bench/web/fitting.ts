@@ -56,3 +56,28 @@ export function fitMonotone(
 export function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
+
+/** Whole months from `month` to `last` (0 when the same). */
+export function monthsBefore(month: string, last: string): number {
+  const index = (m: string) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7));
+  return index(last) - index(month);
+}
+
+/**
+ * Recency weights of the phishing hosts: 2^(-age / halfLife), age in months before the last
+ * tuning month, scaled to a mean of 1 so the tables' smoothing and the classes' totals keep their
+ * scale. Every host weighs 1 without a half-life.
+ */
+export function recencyWeights(
+  hosts: readonly { url: { host: string }; month?: string }[],
+  lastMonth: string,
+  halfLife: number | undefined,
+): Map<string, number> {
+  const raw = hosts.map((h) => {
+    if (halfLife === undefined) return 1;
+    if (h.month === undefined) throw new Error(`phishing host ${h.url.host} has no month`);
+    return 2 ** (-monthsBefore(h.month, lastMonth) / halfLife);
+  });
+  const mean = raw.reduce((s, v) => s + v, 0) / (raw.length || 1);
+  return new Map(hosts.map((h, i) => [h.url.host, raw[i]! / mean]));
+}
