@@ -400,14 +400,34 @@ function thresholdsOn(logOdds: readonly number[], rows: readonly UrlRow[], offic
   };
 }
 
+/** One candidate of the URL part's fit: its benign weight and ridge and what the nested check made of them. */
+interface Candidate {
+  recall: number;
+  suspiciousRecall: number;
+  benignWeight: number;
+  ridge: number;
+  thresholds: UrlModel['thresholds'];
+  check: RuleCheck;
+}
+
+export interface UrlFitOptions {
+  smoothing: number;
+  /** The candidates' benign weights and ridges (BENIGN_WEIGHTS, RIDGES when absent). */
+  benignWeights?: readonly number[];
+  ridges?: readonly number[];
+  /** Called with the shipped part of EVERY candidate, not only the kept one (the forward check's grid). */
+  everyCandidate?: (part: { url: FittedUrlModel; fit: Record<string, unknown> }) => void;
+}
+
 export function fitUrlModel(
   host: FittedModel,
   hostRiskByFold: readonly RiskTables[],
   rows: readonly UrlRow[],
   brands: BrandIndex,
-  smoothing: number,
+  options: UrlFitOptions,
   log: (line: string) => void,
 ): { url: FittedUrlModel; fit: Record<string, unknown> } {
+  const { smoothing } = options;
   // The other fold's tables for every row: its host risk (offset) and its path tables.
   const otherFold = <T>(build: (fold: 0 | 1) => T) => [build(1), build(0)];
   const pathByFold = otherFold((f) =>
@@ -460,16 +480,7 @@ export function fitUrlModel(
   const benignTotal = used.reduce((s, r) => s + (r.row.phishing ? 0 : r.row.share), 0);
   const officialBenign = rows.length - used.length;
   const byFold = [0, 1].map((f) => used.flatMap((u, i) => (u.row.fold === f ? [i] : [])));
-  let best:
-    | {
-        recall: number;
-        suspiciousRecall: number;
-        benignWeight: number;
-        ridge: number;
-        thresholds: UrlModel['thresholds'];
-        check: RuleCheck;
-      }
-    | undefined;
+  let best: Candidate | undefined;
   // Each row's weight in the loss: the classes equal in total, benign rows times benignWeight.
   const rowWeights = (benignWeight: number) =>
     used.map(({ row }) =>
@@ -477,9 +488,18 @@ export function fitUrlModel(
         ? (row.share * used.length) / (2 * phishingShares)
         : (benignWeight * row.share * used.length) / (2 * benignTotal),
     );
-  for (const benignWeight of BENIGN_WEIGHTS) {
+  const design = { x, y, offset };
+  const shippedOf = (candidate: Candidate) =>
+    shippedPart(
+      { ...design, w: rowWeights(candidate.benignWeight) },
+      candidate,
+      shippedContext,
+      urlTables(rows, smoothing),
+      { phishingUrls: phishingTotal, benignUrlsAndHosts: rows.length - phishingTotal },
+    );
+  for (const benignWeight of options.benignWeights ?? BENIGN_WEIGHTS) {
     const w = rowWeights(benignWeight);
-    for (const ridge of RIDGES) {
+    for (const ridge of options.ridges ?? RIDGES) {
       const { logOdds, largest } = crossFitted({ x, y, w, offset }, byFold, ridge);
       const { thresholds, check, recall, suspiciousRecall } = thresholdsOn(
         logOdds,
@@ -493,22 +513,34 @@ export function fitUrlModel(
           `tuning recall ${recall} (cross-fitted) at the malicious threshold ${round(thresholds.malicious)}; ` +
           `largest half-fit weights ${largest.join(', ')}`,
       );
+      const candidate = { recall, suspiciousRecall, benignWeight, ridge, thresholds, check };
+      options.everyCandidate?.(shippedOf(candidate));
       if (
         !best ||
         check.heldOutFalsePositives < best.check.heldOutFalsePositives ||
         (check.heldOutFalsePositives === best.check.heldOutFalsePositives &&
           check.heldOutRecall > best.check.heldOutRecall)
       )
-        best = { recall, suspiciousRecall, benignWeight, ridge, thresholds, check };
+        best = candidate;
     }
   }
-  // The shipped weights: every tuning row, with the benign weight and ridge kept above; the
-  // thresholds stay those set on the cross-fitted scores.
-  const chosen = best!;
-  const w = rowWeights(chosen.benignWeight);
+  return shippedOf(best!);
+}
+
+/**
+ * The shipped URL part of a candidate: weights fitted on every tuning row with its benign weight
+ * and ridge; the thresholds stay those set on the cross-fitted scores.
+ */
+function shippedPart(
+  design: Design,
+  chosen: Candidate,
+  shippedContext: HostContextTables,
+  tables: UrlTables,
+  counts: { phishingUrls: number; benignUrlsAndHosts: number },
+): { url: FittedUrlModel; fit: Record<string, unknown> } {
   const beta = fitOnRows(
-    { x, y, w, offset },
-    used.map((_, i) => i),
+    design,
+    design.x.map((_, i) => i),
     chosen.ridge,
   );
   const parts = partWeights(beta, shippedContext);
@@ -517,7 +549,7 @@ export function fitUrlModel(
     // The host model's bias is inside the host name's log-odds, scaled with it.
     bias: round(beta[0]!),
     weights: parts.weights,
-    tables: urlTables(rows, smoothing),
+    tables,
     thresholds: chosen.thresholds,
     context: parts.context,
     gated: parts.gated,
@@ -525,8 +557,7 @@ export function fitUrlModel(
   return {
     url,
     fit: {
-      phishingUrls: phishingTotal,
-      benignUrlsAndHosts: rows.length - phishingTotal,
+      ...counts,
       benignWeight: chosen.benignWeight,
       ridge: chosen.ridge,
       thresholdScores: 'cross-fitted: each tuning row scored with weights fitted on the other fold only',

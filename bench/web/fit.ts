@@ -19,7 +19,8 @@
  *    halves of the tuning data (threshold.ts), as the highest benign score of one sample did not
  *    carry over to another; those scores are cross-fitted (weights fitted on the other fold).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   createBrandIndex,
@@ -44,6 +45,10 @@ const HALF_LIFE: number | undefined = undefined;
 interface FitOptions {
   halfLife: number | undefined;
   smoothing: number;
+}
+
+function list(text: string | undefined, flag: string): number[] | undefined {
+  return text?.split(',').map((v) => positive(v, flag));
 }
 
 function positive(text: string, flag: string): number {
@@ -181,6 +186,9 @@ async function main() {
       forward: { type: 'boolean', default: false },
       'half-life': { type: 'string' },
       smoothing: { type: 'string' },
+      'url-benign-weights': { type: 'string' },
+      'url-ridges': { type: 'string' },
+      'grid-out': { type: 'string' },
     },
     strict: true,
   });
@@ -193,6 +201,10 @@ async function main() {
     process.stderr.write(`writing ${values.out}; the shipped model is src/web/score/model.json\n`);
   if (months.forward && values.out === 'src/web/score/model.json')
     throw new Error('a forward check fits a scratch model: name it with --out FILE');
+  const gridOut = values['grid-out'];
+  if (gridOut !== undefined && !months.forward)
+    throw new Error('--grid-out is for a forward check (--forward): the shipped fit keeps one candidate');
+  if (gridOut !== undefined) mkdirSync(gridOut, { recursive: true });
   const split = await loadSplit(dataDirectory(values.data), months);
   const recency = recencyWeights(split.tuning.phishing, months.tuningLast, options.halfLife);
   const rows: Row[] = [
@@ -262,7 +274,19 @@ async function main() {
     byFold,
     urlRows(split.tuning.phishing, split.tuning.benign, split.tuning.benignUrls, recency),
     brands,
-    options.smoothing,
+    {
+      smoothing: options.smoothing,
+      benignWeights: list(values['url-benign-weights'], '--url-benign-weights'),
+      ridges: list(values['url-ridges'], '--url-ridges'),
+      // Every candidate's model, for the forward check to read (fit.url says which candidate).
+      everyCandidate: gridOut
+        ? (part) => {
+            const name = `url-bw${String(part.fit.benignWeight)}-ridge${String(part.fit.ridge)}.json`;
+            const fit = { ...model.fit, url: part.fit };
+            writeFileSync(join(gridOut, name), JSON.stringify({ ...model, url: part.url, fit }) + '\n');
+          }
+        : undefined,
+    },
     (line) => process.stderr.write(`${line}\n`),
   );
   model.url = urlPart.url;
