@@ -60,7 +60,7 @@ import {
   type UrlTables,
 } from '../../src/web/index.ts';
 import type { LabelledHost } from './data.ts';
-import { fitMonotone, foldOf, round, solve } from './fitting.ts';
+import { fitMonotone, rowFold, round, solve, type PhishingFolds } from './fitting.ts';
 import { maliciousThreshold, type RuleCheck } from './threshold.ts';
 
 /** Tokens (shapes) seen on fewer hosts than this are left out of the shipped table. */
@@ -112,6 +112,7 @@ export function urlRows(
   benignHosts: LabelledHost[],
   benignUrls: LabelledHost[],
   recency: ReadonlyMap<string, number>,
+  folds: PhishingFolds,
 ): UrlRow[] {
   const perHost = new Map<string, number>();
   for (const u of [...benignHosts, ...benignUrls])
@@ -120,13 +121,13 @@ export function urlRows(
     ...phishing.map((item) => ({
       item,
       phishing: true,
-      fold: foldOf(item.url.host),
+      fold: rowFold(item, true, folds),
       share: recency.get(item.url.host) ?? 1,
     })),
     ...[...benignHosts, ...benignUrls].map((item) => ({
       item,
       phishing: false,
-      fold: foldOf(item.url.host),
+      fold: rowFold(item, false, folds),
       share: 1 / perHost.get(item.url.host)!,
     })),
   ];

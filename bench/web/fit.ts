@@ -34,7 +34,7 @@ import {
   type RiskTables,
 } from '../../src/web/index.ts';
 import { fitUrlModel, urlRows } from './fit-url.ts';
-import { fitMonotone, foldOf, recencyWeights, RIDGE, round, solve } from './fitting.ts';
+import { fitMonotone, recencyWeights, RIDGE, round, rowFold, solve, type PhishingFolds } from './fitting.ts';
 import { dataDirectory, loadSplit, splitMonths, type LabelledHost, type SplitMonths } from './data.ts';
 
 /** Pseudo-count per class added to every table key's tally (the host's and the URL part's tables). */
@@ -45,6 +45,16 @@ const HALF_LIFE: number | undefined = undefined;
 interface FitOptions {
   halfLife: number | undefined;
   smoothing: number;
+  folds: PhishingFolds;
+}
+
+/** The phishing rows' folds (fitting.ts): by host hash, as the benign rows', unless a month parity is asked for. */
+const PHISHING_FOLDS: PhishingFolds = 'host';
+
+function foldsOf(text: string | undefined): PhishingFolds {
+  if (text === undefined) return PHISHING_FOLDS;
+  if (text === 'host' || text === 'month') return text;
+  throw new Error(`--phishing-folds takes host or month, not ${text}`);
 }
 
 function list(text: string | undefined, flag: string): number[] | undefined {
@@ -189,6 +199,7 @@ async function main() {
       'url-benign-weights': { type: 'string' },
       'url-ridges': { type: 'string' },
       'grid-out': { type: 'string' },
+      'phishing-folds': { type: 'string' },
     },
     strict: true,
   });
@@ -196,6 +207,7 @@ async function main() {
   const options: FitOptions = {
     halfLife: values['half-life'] === undefined ? HALF_LIFE : positive(values['half-life'], '--half-life'),
     smoothing: values.smoothing === undefined ? SMOOTHING : positive(values.smoothing, '--smoothing'),
+    folds: foldsOf(values['phishing-folds']),
   };
   if (!months.forward && values.out !== 'src/web/score/model.json')
     process.stderr.write(`writing ${values.out}; the shipped model is src/web/score/model.json\n`);
@@ -211,10 +223,15 @@ async function main() {
     ...split.tuning.phishing.map((host) => ({
       host,
       phishing: true,
-      fold: foldOf(host.url.host),
+      fold: rowFold(host, true, options.folds),
       weight: recency.get(host.url.host)!,
     })),
-    ...split.tuning.benign.map((host) => ({ host, phishing: false, fold: foldOf(host.url.host), weight: 1 })),
+    ...split.tuning.benign.map((host) => ({
+      host,
+      phishing: false,
+      fold: rowFold(host, false, options.folds),
+      weight: 1,
+    })),
   ];
   const brands = createBrandIndex();
   const byFold = [
@@ -263,6 +280,7 @@ async function main() {
     benignHosts: benignCount,
     smoothing: options.smoothing,
     recencyHalfLifeMonths: options.halfLife ?? null,
+    phishingFolds: options.folds,
     ridge: RIDGE,
     suspiciousFalsePositiveRate: SUSPICIOUS_FALSE_POSITIVE_RATE,
     benignWeight: best!.benignWeight,
@@ -272,7 +290,7 @@ async function main() {
   const urlPart = fitUrlModel(
     model,
     byFold,
-    urlRows(split.tuning.phishing, split.tuning.benign, split.tuning.benignUrls, recency),
+    urlRows(split.tuning.phishing, split.tuning.benign, split.tuning.benignUrls, recency, options.folds),
     brands,
     {
       smoothing: options.smoothing,

@@ -12,6 +12,24 @@ export function foldOf(host: string): 0 | 1 {
   return (createHash('sha256').update(`fold:${host}`).digest()[0]! & 1) as 0 | 1;
 }
 
+/**
+ * How the phishing rows are split into the two folds: by a hash of the host (as the benign rows
+ * always are) or by the parity of the month JPCERT/CC first listed it, so a row's out-of-fold
+ * table values and cross-fitted score come mostly from other months' campaigns.
+ */
+export type PhishingFolds = 'host' | 'month';
+
+/** A row's fold: the host's, or for a phishing host under month folds its month's parity. */
+export function rowFold(
+  item: { url: { host: string }; month?: string },
+  phishing: boolean,
+  folds: PhishingFolds,
+): 0 | 1 {
+  if (!phishing || folds === 'host') return foldOf(item.url.host);
+  if (item.month === undefined) throw new Error(`phishing host ${item.url.host} has no month`);
+  return (monthsBefore('2000-01', item.month) % 2) as 0 | 1;
+}
+
 /** Gaussian elimination with partial pivoting. */
 export function solve(a: number[][], b: number[]): number[] {
   const n = b.length;
