@@ -3,6 +3,10 @@
  *
  *   node --import tsx bench/web/fit.ts [--data DIR] [--out src/web/score/model.json]
  *
+ * The forward check (bench/web/README.md, forward.ts) fits with --forward --tuning-last-month M
+ * --out FILE, and compares fit choices by flags: --smoothing, --half-life, --phishing-folds,
+ * --url-benign-weights, --url-ridges, --grid-out DIR. Without them the shipped model is fitted.
+ *
  * Tuning is JPCERT/CC's months up to TUNING_LAST_MONTH (phishing hosts) and the tuning half of
  * the benign hosts (bench/web/data.ts). Steps:
  * 1. TLD and platform risk: per suffix, the smoothed log-odds of phishing vs benign hosts. The
