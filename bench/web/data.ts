@@ -51,15 +51,66 @@ export function benignPart(host: string): Part {
     : 'evaluation';
 }
 
-export function partOfMonth(month: string): Part | 'before' {
-  if (month < TUNING_FIRST_MONTH) return 'before';
-  return month <= TUNING_LAST_MONTH ? 'tuning' : 'evaluation';
+export function partOfMonth(month: string, months: SplitMonths = SHIPPED_SPLIT): Part | 'before' {
+  if (month < months.tuningFirst) return 'before';
+  return month <= months.tuningLast ? 'tuning' : 'evaluation';
+}
+
+/** The months a fit reads (tuningFirst..tuningLast) and a benchmark reads after it. */
+export interface SplitMonths {
+  tuningFirst: string;
+  tuningLast: string;
+  /**
+   * A FORWARD CHECK (bench/web/forward.ts): the shipped split's tuning data only, moved back in
+   * time. The fit reads tuningFirst..tuningLast (before TUNING_LAST_MONTH) and one half of the
+   * tuning benign half; the check reads the months after tuningLast up to TUNING_LAST_MONTH and
+   * the other half of the tuning benign half. Nothing of the evaluation split is read.
+   */
+  forward: boolean;
+}
+
+export const SHIPPED_SPLIT: SplitMonths = {
+  tuningFirst: TUNING_FIRST_MONTH,
+  tuningLast: TUNING_LAST_MONTH,
+  forward: false,
+};
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** The split a fit or check names by flags; a forward check must end before TUNING_LAST_MONTH. */
+export function splitMonths(flags: {
+  'tuning-first-month'?: string;
+  'tuning-last-month'?: string;
+  forward?: boolean;
+}): SplitMonths {
+  const months: SplitMonths = {
+    tuningFirst: flags['tuning-first-month'] ?? TUNING_FIRST_MONTH,
+    tuningLast: flags['tuning-last-month'] ?? TUNING_LAST_MONTH,
+    forward: flags.forward ?? false,
+  };
+  for (const m of [months.tuningFirst, months.tuningLast])
+    if (!MONTH.test(m)) throw new Error(`${m} is not a month (YYYY-MM)`);
+  if (months.tuningFirst > months.tuningLast) throw new Error('the tuning months end before they start');
+  if (months.forward && months.tuningLast >= TUNING_LAST_MONTH)
+    throw new Error(`a forward check fits up to a month before ${TUNING_LAST_MONTH} and reads up to it`);
+  if (!months.forward && months.tuningLast > TUNING_LAST_MONTH)
+    throw new Error(`issue #18: fit only on months up to ${TUNING_LAST_MONTH}`);
+  return months;
+}
+
+/** Salt of the forward check's split of the tuning benign half: one half fitted, the other read. */
+const FORWARD_SALT = 'tsunagi-web-forward-check-v1';
+
+function forwardHalf(host: string): 'fit' | 'read' {
+  return createHash('sha256').update(`${FORWARD_SALT}:${host}`).digest()[0]! < 128 ? 'fit' : 'read';
 }
 
 export interface LabelledHost {
   url: NormalisedUrl;
   /** JPCERT/CC's brand name for a phishing host; the list's name for a benign one. */
   description: string;
+  /** The month JPCERT/CC first listed a phishing host (YYYY-MM); absent for benign ones. */
+  month?: string;
 }
 
 export interface PhishingMonth {
@@ -106,7 +157,7 @@ export function phishingMonths(dir: string): PhishingMonth[] {
       }
       try {
         const url = normaliseUrl(record.url);
-        if (!hosts.has(url.host)) hosts.set(url.host, { url, description: record.description ?? '' });
+        if (!hosts.has(url.host)) hosts.set(url.host, { url, description: record.description ?? '', month });
       } catch (error) {
         if (!(error instanceof UrlInputError)) throw error;
         bad++;
@@ -182,15 +233,17 @@ export interface Split {
   months: PhishingMonth[];
 }
 
-export async function loadSplit(dir: string): Promise<Split> {
+export async function loadSplit(dir: string, split: SplitMonths = SHIPPED_SPLIT): Promise<Split> {
   const months = phishingMonths(dir);
   const tuningHosts = new Map<string, LabelledHost>();
   for (const m of months)
-    if (partOfMonth(m.month) === 'tuning')
+    if (partOfMonth(m.month, split) === 'tuning')
       for (const [host, h] of m.hosts) if (!tuningHosts.has(host)) tuningHosts.set(host, h);
   let seenInTuning = 0;
   const evaluationMonths = months
-    .filter((m) => partOfMonth(m.month) === 'evaluation')
+    .filter(
+      (m) => partOfMonth(m.month, split) === 'evaluation' && (!split.forward || m.month <= TUNING_LAST_MONTH),
+    )
     .map((m) => {
       const phishing = [...m.hosts.values()].filter((h) => !tuningHosts.has(h.url.host));
       seenInTuning += m.hosts.size - phishing.length;
@@ -201,16 +254,23 @@ export async function loadSplit(dir: string): Promise<Split> {
   const clean = benign.filter((h) => !everPhishing.has(h.url.host));
   const withPaths = await benignUrls(dir);
   const cleanUrls = withPaths.filter((h) => !everPhishing.has(h.url.host));
+  // A forward check splits the tuning benign half again: the evaluation half is never read.
+  const fitted = (h: LabelledHost) =>
+    benignPart(h.url.host) === 'tuning' && (!split.forward || forwardHalf(h.url.host) === 'fit');
+  const read = (h: LabelledHost) =>
+    split.forward
+      ? benignPart(h.url.host) === 'tuning' && forwardHalf(h.url.host) === 'read'
+      : benignPart(h.url.host) === 'evaluation';
   return {
     tuning: {
       phishing: [...tuningHosts.values()],
-      benign: clean.filter((h) => benignPart(h.url.host) === 'tuning'),
-      benignUrls: cleanUrls.filter((h) => benignPart(h.url.host) === 'tuning'),
+      benign: clean.filter(fitted),
+      benignUrls: cleanUrls.filter(fitted),
     },
     evaluation: {
       months: evaluationMonths,
-      benign: clean.filter((h) => benignPart(h.url.host) === 'evaluation'),
-      benignUrls: cleanUrls.filter((h) => benignPart(h.url.host) === 'evaluation'),
+      benign: clean.filter(read),
+      benignUrls: cleanUrls.filter(read),
     },
     dropped: {
       seenInTuning,

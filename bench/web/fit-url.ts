@@ -60,10 +60,9 @@ import {
   type UrlTables,
 } from '../../src/web/index.ts';
 import type { LabelledHost } from './data.ts';
-import { fitMonotone, foldOf, round, solve } from './fitting.ts';
+import { fitMonotone, rowFold, round, solve, type PhishingFolds } from './fitting.ts';
 import { maliciousThreshold, type RuleCheck } from './threshold.ts';
 
-const SMOOTHING = 2;
 /** Tokens (shapes) seen on fewer hosts than this are left out of the shipped table. */
 const MIN_HOSTS = 3;
 const SUSPICIOUS_FALSE_POSITIVE_RATE = 1e-3;
@@ -102,7 +101,7 @@ export interface UrlRow {
   item: LabelledHost;
   phishing: boolean;
   fold: 0 | 1;
-  /** Share of the row's class weight: 1 / URLs of its host for benign URLs. */
+  /** Share of the row's class weight: 1 / URLs of its host for benign URLs, the host's recency weight for phishing (fitting.ts). */
   share: number;
 }
 
@@ -112,58 +111,78 @@ export function urlRows(
   phishing: LabelledHost[],
   benignHosts: LabelledHost[],
   benignUrls: LabelledHost[],
+  recency: ReadonlyMap<string, number>,
+  folds: PhishingFolds,
 ): UrlRow[] {
   const perHost = new Map<string, number>();
   for (const u of [...benignHosts, ...benignUrls])
     perHost.set(u.url.host, (perHost.get(u.url.host) ?? 0) + 1);
   return [
-    ...phishing.map((item) => ({ item, phishing: true, fold: foldOf(item.url.host), share: 1 })),
+    ...phishing.map((item) => ({
+      item,
+      phishing: true,
+      fold: rowFold(item, true, folds),
+      share: recency.get(item.url.host) ?? 1,
+    })),
     ...[...benignHosts, ...benignUrls].map((item) => ({
       item,
       phishing: false,
-      fold: foldOf(item.url.host),
+      fold: rowFold(item, false, folds),
       share: 1 / perHost.get(item.url.host)!,
     })),
   ];
 }
 
-/** Smoothed log-odds per key, each host's keys once per class, rates within each class. */
-function table(rows: readonly UrlRow[], keysOf: (row: UrlRow) => string[]): Record<string, number> {
-  const byHost = new Map<string, { phishing: boolean; keys: Set<string> }>();
+/**
+ * Smoothed log-odds per key, each host's keys once per class, rates within each class. A phishing
+ * host counts with its recency weight (its rows' share); a key needs MIN_HOSTS hosts however
+ * weighted.
+ */
+function table(
+  rows: readonly UrlRow[],
+  keysOf: (row: UrlRow) => string[],
+  smoothing: number,
+): Record<string, number> {
+  const byHost = new Map<string, { phishing: boolean; weight: number; keys: Set<string> }>();
   for (const row of rows) {
     const id = `${row.phishing ? 1 : 0}:${row.item.url.host}`;
-    const h = byHost.get(id) ?? { phishing: row.phishing, keys: new Set<string>() };
+    const h = byHost.get(id) ?? {
+      phishing: row.phishing,
+      weight: row.phishing ? row.share : 1,
+      keys: new Set<string>(),
+    };
     for (const key of keysOf(row)) h.keys.add(key);
     byHost.set(id, h);
   }
   let phishing = 0;
   let benign = 0;
-  const counts = new Map<string, { phishing: number; benign: number }>();
+  const counts = new Map<string, { phishing: number; benign: number; hosts: number }>();
   for (const h of byHost.values()) {
-    if (h.phishing) phishing++;
-    else benign++;
+    if (h.phishing) phishing += h.weight;
+    else benign += h.weight;
     for (const key of h.keys) {
-      const c = counts.get(key) ?? { phishing: 0, benign: 0 };
-      if (h.phishing) c.phishing++;
-      else c.benign++;
+      const c = counts.get(key) ?? { phishing: 0, benign: 0, hosts: 0 };
+      if (h.phishing) c.phishing += h.weight;
+      else c.benign += h.weight;
+      c.hosts++;
       counts.set(key, c);
     }
   }
   const out: Record<string, number> = {};
   for (const [key, c] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    if (c.phishing + c.benign < MIN_HOSTS) continue;
+    if (c.hosts < MIN_HOSTS) continue;
     const odds =
-      (c.phishing + SMOOTHING) / (phishing + SMOOTHING) / ((c.benign + SMOOTHING) / (benign + SMOOTHING));
+      (c.phishing + smoothing) / (phishing + smoothing) / ((c.benign + smoothing) / (benign + smoothing));
     const value = Math.round(Math.log(odds) * 1000) / 1000;
     if (value !== 0) out[key] = value;
   }
   return out;
 }
 
-export function urlTables(rows: readonly UrlRow[]): UrlTables {
+export function urlTables(rows: readonly UrlRow[], smoothing: number): UrlTables {
   return {
-    token: table(rows, (r) => (r.item.url.path === '/' ? [] : pathTokens(r.item.url.path))),
-    shape: table(rows, (r) => [pathShape(r.item.url.path)]),
+    token: table(rows, (r) => (r.item.url.path === '/' ? [] : pathTokens(r.item.url.path)), smoothing),
+    shape: table(rows, (r) => [pathShape(r.item.url.path)], smoothing),
   };
 }
 
@@ -243,21 +262,28 @@ function loss(
 export function contextTables(
   rows: readonly UrlRow[],
   featuresOf: (row: UrlRow) => HostFeatures,
+  smoothing: number,
 ): HostContextTables {
   const domain = (r: UrlRow) => r.item.url.hostKind === 'domain';
   return {
-    subToken: table(rows, (r) => (domain(r) ? subdomainTokens(siteSubdomain(r.item.url)) : [])),
-    shape: table(rows, (r) =>
-      domain(r) ? [hostShape(siteSubdomain(r.item.url), riskBand(featuresOf(r)))] : [],
+    subToken: table(rows, (r) => (domain(r) ? subdomainTokens(siteSubdomain(r.item.url)) : []), smoothing),
+    shape: table(
+      rows,
+      (r) => (domain(r) ? [hostShape(siteSubdomain(r.item.url), riskBand(featuresOf(r)))] : []),
+      smoothing,
     ),
-    brand: table(rows, (r) => {
-      if (!domain(r)) return [];
-      const f = featuresOf(r);
-      const place = brandPlace(f, registrantLabel(r.item.url), riskBand(f));
-      return place === '' ? [] : [place];
-    }),
-    labelShape: table(rows, (r) => (domain(r) ? [labelShape(r.item.url, featuresOf(r))] : [])),
-    labelCv: table(rows, (r) => (domain(r) ? labelCvTrigrams(r.item.url) : [])),
+    brand: table(
+      rows,
+      (r) => {
+        if (!domain(r)) return [];
+        const f = featuresOf(r);
+        const place = brandPlace(f, registrantLabel(r.item.url), riskBand(f));
+        return place === '' ? [] : [place];
+      },
+      smoothing,
+    ),
+    labelShape: table(rows, (r) => (domain(r) ? [labelShape(r.item.url, featuresOf(r))] : []), smoothing),
+    labelCv: table(rows, (r) => (domain(r) ? labelCvTrigrams(r.item.url) : []), smoothing),
   };
 }
 
@@ -375,18 +401,42 @@ function thresholdsOn(logOdds: readonly number[], rows: readonly UrlRow[], offic
   };
 }
 
+/** One candidate of the URL part's fit: its benign weight and ridge and what the nested check made of them. */
+interface Candidate {
+  recall: number;
+  suspiciousRecall: number;
+  benignWeight: number;
+  ridge: number;
+  thresholds: UrlModel['thresholds'];
+  check: RuleCheck;
+}
+
+export interface UrlFitOptions {
+  smoothing: number;
+  /** The candidates' benign weights and ridges (BENIGN_WEIGHTS, RIDGES when absent). */
+  benignWeights?: readonly number[];
+  ridges?: readonly number[];
+  /** Called with the shipped part of EVERY candidate, not only the kept one (the forward check's grid). */
+  everyCandidate?: (part: { url: FittedUrlModel; fit: Record<string, unknown> }) => void;
+}
+
 export function fitUrlModel(
   host: FittedModel,
   hostRiskByFold: readonly RiskTables[],
   rows: readonly UrlRow[],
   brands: BrandIndex,
+  options: UrlFitOptions,
   log: (line: string) => void,
 ): { url: FittedUrlModel; fit: Record<string, unknown> } {
+  const { smoothing } = options;
   // The other fold's tables for every row: its host risk (offset) and its path tables.
-  const pathByFold = [
-    urlTables(rows.filter((r) => r.fold === 1)),
-    urlTables(rows.filter((r) => r.fold === 0)),
-  ];
+  const otherFold = <T>(build: (fold: 0 | 1) => T) => [build(1), build(0)];
+  const pathByFold = otherFold((f) =>
+    urlTables(
+      rows.filter((r) => r.fold === f),
+      smoothing,
+    ),
+  );
   // The host features under the other fold's risk tables (out of fold) and under the shipped ones.
   const outOfFold = new Map<UrlRow, HostFeatures>();
   const shipped = new Map<UrlRow, HostFeatures>();
@@ -399,17 +449,14 @@ export function fitUrlModel(
     used.push({ row, offset: h.logOdds });
   }
   const usedRows = used.map((u) => u.row);
-  const contextByFold = [
+  const contextByFold = otherFold((f) =>
     contextTables(
-      usedRows.filter((r) => r.fold === 1),
+      usedRows.filter((r) => r.fold === f),
       (r) => outOfFold.get(r)!,
+      smoothing,
     ),
-    contextTables(
-      usedRows.filter((r) => r.fold === 0),
-      (r) => outOfFold.get(r)!,
-    ),
-  ];
-  const shippedContext = contextTables(usedRows, (r) => shipped.get(r)!);
+  );
+  const shippedContext = contextTables(usedRows, (r) => shipped.get(r)!, smoothing);
   // The host name's log-odds is the last column: its weight is hostWeight.
   const x = used.map(({ row, offset }) => {
     const v = urlFeatures(row.item.url, pathByFold[row.fold]!).values;
@@ -429,29 +476,31 @@ export function fitUrlModel(
   const y = used.map(({ row }) => (row.phishing ? 1 : 0));
   const offset = used.map(() => 0);
   const phishingTotal = used.filter((r) => r.row.phishing).length;
+  // The phishing rows' recency weights (their shares) sum to phishingTotal: their mean is 1.
+  const phishingShares = used.reduce((s, r) => s + (r.row.phishing ? r.row.share : 0), 0);
   const benignTotal = used.reduce((s, r) => s + (r.row.phishing ? 0 : r.row.share), 0);
   const officialBenign = rows.length - used.length;
   const byFold = [0, 1].map((f) => used.flatMap((u, i) => (u.row.fold === f ? [i] : [])));
-  let best:
-    | {
-        recall: number;
-        suspiciousRecall: number;
-        benignWeight: number;
-        ridge: number;
-        thresholds: UrlModel['thresholds'];
-        check: RuleCheck;
-      }
-    | undefined;
+  let best: Candidate | undefined;
   // Each row's weight in the loss: the classes equal in total, benign rows times benignWeight.
   const rowWeights = (benignWeight: number) =>
     used.map(({ row }) =>
       row.phishing
-        ? used.length / (2 * phishingTotal)
+        ? (row.share * used.length) / (2 * phishingShares)
         : (benignWeight * row.share * used.length) / (2 * benignTotal),
     );
-  for (const benignWeight of BENIGN_WEIGHTS) {
+  const design = { x, y, offset };
+  const shippedOf = (candidate: Candidate) =>
+    shippedPart(
+      { ...design, w: rowWeights(candidate.benignWeight) },
+      candidate,
+      shippedContext,
+      urlTables(rows, smoothing),
+      { phishingUrls: phishingTotal, benignUrlsAndHosts: rows.length - phishingTotal },
+    );
+  for (const benignWeight of options.benignWeights ?? BENIGN_WEIGHTS) {
     const w = rowWeights(benignWeight);
-    for (const ridge of RIDGES) {
+    for (const ridge of options.ridges ?? RIDGES) {
       const { logOdds, largest } = crossFitted({ x, y, w, offset }, byFold, ridge);
       const { thresholds, check, recall, suspiciousRecall } = thresholdsOn(
         logOdds,
@@ -465,22 +514,34 @@ export function fitUrlModel(
           `tuning recall ${recall} (cross-fitted) at the malicious threshold ${round(thresholds.malicious)}; ` +
           `largest half-fit weights ${largest.join(', ')}`,
       );
+      const candidate = { recall, suspiciousRecall, benignWeight, ridge, thresholds, check };
+      options.everyCandidate?.(shippedOf(candidate));
       if (
         !best ||
         check.heldOutFalsePositives < best.check.heldOutFalsePositives ||
         (check.heldOutFalsePositives === best.check.heldOutFalsePositives &&
           check.heldOutRecall > best.check.heldOutRecall)
       )
-        best = { recall, suspiciousRecall, benignWeight, ridge, thresholds, check };
+        best = candidate;
     }
   }
-  // The shipped weights: every tuning row, with the benign weight and ridge kept above; the
-  // thresholds stay those set on the cross-fitted scores.
-  const chosen = best!;
-  const w = rowWeights(chosen.benignWeight);
+  return shippedOf(best!);
+}
+
+/**
+ * The shipped URL part of a candidate: weights fitted on every tuning row with its benign weight
+ * and ridge; the thresholds stay those set on the cross-fitted scores.
+ */
+function shippedPart(
+  design: Design,
+  chosen: Candidate,
+  shippedContext: HostContextTables,
+  tables: UrlTables,
+  counts: { phishingUrls: number; benignUrlsAndHosts: number },
+): { url: FittedUrlModel; fit: Record<string, unknown> } {
   const beta = fitOnRows(
-    { x, y, w, offset },
-    used.map((_, i) => i),
+    design,
+    design.x.map((_, i) => i),
     chosen.ridge,
   );
   const parts = partWeights(beta, shippedContext);
@@ -489,7 +550,7 @@ export function fitUrlModel(
     // The host model's bias is inside the host name's log-odds, scaled with it.
     bias: round(beta[0]!),
     weights: parts.weights,
-    tables: urlTables(rows),
+    tables,
     thresholds: chosen.thresholds,
     context: parts.context,
     gated: parts.gated,
@@ -497,8 +558,7 @@ export function fitUrlModel(
   return {
     url,
     fit: {
-      phishingUrls: phishingTotal,
-      benignUrlsAndHosts: rows.length - phishingTotal,
+      ...counts,
       benignWeight: chosen.benignWeight,
       ridge: chosen.ridge,
       thresholdScores: 'cross-fitted: each tuning row scored with weights fitted on the other fold only',

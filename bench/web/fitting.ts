@@ -12,6 +12,24 @@ export function foldOf(host: string): 0 | 1 {
   return (createHash('sha256').update(`fold:${host}`).digest()[0]! & 1) as 0 | 1;
 }
 
+/**
+ * How the phishing rows are split into the two folds: by a hash of the host (as the benign rows
+ * always are) or by the parity of the month JPCERT/CC first listed it, so a row's out-of-fold
+ * table values and cross-fitted score come mostly from other months' campaigns.
+ */
+export type PhishingFolds = 'host' | 'month';
+
+/** A row's fold: the host's, or for a phishing host under month folds its month's parity. */
+export function rowFold(
+  item: { url: { host: string }; month?: string },
+  phishing: boolean,
+  folds: PhishingFolds,
+): 0 | 1 {
+  if (!phishing || folds === 'host') return foldOf(item.url.host);
+  if (item.month === undefined) throw new Error(`phishing host ${item.url.host} has no month`);
+  return (monthsBefore('2000-01', item.month) % 2) as 0 | 1;
+}
+
 /** Gaussian elimination with partial pivoting. */
 export function solve(a: number[][], b: number[]): number[] {
   const n = b.length;
@@ -55,4 +73,29 @@ export function fitMonotone(
 
 export function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
+}
+
+/** Whole months from `month` to `last` (0 when the same). */
+export function monthsBefore(month: string, last: string): number {
+  const index = (m: string) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7));
+  return index(last) - index(month);
+}
+
+/**
+ * Recency weights of the phishing hosts: 2^(-age / halfLife), age in months before the last
+ * tuning month, scaled to a mean of 1 so the tables' smoothing and the classes' totals keep their
+ * scale. Every host weighs 1 without a half-life.
+ */
+export function recencyWeights(
+  hosts: readonly { url: { host: string }; month?: string }[],
+  lastMonth: string,
+  halfLife: number | undefined,
+): Map<string, number> {
+  const raw = hosts.map((h) => {
+    if (halfLife === undefined) return 1;
+    if (h.month === undefined) throw new Error(`phishing host ${h.url.host} has no month`);
+    return 2 ** (-monthsBefore(h.month, lastMonth) / halfLife);
+  });
+  const mean = raw.reduce((s, v) => s + v, 0) / (raw.length || 1);
+  return new Map(hosts.map((h, i) => [h.url.host, raw[i]! / mean]));
 }
