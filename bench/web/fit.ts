@@ -40,6 +40,7 @@ import {
 import { fitUrlModel, urlRows } from './fit-url.ts';
 import { fitMonotone, recencyWeights, RIDGE, round, rowFold, solve, type PhishingFolds } from './fitting.ts';
 import { dataDirectory, loadSplit, splitMonths, type LabelledHost, type SplitMonths } from './data.ts';
+import { runBench } from '../lib/main.ts';
 
 /**
  * Pseudo-count per class added to every table key's tally (the host's and the URL part's tables).
@@ -362,4 +363,4 @@ function recallAt(
   return round(phishing.filter((r) => scoreOf(model, r, brands) >= threshold).length / phishing.length);
 }
 
-await main();
+await runBench('bench/web/fit.ts', main);

@@ -18,6 +18,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
 import { createWeb, WebConfig, type FittedModel } from '../../src/web/index.ts';
 import { dataDirectory, loadSplit, splitMonths } from './data.ts';
+import { runBench } from '../lib/main.ts';
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
@@ -86,4 +87,4 @@ async function main() {
   );
 }
 
-await main();
+await runBench('bench/web/forward.ts', main);

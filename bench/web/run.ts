@@ -35,6 +35,7 @@ import {
   TUNING_LAST_MONTH,
   type LabelledHost,
 } from './data.ts';
+import { runBench } from '../lib/main.ts';
 
 /** phishing_catcher writes a domain to its suspicious-domains log from this score on. */
 const PEER_LOGGED = 75;
@@ -419,4 +420,4 @@ async function main() {
   );
 }
 
-await main();
+await runBench('bench:web', main);
