@@ -564,33 +564,36 @@ const SHAPE_CACHE = 50_000;
  * Returns the path's depth: its non-empty segments (each starts after a `/`).
  */
 function shapeOf(path: string, pathEnd: number, q: number, c: Compiled): number {
-  // The segments after the leading `/`: how many, the first two's bounds, a trailing `/`.
+  // The segments after the leading `/`: how many, the first two's bounds, a trailing `/`. The
+  // slashes are found by indexOf (native code) rather than by reading every character; a
+  // segment between two slashes (or the last slash and pathEnd) is one of depth's when not empty.
   let slashes = 1;
   let firstEnd = pathEnd;
   let secondEnd = pathEnd;
   let depth = 0;
-  let previous = 0x2f;
-  for (let i = 1; i < pathEnd; i++) {
-    const code = path.charCodeAt(i);
-    if (code === 0x2f) {
-      if (slashes === 1) firstEnd = i;
-      else if (slashes === 2) secondEnd = i;
-      slashes++;
-    } else if (previous === 0x2f) depth++;
-    previous = code;
+  let previous = 0;
+  for (let at = path.indexOf('/', 1); at >= 0 && at < pathEnd; at = path.indexOf('/', at + 1)) {
+    if (at > previous + 1) depth++;
+    if (slashes === 1) firstEnd = at;
+    else if (slashes === 2) secondEnd = at;
+    slashes++;
+    previous = at;
   }
+  if (pathEnd > previous + 1) depth++;
   const trailing = slashes > 1 && path.charCodeAt(pathEnd - 1) === 0x2f;
   const parts = trailing ? slashes - 1 : slashes;
   const first = segmentId(path, 1, firstEnd);
   const second = parts >= 2 ? segmentId(path, firstEnd + 1, secondEnd) : NO_SEGMENT;
   let query = 0;
   if (q >= 0) {
+    // Non-empty runs between `&`s, up to the 3 the shape tells apart.
     let params = 0;
-    let inParam = false;
-    for (let i = q + 1; i < path.length; i++) {
-      const amp = path.charCodeAt(i) === 0x26;
-      if (!amp && !inParam) params++;
-      inParam = !amp;
+    for (let from = q + 1; params < 3;) {
+      const amp = path.indexOf('&', from);
+      const end = amp < 0 ? path.length : amp;
+      if (end > from) params++;
+      if (amp < 0) break;
+      from = amp + 1;
     }
     query = 1 + Math.min(3, params) * 2 + (path.length - q > 24 ? 1 : 0);
   }
