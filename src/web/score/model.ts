@@ -27,7 +27,6 @@ import {
   lastPathTokenGatedLabel,
   lastPathTokenMax,
   prepareUrlModel,
-  scaleReasonsInPlace,
   type UrlModel,
 } from './url-features.ts';
 
@@ -135,8 +134,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         reasons = replayReasons(last);
         contextLogOdds = last.contextLogOdds;
       } else {
-        reasons = sortedReasons(features, weightOf, labels);
-        scaleReasonsInPlace(reasons, urlModel.hostWeight);
+        reasons = sortedReasons(features, weightOf, labels, urlModel.hostWeight);
         if (urlModel.context) {
           contextLogOdds = addHostContext(url, features, urlModel.context, model.risk.bigram, reasons);
         }
@@ -346,8 +344,22 @@ function copyOut(reasons: Reason[]): Reason[] {
   return out;
 }
 
-/** The reasons in reasonScratch, sorted; the caller copies them out (copyOut). */
-function sortedReasons(features: HostNameScan, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
+/** sortedReasons' scratch: each placed reason's |contribution| before scaling, by position. */
+const unscaledSize = new Float64Array(FEATURES.length);
+
+/**
+ * The reasons in reasonScratch, sorted; the caller copies them out (copyOut). With a hostWeight,
+ * each contribution is scaled as the URL verdict counts it (the rounded one times hostWeight,
+ * rounded: url-features.ts scaledReasons) and the order is what sorting by the contributions and
+ * then, stably, by the scaled ones gives: scaled size first, then the unscaled size, then the
+ * features' order. One insertion sort instead of two passes (scaleReasonsInPlace).
+ */
+function sortedReasons(
+  features: HostNameScan,
+  weightOf: Float64Array,
+  labels: ReasonLabels,
+  hostWeight = 1,
+): Reason[] {
   const reasons = reasonScratch;
   reasons.length = 0;
   const values = features.vector;
@@ -359,17 +371,22 @@ function sortedReasons(features: HostNameScan, weightOf: Float64Array, labels: R
     const reason = {} as Reason;
     reason.feature = labels.of(feature, features);
     reason.value = round(value);
-    reason.contribution = round(contribution);
-    // Insertion sort by |contribution|, largest first: stable like Array#sort and, for the
-    // dozen reasons at most, cheaper than its comparator calls. Equal ones keep their order.
+    const rounded = round(contribution);
+    reason.contribution = hostWeight === 1 ? rounded : round(rounded * hostWeight);
+    // Insertion sort, largest first: stable like Array#sort and, for the dozen reasons at most,
+    // cheaper than its comparator calls. Equal in both sizes, they keep the features' order.
     const size = abs(reason.contribution);
+    const unscaled = abs(rounded);
     let at = reasons.length;
     reasons.push(reason);
-    while (at > 0 && abs(reasons[at - 1]!.contribution) < size) {
+    for (; at > 0; at--) {
+      const other = abs(reasons[at - 1]!.contribution);
+      if (!(other < size || (other === size && unscaledSize[at - 1]! < unscaled))) break;
       reasons[at] = reasons[at - 1]!;
-      at--;
+      unscaledSize[at] = unscaledSize[at - 1]!;
     }
     reasons[at] = reason;
+    unscaledSize[at] = unscaled;
   }
   return reasons;
 }

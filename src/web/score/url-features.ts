@@ -831,25 +831,6 @@ export function scaledReasons(reasons: readonly Reason[], hostWeight: number): R
   return reasons.map((r) => ({ ...r, contribution: round(r.contribution * hostWeight) }));
 }
 
-/**
- * scaledReasons in place, on reasons model.ts made for this URL alone, then re-sorted (stable)
- * by the scaled contributions, which rounding can tie or, for negative ones, swap.
- */
-export function scaleReasonsInPlace(reasons: Reason[], hostWeight: number): void {
-  if (hostWeight === 1) return;
-  for (let i = 0; i < reasons.length; i++) {
-    const reason = reasons[i]!;
-    reason.contribution = round(reason.contribution * hostWeight);
-    const size = Math.abs(reason.contribution);
-    let at = i;
-    while (at > 0 && Math.abs(reasons[at - 1]!.contribution) < size) {
-      reasons[at] = reasons[at - 1]!;
-      at--;
-    }
-    reasons[at] = reason;
-  }
-}
-
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
