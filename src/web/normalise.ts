@@ -13,6 +13,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { domainToUnicode } from 'node:url';
 import { parse as parseDomain } from 'tldts';
 import { InputError } from '../core/index.ts';
+import { PlainObject } from './score/memo.ts';
 import type { NormalisedUrl } from './types.ts';
 
 /** The one error the normaliser throws: the text is not an http(s) URL or host name. */
@@ -274,7 +275,7 @@ function domainUrl(url: string, path: string, host: string, dnsName = false): No
   // Built from `{}` by assignment, not as a literal: V8 pretenures a literal whose objects it sees
   // live long (a loaded list's keys), and then every URL's keys start in the old generation,
   // keeping the young strings they hold alive through each scavenge (score/model.ts `scored`).
-  const keys = {} as NormalisedUrl;
+  const keys = new PlainObject() as NormalisedUrl;
   keys.url = url;
   keys.path = path;
   keys.host = host;

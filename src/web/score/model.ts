@@ -15,6 +15,7 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
+import { PlainObject } from './memo.ts';
 import { addGated, type GatedModel } from './gated.ts';
 import {
   addHostContext,
@@ -298,7 +299,7 @@ function scored(
   hostScore: number,
   hostVerdict: Verdict,
 ): ScoredUrl {
-  const row = {} as ScoredUrl;
+  const row = new PlainObject() as ScoredUrl;
   if (url.hostKind === 'domain') {
     row.url = url.url;
     row.path = url.path;
