@@ -272,9 +272,10 @@ function domainUrl(url: string, path: string, host: string, dnsName = false): No
   if (!dnsName && !DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
   // A feed lists a host's URLs together: the last host's split is kept (it depends on the name alone).
   if (host !== lastSplit.host) splitHost(host);
-  // Built from `{}` by assignment, not as a literal: V8 pretenures a literal whose objects it sees
-  // live long (a loaded list's keys), and then every URL's keys start in the old generation,
-  // keeping the young strings they hold alive through each scavenge (score/model.ts `scored`).
+  // Built by assignment to `new PlainObject()`, not as a literal: V8 pretenures a literal whose
+  // objects it sees live long (a loaded list's keys), and then every URL's keys start in the old
+  // generation, keeping the young strings they hold alive through each scavenge (score/model.ts
+  // `scored`); and one allocation sized to the nine keys, where `{}` grows a side array twice.
   const keys = new PlainObject() as NormalisedUrl;
   keys.url = url;
   keys.path = path;
