@@ -38,7 +38,7 @@ import {
   type HostFeatures,
   type HostNameScan,
 } from './features.ts';
-import { oncePerObject } from './memo.ts';
+import { oncePerObject, PlainReason } from './memo.ts';
 import { insertReason } from './url-features.ts';
 
 export const HOST_CONTEXT_FEATURES = [
@@ -276,7 +276,7 @@ export function hostContextPart(
     logOdds += contribution;
     if (contribution === 0) continue;
     // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
-    const reason = {} as Reason;
+    const reason = new PlainReason() as Reason;
     reason.feature = labelOf(feature, c);
     reason.value = round(value);
     reason.contribution = round(contribution);
@@ -486,7 +486,7 @@ function addReason(
 ): number {
   const contribution = value * weight;
   if (contribution === 0) return contribution;
-  const reason = {} as Reason;
+  const reason = new PlainReason() as Reason;
   // A token's label for a token the table lacks (value 0) is never needed: its contribution is 0.
   reason.feature = label ?? HOST_CONTEXT_FEATURES[feature]!;
   reason.value = round(value);

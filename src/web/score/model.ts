@@ -15,7 +15,7 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
-import { PlainObject } from './memo.ts';
+import { PlainReason, plainObjectType } from './memo.ts';
 import { addGated, type GatedModel } from './gated.ts';
 import {
   addHostContext,
@@ -271,7 +271,7 @@ function replayReasons(last: HostMemo): Reason[] {
   const reasons = reasonScratch;
   reasons.length = 0;
   for (let i = 0; i < last.size; i++) {
-    const reason = {} as Reason;
+    const reason = new PlainReason() as Reason;
     reason.feature = last.feature[i]!;
     reason.value = last.value[i]!;
     reason.contribution = last.contribution[i]!;
@@ -283,7 +283,7 @@ function replayReasons(last: HostMemo): Reason[] {
 /**
  * The URL's keys with the verdict, in the key order the normaliser gives.
  *
- * Rows are built by assignment to `new PlainObject()` (memo.ts), not as object or array literals:
+ * Rows are built by assignment to `new PlainRow()` (memo.ts plainObjectType), not as literals:
  * V8 pretenures a literal's allocation site once it sees the site's objects outlive young
  * collections (an intake batch awaiting its store transaction, the benchmark's kept first pass),
  * and from then on every row is allocated in the old generation, where the young strings and
@@ -291,6 +291,8 @@ function replayReasons(last: HostMemo): Reason[] {
  * collection: scoring then ran at a third of its speed. `new` leaves no allocation site, so rows
  * stay young, and a row is one allocation sized to its fields (`{}` grows a side array).
  */
+const PlainRow = plainObjectType();
+
 function scored(
   url: NormalisedUrl,
   score: number,
@@ -300,7 +302,7 @@ function scored(
   hostScore: number,
   hostVerdict: Verdict,
 ): ScoredUrl {
-  const row = new PlainObject() as ScoredUrl;
+  const row = new PlainRow() as ScoredUrl;
   if (url.hostKind === 'domain') {
     row.url = url.url;
     row.path = url.path;
@@ -370,7 +372,7 @@ function sortedReasons(
     const value = values[i]!;
     const contribution = value * weightOf[i]!;
     if (contribution === 0) continue;
-    const reason = {} as Reason;
+    const reason = new PlainReason() as Reason;
     reason.feature = labels.of(feature, features);
     reason.value = round(value);
     const rounded = round(contribution);
@@ -395,7 +397,7 @@ function sortedReasons(
 const abs = Math.abs;
 
 function officialReasons(url: NormalisedUrl): Reason[] {
-  const reason = {} as Reason;
+  const reason = new PlainReason() as Reason;
   reason.feature = 'official_domain';
   reason.value = url.registrableDomain ?? url.host;
   reason.contribution = 0;

@@ -13,7 +13,7 @@
 import type { NormalisedUrl, Reason } from '../types.ts';
 import { hasPunycodeLabel } from './features.ts';
 import { LEXICON } from './lexicon.ts';
-import { oncePerObject } from './memo.ts';
+import { oncePerObject, PlainReason } from './memo.ts';
 
 export const URL_FEATURES = [
   'path_token_max',
@@ -736,7 +736,7 @@ function labelOf(feature: UrlFeature, f: UrlFeatures): string {
 
 function reasonOf(feature: string, value: number, contribution: number): Reason {
   // Built from {} (model.ts, `scored`: a literal's allocation site gets pretenured).
-  const reason = {} as Reason;
+  const reason = new PlainReason() as Reason;
   reason.feature = feature;
   reason.value = value;
   reason.contribution = contribution;
