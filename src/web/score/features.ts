@@ -209,22 +209,41 @@ export function prepareRiskTables(risk: RiskTables): void {
 /**
  * The bigram table, made once per table: ASCII pairs in a flat array indexed by the two codes
  * (host labels are ASCII: the normaliser lets nothing else through), any other pair in a Map.
+ * The flat array has a row and a column per character some ASCII bigram of the table holds, and
+ * row and column 0 (all zeros) for every other one: a few dozen characters square instead of
+ * 128 × 128 doubles (128 KB, read at random, one cache miss per pair), the same values.
  */
-interface BigramTable {
-  ascii: Float64Array;
+export interface BigramTable {
+  /** Per ASCII code: its row and column in `pairs`, 0 for a character no ASCII bigram holds. */
+  symbol: Uint8Array;
+  width: number;
+  pairs: Float64Array;
   other: Map<number, number>;
 }
 export const bigramTable = oncePerObject((source: Record<string, number>): BigramTable => {
-  const table: BigramTable = { ascii: new Float64Array(128 * 128), other: new Map() };
+  const symbol = new Uint8Array(128);
+  let width = 1;
+  const ascii: [number, number, number][] = [];
+  const other = new Map<number, number>();
   for (const [bigram, value] of Object.entries(source)) {
     if (bigram.length !== 2) continue;
     const a = bigram.charCodeAt(0);
     const b = bigram.charCodeAt(1);
-    if (a < 128 && b < 128) table.ascii[a * 128 + b] = value;
-    else table.other.set(a * 0x10000 + b, value);
+    if (a < 128 && b < 128) {
+      if (symbol[a] === 0) symbol[a] = width++;
+      if (symbol[b] === 0) symbol[b] = width++;
+      ascii.push([a, b, value]);
+    } else other.set(a * 0x10000 + b, value);
   }
-  return table;
+  const pairs = new Float64Array(width * width);
+  for (const [a, b, value] of ascii) pairs[symbol[a]! * width + symbol[b]!] = value;
+  return { symbol, width, pairs, other };
 });
+
+/** The table's value for an ASCII pair (both codes under 128). */
+export function asciiBigram(table: BigramTable, previous: number, code: number): number {
+  return table.pairs[table.symbol[previous]! * table.width + table.symbol[code]!]!;
+}
 
 const CARET = 0x5e;
 const DOLLAR = 0x24;
@@ -233,7 +252,6 @@ const DOLLAR = 0x24;
 function nameStyle(label: string, table: BigramTable): number {
   // `^label$` with digits as `0`, read pair by pair without building the string. A pair the
   // table lacks adds 0 (as the Map's `?? 0` did, so the sum is the same to the bit).
-  const ascii = table.ascii;
   let sum = 0;
   let previous = CARET;
   for (let i = 0; i <= label.length; i++) {
@@ -241,7 +259,7 @@ function nameStyle(label: string, table: BigramTable): number {
     if (code >= 0x30 && code <= 0x39 && i < label.length) code = 0x30;
     sum +=
       code < 128 && previous < 128
-        ? ascii[previous * 128 + code]!
+        ? asciiBigram(table, previous, code)
         : (table.other.get(previous * 0x10000 + code) ?? 0);
     previous = code;
   }

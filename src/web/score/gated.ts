@@ -12,6 +12,7 @@
  * Fitted with the URL part (bench/web/fit-url.ts), on the same out-of-fold values.
  */
 import type { Reason } from '../types.ts';
+import { PlainReason } from './memo.ts';
 import { insertReason } from './url-features.ts';
 
 export const GATED_FEATURES = ['path_token_gated', 'sub_token_gated'] as const;
@@ -64,7 +65,7 @@ function addOne(label: () => string, value: number, weight: number, reasons: Rea
   const contribution = value * weight;
   if (contribution === 0) return 0;
   // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
-  const reason = {} as Reason;
+  const reason = new PlainReason() as Reason;
   reason.feature = label();
   reason.value = round(value);
   reason.contribution = round(contribution);

@@ -30,13 +30,15 @@
  */
 import type { NormalisedUrl, Reason } from '../types.ts';
 import {
+  asciiBigram,
   bigramTable,
   F_TLD_RISK,
   registrantLabel,
+  type BigramTable,
   type HostFeatures,
   type HostNameScan,
 } from './features.ts';
-import { oncePerObject } from './memo.ts';
+import { oncePerObject, PlainReason } from './memo.ts';
 import { insertReason } from './url-features.ts';
 
 export const HOST_CONTEXT_FEATURES = [
@@ -252,7 +254,7 @@ export function hostContext(
 
 /** The highest mean bigram log-odds among the subdomain's labels (`^label$`, digits as `0`). */
 export function subStyle(sub: string, bigram: Record<string, number>): number {
-  return subStyleFrom(sub, 0, bigramTable(bigram).ascii);
+  return subStyleFrom(sub, 0, bigramTable(bigram));
 }
 
 const CARET = 0x5e;
@@ -274,7 +276,7 @@ export function hostContextPart(
     logOdds += contribution;
     if (contribution === 0) continue;
     // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
-    const reason = {} as Reason;
+    const reason = new PlainReason() as Reason;
     reason.feature = labelOf(feature, c);
     reason.value = round(value);
     reason.contribution = round(contribution);
@@ -337,7 +339,7 @@ export function addHostContext(
   let tokenId = -1;
   let style = 0;
   if (from < full.length) {
-    style = subStyleFrom(full, from, bigramTable(bigram).ascii);
+    style = subStyleFrom(full, from, bigramTable(bigram));
     const n = scanTokens(full, from, c);
     if (n > 0) {
       let max = -Infinity;
@@ -484,7 +486,7 @@ function addReason(
 ): number {
   const contribution = value * weight;
   if (contribution === 0) return contribution;
-  const reason = {} as Reason;
+  const reason = new PlainReason() as Reason;
   // A token's label for a token the table lacks (value 0) is never needed: its contribution is 0.
   reason.feature = label ?? HOST_CONTEXT_FEATURES[feature]!;
   reason.value = round(value);
@@ -569,7 +571,8 @@ function compile(model: HostContextModel): Compiled {
     const length = Number(key.slice(0, first));
     const classes = key.slice(first + 1, second);
     const suffix = key.slice(second + 1);
-    const bits = (classes.includes('a') ? 1 : 0) | (classes.includes('0') ? 2 : 0) | (classes.includes('-') ? 4 : 0);
+    const bits =
+      (classes.includes('a') ? 1 : 0) | (classes.includes('0') ? 2 : 0) | (classes.includes('-') ? 4 : 0);
     let row = labelShapeRow.get(suffix);
     if (row === undefined) {
       row = { value: new Float64Array((LABEL_SHAPE_LENGTH + 1) * 8), label: [] };
@@ -692,7 +695,7 @@ function placeIndex(url: NormalisedUrl, host: HostNameScan, band: number): numbe
 }
 
 /** subStyle from an offset (the subdomain past a leading `www.`). */
-function subStyleFrom(sub: string, from: number, table: Float64Array): number {
+function subStyleFrom(sub: string, from: number, table: BigramTable): number {
   let best = -Infinity;
   let sum = 0;
   let pairs = 0;
@@ -703,7 +706,7 @@ function subStyleFrom(sub: string, from: number, table: Float64Array): number {
     let code = end ? DOLLAR : sub.charCodeAt(i);
     if (code >= 0x30 && code <= 0x39) code = 0x30;
     if (end && previous === CARET) continue;
-    sum += code < 128 && previous < 128 ? table[previous * 128 + code]! : 0;
+    sum += code < 128 && previous < 128 ? asciiBigram(table, previous, code) : 0;
     pairs++;
     if (end) {
       const style = sum / pairs;

@@ -56,8 +56,6 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   const tokens = lexicon.brands
     .flatMap((brand) => brand.tokens.map((token) => ({ brand: brand.key, token })))
     .sort((a, b) => b.token.length - a.token.length);
-  const tokenTrie = createTrie(tokens.map(({ token }) => token));
-  const keywordTrie = createTrie([...lexicon.keywords.en, ...lexicon.keywords['ja-romanised']]);
   const fuzzyTokens = tokens.filter(({ token }) => token.length >= FUZZY_MIN);
   const fold = createFolder(lexicon.confusables);
   // The scorer folds the label for the brand, the subdomain too when the label has none, then
@@ -76,28 +74,23 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     return lastFolded;
   };
 
+  // One pass over the text for each (an automaton), not a trie walk from every position.
+  const tokenScanner = createWordScanner(tokens.map(({ token }) => token));
+  const keywordScanner = createWordScanner([...lexicon.keywords.en, ...lexicon.keywords['ja-romanised']]);
   /** The longest token (over SHORT_TOKEN characters) anywhere in text, leftmost of equals; -1 if none. */
-  const findLong = (text: string): number => {
-    let best = -1;
-    let bestLength = SHORT_TOKEN;
-    for (let at = 0; at + bestLength < text.length; at++) {
-      const found = tokenTrie.longest(text, at, text.length);
-      if (found >= 0 && tokenTrie.length[found]! > bestLength) {
-        best = found;
-        bestLength = tokenTrie.length[found]!;
-      }
-    }
-    return best;
-  };
+  const findLong = (text: string): number => tokenScanner.longest(text, SHORT_TOKEN + 1);
   // A part within one edit of a token shares its first two or its last two characters (the
   // edit is on the other side: parts are 5 characters or longer), so only those are tried.
-  const fuzzyByFirst = new Map<number, number[]>();
-  const fuzzyByLast = new Map<number, number[]>();
+  // Indexed by the pair's two ASCII codes (asciiPair) rather than a Map of pairKey: an array read
+  // instead of hashing a number, twice per part. Tokens are ASCII (createWordScanner refuses others), so
+  // a pair with any other character has no candidate.
+  const fuzzyByFirst = new Array<number[] | undefined>(128 * 128).fill(undefined);
+  const fuzzyByLast = new Array<number[] | undefined>(128 * 128).fill(undefined);
   fuzzyTokens.forEach(({ token }, index) => {
-    const first = pairKey(token, 0);
-    const last = pairKey(token, token.length - 2);
-    fuzzyByFirst.set(first, [...(fuzzyByFirst.get(first) ?? []), index]);
-    fuzzyByLast.set(last, [...(fuzzyByLast.get(last) ?? []), index]);
+    const first = asciiPair(token, 0);
+    const last = asciiPair(token, token.length - 2);
+    fuzzyByFirst[first] = [...(fuzzyByFirst[first] ?? []), index];
+    fuzzyByLast[last] = [...(fuzzyByLast[last] ?? []), index];
   });
   const fuzzyIn = (
     candidates: number[] | undefined,
@@ -130,15 +123,17 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
       if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
       const length = i - start;
       if (length <= SHORT_TOKEN) {
-        const short = tokenTrie.exact(text, start, i);
+        const short = tokenScanner.exact(text, start, i);
         if (short >= 0) {
           shortPartFound = short;
           return found;
         }
       }
-      if (length >= FUZZY_MIN - 1 && keywordTrie.exact(text, start, i) < 0) {
-        found = fuzzyIn(fuzzyByFirst.get(pairKey(text, start)), text, start, i, found);
-        found = fuzzyIn(fuzzyByLast.get(pairKey(text, i - 2)), text, start, i, found);
+      if (length >= FUZZY_MIN - 1 && keywordScanner.exact(text, start, i) < 0) {
+        const first = asciiPair(text, start);
+        const last = asciiPair(text, i - 2);
+        if (first >= 0) found = fuzzyIn(fuzzyByFirst[first], text, start, i, found);
+        if (last >= 0) found = fuzzyIn(fuzzyByLast[last], text, start, i, found);
       }
       start = i + 1;
     }
@@ -163,28 +158,11 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
       return { brand: fuzzyTokens[fuzzy]!.brand, token: fuzzyTokens[fuzzy]!.token, where, how: 'fuzzy' };
     return null;
   };
-  const keywordSeen = new Uint32Array(keywordTrie.size);
-  let keywordStamp = 0;
   return {
     officialBrand: officialIndex(lexicon),
     match: (domainLabel, subdomain) => find(domainLabel, 'domain') ?? find(subdomain, 'subdomain'),
-    keywordCount(text) {
-      const folded = foldOnce(text);
-      // Each keyword counts once however often it occurs.
-      keywordStamp = (keywordStamp + 1) >>> 0 || 1;
-      let count = 0;
-      for (let at = 0; at < folded.length; at++)
-        for (let node = 0, i = at; i < folded.length; i++) {
-          node = keywordTrie.step(node, folded.charCodeAt(i));
-          if (node <= 0) break;
-          const index = keywordTrie.wordAt[node]!;
-          if (index >= 0 && keywordSeen[index] !== keywordStamp) {
-            keywordSeen[index] = keywordStamp;
-            count++;
-          }
-        }
-      return count;
-    },
+    // Each keyword counts once however often it occurs.
+    keywordCount: (text) => keywordScanner.distinct(foldOnce(text)),
     fold,
     brand: (key) => brandByKey.get(key),
     brandOfDescription: (description) => byDescription.get(description.trim().toLowerCase()) ?? null,
@@ -244,72 +222,145 @@ function isSeparator(code: number): boolean {
   return code === 0x2e || code === 0x2d || code === 0x5f;
 }
 
+/** The two characters at `at` as an index under 128 × 128, or -1 when either is not ASCII. */
+function asciiPair(text: string, at: number): number {
+  const a = text.charCodeAt(at);
+  const b = text.charCodeAt(at + 1);
+  return a < 128 && b < 128 ? a * 128 + b : -1;
+}
+
 function pairKey(text: string, at: number): number {
   return text.charCodeAt(at) * 0x10000 + text.charCodeAt(at + 1);
 }
 
-/** A trie over ASCII (the lexicon's tokens and keywords are ASCII): node 0 is the root. */
-interface Trie {
-  size: number;
-  /** The word index ending at each node, -1 if none. */
-  wordAt: Int32Array;
-  /** Each word's length, by index. */
-  length: Int32Array;
-  /** The child of node for the character, 0 when there is none. */
-  step(node: number, code: number): number;
-  /** The longest word text[from..] starts with (before end), -1 if none. */
-  longest(text: string, from: number, end: number): number;
-  /** The word that is exactly text[from..end], -1 if none. */
+/**
+ * Words found in a text in one pass (an Aho–Corasick automaton over the words' characters), for
+ * what a trie walked from every position of the text answers:
+ *
+ * - `longest(text, min)`: the longest word of `min` characters or more anywhere in text, the
+ *   leftmost of equals (the one that ends first), as its index in `words`; -1 if none;
+ * - `distinct(text)`: how many different words occur in text;
+ * - `exact(text, from, end)`: the word that is exactly text[from..end], -1 if none.
+ *
+ * A word listed twice counts as its first index. lexicon.test.ts checks
+ * both against a search by indexOf on the lexicon and on random texts.
+ */
+export interface WordScanner {
+  longest(text: string, min: number): number;
+  distinct(text: string): number;
   exact(text: string, from: number, end: number): number;
 }
 
-const TRIE_WIDTH = 128;
-
-function createTrie(words: readonly string[]): Trie {
-  let next = new Int32Array(TRIE_WIDTH * 64);
-  let wordAt = new Int32Array(64).fill(-1);
-  let nodes = 1;
+export function createWordScanner(words: readonly string[]): WordScanner {
+  // Characters the words hold, numbered from 1; every other one (non-ASCII too) is 0, on which
+  // the automaton goes back to its root, since no word holds it.
+  const symbolOf = new Uint8Array(128);
+  let symbols = 1;
+  for (const word of words)
+    for (let i = 0; i < word.length; i++) {
+      const code = word.charCodeAt(i);
+      if (code >= 128) throw new Error(`lexicon entry is not ASCII: ${word}`);
+      if (symbolOf[code] === 0) symbolOf[code] = symbols++;
+    }
+  // The trie first: children per node and symbol, the word ending at a node (first index kept).
+  const child: number[] = [];
+  const wordOf: number[] = [-1];
+  const depth: number[] = [0];
+  for (let s = 0; s < symbols; s++) child.push(0);
   words.forEach((word, index) => {
     let node = 0;
     for (let i = 0; i < word.length; i++) {
-      const code = word.charCodeAt(i);
-      if (code >= TRIE_WIDTH) throw new Error(`lexicon entry is not ASCII: ${word}`);
-      let child = next[node * TRIE_WIDTH + code]!;
-      if (child === 0) {
-        if (nodes === wordAt.length) {
-          const grownNext = new Int32Array(next.length * 2);
-          grownNext.set(next);
-          next = grownNext;
-          const grownWords = new Int32Array(wordAt.length * 2).fill(-1);
-          grownWords.set(wordAt);
-          wordAt = grownWords;
-        }
-        child = nodes++;
-        next[node * TRIE_WIDTH + code] = child;
+      const symbol = symbolOf[word.charCodeAt(i)]!;
+      let next = child[node * symbols + symbol]!;
+      if (next === 0) {
+        next = wordOf.length;
+        wordOf.push(-1);
+        depth.push(depth[node]! + 1);
+        for (let s = 0; s < symbols; s++) child.push(0);
+        child[node * symbols + symbol] = next;
       }
-      node = child;
+      node = next;
     }
-    if (wordAt[node] === -1) wordAt[node] = index;
+    if (wordOf[node] === -1) wordOf[node] = index;
   });
-  const step = (node: number, code: number) => (code < TRIE_WIDTH ? next[node * TRIE_WIDTH + code]! : 0);
-  return {
-    size: words.length,
-    wordAt,
-    length: Int32Array.from(words, (word) => word.length),
-    step,
-    longest(text, from, end) {
-      let found = -1;
-      for (let node = 0, i = from; i < end; i++) {
-        node = step(node, text.charCodeAt(i));
-        if (node === 0) break;
-        if (wordAt[node]! >= 0) found = wordAt[node]!;
+  const nodes = wordOf.length;
+  const trie = Int32Array.from(child);
+  const wordAt = Int32Array.from(wordOf);
+  // Breadth first: each node's failure link (the longest proper suffix that is a trie node), its
+  // transitions completed through it, the longest word ending there and the next shorter one.
+  const delta = Int32Array.from(child);
+  const fail = new Int32Array(nodes);
+  const longestWord = new Int32Array(nodes).fill(-1);
+  const longestLength = new Int32Array(nodes);
+  const shorter = new Int32Array(nodes).fill(-1);
+  const queue: number[] = [];
+  for (let s = 1; s < symbols; s++) if (delta[s]! !== 0) queue.push(delta[s]!);
+  for (let head = 0; head < queue.length; head++) {
+    const node = queue[head]!;
+    const suffix = fail[node]!;
+    // Words ending at this node: its own (the longest), then those of its failure link.
+    const inherited = wordOf[suffix]! >= 0 ? suffix : shorter[suffix]!;
+    shorter[node] = inherited;
+    if (wordOf[node]! >= 0) {
+      longestWord[node] = wordOf[node]!;
+      longestLength[node] = depth[node]!;
+    } else {
+      longestWord[node] = longestWord[suffix]!;
+      longestLength[node] = longestLength[suffix]!;
+    }
+    for (let s = 1; s < symbols; s++) {
+      const next = delta[node * symbols + s]!;
+      if (next === 0) delta[node * symbols + s] = delta[suffix * symbols + s]!;
+      else {
+        fail[next] = node === 0 ? 0 : delta[suffix * symbols + s]!;
+        queue.push(next);
       }
-      return found;
+    }
+  }
+  // `shorter` links a node to the nearest proper suffix where a word ends; its own word is wordOf.
+  const seen = new Uint32Array(words.length);
+  let stamp = 0;
+  const step = (state: number, code: number) => (code < 128 ? delta[state * symbols + symbolOf[code]!]! : 0);
+  return {
+    longest(text, min) {
+      let best = -1;
+      let bestLength = min - 1;
+      let state = 0;
+      for (let i = 0; i < text.length; i++) {
+        state = step(state, text.charCodeAt(i));
+        // Strictly longer only: of two equals, the one that ended first (started first) stays.
+        if (longestLength[state]! > bestLength) {
+          bestLength = longestLength[state]!;
+          best = longestWord[state]!;
+        }
+      }
+      return best;
     },
     exact(text, from, end) {
       let node = 0;
-      for (let i = from; i < end && node >= 0; i++) node = step(node, text.charCodeAt(i)) || -1;
+      for (let i = from; i < end; i++) {
+        const code = text.charCodeAt(i);
+        node = code < 128 ? trie[node * symbols + symbolOf[code]!]! : 0;
+        // Symbol 0 (a character no word holds) has no child anywhere.
+        if (node === 0) return -1;
+      }
       return node > 0 ? wordAt[node]! : -1;
+    },
+    distinct(text) {
+      stamp = (stamp + 1) >>> 0 || 1;
+      let count = 0;
+      let state = 0;
+      for (let i = 0; i < text.length; i++) {
+        state = step(state, text.charCodeAt(i));
+        for (let node = wordOf[state]! >= 0 ? state : shorter[state]!; node > 0; node = shorter[node]!) {
+          const index = wordOf[node]!;
+          if (seen[index] !== stamp) {
+            seen[index] = stamp;
+            count++;
+          }
+        }
+      }
+      return count;
     },
   };
 }

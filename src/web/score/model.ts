@@ -15,6 +15,7 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
+import { PlainReason, plainObjectType } from './memo.ts';
 import { addGated, type GatedModel } from './gated.ts';
 import {
   addHostContext,
@@ -27,7 +28,6 @@ import {
   lastPathTokenGatedLabel,
   lastPathTokenMax,
   prepareUrlModel,
-  scaleReasonsInPlace,
   type UrlModel,
 } from './url-features.ts';
 
@@ -135,8 +135,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         reasons = replayReasons(last);
         contextLogOdds = last.contextLogOdds;
       } else {
-        reasons = sortedReasons(features, weightOf, labels);
-        scaleReasonsInPlace(reasons, urlModel.hostWeight);
+        reasons = sortedReasons(features, weightOf, labels, urlModel.hostWeight);
         if (urlModel.context) {
           contextLogOdds = addHostContext(url, features, urlModel.context, model.risk.bigram, reasons);
         }
@@ -272,7 +271,7 @@ function replayReasons(last: HostMemo): Reason[] {
   const reasons = reasonScratch;
   reasons.length = 0;
   for (let i = 0; i < last.size; i++) {
-    const reason = {} as Reason;
+    const reason = new PlainReason() as Reason;
     reason.feature = last.feature[i]!;
     reason.value = last.value[i]!;
     reason.contribution = last.contribution[i]!;
@@ -284,13 +283,16 @@ function replayReasons(last: HostMemo): Reason[] {
 /**
  * The URL's keys with the verdict, in the key order the normaliser gives.
  *
- * Rows are built from `{}` by assignment, not as object or array literals: V8 pretenures a
- * literal's allocation site once it sees the site's objects outlive young collections (an intake
- * batch awaiting its store transaction, the benchmark's kept first pass), and from then on every
- * row is allocated in the old generation, where the young strings and reasons it points to
- * survive each scavenge and fill the old generation for the next full collection: scoring then
- * ran at a third of its speed. An empty literal has no allocation site, so rows stay young.
+ * Rows are built by assignment to `new PlainRow()` (memo.ts plainObjectType), not as literals:
+ * V8 pretenures a literal's allocation site once it sees the site's objects outlive young
+ * collections (an intake batch awaiting its store transaction, the benchmark's kept first pass),
+ * and from then on every row is allocated in the old generation, where the young strings and
+ * reasons it points to survive each scavenge and fill the old generation for the next full
+ * collection: scoring then ran at a third of its speed. `new` leaves no allocation site, so rows
+ * stay young, and a row is one allocation sized to its fields (`{}` grows a side array).
  */
+const PlainRow = plainObjectType();
+
 function scored(
   url: NormalisedUrl,
   score: number,
@@ -300,7 +302,7 @@ function scored(
   hostScore: number,
   hostVerdict: Verdict,
 ): ScoredUrl {
-  const row = {} as ScoredUrl;
+  const row = new PlainRow() as ScoredUrl;
   if (url.hostKind === 'domain') {
     row.url = url.url;
     row.path = url.path;
@@ -346,8 +348,22 @@ function copyOut(reasons: Reason[]): Reason[] {
   return out;
 }
 
-/** The reasons in reasonScratch, sorted; the caller copies them out (copyOut). */
-function sortedReasons(features: HostNameScan, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
+/** sortedReasons' scratch: each placed reason's |contribution| before scaling, by position. */
+const unscaledSize = new Float64Array(FEATURES.length);
+
+/**
+ * The reasons in reasonScratch, sorted; the caller copies them out (copyOut). With a hostWeight,
+ * each contribution is scaled as the URL verdict counts it (the rounded one times hostWeight,
+ * rounded: url-features.ts scaledReasons) and the order is what sorting by the contributions and
+ * then, stably, by the scaled ones gives: scaled size first, then the unscaled size, then the
+ * features' order. One insertion sort instead of two passes (scaleReasonsInPlace).
+ */
+function sortedReasons(
+  features: HostNameScan,
+  weightOf: Float64Array,
+  labels: ReasonLabels,
+  hostWeight = 1,
+): Reason[] {
   const reasons = reasonScratch;
   reasons.length = 0;
   const values = features.vector;
@@ -356,27 +372,32 @@ function sortedReasons(features: HostNameScan, weightOf: Float64Array, labels: R
     const value = values[i]!;
     const contribution = value * weightOf[i]!;
     if (contribution === 0) continue;
-    const reason = {} as Reason;
+    const reason = new PlainReason() as Reason;
     reason.feature = labels.of(feature, features);
     reason.value = round(value);
-    reason.contribution = round(contribution);
-    // Insertion sort by |contribution|, largest first: stable like Array#sort and, for the
-    // dozen reasons at most, cheaper than its comparator calls. Equal ones keep their order.
+    const rounded = round(contribution);
+    reason.contribution = hostWeight === 1 ? rounded : round(rounded * hostWeight);
+    // Insertion sort, largest first: stable like Array#sort and, for the dozen reasons at most,
+    // cheaper than its comparator calls. Equal in both sizes, they keep the features' order.
     const size = abs(reason.contribution);
+    const unscaled = abs(rounded);
     let at = reasons.length;
     reasons.push(reason);
-    while (at > 0 && abs(reasons[at - 1]!.contribution) < size) {
+    for (; at > 0; at--) {
+      const other = abs(reasons[at - 1]!.contribution);
+      if (!(other < size || (other === size && unscaledSize[at - 1]! < unscaled))) break;
       reasons[at] = reasons[at - 1]!;
-      at--;
+      unscaledSize[at] = unscaledSize[at - 1]!;
     }
     reasons[at] = reason;
+    unscaledSize[at] = unscaled;
   }
   return reasons;
 }
 const abs = Math.abs;
 
 function officialReasons(url: NormalisedUrl): Reason[] {
-  const reason = {} as Reason;
+  const reason = new PlainReason() as Reason;
   reason.feature = 'official_domain';
   reason.value = url.registrableDomain ?? url.host;
   reason.contribution = 0;
