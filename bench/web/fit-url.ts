@@ -135,13 +135,13 @@ export function urlRows(
 
 /**
  * Smoothed log-odds per key, each host's keys once per class, rates within each class. A phishing
- * host counts with its recency weight (its rows' share); a key needs MIN_HOSTS hosts however
+ * host counts with its recency weight (its rows' share); a key needs minHosts hosts however
  * weighted.
  */
 function table(
   rows: readonly UrlRow[],
   keysOf: (row: UrlRow) => string[],
-  smoothing: number,
+  { smoothing, minHosts }: TableCounts,
 ): Record<string, number> {
   const byHost = new Map<string, { phishing: boolean; weight: number; keys: Set<string> }>();
   for (const row of rows) {
@@ -170,7 +170,7 @@ function table(
   }
   const out: Record<string, number> = {};
   for (const [key, c] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    if (c.hosts < MIN_HOSTS) continue;
+    if (c.hosts < minHosts) continue;
     const odds =
       (c.phishing + smoothing) / (phishing + smoothing) / ((c.benign + smoothing) / (benign + smoothing));
     const value = Math.round(Math.log(odds) * 1000) / 1000;
@@ -179,10 +179,10 @@ function table(
   return out;
 }
 
-export function urlTables(rows: readonly UrlRow[], smoothing: number): UrlTables {
+export function urlTables(rows: readonly UrlRow[], counts: TableCounts): UrlTables {
   return {
-    token: table(rows, (r) => (r.item.url.path === '/' ? [] : pathTokens(r.item.url.path)), smoothing),
-    shape: table(rows, (r) => [pathShape(r.item.url.path)], smoothing),
+    token: table(rows, (r) => (r.item.url.path === '/' ? [] : pathTokens(r.item.url.path)), counts),
+    shape: table(rows, (r) => [pathShape(r.item.url.path)], counts),
   };
 }
 
@@ -262,15 +262,15 @@ function loss(
 export function contextTables(
   rows: readonly UrlRow[],
   featuresOf: (row: UrlRow) => HostFeatures,
-  smoothing: number,
+  counts: TableCounts,
 ): HostContextTables {
   const domain = (r: UrlRow) => r.item.url.hostKind === 'domain';
   return {
-    subToken: table(rows, (r) => (domain(r) ? subdomainTokens(siteSubdomain(r.item.url)) : []), smoothing),
+    subToken: table(rows, (r) => (domain(r) ? subdomainTokens(siteSubdomain(r.item.url)) : []), counts),
     shape: table(
       rows,
       (r) => (domain(r) ? [hostShape(siteSubdomain(r.item.url), riskBand(featuresOf(r)))] : []),
-      smoothing,
+      counts,
     ),
     brand: table(
       rows,
@@ -280,10 +280,10 @@ export function contextTables(
         const place = brandPlace(f, registrantLabel(r.item.url), riskBand(f));
         return place === '' ? [] : [place];
       },
-      smoothing,
+      counts,
     ),
-    labelShape: table(rows, (r) => (domain(r) ? [labelShape(r.item.url, featuresOf(r))] : []), smoothing),
-    labelCv: table(rows, (r) => (domain(r) ? labelCvTrigrams(r.item.url) : []), smoothing),
+    labelShape: table(rows, (r) => (domain(r) ? [labelShape(r.item.url, featuresOf(r))] : []), counts),
+    labelCv: table(rows, (r) => (domain(r) ? labelCvTrigrams(r.item.url) : []), counts),
   };
 }
 
@@ -411,8 +411,16 @@ interface Candidate {
   check: RuleCheck;
 }
 
+/** How the tables count: the pseudo-count, and the hosts a key needs to be kept. */
+export interface TableCounts {
+  smoothing: number;
+  minHosts: number;
+}
+
 export interface UrlFitOptions {
   smoothing: number;
+  /** Hosts a table key needs (MIN_HOSTS when absent). */
+  minHosts?: number;
   /** The candidates' benign weights and ridges (BENIGN_WEIGHTS, RIDGES when absent). */
   benignWeights?: readonly number[];
   ridges?: readonly number[];
@@ -428,13 +436,13 @@ export function fitUrlModel(
   options: UrlFitOptions,
   log: (line: string) => void,
 ): { url: FittedUrlModel; fit: Record<string, unknown> } {
-  const { smoothing } = options;
+  const tableCounts: TableCounts = { smoothing: options.smoothing, minHosts: options.minHosts ?? MIN_HOSTS };
   // The other fold's tables for every row: its host risk (offset) and its path tables.
   const otherFold = <T>(build: (fold: 0 | 1) => T) => [build(1), build(0)];
   const pathByFold = otherFold((f) =>
     urlTables(
       rows.filter((r) => r.fold === f),
-      smoothing,
+      tableCounts,
     ),
   );
   // The host features under the other fold's risk tables (out of fold) and under the shipped ones.
@@ -453,10 +461,10 @@ export function fitUrlModel(
     contextTables(
       usedRows.filter((r) => r.fold === f),
       (r) => outOfFold.get(r)!,
-      smoothing,
+      tableCounts,
     ),
   );
-  const shippedContext = contextTables(usedRows, (r) => shipped.get(r)!, smoothing);
+  const shippedContext = contextTables(usedRows, (r) => shipped.get(r)!, tableCounts);
   // The host name's log-odds is the last column: its weight is hostWeight.
   const x = used.map(({ row, offset }) => {
     const v = urlFeatures(row.item.url, pathByFold[row.fold]!).values;
@@ -495,8 +503,9 @@ export function fitUrlModel(
       { ...design, w: rowWeights(candidate.benignWeight) },
       candidate,
       shippedContext,
-      urlTables(rows, smoothing),
+      urlTables(rows, tableCounts),
       { phishingUrls: phishingTotal, benignUrlsAndHosts: rows.length - phishingTotal },
+      tableCounts.minHosts,
     );
   for (const benignWeight of options.benignWeights ?? BENIGN_WEIGHTS) {
     const w = rowWeights(benignWeight);
@@ -538,6 +547,7 @@ function shippedPart(
   shippedContext: HostContextTables,
   tables: UrlTables,
   counts: { phishingUrls: number; benignUrlsAndHosts: number },
+  minHosts: number,
 ): { url: FittedUrlModel; fit: Record<string, unknown> } {
   const beta = fitOnRows(
     design,
@@ -562,7 +572,7 @@ function shippedPart(
       benignWeight: chosen.benignWeight,
       ridge: chosen.ridge,
       thresholdScores: 'cross-fitted: each tuning row scored with weights fitted on the other fold only',
-      minHostsPerTableKey: MIN_HOSTS,
+      minHostsPerTableKey: minHosts,
       gateCentre: GATE_CENTRE,
       maliciousRule: {
         tailShare: chosen.check.rule.share,

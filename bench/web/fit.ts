@@ -4,7 +4,7 @@
  *   node --import tsx bench/web/fit.ts [--data DIR] [--out src/web/score/model.json]
  *
  * The forward check (bench/web/README.md, forward.ts) fits with --forward --tuning-last-month M
- * --out FILE, and compares fit choices by flags: --smoothing, --half-life, --phishing-folds,
+ * --out FILE, and compares fit choices by flags: --smoothing, --min-hosts, --half-life, --phishing-folds,
  * --url-benign-weights, --url-ridges, --grid-out DIR. Without them the shipped model is fitted.
  *
  * Tuning is JPCERT/CC's months up to TUNING_LAST_MONTH (phishing hosts) and the tuning half of
@@ -206,6 +206,7 @@ async function main() {
       forward: { type: 'boolean', default: false },
       'half-life': { type: 'string' },
       smoothing: { type: 'string' },
+      'min-hosts': { type: 'string' },
       'url-benign-weights': { type: 'string' },
       'url-ridges': { type: 'string' },
       'grid-out': { type: 'string' },
@@ -304,6 +305,7 @@ async function main() {
     brands,
     {
       smoothing: options.smoothing,
+      minHosts: values['min-hosts'] === undefined ? undefined : positive(values['min-hosts'], '--min-hosts'),
       benignWeights: list(values['url-benign-weights'], '--url-benign-weights'),
       ridges: list(values['url-ridges'], '--url-ridges'),
       // Every candidate's model, for the forward check to read (fit.url says which candidate).
