@@ -64,7 +64,7 @@ const PLAIN_LABELS = { path: () => 'path_token_gated', sub: () => 'sub_token_gat
 function addOne(label: () => string, value: number, weight: number, reasons: Reason[]): number {
   const contribution = value * weight;
   if (contribution === 0) return 0;
-  // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
+  // Built by assignment to new PlainReason(), as model.ts builds its rows (V8 pretenures literals' sites).
   const reason = new PlainReason() as Reason;
   reason.feature = label();
   reason.value = round(value);

@@ -275,7 +275,7 @@ export function hostContextPart(
     const contribution = value * (model.weights[feature] ?? 0);
     logOdds += contribution;
     if (contribution === 0) continue;
-    // Built from `{}` by assignment, as model.ts builds its rows (V8 pretenures literals' sites).
+    // Built by assignment to new PlainReason(), as model.ts builds its rows (V8 pretenures literals' sites).
     const reason = new PlainReason() as Reason;
     reason.feature = labelOf(feature, c);
     reason.value = round(value);

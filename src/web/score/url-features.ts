@@ -735,7 +735,7 @@ function labelOf(feature: UrlFeature, f: UrlFeatures): string {
 }
 
 function reasonOf(feature: string, value: number, contribution: number): Reason {
-  // Built from {} (model.ts, `scored`: a literal's allocation site gets pretenured).
+  // By assignment to new PlainReason() (model.ts, `scored`: a literal's allocation site gets pretenured).
   const reason = new PlainReason() as Reason;
   reason.feature = feature;
   reason.value = value;
