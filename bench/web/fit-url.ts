@@ -498,12 +498,14 @@ export function fitUrlModel(
         : (benignWeight * row.share * used.length) / (2 * benignTotal),
     );
   const design = { x, y, offset };
+  // The same for every candidate (a forward check's grid ships each of them).
+  const shippedPaths = urlTables(rows, tableCounts);
   const shippedOf = (candidate: Candidate) =>
     shippedPart(
       { ...design, w: rowWeights(candidate.benignWeight) },
       candidate,
       shippedContext,
-      urlTables(rows, tableCounts),
+      shippedPaths,
       { phishingUrls: phishingTotal, benignUrlsAndHosts: rows.length - phishingTotal },
       tableCounts.minHosts,
     );

@@ -55,6 +55,8 @@ const HALF_LIFE: number | undefined = undefined;
 interface FitOptions {
   halfLife: number | undefined;
   smoothing: number;
+  /** Hosts a URL-part table key needs (fit-url.ts's MIN_HOSTS when undefined). */
+  minHosts: number | undefined;
   folds: PhishingFolds;
 }
 
@@ -218,6 +220,7 @@ async function main() {
   const options: FitOptions = {
     halfLife: values['half-life'] === undefined ? HALF_LIFE : positive(values['half-life'], '--half-life'),
     smoothing: values.smoothing === undefined ? SMOOTHING : positive(values.smoothing, '--smoothing'),
+    minHosts: values['min-hosts'] === undefined ? undefined : positive(values['min-hosts'], '--min-hosts'),
     folds: foldsOf(values['phishing-folds']),
   };
   if (!months.forward && values.out !== 'src/web/score/model.json')
@@ -305,7 +308,7 @@ async function main() {
     brands,
     {
       smoothing: options.smoothing,
-      minHosts: values['min-hosts'] === undefined ? undefined : positive(values['min-hosts'], '--min-hosts'),
+      minHosts: options.minHosts,
       benignWeights: list(values['url-benign-weights'], '--url-benign-weights'),
       ridges: list(values['url-ridges'], '--url-ridges'),
       // Every candidate's model, for the forward check to read (fit.url says which candidate).

@@ -19,6 +19,7 @@ import { silentLogger } from '../../src/core/index.ts';
 import { createWeb, WebConfig, type FittedModel } from '../../src/web/index.ts';
 import { dataDirectory, loadSplit, splitMonths } from './data.ts';
 import { runBench } from '../lib/main.ts';
+import { markdownTable } from '../lib/report.ts';
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
@@ -36,7 +37,7 @@ async function main() {
     throw new Error('name the forward fit with --model FILE (bench/web/fit.ts --forward --out FILE)');
   const months = splitMonths({ ...values, forward: true });
   const split = await loadSplit(dataDirectory(values.data), months);
-  const summary: string[] = [];
+  const summary: (string | number)[][] = [];
   for (const file of values.model) {
     const model = JSON.parse(readFileSync(file, 'utf8')) as FittedModel;
     const fit = model.fit as {
@@ -69,21 +70,32 @@ async function main() {
       `${file}: fitted on ${months.tuningFirst}..${months.tuningLast} (${split.tuning.phishing.length} phishing hosts), ` +
         `read ${split.evaluation.months.map((m) => m.month).join(', ')}; ` +
         `fit: ${JSON.stringify({ ...fit, url: undefined })}`,
-      `| month | phishing hosts | URL verdict recall (malicious) | host-name verdict recall (malicious) |`,
-      `| --- | ---: | ---: | ---: |`,
-      ...rows.map((r) => `| ${r.join(' | ')} |`),
+      markdownTable(
+        ['month', 'phishing hosts', 'URL verdict recall (malicious)', 'host-name verdict recall (malicious)'],
+        rows,
+        ['l', 'r', 'r', 'r'],
+      ),
       `URL verdict recall: mean ${pct(mean)}, worst ${pct(Math.min(...urlRecall))}; ` +
         `benign flagged malicious (${benign.length} read-half hosts and URLs): URL verdict ${benignUrl}, host-name verdict ${benignName}`,
     ];
     process.stdout.write(`${out.join('\n')}\n\n`);
-    summary.push(
-      `| ${file} | ${fit.url?.benignWeight} | ${fit.url?.ridge} | ${rows.map((r) => r[2]).join(' | ')} | ` +
-        `${pct(mean)} | ${pct(Math.min(...urlRecall))} | ${benignUrl} |`,
-    );
+    summary.push([
+      file,
+      String(fit.url?.benignWeight),
+      String(fit.url?.ridge),
+      ...rows.map((r) => r[2]!),
+      pct(mean),
+      pct(Math.min(...urlRecall)),
+      benignUrl,
+    ]);
   }
+  const monthNames = split.evaluation.months.map((m) => m.month);
   process.stdout.write(
-    `| model | URL benign weight | URL ridge | ${split.evaluation.months.map((m) => m.month).join(' | ')} | mean | worst | benign flagged |\n` +
-      `${summary.join('\n')}\n`,
+    markdownTable(
+      ['model', 'URL benign weight', 'URL ridge', ...monthNames, 'mean', 'worst', 'benign flagged'],
+      summary,
+      ['l', 'r', 'r', ...monthNames.map(() => 'r' as const), 'r', 'r', 'r'],
+    ) + '\n',
   );
 }
 
