@@ -12,6 +12,7 @@ export * from './metrics.ts';
 export * from './protocols.ts';
 export * from './hash.ts';
 export * from './hll.ts';
+export * from './http-body.ts';
 export * from './health.ts';
 export * from './single-flight.ts';
 export { RateLimiter } from './ratelimit.ts';

@@ -5,6 +5,7 @@
  * malformed answer leaves the section without prose and with a note saying why.
  */
 import { z } from 'zod';
+import { readBody } from '../core/index.ts';
 import type { Lang, SummariserConfig } from './config.ts';
 import type { Figure } from './figures.ts';
 
@@ -19,6 +20,17 @@ const INSTRUCTIONS: Record<Lang, string> = {
   en: 'You summarise one section of a cyber threat report for analysts. Write at most three short sentences in English. Use only the figures given, quote their numbers exactly, and add nothing that is not in them.',
   ja: 'サイバー脅威レポートの一節を分析者向けに要約します。日本語で三文以内で書いてください。与えられた数値だけを使い、数値は正確に引用し、それ以外のことは書かないでください。',
 };
+
+/** A chat completion is a few kilobytes; a larger answer is not read past this. */
+const MAX_ANSWER_BYTES = 1 << 20;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 export function completionsUrl(url: string): string {
   const base = url.replace(/\/+$/, '');
@@ -55,6 +67,8 @@ export async function summarise(
       },
     ],
   };
+  // One deadline for the answer and its whole body.
+  const signal = AbortSignal.timeout(config.timeoutMs);
   try {
     const response = await fetchImpl(completionsUrl(config.url), {
       method: 'POST',
@@ -63,10 +77,14 @@ export async function summarise(
         ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
       },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(config.timeoutMs),
+      signal,
     });
-    if (!response.ok) return { outcome: 'omitted', reason: `the endpoint answered HTTP ${response.status}` };
-    const json: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      return { outcome: 'omitted', reason: `the endpoint answered HTTP ${response.status}` };
+    }
+    const answer = await readBody(response.body, { maxBytes: MAX_ANSWER_BYTES, overflow: 'error', signal });
+    const json = parseJson(answer.bytes.toString('utf8'));
     if (json === undefined) return { outcome: 'omitted', reason: 'the endpoint answered no JSON' };
     const parsed = ChatAnswer.safeParse(json);
     if (!parsed.success) return { outcome: 'omitted', reason: 'the endpoint answered no chat completion' };

@@ -264,3 +264,33 @@ describe('TAXII client against hostile servers', () => {
     }
   });
 });
+
+describe('TAXII client over a fetch that misbehaves', () => {
+  test(
+    'a body stream that the abort never errors still times out (nodejs/undici#4089)',
+    { timeout: 10_000 },
+    async () => {
+      // undici now and then leaves a body read waiting after its fetch was aborted; this fetch
+      // does so every time: headers at once, then a body that neither ends nor errors.
+      let pulls = 0;
+      const stalledFetch: typeof fetch = async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull: (controller) => {
+              if (pulls++ === 0) controller.enqueue(new TextEncoder().encode('{"more":false,'));
+              return new Promise(() => {});
+            },
+          }),
+          { headers: { 'content-type': TAXII } },
+        );
+      const registry = new Registry();
+      const stalled = createTaxiiClient(
+        { url: base, apiRoot: '/good/', collection: 'c', timeoutMs: 300 },
+        { registry, label: 'test', fetch: stalledFetch },
+      );
+      await failsWith(stalled.getObjects(), 'timeout', 1500);
+      const errors = await registry.getSingleMetricAsString('tsunagi_taxii_client_errors_total');
+      assert.match(errors, /kind="timeout"\} 1/);
+    },
+  );
+});

@@ -5,6 +5,7 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
+import { BodyTooLargeError, readBody } from '../core/index.ts';
 import { StixCommon, type StixObject } from '../share/index.ts';
 import { TaxiiClientConfig, type TaxiiClientConfigInput } from './config.ts';
 
@@ -210,28 +211,24 @@ function isTaxiiMediaType(contentType: string | null): boolean {
   return !version || version.replace(/[\s"]/g, '') === 'version=2.1';
 }
 
-/** Reads at most `max` bytes of a body; more is a `too_large` error (the rest is never read). */
-async function readCapped(response: Response, max: number): Promise<string> {
+/**
+ * Reads at most `max` bytes of a body within the request's deadline; more is a `too_large`
+ * error (the rest is never read).
+ */
+async function readCapped(response: Response, max: number, signal: AbortSignal): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > max) {
     await response.body?.cancel().catch(() => {});
     throw new TaxiiClientError('too_large', `response of ${declared} bytes is over the ${max}-byte limit`);
   }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
+  try {
+    const { bytes } = await readBody(response.body, { maxBytes: max, overflow: 'error', signal });
+    return bytes.toString('utf8');
+  } catch (error) {
+    if (error instanceof BodyTooLargeError)
       throw new TaxiiClientError('too_large', `response is over the ${max}-byte limit`);
-    }
-    chunks.push(value);
+    throw error;
   }
-  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 function describeIssue(error: z.ZodError): string {
@@ -331,6 +328,7 @@ function createRequest(config: TaxiiClientConfig, doFetch: typeof fetch, metrics
       const text = await readCapped(
         response,
         response.ok ? config.maxBodyBytes : Math.min(config.maxBodyBytes, 64 * 1024),
+        controller.signal,
       ).catch((error: unknown) => Promise.reject(failedOn(error)));
       const body = checkAnswer(method, url, response, text, schema);
       metrics.request('ok');

@@ -6,6 +6,7 @@
  */
 import { Parser } from 'htmlparser2';
 import { parse as parseDomain } from 'tldts';
+import { readBody } from '../../core/index.ts';
 import kitData from './kit-markers.json' with { type: 'json' };
 import { FAVICONS, faviconBrand, faviconHashes, type FaviconEntry } from './favicon.ts';
 
@@ -52,33 +53,6 @@ export interface PageCheck {
 
 export class PageCheckError extends Error {
   override name = 'PageCheckError';
-}
-
-async function readLimited(
-  response: Response,
-  maxBytes: number,
-): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  let truncated = false;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const room = maxBytes - total;
-      if (value.byteLength > room) {
-        chunks.push(Buffer.from(value.subarray(0, room)));
-        total += room;
-        truncated = true;
-        await reader.cancel();
-        break;
-      }
-      chunks.push(Buffer.from(value));
-      total += value.byteLength;
-    }
-  }
-  return { bytes: Buffer.concat(chunks), truncated };
 }
 
 /** GET with redirects followed by hand, at most `maxRedirects`, http(s) only. */
@@ -184,7 +158,11 @@ async function checkFavicon(
       await response.body?.cancel();
       return null;
     }
-    const { bytes, truncated } = await readLimited(response, limits.faviconMaxBytes);
+    const { bytes, truncated } = await readBody(response.body, {
+      maxBytes: limits.faviconMaxBytes,
+      overflow: 'truncate',
+      signal,
+    });
     if (truncated || bytes.length === 0) return null;
     const hashes = faviconHashes(bytes);
     return { url: finalUrl, ...hashes, brand: faviconBrand(hashes, icons) };
@@ -210,7 +188,11 @@ export async function checkPage(
   const signal = AbortSignal.timeout(limits.timeoutMs);
   try {
     const { response, finalUrl, redirects } = await fetchFollowing(url, limits, signal);
-    const { bytes, truncated } = await readLimited(response, limits.maxBytes);
+    const { bytes, truncated } = await readBody(response.body, {
+      maxBytes: limits.maxBytes,
+      overflow: 'truncate',
+      signal,
+    });
     const html = bytes.toString('utf8');
     const page = new URL(finalUrl);
     const facts = readHtml(html);
