@@ -14,7 +14,7 @@ import { seededStore, type SeededStore } from './testing.ts';
 const unescape = (text: string) =>
   text.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
 
-type Mode = 'ok' | 'slow' | 'error' | 'garbage';
+type Mode = 'ok' | 'slow' | 'error' | 'garbage' | 'drip' | 'huge';
 interface Received {
   path: string;
   authorization: string | undefined;
@@ -43,6 +43,17 @@ before(async () => {
         body: JSON.parse(text),
       });
       if (mode === 'error') return response.writeHead(500).end('{"error":"overloaded"}');
+      if (mode === 'huge')
+        return response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(`{"pad":"${'x'.repeat(2 << 20)}"}`);
+      if (mode === 'drip') {
+        // Headers at once, then a space every 50 ms for as long as the client listens.
+        response.writeHead(200, { 'content-type': 'application/json' }).write('{');
+        const timer = setInterval(() => response.write(' '), 50);
+        response.on('close', () => clearInterval(timer));
+        return;
+      }
       if (mode === 'garbage')
         return response.writeHead(200, { 'content-type': 'application/json' }).end('{"nothing":1}');
       const answer = {
@@ -125,6 +136,17 @@ describe('the optional summariser', () => {
     assert.doesNotMatch(page, /class="ai-sentence"/);
     assert.doesNotMatch(page, /data-ai-legend/);
     assert.ok(unescape(page).includes('Active C&C servers'));
+  });
+
+  test('a body that drips past the deadline, or runs past the size cap: omitted, not waited for', async () => {
+    mode = 'drip';
+    const started = Date.now();
+    let page = renderReportHtml(await buildReport(config(300), seeded.deps));
+    assert.match(page, /AI summary omitted: no answer within 300 ms/);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    mode = 'huge';
+    page = renderReportHtml(await buildReport(config(), seeded.deps));
+    assert.match(page, /AI summary omitted: the request failed \(the body is over the 1048576-byte limit\)/);
   });
 
   test('an error or a body that is no chat completion: omitted with the reason', async () => {
