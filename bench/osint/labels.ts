@@ -221,7 +221,7 @@ export function directorySet(root: string, language: 'en' | 'ja'): LabelledDoc[]
 /** The Japanese set committed beside this file: truth files naming the published document they label. */
 export const JAPANESE_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'ja');
 
-/** The third to eighth English sets (README.md): Unit 42 write-ups naming IPv6 addresses or CVE ids, Netskope Threat Labs' indicator pages (file hashes), Datadog's and Sekoia's indicator lists naming IPv6 addresses, eSentire's indicator lists and jeFF0Falltrades' per-family pages, labelled the same way. */
+/** The third to tenth English sets (README.md): Unit 42 write-ups naming IPv6 addresses or CVE ids, Netskope Threat Labs' indicator pages (file hashes), Datadog's and Sekoia's indicator lists naming IPv6 addresses, eSentire's indicator lists, jeFF0Falltrades' per-family pages, Avast's IoC pages and executemalware's malspam write-ups, labelled the same way. */
 export const ENGLISH_TRUTH = join(dirname(fileURLToPath(import.meta.url)), 'en');
 
 /**

@@ -312,10 +312,32 @@ describe("certificates' fingerprints are not hashes of files", () => {
     const both = `| SHA-1 | Signer | Signer fingerprint |\n|---|---|---|\n| ${sha1} | ACME | ${other} |\n`;
     assert.deepEqual(found(both), [`sha1 ${sha1}`]);
   });
+  test("a TLS client's JA3 fingerprint, labelled on its line or on the line above, is no file's MD5", () => {
+    // The form of a tuning document (executemalware's Latrodectus write-up): a `JA3 HASH` heading over the value.
+    const ja3 = 'a0e9f5d64349fb13191bc781f81f42e1';
+    const md5 = 'ec183d55d6c11480bc167da468a526fa';
+    assert.deepEqual(found(`MSI FILE HASH\nqual.msi\n${md5}\n\nJA3 HASH\n${ja3}\n`), [`md5 ${md5}`]);
+    assert.deepEqual(found(`JA3: ${ja3}`), []);
+    assert.deepEqual(found(`| JA3S hash | ${ja3} |`), []);
+    // A heading that only mentions JA3 among other words labels nothing; a hash under a file heading still counts.
+    assert.deepEqual(found(`JA3 AND FILE HASHES\n${md5}\n`), [`md5 ${md5}`]);
+    assert.deepEqual(found(`the JA3 differs\n${md5}\n`), [`md5 ${md5}`]);
+  });
   test('prose that mentions a fingerprint opens no table, and a hash after other words is still one', () => {
     const prose = `The certificate fingerprint, as noted, differs.\n${sha1}, dropped by the loader\n`;
     assert.deepEqual(found(prose), [`sha1 ${sha1}`]);
     assert.deepEqual(found(`the fingerprint is gone; sample ${sha1}`), [`sha1 ${sha1}`]);
+  });
+});
+
+describe('defanged code', () => {
+  test('a script object whose every dot the author defanged stays code; a defanged name in lower case stays a name', () => {
+    // The form of a tuning document (executemalware's Latrodectus write-up): a deobfuscated script defanged throughout.
+    assert.deepEqual(
+      found('var network = new ActiveXObject("WScript[.]Network");\nWScript[.]Echo("Failed.");'),
+      [],
+    );
+    assert.deepEqual(found('C2 wscript[.]network'), ['domain wscript.network']);
   });
 });
 

@@ -451,7 +451,10 @@ function findNames(c: Collector): void {
     const tldWritten = written.slice(written.lastIndexOf('.') + 1);
     if (!defanged && /[A-Z]/.test(tldWritten) && /[a-z]/.test(written)) continue;
     const name = written.toLowerCase();
-    if (!defanged && CODE_OBJECTS.has(name.slice(0, name.indexOf('.')))) continue;
+    // A script object's member stays code when a document defangs every dot of a quoted script (`WScript[.]Network`):
+    // defanging vouches for a name, but not for a member written in capitals after the object.
+    const mixedCaseTld = /[A-Z]/.test(tldWritten) && /[a-z]/.test(written);
+    if ((!defanged || mixedCaseTld) && CODE_OBJECTS.has(name.slice(0, name.indexOf('.')))) continue;
     const verdict = judgeName(name);
     if (verdict === 'not-a-name') continue;
     if (verdict === 'needs-context' && !defanged) {
@@ -543,9 +546,29 @@ function tailOfWrappedHex(text: string, start: number, end: number): boolean {
   return lineStart - aboveStart <= 4097 && LONG_HEX_LINE.test(text.slice(aboveStart, lineStart - 1));
 }
 
-/** What ends the text before a hash labelled on its own line as a fingerprint (`|Thumbprint (SHA-1)|`, `Fingerprint:`). */
+/**
+ * What ends the text before a hash labelled on its own line as a fingerprint (`|Thumbprint (SHA-1)|`, `Fingerprint:`),
+ * a certificate's, or a TLS client's (`JA3:`, `JA3S hash:`: an MD5 of a handshake's fields, not of a file).
+ */
 const FINGERPRINT_LABEL_BEFORE =
-  /(?:thumb|finger)prints?(?:\s*\((?:sha-?1|sha-?256|md5)\))?[\s`*_+"'|:：=]*$/i;
+  /(?:(?:thumb|finger)prints?(?:\s*\((?:sha-?1|sha-?256|md5)\))?|\bja3s?(?:\s+hash)?)[\s`*_+"'|:：=]*$/i;
+
+/** A line that only labels the hash on the line below it as a TLS client's fingerprint (`JA3 HASH`, `JA3S:`). */
+const FINGERPRINT_LINE_ABOVE = /^[\s#*_`|-]*ja3s?(?:\s+(?:hash|fingerprint))?[\s*_`|:：]*$/i;
+
+/** Whether the hex run at `start..end` is the whole of its line and the line above it labels it as a fingerprint. */
+function labelledAbove(text: string, start: number, end: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineEnd = text.indexOf('\n', end);
+  if (
+    lineStart === 0 ||
+    text.slice(lineStart, start).trim() ||
+    text.slice(end, lineEnd < 0 ? text.length : lineEnd).trim()
+  )
+    return false;
+  const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+  return lineStart - aboveStart <= 64 && FINGERPRINT_LINE_ABOVE.test(text.slice(aboveStart, lineStart - 1));
+}
 
 /** Whether a hex run at `start`, on the line from `rowStart`, is in the column of a table `tables` has a row of there. */
 function inTableColumn(
@@ -584,6 +607,7 @@ function findHashes(c: Collector): void {
       continue;
     // A key and value on one line (an AsciiDoc table of a certificate's fields, `Fingerprint: …`).
     if (m.index - lineStart <= 256 && FINGERPRINT_LABEL_BEFORE.test(text.slice(lineStart, m.index))) continue;
+    if (labelledAbove(text, m.index, m.index + m[0].length)) continue;
     const value = m[0].toLowerCase();
     // All digits or one repeated character: a number or a placeholder, not a digest.
     if (/^\d+$/.test(value) || /^(.)\1+$/.test(value)) continue;
