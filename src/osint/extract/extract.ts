@@ -532,8 +532,11 @@ const FILE_IN_URL_BEFORE =
 /** A line that is one hex run longer than any digest: a key, a modulus or a blob wrapped over lines. */
 const LONG_HEX_LINE = /^\s*[0-9a-fA-F]{65,}\s*$/;
 
-/** Whether the hex run at `start..end` is the whole of its line and that line continues a wrapped hex block above it. */
-function tailOfWrappedHex(text: string, start: number, end: number): boolean {
+/**
+ * The line above the hex run at `start..end` when the run is the whole of its line and that line is not the first
+ * (at most `maxAbove` characters long, else undefined).
+ */
+function lineAboveLoneRun(text: string, start: number, end: number, maxAbove: number): string | undefined {
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   const lineEnd = text.indexOf('\n', end);
   if (
@@ -541,9 +544,15 @@ function tailOfWrappedHex(text: string, start: number, end: number): boolean {
     text.slice(lineStart, start).trim() ||
     text.slice(end, lineEnd < 0 ? text.length : lineEnd).trim()
   )
-    return false;
+    return undefined;
   const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
-  return lineStart - aboveStart <= 4097 && LONG_HEX_LINE.test(text.slice(aboveStart, lineStart - 1));
+  return lineStart - aboveStart <= maxAbove + 1 ? text.slice(aboveStart, lineStart - 1) : undefined;
+}
+
+/** Whether the hex run at `start..end` is the whole of its line and that line continues a wrapped hex block above it. */
+function tailOfWrappedHex(text: string, start: number, end: number): boolean {
+  const above = lineAboveLoneRun(text, start, end, 4096);
+  return above !== undefined && LONG_HEX_LINE.test(above);
 }
 
 /**
@@ -558,16 +567,8 @@ const FINGERPRINT_LINE_ABOVE = /^[\s#*_`|-]*ja3s?(?:\s+(?:hash|fingerprint))?[\s
 
 /** Whether the hex run at `start..end` is the whole of its line and the line above it labels it as a fingerprint. */
 function labelledAbove(text: string, start: number, end: number): boolean {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const lineEnd = text.indexOf('\n', end);
-  if (
-    lineStart === 0 ||
-    text.slice(lineStart, start).trim() ||
-    text.slice(end, lineEnd < 0 ? text.length : lineEnd).trim()
-  )
-    return false;
-  const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
-  return lineStart - aboveStart <= 64 && FINGERPRINT_LINE_ABOVE.test(text.slice(aboveStart, lineStart - 1));
+  const above = lineAboveLoneRun(text, start, end, 63);
+  return above !== undefined && FINGERPRINT_LINE_ABOVE.test(above);
 }
 
 /** Whether a hex run at `start`, on the line from `rowStart`, is in the column of a table `tables` has a row of there. */
