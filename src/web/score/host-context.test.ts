@@ -38,7 +38,7 @@ function urls(): string[] {
   return out;
 }
 
-/** A stable sort by |contribution|, largest first: where insertReason places each. */
+/** A stable sort by |contribution|, largest first: where ReasonList.add places each. */
 function sorted(reasons: Reason[]): Reason[] {
   return reasons
     .map((r, i) => ({ r, i }))
