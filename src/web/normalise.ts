@@ -13,7 +13,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { domainToUnicode } from 'node:url';
 import { parse as parseDomain } from 'tldts';
 import { InputError } from '../core/index.ts';
-import { plainObjectType } from './score/memo.ts';
+import { plainObjectType } from './plain-object.ts';
 import type { NormalisedUrl } from './types.ts';
 
 /** The one error the normaliser throws: the text is not an http(s) URL or host name. */
@@ -272,7 +272,7 @@ function domainUrl(url: string, path: string, host: string, dnsName = false): No
   if (!dnsName && !DNS_NAME.test(host)) throw new UrlInputError(`not a DNS host name: ${host.slice(0, 80)}`);
   // A feed lists a host's URLs together: the last host's split is kept (it depends on the name alone).
   if (host !== lastSplit.host) splitHost(host);
-  // Built by assignment to `new PlainKeys()` (score/memo.ts), not as a literal: V8 pretenures a literal whose
+  // Built by assignment to `new PlainKeys()` (plain-object.ts), not as a literal: V8 pretenures a literal whose
   // objects it sees live long (a loaded list's keys), and then every URL's keys start in the old
   // generation, keeping the young strings they hold alive through each scavenge (score/model.ts
   // `scored`); and one allocation sized to the nine keys, where `{}` grows a side array twice.

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { normaliseUrl } from '../normalise.ts';
 import { addGated, gatedValues, GATED_FEATURES } from './gated.ts';
 import { createBrandIndex } from './lexicon.ts';
+import { ReasonList } from './reason-list.ts';
 import { createScorer, FITTED_MODEL } from './model.ts';
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -70,8 +71,9 @@ test('addGated gives the contributions gatedValues (the fit) gives, and nothing 
     [3, 0, 1.5],
     [0, 0, 0],
   ] as const) {
-    const reasons: { feature: string; value: number; contribution: number }[] = [];
-    const logOdds = addGated(host, path, sub, model, reasons);
+    const list = new ReasonList();
+    const logOdds = addGated(host, path, sub, model, list);
+    const reasons = list.toArray();
     const [p, s] = gatedValues(host, path, sub);
     assert.equal(logOdds, p! * 4.5 + s! * 16.6);
     assert.equal(reasons.length, (p ? 1 : 0) + (s ? 1 : 0));

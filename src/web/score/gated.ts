@@ -11,9 +11,7 @@
  *
  * Fitted with the URL part (bench/web/fit-url.ts), on the same out-of-fold values.
  */
-import type { Reason } from '../types.ts';
-import { PlainReason } from './memo.ts';
-import { insertReason } from './url-features.ts';
+import type { ReasonList } from './reason-list.ts';
 
 export const GATED_FEATURES = ['path_token_gated', 'sub_token_gated'] as const;
 export type GatedFeature = (typeof GATED_FEATURES)[number];
@@ -31,45 +29,43 @@ export function hostGate(hostLogOdds: number): number {
   return 1 / (1 + Math.exp(-(hostLogOdds - GATE_CENTRE)));
 }
 
-/** The gated features' values, in GATED_FEATURES order. */
+/** A gated feature's value: its word's log-odds times the gate. */
+function gated(tokenMax: number, gate: number): number {
+  return tokenMax * gate;
+}
+
+/** The gated features' values, in GATED_FEATURES order (the fit's form; addGated is the scorer's). */
 export function gatedValues(hostLogOdds: number, pathTokenMax: number, subTokenMax: number): number[] {
   const gate = hostGate(hostLogOdds);
-  return [pathTokenMax * gate, subTokenMax * gate];
+  return [gated(pathTokenMax, gate), gated(subTokenMax, gate)];
 }
 
 /**
- * The gated part's log-odds, its reasons (non-zero contributions only) inserted into the URL's
- * sorted reasons. The hot path: no array per URL, the gate computed once, a reason's label
- * (`path_token_gated(login)`: which word) asked for only when it has a contribution.
+ * The gated part's log-odds, its reasons (non-zero contributions only) added to the URL's
+ * sorted reasons. The hot path: no array per URL, the gate computed once. The labels name the
+ * words (`path_token_gated(login)`); the features' bare names by default.
  */
 export function addGated(
   hostLogOdds: number,
   pathTokenMax: number,
   subTokenMax: number,
   model: GatedModel,
-  reasons: Reason[],
-  labels: { path(): string; sub(): string } = PLAIN_LABELS,
+  reasons: ReasonList,
+  pathLabel = 'path_token_gated',
+  subLabel = 'sub_token_gated',
 ): number {
   if (pathTokenMax === 0 && subTokenMax === 0) return 0;
   const gate = hostGate(hostLogOdds);
   return (
-    addOne(labels.path, pathTokenMax * gate, model.weights.path_token_gated ?? 0, reasons) +
-    addOne(labels.sub, subTokenMax * gate, model.weights.sub_token_gated ?? 0, reasons)
+    addOne(pathLabel, gated(pathTokenMax, gate), model.weights.path_token_gated ?? 0, reasons) +
+    addOne(subLabel, gated(subTokenMax, gate), model.weights.sub_token_gated ?? 0, reasons)
   );
 }
 
-/** The features' bare names, for a caller that knows no words. */
-const PLAIN_LABELS = { path: () => 'path_token_gated', sub: () => 'sub_token_gated' };
-
-function addOne(label: () => string, value: number, weight: number, reasons: Reason[]): number {
+function addOne(label: string, value: number, weight: number, reasons: ReasonList): number {
   const contribution = value * weight;
   if (contribution === 0) return 0;
-  // Built by assignment to new PlainReason(), as model.ts builds its rows (V8 pretenures literals' sites).
-  const reason = new PlainReason() as Reason;
-  reason.feature = label();
-  reason.value = round(value);
-  reason.contribution = round(contribution);
-  insertReason(reasons, reason);
+  reasons.add(label, round(value), round(contribution));
   return contribution;
 }
 

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { createBrandIndex, normaliseUrl } from '../index.ts';
 import { hostFeatures, newHostNameScan, scanHostName } from './features.ts';
 import { addHostContext, hostContextPart, labelCvTrigrams, labelShape } from './host-context.ts';
+import { ReasonList } from './reason-list.ts';
 import { FITTED_MODEL } from './model.ts';
 import type { Reason } from '../types.ts';
 
@@ -37,7 +38,7 @@ function urls(): string[] {
   return out;
 }
 
-/** A stable sort by |contribution|, largest first: where insertReason places each. */
+/** A stable sort by |contribution|, largest first: where ReasonList.add places each. */
 function sorted(reasons: Reason[]): Reason[] {
   return reasons
     .map((r, i) => ({ r, i }))
@@ -58,9 +59,13 @@ test('addHostContext gives the log-odds of hostContextPart to the bit and its re
   for (const text of urls()) {
     const url = normaliseUrl(text);
     const reference = hostContextPart(url, hostFeatures(url, brands, model.risk), context, model.risk.bigram);
-    const reasons: Reason[] = [];
+    const list = new ReasonList();
     const scan = scanHostName(url, brands, model.risk, newHostNameScan());
-    const logOdds = addHostContext(url, scan, context, model.risk.bigram, reasons);
+    const logOdds = addHostContext(url, scan, context, model.risk.bigram, list, {
+      subTokenMax: 0,
+      subTokenGatedLabel: '',
+    });
+    const reasons = list.toArray();
     assert.equal(logOdds, reference.logOdds, text);
     assert.deepEqual(reasons, sorted(reference.reasons), text);
     if (reasons.some((r) => r.feature.startsWith('label_shape('))) withShape++;

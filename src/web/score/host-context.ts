@@ -39,7 +39,7 @@ import {
   type HostNameScan,
 } from './features.ts';
 import { oncePerObject, PlainReason } from './memo.ts';
-import { insertReason } from './url-features.ts';
+import type { ReasonList } from './reason-list.ts';
 
 export const HOST_CONTEXT_FEATURES = [
   'sub_token_max',
@@ -311,22 +311,31 @@ function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
+/** What the host context tells the gated part (gated.ts) of the subdomain's riskiest word. */
+export interface SubTokenResult {
+  /** sub_token_max (0 for none). */
+  subTokenMax: number;
+  /** The gated reason's label for the word, `sub_token_gated(word)`, else the bare name. */
+  subTokenGatedLabel: string;
+}
+
 /**
- * The hot path: hostContextPart's log-odds with its reasons inserted straight into the URL's
- * sorted reasons (insertReason), the same numbers and reasons in the same order, without the
- * per-URL strings, arrays and records: the subdomain's tokens are walked in a trie of the token
- * table (digit runs as one `0`), the shape and the brand's place are indices into tables of
- * weights and labels made once per model, and a leading `www.` is skipped by offset.
+ * The hot path: hostContextPart's log-odds with its reasons added straight to the URL's sorted
+ * reasons, the same numbers and reasons in the same order, without the per-URL strings, arrays
+ * and records: the subdomain's tokens are walked in a trie of the token table (digit runs as one
+ * `0`), the shape and the brand's place are indices into tables of weights and labels made once
+ * per model, and a leading `www.` is skipped by offset. The subdomain's riskiest word goes to `out`.
  */
 export function addHostContext(
   url: NormalisedUrl,
   host: HostNameScan,
   model: HostContextModel,
   bigram: Record<string, number>,
-  reasons: Reason[],
+  reasons: ReasonList,
+  out: SubTokenResult,
 ): number {
-  subTokenMax = 0;
-  subTokenGatedLabel = 'sub_token_gated';
+  out.subTokenMax = 0;
+  out.subTokenGatedLabel = 'sub_token_gated';
   if (url.hostKind !== 'domain') return 0;
   const c = compiledOf(model);
   const full = url.subdomain;
@@ -355,8 +364,8 @@ export function addHostContext(
       }
       tokenMax = max;
       tokenMean = sum / n;
-      subTokenMax = max;
-      if (tokenId >= 0) subTokenGatedLabel = c.tokenGatedLabel[tokenId]!;
+      out.subTokenMax = max;
+      if (tokenId >= 0) out.subTokenGatedLabel = c.tokenGatedLabel[tokenId]!;
     }
   }
   const shape = shapeIndex(full, from, band);
@@ -381,7 +390,7 @@ function addLabelReasons(
   url: NormalisedUrl,
   host: HostNameScan,
   c: Compiled,
-  reasons: Reason[],
+  reasons: ReasonList,
   logOddsSoFar: number,
 ): number {
   const rd = url.registrableDomain;
@@ -466,19 +475,8 @@ interface LabelShapeRow {
   label: (string | undefined)[];
 }
 
-/** sub_token_max of the host addHostContext read last (0 for none): the gated part (gated.ts) reads it. */
-let subTokenMax = 0;
-export function lastSubTokenMax(): number {
-  return subTokenMax;
-}
-/** The gated reason's label for that host's riskiest subdomain word, `sub_token_gated(word)`. */
-let subTokenGatedLabel = 'sub_token_gated';
-export function lastSubTokenGatedLabel(): string {
-  return subTokenGatedLabel;
-}
-
 function addReason(
-  reasons: Reason[],
+  reasons: ReasonList,
   value: number,
   weight: number,
   label: string | null,
@@ -486,12 +484,8 @@ function addReason(
 ): number {
   const contribution = value * weight;
   if (contribution === 0) return contribution;
-  const reason = new PlainReason() as Reason;
   // A token's label for a token the table lacks (value 0) is never needed: its contribution is 0.
-  reason.feature = label ?? HOST_CONTEXT_FEATURES[feature]!;
-  reason.value = round(value);
-  reason.contribution = round(contribution);
-  insertReason(reasons, reason);
+  reasons.add(label ?? HOST_CONTEXT_FEATURES[feature]!, round(value), round(contribution));
   return contribution;
 }
 

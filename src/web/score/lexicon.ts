@@ -109,25 +109,21 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     return found;
   };
   /**
-   * One walk over text's parts (between `.`, `-`, `_`): a short token that is a whole part, in
-   * shortPartFound (-1 if none; the walk stops at it, as the caller then needs no fuzzy match),
-   * and the first fuzzy token (in the list's order) within one edit of a part, or `found`. A part
-   * that is itself a keyword (account, support, secure...) is a common word, not a misspelt
+   * One walk over text's parts (between `.`, `-`, `_`): a short token that is a whole part (the
+   * walk stops at it, as the caller then needs no fuzzy match), else the first fuzzy token (in
+   * the list's order) within one edit of a part, or `found`. Returned as one number: a short
+   * token's index i as -2 - i (shortPartOf), a fuzzy token's index as itself, -1 for neither. A
+   * part that is itself a keyword (account, support, secure...) is a common word, not a misspelt
    * brand: one edit from `account` is docomo's `daccount`, from `secure` nothing.
    */
-  let shortPartFound = -1;
   const findShortPartOrFuzzy = (text: string, found: number): number => {
-    shortPartFound = -1;
     let start = 0;
     for (let i = 0; i <= text.length; i++) {
       if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
       const length = i - start;
       if (length <= SHORT_TOKEN) {
         const short = tokenScanner.exact(text, start, i);
-        if (short >= 0) {
-          shortPartFound = short;
-          return found;
-        }
+        if (short >= 0) return -2 - short;
       }
       if (length >= FUZZY_MIN - 1 && keywordScanner.exact(text, start, i) < 0) {
         const first = asciiPair(text, start);
@@ -147,15 +143,12 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     if (long < 0 && !same) long = findLong(folded);
     if (long >= 0) return { brand: tokens[long]!.brand, token: tokens[long]!.token, where, how: 'exact' };
     // A whole short part, then a fuzzy one: text's first, then folded's.
-    let fuzzy = findShortPartOrFuzzy(text, -1);
-    let short = shortPartFound;
-    if (short < 0 && !same) {
-      fuzzy = findShortPartOrFuzzy(folded, fuzzy);
-      short = shortPartFound;
-    }
+    let found = findShortPartOrFuzzy(text, -1);
+    if (found >= -1 && !same) found = findShortPartOrFuzzy(folded, found);
+    const short = shortPartOf(found);
     if (short >= 0) return { brand: tokens[short]!.brand, token: tokens[short]!.token, where, how: 'exact' };
-    if (fuzzy >= 0)
-      return { brand: fuzzyTokens[fuzzy]!.brand, token: fuzzyTokens[fuzzy]!.token, where, how: 'fuzzy' };
+    if (found >= 0)
+      return { brand: fuzzyTokens[found]!.brand, token: fuzzyTokens[found]!.token, where, how: 'fuzzy' };
     return null;
   };
   return {
@@ -216,6 +209,11 @@ function endsWithName(host: string, name: string): boolean {
     host.endsWith(name) &&
     (host.length === name.length || host.charCodeAt(host.length - name.length - 1) === 0x2e)
   );
+}
+
+/** findShortPartOrFuzzy's short token index, -1 when it found none. */
+function shortPartOf(found: number): number {
+  return found <= -2 ? -2 - found : -1;
 }
 
 function isSeparator(code: number): boolean {

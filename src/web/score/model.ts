@@ -15,21 +15,12 @@ import {
   type RiskTables,
 } from './features.ts';
 import type { BrandIndex } from './lexicon.ts';
-import { PlainReason, plainObjectType } from './memo.ts';
+import { plainObjectType } from '../plain-object.ts';
+import { PlainReason } from './memo.ts';
 import { addGated, type GatedModel } from './gated.ts';
-import {
-  addHostContext,
-  lastSubTokenGatedLabel,
-  lastSubTokenMax,
-  type HostContextModel,
-} from './host-context.ts';
-import {
-  addUrlReasons,
-  lastPathTokenGatedLabel,
-  lastPathTokenMax,
-  prepareUrlModel,
-  type UrlModel,
-} from './url-features.ts';
+import { HostReasons, ReasonList } from './reason-list.ts';
+import { addHostContext, type HostContextModel, type SubTokenResult } from './host-context.ts';
+import { addUrlReasons, newPathTokenResult, prepareUrlModel, type UrlModel } from './url-features.ts';
 
 export interface Thresholds {
   suspicious: number;
@@ -88,19 +79,22 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
   const urlThresholds = urlModel?.thresholds ?? thresholds;
   // Refilled per URL: score() reads it before it returns and keeps nothing of it but strings.
   const scan = newHostNameScan();
+  // The URL's reasons as they are gathered, made into objects once (reason-list.ts).
+  const reasons = new ReasonList();
+  // What the URL part tells the gated part of the path's riskiest word.
+  const pathToken = newPathTokenResult();
   // Feeds list a host's URLs one after another (a fifth of the benchmark's rows follow one on the
   // same host): the host's part, its scan, log-odds and reasons with the host context's, is kept
   // for the last host and replayed while the next URL's host keys are the same.
   const last = newHostMemo();
-  const gatedLabels = { path: lastPathTokenGatedLabel, sub: () => last.subTokenGatedLabel };
   return {
     model,
     thresholds,
     urlThresholds,
     score(url) {
-      const sameHost = last.valid && sameHostKeys(url, last);
+      const sameHost = last.url !== null && sameHostKeys(url, last.url);
       if (!sameHost) {
-        last.valid = false;
+        last.url = null;
         scanHostName(url, brands, model.risk, scan);
       }
       const features = scan;
@@ -123,37 +117,47 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
       const hostVerdict = last.hostVerdict;
       if (!urlModel) {
         if (!sameHost) rememberHost(url, last, false);
-        const reasons = reasonsOf(features, weightOf, labels);
-        return scored(url, score, hostVerdict, features.match?.brand ?? null, reasons, score, hostVerdict);
+        reasons.clear();
+        hostReasons(features, weightOf, labels, 1, reasons);
+        return scored(
+          url,
+          score,
+          hostVerdict,
+          features.match?.brand ?? null,
+          reasons.toArray(),
+          score,
+          hostVerdict,
+        );
       }
       // The URL verdict: the host name's log-odds plus the host context's and the path's parts,
       // every reason listed: the host's scaled, then the context's and the path's inserted, in
       // the order a stable sort of all three (host, context, path) gives.
-      let reasons: Reason[];
-      let contextLogOdds: number | null = null;
-      if (sameHost && last.hasReasons) {
-        reasons = replayReasons(last);
-        contextLogOdds = last.contextLogOdds;
-      } else {
-        reasons = sortedReasons(features, weightOf, labels, urlModel.hostWeight);
-        if (urlModel.context) {
-          contextLogOdds = addHostContext(url, features, urlModel.context, model.risk.bigram, reasons);
-        }
+      if (sameHost && last.hasReasons) reasons.replay(last.reasons);
+      else {
+        reasons.clear();
+        hostReasons(features, weightOf, labels, urlModel.hostWeight, reasons);
+        last.subTokenMax = 0;
+        last.subTokenGatedLabel = SUB_TOKEN_GATED;
+        last.contextLogOdds = urlModel.context
+          ? addHostContext(url, features, urlModel.context, model.risk.bigram, reasons, last)
+          : null;
         rememberHost(url, last, true);
-        rememberReasons(last, reasons, contextLogOdds, lastSubTokenMax(), lastSubTokenGatedLabel());
+        reasons.keep(last.reasons);
       }
       // Summed host, path, context: the order the model was fitted and benchmarked in.
-      let urlLogOdds = urlModel.hostWeight * logOdds + addUrlReasons(url, urlModel, model.bias, reasons);
-      if (contextLogOdds !== null) urlLogOdds += contextLogOdds;
+      let urlLogOdds =
+        urlModel.hostWeight * logOdds + addUrlReasons(url, urlModel, model.bias, reasons, pathToken);
+      if (last.contextLogOdds !== null) urlLogOdds += last.contextLogOdds;
       // The path's and the subdomain's riskiest words again, gated by the host name's log-odds.
       if (urlModel.gated)
         urlLogOdds += addGated(
           logOdds,
-          lastPathTokenMax(),
-          urlModel.context ? last.subTokenMax : 0,
+          pathToken.max,
+          last.subTokenMax,
           urlModel.gated,
           reasons,
-          gatedLabels,
+          pathToken.gatedLabel,
+          last.subTokenGatedLabel,
         );
       const urlScore = logistic(urlLogOdds);
       return scored(
@@ -161,7 +165,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         urlScore,
         verdictOf(urlScore, urlThresholds),
         features.match?.brand ?? null,
-        copyOut(reasons),
+        reasons.toArray(),
         score,
         hostVerdict,
       );
@@ -169,58 +173,42 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
   };
 }
 
+const SUB_TOKEN_GATED = 'sub_token_gated';
+
 /**
- * The last host a scorer read: its keys (every one scanHostName and addHostContext read), its
- * host-name log-odds, score and verdict, and, once a URL verdict was made for it, its reasons up
- * to the host context's as plain values (rows handed out own their reason objects; replaying
- * makes new ones), the context's log-odds and what the gated part reads of the context.
+ * The last host a scorer read: its keys (the URL it came with: every key scanHostName and
+ * addHostContext read is compared), its host-name log-odds, score and verdict, and, once a URL
+ * verdict was made for it, its reasons up to the host context's (replayed into each URL's list),
+ * the context's log-odds and what the gated part reads of the context (addHostContext writes
+ * subTokenMax and subTokenGatedLabel here).
  */
-interface HostMemo {
-  valid: boolean;
-  host: string;
-  hostKind: NormalisedUrl['hostKind'];
-  registrableDomain: string | null;
-  publicSuffix: string;
-  privateSuffix: boolean;
-  subdomain: string;
+interface HostMemo extends SubTokenResult {
+  /** The URL whose host this is; null when no host is kept. */
+  url: NormalisedUrl | null;
   /** The host name's log-odds, score and verdict. */
   logOdds: number;
   score: number;
   hostVerdict: Verdict;
   hasReasons: boolean;
-  size: number;
-  feature: string[];
-  value: (number | string)[];
-  contribution: Float64Array;
+  reasons: HostReasons;
   contextLogOdds: number | null;
-  subTokenMax: number;
-  subTokenGatedLabel: string;
 }
 
 function newHostMemo(): HostMemo {
   return {
-    valid: false,
-    host: '',
-    hostKind: 'domain',
-    registrableDomain: null,
-    publicSuffix: '',
-    privateSuffix: false,
-    subdomain: '',
+    url: null,
     logOdds: 0,
     score: 0,
     hostVerdict: 'benign',
     hasReasons: false,
-    size: 0,
-    feature: [],
-    value: [],
-    contribution: new Float64Array(32),
+    reasons: new HostReasons(),
     contextLogOdds: null,
     subTokenMax: 0,
-    subTokenGatedLabel: '',
+    subTokenGatedLabel: SUB_TOKEN_GATED,
   };
 }
 
-function sameHostKeys(url: NormalisedUrl, last: HostMemo): boolean {
+function sameHostKeys(url: NormalisedUrl, last: NormalisedUrl): boolean {
   return (
     url.host === last.host &&
     url.hostKind === last.hostKind &&
@@ -235,55 +223,14 @@ function sameHostKeys(url: NormalisedUrl, last: HostMemo): boolean {
 }
 
 function rememberHost(url: NormalisedUrl, last: HostMemo, hasReasons: boolean): void {
-  last.valid = true;
-  last.host = url.host;
-  last.hostKind = url.hostKind;
-  last.registrableDomain = url.registrableDomain;
-  last.publicSuffix = url.publicSuffix;
-  last.privateSuffix = url.privateSuffix;
-  last.subdomain = url.subdomain;
+  last.url = url;
   last.hasReasons = hasReasons;
-}
-
-function rememberReasons(
-  last: HostMemo,
-  reasons: readonly Reason[],
-  contextLogOdds: number | null,
-  subTokenMax: number,
-  subTokenGatedLabel: string,
-): void {
-  const size = reasons.length;
-  if (last.contribution.length < size) last.contribution = new Float64Array(size * 2);
-  for (let i = 0; i < size; i++) {
-    const reason = reasons[i]!;
-    last.feature[i] = reason.feature;
-    last.value[i] = reason.value;
-    last.contribution[i] = reason.contribution;
-  }
-  last.size = size;
-  last.contextLogOdds = contextLogOdds;
-  last.subTokenMax = subTokenMax;
-  last.subTokenGatedLabel = subTokenGatedLabel;
-}
-
-/** The remembered reasons as new objects in reasonScratch, in their order. */
-function replayReasons(last: HostMemo): Reason[] {
-  const reasons = reasonScratch;
-  reasons.length = 0;
-  for (let i = 0; i < last.size; i++) {
-    const reason = new PlainReason() as Reason;
-    reason.feature = last.feature[i]!;
-    reason.value = last.value[i]!;
-    reason.contribution = last.contribution[i]!;
-    reasons.push(reason);
-  }
-  return reasons;
 }
 
 /**
  * The URL's keys with the verdict, in the key order the normaliser gives.
  *
- * Rows are built by assignment to `new PlainRow()` (memo.ts plainObjectType), not as literals:
+ * Rows are built by assignment to `new PlainRow()` (plain-object.ts), not as literals:
  * V8 pretenures a literal's allocation site once it sees the site's objects outlive young
  * collections (an intake batch awaiting its store transaction, the benchmark's kept first pass),
  * and from then on every row is allocated in the old generation, where the young strings and
@@ -333,66 +280,33 @@ function scored(
   return row;
 }
 
-/** Where reasonsOf sorts the reasons before copying them out (see `scored` on literals). */
-const reasonScratch: Reason[] = [];
-
-/** Every non-zero contribution, largest first (a stable sort: ties keep the features' order). */
-function reasonsOf(features: HostNameScan, weightOf: Float64Array, labels: ReasonLabels): Reason[] {
-  return copyOut(sortedReasons(features, weightOf, labels));
-}
-
-/** A copy by the builtin, which (unlike a literal) is never pretenured; the scratch is emptied. */
-function copyOut(reasons: Reason[]): Reason[] {
-  const out = reasons.slice();
-  reasons.length = 0;
-  return out;
-}
-
-/** sortedReasons' scratch: each placed reason's |contribution| before scaling, by position. */
-const unscaledSize = new Float64Array(FEATURES.length);
-
 /**
- * The reasons in reasonScratch, sorted; the caller copies them out (copyOut). With a hostWeight,
- * each contribution is scaled as the URL verdict counts it (the rounded one times hostWeight,
- * rounded: url-features.ts scaledReasons) and the order is what sorting by the contributions and
- * then, stably, by the scaled ones gives: scaled size first, then the unscaled size, then the
- * features' order. One insertion sort instead of two passes (scaleReasonsInPlace).
+ * Every non-zero contribution of the host name's features into `reasons`, largest first (a
+ * stable sort: ties keep the features' order). With a hostWeight, each contribution is scaled as
+ * the URL verdict counts it (the rounded one times hostWeight, rounded: url-features.ts
+ * scaledReasons) and the order is what sorting by the contributions and then, stably, by the
+ * scaled ones gives: scaled size first, then the unscaled size, then the features' order.
  */
-function sortedReasons(
+function hostReasons(
   features: HostNameScan,
   weightOf: Float64Array,
   labels: ReasonLabels,
-  hostWeight = 1,
-): Reason[] {
-  const reasons = reasonScratch;
-  reasons.length = 0;
+  hostWeight: number,
+  reasons: ReasonList,
+): void {
   const values = features.vector;
   for (let i = 0; i < FEATURES.length; i++) {
-    const feature = FEATURES[i]!;
     const value = values[i]!;
     const contribution = value * weightOf[i]!;
     if (contribution === 0) continue;
-    const reason = new PlainReason() as Reason;
-    reason.feature = labels.of(feature, features);
-    reason.value = round(value);
     const rounded = round(contribution);
-    reason.contribution = hostWeight === 1 ? rounded : round(rounded * hostWeight);
-    // Insertion sort, largest first: stable like Array#sort and, for the dozen reasons at most,
-    // cheaper than its comparator calls. Equal in both sizes, they keep the features' order.
-    const size = abs(reason.contribution);
-    const unscaled = abs(rounded);
-    let at = reasons.length;
-    reasons.push(reason);
-    for (; at > 0; at--) {
-      const other = abs(reasons[at - 1]!.contribution);
-      if (!(other < size || (other === size && unscaledSize[at - 1]! < unscaled))) break;
-      reasons[at] = reasons[at - 1]!;
-      unscaledSize[at] = unscaledSize[at - 1]!;
-    }
-    reasons[at] = reason;
-    unscaledSize[at] = unscaled;
+    reasons.addHost(
+      labels.of(FEATURES[i]!, features),
+      round(value),
+      hostWeight === 1 ? rounded : round(rounded * hostWeight),
+      abs(rounded),
+    );
   }
-  return reasons;
 }
 const abs = Math.abs;
 
@@ -401,12 +315,13 @@ function officialReasons(url: NormalisedUrl): Reason[] {
   reason.feature = 'official_domain';
   reason.value = url.registrableDomain ?? url.host;
   reason.contribution = 0;
-  reasonScratch.length = 0;
-  reasonScratch.push(reason);
-  const out = reasonScratch.slice();
-  reasonScratch.length = 0;
+  // A copy by the builtin, which (unlike a literal) is never pretenured (see `scored`).
+  officialScratch.push(reason);
+  const out = officialScratch.slice();
+  officialScratch.length = 0;
   return out;
 }
+const officialScratch: Reason[] = [];
 
 interface ReasonLabels {
   of(feature: Feature, features: HostNameScan): string;

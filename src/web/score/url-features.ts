@@ -13,7 +13,8 @@
 import type { NormalisedUrl, Reason } from '../types.ts';
 import { hasPunycodeLabel } from './features.ts';
 import { LEXICON } from './lexicon.ts';
-import { oncePerObject, PlainReason } from './memo.ts';
+import { oncePerObject } from './memo.ts';
+import { ReasonList } from './reason-list.ts';
 
 export const URL_FEATURES = [
   'path_token_max',
@@ -734,50 +735,55 @@ function labelOf(feature: UrlFeature, f: UrlFeatures): string {
   return feature;
 }
 
-function reasonOf(feature: string, value: number, contribution: number): Reason {
-  // By assignment to new PlainReason() (model.ts, `scored`: a literal's allocation site gets pretenured).
-  const reason = new PlainReason() as Reason;
-  reason.feature = feature;
-  reason.value = value;
-  reason.contribution = contribution;
-  return reason;
-}
-
 /** The URL part's log-odds (without the host's) and its reasons, non-zero contributions only. */
 export function urlPart(
   url: NormalisedUrl,
   model: UrlModel,
   hostBias: number,
 ): { logOdds: number; reasons: Reason[] } {
-  const reasons: Reason[] = [];
-  const logOdds = urlReasons(url, model, hostBias, reasons, false);
-  return { logOdds, reasons };
+  const reasons = new ReasonList();
+  const logOdds = urlReasons(url, model, hostBias, reasons, false, newPathTokenResult());
+  return { logOdds, reasons: reasons.toArray() };
 }
 
+/** What the URL part tells the gated part (gated.ts) of the path's riskiest word. */
+export interface PathTokenResult {
+  /** path_token_max. */
+  max: number;
+  /** The gated reason's label for the word, `path_token_gated(word)`; the bare name when max is 0. */
+  gatedLabel: string;
+}
+
+export function newPathTokenResult(): PathTokenResult {
+  return { max: 0, gatedLabel: PATH_TOKEN_GATED };
+}
+
+const PATH_TOKEN_GATED = 'path_token_gated';
+
 /**
- * The URL part's log-odds (without the host's), its reasons inserted into `reasons` (sorted by
+ * The URL part's log-odds (without the host's), its reasons added to `reasons` (sorted by
  * |contribution|, largest first; ties after those already there, as a stable sort of the host's
- * reasons followed by the URL's would place them).
+ * reasons followed by the URL's would place them), and the riskiest path word in `pathToken`.
  */
 export function addUrlReasons(
   url: NormalisedUrl,
   model: UrlModel,
   hostBias: number,
-  reasons: Reason[],
+  reasons: ReasonList,
+  pathToken: PathTokenResult,
 ): number {
-  return urlReasons(url, model, hostBias, reasons, true);
+  return urlReasons(url, model, hostBias, reasons, true, pathToken);
 }
 
 function urlReasons(
   url: NormalisedUrl,
   model: UrlModel,
   hostBias: number,
-  reasons: Reason[],
+  reasons: ReasonList,
   sorted: boolean,
+  pathToken: PathTokenResult,
 ): number {
   const c = fill(url, model.tables);
-  lastCompiled = c;
-  lastPath = url.path;
   const weights = weightsOf(model);
   let logOdds = model.bias;
   for (let i = 0; i < URL_FEATURES.length; i++) {
@@ -785,44 +791,27 @@ function urlReasons(
     const contribution = value * weights[i]!;
     logOdds += contribution;
     if (contribution === 0) continue;
-    push(reasons, reasonOf(labelAt(i, url.path, c), round(value), round(contribution)), sorted);
+    const label = labelAt(i, url.path, c);
+    if (sorted) reasons.add(label, round(value), round(contribution));
+    else reasons.push(label, round(value), round(contribution));
   }
-  push(reasons, reasonOf('url_bias', 1, round(model.bias + (model.hostWeight - 1) * hostBias)), sorted);
+  const bias = round(model.bias + (model.hostWeight - 1) * hostBias);
+  if (sorted) reasons.add('url_bias', 1, bias);
+  else reasons.push('url_bias', 1, bias);
+  const max = scratchValues[F_TOKEN_MAX]!;
+  pathToken.max = max;
+  // The label only for a word that counts (a zero max makes no gated reason).
+  pathToken.gatedLabel = max === 0 ? PATH_TOKEN_GATED : pathTokenGatedLabel(url.path, c);
   return logOdds;
 }
 
-/** path_token_max of the URL addUrlReasons (or urlPart) read last: the gated part (gated.ts) reads it. */
-export function lastPathTokenMax(): number {
-  return scratchValues[F_TOKEN_MAX]!;
-}
-
-let lastCompiled: Compiled | null = null;
-let lastPath = '';
-/** The gated reason's label for that URL's riskiest path word, `path_token_gated(word)`. */
-export function lastPathTokenGatedLabel(): string {
-  const c = lastCompiled;
+/** The gated reason's label for the riskiest path word of the URL just read. */
+function pathTokenGatedLabel(path: string, c: Compiled | null): string {
   if (c === null) return `path_token_gated(${fallback!.token})`;
-  if (bestKey === 0) return `path_token_gated(${bestToken(lastPath, c)})`;
+  if (bestKey === 0) return `path_token_gated(${bestToken(path, c)})`;
   let label = c.gatedLabel[bestKey];
   if (label === undefined) c.gatedLabel[bestKey] = label = `path_token_gated(${c.key[bestKey]!})`;
   return label;
-}
-
-/** Inserts a reason after every one at least as large: a stable sort's place for it. */
-export function insertReason(reasons: Reason[], reason: Reason): void {
-  push(reasons, reason, true);
-}
-
-function push(reasons: Reason[], reason: Reason, sorted: boolean): void {
-  let at = reasons.length;
-  reasons.push(reason);
-  if (!sorted) return;
-  const size = Math.abs(reason.contribution);
-  while (at > 0 && Math.abs(reasons[at - 1]!.contribution) < size) {
-    reasons[at] = reasons[at - 1]!;
-    at--;
-  }
-  reasons[at] = reason;
 }
 
 /** The host name's reasons as they count in the URL's log-odds. */
