@@ -288,6 +288,18 @@ export function contextTables(
 }
 
 const COLUMNS = [...URL_FEATURES, ...HOST_CONTEXT_FEATURES, ...GATED_FEATURES, 'host_name'];
+/**
+ * The features `--drop` names (comma-separated): each one the host-name model (FEATURES) or the
+ * URL part (COLUMNS) fits, but not the host name's log-odds, which the URL part rests on.
+ */
+export function dropped(text: string | undefined): Set<string> {
+  const names = text === undefined ? [] : text.split(',').filter((n) => n !== '');
+  const known = new Set<string>([...FEATURES, ...COLUMNS]);
+  for (const name of names)
+    if (!known.has(name) || name === 'host_name')
+      throw new Error(`--drop: ${name} is not a feature it can drop`);
+  return new Set(names);
+}
 
 /** The host name's log-odds under given risk tables; null for a brand's official domain (the rule). */
 function hostLogOdds(
@@ -377,7 +389,12 @@ function crossFitted(d: Design, byFold: readonly (readonly number[])[], ridge: n
  * nested check keeps (threshold.ts), fitted on every tuning benign row and never below the
  * highest of them.
  */
-function thresholdsOn(logOdds: readonly number[], rows: readonly UrlRow[], officialBenign: number) {
+function thresholdsOn(
+  logOdds: readonly number[],
+  rows: readonly UrlRow[],
+  officialBenign: number,
+  expectedHosts: readonly number[] | undefined,
+) {
   const benign = logOdds.filter((_, i) => !rows[i]!.phishing).map(logistic);
   // A brand's official domain scores 0 by rule: it counts among the benign rows below every threshold.
   for (let i = 0; i < officialBenign; i++) benign.push(0);
@@ -385,6 +402,7 @@ function thresholdsOn(logOdds: readonly number[], rows: readonly UrlRow[], offic
   const nextUp = (score: number) => Math.min(1, score + 1e-9);
   const { logOdds: maliciousLogOdds, check } = maliciousThreshold(
     rows.map((row, i) => ({ logOdds: logOdds[i]!, phishing: row.phishing, host: row.item.url.host })),
+    expectedHosts,
   );
   const thresholds = {
     malicious: Math.max(nextUp(benign[0] ?? 0), logistic(maliciousLogOdds)),
@@ -424,6 +442,10 @@ export interface UrlFitOptions {
   /** The candidates' benign weights and ridges (BENIGN_WEIGHTS, RIDGES when absent). */
   benignWeights?: readonly number[];
   ridges?: readonly number[];
+  /** The tail rule's expected benign hosts above the threshold, its candidates (threshold.ts's EXPECTED_HOSTS when absent). */
+  expectedHosts?: readonly number[];
+  /** Columns fitted as 0 (weight 0): an ablation for the forward check. */
+  drop?: ReadonlySet<string>;
   /** Called with the shipped part of EVERY candidate, not only the kept one (the forward check's grid). */
   everyCandidate?: (part: { url: FittedUrlModel; fit: Record<string, unknown> }) => void;
 }
@@ -481,6 +503,8 @@ export function fitUrlModel(
       offset,
     ];
   });
+  const drop = COLUMNS.map((c) => options.drop?.has(c) ?? false);
+  if (drop.some(Boolean)) for (const row of x) drop.forEach((d, j) => d && (row[j] = 0));
   const y = used.map(({ row }) => (row.phishing ? 1 : 0));
   const offset = used.map(() => 0);
   const phishingTotal = used.filter((r) => r.row.phishing).length;
@@ -517,6 +541,7 @@ export function fitUrlModel(
         logOdds,
         used.map(({ row }) => row),
         officialBenign,
+        options.expectedHosts,
       );
       log(
         `URL part, benign weight ${benignWeight}, ridge ${ridge}: tail rule share ${check.rule.share}, expected ${check.rule.expected} ` +

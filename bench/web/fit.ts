@@ -5,7 +5,8 @@
  *
  * The forward check (bench/web/README.md, forward.ts) fits with --forward --tuning-last-month M
  * --out FILE, and compares fit choices by flags: --smoothing, --min-hosts, --half-life, --phishing-folds,
- * --url-benign-weights, --url-ridges, --grid-out DIR. Without them the shipped model is fitted.
+ * --url-benign-weights, --url-ridges, --url-expected-hosts (the tail rule's candidates, threshold.ts),
+ * --drop (features fitted as 0, an ablation), --grid-out DIR. Without them the shipped model is fitted.
  *
  * Tuning is JPCERT/CC's months up to TUNING_LAST_MONTH (phishing hosts) and the tuning half of
  * the benign hosts (bench/web/data.ts). Steps:
@@ -37,7 +38,7 @@ import {
   type FittedModel,
   type RiskTables,
 } from '../../src/web/index.ts';
-import { fitUrlModel, urlRows } from './fit-url.ts';
+import { dropped, fitUrlModel, urlRows } from './fit-url.ts';
 import { fitMonotone, recencyWeights, RIDGE, round, rowFold, solve, type PhishingFolds } from './fitting.ts';
 import { dataDirectory, loadSplit, splitMonths, type LabelledHost, type SplitMonths } from './data.ts';
 import { runBench } from '../lib/main.ts';
@@ -58,6 +59,8 @@ interface FitOptions {
   /** Hosts a URL-part table key needs (fit-url.ts's MIN_HOSTS when undefined). */
   minHosts: number | undefined;
   folds: PhishingFolds;
+  /** Features fitted as 0 (weight 0), host-name and URL part alike: an ablation for the forward check. */
+  drop: ReadonlySet<string>;
 }
 
 /** The phishing rows' folds (fitting.ts): by host hash, as the benign rows', unless a month parity is asked for. */
@@ -213,6 +216,8 @@ async function main() {
       'url-ridges': { type: 'string' },
       'grid-out': { type: 'string' },
       'phishing-folds': { type: 'string' },
+      drop: { type: 'string' },
+      'url-expected-hosts': { type: 'string' },
     },
     strict: true,
   });
@@ -222,6 +227,7 @@ async function main() {
     smoothing: values.smoothing === undefined ? SMOOTHING : positive(values.smoothing, '--smoothing'),
     minHosts: values['min-hosts'] === undefined ? undefined : positive(values['min-hosts'], '--min-hosts'),
     folds: foldsOf(values['phishing-folds']),
+    drop: dropped(values.drop),
   };
   if (!months.forward && values.out !== 'src/web/score/model.json')
     process.stderr.write(`writing ${values.out}; the shipped model is src/web/score/model.json\n`);
@@ -260,7 +266,7 @@ async function main() {
   ];
   const x = rows.map((row) => {
     const values = hostFeatures(row.host.url, brands, byFold[row.fold]!).values;
-    return FEATURES.map((f) => values[f]);
+    return FEATURES.map((f) => (options.drop.has(f) ? 0 : values[f]));
   });
   const y = rows.map((r) => (r.phishing ? 1 : 0));
   const phishingCount = split.tuning.phishing.length;
@@ -294,6 +300,7 @@ async function main() {
     benignHosts: benignCount,
     smoothing: options.smoothing,
     recencyHalfLifeMonths: options.halfLife ?? null,
+    ...(options.drop.size > 0 ? { droppedFeatures: [...options.drop] } : {}),
     phishingFolds: options.folds,
     ridge: RIDGE,
     suspiciousFalsePositiveRate: SUSPICIOUS_FALSE_POSITIVE_RATE,
@@ -311,6 +318,8 @@ async function main() {
       minHosts: options.minHosts,
       benignWeights: list(values['url-benign-weights'], '--url-benign-weights'),
       ridges: list(values['url-ridges'], '--url-ridges'),
+      drop: options.drop,
+      expectedHosts: list(values['url-expected-hosts'], '--url-expected-hosts'),
       // Every candidate's model, for the forward check to read (fit.url says which candidate).
       everyCandidate: gridOut
         ? (part) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { splitMonths, TUNING_LAST_MONTH } from './data.ts';
+import { dropped } from './fit-url.ts';
 import { monthsBefore, recencyWeights } from './fitting.ts';
 
 const host = (name: string, month?: string) => ({ url: { host: name }, month });
@@ -43,4 +44,14 @@ test('the split flags: a forward check ends before the last tuning month, a fit 
     () => splitMonths({ 'tuning-first-month': '2025-04', 'tuning-last-month': '2025-03' }),
     /end before/,
   );
+});
+
+test('--drop takes the fitted features of either part, never the host name the URL part rests on', () => {
+  assert.deepEqual([...dropped(undefined)], []);
+  assert.deepEqual(
+    [...dropped('tld_risk,path_token_gated,label_cv')],
+    ['tld_risk', 'path_token_gated', 'label_cv'],
+  );
+  assert.throws(() => dropped('host_name'), /host_name/);
+  assert.throws(() => dropped('no_such_feature'), /no_such_feature/);
 });

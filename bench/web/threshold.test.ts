@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bestRule, checkRules, tailThreshold, type RuleCheck, type ScoredRow } from './threshold.ts';
+import {
+  bestRule,
+  checkRules,
+  EXPECTED_HOSTS,
+  tailThreshold,
+  type RuleCheck,
+  type ScoredRow,
+} from './threshold.ts';
 
 /** A seeded uniform in [0, 1), so the synthetic tails are the same every run. */
 function random(seed: number): () => number {
@@ -65,4 +72,18 @@ test('the nested check keeps a rule with no held-out false positive and the best
   }
   const dirty: RuleCheck[] = checks.map((c, i) => ({ ...c, heldOutFalsePositives: 1 + (i % 3) }));
   assert.equal(bestRule(dirty).heldOutFalsePositives, 1);
+});
+
+test('the nested check weighs the expected counts it is given, each with every tail share', () => {
+  const phishing: ScoredRow[] = Array.from({ length: 500 }, (_, i) => ({
+    host: `p${i}`,
+    logOdds: -4 + (i % 40) * 0.5,
+    phishing: true,
+  }));
+  const rows = [...benignHosts(5_000, 4), ...phishing];
+  const checks = checkRules(rows, [1, 0.5]);
+  assert.equal(checks.length, 10);
+  assert.deepEqual([...new Set(checks.map((c) => c.rule.expected))], [1, 0.5]);
+  // The default candidates are EXPECTED_HOSTS, as before.
+  assert.deepEqual([...new Set(checkRules(rows).map((c) => c.rule.expected))], [...EXPECTED_HOSTS]);
 });

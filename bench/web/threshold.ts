@@ -100,7 +100,10 @@ function halfOf(salt: string | null, host: string): 0 | 1 {
 }
 
 /** The nested check of every candidate rule on these cross-fitted tuning scores. */
-export function checkRules(rows: readonly ScoredRow[]): RuleCheck[] {
+export function checkRules(
+  rows: readonly ScoredRow[],
+  expectedHosts: readonly number[] = EXPECTED_HOSTS,
+): RuleCheck[] {
   const splits = [null, ...CHECK_SALTS].map((salt) => {
     const benign: ScoredRow[][] = [[], []];
     const phishing: number[][] = [[], []];
@@ -113,7 +116,7 @@ export function checkRules(rows: readonly ScoredRow[]): RuleCheck[] {
   });
   const checks: RuleCheck[] = [];
   for (const share of TAIL_SHARES)
-    for (const expected of EXPECTED_HOSTS) {
+    for (const expected of expectedHosts) {
       const rule = { share, expected };
       let checksWithFalsePositives = 0;
       let heldOutFalsePositives = 0;
@@ -155,8 +158,11 @@ export function bestRule(checks: readonly RuleCheck[]): RuleCheck {
 }
 
 /** The rule the nested check keeps on these cross-fitted tuning scores, and its log-odds threshold on all of them. */
-export function maliciousThreshold(rows: readonly ScoredRow[]): { logOdds: number; check: RuleCheck } {
-  const check = bestRule(checkRules(rows));
+export function maliciousThreshold(
+  rows: readonly ScoredRow[],
+  expectedHosts: readonly number[] = EXPECTED_HOSTS,
+): { logOdds: number; check: RuleCheck } {
+  const check = bestRule(checkRules(rows, expectedHosts));
   return {
     logOdds: tailThreshold(
       rows.filter((r) => !r.phishing),
