@@ -14,6 +14,8 @@
  * --labelled DIR  more documents with NAME.truth.json beside them ($TSUNAGI_OSINT_LABELLED)
  * --peers DIR     a directory holding the checkouts iocextract/, ioc-finder/ and ioc-fanger/ ($TSUNAGI_OSINT_PEERS)
  * --python CMD    the Python 3 to run them with ($TSUNAGI_BENCH_PYTHON, default python3)
+ * --errors        with --split tuning only: instead of the tables, tsunagi's false positives (`+ TYPE VALUE`)
+ *                 and misses (`- TYPE VALUE`), a line each with its document's id
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -60,6 +62,7 @@ function options() {
       peers: { type: 'string' },
       python: { type: 'string' },
       split: { type: 'string', default: 'evaluation' },
+      errors: { type: 'boolean', default: false },
       write: { type: 'string' },
     },
   });
@@ -76,6 +79,11 @@ function options() {
   }
   if (values.split !== 'evaluation' && values.split !== 'tuning') {
     process.stderr.write('bench:osint: --split is evaluation or tuning\n');
+    process.exit(2);
+  }
+  // Listing errors is for finding the extractor's faults, which only tuning documents may show.
+  if (values.errors && values.split !== 'tuning') {
+    process.stderr.write('bench:osint: --errors lists tuning documents only (add --split tuning)\n');
     process.exit(2);
   }
   for (const [flag, dir] of [
@@ -98,6 +106,7 @@ function options() {
     peers: values.peers ?? env.TSUNAGI_OSINT_PEERS,
     python: values.python ?? env.TSUNAGI_BENCH_PYTHON ?? 'python3',
     split: values.split,
+    errors: values.errors,
     write: values.write,
   };
 }
@@ -123,6 +132,22 @@ interface PeerOutput {
   results: Partial<Record<Tool, Record<string, Found>>>;
   seconds: Partial<Record<Tool, number>>;
   errors: Record<string, string>;
+}
+
+/** tsunagi's false positives (`+`) and misses (`-`) per document and type, one a line: tuning documents only. */
+function listErrors(docs: LabelledDoc[], ours: Map<string, Found>): string {
+  const lines: string[] = [];
+  for (const doc of docs) {
+    const got = ours.get(doc.id);
+    for (const type of TYPES) {
+      if (!doc.labelled.has(type) || !got) continue;
+      const predicted = new Set(got[type]!.map((v) => canonical(type, v)));
+      const truth = doc.truth.get(type)!;
+      for (const v of predicted) if (!truth.has(v)) lines.push(`+ ${type} ${v}\t${doc.id}`);
+      for (const v of truth) if (!predicted.has(v)) lines.push(`- ${type} ${v}\t${doc.id}`);
+    }
+  }
+  return lines.join('\n') + (lines.length ? '\n' : '');
 }
 
 function score(docs: LabelledDoc[], found: Map<Tool, Map<string, Found>>) {
@@ -215,6 +240,10 @@ async function main() {
   }
   const oursSeconds = (performance.now() - began) / 1000;
   found.set('tsunagi', ours);
+  if (o.errors) {
+    process.stdout.write(listErrors(docs, ours));
+    return;
+  }
   const peers = runPeers(texts, o.peers, o.python);
   for (const tool of ['iocextract', 'ioc-finder'] as const) {
     const results = peers.results[tool];

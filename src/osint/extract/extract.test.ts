@@ -354,18 +354,25 @@ describe('networks in CIDR form', () => {
 
 describe('hashes inside URLs', () => {
   const sha = '39831bc68dddc4d22b7a0eea978a0193966d2cefda77a223c2b7140305e8b5fd';
-  test('a lookup service naming a file by its hash: the URL and the hash', () => {
-    // VirusTotal is a service the analyst uses (a reference), so only the hash it names is an indicator.
+  test('a lookup service, sandbox or tracker naming a file by its hash: a reference, and the hash', () => {
+    // VirusTotal, MalwareBazaar, Hybrid Analysis are services the analyst uses (references), so only the hash they
+    // name is an indicator; defanging does not make one of their URLs an attacker's.
     assert.deepEqual(found(`- https://www.virustotal.com/gui/file/${sha}/detection`), [`sha256 ${sha}`]);
     assert.deepEqual(found(`- hxxps://www.virustotal[.]com/gui/file/${sha}/detection`), [`sha256 ${sha}`]);
-    assert.deepEqual(found(`sample hxxps://bazaar.abuse[.]ch/sample/${sha}/`), [
-      `url https://bazaar.abuse.ch/sample/${sha}/`,
-      `sha256 ${sha}`,
-    ]);
+    assert.deepEqual(found(`sample hxxps://bazaar.abuse[.]ch/sample/${sha}/`), [`sha256 ${sha}`]);
     assert.deepEqual(found('https://www.hybrid-analysis.com/search?hash=d41d8cd98f00b204e9800998ecf8427f'), [
-      'url https://www.hybrid-analysis.com/search?hash=d41d8cd98f00b204e9800998ecf8427f',
       'md5 d41d8cd98f00b204e9800998ecf8427f',
     ]);
+  });
+  test('sandbox reports, tracker entries and catalogue pages are references: none of them is listed', () => {
+    const text = [
+      'Triage: https://tria.ge/210907-w6r1vsgdaq',
+      'URLhaus: https://urlhaus.abuse.ch/url/1719804/',
+      'ANY.RUN: https://app.any.run/tasks/0b9f2c1e-3c4d-4e5f-8a6b-7c8d9e0f1a2b',
+      'Malpedia: https://malpedia.caad.fkie.fraunhofer.de/details/win.poshc2',
+      'payload: hxxp://update-check[.]top/a.exe',
+    ].join('\n');
+    assert.deepEqual(found(text), ['url http://update-check.top/a.exe']);
   });
   test('hex ids in other paths are the URL only (gists, notes, C2 paths)', () => {
     assert.deepEqual(found('https://gist.github.com/someone/104f55329f5a80cada6a0c47e291f9d1'), [

@@ -132,10 +132,12 @@ function hostHit(host: string, url: URL, start: number, end: number): Hit | unde
 }
 
 /**
- * Sites of reference and lookup that carry no one else's files: vendors' documentation and download pages, the
- * ATT&CK, CVE, NVD and JVN catalogues, and the lookup services analysts cite (VirusTotal, urlscan.io, Censys, Shodan).
- * A URL on one of them is a reference, never an indicator, defanged or not (a hash in a lookup URL still is one, see
- * findHashes).
+ * Sites of reference and lookup, never an attacker's: vendors' documentation and download pages, the ATT&CK, CVE,
+ * NVD and JVN catalogues, the lookup services analysts cite (VirusTotal, urlscan.io, Censys, Shodan), and the
+ * sandboxes, trackers and catalogues where they file a sample or a URL (MalwareBazaar, URLhaus, ThreatFox, tria.ge,
+ * ANY.RUN, Hybrid Analysis, Joe Sandbox, Malpedia, OTX). A URL on one of them is a reference, never an indicator,
+ * defanged or not: a list that other networks block must not name abuse.ch or a sandbox (a hash in such a URL still
+ * is one, see findHashes).
  */
 const REFERENCE_HOSTS = new Set([
   'docs.microsoft.com',
@@ -159,6 +161,20 @@ const REFERENCE_HOSTS = new Set([
   'search.censys.io',
   'www.shodan.io',
   'shodan.io',
+  'bazaar.abuse.ch',
+  'urlhaus.abuse.ch',
+  'threatfox.abuse.ch',
+  'feodotracker.abuse.ch',
+  'sslbl.abuse.ch',
+  'tria.ge',
+  'app.any.run',
+  'any.run',
+  'www.hybrid-analysis.com',
+  'hybrid-analysis.com',
+  'www.joesandbox.com',
+  'joesandbox.com',
+  'malpedia.caad.fkie.fraunhofer.de',
+  'otx.alienvault.com',
   // Namespace names of XML, SOAP and Office documents: identifiers written as URLs, never fetched.
   'www.w3.org',
   'schemas.xmlsoap.org',
