@@ -528,6 +528,27 @@ describe('from the tuning split (third English set)', () => {
   });
 });
 
+describe("from the tuning split (researchers' pages and timely notes)", () => {
+  test('a page\'s "Reporting" section lists reports, not indicators', () => {
+    const text = [
+      '# NanoCore RAT',
+      '## Reporting',
+      '* https://www.stratosphereips.org/blog/2018/9/7/what-do-we-know-about-nanocore-rat-a-review',
+      '## Network',
+      '* http://kbfvzoboss.bid/alien/fre.php',
+    ].join('\n');
+    assert.deepEqual(found(text), ['url http://kbfvzoboss.bid/alien/fre.php']);
+  });
+
+  test('a dash that separates a URL from its hash is not part of the URL', () => {
+    const sha = '1ff02d986dc1f18a65d133786eba16ee7c614e9dbdd3fbc78129ec0918633e8a';
+    assert.deepEqual(found(`- Mar 19, 2021 - 203[.]159.80.241/bins/dark.arm7- ${sha}`), [
+      'url http://203.159.80.241/bins/dark.arm7',
+      `sha256 ${sha}`,
+    ]);
+  });
+});
+
 describe('fuzz', () => {
   test('seeded random text: no throw, and every hit is a canonical value of its type', () => {
     for (let seed = 1; seed <= 200; seed++) {

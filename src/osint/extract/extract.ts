@@ -98,7 +98,7 @@ function validPort(text: string | undefined): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
-/** Trims what ends a URL in prose: closing punctuation, an unbalanced `)`, AsciiDoc's `+`. */
+/** Trims what ends a URL in prose: closing punctuation, an unbalanced `)`, AsciiDoc's `+`, a separating dash. */
 function trimUrl(url: string): string {
   let open = 0;
   let close = 0;
@@ -109,7 +109,8 @@ function trimUrl(url: string): string {
   let end = url.length;
   while (end > 0) {
     const last = url[end - 1]!;
-    if ('.,;:!?\'"*+'.includes(last)) end--;
+    // A dash too: lists write `URL- hash` or `URL -- note`, and a path that ends in one is rare.
+    if ('.,;:!?\'"*+-'.includes(last)) end--;
     else if (last === ')' && open < close) {
       end--;
       close--;
@@ -285,7 +286,7 @@ const SOCIAL_POST = /^https?:\/\/(?:www\.|mobile\.)?(?:twitter\.com|x\.com)\/\w+
 const HEADING =
   /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<[hH][1-6][^>]*>(.*)$|^[ \t]*([A-Z][A-Z0-9 &/()-]{2,60}):[ \t]*$/gm;
 const REFERENCE_SECTION =
-  /^(?:links?|(?:original |external |additional )?references?|sources?|further reading|see also|social media(?: posts?)?|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
+  /^(?:links?|(?:original |external |additional )?references?|sources?|reporting|(?:public |related |further |vendor |external )?reports|write-?ups|further reading|see also|social media(?: posts?)?|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
 
 /** The spans of the sections titled as links or references: from such a heading to the next heading. */
 function referenceSections(text: string): [number, number][] {
