@@ -540,6 +540,24 @@ describe("from the tuning split (researchers' pages and timely notes)", () => {
     assert.deepEqual(found(text), ['url http://kbfvzoboss.bid/alien/fre.php']);
   });
 
+  test('a section titled with two such words, and an autolink, are references too', () => {
+    const text = [
+      '# Qealler',
+      '## Write-Up & Reporting',
+      '* https://www.cyberark.com/threat-research-blog/qealler-the-silent-java-credential-thief/',
+      '## C2',
+      '* http://kbfvzoboss.bid/alien/fre.php',
+    ].join('\n');
+    assert.deepEqual(found(text), ['url http://kbfvzoboss.bid/alien/fre.php']);
+    assert.deepEqual(
+      found('More at <https://decoded.avast.io/janrubin/clipsa-multipurpose-password-stealer/>'),
+      [],
+    );
+    assert.deepEqual(found('## Network & Hashes\n* http://kbfvzoboss.bid/alien/fre.php'), [
+      'url http://kbfvzoboss.bid/alien/fre.php',
+    ]);
+  });
+
   test('a dash that separates a URL from its hash is not part of the URL', () => {
     const sha = '1ff02d986dc1f18a65d133786eba16ee7c614e9dbdd3fbc78129ec0918633e8a';
     assert.deepEqual(found(`- Mar 19, 2021 - 203[.]159.80.241/bins/dark.arm7- ${sha}`), [

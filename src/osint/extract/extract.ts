@@ -286,7 +286,13 @@ const SOCIAL_POST = /^https?:\/\/(?:www\.|mobile\.)?(?:twitter\.com|x\.com)\/\w+
 const HEADING =
   /^(?:#{1,6}|={1,6})[ \t]+(.*)$|^<[hH][1-6][^>]*>(.*)$|^[ \t]*([A-Z][A-Z0-9 &/()-]{2,60}):[ \t]*$/gm;
 const REFERENCE_SECTION =
-  /^(?:links?|(?:original |external |additional )?references?|sources?|reporting|(?:public |related |further |vendor |external )?reports|write-?ups|further reading|see also|social media(?: posts?)?|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
+  /^(?:links?|(?:original |external |additional )?references?|sources?|reporting|(?:public |related |further |vendor |external )?reports|write-?ups?|further reading|see also|social media(?: posts?)?|参考(?:文献|資料|情報|リンク|URL|記事)?|関連(?:記事|リンク|情報)|出典|引用元?|リンク)$/i;
+
+/** A title of links or references, alone or joined to another (`Write-Up & Reporting`, `Links and References`). */
+function isReferenceTitle(title: string): boolean {
+  const parts = title.split(/\s*(?:&|\band\b|,|\/|・)\s*/i).filter(Boolean);
+  return parts.length > 0 && parts.every((part) => REFERENCE_SECTION.test(part));
+}
 
 /** The spans of the sections titled as links or references: from such a heading to the next heading. */
 function referenceSections(text: string): [number, number][] {
@@ -299,7 +305,7 @@ function referenceSections(text: string): [number, number][] {
       .replace(/<[^>]*>/g, '')
       .replace(/[#=*_`:：]/g, '')
       .trim();
-    open = REFERENCE_SECTION.test(title) ? m.index + m[0].length : -1;
+    open = isReferenceTitle(title) ? m.index + m[0].length : -1;
   }
   if (open >= 0) spans.push([open, text.length]);
   return spans;
@@ -385,6 +391,8 @@ function isMarkupLink(text: string, start: number, end: number): boolean {
     underReferenceLabel(text, start) ||
     before.endsWith('](') ||
     before.endsWith('](<') ||
+    // An autolink (`<https://…>`), markdown's and plain text's way of writing a link to follow.
+    (before.endsWith('<') && text[end] === '>') ||
     /\b(?:href|src)\s*=\s*["']?$/i.test(before) ||
     text[end] === '[' ||
     text.startsWith('](', end) ||
