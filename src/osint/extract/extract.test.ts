@@ -268,6 +268,19 @@ describe('hex that is not a digest of a file', () => {
   });
 });
 
+describe('digests of legitimate files', () => {
+  test("a table's column of the legitimate files a trojan was made from holds clean digests (ESET Evilnum, tuning)", () => {
+    const bad = 'b3094794a9d2a5c16d0a95d236fb1faad6973f8e';
+    const clean = '40daf0e93b2f6c7da0a48dac65113c19b993c052';
+    const adoc =
+      '|=====\n|SHA-1 malware |Filename malware |Legitimate App |Possible legitimate SHA-1\n' +
+      `|\`${bad.toUpperCase()}\`|SynTPHelp.exe |Synaptics Pointing Device Driver |\`${clean.toUpperCase()}\`\n|=====\n`;
+    assert.deepEqual(found(adoc), [`sha1 ${bad}`]);
+    const markdown = `| SHA-256 | 正規ファイルの SHA-256 |\n|---|---|\n| ${'a1'.repeat(32)} | ${'b2'.repeat(32)} |\n`;
+    assert.deepEqual(found(markdown), [`sha256 ${'a1'.repeat(32)}`]);
+  });
+});
+
 describe('CVE ids inside URLs', () => {
   test("an id in a link's slug or a catalogue URL is part of that URL; written outside one, it is a CVE the text names", () => {
     // Forms of the tuning split (Unit 42 notes, secnews summaries): the article links repeat the id in their slug.

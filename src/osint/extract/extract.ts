@@ -8,6 +8,7 @@ import { refang, type RefangedText } from './refang.ts';
 import {
   columnRows,
   FINGERPRINT_HEADER,
+  LEGITIMATE_HEADER,
   inColumn,
   type OpenTable,
   portColumnRows,
@@ -613,6 +614,8 @@ function findHashes(c: Collector): void {
   const secretRows = columnRows(text, SECRET_HEADER);
   // A row holding its own hex value (`|Thumbprint (SHA-1)|…`) is a key and value, handled below, and opens no column.
   const fingerprintRows = columnRows(text, FINGERPRINT_HEADER, /[0-9a-fA-F]{32}/);
+  // Columns of the legitimate files a trojanised one was made from: digests of clean files.
+  const legitimateRows = columnRows(text, LEGITIMATE_HEADER);
   // A hex run that is a label of a host name the scan for names accepted (`a.<32 hex>.0.v6.example.biz`, a scanner
   // encoding its target) is part of that name, not a digest.
   const names = c.hits.filter((h) => h.type === 'domain');
@@ -628,7 +631,8 @@ function findHashes(c: Collector): void {
     const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
     if (
       inTableColumn(text, secretRows, lineStart, m.index) ||
-      inTableColumn(text, fingerprintRows, lineStart, m.index)
+      inTableColumn(text, fingerprintRows, lineStart, m.index) ||
+      inTableColumn(text, legitimateRows, lineStart, m.index)
     )
       continue;
     // A key and value on one line (an AsciiDoc table of a certificate's fields, `Fingerprint: …`).

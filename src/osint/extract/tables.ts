@@ -78,6 +78,13 @@ export const SECRET_HEADER = /\b(?:password|passwd|passphrase)s?\b|パスワー�
 export const FINGERPRINT_HEADER =
   /^(?:(?:code[- ]?signing|signing|signer|ssl|tls|x\.?509|ca|certificate|cert\.?)\s+)*(?:thumbprint|fingerprint)s?(?:\s*\((?:sha-?1|sha-?256|md5)\))?$|^(?:証明書の?)?(?:拇印|フィンガープリント)$/i;
 
+/**
+ * A column of legitimate files' digests (`Possible legitimate SHA-1`, `Clean hash`, `正規ファイルの SHA-256`), beside the
+ * trojanised ones an advisory lists: a hash in it names a file no one should block.
+ */
+export const LEGITIMATE_HEADER =
+  /\b(?:legitimate|legit|clean|benign)\b.*\b(?:sha-?(?:1|256)|md5|hash(?:es)?)\b|正規.*(?:ハッシュ|sha-?(?:1|256)|md5)/i;
+
 /** Whether the cell at `offset` of the row starting at `rowStart` is in the table's column. */
 export function inColumn(text: string, rowStart: number, offset: number, table: OpenTable): boolean {
   let cell = 0;
