@@ -43,25 +43,38 @@ after(() => {
 describe('readBody', () => {
   test('a body within the cap is read whole, up to exactly the cap', async () => {
     for (const overflow of ['error', 'truncate'] as const) {
-      const { bytes, truncated } = await readBody((await fetch(`${base}/ten`)).body, {
+      const { bytes, truncated } = await readBody(await fetch(`${base}/ten`), {
         maxBytes: 10,
         overflow,
       });
       assert.equal(bytes.toString(), '0123456789');
       assert.equal(truncated, false);
     }
-    assert.deepEqual(await readBody(null, { maxBytes: 1, overflow: 'error' }), {
+    assert.deepEqual(await readBody(new Response(null), { maxBytes: 1, overflow: 'error' }), {
       bytes: Buffer.alloc(0),
       truncated: false,
     });
   });
 
+  test('a Content-Length over the cap is refused before reading, unless truncating', async () => {
+    await assert.rejects(
+      readBody(await fetch(`${base}/ten`), { maxBytes: 5, overflow: 'error' }),
+      (error: unknown) => error instanceof BodyTooLargeError && error.declared === 10,
+    );
+    const { bytes, truncated } = await readBody(await fetch(`${base}/ten`), {
+      maxBytes: 5,
+      overflow: 'truncate',
+    });
+    assert.equal(bytes.toString(), '01234');
+    assert.equal(truncated, true);
+  });
+
   test('past the cap: an error, or the first maxBytes kept and the rest never read', async () => {
     await assert.rejects(
-      readBody((await fetch(`${base}/big`)).body, { maxBytes: 100_000, overflow: 'error' }),
+      readBody(await fetch(`${base}/big`), { maxBytes: 100_000, overflow: 'error' }),
       (error: unknown) => error instanceof BodyTooLargeError && error.maxBytes === 100_000,
     );
-    const { bytes, truncated } = await readBody((await fetch(`${base}/big`)).body, {
+    const { bytes, truncated } = await readBody(await fetch(`${base}/big`), {
       maxBytes: 100_000,
       overflow: 'truncate',
     });
@@ -74,7 +87,7 @@ describe('readBody', () => {
     const signal = AbortSignal.timeout(200);
     const started = Date.now();
     const response = await fetch(`${base}/drip`, { signal });
-    await assert.rejects(readBody(response.body, { maxBytes: 1 << 20, overflow: 'error', signal }), {
+    await assert.rejects(readBody(response, { maxBytes: 1 << 20, overflow: 'error', signal }), {
       name: 'TimeoutError',
     });
     assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
@@ -89,12 +102,16 @@ describe('readBody', () => {
       const controller = new AbortController();
       setTimeout(() => controller.abort(new Error('deadline')), 100);
       await assert.rejects(
-        readBody(stalledBody('{'), { maxBytes: 100, overflow: 'truncate', signal: controller.signal }),
+        readBody(new Response(stalledBody('{')), {
+          maxBytes: 100,
+          overflow: 'truncate',
+          signal: controller.signal,
+        }),
         /deadline/,
       );
       // An already-aborted signal does not read at all.
       await assert.rejects(
-        readBody(stalledBody('{'), {
+        readBody(new Response(stalledBody('{')), {
           maxBytes: 100,
           overflow: 'error',
           signal: AbortSignal.abort(new Error('gone')),

@@ -4,10 +4,13 @@
  * check, the summariser) reads its bodies here, so the two limits cannot be forgotten.
  */
 
-/** The body was longer than the cap; `maxBytes` is the cap. */
+/** The body was longer than the cap; `maxBytes` is the cap, `declared` its Content-Length when that said so. */
 export class BodyTooLargeError extends Error {
   override name = 'BodyTooLargeError';
-  constructor(readonly maxBytes: number) {
+  constructor(
+    readonly maxBytes: number,
+    readonly declared?: number,
+  ) {
     super(`the body is over the ${maxBytes}-byte limit`);
   }
 }
@@ -50,15 +53,24 @@ const NEVER: { promise: Promise<never>; release(): void } = {
 };
 
 /**
- * Reads a body within the options' limits. Each read is raced against the signal: undici does
- * not always error a body stream whose fetch was aborted mid-body (nodejs/undici#4089), and a
- * read left waiting on a server that drips or stalls would outlive the deadline, the poll and
+ * Reads a response's body within the options' limits. With overflow `error`, a Content-Length
+ * over the cap is refused before a byte is read. Each read is raced against the signal: undici
+ * does not always error a body stream whose fetch was aborted mid-body (nodejs/undici#4089), and
+ * a read left waiting on a server that drips or stalls would outlive the deadline, the poll and
  * the process's shutdown. On any failure the stream is cancelled, which frees the connection.
  */
 export async function readBody(
-  body: ReadableStream<Uint8Array> | null,
+  response: Response,
   { maxBytes, overflow, signal }: ReadBodyOptions,
 ): Promise<Body> {
+  const body = response.body;
+  if (overflow === 'error') {
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await body?.cancel().catch(() => {});
+      throw new BodyTooLargeError(maxBytes, declared);
+    }
+  }
   if (!body) return { bytes: Buffer.alloc(0), truncated: false };
   const reader = body.getReader();
   const aborted = signal ? abortedBy(signal) : NEVER;

@@ -83,7 +83,7 @@ export async function summarise(
       await response.body?.cancel().catch(() => {});
       return { outcome: 'omitted', reason: `the endpoint answered HTTP ${response.status}` };
     }
-    const answer = await readBody(response.body, { maxBytes: MAX_ANSWER_BYTES, overflow: 'error', signal });
+    const answer = await readBody(response, { maxBytes: MAX_ANSWER_BYTES, overflow: 'error', signal });
     const json = parseJson(answer.bytes.toString('utf8'));
     if (json === undefined) return { outcome: 'omitted', reason: 'the endpoint answered no JSON' };
     const parsed = ChatAnswer.safeParse(json);

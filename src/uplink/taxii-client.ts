@@ -216,18 +216,13 @@ function isTaxiiMediaType(contentType: string | null): boolean {
  * error (the rest is never read).
  */
 async function readCapped(response: Response, max: number, signal: AbortSignal): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    await response.body?.cancel().catch(() => {});
-    throw new TaxiiClientError('too_large', `response of ${declared} bytes is over the ${max}-byte limit`);
-  }
   try {
-    const { bytes } = await readBody(response.body, { maxBytes: max, overflow: 'error', signal });
+    const { bytes } = await readBody(response, { maxBytes: max, overflow: 'error', signal });
     return bytes.toString('utf8');
   } catch (error) {
-    if (error instanceof BodyTooLargeError)
-      throw new TaxiiClientError('too_large', `response is over the ${max}-byte limit`);
-    throw error;
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    const size = error.declared === undefined ? 'response' : `response of ${error.declared} bytes`;
+    throw new TaxiiClientError('too_large', `${size} is over the ${max}-byte limit`);
   }
 }
 

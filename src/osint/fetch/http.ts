@@ -37,15 +37,10 @@ export async function httpGet(url: string, options: GetOptions): Promise<Fetched
     await response.body?.cancel().catch(() => {});
     throw new FetchError(`${url}: HTTP ${response.status}`);
   }
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > options.maxBytes) {
-    await response.body?.cancel().catch(() => {});
-    throw new FetchError(`${url}: larger than ${options.maxBytes} bytes`);
-  }
   let bytes: Uint8Array = new Uint8Array();
   if (response.status !== 304) {
     try {
-      ({ bytes } = await readBody(response.body, { maxBytes: options.maxBytes, overflow: 'error', signal }));
+      ({ bytes } = await readBody(response, { maxBytes: options.maxBytes, overflow: 'error', signal }));
     } catch (error) {
       if (error instanceof BodyTooLargeError)
         throw new FetchError(`${url}: larger than ${options.maxBytes} bytes`);

@@ -158,7 +158,7 @@ async function checkFavicon(
       await response.body?.cancel();
       return null;
     }
-    const { bytes, truncated } = await readBody(response.body, {
+    const { bytes, truncated } = await readBody(response, {
       maxBytes: limits.faviconMaxBytes,
       overflow: 'truncate',
       signal,
@@ -188,7 +188,7 @@ export async function checkPage(
   const signal = AbortSignal.timeout(limits.timeoutMs);
   try {
     const { response, finalUrl, redirects } = await fetchFollowing(url, limits, signal);
-    const { bytes, truncated } = await readBody(response.body, {
+    const { bytes, truncated } = await readBody(response, {
       maxBytes: limits.maxBytes,
       overflow: 'truncate',
       signal,
