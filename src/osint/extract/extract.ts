@@ -475,11 +475,11 @@ function findNames(c: Collector): void {
     const defanged = c.wasDefanged(start, end);
     // A TLD written in capitals after lower case is code or a detection name (`System.Net`, `Agent.AC`).
     const tldWritten = written.slice(written.lastIndexOf('.') + 1);
-    if (!defanged && /[A-Z]/.test(tldWritten) && /[a-z]/.test(written)) continue;
+    const mixedCaseTld = /[A-Z]/.test(tldWritten) && /[a-z]/.test(written);
+    if (!defanged && mixedCaseTld) continue;
     const name = written.toLowerCase();
     // A script object's member stays code when a document defangs every dot of a quoted script (`WScript[.]Network`):
     // defanging vouches for a name, but not for a member written in capitals after the object.
-    const mixedCaseTld = /[A-Z]/.test(tldWritten) && /[a-z]/.test(written);
     if ((!defanged || mixedCaseTld) && CODE_OBJECTS.has(name.slice(0, name.indexOf('.')))) continue;
     const verdict = judgeName(name);
     if (verdict === 'not-a-name') continue;
