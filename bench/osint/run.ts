@@ -134,18 +134,29 @@ interface PeerOutput {
   errors: Record<string, string>;
 }
 
+/** Each scored (document, type) of one tool: what it found and the truth, both canonical; types it lacks are skipped. */
+function* compared(docs: LabelledDoc[], byDoc: Map<string, Found>) {
+  for (const doc of docs) {
+    const got = byDoc.get(doc.id);
+    for (const type of TYPES) {
+      const list = got?.[type];
+      if (!doc.labelled.has(type) || list === undefined) continue;
+      yield {
+        doc,
+        type,
+        predicted: new Set(list.map((v) => canonical(type, v))),
+        truth: doc.truth.get(type)!,
+      };
+    }
+  }
+}
+
 /** tsunagi's false positives (`+`) and misses (`-`) per document and type, one a line: tuning documents only. */
 function listErrors(docs: LabelledDoc[], ours: Map<string, Found>): string {
   const lines: string[] = [];
-  for (const doc of docs) {
-    const got = ours.get(doc.id);
-    for (const type of TYPES) {
-      if (!doc.labelled.has(type) || !got) continue;
-      const predicted = new Set(got[type]!.map((v) => canonical(type, v)));
-      const truth = doc.truth.get(type)!;
-      for (const v of predicted) if (!truth.has(v)) lines.push(`+ ${type} ${v}\t${doc.id}`);
-      for (const v of truth) if (!predicted.has(v)) lines.push(`- ${type} ${v}\t${doc.id}`);
-    }
+  for (const { doc, type, predicted, truth } of compared(docs, ours)) {
+    for (const v of predicted) if (!truth.has(v)) lines.push(`+ ${type} ${v}\t${doc.id}`);
+    for (const v of truth) if (!predicted.has(v)) lines.push(`- ${type} ${v}\t${doc.id}`);
   }
   return lines.join('\n') + (lines.length ? '\n' : '');
 }
@@ -155,22 +166,15 @@ function score(docs: LabelledDoc[], found: Map<Tool, Map<string, Found>>) {
   for (const tool of TOOLS) {
     const byDoc = found.get(tool);
     if (!byDoc) continue;
-    for (const doc of docs) {
-      const got = byDoc.get(doc.id);
-      for (const type of TYPES) {
-        const list = got?.[type];
-        if (!doc.labelled.has(type) || list === undefined) continue;
-        const predicted = new Set(list.map((v) => canonical(type, v)));
-        const truth = doc.truth.get(type)!;
-        const counts = table.get(`${tool} ${type}`) ?? { tp: 0, fp: 0, fn: 0, docF1: [] };
-        let tp = 0;
-        for (const v of predicted) if (truth.has(v)) tp++;
-        counts.tp += tp;
-        counts.fp += predicted.size - tp;
-        counts.fn += truth.size - tp;
-        if (truth.size + predicted.size > 0) counts.docF1.push((2 * tp) / (truth.size + predicted.size));
-        table.set(`${tool} ${type}`, counts);
-      }
+    for (const { type, predicted, truth } of compared(docs, byDoc)) {
+      const counts = table.get(`${tool} ${type}`) ?? { tp: 0, fp: 0, fn: 0, docF1: [] };
+      let tp = 0;
+      for (const v of predicted) if (truth.has(v)) tp++;
+      counts.tp += tp;
+      counts.fp += predicted.size - tp;
+      counts.fn += truth.size - tp;
+      if (truth.size + predicted.size > 0) counts.docF1.push((2 * tp) / (truth.size + predicted.size));
+      table.set(`${tool} ${type}`, counts);
     }
   }
   return table;
