@@ -32,6 +32,13 @@ export const HubConfig = z
     bodyLimitByRole: z
       .partialRecord(z.enum(ROLES), z.number().int().positive().max(1_073_741_824))
       .default({ vendor: 65_536, public: 65_536 }),
+    /**
+     * The lowest confidence an indicator needs to be in an export that networks block (the C&C
+     * lists, RPZ, Suricata, MISP): below it, it is a lead, not a verdict. An address or name an
+     * OSINT document merely names is recorded at 20 and stays out until another source confirms
+     * it; the detector publishes at 60 and withdraws below 45.
+     */
+    exportMinConfidence: z.number().int().min(0).max(100).default(40),
     /** Serve HTTPS directly: PEM files of the certificate (chain) and its private key. */
     tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     /**

@@ -604,8 +604,61 @@ function taxiiProtocolTest(engine: Engine): void {
   });
 }
 
+function exportFloorTest(engine: Engine): void {
+  test('an address an advisory merely names stays out of every block list until another source confirms it', async () => {
+    const h = await setup(engine.open);
+    try {
+      const named = { type: 'c2', value: '198.51.100.23', port: 8443, proto: 'tcp', tlp: 'clear' } as const;
+      await h.intel.recordSighting({ ...named, source: 'osint:vendor-blog', confidence: 20 });
+      await h.intel.recordSighting({
+        type: 'domain',
+        value: 'named-in-advisory.example',
+        source: 'osint:vendor-blog',
+        confidence: 20,
+        tlp: 'clear',
+      });
+      const read = async (name: string) => {
+        const res = await h.app.inject({
+          url: `/api/export/${name}`,
+          headers: { authorization: `Bearer ${h.tokens['NISC']}` },
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        return res.body;
+      };
+      const blockLists = [
+        'c2.csv',
+        'c2.feodo.csv',
+        'c2.txt',
+        'c2.stix.json',
+        'domains.rpz',
+        'suricata.rules',
+      ];
+      for (const name of blockLists) {
+        const body = await read(name);
+        assert.ok(!body.includes('198.51.100.23'), `${name} names an address only an advisory names`);
+        assert.ok(!body.includes('named-in-advisory'), `${name} names a domain only an advisory names`);
+      }
+      // Intel still holds them, with their low confidence, for analysts to weigh.
+      const held = await h.intel.list({ kinds: ['c2'], limit: 10 });
+      assert.deepEqual(
+        held.items.map((i) => [i.value, i.confidence]),
+        [['198.51.100.23', 20]],
+      );
+      // The detector's evidence raises it over the floor: now every C&C list names it.
+      await h.intel.recordSighting({ ...named, source: 'isp-detector', confidence: 62 });
+      for (const name of ['c2.csv', 'c2.txt', 'domains.rpz'])
+        assert.ok((await read(name)).includes('198.51.100.23'), `${name} leaves out a confirmed server`);
+      // The floor is the hub's setting, one place for every export.
+      assert.equal(HubConfig.parse({}).exportMinConfidence, 40);
+    } finally {
+      await h.close();
+    }
+  });
+}
+
 for (const engine of testEngines(HUB_MIGRATIONS)) {
   describe(`hub on ${engine.name}`, { skip: engine.skip }, () => {
+    exportFloorTest(engine);
     submissionRevocationTest(engine);
     mergeAndSanitiseTest(engine);
     tierReadTest(engine);
