@@ -40,6 +40,11 @@ test('demo replays NetFlow over loopback through collector, detector and hub, an
   assert.equal(Number(ofText), truth.size, demo.stderr);
   assert.ok(published >= 1 && published <= truth.size, demo.stderr);
   assert.match(demo.stderr, /full +Demo Analysis Center +tsg_[A-Za-z0-9_-]{43}/);
+  // start's own OSINT round read the demo's two advisories from its feed on loopback.
+  assert.match(
+    demo.stderr,
+    /OSINT: 2 advisories read from the demo feed, \d+ indicators, [1-9]\d* intel sightings/,
+  );
 
   // What the detector published reached the hub's store: the council-tier C&C list holds it,
   // as ip,port,proto rows with no timestamps.

@@ -63,7 +63,15 @@ export interface Scenario {
   readonly truth: ScenarioTruth;
   /** Time-ordered batches (each a fresh FlowBatch the consumer owns). Iterate once. */
   batches(): Generator<FlowBatch, void, undefined>;
+  /**
+   * The C&C servers the botnets run during the stream, known before any flow is generated (what a
+   * vendor who had the malware could publish); `truth.c2` lists those bots did contact, once the
+   * stream has been read.
+   */
+  plannedC2(): PlannedC2[];
 }
+
+export type PlannedC2 = Pick<C2Truth, 'ip' | 'port' | 'proto' | 'family' | 'fromMs' | 'toMs'>;
 
 interface Server {
   ip: number;
@@ -645,5 +653,20 @@ export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario
     truth.c2 = c2Truth(botnets, homes, start, end);
   }
 
-  return { options: o, truth, batches };
+  function plannedC2(): PlannedC2[] {
+    return botnets.servers.flatMap((list, f) =>
+      list
+        .filter((s) => s.from < end && s.to > start)
+        .map((s) => ({
+          ip: ipv4ToString(s.ip),
+          port: s.port,
+          proto: s.proto === TCP ? ('tcp' as const) : ('udp' as const),
+          family: botnets.familyNames[f]!,
+          fromMs: Math.max(start, Math.round(s.from)),
+          toMs: Math.min(end, Math.round(s.to)),
+        })),
+    );
+  }
+
+  return { options: o, truth, batches, plannedC2 };
 }

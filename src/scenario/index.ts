@@ -6,6 +6,7 @@ export {
   type Scenario,
   type ScenarioTruth,
   type C2Truth,
+  type PlannedC2,
   type TrapTruth,
 } from './generate.ts';
 export {

@@ -14,7 +14,8 @@ import { sightingsFromInfectedHosts } from '../../intel/index.ts';
 import { generateScenario, sendExportUdp } from '../../scenario/index.ts';
 import type { OrganisationInput } from '../../share/index.ts';
 import type { CliContext } from '../context.ts';
-import { demoScannedPorts, recordDemoSources } from '../demo-sources.ts';
+import { startDemoFeed } from '../demo-feed.ts';
+import { demoPhishingUrls, demoScannedPorts, recordDemoSources } from '../demo-sources.ts';
 import { formatRate, progressBar, StatusLine } from '../progress.ts';
 import { StackConfig, type Stack } from '../stack.ts';
 import { runStart } from './start.ts';
@@ -75,6 +76,13 @@ export function register(program: Command, ctx: CliContext): void {
       // Scenario time starts now and runs faster than the wall clock, so the detector's stream
       // clock (the newest flow end) is never behind the wall clock it is also ticked with.
       const scenario = generateScenario({ seed, hours, subscribers, startMs: Date.now() });
+      // The advisories a vendor would publish about the same infrastructure, read by start's own
+      // OSINT round from a feed on loopback, so published and detected servers meet in intel.
+      const feed = await startDemoFeed({
+        c2: scenario.plannedC2(),
+        phishingUrls: demoPhishingUrls(seed),
+        published: new Date(),
+      });
       // A temporary data directory is the demo's own: removed when the demo ends (Ctrl-C too).
       try {
         const botsFile = join(data, 'bots.txt');
@@ -94,6 +102,7 @@ export function register(program: Command, ctx: CliContext): void {
             flow: { listen: ['127.0.0.1:0'] },
             hub: { listen: options.hub, publishIntervalMs: 1000 },
             detect: { botsFile, subscriberPrefixes: scenario.truth.subscriberPrefixes },
+            osint: { feeds: [{ name: 'demo-advisories', url: feed.url }] },
           },
         });
         let finished: (reason: string) => void = () => {};
@@ -113,6 +122,7 @@ export function register(program: Command, ctx: CliContext): void {
           },
         });
       } finally {
+        await feed.close();
         if (!options.data) rmSync(data, { recursive: true, force: true });
       }
 
@@ -179,6 +189,13 @@ export function register(program: Command, ctx: CliContext): void {
         await new Promise((resolve) => setTimeout(resolve, 500));
         status.done(
           `replayed ${sent.flows} flows in ${sent.packets} packets (${sent.seconds.toFixed(1)} s); C&C published ${stack.published()} of ${scenario.truth.c2.length} in the scenario`,
+        );
+        // start's first OSINT round began with the stack; on a loaded machine it may still be reading.
+        for (let waited = 0; stack.osint.osint.stats().rounds === 0 && waited < 10_000; waited += 100)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        const osint = stack.osint.osint.stats();
+        out.write(
+          `OSINT: ${osint.documents} advisories read from the demo feed, ${osint.indicators} indicators, ${stack.osint.sightings()} intel sightings\n`,
         );
       }
     });
