@@ -90,11 +90,14 @@ const policies = [
     from: { element: { type: 'spa' } },
     allow: { to: { element: { ...room('console'), fileInternalPath: 'api/types.ts' } } },
   },
-  // The console's browser tests check every page against the SPA's own ja/en dictionaries (raw
-  // keys, the wrong language): the one SPA module a test of the room that serves it reads.
+  // The console's tests check the SPA's own ja/en dictionaries: every page against them (raw keys,
+  // the wrong language), and every attribute intel's intakes write against the evidence
+  // vocabulary. The two SPA modules (data only) a test of the room that serves it reads.
   {
     from: { element: room('console'), file: { categories: 'test' } },
-    allow: { to: { element: { type: 'spa', fileInternalPath: 'src/i18n.ts' } } },
+    allow: {
+      to: { element: { type: 'spa', fileInternalPath: '{src/i18n.ts,src/evidence-vocabulary.ts}' } },
+    },
   },
   // The terminal sensor package (sensor/) shares the wire contract with the centre: the one
   // module of src/ it may import, and that module imports nothing of the project itself.

@@ -206,7 +206,7 @@ function IndicatorTable({
             <td className="mono" translate="no">
               <a href={`#/${kind === 'c2' ? 'c2' : `list/${kind}`}/${i.ref}`}>{i.value}</a>
             </td>
-            <td translate="no">{i.port ? `${i.port}/${i.proto}` : '—'}</td>
+            <td translate="no">{i.port ? (i.proto ? `${i.port}/${i.proto}` : String(i.port)) : '—'}</td>
             <td>
               <Family name={i.family} onPick={onFamily} />
             </td>
@@ -276,7 +276,9 @@ function Detail({ refId, back }: { refId: string; back: string }) {
         <>
           <h2 className="mono" translate="no">
             {body.indicator.value}
-            {body.indicator.port ? `:${body.indicator.port}/${body.indicator.proto}` : ''}
+            {body.indicator.port
+              ? `:${body.indicator.port}${body.indicator.proto ? `/${body.indicator.proto}` : ''}`
+              : ''}
           </h2>
           <dl>
             <dt>{t('family')}</dt>
