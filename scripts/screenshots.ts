@@ -6,7 +6,9 @@
  *
  * Exit codes: 0 written, 1 failed (no Chromium, build or page error; one line on stderr).
  */
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import {
@@ -80,7 +82,73 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`screenshots: ${(error as Error).message.split('\n')[0]}\n`);
-  process.exit(1);
-});
+/**
+ * The rooms the demo fills beside the flows (phishing, OSINT, the runbook of its configuration),
+ * from `tsunagi demo` itself: its console once the replay has ended, signed in as the full tier.
+ */
+const DEMO_SHOTS: [string, 'ja' | 'en', string][] = [
+  ['13-web-ja', 'ja', 'web'],
+  ['14-osint-ja', 'ja', 'osint'],
+  ['15-runbook-ja', 'ja', 'runbook'],
+  ['16-web-en', 'en', 'web'],
+  ['17-osint-en', 'en', 'osint'],
+];
+
+async function demoScreenshots(): Promise<void> {
+  const data = mkdtempSync(join(tmpdir(), 'tsunagi-shots-'));
+  const demo = spawn(
+    join(ROOT, 'bin/tsunagi'),
+    [
+      'demo',
+      '--data',
+      data,
+      '--hub',
+      '127.0.0.1:0',
+      '--hours',
+      '3',
+      '--subscribers',
+      '300',
+      '--rate',
+      '60000',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  const ready = new Promise<{ url: string; token: string }>((resolve, reject) => {
+    demo.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      const token = /full +Demo Analysis Center +(tsg_\S+)/.exec(stderr)?.[1];
+      const url = /open (http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr)?.[1];
+      if (token && url && /^OSINT: /m.test(stderr)) resolve({ url, token });
+    });
+    demo.once('exit', (code) =>
+      reject(new Error(`demo ended (${code}) before its replay: ${stderr.slice(-300)}`)),
+    );
+  });
+  const browser = await launchChromium();
+  try {
+    const { url, token } = await ready;
+    for (const [name, lang, pageName] of DEMO_SHOTS) {
+      const page = await newConsolePage(browser, lang, { width: 1280, height: 1000 });
+      await signIn(page, url, token);
+      if (pageName === 'runbook') await openPage(page, '#/runbook', 'section[data-page=runbook] h2');
+      else await go(page, pageName);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(outDir, `${name}.png`) });
+      await page.context().close();
+      process.stderr.write(`${name}.png\n`);
+    }
+  } finally {
+    await browser.close();
+    demo.kill('SIGINT');
+    await new Promise((resolve) => demo.once('exit', resolve));
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+main()
+  .then(demoScreenshots)
+  .catch((error: unknown) => {
+    process.stderr.write(`screenshots: ${(error as Error).message.split('\n')[0]}\n`);
+    process.exit(1);
+  });

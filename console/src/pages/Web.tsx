@@ -111,8 +111,13 @@ export function WebPage() {
       color: STATUS_COLORS[status]!,
     }))
     .filter((r) => r.value > 0);
+  // The room tallies hosts with no brand (or no country) under 'unknown': a word to translate.
   const bars = (rows: WebBody['byBrand']) =>
-    rows.slice(0, 12).map((r) => ({ label: r.key, value: r.hosts, dataLabel: true }));
+    rows.slice(0, 12).map((r) => ({
+      label: r.key === 'unknown' ? t('familyUnknown') : r.key,
+      value: r.hosts,
+      dataLabel: true,
+    }));
   return (
     <section data-page="web">
       <p className="muted">{t('webIntro')}</p>
@@ -144,7 +149,13 @@ export function WebPage() {
           {data.campaigns.map((c) => (
             <tr key={c.id}>
               <td translate="no">{c.id}</td>
-              <td translate="no">{c.hosts.join(' ')}</td>
+              <td translate="no">
+                {c.hosts.map((host) => (
+                  <div key={host} className="host-name">
+                    {host}
+                  </div>
+                ))}
+              </td>
               <td translate="no">{c.brands.join(' ')}</td>
               <td>
                 {c.ties.map((tie) => (
@@ -154,7 +165,9 @@ export function WebPage() {
                 ))}
               </td>
               <td>
-                {day(c.firstSeen)} – {day(c.lastSeen)}
+                {day(c.firstSeen) === day(c.lastSeen)
+                  ? day(c.firstSeen)
+                  : `${day(c.firstSeen)} – ${day(c.lastSeen)}`}
               </td>
             </tr>
           ))}
