@@ -563,6 +563,36 @@ describe('defanged IPv6', () => {
   });
 });
 
+describe('IPv4-mapped IPv6 addresses (Node.js and sshd logs)', () => {
+  test('the indicator is the IPv4 address, quoted with the mapped form', () => {
+    assert.deepEqual(extractIndicators('Accepted password for root from ::ffff:45.77.12.3 port 51234 ssh2'), [
+      {
+        type: 'ipv4',
+        value: '45.77.12.3',
+        context: 'Accepted password for root from ::ffff:45.77.12.3 port 51234 ssh2',
+      },
+    ]);
+    assert.deepEqual(found('[::FFFF:45.77.12.4]:443, 0:0:0:0:0:ffff:45.77.12.5 and ::ffff:2d4d:c06'), [
+      'ipv4 45.77.12.4:443',
+      'ipv4 45.77.12.5',
+      'ipv4 45.77.12.6',
+    ]);
+    // Four single digits read as a version unless written as an address.
+    assert.deepEqual(found('remoteAddress: ::ffff:8.8.4.4'), ['ipv4 8.8.4.4']);
+    const [short] = extractIndicators(`${'x'.repeat(30)} ::ffff:45.77.12.3 ${'y'.repeat(30)}`, {
+      contextChars: 4,
+    });
+    assert.match(short!.context, /::ffff:45\.77\.12\.3/);
+  });
+
+  test('private, loopback and documentation addresses stay filtered', () => {
+    assert.deepEqual(
+      found('::ffff:192.0.2.128 ::ffff:10.1.2.3 ::ffff:127.0.0.1 [::ffff:7f00:1]:80 ::ffff:c000:280'),
+      [],
+    );
+  });
+});
+
 /** Mulberry32: the same text for the same seed on every machine. */
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -624,6 +654,7 @@ const FRAGMENTS = [
   '\u00ad',
   '\ufeff',
   '[::]',
+  '::ffff:',
 ];
 
 function fuzzText(next: () => number, length: number): string {
@@ -742,6 +773,7 @@ describe('fuzz', () => {
     ['zero-width spaces alone', '\u200b'.repeat(megabyte)],
     ['soft hyphens in one hex run', 'abcdef0123\u00ad'.repeat(megabyte / 11)],
     ['bracketed double colons after groups', '1[::]'.repeat(megabyte / 5)],
+    ['IPv4-mapped prefixes', '::ffff:'.repeat(megabyte / 7) + '45.77.12.3'],
     ['random fragments', fuzzText(random(7), megabyte)],
   ];
   for (const [name, text] of adversarial) {
