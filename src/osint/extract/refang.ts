@@ -29,7 +29,6 @@ const DEFANGED = new RegExp(DEFANGED_FORMS, 'gi');
  * BOM (U+FEFF, a zero-width no-break space). Only the zero-width space can also separate words.
  */
 const INVISIBLE_CLASS = '[\\u00ad\\u200b-\\u200d\\u2060\\ufeff]';
-const INVISIBLE = new RegExp(INVISIBLE_CLASS);
 // The same pass for a text that holds invisible characters (most do not: they keep the shorter pattern).
 const DEFANGED_OR_INVISIBLE = new RegExp(`${DEFANGED_FORMS}|${INVISIBLE_CLASS}`, 'gi');
 const ZERO_WIDTH_SPACE = 0x200b;
@@ -48,21 +47,30 @@ function replacementOf(match: string, secure: string | undefined): string {
 
 /** Folds U+FF01..U+FF5E (fullwidth ASCII) and U+3000 (ideographic space), one code unit each. */
 export function foldFullwidth(text: string): string {
+  return foldAndFindInvisible(text).folded;
+}
+
+/** `foldFullwidth`, noting on the way whether the text holds an invisible format character (most texts do not). */
+function foldAndFindInvisible(text: string): { folded: string; hasInvisible: boolean } {
   let out = '';
   let from = 0;
+  let hasInvisible = false;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
+    // ASCII and Latin-1 below the soft hyphen: nothing to fold or note.
+    if (code < 0xad) continue;
     let folded = -1;
     if (code >= 0xff01 && code <= 0xff5e) folded = code - 0xfee0;
     else if (code === 0x3000) folded = 0x20;
     // The ideographic full stop between ASCII labels (`evil。com`) is a dot an IME typed.
     else if (code === 0x3002 && isAsciiAlnum(text.charCodeAt(i - 1)) && isAsciiAlnum(text.charCodeAt(i + 1)))
       folded = 0x2e;
+    else if (isInvisibleCode(code)) hasInvisible = true;
     if (folded < 0) continue;
     out += text.slice(from, i) + String.fromCharCode(folded);
     from = i + 1;
   }
-  return from === 0 ? text : out + text.slice(from);
+  return { folded: from === 0 ? text : out + text.slice(from), hasInvisible };
 }
 
 function isAsciiAlnum(code: number): boolean {
@@ -152,7 +160,7 @@ function separatingZeroWidthSpaces(text: string): Set<number> {
 }
 
 export function refang(original: string): RefangedText {
-  const folded = foldFullwidth(original);
+  const { folded, hasInvisible } = foldAndFindInvisible(original);
   // A replacement is never longer than what it replaces, so the input's length bounds the output's.
   const origin = new Int32Array(folded.length + 1);
   const defanged = new Uint8Array(folded.length);
@@ -163,7 +171,7 @@ export function refang(original: string): RefangedText {
     parts.push(folded.slice(from, to));
     for (let i = from; i < to; i++) origin[length++] = i;
   };
-  const pattern = INVISIBLE.test(folded) ? DEFANGED_OR_INVISIBLE : DEFANGED;
+  const pattern = hasInvisible ? DEFANGED_OR_INVISIBLE : DEFANGED;
   const separating = pattern === DEFANGED ? undefined : separatingZeroWidthSpaces(folded);
   pattern.lastIndex = 0;
   for (let match = pattern.exec(folded); match; match = pattern.exec(folded)) {
