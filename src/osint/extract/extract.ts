@@ -422,6 +422,8 @@ const CIDR_AFTER = /^\/(?:[0-9]|[12][0-9]|3[0-2])(?![\w./])/;
  * dual-stack servers log an IPv4 client (`from ::ffff:45.77.12.3 port 51234`).
  */
 const MAPPED_PREFIX = /(?<![\w:.])(\[)?(?:::|0{1,4}(?::0{1,4}){4}:)ffff:$/i;
+/** `::ffff:2d4d:c03`: an IPv4-mapped address in hex (only this shape is worth parsing a second time). */
+const MAPPED_HEX = /:ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i;
 const BRACKETED_PORT = /^\]:(\d{1,5})(?!\d)/;
 
 function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefined): void {
@@ -473,7 +475,7 @@ function findIpv6(c: Collector, tablePorts: (offset: number) => number | undefin
     if (candidate.endsWith(':') && !candidate.endsWith('::')) candidate = candidate.slice(0, -1);
     const value = publicIpv6(candidate);
     // `::ffff:2d4d:c03`: an IPv4-mapped address written in hex is its IPv4 address (findIpv4 reads the dotted form).
-    const mappedValue = value || candidate.includes('.') ? null : mappedIpv4(candidate);
+    const mappedValue = value || !MAPPED_HEX.test(candidate) ? null : mappedIpv4(candidate);
     if ((!value && !mappedValue) || inExampleList(text, m.index)) continue;
     const port = (bracketed ? validPort(m[4]) : undefined) ?? tablePorts(m.index);
     c.add({
