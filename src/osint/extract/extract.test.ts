@@ -479,7 +479,7 @@ describe('invisible format characters inside an indicator (text copied from web 
       `md5 ${md5b}`,
       `sha1 ${sha1}`,
     ]);
-    // The whole would be no digest: the digest in it stays one (`<md5>​sample`, `<sha1>​<md5>`).
+    // The whole would be no digest: the digest in it stays one (`<md5>\u200bsample`, `<sha1>\u200b<md5>`).
     assert.deepEqual(found(`${md5}\u200bsample`), [`md5 ${md5}`]);
     assert.deepEqual(found(`${sha1}\u200b${md5}`), [`sha1 ${sha1}`, `md5 ${md5}`]);
     assert.deepEqual(found(`x${md5.slice(1)}\u200b${md5b}`), [`md5 ${md5b}`]);

@@ -101,9 +101,9 @@ const inWord = (code: number) => isWordCode(code) || (isInvisibleCode(code) && c
  * digits and `_`; other invisible characters inside a word count for nothing) joins them, except in a chain of words
  * joined by zero-width spaces where
  * - the whole chain is one hex run of a digest's length (32, 40, 64) but every word of it is a digest alone
- *   (`<md5>​<md5>`: two MD5s, not a SHA-256), or
- * - the whole chain is not a digest and a word of it is (`<sha1>​<md5>`, `<md5>​sample`): joining would lose it.
- * Then every zero-width space of the chain separates. `<30 hex>​<34 hex>` is one SHA-256, `<20 hex>​<20 hex>` one SHA-1.
+ *   (`<md5>\u200b<md5>`: two MD5s, not a SHA-256), or
+ * - the whole chain is not a digest and a word of it is (`<sha1>\u200b<md5>`, `<md5>\u200bsample`): joining would lose it.
+ * Then every zero-width space of the chain separates. `<30 hex>\u200b<34 hex>` is one SHA-256, `<20 hex>\u200b<20 hex>` one SHA-1.
  * Next to anything else (a space, punctuation, other scripts) a zero-width space is dropped: it separates nothing
  * the matchers read. Linear: each word is read at most twice (as the last of one chain and the first of the next).
  */
