@@ -585,9 +585,11 @@ describe('IPv4-mapped IPv6 addresses (Node.js and sshd logs)', () => {
     assert.match(short!.context, /::ffff:45\.77\.12\.3/);
   });
 
-  test('private, loopback and documentation addresses stay filtered', () => {
+  test('private, loopback and documentation addresses stay filtered, and a network in prefix form is none', () => {
     assert.deepEqual(
-      found('::ffff:192.0.2.128 ::ffff:10.1.2.3 ::ffff:127.0.0.1 [::ffff:7f00:1]:80 ::ffff:c000:280'),
+      found(
+        '::ffff:192.0.2.128 ::ffff:10.1.2.3 ::ffff:127.0.0.1 [::ffff:7f00:1]:80 ::ffff:c000:280 ::ffff:45.77.12.0/120',
+      ),
       [],
     );
   });

@@ -424,6 +424,7 @@ const CIDR_AFTER = /^\/(?:[0-9]|[12][0-9]|3[0-2])(?![\w./])/;
 const MAPPED_PREFIX = /(?<![\w:.])(\[)?(?:::|0{1,4}(?::0{1,4}){4}:)ffff:$/i;
 /** `::ffff:2d4d:c03`: an IPv4-mapped address in hex (only this shape is worth parsing a second time). */
 const MAPPED_HEX = /:ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i;
+const MAPPED_NETWORK_AFTER = /^\/\d{1,3}(?![\w./])/;
 const BRACKETED_PORT = /^\]:(\d{1,5})(?!\d)/;
 
 function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefined): void {
@@ -439,7 +440,9 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
       text[m.index - 1] === ':' ? MAPPED_PREFIX.exec(text.slice(Math.max(0, m.index - 40), m.index)) : null;
     if (mapped) {
       const value = publicIpv4(m[1]!);
-      if (!value || inExampleList(text, m.index)) continue;
+      // `::ffff:45.77.12.0/120`: a network in IPv6 prefix form, as a CIDR range is.
+      const network = MAPPED_NETWORK_AFTER.test(text.slice(quadEnd, quadEnd + 5));
+      if (!value || network || inExampleList(text, m.index)) continue;
       const bracketed = mapped[1] ? BRACKETED_PORT.exec(text.slice(quadEnd, quadEnd + 8)) : null;
       const port = validPort(bracketed?.[1] ?? m[2]) ?? tablePorts(m.index);
       const end = bracketed ? quadEnd + bracketed[0].length : m.index + m[0].length;
