@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { extractIndicators } from './extract.ts';
+import { refang } from './refang.ts';
 import type { ExtractedIndicator } from './types.ts';
 
 const pairs = (hits: ExtractedIndicator[]) =>
@@ -436,6 +437,164 @@ describe('ports and context', () => {
   });
 });
 
+describe('invisible format characters inside an indicator (text copied from web pages)', () => {
+  const sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+  const md5 = 'd41d8cd98f00b204e9800998ecf8427e';
+  const md5b = '0cc175b9c0f1b6a831c399e269772661';
+  const sha1 = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
+  const sha1b = '86f7e437faa5a7fce15d1ddcb9eaeaea377667b8';
+  const at = (text: string, index: number, inserted: string) =>
+    text.slice(0, index) + inserted + text.slice(index);
+  // Soft hyphen, zero-width non-joiner and joiner, word joiner, BOM (zero-width no-break space): never a separator.
+  const joiners = ['\u00ad', '\u200c', '\u200d', '\u2060', '\ufeff'];
+
+  test('a hash wrapped by a joiner anywhere, even where the halves would be two MD5s, is one hash', () => {
+    for (const joiner of joiners) {
+      for (const index of [1, 30, 32, 63]) {
+        assert.deepEqual(
+          found(`sha256 ${at(sha256, index, joiner)}`),
+          [`sha256 ${sha256}`],
+          `U+${joiner.charCodeAt(0).toString(16)} at ${index}`,
+        );
+      }
+    }
+    // A browser's hyphenation marks many points of one word.
+    assert.deepEqual(found(`SHA-1: ${sha1.replace(/(.{5})/g, '$1\u00ad')}`), [`sha1 ${sha1}`]);
+  });
+
+  test('a zero-width space inside a hex run joins it when only the whole is a digest', () => {
+    assert.deepEqual(found(`sha256 ${at(sha256, 30, '\u200b')}`), [`sha256 ${sha256}`]);
+    assert.deepEqual(found(`sha1 ${at(sha1, 20, '\u200b')}`), [`sha1 ${sha1}`]);
+    // Broken every 16 characters by a page that lets long words wrap.
+    assert.deepEqual(found(`hash ${sha256.replace(/(.{16})(?=.)/g, '$1\u200b')}`), [`sha256 ${sha256}`]);
+    // A digest and a run that is none: the whole is the digest the reader sees.
+    assert.deepEqual(found(`${sha1}\u200b${sha256.slice(40)}`), [`sha256 ${sha1}${sha256.slice(40)}`]);
+  });
+
+  test('a zero-width space between runs that are each a digest separates them, as between a digest and a word', () => {
+    assert.deepEqual(found(`${md5}\u200b${md5b}`), [`md5 ${md5}`, `md5 ${md5b}`]);
+    assert.deepEqual(found(`${sha1}\u200b${sha1b}`), [`sha1 ${sha1}`, `sha1 ${sha1b}`]);
+    assert.deepEqual(found(`${md5}\u200b${md5b}\u200b${sha1}`), [
+      `md5 ${md5}`,
+      `md5 ${md5b}`,
+      `sha1 ${sha1}`,
+    ]);
+    // The whole would be no digest: the digest in it stays one (`<md5>\u200bsample`, `<sha1>\u200b<md5>`).
+    assert.deepEqual(found(`${md5}\u200bsample`), [`md5 ${md5}`]);
+    assert.deepEqual(found(`${sha1}\u200b${md5}`), [`sha1 ${sha1}`, `md5 ${md5}`]);
+    assert.deepEqual(found(`x${md5.slice(1)}\u200b${md5b}`), [`md5 ${md5b}`]);
+  });
+
+  test('between indicators separated by a space or a line, nothing merges', () => {
+    for (const invisible of ['\u200b', ...joiners]) {
+      assert.deepEqual(found(`${md5}${invisible} ${md5b}`), [`md5 ${md5}`, `md5 ${md5b}`]);
+      assert.deepEqual(found(`${md5} ${invisible}${md5b}\n${invisible}${sha1}`), [
+        `md5 ${md5}`,
+        `md5 ${md5b}`,
+        `sha1 ${sha1}`,
+      ]);
+      assert.deepEqual(found(`evil-host.com${invisible} 45.77.12.3`), [
+        'domain evil-host.com',
+        'ipv4 45.77.12.3',
+      ]);
+    }
+  });
+
+  test('a name, a URL and an address with an invisible character inside are whole', () => {
+    for (const invisible of ['\u200b', ...joiners]) {
+      assert.deepEqual(found(`C2 evil-\u200bhost${invisible}.com and 45.77${invisible}.12.3`), [
+        'domain evil-host.com',
+        'ipv4 45.77.12.3',
+      ]);
+      assert.deepEqual(
+        found(`from https://cdn.evil${invisible}-host.xyz/a/${invisible}b.php?id=${invisible}1 today`),
+        ['url https://cdn.evil-host.xyz/a/b.php?id=1'],
+      );
+      assert.deepEqual(found(`hxxp://evil[.]${invisible}com/gate${invisible}.php`), [
+        'url http://evil.com/gate.php',
+      ]);
+    }
+  });
+
+  test('refang drops them and maps each remaining character back to where it was written', () => {
+    const { text, origin } = refang('ab\u00adc\u200bd\ufeff[.]e');
+    assert.equal(text, 'abcd.e');
+    assert.deepEqual([...origin], [0, 1, 3, 5, 7, 10, 11]);
+    // Kept where it separates two digests: the matchers' runs end at it.
+    const md5s = `${md5}\u200b${md5b}`;
+    assert.equal(refang(md5s).text, md5s);
+  });
+
+  test('the value has them removed; the context quotes the text as written', () => {
+    const text = `first line\nthe sample ${at(sha256, 32, '\u00ad')} dropped\nlast line`;
+    assert.deepEqual(extractIndicators(text), [
+      { type: 'sha256', value: sha256, context: `the sample ${at(sha256, 32, '\u00ad')} dropped` },
+    ]);
+    const [url] = extractIndicators('see\u200b https://evil-host.com/a\u200bb\u200b here');
+    assert.deepEqual(url, {
+      type: 'url',
+      value: 'https://evil-host.com/ab',
+      context: 'see\u200b https://evil-host.com/a\u200bb\u200b here',
+    });
+  });
+});
+
+describe('defanged IPv6', () => {
+  test('every colon bracketed, and `[::]` between groups', () => {
+    assert.deepEqual(found('2a01[:]4f8[:]c17[:]1234[::]4'), ['ipv6 2a01:4f8:c17:1234::4']);
+    assert.deepEqual(found('2a01:4f8:c17:1234[::]4 and 2a01[::]5'), [
+      'ipv6 2a01:4f8:c17:1234::4',
+      'ipv6 2a01::5',
+    ]);
+    assert.deepEqual(found('2a01:4f8:c17:1234[:]:3'), ['ipv6 2a01:4f8:c17:1234::3']);
+    assert.deepEqual(found('C2 [2a01[:]4f8[::]6]:443'), ['ipv6 2a01:4f8::6:443']);
+  });
+
+  test('`[::]` outside an address stays as written: a listen address, a slice, prose', () => {
+    const none = [
+      'listen [::]:443 and [::]:80',
+      'bind to [::] on port 22',
+      'print(s[::], x[::2], a[::-1], data[::])',
+    ];
+    for (const text of none) {
+      assert.deepEqual(found(text), []);
+      assert.equal(refang(text).text, text);
+    }
+  });
+});
+
+describe('IPv4-mapped IPv6 addresses (Node.js and sshd logs)', () => {
+  test('the indicator is the IPv4 address, quoted with the mapped form', () => {
+    assert.deepEqual(extractIndicators('Accepted password for root from ::ffff:45.77.12.3 port 51234 ssh2'), [
+      {
+        type: 'ipv4',
+        value: '45.77.12.3',
+        context: 'Accepted password for root from ::ffff:45.77.12.3 port 51234 ssh2',
+      },
+    ]);
+    assert.deepEqual(found('[::FFFF:45.77.12.4]:443, 0:0:0:0:0:ffff:45.77.12.5 and ::ffff:2d4d:c06'), [
+      'ipv4 45.77.12.4:443',
+      'ipv4 45.77.12.5',
+      'ipv4 45.77.12.6',
+    ]);
+    // Four single digits read as a version unless written as an address.
+    assert.deepEqual(found('remoteAddress: ::ffff:8.8.4.4'), ['ipv4 8.8.4.4']);
+    const [short] = extractIndicators(`${'x'.repeat(30)} ::ffff:45.77.12.3 ${'y'.repeat(30)}`, {
+      contextChars: 4,
+    });
+    assert.match(short!.context, /::ffff:45\.77\.12\.3/);
+  });
+
+  test('private, loopback and documentation addresses stay filtered, and a network in prefix form is none', () => {
+    assert.deepEqual(
+      found(
+        '::ffff:192.0.2.128 ::ffff:10.1.2.3 ::ffff:127.0.0.1 [::ffff:7f00:1]:80 ::ffff:c000:280 ::ffff:45.77.12.0/120',
+      ),
+      [],
+    );
+  });
+});
+
 /** Mulberry32: the same text for the same seed on every machine. */
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -493,6 +652,11 @@ const FRAGMENTS = [
   'version ',
   '.onion',
   'xn--',
+  '\u200b',
+  '\u00ad',
+  '\ufeff',
+  '[::]',
+  '::ffff:',
 ];
 
 function fuzzText(next: () => number, length: number): string {
@@ -605,6 +769,13 @@ describe('fuzz', () => {
     ['a URL without end', 'http://' + 'a/'.repeat(megabyte / 2)],
     ['unbalanced parentheses in a URL', 'http://evil.com/' + ')'.repeat(megabyte / 8)],
     ['table rows', '| IP | Port |\n' + '| 45.1.1.1 | 80 |\n'.repeat(megabyte / 18)],
+    ['zero-width spaces between hex runs', 'ab\u200b'.repeat(megabyte / 3)],
+    // One chain of words a digest heads: every space of it separates.
+    ['zero-width spaces after a digest', `${'a'.repeat(31)}b\u200b${'g\u200b'.repeat(megabyte / 2)}`],
+    ['zero-width spaces alone', '\u200b'.repeat(megabyte)],
+    ['soft hyphens in one hex run', 'abcdef0123\u00ad'.repeat(megabyte / 11)],
+    ['bracketed double colons after groups', '1[::]'.repeat(megabyte / 5)],
+    ['IPv4-mapped prefixes', '::ffff:'.repeat(megabyte / 7) + '45.77.12.3'],
     ['random fragments', fuzzText(random(7), megabyte)],
   ];
   for (const [name, text] of adversarial) {

@@ -3,7 +3,7 @@
  * matchers over the refanged text. Every pattern is a maximal run or has bounded repetition, so
  * the time is linear in the text (the fuzz test holds it to a bound per MB).
  */
-import { judgeName, NAME_CONTEXT, publicIpv4, publicIpv6 } from './names.ts';
+import { judgeName, mappedIpv4, NAME_CONTEXT, publicIpv4, publicIpv6 } from './names.ts';
 import { refang, type RefangedText } from './refang.ts';
 import {
   columnRows,
@@ -417,6 +417,16 @@ function writtenAsVersion(text: string, start: number, end: number, dotted: stri
 
 const CIDR_AFTER = /^\/(?:[0-9]|[12][0-9]|3[0-2])(?![\w./])/;
 
+/**
+ * The IPv6 prefix of an IPv4-mapped address before its dotted quad (`::ffff:`, `0:0:0:0:0:ffff:`, bracketed or not), as
+ * dual-stack servers log an IPv4 client (`from ::ffff:45.77.12.3 port 51234`).
+ */
+const MAPPED_PREFIX = /(?<![\w:.])(\[)?(?:::|0{1,4}(?::0{1,4}){4}:)ffff:$/i;
+/** `::ffff:2d4d:c03`: an IPv4-mapped address in hex (only this shape is worth parsing a second time). */
+const MAPPED_HEX = /:ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i;
+const MAPPED_NETWORK_AFTER = /^\/\d{1,3}(?![\w./])/;
+const BRACKETED_PORT = /^\]:(\d{1,5})(?!\d)/;
+
 function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefined): void {
   const text = c.source.text;
   // Where the last version-like dotted quad ended: the next one joined to it by "and"/"to" is a version too.
@@ -425,6 +435,20 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
   for (let m = IPV4.exec(text); m; m = IPV4.exec(text)) {
     if (c.insideUrl(m.index)) continue;
     const quadEnd = m.index + m[1]!.length;
+    // An IPv4-mapped IPv6 address is the IPv4 address, never a version; the hit covers the mapped form.
+    const mapped =
+      text[m.index - 1] === ':' ? MAPPED_PREFIX.exec(text.slice(Math.max(0, m.index - 40), m.index)) : null;
+    if (mapped) {
+      const value = publicIpv4(m[1]!);
+      // `::ffff:45.77.12.0/120`: a network in IPv6 prefix form, as a CIDR range is.
+      const network = MAPPED_NETWORK_AFTER.test(text.slice(quadEnd, quadEnd + 5));
+      if (!value || network || inExampleList(text, m.index)) continue;
+      const bracketed = mapped[1] ? BRACKETED_PORT.exec(text.slice(quadEnd, quadEnd + 8)) : null;
+      const port = validPort(bracketed?.[1] ?? m[2]) ?? tablePorts(m.index);
+      const end = bracketed ? quadEnd + bracketed[0].length : m.index + m[0].length;
+      c.add({ type: 'ipv4', value, start: m.index - mapped[0].length, end, ...(port ? { port } : {}) });
+      continue;
+    }
     const joined =
       versionEnd >= 0 && m.index - versionEnd <= 12 && VERSION_JOIN.test(text.slice(versionEnd, m.index));
     if (joined || writtenAsVersion(text, m.index, quadEnd, m[1]!)) {
@@ -453,9 +477,16 @@ function findIpv6(c: Collector, tablePorts: (offset: number) => number | undefin
     // A trailing colon is the sentence's (`address: ...`), unless it ends `::`.
     if (candidate.endsWith(':') && !candidate.endsWith('::')) candidate = candidate.slice(0, -1);
     const value = publicIpv6(candidate);
-    if (!value || inExampleList(text, m.index)) continue;
+    // `::ffff:2d4d:c03`: an IPv4-mapped address written in hex is its IPv4 address (findIpv4 reads the dotted form).
+    const mappedValue = value || !MAPPED_HEX.test(candidate) ? null : mappedIpv4(candidate);
+    if ((!value && !mappedValue) || inExampleList(text, m.index)) continue;
     const port = (bracketed ? validPort(m[4]) : undefined) ?? tablePorts(m.index);
-    c.add({ type: 'ipv6', value, start: m.index, end: m.index + m[0].length, ...(port ? { port } : {}) });
+    c.add({
+      ...(value ? { type: 'ipv6', value } : { type: 'ipv4', value: mappedValue! }),
+      start: m.index,
+      end: m.index + m[0].length,
+      ...(port ? { port } : {}),
+    });
   }
 }
 

@@ -28,6 +28,16 @@ export function publicIpv6(text: string): string | null {
   return range === 'unicast' || range === '6to4' ? address.toString() : null;
 }
 
+/**
+ * The public IPv4 address an IPv4-mapped IPv6 address written in hex carries (`::ffff:2d4d:c03` is 45.77.12.3), canonical;
+ * else null. Dual-stack servers (Node.js, sshd) log an IPv4 client so; the IPv4 address is the indicator.
+ */
+export function mappedIpv4(text: string): string | null {
+  if (!ipaddr.IPv6.isValid(text)) return null;
+  const address = ipaddr.IPv6.parse(text);
+  return address.isIPv4MappedAddress() ? publicIpv4(address.toIPv4Address().toString()) : null;
+}
+
 /** Names reserved for examples, tests and local use (RFC 2606, RFC 6761, RFC 6762); `.onion` names stay: they are indicators. */
 const RESERVED_TLDS = new Set(['example', 'test', 'invalid', 'localhost', 'local', 'arpa', 'internal']);
 const EXAMPLE_DOMAINS = new Set(['example.com', 'example.net', 'example.org', 'example.edu']);
