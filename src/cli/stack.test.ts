@@ -134,3 +134,34 @@ test('the detector’s bot list follows intel’s bot indicators on the change f
     await stack.close();
   }
 });
+
+test('the runbook of a running stack names the ports it bound, not a configured port 0', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'tsunagi-stack-'));
+  const logger = silentLogger();
+  const config = StackConfig.parse({
+    data,
+    metrics: { listen: '' },
+    flow: { listen: ['127.0.0.1:0'] },
+    hub: { listen: '127.0.0.1:0' },
+  });
+  const stack = await createStack(config, { env: {}, logger, registry: createRegistry() });
+  const lifecycle = new Lifecycle(logger);
+  await lifecycle.start(stack.components);
+  try {
+    await stack.hub.orgs.add({ name: 'Centre', role: 'analysis' }, 'test');
+    const { token } = await stack.hub.orgs.createToken('Centre', { scopes: ['read'] }, 'test');
+    const res = await fetch(`${stack.hub.url()}/console/api/runbook?lang=en`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(res.status, 200);
+    const text = JSON.stringify(await res.json());
+    const flowPort = stack.collector.listeners[0]!.boundPort;
+    assert.ok(flowPort > 0);
+    assert.ok(text.includes(`udp port ${flowPort}`), 'the capture command names the bound flow port');
+    assert.ok(text.includes(stack.hub.url()), 'the hub is named by its bound address');
+    assert.ok(!/udp port 0\b|127\.0\.0\.1:0\b/.test(text), 'no step names port 0');
+  } finally {
+    await lifecycle.stop();
+    await stack.close();
+  }
+});

@@ -440,8 +440,25 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       logger,
       registry,
       health: () => health.read(),
+      // Read when the page is asked for, after start: the ports actually bound, so a configured
+      // port 0 (the demo's) reads as the port a person must capture on or test against.
       runbook: (lang) =>
-        buildRunbook(runbookInputOf({ ...config, data: dataDir }, deps.env, deps.env.TSUNAGI_CONFIG), lang),
+        buildRunbook(
+          runbookInputOf(
+            {
+              ...config,
+              data: dataDir,
+              flow: {
+                ...config.flow,
+                listen: collector.listeners.map((l) => `${l.address.replace(/:\d+$/, '')}:${l.boundPort}`),
+              },
+              hub: { ...config.hub, listen: hub.url().replace(/^https?:\/\//, '') },
+            },
+            deps.env,
+            deps.env.TSUNAGI_CONFIG,
+          ),
+          lang,
+        ),
       ...(relay ? { relay } : {}),
     },
   );
