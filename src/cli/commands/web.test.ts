@@ -114,7 +114,7 @@ test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --
   assert.equal(first.code, 0, first.stderr);
   assert.match(
     first.stderr,
-    /^tsunagi: 2 URLs from jpcert \(2 new to the store, 1 bad lines\): malicious \d, suspicious \d, benign \d; stored in /,
+    /^tsunagi: 2 URLs from jpcert \(2 new to the store, 1 bad line\): malicious \d, suspicious \d, benign \d; stored in /,
   );
   assert.match(
     first.stderr,
@@ -125,7 +125,7 @@ test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --
   writeFileSync(ndjson, `{"url":"${MALICIOUS}","seenAt":"2025-06-30T00:00:00Z"}\n{"nope":true}\n`);
   const second = await run(['web', 'ingest', ndjson, '--source', 'user-report', '--data', data]);
   assert.equal(second.code, 0, second.stderr);
-  assert.match(second.stderr, /^tsunagi: 1 URLs from user-report \(0 new to the store, 1 bad lines\)/);
+  assert.match(second.stderr, /^tsunagi: 1 URL from user-report \(0 new to the store, 1 bad line\)/);
   const json = join(dir, 'list.json');
   writeFileSync(json, JSON.stringify(['https://www.wikipedia.org/']));
   assert.equal((await run(['web', 'ingest', json, '--source', 'top', '--data', data])).code, 0);

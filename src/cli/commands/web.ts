@@ -39,6 +39,9 @@ import { registerWebOps } from '../web-ops.ts';
 import { withHeader, writeOut } from '../output.ts';
 import { cliDataDir, openCliStore } from './serve.ts';
 
+/** `1 URL`, `2 URLs`: counts on stderr read as English. */
+const counted = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
 export const SCORE_COLUMNS = ['url', 'host', 'score', 'verdict', 'brand', 'reasons'] as const;
 const FORMATS: readonly ListFormat[] = ['txt', 'csv', 'json', 'ndjson'];
 /** Progress goes to stderr every this many URLs. */
@@ -291,10 +294,10 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
     );
     const bad = counts.bad + result.bad;
     if (result.urls === 0 && bad > 0)
-      throw new InputError(`${file}: no URL could be read (${bad} bad lines)`);
+      throw new InputError(`${file}: no URL could be read (${counted(bad, 'bad line')})`);
     const v = result.verdicts;
     ctx.stderr.write(
-      `tsunagi: ${result.urls} URLs from ${options.source} (${result.newUrls} new to the store, ${bad} bad lines): ` +
+      `tsunagi: ${counted(result.urls, 'URL')} from ${options.source} (${result.newUrls} new to the store, ${counted(bad, 'bad line')}): ` +
         `malicious ${v.malicious}, suspicious ${v.suspicious}, benign ${v.benign}; stored in ${store.location}\n`,
     );
     if (intel)
