@@ -109,22 +109,49 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     return found;
   };
   /**
-   * One walk over text's parts (between `.`, `-`, `_`): a short token that is a whole part (the
-   * walk stops at it, as the caller then needs no fuzzy match), else the first fuzzy token (in
+   * A short token that is a part's leading letters up to its first digit, after the whole part
+   * was not one: phishing names append digits to a brand (`smbc102`, `jcb1`, `kddi2tb`). Only the
+   * leading run, and only in the name as written (not folded: `224u` folds to `22au`): on the
+   * tuning hosts a token elsewhere among digits was mostly a random name's letters (`c0y7au`,
+   * `9v64sbi0`), and a token after digits a benign site's (`w3line`, `6line`). A token holding
+   * a digit itself (`ts3`) is found as a whole part, as before.
+   */
+  const leadingShortBeforeDigit = (text: string, start: number, end: number): number => {
+    if (isDigit(text.charCodeAt(start))) return -1;
+    for (let i = start + 1; i < end && i - start <= SHORT_TOKEN; i++)
+      if (isDigit(text.charCodeAt(i))) return tokenScanner.exact(text, start, i);
+    return -1;
+  };
+  /**
+   * One walk over text's parts (between `.`, `-`, `_`): a short token that is a whole part or,
+   * with digitBoundaries, a part's leading letters before a digit (the walk stops at it, as the
+   * caller then needs no fuzzy match), else the first fuzzy token (in
    * the list's order) within one edit of a part, or `found`. Returned as one number: a short
    * token's index i as -2 - i (shortPartOf), a fuzzy token's index as itself, -1 for neither. A
    * part that is itself a keyword (account, support, secure...) is a common word, not a misspelt
    * brand: one edit from `account` is docomo's `daccount`, from `secure` nothing.
    */
-  const findShortPartOrFuzzy = (text: string, found: number): number => {
+  const findShortPartOrFuzzy = (text: string, found: number, digitBoundaries: boolean): number => {
     let start = 0;
+    let hasDigit = false;
     for (let i = 0; i <= text.length; i++) {
-      if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
+      if (i < text.length) {
+        const code = text.charCodeAt(i);
+        if (!isSeparator(code)) {
+          if (isDigit(code)) hasDigit = true;
+          continue;
+        }
+      }
       const length = i - start;
       if (length <= SHORT_TOKEN) {
         const short = tokenScanner.exact(text, start, i);
         if (short >= 0) return -2 - short;
       }
+      if (hasDigit && digitBoundaries) {
+        const short = leadingShortBeforeDigit(text, start, i);
+        if (short >= 0) return -2 - short;
+      }
+      hasDigit = false;
       if (length >= FUZZY_MIN - 1 && keywordScanner.exact(text, start, i) < 0) {
         const first = asciiPair(text, start);
         const last = asciiPair(text, i - 2);
@@ -143,8 +170,8 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     if (long < 0 && !same) long = findLong(folded);
     if (long >= 0) return { brand: tokens[long]!.brand, token: tokens[long]!.token, where, how: 'exact' };
     // A whole short part, then a fuzzy one: text's first, then folded's.
-    let found = findShortPartOrFuzzy(text, -1);
-    if (found >= -1 && !same) found = findShortPartOrFuzzy(folded, found);
+    let found = findShortPartOrFuzzy(text, -1, true);
+    if (found >= -1 && !same) found = findShortPartOrFuzzy(folded, found, false);
     const short = shortPartOf(found);
     if (short >= 0) return { brand: tokens[short]!.brand, token: tokens[short]!.token, where, how: 'exact' };
     if (found >= 0)
@@ -214,6 +241,10 @@ function endsWithName(host: string, name: string): boolean {
 /** findShortPartOrFuzzy's short token index, -1 when it found none. */
 function shortPartOf(found: number): number {
   return found <= -2 ? -2 - found : -1;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
 }
 
 function isSeparator(code: number): boolean {
