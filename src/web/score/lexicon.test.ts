@@ -88,3 +88,18 @@ test('the word scanner finds what a search by indexOf finds, on the lexicon and 
     }
   }
 });
+
+test('a short token followed by digits is an exact match of the part it leads', () => {
+  const brands = createBrandIndex();
+  assert.deepEqual(brands.match('smbc102-card-update', ''), {
+    brand: 'smbc-card',
+    token: 'smbc',
+    where: 'domain',
+    how: 'exact',
+  });
+  assert.equal(brands.match('kddi2tb-carporotlan', '')?.brand, 'au');
+  assert.equal(brands.match('example', 'nhk1')?.where, 'subdomain');
+  // Not after digits, not among them, not in the folded name (`4u` folds to `au`).
+  for (const label of ['w3line', '9v64sbi0', 'c0y7au', '224u', 'x1au2'])
+    assert.equal(brands.match(label, ''), null, label);
+});
