@@ -138,9 +138,14 @@ test('brands are found through confusable spellings', () => {
 });
 
 test('a short brand with digits appended is the brand; digits elsewhere leave a name unbranded', () => {
-  // `smbc` and `aeon` are short tokens, found only as a whole part of the name, or as a part's
-  // leading letters when a digit follows them.
-  assert.equal(web.score('http://smbc102-card-update.xyz/confirm').brand, 'smbc-card');
+  // `smbc` and `aeon` are short tokens, found only as a whole part of the name; as a part's
+  // leading letters before a digit they name the row's brand, but are no brand feature.
+  const row = web.score('http://smbc102-card-update.xyz/confirm');
+  assert.equal(row.brand, 'smbc-card');
+  assert.deepEqual(
+    row.reasons.filter((r) => r.feature.startsWith('brand')),
+    [],
+  );
   assert.equal(web.score('http://aeon102-card-update.xyz/confirm').brand, 'aeon-card');
   assert.equal(web.score('https://jcb01-card.top/login').brand, 'jcb');
   assert.equal(web.score('https://secure-au1.example.cn/').brand, 'au', 'in any part of the label');

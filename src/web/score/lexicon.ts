@@ -40,6 +40,12 @@ export interface BrandIndex {
   /** The brand whose official registrable domain this is (or whose official host it is under). */
   officialBrand(host: string, registrableDomain: string | null): string | null;
   match(domainLabel: string, subdomain: string): BrandMatch | null;
+  /**
+   * The brand of a short token that starts a part of the name and is followed by a digit
+   * (`smbc102`, `jcb1`), in the label, else in the subdomain; null if none. It names the brand of
+   * a row that match() finds none for, and is no feature (see findShortBeforeDigit).
+   */
+  brandBeforeDigit(domainLabel: string, subdomain: string): string | null;
   keywordCount(text: string): number;
   fold(text: string): string;
   brand(key: string): Brand | undefined;
@@ -109,49 +115,22 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     return found;
   };
   /**
-   * A short token that is a part's leading letters up to its first digit, after the whole part
-   * was not one: phishing names append digits to a brand (`smbc102`, `jcb1`, `kddi2tb`). Only the
-   * leading run, and only in the name as written (not folded: `224u` folds to `22au`): on the
-   * tuning hosts a token elsewhere among digits was mostly a random name's letters (`c0y7au`,
-   * `9v64sbi0`), and a token after digits a benign site's (`w3line`, `6line`). A token holding
-   * a digit itself (`ts3`) is found as a whole part, as before.
-   */
-  const leadingShortBeforeDigit = (text: string, start: number, end: number): number => {
-    if (isDigit(text.charCodeAt(start))) return -1;
-    for (let i = start + 1; i < end && i - start <= SHORT_TOKEN; i++)
-      if (isDigit(text.charCodeAt(i))) return tokenScanner.exact(text, start, i);
-    return -1;
-  };
-  /**
-   * One walk over text's parts (between `.`, `-`, `_`): a short token that is a whole part or,
-   * with digitBoundaries, a part's leading letters before a digit (the walk stops at it, as the
-   * caller then needs no fuzzy match), else the first fuzzy token (in
+   * One walk over text's parts (between `.`, `-`, `_`): a short token that is a whole part (the
+   * walk stops at it, as the caller then needs no fuzzy match), else the first fuzzy token (in
    * the list's order) within one edit of a part, or `found`. Returned as one number: a short
    * token's index i as -2 - i (shortPartOf), a fuzzy token's index as itself, -1 for neither. A
    * part that is itself a keyword (account, support, secure...) is a common word, not a misspelt
    * brand: one edit from `account` is docomo's `daccount`, from `secure` nothing.
    */
-  const findShortPartOrFuzzy = (text: string, found: number, digitBoundaries: boolean): number => {
+  const findShortPartOrFuzzy = (text: string, found: number): number => {
     let start = 0;
-    let hasDigit = false;
     for (let i = 0; i <= text.length; i++) {
-      if (i < text.length) {
-        const code = text.charCodeAt(i);
-        if (!isSeparator(code)) {
-          if (isDigit(code)) hasDigit = true;
-          continue;
-        }
-      }
+      if (i < text.length && !isSeparator(text.charCodeAt(i))) continue;
       const length = i - start;
       if (length <= SHORT_TOKEN) {
         const short = tokenScanner.exact(text, start, i);
         if (short >= 0) return -2 - short;
       }
-      if (hasDigit && digitBoundaries) {
-        const short = leadingShortBeforeDigit(text, start, i);
-        if (short >= 0) return -2 - short;
-      }
-      hasDigit = false;
       if (length >= FUZZY_MIN - 1 && keywordScanner.exact(text, start, i) < 0) {
         const first = asciiPair(text, start);
         const last = asciiPair(text, i - 2);
@@ -162,6 +141,31 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     }
     return found;
   };
+  /**
+   * A short token that is a part's leading letters up to its first digit (`smbc` of `smbc102`,
+   * `kddi` of `kddi2tb`): phishing names append digits to a brand. Only the leading letters, and
+   * in the name as written (`224u` folds to `22au`): on the tuning hosts a token among digits was
+   * mostly a random name's letters (`c0y7au`, `9v64sbi0`), one after digits a benign site's
+   * (`w3line`, `6line`). As a feature (brand_exact, brand_place) it changed the forward check's
+   * recall by a few hosts of thousands, the worst month not at all, so it names the row's brand
+   * only (bench/web/README.md). The index into tokens, -1 if none.
+   */
+  const findShortBeforeDigit = (text: string): number => {
+    let start = 0;
+    let firstDigit = -1;
+    for (let i = 0; i <= text.length; i++) {
+      const code = i < text.length ? text.charCodeAt(i) : 0x2e;
+      if (isSeparator(code)) {
+        if (firstDigit > start && firstDigit - start <= SHORT_TOKEN) {
+          const short = tokenScanner.exact(text, start, firstDigit);
+          if (short >= 0) return short;
+        }
+        start = i + 1;
+        firstDigit = -1;
+      } else if (firstDigit < 0 && isDigit(code)) firstDigit = i;
+    }
+    return -1;
+  };
   const find = (text: string, where: BrandMatch['where']): BrandMatch | null => {
     if (text === '') return null;
     const folded = foldOnce(text);
@@ -170,8 +174,8 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
     if (long < 0 && !same) long = findLong(folded);
     if (long >= 0) return { brand: tokens[long]!.brand, token: tokens[long]!.token, where, how: 'exact' };
     // A whole short part, then a fuzzy one: text's first, then folded's.
-    let found = findShortPartOrFuzzy(text, -1, true);
-    if (found >= -1 && !same) found = findShortPartOrFuzzy(folded, found, false);
+    let found = findShortPartOrFuzzy(text, -1);
+    if (found >= -1 && !same) found = findShortPartOrFuzzy(folded, found);
     const short = shortPartOf(found);
     if (short >= 0) return { brand: tokens[short]!.brand, token: tokens[short]!.token, where, how: 'exact' };
     if (found >= 0)
@@ -181,6 +185,11 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   return {
     officialBrand: officialIndex(lexicon),
     match: (domainLabel, subdomain) => find(domainLabel, 'domain') ?? find(subdomain, 'subdomain'),
+    brandBeforeDigit: (domainLabel, subdomain) => {
+      let found = findShortBeforeDigit(domainLabel);
+      if (found < 0 && subdomain !== '') found = findShortBeforeDigit(subdomain);
+      return found >= 0 ? tokens[found]!.brand : null;
+    },
     // Each keyword counts once however often it occurs.
     keywordCount: (text) => keywordScanner.distinct(foldOnce(text)),
     fold,
