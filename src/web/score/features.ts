@@ -171,7 +171,13 @@ export function scanHostName(
   values[F_PLATFORM_RISK] = platform ? riskOf(platformMap(risk.platform), platform, risk.unseenPlatform) : 0;
   values[F_NAME_STYLE] = nameStyle(label, bigramTable(risk.bigram));
   out.match = match;
-  out.brand = match !== null ? match.brand : official ? null : brands.brandBeforeDigit(label, url.subdomain);
+  // A label without a digit has no token before one: most names skip its walk.
+  out.brand =
+    match !== null
+      ? match.brand
+      : official
+        ? null
+        : brands.brandBeforeDigit(digits > 0 ? label : '', url.subdomain);
   out.official = official;
   out.tld = tld;
   out.platform = platform;
