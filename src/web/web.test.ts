@@ -137,6 +137,33 @@ test('brands are found through confusable spellings', () => {
   assert.equal(web.score('https://аmazon-login.example.cn/').brand, 'amazon');
 });
 
+test('a short brand with digits appended is the brand; digits elsewhere leave a name unbranded', () => {
+  // `smbc` and `aeon` are short tokens, found only as a whole part of the name; as a part's
+  // leading letters before a digit they name the row's brand, but are no brand feature.
+  const row = web.score('http://smbc102-card-update.xyz/confirm');
+  assert.equal(row.brand, 'smbc-card');
+  assert.deepEqual(
+    row.reasons.filter((r) => r.feature.startsWith('brand')),
+    [],
+  );
+  assert.equal(web.score('http://aeon102-card-update.xyz/confirm').brand, 'aeon-card');
+  assert.equal(web.score('https://jcb01-card.top/login').brand, 'jcb');
+  assert.equal(web.score('https://secure-au1.example.cn/').brand, 'au', 'in any part of the label');
+  assert.equal(web.score('https://smbc2.card-help.workers.dev/').brand, 'smbc-card', 'in the subdomain');
+  // A token holding a digit itself (TS CUBIC's `ts3`) is still a whole part only.
+  assert.equal(web.score('https://ts3-card.example.cn/').brand, 'ts-cubic');
+  assert.equal(web.score('https://ts31.example.cn/').brand, null);
+  // Tokens after digits or among them are other names' letters: benign sites, random names.
+  for (const url of ['https://360.cn/', 'https://www.w3line.fr/', 'https://www.6line.ca/']) {
+    const row = web.score(url);
+    assert.equal(row.brand, null, url);
+    assert.equal(row.verdict, 'benign', url);
+  }
+  assert.equal(web.score('https://c0y7au.duckdns.org/').brand, null);
+  assert.equal(web.score('https://224u.example.cn/').brand, null, '224u folds to 22au: not `au`');
+  assert.equal(web.score('https://ajcbx.example.cn/').brand, null, 'inside letters, as before');
+});
+
 test("no brand's own domain is ever flagged", () => {
   for (const brand of LEXICON.brands)
     for (const domain of brand.official) {

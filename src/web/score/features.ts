@@ -44,6 +44,11 @@ export interface RiskTables {
 export interface HostFeatures {
   values: FeatureVector;
   match: BrandMatch | null;
+  /**
+   * The brand the row names: the match's, else a short token with digits appended
+   * (BrandIndex.brandBeforeDigit), which is no feature; null for an official domain (see official).
+   */
+  brand: string | null;
   /** The brand whose own domain this is; such a host is never flagged. */
   official: string | null;
   /** The suffix the tld_risk / platform_risk value was looked up under. */
@@ -55,7 +60,8 @@ export function hostFeatures(url: NormalisedUrl, brands: BrandIndex, risk: RiskT
   const scan = scanHostName(url, brands, risk, newHostNameScan());
   const values = {} as FeatureVector;
   for (let i = 0; i < FEATURES.length; i++) values[FEATURES[i]!] = scan.vector[i]!;
-  return { values, match: scan.match, official: scan.official, tld: scan.tld, platform: scan.platform };
+  const { match, brand, official, tld, platform } = scan;
+  return { values, match, brand, official, tld, platform };
 }
 
 /**
@@ -69,7 +75,14 @@ export interface HostNameScan extends Omit<HostFeatures, 'values'> {
 }
 
 export function newHostNameScan(): HostNameScan {
-  return { vector: new Float64Array(FEATURES.length), match: null, official: null, tld: '', platform: '' };
+  return {
+    vector: new Float64Array(FEATURES.length),
+    match: null,
+    brand: null,
+    official: null,
+    tld: '',
+    platform: '',
+  };
 }
 
 const F_BRAND_EXACT = FEATURES.indexOf('brand_exact');
@@ -98,6 +111,7 @@ export function scanHostName(
   // A loop, not fill(): for 14 numbers the builtin call took twice as long (17 ns vs 9).
   for (let i = 0; i < values.length; i++) values[i] = 0;
   out.match = null;
+  out.brand = null;
   out.official = null;
   out.tld = '';
   out.platform = '';
@@ -157,6 +171,13 @@ export function scanHostName(
   values[F_PLATFORM_RISK] = platform ? riskOf(platformMap(risk.platform), platform, risk.unseenPlatform) : 0;
   values[F_NAME_STYLE] = nameStyle(label, bigramTable(risk.bigram));
   out.match = match;
+  // A label without a digit has no token before one: most names skip its walk.
+  out.brand =
+    match !== null
+      ? match.brand
+      : official
+        ? null
+        : brands.brandBeforeDigit(digits > 0 ? label : '', url.subdomain);
   out.official = official;
   out.tld = tld;
   out.platform = platform;

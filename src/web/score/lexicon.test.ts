@@ -88,3 +88,20 @@ test('the word scanner finds what a search by indexOf finds, on the lexicon and 
     }
   }
 });
+
+test('a short token followed by digits names the brand, and is no match', () => {
+  const brands = createBrandIndex();
+  assert.equal(brands.brandBeforeDigit('smbc102-card-update', ''), 'smbc-card');
+  assert.equal(
+    brands.match('smbc102-card-update', ''),
+    null,
+    'no brand feature: the forward check found no gain',
+  );
+  assert.equal(brands.brandBeforeDigit('kddi2tb-carporotlan', ''), 'au');
+  assert.equal(brands.brandBeforeDigit('secure-nhk1', ''), 'nhk', 'in any part');
+  assert.equal(brands.brandBeforeDigit('example', 'www.jcb01'), 'jcb', 'in the subdomain');
+  // Not after digits, not among them, not in the folded name (`4u` folds to `au`), not a token
+  // holding a digit itself (`ts3` of `ts31`), not without a digit (a whole part is match()'s).
+  for (const label of ['w3line', '9v64sbi0', 'c0y7au', '224u', 'x1au2', 'ts31', 'smbc', 'smbcx', 'smbcard1'])
+    assert.equal(brands.brandBeforeDigit(label, ''), null, label);
+});

@@ -119,15 +119,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         if (!sameHost) rememberHost(url, last, false);
         reasons.clear();
         hostReasons(features, weightOf, labels, 1, reasons);
-        return scored(
-          url,
-          score,
-          hostVerdict,
-          features.match?.brand ?? null,
-          reasons.toArray(),
-          score,
-          hostVerdict,
-        );
+        return scored(url, score, hostVerdict, features.brand, reasons.toArray(), score, hostVerdict);
       }
       // The URL verdict: the host name's log-odds plus the host context's and the path's parts,
       // every reason listed: the host's scaled, then the context's and the path's inserted, in
@@ -164,7 +156,7 @@ export function createScorer(model: FittedModel, brands: BrandIndex, thresholds 
         url,
         urlScore,
         verdictOf(urlScore, urlThresholds),
-        features.match?.brand ?? null,
+        features.brand,
         reasons.toArray(),
         score,
         hostVerdict,
