@@ -362,18 +362,25 @@ function initialTruth(
   return truth;
 }
 
+/** What is known of a server before the stream: its endpoint, family and life inside the stream. */
+function plannedServer(s: Server, family: string, start: number, end: number): PlannedC2 {
+  return {
+    ip: ipv4ToString(s.ip),
+    port: s.port,
+    proto: s.proto === TCP ? 'tcp' : 'udp',
+    family,
+    fromMs: Math.max(start, Math.round(s.from)),
+    toMs: Math.min(end, Math.round(s.to)),
+  };
+}
+
 /** The servers contacted during the stream, as the truth's C&C list. */
 function c2Truth(botnets: Botnets, homes: Households, start: number, end: number): C2Truth[] {
   return botnets.servers.flatMap((list, f) =>
     list
       .filter((s) => s.firstContact > 0)
       .map((s) => ({
-        ip: ipv4ToString(s.ip),
-        port: s.port,
-        proto: s.proto === TCP ? ('tcp' as const) : ('udp' as const),
-        family: botnets.familyNames[f]!,
-        fromMs: Math.max(start, Math.round(s.from)),
-        toMs: Math.min(end, Math.round(s.to)),
+        ...plannedServer(s, botnets.familyNames[f]!, start, end),
         firstContactMs: Math.floor(s.firstContact),
         periodMs: Math.round(botnets.familyPeriod[f]!),
         bots: s.bots.size,
@@ -657,14 +664,7 @@ export function generateScenario(input: Partial<ScenarioOptions> = {}): Scenario
     return botnets.servers.flatMap((list, f) =>
       list
         .filter((s) => s.from < end && s.to > start)
-        .map((s) => ({
-          ip: ipv4ToString(s.ip),
-          port: s.port,
-          proto: s.proto === TCP ? ('tcp' as const) : ('udp' as const),
-          family: botnets.familyNames[f]!,
-          fromMs: Math.max(start, Math.round(s.from)),
-          toMs: Math.min(end, Math.round(s.to)),
-        })),
+        .map((s) => plannedServer(s, botnets.familyNames[f]!, start, end)),
     );
   }
 
