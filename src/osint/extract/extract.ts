@@ -288,7 +288,13 @@ function citesSentenceAbove(lines: LineIndex, start: number, end: number): boole
 
 /** What may stand before a URL alone on its line: whitespace and list markers (`- `, `-- `, `* `, `> `). */
 function isListMarkerOrSpace(code: number): boolean {
-  return code === 0x2d /* - */ || code === 0x2a /* * */ || code === 0x2b /* + */ || code === 0x3e /* > */ || isWhitespace(code);
+  return (
+    code === 0x2d /* - */ ||
+    code === 0x2a /* * */ ||
+    code === 0x2b /* + */ ||
+    code === 0x3e /* > */ ||
+    isWhitespace(code)
+  );
 }
 
 /** A post on a social network (`https://twitter.com/someone/status/123`): a reference, as an article is. */
@@ -613,7 +619,12 @@ const LONG_HEX_LINE = /^\s*[0-9a-fA-F]{65,}\s*$/;
  * The line above the hex run at `start..end` when the run is the whole of its line and that line is not the first
  * (at most `maxAbove` characters long, else undefined).
  */
-function lineAboveLoneRun(lines: LineIndex, start: number, end: number, maxAbove: number): string | undefined {
+function lineAboveLoneRun(
+  lines: LineIndex,
+  start: number,
+  end: number,
+  maxAbove: number,
+): string | undefined {
   if (!lines.blankBefore(start) || !lines.blankAfter(end)) return undefined;
   const lineStart = lines.lineStart(start);
   if (lineStart === 0) return undefined;
@@ -724,9 +735,11 @@ function findCvesAndTechniques(c: Collector): void {
  */
 function contextOf(original: string, from: number, to: number, chars: number): string {
   let windowStart = from;
-  while (windowStart > 0 && from - windowStart < chars && original.charCodeAt(windowStart - 1) !== 0x0a) windowStart--;
+  while (windowStart > 0 && from - windowStart < chars && original.charCodeAt(windowStart - 1) !== 0x0a)
+    windowStart--;
   let windowEnd = to;
-  while (windowEnd < original.length && windowEnd - to < chars && original.charCodeAt(windowEnd) !== 0x0a) windowEnd++;
+  while (windowEnd < original.length && windowEnd - to < chars && original.charCodeAt(windowEnd) !== 0x0a)
+    windowEnd++;
   return original.slice(windowStart, windowEnd).replace(/\s+/g, ' ').trim();
 }
 

@@ -34,12 +34,6 @@ export class LineIndex {
     return before === 0 ? 0 : this.newlines[before - 1]! + 1;
   }
 
-  /** The end of the line that holds `offset`: the first newline at or after it, or the text's length. */
-  lineEnd(offset: number): number {
-    const before = this.newlinesBefore(offset);
-    return before < this.newlines.length ? this.newlines[before]! : this.text.length;
-  }
-
   /**
    * Whether only whitespace lies between the start of the line and `offset` (only characters `allowed` accepts, when
    * given). Reads back from `offset` and stops at the first other character, so a run in a long line costs only the

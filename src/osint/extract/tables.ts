@@ -109,7 +109,8 @@ export class ColumnReader {
       this.readUpTo = rowStart;
       this.cell = 0;
     }
-    for (; this.readUpTo < offset; this.readUpTo++) if (this.text[this.readUpTo] === table.separator) this.cell++;
+    for (; this.readUpTo < offset; this.readUpTo++)
+      if (this.text[this.readUpTo] === table.separator) this.cell++;
     return this.cell === table.column;
   }
 }
