@@ -3,9 +3,11 @@
  * matchers over the refanged text. Every pattern is a maximal run or has bounded repetition, so
  * the time is linear in the text (the fuzz test holds it to a bound per MB).
  */
+import { CitedPages } from './cited.ts';
 import { isWhitespace, LineIndex } from './lines.ts';
 import { judgeName, mappedIpv4, NAME_CONTEXT, publicIpv4, publicIpv6 } from './names.ts';
 import { refang, type RefangedText } from './refang.ts';
+import { OrderedSpans } from './spans.ts';
 import {
   ColumnReader,
   columnRows,
@@ -52,7 +54,7 @@ interface Hit {
 class Collector {
   readonly hits: Hit[] = [];
   /** Spans of accepted URLs: names and hashes inside them are parts of the URL. */
-  readonly urlSpans: [number, number][] = [];
+  readonly urlSpans = new OrderedSpans();
   /** The lines of the refanged text, for every check that reads a hit's line. */
   readonly lines: LineIndex;
   constructor(
@@ -78,7 +80,7 @@ class Collector {
     let high = this.urlSpans.length - 1;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      const span = this.urlSpans[middle]!;
+      const span = this.urlSpans.at(middle);
       if (start < span[0]) high = middle - 1;
       else if (start >= span[1]) low = middle + 1;
       else return span;
@@ -92,10 +94,10 @@ class Collector {
     let high = this.urlSpans.length;
     while (low < high) {
       const middle = (low + high) >> 1;
-      if (this.urlSpans[middle]![0] > from) high = middle;
+      if (this.urlSpans.at(middle)[0] > from) high = middle;
       else low = middle + 1;
     }
-    this.urlSpans.splice(low, 0, [from, to]);
+    this.urlSpans.insert(low, [from, to]);
   }
   wasDefanged(start: number, end: number): boolean {
     for (let i = start; i < end; i++) if (this.source.defanged[i]) return true;
@@ -202,20 +204,12 @@ interface UrlCandidate {
   host: Hit;
 }
 
-/** `cited` (a reference the document links) covers `href` when they are the same page or `href` lies under its path. */
-function coveredBy(href: string, cited: string): boolean {
-  if (href === cited) return true;
-  // Only a cited page with a path of its own covers the pages under it (a cited site root covers nothing more).
-  const path = cited.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/\/+$/, '');
-  return path.length > 1 && href.startsWith(`${cited.replace(/\/+$/, '')}/`);
-}
-
 function findUrls(c: Collector, options: ExtractOptions): void {
   const text = c.source.text;
   const candidates: UrlCandidate[] = [];
   // Pages the document links or cites as references: the same page written again (in code, in a list) is that
   // reference too, and so is a file under it (a cited tool's `/archive/master.zip`).
-  const cited: string[] = [];
+  const cited = new CitedPages();
   const sections = referenceSections(text);
   // A document that defangs what it reports writes its indicators defanged: see citesSentenceAbove.
   const defangs = c.source.defanged.includes(1);
@@ -250,14 +244,14 @@ function findUrls(c: Collector, options: ExtractOptions): void {
       inReferences ||
       SOCIAL_POST.test(written)
     ) {
-      cited.push(url.href);
+      cited.add(url.href);
       continue;
     }
     if (inExampleList(c.lines, m.index)) continue;
     candidates.push({ start: m.index, end, url, host });
   }
   for (const { start, end, url, host } of candidates) {
-    if (!c.wasDefanged(start, end) && cited.some((page) => coveredBy(url.href, page))) continue;
+    if (!c.wasDefanged(start, end) && cited.covers(url.href)) continue;
     c.add({ type: 'url', value: url.href, start, end });
     if (options.hostsOfUrls) c.add(host);
   }
