@@ -1,7 +1,8 @@
 /**
  * Indicator extraction from free text (English and Japanese, defanged or not): hand-written
  * matchers over the refanged text. Every pattern is a maximal run or has bounded repetition, so
- * the time is linear in the text (the fuzz test holds it to a bound per MB).
+ * the time is linear in the text (the fuzz test holds it to a bound per MB). What a hit's check reads of its line
+ * goes through one LineIndex (lines.ts), so a long line holding many hits stays linear too.
  */
 import { CitedPages } from './cited.ts';
 import { isWhitespace, LineIndex } from './lines.ts';
