@@ -59,7 +59,7 @@ describe('LineIndex', () => {
       lines.blankAfter(run + 3);
       lines.lineStart(run);
     }
-    // A scan of the line each time would read 20 GB of characters here.
+    // Scanning back to the line's start on each call would read some 10 G characters here.
     assert.ok(performance.now() - started < 1000);
     assert.equal(lines.blankBefore(run), false);
     assert.equal(lines.blankAfter(run + 3), false);
