@@ -786,4 +786,58 @@ describe('fuzz', () => {
       assert.ok(seconds < (SECONDS_PER_MB * text.length) / megabyte, `${seconds.toFixed(2)} s`);
     });
   }
+
+  // Many hits on one line: every check that reads a hit's line (its start, whether the hit is alone on it, the line
+  // above, the context, the table column) must cost the hit, not the line. Scanning the line per hit took 30 s and
+  // more for one megabyte of MD5s; the same text wrapped at 80 columns took under a second.
+  const next = random(11);
+  const hex = (length: number) => {
+    let out = '';
+    for (let i = 0; i < length; i++) out += '0123456789abcdef'[Math.floor(next() * 16)];
+    return out;
+  };
+  const octet = () => Math.floor(next() * 256);
+  const address = () =>
+    `${45 + Math.floor(next() * 100)}.${octet()}.${octet()}.${1 + Math.floor(next() * 254)}`;
+  const oneLine = (size: number, item: () => string) => {
+    const items: string[] = [];
+    for (let length = 0; length < size; length += items[items.length - 1]!.length + 1) items.push(item());
+    return items.join(' ');
+  };
+  const mixed = () =>
+    [
+      () => hex(32),
+      () => hex(40),
+      () => hex(64),
+      address,
+      () => `hxxp://${hex(8)}[.]com/${hex(4)}`,
+      () => `${hex(6)}[.]net`,
+      () => `${address().replace('.', '[.]')}/bins/x`,
+      () => `http://${hex(8)}.org/`,
+      () => `[x](https://${hex(6)}.com/page)`,
+      () => `CVE-2024-${1000 + octet()}`,
+    ][Math.floor(next() * 10)]!();
+  const longLines: [string, string][] = [
+    ['MD5s', oneLine(megabyte, () => hex(32))],
+    ['SHA-256s', oneLine(megabyte, () => hex(64))],
+    ['dotted quads', oneLine(megabyte, address)],
+    ['defanged URLs', oneLine(megabyte, () => `hxxps://${hex(8)}[.]com/${hex(6)}`)],
+    ['a mix of every kind', oneLine(megabyte, mixed)],
+    ['a mix of every kind, 4 MB', oneLine(4 * megabyte, mixed)],
+    // One row of a table with a column of passwords: the column of each hash is counted along the row once.
+    ['a table row of hashes', `| Password | Hash |\n|${oneLine(megabyte, () => ` ${hex(32)} |`)}`],
+    [
+      'lines of MD5s after a long line',
+      `${oneLine(megabyte / 2, () => hex(32))}\n${oneLine(megabyte / 2, () => `${hex(32)}\n`)}`,
+    ],
+  ];
+  for (const [name, text] of longLines) {
+    test(`one line of ${name}: under ${SECONDS_PER_MB} s per MB`, () => {
+      const started = performance.now();
+      const hits = extractIndicators(text);
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(hits.length > 1000);
+      assert.ok(seconds < (SECONDS_PER_MB * text.length) / megabyte, `${seconds.toFixed(2)} s`);
+    });
+  }
 });

@@ -1,16 +1,19 @@
 /**
  * Indicator extraction from free text (English and Japanese, defanged or not): hand-written
  * matchers over the refanged text. Every pattern is a maximal run or has bounded repetition, so
- * the time is linear in the text (the fuzz test holds it to a bound per MB).
+ * the time is linear in the text (the fuzz test holds it to a bound per MB). What a hit's check reads of its line
+ * goes through one LineIndex (lines.ts), so a long line holding many hits stays linear too.
  */
+import { CitedPages } from './cited.ts';
+import { isWhitespace, LineIndex } from './lines.ts';
 import { judgeName, mappedIpv4, NAME_CONTEXT, publicIpv4, publicIpv6 } from './names.ts';
 import { refang, type RefangedText } from './refang.ts';
+import { OrderedSpans } from './spans.ts';
 import {
+  ColumnReader,
   columnRows,
   FINGERPRINT_HEADER,
   LEGITIMATE_HEADER,
-  inColumn,
-  type OpenTable,
   portColumnRows,
   SECRET_HEADER,
 } from './tables.ts';
@@ -52,11 +55,15 @@ interface Hit {
 class Collector {
   readonly hits: Hit[] = [];
   /** Spans of accepted URLs: names and hashes inside them are parts of the URL. */
-  readonly urlSpans: [number, number][] = [];
+  readonly urlSpans = new OrderedSpans();
+  /** The lines of the refanged text, for every check that reads a hit's line. */
+  readonly lines: LineIndex;
   constructor(
     readonly source: RefangedText,
     readonly original: string,
-  ) {}
+  ) {
+    this.lines = new LineIndex(source.text);
+  }
   /** The character as written before folding (a fullwidth `（` is prose, an ASCII `(` a call). */
   writtenAt(index: number): string | undefined {
     return index < this.source.text.length ? this.original[this.source.origin[index]!] : undefined;
@@ -74,7 +81,7 @@ class Collector {
     let high = this.urlSpans.length - 1;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      const span = this.urlSpans[middle]!;
+      const span = this.urlSpans.at(middle);
       if (start < span[0]) high = middle - 1;
       else if (start >= span[1]) low = middle + 1;
       else return span;
@@ -83,9 +90,15 @@ class Collector {
   }
   /** Records a URL span found after the scan for URLs, keeping the spans in order for `insideUrl`. */
   addUrlSpan(from: number, to: number): void {
-    let at = this.urlSpans.length;
-    while (at > 0 && this.urlSpans[at - 1]![0] > from) at--;
-    this.urlSpans.splice(at, 0, [from, to]);
+    // After the last span starting at or before `from` (found by halving: the spans are in order of their starts).
+    let low = 0;
+    let high = this.urlSpans.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.urlSpans.at(middle)[0] > from) high = middle;
+      else low = middle + 1;
+    }
+    this.urlSpans.insert(low, [from, to]);
   }
   wasDefanged(start: number, end: number): boolean {
     for (let i = start; i < end; i++) if (this.source.defanged[i]) return true;
@@ -192,20 +205,12 @@ interface UrlCandidate {
   host: Hit;
 }
 
-/** `cited` (a reference the document links) covers `href` when they are the same page or `href` lies under its path. */
-function coveredBy(href: string, cited: string): boolean {
-  if (href === cited) return true;
-  // Only a cited page with a path of its own covers the pages under it (a cited site root covers nothing more).
-  const path = cited.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/\/+$/, '');
-  return path.length > 1 && href.startsWith(`${cited.replace(/\/+$/, '')}/`);
-}
-
 function findUrls(c: Collector, options: ExtractOptions): void {
   const text = c.source.text;
   const candidates: UrlCandidate[] = [];
   // Pages the document links or cites as references: the same page written again (in code, in a list) is that
   // reference too, and so is a file under it (a cited tool's `/archive/master.zip`).
-  const cited: string[] = [];
+  const cited = new CitedPages();
   const sections = referenceSections(text);
   // A document that defangs what it reports writes its indicators defanged: see citesSentenceAbove.
   const defangs = c.source.defanged.includes(1);
@@ -229,25 +234,25 @@ function findUrls(c: Collector, options: ExtractOptions): void {
     c.urlSpans.push([m.index, end]);
     if (REFERENCE_HOSTS.has(url.hostname.toLowerCase())) continue;
     if (c.wasDefanged(m.index, end)) {
-      if (!inExampleList(text, m.index)) candidates.push({ start: m.index, end, url, host });
+      if (!inExampleList(c.lines, m.index)) candidates.push({ start: m.index, end, url, host });
       continue;
     }
     // A clickable link of the document's markup is a reference; its names and hashes are the link's too. So is a
     // URL in a section of links or references, and a post on a social network.
     if (
-      (defangs && citesSentenceAbove(text, m.index, end)) ||
-      isMarkupLink(text, m.index, end) ||
+      (defangs && citesSentenceAbove(c.lines, m.index, end)) ||
+      isMarkupLink(c.lines, m.index, end) ||
       inReferences ||
       SOCIAL_POST.test(written)
     ) {
-      cited.push(url.href);
+      cited.add(url.href);
       continue;
     }
-    if (inExampleList(text, m.index)) continue;
+    if (inExampleList(c.lines, m.index)) continue;
     candidates.push({ start: m.index, end, url, host });
   }
   for (const { start, end, url, host } of candidates) {
-    if (!c.wasDefanged(start, end) && cited.some((page) => coveredBy(url.href, page))) continue;
+    if (!c.wasDefanged(start, end) && cited.covers(url.href)) continue;
     c.add({ type: 'url', value: url.href, start, end });
     if (options.hostsOfUrls) c.add(host);
   }
@@ -261,13 +266,12 @@ const URL_ALONE = /^[\s\-*+>]*\S+:\/\/\S+\s*$/;
  * sentence being URLs alone as well): in a document that defangs what it reports, the pages that back a note
  * (`- …similar to a campaign we previously reported.` / `  -- https://vendor/blog/post/`) are its citations.
  */
-function citesSentenceAbove(text: string, start: number, end: number): boolean {
-  let lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const lineEnd = text.indexOf('\n', end);
-  if (!/^[\s\-*+>]*$/.test(text.slice(lineStart, start))) return false;
-  if (text.slice(end, lineEnd < 0 ? text.length : lineEnd).trim()) return false;
+function citesSentenceAbove(lines: LineIndex, start: number, end: number): boolean {
+  const text = lines.text;
+  if (!lines.blankBefore(start, isListMarkerOrSpace) || !lines.blankAfter(end)) return false;
+  let lineStart = lines.lineStart(start);
   for (let steps = 0; steps < 20 && lineStart > 0; steps++) {
-    const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+    const aboveStart = lines.lineStart(lineStart - 1);
     if (lineStart - aboveStart > 4096) return false;
     const line = text.slice(aboveStart, lineStart - 1).trim();
     lineStart = aboveStart;
@@ -275,6 +279,17 @@ function citesSentenceAbove(text: string, start: number, end: number): boolean {
     return /[.。]$/.test(line);
   }
   return false;
+}
+
+/** What may stand before a URL alone on its line: whitespace and list markers (`- `, `-- `, `* `, `> `). */
+function isListMarkerOrSpace(code: number): boolean {
+  return (
+    code === 0x2d /* - */ ||
+    code === 0x2a /* * */ ||
+    code === 0x2b /* + */ ||
+    code === 0x3e /* > */ ||
+    isWhitespace(code)
+  );
 }
 
 /** A post on a social network (`https://twitter.com/someone/status/123`): a reference, as an article is. */
@@ -321,13 +336,14 @@ const LIST_ITEM = /^(\s*)(?:[-*+]|\d+[.)])\s/;
  * and addresses listed there show a form); the walk up stops at the first line less indented than the item (its
  * parent) or after 40 lines.
  */
-function inExampleList(text: string, start: number): boolean {
-  let lineStart = text.lastIndexOf('\n', start - 1) + 1;
+function inExampleList(lines: LineIndex, start: number): boolean {
+  const text = lines.text;
+  let lineStart = lines.lineStart(start);
   const item = LIST_ITEM.exec(text.slice(lineStart, Math.min(text.length, lineStart + 64)));
   if (!item || lineStart === 0) return false;
   const indent = item[1]!.length;
   for (let steps = 0; steps < 40 && lineStart > 0; steps++) {
-    const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+    const aboveStart = lines.lineStart(lineStart - 1);
     // A line longer than a list's label ends the walk (and keeps the time per hit bounded).
     if (lineStart - aboveStart > 4096) return false;
     const line = text.slice(aboveStart, lineStart - 1);
@@ -357,11 +373,14 @@ const REFERENCE_LABEL =
   /^(?:sources?|references?|refs?|url|link|出典|参考(?:文献|資料|URL)?|参照|引用元?|元記事)\s*[:：]?$/i;
 
 /** Whether the URL starting at `start` is alone at the head of its line, under a line that is a citation's label. */
-function underReferenceLabel(text: string, start: number): boolean {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  if (!/^[\s\-*+>]*$/.test(text.slice(lineStart, start)) || lineStart === 0) return false;
-  const above = text.slice(0, lineStart - 1).trimEnd();
-  const label = above.slice(above.lastIndexOf('\n') + 1);
+function underReferenceLabel(lines: LineIndex, start: number): boolean {
+  const text = lines.text;
+  const lineStart = lines.lineStart(start);
+  if (!lines.blankBefore(start, isListMarkerOrSpace) || lineStart === 0) return false;
+  // The last line above holding more than whitespace, up to its last such character.
+  let labelEnd = lineStart - 1;
+  while (labelEnd > 0 && isWhitespace(text.charCodeAt(labelEnd - 1))) labelEnd--;
+  const label = text.slice(lines.lineStart(labelEnd), labelEnd);
   return REFERENCE_LABEL.test(
     label
       .replace(/^[\s\-*+>#]*/, '')
@@ -371,8 +390,9 @@ function underReferenceLabel(text: string, start: number): boolean {
 }
 
 /** A URL heading its line under a line that ends with a citation's words (`…is available on WeLiveSecurity at`). */
-function citedOnLineAbove(text: string, lineStart: number, start: number): boolean {
-  if (lineStart === 0 || text.slice(lineStart, start).trim() !== '') return false;
+function citedOnLineAbove(lines: LineIndex, lineStart: number, start: number): boolean {
+  const text = lines.text;
+  if (lineStart === 0 || !lines.blankBefore(start)) return false;
   const above = text.slice(Math.max(0, lineStart - 65), lineStart - 1).trimEnd();
   return REFERENCE_BEFORE.test(above.slice(above.lastIndexOf('\n') + 1) + ' ');
 }
@@ -383,13 +403,14 @@ function citedOnLineAbove(text: string, lineStart: number, start: number): boole
  * `>url</a>`) or AsciiDoc (`url[text]`, `link:url[text]`): written to be clicked, so a reference (an advisory defangs the
  * indicators it lists).
  */
-function isMarkupLink(text: string, start: number, end: number): boolean {
+function isMarkupLink(lines: LineIndex, start: number, end: number): boolean {
+  const text = lines.text;
   const before = text.slice(Math.max(0, start - 8), start);
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineStart = lines.lineStart(start);
   return (
     REFERENCE_BEFORE.test(text.slice(Math.max(lineStart, start - 64), start)) ||
-    citedOnLineAbove(text, lineStart, start) ||
-    underReferenceLabel(text, start) ||
+    citedOnLineAbove(lines, lineStart, start) ||
+    underReferenceLabel(lines, start) ||
     before.endsWith('](') ||
     before.endsWith('](<') ||
     // An autolink (`<https://…>`), markdown's and plain text's way of writing a link to follow.
@@ -442,7 +463,7 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
       const value = publicIpv4(m[1]!);
       // `::ffff:45.77.12.0/120`: a network in IPv6 prefix form, as a CIDR range is.
       const network = MAPPED_NETWORK_AFTER.test(text.slice(quadEnd, quadEnd + 5));
-      if (!value || network || inExampleList(text, m.index)) continue;
+      if (!value || network || inExampleList(c.lines, m.index)) continue;
       const bracketed = mapped[1] ? BRACKETED_PORT.exec(text.slice(quadEnd, quadEnd + 8)) : null;
       const port = validPort(bracketed?.[1] ?? m[2]) ?? tablePorts(m.index);
       const end = bracketed ? quadEnd + bracketed[0].length : m.index + m[0].length;
@@ -458,7 +479,7 @@ function findIpv4(c: Collector, tablePorts: (offset: number) => number | undefin
     // `101.79.5.0/24`: a network written in CIDR form (a whois or ASN table's range), not an address.
     if (CIDR_AFTER.test(text.slice(m.index + m[0].length, m.index + m[0].length + 4))) continue;
     const value = publicIpv4(m[1]!);
-    if (!value || inExampleList(text, m.index)) continue;
+    if (!value || inExampleList(c.lines, m.index)) continue;
     // `203[.]159.80.241/bins/dark.arm5`: a defanged address followed by a path is a URL without its scheme, as a
     // defanged name is; the URL covers its host.
     if (schemelessUrl(c, m.index, quadEnd)) continue;
@@ -479,7 +500,7 @@ function findIpv6(c: Collector, tablePorts: (offset: number) => number | undefin
     const value = publicIpv6(candidate);
     // `::ffff:2d4d:c03`: an IPv4-mapped address written in hex is its IPv4 address (findIpv4 reads the dotted form).
     const mappedValue = value || !MAPPED_HEX.test(candidate) ? null : mappedIpv4(candidate);
-    if ((!value && !mappedValue) || inExampleList(text, m.index)) continue;
+    if ((!value && !mappedValue) || inExampleList(c.lines, m.index)) continue;
     const port = (bracketed ? validPort(m[4]) : undefined) ?? tablePorts(m.index);
     c.add({
       ...(value ? { type: 'ipv6', value } : { type: 'ipv4', value: mappedValue! }),
@@ -515,10 +536,10 @@ function findNames(c: Collector): void {
     const verdict = judgeName(name);
     if (verdict === 'not-a-name') continue;
     if (verdict === 'needs-context' && !defanged) {
-      const lineStart = text.lastIndexOf('\n', start) + 1;
+      const lineStart = c.lines.lineStart(start);
       if (!NAME_CONTEXT.test(text.slice(Math.max(lineStart, start - 48), start))) continue;
     }
-    if (schemelessUrl(c, start, end) || inExampleList(text, start)) continue;
+    if (schemelessUrl(c, start, end) || inExampleList(c.lines, start)) continue;
     c.add({ type: 'domain', value: name, start, end });
   }
 }
@@ -593,22 +614,22 @@ const LONG_HEX_LINE = /^\s*[0-9a-fA-F]{65,}\s*$/;
  * The line above the hex run at `start..end` when the run is the whole of its line and that line is not the first
  * (at most `maxAbove` characters long, else undefined).
  */
-function lineAboveLoneRun(text: string, start: number, end: number, maxAbove: number): string | undefined {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const lineEnd = text.indexOf('\n', end);
-  if (
-    lineStart === 0 ||
-    text.slice(lineStart, start).trim() ||
-    text.slice(end, lineEnd < 0 ? text.length : lineEnd).trim()
-  )
-    return undefined;
-  const aboveStart = text.lastIndexOf('\n', lineStart - 2) + 1;
-  return lineStart - aboveStart <= maxAbove + 1 ? text.slice(aboveStart, lineStart - 1) : undefined;
+function lineAboveLoneRun(
+  lines: LineIndex,
+  start: number,
+  end: number,
+  maxAbove: number,
+): string | undefined {
+  if (!lines.blankBefore(start) || !lines.blankAfter(end)) return undefined;
+  const lineStart = lines.lineStart(start);
+  if (lineStart === 0) return undefined;
+  const aboveStart = lines.lineStart(lineStart - 1);
+  return lineStart - aboveStart <= maxAbove + 1 ? lines.text.slice(aboveStart, lineStart - 1) : undefined;
 }
 
 /** Whether the hex run at `start..end` is the whole of its line and that line continues a wrapped hex block above it. */
-function tailOfWrappedHex(text: string, start: number, end: number): boolean {
-  const above = lineAboveLoneRun(text, start, end, 4096);
+function tailOfWrappedHex(lines: LineIndex, start: number, end: number): boolean {
+  const above = lineAboveLoneRun(lines, start, end, 4096);
   return above !== undefined && LONG_HEX_LINE.test(above);
 }
 
@@ -623,52 +644,49 @@ const FINGERPRINT_LABEL_BEFORE =
 const FINGERPRINT_LINE_ABOVE = /^[\s#*_`|-]*ja3s?(?:\s+(?:hash|fingerprint))?[\s*_`|:：]*$/i;
 
 /** Whether the hex run at `start..end` is the whole of its line and the line above it labels it as a fingerprint. */
-function labelledAbove(text: string, start: number, end: number): boolean {
-  const above = lineAboveLoneRun(text, start, end, 63);
+function labelledAbove(lines: LineIndex, start: number, end: number): boolean {
+  const above = lineAboveLoneRun(lines, start, end, 63);
   return above !== undefined && FINGERPRINT_LINE_ABOVE.test(above);
-}
-
-/** Whether a hex run at `start`, on the line from `rowStart`, is in the column of a table `tables` has a row of there. */
-function inTableColumn(
-  text: string,
-  tables: Map<number, OpenTable>,
-  rowStart: number,
-  start: number,
-): boolean {
-  const table = tables.get(rowStart);
-  return table !== undefined && inColumn(text, rowStart, start, table);
 }
 
 function findHashes(c: Collector): void {
   const text = c.source.text;
   // Columns of passwords hold digests of passwords; columns of fingerprints, digests of certificates: not files.
-  const secretRows = columnRows(text, SECRET_HEADER);
+  const secretColumns = new ColumnReader(text, columnRows(text, SECRET_HEADER));
   // A row holding its own hex value (`|Thumbprint (SHA-1)|…`) is a key and value, handled below, and opens no column.
-  const fingerprintRows = columnRows(text, FINGERPRINT_HEADER, /[0-9a-fA-F]{32}/);
+  const fingerprintColumns = new ColumnReader(text, columnRows(text, FINGERPRINT_HEADER, /[0-9a-fA-F]{32}/));
   // Columns of the legitimate files a trojanised one was made from: digests of clean files.
-  const legitimateRows = columnRows(text, LEGITIMATE_HEADER);
+  const legitimateColumns = new ColumnReader(text, columnRows(text, LEGITIMATE_HEADER));
   // A hex run that is a label of a host name the scan for names accepted (`a.<32 hex>.0.v6.example.biz`, a scanner
   // encoding its target) is part of that name, not a digest.
-  const names = c.hits.filter((h) => h.type === 'domain');
-  const insideName = (start: number) => names.some((h) => h.start < start && start < h.end);
+  // Hex runs come in order, so the names starting before one are a growing prefix of the names sorted by start: it is
+  // inside one when the furthest end among them lies beyond it.
+  const names = c.hits.filter((h) => h.type === 'domain').sort((a, b) => a.start - b.start);
+  let namesBefore = 0;
+  let furthestNameEnd = -1;
+  const insideName = (start: number) => {
+    for (; namesBefore < names.length && names[namesBefore]!.start < start; namesBefore++)
+      furthestNameEnd = Math.max(furthestNameEnd, names[namesBefore]!.end);
+    return start < furthestNameEnd;
+  };
   WORD_RUN.lastIndex = 0;
   for (let m = WORD_RUN.exec(text); m; m = WORD_RUN.exec(text)) {
     const type = HASH_TYPES[m[0].length];
     if (!type || !/^[0-9a-fA-F]+$/.test(m[0])) continue;
     const before = text.slice(Math.max(0, m.index - 16), m.index);
     if (c.insideUrl(m.index) ? !FILE_IN_URL_BEFORE.test(before) : GIST_BEFORE.test(before)) continue;
-    if (tailOfWrappedHex(text, m.index, m.index + m[0].length)) continue;
+    if (tailOfWrappedHex(c.lines, m.index, m.index + m[0].length)) continue;
     if (insideName(m.index)) continue;
-    const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
+    const lineStart = c.lines.lineStart(m.index);
     if (
-      inTableColumn(text, secretRows, lineStart, m.index) ||
-      inTableColumn(text, fingerprintRows, lineStart, m.index) ||
-      inTableColumn(text, legitimateRows, lineStart, m.index)
+      secretColumns.inColumn(lineStart, m.index) ||
+      fingerprintColumns.inColumn(lineStart, m.index) ||
+      legitimateColumns.inColumn(lineStart, m.index)
     )
       continue;
     // A key and value on one line (an AsciiDoc table of a certificate's fields, `Fingerprint: …`).
     if (m.index - lineStart <= 256 && FINGERPRINT_LABEL_BEFORE.test(text.slice(lineStart, m.index))) continue;
-    if (labelledAbove(text, m.index, m.index + m[0].length)) continue;
+    if (labelledAbove(c.lines, m.index, m.index + m[0].length)) continue;
     const value = m[0].toLowerCase();
     // All digits or one repeated character: a number or a placeholder, not a digest.
     if (/^\d+$/.test(value) || /^(.)\1+$/.test(value)) continue;
@@ -706,28 +724,31 @@ function findCvesAndTechniques(c: Collector): void {
   }
 }
 
-/** The hit's line in the original text, cut to `chars` either side and whitespace collapsed. */
+/**
+ * The hit's line in the original text, cut to `chars` either side and whitespace collapsed. Only that window is read
+ * for the line's ends: a hit on a long line costs the window, not the line.
+ */
 function contextOf(original: string, from: number, to: number, chars: number): string {
-  const lineStart = Math.max(original.lastIndexOf('\n', from - 1) + 1, from - chars);
-  let lineEnd = original.indexOf('\n', to);
-  if (lineEnd < 0) lineEnd = original.length;
-  return original
-    .slice(lineStart, Math.min(lineEnd, to + chars))
-    .replace(/\s+/g, ' ')
-    .trim();
+  let windowStart = from;
+  while (windowStart > 0 && from - windowStart < chars && original.charCodeAt(windowStart - 1) !== 0x0a)
+    windowStart--;
+  let windowEnd = to;
+  while (windowEnd < original.length && windowEnd - to < chars && original.charCodeAt(windowEnd) !== 0x0a)
+    windowEnd++;
+  return original.slice(windowStart, windowEnd).replace(/\s+/g, ' ').trim();
 }
 
-function tablePortLookup(text: string): (offset: number) => number | undefined {
-  const rows = portColumnRows(text);
+function tablePortLookup(lines: LineIndex): (offset: number) => number | undefined {
+  const rows = portColumnRows(lines.text);
   if (rows.size === 0) return () => undefined;
-  return (offset) => rows.get(text.lastIndexOf('\n', offset - 1) + 1);
+  return (offset) => rows.get(lines.lineStart(offset));
 }
 
 /** Every indicator in `text`, once per (type, value, port), in the order they first appear. */
 export function extractIndicators(text: string, options: ExtractOptions = {}): ExtractedIndicator[] {
   const source = refang(text);
   const collector = new Collector(source, text);
-  const tablePorts = tablePortLookup(source.text);
+  const tablePorts = tablePortLookup(collector.lines);
   findUrls(collector, options);
   findIpv4(collector, tablePorts);
   findIpv6(collector, tablePorts);

@@ -85,9 +85,32 @@ export const FINGERPRINT_HEADER =
 export const LEGITIMATE_HEADER =
   /\b(?:legitimate|legit|clean|benign)\b.*\b(?:sha-?(?:1|256)|md5|hash(?:es)?)\b|正規.*(?:ハッシュ|sha-?(?:1|256)|md5)/i;
 
-/** Whether the cell at `offset` of the row starting at `rowStart` is in the table's column. */
-export function inColumn(text: string, rowStart: number, offset: number, table: OpenTable): boolean {
-  let cell = 0;
-  for (let i = rowStart; i < offset; i++) if (text[i] === table.separator) cell++;
-  return cell === table.column;
+/**
+ * Whether an offset lies in the column of the table whose row holds it, for the rows `columnRows` found. Offsets come
+ * in increasing order (the matchers' hits), so the count of separators goes on from where the last offset on the same
+ * row left it: a long row with many hits is read once, not once per hit.
+ */
+export class ColumnReader {
+  private row = -1;
+  private readUpTo = 0;
+  private cell = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly rows: Map<number, OpenTable>,
+  ) {}
+
+  /** Whether `offset`, on the line starting at `rowStart`, is in the column of a table `rows` has that row of. */
+  inColumn(rowStart: number, offset: number): boolean {
+    const table = this.rows.get(rowStart);
+    if (table === undefined) return false;
+    if (rowStart !== this.row || offset < this.readUpTo) {
+      this.row = rowStart;
+      this.readUpTo = rowStart;
+      this.cell = 0;
+    }
+    for (; this.readUpTo < offset; this.readUpTo++)
+      if (this.text[this.readUpTo] === table.separator) this.cell++;
+    return this.cell === table.column;
+  }
 }

@@ -1,0 +1,72 @@
+/** The line index against the scans it replaces, on every offset of texts with and without newlines. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isWhitespace, LineIndex } from './lines.ts';
+
+const TEXTS = [
+  '',
+  'one line, no newline',
+  '\n',
+  '\n\nstarts with blank lines',
+  'ends with a newline\n',
+  'a\nb\n\nc d\n  \t- e  \n',
+  '  lead\r\n\u00a0\u3000 x \u2028y\n-- * > z\n',
+];
+
+describe('LineIndex', () => {
+  test('lineStart is where the line holding the offset starts, as scanning back for a newline gives', () => {
+    for (const text of TEXTS) {
+      const lines = new LineIndex(text);
+      for (let offset = 1; offset <= text.length; offset++)
+        assert.equal(
+          lines.lineStart(offset),
+          text.lastIndexOf('\n', offset - 1) + 1,
+          `${JSON.stringify(text)} @${offset}`,
+        );
+      assert.equal(lines.lineStart(0), 0);
+    }
+  });
+
+  test('blankBefore and blankAfter agree with trimming the slice to the line ends', () => {
+    const listMarkerOrSpace = (code: number) => /[\s\-*+>]/.test(String.fromCharCode(code));
+    for (const text of TEXTS) {
+      const lines = new LineIndex(text);
+      for (let offset = 0; offset <= text.length; offset++) {
+        const start = text.lastIndexOf('\n', offset - 1) + 1;
+        const newline = text.indexOf('\n', offset);
+        const end = newline < 0 ? text.length : newline;
+        const at = `${JSON.stringify(text)} @${offset}`;
+        if (offset > 0) {
+          assert.equal(lines.blankBefore(offset), text.slice(start, offset).trim() === '', at);
+          assert.equal(
+            lines.blankBefore(offset, listMarkerOrSpace),
+            /^[\s\-*+>]*$/.test(text.slice(start, offset)),
+            at,
+          );
+        }
+        assert.equal(lines.blankAfter(offset), text.slice(offset, end).trim() === '', at);
+      }
+    }
+  });
+
+  test('a blank check reads only up to the first other character, not the whole line', () => {
+    const text = 'x'.repeat(1 << 20) + '  run  ' + 'y'.repeat(1 << 20);
+    const lines = new LineIndex(text);
+    const run = text.indexOf('run');
+    const started = performance.now();
+    for (let i = 0; i < 10_000; i++) {
+      lines.blankBefore(run);
+      lines.blankAfter(run + 3);
+      lines.lineStart(run);
+    }
+    // Scanning back to the line's start on each call would read some 10 G characters here.
+    assert.ok(performance.now() - started < 1000);
+    assert.equal(lines.blankBefore(run), false);
+    assert.equal(lines.blankAfter(run + 3), false);
+  });
+
+  test('isWhitespace is what \\s matches, on every code unit', () => {
+    for (let code = 0; code <= 0xffff; code++)
+      assert.equal(isWhitespace(code), /\s/.test(String.fromCharCode(code)), `U+${code.toString(16)}`);
+  });
+});
