@@ -65,6 +65,7 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
     <section data-page={`list-${kind}`} className={detailRef ? 'split' : undefined}>
       <div className="split-main">
         <Filters
+          kind={kind}
           q={q}
           family={family}
           minConfidence={showConfidence ? minConfidence : undefined}
@@ -116,8 +117,19 @@ export function IndicatorsPage({ me, kind, detailRef }: { me: Me; kind: string; 
   );
 }
 
+/** What a list's value column holds, by kind: its heading, its filter's label and an example prefix. */
+function valueWords(kind: string): { heading: string; search: string; example: string } {
+  if (kind === 'url') return { heading: 'valueUrl', search: 'searchUrl', example: 'https://' };
+  if (kind === 'domain') return { heading: 'valueDomain', search: 'searchDomain', example: 'login.' };
+  return { heading: 'address', search: 'search', example: '203.0.113.' };
+}
+
+/** Whether a kind's indicators have ports (C&C servers and devices do; URLs and domains do not). */
+const hasPorts = (kind: string) => kind !== 'url' && kind !== 'domain';
+
 /** The table's filters; the confidence filter only where the tier shows confidence (undefined hides it). */
 function Filters(props: {
+  kind: string;
   q: string;
   family: string;
   minConfidence: string | undefined;
@@ -126,15 +138,16 @@ function Filters(props: {
   onMinConfidence: (value: string) => void;
 }) {
   const { t } = useI18n();
+  const words = valueWords(props.kind);
   return (
     <form className="filters" onSubmit={(e) => e.preventDefault()}>
       <label>
-        {t('search')}
+        {t(words.search)}
         <input
           name="q"
           value={props.q}
           onChange={(e) => props.onQ(e.target.value)}
-          placeholder="203.0.113."
+          placeholder={words.example}
         />
       </label>
       <label>
@@ -191,8 +204,8 @@ function IndicatorTable({
     <table className="table" data-testid="indicator-table">
       <thead>
         <tr>
-          {header('value', t('address'))}
-          {header('port', t('port'))}
+          {header('value', t(valueWords(kind).heading))}
+          {hasPorts(kind) ? header('port', t('port')) : null}
           {header('family', t('family'))}
           {showConfidence ? header('confidence', t('confidence')) : null}
           {narrow ? null : <th>{t('tlp')}</th>}
@@ -206,7 +219,9 @@ function IndicatorTable({
             <td className="mono" translate="no">
               <a href={`#/${kind === 'c2' ? 'c2' : `list/${kind}`}/${i.ref}`}>{i.value}</a>
             </td>
-            <td translate="no">{i.port ? (i.proto ? `${i.port}/${i.proto}` : String(i.port)) : '—'}</td>
+            {hasPorts(kind) ? (
+              <td translate="no">{i.port ? (i.proto ? `${i.port}/${i.proto}` : String(i.port)) : '—'}</td>
+            ) : null}
             <td>
               <Family name={i.family} onPick={onFamily} />
             </td>
