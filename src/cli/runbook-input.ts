@@ -15,10 +15,17 @@ export type RunbookSource = Pick<StackConfig, 'data' | 'hub'> &
     Pick<StackConfig, 'flow' | 'detect' | 'source' | 'darknet' | 'nats' | 'shareTo' | 'metrics' | 'osint'>
   >;
 
+/** Where a running process actually listens (a configured port 0 bound to a real one; TLS's https). */
+export interface BoundAddresses {
+  flowListen: readonly string[];
+  hubUrl: string;
+}
+
 export function runbookInputOf(
   config: RunbookSource,
   env: NodeJS.ProcessEnv,
   configFile?: string,
+  bound?: BoundAddresses,
 ): RunbookInput {
   const dataDir = resolve(config.data);
   const databaseUrl = env.TSUNAGI_DATABASE_URL;
@@ -34,8 +41,8 @@ export function runbookInputOf(
     store: databaseUrl
       ? `PostgreSQL ${postgresHost(databaseUrl)}`
       : `SQLite ${join(dataDir, 'tsunagi.sqlite')}`,
-    flowListen: config.flow?.listen ?? [],
-    hubUrl: `http://${config.hub.listen}`,
+    flowListen: bound?.flowListen ?? config.flow?.listen ?? [],
+    hubUrl: bound?.hubUrl ?? `http://${config.hub.listen}`,
     metricsListen: config.metrics?.listen ?? '',
     detectorSource: config.source ?? 'local-detector',
     botsFile: config.detect?.botsFile ?? '',

@@ -34,7 +34,13 @@ import {
   withdrawReasonText,
   type DetectorComponent,
 } from '../detect/index.ts';
-import { collectorHealth, createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
+import {
+  boundAddress,
+  collectorHealth,
+  createFlowCollector,
+  FlowConfig,
+  type FlowCollector,
+} from '../flow/index.ts';
 import {
   createDarknetIntake,
   createDetectorIntake,
@@ -444,19 +450,10 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       // port 0 (the demo's) reads as the port a person must capture on or test against.
       runbook: (lang) =>
         buildRunbook(
-          runbookInputOf(
-            {
-              ...config,
-              data: dataDir,
-              flow: {
-                ...config.flow,
-                listen: collector.listeners.map((l) => `${l.address.replace(/:\d+$/, '')}:${l.boundPort}`),
-              },
-              hub: { ...config.hub, listen: hub.url().replace(/^https?:\/\//, '') },
-            },
-            deps.env,
-            deps.env.TSUNAGI_CONFIG,
-          ),
+          runbookInputOf({ ...config, data: dataDir }, deps.env, deps.env.TSUNAGI_CONFIG, {
+            flowListen: collector.listeners.map(boundAddress),
+            hubUrl: hub.url(),
+          }),
           lang,
         ),
       ...(relay ? { relay } : {}),

@@ -18,6 +18,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { FlowConfig } from './config.ts';
 import { createFlowDecoder, errorTotal, type FlowDecoder } from './decoder/decoder.ts';
 import {
+  boundAddress,
   createUdpInput,
   readUdpDrops,
   type UdpInput,
@@ -48,6 +49,7 @@ export {
   type FlowRecordJson,
 } from './format.ts';
 export { replayFiles, type ReplayOptions, type ReplaySummary } from './input/file/file.ts';
+export { boundAddress };
 export type { PayloadSource } from './types.ts';
 
 export interface FlowCollectorDeps {

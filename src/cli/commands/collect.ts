@@ -16,7 +16,7 @@ import {
   untilSignal,
 } from '../../core/index.ts';
 import { z } from 'zod';
-import { collectorHealth, createFlowCollector, FlowConfig } from '../../flow/index.ts';
+import { boundAddress, collectorHealth, createFlowCollector, FlowConfig } from '../../flow/index.ts';
 import {
   createFlowPublisher,
   createHealthPublisher,
@@ -119,9 +119,7 @@ async function runCollector(config: z.infer<typeof CollectConfig>, ctx: CliConte
     createMetricsServer(config.metrics, { registry, logger }),
   ]);
   const status = new StatusLine(ctx);
-  status.update(
-    `listening on ${collector.listeners.map((l) => `${l.address.replace(/:\d+$/, '')}:${l.boundPort}`).join(', ')}`,
-  );
+  status.update(`listening on ${collector.listeners.map(boundAddress).join(', ')}`);
   let last = collector.counters();
   let lastTime = performance.now();
   const timer = setInterval(() => {

@@ -14,6 +14,7 @@ import {
   UsageError,
 } from '../../core/index.ts';
 import { z } from 'zod';
+import { boundAddress } from '../../flow/index.ts';
 import type { CliContext } from '../context.ts';
 import { bootstrapAdmin, commandName, signInInstructions } from '../first-run.ts';
 import { formatRate, StatusLine } from '../progress.ts';
@@ -225,9 +226,7 @@ export async function runStart(
   let timer: NodeJS.Timeout | undefined;
   try {
     await lifecycle.start([...stack.components, createMetricsServer(config.metrics, { registry, logger })]);
-    const udp = stack.collector.listeners
-      .map((l) => `udp ${l.address.replace(/:\d+$/, '')}:${l.boundPort}`)
-      .join(', ');
+    const udp = stack.collector.listeners.map((l) => `udp ${boundAddress(l)}`).join(', ');
     const first = options.firstRun ? await bootstrapAdmin(stack.hub.orgs) : undefined;
     ctx.stderr.write(
       [

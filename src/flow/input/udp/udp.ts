@@ -19,6 +19,11 @@ export interface UdpListener {
   readonly receiveBufferBytes: number;
 }
 
+/** Where a listener can be reached: its configured host with the port actually bound (`127.0.0.1:0` → `127.0.0.1:40123`). */
+export function boundAddress(listener: UdpListener): string {
+  return `${listener.address.replace(/:\d+$/, '')}:${listener.boundPort}`;
+}
+
 /**
  * Called once per datagram. `payload` may be a view into a buffer the input reuses: it is valid
  * only during the call (the decoder copies what it keeps).
