@@ -139,20 +139,17 @@ export async function buildExport(
   files?: Record<string, string>;
 }> {
   const tier = reader.tier;
-  // Every export but the bot list names what networks block: an indicator below the floor (an
-  // address an advisory merely names) stays in intel, the console and TAXII, out of these lists.
-  const floor = { minConfidence: ctx.config.exportMinConfidence };
+  // Every export but the bot list names what networks block, so each reads through this one
+  // place: an indicator below the floor (an address an advisory merely names) stays in intel,
+  // the console and TAXII, out of these lists.
+  const blockable = (kinds: ListQuery['kinds']) =>
+    collect(releasable(ctx, reader, { kinds, minConfidence: ctx.config.exportMinConfidence }));
   switch (name) {
     case 'c2.csv':
     case 'c2.feodo.csv':
     case 'c2.txt':
     case 'suricata.rules': {
-      const items = await collect(
-        releasable(ctx, reader, {
-          kinds: name === 'suricata.rules' ? ['c2', 'domain'] : ['c2'],
-          ...floor,
-        }),
-      );
+      const items = await blockable(name === 'suricata.rules' ? ['c2', 'domain'] : ['c2']);
       const facts = items.map((i) => i.indicator);
       const body =
         name === 'c2.csv'
@@ -171,7 +168,7 @@ export async function buildExport(
     }
     case 'misp.json': {
       // The event of the MISP feed that /api/export/misp/ serves, with the feed's other files.
-      const items = await collect(releasable(ctx, reader, { kinds: ['c2', 'domain', 'url'], ...floor }));
+      const items = await blockable(['c2', 'domain', 'url']);
       const feed = mispFeed(
         items.map((i) => i.indicator),
         tier,
@@ -191,7 +188,7 @@ export async function buildExport(
       };
     }
     case 'domains.rpz': {
-      const items = await collect(releasable(ctx, reader, { kinds: ['domain', 'c2'], ...floor }));
+      const items = await blockable(['domain', 'c2']);
       return {
         contentType: 'text/dns; charset=utf-8',
         body: rpzZone(
@@ -220,7 +217,7 @@ export async function buildExport(
       };
     }
     case 'c2.stix.json': {
-      const items = await collect(releasable(ctx, reader, { kinds: ['c2'], ...floor }));
+      const items = await blockable(['c2']);
       const objects = new Map<string, StixObject>();
       for (const o of [
         ...(['clear', 'green', 'amber', 'amber+strict', 'red'] as const).map(tlpMarkingDefinition),
