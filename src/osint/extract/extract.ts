@@ -267,14 +267,9 @@ const URL_ALONE = /^[\s\-*+>]*\S+:\/\/\S+\s*$/;
  * (`- …similar to a campaign we previously reported.` / `  -- https://vendor/blog/post/`) are its citations.
  */
 function citesSentenceAbove(lines: LineIndex, start: number, end: number): boolean {
-  const text = lines.text;
   if (!lines.blankBefore(start, isListMarkerOrSpace) || !lines.blankAfter(end)) return false;
-  let lineStart = lines.lineStart(start);
-  for (let steps = 0; steps < 20 && lineStart > 0; steps++) {
-    const aboveStart = lines.lineStart(lineStart - 1);
-    if (lineStart - aboveStart > 4096) return false;
-    const line = text.slice(aboveStart, lineStart - 1).trim();
-    lineStart = aboveStart;
+  for (const above of lines.linesAbove(start, 20, 4096)) {
+    const line = above.trim();
     if (URL_ALONE.test(line)) continue;
     return /[.。]$/.test(line);
   }
@@ -338,16 +333,12 @@ const LIST_ITEM = /^(\s*)(?:[-*+]|\d+[.)])\s/;
  */
 function inExampleList(lines: LineIndex, start: number): boolean {
   const text = lines.text;
-  let lineStart = lines.lineStart(start);
+  const lineStart = lines.lineStart(start);
   const item = LIST_ITEM.exec(text.slice(lineStart, Math.min(text.length, lineStart + 64)));
   if (!item || lineStart === 0) return false;
   const indent = item[1]!.length;
-  for (let steps = 0; steps < 40 && lineStart > 0; steps++) {
-    const aboveStart = lines.lineStart(lineStart - 1);
-    // A line longer than a list's label ends the walk (and keeps the time per hit bounded).
-    if (lineStart - aboveStart > 4096) return false;
-    const line = text.slice(aboveStart, lineStart - 1);
-    lineStart = aboveStart;
+  // A line longer than a list's label ends the walk (and keeps the time per hit bounded).
+  for (const line of lines.linesAbove(start, 40, 4096)) {
     if (line.trim() === '') continue;
     const lineIndent = /^\s*/.exec(line)![0].length;
     if (lineIndent >= indent && LIST_ITEM.test(line)) continue;
@@ -621,10 +612,8 @@ function lineAboveLoneRun(
   maxAbove: number,
 ): string | undefined {
   if (!lines.blankBefore(start) || !lines.blankAfter(end)) return undefined;
-  const lineStart = lines.lineStart(start);
-  if (lineStart === 0) return undefined;
-  const aboveStart = lines.lineStart(lineStart - 1);
-  return lineStart - aboveStart <= maxAbove + 1 ? lines.text.slice(aboveStart, lineStart - 1) : undefined;
+  for (const above of lines.linesAbove(start, 1, maxAbove + 1)) return above;
+  return undefined;
 }
 
 /** Whether the hex run at `start..end` is the whole of its line and that line continues a wrapped hex block above it. */

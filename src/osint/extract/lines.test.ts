@@ -27,6 +27,39 @@ describe('LineIndex', () => {
     }
   });
 
+  test('linesAbove walks up as scanning back line by line does, and stops at the count or a long line', () => {
+    // The walk it replaces: each line above, nearest first, until maxLines or one longer than maxLength (newline included).
+    const walked = (text: string, offset: number, maxLines: number, maxLength: number) => {
+      const out: string[] = [];
+      let lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+      for (let steps = 0; steps < maxLines && lineStart > 0; steps++) {
+        // (lastIndexOf at -1 would read the newline at 0 again: the first line starts at 0.)
+        const aboveStart = lineStart >= 2 ? text.lastIndexOf('\n', lineStart - 2) + 1 : 0;
+        if (lineStart - aboveStart > maxLength) break;
+        out.push(text.slice(aboveStart, lineStart - 1));
+        lineStart = aboveStart;
+      }
+      return out;
+    };
+    for (const text of [...TEXTS, 'short\na line of some length\nx\n\ny']) {
+      const lines = new LineIndex(text);
+      // From 1, as the lineStart test: the scan's lastIndexOf at offset 0 reads a newline at 0 (no hit starts on one).
+      for (let offset = 1; offset <= text.length; offset++)
+        for (const [maxLines, maxLength] of [
+          [1, 4096],
+          [3, 4096],
+          [40, 4096],
+          [40, 4],
+        ] as const)
+          assert.deepEqual(
+            [...lines.linesAbove(offset, maxLines, maxLength)],
+            walked(text, offset, maxLines, maxLength),
+            `${JSON.stringify(text)} @${offset} ${maxLines}/${maxLength}`,
+          );
+    }
+    assert.deepEqual([...new LineIndex('aaaaa\nbb\nccc\nd').linesAbove(13, 40, 4)], ['ccc', 'bb']);
+  });
+
   test('blankBefore and blankAfter agree with trimming the slice to the line ends', () => {
     const listMarkerOrSpace = (code: number) => /[\s\-*+>]/.test(String.fromCharCode(code));
     for (const text of TEXTS) {

@@ -35,6 +35,20 @@ export class LineIndex {
   }
 
   /**
+   * The lines above the one holding `offset`, nearest first, without their newlines: at most `maxLines`, and the walk
+   * stops before a line longer than `maxLength` with its newline, so walking up costs a bounded amount per hit.
+   */
+  *linesAbove(offset: number, maxLines: number, maxLength: number): Generator<string, void, undefined> {
+    let lineStart = this.lineStart(offset);
+    for (let steps = 0; steps < maxLines && lineStart > 0; steps++) {
+      const aboveStart = this.lineStart(lineStart - 1);
+      if (lineStart - aboveStart > maxLength) return;
+      yield this.text.slice(aboveStart, lineStart - 1);
+      lineStart = aboveStart;
+    }
+  }
+
+  /**
    * Whether only whitespace lies between the start of the line and `offset` (only characters `allowed` accepts, when
    * given). Reads back from `offset` and stops at the first other character, so a run in a long line costs only the
    * blank before it, not the line.
