@@ -22,7 +22,8 @@ import { detectOffline } from './offline-detect.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from '../scenario/index.ts';
 import type { CliContext } from './context.ts';
 import { main } from './main.ts';
-import { createStack, StackConfig } from './stack.ts';
+import { createStack } from './stack.ts';
+import { loopbackStackConfig } from './testing.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
 const NATS = process.env.TSUNAGI_TEST_NATS_URL;
@@ -144,11 +145,7 @@ test(
     };
     const data = join(dir, 'hub');
     const stack = await createStack(
-      StackConfig.parse({
-        data,
-        metrics: { listen: '' },
-        flow: { listen: ['127.0.0.1:0'] },
-        hub: { listen: '127.0.0.1:0' },
+      loopbackStackConfig(data, {
         detect: { subscriberPrefixes: truth.subscriberPrefixes },
         botsFromIntel: { enabled: false },
         nats: {

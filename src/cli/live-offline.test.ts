@@ -18,7 +18,8 @@ import { REANNOUNCE_MIN_CHANGE } from '../detect/index.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from '../scenario/index.ts';
 import type { CliContext } from './context.ts';
 import { main } from './main.ts';
-import { createStack, StackConfig } from './stack.ts';
+import { createStack, type StackConfig } from './stack.ts';
+import { loopbackStackConfig } from './testing.ts';
 
 // One hour of traffic: no key can expire inside the capture (expiry is 1 h of stream time), so
 // offline's "every server seen" and live's "every server standing" must be the same list.
@@ -49,11 +50,7 @@ async function runLive(dir: string, bots: string, rate: number) {
   const logStream = new PassThrough();
   logStream.on('data', (d: Buffer) => logLines.push(...d.toString().trim().split('\n')));
   const logger = createLogger({ level: 'info' }, logStream);
-  const config = StackConfig.parse({
-    data,
-    metrics: { listen: '' },
-    flow: { listen: ['127.0.0.1:0'] },
-    hub: { listen: '127.0.0.1:0' },
+  const config = loopbackStackConfig(data, {
     detect: { subscriberPrefixes: subscribers, botsFile: bots },
     botsFromIntel: { enabled: false },
     tickMs: 100,

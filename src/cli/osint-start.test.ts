@@ -15,7 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { createRegistry, Lifecycle, silentLogger } from '../core/index.ts';
 import type { OsintTables } from '../osint/index.ts';
-import { createStack, StackConfig } from './stack.ts';
+import { createStack } from './stack.ts';
+import { loopbackStackConfig } from './testing.ts';
 
 let base = '';
 let feedReads = 0;
@@ -70,11 +71,7 @@ test('start reads the configured feeds on its interval: documents, intel sightin
   const data = mkdtempSync(join(tmpdir(), 'tsunagi-osint-start-'));
   const logger = silentLogger();
   const registry = createRegistry();
-  const config = StackConfig.parse({
-    data,
-    metrics: { listen: '' },
-    flow: { listen: ['127.0.0.1:0'] },
-    hub: { listen: '127.0.0.1:0' },
+  const config = loopbackStackConfig(data, {
     osint: { feeds: [{ name: 'jp-vendor', url: `${base}/feed.xml`, tlp: 'green' }], intervalMs: 300 },
   });
   const stack = await createStack(config, { env: {}, logger, registry });

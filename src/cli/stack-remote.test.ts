@@ -11,7 +11,8 @@ import { generateScenario } from '../scenario/index.ts';
 import { COLLECTION_IDS } from '../share/index.ts';
 import { startHubFixture } from '../share/testing.ts';
 import { createTaxiiClient } from '../uplink/index.ts';
-import { createStack, StackConfig } from './stack.ts';
+import { createStack } from './stack.ts';
+import { loopbackStackConfig } from './testing.ts';
 
 test('start shares its C&C list to a remote hub and takes its bot list from a remote TAXII collection', async () => {
   const remote = await startHubFixture();
@@ -29,11 +30,7 @@ test('start shares its C&C list to a remote hub and takes its bot list from a re
   await remote.hub.publisher.sync();
   const data = mkdtempSync(join(tmpdir(), 'tsunagi-stack-remote-'));
   const logger = silentLogger();
-  const config = StackConfig.parse({
-    data,
-    metrics: { listen: '' },
-    flow: { listen: ['127.0.0.1:0'] },
-    hub: { listen: '127.0.0.1:0' },
+  const config = loopbackStackConfig(data, {
     botsFromIntel: { enabled: false },
     detect: { subscriberPrefixes: scenario.truth.subscriberPrefixes },
     botsTaxii: {

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRegistry, ipv4FromString, ipv4ToString, Lifecycle, silentLogger } from '../core/index.ts';
 import { buildTcpFrame, TcpFlag } from '../packet/index.ts';
-import { createStack, StackConfig } from './stack.ts';
+import { createStack } from './stack.ts';
+import { loopbackStackConfig } from './testing.ts';
 
 interface CapLike {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
@@ -31,11 +32,7 @@ test(
   async () => {
     const data = mkdtempSync(join(tmpdir(), 'tsunagi-stack-'));
     const logger = silentLogger();
-    const config = StackConfig.parse({
-      data,
-      metrics: { listen: '' },
-      flow: { listen: ['127.0.0.1:0'] },
-      hub: { listen: '127.0.0.1:0' },
+    const config = loopbackStackConfig(data, {
       darknet: { interface: 'lo', prefixes: ['127.99.0.0/16'], pushIntervalMs: 1000 },
     });
     const stack = await createStack(config, { env: {}, logger, registry: createRegistry() });
@@ -100,11 +97,7 @@ test('the detector’s bot list follows intel’s bot indicators on the change f
   const data = mkdtempSync(join(tmpdir(), 'tsunagi-stack-bots-'));
   const logger = silentLogger();
   const registry = createRegistry();
-  const config = StackConfig.parse({
-    data,
-    metrics: { listen: '' },
-    flow: { listen: ['127.0.0.1:0'] },
-    hub: { listen: '127.0.0.1:0' },
+  const config = loopbackStackConfig(data, {
     botsFromIntel: { minConfidence: 50 },
   });
   const stack = await createStack(config, { env: {}, logger, registry });
@@ -138,12 +131,7 @@ test('the detector’s bot list follows intel’s bot indicators on the change f
 test('the runbook of a running stack names the ports it bound, not a configured port 0', async () => {
   const data = mkdtempSync(join(tmpdir(), 'tsunagi-stack-'));
   const logger = silentLogger();
-  const config = StackConfig.parse({
-    data,
-    metrics: { listen: '' },
-    flow: { listen: ['127.0.0.1:0'] },
-    hub: { listen: '127.0.0.1:0' },
-  });
+  const config = loopbackStackConfig(data);
   const stack = await createStack(config, { env: {}, logger, registry: createRegistry() });
   const lifecycle = new Lifecycle(logger);
   await lifecycle.start(stack.components);

@@ -10,12 +10,31 @@ import type { HygieneReader } from '../hygiene/index.ts';
 import type { Intel } from '../intel/index.ts';
 import { HubConfig, wireHub, type AuditLog, type Hub, type OrganisationInput } from '../share/index.ts';
 import type { Store } from '../store/index.ts';
+import type { z } from 'zod';
 import { consoleOsintOf, consoleWebOf } from './commands/serve.ts';
+import { StackConfig } from './stack.ts';
 
 /** The CLI's room list, for tools (benchmarks) that open stores the CLI may have made. */
 export { ROOM_MIGRATIONS } from './store-migrations.ts';
 
 export const TAXII = 'application/taxii+json;version=2.1';
+
+/**
+ * A stack's configuration for a test on loopback: its data directory, flows and the hub on ports
+ * the kernel picks, no metrics server; `extra` adds the settings the test is about.
+ */
+export function loopbackStackConfig(
+  data: string,
+  extra: Omit<z.input<typeof StackConfig>, 'data'> = {},
+): StackConfig {
+  return StackConfig.parse({
+    data,
+    metrics: { listen: '' },
+    flow: { listen: ['127.0.0.1:0'] },
+    hub: { listen: '127.0.0.1:0' },
+    ...extra,
+  });
+}
 
 export interface ReleaseHub {
   store: Store;
