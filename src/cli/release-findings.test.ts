@@ -1,11 +1,11 @@
 /**
  * Issue #15, tried as an attacker and as low-tier members would: one test per finding, each
  * through the hub's own HTTP routes, on SQLite and PostgreSQL. Each failed on the code before
- * the release rule (see the commit that added this file).
+ * the release rule (see the commit that added this file), and so did the later findings at the end.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { SightingInput } from '../intel/index.ts';
+import { recordOsintDocument, type SightingInput } from '../intel/index.ts';
 import {
   COLLECTION_IDS,
   hubIdentity,
@@ -96,6 +96,46 @@ for (const engine of testEngines(ROOM_MIGRATIONS)) {
       await h.close();
     }
   };
+
+  describe(`later release findings on ${engine.name}`, { skip: engine.skip }, () => {
+    test(
+      'an address a TLP:CLEAR advisory merely names is no public notice: council members get it with its confidence',
+      withHub(async (h) => {
+        // Advisories name victims, sinkholes and vendors' sites too; public notice drops confidence.
+        await recordOsintDocument(
+          h.intel,
+          {
+            id: 'b'.repeat(64),
+            feed: 'vendor-blog',
+            url: 'https://blog.vendor.example/post',
+            title: 'Campaign',
+            fetchedAt: T,
+          },
+          [
+            { type: 'ipv4', value: '198.51.100.77', port: 8443, context: 'victim at 198.51.100.77' },
+            {
+              type: 'domain',
+              value: 'named-only-in-advisory.example',
+              context: 'named-only-in-advisory[.]example',
+            },
+          ],
+          { tlp: 'clear' },
+        );
+        await h.hub.publisher.sync();
+        for (const org of ['Citizen', 'Vendor', 'ISP Unsigned']) {
+          const seen = await everythingSeenBy(h, org);
+          assert.ok(!seen.includes('198.51.100.77'), `${org} sees an address only an advisory names`);
+          assert.ok(!seen.includes('named-only-in-advisory'), `${org} sees a name only an advisory names`);
+        }
+        const council = await h.req('GET', objectsUrl('council', C.council), 'ISP B');
+        const indicators = (council.json().objects as StixObject[]).filter(
+          (o) => o.type === 'indicator' && String(o.pattern).includes('198.51.100.77'),
+        );
+        assert.equal(indicators.length, 1);
+        assert.equal(indicators[0]!.confidence, 20, 'the council copy carries the low confidence');
+      }),
+    );
+  });
 
   describe(`issue #15 findings on ${engine.name}`, { skip: engine.skip }, () => {
     test(

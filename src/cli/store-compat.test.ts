@@ -27,6 +27,7 @@ const NEW_ROOM_MIGRATIONS = [
   '0012_sensor_002_certificate_renewals',
   '0013_osint_001_documents_and_indicators',
   '0013_osint_002_markings_and_language',
+  '0014_intel_001_osint_mentions_below_public_notice',
 ];
 /** Their tables, left out when comparing with what the shipped list built. */
 const NEW_ROOM_TABLE = /(^|[^a-z])(hygiene|web|sensor|osint)_/;

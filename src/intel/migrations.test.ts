@@ -63,6 +63,94 @@ for (const engine of testEngines([intelMigrations])) {
         await store.close();
       }
     });
+
+    test('0014 narrows to council what only OSINT documents name at tier public, and nothing else', async () => {
+      const store = await engine.open();
+      try {
+        const at = '2026-01-01T00:00:00.000Z';
+        const indicator = (id: string, value: string, tier: string) => ({
+          id,
+          kind: 'c2',
+          value,
+          port: 443,
+          proto: '',
+          family: '',
+          confidence: 20,
+          tier,
+          tlp: 'clear',
+          asn: null,
+          attributes: '{}',
+          first_seen: at,
+          last_seen: at,
+          expires_at: '2099-01-01T00:00:00.000Z',
+          withdrawn_at: null,
+          withdrawn_reason: null,
+          created_at: at,
+          modified_at: at,
+        });
+        const sighting = (indicatorId: string, source: string) => ({
+          id: `${indicatorId}-${source}`,
+          indicator_id: indicatorId,
+          source,
+          confidence: 20,
+          count: 1,
+          first_seen: at,
+          last_seen: at,
+        });
+        await store.db
+          .insertInto('indicators')
+          .values([
+            indicator('named', '198.51.100.1', 'public'),
+            indicator('named-twice', '198.51.100.2', 'public'),
+            indicator('also-listed', '198.51.100.3', 'public'),
+            indicator('listed', '198.51.100.4', 'public'),
+            indicator('council', '198.51.100.5', 'council'),
+          ])
+          .execute();
+        await store.db
+          .insertInto('sightings')
+          .values([
+            sighting('named', 'osint:vendor'),
+            sighting('named-twice', 'osint:vendor'),
+            sighting('named-twice', 'osint:other'),
+            sighting('also-listed', 'osint:vendor'),
+            sighting('also-listed', 'web:jpcert'),
+            sighting('listed', 'web:jpcert'),
+            sighting('council', 'osint:vendor'),
+          ])
+          .execute();
+        await intelMigrations(engine.name)['0014_intel_001_osint_mentions_below_public_notice']!.up(store.db);
+        const rows = await store.db
+          .selectFrom('indicators')
+          .select(['id', 'tier', 'modified_at'])
+          .orderBy('id')
+          .execute();
+        assert.deepEqual(
+          rows.map((r) => [r.id, r.tier, r.modified_at > at]),
+          [
+            ['also-listed', 'public', false],
+            ['council', 'council', false],
+            ['listed', 'public', false],
+            ['named', 'council', true],
+            ['named-twice', 'council', true],
+          ],
+        );
+        const tallied = await store.db
+          .selectFrom('indicator_created_tally')
+          .select(['tier', 'n'])
+          .orderBy('tier')
+          .execute();
+        assert.deepEqual(
+          tallied.map((r) => [r.tier, Number(r.n)]),
+          [
+            ['council', 3],
+            ['public', 2],
+          ],
+        );
+      } finally {
+        await store.close();
+      }
+    });
   });
 }
 

@@ -3,7 +3,7 @@
  * name into that migration, rooms in a fixed order: intel, share, then the store's own). Names
  * and contents are as shipped: never edit a part that has shipped.
  */
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import { rebuildIndicatorTallies, TALLY_TABLES, type RoomMigrations } from '../store/index.ts';
 
 /** 0001: indicators, their sightings and the relationships between them. */
@@ -102,7 +102,32 @@ function indicatorTallies(): Migration {
   };
 }
 
+/**
+ * Migration 0014: what only OSINT documents name leaves public notice (adapters/osint.ts,
+ * `osintSightingTier`). Stores of earlier versions recorded a CLEAR feed's addresses and names at
+ * tier `public`, where public notice showed them without their confidence; those whose every
+ * sighting is an OSINT one are narrowed to council. Their new version time makes the publisher
+ * revoke their public copies; the tallies (per tier) are counted again.
+ */
+function osintMentionsBelowPublicNotice(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const now = new Date().toISOString();
+      await sql`
+        UPDATE indicators SET tier = 'council', modified_at = ${now}
+        WHERE tier = 'public'
+          AND EXISTS (SELECT 1 FROM sightings s
+                      WHERE s.indicator_id = indicators.id AND s.source LIKE 'osint:%')
+          AND NOT EXISTS (SELECT 1 FROM sightings s
+                          WHERE s.indicator_id = indicators.id AND s.source NOT LIKE 'osint:%')
+      `.execute(db);
+      await rebuildIndicatorTallies(db);
+    },
+  };
+}
+
 export const intelMigrations: RoomMigrations = () => ({
   '0001_initial': initial(),
   '0002_indicator_tallies': indicatorTallies(),
+  '0014_intel_001_osint_mentions_below_public_notice': osintMentionsBelowPublicNotice(),
 });

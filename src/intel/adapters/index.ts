@@ -23,6 +23,7 @@ export {
   OSINT_CONFIDENCE,
   recordOsintDocument,
   sightingsFromOsint,
+  osintSightingTier,
   tierOfTlp,
   type OsintDocumentLike,
   type OsintIndicatorLike,

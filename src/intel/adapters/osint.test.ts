@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { withIntel } from '../testing.ts';
-import { OSINT_CONFIDENCE, recordOsintDocument, sightingsFromOsint, tierOfTlp } from './index.ts';
+import {
+  OSINT_CONFIDENCE,
+  osintSightingTier,
+  recordOsintDocument,
+  sightingsFromOsint,
+  tierOfTlp,
+} from './index.ts';
 
 const document = {
   id: 'a'.repeat(64),
@@ -20,11 +26,17 @@ const indicators = [
   { type: 'cve', value: 'CVE-2024-3400', context: 'cve' },
 ];
 
-test('the tier follows the TLP, and a feed may only narrow it', () => {
+test('the tier follows the TLP but is never public notice on its own, and a feed may only narrow it', () => {
   assert.equal(tierOfTlp('clear'), 'public');
   assert.equal(tierOfTlp('green'), 'council');
   assert.equal(tierOfTlp('amber+strict'), 'council');
   assert.equal(tierOfTlp('red'), 'full');
+  assert.equal(osintSightingTier('clear'), 'council');
+  assert.equal(osintSightingTier('clear', 'public'), 'council');
+  assert.equal(osintSightingTier('green'), 'council');
+  assert.equal(osintSightingTier('red', 'public'), 'full');
+  const clear = sightingsFromOsint(document, indicators, { tlp: 'clear' });
+  assert.ok(clear.every((s) => s.tier === 'council' && s.tlp === 'clear'));
   const narrowed = sightingsFromOsint(document, indicators, { tlp: 'clear', tier: 'full' });
   assert.ok(narrowed.every((s) => s.tier === 'full'));
   const notWidened = sightingsFromOsint(document, indicators, { tlp: 'red', tier: 'public' });
@@ -46,7 +58,7 @@ test('addresses as C&C with the written port, names and URLs as themselves; hash
     assert.equal(s.source, 'osint:vendor-blog');
     assert.equal(s.confidence, OSINT_CONFIDENCE);
     assert.equal(s.tlp, 'clear');
-    assert.equal(s.tier, 'public');
+    assert.equal(s.tier, 'council');
     assert.equal(s.attributes?.document, document.id);
     assert.equal(s.attributes?.documentUrl, document.url);
   }
@@ -70,7 +82,7 @@ test('recorded into intel: the document is the evidence of each sighting', async
     assert.deepEqual(sightings.map((s) => s.source).sort(), ['osint:other-feed', 'osint:vendor-blog']);
     const address = await intel.get({ kind: 'c2', value: '45.77.12.3', port: 8443, proto: '' });
     assert.equal(address?.tlp, 'clear');
-    assert.equal(address?.tier, 'public');
+    assert.equal(address?.tier, 'council');
     assert.ok(address!.confidence <= OSINT_CONFIDENCE);
   });
 });

@@ -3,12 +3,15 @@
  * whose source is the feed (`osint:<feed>`) and whose evidence is the document (its content
  * hash, URL and the sentence around the hit). Structural types, so intel imports nothing of osint.
  *
- * TLP comes from the feed's configured TLP (a public advisory is TLP:CLEAR) and the tier follows
- * from it (CLEAR public, GREEN and AMBER council, RED full; a feed may only narrow it). The
- * confidence is low on purpose: that a document names an address does not make it malicious
- * (advisories also name victims, sinkholes, researchers' sites and the vendor's own domains), so
- * an OSINT sighting only adds weight to what another source reports, and readers filter on
- * confidence. Hashes, CVE ids and ATT&CK ids stay in the osint room: intel has no kind for them.
+ * TLP comes from the feed's configured TLP (a public advisory is TLP:CLEAR). The confidence is low
+ * on purpose: that a document names an address does not make it malicious (advisories also name
+ * victims, sinkholes, researchers' sites and the vendor's own domains), so an OSINT sighting only
+ * adds weight to what another source reports, and readers filter on confidence. For the same
+ * reason the tier is never public on its own (`osintSightingTier`): public notice carries no
+ * confidence, so a CLEAR advisory's victim would stand there as a C&C server like any confirmed
+ * one. The analysis centre puts such an indicator in public notice through its review queue, as
+ * any council indicator. Hashes, CVE ids and ATT&CK ids stay in the osint room: intel has no kind
+ * for them.
  */
 import type { SightingInput } from '../normalise.ts';
 import { moreRestrictedTier, type Tier, type Tlp } from '../types.ts';
@@ -35,9 +38,19 @@ export interface OsintDocumentLike {
 /** What an extraction alone is worth (out of 100). */
 export const OSINT_CONFIDENCE = 20;
 
+/** The tier a document's TLP gives it, that is who may read the document itself: CLEAR public, GREEN and AMBER council, RED full. */
 export function tierOfTlp(tlp: Tlp): Tier {
   if (tlp === 'clear') return 'public';
   return tlp === 'red' ? 'full' : 'council';
+}
+
+/**
+ * The tier of what intel records from a document: the document's tier, narrowed by the feed's
+ * when one is configured (never widened), and at most council.
+ */
+export function osintSightingTier(tlp: Tlp, feedTier?: Tier): Tier {
+  const tier = feedTier ? moreRestrictedTier(tierOfTlp(tlp), feedTier) : tierOfTlp(tlp);
+  return moreRestrictedTier(tier, 'council');
 }
 
 function kindOf(type: string): SightingInput['type'] | undefined {
@@ -51,8 +64,7 @@ export function sightingsFromOsint(
   indicators: readonly OsintIndicatorLike[],
   options: { tlp: Tlp; tier?: Tier },
 ): SightingInput[] {
-  const derived = tierOfTlp(options.tlp);
-  const tier = options.tier ? moreRestrictedTier(derived, options.tier) : derived;
+  const tier = osintSightingTier(options.tlp, options.tier);
   const source = `osint:${document.feed}`;
   const sightings: SightingInput[] = [];
   for (const indicator of indicators) {
