@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { recordOsintDocument, type SightingInput } from '../intel/index.ts';
+import { intelMigrations, recordOsintDocument, type SightingInput } from '../intel/index.ts';
 import {
   COLLECTION_IDS,
   hubIdentity,
@@ -133,6 +133,40 @@ for (const engine of testEngines(ROOM_MIGRATIONS)) {
         );
         assert.equal(indicators.length, 1);
         assert.equal(indicators[0]!.confidence, 20, 'the council copy carries the low confidence');
+      }),
+    );
+
+    test(
+      'what an earlier version put in public notice from an advisory alone is revoked there by migration 0014',
+      withHub(async (h) => {
+        const named = {
+          type: 'c2',
+          value: '198.51.100.78',
+          port: 443,
+          tlp: 'clear',
+          tier: 'public',
+        } as const;
+        // As earlier versions recorded a CLEAR feed's address: tier public.
+        await record(h, { ...named, source: 'osint:vendor-blog', confidence: 20 });
+        await record(h, { ...named, value: '198.51.100.79', source: 'web:jpcert', confidence: 90 });
+        const publicCopies = async () =>
+          (
+            (await h.req('GET', objectsUrl('public', C.public), 'Citizen')).json().objects as StixObject[]
+          ).filter((o) => o.type === 'indicator');
+        const latest = async (value: string) =>
+          (await publicCopies())
+            .filter((o) => String(o.pattern).includes(value))
+            .sort((a, b) => String(a.modified).localeCompare(String(b.modified)))
+            .at(-1);
+        assert.ok((await latest('198.51.100.78')) && !(await latest('198.51.100.78'))!.revoked);
+        await intelMigrations(engine.name)['0014_intel_001_osint_mentions_below_public_notice']!.up(
+          h.store.db,
+        );
+        await h.hub.publisher.sync();
+        assert.equal((await latest('198.51.100.78'))?.revoked, true, 'revoked in public notice');
+        assert.ok(!(await latest('198.51.100.79'))!.revoked, 'a published list stays public notice');
+        const council = await h.req('GET', objectsUrl('council', C.council), 'ISP B');
+        assert.ok(council.body.includes('198.51.100.78'), 'council members still get it');
       }),
     );
   });
