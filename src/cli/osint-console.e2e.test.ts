@@ -25,7 +25,7 @@ import { documentLanguage, extractIndicators, type OsintTables } from '../osint/
 import { storeDocument } from '../osint/testing.ts';
 import type { Kysely } from 'kysely';
 import { consoleOsintOf } from './commands/serve.ts';
-import { startRoomsHub } from './testing.ts';
+import { startRoomsHub } from './e2e-support.ts';
 
 const DAY = 86_400_000;
 const DOCUMENTS: { feed: string; tlp: Tlp; title: string; text: string; daysAgo: number }[] = [

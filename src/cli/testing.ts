@@ -5,7 +5,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
 import { consoleDepsOf, createConsole, type WebConsole } from '../console/index.ts';
-import { DIST, startTestHub, type TestHub } from '../console/testing.ts';
 import { silentLogger, type Logger } from '../core/index.ts';
 import type { HygieneReader } from '../hygiene/index.ts';
 import { createIntel, IntelConfig, type Intel } from '../intel/index.ts';
@@ -69,19 +68,6 @@ export async function withRoomsInMemory<T>(use: (rooms: RoomsInMemory) => Promis
   } finally {
     await store.close();
   }
-}
-
-/**
- * A test hub (console/testing.ts) serving the console's build over a store in memory with every
- * room's tables; `rooms` gives the rooms' readers over that store's database, as `serve` wires
- * them. The hub's close() closes the store.
- */
-export async function startRoomsHub(
-  rooms: (db: Store['db']) => Pick<NonNullable<Parameters<typeof startTestHub>[0]>, 'web' | 'osint'>,
-): Promise<{ hub: TestHub; store: Store }> {
-  const store = await openStore({ memory: true }, { migrations: ROOM_MIGRATIONS });
-  const hub = await startTestHub({ store, console: { distDir: DIST }, ...rooms(store.db) });
-  return { hub, store };
 }
 
 export interface ReleaseHub {

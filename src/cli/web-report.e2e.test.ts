@@ -20,7 +20,7 @@ import { silentLogger } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { WebTables } from '../web/index.ts';
 import { consoleWebOf } from './commands/serve.ts';
-import { startRoomsHub } from './testing.ts';
+import { startRoomsHub } from './e2e-support.ts';
 
 describe(
   'report a URL from the malicious-sites page',
