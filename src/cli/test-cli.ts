@@ -13,8 +13,11 @@ export interface CliCapture {
   stderr(): string;
 }
 
-/** A context whose streams append synchronously, so the text is complete when main() returns. */
-export function captureCli(): CliCapture {
+/**
+ * A context whose streams append synchronously, so the text is complete when main() returns.
+ * `env` is the whole environment the command sees.
+ */
+export function captureCli(env: NodeJS.ProcessEnv = {}): CliCapture {
   let stdout = '';
   let stderr = '';
   const sink = (append: (text: string) => void) =>
@@ -25,11 +28,11 @@ export function captureCli(): CliCapture {
       },
     });
   return {
-    // No TSUNAGI_* variables (a database URL would bypass the data directory rule) and no terminal.
+    // By default no TSUNAGI_* variables (a database URL would bypass the data directory rule); no terminal.
     ctx: {
       stdout: sink((t) => (stdout += t)),
       stderr: sink((t) => (stderr += t)),
-      env: {},
+      env,
       interactive: false,
     },
     stdout: () => stdout,
