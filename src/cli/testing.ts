@@ -18,7 +18,7 @@ import {
 } from '../share/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { z } from 'zod';
-import { consoleOsintOf, consoleWebOf } from './commands/serve.ts';
+import { consoleOsintOf, consoleWebOf, openCliStore } from './commands/serve.ts';
 import { StackConfig } from './stack.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
@@ -65,6 +65,27 @@ export async function withRoomsInMemory<T>(use: (rooms: RoomsInMemory) => Promis
       audit: createAuditLog({ store }),
     });
     return await use({ store, intel, logger, registry });
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Runs `use` with intel (default configuration, silent) over the store of the CLI's data
+ * directory `data`, as the commands open it; closes the store after.
+ */
+export async function withCliIntel<T>(
+  data: string,
+  use: (intel: Intel, store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await openCliStore(data, {});
+  try {
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    return await use(intel, store);
   } finally {
     await store.close();
   }
