@@ -9,14 +9,12 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
 import { HealthBoard } from '../core/index.ts';
 import { collectorHealth, createFlowCollector, FlowConfig, type FlowCollector } from '../flow/index.ts';
 import type { HealthBody } from '../console/index.ts';
 import {
   CHROMIUM,
-  ensureConsoleBuilt,
-  launchChromium,
+  chromiumSuite,
   newConsolePage,
   signIn,
   startTestHub,
@@ -113,13 +111,10 @@ describe('pipeline loss alert', () => {
     'in Chromium',
     { skip: !existsSync(CHROMIUM) && `${CHROMIUM} missing (scripts/install-test-tools.sh installs it)` },
     () => {
-      let browser: Browser;
+      const browser = chromiumSuite();
       before(async () => {
-        ensureConsoleBuilt();
-        browser = await launchChromium();
         if (collector.counters().kernelDrops === 0) await makeDrops();
       });
-      after(async () => browser?.close());
 
       // The words an analyst reads (console/src/i18n.ts), per language.
       const WORDS = {
@@ -139,7 +134,7 @@ describe('pipeline loss alert', () => {
       for (const lang of ['ja', 'en'] as const) {
         test(`the red banner shows on every page and the Pipeline page names the drops (${lang})`, async () => {
           assert.equal((await healthOf(hub, hub.tokens.full)).loss, true);
-          const page = await newConsolePage(browser, lang);
+          const page = await newConsolePage(browser(), lang);
           await signIn(page, hub.url, hub.tokens.full);
           const words = WORDS[lang];
           for (const hash of ['#/overview', '#/c2', '#/sharing']) {

@@ -6,25 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../core/index.ts';
-import { createIntel, IntelConfig } from '../intel/index.ts';
-import { createAuditLog } from '../share/index.ts';
-import { openStore } from '../store/index.ts';
 import { demoPhishingUrls, recordDemoSources } from './demo-sources.ts';
-import { ROOM_MIGRATIONS } from './store-migrations.ts';
+import { withRoomsInMemory } from './testing.ts';
 
 test('demo sources: phishing through the web model, survey findings through intel', async () => {
-  const store = await openStore({ memory: true }, { migrations: ROOM_MIGRATIONS });
-  try {
-    const logger = silentLogger();
-    const registry = new Registry();
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger,
-      registry,
-      audit: createAuditLog({ store }),
-    });
+  await withRoomsInMemory(async ({ store, intel, logger, registry }) => {
     const result = await recordDemoSources({ store, intel }, { logger, registry, seed: 1 });
     assert.equal(result.phishingUrls, demoPhishingUrls(1).length);
     const urls = (await intel.list({ kinds: ['url'], limit: 1000 })).items;
@@ -48,7 +34,5 @@ test('demo sources: phishing through the web model, survey findings through inte
       'CVE-2021-33044',
       'CVE-2023-33538',
     ]);
-  } finally {
-    await store.close();
-  }
+  });
 });

@@ -7,15 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
 import { register } from './commands/detect.ts';
-import type { CliContext } from './context.ts';
 import { PrefixSet, ipv4FromString } from '../core/index.ts';
 import { generateScenario, writeExportPcap } from '../scenario/index.ts';
 import { PEER_HEADER, SHARE_HEADER, STATE_FILE, createDetector, type Candidate } from '../detect/index.ts';
 import { T0, UDP, batchOf, browsing, homes, seeded, type Row } from '../detect/testing.ts';
+import { captureCli } from './test-cli.ts';
 
 const OPTIONS = { seed: 11, subscribers: 250, hours: 3, botFraction: 0.1 } as const;
 
@@ -62,20 +61,6 @@ function assertClean(text: string, where: string, times: ReturnType<typeof flowT
   assert.doesNotMatch(text, /\d{4}-\d\d-\d\dT\d\d:\d\d/, `${where} holds a date`);
 }
 
-function captureContext(): { ctx: CliContext; stdout: () => string; stderr: () => string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  return {
-    ctx: { stdout, stderr, env: {}, interactive: false },
-    stdout: () => Buffer.concat(out).toString(),
-    stderr: () => Buffer.concat(err).toString(),
-  };
-}
-
 const times = flowTimes();
 
 describe('purpose limitation', () => {
@@ -87,7 +72,7 @@ describe('purpose limitation', () => {
     writeFileSync(join(input, 'bots.txt'), scenario.truth.botList.join('\n'));
 
     const run = async (args: string[]) => {
-      const capture = captureContext();
+      const capture = captureCli();
       const program = new Command('tsunagi').exitOverride();
       register(program, capture.ctx);
       await program.parseAsync(args, { from: 'user' });
@@ -246,7 +231,7 @@ describe('purpose limitation', () => {
     const flows = join(input, 'p2p.pcap');
     await writeExportPcap([batchOf(rows)], flows, { format: 'ipfix' });
     writeFileSync(join(input, 'bots.csv'), `bot,family\n${bots.map((b) => `${b},mozi`).join('\n')}\n`);
-    const capture = captureContext();
+    const capture = captureCli();
     const program = new Command('tsunagi').exitOverride();
     register(program, capture.ctx);
     await program.parseAsync(

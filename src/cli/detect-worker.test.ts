@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +19,7 @@ import { createRegistry, type FlowBatch, Lifecycle, silentLogger } from '../core
 import { REANNOUNCE_MIN_CHANGE } from '../detect/index.ts';
 import { detectOffline } from './offline-detect.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from '../scenario/index.ts';
-import type { CliContext } from './context.ts';
-import { main } from './main.ts';
+import { exportedC2 } from './test-cli.ts';
 import { createStack } from './stack.ts';
 import { loopbackStackConfig } from './testing.ts';
 
@@ -36,21 +34,6 @@ function* take(source: Iterator<FlowBatch>, count: number): Generator<FlowBatch>
     if (next.done) return;
     yield next.value;
   }
-}
-
-async function exportC2(data: string): Promise<Map<string, number>> {
-  const stdout = new PassThrough();
-  const chunks: string[] = [];
-  stdout.on('data', (d: Buffer) => chunks.push(d.toString()));
-  const ctx: CliContext = { stdout, stderr: new PassThrough(), env: {}, interactive: false };
-  assert.equal(await main(['export', 'c2', '--format', 'csv', '--data', data], ctx), 0);
-  const rows = new Map<string, number>();
-  for (const line of chunks.join('').trim().split('\n')) {
-    const [ip, port, proto, confidence] = line.split(',');
-    if (!ip || ip.startsWith('#') || ip === 'dst_ip' || ip === 'ip') continue;
-    rows.set(`${ip},${port},${proto}`, Number(confidence));
-  }
-  return rows;
 }
 
 async function freeTcpPort(): Promise<number> {
@@ -77,7 +60,7 @@ async function assertHubMatchesOffline(dir: string, data: string, logs: string[]
     subscriberPrefixes: truth.subscriberPrefixes,
   });
   const expected = new Map(offline.rows.map((r) => [`${r.ip},${r.port},${r.proto}`, r.confidence]));
-  const exported = await exportC2(data);
+  const exported = await exportedC2(data);
   assert.ok(expected.size >= 2, `C&C servers to find (${expected.size})`);
   assert.deepEqual([...exported.keys()].sort(), [...expected.keys()].sort(), `${logs.join('\n')}`);
   for (const [key, confidence] of expected) {

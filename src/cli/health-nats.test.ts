@@ -10,33 +10,18 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
 import type { HealthBody } from '../console/index.ts';
 import { freeUdpPort as freePort } from '../flow/testing.ts';
-import type { CliContext } from './context.ts';
 import { runServe, ServeConfig } from './commands/serve.ts';
 import { main } from './main.ts';
+import { captureCli } from './test-cli.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
 const NATS = process.env.TSUNAGI_TEST_NATS_URL;
-
-function capture(): { ctx: CliContext; err: () => string; out: () => string } {
-  const err: string[] = [];
-  const out: string[] = [];
-  const stderr = new PassThrough();
-  const stdout = new PassThrough();
-  stderr.on('data', (d: Buffer) => err.push(d.toString()));
-  stdout.on('data', (d: Buffer) => out.push(d.toString()));
-  return {
-    ctx: { stdout, stderr, env: {}, interactive: false },
-    err: () => err.join(''),
-    out: () => out.join(''),
-  };
-}
 
 test(
   "serve --nats shows a collect --nats process's health on its console",
@@ -51,18 +36,18 @@ test(
     let running: Promise<void> | undefined;
     try {
       assert.equal(
-        await main(['org', 'add', 'Centre', '--role', 'analysis', '--data', data], capture().ctx),
+        await main(['org', 'add', 'Centre', '--role', 'analysis', '--data', data], captureCli().ctx),
         0,
       );
-      const tokenOut = capture();
+      const tokenOut = captureCli();
       assert.equal(
         await main(['token', 'create', '--org', 'Centre', '--scope', 'read', '--data', data], tokenOut.ctx),
         0,
       );
-      const token = /tsg_[A-Za-z0-9_-]+/.exec(tokenOut.out() + tokenOut.err())?.[0];
+      const token = /tsg_[A-Za-z0-9_-]+/.exec(tokenOut.stdout() + tokenOut.stderr())?.[0];
       assert.ok(token, 'a token was printed');
 
-      const hubOut = capture();
+      const hubOut = captureCli();
       let ready!: () => void;
       const up = new Promise<void>((resolve) => (ready = resolve));
       running = runServe(
@@ -84,8 +69,8 @@ test(
         },
       );
       await Promise.race([up, running]);
-      const hubUrl = /tsunagi hub on (http:\/\/[^ ]+) /.exec(hubOut.err())?.[1];
-      assert.ok(hubUrl, hubOut.err());
+      const hubUrl = /tsunagi hub on (http:\/\/[^ ]+) /.exec(hubOut.stderr())?.[1];
+      assert.ok(hubUrl, hubOut.stderr());
 
       const port = await freePort();
       child = spawn(BIN, ['collect', '--nats', NATS!, '-l', `127.0.0.1:${port}`, '--interval', '1'], {

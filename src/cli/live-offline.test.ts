@@ -16,8 +16,7 @@ import { createLogger, createRegistry, Lifecycle } from '../core/index.ts';
 import { detectOffline } from './offline-detect.ts';
 import { REANNOUNCE_MIN_CHANGE } from '../detect/index.ts';
 import { generateScenario, sendExportUdp, writeExportPcap } from '../scenario/index.ts';
-import type { CliContext } from './context.ts';
-import { main } from './main.ts';
+import { exportedC2 } from './test-cli.ts';
 import { createStack, type StackConfig } from './stack.ts';
 import { loopbackStackConfig } from './testing.ts';
 
@@ -27,22 +26,6 @@ import { loopbackStackConfig } from './testing.ts';
 const day = () => generateScenario({ seed: 11, hours: 1, subscribers: 300 });
 const { truth } = day();
 const subscribers = truth.subscriberPrefixes;
-
-async function exportC2(data: string): Promise<Map<string, number>> {
-  const stdout = new PassThrough();
-  const chunks: string[] = [];
-  stdout.on('data', (d: Buffer) => chunks.push(d.toString()));
-  const ctx: CliContext = { stdout, stderr: new PassThrough(), env: {}, interactive: false };
-  const code = await main(['export', 'c2', '--format', 'csv', '--data', data], ctx);
-  assert.equal(code, 0);
-  const rows = new Map<string, number>();
-  for (const line of chunks.join('').trim().split('\n')) {
-    const [ip, port, proto, confidence] = line.split(',');
-    if (!ip || ip.startsWith('#') || ip === 'dst_ip' || ip === 'ip') continue;
-    rows.set(`${ip},${port},${proto}`, Number(confidence));
-  }
-  return rows;
-}
 
 async function runLive(dir: string, bots: string, rate: number) {
   const data = join(dir, `data-${rate}`);
@@ -113,7 +96,7 @@ test('start fed a capture over UDP exports the same C&C list as offline detect, 
       const live = await runLive(dir, bots, rate);
       assert.equal(live.received, live.sent, `rate ${rate}: every flow sent over UDP arrived`);
       assert.equal(live.withdrawn, 0, `rate ${rate}: nothing withdrawn:\n${live.logLines.join('\n')}`);
-      const exported = await exportC2(live.data);
+      const exported = await exportedC2(live.data);
       if (rate === 0) {
         // A restart restores the aggregates on the capture's own clock, not today's date.
         assert.ok((await restart(live.config)) > 0, 'a restarted stack restored its aggregates');

@@ -18,7 +18,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +28,9 @@ import { COLLECTION_IDS } from '../share/index.ts';
 import { openStore } from '../store/index.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { runServe, ServeConfig } from './commands/serve.ts';
-import type { CliContext } from './context.ts';
 import { main } from './main.ts';
 import { scratchDatabase } from './scratch-database.ts';
+import { captureCli } from './test-cli.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
 const databaseUrl = process.env.TSUNAGI_TEST_DATABASE_URL;
@@ -49,30 +48,19 @@ function whyNot(): string | false {
   return false;
 }
 
-function capture(env: NodeJS.ProcessEnv) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (d: Buffer) => out.push(d.toString()));
-  stderr.on('data', (d: Buffer) => err.push(d.toString()));
-  const ctx: CliContext = { stdout, stderr, env, interactive: false };
-  return { ctx, out: () => out.join(''), err: () => err.join('') };
-}
-
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const c = capture(env);
+  const c = captureCli(env);
   const code = await main(args, c.ctx);
-  assert.equal(code, 0, `tsunagi ${args.join(' ')}: ${c.err()}`);
-  return c.out() + c.err();
+  assert.equal(code, 0, `tsunagi ${args.join(' ')}: ${c.stderr()}`);
+  return c.stdout() + c.stderr();
 }
 
 /** `export c2` rows as ip,port,proto. */
 async function exportC2(data: string, tier: string, env: NodeJS.ProcessEnv = {}): Promise<Set<string>> {
-  const c = capture(env);
-  assert.equal(await main(['export', 'c2', '--tier', tier, '--data', data], c.ctx), 0, c.err());
+  const c = captureCli(env);
+  assert.equal(await main(['export', 'c2', '--tier', tier, '--data', data], c.ctx), 0, c.stderr());
   const rows = c
-    .out()
+    .stdout()
     .trim()
     .split('\n')
     .filter((line) => line && !line.startsWith('ip,') && !line.startsWith('#'))
@@ -334,7 +322,7 @@ test(
         tokens.set(isp.name, /tsg_[A-Za-z0-9_-]+/.exec(printed)![0]);
       }
       const centrePort = await freePort(`${subnet}.1`);
-      const centreOut = capture(centreEnv);
+      const centreOut = captureCli(centreEnv);
       let centreUp!: () => void;
       const centreReady = new Promise<void>((resolve) => (centreUp = resolve));
       centre = runServe(

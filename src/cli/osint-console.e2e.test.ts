@@ -10,26 +10,22 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { OsintBody } from '../console/index.ts';
 import {
   CHROMIUM,
-  DIST,
-  ensureConsoleBuilt,
-  launchChromium,
+  chromiumSuite,
   newConsolePage,
   openPage,
   signIn,
-  startTestHub,
   type TestHub,
 } from '../console/testing.ts';
 import { recordOsintDocument, type Intel, type Tlp } from '../intel/index.ts';
 import { documentLanguage, extractIndicators, type OsintTables } from '../osint/index.ts';
 import { storeDocument } from '../osint/testing.ts';
-import { openStore } from '../store/index.ts';
 import type { Kysely } from 'kysely';
 import { consoleOsintOf } from './commands/serve.ts';
-import { ROOM_MIGRATIONS } from './store-migrations.ts';
+import { startRoomsHub } from './e2e-support.ts';
 
 const DAY = 86_400_000;
 const DOCUMENTS: { feed: string; tlp: Tlp; title: string; text: string; daysAgo: number }[] = [
@@ -90,9 +86,9 @@ async function osintOf(hub: TestHub, token: string, query = ''): Promise<OsintBo
 describe('OSINT console page', () => {
   let hub: TestHub;
   before(async () => {
-    const store = await openStore({ memory: true }, { migrations: ROOM_MIGRATIONS });
-    hub = await startTestHub({ store, console: { distDir: DIST }, osint: consoleOsintOf(store.db) });
-    await seed(store.db as unknown as Kysely<OsintTables>, hub.ctx.intel as Intel);
+    const rooms = await startRoomsHub((db) => ({ osint: consoleOsintOf(db) }));
+    hub = rooms.hub;
+    await seed(rooms.store.db as unknown as Kysely<OsintTables>, hub.ctx.intel as Intel);
   });
   after(() => hub?.close());
 
@@ -168,16 +164,11 @@ describe('OSINT console page', () => {
   });
 
   describe('in Chromium', { skip: !existsSync(CHROMIUM) && 'needs Debian chromium' }, () => {
-    let browser: Browser;
-    before(async () => {
-      ensureConsoleBuilt();
-      browser = await launchChromium();
-    });
-    after(() => browser?.close());
+    const browser = chromiumSuite();
 
     for (const lang of ['ja', 'en'] as const)
       test(`documents, chart, indicators and search (${lang})`, async () => {
-        const page = await newConsolePage(browser, lang);
+        const page = await newConsolePage(browser(), lang);
         try {
           await walkPage(page, hub, lang);
         } finally {

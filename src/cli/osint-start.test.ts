@@ -80,7 +80,8 @@ test('start reads the configured feeds on its interval: documents, intel sightin
     await lifecycle.start(stack.components);
     const { token } = await analysisToken(stack);
     // The first round at start: two documents, one failed (a warning in the health).
-    await until('the first round', () => (stack.osint.osint.stats().rounds >= 1 ? true : undefined));
+    await stack.osint.osint.firstRound();
+    assert.ok(stack.osint.osint.stats().rounds >= 1, 'the first round is counted when it ends');
     const first = await componentOf(stack, token);
     assert.equal(first.level, 'warning', 'a document that failed is a warning');
     assert.equal(first.counters.documents, 2);

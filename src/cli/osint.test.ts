@@ -12,13 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Kysely } from 'kysely';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../core/index.ts';
-import { createIntel, IntelConfig } from '../intel/index.ts';
 import type { OsintTables } from '../osint/index.ts';
 import { minimalPdf } from '../osint/testing.ts';
 import { runCli as run } from './test-cli.ts';
-import { openCliStore } from './commands/serve.ts';
+import { withCliIntel } from './testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-osint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,8 +124,7 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
     /feeds 1 \(unchanged 0\), items 4, new documents 2, duplicates 1, indicators 7, intel sightings 4, errors 1/,
   );
 
-  const store = await openCliStore(data, {});
-  try {
+  await withCliIntel(data, async (intel, store) => {
     const db = store.db as unknown as Kysely<OsintTables>;
     const documents = await db.selectFrom('osint_documents').selectAll().orderBy('url').execute();
     assert.deepEqual(
@@ -153,11 +149,6 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
       .execute();
     assert.ok(rows.some((r) => r.type === 'ipv4' && r.value === '5.45.65.21' && Number(r.port) === 4443));
 
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
     const address = await intel.get({ kind: 'c2', value: '5.45.65.21', port: 4443, proto: '' });
     assert.equal(address?.tlp, 'clear');
     const sightings = await intel.sightings(address!.id);
@@ -166,9 +157,7 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
       ['osint:vendor'],
     );
     assert.ok(await intel.get({ kind: 'domain', value: 'cdn-updates.org', port: 0, proto: '' }));
-  } finally {
-    await store.close();
-  }
+  });
 
   const second = await run(['osint', 'fetch', '--config', config, '--data', data]);
   assert.equal(second.code, 0, second.stderr);

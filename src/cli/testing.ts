@@ -5,14 +5,22 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Registry } from 'prom-client';
 import { consoleDepsOf, createConsole, type WebConsole } from '../console/index.ts';
-import { silentLogger } from '../core/index.ts';
+import { silentLogger, type Logger } from '../core/index.ts';
 import type { HygieneReader } from '../hygiene/index.ts';
-import type { Intel } from '../intel/index.ts';
-import { HubConfig, wireHub, type AuditLog, type Hub, type OrganisationInput } from '../share/index.ts';
-import type { Store } from '../store/index.ts';
+import { createIntel, IntelConfig, type Intel } from '../intel/index.ts';
+import {
+  createAuditLog,
+  HubConfig,
+  wireHub,
+  type AuditLog,
+  type Hub,
+  type OrganisationInput,
+} from '../share/index.ts';
+import { openStore, type Store } from '../store/index.ts';
 import type { z } from 'zod';
-import { consoleOsintOf, consoleWebOf } from './commands/serve.ts';
+import { consoleOsintOf, consoleWebOf, openCliStore } from './commands/serve.ts';
 import { StackConfig } from './stack.ts';
+import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
 /** The CLI's room list, for tools (benchmarks) that open stores the CLI may have made. */
 export { ROOM_MIGRATIONS } from './store-migrations.ts';
@@ -34,6 +42,53 @@ export function loopbackStackConfig(
     hub: { listen: '127.0.0.1:0' },
     ...extra,
   });
+}
+
+/** A store in memory with every room's tables, intel over it with an audit log, and their logger and registry. */
+export interface RoomsInMemory {
+  store: Store;
+  intel: Intel;
+  logger: Logger;
+  registry: Registry;
+}
+
+/** Runs `use` with a store in memory holding every room's tables and intel over it; closes the store after. */
+export async function withRoomsInMemory<T>(use: (rooms: RoomsInMemory) => Promise<T>): Promise<T> {
+  const store = await openStore({ memory: true }, { migrations: ROOM_MIGRATIONS });
+  try {
+    const logger = silentLogger();
+    const registry = new Registry();
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger,
+      registry,
+      audit: createAuditLog({ store }),
+    });
+    return await use({ store, intel, logger, registry });
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Runs `use` with intel (default configuration, silent) over the store of the CLI's data
+ * directory `data`, as the commands open it; closes the store after.
+ */
+export async function withCliIntel<T>(
+  data: string,
+  use: (intel: Intel, store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await openCliStore(data, {});
+  try {
+    const intel = createIntel(IntelConfig.parse({}), {
+      store,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    return await use(intel, store);
+  } finally {
+    await store.close();
+  }
 }
 
 export interface ReleaseHub {

@@ -7,24 +7,20 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
-import type { Browser } from 'playwright-core';
 import { Registry } from 'prom-client';
 import {
   CHROMIUM,
-  DIST,
-  ensureConsoleBuilt,
-  launchChromium,
+  chromiumSuite,
   newConsolePage,
   openPage,
   signIn,
-  startTestHub,
   type TestHub,
 } from '../console/testing.ts';
 import { silentLogger } from '../core/index.ts';
-import { openStore, type Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 import type { WebTables } from '../web/index.ts';
 import { consoleWebOf } from './commands/serve.ts';
-import { ROOM_MIGRATIONS } from './store-migrations.ts';
+import { startRoomsHub } from './e2e-support.ts';
 
 describe(
   'report a URL from the malicious-sites page',
@@ -32,23 +28,17 @@ describe(
   () => {
     let store: Store;
     let hub: TestHub;
-    let browser: Browser;
+    const browser = chromiumSuite();
     before(async () => {
-      ensureConsoleBuilt();
-      store = await openStore({ memory: true }, { migrations: ROOM_MIGRATIONS });
-      const web = consoleWebOf(store.db, { logger: silentLogger(), registry: new Registry() });
-      hub = await startTestHub({ store, console: { distDir: DIST }, web });
-      browser = await launchChromium();
+      ({ hub, store } = await startRoomsHub((db) => ({
+        web: consoleWebOf(db, { logger: silentLogger(), registry: new Registry() }),
+      })));
     });
-    after(async () => {
-      await browser?.close();
-      await hub?.close();
-      await store?.close();
-    });
+    after(() => hub?.close());
 
     for (const lang of ['ja', 'en'] as const)
       test(`the form reports and shows the verdict (${lang})`, async () => {
-        const page = await newConsolePage(browser, lang);
+        const page = await newConsolePage(browser(), lang);
         await signIn(page, hub.url, hub.tokens.council);
         await openPage(page, '#/web', '[data-testid=web-report-form]');
         await page.fill(

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -115,6 +116,23 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * Chromium for the tests of the `describe` block this is called in: the console built (when its
+ * build is stale) and the browser launched before them, the browser closed after them. Hooks the
+ * block adds later run after these. The browser, once the block's tests run: `browser()`.
+ */
+export function chromiumSuite(): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    ensureConsoleBuilt();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser!;
 }
 
 export async function newConsolePage(

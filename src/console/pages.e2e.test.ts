@@ -12,15 +12,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { dictionaries, type Lang } from '../../console/src/i18n.ts';
 import {
   CHROMIUM,
+  chromiumSuite,
   DIST,
   demoHygiene,
-  ensureConsoleBuilt,
   fillDemo,
-  launchChromium,
   newConsolePage,
   openFirstDetail,
   openPage,
@@ -210,12 +209,11 @@ describe(
   () => {
     let demo: TestHub;
     let empty: TestHub;
-    let browser: Browser;
+    const browser = chromiumSuite();
     let hygiene: Awaited<ReturnType<typeof demoHygiene>>;
     let sensors: Kysely<SensorTables>;
 
     before(async () => {
-      ensureConsoleBuilt();
       hygiene = await demoHygiene();
       sensors = await openSensorTestDb();
       await seedSensorCentre(sensors);
@@ -228,10 +226,8 @@ describe(
         startTestHub({ console: { distDir: DIST } }),
       ]);
       await fillDemo(demo);
-      browser = await launchChromium();
     });
     after(async () => {
-      await browser?.close();
       await demo?.close();
       await empty?.close();
       await hygiene?.close();
@@ -260,7 +256,7 @@ describe(
 
     for (const lang of ['ja', 'en'] as const) {
       test(`${lang}: sign-in, every page and every detail with the demo dataset (full tier)`, async () => {
-        const page = await newConsolePage(browser, lang);
+        const page = await newConsolePage(browser(), lang);
         await page.goto(`${demo.url}/`);
         await page.waitForSelector('input[name=token]');
         await assertReadable(page, lang, 'sign-in');
@@ -292,7 +288,7 @@ describe(
       });
 
       test(`${lang}: a public-tier reader's pages`, async () => {
-        const page = await newConsolePage(browser, lang);
+        const page = await newConsolePage(browser(), lang);
         await signIn(page, demo.url, demo.tokens.public);
         for (const { name, hash, ready } of PAGES.filter((p) =>
           ['overview', 'c2', 'graph', 'sharing', 'hygiene'].includes(p.name),
@@ -307,7 +303,7 @@ describe(
       });
 
       test(`${lang}: empty states on an empty hub`, async () => {
-        const page = await newConsolePage(browser, lang);
+        const page = await newConsolePage(browser(), lang);
         await signIn(page, empty.url, empty.tokens.full);
         const dict = dictionaries[lang];
         for (const { name, hash, ready } of PAGES) {
@@ -340,7 +336,7 @@ describe(
       });
 
       test(`${lang}: the public self-check and the way back`, async () => {
-        const page = await newConsolePage(browser, lang);
+        const page = await newConsolePage(browser(), lang);
         await page.goto(`${demo.url}/check`);
         await page.waitForSelector('[data-testid=self-check-button]');
         await assertReadable(page, lang, 'self-check');

@@ -32,6 +32,7 @@ import {
 // The browser helpers, for other rooms' console tests (the CLI's end-to-end alert test).
 export {
   CHROMIUM,
+  chromiumSuite,
   DIST,
   ensureConsoleBuilt,
   launchChromium,

@@ -8,17 +8,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
 import type { WebBody } from './api/types.ts';
-import {
-  CHROMIUM,
-  DIST,
-  ensureConsoleBuilt,
-  launchChromium,
-  newConsolePage,
-  openPage,
-  signIn,
-} from './e2e-support.ts';
+import { CHROMIUM, chromiumSuite, DIST, newConsolePage, openPage, signIn } from './e2e-support.ts';
 import { startTestHub, type TestHub } from './testing.ts';
 
 const BODY: WebBody = {
@@ -74,23 +65,18 @@ describe(
   { skip: !existsSync(CHROMIUM) && 'needs Debian chromium' },
   () => {
     let hub: TestHub;
-    let browser: Browser;
+    const browser = chromiumSuite();
     before(async () => {
-      ensureConsoleBuilt();
       hub = await startTestHub({
         console: { distDir: DIST },
         web: { overview: async () => BODY, report: reportNotUsed },
       });
-      browser = await launchChromium();
     });
-    after(async () => {
-      await browser?.close();
-      await hub?.close();
-    });
+    after(() => hub?.close());
 
     for (const lang of ['ja', 'en'] as const)
       test(`draws campaigns, charts and takedowns (${lang})`, async () => {
-        const page = await newConsolePage(browser, lang);
+        const page = await newConsolePage(browser(), lang);
         await signIn(page, hub.url, hub.tokens.council);
         await openPage(page, '#/web', 'section[data-page=web] svg.bars');
         assert.equal(await page.locator('[data-testid=web-hosts]').innerText(), '3');
@@ -114,7 +100,7 @@ describe(
       });
       try {
         for (const lang of ['ja', 'en'] as const) {
-          const page = await newConsolePage(browser, lang);
+          const page = await newConsolePage(browser(), lang);
           await signIn(page, empty.url, empty.tokens.council);
           await openPage(page, '#/web', 'section[data-page=web] svg.bars');
           assert.equal(await page.locator('[data-testid=web-campaign-table]').count(), 0);

@@ -21,6 +21,29 @@ export function mix32(value: number): number {
 }
 
 /**
+ * MurmurHash3 x86_32's steps, for the callers that hash a key of their own layout (transport's
+ * partition keys as big-endian words, the web room's favicon bytes as Shodan reads them):
+ * `murmur3Scramble` of each 32-bit block, `murmur3Block` to fold a whole block into the running
+ * hash (a partial tail block is only xored in, scrambled), `murmur3Final` with the key's length
+ * in bytes. The result is unsigned; `| 0` gives Python mmh3's signed form.
+ */
+export function murmur3Scramble(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
+}
+
+export function murmur3Block(h: number, k: number): number {
+  h ^= murmur3Scramble(k);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+export function murmur3Final(h: number, length: number): number {
+  return mix32(h ^ length);
+}
+
+/**
  * Folds integers into one unsigned 32-bit hash, starting from `seed`: each step mixes the next
  * value into the running hash with `mix32`. The xor-shift before each `mix32` undoes mix32's own
  * first step (x ^ x >>> 16 is its own inverse), which keeps the values of the fold the seeded

@@ -85,6 +85,11 @@ export interface Osint {
   read(bytes: Uint8Array, hint: string): Promise<DocumentText>;
   /** One round over the configured feeds; a call during a round shares it. */
   fetch(): Promise<FetchRound>;
+  /**
+   * Resolves when the first round has ended (read or failed: `stats()` then holds its counts), at
+   * once when `start()` reads nothing (no feeds or no interval), and on `stop()`. Never rejects.
+   */
+  firstRound(): Promise<void>;
   documents(limit?: number): Promise<DocumentSummary[]>;
   indicatorsOf(documentId: string): Promise<ExtractedIndicator[]>;
   /** Counts a rejected input (for the CLI's bad-input path). */
@@ -185,6 +190,8 @@ export function createOsint(config: OsintConfig, deps: OsintDeps): Osint {
     stats.errors += r.errors;
     return r;
   };
+  let firstRoundEnded!: () => void;
+  const firstRound = new Promise<void>((resolve) => (firstRoundEnded = resolve));
   // One round at a time: two would race to store the same new document.
   let running: Promise<FetchRound> | undefined;
   const fetchOnce = (): Promise<FetchRound> => {
@@ -192,6 +199,7 @@ export function createOsint(config: OsintConfig, deps: OsintDeps): Osint {
       .then(counted)
       .finally(() => {
         running = undefined;
+        firstRoundEnded();
       });
     return running;
   };
@@ -206,7 +214,7 @@ export function createOsint(config: OsintConfig, deps: OsintDeps): Osint {
   return {
     name: 'osint',
     async start() {
-      if (config.intervalMs === 0 || config.feeds.length === 0) return;
+      if (config.intervalMs === 0 || config.feeds.length === 0) return firstRoundEnded();
       needDb();
       tick();
       timer = setInterval(tick, config.intervalMs);
@@ -215,6 +223,7 @@ export function createOsint(config: OsintConfig, deps: OsintDeps): Osint {
       clearInterval(timer);
       timer = undefined;
       await running?.catch(() => undefined);
+      firstRoundEnded();
     },
     extract(text) {
       const end = m.extractSeconds.startTimer();
@@ -226,6 +235,7 @@ export function createOsint(config: OsintConfig, deps: OsintDeps): Osint {
     },
     read: (bytes, hint) => readDocument(bytes, hint, pdf),
     fetch: fetchOnce,
+    firstRound: () => firstRound,
     documents: (limit) => listDocuments(needDb(), limit),
     indicatorsOf: (id) => indicatorsOf(needDb(), id),
     countInputError: (input) => m.inputErrors.inc({ input }),

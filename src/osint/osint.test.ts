@@ -47,6 +47,14 @@ before(async () => {
 });
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+/** Whether a promise has settled by the next turn of the event loop. */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  return Promise.race([
+    promise.then(() => true),
+    new Promise<boolean>((resolve) => setImmediate(() => resolve(false))),
+  ]);
+}
+
 async function database(): Promise<Kysely<OsintTables>> {
   const db = new Kysely<OsintTables>({
     dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
@@ -80,10 +88,14 @@ test('the first round at start, a fetch during it shares it, failures counted, d
     },
   );
   try {
+    const first = osint.firstRound();
     await osint.start();
+    assert.equal(await settled(first), false, 'the first round is still reading');
     // The first round starts at once; a fetch meanwhile is the same round.
     const shared = await osint.fetch();
     assert.equal(feedReads, 1);
+    assert.equal(await settled(first), true, 'the first round has ended');
+    assert.equal(osint.stats().rounds, 1);
     assert.deepEqual(
       { ...shared },
       { feeds: 2, unchanged: 0, items: 2, documents: 1, duplicates: 0, indicators: 2, errors: 2 },
@@ -120,6 +132,7 @@ test('without a store, fetch refuses; without feeds or an interval, start does n
     registry: new Registry(),
   });
   await osint.start();
+  assert.equal(await settled(osint.firstRound()), true, 'no round to wait for');
   await osint.stop();
   await assert.rejects(osint.fetch(), /without a store/);
   assert.deepEqual(

@@ -1,20 +1,24 @@
 /** Options of the traffic scenario generator, with the defaults of the standard scenario. */
 import { z } from 'zod';
 
+/** Stream start (ms since the epoch); fixed by default so that runs repeat exactly. */
+export const StartMs = z
+  .number()
+  .int()
+  .min(0)
+  .default(Date.UTC(2024, 3, 1));
+/** How many hours of traffic (two weeks at the most). */
+export const Hours = z
+  .number()
+  .gt(0)
+  .max(24 * 14)
+  .default(24);
+
 export const ScenarioOptions = z
   .object({
     seed: z.number().int().default(1),
-    /** Stream start (ms since the epoch); fixed so that runs repeat exactly. */
-    startMs: z
-      .number()
-      .int()
-      .min(0)
-      .default(Date.UTC(2024, 3, 1)),
-    hours: z
-      .number()
-      .gt(0)
-      .max(24 * 14)
-      .default(24),
+    startMs: StartMs,
+    hours: Hours,
     subscribers: z.number().int().min(10).max(1_000_000).default(2000),
     /** The ISP's subscriber network (IPv4 CIDR); households get addresses inside it. */
     subscriberPrefix: z.string().default('198.18.0.0/15'),

@@ -6,27 +6,18 @@
  * an exported JSONL file with exported checkpoints.
  */
 import { createHash } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { AuditEntry, AuditSink } from '../intel/index.ts';
 import type { Database, Store } from '../store/index.ts';
 import { ephemeralSigner, signatureHolds, type AuditSigner, type Checkpoint } from './audit-checkpoints.ts';
+import type { AuditTable } from './tables.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 /** The PostgreSQL advisory lock key every audited writer takes, so the chain stays linear. */
 export const AUDIT_LOCK_KEY = 0x7a5a_0001;
 
-export interface AuditRecord {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  reason: string;
-  /** JSON text, as hashed. */
-  detail: string;
-  prev_hash: string;
-  hash: string;
-}
+/** A record of the audit chain as read: its table's row (`seq` a number). */
+export type AuditRecord = Selectable<AuditTable>;
 
 export function auditHash(prevHash: string, r: Omit<AuditRecord, 'hash' | 'prev_hash'>): string {
   return createHash('sha256')

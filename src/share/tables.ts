@@ -37,6 +37,7 @@ export interface AuditTable {
   action: string;
   target: string;
   reason: string;
+  /** JSON text, as hashed. */
   detail: string;
   prev_hash: string;
   hash: string;

@@ -1,5 +1,5 @@
 /** Splits FlowBatch rows into partitions by a hash of the external (address, protocol) key detection aggregates on. */
-import { FlowBatch, type PrefixSet } from '../core/index.ts';
+import { FlowBatch, murmur3Block, murmur3Final, type PrefixSet } from '../core/index.ts';
 
 /** Hard cap: partition ids travel in a Uint16Array and in subject names. */
 export const MAX_PARTITIONS = 4096;
@@ -25,32 +25,14 @@ export interface PartitionOptions {
 const SRC = 0;
 const DST = 1;
 
-// MurmurHash3_x86_32 (seed "tsun") over 32-bit words: cheap, well spread, and the same in every process, which the
-// contract needs (every collector must send a key to the same partition).
-function mixWord(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function finish(h: number, length: number): number {
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+// MurmurHash3_x86_32 (seed "tsun", core's steps) over 32-bit words: cheap, well spread, and the same in every
+// process, which the contract needs (every collector must send a key to the same partition).
 
 /** Hash of an IPv4 endpoint key (address, port, protocol). */
 export function keyHash4(address: number, port: number, proto: number): number {
-  let h = mixWord(0x7473756e, address | 0); // seed: "tsun"
-  h = mixWord(h, (port << 8) | proto);
-  return finish(h, 8);
+  let h = murmur3Block(0x7473756e, address | 0); // seed: "tsun"
+  h = murmur3Block(h, (port << 8) | proto);
+  return murmur3Final(h, 8);
 }
 
 /** Hash of an IPv6 endpoint key: 16 address bytes at `offset`, port, protocol. */
@@ -58,10 +40,10 @@ export function keyHash6(bytes: Uint8Array, offset: number, port: number, proto:
   let h = 0x7473756e;
   for (let w = 0; w < 16; w += 4) {
     const o = offset + w;
-    h = mixWord(h, (bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!);
+    h = murmur3Block(h, (bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!);
   }
-  h = mixWord(h, (port << 8) | proto);
-  return finish(h, 20);
+  h = murmur3Block(h, (port << 8) | proto);
+  return murmur3Final(h, 20);
 }
 
 /** -1, 0 or 1 comparing the source address of `row` with its destination address. */

@@ -4,21 +4,9 @@
  * junk frames counted; and a seeded fuzz of the frame parser.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { Registry } from 'prom-client';
-import { WebSocketServer } from 'ws';
-import { silentLogger } from '../core/index.ts';
-import {
-  createWeb,
-  parseCertstreamFrame,
-  WebConfig,
-  webMigrations,
-  type ScoredUrl,
-  type WebTables,
-} from './index.ts';
+import { parseCertstreamFrame } from './index.ts';
+import { startCertstreamRun } from './testing.ts';
 
 const certificate = (domains: string[], seen = 1751328000.5) =>
   JSON.stringify({
@@ -32,10 +20,7 @@ const certificate = (domains: string[], seen = 1751328000.5) =>
   });
 
 test('certificate names from a certstream websocket are scored, stored and handed on', async () => {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  server.on('connection', (socket) => {
+  const run = await startCertstreamRun((socket) => {
     socket.send(JSON.stringify({ message_type: 'heartbeat', timestamp: 1 }));
     socket.send('not json {');
     socket.send(
@@ -46,30 +31,11 @@ test('certificate names from a certstream websocket are scored, stored and hande
     );
     socket.send(JSON.stringify({ message_type: 'done' }));
   });
-  const db = new Kysely<WebTables>({
-    dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
-  });
-  const migrated = await new Migrator({
-    db,
-    provider: { getMigrations: async () => webMigrations },
-  }).migrateToLatest();
-  assert.equal(migrated.error, undefined);
-  const web = createWeb(
-    WebConfig.parse({ certstream: { url: `ws://127.0.0.1:${port}`, reconnectMs: 100 } }),
-    {
-      logger: silentLogger(),
-      registry: new Registry(),
-      db,
-    },
-  );
-  const handed: ScoredUrl[] = [];
-  const intake = web.certstream((scored) => handed.push(scored));
+  const { web, db, intake, handed } = run;
   try {
     await intake.start();
     await intake.connected;
-    const deadline = Date.now() + 10_000;
-    while (intake.stats.badFrames < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await intake.settled();
+    await run.settleWhen(() => intake.stats.badFrames >= 2);
     assert.deepEqual(intake.stats, {
       updates: 2,
       names: 5,
@@ -91,9 +57,7 @@ test('certificate names from a certstream websocket are scored, stored and hande
     );
     assert.equal(stored[0]!.first_seen, '2025-07-01T00:00:00.500Z', "the log's time, not the receipt's");
   } finally {
-    await intake.stop();
-    server.close();
-    await db.destroy();
+    await run.close();
   }
 });
 

@@ -42,6 +42,13 @@ export const DEMO_ORGANISATIONS: { tier: string; term: string; org: Organisation
   { tier: 'public', term: '周知等用総合整理分析情報', org: { name: 'Demo Vendor', role: 'vendor' } },
 ];
 
+/** Waits for `promise` (one that never rejects) or `ms`, whichever comes first; the timer is cleared. */
+async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 function positive(name: string, text: string, integer = true): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
@@ -190,9 +197,9 @@ export function register(program: Command, ctx: CliContext): void {
         status.done(
           `replayed ${sent.flows} flows in ${sent.packets} packets (${sent.seconds.toFixed(1)} s); C&C published ${stack.published()} of ${scenario.truth.c2.length} in the scenario`,
         );
-        // start's first OSINT round began with the stack; on a loaded machine it may still be reading.
-        for (let waited = 0; stack.osint.osint.stats().rounds === 0 && waited < 10_000; waited += 100)
-          await new Promise((resolve) => setTimeout(resolve, 100));
+        // start's first OSINT round began with the stack; on a loaded machine it may still be
+        // reading: its end is awaited, for 10 s at the most.
+        await settledWithin(stack.osint.osint.firstRound(), 10_000);
         const osint = stack.osint.osint.stats();
         out.write(
           `OSINT: ${osint.documents} advisories read from the demo feed, ${osint.indicators} indicators, ${stack.osint.sightings()} intel sightings\n`,

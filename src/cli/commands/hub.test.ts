@@ -3,28 +3,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { main } from '../main.ts';
-import type { CliContext } from '../context.ts';
 import { runServe, ServeConfig } from './serve.ts';
-
-function capture(env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (d: Buffer) => out.push(d.toString()));
-  stderr.on('data', (d: Buffer) => err.push(d.toString()));
-  const ctx: CliContext = { stdout, stderr, env: { USER: 'tester', ...env }, interactive: false };
-  return { ctx, out: () => out.join(''), err: () => err.join('') };
-}
+import { captureCli } from '../test-cli.ts';
 
 async function run(args: string[]) {
-  const c = capture();
+  const c = captureCli({ USER: 'tester' });
   const code = await main(args, c.ctx);
-  return { code, out: c.out(), err: c.err() };
+  return { code, out: c.stdout(), err: c.stderr() };
 }
 
 test('org, token, import, export and audit verify through the CLI', async () => {
@@ -148,11 +136,11 @@ test('serve answers TAXII on the address it was given', async () => {
   try {
     await run(['org', 'add', 'Citizen', '--role', 'public', '--data', dir]);
     const token = (await run(['token', 'create', '--org', 'Citizen', '--data', dir])).out.trim();
-    const c = capture();
+    const c = captureCli({ USER: 'tester' });
     const config = ServeConfig.parse({ data: dir, log: { level: 'silent' }, hub: { listen: '127.0.0.1:0' } });
     let answer: unknown;
     await runServe(config, c.ctx, async () => {
-      const url = /tsunagi hub on (http:\/\/[^ ]+) /.exec(c.err())![1]!;
+      const url = /tsunagi hub on (http:\/\/[^ ]+) /.exec(c.stderr())![1]!;
       const res = await fetch(`${url}/taxii2/`, {
         headers: { authorization: `Bearer ${token}`, accept: 'application/taxii+json;version=2.1' },
       });

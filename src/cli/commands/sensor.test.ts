@@ -8,13 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../../core/index.ts';
-import { createIntel, IntelConfig } from '../../intel/index.ts';
 import { IocListBody, SENSOR_PATHS, verifyDocument } from '../../sensor/index.ts';
 import { TestSensor } from '../../sensor/testing.ts';
 import { captureCli, runCli as run } from '../test-cli.ts';
-import { openCliStore } from './serve.ts';
+import { withCliIntel } from '../testing.ts';
 import { runSensorServe } from './sensor.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-sensor-cli-'));
@@ -23,24 +20,16 @@ const data = join(dir, 'centre');
 const BUNDLE = 'a'.repeat(64);
 
 async function recordC2(ip: string, port: number) {
-  const store = await openCliStore(data, {});
-  try {
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
-    await intel.recordSighting({
+  await withCliIntel(data, (intel) =>
+    intel.recordSighting({
       type: 'c2',
       value: ip,
       port,
       proto: 'tcp',
       source: 'isp-a-detector',
       confidence: 90,
-    });
-  } finally {
-    await store.close();
-  }
+    }),
+  );
 }
 
 test('invite, serve, enrol, report a C&C connection: a sighting of sensor:<org>; list, revoke, ioc add', async () => {
@@ -89,19 +78,11 @@ test('invite, serve, enrol, report a C&C connection: a sighting of sensor:<org>;
     await serving;
   }
 
-  const store = await openCliStore(data, {});
-  try {
-    const intel = createIntel(IntelConfig.parse({}), {
-      store,
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
+  await withCliIntel(data, async (intel) => {
     const c2 = await intel.get({ kind: 'c2', value: '192.0.2.77', port: 8080, proto: 'tcp' });
     const sources = (await intel.sightings(c2!.id)).map((s) => s.source).sort();
     assert.deepEqual(sources, ['isp-a-detector', 'sensor:mic']);
-  } finally {
-    await store.close();
-  }
+  });
 
   const listed = await run(['sensor', 'list', '--data', data]);
   assert.equal(listed.code, 0);

@@ -10,28 +10,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { CliContext } from '../context.ts';
 import { main } from '../main.ts';
 import { runServe, ServeConfig } from './serve.ts';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (d: Buffer) => out.push(d.toString()));
-  stderr.on('data', (d: Buffer) => err.push(d.toString()));
-  const ctx: CliContext = { stdout, stderr, env: { USER: 'tester' }, interactive: false };
-  return { ctx, out: () => out.join(''), err: () => err.join('') };
-}
+import { captureCli } from '../test-cli.ts';
 
 async function run(args: string[]) {
-  const c = capture();
+  const c = captureCli({ USER: 'tester' });
   const code = await main(args, c.ctx);
-  return { code, out: c.out(), err: c.err() };
+  return { code, out: c.stdout(), err: c.stderr() };
 }
 
 function get(url: string, ca: Buffer): Promise<{ status: number; body: string; type: string }> {
@@ -82,16 +70,16 @@ test('serve: console and self-check over direct TLS, a private data directory, a
     const ca = readFileSync(cert);
     assert.equal((await run(['org', 'add', 'ISP A', '--role', 'isp', '--data', data])).code, 0);
 
-    const c = capture();
+    const c = captureCli({ USER: 'tester' });
     const config = ServeConfig.parse({
       data,
       hub: { listen: '127.0.0.1:0', publishIntervalMs: 0, tls: { cert, key } },
       console: { distDir: join(dir, 'no-console-build') },
     });
     await runServe(config, c.ctx, async () => {
-      const url = /tsunagi hub on (https:\/\/[^ ]+) /.exec(c.err())?.[1];
-      assert.ok(url, `serve names an https address: ${c.err()}`);
-      assert.match(c.err(), /self-check/);
+      const url = /tsunagi hub on (https:\/\/[^ ]+) /.exec(c.stderr())?.[1];
+      assert.ok(url, `serve names an https address: ${c.stderr()}`);
+      assert.match(c.stderr(), /self-check/);
       const check = await get(`${url}/console/api/self-check`, ca);
       assert.equal(check.status, 200, check.body);
       assert.deepEqual(

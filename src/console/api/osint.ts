@@ -9,11 +9,27 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type Indicator, moreRestrictedTier, type Tier, tierOfTlp, TIERS, TLPS } from '../../intel/index.ts';
-import type { OsintMarking } from '../../osint/index.ts';
+import type { OsintMarking, OsintView, OsintViewDocument, OsintViewIndicator } from '../../osint/index.ts';
 import { HttpError, principalOf, type Reader, readerOf, release } from '../../share/index.ts';
 import { indicatorRef } from '../view.ts';
 import { auditRead, type RouteContext } from './common.ts';
-import type { OsintBody, OsintIndicatorRow } from './types.ts';
+import type { OsintBody, OsintDocumentRow, OsintIndicatorRow } from './types.ts';
+
+// The rows are written twice on purpose: types.ts is the SPA's contract and imports nothing, and
+// the osint room imports only core. The compiler holds them to the same fields both ways here
+// (a row gains its intel link, a document its tier for the stored feed tier), as view.ts does
+// for intel's vocabulary.
+type SameFields<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const SAME_INDICATOR_ROW: SameFields<Omit<OsintIndicatorRow, 'intel'>, OsintViewIndicator> = true;
+const SAME_DOCUMENT_ROW: SameFields<
+  Omit<OsintDocumentRow, 'tier'>,
+  Omit<OsintViewDocument, 'feedTier'>
+> = true;
+const SAME_COUNTS: SameFields<
+  Pick<OsintBody, 'byType' | 'daily' | 'sources' | 'documentCount'>,
+  Pick<OsintView, 'byType' | 'daily' | 'sources' | 'documentCount'>
+> = true;
+void [SAME_INDICATOR_ROW, SAME_DOCUMENT_ROW, SAME_COUNTS];
 
 const Query = z.object({
   q: z.string().trim().max(200).optional(),

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { type FlowBatch, ipv6ToString } from '../../core/index.ts';
+import { Hours, StartMs } from '../config.ts';
 import { Rng } from '../rng.ts';
 import { BotScanning, Households, ResearchScanners, Services } from './benign.ts';
 import { C2Family, type C2Truth } from './c2.ts';
@@ -21,17 +22,8 @@ export const SEEDED_EXPORTER = '192.0.2.1';
 export const SeededOptions = z
   .object({
     seed: z.number().int().min(0).default(1),
-    /** Stream start (ms since the epoch); fixed by default so that runs repeat exactly. */
-    startMs: z
-      .number()
-      .int()
-      .min(0)
-      .default(Date.UTC(2024, 3, 1)),
-    hours: z
-      .number()
-      .gt(0)
-      .max(24 * 14)
-      .default(24),
+    startMs: StartMs,
+    hours: Hours,
     subscribers: z.number().int().min(20).max(200_000).default(1000),
     sliceMs: z.number().int().min(1000).default(60_000),
     batchSize: z.number().int().min(16).max(65536).default(4096),

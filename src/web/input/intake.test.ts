@@ -6,24 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { Registry } from 'prom-client';
-import { WebSocketServer } from 'ws';
 import { silentLogger } from '../../core/index.ts';
 import {
   createWeb,
   FITTED_MODEL,
   parseCertstreamFrame,
   WebConfig,
-  webMigrations,
   withCertificate,
   type Reason,
-  type ScoredUrl,
-  type WebTables,
 } from '../index.ts';
+import { startCertstreamRun } from '../testing.ts';
 
 const SERVER_FRAME = readFileSync(
   new URL('testdata/certificate_update-server.json', import.meta.url),
@@ -34,18 +28,6 @@ const NAMES_FRAME = JSON.stringify({ message_type: 'dns_entries', data: ['aeon-c
 
 const certReasons = (reasons: readonly Reason[]) =>
   Object.fromEntries(reasons.filter((r) => r.feature.startsWith('cert_')).map((r) => [r.feature, r.value]));
-
-async function memoryDb(): Promise<Kysely<WebTables>> {
-  const db = new Kysely<WebTables>({
-    dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
-  });
-  const migrated = await new Migrator({
-    db,
-    provider: { getMigrations: async () => webMigrations },
-  }).migrateToLatest();
-  assert.equal(migrated.error, undefined);
-  return db;
-}
 
 test('both formats parse to the certificate facts they carry', () => {
   const server = parseCertstreamFrame(SERVER_FRAME);
@@ -69,30 +51,16 @@ test('both formats parse to the certificate facts they carry', () => {
 });
 
 test('frames of both formats over a dropped connection: facts among the stored reasons, reconnects counted', async () => {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  let connections = 0;
-  server.on('connection', (socket) => {
-    connections++;
-    if (connections === 1) {
+  const run = await startCertstreamRun((socket, connection) => {
+    if (connection === 1) {
       socket.send(SERVER_FRAME);
       socket.send(GO_FRAME, () => socket.terminate());
     } else socket.send(NAMES_FRAME);
   });
-  const db = await memoryDb();
-  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const web = createWeb(WebConfig.parse({ certstream: { url, reconnectMs: 100 } }), {
-    logger: silentLogger(),
-    registry: new Registry(),
-    db,
-  });
-  const handed: ScoredUrl[] = [];
-  const intake = web.certstream((scored) => handed.push(scored));
+  const { web, db, intake, handed } = run;
   try {
     await intake.start();
-    const deadline = Date.now() + 10_000;
-    while (intake.stats.updates < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await intake.settled();
+    await run.settleWhen(() => intake.stats.updates >= 3);
     assert.equal(intake.stats.updates, 3);
     assert.equal(intake.stats.names, 5);
     assert.ok(intake.stats.reconnects >= 1, `reconnects ${intake.stats.reconnects}`);
@@ -125,9 +93,7 @@ test('frames of both formats over a dropped connection: facts among the stored r
       .executeTakeFirstOrThrow();
     assert.equal(certReasons(JSON.parse(stored.reasons) as Reason[]).cert_san_count, 3);
   } finally {
-    await intake.stop();
-    server.close();
-    await db.destroy();
+    await run.close();
   }
 });
 

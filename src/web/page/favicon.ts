@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError } from '../../core/index.ts';
+import { InputError, murmur3Block, murmur3Final, murmur3Scramble } from '../../core/index.ts';
 import faviconData from './favicons.json' with { type: 'json' };
 
 /** MurmurHash3 x86 32-bit of the bytes, as a signed 32-bit integer (Python mmh3.hash's form). */
@@ -16,13 +16,7 @@ export function murmur3x86(bytes: Uint8Array, seed = 0): number {
   let h = seed >>> 0;
   const whole = bytes.length & ~3;
   for (let i = 0; i < whole; i += 4) {
-    let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    h = murmur3Block(h, bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
   }
   const tail = bytes.length & 3;
   if (tail > 0) {
@@ -30,18 +24,9 @@ export function murmur3x86(bytes: Uint8Array, seed = 0): number {
     if (tail === 3) k ^= bytes[whole + 2]! << 16;
     if (tail >= 2) k ^= bytes[whole + 1]! << 8;
     k ^= bytes[whole]!;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
+    h ^= murmur3Scramble(k);
   }
-  h ^= bytes.length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
+  return murmur3Final(h, bytes.length) | 0;
 }
 
 /** Base64 in MIME lines of 76 characters, each ending in `\n` (Python's base64.encodebytes). */

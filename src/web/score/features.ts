@@ -10,6 +10,7 @@
 import type { NormalisedUrl } from '../types.ts';
 import type { BrandIndex, BrandMatch } from './lexicon.ts';
 import { oncePerObject } from './memo.ts';
+import { isDigit, isLower } from './chars.ts';
 
 export const FEATURES = [
   'brand_exact',
@@ -140,9 +141,9 @@ export function scanHostName(
   if (entropyOrder.length < length) entropyOrder = new Uint16Array(length);
   for (let i = 0; i < length; i++) {
     const code = label.charCodeAt(i);
-    if (code >= 0x30 && code <= 0x39) digits++;
+    if (isDigit(code)) digits++;
     else if (code === 0x2d) hyphens++;
-    else if (code >= 0x61 && code <= 0x7a) {
+    else if (isLower(code)) {
       letters++;
       if (VOWEL[code]) vowels++;
     }
@@ -277,7 +278,7 @@ function nameStyle(label: string, table: BigramTable): number {
   let previous = CARET;
   for (let i = 0; i <= label.length; i++) {
     let code = i === label.length ? DOLLAR : label.charCodeAt(i);
-    if (code >= 0x30 && code <= 0x39 && i < label.length) code = 0x30;
+    if (isDigit(code) && i < label.length) code = 0x30;
     sum +=
       code < 128 && previous < 128
         ? asciiBigram(table, previous, code)

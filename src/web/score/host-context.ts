@@ -40,6 +40,7 @@ import {
 } from './features.ts';
 import { oncePerObject, PlainReason } from './memo.ts';
 import type { ReasonList } from './reason-list.ts';
+import { isDigit, isLower, isLowerOrDigit } from './chars.ts';
 
 export const HOST_CONTEXT_FEATURES = [
   'sub_token_max',
@@ -99,8 +100,7 @@ export function subdomainTokens(sub: string): string[] {
   let start = -1;
   for (let i = 0; i <= sub.length; i++) {
     const code = i < sub.length ? sub.charCodeAt(i) : 0;
-    const word = (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);
-    if (word) {
+    if (isLowerOrDigit(code)) {
       if (start < 0) start = i;
       continue;
     }
@@ -132,7 +132,7 @@ export function hostShape(sub: string, band: string): string {
   for (let i = 0; i < sub.length; i++) {
     const c = sub.charCodeAt(i);
     if (c === 0x2e) depth++;
-    else if (c >= 0x30 && c <= 0x39) digit = true;
+    else if (isDigit(c)) digit = true;
     else if (c === 0x2d || c === 0x5f) hyphen = true;
     else letter = true;
   }
@@ -161,8 +161,8 @@ export function labelShape(url: NormalisedUrl, host: Pick<HostFeatures, 'tld' | 
   let hyphen = false;
   for (let i = 0; i < label.length; i++) {
     const c = label.charCodeAt(i);
-    if (c >= 0x61 && c <= 0x7a) letter = true;
-    else if (c >= 0x30 && c <= 0x39) digit = true;
+    if (isLower(c)) letter = true;
+    else if (isDigit(c)) digit = true;
     else if (c === 0x2d) hyphen = true;
   }
   const classes = `${letter ? 'a' : ''}${digit ? '0' : ''}${hyphen ? '-' : ''}`;
@@ -174,7 +174,7 @@ function consonantsAndVowels(label: string): string {
   let text = '';
   for (let i = 0; i < label.length; i++) {
     const c = label.charCodeAt(i);
-    text += c >= 0x30 && c <= 0x39 ? 'D' : c >= 0x61 && c <= 0x7a ? (VOWEL_CODE[c - 0x61] ? 'V' : 'C') : '-';
+    text += isDigit(c) ? 'D' : isLower(c) ? (VOWEL_CODE[c - 0x61] ? 'V' : 'C') : '-';
   }
   return text;
 }
@@ -613,7 +613,7 @@ function scanTokens(sub: string, from: number, c: Compiled): number {
   let start = -1;
   for (let i = from; i <= sub.length; i++) {
     const code = i < sub.length ? sub.charCodeAt(i) : 0;
-    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) {
+    if (isLowerOrDigit(code)) {
       if (start < 0) start = i;
       continue;
     }
@@ -671,7 +671,7 @@ function shapeIndex(sub: string, from: number, band: number): number {
   for (let i = from; i < sub.length; i++) {
     const c = sub.charCodeAt(i);
     if (c === 0x2e) depth++;
-    else if (c >= 0x30 && c <= 0x39) classes |= 2;
+    else if (isDigit(c)) classes |= 2;
     else if (c === 0x2d || c === 0x5f) classes |= 4;
     else classes |= 1;
   }
@@ -698,7 +698,7 @@ function subStyleFrom(sub: string, from: number, table: BigramTable): number {
   for (let i = from; i <= sub.length; i++) {
     const end = i === sub.length || sub.charCodeAt(i) === 0x2e;
     let code = end ? DOLLAR : sub.charCodeAt(i);
-    if (code >= 0x30 && code <= 0x39) code = 0x30;
+    if (isDigit(code)) code = 0x30;
     if (end && previous === CARET) continue;
     sum += code < 128 && previous < 128 ? asciiBigram(table, previous, code) : 0;
     pairs++;

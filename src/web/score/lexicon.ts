@@ -4,6 +4,7 @@
  * а, digit 0 for o, rn for m...), so `arnaz0n` still reads as Amazon.
  */
 import lexiconData from './lexicon.json' with { type: 'json' };
+import { isDigit, isUpper } from './chars.ts';
 
 export interface Brand {
   key: string;
@@ -252,10 +253,6 @@ function shortPartOf(found: number): number {
   return found <= -2 ? -2 - found : -1;
 }
 
-function isDigit(code: number): boolean {
-  return code >= 0x30 && code <= 0x39;
-}
-
 function isSeparator(code: number): boolean {
   return code === 0x2e || code === 0x2d || code === 0x5f;
 }
@@ -436,7 +433,7 @@ function createFolder(confusables: Record<string, string>): (text: string) => st
   const unchanged = (text: string) => {
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
-      if (code < 0x21 || code > 0x7e || (code >= 0x41 && code <= 0x5a)) return false;
+      if (code < 0x21 || code > 0x7e || isUpper(code)) return false;
       const flags = starts[code]!;
       if (flags === 0) continue;
       if (flags & 1) return false;
@@ -509,7 +506,7 @@ function createFolder(confusables: Record<string, string>): (text: string) => st
 function isAsciiLowerPrintable(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code < 0x21 || code > 0x7e || (code >= 0x41 && code <= 0x5a)) return false;
+    if (code < 0x21 || code > 0x7e || isUpper(code)) return false;
   }
   return true;
 }

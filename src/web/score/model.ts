@@ -242,27 +242,18 @@ function scored(
   hostVerdict: Verdict,
 ): ScoredUrl {
   const row = new PlainRow() as ScoredUrl;
-  if (url.hostKind === 'domain') {
-    row.url = url.url;
-    row.path = url.path;
-    row.host = url.host;
-    row.unicodeHost = url.unicodeHost;
-    row.hostKind = url.hostKind;
-    row.registrableDomain = url.registrableDomain;
-    row.publicSuffix = url.publicSuffix;
-    row.privateSuffix = url.privateSuffix;
-    row.subdomain = url.subdomain;
-  } else {
-    row.url = url.url;
-    row.host = url.host;
-    row.unicodeHost = url.unicodeHost;
-    row.hostKind = url.hostKind;
-    row.registrableDomain = url.registrableDomain;
-    row.publicSuffix = url.publicSuffix;
-    row.privateSuffix = url.privateSuffix;
-    row.subdomain = url.subdomain;
-    row.path = url.path;
-  }
+  // A domain's keys come with the path second, an IP address's with it last (normalise.ts).
+  const domain = url.hostKind === 'domain';
+  row.url = url.url;
+  if (domain) row.path = url.path;
+  row.host = url.host;
+  row.unicodeHost = url.unicodeHost;
+  row.hostKind = url.hostKind;
+  row.registrableDomain = url.registrableDomain;
+  row.publicSuffix = url.publicSuffix;
+  row.privateSuffix = url.privateSuffix;
+  row.subdomain = url.subdomain;
+  if (!domain) row.path = url.path;
   row.score = score;
   row.verdict = verdict;
   row.brand = brand;

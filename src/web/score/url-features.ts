@@ -15,6 +15,7 @@ import { hasPunycodeLabel } from './features.ts';
 import { LEXICON } from './lexicon.ts';
 import { oncePerObject } from './memo.ts';
 import { ReasonList } from './reason-list.ts';
+import { asciiLower, isDigit, isDigitAt, isLower, isLowerOrDigit, isUpper } from './chars.ts';
 
 export const URL_FEATURES = [
   'path_token_max',
@@ -72,8 +73,7 @@ export function pathTokens(path: string): string[] {
   let start = -1;
   for (let i = 0; i <= lower.length; i++) {
     const code = i < lower.length ? lower.charCodeAt(i) : 0;
-    const word = (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);
-    if (word) {
+    if (isLowerOrDigit(code)) {
       if (start < 0) start = i;
       continue;
     }
@@ -99,9 +99,9 @@ function segmentShape(segment: string): string {
   let other = false;
   for (let i = 0; i < segment.length; i++) {
     const c = segment.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) upper = true;
-    else if (c >= 0x61 && c <= 0x7a) lower = true;
-    else if (c >= 0x30 && c <= 0x39) digit = true;
+    if (isUpper(c)) upper = true;
+    else if (isLower(c)) lower = true;
+    else if (isDigit(c)) digit = true;
     else other = true;
   }
   const n = segment.length;
@@ -533,23 +533,16 @@ function tokens(path: string, c: Compiled): boolean {
 function sameToken(path: string, a: number, aEnd: number, b: number, bEnd: number): boolean {
   for (;;) {
     if (a === aEnd || b === bEnd) return a === aEnd && b === bEnd;
-    let x = path.charCodeAt(a++);
-    let y = path.charCodeAt(b++);
-    if (x >= 0x41 && x <= 0x5a) x += 0x20;
-    if (y >= 0x41 && y <= 0x5a) y += 0x20;
-    const xDigit = x >= 0x30 && x <= 0x39;
-    const yDigit = y >= 0x30 && y <= 0x39;
+    const x = asciiLower(path.charCodeAt(a++));
+    const y = asciiLower(path.charCodeAt(b++));
+    const xDigit = isDigit(x);
+    const yDigit = isDigit(y);
     if (xDigit !== yDigit) return false;
     if (xDigit) {
       while (a < aEnd && isDigitAt(path, a)) a++;
       while (b < bEnd && isDigitAt(path, b)) b++;
     } else if (x !== y) return false;
   }
-}
-
-function isDigitAt(text: string, i: number): boolean {
-  const code = text.charCodeAt(i);
-  return code >= 0x30 && code <= 0x39;
 }
 
 /** Segment ids in a shape number: 0 empty, 1..64 classes and length bucket, NO_SEGMENT, then extensions. */
@@ -633,10 +626,9 @@ function segmentId(path: string, start: number, end: number): number {
   let key = 0;
   let scale = 1;
   while (run < 6 && end - run - 1 >= start) {
-    let code = path.charCodeAt(end - run - 1);
-    if (code >= 0x41 && code <= 0x5a) code += 0x20;
-    if (code >= 0x30 && code <= 0x39) key += (code - 0x30 + 1) * scale;
-    else if (code >= 0x61 && code <= 0x7a) key += (code - 0x61 + 11) * scale;
+    const code = asciiLower(path.charCodeAt(end - run - 1));
+    if (isDigit(code)) key += (code - 0x30 + 1) * scale;
+    else if (isLower(code)) key += (code - 0x61 + 11) * scale;
     else break;
     scale *= 37;
     run++;
@@ -653,9 +645,9 @@ function segmentId(path: string, start: number, end: number): number {
   let classes = 0;
   for (let i = start; i < end; i++) {
     const code = path.charCodeAt(i);
-    if (code >= 0x41 && code <= 0x5a) classes |= 8;
-    else if (code >= 0x61 && code <= 0x7a) classes |= 4;
-    else if (code >= 0x30 && code <= 0x39) classes |= 2;
+    if (isUpper(code)) classes |= 8;
+    else if (isLower(code)) classes |= 4;
+    else if (isDigit(code)) classes |= 2;
     else classes |= 1;
   }
   const n = end - start;
@@ -667,9 +659,8 @@ function bestToken(path: string, c: Compiled): string {
   if (bestKey > 0) return c.key[bestKey]!;
   let token = '';
   for (let i = bestStart; i < bestEnd; i++) {
-    let code = path.charCodeAt(i);
-    if (code >= 0x41 && code <= 0x5a) code += 0x20;
-    if (code >= 0x30 && code <= 0x39) {
+    const code = asciiLower(path.charCodeAt(i));
+    if (isDigit(code)) {
       token += '0';
       while (i + 1 < bestEnd && isDigitAt(path, i + 1)) i++;
     } else token += String.fromCharCode(code);
