@@ -15,7 +15,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FlowBatch } from '../../src/core/index.ts';
 import { createDetector, parseBotList } from '../../src/detect/index.ts';
-import { PacketSampler, botListCsv, generateSeededScenario, type SeededTruth } from '../../src/scenario/index.ts';
+import {
+  PacketSampler,
+  botListCsv,
+  generateSeededScenario,
+  type SeededTruth,
+} from '../../src/scenario/index.ts';
 import { detectorConfig } from './config.ts';
 
 const { values } = parseArgs({
@@ -41,7 +46,10 @@ if (!Number.isInteger(repeat) || repeat < 1 || !Number.isInteger(rate) || rate <
   process.exit(2);
 }
 
-function runOnce(truth: SeededTruth, batches: FlowBatch[]): { cpu: number; tickShare: number; flows: number; events: string[] } {
+function runOnce(
+  truth: SeededTruth,
+  batches: FlowBatch[],
+): { cpu: number; tickShare: number; flows: number; events: string[] } {
   const events: string[] = [];
   let clock = truth.startMs;
   const detector = createDetector(detectorConfig(truth), {
@@ -86,7 +94,11 @@ const median = (xs: number[]) => {
 
 const allRates: number[] = [];
 for (const seed of seeds) {
-  const scenario = generateSeededScenario({ seed, hours: Number(values.hours), subscribers: Number(values.subscribers) });
+  const scenario = generateSeededScenario({
+    seed,
+    hours: Number(values.hours),
+    subscribers: Number(values.subscribers),
+  });
   const sampler = new PacketSampler(rate, seed);
   const batches = [...scenario.batches()].map((b) => (rate === 1 ? b : sampler.sample(b)));
   const rates: number[] = [];
@@ -105,13 +117,13 @@ for (const seed of seeds) {
       writeFileSync(join(values.out, `seed-${seed}.jsonl`), text);
     }
     if (i === 0)
-      process.stdout.write(
-        `seed ${seed}: ${r.flows} flows, ${r.events.length} events, sha256 ${digest}\n`,
-      );
+      process.stdout.write(`seed ${seed}: ${r.flows} flows, ${r.events.length} events, sha256 ${digest}\n`);
   }
   allRates.push(...rates);
   process.stdout.write(
     `seed ${seed}: flows/CPU-s ${rates.map((x) => Math.round(x).toLocaleString('en')).join(' ')} median ${Math.round(median(rates)).toLocaleString('en')} (tick ${(100 * median(tickShares)).toFixed(0)} % of it)\n`,
   );
 }
-process.stdout.write(`all: median flows/CPU-s ${Math.round(median(allRates)).toLocaleString('en')} over ${allRates.length} runs\n`);
+process.stdout.write(
+  `all: median flows/CPU-s ${Math.round(median(allRates)).toLocaleString('en')} over ${allRates.length} runs\n`,
+);

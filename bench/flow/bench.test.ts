@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowBatch, FlowBatchWriter, ipv4ToString } from '../../src/core/index.ts';
-import { createFlowDecoder, DecoderConfig, errorTotal, FLOW_CSV_HEADER, formatCsv } from '../../src/flow/index.ts';
+import {
+  createFlowDecoder,
+  DecoderConfig,
+  errorTotal,
+  FLOW_CSV_HEADER,
+  formatCsv,
+} from '../../src/flow/index.ts';
 import { FlowCsvFile } from './csv-writer.ts';
 import {
   buildPool,

@@ -12,7 +12,14 @@ import type { WebBody, WebReportBody } from '../console/index.ts';
 import { startTestHub, type TestHub } from '../console/testing.ts';
 import { recordWebVerdicts } from '../intel/index.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { createWeb, draftTakedown, WebConfig, type TakedownTables, type WebTables, withWholeHost } from '../web/index.ts';
+import {
+  createWeb,
+  draftTakedown,
+  WebConfig,
+  type TakedownTables,
+  type WebTables,
+  withWholeHost,
+} from '../web/index.ts';
 import { consoleWebOf } from './commands/serve.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 

@@ -172,7 +172,9 @@ for (const engine of testEngines(HUB_MIGRATIONS)) {
         await Promise.all([a.sync(), b.sync()]);
         assert.equal(await count(COLLECTION_IDS.public), 2);
         assert.equal(await count(COLLECTION_IDS.council), 6);
-        const metrics = await registry.getSingleMetricAsString('tsunagi_share_published_hygiene_surveys_total');
+        const metrics = await registry.getSingleMetricAsString(
+          'tsunagi_share_published_hygiene_surveys_total',
+        );
         assert.match(metrics, /total [12]$/m);
       } finally {
         await store.close();

@@ -61,8 +61,14 @@ test(
   { skip: !url && 'TSUNAGI_TEST_DATABASE_URL unset: PostgreSQL replica test skipped' },
   async () => {
     const schema = `tsunagi_test_replicas_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const storeA = await openStore({ databaseUrl: url!, schema, poolSize: 4 }, { migrations: HUB_MIGRATIONS });
-    const storeB = await openStore({ databaseUrl: url!, schema, poolSize: 4 }, { migrations: HUB_MIGRATIONS });
+    const storeA = await openStore(
+      { databaseUrl: url!, schema, poolSize: 4 },
+      { migrations: HUB_MIGRATIONS },
+    );
+    const storeB = await openStore(
+      { databaseUrl: url!, schema, poolSize: 4 },
+      { migrations: HUB_MIGRATIONS },
+    );
     try {
       const a = replica(storeA);
       const b = replica(storeB);
