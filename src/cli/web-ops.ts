@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { createLogger, InputError, UsageError } from '../core/index.ts';
 import {
   abuseContacts,
+  rdapMismatch,
   checkPage,
   loadFavicons,
   PageCheckError,
@@ -137,7 +138,8 @@ function hostArgument(web: Web, text: string): string {
 }
 
 async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx: CliContext): Promise<void> {
-  const contacts = abuseContacts(readText(options.rdap));
+  const rdap = readText(options.rdap);
+  const contacts = abuseContacts(rdap);
   if (contacts.length === 0)
     throw new InputError(`${options.rdap}: no abuse contact with an email in the RDAP data`);
   const contact = contacts[0]!;
@@ -148,6 +150,14 @@ async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx
       if (v.host === host) urls.push(v);
     if (urls.length === 0)
       throw new InputError(`${host}: not a malicious or suspicious host in the store (web ingest it first)`);
+    // A letter drafted on another domain's RDAP would go to a registrar with nothing to do with it.
+    const keys = web.normalise(host);
+    const mismatch = rdapMismatch(rdap, host, keys.hostKind);
+    if (mismatch)
+      throw new InputError(
+        `${options.rdap}: ${mismatch}` +
+          (keys.hostKind === 'domain' ? ` (fetch the RDAP data of ${keys.registrableDomain ?? host})` : ''),
+      );
     const brandKey = urls.find((u) => u.brand)?.brand ?? null;
     const brand = brandKey ? web.brand(brandKey) : undefined;
     const facts: LetterFacts = {
