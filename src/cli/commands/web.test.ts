@@ -63,6 +63,34 @@ test('score: one CSV row per URL, reasons included; bad lines counted on stderr'
   }
 });
 
+test("score: JPCERT/CC's monthly CSV as published, and JSON, read as ingest reads them", async () => {
+  const csv = join(dir, '202510.csv');
+  writeFileSync(
+    csv,
+    'date,URL,description\n' +
+      `2025/10/01 10:25:00,${MALICIOUS},三井住友カード\n` +
+      '2025/10/01 10:26:00,https://mercari-jp.duckdns.org/login,メルカリ\n' +
+      '2025/10/01 10:27:00,not a url,x\n',
+  );
+  const result = await run(['web', 'score', csv]);
+  assert.equal(result.code, 0, result.stderr);
+  const rows = result.stdout.trim().split('\n');
+  assert.equal(rows[0], 'url,host,score,verdict,brand,reasons');
+  assert.deepEqual(
+    rows.slice(1).map((r) => r.split(',')[0]),
+    [MALICIOUS, 'https://mercari-jp.duckdns.org/login'],
+  );
+  assert.equal(rows[1]!.split(',')[3], reference.score(MALICIOUS).verdict);
+  assert.equal(result.stderr.trim(), `tsunagi: 1 line of ${csv} is not an http(s) URL (skipped)`);
+  const json = join(dir, 'list.json');
+  writeFileSync(json, JSON.stringify([MALICIOUS, { url: 'https://mercari-jp.duckdns.org/login' }]));
+  const fromJson = await run(['web', 'score', json]);
+  assert.equal(fromJson.code, 0, fromJson.stderr);
+  assert.equal(fromJson.stdout.trim().split('\n').length, 3);
+  const wrong = await run(['web', 'score', '--format', 'xml', json]);
+  assert.equal(wrong.code, 2);
+});
+
 test('score and ingest: unreadable input is exit 2 in one line', async () => {
   const missing = await run(['web', 'score', join(dir, 'nope.txt')]);
   assert.equal(missing.code, 2);
