@@ -38,6 +38,7 @@ import {
   type WebTables,
 } from '../web/index.ts';
 import { requireDataDir, type CliContext } from './context.ts';
+import { printOut } from './output.ts';
 import { cliDataDir, openCliStore } from './commands/serve.ts';
 
 export interface WebExportOptions {
@@ -207,7 +208,7 @@ export async function webExportCommand(options: WebExportOptions, ctx: CliContex
       now: new Date(),
     });
     if (options.out) writeFileSync(options.out, result.text);
-    else ctx.stdout.write(result.text);
+    else await printOut(ctx.stdout, result.text);
     const refused = Object.entries(result.refused)
       .map(([why, n]) => `${why} ${n}`)
       .join(', ');

@@ -41,6 +41,7 @@ import {
   type WebTables,
 } from '../web/index.ts';
 import { requireDataDir, type CliContext } from './context.ts';
+import { printOut } from './output.ts';
 import { cliDataDir, openCliStore } from './commands/serve.ts';
 
 interface CampaignOptions {
@@ -72,7 +73,10 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
     .action(async (url: string, options: { favicons?: string }) => {
       const favicons = options.favicons ? loadFavicons(options.favicons) : undefined;
       try {
-        ctx.stdout.write(JSON.stringify(await checkPage(url, favicons ? { favicons } : {}), null, 1) + '\n');
+        await printOut(
+          ctx.stdout,
+          JSON.stringify(await checkPage(url, favicons ? { favicons } : {}), null, 1) + '\n',
+        );
       } catch (error) {
         if (error instanceof PageCheckError) throw new InputError(error.message);
         throw error;
@@ -182,10 +186,15 @@ async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx
       { host, brand: brandKey, abuse: { ...facts.abuse, rdapObject: contact.object }, letters },
       new Date(),
     );
-    for (const letter of letters)
-      ctx.stdout.write(
-        `To: ${letter.to}\nSubject: ${letter.subject}\nContent-Language: ${letter.language}\n\n${letter.body}\n`,
-      );
+    await printOut(
+      ctx.stdout,
+      letters
+        .map(
+          (letter) =>
+            `To: ${letter.to}\nSubject: ${letter.subject}\nContent-Language: ${letter.language}\n\n${letter.body}\n`,
+        )
+        .join(''),
+    );
     ctx.stderr.write(
       `tsunagi: takedown request for ${host} is ${request.status}: to ${contact.email} (${contact.of ? `${contact.of.role} ${contact.of.name}` : contact.object})\n`,
     );
@@ -206,7 +215,8 @@ async function takedownStatusCommand(
         ? await setTakedownStatus(db, host, options.set as TakedownStatus, new Date())
         : await getTakedown(db, host);
     if (!request) throw new InputError(`${host}: no takedown request`);
-    ctx.stdout.write(
+    await printOut(
+      ctx.stdout,
       `${request.host} ${request.status} to ${request.abuse.email} since ${request.updatedAt}\n` +
         request.history.map((h) => `  ${h.at} ${h.status}\n`).join(''),
     );
@@ -272,7 +282,8 @@ async function campaignsCommand(options: CampaignOptions, ctx: CliContext): Prom
     const hosts = await campaignHosts(web, infrastructure);
     const campaigns = clusterCampaigns(hosts, createBrandIndex());
     const stats = webStatistics(hosts, campaigns);
-    ctx.stdout.write(
+    await printOut(
+      ctx.stdout,
       options.json
         ? JSON.stringify({ campaigns, statistics: stats }, null, 1) + '\n'
         : campaignsText(campaigns, stats),
