@@ -72,6 +72,13 @@ test('letters: ja and en from the templates, every placeholder filled', () => {
   assert.match(ja.body, /https:\/\/amazon-xqzv\.top\/signin\//);
   assert.match(en.body, /The genuine site: https:\/\/amazon\.co\.jp\//);
   for (const letter of [ja, en]) assert.doesNotMatch(letter.subject + letter.body, /\{\{|\}\}/);
+  // Times as the reader reads them: Japan time in Japanese, UTC said in English; no ISO string.
+  assert.match(
+    ja.body,
+    /初回確認日時: 2026-11-01 09:00（日本時間）\n最終確認日時: 2026-11-02 09:00（日本時間）\n/,
+  );
+  assert.match(en.body, /First seen: 2026-11-01 00:00 UTC\nLast seen: 2026-11-02 00:00 UTC\n/);
+  for (const letter of [ja, en]) assert.doesNotMatch(letter.body, /T00:00|\.000Z/);
   // The grounds in words, one a line, in the letter's language.
   assert.match(
     ja.body,
