@@ -103,10 +103,14 @@ async function* lines(input: Readable, file: string): AsyncGenerator<string> {
 export function register(program: Command, ctx: CliContext): void {
   const web = program
     .command('web')
-    .description('malicious websites: score URLs, ingest URL lists and certificate-transparency names');
+    .description(
+      'malicious websites: score and ingest URL lists and certificate-transparency names; block lists, campaigns and takedowns',
+    );
   web
     .command('score')
-    .description(`score URLs (one a line) and write CSV (${SCORE_COLUMNS.join(',')})`)
+    .description(
+      `score the URLs of a list (as web ingest reads it) and write CSV (${SCORE_COLUMNS.join(',')})`,
+    )
     .argument(
       '[file]',
       'the URL list (as web ingest reads it: TXT, CSV with a url column, JSON, NDJSON), or - for stdin',
