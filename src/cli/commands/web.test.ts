@@ -4,10 +4,12 @@
  * and `--record` putting the malicious verdicts into intel as url and domain indicators.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
@@ -17,6 +19,7 @@ import { createWeb, WebConfig, type WebTables } from '../../web/index.ts';
 import { runCli as run } from '../test-cli.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 
+const BIN = fileURLToPath(new URL('../../../bin/tsunagi', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-web-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -89,6 +92,32 @@ test("score: JPCERT/CC's monthly CSV as published, and JSON, read as ingest read
   assert.equal(fromJson.stdout.trim().split('\n').length, 3);
   const wrong = await run(['web', 'score', '--format', 'xml', json]);
   assert.equal(wrong.code, 2);
+});
+
+test('ingest - and score -: the list read from stdin (a pipe), first-seen kept per source', async () => {
+  const data = join(dir, 'data-stdin');
+  mkdirSync(data);
+  const piped = (args: string[], input: string) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+      child.stdin.end(input);
+    });
+  const list = `date,URL,description\n2025/07/02 10:00:00,${MALICIOUS},x\n`;
+  const ingest = await piped(['web', 'ingest', '-', '--source', 'piped', '--data', data], list);
+  assert.equal(ingest.code, 0, ingest.stderr);
+  assert.match(ingest.stderr, /1 URL from piped \(1 new to the store, 0 bad lines\)/);
+  const score = await piped(['web', 'score', '-'], list);
+  assert.equal(score.code, 0, score.stderr);
+  assert.equal(score.stdout.trim().split('\n')[1]!.split(',')[0], MALICIOUS);
 });
 
 test('score and ingest: unreadable input is exit 2 in one line', async () => {

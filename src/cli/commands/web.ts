@@ -281,8 +281,9 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
   // It changes the hub's store, so like the hub's commands it refuses a data directory that is not there.
   requireDataDir(options.data, ctx.env);
   const dataDir = cliDataDir(options.data, ctx.env);
-  // Opened before the store, so an unreadable file costs no store.
-  openInput(file).destroy();
+  // Opened before the store, so an unreadable file costs no store. Not stdin: destroyed here, it
+  // would give the list's reader no line and no end, and `web ingest -` waited for ever.
+  if (file !== '-') openInput(file).destroy();
   const store = await openCliStore(dataDir, ctx.env);
   const registry = new Registry();
   const logger = createLogger({ level: 'warn' }, ctx.stderr);
