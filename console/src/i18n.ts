@@ -357,6 +357,10 @@ const ja = {
   webByPlatform: 'ホスティング基盤別のホスト数',
   webCampaign: 'キャンペーン',
   webMembers: 'ホスト',
+  webMoreHosts: 'ほか {n} ホスト',
+  webMoreTies: 'ほか {n} 件の根拠',
+  webCampaignsShown:
+    'ホストの多い {shown} 件を表示しています（全 {all} 件）。すべては tsunagi web campaigns で一覧できます。',
   webBrands: 'ブランド',
   webTies: '結び付けた根拠',
   webPeriod: '期間',
@@ -788,6 +792,10 @@ const en: Record<Key, string> = {
   webByPlatform: 'Hosts by hosting platform',
   webCampaign: 'Campaign',
   webMembers: 'Hosts',
+  webMoreHosts: '{n} more hosts',
+  webMoreTies: '{n} more ties',
+  webCampaignsShown:
+    'The {shown} largest campaigns are shown (of {all}); tsunagi web campaigns lists them all.',
   webBrands: 'Brands',
   webTies: 'What ties them',
   webPeriod: 'Period',

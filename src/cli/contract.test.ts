@@ -106,6 +106,7 @@ const CASES: Record<string, Case[]> = {
     [['web', 'score', MISSING], 2, missing],
     [['web', 'score', GARBAGE], 2, garbage],
     [['web', 'score', '--lang', 'fr', GARBAGE], 2, /--lang must be ja or en/],
+    [['web', 'score', '--format', 'xml', GARBAGE], 2, /--format must be one of/],
   ],
   'web ingest': [
     [['web', 'ingest', MISSING, '--source', 'x', '--data', DATA], 2, missing],

@@ -30,9 +30,21 @@ export function writeOut(stream: Writable): Output {
     async end() {
       push();
       if (closed || stream === process.stdout) {
-        // process.stdout is never ended; wait for what was written to drain.
+        // process.stdout is never ended; wait for what was written to drain, or for the reader
+        // to go away (EPIPE), after which no drain ever comes: waiting for drain alone hung
+        // `tsunagi web export ... | head` for good.
         if (!closed && stream.writableNeedDrain)
-          await new Promise((resolve) => stream.once('drain', resolve));
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              stream.off('drain', done);
+              stream.off('error', done);
+              stream.off('close', done);
+              resolve();
+            };
+            stream.once('drain', done);
+            stream.once('error', done);
+            stream.once('close', done);
+          });
         return;
       }
       await new Promise<void>((resolve) => stream.end(resolve));
@@ -59,4 +71,11 @@ export function withHeader(out: Output, header: string): Output & { writeHeader(
     },
     end: () => out.end(),
   };
+}
+
+/** Writes one finished text (an export, a report) to stdout and waits for it, quiet if the reader went away. */
+export async function printOut(stream: Writable, text: string): Promise<void> {
+  const out = writeOut(stream);
+  out.write(text);
+  await out.end();
 }

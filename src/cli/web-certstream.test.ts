@@ -105,6 +105,36 @@ test('web certstream: flagged names as CSV, kept in the store, a rate line with 
   }
 });
 
+test('web certstream | head: the reader closing stdout stops it with exit 0, not an EPIPE stack', async () => {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  server.on('connection', (socket) => {
+    let i = 0;
+    const timer = setInterval(() => socket.send(FRAMES[i++ % FRAMES.length]!), 20);
+    socket.on('close', () => clearInterval(timer));
+  });
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const child = spawn(BIN, ['web', 'certstream', '--url', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Like head: the header and a row or two, then the pipe is closed.
+  let seen = '';
+  child.stdout.on('data', (d: Buffer) => {
+    seen += d.toString();
+    if (seen.split('\n').length > 2) child.stdout.destroy();
+  });
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  try {
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|node:events|at /);
+    assert.match(stderr, /stopped by the reader of stdout closing it\n$/);
+  } finally {
+    clearTimeout(timeout);
+    server.close();
+  }
+});
+
 test('web certstream: a bad --url, --min-verdict or --every is a usage error', async () => {
   const ctx = { stdout: new PassThrough(), stderr: new PassThrough(), env: {}, interactive: false };
   const run = (options: Partial<Parameters<typeof runCertstream>[0]>) =>

@@ -88,8 +88,21 @@ export async function runCertstream(
     registry: new Registry(),
     ...(store ? { db: store.db as unknown as Kysely<WebTables> } : {}),
   });
-  ctx.stdout.write(SCORE_COLUMNS.join(',') + '\n');
-  const intake = web.certstream((scored) => ctx.stdout.write(scoreCsvLine(scored) + '\n'));
+  // Its reader gone (`web certstream | head`): stop as at Ctrl-C, not with an EPIPE stack.
+  let readerGone = false;
+  let onReaderGone: (reason: string) => void = () => {};
+  const gone = new Promise<string>((resolve) => (onReaderGone = resolve));
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+    onReaderGone('the reader of stdout closing it');
+  };
+  ctx.stdout.on('error', onError);
+  const write = (text: string) => {
+    if (!readerGone) ctx.stdout.write(text);
+  };
+  write(SCORE_COLUMNS.join(',') + '\n');
+  const intake = web.certstream((scored) => write(scoreCsvLine(scored) + '\n'));
   let namesBefore = 0;
   let last = performance.now();
   const rateLine = () => {
@@ -107,12 +120,13 @@ export async function runCertstream(
         '\n',
     );
     await intake.start();
-    const reason = await stopped;
+    const reason = await Promise.race([stopped, gone]);
     await intake.stop();
     status.done(`${rateLine()}; stopped${typeof reason === 'string' ? ` by ${reason}` : ''}`);
   } finally {
     clearInterval(timer);
     await intake.stop();
     await store?.close();
+    // The listener stays: the process's last flush of stdout would meet the same EPIPE.
   }
 }

@@ -151,11 +151,18 @@ test('reports: a body that is no report is a 400 saying why; a read-only token i
   assert.match(((await missing.json()) as { description: string }).description, /url/);
   const extra = await report(hub.tokens.council, { url: 'https://a.example/', score: 0 });
   assert.equal(extra.status, 400);
+  // Each says what is wrong, not the union's "Invalid input".
+  const why = async (response: Response) => ((await response.json()) as { description: string }).description;
+  assert.match(await why(extra), /^reports: Unrecognized key: "score"/);
   const many = await report(
     hub.tokens.council,
     Array.from({ length: 501 }, (_, i) => ({ url: `https://h${i}.example/` })),
   );
   assert.equal(many.status, 400);
+  assert.match(await why(many), /^reports: Too big: expected array to have <=500 items/);
+  const badItem = await report(hub.tokens.council, [{ url: 'https://a.example/' }, { url: 5 }]);
+  assert.equal(badItem.status, 400);
+  assert.match(await why(badItem), /^reports: 1\.url: /);
   const { token } = await hub.ctx.orgs.createToken(
     'Vendor Kumo',
     { scopes: ['read'], label: 'read only' },

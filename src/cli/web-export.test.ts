@@ -88,6 +88,24 @@ test('hosts: public gets only public notice; council also the model verdicts; ne
   assert.match(council.stderr, /5 hosts/);
 });
 
+test('every export says in its header the marking it goes out under: the most restrictive of its entries', async () => {
+  for (const format of ['hosts', 'unbound', 'rpz'] as const) {
+    const comment = format === 'rpz' ? ';' : '#';
+    const pub = await run(['web', 'export', '--format', format, '--tier', 'public', '-d', data]);
+    assert.equal(pub.code, 0, pub.stderr);
+    assert.match(pub.stdout, new RegExp(`^\\${comment} TLP:CLEAR \\(`, 'm'));
+    assert.match(pub.stderr, /tier public, TLP:CLEAR:/);
+    // The council's file holds the model's TLP:GREEN hosts beside the public ones: all of it is GREEN.
+    const council = await run(['web', 'export', '--format', format, '--tier', 'council', '-d', data]);
+    assert.match(council.stdout, new RegExp(`^\\${comment} TLP:GREEN \\(`, 'm'));
+    assert.doesNotMatch(council.stdout, /TLP:CLEAR/);
+    assert.match(council.stderr, /tier council, TLP:GREEN:/);
+  }
+  const urls = (tier: string) => run(['web', 'export', '--format', 'urls', '--tier', tier, '-d', data]);
+  assert.equal((JSON.parse((await urls('public')).stdout) as UrlList).tlp, 'clear');
+  assert.equal((JSON.parse((await urls('council')).stdout) as UrlList).tlp, 'green');
+});
+
 test('a public export never holds what the release decision keeps from public', async () => {
   await withIntel(
     async (intel) => {

@@ -13,6 +13,7 @@ import { createLogger, UsageError } from '../core/index.ts';
 import {
   createIntel,
   IntelConfig,
+  moreRestrictedTlp,
   TIERS,
   type Indicator,
   type IndicatorKind,
@@ -37,6 +38,7 @@ import {
   type WebTables,
 } from '../web/index.ts';
 import { requireDataDir, type CliContext } from './context.ts';
+import { printOut } from './output.ts';
 import { cliDataDir, openCliStore } from './commands/serve.ts';
 
 export interface WebExportOptions {
@@ -54,6 +56,17 @@ export interface WebExportResult {
   /** Released hosts left out, by why (a suffix, a shared platform, an official domain, not wholly malicious). */
   refused: Record<string, number>;
   serial?: number;
+  /**
+   * The most restrictive marking among the entries (TLP:CLEAR for an empty list): the whole file
+   * goes out under it, written in its header (the URL list's `tlp`), since a resolver's block
+   * list cannot carry a marking per line.
+   */
+  tlp: Tlp;
+}
+
+/** The header line that says how far the file may travel. */
+export function tlpComment(tlp: Tlp): string {
+  return `TLP:${tlp.toUpperCase()} (the most restrictive marking of its entries: share this file only as TLP:${tlp.toUpperCase()} allows)`;
 }
 
 /** Every indicator of a kind that the hub releases to the tier, with the marking it releases under. */
@@ -108,12 +121,14 @@ export async function buildWebExport(
     const released = await releasedIndicators(intel, 'url', options.tier);
     const entries: UrlEntry[] = [];
     const refused: Record<string, number> = {};
+    let tlp: Tlp = 'clear';
     for await (const v of web.verdicts({ verdicts: ['malicious'] })) {
       const r = released.get(v.url);
       if (!r) {
         refused[NOT_RELEASED] = (refused[NOT_RELEASED] ?? 0) + 1;
         continue;
       }
+      tlp = moreRestrictedTlp(tlp, r.tlp);
       entries.push({
         url: v.url,
         host: v.host,
@@ -123,15 +138,17 @@ export async function buildWebExport(
         tlp: r.tlp,
       });
     }
-    const list = urlList(entries, { generated, tier: options.tier });
-    return { text: JSON.stringify(list, null, 1) + '\n', hosts: 0, urls: list.urls.length, refused };
+    const list = urlList(entries, { generated, tier: options.tier, tlp });
+    return { text: JSON.stringify(list, null, 1) + '\n', hosts: 0, urls: list.urls.length, refused, tlp };
   }
   const released = await releasedIndicators(intel, 'domain', options.tier);
   const brands = createBrandIndex();
   const hosts: string[] = [];
   const refused: Record<string, number> = {};
+  let tlp: Tlp = 'clear';
   for await (const h of web.hosts({ verdicts: ['malicious'] })) {
-    if (!released.has(h.host)) {
+    const r = released.get(h.host);
+    if (!r) {
       refused[NOT_RELEASED] = (refused[NOT_RELEASED] ?? 0) + 1;
       continue;
     }
@@ -142,16 +159,20 @@ export async function buildWebExport(
     const keys = web.normalise(h.host);
     const why = hostRefusal(keys, brands.officialBrand);
     if (why) refused[why] = (refused[why] ?? 0) + 1;
-    else hosts.push(h.host);
+    else {
+      hosts.push(h.host);
+      tlp = moreRestrictedTlp(tlp, r.tlp);
+    }
   }
   hosts.sort();
+  comments.push(tlpComment(tlp));
   if (options.format === 'hosts')
-    return { text: hostsFile(hosts, comments), hosts: hosts.length, urls: 0, refused };
+    return { text: hostsFile(hosts, comments), hosts: hosts.length, urls: 0, refused, tlp };
   if (options.format === 'unbound')
-    return { text: unboundConfig(hosts, comments), hosts: hosts.length, urls: 0, refused };
+    return { text: unboundConfig(hosts, comments), hosts: hosts.length, urls: 0, refused, tlp };
   const serial = nextSerial(options.serialFile, options.now);
   const text = rpzZone(hosts, { origin: options.origin, serial, comments });
-  return { text, hosts: hosts.length, urls: 0, refused, serial };
+  return { text, hosts: hosts.length, urls: 0, refused, serial, tlp };
 }
 
 export function parseWebExportOptions(options: WebExportOptions): { format: ExportFormat; tier: Tier } {
@@ -187,12 +208,12 @@ export async function webExportCommand(options: WebExportOptions, ctx: CliContex
       now: new Date(),
     });
     if (options.out) writeFileSync(options.out, result.text);
-    else ctx.stdout.write(result.text);
+    else await printOut(ctx.stdout, result.text);
     const refused = Object.entries(result.refused)
       .map(([why, n]) => `${why} ${n}`)
       .join(', ');
     ctx.stderr.write(
-      `tsunagi: web ${format} for tier ${tier}: ${format === 'urls' ? `${result.urls} URLs` : `${result.hosts} hosts`}` +
+      `tsunagi: web ${format} for tier ${tier}, TLP:${result.tlp.toUpperCase()}: ${format === 'urls' ? `${result.urls} URLs` : `${result.hosts} hosts`}` +
         (result.serial ? `, serial ${result.serial}` : '') +
         (refused ? `; left out: ${refused}` : '') +
         (options.out ? `; written to ${options.out}` : '') +

@@ -112,6 +112,23 @@ test('takedown: draft from RDAP, letters in ja and en, then the status walk', as
   assert.equal(redraft.code, 2);
 });
 
+test("takedown: another domain's RDAP is refused, so no letter goes to a registrar unrelated to the host", async () => {
+  for (const host of ['amazon-kjhd.top', 'login.amazon-kjhd.top']) {
+    const wrong = await run(['web', 'takedown', 'draft', host, '--rdap', RDAP, '-d', data]);
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.equal(wrong.stdout, '');
+    assert.equal(wrong.stderr.trim().split('\n').length, 1, wrong.stderr);
+    assert.match(
+      wrong.stderr,
+      new RegExp(
+        `the RDAP data is for the domain amazon-xqzv\\.top, not for ${host.replaceAll('.', '\\.')} \\(fetch the RDAP data of amazon-kjhd\\.top\\)`,
+      ),
+    );
+    const none = await run(['web', 'takedown', 'status', host, '-d', data]);
+    assert.match(none.stderr, /no takedown request/);
+  }
+});
+
 test('takedown: refusals are one line and exit 2', async () => {
   const benign = await run(['web', 'takedown', 'draft', 'www.amazon.co.jp', '--rdap', RDAP, '-d', data]);
   assert.equal(benign.code, 2);

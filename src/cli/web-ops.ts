@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { createLogger, InputError, UsageError } from '../core/index.ts';
 import {
   abuseContacts,
+  rdapMismatch,
   checkPage,
   loadFavicons,
   PageCheckError,
@@ -40,6 +41,7 @@ import {
   type WebTables,
 } from '../web/index.ts';
 import { requireDataDir, type CliContext } from './context.ts';
+import { printOut } from './output.ts';
 import { cliDataDir, openCliStore } from './commands/serve.ts';
 
 interface CampaignOptions {
@@ -71,7 +73,10 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
     .action(async (url: string, options: { favicons?: string }) => {
       const favicons = options.favicons ? loadFavicons(options.favicons) : undefined;
       try {
-        ctx.stdout.write(JSON.stringify(await checkPage(url, favicons ? { favicons } : {}), null, 1) + '\n');
+        await printOut(
+          ctx.stdout,
+          JSON.stringify(await checkPage(url, favicons ? { favicons } : {}), null, 1) + '\n',
+        );
       } catch (error) {
         if (error instanceof PageCheckError) throw new InputError(error.message);
         throw error;
@@ -137,7 +142,8 @@ function hostArgument(web: Web, text: string): string {
 }
 
 async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx: CliContext): Promise<void> {
-  const contacts = abuseContacts(readText(options.rdap));
+  const rdap = readText(options.rdap);
+  const contacts = abuseContacts(rdap);
   if (contacts.length === 0)
     throw new InputError(`${options.rdap}: no abuse contact with an email in the RDAP data`);
   const contact = contacts[0]!;
@@ -148,6 +154,14 @@ async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx
       if (v.host === host) urls.push(v);
     if (urls.length === 0)
       throw new InputError(`${host}: not a malicious or suspicious host in the store (web ingest it first)`);
+    // A letter drafted on another domain's RDAP would go to a registrar with nothing to do with it.
+    const keys = web.normalise(host);
+    const mismatch = rdapMismatch(rdap, host, keys.hostKind);
+    if (mismatch)
+      throw new InputError(
+        `${options.rdap}: ${mismatch}` +
+          (keys.hostKind === 'domain' ? ` (fetch the RDAP data of ${keys.registrableDomain ?? host})` : ''),
+      );
     const brandKey = urls.find((u) => u.brand)?.brand ?? null;
     const brand = brandKey ? web.brand(brandKey) : undefined;
     const facts: LetterFacts = {
@@ -172,10 +186,15 @@ async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx
       { host, brand: brandKey, abuse: { ...facts.abuse, rdapObject: contact.object }, letters },
       new Date(),
     );
-    for (const letter of letters)
-      ctx.stdout.write(
-        `To: ${letter.to}\nSubject: ${letter.subject}\nContent-Language: ${letter.language}\n\n${letter.body}\n`,
-      );
+    await printOut(
+      ctx.stdout,
+      letters
+        .map(
+          (letter) =>
+            `To: ${letter.to}\nSubject: ${letter.subject}\nContent-Language: ${letter.language}\n\n${letter.body}\n`,
+        )
+        .join(''),
+    );
     ctx.stderr.write(
       `tsunagi: takedown request for ${host} is ${request.status}: to ${contact.email} (${contact.of ? `${contact.of.role} ${contact.of.name}` : contact.object})\n`,
     );
@@ -196,7 +215,8 @@ async function takedownStatusCommand(
         ? await setTakedownStatus(db, host, options.set as TakedownStatus, new Date())
         : await getTakedown(db, host);
     if (!request) throw new InputError(`${host}: no takedown request`);
-    ctx.stdout.write(
+    await printOut(
+      ctx.stdout,
       `${request.host} ${request.status} to ${request.abuse.email} since ${request.updatedAt}\n` +
         request.history.map((h) => `  ${h.at} ${h.status}\n`).join(''),
     );
@@ -262,7 +282,8 @@ async function campaignsCommand(options: CampaignOptions, ctx: CliContext): Prom
     const hosts = await campaignHosts(web, infrastructure);
     const campaigns = clusterCampaigns(hosts, createBrandIndex());
     const stats = webStatistics(hosts, campaigns);
-    ctx.stdout.write(
+    await printOut(
+      ctx.stdout,
       options.json
         ? JSON.stringify({ campaigns, statistics: stats }, null, 1) + '\n'
         : campaignsText(campaigns, stats),

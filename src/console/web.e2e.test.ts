@@ -93,6 +93,55 @@ describe(
         await page.context().close();
       });
 
+    test('a month of campaigns stays a page: the largest 50, each with its first hosts and ties, the rest folded', async () => {
+      const hosts = (n: number, c: number) => Array.from({ length: n }, (_, i) => `h${i}.c${c}.example.top`);
+      const campaigns = Array.from({ length: 120 }, (_, c) => ({
+        ...BODY.campaigns[0]!,
+        id: `c${String(c).padStart(11, '0')}`,
+        hosts: hosts(c === 0 ? 700 : 3, c),
+        ties: Array.from({ length: c === 0 ? 40 : 1 }, (_, i) => ({
+          kind: 'registrable-domain' as const,
+          value: `d${i}.c${c}.example.top`,
+          hosts: hosts(2, c),
+        })),
+      }));
+      const big = await startTestHub({
+        console: { distDir: DIST },
+        web: { overview: async () => ({ ...BODY, hosts: 1057, campaigns }), report: reportNotUsed },
+      });
+      try {
+        for (const lang of ['ja', 'en'] as const) {
+          const page = await newConsolePage(browser, lang);
+          await signIn(page, big.url, big.tokens.council);
+          await openPage(page, '#/web', '[data-testid=web-campaign-table]');
+          const rows = page.locator('[data-testid=web-campaign-table] tbody tr');
+          assert.equal(await rows.count(), 50);
+          const first = rows.first();
+          assert.equal(await first.locator('.host-name:visible').count(), 5);
+          assert.match(
+            await first.locator('summary').first().innerText(),
+            lang === 'ja' ? /ほか 695 ホスト/ : /695 more hosts/,
+          );
+          assert.match(
+            await first.locator('summary').nth(1).innerText(),
+            lang === 'ja' ? /ほか 36 件/ : /36 more ties/,
+          );
+          assert.match(
+            await page.locator('[data-testid=web-campaigns-shown]').innerText(),
+            lang === 'ja' ? /50 件を表示.*全 120 件/ : /50 largest campaigns are shown \(of 120\)/,
+          );
+          const height = await page.evaluate(() => document.body.scrollHeight);
+          assert.ok(height < 20_000, `page height ${height}`);
+          // Unfolded, every host is there.
+          await first.locator('summary').first().click();
+          assert.equal(await first.locator('.host-name:visible').count(), 700);
+          await page.context().close();
+        }
+      } finally {
+        await big.close();
+      }
+    });
+
     test('says why there is no campaign instead of an empty table', async () => {
       const empty = await startTestHub({
         console: { distDir: DIST },

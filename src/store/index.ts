@@ -229,10 +229,17 @@ export async function openStore(options: StoreOptions, { migrations }: StoreMigr
     }
     const cache = (statements = statementCache(database));
     // kysely's driver prepares every query afresh; through the cache a repeated query text (most
-    // of intel's and the hub's) is prepared once per connection.
+    // of intel's and the hub's) is prepared once per connection. Its transactions begin
+    // IMMEDIATE: a deferred one that reads first takes a snapshot, and if another process (the
+    // hub beside a `web ingest`) commits before its first write, that write fails at once with
+    // SQLITE_BUSY (no busy_timeout wait can help a stale snapshot); IMMEDIATE takes the write lock
+    // at BEGIN, where busy_timeout does wait. Every transaction in tsunagi writes.
     db = new Kysely<Database>({
       dialect: new SqliteDialect({
-        database: { close: () => database.close(), prepare: (text: string) => cache.prepare(text) },
+        database: {
+          close: () => database.close(),
+          prepare: (text: string) => cache.prepare(text === 'begin' ? 'begin immediate' : text),
+        },
       }),
     });
     location = file;

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { sql, type Migration } from 'kysely';
 import { openStore, sqliteStatements, type RoomMigrations } from './index.ts';
@@ -73,6 +75,41 @@ test('a data directory store keeps its data across reopening', async () => {
     assert.equal((await second.db.selectFrom('kv').selectAll().executeTakeFirstOrThrow()).value, 'kept');
     await second.close();
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a SQLite transaction that reads first still writes when another process commits meanwhile', async () => {
+  // `web ingest` beside a running hub: its transaction reads, the hub commits, then it writes.
+  // Begun deferred, that write failed at once with "database is locked" (a stale snapshot that
+  // no busy wait can mend); begun IMMEDIATE, the other process waits for the transaction instead.
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagi-store-'));
+  const store = await openStore({ dataDir: join(dir, 'data') }, { migrations: [] });
+  try {
+    let other: Promise<number> | undefined;
+    await store.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('kv').selectAll().execute();
+      const child = spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import D from 'better-sqlite3'; const db = new D(process.argv[1]); db.pragma('busy_timeout = 5000');
+           db.prepare("insert into kv (key, value) values ('other', 'x')").run(); db.close();`,
+          join(dir, 'data', 'tsunagi.sqlite'),
+        ],
+        { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: 'inherit' },
+      );
+      other = new Promise((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+      // Long enough for the other process to commit if it can; it must not be able to.
+      await Promise.race([other, new Promise((resolve) => setTimeout(resolve, 1500))]);
+      await trx.insertInto('kv').values({ key: 'mine', value: 'y' }).execute();
+    });
+    assert.equal(await other, 0);
+    const keys = (await store.db.selectFrom('kv').select('key').orderBy('key').execute()).map((r) => r.key);
+    assert.deepEqual(keys, ['mine', 'other']);
+  } finally {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -363,7 +363,7 @@ export {
   type WebStatistics,
 } from './campaign/cluster.ts';
 export { campaignHostOf, HostInfrastructure, parseInfrastructure } from './campaign/hosts.ts';
-export { abuseContacts, RdapInputError, type AbuseContact } from './takedown/rdap.ts';
+export { abuseContacts, RdapInputError, rdapMismatch, type AbuseContact } from './takedown/rdap.ts';
 export {
   LETTER_LANGUAGES,
   renderLetter,

@@ -18,6 +18,28 @@ const STATUS_COLORS: Record<string, string> = {
   refused: '#e5484d',
 };
 const day = (iso: string) => formatTime(iso).slice(0, 10);
+/**
+ * A month of JPCERT/CC's list makes campaigns of hundreds of hosts with dozens of ties, and
+ * hundreds of campaigns: drawn whole, the page was 130,000 pixels tall. The largest campaigns
+ * are shown, each with its first hosts and ties and the rest behind a "more" toggle.
+ */
+const CAMPAIGNS_SHOWN = 50;
+const HOSTS_SHOWN = 5;
+const TIES_SHOWN = 4;
+
+/** The first `shown` items, then the rest folded under "N more". */
+function Folded({ items, shown, more }: { items: React.ReactNode[]; shown: number; more: string }) {
+  if (items.length <= shown) return <>{items}</>;
+  return (
+    <>
+      {items.slice(0, shown)}
+      <details className="more">
+        <summary>{more.replace('{n}', String(items.length - shown))}</summary>
+        {items.slice(shown)}
+      </details>
+    </>
+  );
+}
 
 /** Reports one URL (any organisation whose token may write); shows the verdict and its main reasons. */
 function ReportForm() {
@@ -146,23 +168,31 @@ export function WebPage() {
           testId="web-campaign-table"
           headers={['webCampaign', 'webMembers', 'webBrands', 'webTies', 'webPeriod'].map(t)}
         >
-          {data.campaigns.map((c) => (
+          {data.campaigns.slice(0, CAMPAIGNS_SHOWN).map((c) => (
             <tr key={c.id}>
               <td translate="no">{c.id}</td>
               <td translate="no">
-                {c.hosts.map((host) => (
-                  <div key={host} className="host-name">
-                    {host}
-                  </div>
-                ))}
+                <Folded
+                  shown={HOSTS_SHOWN}
+                  more={t('webMoreHosts')}
+                  items={c.hosts.map((host) => (
+                    <div key={host} className="host-name">
+                      {host}
+                    </div>
+                  ))}
+                />
               </td>
               <td translate="no">{c.brands.join(' ')}</td>
               <td>
-                {c.ties.map((tie) => (
-                  <div key={`${tie.kind} ${tie.value}`}>
-                    {t(`tie_${tie.kind}`)}: <span translate="no">{tie.value}</span> ({tie.hosts.length})
-                  </div>
-                ))}
+                <Folded
+                  shown={TIES_SHOWN}
+                  more={t('webMoreTies')}
+                  items={c.ties.map((tie) => (
+                    <div key={`${tie.kind} ${tie.value}`}>
+                      {t(`tie_${tie.kind}`)}: <span translate="no">{tie.value}</span> ({tie.hosts.length})
+                    </div>
+                  ))}
+                />
               </td>
               <td>
                 {day(c.firstSeen) === day(c.lastSeen)
@@ -172,6 +202,13 @@ export function WebPage() {
             </tr>
           ))}
         </Table>
+      )}
+      {data.campaigns.length > CAMPAIGNS_SHOWN && (
+        <p className="muted" data-testid="web-campaigns-shown">
+          {t('webCampaignsShown')
+            .replace('{shown}', String(CAMPAIGNS_SHOWN))
+            .replace('{all}', data.campaigns.length.toLocaleString())}
+        </p>
       )}
       <h2>{t('webTakedownsByStatus')}</h2>
       <Bars rows={statusCounts} label={t('webTakedownsByStatus')} empty={t('webNoTakedowns')} />

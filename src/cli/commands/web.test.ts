@@ -4,10 +4,12 @@
  * and `--record` putting the malicious verdicts into intel as url and domain indicators.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
@@ -17,6 +19,7 @@ import { createWeb, WebConfig, type WebTables } from '../../web/index.ts';
 import { runCli as run } from '../test-cli.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 
+const BIN = fileURLToPath(new URL('../../../bin/tsunagi', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-web-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -61,6 +64,60 @@ test('score: one CSV row per URL, reasons included; bad lines counted on stderr'
     assert.match(lines[3]!, words);
     assert.doesNotMatch(lines[3]!, /brand_exact|=/);
   }
+});
+
+test("score: JPCERT/CC's monthly CSV as published, and JSON, read as ingest reads them", async () => {
+  const csv = join(dir, '202510.csv');
+  writeFileSync(
+    csv,
+    'date,URL,description\n' +
+      `2025/10/01 10:25:00,${MALICIOUS},三井住友カード\n` +
+      '2025/10/01 10:26:00,https://mercari-jp.duckdns.org/login,メルカリ\n' +
+      '2025/10/01 10:27:00,not a url,x\n',
+  );
+  const result = await run(['web', 'score', csv]);
+  assert.equal(result.code, 0, result.stderr);
+  const rows = result.stdout.trim().split('\n');
+  assert.equal(rows[0], 'url,host,score,verdict,brand,reasons');
+  assert.deepEqual(
+    rows.slice(1).map((r) => r.split(',')[0]),
+    [MALICIOUS, 'https://mercari-jp.duckdns.org/login'],
+  );
+  assert.equal(rows[1]!.split(',')[3], reference.score(MALICIOUS).verdict);
+  assert.equal(result.stderr.trim(), `tsunagi: 1 line of ${csv} is not an http(s) URL (skipped)`);
+  const json = join(dir, 'list.json');
+  writeFileSync(json, JSON.stringify([MALICIOUS, { url: 'https://mercari-jp.duckdns.org/login' }]));
+  const fromJson = await run(['web', 'score', json]);
+  assert.equal(fromJson.code, 0, fromJson.stderr);
+  assert.equal(fromJson.stdout.trim().split('\n').length, 3);
+  const wrong = await run(['web', 'score', '--format', 'xml', json]);
+  assert.equal(wrong.code, 2);
+});
+
+test('ingest - and score -: the list read from stdin (a pipe), first-seen kept per source', async () => {
+  const data = join(dir, 'data-stdin');
+  mkdirSync(data);
+  const piped = (args: string[], input: string) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+      child.stdin.end(input);
+    });
+  const list = `date,URL,description\n2025/07/02 10:00:00,${MALICIOUS},x\n`;
+  const ingest = await piped(['web', 'ingest', '-', '--source', 'piped', '--data', data], list);
+  assert.equal(ingest.code, 0, ingest.stderr);
+  assert.match(ingest.stderr, /1 URL from piped \(1 new to the store, 0 bad lines\)/);
+  const score = await piped(['web', 'score', '-'], list);
+  assert.equal(score.code, 0, score.stderr);
+  assert.equal(score.stdout.trim().split('\n')[1]!.split(',')[0], MALICIOUS);
 });
 
 test('score and ingest: unreadable input is exit 2 in one line', async () => {

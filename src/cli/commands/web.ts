@@ -103,13 +103,22 @@ async function* lines(input: Readable, file: string): AsyncGenerator<string> {
 export function register(program: Command, ctx: CliContext): void {
   const web = program
     .command('web')
-    .description('malicious websites: score URLs, ingest URL lists and certificate-transparency names');
+    .description(
+      'malicious websites: score and ingest URL lists and certificate-transparency names; block lists, campaigns and takedowns',
+    );
   web
     .command('score')
-    .description(`score URLs (one a line) and write CSV (${SCORE_COLUMNS.join(',')})`)
-    .argument('[file]', 'the URL list, or - for stdin', '-')
+    .description(
+      `score the URLs of a list (as web ingest reads it) and write CSV (${SCORE_COLUMNS.join(',')})`,
+    )
+    .argument(
+      '[file]',
+      'the URL list (as web ingest reads it: TXT, CSV with a url column, JSON, NDJSON), or - for stdin',
+      '-',
+    )
+    .option('--format <format>', `one of ${FORMATS.join(', ')} (guessed from the first line when absent)`)
     .option('--lang <lang>', 'write the reasons in words, ja or en (default: feature keys, for programs)')
-    .action(async (file: string, options: { lang?: string }) => scoreCommand(file, options, ctx));
+    .action(async (file: string, options: ScoreOptions) => scoreCommand(file, options, ctx));
   web
     .command('ingest')
     .description('score a URL list (TXT, CSV with a url column, JSON array, NDJSON) and keep it in the store')
@@ -146,41 +155,51 @@ export function register(program: Command, ctx: CliContext): void {
   registerWebCertstream(web, ctx);
 }
 
-async function scoreCommand(file: string, options: { lang?: string }, ctx: CliContext): Promise<void> {
+interface ScoreOptions {
+  lang?: string;
+  format?: string;
+}
+
+/**
+ * Scores the URLs of a list read as `web ingest` reads it (JPCERT/CC's monthly CSV as it is
+ * published, not only one URL a line), without a store.
+ */
+async function scoreCommand(file: string, options: ScoreOptions, ctx: CliContext): Promise<void> {
   if (options.lang !== undefined && options.lang !== 'ja' && options.lang !== 'en')
     throw new UsageError(`--lang must be ja or en, not "${options.lang.slice(0, 20)}"`);
+  if (options.format !== undefined && !FORMATS.includes(options.format as ListFormat))
+    throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
   const language = options.lang as ExplainLanguage | undefined;
   const service = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
-  const input = openInput(file);
+  const name = file === '-' ? 'stdin' : file;
   // The header waits for the first row, so a file that is not a URL list writes nothing to stdout.
   const out = withHeader(writeOut(ctx.stdout), SCORE_COLUMNS.join(',') + '\n');
   let scored = 0;
-  let bad = 0;
-  for await (const line of lines(input, file)) {
-    const text = line.trim();
-    if (text === '' || text.startsWith('#')) continue;
+  const counts = { bad: 0 };
+  for await (const record of recordsOf(file, options.format as ListFormat | undefined, counts, name)) {
     try {
-      out.write(scoreCsvLine(service.score(text), language) + '\n');
+      out.write(scoreCsvLine(service.score(record.url), language) + '\n');
       scored++;
     } catch (error) {
       if (!(error instanceof UrlInputError)) throw error;
       service.countInputError('url');
-      bad++;
+      counts.bad++;
     }
   }
+  const bad = counts.bad;
   if (scored === 0 && bad > 0) {
     await out.end();
-    throw new InputError(`${file}: no URL could be read (${bad} lines)`);
+    throw new InputError(`${name}: no URL could be read (${counted(bad, 'line')})`);
   }
   out.writeHeader();
   await out.end();
   // An empty list is not an error (a quiet day's feed), but said, so an empty CSV is explained.
-  if (scored === 0) ctx.stderr.write(`tsunagi: ${file === '-' ? 'stdin' : file} holds no URL\n`);
+  if (scored === 0) ctx.stderr.write(`tsunagi: ${name} holds no URL\n`);
   if (bad > 0)
     ctx.stderr.write(
       bad === 1
-        ? `tsunagi: 1 line of ${file} is not an http(s) URL (skipped)\n`
-        : `tsunagi: ${bad} lines of ${file} are not http(s) URLs (skipped)\n`,
+        ? `tsunagi: 1 line of ${name} is not an http(s) URL (skipped)\n`
+        : `tsunagi: ${bad} lines of ${name} are not http(s) URLs (skipped)\n`,
     );
 }
 
@@ -200,15 +219,16 @@ async function* recordsOf(
   file: string,
   format: ListFormat | undefined,
   counts: { bad: number },
+  label = file,
 ): AsyncGenerator<IngestRecord> {
   const input = openInput(file);
   if (format === 'json') {
-    yield* jsonRecords(file, input, counts);
+    yield* jsonRecords(label, input, counts);
     return;
   }
   let reader: ReturnType<typeof createLineReader> | undefined;
   let buffered: string[] | undefined;
-  for await (const line of lines(input, file)) {
+  for await (const line of lines(input, label)) {
     if (!reader) {
       if (line.trim() === '') continue;
       const guessed = format ?? detectFormat(line);
@@ -226,13 +246,13 @@ async function* recordsOf(
     try {
       record = reader.line(line);
     } catch (error) {
-      if (error instanceof ListFormatError) throw new InputError(`${file}: ${error.message}`);
+      if (error instanceof ListFormatError) throw new InputError(`${label}: ${error.message}`);
       throw error;
     }
     if (record === 'bad') counts.bad++;
     else if (record) yield record;
   }
-  if (buffered) yield* fromJsonText(file, buffered.join('\n'), counts);
+  if (buffered) yield* fromJsonText(label, buffered.join('\n'), counts);
 }
 
 async function* jsonRecords(
@@ -261,8 +281,9 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
   // It changes the hub's store, so like the hub's commands it refuses a data directory that is not there.
   requireDataDir(options.data, ctx.env);
   const dataDir = cliDataDir(options.data, ctx.env);
-  // Opened before the store, so an unreadable file costs no store.
-  openInput(file).destroy();
+  // Opened before the store, so an unreadable file costs no store. Not stdin: destroyed here, it
+  // would give the list's reader no line and no end, and `web ingest -` waited for ever.
+  if (file !== '-') openInput(file).destroy();
   const store = await openCliStore(dataDir, ctx.env);
   const registry = new Registry();
   const logger = createLogger({ level: 'warn' }, ctx.stderr);

@@ -123,6 +123,8 @@ export interface UrlEntry {
 export interface UrlList {
   generated: string;
   tier: string;
+  /** The most restrictive marking of its entries: the list (its hash prefixes too) goes out under it. */
+  tlp: string;
   /** The Safe Browsing canonical URL of each entry beside the entry. */
   urls: (UrlEntry & { canonical: string; expression: string })[];
   /** Sorted, unique 4-byte SHA-256 prefixes (hex) of each URL's own full expression. */
@@ -134,7 +136,10 @@ export interface UrlList {
  * (`host/path?query`), the one a client's lookup of that page always computes among its
  * suffix/prefix expressions; a URL that does not canonicalise is left out.
  */
-export function urlList(entries: readonly UrlEntry[], meta: { generated: string; tier: string }): UrlList {
+export function urlList(
+  entries: readonly UrlEntry[],
+  meta: { generated: string; tier: string; tlp: string },
+): UrlList {
   const urls: UrlList['urls'] = [];
   const prefixes = new Set<string>();
   for (const entry of entries) {

@@ -20,7 +20,8 @@ export const WebReport = z
   .strict();
 export type WebReport = z.infer<typeof WebReport>;
 
-export const WebReports = z.union([WebReport, z.array(WebReport).min(1).max(MAX_REPORTS)]);
+const WebReportList = z.array(WebReport).min(1).max(MAX_REPORTS);
+export const WebReports = z.union([WebReport, WebReportList]);
 
 export class ReportInputError extends InputError {
   override name = 'ReportInputError';
@@ -28,7 +29,13 @@ export class ReportInputError extends InputError {
 
 /** The body's reports, or ReportInputError (an InputError: exit code 2, HTTP 400) saying what is wrong. */
 export function parseReports(body: unknown): WebReport[] {
-  const parsed = WebReports.safeParse(body);
+  // Checked against the branch the body is (one report or a list), so the error names its field:
+  // the union's own error was "Invalid input" for a misspelt key or a list of 501.
+  const parsed = Array.isArray(body)
+    ? WebReportList.safeParse(body)
+    : typeof body === 'object' && body !== null
+      ? WebReport.safeParse(body)
+      : WebReports.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? `${issue.path.join('.')}: ` : '';

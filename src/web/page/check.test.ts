@@ -99,7 +99,16 @@ test('size and time limits hold', async () => {
   await assert.rejects(checkPage(`${base}/slow`, { limits: { timeoutMs: 500 } }), /no answer within 500 ms/);
   assert.ok(Date.now() - started < 3000);
   await assert.rejects(checkPage('ftp://127.0.0.1/'), PageCheckError);
-  await assert.rejects(checkPage('http://127.0.0.1:1/'), PageCheckError);
+  // The reason, not undici's bare "fetch failed": a port nobody listens on is refused.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  await assert.rejects(
+    checkPage(`http://127.0.0.1:${port}/`),
+    new RegExp(`^PageCheckError: http://127\\.0\\.0\\.1:${port}/: fetch failed: ECONNREFUSED$`),
+  );
+  await assert.rejects(checkPage('notaurl'), /^PageCheckError: notaurl: not a URL$/);
 });
 
 test('kit markers come from the data table', () => {

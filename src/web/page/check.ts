@@ -55,6 +55,17 @@ export class PageCheckError extends Error {
   override name = 'PageCheckError';
 }
 
+/**
+ * Why a fetch failed, in the words of its cause: undici says only "fetch failed" and keeps the
+ * reason (ECONNREFUSED, ENOTFOUND, a TLS error) in `cause`; "Invalid URL" names no URL.
+ */
+function fetchFailure(error: Error): string {
+  const cause = (error as Error & { cause?: Error & { code?: string } }).cause;
+  if (error instanceof TypeError && /invalid url/i.test(error.message)) return 'not a URL';
+  if (!cause) return error.message;
+  return `${error.message}: ${cause.code ?? cause.message}`;
+}
+
 /** GET with redirects followed by hand, at most `maxRedirects`, http(s) only. */
 async function fetchFollowing(
   url: string,
@@ -214,6 +225,6 @@ export async function checkPage(
   } catch (error) {
     if (error instanceof PageCheckError) throw error;
     if (signal.aborted) throw new PageCheckError(`${url}: no answer within ${limits.timeoutMs} ms`);
-    throw new PageCheckError(`${url}: ${(error as Error).message}`);
+    throw new PageCheckError(`${url}: ${fetchFailure(error as Error)}`);
   }
 }

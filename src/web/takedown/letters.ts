@@ -30,6 +30,19 @@ const GENERIC_BRAND = { ja: '実在の企業', en: 'a real company' };
 const NONE = { ja: '（不明）', en: '(unknown)' };
 const BULLET = { ja: '・', en: '- ' };
 
+/**
+ * A time as the letter's reader reads it: Japan time for the Japanese letter (a Japanese
+ * registrar or host reads `2026-11-01 09:00（日本時間）`, not an ISO string in UTC), UTC said in
+ * words for the English one. Text that is no time is kept as it is.
+ */
+export function letterTime(iso: string, language: LetterLanguage): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return iso;
+  const offset = language === 'ja' ? 9 * 3_600_000 : 0;
+  const text = new Date(time + offset).toISOString().slice(0, 16).replace('T', ' ');
+  return language === 'ja' ? `${text}（日本時間）` : `${text} UTC`;
+}
+
 /** Fills `{{name}}` placeholders; an unknown placeholder is a template bug and throws. */
 function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
@@ -50,8 +63,8 @@ export function renderLetter(language: LetterLanguage, facts: LetterFacts): Lett
     reasons:
       facts.reasons.map((key) => `  ${BULLET[language]}${explainReason(key, language)}`).join('\n') ||
       `  ${NONE[language]}`,
-    firstSeen: facts.firstSeen,
-    lastSeen: facts.lastSeen,
+    firstSeen: letterTime(facts.firstSeen, language),
+    lastSeen: letterTime(facts.lastSeen, language),
     abuseName: facts.abuse.name || facts.abuse.email,
     sender: facts.sender,
   };

@@ -87,3 +87,69 @@ export function abuseContacts(text: string): AbuseContact[] {
   const seen = new Set<string>();
   return contacts.filter((c) => !seen.has(c.email) && seen.add(c.email));
 }
+
+/** An IP address as a number within its family (IPv4 32 bits, IPv6 128), or null. */
+function addressValue(text: string): { v6: boolean; value: bigint } | null {
+  const address = text.trim().replace(/^\[|\]$/g, '');
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (v4) {
+    const parts = v4.slice(1).map(Number);
+    if (parts.some((p) => p > 255)) return null;
+    return { v6: false, value: parts.reduce((n, p) => (n << 8n) | BigInt(p), 0n) };
+  }
+  if (!address.includes(':') || !/^[0-9a-f:.]+$/i.test(address)) return null;
+  const [head = '', tail, extra] = address.split('::');
+  if (extra !== undefined) return null;
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  // An embedded IPv4 tail (::ffff:192.0.2.1) counts as two groups.
+  const last = right.length ? right : left;
+  const dotted = last.at(-1)?.includes('.') ? addressValue(last.pop()!) : null;
+  if (dotted) last.push((dotted.value >> 16n).toString(16), (dotted.value & 0xffffn).toString(16));
+  const fill = 8 - left.length - right.length;
+  if (tail === undefined ? fill !== 0 : fill < 1) return null;
+  const all = [...left, ...Array<string>(tail === undefined ? 0 : fill).fill('0'), ...right];
+  if (all.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
+  return { v6: true, value: all.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n) };
+}
+
+/**
+ * Why an RDAP response is not about this host, or null when it is (or cannot be told): a
+ * domain object must be the host or a domain above it (its registrable domain, as a registry
+ * answers), an IP network of an IP host must hold the address. An IP network or autonomous
+ * system for a name is the hosting's contact and is taken as given. A letter sent on another
+ * domain's RDAP would go to a registrar that has nothing to do with the host.
+ */
+export function rdapMismatch(
+  text: string,
+  host: string,
+  hostKind: 'domain' | 'ipv4' | 'ipv6',
+): string | null {
+  let json: Json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new RdapInputError('RDAP: not JSON');
+  }
+  if (!isObject(json) || typeof json.objectClassName !== 'string')
+    throw new RdapInputError('RDAP: no objectClassName (not an RDAP response)');
+  const kind = json.objectClassName.toLowerCase();
+  if (kind === 'domain') {
+    const raw = typeof json.ldhName === 'string' ? json.ldhName : '';
+    const name = raw.toLowerCase().replace(/\.$/, '');
+    if (name === '') return 'the RDAP domain object has no ldhName';
+    if (hostKind !== 'domain') return `the RDAP data is for the domain ${name}, not for the address ${host}`;
+    if (host === name || host.endsWith(`.${name}`)) return null;
+    return `the RDAP data is for the domain ${name}, not for ${host}`;
+  }
+  if (kind === 'ip network' && hostKind !== 'domain') {
+    const start = typeof json.startAddress === 'string' ? addressValue(json.startAddress) : null;
+    const end = typeof json.endAddress === 'string' ? addressValue(json.endAddress) : null;
+    const address = addressValue(host);
+    if (!start || !end || !address) return null;
+    if (start.v6 === address.v6 && start.value <= address.value && address.value <= end.value) return null;
+    return `the RDAP data is for the network ${String(json.startAddress)} - ${String(json.endAddress)}, which does not hold ${host}`;
+  }
+  return null;
+}

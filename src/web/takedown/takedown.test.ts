@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { abuseContacts, RdapInputError } from './rdap.ts';
+import { abuseContacts, RdapInputError, rdapMismatch } from './rdap.ts';
 import { renderLetter } from './letters.ts';
 
 const RDAP = readFileSync(new URL('./testdata/rdap-domain.json', import.meta.url), 'utf8');
@@ -72,6 +72,13 @@ test('letters: ja and en from the templates, every placeholder filled', () => {
   assert.match(ja.body, /https:\/\/amazon-xqzv\.top\/signin\//);
   assert.match(en.body, /The genuine site: https:\/\/amazon\.co\.jp\//);
   for (const letter of [ja, en]) assert.doesNotMatch(letter.subject + letter.body, /\{\{|\}\}/);
+  // Times as the reader reads them: Japan time in Japanese, UTC said in English; no ISO string.
+  assert.match(
+    ja.body,
+    /初回確認日時: 2026-11-01 09:00（日本時間）\n最終確認日時: 2026-11-02 09:00（日本時間）\n/,
+  );
+  assert.match(en.body, /First seen: 2026-11-01 00:00 UTC\nLast seen: 2026-11-02 00:00 UTC\n/);
+  for (const letter of [ja, en]) assert.doesNotMatch(letter.body, /T00:00|\.000Z/);
   // The grounds in words, one a line, in the letter's language.
   assert.match(
     ja.body,
@@ -86,4 +93,28 @@ test('letters: ja and en from the templates, every placeholder filled', () => {
     renderLetter('en', { ...facts, brandName: null, official: [] }).body,
     /imitating a real company/,
   );
+});
+
+test('RDAP: a domain object is for its own name and the hosts under it; a network for the addresses it holds', () => {
+  assert.equal(rdapMismatch(RDAP, 'amazon-xqzv.top', 'domain'), null);
+  assert.equal(rdapMismatch(RDAP, 'login.amazon-xqzv.top', 'domain'), null);
+  assert.equal(
+    rdapMismatch(RDAP, 'amazon-kjhd.top', 'domain'),
+    'the RDAP data is for the domain amazon-xqzv.top, not for amazon-kjhd.top',
+  );
+  // A name that merely ends in the same letters is another domain.
+  assert.match(rdapMismatch(RDAP, 'xamazon-xqzv.top', 'domain') ?? '', /not for xamazon-xqzv\.top/);
+  assert.match(rdapMismatch(RDAP, '192.0.2.1', 'ipv4') ?? '', /not for the address/);
+  const network = (start: string, end: string) =>
+    JSON.stringify({ objectClassName: 'ip network', startAddress: start, endAddress: end });
+  const v4 = network('203.0.113.0', '203.0.113.255');
+  assert.equal(rdapMismatch(v4, '203.0.113.77', 'ipv4'), null);
+  assert.match(rdapMismatch(v4, '203.0.114.1', 'ipv4') ?? '', /does not hold 203\.0\.114\.1/);
+  // The hosting network of a name cannot be checked without DNS: taken as the operator gives it.
+  assert.equal(rdapMismatch(v4, 'evil.example', 'domain'), null);
+  const v6 = network('2001:db8::', '2001:db8::ffff:ffff');
+  assert.equal(rdapMismatch(v6, '2001:db8::1:2', 'ipv6'), null);
+  assert.match(rdapMismatch(v6, '2001:db9::1', 'ipv6') ?? '', /does not hold/);
+  assert.match(rdapMismatch(v6, '203.0.113.77', 'ipv4') ?? '', /does not hold/);
+  assert.throws(() => rdapMismatch('{', 'a.example', 'domain'), RdapInputError);
 });
