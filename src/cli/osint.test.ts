@@ -205,3 +205,31 @@ test('osint fetch: a feed that fails is named on stderr with its reason, the oth
   assert.match(lines[0]!, /^tsunagi: osint feed skipped \(gone\): .*404/);
   assert.match(lines[1]!, /^tsunagi: osint feed skipped \(page\): neither RSS nor Atom/);
 });
+
+test('osint fetch: a feed nobody listens on and one that never answers say so in words', async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const silent = createServer(() => {}); // takes the request and never answers
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentPort = (silent.address() as AddressInfo).port;
+  try {
+    const data = join(dir, 'data-unreachable');
+    mkdirSync(data);
+    const config = join(dir, 'unreachable.yaml');
+    writeFileSync(
+      config,
+      `osint:\n  timeoutMs: 500\n  feeds:\n` +
+        `    - name: closed\n      url: http://127.0.0.1:${closedPort}/feed.xml\n` +
+        `    - name: silent\n      url: http://127.0.0.1:${silentPort}/feed.xml\n`,
+    );
+    const r = await run(['osint', 'fetch', '--config', config, '--data', data]);
+    assert.match(r.stdout, /errors 2$/m);
+    assert.match(r.stderr, /^tsunagi: osint feed skipped \(closed\): \S+: connection refused$/m);
+    assert.match(r.stderr, /^tsunagi: osint feed skipped \(silent\): \S+: no answer within 500 ms$/m);
+  } finally {
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+});
