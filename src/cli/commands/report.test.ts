@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -88,6 +90,37 @@ describe('tsunagi report daily|weekly', () => {
       !reports.some((line) => line.includes('\\"tier\\":\\"public\\"')),
       'a public report is no restricted read',
     );
+  });
+
+  test('a summariser nobody answers: the report is written and stderr says why the summaries are missing', async () => {
+    // A port that was just free: nothing listens on it.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const out = join(dir, 'summarised.html');
+    const r = await run([
+      'report',
+      'daily',
+      '--lang',
+      'en',
+      '--date',
+      day,
+      '--summarise',
+      `http://127.0.0.1:${port}`,
+      '--model',
+      'm',
+      '--out',
+      out,
+      '--data',
+      data,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /; AI summaries 0 written, \d+ omitted \(the request failed \(connection refused\)\)\n$/,
+    );
+    assert.ok(readFileSync(out, 'utf8').includes('id="appendix"'));
   });
 
   test('bad flags: exit 2 and one line naming the flag', async () => {

@@ -134,11 +134,15 @@ async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): P
     const mode = config.tier === 'public' ? 0o644 : 0o600;
     writeFileAtomic(o.out, html, { mode });
     const pdfNote = o.pdf ? await writePdf(html, o.pdf, chromium, mode) : '';
-    const omitted = [...document.summaries.values()].filter((s) => s.outcome === 'omitted').length;
+    const reasons = [...document.summaries.values()].flatMap((s) =>
+      s.outcome === 'omitted' ? [s.reason] : [],
+    );
+    // Why they were left out, once each (the same refused connection for every section is one reason).
+    const why = reasons.length ? ` (${[...new Set(reasons)].join('; ')})` : '';
     ctx.stderr.write(
       `tsunagi: ${title} (${config.tier}, TLP:${document.marking.tlp.toUpperCase()}): ${document.book.all.length} figures in ${o.out}${pdfNote}` +
         (config.summarise
-          ? `; AI summaries ${document.summaries.size - omitted} written, ${omitted} omitted`
+          ? `; AI summaries ${document.summaries.size - reasons.length} written, ${reasons.length} omitted${why}`
           : '') +
         '\n',
     );
