@@ -5,11 +5,13 @@
  * URLs in intel as sightings of `osint:<feed>`, and a second round answered 304 Not Modified.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
@@ -174,6 +176,36 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /feeds 1 \(unchanged 1\), items 0, new documents 0/);
   assert.ok(requests.includes('/feed.xml "v1"'), requests.join('\n'));
+});
+
+test('osint extract: a file past the size bound is one line naming it, exit 2, before reading it', async () => {
+  // Sparse: 300 MiB long on no disk. Read whole, its text would not fit in one string.
+  const huge = join(dir, 'huge.txt');
+  const fd = openSync(huge, 'w');
+  ftruncateSync(fd, 300 * 2 ** 20);
+  closeSync(fd);
+  const r = await run(['osint', 'extract', huge]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `tsunagi: ${huge}: too large (300 MiB; osint extract reads up to 256 MiB)\n`);
+  assert.equal(r.stdout, '');
+});
+
+test('osint extract -: the document on stdin', () => {
+  const bin = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
+  const r = spawnSync(bin, ['osint', 'extract', '-'], {
+    input: 'C2: evil-domain[.]info and 91.234.99[.]12:4443',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { value: string; port?: number })
+      .map((hit) => `${hit.value}${hit.port ? `:${hit.port}` : ''}`),
+    ['evil-domain.info', '91.234.99.12:4443'],
+  );
 });
 
 test('osint fetch refuses a configuration without feeds and a missing data directory', async () => {

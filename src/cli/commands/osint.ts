@@ -4,7 +4,7 @@
  * and their indicators are kept in the store with provenance, and addresses, domains and URLs go
  * into intel as low-confidence sightings of `osint:<feed>`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
@@ -48,31 +48,69 @@ function readFailure(error: NodeJS.ErrnoException): string {
   return (error.code && READ_FAILURES[error.code]) ?? error.code ?? error.message;
 }
 
+/**
+ * The largest document `osint extract` reads: the largest `osint.maxDocumentBytes` a feed may
+ * have. Past a few hundred MiB the text no longer fits in one JavaScript string.
+ */
+export const MAX_EXTRACT_BYTES = 256 * 2 ** 20;
+
+class TooLargeError extends Error {}
+
+/** stdin's bytes, up to MAX_EXTRACT_BYTES. */
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > MAX_EXTRACT_BYTES) {
+      process.stdin.destroy();
+      throw new TooLargeError('');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** A file's bytes (stdin's for `-`), refused past MAX_EXTRACT_BYTES before any is read. */
+async function readDocument(file: string): Promise<Buffer> {
+  if (file === '-') return readStdin();
+  const stat = statSync(file);
+  if (stat.isFile() && stat.size > MAX_EXTRACT_BYTES) throw new TooLargeError(String(stat.size));
+  return readFileSync(file);
+}
+
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+
 async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'csv', ctx: CliContext) {
   if (format === 'csv') ctx.stdout.write('type,value,port,context\n');
   for (const file of files) {
+    const name = file === '-' ? 'stdin' : file;
     let bytes: Buffer;
     try {
-      bytes = readFileSync(file);
+      bytes = await readDocument(file);
     } catch (error) {
       osint.countInputError('document');
-      throw new InputError(`cannot read ${file}: ${readFailure(error as NodeJS.ErrnoException)}`);
+      if (error instanceof TooLargeError)
+        throw new InputError(
+          `${name}: too large (${error.message ? mib(Number(error.message)) : `over ${mib(MAX_EXTRACT_BYTES)}`}; osint extract reads up to ${mib(MAX_EXTRACT_BYTES)})`,
+        );
+      throw new InputError(`cannot read ${name}: ${readFailure(error as NodeJS.ErrnoException)}`);
     }
     if (bytes.length === 0) {
       // Not an error (a feed's empty export, a placeholder), but said, so nothing is silent.
-      ctx.stderr.write(`tsunagi: ${file} is empty: no indicators\n`);
+      ctx.stderr.write(`tsunagi: ${name} is empty: no indicators\n`);
       continue;
     }
     if (documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0)) {
       osint.countInputError('document');
-      throw new InputError(`${file}: not a text, HTML or PDF document (binary content)`);
+      throw new InputError(`${name}: not a text, HTML or PDF document (binary content)`);
     }
     let text: string;
     try {
       text = (await osint.read(bytes, file)).text;
     } catch (error) {
       osint.countInputError('document');
-      throw error instanceof InputError ? new InputError(`${file}: ${error.message}`) : error;
+      throw error instanceof InputError ? new InputError(`${name}: ${error.message}`) : error;
     }
     const lines = osint.extract(text).map((hit) => formatHit(hit, format));
     if (lines.length > 0) ctx.stdout.write(lines.join('\n') + '\n');
@@ -130,7 +168,7 @@ export function register(program: Command, ctx: CliContext): void {
   osint
     .command('extract <file...>')
     .description(
-      'indicators in documents (HTML, text, PDF): ipv4, ipv6, domain, url, md5, sha1, sha256, cve, attack',
+      'indicators in documents (HTML, text, PDF; - for stdin; up to 256 MiB each): ipv4, ipv6, domain, url, md5, sha1, sha256, cve, attack',
     )
     .option('--format <format>', 'jsonl (one {"type","value","context"} a line) or csv', 'jsonl')
     .action(async (files: string[], o: { format: string }) => {
