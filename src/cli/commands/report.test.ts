@@ -177,7 +177,7 @@ describe('tsunagi report runbook', () => {
     assert.ok(a.includes(join(dir, 'a')));
     assert.ok(a.includes('darknet.interface is not configured'));
     assert.ok(!a.includes('eth7'));
-    assert.ok(a.includes('osint.feeds (with osint.intervalMs) is not configured'));
+    assert.ok(a.includes('osint.feeds is not configured'));
 
     const b = await runbook(second, 'en');
     assert.ok(b.includes('udp port 9995 or udp port 4739'));
@@ -192,6 +192,25 @@ describe('tsunagi report runbook', () => {
     assert.ok(b.includes('The round every 30 min stopped'));
     assert.ok(b.includes(`osint fetch --config ${second}`));
     assert.ok(b.includes('https://www.jpcert.or.jp/rss/jpcert.rdf'));
+
+    // The configuration table names the feeds and the interval the procedure is written from.
+    assert.match(b, /<th><code>osint\.feeds<\/code><\/th><td><code>jpcert<\/code><\/td>/);
+    assert.match(b, /<th><code>osint\.intervalMs<\/code><\/th><td><code>1800000<\/code><\/td>/);
+
+    // Feeds that start does not read (intervalMs 0): the by-hand round is the only one, and the
+    // runbook says so instead of calling the feeds unconfigured.
+    const third = join(dir, 'third.yaml');
+    writeFileSync(
+      third,
+      `data: ${join(dir, 'c')}\nosint:\n  intervalMs: 0\n  feeds:\n    - name: jpcert\n      url: https://www.jpcert.or.jp/rss/jpcert.rdf\n`,
+    );
+    const c = await runbook(third, 'en');
+    assert.ok(!c.includes('is not configured: there is no automated OSINT step'));
+    assert.ok(c.includes('Published threat information (OSINT): jpcert'));
+    assert.ok(c.includes('osint.intervalMs is 0: tsunagi start does not read these feeds'));
+    assert.ok(c.includes(`osint fetch --config ${third}`));
+    assert.match(c, /<th><code>osint\.intervalMs<\/code><\/th><td><code>\(off\)<\/code><\/td>/);
+    assert.ok((await runbook(third, 'ja')).includes('osint.intervalMs が 0 のため'));
 
     const ja = await runbook(second, 'ja');
     assert.ok(ja.includes('手作業'));
