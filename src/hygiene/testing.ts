@@ -22,10 +22,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDnsClient, parseResolver, type DnsClient } from './dns/client.ts';
-import { createLookup, type Lookup } from './dns/lookup.ts';
 import type { SurveyRow } from './index.ts';
 import { domainScore } from './score/score.ts';
 
@@ -54,21 +52,6 @@ export function labClient(lab: DnsLab): DnsClient {
     retries: 1,
     udpPayloadSize: 1232,
   });
-}
-
-/**
- * The lab for the tests of the `describe` block this is called in: started before them and
- * stopped after them; `lookup` reads through its validating resolver (labClient's settings).
- * Both are set once the block's tests run.
- */
-export function dnsLabSuite(): { readonly lab: DnsLab; readonly lookup: Lookup } {
-  const suite = {} as { lab: DnsLab; lookup: Lookup };
-  before(async () => {
-    suite.lab = await startDnsLab();
-    suite.lookup = createLookup(labClient(suite.lab));
-  });
-  after(() => suite.lab?.stop());
-  return suite;
 }
 
 export function labUnavailable(): string | undefined {

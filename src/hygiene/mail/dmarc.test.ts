@@ -1,7 +1,8 @@
 /** DMARC parsing, and policies with organisational-domain fallback from real records (BIND via Unbound). */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { dnsLabSuite, labUnavailable } from '../testing.ts';
+import { after, before, describe, test } from 'node:test';
+import { createLookup, type Lookup } from '../dns/lookup.ts';
+import { labClient, labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
 import { checkDmarc, DmarcSyntaxError, parseDmarc, type DmarcPolicy } from './dmarc.ts';
 import { parseDkimKey } from './dkim.ts';
 import { parseMtaStsPolicy } from './mta-sts.ts';
@@ -59,7 +60,13 @@ describe('DKIM keys and MTA-STS policies', () => {
 
 const unavailable = labUnavailable();
 describe('DMARC against BIND and Unbound', { skip: unavailable }, () => {
-  const lab = dnsLabSuite();
+  let lab: DnsLab;
+  let lookup: Lookup;
+  before(async () => {
+    lab = await startDnsLab();
+    lookup = createLookup(labClient(lab));
+  });
+  after(() => lab?.stop());
 
   const policies: [string, DmarcPolicy, RegExp][] = [
     ['strict.mail.test', 'reject', /^_dmarc\.strict\.mail\.test: reject$/],
@@ -74,13 +81,13 @@ describe('DMARC against BIND and Unbound', { skip: unavailable }, () => {
   ];
   for (const [domain, policy, reason] of policies)
     test(`${domain}: ${policy}`, async () => {
-      const result = await checkDmarc(lab.lookup, domain);
+      const result = await checkDmarc(lookup, domain);
       assert.equal(result.policy, policy, result.reason);
       assert.match(result.reason, reason);
     });
 
   test('rua and ruf are kept', async () => {
-    const result = await checkDmarc(lab.lookup, 'strict.mail.test');
+    const result = await checkDmarc(lookup, 'strict.mail.test');
     assert.deepEqual(result.record?.rua, ['mailto:agg@mail.test', 'mailto:x@example.test']);
     assert.deepEqual(result.record?.ruf, ['mailto:forensic@mail.test']);
   });

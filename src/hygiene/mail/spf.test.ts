@@ -1,7 +1,8 @@
 /** SPF parsing, and check_host() and postures against real records served by BIND through Unbound. */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { dnsLabSuite, labUnavailable } from '../testing.ts';
+import { after, before, describe, test } from 'node:test';
+import { createLookup, type Lookup } from '../dns/lookup.ts';
+import { labClient, labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
 import { checkHost, expandMacros, parseSpf, spfPosture, SpfSyntaxError, type SpfPosture } from './spf.ts';
 
 describe('SPF records', () => {
@@ -51,7 +52,13 @@ describe('SPF records', () => {
 
 const unavailable = labUnavailable();
 describe('SPF against BIND and Unbound', { skip: unavailable }, () => {
-  const lab = dnsLabSuite();
+  let lab: DnsLab;
+  let lookup: Lookup;
+  before(async () => {
+    lab = await startDnsLab();
+    lookup = createLookup(labClient(lab));
+  });
+  after(() => lab?.stop());
 
   const postures: [string, SpfPosture, RegExp][] = [
     ['strict.mail.test', 'strict', /fail/],
@@ -71,24 +78,24 @@ describe('SPF against BIND and Unbound', { skip: unavailable }, () => {
   ];
   for (const [domain, posture, reason] of postures)
     test(`${domain} is ${posture}`, async () => {
-      const result = await spfPosture(lab.lookup, domain);
+      const result = await spfPosture(lookup, domain);
       assert.equal(result.posture, posture, result.reason);
       assert.match(result.reason, reason);
     });
 
   test('check_host matches addresses through ip4, ip6, a, mx, include and exists', async () => {
-    assert.equal((await checkHost(lab.lookup, 'strict.mail.test', { ip: '192.0.2.44' })).result, 'pass');
-    assert.equal((await checkHost(lab.lookup, 'strict.mail.test', { ip: '2001:db8::1' })).result, 'pass');
-    assert.equal((await checkHost(lab.lookup, 'strict.mail.test', { ip: '198.51.100.1' })).result, 'fail');
-    assert.equal((await checkHost(lab.lookup, 'soft.mail.test', { ip: '127.0.0.10' })).result, 'pass');
-    assert.equal((await checkHost(lab.lookup, 'soft.mail.test', { ip: '127.0.0.11' })).result, 'softfail');
-    assert.equal((await checkHost(lab.lookup, 'include.mail.test', { ip: '127.0.0.10' })).result, 'pass');
-    assert.equal((await checkHost(lab.lookup, 'exists.mail.test', { ip: '192.0.2.77' })).result, 'pass');
-    assert.equal((await checkHost(lab.lookup, 'exists.mail.test', { ip: '192.0.2.78' })).result, 'fail');
+    assert.equal((await checkHost(lookup, 'strict.mail.test', { ip: '192.0.2.44' })).result, 'pass');
+    assert.equal((await checkHost(lookup, 'strict.mail.test', { ip: '2001:db8::1' })).result, 'pass');
+    assert.equal((await checkHost(lookup, 'strict.mail.test', { ip: '198.51.100.1' })).result, 'fail');
+    assert.equal((await checkHost(lookup, 'soft.mail.test', { ip: '127.0.0.10' })).result, 'pass');
+    assert.equal((await checkHost(lookup, 'soft.mail.test', { ip: '127.0.0.11' })).result, 'softfail');
+    assert.equal((await checkHost(lookup, 'include.mail.test', { ip: '127.0.0.10' })).result, 'pass');
+    assert.equal((await checkHost(lookup, 'exists.mail.test', { ip: '192.0.2.77' })).result, 'pass');
+    assert.equal((await checkHost(lookup, 'exists.mail.test', { ip: '192.0.2.78' })).result, 'fail');
   });
 
   test('the include chain counts every lookup: 11 of them exceed the limit', async () => {
-    const result = await checkHost(lab.lookup, 'toomany.mail.test', { ip: '192.0.2.1' });
+    const result = await checkHost(lookup, 'toomany.mail.test', { ip: '192.0.2.1' });
     assert.equal(result.result, 'permerror');
     assert.equal(result.lookups, 11);
   });

@@ -1,5 +1,5 @@
 /** HTTP GET with a deadline, a size bound and conditional-request validators. */
-import { BodyTooLargeError, readBody, RuntimeError } from '../../core/index.ts';
+import { BodyTooLargeError, fetchFailure, readBody, RuntimeError } from '../../core/index.ts';
 
 export interface Fetched {
   status: number;
@@ -31,7 +31,7 @@ export async function httpGet(url: string, options: GetOptions): Promise<Fetched
   try {
     response = await fetch(url, { headers, redirect: 'follow', signal });
   } catch (error) {
-    throw new FetchError(`${url}: ${(error as Error).message}`);
+    throw new FetchError(`${url}: ${fetchFailure(error, options.timeoutMs)}`);
   }
   if (response.status !== 200 && response.status !== 304) {
     await response.body?.cancel().catch(() => {});
@@ -44,7 +44,7 @@ export async function httpGet(url: string, options: GetOptions): Promise<Fetched
     } catch (error) {
       if (error instanceof BodyTooLargeError)
         throw new FetchError(`${url}: larger than ${options.maxBytes} bytes`);
-      throw new FetchError(`${url}: ${(error as Error).message}`);
+      throw new FetchError(`${url}: ${fetchFailure(error, options.timeoutMs)}`);
     }
   }
   return {
