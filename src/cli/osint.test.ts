@@ -219,6 +219,12 @@ test('osint fetch refuses a configuration without feeds and a missing data direc
   const missing = await run(['osint', 'fetch', '--config', config, '--data', join(dir, 'no-such-dir')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no data directory/);
+  // A feed URL fetch cannot read says which URLs it can, not zod's bare "Invalid URL".
+  const ftp = join(dir, 'ftp.yaml');
+  writeFileSync(ftp, `osint:\n  feeds:\n    - name: vendor\n      url: ftp://127.0.0.1/feed.xml\n`);
+  const bad = await run(['osint', 'fetch', '--config', ftp, '--data', join(dir, 'data')]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, 'tsunagi: invalid configuration: osint.feeds.0.url: an http:// or https:// URL\n');
 });
 
 test('osint fetch: a feed that fails is named on stderr with its reason, the others still read', async () => {
