@@ -128,6 +128,8 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
     first.stdout,
     /feeds 1 \(unchanged 0\), items 4, new documents 2, duplicates 1, indicators 7, intel sightings 4, errors 1/,
   );
+  // The document that failed, named once: its feed and URL, then the reason (not the URL again).
+  assert.equal(first.stderr, `tsunagi: osint document skipped (vendor ${base}/gone): HTTP 404\n`);
 
   const store = await openCliStore(data, {});
   try {

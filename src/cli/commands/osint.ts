@@ -129,7 +129,10 @@ function feedProblems(ctx: CliContext): NodeJS.WritableStream {
         try {
           const o = JSON.parse(line) as { msg?: string; feed?: string; url?: string; err?: string };
           const where = [o.feed, o.url].filter(Boolean).join(' ');
-          ctx.stderr.write(`tsunagi: ${o.msg ?? 'warning'}${where ? ` (${where})` : ''}: ${o.err ?? ''}\n`);
+          // The fetch's error starts with the URL the line already names in brackets.
+          const err =
+            o.url && o.err?.startsWith(`${o.url}: `) ? o.err.slice(o.url.length + 2) : (o.err ?? '');
+          ctx.stderr.write(`tsunagi: ${o.msg ?? 'warning'}${where ? ` (${where})` : ''}: ${err}\n`);
         } catch {
           ctx.stderr.write(`tsunagi: ${line}\n`);
         }
