@@ -135,6 +135,15 @@ describe('tsunagi report daily|weekly', () => {
       ],
       [['report', 'daily', '--top', 'many', '--out', out, '--data', data], /--top/],
       [['report', 'daily', '--out', out, '--data', join(dir, 'nothing')], /no data directory/],
+      [
+        ['report', 'daily', '--out', dir, '--data', data],
+        /^tsunagi: --out: .* is a directory; name the file to write$/m,
+      ],
+      [
+        ['report', 'daily', '--out', out, '--pdf', dir, '--data', data],
+        /^tsunagi: --pdf: .* is a directory/m,
+      ],
+      [['report', 'runbook', '--out', dir], /^tsunagi: --out: .* is a directory/m],
     ];
     for (const [argv, message] of cases) {
       const r = await run(argv);

@@ -5,7 +5,7 @@
  * $TSUNAGI_SUMMARISE_API_KEY). `tsunagi report runbook`: the manual procedures for every
  * automated step, written from the configuration `tsunagi start` would use.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig, UsageError, writeFileAtomic } from '../../core/index.ts';
 import {
@@ -104,8 +104,16 @@ function chromiumOf(o: ReportOptions, ctx: CliContext): string {
   return path;
 }
 
+/** An output path that is a directory is bad input, said before the report is built. */
+function refuseDirectory(flag: string, path: string | undefined): void {
+  if (path !== undefined && existsSync(path) && statSync(path).isDirectory())
+    throw new UsageError(`${flag}: ${path} is a directory; name the file to write`);
+}
+
 async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): Promise<void> {
   const config = reportConfigOf(period, o, ctx.env);
+  refuseDirectory('--out', o.out);
+  refuseDirectory('--pdf', o.pdf);
   const chromium = chromiumOf(o, ctx);
   requireDataDir(o.data, ctx.env);
   const { store, audit, intel, hub } = await openHubParts(o.data, ctx);
@@ -159,6 +167,7 @@ async function writePdf(html: string, file: string, chromium: string, mode: numb
 
 function writeRunbook(o: RunbookOptions, ctx: CliContext): void {
   const lang = langOf(o.lang);
+  refuseDirectory('--out', o.out);
   const flags: Record<string, unknown> = {};
   const data = o.data ?? ctx.env.TSUNAGI_DATA;
   if (data) flags.data = data;
