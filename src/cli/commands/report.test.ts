@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
@@ -268,6 +270,57 @@ describe('tsunagi report runbook', () => {
     } finally {
       for (const c of [parts.console, parts.hub, parts.intel]) await c.stop();
       await parts.store.close();
+    }
+  });
+});
+
+describe('the runbook of a started stack', () => {
+  test('tsunagi start --config F: the runbook the console shows names F and reads the feeds with it', async () => {
+    const file = join(dir, 'start.yaml');
+    writeFileSync(
+      file,
+      [
+        `data: ${join(dir, 'started')}`,
+        "flow:\n  listen: ['127.0.0.1:0']",
+        'hub:\n  listen: 127.0.0.1:0',
+        "metrics:\n  listen: ''",
+        // intervalMs 0: start reads no feed, so nothing leaves this machine.
+        'osint:\n  intervalMs: 0\n  feeds:\n    - name: jpcert\n      url: https://www.jpcert.or.jp/rss/jpcert.rdf',
+        '',
+      ].join('\n'),
+    );
+    const bin = fileURLToPath(new URL('../../../bin/tsunagi', import.meta.url));
+    const child = spawn(bin, ['start', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const ready = new Promise<{ url: string; token: string }>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const url = /console +(http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr)?.[1];
+        const token = /^ +(tsg_\S+)$/m.exec(stderr)?.[1];
+        if (url && token && /more tokens:/.test(stderr)) resolve({ url, token });
+      });
+      void exited.then(() => reject(new Error(stderr)));
+    });
+    try {
+      const { url, token } = await ready;
+      const response = await fetch(`${url}/console/api/runbook?lang=en`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as {
+        configuration: { name: string; value: string }[];
+        procedures: { id: string; steps: { command?: string }[] }[];
+      };
+      assert.equal(body.configuration.find((c) => c.name === 'configuration file')?.value, file);
+      const osint = body.procedures.find((p) => p.id === 'intake-osint')!;
+      assert.ok(
+        osint.steps.some((step) => step.command?.includes(`osint fetch --config ${file}`)),
+        JSON.stringify(osint),
+      );
+    } finally {
+      child.kill('SIGINT');
+      await exited;
     }
   });
 });
