@@ -226,6 +226,20 @@ async function walkPage(page: Page, hub: TestHub, lang: 'ja' | 'en'): Promise<vo
     cells.every((c) => c.inside),
     JSON.stringify(cells),
   );
+  // A type (ドメイン, SHA-256) stays on one line in its column.
+  const typeLines = await page
+    .locator('[data-testid=osint-indicators] tbody td:first-child')
+    .evaluateAll((tds) =>
+      tds.map((td) => {
+        const range = document.createRange();
+        range.selectNodeContents(td);
+        return `${td.textContent}:${range.getClientRects().length}`;
+      }),
+    );
+  assert.ok(
+    typeLines.every((line) => line.endsWith(':1')),
+    typeLines.join(' '),
+  );
 
   await page.fill('[data-testid=osint-search]', 'cdn-updates');
   await page.press('[data-testid=osint-search]', 'Enter');

@@ -276,7 +276,7 @@ function Indicators({ data }: { data: OsintBody }) {
       >
         {data.indicators.map((i) => (
           <tr key={`${i.documentId} ${i.type} ${i.value} ${i.port}`}>
-            <td>{t(`otype_${i.type}`)}</td>
+            <td className="osint-type">{t(`otype_${i.type}`)}</td>
             <td className="mono osint-value" translate="no">
               {i.value}
               {i.port ? `:${i.port}` : ''}
