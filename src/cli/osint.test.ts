@@ -180,6 +180,40 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
   assert.ok(requests.includes('/feed.xml "v1"'), requests.join('\n'));
 });
 
+test('osint extract over many files: a bad one is one line and the rest are still read, exit 2', async () => {
+  writeFileSync(join(dir, 'first.txt'), 'C2: first-c2[.]info');
+  writeFileSync(
+    join(dir, 'logo.png'),
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+  );
+  writeFileSync(join(dir, 'last.txt'), 'C2: last-c2[.]info');
+  const r = await run([
+    'osint',
+    'extract',
+    join(dir, 'first.txt'),
+    join(dir, 'logo.png'),
+    join(dir, 'missing.txt'),
+    join(dir, 'last.txt'),
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { value: string }).value),
+    ['first-c2.info', 'last-c2.info'],
+  );
+  assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+    `tsunagi: ${join(dir, 'logo.png')}: not a text, HTML or PDF document (binary content)`,
+    `tsunagi: cannot read ${join(dir, 'missing.txt')}: no such file`,
+    'tsunagi: 2 of 4 documents not read (said above)',
+  ]);
+  // One document alone: its error is the one line.
+  const one = await run(['osint', 'extract', join(dir, 'missing.txt')]);
+  assert.equal(one.code, 2);
+  assert.equal(one.stderr, `tsunagi: cannot read ${join(dir, 'missing.txt')}: no such file\n`);
+});
+
 test('osint extract: a file past the size bound is one line naming it, exit 2, before reading it', async () => {
   // Sparse: 300 MiB long on no disk. Read whole, its text would not fit in one string.
   const huge = join(dir, 'huge.txt');

@@ -81,40 +81,56 @@ async function readDocument(file: string): Promise<Buffer> {
 
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
 
+/** One document's indicators as output lines; an InputError names what is wrong with it. */
+async function extractOne(osint: Osint, file: string, format: 'jsonl' | 'csv', ctx: CliContext) {
+  const name = file === '-' ? 'stdin' : file;
+  let bytes: Buffer;
+  try {
+    bytes = await readDocument(file);
+  } catch (error) {
+    if (error instanceof TooLargeError)
+      throw new InputError(
+        `${name}: too large (${error.message ? mib(Number(error.message)) : `over ${mib(MAX_EXTRACT_BYTES)}`}; osint extract reads up to ${mib(MAX_EXTRACT_BYTES)})`,
+      );
+    throw new InputError(`cannot read ${name}: ${readFailure(error as NodeJS.ErrnoException)}`);
+  }
+  if (bytes.length === 0) {
+    // Not an error (a feed's empty export, a placeholder), but said, so nothing is silent.
+    ctx.stderr.write(`tsunagi: ${name} is empty: no indicators\n`);
+    return;
+  }
+  if (documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0))
+    throw new InputError(`${name}: not a text, HTML or PDF document (binary content)`);
+  let text: string;
+  try {
+    text = (await osint.read(bytes, file)).text;
+  } catch (error) {
+    throw error instanceof InputError ? new InputError(`${name}: ${error.message}`) : error;
+  }
+  const lines = osint.extract(text).map((hit) => formatHit(hit, format));
+  if (lines.length > 0) ctx.stdout.write(lines.join('\n') + '\n');
+}
+
+/**
+ * Every document in turn. One that cannot be read (missing, binary, too large, a broken PDF) is
+ * one line on stderr and the others are still read, as `grep` does; the exit code is 2 when any
+ * was not read. A single document's error is that one line alone.
+ */
 async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'csv', ctx: CliContext) {
   if (format === 'csv') ctx.stdout.write('type,value,port,context\n');
+  let failed = 0;
   for (const file of files) {
-    const name = file === '-' ? 'stdin' : file;
-    let bytes: Buffer;
     try {
-      bytes = await readDocument(file);
+      await extractOne(osint, file, format, ctx);
     } catch (error) {
+      if (!(error instanceof InputError)) throw error;
       osint.countInputError('document');
-      if (error instanceof TooLargeError)
-        throw new InputError(
-          `${name}: too large (${error.message ? mib(Number(error.message)) : `over ${mib(MAX_EXTRACT_BYTES)}`}; osint extract reads up to ${mib(MAX_EXTRACT_BYTES)})`,
-        );
-      throw new InputError(`cannot read ${name}: ${readFailure(error as NodeJS.ErrnoException)}`);
+      if (files.length === 1) throw error;
+      ctx.stderr.write(`tsunagi: ${error.message}\n`);
+      failed += 1;
     }
-    if (bytes.length === 0) {
-      // Not an error (a feed's empty export, a placeholder), but said, so nothing is silent.
-      ctx.stderr.write(`tsunagi: ${name} is empty: no indicators\n`);
-      continue;
-    }
-    if (documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0)) {
-      osint.countInputError('document');
-      throw new InputError(`${name}: not a text, HTML or PDF document (binary content)`);
-    }
-    let text: string;
-    try {
-      text = (await osint.read(bytes, file)).text;
-    } catch (error) {
-      osint.countInputError('document');
-      throw error instanceof InputError ? new InputError(`${name}: ${error.message}`) : error;
-    }
-    const lines = osint.extract(text).map((hit) => formatHit(hit, format));
-    if (lines.length > 0) ctx.stdout.write(lines.join('\n') + '\n');
   }
+  if (failed > 0) throw new InputError(`${failed} of ${files.length} documents not read (said above)`);
 }
 
 /**
