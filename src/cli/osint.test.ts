@@ -214,6 +214,17 @@ test('osint extract over many files: a bad one is one line and the rest are stil
   assert.equal(one.stderr, `tsunagi: cannot read ${join(dir, 'missing.txt')}: no such file\n`);
 });
 
+test('osint extract: an IOC list in UTF-16 with its byte-order mark (PowerShell Out-File) is text', async () => {
+  const file = join(dir, 'iocs-utf16.txt');
+  writeFileSync(
+    file,
+    Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('C2: utf16-c2[.]info\r\n', 'utf16le')]),
+  );
+  const r = await run(['osint', 'extract', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { value: string }).value, 'utf16-c2.info');
+});
+
 test('osint extract: a file past the size bound is one line naming it, exit 2, before reading it', async () => {
   // Sparse: 300 MiB long on no disk. Read whole, its text would not fit in one string.
   const huge = join(dir, 'huge.txt');

@@ -99,7 +99,9 @@ async function extractOne(osint: Osint, file: string, format: 'jsonl' | 'csv', c
     ctx.stderr.write(`tsunagi: ${name} is empty: no indicators\n`);
     return;
   }
-  if (documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0))
+  // UTF-16 text (Windows PowerShell's Out-File writes it) has NULs but a byte-order mark.
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  if (!utf16 && documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0))
     throw new InputError(`${name}: not a text, HTML or PDF document (binary content)`);
   let text: string;
   try {
