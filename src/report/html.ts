@@ -148,7 +148,10 @@ function appendixHtml(doc: ReportDocument): string {
   return [
     `<section class="appendix" id="appendix"><h2>${esc(t('appendix'))}</h2>`,
     `<table><thead><tr><th>${esc(t('query'))}</th><th>${esc(t('queryText'))}</th></tr></thead><tbody>${queries}</tbody></table>`,
-    `<table><thead><tr><th>${esc(t('figure'))}</th><th>${esc(t('what'))}</th><th class="num">${esc(t('value'))}</th><th>${esc(t('query'))}</th><th>${esc(t('derivation'))}</th></tr></thead><tbody>${figures}</tbody></table>`,
+    // A store with nothing released for the period has no figure: said, not an empty table.
+    figures
+      ? `<table><thead><tr><th>${esc(t('figure'))}</th><th>${esc(t('what'))}</th><th class="num">${esc(t('value'))}</th><th>${esc(t('query'))}</th><th>${esc(t('derivation'))}</th></tr></thead><tbody>${figures}</tbody></table>`
+      : `<p class="empty" data-figures="none">${esc(t('noFigures'))}</p>`,
     '</section>',
   ].join('\n');
 }

@@ -167,3 +167,20 @@ describe('C&C servers as a reader writes them', () => {
     }
   });
 });
+
+describe('an empty store', () => {
+  test('the appendix says there are no figures instead of an empty table', async () => {
+    const empty = await seededStore([]);
+    try {
+      for (const lang of ['en', 'ja'] as const) {
+        const config = ReportConfig.parse({ period: 'daily', lang, tier: 'full', date: empty.day });
+        const page = renderReportHtml(await buildReport(config, empty.deps));
+        const appendix = page.slice(page.indexOf('id="appendix"'));
+        assert.match(appendix, /<p class="empty" data-figures="none">/);
+        assert.doesNotMatch(appendix, /<tbody><\/tbody>/);
+      }
+    } finally {
+      await empty.close();
+    }
+  });
+});
