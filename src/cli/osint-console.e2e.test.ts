@@ -192,6 +192,45 @@ async function walkPage(page: Page, hub: TestHub, lang: 'ja' | 'en'): Promise<vo
   assert.doesNotMatch(section, /\b(otype|lang|tier|osint)[A-Z_]/);
   assert.match(section, lang === 'ja' ? /種類別・日別の指標数/ : /Indicators per day by type/);
   assert.ok((await page.locator('[data-testid=osint-intel-link]').count()) >= 4);
+  // Every hit is marked in its sentence as written, defanged ones too (the value is refanged), and
+  // no marked hit (a 64-character hash) runs past the edge of its cell into the next column.
+  const cells = await page.locator('[data-testid=osint-indicators] tbody td.context').evaluateAll((tds) =>
+    tds.map((td) => {
+      const mark = td.querySelector('mark');
+      const inside = !mark || mark.getBoundingClientRect().right <= td.getBoundingClientRect().right + 0.5;
+      return { mark: mark?.textContent ?? null, inside };
+    }),
+  );
+  assert.ok(
+    cells.every((c) => c.mark !== null),
+    JSON.stringify(cells),
+  );
+  assert.ok(
+    cells.some((c) => c.mark === 'hxxps://update-check[.]net/gate.php'),
+    JSON.stringify(cells),
+  );
+  assert.ok(
+    cells.some((c) => c.mark === 'cdn-updates[.]org'),
+    JSON.stringify(cells),
+  );
+  assert.ok(
+    cells.every((c) => c.inside),
+    JSON.stringify(cells),
+  );
+  // A type (ドメイン, SHA-256) stays on one line in its column.
+  const typeLines = await page
+    .locator('[data-testid=osint-indicators] tbody td:first-child')
+    .evaluateAll((tds) =>
+      tds.map((td) => {
+        const range = document.createRange();
+        range.selectNodeContents(td);
+        return `${td.textContent}:${range.getClientRects().length}`;
+      }),
+    );
+  assert.ok(
+    typeLines.every((line) => line.endsWith(':1')),
+    typeLines.join(' '),
+  );
 
   await page.fill('[data-testid=osint-search]', 'cdn-updates');
   await page.press('[data-testid=osint-search]', 'Enter');

@@ -5,11 +5,13 @@
  * URLs in intel as sightings of `osint:<feed>`, and a second round answered 304 Not Modified.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { OsintTables } from '../osint/index.ts';
@@ -123,6 +125,8 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
     first.stdout,
     /feeds 1 \(unchanged 0\), items 4, new documents 2, duplicates 1, indicators 7, intel sightings 4, errors 1/,
   );
+  // The document that failed, named once: its feed and URL, then the reason (not the URL again).
+  assert.equal(first.stderr, `tsunagi: osint document skipped (vendor ${base}/gone): HTTP 404\n`);
 
   await withCliIntel(data, async (intel, store) => {
     const db = store.db as unknown as Kysely<OsintTables>;
@@ -165,6 +169,81 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
   assert.ok(requests.includes('/feed.xml "v1"'), requests.join('\n'));
 });
 
+test('osint extract over many files: a bad one is one line and the rest are still read, exit 2', async () => {
+  writeFileSync(join(dir, 'first.txt'), 'C2: first-c2[.]info');
+  writeFileSync(
+    join(dir, 'logo.png'),
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+  );
+  writeFileSync(join(dir, 'last.txt'), 'C2: last-c2[.]info');
+  const r = await run([
+    'osint',
+    'extract',
+    join(dir, 'first.txt'),
+    join(dir, 'logo.png'),
+    join(dir, 'missing.txt'),
+    join(dir, 'last.txt'),
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { value: string }).value),
+    ['first-c2.info', 'last-c2.info'],
+  );
+  assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+    `tsunagi: ${join(dir, 'logo.png')}: not a text, HTML or PDF document (binary content)`,
+    `tsunagi: cannot read ${join(dir, 'missing.txt')}: no such file`,
+    'tsunagi: 2 of 4 documents not read (said above)',
+  ]);
+  // One document alone: its error is the one line.
+  const one = await run(['osint', 'extract', join(dir, 'missing.txt')]);
+  assert.equal(one.code, 2);
+  assert.equal(one.stderr, `tsunagi: cannot read ${join(dir, 'missing.txt')}: no such file\n`);
+});
+
+test('osint extract: an IOC list in UTF-16 with its byte-order mark (PowerShell Out-File) is text', async () => {
+  const file = join(dir, 'iocs-utf16.txt');
+  writeFileSync(
+    file,
+    Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('C2: utf16-c2[.]info\r\n', 'utf16le')]),
+  );
+  const r = await run(['osint', 'extract', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { value: string }).value, 'utf16-c2.info');
+});
+
+test('osint extract: a file past the size bound is one line naming it, exit 2, before reading it', async () => {
+  // Sparse: 300 MiB long on no disk. Read whole, its text would not fit in one string.
+  const huge = join(dir, 'huge.txt');
+  const fd = openSync(huge, 'w');
+  ftruncateSync(fd, 300 * 2 ** 20);
+  closeSync(fd);
+  const r = await run(['osint', 'extract', huge]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `tsunagi: ${huge}: too large (300 MiB; osint extract reads up to 256 MiB)\n`);
+  assert.equal(r.stdout, '');
+});
+
+test('osint extract -: the document on stdin', () => {
+  const bin = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
+  const r = spawnSync(bin, ['osint', 'extract', '-'], {
+    input: 'C2: evil-domain[.]info and 91.234.99[.]12:4443',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { value: string; port?: number })
+      .map((hit) => `${hit.value}${hit.port ? `:${hit.port}` : ''}`),
+    ['evil-domain.info', '91.234.99.12:4443'],
+  );
+});
+
 test('osint fetch refuses a configuration without feeds and a missing data directory', async () => {
   const empty = join(dir, 'empty.yaml');
   writeFileSync(empty, 'osint:\n  feeds: []\n');
@@ -176,6 +255,12 @@ test('osint fetch refuses a configuration without feeds and a missing data direc
   const missing = await run(['osint', 'fetch', '--config', config, '--data', join(dir, 'no-such-dir')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no data directory/);
+  // A feed URL fetch cannot read says which URLs it can, not zod's bare "Invalid URL".
+  const ftp = join(dir, 'ftp.yaml');
+  writeFileSync(ftp, `osint:\n  feeds:\n    - name: vendor\n      url: ftp://127.0.0.1/feed.xml\n`);
+  const bad = await run(['osint', 'fetch', '--config', ftp, '--data', join(dir, 'data')]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, 'tsunagi: invalid configuration: osint.feeds.0.url: an http:// or https:// URL\n');
 });
 
 test('osint fetch: a feed that fails is named on stderr with its reason, the others still read', async () => {
@@ -193,4 +278,32 @@ test('osint fetch: a feed that fails is named on stderr with its reason, the oth
   assert.equal(lines.length, 2, r.stderr);
   assert.match(lines[0]!, /^tsunagi: osint feed skipped \(gone\): .*404/);
   assert.match(lines[1]!, /^tsunagi: osint feed skipped \(page\): neither RSS nor Atom/);
+});
+
+test('osint fetch: a feed nobody listens on and one that never answers say so in words', async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const silent = createServer(() => {}); // takes the request and never answers
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentPort = (silent.address() as AddressInfo).port;
+  try {
+    const data = join(dir, 'data-unreachable');
+    mkdirSync(data);
+    const config = join(dir, 'unreachable.yaml');
+    writeFileSync(
+      config,
+      `osint:\n  timeoutMs: 500\n  feeds:\n` +
+        `    - name: closed\n      url: http://127.0.0.1:${closedPort}/feed.xml\n` +
+        `    - name: silent\n      url: http://127.0.0.1:${silentPort}/feed.xml\n`,
+    );
+    const r = await run(['osint', 'fetch', '--config', config, '--data', data]);
+    assert.match(r.stdout, /errors 2$/m);
+    assert.match(r.stderr, /^tsunagi: osint feed skipped \(closed\): \S+: connection refused$/m);
+    assert.match(r.stderr, /^tsunagi: osint feed skipped \(silent\): \S+: no answer within 500 ms$/m);
+  } finally {
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
 });

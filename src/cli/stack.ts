@@ -180,6 +180,8 @@ export interface StackDeps {
   registry: Registry;
   /** Readable lines for a person at the terminal (publications, withdrawals); none by default. */
   reporter?: Reporter;
+  /** The configuration file the stack was read from (--config, else $TSUNAGI_CONFIG): the runbook names it. */
+  configFile?: string;
 }
 
 function readStreamMinute(file: string): number | undefined {
@@ -450,7 +452,7 @@ export async function createStack(config: StackConfig, deps: StackDeps): Promise
       // port 0 (the demo's) reads as the port a person must capture on or test against.
       runbook: (lang) =>
         buildRunbook(
-          runbookInputOf({ ...config, data: dataDir }, deps.env, deps.env.TSUNAGI_CONFIG, {
+          runbookInputOf({ ...config, data: dataDir }, deps.env, deps.configFile ?? deps.env.TSUNAGI_CONFIG, {
             flowListen: collector.listeners.map(boundAddress),
             hubUrl: hub.url(),
           }),

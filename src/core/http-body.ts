@@ -98,3 +98,32 @@ export async function readBody(
     aborted.release();
   }
 }
+
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'no such host (DNS failed)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer in time',
+  UND_ERR_BODY_TIMEOUT: 'the body did not arrive in time',
+};
+
+/**
+ * Why a `fetch()` failed, in a few words: undici says only "fetch failed" and keeps the reason
+ * (ECONNREFUSED, a TLS error...) in `cause`. A timeout is `no answer within N ms` when the
+ * caller's deadline is given.
+ */
+export function fetchFailure(error: unknown, timeoutMs?: number): string {
+  const e = error as Error & { cause?: unknown; code?: string };
+  if (e?.name === 'TimeoutError') return timeoutMs ? `no answer within ${timeoutMs} ms` : 'no answer in time';
+  const cause = e?.cause as (Error & { code?: string }) | undefined;
+  const code = cause?.code ?? e?.code;
+  if (code && NETWORK_CODES[code]) return NETWORK_CODES[code];
+  if (cause?.message) return cause.message.split('\n')[0]!;
+  return String(e?.message ?? error).split('\n')[0]!;
+}

@@ -7,7 +7,7 @@ export const FeedConfig = z
   .object({
     /** The feed's name: the intel source becomes `osint:<name>`. */
     name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'lower-case letters, digits, _ . - (up to 64)'),
-    url: z.url({ protocol: /^https?$/ }),
+    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
     /** The TLP its documents carry (public advisories: clear). */
     tlp: TLP.default('clear'),
     /** A tier narrower than the TLP's (full, council); never wider. */

@@ -21,6 +21,12 @@ import {
 
 let base = '';
 let feedReads = 0;
+/** 「注意喚起」 and 「C2 サーバの通信先は evil-jp[.]com です。」 in Shift_JIS. */
+const SJIS_TITLE = Buffer.from('928d88d38aab8b4e', 'hex');
+const SJIS_SENTENCE = Buffer.from(
+  '4332208354815b836f82cc92ca904d90e682cd206576696c2d6a705b2e5d636f6d2082c582b78142',
+  'hex',
+);
 const server = createServer((request, response) => {
   if (request.url === '/feed.xml') {
     feedReads++;
@@ -37,6 +43,21 @@ const server = createServer((request, response) => {
   if (request.url === '/big') {
     response.writeHead(200, { 'content-type': 'text/plain' });
     return void response.end('x'.repeat(4096));
+  }
+  if (request.url === '/sjis.rdf') {
+    // A Japanese site's RSS in Shift_JIS, declared only in its XML declaration.
+    response.writeHead(200, { 'content-type': 'application/xml' });
+    return void response.end(
+      Buffer.concat([
+        Buffer.from(`<?xml version="1.0" encoding="Shift_JIS"?><rss version="2.0"><channel><item><title>`),
+        SJIS_TITLE,
+        Buffer.from(`</title><link>${base}/sjis.html</link></item></channel></rss>`),
+      ]),
+    );
+  }
+  if (request.url === '/sjis.html') {
+    response.writeHead(200, { 'content-type': 'text/html; charset=Shift_JIS' });
+    return void response.end(Buffer.concat([Buffer.from('<p>'), SJIS_SENTENCE, Buffer.from('</p>')]));
   }
   if (request.url === '/not-a-feed') return void response.writeHead(200).end('<html>hello</html>');
   response.writeHead(404).end();
@@ -164,4 +185,31 @@ test('start reads the feeds again every intervalMs until stop', async () => {
   await new Promise((resolve) => setTimeout(resolve, 200));
   assert.equal(feedReads, stopped);
   await db.destroy();
+});
+
+test('a Shift_JIS feed and page: the title and the sentence around a hit read as Japanese', async () => {
+  const db = await database();
+  const handed: ExtractedIndicator[][] = [];
+  const osint = createOsint(
+    OsintConfig.parse({ feeds: [{ name: 'jp-site', url: `${base}/sjis.rdf` }], intervalMs: 0 }),
+    {
+      logger: silentLogger(),
+      registry: new Registry(),
+      db,
+      intake: async (_d, i) => void handed.push([...i]),
+    },
+  );
+  try {
+    const round = await osint.fetch();
+    assert.equal(round.errors, 0);
+    const [document] = await osint.documents();
+    assert.equal(document?.title, '注意喚起');
+    assert.deepEqual(
+      handed[0]!.map((h) => [h.value, h.context]),
+      [['evil-jp.com', 'C2 サーバの通信先は evil-jp[.]com です。']],
+    );
+  } finally {
+    await osint.stop();
+    await db.destroy();
+  }
 });

@@ -42,6 +42,11 @@ svg.chart { max-width: 100%; height: auto; display: block; margin: 4px 0 8px; }
 .appendix td, .appendix th { font-size: 10.5px; }
 .appendix code { font-family: "Noto Sans Mono CJK JP", monospace; font-size: 10px; word-break: break-all; }
 section { break-inside: auto; }
+/* On paper the @page margins frame the page: the screen's padding would only push the last lines onto a blank page. */
+@media print { body { padding: 0; max-width: none; } }
+/* The appendix's figure table runs over many pages: it breaks between rows instead of leaving a page empty before it. */
+.appendix table { break-inside: auto; }
+.appendix tr { break-inside: avoid; }
 `;
 
 function figureHtml(book: FigureBook, id: string, lang: Lang): string {
@@ -143,7 +148,10 @@ function appendixHtml(doc: ReportDocument): string {
   return [
     `<section class="appendix" id="appendix"><h2>${esc(t('appendix'))}</h2>`,
     `<table><thead><tr><th>${esc(t('query'))}</th><th>${esc(t('queryText'))}</th></tr></thead><tbody>${queries}</tbody></table>`,
-    `<table><thead><tr><th>${esc(t('figure'))}</th><th>${esc(t('what'))}</th><th class="num">${esc(t('value'))}</th><th>${esc(t('query'))}</th><th>${esc(t('derivation'))}</th></tr></thead><tbody>${figures}</tbody></table>`,
+    // A store with nothing released for the period has no figure: said, not an empty table.
+    figures
+      ? `<table><thead><tr><th>${esc(t('figure'))}</th><th>${esc(t('what'))}</th><th class="num">${esc(t('value'))}</th><th>${esc(t('query'))}</th><th>${esc(t('derivation'))}</th></tr></thead><tbody>${figures}</tbody></table>`
+      : `<p class="empty" data-figures="none">${esc(t('noFigures'))}</p>`,
     '</section>',
   ].join('\n');
 }

@@ -13,6 +13,7 @@ import {
   ReportConfig,
   reportTitle,
 } from './index.ts';
+import { REPORT_CSS } from './html.ts';
 import { RESTRICTED_ITEMS, seededStore, type SeededStore } from './testing.ts';
 
 const chromium = process.env.TSUNAGI_CHROMIUM ?? DEFAULT_CHROMIUM;
@@ -66,3 +67,33 @@ for (const lang of ['ja', 'en'] as const) {
     },
   );
 }
+
+test(
+  'a report that exactly fills its pages gets no blank page after it',
+  { skip: missing || false },
+  async () => {
+    // A4 less the 14 mm top and bottom margins of @page is 269 mm of content a page; the body's
+    // screen padding must not push anything past it.
+    const html = `<!doctype html><html><head><meta charset="utf-8"><style>${REPORT_CSS}</style></head><body><div style="height: 268mm; background: #eee">one page</div></body></html>`;
+    const file = join(dir, 'full-page.pdf');
+    writeFileSync(file, await renderPdf(html, { executablePath: chromium }));
+    const info = spawnSync('pdfinfo', [file], { encoding: 'utf8' }).stdout;
+    assert.match(info, /^Pages:\s+1$/m);
+  },
+);
+
+test(
+  'the appendix breaks between rows: no page is left empty before its long table',
+  { skip: missing || false },
+  async () => {
+    const rows = Array.from(
+      { length: 120 },
+      (_, k) => `<tr><td>F${k + 1}</td><td>figure ${k + 1}</td></tr>`,
+    ).join('');
+    const html = `<!doctype html><html><head><meta charset="utf-8"><style>${REPORT_CSS}</style></head><body><h1>title</h1><section class="appendix"><h2>appendix</h2><table><tbody>${rows}</tbody></table></section></body></html>`;
+    const file = join(dir, 'appendix.pdf');
+    writeFileSync(file, await renderPdf(html, { executablePath: chromium }));
+    const first = spawnSync('pdftotext', ['-f', '1', '-l', '1', file, '-'], { encoding: 'utf8' }).stdout;
+    assert.match(first, /F1\b/, 'the table starts on the first page, under its heading');
+  },
+);

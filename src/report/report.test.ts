@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildReport, ReportConfig, renderReportHtml } from './index.ts';
+import type { SightingInput } from '../intel/index.ts';
 import { PUBLIC_ITEMS, RESTRICTED_ITEMS, seededStore, type SeededStore } from './testing.ts';
 
 let seeded: SeededStore;
@@ -124,6 +125,60 @@ describe('languages', () => {
       const config = ReportConfig.parse({ period: 'weekly', lang: 'en', tier: 'full', date: empty.day });
       const page = renderReportHtml(await buildReport(config, empty.deps));
       assert.match(page, /data-section="phishing" data-state="empty">[\s\S]*?No data for this period\./);
+    } finally {
+      await empty.close();
+    }
+  });
+});
+
+describe('C&C servers as a reader writes them', () => {
+  test('a server an advisory named without protocol or port has no dangling "/" or ":0"', async () => {
+    // An advisory's address comes into intel with no protocol (and port 0 when none was written).
+    const osint = (value: string, port: number): SightingInput => ({
+      type: 'c2',
+      value,
+      ...(port ? { port } : {}),
+      source: 'osint:vendor',
+      confidence: 20,
+      tier: 'public',
+      tlp: 'clear',
+    });
+    const store = await seededStore([
+      { ...osint('203.0.113.40', 443), proto: 'tcp', confidence: 90 },
+      osint('203.0.113.41', 8080),
+      osint('203.0.113.42', 0),
+      osint('2001:db8::5', 4444),
+    ]);
+    try {
+      const config = ReportConfig.parse({ period: 'daily', lang: 'en', tier: 'full', date: store.day });
+      const doc = await buildReport(config, store.deps);
+      const servers = doc.sections.find((s) => s.key === 'c2')!.tables[0]!.table.rows.map((r) => r[0]);
+      assert.deepEqual(servers, [
+        '203.0.113.40:443/tcp',
+        '[2001:db8::5]:4444',
+        '203.0.113.41:8080',
+        '203.0.113.42',
+      ]);
+      const page = renderReportHtml(doc);
+      assert.doesNotMatch(page, /203\.0\.113\.4\d:\d+\/</);
+      assert.ok(doc.book.all.some((f) => f.label === 'Confidence: 203.0.113.42'));
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('an empty store', () => {
+  test('the appendix says there are no figures instead of an empty table', async () => {
+    const empty = await seededStore([]);
+    try {
+      for (const lang of ['en', 'ja'] as const) {
+        const config = ReportConfig.parse({ period: 'daily', lang, tier: 'full', date: empty.day });
+        const page = renderReportHtml(await buildReport(config, empty.deps));
+        const appendix = page.slice(page.indexOf('id="appendix"'));
+        assert.match(appendix, /<p class="empty" data-figures="none">/);
+        assert.doesNotMatch(appendix, /<tbody><\/tbody>/);
+      }
     } finally {
       await empty.close();
     }

@@ -86,6 +86,11 @@ function configuration(input: RunbookInput, lang: Lang): { name: string; value: 
         : off,
     },
     { name: 'notify.routing', value: input.notifyRouting || none },
+    { name: 'osint.feeds', value: input.osint?.feeds.map((f) => f.name).join(', ') || none },
+    {
+      name: 'osint.intervalMs',
+      value: input.osint?.intervalMs ? String(input.osint.intervalMs) : off,
+    },
   ];
 }
 
@@ -305,26 +310,33 @@ function osintProcedure(i: RunbookInput, p: Parts): Procedure {
     },
     command: `${p.tsunagi} osint extract advisory.pdf --format csv > indicators.csv`,
   };
-  if (feeds.length === 0 || !i.osint?.intervalMs)
+  if (feeds.length === 0)
     return unconfigured({
       id: 'intake-osint',
       title: { en: 'Published threat information (OSINT)', ja: '公開情報（OSINT）' },
-      setting: { en: 'osint.feeds (with osint.intervalMs)', ja: 'osint.feeds（と osint.intervalMs）' },
+      setting: { en: 'osint.feeds', ja: 'osint.feeds ' },
       step: 'OSINT',
       byHand: extract,
       check: { en: 'indicators.csv lists the indicators.', ja: 'indicators.csv に指標が並ぶ。' },
     });
-  const minutes = Math.round(i.osint.intervalMs / 60_000);
   const names = feeds.map((f) => f.name).join(', ');
   const urls = feeds.map((f) => f.url).join(' ');
+  const minutes = Math.round((i.osint?.intervalMs ?? 0) / 60_000);
+  // Feeds with osint.intervalMs 0: start never reads them, so this command is the only round.
+  const when: Text = i.osint?.intervalMs
+    ? {
+        en: `The round every ${minutes} min stopped (the pipeline's osint component stays a warning, or tsunagi_osint_rounds_total does not rise for two intervals).`,
+        ja: `${minutes} 分ごとの巡回が止まった（パイプラインの osint が注意のまま、または tsunagi_osint_rounds_total が 2 周期増えない）。`,
+      }
+    : {
+        en: 'osint.intervalMs is 0: tsunagi start does not read these feeds. Read them with the command below, by hand or from cron.',
+        ja: 'osint.intervalMs が 0 のため tsunagi start はこれらのフィードを読まない。下のコマンドを手作業または cron で実行して読む。',
+      };
   return {
     stage: 'intake',
     id: 'intake-osint',
     title: { en: `Published threat information (OSINT): ${names}`, ja: `公開情報（OSINT）: ${names}` },
-    when: {
-      en: `The round every ${minutes} min stopped (the pipeline's osint component stays a warning, or tsunagi_osint_rounds_total does not rise for two intervals).`,
-      ja: `${minutes} 分ごとの巡回が止まった（パイプラインの osint が注意のまま、または tsunagi_osint_rounds_total が 2 周期増えない）。`,
-    },
+    when,
     steps: [
       {
         text: { en: 'Read the feeds once by hand:', ja: 'フィードを手作業で一度読む：' },

@@ -33,6 +33,17 @@ const range = (from: Date, to: Date) => `createdAt in [${iso(from)}, ${iso(to)})
 const activeText = (at: Date) => `withdrawnAt is null and createdAt < ${iso(at)} and expiresAt > ${iso(at)}`;
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
+/**
+ * A C&C server as a reader writes it: `ip:port/proto`, `ip:port` when the source named no
+ * protocol (an advisory's `203.0.113.5:8080`), the address alone when it named no port; an IPv6
+ * address in brackets before a port.
+ */
+export function serverLabel(i: Pick<Indicator, 'value' | 'port' | 'proto'>): string {
+  if (!i.port) return i.value;
+  const host = i.value.includes(':') ? `[${i.value}]` : i.value;
+  return `${host}:${i.port}${i.proto ? `/${i.proto}` : ''}`;
+}
+
 function blank(key: Section['key'], state: Section['state'], truncated = false): Section {
   return {
     key,
@@ -90,11 +101,11 @@ export function c2Section(ctx: SectionContext, data: KindData): Section {
     .sort((a, b) => b.confidence - a.confidence || a.value.localeCompare(b.value) || a.port - b.port)
     .slice(0, ctx.topN);
   const rows: Cell[][] = servers.map((i) => [
-    `${i.value}:${i.port}/${i.proto}`,
+    serverLabel(i),
     i.family || t('unknown'),
     {
       figure: book.add(
-        `${t('confidence')}: ${i.value}:${i.port}`,
+        `${t('confidence')}: ${serverLabel(i)}`,
         i.confidence,
         q,
         `confidence where value = ${quote(i.value)} and port = ${i.port} and proto = ${quote(i.proto)}`,

@@ -82,10 +82,10 @@ after(async () => {
   await seeded.close();
 });
 
-function config(timeoutMs = 5000) {
+function config(timeoutMs = 5000, lang: 'en' | 'ja' = 'en') {
   return ReportConfig.parse({
     period: 'daily',
-    lang: 'en',
+    lang,
     tier: 'full',
     date: seeded.day,
     summarise: { url: base, model: 'test-model', apiKey: 'sk-test', timeoutMs },
@@ -159,11 +159,30 @@ describe('the optional summariser', () => {
   });
 
   test('an endpoint nobody listens on: omitted, report complete', async () => {
+    // A port that was just free: nothing listens on it.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
     const c = config();
-    const closed = ReportConfig.parse({ ...c, summarise: { ...c.summarise!, url: 'http://127.0.0.1:9' } });
+    const url = `http://127.0.0.1:${port}`;
+    const closed = ReportConfig.parse({ ...c, summarise: { ...c.summarise!, url } });
     const page = renderReportHtml(await buildReport(closed, seeded.deps));
-    assert.match(page, /AI summary omitted: the request failed/);
+    assert.match(page, /AI summary omitted: the request failed \(connection refused\)/);
     assert.match(page, /id="appendix"/);
+  });
+
+  test('in a Japanese report the note says why in Japanese', async () => {
+    mode = 'error';
+    let page = unescape(renderReportHtml(await buildReport(config(5000, 'ja'), seeded.deps)));
+    assert.match(page, /AI 要約を省略しました: エンドポイントが HTTP 500 を返しました/);
+    assert.doesNotMatch(page, /the endpoint answered/);
+    mode = 'slow';
+    page = unescape(renderReportHtml(await buildReport(config(300, 'ja'), seeded.deps)));
+    assert.match(page, /AI 要約を省略しました: 300 ミリ秒以内に応答がありません/);
+    mode = 'garbage';
+    page = unescape(renderReportHtml(await buildReport(config(5000, 'ja'), seeded.deps)));
+    assert.match(page, /AI 要約を省略しました: エンドポイントの応答がチャット補完の形式ではありません/);
   });
 
   test('with it off, no request and no AI mark', async () => {
@@ -203,7 +222,10 @@ describe('the answer parser under random bytes', () => {
         fetchBody,
       );
       if (summary.outcome === 'omitted')
-        assert.match(summary.reason, /^the endpoint answered (no JSON|no chat completion|an empty text)$/);
+        assert.match(
+          summary.reason,
+          /^エンドポイントの応答が( JSON ではありません|チャット補完の形式ではありません|空でした)$/,
+        );
       else assert.ok(summary.sentences.length > 0 && summary.sources[0] === 'F1');
     }
   });

@@ -5,7 +5,7 @@
  * malformed answer leaves the section without prose and with a note saying why.
  */
 import { z } from 'zod';
-import { readBody } from '../core/index.ts';
+import { fetchFailure, readBody } from '../core/index.ts';
 import type { Lang, SummariserConfig } from './config.ts';
 import type { Figure } from './figures.ts';
 
@@ -20,6 +20,28 @@ const INSTRUCTIONS: Record<Lang, string> = {
   en: 'You summarise one section of a cyber threat report for analysts. Write at most three short sentences in English. Use only the figures given, quote their numbers exactly, and add nothing that is not in them.',
   ja: 'サイバー脅威レポートの一節を分析者向けに要約します。日本語で三文以内で書いてください。与えられた数値だけを使い、数値は正確に引用し、それ以外のことは書かないでください。',
 };
+
+/** Why a summary was left out, in the report's language (the note sits in the report's text). */
+const OMITTED = {
+  en: {
+    noFigures: 'no figures to summarise',
+    http: (status: number) => `the endpoint answered HTTP ${status}`,
+    noJson: 'the endpoint answered no JSON',
+    noCompletion: 'the endpoint answered no chat completion',
+    empty: 'the endpoint answered an empty text',
+    timeout: (ms: number) => `no answer within ${ms} ms`,
+    failed: (why: string) => `the request failed (${why})`,
+  },
+  ja: {
+    noFigures: '要約する数値がありません',
+    http: (status: number) => `エンドポイントが HTTP ${status} を返しました`,
+    noJson: 'エンドポイントの応答が JSON ではありません',
+    noCompletion: 'エンドポイントの応答がチャット補完の形式ではありません',
+    empty: 'エンドポイントの応答が空でした',
+    timeout: (ms: number) => `${ms} ミリ秒以内に応答がありません`,
+    failed: (why: string) => `要求が失敗しました（${why}）`,
+  },
+} as const;
 
 /** A chat completion is a few kilobytes; a larger answer is not read past this. */
 const MAX_ANSWER_BYTES = 1 << 20;
@@ -52,7 +74,8 @@ export async function summarise(
   figures: readonly Figure[],
   fetchImpl: typeof fetch = fetch,
 ): Promise<Summary> {
-  if (figures.length === 0) return { outcome: 'omitted', reason: 'no figures to summarise' };
+  const omitted = OMITTED[lang];
+  if (figures.length === 0) return { outcome: 'omitted', reason: omitted.noFigures };
   const body = {
     model: config.model,
     temperature: 0,
@@ -81,22 +104,21 @@ export async function summarise(
     });
     if (!response.ok) {
       await response.body?.cancel().catch(() => {});
-      return { outcome: 'omitted', reason: `the endpoint answered HTTP ${response.status}` };
+      return { outcome: 'omitted', reason: omitted.http(response.status) };
     }
     const answer = await readBody(response, { maxBytes: MAX_ANSWER_BYTES, overflow: 'error', signal });
     const json = parseJson(answer.bytes.toString('utf8'));
-    if (json === undefined) return { outcome: 'omitted', reason: 'the endpoint answered no JSON' };
+    if (json === undefined) return { outcome: 'omitted', reason: omitted.noJson };
     const parsed = ChatAnswer.safeParse(json);
-    if (!parsed.success) return { outcome: 'omitted', reason: 'the endpoint answered no chat completion' };
+    if (!parsed.success) return { outcome: 'omitted', reason: omitted.noCompletion };
     const sentences = sentencesOf(parsed.data.choices[0]!.message.content.slice(0, config.maxChars));
-    if (sentences.length === 0) return { outcome: 'omitted', reason: 'the endpoint answered an empty text' };
+    if (sentences.length === 0) return { outcome: 'omitted', reason: omitted.empty };
     return { outcome: 'written', sentences, sources: figures.map((f) => f.id) };
   } catch (error) {
-    const e = error as Error;
     const reason =
-      e.name === 'TimeoutError'
-        ? `no answer within ${config.timeoutMs} ms`
-        : `the request failed (${e.message})`;
+      (error as Error).name === 'TimeoutError'
+        ? omitted.timeout(config.timeoutMs)
+        : omitted.failed(fetchFailure(error));
     return { outcome: 'omitted', reason };
   }
 }

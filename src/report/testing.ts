@@ -108,7 +108,10 @@ export interface SeededStore {
 export async function seededStore(sightings: readonly SightingInput[] = SEEDED): Promise<SeededStore> {
   const fixture = await startHubFixture();
   const results = await fixture.intel.recordSightings(sightings, 'test');
-  const first = (await fixture.intel.byIds([results[0]!.indicatorId])).get(results[0]!.indicatorId)!;
+  // An empty store's day is today's.
+  const first = results[0]
+    ? (await fixture.intel.byIds([results[0].indicatorId])).get(results[0].indicatorId)!
+    : { createdAt: new Date().toISOString() };
   const day = first.createdAt.slice(0, 10);
   const db = fixture.hub.context.store.db;
   return {

@@ -31,15 +31,34 @@ interface Filter {
   lang: string;
 }
 
-/** The sentence around a hit, the hit itself marked (as written; the value may be refanged). */
+/**
+ * The value as an advisory may have written it: defanged (`hxxp`, `[.]`, `(.)`, `{.}`, `[dot]`,
+ * `[:]`, `[://]`), a full stop written fullwidth or ideographic. Case does not matter.
+ */
+function writtenAs(value: string): RegExp {
+  const dot = String.raw`(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|。|．)`;
+  const pattern = value
+    .split('')
+    .map((c) =>
+      c === '.' ? dot : c === ':' ? String.raw`(?:\[?:\]?)` : c.replace(/[\\^$*+?()[\]{}|/]/g, '\\$&'),
+    )
+    .join('')
+    .replace(/^http/i, 'h(?:tt|xx)p')
+    .replace(String.raw`(?:\[?:\]?)\/\/`, String.raw`(?:\[:\/\/\]|\[?:\]?\/\/)`);
+  return new RegExp(pattern, 'i');
+}
+
+/** The sentence around a hit, the hit itself marked as written (the value may be refanged). */
 function Context({ row }: { row: OsintIndicatorRow }) {
-  const at = row.context.toLowerCase().indexOf(row.value.toLowerCase());
-  if (at < 0) return <span translate="no">{row.context}</span>;
+  const hit = writtenAs(row.value).exec(row.context);
+  if (!hit) return <span translate="no">{row.context}</span>;
+  const at = hit.index;
+  const end = at + hit[0].length;
   return (
     <span translate="no">
       {row.context.slice(0, at)}
-      <mark>{row.context.slice(at, at + row.value.length)}</mark>
-      {row.context.slice(at + row.value.length)}
+      <mark>{row.context.slice(at, end)}</mark>
+      {row.context.slice(end)}
     </span>
   );
 }
@@ -257,7 +276,7 @@ function Indicators({ data }: { data: OsintBody }) {
       >
         {data.indicators.map((i) => (
           <tr key={`${i.documentId} ${i.type} ${i.value} ${i.port}`}>
-            <td>{t(`otype_${i.type}`)}</td>
+            <td className="osint-type">{t(`otype_${i.type}`)}</td>
             <td className="mono osint-value" translate="no">
               {i.value}
               {i.port ? `:${i.port}` : ''}

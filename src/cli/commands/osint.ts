@@ -4,7 +4,7 @@
  * and their indicators are kept in the store with provenance, and addresses, domains and URLs go
  * into intel as low-confidence sightings of `osint:<feed>`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
@@ -48,35 +48,91 @@ function readFailure(error: NodeJS.ErrnoException): string {
   return (error.code && READ_FAILURES[error.code]) ?? error.code ?? error.message;
 }
 
+/**
+ * The largest document `osint extract` reads: the largest `osint.maxDocumentBytes` a feed may
+ * have. Past a few hundred MiB the text no longer fits in one JavaScript string.
+ */
+export const MAX_EXTRACT_BYTES = 256 * 2 ** 20;
+
+class TooLargeError extends Error {}
+
+/** stdin's bytes, up to MAX_EXTRACT_BYTES. */
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > MAX_EXTRACT_BYTES) {
+      process.stdin.destroy();
+      throw new TooLargeError('');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** A file's bytes (stdin's for `-`), refused past MAX_EXTRACT_BYTES before any is read. */
+async function readDocument(file: string): Promise<Buffer> {
+  if (file === '-') return readStdin();
+  const stat = statSync(file);
+  if (stat.isFile() && stat.size > MAX_EXTRACT_BYTES) throw new TooLargeError(String(stat.size));
+  return readFileSync(file);
+}
+
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+
+/** One document's indicators as output lines; an InputError names what is wrong with it. */
+async function extractOne(osint: Osint, file: string, format: 'jsonl' | 'csv', ctx: CliContext) {
+  const name = file === '-' ? 'stdin' : file;
+  let bytes: Buffer;
+  try {
+    bytes = await readDocument(file);
+  } catch (error) {
+    if (error instanceof TooLargeError)
+      throw new InputError(
+        `${name}: too large (${error.message ? mib(Number(error.message)) : `over ${mib(MAX_EXTRACT_BYTES)}`}; osint extract reads up to ${mib(MAX_EXTRACT_BYTES)})`,
+      );
+    throw new InputError(`cannot read ${name}: ${readFailure(error as NodeJS.ErrnoException)}`);
+  }
+  if (bytes.length === 0) {
+    // Not an error (a feed's empty export, a placeholder), but said, so nothing is silent.
+    ctx.stderr.write(`tsunagi: ${name} is empty: no indicators\n`);
+    return;
+  }
+  // UTF-16 text (Windows PowerShell's Out-File writes it) has NULs but a byte-order mark.
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  if (!utf16 && documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0))
+    throw new InputError(`${name}: not a text, HTML or PDF document (binary content)`);
+  let text: string;
+  try {
+    text = (await osint.read(bytes, file)).text;
+  } catch (error) {
+    throw error instanceof InputError ? new InputError(`${name}: ${error.message}`) : error;
+  }
+  const lines = osint.extract(text).map((hit) => formatHit(hit, format));
+  if (lines.length > 0) ctx.stdout.write(lines.join('\n') + '\n');
+}
+
+/**
+ * Every document in turn. One that cannot be read (missing, binary, too large, a broken PDF) is
+ * one line on stderr and the others are still read, as `grep` does; the exit code is 2 when any
+ * was not read. A single document's error is that one line alone.
+ */
 async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'csv', ctx: CliContext) {
   if (format === 'csv') ctx.stdout.write('type,value,port,context\n');
+  let failed = 0;
   for (const file of files) {
-    let bytes: Buffer;
     try {
-      bytes = readFileSync(file);
+      await extractOne(osint, file, format, ctx);
     } catch (error) {
+      if (!(error instanceof InputError)) throw error;
       osint.countInputError('document');
-      throw new InputError(`cannot read ${file}: ${readFailure(error as NodeJS.ErrnoException)}`);
+      if (files.length === 1) throw error;
+      ctx.stderr.write(`tsunagi: ${error.message}\n`);
+      failed += 1;
     }
-    if (bytes.length === 0) {
-      // Not an error (a feed's empty export, a placeholder), but said, so nothing is silent.
-      ctx.stderr.write(`tsunagi: ${file} is empty: no indicators\n`);
-      continue;
-    }
-    if (documentKind(bytes, file) !== 'pdf' && bytes.subarray(0, 8192).includes(0)) {
-      osint.countInputError('document');
-      throw new InputError(`${file}: not a text, HTML or PDF document (binary content)`);
-    }
-    let text: string;
-    try {
-      text = (await osint.read(bytes, file)).text;
-    } catch (error) {
-      osint.countInputError('document');
-      throw error instanceof InputError ? new InputError(`${file}: ${error.message}`) : error;
-    }
-    const lines = osint.extract(text).map((hit) => formatHit(hit, format));
-    if (lines.length > 0) ctx.stdout.write(lines.join('\n') + '\n');
   }
+  if (failed > 0) throw new InputError(`${failed} of ${files.length} documents not read (said above)`);
 }
 
 /**
@@ -91,7 +147,10 @@ function feedProblems(ctx: CliContext): NodeJS.WritableStream {
         try {
           const o = JSON.parse(line) as { msg?: string; feed?: string; url?: string; err?: string };
           const where = [o.feed, o.url].filter(Boolean).join(' ');
-          ctx.stderr.write(`tsunagi: ${o.msg ?? 'warning'}${where ? ` (${where})` : ''}: ${o.err ?? ''}\n`);
+          // The fetch's error starts with the URL the line already names in brackets.
+          const err =
+            o.url && o.err?.startsWith(`${o.url}: `) ? o.err.slice(o.url.length + 2) : (o.err ?? '');
+          ctx.stderr.write(`tsunagi: ${o.msg ?? 'warning'}${where ? ` (${where})` : ''}: ${err}\n`);
         } catch {
           ctx.stderr.write(`tsunagi: ${line}\n`);
         }
@@ -130,7 +189,7 @@ export function register(program: Command, ctx: CliContext): void {
   osint
     .command('extract <file...>')
     .description(
-      'indicators in documents (HTML, text, PDF): ipv4, ipv6, domain, url, md5, sha1, sha256, cve, attack',
+      'indicators in documents (HTML, text, PDF; - for stdin; up to 256 MiB each): ipv4, ipv6, domain, url, md5, sha1, sha256, cve, attack',
     )
     .option('--format <format>', 'jsonl (one {"type","value","context"} a line) or csv', 'jsonl')
     .action(async (files: string[], o: { format: string }) => {

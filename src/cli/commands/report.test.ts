@@ -5,8 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
@@ -90,6 +94,37 @@ describe('tsunagi report daily|weekly', () => {
     );
   });
 
+  test('a summariser nobody answers: the report is written and stderr says why the summaries are missing', async () => {
+    // A port that was just free: nothing listens on it.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const out = join(dir, 'summarised.html');
+    const r = await run([
+      'report',
+      'daily',
+      '--lang',
+      'en',
+      '--date',
+      day,
+      '--summarise',
+      `http://127.0.0.1:${port}`,
+      '--model',
+      'm',
+      '--out',
+      out,
+      '--data',
+      data,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /; AI summaries 0 written, \d+ omitted \(the request failed \(connection refused\)\)\n$/,
+    );
+    assert.ok(readFileSync(out, 'utf8').includes('id="appendix"'));
+  });
+
   test('bad flags: exit 2 and one line naming the flag', async () => {
     const out = join(dir, 'x.html');
     const cases: [string[], RegExp][] = [
@@ -102,6 +137,15 @@ describe('tsunagi report daily|weekly', () => {
       ],
       [['report', 'daily', '--top', 'many', '--out', out, '--data', data], /--top/],
       [['report', 'daily', '--out', out, '--data', join(dir, 'nothing')], /no data directory/],
+      [
+        ['report', 'daily', '--out', dir, '--data', data],
+        /^tsunagi: --out: .* is a directory; name the file to write$/m,
+      ],
+      [
+        ['report', 'daily', '--out', out, '--pdf', dir, '--data', data],
+        /^tsunagi: --pdf: .* is a directory/m,
+      ],
+      [['report', 'runbook', '--out', dir], /^tsunagi: --out: .* is a directory/m],
     ];
     for (const [argv, message] of cases) {
       const r = await run(argv);
@@ -144,7 +188,7 @@ describe('tsunagi report runbook', () => {
     assert.ok(a.includes(join(dir, 'a')));
     assert.ok(a.includes('darknet.interface is not configured'));
     assert.ok(!a.includes('eth7'));
-    assert.ok(a.includes('osint.feeds (with osint.intervalMs) is not configured'));
+    assert.ok(a.includes('osint.feeds is not configured'));
 
     const b = await runbook(second, 'en');
     assert.ok(b.includes('udp port 9995 or udp port 4739'));
@@ -159,6 +203,25 @@ describe('tsunagi report runbook', () => {
     assert.ok(b.includes('The round every 30 min stopped'));
     assert.ok(b.includes(`osint fetch --config ${second}`));
     assert.ok(b.includes('https://www.jpcert.or.jp/rss/jpcert.rdf'));
+
+    // The configuration table names the feeds and the interval the procedure is written from.
+    assert.match(b, /<th><code>osint\.feeds<\/code><\/th><td><code>jpcert<\/code><\/td>/);
+    assert.match(b, /<th><code>osint\.intervalMs<\/code><\/th><td><code>1800000<\/code><\/td>/);
+
+    // Feeds that start does not read (intervalMs 0): the by-hand round is the only one, and the
+    // runbook says so instead of calling the feeds unconfigured.
+    const third = join(dir, 'third.yaml');
+    writeFileSync(
+      third,
+      `data: ${join(dir, 'c')}\nosint:\n  intervalMs: 0\n  feeds:\n    - name: jpcert\n      url: https://www.jpcert.or.jp/rss/jpcert.rdf\n`,
+    );
+    const c = await runbook(third, 'en');
+    assert.ok(!c.includes('is not configured: there is no automated OSINT step'));
+    assert.ok(c.includes('Published threat information (OSINT): jpcert'));
+    assert.ok(c.includes('osint.intervalMs is 0: tsunagi start does not read these feeds'));
+    assert.ok(c.includes(`osint fetch --config ${third}`));
+    assert.match(c, /<th><code>osint\.intervalMs<\/code><\/th><td><code>\(off\)<\/code><\/td>/);
+    assert.ok((await runbook(third, 'ja')).includes('osint.intervalMs が 0 のため'));
 
     const ja = await runbook(second, 'ja');
     assert.ok(ja.includes('手作業'));
@@ -207,6 +270,57 @@ describe('tsunagi report runbook', () => {
     } finally {
       for (const c of [parts.console, parts.hub, parts.intel]) await c.stop();
       await parts.store.close();
+    }
+  });
+});
+
+describe('the runbook of a started stack', () => {
+  test('tsunagi start --config F: the runbook the console shows names F and reads the feeds with it', async () => {
+    const file = join(dir, 'start.yaml');
+    writeFileSync(
+      file,
+      [
+        `data: ${join(dir, 'started')}`,
+        "flow:\n  listen: ['127.0.0.1:0']",
+        'hub:\n  listen: 127.0.0.1:0',
+        "metrics:\n  listen: ''",
+        // intervalMs 0: start reads no feed, so nothing leaves this machine.
+        'osint:\n  intervalMs: 0\n  feeds:\n    - name: jpcert\n      url: https://www.jpcert.or.jp/rss/jpcert.rdf',
+        '',
+      ].join('\n'),
+    );
+    const bin = fileURLToPath(new URL('../../../bin/tsunagi', import.meta.url));
+    const child = spawn(bin, ['start', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const ready = new Promise<{ url: string; token: string }>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const url = /console +(http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr)?.[1];
+        const token = /^ +(tsg_\S+)$/m.exec(stderr)?.[1];
+        if (url && token && /more tokens:/.test(stderr)) resolve({ url, token });
+      });
+      void exited.then(() => reject(new Error(stderr)));
+    });
+    try {
+      const { url, token } = await ready;
+      const response = await fetch(`${url}/console/api/runbook?lang=en`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as {
+        configuration: { name: string; value: string }[];
+        procedures: { id: string; steps: { command?: string }[] }[];
+      };
+      assert.equal(body.configuration.find((c) => c.name === 'configuration file')?.value, file);
+      const osint = body.procedures.find((p) => p.id === 'intake-osint')!;
+      assert.ok(
+        osint.steps.some((step) => step.command?.includes(`osint fetch --config ${file}`)),
+        JSON.stringify(osint),
+      );
+    } finally {
+      child.kill('SIGINT');
+      await exited;
     }
   });
 });

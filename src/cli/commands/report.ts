@@ -5,7 +5,7 @@
  * $TSUNAGI_SUMMARISE_API_KEY). `tsunagi report runbook`: the manual procedures for every
  * automated step, written from the configuration `tsunagi start` would use.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig, UsageError, writeFileAtomic } from '../../core/index.ts';
 import {
@@ -104,8 +104,16 @@ function chromiumOf(o: ReportOptions, ctx: CliContext): string {
   return path;
 }
 
+/** An output path that is a directory is bad input, said before the report is built. */
+function refuseDirectory(flag: string, path: string | undefined): void {
+  if (path !== undefined && existsSync(path) && statSync(path).isDirectory())
+    throw new UsageError(`${flag}: ${path} is a directory; name the file to write`);
+}
+
 async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): Promise<void> {
   const config = reportConfigOf(period, o, ctx.env);
+  refuseDirectory('--out', o.out);
+  refuseDirectory('--pdf', o.pdf);
   const chromium = chromiumOf(o, ctx);
   requireDataDir(o.data, ctx.env);
   const { store, audit, intel, hub } = await openHubParts(o.data, ctx);
@@ -134,11 +142,15 @@ async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): P
     const mode = config.tier === 'public' ? 0o644 : 0o600;
     writeFileAtomic(o.out, html, { mode });
     const pdfNote = o.pdf ? await writePdf(html, o.pdf, chromium, mode) : '';
-    const omitted = [...document.summaries.values()].filter((s) => s.outcome === 'omitted').length;
+    const reasons = [...document.summaries.values()].flatMap((s) =>
+      s.outcome === 'omitted' ? [s.reason] : [],
+    );
+    // Why they were left out, once each (the same refused connection for every section is one reason).
+    const why = reasons.length ? ` (${[...new Set(reasons)].join('; ')})` : '';
     ctx.stderr.write(
       `tsunagi: ${title} (${config.tier}, TLP:${document.marking.tlp.toUpperCase()}): ${document.book.all.length} figures in ${o.out}${pdfNote}` +
         (config.summarise
-          ? `; AI summaries ${document.summaries.size - omitted} written, ${omitted} omitted`
+          ? `; AI summaries ${document.summaries.size - reasons.length} written, ${reasons.length} omitted${why}`
           : '') +
         '\n',
     );
@@ -155,6 +167,7 @@ async function writePdf(html: string, file: string, chromium: string, mode: numb
 
 function writeRunbook(o: RunbookOptions, ctx: CliContext): void {
   const lang = langOf(o.lang);
+  refuseDirectory('--out', o.out);
   const flags: Record<string, unknown> = {};
   const data = o.data ?? ctx.env.TSUNAGI_DATA;
   if (data) flags.data = data;

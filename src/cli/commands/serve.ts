@@ -270,7 +270,7 @@ export function register(program: Command, ctx: CliContext): void {
           collection: options.shareCollection,
         };
       const config = loadConfig(ServeConfig, { file: options.config, env: ctx.env, flags });
-      await runServe(config, ctx);
+      await runServe(config, ctx, untilSignal, options.config);
     });
 }
 
@@ -278,6 +278,8 @@ export async function runServe(
   config: ServeConfig,
   ctx: CliContext,
   until: () => Promise<unknown> = untilSignal,
+  /** The --config file the configuration came from (the runbook names it). */
+  configFile?: string,
 ): Promise<void> {
   const logger = createLogger(config.log, ctx.stderr);
   const registry = createRegistry({ processMetrics: config.metrics.processMetrics });
@@ -297,7 +299,8 @@ export async function runServe(
     env: ctx.env,
     logger,
     registry,
-    runbook: (lang) => buildRunbook(runbookInputOf(config, ctx.env, ctx.env.TSUNAGI_CONFIG), lang),
+    runbook: (lang) =>
+      buildRunbook(runbookInputOf(config, ctx.env, configFile ?? ctx.env.TSUNAGI_CONFIG), lang),
     ...(board ? { health: () => board.read() } : {}),
     ...(relay ? { relay } : {}),
   });

@@ -114,7 +114,11 @@ export function register(program: Command, ctx: CliContext): void {
       (logFormat === 'pretty' && !levelConfigured(options.config, ctx.env) ? 'warn' : undefined);
     if (level) flags.log = { level };
     const config = loadConfig(StackConfig, { file: options.config, env: ctx.env, flags });
-    await runStart(config, ctx, { firstRun: true, logFormat });
+    await runStart(config, ctx, {
+      firstRun: true,
+      logFormat,
+      ...(options.config ? { configFile: options.config } : {}),
+    });
   });
 }
 
@@ -205,6 +209,8 @@ export async function runStart(
     firstRun?: boolean;
     /** pretty: readable lines for a person (default on a terminal); json: the logger's lines. */
     logFormat?: LogFormat;
+    /** The --config file the configuration came from (the runbook names it). */
+    configFile?: string;
   } = {},
 ): Promise<void> {
   // Listen for the stop signal before anything starts, so an early SIGTERM is not lost.
@@ -221,6 +227,7 @@ export async function runStart(
     logger,
     registry,
     ...(reporter ? { reporter } : {}),
+    ...(options.configFile ? { configFile: options.configFile } : {}),
   });
   const lifecycle = new Lifecycle(logger);
   let timer: NodeJS.Timeout | undefined;

@@ -70,3 +70,39 @@ test('fuzz: random bytes as HTML and as text never throw', async () => {
     extractIndicators(read.text);
   }
 });
+
+test('Japanese documents in Shift_JIS and EUC-JP read as Japanese, declared or not', async () => {
+  // 「C2 サーバの通信先は evil-jp[.]com です。」 as Japanese sites still write it.
+  const sentence = 'C2 サーバの通信先は evil-jp[.]com です。';
+  const sjis = Buffer.from(
+    '4332208354815b836f82cc92ca904d90e682cd206576696c2d6a705b2e5d636f6d2082c582b78142',
+    'hex',
+  );
+  const eucjp = Buffer.from(
+    '433220a5b5a1bca5d0a4cec4ccbfaec0e8a4cf206576696c2d6a705b2e5d636f6d20a4c7a4b9a1a3',
+    'hex',
+  );
+  const pdf = { command: 'pdftotext', timeoutMs: 5000, maxOutputBytes: 1 << 20 };
+  // Declared by the media type, by the page's meta, by nothing at all.
+  assert.equal((await readDocument(sjis, 'text/plain; charset=Shift_JIS', pdf)).text, sentence);
+  const page = Buffer.concat([
+    Buffer.from(
+      '<html><head><meta http-equiv="Content-Type" content="text/html; charset=shift_jis"></head><body><p>',
+    ),
+    sjis,
+    Buffer.from('</p></body></html>'),
+  ]);
+  assert.match(
+    (await readDocument(page, 'text/html', pdf)).text,
+    new RegExp(sentence.replace(/[[\].]/g, '\\$&')),
+  );
+  assert.equal((await readDocument(sjis, 'advisory.txt', pdf)).text, sentence);
+  assert.equal((await readDocument(eucjp, 'advisory.txt', pdf)).text, sentence);
+  // UTF-8 stays UTF-8 (tried first), and the context of a hit reads as written.
+  assert.equal((await readDocument(Buffer.from(sentence), 'advisory.txt', pdf)).text, sentence);
+  const hits = extractIndicators((await readDocument(sjis, 'advisory.txt', pdf)).text);
+  assert.deepEqual(
+    hits.map((h) => [h.value, h.context]),
+    [['evil-jp.com', sentence]],
+  );
+});

@@ -1,7 +1,7 @@
 /**
  * Documents as text for the extractor: HTML through htmlparser2 (scripts and styles dropped,
  * block elements on their own lines, table cells separated by tabs so a port column stays a
- * column), PDF through poppler's pdftotext, anything else as UTF-8 text.
+ * column), PDF through poppler's pdftotext, anything else as text in its encoding (`decodeText`).
  */
 import { execFile } from 'node:child_process';
 import { Parser } from 'htmlparser2';
@@ -128,10 +128,64 @@ export function pdfToText(bytes: Uint8Array, options: PdfOptions): Promise<strin
   });
 }
 
+/** A TextDecoder for a WHATWG encoding label (`Shift_JIS`, `x-sjis`, `EUC-JP`...), or none. */
+function decoderFor(label: string, fatal = false): TextDecoder | undefined {
+  try {
+    return new TextDecoder(label.trim().toLowerCase(), { fatal });
+  } catch {
+    return undefined; // an unknown label: as if none were declared
+  }
+}
+
+/** The charset a document declares: its media type's, else its own (`<meta charset>`, `<?xml encoding>`). */
+function declaredCharset(bytes: Uint8Array, hint: string): string | undefined {
+  const fromType = /charset\s*=\s*["']?([\w.:-]+)/i.exec(hint)?.[1];
+  if (fromType) return fromType;
+  const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
+  return (
+    /<\?xml[^>]*\bencoding\s*=\s*["']([\w.:-]+)/i.exec(head)?.[1] ??
+    /<meta[^>]*\bcharset\s*=\s*["']?([\w.:-]+)/i.exec(head)?.[1]
+  );
+}
+
+/**
+ * Bytes as text in the encoding they are written in: a byte-order mark, else the declared
+ * charset, else UTF-8 when they are valid UTF-8, else the Japanese legacy encodings many
+ * Japanese sites and files still use (Shift_JIS, EUC-JP) when the bytes are valid in one, else
+ * UTF-8 with replacement characters.
+ */
+export function decodeText(bytes: Uint8Array, hint = ''): string {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    return new TextDecoder('utf-8').decode(bytes);
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  const declared = declaredCharset(bytes, hint);
+  const decoder = declared ? decoderFor(declared) : undefined;
+  if (decoder) return decoder.decode(bytes);
+  const strict = (label: string) => {
+    try {
+      return decoderFor(label, true)!.decode(bytes);
+    } catch {
+      return undefined; // not valid in this encoding
+    }
+  };
+  const utf8 = strict('utf-8');
+  if (utf8 !== undefined) return utf8;
+  // EUC-JP's kana and kanji bytes are also valid Shift_JIS as half-width katakana, which Japanese
+  // prose hardly uses: of the encodings the bytes are valid in, the one with fewest of those.
+  const halfwidth = (text: string) => text.match(/[\uff61-\uff9f]/g)?.length ?? 0;
+  const legacy = ['shift_jis', 'euc-jp']
+    .map(strict)
+    .filter((text): text is string => text !== undefined)
+    .sort((a, b) => halfwidth(a) - halfwidth(b));
+  if (legacy[0] !== undefined) return legacy[0];
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
 export async function readDocument(bytes: Uint8Array, hint: string, pdf: PdfOptions): Promise<DocumentText> {
   const kind = documentKind(bytes, hint);
   if (kind === 'pdf') return { kind, title: '', text: await pdfToText(bytes, pdf) };
-  const text = new TextDecoder('utf-8').decode(bytes);
+  const text = decodeText(bytes, hint);
   if (kind === 'html') return { kind, ...htmlToText(text) };
   return { kind, title: '', text };
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../../core/index.ts';
 import type { FeedConfig, OsintConfig } from '../config.ts';
-import { readDocument, type PdfOptions } from '../document/read.ts';
+import { decodeText, readDocument, type PdfOptions } from '../document/read.ts';
 import { documentLanguage } from '../document/language.ts';
 import { extractIndicators } from '../extract/extract.ts';
 import type { ExtractedIndicator } from '../extract/types.ts';
@@ -148,7 +148,7 @@ async function takeFeed(
     });
     return;
   }
-  const items = parseFeed(new TextDecoder().decode(got.bytes), got.url).slice(0, config.maxItemsPerFeed);
+  const items = parseFeed(decodeText(got.bytes, got.contentType), got.url).slice(0, config.maxItemsPerFeed);
   round.items += items.length;
   let next = 0;
   const worker = async () => {

@@ -1,5 +1,5 @@
 /** HTTP GET with a deadline, a size bound and conditional-request validators. */
-import { BodyTooLargeError, readBody, RuntimeError } from '../../core/index.ts';
+import { BodyTooLargeError, fetchFailure, readBody, RuntimeError } from '../../core/index.ts';
 
 export interface Fetched {
   status: number;
@@ -18,6 +18,10 @@ export interface GetOptions {
   lastModified?: string | null;
 }
 
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const causeCode = (error: unknown) =>
+  String(((error as { cause?: { code?: unknown } }).cause?.code ?? '') as string);
+
 /** A source that failed (network, status, size): counted and logged, the fetch goes on. */
 export class FetchError extends RuntimeError {}
 
@@ -29,9 +33,15 @@ export async function httpGet(url: string, options: GetOptions): Promise<Fetched
   const signal = AbortSignal.timeout(options.timeoutMs);
   let response: Response;
   try {
-    response = await fetch(url, { headers, redirect: 'follow', signal });
+    response = await fetch(url, { headers, redirect: 'follow', signal }).catch((error: unknown) => {
+      // A kept-alive connection the server closed while idle resets the next request on it: a GET
+      // is safe to send once more, on a new connection.
+      if (!signal.aborted && RESET.has(causeCode(error)))
+        return fetch(url, { headers, redirect: 'follow', signal });
+      throw error;
+    });
   } catch (error) {
-    throw new FetchError(`${url}: ${(error as Error).message}`);
+    throw new FetchError(`${url}: ${fetchFailure(error, options.timeoutMs)}`);
   }
   if (response.status !== 200 && response.status !== 304) {
     await response.body?.cancel().catch(() => {});
@@ -44,7 +54,7 @@ export async function httpGet(url: string, options: GetOptions): Promise<Fetched
     } catch (error) {
       if (error instanceof BodyTooLargeError)
         throw new FetchError(`${url}: larger than ${options.maxBytes} bytes`);
-      throw new FetchError(`${url}: ${(error as Error).message}`);
+      throw new FetchError(`${url}: ${fetchFailure(error, options.timeoutMs)}`);
     }
   }
   return {
