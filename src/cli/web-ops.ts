@@ -1,17 +1,23 @@
 /**
+ * `tsunagi web check URL...` (the optional page check, plain or in headless Chromium),
  * `tsunagi web campaigns` (malicious hosts grouped by what ties them, with statistics) and
  * `tsunagi web takedown draft|status` (abuse requests per host): the web room's operations.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { createLogger, InputError, UsageError } from '../core/index.ts';
+import { z } from 'zod';
+import { createLogger, InputError, loadConfig, RuntimeError, UsageError } from '../core/index.ts';
 import {
   abuseContacts,
   rdapMismatch,
+  BrowserStartError,
   checkPage,
+  DEFAULT_CHROMIUM,
   loadFavicons,
+  openPageBrowser,
+  type PageBrowser,
   PageCheckError,
   draftTakedown,
   getTakedown,
@@ -63,25 +69,23 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
   web
     .command('check')
     .description(
-      'fetch one page without JavaScript (2 MB, 10 s, 5 redirects) and look for a login form, a brand favicon, kit markers',
+      'read pages (plain GET without JavaScript, or --browser: headless Chromium) under 2 MB and 10 s each, and look for a login form, a brand favicon, kit markers',
     )
-    .argument('<url>', 'the page')
+    .argument('<url...>', 'the pages')
     .option(
       '--favicons <file>',
       "more brand icons, joined to the shipped table: {icons: [{brand, sha256?, mmh3?, source?}]} (mmh3: Shodan's http.favicon.hash)",
     )
-    .action(async (url: string, options: { favicons?: string }) => {
-      const favicons = options.favicons ? loadFavicons(options.favicons) : undefined;
-      try {
-        await printOut(
-          ctx.stdout,
-          JSON.stringify(await checkPage(url, favicons ? { favicons } : {}), null, 1) + '\n',
-        );
-      } catch (error) {
-        if (error instanceof PageCheckError) throw new InputError(error.message);
-        throw error;
-      }
-    });
+    .option(
+      '--browser',
+      'render each page in headless Chromium, its JavaScript run (config web.page.browser)',
+    )
+    .option(
+      '--chromium <path>',
+      `the Chromium for --browser (config web.page.chromium, else $TSUNAGI_CHROMIUM, else ${DEFAULT_CHROMIUM})`,
+    )
+    .option('-c, --config <file>', 'configuration file (YAML or JSON); its web.page section is read')
+    .action(async (urls: string[], options: CheckOptions) => checkCommand(urls, options, ctx));
   const takedown = web.command('takedown').description('abuse requests to take malicious hosts down');
   takedown
     .command('draft')
@@ -100,6 +104,128 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
     .option('--set <status>', `one of ${TAKEDOWN_STATUSES.join(', ')}`)
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
     .action(async (host: string, options: StatusOptions) => takedownStatusCommand(host, options, ctx));
+}
+
+interface CheckOptions {
+  favicons?: string;
+  browser?: boolean;
+  chromium?: string;
+  config?: string;
+}
+
+const CheckFileConfig = z.object({ web: WebConfig.default(WebConfig.parse({})) }).loose();
+
+/** Which browser, if any: the flag, else the config; a Chromium that is not there is said up front. */
+function checkBrowserOf(options: CheckOptions, ctx: CliContext): string | null {
+  const flags: Record<string, unknown> = {};
+  if (options.browser) flags.browser = true;
+  if (options.chromium !== undefined) flags.chromium = options.chromium;
+  const page = loadConfig(CheckFileConfig, {
+    file: options.config,
+    env: ctx.env,
+    flags: Object.keys(flags).length > 0 ? { web: { page: flags } } : {},
+  }).web.page;
+  if (!page.browser) {
+    if (options.chromium !== undefined)
+      throw new UsageError('--chromium needs --browser (or web.page.browser: true in the config)');
+    return null;
+  }
+  const path = page.chromium ?? ctx.env.TSUNAGI_CHROMIUM ?? DEFAULT_CHROMIUM;
+  if (!existsSync(path)) {
+    const named =
+      options.chromium !== undefined
+        ? '--chromium'
+        : page.chromium !== undefined
+          ? 'web.page.chromium'
+          : ctx.env.TSUNAGI_CHROMIUM
+            ? '$TSUNAGI_CHROMIUM'
+            : '--browser';
+    throw new UsageError(
+      `${named}: no Chromium at ${path} (install Debian's chromium, or name it with --chromium PATH or web.page.chromium)`,
+    );
+  }
+  return path;
+}
+
+/**
+ * `tsunagi web check URL...`: one JSON object a line on stdout per page read, a page that cannot
+ * be read one line on stderr (the rest are read, exit 2), then one line of counters on stderr
+ * saying which way the pages were read. The browser, when there is one, is closed on every way
+ * out: done, an error, Ctrl-C or SIGTERM (exit 1, "interrupted").
+ */
+async function checkCommand(urls: string[], options: CheckOptions, ctx: CliContext): Promise<void> {
+  const chromium = checkBrowserOf(options, ctx);
+  const favicons = options.favicons ? loadFavicons(options.favicons) : undefined;
+  const counts = { pages: 0, errors: 0, timeouts: 0, loginForms: 0, brands: 0, kits: 0, truncated: 0 };
+  const total = {
+    requests: 0,
+    abortedOverCap: 0,
+    blockedSchemes: 0,
+    downloadsBlocked: 0,
+    dialogsDismissed: 0,
+    popupsClosed: 0,
+  };
+  let pageBrowser: PageBrowser | undefined;
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    void pageBrowser?.close();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    if (chromium) {
+      try {
+        pageBrowser = await openPageBrowser(chromium);
+      } catch (error) {
+        if (error instanceof BrowserStartError) throw new RuntimeError(error.message);
+        throw error;
+      }
+      if (interrupted) throw new RuntimeError(`interrupted (${interrupted}); the browser is closed`);
+    }
+    for (const url of urls) {
+      if (interrupted) break;
+      try {
+        const check = pageBrowser
+          ? await pageBrowser.check(url, favicons ? { favicons } : {})
+          : await checkPage(url, favicons ? { favicons } : {});
+        counts.pages++;
+        if (check.loginForm) counts.loginForms++;
+        if (check.favicon?.brand) counts.brands++;
+        if (check.kitMarkers.length > 0) counts.kits++;
+        if (check.truncated) counts.truncated++;
+        for (const key of Object.keys(total) as (keyof typeof total)[])
+          total[key] += check.browser?.[key] ?? 0;
+        await printOut(ctx.stdout, JSON.stringify(check) + '\n');
+      } catch (error) {
+        if (interrupted) break;
+        if (!(error instanceof PageCheckError)) throw error;
+        counts.errors++;
+        if (/did not settle within|no answer within/.test(error.message)) counts.timeouts++;
+        ctx.stderr.write(`tsunagi: ${error.message}\n`);
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await pageBrowser?.close();
+  }
+  if (interrupted) throw new RuntimeError(`interrupted (${interrupted}); the browser is closed`);
+  const way = pageBrowser
+    ? `in headless Chromium ${pageBrowser.version} (JavaScript run)`
+    : 'by plain fetch (no JavaScript)';
+  const browserCounts = pageBrowser
+    ? `, requests ${total.requests}, aborted over the byte cap ${total.abortedOverCap}, ` +
+      `other schemes refused ${total.blockedSchemes}, downloads refused ${total.downloadsBlocked}, ` +
+      `dialogs dismissed ${total.dialogsDismissed}, popups closed ${total.popupsClosed}`
+    : '';
+  ctx.stderr.write(
+    `tsunagi: read ${counts.pages} of ${urls.length} pages ${way}: login forms ${counts.loginForms}, ` +
+      `brand favicons ${counts.brands}, kit markers ${counts.kits}, cut at the byte cap ${counts.truncated}` +
+      `${browserCounts}, timeouts ${counts.timeouts}, errors ${counts.errors}\n`,
+  );
+  if (counts.errors > 0)
+    throw new InputError(`${counts.errors} of ${urls.length} pages could not be read (each said above)`);
 }
 
 interface DraftOptions {

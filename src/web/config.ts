@@ -34,6 +34,19 @@ export const WebConfig = z
       })
       .strict()
       .optional(),
+    /** `tsunagi web check`: how a candidate page is read. */
+    page: z
+      .object({
+        /**
+         * Render the page in headless Chromium (its JavaScript runs, under the same byte and time
+         * limits) instead of one plain GET; `--browser` turns it on for one run.
+         */
+        browser: z.boolean().default(false),
+        /** The Chromium executable; absent, $TSUNAGI_CHROMIUM, else /usr/bin/chromium. */
+        chromium: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ browser: false }),
   })
   .strict();
 export type WebConfig = z.infer<typeof WebConfig>;

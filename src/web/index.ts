@@ -393,7 +393,9 @@ export {
   type KitMarker,
   type PageCheck,
   type PageLimits,
+  type BrowserCounters,
 } from './page/check.ts';
+export { BrowserStartError, DEFAULT_CHROMIUM, openPageBrowser, type PageBrowser } from './page/browser.ts';
 export {
   FAVICONS,
   FaviconEntry,

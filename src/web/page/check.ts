@@ -49,6 +49,24 @@ export interface PageCheck {
   /** The icon (link rel=icon, else /favicon.ico), its two hashes and the brand they belong to. */
   favicon: { url: string; sha256: string; mmh3: number; brand: string | null } | null;
   kitMarkers: string[];
+  /** How the page was read: `fetch` (one GET, no JavaScript) or `browser` (headless Chromium). */
+  readWith: 'fetch' | 'browser';
+  /** What the browser did and was stopped from doing (only when readWith is `browser`). */
+  browser?: BrowserCounters;
+}
+
+export interface BrowserCounters {
+  /** Requests the page made (the document, its scripts, images, fetches...). */
+  requests: number;
+  /** Requests refused because the byte cap was already reached. */
+  abortedOverCap: number;
+  /** Requests refused for their scheme (only http and https may load). */
+  blockedSchemes: number;
+  downloadsBlocked: number;
+  dialogsDismissed: number;
+  popupsClosed: number;
+  /** Frames read (the page and its iframes). */
+  frames: number;
 }
 
 export class PageCheckError extends Error {
@@ -92,14 +110,14 @@ async function fetchFollowing(
   }
 }
 
-interface HtmlFacts {
+export interface HtmlFacts {
   title: string;
   passwordInputs: number;
   formActions: string[];
   iconHref: string | null;
 }
 
-function readHtml(html: string): HtmlFacts {
+export function readHtml(html: string): HtmlFacts {
   const facts: HtmlFacts = { title: '', passwordInputs: 0, formActions: [], iconHref: null };
   let inTitle = false;
   const parser = new Parser(
@@ -129,7 +147,7 @@ function readHtml(html: string): HtmlFacts {
 const siteOf = (url: URL) => parseDomain(url.hostname, { allowPrivateDomains: true }).domain ?? url.hostname;
 
 /** Forms that send what is typed to another site (another registrable domain, or mail). */
-function offsiteForms(actions: readonly string[], page: URL): string[] {
+export function offsiteForms(actions: readonly string[], page: URL): string[] {
   const off: string[] = [];
   for (const action of actions) {
     let target: URL;
@@ -149,7 +167,7 @@ export function kitMarkersIn(html: string, markers: readonly KitMarker[] = KIT_M
   return markers.filter((m) => new RegExp(m.pattern, 'i').test(html)).map((m) => m.id);
 }
 
-async function checkFavicon(
+export async function checkFavicon(
   href: string | null,
   page: URL,
   limits: PageLimits,
@@ -221,6 +239,7 @@ export async function checkPage(
       loginForm: facts.passwordInputs > 0 || offsite.length > 0,
       favicon: await checkFavicon(facts.iconHref, page, limits, signal, options.favicons ?? FAVICONS),
       kitMarkers: kitMarkersIn(html, options.markers),
+      readWith: 'fetch',
     };
   } catch (error) {
     if (error instanceof PageCheckError) throw error;

@@ -1,0 +1,305 @@
+/**
+ * The page check in a headless Chromium (playwright-core drives the system's browser; nothing is
+ * downloaded): the page runs its JavaScript, then the rendered DOM of the page and its frames is
+ * read by the same analysis as the plain fetch (login forms, favicon brand, kit markers), so a kit
+ * that builds its form with a script is seen.
+ *
+ * Limits hold in the browser too: one time limit for navigation, settling and reading; a byte cap
+ * on what the page loads (counted as it arrives; past it the loads in flight are stopped and every
+ * further request is refused and counted); a fresh incognito context per URL; downloads, popups,
+ * permission prompts, notifications and service workers refused; dialogs dismissed; only http(s)
+ * loads. The caller closes the browser (`close()`), on every exit path.
+ */
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { FAVICONS, type FaviconEntry } from './favicon.ts';
+import {
+  checkFavicon,
+  DEFAULT_PAGE_LIMITS,
+  kitMarkersIn,
+  offsiteForms,
+  PageCheckError,
+  readHtml,
+  type BrowserCounters,
+  type KitMarker,
+  type PageCheck,
+  type PageLimits,
+} from './check.ts';
+
+/** Debian's chromium (as the report's PDF uses); `TSUNAGI_CHROMIUM`, the config or a flag names another. */
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+/** No network connection for this long after `load`: the page has settled. */
+const QUIET_MS = 500;
+/** A context that does not close within this is left to the browser's close. */
+const CLOSE_WAIT_MS = 3_000;
+
+const ARGS = [
+  '--headless',
+  '--disable-gpu',
+  '--no-first-run',
+  '--no-default-browser-check',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-extensions',
+  '--disable-default-apps',
+  // Every connection goes through the network stack the byte count watches.
+  '--disable-quic',
+  '--disable-notifications',
+  '--deny-permission-prompts',
+  '--block-new-web-contents',
+  '--mute-audio',
+  // Frames in the page's own process, so the byte count sees their loads as well.
+  '--disable-site-isolation-trials',
+  '--disable-features=IsolateOrigins,site-per-process',
+];
+
+/** Chromium could not be started (not there, not a browser, no display of its libraries...). */
+export class BrowserStartError extends Error {
+  override name = 'BrowserStartError';
+}
+
+export interface PageBrowser {
+  /** The browser's process id (for a caller that must be sure it is gone). */
+  readonly pid: number | undefined;
+  /** The Chromium version, e.g. `130.0.6723.116`. */
+  readonly version: string;
+  check(
+    url: string,
+    options?: {
+      limits?: Partial<PageLimits>;
+      favicons?: readonly FaviconEntry[];
+      markers?: readonly KitMarker[];
+    },
+  ): Promise<PageCheck>;
+  /** Closes the browser and waits for its process to end; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+const noop = () => undefined;
+const isHttp = (url: string) => /^https?:/i.test(url);
+
+export async function openPageBrowser(executablePath: string = DEFAULT_CHROMIUM): Promise<PageBrowser> {
+  // Loaded only when the browser is asked for: the plain check needs none.
+  const { chromium } = await import('playwright-core');
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({
+      executablePath,
+      args: ARGS,
+      // Chromium's sandbox cannot run as root; anyone else keeps it.
+      chromiumSandbox: process.getuid?.() !== 0,
+      // The caller closes the browser on a signal (and playwright-core kills it on exit).
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+      timeout: 30_000,
+    });
+  } catch (error) {
+    throw new BrowserStartError(
+      `cannot start Chromium at ${executablePath}: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  const process_ = (browser as Browser & { process?: () => { pid?: number } | null }).process?.();
+  let closing: Promise<void> | undefined;
+  return {
+    pid: process_?.pid,
+    version: browser.version(),
+    check: (url, options = {}) => checkInBrowser(browser, url, options),
+    close() {
+      closing ??= browser.close().catch(noop);
+      return closing;
+    },
+  };
+}
+
+async function checkInBrowser(
+  browser: Browser,
+  url: string,
+  options: {
+    limits?: Partial<PageLimits>;
+    favicons?: readonly FaviconEntry[];
+    markers?: readonly KitMarker[];
+  },
+): Promise<PageCheck> {
+  const limits = { ...DEFAULT_PAGE_LIMITS, ...options.limits };
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new PageCheckError(`${url}: not a URL`);
+  }
+  if (!/^https?:$/.test(target.protocol)) throw new PageCheckError(`not http(s): ${url}`);
+  if (!browser.isConnected()) throw new PageCheckError(`${url}: the browser is closed`);
+  const deadline = Date.now() + limits.timeoutMs;
+  const context = await browser.newContext({
+    acceptDownloads: false,
+    permissions: [],
+    serviceWorkers: 'block',
+    javaScriptEnabled: true,
+  });
+  const unsettled = () =>
+    new PageCheckError(
+      `${url}: did not settle within ${limits.timeoutMs} ms in the browser (load, then ${QUIET_MS} ms without network)`,
+    );
+  let timer: NodeJS.Timeout | undefined;
+  const outOfTime = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(unsettled()), limits.timeoutMs);
+  });
+  const work = readInContext(context, url, limits, deadline, options);
+  work.catch(noop);
+  try {
+    return await Promise.race([work, outOfTime]);
+  } catch (error) {
+    if (error instanceof PageCheckError) throw error;
+    if ((error as Error).name === 'TimeoutError' || Date.now() >= deadline) throw unsettled();
+    if (!browser.isConnected()) throw new PageCheckError(`${url}: the browser is closed`);
+    throw new PageCheckError(`${url}: ${(error as Error).message.split('\n')[0]}`);
+  } finally {
+    clearTimeout(timer);
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([
+      context.close().catch(noop),
+      new Promise((resolve) => (wait = setTimeout(resolve, CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(wait);
+  }
+}
+
+/** Chromium's net error (`net::ERR_CONNECTION_REFUSED`) rather than playwright's call log. */
+function navigationFailure(url: string, error: Error): PageCheckError {
+  const net = /net::(ERR_[A-Z_]+)/.exec(error.message);
+  if (net) return new PageCheckError(`${url}: ${net[1]}`);
+  if (/Download is starting/i.test(error.message))
+    return new PageCheckError(`${url}: the page is a download (refused)`);
+  return new PageCheckError(`${url}: ${error.message.split('\n')[0]}`);
+}
+
+async function readInContext(
+  context: BrowserContext,
+  url: string,
+  limits: PageLimits,
+  deadline: number,
+  options: { favicons?: readonly FaviconEntry[]; markers?: readonly KitMarker[] },
+): Promise<PageCheck> {
+  const counters: BrowserCounters = {
+    requests: 0,
+    abortedOverCap: 0,
+    blockedSchemes: 0,
+    downloadsBlocked: 0,
+    dialogsDismissed: 0,
+    popupsClosed: 0,
+    frames: 0,
+  };
+  const page = await context.newPage();
+  context.on('page', (other) => {
+    if (other === page) return;
+    counters.popupsClosed++;
+    other.close().catch(noop);
+  });
+  page.on('dialog', (dialog) => {
+    counters.dialogsDismissed++;
+    dialog.dismiss().catch(noop);
+  });
+  page.on('download', (download) => {
+    counters.downloadsBlocked++;
+    download.cancel().catch(noop);
+  });
+
+  let bytes = 0;
+  let overCap = false;
+  await context.route('**/*', (route) => {
+    counters.requests++;
+    if (!isHttp(route.request().url())) {
+      counters.blockedSchemes++;
+      return route.abort('blockedbyclient').catch(noop);
+    }
+    if (overCap) {
+      counters.abortedOverCap++;
+      return route.abort('blockedbyclient').catch(noop);
+    }
+    return route.continue().catch(noop);
+  });
+  const cdp: CDPSession = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  cdp.on('Network.dataReceived', (event) => {
+    bytes += Math.max(event.dataLength, event.encodedDataLength);
+    if (!overCap && bytes > limits.maxBytes) {
+      overCap = true;
+      // The loads in flight (the document too) stop where they are; what arrived is read.
+      cdp.send('Page.stopLoading').catch(noop);
+    }
+  });
+
+  const remaining = () => Math.max(1, deadline - Date.now());
+  let response: Awaited<ReturnType<Page['goto']>> = null;
+  try {
+    response = await page.goto(url, { waitUntil: 'load', timeout: remaining() });
+  } catch (error) {
+    if ((error as Error).name === 'TimeoutError') throw error;
+    if (!overCap) throw navigationFailure(url, error as Error);
+  }
+  if (!overCap)
+    await page.waitForLoadState('networkidle', { timeout: remaining() }).catch((error: Error) => {
+      if (!overCap) throw error;
+    });
+
+  const redirects: string[] = [];
+  for (let r = response?.request().redirectedFrom(); r; r = r.redirectedFrom()) redirects.unshift(r.url());
+  if (redirects.length > 0) {
+    redirects.shift();
+    redirects.push(response!.url());
+  }
+  if (redirects.length > limits.maxRedirects)
+    throw new PageCheckError(`more than ${limits.maxRedirects} redirects from ${url}`);
+
+  const finalUrl = page.url();
+  const pageUrl = new URL(isHttp(finalUrl) ? finalUrl : url);
+  let truncated = overCap;
+  // A script can build a DOM of any size: what is read is cut at the byte cap as well.
+  const cut = (html: string) => {
+    if (Buffer.byteLength(html) <= limits.maxBytes) return html;
+    truncated = true;
+    return Buffer.from(html).subarray(0, limits.maxBytes).toString('utf8');
+  };
+  const main = cut(await page.content());
+  const facts = readHtml(main);
+  let passwordInputs = facts.passwordInputs;
+  const offsite = offsiteForms(facts.formActions, pageUrl);
+  const markers = new Set(kitMarkersIn(main, options.markers));
+  counters.frames = 1;
+  for (const frame of page.frames()) {
+    if (frame === page.mainFrame() || !isHttp(frame.url())) continue;
+    const html = await frame.content().catch(() => null);
+    if (html === null) continue;
+    counters.frames++;
+    const text = cut(html);
+    const inner = readHtml(text);
+    passwordInputs += inner.passwordInputs;
+    offsite.push(...offsiteForms(inner.formActions, new URL(frame.url())));
+    for (const id of kitMarkersIn(text, options.markers)) markers.add(id);
+  }
+  const favicon = await checkFavicon(
+    facts.iconHref,
+    pageUrl,
+    limits,
+    AbortSignal.timeout(remaining()),
+    options.favicons ?? FAVICONS,
+  );
+  return {
+    url,
+    finalUrl,
+    status: response?.status() ?? 0,
+    redirects,
+    bytes,
+    truncated,
+    title: facts.title,
+    passwordInputs,
+    offsiteForms: offsite,
+    loginForm: passwordInputs > 0 || offsite.length > 0,
+    favicon,
+    kitMarkers: [...markers],
+    readWith: 'browser',
+    browser: counters,
+  };
+}
