@@ -127,7 +127,15 @@ const CASES: Record<string, Case[]> = {
     [['web', 'campaigns', '--infra', GARBAGE, '--data', DATA], 2, /infrastructure/],
     [['web', 'campaigns', '--data', NO_DATA], 2, /no data directory/],
   ],
-  'web check': [[['web', 'check', GARBAGE], 2, garbage]],
+  'web check': [
+    [['web', 'check', GARBAGE], 2, garbage],
+    [
+      ['web', 'check', 'http://127.0.0.1:9/', '--browser', '--chromium', MISSING],
+      2,
+      /--chromium: no Chromium at .*missing\.file/,
+    ],
+    [['web', 'check', 'http://127.0.0.1:9/', '--config', GARBAGE], 2, garbage],
+  ],
   'web certstream': [
     [['web', 'certstream', '--url', 'nope'], 2, /--url/],
     [['web', 'certstream', '--url', 'ws://127.0.0.1:9/', '--min-verdict', 'worst'], 2, /--min-verdict/],

@@ -149,8 +149,8 @@ function checkBrowserOf(options: CheckOptions, ctx: CliContext): string | null {
 
 /**
  * `tsunagi web check URL...`: one JSON object a line on stdout per page read, a page that cannot
- * be read one line on stderr (the rest are read, exit 2), then one line of counters on stderr
- * saying which way the pages were read. The browser, when there is one, is closed on every way
+ * be read one line on stderr (the rest are read, exit 2), one line of counters on stderr saying
+ * which way the pages were read, then the last error again when there was one. The browser, when there is one, is closed on every way
  * out: done, an error, Ctrl-C or SIGTERM (exit 1, "interrupted").
  */
 async function checkCommand(urls: string[], options: CheckOptions, ctx: CliContext): Promise<void> {
@@ -167,6 +167,7 @@ async function checkCommand(urls: string[], options: CheckOptions, ctx: CliConte
   };
   let pageBrowser: PageBrowser | undefined;
   let interrupted: NodeJS.Signals | undefined;
+  let lastError = '';
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted = signal;
     void pageBrowser?.close();
@@ -201,8 +202,10 @@ async function checkCommand(urls: string[], options: CheckOptions, ctx: CliConte
         if (interrupted) break;
         if (!(error instanceof PageCheckError)) throw error;
         counts.errors++;
+        lastError = error.message;
         if (/did not settle within|no answer within/.test(error.message)) counts.timeouts++;
-        ctx.stderr.write(`tsunagi: ${error.message}\n`);
+        // One URL: its error is the command's last line, said once.
+        if (urls.length > 1) ctx.stderr.write(`tsunagi: ${error.message}\n`);
       }
     }
   } finally {
@@ -225,7 +228,11 @@ async function checkCommand(urls: string[], options: CheckOptions, ctx: CliConte
       `${browserCounts}, timeouts ${counts.timeouts}, errors ${counts.errors}\n`,
   );
   if (counts.errors > 0)
-    throw new InputError(`${counts.errors} of ${urls.length} pages could not be read (each said above)`);
+    throw new InputError(
+      urls.length === 1
+        ? lastError
+        : `${counts.errors} of ${urls.length} pages could not be read; the last: ${lastError}`,
+    );
 }
 
 interface DraftOptions {

@@ -10,7 +10,8 @@
  * permission prompts, notifications and service workers refused; dialogs dismissed; only http(s)
  * loads. The caller closes the browser (`close()`), on every exit path.
  */
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Browser, BrowserContext, CDPSession, Response } from 'playwright-core';
 import { FAVICONS, type FaviconEntry } from './favicon.ts';
 import {
   checkFavicon,
@@ -77,11 +78,38 @@ export interface PageBrowser {
 }
 
 const noop = () => undefined;
+
+/**
+ * The processes whose parent is `parent` (Linux's /proc; elsewhere none): playwright-core's
+ * launch does not tell the browser's process id, the new child after it does.
+ */
+function childrenOf(parent: number): number[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children: number[] = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) children.push(Number(name));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return children;
+}
 const isHttp = (url: string) => /^https?:/i.test(url);
 
 export async function openPageBrowser(executablePath: string = DEFAULT_CHROMIUM): Promise<PageBrowser> {
   // Loaded only when the browser is asked for: the plain check needs none.
   const { chromium } = await import('playwright-core');
+  const before = new Set(childrenOf(process.pid));
   let browser: Browser;
   try {
     browser = await chromium.launch({
@@ -100,10 +128,10 @@ export async function openPageBrowser(executablePath: string = DEFAULT_CHROMIUM)
       `cannot start Chromium at ${executablePath}: ${(error as Error).message.split('\n')[0]}`,
     );
   }
-  const process_ = (browser as Browser & { process?: () => { pid?: number } | null }).process?.();
+  const pid = childrenOf(process.pid).find((child) => !before.has(child));
   let closing: Promise<void> | undefined;
   return {
-    pid: process_?.pid,
+    pid,
     version: browser.version(),
     check: (url, options = {}) => checkInBrowser(browser, url, options),
     close() {
@@ -208,6 +236,8 @@ async function readInContext(
 
   let bytes = 0;
   let overCap = false;
+  let reachCap: () => void = noop;
+  const capReached = new Promise<null>((resolve) => (reachCap = () => resolve(null)));
   await context.route('**/*', (route) => {
     counters.requests++;
     if (!isHttp(route.request().url())) {
@@ -226,23 +256,34 @@ async function readInContext(
     bytes += Math.max(event.dataLength, event.encodedDataLength);
     if (!overCap && bytes > limits.maxBytes) {
       overCap = true;
+      reachCap();
       // The loads in flight (the document too) stop where they are; what arrived is read.
       cdp.send('Page.stopLoading').catch(noop);
     }
   });
+  // The document's response, also when the cap cuts the navigation short.
+  let documentResponse: Response | null = null;
+  page.on('response', (r) => {
+    if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) documentResponse = r;
+  });
 
   const remaining = () => Math.max(1, deadline - Date.now());
-  let response: Awaited<ReturnType<Page['goto']>> = null;
+  const navigation = page.goto(url, { waitUntil: 'load', timeout: remaining() });
+  navigation.catch(noop);
+  let response: Response | null = null;
   try {
-    response = await page.goto(url, { waitUntil: 'load', timeout: remaining() });
+    response = await Promise.race([navigation, capReached]);
   } catch (error) {
     if ((error as Error).name === 'TimeoutError') throw error;
     if (!overCap) throw navigationFailure(url, error as Error);
   }
-  if (!overCap)
-    await page.waitForLoadState('networkidle', { timeout: remaining() }).catch((error: Error) => {
-      if (!overCap) throw error;
-    });
+  // Settled: no connection for QUIET_MS; a page past the cap is read as it is.
+  if (!overCap) {
+    const quiet = page.waitForLoadState('networkidle', { timeout: remaining() });
+    quiet.catch(noop);
+    await Promise.race([quiet, capReached]);
+  }
+  response ??= documentResponse;
 
   const redirects: string[] = [];
   for (let r = response?.request().redirectedFrom(); r; r = r.redirectedFrom()) redirects.unshift(r.url());

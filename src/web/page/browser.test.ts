@@ -1,0 +1,306 @@
+/**
+ * The page check in a real headless Chromium (Debian's, or $TSUNAGI_CHROMIUM; skipped, saying
+ * so, when there is none) against pages served by a local HTTP server on 127.0.0.1: a login form
+ * and favicon link that only a script makes, a page that loads more than the byte cap, pages that
+ * never settle, a download; the browser's processes gone after each run, Ctrl-C included.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_CHROMIUM, openPageBrowser, type PageBrowser } from './browser.ts';
+import { checkPage, PageCheckError } from './check.ts';
+
+const chromium = process.env.TSUNAGI_CHROMIUM ?? DEFAULT_CHROMIUM;
+const missing = existsSync(chromium) ? '' : `no Chromium at ${chromium} (set TSUNAGI_CHROMIUM)`;
+const skip = missing || false;
+const BIN = fileURLToPath(new URL('../../../bin/tsunagi', import.meta.url));
+
+const ICON = Buffer.from('script-made-brand-icon-bytes');
+const ICON_SHA = createHash('sha256').update(ICON).digest('hex');
+
+/** Nothing but a script in the HTML: the form, the icon link and an alert come when it runs. */
+const SCRIPTED = `<!DOCTYPE html><html><head><title>Sign in</title></head><body><div id="app"></div>
+<script>
+setTimeout(() => {
+  const form = document.createElement('form');
+  form.method = 'post';
+  form.action = 'https://collector.example.net/' + 'gate' + '.php';
+  const pass = document.createElement('input');
+  pass.type = 'password';
+  form.appendChild(pass);
+  document.getElementById('app').appendChild(form);
+  const icon = document.createElement('link');
+  icon.rel = 'icon';
+  icon.href = '/brand.ico';
+  document.head.appendChild(icon);
+  document.body.appendChild(document.createComment(' saved from url=(0026)https://www.amazon.co.jp/ '));
+  alert('verify your account');
+}, 100);
+</script></body></html>`;
+const BLOB = 64 * 1024;
+/** A login form, then a script that fetches 40 blobs of 64 KiB (2.5 MiB) one after the other. */
+const HEAVY = `<html><head><title>heavy</title></head><body><form><input type="password"></form>
+<script>(async () => {
+  for (let i = 0; i < 40; i++) await fetch('/blob/' + i).then((r) => r.arrayBuffer()).catch(() => null);
+})();</script>
+</body></html>`;
+/** Asks for something every 100 ms, for ever: the network is never quiet. */
+const BUSY = `<html><body><script>setInterval(() => fetch('/ping?' + Math.random()), 100);</script></body></html>`;
+/** A script that never returns: the page never loads. */
+const LOOP = `<html><body><script>for (;;) {}</script><p>never</p></body></html>`;
+
+let server: Server;
+let base = '';
+const sockets = new Set<Socket>();
+
+before(async () => {
+  server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const html = (body: string) => res.writeHead(200, { 'content-type': 'text/html' }).end(body);
+    if (path === '/scripted') return html(SCRIPTED);
+    if (path === '/brand.ico') return res.writeHead(200, { 'content-type': 'image/x-icon' }).end(ICON);
+    if (path === '/heavy') return html(HEAVY);
+    if (path.startsWith('/blob/'))
+      return res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.alloc(BLOB, path));
+    if (path === '/busy') return html(BUSY);
+    if (path === '/ping') return res.writeHead(200).end('pong');
+    if (path === '/loop') return html(LOOP);
+    if (path === '/huge') {
+      // 8 MiB of page in 64 KiB pieces, 5 ms apart.
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.write('<title>huge</title><form><input type="password"></form>');
+      let sent = 0;
+      const next = () => {
+        if (res.destroyed || sent >= 128) return res.end();
+        sent++;
+        res.write(`<p>${'x'.repeat(BLOB - 7)}</p>`);
+        setTimeout(next, 5);
+      };
+      return next();
+    }
+    if (path === '/file.zip')
+      return res
+        .writeHead(200, {
+          'content-type': 'application/zip',
+          'content-disposition': 'attachment; filename="invoice.zip"',
+        })
+        .end(Buffer.alloc(1000));
+    res.writeHead(404).end();
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** One browser for `work`, closed after it; its process must be gone then. */
+async function withBrowser(work: (browser: PageBrowser) => Promise<void>): Promise<void> {
+  const browser = await openPageBrowser(chromium);
+  const pid = browser.pid;
+  try {
+    assert.ok(pid && alive(pid), 'the browser runs');
+    await work(browser);
+  } finally {
+    await browser.close();
+  }
+  for (let i = 0; i < 20 && alive(pid!); i++) await sleep(100);
+  assert.equal(alive(pid!), false, `the browser's process ${pid} is gone after close`);
+}
+
+test(
+  'a login form and favicon link made by a script: found in the browser, not by the plain fetch',
+  { skip },
+  async () => {
+    const favicons = [{ brand: 'amazon', sha256: ICON_SHA }];
+    const plain = await checkPage(`${base}/scripted`, { favicons });
+    assert.equal(plain.readWith, 'fetch');
+    assert.equal(plain.loginForm, false);
+    assert.equal(plain.passwordInputs, 0);
+    assert.equal(plain.favicon, null);
+    assert.deepEqual(plain.kitMarkers, []);
+    await withBrowser(async (browser) => {
+      const check = await browser.check(`${base}/scripted`, { favicons });
+      assert.equal(check.readWith, 'browser');
+      assert.equal(check.status, 200);
+      assert.equal(check.title, 'Sign in');
+      assert.equal(check.passwordInputs, 1);
+      assert.deepEqual(check.offsiteForms, ['https://collector.example.net/gate.php']);
+      assert.equal(check.loginForm, true);
+      assert.equal(check.favicon?.url, `${base}/brand.ico`);
+      assert.equal(check.favicon?.sha256, ICON_SHA);
+      assert.equal(check.favicon?.brand, 'amazon');
+      assert.deepEqual(check.kitMarkers, ['cloned-page']);
+      assert.equal(check.browser?.dialogsDismissed, 1);
+      assert.equal(check.truncated, false);
+      // A fresh incognito context per URL: nothing of the first visit is left for the second.
+      const again = await browser.check(`${base}/scripted`, { favicons });
+      assert.equal(again.browser?.dialogsDismissed, 1);
+    });
+  },
+);
+
+test('a page that loads more than the byte cap is cut, the rest refused and counted', { skip }, async () => {
+  const maxBytes = 256 * 1024;
+  await withBrowser(async (browser) => {
+    const heavy = await browser.check(`${base}/heavy`, { limits: { maxBytes } });
+    assert.equal(heavy.truncated, true);
+    assert.ok(heavy.bytes > maxBytes, `${heavy.bytes} bytes`);
+    assert.ok(heavy.bytes < 40 * BLOB, `${heavy.bytes} bytes: not everything loaded`);
+    assert.ok(heavy.browser!.abortedOverCap > 0, JSON.stringify(heavy.browser));
+    assert.equal(heavy.passwordInputs, 1, 'what arrived is read');
+    // One document longer than the cap: its load stops where the cap is passed.
+    const started = Date.now();
+    const huge = await browser.check(`${base}/huge`, { limits: { maxBytes } });
+    assert.equal(huge.truncated, true);
+    assert.ok(huge.bytes < 2 * 1024 * 1024, `${huge.bytes} bytes of 8 MiB`);
+    assert.equal(huge.passwordInputs, 1);
+    assert.ok(Date.now() - started < 5000);
+  });
+});
+
+test('a page that never settles hits the time limit with a clear message', { skip }, async () => {
+  await withBrowser(async (browser) => {
+    for (const path of ['/busy', '/loop']) {
+      const started = Date.now();
+      await assert.rejects(
+        browser.check(`${base}${path}`, { limits: { timeoutMs: 1500 } }),
+        (error: Error) =>
+          error instanceof PageCheckError &&
+          error.message ===
+            `${base}${path}: did not settle within 1500 ms in the browser (load, then 500 ms without network)`,
+      );
+      assert.ok(Date.now() - started < 1500 + 4000, `${path}: ${Date.now() - started} ms`);
+    }
+    // The browser is still good for the next URL.
+    assert.equal((await browser.check(`${base}/scripted`)).loginForm, true);
+  });
+});
+
+test('downloads and other schemes are refused', { skip }, async () => {
+  await withBrowser(async (browser) => {
+    await assert.rejects(browser.check(`${base}/file.zip`), /file\.zip: the page is a download \(refused\)$/);
+    await assert.rejects(browser.check('file:///etc/hostname'), /^PageCheckError: not http\(s\): file:/);
+    await assert.rejects(browser.check('not a url'), /^PageCheckError: not a url: not a URL$/);
+  });
+});
+
+/** Processes whose environment holds the marker: the CLI and every Chromium process it started. */
+function marked(marker: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`).includes(`TSUNAGI_TEST_MARK=${marker}`))
+        pids.push(Number(name));
+    } catch {
+      // gone meanwhile, or not ours
+    }
+  }
+  return pids;
+}
+
+function runBin(args: string[], marker: string) {
+  const child = spawn(BIN, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TSUNAGI_CHROMIUM: chromium, TSUNAGI_TEST_MARK: marker },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+async function noneLeft(marker: string): Promise<void> {
+  for (let i = 0; i < 30 && marked(marker).length > 0; i++) await sleep(100);
+  assert.deepEqual(marked(marker), [], 'no process of the run is left');
+}
+
+const linux = process.platform === 'linux' ? false : 'reads /proc';
+
+test(
+  'the CLI: which way each page was read, the counters, nothing left running',
+  { skip: skip || linux },
+  async () => {
+    const marker = randomUUID();
+    const run = runBin(['web', 'check', `${base}/scripted`, `${base}/busy`, '--browser'], marker);
+    assert.equal(await run.exited, 2, run.stderr());
+    const lines = run.stdout().trim().split('\n');
+    assert.equal(lines.length, 1);
+    const check = JSON.parse(lines[0]!);
+    assert.equal(check.readWith, 'browser');
+    assert.equal(check.loginForm, true);
+    const err = run.stderr().split('\n');
+    assert.equal(
+      err[0],
+      `tsunagi: ${base}/busy: did not settle within 10000 ms in the browser (load, then 500 ms without network)`,
+    );
+    assert.match(
+      err[1]!,
+      /^tsunagi: read 1 of 2 pages in headless Chromium [\d.]+ \(JavaScript run\): login forms 1, .*dialogs dismissed 1, .*timeouts 1, errors 1$/,
+    );
+    assert.equal(err[2], `tsunagi: 1 of 2 pages could not be read; the last: ${err[0]!.slice(9)}`);
+    assert.equal(err.length, 4, run.stderr());
+    await noneLeft(marker);
+
+    const plain = runBin(['web', 'check', `${base}/scripted`], marker);
+    assert.equal(await plain.exited, 0, plain.stderr());
+    assert.equal(JSON.parse(plain.stdout()).readWith, 'fetch');
+    assert.match(
+      plain.stderr(),
+      /^tsunagi: read 1 of 1 pages by plain fetch \(no JavaScript\): login forms 0,/,
+    );
+  },
+);
+
+test('the CLI: Ctrl-C closes the browser', { skip: skip || linux }, async () => {
+  const marker = randomUUID();
+  const run = runBin(['web', 'check', `${base}/busy`, '--browser'], marker);
+  // Wait for Chromium (the CLI's children carry the marker too) and the page to be opened.
+  for (let i = 0; i < 100 && marked(marker).length < 3; i++) await sleep(100);
+  await sleep(1000);
+  run.child.kill('SIGINT');
+  assert.equal(await run.exited, 1, run.stderr());
+  assert.match(run.stderr(), /^tsunagi: interrupted \(SIGINT\); the browser is closed$/m);
+  await noneLeft(marker);
+});
+
+test('the CLI: a Chromium that is not there is said up front, naming what to set', async () => {
+  const marker = randomUUID();
+  const run = runBin(
+    ['web', 'check', `${base}/scripted`, '--browser', '--chromium', '/nonexistent/chromium'],
+    marker,
+  );
+  assert.equal(await run.exited, 2);
+  assert.equal(
+    run.stderr(),
+    "tsunagi: --chromium: no Chromium at /nonexistent/chromium (install Debian's chromium, or name it with --chromium PATH or web.page.chromium)\n",
+  );
+  const without = runBin(['web', 'check', `${base}/scripted`, '--chromium', '/nonexistent/chromium'], marker);
+  assert.equal(await without.exited, 2);
+  assert.match(without.stderr(), /--chromium needs --browser/);
+});
+
+if (missing) test(`browser page check: ${missing}`, { skip: missing }, () => undefined);
