@@ -172,8 +172,11 @@ async function checkCommand(urls: string[], options: CheckOptions, ctx: CliConte
     interrupted = signal;
     void pageBrowser?.close();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Only a browser needs closing: without one Ctrl-C ends the command as it always does.
+  if (chromium) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   try {
     if (chromium) {
       try {
