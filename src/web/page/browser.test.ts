@@ -71,6 +71,10 @@ before(async () => {
     if (path === '/busy') return html(BUSY);
     if (path === '/ping') return res.writeHead(200).end('pong');
     if (path === '/loop') return html(LOOP);
+    if (path.startsWith('/hop/')) {
+      const n = Number(path.slice(5));
+      return res.writeHead(302, { location: n > 0 ? `/hop/${n - 1}` : '/scripted' }).end();
+    }
     if (path === '/huge') {
       // 8 MiB of page in 64 KiB pieces, 5 ms apart.
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -197,10 +201,18 @@ test('a page that never settles hits the time limit with a clear message', { ski
   });
 });
 
-test('downloads and other schemes are refused', { skip }, async () => {
+test('downloads and other schemes are refused, redirects counted', { skip }, async () => {
   await withBrowser(async (browser) => {
     await assert.rejects(browser.check(`${base}/file.zip`), /file\.zip: the page is a download \(refused\)$/);
     await assert.rejects(browser.check('file:///etc/hostname'), /^PageCheckError: not http\(s\): file:/);
+    // Redirects: listed as the plain fetch lists them, at most maxRedirects.
+    const hopped = await browser.check(`${base}/hop/2`, { limits: { maxRedirects: 3 } });
+    assert.deepEqual(hopped.redirects, [`${base}/hop/1`, `${base}/hop/0`, `${base}/scripted`]);
+    assert.equal(hopped.finalUrl, `${base}/scripted`);
+    await assert.rejects(
+      browser.check(`${base}/hop/5`, { limits: { maxRedirects: 3 } }),
+      /more than 3 redirects/,
+    );
     await assert.rejects(browser.check('not a url'), /^PageCheckError: not a url: not a URL$/);
   });
 });
@@ -220,10 +232,10 @@ function marked(marker: string): number[] {
   return pids;
 }
 
-function runBin(args: string[], marker: string) {
+function runBin(args: string[], marker: string, env: NodeJS.ProcessEnv = {}) {
   const child = spawn(BIN, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TSUNAGI_CHROMIUM: chromium, TSUNAGI_TEST_MARK: marker },
+    env: { ...process.env, TSUNAGI_CHROMIUM: chromium, TSUNAGI_TEST_MARK: marker, ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -268,6 +280,14 @@ test(
     const plain = runBin(['web', 'check', `${base}/scripted`], marker);
     assert.equal(await plain.exited, 0, plain.stderr());
     assert.equal(JSON.parse(plain.stdout()).readWith, 'fetch');
+    // The web room's setting does what the flag does.
+    const configured = runBin(['web', 'check', `${base}/scripted`], marker, {
+      TSUNAGI_WEB__PAGE__BROWSER: 'true',
+    });
+    assert.equal(await configured.exited, 0, configured.stderr());
+    assert.equal(JSON.parse(configured.stdout()).readWith, 'browser');
+    assert.equal(JSON.parse(configured.stdout()).loginForm, true);
+    await noneLeft(marker);
     assert.match(
       plain.stderr(),
       /^tsunagi: read 1 of 1 pages by plain fetch \(no JavaScript\): login forms 0,/,
