@@ -323,4 +323,3 @@ test('the CLI: a Chromium that is not there is said up front, naming what to set
   assert.match(without.stderr(), /--chromium needs --browser/);
 });
 
-if (missing) test(`browser page check: ${missing}`, { skip: missing }, () => undefined);

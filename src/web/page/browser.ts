@@ -160,12 +160,14 @@ async function checkInBrowser(
   if (!/^https?:$/.test(target.protocol)) throw new PageCheckError(`not http(s): ${url}`);
   if (!browser.isConnected()) throw new PageCheckError(`${url}: the browser is closed`);
   const deadline = Date.now() + limits.timeoutMs;
-  const context = await browser.newContext({
+  // The context's making is inside the time limit too; it is closed however the check ends.
+  const opening = browser.newContext({
     acceptDownloads: false,
     permissions: [],
     serviceWorkers: 'block',
     javaScriptEnabled: true,
   });
+  opening.catch(noop);
   const unsettled = () =>
     new PageCheckError(
       `${url}: did not settle within ${limits.timeoutMs} ms in the browser (load, then ${QUIET_MS} ms without network)`,
@@ -174,7 +176,7 @@ async function checkInBrowser(
   const outOfTime = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(unsettled()), limits.timeoutMs);
   });
-  const work = readInContext(context, url, limits, deadline, options);
+  const work = opening.then((context) => readInContext(context, url, limits, deadline, options));
   work.catch(noop);
   try {
     return await Promise.race([work, outOfTime]);
@@ -187,7 +189,7 @@ async function checkInBrowser(
     clearTimeout(timer);
     let wait: NodeJS.Timeout | undefined;
     await Promise.race([
-      context.close().catch(noop),
+      opening.then((context) => context.close()).catch(noop),
       new Promise((resolve) => (wait = setTimeout(resolve, CLOSE_WAIT_MS))),
     ]);
     clearTimeout(wait);
