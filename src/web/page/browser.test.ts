@@ -322,4 +322,3 @@ test('the CLI: a Chromium that is not there is said up front, naming what to set
   assert.equal(await without.exited, 2);
   assert.match(without.stderr(), /--chromium needs --browser/);
 });
-
