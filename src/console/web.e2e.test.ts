@@ -111,7 +111,7 @@ describe(
       });
       try {
         for (const lang of ['ja', 'en'] as const) {
-          const page = await newConsolePage(browser, lang);
+          const page = await newConsolePage(browser(), lang);
           await signIn(page, big.url, big.tokens.council);
           await openPage(page, '#/web', '[data-testid=web-campaign-table]');
           const rows = page.locator('[data-testid=web-campaign-table] tbody tr');
