@@ -69,7 +69,7 @@ import {
   type FlowPublisher,
 } from '../transport/index.ts';
 import { WebConfig, type CertstreamIntake } from '../web/index.ts';
-import { openHubStack } from './commands/serve.ts';
+import { openHubStack } from './hub-stack.ts';
 import { detectorHealth, HEALTH_INTERVAL_MS, healthSampler } from './health.ts';
 import { type Reporter, silentReporter } from './reporter.ts';
 
