@@ -2,9 +2,9 @@
 // Node 20 has no glob for --test, so the files are found here. Extra arguments narrow the run:
 // `npm test -- flow` runs only test files whose path contains "flow".
 //
-// The whole run (no filter) first checks what no test would: types (the checked tree and the
-// shipped build, whose config differs), lint (room boundaries included) and formatting; a failure
-// there fails the run. `--no-static` leaves them out.
+// The whole run (no filter) first checks what no test would: types (the checked tree, the
+// shipped build and the console, each with its own config), lint (room boundaries included) and
+// formatting; a failure there fails the run. `--no-static` leaves them out.
 //
 // Every skipped test is listed at the end with its reason. Under CI (CI=true) or with
 // --no-skips, a skip fails the run unless its reason is in ALLOWED_SKIPS: CI installs every tool
@@ -61,6 +61,7 @@ if (files.length === 0) {
 const STATIC_CHECKS = [
   ['types', 'tsc', ['-p', 'tsconfig.json', '--noEmit']],
   ['types of the build', 'tsc', ['-p', 'tsconfig.build.json', '--noEmit']],
+  ['types of the console', 'tsc', ['-p', 'console', '--noEmit']],
   ['lint', 'eslint', ['.']],
   ['formatting', 'prettier', ['--check', '--log-level', 'warn', '.']],
 ];

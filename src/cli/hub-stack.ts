@@ -166,7 +166,15 @@ export function consoleWebOf(
     async overview(mayRead) {
       const o = await webOverview(web, db as Kysely<TakedownTables>, brands, mayRead);
       const { byBrand, byTld, byPlatform, hosts } = o.statistics;
-      return { hosts, byBrand, byTld, byPlatform, campaigns: o.campaigns, takedowns: o.takedowns };
+      return {
+        hosts,
+        byBrand,
+        byTld,
+        byPlatform,
+        campaigns: o.campaigns,
+        takedowns: o.takedowns,
+        brandNames: o.brandNames,
+      };
     },
     async report(body, organisation) {
       const result = await web.report(body, organisation);
