@@ -2,6 +2,10 @@
 // Node 20 has no glob for --test, so the files are found here. Extra arguments narrow the run:
 // `npm test -- flow` runs only test files whose path contains "flow".
 //
+// The whole run (no filter) first checks what no test would: types (the checked tree, the
+// shipped build and the console, each with its own config), lint (room boundaries included) and
+// formatting; a failure there fails the run. `--no-static` leaves them out.
+//
 // Every skipped test is listed at the end with its reason. Under CI (CI=true) or with
 // --no-skips, a skip fails the run unless its reason is in ALLOWED_SKIPS: CI installs every tool
 // and starts every service the tests need (scripts/install-test-tools.sh, .ci/run), so a skip
@@ -43,7 +47,8 @@ function skipsFromTap(tap) {
 const args = process.argv.slice(2);
 const strictSkips = args.includes('--no-skips') || process.env.CI === 'true';
 const filters = args.filter((a) => !a.startsWith('-'));
-const flags = args.filter((a) => a.startsWith('-') && a !== '--no-skips');
+const flags = args.filter((a) => a.startsWith('-') && a !== '--no-skips' && a !== '--no-static');
+const staticChecks = filters.length === 0 && !args.includes('--no-static');
 const files = ['src', 'bench', 'sensor']
   .flatMap((dir) => findTests(dir))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
@@ -51,6 +56,30 @@ const files = ['src', 'bench', 'sensor']
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
+}
+/** The checks no test makes, each a tool of the repository's own devDependencies. */
+const STATIC_CHECKS = [
+  ['types', 'tsc', ['-p', 'tsconfig.json', '--noEmit']],
+  ['types of the build', 'tsc', ['-p', 'tsconfig.build.json', '--noEmit']],
+  ['types of the console', 'tsc', ['-p', 'console', '--noEmit']],
+  ['lint', 'eslint', ['.']],
+  ['formatting', 'prettier', ['--check', '--log-level', 'warn', '.']],
+];
+if (staticChecks) {
+  const failed = [];
+  for (const [what, tool, toolArgs] of STATIC_CHECKS) {
+    const started = Date.now();
+    const run = spawnSync(join('node_modules', '.bin', tool), toolArgs, { stdio: 'inherit' });
+    const ok = run.status === 0;
+    console.log(
+      `static check: ${what} (${tool}) ${ok ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    if (!ok) failed.push(what);
+  }
+  if (failed.length > 0) {
+    console.error(`test.mjs: static checks failed: ${failed.join(', ')}`);
+    process.exit(1);
+  }
 }
 const tapDir = mkdtempSync(join(tmpdir(), 'tsunagi-test-'));
 const tapFile = join(tapDir, 'results.tap');

@@ -10,7 +10,8 @@ import { generateScenario } from '../scenario/index.ts';
 const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
 
 test('demo replays NetFlow over loopback through collector, detector and hub, and the C&C list is exported', () => {
-  const data = mkdtempSync(join(tmpdir(), 'tsunagi-demo-test-'));
+  // A --data directory that is not there yet: the demo makes it, as start does.
+  const data = join(mkdtempSync(join(tmpdir(), 'tsunagi-demo-test-')), 'data');
   const demo = spawnSync(
     BIN,
     [
@@ -45,6 +46,17 @@ test('demo replays NetFlow over loopback through collector, detector and hub, an
     demo.stderr,
     /OSINT: 2 advisories read from the demo feed, \d+ indicators, [1-9]\d* intel sightings/,
   );
+  // It says how to make the daily report of what it showed, and that command works on its data.
+  const [, reportArgs] =
+    /report: \S+ (report daily --lang ja --data \S+ --out report\.html)/.exec(demo.stderr) ?? [];
+  assert.ok(reportArgs, demo.stderr);
+  const html = join(data, 'report.html');
+  const report = spawnSync(BIN, [...reportArgs.split(' ').slice(0, -1), html], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(report.status, 0, report.stderr);
+  assert.match(readFileSync(html, 'utf8'), /<html lang="ja"/);
 
   // What the detector published reached the hub's store: the council-tier C&C list holds it,
   // as ip,port,proto rows with no timestamps.

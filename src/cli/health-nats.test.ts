@@ -16,7 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
 import type { HealthBody } from '../console/index.ts';
 import { freeUdpPort as freePort } from '../flow/testing.ts';
-import { runServe, ServeConfig } from './commands/serve.ts';
+import { runServe } from './commands/serve.ts';
+import { ServeConfig } from './hub-stack.ts';
 import { main } from './main.ts';
 import { captureCli } from './test-cli.ts';
 

@@ -28,7 +28,8 @@ import {
 } from '../share/index.ts';
 import { labUnavailable, startDnsLab, surveyRow as surveyed, type DnsLab } from '../hygiene/testing.ts';
 import { testEngines } from '../store/testing.ts';
-import { runServe, ServeConfig } from './commands/serve.ts';
+import { runServe } from './commands/serve.ts';
+import { ServeConfig } from './hub-stack.ts';
 import type { CliContext } from './context.ts';
 import { runCli as run } from './test-cli.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';

@@ -24,7 +24,7 @@ import { recordOsintDocument, type Intel, type Tlp } from '../intel/index.ts';
 import { documentLanguage, extractIndicators, type OsintTables } from '../osint/index.ts';
 import { storeDocument } from '../osint/testing.ts';
 import type { Kysely } from 'kysely';
-import { consoleOsintOf } from './commands/serve.ts';
+import { consoleOsintOf } from './hub-stack.ts';
 import { startRoomsHub } from './e2e-support.ts';
 
 const DAY = 86_400_000;

@@ -272,12 +272,23 @@ test('osint fetch: a feed that fails is named on stderr with its reason, the oth
     `osint:\n  feeds:\n    - name: gone\n      url: ${base}/gone.xml\n    - name: page\n      url: ${base}/a.html\n`,
   );
   const r = await run(['osint', 'fetch', '--config', config, '--data', data]);
-  assert.equal(r.code, 0, r.stderr);
+  // No feed read at all: exit 1, so a scheduler notices; the counts are still printed.
+  assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /feeds 2 .*errors 2$/m);
   const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 2, r.stderr);
+  assert.equal(lines.length, 3, r.stderr);
   assert.match(lines[0]!, /^tsunagi: osint feed skipped \(gone\): .*404/);
   assert.match(lines[1]!, /^tsunagi: osint feed skipped \(page\): neither RSS nor Atom/);
+  assert.equal(lines[2], 'tsunagi: no feed could be read (2 of 2, said above)');
+  // One feed read beside them: the round stands (exit 0), the others named as before.
+  writeFileSync(
+    config,
+    `osint:\n  feeds:\n    - name: gone\n      url: ${base}/gone.xml\n    - name: vendor\n      url: ${base}/feed.xml\n`,
+  );
+  const partly = await run(['osint', 'fetch', '--config', config, '--data', data]);
+  assert.equal(partly.code, 0, partly.stderr);
+  assert.match(partly.stderr, /^tsunagi: osint feed skipped \(gone\): .*404$/m);
+  assert.doesNotMatch(partly.stderr, /no feed could be read/);
 });
 
 test('osint fetch: a feed nobody listens on and one that never answers say so in words', async () => {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { RunbookInput } from '../report/index.ts';
 import { COLLECTION_IDS } from '../share/index.ts';
 import { commandName } from './first-run.ts';
-import type { StackConfig } from './stack.ts';
+import type { StackConfig } from './stack-config.ts';
 
 /** The parts of a configuration a runbook reads; `serve` has no flow or detector of its own. */
 export type RunbookSource = Pick<StackConfig, 'data' | 'hub'> &

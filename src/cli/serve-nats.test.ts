@@ -21,7 +21,8 @@ import { openStore } from '../store/index.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 import { createCandidatePublisher } from '../transport/index.ts';
 import type { CliContext } from './context.ts';
-import { runServe, ServeConfig } from './commands/serve.ts';
+import { runServe } from './commands/serve.ts';
+import { ServeConfig } from './hub-stack.ts';
 import { main } from './main.ts';
 import { scratchDatabase } from './scratch-database.ts';
 

@@ -18,7 +18,7 @@ import {
 } from '../share/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { z } from 'zod';
-import { consoleOsintOf, consoleWebOf, openCliStore } from './commands/serve.ts';
+import { consoleOsintOf, consoleWebOf, openCliStore } from './hub-stack.ts';
 import { StackConfig } from './stack.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 

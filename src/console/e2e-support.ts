@@ -1,7 +1,8 @@
 /**
  * Shared by the browser tests and scripts/screenshots.ts (never by the hub): a console build that
- * matches its sources, a hub filled with a demo-like dataset, Debian's Chromium, and the list of
- * every page with what shows it is ready.
+ * matches its sources, demo-like hygiene surveys, Debian's Chromium, and the list of every page
+ * with what shows it is ready. The test hub and its demo dataset (fillDemo) are testing.ts's,
+ * which re-exports this module; nothing here imports it back.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -21,7 +22,6 @@ import {
   type HygieneTables,
 } from '../hygiene/index.ts';
 import { surveyRow as surveyed } from '../hygiene/testing.ts';
-import { scenarioSightings, type TestHub } from './testing.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -45,25 +45,6 @@ export function ensureConsoleBuilt(): void {
     { cwd: ROOT, stdio: 'inherit' },
   );
   if (result.status !== 0) throw new Error(`vite build of the console failed (${result.status})`);
-}
-
-/**
- * The dataset `tsunagi demo` produces, in a form a test can set up in a second: the scenario's
- * C&C servers with detector evidence, bots linked to them, survey findings, and 127.0.0.1 (the
- * browser) listed as an infected host so the self-check has something to say.
- */
-export async function fillDemo(hub: TestHub): Promise<void> {
-  const sightings = scenarioSightings();
-  for (let i = 0; i < sightings.length; i += 500)
-    await hub.ctx.intel.recordSightings(sightings.slice(i, i + 500), 'scenario');
-  await hub.ctx.intel.recordSighting({
-    type: 'bot',
-    value: '127.0.0.1',
-    source: 'darknet-nicter',
-    confidence: 90,
-    family: 'mirai',
-    attributes: { country: 'JP' },
-  });
 }
 
 /**

@@ -19,14 +19,13 @@ import {
   chromiumSuite,
   DIST,
   demoHygiene,
-  fillDemo,
   newConsolePage,
   openFirstDetail,
   openPage,
   PAGES,
   signIn,
 } from './e2e-support.ts';
-import { startTestHub, type TestHub } from './testing.ts';
+import { fillDemo, startTestHub, type TestHub } from './testing.ts';
 import type { Kysely } from 'kysely';
 import { createSensorReader, type SensorTables } from '../sensor/index.ts';
 import { openSensorTestDb, seedSensorCentre } from '../sensor/testing.ts';

@@ -134,6 +134,25 @@ export async function startTestHub(
 }
 
 /**
+ * The dataset `tsunagi demo` produces, in a form a test can set up in a second: the scenario's
+ * C&C servers with detector evidence, bots linked to them, survey findings, and 127.0.0.1 (the
+ * browser) listed as an infected host so the self-check has something to say.
+ */
+export async function fillDemo(hub: TestHub): Promise<void> {
+  const sightings = scenarioSightings();
+  for (let i = 0; i < sightings.length; i += 500)
+    await hub.ctx.intel.recordSightings(sightings.slice(i, i + 500), 'scenario');
+  await hub.ctx.intel.recordSighting({
+    type: 'bot',
+    value: '127.0.0.1',
+    source: 'darknet-nicter',
+    confidence: 90,
+    family: 'mirai',
+    attributes: { country: 'JP' },
+  });
+}
+
+/**
  * Sightings for a console demo or test from a generated scenario: its C&C servers (alternating
  * public, council and full tier), its bots (as darknet scanners linked to a C&C of their family),
  * and vulnerable devices with survey attributes and a notification state.

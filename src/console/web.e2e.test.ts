@@ -53,6 +53,7 @@ const BODY: WebBody = {
       updatedAt: '2026-12-01T00:00:00.000Z',
     },
   ],
+  brandNames: { amazon: { ja: 'アマゾン', en: 'Amazon.com' } },
 };
 
 // The page's drawing is under test here; reports are tested against the real room in src/cli/web-console.test.ts.
@@ -84,8 +85,11 @@ describe(
         // Hosts with no brand are tallied under the room's key 'unknown': the page says it in words.
         const brands = await page.locator('section[data-page=web] svg.bars').first().textContent();
         if (lang === 'ja') assert.ok(brands?.includes('不明') && !brands.includes('unknown'), brands ?? '');
+        // Brands by the lexicon's name in the page's language, not the room's key.
+        assert.ok(brands?.includes(lang === 'ja' ? 'アマゾン' : 'Amazon.com'), brands ?? '');
         const campaign = await page.locator('[data-testid=web-campaign-table] tbody tr').innerText();
         assert.match(campaign, lang === 'ja' ? /同じ名前のパターン/ : /same naming pattern/);
+        assert.match(campaign, lang === 'ja' ? /アマゾン/ : /Amazon\.com/);
         assert.doesNotMatch(campaign, /tie_|T00:00/);
         const takedown = await page.locator('[data-testid=web-takedown-table] tbody tr').innerText();
         assert.match(takedown, lang === 'ja' ? /送付済み/ : /sent/);
@@ -111,7 +115,7 @@ describe(
       });
       try {
         for (const lang of ['ja', 'en'] as const) {
-          const page = await newConsolePage(browser, lang);
+          const page = await newConsolePage(browser(), lang);
           await signIn(page, big.url, big.tokens.council);
           await openPage(page, '#/web', '[data-testid=web-campaign-table]');
           const rows = page.locator('[data-testid=web-campaign-table] tbody tr');

@@ -28,6 +28,7 @@ import type { DarknetConfig, SourceClass } from './config.ts';
 import type { RangeTable } from './ranges.ts';
 import { loadNativeDarknet, NativeSlot, type NativeDarknetBinding } from './native/index.ts';
 import { CompiledRules } from './rules.ts';
+import { formatHostRow, HOSTS_CSV_HEADER, type SourceRecord } from './source-record.ts';
 import {
   F_KEY,
   B_DST_SKETCH,
@@ -56,7 +57,6 @@ import {
   RECORD_U32,
   SourceTable,
 } from './sources.ts';
-import { formatHostRow, HOSTS_CSV_HEADER } from './output.ts';
 import { PortStats, type StatsRow, type StatsRowBatch, type Surge } from './stats.ts';
 
 /** ZMap's fixed IP identification before version 2.1 (and in many forks since). */
@@ -84,31 +84,6 @@ export interface DarknetDeps {
   native?: boolean;
   /** Bytes of a capture file mapped at once with the C loop (default 32 MiB; a multiple of 4096). */
   mapWindowBytes?: number;
-}
-
-/** One source with its class and the evidence behind it. */
-export interface SourceRecord {
-  ip: string;
-  class: SourceClass;
-  /** mirai, masscan, zmap, a rule name, or '' when none applies. */
-  fingerprint: string;
-  packets: number;
-  /** TCP SYN, UDP, ICMP request packets. */
-  probes: number;
-  backscatter: number;
-  firstSeen: number;
-  lastSeen: number;
-  /** Destination ports seen (the first few exactly); `morePorts` when there were more. */
-  ports: number[];
-  morePorts: boolean;
-  distinctDestinations: number;
-  distinctPorts: number;
-  protocols: string[];
-  asn: string;
-  asName: string;
-  country: string;
-  /** Why this class, in words an analyst can check: counts and the rule that decided. */
-  evidence: string;
 }
 
 /** The record handed to the hub (intel) for each infected host. */

@@ -3,22 +3,18 @@
  * component that may capture live (`interface`) and offers files, bot lists and indicators.
  */
 import type { Component } from '../core/index.ts';
-import { DarknetAnalyzer, type BotIndicator, type DarknetDeps, type SourceRecord } from './analyzer.ts';
+import { DarknetAnalyzer, type BotIndicator, type DarknetDeps } from './analyzer.ts';
 import type { DarknetConfig } from './config.ts';
 import { analyzeFiles, type AnalyzeFilesOptions, type AnalyzeFilesResult } from './input-file.ts';
 import { openLiveCapture, type LiveCapture } from './live.ts';
+import type { SourceRecord } from './source-record.ts';
 
 export { DarknetConfig, FingerprintRule, SourceClass } from './config.ts';
-export {
-  DarknetAnalyzer,
-  ZMAP_IP_ID,
-  type BotIndicator,
-  type DarknetDeps,
-  type SourceRecord,
-} from './analyzer.ts';
+export { DarknetAnalyzer, ZMAP_IP_ID, type BotIndicator, type DarknetDeps } from './analyzer.ts';
 export { loadAsnFile, loadCountryFile, loadScannerFile, RangeTable } from './ranges.ts';
 export { loadRuleFile } from './rules.ts';
-export { formatBotList, formatHostsCsv, formatSummary, HOSTS_CSV_HEADER, sourceTotal } from './output.ts';
+export { HOSTS_CSV_HEADER, type SourceRecord } from './source-record.ts';
+export { formatBotList, formatHostsCsv, formatSummary, sourceTotal } from './output.ts';
 export {
   formatStatsBatch,
   formatStatsRow,

@@ -1,14 +1,7 @@
 /** Text forms of darknet results: hosts.csv, bot lists (one address per line) and a summary. */
-import type { DarknetAnalyzer, SourceRecord } from './analyzer.ts';
+import type { DarknetAnalyzer } from './analyzer.ts';
 import type { SourceClass } from './config.ts';
-
-export const HOSTS_CSV_HEADER = 'ip,class,fingerprint,packets,ports';
-
-/** One hosts.csv row; ports are `;`-separated with a trailing `+` when there were more. */
-export function formatHostRow(r: SourceRecord): string {
-  const ports = r.ports.join(';') + (r.morePorts ? '+' : '');
-  return `${r.ip},${r.class},${r.fingerprint},${r.packets},${ports}\n`;
-}
+import { formatHostRow, HOSTS_CSV_HEADER, type SourceRecord } from './source-record.ts';
 
 export function formatHostsCsv(records: SourceRecord[]): string {
   return HOSTS_CSV_HEADER + '\n' + records.map(formatHostRow).join('');

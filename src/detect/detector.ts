@@ -10,8 +10,8 @@
  */
 import { shippedCalibration, type Calibration } from './calibration.ts';
 import type { DetectConfig } from './config.ts';
-import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT, type BotEntry } from './homes.ts';
-import { FamilyMap, PrefixMap, parseBotLine, protoName } from './lists.ts';
+import { AMBIGUOUS_BOT, BotIndex, HomeResolver, HASH_SEED, NOT_BOT } from './homes.ts';
+import { FamilyMap, PrefixMap, parseBotLine, protoName, type BotEntry } from './lists.ts';
 import {
   PrefixSet,
   hllAdd,

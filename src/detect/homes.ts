@@ -8,7 +8,7 @@
  * open-addressing tables of (word, word) keys built when the list is set.
  */
 import { parsePrefix, prefixContains6, type Prefix } from '../core/index.ts';
-import { PrefixMap } from './lists.ts';
+import { PrefixMap, type BotEntry } from './lists.ts';
 import { mix32 } from '../core/index.ts';
 
 export interface SharedAddressRule {
@@ -202,38 +202,6 @@ export class PairMap {
     const slot = this.slotOf(a | 0, b | 0);
     return this.used[slot] ? this.value[slot]! : missing;
   }
-}
-
-/** One parsed bot list line. */
-export interface BotEntry {
-  /** The address or prefix; for port-qualified entries a host address. */
-  prefix: Prefix;
-  /** Port range seen from the bot (`a.b.c.d:port` or `a.b.c.d:lo-hi`); -1 when none. */
-  portLo: number;
-  portHi: number;
-  /** Malware family named by the list, or ''. */
-  family: string;
-}
-
-/** Parses one bot: `a.b.c.d`, `a.b.c.d/len`, `a.b.c.d:port`, `a.b.c.d:lo-hi`, an IPv6 address or prefix. */
-export function parseBotEntry(text: string, family = ''): BotEntry {
-  const ported = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(?:-(\d{1,5}))?$/.exec(text.trim());
-  if (ported) {
-    const lo = Number(ported[2]);
-    const hi = ported[3] === undefined ? lo : Number(ported[3]);
-    if (lo > 65535 || hi > 65535 || hi < lo) throw new Error(`bad port range in "${text}"`);
-    return { prefix: parsePrefix(ported[1]!), portLo: lo, portHi: hi, family };
-  }
-  return { prefix: parsePrefix(text), portLo: -1, portHi: -1, family };
-}
-
-/** Canonical text of an entry (for logs and tests). */
-export function botEntryText(entry: BotEntry): string {
-  const address = entry.prefix.text.replace(/\/(32|128)$/, '');
-  if (entry.portLo < 0) return address;
-  return entry.portLo === entry.portHi
-    ? `${address}:${entry.portLo}`
-    : `${address}:${entry.portLo}-${entry.portHi}`;
 }
 
 /**

@@ -7,7 +7,6 @@ import { InputError } from '../core/index.ts';
 import { parsePrefix, prefixContains4, prefixContains6, type Prefix } from '../core/index.ts';
 import { splitCsvLine } from '../core/index.ts';
 import { PROTOCOL_NAMES, protocolName } from '../core/index.ts';
-import { botEntryText, parseBotEntry, type BotEntry } from './homes.ts';
 
 function readText(path: string, what: string): string {
   try {
@@ -30,6 +29,38 @@ function meaningfulLines(text: string): { line: string; number: number }[] {
     if (line) out.push({ line, number: index + 1 });
   });
   return out;
+}
+
+/** One parsed bot list line. */
+export interface BotEntry {
+  /** The address or prefix; for port-qualified entries a host address. */
+  prefix: Prefix;
+  /** Port range seen from the bot (`a.b.c.d:port` or `a.b.c.d:lo-hi`); -1 when none. */
+  portLo: number;
+  portHi: number;
+  /** Malware family named by the list, or ''. */
+  family: string;
+}
+
+/** Parses one bot: `a.b.c.d`, `a.b.c.d/len`, `a.b.c.d:port`, `a.b.c.d:lo-hi`, an IPv6 address or prefix. */
+export function parseBotEntry(text: string, family = ''): BotEntry {
+  const ported = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(?:-(\d{1,5}))?$/.exec(text.trim());
+  if (ported) {
+    const lo = Number(ported[2]);
+    const hi = ported[3] === undefined ? lo : Number(ported[3]);
+    if (lo > 65535 || hi > 65535 || hi < lo) throw new Error(`bad port range in "${text}"`);
+    return { prefix: parsePrefix(ported[1]!), portLo: lo, portHi: hi, family };
+  }
+  return { prefix: parsePrefix(text), portLo: -1, portHi: -1, family };
+}
+
+/** Canonical text of an entry (for logs and tests). */
+export function botEntryText(entry: BotEntry): string {
+  const address = entry.prefix.text.replace(/\/(32|128)$/, '');
+  if (entry.portLo < 0) return address;
+  return entry.portLo === entry.portHi
+    ? `${address}:${entry.portLo}`
+    : `${address}:${entry.portLo}-${entry.portHi}`;
 }
 
 export interface BotList {

@@ -2,7 +2,8 @@
  * One domain's hygiene: every check run through the survey's resolver, summed up in the CSV
  * columns of issue #21, with each verdict's reason kept for letters and debugging.
  */
-import type { DnssecResult, Validator } from './dns/dnssec.ts';
+import type { Validator } from './dns/dnssec.ts';
+import type { DnssecResult } from './dns/verdict.ts';
 import type { Lookup } from './dns/lookup.ts';
 import { checkDane, type DaneStatus } from './mail/dane.ts';
 import { checkDkim, summariseDkim, type DkimKey, type DkimSummary } from './mail/dkim.ts';

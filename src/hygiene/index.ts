@@ -26,7 +26,8 @@ export { parseDomainList, DomainListError, type SurveyTarget } from './input/dom
 export { parseRoutes, RouteFormatError, type Route } from './input/routes.ts';
 export { isMrt, parseMrtRib, MrtFormatError } from './input/mrt.ts';
 export { parseVrps, VrpFormatError, type Vrp } from './input/vrps.ts';
-export { parseTrustAnchors, type DnssecResult, type Verdict } from './dns/dnssec.ts';
+export { parseTrustAnchors } from './dns/dnssec.ts';
+export type { DnssecResult, Verdict } from './dns/verdict.ts';
 export { parseResolver } from './dns/client.ts';
 export type { RovResult, RovState } from './routing/rov.ts';
 export { domainScore, type GroupScore } from './score/score.ts';

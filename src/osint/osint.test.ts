@@ -119,7 +119,16 @@ test('the first round at start, a fetch during it shares it, failures counted, d
     assert.equal(osint.stats().rounds, 1);
     assert.deepEqual(
       { ...shared },
-      { feeds: 2, unchanged: 0, items: 2, documents: 1, duplicates: 0, indicators: 2, errors: 2 },
+      {
+        feeds: 2,
+        unchanged: 0,
+        items: 2,
+        documents: 1,
+        duplicates: 0,
+        indicators: 2,
+        errors: 2,
+        feedsFailed: 1,
+      },
     );
     assert.deepEqual(
       handed[0]!.map((h) => `${h.type} ${h.value} ${h.port ?? ''}`),

@@ -20,7 +20,7 @@ import {
   type SectionContext,
   surveySection,
 } from './sections.ts';
-import { summarise, type Summary } from './summarise.ts';
+import { notAsked, summarise, type Summary } from './summarise.ts';
 
 export interface ReportDocument {
   config: ReportConfig;
@@ -114,16 +114,27 @@ export async function buildReport(
   return doc;
 }
 
-/** Every section with figures, one request each, in order (a local model server serves one at a time). */
+/**
+ * Every section with figures, one request each, in order (a local model server serves one at a
+ * time). Once the endpoint gives no answer at all, the sections after it are not sent: a server
+ * that is down would otherwise hold the report for its timeout once per section.
+ */
 async function summariseSections(doc: ReportDocument, fetchImpl?: typeof fetch): Promise<void> {
   const config = doc.config.summarise!;
   const t = labels(doc.config.lang);
+  let down: (Summary & { outcome: 'omitted' }) | undefined;
   for (const key of SECTION_KEYS) {
     const section = doc.sections.find((s) => s.key === key)!;
     if (section.state !== 'ok') continue;
     const cells = section.tables.flatMap((x) => x.table.rows.flat());
     const ids = [...section.headline, ...cells.flatMap((c) => (typeof c === 'string' ? [] : [c.figure]))];
     const figures = [...new Set(ids)].map((id) => doc.book.byId.get(id)!);
-    doc.summaries.set(key, await summarise(config, doc.config.lang, t(`sec_${key}`), figures, fetchImpl));
+    if (down) {
+      doc.summaries.set(key, notAsked(doc.config.lang, down));
+      continue;
+    }
+    const summary = await summarise(config, doc.config.lang, t(`sec_${key}`), figures, fetchImpl);
+    if (summary.outcome === 'omitted' && summary.unreachable) down = summary;
+    doc.summaries.set(key, summary);
   }
 }

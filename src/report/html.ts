@@ -83,8 +83,15 @@ function chartHtml(doc: ReportDocument, chart: Chart): string {
       values: s.figures.map((id) => doc.book.value(id)),
     })),
   };
-  const draw = { bar: barChart, column: columnChart, line: lineChart }[chart.kind];
-  const drawn = draw(data);
+  // A line's legend: the period's total and its last day, not every day's value.
+  const legend = (values: readonly number[]) =>
+    t('chartLegend')
+      .replace('{total}', String(values.reduce((a, b) => a + b, 0)))
+      .replace('{last}', String(values.at(-1) ?? 0));
+  const drawn =
+    chart.kind === 'line'
+      ? lineChart(data, undefined, legend)
+      : { bar: barChart, column: columnChart }[chart.kind](data);
   return drawn ? `<h3>${esc(t(chart.title))}</h3>${drawn}` : '';
 }
 

@@ -108,6 +108,19 @@ describe('languages', () => {
     assert.ok(en.includes('only indicators released by Q2'));
   });
 
+  test("the trend chart's legend gives each ISP's total and last day, not a row of 28 values", async () => {
+    for (const [lang, words] of [
+      ['en', /\(total (\d+), last day (\d+)\) <tspan/g],
+      ['ja', /\(合計 (\d+)、最終日 (\d+)\) <tspan/g],
+    ] as const) {
+      const page = (await html('full', lang)).html;
+      const legends = [...page.matchAll(words)];
+      assert.ok(legends.length >= 1, lang);
+      assert.ok(legends.some((m) => Number(m[1]) > 0));
+      assert.doesNotMatch(page, /\((?:\d+, ){27}\d+\)/);
+    }
+  });
+
   test('an empty section says there is no data', async () => {
     const empty = await seededStore([
       {

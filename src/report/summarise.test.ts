@@ -127,12 +127,22 @@ describe('the optional summariser', () => {
     assert.match(page, /class="ai-sources">sources: <a href="#F\d+">F\d+<\/a>/);
   });
 
-  test('a late answer: the report is still made, each summary omitted with a note', async () => {
+  test('a late answer: the report is still made, each summary omitted with a note, the endpoint asked once', async () => {
     mode = 'slow';
+    received.length = 0;
+    const started = performance.now();
     const doc = await buildReport(config(300), seeded.deps);
     const page = renderReportHtml(doc);
     assert.ok([...doc.summaries.values()].every((s) => s.outcome === 'omitted'));
     assert.match(page, /AI summary omitted: no answer within 300 ms/);
+    // A server that does not answer holds the report once, not once per section.
+    assert.equal(received.length, 1);
+    assert.ok(doc.summaries.size > 1);
+    assert.match(
+      page,
+      /not asked: the endpoint gave an earlier section no answer \(no answer within 300 ms\)/,
+    );
+    assert.ok(performance.now() - started < 300 * doc.summaries.size, 'waited once per section');
     assert.doesNotMatch(page, /class="ai-sentence"/);
     assert.doesNotMatch(page, /data-ai-legend/);
     assert.ok(unescape(page).includes('Active C&C servers'));

@@ -10,7 +10,12 @@ import type { Lang, SummariserConfig } from './config.ts';
 import type { Figure } from './figures.ts';
 
 export type Summary =
-  { outcome: 'written'; sentences: string[]; sources: string[] } | { outcome: 'omitted'; reason: string };
+  | { outcome: 'written'; sentences: string[]; sources: string[] }
+  /**
+   * `unreachable`: no answer at all (a timeout, a refused or dropped connection), not a bad one;
+   * `notAsked`: not sent, because the endpoint gave an earlier section no answer.
+   */
+  | { outcome: 'omitted'; reason: string; unreachable?: true; notAsked?: true };
 
 const ChatAnswer = z.object({
   choices: z.array(z.object({ message: z.object({ content: z.string() }) })).min(1),
@@ -31,6 +36,7 @@ const OMITTED = {
     empty: 'the endpoint answered an empty text',
     timeout: (ms: number) => `no answer within ${ms} ms`,
     failed: (why: string) => `the request failed (${why})`,
+    notAsked: (why: string) => `not asked: the endpoint gave an earlier section no answer (${why})`,
   },
   ja: {
     noFigures: '要約する数値がありません',
@@ -40,6 +46,7 @@ const OMITTED = {
     empty: 'エンドポイントの応答が空でした',
     timeout: (ms: number) => `${ms} ミリ秒以内に応答がありません`,
     failed: (why: string) => `要求が失敗しました（${why}）`,
+    notAsked: (why: string) => `前の節で応答がなかったため要求していません（${why}）`,
   },
 } as const;
 
@@ -119,6 +126,11 @@ export async function summarise(
       (error as Error).name === 'TimeoutError'
         ? omitted.timeout(config.timeoutMs)
         : omitted.failed(fetchFailure(error));
-    return { outcome: 'omitted', reason };
+    return { outcome: 'omitted', reason, unreachable: true };
   }
+}
+
+/** A section not sent because the endpoint gave an earlier one no answer: the report is not held up once per section. */
+export function notAsked(lang: Lang, earlier: Summary & { outcome: 'omitted' }): Summary {
+  return { outcome: 'omitted', reason: OMITTED[lang].notAsked(earlier.reason), notAsked: true };
 }

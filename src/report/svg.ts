@@ -82,8 +82,16 @@ export function columnChart(data: ChartData, width = 640): string {
   return svg(width, top + plotHeight + 34, parts.join(''));
 }
 
-/** Lines over the labels (days), one per series, with a legend and the axis maximum. */
-export function lineChart(data: ChartData, width = 640): string {
+/**
+ * Lines over the labels (days), one per series, with a legend and the axis maximum. The legend
+ * says each series in a few numbers (`legend`; every value, by default): 28 days of values read
+ * as a row of zeros, and each point keeps its own value and figure id.
+ */
+export function lineChart(
+  data: ChartData,
+  width = 640,
+  legend: (values: readonly number[]) => string = (values) => values.join(', '),
+): string {
   if (data.series.length === 0 || data.labels.length === 0) return '';
   const left = 40;
   const right = 16;
@@ -125,7 +133,7 @@ export function lineChart(data: ChartData, width = 640): string {
     const ids = s.figures.length ? `${s.figures[0]}–${s.figures[s.figures.length - 1]}` : '';
     parts.push(
       `<rect x="${left}" y="${ly + 2}" width="12" height="12" fill="${color}"/>`,
-      `<text x="${left + 18}" y="${ly + 12}" ${FONT}>${escapeXml(s.name)} (${escapeXml(s.values.join(', '))}) <tspan class="fig-ref" fill="#666">[${ids}]</tspan></text>`,
+      `<text x="${left + 18}" y="${ly + 12}" ${FONT}>${escapeXml(s.name)} (${escapeXml(legend(s.values))}) <tspan class="fig-ref" fill="#666">[${ids}]</tspan></text>`,
     );
   });
   return svg(width, height, parts.join(''));

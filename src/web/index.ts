@@ -9,7 +9,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../core/index.ts';
 import type { WebConfig } from './config.ts';
 import type { CertstreamUpdate } from './input/certstream.ts';
-import { withCertificate, type CertificateFacts } from './input/certificate.ts';
+import { withCertificate } from './input/certificate.ts';
 import { certstreamIntake, type CertstreamIntake } from './input/intake.ts';
 import { parseReports, reportDescription, reportSource } from './input/reports.ts';
 import { normaliseUrl, UrlInputError } from './normalise.ts';
@@ -18,6 +18,7 @@ import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
 import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from './score/model.ts';
 import { writeSightings, type SightingRow } from './store.ts';
 import type {
+  CertificateFacts,
   HostSummary,
   IngestRecord,
   NormalisedUrl,
@@ -42,12 +43,7 @@ export {
   type ListFormat,
 } from './input/lists.ts';
 export { parseCertstreamFrame, type CertstreamUpdate, type ParsedFrame } from './input/certstream.ts';
-export {
-  CERTIFICATE_FEATURES,
-  certificateFactsOf,
-  withCertificate,
-  type CertificateFacts,
-} from './input/certificate.ts';
+export { CERTIFICATE_FEATURES, certificateFactsOf, withCertificate } from './input/certificate.ts';
 export type { CertstreamIntake, CertstreamStats } from './input/intake.ts';
 export {
   MAX_REPORTS,

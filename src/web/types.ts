@@ -1,5 +1,16 @@
 /** The web room's vocabulary: a URL's keys, its verdict with the reasons, and the room's tables. */
-import type { CertificateFacts } from './input/certificate.ts';
+
+/** What a certificate-transparency entry says of the certificate (input/certificate.ts reads it). */
+export interface CertificateFacts {
+  /** The issuer's organisation (O), else its common name; null when the entry names none. */
+  issuer: string | null;
+  notBefore: string | null;
+  notAfter: string | null;
+  /** Days between notBefore and notAfter, one decimal; null when either is missing. */
+  validityDays: number | null;
+  /** DNS names in the subjectAltName extension (all_domains when the extension is absent). */
+  sanCount: number;
+}
 
 export const VERDICTS = ['benign', 'suspicious', 'malicious'] as const;
 export type Verdict = (typeof VERDICTS)[number];

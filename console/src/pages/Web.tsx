@@ -106,7 +106,7 @@ function ReportForm() {
 }
 
 export function WebPage() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const tick = useLiveTick();
   const [data, setData] = useState<WebBody | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -134,9 +134,11 @@ export function WebPage() {
     }))
     .filter((r) => r.value > 0);
   // The room tallies hosts with no brand (or no country) under 'unknown': a word to translate.
-  const bars = (rows: WebBody['byBrand']) =>
+  // Brands by the lexicon's name in the reader's language (`smbc-card` is 三井住友カード), else the key.
+  const brandName = (key: string) => data.brandNames[key]?.[lang] ?? key;
+  const bars = (rows: WebBody['byBrand'], name: (key: string) => string = (key) => key) =>
     rows.slice(0, 12).map((r) => ({
-      label: r.key === 'unknown' ? t('familyUnknown') : r.key,
+      label: r.key === 'unknown' ? t('familyUnknown') : name(r.key),
       value: r.hosts,
       dataLabel: true,
     }));
@@ -148,7 +150,7 @@ export function WebPage() {
         <Card title={t('webCampaigns')} value={data.campaigns.length} testId="web-campaigns" />
       </div>
       <h2>{t('webByBrand')}</h2>
-      <Bars rows={bars(data.byBrand)} label={t('webByBrand')} />
+      <Bars rows={bars(data.byBrand, brandName)} label={t('webByBrand')} />
       <h2>{t('webByTld')}</h2>
       <Bars rows={bars(data.byTld)} label={t('webByTld')} />
       {data.byPlatform.length > 0 && (
@@ -182,7 +184,7 @@ export function WebPage() {
                   ))}
                 />
               </td>
-              <td translate="no">{c.brands.join(' ')}</td>
+              <td translate="no">{c.brands.map(brandName).join(' ')}</td>
               <td>
                 <Folded
                   shown={TIES_SHOWN}

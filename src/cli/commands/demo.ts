@@ -4,7 +4,7 @@
  * publishes C&C servers into intel; the hub serves them over TAXII and in the console, where
  * they appear live. Demo organisations (one per tier) and their tokens are printed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -15,6 +15,7 @@ import { generateScenario, sendExportUdp } from '../../scenario/index.ts';
 import type { OrganisationInput } from '../../share/index.ts';
 import type { CliContext } from '../context.ts';
 import { startDemoFeed } from '../demo-feed.ts';
+import { commandName } from '../first-run.ts';
 import { demoPhishingUrls, demoScannedPorts, recordDemoSources } from '../demo-sources.ts';
 import { formatRate, progressBar, StatusLine } from '../progress.ts';
 import { StackConfig, type Stack } from '../stack.ts';
@@ -79,7 +80,7 @@ export function register(program: Command, ctx: CliContext): void {
       const subscribers = positive('subscribers', options.subscribers);
       const rate = positive('rate', options.rate);
       const seed = positive('seed', options.seed);
-      const data = options.data ?? mkdtempSync(join(tmpdir(), 'tsunagi-demo-'));
+      const data = demoDataDir(options.data);
       // Scenario time starts now and runs faster than the wall clock, so the detector's stream
       // clock (the newest flow end) is never behind the wall clock it is also ticked with.
       const scenario = generateScenario({ seed, hours, subscribers, startMs: Date.now() });
@@ -92,13 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
       });
       // A temporary data directory is the demo's own: removed when the demo ends (Ctrl-C too).
       try {
-        const botsFile = join(data, 'bots.txt');
-        writeFileSync(
-          botsFile,
-          `# bot list of the demo ISP (known infected subscribers and their malware family)\nip,family\n${scenario.truth.botList
-            .map((ip) => `${ip},${scenario.truth.botFamilies[ip] ?? ''}`)
-            .join('\n')}\n`,
-        );
+        const botsFile = writeDemoBotList(data, scenario.truth);
         const config = loadConfig(StackConfig, {
           env: ctx.env,
           flags: {
@@ -204,6 +199,38 @@ export function register(program: Command, ctx: CliContext): void {
         out.write(
           `OSINT: ${osint.documents} advisories read from the demo feed, ${osint.indicators} indicators, ${stack.osint.sightings()} intel sightings\n`,
         );
+        out.write(reportHint(data, options.data !== undefined, ctx.env));
       }
     });
+}
+
+/** How to make the daily report of what the demo showed (every section has something by then). */
+export function reportHint(data: string, kept: boolean, env: NodeJS.ProcessEnv): string {
+  const dir = /[\s'"$\\]/.test(data) ? `'${data.replaceAll("'", `'\\''`)}'` : data;
+  return (
+    `report: ${commandName(process.argv[1], process.cwd(), env.PATH)} report daily --lang ja --data ${dir} ` +
+    `--out report.html [--pdf report.pdf]` +
+    `${kept ? '' : ' (while the demo runs: its temporary data directory goes when it ends)'}\n`
+  );
+}
+
+/** A temporary directory of the demo's own, or the one named: kept, and made when it is not there yet. */
+function demoDataDir(named: string | undefined): string {
+  if (!named) return mkdtempSync(join(tmpdir(), 'tsunagi-demo-'));
+  mkdirSync(named, { recursive: true });
+  return named;
+}
+
+/** The demo ISP's bot list (its known infected subscribers and their families), as start reads one. */
+function writeDemoBotList(
+  data: string,
+  truth: { botList: readonly string[]; botFamilies: Readonly<Record<string, string | undefined>> },
+): string {
+  const file = join(data, 'bots.txt');
+  const rows = truth.botList.map((ip) => `${ip},${truth.botFamilies[ip] ?? ''}`);
+  writeFileSync(
+    file,
+    `# bot list of the demo ISP (known infected subscribers and their malware family)\nip,family\n${rows.join('\n')}\n`,
+  );
+  return file;
 }

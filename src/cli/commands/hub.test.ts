@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { main } from '../main.ts';
-import { runServe, ServeConfig } from './serve.ts';
+import { ServeConfig } from '../hub-stack.ts';
+import { runServe } from './serve.ts';
 import { captureCli } from '../test-cli.ts';
 
 async function run(args: string[]) {

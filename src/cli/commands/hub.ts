@@ -37,7 +37,7 @@ import {
 } from '../../share/index.ts';
 import { importSurveyFindings } from '../findings-import.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
-import { cliDataDir, openCliStore } from './serve.ts';
+import { cliDataDir, openCliStore } from '../hub-stack.ts';
 
 const collectRepeat = (value: string, previous: string[] = []) => [...previous, value];
 

@@ -35,7 +35,7 @@ import {
 import type { Store } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
 import { writeOut } from '../output.ts';
-import { openCliStore } from './serve.ts';
+import { openCliStore } from '../hub-stack.ts';
 
 interface CheckOptions {
   file?: string;

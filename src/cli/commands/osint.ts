@@ -9,7 +9,14 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { createLogger, InputError, loadConfig, silentLogger, UsageError } from '../../core/index.ts';
+import {
+  createLogger,
+  InputError,
+  loadConfig,
+  RuntimeError,
+  silentLogger,
+  UsageError,
+} from '../../core/index.ts';
 import { createIntel, IntelConfig } from '../../intel/index.ts';
 import {
   createOsint,
@@ -179,6 +186,9 @@ async function fetchFeeds(options: { config?: string; data?: string }, ctx: CliC
       `feeds ${round.feeds} (unchanged ${round.unchanged}), items ${round.items}, new documents ${round.documents}, ` +
         `duplicates ${round.duplicates}, indicators ${round.indicators}, intel sightings ${sightings()}, errors ${round.errors}\n`,
     );
+    // One feed down is a round like any other; none read at all is a failure a scheduler must see.
+    if (round.feedsFailed === round.feeds)
+      throw new RuntimeError(`no feed could be read (${round.feedsFailed} of ${round.feeds}, said above)`);
   } finally {
     await store.close();
   }

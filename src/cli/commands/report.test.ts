@@ -20,7 +20,7 @@ import { runCli as run } from '../test-cli.ts';
 import { buildRunbook } from '../../report/index.ts';
 import { runbookInputOf } from '../runbook-input.ts';
 import { StackConfig } from '../stack.ts';
-import { openHubStack, ServeConfig } from './serve.ts';
+import { openHubStack, ServeConfig } from '../hub-stack.ts';
 import { ROOM_MIGRATIONS } from '../store-migrations.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-report-cli-'));

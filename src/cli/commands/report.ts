@@ -142,15 +142,14 @@ async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): P
     const mode = config.tier === 'public' ? 0o644 : 0o600;
     writeFileAtomic(o.out, html, { mode });
     const pdfNote = o.pdf ? await writePdf(html, o.pdf, chromium, mode) : '';
-    const reasons = [...document.summaries.values()].flatMap((s) =>
-      s.outcome === 'omitted' ? [s.reason] : [],
-    );
-    // Why they were left out, once each (the same refused connection for every section is one reason).
+    const omitted = [...document.summaries.values()].flatMap((s) => (s.outcome === 'omitted' ? [s] : []));
+    const reasons = omitted.flatMap((s) => (s.notAsked ? [] : [s.reason]));
+    // Why they were left out, once each (sections not asked after a silent endpoint add no reason).
     const why = reasons.length ? ` (${[...new Set(reasons)].join('; ')})` : '';
     ctx.stderr.write(
       `tsunagi: ${title} (${config.tier}, TLP:${document.marking.tlp.toUpperCase()}): ${document.book.all.length} figures in ${o.out}${pdfNote}` +
         (config.summarise
-          ? `; AI summaries ${document.summaries.size - reasons.length} written, ${reasons.length} omitted${why}`
+          ? `; AI summaries ${document.summaries.size - omitted.length} written, ${omitted.length} omitted${why}`
           : '') +
         '\n',
     );

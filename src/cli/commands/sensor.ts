@@ -33,7 +33,7 @@ import {
 } from '../../sensor/index.ts';
 import type { Store } from '../../store/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
-import { cliDataDir, openCliStore } from './serve.ts';
+import { cliDataDir, openCliStore } from '../hub-stack.ts';
 
 const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

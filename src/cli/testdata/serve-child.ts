@@ -1,5 +1,6 @@
 /** Test helper run as a child process: `tsunagi serve` on a data directory, for the SIGKILL test. */
-import { runServe, ServeConfig } from '../commands/serve.ts';
+import { runServe } from '../commands/serve.ts';
+import { ServeConfig } from '../hub-stack.ts';
 
 const [dataDir] = process.argv.slice(2);
 const config = ServeConfig.parse({

@@ -388,6 +388,8 @@ export interface WebBody {
   byTld: WebCount[];
   byPlatform: WebCount[];
   takedowns: WebTakedownRow[];
+  /** The lexicon's names of the brand keys above, to show instead of the keys. */
+  brandNames: Record<string, { ja: string; en: string }>;
 }
 
 /** One published document the reader may see (GET /console/api/osint). */

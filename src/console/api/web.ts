@@ -12,7 +12,15 @@ import { HttpError, mayReportUrls, principalOf, readerOf, release } from '../../
 import type { RouteContext } from './common.ts';
 import type { WebBody, WebReportBody } from './types.ts';
 
-const EMPTY: WebBody = { hosts: 0, campaigns: [], byBrand: [], byTld: [], byPlatform: [], takedowns: [] };
+const EMPTY: WebBody = {
+  hosts: 0,
+  campaigns: [],
+  byBrand: [],
+  byTld: [],
+  byPlatform: [],
+  takedowns: [],
+  brandNames: {},
+};
 const PAGE = 5000;
 
 export function registerWeb(app: FastifyInstance, ctx: RouteContext): void {

@@ -6,7 +6,7 @@ import type { Answer } from 'dns-packet';
 import type { DnsResponse } from './client.ts';
 import { normalise, rrsigsOf } from './records.ts';
 import { base32hex, nsec3Hash, sameName, verifyRrset, type DnskeyData } from './signature.ts';
-import type { DnssecResult } from './dnssec.ts';
+import type { DnssecResult } from './verdict.ts';
 
 /** What lies at a child name below a secure zone. */
 export type Cut =

@@ -7,14 +7,9 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { labClient, labUnavailable, startDnsLab, type DnsLab } from '../testing.ts';
 import { createDnsClient, DnsTimeoutError, parseResolver, txtStrings, type DnsClient } from './client.ts';
-import {
-  canonicalCompare,
-  createValidator,
-  parseTrustAnchors,
-  type Validator,
-  type Verdict,
-} from './dnssec.ts';
+import { canonicalCompare, createValidator, parseTrustAnchors, type Validator } from './dnssec.ts';
 import { keyTag } from './signature.ts';
+import type { Verdict } from './verdict.ts';
 
 const unavailable = labUnavailable();
 if (unavailable) console.log(`# skipping the DNSSEC lab tests: ${unavailable}`);

@@ -17,18 +17,10 @@ import {
   type DnskeyData,
   type DsData,
 } from './signature.ts';
+import type { DnssecResult, Verdict } from './verdict.ts';
 
 export { canonicalCompare } from './denial.ts';
 export { normalise } from './records.ts';
-
-export type Verdict = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
-
-export interface DnssecResult {
-  verdict: Verdict;
-  reason: string;
-  /** The deepest zone reached on the chain. */
-  zone?: string;
-}
 
 export interface TrustAnchor {
   zone: string;

@@ -32,6 +32,8 @@ export interface FetchRound {
   duplicates: number;
   indicators: number;
   errors: number;
+  /** Feeds that could not be read at all (not fetched, or neither RSS nor Atom); counted in errors too. */
+  feedsFailed: number;
 }
 
 export interface CollectCounters {
@@ -180,6 +182,7 @@ export async function collectFeeds(ctx: CollectContext): Promise<FetchRound> {
     duplicates: 0,
     indicators: 0,
     errors: 0,
+    feedsFailed: 0,
     taken: new Set<string>(),
   };
   for (const feed of ctx.config.feeds) {
@@ -188,6 +191,7 @@ export async function collectFeeds(ctx: CollectContext): Promise<FetchRound> {
       await takeFeed(ctx, feed, round);
     } catch (error) {
       round.errors++;
+      round.feedsFailed++;
       const reason = error instanceof FeedFormatError ? 'format' : 'fetch';
       ctx.counters.feedError(feed.name, reason);
       ctx.logger.warn({ feed: feed.name, err: (error as Error).message }, 'osint feed skipped');

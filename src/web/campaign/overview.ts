@@ -20,6 +20,8 @@ export interface WebOverview {
   statistics: WebStatistics;
   campaigns: Campaign[];
   takedowns: { host: string; brand: string | null; status: string; abuseEmail: string; updatedAt: string }[];
+  /** The lexicon's names, Japanese and English, of every brand key above (`smbc-card`: 三井住友カード). */
+  brandNames: Record<string, { ja: string; en: string }>;
 }
 
 export async function webOverview(
@@ -45,5 +47,16 @@ export async function webOverview(
       abuseEmail: t.abuse.email,
       updatedAt: t.updatedAt,
     }));
-  return { statistics: webStatistics(hosts, campaigns), campaigns, takedowns };
+  const statistics = webStatistics(hosts, campaigns);
+  const brandNames: WebOverview['brandNames'] = {};
+  const keys = [
+    ...statistics.byBrand.map((b) => b.key),
+    ...campaigns.flatMap((c) => c.brands),
+    ...takedowns.flatMap((t) => (t.brand ? [t.brand] : [])),
+  ];
+  for (const key of keys) {
+    const brand = brands.brand(key);
+    if (brand && !(key in brandNames)) brandNames[key] = { ja: brand.ja, en: brand.en };
+  }
+  return { statistics, campaigns, takedowns, brandNames };
 }

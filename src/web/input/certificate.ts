@@ -6,18 +6,7 @@
  * the verdict follows from the same thresholds.
  */
 import { logistic, verdictOf, type FittedModel, type Thresholds } from '../score/model.ts';
-import type { Reason, ScoredUrl } from '../types.ts';
-
-export interface CertificateFacts {
-  /** The issuer's organisation (O), else its common name; null when the entry names none. */
-  issuer: string | null;
-  notBefore: string | null;
-  notAfter: string | null;
-  /** Days between notBefore and notAfter, one decimal; null when either is missing. */
-  validityDays: number | null;
-  /** DNS names in the subjectAltName extension (all_domains when the extension is absent). */
-  sanCount: number;
-}
+import type { CertificateFacts, Reason, ScoredUrl } from '../types.ts';
 
 /** The numeric facts a fitted model may weigh, by the names its weights use. */
 export const CERTIFICATE_FEATURES = ['cert_validity_days', 'cert_san_count'] as const;

@@ -6,7 +6,8 @@
  */
 import WebSocket from 'ws';
 import type { Logger } from '../../core/index.ts';
-import { certificateFactsOf, type CertificateFacts } from './certificate.ts';
+import type { CertificateFacts } from '../types.ts';
+import { certificateFactsOf } from './certificate.ts';
 
 export interface CertstreamUpdate {
   /** Names on the certificate, lower-case, wildcard labels (`*.`) removed, each once. */

@@ -8,8 +8,7 @@ import type { Counter } from 'prom-client';
 import type { Logger } from '../../core/index.ts';
 import type { WebConfig } from '../config.ts';
 import { UrlInputError } from '../normalise.ts';
-import type { IngestRecord, ScoredUrl, Verdict } from '../types.ts';
-import type { CertificateFacts } from './certificate.ts';
+import type { CertificateFacts, IngestRecord, ScoredUrl, Verdict } from '../types.ts';
 import { watchCertstream, type CertstreamUpdate } from './certstream.ts';
 
 export interface CertstreamStats {

@@ -53,12 +53,16 @@ function fill(template: string, values: Record<string, string>): string {
 }
 
 export function renderLetter(language: LetterLanguage, facts: LetterFacts): Letter {
-  const t = (templates as Record<LetterLanguage, { subject: string; body: string }>)[language];
+  const t = (templates as Record<LetterLanguage, { subject: string; body: string; officialLine: string }>)[
+    language
+  ];
+  // The genuine site's line only when the brand is known: '(unknown)' there reads as a gap.
+  const official = facts.official.map((d) => `https://${d}/`).join(' ');
   const values = {
     host: facts.host,
     urls: facts.urls.map((u) => `  ${u}`).join('\n') || `  https://${facts.host}/`,
     brandName: (facts.brandName ?? GENERIC_BRAND)[language],
-    official: facts.official.map((d) => `https://${d}/`).join(' ') || NONE[language],
+    officialLine: official ? fill(t.officialLine, { official }) : '',
     // One reason a line: a reason's own words may hold commas.
     reasons:
       facts.reasons.map((key) => `  ${BULLET[language]}${explainReason(key, language)}`).join('\n') ||

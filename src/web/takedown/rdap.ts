@@ -23,6 +23,19 @@ type Json = unknown;
 const isObject = (v: Json): v is Record<string, Json> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The top object of an RDAP response; RdapInputError (exit 2) when the text is none. */
+function rdapObject(text: string): Record<string, Json> & { objectClassName: string } {
+  let json: Json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new RdapInputError('RDAP: not JSON');
+  }
+  if (!isObject(json) || typeof json.objectClassName !== 'string')
+    throw new RdapInputError('RDAP: no objectClassName (not an RDAP response)');
+  return json as Record<string, Json> & { objectClassName: string };
+}
+
 /** A jCard property's text values: `["email", {}, "text", "abuse@example"]`. */
 function vcardValues(entity: Record<string, Json>, property: string): string[] {
   const card = entity.vcardArray;
@@ -69,14 +82,7 @@ function walk(
  * removed. Throws RdapInputError (exit 2) when the text is not an RDAP object.
  */
 export function abuseContacts(text: string): AbuseContact[] {
-  let json: Json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new RdapInputError('RDAP: not JSON');
-  }
-  if (!isObject(json) || typeof json.objectClassName !== 'string')
-    throw new RdapInputError('RDAP: no objectClassName (not an RDAP response)');
+  const json = rdapObject(text);
   const object =
     (typeof json.ldhName === 'string' && json.ldhName) ||
     (typeof json.handle === 'string' && json.handle) ||
@@ -126,14 +132,7 @@ export function rdapMismatch(
   host: string,
   hostKind: 'domain' | 'ipv4' | 'ipv6',
 ): string | null {
-  let json: Json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new RdapInputError('RDAP: not JSON');
-  }
-  if (!isObject(json) || typeof json.objectClassName !== 'string')
-    throw new RdapInputError('RDAP: no objectClassName (not an RDAP response)');
+  const json = rdapObject(text);
   const kind = json.objectClassName.toLowerCase();
   if (kind === 'domain') {
     const raw = typeof json.ldhName === 'string' ? json.ldhName : '';

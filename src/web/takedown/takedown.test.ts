@@ -89,10 +89,13 @@ test('letters: ja and en from the templates, every placeholder filled', () => {
     /phishing:\n {2}- the brand name "amazon" in the registered domain name\n {2}- the top-level domain \.top \(/,
   );
   assert.match(renderLetter('ja', { ...facts, reasons: [] }).body, /判定の根拠:\n {2}（不明）\n/);
-  assert.match(
-    renderLetter('en', { ...facts, brandName: null, official: [] }).body,
-    /imitating a real company/,
-  );
+  const unbranded = { ...facts, brandName: null, official: [] };
+  assert.match(renderLetter('en', unbranded).body, /imitating a real company/);
+  // No genuine site to name: the line is left out, not filled with '(unknown)'.
+  assert.doesNotMatch(renderLetter('en', unbranded).body, /genuine site/);
+  assert.doesNotMatch(renderLetter('ja', unbranded).body, /正規のサイト/);
+  assert.match(renderLetter('ja', facts).body, /正規のサイト: https:\/\/amazon\.co\.jp\/\n/);
+  assert.match(renderLetter('en', facts).body, /The genuine site: https:\/\/amazon\.co\.jp\/\n/);
 });
 
 test('RDAP: a domain object is for its own name and the hosts under it; a network for the addresses it holds', () => {
