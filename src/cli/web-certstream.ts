@@ -10,9 +10,9 @@ import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { createLogger, untilSignal, UsageError } from '../core/index.ts';
 import { createWeb, WebConfig, type CertstreamStats, type WebTables } from '../web/index.ts';
-import { scoreCsvLine, SCORE_COLUMNS } from './commands/web.ts';
+import { scoreCsvLine, SCORE_COLUMNS } from './web-csv.ts';
 import { requireDataDir, type CliContext } from './context.ts';
-import { cliDataDir, openCliStore } from './commands/serve.ts';
+import { cliDataDir, openCliStore } from './hub-stack.ts';
 import { formatRate, StatusLine } from './progress.ts';
 import type { Store } from '../store/index.ts';
 

@@ -20,7 +20,7 @@ import {
   type WebTables,
   withWholeHost,
 } from '../web/index.ts';
-import { consoleWebOf } from './commands/serve.ts';
+import { consoleWebOf } from './hub-stack.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
 let store: Store;

@@ -39,7 +39,7 @@ import {
 } from '../web/index.ts';
 import { requireDataDir, type CliContext } from './context.ts';
 import { printOut } from './output.ts';
-import { cliDataDir, openCliStore } from './commands/serve.ts';
+import { cliDataDir, openCliStore } from './hub-stack.ts';
 
 export interface WebExportOptions {
   format: string;

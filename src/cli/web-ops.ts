@@ -48,7 +48,7 @@ import {
 } from '../web/index.ts';
 import { requireDataDir, type CliContext } from './context.ts';
 import { printOut } from './output.ts';
-import { cliDataDir, openCliStore } from './commands/serve.ts';
+import { cliDataDir, openCliStore } from './hub-stack.ts';
 
 interface CampaignOptions {
   infra?: string;

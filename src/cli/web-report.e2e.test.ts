@@ -19,7 +19,7 @@ import {
 import { silentLogger } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { WebTables } from '../web/index.ts';
-import { consoleWebOf } from './commands/serve.ts';
+import { consoleWebOf } from './hub-stack.ts';
 import { startRoomsHub } from './e2e-support.ts';
 
 describe(

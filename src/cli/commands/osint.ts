@@ -28,7 +28,7 @@ import {
 import { createAuditLog, loadSigner } from '../../share/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
 import { createOsintIntake } from '../osint-intake.ts';
-import { cliDataDir, openCliStore } from './serve.ts';
+import { cliDataDir, openCliStore } from '../hub-stack.ts';
 
 const FileConfig = z.object({ osint: OsintConfig.default(OsintConfig.parse({})) }).loose();
 

@@ -25,10 +25,6 @@ import { requireDataDir, type CliContext } from '../context.ts';
 import { healthSampler } from '../health.ts';
 import { cliDataDir, openHubStack, ServeConfig } from '../hub-stack.ts';
 
-// The library part lived here before hub-stack.ts; modules not yet moved over still take these
-// names from this module.
-export { cliDataDir, consoleWebOf, openCliStore } from '../hub-stack.ts';
-
 interface ServeOptions {
   config?: string;
   data?: string;

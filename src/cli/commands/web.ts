@@ -18,7 +18,6 @@ import {
   createLineReader,
   createWeb,
   detectFormat,
-  explainReason,
   EXPORT_FORMATS,
   ListFormatError,
   parseJsonArray,
@@ -27,7 +26,6 @@ import {
   type ExplainLanguage,
   type IngestRecord,
   type ListFormat,
-  type ScoredUrl,
   type Web,
   type WebTables,
   withWholeHost,
@@ -37,12 +35,12 @@ import { webExportCommand, type WebExportOptions } from '../web-export.ts';
 import { registerWebCertstream } from '../web-certstream.ts';
 import { registerWebOps } from '../web-ops.ts';
 import { withHeader, writeOut } from '../output.ts';
-import { cliDataDir, openCliStore } from './serve.ts';
+import { cliDataDir, openCliStore } from '../hub-stack.ts';
+import { SCORE_COLUMNS, scoreCsvLine } from '../web-csv.ts';
 
 /** `1 URL`, `2 URLs`: counts on stderr read as English. */
 const counted = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
-export const SCORE_COLUMNS = ['url', 'host', 'score', 'verdict', 'brand', 'reasons'] as const;
 const FORMATS: readonly ListFormat[] = ['txt', 'csv', 'json', 'ndjson'];
 /** Progress goes to stderr every this many URLs. */
 const PROGRESS_EVERY = 50_000;
@@ -53,27 +51,6 @@ interface IngestOptions {
   record?: boolean;
   tlp: string;
   data?: string;
-}
-
-function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/**
- * One CSV row. Reasons are `feature=contribution` keys (stable, for programs) unless `language`
- * asks for words: `words (+contribution)`, for a person reading the list.
- */
-export function scoreCsvLine(row: ScoredUrl, language?: ExplainLanguage): string {
-  const reasons = language
-    ? row.reasons
-        .map(
-          (r) => `${explainReason(r.feature, language)} (${r.contribution > 0 ? '+' : ''}${r.contribution})`,
-        )
-        .join('; ')
-    : row.reasons.map((r) => `${r.feature}=${r.contribution}`).join(';');
-  return [row.url, row.host, row.score.toFixed(4), row.verdict, row.brand ?? '', reasons]
-    .map(csvField)
-    .join(',');
 }
 
 /** A readable for FILE or `-` (stdin); InputError (exit 2) when the file cannot be opened. */
