@@ -169,6 +169,29 @@ test('rpz: the serial grows with every export', async () => {
   assert.match(first.stdout, /^\*\.amazon-xqzv\.top CNAME \.$/m);
 });
 
+test('rpz: a zone that could not be written leaves the serial where it was', async () => {
+  const state = join(data, 'web', 'rpz-serial');
+  await run(['web', 'export', '--format', 'rpz', '--tier', 'council', '-d', data]);
+  const kept = readFileSync(state, 'utf8');
+  // A path under a regular file cannot be written.
+  const blocked = join(data, 'web', 'rpz-serial', 'zone.rpz');
+  const failed = await run([
+    'web',
+    'export',
+    '--format',
+    'rpz',
+    '--tier',
+    'council',
+    '-d',
+    data,
+    '--out',
+    blocked,
+  ]);
+  assert.notEqual(failed.code, 0);
+  assert.equal(failed.stderr.trim().split('\n').length, 1, failed.stderr);
+  assert.equal(readFileSync(state, 'utf8'), kept);
+});
+
 test('bad usage exits 2 with one line', async () => {
   const bad = await run(['web', 'export', '--format', 'bind', '-d', data]);
   assert.equal(bad.code, 2);

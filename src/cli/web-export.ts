@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { createLogger, UsageError } from '../core/index.ts';
+import { createLogger, UsageError, writeFileAtomic } from '../core/index.ts';
 import {
   createIntel,
   IntelConfig,
@@ -89,7 +89,11 @@ export async function releasedIndicators(
   return released;
 }
 
-/** The next RPZ serial: above the last one written from this data directory and at least the clock's seconds. */
+/**
+ * The next RPZ serial: above the last one written from this data directory and at least the
+ * clock's seconds. It is kept (`keepSerial`) only once the zone has gone out, so a write that
+ * failed does not move the serial secondaries compare against.
+ */
 export function nextSerial(stateFile: string, now: Date): number {
   let previous = 0;
   try {
@@ -97,10 +101,12 @@ export function nextSerial(stateFile: string, now: Date): number {
   } catch {
     previous = 0;
   }
-  const serial = Math.max(previous + 1, Math.floor(now.getTime() / 1000));
+  return Math.max(previous + 1, Math.floor(now.getTime() / 1000));
+}
+
+export function keepSerial(stateFile: string, serial: number): void {
   mkdirSync(dirname(stateFile), { recursive: true });
   writeFileSync(stateFile, `${serial}\n`);
-  return serial;
 }
 
 /**
@@ -200,15 +206,18 @@ export async function webExportCommand(options: WebExportOptions, ctx: CliContex
       registry,
       db: store.db as unknown as Kysely<WebTables>,
     });
+    const serialFile = join(dataDir, 'web', 'rpz-serial');
     const result = await buildWebExport(web, intel, {
       format,
       tier,
       origin: options.origin,
-      serialFile: join(dataDir, 'web', 'rpz-serial'),
+      serialFile,
       now: new Date(),
     });
-    if (options.out) writeFileSync(options.out, result.text);
+    // Whole or not at all: a resolver reloading the file never reads half a zone.
+    if (options.out) writeFileAtomic(options.out, result.text);
     else await printOut(ctx.stdout, result.text);
+    if (result.serial) keepSerial(serialFile, result.serial);
     const refused = Object.entries(result.refused)
       .map(([why, n]) => `${why} ${n}`)
       .join(', ');
