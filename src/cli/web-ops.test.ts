@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCli as run } from './test-cli.ts';
+import { campaignsText } from './web-ops.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-web-ops-'));
 const data = join(dir, 'data');
@@ -151,4 +152,27 @@ test('takedown: refusals are one line and exit 2', async () => {
   assert.equal(badRdap.code, 2);
   for (const r of [benign, skip, badStatus, badRdap])
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test('campaigns text: a tie of many hosts shows the first ten and says how many more', () => {
+  const hosts = Array.from({ length: 25 }, (_, i) => `h${i}.example.top`);
+  const text = campaignsText(
+    [
+      {
+        id: 'c1',
+        hosts,
+        brands: [],
+        tlds: ['top'],
+        platforms: [],
+        countries: [],
+        firstSeen: '2026-11-01T00:00:00.000Z',
+        lastSeen: '2026-11-02T00:00:00.000Z',
+        ties: [{ kind: 'template', value: 'h{n}.example.top', hosts }],
+      },
+    ],
+    { hosts: 25, campaigns: 1, byBrand: [], byTld: [], byPlatform: [], byCountry: [] },
+  );
+  const tie = text.split('\n').find((line) => line.startsWith('  tie '))!;
+  assert.match(tie, /: h0\.example\.top .* h9\.example\.top … and 15 more \(--json lists every host\)$/);
+  assert.doesNotMatch(tie, /h10\./);
 });

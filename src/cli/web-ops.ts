@@ -380,6 +380,15 @@ export async function campaignHosts(
   return hosts;
 }
 
+/** Hosts a tie shows in the text: a month's tie can hold thousands, and --json has them all. */
+const TIE_HOSTS_SHOWN = 10;
+
+function tieHosts(hosts: readonly string[]): string {
+  const shown = hosts.slice(0, TIE_HOSTS_SHOWN).join(' ');
+  const more = hosts.length - TIE_HOSTS_SHOWN;
+  return more > 0 ? `${shown} … and ${more} more (--json lists every host)` : shown;
+}
+
 export function campaignsText(campaigns: readonly Campaign[], stats: WebStatistics): string {
   const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
   const lines = [`${plural(stats.hosts, 'malicious host')}, ${plural(stats.campaigns, 'campaign')}`];
@@ -387,7 +396,7 @@ export function campaignsText(campaigns: readonly Campaign[], stats: WebStatisti
     lines.push(
       `campaign ${c.id}: ${c.hosts.length} hosts, brands ${c.brands.join(' ') || '-'}, ${c.firstSeen.slice(0, 10)}..${c.lastSeen.slice(0, 10)}`,
     );
-    for (const t of c.ties) lines.push(`  tie ${t.kind} ${t.value}: ${t.hosts.join(' ')}`);
+    for (const t of c.ties) lines.push(`  tie ${t.kind} ${t.value}: ${tieHosts(t.hosts)}`);
   }
   const top = (title: string, rows: WebStatistics['byBrand']) =>
     `${title}: ${
