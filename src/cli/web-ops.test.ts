@@ -95,7 +95,12 @@ test('takedown: draft from RDAP, letters in ja and en, then the status walk', as
   for (const status of ['sent', 'acknowledged', 'taken-down']) {
     const step = await run(['web', 'takedown', 'status', 'amazon-xqzv.top', '--set', status, '-d', data]);
     assert.equal(step.code, 0, step.stderr);
-    assert.match(step.stdout, new RegExp(`^amazon-xqzv\\.top ${status} `));
+    assert.match(
+      step.stdout,
+      new RegExp(
+        `^amazon-xqzv\\.top: ${status} \\(abuse contact abuse@registrar\\.example\\), last change 20`,
+      ),
+    );
   }
   const shown = await run(['web', 'takedown', 'status', 'amazon-xqzv.top', '-d', data]);
   assert.deepEqual(

@@ -353,7 +353,7 @@ async function takedownStatusCommand(
     if (!request) throw new InputError(`${host}: no takedown request`);
     await printOut(
       ctx.stdout,
-      `${request.host} ${request.status} to ${request.abuse.email} since ${request.updatedAt}\n` +
+      `${request.host}: ${request.status} (abuse contact ${request.abuse.email}), last change ${request.updatedAt}\n` +
         request.history.map((h) => `  ${h.at} ${h.status}\n`).join(''),
     );
   });
