@@ -51,7 +51,10 @@ test('score: one CSV row per URL, reasons included; bad lines counted on stderr'
   assert.equal(mercari[4], 'mercari');
   // The reasons column is quoted when a reason key holds a comma (brand_place(label~:exact,tld++)).
   assert.match(mercari.slice(5).join(','), /brand_exact\(mercari@domain\)=/);
-  assert.equal(result.stderr.trim(), `tsunagi: 1 line of ${list} is not an http(s) URL (skipped)`);
+  assert.equal(
+    result.stderr.trim(),
+    `tsunagi: 1 entry of ${list} skipped: not an http(s) URL, or a row without its URL or date`,
+  );
   // --lang: the same rows, the reasons in words with their contributions.
   for (const [lang, words] of [
     ['ja', /登録ドメイン名にブランド名「mercari」 \(\+[\d.]+\)/],
@@ -84,7 +87,10 @@ test("score: JPCERT/CC's monthly CSV as published, and JSON, read as ingest read
     [MALICIOUS, 'https://mercari-jp.duckdns.org/login'],
   );
   assert.equal(rows[1]!.split(',')[3], reference.score(MALICIOUS).verdict);
-  assert.equal(result.stderr.trim(), `tsunagi: 1 line of ${csv} is not an http(s) URL (skipped)`);
+  assert.equal(
+    result.stderr.trim(),
+    `tsunagi: 1 entry of ${csv} skipped: not an http(s) URL, or a row without its URL or date`,
+  );
   const json = join(dir, 'list.json');
   writeFileSync(json, JSON.stringify([MALICIOUS, { url: 'https://mercari-jp.duckdns.org/login' }]));
   const fromJson = await run(['web', 'score', json]);
@@ -114,7 +120,7 @@ test('ingest - and score -: the list read from stdin (a pipe), first-seen kept p
   const list = `date,URL,description\n2025/07/02 10:00:00,${MALICIOUS},x\n`;
   const ingest = await piped(['web', 'ingest', '-', '--source', 'piped', '--data', data], list);
   assert.equal(ingest.code, 0, ingest.stderr);
-  assert.match(ingest.stderr, /1 URL from piped \(1 new to the store, 0 bad lines\)/);
+  assert.match(ingest.stderr, /1 URL from piped \(1 new to the store, 0 bad entries\)/);
   const score = await piped(['web', 'score', '-'], list);
   assert.equal(score.code, 0, score.stderr);
   assert.equal(score.stdout.trim().split('\n')[1]!.split(',')[0], MALICIOUS);
@@ -171,7 +177,7 @@ test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --
   assert.equal(first.code, 0, first.stderr);
   assert.match(
     first.stderr,
-    /^tsunagi: 2 URLs from jpcert \(2 new to the store, 1 bad line\): malicious \d, suspicious \d, benign \d; stored in /,
+    /^tsunagi: 2 URLs from jpcert \(2 new to the store, 1 bad entry\): malicious \d, suspicious \d, benign \d; stored in /,
   );
   assert.match(
     first.stderr,
@@ -182,7 +188,7 @@ test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --
   writeFileSync(ndjson, `{"url":"${MALICIOUS}","seenAt":"2025-06-30T00:00:00Z"}\n{"nope":true}\n`);
   const second = await run(['web', 'ingest', ndjson, '--source', 'user-report', '--data', data]);
   assert.equal(second.code, 0, second.stderr);
-  assert.match(second.stderr, /^tsunagi: 1 URL from user-report \(0 new to the store, 1 bad line\)/);
+  assert.match(second.stderr, /^tsunagi: 1 URL from user-report \(0 new to the store, 1 bad entry\)/);
   const json = join(dir, 'list.json');
   writeFileSync(json, JSON.stringify(['https://www.wikipedia.org/']));
   assert.equal((await run(['web', 'ingest', json, '--source', 'top', '--data', data])).code, 0);

@@ -38,8 +38,8 @@ import { withHeader, writeOut } from '../output.ts';
 import { cliDataDir, openCliStore } from '../hub-stack.ts';
 import { SCORE_COLUMNS, scoreCsvLine } from '../web-csv.ts';
 
-/** `1 URL`, `2 URLs`: counts on stderr read as English. */
-const counted = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+/** `1 URL`, `2 URLs`: counts on stderr read as English. An entry is a line, a CSV row or a JSON item. */
+const counted = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 const FORMATS: readonly ListFormat[] = ['txt', 'csv', 'json', 'ndjson'];
 /** Progress goes to stderr every this many URLs. */
@@ -166,7 +166,7 @@ async function scoreCommand(file: string, options: ScoreOptions, ctx: CliContext
   const bad = counts.bad;
   if (scored === 0 && bad > 0) {
     await out.end();
-    throw new InputError(`${name}: no URL could be read (${counted(bad, 'line')})`);
+    throw new InputError(`${name}: no URL could be read (${counted(bad, 'entry', 'entries')})`);
   }
   out.writeHeader();
   await out.end();
@@ -174,9 +174,7 @@ async function scoreCommand(file: string, options: ScoreOptions, ctx: CliContext
   if (scored === 0) ctx.stderr.write(`tsunagi: ${name} holds no URL\n`);
   if (bad > 0)
     ctx.stderr.write(
-      bad === 1
-        ? `tsunagi: 1 line of ${name} is not an http(s) URL (skipped)\n`
-        : `tsunagi: ${bad} lines of ${name} are not http(s) URLs (skipped)\n`,
+      `tsunagi: ${counted(bad, 'entry', 'entries')} of ${name} skipped: not an http(s) URL, or a row without its URL or date\n`,
     );
 }
 
@@ -292,10 +290,10 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
     );
     const bad = counts.bad + result.bad;
     if (result.urls === 0 && bad > 0)
-      throw new InputError(`${file}: no URL could be read (${counted(bad, 'bad line')})`);
+      throw new InputError(`${file}: no URL could be read (${counted(bad, 'bad entry', 'bad entries')})`);
     const v = result.verdicts;
     ctx.stderr.write(
-      `tsunagi: ${counted(result.urls, 'URL')} from ${options.source} (${result.newUrls} new to the store, ${counted(bad, 'bad line')}): ` +
+      `tsunagi: ${counted(result.urls, 'URL')} from ${options.source} (${result.newUrls} new to the store, ${counted(bad, 'bad entry', 'bad entries')}): ` +
         `malicious ${v.malicious}, suspicious ${v.suspicious}, benign ${v.benign}; stored in ${store.location}\n`,
     );
     if (intel)
