@@ -16,6 +16,7 @@ import {
   checkPage,
   DEFAULT_CHROMIUM,
   loadFavicons,
+  noBrowserCounters,
   openPageBrowser,
   type PageBrowser,
   PageCheckError,
@@ -157,14 +158,7 @@ async function checkCommand(urls: string[], options: CheckOptions, ctx: CliConte
   const chromium = checkBrowserOf(options, ctx);
   const favicons = options.favicons ? loadFavicons(options.favicons) : undefined;
   const counts = { pages: 0, errors: 0, timeouts: 0, loginForms: 0, brands: 0, kits: 0, truncated: 0 };
-  const total = {
-    requests: 0,
-    abortedOverCap: 0,
-    blockedSchemes: 0,
-    downloadsBlocked: 0,
-    dialogsDismissed: 0,
-    popupsClosed: 0,
-  };
+  const total = noBrowserCounters();
   let pageBrowser: PageBrowser | undefined;
   let interrupted: NodeJS.Signals | undefined;
   let lastError = '';

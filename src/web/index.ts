@@ -385,6 +385,7 @@ export {
   DEFAULT_PAGE_LIMITS,
   KIT_MARKERS,
   kitMarkersIn,
+  noBrowserCounters,
   PageCheckError,
   type KitMarker,
   type PageCheck,

@@ -17,6 +17,7 @@ import {
   checkFavicon,
   DEFAULT_PAGE_LIMITS,
   kitMarkersIn,
+  noBrowserCounters,
   offsiteForms,
   PageCheckError,
   readHtml,
@@ -212,15 +213,7 @@ async function readInContext(
   deadline: number,
   options: { favicons?: readonly FaviconEntry[]; markers?: readonly KitMarker[] },
 ): Promise<PageCheck> {
-  const counters: BrowserCounters = {
-    requests: 0,
-    abortedOverCap: 0,
-    blockedSchemes: 0,
-    downloadsBlocked: 0,
-    dialogsDismissed: 0,
-    popupsClosed: 0,
-    frames: 0,
-  };
+  const counters: BrowserCounters = noBrowserCounters();
   const page = await context.newPage();
   context.on('page', (other) => {
     if (other === page) return;

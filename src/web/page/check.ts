@@ -69,6 +69,19 @@ export interface BrowserCounters {
   frames: number;
 }
 
+/** A page's counters before it is read, and the sum over no pages. */
+export function noBrowserCounters(): BrowserCounters {
+  return {
+    requests: 0,
+    abortedOverCap: 0,
+    blockedSchemes: 0,
+    downloadsBlocked: 0,
+    dialogsDismissed: 0,
+    popupsClosed: 0,
+    frames: 0,
+  };
+}
+
 export class PageCheckError extends Error {
   override name = 'PageCheckError';
 }
