@@ -3,18 +3,25 @@
  * `tsunagi web campaigns` (malicious hosts grouped by what ties them, with statistics) and
  * `tsunagi web takedown draft|status` (abuse requests per host): the web room's operations.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { createLogger, InputError, loadConfig, RuntimeError, UsageError } from '../core/index.ts';
+import {
+  chromiumPath,
+  createLogger,
+  DEFAULT_CHROMIUM,
+  InputError,
+  loadConfig,
+  RuntimeError,
+  UsageError,
+} from '../core/index.ts';
 import {
   abuseContacts,
   rdapMismatch,
   BrowserStartError,
   checkPage,
-  DEFAULT_CHROMIUM,
   loadFavicons,
   noBrowserCounters,
   openPageBrowser,
@@ -131,21 +138,15 @@ function checkBrowserOf(options: CheckOptions, ctx: CliContext): string | null {
       throw new UsageError('--chromium needs --browser (or web.page.browser: true in the config)');
     return null;
   }
-  const path = page.chromium ?? ctx.env.TSUNAGI_CHROMIUM ?? DEFAULT_CHROMIUM;
-  if (!existsSync(path)) {
-    const named =
-      options.chromium !== undefined
-        ? '--chromium'
-        : page.chromium !== undefined
-          ? 'web.page.chromium'
-          : ctx.env.TSUNAGI_CHROMIUM
-            ? '$TSUNAGI_CHROMIUM'
-            : '--browser';
-    throw new UsageError(
-      `${named}: no Chromium at ${path} (install Debian's chromium, or name it with --chromium PATH or web.page.chromium)`,
-    );
-  }
-  return path;
+  // The flag is merged into the setting; named first, it is what the setting holds when given.
+  return chromiumPath(
+    [
+      { name: '--chromium', path: options.chromium },
+      { name: 'web.page.chromium', path: page.chromium },
+    ],
+    ctx.env,
+    '--browser',
+  );
 }
 
 /**

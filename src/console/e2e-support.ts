@@ -12,7 +12,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../core/index.ts';
+import { DEFAULT_CHROMIUM, silentLogger } from '../core/index.ts';
 import {
   createHygiene,
   createHygieneReader,
@@ -23,7 +23,7 @@ import {
 } from '../hygiene/index.ts';
 import { surveyRow as surveyed } from '../hygiene/testing.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM = DEFAULT_CHROMIUM;
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DIST = join(ROOT, 'console/dist');
 

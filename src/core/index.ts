@@ -1,5 +1,6 @@
 /** core's front door: the kernel every room shares (ids and addresses, FlowBatch, errors, config, logging, metrics, lifecycle). */
 export * from './c2list.ts';
+export * from './chromium.ts';
 export * from './config.ts';
 export * from './csv.ts';
 export * from './errors.ts';

@@ -14,7 +14,7 @@ export { buildReport, type BuildOptions, type ReportDocument } from './build.ts'
 export type { ReportDeps, SourceQuery, Window } from './gather.ts';
 export type { Figure, Section, SectionKey } from './figures.ts';
 export { renderReportHtml, reportTitle } from './html.ts';
-export { renderPdf, renderPng, renderPngPages, DEFAULT_CHROMIUM, type BrowserOptions } from './pdf.ts';
+export { renderPdf, renderPng, renderPngPages, type BrowserOptions } from './pdf.ts';
 export { completionsUrl, type Summary } from './summarise.ts';
 export { formatDate, LABELS, labels } from './i18n.ts';
 export {

@@ -5,14 +5,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  buildReport,
-  DEFAULT_CHROMIUM,
-  renderPdf,
-  renderReportHtml,
-  ReportConfig,
-  reportTitle,
-} from './index.ts';
+import { buildReport, renderPdf, renderReportHtml, ReportConfig, reportTitle } from './index.ts';
+import { DEFAULT_CHROMIUM } from '../core/index.ts';
 import { REPORT_CSS } from './html.ts';
 import { RESTRICTED_ITEMS, seededStore, type SeededStore } from './testing.ts';
 

@@ -3,10 +3,7 @@
  * system's browser; nothing is downloaded). The page has no script and fetches nothing, and the
  * browser is told to stay off the network all the same.
  */
-import { RuntimeError } from '../core/index.ts';
-
-/** Debian's chromium; `TSUNAGI_CHROMIUM` or the caller's option names another. */
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+import { DEFAULT_CHROMIUM, RuntimeError } from '../core/index.ts';
 
 export interface BrowserOptions {
   executablePath?: string;

@@ -392,7 +392,7 @@ export {
   type PageLimits,
   type BrowserCounters,
 } from './page/check.ts';
-export { BrowserStartError, DEFAULT_CHROMIUM, openPageBrowser, type PageBrowser } from './page/browser.ts';
+export { BrowserStartError, openPageBrowser, type PageBrowser } from './page/browser.ts';
 export {
   FAVICONS,
   FaviconEntry,

@@ -7,10 +7,9 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig, UsageError, writeFileAtomic } from '../../core/index.ts';
+import { chromiumPath, DEFAULT_CHROMIUM, loadConfig, UsageError, writeFileAtomic } from '../../core/index.ts';
 import {
   buildRunbook,
-  DEFAULT_CHROMIUM,
   LANGS,
   makeReport,
   PERIODS,
@@ -92,18 +91,6 @@ function reportConfigOf(period: Period, o: ReportOptions, env: NodeJS.ProcessEnv
   return parsed.data;
 }
 
-/** Chromium for --pdf: a path that is not there is bad input (exit 2), said before any work is done. */
-function chromiumOf(o: ReportOptions, ctx: CliContext): string {
-  const path = o.chromium ?? ctx.env.TSUNAGI_CHROMIUM ?? DEFAULT_CHROMIUM;
-  if (o.pdf && !existsSync(path)) {
-    const named = o.chromium ? '--chromium' : ctx.env.TSUNAGI_CHROMIUM ? '$TSUNAGI_CHROMIUM' : '--pdf';
-    throw new UsageError(
-      `${named}: no Chromium at ${path} (install Debian's chromium, or name it with --chromium PATH)`,
-    );
-  }
-  return path;
-}
-
 /** An output path that is a directory is bad input, said before the report is built. */
 function refuseDirectory(flag: string, path: string | undefined): void {
   if (path !== undefined && existsSync(path) && statSync(path).isDirectory())
@@ -114,7 +101,10 @@ async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): P
   const config = reportConfigOf(period, o, ctx.env);
   refuseDirectory('--out', o.out);
   refuseDirectory('--pdf', o.pdf);
-  const chromium = chromiumOf(o, ctx);
+  // Chromium for --pdf: a path that is not there is said before any work is done.
+  const pdf = o.pdf
+    ? { file: o.pdf, chromium: chromiumPath([{ name: '--chromium', path: o.chromium }], ctx.env, '--pdf') }
+    : undefined;
   requireDataDir(o.data, ctx.env);
   const { store, audit, intel, hub } = await openHubParts(o.data, ctx);
   try {
@@ -141,7 +131,7 @@ async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): P
     }
     const mode = config.tier === 'public' ? 0o644 : 0o600;
     writeFileAtomic(o.out, html, { mode });
-    const pdfNote = o.pdf ? await writePdf(html, o.pdf, chromium, mode) : '';
+    const pdfNote = pdf ? await writePdf(html, pdf.file, pdf.chromium, mode) : '';
     const omitted = [...document.summaries.values()].flatMap((s) => (s.outcome === 'omitted' ? [s] : []));
     const reasons = omitted.flatMap((s) => (s.notAsked ? [] : [s.reason]));
     // Why they were left out, once each (sections not asked after a silent endpoint add no reason).

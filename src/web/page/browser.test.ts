@@ -13,7 +13,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CHROMIUM, openPageBrowser, type PageBrowser } from './browser.ts';
+import { DEFAULT_CHROMIUM } from '../../core/index.ts';
+import { openPageBrowser, type PageBrowser } from './browser.ts';
 import { checkPage, PageCheckError } from './check.ts';
 
 const chromium = process.env.TSUNAGI_CHROMIUM ?? DEFAULT_CHROMIUM;

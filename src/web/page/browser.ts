@@ -12,6 +12,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, CDPSession, Response } from 'playwright-core';
+import { DEFAULT_CHROMIUM } from '../../core/index.ts';
 import { FAVICONS, type FaviconEntry } from './favicon.ts';
 import {
   checkFavicon,
@@ -26,9 +27,6 @@ import {
   type PageCheck,
   type PageLimits,
 } from './check.ts';
-
-/** Debian's chromium (as the report's PDF uses); `TSUNAGI_CHROMIUM`, the config or a flag names another. */
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
 /** No network connection for this long after `load`: the page has settled. */
 const QUIET_MS = 500;
