@@ -27,6 +27,7 @@ import {
   openPageBrowser,
   type PageBrowser,
   PageCheckError,
+  PageTimeoutError,
   draftTakedown,
   getTakedown,
   isTakedownStatus,
@@ -201,7 +202,7 @@ async function checkCommand(urls: string[], options: CheckOptions, ctx: CliConte
         if (!(error instanceof PageCheckError)) throw error;
         counts.errors++;
         lastError = error.message;
-        if (/did not settle within|no answer within/.test(error.message)) counts.timeouts++;
+        if (error instanceof PageTimeoutError) counts.timeouts++;
         // One URL: its error is the command's last line, said once.
         if (urls.length > 1) ctx.stderr.write(`tsunagi: ${error.message}\n`);
       }

@@ -387,6 +387,7 @@ export {
   kitMarkersIn,
   noBrowserCounters,
   PageCheckError,
+  PageTimeoutError,
   type KitMarker,
   type PageCheck,
   type PageLimits,

@@ -21,6 +21,7 @@ import {
   noBrowserCounters,
   offsiteForms,
   PageCheckError,
+  PageTimeoutError,
   readHtml,
   type BrowserCounters,
   type KitMarker,
@@ -168,7 +169,7 @@ async function checkInBrowser(
   });
   opening.catch(noop);
   const unsettled = () =>
-    new PageCheckError(
+    new PageTimeoutError(
       `${url}: did not settle within ${limits.timeoutMs} ms in the browser (load, then ${QUIET_MS} ms without network)`,
     );
   let timer: NodeJS.Timeout | undefined;

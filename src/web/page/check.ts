@@ -86,6 +86,11 @@ export class PageCheckError extends Error {
   override name = 'PageCheckError';
 }
 
+/** The page was not read within the time limit (no answer, or in a browser no settling). */
+export class PageTimeoutError extends PageCheckError {
+  override name = 'PageTimeoutError';
+}
+
 /**
  * Why a fetch failed, in the words of its cause: undici says only "fetch failed" and keeps the
  * reason (ECONNREFUSED, ENOTFOUND, a TLS error) in `cause`; "Invalid URL" names no URL.
@@ -256,7 +261,7 @@ export async function checkPage(
     };
   } catch (error) {
     if (error instanceof PageCheckError) throw error;
-    if (signal.aborted) throw new PageCheckError(`${url}: no answer within ${limits.timeoutMs} ms`);
+    if (signal.aborted) throw new PageTimeoutError(`${url}: no answer within ${limits.timeoutMs} ms`);
     throw new PageCheckError(`${url}: ${fetchFailure(error as Error)}`);
   }
 }
