@@ -111,6 +111,14 @@ export interface LabelledHost {
   description: string;
   /** The month JPCERT/CC first listed a phishing host (YYYY-MM); absent for benign ones. */
   month?: string;
+  /** When JPCERT/CC listed that first URL (ISO 8601); absent for benign ones. */
+  seenAt?: string;
+}
+
+/** One row of JPCERT/CC's list: a URL and when it was listed (every row, not only a host's first). */
+export interface Listing {
+  url: NormalisedUrl;
+  seenAt: string;
 }
 
 export interface PhishingMonth {
@@ -119,6 +127,8 @@ export interface PhishingMonth {
   /** URLs in the month's file, and those that did not normalise. */
   urls: number;
   bad: number;
+  /** Every row with its time, in the file's order (the kit-path replay, kit-replay.ts). */
+  listings: Listing[];
 }
 
 export function dataDirectory(flag: string | undefined): string {
@@ -145,6 +155,7 @@ export function phishingMonths(dir: string): PhishingMonth[] {
     const month = `${name.slice(0, 4)}-${name.slice(4)}`;
     const reader = createLineReader('csv');
     const hosts = new Map<string, LabelledHost>();
+    const listings: Listing[] = [];
     let urls = 0;
     let bad = 0;
     for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -157,13 +168,21 @@ export function phishingMonths(dir: string): PhishingMonth[] {
       }
       try {
         const url = normaliseUrl(record.url);
-        if (!hosts.has(url.host)) hosts.set(url.host, { url, description: record.description ?? '', month });
+        const seenAt = record.seenAt;
+        if (!hosts.has(url.host))
+          hosts.set(url.host, {
+            url,
+            description: record.description ?? '',
+            month,
+            ...(seenAt ? { seenAt } : {}),
+          });
+        if (seenAt) listings.push({ url, seenAt });
       } catch (error) {
         if (!(error instanceof UrlInputError)) throw error;
         bad++;
       }
     }
-    return { month, hosts, urls, bad };
+    return { month, hosts, urls, bad, listings };
   });
 }
 

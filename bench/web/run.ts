@@ -23,9 +23,11 @@ import {
   blocksWholeHost,
   createBrandIndex,
   createWeb,
+  DEFAULT_KIT_PATHS,
   WebConfig,
   type ScoredUrl,
 } from '../../src/web/index.ts';
+import { replayKitPaths, type KitReplay } from './kit-replay.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import {
   dataDirectory,
@@ -34,6 +36,7 @@ import {
   TUNING_FIRST_MONTH,
   TUNING_LAST_MONTH,
   type LabelledHost,
+  type Split,
 } from './data.ts';
 import { runBench } from '../lib/main.ts';
 
@@ -131,22 +134,24 @@ function perBrand(
   hosts: readonly LabelledHost[],
   byUrl: (i: number) => boolean,
   byName: (i: number) => boolean,
+  byUrlOrKit: (i: number) => boolean,
 ) {
   const brands = createBrandIndex();
-  const tally = new Map<string, { hosts: number; url: number; name: number }>();
+  const tally = new Map<string, { hosts: number; url: number; name: number; kit: number }>();
   hosts.forEach((h, i) => {
     const key =
       brands.brandOfDescription(h.description) ?? `(${h.description || 'none'}: not in the lexicon)`;
-    const t = tally.get(key) ?? { hosts: 0, url: 0, name: 0 };
+    const t = tally.get(key) ?? { hosts: 0, url: 0, name: 0, kit: 0 };
     t.hosts++;
     if (byUrl(i)) t.url++;
     if (byName(i)) t.name++;
+    if (byUrlOrKit(i)) t.kit++;
     tally.set(key, t);
   });
   return [...tally]
     .sort((a, b) => b[1].hosts - a[1].hosts)
     .slice(0, 15)
-    .map(([brand, t]) => [brand, t.hosts, pct(t.url / t.hosts), pct(t.name / t.hosts)]);
+    .map(([brand, t]) => [brand, t.hosts, pct(t.url / t.hosts), pct(t.name / t.hosts), pct(t.kit / t.hosts)]);
 }
 
 /** The highest-scoring benign items each verdict flagged, ten each. */
@@ -218,10 +223,24 @@ function steadyState(urls: readonly string[], score: (url: string) => ScoredUrl)
   return seconds.sort((a, b) => a - b)[Math.floor(STEADY_PASSES / 2)]!;
 }
 
-/** Our two verdicts at both cuts, and the peer's two cuts when it ran. */
-function sidesOf(scored: readonly ScoredUrl[], peer: { scores: number[] } | string): Side[] {
+const KIT_SIDE =
+  'tsunagi web URL verdict (malicious) OR kit path of earlier days (a room ingesting JPCERT/CC daily)';
+
+/** Our two verdicts at both cuts, the kit-path memory, and the peer's two cuts when it ran. */
+function sidesOf(
+  scored: readonly ScoredUrl[],
+  peer: { scores: number[] } | string,
+  kit: { replay: KitReplay; benignOffset: number },
+): Side[] {
+  const tied = (i: number) =>
+    i < kit.benignOffset ? kit.replay.phishingTied[i]! : kit.replay.benignTied[i - kit.benignOffset]!;
   const sides: Side[] = [
     { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
+    {
+      name: KIT_SIDE,
+      flagged: (i) => scored[i]!.verdict === 'malicious' || tied(i),
+    },
+    { name: 'tsunagi web kit paths alone (JPCERT/CC listings of earlier days)', flagged: tied },
     {
       name: 'tsunagi web URL verdict (suspicious or worse)',
       flagged: (i) => scored[i]!.verdict !== 'benign',
@@ -273,6 +292,47 @@ function caveatsOf(
   ];
 }
 
+function kitCaveat(replay: KitReplay): string {
+  return (
+    `Kit paths (src/web/campaign/kit-paths.ts; the "OR kit path" and "kit paths alone" rows) are runtime memory, not a fit: ` +
+    `a room that ingests JPCERT/CC's list daily as source jpcert learns each listed URL's path, and a URL on another ` +
+    `registered domain under a path listed on ${DEFAULT_KIT_PATHS.minDomains} other domains within ` +
+    `${DEFAULT_KIT_PATHS.windowDays} days is malicious. Replayed here (bench/web/kit-replay.ts): each evaluation host is judged ` +
+    `at its first URL's listing time by every row JPCERT/CC listed on EARLIER days (Japan's calendar; so evaluation months' ` +
+    `earlier days are read as a deployment would have read them, never the host's own day or later); each evaluation benign URL ` +
+    `counts as flagged if the memory would have tied it at ANY moment of the evaluation months. A path counts only when it ` +
+    `holds a word neither English (word-list) nor used in paths by the tuning-half benign URLs (common-path-words.json, ` +
+    `bench/web/path-words.ts). The two settings (${DEFAULT_KIT_PATHS.minDomains} domains, ${DEFAULT_KIT_PATHS.windowDays} days) were chosen by ` +
+    `bench/web/kit-check.ts on tuning data only (bench/web/README.md). The memory held ${replay.paths} kit paths at the end.`
+  );
+}
+
+/**
+ * The kit-path memory as a room ingesting JPCERT/CC's list daily holds it (kit-replay.ts): each
+ * evaluation host judged by every earlier day's listings, each benign URL at every moment of the
+ * evaluation months.
+ */
+function kitReplayOf(
+  split: Split,
+  hosts: readonly LabelledHost[],
+  phishingCount: number,
+  benignOffset: number,
+  lastMonth: string,
+): KitReplay {
+  const lastDay = new Date(Date.UTC(Number(lastMonth.slice(0, 4)), Number(lastMonth.slice(5)), 0))
+    .toISOString()
+    .slice(0, 10);
+  const undated = hosts.slice(0, phishingCount).filter((h) => !h.seenAt).length;
+  if (undated > 0) throw new Error(`${undated} evaluation hosts have no listing time`);
+  return replayKitPaths(
+    split.months.flatMap((m) => m.listings),
+    hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+    hosts.slice(benignOffset).map((h) => h.url),
+    { from: `${EVALUATION_FIRST_MONTH}-01`, to: lastDay },
+    DEFAULT_KIT_PATHS,
+  );
+}
+
 async function main() {
   const { values } = parseArgs({
     options: { data: { type: 'string' }, peer: { type: 'string' }, write: { type: 'string' } },
@@ -321,7 +381,8 @@ async function main() {
       )
     : `no phishing_catcher checkout at --peer / TSUNAGI_PHISHING_CATCHER / DATA/phishing_catcher`;
 
-  const sides = sidesOf(scored, peer);
+  const kitReplay = kitReplayOf(split, hosts, phishingCount, benign.offset, months.at(-1)!.month);
+  const sides = sidesOf(scored, peer, { replay: kitReplay, benignOffset: benign.offset });
   const { rows, summaryRows } = monthRows(sides, months, benign);
   const speedRows: (string | number)[][] = [
     [
@@ -399,13 +460,15 @@ async function main() {
             'hosts',
             'URL verdict recall (malicious)',
             'host-name verdict recall (malicious)',
+            'URL verdict OR kit path recall',
           ],
           perBrand(
             phishingHosts,
             (i) => scored[i]!.verdict === 'malicious',
             (i) => scored[i]!.hostVerdict === 'malicious',
+            (i) => scored[i]!.verdict === 'malicious' || kitReplay.phishingTied[i]!,
           ),
-          ['l', 'r', 'r', 'r'],
+          ['l', 'r', 'r', 'r', 'r'],
         ),
         markdownTable(
           ['benign flagged (evaluation half)', 'by', 'verdict', 'score', 'largest reasons'],
@@ -414,7 +477,7 @@ async function main() {
         ),
         markdownTable(['scorer', 'hosts/URLs', 'CPU s', 'per CPU-second'], speedRows, ['l', 'r', 'r', 'r']),
       ],
-      caveats: caveatsOf(peer, ipBenign, ipPhishing, scored),
+      caveats: [...caveatsOf(peer, ipBenign, ipPhishing, scored), kitCaveat(kitReplay)],
     },
     values.write,
   );

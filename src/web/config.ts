@@ -34,6 +34,24 @@ export const WebConfig = z
       })
       .strict()
       .optional(),
+    /**
+     * Kit paths (campaign/kit-paths.ts): URLs a confirmed source lists teach the room a kit's
+     * path; a URL on another domain under a path listed on `minDomains` other domains within
+     * `windowDays` is malicious, with the reason `kit_path`. No sources: off.
+     */
+    kitPaths: z
+      .object({
+        /** Sources whose listings are confirmed phishing (`web ingest --source NAME`). */
+        sources: z
+          .array(z.string().regex(/^[\w.:@/-]{1,100}$/))
+          .max(50)
+          .default(['jpcert']),
+        minDomains: z.number().int().min(2).max(1000).default(2),
+        windowDays: z.number().int().min(1).max(365).default(30),
+        maxPaths: z.number().int().min(1000).max(10_000_000).default(200_000),
+      })
+      .strict()
+      .default({ sources: ['jpcert'], minDomains: 2, windowDays: 30, maxPaths: 200_000 }),
     /** `tsunagi web check`: how a candidate page is read. */
     page: z
       .object({

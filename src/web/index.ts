@@ -17,6 +17,7 @@ import { readHosts, readVerdicts, type HostQuery, type VerdictQuery } from './re
 import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
 import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from './score/model.ts';
 import { writeSightings, type SightingRow } from './store.ts';
+import { createKitPathIntake } from './campaign/kit-path-intake.ts';
 import type {
   CertificateFacts,
   HostSummary,
@@ -134,9 +135,19 @@ export interface Web {
   normalise(text: string): NormalisedUrl;
   /**
    * Scores a URL or a bare host name; throws UrlInputError like `normalise`. A certificate's
-   * facts, when known, join the reasons (see input/certificate.ts).
+   * facts, when known, join the reasons (see input/certificate.ts). A URL on a kit's path
+   * (campaign/kit-paths.ts) as the confirmed sources had listed it by `at` (default now) is
+   * malicious, with the reason `kit_path`.
    */
-  score(input: string | NormalisedUrl, certificate?: CertificateFacts | null): ScoredUrl;
+  score(input: string | NormalisedUrl, certificate?: CertificateFacts | null, at?: Date): ScoredUrl;
+  /**
+   * Teaches the kit-path memory a URL a confirmed source listed at `listedAt` (what `ingest` does
+   * for the configured sources; `web score --known FILE` for a list without a store). Throws
+   * UrlInputError like `normalise`.
+   */
+  learnKitPath(input: string | NormalisedUrl, listedAt: Date): void;
+  /** Paths the kit-path memory holds. */
+  readonly kitPaths: number;
   /**
    * Scores and stores a source's records (first and last seen per source, latest verdict per
    * URL), `batchSize` at a time; bad URLs are counted, not thrown. `onBatch` sees each stored
@@ -176,10 +187,8 @@ export interface ReportResult {
   reports: ({ ok: true; scored: ScoredUrl } | { ok: false; url: string; error: string })[];
 }
 
-export function createWeb(config: WebConfig, deps: WebDeps): Web {
-  const model = deps.model ?? FITTED_MODEL;
-  const brandIndex = createBrandIndex(LEXICON);
-  const scorer = createScorer(model, brandIndex, config.thresholds ?? model.thresholds);
+/** The room's counters. */
+function webMetrics(registry: Registry) {
   // Plain numbers per URL, handed to prom-client at scrape time: even a labelled child's inc
   // cost a fifth of a URL's scoring.
   const scoredBy: Record<Verdict, number> = { benign: 0, suspicious: 0, malicious: 0 };
@@ -187,7 +196,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     name: 'tsunagi_web_urls_scored_total',
     help: 'URLs scored, by verdict',
     labelNames: ['verdict'],
-    registers: [deps.registry],
+    registers: [registry],
     collect() {
       this.reset();
       for (const verdict of VERDICTS) this.inc({ verdict }, scoredBy[verdict]);
@@ -197,38 +206,62 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     name: 'tsunagi_web_input_errors_total',
     help: 'Inputs rejected, by kind (url: a line that is no http(s) URL; list: a file that is no URL list; certstream: a frame that is no certstream message)',
     labelNames: ['input'],
-    registers: [deps.registry],
+    registers: [registry],
   });
+  const reportsCounted = new Counter({
+    name: 'tsunagi_web_reports_total',
+    help: 'User reports received, by outcome (the verdict given, or bad for a URL that is no http(s) URL)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  return { scoredBy, inputErrors, reportsCounted };
+}
+
+export function createWeb(config: WebConfig, deps: WebDeps): Web {
+  const model = deps.model ?? FITTED_MODEL;
+  const brandIndex = createBrandIndex(LEXICON);
+  const scorer = createScorer(model, brandIndex, config.thresholds ?? model.thresholds);
+  const { scoredBy, inputErrors, reportsCounted } = webMetrics(deps.registry);
   const now = deps.now ?? (() => new Date());
   const database = () => {
     if (!deps.db) throw new Error('web: no database to keep URLs in');
     return deps.db;
   };
-  const reportsCounted = new Counter({
-    name: 'tsunagi_web_reports_total',
-    help: 'User reports received, by outcome (the verdict given, or bad for a URL that is no http(s) URL)',
-    labelNames: ['outcome'],
-    registers: [deps.registry],
+  const kitPaths = createKitPathIntake(config, {
+    registry: deps.registry,
+    ...(deps.db ? { db: deps.db } : {}),
+    now,
+    maliciousThreshold: scorer.urlThresholds.malicious,
   });
-  const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null) => {
+  const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null, at?: Date) => {
     const plain = scorer.score(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input);
-    const result = certificate
+    const withFacts = certificate
       ? withCertificate(plain, certificate, model, scorer.thresholds, scorer.urlThresholds)
       : plain;
+    const result = kitPaths.tie(withFacts, at ?? now());
     scoredBy[result.verdict]++;
     return result;
   };
-
   const web: Web = {
     name: 'web',
     model,
     thresholds: scorer.thresholds,
-    async start() {},
+    async start() {
+      await kitPaths.load();
+    },
     async stop() {},
     normalise: (text) => normaliseUrl(text, config.maxUrlLength),
     score,
+    learnKitPath(input, listedAt) {
+      kitPaths.learn(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input, listedAt);
+    },
+    get kitPaths() {
+      return kitPaths.size;
+    },
     async ingest(records, source, onBatch) {
       const db = database();
+      await kitPaths.load();
+      const confirmed = kitPaths.confirms(source);
       const result: IngestResult = {
         urls: 0,
         bad: 0,
@@ -247,22 +280,20 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
       };
       for await (const record of records) {
         let row: ScoredUrl;
+        const seenAt = record.seenAt ?? now().toISOString();
         try {
-          row = score(record.url, record.certificate);
+          row = score(record.url, record.certificate, new Date(seenAt));
         } catch (error) {
           if (!(error instanceof UrlInputError)) throw error;
           result.bad++;
           inputErrors.inc({ input: 'url' });
           continue;
         }
+        // Learnt after it is scored: a listing is evidence about other domains, never its own.
+        if (confirmed) kitPaths.learn(row, new Date(seenAt));
         result.urls++;
         result.verdicts[row.verdict]++;
-        batch.push({
-          scored: row,
-          source,
-          seenAt: record.seenAt ?? now().toISOString(),
-          description: record.description ?? null,
-        });
+        batch.push({ scored: row, source, seenAt, description: record.description ?? null });
         if (batch.length >= config.batchSize) await flush();
       }
       if (batch.length > 0) await flush();
@@ -359,6 +390,16 @@ export {
   type WebStatistics,
 } from './campaign/cluster.ts';
 export { campaignHostOf, HostInfrastructure, parseInfrastructure } from './campaign/hosts.ts';
+export {
+  createKitPathMemory,
+  DEFAULT_KIT_PATHS,
+  kitPathReasonKey,
+  kitPathTemplate,
+  withKitPath,
+  type KitPathMatch,
+  type KitPathMemory,
+  type KitPathOptions,
+} from './campaign/kit-paths.ts';
 export { abuseContacts, RdapInputError, rdapMismatch, type AbuseContact } from './takedown/rdap.ts';
 export {
   LETTER_LANGUAGES,

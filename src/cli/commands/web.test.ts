@@ -244,3 +244,44 @@ test('ingest: JPCERT/CC CSV, NDJSON and JSON kept with first-seen per source; --
     await store.close();
   }
 });
+
+test('score --known: a kit path the confirmed list names on two other domains makes a URL malicious, said in words', async () => {
+  const known = join(dir, 'known.csv');
+  writeFileSync(
+    known,
+    'date,URL,description\n' +
+      '2025/09/01 11:10:00,https://qwhrtd.example.com/xqvjkuos/,JCB\n' +
+      '2025/09/02 11:10:00,https://mbnzcv.example.net/xqvjkuos/,JCB\n',
+  );
+  const candidates = join(dir, 'candidates.csv');
+  writeFileSync(
+    candidates,
+    'date,URL,description\n2025/09/03 10:00:00,https://example-bakery.co.uk/xqvjkuos/,\n' +
+      '2025/09/03 10:00:00,https://example-bakery.co.uk/menu,\n',
+  );
+  const plain = await run(['web', 'score', candidates]);
+  assert.equal(plain.stdout.trim().split('\n')[1]!.split(',')[3], 'benign', 'without --known');
+  const result = await run(['web', 'score', candidates, '--known', known, '--lang', 'en']);
+  assert.equal(result.code, 0, result.stderr);
+  const [, kit, menu] = result.stdout.trim().split('\n');
+  assert.equal(kit!.split(',')[3], 'malicious');
+  assert.match(
+    kit!,
+    /the path ""\/xqvjkuos\/"" a phishing kit used on other domains confirmed as phishing \(\+[\d.]+\)/,
+  );
+  assert.equal(menu!.split(',')[3], 'benign');
+  assert.equal(result.stderr.trim(), `tsunagi: 2 known URLs from ${known}, 1 kit path to tie others to`);
+  // Two months later the listings no longer count.
+  writeFileSync(
+    candidates,
+    'date,URL,description\n2025/11/03 10:00:00,https://example-bakery.co.uk/xqvjkuos/,\n',
+  );
+  const later = await run(['web', 'score', candidates, '--known', known]);
+  assert.equal(later.stdout.trim().split('\n')[1]!.split(',')[3], 'benign');
+  const missing = await run(['web', 'score', candidates, '--known', join(dir, 'nope.csv')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^tsunagi: cannot read .*nope\.csv/);
+  const stdin = await run(['web', 'score', candidates, '--known', '-']);
+  assert.equal(stdin.code, 2);
+  assert.match(stdin.stderr, /--known needs a file/);
+});

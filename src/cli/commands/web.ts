@@ -95,6 +95,10 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--format <format>', `one of ${FORMATS.join(', ')} (guessed from the first line when absent)`)
     .option('--lang <lang>', 'write the reasons in words, ja or en (default: feature keys, for programs)')
+    .option(
+      '--known <file>',
+      "a list of confirmed phishing URLs (JPCERT/CC's CSV, as web ingest reads it): a URL on a kit path it names on 2 other domains within 30 days is malicious",
+    )
     .action(async (file: string, options: ScoreOptions) => scoreCommand(file, options, ctx));
   web
     .command('ingest')
@@ -135,6 +139,7 @@ export function register(program: Command, ctx: CliContext): void {
 interface ScoreOptions {
   lang?: string;
   format?: string;
+  known?: string;
 }
 
 /**
@@ -148,6 +153,7 @@ async function scoreCommand(file: string, options: ScoreOptions, ctx: CliContext
     throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
   const language = options.lang as ExplainLanguage | undefined;
   const service = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
+  if (options.known !== undefined) await learnKnown(service, options.known, ctx);
   const name = file === '-' ? 'stdin' : file;
   // The header waits for the first row, so a file that is not a URL list writes nothing to stdout.
   const out = withHeader(writeOut(ctx.stdout), SCORE_COLUMNS.join(',') + '\n');
@@ -155,7 +161,8 @@ async function scoreCommand(file: string, options: ScoreOptions, ctx: CliContext
   const counts = { bad: 0 };
   for await (const record of recordsOf(file, options.format as ListFormat | undefined, counts, name)) {
     try {
-      out.write(scoreCsvLine(service.score(record.url), language) + '\n');
+      const at = record.seenAt ? new Date(record.seenAt) : undefined;
+      out.write(scoreCsvLine(service.score(record.url, null, at), language) + '\n');
       scored++;
     } catch (error) {
       if (!(error instanceof UrlInputError)) throw error;
@@ -176,6 +183,28 @@ async function scoreCommand(file: string, options: ScoreOptions, ctx: CliContext
     ctx.stderr.write(
       `tsunagi: ${counted(bad, 'entry', 'entries')} of ${name} skipped: not an http(s) URL, or a row without its URL or date\n`,
     );
+}
+
+/** `--known FILE`: each listing teaches the kit-path memory at the time it was listed (or now). */
+async function learnKnown(service: Web, file: string, ctx: CliContext): Promise<void> {
+  if (file === '-') throw new UsageError('--known needs a file: stdin is the list to score');
+  const counts = { bad: 0 };
+  let listed = 0;
+  for await (const record of recordsOf(file, undefined, counts)) {
+    try {
+      service.learnKitPath(record.url, record.seenAt ? new Date(record.seenAt) : new Date());
+      listed++;
+    } catch (error) {
+      if (!(error instanceof UrlInputError)) throw error;
+      counts.bad++;
+    }
+  }
+  if (listed === 0) throw new InputError(`${file}: no URL could be read for --known`);
+  ctx.stderr.write(
+    `tsunagi: ${counted(listed, 'known URL')} from ${file}, ${counted(service.kitPaths, 'kit path')} to tie others to` +
+      (counts.bad > 0 ? ` (${counted(counts.bad, 'entry', 'entries')} skipped)` : '') +
+      '\n',
+  );
 }
 
 function parseIngestOptions(options: IngestOptions): { format?: ListFormat; tlp: Tlp } {

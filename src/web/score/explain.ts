@@ -196,7 +196,16 @@ const PHRASES: Record<string, Phrase> = {
     (a) => `サブドメイン中の語${quotedJa(a)}（ドメイン名がフィッシングらしいほど重く）`,
     (a) => `the word${quotedEn(a)} in the subdomain, weighed by how much the domain name reads as phishing`,
   ),
+  kit_path: withArgument(
+    (a) => `確認済みのフィッシングサイトが他のドメインで使ったキットのパス「${unescapeKey(a)}」`,
+    (a) => `the path "${unescapeKey(a)}" a phishing kit used on other domains confirmed as phishing`,
+  ),
 };
+
+/** A key's argument as kitPathReasonKey escaped it (`%3D` for `=`). */
+function unescapeKey(argument: string): string {
+  return argument.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
 
 /**
  * The reasons that pointed to phishing, largest first: what a letter or a person is shown as the

@@ -1,0 +1,96 @@
+/**
+ * The kit-path memory (src/web/campaign/kit-paths.ts) replayed over JPCERT/CC's list in time
+ * order, as a room that ingests the list daily (`web ingest --source jpcert`) would hold it:
+ *
+ * - a phishing host is judged at the time its first URL was listed, by a memory taught every row
+ *   listed on EARLIER days (Japan's calendar, the list's own): never its own day's batch, never a
+ *   later one;
+ * - a benign URL is flagged when, at ANY moment of the period read, the memory as it stood then
+ *   would have tied it to a kit: it is checked against the memory once at the period's start and
+ *   again after every day whose listings touched its path's template (the memory only gains ties
+ *   on those days; the window only takes them away).
+ *
+ * What the memory adds is the tie alone (`ties`); the benchmark ORs it with the URL verdict.
+ */
+import {
+  createKitPathMemory,
+  kitPathTemplate,
+  type KitPathOptions,
+  type NormalisedUrl,
+} from '../../src/web/index.ts';
+import type { Listing } from './data.ts';
+
+const JST_MS = 9 * 3_600_000;
+/** The list's day of a time: its date in Japan. */
+const dayOf = (iso: string) => new Date(Date.parse(iso) + JST_MS).toISOString().slice(0, 10);
+
+export interface KitReplay {
+  /** Per judged phishing host (the order given): whether the memory tied it to a kit. */
+  phishingTied: boolean[];
+  /** Per benign URL (the order given): whether the memory would have tied it at some moment. */
+  benignTied: boolean[];
+  /** Kit paths the memory held at the end. */
+  paths: number;
+}
+
+export function replayKitPaths(
+  listings: readonly Listing[],
+  phishing: readonly { url: NormalisedUrl; seenAt: string }[],
+  benign: readonly NormalisedUrl[],
+  period: { from: string; to: string },
+  options: KitPathOptions,
+): KitReplay {
+  const memory = createKitPathMemory(options);
+  const ordered = [...listings].sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
+  const judged = phishing
+    .map((p, index) => ({ ...p, index, day: dayOf(p.seenAt) }))
+    .sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
+  const phishingTied = new Array<boolean>(phishing.length).fill(false);
+  const benignTied = new Array<boolean>(benign.length).fill(false);
+  const benignByTemplate = new Map<string, number[]>();
+  benign.forEach((url, i) => {
+    const template = kitPathTemplate(url, options.commonWords);
+    if (template === null) return;
+    const list = benignByTemplate.get(template) ?? [];
+    list.push(i);
+    benignByTemplate.set(template, list);
+  });
+  const checkBenign = (indices: Iterable<number>, at: Date) => {
+    for (const i of indices) if (!benignTied[i] && memory.match(benign[i]!, at)) benignTied[i] = true;
+  };
+
+  let next = 0;
+  let startChecked = false;
+  /** Teaches every listing of days before `day`; benign URLs are checked from the period's start on. */
+  const learnBefore = (day: string) => {
+    while (next < ordered.length && dayOf(ordered[next]!.seenAt) < day) {
+      const listingDay = dayOf(ordered[next]!.seenAt);
+      if (!startChecked && listingDay >= period.from) {
+        checkBenign([...benignByTemplate.values()].flat(), new Date(`${period.from}T00:00:00+09:00`));
+        startChecked = true;
+      }
+      const touched = new Set<string>();
+      // One day's listings, then the benign URLs on the templates they touched, at the day's end.
+      while (next < ordered.length && dayOf(ordered[next]!.seenAt) === listingDay) {
+        const listing = ordered[next++]!;
+        memory.learn(listing.url, new Date(listing.seenAt));
+        const template = kitPathTemplate(listing.url, options.commonWords);
+        if (template !== null) touched.add(template);
+      }
+      if (listingDay >= period.from && listingDay <= period.to) {
+        const end = new Date(Date.parse(`${listingDay}T23:59:59+09:00`));
+        for (const template of touched) checkBenign(benignByTemplate.get(template) ?? [], end);
+      }
+    }
+  };
+  for (const host of judged) {
+    learnBefore(host.day);
+    phishingTied[host.index] = memory.match(host.url, new Date(host.seenAt)) !== null;
+  }
+  // The rest of the period, for the benign URLs.
+  const after = new Date(Date.parse(`${period.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  learnBefore(after);
+  if (!startChecked)
+    checkBenign([...benignByTemplate.values()].flat(), new Date(`${period.from}T00:00:00+09:00`));
+  return { phishingTied, benignTied, paths: memory.size };
+}

@@ -1,0 +1,126 @@
+/**
+ * Kit paths through the room's front door: a confirmed source's listings (`web ingest --source
+ * jpcert`) make a URL on a third domain under the same kit path malicious, with the reason that
+ * says so; a new process reads the window's listings back from the store (SQLite here; PostgreSQL
+ * when TSUNAGI_TEST_DATABASE_URL is set); other sources teach nothing.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../core/index.ts';
+import { createWeb, logistic, WebConfig, webMigrations, type WebTables } from '../index.ts';
+
+const LISTED = [
+  { url: 'https://qwhrtd.example.com/xqvjkuos/', seenAt: '2025-09-01T02:00:00.000Z' },
+  { url: 'https://mbnzcv.example.net/xqvjkuos/', seenAt: '2025-09-02T02:00:00.000Z' },
+];
+const CANDIDATE = 'https://example-bakery.co.uk/xqvjkuos/';
+const DAY3 = new Date('2025-09-03T00:00:00.000Z');
+
+async function withDb(dialect: Dialect, work: (db: Kysely<WebTables>) => Promise<void>, schema?: string) {
+  const db = new Kysely<WebTables>({ dialect });
+  try {
+    const migrated = await new Migrator({
+      db,
+      provider: { getMigrations: async () => webMigrations },
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    }).migrateToLatest();
+    assert.equal(migrated.error, undefined);
+    await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+const room = (db: Kysely<WebTables> | undefined, now: Date, registry = new Registry(), config = {}) =>
+  createWeb(WebConfig.parse(config), {
+    logger: silentLogger(),
+    registry,
+    ...(db ? { db } : {}),
+    now: () => now,
+  });
+
+async function kitPathsEndToEnd(dialect: Dialect, schema?: string) {
+  await withDb(
+    dialect,
+    async (db) => {
+      const registry = new Registry();
+      const web = room(db, DAY3, registry);
+      const plain = web.score(CANDIDATE);
+      assert.notEqual(plain.verdict, 'malicious', 'the candidate alone is not malicious');
+
+      await web.ingest(LISTED, 'jpcert');
+      const [report] = (await web.report({ url: CANDIDATE }, 'isp-a')).reports;
+      assert.ok(report?.ok);
+      const scored = report.scored;
+      assert.equal(scored.verdict, 'malicious');
+      assert.equal(scored.reasons[0]?.feature, 'kit_path(/xqvjkuos/)');
+      assert.equal(scored.reasons[0]?.value, 2);
+      assert.equal(scored.hostVerdict, plain.hostVerdict, 'a kit path says nothing of the whole host');
+      const logOdds = web.model.bias + scored.reasons.reduce((sum, r) => sum + r.contribution, 0);
+      assert.ok(Math.abs(logistic(logOdds) - scored.score) < 0.01, 'the reasons still add up to the score');
+      assert.match(await registry.metrics(), /tsunagi_web_kit_path_ties_total 1\b/);
+
+      // A new process: the store's listings of the window are read back at start.
+      const later = room(db, DAY3);
+      await later.start();
+      assert.equal(later.kitPaths, 1);
+      assert.equal(later.score(CANDIDATE).verdict, 'malicious');
+      // Forty days on, the listings have left the window.
+      const muchLater = room(db, new Date('2025-10-12T00:00:00.000Z'));
+      await muchLater.start();
+      assert.equal(muchLater.kitPaths, 0);
+      assert.notEqual(muchLater.score(CANDIDATE).verdict, 'malicious');
+    },
+    schema,
+  );
+}
+
+test('a kit path two confirmed domains used makes a third domain malicious, and a new process remembers (SQLite)', async () => {
+  await kitPathsEndToEnd(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
+});
+
+test(
+  'the same on PostgreSQL',
+  { skip: !process.env.TSUNAGI_TEST_DATABASE_URL && 'TSUNAGI_TEST_DATABASE_URL unset' },
+  async () => {
+    const schema = `tsunagi_test_kit_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const connectionString = process.env.TSUNAGI_TEST_DATABASE_URL!;
+    const admin = new pg.Client({ connectionString });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    try {
+      const pool = new pg.Pool({ connectionString, max: 2, options: `-c search_path=${schema}` });
+      await kitPathsEndToEnd(new PostgresDialect({ pool }), schema);
+    } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);
+
+test('listings of a source that is not a confirmed one teach nothing; no sources turns it off', async () => {
+  await withDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
+    const web = room(db, DAY3);
+    await web.ingest(LISTED, 'report:someone');
+    assert.equal(web.kitPaths, 0);
+    assert.notEqual(web.score(CANDIDATE).verdict, 'malicious');
+    const off = room(db, DAY3, new Registry(), { kitPaths: { sources: [] } });
+    await off.ingest(LISTED, 'jpcert');
+    assert.equal(off.kitPaths, 0);
+  });
+});
+
+test('without a store, learnKitPath teaches the memory (web score --known)', () => {
+  const web = room(undefined, DAY3);
+  for (const listed of LISTED) web.learnKitPath(listed.url, new Date(listed.seenAt));
+  assert.equal(web.score(CANDIDATE).verdict, 'malicious');
+  assert.equal(
+    web.score(CANDIDATE, null, new Date('2025-08-01T00:00:00.000Z')).verdict === 'malicious',
+    false,
+  );
+});

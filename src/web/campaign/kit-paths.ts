@@ -1,0 +1,171 @@
+/**
+ * Kit paths: a phishing kit is deployed on one throw-away domain after another under the same
+ * path (`https://gtdos.cn/jkuos`, `https://rcmama.cn/jkuos`; `/ja/client/3210000?origin=10` on
+ * `jpja-theviewa00.com` and `driectjp-jeopi00.com`). The name changes every day; the path often
+ * does not. So a URL whose path a confirmed list (JPCERT/CC's, ingested as source `jpcert`) named
+ * on at least `minDomains` OTHER registered domains in the last `windowDays` days is a kit's new
+ * home, whatever its name looks like.
+ *
+ * A path counts only when it is the kit's own: its template (digits as 0, query values as *,
+ * lower case) must hold a word that is neither English (word-list's dictionary) nor a word benign
+ * sites use in their paths (common-path-words.json, from the benign URLs the model was fitted
+ * on). `/login.php`, `/sitemap/` and `/wp-admin/` never tie two sites, `/jkuos` and `/saxaw` do.
+ *
+ * The memory is a room's runtime state, not a fitted table: what a confirmed source listed,
+ * forgotten after the window.
+ */
+import { readFileSync } from 'node:fs';
+import wordListPath from 'word-list';
+import type { NormalisedUrl, ScoredUrl } from '../types.ts';
+import COMMON_PATH_WORDS from './common-path-words.json' with { type: 'json' };
+
+export interface KitPathOptions {
+  /** Other registered domains a confirmed source listed the path on (2: a kit seen twice). */
+  minDomains: number;
+  /** How long a listing counts, days (kits move on within weeks). */
+  windowDays: number;
+  /** Paths remembered at most; past it, those not listed within the window are forgotten first. */
+  maxPaths: number;
+  /**
+   * Words benign sites use in paths; absent, the shipped common-path-words.json (the benchmark's
+   * tuning check passes one made from half the benign URLs, to count false ties on the other).
+   */
+  commonWords?: ReadonlySet<string>;
+}
+
+export const DEFAULT_KIT_PATHS: KitPathOptions = { minDomains: 2, windowDays: 30, maxPaths: 200_000 };
+
+/** Why a URL was tied to a kit: its path's template and how many other domains it was listed on. */
+export interface KitPathMatch {
+  template: string;
+  domains: number;
+}
+
+export interface KitPathMemory {
+  /** A URL a confirmed source listed, at the time it listed it. */
+  learn(url: NormalisedUrl, listedAt: Date): void;
+  /** The kit this URL's path belongs to, judged at `at`; null when none. */
+  match(url: NormalisedUrl, at: Date): KitPathMatch | null;
+  /** Paths remembered. */
+  readonly size: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Shorter runs of letters are too often abbreviations to tell a kit from a site. */
+const MIN_WORD = 3;
+
+let dictionary: Set<string> | undefined;
+/** English words, read once when the first kit path is judged (275k words, about 80 ms). */
+function englishWords(): Set<string> {
+  dictionary ??= new Set(readFileSync(wordListPath, 'utf8').split('\n'));
+  return dictionary;
+}
+const COMMON_WORDS: ReadonlySet<string> = new Set<string>(COMMON_PATH_WORDS.words);
+
+/**
+ * The path's template (`/ja/client/0?origin=*`) when it holds a word of the kit's own; null for a
+ * bare host, a page at `/`, and paths of plain words.
+ */
+export function kitPathTemplate(
+  url: NormalisedUrl,
+  commonWords: ReadonlySet<string> = COMMON_WORDS,
+): string | null {
+  if (url.path === '' || url.path === '/') return null;
+  const template = url.path
+    .toLowerCase()
+    .replace(/\d+/g, '0')
+    .replace(/=[^&]*/g, '=*');
+  const words = englishWords();
+  for (const word of template.split(/[^a-z]+/))
+    if (word.length >= MIN_WORD && !words.has(word) && !commonWords.has(word)) return template;
+  return null;
+}
+
+export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS): KitPathMemory {
+  const windowMs = options.windowDays * DAY_MS;
+  const commonWords = options.commonWords ?? COMMON_WORDS;
+  const templateOf = (url: NormalisedUrl) => kitPathTemplate(url, commonWords);
+  /** template -> registered domain (or host) -> when it was last listed, ms. */
+  const paths = new Map<string, Map<string, number>>();
+  const domainOf = (url: NormalisedUrl) => url.registrableDomain ?? url.host;
+
+  const forgetBefore = (cutoff: number) => {
+    for (const [template, domains] of paths) {
+      for (const [domain, listed] of domains) if (listed < cutoff) domains.delete(domain);
+      if (domains.size === 0) paths.delete(template);
+    }
+  };
+
+  return {
+    learn(url, listedAt) {
+      const template = templateOf(url);
+      if (template === null) return;
+      const at = listedAt.getTime();
+      if (!Number.isFinite(at)) return;
+      let domains = paths.get(template);
+      if (!domains) {
+        if (paths.size >= options.maxPaths) {
+          forgetBefore(at - windowMs);
+          // Still full: the oldest paths go (a Map keeps insertion order).
+          for (const oldest of paths.keys()) {
+            if (paths.size < options.maxPaths) break;
+            paths.delete(oldest);
+          }
+        }
+        paths.set(template, (domains = new Map()));
+      }
+      const domain = domainOf(url);
+      domains.set(domain, Math.max(domains.get(domain) ?? at, at));
+    },
+    match(url, at) {
+      const template = templateOf(url);
+      if (template === null) return null;
+      const domains = paths.get(template);
+      if (!domains) return null;
+      const now = at.getTime();
+      const own = domainOf(url);
+      let others = 0;
+      // Listed within the window before `at`: a listing from the future says nothing yet.
+      for (const [domain, listed] of domains)
+        if (domain !== own && listed <= now && now - listed <= windowMs) others++;
+      return others >= options.minDomains ? { template, domains: others } : null;
+    },
+    get size() {
+      return paths.size;
+    },
+  };
+}
+
+/** `=`, `;`, `,` and parentheses would split a reason key (`feature=contribution;...`): escaped. */
+export function kitPathReasonKey(template: string): string {
+  return `kit_path(${template.replace(/[=;,()%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)})`;
+}
+
+const logit = (p: number) => {
+  const q = Math.min(Math.max(p, 1e-12), 1 - 1e-12);
+  return Math.log(q / (1 - q));
+};
+
+/**
+ * The URL verdict of a URL on a kit's path: malicious, its score raised to the malicious threshold
+ * when below it, and the raise listed first among the reasons as `kit_path(template)` (its value
+ * the other domains the path was listed on). The host-name verdict stays: a path does not make
+ * the whole host the kit's.
+ */
+export function withKitPath(scored: ScoredUrl, match: KitPathMatch, maliciousThreshold: number): ScoredUrl {
+  if (scored.verdict === 'malicious') return scored;
+  const score = Math.max(scored.score, maliciousThreshold);
+  return {
+    ...scored,
+    score,
+    verdict: 'malicious',
+    reasons: [
+      {
+        feature: kitPathReasonKey(match.template),
+        value: match.domains,
+        contribution: Number((logit(score) - logit(scored.score)).toFixed(4)),
+      },
+      ...scored.reasons,
+    ],
+  };
+}
