@@ -18,6 +18,7 @@ import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
 import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from './score/model.ts';
 import { writeSightings, type SightingRow } from './store.ts';
 import { createKitPathIntake } from './campaign/kit-path-intake.ts';
+import { isKitPathTie } from './campaign/kit-paths.ts';
 import type {
   CertificateFacts,
   HostSummary,
@@ -123,6 +124,8 @@ export interface IngestResult {
   newUrls: number;
   newSightings: number;
   verdicts: Record<Verdict, number>;
+  /** Of the malicious, those made so by a kit path (campaign/kit-paths.ts). */
+  kitPathTies: number;
 }
 
 export interface Web {
@@ -268,6 +271,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         newUrls: 0,
         newSightings: 0,
         verdicts: { benign: 0, suspicious: 0, malicious: 0 },
+        kitPathTies: 0,
       };
       let batch: SightingRow[] = [];
       const flush = async () => {
@@ -293,6 +297,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         if (confirmed) kitPaths.learn(row, new Date(seenAt));
         result.urls++;
         result.verdicts[row.verdict]++;
+        if (isKitPathTie(row)) result.kitPathTies++;
         batch.push({ scored: row, source, seenAt, description: record.description ?? null });
         if (batch.length >= config.batchSize) await flush();
       }
@@ -393,6 +398,7 @@ export { campaignHostOf, HostInfrastructure, parseInfrastructure } from './campa
 export {
   createKitPathMemory,
   DEFAULT_KIT_PATHS,
+  isKitPathTie,
   kitPathReasonKey,
   kitPathTemplate,
   withKitPath,

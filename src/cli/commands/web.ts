@@ -323,7 +323,7 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
     const v = result.verdicts;
     ctx.stderr.write(
       `tsunagi: ${counted(result.urls, 'URL')} from ${options.source} (${result.newUrls} new to the store, ${counted(bad, 'bad entry', 'bad entries')}): ` +
-        `malicious ${v.malicious}, suspicious ${v.suspicious}, benign ${v.benign}; stored in ${store.location}\n`,
+        `malicious ${v.malicious}${result.kitPathTies > 0 ? ` (${result.kitPathTies} on a kit path other domains were listed with)` : ''}, suspicious ${v.suspicious}, benign ${v.benign}; stored in ${store.location}\n`,
     );
     if (intel)
       ctx.stderr.write(

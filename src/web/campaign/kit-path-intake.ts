@@ -34,7 +34,16 @@ export function createKitPathIntake(
   });
   let loaded: Promise<void> | undefined;
   const readStore = async (db: Kysely<WebTables>) => {
-    const since = new Date(deps.now().getTime() - config.kitPaths.windowDays * 86_400_000).toISOString();
+    // The window before the newest listing, not before now: a store replayed from last year's
+    // lists still ties last year's URLs (each match checks the window at its own time anyway).
+    const newest = await db
+      .selectFrom('web_sightings')
+      .select((eb) => eb.fn.max('last_seen').as('last'))
+      .where('source', 'in', [...sources])
+      .executeTakeFirst();
+    if (!newest?.last) return;
+    const until = Math.min(deps.now().getTime(), Date.parse(newest.last));
+    const since = new Date(until - config.kitPaths.windowDays * 86_400_000).toISOString();
     const rows = await db
       .selectFrom('web_sightings')
       .select(['url', 'last_seen'])

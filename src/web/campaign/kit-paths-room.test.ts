@@ -64,17 +64,32 @@ async function kitPathsEndToEnd(dialect: Dialect, schema?: string) {
       const logOdds = web.model.bias + scored.reasons.reduce((sum, r) => sum + r.contribution, 0);
       assert.ok(Math.abs(logistic(logOdds) - scored.score) < 0.01, 'the reasons still add up to the score');
       assert.match(await registry.metrics(), /tsunagi_web_kit_path_ties_total 1\b/);
+      const proxied = await web.ingest(
+        [{ url: 'https://another-shop.example.org/xqvjkuos/', seenAt: DAY3.toISOString() }],
+        'proxy-log',
+      );
+      assert.deepEqual([proxied.verdicts.malicious, proxied.kitPathTies], [1, 1], 'the ingest says how many');
 
       // A new process: the store's listings of the window are read back at start.
       const later = room(db, DAY3);
       await later.start();
       assert.equal(later.kitPaths, 1);
       assert.equal(later.score(CANDIDATE).verdict, 'malicious');
-      // Forty days on, the listings have left the window.
+      // Forty days on, the listings are read (the window before the newest listing) but have
+      // left the window of a URL judged now; a URL of their own time is still tied (a replay).
       const muchLater = room(db, new Date('2025-10-12T00:00:00.000Z'));
       await muchLater.start();
-      assert.equal(muchLater.kitPaths, 0);
+      assert.equal(muchLater.kitPaths, 1);
       assert.notEqual(muchLater.score(CANDIDATE).verdict, 'malicious');
+      assert.equal(muchLater.score(CANDIDATE, null, DAY3).verdict, 'malicious');
+      // A listing more than the window before the newest one is not read back at all.
+      await web.ingest(
+        [{ url: 'https://oldkit.example.org/zzqoldkit/', seenAt: '2025-07-01T00:00:00.000Z' }],
+        'jpcert',
+      );
+      const fresh = room(db, DAY3);
+      await fresh.start();
+      assert.equal(fresh.kitPaths, 1, 'only /xqvjkuos/');
     },
     schema,
   );

@@ -169,3 +169,8 @@ export function withKitPath(scored: ScoredUrl, match: KitPathMatch, maliciousThr
     ],
   };
 }
+
+/** Whether a scored URL's verdict was made malicious by a kit path (withKitPath lists it first). */
+export function isKitPathTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
+  return scored.reasons[0]?.feature.startsWith('kit_path(') ?? false;
+}
