@@ -4,8 +4,10 @@
  * kernel picks) that the test speaks for.
  */
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import pg from 'pg';
 import { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger } from '../core/index.ts';
@@ -19,17 +21,49 @@ import {
   type WebTables,
 } from './index.ts';
 
-/** The web room's tables, migrated, on a SQLite database in memory. */
-export async function webMemoryDb(): Promise<Kysely<WebTables>> {
-  const db = new Kysely<WebTables>({
-    dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
-  });
+/**
+ * The web room's tables, migrated, on `dialect`; `schema`: on PostgreSQL, kysely's own tables go
+ * there too (else it may find another test's in public).
+ */
+export async function migratedWebDb(dialect: Dialect, schema?: string): Promise<Kysely<WebTables>> {
+  const db = new Kysely<WebTables>({ dialect });
   const migrated = await new Migrator({
     db,
     provider: { getMigrations: async () => webMigrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
   }).migrateToLatest();
-  if (migrated.error) throw migrated.error;
+  if (migrated.error) {
+    await db.destroy();
+    throw migrated.error;
+  }
   return db;
+}
+
+/** The web room's tables, migrated, on a SQLite database in memory. */
+export function webMemoryDb(): Promise<Kysely<WebTables>> {
+  return migratedWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
+}
+
+/** A PostgreSQL test's skip reason: the server is named by TSUNAGI_TEST_DATABASE_URL. */
+export const POSTGRES_SKIP = !process.env.TSUNAGI_TEST_DATABASE_URL && 'TSUNAGI_TEST_DATABASE_URL unset';
+
+/** Runs `work` on PostgreSQL in a schema of its own, dropped afterwards (TSUNAGI_TEST_DATABASE_URL). */
+export async function inPostgresSchema(
+  prefix: string,
+  work: (dialect: Dialect, schema: string) => Promise<void>,
+): Promise<void> {
+  const schema = `tsunagi_test_${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const connectionString = process.env.TSUNAGI_TEST_DATABASE_URL!;
+  const admin = new pg.Client({ connectionString });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  try {
+    const pool = new pg.Pool({ connectionString, max: 2, options: `-c search_path=${schema}` });
+    await work(new PostgresDialect({ pool }), schema);
+  } finally {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  }
 }
 
 export interface CertstreamRun {

@@ -4,12 +4,11 @@
  * TSUNAGI_TEST_DATABASE_URL is set) read back through `verdicts()` and `hosts()`.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
-import pg from 'pg';
+import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
+import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP } from './testing.ts';
 import { silentLogger } from '../core/index.ts';
 import {
   blocksWholeHost,
@@ -176,16 +175,9 @@ test("no brand's own domain is ever flagged", () => {
     }
 });
 
-/** `schema`: on PostgreSQL, kysely's own tables go there too (else it may find another test's in public). */
 async function ingestAndRead(dialect: Dialect, schema?: string) {
-  const db = new Kysely<WebTables>({ dialect });
+  const db = await migratedWebDb(dialect, schema);
   try {
-    const migrated = await new Migrator({
-      db,
-      provider: { getMigrations: async () => webMigrations },
-      ...(schema ? { migrationTableSchema: schema } : {}),
-    }).migrateToLatest();
-    assert.equal(migrated.error, undefined);
     const room = createWeb(WebConfig.parse({ batchSize: 2 }), {
       logger: silentLogger(),
       registry: new Registry(),
@@ -338,24 +330,9 @@ test('ingest keeps first and last seen per source; the read API pages through it
   await ingestAndRead(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
 });
 
-test(
-  'the same on PostgreSQL',
-  { skip: !process.env.TSUNAGI_TEST_DATABASE_URL && 'TSUNAGI_TEST_DATABASE_URL unset' },
-  async () => {
-    const schema = `tsunagi_test_web_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const connectionString = process.env.TSUNAGI_TEST_DATABASE_URL!;
-    const admin = new pg.Client({ connectionString });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    try {
-      const pool = new pg.Pool({ connectionString, max: 2, options: `-c search_path=${schema}` });
-      await ingestAndRead(new PostgresDialect({ pool }), schema);
-    } finally {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
-  },
-);
+test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
+  await inPostgresSchema('web', (dialect, schema) => ingestAndRead(dialect, schema));
+});
 
 test('blocksWholeHost: both verdicts malicious, and a name', () => {
   const row = { verdict: 'malicious', hostVerdict: 'malicious', hostKind: 'domain' } as const;

@@ -5,14 +5,13 @@
  * when TSUNAGI_TEST_DATABASE_URL is set); other sources teach nothing.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
-import pg from 'pg';
+import { SqliteDialect, type Dialect, type Kysely } from 'kysely';
 import { Registry } from 'prom-client';
+import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP } from '../testing.ts';
 import { silentLogger } from '../../core/index.ts';
-import { createWeb, logistic, WebConfig, webMigrations, type WebTables } from '../index.ts';
+import { createWeb, logistic, WebConfig, type WebTables } from '../index.ts';
 
 const LISTED = [
   { url: 'https://qwhrtd.example.com/xqvjkuos/', seenAt: '2025-09-01T02:00:00.000Z' },
@@ -22,14 +21,8 @@ const CANDIDATE = 'https://example-bakery.co.uk/xqvjkuos/';
 const DAY3 = new Date('2025-09-03T00:00:00.000Z');
 
 async function withDb(dialect: Dialect, work: (db: Kysely<WebTables>) => Promise<void>, schema?: string) {
-  const db = new Kysely<WebTables>({ dialect });
+  const db = await migratedWebDb(dialect, schema);
   try {
-    const migrated = await new Migrator({
-      db,
-      provider: { getMigrations: async () => webMigrations },
-      ...(schema ? { migrationTableSchema: schema } : {}),
-    }).migrateToLatest();
-    assert.equal(migrated.error, undefined);
     await work(db);
   } finally {
     await db.destroy();
@@ -99,24 +92,9 @@ test('a kit path two confirmed domains used makes a third domain malicious, and 
   await kitPathsEndToEnd(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
 });
 
-test(
-  'the same on PostgreSQL',
-  { skip: !process.env.TSUNAGI_TEST_DATABASE_URL && 'TSUNAGI_TEST_DATABASE_URL unset' },
-  async () => {
-    const schema = `tsunagi_test_kit_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const connectionString = process.env.TSUNAGI_TEST_DATABASE_URL!;
-    const admin = new pg.Client({ connectionString });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    try {
-      const pool = new pg.Pool({ connectionString, max: 2, options: `-c search_path=${schema}` });
-      await kitPathsEndToEnd(new PostgresDialect({ pool }), schema);
-    } finally {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
-  },
-);
+test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
+  await inPostgresSchema('kit', (dialect, schema) => kitPathsEndToEnd(dialect, schema));
+});
 
 test('listings of a source that is not a confirmed one teach nothing; no sources turns it off', async () => {
   await withDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
