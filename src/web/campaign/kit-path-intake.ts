@@ -10,6 +10,9 @@ import { normaliseUrl, UrlInputError } from '../normalise.ts';
 import type { NormalisedUrl, ScoredUrl, WebTables } from '../types.ts';
 import { createKitPathMemory, withKitPath } from './kit-paths.ts';
 
+/** The scorer's reason for a lexicon brand's own domain (score/model.ts). */
+const OFFICIAL_DOMAIN = 'official_domain';
+
 export interface KitPathIntake {
   /** The scored URL, made malicious when its path is a kit's as the memory stands at `at`. */
   tie(scored: ScoredUrl, at: Date): ScoredUrl;
@@ -62,6 +65,8 @@ export function createKitPathIntake(
   return {
     tie(scored, at) {
       if (scored.verdict === 'malicious' || memory.size === 0) return scored;
+      // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
+      if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
       const match = memory.match(scored, at);
       if (!match) return scored;
       ties.inc();

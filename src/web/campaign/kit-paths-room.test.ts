@@ -117,3 +117,16 @@ test('without a store, learnKitPath teaches the memory (web score --known)', () 
     false,
   );
 });
+
+test("a kit that copies a brand's own path never makes the brand's own site malicious", () => {
+  const web = room(undefined, DAY3);
+  web.learnKitPath('https://qwhrtd.example.com/vpass/zqkitlogin', new Date('2025-09-01T00:00:00Z'));
+  web.learnKitPath('https://mbnzcv.example.net/vpass/zqkitlogin', new Date('2025-09-02T00:00:00Z'));
+  assert.equal(web.score('https://third.example.org/vpass/zqkitlogin').verdict, 'malicious');
+  const own = web.score('https://www.smbc-card.com/vpass/zqkitlogin');
+  assert.equal(own.verdict, 'benign');
+  assert.deepEqual(
+    own.reasons.map((r) => r.feature),
+    ['official_domain'],
+  );
+});
