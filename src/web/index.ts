@@ -241,7 +241,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     const withFacts = certificate
       ? withCertificate(plain, certificate, model, scorer.thresholds, scorer.urlThresholds)
       : plain;
-    const result = kitPaths.tie(withFacts, at ?? now());
+    const result = kitPaths.tie(withFacts, at);
     scoredBy[result.verdict]++;
     return result;
   };

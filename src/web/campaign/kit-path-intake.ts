@@ -14,8 +14,8 @@ import { createKitPathMemory, withKitPath } from './kit-paths.ts';
 const OFFICIAL_DOMAIN = 'official_domain';
 
 export interface KitPathIntake {
-  /** The scored URL, made malicious when its path is a kit's as the memory stands at `at`. */
-  tie(scored: ScoredUrl, at: Date): ScoredUrl;
+  /** The scored URL, made malicious when its path is a kit's as the memory stands at `at` (default now). */
+  tie(scored: ScoredUrl, at?: Date): ScoredUrl;
   /** Whether a source's listings teach the memory. */
   confirms(source: string): boolean;
   learn(url: NormalisedUrl, listedAt: Date): void;
@@ -65,10 +65,10 @@ export function createKitPathIntake(
   return {
     tie(scored, at) {
       if (scored.verdict === 'malicious' || memory.size === 0) return scored;
+      const match = memory.match(scored, at ?? deps.now());
+      if (!match) return scored;
       // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
       if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
-      const match = memory.match(scored, at);
-      if (!match) return scored;
       ties.inc();
       return withKitPath(scored, match, deps.maliciousThreshold);
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { normaliseUrl } from '../normalise.ts';
-import { createKitPathMemory, DEFAULT_KIT_PATHS, kitPathTemplate } from './kit-paths.ts';
+import { createKitPathMemory, DEFAULT_KIT_PATHS, kitPathTemplate, pathTemplate } from './kit-paths.ts';
 
 const url = (text: string) => normaliseUrl(text);
 const day = (n: number) => new Date(Date.UTC(2025, 8, n));
@@ -78,4 +78,24 @@ test('a listing at an invalid time is ignored, not stored as NaN', () => {
   const memory = createKitPathMemory();
   memory.learn(url('https://gtdos.cn/jkuos'), new Date('not a date'));
   assert.equal(memory.size, 0);
+});
+
+test('pathTemplate by hand is the three rewrites it replaces, on odd paths too', () => {
+  const byRegex = (p: string) =>
+    p
+      .toLowerCase()
+      .replace(/\d+/g, '0')
+      .replace(/=[^&]*/g, '=*');
+  for (const path of [
+    '/DyIBDPO9HV/login&getFlg=in',
+    '/ja/client/3210000?origin=10',
+    '/mgap/?matsui=GN5P1F01VxLygvRUoco68UCA',
+    '/%E3%81%82/x=1&y=&z',
+    '/a==b&&c=',
+    '/0123/=',
+    '/?q=%3D%26&r=9',
+  ])
+    assert.equal(pathTemplate(path), byRegex(path), path);
+  assert.equal(pathTemplate('/'), null);
+  assert.equal(pathTemplate(''), null);
 });

@@ -70,15 +70,46 @@ export function kitPathTemplate(
   url: NormalisedUrl,
   commonWords: ReadonlySet<string> = COMMON_WORDS,
 ): string | null {
-  if (url.path === '' || url.path === '/') return null;
-  const template = url.path
-    .toLowerCase()
-    .replace(/\d+/g, '0')
-    .replace(/=[^&]*/g, '=*');
+  const template = pathTemplate(url.path);
+  if (template === null) return null;
   const words = englishWords();
   for (const word of template.split(/[^a-z]+/))
     if (word.length >= MIN_WORD && !words.has(word) && !commonWords.has(word)) return template;
   return null;
+}
+
+/**
+ * The template of any path but the top page, kit or not: what a remembered kit is looked up by.
+ * One pass by hand, not three regular expressions: every URL scored against the memory pays it.
+ */
+export function pathTemplate(path: string): string | null {
+  if (path === '' || path === '/') return null;
+  // Most paths need no rewrite at all (no digit, capital or =): they are their own template.
+  let first = 0;
+  while (first < path.length) {
+    const c = path.charCodeAt(first);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 61 || c >= 128) break;
+    first++;
+  }
+  if (first === path.length) return path;
+  let out = path.slice(0, first);
+  let i = first;
+  while (i < path.length) {
+    const c = path.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      // A run of digits is one 0.
+      out += '0';
+      while (i < path.length && path.charCodeAt(i) >= 48 && path.charCodeAt(i) <= 57) i++;
+    } else if (c === 61) {
+      // A value, up to the next &, is *.
+      out += '=*';
+      while (i < path.length && path.charCodeAt(i) !== 38) i++;
+    } else {
+      out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : c < 128 ? path[i] : path[i]!.toLowerCase();
+      i++;
+    }
+  }
+  return out;
 }
 
 export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS): KitPathMemory {
@@ -118,7 +149,9 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
       domains.set(domain, Math.max(domains.get(domain) ?? at, at));
     },
     match(url, at) {
-      const template = templateOf(url);
+      // Only kit templates are ever remembered, so the lookup needs no word check: a URL scored
+      // against the memory costs one path rewrite and one map lookup.
+      const template = pathTemplate(url.path);
       if (template === null) return null;
       const domains = paths.get(template);
       if (!domains) return null;
