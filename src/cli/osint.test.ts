@@ -93,13 +93,47 @@ test('osint extract: JSON lines and CSV from HTML, text and PDF files', async ()
       'ipv6 2a01:4f8:c17:1::5',
     ],
   );
-  assert.deepEqual(Object.keys(lines[0]!), ['type', 'value', 'context']);
+  // The issue's three fields first, then the port when written, then the file the line came from.
+  assert.deepEqual(Object.keys(lines[0]!), ['type', 'value', 'context', 'file']);
+  assert.deepEqual(Object.keys(lines[2]!), ['type', 'value', 'context', 'port', 'file']);
+  assert.deepEqual(
+    lines.map((l) => String(l.file).slice(dir.length + 1)),
+    [...Array<string>(5).fill('advisory.html'), 'appendix.pdf', 'appendix.pdf', 'notes.txt', 'notes.txt'],
+  );
   assert.match(String(lines[1]!.context), /C2 サーバ 91\.234\.99\[\.\]12 に接続/);
-  const csv = await run(['osint', 'extract', join(dir, 'notes.txt'), '--format', 'csv']);
+  const notes = join(dir, 'notes.txt');
+  const csv = await run(['osint', 'extract', notes, '--format', 'csv']);
   assert.equal(
     csv.stdout,
-    'type,value,port,context\ndomain,evil-domain.info,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5"\nipv6,2a01:4f8:c17:1::5,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5"\n',
+    'type,value,port,context,file\n' +
+      `domain,evil-domain.info,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5",${notes}\n` +
+      `ipv6,2a01:4f8:c17:1::5,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5",${notes}\n`,
   );
+});
+
+test('osint extract: the file a line came from is the argument as given, - for stdin (jq can select on it)', () => {
+  const bin = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
+  writeFileSync(join(dir, 'a,b.txt'), 'C2: comma-c2[.]info');
+  const r = spawnSync(bin, ['osint', 'extract', '-', 'a,b.txt'], {
+    cwd: dir,
+    input: 'C2: stdin-c2[.]info',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { value: string; file: string })
+      .map((hit) => `${hit.file} ${hit.value}`),
+    ['- stdin-c2.info', 'a,b.txt comma-c2.info'],
+  );
+  const csv = spawnSync(bin, ['osint', 'extract', 'a,b.txt', '--format', 'csv'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  assert.equal(csv.stdout.split('\n')[1], 'domain,comma-c2.info,,C2: comma-c2[.]info,"a,b.txt"');
 });
 
 test('osint extract: an empty file is said on stderr (exit 0) and the other files are still read', async () => {

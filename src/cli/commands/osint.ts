@@ -36,13 +36,20 @@ function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function formatHit(hit: ExtractedIndicator, format: 'jsonl' | 'csv'): string {
+/**
+ * One hit as a line. Every line names its file (the argument as given, `-` for stdin), one file
+ * or many, so a script reading the lines (`jq 'select(.file == "a.pdf")'`) sees one shape
+ * however many files it was given; the file comes last, after the issue's three fields and the
+ * port.
+ */
+function formatHit(hit: ExtractedIndicator, format: 'jsonl' | 'csv', file: string): string {
   if (format === 'jsonl') {
     const line: Record<string, unknown> = { type: hit.type, value: hit.value, context: hit.context };
     if (hit.port !== undefined) line.port = hit.port;
+    line.file = file;
     return JSON.stringify(line);
   }
-  return [hit.type, hit.value, hit.port ?? '', hit.context].map((f) => csvField(String(f))).join(',');
+  return [hit.type, hit.value, hit.port ?? '', hit.context, file].map((f) => csvField(String(f))).join(',');
 }
 
 const READ_FAILURES: Record<string, string> = {
@@ -116,7 +123,7 @@ async function extractOne(osint: Osint, file: string, format: 'jsonl' | 'csv', c
   } catch (error) {
     throw error instanceof InputError ? new InputError(`${name}: ${error.message}`) : error;
   }
-  const lines = osint.extract(text).map((hit) => formatHit(hit, format));
+  const lines = osint.extract(text).map((hit) => formatHit(hit, format, file));
   if (lines.length > 0) ctx.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -126,7 +133,7 @@ async function extractOne(osint: Osint, file: string, format: 'jsonl' | 'csv', c
  * was not read. A single document's error is that one line alone.
  */
 async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'csv', ctx: CliContext) {
-  if (format === 'csv') ctx.stdout.write('type,value,port,context\n');
+  if (format === 'csv') ctx.stdout.write('type,value,port,context,file\n');
   let failed = 0;
   for (const file of files) {
     try {
@@ -201,7 +208,11 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'indicators in documents (HTML, text, PDF; - for stdin; up to 256 MiB each): ipv4, ipv6, domain, url, md5, sha1, sha256, cve, attack',
     )
-    .option('--format <format>', 'jsonl (one {"type","value","context"} a line) or csv', 'jsonl')
+    .option(
+      '--format <format>',
+      'jsonl (one {"type","value","context"} a line, then "port" when written and "file": the argument as given, - for stdin) or csv (type,value,port,context,file)',
+      'jsonl',
+    )
     .action(async (files: string[], o: { format: string }) => {
       if (o.format !== 'jsonl' && o.format !== 'csv') throw new UsageError('--format must be jsonl or csv');
       const service = createOsint(OsintConfig.parse({}), {
