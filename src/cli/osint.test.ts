@@ -54,6 +54,16 @@ const server = createServer((request: IncomingMessage, response: ServerResponse)
   if (request.url === '/a.html' || request.url === '/mirror.html')
     return send('text/html; charset=utf-8', ADVISORY_HTML);
   if (request.url === '/b.pdf') return send('application/pdf', PDF);
+  if (request.url === '/feed2.xml')
+    return send(
+      'application/rss+xml',
+      `<?xml version="1.0"?><rss version="2.0"><channel><title>Two</title>
+        <item><title>First report</title><link>${base}/first.html</link></item>
+        <item><title>Second report</title><link>${base}/second.html</link></item>
+      </channel></rss>`,
+    );
+  if (request.url === '/first.html' || request.url === '/second.html')
+    return send('text/html', `<p>In ${request.url} the C2 is shared-c2[.]info.</p>`);
   response.writeHead(404).end();
 });
 
@@ -201,6 +211,29 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /feeds 1 \(unchanged 1\), items 0, new documents 0/);
   assert.ok(requests.includes('/feed.xml "v1"'), requests.join('\n'));
+});
+
+test("osint fetch: an indicator that two documents name keeps both as its sighting's documents", async () => {
+  const data = join(dir, 'data-two');
+  mkdirSync(data);
+  const config = join(dir, 'two.yaml');
+  writeFileSync(
+    config,
+    `osint:\n  feeds:\n    - name: two\n      url: ${base}/feed2.xml\n  concurrency: 1\n`,
+  );
+  const r = await run(['osint', 'fetch', '--config', config, '--data', data]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /new documents 2,/);
+  await withCliIntel(data, async (intel) => {
+    const domain = await intel.get({ kind: 'domain', value: 'shared-c2.info', port: 0, proto: '' });
+    assert.ok(domain);
+    const { total, items } = await intel.sightingDocuments(domain.id);
+    assert.equal(total, 2);
+    assert.deepEqual(items.map((d) => `${d.source} ${d.url.replace(base, '')} ${d.title}`).sort(), [
+      'osint:two /first.html First report',
+      'osint:two /second.html Second report',
+    ]);
+  });
 });
 
 test('osint extract over many files: a bad one is one line and the rest are still read, exit 2', async () => {
