@@ -6,7 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -309,6 +318,35 @@ test('osint extract -: the document on stdin', () => {
       .map((hit) => `${hit.value}${hit.port ? `:${hit.port}` : ''}`),
     ['evil-domain.info', '91.234.99.12:4443'],
   );
+});
+
+test(
+  'osint extract: a device or pipe is read up to the bound, not forever',
+  { skip: !existsSync('/dev/zero') && 'no /dev/zero' },
+  () => {
+    const bin = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
+    const r = spawnSync(bin, ['osint', 'extract', '/dev/zero'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.signal, null, 'ended by itself');
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      'tsunagi: /dev/zero: too large (over 256 MiB; osint extract reads up to 256 MiB)\n',
+    );
+    // Process substitution (`<(curl ...)`) hands a pipe: it is read like stdin.
+    const piped = spawnSync('bash', ['-c', `${bin} osint extract <(printf 'C2: piped-c2[.]info')`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.match(piped.stdout, /"value":"piped-c2\.info"/);
+  },
+);
+
+test('osint extract - - : stdin is read once, so naming it twice is a usage error', async () => {
+  const r = await run(['osint', 'extract', '-', join(dir, 'one.txt'), '-']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'tsunagi: - (stdin) given 2 times; it can be read only once\n');
+  assert.equal(r.stdout, '');
 });
 
 test('osint fetch refuses a configuration without feeds and a missing data directory', async () => {

@@ -4,8 +4,8 @@
  * and their indicators are kept in the store with provenance, and addresses, domains and URLs go
  * into intel as low-confidence sightings of `osint:<feed>`.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { Writable } from 'node:stream';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { type Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -70,14 +70,14 @@ export const MAX_EXTRACT_BYTES = 256 * 2 ** 20;
 
 class TooLargeError extends Error {}
 
-/** stdin's bytes, up to MAX_EXTRACT_BYTES. */
-async function readStdin(): Promise<Buffer> {
+/** A stream's bytes, up to MAX_EXTRACT_BYTES: stdin, a pipe, a device. */
+async function readCapped(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > MAX_EXTRACT_BYTES) {
-      process.stdin.destroy();
+      stream.destroy();
       throw new TooLargeError('');
     }
     chunks.push(chunk);
@@ -85,11 +85,17 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks, total);
 }
 
-/** A file's bytes (stdin's for `-`), refused past MAX_EXTRACT_BYTES before any is read. */
+/**
+ * A file's bytes (stdin's for `-`): a regular file past MAX_EXTRACT_BYTES is refused before any
+ * is read; anything else (a pipe from `<(curl ...)`, a device such as /dev/zero, which never
+ * ends) is read as a stream up to the bound.
+ */
 async function readDocument(file: string): Promise<Buffer> {
-  if (file === '-') return readStdin();
+  if (file === '-') return readCapped(process.stdin);
   const stat = statSync(file);
-  if (stat.isFile() && stat.size > MAX_EXTRACT_BYTES) throw new TooLargeError(String(stat.size));
+  if (stat.isDirectory()) return readFileSync(file); // EISDIR, said as such
+  if (!stat.isFile()) return readCapped(createReadStream(file));
+  if (stat.size > MAX_EXTRACT_BYTES) throw new TooLargeError(String(stat.size));
   return readFileSync(file);
 }
 
@@ -133,6 +139,8 @@ async function extractOne(osint: Osint, file: string, format: 'jsonl' | 'csv', c
  * was not read. A single document's error is that one line alone.
  */
 async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'csv', ctx: CliContext) {
+  const stdin = files.filter((f) => f === '-').length;
+  if (stdin > 1) throw new UsageError(`- (stdin) given ${stdin} times; it can be read only once`);
   if (format === 'csv') ctx.stdout.write('type,value,port,context,file\n');
   let failed = 0;
   for (const file of files) {
