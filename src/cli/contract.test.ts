@@ -163,6 +163,8 @@ const CASES: Record<string, Case[]> = {
   'osint fetch': [
     [inData(['osint', 'fetch', '--config', MISSING]), 2, missing],
     [inData(['osint', 'fetch', '--config', GARBAGE]), 2, garbage],
+    // The reason in words, not the system call's (EISDIR: illegal operation on a directory, read).
+    [inData(['osint', 'fetch', '--config', dir]), 2, /cannot read config file .*: a directory, not a file$/],
     [inData(['osint', 'fetch']), 2, /no feeds configured/],
     noData(['osint', 'fetch']),
   ],

@@ -6,7 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,6 +63,16 @@ const server = createServer((request: IncomingMessage, response: ServerResponse)
   if (request.url === '/a.html' || request.url === '/mirror.html')
     return send('text/html; charset=utf-8', ADVISORY_HTML);
   if (request.url === '/b.pdf') return send('application/pdf', PDF);
+  if (request.url === '/feed2.xml')
+    return send(
+      'application/rss+xml',
+      `<?xml version="1.0"?><rss version="2.0"><channel><title>Two</title>
+        <item><title>First report</title><link>${base}/first.html</link></item>
+        <item><title>Second report</title><link>${base}/second.html</link></item>
+      </channel></rss>`,
+    );
+  if (request.url === '/first.html' || request.url === '/second.html')
+    return send('text/html', `<p>In ${request.url} the C2 is shared-c2[.]info.</p>`);
   response.writeHead(404).end();
 });
 
@@ -93,13 +112,47 @@ test('osint extract: JSON lines and CSV from HTML, text and PDF files', async ()
       'ipv6 2a01:4f8:c17:1::5',
     ],
   );
-  assert.deepEqual(Object.keys(lines[0]!), ['type', 'value', 'context']);
+  // The issue's three fields first, then the port when written, then the file the line came from.
+  assert.deepEqual(Object.keys(lines[0]!), ['type', 'value', 'context', 'file']);
+  assert.deepEqual(Object.keys(lines[2]!), ['type', 'value', 'context', 'port', 'file']);
+  assert.deepEqual(
+    lines.map((l) => String(l.file).slice(dir.length + 1)),
+    [...Array<string>(5).fill('advisory.html'), 'appendix.pdf', 'appendix.pdf', 'notes.txt', 'notes.txt'],
+  );
   assert.match(String(lines[1]!.context), /C2 サーバ 91\.234\.99\[\.\]12 に接続/);
-  const csv = await run(['osint', 'extract', join(dir, 'notes.txt'), '--format', 'csv']);
+  const notes = join(dir, 'notes.txt');
+  const csv = await run(['osint', 'extract', notes, '--format', 'csv']);
   assert.equal(
     csv.stdout,
-    'type,value,port,context\ndomain,evil-domain.info,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5"\nipv6,2a01:4f8:c17:1::5,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5"\n',
+    'type,value,port,context,file\n' +
+      `domain,evil-domain.info,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5",${notes}\n` +
+      `ipv6,2a01:4f8:c17:1::5,,"IoC: evil-domain[.]info, 2a01:4f8:c17:1::5",${notes}\n`,
   );
+});
+
+test('osint extract: the file a line came from is the argument as given, - for stdin (jq can select on it)', () => {
+  const bin = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
+  writeFileSync(join(dir, 'a,b.txt'), 'C2: comma-c2[.]info');
+  const r = spawnSync(bin, ['osint', 'extract', '-', 'a,b.txt'], {
+    cwd: dir,
+    input: 'C2: stdin-c2[.]info',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { value: string; file: string })
+      .map((hit) => `${hit.file} ${hit.value}`),
+    ['- stdin-c2.info', 'a,b.txt comma-c2.info'],
+  );
+  const csv = spawnSync(bin, ['osint', 'extract', 'a,b.txt', '--format', 'csv'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  assert.equal(csv.stdout.split('\n')[1], 'domain,comma-c2.info,,C2: comma-c2[.]info,"a,b.txt"');
 });
 
 test('osint extract: an empty file is said on stderr (exit 0) and the other files are still read', async () => {
@@ -167,6 +220,29 @@ test('osint fetch: documents with provenance, deduplicated by content; indicator
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /feeds 1 \(unchanged 1\), items 0, new documents 0/);
   assert.ok(requests.includes('/feed.xml "v1"'), requests.join('\n'));
+});
+
+test("osint fetch: an indicator that two documents name keeps both as its sighting's documents", async () => {
+  const data = join(dir, 'data-two');
+  mkdirSync(data);
+  const config = join(dir, 'two.yaml');
+  writeFileSync(
+    config,
+    `osint:\n  feeds:\n    - name: two\n      url: ${base}/feed2.xml\n  concurrency: 1\n`,
+  );
+  const r = await run(['osint', 'fetch', '--config', config, '--data', data]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /new documents 2,/);
+  await withCliIntel(data, async (intel) => {
+    const domain = await intel.get({ kind: 'domain', value: 'shared-c2.info', port: 0, proto: '' });
+    assert.ok(domain);
+    const { total, items } = await intel.sightingDocuments(domain.id);
+    assert.equal(total, 2);
+    assert.deepEqual(items.map((d) => `${d.source} ${d.url.replace(base, '')} ${d.title}`).sort(), [
+      'osint:two /first.html First report',
+      'osint:two /second.html Second report',
+    ]);
+  });
 });
 
 test('osint extract over many files: a bad one is one line and the rest are still read, exit 2', async () => {
@@ -242,6 +318,35 @@ test('osint extract -: the document on stdin', () => {
       .map((hit) => `${hit.value}${hit.port ? `:${hit.port}` : ''}`),
     ['evil-domain.info', '91.234.99.12:4443'],
   );
+});
+
+test(
+  'osint extract: a device or pipe is read up to the bound, not forever',
+  { skip: !existsSync('/dev/zero') && 'no /dev/zero' },
+  () => {
+    const bin = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
+    const r = spawnSync(bin, ['osint', 'extract', '/dev/zero'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.signal, null, 'ended by itself');
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      'tsunagi: /dev/zero: too large (over 256 MiB; osint extract reads up to 256 MiB)\n',
+    );
+    // Process substitution (`<(curl ...)`) hands a pipe: it is read like stdin.
+    const piped = spawnSync('bash', ['-c', `${bin} osint extract <(printf 'C2: piped-c2[.]info')`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.match(piped.stdout, /"value":"piped-c2\.info"/);
+  },
+);
+
+test('osint extract - - : stdin is read once, so naming it twice is a usage error', async () => {
+  const r = await run(['osint', 'extract', '-', join(dir, 'one.txt'), '-']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'tsunagi: - (stdin) given 2 times; it can be read only once\n');
+  assert.equal(r.stdout, '');
 });
 
 test('osint fetch refuses a configuration without feeds and a missing data directory', async () => {

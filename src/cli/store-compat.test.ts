@@ -28,9 +28,10 @@ const NEW_ROOM_MIGRATIONS = [
   '0013_osint_001_documents_and_indicators',
   '0013_osint_002_markings_and_language',
   '0014_intel_001_osint_mentions_below_public_notice',
+  '0015_intel_002_sighting_documents',
 ];
-/** Their tables, left out when comparing with what the shipped list built. */
-const NEW_ROOM_TABLE = /(^|[^a-z])(hygiene|web|sensor|osint)_/;
+/** Their tables (and intel's newer ones), left out when comparing with what the shipped list built. */
+const NEW_ROOM_TABLE = /(^|[^a-z])((hygiene|web|sensor|osint)_|sighting_documents)/;
 
 const url = process.env.TSUNAGI_TEST_DATABASE_URL;
 const SHIPPED = [

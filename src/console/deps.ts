@@ -32,7 +32,15 @@ import {
 
 export type ConsoleIntel = Pick<
   Intel,
-  'get' | 'byIds' | 'sightings' | 'relationships' | 'tallies' | 'changes' | 'queries' | 'list'
+  | 'get'
+  | 'byIds'
+  | 'sightings'
+  | 'sightingDocuments'
+  | 'relationships'
+  | 'tallies'
+  | 'changes'
+  | 'queries'
+  | 'list'
 >;
 
 export interface ConsoleShare {

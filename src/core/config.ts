@@ -66,12 +66,21 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv, prefix = 'TSUNAGI_'): O
   return out;
 }
 
+/** Why a configuration file could not be read, in words rather than the system call's text. */
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory, not a file',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
 export function readConfigFile(path: string): Overrides {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read config file ${path}: ${(error as Error).message}`);
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new UsageError(`cannot read config file ${path}: ${(code && READ_FAILURES[code]) ?? message}`);
   }
   let parsed: unknown;
   try {

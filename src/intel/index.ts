@@ -26,7 +26,7 @@ import {
   type RecordResult,
   type WithinTransaction,
 } from './write.ts';
-import type { AuditSink, Indicator, Relationship, Sighting } from './types.ts';
+import type { AuditSink, Indicator, Relationship, Sighting, SightingDocument } from './types.ts';
 
 export * from './types.ts';
 export { IntelConfig } from './config.ts';
@@ -125,6 +125,14 @@ export interface Intel extends Component {
   /** Indicators by id, unknown ids left out. */
   byIds(ids: readonly string[]): Promise<Map<string, Indicator>>;
   sightings(indicatorId: string): Promise<Sighting[]>;
+  /**
+   * The published documents that name it (every one, once per source and document; oldest first,
+   * at most `limit`, 200 by default) and how many there are.
+   */
+  sightingDocuments(
+    indicatorId: string,
+    limit?: number,
+  ): Promise<{ total: number; items: SightingDocument[] }>;
   relationships(indicatorId: string): Promise<Relationship[]>;
   /** Sightings of many indicators at once, by indicator id (for publishing pages). */
   sightingsOf(indicatorIds: readonly string[]): Promise<Map<string, Sighting[]>>;
@@ -273,6 +281,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     list: reads.list,
     byIds: reads.byIds,
     sightings: reads.sightings,
+    sightingDocuments: reads.sightingDocuments,
     relationships: reads.relationships,
     sightingsOf: reads.sightingsOf,
     relationshipsFrom: reads.relationshipsFrom,

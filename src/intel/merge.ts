@@ -11,7 +11,7 @@ import type { Database } from '../store/index.ts';
 import { cursorOf, type IndicatorChange, type IntelChange } from './feed.ts';
 import { indicatorKey, type IndicatorKey, type ParsedSighting } from './normalise.ts';
 import { indicatorFromRow, tallyStateOf, type IndicatorRow } from './rows.ts';
-import type { SightingTable } from './tables.ts';
+import type { SightingDocumentTable, SightingTable } from './tables.ts';
 import type { TallyChanges } from './tally.ts';
 import { moreRestrictedTier, moreRestrictedTlp, type IndicatorKind, type Tier, type Tlp } from './types.ts';
 
@@ -21,6 +21,7 @@ type SightingRow = Selectable<SightingTable>;
 const READ_CHUNK = 500;
 const INDICATOR_INSERT_CHUNK = 500;
 const SIGHTING_INSERT_CHUNK = 1000;
+const DOCUMENT_INSERT_CHUNK = 1000;
 
 export interface MergeContext {
   /** PostgreSQL: the rows read are locked for the transaction (FOR UPDATE). */
@@ -242,6 +243,8 @@ export async function mergeBatch(
   );
   const created: Held[] = [];
   const createdSightings: HeldSighting[] = [];
+  // The documents named, once per (sighting, document); one already stored is left as it was.
+  const documents = new Map<string, SightingDocumentTable>();
   const results: RecordResult[] = [];
   for (const { sighting, key } of parsed) {
     const observed = sighting.observedAt ? new Date(sighting.observedAt).toISOString() : now.toISOString();
@@ -267,6 +270,19 @@ export async function mergeBatch(
       h.changed = h.stored;
       tallies.move(tallyStateOf(before), tallyStateOf(h.row));
     }
+    if (sighting.document) {
+      const sightingId = h.sightings.get(sighting.source)!.row.id;
+      const key = `${sightingId}\u0000${sighting.document.id}`;
+      if (!documents.has(key))
+        documents.set(key, {
+          sighting_id: sightingId,
+          document: sighting.document.id,
+          url: sighting.document.url,
+          title: sighting.document.title ?? '',
+          context: sighting.document.context ?? '',
+          first_seen: observed,
+        });
+    }
     changes.push(indicatorChange(existing ? 'indicator.updated' : 'indicator.added', h.row), {
       kind: 'sighting.added',
       indicatorId: h.row.id,
@@ -285,6 +301,13 @@ export async function mergeBatch(
     results.push({ indicatorId: h.row.id, created: !existing });
   }
   await writeHeld(trx, created, createdSightings, [...held.values()]);
+  const rows = [...documents.values()];
+  for (let i = 0; i < rows.length; i += DOCUMENT_INSERT_CHUNK)
+    await trx
+      .insertInto('sighting_documents')
+      .values(rows.slice(i, i + DOCUMENT_INSERT_CHUNK))
+      .onConflict((oc) => oc.columns(['sighting_id', 'document']).doNothing())
+      .execute();
   return results;
 }
 

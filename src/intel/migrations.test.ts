@@ -154,6 +154,81 @@ for (const engine of testEngines([intelMigrations])) {
   });
 }
 
+for (const engine of testEngines([intelMigrations])) {
+  describe(`intel's documents of sightings on ${engine.name}`, { skip: engine.skip }, () => {
+    test('0015 carries the document an OSINT indicator held onto its OSINT sighting seen last', async () => {
+      const store = await engine.open();
+      try {
+        // As a store of an earlier version: no table of documents yet.
+        await store.db.schema.dropTable('sighting_documents').execute();
+        const indicator = (id: string, attributes: Record<string, string>) => ({
+          id,
+          kind: 'domain',
+          value: `${id}.example-c2.net`,
+          port: 0,
+          proto: '',
+          family: '',
+          confidence: 20,
+          tier: 'council',
+          tlp: 'clear',
+          asn: null,
+          attributes: JSON.stringify(attributes),
+          first_seen: '2026-01-01T00:00:00.000Z',
+          last_seen: '2026-01-03T00:00:00.000Z',
+          expires_at: '2099-01-01T00:00:00.000Z',
+          withdrawn_at: null,
+          withdrawn_reason: null,
+          created_at: '2026-01-01T00:00:00.000Z',
+          modified_at: '2026-01-03T00:00:00.000Z',
+        });
+        const doc = {
+          document: 'd'.repeat(64),
+          documentUrl: 'https://vendor.example.org/a',
+          context: 'C2 x',
+        };
+        await store.db
+          .insertInto('indicators')
+          .values([indicator('named', { ...doc, documentTitle: 'Campaign' }), indicator('listed', {})])
+          .execute();
+        const sighting = (indicatorId: string, source: string, lastSeen: string) => ({
+          id: `${indicatorId}-${source}`,
+          indicator_id: indicatorId,
+          source,
+          confidence: 20,
+          count: 1,
+          first_seen: '2026-01-01T00:00:00.000Z',
+          last_seen: lastSeen,
+        });
+        await store.db
+          .insertInto('sightings')
+          .values([
+            sighting('named', 'osint:vendor', '2026-01-03T00:00:00.000Z'),
+            sighting('named', 'osint:other', '2026-01-02T00:00:00.000Z'),
+            sighting('named', 'isp-a', '2026-01-04T00:00:00.000Z'),
+            sighting('listed', 'web:jpcert', '2026-01-03T00:00:00.000Z'),
+          ])
+          .execute();
+        await intelMigrations(engine.name)['0015_intel_002_sighting_documents']!.up(store.db);
+        assert.deepEqual(await store.db.selectFrom('sighting_documents').selectAll().execute(), [
+          {
+            sighting_id: 'named-osint:vendor',
+            document: doc.document,
+            url: doc.documentUrl,
+            title: 'Campaign',
+            context: 'C2 x',
+            first_seen: '2026-01-03T00:00:00.000Z',
+          },
+        ]);
+        // Its rows go with their sighting.
+        await store.db.deleteFrom('sightings').where('id', '=', 'named-osint:vendor').execute();
+        assert.equal((await store.db.selectFrom('sighting_documents').selectAll().execute()).length, 0);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
 test('the tallies migration backfills counts from indicators already stored', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsunagi-store-'));
   try {

@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 import { rebuildIndicatorTallies, TALLY_TABLES, type RoomMigrations } from '../store/index.ts';
+import type { SightingDocumentTable } from './tables.ts';
 
 /** 0001: indicators, their sightings and the relationships between them. */
 function initial(): Migration {
@@ -126,8 +127,65 @@ function osintMentionsBelowPublicNotice(): Migration {
   };
 }
 
+/**
+ * Migration 0015: every published document that names an indicator, kept once per (sighting,
+ * document) as that sighting's provenance (`sighting_documents`). The indicator's attributes
+ * kept only the last document; the one each OSINT indicator holds there is carried over, onto its
+ * OSINT sighting seen last (the one that wrote it).
+ */
+function sightingDocuments(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sighting_documents')
+        .addColumn('sighting_id', 'text', (c) => c.notNull().references('sightings.id').onDelete('cascade'))
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('context', 'text', (c) => c.notNull())
+        .addColumn('first_seen', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('sighting_documents_key', ['sighting_id', 'document'])
+        .execute();
+      const rows = await sql<{ id: string; attributes: string; first_seen: string }>`
+        SELECT s.id, i.attributes, s.last_seen AS first_seen FROM sightings s
+        JOIN indicators i ON i.id = s.indicator_id
+        WHERE s.source LIKE 'osint:%'
+          AND NOT EXISTS (SELECT 1 FROM sightings t
+                          WHERE t.indicator_id = s.indicator_id AND t.source LIKE 'osint:%'
+                            AND (t.last_seen > s.last_seen OR (t.last_seen = s.last_seen AND t.id > s.id)))
+      `.execute(db);
+      const carried = rows.rows.flatMap((row) => {
+        let a: Record<string, unknown>;
+        try {
+          a = JSON.parse(row.attributes) as Record<string, unknown>;
+        } catch {
+          return [];
+        }
+        if (typeof a.document !== 'string' || !a.document) return [];
+        const text = (v: unknown) => (typeof v === 'string' ? v : '');
+        return [
+          {
+            sighting_id: row.id,
+            document: a.document,
+            url: text(a.documentUrl),
+            title: text(a.documentTitle),
+            context: text(a.context),
+            first_seen: row.first_seen,
+          },
+        ];
+      });
+      for (let i = 0; i < carried.length; i += 500)
+        await (db as Kysely<{ sighting_documents: SightingDocumentTable }>)
+          .insertInto('sighting_documents')
+          .values(carried.slice(i, i + 500))
+          .execute();
+    },
+  };
+}
+
 export const intelMigrations: RoomMigrations = () => ({
   '0001_initial': initial(),
   '0002_indicator_tallies': indicatorTallies(),
   '0014_intel_001_osint_mentions_below_public_notice': osintMentionsBelowPublicNotice(),
+  '0015_intel_002_sighting_documents': sightingDocuments(),
 });

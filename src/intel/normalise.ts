@@ -34,6 +34,18 @@ export const SightingInput = z.object({
   asn: z.number().int().min(0).max(4294967295).optional(),
   /** Kind-specific details (product, vendor, version, cve, service...). */
   attributes: z.record(z.string().max(64), z.string().max(1024)).optional(),
+  /**
+   * A published document that names it (OSINT): kept once per (source, document) beside the
+   * sighting as its provenance, however many documents name the indicator.
+   */
+  document: z
+    .object({
+      id: z.string().min(1).max(128),
+      url: z.string().max(1024),
+      title: z.string().max(1024).optional(),
+      context: z.string().max(1024).optional(),
+    })
+    .optional(),
   /** For a bot: the C&C server it was seen talking to (recorded as a relationship). */
   c2: Endpoint.optional(),
 });

@@ -15,6 +15,7 @@ import {
   type IndicatorKind,
   type Relationship,
   type Sighting,
+  type SightingDocument,
   type Tier,
 } from './types.ts';
 
@@ -49,6 +50,39 @@ async function byIds<R, T>(
     }
   }
   return out;
+}
+
+/** The documents naming the indicator, oldest first: at most `limit`, and how many there are. */
+async function readSightingDocuments(
+  db: Store['db'],
+  indicatorId: string,
+  limit: number,
+): Promise<{ total: number; items: SightingDocument[] }> {
+  const of = db
+    .selectFrom('sighting_documents as d')
+    .innerJoin('sightings as s', 's.id', 'd.sighting_id')
+    .where('s.indicator_id', '=', indicatorId);
+  const [rows, count] = await Promise.all([
+    of
+      .select(['s.source', 'd.document', 'd.url', 'd.title', 'd.context', 'd.first_seen'])
+      .orderBy('d.first_seen')
+      .orderBy('s.source')
+      .orderBy('d.document')
+      .limit(limit)
+      .execute(),
+    of.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return {
+    total: Number(count.n),
+    items: rows.map((r) => ({
+      source: r.source,
+      document: r.document,
+      url: r.url,
+      title: r.title,
+      context: r.context,
+      firstSeen: r.first_seen,
+    })),
+  };
 }
 
 export function createReads(store: Store) {
@@ -114,6 +148,8 @@ export function createReads(store: Store) {
         .execute();
       return rows.map(sightingFromRow);
     },
+
+    sightingDocuments: (indicatorId: string, limit = 200) => readSightingDocuments(db, indicatorId, limit),
 
     async relationships(indicatorId: string): Promise<Relationship[]> {
       const rows = await db

@@ -38,6 +38,19 @@ export interface SightingTable {
   last_seen: IsoTime;
 }
 
+/** A published document that names the indicator, once per sighting (its source) and document. */
+export interface SightingDocumentTable {
+  sighting_id: string;
+  /** The document's id in its source (OSINT: the SHA-256 of its content). */
+  document: string;
+  url: string;
+  /** '' when the document has none. */
+  title: string;
+  /** The sentence around the value in the first copy read. */
+  context: string;
+  first_seen: IsoTime;
+}
+
 export interface RelationshipTable {
   id: string;
   from_id: string;
@@ -61,6 +74,7 @@ declare module '../store/index.ts' {
   interface Database {
     indicators: IndicatorTable;
     sightings: SightingTable;
+    sighting_documents: SightingDocumentTable;
     relationships: RelationshipTable;
     /** By hour of `expires_at`. */
     indicator_expiry_tally: IndicatorTallyTable;

@@ -73,6 +73,20 @@ export interface Sighting {
   lastSeen: string;
 }
 
+/** A published document that names an indicator: the provenance of one source's sighting. */
+export interface SightingDocument {
+  /** The sighting's source (`osint:<feed>`). */
+  source: string;
+  /** The document's id in its source (OSINT: the SHA-256 of its content). */
+  document: string;
+  url: string;
+  title: string;
+  /** The sentence around the value. */
+  context: string;
+  /** When the source first read it naming the indicator. */
+  firstSeen: string;
+}
+
 export interface Relationship {
   id: string;
   fromId: string;

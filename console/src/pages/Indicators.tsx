@@ -273,6 +273,48 @@ export function AsName({ asn, name }: { asn: number | null; name?: string }) {
   );
 }
 
+/** The published documents that name the indicator (OSINT), each once per feed and document. */
+function NamingDocuments({
+  documents,
+  total,
+}: {
+  documents: NonNullable<IndicatorDetailBody['documents']>;
+  total: number;
+}) {
+  const { t } = useI18n();
+  return (
+    <>
+      <h3>
+        {t('namingDocuments')} ({total})
+      </h3>
+      <table className="table small" data-testid="naming-documents">
+        <thead>
+          <tr>
+            <th>{t('firstSeen')}</th>
+            <th>{t('source')}</th>
+            <th>{t('osintTitle')}</th>
+            <th>{t('namingDocumentContext')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {documents.map((d) => (
+            <tr key={`${d.source} ${d.document}`}>
+              <td>{formatTime(d.firstSeen)}</td>
+              <td translate="no">{d.source}</td>
+              <td>
+                <a href={d.url} target="_blank" rel="noopener noreferrer" title={d.url}>
+                  {d.title || d.url}
+                </a>
+              </td>
+              <td translate="no">{d.context}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
 function Detail({ refId, back }: { refId: string; back: string }) {
   const { t } = useI18n();
   const [body, setBody] = useState<IndicatorDetailBody | null>(null);
@@ -362,6 +404,9 @@ function Detail({ refId, back }: { refId: string; back: string }) {
                 </tbody>
               </table>
             </>
+          ) : null}
+          {body.documents?.length ? (
+            <NamingDocuments documents={body.documents} total={body.documentsTotal ?? 0} />
           ) : null}
           {body.relationships?.length ? (
             <>

@@ -4,8 +4,8 @@
  * and their indicators are kept in the store with provenance, and addresses, domains and URLs go
  * into intel as low-confidence sightings of `osint:<feed>`.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { Writable } from 'node:stream';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { type Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -36,13 +36,20 @@ function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function formatHit(hit: ExtractedIndicator, format: 'jsonl' | 'csv'): string {
+/**
+ * One hit as a line. Every line names its file (the argument as given, `-` for stdin), one file
+ * or many, so a script reading the lines (`jq 'select(.file == "a.pdf")'`) sees one shape
+ * however many files it was given; the file comes last, after the issue's three fields and the
+ * port.
+ */
+function formatHit(hit: ExtractedIndicator, format: 'jsonl' | 'csv', file: string): string {
   if (format === 'jsonl') {
     const line: Record<string, unknown> = { type: hit.type, value: hit.value, context: hit.context };
     if (hit.port !== undefined) line.port = hit.port;
+    line.file = file;
     return JSON.stringify(line);
   }
-  return [hit.type, hit.value, hit.port ?? '', hit.context].map((f) => csvField(String(f))).join(',');
+  return [hit.type, hit.value, hit.port ?? '', hit.context, file].map((f) => csvField(String(f))).join(',');
 }
 
 const READ_FAILURES: Record<string, string> = {
@@ -63,14 +70,14 @@ export const MAX_EXTRACT_BYTES = 256 * 2 ** 20;
 
 class TooLargeError extends Error {}
 
-/** stdin's bytes, up to MAX_EXTRACT_BYTES. */
-async function readStdin(): Promise<Buffer> {
+/** A stream's bytes, up to MAX_EXTRACT_BYTES: stdin, a pipe, a device. */
+async function readCapped(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > MAX_EXTRACT_BYTES) {
-      process.stdin.destroy();
+      stream.destroy();
       throw new TooLargeError('');
     }
     chunks.push(chunk);
@@ -78,11 +85,17 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks, total);
 }
 
-/** A file's bytes (stdin's for `-`), refused past MAX_EXTRACT_BYTES before any is read. */
+/**
+ * A file's bytes (stdin's for `-`): a regular file past MAX_EXTRACT_BYTES is refused before any
+ * is read; anything else (a pipe from `<(curl ...)`, a device such as /dev/zero, which never
+ * ends) is read as a stream up to the bound.
+ */
 async function readDocument(file: string): Promise<Buffer> {
-  if (file === '-') return readStdin();
+  if (file === '-') return readCapped(process.stdin);
   const stat = statSync(file);
-  if (stat.isFile() && stat.size > MAX_EXTRACT_BYTES) throw new TooLargeError(String(stat.size));
+  if (stat.isDirectory()) return readFileSync(file); // EISDIR, said as such
+  if (!stat.isFile()) return readCapped(createReadStream(file));
+  if (stat.size > MAX_EXTRACT_BYTES) throw new TooLargeError(String(stat.size));
   return readFileSync(file);
 }
 
@@ -116,7 +129,7 @@ async function extractOne(osint: Osint, file: string, format: 'jsonl' | 'csv', c
   } catch (error) {
     throw error instanceof InputError ? new InputError(`${name}: ${error.message}`) : error;
   }
-  const lines = osint.extract(text).map((hit) => formatHit(hit, format));
+  const lines = osint.extract(text).map((hit) => formatHit(hit, format, file));
   if (lines.length > 0) ctx.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -126,7 +139,9 @@ async function extractOne(osint: Osint, file: string, format: 'jsonl' | 'csv', c
  * was not read. A single document's error is that one line alone.
  */
 async function extractFiles(osint: Osint, files: string[], format: 'jsonl' | 'csv', ctx: CliContext) {
-  if (format === 'csv') ctx.stdout.write('type,value,port,context\n');
+  const stdin = files.filter((f) => f === '-').length;
+  if (stdin > 1) throw new UsageError(`- (stdin) given ${stdin} times; it can be read only once`);
+  if (format === 'csv') ctx.stdout.write('type,value,port,context,file\n');
   let failed = 0;
   for (const file of files) {
     try {
@@ -201,7 +216,11 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'indicators in documents (HTML, text, PDF; - for stdin; up to 256 MiB each): ipv4, ipv6, domain, url, md5, sha1, sha256, cve, attack',
     )
-    .option('--format <format>', 'jsonl (one {"type","value","context"} a line) or csv', 'jsonl')
+    .option(
+      '--format <format>',
+      'jsonl (one {"type","value","context"} a line, then "port" when written and "file": the argument as given, - for stdin) or csv (type,value,port,context,file)',
+      'jsonl',
+    )
     .action(async (files: string[], o: { format: string }) => {
       if (o.format !== 'jsonl' && o.format !== 'csv') throw new UsageError('--format must be jsonl or csv');
       const service = createOsint(OsintConfig.parse({}), {

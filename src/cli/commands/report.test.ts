@@ -4,8 +4,8 @@
  * configuration it is generated from.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -146,6 +146,7 @@ describe('tsunagi report daily|weekly', () => {
         /^tsunagi: --pdf: .* is a directory/m,
       ],
       [['report', 'runbook', '--out', dir], /^tsunagi: --out: .* is a directory/m],
+      [['report', 'daily', '--out', out, '--pdf', '-', '--data', data], /^tsunagi: --pdf: name the file/m],
     ];
     for (const [argv, message] of cases) {
       const r = await run(argv);
@@ -157,6 +158,33 @@ describe('tsunagi report daily|weekly', () => {
 });
 
 describe('tsunagi report runbook', () => {
+  test('--out - writes the HTML on stdout (a report too), never a file named -', () => {
+    const bin = fileURLToPath(new URL('../../../bin/tsunagi', import.meta.url));
+    const cwd = mkdtempSync(join(tmpdir(), 'tsunagi-out-'));
+    try {
+      const runbook = spawnSync(bin, ['report', 'runbook', '--lang', 'en', '--out', '-'], {
+        cwd,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, TSUNAGI_DATA: '' },
+      });
+      assert.equal(runbook.status, 0, runbook.stderr);
+      assert.match(runbook.stdout, /^<!doctype html>/i);
+      assert.match(runbook.stderr, /^tsunagi: runbook of \d+ procedures on stdout\n$/);
+      const daily = spawnSync(bin, ['report', 'daily', '--out', '-', '--tier', 'public', '--data', data], {
+        cwd,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(daily.status, 0, daily.stderr);
+      assert.match(daily.stdout, /^<!doctype html>/i);
+      assert.match(daily.stderr, / figures on stdout\n$/);
+      assert.deepEqual(readdirSync(cwd), []);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   test('the runbook follows the configuration: ports, hub, darknet interface, bot list, data directory', async () => {
     const first = join(dir, 'first.yaml');
     const second = join(dir, 'second.yaml');

@@ -97,10 +97,19 @@ function refuseDirectory(flag: string, path: string | undefined): void {
     throw new UsageError(`${flag}: ${path} is a directory; name the file to write`);
 }
 
+/** `--out -` is stdout, as `-` is stdin for `osint extract`; never a file named `-`. */
+function writeHtml(out: string, html: string, mode: number, ctx: CliContext): void {
+  if (out === '-') ctx.stdout.write(html);
+  else writeFileAtomic(out, html, { mode });
+}
+
+const placeOf = (out: string) => (out === '-' ? 'on stdout' : `in ${out}`);
+
 async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): Promise<void> {
   const config = reportConfigOf(period, o, ctx.env);
   refuseDirectory('--out', o.out);
   refuseDirectory('--pdf', o.pdf);
+  if (o.pdf === '-') throw new UsageError('--pdf: name the file to write (- is for --out, the HTML)');
   // Chromium for --pdf: a path that is not there is said before any work is done.
   const pdf = o.pdf
     ? { file: o.pdf, chromium: chromiumPath([{ name: '--chromium', path: o.chromium }], ctx.env, '--pdf') }
@@ -130,14 +139,14 @@ async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): P
       await audit.checkpoint();
     }
     const mode = config.tier === 'public' ? 0o644 : 0o600;
-    writeFileAtomic(o.out, html, { mode });
+    writeHtml(o.out, html, mode, ctx);
     const pdfNote = pdf ? await writePdf(html, pdf.file, pdf.chromium, mode) : '';
     const omitted = [...document.summaries.values()].flatMap((s) => (s.outcome === 'omitted' ? [s] : []));
     const reasons = omitted.flatMap((s) => (s.notAsked ? [] : [s.reason]));
     // Why they were left out, once each (sections not asked after a silent endpoint add no reason).
     const why = reasons.length ? ` (${[...new Set(reasons)].join('; ')})` : '';
     ctx.stderr.write(
-      `tsunagi: ${title} (${config.tier}, TLP:${document.marking.tlp.toUpperCase()}): ${document.book.all.length} figures in ${o.out}${pdfNote}` +
+      `tsunagi: ${title} (${config.tier}, TLP:${document.marking.tlp.toUpperCase()}): ${document.book.all.length} figures ${placeOf(o.out)}${pdfNote}` +
         (config.summarise
           ? `; AI summaries ${document.summaries.size - omitted.length} written, ${omitted.length} omitted${why}`
           : '') +
@@ -165,8 +174,8 @@ function writeRunbook(o: RunbookOptions, ctx: CliContext): void {
   // The same sources `tsunagi start` reads: the file, TSUNAGI_* variables, then these flags.
   const config = loadConfig(StackConfig, { file: o.config, env: ctx.env, flags });
   const runbook = buildRunbook(runbookInputOf(config, ctx.env, o.config ?? ctx.env.TSUNAGI_CONFIG), lang);
-  writeFileAtomic(o.out, renderRunbookHtml(runbook, new Date()), { mode: 0o644 });
-  ctx.stderr.write(`tsunagi: runbook of ${runbook.procedures.length} procedures in ${o.out}\n`);
+  writeHtml(o.out, renderRunbookHtml(runbook, new Date()), 0o644, ctx);
+  ctx.stderr.write(`tsunagi: runbook of ${runbook.procedures.length} procedures ${placeOf(o.out)}\n`);
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -177,7 +186,7 @@ export function register(program: Command, ctx: CliContext): void {
       .description(
         `the ${period} report: C&C servers, infected hosts per ISP, darknet surges, survey, phishing`,
       )
-      .requiredOption('-o, --out <file>', 'write the HTML report here')
+      .requiredOption('-o, --out <file>', 'write the HTML report here (- for stdout)')
       .option('--lang <lang>', 'ja or en', 'ja')
       .option('--pdf <file>', 'also write it as PDF (Chromium; TSUNAGI_CHROMIUM or --chromium names it)')
       .option('--tier <tier>', 'the reader it is made for: full, council or public', 'full')
@@ -201,7 +210,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'manual procedures for intake, detection, sharing and notification, from the configuration in use',
     )
-    .requiredOption('-o, --out <file>', 'write the HTML runbook here')
+    .requiredOption('-o, --out <file>', 'write the HTML runbook here (- for stdout)')
     .option('--lang <lang>', 'ja or en', 'ja')
     .option('-c, --config <file>', 'configuration file (YAML or JSON), as given to tsunagi start')
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')

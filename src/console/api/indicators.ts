@@ -210,16 +210,17 @@ function registerIndicatorDetail(app: FastifyInstance, ctx: RouteContext): void 
 }
 
 /**
- * What the full tier sees besides the view: sources, relationships (200 at most), where it was
- * shared, its network and its evidence.
+ * What the full tier sees besides the view: sources, the documents naming it and relationships
+ * (200 at most each), where it was shared, its network and its evidence.
  */
 async function fullDetail(
   ctx: RouteContext,
   indicator: NonNullable<Awaited<ReturnType<RouteContext['deps']['intel']['get']>>>,
 ): Promise<Omit<IndicatorDetailBody, 'indicator'>> {
   const { intel, share } = ctx.deps;
-  const [sightings, relationships, collections, orgs] = await Promise.all([
+  const [sightings, documents, relationships, collections, orgs] = await Promise.all([
     intel.sightings(indicator.id),
+    intel.sightingDocuments(indicator.id, 200),
     intel.relationships(indicator.id),
     share.collections(),
     share.organisations(),
@@ -264,6 +265,8 @@ async function fullDetail(
       };
     }),
     relationshipsTotal: relationships.length,
+    documents: documents.items,
+    documentsTotal: documents.total,
     sharedWith,
     network: {
       asn,

@@ -81,6 +81,16 @@ export interface IndicatorDetailBody {
     lastSeen: string;
   }[];
   relationshipsTotal?: number;
+  /** The published documents that name it (OSINT), each once per source, oldest first (200 at most). */
+  documents?: {
+    source: string;
+    document: string;
+    url: string;
+    title: string;
+    context: string;
+    firstSeen: string;
+  }[];
+  documentsTotal?: number;
   sharedWith?: { tier: ApiTier; collections: string[]; organisations: string[] }[];
   network?: { asn: number | null; name?: string; byAddress: boolean };
   evidence?: Record<string, string | number | boolean>;

@@ -1,6 +1,10 @@
 /** The OSINT intake: addresses, names and URLs of a document become low-confidence sightings of its feed. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../core/index.ts';
+import { testEngines } from '../../store/testing.ts';
+import { createIntel, IntelConfig, intelMigrations } from '../index.ts';
 import { withIntel } from '../testing.ts';
 import {
   OSINT_CONFIDENCE,
@@ -86,3 +90,54 @@ test('recorded into intel: the document is the evidence of each sighting', async
     assert.ok(address!.confidence <= OSINT_CONFIDENCE);
   });
 });
+
+for (const engine of testEngines([intelMigrations])) {
+  describe(`every document naming an indicator is kept, on ${engine.name}`, { skip: engine.skip }, () => {
+    test('its sighting keeps each document once, the first reading of each; the tier rule holds', async () => {
+      const store = await engine.open();
+      try {
+        const intel = createIntel(IntelConfig.parse({}), {
+          store,
+          logger: silentLogger(),
+          registry: new Registry(),
+        });
+        {
+          const second = {
+            ...document,
+            id: 'b'.repeat(64),
+            url: 'https://blog.vendor-feeds.org/follow-up',
+            title: 'Follow-up',
+            fetchedAt: '2024-05-08T00:00:00.000Z',
+          };
+          const named = [{ type: 'domain', value: 'update-check.net', context: 'first mention' }];
+          await recordOsintDocument(intel, document, named, { tlp: 'clear' });
+          await recordOsintDocument(intel, second, [{ ...named[0]!, context: 'second mention' }], {
+            tlp: 'clear',
+          });
+          // The first document again (another round, a mirror): no second row.
+          await recordOsintDocument(intel, document, [{ ...named[0]!, context: 'again' }], { tlp: 'clear' });
+          // The same document through another feed is that feed's sighting's provenance too.
+          await recordOsintDocument(intel, { ...second, feed: 'other-feed' }, named, { tlp: 'green' });
+          const domain = await intel.get({ kind: 'domain', value: 'update-check.net', port: 0, proto: '' });
+          assert.ok(domain);
+          const { total, items } = await intel.sightingDocuments(domain.id);
+          assert.equal(total, 3);
+          assert.deepEqual(
+            items.map((d) => [d.source, d.document[0], d.url, d.title, d.context, d.firstSeen]),
+            [
+              ['osint:vendor-blog', 'a', document.url, 'Campaign', 'first mention', document.fetchedAt],
+              ['osint:other-feed', 'b', second.url, 'Follow-up', 'first mention', second.fetchedAt],
+              ['osint:vendor-blog', 'b', second.url, 'Follow-up', 'second mention', second.fetchedAt],
+            ],
+          );
+          assert.equal((await intel.sightingDocuments(domain.id, 1)).items.length, 1);
+          // Several documents are no more than one: OSINT alone stays at most council.
+          assert.equal(domain.tier, 'council');
+          assert.ok(domain.confidence < 50);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}

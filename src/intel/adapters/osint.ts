@@ -76,6 +76,14 @@ export function sightingsFromOsint(
     };
     if (document.title) attributes.documentTitle = document.title.slice(0, 1024);
     if (indicator.context) attributes.context = indicator.context.slice(0, 1024);
+    // The attributes hold the latest document only (each sighting's merge overwrites them); the
+    // document also goes with the sighting, which keeps every document that names the value.
+    const named = {
+      id: document.id,
+      url: attributes.documentUrl!,
+      ...(attributes.documentTitle ? { title: attributes.documentTitle } : {}),
+      ...(attributes.context ? { context: attributes.context } : {}),
+    };
     sightings.push({
       type,
       value: indicator.value,
@@ -86,6 +94,7 @@ export function sightingsFromOsint(
       tlp: options.tlp,
       observedAt: document.fetchedAt,
       attributes,
+      document: named,
     });
   }
   return sightings;

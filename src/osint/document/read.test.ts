@@ -53,7 +53,13 @@ test(
 );
 
 test('a broken PDF is a DocumentError (bad input), as is a missing pdftotext', async () => {
-  if (hasPdftotext) await assert.rejects(pdfToText(Buffer.from('%PDF-1.4\ngarbage'), PDF), DocumentError);
+  // Said in words, not as the command line that failed.
+  if (hasPdftotext)
+    await assert.rejects(pdfToText(Buffer.from('%PDF-1.4\ngarbage'), PDF), (error: Error) => {
+      assert.ok(error instanceof DocumentError);
+      assert.equal(error.message, 'unreadable PDF (pdftotext could not open it, exit 1)');
+      return true;
+    });
   await assert.rejects(
     pdfToText(Buffer.from('%PDF-1.4'), { ...PDF, command: 'no-such-pdftotext-here' }),
     (error: Error) => error instanceof DocumentError && /not found/.test(error.message),

@@ -3,7 +3,7 @@
  * block elements on their own lines, table cells separated by tabs so a port column stays a
  * column), PDF through poppler's pdftotext, anything else as text in its encoding (`decodeText`).
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ExecFileException } from 'node:child_process';
 import { Parser } from 'htmlparser2';
 import { InputError } from '../../core/index.ts';
 
@@ -107,6 +107,23 @@ export interface PdfOptions {
   maxOutputBytes: number;
 }
 
+/** pdftotext's exit codes (poppler's man page) in words. */
+const PDFTOTEXT_EXITS: Record<number, string> = {
+  1: 'pdftotext could not open it',
+  3: 'its permissions forbid copying its text',
+};
+
+/** Why pdftotext gave no text, in words (its command line says nothing to a reader). */
+function pdfFailure(error: ExecFileException, options: PdfOptions): string {
+  if (error.code === 'ENOENT') return `${options.command} not found (poppler-utils)`;
+  if (error.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+    return `PDF text longer than ${options.maxOutputBytes} bytes`;
+  if (error.killed) return `pdftotext gave no text within ${options.timeoutMs} ms`;
+  if (typeof error.code === 'number')
+    return `unreadable PDF (${PDFTOTEXT_EXITS[error.code] ?? 'pdftotext failed'}, exit ${error.code})`;
+  return `unreadable PDF (pdftotext ${error.signal ? `killed by ${error.signal}` : 'failed'})`;
+}
+
 export function pdfToText(bytes: Uint8Array, options: PdfOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
@@ -114,13 +131,8 @@ export function pdfToText(bytes: Uint8Array, options: PdfOptions): Promise<strin
       ['-q', '-enc', 'UTF-8', '-', '-'],
       { timeout: options.timeoutMs, maxBuffer: options.maxOutputBytes, encoding: 'utf8' },
       (error, stdout) => {
-        if (error) {
-          const why =
-            (error as NodeJS.ErrnoException).code === 'ENOENT'
-              ? `${options.command} not found`
-              : 'unreadable PDF';
-          reject(new DocumentError(`${why}: ${error.message.split('\n')[0]!.slice(0, 160)}`));
-        } else resolve(stdout);
+        if (error) reject(new DocumentError(pdfFailure(error, options)));
+        else resolve(stdout);
       },
     );
     child.stdin?.on('error', () => undefined);
