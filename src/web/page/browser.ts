@@ -17,13 +17,13 @@ import { DEFAULT_CHROMIUM } from '../../core/index.ts';
 import { ByteBudget, openByteGate, type ByteGate } from './byte-cap.ts';
 import { FAVICONS, type FaviconEntry } from './favicon.ts';
 import {
-  checkFavicon,
   DEFAULT_PAGE_LIMITS,
   kitMarkersIn,
   noBrowserCounters,
   offsiteForms,
   PageCheckError,
   PageTimeoutError,
+  readFavicon,
   readHtml,
   type BrowserCounters,
   type KitMarker,
@@ -313,20 +313,31 @@ async function readInContext(
     offsite.push(...offsiteForms(inner.formActions, new URL(frame.url())));
     for (const id of kitMarkersIn(text, options.markers)) markers.add(id);
   }
-  const favicon = await checkFavicon(
-    facts.iconHref,
-    pageUrl,
-    limits,
-    AbortSignal.timeout(remaining()),
-    options.favicons ?? FAVICONS,
-  );
+  // The icon is read outside the browser, but its bytes are the check's too: counted in the same
+  // budget, read only as far as the room left, not at all past the cap.
+  let favicon: PageCheck['favicon'] = null;
+  if (budget.over) counters.abortedOverCap++;
+  else {
+    const room = Math.min(limits.faviconMaxBytes, budget.left);
+    const icon = await readFavicon(
+      facts.iconHref,
+      pageUrl,
+      limits,
+      AbortSignal.timeout(remaining()),
+      options.favicons ?? FAVICONS,
+      room,
+    );
+    budget.add(icon.bytes);
+    favicon = icon.favicon;
+    if (icon.cut && room < limits.faviconMaxBytes) truncated = true;
+  }
   return {
     url,
     finalUrl,
     status: response?.status() ?? 0,
     redirects,
     bytes: budget.read,
-    truncated,
+    truncated: truncated || budget.over,
     title: facts.title,
     passwordInputs,
     offsiteForms: offsite,
