@@ -76,6 +76,13 @@ const BIG_ICON = 80 * 1024;
 /** A small page whose icon is 80 KiB: under the icon's own limit (100 kB), not under every cap. */
 const BIG_ICON_PAGE =
   '<html><head><title>icon</title><link rel="icon" href="/big.ico"></head><body>hi</body></html>';
+/** Answers without a body (a 204, an answer to HEAD) reach the page as they are. */
+const EMPTY_ANSWERS = `<html><head><title>waiting</title></head><body><script>
+Promise.all([fetch('/no-content'), fetch('/scripted', { method: 'HEAD' })]).then(
+  (rs) => (document.title = rs.map((r) => r.status).join(' ')),
+  () => (document.title = 'failed'),
+);
+</script></body></html>`;
 /** Asks for something every 100 ms, for ever: the network is never quiet. */
 const BUSY = `<html><body><script>setInterval(() => fetch('/ping?' + Math.random()), 100);</script></body></html>`;
 /** A script that never returns: the page never loads. */
@@ -101,6 +108,8 @@ before(async () => {
     if (path === '/big-icon') return html(BIG_ICON_PAGE);
     if (path === '/big.ico')
       return res.writeHead(200, { 'content-type': 'image/x-icon' }).end(Buffer.alloc(BIG_ICON, 7));
+    if (path === '/empty-answers') return html(EMPTY_ANSWERS);
+    if (path === '/no-content') return res.writeHead(204).end();
     if (path === '/busy') return html(BUSY);
     if (path === '/ping') return res.writeHead(200).end('pong');
     if (path === '/loop') return html(LOOP);
@@ -207,6 +216,8 @@ test('a page that loads more than the byte cap is cut, the rest refused and coun
     assert.ok(heavy.bytes <= maxBytes + BLOB, `${heavy.bytes} bytes: the cap and one chunk at most`);
     assert.ok(heavy.browser!.abortedOverCap > 0, JSON.stringify(heavy.browser));
     assert.equal(heavy.passwordInputs, 1, 'what arrived is read');
+    // Answers without a body pass the gate as they are.
+    assert.equal((await browser.check(`${base}/empty-answers`)).title, '204 200');
     // One document longer than the cap: its load stops where the cap is passed.
     const started = Date.now();
     const huge = await browser.check(`${base}/huge`, { limits: { maxBytes } });

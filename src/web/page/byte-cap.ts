@@ -32,6 +32,7 @@ export class ByteBudget {
   /** Bytes read so far (bodies, the favicon). */
   read = 0;
   private reserved = 0;
+  private closed = false;
   private waiting: (() => void)[] = [];
   private onOver: () => void;
   readonly overCap: Promise<void>;
@@ -58,7 +59,7 @@ export class ByteBudget {
    */
   async reserve(want: number): Promise<number> {
     for (;;) {
-      if (this.over) return 0;
+      if (this.over || this.closed) return 0;
       const room = Math.min(want, this.left);
       if (room > 0) {
         this.reserved += room;
@@ -74,10 +75,20 @@ export class ByteBudget {
     this.add(got);
   }
 
+  /** The check is over: reads still waiting for room get none (their bodies end where they are). */
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+
   /** Bytes read outside a reservation (the favicon, read by a plain fetch with its room as limit). */
   add(bytes: number): void {
     this.read += bytes;
     if (this.over) this.onOver();
+    this.wake();
+  }
+
+  private wake(): void {
     const waiting = this.waiting;
     this.waiting = [];
     for (const wake of waiting) wake();
@@ -126,6 +137,7 @@ export async function openByteGate(browser: Browser): Promise<ByteGate> {
       active = { budget, counters };
     },
     end() {
+      active?.budget.close();
       active = undefined;
     },
   };
@@ -168,6 +180,7 @@ async function onPaused(
   try {
     body = await readBody(cdp, requestId, check.budget);
   } catch {
+    // A body that cannot be read here is not let through uncounted.
     return void (await cdp.send('Fetch.failRequest', { requestId, errorReason: 'Failed' }).catch(noop));
   }
   await cdp
