@@ -145,6 +145,50 @@ test('reports: scored, kept under report:<organisation>, audited; the answer tel
   assert.equal(entry?.target, 'report:Vendor-Kumo');
 });
 
+test('reports: a body that is not JSON is a 415 naming the content type the API takes', async () => {
+  const send = (contentType: string | undefined, body: string) =>
+    fetch(`${hub.url}/console/api/web/reports`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${hub.tokens.council}`,
+        ...(contentType ? { 'content-type': contentType } : {}),
+      },
+      body,
+    });
+  const expected = (got: string) =>
+    `reports are JSON: send content-type: application/json with {"url": "...", "description"?, "brand"?} or a list of them (got ${got})`;
+  // A new user's first try: the URL as plain text, one a line.
+  const plain = await send(
+    'text/plain',
+    'https://amazon-xqzv.top/signin/\nhttps://aeon-card-verify.shop/login\n',
+  );
+  assert.equal(plain.status, 415);
+  assert.deepEqual(await plain.json(), {
+    title: 'Unsupported Media Type',
+    description: expected('text/plain'),
+  });
+  const form = await send('application/x-www-form-urlencoded', 'url=https%3A%2F%2Fa.example%2F');
+  assert.equal(form.status, 415);
+  assert.equal(
+    ((await form.json()) as { description: string }).description,
+    expected('application/x-www-form-urlencoded'),
+  );
+  // JSON that is a bare string: said as plainly, a 400.
+  const bare = await send('application/json', JSON.stringify('https://a.example/'));
+  assert.equal(bare.status, 400);
+  assert.equal(
+    ((await bare.json()) as { description: string }).description,
+    'reports: the body is a string; expected {url, description?, brand?} or a list of up to 500',
+  );
+  // Nothing of these was kept.
+  const kept = await store.db
+    .selectFrom('web_sightings' as never)
+    .selectAll()
+    .where('source' as never, '=', 'report:ISP-Sakura' as never)
+    .execute();
+  assert.deepEqual(kept, []);
+});
+
 test('reports: a body that is no report is a 400 saying why; a read-only token is refused', async () => {
   const missing = await report(hub.tokens.council, { description: 'no url' });
   assert.equal(missing.status, 400);

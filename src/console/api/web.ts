@@ -7,7 +7,7 @@
  * under `report:<organisation>`; who may report is the release module's `mayReportUrls`, the
  * hub's rate and body limits per organisation apply, and each accepted request is audited.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError, mayReportUrls, principalOf, readerOf, release } from '../../share/index.ts';
 import type { RouteContext } from './common.ts';
 import type { WebBody, WebReportBody } from './types.ts';
@@ -46,8 +46,26 @@ export function registerWeb(app: FastifyInstance, ctx: RouteContext): void {
   });
 }
 
+/** The media type of `request`'s body, without its parameters (`text/plain; charset=utf-8` is `text/plain`). */
+const mediaTypeOf = (request: FastifyRequest) =>
+  String(request.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+
 export function registerWebReports(app: FastifyInstance, ctx: RouteContext): void {
-  app.post('/console/api/web/reports', async (request): Promise<WebReportBody> => {
+  // Reports are JSON, as the API documents them. Anything else (a URL pasted as text/plain, a
+  // form) is told so in one line before its body is parsed, rather than a parser's "Invalid input".
+  const onRequest = async (request: FastifyRequest) => {
+    const type = mediaTypeOf(request);
+    if (type !== 'application/json')
+      throw new HttpError(
+        415,
+        'Unsupported Media Type',
+        `reports are JSON: send content-type: application/json with {"url": "...", "description"?, "brand"?} or a list of them (got ${type || 'no content-type'})`,
+      );
+  };
+  app.post('/console/api/web/reports', { onRequest }, async (request): Promise<WebReportBody> => {
     const p = principalOf(request);
     if (!mayReportUrls(p))
       throw new HttpError(403, 'Forbidden', 'Reporting URLs needs a token that may write.');

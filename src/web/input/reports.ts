@@ -37,6 +37,11 @@ export function parseReports(body: unknown): WebReport[] {
       ? WebReport.safeParse(body)
       : WebReports.safeParse(body);
   if (!parsed.success) {
+    // A string (JSON that is only a URL), a number...: said as what it is, not the union's "Invalid input".
+    if (typeof body !== 'object' || body === null)
+      throw new ReportInputError(
+        `reports: the body is ${body === null ? 'null' : `a ${typeof body}`}; expected {url, description?, brand?} or a list of up to ${MAX_REPORTS}`,
+      );
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
     throw new ReportInputError(

@@ -5,23 +5,25 @@
  * that builds its form with a script is seen.
  *
  * Limits hold in the browser too: one time limit for navigation, settling and reading; a byte cap
- * on what the page loads (counted as it arrives; past it the loads in flight are stopped and every
- * further request is refused and counted); a fresh incognito context per URL; downloads, popups,
+ * on what the page loads, enforced where the bodies arrive (`byte-cap.ts`: past it what is loading
+ * is handed on as far as it was read, and every further request is refused and counted); a fresh
+ * incognito context per URL; downloads, popups,
  * permission prompts, notifications and service workers refused; dialogs dismissed; only http(s)
  * loads. The caller closes the browser (`close()`), on every exit path.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, CDPSession, Response } from 'playwright-core';
+import type { Browser, BrowserContext, Response } from 'playwright-core';
 import { DEFAULT_CHROMIUM } from '../../core/index.ts';
+import { ByteBudget, openByteGate, type ByteGate } from './byte-cap.ts';
 import { FAVICONS, type FaviconEntry } from './favicon.ts';
 import {
-  checkFavicon,
   DEFAULT_PAGE_LIMITS,
   kitMarkersIn,
   noBrowserCounters,
   offsiteForms,
   PageCheckError,
   PageTimeoutError,
+  readFavicon,
   readHtml,
   type BrowserCounters,
   type KitMarker,
@@ -50,7 +52,8 @@ const ARGS = [
   '--deny-permission-prompts',
   '--block-new-web-contents',
   '--mute-audio',
-  // Frames in the page's own process, so the byte count sees their loads as well.
+  // Frames in the page's own process: one renderer per page (the byte gate sees every process's
+  // loads either way).
   '--disable-site-isolation-trials',
   '--disable-features=IsolateOrigins,site-per-process',
 ];
@@ -129,11 +132,26 @@ export async function openPageBrowser(executablePath: string = DEFAULT_CHROMIUM)
     );
   }
   const pid = childrenOf(process.pid).find((child) => !before.has(child));
+  let gate: ByteGate;
+  try {
+    gate = await openByteGate(browser);
+  } catch (error) {
+    await browser.close().catch(noop);
+    throw new BrowserStartError(
+      `cannot start Chromium at ${executablePath}: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
   let closing: Promise<void> | undefined;
+  // One check at a time: the byte gate counts every request of the browser for the current one.
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     pid,
     version: browser.version(),
-    check: (url, options = {}) => checkInBrowser(browser, url, options),
+    check(url, options = {}) {
+      const run = queue.then(() => checkInBrowser(browser, gate, url, options));
+      queue = run.catch(noop);
+      return run;
+    },
     close() {
       closing ??= browser.close().catch(noop);
       return closing;
@@ -143,6 +161,7 @@ export async function openPageBrowser(executablePath: string = DEFAULT_CHROMIUM)
 
 async function checkInBrowser(
   browser: Browser,
+  gate: ByteGate,
   url: string,
   options: {
     limits?: Partial<PageLimits>;
@@ -176,7 +195,7 @@ async function checkInBrowser(
   const outOfTime = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(unsettled()), limits.timeoutMs);
   });
-  const work = opening.then((context) => readInContext(context, url, limits, deadline, options));
+  const work = opening.then((context) => readInContext(context, gate, url, limits, deadline, options));
   work.catch(noop);
   try {
     return await Promise.race([work, outOfTime]);
@@ -193,6 +212,7 @@ async function checkInBrowser(
       new Promise((resolve) => (wait = setTimeout(resolve, CLOSE_WAIT_MS))),
     ]);
     clearTimeout(wait);
+    gate.end();
   }
 }
 
@@ -207,6 +227,7 @@ function navigationFailure(url: string, error: Error): PageCheckError {
 
 async function readInContext(
   context: BrowserContext,
+  gate: ByteGate,
   url: string,
   limits: PageLimits,
   deadline: number,
@@ -228,33 +249,10 @@ async function readInContext(
     download.cancel().catch(noop);
   });
 
-  let bytes = 0;
-  let overCap = false;
-  let reachCap: () => void = noop;
-  const capReached = new Promise<null>((resolve) => (reachCap = () => resolve(null)));
-  await context.route('**/*', (route) => {
-    counters.requests++;
-    if (!isHttp(route.request().url())) {
-      counters.blockedSchemes++;
-      return route.abort('blockedbyclient').catch(noop);
-    }
-    if (overCap) {
-      counters.abortedOverCap++;
-      return route.abort('blockedbyclient').catch(noop);
-    }
-    return route.continue().catch(noop);
-  });
-  const cdp: CDPSession = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  cdp.on('Network.dataReceived', (event) => {
-    bytes += Math.max(event.dataLength, event.encodedDataLength);
-    if (!overCap && bytes > limits.maxBytes) {
-      overCap = true;
-      reachCap();
-      // The loads in flight (the document too) stop where they are; what arrived is read.
-      cdp.send('Page.stopLoading').catch(noop);
-    }
-  });
+  // Every request of the browser is this check's until it ends (checks run one at a time).
+  const budget = new ByteBudget(limits.maxBytes);
+  const capReached = budget.overCap.then(() => null);
+  gate.begin(budget, counters);
   // The document's response, also when the cap cuts the navigation short.
   let documentResponse: Response | null = null;
   page.on('response', (r) => {
@@ -266,13 +264,14 @@ async function readInContext(
   navigation.catch(noop);
   let response: Response | null = null;
   try {
-    response = await Promise.race([navigation, capReached]);
+    // A document cut at the cap is handed to the page as it was read, so it still loads.
+    response = await navigation;
   } catch (error) {
     if ((error as Error).name === 'TimeoutError') throw error;
-    if (!overCap) throw navigationFailure(url, error as Error);
+    if (!budget.over) throw navigationFailure(url, error as Error);
   }
   // Settled: no connection for QUIET_MS; a page past the cap is read as it is.
-  if (!overCap) {
+  if (!budget.over) {
     const quiet = page.waitForLoadState('networkidle', { timeout: remaining() });
     quiet.catch(noop);
     await Promise.race([quiet, capReached]);
@@ -290,7 +289,7 @@ async function readInContext(
 
   const finalUrl = page.url();
   const pageUrl = new URL(isHttp(finalUrl) ? finalUrl : url);
-  let truncated = overCap;
+  let truncated = budget.over;
   // A script can build a DOM of any size: what is read is cut at the byte cap as well.
   const cut = (html: string) => {
     if (Buffer.byteLength(html) <= limits.maxBytes) return html;
@@ -314,20 +313,31 @@ async function readInContext(
     offsite.push(...offsiteForms(inner.formActions, new URL(frame.url())));
     for (const id of kitMarkersIn(text, options.markers)) markers.add(id);
   }
-  const favicon = await checkFavicon(
-    facts.iconHref,
-    pageUrl,
-    limits,
-    AbortSignal.timeout(remaining()),
-    options.favicons ?? FAVICONS,
-  );
+  // The icon is read outside the browser, but its bytes are the check's too: counted in the same
+  // budget, read only as far as the room left, not at all past the cap.
+  let favicon: PageCheck['favicon'] = null;
+  if (budget.over) counters.abortedOverCap++;
+  else {
+    const room = Math.min(limits.faviconMaxBytes, budget.left);
+    const icon = await readFavicon(
+      facts.iconHref,
+      pageUrl,
+      limits,
+      AbortSignal.timeout(remaining()),
+      options.favicons ?? FAVICONS,
+      room,
+    );
+    budget.add(icon.bytes);
+    favicon = icon.favicon;
+    if (icon.cut && room < limits.faviconMaxBytes) truncated = true;
+  }
   return {
     url,
     finalUrl,
     status: response?.status() ?? 0,
     redirects,
-    bytes,
-    truncated,
+    bytes: budget.read,
+    truncated: truncated || budget.over,
     title: facts.title,
     passwordInputs,
     offsiteForms: offsite,

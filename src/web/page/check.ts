@@ -192,30 +192,46 @@ export async function checkFavicon(
   signal: AbortSignal,
   icons: readonly FaviconEntry[],
 ): Promise<PageCheck['favicon']> {
+  return (await readFavicon(href, page, limits, signal, icons, limits.faviconMaxBytes)).favicon;
+}
+
+/**
+ * The favicon read with at most `maxBytes` of it (the icon's own limit, or less when the caller
+ * has less room left), and how many bytes of it were read; `cut` when it was longer than that.
+ */
+export async function readFavicon(
+  href: string | null,
+  page: URL,
+  limits: PageLimits,
+  signal: AbortSignal,
+  icons: readonly FaviconEntry[],
+  maxBytes: number,
+): Promise<{ favicon: PageCheck['favicon']; bytes: number; cut: boolean }> {
+  const none = { favicon: null, bytes: 0, cut: false };
   let url: URL;
   try {
     url = new URL(href ?? '/favicon.ico', page);
   } catch {
-    return null;
+    return none;
   }
-  if (!/^https?:$/.test(url.protocol)) return null;
+  if (!/^https?:$/.test(url.protocol)) return none;
   try {
     const { response, finalUrl } = await fetchFollowing(url.toString(), limits, signal);
     if (!response.ok) {
       await response.body?.cancel();
-      return null;
+      return none;
     }
-    const { bytes, truncated } = await readBody(response, {
-      maxBytes: limits.faviconMaxBytes,
-      overflow: 'truncate',
-      signal,
-    });
-    if (truncated || bytes.length === 0) return null;
+    const { bytes, truncated } = await readBody(response, { maxBytes, overflow: 'truncate', signal });
+    if (truncated || bytes.length === 0) return { favicon: null, bytes: bytes.length, cut: truncated };
     const hashes = faviconHashes(bytes);
-    return { url: finalUrl, ...hashes, brand: faviconBrand(hashes, icons) };
+    return {
+      favicon: { url: finalUrl, ...hashes, brand: faviconBrand(hashes, icons) },
+      bytes: bytes.length,
+      cut: false,
+    };
   } catch (error) {
     if (signal.aborted) throw error;
-    return null;
+    return none;
   }
 }
 
