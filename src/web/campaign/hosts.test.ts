@@ -4,15 +4,14 @@
  * query, none of other hosts; templates without repeats, capped per host.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
-import pg from 'pg';
+import { SqliteDialect, type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
-import { createWeb, normaliseUrl, WebConfig, webMigrations, type WebTables } from '../index.ts';
+import { createWeb, normaliseUrl, WebConfig } from '../index.ts';
 import { readHostUrls } from '../read.ts';
+import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP } from '../testing.ts';
 import type { CampaignHost } from './cluster.ts';
 import { withKitPaths } from './hosts.ts';
 
@@ -41,14 +40,8 @@ const campaignHost = (name: string): CampaignHost => {
 };
 
 async function hostUrlsAndKitPaths(dialect: Dialect, schema?: string) {
-  const db = new Kysely<WebTables>({ dialect });
+  const db = await migratedWebDb(dialect, schema);
   try {
-    const migrated = await new Migrator({
-      db,
-      provider: { getMigrations: async () => webMigrations },
-      ...(schema ? { migrationTableSchema: schema } : {}),
-    }).migrateToLatest();
-    assert.equal(migrated.error, undefined);
     const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry(), db });
     await web.ingest(
       STORED.map((url) => ({ url, seenAt: '2025-09-01T00:00:00.000Z' })),
@@ -90,21 +83,6 @@ test('kit paths of the asked hosts come from their stored URLs, paged, without r
   await hostUrlsAndKitPaths(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
 });
 
-test(
-  'the same on PostgreSQL',
-  { skip: !process.env.TSUNAGI_TEST_DATABASE_URL && 'TSUNAGI_TEST_DATABASE_URL unset' },
-  async () => {
-    const schema = `tsunagi_test_kit_hosts_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const connectionString = process.env.TSUNAGI_TEST_DATABASE_URL!;
-    const admin = new pg.Client({ connectionString });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    try {
-      const pool = new pg.Pool({ connectionString, max: 2, options: `-c search_path=${schema}` });
-      await hostUrlsAndKitPaths(new PostgresDialect({ pool }), schema);
-    } finally {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
-  },
-);
+test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
+  await inPostgresSchema('kit_hosts', (dialect, schema) => hostUrlsAndKitPaths(dialect, schema));
+});
