@@ -370,7 +370,7 @@ const ja = {
   webTakedownsByStatus: '停止依頼の状況',
   webNoTakedowns: '停止依頼はまだありません。',
   webNoCampaigns:
-    'キャンペーンはまだありません。不正なホストが 2 つ以上、同じ IP アドレス、同じ AS・同じブランド、同じ登録ドメイン、同じ名前のパターン、同じフィッシングキットのいずれかでつながると、キャンペーンとしてまとめます。',
+    'キャンペーンはまだありません。不正なホストが 2 つ以上、同じ IP アドレス、同じ AS・同じブランド、同じ登録ドメイン、同じ名前のパターン、同じフィッシングキット、別の登録ドメインでの同じフィッシングキットのパスのいずれかでつながると、キャンペーンとしてまとめます。',
   webHost: 'ホスト',
   webStatus: '状況',
   webAbuse: '連絡先',
@@ -381,6 +381,7 @@ const ja = {
   tie_template: '同じ名前のパターン',
   tie_subdomain: 'ブランド名入りの同じサブドメイン',
   tie_kit: '同じフィッシングキット',
+  'tie_kit-path': '同じフィッシングキットのパス',
   takedown_draft: '下書き',
   takedown_sent: '送付済み',
   takedown_acknowledged: '受理',
@@ -807,7 +808,7 @@ const en: Record<Key, string> = {
   webTakedownsByStatus: 'Takedown requests by status',
   webNoTakedowns: 'No takedown request yet.',
   webNoCampaigns:
-    'No campaign yet. Two or more malicious hosts become a campaign when they share an IP address, an AS and a brand, a registered domain, a naming pattern or a phishing kit.',
+    'No campaign yet. Two or more malicious hosts become a campaign when they share an IP address, an AS and a brand, a registered domain, a naming pattern, a phishing kit or a phishing-kit path on other registered domains.',
   webHost: 'Host',
   webStatus: 'Status',
   webAbuse: 'Abuse contact',
@@ -818,6 +819,7 @@ const en: Record<Key, string> = {
   tie_template: 'same naming pattern',
   tie_subdomain: 'same brand-bearing subdomain',
   tie_kit: 'same phishing kit',
+  'tie_kit-path': 'same phishing-kit path',
   takedown_draft: 'draft',
   takedown_sent: 'sent',
   takedown_acknowledged: 'acknowledged',

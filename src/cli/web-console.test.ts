@@ -41,7 +41,17 @@ before(async () => {
       source,
       async (batch) => void (await recordWebVerdicts(hub.ctx.intel, withWholeHost(batch), source, { tlp })),
     );
-  await ingest(['https://amazon-xqzv.top/signin/', 'https://smbc-card-verify.xyz/'], 'model', 'green');
+  await ingest(
+    [
+      'https://amazon-xqzv.top/signin/',
+      'https://smbc-card-verify.xyz/',
+      // One kit's path on two more registered domains: a kit-path tie.
+      'https://vpass-secure.shop/jkuos/',
+      'https://mercari-verify.shop/jkuos/',
+    ],
+    'model',
+    'green',
+  );
   await ingest(['https://amazon-kjhd.top/signin/', 'https://login.amazon-kjhd.top/x'], 'jpcert', 'clear');
   await draftTakedown(
     store.db as unknown as Kysely<TakedownTables>,
@@ -67,12 +77,16 @@ const get = async (token: string) => {
   return (await response.json()) as WebBody;
 };
 
-test('council: every recorded host, the amazon campaign with its ties, the takedown', async () => {
+test('council: every recorded host, the amazon and kit-path campaigns with their ties, the takedown', async () => {
   const body = await get(hub.tokens.council);
-  assert.equal(body.hosts, 4);
+  assert.equal(body.hosts, 6);
   const amazon = body.campaigns.find((c) => c.brands.includes('amazon'))!;
   assert.deepEqual(amazon.hosts, ['amazon-kjhd.top', 'amazon-xqzv.top', 'login.amazon-kjhd.top']);
   assert.deepEqual(amazon.ties.map((t) => t.kind).sort(), ['registrable-domain', 'template']);
+  const kit = body.campaigns.find((c) => c.hosts.includes('vpass-secure.shop'))!;
+  assert.deepEqual(kit.ties, [
+    { kind: 'kit-path', value: '/jkuos/', hosts: ['mercari-verify.shop', 'vpass-secure.shop'] },
+  ]);
   assert.deepEqual(body.byBrand[0], { key: 'amazon', hosts: 3 });
   assert.deepEqual(
     body.takedowns.map((t) => [t.host, t.status]),

@@ -62,6 +62,51 @@ test('campaigns: template, registrable domain and the operator-given IP tie host
   assert.match(bad.stderr, /infrastructure: 0\.ip/);
 });
 
+test('campaigns: hosts whose stored URLs share a kit path on other registered domains are one campaign', async () => {
+  const kitData = join(dir, 'kit-data');
+  mkdirSync(kitData);
+  // JPCERT/CC's list as published: one kit under /jkuos/ on three domains of two brands; two
+  // malicious hosts on the plain-words path /login.php, which ties no one.
+  writeFileSync(
+    join(dir, 'jpcert.csv'),
+    [
+      'date,URL,description',
+      '2025/09/01 10:00:00,https://vpass-secure.shop/jkuos/,SMBC',
+      '2025/09/02 10:00:00,https://mercari-verify.shop/jkuos/,Mercari',
+      '2025/09/02 11:00:00,https://smbc-card-verify.xyz/,SMBC',
+      '2025/09/02 11:30:00,https://smbc-card-verify.xyz/jkuos/,SMBC',
+      '2025/09/03 10:00:00,https://amazon-xqzv.top/login.php,Amazon',
+      '2025/09/03 11:00:00,https://rakuten-card-login.top/login.php,Rakuten',
+    ].join('\n') + '\n',
+  );
+  const ingest = await run(['web', 'ingest', join(dir, 'jpcert.csv'), '--source', 'jpcert', '-d', kitData]);
+  assert.equal(ingest.code, 0, ingest.stderr);
+  const text = await run(['web', 'campaigns', '-d', kitData]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^5 malicious hosts, 1 campaign$/m);
+  // smbc-card-verify.xyz is malicious for its / page; its other stored URL, on the kit path, ties it.
+  assert.match(
+    text.stdout,
+    /^ {2}tie kit-path \/jkuos\/: mercari-verify\.shop smbc-card-verify\.xyz vpass-secure\.shop$/m,
+  );
+  assert.doesNotMatch(text.stdout, /login\.php|amazon-xqzv|rakuten-card-login/);
+  const json = JSON.parse((await run(['web', 'campaigns', '--json', '-d', kitData])).stdout) as {
+    campaigns: { hosts: string[]; ties: { kind: string; value: string; hosts: string[] }[] }[];
+  };
+  assert.deepEqual(
+    json.campaigns.map((c) => c.ties),
+    [
+      [
+        {
+          kind: 'kit-path',
+          value: '/jkuos/',
+          hosts: ['mercari-verify.shop', 'smbc-card-verify.xyz', 'vpass-secure.shop'],
+        },
+      ],
+    ],
+  );
+});
+
 test('takedown: draft from RDAP, letters in ja and en, then the status walk', async () => {
   const draft = await run([
     'web',

@@ -47,6 +47,7 @@ import {
   groundsOf,
   parseInfrastructure,
   webStatistics,
+  withKitPaths,
   WebConfig,
   type Campaign,
   type CampaignHost,
@@ -69,7 +70,7 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
   web
     .command('campaigns')
     .description(
-      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain and kit',
+      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain, kit and kit path',
     )
     .option('--infra <file>', 'JSON array of {host, ip?, asn?, country?, kitMarkers?} the operator knows')
     .option('--json', 'write the campaigns and statistics as JSON')
@@ -363,7 +364,7 @@ function readText(file: string): string {
   }
 }
 
-/** The store's malicious hosts as clustering input. */
+/** The store's malicious hosts as clustering input, with their stored URLs' kit paths. */
 export async function campaignHosts(
   web: Web,
   infrastructure: ReadonlyMap<string, HostInfrastructure> = new Map(),
@@ -373,7 +374,7 @@ export async function campaignHosts(
     if (summary.verdict !== 'malicious') continue;
     hosts.push(campaignHostOf(summary, web.normalise(summary.host), infrastructure.get(summary.host)));
   }
-  return hosts;
+  return withKitPaths(hosts, (names) => web.hostUrls(names));
 }
 
 /** Hosts a tie shows in the text: a month's tie can hold thousands, and --json has them all. */

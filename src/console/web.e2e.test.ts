@@ -35,6 +35,7 @@ const BODY: WebBody = {
           value: 'amazon-kjhd.top',
           hosts: ['amazon-kjhd.top', 'login.amazon-kjhd.top'],
         },
+        { kind: 'kit-path', value: '/jkuos/', hosts: ['amazon-kjhd.top', 'amazon-xqzv.top'] },
       ],
     },
   ],
@@ -89,6 +90,10 @@ describe(
         assert.ok(brands?.includes(lang === 'ja' ? 'アマゾン' : 'Amazon.com'), brands ?? '');
         const campaign = await page.locator('[data-testid=web-campaign-table] tbody tr').innerText();
         assert.match(campaign, lang === 'ja' ? /同じ名前のパターン/ : /same naming pattern/);
+        assert.match(
+          campaign,
+          lang === 'ja' ? /同じフィッシングキットのパス: \/jkuos\// : /same phishing-kit path: \/jkuos\//,
+        );
         assert.match(campaign, lang === 'ja' ? /アマゾン/ : /Amazon\.com/);
         assert.doesNotMatch(campaign, /tie_|T00:00/);
         const takedown = await page.locator('[data-testid=web-takedown-table] tbody tr').innerText();

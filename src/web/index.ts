@@ -13,7 +13,7 @@ import { withCertificate } from './input/certificate.ts';
 import { certstreamIntake, type CertstreamIntake } from './input/intake.ts';
 import { parseReports, reportDescription, reportSource } from './input/reports.ts';
 import { normaliseUrl, UrlInputError } from './normalise.ts';
-import { readHosts, readVerdicts, type HostQuery, type VerdictQuery } from './read.ts';
+import { readHostUrls, readHosts, readVerdicts, type HostQuery, type VerdictQuery } from './read.ts';
 import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
 import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from './score/model.ts';
 import { writeSightings, type SightingRow } from './store.ts';
@@ -165,6 +165,8 @@ export interface Web {
   verdicts(query?: VerdictQuery): AsyncGenerator<StoredVerdict>;
   /** Stored hosts with their tallies and verdict, host order. */
   hosts(query?: HostQuery): AsyncGenerator<HostSummary>;
+  /** The stored URLs of these hosts, host then URL order (a few queries for thousands of hosts). */
+  hostUrls(hosts: readonly string[]): AsyncGenerator<{ host: string; url: string }>;
   /** A lexicon brand by key (`smbc-card`): names in ja/en and official domains. */
   brand(key: string): Brand | undefined;
   readonly brands: readonly Brand[];
@@ -307,6 +309,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     },
     verdicts: (query) => readVerdicts(database(), query),
     hosts: (query) => readHosts(database(), query),
+    hostUrls: (hosts) => readHostUrls(database(), hosts),
     brand: (key) => brandIndex.brand(key),
     brands: LEXICON.brands,
     countInputError: (input) => inputErrors.inc({ input }),
@@ -394,7 +397,13 @@ export {
   type TieKind,
   type WebStatistics,
 } from './campaign/cluster.ts';
-export { campaignHostOf, HostInfrastructure, parseInfrastructure } from './campaign/hosts.ts';
+export {
+  campaignHostOf,
+  HostInfrastructure,
+  KIT_PATHS_PER_HOST,
+  parseInfrastructure,
+  withKitPaths,
+} from './campaign/hosts.ts';
 export {
   createKitPathMemory,
   DEFAULT_KIT_PATHS,

@@ -169,6 +169,41 @@ export async function* readHosts(db: Kysely<WebTables>, query: HostQuery = {}): 
   }
 }
 
+export interface HostUrlQuery {
+  pageSize?: number;
+  /** Hosts one query names in its `IN` list (500: well under SQLite's and PostgreSQL's limits). */
+  hostsPerQuery?: number;
+}
+
+/**
+ * The stored URLs of these hosts, host then URL order: a query for each 500 hosts, paged, so
+ * thousands of hosts (campaign kit paths) cost a few queries rather than one each.
+ */
+export async function* readHostUrls(
+  db: Kysely<WebTables>,
+  hosts: readonly string[],
+  query: HostUrlQuery = {},
+): AsyncGenerator<{ host: string; url: string }> {
+  const pageSize = query.pageSize ?? PAGE;
+  const hostsPerQuery = query.hostsPerQuery ?? 500;
+  const sorted = [...new Set(hosts)].sort();
+  for (let start = 0; start < sorted.length; start += hostsPerQuery) {
+    const chunk = sorted.slice(start, start + hostsPerQuery);
+    let after: { host: string; url: string } | undefined;
+    for (;;) {
+      let select = db.selectFrom('web_urls').select(['host', 'url']).where('host', 'in', chunk);
+      if (after) {
+        const { host, url } = after;
+        select = select.where((eb) => eb(eb.refTuple('host', 'url'), '>', eb.tuple(host, url)));
+      }
+      const rows = await select.orderBy('host').orderBy('url').limit(pageSize).execute();
+      yield* rows;
+      if (rows.length < pageSize) break;
+      after = rows.at(-1)!;
+    }
+  }
+}
+
 export function worstVerdict(verdicts: readonly Verdict[]): Verdict {
   return verdicts.reduce<Verdict>((worst, v) => (RANK[v] > RANK[worst] ? v : worst), 'benign');
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createBrandIndex, normaliseUrl } from '../index.ts';
+import { kitPathTemplate } from './kit-paths.ts';
 import {
   clusterCampaigns,
   namingTemplate,
@@ -115,5 +116,37 @@ test('a brand-bearing subdomain reused on fresh registered names ties them; www 
   assert.deepEqual(
     campaigns[0]!.ties.filter((t) => t.kind === 'subdomain').map((t) => t.value),
     ['monex monex-co-jp.*.cn', 'monex open-monex.*.cn'],
+  );
+});
+
+test('a kit path shared by hosts on two registered domains ties them; plain words and one domain do not', () => {
+  const kitPathsOf = (...urls: string[]) =>
+    urls.map((u) => kitPathTemplate(normaliseUrl(u))).filter((t): t is string => t !== null);
+  const campaigns = clusterCampaigns(
+    [
+      // A kit redeployed on fresh names of different brands and suffixes: only its path is shared.
+      host('gtdos.cn', null, {
+        kitPaths: kitPathsOf('https://gtdos.cn/jkuos/', 'https://gtdos.cn/login.php'),
+      }),
+      host('rcmama.top', 'amazon', { kitPaths: kitPathsOf('https://rcmama.top/jkuos/') }),
+      // `/login.php` is plain words: no template, so no tie with gtdos.cn.
+      host('qxvbn.xyz', null, { kitPaths: kitPathsOf('https://qxvbn.xyz/login.php') }),
+      // One registered domain under one kit path is no kit-path tie (the domain ties them).
+      host('a.zzqwe.shop', null, { kitPaths: kitPathsOf('https://a.zzqwe.shop/mgap/?matsui=1') }),
+      host('b.zzqwe.shop', null, { kitPaths: kitPathsOf('https://b.zzqwe.shop/mgap/?matsui=2') }),
+      // Nor is one host alone.
+      host('lonely.icu', null, { kitPaths: kitPathsOf('https://lonely.icu/saxaw') }),
+    ],
+    brands,
+  );
+  assert.deepEqual(kitPathsOf('https://qxvbn.xyz/login.php'), []);
+  assert.equal(campaigns.length, 2);
+  const kit = campaigns.find((c) => c.hosts.includes('gtdos.cn'))!;
+  assert.deepEqual(kit.hosts, ['gtdos.cn', 'rcmama.top']);
+  assert.deepEqual(kit.ties, [{ kind: 'kit-path', value: '/jkuos/', hosts: ['gtdos.cn', 'rcmama.top'] }]);
+  const domain = campaigns.find((c) => c.hosts.includes('a.zzqwe.shop'))!;
+  assert.deepEqual(
+    domain.ties.map((t) => t.kind),
+    ['registrable-domain'],
   );
 });

@@ -4,7 +4,8 @@
  * registrable domain, the same brand and naming template (`amazon-xqzv.top` and `amazon-kjhd.top`
  * are both `{brand}-[a-z]{4}.top`), the same brand-bearing subdomain on the same suffix
  * (`monex-co-jp.sdkeman.cn` and `monex-co-jp.mpntoc.cn`: a kit deployed on one registered domain
- * after another), or the same phishing-kit marker seen by a page check. Hosts
+ * after another), the same phishing-kit marker seen by a page check, or the same kit path
+ * (`/jkuos` on `gtdos.cn` and `rcmama.cn`, see kit-paths.ts) on two registered domains or more. Hosts
  * joined by any chain of ties form one campaign, which lists every tie, so an analyst can see why.
  */
 import { createHash } from 'node:crypto';
@@ -24,15 +25,18 @@ export interface CampaignHost {
   asn?: number;
   country?: string;
   kitMarkers?: readonly string[];
+  /** The kit-path templates of the host's stored URLs (kitPathTemplate), without repeats. */
+  kitPaths?: readonly string[];
 }
 
-export type TieKind = 'ip' | 'asn-brand' | 'registrable-domain' | 'template' | 'subdomain' | 'kit';
+export type TieKind =
+  'ip' | 'asn-brand' | 'registrable-domain' | 'template' | 'subdomain' | 'kit' | 'kit-path';
 
 export interface Tie {
   kind: TieKind;
   /**
    * The shared value: an address, `AS13335 amazon`, a domain, a template, a subdomain pattern
-   * (`monex monex-co-jp.*.cn`), a marker.
+   * (`monex monex-co-jp.*.cn`), a marker, a kit path's template (`/ja/client/0?origin=*`).
    */
   value: string;
   hosts: string[];
@@ -132,6 +136,7 @@ function tieKeys(
   if (template) keys.push({ kind: 'template', value: `${h.brand} ${template}` });
   if (subdomain) keys.push({ kind: 'subdomain', value: `${h.brand} ${subdomain}` });
   for (const marker of h.kitMarkers ?? []) keys.push({ kind: 'kit', value: marker });
+  for (const path of h.kitPaths ?? []) keys.push({ kind: 'kit-path', value: path });
   return keys;
 }
 
@@ -152,8 +157,14 @@ export function clusterCampaigns(
       tie.hosts.add(h.host);
       tieHosts.set(id, tie);
     }
+  // A kit path on one registered domain only is one site's page layout, not a kit moved on (and
+  // the registrable-domain tie already holds those hosts together).
+  const domainsOf = (t: { hosts: Set<string> }) =>
+    new Set([...t.hosts].map((name) => byHost.get(name)!.registrableDomain ?? name)).size;
   const sets = new UnionFind();
-  const ties = [...tieHosts.values()].filter((t) => t.hosts.size > 1);
+  const ties = [...tieHosts.values()].filter(
+    (t) => t.hosts.size > 1 && (t.kind !== 'kit-path' || domainsOf(t) > 1),
+  );
   for (const tie of ties) {
     const [first, ...rest] = tie.hosts;
     for (const other of rest) sets.union(first!, other);

@@ -1,8 +1,13 @@
-/** The campaign clustering's input: the store's malicious hosts, with what the operator knows of their infrastructure. */
+/**
+ * The campaign clustering's input: the store's malicious hosts, with what the operator knows of
+ * their infrastructure and the kit paths of their stored URLs.
+ */
 import { z } from 'zod';
 import { InputError } from '../../core/index.ts';
+import { normaliseUrl, UrlInputError } from '../normalise.ts';
 import type { HostSummary, NormalisedUrl } from '../types.ts';
 import type { CampaignHost } from './cluster.ts';
+import { kitPathTemplate } from './kit-paths.ts';
 
 /** One host's infrastructure as the operator gives it (a JSON array of these). */
 export const HostInfrastructure = z
@@ -54,4 +59,39 @@ export function campaignHostOf(
     ...(infrastructure?.country ? { country: infrastructure.country } : {}),
     ...(infrastructure?.kitMarkers ? { kitMarkers: infrastructure.kitMarkers } : {}),
   };
+}
+
+/** Kit paths kept per host: a kit lives on a few paths, and a host of thousands of URLs must not flood the ties. */
+export const KIT_PATHS_PER_HOST = 20;
+
+/**
+ * The hosts with the kit-path templates of their stored URLs (`urls`: every stored URL of these
+ * hosts, read in one pass), without repeats, the first `perHost` in URL order.
+ */
+export async function withKitPaths(
+  hosts: readonly CampaignHost[],
+  urls: (hosts: readonly string[]) => AsyncIterable<{ host: string; url: string }>,
+  perHost = KIT_PATHS_PER_HOST,
+): Promise<CampaignHost[]> {
+  const paths = new Map<string, Set<string>>();
+  for await (const { host, url } of urls(hosts.map((h) => h.host))) {
+    const held = paths.get(host) ?? new Set<string>();
+    if (held.size >= perHost) continue;
+    let keys: NormalisedUrl;
+    try {
+      keys = normaliseUrl(url);
+    } catch (error) {
+      // Stored URLs were normalised on the way in; one that no longer parses has no path to give.
+      if (error instanceof UrlInputError) continue;
+      throw error;
+    }
+    const template = kitPathTemplate(keys);
+    if (template === null) continue;
+    held.add(template);
+    paths.set(host, held);
+  }
+  return hosts.map((h) => {
+    const found = paths.get(h.host);
+    return found ? { ...h, kitPaths: [...found] } : h;
+  });
 }

@@ -14,7 +14,7 @@ import {
   type CampaignHost,
   type WebStatistics,
 } from './cluster.ts';
-import { campaignHostOf } from './hosts.ts';
+import { campaignHostOf, withKitPaths } from './hosts.ts';
 
 export interface WebOverview {
   statistics: WebStatistics;
@@ -27,16 +27,18 @@ export interface WebOverview {
 export async function webOverview(
   source: {
     hosts(query: { verdicts: ['malicious'] }): AsyncIterable<HostSummary>;
+    hostUrls(hosts: readonly string[]): AsyncIterable<{ host: string; url: string }>;
     normalise(text: string): NormalisedUrl;
   },
   db: Kysely<TakedownTables>,
   brands: Pick<BrandIndex, 'brand' | 'keywordCount'>,
   mayRead: (host: string) => boolean,
 ): Promise<WebOverview> {
-  const hosts: CampaignHost[] = [];
+  const readable: CampaignHost[] = [];
   for await (const summary of source.hosts({ verdicts: ['malicious'] }))
     if (summary.verdict === 'malicious' && mayRead(summary.host))
-      hosts.push(campaignHostOf(summary, source.normalise(summary.host)));
+      readable.push(campaignHostOf(summary, source.normalise(summary.host)));
+  const hosts = await withKitPaths(readable, (names) => source.hostUrls(names));
   const campaigns = clusterCampaigns(hosts, brands);
   const takedowns = (await listTakedowns(db))
     .filter((t) => mayRead(t.host))
