@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { normaliseUrl } from '../normalise.ts';
-import { createKitPathMemory, DEFAULT_KIT_PATHS, kitPathTemplate, pathTemplate } from './kit-paths.ts';
+import {
+  createKitPathMemory,
+  DEFAULT_KIT_PATHS,
+  kitPathTemplate,
+  pathTemplate,
+  pathTemplateHash,
+} from './kit-paths.ts';
 
 const url = (text: string) => normaliseUrl(text);
 const day = (n: number) => new Date(Date.UTC(2025, 8, n));
@@ -98,4 +104,31 @@ test('pathTemplate by hand is the three rewrites it replaces, on odd paths too',
     assert.equal(pathTemplate(path), byRegex(path), path);
   assert.equal(pathTemplate('/'), null);
   assert.equal(pathTemplate(''), null);
+});
+
+test('pathTemplateHash is the hash of the template it does not build', () => {
+  const fnv = (text: string) => {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < Math.min(text.length, 48); i++)
+      hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+    return hash >>> 0;
+  };
+  for (const path of [
+    '/DyIBDPO9HV/login&getFlg=in',
+    '/ja/client/3210000?origin=10',
+    '/a==b&&c=',
+    '/jkuos',
+    '/x=1/Ä',
+  ])
+    assert.equal(pathTemplateHash(path), fnv(pathTemplate(path)!), path);
+  assert.equal(pathTemplateHash('/'), 0);
+});
+
+test('two kit paths alike in their first 48 characters are still two kits', () => {
+  const memory = createKitPathMemory();
+  const long = `/zqx${'k'.repeat(50)}`;
+  memory.learn(url(`https://gtdos.cn${long}one`), day(1));
+  memory.learn(url(`https://csvgcx.cn${long}one`), day(1));
+  assert.ok(memory.match(url(`https://lhunri.cn${long}one`), day(2)));
+  assert.equal(memory.match(url(`https://lhunri.cn${long}two`), day(2)), null);
 });

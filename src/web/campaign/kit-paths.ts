@@ -112,12 +112,58 @@ export function pathTemplate(path: string): string | null {
   return out;
 }
 
+/** The template's characters the memory's first test hashes: long paths cost no more. */
+const HASHED_CHARS = 48;
+
+/**
+ * FNV-1a of the first HASHED_CHARS characters of pathTemplate(path), without building it (0 for
+ * the top page): the memory's first test, so a URL on no remembered kit, nearly every URL,
+ * allocates nothing and reads at most a few dozen characters.
+ */
+export function pathTemplateHash(path: string): number {
+  if (path === '' || path === '/') return 0;
+  let hash = 0x811c9dc5;
+  let hashed = 0;
+  let i = 0;
+  while (i < path.length && hashed < HASHED_CHARS) {
+    const c = path.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      hash = Math.imul(hash ^ 48, 0x01000193);
+      hashed++;
+      i++;
+      while (i < path.length && path.charCodeAt(i) >= 48 && path.charCodeAt(i) <= 57) i++;
+    } else if (c === 61) {
+      hash = Math.imul(hash ^ 61, 0x01000193);
+      if (++hashed < HASHED_CHARS) {
+        hash = Math.imul(hash ^ 42, 0x01000193);
+        hashed++;
+      }
+      i++;
+      while (i < path.length && path.charCodeAt(i) !== 38) i++;
+    } else if (c < 128) {
+      hash = Math.imul(hash ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x01000193);
+      hashed++;
+      i++;
+    } else return hashString(pathTemplate(path)!);
+  }
+  return hash >>> 0;
+}
+
+function hashString(text: string): number {
+  let hash = 0x811c9dc5;
+  const end = Math.min(text.length, HASHED_CHARS);
+  for (let i = 0; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
 export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS): KitPathMemory {
   const windowMs = options.windowDays * DAY_MS;
   const commonWords = options.commonWords ?? COMMON_WORDS;
   const templateOf = (url: NormalisedUrl) => kitPathTemplate(url, commonWords);
   /** template -> registered domain (or host) -> when it was last listed, ms. */
   const paths = new Map<string, Map<string, number>>();
+  /** pathTemplateHash of every remembered template (rebuilt when paths are forgotten). */
+  let hashes = new Set<number>();
   const domainOf = (url: NormalisedUrl) => url.registrableDomain ?? url.host;
 
   const forgetBefore = (cutoff: number) => {
@@ -125,6 +171,9 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
       for (const [domain, listed] of domains) if (listed < cutoff) domains.delete(domain);
       if (domains.size === 0) paths.delete(template);
     }
+  };
+  const rehash = () => {
+    hashes = new Set([...paths.keys()].map(hashString));
   };
 
   return {
@@ -142,15 +191,18 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
             if (paths.size < options.maxPaths) break;
             paths.delete(oldest);
           }
+          rehash();
         }
         paths.set(template, (domains = new Map()));
+        hashes.add(hashString(template));
       }
       const domain = domainOf(url);
       domains.set(domain, Math.max(domains.get(domain) ?? at, at));
     },
     match(url, at) {
-      // Only kit templates are ever remembered, so the lookup needs no word check: a URL scored
-      // against the memory costs one path rewrite and one map lookup.
+      // Only kit templates are ever remembered, so the lookup needs no word check; and a path
+      // whose template's hash is no remembered one is no kit, without building the template.
+      if (!hashes.has(pathTemplateHash(url.path))) return null;
       const template = pathTemplate(url.path);
       if (template === null) return null;
       const domains = paths.get(template);
