@@ -60,6 +60,10 @@ export function startCheckpointer(
   const module = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
+    // Plain CommonJS needs none of the process's flags: without them a worker under `--import
+    // tsx` (the tests) starts no loader thread of its own, whose ports Node 20 once tripped over
+    // (a native assertion in SiblingGroup::Entangle while a stack opened its store).
+    execArgv: [],
     workerData: { file, module, intervalMs: options.intervalMs ?? 100 },
   });
   // A checkpointer never keeps the process alive by itself.
