@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CHROMIUM } from '../../core/index.ts';
 import { openPageBrowser, type PageBrowser } from './browser.ts';
 import { checkPage, PageCheckError } from './check.ts';
+import { servePages, type ServedPages } from './testing.ts';
 
 const chromium = process.env.TSUNAGI_CHROMIUM ?? DEFAULT_CHROMIUM;
 const missing = existsSync(chromium) ? '' : `no Chromium at ${chromium} (set TSUNAGI_CHROMIUM)`;
@@ -88,12 +87,11 @@ const BUSY = `<html><body><script>setInterval(() => fetch('/ping?' + Math.random
 /** A script that never returns: the page never loads. */
 const LOOP = `<html><body><script>for (;;) {}</script><p>never</p></body></html>`;
 
-let server: Server;
+let pages: ServedPages;
 let base = '';
-const sockets = new Set<Socket>();
 
 before(async () => {
-  server = createServer((req, res) => {
+  pages = await servePages((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const html = (body: string) => res.writeHead(200, { 'content-type': 'text/html' }).end(body);
     if (path === '/scripted') return html(SCRIPTED);
@@ -139,17 +137,9 @@ before(async () => {
         .end(Buffer.alloc(1000));
     res.writeHead(404).end();
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = pages.base;
 });
-after(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((resolve) => server.close(resolve));
-});
+after(() => pages.close());
 
 const alive = (pid: number) => {
   try {

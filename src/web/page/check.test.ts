@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { checkPage, kitMarkersIn, PageCheckError } from './check.ts';
 import { faviconHashes } from './favicon.ts';
+import { servePages, type ServedPages } from './testing.ts';
 
 const ICON = Buffer.from('fake-brand-icon-bytes-0123456789');
 const ICON_SHA = createHash('sha256').update(ICON).digest('hex');
@@ -22,12 +23,11 @@ const PHISH = `<!DOCTYPE html>
 const BENIGN =
   '<html><head><title>Shop</title></head><body><form action="/search"><input name="q"></form></body></html>';
 
-let server: Server;
+let pages: ServedPages;
 let base = '';
-const sockets = new Set<import('node:net').Socket>();
 
 before(async () => {
-  server = createServer((req, res) => {
+  pages = await servePages((req, res) => {
     const path = req.url ?? '/';
     if (path === '/login') return res.writeHead(200, { 'content-type': 'text/html' }).end(PHISH);
     if (path === '/img/fav.ico') return res.writeHead(200, { 'content-type': 'image/x-icon' }).end(ICON);
@@ -48,17 +48,9 @@ before(async () => {
     }
     res.writeHead(404).end();
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = pages.base;
 });
-after(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((resolve) => server.close(resolve));
-});
+after(() => pages.close());
 
 test('a fake phishing page: login form posting off-site, favicon brand, kit markers', async () => {
   const check = await checkPage(`${base}/login`, { favicons: [{ brand: 'amazon', sha256: ICON_SHA }] });

@@ -1,0 +1,29 @@
+/**
+ * Test helper: pages served on 127.0.0.1 (a port the kernel picks) for the page check's tests.
+ * close() destroys the open sockets first, so a page left loading does not hold the server.
+ */
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface ServedPages {
+  /** `http://127.0.0.1:PORT`. */
+  base: string;
+  close(): Promise<void>;
+}
+
+export async function servePages(handler: RequestListener): Promise<ServedPages> {
+  const server = createServer(handler);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
