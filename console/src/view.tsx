@@ -45,6 +45,15 @@ export function Marking({ marking }: { marking: { tier: ApiTier; tlp: ApiTlp } }
   );
 }
 
+/** A published document, by its title (its address when it has none), opened in a new tab. */
+export function DocumentLink({ url, title }: { url: string; title: string }) {
+  return (
+    <a href={url} target="_blank" rel="noopener noreferrer" title={url}>
+      {title || url}
+    </a>
+  );
+}
+
 /** One figure in a row of cards: its title, and the number as the reader's locale writes it. */
 export function Card({ title, value, testId }: { title: string; value: number; testId?: string }) {
   return (

@@ -4,6 +4,7 @@ import { api, ApiError, type IndicatorDetailBody, type IndicatorPageBody, type M
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
+import { DocumentLink } from '../view.tsx';
 
 const FIRST: readonly string[] = [];
 
@@ -302,9 +303,7 @@ function NamingDocuments({
               <td>{formatTime(d.firstSeen)}</td>
               <td translate="no">{d.source}</td>
               <td>
-                <a href={d.url} target="_blank" rel="noopener noreferrer" title={d.url}>
-                  {d.title || d.url}
-                </a>
+                <DocumentLink url={d.url} title={d.title} />
               </td>
               <td translate="no">{d.context}</td>
             </tr>

@@ -9,7 +9,7 @@ import { axisTicks, Bars } from '../charts.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
-import { Card, Table } from '../view.tsx';
+import { Card, DocumentLink, Table } from '../view.tsx';
 
 const TYPES = ['ipv4', 'ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256', 'cve', 'attack'] as const;
 const TYPE_COLORS: Record<string, string> = {
@@ -248,9 +248,7 @@ function Documents({ data }: { data: OsintBody }) {
             <td>{formatTime(d.fetchedAt)}</td>
             <td translate="no">{d.source}</td>
             <td>
-              <a href={d.url} target="_blank" rel="noopener noreferrer" title={d.url}>
-                {d.title || d.url}
-              </a>
+              <DocumentLink url={d.url} title={d.title} />
             </td>
             <td>{t(`lang_${d.language}`)}</td>
             <td>{d.indicators.toLocaleString()}</td>
