@@ -28,6 +28,15 @@ import { minimalPdf } from '../osint/testing.ts';
 import { runCli as run } from './test-cli.ts';
 import { withCliIntel } from './testing.ts';
 
+const BIN = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
+
+/** `osint extract --format jsonl` output, a parsed object a line. */
+const jsonLines = <T>(stdout: string): T[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
+
 const dir = mkdtempSync(join(tmpdir(), 'tsunagi-osint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -94,10 +103,7 @@ test('osint extract: JSON lines and CSV from HTML, text and PDF files', async ()
     join(dir, 'notes.txt'),
   ]);
   assert.equal(jsonl.code, 0, jsonl.stderr);
-  const lines = jsonl.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = jsonLines<Record<string, unknown>>(jsonl.stdout);
   assert.deepEqual(
     lines.map((l) => `${l.type} ${l.value}${l.port ? `:${l.port}` : ''}`),
     [
@@ -131,9 +137,8 @@ test('osint extract: JSON lines and CSV from HTML, text and PDF files', async ()
 });
 
 test('osint extract: the file a line came from is the argument as given, - for stdin (jq can select on it)', () => {
-  const bin = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
   writeFileSync(join(dir, 'a,b.txt'), 'C2: comma-c2[.]info');
-  const r = spawnSync(bin, ['osint', 'extract', '-', 'a,b.txt'], {
+  const r = spawnSync(BIN, ['osint', 'extract', '-', 'a,b.txt'], {
     cwd: dir,
     input: 'C2: stdin-c2[.]info',
     encoding: 'utf8',
@@ -141,14 +146,10 @@ test('osint extract: the file a line came from is the argument as given, - for s
   });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(
-    r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { value: string; file: string })
-      .map((hit) => `${hit.file} ${hit.value}`),
+    jsonLines<{ value: string; file: string }>(r.stdout).map((hit) => `${hit.file} ${hit.value}`),
     ['- stdin-c2.info', 'a,b.txt comma-c2.info'],
   );
-  const csv = spawnSync(bin, ['osint', 'extract', 'a,b.txt', '--format', 'csv'], {
+  const csv = spawnSync(BIN, ['osint', 'extract', 'a,b.txt', '--format', 'csv'], {
     cwd: dir,
     encoding: 'utf8',
   });
@@ -262,10 +263,7 @@ test('osint extract over many files: a bad one is one line and the rest are stil
   ]);
   assert.equal(r.code, 2, r.stderr);
   assert.deepEqual(
-    r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => (JSON.parse(l) as { value: string }).value),
+    jsonLines<{ value: string }>(r.stdout).map((hit) => hit.value),
     ['first-c2.info', 'last-c2.info'],
   );
   assert.deepEqual(r.stderr.trimEnd().split('\n'), [
@@ -303,19 +301,16 @@ test('osint extract: a file past the size bound is one line naming it, exit 2, b
 });
 
 test('osint extract -: the document on stdin', () => {
-  const bin = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
-  const r = spawnSync(bin, ['osint', 'extract', '-'], {
+  const r = spawnSync(BIN, ['osint', 'extract', '-'], {
     input: 'C2: evil-domain[.]info and 91.234.99[.]12:4443',
     encoding: 'utf8',
     timeout: 60_000,
   });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(
-    r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { value: string; port?: number })
-      .map((hit) => `${hit.value}${hit.port ? `:${hit.port}` : ''}`),
+    jsonLines<{ value: string; port?: number }>(r.stdout).map(
+      (hit) => `${hit.value}${hit.port ? `:${hit.port}` : ''}`,
+    ),
     ['evil-domain.info', '91.234.99.12:4443'],
   );
 });
@@ -324,8 +319,7 @@ test(
   'osint extract: a device or pipe is read up to the bound, not forever',
   { skip: !existsSync('/dev/zero') && 'no /dev/zero' },
   () => {
-    const bin = fileURLToPath(new URL('../../bin/tsunagi', import.meta.url));
-    const r = spawnSync(bin, ['osint', 'extract', '/dev/zero'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(BIN, ['osint', 'extract', '/dev/zero'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.signal, null, 'ended by itself');
     assert.equal(r.status, 2, r.stderr);
     assert.equal(
@@ -333,7 +327,7 @@ test(
       'tsunagi: /dev/zero: too large (over 256 MiB; osint extract reads up to 256 MiB)\n',
     );
     // Process substitution (`<(curl ...)`) hands a pipe: it is read like stdin.
-    const piped = spawnSync('bash', ['-c', `${bin} osint extract <(printf 'C2: piped-c2[.]info')`], {
+    const piped = spawnSync('bash', ['-c', `${BIN} osint extract <(printf 'C2: piped-c2[.]info')`], {
       encoding: 'utf8',
       timeout: 60_000,
     });
