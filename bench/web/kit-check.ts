@@ -7,10 +7,8 @@
  *
  *   node --import tsx bench/web/kit-check.ts --data DIR [--min-domains 2,3] [--window-days 14,30,60]
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import wordListPath from 'word-list';
-import { DEFAULT_KIT_PATHS } from '../../src/web/index.ts';
+import { DEFAULT_KIT_PATHS, nonEnglishPathWords } from '../../src/web/index.ts';
 import { dataDirectory, loadSplit, splitMonths, TUNING_LAST_MONTH } from './data.ts';
 import { replayKitPaths } from './kit-replay.ts';
 
@@ -25,11 +23,7 @@ const numbers = (text: string) => text.split(',').map(Number);
 const dir = dataDirectory(values.data);
 // The forward split: "evaluation" months are 2025-01..06 and its benign rows the read half.
 const split = await loadSplit(dir, splitMonths({ 'tuning-last-month': '2024-12', forward: true }));
-const english = new Set(readFileSync(wordListPath, 'utf8').split('\n'));
-const commonWords = new Set<string>();
-for (const h of split.tuning.benignUrls)
-  for (const word of h.url.path.toLowerCase().split(/[^a-z]+/))
-    if (word.length >= 3 && !english.has(word)) commonWords.add(word);
+const commonWords = nonEnglishPathWords(split.tuning.benignUrls.map((h) => h.url.path));
 
 const months = split.evaluation.months;
 const phishing = months.flatMap((m) => m.phishing).filter((h) => h.seenAt);

@@ -7,24 +7,18 @@
  *
  *   node --import tsx bench/web/path-words.ts --data DIR
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import wordListPath from 'word-list';
+import { nonEnglishPathWords } from '../../src/web/index.ts';
 import { benignPart, benignUrls, dataDirectory } from './data.ts';
 
 const { values } = parseArgs({ options: { data: { type: 'string' } } });
 const dir = dataDirectory(values.data);
-const english = new Set(readFileSync(wordListPath, 'utf8').split('\n'));
-const words = new Set<string>();
-let urls = 0;
-for (const labelled of await benignUrls(dir)) {
-  if (benignPart(labelled.url.host) !== 'tuning') continue;
-  urls++;
-  for (const word of labelled.url.path.toLowerCase().split(/[^a-z]+/))
-    if (word.length >= 3 && !english.has(word)) words.add(word);
-}
+const tuning = (await benignUrls(dir)).filter((h) => benignPart(h.url.host) === 'tuning');
+const urls = tuning.length;
+const words = nonEnglishPathWords(tuning.map((h) => h.url.path));
 const out = join(dirname(fileURLToPath(import.meta.url)), '../../src/web/campaign/common-path-words.json');
 const data = {
   source: `bench/web/path-words.ts: path words of the ${urls} tuning-half benign URLs (bench/web/data.ts) not in word-list's English dictionary`,

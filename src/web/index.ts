@@ -410,6 +410,7 @@ export {
   isKitPathTie,
   kitPathReasonKey,
   kitPathTemplate,
+  nonEnglishPathWords,
   withKitPath,
   type KitPathMatch,
   type KitPathMemory,

@@ -79,6 +79,20 @@ export function kitPathTemplate(
 }
 
 /**
+ * The words of these paths (runs of letters, lower case, MIN_WORD or longer) that English lacks:
+ * how common-path-words.json is made from benign URLs (bench/web/path-words.ts, kit-check.ts),
+ * by the same split kitPathTemplate judges a template with.
+ */
+export function nonEnglishPathWords(paths: Iterable<string>): Set<string> {
+  const english = englishWords();
+  const found = new Set<string>();
+  for (const path of paths)
+    for (const word of path.toLowerCase().split(/[^a-z]+/))
+      if (word.length >= MIN_WORD && !english.has(word)) found.add(word);
+  return found;
+}
+
+/**
  * The template of any path but the top page, kit or not: what a remembered kit is looked up by.
  * One pass by hand, not three regular expressions: every URL scored against the memory pays it.
  */
