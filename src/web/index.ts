@@ -286,9 +286,10 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
       };
       for await (const record of records) {
         let row: ScoredUrl;
-        const seenAt = record.seenAt ?? now().toISOString();
+        const seen = record.seenAt ? new Date(record.seenAt) : now();
+        const seenAt = record.seenAt ?? seen.toISOString();
         try {
-          row = score(record.url, record.certificate, new Date(seenAt));
+          row = score(record.url, record.certificate, seen);
         } catch (error) {
           if (!(error instanceof UrlInputError)) throw error;
           result.bad++;
@@ -296,7 +297,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
           continue;
         }
         // Learnt after it is scored: a listing is evidence about other domains, never its own.
-        if (confirmed) kitPaths.learn(row, new Date(seenAt));
+        if (confirmed) kitPaths.learn(row, seen);
         result.urls++;
         result.verdicts[row.verdict]++;
         if (isKitPathTie(row)) result.kitPathTies++;
