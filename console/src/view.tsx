@@ -70,14 +70,16 @@ export function Card({ title, value, testId }: { title: string; value: number; t
 export function Table({
   testId,
   headers,
+  className,
   children,
 }: {
   testId: string;
   headers: readonly string[];
+  className?: string;
   children: ReactNode;
 }) {
   return (
-    <table data-testid={testId}>
+    <table className={className} data-testid={testId}>
       <thead>
         <tr>
           {headers.map((header, i) => (

@@ -4,7 +4,7 @@ import { api, ApiError, type IndicatorDetailBody, type IndicatorPageBody, type M
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
-import { DocumentLink } from '../view.tsx';
+import { DocumentLink, Table } from '../view.tsx';
 
 const FIRST: readonly string[] = [];
 
@@ -288,28 +288,22 @@ function NamingDocuments({
       <h3>
         {t('namingDocuments')} ({total})
       </h3>
-      <table className="table small" data-testid="naming-documents">
-        <thead>
-          <tr>
-            <th>{t('firstSeen')}</th>
-            <th>{t('source')}</th>
-            <th>{t('osintTitle')}</th>
-            <th>{t('namingDocumentContext')}</th>
+      <Table
+        className="table small"
+        testId="naming-documents"
+        headers={['firstSeen', 'source', 'osintTitle', 'namingDocumentContext'].map(t)}
+      >
+        {documents.map((d) => (
+          <tr key={`${d.source} ${d.document}`}>
+            <td>{formatTime(d.firstSeen)}</td>
+            <td translate="no">{d.source}</td>
+            <td>
+              <DocumentLink url={d.url} title={d.title} />
+            </td>
+            <td translate="no">{d.context}</td>
           </tr>
-        </thead>
-        <tbody>
-          {documents.map((d) => (
-            <tr key={`${d.source} ${d.document}`}>
-              <td>{formatTime(d.firstSeen)}</td>
-              <td translate="no">{d.source}</td>
-              <td>
-                <DocumentLink url={d.url} title={d.title} />
-              </td>
-              <td translate="no">{d.context}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
     </>
   );
 }
