@@ -1,6 +1,8 @@
 /**
  * The kit-path memory (src/web/campaign/kit-paths.ts) replayed over JPCERT/CC's list in time
- * order, as a room that ingests the list daily (`web ingest --source jpcert`) would hold it:
+ * order, as a room fed confirmed listings the day they are confirmed (`web ingest --source jpcert`,
+ * or any source in `web.kitPaths.sources`) would hold it; JPCERT/CC's listing times stand in for
+ * that feed's (its public repository itself is published in batches, months late):
  *
  * - a phishing host is judged at the time its first URL was listed, by a memory taught every row
  *   listed on EARLIER days (Japan's calendar, the list's own): never its own day's batch, never a

@@ -224,7 +224,7 @@ function steadyState(urls: readonly string[], score: (url: string) => ScoredUrl)
 }
 
 const KIT_SIDE =
-  'tsunagi web URL verdict (malicious) OR kit path of earlier days (a room ingesting JPCERT/CC daily)';
+  'tsunagi web URL verdict (malicious) OR kit path of earlier days (a room fed confirmed listings daily)';
 
 /** The speed table: our first pass, our steady state without and with kit paths, the peer. */
 function speedRowsOf(
@@ -349,7 +349,7 @@ function caveatsOf(
 function kitCaveat(replay: KitReplay): string {
   return (
     `Kit paths (src/web/campaign/kit-paths.ts; the "OR kit path" and "kit paths alone" rows) are runtime memory, not a fit: ` +
-    `a room that ingests JPCERT/CC's list daily as source jpcert learns each listed URL's path, and a URL on another ` +
+    `a room fed confirmed listings daily (a confirmed source named in web.kitPaths.sources) learns each listed URL's path, and a URL on another ` +
     `registered domain under a path listed on ${DEFAULT_KIT_PATHS.minDomains} other domains within ` +
     `${DEFAULT_KIT_PATHS.windowDays} days is malicious. Replayed here (bench/web/kit-replay.ts): each evaluation host is judged ` +
     `at its first URL's listing time by every row JPCERT/CC listed on EARLIER days (Japan's calendar; so evaluation months' ` +
@@ -357,12 +357,14 @@ function kitCaveat(replay: KitReplay): string {
     `counts as flagged if the memory would have tied it at ANY moment of the evaluation months. A path counts only when it ` +
     `holds a word neither English (word-list) nor used in paths by the tuning-half benign URLs (common-path-words.json, ` +
     `bench/web/path-words.ts). The two settings (${DEFAULT_KIT_PATHS.minDomains} domains, ${DEFAULT_KIT_PATHS.windowDays} days) were chosen by ` +
-    `bench/web/kit-check.ts on tuning data only (bench/web/README.md). The memory held ${replay.paths} kit paths at the end.`
+    `bench/web/kit-check.ts on tuning data only (bench/web/README.md). The memory held ${replay.paths} kit paths at the end. ` +
+    `JPCERT/CC's listing times stand in for such a feed's: its public repository itself is published in batches one to three months late ` +
+    `(2025-08..10 on 2025-11-18), and a room reading only that repository would hold none of a month's listings while they are fresh.`
   );
 }
 
 /**
- * The kit-path memory as a room ingesting JPCERT/CC's list daily holds it (kit-replay.ts): each
+ * The kit-path memory as a room fed confirmed listings daily holds it (kit-replay.ts): each
  * evaluation host judged by every earlier day's listings, each benign URL at every moment of the
  * evaluation months.
  */
