@@ -23,6 +23,7 @@
  * `phishurl-list/`, `opendns/`, `top-sites/`, `esdaung-phishdataset/` and `shreyagopal-phishing/`
  * (bench/web/README.md says how to fetch them).
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -184,6 +185,32 @@ export function phishingMonths(dir: string): PhishingMonth[] {
     }
     return { month, hosts, urls, bad, listings };
   });
+}
+
+/**
+ * When JPCERT/CC's public repository published each month (`YYYY-MM` -> ISO time of the first
+ * commit that added its CSV), read from the data checkout's git history: the list is published in
+ * batches, months after the listings. A string says why it could not be read (no git checkout,
+ * a shallow clone's history cut short).
+ */
+export function publicationTimes(dir: string): Map<string, string> | string {
+  const root = join(dir, 'phishurl-list');
+  const log = spawnSync(
+    'git',
+    ['-C', root, 'log', '--reverse', '--diff-filter=A', '--format=C %cI', '--name-only', '--', '*.csv'],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  if (log.status !== 0)
+    return `phishurl-list is not a git checkout with history (${log.stderr.trim().split('\n')[0] ?? 'git failed'})`;
+  const published = new Map<string, string>();
+  let committed = '';
+  for (const line of log.stdout.split('\n')) {
+    if (line.startsWith('C ')) committed = line.slice(2);
+    const file = /(\d{4})(\d{2})\.csv$/.exec(line);
+    if (file && committed && !published.has(`${file[1]}-${file[2]}`))
+      published.set(`${file[1]}-${file[2]}`, committed);
+  }
+  return published.size > 0 ? published : "phishurl-list has no commit adding a month's CSV";
 }
 
 /** The benign hosts, each once, with the list it came from. */

@@ -96,3 +96,37 @@ export function replayKitPaths(
     checkBenign([...benignByTemplate.values()].flat(), new Date(`${period.from}T00:00:00+09:00`));
   return { phishingTied, benignTied, paths: memory.size };
 }
+
+/**
+ * The same memory taught only what the list had PUBLISHED by each host's listing time
+ * (`publishedAt` of a listing, ms; JPCERT/CC's public repository adds months in batches): what a
+ * room reading only that repository would have held. Phishing hosts only: this memory at any
+ * moment holds a subset of the daily replay's (a listing is published after it is listed), so its
+ * benign ties are a subset of that replay's.
+ */
+export function replayAsPublished(
+  listings: readonly Listing[],
+  phishing: readonly { url: NormalisedUrl; seenAt: string }[],
+  publishedAt: (listing: Listing) => number | undefined,
+  options: KitPathOptions,
+): boolean[] {
+  const memory = createKitPathMemory(options);
+  const ordered = listings
+    .map((listing) => ({ listing, at: publishedAt(listing) }))
+    .filter((l): l is { listing: Listing; at: number } => l.at !== undefined)
+    .sort((a, b) => a.at - b.at);
+  const judged = phishing
+    .map((p, index) => ({ ...p, index }))
+    .sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
+  const tied = new Array<boolean>(phishing.length).fill(false);
+  let next = 0;
+  for (const host of judged) {
+    const at = Date.parse(host.seenAt);
+    while (next < ordered.length && ordered[next]!.at <= at) {
+      const { listing } = ordered[next++]!;
+      memory.learn(listing.url, new Date(listing.seenAt));
+    }
+    tied[host.index] = memory.match(host.url, new Date(host.seenAt)) !== null;
+  }
+  return tied;
+}
