@@ -1,0 +1,47 @@
+/**
+ * The kit-path replays the benchmark's kit rows stand on: a host is judged only by listings of
+ * earlier days (daily), or only by what had been published by its listing time (as published).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_KIT_PATHS, normaliseUrl } from '../../src/web/index.ts';
+import type { Listing } from './data.ts';
+import { replayAsPublished, replayKitPaths } from './kit-replay.ts';
+
+const listing = (url: string, seenAt: string): Listing => ({ url: normaliseUrl(url), seenAt });
+// One kit on two domains in early July (Japan's time), then a third domain on 10 July.
+const listings = [
+  listing('https://gtdos.cn/jkuos', '2025-07-01T10:00:00+09:00'),
+  listing('https://rcmama.cn/jkuos', '2025-07-02T10:00:00+09:00'),
+];
+const host = { url: normaliseUrl('https://csvgcx.cn/jkuos'), seenAt: '2025-07-10T10:00:00+09:00' };
+const sameDay = { url: normaliseUrl('https://qqwzx.cn/jkuos'), seenAt: '2025-07-02T18:00:00+09:00' };
+const period = { from: '2025-07-01', to: '2025-07-31' };
+
+test('daily: a host is tied by the kit listed on two other domains on earlier days, never its own day', () => {
+  const replay = replayKitPaths(listings, [host, sameDay], [], period, DEFAULT_KIT_PATHS);
+  assert.deepEqual(replay.phishingTied, [true, false]);
+});
+
+test('daily: a benign URL on the kit path counts as tied; one on another path does not', () => {
+  const benign = [normaliseUrl('https://example.org/jkuos'), normaliseUrl('https://example.org/about')];
+  const replay = replayKitPaths(listings, [], benign, period, DEFAULT_KIT_PATHS);
+  assert.deepEqual(replay.benignTied, [true, false]);
+});
+
+test('as published: a batch published after the host was listed teaches nothing about it', () => {
+  const publishedAt = (at: string) => () => Date.parse(at);
+  assert.deepEqual(
+    replayAsPublished(listings, [host], publishedAt('2025-08-20T16:00:00+09:00'), DEFAULT_KIT_PATHS),
+    [false],
+  );
+  assert.deepEqual(
+    replayAsPublished(listings, [host], publishedAt('2025-07-05T00:00:00+09:00'), DEFAULT_KIT_PATHS),
+    [true],
+  );
+  // A month never published is never learnt.
+  assert.deepEqual(
+    replayAsPublished(listings, [host], () => undefined, DEFAULT_KIT_PATHS),
+    [false],
+  );
+});
