@@ -282,6 +282,69 @@ describe('digests of legitimate files', () => {
   });
 });
 
+describe('hex values an advisory labels as ids or keys', () => {
+  const md5 = '3c9a1e55d0b47f2e8a6b19d04c7e2f13';
+  const sha1 = '7d1f2b9e04ac63e58f10b2d7c94e6a3b5f08c211';
+  const sha256 = '9b4e0c7a2d51f8e36a0b7c4d92e15f68a3c07b1d4e9f26a58c0d3b71e4f92a60';
+  test('a build or campaign id under its label above a code block or a list is no digest (Netskope page form, tuning)', () => {
+    const page =
+      `# IOCs\n\n* **SHA256**\n\`\`\`text\n${sha256}\n\`\`\`\n\n` +
+      `* **MAC Build ID**\n\`\`\`text\n${md5}\n\`\`\`\n`;
+    assert.deepEqual(found(page), [`sha256 ${sha256}`]);
+    const list = `Campaign IDs:\n- ${md5}\n- ${'5e'.repeat(16)}\n\nDropper (MD5):\n- ${'6f'.repeat(8)}${'1a'.repeat(8)}\n`;
+    assert.deepEqual(found(list), [`md5 ${'6f'.repeat(8)}${'1a'.repeat(8)}`]);
+  });
+  test('a key, an id, a wallet or a commit written on the line of its label is no digest', () => {
+    assert.deepEqual(found(`The loader decrypts its configuration with the RC4 key: ${md5}`), []);
+    assert.deepEqual(found(`Bot ID = ${md5}`), []);
+    assert.deepEqual(found(`The operators' Monero wallet address ${sha256}`), []);
+    assert.deepEqual(found(`The fix landed upstream in commit ${sha1}.`), []);
+    assert.deepEqual(found(`| Build ID | ${md5} |`), []);
+  });
+  test("a table's column of keys holds keys; its hash column holds files", () => {
+    const adoc = `|===\n|SHA-1 |Version |RC4 key\n|\`${sha1}\` |2.1 |${md5}\n|===\n`;
+    assert.deepEqual(found(adoc), [`sha1 ${sha1}`]);
+  });
+  test('labels that only share a word with a key or id label nothing: the hashes under them are files', () => {
+    assert.deepEqual(found(`Keylogger modules\n----\n${sha1}\n----\n`), [`sha1 ${sha1}`]);
+    assert.deepEqual(found(`## Key findings\n\n${sha256}\n`), [`sha256 ${sha256}`]);
+    assert.deepEqual(found(`The payload's ID card: ${md5}`), [`md5 ${md5}`]);
+    // A label above a line that holds more than the value (a file name beside it) says nothing of that value.
+    assert.deepEqual(found(`Build ID:\n${md5} payload.dll\n`), [`md5 ${md5}`]);
+  });
+});
+
+describe('files an anti-malware verdict calls clean', () => {
+  test('a row whose detection is clean lists the legitimate executable a DLL is side-loaded into (ESET form, tuning)', () => {
+    const loader = 'c1d2e3f4a5b60718293a4b5c6d7e8f9012345678';
+    const host = '0a1b2c3d4e5f60718293a4b5c6d7e8f901234567';
+    const tool = 'f0e1d2c3b4a5968778695a4b3c2d1e0f12345678';
+    const adoc =
+      '[options="header"]\n|===\n|SHA-1 |Filename |Detection |Description\n' +
+      `|\`${loader.toUpperCase()}\` |version.dll |Win32/Agent.AFXX |PlugX loader\n` +
+      `|\`${host.toUpperCase()}\` |Updater.exe |clean |Vulnerable legitimate updater used for DLL side-loading\n` +
+      `|\`${tool.toUpperCase()}\` |scan.exe |- |Legitimate scanner the attackers dropped\n|===\n`;
+    // Only a verdict of clean in the detection column leaves a row out; a dash is no verdict.
+    assert.deepEqual(found(adoc), [`sha1 ${loader}`, `sha1 ${tool}`]);
+    const markdown = `| SHA-256 | ESET detection name |\n|---|---|\n| ${'a1'.repeat(32)} | clean |\n| ${'b2'.repeat(32)} | Win64/Agent.X |\n`;
+    assert.deepEqual(found(markdown), [`sha256 ${'b2'.repeat(32)}`]);
+  });
+});
+
+describe("a certificate's digest over its printout", () => {
+  const sha256 = '4d7f0b2e9a1c68d35e0f7a2b9c4d1e6f08a3b5c7d2e9f1a4b6c8d0e2f4a6b8c0';
+  test("a digest written just above a certificate printed in full is the certificate's (ESET DazzleSpy form, tuning)", () => {
+    const adoc = `=== C&C server's CA certificate\n\nSHA-256: \`${sha256}\`\n\n----\nCertificate:\n    Data:\n        Version: 1 (0x0)\n----\n`;
+    assert.deepEqual(found(adoc), []);
+    const pem = `${sha256}\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n`;
+    assert.deepEqual(found(pem), []);
+  });
+  test("a digest followed by anything else, or a certificate further down, is still a file's", () => {
+    const sample = `SHA-256: ${sha256}\nDropped by the installer.\n\nCertificate:\n    Data:\n`;
+    assert.deepEqual(found(sample), [`sha256 ${sha256}`]);
+  });
+});
+
 describe('CVE ids inside URLs', () => {
   test("an id in a link's slug or a catalogue URL is part of that URL; written outside one, it is a CVE the text names", () => {
     // Forms of the tuning split (Unit 42 notes, secnews summaries): the article links repeat the id in their slug.

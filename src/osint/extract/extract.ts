@@ -10,11 +10,14 @@ import { judgeName, mappedIpv4, NAME_CONTEXT, publicIpv4, publicIpv6 } from './n
 import { refang, type RefangedText } from './refang.ts';
 import { OrderedSpans } from './spans.ts';
 import {
+  CLEAN_VERDICT,
   ColumnReader,
   columnRows,
+  DETECTION_HEADER,
   FINGERPRINT_HEADER,
   LEGITIMATE_HEADER,
   portColumnRows,
+  rowsWithCell,
   SECRET_HEADER,
 } from './tables.ts';
 import { ENTERPRISE_TECHNIQUE_IDS } from './technique-ids.ts';
@@ -638,6 +641,61 @@ function labelledAbove(lines: LineIndex, start: number, end: number): boolean {
   return above !== undefined && FINGERPRINT_LINE_ABOVE.test(above);
 }
 
+/**
+ * What names a hex value as an identifier or a key rather than a file's digest: a build, campaign or bot id, a git
+ * commit, an encryption or API key, a wallet, a secret or a token. Only ids and keys that an advisory writes in hex
+ * beside its hashes; a bare `key` or `id` is too common a word (`Key findings`) to say anything on its own.
+ */
+const KEY_OR_ID = String.raw`(?:(?:build|campaign|bot|victim|affiliate|client|machine|hardware|hw|device|session|install(?:ation)?|tracking|extension|commit)[\s_-]?ids?|(?:api|encryption|decryption|rc4|aes|xor|private|public|licen[cs]e|access|master|session|secret)[\s_-]?keys?|(?:(?:crypto(?:currency)?|bitcoin|btc|monero|xmr|ethereum|eth)\s+)?wallets?(?:\s+address(?:es)?)?|secrets?|(?:access|auth|api|bearer|bot)[\s_-]?tokens?|(?:git\s+)?commits?(?:\s+hash)?)`;
+/** A key and its value on one line (`Build ID: …`, `RC4 key = …`, `commit …`). */
+const KEY_OR_ID_BEFORE = new RegExp(String.raw`\b${KEY_OR_ID}[\s\x60*_"'|:：=]*$`, 'i');
+/** A line that only labels the list or block below it (`* **MAC Build ID**`, `Campaign IDs:`, `### RC4 key (hex)`). */
+const KEY_OR_ID_LABEL = new RegExp(
+  String.raw`^(?:[\w.()/-]+\s+){0,3}${KEY_OR_ID}(?:\s*\([^()]{0,24}\))?$`,
+  'i',
+);
+/** A table column of ids or keys (`RC4 key`, `Build ID`): the whole cell is the label, so prose opens no table. */
+const KEY_OR_ID_HEADER = new RegExp(String.raw`^${KEY_OR_ID}(?:\s*\([^()]{0,24}\))?$`, 'i');
+/** Decoration around a label line: list bullets, heading marks, emphasis, code, a closing colon. */
+const LABEL_DECORATION = /^[\s#=*_`>|+-]+|[\s*_`|:：=]+$/g;
+/** A line that only frames a block (AsciiDoc `----` and `....`, markdown fences), read through when looking for a label. */
+const FENCE_LINE = /^\s*(?:-{4,}|\.{4,}|`{3,}[\w-]*|~{3,}[\w-]*)\s*$/;
+/** A line holding one hex value and decoration only: a sibling in the same list, read through when looking for a label. */
+const LONE_HEX = /^[\s`*|>+-]*[0-9a-fA-F]{32,64}[\s`*|]*$/;
+
+/**
+ * Whether the hex run at `start..end`, alone on its line, sits in a list or block whose label (the first line above that
+ * is not blank, a fence or another lone value, at most 32 lines up) names an id or a key (a Netskope page's
+ * `* **MAC Build ID**` over a code block).
+ */
+function underKeyOrIdLabel(lines: LineIndex, start: number, end: number): boolean {
+  const lineStart = lines.lineStart(start);
+  const lineEnd = lines.text.indexOf('\n', end);
+  const line = lines.text.slice(lineStart, lineEnd < 0 ? lines.text.length : lineEnd);
+  if (line.length > 256 || !LONE_HEX.test(line)) return false;
+  for (const above of lines.linesAbove(start, 32, 256)) {
+    if (above.trim() === '' || FENCE_LINE.test(above) || LONE_HEX.test(above)) continue;
+    return KEY_OR_ID_LABEL.test(above.replace(LABEL_DECORATION, ''));
+  }
+  return false;
+}
+
+/** The first line of a certificate's printout (`openssl x509 -text`, PEM). */
+const CERTIFICATE_PRINTOUT = /^\s*(?:Certificate:|-----BEGIN CERTIFICATE-----)\s*$/;
+
+/**
+ * Whether the first line below the hex run's that is not blank or a fence starts a certificate's printout: the digest
+ * written over it (`SHA-256: …` above `Certificate:`, as ESET's DazzleSpy page gives its C&C's CA) is the
+ * certificate's, not a file's.
+ */
+function overCertificatePrintout(lines: LineIndex, end: number): boolean {
+  for (const below of lines.linesBelow(end, 4, 256)) {
+    if (below.trim() === '' || FENCE_LINE.test(below)) continue;
+    return CERTIFICATE_PRINTOUT.test(below);
+  }
+  return false;
+}
+
 function findHashes(c: Collector): void {
   const text = c.source.text;
   // Columns of passwords hold digests of passwords; columns of fingerprints, digests of certificates: not files.
@@ -646,6 +704,10 @@ function findHashes(c: Collector): void {
   const fingerprintColumns = new ColumnReader(text, columnRows(text, FINGERPRINT_HEADER, /[0-9a-fA-F]{32}/));
   // Columns of the legitimate files a trojanised one was made from: digests of clean files.
   const legitimateColumns = new ColumnReader(text, columnRows(text, LEGITIMATE_HEADER));
+  // Columns of ids and keys (`RC4 key`, `Build ID`) written in hex beside the hashes of a table.
+  const keyOrIdColumns = new ColumnReader(text, columnRows(text, KEY_OR_ID_HEADER));
+  // Rows whose anti-malware verdict is `clean`: the legitimate executable a malicious DLL is side-loaded into.
+  const cleanRows = rowsWithCell(text, DETECTION_HEADER, CLEAN_VERDICT);
   // A hex run that is a label of a host name the scan for names accepted (`a.<32 hex>.0.v6.example.biz`, a scanner
   // encoding its target) is part of that name, not a digest.
   // Hex runs come in order, so the names starting before one are a growing prefix of the names sorted by start: it is
@@ -670,12 +732,19 @@ function findHashes(c: Collector): void {
     if (
       secretColumns.inColumn(lineStart, m.index) ||
       fingerprintColumns.inColumn(lineStart, m.index) ||
-      legitimateColumns.inColumn(lineStart, m.index)
+      legitimateColumns.inColumn(lineStart, m.index) ||
+      keyOrIdColumns.inColumn(lineStart, m.index) ||
+      cleanRows.has(lineStart)
     )
       continue;
-    // A key and value on one line (an AsciiDoc table of a certificate's fields, `Fingerprint: …`).
-    if (m.index - lineStart <= 256 && FINGERPRINT_LABEL_BEFORE.test(text.slice(lineStart, m.index))) continue;
-    if (labelledAbove(c.lines, m.index, m.index + m[0].length)) continue;
+    // A key and value on one line (an AsciiDoc table of a certificate's fields, `Fingerprint: …`, `Build ID: …`).
+    if (m.index - lineStart <= 256) {
+      const lineBefore = text.slice(lineStart, m.index);
+      if (FINGERPRINT_LABEL_BEFORE.test(lineBefore) || KEY_OR_ID_BEFORE.test(lineBefore)) continue;
+    }
+    const end = m.index + m[0].length;
+    if (labelledAbove(c.lines, m.index, end) || underKeyOrIdLabel(c.lines, m.index, end)) continue;
+    if (overCertificatePrintout(c.lines, end)) continue;
     const value = m[0].toLowerCase();
     // All digits or one repeated character: a number or a placeholder, not a digest.
     if (/^\d+$/.test(value) || /^(.)\1+$/.test(value)) continue;

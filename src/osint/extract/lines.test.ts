@@ -60,6 +60,37 @@ describe('LineIndex', () => {
     assert.deepEqual([...new LineIndex('aaaaa\nbb\nccc\nd').linesAbove(13, 40, 4)], ['ccc', 'bb']);
   });
 
+  test('linesBelow walks down as splitting the text after the line does, and stops at the count or a long line', () => {
+    const walked = (text: string, offset: number, maxLines: number, maxLength: number) => {
+      const newline = text.indexOf('\n', offset);
+      if (newline < 0) return [];
+      const out: string[] = [];
+      for (const line of text
+        .slice(newline + 1)
+        .split('\n')
+        .slice(0, maxLines)) {
+        if (line.length > maxLength) break;
+        out.push(line);
+      }
+      return out;
+    };
+    for (const text of TEXTS) {
+      const lines = new LineIndex(text);
+      for (let offset = 0; offset <= text.length; offset++)
+        for (const [maxLines, maxLength] of [
+          [1, 100],
+          [3, 100],
+          [40, 2],
+        ] as const)
+          assert.deepEqual(
+            [...lines.linesBelow(offset, maxLines, maxLength)],
+            walked(text, offset, maxLines, maxLength),
+            `${JSON.stringify(text)} @${offset} ${maxLines}/${maxLength}`,
+          );
+    }
+    assert.deepEqual([...new LineIndex('a\nbb\nccc\ndddd').linesBelow(0, 40, 3)], ['bb', 'ccc']);
+  });
+
   test('blankBefore and blankAfter agree with trimming the slice to the line ends', () => {
     const listMarkerOrSpace = (code: number) => /[\s\-*+>]/.test(String.fromCharCode(code));
     for (const text of TEXTS) {

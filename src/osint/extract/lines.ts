@@ -49,6 +49,20 @@ export class LineIndex {
   }
 
   /**
+   * The lines below the one holding `offset`, nearest first, without their newlines: at most `maxLines`, and the walk
+   * stops before a line longer than `maxLength`, as `linesAbove` does.
+   */
+  *linesBelow(offset: number, maxLines: number, maxLength: number): Generator<string, void, undefined> {
+    const next = this.newlinesBefore(offset);
+    for (let line = next; line < next + maxLines && line < this.newlines.length; line++) {
+      const start = this.newlines[line]! + 1;
+      const end = line + 1 < this.newlines.length ? this.newlines[line + 1]! : this.text.length;
+      if (end - start > maxLength) return;
+      yield this.text.slice(start, end);
+    }
+  }
+
+  /**
    * Whether only whitespace lies between the start of the line and `offset` (only characters `allowed` accepts, when
    * given). Reads back from `offset` and stops at the first other character, so a run in a long line costs only the
    * blank before it, not the line.

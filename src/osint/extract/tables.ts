@@ -86,6 +86,27 @@ export const LEGITIMATE_HEADER =
   /\b(?:legitimate|legit|clean|benign)\b.*\b(?:sha-?(?:1|256)|md5|hash(?:es)?)\b|正規.*(?:ハッシュ|sha-?(?:1|256)|md5)/i;
 
 /**
+ * A column of an anti-malware verdict (`Detection`, `ESET detection name`): a row whose verdict says the file is clean
+ * lists a legitimate file (the signed executable a malicious DLL is side-loaded into), not one of the threat.
+ */
+export const DETECTION_HEADER = /^(?:(?:eset|av|anti-?virus)\s+)?(?:detection(?:\s+names?)?|verdict)$/i;
+
+/** A verdict cell that says the file is not malicious. */
+export const CLEAN_VERDICT = /^(?:clean|benign|legitimate|not malicious)$/i;
+
+/** The start offsets of the rows (of tables `columnRows` finds under `header`) whose cell in that column `cell` matches. */
+export function rowsWithCell(text: string, header: RegExp, cell: RegExp): Set<number> {
+  const rows = new Set<number>();
+  for (const [start, table] of columnRows(text, header)) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const value = cellsOf(text.slice(start, end), table.separator)[table.column];
+    if (value !== undefined && cell.test(value)) rows.add(start);
+  }
+  return rows;
+}
+
+/**
  * Whether an offset lies in the column of the table whose row holds it, for the rows `columnRows` found. Offsets come
  * in increasing order (the matchers' hits), so the count of separators goes on from where the last offset on the same
  * row left it: a long row with many hits is read once, not once per hit.
