@@ -34,7 +34,7 @@ import { requireDataDir, type CliContext } from '../context.ts';
 import { webExportCommand, type WebExportOptions } from '../web-export.ts';
 import { registerWebCertstream } from '../web-certstream.ts';
 import { registerWebOps } from '../web-ops.ts';
-import { withHeader, writeOut } from '../output.ts';
+import { outputFileOption, withHeader, writeOut } from '../output.ts';
 import { cliDataDir, openCliStore } from '../hub-stack.ts';
 import { SCORE_COLUMNS, scoreCsvLine } from '../web-csv.ts';
 
@@ -128,7 +128,7 @@ export function register(program: Command, ctx: CliContext): void {
       'who receives it: public, council or full (the hub decides what each may read)',
       'public',
     )
-    .option('--out <file>', 'write here instead of stdout')
+    .addOption(outputFileOption('--out <file>', 'write here instead of stdout'))
     .option('--origin <zone>', 'the RPZ zone name', 'rpz.tsunagi.')
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
     .action(async (options: WebExportOptions) => webExportCommand(options, ctx));
