@@ -40,3 +40,22 @@ export function requireDataDir(data: string | undefined, env: NodeJS.ProcessEnv)
     );
   if (!statSync(dir).isDirectory()) throw new UsageError(`data directory ${dir} is not a directory`);
 }
+
+/**
+ * The line said before a command reads `-` from a terminal, or undefined when a pipe or file feeds
+ * it: a person at a terminal would otherwise see a command that waits without a word.
+ */
+export function stdinHint(
+  isTerminal: boolean,
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
+  if (!isTerminal) return undefined;
+  return `tsunagi: reading from standard input; end with ${platform === 'win32' ? 'Ctrl-Z and Enter' : 'Ctrl-D'}\n`;
+}
+
+/** Standard input for a command given `-`, with stdinHint said first on stderr when it is a terminal. */
+export function standardInput(ctx: CliContext, stdin: NodeJS.ReadStream = process.stdin): NodeJS.ReadStream {
+  const hint = stdinHint(Boolean(stdin.isTTY));
+  if (hint) ctx.stderr.write(hint);
+  return stdin;
+}

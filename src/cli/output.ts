@@ -1,8 +1,12 @@
 /**
- * Buffered writes to stdout that respect back-pressure and end quietly when the reader goes
- * away (`tsunagi flows decode ... | head` must not print an EPIPE stack).
+ * Where a command's output goes. Buffered writes to stdout that respect back-pressure and end
+ * quietly when the reader goes away (`tsunagi flows decode ... | head` must not print an EPIPE
+ * stack); and the one decision on output paths named by flags (`--out`, `--out-dir` ...).
  */
+import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
+import { InvalidArgumentError, Option } from 'commander';
 
 export interface Output {
   write(text: string): void;
@@ -78,4 +82,69 @@ export async function printOut(stream: Writable, text: string): Promise<void> {
   const out = writeOut(stream);
   out.write(text);
   await out.end();
+}
+
+/** What is at `path`, or undefined when nothing is (no entry, or a path through a regular file). */
+function entryAt(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new InvalidArgumentError(`cannot look at ${path} (${code}).`);
+  }
+}
+
+/**
+ * Why a command may not write `path` (a file, or a directory it makes), or undefined when it may.
+ * The directory it goes in must be there and writable already, as for a shell's `>`: nothing is
+ * created on the way, so a mistyped path is refused before any work, and Node's recursive mkdir,
+ * which never returns when a parent refuses a new entry (anywhere under /proc), is never reached.
+ * `-` (stdout, for the commands that take it) is left to the command.
+ */
+export function outputRefusal(path: string, kind: 'file' | 'directory'): string | undefined {
+  if (path === '') return 'name the path to write';
+  if (path === '-' && kind === 'file') return undefined;
+  const entry = entryAt(path);
+  if (entry && kind === 'file' && entry.isDirectory())
+    return `${path} is a directory; name the file to write`;
+  if (entry && kind === 'directory' && !entry.isDirectory()) return `${path} is not a directory`;
+  const parent = dirname(path);
+  const parentEntry = entryAt(parent);
+  if (!parentEntry) return `no directory ${parent}`;
+  if (!parentEntry.isDirectory()) return `${parent} is not a directory`;
+  try {
+    accessSync(entry?.isDirectory() ? path : parent, constants.W_OK);
+  } catch {
+    return `cannot write in ${entry?.isDirectory() ? path : parent}`;
+  }
+  return undefined;
+}
+
+const outputOptions = new WeakSet<Option>();
+
+function outputOption(flags: string, description: string, kind: 'file' | 'directory'): Option {
+  const option = new Option(flags, description).argParser((path: string) => {
+    const refusal = outputRefusal(path, kind);
+    if (refusal) throw new InvalidArgumentError(`${refusal}.`);
+    return path;
+  });
+  outputOptions.add(option);
+  return option;
+}
+
+/** A flag naming a file the command writes, checked by `outputRefusal` as it is parsed. */
+export const outputFileOption = (flags: string, description: string): Option =>
+  outputOption(flags, description, 'file');
+
+/** A flag naming a directory the command writes files in (made if missing; its parent must be there). */
+export const outputDirectoryOption = (flags: string, description: string): Option =>
+  outputOption(flags, description, 'directory');
+
+/** True for the options made by outputFileOption and outputDirectoryOption. */
+export const isOutputOption = (option: Option): boolean => outputOptions.has(option);
+
+/** Makes `dir` if missing, one level only (see outputRefusal: never Node's recursive mkdir). */
+export function makeOutputDirectory(dir: string): void {
+  if (!entryAt(dir)) mkdirSync(dir);
 }

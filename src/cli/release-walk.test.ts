@@ -6,7 +6,10 @@
  * own route table; a route the walk does not know fails the test) is called as every reader, and
  * each planted value found in an answer must be one the rule lets that reader learn. The rule
  * here is written again from the README's table, independently of release/index.ts, and the
- * module is checked against it for every (fact, reader) pair.
+ * module is checked against it for every (fact, reader) pair. OSINT sightings under every TLP x
+ * feed tier carry their naming documents (`sighting_documents`, and the latest in the indicator's
+ * attributes), each naming planted values of its own: a document reaches only readers of its
+ * marking, wherever it would travel.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -16,6 +19,8 @@ import type { Kysely } from 'kysely';
 import {
   INDICATOR_KINDS,
   moreRestrictedTier,
+  osintSightingTier,
+  recordOsintDocument,
   tierOfTlp,
   TIERS,
   TLPS,
@@ -133,6 +138,7 @@ async function walk(h: ReleaseHub, orgs: readonly WalkOrg[], seed: number): Prom
 
   await h.intel.recordSightings(analysis());
   await plantDocuments(h, fresh, plant);
+  await plantSightingDocuments(h, fresh, plant);
   phase('analysis');
   // One entry at the self-check's own address, of a random tier and marking.
   const selfTier = TIERS[seed % 3]!;
@@ -340,6 +346,75 @@ async function plantDocuments(
     }
 }
 
+/**
+ * OSINT sightings, through intel's own intake, from a document under every TLP x feed tier. The
+ * document's URL, title and the context around each value name planted hosts of the document's
+ * own marking (the tier its TLP gives, narrowed by the feed's: what the OSINT page may show), and
+ * the values it names are indicators of the tier intel gives OSINT sightings (council at most).
+ * So any path that carries a naming document to a reader its marking does not allow fails. The
+ * analysis centre puts the CLEAR ones in public notice (as it may any council indicator), so the
+ * public reads values whose documents a feed's tier keeps at the council or full tier.
+ */
+async function plantSightingDocuments(
+  h: ReleaseHub,
+  fresh: Planted['fresh'],
+  plant: Planted['plant'],
+): Promise<void> {
+  let n = 0;
+  for (const tlp of TLPS)
+    for (const feedTier of [undefined, ...TIERS]) {
+      const derived = tierOfTlp(tlp);
+      const documentTier = feedTier ? moreRestrictedTier(derived, feedTier) : derived;
+      const named = (what: string) => {
+        const { value } = fresh('domain');
+        plant(value, { kind: 'domain', tier: documentTier, tlp, holders: new Set(), approved: false });
+        return `${what} ${value}`;
+      };
+      const domain = fresh('domain').value;
+      const address = fresh('c2').value;
+      const indicatorTier = osintSightingTier(tlp, feedTier);
+      plant(domain, { kind: 'domain', tier: indicatorTier, tlp, holders: new Set(), approved: false });
+      plant(address, { kind: 'c2', tier: indicatorTier, tlp, holders: new Set(), approved: false });
+      n++;
+      const url = `https://${named('').trim()}/advisory`;
+      const recorded = await recordOsintDocument(
+        h.intel,
+        {
+          id: createHash('sha256').update(url).digest('hex'),
+          feed: `walk-advisories-${n}`,
+          url,
+          title: named('Advisory on'),
+          fetchedAt: new Date().toISOString(),
+        },
+        [
+          { type: 'domain', value: domain, context: named('seen beside') },
+          { type: 'ipv4', value: address, port: 443, context: named('hosted with') },
+        ],
+        { tlp, ...(feedTier ? { tier: feedTier } : {}) },
+      );
+      assert.equal(recorded.length, 2);
+      // Public notice takes a CLEAR indicator below the full tier.
+      if (tlp !== 'clear' || indicatorTier === 'full') continue;
+      const values = [
+        { type: 'domain', value: domain },
+        { type: 'c2', value: address, port: 443, proto: 'tcp' },
+      ] as const;
+      await h.hub.reviews.queue(
+        recorded.map((r, i) => ({
+          indicatorId: r.indicatorId,
+          sighting: { ...values[i]!, source: 'NISC', confidence: 20, tier: 'public', tlp },
+        })),
+        'NISC',
+      );
+      for (const entry of await h.hub.reviews.list('pending', 10_000))
+        if (entry.value === domain || entry.value === address) {
+          await h.hub.reviews.approve(entry.id, 'walk');
+          const kind = entry.value === domain ? 'domain' : 'c2';
+          plant(entry.value, { kind, tier: indicatorTier, tlp, holders: new Set(), approved: true });
+        }
+    }
+}
+
 /** Every organisation posts every claimed tier x TLP to every collection of the fixed roots; only allowed writers store. */
 async function postEverywhere(
   h: ReleaseHub,
@@ -463,6 +538,10 @@ function clearedForCouncil(org: WalkOrg | undefined): boolean {
   return (org.role === 'council' || org.role === 'isp') && org.consent;
 }
 
+/** An indicator a published document names (every one is walked where indicators are sampled). */
+const named = (indicator: { attributes: Record<string, string> }) =>
+  indicator.attributes.document !== undefined;
+
 type RouteRequests = (reader: WalkOrg | undefined) => WalkRequest[];
 type RouteEntry = readonly [string, RouteRequests];
 
@@ -502,7 +581,7 @@ async function apiRoutes(h: ReleaseHub, orgs: readonly WalkOrg[]): Promise<Route
     ],
     [
       'GET /api/indicators/:id',
-      get(...indicators.filter((_, i) => i % 7 === 0).map((i) => `/api/indicators/${i.id}`)),
+      get(...indicators.filter((d, i) => i % 7 === 0 || named(d)).map((i) => `/api/indicators/${i.id}`)),
     ],
     ['GET /api/organisations', get('/api/organisations')],
     ['GET /api/audit', get('/api/audit?limit=10000')],
@@ -584,7 +663,7 @@ async function consoleRoutes(h: ReleaseHub): Promise<RouteEntry[]> {
   const indicators = (await h.intel.list({ limit: 10_000, includeExpired: true, includeWithdrawn: true }))
     .items;
   const refs = indicators
-    .filter((_, i) => i % 5 === 0)
+    .filter((d, i) => i % 5 === 0 || named(d))
     .map((i) => Buffer.from(`${i.kind}|${i.value}|${i.port}|${i.proto}`, 'utf8').toString('base64url'));
   return [
     ['GET /console/api/me', get('/console/api/me')],

@@ -145,6 +145,17 @@ async function assertReadable(page: Page, lang: Lang, where: string): Promise<vo
 
 const textOf = async (page: Page, selector: string) => (await page.textContent(selector)) ?? '';
 
+/** A compact table as view.tsx's Table makes it: class `table small`, one header row of `headers` cells, body rows. */
+async function assertSmallTable(page: Page, testId: string, headers: number, minRows = 1): Promise<void> {
+  const table = page.locator(`table[data-testid=${testId}]`);
+  assert.equal(await table.getAttribute('class'), 'table small', testId);
+  assert.equal(await table.locator('thead tr').count(), 1, `${testId}: one header row`);
+  assert.equal(await table.locator('thead th').count(), headers, `${testId}: header cells`);
+  const rows = await table.locator('tbody tr').count();
+  assert.ok(rows >= minRows, `${testId}: ${rows} rows`);
+  assert.equal(await table.locator('tbody tr:first-child td').count(), headers, `${testId}: cells a row`);
+}
+
 /** The C&C list, its family column, and a detail beside the table with readable evidence. */
 async function checkC2Detail(page: Page, lang: Lang): Promise<void> {
   await openPage(page, '#/c2', '[data-testid=indicator-table]');
@@ -183,11 +194,14 @@ async function checkChartPages(page: Page, lang: Lang): Promise<void> {
   // Hygiene: a line per sector, the organisations' table, and a drill-down with fixes.
   await openPage(page, '#/hygiene', 'section[data-page=hygiene] svg.series');
   assert.equal(await page.locator('section[data-page=hygiene] svg.series polyline').count(), 3);
+  // Sector, score, domains and the ten checks; one row per sector.
+  await assertSmallTable(page, 'hygiene-sectors', 13, 3);
   await page.selectOption('[data-testid=hygiene-check]', 'dmarc_policy');
   await assertReadable(page, lang, 'hygiene dmarc');
   await page.click('[data-testid=hygiene-organisations] a >> text=Example Shinkin');
   await page.waitForSelector('[data-testid=hygiene-detail] [data-testid=hygiene-fixes] li');
   await assertReadable(page, lang, 'hygiene detail');
+  await assertSmallTable(page, 'hygiene-domains', 12);
   assert.match(
     await textOf(page, '[data-testid=hygiene-fixes]'),
     lang === 'ja' ? /DMARC レコードがありません/ : /There is no DMARC record/,
@@ -200,6 +214,12 @@ async function checkChartPages(page: Page, lang: Lang): Promise<void> {
   await page.selectOption('[data-testid=sensor-measure]', 'matches');
   await assertReadable(page, lang, 'sensors matches');
   assert.match(await textOf(page, 'section[data-page=sensors] svg.bars'), /192\.0\.2\.10:443/);
+  await assertSmallTable(page, 'sensor-iocs', 4);
+  assert.match(await textOf(page, '[data-testid=sensor-iocs] tbody'), /192\.0\.2\.10:443/);
+
+  // The audit log: the records under their header row.
+  await openPage(page, '#/audit', '[data-testid=audit-verification]');
+  await assertSmallTable(page, 'audit-records', 6);
 }
 
 describe(

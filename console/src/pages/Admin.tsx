@@ -5,6 +5,7 @@ import { formatTime } from '../format.ts';
 import { CorrelationGraph, GraphLegend, type GraphEdge, type GraphNode } from '../graph.tsx';
 import { useI18n } from '../i18n.ts';
 import { useLiveTick } from '../live.tsx';
+import { Table } from '../view.tsx';
 
 export function SharingPage() {
   const { t, has } = useI18n();
@@ -132,42 +133,34 @@ export function AuditPage() {
         </span>
         {v.problem ? ` — ${v.problem}` : ''}
       </p>
-      <table className="table small">
-        <thead>
-          <tr>
-            <th>#</th>
-            <th>{t('at')}</th>
-            <th>{t('actor')}</th>
-            <th>{t('action')}</th>
-            <th>{t('target')}</th>
-            <th>{t('hash')}</th>
+      <Table
+        className="table small"
+        testId="audit-records"
+        headers={['#', t('at'), t('actor'), t('action'), t('target'), t('hash')]}
+      >
+        {data.records.map((r) => (
+          <tr key={r.seq}>
+            <td>{r.seq}</td>
+            <td>{formatTime(r.at)}</td>
+            <td translate="no">{r.actor}</td>
+            <td title={r.action}>
+              {has(`action_${r.action}`) ? (
+                t(`action_${r.action}`)
+              ) : (
+                <span className="mono" translate="no">
+                  {r.action}
+                </span>
+              )}
+            </td>
+            <td className="mono" translate="no">
+              {r.target.length > 48 ? `${r.target.slice(0, 47)}…` : r.target}
+            </td>
+            <td className="mono" translate="no">
+              {r.hash.slice(0, 12)}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {data.records.map((r) => (
-            <tr key={r.seq}>
-              <td>{r.seq}</td>
-              <td>{formatTime(r.at)}</td>
-              <td translate="no">{r.actor}</td>
-              <td title={r.action}>
-                {has(`action_${r.action}`) ? (
-                  t(`action_${r.action}`)
-                ) : (
-                  <span className="mono" translate="no">
-                    {r.action}
-                  </span>
-                )}
-              </td>
-              <td className="mono" translate="no">
-                {r.target.length > 48 ? `${r.target.slice(0, 47)}…` : r.target}
-              </td>
-              <td className="mono" translate="no">
-                {r.hash.slice(0, 12)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       {data.records.length ? (
         <button
           onClick={() => setBefore(data.records[data.records.length - 1]!.seq)}

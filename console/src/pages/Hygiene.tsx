@@ -11,7 +11,7 @@ import { api, ApiError } from '../api.ts';
 import { Bars, Series, SeriesLegend } from '../charts.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
-import { EmptyPage, Marking, useView } from '../view.tsx';
+import { EmptyPage, Marking, Table, useView } from '../view.tsx';
 
 const CHECKS: ApiHygieneCheck[] = [
   'dnssec',
@@ -91,30 +91,22 @@ export function HygienePage({ selected }: { selected?: string }) {
       <p className="muted">{check === 'score' ? t('hyScoreHelp') : t('hyAdoptionHelp')}</p>
       <Series series={series} labels={labels} formatLabel={day} legend={false} />
       <SeriesLegend series={series} testId="hygiene-legend" />
-      <table className="table small" data-testid="hygiene-sectors">
-        <thead>
-          <tr>
-            <th>{t('hySector')}</th>
-            <th>{t('hyScore')}</th>
-            <th>{t('hyDomains')}</th>
+      <Table
+        className="table small"
+        testId="hygiene-sectors"
+        headers={[t('hySector'), t('hyScore'), t('hyDomains'), ...CHECKS.map((c) => t(`hy_${c}`))]}
+      >
+        {data.sectors.map((s) => (
+          <tr key={s.sector}>
+            <td translate="no">{s.sector}</td>
+            <td>{s.score[last] ?? '—'}</td>
+            <td>{s.domains[last] ?? '—'}</td>
             {CHECKS.map((c) => (
-              <th key={c}>{t(`hy_${c}`)}</th>
+              <td key={c}>{percent(s.adoption[c][last])}</td>
             ))}
           </tr>
-        </thead>
-        <tbody>
-          {data.sectors.map((s) => (
-            <tr key={s.sector}>
-              <td translate="no">{s.sector}</td>
-              <td>{s.score[last] ?? '—'}</td>
-              <td>{s.domains[last] ?? '—'}</td>
-              {CHECKS.map((c) => (
-                <td key={c}>{percent(s.adoption[c][last])}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <h2>
         {t('hyOrganisations')}
         {data.organisationMarking ? <Marking marking={data.organisationMarking} /> : null}
@@ -189,30 +181,23 @@ function OrganisationDetail({ name }: { name: string }) {
       <h3>{t('hyHistory')}</h3>
       <Bars rows={body.history.map((h) => ({ label: day(h.startedAt), value: h.score, color: '#4c9aff' }))} />
       <h3>{t('hyDomainsChecked')}</h3>
-      <table className="table small" data-testid="hygiene-domains">
-        <thead>
-          <tr>
-            <th>{t('hyDomain')}</th>
-            <th>{t('hyScore')}</th>
+      <Table
+        className="table small"
+        testId="hygiene-domains"
+        headers={[t('hyDomain'), t('hyScore'), ...CHECKS.map((c) => t(`hy_${c}`))]}
+      >
+        {body.domains.map((d) => (
+          <tr key={d.domain}>
+            <td translate="no">{d.domain}</td>
+            <td>{d.score}</td>
             {CHECKS.map((c) => (
-              <th key={c}>{t(`hy_${c}`)}</th>
+              <td key={c} className={stateClass(d.checks[c])} title={d.reasons[c] ?? ''} translate="no">
+                {d.checks[c]}
+              </td>
             ))}
           </tr>
-        </thead>
-        <tbody>
-          {body.domains.map((d) => (
-            <tr key={d.domain}>
-              <td translate="no">{d.domain}</td>
-              <td>{d.score}</td>
-              {CHECKS.map((c) => (
-                <td key={c} className={stateClass(d.checks[c])} title={d.reasons[c] ?? ''} translate="no">
-                  {d.checks[c]}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <h3>{t('hyFixes')}</h3>
       {body.domains.map((d) => (
         <div key={d.domain}>

@@ -6,7 +6,7 @@ import type { SensorsBody } from '../../../src/console/api/types.ts';
 import { Bars, Series, SeriesLegend } from '../charts.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n.ts';
-import { EmptyPage, Marking, useView } from '../view.tsx';
+import { EmptyPage, Marking, Table, useView } from '../view.tsx';
 
 const COLORS = ['#e5484d', '#4c9aff', '#f76b15', '#30a46c', '#8e4ec6', '#ffc53d', '#12a594', '#d6409f'];
 type Measure = 'connections' | 'matches' | 'sockets';
@@ -124,26 +124,20 @@ export function SensorsPage() {
         rows={data.topIocs.map((i) => ({ label: i.ioc, value: i.count, color: '#e5484d', dataLabel: true }))}
       />
       {data.topIocs.length > 0 ? (
-        <table className="table small" data-testid="sensor-iocs">
-          <thead>
-            <tr>
-              <th>{t('snIoc')}</th>
-              <th>{t('snKind')}</th>
-              <th>{t('snMinistries')}</th>
-              <th>{t('snMeasure_matches')}</th>
+        <Table
+          className="table small"
+          testId="sensor-iocs"
+          headers={[t('snIoc'), t('snKind'), t('snMinistries'), t('snMeasure_matches')]}
+        >
+          {data.topIocs.map((i) => (
+            <tr key={i.ioc}>
+              <td translate="no">{i.ioc}</td>
+              <td>{t(`snKind_${i.kind}`)}</td>
+              <td>{i.orgs}</td>
+              <td>{i.count.toLocaleString()}</td>
             </tr>
-          </thead>
-          <tbody>
-            {data.topIocs.map((i) => (
-              <tr key={i.ioc}>
-                <td translate="no">{i.ioc}</td>
-                <td>{t(`snKind_${i.kind}`)}</td>
-                <td>{i.orgs}</td>
-                <td>{i.count.toLocaleString()}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       ) : null}
     </section>
   );

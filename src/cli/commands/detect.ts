@@ -50,7 +50,7 @@ import { followHubBots } from '../hub-bots.ts';
 import { StatusLine } from '../progress.ts';
 import { detectOffline, formatExplain } from '../offline-detect.ts';
 import type { CliContext } from '../context.ts';
-import { writeOut } from '../output.ts';
+import { outputFileOption, writeOut } from '../output.ts';
 
 interface DetectOptions {
   flows?: string[];
@@ -168,20 +168,24 @@ export function register(program: Command, ctx: CliContext): void {
       '--bots-from-hub',
       "with --nats: also follow the hub's bot indicators (confidence >= 50) on intel's NATS subjects tsunagi.intel.*, as they are committed (the --bots file is the start: the subjects keep no history)",
     )
-    .option('-o, --out <file>', 'write the shareable CSV here (default: stdout)')
+    .addOption(outputFileOption('-o, --out <file>', 'write the shareable CSV here (default: stdout)'))
     .option('--explain', 'print the evidence columns of each candidate to stdout')
     .option('-c, --config <file>', 'configuration file (YAML or JSON); its detect: section applies')
     .option('--subscribers <cidr...>', "the ISP's own networks (the external side of a flow is outside them)")
     .option('--allowlist <cidr...>', 'destinations never reported')
     .option('--families <file>', 'CSV ip,port,proto,family naming the family of matching candidates')
     .option('--threshold <n>', 'publish at or above this confidence (0-100)')
-    .option(
-      '--peers-out <file>',
-      'write the P2P peers of the listed bots outside the ISP (infected hosts, never C&C) as CSV ip,port,proto,confidence,family,bots',
+    .addOption(
+      outputFileOption(
+        '--peers-out <file>',
+        'write the P2P peers of the listed bots outside the ISP (infected hosts, never C&C) as CSV ip,port,proto,confidence,family,bots',
+      ),
     )
-    .option(
-      '--internal-peers-out <file>',
-      "write the P2P peers inside the subscriber prefixes (the ISP's own infected homes; internal use only)",
+    .addOption(
+      outputFileOption(
+        '--internal-peers-out <file>',
+        "write the P2P peers inside the subscriber prefixes (the ISP's own infected homes; internal use only)",
+      ),
     );
   addHomeOptions(command).action(async (options: DetectOptions) => {
     const flags: Record<string, unknown> = homeFlags(options);

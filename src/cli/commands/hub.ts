@@ -3,7 +3,7 @@
  * `org add|consent|list`, `token create|revoke`, `import FILE --org NAME`, `export c2|bots|rpz|suricata`,
  * `audit verify|export`, `review list|approve|edit|refuse`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
@@ -37,6 +37,7 @@ import {
 } from '../../share/index.ts';
 import { importSurveyFindings } from '../findings-import.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
+import { makeOutputDirectory, outputDirectoryOption } from '../output.ts';
 import { cliDataDir, openCliStore } from '../hub-stack.ts';
 
 const collectRepeat = (value: string, previous: string[] = []) => [...previous, value];
@@ -62,7 +63,7 @@ function pick<T>(table: Record<string, T>, key: string): T | undefined {
 }
 
 function writeFeed(dir: string, files: Record<string, string>): void {
-  mkdirSync(dir, { recursive: true });
+  makeOutputDirectory(dir);
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
 }
 
@@ -377,7 +378,12 @@ function addExportCommand(program: Command, ctx: CliContext): void {
     .option('--format <format>', `for c2: ${Object.keys(C2_FORMATS).join(', ')}`, 'csv')
     .option('--tier <tier>', `which product: ${TIERS.join(', ')}`, 'council')
     .option('--org <name>', 'for bots: the ISP whose prefixes and ASNs select the bots')
-    .option('--out-dir <dir>', 'for misp: write the feed (manifest.json, hashes.csv, EVENT.json) here')
+    .addOption(
+      outputDirectoryOption(
+        '--out-dir <dir>',
+        'for misp: write the feed (manifest.json, hashes.csv, EVENT.json) here',
+      ),
+    )
     .option(...dataOption)
     .action(
       async (

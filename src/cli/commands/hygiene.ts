@@ -4,7 +4,7 @@
  * surveys can be compared over time. `tsunagi hygiene rpki`: route origin validation of announced prefixes against VRPs.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
@@ -34,7 +34,7 @@ import {
 } from '../../hygiene/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
-import { writeOut } from '../output.ts';
+import { makeOutputDirectory, outputDirectoryOption, outputFileOption, writeOut } from '../output.ts';
 import { openCliStore } from '../hub-stack.ts';
 
 interface CheckOptions {
@@ -103,7 +103,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ca <file...>', 'extra CA certificates (PEM) trusted for HTTPS', [])
     .option('--timeout <seconds>', 'per DNS attempt', '2')
     .option('--concurrency <n>', 'domains checked at once', '16')
-    .option('--letters <dir>', 'also write a letter per organisation (ORG.ja.txt, ORG.en.txt) here')
+    .addOption(
+      outputDirectoryOption(
+        '--letters <dir>',
+        'also write a letter per organisation (ORG.ja.txt, ORG.en.txt) here',
+      ),
+    )
     .option('--sender <name>', 'who signs the letters', 'tsunagi hygiene survey')
     .option('--org <name>', 'the organisation the DOMAIN arguments belong to')
     .option('--sector <name>', 'the sector of that organisation')
@@ -112,7 +117,7 @@ export function register(program: Command, ctx: CliContext): void {
       '--data <dir>',
       'data directory whose store --record writes to (default TSUNAGI_DATA or .tsunagi)',
     )
-    .option('-o, --out <file>', 'write the CSV here instead of stdout')
+    .addOption(outputFileOption('-o, --out <file>', 'write the CSV here instead of stdout'))
     .action((domains: string[], options: CheckOptions) => runCheck(domains, options, ctx));
 
   hygiene
@@ -123,7 +128,7 @@ export function register(program: Command, ctx: CliContext): void {
       '--routes <file>',
       'routes: CSV (prefix,origin_asn) or an MRT RIB dump (TABLE_DUMP_V2, gzip too)',
     )
-    .option('-o, --out <file>', 'write the CSV here instead of stdout')
+    .addOption(outputFileOption('-o, --out <file>', 'write the CSV here instead of stdout'))
     .action((options: RpkiOptions) => runRpki(options, ctx));
 }
 
@@ -254,7 +259,7 @@ function writeLetters(
   sender: string,
   ctx: CliContext,
 ): void {
-  mkdirSync(dir, { recursive: true });
+  makeOutputDirectory(dir);
   let written = 0;
   for (const lang of ['ja', 'en'] as const)
     for (const letter of service.letters(rows, lang, sender)) {

@@ -1,12 +1,12 @@
 /** `tsunagi notify letters`: subscriber letters (ja or en) for findings someone must act on. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger, createRegistry, UsageError } from '../../core/index.ts';
 import { createNotify, NotifyConfig } from '../../notify/index.ts';
 import { readFindings } from '../../survey/index.ts';
 import type { CliContext } from '../context.ts';
-import { writeOut } from '../output.ts';
+import { makeOutputDirectory, outputDirectoryOption, writeOut } from '../output.ts';
 
 interface LetterOptions {
   lang: string;
@@ -28,7 +28,9 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--lang <lang>', 'ja or en')
     .requiredOption('-f, --findings <file...>', 'findings JSONL file(s)')
     .requiredOption('-r, --routing <file>', 'routing file (YAML or JSON)')
-    .option('--out-dir <dir>', 'write ISP/ADDRESS.LANG.txt files here instead of stdout')
+    .addOption(
+      outputDirectoryOption('--out-dir <dir>', 'write ISP/ADDRESS.LANG.txt files here instead of stdout'),
+    )
     .option('--isp <id>', 'only letters for this ISP')
     .option('--sender <name>', 'who signs the letters', 'tsunagi survey team')
     .option('--sender-contact <text>', 'how to reach the sender')
@@ -51,9 +53,10 @@ export function register(program: Command, ctx: CliContext): void {
         .letters(options.findings.flatMap(readFindings), options.lang)
         .filter((l) => !options.isp || l.ispId === options.isp);
       if (options.outDir) {
+        makeOutputDirectory(options.outDir);
         for (const letter of letters) {
           const dir = join(options.outDir, letter.ispId);
-          mkdirSync(dir, { recursive: true });
+          makeOutputDirectory(dir);
           writeFileSync(
             join(dir, `${letter.ip.replace(/:/g, '_')}.${letter.lang}.txt`),
             `${letter.subject}\n\n${letter.body}`,

@@ -26,7 +26,7 @@ import {
   type Osint,
 } from '../../osint/index.ts';
 import { createAuditLog, loadSigner } from '../../share/index.ts';
-import { requireDataDir, type CliContext } from '../context.ts';
+import { requireDataDir, standardInput, type CliContext } from '../context.ts';
 import { createOsintIntake } from '../osint-intake.ts';
 import { cliDataDir, openCliStore } from '../hub-stack.ts';
 
@@ -90,8 +90,8 @@ async function readCapped(stream: Readable): Promise<Buffer> {
  * is read; anything else (a pipe from `<(curl ...)`, a device such as /dev/zero, which never
  * ends) is read as a stream up to the bound.
  */
-async function readDocument(file: string): Promise<Buffer> {
-  if (file === '-') return readCapped(process.stdin);
+async function readDocument(file: string, ctx: CliContext): Promise<Buffer> {
+  if (file === '-') return readCapped(standardInput(ctx));
   const stat = statSync(file);
   if (stat.isDirectory()) return readFileSync(file); // EISDIR, said as such
   if (!stat.isFile()) return readCapped(createReadStream(file));
@@ -106,7 +106,7 @@ async function extractOne(osint: Osint, file: string, format: 'jsonl' | 'csv', c
   const name = file === '-' ? 'stdin' : file;
   let bytes: Buffer;
   try {
-    bytes = await readDocument(file);
+    bytes = await readDocument(file, ctx);
   } catch (error) {
     if (error instanceof TooLargeError)
       throw new InputError(

@@ -139,13 +139,16 @@ describe('tsunagi report daily|weekly', () => {
       [['report', 'daily', '--out', out, '--data', join(dir, 'nothing')], /no data directory/],
       [
         ['report', 'daily', '--out', dir, '--data', data],
-        /^tsunagi: --out: .* is a directory; name the file to write$/m,
+        /^tsunagi: option '-o, --out <file>' argument .* is invalid\. .* is a directory; name the file to write\./m,
       ],
       [
         ['report', 'daily', '--out', out, '--pdf', dir, '--data', data],
-        /^tsunagi: --pdf: .* is a directory/m,
+        /^tsunagi: option '--pdf <file>' argument .* is a directory/m,
       ],
-      [['report', 'runbook', '--out', dir], /^tsunagi: --out: .* is a directory/m],
+      [
+        ['report', 'runbook', '--out', dir],
+        /^tsunagi: option '-o, --out <file>' argument .* is a directory/m,
+      ],
       [['report', 'daily', '--out', out, '--pdf', '-', '--data', data], /^tsunagi: --pdf: name the file/m],
     ];
     for (const [argv, message] of cases) {

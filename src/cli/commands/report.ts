@@ -5,7 +5,7 @@
  * $TSUNAGI_SUMMARISE_API_KEY). `tsunagi report runbook`: the manual procedures for every
  * automated step, written from the configuration `tsunagi start` would use.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { chromiumPath, DEFAULT_CHROMIUM, loadConfig, UsageError, writeFileAtomic } from '../../core/index.ts';
 import {
@@ -21,6 +21,7 @@ import {
 } from '../../report/index.ts';
 import { publicNoticeDecisions } from '../../share/index.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
+import { outputFileOption } from '../output.ts';
 import { runbookInputOf } from '../runbook-input.ts';
 import { StackConfig } from '../stack.ts';
 import { openHubParts } from './hub.ts';
@@ -91,12 +92,6 @@ function reportConfigOf(period: Period, o: ReportOptions, env: NodeJS.ProcessEnv
   return parsed.data;
 }
 
-/** An output path that is a directory is bad input, said before the report is built. */
-function refuseDirectory(flag: string, path: string | undefined): void {
-  if (path !== undefined && existsSync(path) && statSync(path).isDirectory())
-    throw new UsageError(`${flag}: ${path} is a directory; name the file to write`);
-}
-
 /** `--out -` is stdout, as `-` is stdin for `osint extract`; never a file named `-`. */
 function writeHtml(out: string, html: string, mode: number, ctx: CliContext): void {
   if (out === '-') ctx.stdout.write(html);
@@ -107,8 +102,6 @@ const placeOf = (out: string) => (out === '-' ? 'on stdout' : `in ${out}`);
 
 async function writeReport(period: Period, o: ReportOptions, ctx: CliContext): Promise<void> {
   const config = reportConfigOf(period, o, ctx.env);
-  refuseDirectory('--out', o.out);
-  refuseDirectory('--pdf', o.pdf);
   if (o.pdf === '-') throw new UsageError('--pdf: name the file to write (- is for --out, the HTML)');
   // Chromium for --pdf: a path that is not there is said before any work is done.
   const pdf = o.pdf
@@ -165,7 +158,6 @@ async function writePdf(html: string, file: string, chromium: string, mode: numb
 
 function writeRunbook(o: RunbookOptions, ctx: CliContext): void {
   const lang = langOf(o.lang);
-  refuseDirectory('--out', o.out);
   const flags: Record<string, unknown> = {};
   const data = o.data ?? ctx.env.TSUNAGI_DATA;
   if (data) flags.data = data;
@@ -186,9 +178,19 @@ export function register(program: Command, ctx: CliContext): void {
       .description(
         `the ${period} report: C&C servers, infected hosts per ISP, darknet surges, survey, phishing`,
       )
-      .requiredOption('-o, --out <file>', 'write the HTML report here (- for stdout)')
+      .addOption(
+        outputFileOption(
+          '-o, --out <file>',
+          'write the HTML report here (- for stdout)',
+        ).makeOptionMandatory(),
+      )
       .option('--lang <lang>', 'ja or en', 'ja')
-      .option('--pdf <file>', 'also write it as PDF (Chromium; TSUNAGI_CHROMIUM or --chromium names it)')
+      .addOption(
+        outputFileOption(
+          '--pdf <file>',
+          'also write it as PDF (Chromium; TSUNAGI_CHROMIUM or --chromium names it)',
+        ),
+      )
       .option('--tier <tier>', 'the reader it is made for: full, council or public', 'full')
       .option(
         '--date <date>',
@@ -210,7 +212,12 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'manual procedures for intake, detection, sharing and notification, from the configuration in use',
     )
-    .requiredOption('-o, --out <file>', 'write the HTML runbook here (- for stdout)')
+    .addOption(
+      outputFileOption(
+        '-o, --out <file>',
+        'write the HTML runbook here (- for stdout)',
+      ).makeOptionMandatory(),
+    )
     .option('--lang <lang>', 'ja or en', 'ja')
     .option('-c, --config <file>', 'configuration file (YAML or JSON), as given to tsunagi start')
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')

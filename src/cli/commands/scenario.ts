@@ -17,6 +17,7 @@ import {
   type SeededTruth,
 } from '../../scenario/index.ts';
 import type { CliContext } from '../context.ts';
+import { outputFileOption } from '../output.ts';
 
 interface CommonOptions {
   seed: string;
@@ -155,16 +156,20 @@ export function register(program: Command, ctx: CliContext): void {
       .description(
         'write the scenario as a pcap of NetFlow v9/IPFIX export packets (--out) or of the packets themselves, for softflowd (--packets), with its truth and bot list',
       )
-      .option('-o, --out <file>', 'pcap of NetFlow v9/IPFIX export packets to write')
-      .option(
-        '--packets <file>',
-        'pcap of the traffic itself (headers, 96 bytes a packet) for exporters that read captures: softflowd -r',
+      .addOption(outputFileOption('-o, --out <file>', 'pcap of NetFlow v9/IPFIX export packets to write'))
+      .addOption(
+        outputFileOption(
+          '--packets <file>',
+          'pcap of the traffic itself (headers, 96 bytes a packet) for exporters that read captures: softflowd -r',
+        ),
       )
-      .option(
-        '--truth <file>',
-        'truth JSON (C&C servers with active periods, P2P peers, bots, traps, address plan)',
+      .addOption(
+        outputFileOption(
+          '--truth <file>',
+          'truth JSON (C&C servers with active periods, P2P peers, bots, traps, address plan)',
+        ),
       )
-      .option('--bots <file>', 'the bot list the detector is given (bot,family CSV)'),
+      .addOption(outputFileOption('--bots <file>', 'the bot list the detector is given (bot,family CSV)')),
   ).action(
     async (options: CommonOptions & { out?: string; packets?: string; truth?: string; bots?: string }) => {
       if (!options.out && !options.packets)

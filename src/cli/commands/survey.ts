@@ -9,7 +9,7 @@ import { createLogger, createRegistry, loadConfig, LogConfig, UsageError } from 
 import { createNotify, NotifyConfig, toCsv } from '../../notify/index.ts';
 import { createSurvey, formatFindings, loadPlan, readFindings, SurveyConfig } from '../../survey/index.ts';
 import type { CliContext } from '../context.ts';
-import { writeOut } from '../output.ts';
+import { outputFileOption, writeOut } from '../output.ts';
 import { progressBar, StatusLine } from '../progress.ts';
 
 export const SurveyCliConfig = z.object({
@@ -37,7 +37,12 @@ export function register(program: Command, ctx: CliContext): void {
     .command('run')
     .description('survey every address of the plan (or --target ones); findings as JSON lines')
     .requiredOption('-p, --plan <file>', 'survey plan (YAML or JSON)')
-    .option('-o, --out <file>', 'findings JSONL file (default stdout); with it the run is resumable')
+    .addOption(
+      outputFileOption(
+        '-o, --out <file>',
+        'findings JSONL file (default stdout); with it the run is resumable',
+      ),
+    )
     .option('--state <file>', 'addresses already done, for resuming (default OUT.state)')
     .option('-c, --config <file>', 'configuration file (survey.* settings)')
     .option('--recog <dir>', 'recog XML directory')

@@ -30,11 +30,11 @@ import {
   type WebTables,
   withWholeHost,
 } from '../../web/index.ts';
-import { requireDataDir, type CliContext } from '../context.ts';
+import { requireDataDir, standardInput, type CliContext } from '../context.ts';
 import { webExportCommand, type WebExportOptions } from '../web-export.ts';
 import { registerWebCertstream } from '../web-certstream.ts';
 import { registerWebOps } from '../web-ops.ts';
-import { withHeader, writeOut } from '../output.ts';
+import { outputFileOption, withHeader, writeOut } from '../output.ts';
 import { cliDataDir, openCliStore } from '../hub-stack.ts';
 import { SCORE_COLUMNS, scoreCsvLine } from '../web-csv.ts';
 
@@ -54,8 +54,8 @@ interface IngestOptions {
 }
 
 /** A readable for FILE or `-` (stdin); InputError (exit 2) when the file cannot be opened. */
-function openInput(file: string): Readable {
-  if (file === '-') return process.stdin;
+function openInput(file: string, ctx: CliContext): Readable {
+  if (file === '-') return standardInput(ctx);
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -128,7 +128,7 @@ export function register(program: Command, ctx: CliContext): void {
       'who receives it: public, council or full (the hub decides what each may read)',
       'public',
     )
-    .option('--out <file>', 'write here instead of stdout')
+    .addOption(outputFileOption('--out <file>', 'write here instead of stdout'))
     .option('--origin <zone>', 'the RPZ zone name', 'rpz.tsunagi.')
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
     .action(async (options: WebExportOptions) => webExportCommand(options, ctx));
@@ -159,7 +159,7 @@ async function scoreCommand(file: string, options: ScoreOptions, ctx: CliContext
   const out = withHeader(writeOut(ctx.stdout), SCORE_COLUMNS.join(',') + '\n');
   let scored = 0;
   const counts = { bad: 0 };
-  for await (const record of recordsOf(file, options.format as ListFormat | undefined, counts, name)) {
+  for await (const record of recordsOf(ctx, file, options.format as ListFormat | undefined, counts, name)) {
     try {
       const at = record.seenAt ? new Date(record.seenAt) : undefined;
       out.write(scoreCsvLine(service.score(record.url, null, at), language) + '\n');
@@ -190,7 +190,7 @@ async function learnKnown(service: Web, file: string, ctx: CliContext): Promise<
   if (file === '-') throw new UsageError('--known needs a file: stdin is the list to score');
   const counts = { bad: 0 };
   let listed = 0;
-  for await (const record of recordsOf(file, undefined, counts)) {
+  for await (const record of recordsOf(ctx, file, undefined, counts)) {
     try {
       service.learnKitPath(record.url, record.seenAt ? new Date(record.seenAt) : new Date());
       listed++;
@@ -220,12 +220,13 @@ function parseIngestOptions(options: IngestOptions): { format?: ListFormat; tlp:
 
 /** The file's records, the format guessed from its first line; `counts.bad` grows as lines fail. */
 async function* recordsOf(
+  ctx: CliContext,
   file: string,
   format: ListFormat | undefined,
   counts: { bad: number },
   label = file,
 ): AsyncGenerator<IngestRecord> {
-  const input = openInput(file);
+  const input = openInput(file, ctx);
   if (format === 'json') {
     yield* jsonRecords(label, input, counts);
     return;
@@ -287,7 +288,7 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
   const dataDir = cliDataDir(options.data, ctx.env);
   // Opened before the store, so an unreadable file costs no store. Not stdin: destroyed here, it
   // would give the list's reader no line and no end, and `web ingest -` waited for ever.
-  if (file !== '-') openInput(file).destroy();
+  if (file !== '-') openInput(file, ctx).destroy();
   const store = await openCliStore(dataDir, ctx.env);
   const registry = new Registry();
   const logger = createLogger({ level: 'warn' }, ctx.stderr);
@@ -303,7 +304,7 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
   let nextProgress = PROGRESS_EVERY;
   try {
     const result = await service.ingest(
-      recordsOf(file, format, counts),
+      recordsOf(ctx, file, format, counts),
       options.source,
       async (batch, sofar) => {
         if (intel) {
