@@ -6,8 +6,15 @@
  * console; the detector's bot list (detect's BotListMerge) follows intel's bot indicators on
  * intel's change feed. Nothing flows backwards but configuration.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { type Component, HealthBoard, type Logger, UsageError, writeFileAtomic } from '../core/index.ts';
+import { readFileSync } from 'node:fs';
+import {
+  type Component,
+  HealthBoard,
+  type Logger,
+  makeDirectories,
+  UsageError,
+  writeFileAtomic,
+} from '../core/index.ts';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -182,7 +189,7 @@ function localDetector(
   const saveClock = () => {
     const streamMinuteMs = Math.floor(detector.detector.clockMs / 60_000) * 60_000;
     if (streamMinuteMs > 0) {
-      mkdirSync(detectDir, { recursive: true });
+      makeDirectories(detectDir);
       writeFileAtomic(clockFile, JSON.stringify({ streamMinuteMs }));
     }
   };
@@ -335,7 +342,7 @@ function darknetInput(config: StackConfig, intel: Intel, deps: { logger: Logger;
 export async function createStack(config: StackConfig, deps: StackDeps): Promise<Stack> {
   const { logger, registry, reporter = silentReporter } = deps;
   const dataDir = resolve(config.data);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makeDirectories(dataDir, 0o700);
   const health = new HealthBoard();
   // Scaled out, intel's change feed also goes out and comes in on NATS subjects.
   const relay = config.nats.enabled

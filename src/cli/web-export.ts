@@ -5,11 +5,11 @@
  * `url` for a URL); the web room then says which released hosts are wholly malicious (the host's
  * own verdict) and never a suffix, a shared platform or a brand's official domain.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { createLogger, UsageError, writeFileAtomic } from '../core/index.ts';
+import { createLogger, makeDirectories, UsageError, writeFileAtomic } from '../core/index.ts';
 import {
   createIntel,
   IntelConfig,
@@ -105,7 +105,7 @@ export function nextSerial(stateFile: string, now: Date): number {
 }
 
 export function keepSerial(stateFile: string, serial: number): void {
-  mkdirSync(dirname(stateFile), { recursive: true });
+  makeDirectories(dirname(stateFile));
   writeFileSync(stateFile, `${serial}\n`);
 }
 

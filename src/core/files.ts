@@ -1,8 +1,35 @@
 /** Small file helpers shared by the components that keep state on disk. */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 import type { Logger } from './logger.ts';
+
+/**
+ * `mkdir -p`, one level at a time from the nearest directory that exists. Node's own recursive
+ * mkdir never returns for a path under /proc (it retries the ENOENT the kernel gives there); this
+ * throws that ENOENT instead, and ENOTDIR for a path through a file, as a one-level mkdir does.
+ */
+export function makeDirectories(path: string, mode = 0o777): void {
+  const missing: string[] = [];
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      if (statSync(dir).isDirectory()) break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    missing.push(dir);
+    // The root exists; a relative path's first part is made under the working directory.
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir, { mode });
+    } catch (error) {
+      // Made by someone else in the meantime is as good as made here.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(dir).isDirectory()) throw error;
+    }
+  }
+}
 
 /**
  * Writes `text` to `path` through a temporary file and a rename, so a crash mid-write leaves
@@ -11,7 +38,7 @@ import type { Logger } from './logger.ts';
  */
 export function writeFileAtomic(path: string, text: string, options: { mode?: number } = {}): void {
   const mode = options.mode ?? 0o600;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeDirectories(dirname(path), 0o700);
   const temporary = `${path}.tmp`;
   writeFileSync(temporary, text, { mode });
   // A temporary file left by a crash keeps its old mode through writeFileSync.

@@ -2,12 +2,12 @@
  * The store: one kysely database over embedded SQLite (better-sqlite3, the default under
  * `--data DIR`) or PostgreSQL (`TSUNAGI_DATABASE_URL`), migrated to the latest schema on open.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import { UsageError } from '../core/index.ts';
+import { makeDirectories, UsageError } from '../core/index.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { migrationProvider, type Engine, type RoomMigrations } from './migrations.ts';
 
@@ -109,7 +109,7 @@ const WRITER_BACKSTOP_PAGES = 100_000;
  */
 export function privateDataDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectories(dir, 0o700);
     chmodSync(dir, 0o700);
   } catch (error) {
     throw new UsageError(`cannot create a private data directory ${dir}: ${(error as Error).message}`);

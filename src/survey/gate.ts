@@ -2,10 +2,11 @@
  * The one door every survey connection goes through: scope check, rate limits, evidence record,
  * then the TCP connect. Nothing in survey/ opens a socket any other way.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Socket, connect as netConnect } from 'node:net';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
+import { makeDirectories } from '../core/index.ts';
 import type { Scope } from './plan.ts';
 
 export interface EvidenceRecord {
@@ -24,7 +25,7 @@ export interface EvidenceRecord {
 /** Appends evidence as JSON lines, synchronously, so a crash loses nothing already attempted. */
 export class EvidenceLog {
   constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirectories(dirname(path));
   }
   write(record: EvidenceRecord): void {
     appendFileSync(this.path, `${JSON.stringify(record)}\n`);

@@ -4,12 +4,12 @@
  * publishes C&C servers into intel; the hub serves them over TAXII and in the console, where
  * they appear live. Demo organisations (one per tier) and their tokens are printed.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
-import { loadConfig, silentLogger, untilSignal, UsageError } from '../../core/index.ts';
+import { loadConfig, makeDirectories, silentLogger, untilSignal, UsageError } from '../../core/index.ts';
 import { sightingsFromInfectedHosts } from '../../intel/index.ts';
 import { generateScenario, sendExportUdp } from '../../scenario/index.ts';
 import type { OrganisationInput } from '../../share/index.ts';
@@ -217,7 +217,7 @@ export function reportHint(data: string, kept: boolean, env: NodeJS.ProcessEnv):
 /** A temporary directory of the demo's own, or the one named: kept, and made when it is not there yet. */
 function demoDataDir(named: string | undefined): string {
   if (!named) return mkdtempSync(join(tmpdir(), 'tsunagi-demo-'));
-  mkdirSync(named, { recursive: true });
+  makeDirectories(named);
   return named;
 }
 

@@ -3,7 +3,7 @@
  * packets; or, with `--nats URL`, a live detector consuming its partitions of the flow stream
  * (the multi-machine shape), keeping the shareable list in `--out` current.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   createLogger,
@@ -14,6 +14,7 @@ import {
   type Logger,
   takeProcessHealth,
   loadConfig,
+  makeDirectories,
   MetricsConfig,
   untilSignal,
   UsageError,
@@ -323,7 +324,7 @@ async function runLive(
   const durable = options.durable ?? 'tsunagi-detect';
   const worker = options.worker ?? `${durable}-${partitions.length ? partitions.join('_') : 'all'}`;
   const stateDir = options.state ? resolve(options.state) : '';
-  if (stateDir) mkdirSync(stateDir, { recursive: true });
+  if (stateDir) makeDirectories(stateDir);
 
   // The list file changes only when the list does: a restarted worker never replaces the last
   // list with an empty one before it has anything to say.
