@@ -259,16 +259,18 @@ export function matchAcross(
   at: Date,
   minDomains: number,
 ): KitPathMatch | null {
-  let template: string | undefined;
-  const domains = new Set<string>();
+  // Every scored URL asks: nothing is allocated unless a memory remembers the URL's template.
+  let found: { template: string; domains: Set<string> } | undefined;
   for (const memory of memories) {
     if (memory.size === 0) continue;
     const listed = memory.listedOn(url, at);
     if (!listed) continue;
-    template = listed.template;
-    for (const domain of listed.domains) domains.add(domain);
+    found ??= { template: listed.template, domains: new Set() };
+    for (const domain of listed.domains) found.domains.add(domain);
   }
-  return template !== undefined && domains.size >= minDomains ? { template, domains: domains.size } : null;
+  return found && found.domains.size >= minDomains
+    ? { template: found.template, domains: found.domains.size }
+    : null;
 }
 
 /** `=`, `;`, `,` and parentheses would split a reason key (`feature=contribution;...`): escaped. */
