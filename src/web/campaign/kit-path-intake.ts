@@ -12,7 +12,7 @@
  * kit's path is made malicious and counted.
  */
 import type { Kysely } from 'kysely';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebConfig } from '../config.ts';
 import { normaliseUrl, UrlInputError } from '../normalise.ts';
 import { readHostUrls } from '../read.ts';
@@ -54,8 +54,6 @@ export interface KitPathIntake {
   refresh(): Promise<void>;
   /** Paths remembered (a path both a listing and a takedown taught counts twice). */
   readonly size: number;
-  /** Hosts whose takedown request teaches the memory. */
-  readonly confirmedHosts: number;
 }
 
 export function createKitPathIntake(
@@ -74,8 +72,16 @@ export function createKitPathIntake(
   let takedownsReadFrom: string | undefined;
   const ties = new Counter({
     name: 'tsunagi_web_kit_path_ties_total',
-    help: 'URLs made malicious because their path is a kit path the confirmed sources listed on other domains',
+    help: 'URLs made malicious because their path is a kit path the confirmed sources or sent takedown requests named on other domains',
     registers: [deps.registry],
+  });
+  new Gauge({
+    name: 'tsunagi_web_kit_path_takedown_hosts',
+    help: 'Hosts whose sent takedown request teaches the kit-path memory',
+    registers: [deps.registry],
+    collect() {
+      this.set(confirmed.size);
+    },
   });
   const normalised = (url: string): NormalisedUrl | null => {
     try {
@@ -182,9 +188,6 @@ export function createKitPathIntake(
     },
     get size() {
       return listings.size + takedowns.size;
-    },
-    get confirmedHosts() {
-      return confirmed.size;
     },
   };
 }

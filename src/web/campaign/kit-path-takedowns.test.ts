@@ -28,10 +28,10 @@ const CANDIDATE = 'https://example-bakery.co.uk/xqvjkuos/';
 const DAY3 = new Date('2025-09-03T00:00:00.000Z');
 const SQLITE = () => new SqliteDialect({ database: new SqliteDatabase(':memory:') });
 
-const room = (db: Kysely<WebTables>, now: Date, config = {}) =>
+const room = (db: Kysely<WebTables>, now: Date, config = {}, registry = new Registry()) =>
   createWeb(WebConfig.parse(config), {
     logger: silentLogger(),
-    registry: new Registry(),
+    registry,
     db,
     now: () => now,
   });
@@ -91,8 +91,10 @@ async function takedownsTeach(dialect: Dialect, schema?: string) {
       await web.takedownStatus(KIT_HOSTS[1]!, 'taken-down');
 
       // A new process reads the confirmations back from the store.
-      const later = room(db, new Date('2025-09-20T00:00:00.000Z'));
+      const registry = new Registry();
+      const later = room(db, new Date('2025-09-20T00:00:00.000Z'), {}, registry);
       await later.start();
+      assert.match(await registry.metrics(), /tsunagi_web_kit_path_takedown_hosts 2\b/);
       const again = later.score(CANDIDATE);
       assert.equal(again.verdict, 'malicious');
       assert.equal(again.reasons[0]?.feature, 'kit_path(/xqvjkuos/)');
