@@ -1,10 +1,10 @@
 /**
  * `tsunagi web campaigns` and `tsunagi web takedown draft|status` end to end through the CLI on
  * a real SQLite store: campaigns with their ties, a draft from an RDAP file, the status walk and
- * its refusals (exit 2, one line).
+ * its refusals (exit 2, one line), and sent requests teaching the kit-path memory.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -161,6 +161,42 @@ test('takedown: draft from RDAP, letters in ja and en, then the status walk', as
   assert.match(final.stderr, /cannot go from taken-down to refused/);
   const redraft = await run(['web', 'takedown', 'draft', 'amazon-xqzv.top', '--rdap', RDAP, '-d', data]);
   assert.equal(redraft.code, 2);
+});
+
+test('takedown: two hosts sent make a third on their kit path malicious at the next ingest; drafts do not', async () => {
+  // A store of its own, so the other tests' campaigns stay as they are.
+  const store = join(dir, 'kit');
+  mkdirSync(store);
+  const kitHosts = ['amazon-qwzt.top', 'amazon-pldk.top'];
+  writeFileSync(join(dir, 'kit.txt'), kitHosts.map((host) => `https://${host}/xqvjkuos/`).join('\n') + '\n');
+  const stored = await run(['web', 'ingest', join(dir, 'kit.txt'), '--source', 'soc', '-d', store]);
+  assert.equal(stored.code, 0, stored.stderr);
+  const rdap = readFileSync(RDAP, 'utf8');
+  for (const host of kitHosts) {
+    const file = join(dir, `${host}.rdap.json`);
+    writeFileSync(file, rdap.replace('AMAZON-XQZV.TOP', host.toUpperCase()));
+    const draft = await run(['web', 'takedown', 'draft', host, '--rdap', file, '-d', store]);
+    assert.equal(draft.code, 0, draft.stderr);
+  }
+  writeFileSync(join(dir, 'candidate.txt'), 'https://example-bakery.co.uk/xqvjkuos/\n');
+  const ingestCandidate = () =>
+    run(['web', 'ingest', join(dir, 'candidate.txt'), '--source', 'proxy-log', '-d', store]);
+  const drafted = await ingestCandidate();
+  assert.equal(drafted.code, 0, drafted.stderr);
+  assert.match(drafted.stderr, /: malicious 0,/, 'drafts confirm nothing');
+  for (const host of kitHosts) {
+    const sent = await run(['web', 'takedown', 'status', host, '--set', 'sent', '-d', store]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(sent.stderr, new RegExp(`${host.replace('.', '\\.')} is confirmed phishing`));
+  }
+  const tied = await ingestCandidate();
+  assert.equal(tied.code, 0, tied.stderr);
+  assert.match(tied.stderr, /: malicious 1 \(1 on a kit path other domains were listed with\)/);
+  // Refused after it was sent: one host is left, and one domain ties nothing.
+  const refused = await run(['web', 'takedown', 'status', kitHosts[0]!, '--set', 'refused', '-d', store]);
+  assert.equal(refused.code, 0, refused.stderr);
+  assert.doesNotMatch(refused.stderr, /confirmed phishing/);
+  assert.match((await ingestCandidate()).stderr, /: malicious 0,/);
 });
 
 test("takedown: another domain's RDAP is refused, so no letter goes to a registrar unrelated to the host", async () => {

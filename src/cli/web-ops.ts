@@ -33,7 +33,6 @@ import {
   isTakedownStatus,
   LETTER_LANGUAGES,
   renderLetter,
-  setTakedownStatus,
   TAKEDOWN_STATUSES,
   UrlInputError,
   type LetterFacts,
@@ -343,9 +342,10 @@ async function takedownStatusCommand(
     throw new UsageError(`--set must be one of ${TAKEDOWN_STATUSES.join(', ')}`);
   await withWeb(options.data, ctx, async (web, db) => {
     const host = hostArgument(web, hostText);
+    // Through the room: a request sent confirms its host, and the room's kit-path memory learns it.
     const request =
       options.set !== undefined
-        ? await setTakedownStatus(db, host, options.set as TakedownStatus, new Date())
+        ? await web.takedownStatus(host, options.set as TakedownStatus)
         : await getTakedown(db, host);
     if (!request) throw new InputError(`${host}: no takedown request`);
     await printOut(
@@ -353,6 +353,10 @@ async function takedownStatusCommand(
       `${request.host}: ${request.status} (abuse contact ${request.abuse.email}), last change ${request.updatedAt}\n` +
         request.history.map((h) => `  ${h.at} ${h.status}\n`).join(''),
     );
+    if (options.set === 'sent')
+      ctx.stderr.write(
+        `tsunagi: ${host} is confirmed phishing: with web.kitPaths.takedowns on (the default), its stored URLs' kit paths count against other domains\n`,
+      );
   });
 }
 

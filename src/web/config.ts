@@ -35,9 +35,10 @@ export const WebConfig = z
       .strict()
       .optional(),
     /**
-     * Kit paths (campaign/kit-paths.ts): URLs a confirmed source lists teach the room a kit's
-     * path; a URL on another domain under a path listed on `minDomains` other domains within
-     * `windowDays` is malicious, with the reason `kit_path`. No sources: off.
+     * Kit paths (campaign/kit-paths.ts): URLs a confirmed source lists, and the stored URLs of
+     * hosts whose takedown request was sent, teach the room a kit's path; a URL on another domain
+     * under a path listed on `minDomains` other domains within `windowDays` is malicious, with
+     * the reason `kit_path`. No sources and `takedowns: false`: off.
      */
     kitPaths: z
       .object({
@@ -46,12 +47,17 @@ export const WebConfig = z
           .array(z.string().regex(/^[\w.:@/-]{1,100}$/))
           .max(50)
           .default(['jpcert']),
+        /**
+         * A host whose takedown request was sent (sent, acknowledged or taken-down; never refused)
+         * is confirmed phishing: its stored URLs teach the memory as of the time it was sent.
+         */
+        takedowns: z.boolean().default(true),
         minDomains: z.number().int().min(2).max(1000).default(2),
         windowDays: z.number().int().min(1).max(365).default(30),
         maxPaths: z.number().int().min(1000).max(10_000_000).default(200_000),
       })
       .strict()
-      .default({ sources: ['jpcert'], minDomains: 2, windowDays: 30, maxPaths: 200_000 }),
+      .default({ sources: ['jpcert'], takedowns: true, minDomains: 2, windowDays: 30, maxPaths: 200_000 }),
     /** `tsunagi web check`: how a candidate page is read. */
     page: z
       .object({

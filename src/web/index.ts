@@ -19,6 +19,7 @@ import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from '.
 import { writeSightings, type SightingRow } from './store.ts';
 import { createKitPathIntake } from './campaign/kit-path-intake.ts';
 import { isKitPathTie } from './campaign/kit-paths.ts';
+import type { TakedownRequest, TakedownStatus } from './takedown/requests.ts';
 import type {
   CertificateFacts,
   HostSummary,
@@ -109,7 +110,10 @@ export * from './types.ts';
 export interface WebDeps {
   logger: Logger;
   registry: Registry;
-  /** Where URLs and sightings are kept; `ingest` and the read API need it. */
+  /**
+   * Where URLs and sightings are kept; `ingest` and the read API need it. Migrated with
+   * `webMigrations` and `webTakedownMigrations` (the kit-path memory reads the takedown requests).
+   */
   db?: Kysely<WebTables>;
   now?: () => Date;
   /** Another fitted model (the benchmark's fits); the shipped model.json when absent. */
@@ -151,6 +155,13 @@ export interface Web {
   learnKitPath(input: string | NormalisedUrl, listedAt: Date): void;
   /** Paths the kit-path memory holds. */
   readonly kitPaths: number;
+  /**
+   * Moves a host's takedown request on (takedown/requests.ts; TakedownError when it may not go
+   * there). A request sent confirms its host as phishing: with `kitPaths.takedowns`, the host's
+   * stored URLs teach the kit-path memory at once, as of the time it was sent; a refused one
+   * teaches nothing. Needs the store.
+   */
+  takedownStatus(host: string, status: TakedownStatus): Promise<TakedownRequest>;
   /**
    * Scores and stores a source's records (first and last seen per source, latest verdict per
    * URL), `batchSize` at a time; bad URLs are counted, not thrown. `onBatch` sees each stored
@@ -263,9 +274,12 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     get kitPaths() {
       return kitPaths.size;
     },
+    takedownStatus: (host, status) => kitPaths.takedownStatus(host, status),
     async ingest(records, source, onBatch) {
       const db = database();
       await kitPaths.load();
+      // Requests another process (the CLI beside a running hub) moved on since the last ingest.
+      await kitPaths.refresh();
       const confirmed = kitPaths.confirms(source);
       const result: IngestResult = {
         urls: 0,
@@ -298,6 +312,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         }
         // Learnt after it is scored: a listing is evidence about other domains, never its own.
         if (confirmed) kitPaths.learn(row, seen);
+        kitPaths.learnStored(row);
         result.urls++;
         result.verdicts[row.verdict]++;
         if (isKitPathTie(row)) result.kitPathTies++;
@@ -432,8 +447,12 @@ export {
   isTakedownStatus,
   listTakedowns,
   setTakedownStatus,
+  CONFIRMING_STATUSES,
   TAKEDOWN_STATUSES,
+  takedownConfirmations,
+  takedownConfirmedAt,
   TakedownError,
+  type TakedownConfirmation,
   type TakedownRequest,
   type TakedownStatus,
   type TakedownTables,

@@ -15,6 +15,7 @@ import {
   createWeb,
   WebConfig,
   webMigrations,
+  webTakedownMigrations,
   type CertstreamIntake,
   type ScoredUrl,
   type Web,
@@ -22,14 +23,15 @@ import {
 } from './index.ts';
 
 /**
- * The web room's tables, migrated, on `dialect`; `schema`: on PostgreSQL, kysely's own tables go
- * there too (else it may find another test's in public).
+ * The web room's tables (its core set and the takedown requests', as the CLI's store has them),
+ * migrated, on `dialect`; `schema`: on PostgreSQL, kysely's own tables go there too (else it may
+ * find another test's in public).
  */
 export async function migratedWebDb(dialect: Dialect, schema?: string): Promise<Kysely<WebTables>> {
   const db = new Kysely<WebTables>({ dialect });
   const migrated = await new Migrator({
     db,
-    provider: { getMigrations: async () => webMigrations },
+    provider: { getMigrations: async () => ({ ...webMigrations, ...webTakedownMigrations }) },
     ...(schema ? { migrationTableSchema: schema } : {}),
   }).migrateToLatest();
   if (migrated.error) {

@@ -28,6 +28,7 @@ import {
   URL_FEATURES,
   WebConfig,
   webMigrations,
+  webTakedownMigrations,
   type FittedModel,
   type UrlModel,
   type WebTables,
@@ -249,7 +250,10 @@ test('hosts(): a whole host is malicious only when its name AND a URL of it are;
     dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
   });
   try {
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => webMigrations } });
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => ({ ...webMigrations, ...webTakedownMigrations }) },
+    });
     // A row stored before the host-name verdict was kept: the migration copies its verdict over.
     assert.equal((await migrator.migrateTo('0011_web_001_urls_and_sightings')).error, undefined);
     await db

@@ -1,17 +1,36 @@
 /**
- * The room's kit-path memory (kit-paths.ts) wired to its sources, store and metrics: listings of
- * the confirmed sources teach it as they are ingested, a new process reads the window's listings
- * back from the store once, and a scored URL on a kit's path is made malicious and counted.
+ * The room's kit-path memory (kit-paths.ts) wired to its sources, store and metrics. Two kinds of
+ * confirmation teach it:
+ *
+ * - listings of the confirmed sources (`kitPaths.sources`), learnt as they are ingested;
+ * - the room's own takedown requests (`kitPaths.takedowns`): once a host's request is sent
+ *   (takedown/requests.ts `takedownConfirmedAt` decides), every stored URL of the host is learnt
+ *   as of the time it was sent, and forgotten again when the request is refused.
+ *
+ * A new process reads the window's confirmations of both kinds back from the store once; a
+ * running one picks up requests another process moved on at its next ingest. A scored URL on a
+ * kit's path is made malicious and counted.
  */
 import type { Kysely } from 'kysely';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebConfig } from '../config.ts';
 import { normaliseUrl, UrlInputError } from '../normalise.ts';
+import { readHostUrls } from '../read.ts';
+import {
+  setTakedownStatus,
+  takedownConfirmations,
+  takedownConfirmedAt,
+  type TakedownConfirmation,
+  type TakedownRequest,
+  type TakedownStatus,
+  type TakedownTables,
+} from '../takedown/requests.ts';
 import type { NormalisedUrl, ScoredUrl, WebTables } from '../types.ts';
-import { createKitPathMemory, withKitPath } from './kit-paths.ts';
+import { createKitPathMemory, matchAcross, withKitPath } from './kit-paths.ts';
 
 /** The scorer's reason for a lexicon brand's own domain (score/model.ts). */
 const OFFICIAL_DOMAIN = 'official_domain';
+const DAY_MS = 86_400_000;
 
 export interface KitPathIntake {
   /** The scored URL, made malicious when its path is a kit's as the memory stands at `at` (default now). */
@@ -19,8 +38,21 @@ export interface KitPathIntake {
   /** Whether a source's listings teach the memory. */
   confirms(source: string): boolean;
   learn(url: NormalisedUrl, listedAt: Date): void;
-  /** Reads the window's listings of the confirmed sources from the store, once. */
+  /**
+   * A URL about to be stored: learnt when its host's takedown request confirmed the host, so a
+   * URL stored after the request was sent teaches as one stored before it does.
+   */
+  learnStored(url: NormalisedUrl): void;
+  /**
+   * Moves a host's takedown request on (the room's `takedownStatus`): a request that now
+   * confirms its host teaches the host's stored URLs at once, a withdrawn one is forgotten.
+   */
+  takedownStatus(host: string, status: TakedownStatus): Promise<TakedownRequest>;
+  /** Reads the window's confirmations (listings and takedowns) from the store, once. */
   load(): Promise<void>;
+  /** After `load`: the takedown requests changed since the last read (by another process too). */
+  refresh(): Promise<void>;
+  /** Paths remembered (a path both a listing and a takedown taught counts twice). */
   readonly size: number;
 }
 
@@ -28,44 +60,99 @@ export function createKitPathIntake(
   config: Pick<WebConfig, 'kitPaths' | 'maxUrlLength'>,
   deps: { registry: Registry; db?: Kysely<WebTables>; now: () => Date; maliciousThreshold: number },
 ): KitPathIntake {
-  const memory = createKitPathMemory(config.kitPaths);
+  const listings = createKitPathMemory(config.kitPaths);
+  /** Rebuilt from `confirmed` when a request is withdrawn: a memory cannot unlearn one host. */
+  let takedowns = createKitPathMemory(config.kitPaths);
+  /** Host -> when its request confirmed it, and its stored URLs by URL. */
+  const confirmed = new Map<string, { at: Date; urls: Map<string, NormalisedUrl> }>();
   const sources = new Set(config.kitPaths.sources);
+  const fromTakedowns = config.kitPaths.takedowns;
+  const windowMs = config.kitPaths.windowDays * DAY_MS;
+  /** The newest `updated_at` of the takedown requests read; a refresh reads from it on. */
+  let takedownsReadFrom: string | undefined;
   const ties = new Counter({
     name: 'tsunagi_web_kit_path_ties_total',
-    help: 'URLs made malicious because their path is a kit path the confirmed sources listed on other domains',
+    help: 'URLs made malicious because their path is a kit path the confirmed sources or sent takedown requests named on other domains',
     registers: [deps.registry],
   });
-  let loaded: Promise<void> | undefined;
-  const readStore = async (db: Kysely<WebTables>) => {
-    // The window before the newest listing, not before now: a store replayed from last year's
-    // lists still ties last year's URLs (each match checks the window at its own time anyway).
-    const newest = await db
-      .selectFrom('web_sightings')
-      .select((eb) => eb.fn.max('last_seen').as('last'))
-      .where('source', 'in', [...sources])
-      .executeTakeFirst();
-    if (!newest?.last) return;
-    const until = Math.min(deps.now().getTime(), Date.parse(newest.last));
-    const since = new Date(until - config.kitPaths.windowDays * 86_400_000).toISOString();
-    const rows = await db
-      .selectFrom('web_sightings')
-      .select(['url', 'last_seen'])
-      .where('source', 'in', [...sources])
-      .where('last_seen', '>=', since)
-      .execute();
-    for (const row of rows) {
-      try {
-        memory.learn(normaliseUrl(row.url, config.maxUrlLength), new Date(row.last_seen));
-      } catch (error) {
-        // A URL stored by an earlier version's looser normaliser: not a kit listing any more.
-        if (!(error instanceof UrlInputError)) throw error;
-      }
+  new Gauge({
+    name: 'tsunagi_web_kit_path_takedown_hosts',
+    help: 'Hosts whose sent takedown request teaches the kit-path memory',
+    registers: [deps.registry],
+    collect() {
+      this.set(confirmed.size);
+    },
+  });
+  const normalised = (url: string): NormalisedUrl | null => {
+    try {
+      return normaliseUrl(url, config.maxUrlLength);
+    } catch (error) {
+      // A URL stored by an earlier version's looser normaliser: not a kit listing any more.
+      if (!(error instanceof UrlInputError)) throw error;
+      return null;
     }
   };
+
+  const readListings = async (db: Kysely<WebTables>) => {
+    for (const row of await listingsInWindow(db, [...sources], windowMs, deps.now())) {
+      const url = normalised(row.url);
+      if (url) listings.learn(url, new Date(row.last_seen));
+    }
+  };
+
+  /** Teaches the stored URLs of these hosts, each as of its request's confirmation. */
+  const confirm = async (db: Kysely<WebTables>, hosts: ReadonlyMap<string, Date>) => {
+    for (const [host, at] of hosts) if (!confirmed.has(host)) confirmed.set(host, { at, urls: new Map() });
+    for await (const row of readHostUrls(db, [...hosts.keys()])) {
+      const host = confirmed.get(row.host);
+      const url = host && normalised(row.url);
+      if (!host || !url) continue;
+      host.urls.set(url.url, url);
+      takedowns.learn(url, host.at);
+    }
+  };
+  const withdraw = (host: string) => {
+    if (!confirmed.delete(host)) return;
+    takedowns = createKitPathMemory(config.kitPaths);
+    for (const { at, urls } of confirmed.values()) for (const url of urls.values()) takedowns.learn(url, at);
+  };
+  const newestUpdate = (rows: readonly TakedownConfirmation[]) => {
+    for (const row of rows)
+      if (takedownsReadFrom === undefined || row.updatedAt > takedownsReadFrom)
+        takedownsReadFrom = row.updatedAt;
+  };
+
+  const readTakedowns = async (db: Kysely<WebTables>) => {
+    const rows = await takedownConfirmations(takedownDb(db));
+    newestUpdate(rows);
+    await confirm(db, confirmedInWindow(rows, windowMs, deps.now()));
+  };
+
+  const takedownChanged = async (
+    db: Kysely<WebTables>,
+    change: Pick<TakedownConfirmation, 'host' | 'confirmedAt'>,
+  ) => {
+    if (!fromTakedowns) return;
+    if (change.confirmedAt === null) withdraw(change.host);
+    else if (!confirmed.has(change.host)) await confirm(db, new Map([[change.host, change.confirmedAt]]));
+  };
+
+  let loaded: Promise<void> | undefined;
+  const load = () => {
+    const db = deps.db;
+    loaded ??= db
+      ? Promise.all([
+          sources.size > 0 ? readListings(db) : undefined,
+          fromTakedowns ? readTakedowns(db) : undefined,
+        ]).then(() => undefined)
+      : Promise.resolve();
+    return loaded;
+  };
+
   return {
     tie(scored, at) {
-      if (scored.verdict === 'malicious' || memory.size === 0) return scored;
-      const match = memory.match(scored, at ?? deps.now());
+      if (scored.verdict === 'malicious' || (listings.size === 0 && takedowns.size === 0)) return scored;
+      const match = matchAcross([listings, takedowns], scored, at ?? deps.now(), config.kitPaths.minDomains);
       if (!match) return scored;
       // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
       if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
@@ -73,14 +160,70 @@ export function createKitPathIntake(
       return withKitPath(scored, match, deps.maliciousThreshold);
     },
     confirms: (source) => sources.has(source),
-    learn: (url, listedAt) => memory.learn(url, listedAt),
-    load() {
+    learn: (url, listedAt) => listings.learn(url, listedAt),
+    learnStored(url) {
+      const host = confirmed.get(url.host);
+      if (!host || host.urls.has(url.url)) return;
+      host.urls.set(url.url, url);
+      takedowns.learn(url, host.at);
+    },
+    async takedownStatus(host, status) {
+      if (!deps.db) throw new Error('web: no database to keep takedown requests in');
+      await load();
+      const request = await setTakedownStatus(takedownDb(deps.db), host, status, deps.now());
+      await takedownChanged(deps.db, { host: request.host, confirmedAt: takedownConfirmedAt(request) });
+      return request;
+    },
+    load,
+    async refresh() {
       const db = deps.db;
-      loaded ??= db && sources.size > 0 ? readStore(db) : Promise.resolve();
-      return loaded;
+      if (!db || !fromTakedowns) return;
+      if (!loaded) return load();
+      await loaded;
+      // From the newest change read, inclusive: a change in the same millisecond is not missed,
+      // and one read twice changes nothing.
+      const rows = await takedownConfirmations(takedownDb(db), takedownsReadFrom);
+      newestUpdate(rows);
+      for (const row of rows) await takedownChanged(db, row);
     },
     get size() {
-      return memory.size;
+      return listings.size + takedowns.size;
     },
   };
 }
+
+/**
+ * The confirmed sources' listings within the window before the newest of them, not before now: a
+ * store replayed from last year's lists still ties last year's URLs (each match checks the window
+ * at its own time anyway).
+ */
+async function listingsInWindow(db: Kysely<WebTables>, sources: string[], windowMs: number, now: Date) {
+  const newest = await db
+    .selectFrom('web_sightings')
+    .select((eb) => eb.fn.max('last_seen').as('last'))
+    .where('source', 'in', sources)
+    .executeTakeFirst();
+  if (!newest?.last) return [];
+  const until = Math.min(now.getTime(), Date.parse(newest.last));
+  return db
+    .selectFrom('web_sightings')
+    .select(['url', 'last_seen'])
+    .where('source', 'in', sources)
+    .where('last_seen', '>=', new Date(until - windowMs).toISOString())
+    .execute();
+}
+
+/** The hosts these requests confirm, within the window before the newest confirmation (as above). */
+function confirmedInWindow(rows: readonly TakedownConfirmation[], windowMs: number, now: Date) {
+  const sent = rows.filter(
+    (row): row is TakedownConfirmation & { confirmedAt: Date } => row.confirmedAt !== null,
+  );
+  const newest = sent.reduce((latest, row) => Math.max(latest, row.confirmedAt.getTime()), 0);
+  const since = Math.min(now.getTime(), newest) - windowMs;
+  return new Map(
+    sent.filter((row) => row.confirmedAt.getTime() >= since).map((row) => [row.host, row.confirmedAt]),
+  );
+}
+
+/** The room's store holds the takedown tables too (webTakedownMigrations beside webMigrations). */
+const takedownDb = (db: Kysely<WebTables>) => db as unknown as Kysely<TakedownTables>;

@@ -2,9 +2,9 @@
  * Kit paths: a phishing kit is deployed on one throw-away domain after another under the same
  * path (`https://gtdos.cn/jkuos`, `https://rcmama.cn/jkuos`; `/ja/client/3210000?origin=10` on
  * `jpja-theviewa00.com` and `driectjp-jeopi00.com`). The name changes every day; the path often
- * does not. So a URL whose path a confirmed list (JPCERT/CC's, ingested as source `jpcert`) named
- * on at least `minDomains` OTHER registered domains in the last `windowDays` days is a kit's new
- * home, whatever its name looks like.
+ * does not. So a URL whose path a confirmed list (JPCERT/CC's, ingested as source `jpcert`, or the
+ * room's own takedown requests once sent) named on at least `minDomains` OTHER registered domains
+ * in the last `windowDays` days is a kit's new home, whatever its name looks like.
  *
  * A path counts only when it is the kit's own: its template (digits as 0, query values as *,
  * lower case) must hold a word that is neither English (word-list's dictionary) nor a word benign
@@ -46,6 +46,12 @@ export interface KitPathMemory {
   learn(url: NormalisedUrl, listedAt: Date): void;
   /** The kit this URL's path belongs to, judged at `at`; null when none. */
   match(url: NormalisedUrl, at: Date): KitPathMatch | null;
+  /**
+   * The other registered domains this URL's path template was listed on within the window
+   * before `at`, however few; null when the template is not remembered. What `matchAcross`
+   * joins when two memories are asked together.
+   */
+  listedOn(url: NormalisedUrl, at: Date): { template: string; domains: string[] } | null;
   /** Paths remembered. */
   readonly size: number;
 }
@@ -190,6 +196,23 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
     hashes = new Set([...paths.keys()].map(hashString));
   };
 
+  const listedOn = (url: NormalisedUrl, at: Date) => {
+    // Only kit templates are ever remembered, so the lookup needs no word check; and a path
+    // whose template's hash is no remembered one is no kit, without building the template.
+    if (!hashes.has(pathTemplateHash(url.path))) return null;
+    const template = pathTemplate(url.path);
+    if (template === null) return null;
+    const domains = paths.get(template);
+    if (!domains) return null;
+    const now = at.getTime();
+    const own = domainOf(url);
+    const others: string[] = [];
+    // Listed within the window before `at`: a listing from the future says nothing yet.
+    for (const [domain, listed] of domains)
+      if (domain !== own && listed <= now && now - listed <= windowMs) others.push(domain);
+    return { template, domains: others };
+  };
+
   return {
     learn(url, listedAt) {
       const template = templateOf(url);
@@ -214,25 +237,40 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
       domains.set(domain, Math.max(domains.get(domain) ?? at, at));
     },
     match(url, at) {
-      // Only kit templates are ever remembered, so the lookup needs no word check; and a path
-      // whose template's hash is no remembered one is no kit, without building the template.
-      if (!hashes.has(pathTemplateHash(url.path))) return null;
-      const template = pathTemplate(url.path);
-      if (template === null) return null;
-      const domains = paths.get(template);
-      if (!domains) return null;
-      const now = at.getTime();
-      const own = domainOf(url);
-      let others = 0;
-      // Listed within the window before `at`: a listing from the future says nothing yet.
-      for (const [domain, listed] of domains)
-        if (domain !== own && listed <= now && now - listed <= windowMs) others++;
-      return others >= options.minDomains ? { template, domains: others } : null;
+      const listed = listedOn(url, at);
+      return listed && listed.domains.length >= options.minDomains
+        ? { template: listed.template, domains: listed.domains.length }
+        : null;
     },
+    listedOn,
     get size() {
       return paths.size;
     },
   };
+}
+
+/**
+ * The kit of this URL's path as several memories hold it together (the room's listings and its
+ * takedown confirmations): a domain two of them listed counts once.
+ */
+export function matchAcross(
+  memories: readonly KitPathMemory[],
+  url: NormalisedUrl,
+  at: Date,
+  minDomains: number,
+): KitPathMatch | null {
+  // Every scored URL asks: nothing is allocated unless a memory remembers the URL's template.
+  let found: { template: string; domains: Set<string> } | undefined;
+  for (const memory of memories) {
+    if (memory.size === 0) continue;
+    const listed = memory.listedOn(url, at);
+    if (!listed) continue;
+    found ??= { template: listed.template, domains: new Set() };
+    for (const domain of listed.domains) found.domains.add(domain);
+  }
+  return found && found.domains.size >= minDomains
+    ? { template: found.template, domains: found.domains.size }
+    : null;
 }
 
 /** `=`, `;`, `,` and parentheses would split a reason key (`feature=contribution;...`): escaped. */

@@ -1,6 +1,8 @@
 /**
  * Takedown requests, one per host: drafted with the abuse contact and the letters, then moved
  * along draft → sent → acknowledged → taken-down | refused. Every change is kept in the history.
+ * A request an analyst sent confirms its host as phishing (`takedownConfirmedAt`): the kit-path
+ * memory learns the host's paths from it (campaign/kit-path-intake.ts).
  */
 import type { Kysely } from 'kysely';
 import { InputError } from '../../core/index.ts';
@@ -17,6 +19,51 @@ const NEXT: Record<TakedownStatus, readonly TakedownStatus[]> = {
   'taken-down': [],
   refused: [],
 };
+
+/**
+ * The statuses in which a request confirms its host as phishing. Sending it is the analyst's
+ * confirmation; acknowledged and taken-down came through sent and only add the provider's word.
+ * A refused request confirms nothing: the provider did not agree, and the room must not let a
+ * disputed host teach other domains' verdicts.
+ */
+export const CONFIRMING_STATUSES: readonly TakedownStatus[] = ['sent', 'acknowledged', 'taken-down'];
+
+/**
+ * When the request confirmed its host as phishing: the time it reached `sent` (from its history);
+ * null while it is a draft, once it is refused, and for a history without a readable `sent`.
+ * The one place that decides what counts as a confirmation.
+ */
+export function takedownConfirmedAt(request: Pick<TakedownRequest, 'status' | 'history'>): Date | null {
+  if (!CONFIRMING_STATUSES.includes(request.status)) return null;
+  const sent = request.history.find((change) => change.status === 'sent');
+  const at = sent ? Date.parse(sent.at) : NaN;
+  return Number.isFinite(at) ? new Date(at) : null;
+}
+
+/** A request's confirmation as the kit-path memory reads it: no letters. */
+export interface TakedownConfirmation {
+  host: string;
+  /** takedownConfirmedAt: null when the request does not (or no longer) confirm its host. */
+  confirmedAt: Date | null;
+  updatedAt: string;
+}
+
+/** Every request changed at or after `changedSince` (all when absent), with its confirmation. */
+export async function takedownConfirmations(
+  db: Kysely<TakedownTables>,
+  changedSince?: string,
+): Promise<TakedownConfirmation[]> {
+  let select = db.selectFrom('web_takedowns').select(['host', 'status', 'history', 'updated_at']);
+  if (changedSince !== undefined) select = select.where('updated_at', '>=', changedSince);
+  return (await select.orderBy('host').execute()).map((row) => ({
+    host: row.host,
+    confirmedAt: takedownConfirmedAt({
+      status: row.status,
+      history: JSON.parse(row.history) as TakedownRequest['history'],
+    }),
+    updatedAt: row.updated_at,
+  }));
+}
 
 export class TakedownError extends InputError {
   override name = 'TakedownError';
