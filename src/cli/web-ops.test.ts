@@ -199,6 +199,55 @@ test('takedown: two hosts sent make a third on their kit path malicious at the n
   assert.match((await ingestCandidate()).stderr, /: malicious 0,/);
 });
 
+test('--config: a source the web section names confirms kit paths for web ingest and web score; takedowns can be turned off', async () => {
+  const store = join(dir, 'configured');
+  mkdirSync(store);
+  const config = join(dir, 'soc.yaml');
+  writeFileSync(config, 'web:\n  kitPaths:\n    sources: [soc-confirmed]\n    takedowns: false\n');
+  writeFileSync(
+    join(dir, 'confirmed.txt'),
+    ['https://amazon-mvbq.top/zqplkuos/', 'https://amazon-trwe.top/zqplkuos/'].join('\n') + '\n',
+  );
+  writeFileSync(join(dir, 'later.txt'), 'https://example-florist.co.uk/zqplkuos/\n');
+  const teach = (config?: string) =>
+    run([
+      'web',
+      'ingest',
+      join(dir, 'confirmed.txt'),
+      '--source',
+      'soc-confirmed',
+      '-d',
+      store,
+      ...(config ? ['--config', config] : []),
+    ]);
+  const candidate = (config?: string) =>
+    run([
+      'web',
+      'ingest',
+      join(dir, 'later.txt'),
+      '--source',
+      'proxy-log',
+      '-d',
+      store,
+      ...(config ? ['--config', config] : []),
+    ]);
+  assert.equal((await teach()).code, 0);
+  // Without the file, soc-confirmed is an ordinary source: it confirms nothing.
+  assert.match((await candidate()).stderr, /: malicious 0,/);
+  const tied = await candidate(config);
+  assert.equal(tied.code, 0, tied.stderr);
+  assert.match(tied.stderr, /: malicious 1 \(1 on a kit path other domains were listed with\)/);
+  // web score reads the section too: asking for three other domains, two tie nothing.
+  const known = ['web', 'score', join(dir, 'later.txt'), '--known', join(dir, 'confirmed.txt')];
+  assert.match((await run(known)).stdout, /example-florist\.co\.uk,[0-9.]+,malicious,/);
+  const strict = join(dir, 'three.yaml');
+  writeFileSync(strict, 'web:\n  kitPaths:\n    minDomains: 3\n');
+  assert.doesNotMatch((await run([...known, '--config', strict])).stdout, /,malicious,/);
+  const bad = await run(['web', 'score', join(dir, 'later.txt'), '--config', join(dir, 'missing.yaml')]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+});
+
 test("takedown: another domain's RDAP is refused, so no letter goes to a registrar unrelated to the host", async () => {
   for (const host of ['amazon-kjhd.top', 'login.amazon-kjhd.top']) {
     const wrong = await run(['web', 'takedown', 'draft', host, '--rdap', RDAP, '-d', data]);

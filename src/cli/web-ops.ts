@@ -7,13 +7,11 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { z } from 'zod';
 import {
   chromiumPath,
   createLogger,
   DEFAULT_CHROMIUM,
   InputError,
-  loadConfig,
   RuntimeError,
   UsageError,
 } from '../core/index.ts';
@@ -58,6 +56,7 @@ import {
 import { requireDataDir, type CliContext } from './context.ts';
 import { printOut } from './output.ts';
 import { cliDataDir, openCliStore } from './hub-stack.ts';
+import { CONFIG_OPTION, webConfigOf } from './web-config.ts';
 
 interface CampaignOptions {
   infra?: string;
@@ -112,6 +111,7 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
     .argument('<host>', 'the host')
     .option('--set <status>', `one of ${TAKEDOWN_STATUSES.join(', ')}`)
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
+    .option(...CONFIG_OPTION)
     .action(async (host: string, options: StatusOptions) => takedownStatusCommand(host, options, ctx));
 }
 
@@ -122,18 +122,16 @@ interface CheckOptions {
   config?: string;
 }
 
-const CheckFileConfig = z.object({ web: WebConfig.default(WebConfig.parse({})) }).loose();
-
 /** Which browser, if any: the flag, else the config; a Chromium that is not there is said up front. */
 function checkBrowserOf(options: CheckOptions, ctx: CliContext): string | null {
   const flags: Record<string, unknown> = {};
   if (options.browser) flags.browser = true;
   if (options.chromium !== undefined) flags.chromium = options.chromium;
-  const page = loadConfig(CheckFileConfig, {
-    file: options.config,
-    env: ctx.env,
-    flags: Object.keys(flags).length > 0 ? { web: { page: flags } } : {},
-  }).web.page;
+  const page = webConfigOf(
+    options.config,
+    ctx,
+    Object.keys(flags).length > 0 ? { web: { page: flags } } : {},
+  ).page;
   if (!page.browser) {
     if (options.chromium !== undefined)
       throw new UsageError('--chromium needs --browser (or web.page.browser: true in the config)');
@@ -243,17 +241,19 @@ interface DraftOptions {
 interface StatusOptions {
   set?: string;
   data?: string;
+  config?: string;
 }
 
 async function withWeb<T>(
-  data: string | undefined,
+  options: { data?: string; config?: string },
   ctx: CliContext,
   work: (web: Web, db: Kysely<TakedownTables>) => Promise<T>,
 ): Promise<T> {
-  requireDataDir(data, ctx.env);
-  const store = await openCliStore(cliDataDir(data, ctx.env), ctx.env);
+  requireDataDir(options.data, ctx.env);
+  const config = webConfigOf(options.config, ctx);
+  const store = await openCliStore(cliDataDir(options.data, ctx.env), ctx.env);
   try {
-    const web = createWeb(WebConfig.parse({}), {
+    const web = createWeb(config, {
       logger: createLogger({ level: 'warn' }, ctx.stderr),
       registry: new Registry(),
       db: store.db as unknown as Kysely<WebTables>,
@@ -279,7 +279,7 @@ async function takedownDraftCommand(hostText: string, options: DraftOptions, ctx
   if (contacts.length === 0)
     throw new InputError(`${options.rdap}: no abuse contact with an email in the RDAP data`);
   const contact = contacts[0]!;
-  await withWeb(options.data, ctx, async (web, db) => {
+  await withWeb(options, ctx, async (web, db) => {
     const host = hostArgument(web, hostText);
     const urls: StoredVerdict[] = [];
     for await (const v of web.verdicts({ verdicts: ['malicious', 'suspicious'] }))
@@ -340,7 +340,7 @@ async function takedownStatusCommand(
 ): Promise<void> {
   if (options.set !== undefined && !isTakedownStatus(options.set))
     throw new UsageError(`--set must be one of ${TAKEDOWN_STATUSES.join(', ')}`);
-  await withWeb(options.data, ctx, async (web, db) => {
+  await withWeb(options, ctx, async (web, db) => {
     const host = hostArgument(web, hostText);
     // Through the room: a request sent confirms its host, and the room's kit-path memory learns it.
     const request =

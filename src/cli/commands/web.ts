@@ -22,7 +22,6 @@ import {
   ListFormatError,
   parseJsonArray,
   UrlInputError,
-  WebConfig,
   type ExplainLanguage,
   type IngestRecord,
   type ListFormat,
@@ -37,6 +36,7 @@ import { registerWebOps } from '../web-ops.ts';
 import { outputFileOption, withHeader, writeOut } from '../output.ts';
 import { cliDataDir, openCliStore } from '../hub-stack.ts';
 import { SCORE_COLUMNS, scoreCsvLine } from '../web-csv.ts';
+import { CONFIG_OPTION, webConfigOf } from '../web-config.ts';
 
 /** `1 URL`, `2 URLs`: counts on stderr read as English. An entry is a line, a CSV row or a JSON item. */
 const counted = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -51,6 +51,7 @@ interface IngestOptions {
   record?: boolean;
   tlp: string;
   data?: string;
+  config?: string;
 }
 
 /** A readable for FILE or `-` (stdin); InputError (exit 2) when the file cannot be opened. */
@@ -99,6 +100,7 @@ export function register(program: Command, ctx: CliContext): void {
       '--known <file>',
       "a list of confirmed phishing URLs (JPCERT/CC's CSV, as web ingest reads it): a URL on a kit path it names on 2 other domains within 30 days is malicious",
     )
+    .option(...CONFIG_OPTION)
     .action(async (file: string, options: ScoreOptions) => scoreCommand(file, options, ctx));
   web
     .command('ingest')
@@ -116,6 +118,7 @@ export function register(program: Command, ctx: CliContext): void {
       'green',
     )
     .option('-d, --data <dir>', 'data directory (default .tsunagi, or $TSUNAGI_DATA)')
+    .option(...CONFIG_OPTION)
     .action(async (file: string, options: IngestOptions) => ingestCommand(file, options, ctx));
   web
     .command('export')
@@ -140,6 +143,7 @@ interface ScoreOptions {
   lang?: string;
   format?: string;
   known?: string;
+  config?: string;
 }
 
 /**
@@ -152,7 +156,10 @@ async function scoreCommand(file: string, options: ScoreOptions, ctx: CliContext
   if (options.format !== undefined && !FORMATS.includes(options.format as ListFormat))
     throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
   const language = options.lang as ExplainLanguage | undefined;
-  const service = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry() });
+  const service = createWeb(webConfigOf(options.config, ctx), {
+    logger: silentLogger(),
+    registry: new Registry(),
+  });
   if (options.known !== undefined) await learnKnown(service, options.known, ctx);
   const name = file === '-' ? 'stdin' : file;
   // The header waits for the first row, so a file that is not a URL list writes nothing to stdout.
@@ -294,7 +301,7 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
   const logger = createLogger({ level: 'warn' }, ctx.stderr);
   const audit = options.record ? createAuditLog({ store, signer: loadSigner(dataDir) }) : undefined;
   const intel = audit ? createIntel(IntelConfig.parse({}), { store, logger, registry, audit }) : undefined;
-  const service: Web = createWeb(WebConfig.parse({}), {
+  const service: Web = createWeb(webConfigOf(options.config, ctx), {
     logger,
     registry,
     db: store.db as unknown as Kysely<WebTables>,
