@@ -12,6 +12,7 @@
  * check runs at a time (`PageBrowser.check` queues them); a request paused while no check runs is
  * refused.
  */
+import { randomUUID } from 'node:crypto';
 import type { Browser, CDPSession } from 'playwright-core';
 import type { BrowserCounters } from './check.ts';
 
@@ -95,6 +96,16 @@ export class ByteBudget {
   }
 }
 
+/**
+ * Sent with every response the gate hands on, besides the page's own policy (policies add up: a
+ * page cannot loosen this one; frames and workers made from a blob:, data: or about: URL inherit
+ * it). Scripts may connect over http(s) only, whose bodies this gate reads and counts: a WebSocket
+ * (`ws:`, `wss:`) never passes the Fetch domain, so its frames could not be counted, nor a frame
+ * larger than the cap stopped; Chromium refuses it before it connects. Each refusal is reported to
+ * `reportUrl`, a request the gate refuses and counts.
+ */
+const connectPolicy = (reportUrl: string) => `connect-src http: https: data: blob:; report-uri ${reportUrl}`;
+
 /** What this gate reads of `Fetch.requestPaused` (playwright-core does not export its protocol types). */
 interface PausedRequest {
   requestId: string;
@@ -125,7 +136,10 @@ export interface ByteGate {
 export async function openByteGate(browser: Browser): Promise<ByteGate> {
   const cdp: CDPSession = await browser.newBrowserCDPSession();
   let active: ActiveCheck | undefined;
-  cdp.on('Fetch.requestPaused', (event) => void onPaused(cdp, active, event));
+  // Random, so a page does not stumble on it (one that reads it from its own headers and asks for
+  // it only adds to its own count).
+  const policy = { reportUrl: `http://refused.tsunagi.invalid/${randomUUID()}` };
+  cdp.on('Fetch.requestPaused', (event) => void onPaused(cdp, active, policy, event));
   await cdp.send('Fetch.enable', {
     patterns: [
       { urlPattern: '*', requestStage: 'Request' },
@@ -146,6 +160,7 @@ export async function openByteGate(browser: Browser): Promise<ByteGate> {
 async function onPaused(
   cdp: CDPSession,
   check: ActiveCheck | undefined,
+  policy: { reportUrl: string },
   event: PausedRequest,
 ): Promise<void> {
   const { requestId } = event;
@@ -155,6 +170,10 @@ async function onPaused(
   if (!check) return void (await refuse());
   const atResponse = event.responseStatusCode !== undefined || event.responseErrorReason !== undefined;
   if (!atResponse) {
+    if (event.request.url === policy.reportUrl) {
+      check.counters.webSocketsRefused++;
+      return void (await refuse());
+    }
     check.counters.requests++;
     if (!isHttp(event.request.url)) {
       check.counters.blockedSchemes++;
@@ -188,7 +207,10 @@ async function onPaused(
       requestId,
       responseCode: status,
       ...(event.responseStatusText ? { responsePhrase: event.responseStatusText } : {}),
-      responseHeaders: headers.filter((h) => !STALE_HEADERS.test(h.name)),
+      responseHeaders: [
+        ...headers.filter((h) => !STALE_HEADERS.test(h.name)),
+        { name: 'Content-Security-Policy', value: connectPolicy(policy.reportUrl) },
+      ],
       body: body.toString('base64'),
     })
     .catch(noop);
