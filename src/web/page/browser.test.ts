@@ -120,6 +120,20 @@ const SOCKET_WORKER = openSocket('postMessage');
 const WORKER_SOCKET = titled(
   `new Worker('/socket-worker.js').onmessage = (event) => (document.title = event.data);`,
 );
+/**
+ * The socket opened by a shared worker. A page with a shared worker does not reach network idle
+ * in Playwright, so once told, this one loads past the cap, which ends the check at once.
+ */
+const SOCKET_SHARED_WORKER = `onconnect = (event) => {
+  const port = event.ports[0];
+  ${openSocket('((text) => port.postMessage(text))')}
+};`;
+const SHARED_WORKER_SOCKET = titled(`const port = new SharedWorker('/socket-shared-worker.js').port;
+port.onmessage = async (event) => {
+  document.title = event.data;
+  for (let i = 0; i < 40; i++) await fetch('/blob/s' + i).catch(() => null);
+};
+port.start();`);
 /** 8 MiB of server-sent events, as /huge: an EventSource loads through the Fetch domain. */
 const EVENTS_PAGE = titled(`const events = new EventSource('/events');
 let got = 0;
@@ -184,6 +198,9 @@ before(async () => {
     if (path === '/socket-worker') return html(WORKER_SOCKET);
     if (path === '/socket-worker.js')
       return res.writeHead(200, { 'content-type': 'text/javascript' }).end(SOCKET_WORKER);
+    if (path === '/socket-shared-worker') return html(SHARED_WORKER_SOCKET);
+    if (path === '/socket-shared-worker.js')
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(SOCKET_SHARED_WORKER);
     if (path === '/events-page') return html(EVENTS_PAGE);
     if (path === '/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -360,6 +377,11 @@ test(
         assert.ok(check.bytes <= maxBytes, `${path}: ${check.bytes} bytes`);
         assert.equal(check.passwordInputs, 1, path);
       }
+      Object.assign(sockets, { upgrades: 0, written: 0 });
+      const shared = await browser.check(`${base}/socket-shared-worker`, { limits: { maxBytes } });
+      assert.deepEqual(sockets, { upgrades: 0, written: 0 }, 'shared worker: the server streamed');
+      assert.equal(shared.title, 'refused');
+      assert.equal(shared.browser!.webSocketsRefused, 1, JSON.stringify(shared.browser));
     }, options);
   },
 );
