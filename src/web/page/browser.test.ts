@@ -111,6 +111,9 @@ ${load('html')}
 document.body.appendChild(frame);`);
 const SRCDOC_SOCKET = frameSocket((html) => `frame.srcdoc = ${html};`);
 const DATA_SOCKET = frameSocket((html) => `frame.src = 'data:text/html,' + encodeURIComponent(${html});`);
+/** Four sockets, three to one address: Chromium reports a refusal it has reported once. */
+const REPEATED_SOCKETS = titled(`for (const path of ['/stream', '/stream', '/stream', '/stream?again'])
+  new WebSocket('ws://' + location.host + path);`);
 /** The WebSocket constructor of a blank frame, which has no response of its own. */
 const BLANK_SOCKET = titled(`const frame = document.createElement('iframe');
 document.body.appendChild(frame);
@@ -214,6 +217,7 @@ before(async () => {
       return res
         .writeHead(200, { 'content-type': 'text/html', 'content-security-policy': 'connect-src *' })
         .end(SOCKET_PAGE);
+    if (path === '/socket-repeated') return html(REPEATED_SOCKETS);
     if (path === '/socket-srcdoc') return html(SRCDOC_SOCKET);
     if (path === '/socket-data-frame') return html(DATA_SOCKET);
     if (path === '/socket-blank-frame') return html(BLANK_SOCKET);
@@ -400,7 +404,9 @@ test(
         assert.ok(check.bytes <= maxBytes, `${path}: ${check.bytes} bytes`);
         assert.equal(check.passwordInputs, 1, path);
       }
-      Object.assign(sockets, { upgrades: 0, written: 0 });
+      const repeated = await browser.check(`${base}/socket-repeated`, { limits: { maxBytes } });
+      assert.equal(repeated.browser!.webSocketsRefused, 2, JSON.stringify(repeated.browser));
+      assert.deepEqual(sockets, { upgrades: 0, written: 0 }, 'repeated: the server streamed');
       const shared = await browser.check(`${base}/socket-shared-worker`, { limits: { maxBytes } });
       assert.deepEqual(sockets, { upgrades: 0, written: 0 }, 'shared worker: the server streamed');
       assert.equal(shared.title, 'refused');

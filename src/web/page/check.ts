@@ -62,7 +62,10 @@ export interface BrowserCounters {
   abortedOverCap: number;
   /** Requests refused for their scheme (only http and https may load). */
   blockedSchemes: number;
-  /** WebSockets a script tried to open, refused (scripts may connect over http(s) only). */
+  /**
+   * WebSockets a script tried to open, refused (scripts may connect over http(s) only): once for
+   * each address a document or worker tried, as Chromium reports a refusal once.
+   */
   webSocketsRefused: number;
   downloadsBlocked: number;
   dialogsDismissed: number;
