@@ -124,6 +124,11 @@ const SOCKET_WORKER = openSocket('postMessage');
 const WORKER_SOCKET = titled(
   `new Worker('/socket-worker.js').onmessage = (event) => (document.title = event.data);`,
 );
+/** The same worker made from a blob: URL: its script is no response, it inherits the page's policy. */
+const BLOB_WORKER_SOCKET = titled(
+  `const script = new Blob([${JSON.stringify(SOCKET_WORKER)}], { type: 'text/javascript' });
+new Worker(URL.createObjectURL(script)).onmessage = (event) => (document.title = event.data);`,
+);
 /**
  * The socket opened by a shared worker. A page with a shared worker does not reach network idle
  * in Playwright, so once told, this one loads past the cap, which ends the check at once.
@@ -222,6 +227,7 @@ before(async () => {
     if (path === '/socket-data-frame') return html(DATA_SOCKET);
     if (path === '/socket-blank-frame') return html(BLANK_SOCKET);
     if (path === '/socket-worker') return html(WORKER_SOCKET);
+    if (path === '/socket-blob-worker') return html(BLOB_WORKER_SOCKET);
     if (path === '/socket-worker.js')
       return res.writeHead(200, { 'content-type': 'text/javascript' }).end(SOCKET_WORKER);
     if (path === '/socket-shared-worker') return html(SHARED_WORKER_SOCKET);
@@ -395,6 +401,7 @@ test(
         '/socket-data-frame',
         '/socket-blank-frame',
         '/socket-worker',
+        '/socket-blob-worker',
       ]) {
         Object.assign(sockets, { upgrades: 0, written: 0 });
         const check = await browser.check(`${base}${path}`, { limits: { maxBytes } });

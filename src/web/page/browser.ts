@@ -9,7 +9,7 @@
  * is handed on as far as it was read, and every further request is refused and counted); a fresh
  * incognito context per URL; downloads, popups,
  * permission prompts, notifications and service workers refused; dialogs dismissed; only http(s)
- * loads. The caller closes the browser (`close()`), on every exit path.
+ * loads, and scripts connect over http(s) only (WebSockets refused, `byte-cap.ts`). The caller closes the browser (`close()`), on every exit path.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Response } from 'playwright-core';

@@ -8,6 +8,9 @@
  * the answers come; the old way (count `Network.dataReceived`, then `Page.stopLoading`) let
  * megabytes in while the stop was on its way.
  *
+ * Every response handed on carries a policy that lets scripts connect over http(s) only: a
+ * WebSocket, which never passes the Fetch domain, is refused by Chromium and counted here.
+ *
  * The Fetch domain on the browser target cannot tell one browser context from another, so one
  * check runs at a time (`PageBrowser.check` queues them); a request paused while no check runs is
  * refused.
