@@ -216,7 +216,8 @@ async function checkCommand(urls: string[], options: CheckOptions, ctx: CliConte
     : 'by plain fetch (no JavaScript)';
   const browserCounts = pageBrowser
     ? `, requests ${total.requests}, aborted over the byte cap ${total.abortedOverCap}, ` +
-      `other schemes refused ${total.blockedSchemes}, downloads refused ${total.downloadsBlocked}, ` +
+      `other schemes refused ${total.blockedSchemes}, WebSockets refused ${total.webSocketsRefused}, ` +
+      `downloads refused ${total.downloadsBlocked}, ` +
       `dialogs dismissed ${total.dialogsDismissed}, popups closed ${total.popupsClosed}`
     : '';
   ctx.stderr.write(

@@ -1,18 +1,24 @@
 /**
  * The page check in a real headless Chromium (Debian's, or $TSUNAGI_CHROMIUM; skipped, saying
  * so, when there is none) against pages served by a local HTTP server on 127.0.0.1: a login form
- * and favicon link that only a script makes, a page that loads more than the byte cap, pages that
- * never settle, a download; the browser's processes gone after each run, Ctrl-C included.
+ * and favicon link that only a script makes, a page that loads more than the byte cap, WebSockets
+ * and server-sent events, pages that never settle, a download; the browser's processes gone after
+ * each run, Ctrl-C included.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { chromium as playwrightChromium } from 'playwright-core';
+import { WebSocketServer } from 'ws';
 import { DEFAULT_CHROMIUM } from '../../core/index.ts';
-import { openPageBrowser, type PageBrowser } from './browser.ts';
+import { openPageBrowser, type PageBrowser, type PageBrowserOptions } from './browser.ts';
 import { checkPage, PageCheckError } from './check.ts';
 import { servePages, type ServedPages } from './testing.ts';
 
@@ -82,6 +88,87 @@ Promise.all([fetch('/no-content'), fetch('/scripted', { method: 'HEAD' })]).then
   () => (document.title = 'failed'),
 );
 </script></body></html>`;
+/**
+ * A WebSocket to this server, which streams 8 MiB down it (`report` says what came, in the title
+ * or to the page). Nothing of it passes the Fetch domain, so only a refusal keeps it under the cap.
+ */
+const openSocket = (report: string, host = 'location.host') =>
+  `const socket = new WebSocket('ws://' + ${host} + '/stream');
+let got = 0;
+socket.onmessage = (event) => ${report}('got ' + (got += event.data.length));
+socket.onerror = () => ${report}('refused');`;
+const titled = (script: string) =>
+  `<html><head><title>socket</title></head><body><form><input type="password"></form><script>${script}</script></body></html>`;
+const toTitle = '((text) => (document.title = text))';
+const SOCKET_PAGE = titled(openSocket(toTitle));
+/** The socket opened by a frame the page makes (srcdoc, data:): its document is not a response. */
+const frameSocket = (load: (html: string) => string) =>
+  titled(`onmessage = (event) => (document.title = event.data);
+const script = ${JSON.stringify(openSocket('((text) => parent.postMessage(text, "*"))', 'HOST'))};
+const html = '<script>' + script.replace('HOST', JSON.stringify(location.host)) + '</' + 'script>';
+const frame = document.createElement('iframe');
+${load('html')}
+document.body.appendChild(frame);`);
+const SRCDOC_SOCKET = frameSocket((html) => `frame.srcdoc = ${html};`);
+const DATA_SOCKET = frameSocket((html) => `frame.src = 'data:text/html,' + encodeURIComponent(${html});`);
+/** Four sockets, three to one address: Chromium reports a refusal it has reported once. */
+const REPEATED_SOCKETS = titled(`for (const path of ['/stream', '/stream', '/stream', '/stream?again'])
+  new WebSocket('ws://' + location.host + path);`);
+/** The WebSocket constructor of a blank frame, which has no response of its own. */
+const BLANK_SOCKET = titled(`const frame = document.createElement('iframe');
+document.body.appendChild(frame);
+const WebSocket = frame.contentWindow.WebSocket;
+${openSocket(toTitle)}`);
+/** The socket opened by a dedicated worker, which says what came. */
+const SOCKET_WORKER = openSocket('postMessage');
+const WORKER_SOCKET = titled(
+  `new Worker('/socket-worker.js').onmessage = (event) => (document.title = event.data);`,
+);
+/** The same worker made from a blob: URL: its script is no response, it inherits the page's policy. */
+const BLOB_WORKER_SOCKET = titled(
+  `const script = new Blob([${JSON.stringify(SOCKET_WORKER)}], { type: 'text/javascript' });
+new Worker(URL.createObjectURL(script)).onmessage = (event) => (document.title = event.data);`,
+);
+/**
+ * The socket opened by a shared worker. A page with a shared worker does not reach network idle
+ * in Playwright, so once told, this one loads past the cap, which ends the check at once.
+ */
+const SOCKET_SHARED_WORKER = `onconnect = (event) => {
+  const port = event.ports[0];
+  ${openSocket('((text) => port.postMessage(text))')}
+};`;
+const SHARED_WORKER_SOCKET = titled(`const port = new SharedWorker('/socket-shared-worker.js').port;
+port.onmessage = async (event) => {
+  document.title = event.data;
+  for (let i = 0; i < 40; i++) await fetch('/blob/s' + i).catch(() => null);
+};
+port.start();`);
+/** 8 MiB of server-sent events, as /huge: an EventSource loads through the Fetch domain. */
+const EVENTS_PAGE = titled(`const events = new EventSource('/events');
+let got = 0;
+events.onmessage = (event) => (document.title = 'got ' + (got += event.data.length));`);
+
+/**
+ * A WebTransport session and a WebRTC peer connection (its STUN server) to the UDP port in the
+ * query: both leave over UDP, past the Fetch domain. The session waits for a handshake that no
+ * server here answers; what counts is whether Chromium sends anything at all.
+ */
+const OVER_UDP: Record<string, string> = {
+  webtransport: `new WebTransport('https://127.0.0.1:' + port + '/', {
+  serverCertificateHashes: [{ algorithm: 'sha-256', value: new Uint8Array(32) }],
+}).ready.catch(() => null);`,
+  webrtc: `const peer = new RTCPeerConnection({ iceServers: [{ urls: 'stun:127.0.0.1:' + port }] });
+peer.createDataChannel('data');
+peer.createOffer().then((offer) => peer.setLocalDescription(offer));`,
+};
+const overUdp = (api: string) =>
+  titled(`const port = new URLSearchParams(location.search).get('port');
+try {
+  ${OVER_UDP[api]}
+} catch (error) {
+  document.title = String(error);
+}`);
+
 /** Asks for something every 100 ms, for ever: the network is never quiet. */
 const BUSY = `<html><body><script>setInterval(() => fetch('/ping?' + Math.random()), 100);</script></body></html>`;
 /** A script that never returns: the page never loads. */
@@ -89,8 +176,29 @@ const LOOP = `<html><body><script>for (;;) {}</script><p>never</p></body></html>
 
 let pages: ServedPages;
 let base = '';
+/** What the WebSocket server saw: handshakes, bytes written down the sockets. */
+const sockets = { upgrades: 0, written: 0 };
+/** What /huge wrote before the browser let go of it, and when it did. */
+let huge: { written: number; closed: Promise<void> } | undefined;
 
 before(async () => {
+  const streams = new WebSocketServer({ noServer: true });
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    sockets.upgrades++;
+    streams.handleUpgrade(req, socket, head, (stream) => {
+      // 8 MiB in 64 KiB messages, one after the other as each is written.
+      let sent = 0;
+      const next = () => {
+        if (stream.readyState !== stream.OPEN || sent++ >= 128) return;
+        stream.send('x'.repeat(BLOB), (error) => {
+          if (error) return;
+          sockets.written += BLOB;
+          setTimeout(next, 5);
+        });
+      };
+      next();
+    });
+  };
   pages = await servePages((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const html = (body: string) => res.writeHead(200, { 'content-type': 'text/html' }).end(body);
@@ -108,6 +216,35 @@ before(async () => {
       return res.writeHead(200, { 'content-type': 'image/x-icon' }).end(Buffer.alloc(BIG_ICON, 7));
     if (path === '/empty-answers') return html(EMPTY_ANSWERS);
     if (path === '/no-content') return res.writeHead(204).end();
+    if (path === '/socket') return html(SOCKET_PAGE);
+    if (path === '/socket-loose-policy')
+      // The page's own policy allows every socket; the gate's still refuses them.
+      return res
+        .writeHead(200, { 'content-type': 'text/html', 'content-security-policy': 'connect-src *' })
+        .end(SOCKET_PAGE);
+    if (path === '/socket-repeated') return html(REPEATED_SOCKETS);
+    if (path === '/socket-srcdoc') return html(SRCDOC_SOCKET);
+    if (path === '/socket-data-frame') return html(DATA_SOCKET);
+    if (path === '/socket-blank-frame') return html(BLANK_SOCKET);
+    if (path === '/socket-worker') return html(WORKER_SOCKET);
+    if (path === '/socket-blob-worker') return html(BLOB_WORKER_SOCKET);
+    if (path === '/socket-worker.js')
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(SOCKET_WORKER);
+    if (path === '/socket-shared-worker') return html(SHARED_WORKER_SOCKET);
+    if (path === '/socket-shared-worker.js')
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(SOCKET_SHARED_WORKER);
+    if (path.startsWith('/udp/') && OVER_UDP[path.slice(5)]) return html(overUdp(path.slice(5)));
+    if (path === '/events-page') return html(EVENTS_PAGE);
+    if (path === '/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let sent = 0;
+      const next = () => {
+        if (res.destroyed || sent++ >= 128) return res.end();
+        res.write(`data: ${'e'.repeat(BLOB - 8)}\n\n`);
+        setTimeout(next, 5);
+      };
+      return next();
+    }
     if (path === '/busy') return html(BUSY);
     if (path === '/ping') return res.writeHead(200).end('pong');
     if (path === '/loop') return html(LOOP);
@@ -116,14 +253,18 @@ before(async () => {
       return res.writeHead(302, { location: n > 0 ? `/hop/${n - 1}` : '/scripted' }).end();
     }
     if (path === '/huge') {
-      // 8 MiB of page in 64 KiB pieces, 5 ms apart.
+      // 8 MiB of page in 64 KiB pieces, 5 ms apart, and no end: only the browser lets go of it.
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.write('<title>huge</title><form><input type="password"></form>');
+      const head = '<title>huge</title><form><input type="password"></form>';
+      res.write(head);
+      const written = { written: head.length, closed: new Promise<void>((r) => res.once('close', r)) };
+      huge = written;
       let sent = 0;
       const next = () => {
-        if (res.destroyed || sent >= 128) return res.end();
-        sent++;
-        res.write(`<p>${'x'.repeat(BLOB - 7)}</p>`);
+        if (res.destroyed || sent++ >= 128) return;
+        const piece = `<p>${'x'.repeat(BLOB - 7)}</p>`;
+        res.write(piece);
+        written.written += piece.length;
         setTimeout(next, 5);
       };
       return next();
@@ -136,7 +277,7 @@ before(async () => {
         })
         .end(Buffer.alloc(1000));
     res.writeHead(404).end();
-  });
+  }, upgrade);
   base = pages.base;
 });
 after(() => pages.close());
@@ -151,8 +292,11 @@ const alive = (pid: number) => {
 };
 
 /** One browser for `work`, closed after it; its process must be gone then. */
-async function withBrowser(work: (browser: PageBrowser) => Promise<void>): Promise<void> {
-  const browser = await openPageBrowser(chromium);
+async function withBrowser(
+  work: (browser: PageBrowser) => Promise<void>,
+  options: PageBrowserOptions = {},
+): Promise<void> {
+  const browser = await openPageBrowser(chromium, options);
   const pid = browser.pid;
   try {
     assert.ok(pid && alive(pid), 'the browser runs');
@@ -208,13 +352,116 @@ test('a page that loads more than the byte cap is cut, the rest refused and coun
     assert.equal(heavy.passwordInputs, 1, 'what arrived is read');
     // Answers without a body pass the gate as they are.
     assert.equal((await browser.check(`${base}/empty-answers`)).title, '204 200');
-    // One document longer than the cap: its load stops where the cap is passed.
-    const started = Date.now();
-    const huge = await browser.check(`${base}/huge`, { limits: { maxBytes } });
-    assert.equal(huge.truncated, true);
-    assert.ok(huge.bytes > maxBytes && huge.bytes <= maxBytes + BLOB, `${huge.bytes} bytes of 8 MiB`);
-    assert.equal(huge.passwordInputs, 1);
-    assert.ok(Date.now() - started < 5000);
+    // One document longer than the cap that never ends: only stopping where the cap is passed
+    // ends its load (waiting for its end would be the time limit's error).
+    const cut = await browser.check(`${base}/huge`, { limits: { maxBytes } });
+    assert.equal(cut.truncated, true);
+    assert.ok(cut.bytes > maxBytes && cut.bytes <= maxBytes + BLOB, `${cut.bytes} bytes of 8 MiB`);
+    assert.equal(cut.passwordInputs, 1);
+    // And the browser lets go of the connection (a hang fails here, not on a loaded machine).
+    const served = huge!;
+    let guard: NodeJS.Timeout | undefined;
+    await Promise.race([
+      served.closed,
+      new Promise((_, reject) => {
+        guard = setTimeout(() => reject(new Error('the browser still holds /huge after 60 s')), 60_000);
+      }),
+    ]).finally(() => clearTimeout(guard));
+  });
+});
+
+test(
+  'WebSockets are refused and counted: from the page, its frames and its workers, whatever its own policy',
+  { skip },
+  async () => {
+    const maxBytes = 256 * 1024;
+    // As a phishing site's server is public, so is this one: Chromium refuses a socket from a page
+    // it takes for public to the loopback address for a reason of its own (local network access).
+    const options = { extraArgs: [`--ip-address-space-overrides=${new URL(base).host}=public`] };
+    // The same page in a Chromium without the gate: its socket streams, so what refuses it below
+    // is the gate's policy.
+    const plain = await playwrightChromium.launch({
+      executablePath: chromium,
+      args: ['--headless', ...options.extraArgs],
+      chromiumSandbox: process.getuid?.() !== 0,
+    });
+    try {
+      const page = await plain.newPage();
+      await page.goto(`${base}/socket`);
+      await page.waitForFunction(() => document.title.startsWith('got '), undefined, { timeout: 10_000 });
+    } finally {
+      await plain.close();
+    }
+    assert.ok(sockets.upgrades === 1 && sockets.written > 0, JSON.stringify(sockets));
+    await withBrowser(async (browser) => {
+      for (const path of [
+        '/socket',
+        '/socket-loose-policy',
+        '/socket-srcdoc',
+        '/socket-data-frame',
+        '/socket-blank-frame',
+        '/socket-worker',
+        '/socket-blob-worker',
+      ]) {
+        Object.assign(sockets, { upgrades: 0, written: 0 });
+        const check = await browser.check(`${base}${path}`, { limits: { maxBytes } });
+        assert.deepEqual(sockets, { upgrades: 0, written: 0 }, `${path}: the server streamed`);
+        assert.equal(check.title, 'refused', path);
+        assert.equal(check.browser!.webSocketsRefused, 1, `${path}: ${JSON.stringify(check.browser)}`);
+        assert.ok(check.bytes <= maxBytes, `${path}: ${check.bytes} bytes`);
+        assert.equal(check.passwordInputs, 1, path);
+      }
+      const repeated = await browser.check(`${base}/socket-repeated`, { limits: { maxBytes } });
+      assert.equal(repeated.browser!.webSocketsRefused, 2, JSON.stringify(repeated.browser));
+      assert.deepEqual(sockets, { upgrades: 0, written: 0 }, 'repeated: the server streamed');
+      const shared = await browser.check(`${base}/socket-shared-worker`, { limits: { maxBytes } });
+      assert.deepEqual(sockets, { upgrades: 0, written: 0 }, 'shared worker: the server streamed');
+      assert.equal(shared.title, 'refused');
+      assert.equal(shared.browser!.webSocketsRefused, 1, JSON.stringify(shared.browser));
+    }, options);
+  },
+);
+
+test(
+  'WebTransport and WebRTC send nothing (not so yet: both leave over UDP, past the gate)',
+  {
+    skip,
+    todo: 'no Chromium switch tried turns them off (QUIC off does not stop WebTransport); see the README',
+  },
+  async () => {
+    const listener = createSocket('udp4');
+    let packets = 0;
+    listener.on('message', () => packets++);
+    await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', resolve));
+    const port = listener.address().port;
+    // A public server, as a phishing site's is (local network access refuses a loopback one).
+    const extraArgs = [`--ip-address-space-overrides=127.0.0.1:${port}=public`];
+    const sent: Record<string, number> = {};
+    try {
+      await withBrowser(
+        async (browser) => {
+          for (const api of Object.keys(OVER_UDP)) {
+            packets = 0;
+            await browser.check(`${base}/udp/${api}?port=${port}`);
+            sent[api] = packets;
+          }
+        },
+        { extraArgs },
+      );
+    } finally {
+      listener.close();
+    }
+    assert.deepEqual(sent, { webtransport: 0, webrtc: 0 }, 'UDP packets Chromium sent');
+  },
+);
+
+test('server-sent events load through the gate: cut at the cap like any body', { skip }, async () => {
+  const maxBytes = 256 * 1024;
+  await withBrowser(async (browser) => {
+    const check = await browser.check(`${base}/events-page`, { limits: { maxBytes } });
+    assert.equal(check.truncated, true);
+    assert.ok(check.bytes > maxBytes && check.bytes <= maxBytes + BLOB, `${check.bytes} bytes of 8 MiB`);
+    assert.equal(check.passwordInputs, 1);
   });
 });
 

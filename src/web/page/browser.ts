@@ -9,7 +9,7 @@
  * is handed on as far as it was read, and every further request is refused and counted); a fresh
  * incognito context per URL; downloads, popups,
  * permission prompts, notifications and service workers refused; dialogs dismissed; only http(s)
- * loads. The caller closes the browser (`close()`), on every exit path.
+ * loads, and scripts connect over http(s) only (WebSockets refused, `byte-cap.ts`). The caller closes the browser (`close()`), on every exit path.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Response } from 'playwright-core';
@@ -109,7 +109,18 @@ function childrenOf(parent: number): number[] {
 }
 const isHttp = (url: string) => /^https?:/i.test(url);
 
-export async function openPageBrowser(executablePath: string = DEFAULT_CHROMIUM): Promise<PageBrowser> {
+export interface PageBrowserOptions {
+  /**
+   * More Chromium switches, after this module's own. The tests use it to have Chromium take a
+   * server on 127.0.0.1 for a public one, as a phishing site's is.
+   */
+  extraArgs?: readonly string[];
+}
+
+export async function openPageBrowser(
+  executablePath: string = DEFAULT_CHROMIUM,
+  options: PageBrowserOptions = {},
+): Promise<PageBrowser> {
   // Loaded only when the browser is asked for: the plain check needs none.
   const { chromium } = await import('playwright-core');
   const before = new Set(childrenOf(process.pid));
@@ -117,7 +128,7 @@ export async function openPageBrowser(executablePath: string = DEFAULT_CHROMIUM)
   try {
     browser = await chromium.launch({
       executablePath,
-      args: ARGS,
+      args: [...ARGS, ...(options.extraArgs ?? [])],
       // Chromium's sandbox cannot run as root; anyone else keeps it.
       chromiumSandbox: process.getuid?.() !== 0,
       // The caller closes the browser on a signal (and playwright-core kills it on exit).

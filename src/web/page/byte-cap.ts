@@ -8,10 +8,14 @@
  * the answers come; the old way (count `Network.dataReceived`, then `Page.stopLoading`) let
  * megabytes in while the stop was on its way.
  *
+ * Every response handed on carries a policy that lets scripts connect over http(s) only: a
+ * WebSocket, which never passes the Fetch domain, is refused by Chromium and counted here.
+ *
  * The Fetch domain on the browser target cannot tell one browser context from another, so one
  * check runs at a time (`PageBrowser.check` queues them); a request paused while no check runs is
  * refused.
  */
+import { randomUUID } from 'node:crypto';
 import type { Browser, CDPSession } from 'playwright-core';
 import type { BrowserCounters } from './check.ts';
 
@@ -95,6 +99,16 @@ export class ByteBudget {
   }
 }
 
+/**
+ * Sent with every response the gate hands on, besides the page's own policy (policies add up: a
+ * page cannot loosen this one; frames and workers made from a blob:, data: or about: URL inherit
+ * it). Scripts may connect over http(s) only, whose bodies this gate reads and counts: a WebSocket
+ * (`ws:`, `wss:`) never passes the Fetch domain, so its frames could not be counted, nor a frame
+ * larger than the cap stopped; Chromium refuses it before it connects. Each refusal is reported to
+ * `reportUrl`, a request the gate refuses and counts.
+ */
+const connectPolicy = (reportUrl: string) => `connect-src http: https: data: blob:; report-uri ${reportUrl}`;
+
 /** What this gate reads of `Fetch.requestPaused` (playwright-core does not export its protocol types). */
 interface PausedRequest {
   requestId: string;
@@ -125,7 +139,10 @@ export interface ByteGate {
 export async function openByteGate(browser: Browser): Promise<ByteGate> {
   const cdp: CDPSession = await browser.newBrowserCDPSession();
   let active: ActiveCheck | undefined;
-  cdp.on('Fetch.requestPaused', (event) => void onPaused(cdp, active, event));
+  // Random, so a page does not stumble on it (one that reads it from its own headers and asks for
+  // it only adds to its own count).
+  const policy = { reportUrl: `http://refused.tsunagi.invalid/${randomUUID()}` };
+  cdp.on('Fetch.requestPaused', (event) => void onPaused(cdp, active, policy, event));
   await cdp.send('Fetch.enable', {
     patterns: [
       { urlPattern: '*', requestStage: 'Request' },
@@ -146,6 +163,7 @@ export async function openByteGate(browser: Browser): Promise<ByteGate> {
 async function onPaused(
   cdp: CDPSession,
   check: ActiveCheck | undefined,
+  policy: { reportUrl: string },
   event: PausedRequest,
 ): Promise<void> {
   const { requestId } = event;
@@ -155,6 +173,10 @@ async function onPaused(
   if (!check) return void (await refuse());
   const atResponse = event.responseStatusCode !== undefined || event.responseErrorReason !== undefined;
   if (!atResponse) {
+    if (event.request.url === policy.reportUrl) {
+      check.counters.webSocketsRefused++;
+      return void (await refuse());
+    }
     check.counters.requests++;
     if (!isHttp(event.request.url)) {
       check.counters.blockedSchemes++;
@@ -188,7 +210,10 @@ async function onPaused(
       requestId,
       responseCode: status,
       ...(event.responseStatusText ? { responsePhrase: event.responseStatusText } : {}),
-      responseHeaders: headers.filter((h) => !STALE_HEADERS.test(h.name)),
+      responseHeaders: [
+        ...headers.filter((h) => !STALE_HEADERS.test(h.name)),
+        { name: 'Content-Security-Policy', value: connectPolicy(policy.reportUrl) },
+      ],
       body: body.toString('base64'),
     })
     .catch(noop);

@@ -62,6 +62,11 @@ export interface BrowserCounters {
   abortedOverCap: number;
   /** Requests refused for their scheme (only http and https may load). */
   blockedSchemes: number;
+  /**
+   * WebSockets a script tried to open, refused (scripts may connect over http(s) only): once for
+   * each address a document or worker tried, as Chromium reports a refusal once.
+   */
+  webSocketsRefused: number;
   downloadsBlocked: number;
   dialogsDismissed: number;
   popupsClosed: number;
@@ -75,6 +80,7 @@ export function noBrowserCounters(): BrowserCounters {
     requests: 0,
     abortedOverCap: 0,
     blockedSchemes: 0,
+    webSocketsRefused: 0,
     downloadsBlocked: 0,
     dialogsDismissed: 0,
     popupsClosed: 0,

@@ -2,7 +2,7 @@
  * Test helper: pages served on 127.0.0.1 (a port the kernel picks) for the page check's tests.
  * close() destroys the open sockets first, so a page left loading does not hold the server.
  */
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface ServedPages {
@@ -11,8 +11,13 @@ export interface ServedPages {
   close(): Promise<void>;
 }
 
-export async function servePages(handler: RequestListener): Promise<ServedPages> {
+/** `upgrade` answers a request to switch protocols (a WebSocket's), as node's `upgrade` event. */
+export async function servePages(
+  handler: RequestListener,
+  upgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => void,
+): Promise<ServedPages> {
   const server = createServer(handler);
+  if (upgrade) server.on('upgrade', upgrade);
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
