@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -148,27 +147,6 @@ const EVENTS_PAGE = titled(`const events = new EventSource('/events');
 let got = 0;
 events.onmessage = (event) => (document.title = 'got ' + (got += event.data.length));`);
 
-/**
- * A WebTransport session and a WebRTC peer connection (its STUN server) to the UDP port in the
- * query: both leave over UDP, past the Fetch domain. The session waits for a handshake that no
- * server here answers; what counts is whether Chromium sends anything at all.
- */
-const OVER_UDP: Record<string, string> = {
-  webtransport: `new WebTransport('https://127.0.0.1:' + port + '/', {
-  serverCertificateHashes: [{ algorithm: 'sha-256', value: new Uint8Array(32) }],
-}).ready.catch(() => null);`,
-  webrtc: `const peer = new RTCPeerConnection({ iceServers: [{ urls: 'stun:127.0.0.1:' + port }] });
-peer.createDataChannel('data');
-peer.createOffer().then((offer) => peer.setLocalDescription(offer));`,
-};
-const overUdp = (api: string) =>
-  titled(`const port = new URLSearchParams(location.search).get('port');
-try {
-  ${OVER_UDP[api]}
-} catch (error) {
-  document.title = String(error);
-}`);
-
 /** Asks for something every 100 ms, for ever: the network is never quiet. */
 const BUSY = `<html><body><script>setInterval(() => fetch('/ping?' + Math.random()), 100);</script></body></html>`;
 /** A script that never returns: the page never loads. */
@@ -233,7 +211,6 @@ before(async () => {
     if (path === '/socket-shared-worker') return html(SHARED_WORKER_SOCKET);
     if (path === '/socket-shared-worker.js')
       return res.writeHead(200, { 'content-type': 'text/javascript' }).end(SOCKET_SHARED_WORKER);
-    if (path.startsWith('/udp/') && OVER_UDP[path.slice(5)]) return html(overUdp(path.slice(5)));
     if (path === '/events-page') return html(EVENTS_PAGE);
     if (path === '/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -419,39 +396,6 @@ test(
       assert.equal(shared.title, 'refused');
       assert.equal(shared.browser!.webSocketsRefused, 1, JSON.stringify(shared.browser));
     }, options);
-  },
-);
-
-test(
-  'WebTransport and WebRTC send nothing (not so yet: both leave over UDP, past the gate)',
-  {
-    skip,
-    todo: 'no Chromium switch tried turns them off (QUIC off does not stop WebTransport); see the README',
-  },
-  async () => {
-    const listener = createSocket('udp4');
-    let packets = 0;
-    listener.on('message', () => packets++);
-    await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', resolve));
-    const port = listener.address().port;
-    // A public server, as a phishing site's is (local network access refuses a loopback one).
-    const extraArgs = [`--ip-address-space-overrides=127.0.0.1:${port}=public`];
-    const sent: Record<string, number> = {};
-    try {
-      await withBrowser(
-        async (browser) => {
-          for (const api of Object.keys(OVER_UDP)) {
-            packets = 0;
-            await browser.check(`${base}/udp/${api}?port=${port}`);
-            sent[api] = packets;
-          }
-        },
-        { extraArgs },
-      );
-    } finally {
-      listener.close();
-    }
-    assert.deepEqual(sent, { webtransport: 0, webrtc: 0 }, 'UDP packets Chromium sent');
   },
 );
 
