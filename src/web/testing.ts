@@ -46,6 +46,35 @@ export function webMemoryDb(): Promise<Kysely<WebTables>> {
   return migratedWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
 }
 
+/** Runs `work` on the web room's migrated tables on `dialect`, closing them afterwards. */
+export async function withWebDb(
+  dialect: Dialect,
+  work: (db: Kysely<WebTables>) => Promise<void>,
+  schema?: string,
+): Promise<void> {
+  const db = await migratedWebDb(dialect, schema);
+  try {
+    await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** A web room on `db` (none: no store) whose clock stands at `now`, with `config` over the defaults. */
+export function roomAt(
+  db: Kysely<WebTables> | undefined,
+  now: Date,
+  config: Record<string, unknown> = {},
+  registry = new Registry(),
+): Web {
+  return createWeb(WebConfig.parse(config), {
+    logger: silentLogger(),
+    registry,
+    ...(db ? { db } : {}),
+    now: () => now,
+  });
+}
+
 /** A PostgreSQL test's skip reason: the server is named by TSUNAGI_TEST_DATABASE_URL. */
 export const POSTGRES_SKIP = !process.env.TSUNAGI_TEST_DATABASE_URL && 'TSUNAGI_TEST_DATABASE_URL unset';
 

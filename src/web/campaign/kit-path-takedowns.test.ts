@@ -10,16 +10,8 @@ import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { SqliteDialect, type Dialect, type Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP } from '../testing.ts';
-import { silentLogger } from '../../core/index.ts';
-import {
-  createWeb,
-  draftTakedown,
-  takedownConfirmedAt,
-  WebConfig,
-  type TakedownTables,
-  type WebTables,
-} from '../index.ts';
+import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
+import { draftTakedown, takedownConfirmedAt, type TakedownTables, type WebTables } from '../index.ts';
 
 /** Two throw-away hosts of one kit (`/xqvjkuos/`), stored from an unconfirmed feed. */
 const KIT_HOSTS = ['qwhrtd.example.com', 'mbnzcv.example.net'];
@@ -28,26 +20,9 @@ const CANDIDATE = 'https://example-bakery.co.uk/xqvjkuos/';
 const DAY3 = new Date('2025-09-03T00:00:00.000Z');
 const SQLITE = () => new SqliteDialect({ database: new SqliteDatabase(':memory:') });
 
-const room = (db: Kysely<WebTables>, now: Date, config = {}, registry = new Registry()) =>
-  createWeb(WebConfig.parse(config), {
-    logger: silentLogger(),
-    registry,
-    db,
-    now: () => now,
-  });
-
-async function withDb(dialect: Dialect, work: (db: Kysely<WebTables>) => Promise<void>, schema?: string) {
-  const db = await migratedWebDb(dialect, schema);
-  try {
-    await work(db);
-  } finally {
-    await db.destroy();
-  }
-}
-
 /** Stores the URLs (an unconfirmed source) and drafts a request for each of their hosts. */
 async function storeAndDraft(db: Kysely<WebTables>, urls: readonly string[], at: Date) {
-  const web = room(db, at);
+  const web = roomAt(db, at);
   await web.ingest(
     urls.map((url) => ({ url, seenAt: at.toISOString() })),
     'report:soc',
@@ -63,11 +38,11 @@ async function storeAndDraft(db: Kysely<WebTables>, urls: readonly string[], at:
 }
 
 async function takedownsTeach(dialect: Dialect, schema?: string) {
-  await withDb(
+  await withWebDb(
     dialect,
     async (db) => {
       await storeAndDraft(db, KIT_URLS, DAY3);
-      const web = room(db, DAY3);
+      const web = roomAt(db, DAY3);
       await web.start();
       assert.equal(web.kitPaths, 0, 'drafts teach nothing');
       assert.notEqual(web.score(CANDIDATE).verdict, 'malicious');
@@ -92,14 +67,14 @@ async function takedownsTeach(dialect: Dialect, schema?: string) {
 
       // A new process reads the confirmations back from the store.
       const registry = new Registry();
-      const later = room(db, new Date('2025-09-20T00:00:00.000Z'), {}, registry);
+      const later = roomAt(db, new Date('2025-09-20T00:00:00.000Z'), {}, registry);
       await later.start();
       assert.match(await registry.metrics(), /tsunagi_web_kit_path_takedown_hosts 2\b/);
       const again = later.score(CANDIDATE);
       assert.equal(again.verdict, 'malicious');
       assert.equal(again.reasons[0]?.feature, 'kit_path(/xqvjkuos/)');
       // Past the window (30 days after they were sent) they tie nothing now.
-      const muchLater = room(db, new Date('2025-10-12T00:00:00.000Z'));
+      const muchLater = roomAt(db, new Date('2025-10-12T00:00:00.000Z'));
       await muchLater.start();
       assert.notEqual(muchLater.score(CANDIDATE).verdict, 'malicious');
 
@@ -109,7 +84,7 @@ async function takedownsTeach(dialect: Dialect, schema?: string) {
         'proxy-log',
       );
       assert.equal(web.score('https://third.example.org/wvbnzqkit/').verdict, 'malicious');
-      const restarted = room(db, DAY3);
+      const restarted = roomAt(db, DAY3);
       await restarted.start();
       assert.equal(restarted.score('https://third.example.org/wvbnzqkit/').verdict, 'malicious');
     },
@@ -126,16 +101,16 @@ test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
 });
 
 test('a refused request teaches nothing, and one refused after it was sent is forgotten', async () => {
-  await withDb(SQLITE(), async (db) => {
+  await withWebDb(SQLITE(), async (db) => {
     const third = 'https://zzqtd.example.org/';
     await storeAndDraft(db, [...KIT_URLS, third + 'xqvjkuos/'], DAY3);
-    const web = room(db, DAY3);
+    const web = roomAt(db, DAY3);
     for (const host of KIT_HOSTS) await web.takedownStatus(host, 'sent');
     assert.equal(web.score(CANDIDATE).verdict, 'malicious');
     // Refused after it was sent: one sent domain is left, no tie, here or in a new process.
     await web.takedownStatus(KIT_HOSTS[0]!, 'refused');
     assert.notEqual(web.score(CANDIDATE).verdict, 'malicious');
-    const fresh = room(db, DAY3);
+    const fresh = roomAt(db, DAY3);
     await fresh.start();
     assert.notEqual(fresh.score(CANDIDATE).verdict, 'malicious');
     assert.equal(
@@ -149,11 +124,11 @@ test('a refused request teaches nothing, and one refused after it was sent is fo
 });
 
 test('a running room learns requests another process sent at its next ingest', async () => {
-  await withDb(SQLITE(), async (db) => {
+  await withWebDb(SQLITE(), async (db) => {
     await storeAndDraft(db, KIT_URLS, DAY3);
-    const hub = room(db, DAY3);
+    const hub = roomAt(db, DAY3);
     await hub.start();
-    const cli = room(db, DAY3);
+    const cli = roomAt(db, DAY3);
     for (const host of KIT_HOSTS) await cli.takedownStatus(host, 'sent');
     assert.notEqual(hub.score(CANDIDATE).verdict, 'malicious', 'not read yet');
     const result = await hub.ingest([{ url: CANDIDATE, seenAt: DAY3.toISOString() }], 'proxy-log');
@@ -166,13 +141,13 @@ test('a running room learns requests another process sent at its next ingest', a
 });
 
 test("the memory's rules hold for sent hosts: plain-word paths and a brand's own domain are never tied", async () => {
-  await withDb(SQLITE(), async (db) => {
+  await withWebDb(SQLITE(), async (db) => {
     await storeAndDraft(
       db,
       KIT_HOSTS.flatMap((host) => [`https://${host}/secure/login/`, `https://${host}/vpass/zqkitlogin`]),
       DAY3,
     );
-    const web = room(db, DAY3);
+    const web = roomAt(db, DAY3);
     for (const host of KIT_HOSTS) await web.takedownStatus(host, 'sent');
     assert.notEqual(
       web.score('https://third.example.org/secure/login/').reasons[0]?.feature,
@@ -189,17 +164,17 @@ test("the memory's rules hold for sent hosts: plain-word paths and a brand's own
 });
 
 test('kitPaths.takedowns: false turns the takedowns off, in the running room and at start', async () => {
-  await withDb(SQLITE(), async (db) => {
+  await withWebDb(SQLITE(), async (db) => {
     await storeAndDraft(db, KIT_URLS, DAY3);
     const off = { kitPaths: { takedowns: false } };
-    const web = room(db, DAY3, off);
+    const web = roomAt(db, DAY3, off);
     for (const host of KIT_HOSTS) await web.takedownStatus(host, 'sent');
     assert.notEqual(web.score(CANDIDATE).verdict, 'malicious');
-    const fresh = room(db, DAY3, off);
+    const fresh = roomAt(db, DAY3, off);
     await fresh.start();
     assert.equal(fresh.kitPaths, 0);
     // The same store with the default (on) ties: the requests were sent.
-    const on = room(db, DAY3);
+    const on = roomAt(db, DAY3);
     await on.start();
     assert.equal(on.score(CANDIDATE).verdict, 'malicious');
   });

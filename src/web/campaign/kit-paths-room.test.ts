@@ -7,11 +7,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { SqliteDialect, type Dialect, type Kysely } from 'kysely';
+import { SqliteDialect, type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
-import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP } from '../testing.ts';
-import { silentLogger } from '../../core/index.ts';
-import { createWeb, logistic, WebConfig, type WebTables } from '../index.ts';
+import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
+import { logistic } from '../index.ts';
 
 const LISTED = [
   { url: 'https://qwhrtd.example.com/xqvjkuos/', seenAt: '2025-09-01T02:00:00.000Z' },
@@ -20,29 +19,12 @@ const LISTED = [
 const CANDIDATE = 'https://example-bakery.co.uk/xqvjkuos/';
 const DAY3 = new Date('2025-09-03T00:00:00.000Z');
 
-async function withDb(dialect: Dialect, work: (db: Kysely<WebTables>) => Promise<void>, schema?: string) {
-  const db = await migratedWebDb(dialect, schema);
-  try {
-    await work(db);
-  } finally {
-    await db.destroy();
-  }
-}
-
-const room = (db: Kysely<WebTables> | undefined, now: Date, registry = new Registry(), config = {}) =>
-  createWeb(WebConfig.parse(config), {
-    logger: silentLogger(),
-    registry,
-    ...(db ? { db } : {}),
-    now: () => now,
-  });
-
 async function kitPathsEndToEnd(dialect: Dialect, schema?: string) {
-  await withDb(
+  await withWebDb(
     dialect,
     async (db) => {
       const registry = new Registry();
-      const web = room(db, DAY3, registry);
+      const web = roomAt(db, DAY3, {}, registry);
       const plain = web.score(CANDIDATE);
       assert.notEqual(plain.verdict, 'malicious', 'the candidate alone is not malicious');
 
@@ -64,13 +46,13 @@ async function kitPathsEndToEnd(dialect: Dialect, schema?: string) {
       assert.deepEqual([proxied.verdicts.malicious, proxied.kitPathTies], [1, 1], 'the ingest says how many');
 
       // A new process: the store's listings of the window are read back at start.
-      const later = room(db, DAY3);
+      const later = roomAt(db, DAY3);
       await later.start();
       assert.equal(later.kitPaths, 1);
       assert.equal(later.score(CANDIDATE).verdict, 'malicious');
       // Forty days on, the listings are read (the window before the newest listing) but have
       // left the window of a URL judged now; a URL of their own time is still tied (a replay).
-      const muchLater = room(db, new Date('2025-10-12T00:00:00.000Z'));
+      const muchLater = roomAt(db, new Date('2025-10-12T00:00:00.000Z'));
       await muchLater.start();
       assert.equal(muchLater.kitPaths, 1);
       assert.notEqual(muchLater.score(CANDIDATE).verdict, 'malicious');
@@ -80,7 +62,7 @@ async function kitPathsEndToEnd(dialect: Dialect, schema?: string) {
         [{ url: 'https://oldkit.example.org/zzqoldkit/', seenAt: '2025-07-01T00:00:00.000Z' }],
         'jpcert',
       );
-      const fresh = room(db, DAY3);
+      const fresh = roomAt(db, DAY3);
       await fresh.start();
       assert.equal(fresh.kitPaths, 1, 'only /xqvjkuos/');
     },
@@ -97,19 +79,19 @@ test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
 });
 
 test('listings of a source that is not a confirmed one teach nothing; no sources turns it off', async () => {
-  await withDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
-    const web = room(db, DAY3);
+  await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
+    const web = roomAt(db, DAY3);
     await web.ingest(LISTED, 'report:someone');
     assert.equal(web.kitPaths, 0);
     assert.notEqual(web.score(CANDIDATE).verdict, 'malicious');
-    const off = room(db, DAY3, new Registry(), { kitPaths: { sources: [] } });
+    const off = roomAt(db, DAY3, { kitPaths: { sources: [] } });
     await off.ingest(LISTED, 'jpcert');
     assert.equal(off.kitPaths, 0);
   });
 });
 
 test('without a store, learnKitPath teaches the memory (web score --known)', () => {
-  const web = room(undefined, DAY3);
+  const web = roomAt(undefined, DAY3);
   for (const listed of LISTED) web.learnKitPath(listed.url, new Date(listed.seenAt));
   assert.equal(web.score(CANDIDATE).verdict, 'malicious');
   assert.equal(
@@ -119,7 +101,7 @@ test('without a store, learnKitPath teaches the memory (web score --known)', () 
 });
 
 test("a kit that copies a brand's own path never makes the brand's own site malicious", () => {
-  const web = room(undefined, DAY3);
+  const web = roomAt(undefined, DAY3);
   web.learnKitPath('https://qwhrtd.example.com/vpass/zqkitlogin', new Date('2025-09-01T00:00:00Z'));
   web.learnKitPath('https://mbnzcv.example.net/vpass/zqkitlogin', new Date('2025-09-02T00:00:00Z'));
   assert.equal(web.score('https://third.example.org/vpass/zqkitlogin').verdict, 'malicious');
