@@ -219,7 +219,7 @@ export async function openStore(options: StoreOptions, { migrations }: StoreMigr
       // A worker checkpoints the WAL (checkpointer.ts); the writer's own checkpoint stays as a
       // backstop for a WAL the worker cannot keep up with (~400 MB), and takes over if it fails.
       database.pragma(`wal_autocheckpoint = ${WRITER_BACKSTOP_PAGES}`);
-      checkpointer = startCheckpointer(file, {
+      checkpointer = await startCheckpointer(file, {
         onFailure: () => {
           // Random object keys dirty about one index page per STIX version: a 1000-page WAL would
           // re-copy the same hot pages every few commits; 10,000 checkpoints them once.
