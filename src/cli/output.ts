@@ -3,7 +3,7 @@
  * quietly when the reader goes away (`tsunagi flows decode ... | head` must not print an EPIPE
  * stack); and the one decision on output paths named by flags (`--out`, `--out-dir` ...).
  */
-import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { InvalidArgumentError, Option } from 'commander';
@@ -98,8 +98,7 @@ function entryAt(path: string): Stats | undefined {
 /**
  * Why a command may not write `path` (a file, or a directory it makes), or undefined when it may.
  * The directory it goes in must be there and writable already, as for a shell's `>`: nothing is
- * created on the way, so a mistyped path is refused before any work, and Node's recursive mkdir,
- * which never returns when a parent refuses a new entry (anywhere under /proc), is never reached.
+ * created on the way, so a mistyped path (one under /proc included) is refused before any work.
  * `-` (stdout, for the commands that take it) is left to the command.
  */
 export function outputRefusal(path: string, kind: 'file' | 'directory'): string | undefined {
@@ -137,14 +136,12 @@ function outputOption(flags: string, description: string, kind: 'file' | 'direct
 export const outputFileOption = (flags: string, description: string): Option =>
   outputOption(flags, description, 'file');
 
-/** A flag naming a directory the command writes files in (made if missing; its parent must be there). */
+/**
+ * A flag naming a directory the command writes files in (its parent must be there; the command
+ * makes it with core's makeDirectories, which then makes one level).
+ */
 export const outputDirectoryOption = (flags: string, description: string): Option =>
   outputOption(flags, description, 'directory');
 
 /** True for the options made by outputFileOption and outputDirectoryOption. */
 export const isOutputOption = (option: Option): boolean => outputOptions.has(option);
-
-/** Makes `dir` if missing, one level only (see outputRefusal: never Node's recursive mkdir). */
-export function makeOutputDirectory(dir: string): void {
-  if (!entryAt(dir)) mkdirSync(dir);
-}

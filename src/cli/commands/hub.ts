@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
-import { InputError, silentLogger, TsunagiError, UsageError } from '../../core/index.ts';
+import { InputError, makeDirectories, silentLogger, TsunagiError, UsageError } from '../../core/index.ts';
 import { createIntel, IntelConfig, type Tier, TIERS } from '../../intel/index.ts';
 import {
   createAuditLog,
@@ -37,7 +37,7 @@ import {
 } from '../../share/index.ts';
 import { importSurveyFindings } from '../findings-import.ts';
 import { requireDataDir, type CliContext } from '../context.ts';
-import { makeOutputDirectory, outputDirectoryOption } from '../output.ts';
+import { outputDirectoryOption } from '../output.ts';
 import { cliDataDir, openCliStore } from '../hub-stack.ts';
 
 const collectRepeat = (value: string, previous: string[] = []) => [...previous, value];
@@ -63,7 +63,7 @@ function pick<T>(table: Record<string, T>, key: string): T | undefined {
 }
 
 function writeFeed(dir: string, files: Record<string, string>): void {
-  makeOutputDirectory(dir);
+  makeDirectories(dir);
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
 }
 

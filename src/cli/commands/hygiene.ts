@@ -12,6 +12,7 @@ import {
   createLogger,
   createRegistry,
   InputError,
+  makeDirectories,
   RuntimeError,
   UsageError,
   writeFileAtomic,
@@ -34,7 +35,7 @@ import {
 } from '../../hygiene/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
-import { makeOutputDirectory, outputDirectoryOption, outputFileOption, writeOut } from '../output.ts';
+import { outputDirectoryOption, outputFileOption, writeOut } from '../output.ts';
 import { openCliStore } from '../hub-stack.ts';
 
 interface CheckOptions {
@@ -259,7 +260,7 @@ function writeLetters(
   sender: string,
   ctx: CliContext,
 ): void {
-  makeOutputDirectory(dir);
+  makeDirectories(dir);
   let written = 0;
   for (const lang of ['ja', 'en'] as const)
     for (const letter of service.letters(rows, lang, sender)) {

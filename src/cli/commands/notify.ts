@@ -2,11 +2,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createLogger, createRegistry, UsageError } from '../../core/index.ts';
+import { createLogger, createRegistry, makeDirectories, UsageError } from '../../core/index.ts';
 import { createNotify, NotifyConfig } from '../../notify/index.ts';
 import { readFindings } from '../../survey/index.ts';
 import type { CliContext } from '../context.ts';
-import { makeOutputDirectory, outputDirectoryOption, writeOut } from '../output.ts';
+import { outputDirectoryOption, writeOut } from '../output.ts';
 
 interface LetterOptions {
   lang: string;
@@ -53,10 +53,10 @@ export function register(program: Command, ctx: CliContext): void {
         .letters(options.findings.flatMap(readFindings), options.lang)
         .filter((l) => !options.isp || l.ispId === options.isp);
       if (options.outDir) {
-        makeOutputDirectory(options.outDir);
+        makeDirectories(options.outDir);
         for (const letter of letters) {
           const dir = join(options.outDir, letter.ispId);
-          makeOutputDirectory(dir);
+          makeDirectories(dir);
           writeFileSync(
             join(dir, `${letter.ip.replace(/:/g, '_')}.${letter.lang}.txt`),
             `${letter.subject}\n\n${letter.body}`,
