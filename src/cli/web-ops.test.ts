@@ -243,6 +243,25 @@ test('--config: a source the web section names confirms kit paths for web ingest
   const strict = join(dir, 'three.yaml');
   writeFileSync(strict, 'web:\n  kitPaths:\n    minDomains: 3\n');
   assert.doesNotMatch((await run([...known, '--config', strict])).stdout, /,malicious,/);
+  // With takedowns off in the file, a sent request is not announced as teaching the memory.
+  const host = 'amazon-mvbq.top';
+  const rdap = join(dir, `${host}.configured.rdap.json`);
+  writeFileSync(rdap, readFileSync(RDAP, 'utf8').replace('AMAZON-XQZV.TOP', host.toUpperCase()));
+  assert.equal((await run(['web', 'takedown', 'draft', host, '--rdap', rdap, '-d', store])).code, 0);
+  const sent = await run([
+    'web',
+    'takedown',
+    'status',
+    host,
+    '--set',
+    'sent',
+    '-d',
+    store,
+    '--config',
+    config,
+  ]);
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.doesNotMatch(sent.stderr, /confirmed phishing/);
   const bad = await run(['web', 'score', join(dir, 'later.txt'), '--config', join(dir, 'missing.yaml')]);
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);

@@ -248,7 +248,7 @@ interface StatusOptions {
 async function withWeb<T>(
   options: { data?: string; config?: string },
   ctx: CliContext,
-  work: (web: Web, db: Kysely<TakedownTables>) => Promise<T>,
+  work: (web: Web, db: Kysely<TakedownTables>, config: WebConfig) => Promise<T>,
 ): Promise<T> {
   requireDataDir(options.data, ctx.env);
   const config = webConfigOf(options.config, ctx);
@@ -259,7 +259,7 @@ async function withWeb<T>(
       registry: new Registry(),
       db: store.db as unknown as Kysely<WebTables>,
     });
-    return await work(web, store.db as unknown as Kysely<TakedownTables>);
+    return await work(web, store.db as unknown as Kysely<TakedownTables>, config);
   } finally {
     await store.close();
   }
@@ -341,7 +341,7 @@ async function takedownStatusCommand(
 ): Promise<void> {
   if (options.set !== undefined && !isTakedownStatus(options.set))
     throw new UsageError(`--set must be one of ${TAKEDOWN_STATUSES.join(', ')}`);
-  await withWeb(options, ctx, async (web, db) => {
+  await withWeb(options, ctx, async (web, db, config) => {
     const host = hostArgument(web, hostText);
     // Through the room: a request sent confirms its host, and the room's kit-path memory learns it.
     const request =
@@ -354,7 +354,7 @@ async function takedownStatusCommand(
       `${request.host}: ${request.status} (abuse contact ${request.abuse.email}), last change ${request.updatedAt}\n` +
         request.history.map((h) => `  ${h.at} ${h.status}\n`).join(''),
     );
-    if (options.set === 'sent')
+    if (options.set === 'sent' && config.kitPaths.takedowns)
       ctx.stderr.write(
         `tsunagi: ${host} is confirmed phishing: with web.kitPaths.takedowns on (the default), its stored URLs' kit paths count against other domains\n`,
       );
