@@ -134,7 +134,9 @@ export async function startCheckpointer(
   file: string,
   options: { intervalMs?: number; onFailure: (message: string) => void },
 ): Promise<Checkpointer> {
-  const host = await sharedWorker();
+  // The worker may have been released while this waited; then the next one is the one to join.
+  let host = await sharedWorker();
+  while (shared !== host) host = await sharedWorker();
   const id = nextId++;
   let failures = 0;
   let lastError: string | undefined;
