@@ -37,6 +37,7 @@ import {
   TUNING_FIRST_MONTH,
   TUNING_LAST_MONTH,
   type LabelledHost,
+  type Listing,
   type Split,
 } from './data.ts';
 import { runBench } from '../lib/main.ts';
@@ -400,6 +401,19 @@ function kitReplayOf(
   );
 }
 
+/**
+ * When each listing became public: the publication of the monthly file it came from (a listing
+ * early on the 1st in Japan is in that month's file, though its UTC date is the month before).
+ */
+function publishedAtOf(split: Split, published: ReadonlyMap<string, string>) {
+  const at = new Map<Listing, number>();
+  for (const m of split.months) {
+    const time = published.get(m.month);
+    if (time !== undefined) for (const listing of m.listings) at.set(listing, Date.parse(time));
+  }
+  return (listing: Listing) => at.get(listing);
+}
+
 async function main() {
   const { values } = parseArgs({
     options: { data: { type: 'string' }, peer: { type: 'string' }, write: { type: 'string' } },
@@ -457,10 +471,7 @@ async function main() {
       : replayAsPublished(
           split.months.flatMap((m) => m.listings),
           hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
-          (listing) => {
-            const at = published.get(listing.seenAt.slice(0, 7));
-            return at === undefined ? undefined : Date.parse(at);
-          },
+          publishedAtOf(split, published),
           DEFAULT_KIT_PATHS,
         );
   const sides = sidesOf(scored, peer, { replay: kitReplay, benignOffset: benign.offset, asPublished });
