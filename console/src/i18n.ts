@@ -360,6 +360,9 @@ const ja = {
   webCampaign: 'キャンペーン',
   webMembers: 'ホスト',
   webMoreHosts: 'ほか {n} ホスト',
+  webKitPathOnly: 'キットのパスのみ',
+  webKitPathOnlyHelp:
+    'ホスト名は不正と判定されていません。保存した URL のパスが、このキャンペーンのフィッシングキットのパスと一致したため含めています。',
   webMoreTies: 'ほか {n} 件の根拠',
   webCampaignsShown:
     'ホストの多い {shown} 件を表示しています（全 {all} 件）。すべては tsunagi web campaigns で一覧できます。',
@@ -798,6 +801,9 @@ const en: Record<Key, string> = {
   webCampaign: 'Campaign',
   webMembers: 'Hosts',
   webMoreHosts: '{n} more hosts',
+  webKitPathOnly: 'kit path only',
+  webKitPathOnlyHelp:
+    "The host name is not judged malicious: a stored URL's path matches this campaign's phishing-kit path.",
   webMoreTies: '{n} more ties',
   webCampaignsShown:
     'The {shown} largest campaigns are shown (of {all}); tsunagi web campaigns lists them all.',

@@ -163,8 +163,8 @@ export function consoleWebOf(
 ): ConsoleWeb {
   const brands = createBrandIndex();
   return {
-    async overview(mayRead) {
-      const o = await webOverview(web, db as Kysely<TakedownTables>, brands, mayRead);
+    async overview(mayRead, mayReadUrl) {
+      const o = await webOverview(web, db as Kysely<TakedownTables>, brands, mayRead, mayReadUrl);
       const { byBrand, byTld, byPlatform, hosts } = o.statistics;
       return {
         hosts,

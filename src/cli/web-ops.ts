@@ -38,10 +38,12 @@ import {
   type TakedownStatus,
   type TakedownTables,
   campaignHostOf,
+  carriedKitPaths,
   clusterCampaigns,
   createBrandIndex,
   createWeb,
   groundsOf,
+  kitPathOnlyHosts,
   parseInfrastructure,
   webStatistics,
   withKitPaths,
@@ -369,17 +371,27 @@ function readText(file: string): string {
   }
 }
 
-/** The store's malicious hosts as clustering input, with their stored URLs' kit paths. */
+/**
+ * The store's malicious hosts as clustering input, with their stored URLs' kit paths, and the
+ * hosts whose name is not malicious but whose stored URLs a kit path made malicious (tied by
+ * those paths alone; not malicious hosts, so not counted among them).
+ */
 export async function campaignHosts(
   web: Web,
   infrastructure: ReadonlyMap<string, HostInfrastructure> = new Map(),
-): Promise<CampaignHost[]> {
+): Promise<{ malicious: CampaignHost[]; kitPathOnly: CampaignHost[] }> {
   const hosts: CampaignHost[] = [];
   for await (const summary of web.hosts({ verdicts: ['malicious'] })) {
     if (summary.verdict !== 'malicious') continue;
     hosts.push(campaignHostOf(summary, web.normalise(summary.host), infrastructure.get(summary.host)));
   }
-  return withKitPaths(hosts, (names) => web.hostUrls(names));
+  const malicious = await withKitPaths(hosts, (names) => web.hostUrls(names));
+  const kitPathOnly = await kitPathOnlyHosts(
+    web.kitPathTies(),
+    new Set(malicious.map((h) => h.host)),
+    carriedKitPaths(malicious),
+  );
+  return { malicious, kitPathOnly };
 }
 
 /** Hosts a tie shows in the text: a month's tie can hold thousands, and --json has them all. */
@@ -399,6 +411,8 @@ export function campaignsText(campaigns: readonly Campaign[], stats: WebStatisti
       `campaign ${c.id}: ${c.hosts.length} hosts, brands ${c.brands.join(' ') || '-'}, ${c.firstSeen.slice(0, 10)}..${c.lastSeen.slice(0, 10)}`,
     );
     for (const t of c.ties) lines.push(`  tie ${t.kind} ${t.value}: ${tieHosts(t.hosts)}`);
+    if (c.kitPathOnly)
+      lines.push(`  by kit path alone (host name not malicious): ${tieHosts(c.kitPathOnly)}`);
   }
   const top = (title: string, rows: WebStatistics['byBrand']) =>
     `${title}: ${
@@ -427,8 +441,8 @@ async function campaignsCommand(options: CampaignOptions, ctx: CliContext): Prom
       db: store.db as unknown as Kysely<WebTables>,
     });
     const hosts = await campaignHosts(web, infrastructure);
-    const campaigns = clusterCampaigns(hosts, createBrandIndex());
-    const stats = webStatistics(hosts, campaigns);
+    const campaigns = clusterCampaigns([...hosts.malicious, ...hosts.kitPathOnly], createBrandIndex());
+    const stats = webStatistics(hosts.malicious, campaigns);
     await printOut(
       ctx.stdout,
       options.json

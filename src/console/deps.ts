@@ -69,9 +69,16 @@ export type ConsoleHygiene = Pick<
 
 /** The sensor room's read side: per-ministry views and attack-trend statistics. */
 export type ConsoleSensor = Pick<SensorReader, 'daily' | 'topIocs' | 'organisations'>;
-/** The web room's overview, limited to the hosts `mayRead` lets through (wired by the CLI). */
+/**
+ * The web room's overview, limited to the hosts `mayRead` lets through and, for hosts tied to a
+ * campaign by a kit path alone (no host indicator), to the URLs `mayReadUrl` lets through (wired
+ * by the CLI).
+ */
 export interface ConsoleWeb {
-  overview(mayRead: (host: string) => boolean): Promise<WebBody>;
+  overview(
+    mayRead: (host: string) => boolean,
+    mayReadUrl: (url: string) => Promise<boolean>,
+  ): Promise<WebBody>;
   /**
    * Scores and keeps an organisation's reports (the body as received: the web room validates it
    * and throws an InputError, answered 400, for anything else).

@@ -13,7 +13,15 @@ import { withCertificate } from './input/certificate.ts';
 import { certstreamIntake, type CertstreamIntake } from './input/intake.ts';
 import { parseReports, reportDescription, reportSource } from './input/reports.ts';
 import { normaliseUrl, UrlInputError } from './normalise.ts';
-import { readHostUrls, readHosts, readVerdicts, type HostQuery, type VerdictQuery } from './read.ts';
+import {
+  readHostUrls,
+  readHosts,
+  readKitPathTies,
+  readVerdicts,
+  type HostQuery,
+  type KitPathTieRow,
+  type VerdictQuery,
+} from './read.ts';
 import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
 import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from './score/model.ts';
 import { writeSightings, type SightingRow } from './store.ts';
@@ -56,7 +64,7 @@ export {
   WebReport,
   WebReports,
 } from './input/reports.ts';
-export type { HostQuery, VerdictQuery } from './read.ts';
+export type { HostQuery, KitPathTieRow, VerdictQuery } from './read.ts';
 export { blocksWholeHost, withWholeHost, worstVerdict } from './read.ts';
 export {
   FEATURES,
@@ -178,6 +186,11 @@ export interface Web {
   hosts(query?: HostQuery): AsyncGenerator<HostSummary>;
   /** The stored URLs of these hosts, host then URL order (a few queries for thousands of hosts). */
   hostUrls(hosts: readonly string[]): AsyncGenerator<{ host: string; url: string }>;
+  /**
+   * The stored URLs a kit path alone made malicious, on hosts whose host-name verdict is not
+   * malicious (URL order): how such hosts join their kit's campaign.
+   */
+  kitPathTies(): AsyncGenerator<KitPathTieRow>;
   /** A lexicon brand by key (`smbc-card`): names in ja/en and official domains. */
   brand(key: string): Brand | undefined;
   readonly brands: readonly Brand[];
@@ -326,6 +339,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     verdicts: (query) => readVerdicts(database(), query),
     hosts: (query) => readHosts(database(), query),
     hostUrls: (hosts) => readHostUrls(database(), hosts),
+    kitPathTies: () => readKitPathTies(database()),
     brand: (key) => brandIndex.brand(key),
     brands: LEXICON.brands,
     countInputError: (input) => inputErrors.inc({ input }),
@@ -415,8 +429,10 @@ export {
 } from './campaign/cluster.ts';
 export {
   campaignHostOf,
+  carriedKitPaths,
   HostInfrastructure,
   KIT_PATHS_PER_HOST,
+  kitPathOnlyHosts,
   parseInfrastructure,
   withKitPaths,
 } from './campaign/hosts.ts';

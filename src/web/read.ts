@@ -6,6 +6,7 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { HostSummary, Reason, ScoredUrl, StoredVerdict, Verdict, WebTables } from './types.ts';
 import { normaliseUrl } from './normalise.ts';
+import { isKitPathTie } from './campaign/kit-paths.ts';
 
 export interface VerdictQuery {
   /** Only these verdicts (all when absent). */
@@ -201,6 +202,44 @@ export async function* readHostUrls(
       if (rows.length < pageSize) break;
       after = rows.at(-1)!;
     }
+  }
+}
+
+/** One stored URL a kit path alone made malicious (readKitPathTies). */
+export interface KitPathTieRow {
+  host: string;
+  url: string;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/**
+ * The stored URLs whose verdict a kit path made malicious (withKitPath lists `kit_path(...)`
+ * first) on hosts whose host-name verdict is not malicious, URL order, paged: what ties such a
+ * host to its kit's campaign, which readHosts (and so every host-level export) leaves out.
+ */
+export async function* readKitPathTies(
+  db: Kysely<WebTables>,
+  query: { pageSize?: number } = {},
+): AsyncGenerator<KitPathTieRow> {
+  let after = '';
+  const size = query.pageSize ?? PAGE;
+  for (;;) {
+    const rows = await db
+      .selectFrom('web_urls')
+      .select(['url', 'host', 'reasons', 'first_seen', 'last_seen'])
+      .where('verdict', '=', 'malicious')
+      .where(sql<Verdict>`COALESCE(host_verdict, verdict)`, '<>', 'malicious')
+      .where('url', '>', after)
+      .orderBy('url')
+      .limit(size)
+      .execute();
+    if (rows.length === 0) return;
+    for (const row of rows)
+      if (isKitPathTie({ reasons: JSON.parse(row.reasons) as Reason[] }))
+        yield { host: row.host, url: row.url, firstSeen: row.first_seen, lastSeen: row.last_seen };
+    after = rows.at(-1)!.url;
+    if (rows.length < size) return;
   }
 }
 

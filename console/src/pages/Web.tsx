@@ -180,6 +180,16 @@ export function WebPage() {
                   items={c.hosts.map((host) => (
                     <div key={host} className="host-name">
                       {host}
+                      {c.kitPathOnly?.includes(host) && (
+                        <span
+                          className="muted"
+                          title={t('webKitPathOnlyHelp')}
+                          data-testid="web-kit-path-only"
+                        >
+                          {' '}
+                          ({t('webKitPathOnly')})
+                        </span>
+                      )}
                     </div>
                   ))}
                 />

@@ -358,8 +358,10 @@ export interface WebCampaignRow {
   countries: string[];
   firstSeen: string;
   lastSeen: string;
-  /** What ties the hosts: a shared IP, AS and brand, registrable domain, naming template, brand-bearing subdomain or kit marker. */
+  /** What ties the hosts: a shared IP, AS and brand, registrable domain, naming template, brand-bearing subdomain, kit marker or kit path. */
   ties: { kind: string; value: string; hosts: string[] }[];
+  /** Members whose host name is not judged malicious, there by a kit path their URLs carry; absent when none. */
+  kitPathOnly?: string[];
 }
 export interface WebTakedownRow {
   host: string;

@@ -2,7 +2,10 @@
  * GET /console/api/web: malicious-website campaigns, counts by brand, TLD and platform, and
  * takedown requests. A host appears only when the hub's release decision lets the reader have
  * its intel domain indicator (recorded by `web ingest --record`), so a public reader sees what
- * is public notice and the council what the council may read; this file only asks the rule.
+ * is public notice and the council what the council may read; this file only asks the rule. A
+ * host tied to a campaign by a kit path alone has no domain indicator (its name is not judged
+ * malicious): it appears only when the reader may have the intel URL indicator of a URL that
+ * ties it.
  * POST /console/api/web/reports: URLs an organisation reports, scored and kept by the web room
  * under `report:<organisation>`; who may report is the release module's `mayReportUrls`, the
  * hub's rate and body limits per organisation apply, and each accepted request is audited.
@@ -42,7 +45,18 @@ export function registerWeb(app: FastifyInstance, ctx: RouteContext): void {
           released.add(indicator.value);
       cursor = page.next;
     } while (cursor);
-    return web.overview((host) => released.has(host));
+    const now = new Date().toISOString();
+    const mayReadUrl = async (url: string) => {
+      const indicator = await ctx.deps.intel.get({ kind: 'url', value: url });
+      // As the domain list above: a withdrawn or expired indicator is no longer released.
+      return (
+        indicator !== undefined &&
+        indicator.withdrawnAt === null &&
+        indicator.expiresAt > now &&
+        release({ type: 'indicator', indicator }, reader).outcome !== 'deny'
+      );
+    };
+    return web.overview((host) => released.has(host), mayReadUrl);
   });
 }
 

@@ -150,3 +150,65 @@ test('a kit path shared by hosts on two registered domains ties them; plain word
     ['registrable-domain'],
   );
 });
+
+test('a host tied by a kit path alone joins the campaigns of the kits it carries, and nothing else', () => {
+  const named = [
+    host('gtdos.cn', null, { kitPaths: ['/jkuos/'] }),
+    host('rcmama.top', 'amazon', { kitPaths: ['/jkuos/'] }),
+    host('amazon-xqzv.top', 'amazon', { kitPaths: ['/mgap/?matsui=*'] }),
+    host('amazon-kjhd.top', 'amazon'),
+    // One host of its own: a kit path it shares with a host on another domain makes a campaign.
+    host('lonely.icu', null, { kitPaths: ['/saxaw'] }),
+    host('untouched-1.example', null, { ip: '203.0.113.9' }),
+    host('untouched-2.example', null, { ip: '203.0.113.9' }),
+  ];
+  const before = clusterCampaigns(named, brands);
+  const pathOnly = (name: string, kitPaths: string[]) =>
+    host(name, null, {
+      kitPaths,
+      kitPathOnly: true,
+      firstSeen: '2026-12-01T00:00:00Z',
+      lastSeen: '2026-12-01T00:00:00Z',
+    });
+  const after = clusterCampaigns(
+    [
+      ...named,
+      pathOnly('bakery-shop.co.uk', ['/jkuos/']),
+      // Two kits on one (compromised) site: listed in both campaigns, which stay apart.
+      pathOnly('old-blog.example.org', ['/jkuos/', '/mgap/?matsui=*']),
+      pathOnly('tea-room.example.net', ['/saxaw']),
+      // A path no host malicious by name carries joins nothing, even shared by two such hosts.
+      pathOnly('quiet-1.example.com', ['/zzqwx/']),
+      pathOnly('quiet-2.example.jp', ['/zzqwx/']),
+      // Its name brings no tie: on the registered domain of untouched-1.example, with no kit of theirs.
+      pathOnly('www.untouched-1.example', ['/zzqwx/']),
+    ],
+    brands,
+  );
+  const kit = after.find((c) => c.hosts.includes('gtdos.cn'))!;
+  assert.deepEqual(kit.hosts, ['bakery-shop.co.uk', 'gtdos.cn', 'old-blog.example.org', 'rcmama.top']);
+  assert.deepEqual(kit.kitPathOnly, ['bakery-shop.co.uk', 'old-blog.example.org']);
+  assert.deepEqual(kit.ties, [
+    {
+      kind: 'kit-path',
+      value: '/jkuos/',
+      hosts: ['bakery-shop.co.uk', 'gtdos.cn', 'old-blog.example.org', 'rcmama.top'],
+    },
+  ]);
+  assert.equal(kit.lastSeen, '2026-12-01T00:00:00Z');
+  assert.deepEqual(kit.brands, ['amazon']);
+  const amazon = after.find((c) => c.hosts.includes('amazon-xqzv.top'))!;
+  assert.deepEqual(amazon.hosts, ['amazon-kjhd.top', 'amazon-xqzv.top', 'old-blog.example.org']);
+  assert.deepEqual(amazon.kitPathOnly, ['old-blog.example.org']);
+  assert.ok(amazon.ties.some((t) => t.kind === 'kit-path' && t.value === '/mgap/?matsui=*'));
+  const lonely = after.find((c) => c.hosts.includes('lonely.icu'))!;
+  assert.deepEqual(lonely.hosts, ['lonely.icu', 'tea-room.example.net']);
+  assert.ok(
+    !after.some((c) => c.hosts.some((h) => h.startsWith('quiet-') || h === 'www.untouched-1.example')),
+  );
+  // A campaign that gains no member is as it was, id and all.
+  const untouched = (cs: typeof before) => cs.find((c) => c.hosts.includes('untouched-1.example'));
+  assert.deepEqual(untouched(after), untouched(before));
+  assert.equal(untouched(after)!.kitPathOnly, undefined);
+  assert.notEqual(kit.id, before.find((c) => c.hosts.includes('gtdos.cn'))!.id);
+});

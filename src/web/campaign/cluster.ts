@@ -7,6 +7,11 @@
  * after another), the same phishing-kit marker seen by a page check, or the same kit path
  * (`/jkuos` on `gtdos.cn` and `rcmama.cn`, see kit-paths.ts) on two registered domains or more. Hosts
  * joined by any chain of ties form one campaign, which lists every tie, so an analyst can see why.
+ *
+ * A host whose name is not malicious but whose stored URL a kit path made malicious
+ * (`kitPathOnly`) joins the campaign of that kit's path and nothing else: its name brings no tie,
+ * and it ties no campaigns together (a compromised site can carry two operators' kits), so it is
+ * listed in each campaign whose kit it carries.
  */
 import { createHash } from 'node:crypto';
 import type { BrandIndex } from '../score/lexicon.ts';
@@ -27,6 +32,12 @@ export interface CampaignHost {
   kitMarkers?: readonly string[];
   /** The kit-path templates of the host's stored URLs (kitPathTemplate), without repeats. */
   kitPaths?: readonly string[];
+  /**
+   * The host-name verdict is not malicious: the host is here for stored URLs that a kit path
+   * made malicious, and `kitPaths` are theirs. It joins only a kit-path tie that holds a host
+   * clustered on its own.
+   */
+  kitPathOnly?: boolean;
 }
 
 export type TieKind =
@@ -53,6 +64,11 @@ export interface Campaign {
   firstSeen: string;
   lastSeen: string;
   ties: Tie[];
+  /**
+   * Members (also in `hosts`) whose host-name verdict is not malicious: tied by a kit path their
+   * stored URLs carry (CampaignHost.kitPathOnly). Absent when there are none.
+   */
+  kitPathOnly?: string[];
 }
 
 /** The shape of one name part: letters, digits or both with their length (`[a-z]{4}`). */
@@ -143,40 +159,62 @@ function tieKeys(
 const uniqueSorted = (values: Iterable<string | null | undefined>) =>
   [...new Set([...values].filter((v): v is string => !!v))].sort();
 
+interface HeldTie {
+  kind: TieKind;
+  value: string;
+  /** Hosts clustered on their own (their names malicious). */
+  hosts: Set<string>;
+  /** Hosts tied by a kit path alone (kit-path ties only). */
+  joined: Set<string>;
+}
+
 /** Groups hosts into campaigns; a host with no tie to another is left out (it is no campaign). */
 export function clusterCampaigns(
   hosts: readonly CampaignHost[],
   brands: Pick<BrandIndex, 'brand' | 'keywordCount'>,
 ): Campaign[] {
-  const byHost = new Map(hosts.map((h) => [h.host, h]));
-  const tieHosts = new Map<string, { kind: TieKind; value: string; hosts: Set<string> }>();
+  const byHost = new Map(hosts.filter((h) => !h.kitPathOnly).map((h) => [h.host, h]));
+  const tieHosts = new Map<string, HeldTie>();
   for (const h of byHost.values())
     for (const key of tieKeys(h, namingTemplate(h, brands), subdomainPattern(h, brands))) {
       const id = `${key.kind}\u0000${key.value}`;
-      const tie = tieHosts.get(id) ?? { ...key, hosts: new Set<string>() };
+      const tie = tieHosts.get(id) ?? { ...key, hosts: new Set<string>(), joined: new Set<string>() };
       tie.hosts.add(h.host);
       tieHosts.set(id, tie);
     }
+  // A host tied by a kit path alone joins only a kit path a host clustered on its own carries.
+  for (const h of hosts) {
+    if (!h.kitPathOnly || byHost.has(h.host)) continue;
+    for (const path of h.kitPaths ?? []) {
+      const tie = tieHosts.get(`kit-path\u0000${path}`);
+      if (!tie) continue;
+      tie.joined.add(h.host);
+      byHost.set(h.host, h);
+    }
+  }
   // A kit path on one registered domain only is one site's page layout, not a kit moved on (and
   // the registrable-domain tie already holds those hosts together).
-  const domainsOf = (t: { hosts: Set<string> }) =>
-    new Set([...t.hosts].map((name) => byHost.get(name)!.registrableDomain ?? name)).size;
+  const domainsOf = (t: HeldTie) =>
+    new Set([...t.hosts, ...t.joined].map((name) => byHost.get(name)!.registrableDomain ?? name)).size;
   const sets = new UnionFind();
   const ties = [...tieHosts.values()].filter(
-    (t) => t.hosts.size > 1 && (t.kind !== 'kit-path' || domainsOf(t) > 1),
+    (t) => t.hosts.size + t.joined.size > 1 && (t.kind !== 'kit-path' || domainsOf(t) > 1),
   );
+  // Only hosts clustered on their own are joined into one set. A tie that holds enough domains
+  // only with joined hosts has its own hosts on one registered domain, already one set (or one
+  // host), so joined hosts never merge two campaigns.
   for (const tie of ties) {
     const [first, ...rest] = tie.hosts;
     for (const other of rest) sets.union(first!, other);
   }
   const members = new Map<string, CampaignHost[]>();
-  for (const tie of ties)
-    for (const host of tie.hosts) {
-      const root = sets.find(host);
-      const list = members.get(root) ?? [];
+  for (const tie of ties) {
+    const root = sets.find([...tie.hosts][0]!);
+    const list = members.get(root) ?? [];
+    for (const host of [...tie.hosts, ...tie.joined])
       if (!list.some((m) => m.host === host)) list.push(byHost.get(host)!);
-      members.set(root, list);
-    }
+    members.set(root, list);
+  }
   const campaigns = [...members.entries()].map(([root, list]) =>
     campaignOf(
       list,
@@ -186,11 +224,12 @@ export function clusterCampaigns(
   return campaigns.sort((a, b) => b.hosts.length - a.hosts.length || a.id.localeCompare(b.id));
 }
 
-function campaignOf(
-  list: CampaignHost[],
-  ties: { kind: TieKind; value: string; hosts: Set<string> }[],
-): Campaign {
+function campaignOf(list: CampaignHost[], ties: HeldTie[]): Campaign {
   const hosts = list.map((h) => h.host).sort();
+  const kitPathOnly = list
+    .filter((h) => h.kitPathOnly)
+    .map((h) => h.host)
+    .sort();
   return {
     id: createHash('sha256').update(hosts.join('\n')).digest('hex').slice(0, 12),
     hosts,
@@ -204,8 +243,9 @@ function campaignOf(
       .sort()
       .at(-1)!,
     ties: ties
-      .map((t) => ({ kind: t.kind, value: t.value, hosts: [...t.hosts].sort() }))
+      .map((t) => ({ kind: t.kind, value: t.value, hosts: [...t.hosts, ...t.joined].sort() }))
       .sort((a, b) => b.hosts.length - a.hosts.length || a.value.localeCompare(b.value)),
+    ...(kitPathOnly.length > 0 ? { kitPathOnly } : {}),
   };
 }
 

@@ -7,7 +7,8 @@ import { InputError } from '../../core/index.ts';
 import { normaliseUrl, UrlInputError } from '../normalise.ts';
 import type { HostSummary, NormalisedUrl } from '../types.ts';
 import type { CampaignHost } from './cluster.ts';
-import { kitPathTemplate } from './kit-paths.ts';
+import type { KitPathTieRow } from '../read.ts';
+import { kitPathTemplate, pathTemplate } from './kit-paths.ts';
 
 /** One host's infrastructure as the operator gives it (a JSON array of these). */
 export const HostInfrastructure = z
@@ -94,4 +95,60 @@ export async function withKitPaths(
     const found = paths.get(h.host);
     return found ? { ...h, kitPaths: [...found] } : h;
   });
+}
+
+/** Every kit-path template these hosts carry: what a host tied by a kit path alone can join. */
+export function carriedKitPaths(hosts: readonly CampaignHost[]): Set<string> {
+  return new Set(hosts.flatMap((h) => h.kitPaths ?? []));
+}
+
+/**
+ * Hosts tied to a kit by their stored URLs alone (`ties`: readKitPathTies, URLs a kit path made
+ * malicious on hosts whose name is not), as clustering sees them: `kitPathOnly`, no brand (the
+ * name is not the evidence), the templates of those URLs only and the time they were seen. Hosts
+ * in `clustered` (malicious by name, whether or not the reader may see them) are left out, and
+ * so is every URL `mayReadUrl` refuses: such a host shows only through URLs the reader may see.
+ * A URL whose template no clustered host carries (`carried`: their kitPaths) could join nothing
+ * and is skipped before `mayReadUrl` is asked.
+ */
+export async function kitPathOnlyHosts(
+  ties: AsyncIterable<KitPathTieRow>,
+  clustered: ReadonlySet<string>,
+  carried: ReadonlySet<string>,
+  mayReadUrl: (url: string) => boolean | Promise<boolean> = () => true,
+): Promise<CampaignHost[]> {
+  const byHost = new Map<string, CampaignHost & { kitPaths: string[] }>();
+  for await (const tie of ties) {
+    if (clustered.has(tie.host)) continue;
+    let keys: NormalisedUrl;
+    try {
+      keys = normaliseUrl(tie.url);
+    } catch (error) {
+      if (error instanceof UrlInputError) continue;
+      throw error;
+    }
+    // The template the memory matched (kit_path(template)), kit words already checked then.
+    const template = pathTemplate(keys.path);
+    if (template === null || !carried.has(template) || !(await mayReadUrl(tie.url))) continue;
+    const held = byHost.get(tie.host);
+    if (!held) {
+      byHost.set(tie.host, {
+        host: tie.host,
+        registrableDomain: keys.registrableDomain,
+        publicSuffix: keys.publicSuffix,
+        privateSuffix: keys.privateSuffix,
+        brand: null,
+        firstSeen: tie.firstSeen,
+        lastSeen: tie.lastSeen,
+        kitPaths: [template],
+        kitPathOnly: true,
+      });
+      continue;
+    }
+    if (held.kitPaths.length < KIT_PATHS_PER_HOST && !held.kitPaths.includes(template))
+      held.kitPaths.push(template);
+    if (tie.firstSeen < held.firstSeen) held.firstSeen = tie.firstSeen;
+    if (tie.lastSeen > held.lastSeen) held.lastSeen = tie.lastSeen;
+  }
+  return [...byHost.values()];
 }

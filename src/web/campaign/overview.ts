@@ -1,11 +1,14 @@
 /**
  * The console's view of the room: campaigns, counts by brand, TLD and platform, and takedown
  * requests, built only from the hosts the caller says the reader may see (the hub's release
- * decision on each host's intel indicator is made by the caller, not here).
+ * decision on each host's intel indicator is made by the caller, not here). A host whose name is
+ * not malicious has no host indicator: it joins its kit's campaign only through stored URLs a kit
+ * path made malicious that `mayReadUrl` (the decision on each URL's indicator) lets through.
  */
 import type { Kysely } from 'kysely';
 import type { BrandIndex } from '../score/lexicon.ts';
 import { listTakedowns, type TakedownTables } from '../takedown/requests.ts';
+import type { KitPathTieRow } from '../read.ts';
 import type { HostSummary, NormalisedUrl } from '../types.ts';
 import {
   clusterCampaigns,
@@ -14,7 +17,7 @@ import {
   type CampaignHost,
   type WebStatistics,
 } from './cluster.ts';
-import { campaignHostOf, withKitPaths } from './hosts.ts';
+import { campaignHostOf, carriedKitPaths, kitPathOnlyHosts, withKitPaths } from './hosts.ts';
 
 export interface WebOverview {
   statistics: WebStatistics;
@@ -28,18 +31,30 @@ export async function webOverview(
   source: {
     hosts(query: { verdicts: ['malicious'] }): AsyncIterable<HostSummary>;
     hostUrls(hosts: readonly string[]): AsyncIterable<{ host: string; url: string }>;
+    kitPathTies(): AsyncIterable<KitPathTieRow>;
     normalise(text: string): NormalisedUrl;
   },
   db: Kysely<TakedownTables>,
   brands: Pick<BrandIndex, 'brand' | 'keywordCount'>,
   mayRead: (host: string) => boolean,
+  mayReadUrl: (url: string) => boolean | Promise<boolean>,
 ): Promise<WebOverview> {
   const readable: CampaignHost[] = [];
-  for await (const summary of source.hosts({ verdicts: ['malicious'] }))
-    if (summary.verdict === 'malicious' && mayRead(summary.host))
-      readable.push(campaignHostOf(summary, source.normalise(summary.host)));
+  // Every host malicious by name, seen or not: such a host is never shown as tied by a kit path alone.
+  const maliciousByName = new Set<string>();
+  for await (const summary of source.hosts({ verdicts: ['malicious'] })) {
+    if (summary.verdict !== 'malicious') continue;
+    maliciousByName.add(summary.host);
+    if (mayRead(summary.host)) readable.push(campaignHostOf(summary, source.normalise(summary.host)));
+  }
   const hosts = await withKitPaths(readable, (names) => source.hostUrls(names));
-  const campaigns = clusterCampaigns(hosts, brands);
+  const kitPathOnly = await kitPathOnlyHosts(
+    source.kitPathTies(),
+    maliciousByName,
+    carriedKitPaths(hosts),
+    mayReadUrl,
+  );
+  const campaigns = clusterCampaigns([...hosts, ...kitPathOnly], brands);
   const takedowns = (await listTakedowns(db))
     .filter((t) => mayRead(t.host))
     .map((t) => ({
