@@ -107,6 +107,58 @@ test('campaigns: hosts whose stored URLs share a kit path on other registered do
   );
 });
 
+test("campaigns: a host made malicious by a kit path alone joins the kit's campaign, and stays out of the host exports", async () => {
+  const kitData = join(dir, 'kit-only-data');
+  mkdirSync(kitData);
+  // A confirmed source lists one kit on two domains; a day later a proxy log sees the same path on
+  // a bakery's name, which is not malicious on its own.
+  writeFileSync(
+    join(dir, 'kit-jpcert.csv'),
+    [
+      'date,URL,description',
+      '2025/09/01 10:00:00,https://vpass-secure.shop/jkuos/,SMBC',
+      '2025/09/02 10:00:00,https://mercari-verify.shop/jkuos/,Mercari',
+    ].join('\n') + '\n',
+  );
+  writeFileSync(
+    join(dir, 'kit-proxy.csv'),
+    ['date,URL,description', '2025/09/03 10:00:00,https://example-bakery.co.uk/jkuos/,'].join('\n') + '\n',
+  );
+  const ingest = (file: string, source: string) =>
+    run(['web', 'ingest', join(dir, file), '--source', source, '--record', '-d', kitData]);
+  const listed = await ingest('kit-jpcert.csv', 'jpcert');
+  assert.equal(listed.code, 0, listed.stderr);
+  const proxied = await ingest('kit-proxy.csv', 'proxy-log');
+  assert.equal(proxied.code, 0, proxied.stderr);
+
+  const text = await run(['web', 'campaigns', '-d', kitData]);
+  assert.equal(text.code, 0, text.stderr);
+  // Counted among the malicious hosts it is not: its name is not.
+  assert.match(text.stdout, /^2 malicious hosts, 1 campaign$/m);
+  assert.match(
+    text.stdout,
+    /^ {2}tie kit-path \/jkuos\/: example-bakery\.co\.uk mercari-verify\.shop vpass-secure\.shop$/m,
+  );
+  assert.match(text.stdout, /^ {2}by kit path alone \(host name not malicious\): example-bakery\.co\.uk$/m);
+  const json = JSON.parse((await run(['web', 'campaigns', '--json', '-d', kitData])).stdout) as {
+    campaigns: { hosts: string[]; kitPathOnly?: string[] }[];
+  };
+  assert.deepEqual(
+    json.campaigns.map((c) => [c.hosts, c.kitPathOnly]),
+    [[['example-bakery.co.uk', 'mercari-verify.shop', 'vpass-secure.shop'], ['example-bakery.co.uk']]],
+  );
+
+  // The host lists name the hosts malicious by name only; the URL list carries the kit's URL.
+  const rpz = await run(['web', 'export', '--format', 'rpz', '--tier', 'council', '-d', kitData]);
+  assert.equal(rpz.code, 0, rpz.stderr);
+  assert.match(rpz.stdout, /^vpass-secure\.shop /m);
+  assert.match(rpz.stdout, /^mercari-verify\.shop /m);
+  assert.doesNotMatch(rpz.stdout, /bakery/);
+  const urls = await run(['web', 'export', '--format', 'urls', '--tier', 'council', '-d', kitData]);
+  assert.equal(urls.code, 0, urls.stderr);
+  assert.match(urls.stdout, /example-bakery\.co\.uk\/jkuos\//);
+});
+
 test('takedown: draft from RDAP, letters in ja and en, then the status walk', async () => {
   const draft = await run([
     'web',

@@ -1,7 +1,8 @@
 /**
  * Kit paths of the campaign hosts, read from the store (SQLite here; PostgreSQL when
  * TSUNAGI_TEST_DATABASE_URL is set): every stored URL of the asked hosts, paged and a few hosts a
- * query, none of other hosts; templates without repeats, capped per host.
+ * query, none of other hosts; templates without repeats, capped per host. And the hosts a kit path
+ * alone made malicious: read back from the store, tied to the kit the malicious hosts carry.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,10 +11,11 @@ import { SqliteDialect, type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
 import { createWeb, normaliseUrl, WebConfig } from '../index.ts';
-import { readHostUrls } from '../read.ts';
-import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP } from '../testing.ts';
-import type { CampaignHost } from './cluster.ts';
-import { withKitPaths } from './hosts.ts';
+import { readHostUrls, readKitPathTies } from '../read.ts';
+import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP, roomAt } from '../testing.ts';
+import { clusterCampaigns, type CampaignHost } from './cluster.ts';
+import { campaignHostOf, carriedKitPaths, kitPathOnlyHosts, withKitPaths } from './hosts.ts';
+import { createBrandIndex } from '../score/lexicon.ts';
 
 const STORED = [
   'https://a-qxvb.top/jkuos/',
@@ -85,4 +87,70 @@ test('kit paths of the asked hosts come from their stored URLs, paged, without r
 
 test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
   await inPostgresSchema('kit_hosts', (dialect, schema) => hostUrlsAndKitPaths(dialect, schema));
+});
+
+async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
+  const db = await migratedWebDb(dialect, schema);
+  try {
+    const web = roomAt(db, new Date('2025-09-03T00:00:00.000Z'));
+    await web.ingest(
+      [
+        { url: 'https://vpass-secure.shop/jkuos/', seenAt: '2025-09-01T01:00:00.000Z' },
+        { url: 'https://mercari-verify.shop/jkuos/', seenAt: '2025-09-02T01:00:00.000Z' },
+      ],
+      'jpcert',
+    );
+    const seenAt = '2025-09-03T00:00:00.000Z';
+    const tied = await web.ingest(
+      [
+        'https://example-bakery.co.uk/jkuos/',
+        'https://example-bakery.co.uk/menu/',
+        'https://tea-room.example.net/jkuos/',
+      ].map((url) => ({ url, seenAt })),
+      'proxy-log',
+    );
+    assert.equal(tied.kitPathTies, 2);
+    const ties = [];
+    // A page of one row, so the pages turn over. The menu is no tie; the listings, malicious by name, are none.
+    for await (const row of readKitPathTies(db, { pageSize: 1 })) ties.push(row.url);
+    assert.deepEqual(ties, ['https://example-bakery.co.uk/jkuos/', 'https://tea-room.example.net/jkuos/']);
+
+    const malicious = [];
+    for await (const summary of web.hosts({ verdicts: ['malicious'] }))
+      malicious.push(campaignHostOf(summary, web.normalise(summary.host)));
+    assert.deepEqual(
+      malicious.map((h) => h.host),
+      ['mercari-verify.shop', 'vpass-secure.shop'],
+    );
+    const named = await withKitPaths(malicious, (names) => web.hostUrls(names));
+    const clustered = new Set(named.map((h) => h.host));
+    // The reader may not see the tea room's URL: the tea room shows nowhere.
+    const only = await kitPathOnlyHosts(web.kitPathTies(), clustered, carriedKitPaths(named), (url) =>
+      url.startsWith('https://example-bakery.co.uk/'),
+    );
+    assert.deepEqual(
+      only.map((h) => [h.host, h.kitPaths, h.kitPathOnly, h.brand, h.firstSeen]),
+      [['example-bakery.co.uk', ['/jkuos/'], true, null, seenAt]],
+    );
+    const [campaign] = clusterCampaigns([...named, ...only], createBrandIndex());
+    assert.deepEqual(campaign?.hosts, ['example-bakery.co.uk', 'mercari-verify.shop', 'vpass-secure.shop']);
+    assert.deepEqual(campaign?.kitPathOnly, ['example-bakery.co.uk']);
+    // A path no malicious host carries is not even asked about.
+    const asked: string[] = [];
+    await kitPathOnlyHosts(web.kitPathTies(), clustered, new Set(['/saxaw/']), (url) => {
+      asked.push(url);
+      return true;
+    });
+    assert.deepEqual(asked, []);
+  } finally {
+    await db.destroy();
+  }
+}
+
+test('hosts a kit path alone made malicious are read from the store and join the kit (SQLite)', async () => {
+  await kitPathOnlyFromTheStore(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
+});
+
+test('the same on PostgreSQL (kit-path-only hosts)', { skip: POSTGRES_SKIP }, async () => {
+  await inPostgresSchema('kit_only', (dialect, schema) => kitPathOnlyFromTheStore(dialect, schema));
 });
