@@ -70,7 +70,7 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
   web
     .command('campaigns')
     .description(
-      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain, kit and kit path',
+      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain, kit and kit path (a host on a kit path whose name is not malicious joins by that path alone)',
     )
     .option('--infra <file>', 'JSON array of {host, ip?, asn?, country?, kitMarkers?} the operator knows')
     .option('--json', 'write the campaigns and statistics as JSON')

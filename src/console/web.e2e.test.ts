@@ -17,7 +17,7 @@ const BODY: WebBody = {
   campaigns: [
     {
       id: '890a6095dc63',
-      hosts: ['amazon-kjhd.top', 'amazon-xqzv.top', 'login.amazon-kjhd.top'],
+      hosts: ['amazon-kjhd.top', 'amazon-xqzv.top', 'example-bakery.co.uk', 'login.amazon-kjhd.top'],
       brands: ['amazon'],
       tlds: ['top'],
       platforms: [],
@@ -35,8 +35,14 @@ const BODY: WebBody = {
           value: 'amazon-kjhd.top',
           hosts: ['amazon-kjhd.top', 'login.amazon-kjhd.top'],
         },
-        { kind: 'kit-path', value: '/jkuos/', hosts: ['amazon-kjhd.top', 'amazon-xqzv.top'] },
+        {
+          kind: 'kit-path',
+          value: '/jkuos/',
+          hosts: ['amazon-kjhd.top', 'amazon-xqzv.top', 'example-bakery.co.uk'],
+        },
       ],
+      // On the kit's path, its name not malicious: the page marks it.
+      kitPathOnly: ['example-bakery.co.uk'],
     },
   ],
   byBrand: [
@@ -95,6 +101,17 @@ describe(
           lang === 'ja' ? /同じフィッシングキットのパス: \/jkuos\// : /same phishing-kit path: \/jkuos\//,
         );
         assert.match(campaign, lang === 'ja' ? /アマゾン/ : /Amazon\.com/);
+        assert.match(
+          campaign,
+          lang === 'ja'
+            ? /example-bakery\.co\.uk \(キットのパスのみ\)/
+            : /example-bakery\.co\.uk \(kit path only\)/,
+        );
+        assert.equal(await page.locator('[data-testid=web-kit-path-only]').count(), 1);
+        assert.match(
+          (await page.locator('[data-testid=web-kit-path-only]').getAttribute('title')) ?? '',
+          lang === 'ja' ? /ホスト名は不正と判定されていません/ : /host name is not judged malicious/,
+        );
         assert.doesNotMatch(campaign, /tie_|T00:00/);
         const takedown = await page.locator('[data-testid=web-takedown-table] tbody tr').innerText();
         assert.match(takedown, lang === 'ja' ? /送付済み/ : /sent/);
