@@ -6,9 +6,26 @@
  * evaluation month and no evaluation benign row is read.
  *
  *   node --import tsx bench/web/kit-check.ts --data DIR [--min-domains 2,3] [--window-days 14,30,60]
+ *     [--judged-by FILE --tuning-last-month M]
+ *
+ * `--judged-by` replays the room's own verdicts instead (web.kitPaths.ownVerdicts): a forward fit
+ * (fit.ts --forward --tuning-last-month M --out FILE) scores the listings after M, the memory is
+ * taught those it flags malicious (and the read-half benign rows it flags, from the start), and
+ * each month is printed as the URL verdict alone and OR the tie; hosts are judged from the month
+ * after M (the months before are the fit's own).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_KIT_PATHS, nonEnglishPathWords } from '../../src/web/index.ts';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../src/core/index.ts';
+import {
+  createWeb,
+  DEFAULT_KIT_PATHS,
+  nonEnglishPathWords,
+  WebConfig,
+  type FittedModel,
+  type NormalisedUrl,
+} from '../../src/web/index.ts';
 import { dataDirectory, loadSplit, splitMonths, TUNING_LAST_MONTH } from './data.ts';
 import { replayKitPaths } from './kit-replay.ts';
 
@@ -17,12 +34,15 @@ const { values } = parseArgs({
     data: { type: 'string' },
     'min-domains': { type: 'string', default: '2,3' },
     'window-days': { type: 'string', default: '14,30,60' },
+    'judged-by': { type: 'string' },
+    'tuning-last-month': { type: 'string', default: '2024-12' },
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
 const dir = dataDirectory(values.data);
 // The forward split: "evaluation" months are 2025-01..06 and its benign rows the read half.
-const split = await loadSplit(dir, splitMonths({ 'tuning-last-month': '2024-12', forward: true }));
+const fitLast = values['tuning-last-month']!;
+const split = await loadSplit(dir, splitMonths({ 'tuning-last-month': fitLast, forward: true }));
 const commonWords = nonEnglishPathWords(split.tuning.benignUrls.map((h) => h.url.path));
 
 const months = split.evaluation.months;
@@ -32,10 +52,11 @@ console.log(
   `read: ${months.map((m) => m.month).join(', ')} (${phishing.length} hosts); ${benign.length} read-half benign URLs; ` +
     `${commonWords.size} common path words from ${split.tuning.benignUrls.length} fit-half URLs`,
 );
+const { teach, verdict } = taughtBy(values['judged-by']);
 for (const minDomains of numbers(values['min-domains']!))
   for (const windowDays of numbers(values['window-days']!)) {
     const replay = replayKitPaths(
-      split.months.flatMap((m) => m.listings).filter((l) => l.seenAt.slice(0, 7) <= TUNING_LAST_MONTH),
+      teach,
       phishing.map((h) => ({ url: h.url, seenAt: h.seenAt! })),
       benign,
       { from: `${months[0]!.month}-01`, to: `${TUNING_LAST_MONTH}-30` },
@@ -44,13 +65,47 @@ for (const minDomains of numbers(values['min-domains']!))
     let offset = 0;
     const perMonth = months.map((m) => {
       const size = m.phishing.filter((h) => h.seenAt).length;
-      const tied = replay.phishingTied.slice(offset, offset + size).filter(Boolean).length;
+      const range = [...Array(size).keys()].map((i) => offset + i);
+      const tied = range.filter((i) => replay.phishingTied[i]).length;
       offset += size;
-      return `${m.month} ${((100 * tied) / size).toFixed(1)} %`;
+      if (!verdict) return `${m.month} ${percent(tied, size)}`;
+      const alone = range.filter((i) => verdict[i]).length;
+      const either = range.filter((i) => verdict[i] || replay.phishingTied[i]).length;
+      return `${m.month} verdict ${percent(alone, size)}, OR tie ${percent(either, size)}`;
     });
     const falseTies = benign.filter((_, i) => replay.benignTied[i]).map((u) => u.url);
     console.log(
-      `min ${minDomains} domains, ${windowDays} days: kit paths alone ${perMonth.join(', ')}; ` +
+      `min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
         `benign URLs tied ${falseTies.length}${falseTies.length ? ` (${falseTies.slice(0, 5).join(' ')})` : ''}`,
     );
   }
+
+function percent(part: number, whole: number) {
+  return `${((100 * part) / whole).toFixed(1)} %`;
+}
+
+/**
+ * What teaches the memory: every tuning listing (a confirmed feed), or with a forward model the
+ * listings after its fit months that it flags malicious and the read-half benign rows it flags.
+ */
+function taughtBy(modelFile: string | undefined) {
+  const tuningListings = split.months
+    .flatMap((m) => m.listings)
+    .filter((l) => l.seenAt.slice(0, 7) <= TUNING_LAST_MONTH);
+  if (!modelFile) return { teach: tuningListings, verdict: undefined };
+  const model = JSON.parse(readFileSync(modelFile, 'utf8')) as FittedModel;
+  if ((model.fit as { tuningMonths?: string }).tuningMonths?.endsWith(`..${fitLast}`) !== true)
+    throw new Error(
+      `${modelFile} was not fitted up to ${fitLast} (fit.ts --forward --tuning-last-month ${fitLast})`,
+    );
+  const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry(), model });
+  const malicious = (url: NormalisedUrl) => web.score(url).verdict === 'malicious';
+  const start = new Date(`${months[0]!.month}-01T00:00:00+09:00`).toISOString();
+  const teach = [
+    ...tuningListings.filter((l) => l.seenAt.slice(0, 7) > fitLast && malicious(l.url)),
+    ...[...split.evaluation.benign, ...split.evaluation.benignUrls]
+      .filter((h) => malicious(h.url))
+      .map((h) => ({ url: h.url, seenAt: start })),
+  ];
+  return { teach, verdict: phishing.map((h) => malicious(h.url)) };
+}

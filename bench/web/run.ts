@@ -25,6 +25,7 @@ import {
   createWeb,
   DEFAULT_KIT_PATHS,
   WebConfig,
+  type NormalisedUrl,
   type ScoredUrl,
 } from '../../src/web/index.ts';
 import { replayAsPublished, replayKitPaths, type KitReplay } from './kit-replay.ts';
@@ -225,6 +226,8 @@ function steadyState(urls: readonly string[], score: (url: string) => ScoredUrl)
   return seconds.sort((a, b) => a - b)[Math.floor(STEADY_PASSES / 2)]!;
 }
 
+const JUDGED_SIDE =
+  "tsunagi web URL verdict (malicious) OR kit path of the room's own earlier malicious verdicts (no list fed)";
 const KIT_SIDE =
   'tsunagi web URL verdict (malicious) OR kit path of earlier days (a room fed confirmed listings daily)';
 
@@ -286,13 +289,19 @@ function kitLoadedSpeed(split: Split, urls: readonly string[], lastMonth: string
 function sidesOf(
   scored: readonly ScoredUrl[],
   peer: { scores: number[] } | string,
-  kit: { replay: KitReplay; benignOffset: number; asPublished: boolean[] | string },
+  kit: { replay: KitReplay; judged: KitReplay; benignOffset: number; asPublished: boolean[] | string },
 ): Side[] {
-  const tied = (i: number) =>
-    i < kit.benignOffset ? kit.replay.phishingTied[i]! : kit.replay.benignTied[i - kit.benignOffset]!;
+  const tiedBy = (replay: KitReplay) => (i: number) =>
+    i < kit.benignOffset ? replay.phishingTied[i]! : replay.benignTied[i - kit.benignOffset]!;
+  const tied = tiedBy(kit.replay);
+  const tiedByJudged = tiedBy(kit.judged);
   const { asPublished } = kit;
   const sides: Side[] = [
     { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
+    {
+      name: JUDGED_SIDE,
+      flagged: (i) => scored[i]!.verdict === 'malicious' || tiedByJudged(i),
+    },
     {
       name: KIT_SIDE,
       flagged: (i) => scored[i]!.verdict === 'malicious' || tied(i),
@@ -375,13 +384,26 @@ function kitCaveat(replay: KitReplay): string {
   );
 }
 
+/** What the "own earlier malicious verdicts" row measures, and what it stands for. */
+function judgedCaveat(taught: number, replay: KitReplay): string {
+  return (
+    `The "own earlier malicious verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself judged ` +
+    `malicious (web.kitPaths.ownVerdicts; never a kit tie's, so a tie cannot teach the next), and ties a URL on another ` +
+    `registered domain under a path kept on ${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged). ` +
+    `Replayed the same way as the confirmed feed, taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
+    `model flags malicious, at their listing times: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
+    `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
+    `The setting was judged on the forward check's tuning folds only (bench/web/README.md). The memory held ${replay.paths} kit paths at the end.`
+  );
+}
+
 /**
  * The kit-path memory as a room fed confirmed listings daily holds it (kit-replay.ts): each
  * evaluation host judged by every earlier day's listings, each benign URL at every moment of the
  * evaluation months.
  */
 function kitReplayOf(
-  split: Split,
+  listings: readonly Listing[],
   hosts: readonly LabelledHost[],
   phishingCount: number,
   benignOffset: number,
@@ -393,12 +415,34 @@ function kitReplayOf(
   const undated = hosts.slice(0, phishingCount).filter((h) => !h.seenAt).length;
   if (undated > 0) throw new Error(`${undated} evaluation hosts have no listing time`);
   return replayKitPaths(
-    split.months.flatMap((m) => m.listings),
+    listings,
     hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
     hosts.slice(benignOffset).map((h) => h.url),
     { from: `${EVALUATION_FIRST_MONTH}-01`, to: lastDay },
     DEFAULT_KIT_PATHS,
   );
+}
+
+/**
+ * What a room's own verdicts teach its memory (web.kitPaths.ownVerdicts): the evaluation months'
+ * listings the scorer itself judged malicious, at their listing times, and the benign rows it
+ * judged malicious, from the period's start (a benign URL's false verdict could tie another's).
+ * The tuning months' listings are left out: the model was fitted on them, so its verdicts there
+ * are no forecast.
+ */
+function judgedListings(
+  split: Split,
+  judgedMalicious: (url: NormalisedUrl) => boolean,
+  benignJudged: readonly LabelledHost[],
+): Listing[] {
+  const periodStart = new Date(`${EVALUATION_FIRST_MONTH}-01T00:00:00+09:00`).toISOString();
+  return [
+    ...split.months
+      .filter((m) => m.month >= EVALUATION_FIRST_MONTH)
+      .flatMap((m) => m.listings)
+      .filter((listing) => judgedMalicious(listing.url)),
+    ...benignJudged.map((h) => ({ url: h.url, seenAt: periodStart })),
+  ];
 }
 
 /**
@@ -412,6 +456,44 @@ function publishedAtOf(split: Split, published: ReadonlyMap<string, string>) {
     if (time !== undefined) for (const listing of m.listings) at.set(listing, Date.parse(time));
   }
   return (listing: Listing) => at.get(listing);
+}
+
+/**
+ * The kit-path memory's three replays: fed confirmed listings daily, taught the room's own
+ * verdicts, and fed JPCERT/CC's public repository as it was published.
+ */
+function kitReplaysOf(
+  run: {
+    split: Split;
+    dir: string;
+    hosts: readonly LabelledHost[];
+    scored: readonly ScoredUrl[];
+    phishingCount: number;
+    benignOffset: number;
+    lastMonth: string;
+  },
+  judgedMalicious: (url: NormalisedUrl) => boolean,
+) {
+  const { split, hosts, scored, phishingCount, benignOffset, lastMonth } = run;
+  const allListings = split.months.flatMap((m) => m.listings);
+  const kitReplay = kitReplayOf(allListings, hosts, phishingCount, benignOffset, lastMonth);
+  const judged = judgedListings(
+    split,
+    judgedMalicious,
+    hosts.slice(benignOffset).filter((_, i) => scored[benignOffset + i]!.verdict === 'malicious'),
+  );
+  const judgedReplay = kitReplayOf(judged, hosts, phishingCount, benignOffset, lastMonth);
+  const published = publicationTimes(run.dir);
+  const asPublished =
+    typeof published === 'string'
+      ? published
+      : replayAsPublished(
+          allListings,
+          hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+          publishedAtOf(split, published),
+          DEFAULT_KIT_PATHS,
+        );
+  return { replay: kitReplay, judged: judgedReplay, taught: judged.length, asPublished };
 }
 
 async function main() {
@@ -463,18 +545,19 @@ async function main() {
       )
     : `no phishing_catcher checkout at --peer / TSUNAGI_PHISHING_CATCHER / DATA/phishing_catcher`;
 
-  const kitReplay = kitReplayOf(split, hosts, phishingCount, benign.offset, months.at(-1)!.month);
-  const published = publicationTimes(dir);
-  const asPublished =
-    typeof published === 'string'
-      ? published
-      : replayAsPublished(
-          split.months.flatMap((m) => m.listings),
-          hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
-          publishedAtOf(split, published),
-          DEFAULT_KIT_PATHS,
-        );
-  const sides = sidesOf(scored, peer, { replay: kitReplay, benignOffset: benign.offset, asPublished });
+  const kit = kitReplaysOf(
+    {
+      split,
+      dir,
+      hosts,
+      scored,
+      phishingCount,
+      benignOffset: benign.offset,
+      lastMonth: months.at(-1)!.month,
+    },
+    (url) => web.score(url).verdict === 'malicious',
+  );
+  const sides = sidesOf(scored, peer, { ...kit, benignOffset: benign.offset });
   const { rows, summaryRows } = monthRows(sides, months, benign);
   const speedRows = speedRowsOf(urls.length, ourCpuSeconds, steadyCpuSeconds, withKits, peer, hosts.length);
 
@@ -538,7 +621,7 @@ async function main() {
             phishingHosts,
             (i) => scored[i]!.verdict === 'malicious',
             (i) => scored[i]!.hostVerdict === 'malicious',
-            (i) => scored[i]!.verdict === 'malicious' || kitReplay.phishingTied[i]!,
+            (i) => scored[i]!.verdict === 'malicious' || kit.replay.phishingTied[i]!,
           ),
           ['l', 'r', 'r', 'r', 'r'],
         ),
@@ -551,9 +634,10 @@ async function main() {
       ],
       caveats: [
         ...caveatsOf(peer, ipBenign, ipPhishing, scored),
-        kitCaveat(kitReplay),
-        ...(typeof asPublished === 'string'
-          ? [`Kit paths as published: not measured (${asPublished}).`]
+        kitCaveat(kit.replay),
+        judgedCaveat(kit.taught, kit.judged),
+        ...(typeof kit.asPublished === 'string'
+          ? [`Kit paths as published: not measured (${kit.asPublished}).`]
           : []),
       ],
     },

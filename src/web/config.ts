@@ -38,7 +38,7 @@ export const WebConfig = z
      * Kit paths (campaign/kit-paths.ts): URLs a confirmed source lists, and the stored URLs of
      * hosts whose takedown request was sent, teach the room a kit's path; a URL on another domain
      * under a path listed on `minDomains` other domains within `windowDays` is malicious, with
-     * the reason `kit_path`. No sources and `takedowns: false`: off.
+     * the reason `kit_path`. No sources, `takedowns: false` and `ownVerdicts: false`: off.
      */
     kitPaths: z
       .object({
@@ -52,12 +52,24 @@ export const WebConfig = z
          * is confirmed phishing: its stored URLs teach the memory as of the time it was sent.
          */
         takedowns: z.boolean().default(true),
+        /**
+         * The room's own malicious URL verdicts (the scorer's, never a kit tie's) teach the memory
+         * too; a tie that needs them is `kit_path_judged`. Public lists arrive late, these at once.
+         */
+        ownVerdicts: z.boolean().default(true),
         minDomains: z.number().int().min(2).max(1000).default(2),
         windowDays: z.number().int().min(1).max(365).default(30),
         maxPaths: z.number().int().min(1000).max(10_000_000).default(200_000),
       })
       .strict()
-      .default({ sources: ['jpcert'], takedowns: true, minDomains: 2, windowDays: 30, maxPaths: 200_000 }),
+      .default({
+        sources: ['jpcert'],
+        takedowns: true,
+        ownVerdicts: true,
+        minDomains: 2,
+        windowDays: 30,
+        maxPaths: 200_000,
+      }),
     /** `tsunagi web check`: how a candidate page is read. */
     page: z
       .object({

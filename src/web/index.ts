@@ -325,6 +325,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         }
         // Learnt after it is scored: a listing is evidence about other domains, never its own.
         if (confirmed) kitPaths.learn(row, seen);
+        kitPaths.learnVerdict(row, seen);
         kitPaths.learnStored(row);
         result.urls++;
         result.verdicts[row.verdict]++;

@@ -7,7 +7,11 @@
  *   (takedown/requests.ts `takedownConfirmedAt` decides), every stored URL of the host is learnt
  *   as of the time it was sent, and forgotten again when the request is refused.
  *
- * A new process reads the window's confirmations of both kinds back from the store once; a
+ * With `kitPaths.ownVerdicts`, a third memory holds the room's own malicious URL verdicts (the
+ * scorer's, never a kit tie's): a tie that needs them is marked judged (`kit_path_judged`). The
+ * public lists arrive late (JPCERT/CC's in batches, months after), the room's verdicts at once.
+ *
+ * A new process reads the window's confirmations of every kind back from the store once; a
  * running one picks up requests another process moved on at its next ingest. A scored URL on a
  * kit's path is made malicious and counted.
  */
@@ -26,7 +30,13 @@ import {
   type TakedownTables,
 } from '../takedown/requests.ts';
 import type { NormalisedUrl, ScoredUrl, WebTables } from '../types.ts';
-import { createKitPathMemory, matchAcross, withKitPath } from './kit-paths.ts';
+import {
+  createKitPathMemory,
+  isKitPathTie,
+  matchAcross,
+  withKitPath,
+  type KitPathMemory,
+} from './kit-paths.ts';
 
 /** The scorer's reason for a lexicon brand's own domain (score/model.ts). */
 const OFFICIAL_DOMAIN = 'official_domain';
@@ -38,6 +48,8 @@ export interface KitPathIntake {
   /** Whether a source's listings teach the memory. */
   confirms(source: string): boolean;
   learn(url: NormalisedUrl, listedAt: Date): void;
+  /** A URL the room scored at `at`: kept when the scorer itself judged it malicious (`ownVerdicts`). */
+  learnVerdict(scored: ScoredUrl, at: Date): void;
   /**
    * A URL about to be stored: learnt when its host's takedown request confirmed the host, so a
    * URL stored after the request was sent teaches as one stored before it does.
@@ -52,7 +64,7 @@ export interface KitPathIntake {
   load(): Promise<void>;
   /** After `load`: the takedown requests changed since the last read (by another process too). */
   refresh(): Promise<void>;
-  /** Paths remembered (a path both a listing and a takedown taught counts twice). */
+  /** Paths remembered (a path two memories hold counts twice). */
   readonly size: number;
 }
 
@@ -67,12 +79,16 @@ export function createKitPathIntake(
   const confirmed = new Map<string, { at: Date; urls: Map<string, NormalisedUrl> }>();
   const sources = new Set(config.kitPaths.sources);
   const fromTakedowns = config.kitPaths.takedowns;
+  const fromVerdicts = config.kitPaths.ownVerdicts;
+  /** The room's own malicious verdicts; consulted after the confirmed memories (matchAcross). */
+  const verdicts = createKitPathMemory(config.kitPaths);
   const windowMs = config.kitPaths.windowDays * DAY_MS;
   /** The newest `updated_at` of the takedown requests read; a refresh reads from it on. */
   let takedownsReadFrom: string | undefined;
   const ties = new Counter({
     name: 'tsunagi_web_kit_path_ties_total',
-    help: 'URLs made malicious because their path is a kit path the confirmed sources or sent takedown requests named on other domains',
+    help: "URLs made malicious because their path is a kit path named on other domains: by the confirmed sources or sent takedown requests (basis confirmed), or only with the room's own verdicts (basis judged)",
+    labelNames: ['basis'],
     registers: [deps.registry],
   });
   new Gauge({
@@ -83,22 +99,18 @@ export function createKitPathIntake(
       this.set(confirmed.size);
     },
   });
-  const normalised = (url: string): NormalisedUrl | null => {
-    try {
-      return normaliseUrl(url, config.maxUrlLength);
-    } catch (error) {
-      // A URL stored by an earlier version's looser normaliser: not a kit listing any more.
-      if (!(error instanceof UrlInputError)) throw error;
-      return null;
-    }
-  };
-
-  const readListings = async (db: Kysely<WebTables>) => {
-    for (const row of await listingsInWindow(db, [...sources], windowMs, deps.now())) {
+  const normalised = (url: string) => normalisedStored(url, config.maxUrlLength);
+  /** Stored URLs of a window (listings or verdicts), each as of its last sighting. */
+  const learnRows = (memory: KitPathMemory, rows: readonly { url: string; last_seen: string }[]) => {
+    for (const row of rows) {
       const url = normalised(row.url);
-      if (url) listings.learn(url, new Date(row.last_seen));
+      if (url) memory.learn(url, new Date(row.last_seen));
     }
   };
+  const readListings = async (db: Kysely<WebTables>) =>
+    learnRows(listings, await listingsInWindow(db, [...sources], windowMs, deps.now()));
+  const readVerdicts = async (db: Kysely<WebTables>) =>
+    learnRows(verdicts, await verdictsInWindow(db, windowMs, deps.now()));
 
   /** Teaches the stored URLs of these hosts, each as of its request's confirmation. */
   const confirm = async (db: Kysely<WebTables>, hosts: ReadonlyMap<string, Date>) => {
@@ -144,6 +156,7 @@ export function createKitPathIntake(
       ? Promise.all([
           sources.size > 0 ? readListings(db) : undefined,
           fromTakedowns ? readTakedowns(db) : undefined,
+          fromVerdicts ? readVerdicts(db) : undefined,
         ]).then(() => undefined)
       : Promise.resolve();
     return loaded;
@@ -151,16 +164,25 @@ export function createKitPathIntake(
 
   return {
     tie(scored, at) {
-      if (scored.verdict === 'malicious' || (listings.size === 0 && takedowns.size === 0)) return scored;
-      const match = matchAcross([listings, takedowns], scored, at ?? deps.now(), config.kitPaths.minDomains);
+      if (
+        scored.verdict === 'malicious' ||
+        (listings.size === 0 && takedowns.size === 0 && verdicts.size === 0)
+      )
+        return scored;
+      const match = matchAcross([listings, takedowns], scored, at ?? deps.now(), config.kitPaths.minDomains, [
+        verdicts,
+      ]);
       if (!match) return scored;
       // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
       if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
-      ties.inc();
+      ties.inc({ basis: match.basis });
       return withKitPath(scored, match, deps.maliciousThreshold);
     },
     confirms: (source) => sources.has(source),
     learn: (url, listedAt) => listings.learn(url, listedAt),
+    learnVerdict(scored, at) {
+      if (fromVerdicts && scored.verdict === 'malicious' && !isKitPathTie(scored)) verdicts.learn(scored, at);
+    },
     learnStored(url) {
       const host = confirmed.get(url.host);
       if (!host || host.urls.has(url.url)) return;
@@ -187,9 +209,19 @@ export function createKitPathIntake(
       for (const row of rows) await takedownChanged(db, row);
     },
     get size() {
-      return listings.size + takedowns.size;
+      return listings.size + takedowns.size + verdicts.size;
     },
   };
+}
+
+/** A stored URL, normalised again; null for one an earlier version's looser normaliser kept. */
+function normalisedStored(url: string, maxUrlLength: number): NormalisedUrl | null {
+  try {
+    return normaliseUrl(url, maxUrlLength);
+  } catch (error) {
+    if (!(error instanceof UrlInputError)) throw error;
+    return null;
+  }
 }
 
 /**
@@ -209,6 +241,25 @@ async function listingsInWindow(db: Kysely<WebTables>, sources: string[], window
     .selectFrom('web_sightings')
     .select(['url', 'last_seen'])
     .where('source', 'in', sources)
+    .where('last_seen', '>=', new Date(until - windowMs).toISOString())
+    .execute();
+}
+
+/**
+ * The stored URLs the scorer itself judged malicious (a kit tie's reasons start with `kit_path`,
+ * and a tie never teaches), within the window before the newest of them, not before now.
+ */
+async function verdictsInWindow(db: Kysely<WebTables>, windowMs: number, now: Date) {
+  // withKitPath lists its reason first; `_` in the pattern matches itself among other characters.
+  const judged = db
+    .selectFrom('web_urls')
+    .where('verdict', '=', 'malicious')
+    .where('reasons', 'not like', '[{"feature":"kit_path%');
+  const newest = await judged.select((eb) => eb.fn.max('last_seen').as('last')).executeTakeFirst();
+  if (!newest?.last) return [];
+  const until = Math.min(now.getTime(), Date.parse(newest.last));
+  return judged
+    .select(['url', 'last_seen'])
     .where('last_seen', '>=', new Date(until - windowMs).toISOString())
     .execute();
 }

@@ -38,7 +38,7 @@ async function kitPathsEndToEnd(dialect: Dialect, schema?: string) {
       assert.equal(scored.hostVerdict, plain.hostVerdict, 'a kit path says nothing of the whole host');
       const logOdds = web.model.bias + scored.reasons.reduce((sum, r) => sum + r.contribution, 0);
       assert.ok(Math.abs(logistic(logOdds) - scored.score) < 0.01, 'the reasons still add up to the score');
-      assert.match(await registry.metrics(), /tsunagi_web_kit_path_ties_total 1\b/);
+      assert.match(await registry.metrics(), /tsunagi_web_kit_path_ties_total\{basis="confirmed"\} 1\b/);
       const proxied = await web.ingest(
         [{ url: 'https://another-shop.example.org/xqvjkuos/', seenAt: DAY3.toISOString() }],
         'proxy-log',

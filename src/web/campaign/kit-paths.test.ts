@@ -53,7 +53,11 @@ test('a kit path listed on two other domains within the window ties a third', ()
     'one other domain is not yet a kit',
   );
   memory.learn(url('https://csvgcx.cn/jkuos'), day(2));
-  assert.deepEqual(memory.match(url('https://lhunri.cn/jkuos'), day(3)), { template: '/jkuos', domains: 2 });
+  assert.deepEqual(memory.match(url('https://lhunri.cn/jkuos'), day(3)), {
+    template: '/jkuos',
+    domains: 2,
+    basis: 'confirmed',
+  });
   // Its own domain does not count, nor other hosts of it.
   assert.equal(memory.match(url('https://www.gtdos.cn/jkuos'), day(3)), null);
   // Another path on the same kit domain is no match.

@@ -12,7 +12,9 @@
  * on). `/login.php`, `/sitemap/` and `/wp-admin/` never tie two sites, `/jkuos` and `/saxaw` do.
  *
  * The memory is a room's runtime state, not a fitted table: what a confirmed source listed,
- * forgotten after the window.
+ * forgotten after the window. A room may also keep one of its own malicious URL verdicts (the
+ * scorer's, never a kit tie's, so a tie cannot teach the next one); a tie that needs those is
+ * marked `judged`, not `confirmed`, so a reader can tell a list's word from the room's own.
  */
 import { readFileSync } from 'node:fs';
 import wordListPath from 'word-list';
@@ -35,10 +37,17 @@ export interface KitPathOptions {
 
 export const DEFAULT_KIT_PATHS: KitPathOptions = { minDomains: 2, windowDays: 30, maxPaths: 200_000 };
 
+/**
+ * What the other domains' listings were: `confirmed` when a confirmed source or a sent takedown
+ * request named enough of them, `judged` when the room's own malicious verdicts were needed.
+ */
+export type KitPathBasis = 'confirmed' | 'judged';
+
 /** Why a URL was tied to a kit: its path's template and how many other domains it was listed on. */
 export interface KitPathMatch {
   template: string;
   domains: number;
+  basis: KitPathBasis;
 }
 
 export interface KitPathMemory {
@@ -239,7 +248,7 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
     match(url, at) {
       const listed = listedOn(url, at);
       return listed && listed.domains.length >= options.minDomains
-        ? { template: listed.template, domains: listed.domains.length }
+        ? { template: listed.template, domains: listed.domains.length, basis: 'confirmed' as const }
         : null;
     },
     listedOn,
@@ -251,16 +260,34 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
 
 /**
  * The kit of this URL's path as several memories hold it together (the room's listings and its
- * takedown confirmations): a domain two of them listed counts once.
+ * takedown confirmations, then its own verdicts): a domain two of them listed counts once. The
+ * confirmed memories are asked first; the judged ones only add what they lack, so a tie the
+ * confirmed ones make alone is never marked judged.
  */
 export function matchAcross(
   memories: readonly KitPathMemory[],
   url: NormalisedUrl,
   at: Date,
   minDomains: number,
+  judged: readonly KitPathMemory[] = [],
 ): KitPathMatch | null {
   // Every scored URL asks: nothing is allocated unless a memory remembers the URL's template.
-  let found: { template: string; domains: Set<string> } | undefined;
+  let found = joinListed(memories, url, at, undefined);
+  if (found && found.domains.size >= minDomains)
+    return { template: found.template, domains: found.domains.size, basis: 'confirmed' };
+  found = joinListed(judged, url, at, found);
+  return found && found.domains.size >= minDomains
+    ? { template: found.template, domains: found.domains.size, basis: 'judged' }
+    : null;
+}
+
+/** The other domains these memories listed the URL's template on, added to `found`. */
+function joinListed(
+  memories: readonly KitPathMemory[],
+  url: NormalisedUrl,
+  at: Date,
+  found: { template: string; domains: Set<string> } | undefined,
+) {
   for (const memory of memories) {
     if (memory.size === 0) continue;
     const listed = memory.listedOn(url, at);
@@ -268,14 +295,15 @@ export function matchAcross(
     found ??= { template: listed.template, domains: new Set() };
     for (const domain of listed.domains) found.domains.add(domain);
   }
-  return found && found.domains.size >= minDomains
-    ? { template: found.template, domains: found.domains.size }
-    : null;
+  return found;
 }
 
+/** The reason's name: `kit_path` for a confirmed tie, `kit_path_judged` when the room's verdicts were needed. */
+const REASON_OF: Record<KitPathBasis, string> = { confirmed: 'kit_path', judged: 'kit_path_judged' };
+
 /** `=`, `;`, `,` and parentheses would split a reason key (`feature=contribution;...`): escaped. */
-export function kitPathReasonKey(template: string): string {
-  return `kit_path(${template.replace(/[=;,()%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)})`;
+export function kitPathReasonKey(template: string, basis: KitPathBasis = 'confirmed'): string {
+  return `${REASON_OF[basis]}(${template.replace(/[=;,()%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)})`;
 }
 
 const logit = (p: number) => {
@@ -285,7 +313,8 @@ const logit = (p: number) => {
 
 /**
  * The URL verdict of a URL on a kit's path: malicious, its score raised to the malicious threshold
- * when below it, and the raise listed first among the reasons as `kit_path(template)` (its value
+ * when below it, and the raise listed first among the reasons as `kit_path(template)` or
+ * `kit_path_judged(template)` (match.basis; its value
  * the other domains the path was listed on). The host-name verdict stays: a path does not make
  * the whole host the kit's.
  */
@@ -298,7 +327,7 @@ export function withKitPath(scored: ScoredUrl, match: KitPathMatch, maliciousThr
     verdict: 'malicious',
     reasons: [
       {
-        feature: kitPathReasonKey(match.template),
+        feature: kitPathReasonKey(match.template, match.basis),
         value: match.domains,
         contribution: Number((logit(score) - logit(scored.score)).toFixed(4)),
       },
@@ -309,5 +338,6 @@ export function withKitPath(scored: ScoredUrl, match: KitPathMatch, maliciousThr
 
 /** Whether a scored URL's verdict was made malicious by a kit path (withKitPath lists it first). */
 export function isKitPathTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
-  return scored.reasons[0]?.feature.startsWith('kit_path(') ?? false;
+  const first = scored.reasons[0]?.feature;
+  return first !== undefined && (first.startsWith('kit_path(') || first.startsWith('kit_path_judged('));
 }

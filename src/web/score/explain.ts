@@ -200,6 +200,10 @@ const PHRASES: Record<string, Phrase> = {
     (a) => `確認済みのフィッシングサイトが他のドメインで使ったキットのパス「${unescapeKey(a)}」`,
     (a) => `the path "${unescapeKey(a)}" a phishing kit used on other domains confirmed as phishing`,
   ),
+  kit_path_judged: withArgument(
+    (a) => `このシステムが他のドメインでフィッシングと判定したURLが使ったキットのパス「${unescapeKey(a)}」`,
+    (a) => `the path "${unescapeKey(a)}" a phishing kit used on other domains this system judged phishing`,
+  ),
 };
 
 /** A key's argument as kitPathReasonKey escaped it (`%3D` for `=`). */
