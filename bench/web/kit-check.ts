@@ -10,8 +10,9 @@
  *
  * `--judged-by` replays the room's own verdicts instead (web.kitPaths.ownVerdicts): a forward fit
  * (fit.ts --forward --tuning-last-month M --out FILE) scores the listings after M, the memory is
- * taught those it flags malicious (and the read-half benign rows it flags, from the start), and
- * each month is printed as the URL verdict alone and OR the tie; hosts are judged from the month
+ * taught those it flags suspicious or malicious (and the read-half benign rows it so flags, from
+ * the start), and each month is printed as the URL verdict alone and OR the tie of a URL the
+ * model finds suspicious (the room's rule: its own verdicts lift only a suspicious URL); hosts are judged from the month
  * after M (the months before are the fit's own).
  */
 import { readFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ console.log(
   `read: ${months.map((m) => m.month).join(', ')} (${phishing.length} hosts); ${benign.length} read-half benign URLs; ` +
     `${commonWords.size} common path words from ${split.tuning.benignUrls.length} fit-half URLs`,
 );
-const { teach, verdict } = taughtBy(values['judged-by']);
+const { teach, verdict, benignVerdict } = taughtBy(values['judged-by']);
 for (const minDomains of numbers(values['min-domains']!))
   for (const windowDays of numbers(values['window-days']!)) {
     const replay = replayKitPaths(
@@ -69,11 +70,16 @@ for (const minDomains of numbers(values['min-domains']!))
       const tied = range.filter((i) => replay.phishingTied[i]).length;
       offset += size;
       if (!verdict) return `${m.month} ${percent(tied, size)}`;
-      const alone = range.filter((i) => verdict[i]).length;
-      const either = range.filter((i) => verdict[i] || replay.phishingTied[i]).length;
+      const alone = range.filter((i) => verdict[i] === 'malicious').length;
+      const either = range.filter(
+        (i) => verdict[i] === 'malicious' || (verdict[i] === 'suspicious' && replay.phishingTied[i]),
+      ).length;
       return `${m.month} verdict ${percent(alone, size)}, OR tie ${percent(either, size)}`;
     });
-    const falseTies = benign.filter((_, i) => replay.benignTied[i]).map((u) => u.url);
+    // With own verdicts, a tie flags a benign URL only when the model finds it suspicious.
+    const falseTies = benign
+      .filter((_, i) => replay.benignTied[i] && (!benignVerdict || benignVerdict[i] === 'suspicious'))
+      .map((u) => u.url);
     console.log(
       `min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
         `benign URLs tied ${falseTies.length}${falseTies.length ? ` (${falseTies.slice(0, 5).join(' ')})` : ''}`,
@@ -86,26 +92,28 @@ function percent(part: number, whole: number) {
 
 /**
  * What teaches the memory: every tuning listing (a confirmed feed), or with a forward model the
- * listings after its fit months that it flags malicious and the read-half benign rows it flags.
+ * listings after its fit months that it flags suspicious or malicious and the read-half benign
+ * rows it so flags; `verdict` is each judged host's URL verdict.
  */
 function taughtBy(modelFile: string | undefined) {
   const tuningListings = split.months
     .flatMap((m) => m.listings)
     .filter((l) => l.seenAt.slice(0, 7) <= TUNING_LAST_MONTH);
-  if (!modelFile) return { teach: tuningListings, verdict: undefined };
+  if (!modelFile) return { teach: tuningListings, verdict: undefined, benignVerdict: undefined };
   const model = JSON.parse(readFileSync(modelFile, 'utf8')) as FittedModel;
   if ((model.fit as { tuningMonths?: string }).tuningMonths?.endsWith(`..${fitLast}`) !== true)
     throw new Error(
       `${modelFile} was not fitted up to ${fitLast} (fit.ts --forward --tuning-last-month ${fitLast})`,
     );
   const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry(), model });
-  const malicious = (url: NormalisedUrl) => web.score(url).verdict === 'malicious';
+  const notBenign = (url: NormalisedUrl) => web.score(url).verdict !== 'benign';
   const start = new Date(`${months[0]!.month}-01T00:00:00+09:00`).toISOString();
   const teach = [
-    ...tuningListings.filter((l) => l.seenAt.slice(0, 7) > fitLast && malicious(l.url)),
+    ...tuningListings.filter((l) => l.seenAt.slice(0, 7) > fitLast && notBenign(l.url)),
     ...[...split.evaluation.benign, ...split.evaluation.benignUrls]
-      .filter((h) => malicious(h.url))
+      .filter((h) => notBenign(h.url))
       .map((h) => ({ url: h.url, seenAt: start })),
   ];
-  return { teach, verdict: phishing.map((h) => malicious(h.url)) };
+  const verdictOf = (url: NormalisedUrl) => web.score(url).verdict;
+  return { teach, verdict: phishing.map((h) => verdictOf(h.url)), benignVerdict: benign.map(verdictOf) };
 }

@@ -227,7 +227,7 @@ function steadyState(urls: readonly string[], score: (url: string) => ScoredUrl)
 }
 
 const JUDGED_SIDE =
-  "tsunagi web URL verdict (malicious) OR kit path of the room's own earlier malicious verdicts (no list fed)";
+  "tsunagi web URL verdict (malicious) OR suspicious on a kit path of the room's own earlier verdicts (no list fed)";
 const KIT_SIDE =
   'tsunagi web URL verdict (malicious) OR kit path of earlier days (a room fed confirmed listings daily)';
 
@@ -300,7 +300,9 @@ function sidesOf(
     { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
     {
       name: JUDGED_SIDE,
-      flagged: (i) => scored[i]!.verdict === 'malicious' || tiedByJudged(i),
+      // The own verdicts' tie lifts only a URL the scorer finds suspicious (kit-path-intake.ts).
+      flagged: (i) =>
+        scored[i]!.verdict === 'malicious' || (scored[i]!.verdict === 'suspicious' && tiedByJudged(i)),
     },
     {
       name: KIT_SIDE,
@@ -387,11 +389,12 @@ function kitCaveat(replay: KitReplay): string {
 /** What the "own earlier malicious verdicts" row measures, and what it stands for. */
 function judgedCaveat(taught: number, replay: KitReplay): string {
   return (
-    `The "own earlier malicious verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself judged ` +
-    `malicious (web.kitPaths.ownVerdicts; never a kit tie's, so a tie cannot teach the next), and ties a URL on another ` +
-    `registered domain under a path kept on ${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged). ` +
+    `The "own earlier verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself judged ` +
+    `suspicious or malicious (web.kitPaths.ownVerdicts; never a kit tie's, so a tie cannot teach the next), and makes a URL ` +
+    `the scorer finds suspicious (never a benign-looking one) malicious when it is on another registered domain under a path kept on ` +
+    `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged). ` +
     `Replayed the same way as the confirmed feed, taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
-    `model flags malicious, at their listing times: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
+    `model flags suspicious or malicious, at their listing times: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
     `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
     `The setting was judged on the forward check's tuning folds only (bench/web/README.md). The memory held ${replay.paths} kit paths at the end.`
   );
@@ -425,14 +428,14 @@ function kitReplayOf(
 
 /**
  * What a room's own verdicts teach its memory (web.kitPaths.ownVerdicts): the evaluation months'
- * listings the scorer itself judged malicious, at their listing times, and the benign rows it
- * judged malicious, from the period's start (a benign URL's false verdict could tie another's).
+ * listings the scorer itself judged suspicious or malicious, at their listing times, and the
+ * benign rows it so judged, from the period's start (a benign URL's false verdict could tie another's).
  * The tuning months' listings are left out: the model was fitted on them, so its verdicts there
  * are no forecast.
  */
 function judgedListings(
   split: Split,
-  judgedMalicious: (url: NormalisedUrl) => boolean,
+  judgedNotBenign: (url: NormalisedUrl) => boolean,
   benignJudged: readonly LabelledHost[],
 ): Listing[] {
   const periodStart = new Date(`${EVALUATION_FIRST_MONTH}-01T00:00:00+09:00`).toISOString();
@@ -440,7 +443,7 @@ function judgedListings(
     ...split.months
       .filter((m) => m.month >= EVALUATION_FIRST_MONTH)
       .flatMap((m) => m.listings)
-      .filter((listing) => judgedMalicious(listing.url)),
+      .filter((listing) => judgedNotBenign(listing.url)),
     ...benignJudged.map((h) => ({ url: h.url, seenAt: periodStart })),
   ];
 }
@@ -472,15 +475,15 @@ function kitReplaysOf(
     benignOffset: number;
     lastMonth: string;
   },
-  judgedMalicious: (url: NormalisedUrl) => boolean,
+  judgedNotBenign: (url: NormalisedUrl) => boolean,
 ) {
   const { split, hosts, scored, phishingCount, benignOffset, lastMonth } = run;
   const allListings = split.months.flatMap((m) => m.listings);
   const kitReplay = kitReplayOf(allListings, hosts, phishingCount, benignOffset, lastMonth);
   const judged = judgedListings(
     split,
-    judgedMalicious,
-    hosts.slice(benignOffset).filter((_, i) => scored[benignOffset + i]!.verdict === 'malicious'),
+    judgedNotBenign,
+    hosts.slice(benignOffset).filter((_, i) => scored[benignOffset + i]!.verdict !== 'benign'),
   );
   const judgedReplay = kitReplayOf(judged, hosts, phishingCount, benignOffset, lastMonth);
   const published = publicationTimes(run.dir);
@@ -555,7 +558,7 @@ async function main() {
       benignOffset: benign.offset,
       lastMonth: months.at(-1)!.month,
     },
-    (url) => web.score(url).verdict === 'malicious',
+    (url) => web.score(url).verdict !== 'benign',
   );
   const sides = sidesOf(scored, peer, { ...kit, benignOffset: benign.offset });
   const { rows, summaryRows } = monthRows(sides, months, benign);

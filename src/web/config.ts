@@ -53,8 +53,9 @@ export const WebConfig = z
          */
         takedowns: z.boolean().default(true),
         /**
-         * The room's own malicious URL verdicts (the scorer's, never a kit tie's) teach the memory
-         * too; a tie that needs them is `kit_path_judged`. Public lists arrive late, these at once.
+         * The scorer's own suspicious and malicious URL verdicts (never a kit tie's) teach the
+         * memory too; a tie that needs them is `kit_path_judged` and lifts only a URL the scorer
+         * finds suspicious. Public lists arrive late, these at once.
          */
         ownVerdicts: z.boolean().default(true),
         minDomains: z.number().int().min(2).max(1000).default(2),

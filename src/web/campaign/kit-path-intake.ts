@@ -7,9 +7,11 @@
  *   (takedown/requests.ts `takedownConfirmedAt` decides), every stored URL of the host is learnt
  *   as of the time it was sent, and forgotten again when the request is refused.
  *
- * With `kitPaths.ownVerdicts`, a third memory holds the room's own malicious URL verdicts (the
- * scorer's, never a kit tie's): a tie that needs them is marked judged (`kit_path_judged`). The
- * public lists arrive late (JPCERT/CC's in batches, months after), the room's verdicts at once.
+ * With `kitPaths.ownVerdicts`, a third memory holds the URLs the scorer itself judged suspicious
+ * or malicious (never a kit tie's): a tie that needs them is marked judged (`kit_path_judged`) and
+ * raises only a URL the scorer already finds suspicious, so a benign-looking page is never made
+ * malicious by the room's own guesses alone. The public lists arrive late (JPCERT/CC's in
+ * batches, months after), the room's verdicts at once.
  *
  * A new process reads the window's confirmations of every kind back from the store once; a
  * running one picks up requests another process moved on at its next ingest. A scored URL on a
@@ -48,7 +50,7 @@ export interface KitPathIntake {
   /** Whether a source's listings teach the memory. */
   confirms(source: string): boolean;
   learn(url: NormalisedUrl, listedAt: Date): void;
-  /** A URL the room scored at `at`: kept when the scorer itself judged it malicious (`ownVerdicts`). */
+  /** A URL the room scored at `at`: kept when the scorer itself judged it suspicious or malicious (`ownVerdicts`). */
   learnVerdict(scored: ScoredUrl, at: Date): void;
   /**
    * A URL about to be stored: learnt when its host's takedown request confirmed the host, so a
@@ -80,7 +82,7 @@ export function createKitPathIntake(
   const sources = new Set(config.kitPaths.sources);
   const fromTakedowns = config.kitPaths.takedowns;
   const fromVerdicts = config.kitPaths.ownVerdicts;
-  /** The room's own malicious verdicts; consulted after the confirmed memories (matchAcross). */
+  /** The scorer's own suspicious and malicious verdicts; asked after the confirmed memories. */
   const verdicts = createKitPathMemory(config.kitPaths);
   const windowMs = config.kitPaths.windowDays * DAY_MS;
   /** The newest `updated_at` of the takedown requests read; a refresh reads from it on. */
@@ -162,16 +164,20 @@ export function createKitPathIntake(
     return loaded;
   };
 
+  const size = () => listings.size + takedowns.size + verdicts.size;
+
   return {
     tie(scored, at) {
-      if (
-        scored.verdict === 'malicious' ||
-        (listings.size === 0 && takedowns.size === 0 && verdicts.size === 0)
-      )
-        return scored;
-      const match = matchAcross([listings, takedowns], scored, at ?? deps.now(), config.kitPaths.minDomains, [
-        verdicts,
-      ]);
+      if (scored.verdict === 'malicious' || size() === 0) return scored;
+      // The room's own verdicts may only lift a URL already suspicious; the confirmed memories, any.
+      const judged = scored.verdict === 'suspicious' ? [verdicts] : [];
+      const match = matchAcross(
+        [listings, takedowns],
+        scored,
+        at ?? deps.now(),
+        config.kitPaths.minDomains,
+        judged,
+      );
       if (!match) return scored;
       // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
       if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
@@ -181,7 +187,7 @@ export function createKitPathIntake(
     confirms: (source) => sources.has(source),
     learn: (url, listedAt) => listings.learn(url, listedAt),
     learnVerdict(scored, at) {
-      if (fromVerdicts && scored.verdict === 'malicious' && !isKitPathTie(scored)) verdicts.learn(scored, at);
+      if (fromVerdicts && scored.verdict !== 'benign' && !isKitPathTie(scored)) verdicts.learn(scored, at);
     },
     learnStored(url) {
       const host = confirmed.get(url.host);
@@ -209,7 +215,7 @@ export function createKitPathIntake(
       for (const row of rows) await takedownChanged(db, row);
     },
     get size() {
-      return listings.size + takedowns.size + verdicts.size;
+      return size();
     },
   };
 }
@@ -246,14 +252,15 @@ async function listingsInWindow(db: Kysely<WebTables>, sources: string[], window
 }
 
 /**
- * The stored URLs the scorer itself judged malicious (a kit tie's reasons start with `kit_path`,
- * and a tie never teaches), within the window before the newest of them, not before now.
+ * The stored URLs the scorer itself judged suspicious or malicious (a kit tie's reasons start
+ * with `kit_path`, and a tie never teaches), within the window before the newest of them, not
+ * before now.
  */
 async function verdictsInWindow(db: Kysely<WebTables>, windowMs: number, now: Date) {
   // withKitPath lists its reason first; `_` in the pattern matches itself among other characters.
   const judged = db
     .selectFrom('web_urls')
-    .where('verdict', '=', 'malicious')
+    .where('verdict', 'in', ['suspicious', 'malicious'])
     .where('reasons', 'not like', '[{"feature":"kit_path%');
   const newest = await judged.select((eb) => eb.fn.max('last_seen').as('last')).executeTakeFirst();
   if (!newest?.last) return [];

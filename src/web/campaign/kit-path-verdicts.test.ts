@@ -1,9 +1,10 @@
 /**
  * The room's own verdicts as kit-path evidence (`web.kitPaths.ownVerdicts`): URLs the scorer
- * itself judged malicious on two domains make a third domain under the same kit path malicious,
- * marked `kit_path_judged` (not a confirmed source's word); a tie never teaches; a new process
- * reads the window's verdicts back from the store (SQLite here; PostgreSQL when
- * TSUNAGI_TEST_DATABASE_URL is set); off, nothing is learnt.
+ * itself judged suspicious or malicious on two domains make a suspicious URL on a third domain
+ * under the same kit path malicious, marked `kit_path_judged` (not a confirmed source's word); a
+ * benign-looking URL is never lifted by them; a tie never teaches; a new process reads the
+ * window's verdicts back from the store (SQLite here; PostgreSQL when TSUNAGI_TEST_DATABASE_URL
+ * is set); off, nothing is learnt.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,13 +14,15 @@ import { Registry } from 'prom-client';
 import { explainReason } from '../index.ts';
 import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
 
-/** Brand-impersonating names the scorer flags on their own, under one kit's path. */
+/** Brand-impersonating names the scorer finds malicious and suspicious on their own, under one kit's path. */
 const JUDGED = [
   { url: 'https://www.amazon.co.jp.zqvmk.cn/zqvmkits/', seenAt: '2025-09-01T02:00:00.000Z' },
-  { url: 'https://rakuten-card.co.jp.vjhz.cn/zqvmkits/', seenAt: '2025-09-02T02:00:00.000Z' },
+  { url: 'https://smbc-card-verify.top/zqvmkits/', seenAt: '2025-09-02T02:00:00.000Z' },
 ];
-/** A name that says nothing, under the same path. */
-const CANDIDATE = 'https://example-bakery.co.uk/zqvmkits/';
+/** A suspicious name under the same path. */
+const CANDIDATE = 'https://amazon-co-jp-login.xyz/zqvmkits/';
+/** A name that says nothing, under the same path: the room's own guesses never lift it. */
+const PLAIN = 'https://example-bakery.co.uk/zqvmkits/';
 const DAY3 = new Date('2025-09-03T00:00:00.000Z');
 
 async function ownVerdictsEndToEnd(dialect: Dialect, schema?: string) {
@@ -28,33 +31,43 @@ async function ownVerdictsEndToEnd(dialect: Dialect, schema?: string) {
     async (db) => {
       const registry = new Registry();
       const web = roomAt(db, DAY3, {}, registry);
-      assert.notEqual(web.score(CANDIDATE).verdict, 'malicious', 'the candidate alone is not malicious');
+      assert.equal(web.score(CANDIDATE).verdict, 'suspicious', 'the candidate alone is suspicious');
 
       // A source that confirms nothing: only the scorer's own verdicts teach.
       const ingested = await web.ingest(JUDGED, 'proxy-log');
-      assert.equal(ingested.verdicts.malicious, 2, 'both names are malicious on their own');
+      assert.deepEqual([ingested.verdicts.malicious, ingested.verdicts.suspicious], [1, 1]);
       const tied = web.score(CANDIDATE);
       assert.equal(tied.verdict, 'malicious');
       assert.equal(tied.reasons[0]?.feature, 'kit_path_judged(/zqvmkits/)');
       assert.equal(tied.reasons[0]?.value, 2);
-      assert.match(explainReason(tied.reasons[0]!.feature, 'en'), /this system judged phishing/);
+      assert.match(
+        explainReason(tied.reasons[0]!.feature, 'en'),
+        /this system judged suspicious or phishing/,
+      );
+      assert.equal(
+        web.score(PLAIN).verdict,
+        'benign',
+        "a benign-looking URL is not lifted by the room's guesses",
+      );
       assert.match(await registry.metrics(), /tsunagi_web_kit_path_ties_total\{basis="judged"\} 1\b/);
 
       // A tie never teaches: two tied domains make no third tie by themselves.
       const other = roomAt(db, DAY3, { kitPaths: { ownVerdicts: true, sources: [] } });
-      await other.ingest(
+      const more = await other.ingest(
         [
-          { url: 'https://example-florist.co.uk/zqvmkits/', seenAt: DAY3.toISOString() },
-          { url: 'https://example-tailor.co.uk/zqvmkits/', seenAt: DAY3.toISOString() },
+          { url: 'https://mercari-account.icu/zqvmkits/', seenAt: DAY3.toISOString() },
+          { url: CANDIDATE, seenAt: DAY3.toISOString() },
         ],
         'proxy-log',
       );
+      assert.equal(more.kitPathTies, 2, 'both suspicious URLs were lifted by the kit path');
       const fresh = roomAt(db, DAY3);
       await fresh.start();
       assert.equal(fresh.kitPaths, 1, 'the two judged URLs, read back as one path');
       const again = fresh.score(CANDIDATE);
       assert.equal(again.reasons[0]?.feature, 'kit_path_judged(/zqvmkits/)');
       assert.equal(again.reasons[0]?.value, 2, 'the tied URLs stored since taught nothing');
+      assert.equal(fresh.score(PLAIN).verdict, 'benign');
 
       // Off: neither the running room nor a new process learns from verdicts.
       const off = roomAt(db, DAY3, { kitPaths: { ownVerdicts: false } });
@@ -85,6 +98,11 @@ test('a confirmed tie stays confirmed when verdicts also know the path', async (
         { url: 'https://mbnzcv.example.net/zqvmkits/', seenAt: '2025-09-02T02:00:00.000Z' },
       ],
       'jpcert',
+    );
+    assert.equal(
+      web.score(PLAIN).reasons[0]?.feature,
+      'kit_path(/zqvmkits/)',
+      'a confirmed kit lifts any URL',
     );
     const tied = web.score(CANDIDATE);
     assert.equal(tied.reasons[0]?.feature, 'kit_path(/zqvmkits/)', 'two confirmed domains suffice');

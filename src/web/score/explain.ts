@@ -201,8 +201,10 @@ const PHRASES: Record<string, Phrase> = {
     (a) => `the path "${unescapeKey(a)}" a phishing kit used on other domains confirmed as phishing`,
   ),
   kit_path_judged: withArgument(
-    (a) => `このシステムが他のドメインでフィッシングと判定したURLが使ったキットのパス「${unescapeKey(a)}」`,
-    (a) => `the path "${unescapeKey(a)}" a phishing kit used on other domains this system judged phishing`,
+    (a) =>
+      `このシステムが他のドメインで不審またはフィッシングと判定したURLが使ったキットのパス「${unescapeKey(a)}」`,
+    (a) =>
+      `the path "${unescapeKey(a)}" a phishing kit used on other domains this system judged suspicious or phishing`,
   ),
 };
 
