@@ -251,6 +251,37 @@ test('takedown: two hosts sent make a third on their kit path malicious at the n
   assert.match((await ingestCandidate()).stderr, /: malicious 0,/);
 });
 
+test("ingest: the room's own verdicts on two domains lift a suspicious URL on their kit path, and the line says so", async () => {
+  const store = join(dir, 'judged');
+  mkdirSync(store);
+  writeFileSync(
+    join(dir, 'judged.txt'),
+    'https://www.amazon.co.jp.zqvmk.cn/zqvmkits/\nhttps://smbc-card-verify.top/zqvmkits/\n',
+  );
+  const seen = await run(['web', 'ingest', join(dir, 'judged.txt'), '--source', 'proxy-log', '-d', store]);
+  assert.equal(seen.code, 0, seen.stderr);
+  assert.match(seen.stderr, /: malicious 1, suspicious 1, benign 0;/, 'the scorer alone');
+  writeFileSync(
+    join(dir, 'judged-next.txt'),
+    'https://amazon-co-jp-login.xyz/zqvmkits/\nhttps://example-bakery.co.uk/zqvmkits/\n',
+  );
+  const next = await run([
+    'web',
+    'ingest',
+    join(dir, 'judged-next.txt'),
+    '--source',
+    'proxy-log',
+    '-d',
+    store,
+  ]);
+  assert.equal(next.code, 0, next.stderr);
+  assert.match(
+    next.stderr,
+    /: malicious 1 \(1 on a kit path other domains were listed with, 1 of them suspicious and on a path this room itself judged on other domains\), suspicious 0, benign 1;/,
+    'the suspicious URL is lifted, the benign-looking one is not',
+  );
+});
+
 test('--config: a source the web section names confirms kit paths for web ingest and web score; takedowns can be turned off', async () => {
   const store = join(dir, 'configured');
   mkdirSync(store);

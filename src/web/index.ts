@@ -26,7 +26,7 @@ import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
 import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from './score/model.ts';
 import { writeSightings, type SightingRow } from './store.ts';
 import { createKitPathIntake } from './campaign/kit-path-intake.ts';
-import { isKitPathTie } from './campaign/kit-paths.ts';
+import { kitPathTieBasis } from './campaign/kit-paths.ts';
 import type { TakedownRequest, TakedownStatus } from './takedown/requests.ts';
 import type {
   CertificateFacts,
@@ -138,6 +138,8 @@ export interface IngestResult {
   verdicts: Record<Verdict, number>;
   /** Of the malicious, those made so by a kit path (campaign/kit-paths.ts). */
   kitPathTies: number;
+  /** Of those, the ties that needed the room's own verdicts (`kit_path_judged`). */
+  kitPathTiesJudged: number;
 }
 
 export interface Web {
@@ -301,6 +303,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         newSightings: 0,
         verdicts: { benign: 0, suspicious: 0, malicious: 0 },
         kitPathTies: 0,
+        kitPathTiesJudged: 0,
       };
       let batch: SightingRow[] = [];
       const flush = async () => {
@@ -329,7 +332,9 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         kitPaths.learnStored(row);
         result.urls++;
         result.verdicts[row.verdict]++;
-        if (isKitPathTie(row)) result.kitPathTies++;
+        const tie = kitPathTieBasis(row);
+        if (tie !== null) result.kitPathTies++;
+        if (tie === 'judged') result.kitPathTiesJudged++;
         batch.push({ scored: row, source, seenAt, description: record.description ?? null });
         if (batch.length >= config.batchSize) await flush();
       }
@@ -442,6 +447,7 @@ export {
   DEFAULT_KIT_PATHS,
   isKitPathTie,
   kitPathReasonKey,
+  kitPathTieBasis,
   kitPathTemplate,
   nonEnglishPathWords,
   withKitPath,

@@ -24,6 +24,7 @@ import {
   UrlInputError,
   type ExplainLanguage,
   type IngestRecord,
+  type IngestResult,
   type ListFormat,
   type Web,
   type WebTables,
@@ -331,7 +332,7 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
     const v = result.verdicts;
     ctx.stderr.write(
       `tsunagi: ${counted(result.urls, 'URL')} from ${options.source} (${result.newUrls} new to the store, ${counted(bad, 'bad entry', 'bad entries')}): ` +
-        `malicious ${v.malicious}${result.kitPathTies > 0 ? ` (${result.kitPathTies} on a kit path other domains were listed with)` : ''}, suspicious ${v.suspicious}, benign ${v.benign}; stored in ${store.location}\n`,
+        `malicious ${v.malicious}${kitPathNote(result)}, suspicious ${v.suspicious}, benign ${v.benign}; stored in ${store.location}\n`,
     );
     if (intel)
       ctx.stderr.write(
@@ -345,4 +346,14 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
       await store.close();
     }
   }
+}
+
+/** How many malicious URLs a kit path made so, and how many of those stood on the room's own verdicts. */
+function kitPathNote(result: IngestResult): string {
+  if (result.kitPathTies === 0) return '';
+  const judged =
+    result.kitPathTiesJudged > 0
+      ? `, ${result.kitPathTiesJudged} of them suspicious and on a path this room itself judged on other domains`
+      : '';
+  return ` (${result.kitPathTies} on a kit path other domains were listed with${judged})`;
 }

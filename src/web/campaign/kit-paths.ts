@@ -338,6 +338,13 @@ export function withKitPath(scored: ScoredUrl, match: KitPathMatch, maliciousThr
 
 /** Whether a scored URL's verdict was made malicious by a kit path (withKitPath lists it first). */
 export function isKitPathTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
+  return kitPathTieBasis(scored) !== null;
+}
+
+/** What a kit tie stood on (withKitPath's first reason), or null for no tie. */
+export function kitPathTieBasis(scored: Pick<ScoredUrl, 'reasons'>): KitPathBasis | null {
   const first = scored.reasons[0]?.feature;
-  return first !== undefined && (first.startsWith('kit_path(') || first.startsWith('kit_path_judged('));
+  if (first?.startsWith('kit_path(')) return 'confirmed';
+  if (first?.startsWith('kit_path_judged(')) return 'judged';
+  return null;
 }
