@@ -43,6 +43,8 @@ import {
 /** The scorer's reason for a lexicon brand's own domain (score/model.ts). */
 const OFFICIAL_DOMAIN = 'official_domain';
 const DAY_MS = 86_400_000;
+/** No judged memories to ask (a URL the scorer did not find suspicious), without an array per URL. */
+const NO_MEMORIES: readonly KitPathMemory[] = [];
 
 export interface KitPathIntake {
   /** The scored URL, made malicious when its path is a kit's as the memory stands at `at` (default now). */
@@ -77,6 +79,8 @@ export function createKitPathIntake(
   const listings = createKitPathMemory(config.kitPaths);
   /** Rebuilt from `confirmed` when a request is withdrawn: a memory cannot unlearn one host. */
   let takedowns = createKitPathMemory(config.kitPaths);
+  /** What `tie` asks, kept rather than made per scored URL (`withdraw` puts the new takedowns in). */
+  const memories = [listings, takedowns];
   /** Host -> when its request confirmed it, and its stored URLs by URL. */
   const confirmed = new Map<string, { at: Date; urls: Map<string, NormalisedUrl> }>();
   const sources = new Set(config.kitPaths.sources);
@@ -84,6 +88,8 @@ export function createKitPathIntake(
   const fromVerdicts = config.kitPaths.ownVerdicts;
   /** The scorer's own suspicious and malicious verdicts; asked after the confirmed memories. */
   const verdicts = createKitPathMemory(config.kitPaths);
+  /** What `tie` asks as judged memories, kept like `memories`. */
+  const ownVerdicts = [verdicts];
   const windowMs = config.kitPaths.windowDays * DAY_MS;
   /** The newest `updated_at` of the takedown requests read; a refresh reads from it on. */
   let takedownsReadFrom: string | undefined;
@@ -128,6 +134,7 @@ export function createKitPathIntake(
   const withdraw = (host: string) => {
     if (!confirmed.delete(host)) return;
     takedowns = createKitPathMemory(config.kitPaths);
+    memories[1] = takedowns;
     for (const { at, urls } of confirmed.values()) for (const url of urls.values()) takedowns.learn(url, at);
   };
   const newestUpdate = (rows: readonly TakedownConfirmation[]) => {
@@ -170,14 +177,8 @@ export function createKitPathIntake(
     tie(scored, at) {
       if (scored.verdict === 'malicious' || size() === 0) return scored;
       // The room's own verdicts may only lift a URL already suspicious; the confirmed memories, any.
-      const judged = scored.verdict === 'suspicious' ? [verdicts] : [];
-      const match = matchAcross(
-        [listings, takedowns],
-        scored,
-        at ?? deps.now(),
-        config.kitPaths.minDomains,
-        judged,
-      );
+      const judged = scored.verdict === 'suspicious' ? ownVerdicts : NO_MEMORIES;
+      const match = matchAcross(memories, scored, at ?? deps.now(), config.kitPaths.minDomains, judged);
       if (!match) return scored;
       // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
       if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;

@@ -5,6 +5,7 @@ import {
   createKitPathMemory,
   DEFAULT_KIT_PATHS,
   kitPathTemplate,
+  matchAcross,
   pathTemplate,
   pathTemplateHash,
 } from './kit-paths.ts';
@@ -111,9 +112,9 @@ test('pathTemplate by hand is the three rewrites it replaces, on odd paths too',
 });
 
 test('pathTemplateHash is the hash of the template it does not build', () => {
-  const fnv = (text: string) => {
+  const fnv = (text: string, chars = 48) => {
     let hash = 0x811c9dc5;
-    for (let i = 0; i < Math.min(text.length, 48); i++)
+    for (let i = 0; i < Math.min(text.length, chars); i++)
       hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
     return hash >>> 0;
   };
@@ -123,9 +124,16 @@ test('pathTemplateHash is the hash of the template it does not build', () => {
     '/a==b&&c=',
     '/jkuos',
     '/x=1/Ä',
-  ])
+    '/abcdef=1&g',
+    '/Äbcdefghij',
+  ]) {
     assert.equal(pathTemplateHash(path), fnv(pathTemplate(path)!), path);
+    // The prefix the memory's first test hashes: a `=` or digit run at its end counts as in the template.
+    for (const chars of [6, 7, 8])
+      assert.equal(pathTemplateHash(path, chars), fnv(pathTemplate(path)!, chars), `${path} ${chars}`);
+  }
   assert.equal(pathTemplateHash('/'), 0);
+  assert.equal(pathTemplateHash('/', 8), 0);
 });
 
 test('two kit paths alike in their first 48 characters are still two kits', () => {
@@ -135,4 +143,44 @@ test('two kit paths alike in their first 48 characters are still two kits', () =
   memory.learn(url(`https://csvgcx.cn${long}one`), day(1));
   assert.ok(memory.match(url(`https://lhunri.cn${long}one`), day(2)));
   assert.equal(memory.match(url(`https://lhunri.cn${long}two`), day(2)), null);
+});
+
+test('a memory of thousands of kit paths finds each, also after the oldest are forgotten', () => {
+  // Past a few hundred templates the memory's first test is rebuilt larger; forgetting rebuilds it too.
+  const memory = createKitPathMemory({ ...DEFAULT_KIT_PATHS, maxPaths: 2500 });
+  // Templates keep letters only as they are (digits become 0): i written in letters.
+  const letters = (i: number) =>
+    [...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('');
+  const kit = (i: number) => `/qzkit/${letters(i)}/x${i % 7}?ref=${i}`;
+  for (let i = 0; i < 3000; i++) {
+    memory.learn(url(`https://a${i % 5}.example${kit(i)}`), day(1));
+    memory.learn(url(`https://b${i % 5}.example${kit(i)}`), day(1));
+  }
+  assert.equal(memory.size, 2500);
+  for (let i = 0; i < 3000; i++)
+    assert.equal(memory.match(url(`https://c.example${kit(i)}`), day(2)) !== null, i >= 500, kit(i));
+});
+
+test('two memories asked together count a domain both listed once, whichever knows the path', () => {
+  const listings = createKitPathMemory();
+  const takedowns = createKitPathMemory();
+  listings.learn(url('https://gtdos.cn/jkuos'), day(1));
+  takedowns.learn(url('https://gtdos.cn/jkuos'), day(1));
+  takedowns.learn(url('https://other.cn/qzxwv'), day(1));
+  const lhunri = (path: string) => url(`https://lhunri.cn${path}`);
+  assert.equal(matchAcross([listings, takedowns], lhunri('/jkuos'), day(2), 2), null, 'one domain, twice');
+  takedowns.learn(url('https://csvgcx.cn/jkuos'), day(1));
+  assert.deepEqual(matchAcross([listings, takedowns], lhunri('/jkuos'), day(2), 2), {
+    template: '/jkuos',
+    domains: 2,
+    basis: 'confirmed',
+  });
+  // The first memory asked does not know the path; the second is still asked about it.
+  listings.learn(url('https://another.cn/qzxwv'), day(1));
+  assert.deepEqual(matchAcross([createKitPathMemory(), listings, takedowns], lhunri('/qzxwv'), day(2), 2), {
+    template: '/qzxwv',
+    domains: 2,
+    basis: 'confirmed',
+  });
+  assert.equal(matchAcross([takedowns], lhunri('/qzxwv'), day(2), 2), null);
 });

@@ -141,20 +141,27 @@ export function pathTemplate(path: string): string | null {
   return out;
 }
 
-/** The template's characters the memory's first test hashes: long paths cost no more. */
+/** The template's characters the memory's second test hashes: long paths cost no more. */
 const HASHED_CHARS = 48;
+/**
+ * The template's characters the memory's first test hashes. Nearly every scored URL is on no
+ * kit and stops here: on the benchmark's URLs, one in thirteen shares its first 8 template
+ * characters with a month of kit paths (one in nineteen its first 48), and hashing 8 instead of
+ * up to 48 was most of the lookup's cost.
+ */
+const PREFIX_CHARS = 8;
 
 /**
- * FNV-1a of the first HASHED_CHARS characters of pathTemplate(path), without building it (0 for
- * the top page): the memory's first test, so a URL on no remembered kit, nearly every URL,
- * allocates nothing and reads at most a few dozen characters.
+ * FNV-1a of the first `chars` characters of pathTemplate(path), without building it (0 for the
+ * top page): the memory's tests, so a URL on no remembered kit, nearly every URL, allocates
+ * nothing and reads at most a few dozen characters.
  */
-export function pathTemplateHash(path: string): number {
+export function pathTemplateHash(path: string, chars = HASHED_CHARS): number {
   if (path === '' || path === '/') return 0;
   let hash = 0x811c9dc5;
   let hashed = 0;
   let i = 0;
-  while (i < path.length && hashed < HASHED_CHARS) {
+  while (i < path.length && hashed < chars) {
     const c = path.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       hash = Math.imul(hash ^ 48, 0x01000193);
@@ -163,7 +170,7 @@ export function pathTemplateHash(path: string): number {
       while (i < path.length && path.charCodeAt(i) >= 48 && path.charCodeAt(i) <= 57) i++;
     } else if (c === 61) {
       hash = Math.imul(hash ^ 61, 0x01000193);
-      if (++hashed < HASHED_CHARS) {
+      if (++hashed < chars) {
         hash = Math.imul(hash ^ 42, 0x01000193);
         hashed++;
       }
@@ -173,16 +180,61 @@ export function pathTemplateHash(path: string): number {
       hash = Math.imul(hash ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x01000193);
       hashed++;
       i++;
-    } else return hashString(pathTemplate(path)!);
+    } else return hashString(pathTemplate(path)!, chars);
   }
   return hash >>> 0;
 }
 
-function hashString(text: string): number {
+function hashString(text: string, chars = HASHED_CHARS): number {
   let hash = 0x811c9dc5;
-  const end = Math.min(text.length, HASHED_CHARS);
+  const end = Math.min(text.length, chars);
   for (let i = 0; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return hash >>> 0;
+}
+
+/**
+ * The path last looked up, with its hashes and template as far as they were needed: the room
+ * asks two memories (listings, takedowns) about each URL, and the second reads them from here.
+ * A path's hashes and template depend on its characters alone, so this can never be stale.
+ */
+const lookup = { path: '', prefixHash: 0, hash: -1, template: undefined as string | null | undefined };
+
+function lookingUp(path: string) {
+  if (path !== lookup.path) {
+    lookup.path = path;
+    lookup.prefixHash = pathTemplateHash(path, PREFIX_CHARS);
+    lookup.hash = -1;
+    lookup.template = undefined;
+  }
+  return lookup;
+}
+
+/**
+ * A set of prefix hashes as a bitmap indexed by their low bits: one load and no boxing per URL
+ * (a Set of uint32 hashes boxes half of them). A false positive only costs the second test.
+ */
+class PrefixFilter {
+  private bits: Int32Array;
+  private mask: number;
+  constructor(count: number) {
+    // About 16 bits per hash: a few percent of false positives.
+    let size = 4096;
+    while (size < count * 16) size *= 2;
+    this.bits = new Int32Array(size >>> 5);
+    this.mask = size - 1;
+  }
+  /** Whether the filter is too small for this many hashes (then it is rebuilt larger). */
+  full(count: number): boolean {
+    return count * 16 > this.mask + 1;
+  }
+  add(hash: number): void {
+    const bit = hash & this.mask;
+    this.bits[bit >>> 5]! |= 1 << (bit & 31);
+  }
+  has(hash: number): boolean {
+    const bit = hash & this.mask;
+    return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  }
 }
 
 export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS): KitPathMemory {
@@ -191,7 +243,11 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
   const templateOf = (url: NormalisedUrl) => kitPathTemplate(url, commonWords);
   /** template -> registered domain (or host) -> when it was last listed, ms. */
   const paths = new Map<string, Map<string, number>>();
-  /** pathTemplateHash of every remembered template (rebuilt when paths are forgotten). */
+  /**
+   * pathTemplateHash of every remembered template's first PREFIX_CHARS and HASHED_CHARS
+   * characters (rebuilt when paths are forgotten or the filter fills).
+   */
+  let prefixes = new PrefixFilter(0);
   let hashes = new Set<number>();
   const domainOf = (url: NormalisedUrl) => url.registrableDomain ?? url.host;
 
@@ -202,14 +258,23 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
     }
   };
   const rehash = () => {
-    hashes = new Set([...paths.keys()].map(hashString));
+    prefixes = new PrefixFilter(paths.size);
+    hashes = new Set();
+    for (const template of paths.keys()) {
+      prefixes.add(hashString(template, PREFIX_CHARS));
+      hashes.add(hashString(template));
+    }
   };
 
   const listedOn = (url: NormalisedUrl, at: Date) => {
     // Only kit templates are ever remembered, so the lookup needs no word check; and a path
-    // whose template's hash is no remembered one is no kit, without building the template.
-    if (!hashes.has(pathTemplateHash(url.path))) return null;
-    const template = pathTemplate(url.path);
+    // whose template's hashes are no remembered one's is no kit, without building the template.
+    const looked = lookingUp(url.path);
+    if (!prefixes.has(looked.prefixHash)) return null;
+    if (looked.hash < 0) looked.hash = pathTemplateHash(url.path);
+    if (!hashes.has(looked.hash)) return null;
+    if (looked.template === undefined) looked.template = pathTemplate(url.path);
+    const template = looked.template;
     if (template === null) return null;
     const domains = paths.get(template);
     if (!domains) return null;
@@ -240,7 +305,11 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
           rehash();
         }
         paths.set(template, (domains = new Map()));
-        hashes.add(hashString(template));
+        if (prefixes.full(paths.size)) rehash();
+        else {
+          prefixes.add(hashString(template, PREFIX_CHARS));
+          hashes.add(hashString(template));
+        }
       }
       const domain = domainOf(url);
       domains.set(domain, Math.max(domains.get(domain) ?? at, at));
@@ -269,31 +338,50 @@ export function matchAcross(
   url: NormalisedUrl,
   at: Date,
   minDomains: number,
-  judged: readonly KitPathMemory[] = [],
+  judged: readonly KitPathMemory[] = NO_MEMORIES,
 ): KitPathMatch | null {
-  // Every scored URL asks: nothing is allocated unless a memory remembers the URL's template.
-  let found = joinListed(memories, url, at, undefined);
-  if (found && found.domains.size >= minDomains)
-    return { template: found.template, domains: found.domains.size, basis: 'confirmed' };
-  found = joinListed(judged, url, at, found);
-  return found && found.domains.size >= minDomains
-    ? { template: found.template, domains: found.domains.size, basis: 'judged' }
+  // Every scored URL asks: nothing is allocated unless a memory remembers the URL's template,
+  // and the path is hashed once for all of them (lookingUp).
+  const confirmed = joinListed(memories, url, at, null);
+  if (confirmed && domainCount(confirmed) >= minDomains)
+    return { template: confirmed.template, domains: domainCount(confirmed), basis: 'confirmed' };
+  const found = joinListed(judged, url, at, confirmed);
+  return found && domainCount(found) >= minDomains
+    ? { template: found.template, domains: domainCount(found), basis: 'judged' }
     : null;
 }
+
+const NO_MEMORIES: readonly KitPathMemory[] = [];
+
+/**
+ * The other domains memories listed a template on: the first memory's list as it gave it (one
+ * memory's domains are distinct already), a set only once a second memory adds its own.
+ */
+interface Listed {
+  template: string;
+  first: string[];
+  joined: Set<string> | null;
+}
+
+const domainCount = (listed: Listed) => (listed.joined === null ? listed.first.length : listed.joined.size);
 
 /** The other domains these memories listed the URL's template on, added to `found`. */
 function joinListed(
   memories: readonly KitPathMemory[],
   url: NormalisedUrl,
   at: Date,
-  found: { template: string; domains: Set<string> } | undefined,
-) {
-  for (const memory of memories) {
+  found: Listed | null,
+): Listed | null {
+  for (let i = 0; i < memories.length; i++) {
+    const memory = memories[i]!;
     if (memory.size === 0) continue;
     const listed = memory.listedOn(url, at);
     if (!listed) continue;
-    found ??= { template: listed.template, domains: new Set() };
-    for (const domain of listed.domains) found.domains.add(domain);
+    if (found === null) found = { template: listed.template, first: listed.domains, joined: null };
+    else {
+      found.joined ??= new Set(found.first);
+      for (const domain of listed.domains) found.joined.add(domain);
+    }
   }
   return found;
 }
