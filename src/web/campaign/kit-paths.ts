@@ -193,16 +193,25 @@ function hashString(text: string, chars = HASHED_CHARS): number {
 }
 
 /**
- * The path last looked up, with its hashes and template as far as they were needed: the room
- * asks two memories (listings, takedowns) about each URL, and the second reads them from here.
- * A path's hashes and template depend on its characters alone, so this can never be stale.
+ * The URL last looked up, with its path's hashes and template as far as they were needed: the
+ * room asks two memories (listings, takedowns) about each URL, and the second reads them from
+ * here. Known by the URL object (a pointer comparison: comparing the path strings themselves
+ * went to the runtime whenever two paths had the same length) and its path, so a URL whose path
+ * was changed is looked up afresh.
  */
-const lookup = { path: '', prefixHash: 0, hash: -1, template: undefined as string | null | undefined };
+const lookup = {
+  url: null as NormalisedUrl | null,
+  path: '',
+  prefixHash: 0,
+  hash: -1,
+  template: undefined as string | null | undefined,
+};
 
-function lookingUp(path: string) {
-  if (path !== lookup.path) {
-    lookup.path = path;
-    lookup.prefixHash = pathTemplateHash(path, PREFIX_CHARS);
+function lookingUp(url: NormalisedUrl) {
+  if (url !== lookup.url || url.path !== lookup.path) {
+    lookup.url = url;
+    lookup.path = url.path;
+    lookup.prefixHash = pathTemplateHash(url.path, PREFIX_CHARS);
     lookup.hash = -1;
     lookup.template = undefined;
   }
@@ -269,7 +278,7 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
   const listedOn = (url: NormalisedUrl, at: Date) => {
     // Only kit templates are ever remembered, so the lookup needs no word check; and a path
     // whose template's hashes are no remembered one's is no kit, without building the template.
-    const looked = lookingUp(url.path);
+    const looked = lookingUp(url);
     if (!prefixes.has(looked.prefixHash)) return null;
     if (looked.hash < 0) looked.hash = pathTemplateHash(url.path);
     if (!hashes.has(looked.hash)) return null;
