@@ -32,6 +32,19 @@ export function normaliseUrl(input: string, maxLength = DEFAULT_MAX_LENGTH): Nor
   return plainUrl(full) ?? whatwgUrl(full);
 }
 
+/**
+ * A URL the room stored, normalised again; null for one that no longer parses (an earlier
+ * version's looser normaliser kept it): it has no keys or path to give, and is skipped.
+ */
+export function normaliseStoredUrl(url: string, maxLength = DEFAULT_MAX_LENGTH): NormalisedUrl | null {
+  try {
+    return normaliseUrl(url, maxLength);
+  } catch (error) {
+    if (!(error instanceof UrlInputError)) throw error;
+    return null;
+  }
+}
+
 /** The same keys, always through the WHATWG parser: the reference `plainUrl` is tested against. */
 export function normaliseUrlByWhatwg(input: string, maxLength = DEFAULT_MAX_LENGTH): NormalisedUrl {
   const text = checked(undefang(input.trim()), maxLength);

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../../core/index.ts';
-import { normaliseUrl, UrlInputError } from '../normalise.ts';
+import { normaliseStoredUrl } from '../normalise.ts';
 import type { HostSummary, NormalisedUrl } from '../types.ts';
 import type { CampaignHost } from './cluster.ts';
 import type { KitPathTieRow } from '../read.ts';
@@ -78,14 +78,8 @@ export async function withKitPaths(
   for await (const { host, url } of urls(hosts.map((h) => h.host))) {
     const held = paths.get(host) ?? new Set<string>();
     if (held.size >= perHost) continue;
-    let keys: NormalisedUrl;
-    try {
-      keys = normaliseUrl(url);
-    } catch (error) {
-      // Stored URLs were normalised on the way in; one that no longer parses has no path to give.
-      if (error instanceof UrlInputError) continue;
-      throw error;
-    }
+    const keys = normaliseStoredUrl(url);
+    if (!keys) continue;
     const template = kitPathTemplate(keys);
     if (template === null) continue;
     held.add(template);
@@ -120,13 +114,8 @@ export async function kitPathOnlyHosts(
   const byHost = new Map<string, CampaignHost & { kitPaths: string[] }>();
   for await (const tie of ties) {
     if (clustered.has(tie.host)) continue;
-    let keys: NormalisedUrl;
-    try {
-      keys = normaliseUrl(tie.url);
-    } catch (error) {
-      if (error instanceof UrlInputError) continue;
-      throw error;
-    }
+    const keys = normaliseStoredUrl(tie.url);
+    if (!keys) continue;
     // The template the memory matched (kit_path(template)), kit words already checked then.
     const template = pathTemplate(keys.path);
     if (template === null || !carried.has(template) || !(await mayReadUrl(tie.url))) continue;

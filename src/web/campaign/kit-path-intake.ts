@@ -20,7 +20,7 @@
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebConfig } from '../config.ts';
-import { normaliseUrl, UrlInputError } from '../normalise.ts';
+import { normaliseStoredUrl } from '../normalise.ts';
 import { readHostUrls } from '../read.ts';
 import {
   setTakedownStatus,
@@ -107,7 +107,7 @@ export function createKitPathIntake(
       this.set(confirmed.size);
     },
   });
-  const normalised = (url: string) => normalisedStored(url, config.maxUrlLength);
+  const normalised = (url: string) => normaliseStoredUrl(url, config.maxUrlLength);
   /** Stored URLs of a window (listings or verdicts), each as of its last sighting. */
   const learnRows = (memory: KitPathMemory, rows: readonly { url: string; last_seen: string }[]) => {
     for (const row of rows) {
@@ -219,16 +219,6 @@ export function createKitPathIntake(
       return size();
     },
   };
-}
-
-/** A stored URL, normalised again; null for one an earlier version's looser normaliser kept. */
-function normalisedStored(url: string, maxUrlLength: number): NormalisedUrl | null {
-  try {
-    return normaliseUrl(url, maxUrlLength);
-  } catch (error) {
-    if (!(error instanceof UrlInputError)) throw error;
-    return null;
-  }
 }
 
 /**
