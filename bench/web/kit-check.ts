@@ -22,7 +22,9 @@ import { silentLogger } from '../../src/core/index.ts';
 import {
   createWeb,
   DEFAULT_KIT_PATHS,
+  liftableByJudged,
   nonEnglishPathWords,
+  teachesAsJudged,
   WebConfig,
   type FittedModel,
   type NormalisedUrl,
@@ -70,15 +72,16 @@ for (const minDomains of numbers(values['min-domains']!))
       const tied = range.filter((i) => replay.phishingTied[i]).length;
       offset += size;
       if (!verdict) return `${m.month} ${percent(tied, size)}`;
-      const alone = range.filter((i) => verdict[i] === 'malicious').length;
+      const alone = range.filter((i) => verdict[i]!.verdict === 'malicious').length;
       const either = range.filter(
-        (i) => verdict[i] === 'malicious' || (verdict[i] === 'suspicious' && replay.phishingTied[i]),
+        (i) =>
+          verdict[i]!.verdict === 'malicious' || (liftableByJudged(verdict[i]!) && replay.phishingTied[i]),
       ).length;
       return `${m.month} verdict ${percent(alone, size)}, OR tie ${percent(either, size)}`;
     });
     // With own verdicts, a tie flags a benign URL only when the model finds it suspicious.
     const falseTies = benign
-      .filter((_, i) => replay.benignTied[i] && (!benignVerdict || benignVerdict[i] === 'suspicious'))
+      .filter((_, i) => replay.benignTied[i] && (!benignVerdict || liftableByJudged(benignVerdict[i]!)))
       .map((u) => u.url);
     console.log(
       `min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
@@ -93,7 +96,7 @@ function percent(part: number, whole: number) {
 /**
  * What teaches the memory: every tuning listing (a confirmed feed), or with a forward model the
  * listings after its fit months that it flags suspicious or malicious and the read-half benign
- * rows it so flags; `verdict` is each judged host's URL verdict.
+ * rows it so flags (the room's rule, teachesAsJudged); `verdict` is each judged host's scored URL.
  */
 function taughtBy(modelFile: string | undefined) {
   const tuningListings = split.months
@@ -106,14 +109,14 @@ function taughtBy(modelFile: string | undefined) {
       `${modelFile} was not fitted up to ${fitLast} (fit.ts --forward --tuning-last-month ${fitLast})`,
     );
   const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry(), model });
-  const notBenign = (url: NormalisedUrl) => web.score(url).verdict !== 'benign';
+  const teaches = (url: NormalisedUrl) => teachesAsJudged(web.score(url));
   const start = new Date(`${months[0]!.month}-01T00:00:00+09:00`).toISOString();
   const teach = [
-    ...tuningListings.filter((l) => l.seenAt.slice(0, 7) > fitLast && notBenign(l.url)),
+    ...tuningListings.filter((l) => l.seenAt.slice(0, 7) > fitLast && teaches(l.url)),
     ...[...split.evaluation.benign, ...split.evaluation.benignUrls]
-      .filter((h) => notBenign(h.url))
+      .filter((h) => teaches(h.url))
       .map((h) => ({ url: h.url, seenAt: start })),
   ];
-  const verdictOf = (url: NormalisedUrl) => web.score(url).verdict;
-  return { teach, verdict: phishing.map((h) => verdictOf(h.url)), benignVerdict: benign.map(verdictOf) };
+  const scoredOf = (url: NormalisedUrl) => web.score(url);
+  return { teach, verdict: phishing.map((h) => scoredOf(h.url)), benignVerdict: benign.map(scoredOf) };
 }

@@ -25,6 +25,8 @@ import {
   createWeb,
   DEFAULT_KIT_PATHS,
   WebConfig,
+  liftableByJudged,
+  teachesAsJudged,
   type NormalisedUrl,
   type ScoredUrl,
   type Web,
@@ -318,8 +320,7 @@ function sidesOf(
     {
       name: JUDGED_SIDE,
       // The own verdicts' tie lifts only a URL the scorer finds suspicious (kit-path-intake.ts).
-      flagged: (i) =>
-        scored[i]!.verdict === 'malicious' || (scored[i]!.verdict === 'suspicious' && tiedByJudged(i)),
+      flagged: (i) => scored[i]!.verdict === 'malicious' || (liftableByJudged(scored[i]!) && tiedByJudged(i)),
     },
     {
       name: KIT_SIDE,
@@ -403,7 +404,7 @@ function kitCaveat(replay: KitReplay): string {
   );
 }
 
-/** What the "own earlier malicious verdicts" row measures, and what it stands for. */
+/** What the "own earlier verdicts" row measures, and what it stands for. */
 function judgedCaveat(taught: number, replay: KitReplay): string {
   return (
     `The "own earlier verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself judged ` +
@@ -452,7 +453,7 @@ function kitReplayOf(
  */
 function judgedListings(
   split: Split,
-  judgedNotBenign: (url: NormalisedUrl) => boolean,
+  teaches: (url: NormalisedUrl) => boolean,
   benignJudged: readonly LabelledHost[],
 ): Listing[] {
   const periodStart = new Date(`${EVALUATION_FIRST_MONTH}-01T00:00:00+09:00`).toISOString();
@@ -460,7 +461,7 @@ function judgedListings(
     ...split.months
       .filter((m) => m.month >= EVALUATION_FIRST_MONTH)
       .flatMap((m) => m.listings)
-      .filter((listing) => judgedNotBenign(listing.url)),
+      .filter((listing) => teaches(listing.url)),
     ...benignJudged.map((h) => ({ url: h.url, seenAt: periodStart })),
   ];
 }
@@ -492,15 +493,15 @@ function kitReplaysOf(
     benignOffset: number;
     lastMonth: string;
   },
-  judgedNotBenign: (url: NormalisedUrl) => boolean,
+  teaches: (url: NormalisedUrl) => boolean,
 ) {
   const { split, hosts, scored, phishingCount, benignOffset, lastMonth } = run;
   const allListings = split.months.flatMap((m) => m.listings);
   const kitReplay = kitReplayOf(allListings, hosts, phishingCount, benignOffset, lastMonth);
   const judged = judgedListings(
     split,
-    judgedNotBenign,
-    hosts.slice(benignOffset).filter((_, i) => scored[benignOffset + i]!.verdict !== 'benign'),
+    teaches,
+    hosts.slice(benignOffset).filter((_, i) => teachesAsJudged(scored[benignOffset + i]!)),
   );
   const judgedReplay = kitReplayOf(judged, hosts, phishingCount, benignOffset, lastMonth);
   const published = publicationTimes(run.dir);
@@ -574,7 +575,7 @@ async function main() {
       benignOffset: benign.offset,
       lastMonth: months.at(-1)!.month,
     },
-    (url) => web.score(url).verdict !== 'benign',
+    (url) => teachesAsJudged(web.score(url)),
   );
   const sides = sidesOf(scored, peer, { ...kit, benignOffset: benign.offset });
   const { rows, summaryRows } = monthRows(sides, months, benign);

@@ -449,6 +449,8 @@ export {
   kitPathReasonKey,
   kitPathTieBasis,
   kitPathTemplate,
+  liftableByJudged,
+  teachesAsJudged,
   nonEnglishPathWords,
   withKitPath,
   type KitPathMatch,

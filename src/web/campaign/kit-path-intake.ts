@@ -34,8 +34,10 @@ import {
 import type { NormalisedUrl, ScoredUrl, WebTables } from '../types.ts';
 import {
   createKitPathMemory,
-  isKitPathTie,
+  liftableByJudged,
   matchAcross,
+  NO_MEMORIES,
+  teachesAsJudged,
   withKitPath,
   type KitPathMemory,
 } from './kit-paths.ts';
@@ -43,8 +45,6 @@ import {
 /** The scorer's reason for a lexicon brand's own domain (score/model.ts). */
 const OFFICIAL_DOMAIN = 'official_domain';
 const DAY_MS = 86_400_000;
-/** No judged memories to ask (a URL the scorer did not find suspicious), without an array per URL. */
-const NO_MEMORIES: readonly KitPathMemory[] = [];
 
 export interface KitPathIntake {
   /** The scored URL, made malicious when its path is a kit's as the memory stands at `at` (default now). */
@@ -177,7 +177,7 @@ export function createKitPathIntake(
     tie(scored, at) {
       if (scored.verdict === 'malicious' || size() === 0) return scored;
       // The room's own verdicts may only lift a URL already suspicious; the confirmed memories, any.
-      const judged = scored.verdict === 'suspicious' ? ownVerdicts : NO_MEMORIES;
+      const judged = liftableByJudged(scored) ? ownVerdicts : NO_MEMORIES;
       const match = matchAcross(memories, scored, at ?? deps.now(), config.kitPaths.minDomains, judged);
       if (!match) return scored;
       // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
@@ -188,7 +188,7 @@ export function createKitPathIntake(
     confirms: (source) => sources.has(source),
     learn: (url, listedAt) => listings.learn(url, listedAt),
     learnVerdict(scored, at) {
-      if (fromVerdicts && scored.verdict !== 'benign' && !isKitPathTie(scored)) verdicts.learn(scored, at);
+      if (fromVerdicts && teachesAsJudged(scored)) verdicts.learn(scored, at);
     },
     learnStored(url) {
       const host = confirmed.get(url.host);

@@ -361,7 +361,8 @@ export function matchAcross(
     : null;
 }
 
-const NO_MEMORIES: readonly KitPathMemory[] = [];
+/** No memories to ask, without an array per call. */
+export const NO_MEMORIES: readonly KitPathMemory[] = [];
 
 /**
  * The other domains memories listed a template on: the first memory's list as it gave it (one
@@ -439,10 +440,24 @@ export function isKitPathTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
   return kitPathTieBasis(scored) !== null;
 }
 
-/** What a kit tie stood on (withKitPath's first reason), or null for no tie. */
+/** What a kit tie stood on (withKitPath's first reason, named by REASON_OF), or null for no tie. */
 export function kitPathTieBasis(scored: Pick<ScoredUrl, 'reasons'>): KitPathBasis | null {
   const first = scored.reasons[0]?.feature;
-  if (first?.startsWith('kit_path(')) return 'confirmed';
-  if (first?.startsWith('kit_path_judged(')) return 'judged';
+  if (first?.startsWith(`${REASON_OF.confirmed}(`)) return 'confirmed';
+  if (first?.startsWith(`${REASON_OF.judged}(`)) return 'judged';
   return null;
+}
+
+/**
+ * The room's own verdicts as kit-path evidence (`kitPaths.ownVerdicts`), in one place for the
+ * room and the benchmarks that replay it: a URL the scorer itself judged suspicious or worse
+ * teaches (never a kit tie, so a tie cannot make the next one)…
+ */
+export function teachesAsJudged(scored: Pick<ScoredUrl, 'verdict' | 'reasons'>): boolean {
+  return scored.verdict !== 'benign' && !isKitPathTie(scored);
+}
+
+/** …and such evidence lifts only a URL the scorer already finds suspicious, never a benign-looking one. */
+export function liftableByJudged(scored: Pick<ScoredUrl, 'verdict'>): boolean {
+  return scored.verdict === 'suspicious';
 }
