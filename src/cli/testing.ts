@@ -2,12 +2,15 @@
  * Test helper: a hub with the console (every route the server has), organisations given by the
  * test with a token each, and a request helper over fastify's inject (client address 127.0.0.1).
  */
+import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { consoleDepsOf, createConsole, type WebConsole } from '../console/index.ts';
+import { consoleDepsOf, createConsole, type WebBody, type WebConsole } from '../console/index.ts';
+import { startTestHub, type TestHub } from '../console/testing.ts';
 import { silentLogger, type Logger } from '../core/index.ts';
 import type { HygieneReader } from '../hygiene/index.ts';
-import { createIntel, IntelConfig, type Intel } from '../intel/index.ts';
+import { createIntel, IntelConfig, recordWebVerdicts, type Intel } from '../intel/index.ts';
 import {
   createAuditLog,
   HubConfig,
@@ -17,6 +20,7 @@ import {
   type OrganisationInput,
 } from '../share/index.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { createWeb, WebConfig, withWholeHost, type IngestResult, type WebTables } from '../web/index.ts';
 import type { z } from 'zod';
 import { consoleOsintOf, consoleWebOf, openCliStore } from './hub-stack.ts';
 import { StackConfig } from './stack.ts';
@@ -205,6 +209,49 @@ export async function startReleaseHub(
     async close() {
       await web.stop();
       await hub.stop();
+      await store.close();
+    },
+  };
+}
+
+/** A console hub over a store in memory, the web room as `tsunagi serve` wires it (web-console tests). */
+export interface WebConsoleHub {
+  store: Store;
+  hub: TestHub;
+  /** Ingests these URLs under `source` and records the verdicts in intel at `tlp`, as `web ingest --record` does. */
+  ingest(urls: string[], source: string, tlp: 'green' | 'clear'): Promise<IngestResult>;
+  /** GET /console/api/web as the holder of `token` (asserted 200). */
+  overview(token: string): Promise<WebBody>;
+  close(): Promise<void>;
+}
+
+export async function startWebConsoleHub(): Promise<WebConsoleHub> {
+  const store = await openStore({ memory: true }, { migrations: ROOM_MIGRATIONS });
+  const deps = { logger: silentLogger(), registry: new Registry() };
+  const hub = await startTestHub({ store, web: consoleWebOf(store.db, deps) });
+  const web = createWeb(WebConfig.parse({}), {
+    ...deps,
+    registry: new Registry(),
+    db: store.db as unknown as Kysely<WebTables>,
+  });
+  return {
+    store,
+    hub,
+    ingest: (urls, source, tlp) =>
+      web.ingest(
+        urls.map((url) => ({ url })),
+        source,
+        async (batch) => void (await recordWebVerdicts(hub.ctx.intel, withWholeHost(batch), source, { tlp })),
+      ),
+    async overview(token) {
+      const response = await fetch(`${hub.url}/console/api/web`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(response.status, 200);
+      return (await response.json()) as WebBody;
+    },
+    async close() {
+      await hub.close();
       await store.close();
     },
   };

@@ -6,41 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Kysely } from 'kysely';
-import { Registry } from 'prom-client';
-import { silentLogger } from '../core/index.ts';
-import type { WebBody, WebReportBody } from '../console/index.ts';
-import { startTestHub, type TestHub } from '../console/testing.ts';
-import { recordWebVerdicts } from '../intel/index.ts';
-import { openStore, type Store } from '../store/index.ts';
-import {
-  createWeb,
-  draftTakedown,
-  WebConfig,
-  type TakedownTables,
-  type WebTables,
-  withWholeHost,
-} from '../web/index.ts';
-import { consoleWebOf } from './hub-stack.ts';
-import { ROOM_MIGRATIONS } from './store-migrations.ts';
+import type { WebReportBody } from '../console/index.ts';
+import { draftTakedown, type TakedownTables } from '../web/index.ts';
+import { startWebConsoleHub, type WebConsoleHub } from './testing.ts';
 
-let store: Store;
-let hub: TestHub;
+let webHub: WebConsoleHub;
 
 before(async () => {
-  store = await openStore({ memory: true }, { migrations: ROOM_MIGRATIONS });
-  const deps = { logger: silentLogger(), registry: new Registry() };
-  hub = await startTestHub({ store, web: consoleWebOf(store.db, deps) });
-  const web = createWeb(WebConfig.parse({}), {
-    ...deps,
-    registry: new Registry(),
-    db: store.db as unknown as Kysely<WebTables>,
-  });
-  const ingest = async (urls: string[], source: string, tlp: 'green' | 'clear') =>
-    web.ingest(
-      urls.map((url) => ({ url })),
-      source,
-      async (batch) => void (await recordWebVerdicts(hub.ctx.intel, withWholeHost(batch), source, { tlp })),
-    );
+  webHub = await startWebConsoleHub();
+  const { ingest, store } = webHub;
   await ingest(
     [
       'https://amazon-xqzv.top/signin/',
@@ -64,21 +38,10 @@ before(async () => {
     new Date('2026-12-01T00:00:00Z'),
   );
 });
-after(async () => {
-  await hub.close();
-  await store.close();
-});
-
-const get = async (token: string) => {
-  const response = await fetch(`${hub.url}/console/api/web`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  assert.equal(response.status, 200);
-  return (await response.json()) as WebBody;
-};
+after(() => webHub.close());
 
 test('council: every recorded host, the amazon and kit-path campaigns with their ties, the takedown', async () => {
-  const body = await get(hub.tokens.council);
+  const body = await webHub.overview(webHub.hub.tokens.council);
   assert.equal(body.hosts, 6);
   const amazon = body.campaigns.find((c) => c.brands.includes('amazon'))!;
   assert.deepEqual(amazon.hosts, ['amazon-kjhd.top', 'amazon-xqzv.top', 'login.amazon-kjhd.top']);
@@ -95,7 +58,7 @@ test('council: every recorded host, the amazon and kit-path campaigns with their
 });
 
 test('public: only what is public notice; the model-only hosts and their takedown stay out', async () => {
-  const body = await get(hub.tokens.public);
+  const body = await webHub.overview(webHub.hub.tokens.public);
   assert.equal(body.hosts, 2);
   const text = JSON.stringify(body);
   assert.ok(!text.includes('amazon-xqzv.top') && !text.includes('smbc-card-verify.xyz'), text);
@@ -103,19 +66,19 @@ test('public: only what is public notice; the model-only hosts and their takedow
 });
 
 test('no token, no answer', async () => {
-  const response = await fetch(`${hub.url}/console/api/web`);
+  const response = await fetch(`${webHub.hub.url}/console/api/web`);
   assert.equal(response.status, 401);
 });
 
 const report = (token: string, body: unknown) =>
-  fetch(`${hub.url}/console/api/web/reports`, {
+  fetch(`${webHub.hub.url}/console/api/web/reports`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
 
 test('reports: scored, kept under report:<organisation>, audited; the answer tells only the verdict of what was sent', async () => {
-  const response = await report(hub.tokens.public, [
+  const response = await report(webHub.hub.tokens.public, [
     { url: 'https://amazon-xqzv.top/signin/', description: 'SMS 2026-12-02', brand: 'amazon' },
     { url: 'ftp://files.example/x' },
     { url: 'hxxps://aeon-card-verify[.]shop/login' },
@@ -141,7 +104,7 @@ test('reports: scored, kept under report:<organisation>, audited; the answer tel
     }
   // A URL the hub already held: nothing of its sources or first sighting goes back.
   assert.doesNotMatch(JSON.stringify(body), /firstSeen|model|jpcert|sources/);
-  const kept = await store.db
+  const kept = await webHub.store.db
     .selectFrom('web_sightings' as never)
     .selectAll()
     .where('source' as never, '=', 'report:Vendor-Kumo' as never)
@@ -153,7 +116,7 @@ test('reports: scored, kept under report:<organisation>, audited; the answer tel
       ['https://amazon-xqzv.top/signin/', 'brand: amazon; SMS 2026-12-02'],
     ],
   );
-  const audit = await hub.ctx.audit.newest(5);
+  const audit = await webHub.hub.ctx.audit.newest(5);
   const entry = audit.find((a) => a.action === 'web.report');
   assert.equal(entry?.actor, 'Vendor Kumo');
   assert.equal(entry?.target, 'report:Vendor-Kumo');
@@ -161,10 +124,10 @@ test('reports: scored, kept under report:<organisation>, audited; the answer tel
 
 test('reports: a body that is not JSON is a 415 naming the content type the API takes', async () => {
   const send = (contentType: string | undefined, body: string) =>
-    fetch(`${hub.url}/console/api/web/reports`, {
+    fetch(`${webHub.hub.url}/console/api/web/reports`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${hub.tokens.council}`,
+        authorization: `Bearer ${webHub.hub.tokens.council}`,
         ...(contentType ? { 'content-type': contentType } : {}),
       },
       body,
@@ -195,7 +158,7 @@ test('reports: a body that is not JSON is a 415 naming the content type the API 
     'reports: the body is a string; expected {url, description?, brand?} or a list of up to 500',
   );
   // Nothing of these was kept.
-  const kept = await store.db
+  const kept = await webHub.store.db
     .selectFrom('web_sightings' as never)
     .selectAll()
     .where('source' as never, '=', 'report:ISP-Sakura' as never)
@@ -204,24 +167,24 @@ test('reports: a body that is not JSON is a 415 naming the content type the API 
 });
 
 test('reports: a body that is no report is a 400 saying why; a read-only token is refused', async () => {
-  const missing = await report(hub.tokens.council, { description: 'no url' });
+  const missing = await report(webHub.hub.tokens.council, { description: 'no url' });
   assert.equal(missing.status, 400);
   assert.match(((await missing.json()) as { description: string }).description, /url/);
-  const extra = await report(hub.tokens.council, { url: 'https://a.example/', score: 0 });
+  const extra = await report(webHub.hub.tokens.council, { url: 'https://a.example/', score: 0 });
   assert.equal(extra.status, 400);
   // Each says what is wrong, not the union's "Invalid input".
   const why = async (response: Response) => ((await response.json()) as { description: string }).description;
   assert.match(await why(extra), /^reports: Unrecognized key: "score"/);
   const many = await report(
-    hub.tokens.council,
+    webHub.hub.tokens.council,
     Array.from({ length: 501 }, (_, i) => ({ url: `https://h${i}.example/` })),
   );
   assert.equal(many.status, 400);
   assert.match(await why(many), /^reports: Too big: expected array to have <=500 items/);
-  const badItem = await report(hub.tokens.council, [{ url: 'https://a.example/' }, { url: 5 }]);
+  const badItem = await report(webHub.hub.tokens.council, [{ url: 'https://a.example/' }, { url: 5 }]);
   assert.equal(badItem.status, 400);
   assert.match(await why(badItem), /^reports: 1\.url: /);
-  const { token } = await hub.ctx.orgs.createToken(
+  const { token } = await webHub.hub.ctx.orgs.createToken(
     'Vendor Kumo',
     { scopes: ['read'], label: 'read only' },
     'test',
