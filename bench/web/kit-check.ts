@@ -30,7 +30,7 @@ import {
   type NormalisedUrl,
 } from '../../src/web/index.ts';
 import { dataDirectory, loadSplit, splitMonths, TUNING_LAST_MONTH } from './data.ts';
-import { replayKitPaths } from './kit-replay.ts';
+import { replayKitPaths, type KitReplayTeaching } from './kit-replay.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     'window-days': { type: 'string', default: '14,30,60' },
     'judged-by': { type: 'string' },
     'tuning-last-month': { type: 'string', default: '2024-12' },
+    teaching: { type: 'string', default: 'earlier-days' },
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
@@ -56,38 +57,41 @@ console.log(
     `${commonWords.size} common path words from ${split.tuning.benignUrls.length} fit-half URLs`,
 );
 const { teach, verdict, benignVerdict } = taughtBy(values['judged-by']);
-for (const minDomains of numbers(values['min-domains']!))
-  for (const windowDays of numbers(values['window-days']!)) {
-    const replay = replayKitPaths(
-      teach,
-      phishing.map((h) => ({ url: h.url, seenAt: h.seenAt! })),
-      benign,
-      { from: `${months[0]!.month}-01`, to: `${TUNING_LAST_MONTH}-30` },
-      { ...DEFAULT_KIT_PATHS, minDomains, windowDays, commonWords },
-    );
-    let offset = 0;
-    const perMonth = months.map((m) => {
-      const size = m.phishing.filter((h) => h.seenAt).length;
-      const range = [...Array(size).keys()].map((i) => offset + i);
-      const tied = range.filter((i) => replay.phishingTied[i]).length;
-      offset += size;
-      if (!verdict) return `${m.month} ${percent(tied, size)}`;
-      const alone = range.filter((i) => verdict[i]!.verdict === 'malicious').length;
-      const either = range.filter(
-        (i) =>
-          verdict[i]!.verdict === 'malicious' || (liftableByJudged(verdict[i]!) && replay.phishingTied[i]),
-      ).length;
-      return `${m.month} verdict ${percent(alone, size)}, OR tie ${percent(either, size)}`;
-    });
-    // With own verdicts, a tie flags a benign URL only when the model finds it suspicious.
-    const falseTies = benign
-      .filter((_, i) => replay.benignTied[i] && (!benignVerdict || liftableByJudged(benignVerdict[i]!)))
-      .map((u) => u.url);
-    console.log(
-      `min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
-        `benign URLs tied ${falseTies.length}${falseTies.length ? ` (${falseTies.slice(0, 5).join(' ')})` : ''}`,
-    );
-  }
+const teachings = values.teaching!.split(',') as KitReplayTeaching[];
+for (const teaching of teachings)
+  for (const minDomains of numbers(values['min-domains']!))
+    for (const windowDays of numbers(values['window-days']!)) {
+      const replay = replayKitPaths(
+        teach,
+        phishing.map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+        benign,
+        { from: `${months[0]!.month}-01`, to: `${TUNING_LAST_MONTH}-30` },
+        { ...DEFAULT_KIT_PATHS, minDomains, windowDays, commonWords },
+        teaching,
+      );
+      let offset = 0;
+      const perMonth = months.map((m) => {
+        const size = m.phishing.filter((h) => h.seenAt).length;
+        const range = [...Array(size).keys()].map((i) => offset + i);
+        const tied = range.filter((i) => replay.phishingTied[i]).length;
+        offset += size;
+        if (!verdict) return `${m.month} ${percent(tied, size)}`;
+        const alone = range.filter((i) => verdict[i]!.verdict === 'malicious').length;
+        const either = range.filter(
+          (i) =>
+            verdict[i]!.verdict === 'malicious' || (liftableByJudged(verdict[i]!) && replay.phishingTied[i]),
+        ).length;
+        return `${m.month} verdict ${percent(alone, size)}, OR tie ${percent(either, size)}`;
+      });
+      // With own verdicts, a tie flags a benign URL only when the model finds it suspicious.
+      const falseTies = benign
+        .filter((_, i) => replay.benignTied[i] && (!benignVerdict || liftableByJudged(benignVerdict[i]!)))
+        .map((u) => u.url);
+      console.log(
+        `${teaching}, min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
+          `benign URLs tied ${falseTies.length}${falseTies.length ? ` (${falseTies.slice(0, 5).join(' ')})` : ''}`,
+      );
+    }
 
 function percent(part: number, whole: number) {
   return `${((100 * part) / whole).toFixed(1)} %`;

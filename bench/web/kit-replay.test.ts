@@ -1,6 +1,7 @@
 /**
  * The kit-path replays the benchmark's kit rows stand on: a host is judged only by listings of
- * earlier days (daily), or only by what had been published by its listing time (as published).
+ * earlier days (daily), by listings before its own listing time (URL by URL, the room's own
+ * verdicts), or only by what had been published by its listing time (as published).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -21,6 +22,27 @@ const period = { from: '2025-07-01', to: '2025-07-31' };
 test('daily: a host is tied by the kit listed on two other domains on earlier days, never its own day', () => {
   const replay = replayKitPaths(listings, [host, sameDay], [], period, DEFAULT_KIT_PATHS);
   assert.deepEqual(replay.phishingTied, [true, false]);
+});
+
+test('URL by URL: a host is tied by listings earlier the same day, never by one at or after its own time', () => {
+  const later = { url: normaliseUrl('https://zzkwq.cn/jkuos'), seenAt: '2025-07-02T09:00:00+09:00' };
+  const atOnce = { url: normaliseUrl('https://pqxlm.cn/jkuos'), seenAt: '2025-07-02T10:00:00+09:00' };
+  const replay = replayKitPaths(
+    listings,
+    [host, sameDay, later, atOnce],
+    [],
+    period,
+    DEFAULT_KIT_PATHS,
+    'earlier-times',
+  );
+  // sameDay (18:00) follows both listings; later (09:00) has only the first; atOnce shares the second's minute.
+  assert.deepEqual(replay.phishingTied, [true, true, false, false]);
+});
+
+test('URL by URL: a benign URL is checked at the end of each day that touched its template, as daily', () => {
+  const benign = [normaliseUrl('https://example.org/jkuos'), normaliseUrl('https://example.org/about')];
+  const replay = replayKitPaths(listings, [sameDay], benign, period, DEFAULT_KIT_PATHS, 'earlier-times');
+  assert.deepEqual(replay.benignTied, [true, false]);
 });
 
 test('daily: a benign URL on the kit path counts as tied; one on another path does not', () => {

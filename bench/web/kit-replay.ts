@@ -35,12 +35,20 @@ export interface KitReplay {
   paths: number;
 }
 
+/**
+ * What a judged host's memory holds: every row of EARLIER days (a feed delivered daily), or every
+ * row listed before the host's own listing time (a room's own verdicts, learnt as each URL is
+ * scored).
+ */
+export type KitReplayTeaching = 'earlier-days' | 'earlier-times';
+
 export function replayKitPaths(
   listings: readonly Listing[],
   phishing: readonly { url: NormalisedUrl; seenAt: string }[],
   benign: readonly NormalisedUrl[],
   period: { from: string; to: string },
   options: KitPathOptions,
+  teaching: KitReplayTeaching = 'earlier-days',
 ): KitReplay {
   const memory = createKitPathMemory(options);
   const ordered = [...listings].sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
@@ -63,35 +71,51 @@ export function replayKitPaths(
 
   let next = 0;
   let startChecked = false;
-  /** Teaches every listing of days before `day`; benign URLs are checked from the period's start on. */
-  const learnBefore = (day: string) => {
-    while (next < ordered.length && dayOf(ordered[next]!.seenAt) < day) {
-      const listingDay = dayOf(ordered[next]!.seenAt);
+  /** The day being taught and the templates its listings touched so far. */
+  let teachingDay = '';
+  const touched = new Set<string>();
+  /** The benign URLs on the templates a day touched, checked at its end (the memory gains only then). */
+  const closeDay = () => {
+    if (teachingDay >= period.from && teachingDay <= period.to) {
+      const end = new Date(Date.parse(`${teachingDay}T23:59:59+09:00`));
+      for (const template of touched) checkBenign(benignByTemplate.get(template) ?? [], end);
+    }
+    touched.clear();
+    teachingDay = '';
+  };
+  /** Teaches listings in time order while `before` holds; benign URLs are checked from the period's start on. */
+  const learnWhile = (before: (listing: Listing) => boolean) => {
+    while (next < ordered.length && before(ordered[next]!)) {
+      const listing = ordered[next++]!;
+      const listingDay = dayOf(listing.seenAt);
+      if (listingDay !== teachingDay) closeDay();
+      teachingDay = listingDay;
       if (!startChecked && listingDay >= period.from) {
         checkBenign([...benignByTemplate.values()].flat(), new Date(`${period.from}T00:00:00+09:00`));
         startChecked = true;
       }
-      const touched = new Set<string>();
-      // One day's listings, then the benign URLs on the templates they touched, at the day's end.
-      while (next < ordered.length && dayOf(ordered[next]!.seenAt) === listingDay) {
-        const listing = ordered[next++]!;
-        memory.learn(listing.url, new Date(listing.seenAt));
-        const template = kitPathTemplate(listing.url, options.commonWords);
-        if (template !== null) touched.add(template);
-      }
-      if (listingDay >= period.from && listingDay <= period.to) {
-        const end = new Date(Date.parse(`${listingDay}T23:59:59+09:00`));
-        for (const template of touched) checkBenign(benignByTemplate.get(template) ?? [], end);
-      }
+      memory.learn(listing.url, new Date(listing.seenAt));
+      const template = kitPathTemplate(listing.url, options.commonWords);
+      if (template !== null) touched.add(template);
     }
+  };
+  /** Teaches every listing of days before `day`. */
+  const learnBefore = (day: string) => {
+    learnWhile((listing) => dayOf(listing.seenAt) < day);
+    if (teachingDay !== '' && teachingDay < day) closeDay();
   };
   for (const host of judged) {
     learnBefore(host.day);
+    if (teaching === 'earlier-times') {
+      const at = Date.parse(host.seenAt);
+      learnWhile((listing) => Date.parse(listing.seenAt) < at);
+    }
     phishingTied[host.index] = memory.match(host.url, new Date(host.seenAt)) !== null;
   }
   // The rest of the period, for the benign URLs.
   const after = new Date(Date.parse(`${period.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   learnBefore(after);
+  closeDay();
   if (!startChecked)
     checkBenign([...benignByTemplate.values()].flat(), new Date(`${period.from}T00:00:00+09:00`));
   return { phishingTied, benignTied, paths: memory.size };

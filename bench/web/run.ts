@@ -31,7 +31,7 @@ import {
   type ScoredUrl,
   type Web,
 } from '../../src/web/index.ts';
-import { replayAsPublished, replayKitPaths, type KitReplay } from './kit-replay.ts';
+import { replayAsPublished, replayKitPaths, type KitReplay, type KitReplayTeaching } from './kit-replay.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import {
   dataDirectory,
@@ -411,7 +411,8 @@ function judgedCaveat(taught: number, replay: KitReplay): string {
     `suspicious or malicious (web.kitPaths.ownVerdicts; never a kit tie's, so a tie cannot teach the next), and makes a URL ` +
     `the scorer finds suspicious (never a benign-looking one) malicious when it is on another registered domain under a path kept on ` +
     `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged). ` +
-    `Replayed the same way as the confirmed feed, taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
+    `Replayed like the confirmed feed but URL by URL, as the room learns them (each host judged by every listing before its own listing time, ` +
+    `not only earlier days'), taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
     `model flags suspicious or malicious, at their listing times: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
     `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
     `The setting was judged on the forward check's tuning folds only (bench/web/README.md). The memory held ${replay.paths} kit paths at the end.`
@@ -419,8 +420,9 @@ function judgedCaveat(taught: number, replay: KitReplay): string {
 }
 
 /**
- * The kit-path memory as a room fed confirmed listings daily holds it (kit-replay.ts): each
- * evaluation host judged by every earlier day's listings, each benign URL at every moment of the
+ * The kit-path memory replayed (kit-replay.ts): each evaluation host judged by every earlier day's
+ * listings (a room fed confirmed listings daily) or every listing before its own (a room's own
+ * verdicts, learnt URL by URL as they are scored), each benign URL at every moment of the
  * evaluation months.
  */
 function kitReplayOf(
@@ -429,6 +431,7 @@ function kitReplayOf(
   phishingCount: number,
   benignOffset: number,
   lastMonth: string,
+  teaching: KitReplayTeaching,
 ): KitReplay {
   const lastDay = new Date(Date.UTC(Number(lastMonth.slice(0, 4)), Number(lastMonth.slice(5)), 0))
     .toISOString()
@@ -441,6 +444,7 @@ function kitReplayOf(
     hosts.slice(benignOffset).map((h) => h.url),
     { from: `${EVALUATION_FIRST_MONTH}-01`, to: lastDay },
     DEFAULT_KIT_PATHS,
+    teaching,
   );
 }
 
@@ -497,13 +501,13 @@ function kitReplaysOf(
 ) {
   const { split, hosts, scored, phishingCount, benignOffset, lastMonth } = run;
   const allListings = split.months.flatMap((m) => m.listings);
-  const kitReplay = kitReplayOf(allListings, hosts, phishingCount, benignOffset, lastMonth);
+  const kitReplay = kitReplayOf(allListings, hosts, phishingCount, benignOffset, lastMonth, 'earlier-days');
   const judged = judgedListings(
     split,
     teaches,
     hosts.slice(benignOffset).filter((_, i) => teachesAsJudged(scored[benignOffset + i]!)),
   );
-  const judgedReplay = kitReplayOf(judged, hosts, phishingCount, benignOffset, lastMonth);
+  const judgedReplay = kitReplayOf(judged, hosts, phishingCount, benignOffset, lastMonth, 'earlier-times');
   const published = publicationTimes(run.dir);
   const asPublished =
     typeof published === 'string'
