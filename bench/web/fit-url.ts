@@ -67,6 +67,12 @@ import { maliciousThreshold, type RuleCheck } from './threshold.ts';
 const MIN_HOSTS = 3;
 const SUSPICIOUS_FALSE_POSITIVE_RATE = 1e-3;
 /**
+ * The share of tuning benign rows above the floor a tie on the room's own verdicts may lift
+ * (`judgedLift`): twice the suspicious one, chosen on the forward check's tuning folds
+ * (bench/web/README.md, "The room's own verdicts").
+ */
+const JUDGED_LIFT_FALSE_POSITIVE_RATE = 2e-3;
+/**
  * The benign rows' share of the loss against the phishing rows'. On cross-fitted scores a heavy
  * one (64 to 4096, kept before on in-sample scores) let held-out benign rows through and lost
  * recall: the fit bends round its own benign rows, which unseen benign rows do not follow.
@@ -404,9 +410,12 @@ function thresholdsOn(
     rows.map((row, i) => ({ logOdds: logOdds[i]!, phishing: row.phishing, host: row.item.url.host })),
     expectedHosts,
   );
+  const quantile = (rate: number) => nextUp(benign[Math.floor(benign.length * rate)] ?? 0);
+  const suspicious = quantile(SUSPICIOUS_FALSE_POSITIVE_RATE);
   const thresholds = {
     malicious: Math.max(nextUp(benign[0] ?? 0), logistic(maliciousLogOdds)),
-    suspicious: nextUp(benign[Math.floor(benign.length * SUSPICIOUS_FALSE_POSITIVE_RATE)] ?? 0),
+    suspicious,
+    judgedLift: Math.min(suspicious, quantile(JUDGED_LIFT_FALSE_POSITIVE_RATE)),
   };
   const phishingScores = logOdds.filter((_, i) => rows[i]!.phishing).map(logistic);
   const recallAt = (threshold: number) =>

@@ -12,8 +12,10 @@
  * (fit.ts --forward --tuning-last-month M --out FILE) scores the listings after M, the memory is
  * taught those it flags suspicious or malicious (and the read-half benign rows it so flags, from
  * the start), and each month is printed as the URL verdict alone and OR the tie of a URL the
- * model finds suspicious (the room's rule: its own verdicts lift only a suspicious URL); hosts are judged from the month
- * after M (the months before are the fit's own).
+ * model scores at its judgedLift floor (the room's rule, liftableByJudged; `--lift suspicious`: a
+ * suspicious URL only, the rule before that floor); `--teaching earlier-days,earlier-times`: each
+ * host judged by earlier days' listings or by every listing before its own (kit-replay.ts); hosts
+ * are judged from the month after M (the months before are the fit's own).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -28,6 +30,7 @@ import {
   WebConfig,
   type FittedModel,
   type NormalisedUrl,
+  type ScoredUrl,
 } from '../../src/web/index.ts';
 import { dataDirectory, loadSplit, splitMonths, TUNING_LAST_MONTH } from './data.ts';
 import { replayKitPaths, type KitReplayTeaching } from './kit-replay.ts';
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     'judged-by': { type: 'string' },
     'tuning-last-month': { type: 'string', default: '2024-12' },
     teaching: { type: 'string', default: 'earlier-days' },
+    lift: { type: 'string', default: 'model' },
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
@@ -56,7 +60,7 @@ console.log(
   `read: ${months.map((m) => m.month).join(', ')} (${phishing.length} hosts); ${benign.length} read-half benign URLs; ` +
     `${commonWords.size} common path words from ${split.tuning.benignUrls.length} fit-half URLs`,
 );
-const { teach, verdict, benignVerdict } = taughtBy(values['judged-by']);
+const { teach, verdict, benignVerdict, liftable } = taughtBy(values['judged-by']);
 const teachings = values.teaching!.split(',') as KitReplayTeaching[];
 for (const teaching of teachings)
   for (const minDomains of numbers(values['min-domains']!))
@@ -78,17 +82,16 @@ for (const teaching of teachings)
         if (!verdict) return `${m.month} ${percent(tied, size)}`;
         const alone = range.filter((i) => verdict[i]!.verdict === 'malicious').length;
         const either = range.filter(
-          (i) =>
-            verdict[i]!.verdict === 'malicious' || (liftableByJudged(verdict[i]!) && replay.phishingTied[i]),
+          (i) => verdict[i]!.verdict === 'malicious' || (liftable(verdict[i]!) && replay.phishingTied[i]),
         ).length;
         return `${m.month} verdict ${percent(alone, size)}, OR tie ${percent(either, size)}`;
       });
       // With own verdicts, a tie flags a benign URL only when the model finds it suspicious.
       const falseTies = benign
-        .filter((_, i) => replay.benignTied[i] && (!benignVerdict || liftableByJudged(benignVerdict[i]!)))
+        .filter((_, i) => replay.benignTied[i] && (!benignVerdict || liftable(benignVerdict[i]!)))
         .map((u) => u.url);
       console.log(
-        `${teaching}, min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
+        `${teaching}, lift ${values.lift}, min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
           `benign URLs tied ${falseTies.length}${falseTies.length ? ` (${falseTies.slice(0, 5).join(' ')})` : ''}`,
       );
     }
@@ -106,7 +109,8 @@ function taughtBy(modelFile: string | undefined) {
   const tuningListings = split.months
     .flatMap((m) => m.listings)
     .filter((l) => l.seenAt.slice(0, 7) <= TUNING_LAST_MONTH);
-  if (!modelFile) return { teach: tuningListings, verdict: undefined, benignVerdict: undefined };
+  if (!modelFile)
+    return { teach: tuningListings, verdict: undefined, benignVerdict: undefined, liftable: () => false };
   const model = JSON.parse(readFileSync(modelFile, 'utf8')) as FittedModel;
   if ((model.fit as { tuningMonths?: string }).tuningMonths?.endsWith(`..${fitLast}`) !== true)
     throw new Error(
@@ -122,5 +126,13 @@ function taughtBy(modelFile: string | undefined) {
       .map((h) => ({ url: h.url, seenAt: start })),
   ];
   const scoredOf = (url: NormalisedUrl) => web.score(url);
-  return { teach, verdict: phishing.map((h) => scoredOf(h.url)), benignVerdict: benign.map(scoredOf) };
+  // --lift suspicious: the rule before the model's judgedLift floor (a suspicious URL only).
+  const thresholds =
+    values.lift === 'suspicious' ? { suspicious: web.urlThresholds.suspicious } : web.urlThresholds;
+  return {
+    teach,
+    verdict: phishing.map((h) => scoredOf(h.url)),
+    benignVerdict: benign.map(scoredOf),
+    liftable: (scored: ScoredUrl) => liftableByJudged(scored, thresholds),
+  };
 }

@@ -29,6 +29,7 @@ import {
   teachesAsJudged,
   type NormalisedUrl,
   type ScoredUrl,
+  type Thresholds,
   type Web,
 } from '../../src/web/index.ts';
 import { replayAsPublished, replayKitPaths, type KitReplay, type KitReplayTeaching } from './kit-replay.ts';
@@ -235,7 +236,7 @@ function steadyStates(urls: readonly string[], scorers: readonly ((url: string) 
 }
 
 const JUDGED_SIDE =
-  "tsunagi web URL verdict (malicious) OR suspicious on a kit path of the room's own earlier verdicts (no list fed)";
+  "tsunagi web URL verdict (malicious) OR near suspicious on a kit path of the room's own earlier verdicts (no list fed)";
 const KIT_SIDE =
   'tsunagi web URL verdict (malicious) OR kit path of earlier days (a room fed confirmed listings daily)';
 
@@ -308,7 +309,13 @@ function steadySpeeds(web: Web, split: Split, urls: readonly string[], lastMonth
 function sidesOf(
   scored: readonly ScoredUrl[],
   peer: { scores: number[] } | string,
-  kit: { replay: KitReplay; judged: KitReplay; benignOffset: number; asPublished: boolean[] | string },
+  kit: {
+    replay: KitReplay;
+    judged: KitReplay;
+    benignOffset: number;
+    asPublished: boolean[] | string;
+    thresholds: Thresholds;
+  },
 ): Side[] {
   const tiedBy = (replay: KitReplay) => (i: number) =>
     i < kit.benignOffset ? replay.phishingTied[i]! : replay.benignTied[i - kit.benignOffset]!;
@@ -319,8 +326,10 @@ function sidesOf(
     { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
     {
       name: JUDGED_SIDE,
-      // The own verdicts' tie lifts only a URL the scorer finds suspicious (kit-path-intake.ts).
-      flagged: (i) => scored[i]!.verdict === 'malicious' || (liftableByJudged(scored[i]!) && tiedByJudged(i)),
+      // The own verdicts' tie lifts only a URL at the model's judgedLift floor (kit-path-intake.ts).
+      flagged: (i) =>
+        scored[i]!.verdict === 'malicious' ||
+        (liftableByJudged(scored[i]!, kit.thresholds) && tiedByJudged(i)),
     },
     {
       name: KIT_SIDE,
@@ -409,7 +418,7 @@ function judgedCaveat(taught: number, replay: KitReplay): string {
   return (
     `The "own earlier verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself judged ` +
     `suspicious or malicious (web.kitPaths.ownVerdicts; never a kit tie's, so a tie cannot teach the next), and makes a URL ` +
-    `the scorer finds suspicious (never a benign-looking one) malicious when it is on another registered domain under a path kept on ` +
+    `the scorer scores near suspicious (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; never a plainly benign-looking one) malicious when it is on another registered domain under a path kept on ` +
     `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged). ` +
     `Replayed like the confirmed feed but URL by URL, as the room learns them (each host judged by every listing before its own listing time, ` +
     `not only earlier days'), taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
@@ -581,7 +590,7 @@ async function main() {
     },
     (url) => teachesAsJudged(web.score(url)),
   );
-  const sides = sidesOf(scored, peer, { ...kit, benignOffset: benign.offset });
+  const sides = sidesOf(scored, peer, { ...kit, benignOffset: benign.offset, thresholds: web.urlThresholds });
   const { rows, summaryRows } = monthRows(sides, months, benign);
   const speedRows = speedRowsOf(urls.length, ourCpuSeconds, steadyCpuSeconds, withKits, peer, hosts.length);
 

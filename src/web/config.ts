@@ -55,7 +55,7 @@ export const WebConfig = z
         /**
          * The scorer's own suspicious and malicious URL verdicts (never a kit tie's) teach the
          * memory too; a tie that needs them is `kit_path_judged` and lifts only a URL the scorer
-         * finds suspicious. Public lists arrive late, these at once.
+         * scores near suspicious (the model's `judgedLift` floor). Public lists arrive late, these at once.
          */
         ownVerdicts: z.boolean().default(true),
         minDomains: z.number().int().min(2).max(1000).default(2),

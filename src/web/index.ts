@@ -147,7 +147,10 @@ export interface Web {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly model: FittedModel;
+  /** The host-name verdict's thresholds. */
   readonly thresholds: Thresholds;
+  /** The URL verdict's (with `judgedLift`, the floor a tie on the room's own verdicts lifts from). */
+  readonly urlThresholds: Thresholds;
   /** Throws UrlInputError (an InputError, exit code 2) when the text is not an http(s) URL or host. */
   normalise(text: string): NormalisedUrl;
   /**
@@ -262,7 +265,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     registry: deps.registry,
     ...(deps.db ? { db: deps.db } : {}),
     now,
-    maliciousThreshold: scorer.urlThresholds.malicious,
+    urlThresholds: scorer.urlThresholds,
   });
   const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null, at?: Date) => {
     const plain = scorer.score(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input);
@@ -277,6 +280,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     name: 'web',
     model,
     thresholds: scorer.thresholds,
+    urlThresholds: scorer.urlThresholds,
     async start() {
       await kitPaths.load();
     },

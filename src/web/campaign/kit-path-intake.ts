@@ -9,7 +9,8 @@
  *
  * With `kitPaths.ownVerdicts`, a third memory holds the URLs the scorer itself judged suspicious
  * or malicious (never a kit tie's): a tie that needs them is marked judged (`kit_path_judged`) and
- * raises only a URL the scorer already finds suspicious, so a benign-looking page is never made
+ * raises only a URL the scorer already scores near suspicious (at the model's `judgedLift` floor,
+ * above all but 2e-3 of the tuning benign rows), so a plainly benign-looking page is never made
  * malicious by the room's own guesses alone. The public lists arrive late (JPCERT/CC's in
  * batches, months after), the room's verdicts at once.
  *
@@ -31,6 +32,7 @@ import {
   type TakedownStatus,
   type TakedownTables,
 } from '../takedown/requests.ts';
+import type { Thresholds } from '../score/model.ts';
 import type { NormalisedUrl, ScoredUrl, WebTables } from '../types.ts';
 import {
   createKitPathMemory,
@@ -74,7 +76,7 @@ export interface KitPathIntake {
 
 export function createKitPathIntake(
   config: Pick<WebConfig, 'kitPaths' | 'maxUrlLength'>,
-  deps: { registry: Registry; db?: Kysely<WebTables>; now: () => Date; maliciousThreshold: number },
+  deps: { registry: Registry; db?: Kysely<WebTables>; now: () => Date; urlThresholds: Thresholds },
 ): KitPathIntake {
   const listings = createKitPathMemory(config.kitPaths);
   /** Rebuilt from `confirmed` when a request is withdrawn: a memory cannot unlearn one host. */
@@ -177,13 +179,13 @@ export function createKitPathIntake(
     tie(scored, at) {
       if (scored.verdict === 'malicious' || size() === 0) return scored;
       // The room's own verdicts may only lift a URL already suspicious; the confirmed memories, any.
-      const judged = liftableByJudged(scored) ? ownVerdicts : NO_MEMORIES;
+      const judged = liftableByJudged(scored, deps.urlThresholds) ? ownVerdicts : NO_MEMORIES;
       const match = matchAcross(memories, scored, at ?? deps.now(), config.kitPaths.minDomains, judged);
       if (!match) return scored;
       // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
       if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
       ties.inc({ basis: match.basis });
-      return withKitPath(scored, match, deps.maliciousThreshold);
+      return withKitPath(scored, match, deps.urlThresholds.malicious);
     },
     confirms: (source) => sources.has(source),
     learn: (url, listedAt) => listings.learn(url, listedAt),

@@ -1,8 +1,9 @@
 /**
  * The room's own verdicts as kit-path evidence (`web.kitPaths.ownVerdicts`): URLs the scorer
  * itself judged suspicious or malicious on two domains make a suspicious URL on a third domain
- * under the same kit path malicious, marked `kit_path_judged` (not a confirmed source's word); a
- * benign-looking URL is never lifted by them; a tie never teaches; a new process reads the
+ * under the same kit path malicious, marked `kit_path_judged` (not a confirmed source's word), and
+ * so a URL scored near suspicious (the model's judgedLift floor); a plainly benign-looking URL is
+ * never lifted by them; a tie never teaches; a new process reads the
  * window's verdicts back from the store (SQLite here; PostgreSQL when TSUNAGI_TEST_DATABASE_URL
  * is set); off, nothing is learnt.
  */
@@ -21,6 +22,8 @@ const JUDGED = [
 ];
 /** A suspicious name under the same path. */
 const CANDIDATE = 'https://amazon-co-jp-login.xyz/zqvmkits/';
+/** A name scored benign but near suspicious (above the model's judgedLift floor), under the same path. */
+const NEAR = 'https://mlbnxq.shop/zqvmkits/';
 /** A name that says nothing, under the same path: the room's own guesses never lift it. */
 const PLAIN = 'https://example-bakery.co.uk/zqvmkits/';
 const DAY3 = new Date('2025-09-03T00:00:00.000Z');
@@ -32,6 +35,9 @@ async function ownVerdictsEndToEnd(dialect: Dialect, schema?: string) {
       const registry = new Registry();
       const web = roomAt(db, DAY3, {}, registry);
       assert.equal(web.score(CANDIDATE).verdict, 'suspicious', 'the candidate alone is suspicious');
+      const near = web.score(NEAR);
+      assert.equal(near.verdict, 'benign');
+      assert.ok(near.score >= web.urlThresholds.judgedLift!, 'near suspicious: at the floor');
 
       // A source that confirms nothing: only the scorer's own verdicts teach.
       const ingested = await web.ingest(JUDGED, 'proxy-log');
@@ -50,6 +56,7 @@ async function ownVerdictsEndToEnd(dialect: Dialect, schema?: string) {
         "a benign-looking URL is not lifted by the room's guesses",
       );
       assert.match(await registry.metrics(), /tsunagi_web_kit_path_ties_total\{basis="judged"\} 1\b/);
+      assert.equal(web.score(NEAR).verdict, 'malicious', 'a URL at the judgedLift floor is lifted too');
 
       // A tie never teaches: two tied domains make no third tie by themselves.
       const other = roomAt(db, DAY3, { kitPaths: { ownVerdicts: true, sources: [] } });

@@ -5,6 +5,7 @@ import {
   createKitPathMemory,
   DEFAULT_KIT_PATHS,
   kitPathTemplate,
+  liftableByJudged,
   matchAcross,
   pathTemplate,
   pathTemplateHash,
@@ -12,6 +13,19 @@ import {
 
 const url = (text: string) => normaliseUrl(text);
 const day = (n: number) => new Date(Date.UTC(2025, 8, n));
+
+test("the room's own verdicts lift a URL at the model's judgedLift floor, never a malicious one or one below it", () => {
+  const thresholds = { suspicious: 0.9, malicious: 0.99, judgedLift: 0.5 };
+  const at = (score: number, verdict: 'benign' | 'suspicious' | 'malicious') => ({ score, verdict });
+  assert.equal(liftableByJudged(at(0.95, 'suspicious'), thresholds), true);
+  assert.equal(liftableByJudged(at(0.5, 'benign'), thresholds), true, 'at the floor');
+  assert.equal(liftableByJudged(at(0.49, 'benign'), thresholds), false, 'below it');
+  assert.equal(liftableByJudged(at(0.995, 'malicious'), thresholds), false, 'nothing to lift');
+  // A model fitted before the floor: a suspicious URL only, as before.
+  const older = { suspicious: 0.9, malicious: 0.99 };
+  assert.equal(liftableByJudged(at(0.6, 'benign'), older), false);
+  assert.equal(liftableByJudged(at(0.9, 'suspicious'), older), true);
+});
 
 test('a template keeps a kit word, numbers as 0 and query values as *', () => {
   assert.equal(kitPathTemplate(url('https://gtdos.cn/jkuos')), '/jkuos');

@@ -18,6 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import wordListPath from 'word-list';
+import type { Thresholds } from '../score/model.ts';
 import type { NormalisedUrl, ScoredUrl } from '../types.ts';
 import COMMON_PATH_WORDS from './common-path-words.json' with { type: 'json' };
 
@@ -457,7 +458,14 @@ export function teachesAsJudged(scored: Pick<ScoredUrl, 'verdict' | 'reasons'>):
   return scored.verdict !== 'benign' && !isKitPathTie(scored);
 }
 
-/** …and such evidence lifts only a URL the scorer already finds suspicious, never a benign-looking one. */
-export function liftableByJudged(scored: Pick<ScoredUrl, 'verdict'>): boolean {
-  return scored.verdict === 'suspicious';
+/**
+ * …and such evidence lifts only a URL the scorer already finds near suspicious (its score at the
+ * model's `judgedLift` floor, above all but 2e-3 of the tuning benign rows; `suspicious` when the
+ * model has none), never a plainly benign-looking one.
+ */
+export function liftableByJudged(
+  scored: Pick<ScoredUrl, 'verdict' | 'score'>,
+  thresholds: Pick<Thresholds, 'suspicious' | 'judgedLift'>,
+): boolean {
+  return scored.verdict !== 'malicious' && scored.score >= (thresholds.judgedLift ?? thresholds.suspicious);
 }

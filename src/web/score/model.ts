@@ -25,6 +25,12 @@ import { addUrlReasons, newPathTokenResult, prepareUrlModel, type UrlModel } fro
 export interface Thresholds {
   suspicious: number;
   malicious: number;
+  /**
+   * The URL verdict's floor for a tie on the room's own verdicts (kit-paths.ts, liftableByJudged):
+   * above all but JUDGED_LIFT_FALSE_POSITIVE_RATE of the tuning benign rows, never above
+   * `suspicious`; a model without it lifts only a suspicious URL.
+   */
+  judgedLift?: number;
 }
 
 export interface FittedModel {

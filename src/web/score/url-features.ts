@@ -46,7 +46,7 @@ export interface UrlModel {
   bias: number;
   weights: Record<UrlFeature, number>;
   tables: UrlTables;
-  thresholds: { suspicious: number; malicious: number };
+  thresholds: { suspicious: number; malicious: number; judgedLift?: number };
 }
 
 export interface UrlFeatures {
