@@ -243,16 +243,15 @@ async function listingsInWindow(db: Kysely<WebTables>, sources: string[], window
 }
 
 /**
- * The stored URLs the scorer itself judged suspicious or malicious (a kit tie's reasons start
- * with `kit_path`, and a tie never teaches), within the window before the newest of them, not
+ * The stored URLs the scorer itself judged suspicious or malicious, teachesAsJudged as the store
+ * keeps it (no `kit_tie`: a tie never teaches), within the window before the newest of them, not
  * before now.
  */
 async function verdictsInWindow(db: Kysely<WebTables>, windowMs: number, now: Date) {
-  // withKitPath lists its reason first; `_` in the pattern matches itself among other characters.
   const judged = db
     .selectFrom('web_urls')
     .where('verdict', 'in', ['suspicious', 'malicious'])
-    .where('reasons', 'not like', '[{"feature":"kit_path%');
+    .where('kit_tie', 'is', null);
   const newest = await judged.select((eb) => eb.fn.max('last_seen').as('last')).executeTakeFirst();
   if (!newest?.last) return [];
   const until = Math.min(now.getTime(), Date.parse(newest.last));
