@@ -77,9 +77,9 @@ export function createKitPathIntake(
   deps: { registry: Registry; db?: Kysely<WebTables>; now: () => Date; maliciousThreshold: number },
 ): KitPathIntake {
   const listings = createKitPathMemory(config.kitPaths);
-  /** Rebuilt from `confirmed` when a request is withdrawn: a memory cannot unlearn one host. */
-  let takedowns = createKitPathMemory(config.kitPaths);
-  /** What `tie` asks, kept rather than made per scored URL (`withdraw` puts the new takedowns in). */
+  /** Cleared and relearnt from `confirmed` when a request is withdrawn: a memory cannot unlearn one host. */
+  const takedowns = createKitPathMemory(config.kitPaths);
+  /** What `tie` asks, kept rather than made per scored URL; each memory is the same object for good. */
   const memories = [listings, takedowns];
   /** Host -> when its request confirmed it, and its stored URLs by URL. */
   const confirmed = new Map<string, { at: Date; urls: Map<string, NormalisedUrl> }>();
@@ -133,8 +133,7 @@ export function createKitPathIntake(
   };
   const withdraw = (host: string) => {
     if (!confirmed.delete(host)) return;
-    takedowns = createKitPathMemory(config.kitPaths);
-    memories[1] = takedowns;
+    takedowns.clear();
     for (const { at, urls } of confirmed.values()) for (const url of urls.values()) takedowns.learn(url, at);
   };
   const newestUpdate = (rows: readonly TakedownConfirmation[]) => {
