@@ -163,8 +163,8 @@ export function consoleWebOf(
 ): ConsoleWeb {
   const brands = createBrandIndex();
   return {
-    async overview(mayRead, mayReadUrl) {
-      const o = await webOverview(web, db as Kysely<TakedownTables>, brands, mayRead, mayReadUrl);
+    async overview(mayRead, readableUrls) {
+      const o = await webOverview(web, db as Kysely<TakedownTables>, brands, mayRead, readableUrls);
       const { byBrand, byTld, byPlatform, hosts } = o.statistics;
       return {
         hosts,

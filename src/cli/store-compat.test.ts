@@ -29,6 +29,7 @@ const NEW_ROOM_MIGRATIONS = [
   '0013_osint_002_markings_and_language',
   '0014_intel_001_osint_mentions_below_public_notice',
   '0015_intel_002_sighting_documents',
+  '0016_web_003_kit_tie',
 ];
 /** Their tables (and intel's newer ones), left out when comparing with what the shipped list built. */
 const NEW_ROOM_TABLE = /(^|[^a-z])((hygiene|web|sensor|osint)_|sighting_documents)/;

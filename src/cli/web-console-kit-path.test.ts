@@ -56,3 +56,30 @@ test('a withdrawn URL indicator no longer shows the bakery, even to the council'
   assert.doesNotMatch(JSON.stringify(body), /bakery/);
   assert.deepEqual(body.campaigns[0]!.hosts, ['mercari-verify.shop', 'vpass-secure.shop']);
 });
+
+test('a page load asks intel once for every URL that could tie a host by its kit path alone', async () => {
+  const teaRoom = 'https://tea-room.example.net/jkuos/';
+  const tied = await webHub.ingest([teaRoom], 'model', 'green');
+  assert.equal(tied.kitPathTies, 1);
+  const intel = webHub.hub.ctx.intel;
+  const { byValues, get } = intel;
+  const batches: (readonly string[])[] = [];
+  let single = 0;
+  intel.byValues = (kind, values) => {
+    batches.push(values);
+    return byValues(kind, values);
+  };
+  intel.get = (ref) => {
+    single++;
+    return get(ref);
+  };
+  try {
+    const body = await webHub.overview(webHub.hub.tokens.council);
+    assert.deepEqual(batches, [[BAKERY, teaRoom]], 'one lookup, the withdrawn bakery asked about too');
+    assert.equal(single, 0, 'no lookup per URL');
+    assert.deepEqual(body.campaigns[0]!.kitPathOnly, ['tea-room.example.net']);
+  } finally {
+    intel.byValues = byValues;
+    intel.get = get;
+  }
+});

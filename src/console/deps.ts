@@ -34,6 +34,7 @@ export type ConsoleIntel = Pick<
   Intel,
   | 'get'
   | 'byIds'
+  | 'byValues'
   | 'sightings'
   | 'sightingDocuments'
   | 'relationships'
@@ -71,13 +72,13 @@ export type ConsoleHygiene = Pick<
 export type ConsoleSensor = Pick<SensorReader, 'daily' | 'topIocs' | 'organisations'>;
 /**
  * The web room's overview, limited to the hosts `mayRead` lets through and, for hosts tied to a
- * campaign by a kit path alone (no host indicator), to the URLs `mayReadUrl` lets through (wired
- * by the CLI).
+ * campaign by a kit path alone (no host indicator), to the URLs `readableUrls` lets through,
+ * asked once for all of them (wired by the CLI).
  */
 export interface ConsoleWeb {
   overview(
     mayRead: (host: string) => boolean,
-    mayReadUrl: (url: string) => Promise<boolean>,
+    readableUrls: (urls: readonly string[]) => Promise<ReadonlySet<string>>,
   ): Promise<WebBody>;
   /**
    * Scores and keeps an organisation's reports (the body as received: the web room validates it

@@ -26,7 +26,14 @@ import {
   type RecordResult,
   type WithinTransaction,
 } from './write.ts';
-import type { AuditSink, Indicator, Relationship, Sighting, SightingDocument } from './types.ts';
+import type {
+  AuditSink,
+  Indicator,
+  IndicatorKind,
+  Relationship,
+  Sighting,
+  SightingDocument,
+} from './types.ts';
 
 export * from './types.ts';
 export { IntelConfig } from './config.ts';
@@ -124,6 +131,11 @@ export interface Intel extends Component {
   list(query?: ListQuery): Promise<{ items: Indicator[]; next?: string }>;
   /** Indicators by id, unknown ids left out. */
   byIds(ids: readonly string[]): Promise<Map<string, Indicator>>;
+  /**
+   * Indicators of one kind by value, as `get({ kind, value })` finds each, in a few queries
+   * (withdrawn and expired ones too); keyed by the value as asked, unknown ones left out.
+   */
+  byValues(kind: IndicatorKind, values: readonly string[]): Promise<Map<string, Indicator>>;
   sightings(indicatorId: string): Promise<Sighting[]>;
   /**
    * The published documents that name it (every one, once per source and document; oldest first,
@@ -280,6 +292,7 @@ export function createIntel(config: IntelConfig, deps: IntelDeps): Intel {
     },
     list: reads.list,
     byIds: reads.byIds,
+    byValues: reads.byValues,
     sightings: reads.sightings,
     sightingDocuments: reads.sightingDocuments,
     relationships: reads.relationships,

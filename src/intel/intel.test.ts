@@ -311,5 +311,43 @@ for (const engine of testEngines([intelMigrations])) {
         await store.close();
       }
     });
+
+    test('byValues finds what get finds (withdrawn too), keyed by the value as asked, past one batch', async () => {
+      const { store, intel } = await setup();
+      try {
+        const url = (n: number) => `https://kit-${n}.example.net/jkuos/`;
+        await intel.recordSightings(
+          [0, 1, 2].map((n) => ({
+            type: 'url' as const,
+            value: url(n),
+            source: 'web:model',
+            confidence: 60,
+          })),
+        );
+        await intel.recordSighting({
+          type: 'domain',
+          value: 'kit-0.example.net',
+          source: 'feed',
+          confidence: 60,
+        });
+        await intel.withdraw({ kind: 'url', value: url(1) }, 'a false tie', 'analyst');
+        // The known values come after a first batch (500) of unknown ones; a fragment is no part
+        // of a URL indicator, and a value that is no URL is left out rather than failing the rest.
+        const unknown = Array.from({ length: 600 }, (_, i) => `https://unknown-${i}.example.org/`);
+        const withFragment = `${url(2)}#top`;
+        const found = await intel.byValues('url', [...unknown, url(0), url(1), withFragment, 'not a url']);
+        assert.deepEqual([...found.keys()].sort(), [url(0), url(1), withFragment].sort());
+        for (const value of [url(0), url(1), withFragment])
+          assert.deepEqual(found.get(value), await intel.get({ kind: 'url', value }), value);
+        assert.ok(found.get(url(1))!.withdrawnAt);
+        assert.deepEqual(
+          [...(await intel.byValues('domain', ['KIT-0.example.net.', 'kit-1.example.net'])).keys()],
+          ['KIT-0.example.net.'],
+        );
+        assert.equal((await intel.byValues('url', [])).size, 0);
+      } finally {
+        await store.close();
+      }
+    });
   });
 }

@@ -1,6 +1,8 @@
 /** Intel's reads over its own tables: single indicators, pages, sightings, relationships, changes. */
+import { InputError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { ChangeCursor } from './feed.ts';
+import { indicatorKey } from './normalise.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -85,6 +87,50 @@ async function readSightingDocuments(
   };
 }
 
+/**
+ * Indicators of one kind by value, each as `get({ kind, value })` finds it (the value
+ * canonicalised, port 0, no protocol), withdrawn and expired ones too, in a query per 500 values
+ * rather than one each; keyed by the value as asked, unknown and malformed ones left out.
+ */
+async function readByValues(
+  db: Store['db'],
+  kind: IndicatorKind,
+  values: readonly string[],
+): Promise<Map<string, Indicator>> {
+  /** Canonical value -> the values asked that are it. */
+  const asked = new Map<string, string[]>();
+  for (const value of values) {
+    let canonical: string;
+    try {
+      canonical = indicatorKey(kind, value).value;
+    } catch (error) {
+      if (error instanceof InputError) continue;
+      throw error;
+    }
+    const same = asked.get(canonical);
+    if (same) same.push(value);
+    else asked.set(canonical, [value]);
+  }
+  const found = await byIds(
+    [...asked.keys()],
+    (batch) =>
+      db
+        .selectFrom('indicators')
+        .selectAll()
+        .where('kind', '=', kind)
+        .where('value', 'in', batch)
+        .where('port', '=', 0)
+        .where('proto', '=', '')
+        .execute(),
+    (r) => r.value,
+    indicatorFromRow,
+  );
+  const out = new Map<string, Indicator>();
+  for (const [canonical, [indicator]] of found)
+    for (const value of asked.get(canonical) ?? []) out.set(value, indicator!);
+  return out;
+}
+
 export function createReads(store: Store) {
   const db = store.db;
   return {
@@ -138,6 +184,12 @@ export function createReads(store: Store) {
       );
       return new Map([...found].map(([id, [indicator]]) => [id, indicator!]));
     },
+
+    /**
+     * Indicators of one kind by value, each as `get({ kind, value })` finds it, withdrawn and
+     * expired ones too, a query per 500 values (readByValues).
+     */
+    byValues: (kind: IndicatorKind, values: readonly string[]) => readByValues(db, kind, values),
 
     async sightings(indicatorId: string): Promise<Sighting[]> {
       const rows = await db

@@ -1,8 +1,13 @@
 /**
- * The web room's own tables, as a kysely migration set (names start `0011_web_` so the store runs
- * every room's sets in one order). Portable DDL: the same on SQLite and PostgreSQL.
+ * The web room's own tables, as a kysely migration set (names `00NN_web_`, numbered in the one
+ * order the store runs every room's sets). Portable DDL: the same on SQLite and PostgreSQL.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
+import { kitPathTieBasis, type KitPathBasis } from './campaign/kit-paths.ts';
+import type { Reason, WebTables } from './types.ts';
+
+/** Rows the kit-tie backfill reads a query. */
+const BACKFILL_PAGE = 1000;
 
 export const webMigrations: Record<string, Migration> = {
   '0011_web_001_urls_and_sightings': {
@@ -65,4 +70,57 @@ export const webMigrations: Record<string, Migration> = {
       await db.schema.alterTable('web_urls').dropColumn('host_score').execute();
     },
   },
+  /**
+   * A kit tie's basis in a column of its own (store.ts writes it by kitPathTieBasis beside the
+   * reasons), so the readers select ties on it rather than on how the reasons' JSON happens to be
+   * spelt; stored rows are filled by the same rule. The partial index holds the few ties only.
+   * Numbered after every shipped migration, not 0011_: kysely refuses a new one that sorts before
+   * one a store has already run.
+   */
+  '0016_web_003_kit_tie': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('web_urls').addColumn('kit_tie', 'text').execute();
+      await backfillKitTies(db as Kysely<WebTables>);
+      await db.schema
+        .createIndex('web_urls_kit_tie')
+        .on('web_urls')
+        .column('url')
+        .where(sql.ref('kit_tie'), 'is not', null)
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('web_urls_kit_tie').execute();
+      await db.schema.alterTable('web_urls').dropColumn('kit_tie').execute();
+    },
+  },
 };
+
+/**
+ * Sets kit_tie on the stored ties, their reasons parsed and judged by kitPathTieBasis, a page at
+ * a time in URL order. Only malicious rows are read: withKitPath makes every tie malicious.
+ */
+async function backfillKitTies(db: Kysely<WebTables>): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = await db
+      .selectFrom('web_urls')
+      .select(['url', 'reasons'])
+      .where('verdict', '=', 'malicious')
+      .where('url', '>', after)
+      .orderBy('url')
+      .limit(BACKFILL_PAGE)
+      .execute();
+    const ties = new Map<KitPathBasis, string[]>();
+    for (const row of rows) {
+      const basis = kitPathTieBasis({ reasons: JSON.parse(row.reasons) as Reason[] });
+      if (basis === null) continue;
+      const urls = ties.get(basis);
+      if (urls) urls.push(row.url);
+      else ties.set(basis, [row.url]);
+    }
+    for (const [basis, urls] of ties)
+      await db.updateTable('web_urls').set({ kit_tie: basis }).where('url', 'in', urls).execute();
+    if (rows.length < BACKFILL_PAGE) return;
+    after = rows.at(-1)!.url;
+  }
+}

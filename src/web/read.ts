@@ -6,7 +6,6 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { HostSummary, Reason, ScoredUrl, StoredVerdict, Verdict, WebTables } from './types.ts';
 import { normaliseUrl } from './normalise.ts';
-import { isKitPathTie } from './campaign/kit-paths.ts';
 
 export interface VerdictQuery {
   /** Only these verdicts (all when absent). */
@@ -214,9 +213,9 @@ export interface KitPathTieRow {
 }
 
 /**
- * The stored URLs whose verdict a kit path made malicious (withKitPath lists `kit_path(...)`
- * first) on hosts whose host-name verdict is not malicious, URL order, paged: what ties such a
- * host to its kit's campaign, which readHosts (and so every host-level export) leaves out.
+ * The stored URLs whose verdict a kit path made malicious (their `kit_tie` column, written by
+ * kitPathTieBasis) on hosts whose host-name verdict is not malicious, URL order, paged: what ties
+ * such a host to its kit's campaign, which readHosts (and so every host-level export) leaves out.
  */
 export async function* readKitPathTies(
   db: Kysely<WebTables>,
@@ -227,8 +226,9 @@ export async function* readKitPathTies(
   for (;;) {
     const rows = await db
       .selectFrom('web_urls')
-      .select(['url', 'host', 'reasons', 'first_seen', 'last_seen'])
-      .where('verdict', '=', 'malicious')
+      .select(['url', 'host', 'first_seen', 'last_seen'])
+      // As the partial index web_urls_kit_tie states it, so both engines read the ties off it.
+      .where('kit_tie', 'is not', null)
       .where(sql<Verdict>`COALESCE(host_verdict, verdict)`, '<>', 'malicious')
       .where('url', '>', after)
       .orderBy('url')
@@ -236,8 +236,7 @@ export async function* readKitPathTies(
       .execute();
     if (rows.length === 0) return;
     for (const row of rows)
-      if (isKitPathTie({ reasons: JSON.parse(row.reasons) as Reason[] }))
-        yield { host: row.host, url: row.url, firstSeen: row.first_seen, lastSeen: row.last_seen };
+      yield { host: row.host, url: row.url, firstSeen: row.first_seen, lastSeen: row.last_seen };
     after = rows.at(-1)!.url;
     if (rows.length < size) return;
   }

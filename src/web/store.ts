@@ -1,9 +1,11 @@
 /**
- * The room's writes: each URL's latest verdict, and first/last seen per source. Upserts keep the
+ * The room's writes: each URL's latest verdict (with its kit tie's basis beside the reasons, so
+ * readers select ties by column), and first/last seen per source. Upserts keep the
  * earliest first-seen and the latest last-seen whatever order the inputs come in (portable CASE,
  * not SQLite's two-argument min() nor PostgreSQL's LEAST()).
  */
 import { sql, type Kysely } from 'kysely';
+import { kitPathTieBasis } from './campaign/kit-paths.ts';
 import type { ScoredUrl, WebTables } from './types.ts';
 
 export interface SightingRow {
@@ -49,6 +51,7 @@ export async function writeSightings(
           host_verdict: scored.hostVerdict,
           brand: scored.brand,
           reasons: JSON.stringify(scored.reasons),
+          kit_tie: kitPathTieBasis(scored),
           model,
           first_seen: first,
           last_seen: last,
@@ -62,6 +65,7 @@ export async function writeSightings(
           host_verdict: (eb) => eb.ref('excluded.host_verdict'),
           brand: (eb) => eb.ref('excluded.brand'),
           reasons: (eb) => eb.ref('excluded.reasons'),
+          kit_tie: (eb) => eb.ref('excluded.kit_tie'),
           model: (eb) => eb.ref('excluded.model'),
           first_seen: sql`CASE WHEN excluded.first_seen < web_urls.first_seen THEN excluded.first_seen ELSE web_urls.first_seen END`,
           last_seen: sql`CASE WHEN excluded.last_seen > web_urls.last_seen THEN excluded.last_seen ELSE web_urls.last_seen END`,

@@ -1,4 +1,5 @@
 /** The web room's vocabulary: a URL's keys, its verdict with the reasons, and the room's tables. */
+import type { KitPathBasis } from './campaign/kit-paths.ts';
 
 /** What a certificate-transparency entry says of the certificate (input/certificate.ts reads it). */
 export interface CertificateFacts {
@@ -121,6 +122,11 @@ export interface WebTables {
     brand: string | null;
     /** JSON array of Reason. */
     reasons: string;
+    /**
+     * What a kit tie that made the URL malicious stood on (kitPathTieBasis of the reasons, written
+     * with them), null for no tie: what the tie readers select on, never the reasons' JSON.
+     */
+    kit_tie: KitPathBasis | null;
     model: string;
     first_seen: string;
     last_seen: string;

@@ -5,7 +5,7 @@
  * is public notice and the council what the council may read; this file only asks the rule. A
  * host tied to a campaign by a kit path alone has no domain indicator (its name is not judged
  * malicious): it appears only when the reader may have the intel URL indicator of a URL that
- * ties it.
+ * ties it (every such URL's indicator read in one batch per request, then the same rule).
  * POST /console/api/web/reports: URLs an organisation reports, scored and kept by the web room
  * under `report:<organisation>`; who may report is the release module's `mayReportUrls`, the
  * hub's rate and body limits per organisation apply, and each accepted request is audited.
@@ -46,17 +46,23 @@ export function registerWeb(app: FastifyInstance, ctx: RouteContext): void {
       cursor = page.next;
     } while (cursor);
     const now = new Date().toISOString();
-    const mayReadUrl = async (url: string) => {
-      const indicator = await ctx.deps.intel.get({ kind: 'url', value: url });
-      // As the domain list above: a withdrawn or expired indicator is no longer released.
-      return (
-        indicator !== undefined &&
-        indicator.withdrawnAt === null &&
-        indicator.expiresAt > now &&
-        release({ type: 'indicator', indicator }, reader).outcome !== 'deny'
+    // Every URL that could tie a host to a campaign, looked up in one batch (not one per URL).
+    const readableUrls = async (urls: readonly string[]) => {
+      const indicators = await ctx.deps.intel.byValues('url', urls);
+      return new Set(
+        urls.filter((url) => {
+          const indicator = indicators.get(url);
+          // As the domain list above: a withdrawn or expired indicator is no longer released.
+          return (
+            indicator !== undefined &&
+            indicator.withdrawnAt === null &&
+            indicator.expiresAt > now &&
+            release({ type: 'indicator', indicator }, reader).outcome !== 'deny'
+          );
+        }),
       );
     };
-    return web.overview((host) => released.has(host), mayReadUrl);
+    return web.overview((host) => released.has(host), readableUrls);
   });
 }
 

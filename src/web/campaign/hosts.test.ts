@@ -125,8 +125,15 @@ async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
     const named = await withKitPaths(malicious, (names) => web.hostUrls(names));
     const clustered = new Set(named.map((h) => h.host));
     // The reader may not see the tea room's URL: the tea room shows nowhere.
-    const only = await kitPathOnlyHosts(web.kitPathTies(), clustered, carriedKitPaths(named), (url) =>
-      url.startsWith('https://example-bakery.co.uk/'),
+    const asked: (readonly string[])[] = [];
+    const only = await kitPathOnlyHosts(web.kitPathTies(), clustered, carriedKitPaths(named), (urls) => {
+      asked.push(urls);
+      return new Set(urls.filter((url) => url.startsWith('https://example-bakery.co.uk/')));
+    });
+    assert.deepEqual(
+      asked,
+      [['https://example-bakery.co.uk/jkuos/', 'https://tea-room.example.net/jkuos/']],
+      'every URL that could join, asked about in one call',
     );
     assert.deepEqual(
       only.map((h) => [h.host, h.kitPaths, h.kitPathOnly, h.brand, h.firstSeen]),
@@ -136,12 +143,12 @@ async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
     assert.deepEqual(campaign?.hosts, ['example-bakery.co.uk', 'mercari-verify.shop', 'vpass-secure.shop']);
     assert.deepEqual(campaign?.kitPathOnly, ['example-bakery.co.uk']);
     // A path no malicious host carries is not even asked about.
-    const asked: string[] = [];
-    await kitPathOnlyHosts(web.kitPathTies(), clustered, new Set(['/saxaw/']), (url) => {
-      asked.push(url);
-      return true;
+    let askedAgain = 0;
+    await kitPathOnlyHosts(web.kitPathTies(), clustered, new Set(['/saxaw/']), (urls) => {
+      askedAgain++;
+      return new Set(urls);
     });
-    assert.deepEqual(asked, []);
+    assert.equal(askedAgain, 0);
   } finally {
     await db.destroy();
   }

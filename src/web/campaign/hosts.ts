@@ -97,28 +97,40 @@ export function carriedKitPaths(hosts: readonly CampaignHost[]): Set<string> {
 }
 
 /**
+ * Which of these stored URLs the reader may see (the caller's release decision), asked once for
+ * them all.
+ */
+export type ReadableUrls = (urls: readonly string[]) => ReadonlySet<string> | Promise<ReadonlySet<string>>;
+
+/**
  * Hosts tied to a kit by their stored URLs alone (`ties`: readKitPathTies, URLs a kit path made
  * malicious on hosts whose name is not), as clustering sees them: `kitPathOnly`, no brand (the
  * name is not the evidence), the templates of those URLs only and the time they were seen. Hosts
  * in `clustered` (malicious by name, whether or not the reader may see them) are left out, and
- * so is every URL `mayReadUrl` refuses: such a host shows only through URLs the reader may see.
- * A URL whose template no clustered host carries (`carried`: their kitPaths) could join nothing
- * and is skipped before `mayReadUrl` is asked.
+ * so is every URL `readableUrls` leaves out: such a host shows only through URLs the reader may
+ * see. A URL whose template no clustered host carries (`carried`: their kitPaths) could join
+ * nothing and is not asked about; the rest are asked in one call.
  */
 export async function kitPathOnlyHosts(
   ties: AsyncIterable<KitPathTieRow>,
   clustered: ReadonlySet<string>,
   carried: ReadonlySet<string>,
-  mayReadUrl: (url: string) => boolean | Promise<boolean> = () => true,
+  readableUrls: ReadableUrls = (urls) => new Set(urls),
 ): Promise<CampaignHost[]> {
-  const byHost = new Map<string, CampaignHost & { kitPaths: string[] }>();
+  const joinable: { tie: KitPathTieRow; keys: NormalisedUrl; template: string }[] = [];
   for await (const tie of ties) {
     if (clustered.has(tie.host)) continue;
     const keys = normaliseStoredUrl(tie.url);
     if (!keys) continue;
     // The template the memory matched (kit_path(template)), kit words already checked then.
     const template = pathTemplate(keys.path);
-    if (template === null || !carried.has(template) || !(await mayReadUrl(tie.url))) continue;
+    if (template !== null && carried.has(template)) joinable.push({ tie, keys, template });
+  }
+  if (joinable.length === 0) return [];
+  const readable = await readableUrls(joinable.map(({ tie }) => tie.url));
+  const byHost = new Map<string, CampaignHost & { kitPaths: string[] }>();
+  for (const { tie, keys, template } of joinable) {
+    if (!readable.has(tie.url)) continue;
     const held = byHost.get(tie.host);
     if (!held) {
       byHost.set(tie.host, {

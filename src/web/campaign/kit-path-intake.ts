@@ -79,9 +79,9 @@ export function createKitPathIntake(
   deps: { registry: Registry; db?: Kysely<WebTables>; now: () => Date; urlThresholds: Thresholds },
 ): KitPathIntake {
   const listings = createKitPathMemory(config.kitPaths);
-  /** Rebuilt from `confirmed` when a request is withdrawn: a memory cannot unlearn one host. */
-  let takedowns = createKitPathMemory(config.kitPaths);
-  /** What `tie` asks, kept rather than made per scored URL (`withdraw` puts the new takedowns in). */
+  /** Cleared and relearnt from `confirmed` when a request is withdrawn: a memory cannot unlearn one host. */
+  const takedowns = createKitPathMemory(config.kitPaths);
+  /** What `tie` asks, kept rather than made per scored URL; each memory is the same object for good. */
   const memories = [listings, takedowns];
   /** Host -> when its request confirmed it, and its stored URLs by URL. */
   const confirmed = new Map<string, { at: Date; urls: Map<string, NormalisedUrl> }>();
@@ -135,8 +135,7 @@ export function createKitPathIntake(
   };
   const withdraw = (host: string) => {
     if (!confirmed.delete(host)) return;
-    takedowns = createKitPathMemory(config.kitPaths);
-    memories[1] = takedowns;
+    takedowns.clear();
     for (const { at, urls } of confirmed.values()) for (const url of urls.values()) takedowns.learn(url, at);
   };
   const newestUpdate = (rows: readonly TakedownConfirmation[]) => {
@@ -245,16 +244,15 @@ async function listingsInWindow(db: Kysely<WebTables>, sources: string[], window
 }
 
 /**
- * The stored URLs the scorer itself judged suspicious or malicious (a kit tie's reasons start
- * with `kit_path`, and a tie never teaches), within the window before the newest of them, not
+ * The stored URLs the scorer itself judged suspicious or malicious, teachesAsJudged as the store
+ * keeps it (no `kit_tie`: a tie never teaches), within the window before the newest of them, not
  * before now.
  */
 async function verdictsInWindow(db: Kysely<WebTables>, windowMs: number, now: Date) {
-  // withKitPath lists its reason first; `_` in the pattern matches itself among other characters.
   const judged = db
     .selectFrom('web_urls')
     .where('verdict', 'in', ['suspicious', 'malicious'])
-    .where('reasons', 'not like', '[{"feature":"kit_path%');
+    .where('kit_tie', 'is', null);
   const newest = await judged.select((eb) => eb.fn.max('last_seen').as('last')).executeTakeFirst();
   if (!newest?.last) return [];
   const until = Math.min(now.getTime(), Date.parse(newest.last));

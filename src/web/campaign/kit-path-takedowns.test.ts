@@ -123,6 +123,38 @@ test('a refused request teaches nothing, and one refused after it was sent is fo
   });
 });
 
+test('withdrawn, then tied again: the room asks the relearnt takedowns at once, only the hosts still sent', async () => {
+  await withWebDb(SQLITE(), async (db) => {
+    const [first, second] = KIT_URLS as [string, string];
+    // The first host also carries a kit path of its own, which only its request teaches.
+    const ownPath = `https://${KIT_HOSTS[0]}/qzonlyfirst/`;
+    const fourth = 'https://vbqzmd.example.org/xqvjkuos/';
+    await storeAndDraft(db, [first, ownPath, second, fourth], DAY3);
+    const web = roomAt(db, DAY3);
+    for (const host of KIT_HOSTS) await web.takedownStatus(host, 'sent');
+    assert.equal(web.kitPaths, 2);
+    assert.equal(web.score(CANDIDATE).verdict, 'malicious');
+    await web.takedownStatus(KIT_HOSTS[0]!, 'refused');
+    assert.equal(web.kitPaths, 1, "the refused host's own path is forgotten, the second host's kept");
+    assert.notEqual(web.score(CANDIDATE).verdict, 'malicious');
+    // A URL stored now for the host still sent goes into the same memory the room asks.
+    await web.ingest(
+      [{ url: `https://${KIT_HOSTS[1]}/wvbnzqkit/`, seenAt: DAY3.toISOString() }],
+      'proxy-log',
+    );
+    assert.equal(web.kitPaths, 2);
+    await web.takedownStatus('vbqzmd.example.org', 'sent');
+    const tied = web.score(CANDIDATE);
+    assert.equal(tied.verdict, 'malicious', 'the second and the fourth host tie it again');
+    assert.equal(tied.reasons[0]?.value, 2);
+    // Withdrawn again, twice over: nothing is left of the two, and the room says so at once.
+    await web.takedownStatus(KIT_HOSTS[1]!, 'refused');
+    await web.takedownStatus('vbqzmd.example.org', 'refused');
+    assert.equal(web.kitPaths, 0);
+    assert.notEqual(web.score(CANDIDATE).verdict, 'malicious');
+  });
+});
+
 test('a running room learns requests another process sent at its next ingest', async () => {
   await withWebDb(SQLITE(), async (db) => {
     await storeAndDraft(db, KIT_URLS, DAY3);

@@ -99,6 +99,28 @@ test('the memory is bounded: past maxPaths the oldest paths go', () => {
   assert.equal(memory.size, 3);
 });
 
+test('clear() forgets every path, and the same memory learns afresh', () => {
+  const memory = createKitPathMemory();
+  // Enough paths that the hash filter has been rebuilt larger than it starts.
+  for (let i = 0; i < 300; i++) memory.learn(url(`https://d${i}.example/qzkit${i}x`), day(1));
+  memory.learn(url('https://gtdos.cn/jkuos'), day(1));
+  memory.learn(url('https://csvgcx.cn/jkuos'), day(1));
+  assert.ok(memory.match(url('https://lhunri.cn/jkuos'), day(2)));
+  memory.clear();
+  assert.equal(memory.size, 0);
+  assert.equal(memory.match(url('https://lhunri.cn/jkuos'), day(2)), null);
+  assert.equal(memory.listedOn(url('https://lhunri.cn/jkuos'), day(2)), null);
+  memory.learn(url('https://gtdos.cn/jkuos'), day(1));
+  assert.equal(memory.match(url('https://lhunri.cn/jkuos'), day(2)), null, 'one domain relearnt');
+  memory.learn(url('https://rcmama.cn/jkuos'), day(1));
+  assert.deepEqual(memory.match(url('https://lhunri.cn/jkuos'), day(2)), {
+    template: '/jkuos',
+    domains: 2,
+    basis: 'confirmed',
+  });
+  assert.equal(memory.size, 1);
+});
+
 test('a listing at an invalid time is ignored, not stored as NaN', () => {
   const memory = createKitPathMemory();
   memory.learn(url('https://gtdos.cn/jkuos'), new Date('not a date'));

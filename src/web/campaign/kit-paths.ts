@@ -62,6 +62,11 @@ export interface KitPathMemory {
    * joins when two memories are asked together.
    */
   listedOn(url: NormalisedUrl, at: Date): { template: string; domains: string[] } | null;
+  /**
+   * Forgets every path, the memory object kept: a memory cannot unlearn one domain, so its owner
+   * relearns what still holds (the takedowns memory when a request is withdrawn).
+   */
+  clear(): void;
   /** Paths remembered. */
   readonly size: number;
 }
@@ -332,6 +337,10 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
         : null;
     },
     listedOn,
+    clear() {
+      paths.clear();
+      rehash();
+    },
     get size() {
       return paths.size;
     },

@@ -3,7 +3,8 @@
  * requests, built only from the hosts the caller says the reader may see (the hub's release
  * decision on each host's intel indicator is made by the caller, not here). A host whose name is
  * not malicious has no host indicator: it joins its kit's campaign only through stored URLs a kit
- * path made malicious that `mayReadUrl` (the decision on each URL's indicator) lets through.
+ * path made malicious that `readableUrls` (the decision on those URLs' indicators, asked once for
+ * them all) lets through.
  */
 import type { Kysely } from 'kysely';
 import type { BrandIndex } from '../score/lexicon.ts';
@@ -17,7 +18,13 @@ import {
   type CampaignHost,
   type WebStatistics,
 } from './cluster.ts';
-import { campaignHostOf, carriedKitPaths, kitPathOnlyHosts, withKitPaths } from './hosts.ts';
+import {
+  campaignHostOf,
+  carriedKitPaths,
+  kitPathOnlyHosts,
+  withKitPaths,
+  type ReadableUrls,
+} from './hosts.ts';
 
 export interface WebOverview {
   statistics: WebStatistics;
@@ -37,7 +44,7 @@ export async function webOverview(
   db: Kysely<TakedownTables>,
   brands: Pick<BrandIndex, 'brand' | 'keywordCount'>,
   mayRead: (host: string) => boolean,
-  mayReadUrl: (url: string) => boolean | Promise<boolean>,
+  readableUrls: ReadableUrls,
 ): Promise<WebOverview> {
   const readable: CampaignHost[] = [];
   // Every host malicious by name, seen or not: such a host is never shown as tied by a kit path alone.
@@ -52,7 +59,7 @@ export async function webOverview(
     source.kitPathTies(),
     maliciousByName,
     carriedKitPaths(hosts),
-    mayReadUrl,
+    readableUrls,
   );
   const campaigns = clusterCampaigns([...hosts, ...kitPathOnly], brands);
   const takedowns = (await listTakedowns(db))
