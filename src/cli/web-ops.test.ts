@@ -277,7 +277,7 @@ test("ingest: the room's own verdicts on two domains lift a suspicious URL on th
   assert.equal(next.code, 0, next.stderr);
   assert.match(
     next.stderr,
-    /: malicious 1 \(1 on a kit path other domains were listed with, 1 of them suspicious and on a path this room itself judged on other domains\), suspicious 0, benign 1;/,
+    /: malicious 1 \(1 on a kit path other domains were listed with, 1 of them near suspicious and on a path this room itself judged on other domains\), suspicious 0, benign 1;/,
     'the suspicious URL is lifted, the benign-looking one is not',
   );
 });

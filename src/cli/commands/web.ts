@@ -353,7 +353,7 @@ function kitPathNote(result: IngestResult): string {
   if (result.kitPathTies === 0) return '';
   const judged =
     result.kitPathTiesJudged > 0
-      ? `, ${result.kitPathTiesJudged} of them suspicious and on a path this room itself judged on other domains`
+      ? `, ${result.kitPathTiesJudged} of them near suspicious and on a path this room itself judged on other domains`
       : '';
   return ` (${result.kitPathTies} on a kit path other domains were listed with${judged})`;
 }
