@@ -27,6 +27,7 @@ import {
   liftableByJudged,
   nonEnglishPathWords,
   teachesAsJudged,
+  countsAsUnjudged,
   WebConfig,
   type FittedModel,
   type NormalisedUrl,
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     'tuning-last-month': { type: 'string', default: '2024-12' },
     teaching: { type: 'string', default: 'earlier-days' },
     lift: { type: 'string', default: 'model' },
+    against: { type: 'string', default: 'benign' },
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
@@ -60,7 +62,7 @@ console.log(
   `read: ${months.map((m) => m.month).join(', ')} (${phishing.length} hosts); ${benign.length} read-half benign URLs; ` +
     `${commonWords.size} common path words from ${split.tuning.benignUrls.length} fit-half URLs`,
 );
-const { teach, verdict, benignVerdict, liftable } = taughtBy(values['judged-by']);
+const { teach, unjudged, verdict, benignVerdict, liftable } = taughtBy(values['judged-by']);
 const teachings = values.teaching!.split(',') as KitReplayTeaching[];
 for (const teaching of teachings)
   for (const minDomains of numbers(values['min-domains']!))
@@ -72,6 +74,7 @@ for (const teaching of teachings)
         { from: `${months[0]!.month}-01`, to: `${TUNING_LAST_MONTH}-30` },
         { ...DEFAULT_KIT_PATHS, minDomains, windowDays, commonWords },
         teaching,
+        values.against === 'none' ? [] : unjudged,
       );
       let offset = 0;
       const perMonth = months.map((m) => {
@@ -91,7 +94,7 @@ for (const teaching of teachings)
         .filter((_, i) => replay.benignTied[i] && (!benignVerdict || liftable(benignVerdict[i]!)))
         .map((u) => u.url);
       console.log(
-        `${teaching}, lift ${values.lift}, min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
+        `${teaching}, lift ${values.lift}, against ${values.against}, min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
           `benign URLs tied ${falseTies.length}${falseTies.length ? ` (${falseTies.slice(0, 5).join(' ')})` : ''}`,
       );
     }
@@ -110,27 +113,38 @@ function taughtBy(modelFile: string | undefined) {
     .flatMap((m) => m.listings)
     .filter((l) => l.seenAt.slice(0, 7) <= TUNING_LAST_MONTH);
   if (!modelFile)
-    return { teach: tuningListings, verdict: undefined, benignVerdict: undefined, liftable: () => false };
+    return {
+      teach: tuningListings,
+      unjudged: [],
+      verdict: undefined,
+      benignVerdict: undefined,
+      liftable: () => false,
+    };
   const model = JSON.parse(readFileSync(modelFile, 'utf8')) as FittedModel;
   if ((model.fit as { tuningMonths?: string }).tuningMonths?.endsWith(`..${fitLast}`) !== true)
     throw new Error(
       `${modelFile} was not fitted up to ${fitLast} (fit.ts --forward --tuning-last-month ${fitLast})`,
     );
   const web = createWeb(WebConfig.parse({}), { logger: silentLogger(), registry: new Registry(), model });
-  const teaches = (url: NormalisedUrl) => teachesAsJudged(web.score(url));
   const start = new Date(`${months[0]!.month}-01T00:00:00+09:00`).toISOString();
-  const teach = [
-    ...tuningListings.filter((l) => l.seenAt.slice(0, 7) > fitLast && teaches(l.url)),
-    ...[...split.evaluation.benign, ...split.evaluation.benignUrls]
-      .filter((h) => teaches(h.url))
-      .map((h) => ({ url: h.url, seenAt: start })),
-  ];
+  // Every listing after the fit months and every read-half benign row, as the room would have seen
+  // them: suspicious or worse teaches, benign counts against a tie on its path (--against none: not).
+  const seen = [
+    ...tuningListings.filter((l) => l.seenAt.slice(0, 7) > fitLast),
+    ...[...split.evaluation.benign, ...split.evaluation.benignUrls].map((h) => ({
+      url: h.url,
+      seenAt: start,
+    })),
+  ].map((listing) => ({ listing, scored: web.score(listing.url) }));
+  const teach = seen.filter((s) => teachesAsJudged(s.scored)).map((s) => s.listing);
+  const unjudged = seen.filter((s) => countsAsUnjudged(s.scored)).map((s) => s.listing);
   const scoredOf = (url: NormalisedUrl) => web.score(url);
   // --lift suspicious: the rule before the model's judgedLift floor (a suspicious URL only).
   const thresholds =
     values.lift === 'suspicious' ? { suspicious: web.urlThresholds.suspicious } : web.urlThresholds;
   return {
     teach,
+    unjudged,
     verdict: phishing.map((h) => scoredOf(h.url)),
     benignVerdict: benign.map(scoredOf),
     liftable: (scored: ScoredUrl) => liftableByJudged(scored, thresholds),

@@ -45,6 +45,17 @@ test('URL by URL: a benign URL is checked at the end of each day that touched it
   assert.deepEqual(replay.benignTied, [true, false]);
 });
 
+test('URL by URL: benign-looking URLs seen on the path once it is named count against the tie, as the room counts them', () => {
+  const seenBenign = (n: number, at: string) =>
+    Array.from({ length: n }, (_, i) => listing(`https://bakery${i}.example/jkuos`, at));
+  const replay = (unjudged: Listing[]) =>
+    replayKitPaths(listings, [host], [], period, DEFAULT_KIT_PATHS, 'earlier-times', unjudged).phishingTied;
+  assert.deepEqual(replay(seenBenign(15, '2025-07-05T10:00:00+09:00')), [true]);
+  assert.deepEqual(replay(seenBenign(16, '2025-07-05T10:00:00+09:00')), [false], '8 per named domain');
+  // Seen before the path was named: the room had no reason to count them.
+  assert.deepEqual(replay(seenBenign(16, '2025-06-30T10:00:00+09:00')), [true]);
+});
+
 test('daily: a benign URL on the kit path counts as tied; one on another path does not', () => {
   const benign = [normaliseUrl('https://example.org/jkuos'), normaliseUrl('https://example.org/about')];
   const replay = replayKitPaths(listings, [], benign, period, DEFAULT_KIT_PATHS);

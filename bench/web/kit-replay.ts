@@ -17,6 +17,7 @@
 import {
   createKitPathMemory,
   kitPathTemplate,
+  outnumbersUnjudged,
   type KitPathOptions,
   type NormalisedUrl,
 } from '../../src/web/index.ts';
@@ -49,9 +50,23 @@ export function replayKitPaths(
   period: { from: string; to: string },
   options: KitPathOptions,
   teaching: KitReplayTeaching = 'earlier-days',
+  /**
+   * URLs the room saw with a benign verdict (the own-verdict replay): each counts against a tie
+   * on its path once the memory names the path, as the room counts it (outnumbersUnjudged).
+   */
+  unjudged: readonly Listing[] = [],
 ): KitReplay {
   const memory = createKitPathMemory(options);
-  const ordered = [...listings].sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
+  const against = createKitPathMemory(options);
+  const ordered = [
+    ...listings.map((listing) => ({ ...listing, against: false })),
+    ...unjudged.map((listing) => ({ ...listing, against: true })),
+  ].sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
+  /** The room's tie: the memory's, while its domains outnumber those seen benign on the path. */
+  const tiedAt = (url: NormalisedUrl, at: Date) => {
+    const match = memory.match(url, at);
+    return match !== null && outnumbersUnjudged(match, against.listedOn(url, at)?.domains.length ?? 0);
+  };
   const judged = phishing
     .map((p, index) => ({ ...p, index, day: dayOf(p.seenAt) }))
     .sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
@@ -66,7 +81,7 @@ export function replayKitPaths(
     benignByTemplate.set(template, list);
   });
   const checkBenign = (indices: Iterable<number>, at: Date) => {
-    for (const i of indices) if (!benignTied[i] && memory.match(benign[i]!, at)) benignTied[i] = true;
+    for (const i of indices) if (!benignTied[i] && tiedAt(benign[i]!, at)) benignTied[i] = true;
   };
 
   let next = 0;
@@ -87,6 +102,12 @@ export function replayKitPaths(
   const learnWhile = (before: (listing: Listing) => boolean) => {
     while (next < ordered.length && before(ordered[next]!)) {
       const listing = ordered[next++]!;
+      if (listing.against) {
+        // As the room: counted only once its own verdicts name the path.
+        const at = new Date(listing.seenAt);
+        if (memory.listedOn(listing.url, at) !== null) against.learn(listing.url, at);
+        continue;
+      }
       const listingDay = dayOf(listing.seenAt);
       if (listingDay !== teachingDay) closeDay();
       teachingDay = listingDay;
@@ -110,7 +131,7 @@ export function replayKitPaths(
       const at = Date.parse(host.seenAt);
       learnWhile((listing) => Date.parse(listing.seenAt) < at);
     }
-    phishingTied[host.index] = memory.match(host.url, new Date(host.seenAt)) !== null;
+    phishingTied[host.index] = tiedAt(host.url, new Date(host.seenAt));
   }
   // The rest of the period, for the benign URLs.
   const after = new Date(Date.parse(`${period.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);

@@ -27,6 +27,7 @@ import {
   WebConfig,
   liftableByJudged,
   teachesAsJudged,
+  countsAsUnjudged,
   type NormalisedUrl,
   type ScoredUrl,
   type Thresholds,
@@ -414,15 +415,16 @@ function kitCaveat(replay: KitReplay): string {
 }
 
 /** What the "own earlier verdicts" row measures, and what it stands for. */
-function judgedCaveat(taught: number, replay: KitReplay): string {
+function judgedCaveat(taught: number, unjudged: number, replay: KitReplay): string {
   return (
     `The "own earlier verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself judged ` +
     `suspicious or malicious (web.kitPaths.ownVerdicts; never a kit tie's, so a tie cannot teach the next), and makes a URL ` +
     `the scorer scores near suspicious (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; never a plainly benign-looking one) malicious when it is on another registered domain under a path kept on ` +
-    `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged). ` +
+    `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged), ` +
+    `while those domains outnumber the ones it saw on the path with a benign verdict once the path was judged (outnumbersUnjudged: a vendor's path on many sites is no kit). ` +
     `Replayed like the confirmed feed but URL by URL, as the room learns them (each host judged by every listing before its own listing time, ` +
     `not only earlier days'), taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
-    `model flags suspicious or malicious, at their listing times: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
+    `model flags suspicious or malicious, at their listing times, the ${unjudged} it scores benign counting against ties: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
     `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
     `The setting was judged on the forward check's tuning folds only (bench/web/README.md). The memory held ${replay.paths} kit paths at the end.`
   );
@@ -441,6 +443,7 @@ function kitReplayOf(
   benignOffset: number,
   lastMonth: string,
   teaching: KitReplayTeaching,
+  unjudged: readonly Listing[] = [],
 ): KitReplay {
   const lastDay = new Date(Date.UTC(Number(lastMonth.slice(0, 4)), Number(lastMonth.slice(5)), 0))
     .toISOString()
@@ -454,29 +457,35 @@ function kitReplayOf(
     { from: `${EVALUATION_FIRST_MONTH}-01`, to: lastDay },
     DEFAULT_KIT_PATHS,
     teaching,
+    unjudged,
   );
 }
 
 /**
  * What a room's own verdicts teach its memory (web.kitPaths.ownVerdicts): the evaluation months'
  * listings the scorer itself judged suspicious or malicious, at their listing times, and the
- * benign rows it so judged, from the period's start (a benign URL's false verdict could tie another's).
- * The tuning months' listings are left out: the model was fitted on them, so its verdicts there
- * are no forecast.
+ * benign rows it so judged, from the period's start (a benign URL's false verdict could tie
+ * another's); and the rest, scored benign, which count against a tie on their path
+ * (`unjudged`, outnumbersUnjudged). The tuning months' listings are left out: the model was fitted
+ * on them, so its verdicts there are no forecast.
  */
-function judgedListings(
+function ownVerdictListings(
   split: Split,
-  teaches: (url: NormalisedUrl) => boolean,
-  benignJudged: readonly LabelledHost[],
-): Listing[] {
+  scoreOf: (url: NormalisedUrl) => ScoredUrl,
+  benign: readonly { host: LabelledHost; scored: ScoredUrl }[],
+): { taught: Listing[]; unjudged: Listing[] } {
   const periodStart = new Date(`${EVALUATION_FIRST_MONTH}-01T00:00:00+09:00`).toISOString();
-  return [
+  const seen = [
     ...split.months
       .filter((m) => m.month >= EVALUATION_FIRST_MONTH)
       .flatMap((m) => m.listings)
-      .filter((listing) => teaches(listing.url)),
-    ...benignJudged.map((h) => ({ url: h.url, seenAt: periodStart })),
+      .map((listing) => ({ listing, scored: scoreOf(listing.url) })),
+    ...benign.map(({ host, scored }) => ({ listing: { url: host.url, seenAt: periodStart }, scored })),
   ];
+  return {
+    taught: seen.filter((s) => teachesAsJudged(s.scored)).map((s) => s.listing),
+    unjudged: seen.filter((s) => countsAsUnjudged(s.scored)).map((s) => s.listing),
+  };
 }
 
 /**
@@ -506,17 +515,25 @@ function kitReplaysOf(
     benignOffset: number;
     lastMonth: string;
   },
-  teaches: (url: NormalisedUrl) => boolean,
+  scoreOf: (url: NormalisedUrl) => ScoredUrl,
 ) {
   const { split, hosts, scored, phishingCount, benignOffset, lastMonth } = run;
   const allListings = split.months.flatMap((m) => m.listings);
   const kitReplay = kitReplayOf(allListings, hosts, phishingCount, benignOffset, lastMonth, 'earlier-days');
-  const judged = judgedListings(
+  const own = ownVerdictListings(
     split,
-    teaches,
-    hosts.slice(benignOffset).filter((_, i) => teachesAsJudged(scored[benignOffset + i]!)),
+    scoreOf,
+    hosts.slice(benignOffset).map((host, i) => ({ host, scored: scored[benignOffset + i]! })),
   );
-  const judgedReplay = kitReplayOf(judged, hosts, phishingCount, benignOffset, lastMonth, 'earlier-times');
+  const judgedReplay = kitReplayOf(
+    own.taught,
+    hosts,
+    phishingCount,
+    benignOffset,
+    lastMonth,
+    'earlier-times',
+    own.unjudged,
+  );
   const published = publicationTimes(run.dir);
   const asPublished =
     typeof published === 'string'
@@ -527,7 +544,13 @@ function kitReplaysOf(
           publishedAtOf(split, published),
           DEFAULT_KIT_PATHS,
         );
-  return { replay: kitReplay, judged: judgedReplay, taught: judged.length, asPublished };
+  return {
+    replay: kitReplay,
+    judged: judgedReplay,
+    taught: own.taught.length,
+    unjudged: own.unjudged.length,
+    asPublished,
+  };
 }
 
 async function main() {
@@ -588,7 +611,7 @@ async function main() {
       benignOffset: benign.offset,
       lastMonth: months.at(-1)!.month,
     },
-    (url) => teachesAsJudged(web.score(url)),
+    (url) => web.score(url),
   );
   const sides = sidesOf(scored, peer, { ...kit, benignOffset: benign.offset, thresholds: web.urlThresholds });
   const { rows, summaryRows } = monthRows(sides, months, benign);
@@ -669,7 +692,7 @@ async function main() {
       caveats: [
         ...caveatsOf(peer, ipBenign, ipPhishing, scored),
         kitCaveat(kit.replay),
-        judgedCaveat(kit.taught, kit.judged),
+        judgedCaveat(kit.taught, kit.unjudged, kit.judged),
         ...(typeof kit.asPublished === 'string'
           ? [`Kit paths as published: not measured (${kit.asPublished}).`]
           : []),

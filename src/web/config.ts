@@ -55,7 +55,8 @@ export const WebConfig = z
         /**
          * The scorer's own suspicious and malicious URL verdicts (never a kit tie's) teach the
          * memory too; a tie that needs them is `kit_path_judged` and lifts only a URL the scorer
-         * scores near suspicious (the model's `judgedLift` floor). Public lists arrive late, these at once.
+         * scores near suspicious (the model's `judgedLift` floor), while fewer than 8 benign-looking
+         * domains per named one were seen on the path. Public lists arrive late, these at once.
          */
         ownVerdicts: z.boolean().default(true),
         minDomains: z.number().int().min(2).max(1000).default(2),

@@ -455,6 +455,8 @@ export {
   kitPathTemplate,
   liftableByJudged,
   teachesAsJudged,
+  outnumbersUnjudged,
+  countsAsUnjudged,
   nonEnglishPathWords,
   withKitPath,
   type KitPathMatch,

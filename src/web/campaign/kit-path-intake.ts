@@ -39,10 +39,34 @@ import {
   liftableByJudged,
   matchAcross,
   NO_MEMORIES,
+  outnumbersUnjudged,
+  countsAsUnjudged,
   teachesAsJudged,
   withKitPath,
+  type KitPathMatch,
   type KitPathMemory,
 } from './kit-paths.ts';
+
+/**
+ * The room's own verdicts as kit-path evidence: the scorer's suspicious and malicious URLs (asked
+ * after the confirmed memories), and the benign-looking URLs seen on a path once they name it,
+ * which a judged tie must outnumber (outnumbersUnjudged; live only, a new process starts it empty).
+ */
+function createOwnVerdicts(options: WebConfig['kitPaths']) {
+  const verdicts = createKitPathMemory(options);
+  const unjudged = createKitPathMemory(options);
+  return {
+    /** What `tie` asks as judged memories, kept rather than made per scored URL. */
+    memories: [verdicts] as const,
+    learn(scored: ScoredUrl, at: Date) {
+      if (teachesAsJudged(scored)) verdicts.learn(scored, at);
+      else if (countsAsUnjudged(scored) && verdicts.listedOn(scored, at) !== null) unjudged.learn(scored, at);
+    },
+    /** A judged tie stands: not a vendor's path seen mostly on benign-looking sites. */
+    holds: (match: KitPathMatch, url: NormalisedUrl, at: Date) =>
+      outnumbersUnjudged(match, unjudged.listedOn(url, at)?.domains.length ?? 0),
+  };
+}
 
 /** The scorer's reason for a lexicon brand's own domain (score/model.ts). */
 const OFFICIAL_DOMAIN = 'official_domain';
@@ -88,10 +112,8 @@ export function createKitPathIntake(
   const sources = new Set(config.kitPaths.sources);
   const fromTakedowns = config.kitPaths.takedowns;
   const fromVerdicts = config.kitPaths.ownVerdicts;
-  /** The scorer's own suspicious and malicious verdicts; asked after the confirmed memories. */
-  const verdicts = createKitPathMemory(config.kitPaths);
-  /** What `tie` asks as judged memories, kept like `memories`. */
-  const ownVerdicts = [verdicts];
+  const own = createOwnVerdicts(config.kitPaths);
+  const verdicts = own.memories[0];
   const windowMs = config.kitPaths.windowDays * DAY_MS;
   /** The newest `updated_at` of the takedown requests read; a refresh reads from it on. */
   let takedownsReadFrom: string | undefined;
@@ -177,19 +199,21 @@ export function createKitPathIntake(
   return {
     tie(scored, at) {
       if (scored.verdict === 'malicious' || size() === 0) return scored;
-      // The room's own verdicts may only lift a URL already suspicious; the confirmed memories, any.
-      const judged = liftableByJudged(scored, deps.urlThresholds) ? ownVerdicts : NO_MEMORIES;
-      const match = matchAcross(memories, scored, at ?? deps.now(), config.kitPaths.minDomains, judged);
+      // The room's own verdicts may only lift a URL near suspicious; the confirmed memories, any.
+      const judged = liftableByJudged(scored, deps.urlThresholds) ? own.memories : NO_MEMORIES;
+      const when = at ?? deps.now();
+      const match = matchAcross(memories, scored, when, config.kitPaths.minDomains, judged);
       if (!match) return scored;
       // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
       if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
+      if (match.basis === 'judged' && !own.holds(match, scored, when)) return scored;
       ties.inc({ basis: match.basis });
       return withKitPath(scored, match, deps.urlThresholds.malicious);
     },
     confirms: (source) => sources.has(source),
     learn: (url, listedAt) => listings.learn(url, listedAt),
     learnVerdict(scored, at) {
-      if (fromVerdicts && teachesAsJudged(scored)) verdicts.learn(scored, at);
+      if (fromVerdicts) own.learn(scored, at);
     },
     learnStored(url) {
       const host = confirmed.get(url.host);

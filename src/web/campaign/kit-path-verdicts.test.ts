@@ -13,6 +13,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { SqliteDialect, type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
 import { explainReason } from '../index.ts';
+import { UNJUDGED_PER_JUDGED } from './kit-paths.ts';
 import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
 
 /** Brand-impersonating names the scorer finds malicious and suspicious on their own, under one kit's path. */
@@ -114,5 +115,35 @@ test('a confirmed tie stays confirmed when verdicts also know the path', async (
     const tied = web.score(CANDIDATE);
     assert.equal(tied.reasons[0]?.feature, 'kit_path(/zqvmkits/)', 'two confirmed domains suffice');
     assert.equal(tied.reasons[0]?.value, 2, "the confirmed memories' count");
+  });
+});
+
+test("a path the room then sees on many benign-looking sites is a vendor's, and its own verdicts stop lifting on it", async () => {
+  await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
+    const web = roomAt(db, DAY3);
+    await web.ingest(JUDGED, 'proxy-log');
+    assert.equal(web.score(NEAR).verdict, 'malicious', 'two judged domains, none seen benign');
+    const plainSites = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => ({
+        url: `https://bakery-number${from + i}.co.uk/zqvmkits/`,
+        seenAt: '2025-09-02T03:00:00.000Z',
+      }));
+    // Fewer than UNJUDGED_PER_JUDGED benign-looking sites per judged domain: still a kit.
+    const below = await web.ingest(plainSites(0, 2 * UNJUDGED_PER_JUDGED - 1), 'proxy-log');
+    assert.equal(below.verdicts.benign, 2 * UNJUDGED_PER_JUDGED - 1);
+    assert.equal(web.score(NEAR).verdict, 'malicious');
+    // One more: a vendor's path, not a kit by the room's own word.
+    await web.ingest(plainSites(2 * UNJUDGED_PER_JUDGED - 1, 2 * UNJUDGED_PER_JUDGED), 'proxy-log');
+    assert.equal(web.score(NEAR).verdict, 'benign');
+    assert.equal(web.score(CANDIDATE).verdict, 'suspicious');
+    // A confirmed source's word stands whatever the room saw.
+    await web.ingest(
+      [
+        { url: 'https://qwhrtd.example.com/zqvmkits/', seenAt: '2025-09-02T05:00:00.000Z' },
+        { url: 'https://mbnzcv.example.net/zqvmkits/', seenAt: '2025-09-02T06:00:00.000Z' },
+      ],
+      'jpcert',
+    );
+    assert.equal(web.score(NEAR).reasons[0]?.feature, 'kit_path(/zqvmkits/)');
   });
 });

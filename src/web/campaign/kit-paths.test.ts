@@ -4,11 +4,14 @@ import { normaliseUrl } from '../normalise.ts';
 import {
   createKitPathMemory,
   DEFAULT_KIT_PATHS,
+  countsAsUnjudged,
   kitPathTemplate,
   liftableByJudged,
   matchAcross,
+  outnumbersUnjudged,
   pathTemplate,
   pathTemplateHash,
+  UNJUDGED_PER_JUDGED,
 } from './kit-paths.ts';
 
 const url = (text: string) => normaliseUrl(text);
@@ -25,6 +28,14 @@ test("the room's own verdicts lift a URL at the model's judgedLift floor, never 
   const older = { suspicious: 0.9, malicious: 0.99 };
   assert.equal(liftableByJudged(at(0.6, 'benign'), older), false);
   assert.equal(liftableByJudged(at(0.9, 'suspicious'), older), true);
+});
+
+test('a judged tie holds while fewer than UNJUDGED_PER_JUDGED benign-looking domains per named one saw its path', () => {
+  assert.equal(outnumbersUnjudged({ domains: 2 }, 2 * UNJUDGED_PER_JUDGED - 1), true);
+  assert.equal(outnumbersUnjudged({ domains: 2 }, 2 * UNJUDGED_PER_JUDGED), false);
+  assert.equal(countsAsUnjudged({ verdict: 'benign' }), true);
+  assert.equal(countsAsUnjudged({ verdict: 'suspicious' }), false, 'a suspicious URL teaches instead');
+  assert.equal(countsAsUnjudged({ verdict: 'malicious' }), false, 'nor does a tied one count against');
 });
 
 test('a template keeps a kit word, numbers as 0 and query values as *', () => {

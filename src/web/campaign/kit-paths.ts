@@ -478,3 +478,26 @@ export function liftableByJudged(
 ): boolean {
   return scored.verdict !== 'malicious' && scored.score >= (thresholds.judgedLift ?? thresholds.suspicious);
 }
+
+/**
+ * Benign-looking domains a judged kit path may be seen on per domain named on it before the room
+ * stops trusting its own word for it. Kits have many: a fold-B kit's hosts were mostly scored
+ * benign, and 4 cost 4 points of a month's recall there, 8 none on fold A and 0.2 mean on B
+ * (bench/web/README.md).
+ */
+export const UNJUDGED_PER_JUDGED = 8;
+
+/**
+ * …and a tie on them holds only while the room saw the path on fewer than UNJUDGED_PER_JUDGED
+ * benign-looking domains per domain named on it (`countsAsUnjudged`, learnt once the path is
+ * judged). A vendor's path on thousands of sites, two of them misjudged, is no kit. Asked of a
+ * judged tie only: a confirmed source's word stands.
+ */
+export function outnumbersUnjudged(match: Pick<KitPathMatch, 'domains'>, unjudgedDomains: number): boolean {
+  return unjudgedDomains < UNJUDGED_PER_JUDGED * match.domains;
+}
+
+/** A URL the room saw that counts against a judged tie on its path: benign after every tie (outnumbersUnjudged). */
+export function countsAsUnjudged(scored: Pick<ScoredUrl, 'verdict'>): boolean {
+  return scored.verdict === 'benign';
+}
