@@ -42,6 +42,7 @@ import {
   outnumbersUnjudged,
   countsAsUnjudged,
   teachesAsJudged,
+  UNJUDGED_PER_JUDGED,
   withKitPath,
   type KitPathMatch,
   type KitPathMemory,
@@ -59,8 +60,16 @@ function createOwnVerdicts(options: WebConfig['kitPaths']) {
     /** What `tie` asks as judged memories, kept rather than made per scored URL. */
     memories: [verdicts] as const,
     learn(scored: ScoredUrl, at: Date) {
-      if (teachesAsJudged(scored)) verdicts.learn(scored, at);
-      else if (countsAsUnjudged(scored) && verdicts.listedOn(scored, at) !== null) unjudged.learn(scored, at);
+      if (teachesAsJudged(scored)) {
+        verdicts.learn(scored, at);
+        return;
+      }
+      const named = countsAsUnjudged(scored) ? verdicts.listedOn(scored, at) : null;
+      if (named === null) return;
+      // Counted no further than the guard can ask (its own domain may be named too): a vendor's
+      // path on 100,000 sites keeps no 100,000 domains.
+      const counted = unjudged.listedOn(scored, at)?.domains.length ?? 0;
+      if (counted < UNJUDGED_PER_JUDGED * (named.domains.length + 1)) unjudged.learn(scored, at);
     },
     /** A judged tie stands: not a vendor's path seen mostly on benign-looking sites. */
     holds: (match: KitPathMatch, url: NormalisedUrl, at: Date) =>
