@@ -35,12 +35,12 @@ import {
 import type { Thresholds } from '../score/model.ts';
 import type { NormalisedUrl, ScoredUrl, WebTables } from '../types.ts';
 import {
+  countsAsUnjudged,
   createKitPathMemory,
   liftableByJudged,
   matchAcross,
   NO_MEMORIES,
   outnumbersUnjudged,
-  countsAsUnjudged,
   teachesAsJudged,
   UNJUDGED_PER_JUDGED,
   withKitPath,
@@ -51,7 +51,8 @@ import {
 /**
  * The room's own verdicts as kit-path evidence: the scorer's suspicious and malicious URLs (asked
  * after the confirmed memories), and the benign-looking URLs seen on a path once they name it,
- * which a judged tie must outnumber (outnumbersUnjudged; live only, a new process starts it empty).
+ * fewer than UNJUDGED_PER_JUDGED per named domain of which a judged tie needs
+ * (outnumbersUnjudged; live only, a new process starts the count empty).
  */
 function createOwnVerdicts(options: WebConfig['kitPaths']) {
   const verdicts = createKitPathMemory(options);
