@@ -2,12 +2,13 @@
  * The page check in a real headless Chromium (Debian's, or $TSUNAGI_CHROMIUM; skipped, saying
  * so, when there is none) against pages served by a local HTTP server on 127.0.0.1: a login form
  * and favicon link that only a script makes, a page that loads more than the byte cap, WebSockets
- * and server-sent events, pages that never settle, a download; the browser's processes gone after
- * each run, Ctrl-C included.
+ * and server-sent events, WebRTC and WebTransport to a UDP listener, pages that never settle, a
+ * download; the browser's processes gone after each run, Ctrl-C included.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -123,10 +124,12 @@ const SOCKET_WORKER = openSocket('postMessage');
 const WORKER_SOCKET = titled(
   `new Worker('/socket-worker.js').onmessage = (event) => (document.title = event.data);`,
 );
-/** The same worker made from a blob: URL: its script is no response, it inherits the page's policy. */
+/** The same worker made from a blob: URL: its script would not pass the gate, the policy refuses it. */
 const BLOB_WORKER_SOCKET = titled(
   `const script = new Blob([${JSON.stringify(SOCKET_WORKER)}], { type: 'text/javascript' });
-new Worker(URL.createObjectURL(script)).onmessage = (event) => (document.title = event.data);`,
+const worker = new Worker(URL.createObjectURL(script));
+worker.onmessage = (event) => (document.title = event.data);
+worker.onerror = () => (document.title = 'worker refused');`,
 );
 /**
  * The socket opened by a shared worker. A page with a shared worker does not reach network idle
@@ -146,6 +149,82 @@ port.start();`);
 const EVENTS_PAGE = titled(`const events = new EventSource('/events');
 let got = 0;
 events.onmessage = (event) => (document.title = 'got ' + (got += event.data.length));`);
+
+/**
+ * WebRTC and WebTransport to the UDP port in the query, which both reach over UDP, past the Fetch
+ * domain. `report` gets what the script saw after 3 s (a request to /wait keeps the check open):
+ * `made` and the ICE candidates gathered, or the error it met.
+ */
+const UDP_TRIES: Record<string, string> = {
+  webrtc: `const found = [];
+let note = 'made';
+try {
+  const peer = new RTCPeerConnection({ iceServers: [{ urls: 'stun:127.0.0.1:' + port }] });
+  peer.onicecandidate = (event) => event.candidate && found.push(event.candidate.candidate);
+  peer.createDataChannel('data');
+  peer.createOffer().then((offer) => peer.setLocalDescription(offer));
+} catch (error) {
+  note = String(error);
+}
+const seen = () => [note, ...found].join(' | ');`,
+  webtransport: `let note = 'made';
+try {
+  new WebTransport('https://127.0.0.1:' + port + '/', {
+    serverCertificateHashes: [{ algorithm: 'sha-256', value: new Uint8Array(32) }],
+  }).ready.catch(() => null);
+} catch (error) {
+  note = String(error);
+}
+const seen = () => note;`,
+};
+/** Each try in its own scope; `report` gets what every one saw. */
+const tryUdp = (apis: string[], report: string) =>
+  `const seen = [${apis.map((api) => `(() => {\n${UDP_TRIES[api]}\nreturn seen;\n})()`).join(', ')}];
+fetch('/wait').finally(() => ${report}(seen.map((say) => say()).join(' / ')));`;
+const PORT_IN_QUERY = `const port = new URLSearchParams(location.search).get('port');`;
+const udpPage = (api: string) => titled(`${PORT_IN_QUERY}\n${tryUdp([api], toTitle)}`);
+/** Both with the constructors of a blank frame, which has no response of its own. */
+const UDP_BLANK_FRAME = titled(`${PORT_IN_QUERY}
+const frame = document.createElement('iframe');
+document.body.appendChild(frame);
+const { RTCPeerConnection, WebTransport } = frame.contentWindow;
+${tryUdp(['webrtc', 'webtransport'], toTitle)}`);
+/** A dedicated worker tries WebTransport (workers have no RTCPeerConnection), from its own script or a blob: URL. */
+const udpWorker = (make: string) =>
+  titled(`${PORT_IN_QUERY}
+const worker = ${make};
+worker.onmessage = (event) => (document.title = event.data);
+worker.onerror = () => (document.title = 'worker refused');
+worker.postMessage(port);
+fetch('/wait');`);
+const UDP_WORKER = `onmessage = (event) => {
+  const port = event.data;
+  ${tryUdp(['webtransport'], "((text) => postMessage(text + ' / RTCPeerConnection ' + typeof RTCPeerConnection))")}
+};`;
+
+/** A module worker whose import tries WebTransport as it loads, before the worker's own script runs. */
+const UDP_MODULE_LEAF = `const port = new URL(import.meta.url).searchParams.get('port');
+${UDP_TRIES.webtransport}
+export { seen };`;
+const udpModuleWorker = (port: string) => `import { seen } from './udp-leaf.js?port=${port}';
+fetch('/wait').finally(() => postMessage(seen()));`;
+
+/** A shared worker tries WebTransport; told, the page loads past the cap (see SHARED_WORKER_SOCKET). */
+const UDP_SHARED_WORKER = `onconnect = (connected) => {
+  const reply = connected.ports[0];
+  reply.onmessage = (event) => {
+    const port = event.data;
+    ${tryUdp(['webtransport'], '((text) => reply.postMessage(text))')}
+  };
+};`;
+const UDP_SHARED_WORKER_PAGE = titled(`${PORT_IN_QUERY}
+const worker = new SharedWorker('/udp-shared-worker.js');
+worker.port.onmessage = async (event) => {
+  document.title = event.data;
+  for (let i = 0; i < 40; i++) await fetch('/blob/u' + i).catch(() => null);
+};
+worker.port.start();
+worker.port.postMessage(port);`);
 
 /** Asks for something every 100 ms, for ever: the network is never quiet. */
 const BUSY = `<html><body><script>setInterval(() => fetch('/ping?' + Math.random()), 100);</script></body></html>`;
@@ -211,6 +290,28 @@ before(async () => {
     if (path === '/socket-shared-worker') return html(SHARED_WORKER_SOCKET);
     if (path === '/socket-shared-worker.js')
       return res.writeHead(200, { 'content-type': 'text/javascript' }).end(SOCKET_SHARED_WORKER);
+    if (path.startsWith('/udp/') && UDP_TRIES[path.slice(5)]) return html(udpPage(path.slice(5)));
+    if (path === '/udp-blank-frame') return html(UDP_BLANK_FRAME);
+    if (path === '/udp-worker') return html(udpWorker("new Worker('/udp-worker.js')"));
+    if (path === '/udp-worker.js')
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(UDP_WORKER);
+    if (path === '/udp-blob-worker')
+      return html(
+        udpWorker(
+          `new Worker(URL.createObjectURL(new Blob([${JSON.stringify(UDP_WORKER)}], { type: 'text/javascript' })))`,
+        ),
+      );
+    if (path === '/udp-module-worker')
+      return html(udpWorker("new Worker('/udp-module.js' + location.search, { type: 'module' })"));
+    if (path === '/udp-module.js' || path === '/udp-leaf.js') {
+      const port = new URL(req.url!, base).searchParams.get('port') ?? '';
+      const script = path === '/udp-leaf.js' ? UDP_MODULE_LEAF : udpModuleWorker(port);
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+    }
+    if (path === '/udp-shared-worker') return html(UDP_SHARED_WORKER_PAGE);
+    if (path === '/udp-shared-worker.js')
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(UDP_SHARED_WORKER);
+    if (path === '/wait') return void setTimeout(() => res.writeHead(200).end('waited'), 3000);
     if (path === '/events-page') return html(EVENTS_PAGE);
     if (path === '/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -378,7 +479,6 @@ test(
         '/socket-data-frame',
         '/socket-blank-frame',
         '/socket-worker',
-        '/socket-blob-worker',
       ]) {
         Object.assign(sockets, { upgrades: 0, written: 0 });
         const check = await browser.check(`${base}${path}`, { limits: { maxBytes } });
@@ -388,6 +488,12 @@ test(
         assert.ok(check.bytes <= maxBytes, `${path}: ${check.bytes} bytes`);
         assert.equal(check.passwordInputs, 1, path);
       }
+      // A blob: worker does not start (see the UDP test); its refusal is not counted as a socket's.
+      const blob = await browser.check(`${base}/socket-blob-worker`, { limits: { maxBytes } });
+      assert.equal(blob.title, 'worker refused');
+      assert.equal(blob.browser!.webSocketsRefused, 0, JSON.stringify(blob.browser));
+      assert.equal(blob.browser!.blockedSchemes, 1, JSON.stringify(blob.browser));
+      assert.deepEqual(sockets, { upgrades: 0, written: 0 }, 'blob: worker: the server streamed');
       const repeated = await browser.check(`${base}/socket-repeated`, { limits: { maxBytes } });
       assert.equal(repeated.browser!.webSocketsRefused, 2, JSON.stringify(repeated.browser));
       assert.deepEqual(sockets, { upgrades: 0, written: 0 }, 'repeated: the server streamed');
@@ -396,6 +502,93 @@ test(
       assert.equal(shared.title, 'refused');
       assert.equal(shared.browser!.webSocketsRefused, 1, JSON.stringify(shared.browser));
     }, options);
+  },
+);
+
+test(
+  'WebRTC and WebTransport send no UDP packet: from the page, a blank frame and workers',
+  { skip },
+  async () => {
+    const listener = createSocket('udp4');
+    let packets = 0;
+    listener.on('message', () => packets++);
+    await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', resolve));
+    const port = listener.address().port;
+    // A public server, as a phishing site's is (local network access refuses a loopback one).
+    const extraArgs = [`--ip-address-space-overrides=127.0.0.1:${port}=public`];
+    try {
+      // The same pages in a Chromium without the gate or its switches: both send (STUN binding
+      // requests, QUIC initials), so what keeps them quiet below is the page check's doing.
+      const plain = await playwrightChromium.launch({
+        executablePath: chromium,
+        args: ['--headless', '--disable-quic', ...extraArgs],
+        chromiumSandbox: process.getuid?.() !== 0,
+      });
+      const sent: Record<string, number> = {};
+      try {
+        const page = await plain.newPage();
+        for (const path of ['/udp/webrtc', '/udp/webtransport', '/udp-worker', '/udp-module-worker']) {
+          packets = 0;
+          await page.goto(`${base}${path}?port=${port}`);
+          await page.waitForFunction(() => document.title !== 'socket', undefined, { timeout: 10_000 });
+          sent[path] = packets;
+        }
+      } finally {
+        await plain.close();
+      }
+      assert.ok(
+        Object.values(sent).every((n) => n > 0),
+        `without the gate: ${JSON.stringify(sent)}`,
+      );
+      // The switch the page check passes holds WebRTC by itself: no candidate, no packet.
+      const policed = await playwrightChromium.launch({
+        executablePath: chromium,
+        args: ['--headless', '--webrtc-ip-handling-policy=disable_non_proxied_udp', ...extraArgs],
+        chromiumSandbox: process.getuid?.() !== 0,
+      });
+      try {
+        const page = await policed.newPage();
+        packets = 0;
+        await page.goto(`${base}/udp/webrtc?port=${port}`);
+        await page.waitForFunction(() => document.title !== 'socket', undefined, { timeout: 10_000 });
+        assert.equal(await page.title(), 'made', 'no ICE candidate gathered');
+        assert.equal(packets, 0, 'STUN packets with the switch');
+      } finally {
+        await policed.close();
+      }
+
+      const maxBytes = 256 * 1024;
+      const expected: Record<string, RegExp> = {
+        // No constructor, so no candidate either (a host candidate would carry a local address).
+        '/udp/webrtc': /^ReferenceError: RTCPeerConnection is not defined$/,
+        '/udp/webtransport': /^ReferenceError: WebTransport is not defined$/,
+        '/udp-blank-frame':
+          /^TypeError: RTCPeerConnection is not a constructor \/ TypeError: WebTransport is not a constructor$/,
+        '/udp-worker': /^ReferenceError: WebTransport is not defined \/ RTCPeerConnection undefined$/,
+        '/udp-module-worker': /^ReferenceError: WebTransport is not defined$/,
+        // A worker from a blob: URL would not pass the gate: the policy refuses it.
+        '/udp-blob-worker': /^worker refused$/,
+        '/udp-shared-worker': /^ReferenceError: WebTransport is not defined$/,
+      };
+      await withBrowser(
+        async (browser) => {
+          for (const [path, seen] of Object.entries(expected)) {
+            packets = 0;
+            const check = await browser.check(`${base}${path}?port=${port}`, { limits: { maxBytes } });
+            // Late packets too: a second more after the check.
+            await sleep(1000);
+            assert.equal(packets, 0, `${path}: UDP packets Chromium sent`);
+            assert.match(check.title, seen, path);
+            const counted = { webSocketsRefused: 0, blockedSchemes: path === '/udp-blob-worker' ? 1 : 0 };
+            const { webSocketsRefused, blockedSchemes } = check.browser!;
+            assert.deepEqual({ webSocketsRefused, blockedSchemes }, counted, path);
+          }
+        },
+        { extraArgs },
+      );
+    } finally {
+      listener.close();
+    }
   },
 );
 

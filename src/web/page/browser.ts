@@ -9,7 +9,10 @@
  * is handed on as far as it was read, and every further request is refused and counted); a fresh
  * incognito context per URL; downloads, popups,
  * permission prompts, notifications and service workers refused; dialogs dismissed; only http(s)
- * loads, and scripts connect over http(s) only (WebSockets refused, `byte-cap.ts`). The caller closes the browser (`close()`), on every exit path.
+ * loads, and scripts connect over http(s) only (WebSockets refused, `byte-cap.ts`). Nothing leaves
+ * over UDP past the gate: WebRTC gathers no candidate (`--webrtc-ip-handling-policy`), and pages,
+ * frames and workers start without `RTCPeerConnection` and `WebTransport` (here and `byte-cap.ts`).
+ * The caller closes the browser (`close()`), on every exit path.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Response } from 'playwright-core';
@@ -48,6 +51,9 @@ const ARGS = [
   '--disable-default-apps',
   // Every connection goes through the network stack the byte count watches.
   '--disable-quic',
+  // WebRTC's ICE leaves over UDP past the Fetch domain: without a proxy this gathers no candidate
+  // and sends no STUN packet (measured; `--force-webrtc-ip-handling-policy` does not).
+  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
   '--disable-notifications',
   '--deny-permission-prompts',
   '--block-new-web-contents',
@@ -81,6 +87,14 @@ export interface PageBrowser {
 }
 
 const noop = () => undefined;
+
+/**
+ * Run in every page and frame before its own scripts: WebRTC and WebTransport connect over UDP,
+ * past the Fetch domain, and no Chromium switch stops WebTransport (QUIC off does not), so their
+ * constructors are removed. A frame's realm gets this too, so a page cannot take them from one.
+ */
+const NO_UDP_CONNECTIONS = `for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'WebTransport'])
+  delete globalThis[name];`;
 
 /**
  * The processes whose parent is `parent` (Linux's /proc; elsewhere none): playwright-core's
@@ -198,6 +212,11 @@ async function checkInBrowser(
     javaScriptEnabled: true,
   });
   opening.catch(noop);
+  const made = opening.then(async (context) => {
+    await context.addInitScript({ content: NO_UDP_CONNECTIONS });
+    return context;
+  });
+  made.catch(noop);
   const unsettled = () =>
     new PageTimeoutError(
       `${url}: did not settle within ${limits.timeoutMs} ms in the browser (load, then ${QUIET_MS} ms without network)`,
@@ -206,7 +225,7 @@ async function checkInBrowser(
   const outOfTime = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(unsettled()), limits.timeoutMs);
   });
-  const work = opening.then((context) => readInContext(context, gate, url, limits, deadline, options));
+  const work = made.then((context) => readInContext(context, gate, url, limits, deadline, options));
   work.catch(noop);
   try {
     return await Promise.race([work, outOfTime]);

@@ -9,7 +9,9 @@
  * megabytes in while the stop was on its way.
  *
  * Every response handed on carries a policy that lets scripts connect over http(s) only: a
- * WebSocket, which never passes the Fetch domain, is refused by Chromium and counted here.
+ * WebSocket, which never passes the Fetch domain, is refused by Chromium and counted here. The same
+ * policy lets workers start from http(s) scripts only, and each worker script is handed on with
+ * WebTransport (HTTP/3 over UDP, past the Fetch domain) removed before its first line runs.
  *
  * The Fetch domain on the browser target cannot tell one browser context from another, so one
  * check runs at a time (`PageBrowser.check` queues them); a request paused while no check runs is
@@ -105,18 +107,36 @@ export class ByteBudget {
  * it). Scripts may connect over http(s) only, whose bodies this gate reads and counts: a WebSocket
  * (`ws:`, `wss:`) never passes the Fetch domain, so its frames could not be counted, nor a frame
  * larger than the cap stopped; Chromium refuses it before it connects. Each refusal is reported to
- * `reportUrl`, a request the gate refuses and counts.
+ * `reportUrl`, a request the gate refuses and counts. Workers start only from an http(s) script,
+ * which passes this gate and gets `WORKER_PROLOGUE` (a `blob:` or `data:` worker would not; its
+ * refusal is reported too and counted as a scheme refused).
  */
-const connectPolicy = (reportUrl: string) => `connect-src http: https: data: blob:; report-uri ${reportUrl}`;
+const connectPolicy = (reportUrl: string) =>
+  `connect-src http: https: data: blob:; worker-src http: https:; report-uri ${reportUrl}`;
+
+/**
+ * Put before a worker's script (dedicated or shared; the pages' own copy is in `browser.ts`):
+ * WebTransport connects over UDP past the Fetch domain and no Chromium switch turns it off, so a
+ * worker starts without it. RTCPeerConnection does not exist in workers.
+ */
+const WORKER_PROLOGUE = 'delete self.WebTransport;\n';
+/** Types no script may have (Fetch's list: Chromium refuses to run them, in a worker too). */
+const NOT_SCRIPT = /^\s*(image\/|audio\/|video\/|text\/csv\b)/i;
 
 /** What this gate reads of `Fetch.requestPaused` (playwright-core does not export its protocol types). */
 interface PausedRequest {
   requestId: string;
-  request: { url: string };
+  request: {
+    url: string;
+    headers?: Record<string, string>;
+    postData?: string;
+    postDataEntries?: { bytes?: string }[];
+  };
   responseStatusCode?: number;
   responseStatusText?: string;
   responseErrorReason?: string;
   responseHeaders?: { name: string; value: string }[];
+  resourceType?: string;
 }
 
 /** The check that owns the browser's requests for now. */
@@ -174,7 +194,10 @@ async function onPaused(
   const atResponse = event.responseStatusCode !== undefined || event.responseErrorReason !== undefined;
   if (!atResponse) {
     if (event.request.url === policy.reportUrl) {
-      check.counters.webSocketsRefused++;
+      // A refused blob:/data: worker is reported here too: a load refused for its scheme.
+      if (/"effective-directive":"worker-src"/.test(reportBody(event.request)))
+        check.counters.blockedSchemes++;
+      else check.counters.webSocketsRefused++;
       return void (await refuse());
     }
     check.counters.requests++;
@@ -201,6 +224,7 @@ async function onPaused(
   let body: Buffer;
   try {
     body = await readBody(cdp, requestId, check.budget);
+    if (mayBeWorkerScript(event)) body = Buffer.concat([Buffer.from(WORKER_PROLOGUE), body]);
   } catch {
     // A body that cannot be read here is not let through uncounted.
     return void (await cdp.send('Fetch.failRequest', { requestId, errorReason: 'Failed' }).catch(noop));
@@ -217,6 +241,26 @@ async function onPaused(
       body: body.toString('base64'),
     })
     .catch(noop);
+}
+
+/** A policy report's JSON (`postData` is deprecated; `postDataEntries` hold it base64). */
+function reportBody(request: PausedRequest['request']): string {
+  if (request.postData !== undefined) return request.postData;
+  return (request.postDataEntries ?? [])
+    .map((entry) => Buffer.from(entry.bytes ?? '', 'base64').toString('utf8'))
+    .join('');
+}
+
+/**
+ * DevTools does not tell a worker's script from other loads: a worker's script and a module
+ * worker's imports are `Other`, with no `Sec-Fetch-Dest` yet. Every `Other` body a worker could
+ * run gets the prologue (a page's own scripts are `Script`, left as they are; `importScripts` runs
+ * after the prologue).
+ */
+function mayBeWorkerScript(event: PausedRequest): boolean {
+  if (event.resourceType !== 'Other') return false;
+  const type = event.responseHeaders?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '';
+  return !NOT_SCRIPT.test(type);
 }
 
 /** The body as far as the budget lets it be read; the page gets what was read. */

@@ -60,7 +60,7 @@ export interface BrowserCounters {
   requests: number;
   /** Requests refused because the byte cap was already reached. */
   abortedOverCap: number;
-  /** Requests refused for their scheme (only http and https may load). */
+  /** Requests refused for their scheme (only http and https may load), workers from `blob:` or `data:` too. */
   blockedSchemes: number;
   /**
    * WebSockets a script tried to open, refused (scripts may connect over http(s) only): once for
