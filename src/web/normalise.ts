@@ -162,6 +162,9 @@ for (let code = 0; code < 128; code++) {
   if (/[a-z0-9\-._~!$&()*+,;=:@%/]/i.test(ch)) PLAIN_CHARS[code]! |= PATH_CHAR | QUERY_CHAR;
 }
 PLAIN_CHARS[0x3f /* ? */]! |= QUERY_CHAR;
+/** What the path's loop looks at twice (dot segments, a defanged dot): most characters are none. */
+const PATH_MARK = 8;
+for (const mark of '/%)') PLAIN_CHARS[mark.charCodeAt(0)]! |= PATH_MARK;
 
 const TLDTS_OPTIONS = {
   allowPrivateDomains: true,
@@ -243,7 +246,9 @@ function plainUrl(text: string, asGiven: boolean): NormalisedUrl | null {
   if (at < length && text.charCodeAt(at) === 0x2f /* / */) {
     for (; at < length; at++) {
       const code = text.charCodeAt(at);
-      if (code >= 128 || (PLAIN_CHARS[code]! & PATH_CHAR) === 0) break;
+      const kind = code < 128 ? PLAIN_CHARS[code]! : 0;
+      if ((kind & PATH_CHAR) === 0) break;
+      if ((kind & PATH_MARK) === 0) continue;
       if (code === 0x2f /* / */) {
         if (at + 1 < length && text.charCodeAt(at + 1) === 0x2e) dotSegment = true;
       } else if (code === 0x25 /* % */) {
@@ -260,8 +265,10 @@ function plainUrl(text: string, asGiven: boolean): NormalisedUrl | null {
   if (at < length && text.charCodeAt(at) === 0x3f /* ? */) {
     for (at++; at < length; at++) {
       const code = text.charCodeAt(at);
-      if (code >= 128 || (PLAIN_CHARS[code]! & QUERY_CHAR) === 0) break;
-      if (code === 0x29 /* ) */ && text.charCodeAt(at - 1) === 0x2e) defanged = true;
+      const kind = code < 128 ? PLAIN_CHARS[code]! : 0;
+      if ((kind & QUERY_CHAR) === 0) break;
+      if ((kind & PATH_MARK) !== 0 && code === 0x29 /* ) */ && text.charCodeAt(at - 1) === 0x2e)
+        defanged = true;
     }
   }
   const queryEnd = at;
