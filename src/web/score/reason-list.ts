@@ -18,19 +18,21 @@ import { PlainReason } from './memo.ts';
 
 export class ReasonList {
   /**
-   * The reasons, in order, in the first `count` places; toArray copies them out. The array is
-   * kept between URLs: emptied by `length = 0`, V8 dropped its backing store and grew a new one
-   * per URL, each time through the runtime.
+   * The reasons, in order: a new array per verdict, which toArray hands out as it is. A new
+   * young array takes the young reasons without the write barrier's slow path that an array
+   * kept between URLs (in the old generation) paid on every store and move; and it is made by
+   * a builtin (`slice` of an empty array), which V8 never pretenures, unlike a literal's site
+   * (model.ts, `scored`). Emptying one array by `length = 0` instead dropped its backing store
+   * through the runtime each time.
    */
-  private items: Reason[] = [];
-  private count = 0;
+  private items: Reason[] = newReasons();
   /** Per position: the reason's |contribution|, what the insertions compare (no load through the object). */
   private sizes: Float64Array = new Float64Array(64);
   /** Per position: a host reason's size before scaling (addHost's second key). */
   private unscaled: Float64Array = new Float64Array(64);
 
   clear(): void {
-    this.count = 0;
+    if (this.items.length > 0) this.items = newReasons();
   }
 
   /** A reason placed after every one at least as large: a stable sort's place for it. */
@@ -39,7 +41,7 @@ export class ReasonList {
     const items = this.items;
     const sizes = this.sizes;
     const size = abs(contribution);
-    let at = this.grow();
+    let at = this.grow(reason);
     while (at > 0 && sizes[at - 1]! < size) {
       items[at] = items[at - 1]!;
       sizes[at] = sizes[at - 1]!;
@@ -51,8 +53,7 @@ export class ReasonList {
 
   /** A reason placed last, whatever its size (an unsorted list, url-features.ts urlPart). */
   push(label: string, value: number, contribution: number): void {
-    const at = this.grow();
-    this.items[at] = reasonOf(label, value, contribution);
+    const at = this.grow(reasonOf(label, value, contribution));
     this.sizes[at] = abs(contribution);
   }
 
@@ -66,7 +67,7 @@ export class ReasonList {
     const reason = reasonOf(label, value, contribution);
     const items = this.items;
     const size = abs(contribution);
-    let at = this.grow();
+    let at = this.grow(reason);
     const sizes = this.sizes;
     const second = this.unscaled;
     for (; at > 0; at--) {
@@ -81,10 +82,10 @@ export class ReasonList {
     second[at] = unscaled;
   }
 
-  /** One more place at the end (its index), the arrays widened when full. */
-  private grow(): number {
-    const at = this.count++;
-    if (at === this.items.length) this.items.push(NO_REASON);
+  /** The reason appended (its index), the size arrays widened when full. */
+  private grow(reason: Reason): number {
+    const at = this.items.length;
+    this.items.push(reason);
     if (at === this.sizes.length) {
       this.sizes = widened(this.sizes);
       this.unscaled = widened(this.unscaled);
@@ -95,7 +96,7 @@ export class ReasonList {
   /** The reasons so far, kept (as values) for the host's next URLs. */
   keep(into: HostReasons): void {
     const items = this.items;
-    const size = this.count;
+    const size = items.length;
     if (into.contribution.length < size) into.contribution = new Float64Array(size * 2);
     for (let i = 0; i < size; i++) {
       const reason = items[i]!;
@@ -108,18 +109,23 @@ export class ReasonList {
 
   /** The list emptied and refilled with kept reasons, as new objects in their order. */
   replay(from: HostReasons): void {
-    this.count = 0;
+    this.clear();
     for (let i = 0; i < from.size; i++) this.push(from.feature[i]!, from.value[i]!, from.contribution[i]!);
   }
 
-  /** The reasons, copied out; the list is emptied. */
+  /** The reasons, handed out; the list starts a new array. */
   toArray(): Reason[] {
-    // A copy by the builtin, which (unlike a literal) is never pretenured (model.ts, `scored`).
-    const out = this.items.slice(0, this.count);
-    this.count = 0;
+    const out = this.items;
+    this.items = newReasons();
     return out;
   }
 }
+
+/** An empty array made by a builtin (see ReasonList.items). */
+function newReasons(): Reason[] {
+  return NO_REASONS.slice();
+}
+const NO_REASONS: readonly Reason[] = [];
 
 function widened(array: Float64Array): Float64Array {
   const wider = new Float64Array(array.length * 2);
@@ -145,5 +151,3 @@ function reasonOf(label: string, value: number, contribution: number): Reason {
 }
 
 const abs = Math.abs;
-/** What fills a place of ReasonList's array until a reason is put there. */
-const NO_REASON = reasonOf('', 0, 0);
