@@ -273,7 +273,10 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
       ? withCertificate(plain, certificate, model, scorer.thresholds, scorer.urlThresholds)
       : plain;
     const result = kitPaths.tie(withFacts, at);
-    scoredBy[result.verdict]++;
+    // Named increments: a computed key (`scoredBy[result.verdict]++`) was a keyed lookup per URL.
+    if (result.verdict === 'benign') scoredBy.benign++;
+    else if (result.verdict === 'suspicious') scoredBy.suspicious++;
+    else scoredBy.malicious++;
     return result;
   };
   const web: Web = {

@@ -206,6 +206,13 @@ test('fuzz: the hand-read plain URLs give what the WHATWG parser gives', () => {
     '*',
     'é',
     '例',
+    // What normaliseUrl's read-as-given path must leave to trimming and undefanging.
+    '(.)',
+    '.)',
+    ')',
+    '#x.]',
+    '#x.}',
+    '\u00a0',
   ];
   const pick = (list: readonly string[]) => list[Math.floor(next() * list.length)]!;
   let plain = 0;

@@ -127,24 +127,30 @@ export function pathTemplate(path: string): string | null {
     first++;
   }
   if (first === path.length) return path;
-  let out = path.slice(0, first);
+  // The characters kept as they are are copied a run at a time (one slice per rewrite, not one
+  // string per character): every URL whose path a memory remembers builds its template here.
+  let out = '';
+  let copied = 0;
   let i = first;
   while (i < path.length) {
     const c = path.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       // A run of digits is one 0.
-      out += '0';
+      out += `${path.slice(copied, i)}0`;
       while (i < path.length && path.charCodeAt(i) >= 48 && path.charCodeAt(i) <= 57) i++;
+      copied = i;
     } else if (c === 61) {
       // A value, up to the next &, is *.
-      out += '=*';
+      out += `${path.slice(copied, i)}=*`;
       while (i < path.length && path.charCodeAt(i) !== 38) i++;
-    } else {
-      out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : c < 128 ? path[i] : path[i]!.toLowerCase();
+      copied = i;
+    } else if ((c >= 65 && c <= 90) || c >= 128) {
+      out += path.slice(copied, i) + (c < 128 ? String.fromCharCode(c + 32) : path[i]!.toLowerCase());
       i++;
-    }
+      copied = i;
+    } else i++;
   }
-  return out;
+  return out + path.slice(copied);
 }
 
 /** The template's characters the memory's second test hashes: long paths cost no more. */

@@ -187,9 +187,16 @@ export function scanHostName(
 
 /** Whether a label of host is punycode (starts with `xn--`); the host-name and URL parts both read it. */
 export function hasPunycodeLabel(host: string): boolean {
+  // The host-name part and then the URL part ask about the same host (the same string): the last
+  // answer is kept.
+  if (host === lastPunycodeHost) return lastPunycode;
   // `xn--` alone first: `x` is rare in names, `.`, which the second pattern starts with, is not.
-  return host.includes('xn--') && (host.startsWith('xn--') || host.includes('.xn--'));
+  lastPunycode = host.includes('xn--') && (host.startsWith('xn--') || host.includes('.xn--'));
+  lastPunycodeHost = host;
+  return lastPunycode;
 }
+let lastPunycodeHost = '';
+let lastPunycode = false;
 
 /**
  * table[key] ?? unseen, read through a Map made once per table: a computed-name read from a

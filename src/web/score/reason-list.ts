@@ -17,32 +17,44 @@ import type { Reason } from '../types.ts';
 import { PlainReason } from './memo.ts';
 
 export class ReasonList {
-  /** The reasons, in order; toArray copies them out. */
-  private items: Reason[] = [];
+  /**
+   * The reasons, in order: a new array per verdict, which toArray hands out as it is. A new
+   * young array takes the young reasons without the write barrier's slow path that an array
+   * kept between URLs (in the old generation) paid on every store and move; and it is made by
+   * a builtin (`slice` of an empty array), which V8 never pretenures, unlike a literal's site
+   * (model.ts, `scored`). Emptying one array by `length = 0` instead dropped its backing store
+   * through the runtime each time.
+   */
+  private items: Reason[] = newReasons();
+  /** Per position: the reason's |contribution|, what the insertions compare (no load through the object). */
+  private sizes: Float64Array = new Float64Array(64);
   /** Per position: a host reason's size before scaling (addHost's second key). */
-  private unscaled = new Float64Array(64);
+  private unscaled: Float64Array = new Float64Array(64);
 
   clear(): void {
-    this.items.length = 0;
+    if (this.items.length > 0) this.items = newReasons();
   }
 
   /** A reason placed after every one at least as large: a stable sort's place for it. */
   add(label: string, value: number, contribution: number): void {
     const reason = reasonOf(label, value, contribution);
     const items = this.items;
+    const sizes = this.sizes;
     const size = abs(contribution);
-    let at = items.length;
-    items.push(reason);
-    while (at > 0 && abs(items[at - 1]!.contribution) < size) {
+    let at = this.grow(reason);
+    while (at > 0 && sizes[at - 1]! < size) {
       items[at] = items[at - 1]!;
+      sizes[at] = sizes[at - 1]!;
       at--;
     }
     items[at] = reason;
+    sizes[at] = size;
   }
 
   /** A reason placed last, whatever its size (an unsorted list, url-features.ts urlPart). */
   push(label: string, value: number, contribution: number): void {
-    this.items.push(reasonOf(label, value, contribution));
+    const at = this.grow(reasonOf(label, value, contribution));
+    this.sizes[at] = abs(contribution);
   }
 
   /**
@@ -55,22 +67,30 @@ export class ReasonList {
     const reason = reasonOf(label, value, contribution);
     const items = this.items;
     const size = abs(contribution);
-    let at = items.length;
-    if (at >= this.unscaled.length) {
-      const wider = new Float64Array(at * 2);
-      wider.set(this.unscaled);
-      this.unscaled = wider;
-    }
+    let at = this.grow(reason);
+    const sizes = this.sizes;
     const second = this.unscaled;
-    items.push(reason);
     for (; at > 0; at--) {
-      const other = abs(items[at - 1]!.contribution);
+      const other = sizes[at - 1]!;
       if (!(other < size || (other === size && second[at - 1]! < unscaled))) break;
       items[at] = items[at - 1]!;
+      sizes[at] = other;
       second[at] = second[at - 1]!;
     }
     items[at] = reason;
+    sizes[at] = size;
     second[at] = unscaled;
+  }
+
+  /** The reason appended (its index), the size arrays widened when full. */
+  private grow(reason: Reason): number {
+    const at = this.items.length;
+    this.items.push(reason);
+    if (at === this.sizes.length) {
+      this.sizes = widened(this.sizes);
+      this.unscaled = widened(this.unscaled);
+    }
+    return at;
   }
 
   /** The reasons so far, kept (as values) for the host's next URLs. */
@@ -89,19 +109,28 @@ export class ReasonList {
 
   /** The list emptied and refilled with kept reasons, as new objects in their order. */
   replay(from: HostReasons): void {
-    const items = this.items;
-    items.length = 0;
-    for (let i = 0; i < from.size; i++)
-      items.push(reasonOf(from.feature[i]!, from.value[i]!, from.contribution[i]!));
+    this.clear();
+    for (let i = 0; i < from.size; i++) this.push(from.feature[i]!, from.value[i]!, from.contribution[i]!);
   }
 
-  /** The reasons, copied out; the list is emptied. */
+  /** The reasons, handed out; the list starts a new array. */
   toArray(): Reason[] {
-    // A copy by the builtin, which (unlike a literal) is never pretenured (model.ts, `scored`).
-    const out = this.items.slice();
-    this.items.length = 0;
+    const out = this.items;
+    this.items = newReasons();
     return out;
   }
+}
+
+/** An empty array made by a builtin (see ReasonList.items). */
+function newReasons(): Reason[] {
+  return NO_REASONS.slice();
+}
+const NO_REASONS: readonly Reason[] = [];
+
+function widened(array: Float64Array): Float64Array {
+  const wider = new Float64Array(array.length * 2);
+  wider.set(array);
+  return wider;
 }
 
 /** A host's reasons as plain values (ReasonList keep and replay). */

@@ -240,6 +240,13 @@ interface Compiled {
   shapeTable: Map<string, number>;
   /** Shape number → index into shapeValue / shapeString / shapeLabel. */
   shapeIndex: Map<number, number>;
+  /**
+   * In front of shapeIndex, direct-mapped by the shape number's hash: the shape number and its
+   * index (-1: empty). A Map look-up per URL (hashing the number, walking its bucket) was a
+   * percent of the scorer's time; most URLs' shapes are a few hundred common ones.
+   */
+  shapeSlotCode: Int32Array;
+  shapeSlotAt: Int32Array;
   shapeValue: number[];
   shapeString: string[];
   shapeLabel: string[];
@@ -296,6 +303,8 @@ function compile(tables: UrlTables): Compiled {
     seen: new Int32Array(count),
     shapeTable: new Map(Object.entries(tables.shape)),
     shapeIndex: new Map(),
+    shapeSlotCode: new Int32Array(SHAPE_SLOTS).fill(-1),
+    shapeSlotAt: new Int32Array(SHAPE_SLOTS),
     shapeValue: [],
     shapeString: [],
     shapeLabel: [],
@@ -552,6 +561,8 @@ const SEGMENT_IDS = 4096;
 /** An extension (1..5 letters and digits, lower case, base 37) → its segment id. */
 const extensionIds = new Map<number, number>();
 const SHAPE_CACHE = 50_000;
+const SHAPE_SLOT_BITS = 11;
+const SHAPE_SLOTS = 1 << SHAPE_SLOT_BITS;
 
 /**
  * Sets shapeAt (or shapeText): the path's shape as pathShape gives it, through its number.
@@ -598,8 +609,16 @@ function shapeOf(path: string, pathEnd: number, q: number, c: Compiled): number 
   }
   const code =
     (((first * SEGMENT_IDS + second) * 2 + (parts > 2 ? 1 : 0)) * 2 + (trailing ? 1 : 0)) * 9 + query;
+  // Shape numbers are below 2^30: Fibonacci hashing's top bits pick the slot.
+  const slot = Math.imul(code, 0x9e3779b1) >>> (32 - SHAPE_SLOT_BITS);
+  if (c.shapeSlotCode[slot] === code) {
+    shapeAt = c.shapeSlotAt[slot]!;
+    return depth;
+  }
   const at = c.shapeIndex.get(code);
   if (at !== undefined) {
+    c.shapeSlotCode[slot] = code;
+    c.shapeSlotAt[slot] = at;
     shapeAt = at;
     return depth;
   }
