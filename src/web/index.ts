@@ -251,6 +251,13 @@ function webMetrics(registry: Registry) {
   return { scoredBy, inputErrors, reportsCounted };
 }
 
+/** Named increments: a computed key (`scoredBy[verdict]++`) was a keyed lookup per URL. */
+function countScored(scoredBy: Record<Verdict, number>, verdict: Verdict) {
+  if (verdict === 'benign') scoredBy.benign++;
+  else if (verdict === 'suspicious') scoredBy.suspicious++;
+  else scoredBy.malicious++;
+}
+
 export function createWeb(config: WebConfig, deps: WebDeps): Web {
   const model = deps.model ?? FITTED_MODEL;
   const brandIndex = createBrandIndex(LEXICON);
@@ -273,10 +280,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
       ? withCertificate(plain, certificate, model, scorer.thresholds, scorer.urlThresholds)
       : plain;
     const result = kitPaths.tie(withFacts, at);
-    // Named increments: a computed key (`scoredBy[result.verdict]++`) was a keyed lookup per URL.
-    if (result.verdict === 'benign') scoredBy.benign++;
-    else if (result.verdict === 'suspicious') scoredBy.suspicious++;
-    else scoredBy.malicious++;
+    countScored(scoredBy, result.verdict);
     return result;
   };
   const web: Web = {
