@@ -49,6 +49,9 @@ parentPort.on('message', (m) => {
       entry.db.close();
     }
     parentPort.postMessage({ id: m.id, closed: true });
+  } else if (m.op === 'exit') {
+    // Nothing left to run once the port is closed: the thread ends by itself.
+    parentPort.close();
   }
 });
 `;
@@ -78,6 +81,8 @@ interface Client {
  */
 let shared:
   { worker: Worker; clients: Map<number, Client>; exited: Promise<void>; waiting: number } | undefined;
+/** How long the worker may take to end by itself before it is terminated. */
+const EXIT_GRACE_MS = 2000;
 /** The last worker's exit while it is being terminated: the next is created after it. */
 let terminating: Promise<void> | undefined;
 let nextId = 1;
@@ -114,7 +119,15 @@ async function releaseWorker(host: NonNullable<typeof shared>): Promise<void> {
   if (host.clients.size > 0 || shared !== host) return;
   shared = undefined;
   const gone = (async () => {
-    await host.worker.terminate();
+    // Asked to end rather than terminated: Node 20 deadlocked closing a terminated worker's
+    // port (MessagePort::OnClose waiting on a mutex, stack.test.ts hung twice in CI after all
+    // its tests passed). Kept referenced until it is gone; terminated if it does not end in time.
+    host.worker.ref();
+    host.worker.postMessage({ op: 'exit' });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), EXIT_GRACE_MS)));
+    if ((await Promise.race([host.exited, late])) === 'late') await host.worker.terminate();
+    clearTimeout(timer);
     await host.exited;
   })();
   terminating = gone;
