@@ -22,6 +22,25 @@ export interface WriteResult {
   newSightings: number;
 }
 
+/** A scored URL as `web_urls` keeps it: its reasons as JSON, its kit tie's basis beside them. */
+export function urlRowOf(scored: ScoredUrl, model: string, firstSeen: string, lastSeen: string) {
+  return {
+    url: scored.url,
+    host: scored.host,
+    registrable_domain: scored.registrableDomain,
+    score: scored.score,
+    verdict: scored.verdict,
+    host_score: scored.hostScore,
+    host_verdict: scored.hostVerdict,
+    brand: scored.brand,
+    reasons: JSON.stringify(scored.reasons),
+    kit_tie: kitPathTieBasis(scored),
+    model,
+    first_seen: firstSeen,
+    last_seen: lastSeen,
+  };
+}
+
 export async function writeSightings(
   db: Kysely<WebTables>,
   rows: readonly SightingRow[],
@@ -40,23 +59,7 @@ export async function writeSightings(
     const known = new Set(knownSightings.map((s) => `${s.source}\n${s.url}`));
     await tx
       .insertInto('web_urls')
-      .values(
-        [...urls.values()].map(({ scored, first, last }) => ({
-          url: scored.url,
-          host: scored.host,
-          registrable_domain: scored.registrableDomain,
-          score: scored.score,
-          verdict: scored.verdict,
-          host_score: scored.hostScore,
-          host_verdict: scored.hostVerdict,
-          brand: scored.brand,
-          reasons: JSON.stringify(scored.reasons),
-          kit_tie: kitPathTieBasis(scored),
-          model,
-          first_seen: first,
-          last_seen: last,
-        })),
-      )
+      .values([...urls.values()].map(({ scored, first, last }) => urlRowOf(scored, model, first, last)))
       .onConflict((oc) =>
         oc.column('url').doUpdateSet({
           score: (eb) => eb.ref('excluded.score'),

@@ -11,7 +11,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
 import { webMigrations, webTakedownMigrations } from '../index.ts';
 import { readKitPathTies } from '../read.ts';
-import { writeSightings } from '../store.ts';
+import { urlRowOf, writeSightings } from '../store.ts';
 import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
 import type { Reason, ScoredUrl, WebTables } from '../types.ts';
 import { withKitPath, type KitPathBasis } from './kit-paths.ts';
@@ -43,20 +43,9 @@ const reordered = (reasons: readonly Reason[]) =>
 
 /** A row as the store wrote it before 0016_web_003_kit_tie. */
 function oldRow(scored: ScoredUrl, reasons = JSON.stringify(scored.reasons)) {
-  return {
-    url: scored.url,
-    host: scored.host,
-    registrable_domain: scored.registrableDomain,
-    score: scored.score,
-    verdict: scored.verdict,
-    host_score: scored.hostScore,
-    host_verdict: scored.hostVerdict,
-    brand: scored.brand,
-    reasons,
-    model: 'old',
-    first_seen: SEEN,
-    last_seen: SEEN,
-  } as WebTables['web_urls'];
+  // Without kit_tie: the column the old store lacked.
+  const { kit_tie: _lacked, ...row } = urlRowOf(scored, 'old', SEEN, SEEN);
+  return { ...row, reasons } as WebTables['web_urls'];
 }
 
 async function migratedOldStore(dialect: Dialect, schema?: string) {
