@@ -22,12 +22,12 @@ import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
 import {
+  countsAsUnjudged,
   createWeb,
   DEFAULT_KIT_PATHS,
   liftableByJudged,
   nonEnglishPathWords,
   teachesAsJudged,
-  countsAsUnjudged,
   WebConfig,
   type FittedModel,
   type NormalisedUrl,
@@ -89,7 +89,7 @@ for (const teaching of teachings)
         ).length;
         return `${m.month} verdict ${percent(alone, size)}, OR tie ${percent(either, size)}`;
       });
-      // With own verdicts, a tie flags a benign URL only when the model finds it suspicious.
+      // With own verdicts, a tie flags a benign URL only at the lift rule (liftableByJudged).
       const falseTies = benign
         .filter((_, i) => replay.benignTied[i] && (!benignVerdict || liftable(benignVerdict[i]!)))
         .map((u) => u.url);
