@@ -28,12 +28,14 @@ import {
   liftableByJudged,
   nonEnglishPathWords,
   teachesAsJudged,
+  teachesDomain,
   WebConfig,
   type FittedModel,
   type NormalisedUrl,
   type ScoredUrl,
 } from '../../src/web/index.ts';
 import { dataDirectory, loadSplit, splitMonths, TUNING_LAST_MONTH } from './data.ts';
+import { replayDomainTies } from './domain-replay.ts';
 import { replayKitPaths, type KitReplayTeaching } from './kit-replay.ts';
 
 const { values } = parseArgs({
@@ -45,6 +47,8 @@ const { values } = parseArgs({
     'tuning-last-month': { type: 'string', default: '2024-12' },
     teaching: { type: 'string', default: 'earlier-days' },
     lift: { type: 'string', default: 'model' },
+    teach: { type: 'string', default: 'floor' },
+    domains: { type: 'string', default: 'on' },
     against: { type: 'string', default: 'benign' },
   },
 });
@@ -62,7 +66,9 @@ console.log(
   `read: ${months.map((m) => m.month).join(', ')} (${phishing.length} hosts); ${benign.length} read-half benign URLs; ` +
     `${commonWords.size} common path words from ${split.tuning.benignUrls.length} fit-half URLs`,
 );
-const { teach, unjudged, verdict, benignVerdict, liftable } = taughtBy(values['judged-by']);
+const { teach, unjudged, domainTeach, domainUnjudged, verdict, benignVerdict, liftable } = taughtBy(
+  values['judged-by'],
+);
 const teachings = values.teaching!.split(',') as KitReplayTeaching[];
 for (const teaching of teachings)
   for (const minDomains of numbers(values['min-domains']!))
@@ -76,25 +82,42 @@ for (const teaching of teachings)
         teaching,
         values.against === 'none' ? [] : unjudged,
       );
+      // The room's registered-domain ties (own verdicts only; --domains off: kit paths alone).
+      const domains =
+        verdict && values.domains !== 'off'
+          ? replayDomainTies(
+              domainTeach,
+              phishing.map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+              benign,
+              { from: `${months[0]!.month}-01` },
+              { windowDays, maxDomains: DEFAULT_KIT_PATHS.maxPaths },
+              values.against === 'none' ? [] : domainUnjudged,
+            )
+          : null;
+      const tiedAt = (i: number) => replay.phishingTied[i]! || domains?.phishingTied[i] === true;
       let offset = 0;
       const perMonth = months.map((m) => {
         const size = m.phishing.filter((h) => h.seenAt).length;
         const range = [...Array(size).keys()].map((i) => offset + i);
-        const tied = range.filter((i) => replay.phishingTied[i]).length;
+        const tied = range.filter(tiedAt).length;
         offset += size;
         if (!verdict) return `${m.month} ${percent(tied, size)}`;
         const alone = range.filter((i) => verdict[i]!.verdict === 'malicious').length;
         const either = range.filter(
-          (i) => verdict[i]!.verdict === 'malicious' || (liftable(verdict[i]!) && replay.phishingTied[i]),
+          (i) => verdict[i]!.verdict === 'malicious' || (liftable(verdict[i]!) && tiedAt(i)),
         ).length;
         return `${m.month} verdict ${percent(alone, size)}, OR tie ${percent(either, size)}`;
       });
       // With own verdicts, a tie flags a benign URL only at the lift rule (liftableByJudged).
       const falseTies = benign
-        .filter((_, i) => replay.benignTied[i] && (!benignVerdict || liftable(benignVerdict[i]!)))
+        .filter(
+          (_, i) =>
+            (replay.benignTied[i] || domains?.benignTied[i] === true) &&
+            (!benignVerdict || liftable(benignVerdict[i]!)),
+        )
         .map((u) => u.url);
       console.log(
-        `${teaching}, lift ${values.lift}, against ${values.against}, min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
+        `${teaching}, teach ${values.teach}, domains ${verdict ? values.domains : 'off'}, lift ${values.lift}, against ${values.against}, min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
           `benign URLs tied ${falseTies.length}${falseTies.length ? ` (${falseTies.slice(0, 5).join(' ')})` : ''}`,
       );
     }
@@ -116,6 +139,8 @@ function taughtBy(modelFile: string | undefined) {
     return {
       teach: tuningListings,
       unjudged: [],
+      domainTeach: [],
+      domainUnjudged: [],
       verdict: undefined,
       benignVerdict: undefined,
       liftable: () => false,
@@ -136,15 +161,22 @@ function taughtBy(modelFile: string | undefined) {
       seenAt: start,
     })),
   ].map((listing) => ({ listing, scored: web.score(listing.url) }));
-  const teach = seen.filter((s) => teachesAsJudged(s.scored)).map((s) => s.listing);
-  const unjudged = seen.filter((s) => countsAsUnjudged(s.scored)).map((s) => s.listing);
+  // --teach suspicious / --lift suspicious: the rules before the model's judgedLift floor (a
+  // suspicious URL only teaches, or is lifted).
+  const suspiciousOnly = { suspicious: web.urlThresholds.suspicious };
+  const taughtAt = values.teach === 'suspicious' ? suspiciousOnly : web.urlThresholds;
+  const teach = seen.filter((s) => teachesAsJudged(s.scored, taughtAt)).map((s) => s.listing);
+  const unjudged = seen.filter((s) => countsAsUnjudged(s.scored, taughtAt)).map((s) => s.listing);
+  // A registered domain is named by a suspicious verdict or worse only (domain-ties.ts).
+  const domainTeach = seen.filter((s) => teachesDomain(s.scored)).map((s) => s.listing);
+  const domainUnjudged = seen.filter((s) => s.scored.verdict === 'benign').map((s) => s.listing);
   const scoredOf = (url: NormalisedUrl) => web.score(url);
-  // --lift suspicious: the rule before the model's judgedLift floor (a suspicious URL only).
-  const thresholds =
-    values.lift === 'suspicious' ? { suspicious: web.urlThresholds.suspicious } : web.urlThresholds;
+  const thresholds = values.lift === 'suspicious' ? suspiciousOnly : web.urlThresholds;
   return {
     teach,
     unjudged,
+    domainTeach,
+    domainUnjudged,
     verdict: phishing.map((h) => scoredOf(h.url)),
     benignVerdict: benign.map(scoredOf),
     liftable: (scored: ScoredUrl) => liftableByJudged(scored, thresholds),

@@ -27,12 +27,14 @@ import {
   WebConfig,
   liftableByJudged,
   teachesAsJudged,
+  teachesDomain,
   countsAsUnjudged,
   type NormalisedUrl,
   type ScoredUrl,
   type Thresholds,
   type Web,
 } from '../../src/web/index.ts';
+import { replayDomainTies, type DomainReplay } from './domain-replay.ts';
 import { replayAsPublished, replayKitPaths, type KitReplay, type KitReplayTeaching } from './kit-replay.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import {
@@ -237,7 +239,7 @@ function steadyStates(urls: readonly string[], scorers: readonly ((url: string) 
 }
 
 const JUDGED_SIDE =
-  "tsunagi web URL verdict (malicious) OR near suspicious on a kit path of the room's own earlier verdicts (no list fed)";
+  "tsunagi web URL verdict (malicious) OR near suspicious on a kit path or registered domain of the room's own earlier verdicts (no list fed)";
 const KIT_SIDE =
   'tsunagi web URL verdict (malicious) OR kit path of earlier days (a room fed confirmed listings daily)';
 
@@ -313,6 +315,7 @@ function sidesOf(
   kit: {
     replay: KitReplay;
     judged: KitReplay;
+    judgedDomains: DomainReplay;
     benignOffset: number;
     asPublished: boolean[] | string;
     thresholds: Thresholds;
@@ -322,15 +325,19 @@ function sidesOf(
     i < kit.benignOffset ? replay.phishingTied[i]! : replay.benignTied[i - kit.benignOffset]!;
   const tied = tiedBy(kit.replay);
   const tiedByJudged = tiedBy(kit.judged);
+  const tiedByDomain = (i: number) =>
+    i < kit.benignOffset
+      ? kit.judgedDomains.phishingTied[i]!
+      : kit.judgedDomains.benignTied[i - kit.benignOffset]!;
   const { asPublished } = kit;
   const sides: Side[] = [
     { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
     {
       name: JUDGED_SIDE,
-      // The own verdicts' tie lifts only a URL at the model's judgedLift floor (kit-path-intake.ts).
+      // The own verdicts' ties lift only a URL at the model's judgedLift floor (kit-path-intake.ts).
       flagged: (i) =>
         scored[i]!.verdict === 'malicious' ||
-        (liftableByJudged(scored[i]!, kit.thresholds) && tiedByJudged(i)),
+        (liftableByJudged(scored[i]!, kit.thresholds) && (tiedByJudged(i) || tiedByDomain(i))),
     },
     {
       name: KIT_SIDE,
@@ -415,18 +422,19 @@ function kitCaveat(replay: KitReplay): string {
 }
 
 /** What the "own earlier verdicts" row measures, and what it stands for. */
-function judgedCaveat(taught: number, unjudged: number, replay: KitReplay): string {
+function judgedCaveat(taught: number, unjudged: number, replay: KitReplay, domains: DomainReplay): string {
   return (
-    `The "own earlier verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself judged ` +
-    `suspicious or malicious (web.kitPaths.ownVerdicts; never a kit tie's, so a tie cannot teach the next), and makes a URL ` +
-    `the scorer scores near suspicious (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; never a plainly benign-looking one) malicious when it is on another registered domain under a path kept on ` +
+    `The "own earlier verdicts" row needs no list: a room keeps the paths and registered domains of the URLs its scorer itself scores ` +
+    `near suspicious or worse (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; web.kitPaths.ownVerdicts; never a tie's, so a tie cannot teach the next), and makes a URL ` +
+    `the scorer scores at that floor (never a plainly benign-looking one) malicious when it is on another registered domain under a path kept on ` +
     `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged), ` +
-    `while those domains outnumber the ones it saw on the path with a benign verdict once the path was judged (outnumbersUnjudged: a vendor's path on many sites is no kit). ` +
+    `or on another host of a registered domain kept within the same window (reason domain_judged), ` +
+    `while those domains (hosts) outnumber the ones it saw on the path (domain) with a benign-looking score once it was named (outnumbersUnjudged: a vendor's path on many sites, a hosting company's domain, is no kit). ` +
     `Replayed like the confirmed feed but URL by URL, as the room learns them (each host judged by every listing before its own listing time, ` +
     `not only earlier days'), taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
-    `model flags suspicious or malicious, at their listing times, the ${unjudged} it scores benign counting against ties: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
+    `model scores near suspicious or worse, at their listing times, the ${unjudged} it scores below that counting against ties: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
     `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
-    `The setting was judged on the forward check's tuning folds only (bench/web/README.md). The memory held ${replay.paths} kit paths at the end.`
+    `The setting was judged on the forward check's tuning folds only (bench/web/README.md). The memory held ${replay.paths} kit paths and ${domains.domains} registered domains at the end.`
   );
 }
 
@@ -471,20 +479,23 @@ function kitReplayOf(
  */
 function ownVerdictListings(
   split: Split,
-  scoreOf: (url: NormalisedUrl) => ScoredUrl,
+  scorer: { score: (url: NormalisedUrl) => ScoredUrl; thresholds: Thresholds },
   benign: readonly { host: LabelledHost; scored: ScoredUrl }[],
-): { taught: Listing[]; unjudged: Listing[] } {
+): { taught: Listing[]; unjudged: Listing[]; domainTaught: Listing[]; domainUnjudged: Listing[] } {
   const periodStart = new Date(`${EVALUATION_FIRST_MONTH}-01T00:00:00+09:00`).toISOString();
   const seen = [
     ...split.months
       .filter((m) => m.month >= EVALUATION_FIRST_MONTH)
       .flatMap((m) => m.listings)
-      .map((listing) => ({ listing, scored: scoreOf(listing.url) })),
+      .map((listing) => ({ listing, scored: scorer.score(listing.url) })),
     ...benign.map(({ host, scored }) => ({ listing: { url: host.url, seenAt: periodStart }, scored })),
   ];
   return {
-    taught: seen.filter((s) => teachesAsJudged(s.scored)).map((s) => s.listing),
-    unjudged: seen.filter((s) => countsAsUnjudged(s.scored)).map((s) => s.listing),
+    taught: seen.filter((s) => teachesAsJudged(s.scored, scorer.thresholds)).map((s) => s.listing),
+    unjudged: seen.filter((s) => countsAsUnjudged(s.scored, scorer.thresholds)).map((s) => s.listing),
+    // A registered domain is named by a suspicious verdict or worse only (domain-ties.ts).
+    domainTaught: seen.filter((s) => teachesDomain(s.scored)).map((s) => s.listing),
+    domainUnjudged: seen.filter((s) => s.scored.verdict === 'benign').map((s) => s.listing),
   };
 }
 
@@ -515,14 +526,14 @@ function kitReplaysOf(
     benignOffset: number;
     lastMonth: string;
   },
-  scoreOf: (url: NormalisedUrl) => ScoredUrl,
+  scorer: { score: (url: NormalisedUrl) => ScoredUrl; thresholds: Thresholds },
 ) {
   const { split, hosts, scored, phishingCount, benignOffset, lastMonth } = run;
   const allListings = split.months.flatMap((m) => m.listings);
   const kitReplay = kitReplayOf(allListings, hosts, phishingCount, benignOffset, lastMonth, 'earlier-days');
   const own = ownVerdictListings(
     split,
-    scoreOf,
+    scorer,
     hosts.slice(benignOffset).map((host, i) => ({ host, scored: scored[benignOffset + i]! })),
   );
   const judgedReplay = kitReplayOf(
@@ -533,6 +544,14 @@ function kitReplaysOf(
     lastMonth,
     'earlier-times',
     own.unjudged,
+  );
+  const judgedDomains = replayDomainTies(
+    own.domainTaught,
+    hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+    hosts.slice(benignOffset).map((h) => h.url),
+    { from: `${EVALUATION_FIRST_MONTH}-01` },
+    { windowDays: DEFAULT_KIT_PATHS.windowDays, maxDomains: DEFAULT_KIT_PATHS.maxPaths },
+    own.domainUnjudged,
   );
   const published = publicationTimes(run.dir);
   const asPublished =
@@ -547,6 +566,7 @@ function kitReplaysOf(
   return {
     replay: kitReplay,
     judged: judgedReplay,
+    judgedDomains,
     taught: own.taught.length,
     unjudged: own.unjudged.length,
     asPublished,
@@ -611,7 +631,7 @@ async function main() {
       benignOffset: benign.offset,
       lastMonth: months.at(-1)!.month,
     },
-    (url) => web.score(url),
+    { score: (url) => web.score(url), thresholds: web.urlThresholds },
   );
   const sides = sidesOf(scored, peer, { ...kit, benignOffset: benign.offset, thresholds: web.urlThresholds });
   const { rows, summaryRows } = monthRows(sides, months, benign);
@@ -692,7 +712,7 @@ async function main() {
       caveats: [
         ...caveatsOf(peer, ipBenign, ipPhishing, scored),
         kitCaveat(kit.replay),
-        judgedCaveat(kit.taught, kit.unjudged, kit.judged),
+        judgedCaveat(kit.taught, kit.unjudged, kit.judged, kit.judgedDomains),
         ...(typeof kit.asPublished === 'string'
           ? [`Kit paths as published: not measured (${kit.asPublished}).`]
           : []),

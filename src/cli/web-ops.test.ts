@@ -280,6 +280,36 @@ test("ingest: the room's own verdicts on two domains lift a suspicious URL on th
     /: malicious 1 \(1 on a kit path other domains were listed with, 1 of them near suspicious and on a path this room itself judged on other domains\), suspicious 0, benign 1;/,
     'the suspicious URL is lifted, the benign-looking one is not',
   );
+  // Another host of a registered domain the room judged: the near-suspicious one is lifted.
+  writeFileSync(join(dir, 'judged-host.txt'), 'https://amazon-co-jp.hostingco.co.uk/\n');
+  const judgedHost = await run([
+    'web',
+    'ingest',
+    join(dir, 'judged-host.txt'),
+    '--source',
+    'proxy-log',
+    '-d',
+    store,
+  ]);
+  assert.equal(judgedHost.code, 0, judgedHost.stderr);
+  writeFileSync(
+    join(dir, 'sibling.txt'),
+    'https://jp-account.hostingco.co.uk/\nhttps://bakery1.hostingco.co.uk/\n',
+  );
+  const sibling = await run([
+    'web',
+    'ingest',
+    join(dir, 'sibling.txt'),
+    '--source',
+    'proxy-log',
+    '-d',
+    store,
+  ]);
+  assert.equal(sibling.code, 0, sibling.stderr);
+  assert.match(
+    sibling.stderr,
+    /: malicious 1 \(1 near suspicious under a registered domain whose other hosts this room itself judged\), suspicious 0, benign 1;/,
+  );
 });
 
 test('--config: a source the web section names confirms kit paths for web ingest and web score; takedowns can be turned off', async () => {

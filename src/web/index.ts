@@ -26,7 +26,7 @@ import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
 import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from './score/model.ts';
 import { writeSightings, type SightingRow } from './store.ts';
 import { createKitPathIntake } from './campaign/kit-path-intake.ts';
-import { kitPathTieBasis } from './campaign/kit-paths.ts';
+import { isDomainTie, kitPathTieBasis } from './campaign/kit-paths.ts';
 import type { TakedownRequest, TakedownStatus } from './takedown/requests.ts';
 import type {
   CertificateFacts,
@@ -140,6 +140,8 @@ export interface IngestResult {
   kitPathTies: number;
   /** Of those, the ties that needed the room's own verdicts (`kit_path_judged`). */
   kitPathTiesJudged: number;
+  /** Of the malicious, those made so by the room's verdicts on other hosts of their registered domain (`domain_judged`). */
+  domainTies: number;
 }
 
 export interface Web {
@@ -315,6 +317,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         verdicts: { benign: 0, suspicious: 0, malicious: 0 },
         kitPathTies: 0,
         kitPathTiesJudged: 0,
+        domainTies: 0,
       };
       let batch: SightingRow[] = [];
       const flush = async () => {
@@ -343,9 +346,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         kitPaths.learnStored(row);
         result.urls++;
         result.verdicts[row.verdict]++;
-        const tie = kitPathTieBasis(row);
-        if (tie !== null) result.kitPathTies++;
-        if (tie === 'judged') result.kitPathTiesJudged++;
+        countTie(result, row);
         batch.push({ scored: row, source, seenAt, description: record.description ?? null });
         if (batch.length >= config.batchSize) await flush();
       }
@@ -470,6 +471,7 @@ export {
   type KitPathMemory,
   type KitPathOptions,
 } from './campaign/kit-paths.ts';
+export { createDomainMemory, teachesDomain, type DomainMemory } from './campaign/domain-ties.ts';
 export { abuseContacts, RdapInputError, rdapMismatch, type AbuseContact } from './takedown/rdap.ts';
 export {
   LETTER_LANGUAGES,
@@ -521,3 +523,14 @@ export {
   type FaviconHashes,
 } from './page/favicon.ts';
 export { webOverview, type WebOverview } from './campaign/overview.ts';
+
+/** An ingested URL's tie, if any, counted by kind: a kit path's (confirmed or judged) or a registered domain's. */
+function countTie(result: IngestResult, row: ScoredUrl): void {
+  const tie = kitPathTieBasis(row);
+  if (tie === null) return;
+  if (isDomainTie(row)) result.domainTies++;
+  else {
+    result.kitPathTies++;
+    if (tie === 'judged') result.kitPathTiesJudged++;
+  }
+}

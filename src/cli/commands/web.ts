@@ -348,12 +348,22 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
   }
 }
 
-/** How many malicious URLs a kit path made so, and how many of those stood on the room's own verdicts. */
+/**
+ * How many malicious URLs a kit path made so, how many of those stood on the room's own verdicts,
+ * and how many the room's verdicts on other hosts of their registered domain made so.
+ */
 function kitPathNote(result: IngestResult): string {
-  if (result.kitPathTies === 0) return '';
-  const judged =
-    result.kitPathTiesJudged > 0
-      ? `, ${result.kitPathTiesJudged} of them near suspicious and on a path this room itself judged on other domains`
-      : '';
-  return ` (${result.kitPathTies} on a kit path other domains were listed with${judged})`;
+  const notes: string[] = [];
+  if (result.kitPathTies > 0) {
+    const judged =
+      result.kitPathTiesJudged > 0
+        ? `, ${result.kitPathTiesJudged} of them near suspicious and on a path this room itself judged on other domains`
+        : '';
+    notes.push(`${result.kitPathTies} on a kit path other domains were listed with${judged}`);
+  }
+  if (result.domainTies > 0)
+    notes.push(
+      `${result.domainTies} near suspicious under a registered domain whose other hosts this room itself judged`,
+    );
+  return notes.length > 0 ? ` (${notes.join('; ')})` : '';
 }

@@ -37,44 +37,72 @@ import type { NormalisedUrl, ScoredUrl, WebTables } from '../types.ts';
 import {
   countsAsUnjudged,
   createKitPathMemory,
+  judgedFloor,
   liftableByJudged,
   matchAcross,
   NO_MEMORIES,
   outnumbersUnjudged,
   teachesAsJudged,
   UNJUDGED_PER_JUDGED,
+  withDomainTie,
   withKitPath,
   type KitPathMatch,
   type KitPathMemory,
 } from './kit-paths.ts';
+import { createDomainMemory, teachesDomain } from './domain-ties.ts';
 
 /**
- * The room's own verdicts as kit-path evidence: the scorer's suspicious and malicious URLs (asked
- * after the confirmed memories), and the benign-looking URLs seen on a path once they name it,
- * fewer than UNJUDGED_PER_JUDGED per named domain of which a judged tie needs
- * (outnumbersUnjudged; live only, a new process starts the count empty).
+ * The room's own verdicts as evidence: the URLs the scorer finds near suspicious or worse name
+ * their kit path (asked after the confirmed memories), those it judges suspicious or worse their
+ * registered domain (domain-ties.ts); the benign-looking URLs seen on a named path or domain once
+ * it is named are counted against it, fewer than UNJUDGED_PER_JUDGED per named domain or host of
+ * which a judged tie needs (outnumbersUnjudged; live only, a new process starts the count empty).
  */
-function createOwnVerdicts(options: WebConfig['kitPaths']) {
+function createOwnVerdicts(options: WebConfig['kitPaths'], thresholds: Thresholds) {
   const verdicts = createKitPathMemory(options);
   const unjudged = createKitPathMemory(options);
+  const domainOptions = { windowDays: options.windowDays, maxDomains: options.maxPaths };
+  const domains = createDomainMemory(domainOptions);
+  const unjudgedHosts = createDomainMemory(domainOptions);
   return {
     /** What `tie` asks as judged memories, kept rather than made per scored URL. */
     memories: [verdicts] as const,
+    domains,
     learn(scored: ScoredUrl, at: Date) {
-      if (teachesAsJudged(scored)) {
+      if (teachesDomain(scored)) domains.learn(scored, at);
+      else if (scored.verdict === 'benign') {
+        // Counted no further than the guard can ask, as below.
+        const judgedHosts = domains.listedOn(scored, at);
+        const countedHosts = judgedHosts && (unjudgedHosts.listedOn(scored, at)?.hosts.length ?? 0);
+        if (judgedHosts && countedHosts! < UNJUDGED_PER_JUDGED * (judgedHosts.hosts.length + 1))
+          unjudgedHosts.learn(scored, at);
+      }
+      if (teachesAsJudged(scored, thresholds)) {
         verdicts.learn(scored, at);
         return;
       }
-      const named = countsAsUnjudged(scored) ? verdicts.listedOn(scored, at) : null;
-      if (named === null) return;
+      if (!countsAsUnjudged(scored, thresholds)) return;
       // Counted no further than the guard can ask (its own domain may be named too): a vendor's
       // path on 100,000 sites keeps no 100,000 domains.
-      const counted = unjudged.listedOn(scored, at)?.domains.length ?? 0;
-      if (counted < UNJUDGED_PER_JUDGED * (named.domains.length + 1)) unjudged.learn(scored, at);
+      const named = verdicts.listedOn(scored, at);
+      const counted = named && (unjudged.listedOn(scored, at)?.domains.length ?? 0);
+      if (named && counted! < UNJUDGED_PER_JUDGED * (named.domains.length + 1)) unjudged.learn(scored, at);
     },
     /** A judged tie stands: not a vendor's path seen mostly on benign-looking sites. */
     holds: (match: KitPathMatch, url: NormalisedUrl, at: Date) =>
       outnumbersUnjudged(match, unjudged.listedOn(url, at)?.domains.length ?? 0),
+    /**
+     * The other hosts of the URL's registered domain the room judged within the window, when there
+     * are any and they outnumber the benign-looking ones (a hosting company's own domain is none).
+     */
+    domainMatch(url: NormalisedUrl, at: Date) {
+      const judged = domains.listedOn(url, at);
+      if (!judged || judged.hosts.length === 0) return null;
+      const seenBenign = unjudgedHosts.listedOn(url, at)?.hosts.length ?? 0;
+      return outnumbersUnjudged({ domains: judged.hosts.length }, seenBenign)
+        ? { domain: judged.domain, hosts: judged.hosts.length }
+        : null;
+    },
   };
 }
 
@@ -122,37 +150,25 @@ export function createKitPathIntake(
   const sources = new Set(config.kitPaths.sources);
   const fromTakedowns = config.kitPaths.takedowns;
   const fromVerdicts = config.kitPaths.ownVerdicts;
-  const own = createOwnVerdicts(config.kitPaths);
+  const own = createOwnVerdicts(config.kitPaths, deps.urlThresholds);
   const verdicts = own.memories[0];
   const windowMs = config.kitPaths.windowDays * DAY_MS;
   /** The newest `updated_at` of the takedown requests read; a refresh reads from it on. */
   let takedownsReadFrom: string | undefined;
-  const ties = new Counter({
-    name: 'tsunagi_web_kit_path_ties_total',
-    help: "URLs made malicious because their path is a kit path named on other domains: by the confirmed sources or sent takedown requests (basis confirmed), or only with the room's own verdicts (basis judged)",
-    labelNames: ['basis'],
-    registers: [deps.registry],
-  });
-  new Gauge({
-    name: 'tsunagi_web_kit_path_takedown_hosts',
-    help: 'Hosts whose sent takedown request teaches the kit-path memory',
-    registers: [deps.registry],
-    collect() {
-      this.set(confirmed.size);
-    },
-  });
+  const { ties, domainTies } = intakeMetrics(deps.registry, () => confirmed.size);
   const normalised = (url: string) => normaliseStoredUrl(url, config.maxUrlLength);
-  /** Stored URLs of a window (listings or verdicts), each as of its last sighting. */
-  const learnRows = (memory: KitPathMemory, rows: readonly { url: string; last_seen: string }[]) => {
-    for (const row of rows) {
-      const url = normalised(row.url);
-      if (url) memory.learn(url, new Date(row.last_seen));
-    }
-  };
+  const learnRows = (memory: Pick<KitPathMemory, 'learn'>, rows: readonly StoredRow[]) =>
+    learnStoredRows(memory, rows, config.maxUrlLength);
   const readListings = async (db: Kysely<WebTables>) =>
     learnRows(listings, await listingsInWindow(db, [...sources], windowMs, deps.now()));
-  const readVerdicts = async (db: Kysely<WebTables>) =>
-    learnRows(verdicts, await verdictsInWindow(db, windowMs, deps.now()));
+  const readVerdicts = async (db: Kysely<WebTables>) => {
+    const rows = await verdictsInWindow(db, judgedFloor(deps.urlThresholds), windowMs, deps.now());
+    learnRows(verdicts, rows);
+    learnRows(
+      own.domains,
+      rows.filter((row) => row.verdict !== 'benign'),
+    );
+  };
 
   /** Teaches the stored URLs of these hosts, each as of its request's confirmation. */
   const confirm = async (db: Kysely<WebTables>, hosts: ReadonlyMap<string, Date>) => {
@@ -208,17 +224,29 @@ export function createKitPathIntake(
 
   return {
     tie(scored, at) {
-      if (scored.verdict === 'malicious' || size() === 0) return scored;
+      if (scored.verdict === 'malicious' || (size() === 0 && own.domains.size === 0)) return scored;
       // The room's own verdicts may only lift a URL near suspicious; the confirmed memories, any.
-      const judged = liftableByJudged(scored, deps.urlThresholds) ? own.memories : NO_MEMORIES;
+      const liftable = liftableByJudged(scored, deps.urlThresholds);
       const when = at ?? deps.now();
-      const match = matchAcross(memories, scored, when, config.kitPaths.minDomains, judged);
-      if (!match) return scored;
-      // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site phishing.
+      const match = matchAcross(
+        memories,
+        scored,
+        when,
+        config.kitPaths.minDomains,
+        liftable ? own.memories : NO_MEMORIES,
+      );
+      const kit = match && (match.basis === 'confirmed' || own.holds(match, scored, when)) ? match : null;
+      const domain = !kit && liftable ? own.domainMatch(scored, when) : null;
+      if (!kit && !domain) return scored;
+      // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site
+      // phishing, nor a phishing host under a brand's domain the brand's other sites.
       if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
-      if (match.basis === 'judged' && !own.holds(match, scored, when)) return scored;
-      ties.inc({ basis: match.basis });
-      return withKitPath(scored, match, deps.urlThresholds.malicious);
+      if (kit) {
+        ties.inc({ basis: kit.basis });
+        return withKitPath(scored, kit, deps.urlThresholds.malicious);
+      }
+      domainTies.inc();
+      return withDomainTie(scored, domain!, deps.urlThresholds.malicious);
     },
     confirms: (source) => sources.has(source),
     learn: (url, listedAt) => listings.learn(url, listedAt),
@@ -256,6 +284,48 @@ export function createKitPathIntake(
   };
 }
 
+interface StoredRow {
+  url: string;
+  last_seen: string;
+}
+
+/** Stored URLs of a window (listings or verdicts), each as of its last sighting. */
+function learnStoredRows(
+  memory: Pick<KitPathMemory, 'learn'>,
+  rows: readonly StoredRow[],
+  maxUrlLength: number,
+) {
+  for (const row of rows) {
+    const url = normaliseStoredUrl(row.url, maxUrlLength);
+    if (url) memory.learn(url, new Date(row.last_seen));
+  }
+}
+
+/** The intake's ties by kind, and the hosts its sent takedown requests confirm (`takedownHosts`). */
+function intakeMetrics(registry: Registry, takedownHosts: () => number) {
+  new Gauge({
+    name: 'tsunagi_web_kit_path_takedown_hosts',
+    help: 'Hosts whose sent takedown request teaches the kit-path memory',
+    registers: [registry],
+    collect() {
+      this.set(takedownHosts());
+    },
+  });
+  return {
+    ties: new Counter({
+      name: 'tsunagi_web_kit_path_ties_total',
+      help: "URLs made malicious because their path is a kit path named on other domains: by the confirmed sources or sent takedown requests (basis confirmed), or only with the room's own verdicts (basis judged)",
+      labelNames: ['basis'],
+      registers: [registry],
+    }),
+    domainTies: new Counter({
+      name: 'tsunagi_web_domain_ties_total',
+      help: "URLs made malicious because the room's own verdicts stood on other hosts of their registered domain",
+      registers: [registry],
+    }),
+  };
+}
+
 /**
  * The confirmed sources' listings within the window before the newest of them, not before now: a
  * store replayed from last year's lists still ties last year's URLs (each match checks the window
@@ -278,20 +348,20 @@ async function listingsInWindow(db: Kysely<WebTables>, sources: string[], window
 }
 
 /**
- * The stored URLs the scorer itself judged suspicious or malicious, teachesAsJudged as the store
- * keeps it (no `kit_tie`: a tie never teaches), within the window before the newest of them, not
- * before now.
+ * The stored URLs the scorer itself scored near suspicious or worse, teachesAsJudged as the store
+ * keeps it (at the floor or not benign, no `kit_tie`: a tie never teaches), within the window
+ * before the newest of them, not before now.
  */
-async function verdictsInWindow(db: Kysely<WebTables>, windowMs: number, now: Date) {
+async function verdictsInWindow(db: Kysely<WebTables>, floor: number, windowMs: number, now: Date) {
   const judged = db
     .selectFrom('web_urls')
-    .where('verdict', 'in', ['suspicious', 'malicious'])
+    .where((eb) => eb.or([eb('verdict', 'in', ['suspicious', 'malicious']), eb('score', '>=', floor)]))
     .where('kit_tie', 'is', null);
   const newest = await judged.select((eb) => eb.fn.max('last_seen').as('last')).executeTakeFirst();
   if (!newest?.last) return [];
   const until = Math.min(now.getTime(), Date.parse(newest.last));
   return judged
-    .select(['url', 'last_seen'])
+    .select(['url', 'last_seen', 'verdict'])
     .where('last_seen', '>=', new Date(until - windowMs).toISOString())
     .execute();
 }

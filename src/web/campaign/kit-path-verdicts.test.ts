@@ -49,7 +49,7 @@ async function ownVerdictsEndToEnd(dialect: Dialect, schema?: string) {
       assert.equal(tied.reasons[0]?.value, 2);
       assert.match(
         explainReason(tied.reasons[0]!.feature, 'en'),
-        /this system judged suspicious or phishing/,
+        /this system scored near suspicious or worse/,
       );
       assert.equal(
         web.score(PLAIN).verdict,
@@ -145,5 +145,37 @@ test("a path the room then sees on many benign-looking sites is a vendor's, and 
       'jpcert',
     );
     assert.equal(web.score(NEAR).reasons[0]?.feature, 'kit_path(/zqvmkits/)');
+  });
+});
+
+test('URLs the scorer finds near suspicious teach too, so two of them under a rare path lift a third, now and after a restart', async () => {
+  // Each scored benign but at the judgedLift floor: neither suspicious on its own.
+  const near = ['https://mlbnxq.shop/xqpwkits/', 'https://plzqvw.shop/xqpwkits/'];
+  const third = 'https://trbnkq.shop/xqpwkits/';
+  await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
+    const web = roomAt(db, DAY3);
+    for (const url of [...near, third]) {
+      const scored = web.score(url);
+      assert.equal(scored.verdict, 'benign', url);
+      assert.ok(scored.score >= web.urlThresholds.judgedLift!, `${url} at the floor`);
+    }
+    const ingested = await web.ingest(
+      near.map((url, i) => ({ url, seenAt: `2025-09-0${i + 1}T02:00:00.000Z` })),
+      'proxy-log',
+    );
+    assert.equal(ingested.verdicts.benign, 2, 'both stay benign themselves');
+    const tied = web.score(third);
+    assert.equal(tied.verdict, 'malicious');
+    assert.equal(tied.reasons[0]?.feature, 'kit_path_judged(/xqpwkits/)');
+    assert.equal(
+      web.score(PLAIN.replace('zqvmkits', 'xqpwkits')).verdict,
+      'benign',
+      'a plain site is not lifted',
+    );
+
+    const fresh = roomAt(db, DAY3);
+    await fresh.start();
+    assert.equal(fresh.kitPaths, 1, 'read back from their stored scores');
+    assert.equal(fresh.score(third).reasons[0]?.feature, 'kit_path_judged(/xqpwkits/)');
   });
 });

@@ -5,14 +5,17 @@ import {
   createKitPathMemory,
   DEFAULT_KIT_PATHS,
   countsAsUnjudged,
+  kitPathReasonKey,
   kitPathTemplate,
   liftableByJudged,
   matchAcross,
   outnumbersUnjudged,
   pathTemplate,
   pathTemplateHash,
+  teachesAsJudged,
   UNJUDGED_PER_JUDGED,
 } from './kit-paths.ts';
+import type { ScoredUrl } from '../types.ts';
 
 const url = (text: string) => normaliseUrl(text);
 const day = (n: number) => new Date(Date.UTC(2025, 8, n));
@@ -33,9 +36,35 @@ test("the room's own verdicts lift a URL at the model's judgedLift floor, never 
 test('a judged tie holds while fewer than UNJUDGED_PER_JUDGED benign-looking domains per named one saw its path', () => {
   assert.equal(outnumbersUnjudged({ domains: 2 }, 2 * UNJUDGED_PER_JUDGED - 1), true);
   assert.equal(outnumbersUnjudged({ domains: 2 }, 2 * UNJUDGED_PER_JUDGED), false);
-  assert.equal(countsAsUnjudged({ verdict: 'benign' }), true);
-  assert.equal(countsAsUnjudged({ verdict: 'suspicious' }), false, 'a suspicious URL teaches instead');
-  assert.equal(countsAsUnjudged({ verdict: 'malicious' }), false, 'nor does a tied one count against');
+  const thresholds = { suspicious: 0.9, malicious: 0.99, judgedLift: 0.5 };
+  assert.equal(countsAsUnjudged({ verdict: 'benign', score: 0.49 }, thresholds), true);
+  assert.equal(
+    countsAsUnjudged({ verdict: 'benign', score: 0.5 }, thresholds),
+    false,
+    'at the floor it teaches',
+  );
+  assert.equal(countsAsUnjudged({ verdict: 'suspicious', score: 0.95 }, thresholds), false);
+  assert.equal(countsAsUnjudged({ verdict: 'malicious', score: 0.99 }, thresholds), false, 'nor does a tie');
+});
+
+test("the room's own verdicts teach at the same floor, never a kit tie", () => {
+  const thresholds = { suspicious: 0.9, malicious: 0.99, judgedLift: 0.5 };
+  const at = (
+    score: number,
+    verdict: 'benign' | 'suspicious' | 'malicious',
+    reasons: ScoredUrl['reasons'] = [],
+  ) => ({
+    score,
+    verdict,
+    reasons,
+  });
+  assert.equal(teachesAsJudged(at(0.5, 'benign'), thresholds), true, 'near suspicious');
+  assert.equal(teachesAsJudged(at(0.49, 'benign'), thresholds), false, 'plainly benign-looking');
+  assert.equal(teachesAsJudged(at(0.95, 'suspicious'), thresholds), true);
+  const tie = [{ feature: kitPathReasonKey('/jkuos', 'judged'), value: 2, contribution: 3 }];
+  assert.equal(teachesAsJudged(at(0.99, 'malicious', tie), thresholds), false, 'a tie never teaches');
+  // A model fitted before the floor: suspicious or worse only, as before.
+  assert.equal(teachesAsJudged(at(0.6, 'benign'), { suspicious: 0.9 }), false);
 });
 
 test('a template keeps a kit word, numbers as 0 and query values as *', () => {

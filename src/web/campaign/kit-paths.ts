@@ -415,10 +415,22 @@ function joinListed(
 
 /** The reason's name: `kit_path` for a confirmed tie, `kit_path_judged` when the room's verdicts were needed. */
 const REASON_OF: Record<KitPathBasis, string> = { confirmed: 'kit_path', judged: 'kit_path_judged' };
+/**
+ * The reason of a registered-domain tie (domain-ties.ts): the room's own verdicts on other hosts
+ * of the URL's registered domain, so always judged.
+ */
+const DOMAIN_REASON = 'domain_judged';
 
 /** `=`, `;`, `,` and parentheses would split a reason key (`feature=contribution;...`): escaped. */
+const escapeArgument = (argument: string) =>
+  argument.replace(/[=;,()%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 export function kitPathReasonKey(template: string, basis: KitPathBasis = 'confirmed'): string {
-  return `${REASON_OF[basis]}(${template.replace(/[=;,()%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)})`;
+  return `${REASON_OF[basis]}(${escapeArgument(template)})`;
+}
+
+export function domainTieReasonKey(domain: string): string {
+  return `${DOMAIN_REASON}(${escapeArgument(domain)})`;
 }
 
 const logit = (p: number) => {
@@ -434,6 +446,22 @@ const logit = (p: number) => {
  * the whole host the kit's.
  */
 export function withKitPath(scored: ScoredUrl, match: KitPathMatch, maliciousThreshold: number): ScoredUrl {
+  return withTie(scored, kitPathReasonKey(match.template, match.basis), match.domains, maliciousThreshold);
+}
+
+/**
+ * The same for a registered-domain tie: `domain_judged(domain)`, its value the other hosts of the
+ * domain the room judged.
+ */
+export function withDomainTie(
+  scored: ScoredUrl,
+  match: { domain: string; hosts: number },
+  maliciousThreshold: number,
+): ScoredUrl {
+  return withTie(scored, domainTieReasonKey(match.domain), match.hosts, maliciousThreshold);
+}
+
+function withTie(scored: ScoredUrl, feature: string, value: number, maliciousThreshold: number): ScoredUrl {
   if (scored.verdict === 'malicious') return scored;
   const score = Math.max(scored.score, maliciousThreshold);
   return {
@@ -441,48 +469,66 @@ export function withKitPath(scored: ScoredUrl, match: KitPathMatch, maliciousThr
     score,
     verdict: 'malicious',
     reasons: [
-      {
-        feature: kitPathReasonKey(match.template, match.basis),
-        value: match.domains,
-        contribution: Number((logit(score) - logit(scored.score)).toFixed(4)),
-      },
+      { feature, value, contribution: Number((logit(score) - logit(scored.score)).toFixed(4)) },
       ...scored.reasons,
     ],
   };
 }
 
-/** Whether a scored URL's verdict was made malicious by a kit path (withKitPath lists it first). */
+/**
+ * Whether a scored URL's verdict was made malicious by a tie: a kit path (withKitPath lists it
+ * first) or a registered domain (withDomainTie).
+ */
 export function isKitPathTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
   return kitPathTieBasis(scored) !== null;
 }
 
-/** What a kit tie stood on (withKitPath's first reason, named by REASON_OF), or null for no tie. */
+/**
+ * What a tie stood on (the first reason, named by REASON_OF or DOMAIN_REASON), or null for no
+ * tie: what the store keeps in `kit_tie`, so a tie of either kind never teaches.
+ */
 export function kitPathTieBasis(scored: Pick<ScoredUrl, 'reasons'>): KitPathBasis | null {
   const first = scored.reasons[0]?.feature;
   if (first?.startsWith(`${REASON_OF.confirmed}(`)) return 'confirmed';
-  if (first?.startsWith(`${REASON_OF.judged}(`)) return 'judged';
+  if (first?.startsWith(`${REASON_OF.judged}(`) || first?.startsWith(`${DOMAIN_REASON}(`)) return 'judged';
   return null;
+}
+
+/** Whether the tie was a registered domain's (withDomainTie), not a kit path's. */
+export function isDomainTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
+  return scored.reasons[0]?.feature.startsWith(`${DOMAIN_REASON}(`) === true;
 }
 
 /**
  * The room's own verdicts as kit-path evidence (`kitPaths.ownVerdicts`), in one place for the
- * room and the benchmarks that replay it: a URL the scorer itself judged suspicious or worse
- * teaches (never a kit tie, so a tie cannot make the next one)…
+ * room and the benchmarks that replay it. One floor serves both ways: the model's `judgedLift`
+ * (above all but 2e-3 of the tuning benign rows; `suspicious` when the model has none).
  */
-export function teachesAsJudged(scored: Pick<ScoredUrl, 'verdict' | 'reasons'>): boolean {
-  return scored.verdict !== 'benign' && !isKitPathTie(scored);
+export function judgedFloor(thresholds: Pick<Thresholds, 'suspicious' | 'judgedLift'>): number {
+  return thresholds.judgedLift ?? thresholds.suspicious;
 }
 
 /**
- * …and such evidence lifts only a URL the scorer already finds near suspicious (its score at the
- * model's `judgedLift` floor, above all but 2e-3 of the tuning benign rows; `suspicious` when the
- * model has none), never a plainly benign-looking one.
+ * A URL the scorer itself scores near suspicious or worse (at the floor) teaches, never a kit tie
+ * (so a tie cannot make the next). Near suspicious, not only suspicious: most kit hosts the room
+ * missed scored just under suspicious, and a tie still needs two other domains on the same rare path.
+ */
+export function teachesAsJudged(
+  scored: Pick<ScoredUrl, 'verdict' | 'score' | 'reasons'>,
+  thresholds: Pick<Thresholds, 'suspicious' | 'judgedLift'>,
+): boolean {
+  return (scored.verdict !== 'benign' || scored.score >= judgedFloor(thresholds)) && !isKitPathTie(scored);
+}
+
+/**
+ * …and such evidence lifts only a URL the scorer already finds near suspicious (at the same
+ * floor), never a plainly benign-looking one.
  */
 export function liftableByJudged(
   scored: Pick<ScoredUrl, 'verdict' | 'score'>,
   thresholds: Pick<Thresholds, 'suspicious' | 'judgedLift'>,
 ): boolean {
-  return scored.verdict !== 'malicious' && scored.score >= (thresholds.judgedLift ?? thresholds.suspicious);
+  return scored.verdict !== 'malicious' && scored.score >= judgedFloor(thresholds);
 }
 
 /**
@@ -503,7 +549,13 @@ export function outnumbersUnjudged(match: Pick<KitPathMatch, 'domains'>, unjudge
   return unjudgedDomains < UNJUDGED_PER_JUDGED * match.domains;
 }
 
-/** A URL the room saw that counts against a judged tie on its path: benign after every tie (outnumbersUnjudged). */
-export function countsAsUnjudged(scored: Pick<ScoredUrl, 'verdict'>): boolean {
-  return scored.verdict === 'benign';
+/**
+ * A URL the room saw that counts against a judged tie on its path (outnumbersUnjudged): one the
+ * scorer finds plainly benign-looking, below the floor, after every tie.
+ */
+export function countsAsUnjudged(
+  scored: Pick<ScoredUrl, 'verdict' | 'score'>,
+  thresholds: Pick<Thresholds, 'suspicious' | 'judgedLift'>,
+): boolean {
+  return scored.verdict === 'benign' && scored.score < judgedFloor(thresholds);
 }

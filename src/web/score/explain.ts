@@ -202,9 +202,14 @@ const PHRASES: Record<string, Phrase> = {
   ),
   kit_path_judged: withArgument(
     (a) =>
-      `このシステムが他のドメインで不審またはフィッシングと判定したURLが使ったキットのパス「${unescapeKey(a)}」`,
+      `このシステムが他のドメインで不審またはそれに近いと判定したURLが使ったキットのパス「${unescapeKey(a)}」`,
     (a) =>
-      `the path "${unescapeKey(a)}" a phishing kit used on other domains this system judged suspicious or phishing`,
+      `the path "${unescapeKey(a)}" a phishing kit used on other domains this system scored near suspicious or worse`,
+  ),
+  domain_judged: withArgument(
+    (a) => `このシステムが不審またはそれに近いと判定した、同じ登録ドメイン「${unescapeKey(a)}」の他のホスト`,
+    (a) =>
+      `other hosts of the registered domain "${unescapeKey(a)}" this system scored near suspicious or worse`,
   ),
 };
 

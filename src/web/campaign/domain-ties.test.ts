@@ -1,0 +1,145 @@
+/**
+ * Registered-domain ties (domain-ties.ts): the room's own verdicts on one host of a registered
+ * domain lift a near-suspicious URL on another host of it, marked `domain_judged`; never a plainly
+ * benign-looking one, never the judged host's own `www` alias, never past the window, and no
+ * longer once the room saw the domain's hosts mostly benign-looking (a hosting company's own
+ * domain). A new process reads the verdicts back (SQLite here; PostgreSQL when
+ * TSUNAGI_TEST_DATABASE_URL is set).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { SqliteDialect, type Dialect } from 'kysely';
+import { Registry } from 'prom-client';
+import { explainReason } from '../index.ts';
+import { normaliseUrl } from '../normalise.ts';
+import { createDomainMemory, siteOf } from './domain-ties.ts';
+import { UNJUDGED_PER_JUDGED } from './kit-paths.ts';
+import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
+
+const day = (n: number) => new Date(Date.UTC(2025, 8, n));
+
+test('the memory names the other hosts of a registered domain learnt within the window before the time asked', () => {
+  const memory = createDomainMemory({ windowDays: 30, maxDomains: 10 });
+  memory.learn(normaliseUrl('https://amazon-co-jp.hostingco.co.uk/'), day(2));
+  memory.learn(normaliseUrl('https://www.hostingco.co.uk/'), day(3));
+  memory.learn(normaliseUrl('https://203.0.113.7/'), day(3));
+  const asked = (url: string, at: Date) => memory.listedOn(normaliseUrl(url), at)?.hosts ?? null;
+  assert.deepEqual(asked('https://jp-account.hostingco.co.uk/', day(4)), [
+    'amazon-co-jp.hostingco.co.uk',
+    'hostingco.co.uk',
+  ]);
+  assert.deepEqual(
+    asked('https://hostingco.co.uk/', day(4)),
+    ['amazon-co-jp.hostingco.co.uk'],
+    'www is the site itself',
+  );
+  assert.deepEqual(
+    asked('https://jp-account.hostingco.co.uk/', day(2)),
+    ['amazon-co-jp.hostingco.co.uk'],
+    'not yet the later one',
+  );
+  assert.deepEqual(asked('https://jp-account.hostingco.co.uk/', day(1)), [], 'nothing from the future');
+  assert.deepEqual(
+    asked('https://jp-account.hostingco.co.uk/', new Date(day(3).getTime() + 31 * 86_400_000)),
+    [],
+  );
+  assert.equal(asked('https://other.example.org/', day(4)), null);
+  assert.equal(memory.size, 1, 'an address has no registered domain');
+  assert.equal(siteOf('www.example.cn'), 'example.cn');
+});
+
+test('the oldest domains go first once the memory is full', () => {
+  const memory = createDomainMemory({ windowDays: 30, maxDomains: 2 });
+  for (const [i, name] of ['a-one.com', 'b-two.com', 'c-three.com'].entries())
+    memory.learn(normaliseUrl(`https://x.${name}/`), day(1 + i));
+  assert.equal(memory.size, 2);
+  assert.equal(memory.listedOn(normaliseUrl('https://y.a-one.com/'), day(5)), null);
+  assert.deepEqual(memory.listedOn(normaliseUrl('https://y.c-three.com/'), day(5))?.hosts, ['x.c-three.com']);
+});
+
+/** A brand-impersonating host the scorer finds malicious on its own. */
+const JUDGED = { url: 'https://amazon-co-jp.hostingco.co.uk/', seenAt: '2025-09-01T02:00:00.000Z' };
+/** Another host of the domain, scored benign but near suspicious (at the judgedLift floor). */
+const NEAR = 'https://jp-account.hostingco.co.uk/';
+/** A plainly benign-looking host of the same domain. */
+const PLAIN = 'https://bakery1.hostingco.co.uk/';
+const DAY3 = new Date('2025-09-03T00:00:00.000Z');
+
+async function domainTiesEndToEnd(dialect: Dialect, schema?: string) {
+  await withWebDb(
+    dialect,
+    async (db) => {
+      const registry = new Registry();
+      const web = roomAt(db, DAY3, {}, registry);
+      const near = web.score(NEAR);
+      assert.equal(near.verdict, 'benign');
+      assert.ok(near.score >= web.urlThresholds.judgedLift!, 'near suspicious: at the floor');
+
+      const ingested = await web.ingest([JUDGED], 'proxy-log');
+      assert.equal(ingested.verdicts.malicious, 1);
+      const tied = web.score(NEAR);
+      assert.equal(tied.verdict, 'malicious');
+      assert.equal(tied.reasons[0]?.feature, 'domain_judged(hostingco.co.uk)');
+      assert.equal(tied.reasons[0]?.value, 1);
+      assert.match(explainReason(tied.reasons[0]!.feature, 'en'), /registered domain "hostingco.co.uk"/);
+      assert.match(explainReason(tied.reasons[0]!.feature, 'ja'), /登録ドメイン「hostingco.co.uk」/);
+      assert.equal(web.score(PLAIN).verdict, 'benign', 'a plainly benign-looking host is not lifted');
+      assert.match(await registry.metrics(), /tsunagi_web_domain_ties_total 1\b/);
+
+      // Ingested, the tie is counted apart from kit paths and stored as a judged tie, which never teaches.
+      const second = await web.ingest([{ url: NEAR, seenAt: DAY3.toISOString() }], 'proxy-log');
+      assert.deepEqual([second.domainTies, second.kitPathTies], [1, 0]);
+      const fresh = roomAt(db, DAY3);
+      await fresh.start();
+      const again = fresh.score('https://mypage-jp.hostingco.co.uk/');
+      assert.equal(again.reasons[0]?.feature, 'domain_judged(hostingco.co.uk)', 'read back from the store');
+      assert.equal(again.reasons[0]?.value, 1, 'the tied host taught nothing');
+
+      // Off: neither the running room nor a new process learns from verdicts.
+      const off = roomAt(db, DAY3, { kitPaths: { ownVerdicts: false } });
+      await off.start();
+      assert.equal(off.score(NEAR).verdict, 'benign');
+    },
+    schema,
+  );
+}
+
+test("the room's own verdicts on one host of a registered domain lift a near-suspicious other host (SQLite)", async () => {
+  await domainTiesEndToEnd(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
+});
+
+test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
+  await inPostgresSchema('domainties', (dialect, schema) => domainTiesEndToEnd(dialect, schema));
+});
+
+test('a domain the room then sees mostly on benign-looking hosts is no attacker’s, and the tie stops', async () => {
+  await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
+    const web = roomAt(db, DAY3);
+    await web.ingest([JUDGED], 'proxy-log');
+    const customers = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => ({
+        url: `https://bakery${from + i}.hostingco.co.uk/`,
+        seenAt: '2025-09-02T03:00:00.000Z',
+      }));
+    const below = await web.ingest(customers(0, UNJUDGED_PER_JUDGED - 1), 'proxy-log');
+    assert.equal(below.verdicts.benign, UNJUDGED_PER_JUDGED - 1);
+    assert.equal(web.score(NEAR).verdict, 'malicious', 'fewer than UNJUDGED_PER_JUDGED benign-looking hosts');
+    await web.ingest(customers(UNJUDGED_PER_JUDGED - 1, UNJUDGED_PER_JUDGED), 'proxy-log');
+    assert.equal(web.score(NEAR).verdict, 'benign', "a hosting company's domain, by the room's own count");
+  });
+});
+
+test('two hosts of one domain that only score near suspicious do not lift each other: a domain is named by a suspicious verdict or worse', async () => {
+  await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
+    const web = roomAt(db, DAY3);
+    const other = 'https://mypage-jp.hostingco.co.uk/';
+    const first = await web.ingest([{ url: other, seenAt: JUDGED.seenAt }], 'proxy-log');
+    assert.equal(first.verdicts.benign, 1);
+    assert.ok(web.score(other).score >= web.urlThresholds.judgedLift!, 'itself near suspicious');
+    assert.equal(web.score(NEAR).verdict, 'benign');
+    const fresh = roomAt(db, DAY3);
+    await fresh.start();
+    assert.equal(fresh.score(NEAR).verdict, 'benign', 'nor once read back');
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Registered-domain ties: a throw-away domain often carries one phishing host after another
+ * (`www.amazon.co.jp.zqvmk.cn`, then `smbc-card.zqvmk.cn` a week later), each listed apart. So
+ * a host the room has not judged yet, under a registered domain on whose OTHER hosts the room's
+ * own verdicts stood near suspicious or worse within the window, is that domain's next one.
+ *
+ * The evidence is the room's own (kit-path-intake.ts asks this memory only with
+ * `kitPaths.ownVerdicts`), and one other host is enough, so it is held to more than a judged kit
+ * path (two other domains on a rare path, taught from the judgedLift floor up):
+ *
+ * - only a URL the scorer judged suspicious or worse names its domain (teachesDomain): two benign
+ *   sites of one domain that both merely score near suspicious (numbered regional subdomains on
+ *   .ru) must not lift each other;
+ * - it lifts only a URL the scorer already scores near suspicious (liftableByJudged);
+ * - and only while the room saw fewer than UNJUDGED_PER_JUDGED hosts scored benign per judged one
+ *   under the domain: a platform the public suffix list does not know (a hosting company's
+ *   customer names under its own domain) is no attacker's domain.
+ *
+ * The registered domain is tldts's with private suffixes, so `*.pages.dev` sites are each their
+ * own domain already.
+ */
+import type { NormalisedUrl, ScoredUrl } from '../types.ts';
+import { isKitPathTie } from './kit-paths.ts';
+
+/** A URL that names its registered domain: judged suspicious or worse by the scorer itself, not by a tie. */
+export function teachesDomain(scored: Pick<ScoredUrl, 'verdict' | 'reasons'>): boolean {
+  return scored.verdict !== 'benign' && !isKitPathTie(scored);
+}
+
+export interface DomainTieOptions {
+  /** How long a verdict counts, days (the kit paths' window). */
+  windowDays: number;
+  /** Registered domains remembered at most; past it, those not judged within the window go first. */
+  maxDomains: number;
+}
+
+export interface DomainMemory {
+  /** A URL the room judged (or, for the guard's count, saw benign), at the time it saw it. */
+  learn(url: NormalisedUrl, at: Date): void;
+  /**
+   * The other hosts of this URL's registered domain learnt within the window before `at`,
+   * however few; null for an address or a domain not remembered.
+   */
+  listedOn(url: NormalisedUrl, at: Date): { domain: string; hosts: string[] } | null;
+  clear(): void;
+  /** Registered domains remembered. */
+  readonly size: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** A host as a site: `www.example.cn` is `example.cn`'s conventional alias, not another host. */
+export function siteOf(host: string): string {
+  return host.startsWith('www.') ? host.slice(4) : host;
+}
+
+export function createDomainMemory(options: DomainTieOptions): DomainMemory {
+  const windowMs = options.windowDays * DAY_MS;
+  /** registered domain -> site -> when it was last learnt, ms. */
+  const domains = new Map<string, Map<string, number>>();
+
+  const forgetBefore = (cutoff: number) => {
+    for (const [domain, sites] of domains) {
+      for (const [site, at] of sites) if (at < cutoff) sites.delete(site);
+      if (sites.size === 0) domains.delete(domain);
+    }
+  };
+
+  return {
+    learn(url, at) {
+      const domain = url.registrableDomain;
+      const time = at.getTime();
+      if (domain === null || !Number.isFinite(time)) return;
+      let sites = domains.get(domain);
+      if (!sites) {
+        if (domains.size >= options.maxDomains) {
+          forgetBefore(time - windowMs);
+          for (const oldest of domains.keys()) {
+            if (domains.size < options.maxDomains) break;
+            domains.delete(oldest);
+          }
+        }
+        domains.set(domain, (sites = new Map()));
+      }
+      const site = siteOf(url.host);
+      sites.set(site, Math.max(sites.get(site) ?? time, time));
+    },
+    listedOn(url, at) {
+      const domain = url.registrableDomain;
+      const sites = domain === null ? undefined : domains.get(domain);
+      if (!sites) return null;
+      const now = at.getTime();
+      const own = siteOf(url.host);
+      const hosts: string[] = [];
+      // Learnt within the window before `at`: a verdict from the future says nothing yet.
+      for (const [site, learnt] of sites)
+        if (site !== own && learnt <= now && now - learnt <= windowMs) hosts.push(site);
+      return { domain: domain!, hosts };
+    },
+    clear() {
+      domains.clear();
+    },
+    get size() {
+      return domains.size;
+    },
+  };
+}
