@@ -18,7 +18,7 @@
  * running one picks up requests another process moved on at its next ingest. A scored URL on a
  * kit's path is made malicious and counted.
  */
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebConfig } from '../config.ts';
 import { normaliseStoredUrl } from '../normalise.ts';
@@ -52,11 +52,19 @@ import {
  * The room's own verdicts as kit-path evidence: the scorer's suspicious and malicious URLs (asked
  * after the confirmed memories), and the benign-looking URLs seen on a path once they name it,
  * fewer than UNJUDGED_PER_JUDGED per named domain of which a judged tie needs
- * (outnumbersUnjudged; live only, a new process starts the count empty).
+ * (outnumbersUnjudged). A new process reads both back from the store (`readVerdicts`): the judged
+ * URLs first, then the benign ones through `learnStored`, counted as `learn` counts them.
  */
 function createOwnVerdicts(options: WebConfig['kitPaths']) {
   const verdicts = createKitPathMemory(options);
   const unjudged = createKitPathMemory(options);
+  /** A benign-looking URL on a path the judged verdicts name (`named`: verdicts.listedOn at `at`). */
+  const count = (url: NormalisedUrl, at: Date, named: { domains: readonly string[] }) => {
+    // Counted no further than the guard can ask (its own domain may be named too): a vendor's
+    // path on 100,000 sites keeps no 100,000 domains.
+    const counted = unjudged.listedOn(url, at)?.domains.length ?? 0;
+    if (counted < UNJUDGED_PER_JUDGED * (named.domains.length + 1)) unjudged.learn(url, at);
+  };
   return {
     /** What `tie` asks as judged memories, kept rather than made per scored URL. */
     memories: [verdicts] as const,
@@ -65,12 +73,22 @@ function createOwnVerdicts(options: WebConfig['kitPaths']) {
         verdicts.learn(scored, at);
         return;
       }
+      // Named when a judged URL was learnt on the path before this one arrived.
       const named = countsAsUnjudged(scored) ? verdicts.listedOn(scored, at) : null;
-      if (named === null) return;
-      // Counted no further than the guard can ask (its own domain may be named too): a vendor's
-      // path on 100,000 sites keeps no 100,000 domains.
-      const counted = unjudged.listedOn(scored, at)?.domains.length ?? 0;
-      if (counted < UNJUDGED_PER_JUDGED * (named.domains.length + 1)) unjudged.learn(scored, at);
+      if (named !== null) count(scored, at, named);
+    },
+    /**
+     * A stored benign URL read back at its last sighting, after the window's judged URLs and in
+     * last-sighting order (so the cap keeps the earliest domains, as `learn` does). The order they
+     * arrived in is not stored, so "named before it" is read by time: another domain's judged URL
+     * was last seen no later. Unlike `learn`, a path named only on the URL's own domain, or only
+     * by judged URLs since gone from the window, does not count it; a judged URL seen both before
+     * and after this one names the path only from its later sighting; and a benign URL seen
+     * before and after the path was named counts, as it did live at its later sighting.
+     */
+    learnStored(url: NormalisedUrl, lastSeen: Date) {
+      const named = verdicts.listedOn(url, lastSeen);
+      if (named !== null && named.domains.length > 0) count(url, lastSeen, named);
     },
     /** A judged tie stands: not a vendor's path seen mostly on benign-looking sites. */
     holds: (match: KitPathMatch, url: NormalisedUrl, at: Date) =>
@@ -142,17 +160,9 @@ export function createKitPathIntake(
     },
   });
   const normalised = (url: string) => normaliseStoredUrl(url, config.maxUrlLength);
-  /** Stored URLs of a window (listings or verdicts), each as of its last sighting. */
-  const learnRows = (memory: KitPathMemory, rows: readonly { url: string; last_seen: string }[]) => {
-    for (const row of rows) {
-      const url = normalised(row.url);
-      if (url) memory.learn(url, new Date(row.last_seen));
-    }
-  };
   const readListings = async (db: Kysely<WebTables>) =>
-    learnRows(listings, await listingsInWindow(db, [...sources], windowMs, deps.now()));
-  const readVerdicts = async (db: Kysely<WebTables>) =>
-    learnRows(verdicts, await verdictsInWindow(db, windowMs, deps.now()));
+    learnRows(listings, await listingsInWindow(db, [...sources], windowMs, deps.now()), normalised);
+  const readVerdicts = (db: Kysely<WebTables>) => readOwnVerdicts(db, own, windowMs, deps.now(), normalised);
 
   /** Teaches the stored URLs of these hosts, each as of its request's confirmation. */
   const confirm = async (db: Kysely<WebTables>, hosts: ReadonlyMap<string, Date>) => {
@@ -277,23 +287,103 @@ async function listingsInWindow(db: Kysely<WebTables>, sources: string[], window
     .execute();
 }
 
+/** Stored URLs of a window (listings or judged verdicts), each as of its last sighting. */
+function learnRows(
+  memory: KitPathMemory,
+  rows: readonly { url: string; last_seen: string }[],
+  normalised: (url: string) => NormalisedUrl | null,
+) {
+  for (const row of rows) {
+    const url = normalised(row.url);
+    if (url) memory.learn(url, new Date(row.last_seen));
+  }
+}
+
+/**
+ * The window's own verdicts read back into `own`: the judged URLs, each as of its last sighting,
+ * then the benign-looking ones of the same window (`learnStored`), which count only on a path
+ * named already.
+ */
+async function readOwnVerdicts(
+  db: Kysely<WebTables>,
+  own: ReturnType<typeof createOwnVerdicts>,
+  windowMs: number,
+  now: Date,
+  normalised: (url: string) => NormalisedUrl | null,
+): Promise<void> {
+  const since = await verdictsSince(db, windowMs, now);
+  if (since === null) return;
+  const [verdicts] = own.memories;
+  learnRows(verdicts, await judgedSince(db, since), normalised);
+  if (verdicts.size === 0) return;
+  await eachRow(db, unjudgedSince(db, since), (row) => {
+    const url = normalised(row.url);
+    if (url) own.learnStored(url, new Date(row.last_seen));
+  });
+}
+
 /**
  * The stored URLs the scorer itself judged suspicious or malicious, teachesAsJudged as the store
- * keeps it (no `kit_tie`: a tie never teaches), within the window before the newest of them, not
- * before now.
+ * keeps it (no `kit_tie`: a tie never teaches).
  */
-async function verdictsInWindow(db: Kysely<WebTables>, windowMs: number, now: Date) {
-  const judged = db
+const judgedRows = (db: Kysely<WebTables>) =>
+  db.selectFrom('web_urls').where('verdict', 'in', ['suspicious', 'malicious']).where('kit_tie', 'is', null);
+
+/**
+ * Where the own verdicts' window starts: the window before the newest judged URL, not before now
+ * (as listingsInWindow); null when none is stored.
+ */
+async function verdictsSince(db: Kysely<WebTables>, windowMs: number, now: Date): Promise<string | null> {
+  const newest = await judgedRows(db)
+    .select((eb) => eb.fn.max('last_seen').as('last'))
+    .executeTakeFirst();
+  if (!newest?.last) return null;
+  return new Date(Math.min(now.getTime(), Date.parse(newest.last)) - windowMs).toISOString();
+}
+
+const judgedSince = (db: Kysely<WebTables>, since: string) =>
+  judgedRows(db).select(['url', 'last_seen']).where('last_seen', '>=', since).execute();
+
+/**
+ * The stored URLs that count against judged ties, countsAsUnjudged as the store keeps it (a
+ * benign verdict: a tie's is malicious), last seen since `since`, oldest first: the order
+ * `learnStored` caps them in. Streamed, never held: a proxy log's benign URLs may be millions.
+ */
+const unjudgedSince = (db: Kysely<WebTables>, since: string) =>
+  db
     .selectFrom('web_urls')
-    .where('verdict', 'in', ['suspicious', 'malicious'])
-    .where('kit_tie', 'is', null);
-  const newest = await judged.select((eb) => eb.fn.max('last_seen').as('last')).executeTakeFirst();
-  if (!newest?.last) return [];
-  const until = Math.min(now.getTime(), Date.parse(newest.last));
-  return judged
     .select(['url', 'last_seen'])
-    .where('last_seen', '>=', new Date(until - windowMs).toISOString())
-    .execute();
+    .where('verdict', '=', 'benign')
+    .where('last_seen', '>=', since)
+    .orderBy('last_seen')
+    .orderBy('url');
+
+/** Rows fetched at a time from a PostgreSQL cursor. */
+const CURSOR_ROWS = 1000;
+
+/**
+ * Each row of `query`, in its order, one sorted read rather than a page query each (no index
+ * orders web_urls by time, so keyset pages would each sort the table again): SQLite streams the
+ * statement; PostgreSQL, whose kysely driver streams only with the pg-cursor package, reads a
+ * cursor of its own in a transaction.
+ */
+async function eachRow<R>(
+  db: Kysely<WebTables>,
+  query: SelectQueryBuilder<WebTables, 'web_urls', R>,
+  visit: (row: R) => void,
+): Promise<void> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
+    for await (const row of query.stream(CURSOR_ROWS)) visit(row);
+    return;
+  }
+  await db.transaction().execute(async (tx) => {
+    await sql`DECLARE web_rows NO SCROLL CURSOR FOR ${query}`.execute(tx);
+    for (;;) {
+      const { rows } = await sql<R>`FETCH FORWARD ${sql.lit(CURSOR_ROWS)} FROM web_rows`.execute(tx);
+      for (const row of rows) visit(row);
+      if (rows.length < CURSOR_ROWS) break;
+    }
+  });
 }
 
 /** The hosts these requests confirm, within the window before the newest confirmation (as above). */
