@@ -14,8 +14,9 @@
  * malicious by the room's own guesses alone. The public lists arrive late (JPCERT/CC's in
  * batches, months after), the room's verdicts at once.
  *
- * A new process reads the window's confirmations of every kind back from the store once; a
- * running one picks up requests another process moved on at its next ingest. A scored URL on a
+ * A new process reads the window's confirmations of every kind back from the store once, and
+ * the benign-looking URLs that count against its own verdicts' ties; a running one picks up
+ * requests another process moved on at its next ingest. A scored URL on a
  * kit's path is made malicious and counted.
  */
 import { PostgresAdapter, sql, type Kysely, type SelectQueryBuilder } from 'kysely';
@@ -118,7 +119,10 @@ export interface KitPathIntake {
    * confirms its host teaches the host's stored URLs at once, a withdrawn one is forgotten.
    */
   takedownStatus(host: string, status: TakedownStatus): Promise<TakedownRequest>;
-  /** Reads the window's confirmations (listings and takedowns) from the store, once. */
+  /**
+   * Reads the window's confirmations (listings, takedowns and, with `ownVerdicts`, the judged
+   * URLs and the benign-looking ones that count against them) from the store, once.
+   */
   load(): Promise<void>;
   /** After `load`: the takedown requests changed since the last read (by another process too). */
   refresh(): Promise<void>;

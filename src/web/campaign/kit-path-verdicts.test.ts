@@ -3,9 +3,10 @@
  * itself judged suspicious or malicious on two domains make a suspicious URL on a third domain
  * under the same kit path malicious, marked `kit_path_judged` (not a confirmed source's word), and
  * so a URL scored near suspicious (the model's judgedLift floor); a plainly benign-looking URL is
- * never lifted by them; a tie never teaches; a new process reads the
- * window's verdicts back from the store (SQLite here; PostgreSQL when TSUNAGI_TEST_DATABASE_URL
- * is set); off, nothing is learnt.
+ * never lifted by them; a tie never teaches; a path seen on many benign-looking sites is a
+ * vendor's; a new process reads the window's verdicts back from the store, the benign ones that
+ * count against a path too (SQLite here; PostgreSQL when TSUNAGI_TEST_DATABASE_URL is set); off,
+ * nothing is learnt.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
