@@ -53,7 +53,7 @@ import {
  * The room's own verdicts as kit-path evidence: the scorer's suspicious and malicious URLs (asked
  * after the confirmed memories), and the benign-looking URLs seen on a path once they name it,
  * fewer than UNJUDGED_PER_JUDGED per named domain of which a judged tie needs
- * (outnumbersUnjudged). A new process reads both back from the store (`readVerdicts`): the judged
+ * (outnumbersUnjudged). A new process reads both back from the store (`readOwnVerdicts`): the judged
  * URLs first, then the benign ones through `learnStored`, counted as `learn` counts them.
  */
 function createOwnVerdicts(options: WebConfig['kitPaths']) {
