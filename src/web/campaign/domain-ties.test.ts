@@ -3,8 +3,8 @@
  * domain lift a near-suspicious URL on another host of it, marked `domain_judged`; never a plainly
  * benign-looking one, never the judged host's own `www` alias, never past the window, and no
  * longer once the room saw the domain's hosts mostly benign-looking (a hosting company's own
- * domain). A new process reads the verdicts back (SQLite here; PostgreSQL when
- * TSUNAGI_TEST_DATABASE_URL is set).
+ * domain). A new process reads the verdicts and the guard's count back (SQLite here; PostgreSQL
+ * when TSUNAGI_TEST_DATABASE_URL is set).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -125,8 +125,15 @@ test('a domain the room then sees mostly on benign-looking hosts is no attackerâ
     const below = await web.ingest(customers(0, UNJUDGED_PER_JUDGED - 1), 'proxy-log');
     assert.equal(below.verdicts.benign, UNJUDGED_PER_JUDGED - 1);
     assert.equal(web.score(NEAR).verdict, 'malicious', 'fewer than UNJUDGED_PER_JUDGED benign-looking hosts');
+    const restarted = async () => {
+      const fresh = roomAt(db, DAY3);
+      await fresh.start();
+      return fresh.score(NEAR).verdict;
+    };
+    assert.equal(await restarted(), 'malicious', 'a restarted room counts the same');
     await web.ingest(customers(UNJUDGED_PER_JUDGED - 1, UNJUDGED_PER_JUDGED), 'proxy-log');
     assert.equal(web.score(NEAR).verdict, 'benign', "a hosting company's domain, by the room's own count");
+    assert.equal(await restarted(), 'benign', 'and reads the count back from the store');
   });
 });
 

@@ -14,11 +14,12 @@
  * malicious by the room's own guesses alone. The public lists arrive late (JPCERT/CC's in
  * batches, months after), the room's verdicts at once.
  *
- * A new process reads the window's confirmations of every kind back from the store once; a
- * running one picks up requests another process moved on at its next ingest. A scored URL on a
- * kit's path is made malicious and counted.
+ * A new process reads the window's confirmations of every kind back from the store once, and
+ * the benign-looking URLs that count against its own verdicts' ties; a running one picks up
+ * requests another process moved on at its next ingest. A scored URL on a kit's path is made
+ * malicious and counted.
  */
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebConfig } from '../config.ts';
 import { normaliseStoredUrl } from '../normalise.ts';
@@ -56,7 +57,9 @@ import { createDomainMemory, teachesDomain } from './domain-ties.ts';
  * their kit path (asked after the confirmed memories), those it judges suspicious or worse their
  * registered domain (domain-ties.ts); the benign-looking URLs seen on a named path or domain once
  * it is named are counted against it, fewer than UNJUDGED_PER_JUDGED per named domain or host of
- * which a judged tie needs (outnumbersUnjudged; live only, a new process starts the count empty).
+ * which a judged tie needs (outnumbersUnjudged). A new process reads both back from the store
+ * (`readOwnVerdicts`): the judged URLs first, then the benign ones through `learnStored`, counted
+ * as `learn` counts them.
  */
 function createOwnVerdicts(options: WebConfig['kitPaths'], thresholds: Thresholds) {
   const verdicts = createKitPathMemory(options);
@@ -64,29 +67,51 @@ function createOwnVerdicts(options: WebConfig['kitPaths'], thresholds: Threshold
   const domainOptions = { windowDays: options.windowDays, maxDomains: options.maxPaths };
   const domains = createDomainMemory(domainOptions);
   const unjudgedHosts = createDomainMemory(domainOptions);
+  // Each counted no further than the guard can ask (its own domain or host may be named too): a
+  // vendor's path on 100,000 sites keeps no 100,000 domains.
+  /** A benign-looking URL on a path the judged verdicts name (`named`: verdicts.listedOn at `at`). */
+  const countOnPath = (url: NormalisedUrl, at: Date, named: { domains: readonly string[] }) => {
+    const counted = unjudged.listedOn(url, at)?.domains.length ?? 0;
+    if (counted < UNJUDGED_PER_JUDGED * (named.domains.length + 1)) unjudged.learn(url, at);
+  };
+  /** A URL scored benign under a registered domain the judged verdicts name (domains.listedOn at `at`). */
+  const countOnDomain = (url: NormalisedUrl, at: Date, named: { hosts: readonly string[] }) => {
+    const counted = unjudgedHosts.listedOn(url, at)?.hosts.length ?? 0;
+    if (counted < UNJUDGED_PER_JUDGED * (named.hosts.length + 1)) unjudgedHosts.learn(url, at);
+  };
   return {
     /** What `tie` asks as judged memories, kept rather than made per scored URL. */
     memories: [verdicts] as const,
     domains,
     learn(scored: ScoredUrl, at: Date) {
+      // Named when a judged URL was learnt on the path (domain) before this one arrived.
       if (teachesDomain(scored)) domains.learn(scored, at);
       else if (scored.verdict === 'benign') {
-        // Counted no further than the guard can ask, as below.
-        const judgedHosts = domains.listedOn(scored, at);
-        const countedHosts = judgedHosts && (unjudgedHosts.listedOn(scored, at)?.hosts.length ?? 0);
-        if (judgedHosts && countedHosts! < UNJUDGED_PER_JUDGED * (judgedHosts.hosts.length + 1))
-          unjudgedHosts.learn(scored, at);
+        const named = domains.listedOn(scored, at);
+        if (named !== null) countOnDomain(scored, at, named);
       }
-      if (teachesAsJudged(scored, thresholds)) {
-        verdicts.learn(scored, at);
-        return;
+      if (teachesAsJudged(scored, thresholds)) verdicts.learn(scored, at);
+      else if (countsAsUnjudged(scored, thresholds)) {
+        const named = verdicts.listedOn(scored, at);
+        if (named !== null) countOnPath(scored, at, named);
       }
-      if (!countsAsUnjudged(scored, thresholds)) return;
-      // Counted no further than the guard can ask (its own domain may be named too): a vendor's
-      // path on 100,000 sites keeps no 100,000 domains.
-      const named = verdicts.listedOn(scored, at);
-      const counted = named && (unjudged.listedOn(scored, at)?.domains.length ?? 0);
-      if (named && counted! < UNJUDGED_PER_JUDGED * (named.domains.length + 1)) unjudged.learn(scored, at);
+    },
+    /**
+     * A stored benign URL read back at its last sighting, after the window's judged URLs and in
+     * last-sighting order (so the caps keep the earliest, as `learn` does). The order they
+     * arrived in is not stored, so "named before it" is read by time: another domain's (host's)
+     * judged URL was last seen no later. Unlike `learn`, a path (domain) named only by the URL's
+     * own domain (host), or only by judged URLs since gone from the window, does not count it; a
+     * judged URL seen both before and after this one names it only from its later sighting; and a
+     * benign URL seen before and after the naming counts, as it did live at its later sighting.
+     */
+    learnStored(url: NormalisedUrl, lastSeen: Date, score: number) {
+      const onDomain = domains.listedOn(url, lastSeen);
+      if (onDomain !== null && onDomain.hosts.length > 0) countOnDomain(url, lastSeen, onDomain);
+      // At the floor it taught instead (read back with the judged URLs).
+      if (score >= judgedFloor(thresholds)) return;
+      const onPath = verdicts.listedOn(url, lastSeen);
+      if (onPath !== null && onPath.domains.length > 0) countOnPath(url, lastSeen, onPath);
     },
     /** A judged tie stands: not a vendor's path seen mostly on benign-looking sites. */
     holds: (match: KitPathMatch, url: NormalisedUrl, at: Date) =>
@@ -128,7 +153,10 @@ export interface KitPathIntake {
    * confirms its host teaches the host's stored URLs at once, a withdrawn one is forgotten.
    */
   takedownStatus(host: string, status: TakedownStatus): Promise<TakedownRequest>;
-  /** Reads the window's confirmations (listings and takedowns) from the store, once. */
+  /**
+   * Reads the window's confirmations (listings, takedowns and, with `ownVerdicts`, the judged
+   * URLs and the benign-looking ones that count against them) from the store, once.
+   */
   load(): Promise<void>;
   /** After `load`: the takedown requests changed since the last read (by another process too). */
   refresh(): Promise<void>;
@@ -161,14 +189,8 @@ export function createKitPathIntake(
     learnStoredRows(memory, rows, config.maxUrlLength);
   const readListings = async (db: Kysely<WebTables>) =>
     learnRows(listings, await listingsInWindow(db, [...sources], windowMs, deps.now()));
-  const readVerdicts = async (db: Kysely<WebTables>) => {
-    const rows = await verdictsInWindow(db, judgedFloor(deps.urlThresholds), windowMs, deps.now());
-    learnRows(verdicts, rows);
-    learnRows(
-      own.domains,
-      rows.filter((row) => row.verdict !== 'benign'),
-    );
-  };
+  const readVerdicts = (db: Kysely<WebTables>) =>
+    readOwnVerdicts(db, own, judgedFloor(deps.urlThresholds), windowMs, deps.now(), config.maxUrlLength);
 
   /** Teaches the stored URLs of these hosts, each as of its request's confirmation. */
   const confirm = async (db: Kysely<WebTables>, hosts: ReadonlyMap<string, Date>) => {
@@ -348,22 +370,102 @@ async function listingsInWindow(db: Kysely<WebTables>, sources: string[], window
 }
 
 /**
- * The stored URLs the scorer itself scored near suspicious or worse, teachesAsJudged as the store
- * keeps it (at the floor or not benign, no `kit_tie`: a tie never teaches), within the window
- * before the newest of them, not before now.
+ * The window's own verdicts read back into `own`: the judged URLs, each as of its last sighting
+ * (their paths, and the registered domains of the suspicious or worse), then the benign ones of
+ * the same window (`learnStored`), which count only on a path or domain named already.
  */
-async function verdictsInWindow(db: Kysely<WebTables>, floor: number, windowMs: number, now: Date) {
-  const judged = db
+async function readOwnVerdicts(
+  db: Kysely<WebTables>,
+  own: ReturnType<typeof createOwnVerdicts>,
+  floor: number,
+  windowMs: number,
+  now: Date,
+  maxUrlLength: number,
+): Promise<void> {
+  const since = await verdictsSince(db, floor, windowMs, now);
+  if (since === null) return;
+  const [verdicts] = own.memories;
+  const rows = await judgedRows(db, floor)
+    .select(['url', 'last_seen', 'verdict'])
+    .where('last_seen', '>=', since)
+    .execute();
+  learnStoredRows(verdicts, rows, maxUrlLength);
+  // teachesDomain as the store keeps it: the rows are no ties already.
+  learnStoredRows(
+    own.domains,
+    rows.filter((row) => row.verdict !== 'benign'),
+    maxUrlLength,
+  );
+  if (verdicts.size === 0 && own.domains.size === 0) return;
+  await eachRow(db, unjudgedSince(db, since), (row) => {
+    const url = normaliseStoredUrl(row.url, maxUrlLength);
+    if (url) own.learnStored(url, new Date(row.last_seen), row.score);
+  });
+}
+
+/**
+ * The stored URLs the scorer itself scored near suspicious or worse, teachesAsJudged as the store
+ * keeps it (at the floor or not benign, no `kit_tie`: a tie never teaches).
+ */
+const judgedRows = (db: Kysely<WebTables>, floor: number) =>
+  db
     .selectFrom('web_urls')
     .where((eb) => eb.or([eb('verdict', 'in', ['suspicious', 'malicious']), eb('score', '>=', floor)]))
     .where('kit_tie', 'is', null);
-  const newest = await judged.select((eb) => eb.fn.max('last_seen').as('last')).executeTakeFirst();
-  if (!newest?.last) return [];
-  const until = Math.min(now.getTime(), Date.parse(newest.last));
-  return judged
-    .select(['url', 'last_seen', 'verdict'])
-    .where('last_seen', '>=', new Date(until - windowMs).toISOString())
-    .execute();
+
+/**
+ * Where the own verdicts' window starts: the window before the newest judged URL, not before now
+ * (as listingsInWindow); null when none is stored.
+ */
+async function verdictsSince(db: Kysely<WebTables>, floor: number, windowMs: number, now: Date) {
+  const newest = await judgedRows(db, floor)
+    .select((eb) => eb.fn.max('last_seen').as('last'))
+    .executeTakeFirst();
+  if (!newest?.last) return null;
+  return new Date(Math.min(now.getTime(), Date.parse(newest.last)) - windowMs).toISOString();
+}
+
+/**
+ * The stored URLs that may count against judged ties (a benign verdict: a tie's is malicious; the
+ * path's guard takes those below the floor, countsAsUnjudged), last seen since `since`, oldest
+ * first: the order `learnStored` caps them in. Streamed, never held: a proxy log's benign URLs may
+ * be millions.
+ */
+const unjudgedSince = (db: Kysely<WebTables>, since: string) =>
+  db
+    .selectFrom('web_urls')
+    .select(['url', 'last_seen', 'score'])
+    .where('verdict', '=', 'benign')
+    .where('last_seen', '>=', since)
+    .orderBy('last_seen')
+    .orderBy('url');
+
+/** Rows fetched at a time from a PostgreSQL cursor. */
+const CURSOR_ROWS = 1000;
+
+/**
+ * Each row of `query`, in its order, one sorted read rather than a page query each (no index
+ * orders web_urls by time, so keyset pages would each sort the table again): SQLite streams the
+ * statement; PostgreSQL, whose kysely driver streams only with the pg-cursor package, reads a
+ * cursor of its own in a transaction.
+ */
+async function eachRow<R>(
+  db: Kysely<WebTables>,
+  query: SelectQueryBuilder<WebTables, 'web_urls', R>,
+  visit: (row: R) => void,
+): Promise<void> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
+    for await (const row of query.stream(CURSOR_ROWS)) visit(row);
+    return;
+  }
+  await db.transaction().execute(async (tx) => {
+    await sql`DECLARE web_rows NO SCROLL CURSOR FOR ${query}`.execute(tx);
+    for (;;) {
+      const { rows } = await sql<R>`FETCH FORWARD ${sql.lit(CURSOR_ROWS)} FROM web_rows`.execute(tx);
+      for (const row of rows) visit(row);
+      if (rows.length < CURSOR_ROWS) break;
+    }
+  });
 }
 
 /** The hosts these requests confirm, within the window before the newest confirmation (as above). */

@@ -3,16 +3,17 @@
  * itself judged suspicious or malicious on two domains make a suspicious URL on a third domain
  * under the same kit path malicious, marked `kit_path_judged` (not a confirmed source's word), and
  * so a URL scored near suspicious (the model's judgedLift floor); a plainly benign-looking URL is
- * never lifted by them; a tie never teaches; a new process reads the
- * window's verdicts back from the store (SQLite here; PostgreSQL when TSUNAGI_TEST_DATABASE_URL
- * is set); off, nothing is learnt.
+ * never lifted by them; a tie never teaches; a path seen on many benign-looking sites is a
+ * vendor's; a new process reads the window's verdicts back from the store, the benign ones that
+ * count against a path too (SQLite here; PostgreSQL when TSUNAGI_TEST_DATABASE_URL is set); off,
+ * nothing is learnt.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { SqliteDialect, type Dialect } from 'kysely';
+import { SqliteDialect, type Dialect, type Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { explainReason } from '../index.ts';
+import { explainReason, type WebTables } from '../index.ts';
 import { UNJUDGED_PER_JUDGED } from './kit-paths.ts';
 import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
 
@@ -178,4 +179,64 @@ test('URLs the scorer finds near suspicious teach too, so two of them under a ra
     assert.equal(fresh.kitPaths, 1, 'read back from their stored scores');
     assert.equal(fresh.score(third).reasons[0]?.feature, 'kit_path_judged(/xqpwkits/)');
   });
+});
+
+/** Benign-looking sites under the judged path, `count` of them from `from`, all seen at `seenAt`. */
+const plainSitesAt = (from: number, count: number, seenAt: string) =>
+  Array.from({ length: count }, (_, i) => ({
+    url: `https://bakery-number${from + i}.co.uk/zqvmkits/`,
+    seenAt,
+  }));
+
+/** NEAR as a new room over the same store scores it once it has read the store back. */
+async function afterRestart(db: Kysely<WebTables>) {
+  const fresh = roomAt(db, DAY3);
+  await fresh.start();
+  return fresh.score(NEAR);
+}
+
+/**
+ * The vendor-path guard over a restart, each on a store of its own: a new room reads the
+ * benign-looking URLs back and refuses the judged tie the room that stopped refused; with one
+ * fewer, or with half of them seen before the path was named, it ties as the live room did.
+ */
+const GUARD_AFTER_RESTART: Record<string, (db: Kysely<WebTables>) => Promise<void>> = {
+  async refused(db) {
+    const web = roomAt(db, DAY3);
+    await web.ingest(JUDGED, 'proxy-log');
+    await web.ingest(plainSitesAt(0, 2 * UNJUDGED_PER_JUDGED, '2025-09-02T03:00:00.000Z'), 'proxy-log');
+    assert.equal(web.score(NEAR).verdict, 'benign', 'the live room refuses the tie');
+    const again = await afterRestart(db);
+    assert.equal(again.verdict, 'benign', 'a restarted room refuses it too');
+    assert.equal(again.score, web.score(NEAR).score);
+    assert.equal((await afterRestart(db)).verdict, 'benign', 'and so does the next one');
+  },
+  async oneFewer(db) {
+    const web = roomAt(db, DAY3);
+    await web.ingest(JUDGED, 'proxy-log');
+    await web.ingest(plainSitesAt(0, 2 * UNJUDGED_PER_JUDGED - 1, '2025-09-02T03:00:00.000Z'), 'proxy-log');
+    assert.equal(web.score(NEAR).verdict, 'malicious');
+    const again = await afterRestart(db);
+    assert.equal(again.reasons[0]?.feature, 'kit_path_judged(/zqvmkits/)', 'fewer than the guard asks');
+  },
+  async seenBeforeNamed(db) {
+    const web = roomAt(db, DAY3);
+    await web.ingest(plainSitesAt(0, UNJUDGED_PER_JUDGED, '2025-08-31T03:00:00.000Z'), 'proxy-log');
+    await web.ingest(JUDGED, 'proxy-log');
+    const after = plainSitesAt(UNJUDGED_PER_JUDGED, UNJUDGED_PER_JUDGED, '2025-09-02T03:00:00.000Z');
+    await web.ingest(after, 'proxy-log');
+    assert.equal(web.score(NEAR).verdict, 'malicious', 'seen before the path was named: not counted live');
+    const again = await afterRestart(db);
+    assert.equal(again.reasons[0]?.feature, 'kit_path_judged(/zqvmkits/)', 'nor read back');
+  },
+};
+
+test("a restarted room reads the vendor-path guard's benign-looking URLs back and refuses the tie the stopped one refused (SQLite)", async () => {
+  for (const scenario of Object.values(GUARD_AFTER_RESTART))
+    await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), scenario);
+});
+
+test('the same on PostgreSQL (its rows read through a cursor)', { skip: POSTGRES_SKIP }, async () => {
+  for (const scenario of Object.values(GUARD_AFTER_RESTART))
+    await inPostgresSchema('kitguard', (dialect, schema) => withWebDb(dialect, scenario, schema));
 });

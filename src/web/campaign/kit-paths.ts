@@ -542,7 +542,7 @@ export const UNJUDGED_PER_JUDGED = 8;
 /**
  * …and a tie on them holds only while the room saw the path on fewer than UNJUDGED_PER_JUDGED
  * benign-looking domains per domain named on it (`countsAsUnjudged`, learnt once the path is
- * judged). A vendor's path on thousands of sites, two of them misjudged, is no kit. Asked of a
+ * judged, and read back from the store at start). A vendor's path on thousands of sites, two of them misjudged, is no kit. Asked of a
  * judged tie only: a confirmed source's word stands.
  */
 export function outnumbersUnjudged(match: Pick<KitPathMatch, 'domains'>, unjudgedDomains: number): boolean {
