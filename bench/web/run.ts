@@ -424,8 +424,9 @@ function kitCaveat(replay: KitReplay): string {
 /** What the "own earlier verdicts" row measures, and what it stands for. */
 function judgedCaveat(taught: number, unjudged: number, replay: KitReplay, domains: DomainReplay): string {
   return (
-    `The "own earlier verdicts" row needs no list: a room keeps the paths and registered domains of the URLs its scorer itself scores ` +
-    `near suspicious or worse (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; web.kitPaths.ownVerdicts; never a tie's, so a tie cannot teach the next), and makes a URL ` +
+    `The "own earlier verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself scores ` +
+    `near suspicious or worse (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; web.kitPaths.ownVerdicts; never a tie's, so a tie cannot teach the next) ` +
+    `and the registered domains of those it judges suspicious or worse, and makes a URL ` +
     `the scorer scores at that floor (never a plainly benign-looking one) malicious when it is on another registered domain under a path kept on ` +
     `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged), ` +
     `or on another host of a registered domain kept within the same window (reason domain_judged), ` +
@@ -434,7 +435,7 @@ function judgedCaveat(taught: number, unjudged: number, replay: KitReplay, domai
     `not only earlier days'), taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
     `model scores near suspicious or worse, at their listing times, the ${unjudged} it scores below that counting against ties: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
     `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
-    `The setting was judged on the forward check's tuning folds only (bench/web/README.md). The memory held ${replay.paths} kit paths and ${domains.domains} registered domains at the end.`
+    `The settings were judged on the forward check's tuning folds only, but the domain rule was tightened after a first reading of these months flagged 2 benign URLs (bench/web/README.md). The memory held ${replay.paths} kit paths and ${domains.domains} registered domains at the end.`
   );
 }
 
