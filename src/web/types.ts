@@ -123,8 +123,9 @@ export interface WebTables {
     /** JSON array of Reason. */
     reasons: string;
     /**
-     * What a kit tie that made the URL malicious stood on (kitPathTieBasis of the reasons, written
-     * with them), null for no tie: what the tie readers select on, never the reasons' JSON.
+     * What a tie that made the URL malicious stood on (kitPathTieBasis of the reasons, written with
+     * them: a kit path's `confirmed` or `judged`, a registered domain's `judged`), null for no tie:
+     * what the tie readers select on, never the reasons' JSON.
      */
     kit_tie: KitPathBasis | null;
     model: string;
