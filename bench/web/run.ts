@@ -425,7 +425,7 @@ function kitCaveat(replay: KitReplay): string {
 function judgedCaveat(taught: number, unjudged: number, replay: KitReplay, domains: DomainReplay): string {
   return (
     `The "own earlier verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself scores ` +
-    `near suspicious or worse (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; web.kitPaths.ownVerdicts; never a tie's, so a tie cannot teach the next) ` +
+    `near suspicious or worse (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; web.kitPaths.ownVerdicts; by the scorer's own score, never a tie's raise) ` +
     `and the registered domains of those it judges suspicious or worse, and makes a URL ` +
     `the scorer scores at that floor (never a plainly benign-looking one) malicious when it is on another registered domain under a path kept on ` +
     `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged), ` +

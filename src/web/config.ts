@@ -54,7 +54,7 @@ export const WebConfig = z
         takedowns: z.boolean().default(true),
         /**
          * The scorer's own URL verdicts near suspicious or worse (the model's `judgedLift` floor;
-         * never a tie's) teach the memory too; a tie that needs them is `kit_path_judged` and lifts
+         * by their own score, never a tie's raise) teach the memory too; a tie that needs them is `kit_path_judged` and lifts
          * only a URL at that floor, while fewer than 8 benign-looking domains per named one were
          * seen on the path. Its suspicious and malicious verdicts also name their registered
          * domain: a URL at the floor on another host of it is `domain_judged` (campaign/domain-ties.ts).

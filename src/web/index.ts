@@ -25,7 +25,7 @@ import {
 import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
 import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from './score/model.ts';
 import { writeSightings, type SightingRow } from './store.ts';
-import { createKitPathIntake } from './campaign/kit-path-intake.ts';
+import { createKitPathIntake, type KitPathIntake } from './campaign/kit-path-intake.ts';
 import { isDomainTie, kitPathTieBasis } from './campaign/kit-paths.ts';
 import type { TakedownRequest, TakedownStatus } from './takedown/requests.ts';
 import type {
@@ -260,6 +260,32 @@ function countScored(scoredBy: Record<Verdict, number>, verdict: Verdict) {
   else scoredBy.malicious++;
 }
 
+/**
+ * The scorer's own verdict (certificate facts included), and the verdict after the ties; apart,
+ * so ingest keeps both and `score` allocates nothing more per URL.
+ */
+function tiedScoring(
+  scorer: ReturnType<typeof createScorer>,
+  model: FittedModel,
+  maxUrlLength: number,
+  kitPaths: Pick<KitPathIntake, 'tie'>,
+  scoredBy: Record<Verdict, number>,
+) {
+  return {
+    own(input: string | NormalisedUrl, certificate?: CertificateFacts | null) {
+      const plain = scorer.score(typeof input === 'string' ? normaliseUrl(input, maxUrlLength) : input);
+      return certificate
+        ? withCertificate(plain, certificate, model, scorer.thresholds, scorer.urlThresholds)
+        : plain;
+    },
+    tied(own: ScoredUrl, at?: Date) {
+      const result = kitPaths.tie(own, at);
+      countScored(scoredBy, result.verdict);
+      return result;
+    },
+  };
+}
+
 export function createWeb(config: WebConfig, deps: WebDeps): Web {
   const model = deps.model ?? FITTED_MODEL;
   const brandIndex = createBrandIndex(LEXICON);
@@ -276,15 +302,9 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     now,
     urlThresholds: scorer.urlThresholds,
   });
-  const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null, at?: Date) => {
-    const plain = scorer.score(typeof input === 'string' ? normaliseUrl(input, config.maxUrlLength) : input);
-    const withFacts = certificate
-      ? withCertificate(plain, certificate, model, scorer.thresholds, scorer.urlThresholds)
-      : plain;
-    const result = kitPaths.tie(withFacts, at);
-    countScored(scoredBy, result.verdict);
-    return result;
-  };
+  const scoring = tiedScoring(scorer, model, config.maxUrlLength, kitPaths, scoredBy);
+  const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null, at?: Date) =>
+    scoring.tied(scoring.own(input, certificate), at);
   const web: Web = {
     name: 'web',
     model,
@@ -330,10 +350,12 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
       };
       for await (const record of records) {
         let row: ScoredUrl;
+        let own: ScoredUrl;
         const seen = record.seenAt ? new Date(record.seenAt) : now();
         const seenAt = record.seenAt ?? seen.toISOString();
         try {
-          row = score(record.url, record.certificate, seen);
+          own = scoring.own(record.url, record.certificate);
+          row = scoring.tied(own, seen);
         } catch (error) {
           if (!(error instanceof UrlInputError)) throw error;
           result.bad++;
@@ -342,7 +364,8 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         }
         // Learnt after it is scored: a listing is evidence about other domains, never its own.
         if (confirmed) kitPaths.learn(row, seen);
-        kitPaths.learnVerdict(row, seen);
+        // By its own score, never a tie's raise; counted against a tie by the verdict after them.
+        kitPaths.learnVerdict(own, row, seen);
         kitPaths.learnStored(row);
         result.urls++;
         result.verdicts[row.verdict]++;

@@ -34,7 +34,7 @@ import {
   type TakedownTables,
 } from '../takedown/requests.ts';
 import type { Thresholds } from '../score/model.ts';
-import type { NormalisedUrl, ScoredUrl, WebTables } from '../types.ts';
+import type { NormalisedUrl, Reason, ScoredUrl, WebTables } from '../types.ts';
 import {
   countsAsUnjudged,
   createKitPathMemory,
@@ -43,6 +43,7 @@ import {
   matchAcross,
   NO_MEMORIES,
   outnumbersUnjudged,
+  scoreBeforeTie,
   teachesAsJudged,
   UNJUDGED_PER_JUDGED,
   withDomainTie,
@@ -83,17 +84,18 @@ function createOwnVerdicts(options: WebConfig['kitPaths'], thresholds: Threshold
     /** What `tie` asks as judged memories, kept rather than made per scored URL. */
     memories: [verdicts] as const,
     domains,
-    learn(scored: ScoredUrl, at: Date) {
+    /** `own`: the scorer's verdict before any tie, which teaches; `final`: after them, which counts against. */
+    learn(own: ScoredUrl, final: ScoredUrl, at: Date) {
       // Named when a judged URL was learnt on the path (domain) before this one arrived.
-      if (teachesDomain(scored)) domains.learn(scored, at);
-      else if (scored.verdict === 'benign') {
-        const named = domains.listedOn(scored, at);
-        if (named !== null) countOnDomain(scored, at, named);
+      if (teachesDomain(own)) domains.learn(own, at);
+      else if (final.verdict === 'benign') {
+        const named = domains.listedOn(own, at);
+        if (named !== null) countOnDomain(own, at, named);
       }
-      if (teachesAsJudged(scored, thresholds)) verdicts.learn(scored, at);
-      else if (countsAsUnjudged(scored, thresholds)) {
-        const named = verdicts.listedOn(scored, at);
-        if (named !== null) countOnPath(scored, at, named);
+      if (teachesAsJudged(own, thresholds)) verdicts.learn(own, at);
+      else if (countsAsUnjudged(final, thresholds)) {
+        const named = verdicts.listedOn(own, at);
+        if (named !== null) countOnPath(own, at, named);
       }
     },
     /**
@@ -141,8 +143,12 @@ export interface KitPathIntake {
   /** Whether a source's listings teach the memory. */
   confirms(source: string): boolean;
   learn(url: NormalisedUrl, listedAt: Date): void;
-  /** A URL the room scored at `at`: kept when the scorer itself judged it suspicious or malicious (`ownVerdicts`). */
-  learnVerdict(scored: ScoredUrl, at: Date): void;
+  /**
+   * A URL the room scored at `at` (`ownVerdicts`): its path kept when the scorer's own score
+   * (`own`, before any tie) is at the judgedLift floor, its registered domain when its own verdict
+   * is suspicious or worse; counted against both when its verdict after the ties (`final`) is benign.
+   */
+  learnVerdict(own: ScoredUrl, final: ScoredUrl, at: Date): void;
   /**
    * A URL about to be stored: learnt when its host's takedown request confirmed the host, so a
    * URL stored after the request was sent teaches as one stored before it does.
@@ -190,7 +196,7 @@ export function createKitPathIntake(
   const readListings = async (db: Kysely<WebTables>) =>
     learnRows(listings, await listingsInWindow(db, [...sources], windowMs, deps.now()));
   const readVerdicts = (db: Kysely<WebTables>) =>
-    readOwnVerdicts(db, own, judgedFloor(deps.urlThresholds), windowMs, deps.now(), config.maxUrlLength);
+    readOwnVerdicts(db, own, deps.urlThresholds, windowMs, deps.now(), config.maxUrlLength);
 
   /** Teaches the stored URLs of these hosts, each as of its request's confirmation. */
   const confirm = async (db: Kysely<WebTables>, hosts: ReadonlyMap<string, Date>) => {
@@ -272,8 +278,8 @@ export function createKitPathIntake(
     },
     confirms: (source) => sources.has(source),
     learn: (url, listedAt) => listings.learn(url, listedAt),
-    learnVerdict(scored, at) {
-      if (fromVerdicts) own.learn(scored, at);
+    learnVerdict(scored, final, at) {
+      if (fromVerdicts) own.learn(scored, final, at);
     },
     learnStored(url) {
       const host = confirmed.get(url.host);
@@ -377,11 +383,12 @@ async function listingsInWindow(db: Kysely<WebTables>, sources: string[], window
 async function readOwnVerdicts(
   db: Kysely<WebTables>,
   own: ReturnType<typeof createOwnVerdicts>,
-  floor: number,
+  thresholds: Thresholds,
   windowMs: number,
   now: Date,
   maxUrlLength: number,
 ): Promise<void> {
+  const floor = judgedFloor(thresholds);
   const since = await verdictsSince(db, floor, windowMs, now);
   if (since === null) return;
   const [verdicts] = own.memories;
@@ -396,6 +403,13 @@ async function readOwnVerdicts(
     rows.filter((row) => row.verdict !== 'benign'),
     maxUrlLength,
   );
+  // A tied URL teaches by the score the scorer gave it before the tie (as `learn` is given it).
+  for (const row of await tiedSince(db, since)) {
+    const score = scoreBeforeTie({ score: row.score, reasons: JSON.parse(row.reasons) as Reason[] });
+    if (score < floor) continue;
+    learnStoredRows(verdicts, [row], maxUrlLength);
+    if (score >= thresholds.suspicious) learnStoredRows(own.domains, [row], maxUrlLength);
+  }
   if (verdicts.size === 0 && own.domains.size === 0) return;
   await eachRow(db, unjudgedSince(db, since), (row) => {
     const url = normaliseStoredUrl(row.url, maxUrlLength);
@@ -403,9 +417,19 @@ async function readOwnVerdicts(
   });
 }
 
+/** The stored URLs a tie made malicious, last seen since `since` (few: the partial index's). */
+const tiedSince = (db: Kysely<WebTables>, since: string) =>
+  db
+    .selectFrom('web_urls')
+    .select(['url', 'last_seen', 'score', 'reasons'])
+    .where('kit_tie', 'is not', null)
+    .where('last_seen', '>=', since)
+    .execute();
+
 /**
  * The stored URLs the scorer itself scored near suspicious or worse, teachesAsJudged as the store
- * keeps it (at the floor or not benign, no `kit_tie`: a tie never teaches).
+ * keeps it (at the floor or not benign, no `kit_tie`; a tied URL's own score is read from its
+ * reasons instead, `tiedSince`).
  */
 const judgedRows = (db: Kysely<WebTables>, floor: number) =>
   db

@@ -60,7 +60,7 @@ async function ownVerdictsEndToEnd(dialect: Dialect, schema?: string) {
       assert.match(await registry.metrics(), /tsunagi_web_kit_path_ties_total\{basis="judged"\} 1\b/);
       assert.equal(web.score(NEAR).verdict, 'malicious', 'a URL at the judgedLift floor is lifted too');
 
-      // A tie never teaches: two tied domains make no third tie by themselves.
+      // A tied URL teaches by its own score: the suspicious one of another domain names the path too.
       const other = roomAt(db, DAY3, { kitPaths: { ownVerdicts: true, sources: [] } });
       const more = await other.ingest(
         [
@@ -72,14 +72,43 @@ async function ownVerdictsEndToEnd(dialect: Dialect, schema?: string) {
       assert.equal(more.kitPathTies, 2, 'both suspicious URLs were lifted by the kit path');
       const fresh = roomAt(db, DAY3);
       await fresh.start();
-      assert.equal(fresh.kitPaths, 1, 'the two judged URLs, read back as one path');
+      assert.equal(fresh.kitPaths, 1, 'the judged URLs, read back as one path');
       const again = fresh.score(CANDIDATE);
       assert.equal(again.reasons[0]?.feature, 'kit_path_judged(/zqvmkits/)');
-      assert.equal(again.reasons[0]?.value, 2, 'the tied URLs stored since taught nothing');
+      assert.equal(
+        again.reasons[0]?.value,
+        3,
+        'the tied mercari-account.icu, suspicious on its own, read back too',
+      );
       assert.equal(fresh.score(PLAIN).verdict, 'benign');
 
+      // But a tie's raise never teaches: a plainly benign-looking URL a confirmed kit tied names nothing.
+      const confirmedRoom = roomAt(db, DAY3, { kitPaths: { sources: ['jpcert'] } });
+      await confirmedRoom.ingest(
+        [
+          { url: 'https://qwhrtd.example.com/qqtiekits/', seenAt: '2025-09-01T02:00:00.000Z' },
+          { url: 'https://mbnzcv.example.net/qqtiekits/', seenAt: '2025-09-01T03:00:00.000Z' },
+        ],
+        'jpcert',
+      );
+      const tiedPlain = await confirmedRoom.ingest(
+        [{ url: 'https://example-bakery.co.uk/qqtiekits/', seenAt: '2025-09-02T02:00:00.000Z' }],
+        'proxy-log',
+      );
+      assert.equal(tiedPlain.kitPathTies, 1, 'the confirmed kit lifts the plain URL');
+      const live = roomAt(db, DAY3, { kitPaths: { sources: [] } });
+      await live.start();
+      assert.equal(
+        live.kitPaths,
+        1,
+        'only /zqvmkits/: the plain tied URL and the low-scored listings teach no path',
+      );
+      const nearOnTiedPath = live.score('https://mlbnxq.shop/qqtiekits/');
+      assert.ok(nearOnTiedPath.score >= live.urlThresholds.judgedLift!, 'at the floor');
+      assert.equal(nearOnTiedPath.verdict, 'benign');
+
       // Off: neither the running room nor a new process learns from verdicts.
-      const off = roomAt(db, DAY3, { kitPaths: { ownVerdicts: false } });
+      const off = roomAt(db, DAY3, { kitPaths: { ownVerdicts: false, sources: [] } });
       await off.start();
       assert.equal(off.kitPaths, 0);
       await off.ingest(JUDGED, 'proxy-log');

@@ -12,8 +12,8 @@
  * on). `/login.php`, `/sitemap/` and `/wp-admin/` never tie two sites, `/jkuos` and `/saxaw` do.
  *
  * The memory is a room's runtime state, not a fitted table: what a confirmed source listed,
- * forgotten after the window. A room may also keep one of its own malicious URL verdicts (the
- * scorer's, never a kit tie's, so a tie cannot teach the next one); a tie that needs those is
+ * forgotten after the window. A room may also keep its own URL verdicts near suspicious or worse
+ * (the scorer's own score, never a tie's raise; teachesAsJudged); a tie that needs those is
  * marked `judged`, not `confirmed`, so a reader can tell a list's word from the room's own.
  */
 import { readFileSync } from 'node:fs';
@@ -485,13 +485,23 @@ export function isKitPathTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
 
 /**
  * What a tie stood on (the first reason, named by REASON_OF or DOMAIN_REASON), or null for no
- * tie: what the store keeps in `kit_tie`, so a tie of either kind never teaches.
+ * tie: what the store keeps in `kit_tie`, so a tie's raise never teaches (scoreBeforeTie).
  */
 export function kitPathTieBasis(scored: Pick<ScoredUrl, 'reasons'>): KitPathBasis | null {
   const first = scored.reasons[0]?.feature;
   if (first?.startsWith(`${REASON_OF.confirmed}(`)) return 'confirmed';
   if (first?.startsWith(`${REASON_OF.judged}(`) || first?.startsWith(`${DOMAIN_REASON}(`)) return 'judged';
   return null;
+}
+
+/**
+ * The scorer's own score of a URL, before a tie raised it (withTie lists the raise first, as a
+ * log-odds contribution kept to 4 decimals): what a stored tied URL teaches by.
+ */
+export function scoreBeforeTie(scored: Pick<ScoredUrl, 'score' | 'reasons'>): number {
+  if (!isKitPathTie(scored)) return scored.score;
+  const own = logit(scored.score) - scored.reasons[0]!.contribution;
+  return 1 / (1 + Math.exp(-own));
 }
 
 /** Whether the tie was a registered domain's (withDomainTie), not a kit path's. */
@@ -509,8 +519,8 @@ export function judgedFloor(thresholds: Pick<Thresholds, 'suspicious' | 'judgedL
 }
 
 /**
- * A URL the scorer itself scores near suspicious or worse (at the floor) teaches, never a kit tie
- * (so a tie cannot make the next). Near suspicious, not only suspicious: most kit hosts the room
+ * A URL the scorer itself scores near suspicious or worse (at the floor) teaches, never a tie's
+ * raise (the room passes the verdict before its ties; a stored tie, scoreBeforeTie). Near suspicious, not only suspicious: most kit hosts the room
  * missed scored just under suspicious, and a tie still needs two other domains on the same rare path.
  */
 export function teachesAsJudged(
