@@ -158,8 +158,14 @@ test(
         await stack.flowPublisher!.flush();
         return stack.flowPublisher!.stats.rows === sent;
       });
-      await until('a checkpoint of worker 0', () => existsSync(join(dir, 'state-0', 'positions.json')));
-      await sleep(1500);
+      // A checkpoint taken after worker 0 consumed part of its partition (positions and aggregates
+      // are saved at one instant), not merely the first one: under load that one may hold nothing.
+      await until('a checkpoint of worker 0 with a position', () => {
+        const file = join(dir, 'state-0', 'positions.json');
+        if (!existsSync(file)) return false;
+        const saved = JSON.parse(readFileSync(file, 'utf8')) as { positions?: Record<string, unknown> };
+        return Object.keys(saved.positions ?? {}).length > 0;
+      });
       workers[0]!.kill('SIGKILL');
       await new Promise((resolve) => workers[0]!.once('exit', resolve));
       sent += (
