@@ -146,74 +146,78 @@ test(
       { env: {}, logger: silentLogger(), registry: createRegistry() },
     );
     const lifecycle = new Lifecycle(silentLogger());
+    // The NATS connection and streams are released however the test ends: an open connection
+    // would keep the file's process alive after a failure.
     try {
-      await lifecycle.start(stack.components);
-      await Promise.all([spawnWorker(0), spawnWorker(1)]);
-      const port = stack.collector.listeners[0]!.boundPort;
-      const source = day().batches();
-      let sent = (await sendExportUdp(take(source, 4), { host: '127.0.0.1', port, format: 'ipfix', rate: 0 }))
-        .flows;
-      await until('first part published', async () => {
-        stack.collector.flush();
-        await stack.flowPublisher!.flush();
-        return stack.flowPublisher!.stats.rows === sent;
-      });
-      // A checkpoint taken after worker 0 consumed part of its partition (positions and aggregates
-      // are saved at one instant), not merely the first one: under load that one may hold nothing.
-      await until('a checkpoint of worker 0 with a position', () => {
-        const file = join(dir, 'state-0', 'positions.json');
-        if (!existsSync(file)) return false;
-        const saved = JSON.parse(readFileSync(file, 'utf8')) as { positions?: Record<string, unknown> };
-        return Object.keys(saved.positions ?? {}).length > 0;
-      });
-      workers[0]!.kill('SIGKILL');
-      await new Promise((resolve) => workers[0]!.once('exit', resolve));
-      sent += (
-        await sendExportUdp(
-          { [Symbol.iterator]: () => source },
-          { host: '127.0.0.1', port, format: 'ipfix', rate: 0 },
-        )
-      ).flows;
-      await until('everything published', async () => {
-        stack.collector.flush();
-        await stack.flowPublisher!.flush();
-        return stack.flowPublisher!.stats.rows === sent;
-      });
-      assert.equal(stack.collector.counters().records, sent, 'every flow sent over UDP arrived');
-      assert.equal(stack.flowPublisher!.droppedRows(), 0, 'no row dropped before the stream');
-      const metricsPort = await freeTcpPort();
-      await spawnWorker(0, ['--metrics', `127.0.0.1:${metricsPort}`]);
-      // The checkpoint's aggregates came back (expired on the stream's clock, not today's).
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      const restored = Number(/tsunagi_detect_keys_total\{event="restored"\} (\d+)/.exec(metrics)?.[1]);
-      assert.ok(restored > 0, `the restarted worker restored its aggregates (${restored})`);
-      // Every message of both partitions acknowledged by its worker's durable consumer.
-      const last = async () => (await jsm.streams.info(flows)).state;
-      await until('both workers caught up', async () => {
-        for (const p of [0, 1]) {
-          const info = await jsm.consumers.info(flows, `${durable}-p${p}`);
-          if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
-        }
-        return true;
-      });
-      const state = await last();
-      assert.equal(state.first_seq, 1, 'the stream discarded nothing');
-      assert.equal(state.messages, stack.flowPublisher!.stats.messages, 'each message stored once');
-      for (const p of [0, 1]) workers[p]!.kill('SIGINT');
-      for (const p of [0, 1])
-        if (workers[p]!.exitCode === null) await new Promise((resolve) => workers[p]!.once('exit', resolve));
-      assert.equal(workers[0]!.exitCode, 0, logs[0]);
-      assert.equal(workers[1]!.exitCode, 0, logs[1]);
-      await until('the hub applied every announcement', async () => {
-        const info = await jsm.consumers.info(candidates, `hub-${id}`);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      });
-    } finally {
-      for (const w of workers) w?.kill('SIGKILL');
-      await lifecycle.stop();
-      await stack.close();
-    }
-    try {
+      try {
+        await lifecycle.start(stack.components);
+        await Promise.all([spawnWorker(0), spawnWorker(1)]);
+        const port = stack.collector.listeners[0]!.boundPort;
+        const source = day().batches();
+        let sent = (
+          await sendExportUdp(take(source, 4), { host: '127.0.0.1', port, format: 'ipfix', rate: 0 })
+        ).flows;
+        await until('first part published', async () => {
+          stack.collector.flush();
+          await stack.flowPublisher!.flush();
+          return stack.flowPublisher!.stats.rows === sent;
+        });
+        // A checkpoint taken after worker 0 consumed part of its partition (positions and aggregates
+        // are saved at one instant), not merely the first one: under load that one may hold nothing.
+        await until('a checkpoint of worker 0 with a position', () => {
+          const file = join(dir, 'state-0', 'positions.json');
+          if (!existsSync(file)) return false;
+          const saved = JSON.parse(readFileSync(file, 'utf8')) as { positions?: Record<string, unknown> };
+          return Object.keys(saved.positions ?? {}).length > 0;
+        });
+        workers[0]!.kill('SIGKILL');
+        await new Promise((resolve) => workers[0]!.once('exit', resolve));
+        sent += (
+          await sendExportUdp(
+            { [Symbol.iterator]: () => source },
+            { host: '127.0.0.1', port, format: 'ipfix', rate: 0 },
+          )
+        ).flows;
+        await until('everything published', async () => {
+          stack.collector.flush();
+          await stack.flowPublisher!.flush();
+          return stack.flowPublisher!.stats.rows === sent;
+        });
+        assert.equal(stack.collector.counters().records, sent, 'every flow sent over UDP arrived');
+        assert.equal(stack.flowPublisher!.droppedRows(), 0, 'no row dropped before the stream');
+        const metricsPort = await freeTcpPort();
+        await spawnWorker(0, ['--metrics', `127.0.0.1:${metricsPort}`]);
+        // The checkpoint's aggregates came back (expired on the stream's clock, not today's).
+        const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        const restored = Number(/tsunagi_detect_keys_total\{event="restored"\} (\d+)/.exec(metrics)?.[1]);
+        assert.ok(restored > 0, `the restarted worker restored its aggregates (${restored})`);
+        // Every message of both partitions acknowledged by its worker's durable consumer.
+        const last = async () => (await jsm.streams.info(flows)).state;
+        await until('both workers caught up', async () => {
+          for (const p of [0, 1]) {
+            const info = await jsm.consumers.info(flows, `${durable}-p${p}`);
+            if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+          }
+          return true;
+        });
+        const state = await last();
+        assert.equal(state.first_seq, 1, 'the stream discarded nothing');
+        assert.equal(state.messages, stack.flowPublisher!.stats.messages, 'each message stored once');
+        for (const p of [0, 1]) workers[p]!.kill('SIGINT');
+        for (const p of [0, 1])
+          if (workers[p]!.exitCode === null)
+            await new Promise((resolve) => workers[p]!.once('exit', resolve));
+        assert.equal(workers[0]!.exitCode, 0, logs[0]);
+        assert.equal(workers[1]!.exitCode, 0, logs[1]);
+        await until('the hub applied every announcement', async () => {
+          const info = await jsm.consumers.info(candidates, `hub-${id}`);
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        });
+      } finally {
+        for (const w of workers) w?.kill('SIGKILL');
+        await lifecycle.stop();
+        await stack.close();
+      }
       await assertHubMatchesOffline(dir, data, logs);
     } finally {
       await jsm.streams.delete(flows).catch(() => undefined);
