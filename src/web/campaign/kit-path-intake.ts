@@ -248,11 +248,14 @@ export function createKitPathIntake(
     return loaded;
   };
 
-  const size = () => listings.size + takedowns.size + verdicts.size;
+  /** Whether any memory may hold the URL's path: nearly every scored URL stops here, at one short hash. */
+  const mayTie = (url: NormalisedUrl) =>
+    listings.mayList(url) || takedowns.mayList(url) || verdicts.mayList(url);
 
   return {
     tie(scored, at) {
-      if (scored.verdict === 'malicious' || (size() === 0 && own.domains.size === 0)) return scored;
+      // No memory may hold the path, and no registered domain is named (a liftable URL's domain tie).
+      if (scored.verdict === 'malicious' || (!mayTie(scored) && own.domains.size === 0)) return scored;
       // The room's own verdicts may only lift a URL near suspicious; the confirmed memories, any.
       const liftable = liftableByJudged(scored, deps.urlThresholds);
       const when = at ?? deps.now();
@@ -307,7 +310,7 @@ export function createKitPathIntake(
       for (const row of rows) await takedownChanged(db, row);
     },
     get size() {
-      return size();
+      return listings.size + takedowns.size + verdicts.size;
     },
   };
 }

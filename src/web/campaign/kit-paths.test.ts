@@ -235,6 +235,17 @@ test('a memory of thousands of kit paths finds each, also after the oldest are f
   assert.equal(memory.size, 2500);
   for (let i = 0; i < 3000; i++)
     assert.equal(memory.match(url(`https://c.example${kit(i)}`), day(2)) !== null, i >= 500, kit(i));
+  // The room's first test (mayList) never turns away a path the memory holds, and turns away
+  // most others, the forgotten ones among them.
+  let kept = 0;
+  for (let i = 0; i < 3000; i++) {
+    const at = url(`https://c.example${kit(i)}`);
+    if (memory.listedOn(at, day(2)) !== null) assert.ok(memory.mayList(at), kit(i));
+    const other = url(`https://c.example/other/${letters(i)}/x${i % 7}`);
+    if (memory.mayList(other)) kept++;
+  }
+  assert.ok(kept < 300, `${kept} of 3000 other paths passed the first test`);
+  assert.equal(createKitPathMemory().mayList(url(`https://c.example${kit(600)}`)), false, 'an empty memory');
 });
 
 test('two memories asked together count a domain both listed once, whichever knows the path', () => {

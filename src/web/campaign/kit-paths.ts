@@ -63,6 +63,12 @@ export interface KitPathMemory {
    */
   listedOn(url: NormalisedUrl, at: Date): { template: string; domains: string[] } | null;
   /**
+   * Whether listedOn could find this URL's path: false, for nearly every URL, when the first
+   * characters of its template are no remembered one's (no template is built); true says
+   * nothing yet. What the room asks every scored URL before a match.
+   */
+  mayList(url: NormalisedUrl): boolean;
+  /**
    * Forgets every path, the memory object kept: a memory cannot unlearn one domain, so its owner
    * relearns what still holds (the takedowns memory when a request is withdrawn).
    */
@@ -343,6 +349,7 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
         : null;
     },
     listedOn,
+    mayList: (url) => paths.size > 0 && prefixes.has(lookingUp(url).prefixHash),
     clear() {
       paths.clear();
       rehash();
