@@ -360,9 +360,9 @@ const ja = {
   webCampaign: 'キャンペーン',
   webMembers: 'ホスト',
   webMoreHosts: 'ほか {n} ホスト',
-  webKitPathOnly: 'キットのパスのみ',
+  webKitPathOnly: 'URL の根拠のみ',
   webKitPathOnlyHelp:
-    'ホスト名は不正と判定されていません。保存した URL のパスが、このキャンペーンのフィッシングキットのパスと一致したため含めています。',
+    'ホスト名は不正と判定されていません。保存した URL のパスがこのキャンペーンのフィッシングキットのパスと一致したか、同じ登録ドメインの別のホストが不審以上と判定されたため含めています。',
   webMoreTies: 'ほか {n} 件の根拠',
   webCampaignsShown:
     'ホストの多い {shown} 件を表示しています（全 {all} 件）。すべては tsunagi web campaigns で一覧できます。',
@@ -801,9 +801,9 @@ const en: Record<Key, string> = {
   webCampaign: 'Campaign',
   webMembers: 'Hosts',
   webMoreHosts: '{n} more hosts',
-  webKitPathOnly: 'kit path only',
+  webKitPathOnly: 'by its URLs only',
   webKitPathOnlyHelp:
-    "The host name is not judged malicious: a stored URL's path matches this campaign's phishing-kit path.",
+    "The host name is not judged malicious: a stored URL's path matches this campaign's phishing-kit path, or another host of its registered domain was judged suspicious or worse.",
   webMoreTies: '{n} more ties',
   webCampaignsShown:
     'The {shown} largest campaigns are shown (of {all}); tsunagi web campaigns lists them all.',

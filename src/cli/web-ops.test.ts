@@ -139,7 +139,7 @@ test("campaigns: a host made malicious by a kit path alone joins the kit's campa
     text.stdout,
     /^ {2}tie kit-path \/jkuos\/: example-bakery\.co\.uk mercari-verify\.shop vpass-secure\.shop$/m,
   );
-  assert.match(text.stdout, /^ {2}by kit path alone \(host name not malicious\): example-bakery\.co\.uk$/m);
+  assert.match(text.stdout, /^ {2}by its URLs alone \(host name not malicious\): example-bakery\.co\.uk$/m);
   const json = JSON.parse((await run(['web', 'campaigns', '--json', '-d', kitData])).stdout) as {
     campaigns: { hosts: string[]; kitPathOnly?: string[] }[];
   };

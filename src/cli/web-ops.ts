@@ -38,7 +38,7 @@ import {
   type TakedownStatus,
   type TakedownTables,
   campaignHostOf,
-  carriedKitPaths,
+  carriedTies,
   clusterCampaigns,
   createBrandIndex,
   createWeb,
@@ -70,7 +70,7 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
   web
     .command('campaigns')
     .description(
-      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain, kit and kit path (a host on a kit path whose name is not malicious joins by that path alone)',
+      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain, kit and kit path (a host whose name is not malicious joins by the kit path or registered-domain tie that made its URL malicious, alone)',
     )
     .option('--infra <file>', 'JSON array of {host, ip?, asn?, country?, kitMarkers?} the operator knows')
     .option('--json', 'write the campaigns and statistics as JSON')
@@ -389,7 +389,7 @@ export async function campaignHosts(
   const kitPathOnly = await kitPathOnlyHosts(
     web.kitPathTies(),
     new Set(malicious.map((h) => h.host)),
-    carriedKitPaths(malicious),
+    carriedTies(malicious),
   );
   return { malicious, kitPathOnly };
 }
@@ -412,7 +412,7 @@ export function campaignsText(campaigns: readonly Campaign[], stats: WebStatisti
     );
     for (const t of c.ties) lines.push(`  tie ${t.kind} ${t.value}: ${tieHosts(t.hosts)}`);
     if (c.kitPathOnly)
-      lines.push(`  by kit path alone (host name not malicious): ${tieHosts(c.kitPathOnly)}`);
+      lines.push(`  by its URLs alone (host name not malicious): ${tieHosts(c.kitPathOnly)}`);
   }
   const top = (title: string, rows: WebStatistics['byBrand']) =>
     `${title}: ${

@@ -104,8 +104,8 @@ describe(
         assert.match(
           campaign,
           lang === 'ja'
-            ? /example-bakery\.co\.uk \(キットのパスのみ\)/
-            : /example-bakery\.co\.uk \(kit path only\)/,
+            ? /example-bakery\.co\.uk \(URL の根拠のみ\)/
+            : /example-bakery\.co\.uk \(by its URLs only\)/,
         );
         assert.equal(await page.locator('[data-testid=web-kit-path-only]').count(), 1);
         assert.match(

@@ -470,7 +470,8 @@ export {
 } from './campaign/cluster.ts';
 export {
   campaignHostOf,
-  carriedKitPaths,
+  carriedTies,
+  type CarriedTies,
   HostInfrastructure,
   KIT_PATHS_PER_HOST,
   kitPathOnlyHosts,

@@ -6,6 +6,7 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { HostSummary, Reason, ScoredUrl, StoredVerdict, Verdict, WebTables } from './types.ts';
 import { normaliseUrl } from './normalise.ts';
+import { isDomainTie } from './campaign/kit-paths.ts';
 
 export interface VerdictQuery {
   /** Only these verdicts (all when absent). */
@@ -204,12 +205,14 @@ export async function* readHostUrls(
   }
 }
 
-/** One stored URL a kit path alone made malicious (readKitPathTies). */
+/** One stored URL a kit path or a registered-domain tie alone made malicious (readKitPathTies). */
 export interface KitPathTieRow {
   host: string;
   url: string;
   firstSeen: string;
   lastSeen: string;
+  /** Made so by a registered-domain tie (`domain_judged`), not a kit path. */
+  byDomain: boolean;
 }
 
 /**
@@ -226,7 +229,7 @@ export async function* readKitPathTies(
   for (;;) {
     const rows = await db
       .selectFrom('web_urls')
-      .select(['url', 'host', 'first_seen', 'last_seen'])
+      .select(['url', 'host', 'first_seen', 'last_seen', 'reasons'])
       // As the partial index web_urls_kit_tie states it, so both engines read the ties off it.
       .where('kit_tie', 'is not', null)
       .where(sql<Verdict>`COALESCE(host_verdict, verdict)`, '<>', 'malicious')
@@ -236,7 +239,14 @@ export async function* readKitPathTies(
       .execute();
     if (rows.length === 0) return;
     for (const row of rows)
-      yield { host: row.host, url: row.url, firstSeen: row.first_seen, lastSeen: row.last_seen };
+      yield {
+        host: row.host,
+        url: row.url,
+        firstSeen: row.first_seen,
+        lastSeen: row.last_seen,
+        // Ties are few: their reasons are parsed, the other rows' never read.
+        byDomain: isDomainTie({ reasons: JSON.parse(row.reasons) as Reason[] }),
+      };
     after = rows.at(-1)!.url;
     if (rows.length < size) return;
   }

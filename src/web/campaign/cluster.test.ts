@@ -212,3 +212,28 @@ test('a host tied by a kit path alone joins the campaigns of the kits it carries
   assert.equal(untouched(after)!.kitPathOnly, undefined);
   assert.notEqual(kit.id, before.find((c) => c.hosts.includes('gtdos.cn'))!.id);
 });
+
+test('a host a registered-domain tie alone made malicious joins the campaign of its registered domain, and only that', () => {
+  const named = [host('amazon-co-jp.zqvmk.cn', 'amazon'), host('smbc-card.zqvmk.cn', 'smbc-card')];
+  const tiedAlone = (name: string, extra: Partial<CampaignHost>) =>
+    host(name, null, { kitPaths: [], kitPathOnly: true, ...extra });
+  const [campaign, ...rest] = clusterCampaigns(
+    [
+      ...named,
+      tiedAlone('mypage.zqvmk.cn', { joinsDomain: true }),
+      // Tied by a kit path, not by its domain: its domain brings no tie.
+      tiedAlone('www.zqvmk.cn', {}),
+      // A domain no host malicious by name is on.
+      tiedAlone('account.other-domain.cn', { joinsDomain: true }),
+    ],
+    brands,
+  );
+  assert.equal(rest.length, 0);
+  assert.deepEqual(campaign!.hosts, ['amazon-co-jp.zqvmk.cn', 'mypage.zqvmk.cn', 'smbc-card.zqvmk.cn']);
+  assert.deepEqual(campaign!.kitPathOnly, ['mypage.zqvmk.cn']);
+  assert.deepEqual(campaign!.ties.find((t) => t.kind === 'registrable-domain')?.hosts, [
+    'amazon-co-jp.zqvmk.cn',
+    'mypage.zqvmk.cn',
+    'smbc-card.zqvmk.cn',
+  ]);
+});

@@ -8,8 +8,9 @@
  * (`/jkuos` on `gtdos.cn` and `rcmama.cn`, see kit-paths.ts) on two registered domains or more. Hosts
  * joined by any chain of ties form one campaign, which lists every tie, so an analyst can see why.
  *
- * A host whose name is not malicious but whose stored URL a kit path made malicious
- * (`kitPathOnly`) joins the campaign of that kit's path and nothing else: its name brings no tie,
+ * A host whose name is not malicious but whose stored URL a kit path or a registered-domain tie
+ * made malicious (`kitPathOnly`) joins the campaign of that kit's path or of that registered
+ * domain and nothing else: its name brings no tie,
  * and it ties no campaigns together (a compromised site can carry two operators' kits), so it is
  * listed in each campaign whose kit it carries.
  */
@@ -38,6 +39,8 @@ export interface CampaignHost {
    * clustered on its own.
    */
   kitPathOnly?: boolean;
+  /** Of those, one a registered-domain tie made so (`domain_judged`): it joins its registered domain, not a kit path. */
+  joinsDomain?: boolean;
 }
 
 export type TieKind =
@@ -182,11 +185,15 @@ export function clusterCampaigns(
       tie.hosts.add(h.host);
       tieHosts.set(id, tie);
     }
-  // A host tied by a kit path alone joins only a kit path a host clustered on its own carries.
+  // A host tied by its URLs alone joins only a kit path a host clustered on its own carries, or
+  // (a registered-domain tie) its registered domain, never on a platform's suffix.
   for (const h of hosts) {
     if (!h.kitPathOnly || byHost.has(h.host)) continue;
-    for (const path of h.kitPaths ?? []) {
-      const tie = tieHosts.get(`kit-path\u0000${path}`);
+    const keys = (h.kitPaths ?? []).map((path) => `kit-path\u0000${path}`);
+    if (h.joinsDomain && h.registrableDomain && !h.privateSuffix)
+      keys.push(`registrable-domain\u0000${h.registrableDomain}`);
+    for (const key of keys) {
+      const tie = tieHosts.get(key);
       if (!tie) continue;
       tie.joined.add(h.host);
       byHost.set(h.host, h);

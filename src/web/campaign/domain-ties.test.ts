@@ -13,6 +13,7 @@ import { SqliteDialect, type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
 import { explainReason } from '../index.ts';
 import { normaliseUrl } from '../normalise.ts';
+import { readKitPathTies } from '../read.ts';
 import { createDomainMemory, siteOf } from './domain-ties.ts';
 import { UNJUDGED_PER_JUDGED } from './kit-paths.ts';
 import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
@@ -90,6 +91,13 @@ async function domainTiesEndToEnd(dialect: Dialect, schema?: string) {
       // Ingested, the tie is counted apart from kit paths and stored as a judged tie, which never teaches.
       const second = await web.ingest([{ url: NEAR, seenAt: DAY3.toISOString() }], 'proxy-log');
       assert.deepEqual([second.domainTies, second.kitPathTies], [1, 0]);
+      const stored = [];
+      for await (const row of readKitPathTies(db)) stored.push([row.url, row.byDomain]);
+      assert.deepEqual(
+        stored,
+        [[NEAR, true]],
+        'read as a tie, and as a domain tie (campaigns join it by its domain)',
+      );
       const fresh = roomAt(db, DAY3);
       await fresh.start();
       const again = fresh.score('https://mypage-jp.hostingco.co.uk/');

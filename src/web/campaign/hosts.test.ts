@@ -14,7 +14,7 @@ import { createWeb, normaliseUrl, WebConfig } from '../index.ts';
 import { readHostUrls, readKitPathTies } from '../read.ts';
 import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP, roomAt } from '../testing.ts';
 import { clusterCampaigns, type CampaignHost } from './cluster.ts';
-import { campaignHostOf, carriedKitPaths, kitPathOnlyHosts, withKitPaths } from './hosts.ts';
+import { campaignHostOf, carriedTies, kitPathOnlyHosts, withKitPaths } from './hosts.ts';
 import { createBrandIndex } from '../score/lexicon.ts';
 
 const STORED = [
@@ -112,7 +112,10 @@ async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
     assert.equal(tied.kitPathTies, 2);
     const ties = [];
     // A page of one row, so the pages turn over. The menu is no tie; the listings, malicious by name, are none.
-    for await (const row of readKitPathTies(db, { pageSize: 1 })) ties.push(row.url);
+    for await (const row of readKitPathTies(db, { pageSize: 1 })) {
+      assert.equal(row.byDomain, false, 'kit-path ties');
+      ties.push(row.url);
+    }
     assert.deepEqual(ties, ['https://example-bakery.co.uk/jkuos/', 'https://tea-room.example.net/jkuos/']);
 
     const malicious = [];
@@ -126,7 +129,7 @@ async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
     const clustered = new Set(named.map((h) => h.host));
     // The reader may not see the tea room's URL: the tea room shows nowhere.
     const asked: (readonly string[])[] = [];
-    const only = await kitPathOnlyHosts(web.kitPathTies(), clustered, carriedKitPaths(named), (urls) => {
+    const only = await kitPathOnlyHosts(web.kitPathTies(), clustered, carriedTies(named), (urls) => {
       asked.push(urls);
       return new Set(urls.filter((url) => url.startsWith('https://example-bakery.co.uk/')));
     });
@@ -144,10 +147,15 @@ async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
     assert.deepEqual(campaign?.kitPathOnly, ['example-bakery.co.uk']);
     // A path no malicious host carries is not even asked about.
     let askedAgain = 0;
-    await kitPathOnlyHosts(web.kitPathTies(), clustered, new Set(['/saxaw/']), (urls) => {
-      askedAgain++;
-      return new Set(urls);
-    });
+    await kitPathOnlyHosts(
+      web.kitPathTies(),
+      clustered,
+      { paths: new Set(['/saxaw/']), domains: new Set() },
+      (urls) => {
+        askedAgain++;
+        return new Set(urls);
+      },
+    );
     assert.equal(askedAgain, 0);
   } finally {
     await db.destroy();
@@ -160,4 +168,30 @@ test('hosts a kit path alone made malicious are read from the store and join the
 
 test('the same on PostgreSQL (kit-path-only hosts)', { skip: POSTGRES_SKIP }, async () => {
   await inPostgresSchema('kit_only', (dialect, schema) => kitPathOnlyFromTheStore(dialect, schema));
+});
+
+test('a stored domain tie joins through its registered domain when a clustered host carries it, a kit-path tie never does', async () => {
+  const row = (url: string, byDomain: boolean) => ({
+    host: normaliseUrl(url).host,
+    url,
+    firstSeen: '2025-09-03T00:00:00.000Z',
+    lastSeen: '2025-09-03T00:00:00.000Z',
+    byDomain,
+  });
+  async function* ties() {
+    yield row('https://mypage.zqvmk.cn/', true);
+    yield row('https://www.zqvmk.cn/qqtiekits/', false);
+    yield row('https://account.other-domain.cn/', true);
+  }
+  const carried = { paths: new Set<string>(), domains: new Set(['zqvmk.cn']) };
+  const asked: (readonly string[])[] = [];
+  const only = await kitPathOnlyHosts(ties(), new Set(), carried, (urls) => {
+    asked.push(urls);
+    return new Set(urls);
+  });
+  assert.deepEqual(asked, [['https://mypage.zqvmk.cn/']]);
+  assert.deepEqual(
+    only.map((h) => [h.host, h.kitPaths, h.kitPathOnly, h.joinsDomain]),
+    [['mypage.zqvmk.cn', [], true, true]],
+  );
 });

@@ -91,9 +91,19 @@ export async function withKitPaths(
   });
 }
 
-/** Every kit-path template these hosts carry: what a host tied by a kit path alone can join. */
-export function carriedKitPaths(hosts: readonly CampaignHost[]): Set<string> {
-  return new Set(hosts.flatMap((h) => h.kitPaths ?? []));
+/** What a host tied by its URLs alone can join: the kit-path templates and registered domains these hosts carry. */
+export interface CarriedTies {
+  paths: ReadonlySet<string>;
+  domains: ReadonlySet<string>;
+}
+
+export function carriedTies(hosts: readonly CampaignHost[]): CarriedTies {
+  return {
+    paths: new Set(hosts.flatMap((h) => h.kitPaths ?? [])),
+    domains: new Set(
+      hosts.flatMap((h) => (h.registrableDomain && !h.privateSuffix ? [h.registrableDomain] : [])),
+    ),
+  };
 }
 
 /**
@@ -108,23 +118,28 @@ export type ReadableUrls = (urls: readonly string[]) => ReadonlySet<string> | Pr
  * name is not the evidence), the templates of those URLs only and the time they were seen. Hosts
  * in `clustered` (malicious by name, whether or not the reader may see them) are left out, and
  * so is every URL `readableUrls` leaves out: such a host shows only through URLs the reader may
- * see. A URL whose template no clustered host carries (`carried`: their kitPaths) could join
- * nothing and is not asked about; the rest are asked in one call.
+ * see. A URL whose template and registered domain no clustered host carries (`carried`: their
+ * kitPaths and registered domains, carriedTies) could join nothing and is not asked about; the
+ * rest are asked in one call.
  */
 export async function kitPathOnlyHosts(
   ties: AsyncIterable<KitPathTieRow>,
   clustered: ReadonlySet<string>,
-  carried: ReadonlySet<string>,
+  carried: CarriedTies,
   readableUrls: ReadableUrls = (urls) => new Set(urls),
 ): Promise<CampaignHost[]> {
-  const joinable: { tie: KitPathTieRow; keys: NormalisedUrl; template: string }[] = [];
+  const joinable: { tie: KitPathTieRow; keys: NormalisedUrl; template: string | null }[] = [];
   for await (const tie of ties) {
     if (clustered.has(tie.host)) continue;
     const keys = normaliseStoredUrl(tie.url);
     if (!keys) continue;
-    // The template the memory matched (kit_path(template)), kit words already checked then.
-    const template = pathTemplate(keys.path);
-    if (template !== null && carried.has(template)) joinable.push({ tie, keys, template });
+    // The template the memory matched (kit_path(template)), kit words already checked then; or,
+    // for a registered-domain tie, the domain a clustered host carries.
+    const path = pathTemplate(keys.path);
+    const template = !tie.byDomain && path !== null && carried.paths.has(path) ? path : null;
+    const domain =
+      tie.byDomain && keys.registrableDomain !== null && carried.domains.has(keys.registrableDomain);
+    if (template !== null || domain) joinable.push({ tie, keys, template });
   }
   if (joinable.length === 0) return [];
   const readable = await readableUrls(joinable.map(({ tie }) => tie.url));
@@ -141,12 +156,13 @@ export async function kitPathOnlyHosts(
         brand: null,
         firstSeen: tie.firstSeen,
         lastSeen: tie.lastSeen,
-        kitPaths: [template],
+        kitPaths: template === null ? [] : [template],
         kitPathOnly: true,
+        ...(tie.byDomain ? { joinsDomain: true } : {}),
       });
       continue;
     }
-    if (held.kitPaths.length < KIT_PATHS_PER_HOST && !held.kitPaths.includes(template))
+    if (template !== null && held.kitPaths.length < KIT_PATHS_PER_HOST && !held.kitPaths.includes(template))
       held.kitPaths.push(template);
     if (tie.firstSeen < held.firstSeen) held.firstSeen = tie.firstSeen;
     if (tie.lastSeen > held.lastSeen) held.lastSeen = tie.lastSeen;

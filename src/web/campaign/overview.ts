@@ -18,13 +18,7 @@ import {
   type CampaignHost,
   type WebStatistics,
 } from './cluster.ts';
-import {
-  campaignHostOf,
-  carriedKitPaths,
-  kitPathOnlyHosts,
-  withKitPaths,
-  type ReadableUrls,
-} from './hosts.ts';
+import { campaignHostOf, carriedTies, kitPathOnlyHosts, withKitPaths, type ReadableUrls } from './hosts.ts';
 
 export interface WebOverview {
   statistics: WebStatistics;
@@ -58,7 +52,7 @@ export async function webOverview(
   const kitPathOnly = await kitPathOnlyHosts(
     source.kitPathTies(),
     maliciousByName,
-    carriedKitPaths(hosts),
+    carriedTies(hosts),
     readableUrls,
   );
   const campaigns = clusterCampaigns([...hosts, ...kitPathOnly], brands);
