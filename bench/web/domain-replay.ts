@@ -15,7 +15,7 @@
  * What it adds is the tie alone; the benchmark ORs it with the URL verdict and the kit paths, for
  * a URL the scorer scores near suspicious (liftableByJudged), as the room does.
  */
-import { createDomainMemory, outnumbersUnjudged, type NormalisedUrl } from '../../src/web/index.ts';
+import { createDomainMemory, domainTieOf, type NormalisedUrl } from '../../src/web/index.ts';
 import type { Listing } from './data.ts';
 
 export interface DomainReplay {
@@ -41,11 +41,7 @@ export function replayDomainTies(
     ...taught.map((listing) => ({ ...listing, against: false })),
     ...unjudged.map((listing) => ({ ...listing, against: true })),
   ].sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
-  const tiedAt = (url: NormalisedUrl, at: Date) => {
-    const named = memory.listedOn(url, at);
-    if (!named || named.hosts.length === 0) return false;
-    return outnumbersUnjudged({ domains: named.hosts.length }, against.listedOn(url, at)?.hosts.length ?? 0);
-  };
+  const tiedAt = (url: NormalisedUrl, at: Date) => domainTieOf(memory, against, url, at) !== null;
   const benignByDomain = new Map<string, number[]>();
   benign.forEach((url, i) => {
     if (url.registrableDomain === null) return;

@@ -495,7 +495,7 @@ export {
   type KitPathMemory,
   type KitPathOptions,
 } from './campaign/kit-paths.ts';
-export { createDomainMemory, teachesDomain, type DomainMemory } from './campaign/domain-ties.ts';
+export { createDomainMemory, domainTieOf, teachesDomain, type DomainMemory } from './campaign/domain-ties.ts';
 export { abuseContacts, RdapInputError, rdapMismatch, type AbuseContact } from './takedown/rdap.ts';
 export {
   LETTER_LANGUAGES,

@@ -20,7 +20,7 @@
  * own domain already.
  */
 import type { NormalisedUrl, ScoredUrl } from '../types.ts';
-import { isKitPathTie } from './kit-paths.ts';
+import { isKitPathTie, outnumbersUnjudged } from './kit-paths.ts';
 
 /** A URL that names its registered domain: judged suspicious or worse by the scorer itself, not by a tie. */
 export function teachesDomain(scored: Pick<ScoredUrl, 'verdict' | 'reasons'>): boolean {
@@ -48,6 +48,25 @@ export interface DomainMemory {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * The domain tie of a URL, in one place for the room and the benchmark that replays it: the
+ * other hosts of its registered domain `judged` holds within the window, when there are any and
+ * they outnumber the hosts `seenBenign` holds under it (a hosting company's own domain is none).
+ */
+export function domainTieOf(
+  judged: DomainMemory,
+  seenBenign: DomainMemory,
+  url: NormalisedUrl,
+  at: Date,
+): { domain: string; hosts: number } | null {
+  const named = judged.listedOn(url, at);
+  if (!named || named.hosts.length === 0) return null;
+  const benign = seenBenign.listedOn(url, at)?.hosts.length ?? 0;
+  return outnumbersUnjudged({ domains: named.hosts.length }, benign)
+    ? { domain: named.domain, hosts: named.hosts.length }
+    : null;
+}
 
 /** A host as a site: `www.example.cn` is `example.cn`'s conventional alias, not another host. */
 export function siteOf(host: string): string {

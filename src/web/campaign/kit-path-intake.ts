@@ -51,7 +51,7 @@ import {
   type KitPathMatch,
   type KitPathMemory,
 } from './kit-paths.ts';
-import { createDomainMemory, teachesDomain } from './domain-ties.ts';
+import { createDomainMemory, domainTieOf, teachesDomain } from './domain-ties.ts';
 
 /**
  * The room's own verdicts as evidence: the URLs the scorer finds near suspicious or worse name
@@ -118,18 +118,8 @@ function createOwnVerdicts(options: WebConfig['kitPaths'], thresholds: Threshold
     /** A judged tie stands: not a vendor's path seen mostly on benign-looking sites. */
     holds: (match: KitPathMatch, url: NormalisedUrl, at: Date) =>
       outnumbersUnjudged(match, unjudged.listedOn(url, at)?.domains.length ?? 0),
-    /**
-     * The other hosts of the URL's registered domain the room judged within the window, when there
-     * are any and they outnumber the benign-looking ones (a hosting company's own domain is none).
-     */
-    domainMatch(url: NormalisedUrl, at: Date) {
-      const judged = domains.listedOn(url, at);
-      if (!judged || judged.hosts.length === 0) return null;
-      const seenBenign = unjudgedHosts.listedOn(url, at)?.hosts.length ?? 0;
-      return outnumbersUnjudged({ domains: judged.hosts.length }, seenBenign)
-        ? { domain: judged.domain, hosts: judged.hosts.length }
-        : null;
-    },
+    /** The URL's registered-domain tie as the room's verdicts stand at `at` (domainTieOf). */
+    domainMatch: (url: NormalisedUrl, at: Date) => domainTieOf(domains, unjudgedHosts, url, at),
   };
 }
 
@@ -254,10 +244,11 @@ export function createKitPathIntake(
 
   return {
     tie(scored, at) {
-      // No memory may hold the path, and no registered domain is named (a liftable URL's domain tie).
-      if (scored.verdict === 'malicious' || (!mayTie(scored) && own.domains.size === 0)) return scored;
+      if (scored.verdict === 'malicious') return scored;
       // The room's own verdicts may only lift a URL near suspicious; the confirmed memories, any.
       const liftable = liftableByJudged(scored, deps.urlThresholds);
+      // No memory may hold the path, and no domain tie could lift it: nearly every URL stops here.
+      if (!mayTie(scored) && !(liftable && own.domains.size > 0)) return scored;
       const when = at ?? deps.now();
       const match = matchAcross(
         memories,
@@ -395,23 +386,24 @@ async function readOwnVerdicts(
   const since = await verdictsSince(db, floor, windowMs, now);
   if (since === null) return;
   const [verdicts] = own.memories;
+  /** A stored URL the scorer's own verdict judged: its path, and its domain when `namesDomain`. */
+  const teach = (row: StoredRow, namesDomain: boolean) => {
+    const url = normaliseStoredUrl(row.url, maxUrlLength);
+    if (!url) return;
+    const at = new Date(row.last_seen);
+    verdicts.learn(url, at);
+    if (namesDomain) own.domains.learn(url, at);
+  };
   const rows = await judgedRows(db, floor)
     .select(['url', 'last_seen', 'verdict'])
     .where('last_seen', '>=', since)
     .execute();
-  learnStoredRows(verdicts, rows, maxUrlLength);
   // teachesDomain as the store keeps it: the rows are no ties already.
-  learnStoredRows(
-    own.domains,
-    rows.filter((row) => row.verdict !== 'benign'),
-    maxUrlLength,
-  );
+  for (const row of rows) teach(row, row.verdict !== 'benign');
   // A tied URL teaches by the score the scorer gave it before the tie (as `learn` is given it).
   for (const row of await tiedSince(db, since)) {
     const score = scoreBeforeTie({ score: row.score, reasons: JSON.parse(row.reasons) as Reason[] });
-    if (score < floor) continue;
-    learnStoredRows(verdicts, [row], maxUrlLength);
-    if (score >= thresholds.suspicious) learnStoredRows(own.domains, [row], maxUrlLength);
+    if (score >= floor) teach(row, score >= thresholds.suspicious);
   }
   if (verdicts.size === 0 && own.domains.size === 0) return;
   await eachRow(db, unjudgedSince(db, since), (row) => {

@@ -527,8 +527,9 @@ export function judgedFloor(thresholds: Pick<Thresholds, 'suspicious' | 'judgedL
 
 /**
  * A URL the scorer itself scores near suspicious or worse (at the floor) teaches, never a tie's
- * raise (the room passes the verdict before its ties; a stored tie, scoreBeforeTie). Near suspicious, not only suspicious: most kit hosts the room
- * missed scored just under suspicious, and a tie still needs two other domains on the same rare path.
+ * raise (the room passes the verdict before its ties; a stored tie, scoreBeforeTie). Near
+ * suspicious, not only suspicious: most kit hosts the room missed scored just under suspicious,
+ * and a tie still needs two other domains on the same rare path.
  */
 export function teachesAsJudged(
   scored: Pick<ScoredUrl, 'verdict' | 'score' | 'reasons'>,
@@ -559,8 +560,8 @@ export const UNJUDGED_PER_JUDGED = 8;
 /**
  * …and a tie on them holds only while the room saw the path on fewer than UNJUDGED_PER_JUDGED
  * benign-looking domains per domain named on it (`countsAsUnjudged`, learnt once the path is
- * judged, and read back from the store at start). A vendor's path on thousands of sites, two of them misjudged, is no kit. Asked of a
- * judged tie only: a confirmed source's word stands.
+ * judged, and read back from the store at start). A vendor's path on thousands of sites, two of
+ * them misjudged, is no kit. Asked of a judged tie only: a confirmed source's word stands.
  */
 export function outnumbersUnjudged(match: Pick<KitPathMatch, 'domains'>, unjudgedDomains: number): boolean {
   return unjudgedDomains < UNJUDGED_PER_JUDGED * match.domains;
