@@ -20,7 +20,7 @@
  * own domain already.
  */
 import type { NormalisedUrl, ScoredUrl } from '../types.ts';
-import { isKitPathTie, outnumbersUnjudged } from './kit-paths.ts';
+import { isKitPathTie, makeRoom, outnumbersUnjudged } from './kit-paths.ts';
 
 /** A URL that names its registered domain: judged suspicious or worse by the scorer itself, not by a tie. */
 export function teachesDomain(scored: Pick<ScoredUrl, 'verdict' | 'reasons'>): boolean {
@@ -78,13 +78,6 @@ export function createDomainMemory(options: DomainTieOptions): DomainMemory {
   /** registered domain -> site -> when it was last learnt, ms. */
   const domains = new Map<string, Map<string, number>>();
 
-  const forgetBefore = (cutoff: number) => {
-    for (const [domain, sites] of domains) {
-      for (const [site, at] of sites) if (at < cutoff) sites.delete(site);
-      if (sites.size === 0) domains.delete(domain);
-    }
-  };
-
   return {
     learn(url, at) {
       const domain = url.registrableDomain;
@@ -92,13 +85,7 @@ export function createDomainMemory(options: DomainTieOptions): DomainMemory {
       if (domain === null || !Number.isFinite(time)) return;
       let sites = domains.get(domain);
       if (!sites) {
-        if (domains.size >= options.maxDomains) {
-          forgetBefore(time - windowMs);
-          for (const oldest of domains.keys()) {
-            if (domains.size < options.maxDomains) break;
-            domains.delete(oldest);
-          }
-        }
+        if (domains.size >= options.maxDomains) makeRoom(domains, time - windowMs, options.maxDomains);
         domains.set(domain, (sites = new Map()));
       }
       const site = siteOf(url.host);

@@ -264,6 +264,22 @@ class PrefixFilter {
   }
 }
 
+/**
+ * Makes room in a full memory (key -> member -> when it was last learnt, ms): the members learnt
+ * before `cutoff` go, and a key left with none; still full, the oldest keys go (a Map keeps
+ * insertion order). The kit paths' and the registered domains' memories (domain-ties.ts) share it.
+ */
+export function makeRoom(entries: Map<string, Map<string, number>>, cutoff: number, max: number): void {
+  for (const [key, members] of entries) {
+    for (const [member, learnt] of members) if (learnt < cutoff) members.delete(member);
+    if (members.size === 0) entries.delete(key);
+  }
+  for (const oldest of entries.keys()) {
+    if (entries.size < max) break;
+    entries.delete(oldest);
+  }
+}
+
 export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS): KitPathMemory {
   const windowMs = options.windowDays * DAY_MS;
   const commonWords = options.commonWords ?? COMMON_WORDS;
@@ -279,12 +295,6 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
   let hashes = new Set<number>();
   const domainOf = (url: NormalisedUrl) => url.registrableDomain ?? url.host;
 
-  const forgetBefore = (cutoff: number) => {
-    for (const [template, domains] of paths) {
-      for (const [domain, listed] of domains) if (listed < cutoff) domains.delete(domain);
-      if (domains.size === 0) paths.delete(template);
-    }
-  };
   const rehash = () => {
     prefixes = new PrefixFilter(paths.size);
     hashes = new Set();
@@ -324,12 +334,7 @@ export function createKitPathMemory(options: KitPathOptions = DEFAULT_KIT_PATHS)
       let domains = paths.get(template);
       if (!domains) {
         if (paths.size >= options.maxPaths) {
-          forgetBefore(at - windowMs);
-          // Still full: the oldest paths go (a Map keeps insertion order).
-          for (const oldest of paths.keys()) {
-            if (paths.size < options.maxPaths) break;
-            paths.delete(oldest);
-          }
+          makeRoom(paths, at - windowMs, options.maxPaths);
           rehash();
         }
         paths.set(template, (domains = new Map()));
