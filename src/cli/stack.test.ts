@@ -16,6 +16,9 @@ interface CapLike {
   close(): void;
 }
 
+/** Closed injectors stay referenced: see `closedCaptures` in src/darknet/live.ts. */
+const closedInjectors: unknown[] = [];
+
 function capBinding(): { Cap: new () => CapLike } | undefined {
   try {
     return createRequire(import.meta.url)('cap') as { Cap: new () => CapLike };
@@ -86,7 +89,7 @@ test(
       assert.equal(sightings[0]!.source, 'darknet');
     } finally {
       injector.close();
-      injectorBuffer.fill(0); // referenced past close, on purpose
+      closedInjectors.push(injector, injectorBuffer);
       await lifecycle.stop();
       await stack.close();
     }

@@ -26,7 +26,8 @@ interface CapInstance {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
   on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
   setMinBytes?(n: number): void;
-  close(): void;
+  /** True when this call closed it. */
+  close(): boolean;
   stats?(): { ps_recv: number; ps_drop: number; ps_ifdrop: number };
 }
 
@@ -44,6 +45,14 @@ const LINK_TYPES: Record<string, number> = {
   LINUX_SLL2: LinkType.LINUX_SLL2,
   LOOP: LinkType.LOOP,
 };
+
+/**
+ * Closed captures are kept for the life of the process. cap 0.2.1 stops its libuv poll handle on
+ * close but never closes it, and libuv requires uv_close before a handle's memory is freed: a
+ * collected Cap leaves a freed handle in the loop's queue, and the process crashes later, now and
+ * then. One small object per capture opened is the price.
+ */
+const closedCaptures: { cap: CapInstance; buffer: Buffer }[] = [];
 
 /** Loads the binding or explains what is missing. */
 export function loadCapBinding(): CapModule {
@@ -92,7 +101,7 @@ export function openLiveCapture(
       return { received: s?.ps_recv ?? 0, dropped: s?.ps_drop ?? 0, ifDropped: s?.ps_ifdrop ?? 0 };
     },
     close() {
-      cap.close();
+      if (cap.close()) closedCaptures.push({ cap, buffer });
     },
   };
 }
