@@ -30,6 +30,7 @@ const NEW_ROOM_MIGRATIONS = [
   '0014_intel_001_osint_mentions_below_public_notice',
   '0015_intel_002_sighting_documents',
   '0016_web_003_kit_tie',
+  '0017_web_004_last_seen',
 ];
 /** Their tables (and intel's newer ones), left out when comparing with what the shipped list built. */
 const NEW_ROOM_TABLE = /(^|[^a-z])((hygiene|web|sensor|osint)_|sighting_documents)/;
