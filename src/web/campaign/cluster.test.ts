@@ -237,3 +237,21 @@ test('a host a registered-domain tie alone made malicious joins the campaign of 
     'smbc-card.zqvmk.cn',
   ]);
 });
+
+test("a platform customer's own name is a registered domain to join as well, never the platform's suffix", () => {
+  const named = [
+    host('amazon-co-jp.zqvmk-shop.pages.dev', 'amazon'),
+    host('smbc-card.zqvmk-shop.pages.dev', 'smbc-card'),
+  ];
+  assert.equal(named[0]!.registrableDomain, 'zqvmk-shop.pages.dev', 'tldts with private suffixes');
+  const tiedAlone = (name: string) =>
+    host(name, null, { kitPaths: [], kitPathOnly: true, joinsDomain: true });
+  const campaigns = clusterCampaigns(
+    [...named, tiedAlone('mypage.zqvmk-shop.pages.dev'), tiedAlone('mypage.another-shop.pages.dev')],
+    brands,
+  );
+  assert.deepEqual(
+    campaigns.map((c) => c.hosts),
+    [['amazon-co-jp.zqvmk-shop.pages.dev', 'mypage.zqvmk-shop.pages.dev', 'smbc-card.zqvmk-shop.pages.dev']],
+  );
+});

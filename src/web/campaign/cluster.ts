@@ -186,12 +186,12 @@ export function clusterCampaigns(
       tieHosts.set(id, tie);
     }
   // A host tied by its URLs alone joins only a kit path a host clustered on its own carries, or
-  // (a registered-domain tie) its registered domain, never on a platform's suffix.
+  // (a registered-domain tie) its registered domain: a platform customer's own name
+  // (`shop.pages.dev`) too, as the room's tie reads it, never the platform's suffix.
   for (const h of hosts) {
     if (!h.kitPathOnly || byHost.has(h.host)) continue;
     const keys = (h.kitPaths ?? []).map((path) => `kit-path\u0000${path}`);
-    if (h.joinsDomain && h.registrableDomain && !h.privateSuffix)
-      keys.push(`registrable-domain\u0000${h.registrableDomain}`);
+    if (h.joinsDomain && h.registrableDomain) keys.push(`registrable-domain\u0000${h.registrableDomain}`);
     for (const key of keys) {
       const tie = tieHosts.get(key);
       if (!tie) continue;

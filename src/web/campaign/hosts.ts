@@ -100,9 +100,7 @@ export interface CarriedTies {
 export function carriedTies(hosts: readonly CampaignHost[]): CarriedTies {
   return {
     paths: new Set(hosts.flatMap((h) => h.kitPaths ?? [])),
-    domains: new Set(
-      hosts.flatMap((h) => (h.registrableDomain && !h.privateSuffix ? [h.registrableDomain] : [])),
-    ),
+    domains: new Set(hosts.flatMap((h) => (h.registrableDomain ? [h.registrableDomain] : []))),
   };
 }
 
