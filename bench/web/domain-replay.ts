@@ -1,29 +1,38 @@
 /**
- * The room's registered-domain ties (src/web/campaign/domain-ties.ts) replayed over the listings
- * its own verdicts teach, URL by URL in time order as the room learns them (kit-replay.ts's
- * `earlier-times`):
+ * The room's registered-domain ties (src/web/campaign/domain-ties.ts) and suffix-path ties
+ * (suffix-paths.ts) replayed over the listings its own verdicts teach, URL by URL in time order
+ * as the room learns them (kit-replay.ts's `earlier-times`):
  *
  * - a phishing host is judged at the time its first URL was listed, by every taught row listed
- *   strictly before it (its own host never counts: the memory names other hosts only);
+ *   strictly before it (its own host, or domain, never counts: the memory names others only);
  * - a benign URL is flagged when, at ANY moment of the period read, the memory as it stood then
  *   would have tied it: checked at the period's start and again after every taught row of its
- *   registered domain (the memory only gains hosts then);
+ *   key, registered domain or suffix path (the memory only gains members then);
  * - the room's guard counts as the room does: a URL scored benign-looking (`unjudged`) counts
- *   against its domain once the domain is named, and the tie holds while the named hosts
+ *   against its key once the key is named, and the tie holds while the named members
  *   outnumber those (outnumbersUnjudged).
  *
  * What it adds is the tie alone; the benchmark ORs it with the URL verdict and the kit paths, for
  * a URL the scorer scores near suspicious (liftableByJudged), as the room does.
  */
-import { createDomainMemory, domainTieOf, type NormalisedUrl } from '../../src/web/index.ts';
+import {
+  createDomainMemory,
+  createSuffixPathMemory,
+  domainTieOf,
+  suffixPathKey,
+  suffixPathTieOf,
+  type NormalisedUrl,
+  type SuffixRisk,
+  type TieMemory,
+} from '../../src/web/index.ts';
 import type { Listing } from './data.ts';
 
 export interface DomainReplay {
-  /** Per judged phishing host (the order given): whether the memory tied it to a judged domain. */
+  /** Per judged phishing host (the order given): whether the memory tied it. */
   phishingTied: boolean[];
   /** Per benign URL (the order given): whether the memory would have tied it at some moment. */
   benignTied: boolean[];
-  /** Registered domains the memory held at the end. */
+  /** Keys (registered domains, suffix paths) the memory held at the end. */
   domains: number;
 }
 
@@ -35,19 +44,59 @@ export function replayDomainTies(
   options: { windowDays: number; maxDomains: number },
   unjudged: readonly Listing[] = [],
 ): DomainReplay {
-  const memory = createDomainMemory(options);
-  const against = createDomainMemory(options);
+  return replayTies(taught, phishing, benign, period, unjudged, {
+    memory: () => createDomainMemory(options),
+    keyOf: (url) => url.registrableDomain,
+    tied: (judged, against, url, at) => domainTieOf(judged, against, url, at) !== null,
+  });
+}
+
+/** The room's suffix-path ties (src/web/campaign/suffix-paths.ts), replayed as the domain ties are. */
+export function replaySuffixPathTies(
+  taught: readonly Listing[],
+  phishing: readonly { url: NormalisedUrl; seenAt: string }[],
+  benign: readonly NormalisedUrl[],
+  period: { from: string },
+  options: { windowDays: number; maxPaths: number },
+  suffixRisk: SuffixRisk,
+  unjudged: readonly Listing[] = [],
+): DomainReplay {
+  return replayTies(taught, phishing, benign, period, unjudged, {
+    memory: () => createSuffixPathMemory(options, suffixRisk),
+    keyOf: (url) => suffixPathKey(url, suffixRisk),
+    tied: (judged, against, url, at) => suffixPathTieOf(judged, against, url, at) !== null,
+  });
+}
+
+/** One kind of the room's TieMemory ties: its memory, its key, and its rule. */
+interface TieKind {
+  memory(): TieMemory;
+  keyOf(url: NormalisedUrl): string | null;
+  tied(judged: TieMemory, against: TieMemory, url: NormalisedUrl, at: Date): boolean;
+}
+
+function replayTies(
+  taught: readonly Listing[],
+  phishing: readonly { url: NormalisedUrl; seenAt: string }[],
+  benign: readonly NormalisedUrl[],
+  period: { from: string },
+  unjudged: readonly Listing[],
+  kind: TieKind,
+): DomainReplay {
+  const memory = kind.memory();
+  const against = kind.memory();
   const ordered = [
     ...taught.map((listing) => ({ ...listing, against: false })),
     ...unjudged.map((listing) => ({ ...listing, against: true })),
   ].sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
-  const tiedAt = (url: NormalisedUrl, at: Date) => domainTieOf(memory, against, url, at) !== null;
-  const benignByDomain = new Map<string, number[]>();
+  const tiedAt = (url: NormalisedUrl, at: Date) => kind.tied(memory, against, url, at);
+  const benignByKey = new Map<string, number[]>();
   benign.forEach((url, i) => {
-    if (url.registrableDomain === null) return;
-    const list = benignByDomain.get(url.registrableDomain) ?? [];
+    const key = kind.keyOf(url);
+    if (key === null) return;
+    const list = benignByKey.get(key) ?? [];
     list.push(i);
-    benignByDomain.set(url.registrableDomain, list);
+    benignByKey.set(key, list);
   });
   const benignTied = new Array<boolean>(benign.length).fill(false);
   const checkBenign = (indices: readonly number[], at: Date) => {
@@ -65,12 +114,12 @@ export function replayDomainTies(
         continue;
       }
       if (!startChecked && at.getTime() >= periodStart) {
-        for (const indices of benignByDomain.values()) checkBenign(indices, new Date(periodStart));
+        for (const indices of benignByKey.values()) checkBenign(indices, new Date(periodStart));
         startChecked = true;
       }
       memory.learn(listing.url, at);
-      const domain = listing.url.registrableDomain;
-      if (domain !== null && at.getTime() >= periodStart) checkBenign(benignByDomain.get(domain) ?? [], at);
+      const key = kind.keyOf(listing.url);
+      if (key !== null && at.getTime() >= periodStart) checkBenign(benignByKey.get(key) ?? [], at);
     }
   };
   const phishingTied = new Array<boolean>(phishing.length).fill(false);
@@ -82,7 +131,6 @@ export function replayDomainTies(
     phishingTied[host.index] = tiedAt(host.url, new Date(host.at));
   }
   learnBefore(Number.POSITIVE_INFINITY);
-  if (!startChecked)
-    for (const indices of benignByDomain.values()) checkBenign(indices, new Date(periodStart));
+  if (!startChecked) for (const indices of benignByKey.values()) checkBenign(indices, new Date(periodStart));
   return { phishingTied, benignTied, domains: memory.size };
 }

@@ -27,6 +27,7 @@ import {
   DEFAULT_KIT_PATHS,
   liftableByJudged,
   nonEnglishPathWords,
+  suffixRiskOf,
   teachesAsJudged,
   teachesDomain,
   WebConfig,
@@ -35,7 +36,7 @@ import {
   type ScoredUrl,
 } from '../../src/web/index.ts';
 import { dataDirectory, loadSplit, splitMonths, TUNING_LAST_MONTH } from './data.ts';
-import { replayDomainTies } from './domain-replay.ts';
+import { replayDomainTies, replaySuffixPathTies } from './domain-replay.ts';
 import { replayKitPaths, type KitReplayTeaching } from './kit-replay.ts';
 
 const { values } = parseArgs({
@@ -49,6 +50,8 @@ const { values } = parseArgs({
     lift: { type: 'string', default: 'model' },
     teach: { type: 'string', default: 'floor' },
     domains: { type: 'string', default: 'on' },
+    'suffix-paths': { type: 'string', default: 'on' },
+    'suffix-teach': { type: 'string', default: 'suspicious' },
     against: { type: 'string', default: 'benign' },
   },
 });
@@ -66,9 +69,8 @@ console.log(
   `read: ${months.map((m) => m.month).join(', ')} (${phishing.length} hosts); ${benign.length} read-half benign URLs; ` +
     `${commonWords.size} common path words from ${split.tuning.benignUrls.length} fit-half URLs`,
 );
-const { teach, unjudged, domainTeach, domainUnjudged, verdict, benignVerdict, liftable } = taughtBy(
-  values['judged-by'],
-);
+const { teach, unjudged, domainTeach, domainUnjudged, verdict, benignVerdict, liftable, suffixRisk } =
+  taughtBy(values['judged-by']);
 const teachings = values.teaching!.split(',') as KitReplayTeaching[];
 for (const teaching of teachings)
   for (const minDomains of numbers(values['min-domains']!))
@@ -94,7 +96,21 @@ for (const teaching of teachings)
               values.against === 'none' ? [] : domainUnjudged,
             )
           : null;
-      const tiedAt = (i: number) => replay.phishingTied[i]! || domains?.phishingTied[i] === true;
+      // The room's suffix-path ties (own verdicts only; --suffix-paths off: without them).
+      const suffixPaths =
+        verdict && values['suffix-paths'] !== 'off'
+          ? replaySuffixPathTies(
+              teach,
+              phishing.map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+              benign,
+              { from: `${months[0]!.month}-01` },
+              { windowDays, maxPaths: DEFAULT_KIT_PATHS.maxPaths },
+              suffixRisk,
+              values.against === 'none' ? [] : values['suffix-teach'] === 'floor' ? unjudged : domainUnjudged,
+            )
+          : null;
+      const tiedAt = (i: number) =>
+        replay.phishingTied[i]! || domains?.phishingTied[i] === true || suffixPaths?.phishingTied[i] === true;
       let offset = 0;
       const perMonth = months.map((m) => {
         const size = m.phishing.filter((h) => h.seenAt).length;
@@ -112,12 +128,14 @@ for (const teaching of teachings)
       const falseTies = benign
         .filter(
           (_, i) =>
-            (replay.benignTied[i] || domains?.benignTied[i] === true) &&
+            (replay.benignTied[i] ||
+              domains?.benignTied[i] === true ||
+              suffixPaths?.benignTied[i] === true) &&
             (!benignVerdict || liftable(benignVerdict[i]!)),
         )
         .map((u) => u.url);
       console.log(
-        `${teaching}, teach ${values.teach}, domains ${verdict ? values.domains : 'off'}, lift ${values.lift}, against ${values.against}, min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
+        `${teaching}, teach ${values.teach}, domains ${verdict ? values.domains : 'off'}, suffix paths ${verdict ? `${values['suffix-paths']} (taught ${values['suffix-teach']})` : 'off'}, lift ${values.lift}, against ${values.against}, min ${minDomains} domains, ${windowDays} days: ${verdict ? 'own verdicts' : 'kit paths alone'} ${perMonth.join(', ')}; ` +
           `benign URLs tied ${falseTies.length}${falseTies.length ? ` (${falseTies.slice(0, 5).join(' ')})` : ''}`,
       );
     }
@@ -144,6 +162,7 @@ function taughtBy(modelFile: string | undefined) {
       verdict: undefined,
       benignVerdict: undefined,
       liftable: () => false,
+      suffixRisk: () => 0,
     };
   const model = JSON.parse(readFileSync(modelFile, 'utf8')) as FittedModel;
   if ((model.fit as { tuningMonths?: string }).tuningMonths?.endsWith(`..${fitLast}`) !== true)
@@ -180,5 +199,6 @@ function taughtBy(modelFile: string | undefined) {
     verdict: phishing.map((h) => scoredOf(h.url)),
     benignVerdict: benign.map(scoredOf),
     liftable: (scored: ScoredUrl) => liftableByJudged(scored, thresholds),
+    suffixRisk: suffixRiskOf(model.risk),
   };
 }

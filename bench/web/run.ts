@@ -29,12 +29,14 @@ import {
   teachesAsJudged,
   teachesDomain,
   countsAsUnjudged,
+  SUFFIX_PATH_MIN_DOMAINS,
+  suffixRiskOf,
   type NormalisedUrl,
   type ScoredUrl,
   type Thresholds,
   type Web,
 } from '../../src/web/index.ts';
-import { replayDomainTies, type DomainReplay } from './domain-replay.ts';
+import { replayDomainTies, replaySuffixPathTies, type DomainReplay } from './domain-replay.ts';
 import { replayAsPublished, replayKitPaths, type KitReplay, type KitReplayTeaching } from './kit-replay.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import {
@@ -239,7 +241,7 @@ function steadyStates(urls: readonly string[], scorers: readonly ((url: string) 
 }
 
 const JUDGED_SIDE =
-  "tsunagi web URL verdict (malicious) OR near suspicious on a kit path or registered domain of the room's own earlier verdicts (no list fed)";
+  "tsunagi web URL verdict (malicious) OR near suspicious on a kit path, registered domain or risky suffix and path of the room's own earlier verdicts (no list fed)";
 const KIT_SIDE =
   'tsunagi web URL verdict (malicious) OR kit path of earlier days (a room fed confirmed listings daily)';
 
@@ -316,6 +318,7 @@ function sidesOf(
     replay: KitReplay;
     judged: KitReplay;
     judgedDomains: DomainReplay;
+    judgedSuffixPaths: DomainReplay;
     benignOffset: number;
     asPublished: boolean[] | string;
     thresholds: Thresholds;
@@ -325,10 +328,10 @@ function sidesOf(
     i < kit.benignOffset ? replay.phishingTied[i]! : replay.benignTied[i - kit.benignOffset]!;
   const tied = tiedBy(kit.replay);
   const tiedByJudged = tiedBy(kit.judged);
-  const tiedByDomain = (i: number) =>
-    i < kit.benignOffset
-      ? kit.judgedDomains.phishingTied[i]!
-      : kit.judgedDomains.benignTied[i - kit.benignOffset]!;
+  const tiedByOwn = (replay: DomainReplay) => (i: number) =>
+    i < kit.benignOffset ? replay.phishingTied[i]! : replay.benignTied[i - kit.benignOffset]!;
+  const tiedByDomain = tiedByOwn(kit.judgedDomains);
+  const tiedBySuffixPath = tiedByOwn(kit.judgedSuffixPaths);
   const { asPublished } = kit;
   const sides: Side[] = [
     { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
@@ -337,7 +340,8 @@ function sidesOf(
       // The own verdicts' ties lift only a URL at the model's judgedLift floor (kit-path-intake.ts).
       flagged: (i) =>
         scored[i]!.verdict === 'malicious' ||
-        (liftableByJudged(scored[i]!, kit.thresholds) && (tiedByJudged(i) || tiedByDomain(i))),
+        (liftableByJudged(scored[i]!, kit.thresholds) &&
+          (tiedByJudged(i) || tiedByDomain(i) || tiedBySuffixPath(i))),
     },
     {
       name: KIT_SIDE,
@@ -422,20 +426,27 @@ function kitCaveat(replay: KitReplay): string {
 }
 
 /** What the "own earlier verdicts" row measures, and what it stands for. */
-function judgedCaveat(taught: number, unjudged: number, replay: KitReplay, domains: DomainReplay): string {
+function judgedCaveat(
+  taught: number,
+  unjudged: number,
+  replay: KitReplay,
+  domains: DomainReplay,
+  suffixPaths: DomainReplay,
+): string {
   return (
     `The "own earlier verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself scores ` +
     `near suspicious or worse (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; web.kitPaths.ownVerdicts; by the scorer's own score, never a tie's raise) ` +
-    `and the registered domains of those it judges suspicious or worse, and makes a URL ` +
+    `and the registered domains and suffix paths of those it judges suspicious or worse, and makes a URL ` +
     `the scorer scores at that floor (never a plainly benign-looking one) malicious when it is on another registered domain under a path kept on ` +
     `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged), ` +
     `or on another host of a registered domain kept within the same window (reason domain_judged), ` +
+    `or on another registered domain under a suffix the model finds riskier than even and a path (any but the top page, plain words too) kept on ${SUFFIX_PATH_MIN_DOMAINS} other domains within the window (reason suffix_path_judged), ` +
     `while those domains (hosts) outnumber the ones it saw on the path (domain) with a benign-looking score once it was named (outnumbersUnjudged: a vendor's path on many sites, a hosting company's domain, is no kit). ` +
     `Replayed like the confirmed feed but URL by URL, as the room learns them (each host judged by every listing before its own listing time, ` +
     `not only earlier days'), taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
     `model scores near suspicious or worse, at their listing times, the ${unjudged} it scores below that counting against ties: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
     `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
-    `The settings were judged on the forward check's tuning folds only, but the domain rule was tightened after a first reading of these months flagged 2 benign URLs (bench/web/README.md). The memory held ${replay.paths} kit paths and ${domains.domains} registered domains at the end.`
+    `The settings were judged on the forward check's tuning folds only, but the domain rule was tightened after a first reading of these months flagged 2 benign URLs (bench/web/README.md). The suffix-path rule was chosen on the tuning folds and then read here once. The memory held ${replay.paths} kit paths, ${domains.domains} registered domains and ${suffixPaths.domains} suffix paths at the end.`
   );
 }
 
@@ -527,8 +538,9 @@ function kitReplaysOf(
     benignOffset: number;
     lastMonth: string;
   },
-  scorer: { score: (url: NormalisedUrl) => ScoredUrl; thresholds: Thresholds },
+  web: Pick<Web, 'score' | 'urlThresholds' | 'model'>,
 ) {
+  const scorer = { score: (url: NormalisedUrl) => web.score(url), thresholds: web.urlThresholds };
   const { split, hosts, scored, phishingCount, benignOffset, lastMonth } = run;
   const allListings = split.months.flatMap((m) => m.listings);
   const kitReplay = kitReplayOf(allListings, hosts, phishingCount, benignOffset, lastMonth, 'earlier-days');
@@ -554,6 +566,15 @@ function kitReplaysOf(
     { windowDays: DEFAULT_KIT_PATHS.windowDays, maxDomains: DEFAULT_KIT_PATHS.maxPaths },
     own.domainUnjudged,
   );
+  const judgedSuffixPaths = replaySuffixPathTies(
+    own.domainTaught,
+    hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+    hosts.slice(benignOffset).map((h) => h.url),
+    { from: `${EVALUATION_FIRST_MONTH}-01` },
+    DEFAULT_KIT_PATHS,
+    suffixRiskOf(web.model.risk),
+    own.domainUnjudged,
+  );
   const published = publicationTimes(run.dir);
   const asPublished =
     typeof published === 'string'
@@ -568,6 +589,7 @@ function kitReplaysOf(
     replay: kitReplay,
     judged: judgedReplay,
     judgedDomains,
+    judgedSuffixPaths,
     taught: own.taught.length,
     unjudged: own.unjudged.length,
     asPublished,
@@ -632,7 +654,7 @@ async function main() {
       benignOffset: benign.offset,
       lastMonth: months.at(-1)!.month,
     },
-    { score: (url) => web.score(url), thresholds: web.urlThresholds },
+    web,
   );
   const sides = sidesOf(scored, peer, { ...kit, benignOffset: benign.offset, thresholds: web.urlThresholds });
   const { rows, summaryRows } = monthRows(sides, months, benign);
@@ -713,7 +735,7 @@ async function main() {
       caveats: [
         ...caveatsOf(peer, ipBenign, ipPhishing, scored),
         kitCaveat(kit.replay),
-        judgedCaveat(kit.taught, kit.unjudged, kit.judged, kit.judgedDomains),
+        judgedCaveat(kit.taught, kit.unjudged, kit.judged, kit.judgedDomains, kit.judgedSuffixPaths),
         ...(typeof kit.asPublished === 'string'
           ? [`Kit paths as published: not measured (${kit.asPublished}).`]
           : []),

@@ -26,7 +26,8 @@ import { createBrandIndex, LEXICON, type Brand } from './score/lexicon.ts';
 import { createScorer, FITTED_MODEL, type FittedModel, type Thresholds } from './score/model.ts';
 import { writeSightings, type SightingRow } from './store.ts';
 import { createKitPathIntake, type KitPathIntake } from './campaign/kit-path-intake.ts';
-import { isDomainTie, kitPathTieBasis } from './campaign/kit-paths.ts';
+import { isDomainTie, isSuffixPathTie, kitPathTieBasis } from './campaign/kit-paths.ts';
+import { suffixRiskOf } from './campaign/suffix-paths.ts';
 import type { TakedownRequest, TakedownStatus } from './takedown/requests.ts';
 import type {
   CertificateFacts,
@@ -142,6 +143,8 @@ export interface IngestResult {
   kitPathTiesJudged: number;
   /** Of the malicious, those made so by the room's verdicts on other hosts of their registered domain (`domain_judged`). */
   domainTies: number;
+  /** Of the malicious, those made so by the room's verdicts on other registered domains under their risky suffix and path (`suffix_path_judged`). */
+  suffixPathTies: number;
 }
 
 export interface Web {
@@ -301,6 +304,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
     ...(deps.db ? { db: deps.db } : {}),
     now,
     urlThresholds: scorer.urlThresholds,
+    suffixRisk: suffixRiskOf(model.risk),
   });
   const scoring = tiedScoring(scorer, model, config.maxUrlLength, kitPaths, scoredBy);
   const score = (input: string | NormalisedUrl, certificate?: CertificateFacts | null, at?: Date) =>
@@ -338,6 +342,7 @@ export function createWeb(config: WebConfig, deps: WebDeps): Web {
         kitPathTies: 0,
         kitPathTiesJudged: 0,
         domainTies: 0,
+        suffixPathTies: 0,
       };
       let batch: SightingRow[] = [];
       const flush = async () => {
@@ -495,7 +500,21 @@ export {
   type KitPathMemory,
   type KitPathOptions,
 } from './campaign/kit-paths.ts';
-export { createDomainMemory, domainTieOf, teachesDomain, type DomainMemory } from './campaign/domain-ties.ts';
+export {
+  createDomainMemory,
+  domainTieOf,
+  teachesDomain,
+  type DomainMemory,
+  type TieMemory,
+} from './campaign/domain-ties.ts';
+export {
+  createSuffixPathMemory,
+  SUFFIX_PATH_MIN_DOMAINS,
+  suffixPathKey,
+  suffixPathTieOf,
+  suffixRiskOf,
+  type SuffixRisk,
+} from './campaign/suffix-paths.ts';
 export { abuseContacts, RdapInputError, rdapMismatch, type AbuseContact } from './takedown/rdap.ts';
 export {
   LETTER_LANGUAGES,
@@ -548,11 +567,12 @@ export {
 } from './page/favicon.ts';
 export { webOverview, type WebOverview } from './campaign/overview.ts';
 
-/** An ingested URL's tie, if any, counted by kind: a kit path's (confirmed or judged) or a registered domain's. */
+/** An ingested URL's tie, if any, counted by kind: a kit path's (confirmed or judged), a registered domain's or a suffix path's. */
 function countTie(result: IngestResult, row: ScoredUrl): void {
   const tie = kitPathTieBasis(row);
   if (tie === null) return;
   if (isDomainTie(row)) result.domainTies++;
+  else if (isSuffixPathTie(row)) result.suffixPathTies++;
   else {
     result.kitPathTies++;
     if (tie === 'judged') result.kitPathTiesJudged++;

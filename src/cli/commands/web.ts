@@ -28,6 +28,7 @@ import {
   type ListFormat,
   type Web,
   type WebTables,
+  SUFFIX_PATH_MIN_DOMAINS,
   withWholeHost,
 } from '../../web/index.ts';
 import { requireDataDir, standardInput, type CliContext } from '../context.ts';
@@ -350,7 +351,8 @@ async function ingestCommand(file: string, options: IngestOptions, ctx: CliConte
 
 /**
  * How many malicious URLs a kit path made so, how many of those stood on the room's own verdicts,
- * and how many the room's verdicts on other hosts of their registered domain made so.
+ * how many the room's verdicts on other hosts of their registered domain made so, and how many its
+ * verdicts on other domains under their risky suffix and path.
  */
 function kitPathNote(result: IngestResult): string {
   const notes: string[] = [];
@@ -364,6 +366,10 @@ function kitPathNote(result: IngestResult): string {
   if (result.domainTies > 0)
     notes.push(
       `${result.domainTies} near suspicious under a registered domain whose other hosts this room itself judged`,
+    );
+  if (result.suffixPathTies > 0)
+    notes.push(
+      `${result.suffixPathTies} near suspicious on a risky suffix and path this room itself judged on ${SUFFIX_PATH_MIN_DOMAINS} or more other domains`,
     );
   return notes.length > 0 ? ` (${notes.join('; ')})` : '';
 }

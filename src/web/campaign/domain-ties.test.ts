@@ -25,7 +25,7 @@ test('the memory names the other hosts of a registered domain learnt within the 
   memory.learn(normaliseUrl('https://amazon-co-jp.hostingco.co.uk/'), day(2));
   memory.learn(normaliseUrl('https://www.hostingco.co.uk/'), day(3));
   memory.learn(normaliseUrl('https://203.0.113.7/'), day(3));
-  const asked = (url: string, at: Date) => memory.listedOn(normaliseUrl(url), at)?.hosts ?? null;
+  const asked = (url: string, at: Date) => memory.listedOn(normaliseUrl(url), at)?.members ?? null;
   assert.deepEqual(asked('https://jp-account.hostingco.co.uk/', day(4)), [
     'amazon-co-jp.hostingco.co.uk',
     'hostingco.co.uk',
@@ -56,7 +56,9 @@ test('the oldest domains go first once the memory is full', () => {
     memory.learn(normaliseUrl(`https://x.${name}/`), day(1 + i));
   assert.equal(memory.size, 2);
   assert.equal(memory.listedOn(normaliseUrl('https://y.a-one.com/'), day(5)), null);
-  assert.deepEqual(memory.listedOn(normaliseUrl('https://y.c-three.com/'), day(5))?.hosts, ['x.c-three.com']);
+  assert.deepEqual(memory.listedOn(normaliseUrl('https://y.c-three.com/'), day(5))?.members, [
+    'x.c-three.com',
+  ]);
 });
 
 /** A brand-impersonating host the scorer finds malicious on its own. */

@@ -34,18 +34,37 @@ export interface DomainTieOptions {
   maxDomains: number;
 }
 
-export interface DomainMemory {
+/**
+ * A memory of who was judged under a key within the window: the registered-domain ties' (key a
+ * registered domain, members its sites) and the suffix-path ties' (suffix-paths.ts: key a risky
+ * suffix and a path, members registered domains).
+ */
+export interface TieMemory {
   /** A URL the room judged (or, for the guard's count, saw benign), at the time it saw it. */
   learn(url: NormalisedUrl, at: Date): void;
   /**
-   * The other hosts of this URL's registered domain learnt within the window before `at`,
-   * however few; null for an address or a domain not remembered.
+   * The other members under this URL's key learnt within the window before `at`, however few;
+   * null for a URL without a key or a key not remembered.
    */
-  listedOn(url: NormalisedUrl, at: Date): { domain: string; hosts: string[] } | null;
+  listedOn(url: NormalisedUrl, at: Date): { key: string; members: string[] } | null;
   clear(): void;
-  /** Registered domains remembered. */
+  /** Keys remembered. */
   readonly size: number;
 }
+
+/** The registered-domain ties' memory: key a URL's registered domain, members its sites (siteOf). */
+export type DomainMemory = TieMemory;
+
+/** How a TieMemory keys a URL (null: no key) and names it among the key's members. */
+export interface TieKeys {
+  keyOf(url: NormalisedUrl): string | null;
+  memberOf(url: NormalisedUrl): string;
+}
+
+const REGISTERED_DOMAIN: TieKeys = {
+  keyOf: (url) => url.registrableDomain,
+  memberOf: (url) => siteOf(url.host),
+};
 
 const DAY_MS = 86_400_000;
 
@@ -61,10 +80,10 @@ export function domainTieOf(
   at: Date,
 ): { domain: string; hosts: number } | null {
   const named = judged.listedOn(url, at);
-  if (!named || named.hosts.length === 0) return null;
-  const benign = seenBenign.listedOn(url, at)?.hosts.length ?? 0;
-  return outnumbersUnjudged({ domains: named.hosts.length }, benign)
-    ? { domain: named.domain, hosts: named.hosts.length }
+  if (!named || named.members.length === 0) return null;
+  const benign = seenBenign.listedOn(url, at)?.members.length ?? 0;
+  return outnumbersUnjudged({ domains: named.members.length }, benign)
+    ? { domain: named.key, hosts: named.members.length }
     : null;
 }
 
@@ -74,40 +93,44 @@ export function siteOf(host: string): string {
 }
 
 export function createDomainMemory(options: DomainTieOptions): DomainMemory {
+  return createTieMemory({ windowDays: options.windowDays, maxKeys: options.maxDomains }, REGISTERED_DOMAIN);
+}
+
+export function createTieMemory(options: { windowDays: number; maxKeys: number }, keys: TieKeys): TieMemory {
   const windowMs = options.windowDays * DAY_MS;
-  /** registered domain -> site -> when it was last learnt, ms. */
-  const domains = new Map<string, Map<string, number>>();
+  /** key -> member -> when it was last learnt, ms. */
+  const entries = new Map<string, Map<string, number>>();
 
   return {
     learn(url, at) {
-      const domain = url.registrableDomain;
+      const key = keys.keyOf(url);
       const time = at.getTime();
-      if (domain === null || !Number.isFinite(time)) return;
-      let sites = domains.get(domain);
-      if (!sites) {
-        if (domains.size >= options.maxDomains) makeRoom(domains, time - windowMs, options.maxDomains);
-        domains.set(domain, (sites = new Map()));
+      if (key === null || !Number.isFinite(time)) return;
+      let members = entries.get(key);
+      if (!members) {
+        if (entries.size >= options.maxKeys) makeRoom(entries, time - windowMs, options.maxKeys);
+        entries.set(key, (members = new Map()));
       }
-      const site = siteOf(url.host);
-      sites.set(site, Math.max(sites.get(site) ?? time, time));
+      const member = keys.memberOf(url);
+      members.set(member, Math.max(members.get(member) ?? time, time));
     },
     listedOn(url, at) {
-      const domain = url.registrableDomain;
-      const sites = domain === null ? undefined : domains.get(domain);
-      if (!sites) return null;
+      const key = keys.keyOf(url);
+      const members = key === null ? undefined : entries.get(key);
+      if (!members) return null;
       const now = at.getTime();
-      const own = siteOf(url.host);
-      const hosts: string[] = [];
+      const own = keys.memberOf(url);
+      const others: string[] = [];
       // Learnt within the window before `at`: a verdict from the future says nothing yet.
-      for (const [site, learnt] of sites)
-        if (site !== own && learnt <= now && now - learnt <= windowMs) hosts.push(site);
-      return { domain: domain!, hosts };
+      for (const [member, learnt] of members)
+        if (member !== own && learnt <= now && now - learnt <= windowMs) others.push(member);
+      return { key: key!, members: others };
     },
     clear() {
-      domains.clear();
+      entries.clear();
     },
     get size() {
-      return domains.size;
+      return entries.size;
     },
   };
 }

@@ -48,26 +48,35 @@ import {
   UNJUDGED_PER_JUDGED,
   withDomainTie,
   withKitPath,
+  withSuffixPathTie,
   type KitPathMatch,
   type KitPathMemory,
 } from './kit-paths.ts';
 import { createDomainMemory, domainTieOf, teachesDomain } from './domain-ties.ts';
+import { createSuffixPathMemory, suffixPathTieOf, type SuffixRisk } from './suffix-paths.ts';
 
 /**
  * The room's own verdicts as evidence: the URLs the scorer finds near suspicious or worse name
  * their kit path (asked after the confirmed memories), those it judges suspicious or worse their
- * registered domain (domain-ties.ts); the benign-looking URLs seen on a named path or domain once
+ * registered domain (domain-ties.ts) and their risky suffix and path (suffix-paths.ts); the benign-looking URLs seen on a named path or domain once
  * it is named are counted against it, fewer than UNJUDGED_PER_JUDGED per named domain or host of
  * which a judged tie needs (outnumbersUnjudged). A new process reads both back from the store
  * (`readOwnVerdicts`): the judged URLs first, then the benign ones through `learnStored`, counted
  * as `learn` counts them.
  */
-function createOwnVerdicts(options: WebConfig['kitPaths'], thresholds: Thresholds) {
+function createOwnVerdicts(
+  options: WebConfig['kitPaths'],
+  thresholds: Thresholds,
+  suffixRisk: SuffixRisk,
+  counters: Pick<ReturnType<typeof intakeMetrics>, 'domainTies' | 'suffixPathTies'>,
+) {
   const verdicts = createKitPathMemory(options);
   const unjudged = createKitPathMemory(options);
   const domainOptions = { windowDays: options.windowDays, maxDomains: options.maxPaths };
   const domains = createDomainMemory(domainOptions);
   const unjudgedHosts = createDomainMemory(domainOptions);
+  const suffixPaths = createSuffixPathMemory(options, suffixRisk);
+  const unjudgedOnSuffixPaths = createSuffixPathMemory(options, suffixRisk);
   // Each counted no further than the guard can ask (its own domain or host may be named too): a
   // vendor's path on 100,000 sites keeps no 100,000 domains.
   /** A benign-looking URL on a path the judged verdicts name (`named`: verdicts.listedOn at `at`). */
@@ -76,21 +85,33 @@ function createOwnVerdicts(options: WebConfig['kitPaths'], thresholds: Threshold
     if (counted < UNJUDGED_PER_JUDGED * (named.domains.length + 1)) unjudged.learn(url, at);
   };
   /** A URL scored benign under a registered domain the judged verdicts name (domains.listedOn at `at`). */
-  const countOnDomain = (url: NormalisedUrl, at: Date, named: { hosts: readonly string[] }) => {
-    const counted = unjudgedHosts.listedOn(url, at)?.hosts.length ?? 0;
-    if (counted < UNJUDGED_PER_JUDGED * (named.hosts.length + 1)) unjudgedHosts.learn(url, at);
+  const countOnDomain = (url: NormalisedUrl, at: Date, named: { members: readonly string[] }) => {
+    const counted = unjudgedHosts.listedOn(url, at)?.members.length ?? 0;
+    if (counted < UNJUDGED_PER_JUDGED * (named.members.length + 1)) unjudgedHosts.learn(url, at);
+  };
+  /** A benign-looking URL on a suffix path the judged verdicts name (suffixPaths.listedOn at `at`). */
+  const countOnSuffixPath = (url: NormalisedUrl, at: Date, named: { members: readonly string[] }) => {
+    const counted = unjudgedOnSuffixPaths.listedOn(url, at)?.members.length ?? 0;
+    if (counted < UNJUDGED_PER_JUDGED * (named.members.length + 1)) unjudgedOnSuffixPaths.learn(url, at);
   };
   return {
     /** What `tie` asks as judged memories, kept rather than made per scored URL. */
     memories: [verdicts] as const,
     domains,
+    suffixPaths,
     /** `own`: the scorer's verdict before any tie, which teaches; `final`: after them, which counts against. */
     learn(own: ScoredUrl, final: ScoredUrl, at: Date) {
       // Named when a judged URL was learnt on the path (domain) before this one arrived.
-      if (teachesDomain(own)) domains.learn(own, at);
-      else if (final.verdict === 'benign') {
+      // A registered domain and a suffix path are named by a suspicious verdict or worse only:
+      // two honest sites that merely score near suspicious must not lift each other.
+      if (teachesDomain(own)) {
+        domains.learn(own, at);
+        suffixPaths.learn(own, at);
+      } else if (final.verdict === 'benign') {
         const named = domains.listedOn(own, at);
         if (named !== null) countOnDomain(own, at, named);
+        const onSuffixPath = suffixPaths.listedOn(own, at);
+        if (onSuffixPath !== null) countOnSuffixPath(own, at, onSuffixPath);
       }
       if (teachesAsJudged(own, thresholds)) verdicts.learn(own, at);
       else if (countsAsUnjudged(final, thresholds)) {
@@ -109,7 +130,10 @@ function createOwnVerdicts(options: WebConfig['kitPaths'], thresholds: Threshold
      */
     learnStored(url: NormalisedUrl, lastSeen: Date, score: number) {
       const onDomain = domains.listedOn(url, lastSeen);
-      if (onDomain !== null && onDomain.hosts.length > 0) countOnDomain(url, lastSeen, onDomain);
+      if (onDomain !== null && onDomain.members.length > 0) countOnDomain(url, lastSeen, onDomain);
+      const onSuffixPath = suffixPaths.listedOn(url, lastSeen);
+      if (onSuffixPath !== null && onSuffixPath.members.length > 0)
+        countOnSuffixPath(url, lastSeen, onSuffixPath);
       // At the floor it taught instead (read back with the judged URLs).
       if (score >= judgedFloor(thresholds)) return;
       const onPath = verdicts.listedOn(url, lastSeen);
@@ -118,8 +142,24 @@ function createOwnVerdicts(options: WebConfig['kitPaths'], thresholds: Threshold
     /** A judged tie stands: not a vendor's path seen mostly on benign-looking sites. */
     holds: (match: KitPathMatch, url: NormalisedUrl, at: Date) =>
       outnumbersUnjudged(match, unjudged.listedOn(url, at)?.domains.length ?? 0),
-    /** The URL's registered-domain tie as the room's verdicts stand at `at` (domainTieOf). */
-    domainMatch: (url: NormalisedUrl, at: Date) => domainTieOf(domains, unjudgedHosts, url, at),
+    /** Whether a domain or suffix-path tie could lift anything yet. */
+    mayTie: () => domains.size > 0 || suffixPaths.size > 0,
+    /**
+     * A near-suspicious URL made malicious by the room's verdicts on other hosts of its
+     * registered domain (domainTieOf), else on other domains under its risky suffix and path
+     * (suffixPathTieOf), as they stand at `at`, and counted; null when neither ties it.
+     */
+    tie(scored: ScoredUrl, at: Date): ScoredUrl | null {
+      const domain = domainTieOf(domains, unjudgedHosts, scored, at);
+      if (domain) {
+        counters.domainTies.inc();
+        return withDomainTie(scored, domain, thresholds.malicious);
+      }
+      const suffixPath = suffixPathTieOf(suffixPaths, unjudgedOnSuffixPaths, scored, at);
+      if (!suffixPath) return null;
+      counters.suffixPathTies.inc();
+      return withSuffixPathTie(scored, suffixPath, thresholds.malicious);
+    },
   };
 }
 
@@ -162,7 +202,14 @@ export interface KitPathIntake {
 
 export function createKitPathIntake(
   config: Pick<WebConfig, 'kitPaths' | 'maxUrlLength'>,
-  deps: { registry: Registry; db?: Kysely<WebTables>; now: () => Date; urlThresholds: Thresholds },
+  deps: {
+    registry: Registry;
+    db?: Kysely<WebTables>;
+    now: () => Date;
+    urlThresholds: Thresholds;
+    /** The fitted risk of a URL's suffix, which a suffix-path tie needs above even (suffix-paths.ts). */
+    suffixRisk: SuffixRisk;
+  },
 ): KitPathIntake {
   const listings = createKitPathMemory(config.kitPaths);
   /** Cleared and relearnt from `confirmed` when a request is withdrawn: a memory cannot unlearn one host. */
@@ -174,12 +221,13 @@ export function createKitPathIntake(
   const sources = new Set(config.kitPaths.sources);
   const fromTakedowns = config.kitPaths.takedowns;
   const fromVerdicts = config.kitPaths.ownVerdicts;
-  const own = createOwnVerdicts(config.kitPaths, deps.urlThresholds);
+  const metrics = intakeMetrics(deps.registry, () => confirmed.size);
+  const { ties } = metrics;
+  const own = createOwnVerdicts(config.kitPaths, deps.urlThresholds, deps.suffixRisk, metrics);
   const verdicts = own.memories[0];
   const windowMs = config.kitPaths.windowDays * DAY_MS;
   /** The newest `updated_at` of the takedown requests read; a refresh reads from it on. */
   let takedownsReadFrom: string | undefined;
-  const { ties, domainTies } = intakeMetrics(deps.registry, () => confirmed.size);
   const normalised = (url: string) => normaliseStoredUrl(url, config.maxUrlLength);
   const learnRows = (memory: Pick<KitPathMemory, 'learn'>, rows: readonly StoredRow[]) =>
     learnStoredRows(memory, rows, config.maxUrlLength);
@@ -248,7 +296,10 @@ export function createKitPathIntake(
       // The room's own verdicts may only lift a URL near suspicious; the confirmed memories, any.
       const liftable = liftableByJudged(scored, deps.urlThresholds);
       // No memory may hold the path, and no domain tie could lift it: nearly every URL stops here.
-      if (!mayTie(scored) && !(liftable && own.domains.size > 0)) return scored;
+      if (!mayTie(scored) && !(liftable && own.mayTie())) return scored;
+      // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site
+      // phishing, nor a phishing host under a brand's domain the brand's other sites.
+      if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
       const when = at ?? deps.now();
       const match = matchAcross(
         memories,
@@ -258,17 +309,11 @@ export function createKitPathIntake(
         liftable ? own.memories : NO_MEMORIES,
       );
       const kit = match && (match.basis === 'confirmed' || own.holds(match, scored, when)) ? match : null;
-      const domain = !kit && liftable ? own.domainMatch(scored, when) : null;
-      if (!kit && !domain) return scored;
-      // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site
-      // phishing, nor a phishing host under a brand's domain the brand's other sites.
-      if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
       if (kit) {
         ties.inc({ basis: kit.basis });
         return withKitPath(scored, kit, deps.urlThresholds.malicious);
       }
-      domainTies.inc();
-      return withDomainTie(scored, domain!, deps.urlThresholds.malicious);
+      return (liftable && own.tie(scored, when)) || scored;
     },
     confirms: (source) => sources.has(source),
     learn: (url, listedAt) => listings.learn(url, listedAt),
@@ -345,6 +390,11 @@ function intakeMetrics(registry: Registry, takedownHosts: () => number) {
       help: "URLs made malicious because the room's own verdicts stood on other hosts of their registered domain",
       registers: [registry],
     }),
+    suffixPathTies: new Counter({
+      name: 'tsunagi_web_suffix_path_ties_total',
+      help: "URLs made malicious because the room's own verdicts stood on other registered domains under their risky suffix and path",
+      registers: [registry],
+    }),
   };
 }
 
@@ -386,13 +436,15 @@ async function readOwnVerdicts(
   const since = await verdictsSince(db, floor, windowMs, now);
   if (since === null) return;
   const [verdicts] = own.memories;
-  /** A stored URL the scorer's own verdict judged: its path, and its domain when `namesDomain`. */
+  /** A stored URL the scorer's own verdict judged: its path, and its domain and suffix path when `namesDomain`. */
   const teach = (row: StoredRow, namesDomain: boolean) => {
     const url = normaliseStoredUrl(row.url, maxUrlLength);
     if (!url) return;
     const at = new Date(row.last_seen);
     verdicts.learn(url, at);
-    if (namesDomain) own.domains.learn(url, at);
+    if (!namesDomain) return;
+    own.domains.learn(url, at);
+    own.suffixPaths.learn(url, at);
   };
   const rows = await judgedRows(db, floor)
     .select(['url', 'last_seen', 'verdict'])
@@ -405,7 +457,7 @@ async function readOwnVerdicts(
     const score = scoreBeforeTie({ score: row.score, reasons: JSON.parse(row.reasons) as Reason[] });
     if (score >= floor) teach(row, score >= thresholds.suspicious);
   }
-  if (verdicts.size === 0 && own.domains.size === 0) return;
+  if (verdicts.size === 0 && own.domains.size === 0 && own.suffixPaths.size === 0) return;
   await eachRow(db, unjudgedSince(db, since), (row) => {
     const url = normaliseStoredUrl(row.url, maxUrlLength);
     if (url) own.learnStored(url, new Date(row.last_seen), row.score);

@@ -432,6 +432,8 @@ const REASON_OF: Record<KitPathBasis, string> = { confirmed: 'kit_path', judged:
  * of the URL's registered domain, so always judged.
  */
 const DOMAIN_REASON = 'domain_judged';
+/** The reason of a suffix-path tie (suffix-paths.ts): the room's own verdicts too, so judged. */
+const SUFFIX_PATH_REASON = 'suffix_path_judged';
 
 /** `=`, `;`, `,` and parentheses would split a reason key (`feature=contribution;...`): escaped. */
 const escapeArgument = (argument: string) =>
@@ -443,6 +445,10 @@ export function kitPathReasonKey(template: string, basis: KitPathBasis = 'confir
 
 export function domainTieReasonKey(domain: string): string {
   return `${DOMAIN_REASON}(${escapeArgument(domain)})`;
+}
+
+export function suffixPathReasonKey(key: string): string {
+  return `${SUFFIX_PATH_REASON}(${escapeArgument(key)})`;
 }
 
 const logit = (p: number) => {
@@ -473,6 +479,18 @@ export function withDomainTie(
   return withTie(scored, domainTieReasonKey(match.domain), match.hosts, maliciousThreshold);
 }
 
+/**
+ * The same for a suffix-path tie: `suffix_path_judged(suffix path)`, its value the other
+ * registered domains the room judged on it.
+ */
+export function withSuffixPathTie(
+  scored: ScoredUrl,
+  match: { key: string; domains: number },
+  maliciousThreshold: number,
+): ScoredUrl {
+  return withTie(scored, suffixPathReasonKey(match.key), match.domains, maliciousThreshold);
+}
+
 function withTie(scored: ScoredUrl, feature: string, value: number, maliciousThreshold: number): ScoredUrl {
   if (scored.verdict === 'malicious') return scored;
   const score = Math.max(scored.score, maliciousThreshold);
@@ -489,20 +507,25 @@ function withTie(scored: ScoredUrl, feature: string, value: number, maliciousThr
 
 /**
  * Whether a scored URL's verdict was made malicious by a tie: a kit path (withKitPath lists it
- * first) or a registered domain (withDomainTie).
+ * first), a registered domain (withDomainTie) or a suffix path (withSuffixPathTie).
  */
 export function isKitPathTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
   return kitPathTieBasis(scored) !== null;
 }
 
 /**
- * What a tie stood on (the first reason, named by REASON_OF or DOMAIN_REASON), or null for no
+ * What a tie stood on (the first reason, named by REASON_OF, DOMAIN_REASON or SUFFIX_PATH_REASON), or null for no
  * tie: what the store keeps in `kit_tie`, so a tie's raise never teaches (scoreBeforeTie).
  */
 export function kitPathTieBasis(scored: Pick<ScoredUrl, 'reasons'>): KitPathBasis | null {
   const first = scored.reasons[0]?.feature;
   if (first?.startsWith(`${REASON_OF.confirmed}(`)) return 'confirmed';
-  if (first?.startsWith(`${REASON_OF.judged}(`) || first?.startsWith(`${DOMAIN_REASON}(`)) return 'judged';
+  if (
+    first?.startsWith(`${REASON_OF.judged}(`) ||
+    first?.startsWith(`${DOMAIN_REASON}(`) ||
+    first?.startsWith(`${SUFFIX_PATH_REASON}(`)
+  )
+    return 'judged';
   return null;
 }
 
@@ -519,6 +542,11 @@ export function scoreBeforeTie(scored: Pick<ScoredUrl, 'score' | 'reasons'>): nu
 /** Whether the tie was a registered domain's (withDomainTie), not a kit path's. */
 export function isDomainTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
   return scored.reasons[0]?.feature.startsWith(`${DOMAIN_REASON}(`) === true;
+}
+
+/** Whether the tie was a suffix path's (withSuffixPathTie). */
+export function isSuffixPathTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
+  return scored.reasons[0]?.feature.startsWith(`${SUFFIX_PATH_REASON}(`) === true;
 }
 
 /**

@@ -211,6 +211,12 @@ const PHRASES: Record<string, Phrase> = {
     (a) =>
       `other hosts of the registered domain "${unescapeKey(a)}" this system scored near suspicious or worse`,
   ),
+  suffix_path_judged: withArgument(
+    (a) =>
+      `このシステムが不審またはそれに近いと判定した他の登録ドメインでも使われた、リスクの高いサフィックスとパスの組「${unescapeKey(a)}」`,
+    (a) =>
+      `the risky suffix and path "${unescapeKey(a)}", used on other registered domains this system scored near suspicious or worse`,
+  ),
 };
 
 /** A key's argument as kitPathReasonKey escaped it (`%3D` for `=`). */
