@@ -100,7 +100,7 @@ for (const teaching of teachings)
       const suffixPaths =
         verdict && values['suffix-paths'] !== 'off'
           ? replaySuffixPathTies(
-              teach,
+              values['suffix-teach'] === 'floor' ? teach : domainTeach,
               phishing.map((h) => ({ url: h.url, seenAt: h.seenAt! })),
               benign,
               { from: `${months[0]!.month}-01` },
