@@ -79,11 +79,26 @@ export function domainTieOf(
   url: NormalisedUrl,
   at: Date,
 ): { domain: string; hosts: number } | null {
+  const tie = tieOf(judged, seenBenign, url, at, 1);
+  return tie && { domain: tie.key, hosts: tie.members };
+}
+
+/**
+ * The one rule of a TieMemory's tie: at least `minMembers` other members `judged` holds under the
+ * URL's key within the window, outnumbering those `seenBenign` holds there (outnumbersUnjudged).
+ */
+export function tieOf(
+  judged: TieMemory,
+  seenBenign: TieMemory,
+  url: NormalisedUrl,
+  at: Date,
+  minMembers: number,
+): { key: string; members: number } | null {
   const named = judged.listedOn(url, at);
-  if (!named || named.members.length === 0) return null;
+  if (!named || named.members.length < minMembers) return null;
   const benign = seenBenign.listedOn(url, at)?.members.length ?? 0;
   return outnumbersUnjudged({ domains: named.members.length }, benign)
-    ? { domain: named.key, hosts: named.members.length }
+    ? { key: named.key, members: named.members.length }
     : null;
 }
 

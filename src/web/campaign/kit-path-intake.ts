@@ -52,7 +52,7 @@ import {
   type KitPathMatch,
   type KitPathMemory,
 } from './kit-paths.ts';
-import { createDomainMemory, domainTieOf, teachesDomain } from './domain-ties.ts';
+import { createDomainMemory, domainTieOf, teachesDomain, type TieMemory } from './domain-ties.ts';
 import { createSuffixPathMemory, suffixPathTieOf, type SuffixRisk } from './suffix-paths.ts';
 
 /**
@@ -84,16 +84,21 @@ function createOwnVerdicts(
     const counted = unjudged.listedOn(url, at)?.domains.length ?? 0;
     if (counted < UNJUDGED_PER_JUDGED * (named.domains.length + 1)) unjudged.learn(url, at);
   };
-  /** A URL scored benign under a registered domain the judged verdicts name (domains.listedOn at `at`). */
-  const countOnDomain = (url: NormalisedUrl, at: Date, named: { members: readonly string[] }) => {
-    const counted = unjudgedHosts.listedOn(url, at)?.members.length ?? 0;
-    if (counted < UNJUDGED_PER_JUDGED * (named.members.length + 1)) unjudgedHosts.learn(url, at);
+  /**
+   * A URL scored benign under a key (registered domain, suffix path) the judged verdicts name
+   * (`named`: their listedOn at `at`), counted in `against`.
+   */
+  const countAgainst = (
+    against: TieMemory,
+    url: NormalisedUrl,
+    at: Date,
+    named: { members: readonly string[] },
+  ) => {
+    const counted = against.listedOn(url, at)?.members.length ?? 0;
+    if (counted < UNJUDGED_PER_JUDGED * (named.members.length + 1)) against.learn(url, at);
   };
-  /** A benign-looking URL on a suffix path the judged verdicts name (suffixPaths.listedOn at `at`). */
-  const countOnSuffixPath = (url: NormalisedUrl, at: Date, named: { members: readonly string[] }) => {
-    const counted = unjudgedOnSuffixPaths.listedOn(url, at)?.members.length ?? 0;
-    if (counted < UNJUDGED_PER_JUDGED * (named.members.length + 1)) unjudgedOnSuffixPaths.learn(url, at);
-  };
+  const countOnDomain = countAgainst.bind(null, unjudgedHosts);
+  const countOnSuffixPath = countAgainst.bind(null, unjudgedOnSuffixPaths);
   return {
     /** What `tie` asks as judged memories, kept rather than made per scored URL. */
     memories: [verdicts] as const,

@@ -21,8 +21,8 @@
  */
 import type { RiskTables } from '../score/features.ts';
 import type { NormalisedUrl } from '../types.ts';
-import { createTieMemory, type TieMemory } from './domain-ties.ts';
-import { outnumbersUnjudged, pathTemplate } from './kit-paths.ts';
+import { createTieMemory, tieOf, type TieMemory } from './domain-ties.ts';
+import { pathTemplate } from './kit-paths.ts';
 
 /** Other registered domains a suffix path must have been judged on. */
 export const SUFFIX_PATH_MIN_DOMAINS = 3;
@@ -77,10 +77,6 @@ export function suffixPathTieOf(
   url: NormalisedUrl,
   at: Date,
 ): { key: string; domains: number } | null {
-  const named = judged.listedOn(url, at);
-  if (!named || named.members.length < SUFFIX_PATH_MIN_DOMAINS) return null;
-  const benign = seenBenign.listedOn(url, at)?.members.length ?? 0;
-  return outnumbersUnjudged({ domains: named.members.length }, benign)
-    ? { key: named.key, domains: named.members.length }
-    : null;
+  const tie = tieOf(judged, seenBenign, url, at, SUFFIX_PATH_MIN_DOMAINS);
+  return tie && { key: tie.key, domains: tie.members };
 }
