@@ -58,9 +58,10 @@ import { createSuffixPathMemory, suffixPathTieOf, type SuffixRisk } from './suff
 /**
  * The room's own verdicts as evidence: the URLs the scorer finds near suspicious or worse name
  * their kit path (asked after the confirmed memories), those it judges suspicious or worse their
- * registered domain (domain-ties.ts) and their risky suffix and path (suffix-paths.ts); the benign-looking URLs seen on a named path or domain once
- * it is named are counted against it, fewer than UNJUDGED_PER_JUDGED per named domain or host of
- * which a judged tie needs (outnumbersUnjudged). A new process reads both back from the store
+ * registered domain (domain-ties.ts) and their risky suffix and path (suffix-paths.ts); the
+ * benign-looking URLs seen on a named path, domain or suffix path once it is named are counted
+ * against it, fewer than UNJUDGED_PER_JUDGED per named domain or host of which a judged tie needs
+ * (outnumbersUnjudged). A new process reads both back from the store
  * (`readOwnVerdicts`): the judged URLs first, then the benign ones through `learnStored`, counted
  * as `learn` counts them.
  */
@@ -205,16 +206,18 @@ export interface KitPathIntake {
   readonly size: number;
 }
 
+export interface KitPathIntakeDeps {
+  registry: Registry;
+  db?: Kysely<WebTables>;
+  now: () => Date;
+  urlThresholds: Thresholds;
+  /** The fitted risk of a URL's suffix, which a suffix-path tie needs above even (suffix-paths.ts). */
+  suffixRisk: SuffixRisk;
+}
+
 export function createKitPathIntake(
   config: Pick<WebConfig, 'kitPaths' | 'maxUrlLength'>,
-  deps: {
-    registry: Registry;
-    db?: Kysely<WebTables>;
-    now: () => Date;
-    urlThresholds: Thresholds;
-    /** The fitted risk of a URL's suffix, which a suffix-path tie needs above even (suffix-paths.ts). */
-    suffixRisk: SuffixRisk;
-  },
+  deps: KitPathIntakeDeps,
 ): KitPathIntake {
   const listings = createKitPathMemory(config.kitPaths);
   /** Cleared and relearnt from `confirmed` when a request is withdrawn: a memory cannot unlearn one host. */
@@ -300,11 +303,9 @@ export function createKitPathIntake(
       if (scored.verdict === 'malicious') return scored;
       // The room's own verdicts may only lift a URL near suspicious; the confirmed memories, any.
       const liftable = liftableByJudged(scored, deps.urlThresholds);
-      // No memory may hold the path, and no domain tie could lift it: nearly every URL stops here.
+      // No memory may hold the path, and no domain or suffix-path tie could lift it: nearly every
+      // URL stops here.
       if (!mayTie(scored) && !(liftable && own.mayTie())) return scored;
-      // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site
-      // phishing, nor a phishing host under a brand's domain the brand's other sites.
-      if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
       const when = at ?? deps.now();
       const match = matchAcross(
         memories,
@@ -314,11 +315,15 @@ export function createKitPathIntake(
         liftable ? own.memories : NO_MEMORIES,
       );
       const kit = match && (match.basis === 'confirmed' || own.holds(match, scored, when)) ? match : null;
+      if (!kit && !liftable) return scored;
+      // A kit that copies a brand's own path (`/vpass/login`) must not make the brand's site
+      // phishing, nor a phishing host under a brand's domain the brand's other sites.
+      if (scored.reasons.some((r) => r.feature === OFFICIAL_DOMAIN)) return scored;
       if (kit) {
         ties.inc({ basis: kit.basis });
         return withKitPath(scored, kit, deps.urlThresholds.malicious);
       }
-      return (liftable && own.tie(scored, when)) || scored;
+      return own.tie(scored, when) ?? scored;
     },
     confirms: (source) => sources.has(source),
     learn: (url, listedAt) => listings.learn(url, listedAt),
