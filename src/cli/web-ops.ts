@@ -44,6 +44,7 @@ import {
   createWeb,
   groundsOf,
   kitPathOnlyHosts,
+  suffixRiskOf,
   parseInfrastructure,
   webStatistics,
   withKitPaths,
@@ -70,7 +71,7 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
   web
     .command('campaigns')
     .description(
-      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain, kit and kit path (a host whose name is not malicious joins by the kit path or registered-domain tie that made its URL malicious, alone)',
+      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain, kit, kit path and a path on a risky suffix (a host whose name is not malicious joins by the kit-path, registered-domain or suffix-path tie that made its URL malicious, alone)',
     )
     .option('--infra <file>', 'JSON array of {host, ip?, asn?, country?, kitMarkers?} the operator knows')
     .option('--json', 'write the campaigns and statistics as JSON')
@@ -385,7 +386,7 @@ export async function campaignHosts(
     if (summary.verdict !== 'malicious') continue;
     hosts.push(campaignHostOf(summary, web.normalise(summary.host), infrastructure.get(summary.host)));
   }
-  const malicious = await withKitPaths(hosts, (names) => web.hostUrls(names));
+  const malicious = await withKitPaths(hosts, (names) => web.hostUrls(names), suffixRiskOf(web.model.risk));
   const kitPathOnly = await kitPathOnlyHosts(
     web.kitPathTies(),
     new Set(malicious.map((h) => h.host)),

@@ -6,7 +6,7 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { HostSummary, Reason, ScoredUrl, StoredVerdict, Verdict, WebTables } from './types.ts';
 import { normaliseUrl } from './normalise.ts';
-import { isDomainTie } from './campaign/kit-paths.ts';
+import { isDomainTie, suffixPathOfTie } from './campaign/kit-paths.ts';
 
 export interface VerdictQuery {
   /** Only these verdicts (all when absent). */
@@ -213,6 +213,8 @@ export interface KitPathTieRow {
   lastSeen: string;
   /** Made so by a registered-domain tie (`domain_judged`), not a kit path. */
   byDomain: boolean;
+  /** Made so by a suffix-path tie (`suffix_path_judged`): the suffix path it stood on. */
+  suffixPath: string | null;
 }
 
 /**
@@ -245,11 +247,16 @@ export async function* readKitPathTies(
         firstSeen: row.first_seen,
         lastSeen: row.last_seen,
         // Ties are few: their reasons are parsed, the other rows' never read.
-        byDomain: isDomainTie({ reasons: JSON.parse(row.reasons) as Reason[] }),
+        ...tieKindOf(JSON.parse(row.reasons) as Reason[]),
       };
     after = rows.at(-1)!.url;
     if (rows.length < size) return;
   }
+}
+
+/** What a stored tie stood on besides a kit path: a registered domain, or a suffix path. */
+function tieKindOf(reasons: Reason[]): Pick<KitPathTieRow, 'byDomain' | 'suffixPath'> {
+  return { byDomain: isDomainTie({ reasons }), suffixPath: suffixPathOfTie({ reasons }) };
 }
 
 export function worstVerdict(verdicts: readonly Verdict[]): Verdict {

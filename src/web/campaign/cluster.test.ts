@@ -255,3 +255,21 @@ test("a platform customer's own name is a registered domain to join as well, nev
     [['amazon-co-jp.zqvmk-shop.pages.dev', 'mypage.zqvmk-shop.pages.dev', 'smbc-card.zqvmk-shop.pages.dev']],
   );
 });
+
+test('a suffix path holds a campaign on four registered domains, and a host its tie alone made malicious joins it', () => {
+  const key = 'duckdns.org /select';
+  const named = ['qwzxa', 'rtyui', 'pasdf', 'ghjkl'].map((label) =>
+    host(`${label}.duckdns.org`, null, { suffixPaths: [key] }),
+  );
+  const tiedAlone = host('zxcvb.duckdns.org', null, { kitPaths: [], kitPathOnly: true, suffixPaths: [key] });
+  const [campaign, ...rest] = clusterCampaigns([...named, tiedAlone], brands);
+  assert.equal(rest.length, 0);
+  assert.deepEqual(campaign!.hosts, [...named.map((h) => h.host), tiedAlone.host].sort());
+  assert.deepEqual(campaign!.kitPathOnly, ['zxcvb.duckdns.org']);
+  assert.deepEqual(
+    campaign!.ties.map((t) => [t.kind, t.value]),
+    [['suffix-path', key]],
+  );
+  // Three domains hold no campaign: a plain-word path needs as many as its tie does (three others).
+  assert.deepEqual(clusterCampaigns(named.slice(1), brands), []);
+});

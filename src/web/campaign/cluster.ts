@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BrandIndex } from '../score/lexicon.ts';
+import { SUFFIX_PATH_MIN_DOMAINS } from './suffix-paths.ts';
 
 export interface CampaignHost {
   host: string;
@@ -41,10 +42,15 @@ export interface CampaignHost {
   kitPathOnly?: boolean;
   /** Of those, one a registered-domain tie made so (`domain_judged`): it joins its registered domain, not a kit path. */
   joinsDomain?: boolean;
+  /**
+   * The suffix paths (suffix-paths.ts, `duckdns.org /select`) of the host's stored URLs, without
+   * repeats; for a host tied alone, the one its suffix-path tie stood on.
+   */
+  suffixPaths?: readonly string[];
 }
 
 export type TieKind =
-  'ip' | 'asn-brand' | 'registrable-domain' | 'template' | 'subdomain' | 'kit' | 'kit-path';
+  'ip' | 'asn-brand' | 'registrable-domain' | 'template' | 'subdomain' | 'kit' | 'kit-path' | 'suffix-path';
 
 export interface Tie {
   kind: TieKind;
@@ -156,6 +162,7 @@ function tieKeys(
   if (subdomain) keys.push({ kind: 'subdomain', value: `${h.brand} ${subdomain}` });
   for (const marker of h.kitMarkers ?? []) keys.push({ kind: 'kit', value: marker });
   for (const path of h.kitPaths ?? []) keys.push({ kind: 'kit-path', value: path });
+  for (const key of h.suffixPaths ?? []) keys.push({ kind: 'suffix-path', value: key });
   return keys;
 }
 
@@ -190,7 +197,10 @@ export function clusterCampaigns(
   // (`shop.pages.dev`) too, as the room's tie reads it, never the platform's suffix.
   for (const h of hosts) {
     if (!h.kitPathOnly || byHost.has(h.host)) continue;
-    const keys = (h.kitPaths ?? []).map((path) => `kit-path\u0000${path}`);
+    const keys = [
+      ...(h.kitPaths ?? []).map((path) => `kit-path\u0000${path}`),
+      ...(h.suffixPaths ?? []).map((key) => `suffix-path\u0000${key}`),
+    ];
     if (h.joinsDomain && h.registrableDomain) keys.push(`registrable-domain\u0000${h.registrableDomain}`);
     for (const key of keys) {
       const tie = tieHosts.get(key);
@@ -200,12 +210,17 @@ export function clusterCampaigns(
     }
   }
   // A kit path on one registered domain only is one site's page layout, not a kit moved on (and
-  // the registrable-domain tie already holds those hosts together).
+  // the registrable-domain tie already holds those hosts together); a suffix path, whose words
+  // are plain, holds a campaign only on as many domains as its tie needs (suffix-paths.ts).
   const domainsOf = (t: HeldTie) =>
     new Set([...t.hosts, ...t.joined].map((name) => byHost.get(name)!.registrableDomain ?? name)).size;
+  const minDomains: Partial<Record<TieKind, number>> = {
+    'kit-path': 2,
+    'suffix-path': SUFFIX_PATH_MIN_DOMAINS + 1,
+  };
   const sets = new UnionFind();
   const ties = [...tieHosts.values()].filter(
-    (t) => t.hosts.size + t.joined.size > 1 && (t.kind !== 'kit-path' || domainsOf(t) > 1),
+    (t) => t.hosts.size + t.joined.size > 1 && domainsOf(t) >= (minDomains[t.kind] ?? 1),
   );
   // Only hosts clustered on their own are joined into one set. A tie that holds enough domains
   // only with joined hosts has its own hosts on one registered domain, already one set (or one

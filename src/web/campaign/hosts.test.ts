@@ -17,6 +17,8 @@ import { clusterCampaigns, type CampaignHost } from './cluster.ts';
 import { campaignHostOf, carriedTies, kitPathOnlyHosts, withKitPaths } from './hosts.ts';
 import { createBrandIndex } from '../score/lexicon.ts';
 
+/** No suffix is riskier than even: no suffix paths (suffix-paths.test.ts and cluster.test.ts have those). */
+const NO_RISKY_SUFFIX = () => 0;
 const STORED = [
   'https://a-qxvb.top/jkuos/',
   'https://a-qxvb.top/jkuos/?id=1',
@@ -64,6 +66,7 @@ async function hostUrlsAndKitPaths(dialect: Dialect, schema?: string) {
     const hosts = await withKitPaths(
       ['a-qxvb.top', 'b-qxvb.top', 'c-qxvb.top', 'nothing-stored.top'].map(campaignHost),
       (names) => web.hostUrls(names),
+      NO_RISKY_SUFFIX,
       2,
     );
     assert.deepEqual(
@@ -125,7 +128,7 @@ async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
       malicious.map((h) => h.host),
       ['mercari-verify.shop', 'vpass-secure.shop'],
     );
-    const named = await withKitPaths(malicious, (names) => web.hostUrls(names));
+    const named = await withKitPaths(malicious, (names) => web.hostUrls(names), NO_RISKY_SUFFIX);
     const clustered = new Set(named.map((h) => h.host));
     // The reader may not see the tea room's URL: the tea room shows nowhere.
     const asked: (readonly string[])[] = [];
@@ -150,7 +153,7 @@ async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
     await kitPathOnlyHosts(
       web.kitPathTies(),
       clustered,
-      { paths: new Set(['/saxaw/']), domains: new Set() },
+      { paths: new Set(['/saxaw/']), domains: new Set(), suffixPaths: new Set() },
       (urls) => {
         askedAgain++;
         return new Set(urls);
@@ -177,13 +180,18 @@ test('a stored domain tie joins through its registered domain when a clustered h
     firstSeen: '2025-09-03T00:00:00.000Z',
     lastSeen: '2025-09-03T00:00:00.000Z',
     byDomain,
+    suffixPath: null,
   });
   async function* ties() {
     yield row('https://mypage.zqvmk.cn/', true);
     yield row('https://www.zqvmk.cn/qqtiekits/', false);
     yield row('https://account.other-domain.cn/', true);
   }
-  const carried = { paths: new Set<string>(), domains: new Set(['zqvmk.cn']) };
+  const carried = {
+    paths: new Set<string>(),
+    domains: new Set(['zqvmk.cn']),
+    suffixPaths: new Set<string>(),
+  };
   const asked: (readonly string[])[] = [];
   const only = await kitPathOnlyHosts(ties(), new Set(), carried, (urls) => {
     asked.push(urls);

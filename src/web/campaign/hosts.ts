@@ -9,6 +9,7 @@ import type { HostSummary, NormalisedUrl } from '../types.ts';
 import type { CampaignHost } from './cluster.ts';
 import type { KitPathTieRow } from '../read.ts';
 import { kitPathTemplate, pathTemplate } from './kit-paths.ts';
+import { suffixPathKey, type SuffixRisk } from './suffix-paths.ts';
 
 /** One host's infrastructure as the operator gives it (a JSON array of these). */
 export const HostInfrastructure = z
@@ -66,40 +67,49 @@ export function campaignHostOf(
 export const KIT_PATHS_PER_HOST = 20;
 
 /**
- * The hosts with the kit-path templates of their stored URLs (`urls`: every stored URL of these
- * hosts, read in one pass), without repeats, the first `perHost` in URL order.
+ * The hosts with the kit-path templates and the suffix paths (suffixPathKey, by `suffixRisk`) of
+ * their stored URLs (`urls`: every stored URL of these hosts, read in one pass), without repeats,
+ * the first `perHost` of each in URL order.
  */
 export async function withKitPaths(
   hosts: readonly CampaignHost[],
   urls: (hosts: readonly string[]) => AsyncIterable<{ host: string; url: string }>,
+  suffixRisk: SuffixRisk,
   perHost = KIT_PATHS_PER_HOST,
 ): Promise<CampaignHost[]> {
-  const paths = new Map<string, Set<string>>();
+  const found = new Map<string, { kitPaths: Set<string>; suffixPaths: Set<string> }>();
+  const add = (held: Set<string>, key: string | null) => {
+    if (key !== null && held.size < perHost) held.add(key);
+  };
   for await (const { host, url } of urls(hosts.map((h) => h.host))) {
-    const held = paths.get(host) ?? new Set<string>();
-    if (held.size >= perHost) continue;
     const keys = normaliseStoredUrl(url);
     if (!keys) continue;
-    const template = kitPathTemplate(keys);
-    if (template === null) continue;
-    held.add(template);
-    paths.set(host, held);
+    let held = found.get(host);
+    if (!held) found.set(host, (held = { kitPaths: new Set(), suffixPaths: new Set() }));
+    add(held.kitPaths, kitPathTemplate(keys));
+    add(held.suffixPaths, suffixPathKey(keys, suffixRisk));
   }
   return hosts.map((h) => {
-    const found = paths.get(h.host);
-    return found ? { ...h, kitPaths: [...found] } : h;
+    const held = found.get(h.host);
+    return {
+      ...h,
+      ...(held?.kitPaths.size ? { kitPaths: [...held.kitPaths] } : {}),
+      ...(held?.suffixPaths.size ? { suffixPaths: [...held.suffixPaths] } : {}),
+    };
   });
 }
 
-/** What a host tied by its URLs alone can join: the kit-path templates and registered domains these hosts carry. */
+/** What a host tied by its URLs alone can join: the kit-path templates, registered domains and suffix paths these hosts carry. */
 export interface CarriedTies {
   paths: ReadonlySet<string>;
   domains: ReadonlySet<string>;
+  suffixPaths: ReadonlySet<string>;
 }
 
 export function carriedTies(hosts: readonly CampaignHost[]): CarriedTies {
   return {
     paths: new Set(hosts.flatMap((h) => h.kitPaths ?? [])),
+    suffixPaths: new Set(hosts.flatMap((h) => h.suffixPaths ?? [])),
     domains: new Set(hosts.flatMap((h) => (h.registrableDomain ? [h.registrableDomain] : []))),
   };
 }
@@ -134,10 +144,12 @@ export async function kitPathOnlyHosts(
     // The template the memory matched (kit_path(template)), kit words already checked then; or,
     // for a registered-domain tie, the domain a clustered host carries.
     const path = pathTemplate(keys.path);
-    const template = !tie.byDomain && path !== null && carried.paths.has(path) ? path : null;
+    const byKitPath = !tie.byDomain && tie.suffixPath === null;
+    const template = byKitPath && path !== null && carried.paths.has(path) ? path : null;
     const domain =
       tie.byDomain && keys.registrableDomain !== null && carried.domains.has(keys.registrableDomain);
-    if (template !== null || domain) joinable.push({ tie, keys, template });
+    const suffixPath = tie.suffixPath !== null && carried.suffixPaths.has(tie.suffixPath);
+    if (template !== null || domain || suffixPath) joinable.push({ tie, keys, template });
   }
   if (joinable.length === 0) return [];
   const readable = await readableUrls(joinable.map(({ tie }) => tie.url));
@@ -157,6 +169,7 @@ export async function kitPathOnlyHosts(
         kitPaths: template === null ? [] : [template],
         kitPathOnly: true,
         ...(tie.byDomain ? { joinsDomain: true } : {}),
+        ...(tie.suffixPath !== null ? { suffixPaths: [tie.suffixPath] } : {}),
       });
       continue;
     }

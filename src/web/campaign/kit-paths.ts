@@ -549,6 +549,16 @@ export function isSuffixPathTie(scored: Pick<ScoredUrl, 'reasons'>): boolean {
   return scored.reasons[0]?.feature.startsWith(`${SUFFIX_PATH_REASON}(`) === true;
 }
 
+/** The suffix path (`duckdns.org /select`) a suffix-path tie stood on, as its reason names it; null for any other. */
+export function suffixPathOfTie(scored: Pick<ScoredUrl, 'reasons'>): string | null {
+  if (!isSuffixPathTie(scored)) return null;
+  const feature = scored.reasons[0]!.feature;
+  return unescapeArgument(feature.slice(SUFFIX_PATH_REASON.length + 1, -1));
+}
+
+const unescapeArgument = (argument: string) =>
+  argument.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+
 /**
  * The room's own verdicts as kit-path evidence (`kitPaths.ownVerdicts`), in one place for the
  * room and the benchmarks that replay it. One floor serves both ways: the model's `judgedLift`

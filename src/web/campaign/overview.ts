@@ -19,6 +19,8 @@ import {
   type WebStatistics,
 } from './cluster.ts';
 import { campaignHostOf, carriedTies, kitPathOnlyHosts, withKitPaths, type ReadableUrls } from './hosts.ts';
+import { suffixRiskOf } from './suffix-paths.ts';
+import type { FittedModel } from '../score/model.ts';
 
 export interface WebOverview {
   statistics: WebStatistics;
@@ -34,6 +36,8 @@ export async function webOverview(
     hostUrls(hosts: readonly string[]): AsyncIterable<{ host: string; url: string }>;
     kitPathTies(): AsyncIterable<KitPathTieRow>;
     normalise(text: string): NormalisedUrl;
+    /** The fitted model: its suffix risks name the suffix paths campaigns hold together. */
+    model: Pick<FittedModel, 'risk'>;
   },
   db: Kysely<TakedownTables>,
   brands: Pick<BrandIndex, 'brand' | 'keywordCount'>,
@@ -48,7 +52,11 @@ export async function webOverview(
     maliciousByName.add(summary.host);
     if (mayRead(summary.host)) readable.push(campaignHostOf(summary, source.normalise(summary.host)));
   }
-  const hosts = await withKitPaths(readable, (names) => source.hostUrls(names));
+  const hosts = await withKitPaths(
+    readable,
+    (names) => source.hostUrls(names),
+    suffixRiskOf(source.model.risk),
+  );
   const kitPathOnly = await kitPathOnlyHosts(
     source.kitPathTies(),
     maliciousByName,

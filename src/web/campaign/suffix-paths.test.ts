@@ -12,8 +12,10 @@ import { SqliteDialect, type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
 import { explainReason } from '../index.ts';
 import { normaliseUrl } from '../normalise.ts';
+import { readKitPathTies } from '../read.ts';
 import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
-import { UNJUDGED_PER_JUDGED } from './kit-paths.ts';
+import type { ScoredUrl } from '../types.ts';
+import { suffixPathOfTie, UNJUDGED_PER_JUDGED, withSuffixPathTie } from './kit-paths.ts';
 import {
   createSuffixPathMemory,
   SUFFIX_PATH_MIN_DOMAINS,
@@ -101,6 +103,13 @@ async function suffixPathsEndToEnd(dialect: Dialect, schema?: string) {
 
       const ingested = await web.ingest([{ url: CANDIDATE, seenAt: DAY3.toISOString() }], 'proxy-log');
       assert.deepEqual([ingested.suffixPathTies, ingested.domainTies, ingested.kitPathTies], [1, 0, 0]);
+      const stored = [];
+      for await (const row of readKitPathTies(db)) stored.push([row.url, row.byDomain, row.suffixPath]);
+      assert.deepEqual(
+        stored,
+        [[CANDIDATE, false, 'co /jp/']],
+        'read as a suffix-path tie, its key from the reason',
+      );
 
       // A new process reads the verdicts back, the tied URL's too: it teaches by its own score,
       // suspicious (a tie's raise never teaches: scoreBeforeTie), so four domains now.
@@ -141,4 +150,17 @@ test('honest sites that merely score near suspicious name no suffix path: .org l
     );
     assert.equal(web.score('https://maple-club.org/jp/').verdict, 'suspicious', 'not lifted to malicious');
   });
+});
+
+test('the suffix path a tie stood on is read back from its reason, escaped characters and all', () => {
+  const scored = {
+    url: 'https://x.tokyo/a?b=1',
+    score: 0.9,
+    verdict: 'suspicious' as const,
+    reasons: [{ feature: 'url_bias', value: 1, contribution: 1 }],
+  };
+  const tied = withSuffixPathTie(scored as ScoredUrl, { key: 'tokyo /a?b=*', domains: 3 }, 0.99);
+  assert.equal(tied.reasons[0]?.feature, 'suffix_path_judged(tokyo /a?b%3D*)');
+  assert.equal(suffixPathOfTie(tied), 'tokyo /a?b=*');
+  assert.equal(suffixPathOfTie(scored as ScoredUrl), null);
 });
