@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import pg from 'pg';
@@ -95,6 +96,20 @@ export async function inPostgresSchema(
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
   }
+}
+
+/**
+ * `run` registered as two tests, `title (SQLite)` on SQLite in memory and `title (PostgreSQL)` in
+ * a schema of its own (`schemaPrefix`), skipped with the reason when TSUNAGI_TEST_DATABASE_URL is
+ * unset: a store test says once what it proves, and runs on both engines the room supports.
+ */
+export function onBothEngines(
+  title: string,
+  schemaPrefix: string,
+  run: (dialect: Dialect, schema?: string) => Promise<void>,
+): void {
+  test(`${title} (SQLite)`, () => run(new SqliteDialect({ database: new SqliteDatabase(':memory:') })));
+  test(`${title} (PostgreSQL)`, { skip: POSTGRES_SKIP }, () => inPostgresSchema(schemaPrefix, run));
 }
 
 export interface CertstreamRun {

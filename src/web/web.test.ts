@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
-import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP } from './testing.ts';
+import { migratedWebDb, onBothEngines } from './testing.ts';
 import { silentLogger } from '../core/index.ts';
 import {
   blocksWholeHost,
@@ -330,13 +330,11 @@ test('hosts(): a whole host is malicious only when its name AND a URL of it are;
   }
 });
 
-test('ingest keeps first and last seen per source; the read API pages through it (SQLite)', async () => {
-  await ingestAndRead(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
-});
-
-test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
-  await inPostgresSchema('web', (dialect, schema) => ingestAndRead(dialect, schema));
-});
+onBothEngines(
+  'ingest keeps first and last seen per source; the read API pages through it',
+  'web',
+  ingestAndRead,
+);
 
 test('blocksWholeHost: both verdicts malicious, and a name', () => {
   const row = { verdict: 'malicious', hostVerdict: 'malicious', hostKind: 'domain' } as const;

@@ -16,7 +16,7 @@ import { normaliseUrl } from '../normalise.ts';
 import { readKitPathTies } from '../read.ts';
 import { createDomainMemory, siteOf } from './domain-ties.ts';
 import { UNJUDGED_PER_JUDGED } from './kit-paths.ts';
-import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
+import { roomAt, withWebDb, onBothEngines } from '../testing.ts';
 
 const day = (n: number) => new Date(Date.UTC(2025, 8, n));
 
@@ -115,13 +115,11 @@ async function domainTiesEndToEnd(dialect: Dialect, schema?: string) {
   );
 }
 
-test("the room's own verdicts on one host of a registered domain lift a near-suspicious other host (SQLite)", async () => {
-  await domainTiesEndToEnd(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
-});
-
-test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
-  await inPostgresSchema('domainties', (dialect, schema) => domainTiesEndToEnd(dialect, schema));
-});
+onBothEngines(
+  "the room's own verdicts on one host of a registered domain lift a near-suspicious other host",
+  'domainties',
+  domainTiesEndToEnd,
+);
 
 test('a domain the room then sees mostly on benign-looking hosts is no attacker’s, and the tie stops', async () => {
   await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {

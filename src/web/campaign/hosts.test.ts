@@ -6,13 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import SqliteDatabase from 'better-sqlite3';
-import { SqliteDialect, type Dialect } from 'kysely';
+import { type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../core/index.ts';
 import { createWeb, normaliseUrl, WebConfig } from '../index.ts';
 import { readHostUrls, readKitPathTies } from '../read.ts';
-import { inPostgresSchema, migratedWebDb, POSTGRES_SKIP, roomAt } from '../testing.ts';
+import { migratedWebDb, roomAt, onBothEngines } from '../testing.ts';
 import { clusterCampaigns, type CampaignHost } from './cluster.ts';
 import { campaignHostOf, carriedTies, kitPathOnlyHosts, withKitPaths } from './hosts.ts';
 import { createBrandIndex } from '../score/lexicon.ts';
@@ -84,13 +83,11 @@ async function hostUrlsAndKitPaths(dialect: Dialect, schema?: string) {
   }
 }
 
-test('kit paths of the asked hosts come from their stored URLs, paged, without repeats, capped (SQLite)', async () => {
-  await hostUrlsAndKitPaths(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
-});
-
-test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
-  await inPostgresSchema('kit_hosts', (dialect, schema) => hostUrlsAndKitPaths(dialect, schema));
-});
+onBothEngines(
+  'kit paths of the asked hosts come from their stored URLs, paged, without repeats, capped',
+  'kit_hosts',
+  hostUrlsAndKitPaths,
+);
 
 async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
   const db = await migratedWebDb(dialect, schema);
@@ -165,13 +162,11 @@ async function kitPathOnlyFromTheStore(dialect: Dialect, schema?: string) {
   }
 }
 
-test('hosts a kit path alone made malicious are read from the store and join the kit (SQLite)', async () => {
-  await kitPathOnlyFromTheStore(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
-});
-
-test('the same on PostgreSQL (kit-path-only hosts)', { skip: POSTGRES_SKIP }, async () => {
-  await inPostgresSchema('kit_only', (dialect, schema) => kitPathOnlyFromTheStore(dialect, schema));
-});
+onBothEngines(
+  'hosts a kit path alone made malicious are read from the store and join the kit',
+  'kit_only',
+  kitPathOnlyFromTheStore,
+);
 
 test('a stored domain tie joins through its registered domain when a clustered host carries it, a kit-path tie never does', async () => {
   const row = (url: string, byDomain: boolean) => ({

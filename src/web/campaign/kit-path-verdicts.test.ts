@@ -15,7 +15,7 @@ import { SqliteDialect, type Dialect, type Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import { explainReason, type WebTables } from '../index.ts';
 import { UNJUDGED_PER_JUDGED } from './kit-paths.ts';
-import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
+import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb, onBothEngines } from '../testing.ts';
 
 /** Brand-impersonating names the scorer finds malicious and suspicious on their own, under one kit's path. */
 const JUDGED = [
@@ -118,13 +118,11 @@ async function ownVerdictsEndToEnd(dialect: Dialect, schema?: string) {
   );
 }
 
-test("the room's own malicious verdicts tie a third domain under their kit path, marked judged (SQLite)", async () => {
-  await ownVerdictsEndToEnd(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
-});
-
-test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
-  await inPostgresSchema('kitjudged', (dialect, schema) => ownVerdictsEndToEnd(dialect, schema));
-});
+onBothEngines(
+  "the room's own malicious verdicts tie a third domain under their kit path, marked judged",
+  'kitjudged',
+  ownVerdictsEndToEnd,
+);
 
 test('a confirmed tie stays confirmed when verdicts also know the path', async () => {
   await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {

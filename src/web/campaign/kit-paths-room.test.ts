@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { SqliteDialect, type Dialect } from 'kysely';
 import { Registry } from 'prom-client';
-import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
+import { roomAt, withWebDb, onBothEngines } from '../testing.ts';
 import { logistic } from '../index.ts';
 
 const LISTED = [
@@ -70,13 +70,11 @@ async function kitPathsEndToEnd(dialect: Dialect, schema?: string) {
   );
 }
 
-test('a kit path two confirmed domains used makes a third domain malicious, and a new process remembers (SQLite)', async () => {
-  await kitPathsEndToEnd(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
-});
-
-test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
-  await inPostgresSchema('kit', (dialect, schema) => kitPathsEndToEnd(dialect, schema));
-});
+onBothEngines(
+  'a kit path two confirmed domains used makes a third domain malicious, and a new process remembers',
+  'kit',
+  kitPathsEndToEnd,
+);
 
 test('listings of a source that is not a confirmed one teach nothing; no sources turns it off', async () => {
   await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {

@@ -6,13 +6,11 @@
  * taught as the room's own verdict); and the upsert rewrites it with the reasons.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
+import { Kysely, Migrator, type Dialect } from 'kysely';
 import { webMigrations, webTakedownMigrations } from '../index.ts';
 import { readKitPathTies } from '../read.ts';
 import { urlRowOf, writeSightings } from '../store.ts';
-import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
+import { roomAt, withWebDb, onBothEngines } from '../testing.ts';
 import type { Reason, ScoredUrl, WebTables } from '../types.ts';
 import { withKitPath, type KitPathBasis } from './kit-paths.ts';
 
@@ -111,13 +109,11 @@ async function migratedOldStore(dialect: Dialect, schema?: string) {
   }
 }
 
-test('a store from before kit_tie gets it filled from the reasons, past one page (SQLite)', async () => {
-  await migratedOldStore(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
-});
-
-test('the same on PostgreSQL (kit_tie backfill)', { skip: POSTGRES_SKIP }, async () => {
-  await inPostgresSchema('kit_tie', (dialect, schema) => migratedOldStore(dialect, schema));
-});
+onBothEngines(
+  'a store from before kit_tie gets it filled from the reasons, past one page',
+  'kit_tie',
+  migratedOldStore,
+);
 
 async function upsertKeepsKitTie(dialect: Dialect, schema?: string) {
   await withWebDb(
@@ -140,10 +136,4 @@ async function upsertKeepsKitTie(dialect: Dialect, schema?: string) {
   );
 }
 
-test('the upsert rewrites kit_tie with the reasons (SQLite)', async () => {
-  await upsertKeepsKitTie(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
-});
-
-test('the same on PostgreSQL (kit_tie upsert)', { skip: POSTGRES_SKIP }, async () => {
-  await inPostgresSchema('kit_tie_upsert', (dialect, schema) => upsertKeepsKitTie(dialect, schema));
-});
+onBothEngines('the upsert rewrites kit_tie with the reasons', 'kit_tie_upsert', upsertKeepsKitTie);

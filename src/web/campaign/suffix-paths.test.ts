@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 import { explainReason } from '../index.ts';
 import { normaliseUrl } from '../normalise.ts';
 import { readKitPathTies } from '../read.ts';
-import { inPostgresSchema, POSTGRES_SKIP, roomAt, withWebDb } from '../testing.ts';
+import { roomAt, withWebDb, onBothEngines } from '../testing.ts';
 import type { ScoredUrl } from '../types.ts';
 import { suffixPathOfTie, UNJUDGED_PER_JUDGED, withSuffixPathTie } from './kit-paths.ts';
 import {
@@ -127,13 +127,11 @@ async function suffixPathsEndToEnd(dialect: Dialect, schema?: string) {
   );
 }
 
-test("the room's own suspicious verdicts on three domains' risky suffix and path lift a fourth (SQLite)", async () => {
-  await suffixPathsEndToEnd(new SqliteDialect({ database: new SqliteDatabase(':memory:') }));
-});
-
-test('the same on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {
-  await inPostgresSchema('suffixpaths', (dialect, schema) => suffixPathsEndToEnd(dialect, schema));
-});
+onBothEngines(
+  "the room's own suspicious verdicts on three domains' risky suffix and path lift a fourth",
+  'suffixpaths',
+  suffixPathsEndToEnd,
+);
 
 test('honest sites that merely score near suspicious name no suffix path: .org language pages do not lift each other', async () => {
   await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
