@@ -11,7 +11,7 @@
  * (outnumbersUnjudged). Held to more than a kit path, whose words are rare already:
  *
  * - named by a suspicious verdict or worse, not from the floor: honest `.org` sites with a `/jp/`
- *   page score near suspicious, and two of them must not lift a third;
+ *   page score near suspicious, and three of them must not lift a fourth;
  * - three other domains, not two;
  * - only a suffix whose fitted risk is above even (`.tokyo`, `duckdns.org`, not `.com` or
  *   `.jp`, where `/jp/` is a thousand honest sites' language page);
