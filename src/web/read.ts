@@ -205,7 +205,7 @@ export async function* readHostUrls(
   }
 }
 
-/** One stored URL a kit path or a registered-domain tie alone made malicious (readKitPathTies). */
+/** One stored URL a kit-path, registered-domain or suffix-path tie alone made malicious (readKitPathTies). */
 export interface KitPathTieRow {
   host: string;
   url: string;

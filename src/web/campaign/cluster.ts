@@ -8,9 +8,9 @@
  * (`/jkuos` on `gtdos.cn` and `rcmama.cn`, see kit-paths.ts) on two registered domains or more. Hosts
  * joined by any chain of ties form one campaign, which lists every tie, so an analyst can see why.
  *
- * A host whose name is not malicious but whose stored URL a kit path or a registered-domain tie
- * made malicious (`kitPathOnly`) joins the campaign of that kit's path or of that registered
- * domain and nothing else: its name brings no tie,
+ * A host whose name is not malicious but whose stored URL a kit-path, registered-domain or
+ * suffix-path tie made malicious (`kitPathOnly`) joins the campaign of that kit's path, that
+ * registered domain or that suffix path and nothing else: its name brings no tie,
  * and it ties no campaigns together (a compromised site can carry two operators' kits), so it is
  * listed in each campaign whose kit it carries.
  */

@@ -82,9 +82,11 @@ export async function withKitPaths(
     if (key !== null && held.size < perHost) held.add(key);
   };
   for await (const { host, url } of urls(hosts.map((h) => h.host))) {
+    let held = found.get(host);
+    // A host of thousands of URLs is read past its caps, not normalised past them.
+    if (held && held.kitPaths.size >= perHost && held.suffixPaths.size >= perHost) continue;
     const keys = normaliseStoredUrl(url);
     if (!keys) continue;
-    let held = found.get(host);
     if (!held) found.set(host, (held = { kitPaths: new Set(), suffixPaths: new Set() }));
     add(held.kitPaths, kitPathTemplate(keys));
     add(held.suffixPaths, suffixPathKey(keys, suffixRisk));
@@ -126,9 +128,9 @@ export type ReadableUrls = (urls: readonly string[]) => ReadonlySet<string> | Pr
  * name is not the evidence), the templates of those URLs only and the time they were seen. Hosts
  * in `clustered` (malicious by name, whether or not the reader may see them) are left out, and
  * so is every URL `readableUrls` leaves out: such a host shows only through URLs the reader may
- * see. A URL whose template and registered domain no clustered host carries (`carried`: their
- * kitPaths and registered domains, carriedTies) could join nothing and is not asked about; the
- * rest are asked in one call.
+ * see. A URL whose template, registered domain or suffix path (as its tie stood) no clustered
+ * host carries (`carried`: carriedTies) could join nothing and is not asked about; the rest are
+ * asked in one call.
  */
 export async function kitPathOnlyHosts(
   ties: AsyncIterable<KitPathTieRow>,
@@ -141,8 +143,8 @@ export async function kitPathOnlyHosts(
     if (clustered.has(tie.host)) continue;
     const keys = normaliseStoredUrl(tie.url);
     if (!keys) continue;
-    // The template the memory matched (kit_path(template)), kit words already checked then; or,
-    // for a registered-domain tie, the domain a clustered host carries.
+    // The template the memory matched (kit_path(template)), kit words already checked then; for a
+    // registered-domain tie, the domain a clustered host carries; for a suffix-path tie, its key.
     const path = pathTemplate(keys.path);
     const byKitPath = !tie.byDomain && tie.suffixPath === null;
     const template = byKitPath && path !== null && carried.paths.has(path) ? path : null;

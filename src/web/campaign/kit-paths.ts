@@ -439,6 +439,11 @@ const SUFFIX_PATH_REASON = 'suffix_path_judged';
 const escapeArgument = (argument: string) =>
   argument.replace(/[=;,()%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
+/** A reason key's argument as escapeArgument wrote it, read back (`%3D` is `=`): for explanations and readers. */
+export function unescapeArgument(argument: string): string {
+  return argument.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 export function kitPathReasonKey(template: string, basis: KitPathBasis = 'confirmed'): string {
   return `${REASON_OF[basis]}(${escapeArgument(template)})`;
 }
@@ -555,9 +560,6 @@ export function suffixPathOfTie(scored: Pick<ScoredUrl, 'reasons'>): string | nu
   const feature = scored.reasons[0]!.feature;
   return unescapeArgument(feature.slice(SUFFIX_PATH_REASON.length + 1, -1));
 }
-
-const unescapeArgument = (argument: string) =>
-  argument.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 /**
  * The room's own verdicts as kit-path evidence (`kitPaths.ownVerdicts`), in one place for the

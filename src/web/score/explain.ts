@@ -7,6 +7,7 @@
  * Each phrase says what was looked at, not whether it pointed to phishing: the contribution's
  * sign says that, and a reason can weigh either way.
  */
+import { unescapeArgument } from '../campaign/kit-paths.ts';
 
 export type ExplainLanguage = 'ja' | 'en';
 
@@ -197,32 +198,28 @@ const PHRASES: Record<string, Phrase> = {
     (a) => `the word${quotedEn(a)} in the subdomain, weighed by how much the domain name reads as phishing`,
   ),
   kit_path: withArgument(
-    (a) => `確認済みのフィッシングサイトが他のドメインで使ったキットのパス「${unescapeKey(a)}」`,
-    (a) => `the path "${unescapeKey(a)}" a phishing kit used on other domains confirmed as phishing`,
+    (a) => `確認済みのフィッシングサイトが他のドメインで使ったキットのパス「${unescapeArgument(a)}」`,
+    (a) => `the path "${unescapeArgument(a)}" a phishing kit used on other domains confirmed as phishing`,
   ),
   kit_path_judged: withArgument(
     (a) =>
-      `このシステムが他のドメインで不審またはそれに近いと判定したURLが使ったキットのパス「${unescapeKey(a)}」`,
+      `このシステムが他のドメインで不審またはそれに近いと判定したURLが使ったキットのパス「${unescapeArgument(a)}」`,
     (a) =>
-      `the path "${unescapeKey(a)}" a phishing kit used on other domains this system scored near suspicious or worse`,
+      `the path "${unescapeArgument(a)}" a phishing kit used on other domains this system scored near suspicious or worse`,
   ),
   domain_judged: withArgument(
-    (a) => `このシステムが不審またはそれに近いと判定した、同じ登録ドメイン「${unescapeKey(a)}」の他のホスト`,
     (a) =>
-      `other hosts of the registered domain "${unescapeKey(a)}" this system scored near suspicious or worse`,
+      `このシステムが不審またはそれに近いと判定した、同じ登録ドメイン「${unescapeArgument(a)}」の他のホスト`,
+    (a) =>
+      `other hosts of the registered domain "${unescapeArgument(a)}" this system scored near suspicious or worse`,
   ),
   suffix_path_judged: withArgument(
     (a) =>
-      `このシステムが不審またはそれに近いと判定した他の登録ドメインでも使われた、リスクの高いサフィックスとパスの組「${unescapeKey(a)}」`,
+      `このシステムが不審またはそれに近いと判定した他の登録ドメインでも使われた、リスクの高いサフィックスとパスの組「${unescapeArgument(a)}」`,
     (a) =>
-      `the risky suffix and path "${unescapeKey(a)}", used on other registered domains this system scored near suspicious or worse`,
+      `the risky suffix and path "${unescapeArgument(a)}", used on other registered domains this system scored near suspicious or worse`,
   ),
 };
-
-/** A key's argument as kitPathReasonKey escaped it (`%3D` for `=`). */
-function unescapeKey(argument: string): string {
-  return argument.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
 
 /**
  * The reasons that pointed to phishing, largest first: what a letter or a person is shown as the
