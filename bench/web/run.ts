@@ -324,14 +324,13 @@ function sidesOf(
     thresholds: Thresholds;
   },
 ): Side[] {
-  const tiedBy = (replay: KitReplay) => (i: number) =>
+  /** Row i (phishing hosts first, then the benign ones) tied by a replay of either kind. */
+  const tiedBy = (replay: Pick<KitReplay | DomainReplay, 'phishingTied' | 'benignTied'>) => (i: number) =>
     i < kit.benignOffset ? replay.phishingTied[i]! : replay.benignTied[i - kit.benignOffset]!;
   const tied = tiedBy(kit.replay);
   const tiedByJudged = tiedBy(kit.judged);
-  const tiedByOwn = (replay: DomainReplay) => (i: number) =>
-    i < kit.benignOffset ? replay.phishingTied[i]! : replay.benignTied[i - kit.benignOffset]!;
-  const tiedByDomain = tiedByOwn(kit.judgedDomains);
-  const tiedBySuffixPath = tiedByOwn(kit.judgedSuffixPaths);
+  const tiedByDomain = tiedBy(kit.judgedDomains);
+  const tiedBySuffixPath = tiedBy(kit.judgedSuffixPaths);
   const { asPublished } = kit;
   const sides: Side[] = [
     { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
