@@ -114,12 +114,20 @@ export interface LabelledHost {
   month?: string;
   /** When JPCERT/CC listed that first URL (ISO 8601); absent for benign ones. */
   seenAt?: string;
+  /** That first URL's place in the list (Listing.row); absent for benign ones. */
+  row?: number;
 }
 
 /** One row of JPCERT/CC's list: a URL and when it was listed (every row, not only a host's first). */
 export interface Listing {
   url: NormalisedUrl;
   seenAt: string;
+  /**
+   * Its place in the whole list, month files oldest first, each in its own order: what orders the
+   * rows of one listing time (JPCERT/CC lists a campaign's hosts in one batch, at one minute) as
+   * `tsunagi web ingest` would read them, one after the other.
+   */
+  row?: number;
 }
 
 export interface PhishingMonth {
@@ -151,6 +159,7 @@ export function phishingMonths(dir: string): PhishingMonth[] {
         .map((f) => join(root, d.name, f)),
     )
     .sort();
+  let row = 0;
   return files.map((file) => {
     const name = file.slice(-10, -4);
     const month = `${name.slice(0, 4)}-${name.slice(4)}`;
@@ -170,14 +179,15 @@ export function phishingMonths(dir: string): PhishingMonth[] {
       try {
         const url = normaliseUrl(record.url);
         const seenAt = record.seenAt;
+        row++;
         if (!hosts.has(url.host))
           hosts.set(url.host, {
             url,
             description: record.description ?? '',
             month,
-            ...(seenAt ? { seenAt } : {}),
+            ...(seenAt ? { seenAt, row } : {}),
           });
-        if (seenAt) listings.push({ url, seenAt });
+        if (seenAt) listings.push({ url, seenAt, row });
       } catch (error) {
         if (!(error instanceof UrlInputError)) throw error;
         bad++;

@@ -1,10 +1,11 @@
 /**
  * The room's registered-domain ties (src/web/campaign/domain-ties.ts) and suffix-path ties
- * (suffix-paths.ts) replayed over the listings its own verdicts teach, URL by URL in time order
- * as the room learns them (kit-replay.ts's `earlier-times`):
+ * (suffix-paths.ts) replayed over the listings its own verdicts teach, URL by URL as the room
+ * learns them (kit-replay.ts's `earlier-rows`, or with `byRow` false its `earlier-times`):
  *
- * - a phishing host is judged at the time its first URL was listed, by every taught row listed
- *   strictly before it (its own host, or domain, never counts: the memory names others only);
+ * - a phishing host is judged at the time its first URL was listed, by every taught row before
+ *   its own in the list's order (`byRow`: its time, then its place in the list; else strictly
+ *   earlier times only); its own host never counts: the memory names others only;
  * - a benign URL is flagged when, at ANY moment of the period read, the memory as it stood then
  *   would have tied it: checked at the period's start and again after every taught row of its
  *   key, registered domain or suffix path (the memory only gains members then);
@@ -26,6 +27,7 @@ import {
   type TieMemory,
 } from '../../src/web/index.ts';
 import type { Listing } from './data.ts';
+import { byListing, listedBefore, type ListedAt } from './kit-replay.ts';
 
 export interface DomainReplay {
   /** Per judged phishing host (the order given): whether the memory tied it. */
@@ -38,13 +40,14 @@ export interface DomainReplay {
 
 export function replayDomainTies(
   taught: readonly Listing[],
-  phishing: readonly { url: NormalisedUrl; seenAt: string }[],
+  phishing: readonly ({ url: NormalisedUrl } & ListedAt)[],
   benign: readonly NormalisedUrl[],
   period: { from: string },
   options: { windowDays: number; maxDomains: number },
   unjudged: readonly Listing[] = [],
+  byRow = false,
 ): DomainReplay {
-  return replayTies(taught, phishing, benign, period, unjudged, {
+  return replayTies(taught, phishing, benign, period, unjudged, byRow, {
     memory: () => createDomainMemory(options),
     keyOf: (url) => url.registrableDomain,
     tied: (judged, against, url, at) => domainTieOf(judged, against, url, at) !== null,
@@ -54,14 +57,15 @@ export function replayDomainTies(
 /** The room's suffix-path ties (src/web/campaign/suffix-paths.ts), replayed as the domain ties are. */
 export function replaySuffixPathTies(
   taught: readonly Listing[],
-  phishing: readonly { url: NormalisedUrl; seenAt: string }[],
+  phishing: readonly ({ url: NormalisedUrl } & ListedAt)[],
   benign: readonly NormalisedUrl[],
   period: { from: string },
   options: { windowDays: number; maxPaths: number },
   suffixRisk: SuffixRisk,
   unjudged: readonly Listing[] = [],
+  byRow = false,
 ): DomainReplay {
-  return replayTies(taught, phishing, benign, period, unjudged, {
+  return replayTies(taught, phishing, benign, period, unjudged, byRow, {
     memory: () => createSuffixPathMemory(options, suffixRisk),
     keyOf: (url) => suffixPathKey(url, suffixRisk),
     tied: (judged, against, url, at) => suffixPathTieOf(judged, against, url, at) !== null,
@@ -77,10 +81,11 @@ interface TieKind {
 
 function replayTies(
   taught: readonly Listing[],
-  phishing: readonly { url: NormalisedUrl; seenAt: string }[],
+  phishing: readonly ({ url: NormalisedUrl } & ListedAt)[],
   benign: readonly NormalisedUrl[],
   period: { from: string },
   unjudged: readonly Listing[],
+  byRow: boolean,
   kind: TieKind,
 ): DomainReplay {
   const memory = kind.memory();
@@ -88,7 +93,7 @@ function replayTies(
   const ordered = [
     ...taught.map((listing) => ({ ...listing, against: false })),
     ...unjudged.map((listing) => ({ ...listing, against: true })),
-  ].sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
+  ].sort(byListing);
   const tiedAt = (url: NormalisedUrl, at: Date) => kind.tied(memory, against, url, at);
   const benignByKey = new Map<string, number[]>();
   benign.forEach((url, i) => {
@@ -105,8 +110,9 @@ function replayTies(
   const periodStart = Date.parse(`${period.from}T00:00:00+09:00`);
   let startChecked = false;
   let next = 0;
-  const learnBefore = (time: number) => {
-    while (next < ordered.length && Date.parse(ordered[next]!.seenAt) < time) {
+  /** Learns every row before `host`'s (null: every row left). */
+  const learnBefore = (host: ListedAt | null) => {
+    while (next < ordered.length && (host === null || listedBefore(ordered[next]!, host, byRow))) {
       const listing = ordered[next++]!;
       const at = new Date(listing.seenAt);
       if (listing.against) {
@@ -123,14 +129,12 @@ function replayTies(
     }
   };
   const phishingTied = new Array<boolean>(phishing.length).fill(false);
-  const judged = phishing
-    .map((p, index) => ({ ...p, index, at: Date.parse(p.seenAt) }))
-    .sort((a, b) => a.at - b.at);
+  const judged = phishing.map((p, index) => ({ ...p, index })).sort(byListing);
   for (const host of judged) {
-    learnBefore(host.at);
-    phishingTied[host.index] = tiedAt(host.url, new Date(host.at));
+    learnBefore(host);
+    phishingTied[host.index] = tiedAt(host.url, new Date(host.seenAt));
   }
-  learnBefore(Number.POSITIVE_INFINITY);
+  learnBefore(null);
   if (!startChecked) for (const indices of benignByKey.values()) checkBenign(indices, new Date(periodStart));
   return { phishingTied, benignTied, domains: memory.size };
 }

@@ -13,8 +13,10 @@
  * taught those it flags suspicious or malicious (and the read-half benign rows it so flags, from
  * the start), and each month is printed as the URL verdict alone and OR the tie of a URL the
  * model scores at its judgedLift floor (the room's rule, liftableByJudged; `--lift suspicious`: a
- * suspicious URL only, the rule before that floor); `--teaching earlier-days,earlier-times`: each
- * host judged by earlier days' listings or by every listing before its own (kit-replay.ts); hosts
+ * suspicious URL only, the rule before that floor); `--teaching earlier-days,earlier-times,earlier-rows`:
+ * each host judged by earlier days' listings, by every listing before its own time, or by every
+ * row before its own in the list's order (kit-replay.ts; the domain and suffix-path replays read
+ * `earlier-days` as `earlier-times`); hosts
  * are judged from the month after M (the months before are the fit's own).
  */
 import { readFileSync } from 'node:fs';
@@ -77,7 +79,7 @@ for (const teaching of teachings)
     for (const windowDays of numbers(values['window-days']!)) {
       const replay = replayKitPaths(
         teach,
-        phishing.map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+        phishing.map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row })),
         benign,
         { from: `${months[0]!.month}-01`, to: `${TUNING_LAST_MONTH}-30` },
         { ...DEFAULT_KIT_PATHS, minDomains, windowDays, commonWords },
@@ -89,11 +91,12 @@ for (const teaching of teachings)
         verdict && values.domains !== 'off'
           ? replayDomainTies(
               domainTeach,
-              phishing.map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+              phishing.map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row })),
               benign,
               { from: `${months[0]!.month}-01` },
               { windowDays, maxDomains: DEFAULT_KIT_PATHS.maxPaths },
               values.against === 'none' ? [] : domainUnjudged,
+              teaching === 'earlier-rows',
             )
           : null;
       // The room's suffix-path ties (own verdicts only; --suffix-paths off: without them).
@@ -101,12 +104,13 @@ for (const teaching of teachings)
         verdict && values['suffix-paths'] !== 'off'
           ? replaySuffixPathTies(
               values['suffix-teach'] === 'floor' ? teach : domainTeach,
-              phishing.map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+              phishing.map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row })),
               benign,
               { from: `${months[0]!.month}-01` },
               { windowDays, maxPaths: DEFAULT_KIT_PATHS.maxPaths },
               suffixRisk,
               values.against === 'none' ? [] : values['suffix-teach'] === 'floor' ? unjudged : domainUnjudged,
+              teaching === 'earlier-rows',
             )
           : null;
       const tiedAt = (i: number) =>

@@ -39,6 +39,33 @@ test('URL by URL: a host is tied by listings earlier the same day, never by one 
   assert.deepEqual(replay.phishingTied, [true, true, false, false]);
 });
 
+test('row by row: a batch listed at one minute teaches its later rows its earlier ones, never the reverse', () => {
+  const at = '2025-07-05T13:57:00+09:00';
+  const batch = ['ahq', 'bkz', 'cwe', 'dpo'].map((name, row) => ({
+    ...listing(`https://${name}.cn/jkuos`, at),
+    row: 100 + row,
+  }));
+  const judged = batch.map(({ url, seenAt, row }) => ({ url, seenAt, row }));
+  const rows = replayKitPaths(batch, judged, [], period, DEFAULT_KIT_PATHS, 'earlier-rows');
+  // Two other domains before it: the third and fourth rows.
+  assert.deepEqual(rows.phishingTied, [false, false, true, true]);
+  const times = replayKitPaths(batch, judged, [], period, DEFAULT_KIT_PATHS, 'earlier-times');
+  assert.deepEqual(times.phishingTied, [false, false, false, false]);
+});
+
+test('row by row: rows of earlier times teach whatever their place in the list', () => {
+  const earlier = listings.map((l, i) => ({ ...l, row: 500 + i }));
+  const replay = replayKitPaths(
+    earlier,
+    [{ ...host, row: 1 }],
+    [],
+    period,
+    DEFAULT_KIT_PATHS,
+    'earlier-rows',
+  );
+  assert.deepEqual(replay.phishingTied, [true]);
+});
+
 test('URL by URL: a benign URL is checked at the end of each day that touched its template, as daily', () => {
   const benign = [normaliseUrl('https://example.org/jkuos'), normaliseUrl('https://example.org/about')];
   const replay = replayKitPaths(listings, [sameDay], benign, period, DEFAULT_KIT_PATHS, 'earlier-times');

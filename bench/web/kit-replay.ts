@@ -37,15 +37,35 @@ export interface KitReplay {
 }
 
 /**
- * What a judged host's memory holds: every row of EARLIER days (a feed delivered daily), or every
- * row listed before the host's own listing time (a room's own verdicts, learnt as each URL is
- * scored).
+ * What a judged host's memory holds: every row of EARLIER days (a feed delivered daily); every
+ * row listed before the host's own listing time; or every row before the host's own in the list's
+ * order (`earlier-rows`: its time, then its place in the list), as the room's own verdicts are
+ * learnt: `web ingest` scores a batch one URL after the other and learns each before the next, so
+ * a campaign JPCERT/CC listed at one minute teaches its later rows its earlier ones, as it would
+ * in a room that met those hosts one by one.
  */
-export type KitReplayTeaching = 'earlier-days' | 'earlier-times';
+export type KitReplayTeaching = 'earlier-days' | 'earlier-times' | 'earlier-rows';
+
+/** A listing's place in time, and in the list among those of its time (no row: before them). */
+export interface ListedAt {
+  seenAt: string;
+  row?: number;
+}
+
+/** Whether `a` came before `b`: by time, or for `earlier-rows` by time and then row. */
+export function listedBefore(a: ListedAt, b: ListedAt, byRow: boolean): boolean {
+  const at = Date.parse(a.seenAt);
+  const bt = Date.parse(b.seenAt);
+  return at < bt || (byRow && at === bt && (a.row ?? -1) < (b.row ?? -1));
+}
+
+/** Oldest first by time, then row (Array.sort is stable: rows without one keep their order). */
+export const byListing = (a: ListedAt, b: ListedAt) =>
+  Date.parse(a.seenAt) - Date.parse(b.seenAt) || (a.row ?? -1) - (b.row ?? -1);
 
 export function replayKitPaths(
   listings: readonly Listing[],
-  phishing: readonly { url: NormalisedUrl; seenAt: string }[],
+  phishing: readonly ({ url: NormalisedUrl } & ListedAt)[],
   benign: readonly NormalisedUrl[],
   period: { from: string; to: string },
   options: KitPathOptions,
@@ -61,15 +81,13 @@ export function replayKitPaths(
   const ordered = [
     ...listings.map((listing) => ({ ...listing, against: false })),
     ...unjudged.map((listing) => ({ ...listing, against: true })),
-  ].sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
+  ].sort(byListing);
   /** The room's tie: the memory's, while its domains outnumber those seen benign on the path. */
   const tiedAt = (url: NormalisedUrl, at: Date) => {
     const match = memory.match(url, at);
     return match !== null && outnumbersUnjudged(match, against.listedOn(url, at)?.domains.length ?? 0);
   };
-  const judged = phishing
-    .map((p, index) => ({ ...p, index, day: dayOf(p.seenAt) }))
-    .sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt));
+  const judged = phishing.map((p, index) => ({ ...p, index, day: dayOf(p.seenAt) })).sort(byListing);
   const phishingTied = new Array<boolean>(phishing.length).fill(false);
   const benignTied = new Array<boolean>(benign.length).fill(false);
   const benignByTemplate = new Map<string, number[]>();
@@ -127,10 +145,8 @@ export function replayKitPaths(
   };
   for (const host of judged) {
     learnBefore(host.day);
-    if (teaching === 'earlier-times') {
-      const at = Date.parse(host.seenAt);
-      learnWhile((listing) => Date.parse(listing.seenAt) < at);
-    }
+    if (teaching !== 'earlier-days')
+      learnWhile((listing) => listedBefore(listing, host, teaching === 'earlier-rows'));
     phishingTied[host.index] = tiedAt(host.url, new Date(host.seenAt));
   }
   // The rest of the period, for the benign URLs.

@@ -242,6 +242,8 @@ function steadyStates(urls: readonly string[], scorers: readonly ((url: string) 
 
 const JUDGED_SIDE =
   "tsunagi web URL verdict (malicious) OR near suspicious on a kit path, registered domain or risky suffix and path of the room's own earlier verdicts (no list fed)";
+const JUDGED_STRICT_SIDE =
+  'the same, replayed without the rows listed at the same minute (no URL of a batch teaches another)';
 const KIT_SIDE =
   'tsunagi web URL verdict (malicious) OR kit path of earlier days (a room fed confirmed listings daily)';
 
@@ -310,15 +312,21 @@ function steadySpeeds(web: Web, split: Split, urls: readonly string[], lastMonth
   return { steadyCpuSeconds, withKits: { paths: kitRoom.paths, cpuSeconds: kitCpuSeconds } };
 }
 
+/** The room's own-verdict ties replayed: kit paths, registered domains, suffix paths. */
+interface OwnVerdictReplay {
+  kitPaths: KitReplay;
+  domains: DomainReplay;
+  suffixPaths: DomainReplay;
+}
+
 /** Our two verdicts at both cuts, the kit-path memory, and the peer's two cuts when it ran. */
 function sidesOf(
   scored: readonly ScoredUrl[],
   peer: { scores: number[] } | string,
   kit: {
     replay: KitReplay;
-    judged: KitReplay;
-    judgedDomains: DomainReplay;
-    judgedSuffixPaths: DomainReplay;
+    judged: OwnVerdictReplay;
+    judgedByTime: OwnVerdictReplay;
     benignOffset: number;
     asPublished: boolean[] | string;
     thresholds: Thresholds;
@@ -328,20 +336,18 @@ function sidesOf(
   const tiedBy = (replay: Pick<KitReplay | DomainReplay, 'phishingTied' | 'benignTied'>) => (i: number) =>
     i < kit.benignOffset ? replay.phishingTied[i]! : replay.benignTied[i - kit.benignOffset]!;
   const tied = tiedBy(kit.replay);
-  const tiedByJudged = tiedBy(kit.judged);
-  const tiedByDomain = tiedBy(kit.judgedDomains);
-  const tiedBySuffixPath = tiedBy(kit.judgedSuffixPaths);
+  /** The own verdicts' ties lift only a URL at the model's judgedLift floor (kit-path-intake.ts). */
+  const flaggedByOwn = (own: OwnVerdictReplay) => {
+    const [byKit, byDomain, bySuffixPath] = [own.kitPaths, own.domains, own.suffixPaths].map(tiedBy);
+    return (i: number) =>
+      scored[i]!.verdict === 'malicious' ||
+      (liftableByJudged(scored[i]!, kit.thresholds) && (byKit!(i) || byDomain!(i) || bySuffixPath!(i)));
+  };
   const { asPublished } = kit;
   const sides: Side[] = [
     { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
-    {
-      name: JUDGED_SIDE,
-      // The own verdicts' ties lift only a URL at the model's judgedLift floor (kit-path-intake.ts).
-      flagged: (i) =>
-        scored[i]!.verdict === 'malicious' ||
-        (liftableByJudged(scored[i]!, kit.thresholds) &&
-          (tiedByJudged(i) || tiedByDomain(i) || tiedBySuffixPath(i))),
-    },
+    { name: JUDGED_SIDE, flagged: flaggedByOwn(kit.judged) },
+    { name: JUDGED_STRICT_SIDE, flagged: flaggedByOwn(kit.judgedByTime) },
     {
       name: KIT_SIDE,
       flagged: (i) => scored[i]!.verdict === 'malicious' || tied(i),
@@ -425,13 +431,7 @@ function kitCaveat(replay: KitReplay): string {
 }
 
 /** What the "own earlier verdicts" row measures, and what it stands for. */
-function judgedCaveat(
-  taught: number,
-  unjudged: number,
-  replay: KitReplay,
-  domains: DomainReplay,
-  suffixPaths: DomainReplay,
-): string {
+function judgedCaveat(taught: number, unjudged: number, own: OwnVerdictReplay): string {
   return (
     `The "own earlier verdicts" row needs no list: a room keeps the paths of the URLs its scorer itself scores ` +
     `near suspicious or worse (at the model's judgedLift floor, above all but 2e-3 of the tuning benign rows; web.kitPaths.ownVerdicts; by the scorer's own score, never a tie's raise) ` +
@@ -441,11 +441,13 @@ function judgedCaveat(
     `or on another host of a registered domain kept within the same window (reason domain_judged), ` +
     `or on another registered domain under a suffix the model finds riskier than even and a path (any but the top page, plain words too) kept on ${SUFFIX_PATH_MIN_DOMAINS} other domains within the window (reason suffix_path_judged), ` +
     `while those domains (hosts) outnumber the ones it saw on the path (domain) with a benign-looking score once it was named (outnumbersUnjudged: a vendor's path on many sites, a hosting company's domain, is no kit). ` +
-    `Replayed like the confirmed feed but URL by URL, as the room learns them (each host judged by every listing before its own listing time, ` +
-    `not only earlier days'), taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
+    `Replayed like the confirmed feed but URL by URL, as the room learns them: each host judged by every row before its own in the list's order ` +
+    `(its listing time, then its place in the list), as \`web ingest\` scores a batch one URL after the other and learns each before the next. JPCERT/CC lists a campaign's hosts in batches at one minute ` +
+    `(66 hosts of one registered domain at one minute of May 2025, a tuning month); the row below it replays them as if no URL of a batch taught another (every listing strictly before the host's listing time), which the room does not do. ` +
+    `Taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
     `model scores near suspicious or worse, at their listing times, the ${unjudged} it scores below that counting against ties: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
     `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
-    `The settings were judged on the forward check's tuning folds only, but the domain rule was tightened after a first reading of these months flagged 2 benign URLs (bench/web/README.md). The suffix-path rule was chosen on the tuning folds and then read here once. The memory held ${replay.paths} kit paths, ${domains.domains} registered domains and ${suffixPaths.domains} suffix paths at the end.`
+    `The settings were judged on the forward check's tuning folds only, but the domain rule was tightened after a first reading of these months flagged 2 benign URLs (bench/web/README.md). The suffix-path rule was chosen on the tuning folds and then read here once; so was the replay row by row (the rules unchanged), which was these months' fourth reading. The memory held ${own.kitPaths.paths} kit paths, ${own.domains.domains} registered domains and ${own.suffixPaths.domains} suffix paths at the end.`
   );
 }
 
@@ -471,7 +473,7 @@ function kitReplayOf(
   if (undated > 0) throw new Error(`${undated} evaluation hosts have no listing time`);
   return replayKitPaths(
     listings,
-    hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
+    hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row })),
     hosts.slice(benignOffset).map((h) => h.url),
     { from: `${EVALUATION_FIRST_MONTH}-01`, to: lastDay },
     DEFAULT_KIT_PATHS,
@@ -548,32 +550,43 @@ function kitReplaysOf(
     scorer,
     hosts.slice(benignOffset).map((host, i) => ({ host, scored: scored[benignOffset + i]! })),
   );
-  const judgedReplay = kitReplayOf(
-    own.taught,
-    hosts,
-    phishingCount,
-    benignOffset,
-    lastMonth,
-    'earlier-times',
-    own.unjudged,
-  );
-  const judgedDomains = replayDomainTies(
-    own.domainTaught,
-    hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
-    hosts.slice(benignOffset).map((h) => h.url),
-    { from: `${EVALUATION_FIRST_MONTH}-01` },
-    { windowDays: DEFAULT_KIT_PATHS.windowDays, maxDomains: DEFAULT_KIT_PATHS.maxPaths },
-    own.domainUnjudged,
-  );
-  const judgedSuffixPaths = replaySuffixPathTies(
-    own.domainTaught,
-    hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt! })),
-    hosts.slice(benignOffset).map((h) => h.url),
-    { from: `${EVALUATION_FIRST_MONTH}-01` },
-    DEFAULT_KIT_PATHS,
-    suffixRiskOf(web.model.risk),
-    own.domainUnjudged,
-  );
+  /** The three ties of the room's own verdicts, each host judged by the rows before it (`teaching`). */
+  const ownReplay = (teaching: 'earlier-times' | 'earlier-rows'): OwnVerdictReplay => {
+    const judged = hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row }));
+    const benignUrls = hosts.slice(benignOffset).map((h) => h.url);
+    const from = { from: `${EVALUATION_FIRST_MONTH}-01` };
+    const byRow = teaching === 'earlier-rows';
+    return {
+      kitPaths: kitReplayOf(
+        own.taught,
+        hosts,
+        phishingCount,
+        benignOffset,
+        lastMonth,
+        teaching,
+        own.unjudged,
+      ),
+      domains: replayDomainTies(
+        own.domainTaught,
+        judged,
+        benignUrls,
+        from,
+        { windowDays: DEFAULT_KIT_PATHS.windowDays, maxDomains: DEFAULT_KIT_PATHS.maxPaths },
+        own.domainUnjudged,
+        byRow,
+      ),
+      suffixPaths: replaySuffixPathTies(
+        own.domainTaught,
+        judged,
+        benignUrls,
+        from,
+        DEFAULT_KIT_PATHS,
+        suffixRiskOf(web.model.risk),
+        own.domainUnjudged,
+        byRow,
+      ),
+    };
+  };
   const published = publicationTimes(run.dir);
   const asPublished =
     typeof published === 'string'
@@ -586,9 +599,8 @@ function kitReplaysOf(
         );
   return {
     replay: kitReplay,
-    judged: judgedReplay,
-    judgedDomains,
-    judgedSuffixPaths,
+    judged: ownReplay('earlier-rows'),
+    judgedByTime: ownReplay('earlier-times'),
     taught: own.taught.length,
     unjudged: own.unjudged.length,
     asPublished,
@@ -734,7 +746,7 @@ async function main() {
       caveats: [
         ...caveatsOf(peer, ipBenign, ipPhishing, scored),
         kitCaveat(kit.replay),
-        judgedCaveat(kit.taught, kit.unjudged, kit.judged, kit.judgedDomains, kit.judgedSuffixPaths),
+        judgedCaveat(kit.taught, kit.unjudged, kit.judged),
         ...(typeof kit.asPublished === 'string'
           ? [`Kit paths as published: not measured (${kit.asPublished}).`]
           : []),
