@@ -38,6 +38,7 @@ import {
 } from '../../src/web/index.ts';
 import { replayDomainTies, replaySuffixPathTies, type DomainReplay } from './domain-replay.ts';
 import { replayAsPublished, replayKitPaths, type KitReplay, type KitReplayTeaching } from './kit-replay.ts';
+import { replayInRoom, type RoomReplay } from './room-replay.ts';
 import { commandLine, machineLoad, markdownTable, publishReport } from '../lib/report.ts';
 import {
   dataDirectory,
@@ -242,6 +243,8 @@ function steadyStates(urls: readonly string[], scorers: readonly ((url: string) 
 
 const JUDGED_SIDE =
   "tsunagi web URL verdict (malicious) OR near suspicious on a kit path, registered domain or risky suffix and path of the room's own earlier verdicts (no list fed)";
+const ROOM_SIDE =
+  "the same, by the room itself: a new room ingests each month's rows in the list's order as one source (SQLite in memory), the benign rows at the start and each month's end";
 const JUDGED_STRICT_SIDE =
   'the same, replayed without the rows listed at the same minute (no URL of a batch teaches another)';
 const KIT_SIDE =
@@ -327,6 +330,7 @@ function sidesOf(
     replay: KitReplay;
     judged: OwnVerdictReplay;
     judgedByTime: OwnVerdictReplay;
+    room: RoomReplay;
     benignOffset: number;
     asPublished: boolean[] | string;
     thresholds: Thresholds;
@@ -347,6 +351,11 @@ function sidesOf(
   const sides: Side[] = [
     { name: 'tsunagi web URL verdict (malicious)', flagged: (i) => scored[i]!.verdict === 'malicious' },
     { name: JUDGED_SIDE, flagged: flaggedByOwn(kit.judged) },
+    {
+      name: ROOM_SIDE,
+      flagged: (i) =>
+        i < kit.benignOffset ? kit.room.phishingCaught[i]! : kit.room.benignFlagged[i - kit.benignOffset]!,
+    },
     { name: JUDGED_STRICT_SIDE, flagged: flaggedByOwn(kit.judgedByTime) },
     {
       name: KIT_SIDE,
@@ -443,7 +452,8 @@ function judgedCaveat(taught: number, unjudged: number, own: OwnVerdictReplay): 
     `while those domains (hosts) outnumber the ones it saw on the path (domain) with a benign-looking score once it was named (outnumbersUnjudged: a vendor's path on many sites, a hosting company's domain, is no kit). ` +
     `Replayed like the confirmed feed but URL by URL, as the room learns them: each host judged by every row before its own in the list's order ` +
     `(its listing time, then its place in the list), as \`web ingest\` scores a batch one URL after the other and learns each before the next. JPCERT/CC lists a campaign's hosts in batches at one minute ` +
-    `(66 hosts of one registered domain at one minute of May 2025, a tuning month); the row below it replays them as if no URL of a batch taught another (every listing strictly before the host's listing time), which the room does not do. ` +
+    `(66 hosts of one registered domain at one minute of May 2025, a tuning month); the row after next replays them as if no URL of a batch taught another (every listing strictly before the host's listing time), which the room does not do. ` +
+    `The next row is the room itself (bench/web/room-replay.ts): a new room with the shipped model and settings and a SQLite store in memory ingests the benign rows at the period's start, then each month's listings in the list's order as one source, then the benign rows again at the month's end; a host counts caught when its first URL's verdict was malicious as it was ingested, a benign row flagged when any of its five verdicts was. It must agree with the replay; where it does not, the replay is wrong. ` +
     `Taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
     `model scores near suspicious or worse, at their listing times, the ${unjudged} it scores below that counting against ties: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
     `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
@@ -526,10 +536,11 @@ function publishedAtOf(split: Split, published: ReadonlyMap<string, string>) {
 }
 
 /**
- * The kit-path memory's three replays: fed confirmed listings daily, taught the room's own
- * verdicts, and fed JPCERT/CC's public repository as it was published.
+ * The kit-path memory's replays: fed confirmed listings daily, taught the room's own verdicts (row
+ * by row and strictly by time), and fed JPCERT/CC's public repository as it was published; and
+ * the room itself over the same months, the check that the own-verdict replay is what it does.
  */
-function kitReplaysOf(
+async function kitReplaysOf(
   run: {
     split: Split;
     dir: string;
@@ -601,6 +612,12 @@ function kitReplaysOf(
     replay: kitReplay,
     judged: ownReplay('earlier-rows'),
     judgedByTime: ownReplay('earlier-times'),
+    room: await replayInRoom(
+      split.months.filter((m) => m.month >= EVALUATION_FIRST_MONTH),
+      hosts.slice(0, phishingCount),
+      hosts.slice(benignOffset).map((h) => h.url),
+      web.model,
+    ),
     taught: own.taught.length,
     unjudged: own.unjudged.length,
     asPublished,
@@ -655,7 +672,7 @@ async function main() {
       )
     : `no phishing_catcher checkout at --peer / TSUNAGI_PHISHING_CATCHER / DATA/phishing_catcher`;
 
-  const kit = kitReplaysOf(
+  const kit = await kitReplaysOf(
     {
       split,
       dir,
