@@ -453,7 +453,7 @@ function judgedCaveat(taught: number, unjudged: number, own: OwnVerdictReplay): 
     `Replayed like the confirmed feed but URL by URL, as the room learns them: each host judged by every row before its own in the list's order ` +
     `(its listing time, then its place in the list), as \`web ingest\` scores a batch one URL after the other and learns each before the next. JPCERT/CC lists a campaign's hosts in batches at one minute ` +
     `(66 hosts of one registered domain at one minute of May 2025, a tuning month); the row after next replays them as if no URL of a batch taught another (every listing strictly before the host's listing time), which the room does not do. ` +
-    `The next row is the room itself (bench/web/room-replay.ts): a new room with the shipped model and settings and a SQLite store in memory ingests the benign rows at the period's start, then each month's listings in the list's order as one source, then the benign rows again at the month's end; a host counts caught when its first URL's verdict was malicious as it was ingested, a benign row flagged when any of its five verdicts was. It must agree with the replay; where it does not, the replay is wrong. ` +
+    `The next row is the room itself (bench/web/room-replay.ts): a new room with the shipped model and settings and a SQLite store in memory ingests the benign rows at the period's start, then each month's listings in the list's order as one source, then the benign rows again at the month's end; a host counts caught when its first URL's verdict was malicious as it was ingested, a benign row flagged when any of its verdicts (at the start and at each month's end) was. It must agree with the replay; where it does not, the replay is wrong. ` +
     `Taught only the ${taught} evaluation-month listings (and benign rows) the shipped ` +
     `model scores near suspicious or worse, at their listing times, the ${unjudged} it scores below that counting against ties: it stands for a room that scored those URLs when JPCERT/CC listed them ` +
     `(from user reports, a partner's feed or its own crawl). Tuning months' listings teach it nothing (the model was fitted on them). ` +
@@ -463,7 +463,7 @@ function judgedCaveat(taught: number, unjudged: number, own: OwnVerdictReplay): 
 
 /**
  * The kit-path memory replayed (kit-replay.ts): each evaluation host judged by every earlier day's
- * listings (a room fed confirmed listings daily) or every listing before its own (a room's own
+ * listings (a room fed confirmed listings daily) or every row before its own (a room's own
  * verdicts, learnt URL by URL as they are scored), each benign URL at every moment of the
  * evaluation months.
  */
@@ -562,7 +562,7 @@ async function kitReplaysOf(
     hosts.slice(benignOffset).map((host, i) => ({ host, scored: scored[benignOffset + i]! })),
   );
   /** The three ties of the room's own verdicts, each host judged by the rows before it (`teaching`). */
-  const ownReplay = (teaching: 'earlier-times' | 'earlier-rows'): OwnVerdictReplay => {
+  const ownReplay = (teaching: Exclude<KitReplayTeaching, 'earlier-days'>): OwnVerdictReplay => {
     const judged = hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row }));
     const benignUrls = hosts.slice(benignOffset).map((h) => h.url);
     const from = { from: `${EVALUATION_FIRST_MONTH}-01` };
