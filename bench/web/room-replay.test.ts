@@ -8,9 +8,10 @@ import { normaliseUrl } from '../../src/web/index.ts';
 import type { Listing } from './data.ts';
 import { replayInRoom } from './room-replay.ts';
 
-test('a batch under one registered domain: the first row is judged alone, the rest tied to it', async () => {
+test('a batch under one registered domain: its first rows are judged alone, the rest tied to them', async () => {
   const at = '2025-07-14T13:57:00+09:00';
-  // Scored suspicious or malicious by the shipped model (the first suspicious), all on one domain.
+  // Scored suspicious or malicious by the shipped model (the first two suspicious, the third
+  // malicious, the fourth suspicious), all on one domain: a tie needs two other hosts judged.
   const paths = [
     'a.qwpzrtk.net/www.tanakashoji.co.jp',
     'bq.qwpzrtk.net/www.kobayashi-dental.jp',
@@ -26,7 +27,7 @@ test('a batch under one registered domain: the first row is judged alone, the re
     normaliseUrl(u),
   );
   const room = await replayInRoom([{ month: '2025-07', listings }], listings, benign);
-  assert.deepEqual(room.phishingCaught, [false, true, true, true]);
+  assert.deepEqual(room.phishingCaught, [false, false, true, true]);
   assert.deepEqual(room.benignFlagged, [false, false]);
   // The rows' order is the list's, not the order given: reversed, the same rows are caught.
   const reversed = await replayInRoom(
@@ -34,5 +35,5 @@ test('a batch under one registered domain: the first row is judged alone, the re
     listings,
     benign,
   );
-  assert.deepEqual(reversed.phishingCaught, [false, true, true, true]);
+  assert.deepEqual(reversed.phishingCaught, [false, false, true, true]);
 });

@@ -29,6 +29,7 @@ import {
   teachesAsJudged,
   teachesDomain,
   countsAsUnjudged,
+  DOMAIN_MIN_HOSTS,
   SUFFIX_PATH_MIN_DOMAINS,
   suffixRiskOf,
   type NormalisedUrl,
@@ -411,7 +412,7 @@ function caveatsOf(
   const sameHost = timed.filter((r, i) => i > 0 && r.host === timed[i - 1]!.host).length;
   return [
     ...(typeof peer === 'string' ? [`phishing_catcher: blocked (${peer}).`] : []),
-    "The host-name verdict was thresholded on benign top-site hosts only; the benign URLs' hosts (small sites crawled from IP2Location, ISCX-URL-2016's sites) are new to it, so its false positives among them are counted here too.",
+    "The host-name verdict was thresholded on benign top-site hosts only; the benign URLs' hosts (small sites crawled from IP2Location, ISCX-URL-2016's sites, the test lists' sites) are new to it, so its false positives among them are counted here too.",
     "ESDAUNG/PhishDataset's legitimate URLs were sampled from IP2Location domains its authors assume legitimate; a phishing URL among them counts as a false positive here.",
     `IP hosts: the tuning half of the benign URLs holds ${ipBenign} IP-hosted pages (the host lists none), so the URL part can learn little about them (its ip_host_url weight is near 0) and an IP alone is weak evidence in the URL verdict, which leans on the host name's log-odds with a small weight: of the ${ipPhishing.length} evaluation phishing hosts that are IP addresses, the URL verdict flags ${ipPhishing.filter((r) => r.verdict === 'malicious').length} malicious, the host-name verdict ${ipPhishing.filter((r) => r.hostVerdict === 'malicious').length} (host exports never list an IP).`,
     "The OpenDNS top list counts DNS lookups, not visits: it holds random-letter .cn names that look like JPCERT/CC's hosts; they stay benign here, and with small sites' login pages they make the benign scores' upper tail that the URL verdict's malicious threshold is fitted to, and they set the host-name verdict's.",
@@ -447,7 +448,7 @@ function judgedCaveat(taught: number, unjudged: number, own: OwnVerdictReplay): 
     `and the registered domains and suffix paths of those it judges suspicious or worse, and makes a URL ` +
     `the scorer scores at that floor (never a plainly benign-looking one) malicious when it is on another registered domain under a path kept on ` +
     `${DEFAULT_KIT_PATHS.minDomains} other domains within ${DEFAULT_KIT_PATHS.windowDays} days (reason kit_path_judged), ` +
-    `or on another host of a registered domain kept within the same window (reason domain_judged), ` +
+    `or on another host (never the domain's own site) of a registered domain ${DOMAIN_MIN_HOSTS} of whose hosts were kept within the same window (reason domain_judged), ` +
     `or on another registered domain under a suffix the model finds riskier than even and a path (any but the top page, plain words too) kept on ${SUFFIX_PATH_MIN_DOMAINS} other domains within the window (reason suffix_path_judged), ` +
     `while those domains (hosts) outnumber the ones it saw on the path (domain) with a benign-looking score once it was named (outnumbersUnjudged: a vendor's path on many sites, a hosting company's domain, is no kit). ` +
     `Replayed like the confirmed feed but URL by URL, as the room learns them: each host judged by every row before its own in the list's order ` +
@@ -704,7 +705,7 @@ async function main() {
         `hosts that a tuning month already had are left out. Negatives, the evaluation half (by a salted SHA-256 of the ` +
         `host) of each benign set: ${split.evaluation.benign.length} hosts of the OpenDNS top 10,000, the Moz top 500 and ` +
         `every lexicon brand's official domains (as https://host/), and ${split.evaluation.benignUrls.length} benign URLs ` +
-        `with paths (ESDAUNG/PhishDataset's legitimate rows, ISCX-URL-2016's benign list; ` +
+        `with paths (ESDAUNG/PhishDataset's legitimate rows, ISCX-URL-2016's benign list; and the whole of Citizen Lab's test lists, which no fit has read; ` +
         `${split.dropped.benignUrlsListedAsPhishing} whose host JPCERT/CC ever listed left out), the same for every month ` +
         `(so a month's precision counts the same false positives). Two verdicts of ours: the URL verdict (host name and ` +
         `path features) and the host-name verdict (the name alone), each ` +

@@ -280,8 +280,11 @@ test("ingest: the room's own verdicts on two domains lift a suspicious URL on th
     /: malicious 1 \(1 on a kit path other domains were listed with, 1 of them near suspicious and on a path this room itself judged on other domains\), suspicious 0, benign 1;/,
     'the suspicious URL is lifted, the benign-looking one is not',
   );
-  // Another host of a registered domain the room judged: the near-suspicious one is lifted.
-  writeFileSync(join(dir, 'judged-host.txt'), 'https://amazon-co-jp.hostingco.co.uk/\n');
+  // Another host of a registered domain the room judged on two hosts: the near-suspicious one is lifted.
+  writeFileSync(
+    join(dir, 'judged-host.txt'),
+    'https://amazon-co-jp.hostingco.co.uk/\nhttps://smbc-card-jp.hostingco.co.uk/\n',
+  );
   const judgedHost = await run([
     'web',
     'ingest',

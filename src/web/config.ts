@@ -57,7 +57,8 @@ export const WebConfig = z
          * by their own score, never a tie's raise) teach the memory too; a tie that needs them is `kit_path_judged` and lifts
          * only a URL at that floor, while fewer than 8 benign-looking domains per named one were
          * seen on the path. Its suspicious and malicious verdicts also name their registered
-         * domain: a URL at the floor on another host of it is `domain_judged` (campaign/domain-ties.ts);
+         * domain: once two hosts of it are, a URL at the floor on another host of it (never the
+         * domain's own site) is `domain_judged` (campaign/domain-ties.ts);
          * and their risky suffix and path: a URL at the floor on a 4th domain under it is
          * `suffix_path_judged` (campaign/suffix-paths.ts).
          * Public lists arrive late, these at once.

@@ -502,6 +502,7 @@ export {
 } from './campaign/kit-paths.ts';
 export {
   createDomainMemory,
+  DOMAIN_MIN_HOSTS,
   domainTieOf,
   teachesDomain,
   type DomainMemory,

@@ -5,9 +5,14 @@
  * own verdicts stood near suspicious or worse within the window, is that domain's next one.
  *
  * The evidence is the room's own (kit-path-intake.ts asks this memory only with
- * `kitPaths.ownVerdicts`), and one other host is enough, so it is held to more than a judged kit
- * path (two other domains on a rare path, taught from the judgedLift floor up):
+ * `kitPaths.ownVerdicts`), and the hosts are one registrant's, so it is held to more than a judged
+ * kit path (two other domains on a rare path, taught from the judgedLift floor up):
  *
+ * - DOMAIN_MIN_HOSTS (2) other hosts judged, not one: an honest organisation's hosts on a TLD the
+ *   model finds risky (`english.news.cn`, `m.weibo.cn`, a news site's language subdomains) are
+ *   misjudged one at a time, and one must not lift the rest;
+ * - never the domain's own site (its apex or `www`): a misjudged subdomain must not take the
+ *   organisation's main site with it, and a throw-away domain's phishing is on its other names;
  * - only a URL the scorer judged suspicious or worse names its domain (teachesDomain): two benign
  *   sites of one domain that both merely score near suspicious (numbered regional subdomains on
  *   .ru) must not lift each other;
@@ -68,10 +73,14 @@ const REGISTERED_DOMAIN: TieKeys = {
 
 const DAY_MS = 86_400_000;
 
+/** Other hosts of the registered domain that must have been judged (see the header). */
+export const DOMAIN_MIN_HOSTS = 2;
+
 /**
  * The domain tie of a URL, in one place for the room and the benchmark that replays it: the
- * other hosts of its registered domain `judged` holds within the window, when there are any and
- * they outnumber the hosts `seenBenign` holds under it (a hosting company's own domain is none).
+ * other hosts of its registered domain `judged` holds within the window, when there are
+ * DOMAIN_MIN_HOSTS or more and they outnumber the hosts `seenBenign` holds under it (a hosting
+ * company's own domain is none); never for the domain's own site.
  */
 export function domainTieOf(
   judged: DomainMemory,
@@ -79,7 +88,11 @@ export function domainTieOf(
   url: NormalisedUrl,
   at: Date,
 ): { domain: string; hosts: number } | null {
-  const tie = tieOf(judged, seenBenign, url, at, 1);
+  // Never the domain's own site: a misjudged host of an honest organisation (`english.news.cn`)
+  // must not take its main site (`www.news.cn`) with it; a throw-away domain's phishing hosts are
+  // its other names.
+  if (url.registrableDomain === null || siteOf(url.host) === url.registrableDomain) return null;
+  const tie = tieOf(judged, seenBenign, url, at, DOMAIN_MIN_HOSTS);
   return tie && { domain: tie.key, hosts: tie.members };
 }
 

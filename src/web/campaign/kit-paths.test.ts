@@ -99,6 +99,27 @@ test("plain words, benign sites' path words and the top page are no kit", () => 
   assert.equal(kitPathTemplate(url('https://a.example')), null);
 });
 
+test("a path naming another site is a kit's only when the site is a brand's (a mirror's names any site)", () => {
+  // Mirrors of a news site on a platform's tenants: each tenant its own registered domain.
+  for (const path of ['/madamasr.com/', '/www.madamasr.com/', '/Mada-Masr.com/index.html'])
+    assert.equal(kitPathTemplate(url(`https://mirror7.appspot.com${path}`)), null, path);
+  // A proxy of a brand's site names the brand's official host (or one under it).
+  assert.equal(
+    kitPathTemplate(url('https://vnvzv-xoqkaxa-net.translate.goog/eki-net.com/?_x_tr_sch=http')),
+    '/eki-net.com/?_x_tr_sch=*',
+  );
+  assert.equal(
+    kitPathTemplate(url('https://ab.example/id.auth.orico.co.jp/login')),
+    '/id.auth.orico.co.jp/login',
+  );
+  // A file name is no host name; the kit word test decides as before.
+  assert.equal(kitPathTemplate(url('https://a.example/jkuos.html')), '/jkuos.html');
+  const memory = createKitPathMemory();
+  memory.learn(url('https://madamirror18.appspot.com/madamasr.com/'), day(1));
+  memory.learn(url('https://mada21.appspot.com/madamasr.com/'), day(1));
+  assert.equal(memory.match(url('https://mada22.appspot.com/madamasr.com/'), day(2)), null);
+});
+
 test('a kit path listed on two other domains within the window ties a third', () => {
   const memory = createKitPathMemory();
   memory.learn(url('https://gtdos.cn/jkuos'), day(1));

@@ -17,7 +17,9 @@
  * marked `judged`, not `confirmed`, so a reader can tell a list's word from the room's own.
  */
 import { readFileSync } from 'node:fs';
+import { parse as parseDomain } from 'tldts';
 import wordListPath from 'word-list';
+import { officialBrandOf } from '../score/lexicon.ts';
 import type { Thresholds } from '../score/model.ts';
 import type { NormalisedUrl, ScoredUrl } from '../types.ts';
 import COMMON_PATH_WORDS from './common-path-words.json' with { type: 'json' };
@@ -98,12 +100,40 @@ export function kitPathTemplate(
   commonWords: ReadonlySet<string> = COMMON_WORDS,
 ): string | null {
   const template = pathTemplate(url.path);
-  if (template === null) return null;
+  if (template === null || namesAnotherSite(url.path)) return null;
   const words = englishWords();
   for (const word of template.split(/[^a-z]+/))
     if (word.length >= MIN_WORD && !words.has(word) && !commonWords.has(word)) return template;
   return null;
 }
+
+/**
+ * Whether the path's first segment is another site's host name (`/madamasr.com/`,
+ * `/www.eki-net.com/`) that is no lexicon brand's: a mirror's or a proxy's path, which names the
+ * site it serves. Mirrors of one news site on a platform's tenants (`*.appspot.com`) share it as a
+ * kit's copies share theirs, and a kit's word test cannot tell them apart. A phishing proxy names
+ * the brand it imitates, whose official host it is; that path stays a kit's.
+ */
+function namesAnotherSite(path: string): boolean {
+  let end = 1;
+  while (end < path.length) {
+    const c = path.charCodeAt(end);
+    if (c === 0x2f /* / */ || c === 0x3f /* ? */ || c === 0x23 /* # */) break;
+    end++;
+  }
+  const segment = path.slice(1, end).toLowerCase();
+  // Most first segments hold no dot, or a file's extension: only a name under a public suffix is a host.
+  if (!segment.includes('.')) return false;
+  const parsed = parseDomain(segment, HOST_SEGMENT);
+  if (parsed.domain === null || parsed.isIcann !== true || parsed.hostname !== segment) return false;
+  return officialBrandOf(segment, parsed.domain) === null;
+}
+const HOST_SEGMENT = {
+  allowPrivateDomains: false,
+  extractHostname: false,
+  validateHostname: true,
+  detectIp: false,
+};
 
 /**
  * The words of these paths (runs of letters, lower case, MIN_WORD or longer) that English lacks:

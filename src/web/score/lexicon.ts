@@ -199,6 +199,13 @@ export function createBrandIndex(lexicon: Lexicon = LEXICON): BrandIndex {
   };
 }
 
+let shippedOfficial: BrandIndex['officialBrand'] | undefined;
+/** BrandIndex.officialBrand over the shipped lexicon, made once, without the rest of an index. */
+export function officialBrandOf(host: string, registrableDomain: string | null): string | null {
+  shippedOfficial ??= officialIndex(LEXICON);
+  return shippedOfficial(host, registrableDomain);
+}
+
 /** BrandIndex.officialBrand over the lexicon's official domains. */
 function officialIndex(lexicon: Lexicon): BrandIndex['officialBrand'] {
   const official = new Map<string, string>();
