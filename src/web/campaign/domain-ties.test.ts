@@ -1,9 +1,9 @@
 /**
  * Registered-domain ties (domain-ties.ts): the room's own verdicts on two hosts of a registered
  * domain lift a near-suspicious URL on another host of it, marked `domain_judged`; never a plainly
- * benign-looking one, never the domain's own site, never the judged host's own `www` alias, never past the window, and no
- * longer once the room saw the domain's hosts mostly benign-looking (a hosting company's own
- * domain). A new process reads the verdicts and the guard's count back (SQLite here; PostgreSQL
+ * benign-looking one, never the domain's own site, never the judged host's own `www` alias, never
+ * past the window, and no longer once the room saw the domain's hosts mostly benign-looking (a
+ * hosting company's own domain). A new process reads the verdicts and the guard's count back (SQLite here; PostgreSQL
  * when TSUNAGI_TEST_DATABASE_URL is set).
  */
 import assert from 'node:assert/strict';
@@ -73,8 +73,7 @@ test('the oldest domains go first once the memory is full', () => {
   ]);
 });
 
-/** A brand-impersonating host the scorer finds malicious on its own. */
-/** Two hosts of one registered domain the room judges malicious (DOMAIN_MIN_HOSTS). */
+/** Two brand-impersonating hosts of one registered domain the scorer finds malicious on their own (DOMAIN_MIN_HOSTS). */
 const JUDGED = [
   { url: 'https://amazon-co-jp.hostingco.co.uk/', seenAt: '2025-09-01T02:00:00.000Z' },
   { url: 'https://smbc-card-jp.hostingco.co.uk/', seenAt: '2025-09-01T02:10:00.000Z' },
