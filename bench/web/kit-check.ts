@@ -67,6 +67,8 @@ const commonWords = nonEnglishPathWords(split.tuning.benignUrls.map((h) => h.url
 const months = split.evaluation.months;
 const phishing = months.flatMap((m) => m.phishing).filter((h) => h.seenAt);
 const benign = split.evaluation.benignUrls.map((h) => h.url);
+/** The hosts judged, at their first listing's time and row. */
+const judged = phishing.map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row }));
 console.log(
   `read: ${months.map((m) => m.month).join(', ')} (${phishing.length} hosts); ${benign.length} read-half benign URLs; ` +
     `${commonWords.size} common path words from ${split.tuning.benignUrls.length} fit-half URLs`,
@@ -79,7 +81,7 @@ for (const teaching of teachings)
     for (const windowDays of numbers(values['window-days']!)) {
       const replay = replayKitPaths(
         teach,
-        phishing.map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row })),
+        judged,
         benign,
         { from: `${months[0]!.month}-01`, to: `${TUNING_LAST_MONTH}-30` },
         { ...DEFAULT_KIT_PATHS, minDomains, windowDays, commonWords },
@@ -91,7 +93,7 @@ for (const teaching of teachings)
         verdict && values.domains !== 'off'
           ? replayDomainTies(
               domainTeach,
-              phishing.map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row })),
+              judged,
               benign,
               { from: `${months[0]!.month}-01` },
               { windowDays, maxDomains: DEFAULT_KIT_PATHS.maxPaths },
@@ -104,7 +106,7 @@ for (const teaching of teachings)
         verdict && values['suffix-paths'] !== 'off'
           ? replaySuffixPathTies(
               values['suffix-teach'] === 'floor' ? teach : domainTeach,
-              phishing.map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row })),
+              judged,
               benign,
               { from: `${months[0]!.month}-01` },
               { windowDays, maxPaths: DEFAULT_KIT_PATHS.maxPaths },

@@ -7,20 +7,16 @@
  * month's end. A phishing host counts caught when its first URL's verdict was malicious as it was
  * ingested; a benign row counts flagged when any of its verdicts was.
  */
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/index.ts';
 import {
   createWeb,
   WebConfig,
-  webMigrations,
-  webTakedownMigrations,
   type FittedModel,
   type NormalisedUrl,
   type ScoredUrl,
-  type WebTables,
 } from '../../src/web/index.ts';
+import { webMemoryDb } from '../../src/web/testing.ts';
 import type { Listing } from './data.ts';
 import { byListing } from './kit-replay.ts';
 
@@ -39,15 +35,8 @@ export async function replayInRoom(
   benign: readonly NormalisedUrl[],
   model?: FittedModel,
 ): Promise<RoomReplay> {
-  const db = new Kysely<WebTables>({
-    dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }),
-  });
+  const db = await webMemoryDb();
   try {
-    const migrated = await new Migrator({
-      db,
-      provider: { getMigrations: async () => ({ ...webMigrations, ...webTakedownMigrations }) },
-    }).migrateToLatest();
-    if (migrated.error) throw migrated.error;
     const web = createWeb(WebConfig.parse({}), {
       logger: silentLogger(),
       registry: new Registry(),

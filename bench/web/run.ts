@@ -570,11 +570,11 @@ async function kitReplaysOf(
     scorer,
     hosts.slice(benignOffset).map((host, i) => ({ host, scored: scored[benignOffset + i]! })),
   );
+  const judged = hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row }));
+  const benignUrls = hosts.slice(benignOffset).map((h) => h.url);
+  const from = { from: `${EVALUATION_FIRST_MONTH}-01` };
   /** The three ties of the room's own verdicts, each host judged by the rows before it (`teaching`). */
   const ownReplay = (teaching: Exclude<KitReplayTeaching, 'earlier-days'>): OwnVerdictReplay => {
-    const judged = hosts.slice(0, phishingCount).map((h) => ({ url: h.url, seenAt: h.seenAt!, row: h.row }));
-    const benignUrls = hosts.slice(benignOffset).map((h) => h.url);
-    const from = { from: `${EVALUATION_FIRST_MONTH}-01` };
     const byRow = teaching === 'earlier-rows';
     return {
       kitPaths: kitReplayOf(
@@ -623,8 +623,8 @@ async function kitReplaysOf(
     judgedByTime: ownReplay('earlier-times'),
     room: await replayInRoom(
       split.months.filter((m) => m.month >= EVALUATION_FIRST_MONTH),
-      hosts.slice(0, phishingCount),
-      hosts.slice(benignOffset).map((h) => h.url),
+      judged,
+      benignUrls,
       web.model,
     ),
     taught: own.taught.length,
