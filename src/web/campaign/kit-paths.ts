@@ -16,10 +16,9 @@
  * (the scorer's own score, never a tie's raise; teachesAsJudged); a tie that needs those is
  * marked `judged`, not `confirmed`, so a reader can tell a list's word from the room's own.
  */
-import { readFileSync } from 'node:fs';
 import { parse as parseDomain } from 'tldts';
-import wordListPath from 'word-list';
 import { officialBrandOf } from '../score/lexicon.ts';
+import { englishWords } from '../score/words.ts';
 import type { Thresholds } from '../score/model.ts';
 import type { NormalisedUrl, ScoredUrl } from '../types.ts';
 import COMMON_PATH_WORDS from './common-path-words.json' with { type: 'json' };
@@ -83,12 +82,6 @@ const DAY_MS = 86_400_000;
 /** Shorter runs of letters are too often abbreviations to tell a kit from a site. */
 const MIN_WORD = 3;
 
-let dictionary: Set<string> | undefined;
-/** English words, read once when the first kit path is judged (275k words, about 80 ms). */
-function englishWords(): Set<string> {
-  dictionary ??= new Set(readFileSync(wordListPath, 'utf8').split('\n'));
-  return dictionary;
-}
 const COMMON_WORDS: ReadonlySet<string> = new Set<string>(COMMON_PATH_WORDS.words);
 
 /**

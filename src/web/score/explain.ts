@@ -62,6 +62,7 @@ const BAND: Record<string, { ja: string; en: string }> = {
 
 const CLASSES: Record<string, { ja: string; en: string }> = {
   a: { ja: '英字', en: 'letters' },
+  w: { ja: '英単語', en: 'English words' },
   '0': { ja: '数字', en: 'digits' },
   '-': { ja: 'ハイフン', en: 'hyphens' },
 };

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { createBrandIndex, normaliseUrl } from '../index.ts';
 import { hostFeatures, newHostNameScan, scanHostName } from './features.ts';
-import { addHostContext, hostContextPart, labelCvTrigrams, labelShape } from './host-context.ts';
+import { addHostContext, hostContextPart, hostShape, labelCvTrigrams, labelShape } from './host-context.ts';
 import { ReasonList } from './reason-list.ts';
 import { FITTED_MODEL } from './model.ts';
 import type { Reason } from '../types.ts';
@@ -34,6 +34,12 @@ function urls(): string[] {
     'https://tenant-1.pages.dev/',
     'https://averyveryverylonglabelname.net/',
     'https://8.8.8.8/',
+    'https://english.news.cn/',
+    'https://www.mirror.albony.xyz/',
+    'https://apple.example.xyz/',
+    'https://360.yandex.com/',
+    'https://news.yahoo.co.jp/',
+    'https://www.mail.yahoo.com/inbox',
   );
   return out;
 }
@@ -82,7 +88,21 @@ test('labelShape and labelCvTrigrams read the registrant label', () => {
   assert.equal(labelShape(a.url, a.features), '6:a0-:co.jp');
   assert.deepEqual(labelCvTrigrams(a.url), ['^VC', 'VCD', 'CD-', 'D-C', '-CC', 'CC$']);
   const b = host('https://tenant.pages.dev/');
-  assert.equal(labelShape(b.url, b.features), '6:a:pages.dev');
+  assert.equal(labelShape(b.url, b.features), '6:w:pages.dev');
   const c = host('https://averyveryverylonglabelname.net/');
   assert.equal(labelShape(c.url, c.features), '16:a:net');
+  // One English word reads apart from random letters; a brand's name as the label does not.
+  const word = host('https://english.news.cn/');
+  assert.equal(labelShape(word.url, word.features), '4:w:cn');
+  const brand = host('https://amazon.xyz/');
+  assert.equal(labelShape(brand.url, brand.features), '6:a:xyz');
+  assert.equal(labelShape(host('https://xkqz.cn/').url, host('https://xkqz.cn/').features), '4:a:cn');
+});
+
+test('hostShape writes a subdomain of English words as w', () => {
+  assert.equal(hostShape('english', 'tld++'), '1:w:8,tld++');
+  assert.equal(hostShape('mirror.eu', 'tld-'), '2:a:16,tld-');
+  assert.equal(hostShape('news.archive', 'tld-'), '2:w:16,tld-');
+  assert.equal(hostShape('xkqzvb', 'tld+'), '1:a:8,tld+');
+  assert.equal(hostShape('web-1', 'tld+'), '1:a0-:8,tld+');
 });
