@@ -54,7 +54,8 @@ async function main() {
     const benign = [...split.evaluation.benign, ...split.evaluation.benignUrls].map((h) =>
       web.score(h.url.url),
     );
-    const benignUrl = benign.filter((s) => s.verdict === 'malicious').length;
+    const flagged = benign.filter((s) => s.verdict === 'malicious');
+    const benignUrl = flagged.length;
     const benignName = benign.filter((s) => s.hostVerdict === 'malicious').length;
     const rows: string[][] = [];
     const urlRecall: number[] = [];
@@ -77,6 +78,14 @@ async function main() {
       ),
       `URL verdict recall: mean ${pct(mean)}, worst ${pct(Math.min(...urlRecall))}; ` +
         `benign flagged malicious (${benign.length} read-half hosts and URLs): URL verdict ${benignUrl}, host-name verdict ${benignName}`,
+      // Each by name: a false positive is read, not only counted.
+      ...flagged.map(
+        (s) =>
+          `- URL verdict flags ${s.url} (${s.score.toFixed(4)}; ${s.reasons
+            .slice(0, 4)
+            .map((r) => r.feature)
+            .join(', ')})`,
+      ),
     ];
     process.stdout.write(`${out.join('\n')}\n\n`);
     summary.push([
