@@ -12,12 +12,7 @@ test('a batch under one registered domain: its first rows are judged alone, the 
   const at = '2025-07-14T13:57:00+09:00';
   // Scored suspicious or malicious by the shipped model (the first two suspicious, the third
   // malicious, the fourth suspicious), all on one domain: a tie needs two other hosts judged.
-  const paths = [
-    'a.qwpzrtk.net/www.tanakashoji.co.jp',
-    'bq.qwpzrtk.net/www.kobayashi-dental.jp',
-    'cz.qwpzrtk.net/www.yamamoto.co.jp',
-    'ew.qwpzrtk.net/www.hokuto-kensetsu.jp',
-  ];
+  const paths = ['a.qwpzrtk.net/jp', 'bq.qwpzrtk.net/jp/', 'cz.qwpzrtk.net/jp', 'ew.qwpzrtk.net/jp'];
   const listings: Listing[] = paths.map((path, i) => ({
     url: normaliseUrl(`https://${path}`),
     seenAt: at,

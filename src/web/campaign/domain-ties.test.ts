@@ -79,7 +79,7 @@ const JUDGED = [
   { url: 'https://smbc-card-jp.hostingco.co.uk/', seenAt: '2025-09-01T02:10:00.000Z' },
 ];
 /** Another host of the domain, scored benign but near suspicious (at the judgedLift floor). */
-const NEAR = 'https://jp-account.hostingco.co.uk/';
+const NEAR = 'https://jp-support.hostingco.co.uk/';
 /** A plainly benign-looking host of the same domain. */
 const PLAIN = 'https://bakery1.hostingco.co.uk/';
 const DAY3 = new Date('2025-09-03T00:00:00.000Z');
@@ -120,7 +120,7 @@ async function domainTiesEndToEnd(dialect: Dialect, schema?: string) {
       );
       const fresh = roomAt(db, DAY3);
       await fresh.start();
-      const again = fresh.score('https://mypage-jp.hostingco.co.uk/');
+      const again = fresh.score('https://myinfo-jp.hostingco.co.uk/');
       assert.equal(again.reasons[0]?.feature, 'domain_judged(hostingco.co.uk)', 'read back from the store');
       assert.equal(again.reasons[0]?.value, 2, 'the tied host taught nothing');
 
@@ -168,7 +168,7 @@ test('a domain the room then sees mostly on benign-looking hosts is no attackerâ
 test('hosts of one domain that only score near suspicious do not lift another: a domain is named by a suspicious verdict or worse', async () => {
   await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
     const web = roomAt(db, DAY3);
-    const others = ['https://mypage-jp.hostingco.co.uk/', 'https://myaccount-jp.hostingco.co.uk/'];
+    const others = ['https://jp-mypage.hostingco.co.uk/', 'https://myaccount-jp.hostingco.co.uk/'];
     const first = await web.ingest(
       others.map((url) => ({ url, seenAt: JUDGED[0]!.seenAt })),
       'proxy-log',

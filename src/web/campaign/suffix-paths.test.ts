@@ -136,17 +136,20 @@ onBothEngines(
 test('honest sites that merely score near suspicious name no suffix path: .org language pages do not lift each other', async () => {
   await withWebDb(new SqliteDialect({ database: new SqliteDatabase(':memory:') }), async (db) => {
     const web = roomAt(db, DAY3);
-    const near = ['https://greenfield.org/jp/', 'https://riverside.org/jp/', 'https://oakwood.org/jp/'];
+    const near = ['https://hillside.org/jp/', 'https://riverside.org/jp/', 'https://oakwood.org/jp/'];
     for (const u of near) {
       const scored = web.score(u);
       assert.equal(scored.verdict, 'benign');
       assert.ok(scored.score >= web.urlThresholds.judgedLift!, `${u} is at the floor`);
     }
+    const fourth = 'https://maple-club.org/jp/';
+    const alone = web.score(fourth);
+    assert.ok(alone.score >= web.urlThresholds.judgedLift!, 'near suspicious itself');
     await web.ingest(
       near.map((u) => ({ url: u, seenAt: '2025-09-02T01:00:00.000Z' })),
       'proxy-log',
     );
-    assert.equal(web.score('https://maple-club.org/jp/').verdict, 'suspicious', 'not lifted to malicious');
+    assert.deepEqual(web.score(fourth), alone, 'not lifted');
   });
 });
 
