@@ -238,6 +238,42 @@ test('a host a registered-domain tie alone made malicious joins the campaign of 
   ]);
 });
 
+test("hosts a registered-domain tie alone made malicious, on a domain no campaign holds, are that domain's campaign", () => {
+  const tiedAlone = (name: string, extra: Partial<CampaignHost> = {}) =>
+    host(name, null, { kitPaths: [], kitPathOnly: true, joinsDomain: true, ...extra });
+  const kit = [
+    host('gtdos.cn', null, { kitPaths: ['/jkuos'] }),
+    host('rcmama.cn', null, { kitPaths: ['/jkuos'] }),
+  ];
+  const campaigns = clusterCampaigns(
+    [
+      ...kit,
+      tiedAlone('bujsga.hvsf6.com'),
+      tiedAlone('cdozkim.hvsf6.com'),
+      tiedAlone('dgvcvdrc.hvsf6.com'),
+      // Alone on its domain: no campaign.
+      tiedAlone('account.other-domain.cn'),
+      // It joined a kit's campaign: it stays there and brings its domain no campaign.
+      tiedAlone('x.lone-kit.net', { kitPaths: ['/jkuos'] }),
+      tiedAlone('y.lone-kit.net'),
+    ],
+    brands,
+  );
+  assert.deepEqual(
+    campaigns.map((c) => c.hosts),
+    [
+      ['bujsga.hvsf6.com', 'cdozkim.hvsf6.com', 'dgvcvdrc.hvsf6.com'],
+      ['gtdos.cn', 'rcmama.cn', 'x.lone-kit.net'],
+    ],
+  );
+  const domain = campaigns[0]!;
+  assert.deepEqual(domain.kitPathOnly, domain.hosts);
+  assert.deepEqual(
+    domain.ties.map((t) => [t.kind, t.value, t.hosts.length]),
+    [['registrable-domain', 'hvsf6.com', 3]],
+  );
+});
+
 test("a platform customer's own name is a registered domain to join as well, never the platform's suffix", () => {
   const named = [
     host('amazon-co-jp.zqvmk-shop.pages.dev', 'amazon'),

@@ -12,7 +12,10 @@
  * suffix-path tie made malicious (`kitPathOnly`) joins the campaign of that kit's path, that
  * registered domain or that suffix path and nothing else: its name brings no tie,
  * and it ties no campaigns together (a compromised site can carry two operators' kits), so it is
- * listed in each campaign whose kit it carries.
+ * listed in each campaign whose kit it carries. Hosts a registered-domain tie made malicious on a
+ * domain no campaign holds (random names under one `.com`, none malicious by name) are a campaign
+ * of that domain by themselves, when they are two or more and joined nothing else: the domain is
+ * what a registrar takes down.
  */
 import { createHash } from 'node:crypto';
 import type { BrandIndex } from '../score/lexicon.ts';
@@ -172,7 +175,7 @@ const uniqueSorted = (values: Iterable<string | null | undefined>) =>
 interface HeldTie {
   kind: TieKind;
   value: string;
-  /** Hosts clustered on their own (their names malicious). */
+  /** Hosts clustered on their own (their names malicious), or a domain's unjoined tied hosts. */
   hosts: Set<string>;
   /** Hosts tied by a kit path alone (kit-path ties only). */
   joined: Set<string>;
@@ -208,6 +211,18 @@ export function clusterCampaigns(
       tie.joined.add(h.host);
       byHost.set(h.host, h);
     }
+  }
+  // Domain-tied hosts that joined nothing: their registered domain is their campaign (two or more).
+  const unjoined = new Map<string, CampaignHost[]>();
+  for (const h of hosts)
+    if (h.kitPathOnly && h.joinsDomain && h.registrableDomain && !byHost.has(h.host))
+      unjoined.set(h.registrableDomain, [...(unjoined.get(h.registrableDomain) ?? []), h]);
+  for (const [domain, group] of unjoined) {
+    const id = `registrable-domain\u0000${domain}`;
+    if (group.length < 2 || tieHosts.has(id)) continue;
+    for (const h of group) byHost.set(h.host, h);
+    const tied = new Set(group.map((h) => h.host));
+    tieHosts.set(id, { kind: 'registrable-domain', value: domain, hosts: tied, joined: new Set() });
   }
   // A kit path on one registered domain only is one site's page layout, not a kit moved on (and
   // the registrable-domain tie already holds those hosts together); a suffix path, whose words

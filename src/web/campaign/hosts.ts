@@ -101,10 +101,12 @@ export async function withKitPaths(
   });
 }
 
-/** What a host tied by its URLs alone can join: the kit-path templates, registered domains and suffix paths these hosts carry. */
+/**
+ * What a host tied by a kit path or a suffix path alone can join: the kit-path templates and suffix
+ * paths these hosts carry. (A registered-domain tie can always join: its domain's campaign.)
+ */
 export interface CarriedTies {
   paths: ReadonlySet<string>;
-  domains: ReadonlySet<string>;
   suffixPaths: ReadonlySet<string>;
 }
 
@@ -112,7 +114,6 @@ export function carriedTies(hosts: readonly CampaignHost[]): CarriedTies {
   return {
     paths: new Set(hosts.flatMap((h) => h.kitPaths ?? [])),
     suffixPaths: new Set(hosts.flatMap((h) => h.suffixPaths ?? [])),
-    domains: new Set(hosts.flatMap((h) => (h.registrableDomain ? [h.registrableDomain] : []))),
   };
 }
 
@@ -128,9 +129,9 @@ export type ReadableUrls = (urls: readonly string[]) => ReadonlySet<string> | Pr
  * name is not the evidence), the templates of those URLs only and the time they were seen. Hosts
  * in `clustered` (malicious by name, whether or not the reader may see them) are left out, and
  * so is every URL `readableUrls` leaves out: such a host shows only through URLs the reader may
- * see. A URL whose template, registered domain or suffix path (as its tie stood) no clustered
- * host carries (`carried`: carriedTies) could join nothing and is not asked about; the rest are
- * asked in one call.
+ * see. A URL whose template or suffix path (as its tie stood) no clustered host carries
+ * (`carried`: carriedTies) could join nothing and is not asked about; a registered-domain tie's
+ * URL always could (clusterCampaigns). The rest are asked in one call.
  */
 export async function kitPathOnlyHosts(
   ties: AsyncIterable<KitPathTieRow>,
@@ -144,12 +145,12 @@ export async function kitPathOnlyHosts(
     const keys = normaliseStoredUrl(tie.url);
     if (!keys) continue;
     // The template the memory matched (kit_path(template)), kit words already checked then; for a
-    // registered-domain tie, the domain a clustered host carries; for a suffix-path tie, its key.
+    // registered-domain tie, its domain (one a clustered host carries, or one its tied hosts make a
+    // campaign of: clusterCampaigns); for a suffix-path tie, its key.
     const path = pathTemplate(keys.path);
     const byKitPath = !tie.byDomain && tie.suffixPath === null;
     const template = byKitPath && path !== null && carried.paths.has(path) ? path : null;
-    const domain =
-      tie.byDomain && keys.registrableDomain !== null && carried.domains.has(keys.registrableDomain);
+    const domain = tie.byDomain && keys.registrableDomain !== null;
     const suffixPath = tie.suffixPath !== null && carried.suffixPaths.has(tie.suffixPath);
     if (template !== null || domain || suffixPath) joinable.push({ tie, keys, template });
   }
