@@ -18,7 +18,7 @@ before(async () => {
   await ingest(
     [
       'https://amazon-xqzv.top/signin/',
-      'https://smbc-card-verify.xyz/',
+      'https://smbc-card-verify.xyz/login',
       // One kit's path on two more registered domains: a kit-path tie.
       'https://vpass-secure.shop/jkuos/',
       'https://mercari-verify.shop/jkuos/',

@@ -25,7 +25,7 @@ before(async () => {
       'https://amazon-xqzv.top/signin/',
       'https://amazon-kjhd.top/signin/',
       'https://login.amazon-kjhd.top/ap/signin',
-      'https://smbc-card-verify.xyz/',
+      'https://smbc-card-verify.xyz/login',
       'https://vpass-secure.shop/',
       'https://www.amazon.co.jp/',
     ].join('\n') + '\n',
@@ -73,7 +73,7 @@ test('campaigns: hosts whose stored URLs share a kit path on other registered do
       'date,URL,description',
       '2025/09/01 10:00:00,https://vpass-secure.shop/jkuos/,SMBC',
       '2025/09/02 10:00:00,https://mercari-verify.shop/jkuos/,Mercari',
-      '2025/09/02 11:00:00,https://smbc-card-verify.xyz/,SMBC',
+      '2025/09/02 11:00:00,https://smbc-card-verify.xyz/login,SMBC',
       '2025/09/02 11:30:00,https://smbc-card-verify.xyz/jkuos/,SMBC',
       '2025/09/03 10:00:00,https://amazon-xqzv.top/login.php,Amazon',
       '2025/09/03 11:00:00,https://rakuten-card-login.top/login.php,Rakuten',
@@ -84,7 +84,7 @@ test('campaigns: hosts whose stored URLs share a kit path on other registered do
   const text = await run(['web', 'campaigns', '-d', kitData]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /^5 malicious hosts, 1 campaign$/m);
-  // smbc-card-verify.xyz is malicious for its / page; its other stored URL, on the kit path, ties it.
+  // smbc-card-verify.xyz is malicious for its /login page; its other stored URL, on the kit path, ties it.
   assert.match(
     text.stdout,
     /^ {2}tie kit-path \/jkuos\/: mercari-verify\.shop smbc-card-verify\.xyz vpass-secure\.shop$/m,
