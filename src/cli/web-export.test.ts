@@ -5,16 +5,19 @@
  * and the real address for an unlisted one.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { withIntel } from '../intel/testing.ts';
 import { release, tierReader } from '../share/index.ts';
 import { urlListMatches, type UrlList } from '../web/index.ts';
+import {
+  MISSING_RESOLVER_TOOLS,
+  queryA,
+  startUnbound as startLab,
+  type LabResolver,
+} from '../web/testing.ts';
 import { runCli as run } from './test-cli.ts';
 import { ROOM_MIGRATIONS } from './store-migrations.ts';
 
@@ -25,7 +28,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** A model's verdicts (TLP:GREEN: the council's) and a public source's (TLP:CLEAR: public notice). */
 const MODEL_ONLY = [
   'https://amazon-xqzv.top/signin/',
-  'https://smbc-card-verify.xyz/',
+  'https://smbc-card-verify.xyz/login',
   'https://mercari-jp.duckdns.org/login',
   // An IP host with a kit's path: the URL verdict flags it (the benign URL data has IP-hosted
   // pages, so an IP alone is weak evidence there); the host lists never carry an IP.
@@ -200,57 +203,19 @@ test('bad usage exits 2 with one line', async () => {
   assert.equal(tier.code, 2);
 });
 
-const MISSING = ['unbound', 'dig'].filter((tool) => spawnSync('which', [tool]).status !== 0);
+const MISSING = MISSING_RESOLVER_TOOLS;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Unbound on 127.0.0.1 answering `top.` and `org.` from local zone files, plus `extra` config. */
-async function startUnbound(
-  lab: string,
-  extra: string,
-): Promise<{ port: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  writeFileSync(
-    join(lab, 'top.zone'),
-    `$ORIGIN top.\n$TTL 60\n@ IN SOA ns.top. h.top. 1 3600 600 86400 60\n@ IN NS ns.top.\nns IN A 127.0.0.1\n` +
-      `amazon-xqzv IN A 192.0.2.10\nwww.amazon-xqzv IN A 192.0.2.11\nbenign-shop IN A 192.0.2.20\n`,
-  );
-  writeFileSync(
-    join(lab, 'unbound.conf'),
-    `server:\n  interface: 127.0.0.1\n  port: ${port}\n  do-ip6: no\n  do-not-query-localhost: no\n  username: ""\n` +
-      `  chroot: ""\n  directory: "${lab}"\n  pidfile: "${lab}/unbound.pid"\n  use-syslog: no\n  logfile: ""\n` +
-      `  verbosity: 0\n  num-threads: 1\n  access-control: 127.0.0.0/8 allow\n  module-config: "respip iterator"\n` +
-      `${extra}remote-control:\n  control-enable: no\nauth-zone:\n  name: "top."\n  zonefile: "${lab}/top.zone"\n` +
-      `  for-downstream: no\n  for-upstream: yes\n  fallback-enabled: no\n`,
-  );
-  const check = spawnSync('unbound-checkconf', [join(lab, 'unbound.conf')], { encoding: 'utf8' });
-  assert.equal(check.status, 0, check.stderr + check.stdout);
-  const child: ChildProcess = spawn('unbound', ['-d', '-c', join(lab, 'unbound.conf')], { stdio: 'ignore' });
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+/** Unbound on 127.0.0.1 answering `top.` from a local zone file, plus `extra` config. */
+function startUnbound(lab: string, extra: string): Promise<LabResolver> {
+  const top = {
+    origin: 'top.',
+    records: [
+      'amazon-xqzv IN A 192.0.2.10',
+      'www.amazon-xqzv IN A 192.0.2.11',
+      'benign-shop IN A 192.0.2.20',
+    ],
   };
-  for (let i = 0; i < 100; i++) {
-    if (query(port, 'benign-shop.top').status === 'NOERROR') return { port, stop };
-    await sleep(100);
-  }
-  await stop();
-  throw new Error('unbound did not answer');
-}
-
-function query(port: number, name: string): { status: string; answer: string } {
-  const r = spawnSync('dig', ['+time=1', '+tries=1', '-p', String(port), '@127.0.0.1', name, 'A'], {
-    encoding: 'utf8',
-  });
-  return { status: /status: (\w+)/.exec(r.stdout)?.[1] ?? 'none', answer: r.stdout };
+  return startLab(lab, extra, [top], 'benign-shop.top');
 }
 
 test('Unbound loads the RPZ zone and enforces it: listed hosts NXDOMAIN, an unlisted host answers', async (t) => {
@@ -272,9 +237,9 @@ test('Unbound loads the RPZ zone and enforces it: listed hosts NXDOMAIN, an unli
   assert.equal(exported.code, 0, exported.stderr);
   const unbound = await startUnbound(lab, `rpz:\n  name: "rpz.tsunagi."\n  zonefile: "${zone}"\n`);
   try {
-    assert.equal(query(unbound.port, 'amazon-xqzv.top').status, 'NXDOMAIN');
-    assert.equal(query(unbound.port, 'www.amazon-xqzv.top').status, 'NXDOMAIN');
-    const benign = query(unbound.port, 'benign-shop.top');
+    assert.equal(queryA(unbound.port, 'amazon-xqzv.top').status, 'NXDOMAIN');
+    assert.equal(queryA(unbound.port, 'www.amazon-xqzv.top').status, 'NXDOMAIN');
+    const benign = queryA(unbound.port, 'benign-shop.top');
     assert.equal(benign.status, 'NOERROR');
     assert.match(benign.answer, /192\.0\.2\.20/);
   } finally {
@@ -302,14 +267,14 @@ test('Unbound loads the local-zone config: listed hosts NXDOMAIN, an unlisted ho
   const control = await startUnbound(mkdtempSync(join(dir, 'control-')), '');
   try {
     // Without the list the zone data answers: the NXDOMAIN below is the list's doing.
-    assert.equal(query(control.port, 'amazon-xqzv.top').status, 'NOERROR');
+    assert.equal(queryA(control.port, 'amazon-xqzv.top').status, 'NOERROR');
   } finally {
     await control.stop();
   }
   const unbound = await startUnbound(lab, `include: "${conf}"\n`);
   try {
-    assert.equal(query(unbound.port, 'amazon-xqzv.top').status, 'NXDOMAIN');
-    assert.equal(query(unbound.port, 'benign-shop.top').status, 'NOERROR');
+    assert.equal(queryA(unbound.port, 'amazon-xqzv.top').status, 'NXDOMAIN');
+    assert.equal(queryA(unbound.port, 'benign-shop.top').status, 'NOERROR');
   } finally {
     await unbound.stop();
   }

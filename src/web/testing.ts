@@ -163,3 +163,11 @@ export async function startCertstreamRun(
     },
   };
 }
+
+export {
+  MISSING_RESOLVER_TOOLS,
+  queryA,
+  startUnbound,
+  type LabResolver,
+  type LabZone,
+} from './export/testing.ts';
