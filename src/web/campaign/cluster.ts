@@ -214,9 +214,12 @@ export function clusterCampaigns(
   }
   // Domain-tied hosts that joined nothing: their registered domain is their campaign (two or more).
   const unjoined = new Map<string, CampaignHost[]>();
-  for (const h of hosts)
-    if (h.kitPathOnly && h.joinsDomain && h.registrableDomain && !byHost.has(h.host))
-      unjoined.set(h.registrableDomain, [...(unjoined.get(h.registrableDomain) ?? []), h]);
+  for (const h of hosts) {
+    if (!h.kitPathOnly || !h.joinsDomain || !h.registrableDomain || byHost.has(h.host)) continue;
+    const group = unjoined.get(h.registrableDomain);
+    if (group) group.push(h);
+    else unjoined.set(h.registrableDomain, [h]);
+  }
   for (const [domain, group] of unjoined) {
     const id = `registrable-domain\u0000${domain}`;
     if (group.length < 2 || tieHosts.has(id)) continue;
