@@ -468,7 +468,7 @@ function addLabelReasons(
     c.words &&
     end >= MIN_LABEL_WORD &&
     host.match?.where !== 'domain' &&
-    englishWords().has(text.slice(0, end))
+    englishWords().has(text, 0, end)
   )
     classes |= CLASS_WORD;
   const suffix = host.platform !== '' ? host.platform : host.tld;
@@ -743,8 +743,7 @@ function shapeIndex(sub: string, from: number, band: number, words: boolean): nu
     else if (c === 0x2d || c === 0x5f) classes |= 4;
     else classes |= 1;
   }
-  if (classes === 1 && words && allEnglishWords(from === 0 ? sub : sub.slice(from), MIN_SUB_WORD))
-    classes |= CLASS_WORD;
+  if (classes === 1 && words && allEnglishWords(sub, MIN_SUB_WORD, from)) classes |= CLASS_WORD;
   const n = sub.length - from;
   const bucket = n <= 4 ? 0 : n <= 8 ? 1 : n <= 16 ? 2 : n <= 32 ? 3 : 4;
   return (((depth > 3 ? 3 : depth) * CLASS_KINDS + classes) * 5 + bucket) * BANDS.length + band;
