@@ -24,7 +24,8 @@ const FNV_PRIME = 0x01000193;
 
 /** Words packed end to end, an open-addressing table of their indices keyed by FNV-1a. */
 export function packedWordSet(words: Iterable<string>): WordSet {
-  const list = [...new Set(words)].filter((w) => w !== '' && /^[\x00-\xff]*$/.test(w));
+  // A word with a code above 0xff could never be matched byte for byte: it is left out.
+  const list = [...new Set(words)].filter((w) => w !== '' && ![...w].some((ch) => ch.charCodeAt(0) > 0xff));
   const starts = new Uint32Array(list.length + 1);
   let total = 0;
   list.forEach((w, i) => {
