@@ -71,7 +71,7 @@ export function registerWebOps(web: Command, ctx: CliContext): void {
   web
     .command('campaigns')
     .description(
-      'group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain, kit, kit path and a path on a risky suffix (a host whose name is not malicious joins by the kit-path, registered-domain or suffix-path tie that made its URL malicious, alone)',
+      "group malicious hosts into campaigns by shared infrastructure, naming template, brand-bearing subdomain, kit, kit path and a path on a risky suffix (a host whose name is not malicious joins by the kit-path, registered-domain or suffix-path tie that made its URL malicious, alone; two or more a registered-domain tie made malicious, on a domain no campaign holds, are that domain's campaign)",
     )
     .option('--infra <file>', 'JSON array of {host, ip?, asn?, country?, kitMarkers?} the operator knows')
     .option('--json', 'write the campaigns and statistics as JSON')
