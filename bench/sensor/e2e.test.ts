@@ -162,14 +162,28 @@ function netnsUnavailable(): string | false {
 const unavailable = netnsUnavailable();
 if (unavailable) console.log(`# sensors in network namespaces skipped: ${unavailable}`);
 
+/**
+ * A 10.N.0.0/16 no interface of this machine has an address in: a run killed before its cleanup
+ * leaves its namespaces' host ends up with their addresses, which a fixed net would collide with.
+ */
+function freeNet(): number {
+  const inUse = unavailable ? '' : execFileSync('ip', ['-o', 'addr', 'show'], { encoding: 'utf8' });
+  for (let k = 0; k < 55; k++) {
+    const net = 200 + ((process.pid + k) % 55);
+    if (!inUse.includes(` 10.${net}.`)) return net;
+  }
+  throw new Error('no free 10.200-254.0.0/16 for the test namespaces');
+}
+
 describe('sensors in network namespaces', { skip: unavailable || false }, () => {
   const tag = (process.pid % 46656).toString(36);
+  const net = freeNet();
   const spaces = [1, 2, 3].map((i) => ({
     netns: `tsa${tag}-${i}`,
     host: `ts${tag}h${i}`,
     inner: `ts${tag}n${i}`,
-    hostIp: `10.213.${i}.1`,
-    innerIp: `10.213.${i}.2`,
+    hostIp: `10.${net}.${i}.1`,
+    innerIp: `10.${net}.${i}.2`,
     org: ['mof', 'mic', 'moj'][i - 1]!,
     state: join(work, `ns-state-${i}`),
   }));
