@@ -463,14 +463,6 @@ function addLabelReasons(
   }
   const grams = end;
   if (end > 0) sum += cv[window * 6 + CV_END]!;
-  if (
-    classes === 1 &&
-    c.words &&
-    end >= MIN_LABEL_WORD &&
-    host.match?.where !== 'domain' &&
-    englishWords().has(text, 0, end)
-  )
-    classes |= CLASS_WORD;
   const suffix = host.platform !== '' ? host.platform : host.tld;
   // Most hosts in a run share a few suffixes: the last one's row is kept beside the Map.
   let row: LabelShapeRow | undefined;
@@ -481,10 +473,19 @@ function addLabelReasons(
     c.lastRow = row;
   }
   let logOdds = logOddsSoFar;
-  if (row !== undefined) {
+  if (row !== undefined && c.weights[5]! !== 0) {
+    // The dictionary is asked only where a label shape can weigh in: a suffix with a row.
+    if (
+      classes === 1 &&
+      c.words &&
+      end >= MIN_LABEL_WORD &&
+      host.match?.where !== 'domain' &&
+      englishWords().has(text, 0, end)
+    )
+      classes |= CLASS_WORD;
     const at = Math.min(LABEL_SHAPE_LENGTH, end) * CLASS_KINDS + classes;
     const value = row.value[at]!;
-    if (value !== 0 && c.weights[5]! !== 0) {
+    if (value !== 0) {
       let label = row.label[at];
       if (label === undefined) row.label[at] = label = `label_shape(${labelShapeKey(at, suffix)})`;
       logOdds += addReason(reasons, value, c.weights[5]!, label, 5);
